@@ -1,0 +1,309 @@
+"""The resolved model: plain frozen data that every later stage consumes.
+
+`spec` (the YAML language, pydantic) is normalised into `Model`: names resolved, shorthands
+expanded, `sql:` patterns turned into conditions, defaults filled in. Nothing here knows about
+YAML or positions beyond the `Span` kept for diagnostics. The compiled `Layout` (keys, indexes,
+pattern plans) lives in this module too, below the model.
+
+Everything is JSON-serialisable through `to_json` / `from_json` (round-trip tested).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+from modeling.diagnostics import Span
+
+# --------------------------------------------------------------------------- types
+
+SCALAR_TYPES = (
+    "string",
+    "integer",
+    "decimal",
+    "float",
+    "boolean",
+    "date",
+    "datetime",
+    "uuid",
+    "binary",
+    "map",
+)
+SET_ITEM_TYPES = ("string", "integer", "decimal", "binary")
+# Types a key slot may hold: they have an order-preserving string encoding (modeling.keys).
+KEYABLE_TYPES = ("string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary")
+
+Operator = Literal["=", "<", "<=", ">", ">=", "between", "begins_with"]
+OPERATORS: tuple[str, ...] = ("=", "<", "<=", ">", ">=", "between", "begins_with")
+RANGE_OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "between", "begins_with")
+
+
+@dataclass(frozen=True)
+class TypeRef:
+    """An attribute type: a scalar (`kind` in SCALAR_TYPES), or `list`/`set` with an item type."""
+
+    kind: str
+    item: TypeRef | None = None
+
+    def __str__(self) -> str:
+        if self.item is not None:
+            return f"{self.kind}<{self.item}>"
+        return self.kind
+
+    @staticmethod
+    def parse(text: str) -> TypeRef:
+        """Parse `string`, `list<integer>`, `set<string>`, `list<list<map>>`; raise ValueError."""
+        t = text.strip()
+        if t.endswith(">") and "<" in t:
+            head, _, rest = t.partition("<")
+            head = head.strip()
+            inner = TypeRef.parse(rest[:-1])
+            if head == "list":
+                return TypeRef("list", inner)
+            if head == "set":
+                if inner.kind not in SET_ITEM_TYPES or inner.item is not None:
+                    raise ValueError(
+                        f"set<{inner}> is not a DynamoDB set; sets hold "
+                        + ", ".join(SET_ITEM_TYPES)
+                    )
+                return TypeRef("set", inner)
+            raise ValueError(f"unknown collection type {head!r}; use list<T> or set<T>")
+        if t in SCALAR_TYPES:
+            return TypeRef(t)
+        raise ValueError(f"unknown type {t!r}")
+
+    @property
+    def keyable(self) -> bool:
+        return self.item is None and self.kind in KEYABLE_TYPES
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    """Hints from PostgreSQL's pg_stats, kept for capacity and hot-partition checks."""
+
+    n_distinct: float | None = None  # as pg_stats: > 0 count, < 0 fraction of rows
+    avg_width: int | None = None
+    null_frac: float | None = None
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: TypeRef
+    required: bool = True
+    enum: tuple[str, ...] | None = None
+    references: str | None = None  # entity name
+    column: str | None = None  # SQL column (default: the attribute name)
+    description: str | None = None
+    stats: ColumnStats | None = None
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def column_name(self) -> str:
+        return self.column or self.name
+
+
+@dataclass(frozen=True)
+class PinnedKey:
+    """An architect-pinned key template on one index (`table`, `gsi1`, `lsi1`, ...)."""
+
+    index: str
+    pk: str
+    sk: str | None = None
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    table: str  # SQL table the rows come from
+    key: tuple[str, ...]
+    attributes: tuple[Attribute, ...]
+    parent: str | None = None
+    description: str | None = None
+    pinned_keys: tuple[PinnedKey, ...] = ()
+    schema: str | None = None  # SQL schema of `table`, when not the default search path
+    row_count: int | None = None  # hint (pg_class.reltuples)
+    span: Span | None = field(default=None, compare=False)
+
+    def attribute(self, name: str) -> Attribute | None:
+        for a in self.attributes:
+            if a.name == name:
+                return a
+        return None
+
+    @property
+    def attribute_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.attributes)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One `where` conjunct: `attribute op :param` (`between` binds two parameters)."""
+
+    attribute: str
+    op: str  # one of OPERATORS
+    params: tuple[str, ...] = ()  # bind-parameter names; default: the attribute name
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def is_range(self) -> bool:
+        return self.op in RANGE_OPERATORS
+
+
+@dataclass(frozen=True)
+class Rate:
+    reads_per_second: float | None = None
+    writes_per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class AccessPattern:
+    name: str
+    entities: tuple[str, ...]  # one for `entity:`, several for an item-collection read
+    where: tuple[Condition, ...]  # equality conditions first (in written order), then the range
+    filter: tuple[Condition, ...] = ()
+    order: Literal["asc", "desc"] = "asc"
+    limit: int | None = None
+    unique: bool = False
+    rate: Rate | None = None
+    sql: str | None = None  # the SQL text it came from, if written as `sql:`
+    description: str | None = None
+    span: Span | None = field(default=None, compare=False)
+
+    @property
+    def equality(self) -> tuple[Condition, ...]:
+        return tuple(c for c in self.where if not c.is_range)
+
+    @property
+    def range(self) -> Condition | None:
+        for c in self.where:
+            if c.is_range:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class Billing:
+    mode: Literal["on_demand", "provisioned"] = "on_demand"
+    read: int | None = None
+    write: int | None = None
+
+
+@dataclass(frozen=True)
+class TableSettings:
+    name: str
+    billing: Billing = Billing()
+    ttl: str | None = None
+    stream: str | None = None  # keys_only | new_image | old_image | new_and_old_images
+    pitr: bool = True
+    deletion_protection: bool = True
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    dialect: str = "postgres"
+    ddl: str | None = None  # path relative to the model file
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    table: TableSettings
+    entities: tuple[Entity, ...]
+    patterns: tuple[AccessPattern, ...]
+    description: str | None = None
+    source: Source | None = None
+    file: str | None = None  # path of the model file, as given
+    sha256: str | None = None  # of the model file's bytes
+
+    def entity(self, name: str) -> Entity | None:
+        for e in self.entities:
+            if e.name == name:
+                return e
+        return None
+
+    def pattern(self, name: str) -> AccessPattern | None:
+        for p in self.patterns:
+            if p.name == name:
+                return p
+        return None
+
+    def children(self, name: str) -> tuple[Entity, ...]:
+        return tuple(e for e in self.entities if e.parent == name)
+
+
+# --------------------------------------------------------------------------- JSON
+
+T = TypeVar("T")
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses → dicts (fields in declaration order), tuples → lists; spans dropped."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(value):
+            if f.name == "span":
+                continue
+            out[f.name] = to_jsonable(getattr(value, f.name))
+        return out
+    if isinstance(value, tuple | list):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n"
+
+
+def _build(tp: Any, data: Any) -> Any:
+    if data is None:
+        return None
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _build(args[0], data)
+        for a in args:  # first that fits
+            try:
+                return _build(a, data)
+            except (TypeError, ValueError, KeyError):
+                continue
+        raise ValueError(f"cannot build {tp} from {data!r}")
+    if origin is tuple:
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_build(args[0], d) for d in data)
+        return tuple(_build(a, d) for a, d in zip(args, data, strict=True))
+    if origin is Literal:
+        return data
+    if origin is dict:
+        _k, v = get_args(tp)
+        return {k: _build(v, d) for k, d in data.items()}
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return from_jsonable(tp, data)
+    return data
+
+
+def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name == "span" or f.name not in data:
+            continue
+        kwargs[f.name] = _build(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def from_json(cls: type[T], text: str) -> T:
+    return from_jsonable(cls, json.loads(text))
