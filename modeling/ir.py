@@ -307,3 +307,180 @@ def from_jsonable(cls: type[T], data: dict[str, Any]) -> T:
 
 def from_json(cls: type[T], text: str) -> T:
     return from_jsonable(cls, json.loads(text))
+
+
+# --------------------------------------------------------------------------- layout
+#
+# The compiled design (`modeling.compile.compile_model`): what every emitter, `model verify`
+# and the generated client consume. Templates are key-template strings (`modeling.keys`
+# grammar: literal text plus `{attribute}` slots); a plan binds each slot to a bind parameter
+# of the access pattern, with the attribute's type so the caller can `keys.encode` the value.
+
+LAYOUT_SCHEMA_VERSION = 1
+
+KeyType = Literal["S", "N", "B"]
+IndexKind = Literal["table", "gsi", "lsi"]
+# How a key value is rendered from a template and bound slots (see `modeling.compile.query`):
+#   full   every slot bound; the whole key
+#   prefix literal text and bound slots up to the first unbound slot, including the literal
+#          text that precedes it (e.g. `ORDER#2024-01-01#`)
+#   open   like prefix but stops right after the last bound slot (`ORDER#2024-01-01`), for
+#          begins_with on a string slot and inclusive lower bounds
+#   after  the smallest string greater than every string that starts with `prefix`
+#          (the last character incremented): an upper bound that keeps a range inside one
+#          entity type's sort-key space
+RenderMode = Literal["full", "prefix", "open", "after"]
+SortKeyKind = Literal["none", "eq", "begins_with", "between", "lt", "le", "gt", "ge"]
+SORT_KEY_KINDS: tuple[str, ...] = ("none", "eq", "begins_with", "between", "lt", "le", "gt", "ge")
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    """A key attribute of an index: its name (`PK`, `GSI1SK`, ...) and DynamoDB scalar type."""
+
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Index:
+    """The table's primary key (`kind="table"`, name `table`) or one GSI / LSI."""
+
+    name: str  # `table`, `GSI1`, `LSI1`, ...
+    kind: IndexKind
+    pk: KeyAttribute
+    sk: KeyAttribute | None = None
+    projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "ALL"
+    non_key_attributes: tuple[str, ...] = ()  # for INCLUDE
+    alias: str | None = None  # the name a model's `keys:` uses (`table`, `gsi1`, `lsi1`)
+
+
+@dataclass(frozen=True)
+class EntityKey:
+    """One entity's key templates on one index."""
+
+    index: str  # Index.name
+    pk: str  # template, e.g. `PRODUCT#{product_id}`
+    sk: str | None = None  # template, e.g. `VARIANT#{sku}`; None when the index has no sk
+    pinned: bool = False  # from the model's `keys:` (checked, never rewritten)
+    sparse: bool = False  # only items whose slot attributes are all present get this key
+    sparse_on: tuple[str, ...] = ()  # the optional attributes that make it sparse
+    purpose: tuple[str, ...] = ()  # patterns that caused this key (derived keys)
+
+
+@dataclass(frozen=True)
+class EntityLayout:
+    entity: str
+    type_value: str  # value of Layout.type_attribute on this entity's items
+    keys: tuple[EntityKey, ...]  # table key first, then indexes in Layout.indexes order
+
+    def key(self, index: str) -> EntityKey | None:
+        for k in self.keys:
+            if k.index == index:
+                return k
+        return None
+
+
+@dataclass(frozen=True)
+class SlotBinding:
+    """A template slot bound to a pattern's bind parameter; `type` is the attribute's TypeRef."""
+
+    slot: str  # attribute name in the template
+    param: str  # bind-parameter name of the access pattern
+    type: str  # TypeRef kind, the codec to use (`keys.encode(type, value)`)
+
+
+@dataclass(frozen=True)
+class KeyValue:
+    """A key value to compute at query time: a template, which slots get which params, how."""
+
+    template: str
+    bindings: tuple[SlotBinding, ...] = ()
+    mode: RenderMode = "full"
+
+
+@dataclass(frozen=True)
+class SortKeyCondition:
+    kind: SortKeyKind = "none"
+    values: tuple[KeyValue, ...] = ()  # 0 (none), 2 (between), else 1
+
+
+@dataclass(frozen=True)
+class FilterCondition:
+    """A non-key `filter:` conjunct the client applies as a FilterExpression, and its cost."""
+
+    attribute: str
+    op: str
+    params: tuple[str, ...]
+    read_cost: str
+
+
+@dataclass(frozen=True)
+class PatternPlan:
+    """How one access pattern runs, and why it returns exactly the right items."""
+
+    pattern: str
+    entities: tuple[str, ...]
+    index: str  # Index.name
+    operation: Literal["GetItem", "Query"]
+    pk: KeyValue
+    sk: SortKeyCondition
+    scan_forward: bool = True
+    type_filter: tuple[str, ...] = ()  # type values the client keeps; () = no filter needed
+    unique: bool = False
+    limit: int | None = None
+    pagination: str = ""
+    filters: tuple[FilterCondition, ...] = ()
+    params: tuple[str, ...] = ()  # every bind parameter the pattern takes, in order
+    proof: tuple[str, ...] = ()  # the argument that the key condition is exact
+    sharded: int = 0  # >0: constant partition written across N shards, query each shard
+
+
+@dataclass(frozen=True)
+class DiagnosticRecord:
+    """A diagnostic as stored in the layout (warnings and infos of a successful compile)."""
+
+    code: str
+    severity: str
+    message: str
+    subject: str | None = None
+    hint: str | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    model: str
+    table_name: str
+    indexes: tuple[Index, ...]  # the table key first, then GSIs, then LSIs
+    entities: tuple[EntityLayout, ...]
+    plans: tuple[PatternPlan, ...]
+    type_attribute: str = "_type"
+    diagnostics: tuple[DiagnosticRecord, ...] = ()
+    schema_version: int = LAYOUT_SCHEMA_VERSION
+
+    def index(self, name: str) -> Index | None:
+        for i in self.indexes:
+            if i.name == name:
+                return i
+        return None
+
+    def entity(self, name: str) -> EntityLayout | None:
+        for e in self.entities:
+            if e.entity == name:
+                return e
+        return None
+
+    def plan(self, name: str) -> PatternPlan | None:
+        for p in self.plans:
+            if p.pattern == name:
+                return p
+        return None
+
+    @property
+    def gsis(self) -> tuple[Index, ...]:
+        return tuple(i for i in self.indexes if i.kind == "gsi")
+
+    @property
+    def lsis(self) -> tuple[Index, ...]:
+        return tuple(i for i in self.indexes if i.kind == "lsi")
