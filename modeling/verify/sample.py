@@ -1,0 +1,487 @@
+"""Deterministic sample rows for every entity of a model: the data `model verify` proves on.
+
+Why this shape: a layout bug shows up only on data that stresses it, so the rows are built to
+be awkward on purpose while staying valid for the model:
+
+* every DSL type, with the edges a key codec gets wrong: negative and large integers, decimals of
+  varying scale (`1.50`), datetimes in several time zones (normalised to UTC only when stored),
+  strings holding the `#` separator, characters sorting below it (`!`, space), accents and astral
+  characters, strings that are prefixes of one another;
+* enums honoured, optional attributes sometimes NULL (sparse indexes), sets never empty;
+* keys unique, and every attribute set that a `unique: true` pattern looks up unique too;
+* `references` point at existing rows and children live under existing parents, chosen with a
+  Zipf distribution so a few partitions are much larger than the rest (SKEW); attributes that
+  patterns compare with `=` draw from small skewed pools so GSI partitions hold many items, and
+  range attributes repeat values now and then so ties exist;
+* rows of the hottest partitions carry one fat string attribute so that reading that partition
+  needs several 1 MB Query pages, while the total stays a few MB so tests stay fast.
+
+Everything comes from one `random.Random(seed)`: the same model and seed give the same rows.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from modeling.ir import AccessPattern, Attribute, Entity, Model, TypeRef
+from modeling.verify.rows import Dataset, Row
+
+# Pieces that make key codecs fail: the separator, bytes sorting below it, multi-byte and
+# astral characters (4 bytes in UTF-8, a surrogate pair in UTF-16).
+TRICKY = ("#", "##", "!", " ", "-", "é", "ß", "中", "𝄞", "😀", "~", "a#b", "\u00ff", "%", "_")
+WORDS = ("alpha", "alp", "al", "beta", "Beta", "gamma", "zeta", "Ωmega", "émile", "東京", "x#y")
+ZONES = (
+    UTC,
+    timezone(timedelta(hours=5, minutes=30)),
+    timezone(timedelta(hours=-8)),
+    timezone(timedelta(hours=14)),
+    timezone(timedelta(hours=-11, minutes=-30)),
+)
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+PAGE_BYTES = 1024 * 1024
+MAX_FAT_BYTES = 300 * 1024  # well under the 400 KB item limit, leaving room for the rest
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    """How much data: `roots` rows per entity without parents, `fanout` children per parent."""
+
+    seed: int = 0
+    roots: int = 16
+    fanout: float = 5.0
+    max_rows: int = 400
+    zipf_s: float = 1.2
+    null_rate: float = 0.2
+    hot_partition_bytes: int = int(1.3 * PAGE_BYTES)  # fat bytes put in a hottest partition
+    fat_entities: int = 2  # at most this many entities get fat rows (keeps the total modest)
+
+
+@dataclass(frozen=True)
+class RefGroup:
+    """Attributes of one entity that together point at one row of `target`."""
+
+    target: str
+    mapping: tuple[tuple[str, str], ...]  # (my attribute, target key attribute)
+
+
+@dataclass
+class EntityPlan:
+    """What the generator decided about one entity before drawing rows."""
+
+    entity: Entity
+    groups: list[RefGroup]
+    unique_sets: list[tuple[str, ...]]
+    roles: dict[str, str]  # attribute -> key | pool | range | unique | plain
+    fat: str | None = None
+    count: int = 0
+    pools: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def generate(model: Model, options: SampleOptions | None = None) -> Dataset:
+    """Sample rows for every entity of `model`; deterministic for `options.seed`."""
+    opts = options or SampleOptions()
+    rng = random.Random(opts.seed)
+    plans = {e.name: _plan(model, e) for e in model.entities}
+    order = _dependency_order(model, plans)
+    _choose_fat(model, plans, order, opts)
+    data = Dataset({e.name: [] for e in model.entities})
+    for name in order:
+        plan = plans[name]
+        plan.count = _row_count(plan, plans, opts)
+        data.rows[name] = _rows_for(plan, data, rng, opts)
+    return data
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _patterns_of(model: Model, entity: str) -> list[AccessPattern]:
+    return [p for p in model.patterns if entity in p.entities]
+
+
+def _ref_groups(model: Model, entity: Entity) -> list[RefGroup]:
+    """Group referencing attributes by target; a composite target key is filled from one row."""
+    by_target: dict[str, list[str]] = {}
+    for a in entity.attributes:
+        if a.references and model.entity(a.references) is not None:
+            by_target.setdefault(a.references, []).append(a.name)
+    if entity.parent and model.entity(entity.parent) is not None:
+        parent = model.entity(entity.parent)
+        assert parent is not None
+        implied = [k for k in parent.key if entity.attribute(k) is not None]
+        have = by_target.setdefault(parent.name, [])
+        have.extend(k for k in implied if k not in have)
+    groups: list[RefGroup] = []
+    for target_name in sorted(by_target):
+        target = model.entity(target_name)
+        assert target is not None
+        attrs = by_target[target_name]
+        if len(target.key) == 1:
+            groups.extend(RefGroup(target_name, ((a, target.key[0]),)) for a in attrs)
+            continue
+        # Composite key: match by name, then the leftovers by position; one row fills them all.
+        mapping: list[tuple[str, str]] = []
+        free_keys = [k for k in target.key if k not in attrs]
+        for a in attrs:
+            if a in target.key:
+                mapping.append((a, a))
+            elif free_keys:
+                mapping.append((a, free_keys.pop(0)))
+            else:
+                groups.append(RefGroup(target_name, ((a, target.key[0]),)))
+        if mapping:
+            groups.append(RefGroup(target_name, tuple(mapping)))
+    return groups
+
+
+def _plan(model: Model, entity: Entity) -> EntityPlan:
+    groups = _ref_groups(model, entity)
+    referencing = {a for g in groups for a, _ in g.mapping}
+    unique_sets: list[tuple[str, ...]] = [tuple(entity.key)]
+    roles: dict[str, str] = {}
+    for p in _patterns_of(model, entity.name):
+        for c in (*p.where, *p.filter):
+            if entity.attribute(c.attribute) is None:
+                continue
+            role = "range" if c.is_range else "pool"
+            if roles.get(c.attribute) != "range":
+                roles[c.attribute] = role
+        if p.unique and len(p.entities) == 1:
+            attrs = tuple(c.attribute for c in p.where if c.op == "=")
+            if attrs and attrs not in unique_sets and all(entity.attribute(a) for a in attrs):
+                unique_sets.append(attrs)
+    for attrs in unique_sets[1:]:
+        if len(attrs) == 1:
+            roles[attrs[0]] = "unique"
+    for i, k in enumerate(entity.key):
+        last = i == len(entity.key) - 1
+        if k in referencing:
+            continue
+        if last:
+            roles[k] = "key" if roles.get(k) != "range" else "range"
+        else:
+            roles[k] = "pool"  # leading parts of a composite key: shared, like partitions
+    for a in entity.attributes:
+        roles.setdefault(a.name, "plain")
+    return EntityPlan(entity, groups, unique_sets, roles)
+
+
+def _dependency_order(model: Model, plans: dict[str, EntityPlan]) -> list[str]:
+    """Targets before the entities that point at them; cycles broken in declaration order."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str) -> None:
+        if state.get(name) == 2 or state.get(name) == 1:
+            return
+        state[name] = 1
+        for g in plans[name].groups:
+            if g.target != name:
+                visit(g.target)
+        state[name] = 2
+        order.append(name)
+
+    for e in model.entities:
+        visit(e.name)
+    return order
+
+
+def _fat_candidate(model: Model, plan: EntityPlan) -> str | None:
+    """A string attribute no key, pattern or enum looks at: safe to make large."""
+    pinned_text = " ".join(f"{k.pk} {k.sk or ''}" for k in plan.entity.pinned_keys)
+    for a in plan.entity.attributes:
+        if a.type != TypeRef("string") or a.enum or a.references:
+            continue
+        if a.name in plan.entity.key or plan.roles.get(a.name) != "plain":
+            continue
+        if "{" + a.name + "}" in pinned_text or a.name == model.table.ttl:
+            continue
+        return a.name
+    return None
+
+
+def _choose_fat(
+    model: Model, plans: dict[str, EntityPlan], order: list[str], opts: SampleOptions
+) -> None:
+    """Give fat rows to the entities with skewed parents (most rows first), up to a budget."""
+    ranked = [n for n in order if plans[n].groups and _fat_candidate(model, plans[n]) is not None]
+    ranked.sort(key=lambda n: (-_depth(n, plans), order.index(n)))
+    for name in ranked[: opts.fat_entities]:
+        plans[name].fat = _fat_candidate(model, plans[name])
+
+
+def _depth(name: str, plans: dict[str, EntityPlan], seen: frozenset[str] = frozenset()) -> int:
+    targets = [g.target for g in plans[name].groups if g.target != name and g.target not in seen]
+    return 1 + max((_depth(t, plans, seen | {name}) for t in targets), default=0)
+
+
+def _row_count(plan: EntityPlan, plans: dict[str, EntityPlan], opts: SampleOptions) -> int:
+    targets = [plans[g.target].count for g in plan.groups if g.target != plan.entity.name]
+    if not targets:
+        return opts.roots
+    return min(opts.max_rows, max(opts.roots, int(max(targets) * opts.fanout)))
+
+
+# --------------------------------------------------------------------------- drawing rows
+
+
+def zipf_weights(n: int, s: float) -> list[float]:
+    """Cumulative Zipf weights over ranks 0..n-1: rank 0 is the hottest."""
+    total = 0.0
+    out = []
+    for i in range(n):
+        total += 1.0 / math.pow(i + 1, s)
+        out.append(total)
+    return out
+
+
+def _rows_for(
+    plan: EntityPlan, data: Dataset, rng: random.Random, opts: SampleOptions
+) -> list[Row]:
+    entity = plan.entity
+    rows: list[Row] = []
+    seen: dict[tuple[str, ...], set[tuple[Any, ...]]] = {u: set() for u in plan.unique_sets}
+    counter = [0]
+    for a in entity.attributes:
+        if plan.roles[a.name] == "pool":
+            size = max(3, plan.count // 6)
+            plan.pools[a.name] = _distinct(lambda a=a: _value(a.type, rng, counter, "pool"), size)
+    hot: list[bool] = []
+    for _ in range(plan.count):
+        for _attempt in range(30):
+            row, is_hot = _draw_row(plan, data, rows, rng, counter, opts)
+            keys = {u: tuple(row[a] for a in u) for u in plan.unique_sets}
+            if any(v is None for k in keys.values() for v in k):
+                continue
+            if all(keys[u] not in seen[u] for u in plan.unique_sets):
+                for u in plan.unique_sets:
+                    seen[u].add(keys[u])
+                rows.append(row)
+                hot.append(is_hot)
+                break
+    if plan.fat is not None and any(hot):
+        size = min(MAX_FAT_BYTES, max(4096, opts.hot_partition_bytes // sum(hot)))
+        for row, is_hot in zip(rows, hot, strict=True):
+            if is_hot:
+                row[plan.fat] = _fat_text(rng, size)
+    return rows
+
+
+def _draw_row(
+    plan: EntityPlan,
+    data: Dataset,
+    rows: list[Row],
+    rng: random.Random,
+    counter: list[int],
+    opts: SampleOptions,
+) -> tuple[Row, bool]:
+    entity = plan.entity
+    row: Row = {}
+    is_hot = False
+    for gi, g in enumerate(plan.groups):
+        targets = data.of(g.target) if g.target != entity.name else rows
+        optional = all(not _attr(entity, a).required and a not in entity.key for a, _ in g.mapping)
+        if not targets or (optional and rng.random() < opts.null_rate):
+            continue
+        cum = zipf_weights(len(targets), opts.zipf_s)
+        pick = rng.choices(range(len(targets)), cum_weights=cum)[0]
+        if gi == 0 and pick == 0:
+            is_hot = True
+        for mine, theirs in g.mapping:
+            row[mine] = targets[pick][theirs]
+    for a in entity.attributes:
+        if a.name in row:
+            continue
+        role = plan.roles[a.name]
+        if role == "plain" and not a.required and rng.random() < opts.null_rate:
+            row[a.name] = None
+        elif role == "pool" and not a.required and rng.random() < 2 * opts.null_rate:
+            row[a.name] = None  # sparse index entries
+        elif a.enum:
+            cum = zipf_weights(len(a.enum), opts.zipf_s)
+            row[a.name] = rng.choices(a.enum, cum_weights=cum)[0]
+        elif role == "pool" and plan.pools.get(a.name):
+            pool = plan.pools[a.name]
+            row[a.name] = rng.choices(pool, cum_weights=zipf_weights(len(pool), opts.zipf_s))[0]
+        elif role == "range" and rows and rng.random() < 0.15 and rows[-1].get(a.name) is not None:
+            row[a.name] = rng.choice(rows)[a.name]  # ties on the range attribute
+        else:
+            row[a.name] = _value(a.type, rng, counter, role)
+        if row[a.name] is None and (a.required or a.name in entity.key):
+            row[a.name] = _value(a.type, rng, counter, role)
+    return row, is_hot
+
+
+def _attr(entity: Entity, name: str) -> Attribute:
+    a = entity.attribute(name)
+    assert a is not None, name
+    return a
+
+
+def _distinct(make: Callable[[], Any], size: int) -> list[Any]:
+    out: list[Any] = []
+    for _ in range(size * 4):
+        v = make()
+        if v not in out:
+            out.append(v)
+        if len(out) >= size:
+            break
+    return out
+
+
+def _fat_text(rng: random.Random, size: int) -> str:
+    chunk = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz é#𝄞") for _ in range(64))
+    text = (chunk * (size // len(chunk.encode()) + 1))[: size // 2]
+    while len(text.encode()) < size:
+        text += chunk
+    return text
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _value(t: TypeRef, rng: random.Random, counter: list[int], role: str) -> Any:
+    """One value of type `t`; `role` key/unique values carry a counter so they rarely clash."""
+    counter[0] += 1
+    n = counter[0]
+    k = t.kind
+    if k == "string":
+        return _string(rng, n, role)
+    if k == "integer":
+        if role in ("key", "unique"):
+            return rng.choice((1, -1, 1)) * (n * 7919 % 1_000_003) + rng.choice((0, 0, 10**12))
+        return rng.choice(
+            (0, 1, -1, rng.randint(-1000, 1000), rng.randint(-(2**40), 2**40), 2**53 + 1)
+        )
+    if k == "decimal":
+        scale = rng.choice((0, 1, 2, 2, 4))
+        whole = rng.choice((0, rng.randint(0, 99), rng.randint(0, 10**9)))
+        sign = "-" if rng.random() < 0.25 else ""
+        if scale == 0:
+            return Decimal(f"{sign}{whole}")
+        frac = rng.randint(0, 10**scale - 1)
+        return Decimal(f"{sign}{whole}.{frac:0{scale}d}")
+    if k == "float":
+        return rng.choice((0.0, 1.5, -2.25, rng.uniform(-1e6, 1e6), rng.uniform(-1, 1) * 1e-7))
+    if k == "boolean":
+        return rng.random() < 0.5
+    if k == "date":
+        return date(1950, 1, 1) + timedelta(days=rng.randint(0, 100 * 365))
+    if k == "datetime":
+        seconds = rng.randint(0, 5 * 365 * 86400)
+        micros = rng.choice((0, 0, rng.randint(0, 999_999)))
+        dt = EPOCH + timedelta(seconds=seconds, microseconds=micros)
+        return dt.astimezone(rng.choice(ZONES))
+    if k == "uuid":
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+    if k == "binary":
+        return bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 12)))
+    if k == "map":
+        return _map(rng, depth=0)
+    if k == "list":
+        assert t.item is not None
+        return [_value(t.item, rng, counter, "plain") for _ in range(rng.randint(0, 3))]
+    if k == "set":
+        assert t.item is not None
+        values: list[Any] = []
+        for _ in range(rng.randint(1, 4)):
+            v = _value(t.item, rng, counter, "plain")
+            if v not in values:
+                values.append(v)
+        return frozenset(values)
+    raise ValueError(f"no sample values for type {t}")
+
+
+def _string(rng: random.Random, n: int, role: str) -> str:
+    if role in ("key", "unique"):
+        shape = n % 5
+        if shape == 0:
+            return f"k{n}"
+        if shape == 1:
+            return f"k{n}{rng.choice(TRICKY)}"
+        if shape == 2:
+            return f"{rng.choice(TRICKY)}{n}"
+        if shape == 3:
+            return f"{rng.choice(WORDS)}#{n}"
+        return f"{n}{rng.choice(TRICKY)}{rng.choice(TRICKY)}"
+    if role == "pool":
+        return f"{rng.choice(WORDS)}{rng.choice(('', *TRICKY))}"
+    if role == "range":
+        return f"{rng.choice(WORDS)}{rng.choice(('', *TRICKY))}{rng.randint(0, 99)}"
+    words = [rng.choice(WORDS) for _ in range(rng.randint(1, 4))]
+    return " ".join(words) + rng.choice(("", *TRICKY))
+
+
+def _map(rng: random.Random, depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for i in range(rng.randint(0, 3)):
+        kind = rng.choice(("s", "n", "b", "l", "m", "null") if depth < 2 else ("s", "n", "b"))
+        key = rng.choice(("a", "b#", "é", "size", "color", "𝄞")) + str(i)
+        if kind == "s":
+            out[key] = rng.choice(WORDS)
+        elif kind == "n":
+            out[key] = rng.randint(-1000, 1000)
+        elif kind == "b":
+            out[key] = rng.random() < 0.5
+        elif kind == "null":
+            out[key] = None
+        elif kind == "l":
+            out[key] = [rng.randint(0, 9) for _ in range(rng.randint(0, 3))]
+        else:
+            out[key] = _map(rng, depth + 1)
+    return out
+
+
+def nudge(t: TypeRef, value: Any, direction: int) -> Any:
+    """The smallest practical step from `value` (for bounds just around real values)."""
+    k = t.kind
+    if k == "integer":
+        return value + direction
+    if k == "decimal":
+        return value + Decimal(direction) * Decimal("0.0001")
+    if k == "float":
+        return value + direction * max(abs(value) * 1e-9, 1e-9)
+    if k == "date":
+        return value + timedelta(days=direction)
+    if k == "datetime":
+        return value + timedelta(microseconds=direction)
+    if k == "string":
+        if direction > 0:
+            return value + " "
+        return value[:-1] if len(value) > 1 else value
+    return value
+
+
+def fresh_value(t: TypeRef, rng: random.Random) -> Any:
+    """A value of `t` that no sample row holds (for parameters that must match nothing)."""
+    if t.kind == "string":
+        return f"nothing-{rng.randint(0, 10**9)}-𝄞#"
+    if t.kind == "integer":
+        return 10**15 + rng.randint(0, 10**9)
+    if t.kind == "decimal":
+        return Decimal(f"987654321987.{rng.randint(0, 9999):04d}")
+    if t.kind == "float":
+        return 9.87e15 + rng.random()
+    if t.kind == "date":
+        return date(2199, 1, 1) + timedelta(days=rng.randint(0, 300))
+    if t.kind == "datetime":
+        return datetime(2199, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randint(0, 10**6))
+    if t.kind == "uuid":
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+    if t.kind == "binary":
+        return b"\xff\xfe" + bytes(rng.getrandbits(8) for _ in range(20))
+    if t.kind == "boolean":
+        return rng.random() < 0.5
+    raise ValueError(f"no fresh value for {t}")
+
+
+def sample_values(rows: Sequence[Row], attribute: str) -> list[Any]:
+    """Non-null values of `attribute` over `rows`, in row order."""
+    return [r[attribute] for r in rows if r.get(attribute) is not None]
