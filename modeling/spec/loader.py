@@ -1,0 +1,244 @@
+"""Read a model file as plain data while remembering where every key and value was written.
+
+ruamel.yaml's round-trip composer gives a node tree with marks; we build plain Python values
+(dict/list/str/int/float/bool/None) from it ourselves so that (1) duplicate keys are reported
+— all of them, with both positions — instead of silently keeping one, and (2) every later stage
+can map a data path such as ("entities", "Brand", "key", 0) back to `file:line:col`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from modeling.diagnostics import Diagnostics, Span
+
+Path = tuple[str | int, ...]
+
+_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass
+class Positions:
+    """Where each data path was written: the key (for mapping entries) and the value."""
+
+    file: str
+    keys: dict[Path, Span] = field(default_factory=dict)
+    values: dict[Path, Span] = field(default_factory=dict)
+    scalars: dict[Path, ScalarNode] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def key(self, path: Path) -> Span:
+        """The span of the key that introduces `path`, falling back to the nearest ancestor."""
+        for p in _prefixes(path):
+            if p in self.keys:
+                return self.keys[p]
+            if p in self.values:
+                return self.values[p]
+        return Span(self.file, 1, 1)
+
+    def value(self, path: Path) -> Span:
+        """The span of the value at `path`, falling back to the nearest ancestor."""
+        for p in _prefixes(path):
+            if p in self.values:
+                return self.values[p]
+            if p in self.keys:
+                return self.keys[p]
+        return Span(self.file, 1, 1)
+
+    def offset(self, path: Path, offset: int) -> Span:
+        """The span of character `offset` inside the string scalar at `path`.
+
+        Plain, quoted and block (`|`, `>`) scalars are handled: block and multi-line scalars
+        keep one source line per value line (folding turns the newline into a space of the
+        same width), so walking the source lines with their indentation removed finds the line.
+        """
+        node = self.scalars.get(path)
+        if node is None:
+            return self.value(path)
+        start = node.start_mark
+        style = node.style
+        if style in ("|", ">"):
+            first = start.line + 1
+            last = max(first, node.end_mark.line)
+            content = self.lines[first : last + 1]
+            indents = [len(s) - len(s.lstrip(" ")) for s in content if s.strip()]
+            indent = min(indents) if indents else 0
+            remaining = offset
+            for i, text in enumerate(content):
+                body = text[indent:] if text.strip() else ""
+                if remaining <= len(body) or i == len(content) - 1:
+                    return Span(self.file, first + i + 1, indent + min(remaining, len(body)) + 1)
+                remaining -= len(body) + 1
+            return self.value(path)
+        quote = 1 if style in ("'", '"') else 0
+        if start.line == node.end_mark.line:
+            return Span(self.file, start.line + 1, start.column + quote + offset + 1)
+        # a multi-line plain or quoted scalar: the first line starts at the mark's column
+        remaining = offset
+        for i in range(start.line, node.end_mark.line + 1):
+            text = self.lines[i] if i < len(self.lines) else ""
+            col0 = start.column + quote if i == start.line else len(text) - len(text.lstrip(" "))
+            body = text[col0:].rstrip()
+            if remaining <= len(body):
+                return Span(self.file, i + 1, col0 + remaining + 1)
+            remaining -= len(body) + 1
+        return self.value(path)
+
+
+def _prefixes(path: Path) -> Iterator[Path]:
+    for n in range(len(path), -1, -1):
+        yield path[:n]
+
+
+@dataclass
+class Loaded:
+    """The result of reading one file: data (None when unreadable), positions, diagnostics."""
+
+    data: Any
+    positions: Positions
+    diagnostics: Diagnostics
+
+
+def _span(positions: Positions, node: Node) -> Span:
+    return Span(positions.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _scalar(node: ScalarNode, path: Path, positions: Positions, diags: Diagnostics) -> Any:
+    """Construct a YAML 1.2 core-schema scalar from its resolved tag."""
+    tag = node.tag or ""
+    text = node.value.replace("\a", "")  # ruamel marks folds of `>` scalars with BEL
+    if tag == _TAG + "str":
+        return text
+    if tag == _TAG + "null":
+        return None
+    if tag == _TAG + "bool":
+        return text.lower() == "true"
+    if tag == _TAG + "int":
+        try:
+            clean = text.replace("_", "")
+            if clean.lower().startswith(("0o", "-0o", "+0o")):
+                return int(clean.replace("0o", "").replace("0O", ""), 8)
+            return int(clean, 0) if clean.lower().lstrip("+-").startswith("0x") else int(clean)
+        except ValueError:
+            return text
+    if tag == _TAG + "float":
+        low = text.lower().replace("_", "")
+        if low in (".inf", "+.inf"):
+            return math.inf
+        if low == "-.inf":
+            return -math.inf
+        if low == ".nan":
+            return math.nan
+        try:
+            return float(low)
+        except ValueError:
+            return text
+    diags.error(
+        "yaml-tag",
+        f"unsupported YAML tag {tag!r}",
+        _span(positions, node),
+        hint="write a plain string, number, boolean, list or mapping",
+    )
+    return text
+
+
+def _build(node: Node, path: Path, positions: Positions, diags: Diagnostics, depth: int = 0) -> Any:
+    positions.values.setdefault(path, _span(positions, node))
+    if depth > 100:
+        diags.error("yaml-syntax", "nesting too deep", _span(positions, node))
+        return None
+    if isinstance(node, ScalarNode):
+        positions.scalars[path] = node
+        return _scalar(node, path, positions, diags)
+    if isinstance(node, SequenceNode):
+        if node.tag not in (_TAG + "seq", None):
+            _scalar_tag_error(node, positions, diags)
+        return [
+            _build(item, (*path, i), positions, diags, depth + 1)
+            for i, item in enumerate(node.value)
+        ]
+    if isinstance(node, MappingNode):
+        out: dict[str, Any] = {}
+        first_seen: dict[str, Span] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                merged = _build(value_node, path, positions, diags, depth + 1)
+                for part in merged if isinstance(merged, list) else [merged]:
+                    if isinstance(part, dict):
+                        for k, v in part.items():
+                            out.setdefault(k, v)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                diags.error(
+                    "wrong-type",
+                    "a mapping key must be a plain string, not a list or mapping",
+                    _span(positions, key_node),
+                    hint="remove the `?` complex key or the brackets around the key",
+                )
+                continue
+            raw = _scalar(key_node, path, positions, diags)
+            key = raw if isinstance(raw, str) else key_node.value
+            key_span = _span(positions, key_node)
+            if key in first_seen:
+                diags.error(
+                    "duplicate-key",
+                    f"duplicate key {key!r} (first defined at line {first_seen[key].line})",
+                    key_span,
+                    hint="YAML keeps only one of them; rename or merge the two definitions",
+                    subject=".".join(str(p) for p in (*path, key)),
+                )
+                continue
+            first_seen[key] = key_span
+            positions.keys[(*path, key)] = key_span
+            out[key] = _build(value_node, (*path, key), positions, diags, depth + 1)
+        return out
+    return None  # pragma: no cover - ruamel has no other node kinds
+
+
+def _scalar_tag_error(node: Node, positions: Positions, diags: Diagnostics) -> None:
+    diags.error("yaml-tag", f"unsupported YAML tag {node.tag!r}", _span(positions, node))
+
+
+def load_text(text: str, file: str) -> Loaded:
+    """Parse `text` (the content of `file`); never raises for bad input."""
+    lines = text.splitlines()
+    positions = Positions(file=file, lines=lines)
+    diags = Diagnostics()
+    yaml = YAML(typ="rt")
+    try:
+        node = yaml.compose(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        hint = None
+        if exc.context and exc.context_mark and exc.problem:
+            hint = f"{exc.context.strip()} (line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
+        if "\t" in problem or "tab" in problem:
+            hint = "YAML indentation must use spaces, not tabs"
+        diags.error("yaml-syntax", problem, span, hint=hint or _syntax_hint(lines, span.line))
+        return Loaded(None, positions, diags)
+    except YAMLError as exc:
+        diags.error("yaml-syntax", str(exc).strip() or "invalid YAML", Span(file, 1, 1))
+        return Loaded(None, positions, diags)
+    except (ValueError, RecursionError) as exc:  # e.g. invalid characters
+        diags.error("yaml-syntax", f"cannot read YAML: {exc}", Span(file, 1, 1))
+        return Loaded(None, positions, diags)
+    if node is None:
+        return Loaded({}, positions, diags)
+    data = _build(node, (), positions, diags)
+    return Loaded(data, positions, diags)
+
+
+def _syntax_hint(lines: list[str], line: int) -> str:
+    if 1 <= line <= len(lines):
+        return f"check the indentation and quoting around: {lines[line - 1].strip()!r}"
+    return "check the indentation and quoting near the end of the file"

@@ -1,0 +1,247 @@
+"""The model language as pydantic v2 models: these classes ARE the language.
+
+`extra="forbid"` turns every typo into an error and `strict=True` keeps YAML's `"5"` from
+passing as 5. The JSON Schema in `generated/model.schema.json` is generated from these classes
+(`modeling.spec.schema`), so descriptions written here are what editors show on hover, and
+`Literal`s become the enums editors autocomplete. Cross-references (does `parent` name an
+entity?) are not checked here but in `modeling.spec.checks`, which has the positions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+
+from modeling.ir import OPERATORS, SCALAR_TYPES, SET_ITEM_TYPES, TypeRef
+
+MODEL_NAME_RE = r"^[a-z][a-z0-9_-]*$"
+ENTITY_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]*$"
+ATTRIBUTE_NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
+PATTERN_NAME_RE = r"^[a-z][a-z0-9_]*$"
+INDEX_NAME_RE = r"^(table|gsi[1-9][0-9]*|lsi[1-9][0-9]*)$"
+DYNAMO_TABLE_RE = r"^[A-Za-z0-9_.-]{3,255}$"
+SQL_NAME_RE = r"^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$"
+
+NAME_RULES: dict[str, str] = {
+    MODEL_NAME_RE: "a model name is lower-case letters, digits, `_` and `-`, starting with a letter",
+    ENTITY_NAME_RE: "an entity name is letters, digits and `_`, starting with a letter (e.g. `Product`)",
+    ATTRIBUTE_NAME_RE: "an attribute name is letters, digits and `_`, not starting with a digit",
+    PATTERN_NAME_RE: "a pattern name is lower-case letters, digits and `_`, starting with a letter",
+    INDEX_NAME_RE: "a pinned index is `table`, `gsiN` or `lsiN` (N from 1)",
+    DYNAMO_TABLE_RE: "a DynamoDB table name is 3–255 of letters, digits, `_`, `.`, `-`",
+    SQL_NAME_RE: "a SQL name is an unquoted identifier, optionally `schema.name`",
+}
+
+ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_RE)]
+EntityName = Annotated[str, StringConstraints(pattern=ENTITY_NAME_RE)]
+AttributeName = Annotated[str, StringConstraints(pattern=ATTRIBUTE_NAME_RE)]
+PatternName = Annotated[str, StringConstraints(pattern=PATTERN_NAME_RE)]
+IndexName = Annotated[str, StringConstraints(pattern=INDEX_NAME_RE)]
+SqlName = Annotated[str, StringConstraints(pattern=SQL_NAME_RE)]
+
+#: Type names offered to editors; `list<...>` of anything else is accepted by the pattern branch.
+COMMON_TYPES: tuple[str, ...] = (
+    *SCALAR_TYPES,
+    *(f"set<{t}>" for t in SET_ITEM_TYPES),
+    *(f"list<{t}>" for t in SCALAR_TYPES),
+)
+
+
+def _check_type(text: str) -> str:
+    TypeRef.parse(text)  # raises ValueError with the reason
+    return text
+
+
+TypeName = Annotated[
+    str,
+    AfterValidator(_check_type),
+    WithJsonSchema(
+        {
+            "title": "TypeName",
+            "description": "An attribute type: "
+            + ", ".join(SCALAR_TYPES)
+            + ", list<T>, or set<string|integer|decimal|binary>.",
+            "anyOf": [
+                {"type": "string", "enum": list(COMMON_TYPES)},
+                {"type": "string", "pattern": r"^list<.+>$"},
+            ],
+        }
+    ),
+]
+
+Operator = Literal["=", "<", "<=", ">", ">=", "between", "begins_with"]
+assert OPERATORS == ("=", "<", "<=", ">", ">=", "between", "begins_with")
+
+
+class Node(BaseModel):
+    """Base of every block: unknown keys are errors, values are never coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Capacity(Node):
+    read: int = Field(ge=1, description="Provisioned read capacity units.")
+    write: int = Field(ge=1, description="Provisioned write capacity units.")
+
+
+class ProvisionedBilling(Node):
+    provisioned: Capacity = Field(description="Provisioned capacity: `{read: 5, write: 5}`.")
+
+
+class TableSpec(Node):
+    """The DynamoDB table settings; every key is optional."""
+
+    name: str | None = Field(
+        default=None,
+        pattern=DYNAMO_TABLE_RE,
+        description="DynamoDB table name (default: the model name in PascalCase).",
+    )
+    billing: Literal["on_demand"] | ProvisionedBilling = Field(
+        default="on_demand",
+        description="`on_demand` (default) or `{provisioned: {read: N, write: N}}`.",
+    )
+    ttl: AttributeName | None = Field(
+        default=None, description="Attribute holding the expiry time (datetime or epoch seconds)."
+    )
+    stream: Literal["keys_only", "new_image", "old_image", "new_and_old_images"] | None = Field(
+        default=None, description="DynamoDB Streams view type; omit for no stream."
+    )
+    pitr: bool = Field(default=True, description="Point-in-time recovery (default true).")
+    deletion_protection: bool = Field(
+        default=True, description="Deletion protection (default true)."
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Resource tags.")
+
+
+class SourceSpec(Node):
+    """Where the rows live today."""
+
+    dialect: Literal["postgres"] = Field(default="postgres", description="Source SQL dialect.")
+    ddl: str | None = Field(
+        default=None, description="Path of the schema DDL, relative to this model file."
+    )
+    schema_: SqlName | None = Field(
+        default=None, alias="schema", description="Default SQL schema of the entities' tables."
+    )
+
+
+class AttributeSpec(Node):
+    """An attribute written in full; `name: string` is the shorthand for `{type: string}`."""
+
+    type: TypeName = Field(description="The attribute's type.")
+    required: bool = Field(
+        default=True,
+        description="False when the column is nullable; key attributes must be required.",
+    )
+    enum: list[str] | None = Field(
+        default=None, min_length=1, description="The allowed values of a string attribute."
+    )
+    references: EntityName | None = Field(
+        default=None, description="The entity this attribute is a foreign key to."
+    )
+    column: SqlName | None = Field(
+        default=None, description="The SQL column (default: the attribute name)."
+    )
+    description: str | None = Field(default=None, description="Free text for the docs.")
+
+
+class PinnedKeySpec(Node):
+    """A key template pinned by the architect; checked by the compiler, never rewritten."""
+
+    pk: str = Field(
+        min_length=1, description='Partition-key template, e.g. "PRODUCT#{product_id}".'
+    )
+    sk: str | None = Field(
+        default=None, min_length=1, description='Sort-key template, e.g. "VARIANT#{sku}".'
+    )
+
+
+class EntitySpec(Node):
+    """One kind of item: the rows of one SQL table."""
+
+    description: str | None = Field(default=None, description="Free text for the docs.")
+    table: SqlName | None = Field(
+        default=None,
+        description="SQL table the rows come from (default: snake_case plural of the entity name).",
+    )
+    schema_: SqlName | None = Field(
+        default=None,
+        alias="schema",
+        description="SQL schema of `table` (default: `source.schema`).",
+    )
+    key: list[AttributeName] | AttributeName = Field(
+        description="The identity: a list of attribute names (a single name is accepted too)."
+    )
+    parent: EntityName | None = Field(
+        default=None,
+        description="Owning entity (1:N); children can share the parent's item collection.",
+    )
+    attributes: dict[AttributeName, TypeName | AttributeSpec] = Field(
+        min_length=1,
+        description="Attribute name → type (shorthand) or `{type: ..., required: ..., ...}`.",
+    )
+    keys: dict[IndexName, PinnedKeySpec] | None = Field(
+        default=None,
+        description="Pinned key templates per index (`table`, `gsi1`, `lsi1`, ...).",
+    )
+    row_count: int | None = Field(default=None, ge=0, description="Approximate number of rows.")
+
+
+class RateSpec(Node):
+    """Expected request rate; feeds capacity and hot-partition checks."""
+
+    reads_per_second: float | None = Field(default=None, ge=0, description="Reads per second.")
+    writes_per_second: float | None = Field(default=None, ge=0, description="Writes per second.")
+
+
+Conditions = dict[AttributeName, Operator]
+
+
+class PatternSpec(Node):
+    """An access pattern: exactly one of `entity`, `entities` or `sql`."""
+
+    description: str | None = Field(default=None, description="Free text for the docs.")
+    entity: EntityName | None = Field(default=None, description="The entity this pattern reads.")
+    entities: list[EntityName] | None = Field(
+        default=None,
+        min_length=1,
+        description="Several entities of one parent/child family read by one Query (an item collection).",
+    )
+    sql: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The SELECT the application runs today (Postgres dialect); parsed into where/order/limit.",
+    )
+    where: Conditions | None = Field(
+        default=None,
+        description="Attribute → operator (=, <, <=, >, >=, between, begins_with); at most one non-`=`.",
+    )
+    filter: Conditions | None = Field(
+        default=None, description="Non-key conditions applied after the read (cost reported)."
+    )
+    order: Literal["asc", "desc"] | None = Field(
+        default=None, description="Order on the range (sort) attribute: asc (default) or desc."
+    )
+    order_by: AttributeName | None = Field(
+        default=None,
+        description="The attribute results are ordered by, when it has no range condition.",
+    )
+    limit: int | None = Field(default=None, ge=1, description="At most this many items.")
+    unique: bool = Field(default=False, description="At most one item matches.")
+    rate: RateSpec | None = Field(default=None, description="Expected request rate.")
+
+
+class ModelSpec(Node):
+    """A whole model file."""
+
+    model: ModelName = Field(description="The model's name; also the default table name.")
+    description: str | None = Field(default=None, description="Free text for the docs.")
+    table: TableSpec | None = Field(default=None, description="DynamoDB table settings.")
+    source: SourceSpec | None = Field(default=None, description="Where the rows live today.")
+    entities: dict[EntityName, EntitySpec] = Field(
+        min_length=1, description="Entity name → definition."
+    )
+    access_patterns: dict[PatternName, PatternSpec] = Field(
+        default_factory=dict, description="Pattern name → definition."
+    )

@@ -1,0 +1,805 @@
+"""`sql:` access patterns: a SELECT (Postgres dialect) → entities, where, order, limit.
+
+The translation accepts exactly what one DynamoDB Query can do: equality conjuncts, at most
+one range conjunct (`<`, `<=`, `>`, `>=`, BETWEEN, `>= AND <=` on one column, LIKE 'prefix%'),
+ORDER BY the range (sort) column, LIMIT. A join is accepted only between a parent and its child
+on the parent's key (an item-collection read). Everything else becomes an issue naming the
+construct, with the character offset inside the SQL so the loader can point at it.
+
+Bind parameters: `:name`, `%(name)s` keep their name; positional `$1` / `?` are named after the
+column they are compared with (`{column}_from` / `{column}_to` for the two bounds of a range).
+Literals (`status = 'active'`) become fixed-value conditions (`literals`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """What the translator needs to know about one entity."""
+
+    entity: str
+    table: str  # as the model names it, possibly `schema.table`
+    columns: dict[str, str]  # SQL column (lower-case) → attribute name
+    key: tuple[str, ...] = ()
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class SqlCondition:
+    attribute: str
+    op: str
+    params: tuple[str, ...] = ()
+    literals: tuple[Scalar, ...] = ()
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class SqlIssue:
+    code: str
+    message: str
+    offset: int = 0
+    hint: str | None = None
+
+
+@dataclass
+class SqlPattern:
+    entities: tuple[str, ...] = ()
+    where: list[SqlCondition] = field(default_factory=list)
+    order: Literal["asc", "desc"] | None = None
+    order_by: str | None = None
+    limit: int | None = None
+    issues: list[SqlIssue] = field(default_factory=list)
+
+
+_OPS: dict[type[exp.Expression], str] = {
+    exp.EQ: "=",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
+_FLIP = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+
+def _offset(node: exp.Expression | None) -> int:
+    """Character offset of a node in the SQL text (its first identifier/literal token)."""
+    if node is None:
+        return 0
+    candidates = [node, *node.walk()] if isinstance(node, exp.Expression) else []
+    for n in candidates:
+        meta = getattr(n, "_meta", None) or {}
+        if "start" in meta:
+            return int(meta["start"])
+    return 0
+
+
+def _line_col_to_offset(sql: str, line: int, col: int) -> int:
+    lines = sql.split("\n")
+    line = max(1, min(line, len(lines)))
+    return sum(len(x) + 1 for x in lines[: line - 1]) + max(0, col - 1)
+
+
+class _Translator:
+    def __init__(self, sql: str, tables: Sequence[TableInfo]):
+        self.sql = sql
+        self.tables = tables
+        self.by_entity = {t.entity: t for t in tables}
+        self.result = SqlPattern()
+        self.aliases: dict[str, TableInfo] = {}  # alias or table name (lower) → table
+        self.order_of_tables: list[TableInfo] = []
+
+    def issue(
+        self,
+        code: str,
+        message: str,
+        node: Any = None,
+        hint: str | None = None,
+        offset: int | None = None,
+    ) -> None:
+        self.result.issues.append(
+            SqlIssue(code, message, _offset(node) if offset is None else offset, hint)
+        )
+
+    # ------------------------------------------------------------------ entry
+    def run(self) -> SqlPattern:
+        try:
+            statements = [s for s in sqlglot.parse(self.sql, read="postgres") if s is not None]
+        except ParseError as exc:
+            first = exc.errors[0] if exc.errors else {}
+            line, col = int(first.get("line") or 1), int(first.get("col") or 1)
+            desc = str(first.get("description") or exc).split("\n")[0]
+            self.issue(
+                "sql-syntax",
+                f"SQL does not parse: {desc}",
+                offset=_line_col_to_offset(self.sql, line, col)
+                - len(str(first.get("highlight") or ""))
+                + 1
+                if first.get("highlight")
+                else _line_col_to_offset(self.sql, line, col),
+                hint="write one SELECT in the Postgres dialect with :name parameters",
+            )
+            return self.result
+        except TokenError as exc:
+            self.issue(
+                "sql-syntax", f"SQL does not tokenize: {exc}", hint="check quotes and parentheses"
+            )
+            return self.result
+        if len(statements) != 1:
+            self.issue(
+                "sql-statement",
+                f"expected one SELECT statement, found {len(statements)}",
+                statements[1] if len(statements) > 1 else None,
+                hint="one pattern is one query; split them into several patterns",
+            )
+            return self.result
+        stmt = statements[0]
+        if not isinstance(stmt, exp.Select):
+            self.issue(
+                "sql-statement",
+                f"expected a SELECT, found {stmt.key.upper()}",
+                stmt,
+                hint="access patterns are reads; writes are derived from the entities",
+            )
+            return self.result
+        self._unsupported(stmt)
+        if not self._tables(stmt):
+            return self.result
+        self._columns(stmt)
+        where = stmt.args.get("where")
+        if where is None:
+            self.issue(
+                "sql-no-where",
+                "SELECT without WHERE would read the whole table (a Scan)",
+                stmt,
+                hint="add the equality the application filters on, e.g. WHERE customer_id = :customer_id",
+            )
+        else:
+            self._where(where.this)
+        self._order(stmt)
+        self._limit(stmt)
+        return self.result
+
+    # ------------------------------------------------------------------ checks
+    def _unsupported(self, stmt: exp.Select) -> None:
+        named = {
+            "with_": "WITH (common table expressions)",
+            "group": "GROUP BY",
+            "having": "HAVING",
+            "distinct": "DISTINCT",
+            "offset": "OFFSET (use the Query's pagination token instead)",
+            "windows": "WINDOW",
+            "qualify": "QUALIFY",
+        }
+        for arg, label in named.items():
+            node = stmt.args.get(arg)
+            if node:
+                self.issue(
+                    "sql-unsupported",
+                    f"{label} has no single-Query equivalent",
+                    node if isinstance(node, exp.Expression) else stmt,
+                )
+        for node in stmt.find_all(exp.Subquery, exp.Exists):
+            self.issue(
+                "sql-unsupported",
+                "a subquery has no single-Query equivalent",
+                node,
+                hint="split it into two access patterns",
+            )
+            break
+        for proj in stmt.expressions:
+            agg = proj.find(exp.AggFunc)
+            if agg is not None:
+                self.issue(
+                    "sql-unsupported",
+                    f"aggregate {agg.sql(dialect='postgres')} has no single-Query equivalent",
+                    agg,
+                    hint="keep a counter attribute on the parent item, or compute it in the client",
+                )
+            win = proj.find(exp.Window)
+            if win is not None:
+                self.issue(
+                    "sql-unsupported", "window functions have no single-Query equivalent", win
+                )
+
+    def _lookup_table(self, table: exp.Table) -> TableInfo | None:
+        name = table.name.lower()
+        db = (table.db or "").lower()
+        for t in self.tables:
+            model_db, _, model_name = t.table.lower().rpartition(".")
+            if model_name == name and (not db or not model_db or db == model_db):
+                return t
+        return None
+
+    def _tables(self, stmt: exp.Select) -> bool:
+        from_ = stmt.args.get("from_")
+        if from_ is None or not isinstance(from_.this, exp.Table):
+            self.issue("sql-statement", "expected FROM <table>", from_ or stmt)
+            return False
+        base = self._add_table(from_.this)
+        if base is None:
+            return False
+        for join in stmt.args.get("joins") or []:
+            if not isinstance(join.this, exp.Table):
+                self.issue("sql-join", "a join to a subquery cannot be one Query", join)
+                continue
+            info = self._add_table(join.this)
+            if info is None:
+                continue
+            self._check_join(join, info)
+        family = sorted(self.order_of_tables, key=self._depth)
+        self.result.entities = tuple(t.entity for t in family)
+        return not any(i.code in ("sql-unknown-table",) for i in self.result.issues)
+
+    def _depth(self, info: TableInfo) -> int:
+        depth, cur, seen = 0, info, set()
+        while cur.parent and cur.parent in self.by_entity and cur.entity not in seen:
+            seen.add(cur.entity)
+            cur = self.by_entity[cur.parent]
+            depth += 1
+        return depth
+
+    def _add_table(self, table: exp.Table) -> TableInfo | None:
+        info = self._lookup_table(table)
+        if info is None:
+            known = sorted(t.table for t in self.tables)
+            close = difflib.get_close_matches(table.name, known, n=1)
+            self.issue(
+                "sql-unknown-table",
+                f"table {table.sql(dialect='postgres')!r} is not the table of any entity",
+                table,
+                hint=f"did you mean {close[0]!r}?"
+                if close
+                else "tables of this model: " + ", ".join(known),
+            )
+            return None
+        self.aliases[(table.alias_or_name).lower()] = info
+        self.aliases.setdefault(table.name.lower(), info)
+        if info not in self.order_of_tables:
+            self.order_of_tables.append(info)
+        return info
+
+    def _check_join(self, join: exp.Join, child_or_parent: TableInfo) -> None:
+        joined = child_or_parent
+        others = [t for t in self.order_of_tables if t is not joined]
+        related = [t for t in others if t.entity == joined.parent or t.parent == joined.entity]
+        kind = (join.args.get("kind") or "").upper()
+        if kind == "CROSS" or (not join.args.get("on") and not join.args.get("using")):
+            self.issue(
+                "sql-join",
+                f"{kind or 'a'} join without ON cannot be one Query".strip(),
+                join,
+                hint="join a child to its parent on the parent's key",
+            )
+            return
+        if not related:
+            self.issue(
+                "sql-join",
+                f"join of {joined.table!r} to a table that is neither its parent nor its child",
+                join,
+                hint=f"only a parent↔child join on the parent key is one Query; set `parent:` on {joined.entity} if it is owned, or write two patterns",
+            )
+            return
+        other = related[0]
+        parent, child = (other, joined) if joined.parent == other.entity else (joined, other)
+        pairs: set[tuple[str, str]] = set()
+        using = join.args.get("using")
+        if using:
+            for ident in using:
+                col = ident.name.lower()
+                pairs.add((parent.columns.get(col, col), child.columns.get(col, col)))
+        else:
+            for cond in _conjuncts(join.args["on"]):
+                if (
+                    isinstance(cond, exp.EQ)
+                    and isinstance(cond.this, exp.Column)
+                    and isinstance(cond.expression, exp.Column)
+                ):
+                    left = self._resolve_column(cond.this, report=True)
+                    right = self._resolve_column(cond.expression, report=True)
+                    if left and right:
+                        (lt, la), (rt, ra) = left, right
+                        if lt is parent and rt is child:
+                            pairs.add((la, ra))
+                        elif lt is child and rt is parent:
+                            pairs.add((ra, la))
+                        else:
+                            self.issue(
+                                "sql-join",
+                                "join condition does not link the parent to the child",
+                                cond,
+                            )
+                else:
+                    self.issue(
+                        "sql-join",
+                        f"join condition {cond.sql(dialect='postgres')!r} is not an equality of parent and child key columns",
+                        cond,
+                        hint=f"join on {', '.join(parent.key)}",
+                    )
+        wanted = {(k, k) for k in parent.key}
+        if pairs != wanted and not any(i.code == "sql-join" for i in self.result.issues):
+            self.issue(
+                "sql-join",
+                f"{child.entity} must be joined to {parent.entity} on the parent key ({', '.join(parent.key)})",
+                join.args.get("on") or join,
+                hint=" AND ".join(f"{child.entity}.{k} = {parent.entity}.{k}" for k in parent.key),
+            )
+
+    def _resolve_column(self, col: exp.Column, report: bool = True) -> tuple[TableInfo, str] | None:
+        name = col.name.lower()
+        qualifier = col.table.lower() if col.table else ""
+        if qualifier:
+            info = self.aliases.get(qualifier)
+            if info is None:
+                if report:
+                    self.issue(
+                        "sql-unknown-table",
+                        f"{col.table!r} is not a table or alias of this query",
+                        col,
+                    )
+                return None
+            candidates = [info]
+        else:
+            candidates = self.order_of_tables
+        for info in candidates:
+            if name in info.columns:
+                return info, info.columns[name]
+        if report:
+            pool = sorted({c for t in candidates for c in t.columns})
+            close = difflib.get_close_matches(name, pool, n=1)
+            where = (
+                candidates[0].table
+                if len(candidates) == 1
+                else " / ".join(t.table for t in candidates)
+            )
+            self.issue(
+                "sql-unknown-column",
+                f"column {col.name!r} is not a column of {where}",
+                col,
+                hint=f"did you mean {close[0]!r}?" if close else "columns: " + ", ".join(pool),
+            )
+        return None
+
+    def _columns(self, stmt: exp.Select) -> None:
+        for proj in stmt.expressions:
+            for col in proj.find_all(exp.Column):
+                if isinstance(col.this, exp.Star):
+                    if col.table and col.table.lower() not in self.aliases:
+                        self.issue(
+                            "sql-unknown-table",
+                            f"{col.table!r} is not a table or alias of this query",
+                            col,
+                        )
+                    continue
+                self._resolve_column(col)
+
+    # ------------------------------------------------------------------ where
+    def _operand(self, node: exp.Expression, attribute: str) -> tuple[str, Any] | None:
+        while isinstance(node, exp.Cast | exp.Paren):
+            node = node.this
+        if isinstance(node, exp.Placeholder):
+            if isinstance(node.this, exp.Identifier):
+                return ("param", node.this.name)
+            if isinstance(node.this, str) and node.this:
+                return ("param", node.this)
+            return ("param", None)  # `?`: positional
+        if isinstance(node, exp.Parameter):
+            inner = node.this
+            if isinstance(inner, exp.Literal) and not inner.is_string:
+                return ("param", None)  # `$1`
+            return ("param", inner.name if isinstance(inner, exp.Expression) else str(inner))
+        if isinstance(node, exp.Literal):
+            if node.is_string:
+                return ("literal", node.this)
+            text = str(node.this)
+            try:
+                return ("literal", int(text))
+            except ValueError:
+                return ("literal", float(text))
+        if (
+            isinstance(node, exp.Neg)
+            and isinstance(node.this, exp.Literal)
+            and not node.this.is_string
+        ):
+            value = self._operand(node.this, attribute)
+            if value is not None:
+                return ("literal", -value[1])
+        if isinstance(node, exp.Boolean):
+            return ("literal", bool(node.this))
+        return None
+
+    def _where(self, root: exp.Expression) -> None:
+        raw: list[SqlCondition] = []
+        for cond in _conjuncts(root):
+            raw.extend(self._conjunct(cond))
+        self.result.where = self._merge(raw)
+
+    def _conjunct(self, cond: exp.Expression) -> Iterator[SqlCondition]:
+        if isinstance(cond, exp.Or):
+            yield from self._fail(
+                "sql-or",
+                "OR cannot be part of a key condition",
+                cond,
+                "split the pattern into one pattern per alternative",
+            )
+            return
+        if isinstance(cond, exp.Not):
+            inner = cond.this
+            if isinstance(inner, exp.Is):
+                yield from self._fail(
+                    "sql-is-null",
+                    "IS NOT NULL cannot be a key condition",
+                    cond,
+                    "key attributes are never null; a sparse index serves 'has a value' — describe it as a pattern on that attribute",
+                )
+                return
+            yield from self._fail(
+                "sql-not",
+                f"NOT ({inner.sql(dialect='postgres')}) cannot be a key condition",
+                cond,
+                "rewrite it as a positive condition or move it to `filter:`",
+            )
+            return
+        if isinstance(cond, exp.NEQ):
+            yield from self._fail(
+                "sql-not-equal",
+                "`!=` / `<>` cannot be a key condition",
+                cond,
+                "a Query matches keys equal to or in a range of a value; move it to `filter:`",
+            )
+            return
+        if isinstance(cond, exp.In):
+            yield from self._fail(
+                "sql-in",
+                "IN (...) cannot be a single key condition",
+                cond,
+                "write one Query per value (or a BatchGetItem for unique keys); model it as `=`",
+            )
+            return
+        if isinstance(cond, exp.Is):
+            yield from self._fail(
+                "sql-is-null",
+                "IS NULL cannot be a key condition",
+                cond,
+                "key attributes are never null, so no key can match NULL; keep it as `filter:` or model a status attribute",
+            )
+            return
+        if isinstance(cond, exp.ILike):
+            yield from self._fail(
+                "sql-like",
+                "ILIKE (case-insensitive) cannot be a key condition",
+                cond,
+                "store a lower-cased copy of the attribute and use LIKE 'prefix%' on it",
+            )
+            return
+        if isinstance(cond, exp.Like):
+            yield from self._like(cond)
+            return
+        if isinstance(cond, exp.Between):
+            yield from self._between(cond)
+            return
+        op_type = type(cond)
+        if op_type in _OPS:
+            yield from self._comparison(cond, _OPS[op_type])
+            return
+        yield from self._fail(
+            "sql-condition",
+            f"{cond.sql(dialect='postgres')!r} cannot be a key condition",
+            cond,
+            "write `column = :param`, a range on one column, BETWEEN or LIKE 'prefix%'",
+        )
+
+    def _fail(
+        self, code: str, message: str, node: exp.Expression, hint: str
+    ) -> Iterator[SqlCondition]:
+        self.issue(code, message, node, hint)
+        return iter(())
+
+    def _column_side(self, node: exp.Expression) -> tuple[str, int] | None:
+        """The attribute of a bare column operand; issues for functions on columns."""
+        inner = node
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.Column):
+            resolved = self._resolve_column(inner)
+            return (resolved[1], _offset(inner)) if resolved else None
+        return None
+
+    def _has_column(self, node: exp.Expression) -> exp.Column | None:
+        return node.find(exp.Column)
+
+    def _comparison(self, cond: exp.Expression, op: str) -> Iterator[SqlCondition]:
+        left, right = cond.this, cond.expression
+        lcol, rcol = self._has_column(left), self._has_column(right)
+        if lcol is not None and rcol is not None:
+            yield from self._fail(
+                "sql-condition",
+                f"{cond.sql(dialect='postgres')!r} compares two columns",
+                cond,
+                "a key condition compares one column with a parameter or a literal",
+            )
+            return
+        if lcol is None and rcol is not None:
+            left, right, op = right, left, _FLIP[op]
+        elif lcol is None:
+            yield from self._fail(
+                "sql-condition",
+                f"{cond.sql(dialect='postgres')!r} does not involve a column",
+                cond,
+                "remove it",
+            )
+            return
+        if not isinstance(_unparen(left), exp.Column):
+            col = self._has_column(left)
+            func = _unparen(left)
+            label = func.sql_name() if isinstance(func, exp.Func) else "an expression"
+            yield from self._fail(
+                "sql-function",
+                f"{label} on column {col.name if col else '?'!r} cannot be a key condition",
+                left,
+                "store the computed value as its own attribute and compare that attribute",
+            )
+            return
+        side = self._column_side(left)
+        if side is None:
+            return
+        attribute, offset = side
+        operand = self._operand(right, attribute)
+        if operand is None:
+            yield from self._fail(
+                "sql-condition",
+                f"the right side of {cond.sql(dialect='postgres')!r} must be a parameter or a literal",
+                right,
+                "use :name, %(name)s or $1",
+            )
+            return
+        if operand == ("literal", None) or isinstance(_unparen(right), exp.Null):
+            yield from self._fail(
+                "sql-is-null",
+                "comparing with NULL cannot be a key condition",
+                cond,
+                "key attributes are never null",
+            )
+            return
+        yield self._condition(attribute, op, [operand], offset)
+
+    def _condition(
+        self, attribute: str, op: str, operands: list[tuple[str, Any]], offset: int
+    ) -> SqlCondition:
+        kinds = {k for k, _ in operands}
+        if kinds == {"literal"}:
+            return SqlCondition(attribute, op, (), tuple(v for _, v in operands), offset)
+        if len(kinds) > 1:
+            self.issue(
+                "sql-mixed-operands",
+                f"{attribute}: one bound is a literal and one a parameter",
+                offset=offset,
+                hint="bind both bounds or write both as literals",
+            )
+        names: list[str] = []
+        for i, (_kind, value) in enumerate(operands):
+            if value is None:  # positional
+                suffix = ("_from", "_to")[i] if len(operands) == 2 else ""
+                names.append(f"{attribute}{suffix}")
+            else:
+                names.append(str(value))
+        return SqlCondition(attribute, op, tuple(names), (), offset)
+
+    def _between(self, cond: exp.Between) -> Iterator[SqlCondition]:
+        if not isinstance(_unparen(cond.this), exp.Column):
+            yield from self._fail(
+                "sql-function",
+                "BETWEEN on an expression cannot be a key condition",
+                cond.this,
+                "store the computed value as its own attribute",
+            )
+            return
+        side = self._column_side(cond.this)
+        if side is None:
+            return
+        attribute, offset = side
+        low = self._operand(cond.args["low"], attribute)
+        high = self._operand(cond.args["high"], attribute)
+        if low is None or high is None:
+            yield from self._fail(
+                "sql-condition",
+                "BETWEEN bounds must be parameters or literals",
+                cond,
+                "use BETWEEN :from AND :to",
+            )
+            return
+        yield self._condition(attribute, "between", [low, high], offset)
+
+    def _like(self, cond: exp.Like) -> Iterator[SqlCondition]:
+        if not isinstance(_unparen(cond.this), exp.Column):
+            yield from self._fail(
+                "sql-function",
+                "LIKE on an expression cannot be a key condition",
+                cond.this,
+                "store the computed value as its own attribute",
+            )
+            return
+        side = self._column_side(cond.this)
+        if side is None:
+            return
+        attribute, offset = side
+        pattern = _unparen(cond.expression)
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            text = str(pattern.this)
+            body = text[:-1] if text.endswith("%") else text
+            if "%" in body or "_" in body.replace("\\_", ""):
+                where = "a leading" if text.startswith(("%", "_")) else "an inner"
+                yield from self._fail(
+                    "sql-like",
+                    f"LIKE {text!r} has {where} wildcard; only a prefix match ('abc%') can be a key condition",
+                    cond,
+                    "keep prefix matches only, or move the condition to `filter:`",
+                )
+                return
+            body = body.replace("\\_", "_")
+            op = "begins_with" if text.endswith("%") else "="
+            yield SqlCondition(attribute, op, (), (body,), offset)
+            return
+        # :p || '%'  or  CONCAT(:p, '%')
+        parts: list[exp.Expression] = []
+        if isinstance(pattern, exp.DPipe):
+            parts = [pattern.this, pattern.expression]
+        elif isinstance(pattern, exp.Concat):
+            parts = list(pattern.expressions)
+        if len(parts) == 2 and isinstance(parts[1], exp.Literal) and parts[1].this == "%":
+            operand = self._operand(parts[0], attribute)
+            if operand is not None and operand[0] == "param":
+                yield self._condition(attribute, "begins_with", [operand], offset)
+                return
+        yield from self._fail(
+            "sql-like",
+            "LIKE with a parameter may hold any wildcard; only a prefix match can be a key condition",
+            cond,
+            "write LIKE :prefix || '%' so the prefix is explicit",
+        )
+
+    def _merge(self, raw: list[SqlCondition]) -> list[SqlCondition]:
+        """Two bounds on one column (`>=` and `<=`) become BETWEEN; other duplicates are issues."""
+        by_attr: dict[str, list[SqlCondition]] = {}
+        for c in raw:
+            by_attr.setdefault(c.attribute, []).append(c)
+        out: list[SqlCondition] = []
+        for attribute, conds in by_attr.items():
+            if len(conds) == 1:
+                out.append(conds[0])
+                continue
+            ops = sorted(c.op for c in conds)
+            if len(conds) == 2 and ops == ["<=", ">="]:
+                low = next(c for c in conds if c.op == ">=")
+                high = next(c for c in conds if c.op == "<=")
+                if low.params and high.params:
+                    params = (*low.params, *high.params)
+                    if params[0] == params[1]:  # positional ($2, $3) or one name used twice
+                        params = (f"{attribute}_from", f"{attribute}_to")
+                    out.append(SqlCondition(attribute, "between", params, (), low.offset))
+                elif low.literals and high.literals:
+                    out.append(
+                        SqlCondition(
+                            attribute, "between", (), (*low.literals, *high.literals), low.offset
+                        )
+                    )
+                else:
+                    self.issue(
+                        "sql-mixed-operands",
+                        f"{attribute}: one bound is a literal and one a parameter",
+                        offset=high.offset,
+                        hint="bind both bounds or write both as literals",
+                    )
+                continue
+            if (
+                len(conds) == 2
+                and all(c.op in ("<", "<=", ">", ">=") for c in conds)
+                and len({c.op[0] for c in conds}) == 2
+            ):
+                self.issue(
+                    "two-ranges",
+                    f"{attribute}: an exclusive range ({' and '.join(c.op for c in conds)}) is not a DynamoDB key condition; BETWEEN is inclusive",
+                    offset=conds[1].offset,
+                    hint="use >= and <= (BETWEEN), or keep one bound and move the other to `filter:`",
+                )
+                continue
+            self.issue(
+                "sql-condition",
+                f"{attribute} is constrained {len(conds)} times ({', '.join(c.op for c in conds)})",
+                offset=conds[1].offset,
+                hint="one condition per column",
+            )
+            out.append(conds[0])
+        return out
+
+    # ------------------------------------------------------------------ order / limit
+    def _order(self, stmt: exp.Select) -> None:
+        order = stmt.args.get("order")
+        if order is None:
+            return
+        equal = {c.attribute for c in self.result.where if c.op == "="}
+        remaining: list[tuple[str, bool, exp.Expression]] = []
+        for item in order.expressions:
+            target = _unparen(item.this)
+            if not isinstance(target, exp.Column):
+                self.issue(
+                    "sql-order",
+                    f"ORDER BY {target.sql(dialect='postgres')!r}: only a column can be a sort key",
+                    item,
+                    hint="store the computed value as its own attribute",
+                )
+                continue
+            resolved = self._resolve_column(target)
+            if resolved is None:
+                continue
+            if resolved[1] in equal:
+                continue  # ordering by a column fixed by `=` changes nothing
+            remaining.append((resolved[1], bool(item.args.get("desc")), item))
+        if len(remaining) > 1:
+            self.issue(
+                "sql-order",
+                "ORDER BY "
+                + ", ".join(a for a, _, _ in remaining)
+                + ": a Query sorts on one sort-key attribute",
+                remaining[1][2],
+                hint="order by the range attribute only, or build a composite attribute",
+            )
+        if remaining:
+            attribute, desc, _ = remaining[0]
+            self.result.order_by = attribute
+            self.result.order = "desc" if desc else "asc"
+
+    def _limit(self, stmt: exp.Select) -> None:
+        limit = stmt.args.get("limit")
+        if limit is None:
+            return
+        value = limit.args.get("expression")
+        if isinstance(value, exp.Literal) and not value.is_string:
+            try:
+                n = int(str(value.this))
+            except ValueError:
+                n = 0
+            if n >= 1:
+                self.result.limit = n
+                return
+            self.issue("sql-unsupported", f"LIMIT {value.this} must be a positive integer", limit)
+            return
+        if isinstance(value, exp.Placeholder | exp.Parameter):
+            return  # a page size chosen at run time: no fixed limit
+        self.issue("sql-unsupported", "LIMIT must be an integer or a parameter", limit)
+
+
+def _unparen(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+def _conjuncts(node: exp.Expression) -> Iterator[exp.Expression]:
+    node = _unparen(node)
+    if isinstance(node, exp.And):
+        yield from _conjuncts(node.this)
+        yield from _conjuncts(node.expression)
+    else:
+        yield node
+
+
+def translate(sql: str, tables: Sequence[TableInfo]) -> SqlPattern:
+    """Translate one `sql:` pattern; never raises for bad SQL (issues carry the problems)."""
+    try:
+        return _Translator(sql, tables).run()
+    except (ParseError, TokenError) as exc:  # pragma: no cover - defensive
+        return SqlPattern(issues=[SqlIssue("sql-syntax", f"SQL does not parse: {exc}")])
+    except RecursionError:
+        return SqlPattern(issues=[SqlIssue("sql-syntax", "SQL is nested too deeply")])

@@ -1,0 +1,435 @@
+"""Structural validation: the JSON Schema pass, then the pydantic pass, as located diagnostics.
+
+The JSON Schema pass runs first and reports every structural problem with its data path; the
+pydantic pass then builds the typed spec and only contributes errors jsonschema could not
+express (e.g. `list<strin>`), because any pydantic error whose path overlaps a path already
+reported is dropped. So each problem is reported once, by whichever pass saw it first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+from pydantic import ValidationError as PydanticError
+
+from modeling.diagnostics import Diagnostics
+from modeling.ir import TypeRef
+from modeling.spec.loader import Path, Positions
+from modeling.spec.model import COMMON_TYPES, NAME_RULES, ModelSpec
+from modeling.spec.schema import model_schema
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One structural problem before it is located: `at_key` points at the key, else the value."""
+
+    code: str
+    path: Path
+    message: str
+    hint: str | None = None
+    at_key: bool = False
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def describe_path(path: Path) -> str:
+    """Human words for a data path: ("entities", "Brand", "key") → "`key` of entity 'Brand'"."""
+    p = list(path)
+    if not p:
+        return "the model"
+    if p[0] == "entities" and len(p) >= 2:
+        ent = f"entity {p[1]!r}"
+        if len(p) == 2:
+            return ent
+        if p[2] == "attributes" and len(p) >= 4:
+            attr = f"attribute {p[3]!r} of {ent}"
+            if len(p) == 4:
+                return attr
+            return f"`{_dotted(p[4:])}` of {attr}"
+        return f"`{_dotted(p[2:])}` of {ent}"
+    if p[0] == "access_patterns" and len(p) >= 2:
+        pat = f"pattern {p[1]!r}"
+        if len(p) == 2:
+            return pat
+        return f"`{_dotted(p[2:])}` of {pat}"
+    return f"`{_dotted(p)}`"
+
+
+def _dotted(parts: Iterable[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_JSON_TYPES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean (true/false)",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "empty",
+}
+
+
+def describe_value(value: Any) -> str:
+    """What a YAML value is, in words used by "got ..." messages."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"an integer ({value})"
+    if isinstance(value, float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})" if len(value) <= 40 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """A "did you mean" hint, or None when nothing is close."""
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return None
+
+
+def _choices_hint(word: str, choices: Iterable[str], label: str) -> str:
+    options = sorted(set(choices))
+    return suggest(word, options) or f"{label}: " + ", ".join(options)
+
+
+# --------------------------------------------------------------------------- jsonschema pass
+
+
+def _type_names(schema: dict[str, Any]) -> list[str]:
+    t = schema.get("type")
+    if isinstance(t, list):
+        return [str(x) for x in t]
+    if isinstance(t, str):
+        return [t]
+    if "$ref" in schema:
+        return ["object"]
+    if "anyOf" in schema:
+        return [n for b in schema["anyOf"] for n in _type_names(b)]
+    return []
+
+
+def _expected(names: Iterable[str]) -> str:
+    words = list(dict.fromkeys(_JSON_TYPES.get(n, n) for n in names))
+    return " or ".join(words) if words else "a different value"
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        resolved: dict[str, Any] = model_schema()["$defs"][ref.split("/")[-1]]
+        return resolved
+    return schema
+
+
+def _branch_fits(errors: list[ValidationError]) -> bool:
+    return not any(e.validator == "type" and not e.relative_path for e in errors)
+
+
+def _type_problem(path: Path, value: Any) -> Problem:
+    if not isinstance(value, str):
+        return Problem(
+            "wrong-type",
+            path,
+            f"{describe_path(path)} must be a type name (string), not {describe_value(value)}",
+            "e.g. `string`, `integer`, `datetime`, `list<string>`",
+        )
+    try:
+        TypeRef.parse(value)
+        reason = f"unknown type {value!r}"
+    except ValueError as exc:
+        reason = str(exc)
+    return Problem(
+        "unknown-type",
+        path,
+        f"{reason} for {describe_path(path)}",
+        _choices_hint(value, COMMON_TYPES, "types are")
+        if suggest(value, COMMON_TYPES)
+        else "types are string, integer, decimal, float, boolean, date, datetime, uuid, binary, map, list<T>, set<T>",
+    )
+
+
+def _translate(error: ValidationError) -> Iterator[Problem]:
+    path: Path = tuple(error.absolute_path)
+    validator = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    instance: Any = error.instance
+    expected_value: Any = error.validator_value
+    if schema.get("title") == "TypeName" and validator in ("anyOf", "type", "enum", "pattern"):
+        yield _type_problem(path, instance)
+        return
+    if validator == "additionalProperties":
+        allowed = list(schema.get("properties", {}))
+        for key in instance:
+            if key not in allowed:
+                yield Problem(
+                    "unknown-key",
+                    (*path, key),
+                    f"unknown key {key!r} in {describe_path(path)}",
+                    _choices_hint(key, allowed, "allowed keys are"),
+                    at_key=True,
+                )
+        return
+    if validator == "required":
+        for key in expected_value:
+            if isinstance(instance, dict) and key not in instance:
+                yield Problem(
+                    "missing-key",
+                    (*path, key),
+                    f"{describe_path(path)} is missing the required key {key!r}",
+                    _add_hint(key, _resolve(schema)),
+                    at_key=True,
+                )
+        return
+    if validator == "type":
+        hint = "give it a value or remove the key" if instance is None else None
+        yield Problem(
+            "wrong-type",
+            path,
+            f"{describe_path(path)} must be {_expected(_type_names(schema))}, not {describe_value(instance)}",
+            hint,
+        )
+        return
+    if validator in ("enum", "const"):
+        options = [
+            str(o)
+            for o in (expected_value if validator == "enum" else [expected_value])
+        ]
+        yield Problem(
+            "invalid-value",
+            path,
+            f"invalid value {instance!r} for {describe_path(path)}; expected one of: "
+            + ", ".join(options),
+            suggest(str(instance), options),
+        )
+        return
+    if validator == "pattern":
+        if list(error.schema_path)[-2:-1] == ["propertyNames"] or "propertyNames" in list(
+            error.relative_schema_path
+        ):
+            yield Problem(
+                "invalid-name",
+                (*path, instance),
+                f"invalid name {instance!r} in {describe_path(path)}",
+                NAME_RULES.get(
+                    str(expected_value), f"it must match {expected_value}"
+                ),
+                at_key=True,
+            )
+            return
+        yield Problem(
+            "invalid-name",
+            path,
+            f"invalid name {instance!r} for {describe_path(path)}",
+            NAME_RULES.get(str(expected_value), f"it must match {expected_value}"),
+        )
+        return
+    if validator in ("minimum", "exclusiveMinimum", "maximum"):
+        yield Problem(
+            "invalid-value",
+            path,
+            f"{describe_path(path)} is {instance!r}; {error.message.split(' is ', 1)[-1]}",
+        )
+        return
+    if validator in ("minItems", "minProperties", "minLength"):
+        what = {"minItems": "list", "minProperties": "mapping", "minLength": "text"}[validator]
+        yield Problem(
+            "invalid-value",
+            path,
+            f"{describe_path(path)} is an empty {what}",
+            "give at least one entry or remove the key",
+        )
+        return
+    if validator in ("anyOf", "oneOf"):
+        branches: dict[int, list[ValidationError]] = {}
+        for sub in error.context or []:
+            branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+        fitting = [errs for _, errs in sorted(branches.items()) if _branch_fits(errs)]
+        if len(fitting) == 1:
+            for sub in fitting[0]:
+                sub_path = (*path, *sub.relative_path)
+                sub.path.clear()  # re-anchor the sub-error at its absolute path
+                sub.path.extend(sub_path)
+                yield from _translate_at(sub, sub_path)
+            return
+        if not fitting:
+            names = [n for b in expected_value for n in _type_names(b)]
+            yield Problem(
+                "wrong-type",
+                path,
+                f"{describe_path(path)} must be {_expected(names)}, not {describe_value(instance)}",
+                "give it a value or remove the key" if instance is None else None,
+            )
+            return
+        best = jsonschema.exceptions.best_match(e for errs in fitting for e in errs)
+        if best is not None:
+            yield from _translate_at(best, (*path, *best.relative_path))
+            return
+    yield Problem("wrong-type", path, f"{describe_path(path)}: {error.message}")
+
+
+def _add_hint(key: str, schema: dict[str, Any]) -> str:
+    described = schema.get("properties", {}).get(key, {}).get("description")
+    return f"add `{key}:` — {described}" if described else f"add `{key}:`"
+
+
+def _translate_at(error: ValidationError, path: Path) -> Iterator[Problem]:
+    """Translate a sub-error of anyOf whose `absolute_path` is relative to its parent."""
+    error.path.clear()
+    error.path.extend(path)
+    error.parent = None  # absolute_path now equals path
+    yield from _translate(error)
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    validator = jsonschema.Draft202012Validator(model_schema())
+    problems: list[Problem] = []
+    for error in sorted(
+        validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
+    ):
+        for problem in _translate(error):
+            if problem not in problems:
+                problems.append(problem)
+    return _drop_implied_missing(problems)
+
+
+def _drop_implied_missing(problems: list[Problem]) -> list[Problem]:
+    """A misspelt required key yields "unknown 'atributes'" and "missing 'attributes'": keep one."""
+    typos = {
+        (p.path[:-1], close)
+        for p in problems
+        if p.code == "unknown-key"
+        for close in difflib.get_close_matches(
+            str(p.path[-1]),
+            [
+                str(q.path[-1])
+                for q in problems
+                if q.code == "missing-key" and q.path[:-1] == p.path[:-1]
+            ],
+            n=1,
+            cutoff=0.6,
+        )
+    }
+    return [
+        p for p in problems if not (p.code == "missing-key" and (p.path[:-1], p.path[-1]) in typos)
+    ]
+
+
+# --------------------------------------------------------------------------- pydantic pass
+
+
+def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path, bool]:
+    """Map a pydantic `loc` onto the data: union-branch tags are skipped; `[key]` marks a key."""
+    path: list[str | int] = []
+    node = data
+    at_key = False
+    for part in loc:
+        if part == "[key]":
+            at_key = True
+            continue
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            path.append(part)
+            node = node[part]
+            continue
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part == "schema_":
+            path.append("schema")
+            node = node.get("schema")
+        elif (
+            isinstance(node, dict)
+            and isinstance(part, str)
+            and not re.match(r"^[a-z_\[]", part[:1] or "x")
+        ):
+            continue  # a union tag like `AttributeSpec`
+        elif isinstance(node, dict) and isinstance(part, str):
+            path.append(part)  # a missing key
+            node = None
+        else:
+            continue
+    return tuple(path), at_key
+
+
+def _overlaps(a: Path, b: Path) -> bool:
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def pydantic_pass(data: Any, known: list[Problem]) -> tuple[ModelSpec | None, list[Problem]]:
+    """Build the spec; return new problems (those not overlapping `known` paths)."""
+    try:
+        return ModelSpec.model_validate(data), []
+    except PydanticError as exc:
+        problems: list[Problem] = []
+        seen: set[Path] = set()
+        for err in exc.errors(include_url=False):
+            path, at_key = _data_path(data, tuple(err["loc"]))
+            if path in seen or any(_overlaps(path, k.path) for k in known):
+                continue
+            seen.add(path)
+            if err["type"] == "value_error" and (
+                path[-2:-1] == ("attributes",) or path[-1:] == ("type",)
+            ):
+                value = _get(data, path)
+                if isinstance(value, dict):
+                    value = value.get("type")
+                problems.append(_type_problem(path, value))
+                continue
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(
+                Problem("invalid-value", path, f"{describe_path(path)}: {msg}", at_key=at_key)
+            )
+        return None, problems
+
+
+def _get(data: Any, path: Path) -> Any:
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def validate_structure(data: Any, positions: Positions, diags: Diagnostics) -> ModelSpec | None:
+    """Both passes; adds located diagnostics to `diags`; the spec when the structure is valid."""
+    if not isinstance(data, dict):
+        diags.error(
+            "wrong-type",
+            f"a model file must be a mapping with `model:` and `entities:`, not {describe_value(data)}",
+            positions.value(()),
+            hint="start the file with `model: <name>`",
+        )
+        return None
+    problems = schema_problems(data)
+    spec, more = pydantic_pass(data, problems)
+    for p in [*problems, *more]:
+        span = positions.key(p.path) if p.at_key else positions.value(p.path)
+        if p.code == "missing-key":
+            span = positions.key(p.path[:-1]) if p.path[:-1] else positions.value(())
+        diags.error(p.code, p.message, span, hint=p.hint, subject=_dotted(p.path) or None)
+    if problems or more:
+        return None
+    return spec
