@@ -152,6 +152,8 @@ class Condition:
     op: str  # one of OPERATORS
     params: tuple[str, ...] = ()  # bind-parameter names; default: the attribute name
     span: Span | None = field(default=None, compare=False)
+    # fixed values from SQL literals (`status = 'active'`); when set, `params` is empty
+    literals: tuple[str | int | float | bool, ...] = ()
 
     @property
     def is_range(self) -> bool:
@@ -177,6 +179,8 @@ class AccessPattern:
     sql: str | None = None  # the SQL text it came from, if written as `sql:`
     description: str | None = None
     span: Span | None = field(default=None, compare=False)
+    # the attribute results are sorted by (the range attribute, or a sort key with no condition)
+    order_by: str | None = None
 
     @property
     def equality(self) -> tuple[Condition, ...]:
