@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -143,6 +144,20 @@ def find_postgres_bindir() -> Path:
     )
 
 
+def _pg_temp_base(other_user: bool) -> str:
+    """Where the cluster's temp dir goes: $TMPDIR unless the server could not use it.
+
+    The unix socket path must fit in 107 bytes, and when the server runs as `postgres` (we are
+    root) every ancestor must be searchable by others (root's own TMPDIR under /root is not).
+    """
+    base = Path(tempfile.gettempdir()).resolve()
+    too_long = len(str(base)) > 60
+    hidden = other_user and any(
+        not (p.stat().st_mode & stat.S_IXOTH) for p in (base, *base.parents)
+    )
+    return "/tmp" if too_long or hidden else str(base)
+
+
 class PostgresCluster:
     """A throwaway PostgreSQL cluster on 127.0.0.1, trust auth, durability off (tests only).
 
@@ -220,7 +235,7 @@ class PostgresCluster:
                 f"{INSTALL_HINT} (apt-get install postgresql)"
             )
         as_postgres = self._runner_prefix()
-        self._tmp = Path(tempfile.mkdtemp(prefix="stm-pg-"))
+        self._tmp = Path(tempfile.mkdtemp(prefix="stm-pg-", dir=_pg_temp_base(bool(as_postgres))))
         atexit.register(self.stop)
         try:
             if as_postgres:
