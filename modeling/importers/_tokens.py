@@ -1,0 +1,253 @@
+"""A cursor over sqlglot's PostgreSQL tokens, for the statements sqlglot's parser cannot read.
+
+sqlglot's *tokenizer* is reliable on every statement of a real dump (strings, `$tag$` quotes,
+quoted identifiers, `::` casts); its *parser* is not (see ../shared/ddl/SOURCES.md: `oid[]`,
+`toc CUBE`, `ON ONLY`, `VIRTUAL`, pg_dump's identity syntax...). So DDL is read from tokens by a
+small recursive-descent reader, and original text is always recovered by slicing the source
+with token offsets (never by re-joining tokens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlglot.dialects.postgres import Postgres
+from sqlglot.tokens import Token, TokenType
+
+_TOKENIZER = Postgres().tokenizer_class()  # type: ignore[operator]
+
+STRING_TYPES = {
+    TokenType.STRING,
+    TokenType.BIT_STRING,
+    TokenType.HEX_STRING,
+    TokenType.BYTE_STRING,
+    TokenType.NATIONAL_STRING,
+    TokenType.RAW_STRING,
+    TokenType.HEREDOC_STRING,
+    TokenType.UNICODE_STRING,
+}
+PUNCT = {
+    TokenType.L_PAREN,
+    TokenType.R_PAREN,
+    TokenType.L_BRACKET,
+    TokenType.R_BRACKET,
+    TokenType.COMMA,
+    TokenType.DOT,
+    TokenType.SEMICOLON,
+    TokenType.DCOLON,
+    TokenType.EQ,
+    TokenType.STAR,
+}
+
+
+def tokenize(text: str) -> list[Token]:
+    """Tokenize one statement; raises sqlglot.errors.TokenError on unreadable input."""
+    return list(_TOKENIZER.tokenize(text))
+
+
+def is_word(tok: Token) -> bool:
+    """An identifier or keyword (anything that can name a thing), quoted or not."""
+    return (
+        tok.token_type not in STRING_TYPES
+        and tok.token_type not in PUNCT
+        and tok.token_type is not TokenType.NUMBER
+        and (
+            tok.token_type is TokenType.IDENTIFIER or tok.text[:1].isalpha() or tok.text[:1] == "_"
+        )
+    )
+
+
+def name_of(tok: Token) -> str:
+    """The folded name a word token denotes (quoted keeps case, unquoted lower-cases)."""
+    if tok.token_type is TokenType.IDENTIFIER:
+        return tok.text
+    return tok.text.lower()
+
+
+@dataclass
+class Cursor:
+    """Tokens of one statement plus its source text and first line in the file."""
+
+    toks: list[Token]
+    text: str
+    line0: int  # file line of the statement's first line
+    i: int = 0
+
+    # ------------------------------------------------------------------ looking
+    def peek(self, k: int = 0) -> Token | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    def at_end(self) -> bool:
+        return self.i >= len(self.toks)
+
+    def _match(self, words: tuple[str, ...], k: int = 0) -> int:
+        """Tokens consumed if the next tokens spell exactly `words`, else 0. sqlglot lexes
+        some phrases as one token (`PRIMARY KEY`, `FOREIGN KEY`), so words are compared after
+        splitting each token's text on whitespace, and a match must end on a token boundary."""
+        want = list(words)
+        j = self.i + k
+        pos = 0
+        while pos < len(want):
+            if j >= len(self.toks):
+                return 0
+            tok = self.toks[j]
+            if tok.token_type is TokenType.IDENTIFIER or tok.token_type in STRING_TYPES:
+                return 0
+            got = tok.text.upper().split()
+            if want[pos : pos + len(got)] != got:
+                return 0
+            pos += len(got)
+            j += 1
+        return j - self.i - k
+
+    def kw(self, *words: str, k: int = 0) -> bool:
+        """True when the next tokens are exactly these keywords (case-insensitive, unquoted)."""
+        return self._match(words, k) > 0
+
+    def kw_any(self, words: Iterable[str]) -> bool:
+        tok = self.peek()
+        return (
+            tok is not None
+            and tok.token_type is not TokenType.IDENTIFIER
+            and tok.token_type not in STRING_TYPES
+            and (tok.text.upper().split() or [""])[0] in set(words)
+        )
+
+    def is_type(self, tt: TokenType, k: int = 0) -> bool:
+        tok = self.peek(k)
+        return tok is not None and tok.token_type is tt
+
+    def line(self, tok: Token | None = None) -> int:
+        t = tok or self.peek() or (self.toks[-1] if self.toks else None)
+        return self.line0 + (t.line - 1 if t else 0)
+
+    # ------------------------------------------------------------------ consuming
+    def next(self) -> Token:
+        tok = self.peek()
+        if tok is None:
+            raise DDLSyntaxError("unexpected end of statement", self.line())
+        self.i += 1
+        return tok
+
+    def accept(self, *words: str) -> bool:
+        n = self._match(words)
+        if n:
+            self.i += n
+            return True
+        return False
+
+    def expect(self, *words: str) -> None:
+        if not self.accept(*words):
+            got = self.peek()
+            raise DDLSyntaxError(
+                f"expected {' '.join(words)}, found {got.text if got else 'end of statement'!r}",
+                self.line(),
+            )
+
+    def accept_type(self, tt: TokenType) -> Token | None:
+        if self.is_type(tt):
+            return self.next()
+        return None
+
+    def expect_type(self, tt: TokenType, what: str) -> Token:
+        tok = self.accept_type(tt)
+        if tok is None:
+            got = self.peek()
+            raise DDLSyntaxError(
+                f"expected {what}, found {got.text if got else 'end of statement'!r}", self.line()
+            )
+        return tok
+
+    def word(self, what: str = "a name") -> Token:
+        tok = self.peek()
+        if tok is None or not is_word(tok):
+            raise DDLSyntaxError(
+                f"expected {what}, found {tok.text if tok else 'end of statement'!r}", self.line()
+            )
+        self.i += 1
+        return tok
+
+    def qualified(self) -> list[Token]:
+        """`a`, `a.b`, `a.b.c` → the word tokens."""
+        parts = [self.word()]
+        while self.is_type(TokenType.DOT) and self.peek(1) is not None and is_word(self.peek(1)):  # type: ignore[arg-type]
+            self.i += 1
+            parts.append(self.word())
+        return parts
+
+    def skip_group(self) -> tuple[int, int]:
+        """Skip a balanced `( ... )`; returns the token index range inside the parentheses."""
+        self.expect_type(TokenType.L_PAREN, "(")
+        start = self.i
+        depth = 1
+        while depth:
+            tok = self.next()
+            if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+                depth += 1
+            elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+                depth -= 1
+        return start, self.i - 1
+
+    def slice_text(self, a: int, b: int) -> str:
+        """Source text of tokens [a, b)."""
+        if a >= b:
+            return ""
+        return self.text[self.toks[a].start : self.toks[b - 1].end + 1]
+
+    def until(self, stop: Iterable[str], stop_types: Iterable[TokenType] = ()) -> tuple[int, int]:
+        """Advance to the next top-level stop keyword / token type (or the end); returns range."""
+        stops = set(stop)
+        stypes = set(stop_types) | {TokenType.COMMA, TokenType.R_PAREN}
+        start = self.i
+        depth = 0
+        while not self.at_end():
+            tok = self.toks[self.i]
+            if depth == 0 and (
+                tok.token_type in stypes
+                or (
+                    tok.token_type is not TokenType.IDENTIFIER
+                    and tok.token_type not in STRING_TYPES
+                    and (tok.text.upper().split() or [""])[0] in stops
+                )
+            ):
+                break
+            if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+                depth += 1
+            elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+                depth -= 1
+            self.i += 1
+        return start, self.i
+
+
+def split_top(cur: Cursor, a: int, b: int) -> list[tuple[int, int]]:
+    """Split tokens [a, b) at top-level commas."""
+    out: list[tuple[int, int]] = []
+    depth = 0
+    start = a
+    for j in range(a, b):
+        tt = cur.toks[j].token_type
+        if tt in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            depth += 1
+        elif tt in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            depth -= 1
+        elif tt is TokenType.COMMA and depth == 0:
+            out.append((start, j))
+            start = j + 1
+    if start < b:
+        out.append((start, b))
+    return out
+
+
+class DDLSyntaxError(Exception):
+    """A statement we meant to read but could not; carries the file line."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
+
+
+def sub(cur: Cursor, a: int, b: int) -> Cursor:
+    """A cursor over tokens [a, b) of `cur` (same source text and line origin)."""
+    return Cursor(cur.toks[a:b], cur.text, cur.line0)

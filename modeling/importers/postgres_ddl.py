@@ -1,0 +1,773 @@
+"""Read a PostgreSQL DDL file (pg_dump `--schema-only`, Rails `structure.sql`, hand-written
+install scripts) into a `Catalog`.
+
+Real dumps are messy, so: statements are split by our own lexer (`_split`), psql meta-commands
+and COPY data are skipped, one bad statement never aborts the file, and each table's facts are
+merged across statements (inline and `ALTER TABLE … ADD CONSTRAINT` keys, `SET DEFAULT nextval`,
+`OWNED BY`, identity in both forms, `ATTACH PARTITION`). Table-shaped statements are read from
+sqlglot's tokens by a small reader (`_tokens`) because sqlglot's parser rejects or leaves opaque
+many of them; everything skipped is recorded with its kind and line for the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
+
+from modeling.diagnostics import Diagnostics, Span
+from modeling.importers._catalog import (
+    Catalog,
+    Column,
+    CompositeType,
+    Domain,
+    EnumType,
+    ForeignKey,
+    Index,
+    QName,
+    Skipped,
+    Table,
+    UniqueKey,
+)
+from modeling.importers._split import Statement, split_statements
+from modeling.importers._tokens import (
+    STRING_TYPES,
+    Cursor,
+    DDLSyntaxError,
+    is_word,
+    name_of,
+    split_top,
+    sub,
+    tokenize,
+)
+from modeling.importers._types import SERIALS
+
+# First words of every PostgreSQL (and psql-visible) command: a statement starting otherwise
+# is not SQL at all and is reported as garbage with its line.
+SQL_COMMANDS = frozenset(
+    ["ABORT", "ALTER", "ANALYZE", "ANALYSE", "BEGIN", "CALL", "CHECKPOINT", "CLOSE", "CLUSTER", "COMMENT", "COMMIT", "COPY", "CREATE", "DEALLOCATE", "DECLARE", "DELETE", "DISCARD", "DO", "DROP", "END", "EXECUTE", "EXPLAIN", "FETCH", "GRANT", "IMPORT", "INSERT", "LISTEN", "LOAD", "LOCK", "MERGE", "MOVE", "NOTIFY", "PREPARE", "REASSIGN", "REFRESH", "REINDEX", "RELEASE", "RESET", "REVOKE", "ROLLBACK", "SAVEPOINT", "SECURITY", "SELECT", "SET", "SHOW", "START", "TABLE", "TRUNCATE", "UNLISTEN", "UPDATE", "VACUUM", "VALUES", "WITH"]
+)
+_COLUMN_CONSTRAINT_WORDS = (
+    "CONSTRAINT",
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "PRIMARY",
+    "UNIQUE",
+    "REFERENCES",
+    "CHECK",
+    "GENERATED",
+    "COLLATE",
+    "DEFERRABLE",
+    "INITIALLY",
+    "COMPRESSION",
+    "STORAGE",
+)
+_TABLE_CONSTRAINT_WORDS = ("CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE", "LIKE")
+_NEXTVAL = re.compile(r"nextval\s*\(\s*'([^']+)'", re.IGNORECASE)
+
+
+@dataclass
+class DDLResult:
+    catalog: Catalog
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+
+class _Reader:
+    """Statement handlers writing into one catalog; `default_schema` follows search_path."""
+
+    def __init__(self, source: str) -> None:
+        self.catalog = Catalog(source=source)
+        self.diags = Diagnostics()
+        self.source = source
+        self.default_schema = "public"
+        self.recognized = 0  # statements that were SQL (used or skipped on purpose)
+
+    # ------------------------------------------------------------------ helpers
+    def qname(self, parts: list[object]) -> QName:
+        names = [name_of(p) for p in parts]  # type: ignore[arg-type]
+        if len(names) == 1:
+            return (self.default_schema, names[0])
+        return (names[-2], names[-1])
+
+    def skip(self, kind: str, line: int, reason: str = "not part of the data model") -> None:
+        self.catalog.skipped.append(Skipped(kind, line, reason))
+
+    def problem(self, kind: str, line: int, reason: str) -> None:
+        self.catalog.skipped.append(Skipped(kind, line, reason, problem=True))
+        self.diags.warning(
+            "SEED001",
+            f"skipped {kind} statement: {reason}",
+            Span(self.source, line, 1),
+            hint="the rest of the file was read; fix or remove this statement to seed it",
+        )
+
+    def table(self, q: QName, line: int) -> Table:
+        t = self.catalog.tables.get(q)
+        if t is None:
+            # ALTER on a table we never saw created (e.g. a filtered dump): remember the facts.
+            t = Table(q[0], q[1], line=line)
+            self.catalog.tables[q] = t
+        return t
+
+    # ------------------------------------------------------------------ dispatch
+    def statement(self, st: Statement) -> None:
+        self.catalog.statements += 1
+        if st.kind == "meta":
+            self.recognized += 1
+            word = st.text.split()[0]
+            self.skip(f"psql {word}", st.line, "psql meta-command")
+            return
+        if st.kind == "copy_data":
+            self.recognized += 1
+            self.catalog.statements -= 1  # data, not a statement
+            self.skip("COPY data", st.line, "data rows are not read")
+            return
+        try:
+            toks = tokenize(st.text)
+        except (TokenError, ValueError) as e:
+            self.problem("unreadable", st.line, f"cannot tokenize: {str(e).splitlines()[0][:120]}")
+            return
+        if not toks:
+            return
+        cur = Cursor(toks, st.text, st.line)
+        first = toks[0].text.upper()
+        if toks[0].token_type is TokenType.L_PAREN or first in SQL_COMMANDS:
+            self.recognized += 1
+        else:
+            self.problem(
+                "not SQL", st.line, f"does not start with an SQL command ({toks[0].text[:40]!r})"
+            )
+            return
+        try:
+            self.dispatch(cur)
+        except DDLSyntaxError as e:
+            self.problem(_kind(cur), e.line, str(e))
+        except (IndexError, AttributeError, TypeError) as e:  # reader gap: report, never crash
+            self.problem(_kind(cur), st.line, f"could not read ({type(e).__name__})")
+
+    def dispatch(self, cur: Cursor) -> None:
+        line = cur.line()
+        if cur.accept("CREATE"):
+            cur.accept("OR", "REPLACE")
+            for w in ("GLOBAL", "LOCAL", "TEMPORARY", "TEMP", "UNLOGGED"):
+                cur.accept(w)
+            if cur.accept("TABLE"):
+                return self.create_table(cur, line)
+            if cur.kw("TYPE"):
+                return self.create_type(cur, line)
+            if cur.accept("DOMAIN"):
+                return self.create_domain(cur, line)
+            if cur.kw("SCHEMA"):
+                return self.create_schema(cur, line)
+            if cur.kw("INDEX") or cur.kw("UNIQUE", "INDEX"):
+                return self.create_index(cur, line)
+            if cur.accept("SEQUENCE"):
+                return self.create_sequence(cur, line)
+        elif cur.accept("ALTER"):
+            if cur.accept("TABLE"):
+                return self.alter_table(cur, line)
+            if cur.accept("SEQUENCE"):
+                return self.alter_sequence(cur, line)
+        elif cur.accept("COMMENT", "ON"):
+            return self.comment(cur, line)
+        elif cur.accept("SET"):
+            return self.set_stmt(cur, line)
+        self.skip(_kind(cur), line)
+
+    # ------------------------------------------------------------------ CREATE TABLE
+    def create_table(self, cur: Cursor, line: int) -> None:
+        cur.accept("IF", "NOT", "EXISTS")
+        parts = cur.qualified()
+        q = self.qname(parts)  # type: ignore[arg-type]
+        existing = self.catalog.tables.get(q)
+        t = existing if existing is not None else Table(q[0], q[1], line=line)
+        t.line = line
+        last = parts[-1]
+        if last.token_type is not TokenType.IDENTIFIER and last.text != last.text.lower():
+            t.spelling = last.text
+        self.catalog.tables[q] = t
+        if cur.accept("OF"):
+            raise DDLSyntaxError("typed tables (CREATE TABLE … OF type) are not read", line)
+        if cur.accept("PARTITION", "OF"):
+            parent = self.qname(cur.qualified())  # type: ignore[arg-type]
+            self.attach(t, parent)
+        if cur.is_type(TokenType.L_PAREN):
+            a, b = cur.skip_group()
+            for ea, eb in split_top(cur, a, b):
+                self.table_element(t, sub(cur, ea, eb))
+        elif cur.accept("AS"):
+            raise DDLSyntaxError("CREATE TABLE … AS has no column list to read", line)
+        while not cur.at_end():
+            if cur.accept("PARTITION", "BY"):
+                s, e = cur.until(())
+                t.partitioned_by = cur.slice_text(s, e) if e > s else None
+                while not cur.at_end():
+                    if cur.is_type(TokenType.L_PAREN):
+                        s2, e2 = cur.skip_group()
+                        t.partitioned_by = (
+                            (t.partitioned_by or "") + "(" + cur.slice_text(s2, e2) + ")"
+                        )
+                    else:
+                        break
+                continue
+            if cur.accept("INHERITS") and cur.is_type(TokenType.L_PAREN):
+                cur.skip_group()
+                continue
+            cur.next()
+
+    def attach(self, child: Table, parent: QName) -> None:
+        child.partition_of = parent
+        p = self.table(parent, child.line)
+        if child.qname not in p.partitions:
+            p.partitions.append(child.qname)
+
+    def table_element(self, t: Table, cur: Cursor) -> None:
+        if cur.at_end():
+            return
+        if cur.kw_any(_TABLE_CONSTRAINT_WORDS):
+            return self.table_constraint(t, cur)
+        self.column_def(t, cur)
+
+    def column_def(self, t: Table, cur: Cursor) -> None:
+        name_tok = cur.word("a column name")
+        name = name_of(name_tok)
+        line = cur.line(name_tok)
+        col = t.columns.get(name) or Column(name, "", line=line)
+        col.line = line
+        if t.partition_of is not None and not cur.at_end() and cur.kw("WITH", "OPTIONS"):
+            cur.accept("WITH", "OPTIONS")
+        a, b = cur.until(_COLUMN_CONSTRAINT_WORDS)
+        type_text = cur.slice_text(a, b)
+        if type_text:
+            col.type = type_text
+            if type_text.strip().lower() in SERIALS:
+                col.serial = True
+                col.not_null = True  # serial implies NOT NULL
+        self.column_constraints(t, col, cur)
+        t.columns[name] = col
+
+    def column_constraints(self, t: Table, col: Column, cur: Cursor) -> None:
+        cname: str | None = None
+        while not cur.at_end():
+            line = cur.line()
+            if cur.accept("CONSTRAINT"):
+                cname = name_of(cur.word())
+                continue
+            if cur.accept("NOT", "NULL"):
+                col.not_null = True
+            elif cur.accept("NULL"):
+                pass
+            elif cur.accept("DEFAULT"):
+                a, b = cur.until(_COLUMN_CONSTRAINT_WORDS)
+                col.default = cur.slice_text(a, b)
+                self.note_nextval(t, col)
+            elif cur.accept("PRIMARY", "KEY"):
+                t.primary_key = [col.name]
+                t.pk_name, t.pk_line = cname, line
+                col.not_null = True
+                self.index_params(cur)
+            elif cur.accept("UNIQUE"):
+                cur.accept("NULLS", "NOT", "DISTINCT") or cur.accept("NULLS", "DISTINCT")
+                t.uniques.append(UniqueKey([col.name], cname, line))
+                self.index_params(cur)
+            elif cur.accept("REFERENCES"):
+                ref, ref_cols = self.references(cur)
+                t.foreign_keys.append(ForeignKey([col.name], ref, ref_cols, cname, line))
+            elif cur.accept("CHECK"):
+                cur.skip_group()
+                cur.accept("NO", "INHERIT")
+            elif cur.accept("GENERATED"):
+                self.generated(col, cur)
+            elif cur.accept("COLLATE"):
+                cur.qualified()
+            elif cur.accept("COMPRESSION") or cur.accept("STORAGE"):
+                cur.next()
+            elif cur.accept("DEFERRABLE") or cur.accept("NOT", "DEFERRABLE"):
+                pass
+            elif cur.accept("INITIALLY"):
+                cur.next()
+            else:
+                tok = cur.next()
+                raise DDLSyntaxError(f"unexpected {tok.text!r} in column {col.name}", cur.line(tok))
+            cname = None
+
+    def generated(self, col: Column, cur: Cursor) -> None:
+        if cur.accept("ALWAYS"):
+            kind = "always"
+        else:
+            cur.expect("BY", "DEFAULT")
+            kind = "by default"
+        cur.expect("AS")
+        if cur.accept("IDENTITY"):
+            col.identity = kind
+            col.not_null = True
+            if cur.is_type(TokenType.L_PAREN):
+                cur.skip_group()
+            return
+        a, b = cur.skip_group()
+        col.generated = cur.slice_text(a, b)
+        col.generated_kind = "virtual"  # PostgreSQL 18's default
+        if cur.accept("STORED"):
+            col.generated_kind = "stored"
+        elif cur.accept("VIRTUAL"):
+            col.generated_kind = "virtual"
+
+    def index_params(self, cur: Cursor) -> None:
+        """Skip `INCLUDE (...)`, `WITH (...)`, `USING INDEX TABLESPACE x` after a key."""
+        while True:
+            if cur.accept("INCLUDE") or cur.accept("WITH"):
+                cur.skip_group()
+            elif cur.accept("USING", "INDEX", "TABLESPACE"):
+                cur.word()
+            else:
+                return
+
+    def references(self, cur: Cursor) -> tuple[QName, list[str]]:
+        ref = self.qname(cur.qualified())  # type: ignore[arg-type]
+        cols: list[str] = []
+        if cur.is_type(TokenType.L_PAREN):
+            cols = self.column_list(cur)
+        while not cur.at_end():
+            if cur.accept("MATCH"):
+                cur.next()
+            elif cur.accept("ON"):
+                cur.next()  # DELETE | UPDATE
+                if cur.accept("SET"):
+                    cur.next()
+                    if cur.is_type(TokenType.L_PAREN):
+                        cur.skip_group()
+                elif cur.accept("NO", "ACTION"):
+                    pass
+                else:
+                    cur.next()
+            elif cur.accept("NOT", "DEFERRABLE") or cur.accept("DEFERRABLE"):
+                pass
+            elif cur.accept("INITIALLY"):
+                cur.next()
+            elif cur.accept("NOT", "VALID"):
+                pass
+            else:
+                break
+        return ref, cols
+
+    def column_list(self, cur: Cursor) -> list[str]:
+        a, b = cur.skip_group()
+        out = []
+        for ea, eb in split_top(cur, a, b):
+            c = sub(cur, ea, eb)
+            out.append(name_of(c.word("a column name")))
+        return out
+
+    def table_constraint(self, t: Table, cur: Cursor) -> None:
+        line = cur.line()
+        cname = None
+        if cur.accept("CONSTRAINT"):
+            cname = name_of(cur.word())
+        if cur.accept("PRIMARY", "KEY"):
+            t.primary_key = self.column_list(cur)
+            t.pk_name, t.pk_line = cname, line
+            for c in t.primary_key:
+                if c in t.columns:
+                    t.columns[c].not_null = True
+        elif cur.accept("UNIQUE"):
+            cur.accept("NULLS", "NOT", "DISTINCT") or cur.accept("NULLS", "DISTINCT")
+            t.uniques.append(UniqueKey(self.column_list(cur), cname, line))
+        elif cur.accept("FOREIGN", "KEY"):
+            cols = self.column_list(cur)
+            cur.expect("REFERENCES")
+            ref, ref_cols = self.references(cur)
+            t.foreign_keys.append(ForeignKey(cols, ref, ref_cols, cname, line))
+        elif cur.accept("CHECK") or cur.accept("EXCLUDE") or cur.accept("LIKE"):
+            pass  # checks and exclusion constraints do not shape the model
+        else:
+            tok = cur.peek()
+            raise DDLSyntaxError(f"unexpected {tok.text if tok else 'end'!r} in constraint", line)
+
+    def note_nextval(self, t: Table, col: Column) -> None:
+        m = _NEXTVAL.search(col.default or "")
+        if m:
+            col.serial = True
+            seq = _qname_text(m.group(1), self.default_schema)
+            self.catalog.sequences.setdefault(seq, t.qname)
+            self.catalog.sequence_owner_column.setdefault(seq, col.name)
+
+    # ------------------------------------------------------------------ ALTER TABLE
+    def alter_table(self, cur: Cursor, line: int) -> None:
+        cur.accept("IF", "EXISTS")
+        cur.accept("ONLY")
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        cur.accept_type(TokenType.STAR)
+        if cur.kw("OWNER", "TO") or cur.kw("ENABLE") or cur.kw("DISABLE") or cur.kw("REPLICA"):
+            return self.skip(_kind(cur, 0), line)
+        if q not in self.catalog.tables:
+            # `ALTER TABLE seq OWNER TO`, views, objects outside the dump: nothing to merge.
+            if not cur.kw("ADD") and not cur.kw("ALTER") and not cur.kw("ATTACH"):
+                return self.skip(_kind(cur, 0), line)
+        t = self.table(q, line)
+        used = False
+        for a, b in split_top(cur, cur.i, len(cur.toks)):
+            used |= self.alter_action(t, sub(cur, a, b))
+        if not used:
+            self.skip(_kind(cur, 0), line)
+
+    def alter_action(self, t: Table, cur: Cursor) -> bool:
+        line = cur.line()
+        if cur.accept("ADD"):
+            if cur.kw_any(_TABLE_CONSTRAINT_WORDS):
+                self.table_constraint(t, cur)
+                return True
+            cur.accept("COLUMN")
+            cur.accept("IF", "NOT", "EXISTS")
+            self.column_def(t, cur)
+            return True
+        if cur.accept("ALTER"):
+            cur.accept("COLUMN")
+            col_name = name_of(cur.word("a column name"))
+            col = t.columns.get(col_name)
+            if col is None:
+                raise DDLSyntaxError(f"ALTER COLUMN {col_name}: no such column in {t.name}", line)
+            if cur.accept("SET", "DEFAULT"):
+                a, b = cur.until(())
+                col.default = cur.slice_text(a, b)
+                self.note_nextval(t, col)
+            elif cur.accept("DROP", "DEFAULT"):
+                col.default = None
+            elif cur.accept("SET", "NOT", "NULL"):
+                col.not_null = True
+            elif cur.accept("DROP", "NOT", "NULL"):
+                col.not_null = False
+            elif cur.accept("ADD", "GENERATED"):
+                self.generated(
+                    col, cur
+                )  # pg_dump: ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME …)
+            elif cur.accept("SET", "DATA", "TYPE") or cur.accept("TYPE"):
+                a, b = cur.until(("USING", "COLLATE"))
+                col.type = cur.slice_text(a, b)
+            else:
+                return False
+            return True
+        if cur.accept("ATTACH", "PARTITION"):
+            child_q = self.qname(cur.qualified())  # type: ignore[arg-type]
+            self.attach(self.table(child_q, line), t.qname)
+            return True
+        if cur.accept("DROP", "COLUMN") or (cur.kw("DROP") and not cur.kw("DROP", "CONSTRAINT")):
+            cur.accept("DROP")
+            cur.accept("IF", "EXISTS")
+            t.columns.pop(name_of(cur.word()), None)
+            return True
+        if cur.accept("RENAME", "COLUMN") or (cur.kw("RENAME") and not cur.kw("RENAME", "TO")):
+            cur.accept("RENAME")
+            old = name_of(cur.word())
+            cur.expect("TO")
+            new = name_of(cur.word())
+            if old in t.columns:
+                col = t.columns.pop(old)
+                col.name = new
+                t.columns[new] = col
+            return True
+        return False
+
+    # ------------------------------------------------------------------ sequences
+    def create_sequence(self, cur: Cursor, line: int) -> None:
+        cur.accept("IF", "NOT", "EXISTS")
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        self.catalog.sequences.setdefault(q, None)
+        self.owned_by(q, cur)
+
+    def alter_sequence(self, cur: Cursor, line: int) -> None:
+        cur.accept("IF", "EXISTS")
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        if not self.owned_by(q, cur):
+            self.skip("ALTER SEQUENCE", line)
+
+    def owned_by(self, seq: QName, cur: Cursor) -> bool:
+        while not cur.at_end():
+            if cur.accept("OWNED", "BY"):
+                if cur.accept("NONE"):
+                    return True
+                parts = cur.qualified()
+                names = [name_of(p) for p in parts]
+                col = names[-1]
+                tq = (names[-3], names[-2]) if len(names) >= 3 else (self.default_schema, names[0])
+                self.catalog.sequences[seq] = tq
+                self.catalog.sequence_owner_column[seq] = col
+                t = self.catalog.tables.get(tq)
+                if t is not None and col in t.columns:
+                    t.columns[col].serial = True
+                return True
+            cur.next()
+        return False
+
+    # ------------------------------------------------------------------ types
+    def create_type(self, cur: Cursor, line: int) -> None:
+        cur.expect("TYPE")
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        if cur.accept("AS", "ENUM"):
+            a, b = cur.skip_group()
+            values = [tok.text for tok in cur.toks[a:b] if tok.token_type in STRING_TYPES]
+            self.catalog.enums[q] = EnumType(q[0], q[1], values, line)
+            return
+        if cur.accept("AS") and cur.is_type(TokenType.L_PAREN):
+            a, b = cur.skip_group()
+            attrs = []
+            for ea, eb in split_top(cur, a, b):
+                c = sub(cur, ea, eb)
+                name = name_of(c.word())
+                s, e = c.until(("COLLATE",))
+                attrs.append((name, c.slice_text(s, e)))
+            self.catalog.composites[q] = CompositeType(q[0], q[1], attrs, line)
+            return
+        self.skip("CREATE TYPE", line, "range/base types are not table data")
+
+    def create_domain(self, cur: Cursor, line: int) -> None:
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        cur.accept("AS")
+        a, b = cur.until(("CONSTRAINT", "NOT", "NULL", "DEFAULT", "CHECK", "COLLATE"))
+        d = Domain(q[0], q[1], cur.slice_text(a, b), line=line)
+        while not cur.at_end():
+            if cur.accept("NOT", "NULL"):
+                d.not_null = True
+            elif cur.is_type(TokenType.L_PAREN):
+                cur.skip_group()
+            else:
+                cur.next()
+        self.catalog.domains[q] = d
+
+    # ------------------------------------------------------------------ CREATE SCHEMA
+    def create_schema(self, cur: Cursor, line: int) -> None:
+        """`CREATE SCHEMA s [AUTHORIZATION r] CREATE TABLE … CREATE VIEW …`: the elements are
+        statements of their own with `s` as the default schema."""
+        cur.expect("SCHEMA")
+        cur.accept("IF", "NOT", "EXISTS")
+        schema: str | None = None
+        if not cur.kw("AUTHORIZATION"):
+            schema = name_of(cur.word())
+        if cur.accept("AUTHORIZATION"):
+            role = name_of(cur.word())
+            schema = schema or role
+        starts = [
+            j
+            for j in range(cur.i, len(cur.toks))
+            if cur.toks[j].token_type is not TokenType.IDENTIFIER
+            and cur.toks[j].text.upper() in ("CREATE", "GRANT")
+            and _depth_at(cur, j) == 0
+        ]
+        if not starts:
+            return self.skip("CREATE SCHEMA", line)
+        saved = self.default_schema
+        self.default_schema = schema or saved
+        try:
+            for k, s in enumerate(starts):
+                e = starts[k + 1] if k + 1 < len(starts) else len(cur.toks)
+                element = sub(cur, s, e)
+                eline = element.line()
+                try:
+                    self.dispatch(element)
+                except DDLSyntaxError as err:
+                    self.problem(_kind(element), err.line, str(err))
+                del eline
+        finally:
+            self.default_schema = saved
+
+    # ------------------------------------------------------------------ indexes
+    def create_index(self, cur: Cursor, line: int) -> None:
+        unique = cur.accept("UNIQUE")
+        cur.expect("INDEX")
+        cur.accept("CONCURRENTLY")
+        cur.accept("IF", "NOT", "EXISTS")
+        name = None
+        if not cur.kw("ON"):
+            name = name_of(cur.qualified()[-1])
+        cur.expect("ON")
+        cur.accept("ONLY")
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        method = "btree"
+        if cur.accept("USING"):
+            method = name_of(cur.word()).lower()
+        a, b = cur.skip_group()
+        columns: list[str | None] = []
+        desc: list[bool] = []
+        for ea, eb in split_top(cur, a, b):
+            c = sub(cur, ea, eb)
+            tok = c.peek()
+            if (
+                tok is not None
+                and is_word(tok)
+                and (len(c.toks) == 1 or not c.is_type(TokenType.L_PAREN, 1))
+            ):
+                first = c.next()
+                rest = [x.text.upper() for x in c.toks[c.i :]]
+                if c.is_type(TokenType.DOT):
+                    columns.append(None)  # a qualified function call: an expression
+                else:
+                    columns.append(name_of(first))
+                desc.append("DESC" in rest)
+            else:
+                columns.append(None)
+                desc.append(False)
+        where = None
+        while not cur.at_end():
+            if cur.accept("WHERE"):
+                where = cur.slice_text(cur.i, len(cur.toks))
+                break
+            if cur.is_type(TokenType.L_PAREN):
+                cur.skip_group()
+            else:
+                cur.next()
+        t = self.catalog.tables.get(q)
+        if t is None:
+            return self.skip(
+                "CREATE INDEX", line, f"index on {q[0]}.{q[1]}, not a table in this file"
+            )
+        t.indexes.append(Index(name or f"{q[1]}_idx", columns, unique, method, where, desc, line))
+
+    # ------------------------------------------------------------------ comments, SET
+    def comment(self, cur: Cursor, line: int) -> None:
+        if cur.accept("TABLE"):
+            q = self.qname(cur.qualified())  # type: ignore[arg-type]
+            cur.expect("IS")
+            text = self.comment_text(cur)
+            if q in self.catalog.tables:
+                self.catalog.tables[q].comment = text
+                return
+        elif cur.accept("COLUMN"):
+            names = [name_of(p) for p in cur.qualified()]
+            cur.expect("IS")
+            text = self.comment_text(cur)
+            if len(names) >= 2:
+                tq = (names[-3], names[-2]) if len(names) >= 3 else (self.default_schema, names[0])
+                t = self.catalog.tables.get(tq)
+                if t is not None and names[-1] in t.columns:
+                    t.columns[names[-1]].comment = text
+                    return
+        self.skip("COMMENT", line)
+
+    def comment_text(self, cur: Cursor) -> str | None:
+        if cur.accept("NULL"):
+            return None
+        parts = []
+        while not cur.at_end() and cur.peek().token_type in STRING_TYPES:  # type: ignore[union-attr]
+            parts.append(cur.next().text)
+        return "".join(parts) or None
+
+    def set_stmt(self, cur: Cursor, line: int) -> None:
+        cur.accept("SESSION") or cur.accept("LOCAL")
+        if cur.accept("SEARCH_PATH"):
+            cur.accept("TO") or cur.accept_type(TokenType.EQ)
+            tok = cur.peek()
+            if tok is not None and (is_word(tok) or tok.token_type is TokenType.STRING):
+                first = tok.text if tok.token_type is TokenType.STRING else name_of(tok)
+                if first and first.upper() != "DEFAULT" and not first.startswith("$"):
+                    self.default_schema = first
+        self.skip("SET", line)
+
+
+def _depth_at(cur: Cursor, j: int) -> int:
+    depth = 0
+    for k in range(cur.i, j):
+        tt = cur.toks[k].token_type
+        if tt in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            depth += 1
+        elif tt in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            depth -= 1
+    return depth
+
+
+def _kind(cur: Cursor, start: int | None = None) -> str:
+    """A statement's kind for the summary: `CREATE FUNCTION`, `ALTER TABLE OWNER`, `GRANT`."""
+    toks = cur.toks
+    if not toks:
+        return "empty"
+    words = []
+    if start is None:
+        for tok in toks[:4]:
+            if not is_word(tok) or tok.token_type is TokenType.IDENTIFIER:
+                break
+            words.append(tok.text.upper())
+        skip = {
+            "OR",
+            "REPLACE",
+            "UNIQUE",
+            "UNLOGGED",
+            "TEMP",
+            "TEMPORARY",
+            "MATERIALIZED",
+            "IF",
+            "ONLY",
+        }
+        head = [w for w in words if w not in skip]
+        if head and head[0] in ("CREATE", "ALTER", "DROP", "COMMENT"):
+            return " ".join(head[:2])
+        return head[0] if head else toks[0].text[:20]
+    action = [t.text.upper() for t in toks[cur.i : cur.i + 2] if is_word(t)]
+    head = "ALTER TABLE"
+    return f"{head} {' '.join(action[:1])}".strip()
+
+
+def _qname_text(text: str, default_schema: str) -> QName:
+    parts = [p.strip('"') if p.startswith('"') else p.lower() for p in text.split(".")]
+    if len(parts) == 1:
+        return (default_schema, parts[0])
+    return (parts[-2], parts[-1])
+
+
+def read_ddl(text: str, source: str = "<ddl>") -> DDLResult:
+    """Read DDL text into a catalog. Never raises on bad input: problems become diagnostics."""
+    reader = _Reader(source)
+    for st in split_statements(text):
+        reader.statement(st)
+    _finish(reader)
+    return DDLResult(reader.catalog, reader.diags)
+
+
+def _finish(reader: _Reader) -> None:
+    """Facts that need the whole file: `OWNED BY` seen before its table, partition columns."""
+    cat = reader.catalog
+    for seq, owner in cat.sequences.items():
+        col = cat.sequence_owner_column.get(seq)
+        if owner is not None and col is not None:
+            t = cat.tables.get(owner)
+            if t is not None and col in t.columns:
+                t.columns[col].serial = True
+    # Tables only ever ALTERed (never created) are not entities: drop them, say so.
+    for q, t in list(cat.tables.items()):
+        if not t.columns and t.partition_of is None:
+            del cat.tables[q]
+            reader.diags.info(
+                "SEED002",
+                f"{q[0]}.{q[1]} is altered but never created in this file; ignored",
+                Span(reader.source, t.line, 1),
+            )
+
+
+def read_ddl_file(path: Path) -> DDLResult:
+    """Read a DDL file. Undecodable bytes (a binary file) give an error diagnostic."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        res = DDLResult(Catalog(source=str(path)))
+        res.diagnostics.error("SEED010", f"cannot read {path}: {e.strerror}", Span(str(path)))
+        return res
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        try:
+            text = data.decode("latin-1") if b"\x00" not in data else ""
+        except UnicodeDecodeError:
+            text = ""
+        if not text:
+            res = DDLResult(Catalog(source=str(path)))
+            res.diagnostics.error(
+                "SEED011",
+                f"{path} is not a text file (byte {e.start} is not UTF-8)",
+                Span(str(path)),
+                hint="pass a SQL file such as `pg_dump --schema-only` output",
+            )
+            return res
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return read_ddl(text, str(path))
