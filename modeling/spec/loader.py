@@ -69,8 +69,13 @@ class Positions:
             first = start.line + 1
             last = max(first, node.end_mark.line)
             content = self.lines[first : last + 1]
+            # the block's indentation is the first non-empty line's; it ends at a shallower one
             indents = [len(s) - len(s.lstrip(" ")) for s in content if s.strip()]
-            indent = min(indents) if indents else 0
+            indent = indents[0] if indents else 0
+            for i, text in enumerate(content):
+                if text.strip() and len(text) - len(text.lstrip(" ")) < indent:
+                    content = content[:i]
+                    break
             remaining = offset
             for i, text in enumerate(content):
                 body = text[indent:] if text.strip() else ""

@@ -1,0 +1,123 @@
+"""What the CLI and tests call: load and validate model files.
+
+`check_file` never raises for bad input: it returns the model (or None) and every diagnostic.
+`load_model` is the strict form for later stages: a model, or `ModelError` with all diagnostics.
+Stages: read → YAML (positions, duplicate keys) → JSON Schema → pydantic → semantic checks →
+normalize; each stage runs only when the previous one found no error, so a problem is
+reported by the earliest stage that can see it, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeling import ir
+from modeling.diagnostics import Diagnostics, ModelError, Span
+from modeling.normalize import normalize
+from modeling.spec.checks import check
+from modeling.spec.loader import load_text
+from modeling.spec.model import ModelSpec
+from modeling.spec.structure import validate_structure
+
+MODEL_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class FileResult:
+    """The outcome of validating one file."""
+
+    path: str
+    model: ir.Model | None
+    spec: ModelSpec | None
+    diagnostics: Diagnostics
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics.has_errors()
+
+
+def check_text(text: str, file: str, content: bytes | None = None) -> FileResult:
+    """Validate model text that claims to come from `file` (used for paths in diagnostics)."""
+    loaded = load_text(text, file)
+    diags = loaded.diagnostics
+    if diags.has_errors():
+        return FileResult(file, None, None, diags)
+    spec = validate_structure(loaded.data, loaded.positions, diags)
+    if spec is None or diags.has_errors():
+        return FileResult(file, None, spec, diags)
+    patterns = check(spec, loaded.positions, diags, file)
+    if diags.has_errors():
+        return FileResult(file, None, spec, diags)
+    model = normalize(spec, patterns, loaded.positions, file=file, content=content)
+    return FileResult(file, model, spec, diags)
+
+
+def check_file(path: str | Path) -> FileResult:
+    """Read and validate one model file."""
+    file = str(path)
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:
+        diags = Diagnostics()
+        diags.error(
+            "file-not-found",
+            f"cannot read {file}: {exc.strerror or exc}",
+            Span(file),
+            hint="check the path",
+        )
+        return FileResult(file, None, None, diags)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        diags = Diagnostics()
+        diags.error("yaml-syntax", f"the file is not UTF-8 text: {exc.reason}", Span(file, 1, 1))
+        return FileResult(file, None, None, diags)
+    return check_text(text, file, content)
+
+
+def load_model(path: str | Path) -> ir.Model:
+    """The resolved model of one file; raises `ModelError` carrying every diagnostic."""
+    result = check_file(path)
+    if result.model is None or not result.ok:
+        raise ModelError(result.diagnostics)
+    return result.model
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories become their *.yaml / *.yml files, sorted."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir() if f.suffix in MODEL_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def validate_files(paths: Iterable[str | Path]) -> list[FileResult]:
+    return [check_file(p) for p in expand_paths(paths)]
+
+
+def validate_paths(paths: Iterable[str | Path]) -> Diagnostics:
+    """Every diagnostic of every file (directories expanded)."""
+    bag = Diagnostics()
+    for result in validate_files(paths):
+        bag.extend(result.diagnostics.items)
+    return bag
+
+
+def summarize(model: ir.Model) -> str:
+    """One line for a valid model: what it contains."""
+    multi = sum(1 for p in model.patterns if len(p.entities) > 1)
+    sql = sum(1 for p in model.patterns if p.sql is not None)
+    parts = [
+        f"{len(model.entities)} entities",
+        f"{len(model.patterns)} access patterns",
+    ]
+    if multi:
+        parts.append(f"{multi} item-collection reads")
+    if sql:
+        parts.append(f"{sql} from SQL")
+    return f"{model.name} (table {model.table.name}): " + ", ".join(parts)

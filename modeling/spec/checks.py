@@ -1,0 +1,649 @@
+"""Semantic checks of a structurally valid spec, and the uniform view of its access patterns.
+
+Runs only when the JSON Schema and pydantic passes found nothing, so every value has its
+declared shape. Each check adds located diagnostics and continues: all problems of a file are
+reported at once. `sql:` patterns are translated here (sqlglot) so their conditions are checked
+by the same code as structured `where:` blocks.
+
+Decision for `entities: [...]` (item-collection reads): every `where` attribute must be an
+attribute of every listed entity (children carry their parent's key attributes, which the
+`parent-key` check enforces, so the usual parent-key condition qualifies); a `filter` attribute
+must be an attribute of at least one listed entity (items lacking it simply do not match).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any, Literal
+
+from modeling.diagnostics import Diagnostics, Span
+from modeling.ir import RANGE_OPERATORS, TypeRef
+from modeling.spec.loader import Path, Positions
+from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpec
+from modeling.spec.sql_patterns import TableInfo, translate
+from modeling.spec.structure import suggest
+
+MAX_GSIS = 20
+MAX_LSIS = 5
+_PREFIX_TYPES = ("string", "uuid", "binary", "date", "datetime")
+_RANGE_TYPES = ("string", "integer", "decimal", "float", "date", "datetime", "uuid", "binary")
+
+
+@dataclass(frozen=True)
+class Cond:
+    """One condition of a pattern, wherever it was written (`where:` or `sql:`)."""
+
+    attribute: str
+    op: str
+    params: tuple[str, ...]
+    literals: tuple[Any, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ResolvedPattern:
+    """A pattern with its entities and conditions resolved; input of `normalize`."""
+
+    name: str
+    entities: tuple[str, ...]
+    where: tuple[Cond, ...]
+    filter: tuple[Cond, ...]
+    order: Literal["asc", "desc"] | None
+    order_by: str | None
+    limit: int | None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def snake_plural(name: str) -> str:
+    """Default SQL table of an entity: Variant → variants, Category → categories."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+    if re.search(r"(s|x|z|ch|sh)$", snake):
+        return snake + "es"
+    if re.search(r"[^aeiou]y$", snake):
+        return snake[:-1] + "ies"
+    return snake + "s"
+
+
+def key_list(entity: EntitySpec) -> list[str]:
+    return [entity.key] if isinstance(entity.key, str) else list(entity.key)
+
+
+def attribute_spec(value: str | AttributeSpec) -> AttributeSpec:
+    return AttributeSpec(type=value) if isinstance(value, str) else value
+
+
+def entity_table(name: str, entity: EntitySpec, spec: ModelSpec) -> str:
+    table = entity.table or snake_plural(name)
+    schema = entity.schema_ or (spec.source.schema_ if spec.source else None)
+    if schema and "." not in table:
+        return f"{schema}.{table}"
+    return table
+
+
+def table_infos(spec: ModelSpec) -> list[TableInfo]:
+    infos = []
+    for name, entity in spec.entities.items():
+        columns = {}
+        for attr, value in entity.attributes.items():
+            column = attribute_spec(value).column or attr
+            columns[column.lower()] = attr
+        infos.append(
+            TableInfo(
+                name,
+                entity_table(name, entity, spec),
+                columns,
+                tuple(key_list(entity)),
+                entity.parent,
+            )
+        )
+    return infos
+
+
+def _type(entity: EntitySpec, attr: str) -> TypeRef | None:
+    value = entity.attributes.get(attr)
+    if value is None:
+        return None
+    try:
+        return TypeRef.parse(attribute_spec(value).type)
+    except ValueError:  # pragma: no cover - rejected by the structural pass
+        return None
+
+
+def _slots(template: str) -> tuple[list[str], str | None]:
+    """Slot names of a key template, or an error text; uses modeling.keys when present."""
+    try:
+        from modeling import keys  # written in parallel; the brace check below is the fallback
+
+        parse = getattr(keys, "parse_template", None)
+    except ImportError:
+        parse = None
+    if parse is not None:
+        try:
+            parsed = parse(template)
+        except ValueError as exc:
+            return [], str(exc)
+        names = getattr(parsed, "slots", None) or getattr(parsed, "slot_names", None)
+        if names is not None:
+            return [getattr(s, "name", s) for s in names], None
+    depth, slots, current = 0, [], ""
+    for ch in template:
+        if ch == "{":
+            if depth:
+                return [], "nested `{`"
+            depth, current = 1, ""
+        elif ch == "}":
+            if not depth:
+                return [], "`}` without `{`"
+            if not current.strip():
+                return [], "empty slot `{}`"
+            slots.append(current.strip())
+            depth = 0
+        elif depth:
+            current += ch
+    if depth:
+        return [], "unclosed `{`"
+    return slots, None
+
+
+# --------------------------------------------------------------------------- checks
+
+
+class Checker:
+    def __init__(self, spec: ModelSpec, positions: Positions, diags: Diagnostics, file: str):
+        self.spec = spec
+        self.pos = positions
+        self.diags = diags
+        self.file = file
+        self.entities = spec.entities
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        span: Span,
+        hint: str | None = None,
+        subject: str | None = None,
+    ) -> None:
+        self.diags.error(code, message, span, hint=hint, subject=subject)
+
+    def run(self) -> dict[str, ResolvedPattern]:
+        for name, entity in self.entities.items():
+            self.entity(name, entity)
+        self.parent_cycles()
+        self.pinned_index_counts()
+        self.table()
+        self.source()
+        resolved: dict[str, ResolvedPattern] = {}
+        for name, pattern in self.spec.access_patterns.items():
+            r = self.pattern(name, pattern)
+            if r is not None:
+                resolved[name] = r
+        return resolved
+
+    # ------------------------------------------------------------------ entities
+    def entity(self, name: str, entity: EntitySpec) -> None:
+        base: Path = ("entities", name)
+        keys = key_list(entity)
+        seen: set[str] = set()
+        for i, attr in enumerate(keys):
+            path: Path = (*base, "key", i) if isinstance(entity.key, list) else (*base, "key")
+            if attr in seen:
+                self.error(
+                    "invalid-value",
+                    f"key of entity {name!r} lists {attr!r} twice",
+                    self.pos.value(path),
+                )
+                continue
+            seen.add(attr)
+            if attr not in entity.attributes:
+                self.error(
+                    "unknown-attribute",
+                    f"key attribute {attr!r} is not an attribute of entity {name!r}",
+                    self.pos.value(path),
+                    hint=suggest(attr, entity.attributes)
+                    or f"add `{attr}: <type>` under attributes",
+                )
+                continue
+            a = attribute_spec(entity.attributes[attr])
+            apath: Path = (*base, "attributes", attr)
+            if not a.required:
+                self.error(
+                    "optional-key",
+                    f"key attribute {attr!r} of entity {name!r} is declared `required: false`",
+                    self.pos.value((*apath, "required")),
+                    hint="keys are never null: remove `required: false` or take the attribute out of `key`",
+                )
+            t = _type(entity, attr)
+            if t is not None and not t.keyable:
+                self.error(
+                    "unkeyable-type",
+                    f"key attribute {attr!r} of entity {name!r} has type {t}, which cannot be part of a key",
+                    self.pos.value(
+                        apath if isinstance(entity.attributes[attr], str) else (*apath, "type")
+                    ),
+                    hint="key attributes are scalars: string, integer, decimal, date, datetime, uuid, binary, ...",
+                )
+        for attr, value in entity.attributes.items():
+            self.attribute(name, entity, attr, attribute_spec(value))
+        if entity.parent is not None:
+            ppath: Path = (*base, "parent")
+            parent = self.entities.get(entity.parent)
+            if entity.parent == name:
+                self.error(
+                    "parent-cycle",
+                    f"entity {name!r} is its own parent",
+                    self.pos.value(ppath),
+                    hint="remove `parent:`",
+                )
+            elif parent is None:
+                self.error(
+                    "unknown-entity",
+                    f"parent {entity.parent!r} of entity {name!r} is not an entity of this model",
+                    self.pos.value(ppath),
+                    hint=suggest(entity.parent, self.entities)
+                    or "entities: " + ", ".join(sorted(self.entities)),
+                )
+            else:
+                missing = [k for k in key_list(parent) if k not in entity.attributes]
+                if missing:
+                    self.error(
+                        "parent-key",
+                        f"entity {name!r} lacks the key attribute(s) {', '.join(missing)} of its parent {entity.parent!r}",
+                        self.pos.value(ppath),
+                        hint="a child item carries its parent's key so it can live in the parent's item collection: add "
+                        + ", ".join(f"`{m}`" for m in missing),
+                    )
+        if entity.keys:
+            for index, pinned in entity.keys.items():
+                for part in ("pk", "sk"):
+                    template = getattr(pinned, part)
+                    if template is None:
+                        continue
+                    tpath: Path = (*base, "keys", index, part)
+                    slots, problem = _slots(template)
+                    if problem:
+                        self.error(
+                            "pinned-key",
+                            f"key template {template!r}: {problem}",
+                            self.pos.value(tpath),
+                            hint='write literal text and `{attribute}` slots, e.g. "PRODUCT#{product_id}"',
+                        )
+                        continue
+                    for slot in slots:
+                        if slot not in entity.attributes:
+                            self.error(
+                                "unknown-attribute",
+                                f"slot {{{slot}}} of key template {template!r} is not an attribute of entity {name!r}",
+                                self.pos.value(tpath),
+                                hint=suggest(slot, entity.attributes)
+                                or "slots name attributes of the entity",
+                            )
+                        else:
+                            t = _type(entity, slot)
+                            if t is not None and not t.keyable:
+                                self.error(
+                                    "unkeyable-type",
+                                    f"slot {{{slot}}} has type {t}, which cannot be part of a key",
+                                    self.pos.value(tpath),
+                                )
+
+    def attribute(self, entity_name: str, entity: EntitySpec, attr: str, a: AttributeSpec) -> None:
+        path: Path = ("entities", entity_name, "attributes", attr)
+        if a.enum is not None and a.type != "string":
+            self.error(
+                "enum-type",
+                f"`enum` on attribute {attr!r} of type {a.type}; only string attributes take an enum",
+                self.pos.key((*path, "enum")),
+                hint="change the type to string or drop `enum`",
+            )
+        if a.references is not None:
+            target = self.entities.get(a.references)
+            if target is None:
+                self.error(
+                    "unknown-entity",
+                    f"attribute {attr!r} of entity {entity_name!r} references {a.references!r}, which is not an entity of this model",
+                    self.pos.value((*path, "references")),
+                    hint=suggest(a.references, self.entities)
+                    or "entities: " + ", ".join(sorted(self.entities)),
+                )
+            else:
+                tkeys = key_list(target)
+                if len(tkeys) == 1 and tkeys[0] in target.attributes:
+                    mine, theirs = _type(entity, attr), _type(target, tkeys[0])
+                    if mine and theirs and str(mine) != str(theirs):
+                        self.diags.warning(
+                            "reference-type",
+                            f"attribute {attr!r} ({mine}) references {a.references}.{tkeys[0]} ({theirs})",
+                            self.pos.value((*path, "references")),
+                            hint="declare the same type on both sides",
+                        )
+
+    def parent_cycles(self) -> None:
+        reported: set[str] = set()
+        for start in self.entities:
+            chain = [start]
+            cur = self.entities[start].parent
+            while cur is not None and cur in self.entities and cur not in chain:
+                chain.append(cur)
+                cur = self.entities[cur].parent
+            if cur is None or cur not in chain or (cur == chain[-1] == start and len(chain) == 1):
+                continue
+            cycle = chain[chain.index(cur) :]
+            if len(cycle) < 2 or reported & set(cycle):
+                continue
+            reported.update(cycle)
+            first = min(cycle, key=lambda e: (self.pos.value(("entities", e, "parent")).line, e))
+            i = cycle.index(first)
+            ordered = cycle[i:] + cycle[:i]
+            self.error(
+                "parent-cycle",
+                "entities form a parent cycle: " + " → ".join([*ordered, ordered[0]]),
+                self.pos.value(("entities", first, "parent")),
+                hint="ownership is a tree: remove `parent:` from one of them",
+            )
+
+    def pinned_index_counts(self) -> None:
+        names = {i for e in self.entities.values() for i in (e.keys or {})}
+        for kind, limit in (("gsi", MAX_GSIS), ("lsi", MAX_LSIS)):
+            used = sorted(n for n in names if n.startswith(kind))
+            if len(used) > limit:
+                self.error(
+                    "too-many-indexes",
+                    f"pinned keys use {len(used)} {kind.upper()}s; DynamoDB allows {limit}",
+                    Span(self.file, 1, 1),
+                    hint="share indexes between entities (overload gsi1 etc.)",
+                )
+
+    def table(self) -> None:
+        table = self.spec.table
+        if table is None or table.ttl is None:
+            return
+        holders = [
+            (n, _type(e, table.ttl)) for n, e in self.entities.items() if table.ttl in e.attributes
+        ]
+        span = self.pos.value(("table", "ttl"))
+        if not holders:
+            all_attrs = {a for e in self.entities.values() for a in e.attributes}
+            self.error(
+                "ttl-attribute",
+                f"ttl attribute {table.ttl!r} is not an attribute of any entity",
+                span,
+                hint=suggest(table.ttl, all_attrs)
+                or "name a datetime attribute that holds the expiry",
+            )
+            return
+        for n, t in holders:
+            if t is not None and str(t) not in ("datetime", "integer", "date"):
+                self.error(
+                    "ttl-attribute",
+                    f"ttl attribute {table.ttl!r} has type {t} on entity {n!r}; expected datetime or integer (epoch seconds)",
+                    span,
+                )
+
+    def source(self) -> None:
+        if self.spec.source is None or self.spec.source.ddl is None:
+            return
+        base = FsPath(self.file).parent
+        if not (base / self.spec.source.ddl).exists():
+            self.diags.warning(
+                "missing-ddl",
+                f"source.ddl {self.spec.source.ddl!r} does not exist (relative to the model file)",
+                self.pos.value(("source", "ddl")),
+                hint="import and drift checks need it; validation does not",
+            )
+
+    # ------------------------------------------------------------------ patterns
+    def pattern(self, name: str, p: PatternSpec) -> ResolvedPattern | None:
+        base: Path = ("access_patterns", name)
+        given = [k for k in ("entity", "entities", "sql") if getattr(p, k) is not None]
+        if not given:
+            self.error(
+                "pattern-source",
+                f"pattern {name!r} needs one of `entity`, `entities` or `sql`",
+                self.pos.key(base),
+                hint='e.g. `entity: Product` with `where: {product_id: "="}`',
+            )
+            return None
+        if len(given) > 1:
+            self.error(
+                "pattern-source",
+                f"pattern {name!r} has both `{given[0]}` and `{given[1]}`; write exactly one",
+                self.pos.key((*base, given[1])),
+                hint="a `sql:` pattern names its tables in FROM; an `entity:` pattern uses `where:`",
+            )
+            return None
+        if p.sql is not None:
+            return self.sql_pattern(name, p)
+        entities = [p.entity] if p.entity is not None else list(p.entities or [])
+        ok = True
+        for i, e in enumerate(entities):
+            if e not in self.entities:
+                path: Path = (*base, "entity") if p.entity is not None else (*base, "entities", i)
+                self.error(
+                    "unknown-entity",
+                    f"pattern {name!r} reads {e!r}, which is not an entity of this model",
+                    self.pos.value(path),
+                    hint=suggest(e, self.entities)
+                    or "entities: " + ", ".join(sorted(self.entities)),
+                )
+                ok = False
+        if not ok:
+            return None
+        if len(entities) > 1:
+            self.family(name, entities, self.pos.value((*base, "entities")))
+        if not p.where:
+            self.error(
+                "missing-where",
+                f"pattern {name!r} has no `where`",
+                self.pos.key(base),
+                hint='a Query needs at least the partition key by equality, e.g. `where: {customer_id: "="}`',
+            )
+            return None
+        where = tuple(
+            Cond(a, op, self._default_params(a, op), (), self.pos.key((*base, "where", a)))
+            for a, op in p.where.items()
+        )
+        filt = tuple(
+            Cond(a, op, self._default_params(a, op), (), self.pos.key((*base, "filter", a)))
+            for a, op in (p.filter or {}).items()
+        )
+        if p.order_by is not None:
+            self._attributes_exist(
+                name,
+                entities,
+                [Cond(p.order_by, "=", (), (), self.pos.value((*base, "order_by")))],
+                every=True,
+                what="order_by",
+            )
+        return self.conditions(name, p, entities, where, filt, p.order, p.order_by, p.limit)
+
+    @staticmethod
+    def _default_params(attribute: str, op: str) -> tuple[str, ...]:
+        return (f"{attribute}_from", f"{attribute}_to") if op == "between" else (attribute,)
+
+    def sql_pattern(self, name: str, p: PatternSpec) -> ResolvedPattern | None:
+        base: Path = ("access_patterns", name)
+        for k in ("where", "order", "order_by", "limit"):
+            if getattr(p, k) is not None:
+                self.error(
+                    "pattern-source",
+                    f"pattern {name!r} has `sql:` and `{k}:`; the SQL already says it",
+                    self.pos.key((*base, k)),
+                    hint=f"remove `{k}:` or write the pattern with `entity:`",
+                )
+        assert p.sql is not None
+        result = translate(p.sql, table_infos(self.spec))
+        spath: Path = (*base, "sql")
+        for issue in result.issues:
+            self.error(
+                issue.code,
+                f"pattern {name!r}: {issue.message}",
+                self.pos.offset(spath, issue.offset),
+                hint=issue.hint,
+            )
+        if result.issues or not result.entities:
+            return None
+        where = tuple(
+            Cond(c.attribute, c.op, c.params, c.literals, self.pos.offset(spath, c.offset))
+            for c in result.where
+        )
+        if len(result.entities) > 1:
+            self.family(name, list(result.entities), self.pos.value(spath))
+        filt = tuple(
+            Cond(a, op, self._default_params(a, op), (), self.pos.key((*base, "filter", a)))
+            for a, op in (p.filter or {}).items()
+        )
+        return self.conditions(
+            name, p, list(result.entities), where, filt, result.order, result.order_by, result.limit
+        )
+
+    def family(self, name: str, entities: Sequence[str], span: Span) -> None:
+        """Listed entities must be one parent/child tree (they share one item collection)."""
+        listed = set(entities)
+        roots = []
+        for e in entities:
+            parent = self.entities[e].parent
+            ancestors: set[str] = set()
+            while parent is not None and parent in self.entities and parent not in ancestors:
+                ancestors.add(parent)
+                parent = self.entities[parent].parent
+            if not ancestors & listed:
+                roots.append(e)
+        if len(roots) > 1:
+            self.error(
+                "unrelated-entities",
+                f"pattern {name!r} reads {', '.join(roots)} together, but they are not parent and child",
+                span,
+                hint="one Query reads one item collection: list a parent and its children (set `parent:` on the children)",
+            )
+
+    def _attributes_exist(
+        self, name: str, entities: Sequence[str], conds: Sequence[Cond], every: bool, what: str
+    ) -> list[Cond]:
+        good = []
+        for c in conds:
+            lacking = [e for e in entities if c.attribute not in self.entities[e].attributes]
+            bad = lacking if every else (lacking if len(lacking) == len(entities) else [])
+            if bad:
+                pool = {a for e in entities for a in self.entities[e].attributes}
+                owner = (
+                    f"entity {bad[0]!r}"
+                    if len(bad) == 1
+                    else "entities " + ", ".join(repr(b) for b in bad)
+                )
+                self.error(
+                    "unknown-attribute",
+                    f"{what} attribute {c.attribute!r} of pattern {name!r} is not an attribute of {owner}",
+                    c.span,
+                    hint=suggest(c.attribute, pool)
+                    or (
+                        "in a multi-entity pattern every listed entity must have a `where` attribute"
+                        if every and len(entities) > 1
+                        else None
+                    ),
+                )
+            else:
+                good.append(c)
+        return good
+
+    def conditions(
+        self,
+        name: str,
+        p: PatternSpec,
+        entities: list[str],
+        where: tuple[Cond, ...],
+        filt: tuple[Cond, ...],
+        order: Literal["asc", "desc"] | None,
+        order_by: str | None,
+        limit: int | None,
+    ) -> ResolvedPattern | None:
+        base: Path = ("access_patterns", name)
+        errors_before = len(self.diags.errors)
+        good = self._attributes_exist(name, entities, where, every=True, what="where")
+        self._attributes_exist(name, entities, filt, every=False, what="filter")
+        ranges = [c for c in where if c.op in RANGE_OPERATORS]
+        for extra in ranges[1:]:
+            self.error(
+                "two-ranges",
+                f"pattern {name!r} has range conditions on {ranges[0].attribute!r} and {extra.attribute!r}; a Query has one sort-key condition",
+                extra.span,
+                hint=f"keep one range and move {extra.attribute!r} to `filter:`",
+            )
+        for c in good:
+            owner = next(e for e in entities if c.attribute in self.entities[e].attributes)
+            t = _type(self.entities[owner], c.attribute)
+            if t is None:
+                continue
+            if not t.keyable:
+                self.error(
+                    "unkeyable-type",
+                    f"where attribute {c.attribute!r} has type {t}, which cannot be a key condition",
+                    c.span,
+                    hint="move it to `filter:`",
+                )
+            elif c.op == "begins_with" and t.kind not in _PREFIX_TYPES:
+                self.error(
+                    "operator-type",
+                    f"begins_with on {c.attribute!r} of type {t}",
+                    c.span,
+                    hint="begins_with applies to strings, dates and binary; use between for numbers",
+                )
+            elif c.op in RANGE_OPERATORS and c.op != "begins_with" and t.kind not in _RANGE_TYPES:
+                self.error(
+                    "operator-type",
+                    f"range operator {c.op!r} on {c.attribute!r} of type {t}",
+                    c.span,
+                    hint="booleans only take `=`",
+                )
+            a = attribute_spec(self.entities[owner].attributes[c.attribute])
+            for lit in c.literals:
+                if a.enum is not None and lit not in a.enum:
+                    self.error(
+                        "invalid-value",
+                        f"{lit!r} is not one of the values of {owner}.{c.attribute} ({', '.join(a.enum)})",
+                        c.span,
+                        hint=suggest(str(lit), a.enum),
+                    )
+        range_attr = ranges[0].attribute if ranges else None
+        if order_by is not None and range_attr is not None and order_by != range_attr:
+            self.error(
+                "order-mismatch",
+                f"pattern {name!r} orders by {order_by!r} but its range condition is on {range_attr!r}",
+                self.pos.value((*base, "order_by"))
+                if p.sql is None
+                else self.pos.value((*base, "sql")),
+                hint="a Query returns items in sort-key order: order by the range attribute",
+            )
+        if p.unique and ranges:
+            self.error(
+                "unique-range",
+                f"pattern {name!r} is `unique: true` but has a range condition on {ranges[0].attribute!r}",
+                self.pos.value((*base, "unique")),
+                hint="a range can match many items: drop `unique` or the range",
+            )
+        if p.unique and len(entities) > 1:
+            self.error(
+                "unique-collection",
+                f"pattern {name!r} is `unique: true` but reads {len(entities)} entities",
+                self.pos.value((*base, "unique")),
+                hint="an item-collection read returns several items",
+            )
+        if len(self.diags.errors) > errors_before:
+            return None
+        eq = tuple(c for c in where if c.op not in RANGE_OPERATORS)
+        rng = tuple(c for c in where if c.op in RANGE_OPERATORS)
+        return ResolvedPattern(
+            name, tuple(entities), eq + rng, filt, order, order_by or range_attr, limit
+        )
+
+
+def check(
+    spec: ModelSpec, positions: Positions, diags: Diagnostics, file: str
+) -> dict[str, ResolvedPattern]:
+    """Run every semantic check; the resolved patterns (those without errors)."""
+    return Checker(spec, positions, diags, file).run()
