@@ -22,6 +22,7 @@ EXIT_INVALID = 2
 
 COMMANDS = (
     "modeling.commands.validate",
+    "modeling.commands.schema",
 )
 
 app = typer.Typer(
