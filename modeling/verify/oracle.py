@@ -8,7 +8,8 @@ Ordering rules (what a correct Query must reproduce), and why:
   desc). Rows with equal values form one tie group: their relative order is whatever the sort
   key's remaining bytes make it, which the pattern does not promise, so inside a group order is
   not compared.
-* A pattern without a range attribute promises no order: all rows of an entity are one group.
+* `order_by` without a range condition orders the same way by that attribute.
+* A pattern without either promises no order: all rows of an entity are one group.
 * A multi-entity (item-collection) read promises no order *between* entities (the entity-type
   prefix of the sort key decides it), so each entity's rows are checked separately: the
   projection of the answer onto one entity must walk that entity's groups in order.
@@ -24,22 +25,54 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from modeling.ir import AccessPattern, Condition, Entity, Model
+from modeling.ir import AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.verify.rows import Dataset, Row, RowRef, ref_of
 
 Params = Mapping[str, Any]
 
 
 def param_names(c: Condition) -> tuple[str, ...]:
-    """Bind-parameter names of a condition (default: the attribute, `_lo`/`_hi` for between)."""
+    """Bind-parameter names of a condition (the loader's defaults: the attribute name, and
+    `<attr>_from`/`<attr>_to` for between); () for a condition on fixed SQL literals."""
     if c.params:
         return c.params
+    if c.literals:
+        return ()
     if c.op == "between":
-        return (f"{c.attribute}_lo", f"{c.attribute}_hi")
+        return (f"{c.attribute}_from", f"{c.attribute}_to")
     return (c.attribute,)
+
+
+def coerce(t: TypeRef | None, value: Any) -> Any:
+    """A SQL literal (str/int/float/bool) as the attribute type's Python value."""
+    if t is None or value is None:
+        return value
+    k = t.kind
+    if k == "datetime" and isinstance(value, str):
+        dt = datetime.fromisoformat(value.replace(" ", "T"))
+        return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
+    if k == "date" and isinstance(value, str):
+        return date.fromisoformat(value)
+    if k == "decimal" and not isinstance(value, Decimal | bool):
+        return Decimal(str(value))
+    if k == "float" and isinstance(value, int | str) and not isinstance(value, bool):
+        return float(value)
+    if k == "integer" and isinstance(value, str):
+        return int(value)
+    if k == "uuid" and isinstance(value, str):
+        return UUID(value)
+    return value
+
+
+def condition_values(c: Condition, t: TypeRef | None, params: Params) -> tuple[Any, ...]:
+    """The value(s) a condition compares with: its literals, or its bound parameters."""
+    if c.literals and not c.params:
+        return tuple(coerce(t, v) for v in c.literals)
+    return tuple(params[p] for p in param_names(c))
 
 
 def sort_value(value: Any) -> Any:
@@ -66,16 +99,16 @@ def text_of(value: Any) -> str:
     return str(value)
 
 
-def matches(c: Condition, row: Row, params: Params) -> bool:
+def matches(c: Condition, row: Row, params: Params, t: TypeRef | None = None) -> bool:
     """Does `row` satisfy one condition? NULL (or a missing attribute) never matches."""
     value = row.get(c.attribute)
     if value is None:
         return False
-    names = param_names(c)
+    given = condition_values(c, t, params)
     if c.op == "begins_with":
-        return text_of(value).startswith(text_of(params[names[0]]))
+        return text_of(value).startswith(text_of(given[0]))
     v = sort_value(value)
-    p = sort_value(params[names[0]])
+    p = sort_value(given[0])
     ops: dict[str, Callable[[Any, Any], bool]] = {
         "=": lambda a, b: a == b,
         "<": lambda a, b: a < b,
@@ -84,7 +117,7 @@ def matches(c: Condition, row: Row, params: Params) -> bool:
         ">=": lambda a, b: a >= b,
     }
     if c.op == "between":
-        hi = sort_value(params[names[1]])
+        hi = sort_value(given[1])
         return bool(p <= v <= hi)
     return ops[c.op](v, p)
 
@@ -108,19 +141,26 @@ class Expected:
 
 def evaluate(model: Model, pattern: AccessPattern, data: Dataset, params: Params) -> Expected:
     """The rows of `pattern`'s entities satisfying every `where` and `filter` condition."""
-    rng = pattern.range
     out = Expected(limit=pattern.limit)
     for name in pattern.entities:
         entity = model.entity(name)
         if entity is None:
             continue
-        hits = [
-            r
-            for r in data.of(name)
-            if all(matches(c, r, params) for c in (*pattern.where, *pattern.filter))
-        ]
-        out.groups[name] = tie_groups(entity, hits, rng.attribute if rng else None, pattern.order)
+        conds = [(c, _type(entity, c.attribute)) for c in (*pattern.where, *pattern.filter)]
+        hits = [r for r in data.of(name) if all(matches(c, r, params, t) for c, t in conds)]
+        out.groups[name] = tie_groups(entity, hits, sort_attribute(pattern), pattern.order)
     return out
+
+
+def sort_attribute(pattern: AccessPattern) -> str | None:
+    """The attribute results are ordered by: the range attribute, else `order_by`, else none."""
+    rng = pattern.range
+    return rng.attribute if rng is not None else pattern.order_by
+
+
+def _type(entity: Entity, attribute: str) -> TypeRef | None:
+    a = entity.attribute(attribute)
+    return a.type if a is not None else None
 
 
 def tie_groups(

@@ -106,7 +106,7 @@ def _patterns_of(model: Model, entity: str) -> list[AccessPattern]:
     return [p for p in model.patterns if entity in p.entities]
 
 
-def _ref_groups(model: Model, entity: Entity) -> list[RefGroup]:
+def ref_groups(model: Model, entity: Entity) -> list[RefGroup]:
     """Group referencing attributes by target; a composite target key is filled from one row."""
     by_target: dict[str, list[str]] = {}
     for a in entity.attributes:
@@ -129,20 +129,20 @@ def _ref_groups(model: Model, entity: Entity) -> list[RefGroup]:
         # Composite key: match by name, then the leftovers by position; one row fills them all.
         mapping: list[tuple[str, str]] = []
         free_keys = [k for k in target.key if k not in attrs]
-        for a in attrs:
-            if a in target.key:
-                mapping.append((a, a))
+        for name in attrs:
+            if name in target.key:
+                mapping.append((name, name))
             elif free_keys:
-                mapping.append((a, free_keys.pop(0)))
+                mapping.append((name, free_keys.pop(0)))
             else:
-                groups.append(RefGroup(target_name, ((a, target.key[0]),)))
+                groups.append(RefGroup(target_name, ((name, target.key[0]),)))
         if mapping:
             groups.append(RefGroup(target_name, tuple(mapping)))
     return groups
 
 
 def _plan(model: Model, entity: Entity) -> EntityPlan:
-    groups = _ref_groups(model, entity)
+    groups = ref_groups(model, entity)
     referencing = {a for g in groups for a, _ in g.mapping}
     unique_sets: list[tuple[str, ...]] = [tuple(entity.key)]
     roles: dict[str, str] = {}
@@ -252,7 +252,7 @@ def _rows_for(
     for a in entity.attributes:
         if plan.roles[a.name] == "pool":
             size = max(3, plan.count // 6)
-            plan.pools[a.name] = _distinct(lambda a=a: _value(a.type, rng, counter, "pool"), size)
+            plan.pools[a.name] = _distinct(_maker(a.type, rng, counter), size)
     hot: list[bool] = []
     for _ in range(plan.count):
         for _attempt in range(30):
@@ -323,6 +323,10 @@ def _attr(entity: Entity, name: str) -> Attribute:
     a = entity.attribute(name)
     assert a is not None, name
     return a
+
+
+def _maker(t: TypeRef, rng: random.Random, counter: list[int]) -> Callable[[], Any]:
+    return lambda: _value(t, rng, counter, "pool")
 
 
 def _distinct(make: Callable[[], Any], size: int) -> list[Any]:

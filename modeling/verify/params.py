@@ -1,0 +1,149 @@
+"""Parameter values to run each access pattern with: real ones, misses, and range edges.
+
+Why these: a key template that drops a slot still answers a query for a value that exists; it
+fails on a neighbour that shares a prefix, on a bound equal to a stored value (inclusive vs
+exclusive), one step beside it, or beyond every value. So parameters are drawn from the sample
+rows (an anchor row gives the equality values), plus values that match nothing, plus range
+bounds at, just below and just above real values of the same partition, plus the extremes;
+datetimes are sometimes given in another time zone (the same instant).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from modeling.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.verify.oracle import matches, param_names, sort_value
+from modeling.verify.rows import Dataset, Row
+from modeling.verify.sample import fresh_value, nudge
+
+
+def _type_of(model: Model, pattern: AccessPattern, attribute: str) -> TypeRef:
+    for name in pattern.entities:
+        e = model.entity(name)
+        a = e.attribute(attribute) if e else None
+        if a is not None:
+            return a.type
+    return TypeRef("string")
+
+
+def _candidates(model: Model, pattern: AccessPattern, data: Dataset) -> list[tuple[Entity, Row]]:
+    """Rows of the pattern's entities that carry every `where` attribute (possible anchors)."""
+    out = []
+    for name in pattern.entities:
+        e = model.entity(name)
+        if e is None:
+            continue
+        for r in data.of(name):
+            if all(r.get(c.attribute) is not None for c in pattern.where):
+                out.append((e, r))
+    return out
+
+
+def _other_zone(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, datetime) and rng.random() < 0.3:
+        return value.astimezone(timezone(timedelta(hours=rng.choice((-7, 3, 9)))))
+    return value
+
+
+def _bound(t: TypeRef, values: list[Any], rng: random.Random) -> Any:
+    """A range bound at, beside, or beyond the real values of one partition."""
+    if not values:
+        return fresh_value(t, rng)
+    v = rng.choice(values)
+    roll = rng.random()
+    if roll < 0.45:
+        return v
+    if roll < 0.65:
+        return nudge(t, v, -1)
+    if roll < 0.85:
+        return nudge(t, v, +1)
+    lo = min(values, key=sort_value)
+    hi = max(values, key=sort_value)
+    return nudge(t, lo, -1) if rng.random() < 0.5 else nudge(t, hi, +1)
+
+
+def _prefix(value: Any, rng: random.Random) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    roll = rng.random()
+    if roll < 0.15:
+        return value + "~~"  # longer than any stored value: matches nothing here
+    if roll < 0.3:
+        return value
+    return value[: rng.randint(1, len(value))]
+
+
+def draw(
+    model: Model, pattern: AccessPattern, data: Dataset, rng: random.Random, trials: int
+) -> list[dict[str, Any]]:
+    """`trials` parameter sets for `pattern` (deterministic for the rng's state)."""
+    anchors = _candidates(model, pattern, data)
+    out: list[dict[str, Any]] = []
+    for i in range(trials):
+        params: dict[str, Any] = {}
+        anchor = rng.choice(anchors)[1] if anchors else {}
+        miss = not anchors or i % 7 == 6  # every seventh trial asks for something absent
+        equality = [c for c in pattern.where if not c.is_range]
+        for j, c in enumerate(equality):
+            if not param_names(c):
+                continue  # a fixed SQL literal
+            t = _type_of(model, pattern, c.attribute)
+            value = anchor.get(c.attribute)
+            if value is None or (miss and j == len(equality) - 1):
+                value = fresh_value(t, rng) if t.keyable else value
+            params[param_names(c)[0]] = _other_zone(value, rng)
+        rng_cond = pattern.range
+        if rng_cond is not None and param_names(rng_cond):
+            same = [
+                r
+                for _, r in anchors
+                if all(
+                    matches(c, r, params, _type_of(model, pattern, c.attribute)) for c in equality
+                )
+                and r.get(rng_cond.attribute) is not None
+            ]
+            values = [r[rng_cond.attribute] for r in same] or [anchor.get(rng_cond.attribute)]
+            values = [v for v in values if v is not None]
+            _range_params(model, pattern, rng_cond, values, anchor, params, rng)
+        for c in pattern.filter:
+            if not param_names(c):
+                continue
+            t = _type_of(model, pattern, c.attribute)
+            pool = [r[c.attribute] for _, r in anchors if r.get(c.attribute) is not None]
+            if c.op == "between":
+                a, b = sorted((_bound(t, pool, rng), _bound(t, pool, rng)), key=sort_value)
+                params.update(dict(zip(param_names(c), (a, b), strict=True)))
+            elif c.op == "begins_with":
+                params[param_names(c)[0]] = _prefix(rng.choice(pool) if pool else "x", rng)
+            else:
+                params[param_names(c)[0]] = _bound(t, pool, rng) if pool else fresh_value(t, rng)
+        out.append(params)
+    return out
+
+
+def _range_params(
+    model: Model,
+    pattern: AccessPattern,
+    c: Condition,
+    values: list[Any],
+    anchor: Row,
+    params: dict[str, Any],
+    rng: random.Random,
+) -> None:
+    t = _type_of(model, pattern, c.attribute)
+    names = param_names(c)
+    if c.op == "begins_with":
+        base = anchor.get(c.attribute)
+        params[names[0]] = _prefix(base if base is not None else rng.choice(values or ["x"]), rng)
+        return
+    if c.op == "between":
+        a, b = _bound(t, values, rng), _bound(t, values, rng)
+        if rng.random() < 0.1:
+            b = a  # an empty-width range at a real value
+        lo, hi = sorted((a, b), key=sort_value)
+        params[names[0]], params[names[1]] = _other_zone(lo, rng), _other_zone(hi, rng)
+        return
+    params[names[0]] = _other_zone(_bound(t, values, rng), rng)

@@ -1,0 +1,326 @@
+"""The second oracle: the same rows in PostgreSQL, each access pattern run as SQL.
+
+Why a second oracle: the Python oracle is ours, so a mistake in it (a comparison of mixed time
+zones, a string order that is not byte order) would be "confirmed" by a layout with the same
+mistake. PostgreSQL is independent. When the two disagree the Python oracle is wrong, and the
+report says so distinctly.
+
+Schema: the model's `source.ddl` when it exists and holds the sample rows; otherwise CREATE TABLE
+statements generated from the model with sqlglot (quoted identifiers, types mapped, primary
+keys, foreign keys DEFERRABLE so load order does not matter). Queries are sqlglot expressions
+with bind parameters only; strings compare and sort with `COLLATE "C"` so PostgreSQL's order is
+byte order, which is DynamoDB's.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+from sqlglot import exp
+
+from modeling.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.verify.oracle import condition_values, sort_attribute
+from modeling.verify.rows import Dataset, RowRef
+from modeling.verify.sample import ref_groups
+
+DIALECT = "postgres"
+SCALAR_SQL = {
+    "string": "TEXT",
+    "integer": "BIGINT",
+    "decimal": "NUMERIC",
+    "float": "DOUBLE PRECISION",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMPTZ",
+    "uuid": "UUID",
+    "binary": "BYTEA",
+    "map": "JSONB",
+}
+_COMPARISONS: dict[str, type[exp.Binary]] = {
+    "=": exp.EQ,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
+}
+
+
+@dataclass(frozen=True)
+class TableRef:
+    schema: str | None
+    name: str
+
+    def expression(self) -> exp.Table:
+        return exp.Table(
+            this=exp.Identifier(this=self.name, quoted=True),
+            db=exp.Identifier(this=self.schema, quoted=True) if self.schema else None,
+        )
+
+
+@dataclass
+class PgSchema:
+    """Where each entity's rows live in the database, and how the schema was made."""
+
+    tables: dict[str, TableRef]
+    origin: str  # "generated" | "source DDL <path>"
+    notes: list[str] = field(default_factory=list)
+
+
+def sql_type(t: TypeRef) -> str:
+    """The PostgreSQL type of a DSL type (nested collections become JSONB)."""
+    if t.item is None:
+        return SCALAR_SQL[t.kind]
+    if t.item.item is None and t.item.kind in SCALAR_SQL and t.item.kind != "map":
+        return SCALAR_SQL[t.item.kind] + "[]"
+    return "JSONB"
+
+
+def table_refs(model: Model) -> dict[str, TableRef]:
+    """Entity → table; two entities on one SQL table get separate tables here (suffixed)."""
+    out: dict[str, TableRef] = {}
+    used: set[tuple[str | None, str]] = set()
+    for e in model.entities:
+        name = e.table
+        if (e.schema, name) in used:
+            name = f"{e.table}__{e.name.lower()}"
+        used.add((e.schema, name))
+        out[e.name] = TableRef(e.schema, name)
+    return out
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.Identifier(this=name, quoted=True)
+
+
+def _column_name(entity: Entity, attribute: str) -> str:
+    a = entity.attribute(attribute)
+    return a.column_name if a is not None else attribute
+
+
+def create_statements(model: Model, tables: Mapping[str, TableRef] | None = None) -> list[str]:
+    """CREATE SCHEMA / CREATE TABLE statements for every entity, generated with sqlglot."""
+    refs = dict(tables or table_refs(model))
+    statements = [
+        exp.Create(this=_ident(s), kind="SCHEMA", exists=True).sql(DIALECT)
+        for s in sorted({r.schema for r in refs.values() if r.schema})
+    ]
+    for e in model.entities:
+        columns: list[exp.Expression] = []
+        for a in e.attributes:
+            constraints = []
+            if a.required or a.name in e.key:
+                constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
+            columns.append(
+                exp.ColumnDef(
+                    this=_ident(a.column_name),
+                    kind=exp.DataType.build(sql_type(a.type), dialect=DIALECT),
+                    constraints=constraints,
+                )
+            )
+        columns.append(exp.PrimaryKey(expressions=[_ident(_column_name(e, k)) for k in e.key]))
+        for g in ref_groups(model, e):
+            target = model.entity(g.target)
+            if target is None or {t for _, t in g.mapping} != set(target.key):
+                continue  # only a reference to the whole key is a foreign key
+            columns.append(
+                exp.ForeignKey(
+                    expressions=[_ident(_column_name(e, mine)) for mine, _ in g.mapping],
+                    reference=exp.Reference(
+                        this=exp.Schema(
+                            this=refs[g.target].expression(),
+                            expressions=[_ident(_column_name(target, t)) for _, t in g.mapping],
+                        ),
+                        options=["DEFERRABLE", "INITIALLY DEFERRED"],
+                    ),
+                )
+            )
+        create = exp.Create(
+            this=exp.Schema(this=refs[e.name].expression(), expressions=columns), kind="TABLE"
+        )
+        statements.append(create.sql(DIALECT))
+    return statements
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple | frozenset | set):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def sql_value(t: TypeRef, value: Any) -> Any:
+    """A row value as psycopg should send it for `sql_type(t)`."""
+    from psycopg.types.json import Jsonb
+
+    if value is None:
+        return None
+    kind = sql_type(t)
+    if kind == "JSONB":
+        return Jsonb(_jsonable(value))
+    if t.kind == "set":
+        return sorted(value)
+    return value
+
+
+def insert_statement(entity: Entity, table: TableRef) -> str:
+    placeholders = [exp.Placeholder(this=f"p{i}") for i in range(len(entity.attributes))]
+    insert = exp.Insert(
+        this=exp.Schema(
+            this=table.expression(),
+            expressions=[_ident(a.column_name) for a in entity.attributes],
+        ),
+        expression=exp.Values(expressions=[exp.Tuple(expressions=placeholders)]),
+    )
+    return insert.sql(DIALECT)
+
+
+def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> PgSchema:
+    """Create the schema (source DDL first, generated as the fallback) and load the rows."""
+    refs = table_refs(model)
+    notes: list[str] = []
+    if source_ddl is not None and source_ddl.is_file():
+        source_refs = {e.name: TableRef(e.schema, e.table) for e in model.entities}
+        try:
+            with conn.transaction():
+                conn.execute(source_ddl.read_text(encoding="utf-8"))
+                _load(conn, model, data, source_refs)
+            return PgSchema(source_refs, f"source DDL {source_ddl}", notes)
+        except Exception as exc:  # the source DDL is real-world input: any failure → fall back
+            notes.append(
+                f"source DDL {source_ddl} could not hold the sample rows "
+                f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}); "
+                "used tables generated from the model instead"
+            )
+            conn.execute("DROP SCHEMA IF EXISTS verify_generated CASCADE")
+            refs = {n: TableRef("verify_generated", r.name) for n, r in refs.items()}
+    with conn.transaction():
+        for statement in create_statements(model, refs):
+            conn.execute(statement)
+        _load(conn, model, data, refs)
+    return PgSchema(refs, "generated from the model", notes)
+
+
+def _load(conn: Any, model: Model, data: Dataset, refs: Mapping[str, TableRef]) -> None:
+    # Foreign keys are deferred (generated) or disabled for the load (source DDL may reference
+    # tables outside the model); triggers of a real schema must not rewrite sample rows.
+    conn.execute("SET LOCAL session_replication_role = replica")
+    for e in model.entities:
+        rows = data.of(e.name)
+        if not rows:
+            continue
+        sql = insert_statement(e, refs[e.name])
+        params = [
+            {f"p{i}": sql_value(a.type, r.get(a.name)) for i, a in enumerate(e.attributes)}
+            for r in rows
+        ]
+        with conn.cursor() as cur:
+            cur.executemany(sql, params)
+
+
+# --------------------------------------------------------------------------- querying
+
+
+def supported(model: Model, pattern: AccessPattern) -> str | None:
+    """None when the pattern can be asked of PostgreSQL, else why not."""
+    for name in pattern.entities:
+        entity = model.entity(name)
+        if entity is None:
+            return f"unknown entity {name}"
+        for c in (*pattern.where, *pattern.filter):
+            a = entity.attribute(c.attribute)
+            if c.op == "begins_with" and a is not None and a.type.kind != "string":
+                return f"begins_with on a {a.type} attribute has no SQL equivalent here"
+    return None
+
+
+def _condition(
+    entity: Entity, c: Condition, binds: dict[str, Any], params: Mapping[str, Any]
+) -> exp.Expression:
+    a = entity.attribute(c.attribute)
+    column: exp.Expression = exp.column(_column_name(entity, c.attribute), quoted=True)
+    if a is None:
+        return exp.false()
+    if a.type.kind == "string":
+        column = exp.Collate(this=column, expression=_ident("C"))
+    holders = []
+    for value in condition_values(c, a.type, params):
+        key = f"b{len(binds)}"
+        binds[key] = value
+        holders.append(exp.Placeholder(this=key))
+    if c.op == "between":
+        return exp.Between(this=column, low=holders[0], high=holders[1])
+    if c.op == "begins_with":
+        return exp.StartsWith(this=column, expression=holders[0])
+    return cast(exp.Expression, _COMPARISONS[c.op](this=column, expression=holders[0]))
+
+
+def select_statement(
+    model: Model, pattern: AccessPattern, entity: Entity, table: TableRef, params: Mapping[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """SELECT the key columns of matching rows, ordered by the range attribute then the key."""
+    binds: dict[str, Any] = {}
+    conds = [_condition(entity, c, binds, params) for c in (*pattern.where, *pattern.filter)]
+    select = exp.select(*[exp.column(_column_name(entity, k), quoted=True) for k in entity.key])
+    select = select.from_(table.expression())
+    if conds:
+        select = select.where(exp.and_(*conds))
+    order: list[exp.Expression] = []
+    by = sort_attribute(pattern)
+    desc = pattern.order == "desc"
+    if by is not None:
+        a = entity.attribute(by)
+        col: exp.Expression = exp.column(_column_name(entity, by), quoted=True)
+        if a is not None and a.type.kind == "string":
+            col = exp.Collate(this=col, expression=_ident("C"))
+        order.append(exp.Ordered(this=col, desc=desc))
+    for k in entity.key:
+        order.append(exp.Ordered(this=exp.column(_column_name(entity, k), quoted=True)))
+    select = select.order_by(*order)
+    if pattern.limit is not None and len(pattern.entities) == 1:
+        select = select.limit(pattern.limit)
+    return select.sql(DIALECT), binds
+
+
+def run_pattern(
+    conn: Any, model: Model, schema: PgSchema, pattern: AccessPattern, params: Mapping[str, Any]
+) -> dict[str, list[RowRef]]:
+    """Per entity, the refs PostgreSQL returns for the pattern, in its order."""
+    out: dict[str, list[RowRef]] = {}
+    for name in pattern.entities:
+        entity = model.entity(name)
+        assert entity is not None
+        sql, binds = select_statement(model, pattern, entity, schema.tables[name], params)
+        with conn.cursor() as cur:
+            cur.execute(sql, binds)
+            out[name] = [RowRef(name, _normalise_key(entity, tuple(r))) for r in cur.fetchall()]
+    return out
+
+
+def _normalise_key(entity: Entity, values: Sequence[Any]) -> tuple[Any, ...]:
+    out = []
+    for k, v in zip(entity.key, values, strict=True):
+        a = entity.attribute(k)
+        if a is not None and a.type.kind == "binary" and isinstance(v, memoryview):
+            v = bytes(v)
+        out.append(v)
+    return tuple(out)
+
+
+def dump_rows_json(model: Model, data: Dataset) -> str:
+    """The sample rows as JSON (for `--dump`), in the SQL value forms."""
+    return json.dumps({k: _jsonable(v) for k, v in data.rows.items()}, indent=1, sort_keys=True)
