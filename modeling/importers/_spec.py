@@ -1,0 +1,571 @@
+"""Catalog → model spec: a YAML document (ruamel round-trip map) an architect only reviews.
+
+Both importers end here, so the DDL and live-database paths give the same model for the same
+schema. Every guess carries a YAML comment saying where it came from (`# guessed from unique
+index users_email_key (line 123)`), and everything left out (tsvector and generated columns,
+expression and GIN indexes, tables outside the filter) is listed, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from modeling.diagnostics import Diagnostics, Span
+from modeling.importers._catalog import Catalog, Column, ForeignKey, QName, Table
+from modeling.importers._names import attribute_name, entity_name, pascal, snake
+from modeling.importers._types import ModelType, to_model_type
+
+SCHEMA_LINE = "yaml-language-server: $schema=../generated/model.schema.json"
+KEYABLE = {"string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary"}
+
+
+@dataclass
+class EntityInfo:
+    """How a table became an entity; `queries` uses it to resolve SQL names."""
+
+    name: str
+    table: Table
+    attrs: dict[str, str]  # column → attribute (data columns only)
+    types: dict[str, str]  # attribute → model type
+    key: list[str]  # attribute names
+    parent: str | None = None
+    parent_fk: list[str] = field(default_factory=list)  # child attributes that reference parent
+    key_origin: str = ""
+
+
+@dataclass
+class Seeded:
+    doc: CommentedMap
+    entities: dict[QName, EntityInfo]
+    diagnostics: Diagnostics
+    report: dict[str, Any]
+
+    def entity_by_name(self, name: str) -> EntityInfo | None:
+        for e in self.entities.values():
+            if e.name == name:
+                return e
+        return None
+
+
+@dataclass
+class _Pattern:
+    name: str
+    entities: list[str]
+    where: list[tuple[str, str]]
+    unique: bool = False
+    order: str | None = None
+    origins: list[str] = field(default_factory=list)
+    rate: float | None = None
+    limit: int | None = None
+
+    @property
+    def signature(self) -> tuple[Any, ...]:
+        return (tuple(self.entities), tuple(self.where), self.order)
+
+
+def select_tables(
+    catalog: Catalog, schemas: list[str] | None, globs: list[str] | None
+) -> list[Table]:
+    """Tables to seed: partitions folded away, then `--schema` and `--tables` filters
+    (a glob matches `name` or `schema.name`)."""
+    out = []
+    for t in catalog.data_tables():
+        if schemas and t.schema not in schemas:
+            continue
+        if globs and not any(
+            fnmatch.fnmatchcase(t.name, g) or fnmatch.fnmatchcase(f"{t.schema}.{t.name}", g)
+            for g in globs
+        ):
+            continue
+        out.append(t)
+    return out
+
+
+def fold_partition_keys(catalog: Catalog, tables: list[Table]) -> None:
+    """Foreign keys declared on partitions (pg_dump writes them per partition, sometimes on only
+    some) belong to the parent entity: copy each up once, keeping the first declaration."""
+    for t in tables:
+        parts = [catalog.tables[q] for q in t.partitions if q in catalog.tables]
+        if not parts:
+            continue
+        have = {(tuple(fk.columns), fk.ref) for fk in t.foreign_keys}
+        for part in parts:
+            for fk in part.foreign_keys:
+                sig = (tuple(fk.columns), fk.ref)
+                if sig not in have:
+                    have.add(sig)
+                    t.foreign_keys.append(
+                        ForeignKey(list(fk.columns), fk.ref, list(fk.ref_columns), fk.name, fk.line)
+                    )
+
+
+def _entity_names(tables: list[Table]) -> dict[QName, str]:
+    """PascalCase singular names; a name shared across schemas gets the schema as a prefix."""
+    base = {t.qname: entity_name(t.spelling or t.name) for t in tables}
+    counts: dict[str, int] = {}
+    for n in base.values():
+        counts[n] = counts.get(n, 0) + 1
+    names: dict[QName, str] = {}
+    used: set[str] = set()
+    for t in tables:
+        n = base[t.qname]
+        if counts[n] > 1:
+            n = pascal(t.schema) + n
+        candidate, k = n, 2
+        while candidate in used:
+            candidate, k = f"{n}{k}", k + 1
+        used.add(candidate)
+        names[t.qname] = candidate
+    return names
+
+
+def _is_non_data(col: Column, mt: ModelType) -> str | None:
+    if col.generated is not None:
+        return f"generated column ({col.generated_kind or 'stored'}): {col.generated}"
+    if mt.non_data:
+        return f"{col.type}: {mt.note}"
+    return None
+
+
+def _where_text(where: list[tuple[str, str]]) -> CommentedMap:
+    m = CommentedMap()
+    for a, op in where:
+        m[a] = op
+    m.fa.set_flow_style()
+    return m
+
+
+def _flow_seq(items: list[str]) -> CommentedSeq:
+    s = CommentedSeq(items)
+    s.fa.set_flow_style()
+    return s
+
+
+def catalog_to_spec(
+    catalog: Catalog,
+    *,
+    model_name: str,
+    schemas: list[str] | None = None,
+    tables: list[str] | None = None,
+    source_ddl: str | None = None,
+    description: str | None = None,
+) -> Seeded:
+    """Build the model document from a catalog. Pure: no I/O; deterministic for one catalog."""
+    diags = Diagnostics()
+    catalog = copy.deepcopy(catalog)  # folding partitions must not change the caller's catalog
+    src = catalog.source or "<catalog>"
+    chosen = select_tables(catalog, [s.lower() for s in schemas] if schemas else None, tables)
+    fold_partition_keys(catalog, chosen)
+    names = _entity_names(chosen)
+    infos: dict[QName, EntityInfo] = {}
+    non_data: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------ attributes and keys
+    for t in chosen:
+        attrs: dict[str, str] = {}
+        types: dict[str, str] = {}
+        for col in t.columns.values():
+            mt = to_model_type(col.type, catalog, t.schema)
+            why = _is_non_data(col, mt)
+            if why is not None:
+                non_data.append(
+                    {
+                        "table": f"{t.schema}.{t.name}",
+                        "column": col.name,
+                        "reason": why,
+                        "line": col.line,
+                    }
+                )
+                continue
+            a = attribute_name(col.name)
+            while a in types:
+                a += "_"
+            attrs[col.name] = a
+            types[a] = mt.type
+        key_cols, key_origin = _choose_key(t)
+        key = [attrs[c] for c in key_cols if c in attrs]
+        if not key:
+            key = [next(iter(attrs.values()))] if attrs else []
+            key_origin = "no primary key or unique constraint in the source: review this key"
+            diags.warning(
+                "SEED020",
+                f"table {t.schema}.{t.name} has no primary key or unique constraint; "
+                f"key guessed as {key}",
+                Span(src, t.line, 1),
+                hint="declare the real identity in `key:`",
+                subject=names[t.qname],
+            )
+        info = EntityInfo(names[t.qname], t, attrs, types, key, key_origin=key_origin)
+        infos[t.qname] = info
+
+    # ------------------------------------------------------------ parents (owned 1:N)
+    for t in chosen:
+        info = infos[t.qname]
+        for fk in t.foreign_keys:
+            target = infos.get(fk.ref)
+            if target is None or fk.ref == t.qname:
+                continue
+            ref_cols = fk.ref_columns or list(target.table.primary_key)
+            if ref_cols != list(target.table.primary_key) or not ref_cols:
+                continue
+            pk = list(t.primary_key)
+            if len(pk) > len(fk.columns) and pk[: len(fk.columns)] == fk.columns:
+                info.parent = target.name
+                info.parent_fk = [info.attrs[c] for c in fk.columns if c in info.attrs]
+                break
+
+    # ------------------------------------------------------------ entities
+    entities = CommentedMap()
+    for t in chosen:
+        info = infos[t.qname]
+        e = CommentedMap()
+        e["table"] = t.name
+        if t.schema != "public":
+            e["schema"] = t.schema
+        if t.comment:
+            e["description"] = t.comment
+        e["key"] = _flow_seq(info.key)
+        if info.key_origin:
+            e.yaml_add_eol_comment(info.key_origin, "key")
+        if info.parent:
+            e["parent"] = info.parent
+            e.yaml_add_eol_comment(
+                f"key starts with the foreign key ({', '.join(info.parent_fk)}) to {info.parent}",
+                "parent",
+            )
+        if t.row_count is not None and t.row_count >= 0:
+            e["row_count"] = t.row_count
+        fk_of: dict[str, tuple[str | None, str]] = {}
+        for fk in t.foreign_keys:
+            target = infos.get(fk.ref)
+            where = (
+                f"foreign key {fk.name} (line {fk.line})"
+                if fk.name
+                else f"foreign key (line {fk.line})"
+            )
+            for c in fk.columns:
+                if c not in fk_of:
+                    fk_of[c] = (
+                        target.name if target else None,
+                        where
+                        if target
+                        else f"{where} to {fk.ref[0]}.{fk.ref[1]}, which is not seeded",
+                    )
+        attrs_map = CommentedMap()
+        for col in t.columns.values():
+            if col.name not in info.attrs:
+                continue
+            a = info.attrs[col.name]
+            mt = to_model_type(col.type, catalog, t.schema)
+            required = col.not_null or mt.not_null or a in info.key
+            spec: dict[str, Any] = {"type": mt.type}
+            if not required:
+                spec["required"] = False
+            if mt.enum:
+                spec["enum"] = _flow_seq(list(mt.enum))
+            ref = fk_of.get(col.name)
+            if ref is not None and ref[0] is not None:
+                spec["references"] = ref[0]
+            if a != col.name:
+                spec["column"] = col.name
+            if col.comment:
+                spec["description"] = col.comment
+            stats_note = None
+            if col.stats:
+                st = CommentedMap((k, v) for k, v in sorted(col.stats.items()) if v is not None)
+                st.fa.set_flow_style()
+                if st and _spec_accepts_stats():
+                    spec["stats"] = st
+                elif st:
+                    stats_note = "pg_stats " + ", ".join(f"{k}={v}" for k, v in st.items())
+            if len(spec) == 1:
+                attrs_map[a] = mt.type
+            else:
+                m = CommentedMap(spec)
+                m.fa.set_flow_style()
+                attrs_map[a] = m
+            comment = _column_comment(col, mt, ref)
+            if stats_note:
+                comment = f"{comment}; {stats_note}" if comment else stats_note
+            if comment:
+                attrs_map.yaml_add_eol_comment(comment, a)
+            if mt.note and "unknown type" in mt.note:
+                diags.warning(
+                    "SEED021",
+                    f"{t.schema}.{t.name}.{col.name}: {mt.note}",
+                    Span(src, col.line, 1),
+                    hint="set the attribute's type by hand",
+                    subject=info.name,
+                )
+            if a in info.key and mt.type.split("<")[0] not in KEYABLE:
+                diags.warning(
+                    "SEED022",
+                    f"{t.schema}.{t.name}: key column {col.name} has type {mt.type}, which cannot be a key",
+                    Span(src, col.line, 1),
+                    subject=info.name,
+                )
+        e["attributes"] = attrs_map
+        skipped_cols = [n for n in non_data if n["table"] == f"{t.schema}.{t.name}"]
+        if skipped_cols:
+            text = "not seeded: " + "; ".join(
+                f"{n['column']} ({n['reason']})" for n in skipped_cols
+            )
+            if attrs_map:
+                attrs_map.yaml_set_comment_before_after_key(
+                    next(iter(attrs_map)), before=text, indent=6
+                )
+        entities[info.name] = e
+
+    # ------------------------------------------------------------ access patterns
+    patterns = _suggest_patterns(chosen, infos, notes)
+
+    # ------------------------------------------------------------ document
+    doc = CommentedMap()
+    doc["model"] = model_name
+    doc.yaml_set_start_comment(SCHEMA_LINE)
+    doc["description"] = (
+        description or f"Seeded from {catalog.source or 'PostgreSQL'}; review every guess"
+    )
+    if source_ddl:
+        s = CommentedMap()
+        s["dialect"] = "postgres"
+        s["ddl"] = source_ddl
+        doc["source"] = s
+    doc["entities"] = entities
+    doc["access_patterns"] = render_patterns(patterns)
+
+    report: dict[str, Any] = {
+        "source": catalog.source,
+        "statements": catalog.statements,
+        "tables_seeded": len(chosen),
+        "entities": {info.name: f"{q[0]}.{q[1]}" for q, info in infos.items()},
+        "partitions_folded": sum(len(t.partitions) for t in chosen),
+        "non_data_columns": non_data,
+        "access_patterns": len(patterns),
+        "not_turned_into_patterns": notes,
+    }
+    return Seeded(doc, infos, diags, report)
+
+
+def _spec_accepts_stats() -> bool:
+    """Whether the model language has an attribute `stats:` key yet; if not, statistics are
+    written as comments so the seeded file always loads."""
+    try:
+        from modeling.spec.model import AttributeSpec
+    except ImportError:  # pragma: no cover - the loader ships with the package
+        return False
+    return "stats" in AttributeSpec.model_fields
+
+
+def _choose_key(t: Table) -> tuple[list[str], str]:
+    if t.primary_key:
+        name = t.pk_name or "primary key"
+        label = f"primary key {t.pk_name}" if t.pk_name else "inline primary key"
+        return list(t.primary_key), f"{label} (line {t.pk_line})" if t.pk_line else label
+    for u in t.uniques:
+        if all(t.columns.get(c) and t.columns[c].not_null for c in u.columns):
+            return list(
+                u.columns
+            ), f"no primary key; guessed from unique constraint {u.name or ''} (line {u.line})"
+    for ix in t.indexes:
+        if ix.unique and ix.where is None and all(c is not None for c in ix.columns):
+            cols = [c for c in ix.columns if c is not None]
+            if all(t.columns.get(c) and t.columns[c].not_null for c in cols):
+                return cols, f"no primary key; guessed from unique index {ix.name} (line {ix.line})"
+    return [], ""
+
+
+def _column_comment(col: Column, mt: ModelType, ref: tuple[str | None, str] | None) -> str | None:
+    bits = []
+    if col.identity:
+        bits.append(f"identity ({col.identity})")
+    elif col.serial:
+        bits.append("serial")
+    if ref is not None:
+        bits.append(ref[1])
+    if mt.note:
+        bits.append(mt.note)
+    return "; ".join(bits) or None
+
+
+def _suggest_patterns(
+    tables: list[Table], infos: dict[QName, EntityInfo], notes: list[dict[str, Any]]
+) -> list[_Pattern]:
+    out: list[_Pattern] = []
+    by_sig: dict[tuple[Any, ...], _Pattern] = {}
+
+    def add(p: _Pattern) -> None:
+        sig = p.signature
+        if sig in by_sig:
+            old = by_sig[sig]
+            old.unique = old.unique or p.unique
+            for o in p.origins:
+                if o not in old.origins:
+                    old.origins.append(o)
+            return
+        by_sig[sig] = p
+        out.append(p)
+
+    for t in tables:
+        info = infos[t.qname]
+        ent = snake(info.name)
+        if t.primary_key and all(c in info.attrs for c in t.primary_key):
+            add(
+                _Pattern(
+                    f"get_{ent}",
+                    [info.name],
+                    [(info.attrs[c], "=") for c in t.primary_key],
+                    unique=True,
+                    origins=[
+                        f"primary key {t.pk_name or ''} (line {t.pk_line})".replace("  ", " ")
+                    ],
+                )
+            )
+        for u in t.uniques:
+            if all(c in info.attrs for c in u.columns):
+                cols = [info.attrs[c] for c in u.columns]
+                add(
+                    _Pattern(
+                        f"{ent}_by_{'_'.join(cols)}",
+                        [info.name],
+                        [(c, "=") for c in cols],
+                        unique=True,
+                        origins=[
+                            f"unique constraint {u.name or ''} (line {u.line})".replace("  ", " ")
+                        ],
+                    )
+                )
+        for fk in t.foreign_keys:
+            if fk.ref not in infos or not all(c in info.attrs for c in fk.columns):
+                continue
+            cols = [info.attrs[c] for c in fk.columns]
+            add(
+                _Pattern(
+                    f"{ent}_by_{'_'.join(cols)}",
+                    [info.name],
+                    [(c, "=") for c in cols],
+                    origins=[f"foreign key {fk.name or ''} (line {fk.line})".replace("  ", " ")],
+                )
+            )
+        for ix in t.indexes:
+            label = f"{'unique ' if ix.unique else ''}index {ix.name} (line {ix.line})"
+            if ix.method not in ("btree", "hash"):
+                notes.append(
+                    {
+                        "entity": info.name,
+                        "index": ix.name,
+                        "line": ix.line,
+                        "reason": f"{ix.method} index: not a key lookup",
+                    }
+                )
+                continue
+            if any(c is None for c in ix.columns):
+                notes.append(
+                    {
+                        "entity": info.name,
+                        "index": ix.name,
+                        "line": ix.line,
+                        "reason": "expression index: name the computed value as an attribute",
+                    }
+                )
+                continue
+            cols_raw = [c for c in ix.columns if c is not None]
+            if not all(c in info.attrs for c in cols_raw):
+                notes.append(
+                    {
+                        "entity": info.name,
+                        "index": ix.name,
+                        "line": ix.line,
+                        "reason": "indexes a column that is not seeded",
+                    }
+                )
+                continue
+            cols = [info.attrs[c] for c in cols_raw]
+            if ix.method == "hash":
+                cols = cols[:1]
+            if ix.unique or len(cols) == 1:
+                where = [(c, "=") for c in cols]
+                order = None
+            else:
+                where = [(c, "=") for c in cols[:-1]] + [(cols[-1], "between")]
+                order = "desc" if ix.descending and ix.descending[len(cols) - 1] else None
+            origin = label + (f"; partial: WHERE {ix.where}" if ix.where else "")
+            add(
+                _Pattern(
+                    f"{ent}_by_{'_'.join(cols)}",
+                    [info.name],
+                    where,
+                    unique=ix.unique and ix.where is None,
+                    order=order,
+                    origins=[origin],
+                )
+            )
+        if info.parent:
+            parent = next(i for i in infos.values() if i.name == info.parent)
+            if parent.key == info.parent_fk:
+                add(
+                    _Pattern(
+                        f"{snake(parent.name)}_with_{ent}",
+                        [parent.name, info.name],
+                        [(a, "=") for a in parent.key],
+                        origins=[f"{info.name}'s key starts with {parent.name}'s key"],
+                    )
+                )
+    _unique_names(out)
+    return out
+
+
+def _unique_names(patterns: list[_Pattern]) -> None:
+    seen: set[str] = set()
+    for p in patterns:
+        base = snake(p.name)[:60].rstrip("_")
+        name, k = base, 2
+        while name in seen:
+            name, k = f"{base}_{k}", k + 1
+        seen.add(name)
+        p.name = name
+
+
+def render_patterns(patterns: list[_Pattern]) -> CommentedMap:
+    out = CommentedMap()
+    for p in patterns:
+        m = CommentedMap()
+        if len(p.entities) == 1:
+            m["entity"] = p.entities[0]
+        else:
+            m["entities"] = _flow_seq(p.entities)
+        m["where"] = _where_text(p.where)
+        if p.order:
+            m["order"] = p.order
+        if p.limit is not None:
+            m["limit"] = p.limit
+        if p.unique:
+            m["unique"] = True
+        if p.rate is not None:
+            r = CommentedMap(reads_per_second=p.rate)
+            r.fa.set_flow_style()
+            m["rate"] = r
+        out[p.name] = m
+        if p.origins:
+            out.yaml_add_eol_comment("guessed from " + "; ".join(p.origins), p.name)
+    return out
+
+
+def dump_yaml(doc: CommentedMap) -> str:
+    """Serialise deterministically: fixed indentation, no line wrapping, LF, final newline."""
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    yaml.preserve_quotes = True
+    buf = io.StringIO()
+    yaml.dump(doc, buf)
+    text = buf.getvalue()
+    return text if text.endswith("\n") else text + "\n"
