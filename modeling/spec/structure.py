@@ -211,10 +211,7 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
         )
         return
     if validator in ("enum", "const"):
-        options = [
-            str(o)
-            for o in (expected_value if validator == "enum" else [expected_value])
-        ]
+        options = [str(o) for o in (expected_value if validator == "enum" else [expected_value])]
         yield Problem(
             "invalid-value",
             path,
@@ -231,9 +228,7 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
                 "invalid-name",
                 (*path, instance),
                 f"invalid name {instance!r} in {describe_path(path)}",
-                NAME_RULES.get(
-                    str(expected_value), f"it must match {expected_value}"
-                ),
+                NAME_RULES.get(str(expected_value), f"it must match {expected_value}"),
                 at_key=True,
             )
             return
@@ -357,11 +352,7 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path, bool]:
         elif isinstance(node, dict) and isinstance(part, str) and part == "schema_":
             path.append("schema")
             node = node.get("schema")
-        elif (
-            isinstance(node, dict)
-            and isinstance(part, str)
-            and not re.match(r"^[a-z_\[]", part[:1] or "x")
-        ):
+        elif isinstance(node, dict) and isinstance(part, str) and _is_union_tag(part):
             continue  # a union tag like `AttributeSpec`
         elif isinstance(node, dict) and isinstance(part, str):
             path.append(part)  # a missing key
@@ -369,6 +360,14 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[Path, bool]:
         else:
             continue
     return tuple(path), at_key
+
+
+_BUILTIN_TAGS = {"str", "int", "float", "bool", "dict", "list", "none", "null"}
+
+
+def _is_union_tag(part: str) -> bool:
+    """pydantic names union branches in `loc` (`str`, `AttributeSpec`, `function-after[...]`)."""
+    return part in _BUILTIN_TAGS or not re.fullmatch(r"[a-z_][a-z0-9_]*", part)
 
 
 def _overlaps(a: Path, b: Path) -> bool:
