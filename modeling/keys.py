@@ -68,10 +68,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 __all__ = [
+    "FIXED_WIDTH",
     "INTEGER_MAX",
     "INTEGER_MIN",
     "KINDS",
     "SEPARATOR",
+    "VARIABLE_WIDTH_KINDS",
     "KeyEncodingError",
     "Slot",
     "Template",
@@ -89,6 +91,18 @@ SEPARATOR = "#"
 KINDS = ("string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary")
 # Kinds whose encoding has variable width: they need SEPARATOR (or the end) after them.
 VARIABLE_WIDTH_KINDS = ("string", "binary")
+# UTF-8 length of every encoding of the fixed-width kinds (boolean: at most), so key-size
+# checks can bound a key without sample values. A string char takes 1-4 bytes (3 when escaped),
+# a binary byte 2.
+FIXED_WIDTH = {
+    "integer": 20,
+    "decimal": 42,
+    "float": 42,
+    "boolean": 5,
+    "date": 10,
+    "datetime": 27,
+    "uuid": 36,
+}
 
 
 class KeyEncodingError(ValueError):

@@ -149,6 +149,8 @@ def _cmp(a: Any, b: Any) -> int:
 
 def test_kinds_match_ir() -> None:
     assert set(keys.KINDS) == set(KEYABLE_TYPES) == set(VALUES)
+    assert set(keys.FIXED_WIDTH) | set(keys.VARIABLE_WIDTH_KINDS) == set(keys.KINDS)
+    assert not set(keys.FIXED_WIDTH) & set(keys.VARIABLE_WIDTH_KINDS)
 
 
 def test_keys_imports_only_the_standard_library() -> None:
@@ -181,6 +183,9 @@ def test_round_trip_and_order(kind: str) -> None:
         assert _natural(kind, decode(kind, ex)) == _natural(kind, x)
         assert _cmp(_b(ex), _b(ey)) == _cmp(_natural(kind, x), _natural(kind, y)), (x, y, ex, ey)
         assert SEPARATOR not in ex
+        if kind in keys.FIXED_WIDTH:
+            width = len(_b(ex))
+            assert width == keys.FIXED_WIDTH[kind] or (kind == "boolean" and width == 4)
 
     check()
 
