@@ -23,6 +23,8 @@ EXIT_INVALID = 2
 COMMANDS = (
     "modeling.commands.validate",
     "modeling.commands.schema",
+    "modeling.commands.import_",
+    "modeling.commands.init",
 )
 
 app = typer.Typer(

@@ -46,6 +46,30 @@ class Seeded:
     entities: dict[QName, EntityInfo]
     diagnostics: Diagnostics
     report: dict[str, Any]
+    patterns: list[Pattern] = field(default_factory=list)
+
+    def add_patterns(self, extra: list[Pattern]) -> int:
+        """Merge patterns (from the workload): one already suggested gains the rate and the
+        provenance; new ones are appended. Re-renders the document; returns how many were new."""
+        by_sig = {p.signature: p for p in self.patterns}
+        names = {p.name for p in self.patterns}
+        new = 0
+        for p in extra:
+            old = by_sig.get(p.signature)
+            if old is not None:
+                old.rate = (old.rate or 0) + p.rate if p.rate is not None else old.rate
+                old.origins.extend(o for o in p.origins if o not in old.origins)
+                continue
+            base, k = p.name, 2
+            while p.name in names:
+                p.name, k = f"{base}_{k}", k + 1
+            names.add(p.name)
+            by_sig[p.signature] = p
+            self.patterns.append(p)
+            new += 1
+        self.doc["access_patterns"] = render_patterns(self.patterns)
+        self.report["access_patterns"] = len(self.patterns)
+        return new
 
     def entity_by_name(self, name: str) -> EntityInfo | None:
         for e in self.entities.values():
@@ -55,7 +79,7 @@ class Seeded:
 
 
 @dataclass
-class _Pattern:
+class Pattern:
     name: str
     entities: list[str]
     where: list[tuple[str, str]]
@@ -64,10 +88,11 @@ class _Pattern:
     origins: list[str] = field(default_factory=list)
     rate: float | None = None
     limit: int | None = None
+    order_by: str | None = None
 
     @property
     def signature(self) -> tuple[Any, ...]:
-        return (tuple(self.entities), tuple(self.where), self.order)
+        return (tuple(self.entities), tuple(self.where), self.order, self.order_by, self.limit)
 
 
 def select_tables(
@@ -352,7 +377,7 @@ def catalog_to_spec(
         "access_patterns": len(patterns),
         "not_turned_into_patterns": notes,
     }
-    return Seeded(doc, infos, diags, report)
+    return Seeded(doc, infos, diags, report, patterns)
 
 
 def _spec_accepts_stats() -> bool:
@@ -398,11 +423,11 @@ def _column_comment(col: Column, mt: ModelType, ref: tuple[str | None, str] | No
 
 def _suggest_patterns(
     tables: list[Table], infos: dict[QName, EntityInfo], notes: list[dict[str, Any]]
-) -> list[_Pattern]:
-    out: list[_Pattern] = []
-    by_sig: dict[tuple[Any, ...], _Pattern] = {}
+) -> list[Pattern]:
+    out: list[Pattern] = []
+    by_sig: dict[tuple[Any, ...], Pattern] = {}
 
-    def add(p: _Pattern) -> None:
+    def add(p: Pattern) -> None:
         sig = p.signature
         if sig in by_sig:
             old = by_sig[sig]
@@ -419,7 +444,7 @@ def _suggest_patterns(
         ent = snake(info.name)
         if t.primary_key and all(c in info.attrs for c in t.primary_key):
             add(
-                _Pattern(
+                Pattern(
                     f"get_{ent}",
                     [info.name],
                     [(info.attrs[c], "=") for c in t.primary_key],
@@ -433,7 +458,7 @@ def _suggest_patterns(
             if all(c in info.attrs for c in u.columns):
                 cols = [info.attrs[c] for c in u.columns]
                 add(
-                    _Pattern(
+                    Pattern(
                         f"{ent}_by_{'_'.join(cols)}",
                         [info.name],
                         [(c, "=") for c in cols],
@@ -448,7 +473,7 @@ def _suggest_patterns(
                 continue
             cols = [info.attrs[c] for c in fk.columns]
             add(
-                _Pattern(
+                Pattern(
                     f"{ent}_by_{'_'.join(cols)}",
                     [info.name],
                     [(c, "=") for c in cols],
@@ -499,7 +524,7 @@ def _suggest_patterns(
                 order = "desc" if ix.descending and ix.descending[len(cols) - 1] else None
             origin = label + (f"; partial: WHERE {ix.where}" if ix.where else "")
             add(
-                _Pattern(
+                Pattern(
                     f"{ent}_by_{'_'.join(cols)}",
                     [info.name],
                     where,
@@ -512,7 +537,7 @@ def _suggest_patterns(
             parent = next(i for i in infos.values() if i.name == info.parent)
             if parent.key == info.parent_fk:
                 add(
-                    _Pattern(
+                    Pattern(
                         f"{snake(parent.name)}_with_{ent}",
                         [parent.name, info.name],
                         [(a, "=") for a in parent.key],
@@ -523,7 +548,7 @@ def _suggest_patterns(
     return out
 
 
-def _unique_names(patterns: list[_Pattern]) -> None:
+def _unique_names(patterns: list[Pattern]) -> None:
     seen: set[str] = set()
     for p in patterns:
         base = snake(p.name)[:60].rstrip("_")
@@ -534,7 +559,7 @@ def _unique_names(patterns: list[_Pattern]) -> None:
         p.name = name
 
 
-def render_patterns(patterns: list[_Pattern]) -> CommentedMap:
+def render_patterns(patterns: list[Pattern]) -> CommentedMap:
     out = CommentedMap()
     for p in patterns:
         m = CommentedMap()
@@ -543,6 +568,8 @@ def render_patterns(patterns: list[_Pattern]) -> CommentedMap:
         else:
             m["entities"] = _flow_seq(p.entities)
         m["where"] = _where_text(p.where)
+        if p.order_by:
+            m["order_by"] = p.order_by
         if p.order:
             m["order"] = p.order
         if p.limit is not None:
@@ -550,13 +577,18 @@ def render_patterns(patterns: list[_Pattern]) -> CommentedMap:
         if p.unique:
             m["unique"] = True
         if p.rate is not None:
-            r = CommentedMap(reads_per_second=p.rate)
+            r = CommentedMap(reads_per_second=_round_rate(p.rate))
             r.fa.set_flow_style()
             m["rate"] = r
         out[p.name] = m
         if p.origins:
             out.yaml_add_eol_comment("guessed from " + "; ".join(p.origins), p.name)
     return out
+
+
+def _round_rate(rate: float) -> float:
+    """Three significant digits: a rate is an estimate, and stable text beats false precision."""
+    return float(f"{rate:.3g}")
 
 
 def dump_yaml(doc: CommentedMap) -> str:

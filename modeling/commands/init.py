@@ -1,0 +1,96 @@
+"""`model init --from-ddl FILE | --from-db DSN [...]`: seed a model from an existing PostgreSQL.
+
+Writes the YAML to `-o` (or stdout), a summary and the diagnostics to stderr, and the full
+summary as JSON to `--report`. Exit 0 when a model was written, 2 when the input was unusable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from modeling.importers._seed import seed
+from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
+
+EXIT_OK = 0
+EXIT_INVALID = 2
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("init")
+    def init(
+        from_ddl: Path | None = typer.Option(  # noqa: B008
+            None, "--from-ddl", help="A PostgreSQL DDL file (pg_dump --schema-only, structure.sql)."
+        ),
+        from_db: str | None = typer.Option(
+            None, "--from-db", help="A libpq DSN of a live database (postgresql://user@host/db)."
+        ),
+        schema: list[str] = typer.Option(  # noqa: B008
+            [], "--schema", help="Only tables of this schema (repeatable)."
+        ),
+        tables: list[str] = typer.Option(  # noqa: B008
+            [],
+            "--tables",
+            help="Only tables matching this glob, `name` or `schema.name` (repeatable).",
+        ),
+        output: Path | None = typer.Option(  # noqa: B008
+            None, "-o", "--output", help="Write the model here (default: stdout)."
+        ),
+        name: str | None = typer.Option(
+            None, "--name", help="Model name (default: from the source)."
+        ),
+        queries: Path | None = typer.Option(  # noqa: B008
+            None, "--queries", help="SQL one per line, or a pg_stat_statements CSV (query, calls)."
+        ),
+        window: float = typer.Option(
+            DEFAULT_WINDOW_SECONDS,
+            "--calls-window",
+            help="Seconds over which pg_stat_statements counted `calls` (rate = calls / window).",
+        ),
+        report: Path | None = typer.Option(  # noqa: B008
+            None, "--report", help="Write a JSON summary here."
+        ),
+    ) -> None:
+        """Seed a model from PostgreSQL DDL or a live database, plus the app's queries."""
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        if (from_ddl is None) == (from_db is None):
+            console.print(
+                Text(
+                    "error: pass exactly one of --from-ddl FILE or --from-db DSN", style="bold red"
+                )
+            )
+            raise typer.Exit(EXIT_INVALID)
+        outcome = seed(
+            ddl=from_ddl,
+            dsn=from_db,
+            schemas=schema or None,
+            tables=tables or None,
+            output=output,
+            name=name,
+            queries=queries,
+            window_seconds=window,
+        )
+        for d in outcome.diagnostics.sorted():
+            style = {"error": "bold red", "warning": "yellow"}.get(d.severity.value, "cyan")
+            console.print(Text(d.format(), style=style))
+        for line in outcome.summary:
+            console.print(Text(line))
+        if report is not None:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(
+                json.dumps(outcome.report, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+            )
+        if outcome.yaml is None or outcome.diagnostics.has_errors():
+            raise typer.Exit(EXIT_INVALID)
+        if output is None:
+            typer.echo(outcome.yaml, nl=False)
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            if not output.exists() or output.read_text(encoding="utf-8") != outcome.yaml:
+                output.write_text(outcome.yaml, encoding="utf-8")
+            console.print(Text(f"wrote {output}", style="green"))
+        raise typer.Exit(EXIT_OK)

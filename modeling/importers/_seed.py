@@ -1,0 +1,173 @@
+"""`model init` end to end, without the CLI: source → catalog → spec (+ workload) → YAML + report.
+
+Kept apart from the command so tests and `bench/seed.py` call exactly what the CLI runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modeling.diagnostics import Diagnostics, Span
+from modeling.importers._catalog import Catalog
+from modeling.importers._spec import Seeded, catalog_to_spec, dump_yaml
+from modeling.importers.postgres_db import read_db
+from modeling.importers.postgres_ddl import read_ddl_file
+from modeling.importers.queries import DEFAULT_WINDOW_SECONDS, read_queries, workload_patterns
+
+
+@dataclass
+class SeedOutcome:
+    yaml: str | None
+    report: dict[str, Any]
+    diagnostics: Diagnostics
+    seeded: Seeded | None = None
+    catalog: Catalog | None = None
+    summary: list[str] = field(default_factory=list)
+
+
+def model_name_for(text: str) -> str:
+    """A valid model name (`[a-z][a-z0-9_-]*`) from a file stem or database name."""
+    name = re.sub(r"[^a-z0-9_-]+", "_", text.lower()).strip("_-")
+    if not name or not name[0].isalpha():
+        name = "m_" + name
+    return name
+
+
+def seed(
+    *,
+    ddl: Path | None = None,
+    dsn: str | None = None,
+    schemas: list[str] | None = None,
+    tables: list[str] | None = None,
+    output: Path | None = None,
+    name: str | None = None,
+    queries: Path | None = None,
+    window_seconds: float = DEFAULT_WINDOW_SECONDS,
+    with_stats: bool = True,
+) -> SeedOutcome:
+    """Seed a model. Problems are diagnostics; an ERROR means nothing usable was produced."""
+    diags = Diagnostics()
+    source_ddl = None
+    if ddl is not None:
+        res = read_ddl_file(ddl)
+        catalog = res.catalog
+        diags.extend(res.diagnostics.items)
+        base = output.parent if output is not None else Path.cwd()
+        source_ddl = Path(os.path.relpath(ddl.resolve(), base.resolve())).as_posix()
+        default_name = ddl.stem
+    elif dsn is not None:
+        catalog, db_diags = read_db(dsn, with_stats=with_stats)
+        diags.extend(db_diags.items)
+        default_name = dsn.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "database"
+    else:
+        diags.error("SEED050", "nothing to seed from", hint="pass --from-ddl FILE or --from-db DSN")
+        return SeedOutcome(None, {}, diags)
+    if diags.has_errors():
+        return SeedOutcome(None, {}, diags, catalog=catalog)
+    if not catalog.data_tables():
+        problems = [s for s in catalog.skipped if s.problem]
+        if ddl is not None and catalog.statements and len(problems) == catalog.statements:
+            diags.error(
+                "SEED012",
+                f"{ddl} does not look like SQL: none of its {catalog.statements} statement(s) could be read",
+                Span(str(ddl), problems[0].line, 1),
+                hint="pass a PostgreSQL DDL file (pg_dump --schema-only, structure.sql)",
+            )
+        else:
+            diags.error(
+                "SEED013",
+                f"no tables found in {catalog.source}",
+                Span(catalog.source),
+                hint="the file or database has no CREATE TABLE; check --schema/--tables",
+            )
+        return SeedOutcome(None, _report(catalog, None, diags), diags, catalog=catalog)
+    seeded = catalog_to_spec(
+        catalog,
+        model_name=model_name_for(name or default_name),
+        schemas=schemas,
+        tables=tables,
+        source_ddl=source_ddl,
+    )
+    diags.extend(seeded.diagnostics.items)
+    if not seeded.entities:
+        diags.error(
+            "SEED014",
+            "no table matches --schema/--tables",
+            Span(catalog.source),
+            hint="schemas present: " + ", ".join(sorted({t.schema for t in catalog.data_tables()})),
+        )
+        return SeedOutcome(None, _report(catalog, seeded, diags), diags, seeded, catalog)
+    if queries is not None:
+        stmts = read_queries(queries, diags)
+        work = workload_patterns(stmts, seeded, window_seconds)
+        added = seeded.add_patterns(work.patterns)
+        seeded.report["queries"] = {
+            "file": str(queries),
+            "statements": work.statements,
+            "patterns": len(work.patterns),
+            "new_patterns": added,
+            "window_seconds": window_seconds,
+            "unservable": [
+                {"line": u.line, "sql": u.sql, "reason": u.reason} for u in work.unservable
+            ],
+        }
+        for u in work.unservable:
+            diags.info(
+                "SEED042",
+                f"query cannot be a key-served pattern: {u.reason}",
+                Span(str(queries), u.line, 1),
+            )
+    text = dump_yaml(seeded.doc)
+    out = SeedOutcome(text, _report(catalog, seeded, diags), diags, seeded, catalog)
+    out.summary = _summary(out.report)
+    return out
+
+
+def _report(catalog: Catalog, seeded: Seeded | None, diags: Diagnostics) -> dict[str, Any]:
+    skipped: dict[str, dict[str, Any]] = {}
+    for s in catalog.skipped:
+        entry = skipped.setdefault(s.kind, {"count": 0, "first_lines": [], "reason": s.reason})
+        entry["count"] += 1
+        if len(entry["first_lines"]) < 5:
+            entry["first_lines"].append(s.line)
+    report: dict[str, Any] = (
+        dict(seeded.report) if seeded is not None else {"source": catalog.source}
+    )
+    report["statements"] = catalog.statements
+    report["skipped"] = dict(sorted(skipped.items()))
+    report["problems"] = [
+        {"kind": s.kind, "line": s.line, "reason": s.reason} for s in catalog.skipped if s.problem
+    ]
+    report["diagnostics"] = [d.to_dict() for d in diags.sorted()]
+    return report
+
+
+def _summary(report: dict[str, Any]) -> list[str]:
+    lines = [
+        f"seeded {report.get('tables_seeded', 0)} table(s) from {report.get('statements', 0)} statement(s); "
+        f"{report.get('access_patterns', 0)} access pattern(s) suggested",
+    ]
+    for kind, entry in report.get("skipped", {}).items():
+        first = ", ".join(str(n) for n in entry["first_lines"])
+        lines.append(f"  skipped {entry['count']:>4} {kind} (first at line {first})")
+    for p in report.get("problems", []):
+        lines.append(f"  problem at line {p['line']}: {p['kind']}: {p['reason']}")
+    nd = report.get("non_data_columns", [])
+    if nd:
+        lines.append(
+            f"  {len(nd)} non-data column(s) not seeded: "
+            + ", ".join(f"{c['table']}.{c['column']}" for c in nd)
+        )
+    q = report.get("queries")
+    if q:
+        lines.append(
+            f"  workload: {q['patterns']} pattern(s) from {q['statements']} statement(s), "
+            f"{len(q['unservable'])} unservable"
+        )
+        for u in q["unservable"]:
+            lines.append(f"    line {u['line']}: {u['reason']}")
+    return lines

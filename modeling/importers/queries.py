@@ -1,0 +1,367 @@
+"""Access patterns from the application's workload: `--queries FILE`.
+
+Two input shapes: plain SQL, one statement per line; or a `pg_stat_statements` CSV export (a
+header with `query` and `calls`; queries carry `$1` placeholders). Each SELECT is parsed with
+sqlglot into the model's pattern form — equality and one range condition on the entity's
+attributes, ORDER BY, LIMIT, parent–child joins as item-collection reads — and `calls` over the
+observation window becomes `rate`. Everything that cannot be a key-served Query (OR, IN lists,
+functions on columns, aggregates, unrelated joins, writes) is listed with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from modeling.diagnostics import Diagnostics, Span
+from modeling.importers._names import snake
+from modeling.importers._spec import EntityInfo, Pattern, Seeded
+
+DEFAULT_WINDOW_SECONDS = 86400.0
+_RANGE_OPS = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+_FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
+
+
+@dataclass
+class QueryStmt:
+    sql: str
+    line: int
+    calls: int | None = None
+
+
+@dataclass
+class Unservable:
+    line: int
+    sql: str
+    reason: str
+
+
+@dataclass
+class Workload:
+    patterns: list[Pattern] = field(default_factory=list)
+    unservable: list[Unservable] = field(default_factory=list)
+    statements: int = 0
+
+
+class _NotServable(Exception):
+    pass
+
+
+def read_queries(path: Path, diags: Diagnostics) -> list[QueryStmt]:
+    """Statements of a plain-SQL or pg_stat_statements CSV file; identical text merged."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        diags.error("SEED040", f"cannot read {path}: {e}", Span(str(path)))
+        return []
+    return parse_queries(text, str(path), diags)
+
+
+def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]:
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    header = [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])] if first else []
+    out: list[QueryStmt] = []
+    if "query" in header:
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        line = reader.line_num + 1
+        for row in reader:
+            row = {(k or "").strip().lower(): v for k, v in row.items()}
+            q = (row.get("query") or "").strip()
+            calls_text = (row.get("calls") or "").strip()
+            calls = None
+            if calls_text:
+                try:
+                    calls = int(float(calls_text))
+                except ValueError:
+                    diags.warning(
+                        "SEED041", f"calls is not a number: {calls_text!r}", Span(source, line, 1)
+                    )
+            if q:
+                out.append(QueryStmt(q.rstrip(";").strip(), line, calls))
+            line = reader.line_num + 1
+    else:
+        for n, raw in enumerate(text.splitlines(), start=1):
+            s = raw.strip()
+            if not s or s.startswith("--"):
+                continue
+            out.append(QueryStmt(s.rstrip(";").strip(), n))
+    # Merge identical statements (pg_stat_statements has one row per user and database).
+    merged: dict[str, QueryStmt] = {}
+    for q in out:
+        key = " ".join(q.sql.split())
+        if key in merged:
+            m = merged[key]
+            if q.calls is not None:
+                m.calls = (m.calls or 0) + q.calls
+        else:
+            merged[key] = q
+    return list(merged.values())
+
+
+def workload_patterns(
+    stmts: list[QueryStmt], seeded: Seeded, window_seconds: float = DEFAULT_WINDOW_SECONDS
+) -> Workload:
+    """Turn statements into patterns against the seeded entities; never raises."""
+    w = Workload(statements=len(stmts))
+    tables = _table_index(seeded)
+    for q in stmts:
+        try:
+            p = _pattern(q, tables, seeded)
+        except _NotServable as e:
+            w.unservable.append(Unservable(q.line, q.sql, str(e)))
+            continue
+        if q.calls is not None and window_seconds > 0:
+            p.rate = q.calls / window_seconds
+        w.patterns.append(p)
+    return w
+
+
+def _table_index(seeded: Seeded) -> dict[str, EntityInfo]:
+    out: dict[str, EntityInfo] = {}
+    for (schema, name), info in seeded.entities.items():
+        out[f"{schema}.{name}"] = info
+        out.setdefault(name, info)
+    return out
+
+
+def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
+    try:
+        tree = sqlglot.parse_one(q.sql, read="postgres")
+    except (ParseError, TokenError) as e:
+        raise _NotServable(f"cannot parse: {str(e).splitlines()[0][:120]}") from None
+    if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge):
+        raise _NotServable(f"a write ({tree.key.upper()}), not a read pattern")
+    if not isinstance(tree, exp.Select):
+        raise _NotServable(f"{tree.key.upper()} is not a single SELECT")
+    if tree.args.get("with_") or tree.args.get("with"):
+        raise _NotServable("WITH (common table expression)")
+    for arg, what in (("group", "GROUP BY"), ("having", "HAVING"), ("distinct", "DISTINCT")):
+        if tree.args.get(arg):
+            raise _NotServable(f"{what} needs a precomputed item or a stream aggregate")
+    for agg in tree.find_all(exp.AggFunc):
+        raise _NotServable(f"aggregate {agg.key.upper()}() needs a precomputed item")
+    if tree.find(exp.Window):
+        raise _NotServable("window function")
+    from_ = tree.args.get("from_") or tree.args.get("from")
+    if from_ is None or not isinstance(from_.this, exp.Table):
+        raise _NotServable("FROM is not a single table")
+    aliases: dict[str, EntityInfo] = {}
+    main = _resolve_table(from_.this, tables, aliases)
+    entities = [main]
+    for join in tree.args.get("joins") or []:
+        other = _join(join, main, tables, aliases)
+        entities.append(other)
+    if len(entities) > 2:
+        raise _NotServable("more than one join")
+    if len(entities) == 2:
+        a, b = entities
+        if b.parent == a.name:
+            entities = [a, b]
+        elif a.parent == b.name:
+            entities = [b, a]
+    where: list[tuple[str, str]] = []
+    where_node = tree.args.get("where")
+    conjuncts = _conjuncts(where_node.this) if where_node is not None else []
+    for c in conjuncts:
+        where.append(_condition(c, aliases, entities))
+    if len(entities) == 2:
+        where = _collection_where(where, entities)
+    eq = [(a, op) for a, op in where if op == "="]
+    rng = [(a, op) for a, op in where if op != "="]
+    if not eq:
+        raise _NotServable("no equality condition on an attribute: this is a scan")
+    if len(rng) > 1:
+        raise _NotServable(
+            f"two range conditions ({', '.join(a for a, _ in rng)}); one Query sorts on one attribute"
+        )
+    if len({a for a, _ in eq}) != len(eq):
+        raise _NotServable("the same attribute is compared twice")
+    order = None
+    order_by = None
+    order_node = tree.args.get("order")
+    if order_node is not None:
+        keys = order_node.expressions
+        if len(keys) > 1:
+            raise _NotServable("ORDER BY on several columns; a Query sorts on one attribute")
+        ordered = keys[0]
+        col = ordered.this
+        if not isinstance(col, exp.Column):
+            raise _NotServable(f"ORDER BY an expression ({col.sql('postgres')[:60]})")
+        attr = _attr(col, aliases, entities)
+        desc = bool(ordered.args.get("desc"))
+        if rng and attr != rng[0][0]:
+            raise _NotServable(f"ORDER BY {attr} differs from the range attribute {rng[0][0]}")
+        if not rng and attr not in {a for a, _ in eq}:
+            order_by = attr
+        order = "desc" if desc else None
+    limit = None
+    limit_node = tree.args.get("limit")
+    if limit_node is not None:
+        val = limit_node.expression
+        if isinstance(val, exp.Literal) and val.is_int:
+            limit = int(val.this)
+    ents = [e.name for e in entities]
+    name_bits = [a for a, _ in eq] + [a for a, _ in rng]
+    if len(ents) == 2:
+        name = f"{snake(ents[0])}_with_{snake(ents[1])}"
+    else:
+        name = f"{snake(ents[0])}_by_{'_'.join(name_bits)}"
+    if order_by:
+        name += f"_by_{order_by}"
+    if order == "desc":
+        name += "_desc"
+    snippet = " ".join(q.sql.split())
+    snippet = snippet if len(snippet) <= 80 else snippet[:77] + "..."
+    calls = f", {q.calls} calls" if q.calls is not None else ""
+    return Pattern(
+        name[:60].rstrip("_"),
+        ents,
+        where,
+        unique=False,
+        order=order,
+        origins=[f"query line {q.line}{calls}: {snippet}"],
+        limit=limit,
+        order_by=order_by,
+    )
+
+
+def _resolve_table(
+    t: exp.Table, tables: dict[str, EntityInfo], aliases: dict[str, EntityInfo]
+) -> EntityInfo:
+    name = t.name if t.this.args.get("quoted") else t.name.lower()
+    db = t.db if (t.args.get("db") and t.args["db"].args.get("quoted")) else t.db.lower()
+    key = f"{db}.{name}" if db else name
+    info = tables.get(key)
+    if info is None:
+        raise _NotServable(f"table {key} is not in the model")
+    alias = t.alias_or_name
+    aliases[alias if t.alias else name] = info
+    aliases[name] = info
+    return info
+
+
+def _join(
+    join: exp.Join, main: EntityInfo, tables: dict[str, EntityInfo], aliases: dict[str, EntityInfo]
+) -> EntityInfo:
+    if not isinstance(join.this, exp.Table):
+        raise _NotServable("join to a subquery")
+    other = _resolve_table(join.this, tables, aliases)
+    if not (other.parent == main.name or main.parent == other.name):
+        raise _NotServable(f"join between {main.name} and {other.name} is not parent–child")
+    on = join.args.get("on")
+    if on is None:
+        raise _NotServable("join without ON (a cross product)")
+    parent, child = (main, other) if other.parent == main.name else (other, main)
+    pairs = set()
+    for c in _conjuncts(on):
+        if not isinstance(c, exp.EQ) or not all(
+            isinstance(x, exp.Column) for x in (c.this, c.expression)
+        ):
+            raise _NotServable(f"join condition {c.sql('postgres')[:60]} is not column = column")
+        pairs.add(tuple(sorted((c.this.name.lower(), c.expression.name.lower()))))
+    want = {tuple(sorted((pk, fk))) for pk, fk in zip(parent.key, child.parent_fk, strict=False)}
+    if pairs != want:
+        raise _NotServable(f"join of {parent.name} and {child.name} is not on the parent's key")
+    return other
+
+
+def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    node = node.unnest() if isinstance(node, exp.Paren) else node
+    if isinstance(node, exp.And):
+        return _conjuncts(node.this) + _conjuncts(node.expression)
+    return [node]
+
+
+def _is_value(node: exp.Expression) -> bool:
+    node = node.this if isinstance(node, exp.Cast) else node
+    return isinstance(
+        node, exp.Literal | exp.Parameter | exp.Placeholder | exp.Null | exp.Boolean
+    ) or (isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal))
+
+
+def _condition(
+    c: exp.Expression, aliases: dict[str, EntityInfo], entities: list[EntityInfo]
+) -> tuple[str, str]:
+    if isinstance(c, exp.Or):
+        raise _NotServable("OR: split into one pattern per branch")
+    if isinstance(c, exp.Not):
+        raise _NotServable("NOT")
+    if isinstance(c, exp.In):
+        raise _NotServable("IN list: a BatchGetItem or one Query per value")
+    if isinstance(c, exp.Is):
+        raise _NotServable("IS NULL: use a sparse index")
+    if isinstance(c, exp.NEQ):
+        raise _NotServable("<> (not equal) cannot be a key condition")
+    if isinstance(c, exp.Between):
+        if (
+            isinstance(c.this, exp.Column)
+            and _is_value(c.args["low"])
+            and _is_value(c.args["high"])
+        ):
+            return _attr(c.this, aliases, entities), "between"
+        raise _NotServable(f"BETWEEN on {c.this.sql('postgres')[:40]}")
+    if isinstance(c, exp.Like):
+        if isinstance(c.this, exp.Column):
+            pat = c.expression
+            if isinstance(pat, exp.Literal) and pat.is_string:
+                text = pat.this
+                if text.endswith("%") and "%" not in text[:-1] and "_" not in text[:-1]:
+                    return _attr(c.this, aliases, entities), "begins_with"
+                raise _NotServable(f"LIKE {text!r} is not a prefix match")
+            if isinstance(pat, exp.DPipe | exp.Parameter | exp.Placeholder):
+                return _attr(c.this, aliases, entities), "begins_with"
+        raise _NotServable("LIKE on an expression")
+    if isinstance(c, exp.ILike):
+        raise _NotServable("ILIKE (case-insensitive) cannot be a key condition")
+    if isinstance(c, exp.EQ) or type(c) in _RANGE_OPS:
+        op = "=" if isinstance(c, exp.EQ) else _RANGE_OPS[type(c)]
+        left, right = c.this, c.expression
+        if isinstance(right, exp.Column) and _is_value(left):
+            left, right = right, left
+            op = _FLIP.get(op, op)
+        if isinstance(left, exp.Column) and _is_value(right):
+            return _attr(left, aliases, entities), op
+        if isinstance(left, exp.Func) or isinstance(right, exp.Func):
+            fn = left if isinstance(left, exp.Func) else right
+            raise _NotServable(f"function {fn.sql_name()}() on a column: store the computed value")
+        raise _NotServable(f"condition {c.sql('postgres')[:60]} is not column-versus-value")
+    raise _NotServable(f"condition {c.sql('postgres')[:60]}")
+
+
+def _attr(col: exp.Column, aliases: dict[str, EntityInfo], entities: list[EntityInfo]) -> str:
+    name = col.name if col.this.args.get("quoted") else col.name.lower()
+    qualifier = col.table
+    candidates = [aliases[qualifier]] if qualifier and qualifier in aliases else entities
+    if qualifier and qualifier not in aliases:
+        raise _NotServable(f"unknown table or alias {qualifier}")
+    for info in candidates:
+        if name in info.attrs:
+            return info.attrs[name]
+    raise _NotServable(
+        f"column {name} is not an attribute of {', '.join(e.name for e in candidates)}"
+    )
+
+
+def _collection_where(
+    where: list[tuple[str, str]], entities: list[EntityInfo]
+) -> list[tuple[str, str]]:
+    """A parent–child read is keyed by the parent's key: the child's foreign-key attributes
+    name the same values, so they are rewritten to the parent's attribute names."""
+    parent, child = entities
+    rename = dict(zip(child.parent_fk, parent.key, strict=False))
+    out = []
+    for a, op in where:
+        out.append((rename.get(a, a), op))
+    if [a for a, op in out if op == "="] != list(parent.key) and set(a for a, _ in out) != set(
+        parent.key
+    ):
+        raise _NotServable(
+            f"a {parent.name}+{child.name} read must select one {parent.name} by its key"
+        )
+    return out
