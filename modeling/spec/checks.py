@@ -530,7 +530,7 @@ class Checker:
             lacking = [e for e in entities if c.attribute not in self.entities[e].attributes]
             bad = lacking if every else (lacking if len(lacking) == len(entities) else [])
             if bad:
-                pool = {a for e in entities for a in self.entities[e].attributes}
+                pool = set(self.entities[bad[0]].attributes)
                 owner = (
                     f"entity {bad[0]!r}"
                     if len(bad) == 1
@@ -540,11 +540,10 @@ class Checker:
                     "unknown-attribute",
                     f"{what} attribute {c.attribute!r} of pattern {name!r} is not an attribute of {owner}",
                     c.span,
-                    hint=suggest(c.attribute, pool)
-                    or (
-                        "in a multi-entity pattern every listed entity must have a `where` attribute"
+                    hint=(
+                        "every entity of an item-collection read must have each `where` attribute; move it to `filter:`"
                         if every and len(entities) > 1
-                        else None
+                        else suggest(c.attribute, pool)
                     ),
                 )
             else:

@@ -227,7 +227,7 @@ def load_text(text: str, file: str) -> Loaded:
         hint = None
         if exc.context and exc.context_mark and exc.problem:
             hint = f"{exc.context.strip()} (line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1})"
-        if "\t" in problem or "tab" in problem:
+        if "\t" in problem or "\\t" in problem or " tab" in problem:
             hint = "YAML indentation must use spaces, not tabs"
         diags.error("yaml-syntax", problem, span, hint=hint or _syntax_hint(lines, span.line))
         return Loaded(None, positions, diags)

@@ -142,8 +142,23 @@ def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _branches(error: ValidationError) -> list[list[ValidationError]]:
+    groups: dict[int, list[ValidationError]] = {}
+    for sub in error.context or []:
+        groups.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    return [errs for _, errs in sorted(groups.items())]
+
+
 def _branch_fits(errors: list[ValidationError]) -> bool:
-    return not any(e.validator == "type" and not e.relative_path for e in errors)
+    """A union branch "fits" when the value has its basic shape (errors, if any, are inside)."""
+    for e in errors:
+        if e.relative_path:
+            continue
+        if e.validator == "type":
+            return False
+        if e.validator in ("anyOf", "oneOf") and not any(_branch_fits(b) for b in _branches(e)):
+            return False
+    return True
 
 
 def _type_problem(path: Path, value: Any) -> Problem:
@@ -162,7 +177,7 @@ def _type_problem(path: Path, value: Any) -> Problem:
     return Problem(
         "unknown-type",
         path,
-        f"{reason} for {describe_path(path)}",
+        f"{describe_path(path)}: {reason}",
         _choices_hint(value, COMMON_TYPES, "types are")
         if suggest(value, COMMON_TYPES)
         else "types are string, integer, decimal, float, boolean, date, datetime, uuid, binary, map, list<T>, set<T>",
@@ -256,10 +271,7 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
         )
         return
     if validator in ("anyOf", "oneOf"):
-        branches: dict[int, list[ValidationError]] = {}
-        for sub in error.context or []:
-            branches.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
-        fitting = [errs for _, errs in sorted(branches.items()) if _branch_fits(errs)]
+        fitting = [errs for errs in _branches(error) if _branch_fits(errs)]
         if len(fitting) == 1:
             for sub in fitting[0]:
                 sub_path = (*path, *sub.relative_path)
@@ -305,7 +317,7 @@ def schema_problems(data: Any) -> list[Problem]:
         for problem in _translate(error):
             if problem not in problems:
                 problems.append(problem)
-    return _drop_implied_missing(problems)
+    return problems
 
 
 def _drop_implied_missing(problems: list[Problem]) -> list[Problem]:
@@ -422,8 +434,9 @@ def validate_structure(data: Any, positions: Positions, diags: Diagnostics) -> M
             hint="start the file with `model: <name>`",
         )
         return None
-    problems = schema_problems(data)
-    spec, more = pydantic_pass(data, problems)
+    raw = schema_problems(data)
+    problems = _drop_implied_missing(raw)
+    spec, more = pydantic_pass(data, raw)
     for p in [*problems, *more]:
         span = positions.key(p.path) if p.at_key else positions.value(p.path)
         if p.code == "missing-key":
