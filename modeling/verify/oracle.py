@@ -166,12 +166,19 @@ def _type(entity: Entity, attribute: str) -> TypeRef | None:
 def tie_groups(
     entity: Entity, rows: Sequence[Row], attribute: str | None, order: str
 ) -> list[list[RowRef]]:
-    """Rows grouped by equal `attribute` value, groups ordered asc/desc; one group if none."""
+    """Rows grouped by equal `attribute` value, groups ordered asc/desc.
+
+    One group when there is no sort attribute or this entity lacks it (a collection read
+    sorted by a child's attribute leaves the parent unordered); rows whose value is NULL
+    come last, as one group (the pattern promises them, in no particular order).
+    """
     if not rows:
         return []
-    if attribute is None:
-        return [sorted(ref_of(entity, r) for r in rows)] if rows else []
-    keyed = sorted(rows, key=lambda r: sort_value(r[attribute]), reverse=order == "desc")
+    if attribute is None or entity.attribute(attribute) is None:
+        return [sorted(ref_of(entity, r) for r in rows)]
+    present = [r for r in rows if r.get(attribute) is not None]
+    nulls = sorted(ref_of(entity, r) for r in rows if r.get(attribute) is None)
+    keyed = sorted(present, key=lambda r: sort_value(r[attribute]), reverse=order == "desc")
     groups: list[list[RowRef]] = []
     last: Any = object()
     for r in keyed:
@@ -180,6 +187,8 @@ def tie_groups(
             groups.append([])
             last = v
         groups[-1].append(ref_of(entity, r))
+    if nulls:
+        groups.append(nulls)
     return groups
 
 

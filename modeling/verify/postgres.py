@@ -282,12 +282,12 @@ def select_statement(
     order: list[exp.Expression] = []
     by = sort_attribute(pattern)
     desc = pattern.order == "desc"
-    if by is not None:
+    if by is not None and entity.attribute(by) is not None:
         a = entity.attribute(by)
         col: exp.Expression = exp.column(_column_name(entity, by), quoted=True)
         if a is not None and a.type.kind == "string":
             col = exp.Collate(this=col, expression=_ident("C"))
-        order.append(exp.Ordered(this=col, desc=desc))
+        order.append(exp.Ordered(this=col, desc=desc, nulls_first=False))
     for k in entity.key:
         order.append(exp.Ordered(this=exp.column(_column_name(entity, k), quoted=True)))
     select = select.order_by(*order)

@@ -9,7 +9,16 @@ from modeling.ir import (
     Attribute,
     Condition,
     Entity,
+    EntityKey,
+    EntityLayout,
+    Index,
+    KeyAttribute,
+    KeyValue,
+    Layout,
     Model,
+    PatternPlan,
+    SlotBinding,
+    SortKeyCondition,
     TableSettings,
     TypeRef,
 )
@@ -118,6 +127,77 @@ def all_types() -> Model:
         ),
     )
     return Model("alltypes", TableSettings("AllTypes"), (thing,), pats)
+
+
+def catalog_layout() -> Layout:
+    """A hand-made single-table design for `catalog()` (the compiler is tested elsewhere)."""
+
+    def kv(template: str, *binds: tuple[str, str, str], mode: str = "full") -> KeyValue:
+        return KeyValue(template, tuple(SlotBinding(*b) for b in binds), mode)  # type: ignore[arg-type]
+
+    gsi = [
+        Index(f"GSI{i}", "gsi", KeyAttribute(f"GSI{i}PK"), KeyAttribute(f"GSI{i}SK"))
+        for i in (1, 2, 3)
+    ]
+    table = Index("table", "table", KeyAttribute("PK"), KeyAttribute("SK"))
+    entities = (
+        EntityLayout("Brand", "Brand", (EntityKey("table", "BRAND#{brand_id}", "BRAND"),)),
+        EntityLayout(
+            "Product",
+            "Product",
+            (
+                EntityKey("table", "PRODUCT#{product_id}", "PRODUCT"),
+                EntityKey("GSI1", "BRAND#{brand_id}", "PRODUCT#{created_at}#{product_id}"),
+                EntityKey("GSI2", "STATUS#{status}", "{created_at}#{product_id}"),
+            ),
+        ),
+        EntityLayout(
+            "Variant",
+            "Variant",
+            (
+                EntityKey("table", "PRODUCT#{product_id}", "VARIANT#{sku}"),
+                EntityKey("GSI3", "SKU#{sku}", "VARIANT"),
+            ),
+        ),
+    )
+    pid = ("product_id", "product_id", "string")
+    plans = (
+        PatternPlan(
+            "get_product", ("Product",), "table", "GetItem", kv("PRODUCT#{product_id}", pid),
+            SortKeyCondition("eq", (kv("PRODUCT"),)),
+        ),
+        PatternPlan(
+            "product_with_variants", ("Product", "Variant"), "table", "Query",
+            kv("PRODUCT#{product_id}", pid), SortKeyCondition(),
+        ),
+        PatternPlan(
+            "products_of_brand_newest_first", ("Product",), "GSI1", "Query",
+            kv("BRAND#{brand_id}", ("brand_id", "brand_id", "string")),
+            SortKeyCondition(
+                "between",
+                (
+                    kv("PRODUCT#{created_at}#{product_id}", ("created_at", "since", "datetime"), mode="prefix"),
+                    kv("PRODUCT#{created_at}#{product_id}", ("created_at", "until", "datetime"), mode="after"),
+                ),
+            ),
+            scan_forward=False,
+        ),
+        PatternPlan(
+            "active_products_since", ("Product",), "GSI2", "Query",
+            kv("STATUS#{status}", ("status", "status", "string")),
+            SortKeyCondition("ge", (kv("{created_at}#{product_id}", ("created_at", "since", "datetime"), mode="prefix"),)),
+        ),
+        PatternPlan(
+            "variant_by_sku", ("Variant",), "GSI3", "Query",
+            kv("SKU#{sku}", ("sku", "sku", "string")), SortKeyCondition(), unique=True,
+        ),
+    )  # fmt: skip
+    return Layout("catalog", "Catalog", (table, *gsi), entities, plans)
+
+
+@pytest.fixture
+def catalog_layout_fixture() -> Layout:
+    return catalog_layout()
 
 
 @pytest.fixture

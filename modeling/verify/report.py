@@ -1,0 +1,213 @@
+"""The verification report: per pattern ok / mismatch with a readable diff, as text or JSON.
+
+Two kinds of mismatch are kept apart because they mean different things:
+`dynamodb` — the layout (keys, plan, codec) returns the wrong items: a design bug;
+`oracle`   — PostgreSQL and the Python oracle disagree on the same rows: a bug in the verifier.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from modeling.verify.oracle import Comparison
+
+SHOW_TRIALS = 3  # failing trials shown per pattern
+SHOW_REFS = 5  # rows shown per list in one trial
+
+
+@dataclass
+class Failure:
+    """One trial where an answer differed from the oracle."""
+
+    kind: str  # "dynamodb" | "oracle"
+    params: dict[str, Any]
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+    count: str | None = None
+    changed: list[str] = field(default_factory=list)  # rows returned with other values
+    error: str | None = None
+    expected: int = 0
+    got: int = 0
+    request: dict[str, Any] | None = None
+
+    @staticmethod
+    def of(kind: str, params: dict[str, Any], c: Comparison, expected: int, got: int) -> Failure:
+        return Failure(
+            kind,
+            params,
+            [str(r) for r in c.missing],
+            [str(r) for r in c.extra],
+            [str(r) for r in c.duplicates],
+            list(c.order),
+            c.count,
+            expected=expected,
+            got=got,
+        )
+
+
+@dataclass
+class PatternResult:
+    pattern: str
+    index: str = ""
+    operation: str = ""
+    trials: int = 0
+    non_empty: int = 0  # trials whose expected answer had rows
+    max_rows: int = 0
+    max_pages: int = 0
+    max_full_pages: int = 0  # most pages one query needed with DynamoDB's own 1 MB pages
+    failures: list[Failure] = field(default_factory=list)
+    oracle_trials: int = 0
+    skipped: str | None = None  # why DynamoDB was not asked (no plan, unsupported shape)
+    oracle_skipped: str | None = None
+
+    @property
+    def status(self) -> str:
+        if any(f.kind == "dynamodb" for f in self.failures):
+            return "mismatch"
+        if any(f.kind == "oracle" for f in self.failures):
+            return "oracle-mismatch"
+        if self.skipped:
+            return "skipped"
+        return "ok"
+
+
+@dataclass
+class Report:
+    model: str
+    table: str
+    endpoint: str
+    seed: int
+    rows: dict[str, int] = field(default_factory=dict)
+    items: int = 0
+    bytes: int = 0
+    batches: int = 0
+    retries: int = 0
+    load_errors: list[str] = field(default_factory=list)
+    collisions: list[str] = field(default_factory=list)
+    postgres: str | None = None  # where the SQL oracle's schema came from
+    notes: list[str] = field(default_factory=list)
+    patterns: list[PatternResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.load_errors
+            and not self.collisions
+            and all(p.status in ("ok",) for p in self.patterns)
+        )
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["ok"] = self.ok
+        for p, result in zip(data["patterns"], self.patterns, strict=True):
+            p["status"] = result.status
+        return json.dumps(data, indent=2, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, frozenset | set):
+        return sorted(str(v) for v in value)
+    return str(value)
+
+
+def _fmt_params(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def _clip(items: list[str]) -> str:
+    more = f" … and {len(items) - SHOW_REFS} more" if len(items) > SHOW_REFS else ""
+    return ", ".join(items[:SHOW_REFS]) + more
+
+
+def render(report: Report, console: Console) -> None:
+    """The human report: a summary table, then the diff of each failing pattern."""
+    console.print(
+        f"[bold]model verify[/] {report.model}: table {report.table} at {report.endpoint}, "
+        f"seed {report.seed}"
+    )
+    rows = ", ".join(f"{k} {v}" for k, v in report.rows.items())
+    console.print(
+        f"  rows: {rows}; {report.items} items, {report.bytes / 1_048_576:.1f} MB in "
+        f"{report.batches} batches ({report.retries} retried)"
+    )
+    if report.postgres:
+        console.print(f"  PostgreSQL oracle: {report.postgres}")
+    for note in report.notes:
+        console.print(f"  [yellow]note:[/] {note}")
+    for err in report.load_errors[:10]:
+        console.print(f"  [red]item error:[/] {err}")
+    for col in report.collisions[:10]:
+        console.print(f"  [red]key collision:[/] {col}")
+    table = Table(show_edge=False, header_style="bold")
+    for column in (
+        "pattern",
+        "index",
+        "op",
+        "trials",
+        "with rows",
+        "max rows",
+        "pages",
+        "1 MB pages",
+        "result",
+    ):
+        table.add_column(column)
+    colours = {"ok": "green", "mismatch": "red", "oracle-mismatch": "magenta", "skipped": "yellow"}
+    for p in report.patterns:
+        table.add_row(
+            p.pattern,
+            p.index,
+            p.operation,
+            str(p.trials),
+            str(p.non_empty),
+            str(p.max_rows),
+            str(p.max_pages),
+            str(p.max_full_pages),
+            f"[{colours[p.status]}]{p.status}[/]",
+        )
+    console.print(table)
+    for p in report.patterns:
+        if p.skipped:
+            console.print(f"[yellow]{p.pattern}[/]: not run on DynamoDB: {p.skipped}")
+        if p.oracle_skipped:
+            console.print(f"[yellow]{p.pattern}[/]: not run on PostgreSQL: {p.oracle_skipped}")
+        for f in p.failures[:SHOW_TRIALS]:
+            what = (
+                "DynamoDB ≠ oracle"
+                if f.kind == "dynamodb"
+                else "PostgreSQL ≠ Python oracle (verifier bug)"
+            )
+            console.print(
+                f"[red]{p.pattern}[/] {what} for {_fmt_params(f.params)}", highlight=False
+            )
+            console.print(f"    expected {f.expected} rows, got {f.got}", highlight=False)
+            for label, refs in (
+                ("missing", f.missing),
+                ("extra", f.extra),
+                ("duplicated", f.duplicates),
+                ("order", f.order),
+                ("changed", f.changed),
+            ):
+                if refs:
+                    console.print(f"    {label}: {_clip(refs)}", highlight=False)
+            if f.count:
+                console.print(f"    {f.count}", highlight=False)
+            if f.error:
+                console.print(f"    error: {f.error}", highlight=False)
+            if f.request:
+                console.print(
+                    f"    request: {json.dumps(f.request, default=_json_default, ensure_ascii=False)[:600]}",
+                    highlight=False,
+                )
+        if len(p.failures) > SHOW_TRIALS:
+            console.print(f"    … {len(p.failures) - SHOW_TRIALS} more failing trials (see --json)")
+    verdict = "[green]ok[/]" if report.ok else "[red]MISMATCH[/]"
+    console.print(f"result: {verdict}")
