@@ -1,0 +1,84 @@
+"""The compiler: derive the single-table layout from a model, then check it.
+
+    compile_model(model) -> (Layout | None, Diagnostics)
+
+PASSES are small pure steps `(Model, Derivation) -> Derivation`, one module each, run in
+order; CHECKS are functions `(Layout, Model) -> Iterator[Diagnostic]`, one subject each, all
+run and reported together. The layout is returned only when no ERROR stands; its warnings
+and infos travel inside it as `DiagnosticRecord`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from modeling import ir
+from modeling.compile import checks
+from modeling.compile.assign import assign_indexes
+from modeling.compile.entity_keys import build_keys
+from modeling.compile.names import assign_prefixes
+from modeling.compile.plans import build_plans
+from modeling.compile.requirements import collect_units
+from modeling.compile.state import Derivation
+from modeling.diagnostics import Diagnostic, Diagnostics, Severity
+
+Pass = Callable[[ir.Model, Derivation], Derivation]
+Check = Callable[[ir.Layout, ir.Model], Iterator[Diagnostic]]
+
+PASSES: tuple[Pass, ...] = (
+    assign_prefixes,
+    collect_units,
+    assign_indexes,
+    build_keys,
+    build_plans,
+)
+
+CHECKS: tuple[Check, ...] = (
+    checks.check_every_pattern_planned,
+    checks.check_plan_bindings,
+    checks.check_index_counts,
+    checks.check_key_lengths,
+    checks.check_prefix_disjointness,
+    checks.check_hot_partitions,
+    checks.check_filters,
+)
+
+
+def derive(model: ir.Model) -> Derivation:
+    state = Derivation()
+    for step in PASSES:
+        state = step(model, state)
+    return state
+
+
+def _record(d: Diagnostic) -> ir.DiagnosticRecord:
+    return ir.DiagnosticRecord(
+        d.code, d.severity.value, d.message, d.subject, d.hint, str(d.span) if d.span else None
+    )
+
+
+def compile_model(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
+    """Derive and check the layout; None when any ERROR diagnostic stands."""
+    state = derive(model)
+    bag = Diagnostics()
+    bag.extend(state.diagnostics)
+    layout = ir.Layout(
+        model=model.name,
+        table_name=model.table.name,
+        indexes=state.indexes,
+        entities=state.entity_layouts,
+        plans=state.plans,
+    )
+    for check in CHECKS:
+        bag.extend(check(layout, model))
+    if bag.has_errors():
+        return None, bag
+    records = tuple(_record(d) for d in bag.sorted() if d.severity is not Severity.ERROR)
+    return ir.Layout(
+        model=layout.model,
+        table_name=layout.table_name,
+        indexes=layout.indexes,
+        entities=layout.entities,
+        plans=layout.plans,
+        diagnostics=records,
+    ), bag

@@ -1,0 +1,371 @@
+"""Pass 3: choose which index serves each pattern, with as few GSIs as possible.
+
+An entity gets at most one key per index, so patterns on one entity that need different key
+shapes need different indexes; patterns on different entities share a GSI freely (every
+derived sort key starts with its type prefix, so overloaded keys never collide). The pass
+assigns patterns to the table first, then to GSIs, first-fit in a fixed order, and then runs
+a bounded depth-first search over the assignments looking for one with fewer GSIs. Both are
+deterministic: same model, same layout.
+
+`solve` merges the requirements that land on one (entity, index) into a single placement:
+pk slots P and an ordered list of sk slots Q in which every pattern's equality attributes
+form a prefix and its range attribute comes right after them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+
+from modeling import ir
+from modeling.compile import templates
+from modeling.compile.requirements import ordered_slots
+from modeling.compile.state import TABLE, Derivation, Placement, Requirement, Unit
+
+SEARCH_BUDGET = 20_000  # placement solves the improving search may spend
+SEARCH_MAX_UNITS = 300  # beyond this, first-fit only (the search is exponential)
+
+
+def index_name(alias: str) -> str:
+    """Model alias (`table`, `gsi1`, `lsi2`) -> index name (`table`, `GSI1`, `LSI2`)."""
+    return TABLE if alias == TABLE else alias.upper()
+
+
+def index_kind(name: str) -> str:
+    if name == TABLE:
+        return "table"
+    return "lsi" if name.startswith("LSI") else "gsi"
+
+
+def fits(pk: Sequence[str], sk: Sequence[str], req: Requirement) -> bool:
+    """Whether a key with pk slots `pk` and sk slots `sk` serves `req` exactly."""
+    if req.fixed_pk is not None and set(req.fixed_pk) != set(pk):
+        return False
+    if not set(pk) <= req.eq:
+        return False
+    rest = req.eq - set(pk)
+    if set(sk[: len(rest)]) != rest or len(sk) < len(rest):
+        return False
+    if req.range is not None:
+        return len(sk) > len(rest) and sk[len(rest)] == req.range
+    return True
+
+
+def _build_sk(pk: frozenset[str], reqs: Sequence[Requirement]) -> tuple[str, ...] | None:
+    """An sk slot order serving every requirement with pk slots `pk`, or None."""
+    order = sorted(reqs, key=lambda r: (len(r.eq - pk), r.range is None, r.pattern))
+    sk: list[str] = []
+    for req in order:
+        if req.collection:
+            continue
+        rest = req.eq - pk
+        if len(sk) < len(rest):
+            if not set(sk) <= rest:
+                return None
+            sk.extend(sorted(rest - set(sk)))
+        if req.range is not None and len(sk) == len(rest):
+            if req.range in sk:
+                return None
+            sk.append(req.range)
+    result = tuple(sk)
+    return result if all(fits(tuple(pk), result, r) for r in reqs) else None
+
+
+def _pk_candidates(
+    model: ir.Model, owner: str, reqs: Sequence[Requirement]
+) -> list[tuple[str, ...]]:
+    fixed = {r.fixed_pk for r in reqs if r.fixed_pk is not None}
+    if len(fixed) > 1:
+        return []
+    if fixed:
+        return [next(iter(fixed))]
+    common = frozenset.intersection(*(r.eq for r in reqs)) if reqs else frozenset()
+    attrs = sorted(common)
+    out: list[tuple[str, ...]] = []
+    for size in range(len(attrs), 0, -1):  # most specific partition first
+        if len(attrs) > 6 and size < len(attrs):
+            break
+        for combo in itertools.combinations(attrs, size):
+            out.append(ordered_slots(model, owner, frozenset(combo)))
+    return out
+
+
+def _owner(
+    model: ir.Model, entity: ir.Entity, pk: tuple[str, ...], reqs: Sequence[Requirement]
+) -> str:
+    """Whose type prefix names the partition: a collection root, the parent or referenced
+    entity whose key the pk is (so related items land in one partition), else the entity."""
+    owners = {r.owner for r in reqs if r.owner is not None}
+    if owners:
+        return sorted(owners)[0]
+    if entity.parent:
+        parent = model.entity(entity.parent)
+        if parent is not None and tuple(parent.key) == pk:
+            return parent.name
+    if len(pk) == 1:
+        attr = entity.attribute(pk[0])
+        if attr is not None and attr.references:
+            target = model.entity(attr.references)
+            if target is not None and len(target.key) == 1:
+                return target.name
+    return entity.name
+
+
+def solve(
+    model: ir.Model,
+    entity_name: str,
+    index: str,
+    reqs: Sequence[Requirement],
+    pinned: ir.PinnedKey | None = None,
+) -> Placement | None:
+    """Merge the requirements landing on (entity, index) into one placement, or None."""
+    entity = model.entity(entity_name)
+    if entity is None:
+        return None
+    patterns = tuple(sorted({r.pattern for r in reqs}))
+    if pinned is not None:
+        pk = templates.slots(pinned.pk)
+        sk = templates.slots(pinned.sk) if pinned.sk else ()
+        if all(fits(pk, sk, r) for r in reqs):
+            return Placement(entity_name, index, entity_name, pk, sk, pinned, patterns)
+        return None
+    kind = index_kind(index)
+    if kind == "lsi":
+        return None  # LSIs are only used when pinned
+    owners = {r.owner for r in reqs if r.owner is not None}
+    if len(owners) > 1:
+        return None
+    if not reqs:
+        if kind != "table":
+            return None
+        return Placement(entity_name, index, entity_name, tuple(entity.key), ())
+    for pk in _pk_candidates(model, entity_name, reqs):
+        built = _build_sk(frozenset(pk), reqs)
+        if built is None or not _sparse_safe(entity, pk, built, reqs):
+            continue
+        sk = built
+        if kind == "table" or any(r.collection for r in reqs):
+            # unique table keys; collection members ordered by their own key
+            missing = [k for k in entity.key if k not in pk and k not in sk]
+            sk = (*sk, *missing)
+        if kind == "table":
+            optional = [
+                s for s in (*pk, *sk) if (a := entity.attribute(s)) is None or not a.required
+            ]
+            if optional:
+                continue  # every item needs its table key
+        return Placement(
+            entity_name, index, _owner(model, entity, pk, reqs), pk, sk, None, patterns
+        )
+    return None
+
+
+def _sparse_safe(
+    entity: ir.Entity, pk: Sequence[str], sk: Sequence[str], reqs: Sequence[Requirement]
+) -> bool:
+    """An item lacking an optional slot attribute gets no key on the index (sparse), so each
+    pattern may only use keys whose optional slots it binds itself: such items could never
+    match its condition, and no matching item is missed."""
+    optional = {s for s in (*pk, *sk) if (a := entity.attribute(s)) is None or not a.required}
+    return all(optional <= (r.eq | ({r.range} if r.range else set())) for r in reqs)
+
+
+def pk_template(placement: Placement, prefixes: dict[str, str]) -> str:
+    if placement.pinned is not None:
+        return placement.pinned.pk
+    if not placement.pk:
+        return f"ALL{templates.SEPARATOR}{prefixes[placement.owner]}"
+    return templates.build(prefixes[placement.owner], placement.pk)
+
+
+class _Search:
+    """Holds the requirement sets per (entity, index) while patterns are assigned."""
+
+    def __init__(
+        self, model: ir.Model, state: Derivation, pinned: dict[tuple[str, str], ir.PinnedKey]
+    ):
+        self.model = model
+        self.state = state
+        self.pinned = pinned
+        self.reqs: dict[tuple[str, str], list[Requirement]] = {}
+        self.solves = 0
+
+    def placement(
+        self, entity: str, index: str, extra: Iterable[Requirement] = ()
+    ) -> Placement | None:
+        self.solves += 1
+        reqs = [*self.reqs.get((entity, index), []), *extra]
+        return solve(self.model, entity, index, reqs, self.pinned.get((entity, index)))
+
+    def unit_fits(self, unit: Unit, index: str) -> bool:
+        placed = []
+        for req in unit.requirements:
+            p = self.placement(req.entity, index, [req])
+            if p is None:
+                return False
+            placed.append(p)
+        if unit.root is not None:  # one partition template for every member
+            texts = {pk_template(p, self.state.prefixes) for p in placed}
+            if len(texts) != 1:
+                return False
+        return True
+
+    def add(self, unit: Unit, index: str) -> None:
+        for req in unit.requirements:
+            self.reqs.setdefault((req.entity, index), []).append(req)
+
+    def remove(self, unit: Unit, index: str) -> None:
+        for req in unit.requirements:
+            self.reqs[(req.entity, index)].remove(req)
+
+
+def unit_order(model: ir.Model, unit: Unit) -> tuple[object, ...]:
+    """Collections first (largest first), then lookups by a full entity key, then the rest."""
+    req = unit.requirements[0]
+    entity = model.entity(req.entity)
+    identity = entity is not None and set(entity.key) <= req.eq and req.range is None
+    return (unit.root is None, -len(unit.requirements), not identity, unit.pattern)
+
+
+def _gsi_names(taken: Iterable[str]) -> Iterator[str]:
+    used = set(taken)
+    for n in itertools.count(1):
+        if f"GSI{n}" not in used:
+            yield f"GSI{n}"
+
+
+def assign_indexes(model: ir.Model, state: Derivation) -> Derivation:
+    pinned: dict[tuple[str, str], ir.PinnedKey] = {}
+    for entity in model.entities:
+        for key in entity.pinned_keys:
+            pinned[(entity.name, index_name(key.index))] = key
+    pinned_indexes = sorted({i for _e, i in pinned if i != TABLE}, key=_index_sort_key)
+    base = [TABLE, *(i for i in pinned_indexes if index_kind(i) == "gsi")]
+    lsis = [i for i in pinned_indexes if index_kind(i) == "lsi"]
+    units = sorted(state.units, key=lambda u: unit_order(model, u))
+
+    # First fit.
+    search = _Search(model, state, pinned)
+    fresh = _gsi_names(pinned_indexes)
+    indexes = [*base[:1], *lsis, *base[1:]]
+    chosen: dict[str, str] = {}
+    for unit in units:
+        target = next((i for i in indexes if search.unit_fits(unit, i)), None)
+        if target is None:
+            target = next(fresh)
+            indexes.append(target)
+            if not search.unit_fits(unit, target):  # pragma: no cover - a fresh GSI serves any unit
+                continue
+        search.add(unit, target)
+        chosen[unit.pattern] = target
+    best = (len(indexes), dict(chosen))
+
+    # Bounded search for an assignment with fewer indexes.
+    if len(indexes) > len(base) + len(lsis) and len(units) <= SEARCH_MAX_UNITS:
+        best = _improve(model, state, pinned, units, [*base[:1], *lsis, *base[1:]], best)
+
+    _count, chosen = best
+    used = sorted(set(chosen.values()) | {TABLE} | set(pinned_indexes), key=_index_sort_key)
+    rename = _compact(used, pinned_indexes)
+    assignment = {p: rename[i] for p, i in chosen.items()}
+    return _place(model, state, pinned, units, assignment, rename)
+
+
+def _index_sort_key(name: str) -> tuple[int, int]:
+    if name == TABLE:
+        return (0, 0)
+    m = re.fullmatch(r"([A-Z]+)(\d+)", name)
+    number = int(m.group(2)) if m else 0
+    return (1 if name.startswith("GSI") else 2, number)
+
+
+def _compact(used: list[str], pinned: list[str]) -> dict[str, str]:
+    """Renumber derived GSIs densely (GSI1, GSI2, ...) around pinned GSI numbers."""
+    rename = {i: i for i in used if i == TABLE or i in pinned or index_kind(i) == "lsi"}
+    fresh = _gsi_names(pinned)
+    for name in used:
+        if name not in rename:
+            rename[name] = next(fresh)
+    return rename
+
+
+def _improve(
+    model: ir.Model,
+    state: Derivation,
+    pinned: dict[tuple[str, str], ir.PinnedKey],
+    units: list[Unit],
+    start: list[str],
+    best: tuple[int, dict[str, str]],
+) -> tuple[int, dict[str, str]]:
+    search = _Search(model, state, pinned)
+    result = [best]
+    floor = len(start)
+    all_names = list(itertools.islice(_gsi_names(start), 0, 64))
+
+    def dfs(i: int, indexes: list[str], chosen: dict[str, str]) -> None:
+        if search.solves > SEARCH_BUDGET or result[0][0] == floor:
+            return
+        if len(indexes) >= result[0][0]:
+            return
+        if i == len(units):
+            result[0] = (len(indexes), dict(chosen))
+            return
+        unit = units[i]
+        options = list(indexes)
+        if len(indexes) + 1 < result[0][0]:
+            options.append(all_names[len(indexes) - len(start)])
+        for index in options:
+            if not search.unit_fits(unit, index):
+                continue
+            search.add(unit, index)
+            chosen[unit.pattern] = index
+            dfs(i + 1, indexes if index in indexes else [*indexes, index], chosen)
+            del chosen[unit.pattern]
+            search.remove(unit, index)
+
+    dfs(0, list(start), {})
+    return result[0]
+
+
+def _place(
+    model: ir.Model,
+    state: Derivation,
+    pinned: dict[tuple[str, str], ir.PinnedKey],
+    units: list[Unit],
+    assignment: dict[str, str],
+    rename: dict[str, str],
+) -> Derivation:
+    reqs: dict[tuple[str, str], list[Requirement]] = {}
+    for unit in units:
+        index = assignment.get(unit.pattern)
+        if index is None:
+            continue
+        for req in unit.requirements:
+            reqs.setdefault((req.entity, index), []).append(req)
+    index_names = sorted(set(rename.values()), key=_index_sort_key)
+    placements: list[Placement] = []
+    for entity in sorted(model.entities, key=lambda e: e.name):
+        for index in index_names:
+            key = (entity.name, index)
+            if key not in reqs and key not in pinned and index != TABLE:
+                continue
+            placement = solve(model, entity.name, index, reqs.get(key, []), pinned.get(key))
+            if placement is not None:
+                placements.append(placement)
+    parent_first: dict[tuple[str, str], str] = {}
+    for unit in units:
+        pattern = model.pattern(unit.pattern)
+        index = assignment.get(unit.pattern)
+        if unit.root is None or pattern is None or index is None:
+            continue
+        if pattern.order == "desc" or pattern.limit is not None:
+            parent_first.setdefault((index, unit.root), pattern.order)
+    return replace(
+        state,
+        assignment=assignment,
+        placements=tuple(placements),
+        index_names=tuple(index_names),
+        parent_first=parent_first,
+    )

@@ -1,0 +1,93 @@
+"""Pass 4: placements -> concrete indexes and key templates per entity.
+
+Derived templates are `OWNER#{pk slots}` / `TYPE#{sk slots}`: the sort key always starts with
+the entity's own type prefix, which is what makes overloaded indexes collision-free. Within an
+item collection read in a fixed direction (`order: desc` or a `limit`), the parent must come
+first: if the type prefixes sort the wrong way, `#` (below every letter and digit) is put in
+front of the parent's (asc) or the children's (desc) sort key, as in DeBrie's `#ORDER#`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from modeling import ir
+from modeling.compile import templates
+from modeling.compile.assign import index_kind, pk_template
+from modeling.compile.state import TABLE, Derivation, Placement
+
+
+def _index(name: str) -> ir.Index:
+    kind = index_kind(name)
+    if kind == "table":
+        return ir.Index(TABLE, "table", ir.KeyAttribute("PK"), ir.KeyAttribute("SK"), alias=TABLE)
+    if kind == "lsi":
+        return ir.Index(
+            name, "lsi", ir.KeyAttribute("PK"), ir.KeyAttribute(f"{name}SK"), alias=name.lower()
+        )
+    return ir.Index(
+        name, "gsi", ir.KeyAttribute(f"{name}PK"), ir.KeyAttribute(f"{name}SK"), alias=name.lower()
+    )
+
+
+def _sk_literal(state: Derivation, placement: Placement) -> str:
+    """The type prefix that starts this placement's sort key, with the ordering tweak."""
+    prefix = state.prefixes[placement.entity]
+    order = state.parent_first.get((placement.index, placement.owner))
+    if order is None:
+        return prefix
+    members = sorted(
+        {
+            p.entity
+            for p in state.placements
+            if p.index == placement.index and p.owner == placement.owner and p.pinned is None
+        }
+    )
+    root = placement.owner
+    if root not in members:
+        return prefix
+    root_prefix = state.prefixes[root]
+    child_prefixes = [state.prefixes[m] for m in members if m != root]
+    if not child_prefixes:
+        return prefix
+    if order == "asc" and not all(root_prefix < c for c in child_prefixes):
+        return "#" + prefix if placement.entity == root else prefix
+    if order == "desc" and not all(root_prefix > c for c in child_prefixes):
+        return prefix if placement.entity == root else "#" + prefix
+    return prefix
+
+
+def sk_template(state: Derivation, placement: Placement) -> str | None:
+    if placement.pinned is not None:
+        return placement.pinned.sk
+    return templates.build(_sk_literal(state, placement), placement.sk)
+
+
+def build_keys(model: ir.Model, state: Derivation) -> Derivation:
+    indexes = tuple(_index(n) for n in state.index_names)
+    order = {name: i for i, name in enumerate(state.index_names)}
+    layouts = []
+    for entity in sorted(model.entities, key=lambda e: e.name):
+        keys = []
+        placements = sorted(
+            (p for p in state.placements if p.entity == entity.name), key=lambda p: order[p.index]
+        )
+        for p in placements:
+            optional = tuple(
+                s
+                for s in (*p.pk, *p.sk)
+                if (a := entity.attribute(s)) is not None and not a.required
+            )
+            keys.append(
+                ir.EntityKey(
+                    index=p.index,
+                    pk=pk_template(p, state.prefixes),
+                    sk=sk_template(state, p),
+                    pinned=p.pinned is not None,
+                    sparse=bool(optional),
+                    sparse_on=tuple(sorted(set(optional))),
+                    purpose=p.patterns,
+                )
+            )
+        layouts.append(ir.EntityLayout(entity.name, entity.name, tuple(keys)))
+    return replace(state, indexes=indexes, entity_layouts=tuple(layouts))

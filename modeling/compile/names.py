@@ -1,0 +1,36 @@
+"""Pass 1: give every entity a type prefix (`OrderItem` -> `ORDER_ITEM`).
+
+Every derived sort key starts with its entity's prefix, so keys of different entity types
+never coincide and `begins_with(sk, "VARIANT#")` selects exactly one type. Prefixes are made
+unique deterministically (sorted by entity name; a clash gets `_2`, `_3`, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from modeling import ir
+from modeling.compile.state import Derivation
+
+
+def type_prefix(name: str) -> str:
+    """Upper snake case of an entity name: `OrderItem` -> `ORDER_ITEM`, `HTTPLog` -> `HTTP_LOG`."""
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
+    s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").upper()
+    return s or "ENTITY"
+
+
+def assign_prefixes(model: ir.Model, state: Derivation) -> Derivation:
+    prefixes: dict[str, str] = {}
+    taken: set[str] = set()
+    for entity in sorted(model.entities, key=lambda e: e.name):
+        base = type_prefix(entity.name)
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        taken.add(candidate)
+        prefixes[entity.name] = candidate
+    return replace(state, prefixes=prefixes)

@@ -1,0 +1,350 @@
+"""Pass 5: one plan per access pattern, with the argument that its key condition is exact.
+
+Sort-key conditions are built from render modes (see `ir.RenderMode`) so that a range stays
+inside the entity's own sort-key space: `created_at >= :since` under `ORDER#{created_at}#{id}`
+becomes `SK >= "ORDER#<since>"` when nothing sorts above `ORDER#` in the partition, else
+`SK BETWEEN "ORDER#<since>" AND "ORDER$"` (the successor of the prefix). When another entity
+type may still fall inside the range, the plan lists the type values the client keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from modeling import ir
+from modeling.compile import templates
+from modeling.compile.state import TABLE, Derivation, Unit
+from modeling.diagnostics import Diagnostic, Severity
+
+READ_COST = (
+    "applied after the key condition: every item the key condition matches is read and "
+    "billed (1 RCU per 4 KB, strongly consistent; half that eventually consistent), "
+    "then dropped if it fails the filter"
+)
+
+
+def _param(cond: ir.Condition, i: int = 0) -> str:
+    return (
+        cond.params[i]
+        if len(cond.params) > i
+        else (cond.attribute if i == 0 else f"{cond.attribute}_{i + 1}")
+    )
+
+
+def _binding(entity: ir.Entity, slot: str, param: str) -> ir.SlotBinding:
+    attr = entity.attribute(slot)
+    return ir.SlotBinding(slot, param, attr.type.kind if attr else "string")
+
+
+def _is_terminal(template: str, slot: str) -> bool:
+    """Whether `slot` ends the template (no literal text or slot after it)."""
+    return template.endswith("{" + slot + "}")
+
+
+class _Context:
+    def __init__(self, model: ir.Model, state: Derivation, pattern: ir.AccessPattern, index: str):
+        self.model = model
+        self.state = state
+        self.pattern = pattern
+        self.index = index
+        self.keys: dict[str, ir.EntityKey] = {}
+        for layout in state.entity_layouts:
+            key = layout.key(index)
+            if key is not None:
+                self.keys[layout.entity] = key
+
+    def sharing(self, pk: str) -> list[str]:
+        """Entities whose partition key on this index can equal `pk`'s rendering."""
+        return sorted(e for e, k in self.keys.items() if templates.may_coincide(k.pk, pk))
+
+
+def _eq_params(pattern: ir.AccessPattern) -> dict[str, str]:
+    return {c.attribute: _param(c) for c in pattern.where if not c.is_range}
+
+
+def _sk_condition(
+    ctx: _Context, entity: ir.Entity, key: ir.EntityKey, pk_slots: tuple[str, ...]
+) -> tuple[ir.SortKeyCondition, str | None, list[str]]:
+    """(condition, side left open to other types (below/above), proof lines) for a single-entity pattern."""
+    pattern = ctx.pattern
+    template = key.sk
+    if template is None:
+        return (
+            ir.SortKeyCondition(),
+            None,
+            ["the index has no sort key: the partition is the answer"],
+        )
+    sk_slots = templates.slots(template)
+    eq = _eq_params(pattern)
+    bound = [s for s in sk_slots if s in eq and s not in pk_slots]
+    eq_bind = tuple(_binding(entity, s, eq[s]) for s in bound)
+    rng = pattern.range
+    literal = templates.literal_prefix(template)
+    if rng is None:
+        if len(bound) == len(sk_slots):
+            value = ir.KeyValue(template, eq_bind, "full")
+            return (
+                ir.SortKeyCondition("eq", (value,)),
+                None,
+                [f"sort key = {template} with every slot bound: exactly one item key"],
+            )
+        value = ir.KeyValue(template, eq_bind, "prefix")
+        return (
+            ir.SortKeyCondition("begins_with", (value,)),
+            None,
+            [
+                f"begins_with(sort key, {template} rendered up to the first unbound slot): the "
+                f"items of {entity.name} whose bound slots equal the parameters"
+            ],
+        )
+    r = rng.attribute
+    x = _binding(entity, r, _param(rng))
+    with_x = (*eq_bind, x)
+    terminal = _is_terminal(template, r)
+    above = ir.KeyValue(template, eq_bind, "after")
+    lines = [
+        f"{r} is the sort-key slot right after the bound ones, and the slot codec preserves "
+        f"order, so comparing sort keys compares {r} within the prefix {literal!r}"
+    ]
+    op = rng.op
+    if op == "begins_with":
+        cond = ir.SortKeyCondition("begins_with", (ir.KeyValue(template, with_x, "open"),))
+        return cond, None, [*lines, f"begins_with on the escaped string prefix of {r}"]
+    if op == "between":
+        hi = _binding(entity, r, _param(rng, 1))
+        lo_value = ir.KeyValue(template, with_x, "open")
+        hi_value = (
+            ir.KeyValue(template, (*eq_bind, hi), "full")
+            if terminal
+            else ir.KeyValue(template, (*eq_bind, hi), "after")
+        )
+        return (
+            ir.SortKeyCondition("between", (lo_value, hi_value)),
+            None,
+            [
+                *lines,
+                "lower bound: the key prefix up to the low value; upper bound: "
+                + (
+                    "the full key at the high value"
+                    if terminal
+                    else "just past every key with the high value"
+                ),
+            ],
+        )
+    if op == ">" and terminal:
+        cond = ir.SortKeyCondition("gt", (ir.KeyValue(template, with_x, "full"),))
+        return (
+            cond,
+            "above",
+            [
+                *lines,
+                "no upper bound in the key condition: other types above the prefix are dropped by type",
+            ],
+        )
+    if op in (">=", ">"):
+        lo = ir.KeyValue(template, with_x, "open" if op == ">=" else "after")
+        # bounded above by the successor of the entity's prefix: no other type leaks in
+        return (
+            ir.SortKeyCondition("between", (lo, above)),
+            None,
+            [
+                *lines,
+                f"upper bound: the successor of the bound prefix, so only {entity.name} keys match",
+            ],
+        )
+    # < and <=: DynamoDB has no exclusive upper bound in BETWEEN, so use lt/le and let the
+    # client drop other types that sort below the prefix.
+    if op == "<=" and terminal:
+        cond = ir.SortKeyCondition("le", (ir.KeyValue(template, with_x, "full"),))
+    elif op == "<=":
+        cond = ir.SortKeyCondition("lt", (ir.KeyValue(template, with_x, "after"),))
+    else:
+        cond = ir.SortKeyCondition("lt", (ir.KeyValue(template, with_x, "open"),))
+    return (
+        cond,
+        "below",
+        [
+            *lines,
+            "no lower bound in the key condition: other types below the prefix are dropped by type",
+        ],
+    )
+
+
+def _may_match(sk: ir.SortKeyCondition, ours: str | None, literal: str, theirs: str | None) -> bool:
+    """Can another type's sort key fall inside our key condition's own range?"""
+    if theirs is None or ours is None:
+        return True
+    if sk.kind == "eq":
+        return templates.may_coincide(ours, theirs)
+    if templates.is_constant(theirs):
+        return theirs.startswith(literal)
+    return templates.comparable(templates.literal_prefix(theirs), literal)
+
+
+def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
+    pattern = ctx.pattern
+    name = unit.requirements[0].entity
+    entity = ctx.model.entity(name)
+    assert entity is not None
+    key = ctx.keys[name]
+    pk_slots = templates.slots(key.pk)
+    eq = _eq_params(pattern)
+    pk = ir.KeyValue(key.pk, tuple(_binding(entity, s, eq[s]) for s in pk_slots), "full")
+    sk, open_side, sk_lines = _sk_condition(ctx, entity, key, pk_slots)
+    sharing = ctx.sharing(key.pk)
+    others = [e for e in sharing if e != name]
+    literal = templates.literal_prefix(key.sk) if key.sk else ""
+    clash = [e for e in others if _may_match(sk, key.sk, literal, ctx.keys[e].sk)]
+    below = [
+        e
+        for e in others
+        if e not in clash and templates.literal_prefix(ctx.keys[e].sk or "") < literal
+    ]
+    above = [e for e in others if e not in clash and e not in below]
+    leak = below if open_side == "below" else above if open_side == "above" else []
+    needs_filter = bool(clash) or bool(leak)
+    if sk.kind == "none" and others:
+        needs_filter = True
+    get_item = (
+        ctx.index == TABLE
+        and sk.kind in ("eq", "none")
+        and pattern.range is None
+        and sk.kind == "eq"
+    )
+    proof = [
+        f"partition key = {key.pk}: "
+        + (", ".join(f"{b.slot} = :{b.param}" for b in pk.bindings) or "a constant partition")
+        + "; partition shared on this index by: "
+        + ", ".join(sharing),
+        *sk_lines,
+    ]
+    if needs_filter:
+        proof.append(
+            f"other types may match the key condition ({', '.join(clash or leak or others)}): client keeps {ctx.state.prefixes[name]} items by {name!r} type"
+        )
+    elif others:
+        proof.append(
+            f"no other type's sort key on {ctx.index} starts with {literal!r}: only {name} items match"
+        )
+    if key.sparse:
+        proof.append(
+            f"sparse: items without {', '.join(key.sparse_on)} have no {ctx.index} key; they cannot satisfy the condition on it"
+        )
+    if set(eq) - set(pk_slots) - set(templates.slots(key.sk or "")):
+        proof.append(
+            "WARNING: equality attributes outside the key"
+        )  # pragma: no cover - fits() forbids it
+    return _plan(
+        ctx,
+        pattern.entities,
+        "GetItem" if get_item else "Query",
+        pk,
+        sk,
+        (name,) if needs_filter else (),
+        proof,
+    )
+
+
+def _collection_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
+    pattern = ctx.pattern
+    members = tuple(sorted(set(pattern.entities)))
+    first = ctx.model.entity(members[0])
+    assert first is not None
+    key = ctx.keys[members[0]]
+    eq = _eq_params(pattern)
+    pk = ir.KeyValue(
+        key.pk, tuple(_binding(first, s, eq[s]) for s in templates.slots(key.pk)), "full"
+    )
+    sharing = ctx.sharing(key.pk)
+    extra = [e for e in sharing if e not in members]
+    proof = [
+        f"partition key = {key.pk}: every member ({', '.join(members)}) is written with this "
+        f"partition template, owned by {unit.root}; partition shared on this index by: {', '.join(sharing)}",
+        "no sort-key condition: the whole item collection is read",
+        "order within the collection is by type prefix, then by each type's sort-key slots",
+    ]
+    if extra:
+        proof.append(
+            f"the partition also holds {', '.join(extra)}: client keeps {', '.join(members)} by type"
+        )
+    return _plan(ctx, members, "Query", pk, ir.SortKeyCondition(), members if extra else (), proof)
+
+
+def _plan(
+    ctx: _Context,
+    entities: tuple[str, ...],
+    operation: str,
+    pk: ir.KeyValue,
+    sk: ir.SortKeyCondition,
+    type_filter: tuple[str, ...],
+    proof: list[str],
+) -> ir.PatternPlan:
+    pattern = ctx.pattern
+    filters = tuple(
+        ir.FilterCondition(c.attribute, c.op, c.params or (c.attribute,), READ_COST)
+        for c in pattern.filter
+    )
+    params: list[str] = []
+    for c in (*pattern.where, *pattern.filter):
+        for p in c.params or (c.attribute,):
+            if p not in params:
+                params.append(p)
+    if operation == "GetItem":
+        pagination = "one GetItem: at most one item, no pages"
+    else:
+        pagination = "Query pages of at most 1 MB: follow LastEvaluatedKey until it is absent"
+        if pattern.limit is not None:
+            pagination += f" or {pattern.limit} matching items are collected"
+            if type_filter or filters:
+                pagination += " (Limit counts items read before filters: keep paging)"
+    if pattern.unique and operation != "GetItem":
+        proof.append(
+            "unique: at most one item is expected; a GSI does not enforce uniqueness, the client checks"
+        )
+    proof.append(
+        f"order: {'ascending' if pattern.order == 'asc' else 'descending'} sort key (ScanIndexForward={pattern.order == 'asc'})"
+    )
+    return ir.PatternPlan(
+        pattern=pattern.name,
+        entities=entities,
+        index=ctx.index,
+        operation=operation,  # type: ignore[arg-type]
+        pk=pk,
+        sk=sk,
+        scan_forward=pattern.order == "asc",
+        type_filter=type_filter,
+        unique=pattern.unique,
+        limit=pattern.limit,
+        pagination=pagination,
+        filters=filters,
+        params=tuple(params),
+        proof=tuple(proof),
+    )
+
+
+def build_plans(model: ir.Model, state: Derivation) -> Derivation:
+    plans: list[ir.PatternPlan] = []
+    diagnostics: list[Diagnostic] = []
+    for unit in sorted(state.units, key=lambda u: u.pattern):
+        pattern = model.pattern(unit.pattern)
+        index = state.assignment.get(unit.pattern)
+        if pattern is None:
+            continue
+        ctx = _Context(model, state, pattern, index or "")
+        if index is None or any(r.entity not in ctx.keys for r in unit.requirements):
+            diagnostics.append(
+                Diagnostic(
+                    "unservable-pattern",
+                    Severity.ERROR,
+                    f"pattern {pattern.name!r}: no index can serve it with the pinned keys of "
+                    + ", ".join(unit.entities),
+                    pattern.span,
+                    "unpin the keys or pin ones whose templates start with the pattern's equality attributes",
+                    pattern.name,
+                )
+            )
+            continue
+        plans.append(
+            _collection_plan(ctx, unit) if unit.root is not None else _single_plan(ctx, unit)
+        )
+    return replace(state, plans=tuple(plans), diagnostics=state.diagnostics + tuple(diagnostics))

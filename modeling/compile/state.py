@@ -1,0 +1,86 @@
+"""The working state the derivation passes hand to each other (internal to `modeling.compile`).
+
+Each pass is a pure function `(Model, Derivation) -> Derivation`; the final pass builds the
+`ir.Layout`. Keeping the intermediate shapes here (requirements, placements) lets every pass
+be tested on its own with small fixtures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from modeling import ir
+from modeling.diagnostics import Diagnostic
+
+TABLE = "table"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What one access pattern demands of one entity's key on the index that serves it.
+
+    `eq` are the attributes bound by equality, `range` the range attribute. A placement
+    (pk slots P, sk slots Q) fits when P ⊆ eq, the first |eq - P| sk slots are exactly
+    eq - P, and `range` (if any) is the sk slot right after them. `fixed_pk` (item
+    collections) forces P: every member of a collection shares one partition template.
+    `collection`: the pattern reads the entity by type prefix only (sk slots are free).
+    """
+
+    pattern: str
+    entity: str
+    eq: frozenset[str]
+    range: str | None = None
+    fixed_pk: tuple[str, ...] | None = None
+    owner: str | None = None  # entity whose type prefix names the partition
+    collection: bool = False
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One access pattern's demands, which must all be served by one index."""
+
+    pattern: str
+    requirements: tuple[Requirement, ...]
+    root: str | None = None  # collection root, for multi-entity reads
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return tuple(r.entity for r in self.requirements)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One entity's key on one index: pk slots, sk slots, and the pk's owner prefix."""
+
+    entity: str
+    index: str
+    owner: str
+    pk: tuple[str, ...]
+    sk: tuple[str, ...]
+    pinned: ir.PinnedKey | None = None  # the architect's template, used verbatim
+    patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Derivation:
+    prefixes: dict[str, str] = field(default_factory=dict)  # entity -> type prefix
+    units: tuple[Unit, ...] = ()
+    assignment: dict[str, str] = field(default_factory=dict)  # pattern -> index name
+    placements: tuple[Placement, ...] = ()
+    index_names: tuple[str, ...] = (TABLE,)  # table, GSI1.., LSI1..
+    parent_first: dict[tuple[str, str], str] = field(
+        default_factory=dict
+    )  # (index, root) -> asc|desc
+    indexes: tuple[ir.Index, ...] = ()
+    entity_layouts: tuple[ir.EntityLayout, ...] = ()
+    plans: tuple[ir.PatternPlan, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def with_diagnostics(self, *more: Diagnostic) -> Derivation:
+        return replace(self, diagnostics=self.diagnostics + tuple(more))
+
+    def placement(self, entity: str, index: str) -> Placement | None:
+        for p in self.placements:
+            if p.entity == entity and p.index == index:
+                return p
+        return None
