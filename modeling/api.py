@@ -40,6 +40,8 @@ class FileResult:
 
 def check_text(text: str, file: str, content: bytes | None = None) -> FileResult:
     """Validate model text that claims to come from `file` (used for paths in diagnostics)."""
+    if content is None:
+        content = text.encode("utf-8")
     loaded = load_text(text, file)
     diags = loaded.diagnostics
     if diags.has_errors():
