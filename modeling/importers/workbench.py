@@ -35,6 +35,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from modeling import keys
 from modeling.diagnostics import Diagnostics, Severity, Span
 
 scanstring = json.decoder.scanstring  # type: ignore[attr-defined]  # (missing from typeshed)
@@ -107,7 +108,7 @@ class WbTable:
     billing_mode: str | None = None  # PROVISIONED | PAY_PER_REQUEST (format 3.0)
     read_capacity: int | None = None
     write_capacity: int | None = None
-    autoscaling: bool = False  # ProvisionedCapacitySettings had AutoScaling* blocks
+    capacity_settings: Mapping[str, Any] | None = None  # ProvisionedCapacitySettings, as read
     model_schema: Mapping[str, Any] | None = None  # the `ModelSchema` block some exports add
     span: Span | None = field(default=None, compare=False)
     item_spans: tuple[Span | None, ...] = field(default=(), compare=False)
@@ -577,7 +578,6 @@ def _read_table(r: _Reader, t: Any, path: tuple[Any, ...]) -> WbTable | None:
         )
     read = write = None
     pcs = r.get(t, path, "ProvisionedCapacitySettings", dict, required=False) or {}
-    autoscaling = any(k.startswith("AutoScaling") for k in pcs)
     pt = pcs.get("ProvisionedThroughput")
     if isinstance(pt, dict):
         pp = (*path, "ProvisionedCapacitySettings", "ProvisionedThroughput")
@@ -596,7 +596,7 @@ def _read_table(r: _Reader, t: Any, path: tuple[Any, ...]) -> WbTable | None:
         billing_mode=billing,
         read_capacity=read,
         write_capacity=write,
-        autoscaling=autoscaling,
+        capacity_settings=pcs or None,
         model_schema=schema,
         span=r.pos.span(path),
         item_spans=spans,
@@ -726,12 +726,14 @@ def document_to_json(doc: WbDocument) -> dict[str, Any]:
         if t.billing_mode:
             table["BillingMode"] = t.billing_mode
         if t.read_capacity is not None and t.write_capacity is not None:
-            table["ProvisionedCapacitySettings"] = {
+            table["ProvisionedCapacitySettings"] = dict(t.capacity_settings or {}) | {
                 "ProvisionedThroughput": {
                     "ReadCapacityUnits": t.read_capacity,
                     "WriteCapacityUnits": t.write_capacity,
                 }
             }
+        if t.model_schema is not None:
+            table["ModelSchema"] = t.model_schema
         tables.append(table)
     return {
         "ModelName": doc.model_name,
@@ -863,6 +865,37 @@ def _text(av: Any) -> str | None:
     return None
 
 
+def _same_value(key_text: str, attr_text: str) -> bool:
+    """Is a key part the attribute's value, as written or in the key codec's encoding?
+
+    Keys written by this project's transformers encode slots (`42` → `10000000000000000042`,
+    `a b` → `a$20b`), so a model exported by `modeling.emit.workbench` is recognised on import.
+    """
+    if key_text == attr_text:
+        return True
+    for kind, parse in _PARSERS:
+        try:
+            if keys.encode(kind, parse(attr_text)) == key_text:
+                return True
+        except (ValueError, ArithmeticError, TypeError):
+            continue
+    return False
+
+
+def _parse_datetime(text: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+_PARSERS: tuple[tuple[str, Any], ...] = (
+    ("string", str),
+    ("integer", int),
+    ("decimal", Decimal),
+    ("datetime", _parse_datetime),
+)
+
+
 def _kind(av: Any) -> str:
     return next(iter(av)) if isinstance(av, dict) and av else "NULL"
 
@@ -880,6 +913,9 @@ def snake(name: str) -> str:
 
 
 def pascal(name: str) -> str:
+    """An entity name: kept when already valid (`Order_line`), else PascalCase words."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        return name[0].upper() + name[1:]
     words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
     out = "".join(w[0].upper() + w[1:] for w in words) or "Entity"
     return "E" + out if out[0].isdigit() else out
@@ -1124,6 +1160,7 @@ def _discover(table: WbTable, diags: Diagnostics) -> list[_Group]:
             values = {_text(it.get(t)) for it, _ in g.items} if t else set()
             if t and len(values) == 1 and None not in values:
                 g.type_attr, g.type_value = t, values.pop()
+        _apply_model_schema(table, groups, groups[0].type_attr or "", keys, diags, create=False)
         return groups
     items = list(zip(table.items, _pad(table.item_spans, len(table.items)), strict=True))
     type_attr = _find_type_attr(items, keys)
@@ -1194,13 +1231,20 @@ def _prefix_groups(
 
 
 def _apply_model_schema(
-    table: WbTable, groups: list[_Group], type_attr: str, keys: set[str], diags: Diagnostics
+    table: WbTable,
+    groups: list[_Group],
+    type_attr: str,
+    keys: set[str],
+    diags: Diagnostics,
+    create: bool = True,
 ) -> None:
     """Use a `ModelSchema` block (some exports carry one): per-type attributes and key templates."""
     models = (table.model_schema or {}).get("models")
     if not isinstance(models, dict):
         return
-    by_value = {g.type_value: g for g in groups}
+    by_value = {g.type_value: g for g in groups if g.type_value} | {
+        g.facet.name: g for g in groups if g.facet is not None
+    }
     for mname, attrs in models.items():
         if not isinstance(attrs, dict):
             continue
@@ -1214,6 +1258,8 @@ def _apply_model_schema(
             )
             continue
         g = by_value.get(mname)
+        if g is None and not create:
+            continue
         if g is None:
             g = _Group(
                 name=_unique_name(pascal(mname), [x.name for x in groups]),
@@ -1313,7 +1359,10 @@ def _match_attr(ctx: _KeyCtx, col: Sequence[str]) -> str | None:
         return None
     names = list(g.slots) + g.declared + [n for iv in g.item_values for n in iv]
     for name in dict.fromkeys(names):
-        if all(g.item_values[i].get(name) == c for i, c in zip(ctx.rows, col, strict=True)):
+        if all(
+            (v := g.item_values[i].get(name)) is not None and _same_value(c, v)
+            for i, c in zip(ctx.rows, col, strict=True)
+        ):
             return name
     return None
 
@@ -1448,7 +1497,7 @@ def _align(
                     )
                 )
         else:
-            name, why = ident(p), f"{source}"
+            name, why = ident(p), source + (f"; renamed from {p!r}" if ident(p) != p else "")
             if (
                 col is not None
                 and not _has_attr(g, name)
@@ -1478,6 +1527,14 @@ def _key_template(
                 parts.append((False, name))
         template = KeyTemplate.parse(KeyTemplate(tuple(parts)).text)
         why = f"from ModelSchema value {text!r}"
+    elif alias and _SLOT_RE.search(alias):
+        template = KeyTemplate(
+            tuple(
+                (s, _register(g, ident(t), f"slot of facet alias {alias!r}") if s else t)
+                for s, t in KeyTemplate.parse(alias).parts
+            )
+        )
+        why = f"from facet alias {alias!r} (a template)"
     else:
         if alias:
             segs = _align(alias.split(SEPARATOR), True, values, ctx, alias_span)
@@ -1512,7 +1569,7 @@ def _record(ctx: _KeyCtx, template: KeyTemplate, values: list[str]) -> None:
             have = g.item_values[i].get(slot)
             if have is None:
                 g.item_values[i][slot] = sv
-            elif have != sv:
+            elif not _same_value(sv, have):
                 conflicts[slot] = conflicts.get(slot, 0) + 1
     if misfits:
         ctx.diags.warning(
@@ -1829,7 +1886,7 @@ def _billing(table: WbTable) -> tuple[str | dict[str, Any] | None, str]:
         note = (
             f"from BillingMode PROVISIONED, {table.read_capacity} RCU / {table.write_capacity} WCU"
         )
-        if table.autoscaling:
+        if any(k.startswith("AutoScaling") for k in table.capacity_settings or {}):
             note += "; the export's auto-scaling settings are not carried over"
         return {"provisioned": {"read": table.read_capacity, "write": table.write_capacity}}, note
     if table.billing_mode == "PROVISIONED":
