@@ -251,8 +251,13 @@ class _Reader:
             self.attach(t, parent)
         if cur.is_type(TokenType.L_PAREN):
             a, b = cur.skip_group()
-            for ea, eb in split_top(cur, a, b):
-                self.table_element(t, sub(cur, ea, eb))
+            try:
+                for ea, eb in split_top(cur, a, b):
+                    self.table_element(t, sub(cur, ea, eb))
+            except DDLSyntaxError:
+                if existing is None:  # never keep a half-read table
+                    del self.catalog.tables[q]
+                raise
         elif cur.accept("AS"):
             raise DDLSyntaxError("CREATE TABLE … AS has no column list to read", line)
         while not cur.at_end():
