@@ -390,8 +390,9 @@ class SlotBinding:
     """A template slot bound to a pattern's bind parameter; `type` is the attribute's TypeRef."""
 
     slot: str  # attribute name in the template
-    param: str  # bind-parameter name of the access pattern
+    param: str  # bind-parameter name of the access pattern (the attribute name for literals)
     type: str  # TypeRef kind, the codec to use (`keys.encode(type, value)`)
+    literal: str | int | float | bool | None = None  # fixed SQL literal: no parameter needed
 
 
 @dataclass(frozen=True)

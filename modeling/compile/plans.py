@@ -24,16 +24,24 @@ READ_COST = (
 
 
 def _param(cond: ir.Condition, i: int = 0) -> str:
-    return (
-        cond.params[i]
-        if len(cond.params) > i
-        else (cond.attribute if i == 0 else f"{cond.attribute}_{i + 1}")
-    )
+    """The bind-parameter name (the loader's defaults: the attribute; `_from`/`_to` for
+    between). A condition on SQL literals is named like its default parameter."""
+    if len(cond.params) > i:
+        return cond.params[i]
+    if cond.op == "between":
+        return f"{cond.attribute}_{'from' if i == 0 else 'to'}"
+    return cond.attribute
 
 
-def _binding(entity: ir.Entity, slot: str, param: str) -> ir.SlotBinding:
+def _literal(cond: ir.Condition, i: int = 0) -> str | int | float | bool | None:
+    return cond.literals[i] if not cond.params and len(cond.literals) > i else None
+
+
+def _binding(
+    entity: ir.Entity, slot: str, param: str, literal: str | int | float | bool | None = None
+) -> ir.SlotBinding:
     attr = entity.attribute(slot)
-    return ir.SlotBinding(slot, param, attr.type.kind if attr else "string")
+    return ir.SlotBinding(slot, param, attr.type.kind if attr else "string", literal)
 
 
 def _is_terminal(template: str, slot: str) -> bool:
@@ -58,8 +66,13 @@ class _Context:
         return sorted(e for e, k in self.keys.items() if templates.may_coincide(k.pk, pk))
 
 
-def _eq_params(pattern: ir.AccessPattern) -> dict[str, str]:
-    return {c.attribute: _param(c) for c in pattern.where if not c.is_range}
+def _eq_conditions(pattern: ir.AccessPattern) -> dict[str, ir.Condition]:
+    return {c.attribute: c for c in pattern.where if not c.is_range}
+
+
+def _eq_bind(entity: ir.Entity, pattern: ir.AccessPattern, slot: str) -> ir.SlotBinding:
+    cond = _eq_conditions(pattern)[slot]
+    return _binding(entity, slot, _param(cond), _literal(cond))
 
 
 def _sk_condition(
@@ -75,9 +88,9 @@ def _sk_condition(
             ["the index has no sort key: the partition is the answer"],
         )
     sk_slots = templates.slots(template)
-    eq = _eq_params(pattern)
+    eq = _eq_conditions(pattern)
     bound = [s for s in sk_slots if s in eq and s not in pk_slots]
-    eq_bind = tuple(_binding(entity, s, eq[s]) for s in bound)
+    eq_bind = tuple(_eq_bind(entity, pattern, s) for s in bound)
     rng = pattern.range
     literal = templates.literal_prefix(template)
     if rng is None:
@@ -89,16 +102,18 @@ def _sk_condition(
                 [f"sort key = {template} with every slot bound: exactly one item key"],
             )
         value = ir.KeyValue(template, eq_bind, "prefix")
-        return (
-            ir.SortKeyCondition("begins_with", (value,)),
-            None,
-            [
-                f"begins_with(sort key, {template} rendered up to the first unbound slot): the "
-                f"items of {entity.name} whose bound slots equal the parameters"
-            ],
-        )
+        lines = [
+            f"begins_with(sort key, {template} rendered up to the first unbound slot): the "
+            f"items of {entity.name} whose bound slots equal the parameters"
+        ]
+        if pattern.order_by and pattern.order_by not in eq:
+            lines.append(
+                f"{pattern.order_by} is the first unbound sort-key slot, so items come "
+                f"ordered by it (order-preserving slot codec)"
+            )
+        return ir.SortKeyCondition("begins_with", (value,)), None, lines
     r = rng.attribute
-    x = _binding(entity, r, _param(rng))
+    x = _binding(entity, r, _param(rng), _literal(rng))
     with_x = (*eq_bind, x)
     terminal = _is_terminal(template, r)
     above = ir.KeyValue(template, eq_bind, "after")
@@ -111,7 +126,7 @@ def _sk_condition(
         cond = ir.SortKeyCondition("begins_with", (ir.KeyValue(template, with_x, "open"),))
         return cond, None, [*lines, f"begins_with on the escaped string prefix of {r}"]
     if op == "between":
-        hi = _binding(entity, r, _param(rng, 1))
+        hi = _binding(entity, r, _param(rng, 1), _literal(rng, 1))
         lo_value = ir.KeyValue(template, with_x, "open")
         hi_value = (
             ir.KeyValue(template, (*eq_bind, hi), "full")
@@ -188,8 +203,7 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     assert entity is not None
     key = ctx.keys[name]
     pk_slots = templates.slots(key.pk)
-    eq = _eq_params(pattern)
-    pk = ir.KeyValue(key.pk, tuple(_binding(entity, s, eq[s]) for s in pk_slots), "full")
+    pk = ir.KeyValue(key.pk, tuple(_eq_bind(entity, pattern, s) for s in pk_slots), "full")
     sk, open_side, sk_lines = _sk_condition(ctx, entity, key, pk_slots)
     sharing = ctx.sharing(key.pk)
     others = [e for e in sharing if e != name]
@@ -230,7 +244,7 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         proof.append(
             f"sparse: items without {', '.join(key.sparse_on)} have no {ctx.index} key; they cannot satisfy the condition on it"
         )
-    if set(eq) - set(pk_slots) - set(templates.slots(key.sk or "")):
+    if set(_eq_conditions(pattern)) - set(pk_slots) - set(templates.slots(key.sk or "")):
         proof.append(
             "WARNING: equality attributes outside the key"
         )  # pragma: no cover - fits() forbids it
@@ -251,9 +265,8 @@ def _collection_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     first = ctx.model.entity(members[0])
     assert first is not None
     key = ctx.keys[members[0]]
-    eq = _eq_params(pattern)
     pk = ir.KeyValue(
-        key.pk, tuple(_binding(first, s, eq[s]) for s in templates.slots(key.pk)), "full"
+        key.pk, tuple(_eq_bind(first, pattern, s) for s in templates.slots(key.pk)), "full"
     )
     sharing = ctx.sharing(key.pk)
     extra = [e for e in sharing if e not in members]
@@ -281,12 +294,20 @@ def _plan(
 ) -> ir.PatternPlan:
     pattern = ctx.pattern
     filters = tuple(
-        ir.FilterCondition(c.attribute, c.op, c.params or (c.attribute,), READ_COST)
+        ir.FilterCondition(
+            c.attribute,
+            c.op,
+            tuple(_param(c, i) for i in range(2 if c.op == "between" else 1)),
+            READ_COST,
+        )
         for c in pattern.filter
     )
     params: list[str] = []
     for c in (*pattern.where, *pattern.filter):
-        for p in c.params or (c.attribute,):
+        if c.literals and not c.params:
+            continue  # fixed by the SQL text
+        names = [_param(c, i) for i in range(2 if c.op == "between" else 1)]
+        for p in names:
             if p not in params:
                 params.append(p)
     if operation == "GetItem":

@@ -102,10 +102,13 @@ def pattern_unit(model: ir.Model, pattern: ir.AccessPattern) -> Unit | Diagnosti
             "or turn all but one into equality conditions",
         )
     eq = frozenset(c.attribute for c in pattern.where if not c.is_range)
-    rng = ranges[0].attribute if ranges else None
+    # `order_by` without a range condition still needs that attribute as the next sk slot
+    rng = ranges[0].attribute if ranges else pattern.order_by
+    if rng is not None and rng in eq:
+        rng = None  # ordering by an attribute fixed by `=` is no ordering at all
     if len(pattern.entities) == 1:
         name = pattern.entities[0]
-        if not eq and rng is None:
+        if not eq and not ranges:
             return _error(
                 "unservable-pattern",
                 pattern,
@@ -113,7 +116,7 @@ def pattern_unit(model: ir.Model, pattern: ir.AccessPattern) -> Unit | Diagnosti
                 "add an equality condition on an attribute that partitions the data "
                 f"(e.g. a key of {name}), or a range condition to read a constant partition",
             )
-        if not eq:
+        if not eq:  # range only: a constant partition (warned about)
             return Unit(
                 pattern.name,
                 (Requirement(pattern.name, name, eq, rng, fixed_pk=(), owner=name),),
@@ -128,7 +131,7 @@ def pattern_unit(model: ir.Model, pattern: ir.AccessPattern) -> Unit | Diagnosti
             "common parent: they cannot form one item collection",
             "declare `parent:` so the entities form one family, or split the pattern",
         )
-    if rng is not None:
+    if ranges:
         return _error(
             "unservable-pattern",
             pattern,

@@ -1,0 +1,196 @@
+"""`layout.json` (the Layout IR, for machines) and `layout.md` (for architects).
+
+layout.md follows the way AWS and DeBrie tabulate single-table designs: an entity chart
+(entity × index, with the key templates) and an access-pattern table (pattern → index → key
+condition → example key values), then each plan's argument and the diagnostics.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from modeling import ir, keys
+from modeling.emit import FileManifest, header, register
+
+SAMPLE_VALUES: dict[str, object] = {
+    "string": "abc",
+    "uuid": uuid.UUID("3f2b8c1e-0a4d-4e6b-9c7a-1d2e3f4a5b6c"),
+    "integer": 42,
+    "decimal": Decimal("19.99"),
+    "float": 1.5,
+    "boolean": True,
+    "date": datetime.date(2024, 1, 15),
+    "datetime": datetime.datetime(2024, 1, 15, 9, 30, tzinfo=datetime.UTC),
+    "binary": b"\x01\x02",
+}
+
+
+def layout_json(layout: ir.Layout, model: ir.Model) -> str:
+    data: dict[str, Any] = {"@generated": header(model), **ir.to_jsonable(layout)}
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def read_layout(text: str) -> ir.Layout:
+    """Parse a layout.json written by `layout_json` (the header key is ignored)."""
+    return ir.from_jsonable(ir.Layout, json.loads(text))
+
+
+def _cell(text: str | None) -> str:
+    if not text:
+        return "—"
+    return "`" + text.replace("|", "\\|") + "`"
+
+
+def _symbolic(kv: ir.KeyValue) -> str:
+    """A key value with `<:param>` placeholders, cut as its render mode says."""
+    params = {
+        b.slot: f"<:{b.param}>" if b.literal is None else repr(b.literal) for b in kv.bindings
+    }
+    parts = keys.parse_template(kv.template).parts
+    out: list[str] = []
+    last_bound = 0
+    for part in parts:
+        if isinstance(part, keys.Slot):
+            if part.attribute not in params:
+                if kv.mode == "full":
+                    out.append(f"{{{part.attribute}}}")
+                    continue
+                break
+            out.append(params[part.attribute])
+            last_bound = len(out)
+        else:
+            out.append(part.text)
+    if kv.mode == "open":
+        out = out[:last_bound] if last_bound else out
+    text = "".join(out)
+    return f"after({text})" if kv.mode == "after" else text
+
+
+def _example(kv: ir.KeyValue) -> str | None:
+    """The partition key rendered with sample values (None when a type has no sample)."""
+    try:
+        values = {
+            b.slot: keys.encode(
+                b.type, b.literal if b.literal is not None else SAMPLE_VALUES[b.type]
+            )
+            for b in kv.bindings
+        }
+        return keys.parse_template(kv.template).render(values)
+    except (KeyError, ValueError):
+        return None
+
+
+def key_condition(plan: ir.PatternPlan, index: ir.Index) -> str:
+    pk = f"{index.pk.name} = {_symbolic(plan.pk)}"
+    sk_name = index.sk.name if index.sk else "SK"
+    values = [_symbolic(v) for v in plan.sk.values]
+    kind = plan.sk.kind
+    if kind == "none":
+        return pk
+    if kind == "eq":
+        sk = f"{sk_name} = {values[0]}"
+    elif kind == "begins_with":
+        sk = f"begins_with({sk_name}, {values[0]})"
+    elif kind == "between":
+        sk = f"{sk_name} BETWEEN {values[0]} AND {values[1]}"
+    else:
+        op = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}[kind]
+        sk = f"{sk_name} {op} {values[0]}"
+    return f"{pk} AND {sk}"
+
+
+def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
+    lines = [f"<!-- {header(model)} -->", "", f"# {layout.model}: single-table layout", ""]
+    lines += [
+        f"Table `{layout.table_name}`; entity type attribute `{layout.type_attribute}`.",
+        "",
+        "## Indexes",
+        "",
+        "| index | kind | partition key | sort key | projection |",
+        "|---|---|---|---|---|",
+    ]
+    for idx in layout.indexes:
+        sk = f"{idx.sk.name} ({idx.sk.type})" if idx.sk else "—"
+        lines.append(
+            f"| {idx.name} | {idx.kind} | {idx.pk.name} ({idx.pk.type}) | {sk} | {idx.projection} |"
+        )
+    lines += ["", "## Entity chart", ""]
+    header_cells = [
+        "entity",
+        *(f"{i.name} {i.pk.name} / {i.sk.name if i.sk else '—'}" for i in layout.indexes),
+    ]
+    lines.append("| " + " | ".join(header_cells) + " |")
+    lines.append("|" + "---|" * len(header_cells))
+    for el in layout.entities:
+        cells = [f"{el.entity} (`{el.type_value}`)"]
+        for idx in layout.indexes:
+            key = el.key(idx.name)
+            if key is None:
+                cells.append("")
+                continue
+            notes = [
+                n
+                for n, on in (
+                    ("pinned", key.pinned),
+                    (f"sparse on {', '.join(key.sparse_on)}", key.sparse),
+                )
+                if on
+            ]
+            note = f" ({'; '.join(notes)})" if notes else ""
+            cells.append(f"{_cell(key.pk)} / {_cell(key.sk)}{note}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Access patterns",
+        "",
+        "| pattern | entities | index | operation | key condition | order | client type filter | example partition key |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for plan in layout.plans:
+        index = layout.index(plan.index)
+        if index is None:
+            continue
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    plan.pattern,
+                    ", ".join(plan.entities),
+                    plan.index,
+                    plan.operation,
+                    _cell(key_condition(plan, index)),
+                    "asc" if plan.scan_forward else "desc",
+                    ", ".join(plan.type_filter) or "—",
+                    _cell(_example(plan.pk)),
+                ]
+            )
+            + " |"
+        )
+    lines += ["", "## Plans", ""]
+    for plan in layout.plans:
+        lines.append(f"### {plan.pattern}")
+        lines.append("")
+        lines.append(f"- parameters: {', '.join(f'`:{p}`' for p in plan.params) or '—'}")
+        lines.append(f"- pages: {plan.pagination}")
+        for f in plan.filters:
+            lines.append(
+                f"- filter `{f.attribute} {f.op} {', '.join(':' + p for p in f.params)}`: {f.read_cost}"
+            )
+        lines.append("- why exact:")
+        lines += [f"  - {line}" for line in plan.proof]
+        lines.append("")
+    if layout.diagnostics:
+        lines += ["## Diagnostics", ""]
+        for d in layout.diagnostics:
+            lines.append(f"- {d.severity} `{d.code}`: {d.message}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+@register("layout")
+def emit_layout(layout: ir.Layout, model: ir.Model) -> FileManifest:
+    return {"layout.json": layout_json(layout, model), "layout.md": layout_markdown(layout, model)}
