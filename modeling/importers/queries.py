@@ -68,10 +68,11 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
     header = [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])] if first else []
     out: list[QueryStmt] = []
     if "query" in header:
-        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-        line = reader.line_num + 1
-        for row in reader:
-            row = {(k or "").strip().lower(): v for k, v in row.items()}
+        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+        names = [h.strip().lower() for h in next(reader)]
+        line = reader.line_num + 1  # a quoted query may span lines: track where each row starts
+        for values in reader:
+            row = dict(zip(names, values, strict=False))
             q = (row.get("query") or "").strip()
             calls_text = (row.get("calls") or "").strip()
             calls = None
