@@ -1,0 +1,156 @@
+"""`model compile MODEL... [-o DIR] [--check] [--diff]` and `model explain MODEL PATTERN`.
+
+compile: load, derive, check, emit every registered artifact into `generated/<model>/`
+(or `-o DIR`; with several models, `DIR/<model>/`). Unchanged files are not rewritten.
+`--check` writes nothing and exits 1 when a file is stale, missing or extra; `--diff` also
+prints what would change. Invalid model or a failing check: diagnostics, exit 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from modeling import ir
+from modeling.api import load_model
+from modeling.commands.validate import render
+from modeling.compile import compile_model
+from modeling.diagnostics import Diagnostics, ModelError, Severity
+from modeling.emit import emit, write_manifest
+from modeling.emit.layout import key_condition
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INVALID = 2
+
+
+def _compile(path: Path, console: Console) -> tuple[ir.Model, ir.Layout] | None:
+    """Load and compile one model, printing its diagnostics; None when it has errors."""
+    try:
+        model = load_model(path)
+    except ModelError as exc:
+        for d in exc.diagnostics.sorted():
+            console.print(render(d))
+        return None
+    layout, diagnostics = compile_model(model)
+    _print(diagnostics, console)
+    return (model, layout) if layout is not None else None
+
+
+def _print(diagnostics: Diagnostics, console: Console) -> None:
+    for d in diagnostics.sorted():
+        console.print(render(d))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("compile")
+    def compile_(
+        models: list[Path] = typer.Argument(..., help="Model files.", show_default=False),  # noqa: B008
+        out: Path | None = typer.Option(  # noqa: B008
+            None, "-o", "--out", help="Output directory (default generated/<model>)."
+        ),
+        check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if stale."),
+        diff: bool = typer.Option(False, "--diff", help="Write nothing; show what would change."),
+    ) -> None:
+        """Derive the single-table layout and write layout.json, layout.md (and every artifact)."""
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        invalid = stale = False
+        for path in models:
+            compiled = _compile(path, console)
+            if compiled is None:
+                invalid = True
+                continue
+            model, layout = compiled
+            if out is None:
+                target = Path("generated") / model.name
+            else:
+                target = out if len(models) == 1 else out / model.name
+            result = write_manifest(emit(layout, model), target, check=check, diff=diff)
+            for text in result.diffs:
+                typer.echo(text, nl=False)
+            if check or diff:
+                for label, rels in (
+                    ("stale", result.stale),
+                    ("missing", result.missing),
+                    ("extra", result.extra),
+                ):
+                    for rel in rels:
+                        console.print(Text(f"{label}: {target / rel}", style="yellow"))
+                stale = stale or result.out_of_date
+                if not result.out_of_date:
+                    console.print(Text(f"up to date: {target}", style="green"))
+            else:
+                for rel in result.extra:
+                    console.print(
+                        Text(f"not generated (left alone): {target / rel}", style="yellow")
+                    )
+                console.print(
+                    Text(
+                        f"{model.name}: {len(layout.gsis)} GSI(s), {len(layout.plans)} pattern(s) → "
+                        f"{target} ({len(result.written)} written, {len(result.unchanged)} unchanged)",
+                        style="green",
+                    )
+                )
+        if invalid:
+            raise typer.Exit(EXIT_INVALID)
+        if stale:
+            raise typer.Exit(EXIT_FAILURE)
+
+    @app.command("explain")
+    def explain(
+        model_path: Path = typer.Argument(
+            ..., metavar="MODEL", help="Model file.", show_default=False
+        ),  # noqa: B008
+        pattern: str = typer.Argument(..., help="Access-pattern name.", show_default=False),
+    ) -> None:
+        """Print how one access pattern runs and why its key condition is exact."""
+        console = Console(stderr=True, highlight=False, soft_wrap=True)
+        compiled = _compile(model_path, console)
+        if compiled is None:
+            raise typer.Exit(EXIT_INVALID)
+        model, layout = compiled
+        plan = layout.plan(pattern)
+        if plan is None:
+            known = ", ".join(p.pattern for p in layout.plans)
+            console.print(
+                Text(f"error: no pattern {pattern!r} in {model.name} (known: {known})", style="red")
+            )
+            raise typer.Exit(EXIT_INVALID)
+        Console(highlight=False, soft_wrap=True).print(explain_table(layout, plan))
+
+    del compile_, explain
+
+
+def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
+    """One plan as a two-column rich table."""
+    index = layout.index(plan.index)
+    table = Table(title=f"{layout.model}: {plan.pattern}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    rows = [
+        ("entities", ", ".join(plan.entities)),
+        ("index", plan.index),
+        ("operation", plan.operation),
+        ("key condition", key_condition(plan, index) if index else "?"),
+        ("order", "ascending" if plan.scan_forward else "descending"),
+        ("parameters", ", ".join(f":{p}" for p in plan.params) or "—"),
+        ("client type filter", ", ".join(plan.type_filter) or "—"),
+        ("limit", str(plan.limit) if plan.limit is not None else "—"),
+        ("pages", plan.pagination),
+    ]
+    rows += [(f"filter {f.attribute} {f.op}", f.read_cost) for f in plan.filters]
+    rows.append(("why exact", "\n".join(f"• {line}" for line in plan.proof)))
+    notes = [
+        d
+        for d in layout.diagnostics
+        if d.subject == plan.pattern and d.severity != Severity.INFO.value
+    ]
+    if notes:
+        rows.append(("warnings", "\n".join(f"{d.code}: {d.message}" for d in notes)))
+    for name, value in rows:
+        table.add_row(name, Text(value))
+    return table
