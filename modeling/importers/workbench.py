@@ -1748,7 +1748,7 @@ def _plan_attributes(
 ) -> EntityPlan:
     keynames = _key_names(table)
     n_items = len(g.items)
-    table_key = next(k for k in g.keys if k.index == "table")
+    table_key = next(k for k in g.keys if k.index == "table")  # unpinned later, if ever
     key = list(dict.fromkeys(table_key.pk.slots + (table_key.sk.slots if table_key.sk else ())))
     other_slots = [
         s for k in g.keys for s in k.pk.slots + (k.sk.slots if k.sk else ()) if s not in key
@@ -1842,6 +1842,62 @@ def _plan_attributes(
     )
 
 
+def _may_equal(a: KeyTemplate, b: KeyTemplate) -> bool:
+    """Can the two templates render the same text? (No if their literal ends tell them apart.)"""
+    if not a.slots and not b.slots:
+        return a.text == b.text
+
+    def lead(t: KeyTemplate) -> str:
+        return "" if not t.parts or t.parts[0][0] else t.parts[0][1]
+
+    def trail(t: KeyTemplate) -> str:
+        return "" if not t.parts or t.parts[-1][0] else t.parts[-1][1]
+
+    la, lb, ta, tb = lead(a), lead(b), trail(a), trail(b)
+    return (la.startswith(lb) or lb.startswith(la)) and (ta.endswith(tb) or tb.endswith(ta))
+
+
+def _unpin_colliding(entities: list[EntityPlan], diags: Diagnostics, table: WbTable) -> None:
+    """Drop an observed table key that can equal an earlier entity's: the compiler derives one.
+
+    Workbench designs often tell entity types apart only by a `type` attribute (`H1`/`A` for a
+    hotel, `C1`/`A` for a customer); pinned as is, two entities could write the same key, which
+    the compiler rightly rejects. The first entity keeps its observed key; later ones lose the
+    pin (their slots, identity and patterns stay), and the YAML says so.
+    """
+    kept: list[tuple[str, KeyPlan]] = []
+    for e in entities:
+        tk = next((k for k in e.keys if k.index == "table"), None)
+        if tk is None:
+            continue
+        clash = next(
+            (
+                name
+                for name, k in kept
+                if _may_equal(k.pk, tk.pk)
+                and (k.sk is None or tk.sk is None or _may_equal(k.sk, tk.sk))
+            ),
+            None,
+        )
+        if clash is None:
+            kept.append((e.name, tk))
+            continue
+        e.keys = [k for k in e.keys if k.index != "table"]
+        shown = tk.pk.text + (f" / {tk.sk.text}" if tk.sk else "")
+        e.notes.append(
+            f"observed table key {shown} is not pinned: no literal part tells it from {clash}'s, "
+            "so the compiler derives this entity's table key"
+        )
+        diags.warning(
+            "workbench-key-unpinned",
+            f"{e.name}'s observed table key {shown!r} can equal {clash}'s; left for the compiler to derive",
+            table.span,
+            "pin a key with a literal prefix of its own (e.g. "
+            + f"{e.name.upper()}#...) if the application must keep a given layout",
+            e.name,
+        )
+
+
 def _suggest_patterns(
     entities: list[EntityPlan], diags: Diagnostics, table: WbTable
 ) -> list[PatternPlan]:
@@ -1902,6 +1958,7 @@ def plan_table(doc: WbDocument, table: WbTable, model: str, diags: Diagnostics) 
         _plan_keys(table, g, diags)
     _rename_owned(table, groups)
     entities = [_plan_attributes(table, g, declared, diags) for g in groups]
+    _unpin_colliding(entities, diags, table)
     used = {a.source_name or a.name for e in entities for a in e.attributes.values()}
     unused = [
         a
@@ -2034,7 +2091,8 @@ def render_yaml(plan: TablePlan) -> str:
         for k in e.keys:
             keys[k.index] = _flow({"pk": k.pk.text} | ({"sk": k.sk.text} if k.sk else {}))
             keys.yaml_add_eol_comment(_comment(k.note), k.index)
-        em["keys"] = keys
+        if keys:
+            em["keys"] = keys
         attrs = CommentedMap()
         for a in e.attributes.values():
             attrs[a.name] = a.type if a.required else _flow({"type": a.type, "required": False})
