@@ -392,7 +392,6 @@ def _spec_accepts_stats() -> bool:
 
 def _choose_key(t: Table) -> tuple[list[str], str]:
     if t.primary_key:
-        name = t.pk_name or "primary key"
         label = f"primary key {t.pk_name}" if t.pk_name else "inline primary key"
         return list(t.primary_key), f"{label} (line {t.pk_line})" if t.pk_line else label
     for u in t.uniques:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import Token, TokenType
 
-_TOKENIZER = Postgres().tokenizer_class()  # type: ignore[operator]
+_TOKENIZER = Postgres().tokenizer_class()
 
 STRING_TYPES = {
     TokenType.STRING,

@@ -174,9 +174,10 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> None:
 
     cur.execute(Q_COLUMNS)
     for relid, _num, name, typ, notnull, ident, gen, default, comment, serial_seq in cur.fetchall():
-        t = by_oid.get(relid)
-        if t is None:
+        tbl = by_oid.get(relid)
+        if tbl is None:
             continue
+        t = tbl
         col = Column(name, typ, not_null=bool(notnull), default=default, comment=comment)
         if ident == "a":
             col.identity = "always"
@@ -194,9 +195,10 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> None:
 
     cur.execute(Q_CONSTRAINTS)
     for relid, conname, contype, cols, fschema, ftable, fcols, inherited in cur.fetchall():
-        t = by_oid.get(relid)
-        if t is None:
+        tbl = by_oid.get(relid)
+        if tbl is None:
             continue
+        t = tbl
         del inherited
         if contype == "p":
             t.primary_key, t.pk_name = list(cols), conname
@@ -208,9 +210,10 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> None:
 
     cur.execute(Q_INDEXES)
     for relid, iname, unique, am, cols, desc, pred in cur.fetchall():
-        t = by_oid.get(relid)
-        if t is None:
+        tbl = by_oid.get(relid)
+        if tbl is None:
             continue
+        t = tbl
         t.indexes.append(Index(iname, list(cols), bool(unique), am, pred, [bool(d) for d in desc]))
 
     cur.execute(Q_TYPES)
@@ -227,9 +230,9 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> None:
     if with_stats:
         cur.execute(Q_STATS)
         for schema, table, col, n_distinct, avg_width, null_frac in cur.fetchall():
-            t = cat.tables.get((schema, table))
-            if t is not None and col in t.columns:
-                t.columns[col].stats = {
+            st_table = cat.tables.get((schema, table))
+            if st_table is not None and col in st_table.columns:
+                st_table.columns[col].stats = {
                     "n_distinct": float(n_distinct) if n_distinct is not None else None,
                     "avg_width": int(avg_width) if avg_width is not None else None,
                     "null_frac": float(null_frac) if null_frac is not None else None,

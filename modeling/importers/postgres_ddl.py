@@ -462,10 +462,11 @@ class _Reader:
         cur.accept_type(TokenType.STAR)
         if cur.kw("OWNER", "TO") or cur.kw("ENABLE") or cur.kw("DISABLE") or cur.kw("REPLICA"):
             return self.skip(_kind(cur, 0), line)
-        if q not in self.catalog.tables:
-            # `ALTER TABLE seq OWNER TO`, views, objects outside the dump: nothing to merge.
-            if not cur.kw("ADD") and not cur.kw("ALTER") and not cur.kw("ATTACH"):
-                return self.skip(_kind(cur, 0), line)
+        # `ALTER TABLE seq …`, views, objects outside the dump: nothing to merge.
+        if q not in self.catalog.tables and not (
+            cur.kw("ADD") or cur.kw("ALTER") or cur.kw("ATTACH")
+        ):
+            return self.skip(_kind(cur, 0), line)
         t = self.table(q, line)
         used = False
         for a, b in split_top(cur, cur.i, len(cur.toks)):
@@ -763,8 +764,7 @@ def _kind(cur: Cursor, start: int | None = None) -> str:
             return " ".join(head[:2])
         return head[0] if head else toks[0].text[:20]
     action = [t.text.upper() for t in toks[cur.i : cur.i + 2] if is_word(t)]
-    head = "ALTER TABLE"
-    return f"{head} {' '.join(action[:1])}".strip()
+    return f"ALTER TABLE {' '.join(action[:1])}".strip()
 
 
 def _qname_text(text: str, default_schema: str) -> QName:

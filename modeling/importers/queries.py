@@ -24,7 +24,12 @@ from modeling.importers._names import snake
 from modeling.importers._spec import EntityInfo, Pattern, Seeded
 
 DEFAULT_WINDOW_SECONDS = 86400.0
-_RANGE_OPS = {exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+_RANGE_OPS: dict[type[exp.Expression], str] = {
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+}
 _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
 
@@ -94,14 +99,14 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
             out.append(QueryStmt(s.rstrip(";").strip(), n))
     # Merge identical statements (pg_stat_statements has one row per user and database).
     merged: dict[str, QueryStmt] = {}
-    for q in out:
-        key = " ".join(q.sql.split())
+    for stmt in out:
+        key = " ".join(stmt.sql.split())
         if key in merged:
             m = merged[key]
-            if q.calls is not None:
-                m.calls = (m.calls or 0) + q.calls
+            if stmt.calls is not None:
+                m.calls = (m.calls or 0) + stmt.calls
         else:
-            merged[key] = q
+            merged[key] = stmt
     return list(merged.values())
 
 
@@ -273,7 +278,8 @@ def _join(
 
 
 def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = node.unnest() if isinstance(node, exp.Paren) else node
+    if isinstance(node, exp.Paren):
+        return _conjuncts(node.this)
     if isinstance(node, exp.And):
         return _conjuncts(node.this) + _conjuncts(node.expression)
     return [node]

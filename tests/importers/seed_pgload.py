@@ -20,7 +20,11 @@ PREPROCESS: dict[str, list[tuple[str, str, str]]] = {
     "pagila-schema.sql": [
         (r"\)\s+VIRTUAL\b", ") STORED", "PG 18 VIRTUAL generated column; PG 15 only has STORED"),
         (r"\buuidv7\(\)", "gen_random_uuid()", "uuidv7() is PG 18; PG 15 has gen_random_uuid()"),
-        (r"\bpublic\.vector\((\d+)\)|\bvector\((\d+)\)", "real[]", "pgvector is not installed: vector(n) → real[]"),
+        (
+            r"\bpublic\.vector\((\d+)\)|\bvector\((\d+)\)",
+            "real[]",
+            "pgvector is not installed: vector(n) → real[]",
+        ),
     ],
 }
 # Statements never sent: they would switch or drop the database we count in, or load rows

@@ -3,7 +3,6 @@ model loads, and `--from-ddl` equals `--from-db` on the loaded database."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,7 +52,9 @@ def test_seeded_model_loads(name: str) -> None:
     assert result.model is not None
     assert len(result.model.entities) == PINNED[name][0]
     # Deterministic: seeding twice gives the same bytes.
-    again = dump_yaml(catalog_to_spec(read_ddl_file(shared_ddl_dir() / name).catalog, model_name="corpus").doc)
+    again = dump_yaml(
+        catalog_to_spec(read_ddl_file(shared_ddl_dir() / name).catalog, model_name="corpus").doc
+    )
     assert again == text
 
 
@@ -125,13 +126,19 @@ def test_pagila_details() -> None:
     reported = {(n["table"], n["column"]) for n in seeded.report["non_data_columns"]}
     assert {("public.film", "length_hours"), ("public.film", "fulltext")} <= reported
     assert attrs["release_year"]["type"] == "integer"  # domain public.year → integer
-    assert seeded.doc["entities"]["Payment"]["attributes"]["customer_id"]["references"] == "Customer"
+    assert (
+        seeded.doc["entities"]["Payment"]["attributes"]["customer_id"]["references"] == "Customer"
+    )
 
 
 def test_adventureworks_schemas_and_domains() -> None:
     c = read_ddl_file(shared_ddl_dir() / "adventureworks-install.sql").catalog
     assert {t.schema for t in c.data_tables()} == {
-        "person", "humanresources", "production", "purchasing", "sales"
+        "person",
+        "humanresources",
+        "production",
+        "purchasing",
+        "sales",
     }
     seeded = catalog_to_spec(c, model_name="aw")
     ents = seeded.doc["entities"]

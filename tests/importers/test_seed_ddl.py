@@ -74,7 +74,10 @@ def test_facts_merged_across_statements() -> None:
     assert orders.primary_key == ["order_id"]
     assert orders.columns["order_id"].serial
     assert orders.partitions == [("shop", "orders_2024")]
-    assert orders.foreign_keys[0].ref == ("shop", "customers") and orders.foreign_keys[0].ref_columns == []
+    assert (
+        orders.foreign_keys[0].ref == ("shop", "customers")
+        and orders.foreign_keys[0].ref_columns == []
+    )
     lines = c.tables[("shop", "order_lines")]
     assert lines.primary_key == ["order_id", "line_no"]
     assert [ix.name for ix in lines.indexes] == ["order_lines_sku"]
@@ -83,7 +86,15 @@ def test_facts_merged_across_statements() -> None:
     assert cust.spelling == "Customers"
     assert cust.comment == "People who buy"
     assert cust.columns["customer_id"].identity == "by default"
-    assert list(cust.columns) == ["customer_id", "email", "DisplayName", "search", "tags", "toc", "ids"]
+    assert list(cust.columns) == [
+        "customer_id",
+        "email",
+        "DisplayName",
+        "search",
+        "tags",
+        "toc",
+        "ids",
+    ]
     kinds = {s.kind for s in c.skipped}
     assert {"psql \\set", "CLUSTER", "CREATE FUNCTION", "COPY data", "SET"} <= kinds
 
@@ -178,7 +189,9 @@ def test_cli_writes_model_and_report(tmp_path: Path) -> None:
     ddl.write_text(SHOP, encoding="utf-8")
     out = tmp_path / "models" / "shop.yaml"
     report = tmp_path / "report.json"
-    r = runner.invoke(app, ["init", "--from-ddl", str(ddl), "-o", str(out), "--report", str(report)])
+    r = runner.invoke(
+        app, ["init", "--from-ddl", str(ddl), "-o", str(out), "--report", str(report)]
+    )
     assert r.exit_code == 0, r.output
     text = out.read_text(encoding="utf-8")
     assert "ddl: ../shop.sql" in text

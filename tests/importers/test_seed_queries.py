@@ -55,7 +55,11 @@ def test_plain_sql_lines_become_patterns_or_reasons() -> None:
     w = workload_patterns(stmts, seeded())
     pats = {p.name: p for p in w.patterns}
     p = pats["order_by_customer_id_placed_at_desc"]
-    assert p.where == [("customer_id", "="), ("placed_at", ">=")] and p.limit == 20 and p.order == "desc"
+    assert (
+        p.where == [("customer_id", "="), ("placed_at", ">=")]
+        and p.limit == 20
+        and p.order == "desc"
+    )
     p2 = pats["order_by_customer_id_by_placed_at"]
     assert p2.order_by == "placed_at" and p2.where == [("customer_id", "=")]
     assert pats["customer_by_country_email"].where == [("email", "begins_with"), ("country", "=")]
@@ -112,7 +116,18 @@ def test_cli_queries_and_report(tmp_path: Path) -> None:
     out = tmp_path / "shop.yaml"
     report = tmp_path / "r.json"
     r = CliRunner().invoke(
-        app, ["init", "--from-ddl", str(ddl), "--queries", str(q), "-o", str(out), "--report", str(report)]
+        app,
+        [
+            "init",
+            "--from-ddl",
+            str(ddl),
+            "--queries",
+            str(q),
+            "-o",
+            str(out),
+            "--report",
+            str(report),
+        ],
     )
     assert r.exit_code == 0, r.output
     assert "order_by_customer_id_status:" in out.read_text(encoding="utf-8")
@@ -127,7 +142,9 @@ def test_from_db_keeps_row_counts_and_statistics(postgres: Any) -> None:
     dsn = postgres.create_database()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(DDL)
-        conn.execute("INSERT INTO customers SELECT g, 'u' || g || '@x', CASE WHEN g % 2 = 0 THEN 'NZ' END FROM generate_series(1, 500) g")
+        conn.execute(
+            "INSERT INTO customers SELECT g, 'u' || g || '@x', CASE WHEN g % 2 = 0 THEN 'NZ' END FROM generate_series(1, 500) g"
+        )
         conn.execute("ANALYZE")
     catalog, diags = read_db(dsn)
     assert not diags.has_errors()
@@ -143,4 +160,6 @@ def test_from_db_keeps_row_counts_and_statistics(postgres: Any) -> None:
     r = CliRunner().invoke(app, ["init", "--from-db", dsn])
     assert r.exit_code == 0 and "row_count: 500" in r.output
     bad = CliRunner().invoke(app, ["init", "--from-db", "postgresql://nobody:pw@127.0.0.1:1/nope"])
-    assert bad.exit_code == 2 and "cannot read the database" in bad.output and ":pw@" not in bad.output
+    assert (
+        bad.exit_code == 2 and "cannot read the database" in bad.output and ":pw@" not in bad.output
+    )
