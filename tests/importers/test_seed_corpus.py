@@ -165,3 +165,18 @@ def test_northwind_references_without_column_list() -> None:
     seeded = catalog_to_spec(c, model_name="nw")
     assert seeded.doc["entities"]["Order"]["attributes"]["customer_id"]["references"] == "Customer"
     assert seeded.doc["entities"]["OrderDetail"]["parent"] == "Order"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_seeded_model_compiles_or_fails_located(name: str) -> None:
+    """Done-when: each seeded model compiles, or fails only with located, explained errors."""
+    from modeling.compile import compile_model
+
+    seeded = catalog_to_spec(read_ddl_file(shared_ddl_dir() / name).catalog, model_name="corpus")
+    result = check_text(dump_yaml(seeded.doc), f"{name}.yaml")
+    assert result.model is not None
+    layout, diags = compile_model(result.model)
+    for d in diags.errors:
+        assert d.span is not None and d.span.line > 0 and d.hint, d.format()
+    if not diags.errors:
+        assert layout is not None
