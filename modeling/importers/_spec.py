@@ -356,9 +356,10 @@ def catalog_to_spec(
     doc = CommentedMap()
     doc["model"] = model_name
     doc.yaml_set_start_comment(SCHEMA_LINE)
-    doc["description"] = (
-        description or f"Seeded from {catalog.source or 'PostgreSQL'}; review every guess"
-    )
+    origin = catalog.source or "PostgreSQL"
+    if "://" not in origin and "=" not in origin:
+        origin = origin.replace("\\", "/").rsplit("/", 1)[-1]  # a file: its name, not our path
+    doc["description"] = description or f"Seeded from {origin}; review every guess"
     if source_ddl:
         s = CommentedMap()
         s["dialect"] = "postgres"

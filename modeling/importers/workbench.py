@@ -1600,6 +1600,14 @@ def _in_index(g: _Group, keys: WbKeySchema) -> tuple[bool, str]:
     if g.items:
         n = sum(all(k in it for k in names) for it, _ in g.items)
         if n == 0:
+            pk_only = sum(keys.partition.name in it for it, _ in g.items)
+            if pk_only and keys.sort is not None:
+                # a pinned partition-only key on an index with a sort key (as a layout may
+                # have): kept, and said, since DynamoDB indexes only items with both
+                return True, (
+                    f"{pk_only} of {len(g.items)} sample items carry {keys.partition.name} but "
+                    f"none {keys.sort.name}: DynamoDB leaves such items out of this index"
+                )
             return False, ""
         return True, (
             f"sparse: {n} of {len(g.items)} sample items carry {', '.join(names)}"
@@ -1631,7 +1639,9 @@ def _plan_keys(table: WbTable, g: _Group, diags: Diagnostics) -> None:
         templates: list[KeyTemplate] = []
         whys: list[str] = []
         for role, attr in (("pk", ks.partition), ("sk", ks.sort)):
-            if attr is None:
+            if attr is None or (
+                role == "sk" and g.items and not any(attr.name in it for it, _ in g.items)
+            ):
                 continue
             rows = [i for i, (it, _) in enumerate(g.items) if _text(it.get(attr.name)) is not None]
             alias: str | None = None
@@ -1793,7 +1803,13 @@ def _plan_attributes(
                 g.name,
             )
             type_ = "string"
-        attrs[names[n]] = AttrPlan(names[n], type_, True, note, n if names[n] != n else None)
+        required = True
+        if n not in key and n_items:  # an index-only slot may be absent: a sparse index
+            present = sum(1 for iv in g.item_values if n in iv)
+            if present < n_items:
+                required = False
+                note += f"; missing in {n_items - present} of {n_items} sample items (sparse index)"
+        attrs[names[n]] = AttrPlan(names[n], type_, required, note, n if names[n] != n else None)
     for n in plain:
         avs = [it[n] for it, _ in g.items if n in it]
         decl = g.declared_types.get(n) or declared.get(n)
