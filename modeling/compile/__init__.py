@@ -69,8 +69,15 @@ def compile_model(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
         entities=state.entity_layouts,
         plans=state.plans,
     )
+    refused = {d.subject for d in bag.errors}
     for check in CHECKS:
-        bag.extend(check(layout, model))
+        # a pattern refused by a pass already has its error (with the reason); the
+        # "no plan" safety net only speaks for patterns that vanished silently
+        bag.extend(
+            d
+            for d in check(layout, model)
+            if not (d.code == "unservable-pattern" and d.subject in refused)
+        )
     if bag.has_errors():
         return None, bag
     records = tuple(_record(d) for d in bag.sorted() if d.severity is not Severity.ERROR)

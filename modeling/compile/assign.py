@@ -151,6 +151,8 @@ def solve(
             missing = [k for k in entity.key if k not in pk and k not in sk]
             sk = (*sk, *missing)
         if kind == "table":
+            if not pk:
+                continue  # a constant partition never holds the whole table
             optional = [
                 s for s in (*pk, *sk) if (a := entity.attribute(s)) is None or not a.required
             ]

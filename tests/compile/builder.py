@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from modeling import ir
@@ -73,8 +74,9 @@ def pattern(
 def model(name: str, entities: list[ir.Entity], patterns: list[ir.AccessPattern]) -> ir.Model:
     return ir.Model(
         name=name,
-        table=ir.TableSettings(name=name.title().replace("_", "")),
+        table=ir.TableSettings(name=name.title().replace("_", "") + "Table"),
         entities=tuple(entities),
         patterns=tuple(patterns),
         file=f"models/{name}.yaml",
+        sha256=hashlib.sha256(name.encode()).hexdigest(),  # stands in for the file's hash
     )

@@ -14,14 +14,19 @@
 from __future__ import annotations
 
 from modeling import ir
-from tests.compile.builder import entity, model, pattern
+
+from .builder import entity, model, pattern
 
 
 def ecommerce() -> tuple[ir.Model, int]:
     return model(
         "ecommerce",
         [
-            entity("Customer", ["username"], {"username": "string", "email": "string", "name": "string"}),
+            entity(
+                "Customer",
+                ["username"],
+                {"username": "string", "email": "string", "name": "string"},
+            ),
             entity(
                 "Order",
                 ["order_id"],
@@ -47,7 +52,13 @@ def ecommerce() -> tuple[ir.Model, int]:
         ],
         [
             pattern("get_customer", "Customer", {"username": "="}, unique=True),
-            pattern("customer_with_orders", ["Customer", "Order"], {"username": "="}, order="desc", limit=10),
+            pattern(
+                "customer_with_orders",
+                ["Customer", "Order"],
+                {"username": "="},
+                order="desc",
+                limit=10,
+            ),
             pattern("order_with_items", ["Order", "OrderItem"], {"order_id": "="}),
             pattern("get_order", "Order", {"order_id": "="}, unique=True),
         ],
@@ -59,23 +70,73 @@ def github() -> tuple[ir.Model, int]:
     return model(
         "github",
         [
-            entity("Account", ["owner"], {"owner": "string", "kind": {"type": "string", "enum": ["user", "org"]}}),
-            entity("Repo", ["owner", "repo_name"], {**repo_key, "description": "string", "updated_at": "datetime"}, parent="Account"),
-            entity("Issue", ["owner", "repo_name", "number"], {**repo_key, "number": "integer", "title": "string", "status": {"type": "string", "enum": ["open", "closed"]}}, parent="Repo"),
-            entity("PullRequest", ["owner", "repo_name", "pr_number"], {**repo_key, "pr_number": "integer", "title": "string"}, parent="Repo"),
-            entity("Star", ["owner", "repo_name", "stargazer"], {**repo_key, "stargazer": "string", "starred_at": "datetime"}, parent="Repo"),
-            entity("Fork", ["owner", "repo_name", "fork_owner"], {**repo_key, "fork_owner": "string", "forked_at": "datetime"}, parent="Repo"),
+            entity(
+                "Account",
+                ["owner"],
+                {"owner": "string", "kind": {"type": "string", "enum": ["user", "org"]}},
+            ),
+            entity(
+                "Repo",
+                ["owner", "repo_name"],
+                {**repo_key, "description": "string", "updated_at": "datetime"},
+                parent="Account",
+            ),
+            entity(
+                "Issue",
+                ["owner", "repo_name", "number"],
+                {
+                    **repo_key,
+                    "number": "integer",
+                    "title": "string",
+                    "status": {"type": "string", "enum": ["open", "closed"]},
+                },
+                parent="Repo",
+            ),
+            entity(
+                "PullRequest",
+                ["owner", "repo_name", "pr_number"],
+                {**repo_key, "pr_number": "integer", "title": "string"},
+                parent="Repo",
+            ),
+            entity(
+                "Star",
+                ["owner", "repo_name", "stargazer"],
+                {**repo_key, "stargazer": "string", "starred_at": "datetime"},
+                parent="Repo",
+            ),
+            entity(
+                "Fork",
+                ["owner", "repo_name", "fork_owner"],
+                {**repo_key, "fork_owner": "string", "forked_at": "datetime"},
+                parent="Repo",
+            ),
         ],
         [
             pattern("get_account", "Account", {"owner": "="}),
             pattern("get_repo", "Repo", {"owner": "=", "repo_name": "="}),
-            pattern("repo_with_issues", ["Repo", "Issue"], {"owner": "=", "repo_name": "="}, order="desc", limit=25),
-            pattern("repo_with_pull_requests", ["Repo", "PullRequest"], {"owner": "=", "repo_name": "="}, order="desc", limit=25),
+            pattern(
+                "repo_with_issues",
+                ["Repo", "Issue"],
+                {"owner": "=", "repo_name": "="},
+                order="desc",
+                limit=25,
+            ),
+            pattern(
+                "repo_with_pull_requests",
+                ["Repo", "PullRequest"],
+                {"owner": "=", "repo_name": "="},
+                order="desc",
+                limit=25,
+            ),
             pattern("repo_with_stars", ["Repo", "Star"], {"owner": "=", "repo_name": "="}),
             pattern("repo_with_forks", ["Repo", "Fork"], {"owner": "=", "repo_name": "="}),
             pattern("account_with_repos", ["Account", "Repo"], {"owner": "="}),
             pattern("get_issue", "Issue", {"owner": "=", "repo_name": "=", "number": "="}),
-            pattern("get_pull_request", "PullRequest", {"owner": "=", "repo_name": "=", "pr_number": "="}),
+            pattern(
+                "get_pull_request",
+                "PullRequest",
+                {"owner": "=", "repo_name": "=", "pr_number": "="},
+            ),
             pattern("stars_of_user", "Star", {"stargazer": "=", "starred_at": ">="}, order="desc"),
         ],
     ), 3
@@ -85,9 +146,28 @@ def hr() -> tuple[ir.Model, int]:
     return model(
         "hr",
         [
-            entity("Employee", ["employee_id"], {"employee_id": "string", "name": "string", "title": "string", "warehouse_id": "string", "hire_date": "date"}),
+            entity(
+                "Employee",
+                ["employee_id"],
+                {
+                    "employee_id": "string",
+                    "name": "string",
+                    "title": "string",
+                    "warehouse_id": "string",
+                    "hire_date": "date",
+                },
+            ),
             entity("Warehouse", ["warehouse_id"], {"warehouse_id": "string", "city": "string"}),
-            entity("Order", ["order_id"], {"order_id": "string", "status": "string", "order_date": "date", "total": "decimal"}),
+            entity(
+                "Order",
+                ["order_id"],
+                {
+                    "order_id": "string",
+                    "status": "string",
+                    "order_date": "date",
+                    "total": "decimal",
+                },
+            ),
             entity("Product", ["product_id"], {"product_id": "string", "name": "string"}),
         ],
         [
@@ -107,7 +187,15 @@ def catalog() -> tuple[ir.Model, int]:
     return model(
         "catalog",
         [
-            entity("Brand", ["brand_id"], {"brand_id": "string", "name": "string", "country": {"type": "string", "required": False}}),
+            entity(
+                "Brand",
+                ["brand_id"],
+                {
+                    "brand_id": "string",
+                    "name": "string",
+                    "country": {"type": "string", "required": False},
+                },
+            ),
             entity(
                 "Product",
                 ["product_id"],
@@ -123,14 +211,24 @@ def catalog() -> tuple[ir.Model, int]:
             entity(
                 "Variant",
                 ["product_id", "sku"],
-                {"product_id": {"type": "string", "references": "Product"}, "sku": "string", "size": "string", "stock": "integer"},
+                {
+                    "product_id": {"type": "string", "references": "Product"},
+                    "sku": "string",
+                    "size": "string",
+                    "stock": "integer",
+                },
                 parent="Product",
             ),
         ],
         [
             pattern("get_product", "Product", {"product_id": "="}),
             pattern("product_with_variants", ["Product", "Variant"], {"product_id": "="}),
-            pattern("products_of_brand_newest_first", "Product", {"brand_id": "=", "created_at": "between"}, order="desc"),
+            pattern(
+                "products_of_brand_newest_first",
+                "Product",
+                {"brand_id": "=", "created_at": "between"},
+                order="desc",
+            ),
             pattern("active_products_since", "Product", {"status": "=", "created_at": ">="}),
             pattern("variant_by_sku", "Variant", {"sku": "="}, unique=True),
         ],
