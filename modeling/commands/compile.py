@@ -102,9 +102,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("explain")
     def explain(
-        model_path: Path = typer.Argument(
+        model_path: Path = typer.Argument(  # noqa: B008
             ..., metavar="MODEL", help="Model file.", show_default=False
-        ),  # noqa: B008
+        ),
         pattern: str = typer.Argument(..., help="Access-pattern name.", show_default=False),
     ) -> None:
         """Print how one access pattern runs and why its key condition is exact."""
