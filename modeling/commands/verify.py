@@ -31,14 +31,13 @@ def _dynamodb(endpoint: str | None) -> Iterator[tuple[Any, str]]:
 
         session = boto3.session.Session()
         local = "127.0.0.1" in endpoint or "localhost" in endpoint
-        creds: dict[str, str] = {}
-        if local and session.get_credentials() is None:
-            creds = {"aws_access_key_id": "dummy", "aws_secret_access_key": "dummy"}
+        dummy = "dummy" if local and session.get_credentials() is None else None
         client = session.client(
             "dynamodb",
             endpoint_url=endpoint,
             region_name=session.region_name or "us-east-1",
-            **creds,
+            aws_access_key_id=dummy,
+            aws_secret_access_key=dummy,
         )
         yield client, endpoint
         return

@@ -120,7 +120,7 @@ def _json_default(value: Any) -> Any:
 
 
 def _fmt_params(params: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return ", ".join(f"{k}={v!r}" for k, v in params.items()) or "(no parameters)"
 
 
 def _clip(items: list[str]) -> str:

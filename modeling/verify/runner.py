@@ -16,7 +16,7 @@ from typing import Any
 from modeling.ir import Layout, Model
 from modeling.verify import dynamo, oracle, postgres
 from modeling.verify import params as param_draw
-from modeling.verify.items import ItemError, from_item
+from modeling.verify.items import ItemError, from_item, slots
 from modeling.verify.report import Failure, PatternResult, Report
 from modeling.verify.rows import Dataset, Row, RowRef, index_rows, ref_of
 from modeling.verify.sample import SampleOptions, generate
@@ -44,7 +44,7 @@ def verify(
     """Load sample rows, run every plan for many parameter values, compare with the oracles."""
     opts = options or VerifyOptions()
     sample_opts = opts.sample or SampleOptions(seed=opts.seed)
-    data = generate(model, sample_opts)
+    data = generate(model, sample_opts, keyed_attributes(layout))
     table = opts.table_name or f"{layout.table_name}-verify-{uuid.uuid4().hex[:8]}"
     report = Report(model.name, table, endpoint, opts.seed)
     report.rows = {e.name: len(data.of(e.name)) for e in model.entities}
@@ -82,6 +82,16 @@ def verify(
         if not opts.keep_table:
             client.delete_table(TableName=table)
     return report
+
+
+def keyed_attributes(layout: Layout) -> frozenset[tuple[str, str]]:
+    """(entity, attribute) pairs that appear in any key template of the layout."""
+    out: set[tuple[str, str]] = set()
+    for el in layout.entities:
+        for k in el.keys:
+            for template in (k.pk, k.sk or ""):
+                out.update((el.entity, s) for s in slots(template))
+    return frozenset(out)
 
 
 def _verify_pattern(

@@ -84,13 +84,21 @@ class EntityPlan:
     pools: dict[str, list[Any]] = field(default_factory=dict)
 
 
-def generate(model: Model, options: SampleOptions | None = None) -> Dataset:
-    """Sample rows for every entity of `model`; deterministic for `options.seed`."""
+def generate(
+    model: Model,
+    options: SampleOptions | None = None,
+    keyed: frozenset[tuple[str, str]] = frozenset(),
+) -> Dataset:
+    """Sample rows for every entity of `model`; deterministic for `options.seed`.
+
+    `keyed` holds (entity, attribute) pairs that a layout puts into key templates: they are
+    never made fat (a key value is at most 2 KB).
+    """
     opts = options or SampleOptions()
     rng = random.Random(opts.seed)
     plans = {e.name: _plan(model, e) for e in model.entities}
     order = _dependency_order(model, plans)
-    _choose_fat(model, plans, order, opts)
+    _choose_fat(model, plans, order, opts, keyed)
     data = Dataset({e.name: [] for e in model.entities})
     for name in order:
         plan = plans[name]
@@ -153,6 +161,8 @@ def _plan(model: Model, entity: Entity) -> EntityPlan:
             role = "range" if c.is_range else "pool"
             if roles.get(c.attribute) != "range":
                 roles[c.attribute] = role
+        if p.order_by and entity.attribute(p.order_by) is not None:
+            roles[p.order_by] = "range"
         if p.unique and len(p.entities) == 1:
             attrs = tuple(c.attribute for c in p.where if c.op == "=")
             if attrs and attrs not in unique_sets and all(entity.attribute(a) for a in attrs):
@@ -193,7 +203,9 @@ def _dependency_order(model: Model, plans: dict[str, EntityPlan]) -> list[str]:
     return order
 
 
-def _fat_candidate(model: Model, plan: EntityPlan) -> str | None:
+def _fat_candidate(
+    model: Model, plan: EntityPlan, keyed: frozenset[tuple[str, str]] = frozenset()
+) -> str | None:
     """A string attribute no key, pattern or enum looks at: safe to make large."""
     pinned_text = " ".join(f"{k.pk} {k.sk or ''}" for k in plan.entity.pinned_keys)
     for a in plan.entity.attributes:
@@ -203,18 +215,26 @@ def _fat_candidate(model: Model, plan: EntityPlan) -> str | None:
             continue
         if "{" + a.name + "}" in pinned_text or a.name == model.table.ttl:
             continue
+        if (plan.entity.name, a.name) in keyed:
+            continue
         return a.name
     return None
 
 
 def _choose_fat(
-    model: Model, plans: dict[str, EntityPlan], order: list[str], opts: SampleOptions
+    model: Model,
+    plans: dict[str, EntityPlan],
+    order: list[str],
+    opts: SampleOptions,
+    keyed: frozenset[tuple[str, str]],
 ) -> None:
     """Give fat rows to the entities with skewed parents (most rows first), up to a budget."""
-    ranked = [n for n in order if plans[n].groups and _fat_candidate(model, plans[n]) is not None]
+    ranked = [
+        n for n in order if plans[n].groups and _fat_candidate(model, plans[n], keyed) is not None
+    ]
     ranked.sort(key=lambda n: (-_depth(n, plans), order.index(n)))
     for name in ranked[: opts.fat_entities]:
-        plans[name].fat = _fat_candidate(model, plans[name])
+        plans[name].fat = _fat_candidate(model, plans[name], keyed)
 
 
 def _depth(name: str, plans: dict[str, EntityPlan], seen: frozenset[str] = frozenset()) -> int:
