@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from modeling.diagnostics import Diagnostics, Span
 from modeling.ir import RANGE_OPERATORS, TypeRef
+from modeling.keys import parse_template
 from modeling.spec.loader import Path, Positions
 from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpec
 from modeling.spec.sql_patterns import TableInfo, translate
@@ -115,39 +116,11 @@ def _type(entity: EntitySpec, attr: str) -> TypeRef | None:
 
 
 def _slots(template: str) -> tuple[list[str], str | None]:
-    """Slot names of a key template, or an error text; uses modeling.keys when present."""
+    """Slot names of a key template, or the grammar's complaint (modeling.keys owns the grammar)."""
     try:
-        from modeling import keys  # written in parallel; the brace check below is the fallback
-
-        parse = getattr(keys, "parse_template", None)
-    except ImportError:
-        parse = None
-    if parse is not None:
-        try:
-            parsed = parse(template)
-        except ValueError as exc:
-            return [], str(exc)
-        names = getattr(parsed, "slots", None) or getattr(parsed, "slot_names", None)
-        if names is not None:
-            return [getattr(s, "name", s) for s in names], None
-    depth, slots, current = 0, [], ""
-    for ch in template:
-        if ch == "{":
-            if depth:
-                return [], "nested `{`"
-            depth, current = 1, ""
-        elif ch == "}":
-            if not depth:
-                return [], "`}` without `{`"
-            if not current.strip():
-                return [], "empty slot `{}`"
-            slots.append(current.strip())
-            depth = 0
-        elif depth:
-            current += ch
-    if depth:
-        return [], "unclosed `{`"
-    return slots, None
+        return list(parse_template(template).slots), None
+    except ValueError as exc:
+        return [], str(exc)
 
 
 # --------------------------------------------------------------------------- checks
