@@ -25,6 +25,7 @@ COMMANDS = (
     "modeling.commands.schema",
     "modeling.commands.import_",
     "modeling.commands.init",
+    "modeling.commands.docs",
     "modeling.commands.compile",
     "modeling.commands.verify",
 )

@@ -1,0 +1,232 @@
+"""Reference pages of the project guide, generated from the code so they cannot drift.
+
+* `language_reference(schema)`: the model language, from the JSON Schema the loader validates
+  against (`modeling.spec.schema.model_schema()`, also written to generated/model.schema.json);
+* `cli_reference(command)`: every `model` command, its arguments and options, by walking the
+  click command tree that typer builds from the CLI;
+* `diagnostics_reference(codes)`: every diagnostic code with its one-line description.
+
+Each is a pure function from data to markdown; the docs build (`docs/hooks.py`) calls them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import click
+
+from modeling.emit.docs import anchor, code, fenced, table, text
+
+# --------------------------------------------------------------------------- language
+
+# Sections in reading order; any other definition is appended after these, alphabetically.
+_ORDER = (
+    "TableSpec",
+    "ProvisionedBilling",
+    "Capacity",
+    "SourceSpec",
+    "EntitySpec",
+    "AttributeSpec",
+    "PinnedKeySpec",
+    "PatternSpec",
+    "RateSpec",
+)
+
+
+def _ref_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def _link(name: str) -> str:
+    return f"[{text(name)}](#{anchor(name)})"
+
+
+def describe_type(schema: Mapping[str, Any]) -> str:
+    """A schema node as short markdown: `string`, `one of …`, `Entity name → EntitySpec`."""
+    if "$ref" in schema:
+        return _link(_ref_name(schema["$ref"]))
+    if "const" in schema:
+        return code(json.dumps(schema["const"]))
+    if "enum" in schema:
+        values = list(schema["enum"])
+        if len(values) > 8:
+            shown = ", ".join(code(v) for v in values[:8])
+            return f"one of {shown}, … ({len(values)} values)"
+        return "one of " + ", ".join(code(v) for v in values)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            parts = [describe_type(s) for s in schema[key]]
+            return " or ".join(dict.fromkeys(p for p in parts if p))
+    kind = schema.get("type")
+    if kind == "array":
+        return "list of " + describe_type(schema.get("items", {}))
+    if kind == "object":
+        item_schema = schema.get("additionalProperties")
+        if isinstance(item_schema, Mapping):
+            names = schema.get("propertyNames", {}).get("pattern")
+            key = f"name ({code(names)})" if names else "name"
+            return f"mapping {key} → {describe_type(item_schema)}"
+        return "mapping"
+    if kind == "string" and "pattern" in schema:
+        return f"string matching {code(schema['pattern'])}"
+    if isinstance(kind, list):
+        return " or ".join(text(k) for k in kind)
+    return text(kind or "any")
+
+
+def _constraints(schema: Mapping[str, Any]) -> str:
+    notes = []
+    for key, label in (
+        ("minimum", "≥"),
+        ("maximum", "≤"),
+        ("minItems", "at least items:"),
+        ("minProperties", "at least entries:"),
+        ("minLength", "length ≥"),
+    ):
+        if key in schema:
+            notes.append(f"{label} {schema[key]}")
+    return "; ".join(notes)
+
+
+def _property_rows(schema: Mapping[str, Any]) -> Iterator[tuple[str, ...]]:
+    required = set(schema.get("required", ()))
+    for name, prop in sorted(schema.get("properties", {}).items()):
+        default = code(json.dumps(prop["default"])) if "default" in prop else ""
+        about = text(prop.get("description", ""))
+        extra = _constraints(prop)
+        yield (
+            code(name),
+            describe_type(prop),
+            "yes" if name in required else "no",
+            default,
+            about + (f" ({text(extra)})" if extra else ""),
+        )
+
+
+def language_reference(schema: Mapping[str, Any]) -> str:
+    """The model language, one section per object of the JSON Schema."""
+    defs: Mapping[str, Any] = schema.get("$defs", {})
+    out = [
+        "<!-- @generated from the model language's JSON Schema; do not edit -->\n\n",
+        "# Model language reference\n\n",
+        "Generated from the JSON Schema the loader validates every model against "
+        f"(`generated/model.schema.json`, schema version {schema.get('x-schema-version', '?')}). "
+        "Unknown keys are errors. Add this line at the top of a model for completion and "
+        "checking in editors that use the YAML language server:\n\n",
+        fenced("# yaml-language-server: $schema=../generated/model.schema.json", "yaml"),
+        "\n## Model (top level) {#model}\n\n",
+        text(schema.get("description", "")) + "\n\n",
+        table(["key", "type", "required", "default", "description"], _property_rows(schema)),
+    ]
+    names = [n for n in _ORDER if n in defs] + sorted(n for n in defs if n not in _ORDER)
+    for name in names:
+        node = defs[name]
+        out.append(f"\n## {text(name)} {{#{anchor(name)}}}\n\n")
+        if node.get("description"):
+            out.append(text(node["description"]) + "\n\n")
+        if node.get("properties"):
+            out.append(
+                table(["key", "type", "required", "default", "description"], _property_rows(node))
+            )
+        else:
+            out.append(f"Type: {describe_type(node)}\n")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _param_row(param: click.Parameter) -> tuple[str, ...]:
+    if isinstance(param, click.Argument):
+        name = code(param.human_readable_name)
+        kind = "argument"
+    else:
+        opts = [*param.opts, *param.secondary_opts]
+        name = ", ".join(code(o) for o in opts)
+        kind = "flag" if getattr(param, "is_flag", False) else "option"
+    type_name = param.type.name if param.type is not None else ""
+    if param.multiple or (isinstance(param, click.Argument) and param.nargs == -1):
+        type_name += " …"
+    default = param.default
+    shown = ""
+    if not param.required and default not in (None, False, (), []) and not callable(default):
+        shown = code(default)
+    help_text = getattr(param, "help", None) or ""
+    req = "yes" if param.required else "no"
+    return (name, text(kind), code(type_name.upper()), req, shown, text(help_text))
+
+
+def _commands(
+    group: click.Command, path: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    if isinstance(group, click.Group):
+        for name in sorted(group.commands):
+            sub = group.commands[name]
+            if sub.hidden:
+                continue
+            yield (*path, name), sub
+            yield from _commands(sub, (*path, name))
+
+
+def cli_reference(root: click.Command, prog: str = "model") -> str:
+    """Every command of the CLI: usage, help text, arguments and options."""
+    out = [
+        "<!-- @generated from the `model` command's definitions; do not edit -->\n\n",
+        "# Command-line reference\n\n",
+        text(root.help or "") + "\n\n",
+        "Exit codes: `0` success, `1` a check failed (stale files, a mismatch), "
+        "`2` invalid input (reported as `file:line:col: error: message` with a hint).\n\n",
+    ]
+    top = [p for p in root.params if p.name not in ("help",)]
+    if top:
+        out.append(
+            table(["name", "kind", "type", "required", "default", "help"], map(_param_row, top))
+        )
+    for path, command in _commands(root, (prog,)):
+        full = " ".join(path)
+        out.append(f"\n## {text(full)} {{#{anchor(full)}}}\n\n")
+        ctx = click.Context(command, info_name=full)
+        usage = " ".join(command.collect_usage_pieces(ctx))
+        out.append(fenced(f"{full} {usage}".rstrip(), "sh"))
+        if command.help:
+            out.append("\n" + _help_text(command.help) + "\n")
+        params = [p for p in command.get_params(ctx) if p.name != "help"]
+        if params:
+            out.append("\n")
+            out.append(
+                table(
+                    ["name", "kind", "type", "required", "default", "help"], map(_param_row, params)
+                )
+            )
+        if isinstance(command, click.Group):
+            subs = ", ".join(
+                f"[{text(n)}](#{anchor(full + ' ' + n)})" for n in sorted(command.commands)
+            )
+            out.append(f"\nSubcommands: {subs}\n")
+    return "".join(out)
+
+
+def _help_text(help_text: str) -> str:
+    """A command's docstring as markdown paragraphs (click's `\\b` no-rewrap markers dropped)."""
+    paragraphs = [p.strip() for p in help_text.replace("\b\n", "").split("\n\n")]
+    return "\n\n".join(text(p) for p in paragraphs if p)
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def diagnostics_reference(groups: Mapping[str, Mapping[str, str]]) -> str:
+    """Every diagnostic code by stage: code, description; each with its own anchor."""
+    out = [
+        "<!-- @generated from the diagnostic code lists; do not edit -->\n\n",
+        "# Diagnostic codes\n\n",
+        "Every problem is reported as `file:line:col: severity: message [code]` followed by a "
+        "hint; `model validate --json` gives the same as records. The codes:\n",
+    ]
+    for stage, codes in groups.items():
+        out.append(f"\n## {text(stage)}\n\n")
+        rows = [(f'<span id="{anchor(c)}"></span>{code(c)}', text(d)) for c, d in codes.items()]
+        out.append(table(["code", "meaning"], rows))
+    return "".join(out)
