@@ -1,0 +1,517 @@
+"""The fixed part of a generated `transformers.py`: errors and the slow, careful paths.
+
+Kept apart from the emitter so the emitter reads as "what is generated per entity" and this
+file reads as the Python it pastes in verbatim. The generated per-entity functions handle the
+common case inline (a class check, then the conversion) and call these helpers only for
+unusual values; the helpers validate everything and raise `_Bad`, which the per-entity
+function turns into a typed `TransformError` carrying the entity and the row's key.
+"""
+
+from __future__ import annotations
+
+RUNTIME = r'''
+AttributeValue = dict[str, Any]
+Item = dict[str, AttributeValue]
+Row = dict[str, Any]
+
+ITEM_LIMIT: Final = 400 * 1024  # bytes, counted as DynamoDB does (names + values)
+PARTITION_KEY_LIMIT: Final = 2048  # bytes of UTF-8
+SORT_KEY_LIMIT: Final = 1024
+TYPE_ATTRIBUTE: Final = $type_attribute
+_N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid as they are
+_DATE: Final = _dt.date
+_DATETIME: Final = _dt.datetime
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class TransformError(ValueError):
+    """A row that cannot become an item, or an item that cannot become a row.
+
+    `entity` names the entity, `row_key` is the row's identity (its key attributes' values in
+    the entity's key order; None when not even those could be read), `reason` says what is
+    wrong and `attribute` which attribute, when one is to blame. A migration runner catches
+    this one class and dead-letters the row.
+    """
+
+    def __init__(
+        self,
+        entity: str,
+        row_key: tuple[Any, ...] | None,
+        reason: str,
+        attribute: str | None = None,
+    ) -> None:
+        where = entity if row_key is None else f"{entity}{row_key!r}"
+        super().__init__(f"{where}: {reason}")
+        self.entity = entity
+        self.row_key = row_key
+        self.reason = reason
+        self.attribute = attribute
+
+
+class MissingValue(TransformError):
+    """A required attribute, or a slot of the table key, is NULL or absent."""
+
+
+class InvalidValue(TransformError):
+    """A value of the wrong type, or one DynamoDB cannot store (NaN, > 38 digits, ...)."""
+
+
+class InvalidKey(TransformError):
+    """A key that would be empty or too long, or a slot value without a key encoding."""
+
+
+class ItemTooLarge(TransformError):
+    """The item is over DynamoDB's 400 KB; `size` is its size in bytes."""
+
+    def __init__(
+        self, entity: str, row_key: tuple[Any, ...] | None, reason: str, size: int
+    ) -> None:
+        super().__init__(entity, row_key, reason)
+        self.size = size
+
+
+class UnknownEntity(TransformError):
+    """An item whose type attribute names no entity of this model."""
+
+
+class _Bad(Exception):
+    """Raised by the conversion helpers; re-raised by the entity function as `kind`."""
+
+    def __init__(self, kind: type[TransformError], attribute: str | None, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.attribute = attribute
+        self.reason = reason
+
+    def error(self, entity: str, row_key: tuple[Any, ...] | None) -> TransformError:
+        return self.kind(entity, row_key, self.reason, self.attribute)
+
+
+def _row_key(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, ...] | None:
+    try:
+        return tuple(row.get(name) for name in names)
+    except Exception:  # not even a mapping: nothing to name the row by
+        return None
+
+
+def _failure(
+    entity: str, row: Mapping[str, Any], names: tuple[str, ...], exc: Exception
+) -> TransformError:
+    """The typed error for an exception raised while building an item."""
+    key = _row_key(row, names)
+    if isinstance(exc, TransformError):
+        return exc
+    if isinstance(exc, _Bad):
+        return exc.error(entity, key)
+    if isinstance(exc, KeyError):
+        name = exc.args[0] if exc.args else "?"
+        return MissingValue(entity, key, f"the row has no attribute {name!r}", str(name))
+    if isinstance(exc, _keys.KeyEncodingError):
+        return InvalidKey(entity, key, str(exc))
+    return InvalidValue(entity, key, f"{type(exc).__name__}: {exc}")
+
+
+def _missing(attribute: str) -> _Bad:
+    return _Bad(MissingValue, attribute, f"{attribute} is NULL but required")
+
+
+def _expected(attribute: str, what: str, value: object) -> _Bad:
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return _Bad(
+        InvalidValue, attribute, f"{attribute}: expected {what}, got {type(value).__name__} {text}"
+    )
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _string(value: object, attribute: str) -> str:
+    if isinstance(value, str):
+        return str(value)  # a str subclass (an enum member, say) as a plain str
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "str", value)
+
+
+def _number_text(number: Decimal, attribute: str) -> str:
+    """A finite Decimal within DynamoDB's number limits, as an N string without exponent."""
+    if not number.is_finite():
+        raise _Bad(InvalidValue, attribute, f"{attribute}: {number} is not a number DynamoDB stores")
+    if not number:
+        exponent = number.as_tuple().exponent
+        return "0" if isinstance(exponent, int) and exponent < -38 else format(number, "f")
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if len(digits) > 38:
+        raise _Bad(
+            InvalidValue,
+            attribute,
+            f"{attribute}: {number} has {len(digits)} significant digits; DynamoDB keeps 38",
+        )
+    if not -130 <= number.adjusted() <= 125:
+        raise _Bad(
+            InvalidValue,
+            attribute,
+            f"{attribute}: {number} is outside DynamoDB's magnitude range 1e-130 .. 9.99e125",
+        )
+    return format(number, "f")
+
+
+def _integer_text(value: object, attribute: str) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -_N38 < value < _N38:
+            return str(int(value))
+        return _number_text(Decimal(value), attribute)
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return _integer_text(int(value), attribute)
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "int", value)
+
+
+def _float_text(value: object, attribute: str) -> str:
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Bad(InvalidValue, attribute, f"{attribute}: {value} is not a number DynamoDB stores")
+        return _number_text(Decimal(repr(value)), attribute)
+    if isinstance(value, Decimal):
+        return _number_text(value, attribute)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _integer_text(value, attribute)
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "float", value)
+
+
+def _decimal_text(value: object, attribute: str) -> str:
+    if isinstance(value, Decimal):
+        return _number_text(value, attribute)
+    return _float_text(value, attribute)
+
+
+def _boolean(value: object, attribute: str) -> bool:
+    if value is True or value is False:
+        return value
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "bool", value)
+
+
+def _date_text(value: object, attribute: str) -> str:
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "datetime.date", value)
+
+
+def _naive_text(value: _dt.datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.ffffffZ`: the key codec's datetime text (always 6 digits)."""
+    return value.isoformat() + ("Z" if value.microsecond else ".000000Z")
+
+
+def _datetime_text(value: object, attribute: str) -> str:
+    """ISO-8601 UTC; aware values are converted, naive values are taken to BE UTC."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            offset = value.utcoffset()
+            try:
+                if offset:
+                    value = value - offset
+            except OverflowError:
+                raise _Bad(
+                    InvalidValue, attribute, f"{attribute}: {value} falls outside years 1..9999 in UTC"
+                ) from None
+            value = value.replace(tzinfo=None)
+        return _naive_text(value)
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "datetime.datetime", value)
+
+
+def _uuid_text(value: object, attribute: str) -> str:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            return str(UUID(value))
+        except ValueError:
+            raise _expected(attribute, "a UUID", value) from None
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "uuid.UUID", value)
+
+
+def _binary(value: object, attribute: str) -> bytes:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "bytes", value)
+
+
+def _json(value: object, attribute: str) -> AttributeValue:
+    """A JSON-like value (jsonb): dict -> M, list -> L, None -> NULL, numbers -> N, ..."""
+    if value is None:
+        return {"NULL": True}
+    if value is True or value is False:
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, dict):
+        return {"M": {str(k): _json(v, attribute) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [_json(v, attribute) for v in value]}
+    if isinstance(value, int):
+        return {"N": _integer_text(value, attribute)}
+    if isinstance(value, float | Decimal):
+        return {"N": _decimal_text(value, attribute)}
+    raise _expected(attribute, "a JSON value (dict, list, str, number, bool, None)", value)
+
+
+_SCALAR_TAG: Final = {
+    "string": "S", "integer": "N", "decimal": "N", "float": "N", "boolean": "BOOL",
+    "date": "S", "datetime": "S", "uuid": "S", "binary": "B",
+}  # fmt: skip
+
+
+def _scalar(kind: str, value: object, attribute: str) -> Any:
+    """The AttributeValue payload of a scalar of `kind`."""
+    if kind == "string":
+        return _string(value, attribute)
+    if kind == "integer":
+        return _integer_text(value, attribute)
+    if kind == "decimal":
+        return _decimal_text(value, attribute)
+    if kind == "float":
+        return _float_text(value, attribute)
+    if kind == "boolean":
+        return _boolean(value, attribute)
+    if kind == "date":
+        return _date_text(value, attribute)
+    if kind == "datetime":
+        return _datetime_text(value, attribute)
+    if kind == "uuid":
+        return _uuid_text(value, attribute)
+    if kind == "binary":
+        return _binary(value, attribute)
+    raise _Bad(InvalidValue, attribute, f"{attribute}: unknown type {kind!r}")
+
+
+def _set(kind: str, value: object, attribute: str) -> AttributeValue | None:
+    """SS / NS / BS, sorted and without duplicates; None for an empty set (omitted)."""
+    if value is None:
+        raise _missing(attribute)
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise _expected(attribute, f"a collection of {kind}", value)
+    if kind == "string":
+        strings = {_string(v, attribute) for v in value}
+        return {"SS": sorted(strings)} if strings else None
+    if kind == "binary":
+        blobs = {_binary(v, attribute) for v in value}
+        return {"BS": sorted(blobs)} if blobs else None
+    texts = {_scalar(kind, v, attribute) for v in value}
+    return {"NS": sorted(texts, key=Decimal)} if texts else None
+
+
+def _parse_type(text: str) -> tuple[str, str | None]:
+    """`list<set<string>>` -> ("list", "set<string>"); `uuid` -> ("uuid", None)."""
+    if text.endswith(">"):
+        head, _, rest = text.partition("<")
+        return head, rest[:-1]
+    return text, None
+
+
+def to_attribute_value(type_text: str, value: object, attribute: str = "value") -> AttributeValue | None:
+    """Any value of a model type (`uuid`, `list<date>`, `set<integer>`, ...) as an
+    AttributeValue; None for NULL and for an empty set (DynamoDB omits both).
+
+    The generic, slower path: entity functions inline the common cases. Raises TransformError
+    (entity "?") for a value that has no DynamoDB form.
+    """
+    try:
+        return _to_av(type_text, value, attribute)
+    except _Bad as exc:
+        raise exc.error("?", None) from None
+
+
+def _to_av(type_text: str, value: object, attribute: str) -> AttributeValue | None:
+    if value is None:
+        return None
+    kind, item = _parse_type(type_text)
+    if kind == "map":
+        return _json(value, attribute)
+    if kind == "list" and item is not None:
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise _expected(attribute, f"a list of {item}", value)
+        return {"L": [_to_av(item, v, attribute) or {"NULL": True} for v in value]}
+    if kind == "set" and item is not None:
+        return _set(item, value, attribute)
+    return {_SCALAR_TAG.get(kind, "S"): _scalar(kind, value, attribute)}
+
+
+# --------------------------------------------------------------------------- sizes and keys
+
+
+def _slot(kind: str, value: object, attribute: str) -> str:
+    """A key-slot value as the key codec encodes it (`_keys`), after the same validation
+    and normalisation as the attribute itself, so query-time keys equal write-time keys."""
+    if value is None:
+        raise _missing(attribute)
+    if kind == "string":
+        return _keys._encode_string(_string(value, attribute))
+    if kind == "integer":
+        return _keys._encode_integer(value)
+    if kind == "decimal":
+        return _keys._encode_decimal(value)
+    if kind == "float":
+        return _keys._encode_float(value)
+    if kind == "boolean":
+        return "true" if _boolean(value, attribute) else "false"
+    if kind == "date":
+        return _date_text(value, attribute)
+    if kind == "datetime":
+        return _datetime_text(value, attribute)
+    if kind == "uuid":
+        return _uuid_text(value, attribute)
+    if kind == "binary":
+        return _binary(value, attribute).hex()
+    raise _Bad(InvalidKey, attribute, f"{attribute}: type {kind!r} cannot be in a key")
+
+
+def _av_size(value: AttributeValue) -> int:
+    """Bytes DynamoDB counts for one value (documented sizing rules)."""
+    for tag, payload in value.items():
+        if tag == "S":
+            return len(payload.encode("utf-8"))
+        if tag == "N":
+            return _number_size(payload)
+        if tag == "B":
+            return len(payload)
+        if tag in ("BOOL", "NULL"):
+            return 1
+        if tag == "SS":
+            return sum(len(v.encode("utf-8")) for v in payload)
+        if tag == "NS":
+            return sum(_number_size(v) for v in payload)
+        if tag == "BS":
+            return sum(len(v) for v in payload)
+        if tag == "L":
+            return 3 + sum(1 + _av_size(v) for v in payload)
+        if tag == "M":
+            return 3 + sum(len(k.encode("utf-8")) + 1 + _av_size(v) for k, v in payload.items())
+    return 0
+
+
+def _number_size(text: str) -> int:
+    """1 byte per two significant digits, plus 1 (leading and trailing zeros trimmed)."""
+    digits = text.lstrip("-").replace(".", "").strip("0")
+    return 1 + (len(digits) + 1) // 2
+
+
+def item_size(item: Mapping[str, AttributeValue]) -> int:
+    """The item's size as DynamoDB counts it: attribute-name bytes plus value bytes."""
+    return sum(len(name.encode("utf-8")) + _av_size(value) for name, value in item.items())
+
+
+def _check_size(
+    entity: str, row: Mapping[str, Any], names: tuple[str, ...], item: Item
+) -> None:
+    size = item_size(item)
+    if size > ITEM_LIMIT:
+        raise ItemTooLarge(
+            entity,
+            _row_key(row, names),
+            f"the item is {size} bytes; DynamoDB's limit is {ITEM_LIMIT} (400 KB)",
+            size,
+        )
+
+
+def _check_key(text: str, limit: int, name: str) -> None:
+    """Raise when a rendered key is empty or over `limit` UTF-8 bytes."""
+    if not text:
+        raise _Bad(InvalidKey, None, f"key attribute {name} would be empty; DynamoDB keys need >= 1 byte")
+    size = len(text.encode("utf-8"))
+    if size > limit:
+        raise _Bad(InvalidKey, None, f"key attribute {name} is {size} bytes; DynamoDB allows {limit}")
+
+
+def _after(prefix: str) -> str:
+    """The smallest string greater than every string that starts with `prefix`."""
+    text = prefix
+    while text:
+        last = ord(text[-1])
+        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
+            return text[:-1] + chr(last + 1)
+        text = text[:-1]
+    raise ValueError(f"no string sorts after every string starting with {prefix!r}")
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def _from_json(value: Mapping[str, Any]) -> Any:
+    """The inverse of `_json`: numbers come back as int (integral text) or Decimal."""
+    for tag, payload in value.items():
+        if tag == "S":
+            return payload
+        if tag == "N":
+            if "." in payload or "e" in payload or "E" in payload:
+                return Decimal(payload)
+            return int(payload)
+        if tag == "BOOL":
+            return bool(payload)
+        if tag == "NULL":
+            return None
+        if tag == "M":
+            return {k: _from_json(v) for k, v in payload.items()}
+        if tag == "L":
+            return [_from_json(v) for v in payload]
+        if tag == "B":
+            return bytes(payload)
+        if tag in ("SS", "NS", "BS"):
+            return [_from_json({tag[0]: v}) for v in payload]
+    raise ValueError(f"empty AttributeValue {value!r}")
+
+
+def _from_scalar(kind: str, payload: Any) -> Any:
+    if kind == "string":
+        return payload
+    if kind == "integer":
+        return int(Decimal(payload))
+    if kind == "decimal":
+        return Decimal(payload)
+    if kind == "float":
+        return float(payload)
+    if kind == "boolean":
+        return bool(payload)
+    if kind == "date":
+        return _dt.date.fromisoformat(payload)
+    if kind == "datetime":
+        return _dt.datetime.fromisoformat(payload)
+    if kind == "uuid":
+        return UUID(payload)
+    if kind == "binary":
+        return bytes(payload)
+    raise ValueError(f"unknown type {kind!r}")
+
+
+def from_attribute_value(type_text: str, value: Mapping[str, Any] | None) -> Any:
+    """The inverse of `to_attribute_value` (None stays None; an absent set is None)."""
+    if value is None or "NULL" in value:
+        return None
+    kind, item = _parse_type(type_text)
+    if kind == "map":
+        return _from_json(value)
+    if kind == "list" and item is not None:
+        return [from_attribute_value(item, v) for v in value["L"]]
+    if kind == "set" and item is not None:
+        for payload in value.values():
+            return frozenset(_from_scalar(item, v) for v in payload)
+    for payload in value.values():
+        return _from_scalar(kind, payload)
+    raise ValueError(f"empty AttributeValue {value!r}")
+'''
