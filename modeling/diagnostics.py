@@ -133,7 +133,9 @@ class ModelError(Exception):
     """Raised by API functions when the input has errors; carries every diagnostic found."""
 
     def __init__(self, diagnostics: Diagnostics | Iterable[Diagnostic]):
-        bag = diagnostics if isinstance(diagnostics, Diagnostics) else Diagnostics(list(diagnostics))
+        bag = (
+            diagnostics if isinstance(diagnostics, Diagnostics) else Diagnostics(list(diagnostics))
+        )
         self.diagnostics = bag
         super().__init__("\n".join(d.format() for d in bag.sorted()) or "invalid input")
 

@@ -35,7 +35,17 @@ SCALAR_TYPES = (
 )
 SET_ITEM_TYPES = ("string", "integer", "decimal", "binary")
 # Types a key slot may hold: they have an order-preserving string encoding (modeling.keys).
-KEYABLE_TYPES = ("string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary")
+KEYABLE_TYPES = (
+    "string",
+    "integer",
+    "decimal",
+    "float",
+    "boolean",
+    "date",
+    "datetime",
+    "uuid",
+    "binary",
+)
 
 Operator = Literal["=", "<", "<=", ">", ">=", "between", "begins_with"]
 OPERATORS: tuple[str, ...] = ("=", "<", "<=", ">", ">=", "between", "begins_with")
@@ -275,10 +285,10 @@ def _build(tp: Any, data: Any) -> Any:
         return None
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return _build(args[0], data)
-        for a in args:  # first that fits
+        options = [a for a in get_args(tp) if a is not type(None)]
+        if len(options) == 1:
+            return _build(options[0], data)
+        for a in options:  # first that fits
             try:
                 return _build(a, data)
             except (TypeError, ValueError, KeyError):

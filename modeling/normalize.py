@@ -53,6 +53,11 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
                 enum=tuple(a.enum) if a.enum is not None else None,
                 references=a.references,
                 column=a.column,
+                stats=(
+                    ir.ColumnStats(a.stats.n_distinct, a.stats.avg_width, a.stats.null_frac)
+                    if a.stats is not None
+                    else None
+                ),
                 description=a.description,
                 span=pos.key((*base, "attributes", attr)),
             )

@@ -21,7 +21,10 @@ ATTRIBUTE_NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PATTERN_NAME_RE = r"^[a-z][a-z0-9_]*$"
 INDEX_NAME_RE = r"^(table|gsi[1-9][0-9]*|lsi[1-9][0-9]*)$"
 DYNAMO_TABLE_RE = r"^[A-Za-z0-9_.-]{3,255}$"
-SQL_NAME_RE = r"^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$"
+# SQL names are the names as PostgreSQL stores them (after case folding), quoted when emitted,
+# so any character but NUL is allowed (63 bytes is NAMEDATALEN - 1); `.` qualifies a table.
+SQL_NAME_RE = r"^([^.\x00]{1,63}\.)?[^.\x00]{1,63}$"
+SQL_COLUMN_RE = r"^[^\x00]{1,63}$"
 
 NAME_RULES: dict[str, str] = {
     MODEL_NAME_RE: "a model name is lower-case letters, digits, `_` and `-`, starting with a letter",
@@ -30,7 +33,8 @@ NAME_RULES: dict[str, str] = {
     PATTERN_NAME_RE: "a pattern name is lower-case letters, digits and `_`, starting with a letter",
     INDEX_NAME_RE: "a pinned index is `table`, `gsiN` or `lsiN` (N from 1)",
     DYNAMO_TABLE_RE: "a DynamoDB table name is 3–255 of letters, digits, `_`, `.`, `-`",
-    SQL_NAME_RE: "a SQL name is an unquoted identifier, optionally `schema.name`",
+    SQL_NAME_RE: "a SQL table name is 1–63 characters (no NUL), optionally `schema.name`",
+    SQL_COLUMN_RE: "a SQL column name is 1–63 characters (no NUL)",
 }
 
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_RE)]
@@ -39,6 +43,7 @@ AttributeName = Annotated[str, StringConstraints(pattern=ATTRIBUTE_NAME_RE)]
 PatternName = Annotated[str, StringConstraints(pattern=PATTERN_NAME_RE)]
 IndexName = Annotated[str, StringConstraints(pattern=INDEX_NAME_RE)]
 SqlName = Annotated[str, StringConstraints(pattern=SQL_NAME_RE)]
+SqlColumn = Annotated[str, StringConstraints(pattern=SQL_COLUMN_RE)]
 
 #: Type names offered to editors; `list<...>` of anything else is accepted by the pattern branch.
 COMMON_TYPES: tuple[str, ...] = (
@@ -126,6 +131,19 @@ class SourceSpec(Node):
     )
 
 
+class ColumnStatsSpec(Node):
+    """Per-column statistics as pg_stats reports them."""
+
+    n_distinct: float | None = Field(
+        default=None,
+        description="Distinct values: > 0 a count, < 0 minus the fraction of rows (pg_stats).",
+    )
+    avg_width: int | None = Field(default=None, ge=0, description="Average width in bytes.")
+    null_frac: float | None = Field(
+        default=None, ge=0, le=1, description="Fraction of rows where the column is NULL."
+    )
+
+
 class AttributeSpec(Node):
     """An attribute written in full; `name: string` is the shorthand for `{type: string}`."""
 
@@ -140,10 +158,15 @@ class AttributeSpec(Node):
     references: EntityName | None = Field(
         default=None, description="The entity this attribute is a foreign key to."
     )
-    column: SqlName | None = Field(
+    column: SqlColumn | None = Field(
         default=None, description="The SQL column (default: the attribute name)."
     )
     description: str | None = Field(default=None, description="Free text for the docs.")
+    stats: ColumnStatsSpec | None = Field(
+        default=None,
+        description="Column statistics from PostgreSQL's pg_stats (written by `model init "
+        "--from-db`); the compiler's capacity and hot-partition checks use them.",
+    )
 
 
 class PinnedKeySpec(Node):
