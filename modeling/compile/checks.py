@@ -231,7 +231,10 @@ def check_filters(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
     """Non-key `filter:` conditions are served but cost reads; say so."""
     for plan in layout.plans:
         pattern = model.pattern(plan.pattern)
+        written = {(c.attribute, c.op) for c in pattern.filter} if pattern else set()
         for f in plan.filters:
+            if (f.attribute, f.op) not in written:
+                continue  # a residual range check of the plan itself, not the model's filter
             yield Diagnostic(
                 "non-key-filter",
                 Severity.INFO,

@@ -146,6 +146,11 @@ def _sk_condition(
                 ),
             ],
         )
+    if op == ">" and terminal and eq_bind:
+        # Inclusive BETWEEN from the bound value to the end of the bound prefix; the items
+        # equal to the bound (their key is exactly the low value) are dropped by a filter.
+        cond = ir.SortKeyCondition("between", (ir.KeyValue(template, with_x, "full"), above))
+        return cond, None, [*lines, _RESIDUAL_NOTE.format(r=r)]
     if op == ">" and terminal:
         cond = ir.SortKeyCondition("gt", (ir.KeyValue(template, with_x, "full"),))
         return (
@@ -167,8 +172,21 @@ def _sk_condition(
                 f"upper bound: the successor of the bound prefix, so only {entity.name} keys match",
             ],
         )
-    # < and <=: DynamoDB has no exclusive upper bound in BETWEEN, so use lt/le and let the
-    # client drop other types that sort below the prefix.
+    if eq_bind:
+        # Bounded below by the equality-bound prefix, so only this prefix's items are read.
+        low = ir.KeyValue(template, eq_bind, "prefix")
+        if op == "<=":
+            high = ir.KeyValue(template, with_x, "full" if terminal else "after")
+        else:
+            high = ir.KeyValue(template, with_x, "open")
+        lines.append(
+            "lower bound: the equality-bound prefix; upper bound: "
+            + ("the key prefix at the bound value" if op == "<" else "just past the bound value")
+        )
+        if op == "<" and terminal:
+            lines.append(_RESIDUAL_NOTE.format(r=r))
+        return ir.SortKeyCondition("between", (low, high)), None, lines
+    # No equality-bound sk slot: lt/le, and the client drops other types sorting below.
     if op == "<=" and terminal:
         cond = ir.SortKeyCondition("le", (ir.KeyValue(template, with_x, "full"),))
     elif op == "<=":
@@ -183,6 +201,23 @@ def _sk_condition(
             "no lower bound in the key condition: other types below the prefix are dropped by type",
         ],
     )
+
+
+_RESIDUAL_NOTE = (
+    "BETWEEN is inclusive: items whose {r} equals the bound match the key condition and are "
+    "dropped by a filter on {r} (reads at most those items)"
+)
+RESIDUAL_COST = "drops only the items equal to the bound of the inclusive key condition"
+
+
+def _residual(
+    pattern: ir.AccessPattern, sk: ir.SortKeyCondition, proof: list[str]
+) -> tuple[ir.FilterCondition, ...]:
+    """The strict range condition, as a filter, when the key condition had to include its bound."""
+    rng = pattern.range
+    if rng is None or not any(line == _RESIDUAL_NOTE.format(r=rng.attribute) for line in proof):
+        return ()
+    return (ir.FilterCondition(rng.attribute, rng.op, (_param(rng),), RESIDUAL_COST),)
 
 
 def _may_match(sk: ir.SortKeyCondition, ours: str | None, literal: str, theirs: str | None) -> bool:
@@ -301,7 +336,7 @@ def _plan(
             READ_COST,
         )
         for c in pattern.filter
-    )
+    ) + _residual(pattern, sk, proof)
     params: list[str] = []
     for c in (*pattern.where, *pattern.filter):
         if c.literals and not c.params:
