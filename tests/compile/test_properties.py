@@ -161,7 +161,11 @@ def _sk_ok(
     }[plan.sk.kind]()
 
 
-@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_compiler_is_total_collision_free_and_exact(data: st.DataObject) -> None:
     m = data.draw(models())
