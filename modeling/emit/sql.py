@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
@@ -141,11 +142,29 @@ def _row(items: Sequence[exp.Expression]) -> exp.Expression:
     return items[0] if len(items) == 1 else exp.Tuple(expressions=list(items))
 
 
+# A type name: words (`double precision`, `my_schema.my_enum`), an optional `(n)` / `(p, s)`
+# modifier and array brackets. Anything else (quotes, `;`, comments) is refused before parsing.
+_TYPE_TEXT = re.compile(
+    r"[A-Za-z_][A-Za-z0-9_]*(?:[ .][A-Za-z_][A-Za-z0-9_]*)*"
+    r"(?:\s*\(\s*\d+\s*(?:,\s*\d+\s*)?\))?(?:\s*\[\])*\Z"
+)
+
+
 def _sql_type(text: str, where: str) -> exp.DataType:
+    """Parse a PostgreSQL type name strictly (sqlglot alone ignores trailing text)."""
+    problem = f"{where}: {text!r} is not a PostgreSQL type name"
+    if not _TYPE_TEXT.match(text.strip()):
+        raise ExtractionError(problem)
     try:
-        return exp.DataType.build(text, dialect=DIALECT)
+        tree = sqlglot.parse_one(f"SELECT CAST(NULL AS {text.strip()})", read=DIALECT)
     except (ParseError, ValueError) as exc:
-        raise ExtractionError(f"{where}: {text!r} is not a PostgreSQL type: {exc}") from exc
+        raise ExtractionError(f"{problem}: {exc}") from exc
+    if not isinstance(tree, exp.Select) or len(tree.selects) != 1:
+        raise ExtractionError(problem)
+    cast = tree.selects[0]
+    if not isinstance(cast, exp.Cast) or not isinstance(cast.to, exp.DataType):
+        raise ExtractionError(problem)
+    return cast.to
 
 
 def _param(prefix: str, attribute: str, index: int) -> str:
