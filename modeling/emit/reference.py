@@ -15,8 +15,6 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import click
-
 from modeling.emit.docs import anchor, code, fenced, table, text
 
 # --------------------------------------------------------------------------- language
@@ -136,42 +134,61 @@ def language_reference(schema: Mapping[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- CLI
+#
+# Duck-typed on purpose: typer >= 0.16 builds its commands on a vendored copy of click
+# (`typer._click`), whose classes are not `click.Command` / `click.Option`.
 
 
-def _param_row(param: click.Parameter) -> tuple[str, ...]:
-    if isinstance(param, click.Argument):
-        name = code(param.human_readable_name)
+def _type_name(param: Any, ctx: Any) -> str:
+    display = getattr(param, "display_type", None)
+    if callable(display):
+        return str(display(ctx)).strip("<>")
+    kind = getattr(param, "type", None)
+    return str(getattr(kind, "name", "") or "")
+
+
+def _param_row(param: Any, ctx: Any) -> tuple[str, ...]:
+    is_argument = getattr(param, "param_type_name", "") == "argument"
+    if is_argument:
+        metavar = getattr(param, "metavar", None) or str(param.name).upper()
+        name = code(str(metavar).strip("{}"))
         kind = "argument"
     else:
-        opts = [*param.opts, *param.secondary_opts]
+        opts = [*param.opts, *getattr(param, "secondary_opts", [])]
         name = ", ".join(code(o) for o in opts)
         kind = "flag" if getattr(param, "is_flag", False) else "option"
-    type_name = param.type.name if param.type is not None else ""
-    if param.multiple or (isinstance(param, click.Argument) and param.nargs == -1):
+    type_name = _type_name(param, ctx)
+    if getattr(param, "multiple", False) or getattr(param, "nargs", 1) == -1:
         type_name += " …"
-    default = param.default
+    default = getattr(param, "default", None)
     shown = ""
     if not param.required and default not in (None, False, (), []) and not callable(default):
         shown = code(default)
     help_text = getattr(param, "help", None) or ""
     req = "yes" if param.required else "no"
-    return (name, text(kind), code(type_name.upper()), req, shown, text(help_text))
+    return (name, text(kind), code(type_name), req, shown, text(help_text))
 
 
-def _commands(
-    group: click.Command, path: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    if isinstance(group, click.Group):
-        for name in sorted(group.commands):
-            sub = group.commands[name]
-            if sub.hidden:
+def _commands(group: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    commands = getattr(group, "commands", None)
+    if isinstance(commands, Mapping):
+        for name in sorted(commands):
+            sub = commands[name]
+            if getattr(sub, "hidden", False):
                 continue
             yield (*path, name), sub
             yield from _commands(sub, (*path, name))
 
 
-def cli_reference(root: click.Command, prog: str = "model") -> str:
-    """Every command of the CLI: usage, help text, arguments and options."""
+def _context(command: Any, name: str) -> Any:
+    return command.context_class(command, info_name=name)
+
+
+_PARAM_HEADERS = ["name", "kind", "type", "required", "default", "help"]
+
+
+def cli_reference(root: Any, prog: str = "model") -> str:
+    """Every command of a click (or typer-built) command tree: usage, help, parameters."""
     out = [
         "<!-- @generated from the `model` command's definitions; do not edit -->\n\n",
         "# Command-line reference\n\n",
@@ -179,15 +196,15 @@ def cli_reference(root: click.Command, prog: str = "model") -> str:
         "Exit codes: `0` success, `1` a check failed (stale files, a mismatch), "
         "`2` invalid input (reported as `file:line:col: error: message` with a hint).\n\n",
     ]
-    top = [p for p in root.params if p.name not in ("help",)]
+    root_ctx = _context(root, prog)
+    top = [p for p in root.get_params(root_ctx) if p.name != "help"]
     if top:
-        out.append(
-            table(["name", "kind", "type", "required", "default", "help"], map(_param_row, top))
-        )
+        out.append(f"Options of `{prog}` itself:\n\n")
+        out.append(table(_PARAM_HEADERS, [_param_row(p, root_ctx) for p in top]))
     for path, command in _commands(root, (prog,)):
         full = " ".join(path)
         out.append(f"\n## {text(full)} {{#{anchor(full)}}}\n\n")
-        ctx = click.Context(command, info_name=full)
+        ctx = _context(command, full)
         usage = " ".join(command.collect_usage_pieces(ctx))
         out.append(fenced(f"{full} {usage}".rstrip(), "sh"))
         if command.help:
@@ -195,15 +212,10 @@ def cli_reference(root: click.Command, prog: str = "model") -> str:
         params = [p for p in command.get_params(ctx) if p.name != "help"]
         if params:
             out.append("\n")
-            out.append(
-                table(
-                    ["name", "kind", "type", "required", "default", "help"], map(_param_row, params)
-                )
-            )
-        if isinstance(command, click.Group):
-            subs = ", ".join(
-                f"[{text(n)}](#{anchor(full + ' ' + n)})" for n in sorted(command.commands)
-            )
+            out.append(table(_PARAM_HEADERS, [_param_row(p, ctx) for p in params]))
+        subcommands = getattr(command, "commands", None)
+        if isinstance(subcommands, Mapping) and subcommands:
+            subs = ", ".join(f"[{text(n)}](#{anchor(full + ' ' + n)})" for n in sorted(subcommands))
             out.append(f"\nSubcommands: {subs}\n")
     return "".join(out)
 
@@ -230,3 +242,18 @@ def diagnostics_reference(groups: Mapping[str, Mapping[str, str]]) -> str:
         rows = [(f'<span id="{anchor(c)}"></span>{code(c)}', text(d)) for c, d in codes.items()]
         out.append(table(["code", "meaning"], rows))
     return "".join(out)
+
+
+# --------------------------------------------------------------------------- key encoding
+
+
+def keys_reference(module_doc: str) -> str:
+    """The key-template grammar and slot encodings, from `modeling.keys`' own docstring."""
+    return (
+        "<!-- @generated from modeling/keys.py; do not edit -->\n\n"
+        "# Key templates and encoding\n\n"
+        "How a key template's slots are turned into text whose byte order is the values' "
+        "order. This is the documentation of `modeling/keys.py`, the module copied verbatim "
+        "into generated code, so migration and queries encode keys with the same bytes.\n\n"
+        + fenced(module_doc.strip(), "text")
+    )
