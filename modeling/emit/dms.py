@@ -164,6 +164,15 @@ def table_mappings(layout: ir.Layout, model: ir.Model) -> tuple[dict[str, Any], 
                 if key_attr is None or template is None:
                     continue
                 value, found = _value_template(template, entity, (index.name, key_attr.name))
+                mapped = {m["target-attribute-name"]: m["value"] for m in attribute_mappings}
+                if key_attr.name in mapped:
+                    # an LSI shares the table's partition key: one attribute, one value
+                    if mapped[key_attr.name] != value:
+                        raise ValueError(
+                            f"{el.entity}: {key_attr.name} is {mapped[key_attr.name]!r} and "
+                            f"{value!r} on {index.name}"
+                        )
+                    continue
                 warnings.extend(found)
                 attribute_mappings.append(_mapping(key_attr.name, value, _key_sub_type(key_attr)))
             if ek.sparse:
