@@ -73,10 +73,22 @@ def comment_header(model: ir.Model) -> str:
 def render(template: str, **values: str) -> str:
     """Fill `$name` placeholders of a dedented template; every value is already source text.
 
-    `string.Template.substitute` raises on a missing value, so a template can never silently
-    keep a placeholder.
+    A multi-line value continues at the column of the line its placeholder is on, so bodies
+    and docstrings keep their indentation. A missing value raises (`string.Template`), so a
+    template can never silently keep a placeholder.
     """
-    return string.Template(textwrap.dedent(template).lstrip("\n")).substitute(values)
+    text = textwrap.dedent(template).lstrip("\n")
+    out: list[str] = []
+    for line in text.split("\n"):
+        margin = line[: len(line) - len(line.lstrip())]
+        local = {
+            k: v.replace("\n", "\n" + margin) if margin else v
+            for k, v in values.items()
+            if "$" + k in line or "${" + k + "}" in line
+        }
+        filled = string.Template(line).substitute(local)
+        out.append("\n".join(part.rstrip() for part in filled.split("\n")))
+    return "\n".join(out)
 
 
 def indent(code: str, level: int) -> str:

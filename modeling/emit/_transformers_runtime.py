@@ -317,6 +317,13 @@ def _set(kind: str, value: object, attribute: str) -> AttributeValue | None:
     return {"NS": sorted(texts, key=Decimal)} if texts else None
 
 
+def _list(item_type: str, value: object, attribute: str) -> AttributeValue:
+    """L of `item_type` values (a NULL element stays as {"NULL": True})."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise _expected(attribute, f"a list of {item_type}", value)
+    return {"L": [_to_av(item_type, v, attribute) or {"NULL": True} for v in value]}
+
+
 def _parse_type(text: str) -> tuple[str, str | None]:
     """`list<set<string>>` -> ("list", "set<string>"); `uuid` -> ("uuid", None)."""
     if text.endswith(">"):
@@ -345,9 +352,7 @@ def _to_av(type_text: str, value: object, attribute: str) -> AttributeValue | No
     if kind == "map":
         return _json(value, attribute)
     if kind == "list" and item is not None:
-        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-            raise _expected(attribute, f"a list of {item}", value)
-        return {"L": [_to_av(item, v, attribute) or {"NULL": True} for v in value]}
+        return _list(item, value, attribute)
     if kind == "set" and item is not None:
         return _set(item, value, attribute)
     return {_SCALAR_TAG.get(kind, "S"): _scalar(kind, value, attribute)}

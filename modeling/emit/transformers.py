@@ -215,7 +215,8 @@ def _attr_code(a: ir.Attribute, i: int) -> _Attr:
         code.av = text
         code.nbytes = f"_av_size({text})"
     elif kind == "list":
-        code.load = [f"{text} = _to_av({literal(str(a.type))}, {raw}, {name})"]
+        assert a.type.item is not None
+        code.load = [f"{text} = _list({literal(str(a.type.item))}, {raw}, {name})"]
         code.av = text
         code.nbytes = f"_av_size({text})"
     elif kind == "set" and a.type.item is not None:

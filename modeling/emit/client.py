@@ -1,0 +1,721 @@
+"""`client.py`: a typed query client, one method per access pattern, over boto3's low-level API.
+
+Generated from the plans in the Layout IR, so what runs is exactly what `model compile` proved:
+the KeyConditionExpression on the planned index (values from the transformers' key builders,
+so query-time keys are encoded by the same code as write-time keys), ScanIndexForward from the
+pattern's order, the entity-type FilterExpression when the plan needs one, non-key filters,
+the pattern's limit (counted on matching items: DynamoDB's own `Limit` counts items read
+before a filter, so it is only passed when there is no filter), full pagination, GetItem for
+unique full-key plans, and decoding through the transformers.
+
+Per pattern `p`: `p(...)` returns everything (a list, a row or None for unique patterns, or a
+`PResult` with one list per entity for item-collection reads), `iter_p(...)` streams, and
+`p_page(..., start_key=, page_size=)` returns one page and the LastEvaluatedKey. Per entity:
+`put_<e>`, `update_<e>` (a full put that recomputes every index key; moves the item in a
+transaction when its table key changed) and `delete_<e>` (by table key).
+
+The generated module imports only the standard library and its sibling `transformers`; it
+takes any boto3 DynamoDB client (`boto3.client("dynamodb")`), so it does not import boto3.
+"""
+
+from __future__ import annotations
+
+from modeling import ir, keys
+from modeling.emit import FileManifest, register
+from modeling.emit._python import (
+    Imports,
+    comment_header,
+    format_python,
+    identifier,
+    indent,
+    literal,
+    pascal_case,
+    render,
+    snake_case,
+)
+from modeling.emit.transformers import (
+    EmitError,
+    EntityNames,
+    PatternParams,
+    annotation,
+    entity_names,
+    filter_literals,
+    key_builder_name,
+    pattern_params,
+)
+
+_SK_OPS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+def docstring(text: str) -> str:
+    """A triple-quoted docstring literal for arbitrary text."""
+    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip()
+    if body.endswith('"'):
+        body += " "
+    return f'"""{body}"""'
+
+
+def _type_value(layout: ir.Layout, entity: str) -> str:
+    el = layout.entity(entity)
+    return el.type_value if el is not None else entity
+
+
+def _key_condition(plan: ir.PatternPlan, index: ir.Index) -> tuple[str, dict[str, str]]:
+    names = {"#pk": index.pk.name}
+    expression = "#pk = :pk"
+    sk = plan.sk
+    if sk.kind == "none":
+        return expression, names
+    if index.sk is None:
+        raise EmitError(
+            f"pattern {plan.pattern}: sort-key condition on {index.name}, which has none"
+        )
+    names["#sk"] = index.sk.name
+    if sk.kind == "between":
+        expression += " AND #sk BETWEEN :sk0 AND :sk1"
+    elif sk.kind == "begins_with":
+        expression += " AND begins_with(#sk, :sk0)"
+    else:
+        expression += f" AND #sk {_SK_OPS[sk.kind]} :sk0"
+    return expression, names
+
+
+def _filter_code(
+    model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan, params: PatternParams
+) -> tuple[list[str], dict[str, str], list[str]]:
+    """(FilterExpression conjuncts, attribute names, statements adding values to `values`)."""
+    conjuncts: list[str] = []
+    names: dict[str, str] = {}
+    lines: list[str] = []
+    if plan.type_filter:
+        names["#type"] = layout.type_attribute
+        holders = []
+        for i, t in enumerate(plan.type_filter):
+            # the IR's type_filter holds type values (the type attribute's content)
+            lines.append(f'values[":type{i}"] = {{"S": {literal(t)}}}')
+            holders.append(f":type{i}")
+        conjuncts.append(f"#type IN ({', '.join(holders)})")
+    fixed = filter_literals(model, plan)
+    for i, f in enumerate(plan.filters):
+        names[f"#f{i}"] = f.attribute
+        type_text = None
+        for name in plan.entities:
+            e = model.entity(name)
+            a = e.attribute(f.attribute) if e else None
+            if a is not None:
+                type_text = str(a.type)
+                break
+        type_text = type_text or "string"
+        count = 2 if f.op == "between" else 1
+        for j in range(count):
+            if (i, j) in fixed:
+                value = f"_t.to_attribute_value({literal(type_text)}, {_py_value(fixed[(i, j)])})"
+            else:
+                p = f.params[j] if j < len(f.params) else f.params[-1]
+                value = (
+                    f"_t.to_attribute_value({literal(type_text)}, {params.names[p]}, {literal(p)})"
+                )
+            lines.append(f'values[":f{i}_{j}"] = _required({value}, {literal(f.attribute)})')
+        if f.op == "between":
+            conjuncts.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
+        elif f.op == "begins_with":
+            conjuncts.append(f"begins_with(#f{i}, :f{i}_0)")
+        elif f.op in ("=", "<", "<=", ">", ">="):
+            conjuncts.append(f"#f{i} {f.op} :f{i}_0")
+        else:
+            raise EmitError(f"pattern {plan.pattern}: unknown filter operator {f.op!r}")
+    return conjuncts, names, lines
+
+
+def _py_value(value: object) -> str:
+    """Source for a literal filter value already coerced to its Python type."""
+    import datetime
+    import decimal
+    import uuid
+
+    if isinstance(value, datetime.datetime):
+        return f"_dt.datetime.fromisoformat({literal(value.isoformat())})"
+    if isinstance(value, datetime.date):
+        return f"_dt.date.fromisoformat({literal(value.isoformat())})"
+    if isinstance(value, decimal.Decimal):
+        return f"Decimal({literal(str(value))})"
+    if isinstance(value, uuid.UUID):
+        return f"UUID({literal(str(value))})"
+    if isinstance(value, bytes):
+        return f"bytes.fromhex({literal(value.hex())})"
+    return literal(value)
+
+
+class _PatternEmitter:
+    def __init__(
+        self,
+        model: ir.Model,
+        layout: ir.Layout,
+        plan: ir.PatternPlan,
+        names: dict[str, EntityNames],
+        taken: set[str],
+    ) -> None:
+        self.model = model
+        self.layout = layout
+        self.plan = plan
+        self.names = names
+        index = layout.index(plan.index)
+        if index is None:
+            raise EmitError(f"pattern {plan.pattern}: unknown index {plan.index}")
+        self.index = index
+        self.params = pattern_params(model, plan)
+        base = identifier(snake_case(plan.pattern))
+        self.fn = identifier(base, taken)
+        self.iter_fn = identifier(f"iter_{base}", taken)
+        self.page_fn = identifier(f"{base}_page", taken)
+        self.request_fn = identifier(f"_{base}_request", taken)
+        self.result_type = pascal_case(plan.pattern) + "Result"
+        for e in plan.entities:
+            if e not in names:
+                raise EmitError(f"pattern {plan.pattern} reads unknown entity {e}")
+        self.multi = len(plan.entities) > 1
+        pattern = model.pattern(plan.pattern)
+        self.description = (pattern.description or "").strip() if pattern else ""
+        self.full_items = index.projection != "ALL"
+
+    # ----------------------------------------------------------------- pieces
+
+    def _signature(self) -> str:
+        sig = self.params.signature()
+        return f"self, {sig}" if sig else "self"
+
+    def _call_args(self) -> str:
+        return ", ".join(self.params.names[p] for p in self.params.names)
+
+    def _row_type(self) -> str:
+        if self.multi:
+            return "tuple[str, Mapping[str, Any]]"
+        return self.names[self.plan.entities[0]].row_type
+
+    def _decode(self, item: str) -> str:
+        if self.multi:
+            return f"_t.from_item({item})"
+        return f"_t.{self.names[self.plan.entities[0]].from_item}({item})"
+
+    def _doc(self, what: str) -> str:
+        plan = self.plan
+        expression, _ = _key_condition(plan, self.index)
+        lines = [f"{what}"]
+        if self.description:
+            lines += ["", self.description]
+        lines += [
+            "",
+            f"Pattern `{plan.pattern}` ({', '.join(plan.entities)}): {plan.operation} on "
+            f"{'the table' if self.index.kind == 'table' else self.index.name}, "
+            + (f"key condition `{expression}`" if plan.operation == "Query" else "full key")
+            + (
+                f", {'ascending' if plan.scan_forward else 'descending'}"
+                if plan.operation == "Query"
+                else ""
+            )
+            + (f", at most {plan.limit} items" if plan.limit is not None else "")
+            + ".",
+        ]
+        return docstring("\n".join(lines))
+
+    def _sharded_guard(self) -> str:
+        if not self.plan.sharded:
+            return ""
+        message = (
+            f"pattern {self.plan.pattern} reads a partition sharded {self.plan.sharded} ways; "
+            "the generated client does not merge shards yet"
+        )
+        return f"raise NotImplementedError({literal(message)})"
+
+    def request(self) -> str:
+        plan = self.plan
+        expression, names = _key_condition(plan, self.index)
+        conjuncts, fnames, flines = _filter_code(self.model, self.layout, plan, self.params)
+        names.update(fnames)
+        key_params = {
+            b.param for kv in (plan.pk, *plan.sk.values) for b in kv.bindings if b.literal is None
+        }
+        args = ", ".join(self.params.names[p] for p in self.params.names if p in key_params)
+        lines = [f"values = _t.{key_builder_name(plan)}({args})", *flines]
+        request = [
+            f'"KeyConditionExpression": {literal(expression)}',
+            f'"ExpressionAttributeNames": {{{", ".join(f"{literal(k)}: {literal(v)}" for k, v in names.items())}}}',
+            '"ExpressionAttributeValues": values',
+            f'"ScanIndexForward": {plan.scan_forward}',
+        ]
+        if self.index.kind != "table":
+            request.append(f'"IndexName": {literal(self.index.name)}')
+        if conjuncts:
+            request.append(f'"FilterExpression": {literal(" AND ".join(conjuncts))}')
+        lines.append("return {" + ", ".join(request) + "}")
+        return render(
+            """
+            def $fn($signature) -> dict[str, Any]:
+            $body
+            """,
+            fn=self.request_fn,
+            signature=self._signature(),
+            body=indent("\n".join(lines), 1),
+        )
+
+    def _query_limit(self) -> str:
+        """The `limit` passed to `_query`: matching items to collect (None = all)."""
+        if self.plan.unique:
+            return "2"
+        return "None" if self.plan.limit is None else str(self.plan.limit)
+
+    def _has_filter(self) -> bool:
+        return bool(self.plan.type_filter or self.plan.filters)
+
+    def _read_limit(self) -> str:
+        """DynamoDB's `Limit` for the first pages: only safe without a FilterExpression."""
+        if self._has_filter():
+            return "None"
+        return self._query_limit()
+
+    def methods(self) -> str:
+        if self.plan.operation == "GetItem":
+            return self._get_item()
+        parts = [self.request(), self._all(), self._iter(), self._page()]
+        return "\n\n".join(parts)
+
+    def _get_item(self) -> str:
+        plan = self.plan
+        entity = plan.entities[0]
+        n = self.names[entity]
+        wanted = [_type_value(self.layout, e) for e in plan.entities]
+        key_args = self._call_args()
+        return render(
+            """
+            def $fn($signature, *, consistent_read: bool = False) -> $row | None:
+                $doc
+                $guard
+                item = self._get(_t.$builder($args), consistent_read)
+                if item is None or _type_of(item) not in $wanted:
+                    return None
+                return _t.$from_item(item)
+            """,
+            fn=self.fn,
+            signature=self._signature(),
+            row=n.row_type,
+            doc=self._doc(f"The {entity} matching the parameters, or None."),
+            guard=self._sharded_guard(),
+            builder=key_builder_name(plan),
+            args=key_args,
+            wanted=literal(tuple(wanted)),
+            from_item=n.from_item,
+        )
+
+    def _consistent(self) -> tuple[str, str]:
+        """(keyword parameter, request statement) for consistent reads (not on GSIs)."""
+        if self.index.kind == "gsi":
+            return "", ""
+        return (
+            ", consistent_read: bool = False",
+            'request["ConsistentRead"] = consistent_read',
+        )
+
+    def _all(self) -> str:
+        plan = self.plan
+        kw, _ = self._consistent()
+        args = [self._call_args()] if self.params.names else []
+        if kw:
+            args.append("consistent_read=consistent_read")
+        call = f"self.{self.iter_fn}({', '.join(args)})"
+        if self.multi:
+            result = self.result_type
+            body = render(
+                """
+                result = $result()
+                for entity, row in $call:
+                    getattr(result, _RESULT_FIELDS[entity]).append(row)
+                return result
+                """,
+                result=result,
+                call=call,
+            )
+            returns = result
+            what = f"Every match, one list per entity ({', '.join(plan.entities)})."
+        elif plan.unique:
+            body = render(
+                """
+                rows = list($call)
+                if len(rows) > 1:
+                    raise NotUnique($pattern, rows)
+                return rows[0] if rows else None
+                """,
+                call=call,
+                pattern=literal(plan.pattern),
+            )
+            returns = f"{self._row_type()} | None"
+            what = "The one match, or None (NotUnique when the data breaks the promise)."
+        else:
+            body = f"return list({call})\n"
+            returns = f"list[{self._row_type()}]"
+            what = "Every match, in the pattern's order (all pages are read)."
+        star = ", *" if kw else ""
+        return render(
+            """
+            def $fn($signature$star$kw) -> $returns:
+                $doc
+            $body
+            """,
+            fn=self.fn,
+            signature=self._signature(),
+            star=star,
+            kw=kw,
+            returns=returns,
+            doc=self._doc(what),
+            body=indent(body, 1),
+        )
+
+    def _iter(self) -> str:
+        kw, stmt = self._consistent()
+        star = ", *" if kw else ""
+        return render(
+            """
+            def $fn($signature$star$kw) -> Iterator[$row]:
+                $doc
+                $guard
+                request = self.$request($args)
+                $stmt
+                for item in self._query(request, $limit, $read_limit, $full):
+                    yield $decode
+            """,
+            fn=self.iter_fn,
+            signature=self._signature(),
+            star=star,
+            kw=kw,
+            row=self._row_type(),
+            doc=self._doc("Stream the matches page by page."),
+            guard=self._sharded_guard(),
+            request=self.request_fn,
+            args=self._call_args(),
+            stmt=stmt,
+            limit=self._query_limit(),
+            read_limit=self._read_limit(),
+            full=str(self.full_items),
+            decode=self._decode("item"),
+        )
+
+    def _page(self) -> str:
+        kw, stmt = self._consistent()
+        return render(
+            """
+            def $fn(
+                $signature, *, start_key: Key | None = None, page_size: int | None = None$kw
+            ) -> tuple[list[$row], Key | None]:
+                $doc
+                $guard
+                request = self.$request($args)
+                $stmt
+                items, last = self._page(request, start_key, page_size, $full)
+                return [$decode for item in items], last
+            """,
+            fn=self.page_fn,
+            signature=self._signature(),
+            kw=kw,
+            row=self._row_type(),
+            doc=self._doc(
+                "One Query page (at most `page_size` items read, before filters) and the "
+                "LastEvaluatedKey to pass as `start_key` for the next (None on the last page)."
+            ),
+            guard=self._sharded_guard(),
+            request=self.request_fn,
+            args=self._call_args(),
+            stmt=stmt,
+            full=str(self.full_items),
+            decode=self._decode("item"),
+        )
+
+    def result_class(self) -> str:
+        if not self.multi:
+            return ""
+        fields = "\n".join(
+            f"    {self.names[e].snake}: list[_t.{self.names[e].row_type}] = field(default_factory=list)"
+            for e in self.plan.entities
+        )
+        return (
+            f"@dataclass\nclass {self.result_type}:\n"
+            f"    {docstring(f'What `{self.fn}` returns: the rows of each entity, in the order read.')}\n\n"
+            f"{fields}\n"
+        )
+
+
+def _entity_methods(
+    layout: ir.Layout, model: ir.Model, entity: ir.Entity, n: EntityNames, taken: set[str]
+) -> str:
+    table = next(i for i in layout.indexes if i.kind == "table")
+    el = layout.entity(entity.name)
+    ek = el.key(table.name) if el is not None else None
+    if ek is None:
+        raise EmitError(f"{entity.name} has no table key")
+    slots: list[str] = []
+    for template in (ek.pk, ek.sk):
+        if template is not None:
+            for s in keys.parse_template(template).slots:
+                if s not in slots:
+                    slots.append(s)
+    params: list[str] = []
+    local: set[str] = set()
+    mapping: list[str] = []
+    for s in slots:
+        a = entity.attribute(s)
+        if a is None:
+            raise EmitError(f"{entity.name}: table key slot {{{s}}} is not an attribute")
+        py = identifier(s, local, frozenset({"self"}))
+        params.append(f"{py}: {annotation(a.type)}")
+        mapping.append(f"{literal(s)}: {py}")
+    put = identifier(f"put_{n.snake}", taken)
+    update = identifier(f"update_{n.snake}", taken)
+    delete = identifier(f"delete_{n.snake}", taken)
+    key_names = [table.pk.name] + ([table.sk.name] if table.sk is not None else [])
+    return render(
+        '''
+        def $put(self, row: Mapping[str, Any]) -> None:
+            """Write a $entity (create or replace), with every index key computed from `row`."""
+            self.dynamodb.put_item(TableName=self.table_name, Item=_t.$to_item(row))
+
+        def $update(
+            self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        ) -> None:
+            """Replace an existing $entity with `row`, recomputing every index key (a full put).
+
+            Pass `previous` (the stored row) when an attribute of the table key may have
+            changed: the old item is then deleted and the new one written in one transaction.
+            Raises ItemNotFound when there is no such item.
+            """
+            item = _t.$to_item(row)
+            old = _t.$table_key(previous if previous is not None else row)
+            self._replace(item, old, $key_names)
+
+        def $delete(self, $params) -> bool:
+            """Delete a $entity by its table key; True when an item was there."""
+            key = _t.$table_key({$mapping})
+            response: dict[str, Any] = self.dynamodb.delete_item(
+                TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
+            )
+            return "Attributes" in response
+        ''',
+        put=put,
+        update=update,
+        delete=delete,
+        entity=entity.name,
+        to_item=n.to_item,
+        table_key=n.table_key,
+        key_names=literal(tuple(key_names)),
+        params=", ".join(params),
+        mapping=", ".join(mapping),
+    )
+
+
+CLIENT_RUNTIME = '''
+Key = dict[str, dict[str, Any]]
+_BATCH_GET: Final = 100  # keys per BatchGetItem
+_RETRIES: Final = 8
+
+
+class NotUnique(LookupError):
+    """A `unique` pattern matched more than one item (a GSI does not enforce uniqueness)."""
+
+    def __init__(self, pattern: str, rows: list[Any]) -> None:
+        super().__init__(f"pattern {pattern} promises at most one item; {len(rows)} matched")
+        self.pattern = pattern
+        self.rows = rows
+
+
+class ItemNotFound(LookupError):
+    """An update of an item that does not exist."""
+
+
+def _type_of(item: Mapping[str, Any]) -> str | None:
+    value = item.get(_t.TYPE_ATTRIBUTE)
+    return value.get("S") if isinstance(value, Mapping) else None
+
+
+def _required(value: _t.AttributeValue | None, attribute: str) -> _t.AttributeValue:
+    if value is None:
+        raise ValueError(f"filter on {attribute}: the value must not be None or an empty set")
+    return value
+
+
+def _error_code(exc: Exception) -> str:
+    """The DynamoDB error code of a botocore ClientError ("" for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        error = response.get("Error")
+        if isinstance(error, Mapping):
+            return str(error.get("Code", ""))
+    return ""
+
+
+def _key_text(key: Mapping[str, Any]) -> str:
+    return repr(sorted((name, sorted(value.items())) for name, value in key.items()))
+'''
+
+CLIENT_CLASS = '''
+class Client:
+    """Typed access to table `$table` ($model), through a boto3 low-level DynamoDB client.
+
+        client = Client("$table", boto3.client("dynamodb"))
+    """
+
+    def __init__(self, table_name: str, dynamodb_client: Any) -> None:
+        self.table_name = table_name
+        self.dynamodb = dynamodb_client
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _query(
+        self, request: dict[str, Any], limit: int | None, read_limit: int | None, full: bool
+    ) -> Iterator[_t.Item]:
+        """Items of every page (LastEvaluatedKey loop), stopping after `limit` matches."""
+        request = {**request, "TableName": self.table_name}
+        if read_limit is not None:
+            request["Limit"] = read_limit
+        count = 0
+        while True:
+            response: dict[str, Any] = self.dynamodb.query(**request)
+            items: list[_t.Item] = response.get("Items", [])
+            if full:
+                items = self._fetch_full(items)
+            for item in items:
+                yield item
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
+
+    def _page(
+        self, request: dict[str, Any], start_key: Key | None, page_size: int | None, full: bool
+    ) -> tuple[list[_t.Item], Key | None]:
+        request = {**request, "TableName": self.table_name}
+        if start_key is not None:
+            request["ExclusiveStartKey"] = start_key
+        if page_size is not None:
+            request["Limit"] = page_size
+        response: dict[str, Any] = self.dynamodb.query(**request)
+        items: list[_t.Item] = response.get("Items", [])
+        if full:
+            items = self._fetch_full(items)
+        return items, response.get("LastEvaluatedKey") or None
+
+    def _get(self, key: Key, consistent_read: bool) -> _t.Item | None:
+        response: dict[str, Any] = self.dynamodb.get_item(
+            TableName=self.table_name, Key=key, ConsistentRead=consistent_read
+        )
+        item: _t.Item | None = response.get("Item")
+        return item
+
+    def _fetch_full(self, items: list[_t.Item]) -> list[_t.Item]:
+        """Whole items for index entries that project less than ALL (BatchGetItem, in order)."""
+        keys = [{name: item[name] for name in _TABLE_KEY} for item in items]
+        found: dict[str, _t.Item] = {}
+        for start in range(0, len(keys), _BATCH_GET):
+            pending: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + _BATCH_GET]}}
+            for attempt in range(_RETRIES + 1):
+                response: dict[str, Any] = self.dynamodb.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[_key_text({name: item[name] for name in _TABLE_KEY})] = item
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError("BatchGetItem left keys unprocessed after retries")
+        return [found[text] for text in map(_key_text, keys) if text in found]
+
+    def _replace(self, item: _t.Item, old: Key, names: tuple[str, ...]) -> None:
+        """Put `item` over an existing item; delete `old` in the same transaction if it moved."""
+        new = {name: item[name] for name in names}
+        exists = {"ConditionExpression": "attribute_exists(#pk)", "ExpressionAttributeNames": {"#pk": names[0]}}
+        try:
+            if new == old:
+                self.dynamodb.put_item(TableName=self.table_name, Item=item, **exists)
+            else:
+                self.dynamodb.transact_write_items(
+                    TransactItems=[
+                        {"Delete": {"TableName": self.table_name, "Key": old, **exists}},
+                        {"Put": {"TableName": self.table_name, "Item": item}},
+                    ]
+                )
+        except Exception as exc:
+            code = _error_code(exc)
+            if code == "ConditionalCheckFailedException" or (
+                code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
+            ):
+                raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
+            raise
+'''
+
+
+def client_source(layout: ir.Layout, model: ir.Model) -> str:
+    names = entity_names(model)
+    taken: set[str] = {"dynamodb", "table_name"}
+    patterns = [_PatternEmitter(model, layout, plan, names, taken) for plan in layout.plans]
+    imports = Imports()
+    imports.add("__future__", "annotations")
+    imports.add("time")
+    imports.add("datetime as _dt")
+    for name in ("Iterator", "Mapping"):
+        imports.add("collections.abc", name)
+    imports.add("dataclasses", "dataclass")
+    imports.add("dataclasses", "field")
+    imports.add("decimal", "Decimal")
+    imports.add("typing", "Any")
+    imports.add("typing", "Final")
+    imports.add("uuid", "UUID")
+    imports.add(".", "transformers as _t")
+    row_types = sorted(n.row_type for n in names.values())
+    for r in row_types:
+        imports.add(".transformers", r)
+    table = next(i for i in layout.indexes if i.kind == "table")
+    table_key = (table.pk.name,) + ((table.sk.name,) if table.sk is not None else ())
+    result_fields = {e: names[e].snake for p in patterns if p.multi for e in p.plan.entities}
+    methods: list[str] = []
+    for p in patterns:
+        methods.append(p.methods())
+    for entity in model.entities:
+        methods.append(_entity_methods(layout, model, entity, names[entity.name], taken))
+    chunks = [
+        comment_header(model),
+        render(
+            '''
+            """Typed access patterns for model `$model` (table `$table`) over boto3's low-level
+            DynamoDB client: one method per access pattern, plus put/update/delete per entity.
+            Rows are the TypedDicts of `transformers`; keys are built there too."""
+            ''',
+            model=model.name,
+            table=layout.table_name,
+        ),
+        imports.render(),
+        "__all__ = "
+        + literal(
+            [
+                "Client",
+                "ItemNotFound",
+                "NotUnique",
+                *row_types,
+                *sorted(p.result_type for p in patterns if p.multi),
+            ]
+        ),
+        render(CLIENT_RUNTIME),
+        f"_TABLE_KEY: Final = {literal(table_key)}",
+        "_RESULT_FIELDS: Final[dict[str, str]] = {"
+        + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(result_fields.items()))
+        + "}",
+        *[p.result_class() for p in patterns if p.multi],
+        render(CLIENT_CLASS, table=layout.table_name, model=model.name)
+        + "\n    # ------------------------------------------------------------------ patterns\n\n"
+        + indent("\n\n".join(methods), 1),
+    ]
+    return "\n\n".join(chunks) + "\n"
+
+
+@register("client")
+def emit_client(layout: ir.Layout, model: ir.Model) -> FileManifest:
+    """`client.py`, ruff-formatted (needs the `transformers` emitter's files beside it)."""
+    return {"client.py": format_python(client_source(layout, model))}
