@@ -232,7 +232,7 @@ def er_diagram(model: Model) -> Graph:
             )
     return Graph(
         name=f"{model.name}-er",
-        attrs=(*_base_attrs(f"{model.name}-er", "LR"), ("ranksep", "0.9")),
+        attrs=(*_base_attrs(f"{model.name}-er", "TB"), ("ranksep", "0.7")),
         node_defaults=(("fontname", FONT), ("fontsize", "10"), ("shape", "plain")),
         edge_defaults=(("color", "#7986cb"), ("fontname", FONT), ("fontsize", "9")),
         nodes=nodes,
@@ -375,21 +375,21 @@ def key_layout_diagram(model: Model, layout: Layout) -> Graph:
 
 _SK_SHAPES = {
     "none": "",
-    "eq": " & SK =",
-    "begins_with": " & begins_with(SK)",
-    "between": " & SK between",
-    "lt": " & SK <",
-    "le": " & SK <=",
-    "gt": " & SK >",
-    "ge": " & SK >=",
+    "eq": ", SK =",
+    "begins_with": ", begins_with(SK)",
+    "between": ", SK between",
+    "lt": ", SK <",
+    "le": ", SK <=",
+    "gt": ", SK >",
+    "ge": ", SK >=",
 }
 
 
 def condition_shape(plan: PatternPlan) -> str:
     """`PK =` plus the sort-key condition's operator: the shape of the key condition."""
-    text = "PK =" + _SK_SHAPES.get(plan.sk.kind, f" & SK {plan.sk.kind}")
+    text = "PK =" + _SK_SHAPES.get(plan.sk.kind, f", SK {plan.sk.kind}")
     if plan.operation == "GetItem":
-        text = "GetItem " + text
+        text = f"GetItem ({text})"
     if plan.sharded:
         text += f" ×{plan.sharded} shards"
     return text

@@ -986,7 +986,7 @@ def diagrams_page(model: Model, svgs: Mapping[str, str] | None) -> str:
             "its key condition.",
         ),
     }
-    out = [header(model), f"# Diagrams: {text(model.name)}\n"]
+    out = [WIDE, header(model), f"# Diagrams: {text(model.name)}\n"]
     for stem in dg.DIAGRAMS:
         title, about = titles[stem]
         out.append(f"\n## {title} {{#{stem}}}\n")
