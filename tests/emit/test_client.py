@@ -104,7 +104,7 @@ def _load(t: ModuleType, model: ir.Model, layout: ir.Layout, ddb: Any, table: st
 
     data = generate(model, SampleOptions(seed=7), keyed_attributes(layout))
     dynamo.create_table(ddb, layout, table)
-    names = [i for i in layout.indexes if i.kind == "table"][0]
+    names = next(i for i in layout.indexes if i.kind == "table")
     key_names = [names.pk.name] + ([names.sk.name] if names.sk else [])
     stored: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {}
     for entity in model.entities:
