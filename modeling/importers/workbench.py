@@ -932,6 +932,12 @@ def singular(word: str) -> str:
     return word
 
 
+def dynamo_table_name(name: str) -> str:
+    """A valid DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`) for a Workbench table name."""
+    out = re.sub(r"[^A-Za-z0-9_.\-]+", "-", name).strip("-") or "table"
+    return (out + "-tb")[: max(3, len(out))] if len(out) < 3 else out[:255]
+
+
 def slug(name: str) -> str:
     """A model name (`[a-z][a-z0-9_-]*`): `Game-Player-Profiles`, `CartTable` → kebab case."""
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", name)
@@ -1546,10 +1552,31 @@ def _key_template(
             segs = _from_data(values, ctx)
             why = "from the sample keys' constant and varying parts"
         template = KeyTemplate.from_segments(segs)
+    template = _valid_template(template, ctx)
     if values:
         why += f", checked on {len(values)} sample key(s)"
     _record(ctx, template, values)
     return template, why
+
+
+def _valid_template(template: KeyTemplate, ctx: _KeyCtx) -> KeyTemplate:
+    """A template the loader accepts: not empty, each slot once (a repeat becomes a new slot)."""
+    g = ctx.g
+    if not template.parts:
+        name = _unique_name(f"{snake(g.name)}_{snake(ctx.attr.name)}", list(g.slots))
+        why = f"sample {ctx.attr.name} values are empty, which DynamoDB rejects; one slot"
+        return KeyTemplate(((True, _register(g, name, why)),))
+    seen: set[str] = set()
+    parts: list[tuple[bool, str]] = []
+    for is_slot, text in template.parts:
+        if is_slot and text in seen:
+            text = _register(
+                g, _unique_name(f"{text}_2", list(g.slots)), f"a second {{{text}}} in one key"
+            )
+        if is_slot:
+            seen.add(text)
+        parts.append((is_slot, text))
+    return KeyTemplate(tuple(parts))
 
 
 def _record(ctx: _KeyCtx, template: KeyTemplate, values: list[str]) -> None:
@@ -1999,10 +2026,19 @@ def plan_table(doc: WbDocument, table: WbTable, model: str, diags: Diagnostics) 
     notes = []
     if table.model_schema is not None and (table.model_schema.get("queries") or {}):
         notes.append("the export's ModelSchema.queries block is not read")
+    table_name = dynamo_table_name(table.name)
+    if table_name != table.name:
+        diags.warning(
+            "workbench-table-name",
+            f"table name {table.name!r} is not a valid DynamoDB table name; imported as {table_name!r}",
+            table.span,
+            "DynamoDB table names are 3–255 letters, digits, `_`, `.` and `-`",
+            table.name,
+        )
     return TablePlan(
         model=model,
-        table=table.name,
-        description=doc.description.strip(),
+        table=table_name,
+        description="".join(c for c in doc.description if c.isprintable() or c in "\n\t").strip(),
         billing=billing,
         billing_note=billing_note,
         entities=entities,
@@ -2075,7 +2111,8 @@ def _flow(data: Mapping[str, Any]) -> CommentedMap:
 
 
 def _comment(text: str) -> str:
-    return " ".join(text.split())
+    """One comment line: whitespace collapsed, unprintable characters escaped (YAML forbids them)."""
+    return " ".join("".join(c if c.isprintable() else repr(c)[1:-1] for c in text).split())
 
 
 def render_yaml(plan: TablePlan) -> str:
@@ -2140,7 +2177,7 @@ def render_yaml(plan: TablePlan) -> str:
         "or 'from ...' mark what was inferred, and from what. Review them before compiling.",
         *plan.notes,
     ]
-    root.yaml_set_start_comment("\n".join(header))
+    root.yaml_set_start_comment("\n".join(_comment(line) for line in header))
     yaml = YAML(typ="rt")
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=4, offset=2)

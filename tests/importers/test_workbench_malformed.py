@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from modeling.api import check_text
 from modeling.cli import app
 from modeling.diagnostics import Diagnostic
-from modeling.importers.workbench import import_text, import_workbench
+from modeling.importers.workbench import import_text, import_workbench, render_yaml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "workbench"
 
@@ -207,3 +208,98 @@ def test_cli_exits_2_with_located_errors_and_a_report(name: str, tmp_path: Path)
     data = json.loads(report.read_text())
     assert data["ok"] is False and data["models"] == []
     assert all(d["severity"] == "error" for d in data["diagnostics"])
+
+
+# --------------------------------------------------------------------------- robustness
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "workbench"
+_DOCS = (
+    [json.loads(p.read_text()) for p in sorted(SHARED.glob("*.json"))] if SHARED.is_dir() else []
+)
+
+
+def _paths(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(value, list):
+        for n, v in enumerate(value):
+            out += _paths(v, (*path, n))
+    return out
+
+
+def _mutate(doc: object, path: tuple[object, ...], replacement: object, delete: bool) -> object:
+    if not path:
+        return replacement
+    head, rest = path[0], path[1:]
+    if isinstance(doc, dict):
+        out = dict(doc)
+        if not rest and delete:
+            out.pop(head, None)  # type: ignore[call-overload]
+        else:
+            out[head] = _mutate(doc[head], rest, replacement, delete)  # type: ignore[index]
+        return out
+    assert isinstance(doc, list)
+    out_list = list(doc)
+    if not rest and delete:
+        del out_list[head]  # type: ignore[call-overload]
+    else:
+        out_list[head] = _mutate(doc[head], rest, replacement, delete)  # type: ignore[call-overload]
+    return out_list
+
+
+@pytest.mark.skipif(not _DOCS, reason="../shared/workbench is not present")
+def test_mutated_exports_never_raise() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.text(max_size=12),
+        st.sampled_from(["S", "N", "PK", "A#1", "#", "{x}", "${y}", "ITEMS#ItemID", ""]),
+        st.lists(st.text(max_size=4), max_size=3),
+        st.dictionaries(
+            st.sampled_from(["S", "N", "M", "L", "x"]), st.text(max_size=4), max_size=2
+        ),
+    )
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        doc = data.draw(st.sampled_from(_DOCS))
+        for _ in range(data.draw(st.integers(1, 3))):
+            path = data.draw(st.sampled_from(_paths(doc)))
+            doc = _mutate(doc, path, data.draw(values), data.draw(st.booleans()) and bool(path))
+        result = import_text(json.dumps(doc), "fuzz.json")
+        for d in result.diagnostics:
+            assert d.span is not None and d.message
+        if result.ok:
+            for plan in result.plans:
+                text = render_yaml(plan)
+                loaded = check_text(text, f"models/{plan.model}.yaml")
+                assert loaded.ok, [d.format() for d in loaded.diagnostics.errors]
+
+    run()
+
+
+def test_found_by_fuzzing_control_characters_and_repeated_slots() -> None:
+    doc = json.loads((SHARED / "CartModel.json").read_text())
+    table = doc["DataModel"][0]
+    table["TableName"] = "ca\x1brt"  # not a DynamoDB name, and not printable in YAML
+    doc["ModelMetadata"]["Version"] = "\x1b"
+    table["KeyAttributes"]["SortKey"]["AttributeName"] = "#"  # `#` names two empty parts
+    for item in table["TableData"]:
+        item["#"] = item.pop("Status#Date")
+    table["GlobalSecondaryIndexes"] = []
+    result = import_text(json.dumps(doc), "cart.json")
+    assert result.ok
+    (plan,) = result.plans
+    assert plan.table == "ca-rt"
+    assert "workbench-table-name" in [d.code for d in result.diagnostics]
+    sk = plan.entities[0].keys[0].sk
+    assert sk is not None and len(sk.slots) == len(set(sk.slots)) == 2
+    loaded = check_text(render_yaml(plan), f"models/{plan.model}.yaml")
+    assert loaded.ok, [d.format() for d in loaded.diagnostics.errors]
