@@ -1043,6 +1043,7 @@ class EntityPlan:
     keys: list[KeyPlan]
     attributes: dict[str, AttrPlan]
     notes: list[str] = field(default_factory=list)
+    unpinned: list[KeyPlan] = field(default_factory=list)  # observed, left to the compiler
 
 
 @dataclass
@@ -1926,6 +1927,7 @@ def _unpin_colliding(entities: list[EntityPlan], diags: Diagnostics, table: WbTa
             kept.append((e.name, tk))
             continue
         e.keys = [k for k in e.keys if k.index != "table"]
+        e.unpinned.append(tk)  # still what the patterns are suggested from
         shown = tk.pk.text + (f" / {tk.sk.text}" if tk.sk else "")
         e.notes.append(
             f"observed table key {shown} is not pinned: no literal part tells it from {clash}'s, "
@@ -1948,7 +1950,7 @@ def _suggest_patterns(
     out: list[PatternPlan] = []
     taken: set[str] = set()
     for e in entities:
-        for k in e.keys:
+        for k in [*e.unpinned, *e.keys]:  # unpinned holds at most the table key
             where: dict[str, str] = {s: "=" for s in k.pk.slots}
             if not where:
                 diags.info(

@@ -189,6 +189,14 @@ def test_hotel_entities_from_type_attribute_and_model_schema() -> None:
     rate = plan.entities[1]
     assert rate.key == ["hotel_id", "endDate", "rateId"]
     assert any("is not pinned" in n for n in rate.notes)
+    assert [p.name for p in plan.patterns] == [
+        "hotel_by_hotel_id",
+        "rate_by_hotel_id",
+        "customert_by_customert_id",
+        "booking_by_customert_id",
+        "summary_by_hotel_id",
+        "checkin_by_checkin_id",
+    ]
     # `type` is the entity type: dropped from attributes; rate/summary live in hotel's partition
     for e in plan.entities:
         assert "type" not in e.attributes
