@@ -276,3 +276,29 @@ def check_plan_bindings(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnost
                 f'add `{missing[0]}: "="` to the pattern\'s where',
                 plan.pattern,
             )
+
+
+def check_key_shapes(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """An entity key without a sort key on an index that has one would never be indexed.
+
+    DynamoDB writes an item to a GSI only when it carries both key attributes, and rejects a
+    table write without the sort key; so a pinned `{pk: ...}` without `sk` is only valid on an
+    index where no entity has a sort key (the index is then created without one).
+    """
+    for entity_layout in layout.entities:
+        for key in entity_layout.keys:
+            index = layout.index(key.index)
+            if index is None or index.sk is None or key.sk is not None:
+                continue
+            where = "the table" if index.kind == "table" else index.alias or index.name
+            yield Diagnostic(
+                "missing-sort-key",
+                Severity.ERROR,
+                f"{entity_layout.entity}: the key pinned on {where} has no sort key, but "
+                f"{where} has one ({index.sk.name}): its items would "
+                + ("be rejected" if index.kind == "table" else "never appear in the index"),
+                _model_span(model, entity_layout.entity),
+                f"add `sk:` to the pinned key (e.g. a constant like "
+                f'"{entity_layout.type_value.upper()}"), or pin it on an index of its own',
+                entity_layout.entity,
+            )

@@ -63,6 +63,24 @@ def sk_template(state: Derivation, placement: Placement) -> str | None:
     return templates.build(_sk_literal(state, placement), placement.sk)
 
 
+def _without_unused_sort_keys(
+    indexes: tuple[ir.Index, ...], layouts: list[ir.EntityLayout]
+) -> tuple[ir.Index, ...]:
+    """An index on which every entity's (pinned) key has no sort-key template gets no sort key.
+
+    Items lacking an index's sort-key attribute are not written to it, so a pk-only pinned key on
+    an index that declares a sort key would silently leave the index empty. Mixed indexes keep
+    their sort key; the key-shape check reports the pk-only entity.
+    """
+    out = []
+    for index in indexes:
+        keys = [k for layout in layouts for k in layout.keys if k.index == index.name]
+        if index.kind == "gsi" and keys and all(k.sk is None for k in keys):
+            index = replace(index, sk=None)
+        out.append(index)
+    return tuple(out)
+
+
 def build_keys(model: ir.Model, state: Derivation) -> Derivation:
     indexes = tuple(_index(n) for n in state.index_names)
     order = {name: i for i, name in enumerate(state.index_names)}
@@ -90,4 +108,5 @@ def build_keys(model: ir.Model, state: Derivation) -> Derivation:
                 )
             )
         layouts.append(ir.EntityLayout(entity.name, entity.name, tuple(keys)))
+    indexes = _without_unused_sort_keys(indexes, layouts)
     return replace(state, indexes=indexes, entity_layouts=tuple(layouts))

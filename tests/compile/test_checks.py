@@ -174,3 +174,37 @@ def test_every_pattern_planned_and_bindings_checks_catch_broken_layouts() -> Non
     plan = layout.plans[0]
     unbound = replace(layout, plans=(replace(plan, pk=replace(plan.pk, bindings=())),))
     assert [d.code for d in checks.check_plan_bindings(unbound, m)] == ["unbound-partition"]
+
+
+def test_pk_only_pinned_gsi_gets_an_index_without_sort_key() -> None:
+    m = model(
+        "g",
+        [
+            entity(
+                "Txn",
+                ["id"],
+                {"id": "string", "account": "string"},
+                keys={"table": {"pk": "TXN#{id}", "sk": "TXN"}, "gsi1": {"pk": "ACCT#{account}"}},
+            )
+        ],
+        [pattern("txns_of_account", "Txn", {"account": "="})],
+    )
+    layout, bag = compile_model(m)
+    assert layout is not None, [d.format() for d in bag.errors]
+    gsi = layout.index("GSI1")
+    assert gsi is not None and gsi.sk is None
+    assert layout.plan("txns_of_account").index == "GSI1"  # type: ignore[union-attr]
+
+
+def test_pk_only_pinned_key_beside_a_sort_key_is_an_error() -> None:
+    m = model(
+        "g",
+        [
+            entity("A", ["id"], {"id": "string"}, keys={"table": {"pk": "A#{id}"}}),
+            entity("B", ["id"], {"id": "string"}),
+        ],
+        [pattern("get_b", "B", {"id": "="})],
+    )
+    layout, bag = compile_model(m)
+    assert layout is None
+    assert "missing-sort-key" in [d.code for d in bag.errors]
