@@ -21,6 +21,7 @@ TYPE_ATTRIBUTE: Final = $type_attribute
 _N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid as they are
 _DATE: Final = _dt.date
 _DATETIME: Final = _dt.datetime
+_UTC: Final = _dt.UTC
 
 
 # --------------------------------------------------------------------------- errors
@@ -270,6 +271,56 @@ def _json(value: object, attribute: str) -> AttributeValue:
     if isinstance(value, float | Decimal):
         return {"N": _decimal_text(value, attribute)}
     raise _expected(attribute, "a JSON value (dict, list, str, number, bool, None)", value)
+
+
+def _json_sized(value: Any, attribute: str) -> tuple[AttributeValue, int]:
+    """`_json` plus an upper bound of the value's size (strings at 4 bytes a character,
+    numbers at 21): one pass, so the 400 KB check costs nothing extra in the common case."""
+    cls = value.__class__
+    if cls is str:
+        return {"S": value}, 4 * len(value)
+    if cls is dict:
+        members: dict[str, AttributeValue] = {}
+        total = 3
+        for key, member in value.items():
+            if key.__class__ is not str:
+                key = str(key)
+            av, size = _json_sized(member, attribute)
+            members[key] = av
+            total += 4 * len(key) + 1 + size
+        return {"M": members}, total
+    if cls is Decimal:
+        text = str(value)
+        if "E" in text or len(text) > 38 or not "0" <= text[-1] <= "9":
+            text = _decimal_text(value, attribute)
+        return {"N": text}, 21
+    if cls is int:
+        return {"N": _integer_text(value, attribute)}, 21
+    if cls is list:
+        elements: list[AttributeValue] = []
+        total = 3
+        for member in value:
+            av, size = _json_sized(member, attribute)
+            elements.append(av)
+            total += 1 + size
+        return {"L": elements}, total
+    av = _json(value, attribute)
+    return av, _av_size(av)
+
+
+def _set_sized(kind: str, value: Any, attribute: str) -> tuple[AttributeValue | None, int]:
+    """`_set` plus an upper bound of its size; a fast path for a collection of str."""
+    if kind == "string" and value.__class__ in (list, frozenset, set, tuple):
+        strings = set(value)
+        total = 0
+        for member in strings:
+            if member.__class__ is not str:
+                break
+            total += len(member)
+        else:
+            return ({"SS": sorted(strings)}, 4 * total) if strings else (None, 0)
+    av = _set(kind, value, attribute)
+    return av, 0 if av is None else _av_size(av)
 
 
 _SCALAR_TAG: Final = {

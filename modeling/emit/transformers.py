@@ -159,10 +159,10 @@ def _attr_code(a: ir.Attribute, i: int) -> _Attr:
         code.av = f'{{"N": {text}}}'
         code.slot = f"_keys._encode_integer({raw})"
     elif kind == "decimal":
+        # str() equals format(, "f") unless it uses an exponent; NaN/Infinity end in a letter
         code.load = [
-            f'{text} = format({raw}, "f") if {raw}.__class__ is Decimal '
-            f"else _decimal_text({raw}, {name})",
-            f'if len({text}) > 38 or not "0" <= {text}[-1] <= "9":',
+            f"{text} = str({raw}) if {raw}.__class__ is Decimal else _decimal_text({raw}, {name})",
+            f'if "E" in {text} or len({text}) > 38 or not "0" <= {text}[-1] <= "9":',
             f"    {text} = _decimal_text({raw}, {name})",
         ]
         code.av = f'{{"N": {text}}}'
@@ -190,9 +190,14 @@ def _attr_code(a: ir.Attribute, i: int) -> _Attr:
         code.av = f'{{"S": {text}}}'
         code.slot = text
     elif kind == "datetime":
+        # naive (taken as UTC) and UTC-aware values inline; other zones in the helper
         code.load = [
-            f"if {raw}.__class__ is _DATETIME and {raw}.tzinfo is None:",
+            f"if {raw}.__class__ is not _DATETIME:",
+            f"    {text} = _datetime_text({raw}, {name})",
+            f"elif {raw}.tzinfo is None:",
             f'    {text} = {raw}.isoformat() + ("Z" if {raw}.microsecond else ".000000Z")',
+            f"elif {raw}.tzinfo is _UTC:",
+            f'    {text} = {raw}.isoformat()[:-6] + ("Z" if {raw}.microsecond else ".000000Z")',
             "else:",
             f"    {text} = _datetime_text({raw}, {name})",
         ]
@@ -211,18 +216,18 @@ def _attr_code(a: ir.Attribute, i: int) -> _Attr:
         code.nbytes = f"len({raw})"
         code.slot = f"{raw}.hex()"
     elif kind == "map":
-        code.load = [f"{text} = _json({raw}, {name})"]
+        code.load = [f"{text}, s{i} = _json_sized({raw}, {name})"]
         code.av = text
-        code.nbytes = f"_av_size({text})"
+        code.nbytes = f"s{i}"
     elif kind == "list":
         assert a.type.item is not None
         code.load = [f"{text} = _list({literal(str(a.type.item))}, {raw}, {name})"]
         code.av = text
         code.nbytes = f"_av_size({text})"
     elif kind == "set" and a.type.item is not None:
-        code.load = [f"{text} = _set({literal(a.type.item.kind)}, {raw}, {name})"]
+        code.load = [f"{text}, s{i} = _set_sized({literal(a.type.item.kind)}, {raw}, {name})"]
         code.av = text
-        code.nbytes = f"_av_size({text})"
+        code.nbytes = f"s{i}"
         code.may_vanish = True
     else:
         raise EmitError(f"attribute {a.name}: no DynamoDB form for type {a.type}")
