@@ -172,3 +172,31 @@ def test_sparse_gsi_for_optional_attributes() -> None:
     key = next(k for el in state.entity_layouts for k in el.keys if k.index == "GSI1")
     assert key.sparse and key.sparse_on == ("referrer",)
     assert any("sparse" in line for line in state.plans[0].proof)
+
+
+def test_state_attributes_stay_off_the_table_key() -> None:
+    """`status = :s` on an entity read by id: the enum goes to a GSI, never into the table key."""
+    from modeling.compile import compile_model
+
+    from .builder import entity, model, pattern
+
+    m = model(
+        "returns",
+        [
+            entity(
+                "Return",
+                ["return_id"],
+                {
+                    "return_id": "string",
+                    "status": {"type": "string", "enum": ["requested", "done"]},
+                    "requested_at": "datetime",
+                },
+            )
+        ],
+        [pattern("open_returns", "Return", {"status": "=", "requested_at": ">="})],
+    )
+    layout, bag = compile_model(m)
+    assert layout is not None, [d.format() for d in bag.errors]
+    table_key = layout.entity("Return").key("table")  # type: ignore[union-attr]
+    assert table_key is not None and "{status}" not in table_key.pk + (table_key.sk or "")
+    assert layout.plan("open_returns").index == "GSI1"  # type: ignore[union-attr]
