@@ -38,6 +38,7 @@ class EntityInfo:
     parent: str | None = None
     parent_fk: list[str] = field(default_factory=list)  # child attributes that reference parent
     key_origin: str = ""
+    pinned_names: set[str] = field(default_factory=set)  # key names a child already relies on
 
 
 @dataclass
@@ -173,6 +174,42 @@ def _flow_seq(items: list[str]) -> CommentedSeq:
     return s
 
 
+def _align_parent_keys(infos: dict[QName, EntityInfo], diags: Diagnostics, src: str) -> None:
+    """A child item carries its parent's key attributes under the same names (the model's
+    rule for item collections), but SQL names them differently: `orders.id` is
+    `order_lines.order_id`. Rename the parent's key attributes to the children's foreign-key
+    names (`order_id`, with `column: id`), the usual single-table idiom; when two children
+    disagree or the name is taken, the later child keeps only its `references`."""
+    by_name = {i.name: i for i in infos.values()}
+    for info in sorted(infos.values(), key=lambda i: i.name):
+        if not info.parent:
+            continue
+        parent = by_name[info.parent]
+        if parent.key == info.parent_fk:
+            continue
+        rename = dict(zip(parent.key, info.parent_fk, strict=False))
+        clash = len(parent.key) != len(info.parent_fk) or any(
+            new in parent.types and new not in parent.key for new in rename.values()
+        )
+        if clash or any(old != new and old in parent.pinned_names for old, new in rename.items()):
+            diags.info(
+                "SEED030",
+                f"{info.name}: its foreign key ({', '.join(info.parent_fk)}) names "
+                f"{parent.name}'s key ({', '.join(parent.key)}) differently; not made a child",
+                Span(src, info.table.line, 1),
+                hint=f"rename {parent.name}'s key attributes (keeping `column:`) and add "
+                f"`parent: {parent.name}` to make it one item collection",
+                subject=info.name,
+            )
+            info.parent = None
+            info.parent_fk = []
+            continue
+        parent.types = {rename.get(a, a): t for a, t in parent.types.items()}
+        parent.attrs = {c: rename.get(a, a) for c, a in parent.attrs.items()}
+        parent.key = [rename.get(a, a) for a in parent.key]
+        parent.pinned_names.update(parent.key)
+
+
 def catalog_to_spec(
     catalog: Catalog,
     *,
@@ -246,6 +283,8 @@ def catalog_to_spec(
                 info.parent = target.name
                 info.parent_fk = [info.attrs[c] for c in fk.columns if c in info.attrs]
                 break
+
+    _align_parent_keys(infos, diags, src)
 
     # ------------------------------------------------------------ entities
     entities = CommentedMap()
