@@ -1,0 +1,389 @@
+"""`model migrate run`: the local runner (chunks -> workers -> transformers -> BatchWriteItem).
+
+Per chunk a worker (a thread with its own PostgreSQL connection) reads the chunk's keys, fetches
+the rows `batch_size` keys at a time (`= ANY`, never one query per key), converts each row with
+the generated transformers (adding `_version`), and writes the items through the shared `Sink`
+(batches of 25, retries, the WCU cap). Rows that cannot become items go to the dead-letter
+JSONL and the run continues. When a chunk is complete, its checkpoint is written; a rerun skips
+it. After the last chunk, the catch-up pass (see `versioning`) rewrites, conditionally, every
+row changed since the run first started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from modeling import ir
+from modeling.migrate import transformers as transformer_loader
+from modeling.migrate.checkpoint import Checkpoint
+from modeling.migrate.errors import MigrationError
+from modeling.migrate.plan import Chunk, Plan, load_plan, make_plan, read_chunk
+from modeling.migrate.sink import Item, Sink
+from modeling.migrate.source import EntityReader, Source
+from modeling.migrate.versioning import (
+    VERSION_ATTRIBUTE,
+    VersionSource,
+    take_marker,
+    version_sources,
+)
+
+BatchHook = Callable[[str, list[dict[str, Any]]], None]
+_EXCERPT = 200
+
+
+@dataclass
+class RunOptions:
+    concurrency: int = 4
+    batch_size: int = 1_000
+    chunk_size: int = 100_000
+    max_wcu: float | None = None
+    dead_letter: Path | None = None
+    version_column: str | None = None
+    catch_up: bool = True
+    progress: bool = True
+    retry_mode: str = "adaptive"
+    # tests and benchmarks: called with (entity, rows) after a batch is read, before its write
+    after_read: BatchHook | None = None
+
+
+@dataclass
+class EntityReport:
+    rows_read: int = 0
+    items_written: int = 0
+    dead_letters: int = 0
+    chunks_done: int = 0
+    chunks_skipped: int = 0
+
+
+@dataclass
+class RunReport:
+    model: str
+    table: str
+    entities: dict[str, EntityReport] = field(default_factory=dict)
+    retries: int = 0
+    unprocessed: int = 0
+    duplicates: int = 0
+    wcu: int = 0
+    throttled_seconds: float = 0.0
+    catch_up_rows: int = 0
+    catch_up_written: int = 0
+    catch_up_skipped: int = 0
+    marker: int = 0
+    seconds: float = 0.0
+    dead_letter_file: str | None = None
+
+    @property
+    def rows_read(self) -> int:
+        return sum(e.rows_read for e in self.entities.values())
+
+    @property
+    def items_written(self) -> int:
+        return sum(e.items_written for e in self.entities.values())
+
+    @property
+    def dead_letters(self) -> int:
+        return sum(e.dead_letters for e in self.entities.values())
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items_written / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(
+            rows_read=self.rows_read,
+            items_written=self.items_written,
+            dead_letters=self.dead_letters,
+            items_per_second=round(self.items_per_second, 1),
+            seconds=round(self.seconds, 3),
+            throttled_seconds=round(self.throttled_seconds, 3),
+        )
+        return data
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value if len(value) <= _EXCERPT else value[:_EXCERPT] + f"... ({len(value)} chars)"
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        b = bytes(value)
+        return f"<{len(b)} bytes>"
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        text = json.dumps(value, default=str)
+        return value if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
+    if isinstance(value, list | tuple | set | frozenset):
+        text = json.dumps([_jsonable(v) for v in value], default=str)
+        return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
+    return str(value)[:_EXCERPT]
+
+
+class DeadLetters:
+    """Append-only JSONL of rows that could not become items (thread-safe, flushed per chunk)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def record(entity: str, key: Any, reason: str, row: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {
+            "entity": entity,
+            "key": [_jsonable(v) for v in key] if isinstance(key, tuple | list) else _jsonable(key),
+            "reason": reason,
+            "row": {k: _jsonable(v) for k, v in (row or {}).items()},
+        }
+
+    def write(self, records: Sequence[dict[str, Any]]) -> None:
+        if not records or self.path is None:
+            return
+        text = "".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in records)
+        with self._lock, self.path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+
+
+def table_key_names(layout: ir.Layout) -> tuple[str, ...]:
+    table = next(i for i in layout.indexes if i.kind == "table")
+    return (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
+
+
+class Converter:
+    """Rows -> items with the generated transformers; failures become dead-letter records."""
+
+    def __init__(self, module: ModuleType, model: ir.Model) -> None:
+        self.module = module
+        self.to_item = module.TO_ITEM
+        self.error = module.TransformError
+        self.key_attrs = {e.name: e.key for e in model.entities}
+
+    def convert(
+        self, entity: str, rows: Sequence[tuple[dict[str, Any], int | None]]
+    ) -> tuple[list[Item], list[dict[str, Any]]]:
+        to_item = self.to_item[entity]
+        items: list[Item] = []
+        dead: list[dict[str, Any]] = []
+        for row, version in rows:
+            try:
+                item = to_item(row)
+            except self.error as exc:
+                key = exc.row_key if exc.row_key is not None else ()
+                dead.append(
+                    DeadLetters.record(entity, key, f"{type(exc).__name__}: {exc.reason}", row)
+                )
+                continue
+            if version is not None:
+                item[VERSION_ATTRIBUTE] = {"N": str(version)}
+            items.append(item)
+        return items, dead
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>10}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=not enabled,
+        transient=False,
+    )
+
+
+class Runner:
+    def __init__(
+        self,
+        model: ir.Model,
+        layout: ir.Layout,
+        dsn: str,
+        client: Any,
+        checkpoint_dir: Path,
+        options: RunOptions,
+        table_name: str | None = None,
+        module: ModuleType | None = None,
+    ) -> None:
+        self.model = model
+        self.layout = layout
+        self.dsn = dsn
+        self.options = options
+        self.table = table_name or layout.table_name
+        self.module = module or transformer_loader.generate(layout, model)
+        self.checkpoint = Checkpoint(checkpoint_dir)
+        self.converter = Converter(self.module, model)
+        self.sink = Sink(
+            client, self.table, table_key_names(layout), self.module.item_size, options.max_wcu
+        )
+        self.versions: dict[str, VersionSource] = version_sources(model, options.version_column)
+        self.readers = {
+            e.name: EntityReader.build(model, e.name, self.versions[e.name]) for e in model.entities
+        }
+        self.dead = DeadLetters(options.dead_letter)
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ plan and marker
+
+    def resolve_plan(self, plan_dir: Path | None) -> tuple[Plan, Path]:
+        """The given plan, or the one planned into the checkpoint directory (reused on resume)."""
+        if plan_dir is not None:
+            return load_plan(plan_dir), plan_dir
+        own = self.checkpoint.directory / "plan"
+        if (own / "manifest.json").is_file():
+            return load_plan(own), own
+        return make_plan(self.dsn, self.model, own, self.options.chunk_size), own
+
+    def resolve_marker(self) -> int:
+        state = self.checkpoint.run_state()
+        if "marker" in state:
+            return int(state["marker"])
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            marker = take_marker(conn)
+        state.update(marker=marker, model=self.model.name, table=self.table)
+        self.checkpoint.save_run_state(state)
+        return marker
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, plan_dir: Path | None = None) -> RunReport:
+        started = time.monotonic()
+        marker = self.resolve_marker()  # before any read: see versioning
+        plan, plan_root = self.resolve_plan(plan_dir)
+        unknown = sorted(set(plan.entities) - set(self.readers))
+        if unknown:
+            raise MigrationError(
+                f"the plan names entities the model lacks: {', '.join(unknown)}",
+                hint="re-plan with this model",
+            )
+        report = RunReport(self.model.name, self.table, marker=marker)
+        report.dead_letter_file = (
+            str(self.options.dead_letter) if self.options.dead_letter else None
+        )
+        for name in plan.entities:
+            report.entities[name] = EntityReport()
+        todo: list[Chunk] = []
+        for chunk in plan.chunks():
+            if self.checkpoint.is_done(chunk.id):
+                report.entities[chunk.entity].chunks_skipped += 1
+            else:
+                todo.append(chunk)
+
+        sources: queue.Queue[Source] = queue.Queue()
+        opened: list[Source] = []
+        try:
+            for _ in range(max(1, self.options.concurrency)):
+                s = Source(self.dsn, self.readers)
+                opened.append(s)
+                sources.put(s)
+            with _progress(self.options.progress) as progress:
+                tasks = {}
+                for name, ep in plan.entities.items():
+                    done_rows = sum(c.rows for c in ep.chunks if self.checkpoint.is_done(c.id))
+                    tasks[name] = progress.add_task(
+                        name, total=ep.count, completed=done_rows, rate=""
+                    )
+
+                def work(chunk: Chunk) -> None:
+                    source = sources.get()
+                    try:
+                        self._chunk(chunk, plan_root, source, report, progress, tasks)
+                    finally:
+                        sources.put(source)
+
+                with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+                    for future in [pool.submit(work, c) for c in todo]:
+                        future.result()
+                if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
+                    self._catch_up(plan, marker, opened[0], report)
+        finally:
+            for s in opened:
+                s.close()
+        stats = self.sink.stats
+        report.retries = stats.retries
+        report.unprocessed = stats.unprocessed
+        report.duplicates = stats.duplicates
+        report.wcu = stats.wcu
+        report.throttled_seconds = stats.throttled_seconds
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _chunk(
+        self,
+        chunk: Chunk,
+        plan_root: Path,
+        source: Source,
+        report: RunReport,
+        progress: Any,
+        tasks: Mapping[str, Any],
+    ) -> None:
+        keys = read_chunk(plan_root, chunk)
+        size = max(1, self.options.batch_size)
+        read = written = 0
+        dead: list[dict[str, Any]] = []
+        for start in range(0, len(keys), size):
+            batch = keys[start : start + size]
+            rows = source.rows_by_keys(chunk.entity, batch)
+            if self.options.after_read is not None:
+                self.options.after_read(chunk.entity, [r for r, _ in rows])
+            items, bad = self.converter.convert(chunk.entity, rows)
+            written += self.sink.write(items)
+            read += len(rows)
+            dead.extend(bad)
+            progress.advance(tasks[chunk.entity], len(batch))
+        self.dead.write(dead)
+        summary = {
+            "chunk": chunk.id,
+            "entity": chunk.entity,
+            "rows_read": read,
+            "items_written": written,
+            "dead_letters": len(dead),
+        }
+        self.checkpoint.mark_done(chunk.id, summary)
+        with self._lock:
+            e = report.entities[chunk.entity]
+            e.rows_read += read
+            e.items_written += written
+            e.dead_letters += len(dead)
+            e.chunks_done += 1
+
+    def _catch_up(self, plan: Plan, marker: int, source: Source, report: RunReport) -> None:
+        """Conditionally rewrite every row changed since the marker (see `versioning`)."""
+        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+            for entity in plan.entities:
+                for rows in source.changed_rows(entity, marker, self.options.batch_size):
+                    items, dead = self.converter.convert(entity, rows)
+                    self.dead.write(dead)
+                    results = list(pool.map(self.sink.put_if_newer, items))
+                    report.catch_up_rows += len(rows)
+                    report.catch_up_written += sum(results)
+                    report.catch_up_skipped += len(results) - sum(results)
+        state = self.checkpoint.run_state()
+        state["catch_up_done"] = True
+        self.checkpoint.save_run_state(state)

@@ -1,0 +1,278 @@
+"""DynamoDB writes for the migration: batching, retries, a write-rate cap, conditional puts.
+
+- `write(items)`: BatchWriteItem in requests of <= 25 items and <= 16 MB, never two requests on
+  one key in a request (a later item for the same key replaces the earlier one, keeping the
+  newest `_version`). UnprocessedItems are retried by our own loop with exponential backoff and
+  full jitter (sleep uniform(0, min(cap, base * 2^attempt))); throttling and 5xx errors that
+  reach us (botocore's standard/adaptive retry mode already retries them at the transport)
+  are retried the same way. Gives up after `max_attempts` and raises.
+- a token bucket caps the write rate in WCU/s (1 WCU per started KB of each item).
+- `put_if_newer(item)`: PutItem with `attribute_not_exists(PK) OR _version < :v`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from modeling.migrate.versioning import VERSION_ATTRIBUTE
+
+Item = dict[str, Any]
+
+BATCH_ITEMS = 25
+BATCH_BYTES = 16 * 1024 * 1024
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "LimitExceededException",
+        "TransactionInProgressException",
+    }
+)
+
+
+class SinkError(RuntimeError):
+    """Writes that still failed after every retry."""
+
+
+def client_config(concurrency: int, mode: str = "adaptive") -> Any:
+    """botocore Config: the given retry mode for transport errors, enough pooled connections."""
+    from botocore.config import Config
+
+    retries: Any = {"mode": mode, "max_attempts": 10}
+    return Config(
+        retries=retries,
+        max_pool_connections=max(10, concurrency * 4),
+        connect_timeout=10,
+        read_timeout=60,
+    )
+
+
+class TokenBucket:
+    """A thread-safe token bucket: `take(n)` blocks until n tokens (WCU) are available.
+
+    Capacity is one second of rate, so a burst never exceeds the cap by more than one second's
+    worth. A request larger than the capacity waits for a full bucket and then goes through.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = float(rate)
+        self.capacity = float(rate)
+        self._tokens = float(rate)
+        self._clock = clock
+        self._sleep = sleep
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def take(self, n: float) -> float:
+        """Take n tokens; returns the seconds waited."""
+        n = min(float(n), self.capacity)
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= n:
+                    self._tokens -= n
+                    return waited
+                wait = (n - self._tokens) / self.rate
+            self._sleep(wait)
+            waited += wait
+
+
+def wcu(size: int) -> int:
+    """Write capacity units of one item of `size` bytes (1 per started KB)."""
+    return max(1, -(-size // 1024))
+
+
+@dataclass
+class SinkStats:
+    batches: int = 0
+    items_written: int = 0
+    retries: int = 0  # retried requests: unprocessed items and retryable errors
+    unprocessed: int = 0  # items returned as UnprocessedItems (then retried)
+    duplicates: int = 0  # items replaced by a newer one for the same key in one batch
+    conditional_writes: int = 0
+    conditional_skipped: int = 0  # the table already held the same or a newer version
+    wcu: int = 0
+    throttled_seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: float) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+
+def _version(item: Mapping[str, Any]) -> int:
+    v = item.get(VERSION_ATTRIBUTE)
+    return int(v["N"]) if isinstance(v, Mapping) and "N" in v else -1
+
+
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+class Sink:
+    """Writes items to one table; shared by all worker threads (boto3 clients are thread-safe)."""
+
+    def __init__(
+        self,
+        client: Any,
+        table: str,
+        key_names: Sequence[str],
+        item_size: Callable[[Mapping[str, Any]], int],
+        max_wcu: float | None = None,
+        max_attempts: int = 12,
+        base_delay: float = 0.05,
+        max_delay: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.client = client
+        self.table = table
+        self.key_names = tuple(key_names)
+        self.item_size = item_size
+        self.bucket = TokenBucket(max_wcu, sleep=sleep) if max_wcu else None
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.stats = SinkStats()
+
+    # ------------------------------------------------------------------ helpers
+
+    def key_of(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(tuple(sorted((k, str(v)) for k, v in item[n].items())) for n in self.key_names)
+
+    def backoff(self, attempt: int) -> None:
+        """Full jitter: uniform(0, min(max_delay, base * 2^attempt))."""
+        delay = self.rng.uniform(0, min(self.max_delay, self.base_delay * 2**attempt))
+        if delay > 0:
+            self.sleep(delay)
+
+    def _charge(self, sized: Iterable[int]) -> None:
+        units = sum(wcu(s) for s in sized)
+        self.stats.add(wcu=units)
+        if self.bucket is not None:
+            waited = self.bucket.take(units)
+            if waited:
+                self.stats.add(throttled_seconds=waited)
+
+    def dedupe(self, items: Iterable[Item]) -> list[Item]:
+        """One item per key, keeping the newest `_version` (the later one on a tie)."""
+        by_key: dict[tuple[Any, ...], Item] = {}
+        dropped = 0
+        for item in items:
+            k = self.key_of(item)
+            old = by_key.get(k)
+            if old is not None:
+                dropped += 1
+                if _version(old) > _version(item):
+                    continue
+            by_key[k] = item
+        if dropped:
+            self.stats.add(duplicates=dropped)
+        return list(by_key.values())
+
+    def batches(self, items: Sequence[Item]) -> Iterable[list[tuple[Item, int]]]:
+        """Requests of <= 25 items and <= 16 MB (each item's size counted once)."""
+        batch: list[tuple[Item, int]] = []
+        total = 0
+        for item in items:
+            size = self.item_size(item)
+            if batch and (len(batch) >= BATCH_ITEMS or total + size > BATCH_BYTES):
+                yield batch
+                batch, total = [], 0
+            batch.append((item, size))
+            total += size
+        if batch:
+            yield batch
+
+    # ------------------------------------------------------------------ writes
+
+    def write(self, items: Sequence[Item]) -> int:
+        """BatchWriteItem every item (deduplicated by key); returns the number written."""
+        written = 0
+        for batch in self.batches(self.dedupe(items)):
+            self._charge(size for _, size in batch)
+            self._write_batch([item for item, _ in batch])
+            written += len(batch)
+        self.stats.add(items_written=written)
+        return written
+
+    def _write_batch(self, items: list[Item]) -> None:
+        requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
+        attempt = 0
+        while requests:
+            try:
+                response = self.client.batch_write_item(RequestItems={self.table: requests})
+            except Exception as exc:
+                if _error_code(exc) not in RETRYABLE_CODES or attempt >= self.max_attempts:
+                    raise
+                self.stats.add(retries=1)
+                self.backoff(attempt)
+                attempt += 1
+                continue
+            self.stats.add(batches=1)
+            requests = list(response.get("UnprocessedItems", {}).get(self.table, []))
+            if requests:
+                if attempt >= self.max_attempts:
+                    raise SinkError(
+                        f"{len(requests)} items still unprocessed after {attempt} retries"
+                    )
+                self.stats.add(retries=1, unprocessed=len(requests))
+                self.backoff(attempt)
+                attempt += 1
+
+    def put_if_newer(self, item: Item) -> bool:
+        """PutItem unless the table holds this key with the same or a newer `_version`."""
+        if VERSION_ATTRIBUTE not in item:
+            raise ValueError(f"a conditional write needs {VERSION_ATTRIBUTE}")
+        self._charge([self.item_size(item)])
+        attempt = 0
+        while True:
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(#pk) OR #v < :v",
+                    ExpressionAttributeNames={"#pk": self.key_names[0], "#v": VERSION_ATTRIBUTE},
+                    ExpressionAttributeValues={":v": item[VERSION_ATTRIBUTE]},
+                )
+            except Exception as exc:
+                code = _error_code(exc)
+                if code == "ConditionalCheckFailedException":
+                    self.stats.add(conditional_skipped=1)
+                    return False
+                if code not in RETRYABLE_CODES or attempt >= self.max_attempts:
+                    raise
+                self.stats.add(retries=1)
+                self.backoff(attempt)
+                attempt += 1
+                continue
+            self.stats.add(conditional_writes=1, items_written=1)
+            return True

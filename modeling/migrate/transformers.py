@@ -1,0 +1,70 @@
+"""Load the generated transformers of a model as a Python module.
+
+The runner must convert rows exactly as the generated code the application will use does, so it
+imports that code: either from a compiled output directory (`generated/<model>/`) or, by
+default, emitted afresh from the model into a temporary package (always in step with the model
+file, nothing to forget to recompile).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+from modeling import ir
+
+_LOADED: dict[str, ModuleType] = {}
+
+
+def _import_package(directory: Path, name: str) -> ModuleType:
+    """Import `directory` as package `name` and return its `transformers` submodule."""
+    init = directory / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        name, init, submodule_search_locations=[str(directory)]
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - importlib contract
+        raise ImportError(f"cannot import {directory}")
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[name] = package
+    spec.loader.exec_module(package)
+    return importlib.import_module(f"{name}.transformers")
+
+
+def from_directory(directory: str | Path) -> ModuleType:
+    """The transformers of a compiled output directory (holding `transformers.py`)."""
+    path = Path(directory).resolve()
+    if not (path / "transformers.py").is_file():
+        raise FileNotFoundError(f"{path} has no transformers.py; run `model compile` first")
+    key = str(path)
+    if key not in _LOADED:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+        _LOADED[key] = _import_package(path, f"_migrate_generated_{digest}")
+    return _LOADED[key]
+
+
+def generate(layout: ir.Layout, model: ir.Model) -> ModuleType:
+    """Emit the transformers of `model` into a temporary package and import them."""
+    from modeling.emit.transformers import emit_transformers
+
+    files = emit_transformers(layout, model)
+    digest = hashlib.sha256(
+        "\0".join(f"{k}\0{v}" for k, v in sorted(files.items())).encode()
+    ).hexdigest()[:16]
+    if digest in _LOADED:
+        return _LOADED[digest]
+    root = Path(tempfile.mkdtemp(prefix="model-migrate-"))
+    for rel, text in files.items():
+        (root / rel).write_text(text, encoding="utf-8")
+    module = _import_package(root, f"_migrate_{model.name.replace('-', '_')}_{digest}")
+    _LOADED[digest] = module
+    return module
+
+
+def entity_function(module: ModuleType, entity: str) -> object:
+    """The `to_item` function of one entity (through the generated registry)."""
+    registry = module.TO_ITEM
+    return registry[entity]
