@@ -200,16 +200,13 @@ def _projection_json(index: SecondaryIndex) -> dict[str, Any]:
     return projection
 
 
-def create_table_kwargs(defn: TableDefinition) -> dict[str, Any]:
-    """The boto3 `create_table` keyword arguments (also `aws dynamodb create-table --cli-input-json`)."""
-    throughput = None
-    if defn.billing_mode == "PROVISIONED":
-        throughput = {
-            "ReadCapacityUnits": defn.read_capacity,
-            "WriteCapacityUnits": defn.write_capacity,
-        }
-    kwargs: dict[str, Any] = {
-        "TableName": defn.table_name,
+def _table_shape(
+    defn: TableDefinition, table_name: Any, throughput: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Name, keys, billing and indexes: the part create_table and CloudFormation share, so
+    the two renderings cannot drift. `throughput` is None for on-demand billing."""
+    shape: dict[str, Any] = {
+        "TableName": table_name,
         "AttributeDefinitions": [
             {"AttributeName": n, "AttributeType": t} for n, t in defn.attribute_definitions
         ],
@@ -217,7 +214,7 @@ def create_table_kwargs(defn: TableDefinition) -> dict[str, Any]:
         "BillingMode": defn.billing_mode,
     }
     if throughput:
-        kwargs["ProvisionedThroughput"] = dict(throughput)
+        shape["ProvisionedThroughput"] = dict(throughput)
     if defn.gsis:
         gsis = []
         for g in defn.gsis:
@@ -229,9 +226,9 @@ def create_table_kwargs(defn: TableDefinition) -> dict[str, Any]:
             if throughput:
                 entry["ProvisionedThroughput"] = dict(throughput)
             gsis.append(entry)
-        kwargs["GlobalSecondaryIndexes"] = gsis
+        shape["GlobalSecondaryIndexes"] = gsis
     if defn.lsis:
-        kwargs["LocalSecondaryIndexes"] = [
+        shape["LocalSecondaryIndexes"] = [
             {
                 "IndexName": i.name,
                 "KeySchema": _key_schema_json(i.key_schema),
@@ -239,6 +236,18 @@ def create_table_kwargs(defn: TableDefinition) -> dict[str, Any]:
             }
             for i in defn.lsis
         ]
+    return shape
+
+
+def create_table_kwargs(defn: TableDefinition) -> dict[str, Any]:
+    """The boto3 `create_table` keyword arguments (also `aws dynamodb create-table --cli-input-json`)."""
+    throughput = None
+    if defn.billing_mode == "PROVISIONED":
+        throughput = {
+            "ReadCapacityUnits": defn.read_capacity,
+            "WriteCapacityUnits": defn.write_capacity,
+        }
+    kwargs = _table_shape(defn, defn.table_name, throughput)
     if defn.stream_view_type:
         kwargs["StreamSpecification"] = {
             "StreamEnabled": True,
@@ -337,37 +346,7 @@ def _table_properties(defn: TableDefinition) -> dict[str, Any]:
         "ReadCapacityUnits": _ref("ReadCapacity"),
         "WriteCapacityUnits": _ref("WriteCapacity"),
     }
-    props: dict[str, Any] = {
-        "TableName": _ref("TableName"),
-        "AttributeDefinitions": [
-            {"AttributeName": n, "AttributeType": t} for n, t in defn.attribute_definitions
-        ],
-        "KeySchema": _key_schema_json(defn.key_schema),
-        "BillingMode": defn.billing_mode,
-    }
-    if provisioned:
-        props["ProvisionedThroughput"] = dict(throughput)
-    if defn.gsis:
-        gsis = []
-        for g in defn.gsis:
-            entry: dict[str, Any] = {
-                "IndexName": g.name,
-                "KeySchema": _key_schema_json(g.key_schema),
-                "Projection": _projection_json(g),
-            }
-            if provisioned:
-                entry["ProvisionedThroughput"] = dict(throughput)
-            gsis.append(entry)
-        props["GlobalSecondaryIndexes"] = gsis
-    if defn.lsis:
-        props["LocalSecondaryIndexes"] = [
-            {
-                "IndexName": i.name,
-                "KeySchema": _key_schema_json(i.key_schema),
-                "Projection": _projection_json(i),
-            }
-            for i in defn.lsis
-        ]
+    props = _table_shape(defn, _ref("TableName"), throughput if provisioned else None)
     if defn.stream_view_type:
         props["StreamSpecification"] = {"StreamViewType": defn.stream_view_type}
     if defn.ttl_attribute:
