@@ -28,6 +28,7 @@ COMMANDS = (
     "modeling.commands.docs",
     "modeling.commands.compile",
     "modeling.commands.verify",
+    "modeling.commands.migrate",
 )
 
 app = typer.Typer(

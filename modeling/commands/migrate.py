@@ -1,0 +1,265 @@
+"""`model migrate plan|run|validate`: move a PostgreSQL database into the single table.
+
+- `plan MODEL --source DSN [--out DIR|s3://bucket/prefix] [--chunk-size N]`
+- `run MODEL --source DSN [--plan DIR] [--endpoint URL] [--concurrency N] [--max-wcu N]
+   [--dead-letter FILE] [--checkpoint DIR] [--version-column COL] [--json]`
+- `validate MODEL --source DSN [--endpoint URL] [--sample N | --full] [--report DIR] [--json]`
+
+Exit codes: 0 ok; 1 validation found a difference; 2 invalid input (bad model, unreachable
+service, a plan that does not match the model).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INVALID = 2
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, hint: str | None = None) -> typer.Exit:
+    _err.print(f"[red]error:[/] {message}")
+    if hint:
+        _err.print(f"  hint: {hint}")
+    return typer.Exit(EXIT_INVALID)
+
+
+def _compiled(model_path: Path) -> tuple[Any, Any]:
+    """(model, layout), or exit 2 with the diagnostics."""
+    from modeling.api import load_model
+    from modeling.commands.validate import render as render_diagnostic
+    from modeling.compile import compile_model
+    from modeling.diagnostics import ModelError
+
+    try:
+        model = load_model(model_path)
+    except ModelError as exc:
+        for d in exc.diagnostics.sorted():
+            _err.print(render_diagnostic(d))
+        raise typer.Exit(EXIT_INVALID) from None
+    layout, diags = compile_model(model)
+    if layout is None or diags.has_errors():
+        for d in diags.sorted():
+            _err.print(render_diagnostic(d))
+        raise typer.Exit(EXIT_INVALID)
+    return model, layout
+
+
+def dynamodb_client(
+    endpoint: str | None, concurrency: int = 4, retry_mode: str = "adaptive"
+) -> Any:
+    """A DynamoDB client for `endpoint` (dummy credentials for a local one) with retries."""
+    import boto3
+
+    from modeling.migrate.sink import client_config
+
+    session = boto3.session.Session()
+    local = bool(endpoint) and ("127.0.0.1" in str(endpoint) or "localhost" in str(endpoint))
+    dummy = "dummy" if local and session.get_credentials() is None else None
+    return session.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=session.region_name or "us-east-1",
+        aws_access_key_id=dummy,
+        aws_secret_access_key=dummy,
+        config=client_config(concurrency, retry_mode),
+    )
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Known failures (bad plan, unreachable services) become exit 2 with a hint."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from modeling.migrate.errors import MigrationError
+
+    try:
+        yield
+    except MigrationError as exc:
+        raise _fail(str(exc), exc.hint) from None
+    except (BotoCoreError, ClientError) as exc:
+        raise _fail(f"DynamoDB: {exc}", "check --endpoint, credentials and --table") from None
+    except Exception as exc:
+        if type(exc).__module__.startswith("psycopg"):
+            raise _fail(f"PostgreSQL: {exc}".strip(), "check --source") from None
+        raise
+
+
+def _module(layout: Any, model: Any, transformers_dir: Path | None) -> Any:
+    from modeling.migrate import transformers
+
+    if transformers_dir is not None:
+        return transformers.from_directory(transformers_dir)
+    return transformers.generate(layout, model)
+
+
+def register(app: typer.Typer) -> None:
+    migrate = typer.Typer(
+        name="migrate",
+        help="Backfill PostgreSQL rows into the table: plan chunks, run, validate.",
+        no_args_is_help=True,
+    )
+    app.add_typer(migrate, name="migrate")
+
+    @migrate.command("plan")
+    def plan(
+        model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
+        source: str = typer.Option(..., "--source", help="libpq DSN of the source database."),
+        out: str = typer.Option("migration-plan", "--out", help="Directory or s3://bucket/prefix."),
+        chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Keys per chunk."),
+        as_json: bool = typer.Option(False, "--json", help="Print the manifest on stdout."),
+    ) -> None:
+        """Cut each entity's keys into CSV chunks and write a manifest (counts, ranges, sha256)."""
+        from modeling.migrate.plan import make_plan, upload_plan
+
+        model, _ = _compiled(model_path)
+        with _errors():
+            if out.startswith("s3://"):
+                with tempfile.TemporaryDirectory() as tmp:
+                    result = make_plan(source, model, Path(tmp), chunk_size)
+                    upload_plan(Path(tmp), out)
+            else:
+                result = make_plan(source, model, Path(out), chunk_size)
+        if as_json:
+            sys.stdout.write(result.to_json())
+        else:
+            for name, e in sorted(result.entities.items()):
+                _err.print(f"{name}: {e.count} rows in {len(e.chunks)} chunks")
+            _err.print(f"manifest: {out.rstrip('/')}/manifest.json")
+        raise typer.Exit(EXIT_OK)
+
+    @migrate.command("run")
+    def run(
+        model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
+        source: str = typer.Option(..., "--source", help="libpq DSN of the source database."),
+        plan_dir: str | None = typer.Option(
+            None, "--plan", help="Plan directory or s3:// URL (default: plan into --checkpoint)."
+        ),
+        endpoint: str | None = typer.Option(None, "--endpoint", help="DynamoDB endpoint URL."),
+        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        concurrency: int = typer.Option(4, "--concurrency", min=1, help="Worker threads."),
+        batch_size: int = typer.Option(1_000, "--batch-size", min=1, help="Keys per SELECT."),
+        chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Keys per chunk."),
+        max_wcu: float | None = typer.Option(None, "--max-wcu", min=1, help="WCU/s cap."),
+        dead_letter: Path = typer.Option(  # noqa: B008
+            Path("dead-letter.jsonl"), "--dead-letter", help="JSONL of rows that failed."
+        ),
+        checkpoint: Path = typer.Option(  # noqa: B008
+            Path(".migrate-checkpoint"), "--checkpoint", help="Checkpoint directory."
+        ),
+        version_column: str | None = typer.Option(
+            None, "--version-column", help="Integer/datetime column holding the row version."
+        ),
+        transformers_dir: Path | None = typer.Option(  # noqa: B008
+            None, "--transformers", help="Compiled output dir (default: generate from MODEL)."
+        ),
+        no_catch_up: bool = typer.Option(False, "--no-catch-up", help="Skip the catch-up pass."),
+        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    ) -> None:
+        """Backfill: chunks -> workers -> transformers -> BatchWriteItem, checkpointed."""
+        from modeling.migrate.plan import download_plan
+        from modeling.migrate.runner import Runner, RunOptions
+
+        model, layout = _compiled(model_path)
+        options = RunOptions(
+            concurrency=concurrency,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            max_wcu=max_wcu,
+            dead_letter=dead_letter,
+            version_column=version_column,
+            catch_up=not no_catch_up,
+            progress=not as_json,
+        )
+        with _errors():
+            local_plan: Path | None = None
+            if plan_dir and plan_dir.startswith("s3://"):
+                local_plan = checkpoint / "s3-plan"
+                if not (local_plan / "manifest.json").is_file():
+                    download_plan(plan_dir, local_plan)
+            elif plan_dir:
+                local_plan = Path(plan_dir)
+            client = dynamodb_client(endpoint, concurrency)
+            runner = Runner(
+                model,
+                layout,
+                source,
+                client,
+                checkpoint,
+                options,
+                table_name=table,
+                module=_module(layout, model, transformers_dir),
+            )
+            report = runner.run(local_plan)
+        if as_json:
+            sys.stdout.write(json.dumps(report.as_dict(), indent=2, sort_keys=True) + "\n")
+        else:
+            out = Console(highlight=False)
+            for name, e in sorted(report.entities.items()):
+                out.print(
+                    f"{name}: read {e.rows_read}, written {e.items_written}, dead letters "
+                    f"{e.dead_letters}, chunks {e.chunks_done} done / {e.chunks_skipped} skipped"
+                )
+            out.print(
+                f"total: rows read {report.rows_read}, items written {report.items_written}, "
+                f"retries {report.retries}, dead letters {report.dead_letters}, "
+                f"catch-up {report.catch_up_written}/{report.catch_up_rows} rewritten, "
+                f"{report.items_per_second:.0f} items/s in {report.seconds:.1f} s"
+            )
+            if report.dead_letters:
+                out.print(f"dead letters: {dead_letter}")
+        raise typer.Exit(EXIT_OK)
+
+    @migrate.command("validate")
+    def validate(
+        model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
+        source: str = typer.Option(..., "--source", help="libpq DSN of the source database."),
+        endpoint: str | None = typer.Option(None, "--endpoint", help="DynamoDB endpoint URL."),
+        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        sample: int = typer.Option(1_000, "--sample", min=1, help="Random rows per entity."),
+        full: bool = typer.Option(False, "--full", help="Check every row (overrides --sample)."),
+        version_column: str | None = typer.Option(None, "--version-column"),
+        dead_letter: Path | None = typer.Option(  # noqa: B008
+            None, "--dead-letter", help="Rows listed here are excused (reported, not failed)."
+        ),
+        report_dir: Path | None = typer.Option(  # noqa: B008
+            None, "--report", help="Write validation.md and validation.json here."
+        ),
+        transformers_dir: Path | None = typer.Option(None, "--transformers"),  # noqa: B008
+        as_json: bool = typer.Option(False, "--json", help="Print the JSON report."),
+    ) -> None:
+        """Counts per entity and an item-by-item diff; exit 1 on any mismatch."""
+        from modeling.migrate.validate import validate as run_validate
+
+        model, layout = _compiled(model_path)
+        with _errors():
+            result = run_validate(
+                model,
+                layout,
+                source,
+                dynamodb_client(endpoint),
+                sample=None if full else sample,
+                table_name=table,
+                version_column=version_column,
+                dead_letter=dead_letter,
+                module=_module(layout, model, transformers_dir),
+            )
+        data = json.dumps(result.as_dict(), indent=2, sort_keys=True, default=str) + "\n"
+        if report_dir is not None:
+            report_dir.mkdir(parents=True, exist_ok=True)
+            (report_dir / "validation.md").write_text(result.markdown(), encoding="utf-8")
+            (report_dir / "validation.json").write_text(data, encoding="utf-8")
+        sys.stdout.write(data if as_json else result.markdown())
+        raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILURE)

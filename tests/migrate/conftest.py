@@ -1,0 +1,57 @@
+"""Fixtures of the migration tests: the `shopmig` model compiled, a loaded source database,
+a fresh table on DynamoDB Local."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import pytest
+import shopdata
+
+from modeling import ir
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.migrate import transformers
+
+
+@dataclass(frozen=True)
+class Shop:
+    model: ir.Model
+    layout: ir.Layout
+    module: ModuleType
+
+
+@pytest.fixture(scope="session")
+def shop() -> Shop:
+    model = load_model(shopdata.MODEL)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    return Shop(model, layout, transformers.generate(layout, model))
+
+
+@pytest.fixture
+def make_table(dynamodb_local: Any, shop: Shop) -> Callable[[], str]:
+    """A function creating a fresh, empty table with the shop's layout; returns its name."""
+    from modeling.verify.dynamo import create_table
+
+    def make() -> str:
+        name = f"ShopMig-{uuid.uuid4().hex[:8]}"
+        create_table(dynamodb_local.client(), shop.layout, name)
+        return name
+
+    return make
+
+
+@pytest.fixture
+def source_db(postgres: Any) -> Callable[[int], tuple[str, dict[str, int]]]:
+    """A function loading a fresh database with about `n` shop rows; returns (dsn, counts)."""
+
+    def make(n: int, seed: int = 1) -> tuple[str, dict[str, int]]:
+        dsn = postgres.create_database()
+        return dsn, shopdata.load(dsn, n, seed)
+
+    return make
