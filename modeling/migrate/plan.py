@@ -54,6 +54,7 @@ class EntityPlan:
     key: tuple[str, ...]
     count: int = 0
     chunks: list[Chunk] = field(default_factory=list)
+    null_keys: int = 0  # rows with a NULL key column: the runner dead-letters them
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Plan:
                 name: {
                     "key": list(e.key),
                     "count": e.count,
+                    "null_keys": e.null_keys,
                     "chunks": [
                         {
                             "file": c.file,
@@ -104,7 +106,9 @@ class Plan:
                 Chunk(name, c["file"], c["rows"], tuple(c["first"]), tuple(c["last"]), c["sha256"])
                 for c in e["chunks"]
             ]
-            entities[name] = EntityPlan(name, tuple(e["key"]), e["count"], chunks)
+            entities[name] = EntityPlan(
+                name, tuple(e["key"]), e["count"], chunks, e.get("null_keys", 0)
+            )
         return Plan(data["model"], data["chunk_size"], entities)
 
 
@@ -183,7 +187,8 @@ def plan_entity(
     for batch in _stream_keys(conn, key_select(q)):
         for key in batch:
             if any(v is None for v in key):
-                continue  # a NULL key cannot be read back by key; counted by validate
+                ep.null_keys += 1  # cannot be read back by key: the runner dead-letters it
+                continue
             pending.append(key)
             if len(pending) >= chunk_size:
                 flush()

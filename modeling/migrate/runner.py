@@ -320,6 +320,7 @@ class Runner:
                 with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
                     for future in [pool.submit(work, c) for c in todo]:
                         future.result()
+                self._null_keys(plan, opened[0], report)
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
                     self._catch_up(plan, marker, opened[0], report)
         finally:
@@ -372,6 +373,31 @@ class Runner:
             e.items_written += written
             e.dead_letters += len(dead)
             e.chunks_done += 1
+
+    def _null_keys(self, plan: Plan, source: Source, report: RunReport) -> None:
+        """Dead-letter the rows with a NULL key column (once: checkpointed as `null-keys`)."""
+        if self.checkpoint.is_done("null-keys"):
+            return
+        total = 0
+        for name, ep in plan.entities.items():
+            if not ep.null_keys:
+                continue
+            key = self.converter.key_attrs[name]
+            rows = source.null_key_rows(name, ep.null_keys + 1_000)
+            records = [
+                DeadLetters.record(
+                    name,
+                    tuple(row.get(k) for k in key),
+                    "NULL key: " + ", ".join(k for k in key if row.get(k) is None) + " is NULL",
+                    row,
+                )
+                for row in rows
+            ]
+            self.dead.write(records)
+            report.entities[name].dead_letters += len(records)
+            report.entities[name].rows_read += len(records)
+            total += len(records)
+        self.checkpoint.mark_done("null-keys", {"dead_letters": total})
 
     def _catch_up(self, plan: Plan, marker: int, source: Source, report: RunReport) -> None:
         """Conditionally rewrite every row changed since the marker (see `versioning`)."""

@@ -35,6 +35,7 @@ class EntityReader:
     version: VersionSource
     by_ids: str
     changed: str  # keyset pages of rows changed since %(marker)s
+    null_keys: str  # rows with a NULL key column (up to %(limit)s)
 
     @staticmethod
     def build(model: ir.Model, entity: str, version: VersionSource) -> EntityReader:
@@ -43,7 +44,9 @@ class EntityReader:
         # rows changed since the marker, in keyset pages: WHERE changed AND key > after
         base = with_xmin(q.first_page) if version.is_xmin else q.first_page
         changed = _add_condition(base, CHANGED_SINCE)
-        return EntityReader(entity, q, version, by_ids, changed)
+        any_null = " OR ".join(f"{quote_ident(k.column)} IS NULL" for k in q.key)
+        null_keys = _add_condition(q.first_page, any_null)
+        return EntityReader(entity, q, version, by_ids, changed, null_keys)
 
 
 def _add_condition(page_sql: str, condition: str) -> str:
@@ -113,6 +116,14 @@ class Source:
             yield [(row, row_version(reader.version, row)) for row in rows]
             if len(rows) < page:
                 return
+
+    def null_key_rows(self, entity: str, limit: int) -> list[dict[str, Any]]:
+        """Rows whose key has a NULL column (never written: they cannot be addressed)."""
+        reader = self.readers[entity]
+        rows: list[dict[str, Any]] = self.conn.execute(
+            reader.null_keys, {"limit": limit}
+        ).fetchall()
+        return rows
 
     def count(self, entity: str) -> int:
         q = self.readers[entity].queries

@@ -236,15 +236,20 @@ def _rows(
 
 
 def dead_letter_keys(path: Path | None) -> dict[str, set[str]]:
-    """Per entity, the keys (as JSON text) listed in a dead-letter file."""
+    """Per entity, the distinct dead-lettered rows (a redone chunk repeats its records)."""
     out: dict[str, set[str]] = {}
     if path is None or not path.is_file():
         return out
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line)
-            out.setdefault(record["entity"], set()).add(json.dumps(record["key"], default=str))
+            identity = json.dumps([record["key"], record.get("row")], sort_keys=True, default=str)
+            out.setdefault(record["entity"], set()).add(identity)
     return out
+
+
+def _excused_key_texts(identities: set[str]) -> set[str]:
+    return {json.dumps(json.loads(i)[0], default=str) for i in identities}
 
 
 def validate(
@@ -280,8 +285,8 @@ def validate(
                 sql_count=source.count(ent.name),
                 item_count=type_counts.get(el.type_value if el else ent.name, 0),
             )
-            excused = excused_keys.get(ent.name, set())
-            ev.excused = len(excused)
+            ev.excused = len(excused_keys.get(ent.name, set()))
+            excused = _excused_key_texts(excused_keys.get(ent.name, set()))
             report.entities[ent.name] = ev
             for rows in _rows(source, reader, sample):
                 expected: list[dict[str, Any]] = []
