@@ -147,6 +147,10 @@ def register(app: typer.Typer) -> None:
             if name in ("ServiceUnavailable", "OperationalError", "EndpointConnectionError"):
                 err.print(f"[red]error:[/] {exc}")
                 raise typer.Exit(EXIT_INVALID) from None
+            if type(exc).__module__.startswith("psycopg"):
+                # a PostgreSQL server we do not control refused the scratch schema or a query
+                err.print(f"[red]error:[/] PostgreSQL oracle: {name}: {exc}")
+                raise typer.Exit(EXIT_INVALID) from None
             raise
         if as_json:
             sys.stdout.write(result.to_json() + "\n")

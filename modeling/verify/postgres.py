@@ -15,6 +15,8 @@ byte order, which is DynamoDB's.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -93,6 +95,19 @@ def table_refs(model: Model) -> dict[str, TableRef]:
     return out
 
 
+def generated_refs(refs: Mapping[str, TableRef]) -> dict[str, TableRef]:
+    """The fallback tables, all in one scratch schema `verify_generated`.
+
+    Tables of different source schemas may share a name (`auth.users`, `public.users`); in the
+    one schema they keep their schema as a prefix so they stay apart.
+    """
+    out: dict[str, TableRef] = {}
+    for n, r in refs.items():
+        name = f"{r.schema}__{r.name}" if r.schema else r.name
+        out[n] = TableRef("verify_generated", name)
+    return out
+
+
 def _ident(name: str) -> exp.Identifier:
     return exp.Identifier(this=name, quoted=True)
 
@@ -103,12 +118,19 @@ def _column_name(entity: Entity, attribute: str) -> str:
 
 
 def create_statements(model: Model, tables: Mapping[str, TableRef] | None = None) -> list[str]:
-    """CREATE SCHEMA / CREATE TABLE statements for every entity, generated with sqlglot."""
+    """CREATE SCHEMA / CREATE TABLE statements for every entity, generated with sqlglot.
+
+    Foreign keys come last as ALTER TABLE statements: REFERENCES needs the referenced table to
+    exist, and a model lists children before parents as often as not (or references in cycles).
+    A reference whose column types differ from the target key's is not declared (PostgreSQL
+    would refuse it, and the oracle does not need the constraint).
+    """
     refs = dict(tables or table_refs(model))
     statements = [
         exp.Create(this=_ident(s), kind="SCHEMA", exists=True).sql(DIALECT)
         for s in sorted({r.schema for r in refs.values() if r.schema})
     ]
+    foreign_keys: list[str] = []
     for e in model.entities:
         columns: list[exp.Expression] = []
         for a in e.attributes:
@@ -123,27 +145,38 @@ def create_statements(model: Model, tables: Mapping[str, TableRef] | None = None
                 )
             )
         columns.append(exp.PrimaryKey(expressions=[_ident(_column_name(e, k)) for k in e.key]))
-        for g in ref_groups(model, e):
-            target = model.entity(g.target)
-            if target is None or {t for _, t in g.mapping} != set(target.key):
-                continue  # only a reference to the whole key is a foreign key
-            columns.append(
-                exp.ForeignKey(
-                    expressions=[_ident(_column_name(e, mine)) for mine, _ in g.mapping],
-                    reference=exp.Reference(
-                        this=exp.Schema(
-                            this=refs[g.target].expression(),
-                            expressions=[_ident(_column_name(target, t)) for _, t in g.mapping],
-                        ),
-                        options=["DEFERRABLE", "INITIALLY DEFERRED"],
-                    ),
-                )
-            )
         create = exp.Create(
             this=exp.Schema(this=refs[e.name].expression(), expressions=columns), kind="TABLE"
         )
         statements.append(create.sql(DIALECT))
-    return statements
+        for g in ref_groups(model, e):
+            target = model.entity(g.target)
+            if target is None or {t for _, t in g.mapping} != set(target.key):
+                continue  # only a reference to the whole key is a foreign key
+            if not all(_same_sql_type(e, mine, target, t) for mine, t in g.mapping):
+                continue
+            fk = exp.ForeignKey(
+                expressions=[_ident(_column_name(e, mine)) for mine, _ in g.mapping],
+                reference=exp.Reference(
+                    this=exp.Schema(
+                        this=refs[g.target].expression(),
+                        expressions=[_ident(_column_name(target, t)) for _, t in g.mapping],
+                    ),
+                    options=["DEFERRABLE", "INITIALLY DEFERRED"],
+                ),
+            )
+            alter = exp.Alter(
+                this=refs[e.name].expression(),
+                kind="TABLE",
+                actions=[exp.AddConstraint(expressions=[fk])],
+            )
+            foreign_keys.append(alter.sql(DIALECT))
+    return statements + foreign_keys
+
+
+def _same_sql_type(entity: Entity, attribute: str, target: Entity, target_attribute: str) -> bool:
+    a, b = entity.attribute(attribute), target.attribute(target_attribute)
+    return a is not None and b is not None and sql_type(a.type) == sql_type(b.type)
 
 
 # --------------------------------------------------------------------------- loading
@@ -178,15 +211,45 @@ def sql_value(t: TypeRef, value: Any) -> Any:
 
 
 def insert_statement(entity: Entity, table: TableRef) -> str:
+    """INSERT of one row with named placeholders.
+
+    OVERRIDING SYSTEM VALUE: a real schema's `GENERATED ALWAYS AS IDENTITY` key refuses explicit
+    values otherwise, and the sample rows' keys must be the ones loaded into DynamoDB. (sqlglot
+    does not model the clause, so the statement is assembled from rendered parts.)
+    """
     placeholders = [exp.Placeholder(this=f"p{i}") for i in range(len(entity.attributes))]
-    insert = exp.Insert(
-        this=exp.Schema(
-            this=table.expression(),
-            expressions=[_ident(a.column_name) for a in entity.attributes],
-        ),
-        expression=exp.Values(expressions=[exp.Tuple(expressions=placeholders)]),
+    target = exp.Schema(
+        this=table.expression(),
+        expressions=[_ident(a.column_name) for a in entity.attributes],
     )
-    return insert.sql(DIALECT)
+    values = exp.Values(expressions=[exp.Tuple(expressions=placeholders)])
+    return f"INSERT INTO {target.sql(DIALECT)} OVERRIDING SYSTEM VALUE {values.sql(DIALECT)}"
+
+
+_NOT_IN_SCRATCH_DB = re.compile(
+    r"^\s*(CREATE|DROP|ALTER)\s+(DATABASE|ROLE|USER|TABLESPACE)\b|^\s*COPY\b", re.IGNORECASE
+)
+
+
+def source_statements(ddl: str) -> list[str]:
+    """The statements of a real DDL file that belong in the scratch database.
+
+    A dump is a psql script, not one SQL string: psql meta-commands (`\\connect`, `\\set`) are
+    not SQL, COPY data is not wanted (the sample rows are loaded instead), and database-, role-
+    and tablespace-level statements act outside the scratch database (or cannot run in a
+    transaction), so they are left out.
+    """
+    from modeling.importers._split import split_statements
+
+    return [
+        s.text
+        for s in split_statements(ddl)
+        if s.kind == "sql" and not _NOT_IN_SCRATCH_DB.match(_strip_comments(s.text))
+    ]
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*", "", sql, flags=re.DOTALL)
 
 
 def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> PgSchema:
@@ -197,7 +260,10 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
         source_refs = {e.name: TableRef(e.schema, e.table) for e in model.entities}
         try:
             with conn.transaction():
-                conn.execute(source_ddl.read_text(encoding="utf-8"))
+                for statement in source_statements(source_ddl.read_text(encoding="utf-8")):
+                    conn.execute(statement)
+                # a pg_dump empties search_path; the sample rows go to unqualified names too
+                conn.execute("RESET search_path")
                 _load(conn, model, data, source_refs)
             return PgSchema(source_refs, f"source DDL {source_ddl}", notes)
         except Exception as exc:  # the source DDL is real-world input: any failure → fall back
@@ -207,7 +273,7 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
                 "used tables generated from the model instead"
             )
             conn.execute("DROP SCHEMA IF EXISTS verify_generated CASCADE")
-            refs = {n: TableRef("verify_generated", r.name) for n, r in refs.items()}
+            refs = generated_refs(refs)
     with conn.transaction():
         for statement in create_statements(model, refs):
             conn.execute(statement)
@@ -219,6 +285,8 @@ def _load(conn: Any, model: Model, data: Dataset, refs: Mapping[str, TableRef]) 
     # Foreign keys are deferred (generated) or disabled for the load (source DDL may reference
     # tables outside the model); triggers of a real schema must not rewrite sample rows.
     conn.execute("SET LOCAL session_replication_role = replica")
+    # a failed batch is reported by the caller; psycopg's own "error ignored" log is noise
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     for e in model.entities:
         rows = data.of(e.name)
         if not rows:
