@@ -55,3 +55,23 @@ def source_db(postgres: Any) -> Callable[[int], tuple[str, dict[str, int]]]:
         return dsn, shopdata.load(dsn, n, seed)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def generated_package(shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """The shop's generated package (transformers + repository), imported from a temp dir."""
+    import importlib
+
+    from modeling.emit.repository import emit_repository
+    from modeling.emit.transformers import emit_transformers
+
+    root = tmp_path_factory.mktemp("generated") / "shopmig_pkg"
+    root.mkdir()
+    for rel, text in {
+        **emit_transformers(shop.layout, shop.model),
+        **emit_repository(shop.layout, shop.model),
+    }.items():
+        (root / rel).write_text(text, encoding="utf-8")
+    name = f"_shopmig_generated_{uuid.uuid4().hex[:8]}"
+    transformers._import_package(root, name)
+    return importlib.import_module(f"{name}.repository")
