@@ -195,6 +195,27 @@ class Converter:
         return items, dead
 
 
+class _ChunkState:
+    """Progress of one chunk's batches (they finish in any order, on any worker)."""
+
+    def __init__(self, chunk: Chunk, batches: int) -> None:
+        self.chunk = chunk
+        self.pending = batches
+        self.read = 0
+        self.written = 0
+        self.dead: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def add(self, read: int, written: int, dead: list[dict[str, Any]]) -> bool:
+        """Count one finished batch; True for the chunk's last one."""
+        with self._lock:
+            self.read += read
+            self.written += written
+            self.dead.extend(dead)
+            self.pending -= 1
+            return self.pending == 0
+
+
 def _progress(enabled: bool) -> Any:
     from rich.console import Console
     from rich.progress import (
@@ -310,16 +331,7 @@ class Runner:
                         name, total=ep.count, completed=done_rows, rate=""
                     )
 
-                def work(chunk: Chunk) -> None:
-                    source = sources.get()
-                    try:
-                        self._chunk(chunk, plan_root, source, report, progress, tasks)
-                    finally:
-                        sources.put(source)
-
-                with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
-                    for future in [pool.submit(work, c) for c in todo]:
-                        future.result()
+                self._backfill(todo, plan_root, sources, report, progress, tasks)
                 self._null_keys(plan, opened[0], report)
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
                     self._catch_up(plan, marker, opened[0], report)
@@ -335,43 +347,81 @@ class Runner:
         report.seconds = time.monotonic() - started
         return report
 
-    def _chunk(
+    def _backfill(
         self,
-        chunk: Chunk,
+        todo: Sequence[Chunk],
         plan_root: Path,
-        source: Source,
+        sources: queue.Queue[Source],
         report: RunReport,
         progress: Any,
         tasks: Mapping[str, Any],
     ) -> None:
-        keys = read_chunk(plan_root, chunk)
+        """Every batch of every chunk on one bounded pool; a chunk's last batch checkpoints it.
+
+        Batches, not chunks, are the tasks, so a few large chunks still use every worker; at
+        most `2 * concurrency` batches are queued, so only a few chunks' keys are in memory.
+        """
+        workers = max(1, self.options.concurrency)
+        slots = threading.BoundedSemaphore(2 * workers)
         size = max(1, self.options.batch_size)
-        read = written = 0
-        dead: list[dict[str, Any]] = []
-        for start in range(0, len(keys), size):
-            batch = keys[start : start + size]
-            rows = source.rows_by_keys(chunk.entity, batch)
-            if self.options.after_read is not None:
-                self.options.after_read(chunk.entity, [r for r, _ in rows])
-            items, bad = self.converter.convert(chunk.entity, rows)
-            written += self.sink.write(items)
-            read += len(rows)
-            dead.extend(bad)
-            progress.advance(tasks[chunk.entity], len(batch))
-        self.dead.write(dead)
+        failures: list[BaseException] = []
+
+        def batch_task(state: _ChunkState, keys: list[tuple[str, ...]]) -> None:
+            try:
+                if failures:
+                    return
+                source = sources.get()
+                try:
+                    rows = source.rows_by_keys(state.chunk.entity, keys)
+                finally:
+                    sources.put(source)
+                if self.options.after_read is not None:
+                    self.options.after_read(state.chunk.entity, [r for r, _ in rows])
+                items, bad = self.converter.convert(state.chunk.entity, rows)
+                written = self.sink.write(items)
+                progress.advance(tasks[state.chunk.entity], len(keys))
+                if state.add(len(rows), written, bad):
+                    self._finish_chunk(state, report)
+            except BaseException as exc:  # stop submitting; re-raised by the submitter
+                failures.append(exc)
+            finally:
+                slots.release()
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for chunk in todo:
+                if failures:
+                    break
+                keys = read_chunk(plan_root, chunk)
+                batches = [keys[i : i + size] for i in range(0, len(keys), size)]
+                state = _ChunkState(chunk, len(batches))
+                if not batches:
+                    self._finish_chunk(state, report)
+                for batch in batches:
+                    slots.acquire()
+                    if failures:
+                        slots.release()
+                        break
+                    pool.submit(batch_task, state, batch)
+        if failures:
+            raise failures[0]
+
+    def _finish_chunk(self, state: _ChunkState, report: RunReport) -> None:
+        """Dead letters first, then the checkpoint: a crash between them repeats records only."""
+        chunk = state.chunk
+        self.dead.write(state.dead)
         summary = {
             "chunk": chunk.id,
             "entity": chunk.entity,
-            "rows_read": read,
-            "items_written": written,
-            "dead_letters": len(dead),
+            "rows_read": state.read,
+            "items_written": state.written,
+            "dead_letters": len(state.dead),
         }
         self.checkpoint.mark_done(chunk.id, summary)
         with self._lock:
             e = report.entities[chunk.entity]
-            e.rows_read += read
-            e.items_written += written
-            e.dead_letters += len(dead)
+            e.rows_read += state.read
+            e.items_written += state.written
+            e.dead_letters += len(state.dead)
             e.chunks_done += 1
 
     def _null_keys(self, plan: Plan, source: Source, report: RunReport) -> None:

@@ -1,0 +1,253 @@
+"""Items/s of `model migrate run` vs the naive method vs a bare BatchWriteItem loop; peak RSS.
+
+Run: .venv/bin/python bench/migrate.py [--rows 100000] [--big-rows 1000000] [--naive-rows 5000]
+     [--concurrency 4]
+
+Everything in one run against the same throwaway PostgreSQL and DynamoDB Local (started here):
+
+  runner   `model migrate run` as a subprocess (plan + backfill + catch-up), items/s from its
+           JSON report; peak RSS of that subprocess (os.wait4 rusage) at --rows and --big-rows
+  naive    one SELECT and one PutItem per ID, 3 threads (what the issue calls the naive
+           method), over the first --naive-rows keys of the same data (it is slow; a sample of
+           its rate is enough)
+  ceiling  a bare BatchWriteItem loop (25 per call, --concurrency threads, no reads, no
+           conversion) over items prebuilt from the same rows: the target's own limit
+
+Each writer gets its own empty table, after a warm-up write of the data to a scratch table
+(DynamoDB Local's JVM is several times slower on its first writes). Ends with `vs naive: N.Nx` (runner/naive, goal >= 10x),
+`vs ceiling: N.Nx` (runner/ceiling, goal >= 0.8x) and `peak RSS 100k/1M: A MB / B MB`. Pass
+smaller --big-rows on a small machine; the output then says which sizes were measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "migrate"))
+
+import shopdata  # noqa: E402
+
+from modeling.api import load_model  # noqa: E402
+from modeling.compile import compile_model  # noqa: E402
+from modeling.migrate import transformers  # noqa: E402
+from modeling.migrate.source import EntityReader, Source  # noqa: E402
+from modeling.migrate.versioning import version_sources  # noqa: E402
+from modeling.services import (  # noqa: E402
+    DYNAMODB_ACCESS_KEY,
+    DYNAMODB_REGION,
+    DYNAMODB_SECRET_KEY,
+    DynamoDBLocal,
+    PostgresCluster,
+)
+from modeling.verify.dynamo import create_table  # noqa: E402
+
+
+def _new_table(client: Any, layout: Any) -> str:
+    name = f"Bench-{uuid.uuid4().hex[:8]}"
+    create_table(client, layout, name)
+    return name
+
+
+def run_runner(
+    dsn: str, endpoint: str, table: str, concurrency: int, work: Path
+) -> tuple[dict[str, Any], float]:
+    """`model migrate run` as a subprocess: (its JSON report, its peak RSS in MB)."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": DYNAMODB_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DYNAMODB_SECRET_KEY,
+        "AWS_DEFAULT_REGION": DYNAMODB_REGION,
+    }
+    command = [
+        sys.executable, "-m", "modeling.cli", "migrate", "run", str(shopdata.MODEL),
+        "--source", dsn, "--endpoint", endpoint, "--table", table,
+        "--checkpoint", str(work / "ckpt"), "--dead-letter", str(work / "dead.jsonl"),
+        "--concurrency", str(concurrency), "--json",
+    ]  # fmt: skip
+    work.mkdir(parents=True, exist_ok=True)
+    out, err = work / "report.json", work / "stderr.txt"
+    with out.open("wb") as fh, err.open("wb") as eh:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=fh, stderr=eh)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"model migrate run failed:\n{err.read_text()[-3000:]}")
+    return json.loads(out.read_text()), usage.ru_maxrss / 1024  # KB -> MB
+
+
+def run_naive(
+    dsn: str, client: Any, table: str, model: Any, layout: Any, module: Any, n: int
+) -> float:
+    """One SELECT and one PutItem per ID, 3 threads, over the first n customer+order keys."""
+    import psycopg
+
+    versions = version_sources(model, None)
+    readers = {e: EntityReader.build(model, e, versions[e]) for e in ("Customer", "Order")}
+    with psycopg.connect(dsn) as conn:
+        ids = [
+            ("Customer", (r[0],))
+            for r in conn.execute(
+                "SELECT customer_id FROM customers ORDER BY customer_id LIMIT %s", (n // 2,)
+            )
+        ]
+        ids += [
+            ("Order", (str(r[0]),))
+            for r in conn.execute(
+                "SELECT order_id FROM orders ORDER BY order_id LIMIT %s", (n - len(ids),)
+            )
+        ]
+    local = threading.local()
+    sources: list[Source] = []
+    lock = threading.Lock()
+
+    def one(job: tuple[str, tuple[Any, ...]]) -> None:
+        if not hasattr(local, "source"):
+            local.source = Source(dsn, readers)
+            with lock:
+                sources.append(local.source)
+        entity, key = job
+        for row, version in local.source.rows_by_keys(entity, [key]):
+            item = module.TO_ITEM[entity](row)
+            item["_version"] = {"N": str(version)}
+            client.put_item(TableName=table, Item=item)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(one, ids))
+    seconds = time.perf_counter() - started
+    for s in sources:
+        s.close()
+    return len(ids) / seconds
+
+
+def run_ceiling(
+    dsn: str, client: Any, table: str, model: Any, module: Any, concurrency: int
+) -> tuple[int, float]:
+    """A bare BatchWriteItem loop over prebuilt items (built before the clock starts)."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from modeling.emit.sql import extraction_queries
+
+    items: list[dict[str, Any]] = []
+    with psycopg.connect(dsn, row_factory=dict_row) as conn:
+        for e in model.entities:
+            q = extraction_queries(model, e.name)
+            sql = q.first_page.rpartition("\nLIMIT")[0]
+            with conn.cursor(name=f"bench_{e.name.lower()}") as cur:
+                cur.execute(sql, {})
+                for row in cur:
+                    item = module.TO_ITEM[e.name](row)
+                    item["_version"] = {"N": "1"}
+                    items.append(item)
+    batches = [items[i : i + 25] for i in range(0, len(items), 25)]
+
+    def write(batch: list[dict[str, Any]]) -> None:
+        requests = [{"PutRequest": {"Item": it}} for it in batch]
+        while requests:
+            resp = client.batch_write_item(RequestItems={table: requests})
+            requests = resp.get("UnprocessedItems", {}).get(table, [])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(write, batches))
+    return len(items), len(items) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--big-rows", type=int, default=1_000_000)
+    parser.add_argument("--naive-rows", type=int, default=5_000)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+
+    model = load_model(shopdata.MODEL)
+    layout, _ = compile_model(model)
+    assert layout is not None
+    module = transformers.generate(layout, model)
+    with (
+        PostgresCluster() as pg,
+        DynamoDBLocal(max_heap="6g") as ddb,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        client = ddb.client()
+        print(f"loading {args.rows} rows ...", flush=True)
+        dsn = pg.create_database()
+        shopdata.load(dsn, args.rows)
+
+        # warm-up (not counted): the JVM behind DynamoDB Local runs its first writes slowly
+        warm = _new_table(client, layout)
+        run_ceiling(dsn, client, warm, model, module, args.concurrency)
+        client.delete_table(TableName=warm)
+
+        report, rss_small = run_runner(
+            dsn, ddb.endpoint_url, _new_table(client, layout), args.concurrency, Path(tmp) / "small"
+        )
+        runner_rate = report["items_written"] / report["seconds"]
+        print(
+            f"runner:  {report['items_written']} items in {report['seconds']:.1f} s = {runner_rate:,.0f} items/s"
+            f" (concurrency {args.concurrency}, retries {report['retries']}), peak RSS {rss_small:.0f} MB"
+        )
+
+        naive_rate = run_naive(
+            dsn, client, _new_table(client, layout), model, layout, module, args.naive_rows
+        )
+        print(
+            f"naive:   {naive_rate:,.0f} items/s (one SELECT + one PutItem per ID, 3 threads, {args.naive_rows} IDs)"
+        )
+
+        n, ceiling_rate = run_ceiling(
+            dsn, client, _new_table(client, layout), model, module, args.concurrency
+        )
+        print(
+            f"ceiling: {n} prebuilt items = {ceiling_rate:,.0f} items/s (bare BatchWriteItem, {args.concurrency} threads)"
+        )
+
+        rss_big = None
+        if args.big_rows:
+            ddb_big = ddb  # same DynamoDB Local; a fresh database for the rows
+            print(f"loading {args.big_rows} rows ...", flush=True)
+            dsn_big = pg.create_database()
+            shopdata.load(dsn_big, args.big_rows)
+            big, rss_big = run_runner(
+                dsn_big,
+                ddb_big.endpoint_url,
+                _new_table(client, layout),
+                args.concurrency,
+                Path(tmp) / "big",
+            )
+            print(
+                f"runner at {args.big_rows}: {big['items_written']} items in {big['seconds']:.1f} s"
+                f" = {big['items_written'] / big['seconds']:,.0f} items/s, peak RSS {rss_big:.0f} MB"
+            )
+
+    print(f"vs naive: {runner_rate / naive_rate:.1f}x")
+    print(f"vs ceiling: {runner_rate / ceiling_rate:.1f}x")
+    small = f"{args.rows // 1000}k"
+    big_label = (
+        f"{args.big_rows / 1e6:g}M" if args.big_rows >= 1_000_000 else f"{args.big_rows // 1000}k"
+    )
+    big_text = f"{rss_big:.0f} MB" if rss_big is not None else "not measured"
+    note = (
+        ""
+        if (args.rows, args.big_rows) == (100_000, 1_000_000)
+        else f"   (measured at {small}/{big_label} rows, not 100k/1M)"
+    )
+    print(f"peak RSS 100k/1M: {rss_small:.0f} MB / {big_text}{note}")
+
+
+if __name__ == "__main__":
+    main()
