@@ -1,0 +1,554 @@
+"""`migration/`: the AWS mode of the backfill (publisher + worker Lambdas and their stack).
+
+Files under `generated/<model>/migration/`:
+
+- `publisher.py`: Lambda handler. Event `{"bucket": B, "prefix": P}` (a plan uploaded by
+  `model migrate plan --out s3://B/P`): checks every chunk's sha256 against the manifest, takes
+  the version marker from PostgreSQL (written to `P/run.json` for the catch-up pass), and sends
+  each chunk's keys to SQS, `IDS_PER_MESSAGE` keys per message, 10 messages per
+  SendMessageBatch (failed entries retried).
+- `worker.py`: Lambda handler for the SQS event source: per message, the rows of its keys
+  (`= ANY`, one query), the generated transformers, `_version`, BatchWriteItem in 25s with
+  UnprocessedItems retried (backoff + full jitter); a message that fails is reported in
+  `batchItemFailures` (partial batch response) so only it is retried, then dead-lettered by
+  the queue's redrive policy. Rows that cannot become items are written as JSONL to
+  `s3://<bucket>/dead-letters/` and do not fail the message.
+- `stack.yaml`: CloudFormation: S3 bucket for plans, SQS queue + DLQ (redrive), both functions
+  (reserved concurrency parameter, default 3; VPC subnets and security groups; psycopg layer),
+  the event source mapping with ReportBatchItemFailures, and one IAM role per function whose
+  data actions name the table, queue, bucket and secret ARNs (no `*` on a data action).
+
+Deployment package: a zip of `generated/<model>/` as the package `<model>` (handlers
+`<model>.migration.publisher.handler` / `.worker.handler`); psycopg comes from the layer.
+The DSN comes from Secrets Manager (a plain DSN string, or RDS's JSON secret).
+"""
+
+from __future__ import annotations
+
+from modeling import ir
+from modeling.emit import FileManifest, header, register
+from modeling.emit._python import comment_header, format_python, literal, render
+from modeling.emit.cloudformation import to_yaml
+from modeling.emit.sql import extraction_queries
+from modeling.migrate.versioning import with_xmin
+
+RUNTIME = "python3.12"
+
+
+def package_name(model: ir.Model) -> str:
+    """The Python package the deployment zip holds the generated directory as."""
+    name = "".join(c if c.isalnum() else "_" for c in model.name)
+    return name if name[:1].isalpha() else f"m_{name}"
+
+
+# --------------------------------------------------------------------------- shared runtime
+
+_COMMON = '''
+def _secret_dsn() -> str:
+    """The DSN: `DSN` (tests) or the Secrets Manager secret `DSN_SECRET_ARN`."""
+    if os.environ.get("DSN"):
+        return os.environ["DSN"]
+    import boto3
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["DSN_SECRET_ARN"])
+    text = secret["SecretString"]
+    if text.lstrip().startswith("{"):  # RDS-style JSON secret
+        s = json.loads(text)
+        return (
+            f"host={s['host']} port={s.get('port', 5432)} dbname={s.get('dbname', 'postgres')} "
+            f"user={s['username']} password={s['password']}"
+        )
+    return text
+
+
+_CONN: Any = None
+
+
+def _connection() -> Any:
+    """One PostgreSQL connection per Lambda container, reopened when it broke."""
+    global _CONN
+    import psycopg
+    from psycopg.rows import dict_row
+
+    if _CONN is None or _CONN.closed:
+        _CONN = psycopg.connect(_secret_dsn(), autocommit=True, row_factory=dict_row)
+    return _CONN
+'''
+
+_PUBLISHER = '''
+$header
+"""Publisher Lambda for model `$model`: a plan in S3 -> SQS messages of keys (see stack.yaml).
+
+Event: {"bucket": "...", "prefix": "plans/2024-05-01"}. Environment: QUEUE_URL,
+DSN_SECRET_ARN (or DSN), IDS_PER_MESSAGE (default 100).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import time
+from typing import Any
+
+MODEL = $model_literal
+SEND_BATCH = 10  # SendMessageBatch takes at most 10 entries
+$common
+
+def _take_marker() -> int:
+    row = _connection().execute(
+        "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint %% 4294967296)::bigint AS m",
+        {},
+    ).fetchone()
+    return int(row["m"])
+
+
+def _send(sqs: Any, queue_url: str, bodies: list[str]) -> int:
+    """SendMessageBatch in 10s; failed entries retried with backoff. Returns calls made."""
+    calls = 0
+    for start in range(0, len(bodies), SEND_BATCH):
+        entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + SEND_BATCH])]
+        attempt = 0
+        while entries:
+            calls += 1
+            response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+            failed = {f["Id"] for f in response.get("Failed", [])}
+            entries = [e for e in entries if e["Id"] in failed]
+            if entries:
+                if attempt >= 8:
+                    raise RuntimeError(f"SQS refused {len(entries)} messages: {response['Failed']}")
+                time.sleep(min(5.0, 0.1 * 2**attempt))
+                attempt += 1
+    return calls
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    import boto3
+
+    bucket, prefix = event["bucket"], event.get("prefix", "").strip("/")
+    per_message = int(os.environ.get("IDS_PER_MESSAGE", "100"))
+    s3 = boto3.client("s3")
+    sqs = boto3.client("sqs")
+    queue_url = os.environ["QUEUE_URL"]
+
+    def key(rel: str) -> str:
+        return f"{prefix}/{rel}" if prefix else rel
+
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=key("manifest.json"))["Body"].read())
+    if manifest.get("model") != MODEL:
+        raise ValueError(f"the plan is for model {manifest.get('model')!r}, not {MODEL!r}")
+    marker = _take_marker()  # before any message: see modeling/migrate/versioning.py
+    s3.put_object(
+        Bucket=bucket,
+        Key=key("run.json"),
+        Body=json.dumps({"marker": marker, "model": MODEL}).encode(),
+    )
+    messages = calls = 0
+    for entity, plan in sorted(manifest["entities"].items()):
+        for chunk in plan["chunks"]:
+            data = s3.get_object(Bucket=bucket, Key=key(chunk["file"]))["Body"].read()
+            if hashlib.sha256(data).hexdigest() != chunk["sha256"]:
+                raise ValueError(f"{chunk['file']}: checksum does not match the manifest")
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))[1:]
+            bodies = [
+                json.dumps({"model": MODEL, "entity": entity, "chunk": chunk["file"], "keys": rows[i : i + per_message]})
+                for i in range(0, len(rows), per_message)
+            ]
+            calls += _send(sqs, queue_url, bodies)
+            messages += len(bodies)
+    return {"messages": messages, "send_calls": calls, "marker": marker}
+'''
+
+_WORKER = '''
+$header
+"""Worker Lambda for model `$model`: SQS messages of keys -> rows -> items -> BatchWriteItem.
+
+Environment: TABLE_NAME, DSN_SECRET_ARN (or DSN), DEAD_LETTER_BUCKET (optional).
+Returns a partial batch response: only failed messages are retried by SQS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from typing import Any
+
+from .. import transformers as T
+
+MODEL = $model_literal
+VERSION_ATTRIBUTE = "_version"
+TABLE_KEY = $table_key
+# per entity: the rows of a batch of keys, with xmin as the version (see versioning.py)
+BY_IDS: dict[str, str] = $by_ids
+KEY_PARAMS: dict[str, tuple[str, ...]] = $key_params
+MAX_ATTEMPTS = 10
+$common
+
+def _rows(entity: str, keys: list[list[str]]) -> list[dict[str, Any]]:
+    params = {name: [k[i] for k in keys] for i, name in enumerate(KEY_PARAMS[entity])}
+    return list(_connection().execute(BY_IDS[entity], params).fetchall())
+
+
+def _excerpt(value: Any) -> Any:
+    """JSON-ready, at most ~200 characters (the same shape as `model migrate run` writes)."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        text = value
+    elif hasattr(value, "isoformat"):
+        text = value.isoformat()
+    elif isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, default=str)
+    else:
+        text = str(value)
+    return text if len(text) <= 200 else text[:200] + f"... ({len(text)} chars)"
+
+
+def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> int:
+    """BatchWriteItem in 25s (one item per key); returns the retries it took."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for item in items:
+        by_key[json.dumps([item[k] for k in TABLE_KEY], sort_keys=True)] = item
+    unique = list(by_key.values())
+    retries = 0
+    for start in range(0, len(unique), 25):
+        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + 25]]
+        attempt = 0
+        while requests:
+            response = ddb.batch_write_item(RequestItems={table: requests})
+            requests = response.get("UnprocessedItems", {}).get(table, [])
+            if requests:
+                if attempt >= MAX_ATTEMPTS:
+                    raise RuntimeError(f"{len(requests)} items still unprocessed")
+                retries += 1
+                time.sleep(random.uniform(0, min(5.0, 0.05 * 2**attempt)))
+                attempt += 1
+    return retries
+
+
+def _dead_letters(s3: Any, message_id: str, records: list[dict[str, Any]]) -> None:
+    bucket = os.environ.get("DEAD_LETTER_BUCKET")
+    text = "".join(json.dumps(r, sort_keys=True, default=str) + "\\n" for r in records)
+    print(text, end="")  # CloudWatch keeps them in any case
+    if bucket and s3 is not None:
+        s3.put_object(Bucket=bucket, Key=f"dead-letters/{MODEL}/{message_id}.jsonl", Body=text.encode())
+
+
+def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict[str, int]:
+    entity, keys = message["entity"], message["keys"]
+    rows = _rows(entity, keys)
+    items: list[dict[str, Any]] = []
+    dead: list[dict[str, Any]] = []
+    for row in rows:
+        version = int(row.pop("__migrate_xmin"))
+        try:
+            item = T.to_item(entity, row)
+        except T.TransformError as exc:
+            dead.append({
+                "entity": entity,
+                "key": [_excerpt(v) for v in (exc.row_key or ())],
+                "reason": f"{type(exc).__name__}: {exc.reason}",
+                "row": {k: _excerpt(v) for k, v in row.items() if v is not None},
+            })
+            continue
+        item[VERSION_ATTRIBUTE] = {"N": str(version)}
+        items.append(item)
+    retries = _write(ddb, os.environ["TABLE_NAME"], items)
+    if dead:
+        _dead_letters(s3, message_id, dead)
+    return {"rows": len(rows), "items": len(items), "dead_letters": len(dead), "retries": retries}
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    global _CONN
+    import boto3
+
+    ddb = boto3.client("dynamodb")
+    s3 = boto3.client("s3") if os.environ.get("DEAD_LETTER_BUCKET") else None
+    failures: list[dict[str, str]] = []
+    for record in event.get("Records", []):
+        try:
+            process(json.loads(record["body"]), ddb, s3, record["messageId"])
+        except Exception as exc:  # this message only: SQS retries it, then the DLQ takes it
+            print(json.dumps({"messageId": record["messageId"], "error": repr(exc)[:500]}))
+            if _CONN is not None and getattr(_CONN, "broken", False):
+                _CONN = None
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+'''
+
+
+def _by_ids(model: ir.Model) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    sql: dict[str, str] = {}
+    params: dict[str, tuple[str, ...]] = {}
+    for e in model.entities:
+        q = extraction_queries(model, e.name)
+        sql[e.name] = with_xmin(q.by_ids)
+        params[e.name] = tuple(k.ids_param for k in q.key)
+    return sql, params
+
+
+def publisher_source(model: ir.Model) -> str:
+    return render(
+        _PUBLISHER,
+        header=comment_header(model).rstrip("\n"),
+        model=model.name,
+        model_literal=literal(model.name),
+        common=_COMMON,
+    )
+
+
+def worker_source(layout: ir.Layout, model: ir.Model) -> str:
+    table = next(i for i in layout.indexes if i.kind == "table")
+    table_key = (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
+    by_ids, key_params = _by_ids(model)
+    return render(
+        _WORKER,
+        header=comment_header(model).rstrip("\n"),
+        model=model.name,
+        model_literal=literal(model.name),
+        table_key=literal(table_key),
+        by_ids=repr(by_ids),
+        key_params=repr(key_params),
+        common=_COMMON,
+    )
+
+
+# --------------------------------------------------------------------------- stack
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def _role(statements: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "ManagedPolicyArns": [
+                _sub(
+                    "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+                )
+            ],
+            "Policies": [
+                {
+                    "PolicyName": "data-access",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                }
+            ],
+        },
+    }
+
+
+def _function(handler: str, role: str, timeout: int, env: dict[str, object]) -> dict[str, object]:
+    return {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": RUNTIME,
+            "Handler": handler,
+            "Role": {"Fn::GetAtt": [role, "Arn"]},
+            "Code": {"S3Bucket": _ref("CodeBucket"), "S3Key": _ref("CodeKey")},
+            "Layers": [_ref("PsycopgLayerArn")],
+            "MemorySize": 1024,
+            "Timeout": timeout,
+            "ReservedConcurrentExecutions": _ref("ReservedConcurrency"),
+            "VpcConfig": {
+                "SubnetIds": _ref("SubnetIds"),
+                "SecurityGroupIds": _ref("SecurityGroupIds"),
+            },
+            "Environment": {"Variables": env},
+        },
+    }
+
+
+def stack_template(layout: ir.Layout, model: ir.Model) -> dict[str, object]:
+    pkg = package_name(model)
+    table_arn = _sub(
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TableName}"
+    )
+    bucket_arn = {"Fn::GetAtt": ["PlanBucket", "Arn"]}
+    bucket_objects = _sub("${PlanBucket.Arn}/*")
+    queue_arn = {"Fn::GetAtt": ["WorkQueue", "Arn"]}
+    secret = _ref("DsnSecretArn")
+    worker_timeout = 300
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": f"Migration of model {model.name} into {layout.table_name}: plan bucket, "
+        "work queue + DLQ, publisher and worker Lambdas. " + header(model),
+        "Parameters": {
+            "TableName": {"Type": "String", "Default": layout.table_name, "MinLength": 3},
+            "DsnSecretArn": {
+                "Type": "String",
+                "Description": "Secrets Manager ARN of the source DSN (plain DSN or RDS JSON secret)",
+                "AllowedPattern": "arn:aws[a-z-]*:secretsmanager:.+",
+            },
+            "SubnetIds": {"Type": "List<AWS::EC2::Subnet::Id>"},
+            "SecurityGroupIds": {"Type": "List<AWS::EC2::SecurityGroup::Id>"},
+            "ReservedConcurrency": {
+                "Type": "Number",
+                "Default": 3,
+                "MinValue": 1,
+                "Description": "Per function: caps the load on PostgreSQL and the table",
+            },
+            "CodeBucket": {"Type": "String", "Description": "Bucket of the deployment zip"},
+            "CodeKey": {"Type": "String", "Description": f"Zip holding the package {pkg}/"},
+            "PsycopgLayerArn": {
+                "Type": "String",
+                "Description": "Lambda layer with psycopg[binary]",
+            },
+            "IdsPerMessage": {"Type": "Number", "Default": 100, "MinValue": 1, "MaxValue": 1000},
+            "SqsBatchSize": {"Type": "Number", "Default": 10, "MinValue": 1, "MaxValue": 10},
+        },
+        "Resources": {
+            "PlanBucket": {
+                "Type": "AWS::S3::Bucket",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": {
+                    "BucketEncryption": {
+                        "ServerSideEncryptionConfiguration": [
+                            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                        ]
+                    },
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "IgnorePublicAcls": True,
+                        "RestrictPublicBuckets": True,
+                    },
+                },
+            },
+            "DeadLetterQueue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True},
+            },
+            "WorkQueue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {
+                    "VisibilityTimeout": worker_timeout * 6,
+                    "MessageRetentionPeriod": 1209600,
+                    "SqsManagedSseEnabled": True,
+                    "RedrivePolicy": {
+                        "deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]},
+                        "maxReceiveCount": 5,
+                    },
+                },
+            },
+            "PublisherRole": _role(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject", "s3:PutObject"],
+                        "Resource": bucket_objects,
+                    },
+                    {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": bucket_arn},
+                    {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue_arn},
+                    {
+                        "Effect": "Allow",
+                        "Action": ["secretsmanager:GetSecretValue"],
+                        "Resource": secret,
+                    },
+                ]
+            ),
+            "WorkerRole": _role(
+                [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:BatchWriteItem", "dynamodb:PutItem"],
+                        "Resource": table_arn,
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": [
+                            "sqs:ReceiveMessage",
+                            "sqs:DeleteMessage",
+                            "sqs:GetQueueAttributes",
+                            "sqs:ChangeMessageVisibility",
+                        ],
+                        "Resource": queue_arn,
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:PutObject"],
+                        "Resource": _sub("${PlanBucket.Arn}/dead-letters/*"),
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["secretsmanager:GetSecretValue"],
+                        "Resource": secret,
+                    },
+                ]
+            ),
+            "PublisherFunction": _function(
+                f"{pkg}.migration.publisher.handler",
+                "PublisherRole",
+                900,
+                {
+                    "QUEUE_URL": _ref("WorkQueue"),
+                    "DSN_SECRET_ARN": secret,
+                    "IDS_PER_MESSAGE": _ref("IdsPerMessage"),
+                },
+            ),
+            "WorkerFunction": _function(
+                f"{pkg}.migration.worker.handler",
+                "WorkerRole",
+                worker_timeout,
+                {
+                    "TABLE_NAME": _ref("TableName"),
+                    "DSN_SECRET_ARN": secret,
+                    "DEAD_LETTER_BUCKET": _ref("PlanBucket"),
+                },
+            ),
+            "WorkerEventSource": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "EventSourceArn": queue_arn,
+                    "FunctionName": _ref("WorkerFunction"),
+                    "BatchSize": _ref("SqsBatchSize"),
+                    "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                },
+            },
+        },
+        "Outputs": {
+            "PlanBucketName": {"Value": _ref("PlanBucket")},
+            "WorkQueueUrl": {"Value": _ref("WorkQueue")},
+            "DeadLetterQueueUrl": {"Value": _ref("DeadLetterQueue")},
+            "PublisherFunctionName": {"Value": _ref("PublisherFunction")},
+        },
+    }
+
+
+def stack_yaml(layout: ir.Layout, model: ir.Model) -> str:
+    return f"# {header(model)}\n" + to_yaml(stack_template(layout, model))
+
+
+@register("migration_stack")
+def emit_migration_stack(layout: ir.Layout, model: ir.Model) -> FileManifest:
+    """`migration/{__init__,publisher,worker}.py` and `migration/stack.yaml`."""
+    init = (
+        f"# {header(model)}\n" + '"""AWS mode of the migration: publisher and worker Lambdas."""\n'
+    )
+    return {
+        "migration/__init__.py": init,
+        "migration/publisher.py": format_python(publisher_source(model)),
+        "migration/worker.py": format_python(worker_source(layout, model)),
+        "migration/stack.yaml": stack_yaml(layout, model),
+    }
