@@ -334,6 +334,8 @@ class Checker:
 
     def table(self) -> None:
         table = self.spec.table
+        if table is None or not table.name:
+            self.default_table_name()
         if table is None or table.ttl is None:
             return
         holders = [
@@ -351,12 +353,35 @@ class Checker:
             )
             return
         for n, t in holders:
-            if t is not None and str(t) not in ("datetime", "integer", "date"):
+            # DynamoDB's TTL reads only a Number of epoch seconds: a datetime is written as one
+            # (whole seconds), an integer must hold one; nothing else can expire an item
+            if t is not None and str(t) not in ("datetime", "integer"):
                 self.error(
                     "ttl-attribute",
                     f"ttl attribute {table.ttl!r} has type {t} on entity {n!r}; expected datetime or integer (epoch seconds)",
                     span,
+                    hint="DynamoDB's TTL needs a Number of epoch seconds: make it a datetime "
+                    "(stored as whole epoch seconds) or an integer holding epoch seconds",
                 )
+
+    def default_table_name(self) -> None:
+        """The default table name is the model name in PascalCase; DynamoDB wants 3–255 chars.
+
+        A short model name (`hr`, `ab`, `a-b`) is valid as a model name but not as a table
+        name, so without this the first emitter to build a CreateTable failed with a traceback.
+        """
+        from modeling.normalize import pascal_case
+
+        default = pascal_case(self.spec.model)
+        if len(default) >= 3:
+            return
+        self.error(
+            "invalid-name",
+            f"the default table name {default!r} (model name {self.spec.model!r} in PascalCase) "
+            "is shorter than the 3 characters DynamoDB requires",
+            self.pos.value(("model",)),
+            hint=f"name the table: `table: {{name: {default}Table}}`, or use a longer model name",
+        )
 
     def source(self) -> None:
         if self.spec.source is None or self.spec.source.ddl is None:
@@ -523,6 +548,22 @@ class Checker:
                 good.append(c)
         return good
 
+    def _ttl_filters(self, entities: list[str], filt: tuple[Cond, ...]) -> None:
+        """begins_with cannot filter the TTL datetime: it is stored as N (epoch seconds)."""
+        ttl = self.spec.table.ttl if self.spec.table is not None else None
+        for c in filt:
+            if c.op != "begins_with" or c.attribute != ttl:
+                continue
+            types = [_type(self.entities[e], ttl) for e in entities if e in self.entities]
+            if any(t is not None and str(t) == "datetime" for t in types):
+                self.error(
+                    "operator-type",
+                    f"begins_with on {ttl!r}, the table's TTL attribute, which is stored as a "
+                    "Number (epoch seconds)",
+                    c.span,
+                    hint="compare it with <, <=, >, >= or between",
+                )
+
     def conditions(
         self,
         name: str,
@@ -538,6 +579,7 @@ class Checker:
         errors_before = len(self.diags.errors)
         good = self._attributes_exist(name, entities, where, every=True, what="where")
         self._attributes_exist(name, entities, filt, every=False, what="filter")
+        self._ttl_filters(entities, filt)
         ranges = [c for c in where if c.op in RANGE_OPERATORS]
         for extra in ranges[1:]:
             self.error(

@@ -193,7 +193,7 @@ def test_ir_json_round_trip(path: Path) -> None:
 
 def test_shorthand_and_single_key_forms() -> None:
     text = (
-        "model: m\nentities:\n  Address:\n    key: address_id\n"
+        "model: my-app\nentities:\n  Address:\n    key: address_id\n"
         "    attributes:\n      address_id: string\n      lines: list<string>\n"
         "access_patterns:\n  get:\n    entity: Address\n    where: {address_id: '='}\n"
     )
@@ -202,7 +202,7 @@ def test_shorthand_and_single_key_forms() -> None:
     (entity,) = model.entities
     assert entity.key == ("address_id",) and entity.table == "addresses"
     assert str(entity.attributes[1].type) == "list<string>"
-    assert model.table.name == "M"
+    assert model.table.name == "MyApp"
 
 
 @pytest.mark.parametrize(

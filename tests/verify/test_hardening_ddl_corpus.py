@@ -85,7 +85,7 @@ def test_generated_schema_declares_foreign_keys_after_every_table(tmp_path: Path
 
     model = _model(
         tmp_path,
-        "model: fk\n"
+        "model: fkeys\n"
         "entities:\n"
         "  Child:\n"
         "    key: [child_id]\n"
@@ -113,7 +113,7 @@ def test_fallback_schema_keeps_same_named_tables_apart(tmp_path: Path, postgres:
 
     model = _model(
         tmp_path,
-        "model: fk\n"
+        "model: fkeys\n"
         "entities:\n"
         "  AuthUser:\n"
         "    schema: auth\n"
