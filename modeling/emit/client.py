@@ -40,6 +40,7 @@ from modeling.emit.transformers import (
     annotation,
     entity_names,
     filter_literals,
+    is_epoch_ttl,
     key_builder_name,
     pattern_params,
 )
@@ -99,22 +100,25 @@ def _filter_code(
     for i, f in enumerate(plan.filters):
         names[f"#f{i}"] = f.attribute
         type_text = None
+        epoch = False  # the table's TTL datetime: stored as N epoch seconds, compared as such
         for name in plan.entities:
             e = model.entity(name)
             a = e.attribute(f.attribute) if e else None
             if a is not None:
                 type_text = str(a.type)
+                epoch = is_epoch_ttl(model, a)
                 break
         type_text = type_text or "string"
+        convert = (
+            "_t.ttl_attribute_value(" if epoch else f"_t.to_attribute_value({literal(type_text)}, "
+        )
         count = 2 if f.op == "between" else 1
         for j in range(count):
             if (i, j) in fixed:
-                value = f"_t.to_attribute_value({literal(type_text)}, {_py_value(fixed[(i, j)])})"
+                value = f"{convert}{_py_value(fixed[(i, j)])})"
             else:
                 p = f.params[j] if j < len(f.params) else f.params[-1]
-                value = (
-                    f"_t.to_attribute_value({literal(type_text)}, {params.names[p]}, {literal(p)})"
-                )
+                value = f"{convert}{params.names[p]}, {literal(p)})"
             lines.append(f'values[":f{i}_{j}"] = _required({value}, {literal(f.attribute)})')
         if f.op == "between":
             conjuncts.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")

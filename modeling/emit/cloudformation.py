@@ -536,10 +536,14 @@ def emit_cloudformation(layout: ir.Layout, model: ir.Model) -> FileManifest:
         "# point-in-time recovery, which create_table cannot set: post-create-table.json.",
     ]
     if defn.ttl_attribute:
-        comment.append(
-            f"# TTL reads {defn.ttl_attribute} as epoch seconds (a Number); items whose "
-            "value is not a Number never expire."
-        )
+        comment += [
+            f"# TTL reads {defn.ttl_attribute} as a Number of epoch seconds. The generated "
+            "transformers write a datetime",
+            f"# {defn.ttl_attribute} as whole seconds since 1970-01-01 UTC (sub-second part "
+            "dropped); an integer one must hold",
+            "# epoch seconds already. Items written by other tools with a String value never "
+            "expire.",
+        ]
     return {
         "table.yaml": "\n".join(comment) + "\n" + to_yaml(cloudformation_template(defn)),
         "create-table.json": _json(create_table_kwargs(defn)),

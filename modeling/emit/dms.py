@@ -13,7 +13,9 @@ zero-padded with an offset, decimals and floats in a fixed-width sortable form, 
 UTC with 6 fraction digits, binary as hex, and `#`/`$`/spaces escaped inside strings). Where a
 slot's encoding differs from the raw text, keys written by DMS do not match what the generated
 client queries for: load those entities with the backfill runner (`model migrate`) instead.
-Sparse index keys (an optional slot) cannot be left out for NULL rows either.
+Sparse index keys (an optional slot) cannot be left out for NULL rows either, and a datetime
+TTL attribute arrives as text (a String), while DynamoDB's TTL needs a Number of epoch seconds
+(what the backfill runner writes): those items would never expire.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class DmsWarning:
     index: str
     attribute: str  # the target key attribute (PK, GSI1SK, ...), or the source attribute
     slot: str | None  # the template slot, when the reason is a slot
-    kind: str  # encoding | sparse | computed | not-scalar | duplicate-table
+    kind: str  # encoding | sparse | computed | not-scalar | duplicate-table | ttl
     message: str
 
 
@@ -201,6 +203,19 @@ def table_mappings(layout: ir.Layout, model: ir.Model) -> tuple[dict[str, Any], 
                 if attr.name not in key_names:
                     sub = SUB_TYPES.get(attr.type.kind, "string")
                     attribute_mappings.append(_mapping(attr.name, f"${{{attr.column_name}}}", sub))
+            if attr.name == model.table.ttl and attr.type.kind == "datetime":
+                warnings.append(
+                    DmsWarning(
+                        entity.name,
+                        "",
+                        attr.name,
+                        None,
+                        "ttl",
+                        f"{attr.name} is the table's TTL attribute: DMS writes the timestamp as "
+                        "text (a String), but TTL needs a Number of epoch seconds, so these "
+                        "items would never expire",
+                    )
+                )
             if attr.type.item is not None or attr.type.kind in ("map", "binary"):
                 warnings.append(
                     DmsWarning(

@@ -548,8 +548,10 @@ def entity_page(model: Model, layout: Layout, entity: Entity, sample: Sample) ->
             notes.append("key")
         if a.enum:
             notes.append("one of " + ", ".join(code(v) for v in a.enum))
-        if a.name == model.table.ttl:
-            notes.append("time to live")
+        if a.name == model.table.ttl and a.type.kind == "datetime":
+            notes.append("time to live: stored as N epoch seconds (sub-second part dropped)")
+        elif a.name == model.table.ttl:
+            notes.append("time to live (epoch seconds)")
         if a.description:
             notes.append(text(a.description))
         rows.append(

@@ -13,6 +13,10 @@ What it produces (the same items as `modeling.verify.items`, cross-checked in te
     values are taken to BE UTC) · uuid S · binary B · map M (nested JSON) · list<T> L
     set<string|integer|decimal|binary> SS/NS/BS (sorted; empty sets omitted) · NULL omitted
 
+The one exception: a `datetime` attribute named by `table.ttl` is N, whole seconds since
+1970-01-01 UTC (sub-second part dropped), because DynamoDB's TTL reads only a Number of epoch
+seconds; in a key slot it keeps the key codec's text like every datetime. See `is_epoch_ttl`.
+
 Generated files: `__init__.py` (marks the package: the modules import each other
 relatively), `_keys.py` and `transformers.py`.
 """
@@ -72,6 +76,16 @@ FIXED_SIZE = {
 PK_LIMIT = 2048
 SK_LIMIT = 1024
 ITEM_LIMIT = 400 * 1024
+
+
+def is_epoch_ttl(model: ir.Model, attribute: ir.Attribute) -> bool:
+    """Whether `attribute` is stored as N epoch seconds: a `datetime` named by `table.ttl`.
+
+    DynamoDB's TTL only expires items whose TTL attribute is a Number of epoch seconds, so an
+    ISO string (how other datetimes are stored) would never expire. An `integer` TTL attribute
+    is already N and holds epoch seconds as it is.
+    """
+    return attribute.name == model.table.ttl and attribute.type.kind == "datetime"
 
 
 class EmitError(ValueError):
@@ -137,7 +151,8 @@ class _Attr:
     slot: str = ""  # the key-slot encoding expression
 
 
-def _attr_code(a: ir.Attribute, i: int) -> _Attr:
+def _attr_code(a: ir.Attribute, i: int, epoch: bool = False) -> _Attr:
+    """`epoch`: the datetime is the table's TTL attribute (see `is_epoch_ttl`)."""
     name = literal(a.name)
     raw, text = f"a{i}", f"v{i}"
     kind = a.type.kind
@@ -189,6 +204,22 @@ def _attr_code(a: ir.Attribute, i: int) -> _Attr:
         ]
         code.av = f'{{"S": {text}}}'
         code.slot = text
+    elif kind == "datetime" and epoch:
+        # N epoch seconds (floor division drops the sub-second part); a key slot of it still
+        # takes the codec's ISO text, computed only where a key needs it
+        code.static = name_bytes + FIXED_SIZE["integer"]
+        code.load = [
+            f"if {raw}.__class__ is not _DATETIME:",
+            f"    {text} = _epoch_text({raw}, {name})",
+            f"elif {raw}.tzinfo is None:",
+            f"    {text} = str(({raw} - _EPOCH_NAIVE) // _SECOND)",
+            f"elif {raw}.tzinfo is _UTC:",
+            f"    {text} = str(({raw} - _EPOCH) // _SECOND)",
+            "else:",
+            f"    {text} = _epoch_text({raw}, {name})",
+        ]
+        code.av = f'{{"N": {text}}}'
+        code.slot = f"_datetime_text({raw}, {name})"
     elif kind == "datetime":
         # naive (taken as UTC) and UTC-aware values inline; other zones in the helper
         code.load = [
@@ -285,7 +316,10 @@ class _EntityEmitter:
         if el is None:
             raise EmitError(f"the layout has no keys for entity {entity.name}")
         self.el = el
-        self.attrs = {a.name: _attr_code(a, i) for i, a in enumerate(entity.attributes)}
+        self.attrs = {
+            a.name: _attr_code(a, i, is_epoch_ttl(model, a))
+            for i, a in enumerate(entity.attributes)
+        }
         key_names = {ka.name for i in layout.indexes for ka in (i.pk, i.sk) if ka is not None}
         for a in entity.attributes:
             if a.name in key_names or a.name == layout.type_attribute:
@@ -537,6 +571,8 @@ class _EntityEmitter:
 
     def _decode(self, a: ir.Attribute, x: str) -> str:
         kind = a.type.kind
+        if is_epoch_ttl(self.model, a):
+            return f"_from_epoch({x})"
         simple = {
             "string": f'{x}["S"]',
             "integer": f'int({x}["N"])',
@@ -907,7 +943,7 @@ UTC); uuid S; binary B; map M (nested JSON; numbers come back as int or Decimal)
 set<T> SS/NS/BS (sorted, duplicates dropped; an empty set is omitted and a required one comes
 back as an empty frozenset); NULL -> attribute omitted. Empty strings are kept, except where
 they would make a key empty (InvalidKey). Items over 400 KB (names + values, as DynamoDB counts)
-raise ItemTooLarge.
+raise ItemTooLarge.$ttl
 
 Errors: every failure is a TransformError (MissingValue, InvalidValue, InvalidKey, ItemTooLarge,
 UnknownEntity) with `.entity`, `.row_key`, `.reason` and `.attribute`, for dead-lettering.
@@ -942,6 +978,20 @@ def _decode_failure(
 '''
 
 
+def _ttl_note(model: ir.Model) -> str:
+    """The module docstring's paragraph on the TTL attribute ("" when no datetime is one)."""
+    holders = [e.name for e in model.entities for a in e.attributes if is_epoch_ttl(model, a)]
+    if not holders:
+        return ""
+    return (
+        f"\n\nTime to live: `{model.table.ttl}` (datetime, on {', '.join(holders)}) is the "
+        "table's TTL attribute,\nso it is N, whole seconds since 1970-01-01 UTC (DynamoDB's TTL "
+        "reads only that; the\nsub-second part is dropped, floor), and comes back as an aware "
+        "UTC datetime; in a key\nslot it keeps the ISO text, microseconds included. "
+        "`ttl_attribute_value(dt)` gives a filter\nvalue for it."
+    )
+
+
 def transformers_source(layout: ir.Layout, model: ir.Model) -> str:
     """The unformatted text of `transformers.py`."""
     names = entity_names(model)
@@ -952,6 +1002,7 @@ def transformers_source(layout: ir.Layout, model: ir.Model) -> str:
             model=model.name,
             table=layout.table_name,
             type_attribute=layout.type_attribute,
+            ttl=_ttl_note(model),
         ),
         _imports().render(),
         render(RUNTIME, type_attribute=literal(layout.type_attribute)),

@@ -29,7 +29,7 @@ from modeling.ir import (
     PatternPlan,
     TypeRef,
 )
-from modeling.verify.items import AV, Item, ItemError, number_text, to_av, to_item
+from modeling.verify.items import AV, Item, ItemError, attribute_av, number_text, to_item
 from modeling.verify.oracle import coerce, condition_values
 from modeling.verify.rows import Dataset, RowRef, ref_of
 
@@ -330,7 +330,7 @@ def build_request(
         names[f"#f{i}"] = f.attribute
         given = [values[p] for p in f.params]
         for j, g in enumerate(given):
-            vals[f":f{i}_{j}"] = to_av(ftype, coerce(ftype, g))
+            vals[f":f{i}_{j}"] = attribute_av(model, f.attribute, ftype, coerce(ftype, g))
         if f.op == "between":
             filters.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
         elif f.op == "begins_with":

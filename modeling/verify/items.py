@@ -7,6 +7,9 @@ explicit form:
 
     string S · integer/decimal/float N · boolean BOOL · date S (YYYY-MM-DD)
     datetime S (ISO-8601 UTC, microseconds, `Z`: keys.encode's fixed-width text, order = time)
+      except the table's TTL attribute (`table.ttl` naming a datetime): N, whole seconds since
+      1970-01-01 UTC, sub-second part dropped, as DynamoDB's TTL reads only a Number of epoch
+      seconds; in a key slot it is keys.encode's text like any datetime
     uuid S · binary B · map M · list<T> L · set<string> SS · set<integer|decimal> NS · set<binary> BS
     NULL → attribute omitted
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +37,7 @@ ITEM_LIMIT = 400 * 1024
 PK_LIMIT = 2048
 SK_LIMIT = 1024
 _SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ItemError(ValueError):
@@ -57,6 +61,32 @@ def number_text(value: int | Decimal | float) -> str:
 def datetime_text(value: datetime) -> str:
     """The key codec's text (`YYYY-MM-DDTHH:MM:SS.ffffffZ`, UTC): one form across the project."""
     return keys.encode("datetime", value)
+
+
+def is_epoch_ttl(model: Model, name: str, t: TypeRef) -> bool:
+    """Whether attribute `name` of type `t` is the TTL datetime, stored as N epoch seconds."""
+    return name == model.table.ttl and t.kind == "datetime"
+
+
+def epoch_seconds(value: datetime) -> int:
+    """Whole seconds since 1970-01-01 UTC (naive = UTC; the sub-second part dropped, floor)."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return (aware - _EPOCH) // timedelta(seconds=1)
+
+
+def attribute_av(model: Model, name: str, t: TypeRef, value: Any) -> AV:
+    """Attribute `name`'s (non-key) value as stored: `to_av`, or N epoch seconds for the TTL
+    datetime. Also the form of a filter value compared with that attribute."""
+    if is_epoch_ttl(model, name, t):
+        return {"N": str(epoch_seconds(value))}
+    return to_av(t, value)
+
+
+def attribute_value(model: Model, name: str, t: TypeRef, av: AV) -> Any:
+    """The inverse of `attribute_av` (the TTL datetime back as an aware UTC datetime)."""
+    if is_epoch_ttl(model, name, t) and "N" in av:
+        return _EPOCH + timedelta(seconds=int(Decimal(av["N"])))
+    return from_av(t, av)
 
 
 def to_av(t: TypeRef, value: Any) -> AV:
@@ -246,7 +276,7 @@ def to_item(model: Model, layout: Layout, entity: Entity, row: Row) -> Item:
     for a in entity.attributes:
         value = row.get(a.name)
         if value is not None:
-            item[a.name] = to_av(a.type, value)
+            item[a.name] = attribute_av(model, a.name, a.type, value)
     for name, av in key_attributes(layout, entity, row).items():
         if name in item and item[name] != av:
             raise ItemError(f"{entity.name}: key attribute {name} collides with an attribute")
@@ -279,7 +309,7 @@ def from_item(model: Model, layout: Layout, item: Mapping[str, AV]) -> tuple[Ent
     row: Row = {}
     for a in entity.attributes:
         av = item.get(a.name)
-        row[a.name] = None if av is None else from_av(a.type, av)
+        row[a.name] = None if av is None else attribute_value(model, a.name, a.type, av)
     return entity, row
 
 

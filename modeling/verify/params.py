@@ -48,8 +48,9 @@ def _other_zone(value: Any, rng: random.Random) -> Any:
     return value
 
 
-def _bound(t: TypeRef, values: list[Any], rng: random.Random) -> Any:
-    """A range bound at, beside, or beyond the real values of one partition."""
+def _bound(t: TypeRef, values: list[Any], rng: random.Random, whole_seconds: bool = False) -> Any:
+    """A range bound at, beside, or beyond the real values of one partition (`whole_seconds`:
+    steps of a second, for the TTL datetime that DynamoDB compares as epoch seconds)."""
     if not values:
         return fresh_value(t, rng)
     v = rng.choice(values)
@@ -57,12 +58,14 @@ def _bound(t: TypeRef, values: list[Any], rng: random.Random) -> Any:
     if roll < 0.45:
         return v
     if roll < 0.65:
-        return nudge(t, v, -1)
+        return nudge(t, v, -1, whole_seconds)
     if roll < 0.85:
-        return nudge(t, v, +1)
+        return nudge(t, v, +1, whole_seconds)
     lo = min(values, key=sort_value)
     hi = max(values, key=sort_value)
-    return nudge(t, lo, -1) if rng.random() < 0.5 else nudge(t, hi, +1)
+    return (
+        nudge(t, lo, -1, whole_seconds) if rng.random() < 0.5 else nudge(t, hi, +1, whole_seconds)
+    )
 
 
 def _prefix(value: Any, rng: random.Random) -> Any:
@@ -113,13 +116,17 @@ def draw(
                 continue
             t = _type_of(model, pattern, c.attribute)
             pool = [r[c.attribute] for _, r in anchors if r.get(c.attribute) is not None]
+            whole = c.attribute == model.table.ttl and t.kind == "datetime"
             if c.op == "between":
-                a, b = sorted((_bound(t, pool, rng), _bound(t, pool, rng)), key=sort_value)
+                pair = (_bound(t, pool, rng, whole), _bound(t, pool, rng, whole))
+                a, b = sorted(pair, key=sort_value)
                 params.update(dict(zip(param_names(c), (a, b), strict=True)))
             elif c.op == "begins_with":
                 params[param_names(c)[0]] = _prefix(rng.choice(pool) if pool else "x", rng)
             else:
-                params[param_names(c)[0]] = _bound(t, pool, rng) if pool else fresh_value(t, rng)
+                params[param_names(c)[0]] = (
+                    _bound(t, pool, rng, whole) if pool else fresh_value(t, rng)
+                )
         out.append(params)
     return out
 

@@ -9,6 +9,9 @@ generator, the Python oracle, the item codec and the PostgreSQL loader agree on 
     list<T> -> list           set<T>  -> frozenset (never empty)
     NULL    -> None (the attribute is present in the dict with value None)
 
+The table's TTL attribute, when a datetime, holds whole seconds (sample.py makes it so): it is
+stored as N epoch seconds, so a sub-second part would not survive the round trip.
+
 A row is identified across stores by `RowRef` = (entity name, key values in the entity's key
 order); that is what the oracle, DynamoDB and PostgreSQL results are compared on.
 """

@@ -14,7 +14,9 @@ be awkward on purpose while staying valid for the model:
   patterns compare with `=` draw from small skewed pools so GSI partitions hold many items, and
   range attributes repeat values now and then so ties exist;
 * rows of the hottest partitions carry one fat string attribute so that reading that partition
-  needs several 1 MB Query pages, while the total stays a few MB so tests stay fast.
+  needs several 1 MB Query pages, while the total stays a few MB so tests stay fast;
+* the table's TTL attribute, when a datetime, holds whole seconds: it is stored as N epoch
+  seconds (sub-second part dropped), and whole seconds make the round trip exact.
 
 Everything comes from one `random.Random(seed)`: the same model and seed give the same rows.
 """
@@ -82,6 +84,7 @@ class EntityPlan:
     fat: str | None = None
     count: int = 0
     pools: dict[str, list[Any]] = field(default_factory=dict)
+    whole_seconds: tuple[str, ...] = ()  # datetimes stored as epoch seconds (the TTL attribute)
 
 
 def generate(
@@ -180,7 +183,10 @@ def _plan(model: Model, entity: Entity) -> EntityPlan:
             roles[k] = "pool"  # leading parts of a composite key: shared, like partitions
     for a in entity.attributes:
         roles.setdefault(a.name, "plain")
-    return EntityPlan(entity, groups, unique_sets, roles)
+    whole = tuple(
+        a.name for a in entity.attributes if a.name == model.table.ttl and a.type.kind == "datetime"
+    )
+    return EntityPlan(entity, groups, unique_sets, roles, whole_seconds=whole)
 
 
 def _dependency_order(model: Model, plans: dict[str, EntityPlan]) -> list[str]:
@@ -336,6 +342,9 @@ def _draw_row(
             row[a.name] = _value(a.type, rng, counter, role)
         if row[a.name] is None and (a.required or a.name in entity.key):
             row[a.name] = _value(a.type, rng, counter, role)
+    for name in plan.whole_seconds:
+        if isinstance(row.get(name), datetime):
+            row[name] = row[name].replace(microsecond=0)
     return row, is_hot
 
 
@@ -463,8 +472,11 @@ def _map(rng: random.Random, depth: int) -> dict[str, Any]:
     return out
 
 
-def nudge(t: TypeRef, value: Any, direction: int) -> Any:
-    """The smallest practical step from `value` (for bounds just around real values)."""
+def nudge(t: TypeRef, value: Any, direction: int, whole_seconds: bool = False) -> Any:
+    """The smallest practical step from `value` (for bounds just around real values).
+
+    `whole_seconds`: a datetime steps by one second (the TTL attribute is compared as epoch
+    seconds in DynamoDB, so a microsecond step would vanish there and not in the oracle)."""
     k = t.kind
     if k == "integer":
         return value + direction
@@ -475,6 +487,8 @@ def nudge(t: TypeRef, value: Any, direction: int) -> Any:
     if k == "date":
         return value + timedelta(days=direction)
     if k == "datetime":
+        if whole_seconds:
+            return value + timedelta(seconds=direction)
         return value + timedelta(microseconds=direction)
     if k == "string":
         if direction > 0:

@@ -2,7 +2,8 @@
 
 For every example model and a model written here to reach every sort-key condition (`<`,
 `<=`, `>`, `>=`, between, begins_with, eq, none), a `sql:` literal, a non-key filter, a
-limit, descending order, a sparse GSI and an item collection: compile, generate the package,
+limit, descending order, a sparse GSI, an item collection and a TTL datetime (N epoch seconds,
+filtered on, and a key slot of a GSI): compile, generate the package,
 create the table from the layout, load the sample rows through the generated transformers,
 then call every access-pattern method with drawn parameters and compare what it returns with
 `modeling.verify.oracle` evaluated over the same rows (membership, order within tie groups,
@@ -39,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 TICKETS = """
 model: tickets
+table: {ttl: expires_at}
 entities:
   Board:
     table: boards
@@ -62,6 +64,7 @@ entities:
       assignee: {type: string, required: false}
       due: {type: date, required: false}
       labels: {type: set<string>, required: false}
+      expires_at: {type: datetime, required: false}
 access_patterns:
   get_board: {entity: Board, where: {board_id: "="}}
   board_with_tickets: {entities: [Board, Ticket], where: {board_id: "="}}
@@ -76,6 +79,12 @@ access_patterns:
     sql: SELECT * FROM tickets WHERE board_id = :board_id AND status = 'open' ORDER BY ticket_no
   tickets_with_title_prefix: {entity: Ticket, where: {board_id: "=", title: begins_with}}
   urgent_tickets: {entity: Ticket, where: {board_id: "="}, filter: {priority: ">="}}
+  expired_tickets: {entity: Ticket, where: {board_id: "="}, filter: {expires_at: "<"}}
+  tickets_expiring_within:
+    entity: Ticket
+    where: {board_id: "="}
+    filter: {expires_at: between}
+  tickets_by_expiry: {entity: Ticket, where: {status: "=", expires_at: ">="}}
 """
 
 

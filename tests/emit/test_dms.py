@@ -340,3 +340,18 @@ def test_two_entities_on_one_table_get_one_selection_and_a_warning() -> None:
 def test_same_input_same_bytes() -> None:
     first = dms.emit_dms(layouts.small_layout(), layouts.small_model())
     assert first == dms.emit_dms(layouts.small_layout(), layouts.small_model())
+
+
+def test_a_datetime_ttl_attribute_is_warned_about() -> None:
+    """DMS copies a timestamp column as text (S); TTL needs N epoch seconds: never expires."""
+    plain = dms.dms_warnings(layouts.small_layout(), layouts.small_model())
+    assert not any(w.kind == "ttl" for w in plain)
+    model = layouts.small_model(ttl="joined_at")  # Customer.joined_at: datetime
+    warnings = [w for w in dms.dms_warnings(layouts.small_layout(), model) if w.kind == "ttl"]
+    assert [(w.entity, w.attribute) for w in warnings] == [("Customer", "joined_at")]
+    assert "never expire" in warnings[0].message
+    notes = dms.emit_dms(layouts.small_layout(), model)["dms-notes.md"]
+    assert "- Customer: joined_at is the table's TTL attribute" in notes
+    # an integer TTL attribute is copied as a number already: no warning
+    integer = layouts.small_model(ttl="order_no")
+    assert not any(w.kind == "ttl" for w in dms.dms_warnings(layouts.small_layout(), integer))

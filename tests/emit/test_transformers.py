@@ -5,13 +5,15 @@ equal, attribute for attribute, what `modeling.verify.items` (model verify's cod
 the same rows, also on the example models' sample data; DynamoDB's limits (38 significant
 digits, the number range, NaN, 400 KB counted the DynamoDB way, empty and over-long keys) end
 in typed errors naming the entity, the row key and the attribute; sparse keys vanish with a
-NULL slot; pattern key builders produce the same key text as the items; the generated modules
+NULL slot; the table's TTL datetime is N epoch seconds (sub-second part truncated; its key slot
+keeps the codec's text); pattern key builders produce the same key text as the items; the generated modules
 import only the standard library, pass `mypy --strict`, and are emitted byte-identically twice.
 """
 
 from __future__ import annotations
 
 import ast
+import calendar
 import datetime as dt
 import importlib
 import itertools
@@ -74,6 +76,7 @@ THING_ATTRIBUTES = (
     attr("history", "list<datetime>", required=False),
     attr("notes", "list<string>"),
     attr("big", "integer", required=False),
+    attr("expires_at", "datetime", required=False),  # the table's TTL: N epoch seconds
 )
 
 
@@ -90,7 +93,7 @@ def kitchen() -> tuple[ir.Model, ir.Layout]:
     get_thing = ir.AccessPattern("get_thing", ("Thing",), (ir.Condition("thing_id", "="),))
     model = ir.Model(
         name="kitchen",
-        table=ir.TableSettings("Kitchen"),
+        table=ir.TableSettings("Kitchen", ttl="expires_at"),
         entities=(thing, part),
         patterns=(get_thing,),
         file="models/kitchen.yaml",
@@ -104,6 +107,7 @@ def kitchen() -> tuple[ir.Model, ir.Layout]:
             _index("GSI1", "gsi", "GSI1PK", "GSI1SK"),
             _index("GSI2", "gsi", "GSI2PK", "GSI2SK"),
             _index("GSI3", "gsi", "GSI3PK", "GSI3SK"),
+            _index("GSI4", "gsi", "GSI4PK", "GSI4SK"),
         ),
         entities=(
             ir.EntityLayout(
@@ -116,6 +120,9 @@ def kitchen() -> tuple[ir.Model, ir.Layout]:
                     ),
                     ir.EntityKey("GSI2", "CODE#{code}", "{name}", sparse=True, sparse_on=("code",)),
                     ir.EntityKey("GSI3", "BLOB#{blob}", "THING", sparse=True, sparse_on=("blob",)),
+                    ir.EntityKey(
+                        "GSI4", "EXPIRY", "{expires_at}", sparse=True, sparse_on=("expires_at",)
+                    ),
                 ),
             ),
             ir.EntityLayout(
@@ -185,6 +192,8 @@ datetimes = st.datetimes(
     max_value=dt.datetime(9998, 12, 31),
     timezones=st.none() | st.just(UTC) | st.timezones(),
 )
+# the TTL attribute is stored as whole epoch seconds: only whole seconds round-trip exactly
+whole_second_datetimes = datetimes.map(lambda d: d.replace(microsecond=0))
 json_scalars = (
     st.none()
     | st.booleans()
@@ -225,6 +234,7 @@ def thing_rows(min_set: int = 0) -> st.SearchStrategy[dict[str, Any]]:
             "history": opt(st.lists(datetimes, max_size=3)),
             "notes": st.lists(text, max_size=3),
             "big": opt(st.integers(-(10**37), 10**37) | st.just(10**60) | st.just(-(10**125))),
+            "expires_at": opt(whole_second_datetimes),
         }
     )
 
@@ -238,6 +248,8 @@ def expected_row(row: dict[str, Any]) -> dict[str, Any]:
 
     out = dict(row)
     out["seen_at"] = utc(row["seen_at"])
+    if row["expires_at"] is not None:
+        out["expires_at"] = utc(row["expires_at"])
     if row["history"] is not None:
         out["history"] = [utc(v) for v in row["history"]]
     for name in ("scores", "amounts", "blobs"):
@@ -356,6 +368,84 @@ def test_key_encodings_and_plain_values(t: ModuleType) -> None:
     assert naive["seen_at"] == item["seen_at"]
 
 
+def test_ttl_datetime_is_a_number_of_epoch_seconds(t: ModuleType) -> None:
+    """DynamoDB's TTL expires only items whose TTL attribute is N epoch seconds."""
+    epoch = calendar.timegm((2030, 6, 1, 12, 0, 0))  # an independent computation
+    item = t.thing_to_item(_thing(expires_at=dt.datetime(2030, 6, 1, 12, 0, 0, tzinfo=UTC)))
+    assert item["expires_at"] == {"N": str(epoch)}
+    # the same instant naive (taken as UTC) and in another zone
+    for same in (
+        dt.datetime(2030, 6, 1, 12, 0, 0),
+        dt.datetime(2030, 6, 1, 14, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+    ):
+        assert t.thing_to_item(_thing(expires_at=same))["expires_at"] == {"N": str(epoch)}
+    # in a key slot it keeps the key codec's text; other datetimes stay S
+    assert item["GSI4SK"] == {"S": "2030-06-01T12:00:00.000000Z"}
+    assert item["seen_at"] == {"S": "2024-01-02T03:04:05.000006Z"}
+    back = t.thing_from_item(item)["expires_at"]
+    assert back == dt.datetime(
+        2030, 6, 1, 12, 0, 0, tzinfo=UTC
+    ) and back.utcoffset() == dt.timedelta(0)
+    # before 1970: negative seconds
+    old = t.thing_to_item(_thing(expires_at=dt.datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)))
+    assert old["expires_at"] == {"N": "-1"}
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        (dt.datetime(2030, 6, 1, 12, 0, 0, 999_999, tzinfo=UTC), "12:00:00"),
+        (dt.datetime(2030, 6, 1, 12, 0, 0, 1), "12:00:00"),  # naive
+        (
+            dt.datetime(
+                2030,
+                6,
+                1,
+                17,
+                30,
+                0,
+                500_000,
+                tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)),
+            ),
+            "12:00:00",
+        ),
+        (
+            dt.datetime(1969, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+            "23:59:59",
+        ),  # floor, not toward 0
+    ],
+)
+def test_ttl_sub_second_part_is_truncated(t: ModuleType, value: dt.datetime, seconds: str) -> None:
+    model, layout = kitchen()
+    entity = model.entity("Thing")
+    assert entity is not None
+    row = _thing(expires_at=value)
+    item = t.thing_to_item(row)
+    whole = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    whole = whole.replace(microsecond=0)
+    assert whole.time().isoformat() == seconds
+    assert item["expires_at"] == {"N": str(calendar.timegm(whole.timetuple()))}
+    assert t.thing_from_item(item)["expires_at"] == whole
+    # the key slot is unchanged: the codec's full text, microseconds included
+    assert item["GSI4SK"]["S"].endswith(f".{value.microsecond:06d}Z")
+    # model verify's codec agrees, also on the decoded row
+    theirs = verify_items.to_item(model, layout, entity, row)
+    assert _canonical(item) == _canonical(theirs)
+    assert verify_items.from_item(model, layout, theirs)[1]["expires_at"] == whole
+
+
+def test_ttl_filter_values_and_items_written_as_text_still_decode(t: ModuleType) -> None:
+    value = dt.datetime(2030, 6, 1, 12, 0, 0, 250_000, tzinfo=UTC)
+    assert t.ttl_attribute_value(value) == {"N": str(calendar.timegm((2030, 6, 1, 12, 0, 0)))}
+    assert t.ttl_attribute_value(None) is None
+    with pytest.raises(t.InvalidValue):
+        t.ttl_attribute_value("2030-06-01")
+    # an item written before the TTL attribute was a Number (ISO text) still decodes
+    item = t.thing_to_item(_thing())
+    item["expires_at"] = {"S": "2030-06-01T12:00:00.250000Z"}
+    assert t.thing_from_item(item)["expires_at"] == value
+
+
 def test_pattern_key_builder_matches_the_items_key(t: ModuleType) -> None:
     row = _thing()
     item = t.thing_to_item(row)
@@ -387,6 +477,12 @@ def test_pattern_key_builder_matches_the_items_key(t: ModuleType) -> None:
         ("born", dt.datetime(2024, 1, 1), "expected datetime.date"),
         ("thing_id", "not-a-uuid", "expected a UUID"),
         ("meta", {"x": object()}, "expected a JSON value"),
+        ("expires_at", "2030-06-01T00:00:00Z", "expected datetime.datetime"),
+        (
+            "expires_at",
+            dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+            "outside years 1..9999",
+        ),
     ],
 )
 def test_values_dynamodb_cannot_store_are_typed_errors(
@@ -590,6 +686,7 @@ def _thing(**changes: Any) -> dict[str, Any]:
         "history": [dt.datetime(2024, 1, 1, tzinfo=UTC)],
         "notes": ["n"],
         "big": None,
+        "expires_at": dt.datetime(2030, 6, 1, 12, 0, 0, tzinfo=UTC),
     }
     row.update(changes)
     return row

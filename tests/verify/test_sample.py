@@ -105,3 +105,13 @@ def test_key_strings_hold_the_separator_and_astral_characters(catalog_model: Mod
     ids = [r["product_id"] for r in generate(catalog_model).of("Product")]
     assert any("#" in i for i in ids)
     assert any(any(ord(ch) > 0xFFFF for ch in i) for i in ids)
+
+
+def test_the_ttl_datetime_holds_whole_seconds_other_datetimes_do_not(catalog_model: Model) -> None:
+    """`expires_at` (table.ttl) is stored as N epoch seconds: whole seconds round-trip exactly."""
+    assert catalog_model.table.ttl == "expires_at"
+    products = generate(catalog_model).of("Product")
+    expiries = [r["expires_at"] for r in products if r["expires_at"] is not None]
+    assert len(expiries) > 5
+    assert all(v.microsecond == 0 for v in expiries)
+    assert any(r["created_at"].microsecond for r in products)  # the rule is the TTL's alone
