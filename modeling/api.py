@@ -74,9 +74,22 @@ def check_file(path: str | Path) -> FileResult:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         diags = Diagnostics()
-        diags.error("yaml-syntax", f"the file is not UTF-8 text: {exc.reason}", Span(file, 1, 1))
+        line, col = _byte_position(content, exc.start)
+        diags.error(
+            "yaml-syntax",
+            f"the file is not UTF-8 text: byte 0x{content[exc.start]:02x} ({exc.reason})",
+            Span(file, line, col),
+            hint="save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+        )
         return FileResult(file, None, None, diags)
     return check_text(text, file, content)
+
+
+def _byte_position(content: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and character column of a byte offset (the bytes before it are valid)."""
+    line_start = content.rfind(b"\n", 0, offset) + 1
+    prefix = content[line_start:offset].decode("utf-8", errors="replace")
+    return content.count(b"\n", 0, offset) + 1, len(prefix) + 1
 
 
 def load_model(path: str | Path) -> ir.Model:

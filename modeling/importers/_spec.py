@@ -21,6 +21,7 @@ from modeling.diagnostics import Diagnostics, Span
 from modeling.importers._catalog import Catalog, Column, ForeignKey, QName, Table
 from modeling.importers._names import attribute_name, entity_name, pascal, snake
 from modeling.importers._types import ModelType, to_model_type
+from modeling.normalize import pascal_case
 
 SCHEMA_LINE = "yaml-language-server: $schema=../generated/model.schema.json"
 KEYABLE = {"string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary"}
@@ -399,6 +400,11 @@ def catalog_to_spec(
     if "://" not in origin and "=" not in origin:
         origin = origin.replace("\\", "/").rsplit("/", 1)[-1]  # a file: its name, not our path
     doc["description"] = description or f"Seeded from {origin}; review every guess"
+    default_table = pascal_case(model_name)
+    if len(default_table) < 3:  # DynamoDB table names are 3–255 characters
+        table = CommentedMap()
+        table["name"] = f"{default_table}Table"
+        doc["table"] = table
     if source_ddl:
         s = CommentedMap()
         s["dialect"] = "postgres"

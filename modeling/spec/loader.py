@@ -155,7 +155,42 @@ def _scalar(node: ScalarNode, path: Path, positions: Positions, diags: Diagnosti
     return text
 
 
-def _build(node: Node, path: Path, positions: Positions, diags: Diagnostics, depth: int = 0) -> Any:
+MAX_NODES = 500_000  # a 400-entity / 1,000-pattern model builds ~60,000
+
+
+class _Budget:
+    """How many nodes `_build` may still produce.
+
+    ruamel composes an alias as a shared node, so a file of a few lines with nested aliases
+    ("billion laughs") is small, but expanding it into plain data is exponential in time and
+    memory. Counting the nodes built bounds both; the first node past the budget is reported.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.reported = False
+
+
+def _build(
+    node: Node,
+    path: Path,
+    positions: Positions,
+    diags: Diagnostics,
+    depth: int = 0,
+    budget: _Budget | None = None,
+) -> Any:
+    budget = budget if budget is not None else _Budget(MAX_NODES)
+    budget.left -= 1
+    if budget.left < 0:
+        if not budget.reported:
+            budget.reported = True
+            diags.error(
+                "yaml-syntax",
+                f"the YAML expands to more than {MAX_NODES:,} values (aliases of aliases?)",
+                _span(positions, node),
+                hint="write the values out, or use fewer nested `*alias` references",
+            )
+        return None
     positions.values.setdefault(path, _span(positions, node))
     if depth > 100:
         diags.error("yaml-syntax", "nesting too deep", _span(positions, node))
@@ -167,7 +202,7 @@ def _build(node: Node, path: Path, positions: Positions, diags: Diagnostics, dep
         if node.tag not in (_TAG + "seq", None):
             _scalar_tag_error(node, positions, diags)
         return [
-            _build(item, (*path, i), positions, diags, depth + 1)
+            _build(item, (*path, i), positions, diags, depth + 1, budget)
             for i, item in enumerate(node.value)
         ]
     if isinstance(node, MappingNode):
@@ -175,7 +210,7 @@ def _build(node: Node, path: Path, positions: Positions, diags: Diagnostics, dep
         first_seen: dict[str, Span] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
-                merged = _build(value_node, path, positions, diags, depth + 1)
+                merged = _build(value_node, path, positions, diags, depth + 1, budget)
                 for part in merged if isinstance(merged, list) else [merged]:
                     if isinstance(part, dict):
                         for k, v in part.items():
@@ -203,7 +238,7 @@ def _build(node: Node, path: Path, positions: Positions, diags: Diagnostics, dep
                 continue
             first_seen[key] = key_span
             positions.keys[(*path, key)] = key_span
-            out[key] = _build(value_node, (*path, key), positions, diags, depth + 1)
+            out[key] = _build(value_node, (*path, key), positions, diags, depth + 1, budget)
         return out
     return None  # pragma: no cover - ruamel has no other node kinds
 
