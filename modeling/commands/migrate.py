@@ -166,6 +166,13 @@ def register(app: typer.Typer) -> None:
             None, "--transformers", help="Compiled output dir (default: generate from MODEL)."
         ),
         no_catch_up: bool = typer.Option(False, "--no-catch-up", help="Skip the catch-up pass."),
+        catch_up_only: int | None = typer.Option(
+            None,
+            "--catch-up-only",
+            metavar="MARKER",
+            help="AWS mode: skip the backfill, run the catch-up pass from this marker "
+            "(`marker` in the publisher's run.json).",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     ) -> None:
         """Backfill: chunks -> workers -> transformers -> BatchWriteItem, checkpointed."""
@@ -181,6 +188,7 @@ def register(app: typer.Typer) -> None:
             dead_letter=dead_letter,
             version_column=version_column,
             catch_up=not no_catch_up,
+            catch_up_only=catch_up_only,
             progress=not as_json,
         )
         with _errors():

@@ -28,7 +28,7 @@ from modeling import ir
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
-from modeling.migrate.plan import Chunk, Plan, load_plan, make_plan, read_chunk
+from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan, make_plan, read_chunk
 from modeling.migrate.sink import Item, Sink
 from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import (
@@ -51,6 +51,9 @@ class RunOptions:
     dead_letter: Path | None = None
     version_column: str | None = None
     catch_up: bool = True
+    # AWS mode: skip the backfill (the Lambdas did it) and run only the catch-up pass with
+    # this marker (the publisher's `run.json`)
+    catch_up_only: int | None = None
     progress: bool = True
     retry_mode: str = "adaptive"
     # tests and benchmarks: called with (entity, rows) after a batch is read, before its write
@@ -195,6 +198,11 @@ class Converter:
         return items, dead
 
 
+def _older(a: int, b: int) -> int:
+    """The older of two 32-bit xids (modulo arithmetic, as PostgreSQL compares them)."""
+    return a if (b - a) % 2**32 < 2**31 else b
+
+
 class _ChunkState:
     """Progress of one chunk's batches (they finish in any order, on any worker)."""
 
@@ -281,6 +289,13 @@ class Runner:
 
     def resolve_marker(self) -> int:
         state = self.checkpoint.run_state()
+        given = self.options.catch_up_only
+        if given is not None:
+            # an older marker covers more rows; never move it forward
+            marker = given if "marker" not in state else _older(int(state["marker"]), given)
+            state.update(marker=marker, model=self.model.name, table=self.table)
+            self.checkpoint.save_run_state(state)
+            return marker
         if "marker" in state:
             return int(state["marker"])
         import psycopg
@@ -296,7 +311,15 @@ class Runner:
     def run(self, plan_dir: Path | None = None) -> RunReport:
         started = time.monotonic()
         marker = self.resolve_marker()  # before any read: see versioning
-        plan, plan_root = self.resolve_plan(plan_dir)
+        if self.options.catch_up_only is not None and plan_dir is None:
+            plan_root = self.checkpoint.directory
+            plan = Plan(
+                self.model.name,
+                0,
+                {e.name: EntityPlan(e.name, e.key) for e in self.model.entities},
+            )
+        else:
+            plan, plan_root = self.resolve_plan(plan_dir)
         unknown = sorted(set(plan.entities) - set(self.readers))
         if unknown:
             raise MigrationError(
@@ -311,7 +334,7 @@ class Runner:
             report.entities[name] = EntityReport()
         todo: list[Chunk] = []
         for chunk in plan.chunks():
-            if self.checkpoint.is_done(chunk.id):
+            if self.checkpoint.is_done(chunk.id) or self.options.catch_up_only is not None:
                 report.entities[chunk.entity].chunks_skipped += 1
             else:
                 todo.append(chunk)
@@ -332,7 +355,8 @@ class Runner:
                     )
 
                 self._backfill(todo, plan_root, sources, report, progress, tasks)
-                self._null_keys(plan, opened[0], report)
+                if self.options.catch_up_only is None:
+                    self._null_keys(plan, opened[0], report)
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
                     self._catch_up(plan, marker, opened[0], report)
         finally:
@@ -365,6 +389,8 @@ class Runner:
         slots = threading.BoundedSemaphore(2 * workers)
         size = max(1, self.options.batch_size)
         failures: list[BaseException] = []
+        done: dict[str, int] = {}
+        t0 = time.monotonic()
 
         def batch_task(state: _ChunkState, keys: list[tuple[str, ...]]) -> None:
             try:
@@ -379,7 +405,11 @@ class Runner:
                     self.options.after_read(state.chunk.entity, [r for r, _ in rows])
                 items, bad = self.converter.convert(state.chunk.entity, rows)
                 written = self.sink.write(items)
-                progress.advance(tasks[state.chunk.entity], len(keys))
+                entity = state.chunk.entity
+                with self._lock:
+                    done[entity] = done.get(entity, 0) + len(keys)
+                    rate = done[entity] / max(1e-6, time.monotonic() - t0)
+                progress.update(tasks[entity], advance=len(keys), rate=f"{rate:,.0f} rows/s")
                 if state.add(len(rows), written, bad):
                     self._finish_chunk(state, report)
             except BaseException as exc:  # stop submitting; re-raised by the submitter
