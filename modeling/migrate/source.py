@@ -93,29 +93,21 @@ class Source:
     def changed_rows(
         self, entity: str, marker: int, page: int = DEFAULT_BATCH
     ) -> Iterator[list[tuple[dict[str, Any], int | None]]]:
-        """Pages of rows whose xmin is at or after `marker`, in key order."""
+        """Pages of rows whose xmin is at or after `marker`, in key order.
+
+        One pass with a server-side cursor (keyset pages with a filter would rescan the
+        unchanged rows once per page). Its snapshot is taken when the pass starts; rows
+        changed later are written by the application's own conditional dual writes.
+        """
         reader = self.readers[entity]
-        q = reader.queries
-        after: tuple[Any, ...] | None = None
-        while True:
-            if after is None:
-                sql = reader.changed
-                params: dict[str, Any] = {"marker": marker, "limit": page}
-            else:
-                cond = (
-                    f"({', '.join(quote_ident(k.column) for k in q.key)}) > "
-                    f"({', '.join(f'%({k.after_param})s' for k in q.key)})"
-                )
-                sql = reader.changed.replace("\nWHERE ", f"\nWHERE {cond} AND ", 1)
-                params = {"marker": marker, **q.page_params(page, after)}
-            rows = self.conn.execute(sql, params).fetchall()
-            if not rows:
-                return
-            last = rows[-1]
-            after = tuple(last[k.attribute] for k in q.key)
-            yield [(row, row_version(reader.version, row)) for row in rows]
-            if len(rows) < page:
-                return
+        with self.conn.transaction(), self.conn.cursor(name=f"catch_up_{id(self)}") as cur:
+            cur.itersize = page
+            cur.execute(reader.changed, {"marker": marker, "limit": None})
+            while True:
+                rows = cur.fetchmany(page)
+                if not rows:
+                    return
+                yield [(row, row_version(reader.version, row)) for row in rows]
 
     def null_key_rows(self, entity: str, limit: int) -> list[dict[str, Any]]:
         """Rows whose key has a NULL column (never written: they cannot be addressed)."""
