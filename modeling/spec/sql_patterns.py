@@ -169,7 +169,41 @@ class _Translator:
             self._where(where.this)
         self._order(stmt)
         self._limit(stmt)
+        self._narrow_to_projection(stmt)
         return self.result
+
+    def _narrow_to_projection(self, stmt: exp.Select) -> None:
+        """`SELECT c.* FROM child c JOIN parent p ON … WHERE p.key = :k` reads only children.
+
+        Apps join the parent to filter by it, and select only the child's columns. That is a
+        read of the child alone (the join columns are the parent's key, which the child holds
+        under the same names), not an item-collection read of both — when every `where` and
+        `ORDER BY` attribute is an attribute of the selected table.
+        """
+        if len(self.result.entities) < 2 or self.result.issues:
+            return
+        selected: set[str] = set()
+        for proj in stmt.expressions:
+            if isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star) and proj.table:
+                info = self.aliases.get(proj.table.lower())
+            elif isinstance(proj, exp.Column) and not isinstance(proj.this, exp.Star):
+                resolved = self._resolve_column(proj, report=False)
+                info = resolved[0] if resolved else None
+            else:
+                return  # `*`, expressions: the query reads every joined table
+            if info is None:
+                return
+            selected.add(info.entity)
+        if len(selected) != 1:
+            return
+        (entity,) = selected
+        info = self.by_entity[entity]
+        attributes = set(info.columns.values())
+        used = {c.attribute for c in self.result.where}
+        if self.result.order_by:
+            used.add(self.result.order_by)
+        if used <= attributes:
+            self.result.entities = (entity,)
 
     # ------------------------------------------------------------------ checks
     def _unsupported(self, stmt: exp.Select) -> None:
