@@ -212,3 +212,31 @@ def test_cli_reports_an_unreachable_source_without_a_traceback(tmp_path: Path) -
         app, ["migrate", "run", str(tmp_path / "missing.yaml"), "--source", "x"]
     )
     assert result.exit_code == 2 and "missing.yaml" in result.output
+
+
+def test_plan_upload_and_download_through_s3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    import boto3
+    from moto import mock_aws
+
+    from modeling.migrate.plan import download_plan, upload_plan
+
+    src = tmp_path / "src"
+    (src / "A").mkdir(parents=True)
+    data = b"id\n1\n2\n"
+    (src / "A" / "chunk-000000.csv").write_bytes(data)
+    chunk = Chunk("A", "A/chunk-000000.csv", 2, ("1",), ("2",), hashlib.sha256(data).hexdigest())
+    plan = Plan("m", 2, {"A": EntityPlan("A", ("id",), 2, [chunk])})
+    (src / "manifest.json").write_text(plan.to_json())
+    for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket="plans-bucket")
+        upload_plan(src, "s3://plans-bucket/runs/a/")
+        download_plan("s3://plans-bucket/runs/a", tmp_path / "dst")
+    assert load_plan(tmp_path / "dst").to_json() == plan.to_json()
+    assert (tmp_path / "dst" / "A" / "chunk-000000.csv").read_bytes() == data
