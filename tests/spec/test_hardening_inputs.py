@@ -156,3 +156,26 @@ def test_init_from_garbage_ddl_exits_2(case: str, tmp_path: Path) -> None:
     code, out = _cli("init", "--from-ddl", str(path), "-o", str(tmp_path / "m.yaml"))
     assert code == 2 and f"{case}.sql" in out, out
     assert not (tmp_path / "m.yaml").exists()
+
+
+@pytest.mark.parametrize("kind", ["uuid", "date", "datetime", "integer", "decimal"])
+def test_begins_with_on_a_slot_without_prefix_codec_is_refused(kind: str) -> None:
+    # Found by `model verify`: begins_with on uuid/date/datetime compiled, but the key codec has
+    # no prefix encoding for them, so every Query failed at run time.
+    text = (
+        "model: prefixes\nentities:\n  Thing:\n    key: [thing_id]\n"
+        f"    attributes: {{thing_id: string, v: {kind}}}\n"
+        "access_patterns:\n  by_v: {entity: Thing, where: {v: begins_with}}\n"
+    )
+    errors = _errors(text)
+    assert [(line, col, code) for line, col, code, _ in errors] == [(7, 33, "operator-type")]
+
+
+@pytest.mark.parametrize("kind", ["string", "binary"])
+def test_begins_with_on_string_and_binary_is_accepted(kind: str) -> None:
+    text = (
+        "model: prefixes\nentities:\n  Thing:\n    key: [thing_id]\n"
+        f"    attributes: {{thing_id: string, v: {kind}}}\n"
+        "access_patterns:\n  by_v: {entity: Thing, where: {v: begins_with}}\n"
+    )
+    assert _errors(text) == []
