@@ -47,7 +47,7 @@ def test_realworld_model_verifies(path: Path, dynamodb_local: Any, postgres: Any
             "--postgres",
             postgres.dsn,
             "--trials",
-            "15",
+            "30",
             "--seed",
             "3",
             "--json",
