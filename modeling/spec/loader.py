@@ -269,13 +269,40 @@ def load_text(text: str, file: str) -> Loaded:
     except YAMLError as exc:
         diags.error("yaml-syntax", str(exc).strip() or "invalid YAML", Span(file, 1, 1))
         return Loaded(None, positions, diags)
-    except (ValueError, RecursionError) as exc:  # e.g. invalid characters
+    except RecursionError:
+        line, col = _deepest_bracket(lines)
+        diags.error(
+            "yaml-syntax",
+            "the YAML is nested too deeply to read",
+            Span(file, line, col),
+            hint="a model needs a handful of levels; look for runaway `[` or `{`",
+        )
+        return Loaded(None, positions, diags)
+    except ValueError as exc:  # e.g. invalid characters
         diags.error("yaml-syntax", f"cannot read YAML: {exc}", Span(file, 1, 1))
         return Loaded(None, positions, diags)
     if node is None:
         return Loaded({}, positions, diags)
     data = _build(node, (), positions, diags)
     return Loaded(data, positions, diags)
+
+
+def _deepest_bracket(lines: list[str], limit: int = 100) -> tuple[int, int]:
+    """Where flow brackets first nest deeper than `limit` (1:1 when they never do).
+
+    Only a position hint for the nesting error: quotes and comments are not parsed, which at
+    worst moves the caret, never hides the error.
+    """
+    depth = 0
+    for i, text in enumerate(lines):
+        for j, ch in enumerate(text):
+            if ch in "[{":
+                depth += 1
+                if depth > limit:
+                    return i + 1, j + 1
+            elif ch in "]}":
+                depth = max(0, depth - 1)
+    return 1, 1
 
 
 def _syntax_hint(lines: list[str], line: int) -> str:

@@ -74,7 +74,11 @@ GARBAGE: dict[str, tuple[bytes, str, str]] = {
         "2:49",
         "must be an integer",
     ),
-    "deep_nesting": (b"model: deep\nx: " + b"[" * 5000 + b"]" * 5000 + b"\n", "1:1", "YAML"),
+    "deep_nesting": (
+        b"model: deep\nx: " + b"[" * 5000 + b"]" * 5000 + b"\n",
+        "2:104",
+        "nested too deeply",
+    ),
     "alias_bomb": (_bomb().encode(), "", "expands to more than"),
     "tabs": (b"model: tabs\nentities:\n\tThing: {}\n", "3:1", "'\\t'"),
     "bom": (b"\xef\xbb\xbf" + BODY_WITH_TYPO.format(name="bom").encode(), "5:39", "strin"),
