@@ -43,6 +43,9 @@ _N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid a
 _DATE: Final = _dt.date
 _DATETIME: Final = _dt.datetime
 _UTC: Final = _dt.UTC
+_EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_EPOCH_NAIVE: Final = _dt.datetime(1970, 1, 1)
+_SECOND: Final = _dt.timedelta(seconds=1)
 
 
 # --------------------------------------------------------------------------- errors
@@ -258,6 +261,45 @@ def _datetime_text(value: object, attribute: str) -> str:
     if value is None:
         raise _missing(attribute)
     raise _expected(attribute, "datetime.datetime", value)
+
+
+def _epoch_text(value: object, attribute: str) -> str:
+    """Whole seconds since 1970-01-01 UTC, for the table's TTL attribute (DynamoDB's TTL reads
+    only a Number of epoch seconds). Naive values are taken to BE UTC, as everywhere; the
+    sub-second part is dropped (floor: the datetime's own seconds, also before 1970)."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            return str((value - _EPOCH_NAIVE) // _SECOND)
+        try:
+            value.astimezone(_UTC)  # the same range check as _datetime_text
+        except OverflowError:
+            raise _Bad(
+                InvalidValue, attribute, f"{attribute}: {value} falls outside years 1..9999 in UTC"
+            ) from None
+        return str((value - _EPOCH) // _SECOND)
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "datetime.datetime", value)
+
+
+def _from_epoch(value: Mapping[str, Any]) -> _dt.datetime:
+    """The TTL attribute back as an aware UTC datetime. An S value (ISO text, as items written
+    before the TTL attribute became a Number hold it) is read too, so old items still decode."""
+    number = value.get("N")
+    if number is None:
+        return _dt.datetime.fromisoformat(value["S"])
+    return _EPOCH + _dt.timedelta(seconds=int(Decimal(number)))
+
+
+def ttl_attribute_value(value: object, attribute: str = "value") -> AttributeValue | None:
+    """A datetime as the table's TTL attribute stores it: {"N": "<epoch seconds>"}, sub-second
+    part dropped (None for None). For filter values on that attribute."""
+    if value is None:
+        return None
+    try:
+        return {"N": _epoch_text(value, attribute)}
+    except _Bad as exc:
+        raise exc.error("?", None) from None
 
 
 def _uuid_text(value: object, attribute: str) -> str:

@@ -16,6 +16,12 @@ back as an empty frozenset); NULL -> attribute omitted. Empty strings are kept, 
 they would make a key empty (InvalidKey). Items over 400 KB (names + values, as DynamoDB counts)
 raise ItemTooLarge.
 
+Time to live: `expires_at` (datetime, on Cart) is the table's TTL attribute,
+so it is N, whole seconds since 1970-01-01 UTC (DynamoDB's TTL reads only that; the
+sub-second part is dropped, floor), and comes back as an aware UTC datetime; in a key
+slot it keeps the ISO text, microseconds included. `ttl_attribute_value(dt)` gives a filter
+value for it.
+
 Errors: every failure is a TransformError (MissingValue, InvalidValue, InvalidKey, ItemTooLarge,
 UnknownEntity) with `.entity`, `.row_key`, `.reason` and `.attribute`, for dead-lettering.
 """
@@ -43,6 +49,9 @@ _N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid a
 _DATE: Final = _dt.date
 _DATETIME: Final = _dt.datetime
 _UTC: Final = _dt.UTC
+_EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_EPOCH_NAIVE: Final = _dt.datetime(1970, 1, 1)
+_SECOND: Final = _dt.timedelta(seconds=1)
 
 
 # --------------------------------------------------------------------------- errors
@@ -258,6 +267,45 @@ def _datetime_text(value: object, attribute: str) -> str:
     if value is None:
         raise _missing(attribute)
     raise _expected(attribute, "datetime.datetime", value)
+
+
+def _epoch_text(value: object, attribute: str) -> str:
+    """Whole seconds since 1970-01-01 UTC, for the table's TTL attribute (DynamoDB's TTL reads
+    only a Number of epoch seconds). Naive values are taken to BE UTC, as everywhere; the
+    sub-second part is dropped (floor: the datetime's own seconds, also before 1970)."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            return str((value - _EPOCH_NAIVE) // _SECOND)
+        try:
+            value.astimezone(_UTC)  # the same range check as _datetime_text
+        except OverflowError:
+            raise _Bad(
+                InvalidValue, attribute, f"{attribute}: {value} falls outside years 1..9999 in UTC"
+            ) from None
+        return str((value - _EPOCH) // _SECOND)
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "datetime.datetime", value)
+
+
+def _from_epoch(value: Mapping[str, Any]) -> _dt.datetime:
+    """The TTL attribute back as an aware UTC datetime. An S value (ISO text, as items written
+    before the TTL attribute became a Number hold it) is read too, so old items still decode."""
+    number = value.get("N")
+    if number is None:
+        return _dt.datetime.fromisoformat(value["S"])
+    return _EPOCH + _dt.timedelta(seconds=int(Decimal(number)))
+
+
+def ttl_attribute_value(value: object, attribute: str = "value") -> AttributeValue | None:
+    """A datetime as the table's TTL attribute stores it: {"N": "<epoch seconds>"}, sub-second
+    part dropped (None for None). For filter values on that attribute."""
+    if value is None:
+        return None
+    try:
+        return {"N": _epoch_text(value, attribute)}
+    except _Bad as exc:
+        raise exc.error("?", None) from None
 
 
 def _uuid_text(value: object, attribute: str) -> str:
@@ -1378,19 +1426,19 @@ def cart_to_item(row: Mapping[str, Any]) -> Item:
             v3 = _datetime_text(a3, "updated_at")
         a4 = row["expires_at"]
         if a4.__class__ is not _DATETIME:
-            v4 = _datetime_text(a4, "expires_at")
+            v4 = _epoch_text(a4, "expires_at")
         elif a4.tzinfo is None:
-            v4 = a4.isoformat() + ("Z" if a4.microsecond else ".000000Z")
+            v4 = str((a4 - _EPOCH_NAIVE) // _SECOND)
         elif a4.tzinfo is _UTC:
-            v4 = a4.isoformat()[:-6] + ("Z" if a4.microsecond else ".000000Z")
+            v4 = str((a4 - _EPOCH) // _SECOND)
         else:
-            v4 = _datetime_text(a4, "expires_at")
+            v4 = _epoch_text(a4, "expires_at")
         item: Item = {
             "_type": {"S": "Cart"},
             "cart_id": {"S": v0},
             "items": v2,
             "updated_at": {"S": v3},
-            "expires_at": {"S": v4},
+            "expires_at": {"N": v4},
             "PK": {"S": f"CART#{v0}"},
             "SK": {"S": "CART"},
         }
@@ -1398,7 +1446,7 @@ def cart_to_item(row: Mapping[str, Any]) -> Item:
         if a1 is not None:
             v1 = str(a1) if a1.__class__ is UUID else _uuid_text(a1, "customer_id")
             item["customer_id"] = {"S": v1}
-        if n > 409373:
+        if n > 409379:
             _check_size("Cart", row, _CART_KEY, item)
         return item
     except TransformError:
@@ -1416,7 +1464,7 @@ def cart_from_item(item: Mapping[str, Any]) -> CartRow:
             "customer_id": None if (x := item.get("customer_id")) is None else UUID(x["S"]),
             "items": from_attribute_value("list<map>", item["items"]),
             "updated_at": _DATETIME.fromisoformat(item["updated_at"]["S"]),
-            "expires_at": _DATETIME.fromisoformat(item["expires_at"]["S"]),
+            "expires_at": _from_epoch(item["expires_at"]),
         }
     except Exception as exc:
         raise _decode_failure("Cart", item, _CART_KEY, exc) from exc

@@ -16,6 +16,12 @@ back as an empty frozenset); NULL -> attribute omitted. Empty strings are kept, 
 they would make a key empty (InvalidKey). Items over 400 KB (names + values, as DynamoDB counts)
 raise ItemTooLarge.
 
+Time to live: `expires_at` (datetime, on Event, Invitation) is the table's TTL attribute,
+so it is N, whole seconds since 1970-01-01 UTC (DynamoDB's TTL reads only that; the
+sub-second part is dropped, floor), and comes back as an aware UTC datetime; in a key
+slot it keeps the ISO text, microseconds included. `ttl_attribute_value(dt)` gives a filter
+value for it.
+
 Errors: every failure is a TransformError (MissingValue, InvalidValue, InvalidKey, ItemTooLarge,
 UnknownEntity) with `.entity`, `.row_key`, `.reason` and `.attribute`, for dead-lettering.
 """
@@ -43,6 +49,9 @@ _N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid a
 _DATE: Final = _dt.date
 _DATETIME: Final = _dt.datetime
 _UTC: Final = _dt.UTC
+_EPOCH: Final = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_EPOCH_NAIVE: Final = _dt.datetime(1970, 1, 1)
+_SECOND: Final = _dt.timedelta(seconds=1)
 
 
 # --------------------------------------------------------------------------- errors
@@ -258,6 +267,45 @@ def _datetime_text(value: object, attribute: str) -> str:
     if value is None:
         raise _missing(attribute)
     raise _expected(attribute, "datetime.datetime", value)
+
+
+def _epoch_text(value: object, attribute: str) -> str:
+    """Whole seconds since 1970-01-01 UTC, for the table's TTL attribute (DynamoDB's TTL reads
+    only a Number of epoch seconds). Naive values are taken to BE UTC, as everywhere; the
+    sub-second part is dropped (floor: the datetime's own seconds, also before 1970)."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            return str((value - _EPOCH_NAIVE) // _SECOND)
+        try:
+            value.astimezone(_UTC)  # the same range check as _datetime_text
+        except OverflowError:
+            raise _Bad(
+                InvalidValue, attribute, f"{attribute}: {value} falls outside years 1..9999 in UTC"
+            ) from None
+        return str((value - _EPOCH) // _SECOND)
+    if value is None:
+        raise _missing(attribute)
+    raise _expected(attribute, "datetime.datetime", value)
+
+
+def _from_epoch(value: Mapping[str, Any]) -> _dt.datetime:
+    """The TTL attribute back as an aware UTC datetime. An S value (ISO text, as items written
+    before the TTL attribute became a Number hold it) is read too, so old items still decode."""
+    number = value.get("N")
+    if number is None:
+        return _dt.datetime.fromisoformat(value["S"])
+    return _EPOCH + _dt.timedelta(seconds=int(Decimal(number)))
+
+
+def ttl_attribute_value(value: object, attribute: str = "value") -> AttributeValue | None:
+    """A datetime as the table's TTL attribute stores it: {"N": "<epoch seconds>"}, sub-second
+    part dropped (None for None). For filter values on that attribute."""
+    if value is None:
+        return None
+    try:
+        return {"N": _epoch_text(value, attribute)}
+    except _Bad as exc:
+        raise exc.error("?", None) from None
 
 
 def _uuid_text(value: object, attribute: str) -> str:
@@ -1069,13 +1117,13 @@ def event_to_item(row: Mapping[str, Any]) -> Item:
         v6, s6 = _json_sized(a6, "payload")
         a7 = row["expires_at"]
         if a7.__class__ is not _DATETIME:
-            v7 = _datetime_text(a7, "expires_at")
+            v7 = _epoch_text(a7, "expires_at")
         elif a7.tzinfo is None:
-            v7 = a7.isoformat() + ("Z" if a7.microsecond else ".000000Z")
+            v7 = str((a7 - _EPOCH_NAIVE) // _SECOND)
         elif a7.tzinfo is _UTC:
-            v7 = a7.isoformat()[:-6] + ("Z" if a7.microsecond else ".000000Z")
+            v7 = str((a7 - _EPOCH) // _SECOND)
         else:
-            v7 = _datetime_text(a7, "expires_at")
+            v7 = _epoch_text(a7, "expires_at")
         k4 = _keys._encode_string(a4)
         pk0 = f"EVENT#{v0}#{v1}#{k4}"
         if not 0 < len(pk0) <= 512:
@@ -1088,7 +1136,7 @@ def event_to_item(row: Mapping[str, Any]) -> Item:
             "occurred_at": {"S": v3},
             "type": {"S": a4},
             "payload": v6,
-            "expires_at": {"S": v7},
+            "expires_at": {"N": v7},
             "PK": {"S": pk0},
             "SK": {"S": f"EVENT#{v3}#{v2}"},
             "GSI2PK": {"S": f"PROJECT#{v0}#{v1}"},
@@ -1101,7 +1149,7 @@ def event_to_item(row: Mapping[str, Any]) -> Item:
         if a5 is not None:
             item["GSI1PK"] = {"S": f"EVENT#{v5}"}
             item["GSI1SK"] = {"S": f"EVENT#{v3}"}
-        if n > 409033:
+        if n > 409039:
             _check_size("Event", row, _EVENT_KEY, item)
         return item
     except TransformError:
@@ -1122,7 +1170,7 @@ def event_from_item(item: Mapping[str, Any]) -> EventRow:
             "type": item["type"]["S"],
             "actor_user_id": None if (x := item.get("actor_user_id")) is None else UUID(x["S"]),
             "payload": _from_json(item["payload"]),
-            "expires_at": _DATETIME.fromisoformat(item["expires_at"]["S"]),
+            "expires_at": _from_epoch(item["expires_at"]),
         }
     except Exception as exc:
         raise _decode_failure("Event", item, _EVENT_KEY, exc) from exc
@@ -1339,13 +1387,13 @@ def invitation_to_item(row: Mapping[str, Any]) -> Item:
             v5 = _datetime_text(a5, "created_at")
         a6 = row["expires_at"]
         if a6.__class__ is not _DATETIME:
-            v6 = _datetime_text(a6, "expires_at")
+            v6 = _epoch_text(a6, "expires_at")
         elif a6.tzinfo is None:
-            v6 = a6.isoformat() + ("Z" if a6.microsecond else ".000000Z")
+            v6 = str((a6 - _EPOCH_NAIVE) // _SECOND)
         elif a6.tzinfo is _UTC:
-            v6 = a6.isoformat()[:-6] + ("Z" if a6.microsecond else ".000000Z")
+            v6 = str((a6 - _EPOCH) // _SECOND)
         else:
-            v6 = _datetime_text(a6, "expires_at")
+            v6 = _epoch_text(a6, "expires_at")
         k2 = _keys._encode_string(a2)
         pk0 = f"INVITATION#{k2}"
         if not 0 < len(pk0) <= 512:
@@ -1358,14 +1406,14 @@ def invitation_to_item(row: Mapping[str, Any]) -> Item:
             "role": {"S": a3},
             "invited_by": {"S": v4},
             "created_at": {"S": v5},
-            "expires_at": {"S": v6},
+            "expires_at": {"N": v6},
             "PK": {"S": pk0},
             "SK": {"S": f"INVITATION#{v0}#{v1}"},
             "GSI1PK": {"S": f"TENANT#{v0}"},
             "GSI1SK": {"S": f"INVITATION#{v5}"},
         }
         n = 4 * (len(a2) + len(a3) + len(pk0))
-        if n > 409181:
+        if n > 409187:
             _check_size("Invitation", row, _INVITATION_KEY, item)
         return item
     except TransformError:
@@ -1385,7 +1433,7 @@ def invitation_from_item(item: Mapping[str, Any]) -> InvitationRow:
             "role": item["role"]["S"],
             "invited_by": UUID(item["invited_by"]["S"]),
             "created_at": _DATETIME.fromisoformat(item["created_at"]["S"]),
-            "expires_at": _DATETIME.fromisoformat(item["expires_at"]["S"]),
+            "expires_at": _from_epoch(item["expires_at"]),
         }
     except Exception as exc:
         raise _decode_failure("Invitation", item, _INVITATION_KEY, exc) from exc
