@@ -10,8 +10,10 @@ Everything in one run against the same throwaway PostgreSQL and DynamoDB Local (
   naive    one SELECT and one PutItem per ID, 3 threads (what the issue calls the naive
            method), over the first --naive-rows keys of the same data (it is slow; a sample of
            its rate is enough)
-  ceiling  a bare BatchWriteItem loop (25 per call, --concurrency threads, no reads, no
-           conversion) over items prebuilt from the same rows: the target's own limit
+  ceiling  a bare BatchWriteItem loop (25 per call, no reads, no conversion) over items
+           prebuilt from the same rows: the target's own limit. Measured twice, through
+           boto3 and through the runner's wire client, each with as many requests in flight
+           as the runner keeps (4 x --concurrency); `vs ceiling` divides by the faster one
 
 Each writer gets its own empty table, after a warm-up write of the data to a scratch table
 (DynamoDB Local's JVM is several times slower on its first writes). Ends with `vs naive: N.Nx` (runner/naive, goal >= 10x),
@@ -103,6 +105,27 @@ def _hwm_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _boto_client(ddb: Any, pool: int) -> Any:
+    import boto3
+
+    from modeling.migrate.sink import client_config
+
+    return boto3.client("dynamodb", **{**ddb.client_kwargs(), "config": client_config(pool)})
+
+
+def _wire_client(ddb: Any, pool: int) -> Any:
+    """The runner's BatchWriteItem path (botocore's signer, no serializer) to DynamoDB Local."""
+    from botocore.credentials import Credentials
+
+    from modeling.migrate.wire import WireClient
+
+    return WireClient(
+        ddb.client(),
+        Credentials(DYNAMODB_ACCESS_KEY, DYNAMODB_SECRET_KEY),
+        max_pool_connections=pool,
+    )
 
 
 def run_naive(
@@ -227,12 +250,20 @@ def main() -> None:
             f"naive:   {naive_rate:,.0f} items/s (one SELECT + one PutItem per ID, 3 threads, {args.naive_rows} IDs)"
         )
 
-        n, ceiling_rate = run_ceiling(
-            dsn, client, _new_table(client, layout), model, module, args.concurrency
-        )
-        print(
-            f"ceiling: {n} prebuilt items = {ceiling_rate:,.0f} items/s (bare BatchWriteItem, {args.concurrency} threads)"
-        )
+        in_flight = 4 * args.concurrency  # the runner's default --write-concurrency
+        ceilings = {}
+        for label, writer in (
+            ("boto3", _boto_client(ddb, in_flight)),
+            ("wire", _wire_client(ddb, in_flight)),
+        ):
+            n, ceilings[label] = run_ceiling(
+                dsn, writer, _new_table(client, layout), model, module, in_flight
+            )
+            print(
+                f"ceiling: {n} prebuilt items = {ceilings[label]:,.0f} items/s"
+                f" (bare BatchWriteItem through {label}, {in_flight} threads)"
+            )
+        ceiling_rate = max(ceilings.values())
 
         rss_big = None
         if args.big_rows:

@@ -58,9 +58,16 @@ def _compiled(model_path: Path) -> tuple[Any, Any]:
 
 
 def dynamodb_client(
-    endpoint: str | None, concurrency: int = 4, retry_mode: str = "adaptive"
+    endpoint: str | None,
+    concurrency: int = 4,
+    retry_mode: str = "adaptive",
+    *,
+    wire: bool = False,
 ) -> Any:
-    """A DynamoDB client for `endpoint` (dummy credentials for a local one) with retries."""
+    """A DynamoDB client for `endpoint` (dummy credentials for a local one) with retries.
+
+    `wire`: BatchWriteItem skips botocore's serializer (see `modeling.migrate.wire`).
+    """
     import boto3
 
     from modeling.migrate.sink import client_config
@@ -68,7 +75,7 @@ def dynamodb_client(
     session = boto3.session.Session()
     local = bool(endpoint) and ("127.0.0.1" in str(endpoint) or "localhost" in str(endpoint))
     dummy = "dummy" if local and session.get_credentials() is None else None
-    return session.client(
+    client = session.client(
         "dynamodb",
         endpoint_url=endpoint,
         region_name=session.region_name or "us-east-1",
@@ -76,6 +83,14 @@ def dynamodb_client(
         aws_secret_access_key=dummy,
         config=client_config(concurrency, retry_mode),
     )
+    if not wire:
+        return client
+    from botocore.credentials import Credentials
+
+    from modeling.migrate.wire import WireClient
+
+    credentials = Credentials(dummy, dummy) if dummy else session.get_credentials()
+    return WireClient(client, credentials, max_pool_connections=max(10, concurrency))
 
 
 @contextlib.contextmanager
@@ -149,7 +164,15 @@ def register(app: typer.Typer) -> None:
         ),
         endpoint: str | None = typer.Option(None, "--endpoint", help="DynamoDB endpoint URL."),
         table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
-        concurrency: int = typer.Option(4, "--concurrency", min=1, help="Worker threads."),
+        concurrency: int = typer.Option(
+            4, "--concurrency", min=1, help="Worker threads (one PostgreSQL connection each)."
+        ),
+        write_concurrency: int | None = typer.Option(
+            None,
+            "--write-concurrency",
+            min=1,
+            help="BatchWriteItem requests in flight (default: 4 x --concurrency).",
+        ),
         batch_size: int = typer.Option(1_000, "--batch-size", min=1, help="Keys per SELECT."),
         chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Keys per chunk."),
         max_wcu: float | None = typer.Option(None, "--max-wcu", min=1, help="WCU/s cap."),
@@ -182,6 +205,7 @@ def register(app: typer.Typer) -> None:
         model, layout = _compiled(model_path)
         options = RunOptions(
             concurrency=concurrency,
+            write_concurrency=write_concurrency,
             batch_size=batch_size,
             chunk_size=chunk_size,
             max_wcu=max_wcu,
@@ -199,7 +223,7 @@ def register(app: typer.Typer) -> None:
                     download_plan(plan_dir, local_plan)
             elif plan_dir:
                 local_plan = Path(plan_dir)
-            client = dynamodb_client(endpoint, concurrency)
+            client = dynamodb_client(endpoint, options.writers() + concurrency, wire=True)
             runner = Runner(
                 model,
                 layout,

@@ -45,6 +45,9 @@ _EXCERPT = 200
 @dataclass
 class RunOptions:
     concurrency: int = 4
+    # BatchWriteItem requests in flight (default 4 per worker): writes are cheap to wait on,
+    # reads hold a PostgreSQL connection, so the table gets more parallelism than the source
+    write_concurrency: int | None = None
     batch_size: int = 1_000
     chunk_size: int = 100_000
     max_wcu: float | None = None
@@ -58,6 +61,11 @@ class RunOptions:
     retry_mode: str = "adaptive"
     # tests and benchmarks: called with (entity, rows) after a batch is read, before its write
     after_read: BatchHook | None = None
+
+    def writers(self) -> int:
+        if self.write_concurrency is not None:
+            return max(1, self.write_concurrency)
+        return 4 * max(1, self.concurrency)
 
 
 @dataclass
@@ -267,7 +275,12 @@ class Runner:
         self.checkpoint = Checkpoint(checkpoint_dir)
         self.converter = Converter(self.module, model)
         self.sink = Sink(
-            client, self.table, table_key_names(layout), self.module.item_size, options.max_wcu
+            client,
+            self.table,
+            table_key_names(layout),
+            self.module.item_size,
+            options.max_wcu,
+            writers=options.writers(),
         )
         self.versions: dict[str, VersionSource] = version_sources(model, options.version_column)
         self.readers = {
@@ -360,6 +373,7 @@ class Runner:
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
                     self._catch_up(plan, marker, opened[0], report)
         finally:
+            self.sink.close()
             for s in opened:
                 s.close()
         stats = self.sink.stats

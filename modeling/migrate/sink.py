@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,22 @@ def _error_code(exc: BaseException) -> str | None:
     return None
 
 
+def retryable(exc: BaseException) -> bool:
+    """Throttling, a 5xx, or a dropped/timed-out connection (a put is idempotent)."""
+    if _error_code(exc) in RETRYABLE_CODES:
+        return True
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return isinstance(status, int) and status >= 500
+    try:
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.exceptions import HTTPClientError
+    except ImportError:  # pragma: no cover - botocore is a dependency
+        return False
+    return isinstance(exc, BotoConnectionError | HTTPClientError)
+
+
 class Sink:
     """Writes items to one table; shared by all worker threads (boto3 clients are thread-safe)."""
 
@@ -150,6 +167,7 @@ class Sink:
         max_delay: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        writers: int = 1,
     ) -> None:
         self.client = client
         self.table = table
@@ -162,11 +180,31 @@ class Sink:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.stats = SinkStats()
+        # requests in flight per `write` call: DynamoDB answers a BatchWriteItem in a few ms,
+        # so a worker that sent its requests one at a time would leave the table idle while
+        # it reads and converts; a shared pool keeps up to `writers` requests in flight
+        self.writers = max(1, writers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the write pool (idempotent; a later `write` starts a new one)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.writers, thread_name_prefix="sink")
+            return self._pool
 
     # ------------------------------------------------------------------ helpers
 
     def key_of(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(tuple(sorted((k, str(v)) for k, v in item[n].items())) for n in self.key_names)
+        """(type, value) of each key attribute: key attributes are one top-level S/N/B each."""
+        return tuple(next(iter(item[n].items())) for n in self.key_names)
 
     def backoff(self, attempt: int) -> None:
         """Full jitter: uniform(0, min(max_delay, base * 2^attempt))."""
@@ -216,13 +254,25 @@ class Sink:
 
     def write(self, items: Sequence[Item]) -> int:
         """BatchWriteItem every item (deduplicated by key); returns the number written."""
-        written = 0
-        for batch in self.batches(self.dedupe(items)):
-            self._charge(size for _, size in batch)
-            self._write_batch([item for item, _ in batch])
-            written += len(batch)
+        batches = list(self.batches(self.dedupe(items)))
+        if self.writers > 1 and len(batches) > 1:
+            futures = [self._executor().submit(self._send, batch) for batch in batches]
+            # every request finishes (or fails) before this returns: a chunk is checkpointed
+            # only after all of its writes
+            errors = [f.exception() for f in futures]
+            first = next((e for e in errors if e is not None), None)
+            if first is not None:
+                raise first
+        else:
+            for batch in batches:
+                self._send(batch)
+        written = sum(len(batch) for batch in batches)
         self.stats.add(items_written=written)
         return written
+
+    def _send(self, batch: list[tuple[Item, int]]) -> None:
+        self._charge(size for _, size in batch)
+        self._write_batch([item for item, _ in batch])
 
     def _write_batch(self, items: list[Item]) -> None:
         requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
@@ -231,7 +281,7 @@ class Sink:
             try:
                 response = self.client.batch_write_item(RequestItems={self.table: requests})
             except Exception as exc:
-                if _error_code(exc) not in RETRYABLE_CODES or attempt >= self.max_attempts:
+                if not retryable(exc) or attempt >= self.max_attempts:
                     raise
                 self.stats.add(retries=1)
                 self.backoff(attempt)
@@ -268,7 +318,7 @@ class Sink:
                 if code == "ConditionalCheckFailedException":
                     self.stats.add(conditional_skipped=1)
                     return False
-                if code not in RETRYABLE_CODES or attempt >= self.max_attempts:
+                if not retryable(exc) or attempt >= self.max_attempts:
                     raise
                 self.stats.add(retries=1)
                 self.backoff(attempt)
