@@ -396,17 +396,46 @@ class Runner:
     ) -> None:
         """Every batch of every chunk on one bounded pool; a chunk's last batch checkpoints it.
 
-        Batches, not chunks, are the tasks, so a few large chunks still use every worker; at
-        most `2 * concurrency` batches are queued, so only a few chunks' keys are in memory.
+        Batches, not chunks, are the tasks, so a few large chunks still use every worker. A
+        worker reads and converts a batch, queues its writes on the sink's write pool and goes
+        on to the next batch (PostgreSQL reads overlap DynamoDB writes). At most
+        `2 * concurrency` batches are read or in flight at once (a slot is held from the read
+        until the batch's last write), so only a few batches' items are in memory.
         """
         workers = max(1, self.options.concurrency)
         slots = threading.BoundedSemaphore(2 * workers)
         size = max(1, self.options.batch_size)
         failures: list[BaseException] = []
-        done: dict[str, int] = {}
+        done_keys: dict[str, int] = {}
         t0 = time.monotonic()
 
+        def batch_done(
+            state: _ChunkState, read: int, dead: list[dict[str, Any]], keys: int
+        ) -> Callable[[int, BaseException | None], None]:
+            def done(written: int, error: BaseException | None) -> None:
+                # runs on a write-pool thread once the batch's last request has finished
+                try:
+                    if error is not None:
+                        failures.append(error)
+                        return
+                    entity = state.chunk.entity
+                    with self._lock:
+                        done_keys[entity] = done_keys.get(entity, 0) + keys
+                        rate = done_keys[entity] / max(1e-6, time.monotonic() - t0)
+                    progress.update(tasks[entity], advance=keys, rate=f"{rate:,.0f} rows/s")
+                    if state.add(read, written, dead):
+                        self._finish_chunk(state, report)
+                except BaseException as exc:  # a callback must not raise: record and stop
+                    failures.append(exc)
+                finally:
+                    slots.release()
+
+            return done
+
         def batch_task(state: _ChunkState, keys: list[tuple[str, ...]]) -> None:
+            """Read and convert one batch, queue its writes, return: the worker reads the next
+            batch while these are in flight (the slot is released when the writes finish)."""
+            queued = False
             try:
                 if failures:
                     return
@@ -418,18 +447,13 @@ class Runner:
                 if self.options.after_read is not None:
                     self.options.after_read(state.chunk.entity, [r for r, _ in rows])
                 items, bad = self.converter.convert(state.chunk.entity, rows)
-                written = self.sink.write(items)
-                entity = state.chunk.entity
-                with self._lock:
-                    done[entity] = done.get(entity, 0) + len(keys)
-                    rate = done[entity] / max(1e-6, time.monotonic() - t0)
-                progress.update(tasks[entity], advance=len(keys), rate=f"{rate:,.0f} rows/s")
-                if state.add(len(rows), written, bad):
-                    self._finish_chunk(state, report)
+                self.sink.write_async(items, batch_done(state, len(rows), bad, len(keys)))
+                queued = True
             except BaseException as exc:  # stop submitting; re-raised by the submitter
                 failures.append(exc)
             finally:
-                slots.release()
+                if not queued:
+                    slots.release()
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for chunk in todo:
@@ -446,6 +470,11 @@ class Runner:
                         slots.release()
                         break
                     pool.submit(batch_task, state, batch)
+        # the workers are done; wait for the writes still in flight (each holds a slot)
+        for _ in range(2 * workers):
+            slots.acquire()
+        for _ in range(2 * workers):
+            slots.release()
         if failures:
             raise failures[0]
 

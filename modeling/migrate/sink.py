@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,22 +253,67 @@ class Sink:
     # ------------------------------------------------------------------ writes
 
     def write(self, items: Sequence[Item]) -> int:
-        """BatchWriteItem every item (deduplicated by key); returns the number written."""
-        batches = list(self.batches(self.dedupe(items)))
-        if self.writers > 1 and len(batches) > 1:
-            futures = [self._executor().submit(self._send, batch) for batch in batches]
-            # every request finishes (or fails) before this returns: a chunk is checkpointed
-            # only after all of its writes
-            errors = [f.exception() for f in futures]
-            first = next((e for e in errors if e is not None), None)
-            if first is not None:
-                raise first
-        else:
+        """BatchWriteItem every item (deduplicated by key); returns the number written.
+
+        Returns only when every request has finished; raises the first failure.
+        """
+        if self.writers <= 1:
+            batches = list(self.batches(self.dedupe(items)))
             for batch in batches:
                 self._send(batch)
-        written = sum(len(batch) for batch in batches)
-        self.stats.add(items_written=written)
+            written = sum(len(batch) for batch in batches)
+            self.stats.add(items_written=written)
+            return written
+        finished = threading.Event()
+        outcome: list[tuple[int, BaseException | None]] = []
+
+        def done(written: int, error: BaseException | None) -> None:
+            outcome.append((written, error))
+            finished.set()
+
+        self.write_async(items, done)
+        finished.wait()
+        written, error = outcome[0]
+        if error is not None:
+            raise error
         return written
+
+    def write_async(
+        self, items: Sequence[Item], done: Callable[[int, BaseException | None], None]
+    ) -> None:
+        """Queue every item's requests on the write pool and return at once.
+
+        `done(written, error)` runs once, on a pool thread, after the last request finished:
+        `error` is the first failure (the other requests still ran), else None. The runner
+        checkpoints a chunk from there, so a chunk is never marked done before all its writes.
+        """
+        batches = list(self.batches(self.dedupe(items)))
+        if not batches:
+            done(0, None)
+            return
+        lock = threading.Lock()
+        remaining = [len(batches)]
+        errors: list[BaseException] = []
+
+        def finished(future: Future[None]) -> None:
+            error = future.exception()
+            with lock:
+                if error is not None:
+                    errors.append(error)
+                remaining[0] -= 1
+                last = remaining[0] == 0
+            if not last:
+                return
+            if errors:
+                done(0, errors[0])
+                return
+            written = sum(len(batch) for batch in batches)
+            self.stats.add(items_written=written)
+            done(written, None)
+
+        pool = self._executor()
+        for batch in batches:
+            pool.submit(self._send, batch).add_done_callback(finished)
 
     def _send(self, batch: list[tuple[Item, int]]) -> None:
         self._charge(size for _, size in batch)
