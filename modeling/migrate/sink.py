@@ -203,8 +203,12 @@ class Sink:
     # ------------------------------------------------------------------ helpers
 
     def key_of(self, item: Mapping[str, Any]) -> tuple[Any, ...]:
-        """(type, value) of each key attribute: key attributes are one top-level S/N/B each."""
-        return tuple(next(iter(item[n].items())) for n in self.key_names)
+        """The key attributes' values: each is one top-level S/N/B value whose type the
+        table's schema fixes, so the value alone identifies it (called once per item)."""
+        names = self.key_names
+        if len(names) == 2:
+            return (*item[names[0]].values(), *item[names[1]].values())
+        return (*item[names[0]].values(),)
 
     def backoff(self, attempt: int) -> None:
         """Full jitter: uniform(0, min(max_delay, base * 2^attempt))."""

@@ -565,6 +565,44 @@ def test_item_size_follows_dynamodbs_rules(t: ModuleType) -> None:
     assert t.item_size(item) == 7 + 4 + 3 + 2 + 9 + 7 + 5
 
 
+def _reference_size(value: dict[str, Any]) -> int:
+    """DynamoDB's sizing rules, written independently (every string UTF-8 encoded)."""
+    ((tag, payload),) = value.items()
+    if tag == "S":
+        return len(payload.encode("utf-8"))
+    if tag == "N":
+        digits = payload.lstrip("-").replace(".", "").strip("0")
+        return 1 + (len(digits) + 1) // 2
+    if tag == "SS":
+        return sum(len(v.encode("utf-8")) for v in payload)
+    if tag == "M":
+        return 3 + sum(len(k.encode("utf-8")) + 1 + _reference_size(v) for k, v in payload.items())
+    raise AssertionError(tag)
+
+
+_texts = st.text(min_size=0, max_size=12)
+_values = st.recursive(
+    st.one_of(
+        _texts.map(lambda s: {"S": s}),
+        st.decimals(allow_nan=False, allow_infinity=False, places=3).map(lambda d: {"N": str(d)}),
+        st.sets(_texts, min_size=1, max_size=3).map(lambda s: {"SS": sorted(s)}),
+    ),
+    lambda inner: st.dictionaries(_texts, inner, max_size=3).map(lambda m: {"M": m}),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(item=st.dictionaries(_texts, _values, max_size=6))
+def test_item_size_equals_the_rules_for_any_text(t: ModuleType, item: dict[str, Any]) -> None:
+    # the fast path sizes ASCII text by its length; non-ASCII names and values must still
+    # count their UTF-8 bytes
+    expected = sum(len(k.encode("utf-8")) + _reference_size(v) for k, v in item.items())
+    assert t.item_size(item) == expected
+
+
 def test_errors_on_decode_are_typed(t: ModuleType) -> None:
     item = t.thing_to_item(_thing())
     del item["name"]
