@@ -8,8 +8,8 @@ Everything in one run against the same throwaway PostgreSQL and DynamoDB Local (
   runner   `model migrate run` as a subprocess (plan + backfill + catch-up), items/s from its
            JSON report; peak RSS of that subprocess (its VmHWM, polled) at --rows and --big-rows
   naive    one SELECT and one PutItem per ID, 3 threads (what the issue calls the naive
-           method), over the first --naive-rows keys of the same data (it is slow; a sample of
-           its rate is enough)
+           method), over --naive-rows keys of the same data spread evenly over every entity in
+           proportion to its rows (it is slow; a sample of its rate is enough)
   ceiling  a bare BatchWriteItem loop (25 per call, no reads, no conversion) over items
            prebuilt from the same rows: the target's own limit. Measured twice, through
            boto3 and through the runner's wire client, each with as many requests in flight
@@ -128,32 +128,35 @@ def _wire_client(ddb: Any, pool: int) -> Any:
     )
 
 
-def run_naive(
-    dsn: str, client: Any, table: str, model: Any, layout: Any, module: Any, n: int
-) -> float:
-    """One SELECT and one PutItem per ID, 3 threads, over the first n customer+order keys."""
-    import psycopg
+def naive_sample(dsn: str, model: Any, n: int, work: Path) -> list[tuple[str, tuple[str, ...]]]:
+    """About n keys spread evenly over every entity, in proportion to its rows (the same mix
+    of small and large items the runner writes)."""
+    from modeling.migrate.plan import make_plan, read_chunk
 
+    plan = make_plan(dsn, model, work)
+    total = sum(e.count for e in plan.entities.values())
+    picked: list[tuple[str, tuple[str, ...]]] = []
+    for name, ep in plan.entities.items():
+        keys = [k for c in ep.chunks for k in read_chunk(work, c)]
+        want = max(1, round(n * ep.count / total)) if keys else 0
+        step = max(1, len(keys) // want) if want else 1
+        picked += [(name, k) for k in keys[::step][:want]]
+    return picked
+
+
+def run_naive(
+    dsn: str, client: Any, table: str, model: Any, module: Any, ids: list[tuple[str, Any]]
+) -> float:
+    """One SELECT and one PutItem per ID, 3 threads."""
     versions = version_sources(model, None)
-    readers = {e: EntityReader.build(model, e, versions[e]) for e in ("Customer", "Order")}
-    with psycopg.connect(dsn) as conn:
-        ids = [
-            ("Customer", (r[0],))
-            for r in conn.execute(
-                "SELECT customer_id FROM customers ORDER BY customer_id LIMIT %s", (n // 2,)
-            )
-        ]
-        ids += [
-            ("Order", (str(r[0]),))
-            for r in conn.execute(
-                "SELECT order_id FROM orders ORDER BY order_id LIMIT %s", (n - len(ids),)
-            )
-        ]
+    readers = {e.name: EntityReader.build(model, e.name, versions[e.name]) for e in model.entities}
     local = threading.local()
     sources: list[Source] = []
     lock = threading.Lock()
+    written = 0
 
     def one(job: tuple[str, tuple[Any, ...]]) -> None:
+        nonlocal written
         if not hasattr(local, "source"):
             local.source = Source(dsn, readers)
             with lock:
@@ -163,6 +166,8 @@ def run_naive(
             item = module.TO_ITEM[entity](row)
             item["_version"] = {"N": str(version)}
             client.put_item(TableName=table, Item=item)
+            with lock:
+                written += 1
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -170,7 +175,9 @@ def run_naive(
     seconds = time.perf_counter() - started
     for s in sources:
         s.close()
-    return len(ids) / seconds
+    if written != len(ids):
+        raise SystemExit(f"naive: {written} of {len(ids)} sampled keys were written")
+    return written / seconds
 
 
 def run_ceiling(
@@ -243,11 +250,14 @@ def main() -> None:
             f" (concurrency {args.concurrency}, retries {report['retries']}), peak RSS {rss_small:.0f} MB"
         )
 
-        naive_rate = run_naive(
-            dsn, client, _new_table(client, layout), model, layout, module, args.naive_rows
+        sample = naive_sample(dsn, model, args.naive_rows, Path(tmp) / "naive-plan")
+        naive_rate = run_naive(dsn, client, _new_table(client, layout), model, module, sample)
+        mix = ", ".join(
+            f"{sum(1 for e, _ in sample if e == x.name)} {x.name}" for x in model.entities
         )
         print(
-            f"naive:   {naive_rate:,.0f} items/s (one SELECT + one PutItem per ID, 3 threads, {args.naive_rows} IDs)"
+            f"naive:   {naive_rate:,.0f} items/s (one SELECT + one PutItem per ID, 3 threads,"
+            f" {len(sample)} IDs: {mix})"
         )
 
         in_flight = 4 * args.concurrency  # the runner's default --write-concurrency
