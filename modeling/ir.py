@@ -141,6 +141,9 @@ class Entity:
     pinned_keys: tuple[PinnedKey, ...] = ()
     schema: str | None = None  # SQL schema of `table`, when not the default search path
     row_count: int | None = None  # hint (pg_class.reltuples)
+    # the attribute whose value orders this row's writes (`version:`, else `source.version`
+    # when the entity has it); None: PostgreSQL's xmin (modeling.migrate.versioning)
+    version: str | None = None
     span: Span | None = field(default=None, compare=False)
 
     def attribute(self, name: str) -> Attribute | None:
@@ -226,6 +229,7 @@ class TableSettings:
 class Source:
     dialect: str = "postgres"
     ddl: str | None = None  # path relative to the model file
+    version: str | None = None  # `source.version` as written (resolved per entity: Entity.version)
 
 
 @dataclass(frozen=True)

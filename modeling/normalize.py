@@ -10,7 +10,13 @@ from __future__ import annotations
 import hashlib
 
 from modeling import ir
-from modeling.spec.checks import ResolvedPattern, attribute_spec, key_list, snake_plural
+from modeling.spec.checks import (
+    XMIN_VERSION,
+    ResolvedPattern,
+    attribute_spec,
+    key_list,
+    snake_plural,
+)
 from modeling.spec.loader import Positions
 from modeling.spec.model import EntitySpec, ModelSpec, PatternSpec, ProvisionedBilling
 
@@ -38,6 +44,15 @@ def _table(spec: ModelSpec) -> ir.TableSettings:
         deletion_protection=t.deletion_protection,
         tags=tuple(sorted(t.tags.items())),
     )
+
+
+def version_attribute(e: EntitySpec, spec: ModelSpec) -> str | None:
+    """The entity's version attribute: its own `version`, else `source.version` when it has
+    that attribute, else None (PostgreSQL's xmin; `version: xmin` says so explicitly)."""
+    chosen = e.version
+    if chosen is None and spec.source is not None and spec.source.version in e.attributes:
+        chosen = spec.source.version
+    return None if chosen is None or chosen == XMIN_VERSION else chosen
 
 
 def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Entity:
@@ -80,6 +95,7 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
         pinned_keys=pinned,
         schema=schema,
         row_count=e.row_count,
+        version=version_attribute(e, spec),
         span=pos.key(base),
     )
 
@@ -120,7 +136,7 @@ def normalize(
     """Build the resolved model; `patterns` must hold every pattern of `spec` (no errors)."""
     source = None
     if spec.source is not None:
-        source = ir.Source(spec.source.dialect, spec.source.ddl)
+        source = ir.Source(spec.source.dialect, spec.source.ddl, spec.source.version)
     return ir.Model(
         name=spec.model,
         table=_table(spec),

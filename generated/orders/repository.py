@@ -4,8 +4,10 @@
 Flags (from the environment, e.g. `MODEL_WRITE_TO_BOTH_DATABASES=1`, or a config mapping with keys):
 `writeToBothDatabases`, `readFromNewDatabase`, `writeToNewDatabase`, `shadowRead`.
 Phases, in order: none -> writeToBothDatabases -> + readFromNewDatabase -> writeToNewDatabase.
-`versionColumn` (config) / `MODEL_VERSION_COLUMN` (env): an integer/datetime column used as
-the item version instead of xmin; it must match `model migrate run --version-column`.
+Item versions: per entity, `ENTITIES[e]["version"]` (the model's `version` setting; None =
+PostgreSQL's xmin). `version_column=` / `MODEL_VERSION_COLUMN` (env) overrides it for every
+entity that has that column (`xmin` forces xmin); it must match `model migrate run
+--version-column`. Precedence: argument > env > entity `version:` > `source.version` > xmin.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin" FROM "shop"."customers" WHERE "customer_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("customer_id") DO UPDATE SET "email" = EXCLUDED."email", "full_name" = EXCLUDED."full_name", "phone" = EXCLUDED."phone", "status" = EXCLUDED."status", "marketing_opt_in" = EXCLUDED."marketing_opt_in", "created_at" = EXCLUDED."created_at" RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
@@ -87,6 +90,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": ("shipping_address", "billing_address"),
         "sets": (),
+        "version": None,
         "select": 'SELECT "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin" FROM "shop"."orders" WHERE "order_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) ON CONFLICT ("order_id") DO UPDATE SET "customer_id" = EXCLUDED."customer_id", "order_number" = EXCLUDED."order_number", "status" = EXCLUDED."status", "placed_at" = EXCLUDED."placed_at", "currency" = EXCLUDED."currency", "subtotal" = EXCLUDED."subtotal", "shipping_total" = EXCLUDED."shipping_total", "tax_total" = EXCLUDED."tax_total", "grand_total" = EXCLUDED."grand_total", "shipping_address" = EXCLUDED."shipping_address", "billing_address" = EXCLUDED."billing_address", "notes" = EXCLUDED."notes" RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
@@ -113,6 +117,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin" FROM "shop"."order_lines" WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s',
         "insert": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("order_id", "line_no") DO UPDATE SET "sku" = EXCLUDED."sku", "product_title" = EXCLUDED."product_title", "quantity" = EXCLUDED."quantity", "unit_price" = EXCLUDED."unit_price", "discount" = EXCLUDED."discount" RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
@@ -142,6 +147,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin" FROM "shop"."shipments" WHERE "shipment_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("shipment_id") DO UPDATE SET "order_id" = EXCLUDED."order_id", "carrier" = EXCLUDED."carrier", "tracking_number" = EXCLUDED."tracking_number", "status" = EXCLUDED."status", "shipped_at" = EXCLUDED."shipped_at", "delivered_at" = EXCLUDED."delivered_at", "line_nos" = EXCLUDED."line_nos" RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
@@ -171,6 +177,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin" FROM "shop"."payments" WHERE "payment_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("payment_id") DO UPDATE SET "order_id" = EXCLUDED."order_id", "provider" = EXCLUDED."provider", "provider_ref" = EXCLUDED."provider_ref", "amount" = EXCLUDED."amount", "currency" = EXCLUDED."currency", "status" = EXCLUDED."status", "created_at" = EXCLUDED."created_at" RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
@@ -198,6 +205,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin" FROM "shop"."returns" WHERE "return_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("return_id") DO UPDATE SET "order_id" = EXCLUDED."order_id", "customer_id" = EXCLUDED."customer_id", "status" = EXCLUDED."status", "reason" = EXCLUDED."reason", "requested_at" = EXCLUDED."requested_at", "refund_amount" = EXCLUDED."refund_amount" RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
@@ -215,6 +223,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": ("items",),
         "sets": (),
+        "version": None,
         "select": 'SELECT "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin" FROM "shop"."carts" WHERE "cart_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("cart_id") DO UPDATE SET "customer_id" = EXCLUDED."customer_id", "items" = EXCLUDED."items", "updated_at" = EXCLUDED."updated_at", "expires_at" = EXCLUDED."expires_at" RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
@@ -289,6 +298,15 @@ class Flags:
         return self.read_from_new or self.write_to_new
 
 
+def version_attribute(entity: str, override: str | None) -> str | None:
+    """The attribute versioning `entity`'s rows (None: xmin); the migration's rule."""
+    if override == "xmin":
+        return None
+    if override and override in ENTITIES[entity]["attributes"]:
+        return override
+    return ENTITIES[entity]["version"]
+
+
 def _version(value: Any) -> int:
     if isinstance(value, _dt.datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
@@ -348,8 +366,8 @@ class Repository:
 
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
-        column = self.version_column
-        if column and column in ENTITIES[entity]["attributes"] and row.get(column) is not None:
+        column = version_attribute(entity, self.version_column)
+        if column and row.get(column) is not None:
             return _version(row[column])
         return int(xmin) if xmin is not None else time.time_ns() // 1000
 
@@ -462,8 +480,8 @@ class Repository:
                 log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
 
     def _new_version(self, entity: str, row: Mapping[str, Any]) -> int:
-        """DynamoDB-only writes: the version column, else microseconds since the epoch."""
-        column = self.version_column
+        """DynamoDB-only writes: the version attribute, else microseconds since the epoch."""
+        column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
             return _version(row[column])
         return time.time_ns() // 1000

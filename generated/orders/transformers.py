@@ -519,7 +519,7 @@ def _av_size(value: AttributeValue) -> int:
     """Bytes DynamoDB counts for one value (documented sizing rules)."""
     for tag, payload in value.items():
         if tag == "S":
-            return len(payload.encode("utf-8"))
+            return len(payload) if payload.isascii() else len(payload.encode("utf-8"))
         if tag == "N":
             return _number_size(payload)
         if tag == "B":
@@ -546,8 +546,22 @@ def _number_size(text: str) -> int:
 
 
 def item_size(item: Mapping[str, AttributeValue]) -> int:
-    """The item's size as DynamoDB counts it: attribute-name bytes plus value bytes."""
-    return sum(len(name.encode("utf-8")) + _av_size(value) for name, value in item.items())
+    """The item's size as DynamoDB counts it: attribute-name bytes plus value bytes.
+
+    Called once per item by the migration's writer (WCU and the 16 MB request limit): the
+    common S and N values are sized inline, ASCII text without encoding it.
+    """
+    total = 0
+    for name, value in item.items():
+        total += len(name) if name.isascii() else len(name.encode("utf-8"))
+        for tag, payload in value.items():
+            if tag == "S":
+                total += len(payload) if payload.isascii() else len(payload.encode("utf-8"))
+            elif tag == "N":
+                total += _number_size(payload)
+            else:
+                total += _av_size(value)
+    return total
 
 
 def _check_size(entity: str, row: Mapping[str, Any], names: tuple[str, ...], item: Item) -> None:

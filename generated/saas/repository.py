@@ -4,8 +4,10 @@
 Flags (from the environment, e.g. `MODEL_WRITE_TO_BOTH_DATABASES=1`, or a config mapping with keys):
 `writeToBothDatabases`, `readFromNewDatabase`, `writeToNewDatabase`, `shadowRead`.
 Phases, in order: none -> writeToBothDatabases -> + readFromNewDatabase -> writeToNewDatabase.
-`versionColumn` (config) / `MODEL_VERSION_COLUMN` (env): an integer/datetime column used as
-the item version instead of xmin; it must match `model migrate run --version-column`.
+Item versions: per entity, `ENTITIES[e]["version"]` (the model's `version` setting; None =
+PostgreSQL's xmin). `version_column=` / `MODEL_VERSION_COLUMN` (env) overrides it for every
+entity that has that column (`xmin` forces xmin); it must match `model migrate run
+--version-column`. Precedence: argument > env > entity `version:` > `source.version` > xmin.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin" FROM "tenants" WHERE "tenant_id" = %(p0)s',
         "insert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) ON CONFLICT ("tenant_id") DO UPDATE SET "name" = EXCLUDED."name", "slug" = EXCLUDED."slug", "plan" = EXCLUDED."plan", "status" = EXCLUDED."status", "created_at" = EXCLUDED."created_at" RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
@@ -65,6 +68,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin" FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s',
         "insert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "user_id") DO UPDATE SET "email" = EXCLUDED."email", "display_name" = EXCLUDED."display_name", "role" = EXCLUDED."role", "created_at" = EXCLUDED."created_at", "last_login_at" = EXCLUDED."last_login_at" RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
@@ -81,6 +85,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin" FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s',
         "insert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id") DO UPDATE SET "name" = EXCLUDED."name", "archived" = EXCLUDED."archived", "created_at" = EXCLUDED."created_at" RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
@@ -93,6 +98,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "set_clauses": {"role": '"role" = %(p3)s', "added_at": '"added_at" = %(p4)s'},
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin" FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s',
         "insert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id", "user_id") DO UPDATE SET "role" = EXCLUDED."role", "added_at" = EXCLUDED."added_at" RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
@@ -120,6 +126,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": ("payload",),
         "sets": (),
+        "version": None,
         "select": 'SELECT "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin" FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s',
         "insert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("tenant_id", "project_id", "event_id") DO UPDATE SET "occurred_at" = EXCLUDED."occurred_at", "event_type" = EXCLUDED."event_type", "actor_user_id" = EXCLUDED."actor_user_id", "payload" = EXCLUDED."payload", "expires_at" = EXCLUDED."expires_at" RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
@@ -152,6 +159,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": ("scopes",),
+        "version": None,
         "select": 'SELECT "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin" FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s',
         "insert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) ON CONFLICT ("tenant_id", "key_id") DO UPDATE SET "prefix" = EXCLUDED."prefix", "secret_hash" = EXCLUDED."secret_hash", "name" = EXCLUDED."name", "scopes" = EXCLUDED."scopes", "created_by" = EXCLUDED."created_by", "created_at" = EXCLUDED."created_at", "last_used_at" = EXCLUDED."last_used_at", "revoked_at" = EXCLUDED."revoked_at" RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
@@ -178,6 +186,7 @@ ENTITIES: dict[str, dict[str, Any]] = {
         },
         "json": (),
         "sets": (),
+        "version": None,
         "select": 'SELECT "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin" FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s',
         "insert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "invitation_id") DO UPDATE SET "email" = EXCLUDED."email", "role" = EXCLUDED."role", "invited_by" = EXCLUDED."invited_by", "created_at" = EXCLUDED."created_at", "expires_at" = EXCLUDED."expires_at" RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
@@ -252,6 +261,15 @@ class Flags:
         return self.read_from_new or self.write_to_new
 
 
+def version_attribute(entity: str, override: str | None) -> str | None:
+    """The attribute versioning `entity`'s rows (None: xmin); the migration's rule."""
+    if override == "xmin":
+        return None
+    if override and override in ENTITIES[entity]["attributes"]:
+        return override
+    return ENTITIES[entity]["version"]
+
+
 def _version(value: Any) -> int:
     if isinstance(value, _dt.datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
@@ -311,8 +329,8 @@ class Repository:
 
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
-        column = self.version_column
-        if column and column in ENTITIES[entity]["attributes"] and row.get(column) is not None:
+        column = version_attribute(entity, self.version_column)
+        if column and row.get(column) is not None:
             return _version(row[column])
         return int(xmin) if xmin is not None else time.time_ns() // 1000
 
@@ -425,8 +443,8 @@ class Repository:
                 log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
 
     def _new_version(self, entity: str, row: Mapping[str, Any]) -> int:
-        """DynamoDB-only writes: the version column, else microseconds since the epoch."""
-        column = self.version_column
+        """DynamoDB-only writes: the version attribute, else microseconds since the epoch."""
+        column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
             return _version(row[column])
         return time.time_ns() // 1000

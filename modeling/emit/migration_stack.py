@@ -8,7 +8,9 @@ Files under `generated/<model>/migration/`:
   each chunk's keys to SQS, `IDS_PER_MESSAGE` keys per message, 10 messages per
   SendMessageBatch (failed entries retried).
 - `worker.py`: Lambda handler for the SQS event source: per message, the rows of its keys
-  (`= ANY`, one query), the generated transformers, `_version`, BatchWriteItem in 25s with
+  (`= ANY`, one query), the generated transformers, `_version` (per entity from the model's
+  `version` setting, `MODEL_VERSION_COLUMN` overriding it, else xmin: the rule of
+  `modeling.migrate.versioning.version_attribute`), BatchWriteItem in 25s with
   UnprocessedItems retried (backoff + full jitter); a message that fails is reported in
   `batchItemFailures` (partial batch response) so only it is retried, then dead-lettered by
   the queue's redrive policy. Rows that cannot become items are written as JSONL to
@@ -165,12 +167,15 @@ _WORKER = '''
 $header
 """Worker Lambda for model `$model`: SQS messages of keys -> rows -> items -> BatchWriteItem.
 
-Environment: TABLE_NAME, DSN_SECRET_ARN (or DSN), DEAD_LETTER_BUCKET (optional).
+Environment: TABLE_NAME, DSN_SECRET_ARN (or DSN), DEAD_LETTER_BUCKET (optional),
+MODEL_VERSION_COLUMN (optional: overrides VERSIONS for every entity that has that column, `xmin`
+forces xmin; set it to what `model migrate run --catch-up-only` gets as --version-column).
 Returns a partial batch response: only failed messages are retried by SQS.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import random
@@ -182,11 +187,44 @@ from .. import transformers as T
 MODEL = $model_literal
 VERSION_ATTRIBUTE = "_version"
 TABLE_KEY = $table_key
-# per entity: the rows of a batch of keys, with xmin as the version (see versioning.py)
+# per entity: the rows of a batch of keys, with their xmin (see versioning.py)
 BY_IDS: dict[str, str] = $by_ids
 KEY_PARAMS: dict[str, tuple[str, ...]] = $key_params
+# per entity: the attribute its `_version` comes from (the model's `version`); None: xmin
+VERSIONS: dict[str, str | None] = $versions
 MAX_ATTEMPTS = 10
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 $common
+
+def version_attribute(entity: str, row: dict[str, Any]) -> str | None:
+    """MODEL_VERSION_COLUMN when the entity has it (`xmin`: none), else the model's setting."""
+    override = os.environ.get("MODEL_VERSION_COLUMN", "").strip()
+    if override == "xmin":
+        return None
+    if override and override in row:
+        return override
+    return VERSIONS[entity]
+
+
+def version_number(value: Any) -> int:
+    """An integer as it is; a datetime as microseconds since the epoch (naive = UTC)."""
+    if isinstance(value, _dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
+        d = aware - _EPOCH
+        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"not a version value: {value!r}")
+    return value
+
+
+def row_version(entity: str, row: dict[str, Any]) -> int | None:
+    """The row's version (pops the xmin column); None when the version attribute is NULL."""
+    xmin = int(row.pop("__migrate_xmin"))
+    column = version_attribute(entity, row)
+    if column is None:
+        return xmin
+    value = row.get(column)
+    return None if value is None else version_number(value)
 
 def _rows(entity: str, keys: list[list[str]]) -> list[dict[str, Any]]:
     params = {name: [k[i] for k in keys] for i, name in enumerate(KEY_PARAMS[entity])}
@@ -244,18 +282,20 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
     items: list[dict[str, Any]] = []
     dead: list[dict[str, Any]] = []
     for row in rows:
-        version = int(row.pop("__migrate_xmin"))
         try:
+            version = row_version(entity, row)
             item = T.to_item(entity, row)
-        except T.TransformError as exc:
+        except (T.TransformError, TypeError) as exc:
+            transform = isinstance(exc, T.TransformError)
             dead.append({
                 "entity": entity,
-                "key": [_excerpt(v) for v in (exc.row_key or ())],
-                "reason": f"{type(exc).__name__}: {exc.reason}",
+                "key": [_excerpt(v) for v in ((exc.row_key if transform else None) or ())],
+                "reason": f"{type(exc).__name__}: {exc.reason if transform else exc}",
                 "row": {k: _excerpt(v) for k, v in row.items() if v is not None},
             })
             continue
-        item[VERSION_ATTRIBUTE] = {"N": str(version)}
+        if version is not None:
+            item[VERSION_ATTRIBUTE] = {"N": str(version)}
         items.append(item)
     retries = _write(ddb, os.environ["TABLE_NAME"], items)
     if dead:
@@ -314,6 +354,7 @@ def worker_source(layout: ir.Layout, model: ir.Model) -> str:
         table_key=literal(table_key),
         by_ids=repr(by_ids),
         key_params=repr(key_params),
+        versions=repr({e.name: e.version for e in model.entities}),
         common=_COMMON,
     )
 
@@ -416,6 +457,12 @@ def stack_template(layout: ir.Layout, model: ir.Model) -> dict[str, object]:
             },
             "IdsPerMessage": {"Type": "Number", "Default": 100, "MinValue": 1, "MaxValue": 1000},
             "SqsBatchSize": {"Type": "Number", "Default": 10, "MinValue": 1, "MaxValue": 10},
+            "VersionColumn": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Overrides the model's version attribute, as `model migrate run "
+                "--version-column` does (`xmin` forces xmin); empty: the model's setting",
+            },
         },
         "Resources": {
             "PlanBucket": {
@@ -515,6 +562,7 @@ def stack_template(layout: ir.Layout, model: ir.Model) -> dict[str, object]:
                     "TABLE_NAME": _ref("TableName"),
                     "DSN_SECRET_ARN": secret,
                     "DEAD_LETTER_BUCKET": _ref("PlanBucket"),
+                    "MODEL_VERSION_COLUMN": _ref("VersionColumn"),
                 },
             ),
             "WorkerEventSource": {

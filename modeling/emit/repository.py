@@ -13,8 +13,9 @@ The application swaps its PostgreSQL data access for this repository and walks t
 `shadowRead` reads both stores, returns the one the phase says, and logs every difference.
 PostgreSQL writes run generated parameterized SQL (identifiers quoted here, values always bound
 by psycopg) with `RETURNING` the row and its `xmin`; the DynamoDB write is the returned row
-through the generated transformers, with `_version` = xmin (or the configured version column)
-and the condition `attribute_not_exists(PK) OR _version < :v` - the same rule as the migration
+through the generated transformers, with `_version` from the entity's version source - the
+model's `version` setting (`ir.Entity.version`), overridden by `MODEL_VERSION_COLUMN`, else xmin:
+the rule of `modeling.migrate.versioning.version_attribute` - and the condition `attribute_not_exists(PK) OR _version < :v` - the same rule as the migration
 backfill, so whichever of the two writes last, the newest version of a row stays.
 """
 
@@ -74,6 +75,7 @@ def entity_sql(entity: ir.Entity) -> dict[str, object]:
         "set_clauses": {a.name: f"{_qi(a.column_name)} = {_param(index[a.name])}" for a in non_key},
         "json": tuple(a.name for a in attrs if _is_json(a.type)),
         "sets": tuple(a.name for a in attrs if a.type.kind == "set"),
+        "version": entity.version,
         "select": f"SELECT {returning} FROM {table} WHERE {where}",
         "insert": f"INSERT INTO {table} ({cols}) VALUES ({values}) RETURNING {returning}",
         "upsert": f"{upsert} RETURNING {returning}",
@@ -89,8 +91,10 @@ $header
 Flags (from the environment, e.g. `MODEL_WRITE_TO_BOTH_DATABASES=1`, or a config mapping with keys):
 `writeToBothDatabases`, `readFromNewDatabase`, `writeToNewDatabase`, `shadowRead`.
 Phases, in order: none -> writeToBothDatabases -> + readFromNewDatabase -> writeToNewDatabase.
-`versionColumn` (config) / `MODEL_VERSION_COLUMN` (env): an integer/datetime column used as
-the item version instead of xmin; it must match `model migrate run --version-column`.
+Item versions: per entity, `ENTITIES[e]["version"]` (the model's `version` setting; None =
+PostgreSQL's xmin). `version_column=` / `MODEL_VERSION_COLUMN` (env) overrides it for every
+entity that has that column (`xmin` forces xmin); it must match `model migrate run
+--version-column`. Precedence: argument > env > entity `version:` > `source.version` > xmin.
 """
 
 from __future__ import annotations
@@ -173,6 +177,15 @@ class Flags:
         return self.read_from_new or self.write_to_new
 
 
+def version_attribute(entity: str, override: str | None) -> str | None:
+    """The attribute versioning `entity`'s rows (None: xmin); the migration's rule."""
+    if override == "xmin":
+        return None
+    if override and override in ENTITIES[entity]["attributes"]:
+        return override
+    return ENTITIES[entity]["version"]
+
+
 def _version(value: Any) -> int:
     if isinstance(value, _dt.datetime):
         aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
@@ -232,8 +245,8 @@ class Repository:
 
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
-        column = self.version_column
-        if column and column in ENTITIES[entity]["attributes"] and row.get(column) is not None:
+        column = version_attribute(entity, self.version_column)
+        if column and row.get(column) is not None:
             return _version(row[column])
         return int(xmin) if xmin is not None else time.time_ns() // 1000
 
@@ -340,8 +353,8 @@ class Repository:
                 log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
 
     def _new_version(self, entity: str, row: Mapping[str, Any]) -> int:
-        """DynamoDB-only writes: the version column, else microseconds since the epoch."""
-        column = self.version_column
+        """DynamoDB-only writes: the version attribute, else microseconds since the epoch."""
+        column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
             return _version(row[column])
         return time.time_ns() // 1000

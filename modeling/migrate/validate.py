@@ -42,6 +42,7 @@ class EntityValidation:
     mismatched: int = 0
     stale: int = 0  # mismatched items whose `_version` is older than the row's
     untransformable: int = 0  # rows that fail to convert and are not in the dead-letter file
+    version: str = "xmin"  # where `_version` comes from (the attribute, or xmin)
     examples: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -87,13 +88,13 @@ class ValidationReport:
             "",
             f"Mode: {self.mode}. Result: **{'OK' if self.ok else 'MISMATCH'}**.",
             "",
-            "| entity | rows (SQL) | items | excused | checked | missing | mismatched | stale |"
-            " status |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| entity | version | rows (SQL) | items | excused | checked | missing | mismatched |"
+            " stale | status |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for name, e in sorted(self.entities.items()):
             lines.append(
-                f"| {name} | {e.sql_count} | {e.item_count} | {e.excused} | {e.checked} | "
+                f"| {name} | {e.version} | {e.sql_count} | {e.item_count} | {e.excused} | {e.checked} | "
                 f"{e.missing} | {e.mismatched} | {e.stale} | {'ok' if e.ok else 'FAIL'} |"
             )
         examples = [(n, x) for n, e in sorted(self.entities.items()) for x in e.examples]
@@ -284,6 +285,7 @@ def validate(
             ev = EntityValidation(
                 sql_count=source.count(ent.name),
                 item_count=type_counts.get(el.type_value if el else ent.name, 0),
+                version=versions[ent.name].attribute or "xmin",
             )
             ev.excused = len(excused_keys.get(ent.name, set()))
             excused = _excused_key_texts(excused_keys.get(ent.name, set()))

@@ -5,11 +5,17 @@ application updates R in PostgreSQL and writes version 2 to DynamoDB, and then t
 BatchWriteItem (which cannot be conditional) lands with version 1. Our design:
 
 1. Every item carries `_version` (a number). Its source, per entity:
-   - a version column (`--version-column updated_at`, or any integer/datetime attribute):
-     integers as they are, datetimes as microseconds since the epoch; or
+   - a version attribute (a required integer or datetime): integers as they are, datetimes as
+     microseconds since the epoch. The model names it once (`entities.<E>.version`, else
+     `source.version` for every entity that has that attribute: `ir.Entity.version`); the
+     `--version-column COL` flag (`MODEL_VERSION_COLUMN` for the generated repository and
+     worker) overrides the model for every entity that has COL, and `xmin` forces xmin.
+     Precedence: flag > entity `version:` > `source.version` > xmin; or
    - by default PostgreSQL's `xmin` (the id of the transaction that wrote the row version):
      every committed update gives a row a newer xmin. Valid while the migration window stays
-     below 2^31 transactions (xids are 32-bit and wrap); use a version column otherwise.
+     below 2^31 transactions (xids are 32-bit and wrap); use a version attribute otherwise.
+   The runner, `model migrate validate`, the worker Lambda and the dual-write repository all
+   resolve the source with this rule, so they write and compare the same numbers.
 2. At the first start of a run (kept in the checkpoint, so a resumed run keeps it) we take a
    marker: the oldest transaction id still running (`pg_snapshot_xmin`). Any row changed by a
    transaction that commits after the backfill started has an xmin >= the marker, whichever
@@ -51,11 +57,26 @@ class VersionSource:
         return self.attribute is None
 
 
+def version_attribute(entity: ir.Entity, override: str | None) -> str | None:
+    """The attribute versioning `entity`'s rows, None for xmin (see the precedence above).
+
+    An override names a column for every entity that has it; the others keep the model's
+    setting, so one flag can switch the shared `updated_at` on without touching the rest.
+    """
+    if override == XMIN:
+        return None
+    if override and entity.attribute(override) is not None:
+        return override
+    return entity.version
+
+
 def version_sources(model: ir.Model, version_column: str | None) -> dict[str, VersionSource]:
-    """Per entity: the version column when the entity has it (integer or datetime), else xmin."""
+    """Per entity: `version_column` (the flag) when the entity has it, else the model's
+    `version` setting, else xmin. A chosen attribute must be an integer or datetime."""
     out: dict[str, VersionSource] = {}
     for e in model.entities:
-        attr = e.attribute(version_column) if version_column else None
+        name = version_attribute(e, version_column)
+        attr = e.attribute(name) if name else None
         if attr is None:
             out[e.name] = VersionSource(e.name, None)
             continue
@@ -63,7 +84,8 @@ def version_sources(model: ir.Model, version_column: str | None) -> dict[str, Ve
             raise MigrationError(
                 f"{e.name}.{attr.name} is {attr.type}; a version column must be an integer or a "
                 "datetime",
-                hint="choose another --version-column, or leave it out to use xmin",
+                hint="choose another --version-column, or leave it out to use the model's "
+                "`version` setting (xmin when there is none)",
             )
         out[e.name] = VersionSource(e.name, attr.name, attr.type.kind)
     return out

@@ -34,6 +34,10 @@ MAX_LSIS = 5
 # or uuid prefix compiled but could not be rendered at query time.
 _PREFIX_TYPES = ("string", "binary")
 _RANGE_TYPES = ("string", "integer", "decimal", "float", "date", "datetime", "uuid", "binary")
+# `version: xmin` (entity or source) names PostgreSQL's row xmin, the default version source;
+# PostgreSQL reserves the name for the system column, so no table has a column called so.
+XMIN_VERSION = "xmin"
+_VERSION_TYPES = ("integer", "datetime")
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ class Checker:
         self.pinned_index_counts()
         self.table()
         self.source()
+        self.versions()
         resolved: dict[str, ResolvedPattern] = {}
         for name, pattern in self.spec.access_patterns.items():
             r = self.pattern(name, pattern)
@@ -396,6 +401,77 @@ class Checker:
                 f"source.ddl {self.spec.source.ddl!r} does not exist (relative to the model file)",
                 self.pos.value(("source", "ddl")),
                 hint="import and drift checks need it; validation does not",
+            )
+
+    # ------------------------------------------------------------------ versions
+    def versions(self) -> None:
+        """`source.version` and `entities.<E>.version`: which attribute orders a row's writes.
+
+        The migration keeps, per item, the write with the highest version, so a version must be
+        an integer or datetime that is never NULL. `source.version` applies to every entity that
+        has the attribute (the others use xmin), so it is an error only when no entity has it,
+        or when an entity has it with an unusable type; the entity can then opt out with its
+        own `version:`.
+        """
+        default = self.spec.source.version if self.spec.source is not None else None
+        source_span = self.pos.value(("source", "version"))
+        holders = [e for e in self.entities.values() if default in e.attributes]
+        if default is not None and default != XMIN_VERSION and not holders:
+            all_attrs = {a for e in self.entities.values() for a in e.attributes}
+            self.error(
+                "version-attribute",
+                f"source.version {default!r} is not an attribute of any entity",
+                source_span,
+                hint=suggest(default, all_attrs)
+                or "name an integer or datetime attribute that every update changes "
+                "(e.g. `updated_at`), or remove `version` to use PostgreSQL's xmin",
+            )
+        for name, entity in self.entities.items():
+            if entity.version is not None:
+                span = self.pos.value(("entities", name, "version"))
+                if entity.version == XMIN_VERSION:
+                    continue
+                if entity.version not in entity.attributes:
+                    self.error(
+                        "version-attribute",
+                        f"version attribute {entity.version!r} is not an attribute of entity {name!r}",
+                        span,
+                        hint=suggest(entity.version, entity.attributes)
+                        or f"add `{entity.version}: datetime` under attributes, or write "
+                        "`version: xmin` to use PostgreSQL's row xmin",
+                    )
+                    continue
+                self.version_attribute(name, entity, entity.version, span, None)
+            elif default is not None and default in entity.attributes:
+                self.version_attribute(name, entity, default, source_span, "source.version")
+
+    def version_attribute(
+        self, name: str, entity: EntitySpec, attr: str, span: Span, inherited: str | None
+    ) -> None:
+        """The attribute named as `name`'s version must be a required integer or datetime."""
+        what = f"{inherited} {attr!r}" if inherited else f"version attribute {attr!r}"
+        opt_out = (
+            f"; or give entity {name!r} its own `version:` (`version: xmin` for the row xmin)"
+            if inherited
+            else ""
+        )
+        t = _type(entity, attr)
+        if t is not None and (t.kind not in _VERSION_TYPES or t.item is not None):
+            self.error(
+                "version-type",
+                f"{what} of entity {name!r} has type {t}; a version is an integer or a datetime",
+                span,
+                hint="a version orders the writes of one row: a counter bumped by every update "
+                "(integer) or a timestamp set by every update (datetime)" + opt_out,
+            )
+            return
+        if not attribute_spec(entity.attributes[attr]).required:
+            self.error(
+                "optional-version",
+                f"{what} of entity {name!r} is declared `required: false`",
+                span,
+                hint="a NULL version cannot order writes: make the column NOT NULL and drop "
+                "`required: false`" + opt_out,
             )
 
     # ------------------------------------------------------------------ patterns

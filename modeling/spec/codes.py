@@ -40,6 +40,9 @@ CODES: dict[str, str] = {
     "operator-type": "An operator that does not apply to the attribute's type (begins_with on a number).",
     "order-mismatch": "`order_by` names a different attribute than the pattern's range attribute.",
     "ttl-attribute": "`table.ttl` names an attribute that is not a datetime/integer on any entity.",
+    "version-attribute": "`version` names an attribute the entity lacks (`source.version`: that no entity has).",
+    "version-type": "A `version` attribute that is not an integer or a datetime (a NULL-free, growing value).",
+    "optional-version": "A `version` attribute declared `required: false`: a NULL version cannot order writes.",
     "missing-ddl": "`source.ddl` points to a file that does not exist (a warning at validate time).",
     # sql: patterns
     "sql-syntax": "The SQL does not parse (sqlglot's message, located inside the SQL).",

@@ -129,6 +129,12 @@ class SourceSpec(Node):
     schema_: SqlName | None = Field(
         default=None, alias="schema", description="Default SQL schema of the entities' tables."
     )
+    version: AttributeName | None = Field(
+        default=None,
+        description="Default version attribute of every entity that has it (e.g. `updated_at`): "
+        "a required integer or datetime whose value grows with every update; migration writes "
+        "keep the item with the highest version. Entities without it use PostgreSQL's `xmin`.",
+    )
 
 
 class ColumnStatsSpec(Node):
@@ -209,6 +215,12 @@ class EntitySpec(Node):
         description="Pinned key templates per index (`table`, `gsi1`, `lsi1`, ...).",
     )
     row_count: int | None = Field(default=None, ge=0, description="Approximate number of rows.")
+    version: AttributeName | None = Field(
+        default=None,
+        description="The attribute holding the row version (overrides `source.version`): a "
+        "required integer or datetime that grows with every update; `xmin` uses PostgreSQL's "
+        "row xmin (the default).",
+    )
 
 
 class RateSpec(Node):
