@@ -449,7 +449,11 @@ class Checker:
         self, name: str, entity: EntitySpec, attr: str, span: Span, inherited: str | None
     ) -> None:
         """The attribute named as `name`'s version must be a required integer or datetime."""
-        what = f"{inherited} {attr!r}" if inherited else f"version attribute {attr!r}"
+        what, where = (
+            (f"{inherited} {attr!r}", f" on entity {name!r}")
+            if inherited
+            else (f"version attribute {attr!r} of entity {name!r}", "")
+        )
         opt_out = (
             f"; or give entity {name!r} its own `version:` (`version: xmin` for the row xmin)"
             if inherited
@@ -459,7 +463,7 @@ class Checker:
         if t is not None and (t.kind not in _VERSION_TYPES or t.item is not None):
             self.error(
                 "version-type",
-                f"{what} of entity {name!r} has type {t}; a version is an integer or a datetime",
+                f"{what} has type {t}{where}; a version is an integer or a datetime",
                 span,
                 hint="a version orders the writes of one row: a counter bumped by every update "
                 "(integer) or a timestamp set by every update (datetime)" + opt_out,
@@ -468,7 +472,7 @@ class Checker:
         if not attribute_spec(entity.attributes[attr]).required:
             self.error(
                 "optional-version",
-                f"{what} of entity {name!r} is declared `required: false`",
+                f"{what} is declared `required: false`{where}",
                 span,
                 hint="a NULL version cannot order writes: make the column NOT NULL and drop "
                 "`required: false`" + opt_out,
