@@ -183,7 +183,10 @@ def register(app: typer.Typer) -> None:
             Path(".migrate-checkpoint"), "--checkpoint", help="Checkpoint directory."
         ),
         version_column: str | None = typer.Option(
-            None, "--version-column", help="Integer/datetime column holding the row version."
+            None,
+            "--version-column",
+            help="Integer/datetime column holding the row version; overrides the model's "
+            "`version` for entities having it (`xmin`: always xmin).",
         ),
         transformers_dir: Path | None = typer.Option(  # noqa: B008
             None, "--transformers", help="Compiled output dir (default: generate from MODEL)."
@@ -262,7 +265,9 @@ def register(app: typer.Typer) -> None:
         table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
         sample: int = typer.Option(1_000, "--sample", min=1, help="Random rows per entity."),
         full: bool = typer.Option(False, "--full", help="Check every row (overrides --sample)."),
-        version_column: str | None = typer.Option(None, "--version-column"),
+        version_column: str | None = typer.Option(
+            None, "--version-column", help="As for `run`: overrides the model's `version`."
+        ),
         dead_letter: Path | None = typer.Option(  # noqa: B008
             None, "--dead-letter", help="Rows listed here are excused (reported, not failed)."
         ),
