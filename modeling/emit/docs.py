@@ -864,17 +864,28 @@ def runbook_page(model: Model, layout: Layout, chunk_size: int = DEFAULT_CHUNK_S
             _entity_link(e.name),
             code(_qualified(e)),
             ", ".join(code(k) for k in e.key),
+            code(e.version or "xmin"),
             text(_count(e.row_count)),
             text(_chunks(e.row_count, chunk_size)),
         )
         for e in model.entities
     ]
-    out.append(table(["entity", "SQL table", "chunked by", "rows (hint)", "chunks"], rows))
+    out.append(
+        table(["entity", "SQL table", "chunked by", "version", "rows (hint)", "chunks"], rows)
+    )
     out.append(
         f"\nChunks hold at most {chunk_size:,} IDs (`--chunk-size`); row counts are the model's "
         f"`row_count` hints (about {total:,} rows in all). Every chunk is a CSV of key values; "
         "workers read each chunk's rows with one `= ANY(...)` query per batch and write items in "
         "`BatchWriteItem` calls of at most 25 items.\n"
+    )
+    out.append(
+        "\nEvery item carries `_version`, from the entity's `version` attribute (a datetime "
+        "in microseconds since the epoch, an integer as it is; set by `version:` on the entity "
+        "or `source.version`) or else PostgreSQL's `xmin`. The backfill's catch-up pass and the "
+        "repository's conditional writes keep the highest version, so the column must grow "
+        "with every update. `--version-column` (the repository and worker: "
+        "`MODEL_VERSION_COLUMN`) overrides the model for every entity that has that column.\n"
     )
     out.append("\n## Before you start\n")
     out.append(

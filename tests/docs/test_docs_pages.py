@@ -142,6 +142,9 @@ def test_runbook(catalog: tuple[Model, Layout, dict[str, str]]) -> None:
         row = next(line for line in page.splitlines() if line.startswith(f"| [{e.name}]"))
         chunks = "unknown" if e.row_count is None else f"{math.ceil(e.row_count / 100_000):,}"
         assert row.rstrip(" |").split(" | ")[-1].startswith(chunks)
+        # the version column: catalog's `source.version: updated_at` where the entity has it
+        assert row.split(" | ")[3] == f"<code>{e.version or 'xmin'}</code>"
+    assert {e.name for e in model.entities if e.version == "updated_at"} == {"Product", "Inventory"}
 
 
 def test_text_escapes_markdown_and_html() -> None:
