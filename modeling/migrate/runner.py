@@ -34,6 +34,7 @@ from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import (
     VERSION_ATTRIBUTE,
     VersionSource,
+    pin_versions,
     take_marker,
     version_sources,
 )
@@ -302,6 +303,7 @@ class Runner:
 
     def resolve_marker(self) -> int:
         state = self.checkpoint.run_state()
+        pin_versions(state, self.versions)  # a resume must keep each entity's version source
         given = self.options.catch_up_only
         if given is not None:
             # an older marker covers more rows; never move it forward

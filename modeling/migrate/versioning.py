@@ -32,6 +32,7 @@ row, hence after the marker: the catch-up pass rewrites that row with its curren
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,29 @@ def version_sources(model: ir.Model, version_column: str | None) -> dict[str, Ve
             )
         out[e.name] = VersionSource(e.name, attr.name, attr.type.kind)
     return out
+
+
+def pin_versions(state: dict[str, Any], sources: Mapping[str, VersionSource]) -> None:
+    """Record the run's version source per entity in its checkpoint state (`run.json`), or
+    refuse a resume that would change one.
+
+    A resumed run whose model `version:` or `--version-column` changed would give the rest of
+    an entity's items numbers on another scale (xmin ~10^3..10^9, a datetime ~10^15), and the
+    conditional writes would then keep whichever scale is larger, not the newest row.
+    """
+    current = {name: s.attribute or XMIN for name, s in sorted(sources.items())}
+    recorded = state.get("versions")
+    if not isinstance(recorded, dict):
+        state["versions"] = current
+        return
+    changed = sorted(n for n in set(current) | set(recorded) if current.get(n) != recorded.get(n))
+    if changed:
+        was = ", ".join(f"{n}: {recorded.get(n, '-')} -> {current.get(n, '-')}" for n in changed)
+        raise MigrationError(
+            f"this checkpoint was started with other version sources ({was})",
+            hint="resume with the same model `version:` settings and --version-column, or "
+            "start over with a new --checkpoint directory (and an empty table)",
+        )
 
 
 def version_number(value: Any) -> int:

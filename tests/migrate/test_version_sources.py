@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,15 @@ from modeling.emit.migration_stack import emit_migration_stack, stack_template
 from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers
 from modeling.migrate import transformers
+from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
-from modeling.migrate.versioning import version_attribute, version_number, version_sources
+from modeling.migrate.runner import Runner, RunOptions
+from modeling.migrate.versioning import (
+    pin_versions,
+    version_attribute,
+    version_number,
+    version_sources,
+)
 
 MODEL = """\
 model: versions
@@ -186,3 +194,31 @@ def test_stack_passes_the_version_override_to_the_worker(model: ir.Model) -> Non
     assert template["Parameters"]["VersionColumn"]["Default"] == ""
     env = template["Resources"]["WorkerFunction"]["Properties"]["Environment"]["Variables"]
     assert env["MODEL_VERSION_COLUMN"] == {"Ref": "VersionColumn"}
+
+
+def test_a_resume_keeps_the_version_sources_it_started_with(
+    model: ir.Model, tmp_path: Path
+) -> None:
+    state: dict[str, Any] = {"marker": 7}
+    pin_versions(state, version_sources(model, None))
+    assert state["versions"] == {
+        "Audit": "xmin",
+        "Customer": "updated_at",
+        "Note": "xmin",
+        "Order": "revision",
+    }
+    pin_versions(state, version_sources(model, "nowhere"))  # the same sources: accepted
+    with pytest.raises(MigrationError, match=r"Customer: updated_at -> xmin.*Order: revision"):
+        pin_versions(state, version_sources(model, "xmin"))
+
+    # the runner checks before it reads anything: no database or table is touched here
+    layout, _ = compile_model(model)
+    assert layout is not None
+    Checkpoint(tmp_path / "ckpt").save_run_state(state)
+    runner = Runner(
+        model, layout, "postgresql://unused", None, tmp_path / "ckpt",
+        RunOptions(progress=False, version_column="xmin"),
+    )  # fmt: skip
+    with pytest.raises(MigrationError, match="other version sources"):
+        runner.run()
+    assert Checkpoint(tmp_path / "ckpt").run_state() == state  # left as it was
