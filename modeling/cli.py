@@ -29,6 +29,7 @@ COMMANDS = (
     "modeling.commands.compile",
     "modeling.commands.verify",
     "modeling.commands.migrate",
+    "modeling.commands.migrate_package",
 )
 
 app = typer.Typer(
