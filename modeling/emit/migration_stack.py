@@ -404,6 +404,7 @@ def _function(handler: str, role: str, timeout: int, env: dict[str, object]) -> 
         "Type": "AWS::Lambda::Function",
         "Properties": {
             "Runtime": RUNTIME,
+            "Architectures": [_ref("Architecture")],
             "Handler": handler,
             "Role": {"Fn::GetAtt": [role, "Arn"]},
             "Code": {"S3Bucket": _ref("CodeBucket"), "S3Key": _ref("CodeKey")},
@@ -454,6 +455,13 @@ def stack_template(layout: ir.Layout, model: ir.Model) -> dict[str, object]:
             "PsycopgLayerArn": {
                 "Type": "String",
                 "Description": "Lambda layer with psycopg[binary]",
+            },
+            "Architecture": {
+                "Type": "String",
+                "Default": "x86_64",
+                "AllowedValues": ["x86_64", "arm64"],
+                "Description": "Of both functions; the psycopg layer must be built for it "
+                "(`model migrate package --arch`)",
             },
             "IdsPerMessage": {"Type": "Number", "Default": 100, "MinValue": 1, "MaxValue": 1000},
             "SqsBatchSize": {"Type": "Number", "Default": 10, "MinValue": 1, "MaxValue": 10},

@@ -267,10 +267,18 @@ def test_the_zips_handlers_move_a_plan_into_the_table(
 # --------------------------------------------------------------------------- the stack's arch
 
 
-def test_the_stack_as_emitted_runs_on_lambdas_default_architecture(shop: Any) -> None:
+def test_the_emitted_stack_takes_the_architecture_as_a_parameter(shop: Any) -> None:
     template = stack_template(shop.layout, shop.model)
+    assert stack_architecture(template, "x86_64") == {"Architecture": "x86_64"}
+    assert stack_architecture(template, "arm64") == {"Architecture": "arm64"}
+
+
+def test_a_stack_without_architectures_runs_on_lambdas_default(shop: Any) -> None:
+    template = json.loads(json.dumps(stack_template(shop.layout, shop.model)))
+    for resource in template["Resources"].values():
+        resource.get("Properties", {}).pop("Architectures", None)
     assert stack_architecture(template, "x86_64") == {}
-    with pytest.raises(MigrationError, match=r"runs .* on x86_64") as info:
+    with pytest.raises(MigrationError, match=r"runs .* on x86_64 \(Lambda's default") as info:
         stack_architecture(template, "arm64")
     assert info.value.hint == "use --arch x86_64"
 
@@ -340,6 +348,7 @@ def test_upload_is_content_addressed_and_skips_an_existing_object(
     data = (tmp_path / "out" / "code.zip").read_bytes()
     key = f"deploy/shop/code-{result.code_sha256[:16]}.zip"
     assert result.parameters == {
+        "Architecture": "x86_64",
         "CodeBucket": "code-bucket",
         "CodeKey": key,
         "PsycopgLayerArn": "arn:aws:lambda:us-east-1:123456789012:layer:psycopg:7",
@@ -378,7 +387,6 @@ def test_publish_layer_sets_runtime_and_architecture(aws: Any) -> None:
         (["--upload", "s3://Bad_Bucket/x"], "not a valid S3 bucket name", "lowercase"),
         (["--upload", "s3:///x"], "not a valid S3 bucket name", "3-63"),
         (["--arch", "sparc"], "not a Lambda architecture", "x86_64, arm64"),
-        (["--arch", "arm64"], "on x86_64", "--arch x86_64"),
         (["--publish-layer", "psy"], "needs a layer to publish", "drop --publish-layer"),
         (["--layer-arn", "psycopg"], "not a layer version ARN", "arn:aws:lambda:"),
     ],
@@ -518,6 +526,7 @@ def test_cli_uploads_both_zips_publishes_the_layer_and_prints_the_parameters(
     data = json.loads(result.stdout)
     code, layer = (out / "code.zip").read_bytes(), (out / "psycopg-layer.zip").read_bytes()
     params = data["parameters"]
+    assert params["Architecture"] == "x86_64"
     assert params["CodeBucket"] == "code-bucket"
     assert params["CodeKey"] == content_key("releases", "code", code)
     assert params["PsycopgLayerArn"].endswith(":layer:psycopg-catalog:1")
@@ -534,6 +543,16 @@ def test_cli_uploads_both_zips_publishes_the_layer_and_prints_the_parameters(
     plain = _cli(*args)  # human form: the parameters on stdout, one line
     assert plain.exit_code == 0
     assert plain.stdout.strip() == (
+        "Architecture=x86_64 "
         f"CodeBucket=code-bucket CodeKey={params['CodeKey']} "
         f"PsycopgLayerArn={params['PsycopgLayerArn'][:-1]}2"
     )
+
+
+def test_cli_arm64_sets_the_stacks_architecture_parameter(tmp_path: Path) -> None:
+    result = _cli(
+        "migrate", "package", str(CATALOG), "--out", str(tmp_path), "--no-layer", "--arch", "arm64"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "Architecture=arm64"
+    assert "still needed: CodeBucket" in result.stderr
