@@ -22,6 +22,7 @@ architecture differs from `--arch`) raise `MigrationError` with a hint; the CLI 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import io
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -352,7 +353,8 @@ def upload(s3: Any, bucket: str, key: str, data: bytes) -> bool:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+        # 403: allowed to put but not to list the bucket, so a missing key reads as forbidden
+        if exc.response.get("Error", {}).get("Code") not in ("403", "404", "NoSuchKey", "NotFound"):
             raise
     else:
         if int(head.get("ContentLength", -1)) == len(data):
@@ -521,28 +523,44 @@ def package(
     if options.layer_arn:
         result.parameters["PsycopgLayerArn"] = options.layer_arn
 
+    import boto3
+
     layer_location: tuple[str, str] | None = None
     if destination is not None:
-        import boto3
-
         bucket, prefix = destination
-        s3 = s3 or boto3.client("s3")
-        key = content_key(prefix, "code", code)
-        upload(s3, bucket, key, code)
-        result.uploaded.append(f"s3://{bucket}/{key}")
-        result.parameters.update(CodeBucket=bucket, CodeKey=key)
-        if layer is not None:
-            layer_location = (bucket, content_key(prefix, f"psycopg-layer-{options.arch}", layer))
-            upload(s3, *layer_location, layer)
-            result.uploaded.append(f"s3://{layer_location[0]}/{layer_location[1]}")
+        with _aws("S3", f"s3://{bucket}", "s3:PutObject on the bucket, in the stack's region"):
+            s3 = s3 or boto3.client("s3")
+            key = content_key(prefix, "code", code)
+            upload(s3, bucket, key, code)
+            result.uploaded.append(f"s3://{bucket}/{key}")
+            result.parameters.update(CodeBucket=bucket, CodeKey=key)
+            if layer is not None:
+                layer_key = content_key(prefix, f"psycopg-layer-{options.arch}", layer)
+                layer_location = (bucket, layer_key)
+                upload(s3, bucket, layer_key, layer)
+                result.uploaded.append(f"s3://{bucket}/{layer_key}")
     if options.publish_layer is not None and layer is not None:
-        import boto3
-
-        client = lambda_client or boto3.client("lambda")
-        result.parameters["PsycopgLayerArn"] = publish_layer(
-            client, options.publish_layer, spec, data=layer, s3_location=layer_location
-        )
+        with _aws("Lambda", f"layer {options.publish_layer}", "lambda:PublishLayerVersion"):
+            client = lambda_client or boto3.client("lambda")
+            result.parameters["PsycopgLayerArn"] = publish_layer(
+                client, options.publish_layer, spec, data=layer, s3_location=layer_location
+            )
     return result
+
+
+@contextlib.contextmanager
+def _aws(service: str, target: str, permission: str) -> Iterator[None]:
+    """AWS failures (no credentials, no bucket, access denied) as MigrationError with a hint."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise MigrationError(
+            f"{service} ({target}): {exc}",
+            f"check AWS credentials and region (AWS_PROFILE, AWS_REGION) and {permission}; "
+            "the zips are written to --out either way",
+        ) from None
 
 
 def extract(data: bytes, directory: Path) -> list[str]:

@@ -556,3 +556,17 @@ def test_cli_arm64_sets_the_stacks_architecture_parameter(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Architecture=arm64"
     assert "still needed: CodeBucket" in result.stderr
+
+
+def test_an_upload_to_a_missing_bucket_exits_2_and_keeps_the_local_zip(
+    aws: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = _cli(
+        "migrate", "package", str(CATALOG), "--out", str(out), "--no-layer",
+        "--upload", "s3://no-such-bucket/p",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "S3 (s3://no-such-bucket)" in result.stderr and "NoSuchBucket" in result.stderr
+    assert "hint: check AWS credentials" in result.stderr and "Traceback" not in result.output
+    assert (out / "code.zip").is_file()
