@@ -23,8 +23,10 @@ Everything comes from one `random.Random(seed)`: the same model and seed give th
 
 from __future__ import annotations
 
+import functools
 import math
 import random
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -108,6 +110,17 @@ def generate(
         plan.count = _row_count(plan, plans, opts)
         data.rows[name] = _rows_for(plan, data, rng, opts)
     return data
+
+
+def planned_counts(model: Model, options: SampleOptions | None = None) -> dict[str, int]:
+    """Rows `generate` plans per entity for `options` (it may draw fewer: a unique attribute
+    set with few possible values runs out), without drawing any. Cheap, so callers can size a
+    sample (`model migrate demo --rows N`) by searching over `roots` and `fanout`."""
+    opts = options or SampleOptions()
+    plans = {e.name: _plan(model, e) for e in model.entities}
+    for name in _dependency_order(model, plans):
+        plans[name].count = _row_count(plans[name], plans, opts)
+    return {e.name: plans[e.name].count for e in model.entities}
 
 
 # --------------------------------------------------------------------------- planning
@@ -258,14 +271,25 @@ def _row_count(plan: EntityPlan, plans: dict[str, EntityPlan], opts: SampleOptio
 # --------------------------------------------------------------------------- drawing rows
 
 
-def zipf_weights(n: int, s: float) -> list[float]:
-    """Cumulative Zipf weights over ranks 0..n-1: rank 0 is the hottest."""
-    total = 0.0
-    out = []
-    for i in range(n):
-        total += 1.0 / math.pow(i + 1, s)
-        out.append(total)
-    return out
+_ZIPF_PREFIX: dict[float, list[float]] = {}
+_ZIPF_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=256)
+def zipf_weights(n: int, s: float) -> tuple[float, ...]:
+    """Cumulative Zipf weights over ranks 0..n-1: rank 0 is the hottest.
+
+    Cached: every drawn row asks for the weights of its targets, and recomputing them made
+    sizeable samples (`model migrate demo --rows 20000`) quadratic. The sums are built in the
+    same order as ever, so the values (and every sample drawn with them) are unchanged.
+    """
+    with _ZIPF_LOCK:
+        out = _ZIPF_PREFIX.setdefault(s, [])
+        total = out[-1] if out else 0.0
+        for i in range(len(out), n):
+            total += 1.0 / math.pow(i + 1, s)
+            out.append(total)
+        return tuple(out[:n])
 
 
 def _rows_for(
