@@ -30,6 +30,7 @@ COMMANDS = (
     "modeling.commands.verify",
     "modeling.commands.migrate",
     "modeling.commands.migrate_package",
+    "modeling.commands.migrate_demo",
 )
 
 app = typer.Typer(

@@ -1,0 +1,559 @@
+"""`model migrate demo`: the whole migration on an example model, on throwaway services.
+
+Why this exists: the migration is the product's main job, and a README that shows it only as
+prose proves nothing. The demo runs the very code `model migrate plan|run|validate` run, on a
+PostgreSQL 15 cluster and a DynamoDB Local started for the occasion:
+
+1. sample rows sized to about `rows` in total (the generator `model verify` uses: keys with the
+   separator and astral characters, skewed parents, fat rows, every DSL type), deterministic for
+   a seed, loaded into the model's SQL tables (its `source.ddl`, else tables generated from the
+   model), the way `model verify --postgres` loads them;
+2. the table created from the layout; `make_plan` cuts every entity's keys into chunks;
+3. the `Runner` backfills them (wire client, write pool, checkpoints, dead letters, catch-up)
+   while a small concurrent "application" updates a few rows in PostgreSQL right after the
+   backfill read them, the race the versioned catch-up exists for;
+4. `validate(..., sample=None)` compares every row with its item: 0 missing, 0 mismatched,
+   0 stale, or the demo fails.
+
+The caller owns the services (`local_services()` starts both) and how DynamoDB clients are
+built (`ClientFactory`: the CLI passes the one `model migrate run` uses), so tests can run the
+demo against the shared fixtures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from modeling import ir
+from modeling.migrate.errors import MigrationError
+from modeling.migrate.versioning import VersionSource, quote_ident, version_sources
+from modeling.verify.rows import Dataset
+from modeling.verify.sample import SampleOptions, generate, planned_counts
+
+DEFAULT_ROWS = 20_000
+DEFAULT_CHUNK_SIZE = 5_000
+# Children per parent tried in turn: the first that leaves at least MIN_ROOTS root rows wins,
+# so a deep model (customer -> order -> line) still gets a spread of partitions.
+FANOUTS = (3.0, 2.0, 1.5, 1.0)
+MIN_ROOTS = 8
+SHORTFALL = 0.95  # below this share of the requested rows, resize once
+APP_EVERY = 200  # the application updates every APP_EVERY-th row of each batch read
+APP_SUFFIX = " (edited)"
+
+# (endpoint, connection pool size, wire) -> a DynamoDB client
+ClientFactory = Callable[[str, int, bool], Any]
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    rows: int = DEFAULT_ROWS
+    seed: int = 0
+    concurrency: int = 4
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    app: bool = True  # run the concurrent application during the backfill
+    progress: bool = False  # the runner's progress bars (stderr)
+
+
+@dataclass
+class DemoReport:
+    model: str
+    table: str
+    seed: int
+    rows_requested: int
+    rows: dict[str, int]  # sample rows loaded per entity
+    source: str  # how the SQL tables were made
+    run: dict[str, Any]
+    validation: dict[str, Any]
+    app_updates: int = 0
+    app_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    kept: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.validation.get("ok"))
+
+    @property
+    def rows_total(self) -> int:
+        return sum(self.rows.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        totals = self.validation.get("totals", {})
+        return {
+            "ok": self.ok,
+            "model": self.model,
+            "table": self.table,
+            "seed": self.seed,
+            "rows_requested": self.rows_requested,
+            "rows": dict(sorted(self.rows.items())),
+            "rows_total": self.rows_total,
+            "source": self.source,
+            "items_written": self.run.get("items_written", 0),
+            "items_per_second": self.run.get("items_per_second", 0.0),
+            "dead_letters": self.run.get("dead_letters", 0),
+            "retries": self.run.get("retries", 0),
+            "catch_up": {
+                "rows": self.run.get("catch_up_rows", 0),
+                "written": self.run.get("catch_up_written", 0),
+                "skipped": self.run.get("catch_up_skipped", 0),
+            },
+            "app_updates": self.app_updates,
+            "app_errors": self.app_errors,
+            "validation": {
+                "ok": self.ok,
+                **{k: totals.get(k, 0) for k in sorted(totals)},
+            },
+            "seconds": {k: round(v, 3) for k, v in sorted(self.seconds.items())},
+            "notes": self.notes,
+            "kept": self.kept,
+            "run": self.run,
+            "validation_report": self.validation,
+        }
+
+    def lines(self) -> list[str]:
+        """The short human report."""
+        d = self.as_dict()
+        v = d["validation"]
+        run_entities = self.run.get("entities", {})
+        out = [f"{self.model} → {self.table} (seed {self.seed}, source: {self.source})"]
+        for name, n in sorted(self.rows.items()):
+            e = run_entities.get(name, {})
+            out.append(
+                f"  {name}: {n} rows, {e.get('items_written', 0)} items written, "
+                f"{e.get('dead_letters', 0)} dead letters"
+            )
+        sec = self.seconds
+        out.append(
+            f"rows {self.rows_total}, items written {d['items_written']}, "
+            f"{d['items_per_second']:.0f} items/s ({sec.get('run', 0.0):.1f} s), "
+            f"dead letters {d['dead_letters']}, retries {d['retries']}"
+        )
+        if self.app_updates or self.app_errors:
+            out.append(
+                f"application: {self.app_updates} rows updated during the backfill; catch-up "
+                f"rewrote {d['catch_up']['written']} of {d['catch_up']['rows']} changed rows"
+            )
+        out.append(
+            f"validation: {'ok' if self.ok else 'FAILED'} — checked {v.get('checked', 0)}, "
+            f"missing {v.get('missing', 0)}, mismatched {v.get('mismatched', 0)}, "
+            f"stale {v.get('stale', 0)}, excused {v.get('excused', 0)}"
+        )
+        out.extend(f"note: {n}" for n in self.notes)
+        out.extend(f"application error: {e}" for e in self.app_errors)
+        if self.kept:
+            out.append(
+                f"kept: {self.kept} (plan/, checkpoint/, run.json, validation.md, demo.json)"
+            )
+        return out
+
+
+# --------------------------------------------------------------------------- sizing
+
+
+def _planned_total(model: ir.Model, options: SampleOptions) -> int:
+    return sum(planned_counts(model, options).values())
+
+
+def _largest_roots(model: ir.Model, target: int, fanout: float, seed: int) -> SampleOptions:
+    """The most root rows whose planned total stays within `target` (at least one root).
+
+    The planned total never shrinks as `roots` grows, so a binary search finds it.
+    """
+
+    def options(roots: int) -> SampleOptions:
+        return SampleOptions(seed=seed, roots=roots, fanout=fanout, max_rows=max(1, target))
+
+    lo, hi = 1, max(1, target)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _planned_total(model, options(mid)) <= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    return options(lo)
+
+
+def sample_options(model: ir.Model, rows: int, seed: int = 0) -> SampleOptions:
+    """SampleOptions whose planned rows add up to about `rows` over all entities."""
+    best: SampleOptions | None = None
+    for fanout in FANOUTS:
+        opts = _largest_roots(model, rows, fanout, seed)
+        if opts.roots >= MIN_ROOTS:
+            return opts
+        if best is None or abs(_planned_total(model, opts) - rows) < abs(
+            _planned_total(model, best) - rows
+        ):
+            best = opts
+    assert best is not None
+    return best
+
+
+def make_sample(
+    model: ir.Model, layout: ir.Layout, rows: int, seed: int = 0
+) -> tuple[Dataset, SampleOptions]:
+    """About `rows` sample rows over all entities, deterministic for `seed`.
+
+    The generator may draw fewer rows than it planned (a unique attribute set with few possible
+    values runs out, e.g. one payment per order); then the sample is planned once more for the
+    share that is missing, so the total stays near `rows`.
+    """
+    from modeling.verify.runner import keyed_attributes
+
+    keyed = keyed_attributes(layout)
+    opts = sample_options(model, rows, seed)
+    data = generate(model, opts, keyed)
+    drawn = data.total()
+    if 0 < drawn < SHORTFALL * rows:
+        bigger = sample_options(model, min(4 * rows, math.ceil(rows * rows / drawn)), seed)
+        if bigger != opts:
+            retry = generate(model, bigger, keyed)
+            if abs(retry.total() - rows) < abs(drawn - rows):
+                data, opts = retry, bigger
+    return data, opts
+
+
+# --------------------------------------------------------------------------- source database
+
+
+def _source_tables(model: ir.Model) -> dict[str, tuple[str | None, str]]:
+    return {e.name: (e.schema, e.table) for e in model.entities}
+
+
+def _shared_tables(model: ir.Model) -> list[str]:
+    seen: dict[tuple[str | None, str], list[str]] = {}
+    for name, ref in _source_tables(model).items():
+        seen.setdefault(ref, []).append(name)
+    return [
+        f"{', '.join(names)} on {'.'.join(p for p in ref if p)}"
+        for ref, names in sorted(seen.items(), key=lambda kv: (kv[0][0] or "", kv[0][1]))
+        if len(names) > 1
+    ]
+
+
+def load_source(
+    admin_dsn: str, model: ir.Model, data: Dataset, source_ddl: Path | None
+) -> tuple[str, str, list[str]]:
+    """A fresh database holding `data` in the model's own SQL tables: (dsn, origin, notes).
+
+    The tables must be the ones the migration reads (`schema.table` of each entity), so the
+    scratch-schema fallback of `model verify` does not fit: when the source DDL cannot hold the
+    sample rows, the demo starts over in another database with tables generated from the model.
+    """
+    import psycopg
+    from psycopg import conninfo, sql
+
+    from modeling.verify import postgres
+
+    shared = _shared_tables(model)
+    if shared:
+        raise MigrationError(
+            "the demo loads each entity's sample rows into its own SQL table, but entities "
+            f"share one: {'; '.join(shared)}",
+            hint="run `model migrate plan/run/validate` against a copy of the real database",
+        )
+    notes: list[str] = []
+    for ddl in (source_ddl, None) if source_ddl is not None else (None,):
+        name = f"model_demo_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        dsn = conninfo.make_conninfo(admin_dsn, dbname=name)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            schema = postgres.prepare(conn, model, data, ddl)
+        notes.extend(schema.notes)
+        wanted = _source_tables(model)
+        got = {n: (r.schema, r.name) for n, r in schema.tables.items()}
+        if got == wanted:
+            return dsn, schema.origin, notes
+    raise MigrationError(  # pragma: no cover - prepare without DDL uses the model's tables
+        "the sample rows could not be loaded into the model's SQL tables",
+        hint="; ".join(notes) or None,
+    )
+
+
+def create_table(client: Any, layout: ir.Layout, name: str) -> None:
+    from modeling.verify.dynamo import create_table as create
+
+    create(client, layout, name)
+
+
+# --------------------------------------------------------------------------- the application
+
+
+@dataclass(frozen=True)
+class _Update:
+    sql: str
+    key: tuple[str, ...]  # attributes bound, in order
+
+
+def update_statement(
+    model: ir.Model,
+    layout: ir.Layout,
+    entity: ir.Entity,
+    version: VersionSource,
+) -> _Update | None:
+    """The UPDATE the application runs on one row of `entity`, or None when it has none.
+
+    It changes what a user would see (a free-text string gets a suffix) and, when the entity
+    is versioned by an attribute, bumps it as every writer must; the UPDATE itself gives the
+    row a new xmin. Attributes in key templates are left alone: a changed key would move the
+    item, which is a delete plus a put, not the race this shows.
+    """
+    from modeling.emit.sql import extraction_queries
+    from modeling.verify.runner import keyed_attributes
+
+    keyed = {a for e, a in keyed_attributes(layout) if e == entity.name}
+    if version.attribute is not None and (
+        version.attribute in entity.key or version.attribute in keyed
+    ):
+        return None
+    q = extraction_queries(model, entity.name)
+    sets: list[str] = []
+    text = next(
+        (
+            a
+            for a in entity.attributes
+            if a.type == ir.TypeRef("string")
+            and not a.enum
+            and not a.references
+            and a.name not in entity.key
+            and a.name not in keyed
+            and a.name != version.attribute
+        ),
+        None,
+    )
+    if text is not None:
+        col = quote_ident(text.column_name)
+        sets.append(f"{col} = {col} || %(suffix)s")
+    if version.attribute is not None:
+        attr = entity.attribute(version.attribute)
+        assert attr is not None
+        col = quote_ident(attr.column_name)
+        step = "1" if version.kind == "integer" else "interval '1 millisecond'"
+        sets.append(f"{col} = {col} + {step}")
+    if not sets:
+        plain = next((a for a in entity.attributes if a.name not in entity.key), None)
+        if plain is None:
+            return None
+        col = quote_ident(plain.column_name)
+        sets.append(f"{col} = {col}")  # a new row version (xmin) with the same content
+    where = " AND ".join(f"{quote_ident(k.column)} = %(k{i})s" for i, k in enumerate(q.key))
+    return _Update(
+        f"UPDATE {q.table} SET {', '.join(sets)} WHERE {where}",
+        tuple(k.attribute for k in q.key),
+    )
+
+
+class Application:
+    """A small application writing to PostgreSQL while the backfill runs.
+
+    Used as the runner's `after_read` hook: right after a worker read a batch, and before that
+    batch's items are written, it updates every `every`-th row of the batch. The backfill then
+    writes the older version of those rows; only the catch-up pass can put the newer one in
+    the table, and full validation proves it did. One connection, one statement at a time; an
+    error is recorded, never raised (the backfill must go on).
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        statements: Mapping[str, _Update | None],
+        every: int = APP_EVERY,
+        max_errors: int = 5,
+    ) -> None:
+        self.dsn = dsn
+        self.statements = dict(statements)
+        self.every = max(1, every)
+        self.updated = 0
+        self.errors: list[str] = []
+        self.max_errors = max_errors
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def after_read(self, entity: str, rows: list[dict[str, Any]]) -> None:
+        update = self.statements.get(entity)
+        if update is None:
+            return
+        for row in rows[:: self.every]:
+            params: dict[str, Any] = {f"k{i}": row.get(a) for i, a in enumerate(update.key)}
+            params["suffix"] = APP_SUFFIX
+            with self._lock:
+                if len(self.errors) >= self.max_errors:
+                    return
+                try:
+                    if self._conn is None:
+                        import psycopg
+
+                        self._conn = psycopg.connect(self.dsn, autocommit=True)
+                    cur = self._conn.execute(update.sql, params)
+                    self.updated += max(0, cur.rowcount)
+                except Exception as exc:  # the application's failure is reported, not raised
+                    self.errors.append(f"{entity}: {type(exc).__name__}: {exc}".strip())
+                    self._reset()
+
+    def _reset(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._reset()
+
+
+# --------------------------------------------------------------------------- the demo
+
+
+@contextlib.contextmanager
+def local_services() -> Iterator[tuple[str, str]]:
+    """(admin DSN, DynamoDB endpoint) of a throwaway PostgreSQL 15 cluster and DynamoDB Local."""
+    from modeling.services import DynamoDBLocal, PostgresCluster
+
+    with PostgresCluster() as pg, DynamoDBLocal() as ddb:
+        yield pg.dsn, ddb.endpoint_url
+
+
+def check_keep_dir(keep: Path) -> None:
+    """A kept directory must be new or empty: an old checkpoint would skip this run's chunks."""
+    if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
+        raise MigrationError(
+            f"--keep {keep} is not an empty directory",
+            hint="name a new directory; a kept checkpoint belongs to the run that made it",
+        )
+
+
+def _write(path: Path, data: Any) -> None:
+    text = data if isinstance(data, str) else json.dumps(data, indent=2, sort_keys=True) + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def run_demo(
+    model: ir.Model,
+    layout: ir.Layout,
+    options: DemoOptions,
+    *,
+    admin_dsn: str,
+    endpoint: str,
+    client_factory: ClientFactory,
+    work_dir: Path,
+    module: ModuleType | None = None,
+    say: Say | None = None,
+    kept: bool = False,
+) -> DemoReport:
+    """Sample → PostgreSQL → plan → run (with the application) → full validation.
+
+    `work_dir` receives plan/, checkpoint/, dead-letter.jsonl and the reports (`kept`: the
+    caller keeps it, and the report says where).
+    """
+    from modeling.migrate import transformers
+    from modeling.migrate.plan import make_plan
+    from modeling.migrate.runner import Runner, RunOptions
+    from modeling.migrate.validate import validate
+
+    def note(message: str) -> None:
+        if say is not None:
+            say(message)
+
+    if options.rows < 1:
+        raise MigrationError("--rows must be at least 1")
+    seconds: dict[str, float] = {}
+    t = time.monotonic()
+    data, _ = make_sample(model, layout, options.rows, options.seed)
+    rows = {e.name: len(data.of(e.name)) for e in model.entities}
+    seconds["sample"] = time.monotonic() - t
+    note(f"sample: {data.total()} rows over {len(rows)} entities (seed {options.seed})")
+
+    t = time.monotonic()
+    source_ddl = None
+    if model.source is not None and model.source.ddl:
+        base = Path(model.file).parent if model.file else Path(".")
+        source_ddl = base / model.source.ddl
+    dsn, origin, notes = load_source(admin_dsn, model, data, source_ddl)
+    del data  # the source database holds the rows now
+    seconds["load"] = time.monotonic() - t
+    note(f"PostgreSQL: rows loaded ({origin})")
+
+    module = module or transformers.generate(layout, model)
+    run_options = RunOptions(
+        concurrency=options.concurrency,
+        chunk_size=options.chunk_size,
+        dead_letter=work_dir / "dead-letter.jsonl",
+        progress=options.progress,
+    )
+    table = layout.table_name
+    plain = client_factory(endpoint, options.concurrency, False)
+    create_table(plain, layout, table)
+
+    t = time.monotonic()
+    plan_dir = work_dir / "plan"
+    plan = make_plan(dsn, model, plan_dir, options.chunk_size)
+    seconds["plan"] = time.monotonic() - t
+    note(f"plan: {len(plan.chunks())} chunks of at most {options.chunk_size} keys")
+
+    versions = version_sources(model, None)
+    app = None
+    if options.app:
+        app = Application(
+            dsn,
+            {e.name: update_statement(model, layout, e, versions[e.name]) for e in model.entities},
+        )
+        run_options.after_read = app.after_read
+    writer = client_factory(endpoint, run_options.writers() + options.concurrency, True)
+    runner = Runner(model, layout, dsn, writer, work_dir / "checkpoint", run_options, table, module)
+    try:
+        run_report = runner.run(plan_dir)
+    finally:
+        if app is not None:
+            app.close()
+        with contextlib.suppress(Exception):
+            writer.close()
+    seconds["run"] = run_report.seconds
+    note(
+        f"run: {run_report.items_written} items written, {run_report.items_per_second:.0f} items/s"
+    )
+
+    t = time.monotonic()
+    result = validate(
+        model,
+        layout,
+        dsn,
+        plain,
+        sample=None,
+        table_name=table,
+        dead_letter=run_options.dead_letter,
+        module=module,
+    )
+    seconds["validate"] = time.monotonic() - t
+
+    report = DemoReport(
+        model=model.name,
+        table=table,
+        seed=options.seed,
+        rows_requested=options.rows,
+        rows=rows,
+        source=origin,
+        run=run_report.as_dict(),
+        validation=json.loads(json.dumps(result.as_dict(), default=str)),
+        app_updates=app.updated if app else 0,
+        app_errors=list(app.errors) if app else [],
+        notes=notes,
+        seconds=seconds,
+        kept=str(work_dir) if kept else None,
+    )
+    _write(work_dir / "run.json", report.run)
+    _write(work_dir / "validation.json", report.validation)
+    _write(work_dir / "validation.md", result.markdown())
+    _write(work_dir / "demo.json", report.as_dict())
+    return report
