@@ -15,6 +15,7 @@ Only `batch_write_item` takes this path; every other call goes to the wrapped bo
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import zlib
@@ -66,7 +67,9 @@ class WireClient:
         """The same call and result shape as boto3's `batch_write_item`."""
         from botocore.awsrequest import AWSRequest
 
-        body = json.dumps(kwargs, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        body = json.dumps(
+            kwargs, separators=(",", ":"), ensure_ascii=False, default=_base64
+        ).encode("utf-8")
         request = AWSRequest(
             method="POST",
             url=self.endpoint_url,
@@ -76,6 +79,16 @@ class WireClient:
         self._signer.add_auth(request)
         response = self._http.send(request.prepare())
         return parse_response(response.status_code, response.headers, response.content)
+
+
+def _base64(value: Any) -> str:
+    """`B`/`BS` values (bytes) as the wire carries them: base64 text, as botocore sends them.
+
+    json.dumps calls this only for values it cannot encode itself, so other items pay nothing.
+    """
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 def parse_response(status: int, headers: Any, content: bytes) -> dict[str, Any]:
