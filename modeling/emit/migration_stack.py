@@ -82,7 +82,7 @@ $header
 """Publisher Lambda for model `$model`: a plan in S3 -> SQS messages of keys (see stack.yaml).
 
 Event: {"bucket": "...", "prefix": "plans/2024-05-01"}. Environment: QUEUE_URL,
-DSN_SECRET_ARN (or DSN), IDS_PER_MESSAGE (default 100).
+DSN_SECRET_ARN (or DSN), IDS_PER_MESSAGE (default 10: ten IDs per message, ten messages per SendMessageBatch).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     import boto3
 
     bucket, prefix = event["bucket"], event.get("prefix", "").strip("/")
-    per_message = int(os.environ.get("IDS_PER_MESSAGE", "100"))
+    per_message = int(os.environ.get("IDS_PER_MESSAGE", "10"))
     s3 = boto3.client("s3")
     sqs = boto3.client("sqs")
     queue_url = os.environ["QUEUE_URL"]
@@ -463,7 +463,7 @@ def stack_template(layout: ir.Layout, model: ir.Model) -> dict[str, object]:
                 "Description": "Of both functions; the psycopg layer must be built for it "
                 "(`model migrate package --arch`)",
             },
-            "IdsPerMessage": {"Type": "Number", "Default": 100, "MinValue": 1, "MaxValue": 1000},
+            "IdsPerMessage": {"Type": "Number", "Default": 10, "MinValue": 1, "MaxValue": 1000},
             "SqsBatchSize": {"Type": "Number", "Default": 10, "MinValue": 1, "MaxValue": 10},
             "VersionColumn": {
                 "Type": "String",

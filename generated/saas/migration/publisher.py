@@ -2,7 +2,7 @@
 """Publisher Lambda for model `saas`: a plan in S3 -> SQS messages of keys (see stack.yaml).
 
 Event: {"bucket": "...", "prefix": "plans/2024-05-01"}. Environment: QUEUE_URL,
-DSN_SECRET_ARN (or DSN), IDS_PER_MESSAGE (default 100).
+DSN_SECRET_ARN (or DSN), IDS_PER_MESSAGE (default 10: ten IDs per message, ten messages per SendMessageBatch).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     import boto3
 
     bucket, prefix = event["bucket"], event.get("prefix", "").strip("/")
-    per_message = int(os.environ.get("IDS_PER_MESSAGE", "100"))
+    per_message = int(os.environ.get("IDS_PER_MESSAGE", "10"))
     s3 = boto3.client("s3")
     sqs = boto3.client("sqs")
     queue_url = os.environ["QUEUE_URL"]
