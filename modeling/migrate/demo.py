@@ -42,9 +42,8 @@ from modeling.verify.sample import SampleOptions, generate, planned_counts
 
 DEFAULT_ROWS = 20_000
 DEFAULT_CHUNK_SIZE = 5_000
-# Children per parent tried in turn: the first that leaves at least MIN_ROOTS root rows wins,
-# so a deep model (customer -> order -> line) still gets a spread of partitions.
-FANOUTS = (3.0, 2.0, 1.5, 1.0)
+# Children per parent tried when sizing a sample (see `sample_options`).
+FANOUTS = (3.0, 2.5, 2.0, 1.5, 1.0)
 MIN_ROOTS = 8
 SHORTFALL = 0.95  # below this share of the requested rows, resize once
 APP_EVERY = 200  # the application updates every APP_EVERY-th row of each batch read
@@ -63,6 +62,7 @@ class DemoOptions:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     app: bool = True  # run the concurrent application during the backfill
     progress: bool = False  # the runner's progress bars (stderr)
+    table: str | None = None  # default: the model's table name (the DynamoDB Local is new)
 
 
 @dataclass
@@ -186,18 +186,15 @@ def _largest_roots(model: ir.Model, target: int, fanout: float, seed: int) -> Sa
 
 
 def sample_options(model: ir.Model, rows: int, seed: int = 0) -> SampleOptions:
-    """SampleOptions whose planned rows add up to about `rows` over all entities."""
-    best: SampleOptions | None = None
-    for fanout in FANOUTS:
-        opts = _largest_roots(model, rows, fanout, seed)
-        if opts.roots >= MIN_ROOTS:
-            return opts
-        if best is None or abs(_planned_total(model, opts) - rows) < abs(
-            _planned_total(model, best) - rows
-        ):
-            best = opts
-    assert best is not None
-    return best
+    """SampleOptions whose planned rows add up to about `rows` over all entities.
+
+    One candidate per fanout (the most roots that fit); the closest total wins among those
+    leaving at least MIN_ROOTS roots, so a deep model still gets a spread of partitions.
+    Ties go to the larger fanout (bigger item collections).
+    """
+    candidates = [_largest_roots(model, rows, fanout, seed) for fanout in FANOUTS]
+    spread = [c for c in candidates if c.roots >= MIN_ROOTS] or candidates
+    return min(spread, key=lambda c: abs(_planned_total(model, c) - rows))
 
 
 def make_sample(
@@ -492,7 +489,7 @@ def run_demo(
         dead_letter=work_dir / "dead-letter.jsonl",
         progress=options.progress,
     )
-    table = layout.table_name
+    table = options.table or layout.table_name
     plain = client_factory(endpoint, options.concurrency, False)
     create_table(plain, layout, table)
 
