@@ -33,7 +33,8 @@ def test_main_job_block_uses_the_example_models() -> None:
     commands = [line.split("#")[0].strip() for line in block.splitlines()]
     verbs = [c.split()[1] for c in commands if c.startswith("model ")]
     assert verbs[:2] == ["validate", "compile"]
-    assert {"verify", "init", "docs", "explain"} <= set(verbs)
+    assert {"verify", "init", "docs", "explain", "migrate"} <= set(verbs)
+    assert any(c.startswith("model migrate demo models/") for c in commands)  # the main job
 
 
 @pytest.mark.e2e
@@ -57,6 +58,10 @@ def test_main_job_runs_as_written(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     # what the block promises, checked on what it left behind
     assert "result: ok" in result.stdout + result.stderr
+    # the migration demo validated every row it loaded (0 missing / mismatched / stale)
+    assert re.search(
+        r"validation: ok — checked [1-9]\d*, missing 0, mismatched 0, stale 0", result.stdout
+    ), result.stdout[-4000:]
     seeded = (tmp_path / "shop.yaml").read_text(encoding="utf-8")
     assert "entities:" in seeded and "OrderLine:" in seeded
     assert (tmp_path / "site" / "index.html").exists()
