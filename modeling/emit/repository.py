@@ -135,7 +135,7 @@ class Flags:
 
     @staticmethod
     def from_config(config: Mapping[str, Any]) -> Flags:
-        unknown = set(config) - set(FLAG_NAMES) - {"versionColumn"}
+        unknown = set(config) - set(FLAG_NAMES)
         if unknown:
             raise ConfigurationError(f"unknown flags: {sorted(unknown)}; known: {FLAG_NAMES}")
         flags = Flags(

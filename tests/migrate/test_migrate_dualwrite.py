@@ -119,6 +119,10 @@ def test_flags_from_env_and_invalid_combinations(flags_cls: Any) -> None:
         flags_cls.from_config({"readFromNewDatabase": True})
     with pytest.raises(ValueError, match="unknown flags"):
         flags_cls.from_config({"writeToBothDatabase": True})
+    # the version column is the repository's (version_column= / MODEL_VERSION_COLUMN), not a flag:
+    # a config carrying it would be silently ignored, so it is refused
+    with pytest.raises(ValueError, match="unknown flags"):
+        flags_cls.from_config({"versionColumn": "updated_at"})
     assert not flags_cls.from_env({}).writes_dynamodb
 
 
