@@ -224,6 +224,23 @@ def make_sample(
 # --------------------------------------------------------------------------- source database
 
 
+def fit_sample(model: ir.Model, data: Dataset, source_ddl: Path | None) -> list[str]:
+    """Make `data` fit the source DDL's column types (in place), so that DDL can hold it.
+
+    The same rows feed PostgreSQL, the migration and the validation, so this runs once, before
+    they are loaded. No DDL file: nothing to fit (the tables are generated from the model).
+    """
+    from modeling.verify.fit import fit_to_source
+
+    if source_ddl is None or not source_ddl.is_file():
+        return []
+    try:
+        text = source_ddl.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []  # load_source reports the unreadable file when it falls back
+    return fit_to_source(model, data, text)
+
+
 def _source_tables(model: ir.Model) -> dict[str, tuple[str | None, str]]:
     return {e.name: (e.schema, e.table) for e in model.entities}
 
@@ -279,6 +296,27 @@ def load_source(
     )
 
 
+def column_lengths(dsn: str, model: ir.Model) -> dict[str, dict[str, int]]:
+    """Entity → column → most characters, for the bounded string columns of its table."""
+    import psycopg
+
+    query = (
+        "SELECT table_schema, table_name, column_name, character_maximum_length "
+        "FROM information_schema.columns WHERE character_maximum_length IS NOT NULL"
+    )
+    with psycopg.connect(dsn) as conn:
+        found = {(s, t, c): int(n) for s, t, c, n in conn.execute(query).fetchall()}
+    out: dict[str, dict[str, int]] = {}
+    for e in model.entities:
+        schema = e.schema or "public"
+        out[e.name] = {
+            a.column_name: found[(schema, e.table, a.column_name)]
+            for a in e.attributes
+            if (schema, e.table, a.column_name) in found
+        }
+    return out
+
+
 def create_table(client: Any, layout: ir.Layout, name: str) -> None:
     from modeling.verify.dynamo import create_table as create
 
@@ -299,17 +337,21 @@ def update_statement(
     layout: ir.Layout,
     entity: ir.Entity,
     version: VersionSource,
+    lengths: Mapping[str, int] | None = None,
 ) -> _Update | None:
     """The UPDATE the application runs on one row of `entity`, or None when it has none.
 
     It changes what a user would see (a free-text string gets a suffix) and, when the entity
     is versioned by an attribute, bumps it as every writer must; the UPDATE itself gives the
     row a new xmin. Attributes in key templates are left alone: a changed key would move the
-    item, which is a delete plus a put, not the race this shows.
+    item, which is a delete plus a put, not the race this shows. `lengths` (column → most
+    characters, from a source DDL's `varchar(n)`): a bounded column keeps within its bound (its
+    end gives way to the suffix), and one too short for the suffix is not chosen.
     """
     from modeling.emit.sql import extraction_queries
     from modeling.verify.runner import keyed_attributes
 
+    bounds = dict(lengths or {})
     keyed = {a for e, a in keyed_attributes(layout) if e == entity.name}
     if version.attribute is not None and (
         version.attribute in entity.key or version.attribute in keyed
@@ -327,12 +369,17 @@ def update_statement(
             and a.name not in entity.key
             and a.name not in keyed
             and a.name != version.attribute
+            and bounds.get(a.column_name, len(APP_SUFFIX) + 1) > len(APP_SUFFIX)
         ),
         None,
     )
     if text is not None:
         col = quote_ident(text.column_name)
-        sets.append(f"{col} = {col} || %(suffix)s")
+        limit = bounds.get(text.column_name)
+        if limit is None:
+            sets.append(f"{col} = {col} || %(suffix)s")
+        else:
+            sets.append(f"{col} = left({col}, {limit - len(APP_SUFFIX)}) || %(suffix)s")
     if version.attribute is not None:
         attr = entity.attribute(version.attribute)
         assert attr is not None
@@ -477,7 +524,9 @@ def run_demo(
     if model.source is not None and model.source.ddl:
         base = Path(model.file).parent if model.file else Path(".")
         source_ddl = base / model.source.ddl
+    fit_notes = fit_sample(model, data, source_ddl)
     dsn, origin, notes = load_source(admin_dsn, model, data, source_ddl)
+    notes = fit_notes + notes
     del data  # the source database holds the rows now
     seconds["load"] = time.monotonic() - t
     note(f"PostgreSQL: rows loaded ({origin})")
@@ -502,9 +551,13 @@ def run_demo(
     versions = version_sources(model, None)
     app = None
     if options.app:
+        lengths = column_lengths(dsn, model)
         app = Application(
             dsn,
-            {e.name: update_statement(model, layout, e, versions[e.name]) for e in model.entities},
+            {
+                e.name: update_statement(model, layout, e, versions[e.name], lengths.get(e.name))
+                for e in model.entities
+            },
         )
         run_options.after_read = app.after_read
     writer = client_factory(endpoint, run_options.writers() + options.concurrency, True)

@@ -1,0 +1,402 @@
+"""Make the sample rows fit the column types of the model's source DDL.
+
+Why: the sample generator draws values that stress the DynamoDB codecs (integers up to 10**12
+and 2**53+1, long keys with astral characters, decimals of any scale), but a real schema's
+columns are narrower (`smallint`, `integer`, `varchar(5)`, `numeric(10,2)`). PostgreSQL refuses
+such rows (or rounds decimals, so the two stores would disagree), and `postgres.prepare` then
+falls back to tables generated from the model: the real schema is never proven. This module
+rewrites the Dataset in place so every value fits its entity's table columns, before anything
+(items, SQL rows) is built from it.
+
+The rewrite is a remap of values, per model type kind (integer, decimal, string):
+
+* a value that fits every column it appears in stays as it is;
+* a value that does not fit some column is replaced EVERYWHERE it appears (in any attribute of
+  that kind), so foreign keys still hold their parent's key and any other equality between
+  rows survives; the new value fits the tightest column the old one appears in;
+* new values are fresh: not present anywhere in the dataset (for that kind) and never handed
+  out twice, so keys and unique attributes stay distinct (the remap is injective);
+* everything is decided in dataset order from fixed rules (no randomness), so the same rows in
+  give the same rows out.
+
+Handled column types: smallint/integer/bigint/oid (and the serials, which are those types),
+varchar(n)/char(n) lengths in characters, numeric(p,s) precision and scale, and domains over
+them. Anything else (arrays, enums, floats, text, ...) is left alone, as are attributes with an
+`enum` and collection-typed attributes. The DDL is read with the importer's own reader
+(`modeling.importers.postgres_ddl.read_ddl`); a failure anywhere returns a note and leaves the
+data unchanged, and `prepare` falls back as before.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from modeling.ir import Attribute, Entity, Model
+from modeling.verify.rows import Dataset
+
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+    "oid": (0, 2**32 - 1),
+}
+_STRING_TYPES = ("varchar", "char")
+_TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_MAX_PROBES = 1_000_000
+MAX_NOTED = 8  # attributes named in the note
+# Plenty of digits for any numeric(p, s) PostgreSQL accepts (p <= 1000) and the sample values.
+_CONTEXT = decimal.Context(prec=2100, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+@dataclass(frozen=True)
+class IntBound:
+    lo: int
+    hi: int
+
+    def fits(self, v: int) -> bool:
+        return self.lo <= v <= self.hi
+
+    def meet(self, other: IntBound) -> IntBound:
+        return IntBound(max(self.lo, other.lo), min(self.hi, other.hi))
+
+
+@dataclass(frozen=True)
+class DecBound:
+    """lo <= v <= hi with at most `scale` digits after the point."""
+
+    lo: Decimal
+    hi: Decimal
+    scale: int
+
+    @property
+    def ulp(self) -> Decimal:
+        return Decimal(1).scaleb(-self.scale, _CONTEXT)
+
+    def fits(self, v: Decimal) -> bool:
+        if not v.is_finite():
+            return True  # NaN and infinities: not ours to change
+        q = v.quantize(self.ulp, rounding=decimal.ROUND_DOWN, context=_CONTEXT)
+        return q == v and self.lo <= v <= self.hi
+
+    def meet(self, other: DecBound) -> DecBound:
+        return DecBound(
+            max(self.lo, other.lo), min(self.hi, other.hi), min(self.scale, other.scale)
+        )
+
+
+@dataclass(frozen=True)
+class StrBound:
+    length: int
+
+    def fits(self, v: str) -> bool:
+        return len(v) <= self.length
+
+    def meet(self, other: StrBound) -> StrBound:
+        return StrBound(min(self.length, other.length))
+
+
+Bound = IntBound | DecBound | StrBound
+
+
+# --------------------------------------------------------------------------- column types
+
+
+def _base_type(type_text: str, catalog: Any, schema: str) -> Any:
+    """The canonical PgType of a column, domains resolved to their base type (or None)."""
+    from modeling.importers._types import canonical
+
+    t = canonical(type_text, schema)
+    for _ in range(8):  # domains over domains, never a loop
+        if not t.user or t.array:
+            return t
+        qname = tuple(t.name.rsplit(".", 1))
+        found = catalog.lookup_type((qname[0], qname[1]), schema)
+        domain = catalog.domains.get(found) if found is not None else None
+        if domain is None:
+            return t
+        t = canonical(domain.base_type, domain.schema)
+    return None
+
+
+def _int_arg(args: tuple[str, ...], i: int) -> int | None:
+    try:
+        return int(args[i])
+    except (IndexError, ValueError):
+        return None
+
+
+def column_bound(kind: str, type_text: str, catalog: Any, schema: str) -> Bound | None:
+    """What values of model type `kind` a column of `type_text` holds as they are (None: any)."""
+    t = _base_type(type_text, catalog, schema)
+    if t is None or t.array or t.user:
+        return None
+    name, args = t.name, t.args
+    if name in INT_RANGES:
+        lo, hi = INT_RANGES[name]
+        if kind == "integer":
+            return IntBound(lo, hi)
+        if kind == "decimal":
+            return DecBound(Decimal(lo), Decimal(hi), 0)
+        return None
+    if name == "numeric":
+        p, s = _int_arg(args, 0), _int_arg(args, 1)
+        if p is None:
+            return None  # unconstrained numeric holds any value as it is
+        s = s or 0
+        top = Decimal(1).scaleb(p - s, _CONTEXT)  # 10 ** (p - s)
+        ulp = Decimal(1).scaleb(-s, _CONTEXT)
+        if kind == "decimal":
+            most = top - ulp
+            return DecBound(-most, most, s)
+        if kind == "integer":
+            limit = int(top.to_integral_value(rounding=decimal.ROUND_CEILING)) - 1
+            return IntBound(-limit, limit) if limit >= 0 else None
+        return None
+    if name in _STRING_TYPES and kind == "string":
+        n = _int_arg(args, 0)
+        if name == "char" and n is None:
+            n = 1  # `char` alone is char(1)
+        return StrBound(n) if n is not None and n > 0 else None
+    return None
+
+
+def _table(catalog: Any, entity: Entity) -> Any:
+    schema = entity.schema or "public"
+    t = catalog.tables.get((schema, entity.table))
+    if t is not None:
+        return t
+    matches = [
+        t
+        for (s, n), t in catalog.tables.items()
+        if s.lower() == schema.lower() and n.lower() == entity.table.lower()
+    ]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _column(table: Any, name: str) -> Any:
+    col = table.columns.get(name)
+    if col is not None:
+        return col
+    matches = [c for n, c in table.columns.items() if n.lower() == name.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _remappable(a: Attribute) -> bool:
+    return a.type.item is None and a.type.kind in ("integer", "decimal", "string") and not a.enum
+
+
+def column_bounds(model: Model, ddl_text: str) -> dict[tuple[str, str], Bound]:
+    """(entity, attribute) → the bound its source column puts on its values."""
+    from modeling.importers.postgres_ddl import read_ddl
+
+    catalog = read_ddl(ddl_text).catalog
+    out: dict[tuple[str, str], Bound] = {}
+    for e in model.entities:
+        table = _table(catalog, e)
+        if table is None:
+            continue
+        for a in e.attributes:
+            if not _remappable(a):
+                continue
+            col = _column(table, a.column_name)
+            if col is None:
+                continue
+            bound = column_bound(a.type.kind, col.type, catalog, table.schema)
+            if bound is not None:
+                out[(e.name, a.name)] = bound
+    return out
+
+
+# --------------------------------------------------------------------------- fresh values
+
+
+def _tag(n: int) -> str:
+    digits = ""
+    base = len(_TAG_ALPHABET)
+    while True:
+        n, r = divmod(n, base)
+        digits = _TAG_ALPHABET[r] + digits
+        if n == 0:
+            return digits
+
+
+def _int_candidates(v: int, b: IntBound) -> Iterator[int]:
+    """v folded into [lo, hi], then the next values up (wrapping)."""
+    span = b.hi - b.lo + 1
+    start = (v - b.lo) % span
+    for i in range(min(span, _MAX_PROBES)):
+        yield b.lo + (start + i) % span
+
+
+def _dec_candidates(v: Decimal, b: DecBound) -> Iterator[Decimal]:
+    """v cut to the scale and folded into [lo, hi], then the next steps up (wrapping)."""
+    ulp = b.ulp
+    q = v.quantize(ulp, rounding=decimal.ROUND_DOWN, context=_CONTEXT)
+    span = _CONTEXT.add(_CONTEXT.subtract(b.hi, b.lo), ulp)
+    if span <= 0:
+        return
+    offset = _CONTEXT.remainder(_CONTEXT.subtract(q, b.lo), span)
+    if offset < 0:
+        offset = _CONTEXT.add(offset, span)
+    steps = int(_CONTEXT.divide_int(span, ulp))
+    for i in range(min(steps, _MAX_PROBES)):
+        o = _CONTEXT.remainder(_CONTEXT.add(offset, _CONTEXT.multiply(ulp, i)), span)
+        yield _CONTEXT.add(b.lo, o).quantize(ulp, context=_CONTEXT)
+
+
+def _str_candidates(v: str, b: StrBound, counter: list[int]) -> Iterator[str]:
+    """v cut to the length, then the cut value with a fresh suffix (`k12` → `k1` + `0`...)."""
+    yield v[: b.length]
+    for _ in range(_MAX_PROBES):
+        tag = _tag(counter[0])
+        counter[0] += 1
+        if len(tag) > b.length:
+            return
+        yield v[: b.length - len(tag)] + tag
+
+
+class _Remap:
+    """The old → new map of one type kind, handing out values never seen in the dataset."""
+
+    def __init__(self, present: set[Any]) -> None:
+        self.taken = set(present)
+        self.new: dict[Any, Any] = {}
+        self.counters: dict[int, list[int]] = {}  # string tags, per length
+        self.failed: list[Any] = []
+
+    def assign(self, v: Any, b: Bound) -> None:
+        if isinstance(b, IntBound):
+            candidates: Iterator[Any] = _int_candidates(v, b)
+        elif isinstance(b, DecBound):
+            candidates = _dec_candidates(v, b)
+        else:
+            candidates = _str_candidates(v, b, self.counters.setdefault(b.length, [0]))
+        for c in candidates:
+            if c not in self.taken and b.fits(c):
+                self.taken.add(c)
+                self.new[v] = c
+                return
+        self.failed.append(v)
+
+
+# --------------------------------------------------------------------------- the rewrite
+
+
+def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound]) -> list[str]:
+    """Remap the values of `data` in place so each fits its bound; notes on what changed."""
+    kinds: dict[tuple[str, str], str] = {}
+    for e in model.entities:
+        for a in e.attributes:
+            if _remappable(a):
+                kinds[(e.name, a.name)] = a.type.kind
+    present: dict[str, set[Any]] = {"integer": set(), "decimal": set(), "string": set()}
+    for e in model.entities:
+        attrs = [
+            (a.name, kinds[(e.name, a.name)]) for a in e.attributes if (e.name, a.name) in kinds
+        ]
+        for row in data.of(e.name):
+            for name, k in attrs:
+                v = row.get(name)
+                if v is not None:
+                    present[k].add(v)
+    # every occurrence of a misfit value must fit after the remap: meet the bounds of all of them
+    misfits: dict[str, set[Any]] = {k: set() for k in present}
+    for e in model.entities:
+        for a in e.attributes:
+            b = bounds.get((e.name, a.name))
+            kind = kinds.get((e.name, a.name))
+            if b is None or kind is None:
+                continue
+            for row in data.of(e.name):
+                v = row.get(a.name)
+                if v is not None and not b.fits(v):
+                    misfits[kind].add(v)
+    if not any(misfits.values()):
+        return []
+    # the tightest bound each misfit value must meet, in first-seen (dataset) order
+    need: dict[str, dict[Any, Bound]] = {k: {} for k in present}
+    for e in model.entities:
+        for a in e.attributes:
+            b = bounds.get((e.name, a.name))
+            kind = kinds.get((e.name, a.name))
+            if b is None or kind is None:
+                continue
+            for row in data.of(e.name):
+                v = row.get(a.name)
+                if v is None or v not in misfits[kind]:
+                    continue
+                old = need[kind].get(v)
+                need[kind][v] = b if old is None else _meet(old, b)
+    remaps = {k: _Remap(present[k]) for k in present}
+    for kind, wanted in need.items():
+        for v, b in wanted.items():
+            remaps[kind].assign(v, b)
+    notes: list[str] = []
+    for kind, r in remaps.items():
+        if r.failed:
+            notes.append(
+                f"fit to source DDL: {len(r.failed)} {kind} value(s) have no free value that fits "
+                f"(e.g. {r.failed[0]!r}); left as they are"
+            )
+    columns: list[str] = []
+    total = 0
+    for e in model.entities:
+        for a in e.attributes:
+            kind = kinds.get((e.name, a.name))
+            if kind is None:
+                continue
+            new = remaps[kind].new
+            if not new:
+                continue
+            changed = 0
+            for row in data.of(e.name):
+                v = row.get(a.name)
+                if v is not None and v in new:
+                    row[a.name] = new[v]
+                    changed += 1
+            if changed:
+                total += changed
+                columns.append(f"{e.name}.{a.name} {changed}")
+    if columns:
+        shown = ", ".join(columns[:MAX_NOTED]) + (", ..." if len(columns) > MAX_NOTED else "")
+        notes.insert(
+            0,
+            f"fit to source DDL: {total} sample values in {len(columns)} attributes remapped "
+            f"to fit the DDL's column types ({shown})",
+        )
+    return notes
+
+
+def _meet(a: Bound, b: Bound) -> Bound:
+    if isinstance(a, IntBound) and isinstance(b, IntBound):
+        return a.meet(b)
+    if isinstance(a, DecBound) and isinstance(b, DecBound):
+        return a.meet(b)
+    if isinstance(a, StrBound) and isinstance(b, StrBound):
+        return a.meet(b)
+    raise TypeError(f"bounds of different kinds: {a}, {b}")
+
+
+def fit_to_source(model: Model, data: Dataset, ddl_text: str) -> list[str]:
+    """Rewrite `data` in place so its values fit the source DDL's column types; notes.
+
+    Never raises: a DDL that cannot be read (or anything else going wrong) gives a note and
+    leaves the data as it was.
+    """
+    try:
+        bounds = column_bounds(model, ddl_text)
+    except Exception as exc:  # real-world input: a failure must not stop the run
+        return [f"fit to source DDL: could not read the DDL ({type(exc).__name__}: {exc})"]
+    snapshot = {k: [dict(r) for r in rows] for k, rows in data.rows.items()}
+    try:
+        return fit_dataset(model, data, bounds)
+    except Exception as exc:
+        for k, rows in snapshot.items():  # restore the rows in place (callers hold the lists)
+            for row, saved in zip(data.rows.get(k, []), rows, strict=False):
+                row.clear()
+                row.update(saved)
+        return [f"fit to source DDL: skipped ({type(exc).__name__}: {exc})"]
