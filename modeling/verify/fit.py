@@ -90,13 +90,22 @@ class DecBound:
 
 @dataclass(frozen=True)
 class StrBound:
+    """At most `length` characters; `exact` (char(n)): exactly `length`, no trailing blank.
+
+    PostgreSQL pads a char(n) value with blanks to n characters and returns it padded, so only
+    a value of exactly n characters not ending in a blank reads back as it was written.
+    """
+
     length: int
+    exact: bool = False
 
     def fits(self, v: str) -> bool:
+        if self.exact:
+            return len(v) == self.length and not v.endswith(" ")
         return len(v) <= self.length
 
     def meet(self, other: StrBound) -> StrBound:
-        return StrBound(min(self.length, other.length))
+        return StrBound(min(self.length, other.length), self.exact or other.exact)
 
 
 Bound = IntBound | DecBound | StrBound
@@ -160,7 +169,7 @@ def column_bound(kind: str, type_text: str, catalog: Any, schema: str) -> Bound 
         n = _int_arg(args, 0)
         if name == "char" and n is None:
             n = 1  # `char` alone is char(1)
-        return StrBound(n) if n is not None and n > 0 else None
+        return StrBound(n, exact=name == "char") if n is not None and n > 0 else None
     return None
 
 
@@ -249,7 +258,11 @@ def _dec_candidates(v: Decimal, b: DecBound) -> Iterator[Decimal]:
 
 
 def _str_candidates(v: str, b: StrBound, counter: list[int]) -> Iterator[str]:
-    """v cut to the length, then the cut value with a fresh suffix (`k12` → `k1` + `0`...)."""
+    """v cut to the length, then the cut value with a fresh suffix (`k12` → `k1` + `0`...).
+
+    For an exact (char(n)) bound a short v is first filled with `x` up to the length."""
+    if b.exact:
+        v = v + "x" * max(0, b.length - len(v))
     yield v[: b.length]
     for _ in range(_MAX_PROBES):
         tag = _tag(counter[0])

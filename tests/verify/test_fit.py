@@ -291,3 +291,77 @@ def test_the_application_edit_keeps_within_a_bounded_column(model: ir.Model) -> 
     # a column too short for the suffix is not edited: the next free-text one is
     short = demo.update_statement(model, layout, parent, version, {"code": 5})
     assert short is not None and '"note" = "note" || %(suffix)s' in short.sql
+
+
+CHAR_DDL = """
+CREATE TABLE public.currencies (
+    code character(3) NOT NULL,
+    name varchar(20),
+    CONSTRAINT currencies_pkey PRIMARY KEY (code)
+);
+CREATE TABLE public.prices (
+    price_id integer NOT NULL,
+    code char(3) NOT NULL REFERENCES public.currencies(code),
+    CONSTRAINT prices_pkey PRIMARY KEY (price_id)
+);
+"""
+
+CHAR_MODEL = """
+model: fit-char
+source:
+  dialect: postgres
+  ddl: schema.sql
+entities:
+  Currency:
+    table: currencies
+    key: [code]
+    attributes:
+      code: string
+      name: {type: string, required: false}
+  Price:
+    table: prices
+    key: [price_id]
+    attributes:
+      price_id: integer
+      code: {type: string, references: Currency}
+access_patterns:
+  prices_in_currency:
+    entity: Price
+    where: {code: "="}
+"""
+
+
+def test_char_n_values_read_back_from_postgresql_as_written(postgres: Any, tmp_path: Path) -> None:
+    """char(n) pads with blanks: a fitted value has exactly n characters, so it reads back as is
+    (a short or blank-ended value would come back padded and differ from the DynamoDB item)."""
+    import psycopg
+
+    from modeling.verify.postgres import prepare
+
+    (tmp_path / "schema.sql").write_text(CHAR_DDL, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(CHAR_MODEL, encoding="utf-8")
+    model = load_model(tmp_path / "m.yaml")
+    codes = ["EUR", "k1", "ab ", "a", "k1000003", "X", "USD"]
+    data = Dataset(
+        {
+            "Currency": [{"code": c, "name": f"n{i}"} for i, c in enumerate(codes)],
+            "Price": [{"price_id": i, "code": codes[i % len(codes)]} for i in range(20)],
+        }
+    )
+    fit_to_source(model, data, CHAR_DDL)
+    fitted = [r["code"] for r in data.of("Currency")]
+    assert fitted[0] == "EUR" and fitted[-1] == "USD"  # values that fit stay
+    assert all(len(c) == 3 and not c.endswith(" ") for c in fitted)
+    assert len(set(fitted)) == len(codes)
+    assert {r["code"] for r in data.of("Price")} == set(fitted)  # references follow their key
+
+    name = f"fit_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres.dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    dsn = psycopg.conninfo.make_conninfo(postgres.dsn, dbname=name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        schema = prepare(conn, model, data, tmp_path / "schema.sql")
+        assert schema.origin.startswith("source DDL"), schema.notes
+        back = sorted(r[0] for r in conn.execute("SELECT code FROM public.currencies"))
+        refs = {r[0] for r in conn.execute("SELECT code FROM public.prices")}
+    assert back == sorted(fitted) and refs == set(fitted)
