@@ -45,7 +45,14 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "oid": (0, 2**32 - 1),
 }
 _STRING_TYPES = ("varchar", "char")
-_TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Tags make fresh strings; ASCII first, then precomposed Latin, Greek and Cyrillic letters, so a
+# char(1)/varchar(2) column still gets hundreds of distinct values (lengths count characters).
+_TAG_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + "".join(
+    chr(c)
+    for lo, hi in ((0xC0, 0x24F), (0x391, 0x3A9), (0x3B1, 0x3C9), (0x410, 0x44F))
+    for c in range(lo, hi + 1)
+    if c not in (0xD7, 0xF7, 0x3A2)
+)
 _MAX_PROBES = 1_000_000
 MAX_NOTED = 8  # attributes named in the note
 # Plenty of digits for any numeric(p, s) PostgreSQL accepts (p <= 1000) and the sample values.

@@ -227,7 +227,8 @@ def insert_statement(entity: Entity, table: TableRef) -> str:
 
 
 _NOT_IN_SCRATCH_DB = re.compile(
-    r"^\s*(CREATE|DROP|ALTER)\s+(DATABASE|ROLE|USER|TABLESPACE)\b|^\s*COPY\b", re.IGNORECASE
+    r"^\s*(CREATE|DROP|ALTER)\s+(DATABASE|ROLE|USER|TABLESPACE)\b|^\s*(COPY|INSERT)\b",
+    re.IGNORECASE,
 )
 
 
@@ -235,7 +236,9 @@ def source_statements(ddl: str) -> list[str]:
     """The statements of a real DDL file that belong in the scratch database.
 
     A dump is a psql script, not one SQL string: psql meta-commands (`\\connect`, `\\set`) are
-    not SQL, COPY data is not wanted (the sample rows are loaded instead), and database-, role-
+    not SQL, COPY and INSERT data is not wanted (the sample rows are loaded instead, and an
+    install script's own rows would break its later foreign keys once its `\\copy` files are
+    left out, or clash with the sample keys), and database-, role-
     and tablespace-level statements act outside the scratch database (or cannot run in a
     transaction), so they are left out.
     """
@@ -262,8 +265,17 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
             with conn.transaction():
                 for statement in source_statements(source_ddl.read_text(encoding="utf-8")):
                     conn.execute(statement)
-                # a pg_dump empties search_path; the sample rows go to unqualified names too
-                conn.execute("RESET search_path")
+                # the sample rows load under the session's defaults: a pg_dump empties
+                # search_path (rows go to unqualified names too), an install script may set
+                # client_encoding to latin1 (sample rows hold any Unicode)
+                conn.execute("RESET ALL")
+                dropped = _drop_checks(conn, source_refs)
+                if dropped:
+                    notes.append(
+                        f"source DDL: {len(dropped)} CHECK constraint(s) of the model's tables "
+                        f"left out for the sample rows, which are not made to satisfy them "
+                        f"({', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''})"
+                    )
                 _load(conn, model, data, source_refs)
             return PgSchema(source_refs, f"source DDL {source_ddl}", notes)
         except Exception as exc:  # the source DDL is real-world input: any failure → fall back
@@ -279,6 +291,26 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
             conn.execute(statement)
         _load(conn, model, data, refs)
     return PgSchema(refs, "generated from the model", notes)
+
+
+def _drop_checks(conn: Any, refs: Mapping[str, TableRef]) -> list[str]:
+    """Drop the CHECK constraints of the tables in `refs`; their names, sorted.
+
+    Sample rows are made to fit column types (modeling.verify.fit), not arbitrary predicates
+    (`rating BETWEEN 1 AND 5`); what verify proves is the key layout, so a CHECK is left out
+    rather than the whole source DDL."""
+    found: list[tuple[str, str]] = []
+    for ref in refs.values():
+        rows = conn.execute(
+            "SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c "
+            "WHERE c.contype = 'c' AND c.conrelid = to_regclass(%s)",
+            (ref.expression().sql(DIALECT),),
+        ).fetchall()
+        found.extend((str(t), str(n)) for t, n in rows)
+    for table, name in sorted(set(found)):
+        constraint = exp.Identifier(this=name, quoted=True).sql(DIALECT)
+        conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {constraint}")
+    return sorted(f"{t}.{n}" for t, n in set(found))
 
 
 def _load(conn: Any, model: Model, data: Dataset, refs: Mapping[str, TableRef]) -> None:

@@ -365,3 +365,81 @@ def test_char_n_values_read_back_from_postgresql_as_written(postgres: Any, tmp_p
         back = sorted(r[0] for r in conn.execute("SELECT code FROM public.currencies"))
         refs = {r[0] for r in conn.execute("SELECT code FROM public.prices")}
     assert back == sorted(fitted) and refs == set(fitted)
+
+
+INSTALL_DDL = """
+SET client_encoding = latin1;
+CREATE TABLE public.grades (
+    grade_id integer NOT NULL,
+    mark character(1) NOT NULL,
+    label varchar(40),
+    score integer CONSTRAINT ck_score CHECK (score BETWEEN 1 AND 5),
+    CONSTRAINT grades_pkey PRIMARY KEY (grade_id)
+);
+CREATE TABLE public.reviews (
+    review_id integer NOT NULL PRIMARY KEY,
+    grade_id integer NOT NULL
+);
+-- an install script's own data, whose parents come from \\copy files that are not run
+INSERT INTO public.reviews (review_id, grade_id) VALUES (1, 999999);
+ALTER TABLE public.reviews ADD CONSTRAINT reviews_grade_fkey
+    FOREIGN KEY (grade_id) REFERENCES public.grades(grade_id);
+"""
+
+INSTALL_MODEL = """
+model: fit-install
+source:
+  dialect: postgres
+  ddl: schema.sql
+entities:
+  Grade:
+    table: grades
+    key: [grade_id]
+    attributes:
+      grade_id: integer
+      mark: string
+      label: {type: string, required: false}
+      score: {type: integer, required: false}
+access_patterns:
+  grade_by_mark:
+    entity: Grade
+    where: {mark: "="}
+"""
+
+
+def test_an_install_script_holds_the_sample_rows(postgres: Any, tmp_path: Path) -> None:
+    """What made real install scripts (AdventureWorks) fall back, each met once: its own INSERT
+    data (breaks its later foreign key), `SET client_encoding = latin1` (sample rows hold any
+    Unicode), a CHECK the sample rows do not satisfy, and a char(1) key-like column with more
+    distinct values than ASCII letters and digits."""
+    import psycopg
+
+    from modeling.verify.postgres import prepare
+
+    (tmp_path / "schema.sql").write_text(INSTALL_DDL, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(INSTALL_MODEL, encoding="utf-8")
+    model = load_model(tmp_path / "m.yaml")
+    rows = [
+        {"grade_id": i, "mark": f"m{i}", "label": f"東京 {i} 𝄞", "score": 100 + i}
+        for i in range(200)
+    ]
+    data = Dataset({"Grade": rows})
+    notes = fit_to_source(model, data, INSTALL_DDL)
+    marks = [r["mark"] for r in data.of("Grade")]
+    assert len(set(marks)) == 200 and all(len(m) == 1 for m in marks), notes
+    assert not any("no free value" in n for n in notes)
+
+    name = f"fit_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres.dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    dsn = psycopg.conninfo.make_conninfo(postgres.dsn, dbname=name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        schema = prepare(conn, model, data, tmp_path / "schema.sql")
+        assert schema.origin.startswith("source DDL"), schema.notes
+        assert any("CHECK constraint" in n and "ck_score" in n for n in schema.notes)
+        back = {
+            r[0]: (r[1], r[2], r[3])
+            for r in conn.execute("SELECT grade_id, mark, label, score FROM public.grades")
+        }
+        assert conn.execute("SELECT count(*) FROM public.reviews").fetchone() == (0,)
+    assert back == {r["grade_id"]: (r["mark"], r["label"], r["score"]) for r in data.of("Grade")}
