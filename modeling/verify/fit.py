@@ -306,6 +306,25 @@ class _Remap:
 # --------------------------------------------------------------------------- the rewrite
 
 
+def _bounded_values(
+    model: Model,
+    data: Dataset,
+    bounds: dict[tuple[str, str], Bound],
+    kinds: dict[tuple[str, str], str],
+) -> Iterator[tuple[str, Bound, Any]]:
+    """(type kind, column bound, value) of every non-null value in a bounded column, in order."""
+    for e in model.entities:
+        for a in e.attributes:
+            b = bounds.get((e.name, a.name))
+            kind = kinds.get((e.name, a.name))
+            if b is None or kind is None:
+                continue
+            for row in data.of(e.name):
+                v = row.get(a.name)
+                if v is not None:
+                    yield kind, b, v
+
+
 def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound]) -> list[str]:
     """Remap the values of `data` in place so each fits its bound; notes on what changed."""
     kinds: dict[tuple[str, str], str] = {}
@@ -325,32 +344,17 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
                     present[k].add(v)
     # every occurrence of a misfit value must fit after the remap: meet the bounds of all of them
     misfits: dict[str, set[Any]] = {k: set() for k in present}
-    for e in model.entities:
-        for a in e.attributes:
-            b = bounds.get((e.name, a.name))
-            kind = kinds.get((e.name, a.name))
-            if b is None or kind is None:
-                continue
-            for row in data.of(e.name):
-                v = row.get(a.name)
-                if v is not None and not b.fits(v):
-                    misfits[kind].add(v)
+    for kind, b, v in _bounded_values(model, data, bounds, kinds):
+        if not b.fits(v):
+            misfits[kind].add(v)
     if not any(misfits.values()):
         return []
     # the tightest bound each misfit value must meet, in first-seen (dataset) order
     need: dict[str, dict[Any, Bound]] = {k: {} for k in present}
-    for e in model.entities:
-        for a in e.attributes:
-            b = bounds.get((e.name, a.name))
-            kind = kinds.get((e.name, a.name))
-            if b is None or kind is None:
-                continue
-            for row in data.of(e.name):
-                v = row.get(a.name)
-                if v is None or v not in misfits[kind]:
-                    continue
-                old = need[kind].get(v)
-                need[kind][v] = b if old is None else _meet(old, b)
+    for kind, b, v in _bounded_values(model, data, bounds, kinds):
+        if v in misfits[kind]:
+            old = need[kind].get(v)
+            need[kind][v] = b if old is None else _meet(old, b)
     remaps = {k: _Remap(present[k]) for k in present}
     for kind, wanted in need.items():
         for v, b in wanted.items():
@@ -366,10 +370,10 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
     total = 0
     for e in model.entities:
         for a in e.attributes:
-            kind = kinds.get((e.name, a.name))
-            if kind is None:
+            attr_kind = kinds.get((e.name, a.name))
+            if attr_kind is None:
                 continue
-            new = remaps[kind].new
+            new = remaps[attr_kind].new
             if not new:
                 continue
             changed = 0

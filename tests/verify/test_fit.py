@@ -10,10 +10,12 @@ generated tables now hold the sample rows: the demo runs on the source DDL and v
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -293,6 +295,19 @@ def test_the_application_edit_keeps_within_a_bounded_column(model: ir.Model) -> 
     assert short is not None and '"note" = "note" || %(suffix)s' in short.sql
 
 
+@contextlib.contextmanager
+def _scratch_db(postgres: Any) -> Iterator[Any]:
+    """An autocommit connection to a new, empty database of the test cluster."""
+    import psycopg
+
+    name = f"fit_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres.dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    dsn = psycopg.conninfo.make_conninfo(postgres.dsn, dbname=name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        yield conn
+
+
 CHAR_DDL = """
 CREATE TABLE public.currencies (
     code character(3) NOT NULL,
@@ -334,8 +349,6 @@ access_patterns:
 def test_char_n_values_read_back_from_postgresql_as_written(postgres: Any, tmp_path: Path) -> None:
     """char(n) pads with blanks: a fitted value has exactly n characters, so it reads back as is
     (a short or blank-ended value would come back padded and differ from the DynamoDB item)."""
-    import psycopg
-
     from modeling.verify.postgres import prepare
 
     (tmp_path / "schema.sql").write_text(CHAR_DDL, encoding="utf-8")
@@ -355,11 +368,7 @@ def test_char_n_values_read_back_from_postgresql_as_written(postgres: Any, tmp_p
     assert len(set(fitted)) == len(codes)
     assert {r["code"] for r in data.of("Price")} == set(fitted)  # references follow their key
 
-    name = f"fit_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres.dsn, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    dsn = psycopg.conninfo.make_conninfo(postgres.dsn, dbname=name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with _scratch_db(postgres) as conn:
         schema = prepare(conn, model, data, tmp_path / "schema.sql")
         assert schema.origin.startswith("source DDL"), schema.notes
         back = sorted(r[0] for r in conn.execute("SELECT code FROM public.currencies"))
@@ -412,8 +421,6 @@ def test_an_install_script_holds_the_sample_rows(postgres: Any, tmp_path: Path) 
     data (breaks its later foreign key), `SET client_encoding = latin1` (sample rows hold any
     Unicode), a CHECK the sample rows do not satisfy, and a char(1) key-like column with more
     distinct values than ASCII letters and digits."""
-    import psycopg
-
     from modeling.verify.postgres import prepare
 
     (tmp_path / "schema.sql").write_text(INSTALL_DDL, encoding="utf-8")
@@ -429,11 +436,7 @@ def test_an_install_script_holds_the_sample_rows(postgres: Any, tmp_path: Path) 
     assert len(set(marks)) == 200 and all(len(m) == 1 for m in marks), notes
     assert not any("no free value" in n for n in notes)
 
-    name = f"fit_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres.dsn, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    dsn = psycopg.conninfo.make_conninfo(postgres.dsn, dbname=name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
+    with _scratch_db(postgres) as conn:
         schema = prepare(conn, model, data, tmp_path / "schema.sql")
         assert schema.origin.startswith("source DDL"), schema.notes
         assert any("CHECK constraint" in n and "ck_score" in n for n in schema.notes)
