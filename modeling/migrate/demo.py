@@ -37,6 +37,7 @@ from typing import Any
 from modeling import ir
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.versioning import VersionSource, quote_ident, version_sources
+from modeling.verify.fit import fit_to_ddl_file
 from modeling.verify.rows import Dataset
 from modeling.verify.sample import SampleOptions, generate, planned_counts
 
@@ -222,23 +223,6 @@ def make_sample(
 
 
 # --------------------------------------------------------------------------- source database
-
-
-def fit_sample(model: ir.Model, data: Dataset, source_ddl: Path | None) -> list[str]:
-    """Make `data` fit the source DDL's column types (in place), so that DDL can hold it.
-
-    The same rows feed PostgreSQL, the migration and the validation, so this runs once, before
-    they are loaded. No DDL file: nothing to fit (the tables are generated from the model).
-    """
-    from modeling.verify.fit import fit_to_source
-
-    if source_ddl is None or not source_ddl.is_file():
-        return []
-    try:
-        text = source_ddl.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return []  # load_source reports the unreadable file when it falls back
-    return fit_to_source(model, data, text)
 
 
 def _source_tables(model: ir.Model) -> dict[str, tuple[str | None, str]]:
@@ -524,7 +508,7 @@ def run_demo(
     if model.source is not None and model.source.ddl:
         base = Path(model.file).parent if model.file else Path(".")
         source_ddl = base / model.source.ddl
-    fit_notes = fit_sample(model, data, source_ddl)
+    fit_notes = fit_to_ddl_file(model, data, source_ddl)
     dsn, origin, notes = load_source(admin_dsn, model, data, source_ddl)
     notes = fit_notes + notes
     del data  # the source database holds the rows now

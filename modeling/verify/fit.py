@@ -33,6 +33,7 @@ import decimal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from modeling.ir import Attribute, Entity, Model
@@ -424,3 +425,17 @@ def fit_to_source(model: Model, data: Dataset, ddl_text: str) -> list[str]:
                 row.clear()
                 row.update(saved)
         return [f"fit to source DDL: skipped ({type(exc).__name__}: {exc})"]
+
+
+def fit_to_ddl_file(model: Model, data: Dataset, path: Path | None) -> list[str]:
+    """`fit_to_source` for the model's source DDL file, before anything is built from the rows.
+
+    No file, or one that cannot be read: nothing to fit (the tables are generated from the
+    model, and `prepare` reports an unreadable file when it falls back)."""
+    if path is None or not path.is_file():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return fit_to_source(model, data, text)

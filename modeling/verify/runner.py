@@ -16,7 +16,7 @@ from typing import Any
 from modeling.ir import Layout, Model
 from modeling.verify import dynamo, oracle, postgres
 from modeling.verify import params as param_draw
-from modeling.verify.fit import fit_to_source
+from modeling.verify.fit import fit_to_ddl_file
 from modeling.verify.items import ItemError, from_item, slots
 from modeling.verify.report import Failure, PatternResult, Report
 from modeling.verify.rows import Dataset, Row, RowRef, index_rows, ref_of
@@ -49,9 +49,9 @@ def verify(
     table = opts.table_name or f"{layout.table_name}-verify-{uuid.uuid4().hex[:8]}"
     report = Report(model.name, table, endpoint, opts.seed)
     report.rows = {e.name: len(data.of(e.name)) for e in model.entities}
-    if pg_conn is not None and source_ddl is not None and source_ddl.is_file():
+    if pg_conn is not None:
         # before anything is built from the rows: the same values go to DynamoDB and PostgreSQL
-        report.notes.extend(fit_to_source(model, data, _read_ddl(source_ddl)))
+        report.notes.extend(fit_to_ddl_file(model, data, source_ddl))
     items, load = dynamo.build_items(model, layout, data)
     report.load_errors, report.collisions = load.errors, load.collisions
     schema = None
@@ -86,13 +86,6 @@ def verify(
         if not opts.keep_table:
             client.delete_table(TableName=table)
     return report
-
-
-def _read_ddl(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return ""  # nothing to fit to; prepare reports the file itself
 
 
 def keyed_attributes(layout: Layout) -> frozenset[tuple[str, str]]:
