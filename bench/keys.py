@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modeling import keys
+from modeling.runtime import keys
 
 
 def _values(kind: str, n: int, rng: random.Random) -> list[Any]:

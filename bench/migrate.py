@@ -187,7 +187,7 @@ def run_ceiling(
     import psycopg
     from psycopg.rows import dict_row
 
-    from modeling.emit.sql import extraction_queries
+    from modeling.extraction import extraction_queries
 
     items: list[dict[str, Any]] = []
     with psycopg.connect(dsn, row_factory=dict_row) as conn:

@@ -23,8 +23,8 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from modeling.importers._spec import catalog_to_spec, dump_yaml
-from modeling.importers._split import split_statements
-from modeling.importers.postgres_ddl import read_ddl
+from modeling.pg.ddl import read_ddl
+from modeling.pg.split import split_statements
 
 
 def shared_ddl() -> Path:

@@ -11,7 +11,7 @@ and the best time counts (the least disturbed by the machine):
 
   generated       `order_to_item` from `modeling.emit.transformers` (type checks, NULLs,
                   38-digit and 400 KB checks, keys through the slot codec)
-  TypeSerializer  the usual boto3 path: a Python dict with keys computed (modeling.keys),
+  TypeSerializer  the usual boto3 path: a Python dict with keys computed (modeling.runtime.keys),
                   numbers as Decimal, then `TypeSerializer().serialize` per attribute
   hand-optimal    a builder written by hand for this entity, with the same checks as the
                   generated code, as directly as Python allows
@@ -39,8 +39,9 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from modeling import ir, keys
+from modeling.core import ir
 from modeling.emit.transformers import emit_transformers
+from modeling.runtime import keys
 
 Item = dict[str, dict[str, Any]]
 

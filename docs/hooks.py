@@ -2,7 +2,7 @@
 
 Generated, never committed: `reference/language.md` (from the JSON Schema), `reference/cli.md`
 (from the typer app), `reference/diagnostics.md` (from the code lists), `reference/keys.md`
-(from modeling/keys.py), and `models/` (`model docs` pages of every models/*.yaml). The nav
+(from modeling/runtime/keys.py), and `models/` (`model docs` pages of every models/*.yaml). The nav
 gets the runbook (when docs/runbook.md exists) and one section per example model.
 A model that does not compile fails the build (strict): the docs never show a stale design.
 """
@@ -25,7 +25,7 @@ def _root(config: MkDocsConfig) -> Path:
 def _compile_examples(root: Path) -> list[Any]:
     from modeling.api import check_text
     from modeling.compile import compile_model
-    from modeling.diagnostics import ModelError
+    from modeling.core.diagnostics import ModelError
 
     compiled = []
     for path in sorted((root / "models").glob("*.yaml")):
@@ -43,7 +43,7 @@ def _compile_examples(root: Path) -> list[Any]:
 
 def _diagnostic_groups() -> dict[str, dict[str, str]]:
     import modeling.compile as compile_pkg
-    from modeling.spec.codes import CODES
+    from modeling.core.codes import CODES
 
     groups = {"Model language (validate)": dict(CODES)}
     for holder in (compile_pkg, getattr(compile_pkg, "checks", None)):
@@ -57,7 +57,7 @@ def _diagnostic_groups() -> dict[str, dict[str, str]]:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     import typer
 
-    from modeling import keys
+    from modeling.runtime import keys
     from modeling.cli import app
     from modeling.emit import docs, reference
     from modeling.spec.schema import model_schema

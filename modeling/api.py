@@ -13,8 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from modeling import ir
-from modeling.diagnostics import Diagnostics, ModelError, Span
+from modeling.compile import compile_model
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostics, ModelError, Span
+from modeling.emit import emit as emit_files
+from modeling.emit.migration_stack import RUNTIME as LAMBDA_RUNTIME
+from modeling.emit.migration_stack import package_name, stack_template
+from modeling.emit.transformers import emit_transformers
 from modeling.normalize import normalize
 from modeling.spec.checks import check
 from modeling.spec.loader import load_text
@@ -136,3 +141,31 @@ def summarize(model: ir.Model) -> str:
     if sql:
         parts.append(f"{sql} from SQL")
     return f"{model.name} (table {model.table.name}): " + ", ".join(parts)
+
+
+def compile_file(path: str | Path) -> tuple[ir.Model, ir.Layout]:
+    """Load and compile one model file; `ModelError` with every diagnostic when either fails."""
+    model = load_model(path)
+    layout, diagnostics = compile_model(model)
+    if layout is None:
+        raise ModelError(diagnostics)
+    return model, layout
+
+
+__all__ = [
+    "LAMBDA_RUNTIME",
+    "FileResult",
+    "check_file",
+    "check_text",
+    "compile_file",
+    "compile_model",
+    "emit_files",
+    "emit_transformers",
+    "expand_paths",
+    "load_model",
+    "package_name",
+    "stack_template",
+    "summarize",
+    "validate_files",
+    "validate_paths",
+]

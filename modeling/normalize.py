@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 
-from modeling import ir
+from modeling.core import ir
+from modeling.core.naming import pascal_case
 from modeling.spec.checks import (
     XMIN_VERSION,
+    Cond,
     ResolvedPattern,
     attribute_spec,
     key_list,
@@ -19,12 +21,6 @@ from modeling.spec.checks import (
 )
 from modeling.spec.loader import Positions
 from modeling.spec.model import EntitySpec, ModelSpec, PatternSpec, ProvisionedBilling
-
-
-def pascal_case(name: str) -> str:
-    """`catalog` → `Catalog`, `order-service` → `OrderService` (the default table name)."""
-    parts = [p for p in name.replace("-", "_").split("_") if p]
-    return "".join(p[:1].upper() + p[1:] for p in parts) or name
 
 
 def _table(spec: ModelSpec) -> ir.TableSettings:
@@ -102,8 +98,6 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
 
 def _pattern(p: PatternSpec, r: ResolvedPattern, pos: Positions) -> ir.AccessPattern:
     def cond(c: object) -> ir.Condition:
-        from modeling.spec.checks import Cond
-
         assert isinstance(c, Cond)
         return ir.Condition(c.attribute, c.op, c.params, span=c.span, literals=c.literals)
 

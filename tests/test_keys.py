@@ -1,4 +1,4 @@
-"""Key templates and the order-preserving slot codec (modeling/keys.py).
+"""Key templates and the order-preserving slot codec (modeling/runtime/keys.py).
 
 The central properties, for every kind: decode(encode(x)) == x (normalised), and
 x < y  <=>  encode(x) < encode(y) as UTF-8 bytes (what DynamoDB compares), equality included.
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modeling import keys
-from modeling.ir import KEYABLE_TYPES
-from modeling.keys import (
+from modeling.core.ir import KEYABLE_TYPES
+from modeling.runtime import keys
+from modeling.runtime.keys import (
     INTEGER_MAX,
     INTEGER_MIN,
     SEPARATOR,

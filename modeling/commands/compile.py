@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from modeling import ir
 from modeling.api import load_model
 from modeling.commands.validate import render
 from modeling.compile import compile_model
-from modeling.diagnostics import Diagnostics, ModelError, Severity
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostics, ModelError, Severity
 from modeling.emit import emit, write_manifest
 from modeling.emit.layout import key_condition
 

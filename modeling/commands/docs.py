@@ -24,9 +24,9 @@ from rich.console import Console
 from modeling.api import expand_paths, validate_files
 from modeling.commands.validate import render
 from modeling.compile import compile_model
-from modeling.diagnostics import Diagnostic
+from modeling.core.diagnostics import Diagnostic
+from modeling.core.ir import Layout, Model
 from modeling.emit import docs as emit_docs
-from modeling.ir import Layout, Model
 
 EXIT_OK = 0
 EXIT_INVALID = 2

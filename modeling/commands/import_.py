@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from modeling.diagnostics import Diagnostics, Span
+from modeling.core.diagnostics import Diagnostics, Span
 from modeling.importers import workbench
 
 EXIT_OK = 0

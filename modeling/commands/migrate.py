@@ -41,7 +41,7 @@ def _compiled(model_path: Path) -> tuple[Any, Any]:
     from modeling.api import load_model
     from modeling.commands.validate import render as render_diagnostic
     from modeling.compile import compile_model
-    from modeling.diagnostics import ModelError
+    from modeling.core.diagnostics import ModelError
 
     try:
         model = load_model(model_path)

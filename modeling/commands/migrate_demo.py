@@ -7,7 +7,7 @@ The main job, runnable from the README on an example model: about N sample rows 
 20,000) loaded into a PostgreSQL 15 cluster started for the run, migrated into a DynamoDB Local
 table by the same plan/runner/validate code as `model migrate plan|run|validate` (and the same
 wire client as `run`), while a small application updates rows behind the backfill's back.
-See `modeling.migrate.demo`.
+See `modeling.workflows.demo`.
 
 Registered onto the `migrate` group that `modeling.commands.migrate` creates (this module comes
 after it in `cli.COMMANDS`), like `migrate_package`.
@@ -50,7 +50,7 @@ def _migrate_group(app: typer.Typer) -> typer.Typer:
 def _work_dir(keep: Path | None) -> Iterator[Path]:
     """`keep` (created, must be empty), or a temporary directory removed afterwards."""
     if keep is not None:
-        from modeling.migrate.demo import check_keep_dir
+        from modeling.workflows.demo import check_keep_dir
 
         check_keep_dir(keep)
         keep.mkdir(parents=True, exist_ok=True)
@@ -97,9 +97,9 @@ def register(app: typer.Typer) -> None:
         """Plan, run and validate a migration of sample rows on throwaway PostgreSQL + DynamoDB
         Local; exit 1 when validation finds a difference."""
         from modeling.commands.migrate import _compiled, _errors, _fail
-        from modeling.migrate.demo import DemoOptions, local_services, run_demo
         from modeling.migrate.errors import MigrationError
         from modeling.services import ServiceUnavailable
+        from modeling.workflows.demo import DemoOptions, local_services, run_demo
 
         err = Console(stderr=True, highlight=False, soft_wrap=True)
         model, layout = _compiled(model_path)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from modeling.api import FileResult, summarize, validate_files
-from modeling.diagnostics import Diagnostic, Severity
+from modeling.core.diagnostics import Diagnostic, Severity
 
 EXIT_OK = 0
 EXIT_INVALID = 2

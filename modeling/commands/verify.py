@@ -98,8 +98,8 @@ def register(app: typer.Typer) -> None:
         """Prove the layout on data: load sample rows, run every pattern, compare with oracles."""
         from modeling.api import load_model
         from modeling.commands.validate import render as render_diagnostic
-        from modeling.diagnostics import ModelError
-        from modeling.ir import Layout, from_json
+        from modeling.core.diagnostics import ModelError
+        from modeling.core.ir import Layout, from_json
         from modeling.verify import report as report_mod
         from modeling.verify.runner import VerifyOptions
         from modeling.verify.runner import verify as run_verify

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from modeling import ir
 from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
 from modeling.compile.entity_keys import build_keys
@@ -20,7 +19,8 @@ from modeling.compile.names import assign_prefixes
 from modeling.compile.plans import build_plans
 from modeling.compile.requirements import collect_units
 from modeling.compile.state import Derivation
-from modeling.diagnostics import Diagnostic, Diagnostics, Severity
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic, Diagnostics, Severity
 
 Pass = Callable[[ir.Model, Derivation], Derivation]
 Check = Callable[[ir.Layout, ir.Model], Iterator[Diagnostic]]

@@ -19,10 +19,10 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from modeling import ir
 from modeling.compile import templates
 from modeling.compile.requirements import ordered_slots
 from modeling.compile.state import TABLE, Derivation, Placement, Requirement, Unit
+from modeling.core import ir
 
 SEARCH_BUDGET = 20_000  # placement solves the improving search may spend
 SEARCH_MAX_UNITS = 300  # beyond this, first-fit only (the search is exponential)

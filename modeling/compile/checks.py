@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modeling import ir
 from modeling.compile import templates
-from modeling.diagnostics import Diagnostic, Severity, Span
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic, Severity, Span
 
 MAX_GSIS = 20
 MAX_LSIS = 5

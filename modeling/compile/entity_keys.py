@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from modeling import ir
 from modeling.compile import templates
 from modeling.compile.assign import index_kind, pk_template
 from modeling.compile.state import TABLE, Derivation, Placement
+from modeling.core import ir
 
 
 def _index(name: str) -> ir.Index:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from modeling import ir
 from modeling.compile.state import Derivation
+from modeling.core import ir
 
 
 def type_prefix(name: str) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from modeling import ir
 from modeling.compile import templates
 from modeling.compile.state import TABLE, Derivation, Unit
-from modeling.diagnostics import Diagnostic, Severity
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic, Severity
 
 READ_COST = (
     "applied after the key condition: every item the key condition matches is read and "

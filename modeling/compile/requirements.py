@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from modeling import ir
 from modeling.compile.state import Derivation, Requirement, Unit
-from modeling.diagnostics import Diagnostic, Severity
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic, Severity
 
 
 def ancestors(model: ir.Model, name: str) -> list[str]:

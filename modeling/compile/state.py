@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from modeling import ir
-from modeling.diagnostics import Diagnostic
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic
 
 TABLE = "table"
 

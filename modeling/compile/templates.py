@@ -1,8 +1,8 @@
 """Key-template text helpers the compiler needs: build derived templates, read pinned ones.
 
-Templates are literal text plus `{attribute}` slots (the `modeling.keys` grammar). The
+Templates are literal text plus `{attribute}` slots (the `modeling.runtime.keys` grammar). The
 compiler only needs the slot sequence and the literal text before the first slot; encoding
-and rendering values is `modeling.keys`' job (see `modeling.compile.query`).
+and rendering values is `modeling.runtime.keys`' job (see `modeling.compile.query`).
 """
 
 from __future__ import annotations

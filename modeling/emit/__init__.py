@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modeling import __version__, ir
+from modeling import __version__
+from modeling.core import ir
 
 FileManifest = dict[str, str]
 Emitter = Callable[[ir.Layout, ir.Model], FileManifest]

@@ -22,7 +22,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 
-from modeling import ir
+from modeling.core import ir
 from modeling.emit import header
 
 LINE_LENGTH = 100

@@ -20,7 +20,7 @@ takes any boto3 DynamoDB client (`boto3.client("dynamodb")`), so it does not imp
 
 from __future__ import annotations
 
-from modeling import ir, keys
+from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import (
     Imports,
@@ -44,6 +44,7 @@ from modeling.emit.transformers import (
     key_builder_name,
     pattern_params,
 )
+from modeling.runtime import keys
 
 _SK_OPS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from modeling import ir
+from modeling.core import ir
 from modeling.emit import FileManifest, header, register
 
 MAX_GSIS = 20

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from modeling.ir import Attribute, Entity, Layout, Model, PatternPlan
+from modeling.core.ir import Attribute, Entity, Layout, Model, PatternPlan
 
 Attrs = tuple[tuple[str, "str | Html"], ...]
 

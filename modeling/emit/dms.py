@@ -24,8 +24,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from modeling import ir, keys
+from modeling.core import ir
 from modeling.emit import FileManifest, header, register
+from modeling.runtime import keys
 
 DEFAULT_SCHEMA = "public"
 MAPPINGS_FILE = "dms-table-mappings.json"

@@ -16,7 +16,7 @@ Why markdown and not HTML: mkdocs-material gives navigation, search and styling 
 the pages stay readable as text. Every value that comes from the model or the sample data is
 escaped (`cell`, `code`), because a model may legitimately contain `|`, `*` or `<` in
 descriptions and sample strings. Example values come from the verifier's deterministic sample
-rows (`modeling.verify.sample`) and its row→item codec, so what the docs show is what
+rows (`modeling.sample.generate`) and its row→item codec, so what the docs show is what
 `model verify` loads and queries; the same model gives the same pages byte for byte.
 """
 
@@ -32,9 +32,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modeling import __version__, keys
-from modeling.emit import diagrams as dg
-from modeling.ir import (
+from modeling import __version__
+from modeling.core.ir import (
     AccessPattern,
     Condition,
     Entity,
@@ -45,7 +44,9 @@ from modeling.ir import (
     Model,
     PatternPlan,
 )
-from modeling.verify.rows import Dataset
+from modeling.emit import diagrams as dg
+from modeling.runtime import keys
+from modeling.sample.rows import Dataset
 
 DEFAULT_CHUNK_SIZE = 100_000  # IDs per migration chunk (`model migrate plan --chunk-size`)
 PARTITIONS_PER_INDEX = 3
@@ -126,8 +127,8 @@ class Sample:
 
 def make_sample(model: Model, layout: Layout, seed: int = 0) -> Sample:
     """A small sample (a few roots, two children each) from the verifier's generator."""
-    from modeling.verify.items import ItemError, to_item
-    from modeling.verify.sample import SampleOptions, generate
+    from modeling.sample.codec import ItemError, to_item
+    from modeling.sample.generate import SampleOptions, generate
 
     options = SampleOptions(
         seed=seed, roots=3, fanout=2.0, max_rows=12, hot_partition_bytes=0, fat_entities=0
@@ -252,8 +253,8 @@ class Example:
 
 def example(model: Model, layout: Layout, plan: PatternPlan, sample: Sample) -> Example | None:
     """Parameters drawn from the sample rows (as `model verify` draws them) and the request."""
+    from modeling.sample.params import draw
     from modeling.verify.dynamo import build_request
-    from modeling.verify.params import draw
 
     pattern = model.pattern(plan.pattern)
     if pattern is None:
@@ -1102,22 +1103,6 @@ def theme_config() -> dict[str, Any]:
         "features": ["navigation.sections", "navigation.top", "content.code.copy"],
         "palette": {"primary": "indigo", "accent": "teal"},
     }
-
-
-def compile_models(paths: Sequence[str]) -> list[tuple[Model, Layout]]:
-    """Load and compile each model file; `ModelError` (every diagnostic) on the first failure."""
-    from modeling.api import load_model
-    from modeling.compile import compile_model
-    from modeling.diagnostics import ModelError
-
-    out = []
-    for path in paths:
-        model = load_model(path)
-        layout, diagnostics = compile_model(model)
-        if layout is None:
-            raise ModelError(diagnostics)
-        out.append((model, layout))
-    return out
 
 
 def site_files(

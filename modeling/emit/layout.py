@@ -13,8 +13,9 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from modeling import ir, keys
+from modeling.core import ir
 from modeling.emit import FileManifest, header, register
+from modeling.runtime import keys
 
 SAMPLE_VALUES: dict[str, object] = {
     "string": "abc",

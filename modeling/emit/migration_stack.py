@@ -27,12 +27,11 @@ The DSN comes from Secrets Manager (a plain DSN string, or RDS's JSON secret).
 
 from __future__ import annotations
 
-from modeling import ir
+from modeling.core import ir
 from modeling.emit import FileManifest, header, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.cloudformation import to_yaml
-from modeling.emit.sql import extraction_queries
-from modeling.migrate.versioning import with_xmin
+from modeling.extraction import extraction_queries, with_xmin
 
 RUNTIME = "python3.12"
 

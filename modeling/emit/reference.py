@@ -248,12 +248,12 @@ def diagnostics_reference(groups: Mapping[str, Mapping[str, str]]) -> str:
 
 
 def keys_reference(module_doc: str) -> str:
-    """The key-template grammar and slot encodings, from `modeling.keys`' own docstring."""
+    """The key-template grammar and slot encodings, from `modeling.runtime.keys`' own docstring."""
     return (
-        "<!-- @generated from modeling/keys.py; do not edit -->\n\n"
+        "<!-- @generated from modeling/runtime/keys.py; do not edit -->\n\n"
         "# Key templates and encoding\n\n"
         "How a key template's slots are turned into text whose byte order is the values' "
-        "order. This is the documentation of `modeling/keys.py`, the module copied verbatim "
+        "order. This is the documentation of `modeling/runtime/keys.py`, the module copied verbatim "
         "into generated code, so migration and queries encode keys with the same bytes.\n\n"
         + fenced(module_doc.strip(), "text")
     )

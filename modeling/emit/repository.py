@@ -21,7 +21,7 @@ backfill, so whichever of the two writes last, the newest version of a row stays
 
 from __future__ import annotations
 
-from modeling import ir
+from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.transformers import entity_names

@@ -1,12 +1,12 @@
 """`transformers.py`: SQL row -> DynamoDB item -> row, generated per entity.
 
 The generated module imports only the standard library (plus its sibling `_keys.py`, a copy of
-`modeling/keys.py`, so the slot codec has one source) and ships in a Lambda as is. It writes
+`modeling/runtime/keys.py`, so the slot codec has one source) and ships in a Lambda as is. It writes
 low-level AttributeValues directly: each entity gets straight-line code (a class check per
 attribute, the conversion inline, a slow validating helper only for unusual values), which is
 what makes it several times faster than boto3's TypeSerializer (bench/transform.py).
 
-What it produces (the same items as `modeling.verify.items`, cross-checked in tests):
+What it produces (the same items as `modeling.sample.codec`, cross-checked in tests):
 
     string S · integer/decimal/float N (38 significant digits, 1e-130..9.99e125 checked)
     boolean BOOL · date S `YYYY-MM-DD` · datetime S `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC; naive
@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modeling import ir, keys
+from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import (
     Imports,
@@ -44,6 +44,7 @@ from modeling.emit._python import (
     snake_case,
 )
 from modeling.emit._transformers_runtime import RUNTIME
+from modeling.runtime import keys
 
 KEYS_SOURCE = Path(keys.__file__)
 
@@ -389,7 +390,7 @@ class _EntityEmitter:
             if index is None:
                 raise EmitError(f"{self.entity.name}: key on unknown index {ek.index}")
             if index.sk is not None and ek.sk is None:
-                continue  # not on this index (as modeling.verify.items does)
+                continue  # not on this index (as modeling.sample.codec does)
             key = _Key(index, [], [], [], [], [], 0, [])
             pairs = [(index.pk, ek.pk, PK_LIMIT, f"pk{j}")]
             if index.sk is not None and ek.sk is not None:
@@ -1074,9 +1075,11 @@ def package_init(model: ir.Model) -> str:
 
 
 def keys_module(model: ir.Model) -> str:
-    """`_keys.py`: modeling/keys.py verbatim under the generated header (one codec source)."""
+    """`_keys.py`: modeling/runtime/keys.py verbatim under the generated header (one codec source)."""
     return (
-        comment_header(model) + "# copied from modeling/keys.py\n" + KEYS_SOURCE.read_text("utf-8")
+        comment_header(model)
+        + "# copied from modeling/runtime/keys.py\n"
+        + KEYS_SOURCE.read_text("utf-8")
     )
 
 

@@ -5,7 +5,7 @@ export → import → export is stable: facet aliases are the key templates verb
 (`ORDER#{order_id}`), a `ModelSchema` block (a shape real exports carry, see
 HotelReservations.json) repeats every key template per entity type (`${slot}` syntax) including
 GSI keys, which facets cannot alias, and two sample items per entity show real keys, encoded
-with `modeling.keys` exactly as the transformers write them. The second sample item leaves out
+with `modeling.runtime.keys` exactly as the transformers write them. The second sample item leaves out
 optional attributes, which is how an importer tells they are optional.
 
 Workbench has no LSI, TTL or stream fields: LSIs are listed in `ModelSchema.indexes` (marked
@@ -21,7 +21,8 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from modeling import __version__, ir, keys
+from modeling import __version__
+from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.importers.workbench import (
     WbAttribute,
@@ -32,6 +33,7 @@ from modeling.importers.workbench import (
     WbTable,
     document_to_json,
 )
+from modeling.runtime import keys
 
 _WB_TYPES = {
     "string": "S",

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modeling.diagnostics import Diagnostics, Span
-from modeling.importers._catalog import Catalog
+from modeling.core.diagnostics import Diagnostics, Span
 from modeling.importers._spec import Seeded, catalog_to_spec, dump_yaml
-from modeling.importers.postgres_db import read_db
-from modeling.importers.postgres_ddl import read_ddl_file
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS, read_queries, workload_patterns
+from modeling.pg.catalog import Catalog
+from modeling.pg.db import read_db
+from modeling.pg.ddl import read_ddl_file
 
 
 @dataclass

@@ -17,11 +17,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from modeling.diagnostics import Diagnostics, Span
-from modeling.importers._catalog import Catalog, Column, ForeignKey, QName, Table
+from modeling.core.diagnostics import Diagnostics, Span
+from modeling.core.naming import pascal_case
 from modeling.importers._names import attribute_name, entity_name, pascal, snake
-from modeling.importers._types import ModelType, to_model_type
-from modeling.normalize import pascal_case
+from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
+from modeling.pg.types import ModelType, to_model_type
 
 SCHEMA_LINE = "yaml-language-server: $schema=../generated/model.schema.json"
 KEYABLE = {"string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary"}

@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from modeling.diagnostics import Diagnostics, Span
+from modeling.core.diagnostics import Diagnostics, Span
 from modeling.importers._names import snake
 from modeling.importers._spec import EntityInfo, Pattern, Seeded
 

@@ -35,8 +35,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from modeling import keys
-from modeling.diagnostics import Diagnostics, Severity, Span
+from modeling.core.diagnostics import Diagnostics, Severity, Span
+from modeling.runtime import keys
 
 scanstring = json.decoder.scanstring  # type: ignore[attr-defined]  # (missing from typeshed)
 

@@ -37,9 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modeling import ir
-from modeling.emit import emit
-from modeling.emit.migration_stack import RUNTIME, package_name, stack_template
+from modeling.api import LAMBDA_RUNTIME as RUNTIME
+from modeling.api import emit_files as emit
+from modeling.api import package_name, stack_template
+from modeling.core import ir
 from modeling.migrate.errors import MigrationError
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can store: no build time leaks in

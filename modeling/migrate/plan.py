@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modeling import ir
-from modeling.emit.sql import ExtractionQueries, extraction_queries
+from modeling.core import ir
+from modeling.extraction import ExtractionQueries, extraction_queries, quote_ident
 from modeling.migrate.errors import MigrationError
-from modeling.migrate.versioning import quote_ident
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from modeling import ir
+from modeling.core import ir
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError

@@ -12,16 +12,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from modeling import ir
-from modeling.emit.sql import ExtractionQueries, extraction_queries
-from modeling.migrate.errors import MigrationError
-from modeling.migrate.versioning import (
+from modeling.core import ir
+from modeling.extraction import (
     CHANGED_SINCE,
-    VersionSource,
+    ExtractionQueries,
+    extraction_queries,
     quote_ident,
-    row_version,
     with_xmin,
 )
+from modeling.migrate.errors import MigrationError
+from modeling.migrate.versioning import VersionSource, row_version
 
 DEFAULT_BATCH = 1_000
 

@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from modeling import ir
+from modeling.api import emit_transformers
+from modeling.core import ir
 
 _LOADED: dict[str, ModuleType] = {}
 
@@ -48,8 +49,6 @@ def from_directory(directory: str | Path) -> ModuleType:
 
 def generate(layout: ir.Layout, model: ir.Model) -> ModuleType:
     """Emit the transformers of `model` into a temporary package and import them."""
-    from modeling.emit.transformers import emit_transformers
-
     files = emit_transformers(layout, model)
     digest = hashlib.sha256(
         "\0".join(f"{k}\0{v}" for k, v in sorted(files.items())).encode()

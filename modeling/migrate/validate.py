@@ -22,11 +22,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from modeling import ir
+from modeling.core import ir
+from modeling.extraction import with_xmin
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.runner import Converter, table_key_names
 from modeling.migrate.source import EntityReader, Source
-from modeling.migrate.versioning import VERSION_ATTRIBUTE, version_sources, with_xmin
+from modeling.migrate.versioning import VERSION_ATTRIBUTE, version_sources
 
 GET_BATCH = 100
 MAX_EXAMPLES = 10

@@ -36,13 +36,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modeling import ir
+from modeling.core import ir
+from modeling.extraction import XMIN, XMIN_ALIAS
 from modeling.migrate.errors import MigrationError
 
 VERSION_ATTRIBUTE = "_version"
-XMIN = "xmin"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_XMIN_ALIAS = "__migrate_xmin"
 
 
 @dataclass(frozen=True)
@@ -130,23 +129,10 @@ def version_number(value: Any) -> int:
     raise ValueError(f"not a version value: {value!r}")
 
 
-def quote_ident(name: str) -> str:
-    """A PostgreSQL identifier, quoted; `%` doubled for psycopg's placeholders."""
-    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
-
-
-def with_xmin(select_sql: str) -> str:
-    """`select_sql` (a `SELECT ...` over one table) that also returns the row's xmin."""
-    head, sep, rest = select_sql.partition("SELECT")
-    if sep != "SELECT" or head.strip():
-        raise ValueError("not a SELECT statement")
-    return f"SELECT {XMIN}::text AS {quote_ident(_XMIN_ALIAS)}, {rest.lstrip()}"
-
-
 def row_version(source: VersionSource, row: dict[str, Any]) -> int | None:
     """The version of a fetched row (pops the xmin helper column); None when NULL."""
     if source.is_xmin:
-        return version_number(row.pop(_XMIN_ALIAS))
+        return version_number(row.pop(XMIN_ALIAS))
     value = row.get(source.attribute or "")
     return None if value is None else version_number(value)
 
@@ -162,9 +148,3 @@ def take_marker(conn: Any) -> int:
         {},
     ).fetchone()
     return int(row[0])
-
-
-# Rows whose xmin is in [marker, marker + 2^31) modulo 2^32: every row changed after the marker.
-# Rows frozen long ago may also match (their raw xmin is any number): a few extra conditional
-# writes, never a missed row.
-CHANGED_SINCE = "((xmin::text::bigint - %(marker)s + 4294967296) %% 4294967296) < 2147483648"

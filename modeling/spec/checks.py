@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any, Literal
 
-from modeling.diagnostics import Diagnostics, Span
-from modeling.ir import RANGE_OPERATORS, TypeRef
-from modeling.keys import parse_template
+from modeling.core.diagnostics import Diagnostics, Span
+from modeling.core.ir import RANGE_OPERATORS, TypeRef
+from modeling.core.naming import pascal_case
+from modeling.runtime.keys import parse_template
 from modeling.spec.loader import Path, Positions
 from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpec
 from modeling.spec.sql_patterns import TableInfo, translate
@@ -123,7 +124,7 @@ def _type(entity: EntitySpec, attr: str) -> TypeRef | None:
 
 
 def _slots(template: str) -> tuple[list[str], str | None]:
-    """Slot names of a key template, or the grammar's complaint (modeling.keys owns the grammar)."""
+    """Slot names of a key template, or the grammar's complaint (modeling.runtime.keys owns the grammar)."""
     try:
         return list(parse_template(template).slots), None
     except ValueError as exc:
@@ -378,7 +379,6 @@ class Checker:
         A short model name (`hr`, `ab`, `a-b`) is valid as a model name but not as a table
         name, so without this the first emitter to build a CreateTable failed with a traceback.
         """
-        from modeling.normalize import pascal_case
 
         default = pascal_case(self.spec.model)
         if len(default) >= 3:

@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from modeling.diagnostics import Diagnostics, Span
+from modeling.core.diagnostics import Diagnostics, Span
 
 Path = tuple[str | int, ...]
 

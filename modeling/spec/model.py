@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
-from modeling.ir import OPERATORS, SCALAR_TYPES, SET_ITEM_TYPES, TypeRef
+from modeling.core.ir import OPERATORS, SCALAR_TYPES, SET_ITEM_TYPES, TypeRef
 
 MODEL_NAME_RE = r"^[a-z][a-z0-9_-]*$"
 ENTITY_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]*$"

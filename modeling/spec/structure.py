@@ -18,8 +18,8 @@ import jsonschema
 from jsonschema.exceptions import ValidationError
 from pydantic import ValidationError as PydanticError
 
-from modeling.diagnostics import Diagnostics
-from modeling.ir import TypeRef
+from modeling.core.diagnostics import Diagnostics
+from modeling.core.ir import TypeRef
 from modeling.spec.loader import Path, Positions
 from modeling.spec.model import COMMON_TYPES, NAME_RULES, ModelSpec
 from modeling.spec.schema import model_schema

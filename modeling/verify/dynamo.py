@@ -19,8 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from modeling import keys
-from modeling.ir import (
+from modeling.core.ir import (
     AccessPattern,
     Index,
     KeyValue,
@@ -29,9 +28,10 @@ from modeling.ir import (
     PatternPlan,
     TypeRef,
 )
-from modeling.verify.items import AV, Item, ItemError, attribute_av, number_text, to_item
-from modeling.verify.oracle import coerce, condition_values
-from modeling.verify.rows import Dataset, RowRef, ref_of
+from modeling.runtime import keys
+from modeling.sample.codec import AV, Item, ItemError, attribute_av, number_text, to_item
+from modeling.sample.oracle import coerce, condition_values
+from modeling.sample.rows import Dataset, RowRef, ref_of
 
 BATCH_ITEMS = 25
 BATCH_BYTES = 16 * 1024 * 1024
@@ -136,7 +136,7 @@ def _table_key(table: Index, item: Mapping[str, AV]) -> tuple[Any, ...]:
 
 def write_items(client: Any, table_name: str, items: Sequence[Item], result: LoadResult) -> None:
     """BatchWriteItem in chunks of ≤ 25 items and ≤ 16 MB, retrying UnprocessedItems."""
-    from modeling.verify.items import item_size
+    from modeling.sample.codec import item_size
 
     chunk: list[Item] = []
     size = 0

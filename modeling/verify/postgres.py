@@ -25,10 +25,10 @@ from typing import Any, cast
 
 from sqlglot import exp
 
-from modeling.ir import AccessPattern, Condition, Entity, Model, TypeRef
-from modeling.verify.oracle import condition_values, sort_attribute
-from modeling.verify.rows import Dataset, RowRef
-from modeling.verify.sample import ref_groups
+from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.sample.generate import ref_groups
+from modeling.sample.oracle import condition_values, sort_attribute
+from modeling.sample.rows import Dataset, RowRef
 
 DIALECT = "postgres"
 SCALAR_SQL = {
@@ -242,7 +242,7 @@ def source_statements(ddl: str) -> list[str]:
     and tablespace-level statements act outside the scratch database (or cannot run in a
     transaction), so they are left out.
     """
-    from modeling.importers._split import split_statements
+    from modeling.pg.split import split_statements
 
     return [
         s.text
@@ -296,7 +296,7 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
 def _drop_checks(conn: Any, refs: Mapping[str, TableRef]) -> list[str]:
     """Drop the CHECK constraints of the tables in `refs`; their names, sorted.
 
-    Sample rows are made to fit column types (modeling.verify.fit), not arbitrary predicates
+    Sample rows are made to fit column types (modeling.sample.fit), not arbitrary predicates
     (`rating BETWEEN 1 AND 5`); what verify proves is the key layout, so a CHECK is left out
     rather than the whole source DDL."""
     found: list[tuple[str, str]] = []

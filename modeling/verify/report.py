@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from modeling.verify.oracle import Comparison
+from modeling.sample.oracle import Comparison
 
 SHOW_TRIALS = 3  # failing trials shown per pattern
 SHOW_REFS = 5  # rows shown per list in one trial

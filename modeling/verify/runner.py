@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modeling.ir import Layout, Model
-from modeling.verify import dynamo, oracle, postgres
-from modeling.verify import params as param_draw
-from modeling.verify.fit import fit_to_ddl_file
-from modeling.verify.items import ItemError, from_item, slots
+from modeling.core.ir import Layout, Model
+from modeling.sample import oracle
+from modeling.sample import params as param_draw
+from modeling.sample.codec import ItemError, from_item, slots
+from modeling.sample.fit import fit_to_ddl_file
+from modeling.sample.generate import SampleOptions, generate
+from modeling.sample.rows import Dataset, Row, RowRef, index_rows, ref_of
+from modeling.verify import dynamo, postgres
 from modeling.verify.report import Failure, PatternResult, Report
-from modeling.verify.rows import Dataset, Row, RowRef, index_rows, ref_of
-from modeling.verify.sample import SampleOptions, generate
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from modeling import ir
+from modeling.core import ir
 
 
 def attribute(name: str, spec: str | dict[str, Any]) -> ir.Attribute:

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from modeling import ir
+from modeling.core import ir
 
 from .builder import entity, model, pattern
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from modeling import ir
 from modeling.compile import checks, compile_model
-from modeling.diagnostics import Severity
+from modeling.core import ir
+from modeling.core.diagnostics import Severity
 
 from .builder import entity, model, pattern
 from .designs import catalog

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from modeling import ir
 from modeling.compile import compile_model
+from modeling.core import ir
 
 from .designs import DESIGNS
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from modeling import ir
 from modeling.cli import app
 from modeling.compile import compile_model
+from modeling.core import ir
 from modeling.emit import emit, emitters, header, register, write_manifest
 from modeling.emit.layout import read_layout
 

@@ -9,7 +9,7 @@ from modeling.compile.assign import fits, solve
 from modeling.compile.names import assign_prefixes, type_prefix
 from modeling.compile.requirements import collect_units, common_ancestor, pattern_unit
 from modeling.compile.state import Derivation, Requirement
-from modeling.diagnostics import Diagnostic
+from modeling.core.diagnostics import Diagnostic
 
 from .builder import entity, model, pattern
 from .designs import catalog, ecommerce

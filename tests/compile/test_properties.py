@@ -16,8 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modeling import ir, keys
 from modeling.compile import compile_model
+from modeling.core import ir
+from modeling.runtime import keys
 from modeling.verify.dynamo import render
 
 from .builder import entity, model, pattern

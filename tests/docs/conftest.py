@@ -13,7 +13,7 @@ from docs_support import CHROMIUM, MODELS, ROOT, Browser, require
 
 from modeling.api import load_model
 from modeling.compile import compile_model
-from modeling.ir import Layout, Model
+from modeling.core.ir import Layout, Model
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from docs_support import require
 
-from modeling.emit import diagrams as dg
-from modeling.ir import (
+from modeling.core.ir import (
     Attribute,
     Entity,
     EntityKey,
@@ -32,6 +31,7 @@ from modeling.ir import (
     TableSettings,
     TypeRef,
 )
+from modeling.emit import diagrams as dg
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -12,7 +12,7 @@ import pytest
 from docs_dom import Element, parse
 from docs_support import ARTIFACTS, Browser
 
-from modeling.ir import Layout, Model
+from modeling.core.ir import Layout, Model
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

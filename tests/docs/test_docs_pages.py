@@ -8,9 +8,9 @@ import re
 
 import pytest
 
+from modeling.core.ir import AccessPattern, Condition, Entity, Layout, Model, TableSettings, TypeRef
+from modeling.core.ir import Attribute as A
 from modeling.emit import docs
-from modeling.ir import AccessPattern, Condition, Entity, Layout, Model, TableSettings, TypeRef
-from modeling.ir import Attribute as A
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from typing import Any
 
 import typer
 
-from modeling import keys
 from modeling.cli import app
+from modeling.core.codes import CODES
 from modeling.emit import reference
 from modeling.emit.docs import code, text
-from modeling.spec.codes import CODES
+from modeling.runtime import keys
 from modeling.spec.schema import model_schema
 
 

@@ -11,7 +11,7 @@ from docs_support import ROOT, require
 from typer.testing import CliRunner
 
 from modeling.cli import app
-from modeling.ir import Layout, Model
+from modeling.core.ir import Layout, Model
 
 # resources a page would fetch from the network (links <a href> to other sites are fine)
 _EXTERNAL_RESOURCE = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from modeling import ir
+from modeling.core import ir
 
 
 def attr(name: str, type_: str, column: str | None = None, **kw: object) -> ir.Attribute:

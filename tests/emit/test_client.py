@@ -6,7 +6,7 @@ limit, descending order, a sparse GSI, an item collection and a TTL datetime (N 
 filtered on, and a key slot of a GSI): compile, generate the package,
 create the table from the layout, load the sample rows through the generated transformers,
 then call every access-pattern method with drawn parameters and compare what it returns with
-`modeling.verify.oracle` evaluated over the same rows (membership, order within tie groups,
+`modeling.sample.oracle` evaluated over the same rows (membership, order within tie groups,
 limits). The `_page` variant walked with tiny pages must return the same rows.
 
 Writes (put/update/delete keeping every index key, moving an item whose table key changed,
@@ -25,14 +25,15 @@ from typing import Any
 
 import pytest
 
-from modeling import ir
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.core import ir
 from modeling.emit.transformers import pattern_params
-from modeling.verify import dynamo, oracle
-from modeling.verify.params import draw
-from modeling.verify.rows import Dataset, RowRef, ref_of
-from modeling.verify.sample import SampleOptions, generate
+from modeling.sample import oracle
+from modeling.sample.generate import SampleOptions, generate
+from modeling.sample.params import draw
+from modeling.sample.rows import Dataset, RowRef, ref_of
+from modeling.verify import dynamo
 
 from .test_transformers import load_package
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from modeling import ir
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.core import ir
 from modeling.emit import cloudformation as cfn
 from modeling.emit import dms, sql
 

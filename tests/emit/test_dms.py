@@ -20,10 +20,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from modeling import ir, keys
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.core import ir
 from modeling.emit import dms
+from modeling.runtime import keys
 
 from . import layouts
 

@@ -19,9 +19,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from modeling import ir
+from modeling.core import ir
 from modeling.emit import sql
-from modeling.emit.sql import ExtractionError, extraction_queries
+from modeling.extraction import ExtractionError, extraction_queries
 
 from . import layouts
 

@@ -1,7 +1,7 @@
 """Generated transformers: compiled, imported and run from a temporary package.
 
 What is checked: row -> item -> row is the identity for every type (hypothesis); the items
-equal, attribute for attribute, what `modeling.verify.items` (model verify's codec) builds for
+equal, attribute for attribute, what `modeling.sample.codec` (model verify's codec) builds for
 the same rows, also on the example models' sample data; DynamoDB's limits (38 significant
 digits, the number range, NaN, 400 KB counted the DynamoDB way, empty and over-long keys) end
 in typed errors naming the entity, the row key and the attribute; sparse keys vanish with a
@@ -30,11 +30,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modeling import ir
+from modeling.core import ir
 from modeling.emit import emitters
 from modeling.emit.client import emit_client
 from modeling.emit.transformers import emit_transformers
-from modeling.verify import items as verify_items
+from modeling.sample import codec as verify_items
 
 ROOT = Path(__file__).resolve().parents[2]
 _COUNTER = itertools.count()
@@ -297,7 +297,7 @@ def test_items_equal_verify_codec_on_example_models(tmp_path: Path) -> None:
     """Every example model's sample rows, through both codecs, give equal items."""
     from modeling.api import load_model
     from modeling.compile import compile_model
-    from modeling.verify.sample import generate
+    from modeling.sample.generate import generate
 
     checked = 0
     for path in sorted((ROOT / "models").glob("*.yaml")):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from modeling.importers._split import split_statements
+from modeling.pg.split import split_statements
 
 # Preprocessing, per file: (pattern, replacement, why).
 PREPROCESS: dict[str, list[tuple[str, str, str]]] = {

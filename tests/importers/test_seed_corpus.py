@@ -10,10 +10,10 @@ from seed_corpus import PG15_REJECTS, PINNED, shared_ddl_dir
 from seed_pgload import counts, load
 
 from modeling.api import check_text
-from modeling.importers._catalog import Catalog
 from modeling.importers._spec import catalog_to_spec, dump_yaml
-from modeling.importers.postgres_db import read_db
-from modeling.importers.postgres_ddl import read_ddl_file
+from modeling.pg.catalog import Catalog
+from modeling.pg.db import read_db
+from modeling.pg.ddl import read_ddl_file
 
 FILES = sorted(PINNED)
 
@@ -102,7 +102,7 @@ def test_from_ddl_equals_from_db(name: str, postgres: Any) -> None:
     from seed_pgload import preprocess
 
     # Compare with the DDL PostgreSQL actually ran (the same minimal preprocessing).
-    from modeling.importers.postgres_ddl import read_ddl
+    from modeling.pg.ddl import read_ddl
 
     ddl_catalog = read_ddl(preprocess(name, path.read_text(encoding="utf-8")), str(path)).catalog
     ddl_shape, db_shape = _shape(ddl_catalog), _shape(db_catalog)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from modeling.api import check_text
 from modeling.cli import app
 from modeling.importers._spec import catalog_to_spec, dump_yaml
-from modeling.importers.postgres_ddl import read_ddl
+from modeling.pg.ddl import read_ddl
 
 SHOP = """
 \\set ON_ERROR_STOP on

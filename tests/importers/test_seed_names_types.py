@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from modeling.importers._catalog import Catalog, CompositeType, Domain, EnumType
 from modeling.importers._names import attribute_name, entity_name, singularize, snake
-from modeling.importers._types import canonical, to_model_type
+from modeling.pg.catalog import Catalog, CompositeType, Domain, EnumType
+from modeling.pg.types import canonical, to_model_type
 
 
 @pytest.mark.parametrize(

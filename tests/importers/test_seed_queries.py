@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from modeling.api import check_text
 from modeling.cli import app
-from modeling.diagnostics import Diagnostics
+from modeling.core.diagnostics import Diagnostics
 from modeling.importers._spec import catalog_to_spec, dump_yaml
-from modeling.importers.postgres_db import read_db
-from modeling.importers.postgres_ddl import read_ddl
 from modeling.importers.queries import parse_queries, workload_patterns
+from modeling.pg.db import read_db
+from modeling.pg.ddl import read_ddl
 
 DDL = """
 CREATE TABLE customers (customer_id int PRIMARY KEY, email text NOT NULL, country text);

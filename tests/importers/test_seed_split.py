@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modeling.importers._split import split_statements
+from modeling.pg.split import split_statements
 
 
 def texts(src: str) -> list[str]:

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from modeling.api import check_text, load_model
 from modeling.cli import app
-from modeling.diagnostics import Severity
+from modeling.core.diagnostics import Severity
 from modeling.importers.workbench import (
     SCHEMA_COMMENT,
     ImportResult,

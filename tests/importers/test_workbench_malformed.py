@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from modeling.api import check_text
 from modeling.cli import app
-from modeling.diagnostics import Diagnostic
+from modeling.core.diagnostics import Diagnostic
 from modeling.importers.workbench import import_text, import_workbench, render_yaml
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "workbench"

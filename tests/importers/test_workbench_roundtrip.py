@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from modeling import ir, keys
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.core import ir
 from modeling.emit import emitters
 from modeling.emit.workbench import export_workbench
 from modeling.importers.workbench import ImportResult, import_text, import_workbench, render_yaml
+from modeling.runtime import keys
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "workbench"
@@ -85,7 +86,7 @@ def test_sample_items_carry_encoded_keys_and_omit_optionals(shop: ir.Model) -> N
     data = export_workbench(layout, shop)
     order = next(f for f in data["DataModel"][0]["TableFacets"] if f["FacetName"] == "Order")
     first, second = order["TableData"]
-    # keys are what the transformers write: slots encoded with modeling.keys
+    # keys are what the transformers write: slots encoded with modeling.runtime.keys
     assert first["SK"] == {"S": "ORDER#" + keys.encode("integer", 1)}
     assert first["PK"] == {"S": "CUSTOMER#00000000-0000-0000-0000-000000000001"}
     assert first["_type"] == {"S": "Order"}

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import shopdata
 
-from modeling import ir
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.core import ir
 from modeling.migrate import transformers
 
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from modeling import ir
 from modeling.api import load_model
 from modeling.compile import compile_model
-from modeling.migrate import demo
+from modeling.core import ir
 from modeling.migrate.versioning import version_sources
+from modeling.sample.generate import planned_counts
 from modeling.verify.runner import keyed_attributes
-from modeling.verify.sample import planned_counts
+from modeling.workflows import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "models").glob("*.yaml"))

@@ -12,11 +12,12 @@ from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from modeling.api import load_model
+from modeling.extraction import with_xmin
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan
 from modeling.migrate.sink import BATCH_BYTES, Sink, SinkError, TokenBucket, wcu
 from modeling.migrate.validate import differing_attributes, normalise
-from modeling.migrate.versioning import version_number, version_sources, with_xmin
+from modeling.migrate.versioning import version_number, version_sources
 
 SHOP = Path(__file__).with_name("shop.yaml")
 

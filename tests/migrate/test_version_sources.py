@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from modeling import ir
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.core import ir
 from modeling.emit.migration_stack import emit_migration_stack, stack_template
 from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modeling.diagnostics import Diagnostics
+from modeling.core.diagnostics import Diagnostics
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "models"
 BAD = FIXTURES / "bad"

@@ -15,7 +15,7 @@ import pytest
 from spec_helpers import BAD, render_relative
 
 from modeling.api import check_file
-from modeling.spec.codes import CODES
+from modeling.core.codes import CODES
 
 CASES = sorted(BAD.glob("*.yaml"))
 

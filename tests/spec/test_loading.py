@@ -11,9 +11,9 @@ import pytest
 from ruamel.yaml import YAML
 from spec_helpers import FIXTURES, MODELS
 
-from modeling import ir
 from modeling.api import check_file, check_text, load_model, validate_paths
-from modeling.diagnostics import ModelError
+from modeling.core import ir
+from modeling.core.diagnostics import ModelError
 from modeling.spec.checks import snake_plural
 from modeling.spec.loader import load_text
 from modeling.spec.model import ModelSpec

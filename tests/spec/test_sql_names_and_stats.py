@@ -1,7 +1,7 @@
 """Quoted PostgreSQL names and pg_stats hints survive loading into the resolved model."""
 
-from modeling import ir
 from modeling.api import check_text
+from modeling.core import ir
 
 MODEL = """\
 model: odd_names

@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from modeling import ir
 from modeling.api import check_text
-from modeling.diagnostics import Diagnostic
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic
 from modeling.spec.schema import model_schema
 
 BASE = """\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modeling.ir import (
+from modeling.core.ir import (
     AccessPattern,
     Attribute,
     Condition,

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from modeling.api import load_model
 from modeling.cli import app
-from modeling.ir import to_json
+from modeling.core.ir import to_json
 
 MODELS = sorted(Path(__file__).resolve().parents[2].joinpath("models").glob("*.yaml"))
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from modeling.ir import EntityKey, Layout, Model, SortKeyCondition
-from modeling.verify.items import from_item, to_item
+from modeling.core.ir import EntityKey, Layout, Model, SortKeyCondition
+from modeling.sample.codec import from_item, to_item
+from modeling.sample.generate import SampleOptions, generate
 from modeling.verify.runner import VerifyOptions, verify
-from modeling.verify.sample import SampleOptions, generate
 
 SMALL = VerifyOptions(trials=12, sample=SampleOptions(roots=6, fanout=3, hot_partition_bytes=0))
 

@@ -1,4 +1,4 @@
-"""Sample rows fitted to the source DDL's column types (modeling.verify.fit).
+"""Sample rows fitted to the source DDL's column types (modeling.sample.fit).
 
 Unit: a small DDL (smallint key, int foreign key, varchar(5), numeric(6,2)) and rows that do not
 fit it: after the fit every value fits, foreign keys still equal their parent's key, keys stay
@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from modeling import ir
 from modeling.api import load_model
 from modeling.compile import compile_model
-from modeling.verify.fit import column_bounds, fit_to_source
-from modeling.verify.rows import Dataset
-from modeling.verify.sample import SampleOptions, generate
+from modeling.core import ir
+from modeling.sample.fit import column_bounds, fit_to_source
+from modeling.sample.generate import SampleOptions, generate
+from modeling.sample.rows import Dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 DDL_DIR = Path("/work/shared/ddl")
@@ -208,7 +208,7 @@ def test_a_ddl_without_the_tables_or_unreadable_changes_nothing(model: ir.Model)
 def test_a_failure_is_a_note_and_leaves_the_rows(
     model: ir.Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from modeling.verify import fit
+    from modeling.sample import fit
 
     def broken(*_: Any) -> Any:
         raise RuntimeError("boom")
@@ -249,7 +249,7 @@ def test_demo_uses_the_source_ddl_of_real_dumps(
     name: str, postgres: Any, dynamodb_local: Any, tmp_path: Path
 ) -> None:
     from modeling.commands.migrate_demo import _client
-    from modeling.migrate import demo
+    from modeling.workflows import demo
 
     model, layout = _seeded(name, tmp_path)
     options = demo.DemoOptions(rows=600, seed=5, table=f"FitDemo-{uuid.uuid4().hex[:8]}")
@@ -278,8 +278,8 @@ def test_demo_uses_the_source_ddl_of_real_dumps(
 
 
 def test_the_application_edit_keeps_within_a_bounded_column(model: ir.Model) -> None:
-    from modeling.migrate import demo
     from modeling.migrate.versioning import version_sources
+    from modeling.workflows import demo
 
     layout, diags = compile_model(model)
     assert layout is not None, diags.sorted()

@@ -108,8 +108,8 @@ def test_generated_schema_declares_foreign_keys_after_every_table(tmp_path: Path
 def test_fallback_schema_keeps_same_named_tables_apart(tmp_path: Path, postgres: Any) -> None:
     import psycopg
 
+    from modeling.sample.generate import SampleOptions, generate
     from modeling.verify import postgres as pgv
-    from modeling.verify.sample import SampleOptions, generate
 
     model = _model(
         tmp_path,
@@ -151,8 +151,8 @@ def test_source_dump_with_meta_commands_and_empty_search_path_is_used(
 ) -> None:
     import psycopg
 
+    from modeling.sample.generate import SampleOptions, generate
     from modeling.verify import postgres as pgv
-    from modeling.verify.sample import SampleOptions, generate
 
     ddl = tmp_path / "dump.sql"
     ddl.write_text(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
-from modeling.ir import AccessPattern, Condition, Model
-from modeling.verify.oracle import Expected, compare, evaluate
-from modeling.verify.rows import Dataset, RowRef
+from modeling.core.ir import AccessPattern, Condition, Model
+from modeling.sample.oracle import Expected, compare, evaluate
+from modeling.sample.rows import Dataset, RowRef
 
 
 def P(pid: str) -> RowRef:

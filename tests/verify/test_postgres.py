@@ -8,11 +8,11 @@ from typing import Any
 import psycopg
 import pytest
 
-from modeling.ir import Model
-from modeling.verify import oracle
-from modeling.verify import params as param_draw
+from modeling.core.ir import Model
+from modeling.sample import oracle
+from modeling.sample import params as param_draw
+from modeling.sample.generate import generate
 from modeling.verify import postgres as pgv
-from modeling.verify.sample import generate
 
 
 def test_generated_ddl_has_types_keys_and_foreign_keys(catalog_model: Model) -> None:

@@ -8,8 +8,8 @@ from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
 
-from modeling.ir import Model, TypeRef
-from modeling.verify.sample import SampleOptions, generate
+from modeling.core.ir import Model, TypeRef
+from modeling.sample.generate import SampleOptions, generate
 
 PY_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,

@@ -17,7 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
-from modeling.diagnostics import Span
+from modeling.core.diagnostics import Span
 
 # --------------------------------------------------------------------------- types
 
@@ -34,7 +34,7 @@ SCALAR_TYPES = (
     "map",
 )
 SET_ITEM_TYPES = ("string", "integer", "decimal", "binary")
-# Types a key slot may hold: they have an order-preserving string encoding (modeling.keys).
+# Types a key slot may hold: they have an order-preserving string encoding (modeling.runtime.keys).
 KEYABLE_TYPES = (
     "string",
     "integer",
@@ -330,7 +330,7 @@ def from_json(cls: type[T], text: str) -> T:
 # --------------------------------------------------------------------------- layout
 #
 # The compiled design (`modeling.compile.compile_model`): what every emitter, `model verify`
-# and the generated client consume. Templates are key-template strings (`modeling.keys`
+# and the generated client consume. Templates are key-template strings (`modeling.runtime.keys`
 # grammar: literal text plus `{attribute}` slots); a plan binds each slot to a bind parameter
 # of the access pattern, with the attribute's type so the caller can `keys.encode` the value.
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from modeling.diagnostics import Diagnostics, Span
-from modeling.importers._catalog import (
+from modeling.core.diagnostics import Diagnostics, Span
+from modeling.pg.catalog import (
     Catalog,
     Column,
     CompositeType,
@@ -32,8 +32,8 @@ from modeling.importers._catalog import (
     Table,
     UniqueKey,
 )
-from modeling.importers._split import Statement, split_statements
-from modeling.importers._tokens import (
+from modeling.pg.split import Statement, split_statements
+from modeling.pg.tokens import (
     STRING_TYPES,
     Cursor,
     DDLSyntaxError,
@@ -43,7 +43,7 @@ from modeling.importers._tokens import (
     sub,
     tokenize,
 )
-from modeling.importers._types import SERIALS
+from modeling.pg.types import SERIALS
 
 # First words of every PostgreSQL (and psql-visible) command: a statement starting otherwise
 # is not SQL at all and is reported as garbage with its line.

@@ -13,8 +13,8 @@ from typing import Any
 
 import psycopg
 
-from modeling.diagnostics import Diagnostics, Span
-from modeling.importers._catalog import (
+from modeling.core.diagnostics import Diagnostics, Span
+from modeling.pg.catalog import (
     Catalog,
     Column,
     CompositeType,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modeling.importers._catalog import Catalog
+from modeling.pg.catalog import Catalog
 
 # alias → canonical builtin name
 _ALIASES = {

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from modeling.ir import Entity, Model
+from modeling.core.ir import Entity, Model
 
 Row = dict[str, Any]
 

@@ -23,7 +23,7 @@ Handled column types: smallint/integer/bigint/oid (and the serials, which are th
 varchar(n)/char(n) lengths in characters, numeric(p,s) precision and scale, and domains over
 them. Anything else (arrays, enums, floats, text, ...) is left alone, as are attributes with an
 `enum` and collection-typed attributes. The DDL is read with the importer's own reader
-(`modeling.importers.postgres_ddl.read_ddl`); a failure anywhere returns a note and leaves the
+(`modeling.pg.ddl.read_ddl`); a failure anywhere returns a note and leaves the
 data unchanged, and `prepare` falls back as before.
 """
 
@@ -36,8 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from modeling.ir import Attribute, Entity, Model
-from modeling.verify.rows import Dataset
+from modeling.core.ir import Attribute, Entity, Model
+from modeling.sample.rows import Dataset
 
 INT_RANGES: dict[str, tuple[int, int]] = {
     "smallint": (-(2**15), 2**15 - 1),
@@ -124,7 +124,7 @@ Bound = IntBound | DecBound | StrBound
 
 def _base_type(type_text: str, catalog: Any, schema: str) -> Any:
     """The canonical PgType of a column, domains resolved to their base type (or None)."""
-    from modeling.importers._types import canonical
+    from modeling.pg.types import canonical
 
     t = canonical(type_text, schema)
     for _ in range(8):  # domains over domains, never a loop
@@ -208,7 +208,7 @@ def _remappable(a: Attribute) -> bool:
 
 def column_bounds(model: Model, ddl_text: str) -> dict[tuple[str, str], Bound]:
     """(entity, attribute) → the bound its source column puts on its values."""
-    from modeling.importers.postgres_ddl import read_ddl
+    from modeling.pg.ddl import read_ddl
 
     catalog = read_ddl(ddl_text).catalog
     out: dict[tuple[str, str], Bound] = {}

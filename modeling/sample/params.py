@@ -14,10 +14,10 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from modeling.ir import AccessPattern, Condition, Entity, Model, TypeRef
-from modeling.verify.oracle import matches, param_names, sort_value
-from modeling.verify.rows import Dataset, Row
-from modeling.verify.sample import fresh_value, nudge
+from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.sample.generate import fresh_value, nudge
+from modeling.sample.oracle import matches, param_names, sort_value
+from modeling.sample.rows import Dataset, Row
 
 
 def _type_of(model: Model, pattern: AccessPattern, attribute: str) -> TypeRef:

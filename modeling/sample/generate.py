@@ -34,8 +34,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-from modeling.ir import AccessPattern, Attribute, Entity, Model, TypeRef
-from modeling.verify.rows import Dataset, Row
+from modeling.core.ir import AccessPattern, Attribute, Entity, Model, TypeRef
+from modeling.sample.rows import Dataset, Row
 
 # Pieces that make key codecs fail: the separator, bytes sorting below it, multi-byte and
 # astral characters (4 bytes in UTF-8, a surrogate pair in UTF-16).

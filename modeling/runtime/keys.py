@@ -87,7 +87,7 @@ __all__ = [
 ]
 
 SEPARATOR = "#"
-# Kinds a key slot may hold; the same names as modeling.ir.KEYABLE_TYPES.
+# Kinds a key slot may hold; the same names as modeling.core.ir.KEYABLE_TYPES.
 KINDS = ("string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary")
 # Kinds whose encoding has variable width: they need SEPARATOR (or the end) after them.
 VARIABLE_WIDTH_KINDS = ("string", "binary")

@@ -29,8 +29,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from modeling.ir import AccessPattern, Condition, Entity, Model, TypeRef
-from modeling.verify.rows import Dataset, Row, RowRef, ref_of
+from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.sample.rows import Dataset, Row, RowRef, ref_of
 
 Params = Mapping[str, Any]
 

@@ -34,12 +34,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from modeling import ir
+from modeling.core import ir
+from modeling.extraction import quote_ident
 from modeling.migrate.errors import MigrationError
-from modeling.migrate.versioning import VersionSource, quote_ident, version_sources
-from modeling.verify.fit import fit_to_ddl_file
-from modeling.verify.rows import Dataset
-from modeling.verify.sample import SampleOptions, generate, planned_counts
+from modeling.migrate.versioning import VersionSource, version_sources
+from modeling.sample.fit import fit_to_ddl_file
+from modeling.sample.generate import SampleOptions, generate, planned_counts
+from modeling.sample.rows import Dataset
 
 DEFAULT_ROWS = 20_000
 DEFAULT_CHUNK_SIZE = 5_000
@@ -332,7 +333,7 @@ def update_statement(
     characters, from a source DDL's `varchar(n)`): a bounded column keeps within its bound (its
     end gives way to the suffix), and one too short for the suffix is not chosen.
     """
-    from modeling.emit.sql import extraction_queries
+    from modeling.extraction import extraction_queries
     from modeling.verify.runner import keyed_attributes
 
     bounds = dict(lengths or {})

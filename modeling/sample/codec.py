@@ -26,9 +26,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from modeling import keys
-from modeling.ir import Entity, EntityKey, Index, Layout, Model, TypeRef
-from modeling.verify.rows import Row
+from modeling.core.ir import Entity, EntityKey, Index, Layout, Model, TypeRef
+from modeling.runtime import keys
+from modeling.sample.rows import Row
 
 AV = dict[str, Any]
 Item = dict[str, AV]
