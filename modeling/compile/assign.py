@@ -5,7 +5,16 @@ shapes need different indexes; patterns on different entities share a GSI freely
 derived sort key starts with its type prefix, so overloaded keys never collide). The pass
 assigns patterns to the table first, then to GSIs, first-fit in a fixed order, and then runs
 a bounded depth-first search over the assignments looking for one with fewer GSIs. Both are
-deterministic: same model, same layout.
+deterministic: same model, same layout (the search keeps the first assignment, in its fixed
+order, that needs the fewest indexes).
+
+The search only runs when first fit may not be minimal. A lower bound decides that: patterns
+that pairwise cannot share any index need one index each (a clique, `clique_bound`), and groups
+of patterns without a common entity (`components`) are minimised apart, each by a small search
+of its own, the whole needing as many indexes as its neediest group. When first fit meets the
+bound, no search runs; otherwise the search stops as soon as it reaches the bound. Placements
+are memoized, so the budget (SEARCH_BUDGET look-ups) buys far more of the search than it did.
+`Derivation.search` reports what was spent and whether the budget cut the search short.
 
 `solve` merges the requirements that land on one (entity, index) into a single placement:
 pk slots P and an ordered list of sk slots Q in which every pattern's equality attributes
@@ -21,10 +30,17 @@ from dataclasses import replace
 
 from modeling.compile import templates
 from modeling.compile.requirements import ordered_slots
-from modeling.compile.state import TABLE, Derivation, Placement, Requirement, Unit
+from modeling.compile.state import (
+    TABLE,
+    Derivation,
+    Placement,
+    Requirement,
+    SearchStats,
+    Unit,
+)
 from modeling.core import ir
 
-SEARCH_BUDGET = 20_000  # placement solves the improving search may spend
+SEARCH_BUDGET = 20_000  # placement look-ups each improving search may spend
 SEARCH_MAX_UNITS = 300  # beyond this, first-fit only (the search is exponential)
 
 
@@ -196,7 +212,12 @@ def pk_template(placement: Placement, prefixes: dict[str, str]) -> str:
 
 
 class _Search:
-    """Holds the requirement sets per (entity, index) while patterns are assigned."""
+    """Holds the requirement sets per (entity, index) while patterns are assigned.
+
+    `solve` is pure and ignores the order of its requirements, so placements are memoized on
+    (entity, index, frozenset of requirements): the depth-first search revisits the same sets
+    on many branches. `lookups` counts look-ups (the budget), `solves` the cache misses.
+    """
 
     def __init__(
         self, model: ir.Model, state: Derivation, pinned: dict[tuple[str, str], ir.PinnedKey]
@@ -205,14 +226,22 @@ class _Search:
         self.state = state
         self.pinned = pinned
         self.reqs: dict[tuple[str, str], list[Requirement]] = {}
+        self.cache: dict[tuple[str, str, frozenset[Requirement]], Placement | None] = {}
+        self.lookups = 0
         self.solves = 0
 
     def placement(
         self, entity: str, index: str, extra: Iterable[Requirement] = ()
     ) -> Placement | None:
-        self.solves += 1
-        reqs = [*self.reqs.get((entity, index), []), *extra]
-        return solve(self.model, entity, index, reqs, self.pinned.get((entity, index)))
+        self.lookups += 1
+        reqs = frozenset((*self.reqs.get((entity, index), ()), *extra))
+        key = (entity, index, reqs)
+        if key not in self.cache:
+            self.solves += 1
+            self.cache[key] = solve(
+                self.model, entity, index, sorted(reqs, key=_req_key), self.pinned.get(key[:2])
+            )
+        return self.cache[key]
 
     def unit_fits(self, unit: Unit, index: str) -> bool:
         placed = []
@@ -236,6 +265,10 @@ class _Search:
             self.reqs[(req.entity, index)].remove(req)
 
 
+def _req_key(req: Requirement) -> tuple[str, str]:
+    return (req.pattern, req.entity)
+
+
 def unit_order(model: ir.Model, unit: Unit) -> tuple[object, ...]:
     """Collections first (largest first), then lookups by a full entity key, then the rest."""
     req = unit.requirements[0]
@@ -251,20 +284,128 @@ def _gsi_names(taken: Iterable[str]) -> Iterator[str]:
             yield f"GSI{n}"
 
 
-def assign_indexes(model: ir.Model, state: Derivation) -> Derivation:
-    pinned: dict[tuple[str, str], ir.PinnedKey] = {}
-    for entity in model.entities:
-        for key in entity.pinned_keys:
-            pinned[(entity.name, index_name(key.index))] = key
-    pinned_indexes = sorted({i for _e, i in pinned if i != TABLE}, key=_index_sort_key)
-    base = [TABLE, *(i for i in pinned_indexes if index_kind(i) == "gsi")]
-    lsis = [i for i in pinned_indexes if index_kind(i) == "lsi"]
-    units = sorted(state.units, key=lambda u: unit_order(model, u))
+def _pair_fits(pk: frozenset[str], a: Requirement, b: Requirement) -> bool:
+    """Whether some sort key serves both `a` and `b` (see `fits`) under pk slots `pk`.
 
-    # First fit.
-    search = _Search(model, state, pinned)
-    fresh = _gsi_names(pinned_indexes)
-    indexes = [*base[:1], *lsis, *base[1:]]
+    Each requirement's equality attributes outside the pk must be the leading sk slots and its
+    range the slot right after them, so the two leading sets nest; equal ones need equal
+    ranges (or one without a range), and a shorter one's range must be among the longer's
+    equality attributes."""
+    if not (pk <= a.eq and pk <= b.eq):
+        return False
+    if a.fixed_pk is not None and set(a.fixed_pk) != pk:
+        return False
+    if b.fixed_pk is not None and set(b.fixed_pk) != pk:
+        return False
+    ra, rb = a.eq - pk, b.eq - pk
+    if len(ra) > len(rb):
+        a, b, ra, rb = b, a, rb, ra
+    if not ra <= rb:
+        return False
+    if len(ra) == len(rb):
+        return a.range is None or b.range is None or a.range == b.range
+    return a.range is None or a.range in rb
+
+
+def _may_share(kind: str, pinned: ir.PinnedKey | None, a: Requirement, b: Requirement) -> bool:
+    """A necessary condition for `solve` to place `a` and `b` (one entity) on one index of
+    `kind`: every placement `solve` returns serves each of its requirements (`fits`), takes
+    its pk from the pinned template or from a non-empty subset of the equality attributes
+    (empty only when every requirement fixes it so, never on the table), and has one owner.
+    Over-approximating is safe: it only weakens the bound."""
+    if pinned is not None:
+        pk, sk = templates.slots(pinned.pk), templates.slots(pinned.sk) if pinned.sk else ()
+        return fits(pk, sk, a) and fits(pk, sk, b)
+    if kind == "lsi":
+        return False
+    if a.owner is not None and b.owner is not None and a.owner != b.owner:
+        return False
+    fixed = a.fixed_pk if a.fixed_pk is not None else b.fixed_pk
+    if fixed is not None:
+        candidates: Iterable[frozenset[str]] = [frozenset(fixed)]
+    else:
+        common = sorted(a.eq & b.eq)
+        if len(common) > 12:
+            return True  # too many subsets to try: assume they may share
+        candidates = (
+            frozenset(c)
+            for size in range(1, len(common) + 1)
+            for c in itertools.combinations(common, size)
+        )
+    return any(_pair_fits(pk, a, b) for pk in candidates if pk or kind != "table")
+
+
+def _conflicts(
+    units: Sequence[Unit], start: Sequence[str], pinned: dict[tuple[str, str], ir.PinnedKey]
+) -> list[set[int]]:
+    """For each unit, the positions of the units it can share no index with."""
+    kinds = [(i, index_kind(i)) for i in start] + [(_FRESH, "gsi")]
+
+    def conflict(u: Unit, v: Unit) -> bool:
+        ru = {r.entity: r for r in u.requirements}
+        shared = [(ru[r.entity], r) for r in v.requirements if r.entity in ru]
+        if not shared:
+            return False
+        return all(
+            any(not _may_share(kind, pinned.get((a.entity, i)), a, b) for a, b in shared)
+            for i, kind in kinds
+        )
+
+    adjacent = [set[int]() for _ in units]
+    for x, y in itertools.combinations(range(len(units)), 2):
+        if conflict(units[x], units[y]):
+            adjacent[x].add(y)
+            adjacent[y].add(x)
+    return adjacent
+
+
+def clique_bound(adjacent: Sequence[set[int]], floor: int) -> int:
+    """Indexes any assignment needs: at least `floor`, and one per member of a set of units
+    that pairwise cannot share any index (a clique of the conflict graph `adjacent`, grown
+    greedily from each unit; any clique is a valid bound)."""
+    by_degree = sorted(range(len(adjacent)), key=lambda x: (-len(adjacent[x]), x))
+    clique = 0
+    for seed in by_degree:
+        if len(adjacent[seed]) < clique:
+            break  # no clique through this unit (or any later one) beats the best
+        members = {seed}
+        for x in by_degree:
+            if x not in members and members <= adjacent[x]:
+                members.add(x)
+        clique = max(clique, len(members))
+    return max(floor, clique)
+
+
+_FRESH = "GSI*"  # stands for any derived GSI nobody pinned a key on
+
+
+def components(units: Sequence[Unit]) -> list[list[Unit]]:
+    """Units grouped so that no two groups read a common entity, each in `units`' order.
+
+    `solve` looks at one (entity, index) at a time, so groups never constrain each other: each
+    can use every index, and the fewest indexes for all is the most any group needs."""
+    group: dict[str, int] = {}
+    members: dict[int, list[Unit]] = {}
+    for n, unit in enumerate(units):
+        ids = sorted({group[e] for e in unit.entities if e in group})
+        target = ids[0] if ids else n
+        merged = [unit]
+        for other in ids[1:]:
+            merged = members.pop(other) + merged
+        members.setdefault(target, []).extend(merged)
+        for u in members[target]:
+            for e in u.entities:
+                group[e] = target
+    order = {u.pattern: n for n, u in enumerate(units)}
+    return [sorted(g, key=lambda u: order[u.pattern]) for _k, g in sorted(members.items())]
+
+
+def _first_fit(
+    search: _Search, units: Sequence[Unit], start: Sequence[str]
+) -> tuple[int, dict[str, str]]:
+    """Each unit on the first index that serves it, a new GSI when none does."""
+    fresh = _gsi_names(start)
+    indexes = list(start)
     chosen: dict[str, str] = {}
     for unit in units:
         target = next((i for i in indexes if search.unit_fits(unit, i)), None)
@@ -275,17 +416,66 @@ def assign_indexes(model: ir.Model, state: Derivation) -> Derivation:
                 continue
         search.add(unit, target)
         chosen[unit.pattern] = target
-    best = (len(indexes), dict(chosen))
+    search.reqs = {}
+    return len(indexes), chosen
 
-    # Bounded search for an assignment with fewer indexes.
-    if len(indexes) > len(base) + len(lsis) and len(units) <= SEARCH_MAX_UNITS:
-        best = _improve(model, state, pinned, units, [*base[:1], *lsis, *base[1:]], best)
+
+def _least_indexes(
+    search: _Search,
+    units: Sequence[Unit],
+    start: Sequence[str],
+    pinned: dict[tuple[str, str], ir.PinnedKey],
+) -> int:
+    """A lower bound on the indexes every assignment of `units` needs: per group of units
+    (see `components`), its minimum when a search of its own proves it within the budget,
+    else its clique bound; the most over the groups. The proving search takes the most
+    constrained units first (most conflicts), which prunes early; the order does not change
+    the minimum it proves."""
+    bound = len(start)
+    for group in components(units):
+        adjacent = _conflicts(group, start, pinned)
+        least = clique_bound(adjacent, len(start))
+        order = sorted(range(len(group)), key=lambda x: (-len(adjacent[x]), x))
+        constrained = [group[x] for x in order]
+        count, chosen = _first_fit(search, constrained, start)
+        if count > least:
+            (count, _chosen), cut = _improve(search, constrained, start, least, (count, chosen))
+            least = least if cut else count
+        bound = max(bound, least)
+    return bound
+
+
+def assign_indexes(model: ir.Model, state: Derivation) -> Derivation:
+    pinned: dict[tuple[str, str], ir.PinnedKey] = {}
+    for entity in model.entities:
+        for key in entity.pinned_keys:
+            pinned[(entity.name, index_name(key.index))] = key
+    pinned_indexes = sorted({i for _e, i in pinned if i != TABLE}, key=_index_sort_key)
+    base = [TABLE, *(i for i in pinned_indexes if index_kind(i) == "gsi")]
+    lsis = [i for i in pinned_indexes if index_kind(i) == "lsi"]
+    units = sorted(state.units, key=lambda u: unit_order(model, u))
+    start = [*base[:1], *lsis, *base[1:]]
+
+    search = _Search(model, state, pinned)
+    best = _first_fit(search, units, start)
+    stats = SearchStats(first_fit=best[0])
+    # Search for an assignment with fewer indexes, unless first fit already meets the bound:
+    # the search returns the first assignment, in depth-first order, that needs the fewest.
+    if best[0] > len(start) and len(units) <= SEARCH_MAX_UNITS:
+        bound = _least_indexes(search, units, start, pinned)
+        stats = replace(stats, lower_bound=bound)
+        if best[0] > bound:
+            best, cut = _improve(search, units, start, bound, best)
+            stats = replace(stats, searched=True, exhausted=cut)
+    else:  # nothing to improve, or too many units to search (first fit stands)
+        stats = replace(stats, lower_bound=len(start))
+    stats = replace(stats, lookups=search.lookups, solves=search.solves, indexes=best[0])
 
     _count, chosen = best
     used = sorted(set(chosen.values()) | {TABLE} | set(pinned_indexes), key=_index_sort_key)
     rename = _compact(used, pinned_indexes)
     assignment = {p: rename[i] for p, i in chosen.items()}
-    return _place(model, state, pinned, units, assignment, rename)
+    return replace(_place(model, state, pinned, units, assignment, rename), search=stats)
 
 
 def _index_sort_key(name: str) -> tuple[int, int]:
@@ -307,22 +497,27 @@ def _compact(used: list[str], pinned: list[str]) -> dict[str, str]:
 
 
 def _improve(
-    model: ir.Model,
-    state: Derivation,
-    pinned: dict[tuple[str, str], ir.PinnedKey],
-    units: list[Unit],
-    start: list[str],
+    search: _Search,
+    units: Sequence[Unit],
+    start: Sequence[str],
+    bound: int,
     best: tuple[int, dict[str, str]],
-) -> tuple[int, dict[str, str]]:
-    search = _Search(model, state, pinned)
+) -> tuple[tuple[int, dict[str, str]], bool]:
+    """Depth-first over the assignments for one with fewer indexes than `best`.
+
+    Returns the best assignment found and whether the budget (SEARCH_BUDGET look-ups) cut the
+    search short before it was proven minimal. It stops, without loss, once an assignment
+    reaches `bound`: none does better."""
     result = [best]
-    floor = len(start)
+    budget = search.lookups + SEARCH_BUDGET
+    cut = [False]
     all_names = list(itertools.islice(_gsi_names(start), 0, 64))
 
     def dfs(i: int, indexes: list[str], chosen: dict[str, str]) -> None:
-        if search.solves > SEARCH_BUDGET or result[0][0] == floor:
+        if result[0][0] <= bound or len(indexes) >= result[0][0]:
             return
-        if len(indexes) >= result[0][0]:
+        if search.lookups > budget:
+            cut[0] = True
             return
         if i == len(units):
             result[0] = (len(indexes), dict(chosen))
@@ -341,7 +536,8 @@ def _improve(
             search.remove(unit, index)
 
     dfs(0, list(start), {})
-    return result[0]
+    search.reqs = {}
+    return result[0], cut[0] and result[0][0] > bound
 
 
 def _place(

@@ -9,15 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from modeling.compile import templates
-from modeling.core import ir
+from modeling.core import ir, limits
 from modeling.core.diagnostics import Diagnostic, Severity, Span
 
-MAX_GSIS = 20
-MAX_LSIS = 5
-MAX_PK_BYTES = 2048
-MAX_SK_BYTES = 1024
-HOT_READS = 3000  # RCU per partition per second
-HOT_WRITES = 1000  # WCU per partition per second
 LOW_CARDINALITY = 100  # distinct partition-key values below which a key is hot
 
 # Longest encoded width of a slot, in UTF-8 bytes (generous: the codec's fixed widths fit).
@@ -44,23 +38,25 @@ def _model_span(model: ir.Model, entity: str | None = None) -> Span | None:
 def check_index_counts(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
     """DynamoDB allows at most 20 GSIs and 5 LSIs per table."""
     gsis, lsis = layout.gsis, layout.lsis
-    if len(gsis) > MAX_GSIS:
-        extra = [p.pattern for p in layout.plans if p.index in {g.name for g in gsis[MAX_GSIS:]}]
+    if len(gsis) > limits.MAX_GSIS:
+        extra = [
+            p.pattern for p in layout.plans if p.index in {g.name for g in gsis[limits.MAX_GSIS :]}
+        ]
         yield Diagnostic(
             "too-many-gsis",
             Severity.ERROR,
-            f"the patterns need {len(gsis)} GSIs; DynamoDB allows {MAX_GSIS} "
+            f"the patterns need {len(gsis)} GSIs; DynamoDB allows {limits.MAX_GSIS} "
             f"(beyond the limit: {', '.join(extra)})",
             _model_span(model),
             "merge patterns that read one entity by the same partition key (a composite sort "
             "key serves `=` + range), or move rare patterns to a filter",
             model.name,
         )
-    if len(lsis) > MAX_LSIS:
+    if len(lsis) > limits.MAX_LSIS:
         yield Diagnostic(
             "too-many-lsis",
             Severity.ERROR,
-            f"the model pins {len(lsis)} LSIs; DynamoDB allows {MAX_LSIS}",
+            f"the model pins {len(lsis)} LSIs; DynamoDB allows {limits.MAX_LSIS}",
             _model_span(model),
             "use GSIs instead (no 10 GB item-collection limit either)",
             model.name,
@@ -103,8 +99,8 @@ def check_key_lengths(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
         unbounded_slots: set[str] = set()
         for key in el.keys:
             for part, template, limit in (
-                ("partition", key.pk, MAX_PK_BYTES),
-                ("sort", key.sk, MAX_SK_BYTES),
+                ("partition", key.pk, limits.PARTITION_KEY_BYTES),
+                ("sort", key.sk, limits.SORT_KEY_BYTES),
             ):
                 if template is None:
                     continue
@@ -135,7 +131,7 @@ def check_key_lengths(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
                 "key-length-unknown",
                 Severity.WARNING,
                 f"{el.entity}: key slots {names} have no length bound; an item whose partition "
-                f"key exceeds {MAX_PK_BYTES} bytes or sort key {MAX_SK_BYTES} bytes is rejected at write",
+                f"key exceeds {limits.PARTITION_KEY_BYTES} bytes or sort key {limits.SORT_KEY_BYTES} bytes is rejected at write",
                 _model_span(model, el.entity),
                 "validate lengths in the application (or declare column stats), or key on "
                 "bounded attributes",
@@ -204,7 +200,7 @@ def check_hot_partitions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnos
                 Severity.WARNING,
                 f"pattern {plan.pattern!r}: the partition key {plan.pk.template!r} has few values "
                 f"({reason}); all {entity.name} writes with one value land in one partition "
-                f"(≤ {HOT_WRITES} WCU / {HOT_READS} RCU per second)",
+                f"(≤ {limits.PARTITION_WCU} WCU / {limits.PARTITION_RCU} RCU per second)",
                 pattern.span,
                 "shard writes: add a suffix `#0`..`#N-1` to the partition key and query all N "
                 "shards in parallel, or add a high-cardinality attribute to the equality condition",
@@ -212,14 +208,15 @@ def check_hot_partitions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnos
             )
         rate = pattern.rate
         if rate is not None and (
-            (rate.reads_per_second or 0) > HOT_READS or (rate.writes_per_second or 0) > HOT_WRITES
+            (rate.reads_per_second or 0) > limits.PARTITION_RCU
+            or (rate.writes_per_second or 0) > limits.PARTITION_WCU
         ):
             yield Diagnostic(
                 "hot-partition",
                 Severity.WARNING,
                 f"pattern {plan.pattern!r} declares {rate.reads_per_second or 0:g} reads/s and "
                 f"{rate.writes_per_second or 0:g} writes/s; one partition serves at most "
-                f"{HOT_READS} RCU and {HOT_WRITES} WCU per second",
+                f"{limits.PARTITION_RCU} RCU and {limits.PARTITION_WCU} WCU per second",
                 pattern.span,
                 "if one partition-key value takes most of it, shard that key (suffix #0..#N-1) "
                 "or cache the reads (DAX)",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from modeling.compile.state import Derivation, Requirement, Unit
-from modeling.core import ir
+from modeling.core import ir, limits
 from modeling.core.diagnostics import Diagnostic, Severity
 
 
@@ -171,7 +171,7 @@ def collect_units(model: ir.Model, state: Derivation) -> Derivation:
                         Severity.WARNING,
                         f"pattern {pattern.name!r} has only a range condition: every "
                         f"{req.entity} is written to one constant partition, a hot partition "
-                        "(1,000 WCU / 3,000 RCU per partition)",
+                        f"({limits.PARTITION_WCU:,} WCU / {limits.PARTITION_RCU:,} RCU per partition)",
                         pattern.span,
                         "add an equality condition, or shard the partition "
                         "(write to N suffixed partitions and query each)",

@@ -62,6 +62,26 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class SearchStats:
+    """What the index assignment spent, so tests and benches can see it without timing.
+
+    `lookups` are placement look-ups (what the budget counts), `solves` the `solve()` calls
+    behind them (look-ups the cache could not answer). `lower_bound` is the number of indexes
+    every assignment needs (a set of patterns that pairwise cannot share an index);
+    `exhausted` is True when the improving search stopped at its budget before it had either
+    reached that bound or tried every assignment, i.e. the result is not proven minimal.
+    """
+
+    lookups: int = 0
+    solves: int = 0
+    first_fit: int = 0  # indexes (table, LSIs, GSIs) the first-fit assignment uses
+    lower_bound: int = 0
+    indexes: int = 0  # indexes of the chosen assignment
+    searched: bool = False  # the improving search ran
+    exhausted: bool = False
+
+
+@dataclass(frozen=True)
 class Derivation:
     prefixes: dict[str, str] = field(default_factory=dict)  # entity -> type prefix
     units: tuple[Unit, ...] = ()
@@ -75,6 +95,7 @@ class Derivation:
     entity_layouts: tuple[ir.EntityLayout, ...] = ()
     plans: tuple[ir.PatternPlan, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
+    search: SearchStats = field(default_factory=SearchStats)
 
     def with_diagnostics(self, *more: Diagnostic) -> Derivation:
         return replace(self, diagnostics=self.diagnostics + tuple(more))
