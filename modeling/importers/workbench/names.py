@@ -1,0 +1,98 @@
+"""Workbench names → model names: attribute and entity names, the model and table names, and
+what a key attribute's name says (an overloaded `PK`, an entity-type `Type`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from modeling.formats.workbench import WbTable
+
+UPPER_TAG = re.compile(r"^[A-Z][A-Z_\-]*$")
+WORD = re.compile(r"^[A-Za-z][A-Za-z_\-]*$")
+
+_GENERIC_KEY = re.compile(
+    r"^(pk|sk|hk|rk|id|key|hash|range|hashkey|rangekey|partitionkey|sortkey|data"
+    r"|(gsi|lsi)\d*(pk|sk|hk|rk|hash|range|partitionkey|sortkey)|(pk|sk)\d+)$"
+)
+# normalised (lower-case, no `_`/`-`) names of attributes that hold an item's entity type
+_TYPE_ATTRS = (
+    "type", "entitytype", "entity", "typename", "kind", "recordtype", "objecttype",
+    "itemtype", "doctype", "et", "edbe", "modeltype", "model",
+)  # fmt: skip
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[_\-\s]", "", name).lower()
+
+
+def is_generic_key(name: str) -> bool:
+    """`PK`, `SK`, `GSI1PK`, ...: overloaded key attributes whose name says nothing."""
+    return bool(_GENERIC_KEY.match(_norm(name)))
+
+
+def is_type_attr(name: str) -> bool:
+    return _norm(name) in _TYPE_ATTRS
+
+
+def ident(name: str) -> str:
+    """A valid attribute name (`[A-Za-z_][A-Za-z0-9_]*`) for a Workbench name."""
+    out = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "attr"
+    return "_" + out if out[0].isdigit() else out
+
+
+def snake(name: str) -> str:
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", ident(name))
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
+    return re.sub(r"_+", "_", s).strip("_").lower() or "x"
+
+
+def pascal(name: str) -> str:
+    """An entity name: kept when already valid (`Order_line`), else PascalCase words."""
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        return name[0].upper() + name[1:]
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
+    out = "".join(w[0].upper() + w[1:] for w in words) or "Entity"
+    return "E" + out if out[0].isdigit() else out
+
+
+def singular(word: str) -> str:
+    low = word.lower()
+    if low.endswith("ies") and len(word) > 4:
+        return word[:-3] + ("Y" if word[-1].isupper() else "y")
+    if low.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if low.endswith("s") and not low.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def dynamo_table_name(name: str) -> str:
+    """A valid DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`) for a Workbench table name."""
+    out = re.sub(r"[^A-Za-z0-9_.\-]+", "-", name).strip("-") or "table"
+    return (out + "-tb")[: max(3, len(out))] if len(out) < 3 else out[:255]
+
+
+def slug(name: str) -> str:
+    """A model name (`[a-z][a-z0-9_-]*`): `Game-Player-Profiles`, `CartTable` → kebab case."""
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", name)
+    s = re.sub(r"[^A-Za-z0-9_]+", "-", s).strip("-_").lower()
+    s = re.sub(r"-+", "-", s)
+    if not s:
+        return "imported"
+    return "m-" + s if not s[0].isalpha() else s
+
+
+def key_names(table: WbTable) -> set[str]:
+    return set(table.keys.names) | {n for g in table.indexes for n in g.keys.names}
+
+
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    taken = set(taken)
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}{n}" in taken:
+        n += 1
+    return f"{name}{n}"
