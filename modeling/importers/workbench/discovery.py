@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from modeling.core.diagnostics import Diagnostics, Span
+from modeling.core.naming import keep_entity_name, singular
 from modeling.formats.workbench import Item, WbTable, attribute_kind
 from modeling.importers.workbench.names import (
     UPPER_TAG,
@@ -17,8 +18,6 @@ from modeling.importers.workbench.names import (
     is_generic_key,
     is_type_attr,
     key_names,
-    pascal,
-    singular,
     unique_name,
 )
 from modeling.importers.workbench.plans import Candidate
@@ -49,7 +48,7 @@ def _tag(value: str | None, whole: bool = False) -> str | None:
 
 
 def _table_entity_name(table: WbTable) -> str:
-    name = pascal(table.name)
+    name = keep_entity_name(table.name)
     return name[: -len("Table")] if name.endswith("Table") and len(name) > 5 else name
 
 
@@ -60,7 +59,7 @@ def discover(table: WbTable, diags: Diagnostics) -> list[Candidate]:
     if table.facets:
         for f in table.facets:
             g = Candidate(
-                name=unique_name(pascal(f.name), [x.name for x in groups]),
+                name=unique_name(keep_entity_name(f.name), [x.name for x in groups]),
                 origin=f"facet {f.name!r}",
                 items=f.spanned_items(),
                 declared=[a for a in f.attributes if a not in keys],
@@ -88,7 +87,9 @@ def discover(table: WbTable, diags: Diagnostics) -> list[Candidate]:
             if isinstance(value, str) and value:
                 if value not in by_value:
                     by_value[value] = Candidate(
-                        name=unique_name(pascal(value), [g.name for g in by_value.values()]),
+                        name=unique_name(
+                            keep_entity_name(value), [g.name for g in by_value.values()]
+                        ),
                         origin=f"attribute {type_attr!r} = {value!r}",
                         type_attr=type_attr,
                         type_value=value,
@@ -134,7 +135,7 @@ def _prefix_groups(
                     f"table {table.name!r} (sample keys have no constant prefix)",
                 )
             else:
-                name = pascal(singular(word).lower())
+                name = keep_entity_name(singular(word).lower())
                 origin = "key prefix " + " / ".join(
                     f"{k}={t}#…" for k, t in ((pk, pk_tag), (sk, sk_tag)) if t is not None
                 )
@@ -176,7 +177,7 @@ def _apply_model_schema(
             continue
         if g is None:
             g = Candidate(
-                name=unique_name(pascal(mname), [x.name for x in groups]),
+                name=unique_name(keep_entity_name(mname), [x.name for x in groups]),
                 origin=f"ModelSchema model {mname!r} (no sample items)",
                 type_attr=type_attr,
                 type_value=mname,

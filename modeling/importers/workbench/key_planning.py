@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from modeling.core.diagnostics import Diagnostics, Span
+from modeling.core.naming import singular, snake
 from modeling.formats.workbench import WbAttribute, WbKeySchema, WbTable
 from modeling.importers.workbench.names import (
     UPPER_TAG,
@@ -17,8 +18,6 @@ from modeling.importers.workbench.names import (
     ident,
     is_generic_key,
     key_names,
-    singular,
-    snake,
     unique_name,
 )
 from modeling.importers.workbench.plans import Candidate, EntityPlan, KeyPlan, SlotGuess

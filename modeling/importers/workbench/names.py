@@ -1,5 +1,6 @@
-"""Workbench names → model names: attribute and entity names, the model and table names, and
-what a key attribute's name says (an overloaded `PK`, an entity-type `Type`).
+"""Workbench names → model names: attribute, model and table names, and what a key attribute's
+name says (an overloaded `PK`, an entity-type `Type`). Entity, pattern and slot names follow
+the project's one naming rule, `modeling.core.naming`.
 """
 
 from __future__ import annotations
@@ -40,32 +41,6 @@ def ident(name: str) -> str:
     """A valid attribute name (`[A-Za-z_][A-Za-z0-9_]*`) for a Workbench name."""
     out = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "attr"
     return "_" + out if out[0].isdigit() else out
-
-
-def snake(name: str) -> str:
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", ident(name))
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
-    return re.sub(r"_+", "_", s).strip("_").lower() or "x"
-
-
-def pascal(name: str) -> str:
-    """An entity name: kept when already valid (`Order_line`), else PascalCase words."""
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        return name[0].upper() + name[1:]
-    words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
-    out = "".join(w[0].upper() + w[1:] for w in words) or "Entity"
-    return "E" + out if out[0].isdigit() else out
-
-
-def singular(word: str) -> str:
-    low = word.lower()
-    if low.endswith("ies") and len(word) > 4:
-        return word[:-3] + ("Y" if word[-1].isupper() else "y")
-    if low.endswith(("sses", "shes", "ches", "xes")):
-        return word[:-2]
-    if low.endswith("s") and not low.endswith(("ss", "us", "is")) and len(word) > 3:
-        return word[:-1]
-    return word
 
 
 def dynamo_table_name(name: str) -> str:

@@ -5,8 +5,9 @@ suggested: partition-key equality, a range on the last sort-key slot.
 from __future__ import annotations
 
 from modeling.core.diagnostics import Diagnostics
+from modeling.core.naming import snake
 from modeling.formats.workbench import WbTable
-from modeling.importers.workbench.names import snake, unique_name
+from modeling.importers.workbench.names import unique_name
 from modeling.importers.workbench.plans import EntityPlan, PatternPlan
 
 
