@@ -5,6 +5,7 @@ Workbench types and sample values, and whether they are required.
 from __future__ import annotations
 
 from modeling.core.diagnostics import Diagnostics
+from modeling.core.limits import KEYABLE_TYPES
 from modeling.formats.workbench import WbAttribute, WbTable, attribute_kind
 from modeling.importers.workbench.names import ident, key_names, unique_name
 from modeling.importers.workbench.plans import AttrPlan, Candidate, EntityPlan, KeyPlan
@@ -68,17 +69,7 @@ def plan_attributes(
             type_, why = scalar_type(slot.kind if slot.kind in ("N", "B") else "S", values)
         examples = ", ".join(list(dict.fromkeys(values))[:3])
         note = f"key slot, {slot.why}; {why}" + (f"; e.g. {examples}" if examples else "")
-        if type_ not in (
-            "string",
-            "integer",
-            "decimal",
-            "float",
-            "boolean",
-            "date",
-            "datetime",
-            "uuid",
-            "binary",
-        ):
+        if type_ not in KEYABLE_TYPES:
             diags.warning(
                 "workbench-unkeyable-slot",
                 f"slot {{{n}}} of {g.name} names attribute {n!r} of type {type_}, which cannot be in a key; typed string",

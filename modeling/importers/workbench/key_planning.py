@@ -21,7 +21,7 @@ from modeling.importers.workbench.names import (
     unique_name,
 )
 from modeling.importers.workbench.plans import Candidate, EntityPlan, KeyPlan, SlotGuess
-from modeling.importers.workbench.templates import SEPARATOR, SLOT_RE, KeyTemplate
+from modeling.importers.workbench.templates import SEPARATOR, SLOT_RE, KeyTemplate, Slot, Text
 from modeling.importers.workbench.values import same_value, scalar_text
 
 
@@ -209,23 +209,24 @@ def _key_template(
     values = [scalar_text(g.items[i][0][attr.name]) or "" for i in ctx.rows]
     if attr.name in g.schema_values:
         text = g.schema_values[attr.name]
-        parts: list[tuple[bool, str]] = []
-        for is_slot, name in KeyTemplate.parse(text).parts:
-            if is_slot and name == g.type_attr and g.type_value:
-                parts.append((False, g.type_value))
-            elif is_slot:
-                parts.append(
-                    (True, _register(g, ident(name), f"slot of ModelSchema value {text!r}"))
-                )
+        parts: list[Text | Slot] = []
+        for part in KeyTemplate.parse(text).parts:
+            if isinstance(part, Text):
+                parts.append(part)
+            elif part.attribute == g.type_attr and g.type_value:
+                parts.append(Text(g.type_value))
             else:
-                parts.append((False, name))
+                why = f"slot of ModelSchema value {text!r}"
+                parts.append(Slot(_register(g, ident(part.attribute), why)))
         template = KeyTemplate.parse(KeyTemplate(tuple(parts)).text)
         why = f"from ModelSchema value {text!r}"
     elif alias and SLOT_RE.search(alias):
         template = KeyTemplate(
             tuple(
-                (s, _register(g, ident(t), f"slot of facet alias {alias!r}") if s else t)
-                for s, t in KeyTemplate.parse(alias).parts
+                Slot(_register(g, ident(p.attribute), f"slot of facet alias {alias!r}"))
+                if isinstance(p, Slot)
+                else p
+                for p in KeyTemplate.parse(alias).parts
             )
         )
         why = f"from facet alias {alias!r} (a template)"
@@ -253,25 +254,27 @@ def _valid_template(template: KeyTemplate, ctx: _KeyCtx) -> KeyTemplate:
     if not template.parts:
         name = unique_name(f"{snake(g.name)}_{snake(ctx.attr.name)}", list(g.slots))
         why = f"sample {ctx.attr.name} values are empty, which DynamoDB rejects; one slot"
-        return KeyTemplate(((True, _register(g, name, why)),))
+        return KeyTemplate((Slot(_register(g, name, why)),))
     seen: set[str] = set()
-    parts: list[tuple[bool, str]] = []
-    for is_slot, text in template.parts:
-        if is_slot and text in seen:
-            text = _register(
-                g, unique_name(f"{text}_2", list(g.slots)), f"a second {{{text}}} in one key"
-            )
-        if is_slot:
-            seen.add(text)
-        parts.append((is_slot, text))
+    parts: list[Text | Slot] = []
+    for part in template.parts:
+        if isinstance(part, Slot):
+            name = part.attribute
+            if name in seen:
+                name = _register(
+                    g, unique_name(f"{name}_2", list(g.slots)), f"a second {{{name}}} in one key"
+                )
+            seen.add(name)
+            part = Slot(name)
+        parts.append(part)
     return KeyTemplate(tuple(parts))
 
 
 def _record(ctx: _KeyCtx, template: KeyTemplate, values: list[str]) -> None:
     """Match sample keys against the template: slot values for typing, disagreements reported."""
     g = ctx.g
-    if len(template.parts) == 1 and template.parts[0][0]:
-        g.slots[template.parts[0][1]].kind = ctx.attr.type
+    if template.single_slot is not None:
+        g.slots[template.single_slot].kind = ctx.attr.type
     misfits: list[tuple[str, Span | None]] = []
     conflicts: dict[str, int] = {}
     for i, value in zip(ctx.rows, values, strict=True):
@@ -396,10 +399,8 @@ def rename_owned(table: WbTable, groups: list[Candidate]) -> None:
 
     def pk_slot(g: Candidate) -> str | None:
         kp = next((k for k in g.keys if k.index == "table"), None)
-        if kp is None or len(kp.pk.parts) != 1 or not kp.pk.parts[0][0]:
-            return None
-        s = kp.pk.parts[0][1]
-        return s if g.slots[s].unnamed else None
+        s = kp.pk.single_slot if kp is not None else None
+        return s if s is not None and g.slots[s].unnamed else None
 
     def is_owner(g: Candidate) -> bool:
         s = pk_slot(g)
@@ -446,13 +447,7 @@ def _may_equal(a: KeyTemplate, b: KeyTemplate) -> bool:
     if not a.slots and not b.slots:
         return a.text == b.text
 
-    def lead(t: KeyTemplate) -> str:
-        return "" if not t.parts or t.parts[0][0] else t.parts[0][1]
-
-    def trail(t: KeyTemplate) -> str:
-        return "" if not t.parts or t.parts[-1][0] else t.parts[-1][1]
-
-    la, lb, ta, tb = lead(a), lead(b), trail(a), trail(b)
+    la, lb, ta, tb = a.leading_text, b.leading_text, a.trailing_text, b.trailing_text
     return (la.startswith(lb) or lb.startswith(la)) and (ta.endswith(tb) or tb.endswith(ta))
 
 
