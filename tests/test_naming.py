@@ -8,6 +8,7 @@ import json
 import pytest
 
 from modeling.api import check_text
+from modeling.compile.names import type_prefix
 from modeling.core import naming
 from modeling.core.naming import (
     entity_for_table,
@@ -281,3 +282,12 @@ def test_default_table_of_an_entity_uses_the_inflector() -> None:
     result = check_text(text, "m.yaml")
     assert result.model is not None
     assert result.model.entities[0].table == "analyses"  # was "analysises"
+
+
+@pytest.mark.parametrize(
+    "entity", ["OrderItem", "HTTPLog", "APIKey", "Order_line", "a-B", "X2y", "LineItem2Go", "v"]
+)
+def test_compile_type_prefix_agrees_with_snake(entity: str) -> None:
+    """compile/names.type_prefix is still its own function (another owner's module); it must
+    stay the upper-cased `snake` of the entity name, so it can be replaced by it."""
+    assert type_prefix(entity) == snake(entity).upper()
