@@ -71,6 +71,8 @@ class WbAttribute:
 
 @dataclass(frozen=True)
 class WbKeySchema:
+    """A key: partition attribute and optional sort attribute."""
+
     partition: WbAttribute
     sort: WbAttribute | None = None
 
@@ -111,6 +113,8 @@ class WbFacet:
 
 @dataclass(frozen=True)
 class WbTable:
+    """One table of the model (a `DataModel` entry)."""
+
     name: str
     keys: WbKeySchema
     attributes: tuple[WbAttribute, ...] = ()  # NonKeyAttributes, as declared (duplicates kept)
@@ -139,6 +143,8 @@ class WbTable:
 
 @dataclass(frozen=True)
 class WbDocument:
+    """A whole export: model metadata and its tables."""
+
     model_name: str
     tables: tuple[WbTable, ...]
     version: str = "3.0"

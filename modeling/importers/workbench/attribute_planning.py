@@ -41,6 +41,8 @@ def declared_types(table: WbTable, diags: Diagnostics) -> dict[str, str]:
 def plan_attributes(
     table: WbTable, g: Candidate, declared: dict[str, str], diags: Diagnostics
 ) -> EntityPlan:
+    """One entity's plan: key slots first (typed from their sample values), then the declared and
+    observed attributes; Workbench names that are not attribute names are renamed."""
     keynames = key_names(table)
     n_items = len(g.items)
     table_key = next(k for k in g.keys if k.index == "table")  # unpinned later, if ever

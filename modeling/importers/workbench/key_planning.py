@@ -338,6 +338,7 @@ def _in_index(g: Candidate, keys: WbKeySchema) -> tuple[bool, str]:
 
 
 def plan_keys(table: WbTable, g: Candidate, diags: Diagnostics) -> None:
+    """A key plan per index the entity is in (the table, each GSI its items carry keys of)."""
     keynames = key_names(table)
     g.item_values = [
         {

@@ -34,6 +34,7 @@ def is_generic_key(name: str) -> bool:
 
 
 def is_type_attr(name: str) -> bool:
+    """`Type`, `_type`, `__typename`, `EntityType`, ...: an attribute holding the entity type."""
     return _norm(name) in _TYPE_ATTRS
 
 
@@ -60,10 +61,12 @@ def slug(name: str) -> str:
 
 
 def key_names(table: WbTable) -> set[str]:
+    """Every key attribute of the table and its indexes."""
     return set(table.keys.names) | {n for g in table.indexes for n in g.keys.names}
 
 
 def unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or `name2`, `name3`, ... when it is taken."""
     taken = set(taken)
     if name not in taken:
         return name

@@ -107,6 +107,8 @@ def model_names(doc: WbDocument) -> dict[str, str]:
 
 @dataclass
 class ImportResult:
+    """What one import gives: the document read, one plan per table, and every diagnostic."""
+
     document: WbDocument | None
     plans: list[TablePlan]
     diagnostics: Diagnostics
@@ -117,6 +119,7 @@ class ImportResult:
 
 
 def plan_document(doc: WbDocument, diags: Diagnostics, table: str | None = None) -> list[TablePlan]:
+    """One plan per table (or for the one `table` names); a missing table is an error."""
     names = model_names(doc)
     tables = list(doc.tables)
     if table is not None:
@@ -141,6 +144,7 @@ def import_workbench(path: str | Path, table: str | None = None) -> ImportResult
 
 
 def import_text(text: str, file: str = "<workbench>", table: str | None = None) -> ImportResult:
+    """`import_workbench` for an export's text (tests, stdin)."""
     doc, diags = parse_document(text, file)
     if doc is None:
         return ImportResult(None, [], diags)

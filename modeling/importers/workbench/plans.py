@@ -14,6 +14,8 @@ from modeling.importers.workbench.templates import KeyTemplate
 
 @dataclass
 class AttrPlan:
+    """An attribute: its type, whether it is required, and why (the YAML comment)."""
+
     name: str
     type: str
     required: bool = True
@@ -23,6 +25,8 @@ class AttrPlan:
 
 @dataclass
 class KeyPlan:
+    """A pinned key on one index: partition and sort key templates, and why."""
+
     index: str  # table | gsiN
     wb_index: str  # the Workbench index name ("" for the table)
     pk: KeyTemplate
@@ -32,6 +36,8 @@ class KeyPlan:
 
 @dataclass
 class EntityPlan:
+    """An entity as it will be written: key, pinned keys, attributes, notes."""
+
     name: str
     origin: str
     sample_items: int
@@ -44,6 +50,8 @@ class EntityPlan:
 
 @dataclass
 class PatternPlan:
+    """A suggested access pattern: partition-key equality, maybe a sort-key range."""
+
     name: str
     entity: str
     index: str
@@ -54,6 +62,8 @@ class PatternPlan:
 
 @dataclass
 class TablePlan:
+    """One model (one Workbench table): what `render` writes."""
+
     model: str
     table: str
     description: str
@@ -68,6 +78,8 @@ class TablePlan:
 
 @dataclass
 class SlotGuess:
+    """A key slot found while planning keys, and why it has its name."""
+
     name: str
     why: str
     existing: bool = False  # names an attribute the entity already has

@@ -161,4 +161,5 @@ def summary(plan: TablePlan) -> str:
 
 
 def diagnostics_json(diags: Iterable[Any]) -> list[dict[str, Any]]:
+    """Diagnostics as JSON-ready dicts (`--report`)."""
     return [d.to_dict() for d in diags]
