@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 
 from modeling.core import ir
-from modeling.core.naming import pascal_case
+from modeling.core.naming import pascal, table_for_entity
 from modeling.spec.checks import (
     XMIN_VERSION,
     Cond,
     ResolvedPattern,
     attribute_spec,
     key_list,
-    snake_plural,
 )
 from modeling.spec.loader import Positions
 from modeling.spec.model import EntitySpec, ModelSpec, PatternSpec, ProvisionedBilling
@@ -25,7 +24,7 @@ from modeling.spec.model import EntitySpec, ModelSpec, PatternSpec, ProvisionedB
 
 def _table(spec: ModelSpec) -> ir.TableSettings:
     t = spec.table
-    name = (t.name if t and t.name else None) or pascal_case(spec.model)
+    name = (t.name if t and t.name else None) or pascal(spec.model)
     if t is None:
         return ir.TableSettings(name=name)
     billing = ir.Billing()
@@ -77,7 +76,7 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
         ir.PinnedKey(index, k.pk, k.sk, span=pos.key((*base, "keys", index)))
         for index, k in (e.keys or {}).items()
     )
-    table = e.table or snake_plural(name)
+    table = e.table or table_for_entity(name)
     schema = e.schema_ or (spec.source.schema_ if spec.source else None)
     if "." in table:
         schema, _, table = table.rpartition(".")

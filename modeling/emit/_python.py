@@ -22,7 +22,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 
-from modeling.core import ir
+from modeling.core import ir, naming
 from modeling.emit import header
 
 LINE_LENGTH = 100
@@ -116,20 +116,10 @@ def literal(value: object) -> str:
 
 
 _NOT_IDENT = re.compile(r"[^0-9A-Za-z_]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
-
-def snake_case(name: str) -> str:
-    """`OrderItem` -> `order_item`, `HTTPLog` -> `http_log`; other characters become `_`."""
-    text = _CAMEL.sub("_", name)
-    text = _NOT_IDENT.sub("_", text).strip("_").lower()
-    return text or "x"
-
-
-def pascal_case(name: str) -> str:
-    """`order_item` / `OrderItem` -> `OrderItem`."""
-    words = [w for w in snake_case(name).split("_") if w]
-    return "".join(w[:1].upper() + w[1:] for w in words) or "X"
+# The project's one naming rule (`modeling.core.naming`), under the names the emitters use.
+snake_case = naming.snake
+pascal_case = naming.pascal
 
 
 def identifier(

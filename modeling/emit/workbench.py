@@ -1,12 +1,13 @@
 """Layout → NoSQL Workbench model JSON: one facet per entity, key aliases showing the templates.
 
-The document is built with the importer's dataclasses (`modeling.importers.workbench`) so that
-export → import → export is stable: facet aliases are the key templates verbatim
-(`ORDER#{order_id}`), a `ModelSchema` block (a shape real exports carry, see
-HotelReservations.json) repeats every key template per entity type (`${slot}` syntax) including
-GSI keys, which facets cannot alias, and two sample items per entity show real keys, encoded
-with `modeling.runtime.keys` exactly as the transformers write them. The second sample item leaves out
-optional attributes, which is how an importer tells they are optional.
+The document is built with the file format's dataclasses (`modeling.formats.workbench`, the
+same ones the importer reads into) so that export → import → export is stable: facet aliases
+are the key templates verbatim (`ORDER#{order_id}`), a `ModelSchema` block (a shape real
+exports carry, see HotelReservations.json) repeats every key template per entity type
+(`${slot}` syntax) including GSI keys, which facets cannot alias, and two sample items per
+entity show real keys, encoded with `modeling.runtime.keys` exactly as the transformers write
+them. The second sample item leaves out optional attributes, which is how an importer tells
+they are optional.
 
 Workbench has no LSI, TTL or stream fields: LSIs are listed in `ModelSchema.indexes` (marked
 `local`), the rest is not part of a Workbench model. No timestamps: the output is reproducible.
@@ -24,7 +25,7 @@ from typing import Any
 from modeling import __version__
 from modeling.core import ir
 from modeling.emit import FileManifest, register
-from modeling.importers.workbench import (
+from modeling.formats.workbench import (
     WbAttribute,
     WbDocument,
     WbFacet,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +19,22 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from modeling.core.diagnostics import Diagnostics, Span
-from modeling.core.naming import pascal_case
-from modeling.importers._names import attribute_name, entity_name, pascal, snake
+from modeling.core.limits import KEYABLE_TYPES
+from modeling.core.naming import entity_for_table, pascal, snake
 from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
 from modeling.pg.types import ModelType, to_model_type
+from modeling.spec.model import AttributeSpec
 
 SCHEMA_LINE = "yaml-language-server: $schema=../generated/model.schema.json"
-KEYABLE = {"string", "integer", "decimal", "float", "boolean", "date", "datetime", "uuid", "binary"}
+_PLAIN_ATTRIBUTE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def attribute_name(column: str) -> str:
+    """The attribute for a column: the column name itself when it is a plain lower-case
+    identifier, else its snake_case form (the model then records `column:`)."""
+    if _PLAIN_ATTRIBUTE.match(column):
+        return column
+    return snake(column)
 
 
 @dataclass
@@ -135,7 +145,7 @@ def fold_partition_keys(catalog: Catalog, tables: list[Table]) -> None:
 
 def _entity_names(tables: list[Table]) -> dict[QName, str]:
     """PascalCase singular names; a name shared across schemas gets the schema as a prefix."""
-    base = {t.qname: entity_name(t.spelling or t.name) for t in tables}
+    base = {t.qname: entity_for_table(t.spelling or t.name) for t in tables}
     counts: dict[str, int] = {}
     for n in base.values():
         counts[n] = counts.get(n, 0) + 1
@@ -370,7 +380,7 @@ def catalog_to_spec(
                     hint="set the attribute's type by hand",
                     subject=info.name,
                 )
-            if a in info.key and mt.type.split("<")[0] not in KEYABLE:
+            if a in info.key and mt.type.split("<")[0] not in KEYABLE_TYPES:
                 diags.warning(
                     "SEED022",
                     f"{t.schema}.{t.name}: key column {col.name} has type {mt.type}, which cannot be a key",
@@ -400,7 +410,7 @@ def catalog_to_spec(
     if "://" not in origin and "=" not in origin:
         origin = origin.replace("\\", "/").rsplit("/", 1)[-1]  # a file: its name, not our path
     doc["description"] = description or f"Seeded from {origin}; review every guess"
-    default_table = pascal_case(model_name)
+    default_table = pascal(model_name)
     if len(default_table) < 3:  # DynamoDB table names are 3–255 characters
         table = CommentedMap()
         table["name"] = f"{default_table}Table"
@@ -429,10 +439,6 @@ def catalog_to_spec(
 def _spec_accepts_stats() -> bool:
     """Whether the model language has an attribute `stats:` key yet; if not, statistics are
     written as comments so the seeded file always loads."""
-    try:
-        from modeling.spec.model import AttributeSpec
-    except ImportError:  # pragma: no cover - the loader ships with the package
-        return False
     return "stats" in AttributeSpec.model_fields
 
 

@@ -20,7 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from modeling.core.diagnostics import Diagnostics, Span
-from modeling.importers._names import snake
+from modeling.core.naming import snake
 from modeling.importers._spec import EntityInfo, Pattern, Seeded
 
 DEFAULT_WINDOW_SECONDS = 86400.0

@@ -13,7 +13,6 @@ must be an attribute of at least one listed entity (items lacking it simply do n
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FsPath
@@ -21,7 +20,7 @@ from typing import Any, Literal
 
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.ir import RANGE_OPERATORS, TypeRef
-from modeling.core.naming import pascal_case
+from modeling.core.naming import pascal_case, table_for_entity
 from modeling.runtime.keys import parse_template
 from modeling.spec.loader import Path, Positions
 from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpec
@@ -68,14 +67,8 @@ class ResolvedPattern:
 # --------------------------------------------------------------------------- helpers
 
 
-def snake_plural(name: str) -> str:
-    """Default SQL table of an entity: Variant → variants, Category → categories."""
-    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
-    if re.search(r"(s|x|z|ch|sh)$", snake):
-        return snake + "es"
-    if re.search(r"[^aeiou]y$", snake):
-        return snake[:-1] + "ies"
-    return snake + "s"
+# Default SQL table of an entity (Variant → variants, Person → people): the naming rule's.
+snake_plural = table_for_entity
 
 
 def key_list(entity: EntitySpec) -> list[str]:

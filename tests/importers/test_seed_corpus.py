@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from seed_corpus import PG15_REJECTS, PINNED, shared_ddl_dir
-from seed_pgload import counts, load
+from seed_pgload import counts, load, preprocess
 
 from modeling.api import check_text
+from modeling.compile import compile_model
 from modeling.importers._spec import catalog_to_spec, dump_yaml
 from modeling.pg.catalog import Catalog
 from modeling.pg.db import read_db
-from modeling.pg.ddl import read_ddl_file
+from modeling.pg.ddl import read_ddl, read_ddl_file
 
 FILES = sorted(PINNED)
 
@@ -99,11 +100,7 @@ def test_from_ddl_equals_from_db(name: str, postgres: Any) -> None:
     load(dsn, path)
     db_catalog, diags = read_db(dsn)
     assert not diags.has_errors(), [d.format() for d in diags]
-    from seed_pgload import preprocess
-
     # Compare with the DDL PostgreSQL actually ran (the same minimal preprocessing).
-    from modeling.pg.ddl import read_ddl
-
     ddl_catalog = read_ddl(preprocess(name, path.read_text(encoding="utf-8")), str(path)).catalog
     ddl_shape, db_shape = _shape(ddl_catalog), _shape(db_catalog)
     assert sorted(ddl_shape) == sorted(db_shape)
@@ -170,8 +167,6 @@ def test_northwind_references_without_column_list() -> None:
 @pytest.mark.parametrize("name", FILES)
 def test_seeded_model_compiles_or_fails_located(name: str) -> None:
     """Done-when: each seeded model compiles, or fails only with located, explained errors."""
-    from modeling.compile import compile_model
-
     seeded = catalog_to_spec(read_ddl_file(shared_ddl_dir() / name).catalog, model_name="corpus")
     result = check_text(dump_yaml(seeded.doc), f"{name}.yaml")
     assert result.model is not None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modeling.importers._names import attribute_name, entity_name, singularize, snake
+from modeling.core.naming import entity_for_table, singular, snake
+from modeling.importers._spec import attribute_name
 from modeling.pg.catalog import Catalog, CompositeType, Domain, EnumType
 from modeling.pg.types import canonical, to_model_type
 
@@ -31,17 +32,18 @@ from modeling.pg.types import canonical, to_model_type
         ("analyses", "Analysis"),
         ("shelves", "Shelf"),
         ("users", "User"),
-        ("2fa_codes", "T2FaCode"),
+        # `2fa` is one word: the old splitter cut it into `2` + `fa` (`T2FaCode`)
+        ("2fa_codes", "T2faCode"),
     ],
 )
 def test_entity_names(table: str, entity: str) -> None:
-    assert entity_name(table) == entity
+    assert entity_for_table(table) == entity
 
 
 def test_singularize_leaves_unknown_singulars_alone() -> None:
-    assert singularize("class") == "class"
-    assert singularize("analysis") == "analysis"
-    assert singularize("data") == "data"
+    assert singular("class") == "class"
+    assert singular("analysis") == "analysis"
+    assert singular("data") == "data"
 
 
 def test_snake_and_attribute_names() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +132,6 @@ def test_cli_queries_and_report(tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     assert "order_by_customer_id_status:" in out.read_text(encoding="utf-8")
-    import json
-
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["queries"]["unservable"][0]["line"] == 2
     assert "1 unservable" in r.output

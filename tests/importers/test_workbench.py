@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from modeling.api import check_text, load_model
 from modeling.cli import app
+from modeling.compile import compile_model
 from modeling.core.diagnostics import Severity
 from modeling.importers.workbench import (
     SCHEMA_COMMENT,
@@ -84,8 +85,6 @@ def test_every_shared_export_imports_and_loads(tmp_path: Path) -> None:
 
 
 def test_every_shared_export_compiles(tmp_path: Path) -> None:
-    from modeling.compile import compile_model
-
     for path in SHARED_FILES:
         for plan in _imported(path.name).plans:
             out = tmp_path / f"{plan.model}.yaml"
