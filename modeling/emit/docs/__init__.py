@@ -16,7 +16,6 @@ The package:
 
     markdown   escaping (`text`, `code`), tables, fences, links, small facts as text
     samples    deterministic sample items and one example request per plan
-    conditions key conditions as key templates
     sql        the SQL equivalent of a pattern
     overview, entities, patterns, indexes, runbook    one page each
     pages      `model_pages`: every page and diagram file of one model, and `diagrams.md`
@@ -26,13 +25,13 @@ Why markdown and not HTML: mkdocs-material gives navigation, search and styling 
 the pages stay readable as text. Every value that comes from the model or the sample data is
 escaped (`text`, `code`), because a model may legitimately contain `|`, `*` or `<` in
 descriptions and sample strings. Example values come from the verifier's deterministic sample
-rows (`modeling.sample.generate`) and its row→item codec, so what the docs show is what
-`model verify` loads and queries; the same model gives the same pages byte for byte.
+rows (`modeling.sample.generate`) and its row→item codec, and requests and key conditions from
+`modeling.requests`, so what the docs show is what `model verify` loads and queries; the same
+model gives the same pages byte for byte.
 """
 
 from __future__ import annotations
 
-from modeling.emit.docs.conditions import key_condition
 from modeling.emit.docs.entities import entity_page
 from modeling.emit.docs.indexes import (
     ITEMS_PER_PARTITION,
@@ -76,6 +75,7 @@ from modeling.emit.docs.site import (
     theme_config,
 )
 from modeling.emit.docs.sql import equivalent_sql, one_line
+from modeling.requests import key_condition
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",

@@ -19,8 +19,6 @@ from modeling.emit.docs.markdown import (
 from modeling.emit.docs.samples import Sample, av_text
 
 PARTITIONS_PER_INDEX = 3
-
-
 ITEMS_PER_PARTITION = 8
 
 

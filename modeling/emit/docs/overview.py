@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from modeling.core.ir import Layout, Model
-from modeling.emit.docs.conditions import key_condition
 from modeling.emit.docs.markdown import (
     billing,
     code,
@@ -18,6 +17,7 @@ from modeling.emit.docs.markdown import (
     text,
     yes,
 )
+from modeling.requests import key_condition
 
 
 def overview_page(model: Model, layout: Layout, er_svg: str | None) -> str:

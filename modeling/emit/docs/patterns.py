@@ -1,11 +1,13 @@
-"""`access-patterns.md`: pattern -> index -> key condition -> example values -> SQL equivalent."""
+"""`access-patterns.md`: pattern -> index -> key condition -> example values -> SQL equivalent.
+
+Key conditions come from `modeling.requests.key_condition`, the function layout.md uses too.
+"""
 
 from __future__ import annotations
 
 import json
 
 from modeling.core.ir import AccessPattern, Layout, Model
-from modeling.emit.docs.conditions import key_condition
 from modeling.emit.docs.markdown import (
     WIDE,
     anchor,
@@ -27,6 +29,7 @@ from modeling.emit.docs.samples import (
     param_text,
 )
 from modeling.emit.docs.sql import equivalent_sql, one_line
+from modeling.requests import key_condition
 
 
 def access_patterns_page(model: Model, layout: Layout, sample: Sample) -> str:
@@ -34,7 +37,8 @@ def access_patterns_page(model: Model, layout: Layout, sample: Sample) -> str:
     out = [WIDE, header(model), "# Access patterns\n"]
     out.append(
         "Every access pattern of the model, the index that serves it and its key condition "
-        "(key templates; `{slot}` is filled with the encoded parameter). Example values are "
+        "(key templates; `{slot}` is filled with the encoded parameter, and a value the "
+        "pattern's SQL fixes is shown as the Query sends it). Example values are "
         "drawn from generated sample rows, as `model verify` draws them.\n"
     )
     examples = {plan.pattern: example(model, layout, plan, sample) for plan in layout.plans}

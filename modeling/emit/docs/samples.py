@@ -1,8 +1,8 @@
 """Example values for the docs: deterministic sample items and one example request per plan.
 
 Sample rows come from the verifier's generator (`modeling.sample.generate`) and become items
-through the reference codec (`modeling.sample.codec`); requests come from `model verify`'s
-request builder, so what the docs show is what `model verify` loads and queries.
+through the reference codec (`modeling.sample.codec`); requests come from `modeling.requests`,
+so what the docs show is what `model verify` loads and queries.
 """
 
 from __future__ import annotations
@@ -16,6 +16,10 @@ from typing import Any
 
 from modeling.core.ir import Layout, Model, PatternPlan
 from modeling.emit.docs.markdown import VALUE_WIDTH, short
+from modeling.requests import build_request, inline_key_condition
+from modeling.sample.codec import ItemError, attribute_av, to_item
+from modeling.sample.generate import SampleOptions, generate
+from modeling.sample.params import draw
 from modeling.sample.rows import Dataset
 
 
@@ -29,9 +33,6 @@ class Sample:
 
 def make_sample(model: Model, layout: Layout, seed: int = 0) -> Sample:
     """A small sample (a few roots, two children each) from the verifier's generator."""
-    from modeling.sample.codec import ItemError, to_item
-    from modeling.sample.generate import SampleOptions, generate
-
     options = SampleOptions(
         seed=seed, roots=3, fanout=2.0, max_rows=12, hot_partition_bytes=0, fat_entities=0
     )
@@ -106,16 +107,13 @@ class Example:
 
 def example(model: Model, layout: Layout, plan: PatternPlan, sample: Sample) -> Example | None:
     """Parameters drawn from the sample rows (as `model verify` draws them) and the request."""
-    from modeling.sample.params import draw
-    from modeling.verify.dynamo import build_request
-
     pattern = model.pattern(plan.pattern)
     if pattern is None:
         return None
     rng = random.Random(f"{model.name}:{plan.pattern}")
     try:
         params = draw(model, pattern, sample.data, rng, 1)[0]
-        request = build_request(model, layout, plan, pattern, params, layout.table_name)
+        request = build_request(model, layout, plan, params, layout.table_name, attribute_av)
     except Exception:
         return None
     return Example(params, request)
@@ -123,17 +121,7 @@ def example(model: Model, layout: Layout, plan: PatternPlan, sample: Sample) -> 
 
 def example_keys(ex: Example) -> str:
     """The key values of an example request, `PK = "…"` style, for a table cell."""
-    req = ex.request
-    if "Key" in req:
-        return " AND ".join(f'{k} = "{av_text(v)}"' for k, v in req["Key"].items())
-    names = req.get("ExpressionAttributeNames", {})
-    values = req.get("ExpressionAttributeValues", {})
-    expr = str(req.get("KeyConditionExpression", ""))
-    for placeholder in sorted(values, key=len, reverse=True):
-        expr = expr.replace(placeholder, f'"{av_text(values[placeholder])}"')
-    for placeholder in sorted(names, key=len, reverse=True):
-        expr = expr.replace(placeholder, str(names[placeholder]))
-    return expr
+    return inline_key_condition(ex.request, av_text)
 
 
 def param_text(value: Any) -> str:

@@ -25,7 +25,7 @@ The package, one module per part:
     common       generated names (`entity_names`), annotations, `EmitError`, the f-string writer
     attributes   one attribute's conversion code (`attr_code`)
     entities     per entity: to_item / from_item / table_key and the row TypedDict
-    patterns     per access pattern: parameters and the key builder
+    patterns     per access pattern: parameters and the key builder (decisions: `modeling.requests`)
     module       the generated files and `emit_transformers`
 """
 
@@ -52,12 +52,12 @@ from modeling.emit.transformers.module import (
 from modeling.emit.transformers.patterns import (
     RESERVED_PARAMS,
     PatternParams,
-    coerce_literal,
-    filter_literals,
     key_builder,
     key_builder_name,
     pattern_params,
 )
+from modeling.requests import coerce as coerce_literal
+from modeling.requests import filter_literals
 
 __all__ = [
     "ANNOTATION",

@@ -19,11 +19,7 @@ from modeling.emit.transformers.common import (
 from modeling.runtime import keys
 
 PK_LIMIT = 2048
-
-
 SK_LIMIT = 1024
-
-
 ITEM_LIMIT = 400 * 1024
 
 

@@ -1,36 +1,27 @@
-"""Per access pattern: the typed parameters and the `<pattern>_key(...)` key builder."""
+"""Per access pattern: the typed parameters and the `<pattern>_key(...)` key builder.
+
+The decisions (which key values a request carries under which names, which slots a key value
+takes, prefix or full, `after`, fixed literals) come from `modeling.requests`, the one home of
+key rendering that `model verify` and the docs use too; this module only writes them as code.
+"""
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import uuid
 from dataclasses import dataclass, field
 
 from modeling.core import ir
 from modeling.emit._python import identifier, indent, literal, render, snake_case
 from modeling.emit.transformers.common import EmitError, annotation, fstring
-from modeling.runtime import keys
-
-
-def coerce_literal(kind: str, value: str | int | float | bool) -> object:
-    """A SQL literal from a `sql:` pattern as a value of the slot's kind."""
-    if kind == "datetime" and isinstance(value, str):
-        dt = datetime.datetime.fromisoformat(value.replace(" ", "T"))
-        return dt if dt.tzinfo is not None else dt.replace(tzinfo=datetime.UTC)
-    if kind == "date" and isinstance(value, str):
-        return datetime.date.fromisoformat(value)
-    if kind == "decimal" and not isinstance(value, bool):
-        return decimal.Decimal(str(value))
-    if kind == "float" and isinstance(value, int | str) and not isinstance(value, bool):
-        return float(value)
-    if kind == "integer" and isinstance(value, str):
-        return int(value)
-    if kind == "uuid" and isinstance(value, str):
-        return uuid.UUID(value)
-    if kind == "binary" and isinstance(value, str):
-        return bytes.fromhex(value.removeprefix("\\x"))
-    return value
+from modeling.requests import (
+    PlanError,
+    after,
+    attribute_type,
+    coerce,
+    filter_literals,
+    key_entries,
+    key_shape,
+    scalar_binding,
+)
 
 
 @dataclass
@@ -53,16 +44,12 @@ RESERVED_PARAMS = frozenset(
 
 
 def _type_of(model: ir.Model, entities: tuple[str, ...], attribute: str) -> ir.TypeRef:
-    for name in entities:
-        e = model.entity(name)
-        a = e.attribute(attribute) if e else None
-        if a is not None:
-            return a.type
-    return ir.TypeRef("string")
+    return attribute_type(model, entities, attribute) or ir.TypeRef("string")
 
 
 def pattern_params(model: ir.Model, plan: ir.PatternPlan) -> PatternParams:
-    """Every bind parameter of the plan, typed from the slots and filter attributes."""
+    """Every bind parameter of the plan, typed from the slots and filter attributes (a value
+    fixed by the pattern's SQL is no parameter: `modeling.requests.filter_literals`)."""
     out = PatternParams()
     taken: set[str] = set()
     kinds: dict[str, str] = {}
@@ -70,10 +57,12 @@ def pattern_params(model: ir.Model, plan: ir.PatternPlan) -> PatternParams:
         for b in kv.bindings:
             if b.literal is None:
                 kinds.setdefault(b.param, b.type)
-    for f in plan.filters:
+    fixed = filter_literals(model, plan)
+    for i, f in enumerate(plan.filters):
         t = _type_of(model, plan.entities, f.attribute)
-        for p in f.params:
-            kinds.setdefault(p, str(t))
+        for j, p in enumerate(f.params):
+            if (i, j) not in fixed:
+                kinds.setdefault(p, str(t))
     order = [*plan.params, *(p for p in kinds if p not in plan.params)]
     for p in order:
         if p not in kinds or p in out.names:
@@ -85,30 +74,13 @@ def pattern_params(model: ir.Model, plan: ir.PatternPlan) -> PatternParams:
     return out
 
 
-def filter_literals(model: ir.Model, plan: ir.PatternPlan) -> dict[tuple[int, int], object]:
-    """Fixed values of `sql:` filter conditions: (filter index, value index) -> value."""
-    pattern = model.pattern(plan.pattern)
-    out: dict[tuple[int, int], object] = {}
-    if pattern is None:
-        return out
-    for i, (f, c) in enumerate(zip(plan.filters, pattern.filter, strict=False)):
-        if c.literals and not c.params:
-            t = _type_of(model, plan.entities, f.attribute)
-            for j, v in enumerate(c.literals):
-                out[(i, j)] = coerce_literal(t.kind, v)
-    return out
-
-
 def _render_key(
     kv: ir.KeyValue, params: PatternParams, lines: list[str], locals_: dict[str, str]
 ) -> str:
-    """Source of the key string a KeyValue renders (see `ir.RenderMode`)."""
-    template = keys.parse_template(kv.template)
-    bound: dict[str, tuple[bool, str]] = {}
+    """Source of the key string a KeyValue renders: `modeling.requests.key_shape` decides the
+    parts (template text, fixed literals, which slots, the cut, `after`); this writes them."""
     for b in kv.bindings:
         if b.literal is not None:
-            value = coerce_literal(b.type, b.literal)
-            bound[b.slot] = (False, keys.encode(b.type, value))
             continue
         if b.param not in params.names:
             raise EmitError(
@@ -121,57 +93,26 @@ def _render_key(
                 f"{local} = _slot({literal(b.type)}, {params.names[b.param]}, {literal(b.param)})"
             )
             locals_[key] = local
-        bound[b.slot] = (True, locals_[key])
+    try:
+        shape = key_shape(kv)
+    except PlanError as exc:
+        raise EmitError(str(exc)) from None
     parts: list[tuple[bool, str]] = []
-    if kv.mode == "full":
-        for part in template.parts:
-            if isinstance(part, keys.Text):
-                parts.append((False, part.text))
-            elif part.attribute in bound:
-                parts.append(bound[part.attribute])
-            else:
-                raise EmitError(f"full key {kv.template!r} has no value for {{{part.attribute}}}")
+    for part in shape.parts:
+        if isinstance(part, str):
+            parts.append((False, part))
+        elif part.binding is None:
+            raise EmitError(f"full key {kv.template!r} has no value for {{{part.slot}}}")
+        else:
+            parts.append((True, locals_[f"{part.slot}={part.binding.param}"]))
+    if not shape.after:
         return fstring(parts)
-    if kv.mode in ("prefix", "after"):
-        for part in template.parts:
-            if isinstance(part, keys.Text):
-                parts.append((False, part.text))
-            elif part.attribute in bound:
-                parts.append(bound[part.attribute])
-            else:
-                break
-        if kv.mode == "prefix":
-            return fstring(parts)
-        if not any(is_code for is_code, _ in parts):
-            return literal(_after("".join(t for _, t in parts)))
-        return f"_after({fstring(parts)})"
-    if kv.mode == "open":
-        keep = 0
-        has_slots = any(isinstance(p, keys.Slot) for p in template.parts)
-        for part in template.parts:
-            if isinstance(part, keys.Slot):
-                if part.attribute not in bound:
-                    break
-                parts.append(bound[part.attribute])
-                keep = len(parts)
-            else:
-                parts.append((False, part.text))
-                if not keep and not has_slots:
-                    keep = len(parts)
-        if keep == 0:
-            return literal(template.literal_prefix())
-        return fstring(parts[:keep])
-    raise EmitError(f"unknown render mode {kv.mode!r}")
-
-
-def _after(prefix: str) -> str:
-    text = prefix
-    while text:
-        last = ord(text[-1])
-        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
-            return text[:-1] + chr(last + 1)
-        text = text[:-1]
-    raise EmitError(f"no string sorts after every string starting with {prefix!r}")
+    if not any(is_code for is_code, _ in parts):
+        try:
+            return literal(after("".join(t for _, t in parts)))
+        except PlanError as exc:
+            raise EmitError(str(exc)) from None
+    return f"_after({fstring(parts)})"
 
 
 def key_builder_name(plan: ir.PatternPlan) -> str:
@@ -183,47 +124,36 @@ def _key_av(
 ) -> str:
     if key_type == "S":
         return f'{{"S": {_render_key(kv, params, lines, locals_)}}}'
-    if len(kv.bindings) != 1:
-        raise EmitError(f"{key_type} key {kv.template!r} must bind exactly one slot")
-    b = kv.bindings[0]
-    if b.literal is not None:
-        value = literal(coerce_literal(b.type, b.literal))
-    else:
-        value = params.names[b.param]
+    try:
+        b = scalar_binding(key_type, kv)
+    except PlanError as exc:
+        raise EmitError(str(exc)) from None
+    value = literal(coerce(b.type, b.literal)) if b.literal is not None else params.names[b.param]
     return f'{{"{key_type}": _scalar({literal(b.type)}, {value}, {literal(b.param)})}}'
 
 
 def key_builder(layout: ir.Layout, model: ir.Model, plan: ir.PatternPlan) -> str:
-    """`<pattern>_key(params)`: the Key of a GetItem plan, or a Query's `:pk`/`:sk0`/`:sk1`."""
+    """`<pattern>_key(params)`: the Key of a GetItem plan, or a Query's `:pk`/`:sk0`/`:sk1`
+    (which values, under which names: `modeling.requests.key_entries`)."""
     index = layout.index(plan.index)
     if index is None:
         raise EmitError(f"pattern {plan.pattern}: unknown index {plan.index}")
+    try:
+        entries = key_entries(plan, index)
+    except PlanError as exc:
+        raise EmitError(f"pattern {plan.pattern}: {exc}") from None
     params = pattern_params(model, plan)
     used = {b.param for kv in (plan.pk, *plan.sk.values) for b in kv.bindings if b.literal is None}
     lines: list[str] = []
     locals_: dict[str, str] = {}
-    entries: list[str] = []
-    pk = _key_av(index.pk.type, plan.pk, params, lines, locals_)
+    body = [
+        f"{literal(e.name)}: {_key_av(e.type, e.value, params, lines, locals_)}" for e in entries
+    ]
+    lines.append("return {" + ", ".join(body) + "}")
     if plan.operation == "GetItem":
-        entries.append(f"{literal(index.pk.name)}: {pk}")
-        if index.sk is not None:
-            if plan.sk.kind != "eq":
-                raise EmitError(f"pattern {plan.pattern}: GetItem needs an `eq` sort-key value")
-            entries.append(
-                f"{literal(index.sk.name)}: {_key_av(index.sk.type, plan.sk.values[0], params, lines, locals_)}"
-            )
         what = "the Key of its GetItem"
     else:
-        entries.append(f'":pk": {pk}')
-        if plan.sk.kind != "none":
-            if index.sk is None:
-                raise EmitError(
-                    f"pattern {plan.pattern}: sort-key condition on {index.name}, which has none"
-                )
-            for i, kv in enumerate(plan.sk.values):
-                entries.append(f'":sk{i}": {_key_av(index.sk.type, kv, params, lines, locals_)}')
         what = "the values of its KeyConditionExpression (`:pk`, `:sk0`, `:sk1`)"
-    lines.append("return {" + ", ".join(entries) + "}")
     entity = ", ".join(plan.entities)
     return render(
         '''
