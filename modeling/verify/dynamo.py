@@ -21,6 +21,7 @@ from typing import Any
 
 from modeling import requests
 from modeling.core.ir import AccessPattern, Index, Layout, Model, PatternPlan
+from modeling.core.limits import BATCH_WRITE_BYTES, BATCH_WRITE_ITEMS
 from modeling.requests import PlanError
 from modeling.requests import render_key as render
 from modeling.runtime import keys
@@ -39,8 +40,8 @@ __all__ = [
     "write_items",
 ]
 
-BATCH_ITEMS = 25
-BATCH_BYTES = 16 * 1024 * 1024
+BATCH_ITEMS = BATCH_WRITE_ITEMS
+BATCH_BYTES = BATCH_WRITE_BYTES
 MAX_RETRIES = 8
 
 

@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modeling.core import ir
+from modeling.core import ir, limits
 from modeling.emit import emitters
 from modeling.emit.client import emit_client
 from modeling.emit.transformers import emit_transformers
@@ -534,6 +534,13 @@ def test_over_long_keys_are_rejected(t: ModuleType) -> None:
     assert "1025 bytes" in info.value.reason
     with pytest.raises(t.InvalidKey):
         t.thing_to_item(_thing(code="€" * 700))  # 2100 + 5 bytes of partition key
+
+
+def test_generated_limits_are_dynamodbs(t: ModuleType) -> None:
+    """The stdlib-only module gets DynamoDB's limits from modeling.core.limits (one source)."""
+    assert t.ITEM_LIMIT == limits.ITEM_BYTES == 409600
+    assert t.PARTITION_KEY_LIMIT == limits.PARTITION_KEY_BYTES == 2048
+    assert t.SORT_KEY_LIMIT == limits.SORT_KEY_BYTES == 1024
 
 
 def test_item_size_limit_is_exact(t: ModuleType) -> None:

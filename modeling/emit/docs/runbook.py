@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from modeling.core.ir import Layout, Model
+from modeling.core.limits import BATCH_WRITE_ITEMS, ITEM_BYTES
 from modeling.emit.docs.markdown import (
     billing,
     code,
@@ -59,7 +60,7 @@ def runbook_page(model: Model, layout: Layout, chunk_size: int = DEFAULT_CHUNK_S
         f"\nChunks hold at most {chunk_size:,} IDs (`--chunk-size`); row counts are the model's "
         f"`row_count` hints (about {total:,} rows in all). Every chunk is a CSV of key values; "
         "workers read each chunk's rows with one `= ANY(...)` query per batch and write items in "
-        "`BatchWriteItem` calls of at most 25 items.\n"
+        f"`BatchWriteItem` calls of at most {BATCH_WRITE_ITEMS} items.\n"
     )
     out.append(
         "\nEvery item carries `_version`, from the entity's `version` attribute (a datetime "
@@ -111,7 +112,8 @@ def runbook_page(model: Model, layout: Layout, chunk_size: int = DEFAULT_CHUNK_S
         "The run is resumable: rerun the same command after a crash and finished chunks are "
         "skipped; a half-done chunk is redone (writes are idempotent). `--max-wcu` caps the "
         "write rate so the table and the application's own writes are not throttled. Rows that "
-        "cannot become items (a NULL key, an item over 400 KB) go to the dead-letter file with "
+        f"cannot become items (a NULL key, an item over {ITEM_BYTES // 1024} KB) go to the "
+        "dead-letter file with "
         "the reason; fix them at the source and rerun.\n"
     )
     out.append("\n## Step 3: validate\n")

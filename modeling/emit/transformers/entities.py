@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modeling.core import ir
+from modeling.core.limits import ITEM_BYTES, PARTITION_KEY_BYTES, SORT_KEY_BYTES
 from modeling.emit._python import indent, is_plain_identifier, literal, render
 from modeling.emit.transformers.attributes import AttrCode, attr_code
 from modeling.emit.transformers.common import (
@@ -18,9 +19,9 @@ from modeling.emit.transformers.common import (
 )
 from modeling.runtime import keys
 
-PK_LIMIT = 2048
-SK_LIMIT = 1024
-ITEM_LIMIT = 400 * 1024
+PK_LIMIT = PARTITION_KEY_BYTES
+SK_LIMIT = SORT_KEY_BYTES
+ITEM_LIMIT = ITEM_BYTES
 
 
 @dataclass
@@ -259,7 +260,7 @@ class EntityEmitter:
                 f"    _check_size({literal(self.entity.name)}, row, {self.names.key_const}, item)",
             ]
         elif static > ITEM_LIMIT:  # pragma: no cover - 400 KB of fixed-size attributes
-            raise EmitError(f"{self.entity.name}: items are always over 400 KB")
+            raise EmitError(f"{self.entity.name}: items are always over {ITEM_LIMIT // 1024} KB")
         lines.append("return item")
         body = indent("\n".join(lines), 2)
         return render(

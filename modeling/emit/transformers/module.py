@@ -8,7 +8,7 @@ from pathlib import Path
 from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import Imports, comment_header, format_python, literal, render
-from modeling.emit._transformers_runtime import RUNTIME
+from modeling.emit._transformers_runtime import RUNTIME, runtime_values
 from modeling.emit.transformers.common import EntityNames, entity_names, is_epoch_ttl
 from modeling.emit.transformers.entities import EntityEmitter
 from modeling.emit.transformers.patterns import key_builder
@@ -93,7 +93,7 @@ def transformers_source(layout: ir.Layout, model: ir.Model) -> str:
             ttl=_ttl_note(model),
         ),
         _imports().render(),
-        render(RUNTIME, type_attribute=literal(layout.type_attribute)),
+        render(RUNTIME, **runtime_values(literal(layout.type_attribute))),
         render(DECODE_FAILURE),
     ]
     for entity in model.entities:
