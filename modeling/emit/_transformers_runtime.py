@@ -5,18 +5,39 @@ file reads as the Python it pastes in verbatim. The generated per-entity functio
 common case inline (a class check, then the conversion) and call these helpers only for
 unusual values; the helpers validate everything and raise `_Bad`, which the per-entity
 function turns into a typed `TransformError` carrying the entity and the row's key.
+
+Placeholders: `$type_attribute`, and DynamoDB's limits from `modeling.core.limits`
+(`runtime_values()` gives them all as source text).
 """
 
 from __future__ import annotations
+
+from modeling.core.limits import ITEM_BYTES, PARTITION_KEY_BYTES, SORT_KEY_BYTES
+
+
+def _bytes_source(n: int) -> str:
+    """`400 * 1024` rather than `409600`: the generated code reads like the documentation."""
+    return f"{n // 1024} * 1024" if n % 1024 == 0 and n > 4096 else str(n)
+
+
+def runtime_values(type_attribute: str) -> dict[str, str]:
+    """The placeholder values of RUNTIME (`type_attribute` already Python source)."""
+    return {
+        "type_attribute": type_attribute,
+        "item_limit": _bytes_source(ITEM_BYTES),
+        "partition_key_limit": _bytes_source(PARTITION_KEY_BYTES),
+        "sort_key_limit": _bytes_source(SORT_KEY_BYTES),
+    }
+
 
 RUNTIME = r'''
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
 Row = dict[str, Any]
 
-ITEM_LIMIT: Final = 400 * 1024  # bytes, counted as DynamoDB does (names + values)
-PARTITION_KEY_LIMIT: Final = 2048  # bytes of UTF-8
-SORT_KEY_LIMIT: Final = 1024
+ITEM_LIMIT: Final = $item_limit  # bytes, counted as DynamoDB does (names + values)
+PARTITION_KEY_LIMIT: Final = $partition_key_limit  # bytes of UTF-8
+SORT_KEY_LIMIT: Final = $sort_key_limit
 TYPE_ATTRIBUTE: Final = $type_attribute
 _N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid as they are
 _DATE: Final = _dt.date

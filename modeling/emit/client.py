@@ -20,6 +20,10 @@ takes any boto3 DynamoDB client (`boto3.client("dynamodb")`), so it does not imp
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
+
 from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import (
@@ -39,14 +43,12 @@ from modeling.emit.transformers import (
     PatternParams,
     annotation,
     entity_names,
-    filter_literals,
     is_epoch_ttl,
     key_builder_name,
     pattern_params,
 )
+from modeling.requests import PlanError, filter_literals, key_condition_expression
 from modeling.runtime import keys
-
-_SK_OPS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
 def docstring(text: str) -> str:
@@ -63,23 +65,10 @@ def _type_value(layout: ir.Layout, entity: str) -> str:
 
 
 def _key_condition(plan: ir.PatternPlan, index: ir.Index) -> tuple[str, dict[str, str]]:
-    names = {"#pk": index.pk.name}
-    expression = "#pk = :pk"
-    sk = plan.sk
-    if sk.kind == "none":
-        return expression, names
-    if index.sk is None:
-        raise EmitError(
-            f"pattern {plan.pattern}: sort-key condition on {index.name}, which has none"
-        )
-    names["#sk"] = index.sk.name
-    if sk.kind == "between":
-        expression += " AND #sk BETWEEN :sk0 AND :sk1"
-    elif sk.kind == "begins_with":
-        expression += " AND begins_with(#sk, :sk0)"
-    else:
-        expression += f" AND #sk {_SK_OPS[sk.kind]} :sk0"
-    return expression, names
+    try:
+        return key_condition_expression(plan, index)
+    except PlanError as exc:
+        raise EmitError(f"pattern {plan.pattern}: {exc}") from None
 
 
 def _filter_code(
@@ -134,10 +123,6 @@ def _filter_code(
 
 def _py_value(value: object) -> str:
     """Source for a literal filter value already coerced to its Python type."""
-    import datetime
-    import decimal
-    import uuid
-
     if isinstance(value, datetime.datetime):
         return f"_dt.datetime.fromisoformat({literal(value.isoformat())})"
     if isinstance(value, datetime.date):

@@ -2,7 +2,8 @@
 
 layout.md follows the way AWS and DeBrie tabulate single-table designs: an entity chart
 (entity × index, with the key templates) and an access-pattern table (pattern → index → key
-condition → example key values), then each plan's argument and the diagnostics.
+condition → example key values), then each plan's argument and the diagnostics. Key
+conditions come from `modeling.requests.key_condition`, as on the docs site.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 from modeling.core import ir
 from modeling.emit import FileManifest, header, register
-from modeling.runtime import keys
+from modeling.requests import key_condition, render_key
+
+__all__ = ["key_condition", "layout_json", "layout_markdown", "read_layout"]
 
 SAMPLE_VALUES: dict[str, object] = {
     "string": "abc",
@@ -46,62 +49,13 @@ def _cell(text: str | None) -> str:
     return "`" + text.replace("|", "\\|") + "`"
 
 
-def _symbolic(kv: ir.KeyValue) -> str:
-    """A key value with `<:param>` placeholders, cut as its render mode says."""
-    params = {
-        b.slot: f"<:{b.param}>" if b.literal is None else repr(b.literal) for b in kv.bindings
-    }
-    parts = keys.parse_template(kv.template).parts
-    out: list[str] = []
-    last_bound = 0
-    for part in parts:
-        if isinstance(part, keys.Slot):
-            if part.attribute not in params:
-                if kv.mode == "full":
-                    out.append(f"{{{part.attribute}}}")
-                    continue
-                break
-            out.append(params[part.attribute])
-            last_bound = len(out)
-        else:
-            out.append(part.text)
-    if kv.mode == "open":
-        out = out[:last_bound] if last_bound else out
-    text = "".join(out)
-    return f"after({text})" if kv.mode == "after" else text
-
-
 def _example(kv: ir.KeyValue) -> str | None:
     """The partition key rendered with sample values (None when a type has no sample)."""
     try:
-        values = {
-            b.slot: keys.encode(
-                b.type, b.literal if b.literal is not None else SAMPLE_VALUES[b.type]
-            )
-            for b in kv.bindings
-        }
-        return keys.parse_template(kv.template).render(values)
+        values = {b.param: SAMPLE_VALUES[b.type] for b in kv.bindings if b.literal is None}
+        return render_key(kv, values)
     except (KeyError, ValueError):
         return None
-
-
-def key_condition(plan: ir.PatternPlan, index: ir.Index) -> str:
-    pk = f"{index.pk.name} = {_symbolic(plan.pk)}"
-    sk_name = index.sk.name if index.sk else "SK"
-    values = [_symbolic(v) for v in plan.sk.values]
-    kind = plan.sk.kind
-    if kind == "none":
-        return pk
-    if kind == "eq":
-        sk = f"{sk_name} = {values[0]}"
-    elif kind == "begins_with":
-        sk = f"begins_with({sk_name}, {values[0]})"
-    elif kind == "between":
-        sk = f"{sk_name} BETWEEN {values[0]} AND {values[1]}"
-    else:
-        op = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}[kind]
-        sk = f"{sk_name} {op} {values[0]}"
-    return f"{pk} AND {sk}"
 
 
 def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:

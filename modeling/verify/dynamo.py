@@ -8,8 +8,8 @@ exercise continuation), the pattern's `limit` applied to matching items (DynamoD
 counts items *read*, before the filter, so it cannot implement a pattern limit by itself), and
 GetItem for plans that say so.
 
-Key values are rendered here from the IR's documented semantics (`ir.RenderMode`), not with the
-compiler's own helper, so a bug there is caught rather than repeated.
+Requests come from `modeling.requests` (the one home of key rendering, shared with the docs
+and, as decisions, with the generated code); this module sends them and follows the pages.
 """
 
 from __future__ import annotations
@@ -19,27 +19,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from modeling.core.ir import (
-    AccessPattern,
-    Index,
-    KeyValue,
-    Layout,
-    Model,
-    PatternPlan,
-    TypeRef,
-)
+from modeling import requests
+from modeling.core.ir import AccessPattern, Index, Layout, Model, PatternPlan
+from modeling.core.limits import BATCH_WRITE_BYTES, BATCH_WRITE_ITEMS
+from modeling.requests import PlanError
+from modeling.requests import render_key as render
 from modeling.runtime import keys
-from modeling.sample.codec import AV, Item, ItemError, attribute_av, number_text, to_item
-from modeling.sample.oracle import coerce, condition_values
+from modeling.sample.codec import AV, Item, ItemError, attribute_av, item_size, to_item
 from modeling.sample.rows import Dataset, RowRef, ref_of
 
-BATCH_ITEMS = 25
-BATCH_BYTES = 16 * 1024 * 1024
+__all__ = [
+    "LoadResult",
+    "PlanError",
+    "RunResult",
+    "build_items",
+    "build_request",
+    "create_table",
+    "render",
+    "run",
+    "write_items",
+]
+
+BATCH_ITEMS = BATCH_WRITE_ITEMS
+BATCH_BYTES = BATCH_WRITE_BYTES
 MAX_RETRIES = 8
-
-
-class PlanError(ValueError):
-    """A plan that cannot be turned into a request (missing parameter, bad template, ...)."""
 
 
 # --------------------------------------------------------------------------- table
@@ -136,8 +139,6 @@ def _table_key(table: Index, item: Mapping[str, AV]) -> tuple[Any, ...]:
 
 def write_items(client: Any, table_name: str, items: Sequence[Item], result: LoadResult) -> None:
     """BatchWriteItem in chunks of ≤ 25 items and ≤ 16 MB, retrying UnprocessedItems."""
-    from modeling.sample.codec import item_size
-
     chunk: list[Item] = []
     size = 0
     for item in items:
@@ -166,98 +167,6 @@ def _write_batch(client: Any, table_name: str, chunk: list[Item], result: LoadRe
     raise RuntimeError(f"BatchWriteItem left items unprocessed after {MAX_RETRIES} retries")
 
 
-# --------------------------------------------------------------------------- rendering keys
-
-
-def _values_for(pattern: AccessPattern, model: Model, params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters plus the fixed literals of `sql:` conditions, under the attribute's name."""
-    values = dict(params)
-    for c in pattern.where:
-        if c.literals and not c.params:
-            t = _attribute_type(model, pattern, c.attribute)
-            fixed = condition_values(c, t, params)
-            values.setdefault(c.attribute, fixed[0])
-            if len(fixed) == 2:
-                values.setdefault(f"{c.attribute}_from", fixed[0])
-                values.setdefault(f"{c.attribute}_to", fixed[1])
-    return values
-
-
-def _attribute_type(model: Model, pattern: AccessPattern, attribute: str) -> TypeRef | None:
-    for name in pattern.entities:
-        e = model.entity(name)
-        a = e.attribute(attribute) if e else None
-        if a is not None:
-            return a.type
-    return None
-
-
-def render(kv: KeyValue, values: Mapping[str, Any], prefix_of: str | None = None) -> str:
-    """A key value per `ir.RenderMode`; `prefix_of` names a slot bound to a begins_with prefix."""
-    template = keys.parse_template(kv.template)
-    encoded: dict[str, str] = {}
-    for b in kv.bindings:
-        if b.param not in values:
-            raise PlanError(
-                f"plan binds slot {{{b.slot}}} to parameter {b.param!r}, which has no value"
-            )
-        value = coerce(TypeRef(b.type), values[b.param])
-        if b.slot == prefix_of or (kv.mode == "open" and b.type in keys.VARIABLE_WIDTH_KINDS):
-            encoded[b.slot] = keys.encode_value_for_prefix(b.type, value)
-        else:
-            encoded[b.slot] = keys.encode(b.type, value)
-    if kv.mode == "full":
-        return template.render(encoded)
-    if kv.mode == "prefix":
-        return template.render_prefix(encoded)
-    if kv.mode == "open":
-        return _open(template, encoded)
-    if kv.mode == "after":
-        return _after(template.render_prefix(encoded))
-    raise PlanError(f"unknown render mode {kv.mode!r}")
-
-
-def _open(template: keys.Template, encoded: Mapping[str, str]) -> str:
-    """Literal text and bound slots, cut right after the last bound slot (before its suffix)."""
-    out: list[str] = []
-    keep = 0
-    for part in template.parts:
-        if isinstance(part, keys.Slot):
-            if part.attribute not in encoded:
-                break
-            out.append(encoded[part.attribute])
-            keep = len(out)
-        else:
-            out.append(part.text)
-            if not keep and not any(isinstance(p, keys.Slot) for p in template.parts):
-                keep = len(out)
-    if keep == 0:
-        return template.literal_prefix()
-    return "".join(out[:keep])
-
-
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string that starts with `prefix`."""
-    text = prefix
-    while text:
-        last = ord(text[-1])
-        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
-            return text[:-1] + chr(last + 1)
-        text = text[:-1]
-    raise PlanError(f"no string sorts after every string starting with {prefix!r}")
-
-
-def _key_av(
-    attr_type: str, kv: KeyValue, values: Mapping[str, Any], prefix_of: str | None = None
-) -> AV:
-    if attr_type == "S":
-        return {"S": render(kv, values, prefix_of)}
-    if len(kv.bindings) != 1:
-        raise PlanError(f"{attr_type} key {kv.template!r} must bind exactly one slot")
-    value = values[kv.bindings[0].param]
-    return {"N": number_text(value)} if attr_type == "N" else {"B": bytes(value)}
-
-
 # --------------------------------------------------------------------------- running plans
 
 
@@ -268,9 +177,6 @@ class RunResult:
     requests: list[dict[str, Any]] = field(default_factory=list)  # first request, for reports
 
 
-_SK_OPS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-
-
 def build_request(
     model: Model,
     layout: Layout,
@@ -279,69 +185,11 @@ def build_request(
     params: Mapping[str, Any],
     table_name: str,
 ) -> dict[str, Any]:
-    """The Query (or GetItem) request of one plan for one set of parameter values."""
-    values = _values_for(pattern, model, params)
-    index = layout.index(plan.index)
-    if index is None:
-        raise PlanError(f"plan uses unknown index {plan.index}")
-    rng = pattern.range
-    prefix_of = rng.attribute if rng is not None and rng.op == "begins_with" else None
-    names: dict[str, str] = {"#pk": index.pk.name}
-    vals: dict[str, AV] = {":pk": _key_av(index.pk.type, plan.pk, values)}
-    expression = "#pk = :pk"
-    sk = plan.sk
-    if sk.kind != "none":
-        if index.sk is None:
-            raise PlanError(f"plan has a sort-key condition on {index.name}, which has no sort key")
-        names["#sk"] = index.sk.name
-        rendered = [_key_av(index.sk.type, v, values, prefix_of) for v in sk.values]
-        for i, av in enumerate(rendered):
-            vals[f":sk{i}"] = av
-        if sk.kind == "between":
-            expression += " AND #sk BETWEEN :sk0 AND :sk1"
-        elif sk.kind == "begins_with":
-            expression += " AND begins_with(#sk, :sk0)"
-        else:
-            expression += f" AND #sk {_SK_OPS[sk.kind]} :sk0"
-    if plan.operation == "GetItem":
-        key = {index.pk.name: vals[":pk"]}
-        if index.sk is not None:
-            if sk.kind != "eq":
-                raise PlanError("GetItem needs the full key (an `eq` sort-key condition)")
-            key[index.sk.name] = vals[":sk0"]
-        return {"TableName": table_name, "Key": key}
-    request: dict[str, Any] = {
-        "TableName": table_name,
-        "KeyConditionExpression": expression,
-        "ScanIndexForward": plan.scan_forward,
-    }
-    if index.kind != "table":
-        request["IndexName"] = index.name
-    filters: list[str] = []
-    if plan.type_filter:
-        names["#type"] = layout.type_attribute
-        holders = []
-        for i, t in enumerate(plan.type_filter):
-            vals[f":type{i}"] = {"S": t}
-            holders.append(f":type{i}")
-        filters.append(f"#type IN ({', '.join(holders)})")
-    for i, f in enumerate(plan.filters):
-        ftype = _attribute_type(model, pattern, f.attribute) or TypeRef("string")
-        names[f"#f{i}"] = f.attribute
-        given = [values[p] for p in f.params]
-        for j, g in enumerate(given):
-            vals[f":f{i}_{j}"] = attribute_av(model, f.attribute, ftype, coerce(ftype, g))
-        if f.op == "between":
-            filters.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
-        elif f.op == "begins_with":
-            filters.append(f"begins_with(#f{i}, :f{i}_0)")
-        else:
-            filters.append(f"#f{i} {f.op} :f{i}_0")
-    if filters:
-        request["FilterExpression"] = " AND ".join(filters)
-    request["ExpressionAttributeNames"] = names
-    request["ExpressionAttributeValues"] = vals
-    return request
+    """The Query (or GetItem) request of one plan for one set of parameter values
+    (`modeling.requests.build_request`, non-key values through the reference codec)."""
+    if pattern.name != plan.pattern:
+        raise PlanError(f"plan {plan.pattern} run with pattern {pattern.name}")
+    return requests.build_request(model, layout, plan, params, table_name, attribute_av)
 
 
 def run(

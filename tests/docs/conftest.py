@@ -12,6 +12,7 @@ import pytest
 from docs_support import CHROMIUM, MODELS, ROOT, Browser, require
 
 from modeling.api import load_model
+from modeling.commands.docs import serve
 from modeling.compile import compile_model
 from modeling.core.ir import Layout, Model
 
@@ -57,8 +58,6 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Browser:
 @pytest.fixture(scope="session")
 def served_guide(guide_site: Path) -> Iterator[str]:
     """The built guide on http://127.0.0.1:<free port>/ (http.server in a thread)."""
-    from modeling.commands.docs import serve
-
     server, url = serve(guide_site, 0)
     try:
         yield url

@@ -30,11 +30,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modeling.core import ir
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.core import ir, limits
 from modeling.emit import emitters
 from modeling.emit.client import emit_client
 from modeling.emit.transformers import emit_transformers
 from modeling.sample import codec as verify_items
+from modeling.sample.generate import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 _COUNTER = itertools.count()
@@ -295,10 +298,6 @@ def _canonical(item: dict[str, Any]) -> str:
 
 def test_items_equal_verify_codec_on_example_models(tmp_path: Path) -> None:
     """Every example model's sample rows, through both codecs, give equal items."""
-    from modeling.api import load_model
-    from modeling.compile import compile_model
-    from modeling.sample.generate import generate
-
     checked = 0
     for path in sorted((ROOT / "models").glob("*.yaml")):
         model = load_model(path)
@@ -536,6 +535,13 @@ def test_over_long_keys_are_rejected(t: ModuleType) -> None:
         t.thing_to_item(_thing(code="€" * 700))  # 2100 + 5 bytes of partition key
 
 
+def test_generated_limits_are_dynamodbs(t: ModuleType) -> None:
+    """The stdlib-only module gets DynamoDB's limits from modeling.core.limits (one source)."""
+    assert t.ITEM_LIMIT == limits.ITEM_BYTES == 409600
+    assert t.PARTITION_KEY_LIMIT == limits.PARTITION_KEY_BYTES == 2048
+    assert t.SORT_KEY_LIMIT == limits.SORT_KEY_BYTES == 1024
+
+
 def test_item_size_limit_is_exact(t: ModuleType) -> None:
     """400 KB counted as DynamoDB does: an item of exactly 409600 bytes passes, +1 fails."""
     base = _thing(notes=["x"])
@@ -662,9 +668,6 @@ def _write(files: dict[str, str], root: Path, name: str) -> Path:
 
 
 def test_generated_transformers_and_client_pass_mypy_strict(tmp_path: Path) -> None:
-    from modeling.api import load_model
-    from modeling.compile import compile_model
-
     packages = []
     model, layout = kitchen()
     packages.append(

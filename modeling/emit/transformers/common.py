@@ -1,0 +1,106 @@
+"""What every part of the transformers emitter shares: generated names, annotations, errors,
+and the f-string writer for key text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from modeling.core import ir
+from modeling.emit._python import identifier, literal, pascal_case, snake_case
+
+# Python annotation per scalar kind (names imported by every generated module).
+ANNOTATION = {
+    "string": "str",
+    "integer": "int",
+    "decimal": "Decimal",
+    "float": "float",
+    "boolean": "bool",
+    "date": "_dt.date",
+    "datetime": "_dt.datetime",
+    "uuid": "UUID",
+    "binary": "bytes",
+    "map": "Any",
+}
+
+
+# Field names that would shadow an annotation inside a class body: use the functional form.
+SHADOWING = frozenset({"str", "int", "float", "bool", "bytes", "list", "frozenset", "Any"})
+
+
+def is_epoch_ttl(model: ir.Model, attribute: ir.Attribute) -> bool:
+    """Whether `attribute` is stored as N epoch seconds: a `datetime` named by `table.ttl`.
+
+    DynamoDB's TTL only expires items whose TTL attribute is a Number of epoch seconds, so an
+    ISO string (how other datetimes are stored) would never expire. An `integer` TTL attribute
+    is already N and holds epoch seconds as it is.
+    """
+    return attribute.name == model.table.ttl and attribute.type.kind == "datetime"
+
+
+class EmitError(ValueError):
+    """The layout cannot be turned into code (a compiler bug or an unsupported construct)."""
+
+
+def annotation(t: ir.TypeRef) -> str:
+    """The Python type of an attribute value as rows carry it."""
+    if t.kind == "list" and t.item is not None:
+        return f"list[{annotation(t.item)}]"
+    if t.kind == "set" and t.item is not None:
+        return f"frozenset[{annotation(t.item)}]"
+    return ANNOTATION.get(t.kind, "Any")
+
+
+@dataclass(frozen=True)
+class EntityNames:
+    """The Python names generated for one entity."""
+
+    entity: str
+    snake: str
+    row_type: str  # the TypedDict
+    to_item: str
+    from_item: str
+    table_key: str
+    key_const: str
+
+
+def entity_names(model: ir.Model) -> dict[str, EntityNames]:
+    """Stable, unique Python names per entity (used by the client emitter too)."""
+    taken: set[str] = set()
+    out: dict[str, EntityNames] = {}
+    for entity in model.entities:
+        snake = identifier(snake_case(entity.name), taken)
+        out[entity.name] = EntityNames(
+            entity=entity.name,
+            snake=snake,
+            row_type=pascal_case(entity.name) + "Row",
+            to_item=f"{snake}_to_item",
+            from_item=f"{snake}_from_item",
+            table_key=f"{snake}_table_key",
+            key_const=f"_{snake.upper()}_KEY",
+        )
+    return out
+
+
+def fstring(parts: list[tuple[bool, str]]) -> str:
+    """Source of a string built from (is_code, text) parts; constant when there is no code."""
+    if not any(is_code for is_code, _ in parts):
+        return literal("".join(text for _, text in parts))
+    pieces: list[str] = []
+    for is_code, text in parts:
+        if is_code:
+            pieces.append(f"{{{text}}}")
+        else:
+            pieces.append(
+                text.replace("\\", "\\\\")
+                .replace("{", "{{")
+                .replace("}", "}}")
+                .replace('"', '\\"')
+                .replace("\n", "\\n")
+                .replace("\r", "\\r")
+                .replace("\t", "\\t")
+            )
+    body = "".join(pieces)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in body):
+        # rare control characters in literal text: fall back to explicit concatenation
+        return " + ".join(text if is_code else literal(text) for is_code, text in parts)
+    return f'f"{body}"'

@@ -1,0 +1,409 @@
+"""An access-pattern plan as a DynamoDB request: key values, key condition, Query or GetItem.
+
+The one home for how a plan's key values (`ir.KeyValue`, rendered per `ir.RenderMode`) become
+key strings, and for the shape of the request that carries them:
+
+    key_shape(kv, prefix_slot)       what a key value is made of: literal text (template text
+                                     and fixed `sql:` literals, already encoded), parameter
+                                     slots, and whether the key is the successor of them (`after`)
+    render_key(kv, values)           the key string for parameter values: what a Query sends
+    symbolic_key(kv)                 the same without values: slots as `{attr}`, fixed literals
+                                     as the value the Query sends (docs, layout.md)
+    key_condition(plan, index)       `PK = ... AND begins_with(SK, ...)`, symbolic
+    key_condition_expression(...)    (`#pk = :pk AND ...`, {"#pk": "PK", ...})
+    key_entries(plan, index)         `:pk`/`:sk0`/`:sk1` of a Query, the Key of a GetItem
+    build_request(...)               the full Query / GetItem request for parameter values
+
+`model verify` and the docs build requests here; the emitters that generate code (the
+transformers' key builders, the client's requests) take the same decisions from `key_shape`,
+`key_entries` and `key_condition_expression` and only turn them into source text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from modeling.core import ir
+from modeling.runtime import keys
+
+AV = dict[str, Any]
+# the codec of non-key values: `modeling.sample.codec.attribute_av(model, name, type, value)`
+AttributeCodec = Callable[[ir.Model, str, ir.TypeRef, Any], AV]
+
+SK_OPERATORS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+class PlanError(ValueError):
+    """A plan that cannot be turned into a request (missing parameter, bad template, ...)."""
+
+
+# --------------------------------------------------------------------------- values
+
+
+def coerce(kind: str, value: Any) -> Any:
+    """A SQL literal (or a parameter given as text) as a value of the slot's kind."""
+    if value is None:
+        return value
+    if kind == "datetime" and isinstance(value, str):
+        dt = datetime.datetime.fromisoformat(value.replace(" ", "T"))
+        return dt if dt.tzinfo is not None else dt.replace(tzinfo=datetime.UTC)
+    if kind == "date" and isinstance(value, str):
+        return datetime.date.fromisoformat(value)
+    if kind == "decimal" and not isinstance(value, bool):
+        return decimal.Decimal(str(value))
+    if kind == "float" and isinstance(value, int | str) and not isinstance(value, bool):
+        return float(value)
+    if kind == "integer" and isinstance(value, str):
+        return int(value)
+    if kind == "uuid" and isinstance(value, str):
+        return uuid.UUID(value)
+    if kind == "binary" and isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("\\x"))
+    return value
+
+
+def attribute_type(model: ir.Model, entities: tuple[str, ...], attribute: str) -> ir.TypeRef | None:
+    """The type of `attribute` on the first of `entities` that has it."""
+    for name in entities:
+        e = model.entity(name)
+        a = e.attribute(attribute) if e else None
+        if a is not None:
+            return a.type
+    return None
+
+
+def after(prefix: str) -> str:
+    """The smallest string greater than every string that starts with `prefix`."""
+    text = prefix
+    while text:
+        last = ord(text[-1])
+        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
+            return text[:-1] + chr(last + 1)
+        text = text[:-1]
+    raise PlanError(f"no string sorts after every string starting with {prefix!r}")
+
+
+# --------------------------------------------------------------------------- key shapes
+
+
+@dataclass(frozen=True)
+class Param:
+    """A template slot filled at query time from a parameter.
+
+    `binding` is None only for a slot of a `full` key that the plan does not bind (a plan the
+    compiler never makes; concrete rendering refuses it, symbolic rendering shows `{slot}`).
+    """
+
+    slot: str
+    binding: ir.SlotBinding | None
+    prefix: bool = False  # the begins_with prefix: encoded with `keys.encode_value_for_prefix`
+
+
+Part = str | Param  # literal text (template text or an encoded fixed literal) or a slot
+
+
+@dataclass(frozen=True)
+class KeyShape:
+    """A key value as parts; with `after`, the key is the successor of the parts' text."""
+
+    parts: tuple[Part, ...]
+    after: bool = False
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Param))
+
+
+def _encode(kind: str, value: Any, prefix: bool) -> str:
+    return keys.encode_value_for_prefix(kind, value) if prefix else keys.encode(kind, value)
+
+
+def key_shape(kv: ir.KeyValue, prefix_slot: str | None = None) -> KeyShape:
+    """The parts of a key value per its render mode (`ir.RenderMode`).
+
+    full: every part; prefix/after: the parts up to the first unbound slot (literal text
+    before it included); open: the parts cut right after the last bound slot before the first
+    unbound one (the literal prefix when none is bound). A slot bound to a fixed literal is
+    literal text, encoded as the Query sends it. `prefix_slot` names the slot holding a
+    begins_with prefix.
+    """
+    template = keys.parse_template(kv.template)
+    bound = {b.slot: b for b in kv.bindings}
+
+    def part(slot: str) -> Part:
+        b = bound.get(slot)
+        prefix = slot == prefix_slot
+        if b is not None and b.literal is not None:
+            try:
+                return _encode(b.type, coerce(b.type, b.literal), prefix)
+            except (ValueError, TypeError) as exc:
+                raise PlanError(f"key {kv.template!r}: literal {b.literal!r}: {exc}") from None
+        return Param(slot, b, prefix)
+
+    parts: list[Part] = []
+    if kv.mode == "full":
+        for p in template.parts:
+            parts.append(p.text if isinstance(p, keys.Text) else part(p.attribute))
+        return KeyShape(tuple(parts))
+    if kv.mode in ("prefix", "after"):
+        for p in template.parts:
+            if isinstance(p, keys.Text):
+                parts.append(p.text)
+            elif p.attribute in bound:
+                parts.append(part(p.attribute))
+            else:
+                break
+        return KeyShape(tuple(parts), after=kv.mode == "after")
+    if kv.mode == "open":
+        if not template.slots:
+            return KeyShape(tuple(p.text for p in template.parts if isinstance(p, keys.Text)))
+        keep = 0
+        for p in template.parts:
+            if isinstance(p, keys.Text):
+                parts.append(p.text)
+            elif p.attribute in bound:
+                parts.append(part(p.attribute))
+                keep = len(parts)
+            else:
+                break
+        if keep == 0:
+            return KeyShape((template.literal_prefix(),))
+        return KeyShape(tuple(parts[:keep]))
+    raise PlanError(f"unknown render mode {kv.mode!r}")
+
+
+def render_key(kv: ir.KeyValue, values: Mapping[str, Any], prefix_slot: str | None = None) -> str:
+    """The key string of `kv` for parameter `values` (bind name -> value)."""
+    shape = key_shape(kv, prefix_slot)
+    out: list[str] = []
+    for p in shape.parts:
+        if isinstance(p, str):
+            out.append(p)
+            continue
+        b = p.binding
+        if b is None:
+            raise PlanError(f"full key {kv.template!r} has no value for {{{p.slot}}}")
+        if b.param not in values:
+            raise PlanError(
+                f"plan binds slot {{{b.slot}}} to parameter {b.param!r}, which has no value"
+            )
+        out.append(_encode(b.type, coerce(b.type, values[b.param]), p.prefix))
+    text = "".join(out)
+    return after(text) if shape.after else text
+
+
+def symbolic_key(kv: ir.KeyValue) -> str:
+    """The key without values: parameter slots as `{attr}`, fixed literals as sent."""
+    shape = key_shape(kv)
+    text = "".join(p if isinstance(p, str) else "{" + p.slot + "}" for p in shape.parts)
+    return f"after({text})" if shape.after else text
+
+
+def scalar_binding(key_type: str, kv: ir.KeyValue) -> ir.SlotBinding:
+    """The one binding of an N or B key (such a key is one bare slot)."""
+    if len(kv.bindings) != 1:
+        raise PlanError(f"{key_type} key {kv.template!r} must bind exactly one slot")
+    return kv.bindings[0]
+
+
+# --------------------------------------------------------------------------- key conditions
+
+
+def prefix_slot(plan: ir.PatternPlan) -> str | None:
+    """The slot a begins_with range binds (the last bound slot of an `open` begins_with)."""
+    sk = plan.sk
+    if sk.kind == "begins_with" and sk.values and sk.values[0].mode == "open":
+        bindings = sk.values[0].bindings
+        return bindings[-1].slot if bindings else None
+    return None
+
+
+def key_condition(plan: ir.PatternPlan, index: ir.Index | None) -> str:
+    """`PK = PRODUCT#{product_id} AND begins_with(SK, VARIANT#)`: the condition, symbolic."""
+    pk_name = index.pk.name if index else "PK"
+    sk_name = index.sk.name if index and index.sk else "SK"
+    out = f"{pk_name} = {symbolic_key(plan.pk)}"
+    sk = plan.sk
+    values = [symbolic_key(v) for v in sk.values]
+    if sk.kind == "eq" and values:
+        out += f" AND {sk_name} = {values[0]}"
+    elif sk.kind == "begins_with" and values:
+        out += f" AND begins_with({sk_name}, {values[0]})"
+    elif sk.kind == "between" and len(values) == 2:
+        out += f" AND {sk_name} BETWEEN {values[0]} AND {values[1]}"
+    elif sk.kind in SK_OPERATORS and values:
+        out += f" AND {sk_name} {SK_OPERATORS[sk.kind]} {values[0]}"
+    return out
+
+
+def key_condition_expression(plan: ir.PatternPlan, index: ir.Index) -> tuple[str, dict[str, str]]:
+    """The KeyConditionExpression with `#pk`/`#sk` names and `:pk`/`:sk0`/`:sk1` values."""
+    names = {"#pk": index.pk.name}
+    expression = "#pk = :pk"
+    sk = plan.sk
+    if sk.kind == "none":
+        return expression, names
+    if index.sk is None:
+        raise PlanError(f"sort-key condition on {index.name}, which has no sort key")
+    names["#sk"] = index.sk.name
+    if sk.kind == "between":
+        expression += " AND #sk BETWEEN :sk0 AND :sk1"
+    elif sk.kind == "begins_with":
+        expression += " AND begins_with(#sk, :sk0)"
+    else:
+        expression += f" AND #sk {SK_OPERATORS[sk.kind]} :sk0"
+    return expression, names
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One key value a request carries: `:pk`/`:sk<i>` of a Query, or a GetItem Key attribute."""
+
+    name: str
+    type: str  # the key attribute's DynamoDB type: S, N or B
+    value: ir.KeyValue
+
+
+def key_entries(plan: ir.PatternPlan, index: ir.Index) -> tuple[KeyEntry, ...]:
+    """The key values of the plan's request, in order (partition key first)."""
+    if plan.operation == "GetItem":
+        out = [KeyEntry(index.pk.name, index.pk.type, plan.pk)]
+        if index.sk is not None:
+            if plan.sk.kind != "eq":
+                raise PlanError("GetItem needs the full key (an `eq` sort-key condition)")
+            out.append(KeyEntry(index.sk.name, index.sk.type, plan.sk.values[0]))
+        return tuple(out)
+    out = [KeyEntry(":pk", index.pk.type, plan.pk)]
+    if plan.sk.kind != "none":
+        if index.sk is None:
+            raise PlanError(f"sort-key condition on {index.name}, which has no sort key")
+        out += [KeyEntry(f":sk{i}", index.sk.type, v) for i, v in enumerate(plan.sk.values)]
+    return tuple(out)
+
+
+def filter_literals(model: ir.Model, plan: ir.PatternPlan) -> dict[tuple[int, int], object]:
+    """Fixed values of filters on `sql:` literals: (filter index, value index) -> value.
+
+    The plan's filters are the pattern's `filter:` conditions in order, then (when the key
+    condition had to include a strict range's bound) the range condition itself.
+    """
+    pattern = model.pattern(plan.pattern)
+    out: dict[tuple[int, int], object] = {}
+    if pattern is None:
+        return out
+    conditions = list(pattern.filter)
+    if pattern.range is not None:
+        conditions += [pattern.range] * (len(plan.filters) - len(conditions))
+    for i, (f, c) in enumerate(zip(plan.filters, conditions, strict=False)):
+        if c.attribute == f.attribute and c.literals and not c.params:
+            t = attribute_type(model, plan.entities, f.attribute) or ir.TypeRef("string")
+            for j, v in enumerate(c.literals):
+                out[(i, j)] = coerce(t.kind, v)
+    return out
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def _key_av(
+    entry: KeyEntry,
+    values: Mapping[str, Any],
+    prefix: str | None,
+    model: ir.Model,
+    attribute_av: AttributeCodec,
+) -> AV:
+    if entry.type == "S":
+        return {"S": render_key(entry.value, values, prefix)}
+    b = scalar_binding(entry.type, entry.value)
+    if b.literal is not None:
+        value = coerce(b.type, b.literal)
+    elif b.param in values:
+        value = coerce(b.type, values[b.param])
+    else:
+        raise PlanError(
+            f"plan binds slot {{{b.slot}}} to parameter {b.param!r}, which has no value"
+        )
+    return attribute_av(model, b.slot, ir.TypeRef(b.type), value)
+
+
+def build_request(
+    model: ir.Model,
+    layout: ir.Layout,
+    plan: ir.PatternPlan,
+    params: Mapping[str, Any],
+    table_name: str,
+    attribute_av: AttributeCodec,
+) -> dict[str, Any]:
+    """The Query (or GetItem) request of one plan for one set of parameter values.
+
+    `attribute_av` turns non-key values (filter operands, N and B key values) into
+    AttributeValues the way items store them (`modeling.sample.codec.attribute_av`).
+    """
+    index = layout.index(plan.index)
+    if index is None:
+        raise PlanError(f"plan uses unknown index {plan.index}")
+    prefix = prefix_slot(plan)
+    entries = key_entries(plan, index)
+    avs = {e.name: _key_av(e, params, prefix, model, attribute_av) for e in entries}
+    if plan.operation == "GetItem":
+        return {"TableName": table_name, "Key": avs}
+    expression, names = key_condition_expression(plan, index)
+    vals: dict[str, AV] = dict(avs)
+    request: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": expression,
+        "ScanIndexForward": plan.scan_forward,
+    }
+    if index.kind != "table":
+        request["IndexName"] = index.name
+    filters: list[str] = []
+    if plan.type_filter:
+        names["#type"] = layout.type_attribute
+        holders = []
+        for i, t in enumerate(plan.type_filter):
+            vals[f":type{i}"] = {"S": t}
+            holders.append(f":type{i}")
+        filters.append(f"#type IN ({', '.join(holders)})")
+    fixed = filter_literals(model, plan)
+    for i, f in enumerate(plan.filters):
+        ftype = attribute_type(model, plan.entities, f.attribute) or ir.TypeRef("string")
+        names[f"#f{i}"] = f.attribute
+        for j in range(2 if f.op == "between" else 1):
+            if (i, j) in fixed:
+                value = fixed[(i, j)]
+            else:
+                p = f.params[j] if j < len(f.params) else f.params[-1]
+                if p not in params:
+                    raise PlanError(f"filter on {f.attribute} needs parameter {p!r}")
+                value = coerce(ftype.kind, params[p])
+            vals[f":f{i}_{j}"] = attribute_av(model, f.attribute, ftype, value)
+        if f.op == "between":
+            filters.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
+        elif f.op == "begins_with":
+            filters.append(f"begins_with(#f{i}, :f{i}_0)")
+        else:
+            filters.append(f"#f{i} {f.op} :f{i}_0")
+    if filters:
+        request["FilterExpression"] = " AND ".join(filters)
+    request["ExpressionAttributeNames"] = names
+    request["ExpressionAttributeValues"] = vals
+    return request
+
+
+def inline_key_condition(request: Mapping[str, Any], show: Callable[[AV], str]) -> str:
+    """A request's key condition with its names and values written in (`PK = "A#1"` style)."""
+    if "Key" in request:
+        return " AND ".join(f'{k} = "{show(v)}"' for k, v in request["Key"].items())
+    names = request.get("ExpressionAttributeNames", {})
+    values = request.get("ExpressionAttributeValues", {})
+    expr = str(request.get("KeyConditionExpression", ""))
+    for placeholder in sorted(values, key=len, reverse=True):
+        expr = expr.replace(placeholder, f'"{show(values[placeholder])}"')
+    for placeholder in sorted(names, key=len, reverse=True):
+        expr = expr.replace(placeholder, str(names[placeholder]))
+    return expr
