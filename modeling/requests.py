@@ -197,10 +197,18 @@ def render_key(kv: ir.KeyValue, values: Mapping[str, Any], prefix_slot: str | No
     return after(text) if shape.after else text
 
 
+def _symbolic_part(part: Part) -> str:
+    if isinstance(part, str):
+        return part
+    return "{" + part.slot + "}" if part.binding is None else f"<:{part.binding.param}>"
+
+
 def symbolic_key(kv: ir.KeyValue) -> str:
-    """The key without values: parameter slots as `{attr}`, fixed literals as sent."""
+    """The key without values: a slot shows the parameter that fills it (`<:param>`, so the two
+    ends of a range are told apart), a fixed literal shows its value as the Query sends it, and
+    a slot no parameter fills shows as `{slot}`."""
     shape = key_shape(kv)
-    text = "".join(p if isinstance(p, str) else "{" + p.slot + "}" for p in shape.parts)
+    text = "".join(_symbolic_part(p) for p in shape.parts)
     return f"after({text})" if shape.after else text
 
 

@@ -54,16 +54,16 @@ STATUS = ir.SlotBinding("status", "status", "string", "requested")
 @pytest.mark.parametrize(
     ("kv", "concrete", "symbolic"),
     [
-        (_kv("A#{x}#{y}", "full", X, Y), "A#ex#why", "A#{x}#{y}"),
-        (_kv("A#{x}#{y}", "prefix", X), "A#ex#", "A#{x}#"),
+        (_kv("A#{x}#{y}", "full", X, Y), "A#ex#why", "A#<:x>#<:y_to>"),
+        (_kv("A#{x}#{y}", "prefix", X), "A#ex#", "A#<:x>#"),
         (_kv("A#{x}#{y}", "prefix"), "A#", "A#"),
-        (_kv("A#{x}#{y}", "open", X), "A#ex", "A#{x}"),
+        (_kv("A#{x}#{y}", "open", X), "A#ex", "A#<:x>"),
         (_kv("A#{x}#{y}", "open"), "A#", "A#"),
         (_kv("CONSTANT", "open"), "CONSTANT", "CONSTANT"),
-        (_kv("A#{x}#{y}", "after", X), "A#ex$", "after(A#{x}#)"),
+        (_kv("A#{x}#{y}", "after", X), "A#ex$", "after(A#<:x>#)"),
         (_kv("A#{y}", "after"), "A$", "after(A#)"),
         (_kv("R#{status}", "full", STATUS), "R#requested", "R#requested"),
-        (_kv("R#{status}#{x}", "open", STATUS, X), "R#requested#ex", "R#requested#{x}"),
+        (_kv("R#{status}#{x}", "open", STATUS, X), "R#requested#ex", "R#requested#<:x>"),
     ],
 )
 def test_render_modes(kv: ir.KeyValue, concrete: str, symbolic: str) -> None:
