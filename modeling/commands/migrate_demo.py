@@ -29,9 +29,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
+from modeling.core.errors import EXIT_FAILURE, EXIT_OK
 
 
 def _migrate_group(app: typer.Typer) -> typer.Typer:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modeling.core import ir
+from modeling.core.errors import InputError
 from modeling.emit import FileManifest, header, register
 
 MAX_GSIS = 20
@@ -43,7 +44,7 @@ AUTOSCALING_ROLE = (
 )
 
 
-class LayoutError(ValueError):
+class LayoutError(InputError, ValueError):
     """The layout cannot be deployed as is (the compiler's checks should have said so)."""
 
 

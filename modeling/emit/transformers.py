@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modeling.core import ir
+from modeling.core.errors import OperationError
 from modeling.emit import FileManifest, register
 from modeling.emit._python import (
     Imports,
@@ -89,7 +90,7 @@ def is_epoch_ttl(model: ir.Model, attribute: ir.Attribute) -> bool:
     return attribute.name == model.table.ttl and attribute.type.kind == "datetime"
 
 
-class EmitError(ValueError):
+class EmitError(OperationError, ValueError):
     """The layout cannot be turned into code (a compiler bug or an unsupported construct)."""
 
 

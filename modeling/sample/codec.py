@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from modeling.core.errors import InputError
 from modeling.core.ir import Entity, EntityKey, Index, Layout, Model, TypeRef
 from modeling.runtime import keys
 from modeling.sample.rows import Row
@@ -40,7 +41,7 @@ _SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class ItemError(ValueError):
+class ItemError(InputError, ValueError):
     """A row that cannot become a valid item (key too long, NULL in a table key, ...)."""
 
 

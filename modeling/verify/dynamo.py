@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from modeling.core.errors import InputError
 from modeling.core.ir import (
     AccessPattern,
     Index,
@@ -38,7 +39,7 @@ BATCH_BYTES = 16 * 1024 * 1024
 MAX_RETRIES = 8
 
 
-class PlanError(ValueError):
+class PlanError(InputError, ValueError):
     """A plan that cannot be turned into a request (missing parameter, bad template, ...)."""
 
 
