@@ -3,7 +3,7 @@
 An *emission site* is one of:
 
 * a call `bag.error(code, ...)`, `bag.warning(code, ...)`, `bag.info(code, ...)` on anything
-  but a logger (`log`, `logger`, `logging`, `warnings`): a `Diagnostics` bag;
+  but a logger (`log`, `self.logger`, `logging`, `warnings`, ...): a `Diagnostics` bag;
 * a construction of a *code record*: any class of the package with a `code: str` field
   (`Diagnostic`, the structure pass's `Problem`, the SQL translator's `SqlIssue`, ...), the code
   being the first positional argument or `code=`;
@@ -186,7 +186,11 @@ class _Walker:
         if f.attr in self.records:  # module.Diagnostic(...)
             return _Forwarder(self.records[f.attr], "code", None)
         if f.attr in _BAG_METHODS:
-            if isinstance(f.value, ast.Name) and f.value.id in _LOGGERS:
+            receiver = f.value
+            last = receiver.id if isinstance(receiver, ast.Name) else None
+            if isinstance(receiver, ast.Attribute):
+                last = receiver.attr
+            if last in _LOGGERS:
                 return None
             return _Forwarder(0, "code", None)
         return self.forwarders.get((None, f.attr))

@@ -128,6 +128,7 @@ def test_scan_fails_on_a_computed_code(tmp_path: object, monkeypatch: pytest.Mon
             diags.error(kind, "m")
             diags.error(f"computed-{name}", "m")
             log.warning("%s not a code", name)
+            self.logger.info("%s not a code either", name)
         """
     )
     trees = [("fake.py", ast.parse(source))]

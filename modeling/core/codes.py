@@ -160,10 +160,6 @@ def describe(code: str) -> str:
     return CODES[code]
 
 
-def is_registered(code: str) -> bool:
-    return code in REGISTRY
-
-
 def groups() -> dict[str, dict[str, str]]:
     """Every code by group, in `Group` order: heading -> {code: meaning} (for the reference)."""
     out: dict[str, dict[str, str]] = {g.value: {} for g in Group}
