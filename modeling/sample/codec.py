@@ -347,7 +347,9 @@ def check_limits(layout: Layout, item: Mapping[str, AV]) -> None:
     """Item ≤ 400 KB, partition keys 1–2048 bytes, sort keys 1–1024 bytes, keys non-empty."""
     size = item_size(item)
     if size > limits.ITEM_BYTES:
-        raise ItemError(f"item of {size} bytes exceeds DynamoDB's 400 KB limit")
+        raise ItemError(
+            f"item of {size} bytes exceeds DynamoDB's {limits.ITEM_BYTES // 1024} KB limit"
+        )
     for index in layout.indexes:
         for ka, limit in (
             (index.pk, limits.PARTITION_KEY_BYTES),

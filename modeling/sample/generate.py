@@ -50,7 +50,7 @@ ZONES = (
     timezone(timedelta(hours=-11, minutes=-30)),
 )
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-MAX_FAT_BYTES = 300 * 1024  # well under the 400 KB item limit, leaving room for the rest
+MAX_FAT_BYTES = limits.ITEM_BYTES * 3 // 4  # 300 KB: room for the rest of the item
 
 
 @dataclass(frozen=True)
