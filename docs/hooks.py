@@ -1,7 +1,7 @@
 """mkdocs hooks: generate the reference pages and the example-model docs while the site builds.
 
 Generated, never committed: `reference/language.md` (from the JSON Schema), `reference/cli.md`
-(from the typer app), `reference/diagnostics.md` (from the code lists), `reference/keys.md`
+(from the typer app), `reference/diagnostics.md` (from modeling/core/codes.py), `reference/keys.md`
 (from modeling/runtime/keys.py), and `models/` (`model docs` pages of every models/*.yaml). The nav
 gets the runbook (when docs/runbook.md exists) and one section per example model.
 A model that does not compile fails the build (strict): the docs never show a stale design.
@@ -42,24 +42,18 @@ def _compile_examples(root: Path) -> list[Any]:
 
 
 def _diagnostic_groups() -> dict[str, dict[str, str]]:
-    import modeling.compile as compile_pkg
-    from modeling.core.codes import CODES
+    """Every diagnostic code the tool can emit, by stage, from the one registry."""
+    from modeling.core.codes import groups
 
-    groups = {"Model language (validate)": dict(CODES)}
-    for holder in (compile_pkg, getattr(compile_pkg, "checks", None)):
-        codes = getattr(holder, "CODES", None)
-        if isinstance(codes, dict) and codes:
-            groups["Compiler (compile)"] = dict(codes)
-            break
-    return groups
+    return groups()
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     import typer
 
-    from modeling.runtime import keys
     from modeling.cli import app
     from modeling.emit import docs, reference
+    from modeling.runtime import keys
     from modeling.spec.schema import model_schema
 
     root = _root(config)

@@ -1,24 +1,26 @@
 """The `model` command. Thin: parses flags, calls the API, turns results into exit codes.
 
-Exit codes: 0 ok, 1 a check failed (stale generated files, a verification mismatch, ...),
-2 invalid input (a bad model, DDL that cannot be read, a bad flag).
+Exit codes (defined once, in `modeling.core.errors`): 0 ok, 1 a check failed or the operation
+failed (stale generated files, a verification mismatch, ...), 2 invalid input (a bad model, DDL
+that cannot be read, a bad flag, a service that cannot start).
 
 Each command lives in `modeling/commands/<name>.py` with a `register(app)` function; add the
-module to COMMANDS below. This is the one place exceptions become exit codes.
+module to COMMANDS below. This is the one place exceptions become exit codes: a
+`ModelingError` that escapes a command ends it with `error: <message>` (and `hint: ...`) on
+stderr and the exception's `exit_code`, never a traceback (`_Group.invoke`).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from modeling import __version__
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
+from modeling.core.errors import EXIT_OK, ModelingError
 
 COMMANDS = (
     "modeling.commands.validate",
@@ -33,8 +35,29 @@ COMMANDS = (
     "modeling.commands.migrate_demo",
 )
 
+
+class _Group(TyperGroup):
+    """The root command group: maps a `ModelingError` from any (sub)command to its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's (vendored) click.Context
+        try:
+            return super().invoke(ctx)
+        except ModelingError as exc:
+            report(exc)
+            raise typer.Exit(exc.exit_code) from None
+
+
+def report(exc: ModelingError) -> None:
+    """`error: <message>` and, when the exception has one, `  hint: <hint>`, on stderr."""
+    message = str(exc).strip() or type(exc).__name__
+    typer.echo(f"error: {message}", err=True)
+    if exc.hint:
+        typer.echo(f"  hint: {exc.hint}", err=True)
+
+
 app = typer.Typer(
     name="model",
+    cls=_Group,
     help="Model a PostgreSQL application as one DynamoDB table: validate, compile, prove, migrate.",
     no_args_is_help=True,
     add_completion=False,

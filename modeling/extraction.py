@@ -34,6 +34,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from modeling.core import ir
+from modeling.core.errors import InputError
 
 DIALECT = "postgres"
 # The SQL type each model type is read as, for casting bind arrays in `by_ids`. Override per
@@ -53,7 +54,7 @@ SQL_TYPES: dict[str, str] = {
 _PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-class ExtractionError(ValueError):
+class ExtractionError(InputError, ValueError):
     """The entity cannot be extracted as modelled (no key, a key that is not a column type)."""
 
 

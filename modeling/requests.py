@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modeling.core import ir
+from modeling.core.errors import InputError
 from modeling.runtime import keys
 
 AV = dict[str, Any]
@@ -38,7 +39,7 @@ AttributeCodec = Callable[[ir.Model, str, ir.TypeRef, Any], AV]
 SK_OPERATORS = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 
 
-class PlanError(ValueError):
+class PlanError(InputError, ValueError):
     """A plan that cannot be turned into a request (missing parameter, bad template, ...)."""
 
 

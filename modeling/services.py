@@ -38,6 +38,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from modeling.core.errors import InputError
+
 __all__ = [
     "DYNAMODB_ACCESS_KEY",
     "DYNAMODB_REGION",
@@ -59,7 +61,7 @@ DYNAMODB_REGION = "us-east-1"
 _OUTPUT_TAIL = 4000  # characters of a failed service's output quoted in errors
 
 
-class ServiceUnavailable(RuntimeError):
+class ServiceUnavailable(InputError, RuntimeError):
     """A real service could not be started; the message says what is missing and how to fix it."""
 
 

@@ -94,7 +94,7 @@ def test_key_condition_names_the_index_attributes() -> None:
         ir.SortKeyCondition("between", (_kv("E#{x}#{y}", "open", X), _kv("E#{x}#{y}", "after", X))),
     )
     assert key_condition(plan, index) == (
-        "GSI1PK = R#requested AND GSI1SK BETWEEN E#{x} AND after(E#{x}#)"
+        "GSI1PK = R#requested AND GSI1SK BETWEEN E#<:x> AND after(E#<:x>#)"
     )
 
 
@@ -163,7 +163,12 @@ def test_docs_and_layout_md_show_the_same_key_condition(
     for pattern in sorted(planned):
         assert in_matrix[pattern] == in_layout[pattern], (name, pattern)
         assert in_sections[pattern] == in_layout[pattern], (name, pattern)
-        assert "<:" not in in_layout[pattern]
+        # every placeholder names one of the pattern's own parameters; literals are not quoted
+        plan = layout.plan(pattern)
+        assert plan is not None
+        shown = set(re.findall(r"<:([A-Za-z_][A-Za-z0-9_]*)>", in_layout[pattern]))
+        assert shown <= set(plan.params), (name, pattern, shown)
+        assert "'" not in in_layout[pattern], (name, pattern)
 
 
 def test_fixed_literals_show_their_value_not_their_slot() -> None:
@@ -221,6 +226,6 @@ def test_a_strict_range_on_a_sql_literal_filters_on_the_literal() -> None:
     assert request["ExpressionAttributeNames"]["#f0"] == "ticket_no"
     assert request["ExpressionAttributeValues"][":f0_0"] == {"N": "5"}
     assert key_condition(plan, layout.index(plan.index)).startswith(
-        "PK = BOARD#{board_id} AND SK BETWEEN TICKET#open#"
+        "PK = BOARD#<:board_id> AND SK BETWEEN TICKET#open#"
     )
     assert pattern_params(model, plan).names == {"board_id": "board_id"}

@@ -20,12 +20,9 @@ from modeling.commands.validate import render
 from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Severity
+from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID
 from modeling.emit import emit, write_manifest
 from modeling.emit.layout import key_condition
-
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
 
 
 def _compile(path: Path, console: Console) -> tuple[ir.Model, ir.Layout] | None:

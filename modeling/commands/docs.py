@@ -25,11 +25,9 @@ from modeling.api import expand_paths, validate_files
 from modeling.commands.validate import render
 from modeling.compile import compile_model
 from modeling.core.diagnostics import Diagnostic
+from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.core.ir import Layout, Model
 from modeling.emit import docs as emit_docs
-
-EXIT_OK = 0
-EXIT_INVALID = 2
 
 
 def write_tree(root: Path, files: Mapping[str, str]) -> None:

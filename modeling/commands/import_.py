@@ -17,10 +17,9 @@ from rich.console import Console
 from rich.text import Text
 
 from modeling.core.diagnostics import Diagnostics, Span
+from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers import workbench
 
-EXIT_OK = 0
-EXIT_INVALID = 2
 MODEL_SUFFIXES = (".yaml", ".yml")
 
 

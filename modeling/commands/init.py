@@ -13,11 +13,9 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers._seed import seed
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
-
-EXIT_OK = 0
-EXIT_INVALID = 2
 
 
 def register(app: typer.Typer) -> None:

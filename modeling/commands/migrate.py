@@ -22,9 +22,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
+from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -95,15 +93,13 @@ def dynamodb_client(
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    """Known failures (bad plan, unreachable services) become exit 2 with a hint."""
+    """Failures of the services (DynamoDB, PostgreSQL) become exit 2 with a hint. A
+    MigrationError (bad plan, missing column) reaches `modeling.cli`, which prints it and its
+    hint and exits 2, like every ModelingError."""
     from botocore.exceptions import BotoCoreError, ClientError
-
-    from modeling.migrate.errors import MigrationError
 
     try:
         yield
-    except MigrationError as exc:
-        raise _fail(str(exc), exc.hint) from None
     except (BotoCoreError, ClientError) as exc:
         raise _fail(f"DynamoDB: {exc}", "check --endpoint, credentials and --table") from None
     except Exception as exc:

@@ -29,9 +29,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
+from modeling.core.errors import EXIT_FAILURE, EXIT_OK
 
 
 def _migrate_group(app: typer.Typer) -> typer.Typer:
@@ -97,7 +95,6 @@ def register(app: typer.Typer) -> None:
         """Plan, run and validate a migration of sample rows on throwaway PostgreSQL + DynamoDB
         Local; exit 1 when validation finds a difference."""
         from modeling.commands.migrate import _compiled, _errors, _fail
-        from modeling.migrate.errors import MigrationError
         from modeling.services import ServiceUnavailable
         from modeling.workflows.demo import DemoOptions, local_services, run_demo
 
@@ -135,8 +132,6 @@ def register(app: typer.Typer) -> None:
             raise _fail(
                 str(exc), "run ./scripts/setup (PostgreSQL 15, Java, DynamoDB Local)"
             ) from None
-        except MigrationError as exc:  # raised outside `_errors` (the --keep check)
-            raise _fail(str(exc), exc.hint) from None
         except OSError as exc:
             raise _fail(
                 f"{type(exc).__name__}: {exc}", "check --keep and free disk space"

@@ -17,7 +17,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-EXIT_OK = 0
+from modeling.core.errors import EXIT_OK
 
 
 def _migrate_group(app: typer.Typer) -> typer.Typer:

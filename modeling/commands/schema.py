@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from modeling.core.errors import EXIT_FAILURE
 from modeling.spec.schema import schema_text
 
 DEFAULT_PATH = Path("generated/model.schema.json")
@@ -34,7 +35,7 @@ def register(app: typer.Typer) -> None:
             if current != text:
                 why = "missing" if current is None else "stale"
                 typer.echo(f"{target} is {why}; run: model schema -o {target}", err=True)
-                raise typer.Exit(1)
+                raise typer.Exit(EXIT_FAILURE)
             typer.echo(f"{target} is up to date", err=True)
             return
         if output is None:

@@ -12,9 +12,7 @@ from rich.text import Text
 
 from modeling.api import FileResult, summarize, validate_files
 from modeling.core.diagnostics import Diagnostic, Severity
-
-EXIT_OK = 0
-EXIT_INVALID = 2
+from modeling.core.errors import EXIT_INVALID, EXIT_OK
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 

@@ -18,9 +18,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_INVALID = 2
+from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
 
 
 @contextlib.contextmanager

@@ -1,70 +1,168 @@
-"""Every diagnostic code the model-language loader can emit, with a one-line description.
+"""Every diagnostic code the tool can emit: its group (the stage that reports it) and one line of
+meaning.
 
-The docs generate their error reference from `CODES`; tests assert that every code used by the
-loader is listed here and that each has at least one malformed-model fixture.
+`REGISTRY` is the one list: the docs build the diagnostics reference from it (`groups()`), a test
+scans the package source for every emission site (`diags.error("code", ...)`, `Diagnostic(...)`,
+the records and helpers that carry a code) and fails when a code is emitted that is not listed
+here, or listed here and emitted nowhere. `CODES` is the same list as name -> meaning.
+
+A code is listed once, under the first stage that reports it (`unknown-entity` is a validate
+code even when the compiler, given a hand-built IR, reports it too).
 """
 
 from __future__ import annotations
 
-CODES: dict[str, str] = {
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Group(StrEnum):
+    """The stage (and the part of it) that reports a code; the value is its reference heading."""
+
+    READ = "Reading the model file (validate)"
+    STRUCTURE = "Structure (validate)"
+    ENTITIES = "Entities (validate)"
+    PATTERNS = "Access patterns (validate)"
+    SQL = "sql: patterns (validate)"
+    COMPILE = "Key layout (compile)"
+    SEED = "Seeding from PostgreSQL (init)"
+    WORKBENCH = "Importing a NoSQL Workbench export (import)"
+
+
+@dataclass(frozen=True)
+class Code:
+    name: str
+    group: Group
+    meaning: str
+
+
+_G = Group
+_LIST: tuple[Code, ...] = (
     # reading the file
-    "file-not-found": "The model file does not exist or cannot be read.",
-    "yaml-syntax": "The file is not valid YAML (the position is where the parser gave up).",
-    "duplicate-key": "A mapping repeats a key (e.g. two entities or two patterns with one name).",
-    "yaml-tag": "A YAML tag or value kind the language does not use (custom tags, timestamps).",
+    Code("file-not-found", _G.READ, "The model file does not exist or cannot be read."),
+    Code("yaml-syntax", _G.READ, "The file is not valid YAML (the position is where the parser gave up)."),
+    Code("duplicate-key", _G.READ, "A mapping repeats a key (e.g. two entities or two patterns with one name)."),
+    Code("yaml-tag", _G.READ, "A YAML tag or value kind the language does not use (custom tags, timestamps)."),
     # structure (JSON Schema / pydantic pass)
-    "unknown-key": "A key the language does not define (usually a typo; a close match is hinted).",
-    "missing-key": "A required key is absent.",
-    "wrong-type": "A value has the wrong shape (e.g. a list where a mapping is expected).",
-    "invalid-value": "A value outside the allowed set (an operator, an order, a billing mode).",
-    "invalid-name": "A model, entity, attribute, pattern or table name breaks the naming rule.",
-    "unknown-type": "An attribute type that is not one of the language's types.",
+    Code("unknown-key", _G.STRUCTURE, "A key the language does not define (usually a typo; a close match is hinted)."),
+    Code("missing-key", _G.STRUCTURE, "A required key is absent."),
+    Code("wrong-type", _G.STRUCTURE, "A value has the wrong shape (e.g. a list where a mapping is expected)."),
+    Code("invalid-value", _G.STRUCTURE, "A value outside the allowed set (an operator, an order, a billing mode)."),
+    Code("invalid-name", _G.STRUCTURE, "A model, entity, attribute, pattern or table name breaks the naming rule."),
+    Code("unknown-type", _G.STRUCTURE, "An attribute type that is not one of the language's types."),
     # entities
-    "unknown-entity": "`references`, `parent`, `entity` or `entities` names an entity the model lacks.",
-    "unknown-attribute": "A key, `where`, `filter`, `order_by`, `ttl` or key-template slot names a missing attribute.",
-    "optional-key": "A key attribute is declared `required: false`; keys are never null.",
-    "unkeyable-type": "A key or key condition uses a type DynamoDB cannot key on (map, list, set).",
-    "parent-cycle": "Entities are each other's parents (directly or through a chain).",
-    "parent-key": "A child entity lacks an attribute of its parent's key, so it cannot join its collection.",
-    "enum-type": "`enum` on an attribute whose type is not string.",
-    "pinned-key": "A pinned `keys:` template is malformed or names an unknown index.",
-    "too-many-indexes": "Pinned keys name more than 20 GSIs or 5 LSIs.",
-    "reference-type": "A `references` attribute's type differs from the referenced entity's key.",
+    Code("unknown-entity", _G.ENTITIES, "`references`, `parent`, `entity` or `entities` names an entity the model lacks."),
+    Code("unknown-attribute", _G.ENTITIES, "A key, `where`, `filter`, `order_by`, `ttl` or key-template slot names a missing attribute."),
+    Code("optional-key", _G.ENTITIES, "A key attribute is declared `required: false`; keys are never null."),
+    Code("unkeyable-type", _G.ENTITIES, "A key or key condition uses a type DynamoDB cannot key on (map, list, set)."),
+    Code("parent-cycle", _G.ENTITIES, "Entities are each other's parents (directly or through a chain)."),
+    Code("parent-key", _G.ENTITIES, "A child entity lacks an attribute of its parent's key, so it cannot join its collection."),
+    Code("enum-type", _G.ENTITIES, "`enum` on an attribute whose type is not string."),
+    Code("pinned-key", _G.ENTITIES, "A pinned `keys:` template is malformed or names an unknown index."),
+    Code("too-many-indexes", _G.ENTITIES, "Pinned keys name more than 20 GSIs or 5 LSIs."),
+    Code("reference-type", _G.ENTITIES, "A `references` attribute's type differs from the referenced entity's key."),
+    Code("ttl-attribute", _G.ENTITIES, "`table.ttl` names an attribute that is not a datetime/integer on any entity."),
+    Code("version-attribute", _G.ENTITIES, "`version` names an attribute the entity lacks (`source.version`: that no entity has)."),
+    Code("version-type", _G.ENTITIES, "A `version` attribute that is not an integer or a datetime (a NULL-free, growing value)."),
+    Code("optional-version", _G.ENTITIES, "A `version` attribute declared `required: false`: a NULL version cannot order writes."),
+    Code("missing-ddl", _G.ENTITIES, "`source.ddl` points to a file that does not exist (a warning at validate time)."),
     # access patterns
-    "pattern-source": "A pattern has none, or more than one, of `entity`, `entities`, `sql`.",
-    "missing-where": "A pattern has no key condition; every Query needs a partition-key equality.",
-    "two-ranges": "More than one attribute has a non-equality operator.",
-    "unique-range": "`unique: true` together with a range operator (a range can match many items).",
-    "unique-collection": "`unique: true` on a pattern that reads several entities.",
-    "unrelated-entities": "`entities: [...]` lists entities that are not one parent/child family.",
-    "operator-type": "An operator that does not apply to the attribute's type (begins_with on a number).",
-    "order-mismatch": "`order_by` names a different attribute than the pattern's range attribute.",
-    "ttl-attribute": "`table.ttl` names an attribute that is not a datetime/integer on any entity.",
-    "version-attribute": "`version` names an attribute the entity lacks (`source.version`: that no entity has).",
-    "version-type": "A `version` attribute that is not an integer or a datetime (a NULL-free, growing value).",
-    "optional-version": "A `version` attribute declared `required: false`: a NULL version cannot order writes.",
-    "missing-ddl": "`source.ddl` points to a file that does not exist (a warning at validate time).",
+    Code("pattern-source", _G.PATTERNS, "A pattern has none, or more than one, of `entity`, `entities`, `sql`."),
+    Code("missing-where", _G.PATTERNS, "A pattern has no key condition; every Query needs a partition-key equality."),
+    Code("two-ranges", _G.PATTERNS, "More than one attribute has a non-equality operator."),
+    Code("unique-range", _G.PATTERNS, "`unique: true` together with a range operator (a range can match many items)."),
+    Code("unique-collection", _G.PATTERNS, "`unique: true` on a pattern that reads several entities."),
+    Code("unrelated-entities", _G.PATTERNS, "`entities: [...]` lists entities that are not one parent/child family."),
+    Code("operator-type", _G.PATTERNS, "An operator that does not apply to the attribute's type (begins_with on a number)."),
+    Code("order-mismatch", _G.PATTERNS, "`order_by` names a different attribute than the pattern's range attribute."),
     # sql: patterns
-    "sql-syntax": "The SQL does not parse (sqlglot's message, located inside the SQL).",
-    "sql-statement": "The SQL is not exactly one SELECT statement.",
-    "sql-unknown-table": "The SQL reads a table that no entity of the model maps.",
-    "sql-unknown-column": "The SQL names a column the table (entity) lacks.",
-    "sql-no-where": "A SELECT without WHERE would be a full table scan.",
-    "sql-or": "OR in WHERE: a key condition is a conjunction; split the pattern in two.",
-    "sql-not": "NOT in WHERE cannot be a key condition.",
-    "sql-not-equal": "`!=` / `<>` cannot be a key condition.",
-    "sql-in": "IN (...) cannot be one key condition; write one pattern per value or a BatchGet.",
-    "sql-like": "LIKE other than a prefix (`'abc%'`, `:p || '%'`) cannot be a key condition.",
-    "sql-is-null": "IS [NOT] NULL cannot be a key condition (key attributes are never null).",
-    "sql-function": "A function or expression on a column cannot be a key condition.",
-    "sql-join": "A join other than parent↔child on the parent key.",
-    "sql-condition": "A WHERE conjunct of a shape that cannot be a key condition.",
-    "sql-order": "ORDER BY on more than one non-equality column, or on an expression.",
-    "sql-unsupported": "A SQL construct with no single-Query equivalent (GROUP BY, OFFSET, subquery, ...).",
-    "sql-mixed-operands": "BETWEEN with one literal and one parameter.",
-}
+    Code("sql-syntax", _G.SQL, "The SQL does not parse (sqlglot's message, located inside the SQL)."),
+    Code("sql-statement", _G.SQL, "The SQL is not exactly one SELECT statement."),
+    Code("sql-unknown-table", _G.SQL, "The SQL reads a table that no entity of the model maps."),
+    Code("sql-unknown-column", _G.SQL, "The SQL names a column the table (entity) lacks."),
+    Code("sql-no-where", _G.SQL, "A SELECT without WHERE would be a full table scan."),
+    Code("sql-or", _G.SQL, "OR in WHERE: a key condition is a conjunction; split the pattern in two."),
+    Code("sql-not", _G.SQL, "NOT in WHERE cannot be a key condition."),
+    Code("sql-not-equal", _G.SQL, "`!=` / `<>` cannot be a key condition."),
+    Code("sql-in", _G.SQL, "IN (...) cannot be one key condition; write one pattern per value or a BatchGet."),
+    Code("sql-like", _G.SQL, "LIKE other than a prefix (`'abc%'`, `:p || '%'`) cannot be a key condition."),
+    Code("sql-is-null", _G.SQL, "IS [NOT] NULL cannot be a key condition (key attributes are never null)."),
+    Code("sql-function", _G.SQL, "A function or expression on a column cannot be a key condition."),
+    Code("sql-join", _G.SQL, "A join other than parent↔child on the parent key."),
+    Code("sql-condition", _G.SQL, "A WHERE conjunct of a shape that cannot be a key condition."),
+    Code("sql-order", _G.SQL, "ORDER BY on more than one non-equality column, or on an expression."),
+    Code("sql-unsupported", _G.SQL, "A SQL construct with no single-Query equivalent (GROUP BY, OFFSET, subquery, ...)."),
+    Code("sql-mixed-operands", _G.SQL, "BETWEEN with one literal and one parameter."),
+    # compile: the key layout and its checks
+    Code("unservable-pattern", _G.COMPILE, "No index and key layout can serve the pattern as one Query (the message says why)."),
+    Code("constant-partition", _G.COMPILE, "A pattern with only a range condition puts every item of the entity in one constant partition."),
+    Code("too-many-gsis", _G.COMPILE, "The patterns need more GSIs than DynamoDB allows on one table (20)."),
+    Code("too-many-lsis", _G.COMPILE, "The model pins more LSIs than DynamoDB allows on one table (5)."),
+    Code("key-too-long", _G.COMPILE, "A key can render longer than DynamoDB's limit (2,048 bytes partition, 1,024 sort)."),
+    Code("key-empty", _G.COMPILE, "A key template can render as an empty string; key values are never empty."),
+    Code("key-length-unknown", _G.COMPILE, "Key slots have no length bound, so a long value could exceed the key size limit at write."),
+    Code("key-collision", _G.COMPILE, "Two entities can produce the same key on one index, so their items could overwrite each other."),
+    Code("hot-partition", _G.COMPILE, "A partition key with few values, or a declared rate above one partition's throughput."),
+    Code("non-key-filter", _G.COMPILE, "A pattern filters outside the key: the read costs the items the filter drops."),
+    Code("unbound-partition", _G.COMPILE, "A pattern does not bind every slot of its index's partition-key template."),
+    Code("missing-sort-key", _G.COMPILE, "A pinned key has no sort key where the entity's patterns (or collection) need one."),
+    # init: seeding a model from PostgreSQL DDL, a live database or a query log
+    Code("SEED001", _G.SEED, "A DDL statement could not be read and was skipped; the rest of the file was read."),
+    Code("SEED002", _G.SEED, "A table is altered but never created in the file; the ALTER is ignored."),
+    Code("SEED010", _G.SEED, "The DDL file cannot be read."),
+    Code("SEED011", _G.SEED, "The DDL file is not UTF-8 text."),
+    Code("SEED012", _G.SEED, "The file does not look like SQL: none of its statements could be read."),
+    Code("SEED013", _G.SEED, "The DDL file or database has no CREATE TABLE to seed from."),
+    Code("SEED014", _G.SEED, "No table matches --schema / --tables."),
+    Code("SEED015", _G.SEED, "The database at --from-db cannot be read (connection or permission error)."),
+    Code("SEED020", _G.SEED, "A table has no primary key or unique constraint; its key was guessed."),
+    Code("SEED021", _G.SEED, "A column's PostgreSQL type has no known attribute type; set it by hand."),
+    Code("SEED022", _G.SEED, "A key column's type cannot be a DynamoDB key."),
+    Code("SEED030", _G.SEED, "A foreign key names its parent's key differently, so the table was not made a child."),
+    Code("SEED040", _G.SEED, "The --queries file cannot be read."),
+    Code("SEED041", _G.SEED, "A query log entry's call count is not a number."),
+    Code("SEED042", _G.SEED, "A logged query cannot be a key-served pattern and was not suggested."),
+    Code("SEED050", _G.SEED, "Nothing to seed from: neither --from-ddl nor --from-db."),
+    # import: NoSQL Workbench exports
+    Code("workbench-read", _G.WORKBENCH, "The export file cannot be read."),
+    Code("workbench-json", _G.WORKBENCH, "The export is not valid JSON (or not UTF-8, or nested too deeply)."),
+    Code("workbench-duplicate-key", _G.WORKBENCH, "A JSON object repeats a key; the last one is used."),
+    Code("workbench-format", _G.WORKBENCH, "The file is not a NoSQL Workbench export of the expected shape (no DataModel, duplicate tables, ...)."),
+    Code("workbench-missing", _G.WORKBENCH, "A required key of the Workbench format is absent."),
+    Code("workbench-type", _G.WORKBENCH, "A value of the export has the wrong type, or an attribute value is malformed."),
+    Code("workbench-table", _G.WORKBENCH, "--table names a table the export lacks."),
+    Code("workbench-table-name", _G.WORKBENCH, "A table name is not a valid DynamoDB table name; it was imported under a valid one."),
+    Code("workbench-schema-placeholder", _G.WORKBENCH, "A ModelSchema model looks like an editor placeholder and was skipped."),
+    Code("workbench-unassigned-items", _G.WORKBENCH, "Table-level sample items fit no single facet and were not assigned to an entity."),
+    Code("workbench-duplicate-attribute", _G.WORKBENCH, "A table declares one attribute several times."),
+    Code("workbench-unused-attribute", _G.WORKBENCH, "A table declares attributes that no entity uses."),
+    Code("workbench-alias-shape", _G.WORKBENCH, "A key alias has a different number of `#` parts than its sample keys; the template was inferred from the samples."),
+    Code("workbench-alias-mismatch", _G.WORKBENCH, "A facet alias's literal differs from its sample keys; the samples' literal was used."),
+    Code("workbench-key-misfit", _G.WORKBENCH, "Sample key values do not fit the inferred key template."),
+    Code("workbench-slot-conflict", _G.WORKBENCH, "A key-template slot differs from the attribute of the same name in sample items."),
+    Code("workbench-unkeyable-slot", _G.WORKBENCH, "A key-template slot names an attribute whose type cannot be part of a key."),
+    Code("workbench-constant-key", _G.WORKBENCH, "An entity's table key has no varying part, so it holds one item."),
+    Code("workbench-key-unpinned", _G.WORKBENCH, "An observed table key can equal another entity's; it is left for the compiler to derive."),
+    Code("workbench-no-pattern", _G.WORKBENCH, "No pattern is suggested for an index whose partition key is constant."),
+    Code("import-output", _G.WORKBENCH, "`-o` does not fit the imported models (one file for several tables, a file where a directory is needed)."),
+    Code("import-exists", _G.WORKBENCH, "An output file exists and differs from the import; it is not overwritten without --force."),
+)  # fmt: skip
+
+REGISTRY: dict[str, Code] = {c.name: c for c in _LIST}
+"""Every code, by name."""
+
+CODES: dict[str, str] = {c.name: c.meaning for c in _LIST}
+"""Every code -> its one-line meaning."""
 
 
 def describe(code: str) -> str:
     """The one-line description of `code` (KeyError for an unlisted code, caught by tests)."""
     return CODES[code]
+
+
+def groups() -> dict[str, dict[str, str]]:
+    """Every code by group, in `Group` order: heading -> {code: meaning} (for the reference)."""
+    out: dict[str, dict[str, str]] = {g.value: {} for g in Group}
+    for c in _LIST:
+        out[c.group.value][c.name] = c.meaning
+    return {heading: codes for heading, codes in out.items() if codes}

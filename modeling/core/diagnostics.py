@@ -3,15 +3,26 @@
 A `Diagnostic` is a record (code, severity, span, subject, message, hint). Stages collect them in a
 `Diagnostics` bag and never raise on bad input; the CLI prints the bag once (human or JSON) and maps
 it to an exit code. `ModelError` carries a bag across an API boundary when a stage must stop.
+
+Every code is registered in `modeling.core.codes` (a test scans the source for emission sites).
+With `MODELING_STRICT_CODES=1` in the environment (the test suite sets it), creating a diagnostic
+whose code is not registered raises AssertionError at once; users never run in that mode, so a
+missed code can never cost them a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from modeling.core.codes import REGISTRY
+from modeling.core.errors import InputError
+
+STRICT_CODES = "MODELING_STRICT_CODES"
 
 
 class Severity(StrEnum):
@@ -42,6 +53,10 @@ class Diagnostic:
     span: Span | None = None
     hint: str | None = None
     subject: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in REGISTRY and os.environ.get(STRICT_CODES):
+            raise AssertionError(f"diagnostic code {self.code!r} is not in modeling/core/codes.py")
 
     def sort_key(self) -> tuple[Any, ...]:
         span = self.span or Span("")
@@ -129,7 +144,7 @@ class Diagnostics:
         return bool(self.items)
 
 
-class ModelError(Exception):
+class ModelError(InputError):
     """Raised by API functions when the input has errors; carries every diagnostic found."""
 
     def __init__(self, diagnostics: Diagnostics | Iterable[Diagnostic]):

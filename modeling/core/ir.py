@@ -17,6 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+from modeling.core import limits
 from modeling.core.diagnostics import Span
 
 # --------------------------------------------------------------------------- types
@@ -35,17 +36,7 @@ SCALAR_TYPES = (
 )
 SET_ITEM_TYPES = ("string", "integer", "decimal", "binary")
 # Types a key slot may hold: they have an order-preserving string encoding (modeling.runtime.keys).
-KEYABLE_TYPES = (
-    "string",
-    "integer",
-    "decimal",
-    "float",
-    "boolean",
-    "date",
-    "datetime",
-    "uuid",
-    "binary",
-)
+KEYABLE_TYPES = limits.KEYABLE_TYPES
 
 Operator = Literal["=", "<", "<=", ">", ">=", "between", "begins_with"]
 OPERATORS: tuple[str, ...] = ("=", "<", "<=", ">", ">=", "between", "begins_with")

@@ -23,12 +23,13 @@ import textwrap
 from dataclasses import dataclass, field
 
 from modeling.core import ir, naming
+from modeling.core.errors import OperationError
 from modeling.emit import header
 
 LINE_LENGTH = 100
 
 
-class PythonFormatError(RuntimeError):
+class PythonFormatError(OperationError, RuntimeError):
     """ruff is missing or rejected the generated source (a bug in an emitter)."""
 
 

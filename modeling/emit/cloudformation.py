@@ -18,11 +18,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from modeling.core import ir
+from modeling.core import ir, limits
+from modeling.core.errors import InputError
 from modeling.emit import FileManifest, header, register
 
-MAX_GSIS = 20
-MAX_LSIS = 5
 MAX_PROJECTED_NON_KEY = 100  # across every index of the table
 TABLE_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}\Z")
 INDEX_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{3,255}\Z")
@@ -43,7 +42,7 @@ AUTOSCALING_ROLE = (
 )
 
 
-class LayoutError(ValueError):
+class LayoutError(InputError, ValueError):
     """The layout cannot be deployed as is (the compiler's checks should have said so)."""
 
 
@@ -135,10 +134,10 @@ def table_definition(layout: ir.Layout, model: ir.Model) -> TableDefinition:
         )
     gsis = tuple(_secondary(i) for i in layout.gsis)
     lsis = tuple(_secondary(i) for i in layout.lsis)
-    if len(gsis) > MAX_GSIS:
-        raise LayoutError(f"{len(gsis)} GSIs; DynamoDB allows {MAX_GSIS} per table")
-    if len(lsis) > MAX_LSIS:
-        raise LayoutError(f"{len(lsis)} LSIs; DynamoDB allows {MAX_LSIS} per table")
+    if len(gsis) > limits.MAX_GSIS:
+        raise LayoutError(f"{len(gsis)} GSIs; DynamoDB allows {limits.MAX_GSIS} per table")
+    if len(lsis) > limits.MAX_LSIS:
+        raise LayoutError(f"{len(lsis)} LSIs; DynamoDB allows {limits.MAX_LSIS} per table")
     for index in layout.lsis:
         if table.sk is None:
             raise LayoutError(f"{index.name}: a table without a sort key cannot have an LSI")

@@ -230,16 +230,18 @@ def _help_text(help_text: str) -> str:
 
 
 def diagnostics_reference(groups: Mapping[str, Mapping[str, str]]) -> str:
-    """Every diagnostic code by stage: code, description; each with its own anchor."""
+    """Every diagnostic code by stage (`modeling.core.codes.groups()`): code, meaning; each code
+    with its own anchor, the code itself (`reference/diagnostics.md#unknown-key`, `#SEED001`)."""
     out = [
-        "<!-- @generated from the diagnostic code lists; do not edit -->\n\n",
+        "<!-- @generated from modeling/core/codes.py; do not edit -->\n\n",
         "# Diagnostic codes\n\n",
         "Every problem is reported as `file:line:col: severity: message [code]` followed by a "
-        "hint; `model validate --json` gives the same as records. The codes:\n",
+        "hint; `model validate --json` gives the same as records. The codes, by the stage "
+        "that reports them:\n",
     ]
     for stage, codes in groups.items():
-        out.append(f"\n## {text(stage)}\n\n")
-        rows = [(f'<span id="{anchor(c)}"></span>{code(c)}', text(d)) for c, d in codes.items()]
+        out.append(f"\n## {text(stage)} {{#{anchor(stage)}}}\n\n")
+        rows = [(f'<span id="{c}"></span>{code(c)}', text(d)) for c, d in codes.items()]
         out.append(table(["code", "meaning"], rows))
     return "".join(out)
 

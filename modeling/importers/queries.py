@@ -20,6 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from modeling.core.diagnostics import Diagnostics, Span
+from modeling.core.errors import ModelingError
 from modeling.core.naming import snake
 from modeling.importers._spec import EntityInfo, Pattern, Seeded
 
@@ -54,7 +55,7 @@ class Workload:
     statements: int = 0
 
 
-class _NotServable(Exception):
+class _NotServable(ModelingError):
     pass
 
 

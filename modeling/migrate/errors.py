@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from modeling.core.errors import InputError
 
-class MigrationError(RuntimeError):
+
+class MigrationError(InputError, RuntimeError):
     """A problem the operator must fix (bad plan, unreachable database, missing column).
 
     `hint` says what to do; the CLI prints both and exits 2.

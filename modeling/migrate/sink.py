@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from modeling.core.errors import OperationError
 from modeling.migrate.versioning import VERSION_ATTRIBUTE
 
 Item = dict[str, Any]
@@ -40,7 +41,7 @@ RETRYABLE_CODES = frozenset(
 )
 
 
-class SinkError(RuntimeError):
+class SinkError(OperationError, RuntimeError):
     """Writes that still failed after every retry."""
 
 

@@ -142,7 +142,7 @@ def read_db(dsn: str, *, with_stats: bool = True) -> tuple[Catalog, Diagnostics]
                 _fill(cur, cat, with_stats)
     except psycopg.Error as e:
         diags.error(
-            "SEED030",
+            "SEED015",
             f"cannot read the database: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}",
             Span(_redact(dsn)),
             hint="check the DSN (postgresql://user@host:port/db) and that the server is reachable",

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import Token, TokenType
 
+from modeling.core.errors import InputError
+
 _TOKENIZER = Postgres().tokenizer_class()
 
 STRING_TYPES = {
@@ -240,7 +242,7 @@ def split_top(cur: Cursor, a: int, b: int) -> list[tuple[int, int]]:
     return out
 
 
-class DDLSyntaxError(Exception):
+class DDLSyntaxError(InputError):
     """A statement we meant to read but could not; carries the file line."""
 
     def __init__(self, message: str, line: int):

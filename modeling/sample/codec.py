@@ -26,6 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from modeling.core import limits
+from modeling.core.errors import InputError
 from modeling.core.ir import Entity, EntityKey, Index, Layout, Model, TypeRef
 from modeling.runtime import keys
 from modeling.sample.rows import Row
@@ -33,14 +35,11 @@ from modeling.sample.rows import Row
 AV = dict[str, Any]
 Item = dict[str, AV]
 
-ITEM_LIMIT = 400 * 1024
-PK_LIMIT = 2048
-SK_LIMIT = 1024
 _SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class ItemError(ValueError):
+class ItemError(InputError, ValueError):
     """A row that cannot become a valid item (key too long, NULL in a table key, ...)."""
 
 
@@ -347,10 +346,15 @@ def item_size(item: Mapping[str, AV]) -> int:
 def check_limits(layout: Layout, item: Mapping[str, AV]) -> None:
     """Item ≤ 400 KB, partition keys 1–2048 bytes, sort keys 1–1024 bytes, keys non-empty."""
     size = item_size(item)
-    if size > ITEM_LIMIT:
-        raise ItemError(f"item of {size} bytes exceeds DynamoDB's 400 KB limit")
+    if size > limits.ITEM_BYTES:
+        raise ItemError(
+            f"item of {size} bytes exceeds DynamoDB's {limits.ITEM_BYTES // 1024} KB limit"
+        )
     for index in layout.indexes:
-        for ka, limit in ((index.pk, PK_LIMIT), (index.sk, SK_LIMIT)):
+        for ka, limit in (
+            (index.pk, limits.PARTITION_KEY_BYTES),
+            (index.sk, limits.SORT_KEY_BYTES),
+        ):
             if ka is None or ka.name not in item:
                 continue
             av = item[ka.name]

@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from modeling.core.ir import Attribute, Entity, Model
+from modeling.pg.ddl import read_ddl
+from modeling.pg.types import canonical
 from modeling.sample.rows import Dataset
 
 INT_RANGES: dict[str, tuple[int, int]] = {
@@ -124,8 +126,6 @@ Bound = IntBound | DecBound | StrBound
 
 def _base_type(type_text: str, catalog: Any, schema: str) -> Any:
     """The canonical PgType of a column, domains resolved to their base type (or None)."""
-    from modeling.pg.types import canonical
-
     t = canonical(type_text, schema)
     for _ in range(8):  # domains over domains, never a loop
         if not t.user or t.array:
@@ -208,8 +208,6 @@ def _remappable(a: Attribute) -> bool:
 
 def column_bounds(model: Model, ddl_text: str) -> dict[tuple[str, str], Bound]:
     """(entity, attribute) → the bound its source column puts on its values."""
-    from modeling.pg.ddl import read_ddl
-
     catalog = read_ddl(ddl_text).catalog
     out: dict[tuple[str, str], Bound] = {}
     for e in model.entities:

@@ -34,6 +34,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+from modeling.core import limits
 from modeling.core.ir import AccessPattern, Attribute, Entity, Model, TypeRef
 from modeling.sample.rows import Dataset, Row
 
@@ -49,8 +50,7 @@ ZONES = (
     timezone(timedelta(hours=-11, minutes=-30)),
 )
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
-PAGE_BYTES = 1024 * 1024
-MAX_FAT_BYTES = 300 * 1024  # well under the 400 KB item limit, leaving room for the rest
+MAX_FAT_BYTES = limits.ITEM_BYTES * 3 // 4  # 300 KB: room for the rest of the item
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,9 @@ class SampleOptions:
     max_rows: int = 400
     zipf_s: float = 1.2
     null_rate: float = 0.2
-    hot_partition_bytes: int = int(1.3 * PAGE_BYTES)  # fat bytes put in a hottest partition
+    hot_partition_bytes: int = int(
+        1.3 * limits.QUERY_PAGE_BYTES
+    )  # fat bytes put in a hottest partition
     fat_entities: int = 2  # at most this many entities get fat rows (keeps the total modest)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any, Literal
 
+from modeling.core import limits
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.ir import RANGE_OPERATORS, TypeRef
 from modeling.core.naming import pascal_case, table_for_entity
@@ -27,8 +28,6 @@ from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpe
 from modeling.spec.sql_patterns import TableInfo, translate
 from modeling.spec.structure import suggest
 
-MAX_GSIS = 20
-MAX_LSIS = 5
 # begins_with in a key condition needs a slot codec that maps prefixes to prefixes: only the
 # variable-width string and binary codecs do (keys.encode_value_for_prefix). A date, datetime
 # or uuid prefix compiled but could not be rendered at query time.
@@ -324,7 +323,7 @@ class Checker:
 
     def pinned_index_counts(self) -> None:
         names = {i for e in self.entities.values() for i in (e.keys or {})}
-        for kind, limit in (("gsi", MAX_GSIS), ("lsi", MAX_LSIS)):
+        for kind, limit in (("gsi", limits.MAX_GSIS), ("lsi", limits.MAX_LSIS)):
             used = sorted(n for n in names if n.startswith(kind))
             if len(used) > limit:
                 self.error(

@@ -26,6 +26,7 @@ from typing import Any, cast
 from sqlglot import exp
 
 from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
 from modeling.sample.oracle import condition_values, sort_attribute
 from modeling.sample.rows import Dataset, RowRef
@@ -242,8 +243,6 @@ def source_statements(ddl: str) -> list[str]:
     and tablespace-level statements act outside the scratch database (or cannot run in a
     transaction), so they are left out.
     """
-    from modeling.pg.split import split_statements
-
     return [
         s.text
         for s in split_statements(ddl)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from modeling.cli import app
-from modeling.core.codes import CODES
+from modeling.core.codes import REGISTRY
 from modeling.emit import reference
 from modeling.emit.docs import code, text
 from modeling.runtime import keys
@@ -53,10 +56,20 @@ def test_cli_reference_has_every_command_and_option() -> None:
                     assert code(opt) in section, f"{name} {opt}"
 
 
-def test_diagnostics_reference_has_every_code() -> None:
-    page = reference.diagnostics_reference({"Model language": CODES})
-    for c, description in CODES.items():
-        assert f'<span id="{c}"></span>{code(c)} | {text(description)} |' in page
+def test_diagnostics_reference_has_every_code_with_its_own_anchor() -> None:
+    path = Path(__file__).resolve().parents[2] / "docs" / "hooks.py"  # what the site renders
+    spec = importlib.util.spec_from_file_location("docs_hooks", path)
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = reference.diagnostics_reference(hooks._diagnostic_groups())
+    ids = re.findall(r'<span id="([^"]+)"></span>', page)
+    assert sorted(ids) == sorted(REGISTRY), "one anchor per registered code, no other"
+    sections = page.split("\n## ")[1:]
+    for c, entry in REGISTRY.items():
+        assert f'<span id="{c}"></span>{code(c)} | {text(entry.meaning)} |' in page
+        (section,) = [s for s in sections if f'<span id="{c}">' in s]
+        assert section.startswith(text(entry.group.value)), (c, entry.group)
 
 
 def test_keys_reference_is_the_module_doc() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modeling.core import ir
+from modeling.core.errors import OperationError
 from modeling.emit._python import identifier, literal, pascal_case, snake_case
 
 # Python annotation per scalar kind (names imported by every generated module).
@@ -37,7 +38,7 @@ def is_epoch_ttl(model: ir.Model, attribute: ir.Attribute) -> bool:
     return attribute.name == model.table.ttl and attribute.type.kind == "datetime"
 
 
-class EmitError(ValueError):
+class EmitError(OperationError, ValueError):
     """The layout cannot be turned into code (a compiler bug or an unsupported construct)."""
 
 
