@@ -216,11 +216,10 @@ def test_table_for_entity_splits_acronyms() -> None:
 # --------------------------------------------------------------------------- one rule everywhere
 
 
-def test_former_copies_are_the_naming_functions() -> None:
-    assert _python.pascal_case is naming.pascal
-    assert _python.snake_case is naming.snake
-    assert naming.pascal_case is naming.pascal
-    assert checks.snake_plural is naming.table_for_entity
+def test_former_copies_are_gone() -> None:
+    """The old names were aliases while the copies were merged; nothing defines them now."""
+    assert not hasattr(_python, "pascal_case") and not hasattr(_python, "snake_case")
+    assert not hasattr(naming, "pascal_case") and not hasattr(checks, "snake_plural")
 
 
 def _workbench(table: str, pk: str, facet: str | None = None) -> str:
@@ -250,8 +249,6 @@ def _workbench(table: str, pk: str, facet: str | None = None) -> str:
 def test_2fa_codes_gets_one_name_everywhere() -> None:
     expected = "T2faCodes"
     assert pascal("2fa_codes") == expected
-    assert _python.pascal_case("2fa_codes") == expected
-    assert naming.pascal_case("2fa_codes") == expected
     for text in (_workbench("2fa_codes", "a1"), _workbench("t", "CODE#1", facet="2fa_codes")):
         result = import_text(text, "wb.json")
         assert result.ok, [d.format() for d in result.diagnostics]
@@ -288,6 +285,5 @@ def test_default_table_of_an_entity_uses_the_inflector() -> None:
     "entity", ["OrderItem", "HTTPLog", "APIKey", "Order_line", "a-B", "X2y", "LineItem2Go", "v"]
 )
 def test_compile_type_prefix_agrees_with_snake(entity: str) -> None:
-    """compile/names.type_prefix is still its own function (another owner's module); it must
-    stay the upper-cased `snake` of the entity name, so it can be replaced by it."""
+    """compile/names.type_prefix is the upper-cased `snake` of the entity name."""
     assert type_prefix(entity) == snake(entity).upper()

@@ -7,19 +7,15 @@ unique deterministically (sorted by entity name; a clash gets `_2`, `_3`, ...).
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from modeling.compile.state import Derivation
-from modeling.core import ir
+from modeling.core import ir, naming
 
 
 def type_prefix(name: str) -> str:
     """Upper snake case of an entity name: `OrderItem` -> `ORDER_ITEM`, `HTTPLog` -> `HTTP_LOG`."""
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
-    s = re.sub(r"[^A-Za-z0-9]+", "_", s).strip("_").upper()
-    return s or "ENTITY"
+    return naming.snake(name).upper() or "ENTITY"
 
 
 def assign_prefixes(model: ir.Model, state: Derivation) -> Derivation:

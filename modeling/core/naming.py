@@ -28,7 +28,6 @@ __all__ = [
     "entity_for_table",
     "keep_entity_name",
     "pascal",
-    "pascal_case",
     "plural",
     "singular",
     "snake",
@@ -235,4 +234,3 @@ def _in_case_of(original: str, lowered: str) -> str:
 
 
 # The name this module's PascalCase had before the rules were merged (spec/checks.py uses it).
-pascal_case = pascal

@@ -22,7 +22,7 @@ import sys
 import textwrap
 from dataclasses import dataclass, field
 
-from modeling.core import ir, naming
+from modeling.core import ir
 from modeling.core.errors import OperationError
 from modeling.emit import header
 
@@ -119,8 +119,6 @@ def literal(value: object) -> str:
 _NOT_IDENT = re.compile(r"[^0-9A-Za-z_]+")
 
 # The project's one naming rule (`modeling.core.naming`), under the names the emitters use.
-snake_case = naming.snake
-pascal_case = naming.pascal
 
 
 def identifier(

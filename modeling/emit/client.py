@@ -25,6 +25,7 @@ import decimal
 import uuid
 
 from modeling.core import ir
+from modeling.core.naming import pascal, snake
 from modeling.emit import FileManifest, register
 from modeling.emit._python import (
     Imports,
@@ -33,9 +34,7 @@ from modeling.emit._python import (
     identifier,
     indent,
     literal,
-    pascal_case,
     render,
-    snake_case,
 )
 from modeling.emit.transformers import (
     EmitError,
@@ -154,12 +153,12 @@ class _PatternEmitter:
             raise EmitError(f"pattern {plan.pattern}: unknown index {plan.index}")
         self.index = index
         self.params = pattern_params(model, plan)
-        base = identifier(snake_case(plan.pattern))
+        base = identifier(snake(plan.pattern))
         self.fn = identifier(base, taken)
         self.iter_fn = identifier(f"iter_{base}", taken)
         self.page_fn = identifier(f"{base}_page", taken)
         self.request_fn = identifier(f"_{base}_request", taken)
-        self.result_type = pascal_case(plan.pattern) + "Result"
+        self.result_type = pascal(plan.pattern) + "Result"
         for e in plan.entities:
             if e not in names:
                 raise EmitError(f"pattern {plan.pattern} reads unknown entity {e}")

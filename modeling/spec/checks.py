@@ -21,7 +21,7 @@ from typing import Any, Literal
 from modeling.core import limits
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.ir import RANGE_OPERATORS, TypeRef
-from modeling.core.naming import pascal_case, table_for_entity
+from modeling.core.naming import pascal, table_for_entity
 from modeling.runtime.keys import parse_template
 from modeling.spec.loader import Path, Positions
 from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpec
@@ -67,7 +67,6 @@ class ResolvedPattern:
 
 
 # Default SQL table of an entity (Variant → variants, Person → people): the naming rule's.
-snake_plural = table_for_entity
 
 
 def key_list(entity: EntitySpec) -> list[str]:
@@ -79,7 +78,7 @@ def attribute_spec(value: str | AttributeSpec) -> AttributeSpec:
 
 
 def entity_table(name: str, entity: EntitySpec, spec: ModelSpec) -> str:
-    table = entity.table or snake_plural(name)
+    table = entity.table or table_for_entity(name)
     schema = entity.schema_ or (spec.source.schema_ if spec.source else None)
     if schema and "." not in table:
         return f"{schema}.{table}"
@@ -372,7 +371,7 @@ class Checker:
         name, so without this the first emitter to build a CreateTable failed with a traceback.
         """
 
-        default = pascal_case(self.spec.model)
+        default = pascal(self.spec.model)
         if len(default) >= 3:
             return
         self.error(

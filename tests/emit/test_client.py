@@ -28,7 +28,8 @@ import pytest
 from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.core import ir
-from modeling.emit._python import identifier, snake_case
+from modeling.core.naming import snake
+from modeling.emit._python import identifier
 from modeling.emit.transformers import key_builder_name, pattern_params
 from modeling.requests import build_request
 from modeling.sample import oracle
@@ -160,7 +161,7 @@ def _call(
 
 
 def _method(plan: ir.PatternPlan) -> str:
-    return identifier(snake_case(plan.pattern))
+    return identifier(snake(plan.pattern))
 
 
 def _all_pages(

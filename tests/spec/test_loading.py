@@ -14,7 +14,7 @@ from spec_helpers import FIXTURES, MODELS
 from modeling.api import check_file, check_text, load_model, validate_paths
 from modeling.core import ir
 from modeling.core.diagnostics import ModelError
-from modeling.spec.checks import snake_plural
+from modeling.core.naming import table_for_entity
 from modeling.spec.loader import load_text
 from modeling.spec.model import ModelSpec
 
@@ -218,7 +218,7 @@ def test_shorthand_and_single_key_forms() -> None:
     ],
 )
 def test_default_table_is_snake_case_plural(entity: str, table: str) -> None:
-    assert snake_plural(entity) == table
+    assert table_for_entity(entity) == table
 
 
 def test_duplicate_keys_are_all_reported_with_both_lines() -> None:

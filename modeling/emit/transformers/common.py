@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from modeling.core import ir
 from modeling.core.errors import OperationError
-from modeling.emit._python import identifier, literal, pascal_case, snake_case
+from modeling.core.naming import pascal, snake
+from modeling.emit._python import identifier, literal
 
 # Python annotation per scalar kind (names imported by every generated module).
 ANNOTATION = {
@@ -69,15 +70,15 @@ def entity_names(model: ir.Model) -> dict[str, EntityNames]:
     taken: set[str] = set()
     out: dict[str, EntityNames] = {}
     for entity in model.entities:
-        snake = identifier(snake_case(entity.name), taken)
+        name = identifier(snake(entity.name), taken)
         out[entity.name] = EntityNames(
             entity=entity.name,
-            snake=snake,
-            row_type=pascal_case(entity.name) + "Row",
-            to_item=f"{snake}_to_item",
-            from_item=f"{snake}_from_item",
-            table_key=f"{snake}_table_key",
-            key_const=f"_{snake.upper()}_KEY",
+            snake=name,
+            row_type=pascal(entity.name) + "Row",
+            to_item=f"{name}_to_item",
+            from_item=f"{name}_from_item",
+            table_key=f"{name}_table_key",
+            key_const=f"_{name.upper()}_KEY",
         )
     return out
 

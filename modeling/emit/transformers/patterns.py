@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from modeling.core import ir
-from modeling.emit._python import identifier, indent, literal, render, snake_case
+from modeling.core.naming import snake
+from modeling.emit._python import identifier, indent, literal, render
 from modeling.emit.transformers.common import EmitError, annotation, fstring
 from modeling.requests import (
     PlanError,
@@ -116,7 +117,7 @@ def _render_key(
 
 
 def key_builder_name(plan: ir.PatternPlan) -> str:
-    return f"{identifier(snake_case(plan.pattern))}_key"
+    return f"{identifier(snake(plan.pattern))}_key"
 
 
 def _key_av(
