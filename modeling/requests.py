@@ -21,15 +21,13 @@ transformers' key builders, the client's requests) take the same decisions from 
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from modeling.core import ir
 from modeling.core.errors import InputError
+from modeling.core.values import coerce
 from modeling.runtime import keys
 
 AV = dict[str, Any]
@@ -44,28 +42,6 @@ class PlanError(InputError, ValueError):
 
 
 # --------------------------------------------------------------------------- values
-
-
-def coerce(kind: str, value: Any) -> Any:
-    """A SQL literal (or a parameter given as text) as a value of the slot's kind."""
-    if value is None:
-        return value
-    if kind == "datetime" and isinstance(value, str):
-        dt = datetime.datetime.fromisoformat(value.replace(" ", "T"))
-        return dt if dt.tzinfo is not None else dt.replace(tzinfo=datetime.UTC)
-    if kind == "date" and isinstance(value, str):
-        return datetime.date.fromisoformat(value)
-    if kind == "decimal" and not isinstance(value, bool):
-        return decimal.Decimal(str(value))
-    if kind == "float" and isinstance(value, int | str) and not isinstance(value, bool):
-        return float(value)
-    if kind == "integer" and isinstance(value, str):
-        return int(value)
-    if kind == "uuid" and isinstance(value, str):
-        return uuid.UUID(value)
-    if kind == "binary" and isinstance(value, str):
-        return bytes.fromhex(value.removeprefix("\\x"))
-    return value
 
 
 def attribute_type(model: ir.Model, entities: tuple[str, ...], attribute: str) -> ir.TypeRef | None:

@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from modeling.core import values
 from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.sample.rows import Dataset, Row, RowRef, ref_of
 
@@ -49,23 +49,7 @@ def param_names(c: Condition) -> tuple[str, ...]:
 
 def coerce(t: TypeRef | None, value: Any) -> Any:
     """A SQL literal (str/int/float/bool) as the attribute type's Python value."""
-    if t is None or value is None:
-        return value
-    k = t.kind
-    if k == "datetime" and isinstance(value, str):
-        dt = datetime.fromisoformat(value.replace(" ", "T"))
-        return dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)
-    if k == "date" and isinstance(value, str):
-        return date.fromisoformat(value)
-    if k == "decimal" and not isinstance(value, Decimal | bool):
-        return Decimal(str(value))
-    if k == "float" and isinstance(value, int | str) and not isinstance(value, bool):
-        return float(value)
-    if k == "integer" and isinstance(value, str):
-        return int(value)
-    if k == "uuid" and isinstance(value, str):
-        return UUID(value)
-    return value
+    return value if t is None else values.coerce(t.kind, value)
 
 
 def condition_values(c: Condition, t: TypeRef | None, params: Params) -> tuple[Any, ...]:

@@ -56,7 +56,6 @@ from modeling.emit.transformers.patterns import (
     key_builder_name,
     pattern_params,
 )
-from modeling.requests import coerce as coerce_literal
 from modeling.requests import filter_literals
 
 __all__ = [
@@ -72,7 +71,6 @@ __all__ = [
     "EntityNames",
     "PatternParams",
     "annotation",
-    "coerce_literal",
     "emit_transformers",
     "entity_names",
     "filter_literals",

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 
 from modeling.core import ir
 from modeling.core.naming import snake
+from modeling.core.values import coerce
 from modeling.emit._python import identifier, indent, literal, render
 from modeling.emit.transformers.common import EmitError, annotation, fstring
 from modeling.requests import (
     PlanError,
     after,
     attribute_type,
-    coerce,
     filter_literals,
     key_entries,
     key_shape,
