@@ -29,9 +29,9 @@ from modeling.extraction import ExtractionError
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.sink import SinkError
 from modeling.pg.tokens import DDLSyntaxError
+from modeling.requests import PlanError
 from modeling.sample.codec import ItemError
 from modeling.services import ServiceUnavailable
-from modeling.verify.dynamo import PlanError
 
 PACKAGE = Path(modeling.__file__).resolve().parent
 

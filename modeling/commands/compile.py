@@ -22,7 +22,7 @@ from modeling.core import ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Severity
 from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID
 from modeling.emit import emit, write_manifest
-from modeling.emit.layout import key_condition
+from modeling.requests import key_condition
 
 
 def _compile(path: Path, console: Console) -> tuple[ir.Model, ir.Layout] | None:

@@ -18,7 +18,7 @@ from modeling.core import ir
 from modeling.emit import FileManifest, header, register
 from modeling.requests import key_condition, render_key
 
-__all__ = ["key_condition", "layout_json", "layout_markdown", "read_layout"]
+__all__ = ["layout_json", "layout_markdown", "read_layout"]
 
 SAMPLE_VALUES: dict[str, object] = {
     "string": "abc",

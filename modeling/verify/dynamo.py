@@ -23,25 +23,20 @@ from modeling import requests
 from modeling.core.ir import AccessPattern, Index, Layout, Model, PatternPlan
 from modeling.core.limits import BATCH_WRITE_BYTES, BATCH_WRITE_ITEMS
 from modeling.requests import PlanError
-from modeling.requests import render_key as render
 from modeling.runtime import keys
 from modeling.sample.codec import AV, Item, ItemError, attribute_av, item_size, to_item
 from modeling.sample.rows import Dataset, RowRef, ref_of
 
 __all__ = [
     "LoadResult",
-    "PlanError",
     "RunResult",
     "build_items",
     "build_request",
     "create_table",
-    "render",
     "run",
     "write_items",
 ]
 
-BATCH_ITEMS = BATCH_WRITE_ITEMS
-BATCH_BYTES = BATCH_WRITE_BYTES
 MAX_RETRIES = 8
 
 
@@ -143,7 +138,7 @@ def write_items(client: Any, table_name: str, items: Sequence[Item], result: Loa
     size = 0
     for item in items:
         n = item_size(item)
-        if chunk and (len(chunk) == BATCH_ITEMS or size + n > BATCH_BYTES):
+        if chunk and (len(chunk) == BATCH_WRITE_ITEMS or size + n > BATCH_WRITE_BYTES):
             _write_batch(client, table_name, chunk, result)
             chunk, size = [], 0
         chunk.append(item)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from modeling.compile import compile_model
 from modeling.core import ir
+from modeling.requests import render_key as render
 from modeling.runtime import keys
-from modeling.verify.dynamo import render
 
 from .builder import entity, model, pattern
 
