@@ -148,6 +148,12 @@ class Entity:
         return tuple(a.name for a in self.attributes)
 
 
+def default_params(attribute: str, op: str) -> tuple[str, ...]:
+    """The parameter names a condition gets when the model names none: the attribute's name,
+    `<attr>_from` and `<attr>_to` for `between`."""
+    return (f"{attribute}_from", f"{attribute}_to") if op == "between" else (attribute,)
+
+
 @dataclass(frozen=True)
 class Condition:
     """One `where` conjunct: `attribute op :param` (`between` binds two parameters)."""
@@ -162,6 +168,16 @@ class Condition:
     @property
     def is_range(self) -> bool:
         return self.op in RANGE_OPERATORS
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Bind-parameter names (the loader's defaults when none are given); () when the
+        condition compares with fixed SQL literals."""
+        if self.params:
+            return self.params
+        if self.literals:
+            return ()
+        return default_params(self.attribute, self.op)
 
 
 @dataclass(frozen=True)

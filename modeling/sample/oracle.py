@@ -35,18 +35,6 @@ from modeling.sample.rows import Dataset, Row, RowRef, ref_of
 Params = Mapping[str, Any]
 
 
-def param_names(c: Condition) -> tuple[str, ...]:
-    """Bind-parameter names of a condition (the loader's defaults: the attribute name, and
-    `<attr>_from`/`<attr>_to` for between); () for a condition on fixed SQL literals."""
-    if c.params:
-        return c.params
-    if c.literals:
-        return ()
-    if c.op == "between":
-        return (f"{c.attribute}_from", f"{c.attribute}_to")
-    return (c.attribute,)
-
-
 def coerce(t: TypeRef | None, value: Any) -> Any:
     """A SQL literal (str/int/float/bool) as the attribute type's Python value."""
     return value if t is None else values.coerce(t.kind, value)
@@ -56,7 +44,7 @@ def condition_values(c: Condition, t: TypeRef | None, params: Params) -> tuple[A
     """The value(s) a condition compares with: its literals, or its bound parameters."""
     if c.literals and not c.params:
         return tuple(coerce(t, v) for v in c.literals)
-    return tuple(params[p] for p in param_names(c))
+    return tuple(params[p] for p in c.param_names)
 
 
 def sort_value(value: Any) -> Any:

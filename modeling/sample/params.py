@@ -16,7 +16,7 @@ from typing import Any
 
 from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.sample.generate import fresh_value, nudge
-from modeling.sample.oracle import matches, param_names, sort_value
+from modeling.sample.oracle import matches, sort_value
 from modeling.sample.rows import Dataset, Row
 
 
@@ -91,15 +91,15 @@ def draw(
         miss = not anchors or i % 7 == 6  # every seventh trial asks for something absent
         equality = [c for c in pattern.where if not c.is_range]
         for j, c in enumerate(equality):
-            if not param_names(c):
+            if not c.param_names:
                 continue  # a fixed SQL literal
             t = _type_of(model, pattern, c.attribute)
             value = anchor.get(c.attribute)
             if value is None or (miss and j == len(equality) - 1):
                 value = fresh_value(t, rng) if t.keyable else value
-            params[param_names(c)[0]] = _other_zone(value, rng)
+            params[c.param_names[0]] = _other_zone(value, rng)
         rng_cond = pattern.range
-        if rng_cond is not None and param_names(rng_cond):
+        if rng_cond is not None and rng_cond.param_names:
             same = [
                 r
                 for _, r in anchors
@@ -112,7 +112,7 @@ def draw(
             values = [v for v in values if v is not None]
             _range_params(model, pattern, rng_cond, values, anchor, params, rng)
         for c in pattern.filter:
-            if not param_names(c):
+            if not c.param_names:
                 continue
             t = _type_of(model, pattern, c.attribute)
             pool = [r[c.attribute] for _, r in anchors if r.get(c.attribute) is not None]
@@ -120,11 +120,11 @@ def draw(
             if c.op == "between":
                 pair = (_bound(t, pool, rng, whole), _bound(t, pool, rng, whole))
                 a, b = sorted(pair, key=sort_value)
-                params.update(dict(zip(param_names(c), (a, b), strict=True)))
+                params.update(dict(zip(c.param_names, (a, b), strict=True)))
             elif c.op == "begins_with":
-                params[param_names(c)[0]] = _prefix(rng.choice(pool) if pool else "x", rng)
+                params[c.param_names[0]] = _prefix(rng.choice(pool) if pool else "x", rng)
             else:
-                params[param_names(c)[0]] = (
+                params[c.param_names[0]] = (
                     _bound(t, pool, rng, whole) if pool else fresh_value(t, rng)
                 )
         out.append(params)
@@ -141,7 +141,7 @@ def _range_params(
     rng: random.Random,
 ) -> None:
     t = _type_of(model, pattern, c.attribute)
-    names = param_names(c)
+    names = c.param_names
     if c.op == "begins_with":
         base = anchor.get(c.attribute)
         params[names[0]] = _prefix(base if base is not None else rng.choice(values or ["x"]), rng)

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from modeling.core import limits
 from modeling.core.diagnostics import Diagnostics, Span
-from modeling.core.ir import RANGE_OPERATORS, TypeRef
+from modeling.core.ir import RANGE_OPERATORS, TypeRef, default_params
 from modeling.core.naming import pascal, table_for_entity
 from modeling.runtime.keys import parse_template
 from modeling.spec.loader import Path, Positions
@@ -517,11 +517,11 @@ class Checker:
             )
             return None
         where = tuple(
-            Cond(a, op, self._default_params(a, op), (), self.pos.key((*base, "where", a)))
+            Cond(a, op, default_params(a, op), (), self.pos.key((*base, "where", a)))
             for a, op in p.where.items()
         )
         filt = tuple(
-            Cond(a, op, self._default_params(a, op), (), self.pos.key((*base, "filter", a)))
+            Cond(a, op, default_params(a, op), (), self.pos.key((*base, "filter", a)))
             for a, op in (p.filter or {}).items()
         )
         if p.order_by is not None:
@@ -533,10 +533,6 @@ class Checker:
                 what="order_by",
             )
         return self.conditions(name, p, entities, where, filt, p.order, p.order_by, p.limit)
-
-    @staticmethod
-    def _default_params(attribute: str, op: str) -> tuple[str, ...]:
-        return (f"{attribute}_from", f"{attribute}_to") if op == "between" else (attribute,)
 
     def sql_pattern(self, name: str, p: PatternSpec) -> ResolvedPattern | None:
         base: Path = ("access_patterns", name)
@@ -567,7 +563,7 @@ class Checker:
         if len(result.entities) > 1:
             self.family(name, list(result.entities), self.pos.value(spath))
         filt = tuple(
-            Cond(a, op, self._default_params(a, op), (), self.pos.key((*base, "filter", a)))
+            Cond(a, op, default_params(a, op), (), self.pos.key((*base, "filter", a)))
             for a, op in (p.filter or {}).items()
         )
         return self.conditions(

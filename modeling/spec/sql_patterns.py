@@ -22,6 +22,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from modeling.core.ir import default_params
+
 Scalar = str | int | float | bool
 
 
@@ -720,7 +722,7 @@ class _Translator:
                 if low.params and high.params:
                     params = (*low.params, *high.params)
                     if params[0] == params[1]:  # positional ($2, $3) or one name used twice
-                        params = (f"{attribute}_from", f"{attribute}_to")
+                        params = default_params(attribute, "between")
                     out.append(SqlCondition(attribute, "between", params, (), low.offset))
                 elif low.literals and high.literals:
                     out.append(

@@ -7,16 +7,6 @@ import re
 from modeling.core.ir import AccessPattern, Condition, Model
 
 
-def _param_names(c: Condition) -> tuple[str, ...]:
-    if c.params:
-        return c.params
-    if c.literals:
-        return ()
-    if c.op == "between":
-        return (f"{c.attribute}_from", f"{c.attribute}_to")
-    return (c.attribute,)
-
-
 def _sql_literal(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
@@ -26,7 +16,7 @@ def _sql_literal(value: object) -> str:
 
 
 def _sql_condition(c: Condition, column: str) -> str:
-    operands = [f":{p}" for p in _param_names(c)] or [_sql_literal(v) for v in c.literals]
+    operands = [f":{p}" for p in c.param_names] or [_sql_literal(v) for v in c.literals]
     if c.op == "between":
         return f"{column} BETWEEN {operands[0]} AND {operands[-1]}"
     if c.op == "begins_with":
