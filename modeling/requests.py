@@ -55,14 +55,11 @@ def attribute_type(model: ir.Model, entities: tuple[str, ...], attribute: str) -
 
 
 def after(prefix: str) -> str:
-    """The smallest string greater than every string that starts with `prefix`."""
-    text = prefix
-    while text:
-        last = ord(text[-1])
-        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
-            return text[:-1] + chr(last + 1)
-        text = text[:-1]
-    raise PlanError(f"no string sorts after every string starting with {prefix!r}")
+    """`keys.after`: the smallest string above every string starting with `prefix`."""
+    try:
+        return keys.after(prefix)
+    except keys.KeyEncodingError as exc:
+        raise PlanError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- key shapes

@@ -664,3 +664,29 @@ def test_dynamodb_local_sorts_encoded_keys_as_natural_order(dynamodb_local: Any)
             assert got == expected, kind
     finally:
         client.delete_table(TableName=table)
+
+
+# --------------------------------------------------------------------------- after(prefix)
+
+
+@given(st.text(min_size=1, max_size=6), st.text(max_size=6))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_after_bounds_every_string_with_the_prefix(prefix: str, rest: str) -> None:
+    """`after(p)` sorts above every string starting with p (as DynamoDB compares: UTF-8 bytes)
+    and does not itself start with p, so BETWEEN low AND after(p) reads exactly that range."""
+    try:
+        bound = keys.after(prefix)
+    except keys.KeyEncodingError:
+        assert set(prefix) == {"\U0010ffff"}
+        return
+    assert (prefix + rest).encode() < bound.encode()
+    assert not bound.startswith(prefix)
+    assert prefix.encode() < bound.encode()
+
+
+def test_after_skips_the_surrogate_block_and_the_last_code_point() -> None:
+    assert keys.after("A#") == "A$"
+    assert keys.after("a\U0010ffff") == "b"
+    assert keys.after("x\ud7ff") == "y"  # no successor code point below the surrogates
+    with pytest.raises(keys.KeyEncodingError):
+        keys.after("\U0010ffff\U0010ffff")

@@ -81,6 +81,7 @@ __all__ = [
     "Template",
     "TemplateSyntaxError",
     "Text",
+    "after",
     "decode",
     "encode",
     "encode_value_for_prefix",
@@ -372,6 +373,23 @@ def encode_value_for_prefix(kind: str, value: object) -> str:
             "has no prefix encoding (use a range condition instead)"
         )
     return encode(kind, value)
+
+
+def after(prefix: str) -> str:
+    """The smallest string greater than every string that starts with `prefix`.
+
+    The exclusive upper bound of a prefix range: `BETWEEN low AND after(prefix)` reads every key
+    from `low` on that starts with `prefix`. The last code point is incremented; one that has no
+    successor outside the surrogate block (U+D7FF, U+10FFFF) is dropped and the one before it
+    incremented instead (still an upper bound of the range, as DynamoDB compares UTF-8 bytes).
+    """
+    text = prefix
+    while text:
+        last = ord(text[-1])
+        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
+            return text[:-1] + chr(last + 1)
+        text = text[:-1]
+    raise KeyEncodingError(f"no string sorts after every string starting with {prefix!r}")
 
 
 def _fail(kind: str, value: object, why: str) -> KeyEncodingError:

@@ -588,17 +588,6 @@ def _check_key(text: str, limit: int, name: str) -> None:
         )
 
 
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string that starts with `prefix`."""
-    text = prefix
-    while text:
-        last = ord(text[-1])
-        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
-            return text[:-1] + chr(last + 1)
-        text = text[:-1]
-    raise ValueError(f"no string sorts after every string starting with {prefix!r}")
-
-
 # --------------------------------------------------------------------------- decoding
 
 
@@ -1662,7 +1651,7 @@ def orders_of_customer_in_period_key(
         return {
             ":pk": {"S": f"CUSTOMER#{k0}"},
             ":sk0": {"S": f"ORDER#{k1}"},
-            ":sk1": {"S": _after(f"ORDER#{k2}#")},
+            ":sk1": {"S": _keys.after(f"ORDER#{k2}#")},
         }
     except _Bad as exc:
         raise exc.error("Order", None) from None
@@ -1715,7 +1704,7 @@ def returns_of_customer_key(
         return {
             ":pk": {"S": f"CUSTOMER#{k0}"},
             ":sk0": {"S": f"RETURN#{k1}"},
-            ":sk1": {"S": _after(f"RETURN#{k2}#")},
+            ":sk1": {"S": _keys.after(f"RETURN#{k2}#")},
         }
     except _Bad as exc:
         raise exc.error("Return", None) from None

@@ -588,17 +588,6 @@ def _check_key(text: str, limit: int, name: str) -> None:
         )
 
 
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string that starts with `prefix`."""
-    text = prefix
-    while text:
-        last = ord(text[-1])
-        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
-            return text[:-1] + chr(last + 1)
-        text = text[:-1]
-    raise ValueError(f"no string sorts after every string starting with {prefix!r}")
-
-
 # --------------------------------------------------------------------------- decoding
 
 
@@ -1574,7 +1563,7 @@ def events_of_project_by_type_key(
         return {
             ":pk": {"S": f"EVENT#{k0}#{k1}#{k2}"},
             ":sk0": {"S": f"EVENT#{k3}"},
-            ":sk1": {"S": _after(f"EVENT#{k4}#")},
+            ":sk1": {"S": _keys.after(f"EVENT#{k4}#")},
         }
     except _Bad as exc:
         raise exc.error("Event", None) from None

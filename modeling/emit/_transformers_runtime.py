@@ -572,17 +572,6 @@ def _check_key(text: str, limit: int, name: str) -> None:
         raise _Bad(InvalidKey, None, f"key attribute {name} is {size} bytes; DynamoDB allows {limit}")
 
 
-def _after(prefix: str) -> str:
-    """The smallest string greater than every string that starts with `prefix`."""
-    text = prefix
-    while text:
-        last = ord(text[-1])
-        if last < 0x10FFFF and not 0xD7FF <= last < 0xE000:
-            return text[:-1] + chr(last + 1)
-        text = text[:-1]
-    raise ValueError(f"no string sorts after every string starting with {prefix!r}")
-
-
 # --------------------------------------------------------------------------- decoding
 
 

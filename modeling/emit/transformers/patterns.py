@@ -113,7 +113,7 @@ def _render_key(
             return literal(after("".join(t for _, t in parts)))
         except PlanError as exc:
             raise EmitError(str(exc)) from None
-    return f"_after({fstring(parts)})"
+    return f"_keys.after({fstring(parts)})"
 
 
 def key_builder_name(plan: ir.PatternPlan) -> str:
