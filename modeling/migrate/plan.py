@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from modeling.core import ir
-from modeling.extraction import ExtractionQueries, extraction_queries, quote_ident
+from modeling.extraction import extraction_queries
 from modeling.migrate.errors import MigrationError
 
 MANIFEST = "manifest.json"
@@ -111,13 +111,6 @@ class Plan:
         return Plan(data["model"], data["chunk_size"], entities)
 
 
-def key_select(q: ExtractionQueries) -> str:
-    """`SELECT k1::text, k2::text FROM table ORDER BY k1, k2` (text: exactly what CSV holds)."""
-    cols = ", ".join(f"{quote_ident(k.column)}::text" for k in q.key)
-    order = ", ".join(quote_ident(k.column) for k in q.key)
-    return f"SELECT {cols} FROM {q.table} ORDER BY {order}"
-
-
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -183,7 +176,7 @@ def plan_entity(
         ep.count += len(pending)
         pending.clear()
 
-    for batch in _stream_keys(conn, key_select(q)):
+    for batch in _stream_keys(conn, q.key_listing_sql()):
         for key in batch:
             if any(v is None for v in key):
                 ep.null_keys += 1  # cannot be read back by key: the runner dead-letters it
