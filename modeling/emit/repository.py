@@ -29,6 +29,7 @@ from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.transformers import entity_names
+from modeling.extraction import quote_ident
 from modeling.runtime import versioning
 
 VERSIONING_SOURCE = Path(versioning.__file__)
@@ -44,9 +45,7 @@ def versioning_module(model: ir.Model) -> str:
     )
 
 
-def _qi(name: str) -> str:
-    """A quoted PostgreSQL identifier, `%` doubled for psycopg placeholders."""
-    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+_qi = quote_ident  # a quoted PostgreSQL identifier, `%` doubled for psycopg placeholders
 
 
 def _param(i: int) -> str:
