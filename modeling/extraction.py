@@ -281,7 +281,10 @@ class ExtractionQueries:
 
     def update_by_key_sql(self, sets: Sequence[SetClause]) -> str:
         """`UPDATE table SET ... WHERE k = %(k0)s AND ...` (key in key order)."""
-        return _render(self.shape.update_by_key(sets))
+        # function names in lower case (`left(...)`), as the demo has always written them
+        return self.shape.update_by_key(sets).sql(
+            dialect=DIALECT, pretty=True, normalize_functions="lower"
+        )
 
     def variants(self) -> dict[str, str]:
         """Every read statement of the entity by name (the `extract.sql` ones and the rest)."""

@@ -2,9 +2,10 @@
 
 A chunk is the unit of work (a worker's job, a checkpoint, an SQS publish): at most
 `chunk_size` keys (default 100,000, small enough for a Lambda's time limit). Keys are streamed
-with a server-side cursor in key order, so memory stays flat whatever the table size. CSV
-columns are the entity's key attributes; values are written as PostgreSQL prints them (text),
-which is what the runner binds back (`= ANY(%(ids)s::type[])` casts text to the key type).
+with a server-side cursor in the key's native order (`extraction`'s key listing), so memory
+stays flat whatever the table size. CSV columns are the entity's key attributes; values are
+written as PostgreSQL prints them (text), which is what the runner binds back
+(`= ANY(%(ids)s::type[])` casts text to the key type).
 
 The manifest (`manifest.json`) lists per entity the row count, the key columns and per chunk
 its file, row count, first and last key and sha256, so a reader can check a chunk before use.

@@ -316,8 +316,8 @@ def create_table(client: Any, layout: ir.Layout, name: str) -> None:
 @dataclass(frozen=True)
 class _Update:
     sql: str  # binds the key as extraction's key_params, the suffix as %(suffix)s
-    queries: ExtractionQueries
     key: tuple[str, ...]  # attributes bound, in order
+    queries: ExtractionQueries = field(repr=False, compare=False)
 
     def params(self, row: Mapping[str, Any]) -> dict[str, Any]:
         params = self.queries.key_params([row.get(a) for a in self.key])
@@ -378,7 +378,7 @@ def update_statement(
             return None
         # a new row version (xmin) with the same content
         sets.append(SetClause(plain.column_name, "rewrite"))
-    return _Update(q.update_by_key_sql(sets), q, tuple(k.attribute for k in q.key))
+    return _Update(q.update_by_key_sql(sets), tuple(k.attribute for k in q.key), q)
 
 
 class Application:
