@@ -43,9 +43,14 @@ import shopdata  # noqa: E402
 
 from modeling.api import load_model  # noqa: E402
 from modeling.compile import compile_model  # noqa: E402
+from modeling.core.limits import BATCH_WRITE_ITEMS  # noqa: E402
+from modeling.extraction import extraction_queries  # noqa: E402
 from modeling.migrate import transformers  # noqa: E402
+from modeling.migrate.plan import make_plan, read_chunk  # noqa: E402
+from modeling.migrate.sink import client_config  # noqa: E402
 from modeling.migrate.source import EntityReader, Source  # noqa: E402
 from modeling.migrate.versioning import version_sources  # noqa: E402
+from modeling.migrate.wire import WireClient  # noqa: E402
 from modeling.services import (  # noqa: E402
     DYNAMODB_ACCESS_KEY,
     DYNAMODB_REGION,
@@ -110,16 +115,12 @@ def _hwm_kb(pid: int) -> int:
 def _boto_client(ddb: Any, pool: int) -> Any:
     import boto3
 
-    from modeling.migrate.sink import client_config
-
     return boto3.client("dynamodb", **{**ddb.client_kwargs(), "config": client_config(pool)})
 
 
 def _wire_client(ddb: Any, pool: int) -> Any:
     """The runner's BatchWriteItem path (botocore's signer, no serializer) to DynamoDB Local."""
     from botocore.credentials import Credentials
-
-    from modeling.migrate.wire import WireClient
 
     return WireClient(
         ddb.client(),
@@ -131,8 +132,6 @@ def _wire_client(ddb: Any, pool: int) -> Any:
 def naive_sample(dsn: str, model: Any, n: int, work: Path) -> list[tuple[str, tuple[str, ...]]]:
     """About n keys spread evenly over every entity, in proportion to its rows (the same mix
     of small and large items the runner writes)."""
-    from modeling.migrate.plan import make_plan, read_chunk
-
     plan = make_plan(dsn, model, work)
     total = sum(e.count for e in plan.entities.values())
     picked: list[tuple[str, tuple[str, ...]]] = []
@@ -187,20 +186,17 @@ def run_ceiling(
     import psycopg
     from psycopg.rows import dict_row
 
-    from modeling.extraction import extraction_queries
-
     items: list[dict[str, Any]] = []
     with psycopg.connect(dsn, row_factory=dict_row) as conn:
         for e in model.entities:
             q = extraction_queries(model, e.name)
-            sql = q.first_page.rpartition("\nLIMIT")[0]
             with conn.cursor(name=f"bench_{e.name.lower()}") as cur:
-                cur.execute(sql, {})
+                cur.execute(q.first_page, {"limit": None})  # LIMIT NULL: every row
                 for row in cur:
                     item = module.TO_ITEM[e.name](row)
                     item["_version"] = {"N": "1"}
                     items.append(item)
-    batches = [items[i : i + 25] for i in range(0, len(items), 25)]
+    batches = [items[i : i + BATCH_WRITE_ITEMS] for i in range(0, len(items), BATCH_WRITE_ITEMS)]
 
     def write(batch: list[dict[str, Any]]) -> None:
         requests = [{"PutRequest": {"Item": it}} for it in batch]

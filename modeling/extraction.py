@@ -1,13 +1,14 @@
 """Extraction queries: how the migration reads each entity's rows out of PostgreSQL.
 
-Every query is built as a sqlglot tree (postgres dialect) and rendered, never assembled from
-strings: identifiers are always quoted (so reserved words, quotes, semicolons, spaces and
-unicode in table and column names are inert) and every value is a psycopg named parameter
-(`%(name)s`). Parameter names come from the model's attribute names (`[A-Za-z_][A-Za-z0-9_]*`),
-never from SQL names. Because psycopg reads `%` as the start of a placeholder, a `%` inside an
-identifier is written `%%`: execute every query WITH a parameter mapping, even an empty one.
+Every statement is built as a sqlglot tree (postgres dialect) and rendered once, never
+assembled from strings or edited as text: identifiers are always quoted (so reserved words,
+quotes, semicolons, spaces and unicode in table and column names are inert) and every value is
+a psycopg named parameter (`%(name)s`). Parameter names come from the model's attribute names
+(`[A-Za-z_][A-Za-z0-9_]*`), never from SQL names. Because psycopg reads `%` as the start of a
+placeholder, a `%` inside an identifier is written `%%` and the modulo operator is `MOD(...)`:
+execute every statement WITH a parameter mapping, even an empty one.
 
-Per entity (`extraction_queries(model, entity)`):
+Per entity (`extraction_queries(model, entity)`), the queries listed in `extract.sql`:
 
 - keyset pages in key order: `first_page` (no lower bound), `next_page`
   (`WHERE (k1, k2) > (%(after_k1)s, %(after_k2)s)`), and the same two bounded above
@@ -19,14 +20,23 @@ Per entity (`extraction_queries(model, entity)`):
   included, and reads one index entry) and `chunk_boundaries` (every `chunk_rows`-th key,
   to cut the table into equal chunks whatever the key type).
 
-`extract.sql` lists them all, commented per entity, exactly as the API returns them.
+and the variants the migration runs (methods of `ExtractionQueries`, see `variants()`):
+
+- `xmin=True` on pages, `by_ids`, `changed_since` and `sample`: the row's xmin as a first
+  column `"__migrate_xmin"` (text), the default version source (`modeling.migrate.versioning`);
+- `changed_since`: keyset order, rows whose xmin is at or after `%(marker)s` (the catch-up);
+- `null_keys`: rows with a NULL key column (they cannot be addressed, so they are reported);
+- `sample`: `%(limit)s` random rows (`model migrate validate --sample`);
+- `key_listing`: every key as text, in the key's native order (`model migrate plan`);
+- `update_by_key`: an UPDATE of one row by its key (`%(k0)s`, `%(k1)s`, ...), the demo's
+  concurrent application.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
@@ -68,6 +78,156 @@ class KeyColumn:
     ids_param: str
 
 
+XMIN = "xmin"
+XMIN_ALIAS = "__migrate_xmin"
+# xids are 32-bit and wrap: a row changed at or after the marker has an xmin in
+# [marker, marker + 2^31) modulo 2^32.
+XID_SPACE = 2**32
+XID_HALF = 2**31
+UPDATE_KEY_PARAM = "k"  # update_by_key binds the key as %(k0)s, %(k1)s, ... in key order
+
+
+@dataclass(frozen=True)
+class SetClause:
+    """One assignment of `update_by_key` (`column` unquoted, as in the SQL table).
+
+    `op`: `append` (`column || %(param)s`, with `keep` the text is first cut to `keep`
+    characters), `increment` (`column + 1`), `advance` (`column + INTERVAL '1 millisecond'`) or
+    `rewrite` (`column = column`: a new row version with the same content).
+    """
+
+    column: str
+    op: str
+    param: str | None = None
+    keep: int | None = None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The trees every statement of one entity is built from (copied before each use)."""
+
+    table: exp.Table
+    projections: tuple[exp.Expression, ...]
+    key_columns: tuple[exp.Column, ...]
+    key: tuple[KeyColumn, ...]
+
+    def columns(self) -> list[exp.Column]:
+        return [c.copy() for c in self.key_columns]
+
+    def order(self) -> list[exp.Ordered]:
+        return [exp.Ordered(this=c) for c in self.columns()]
+
+    def select(self, xmin: bool = False) -> exp.Select:
+        head = [_xmin_projection()] if xmin else []
+        return exp.select(*head, *(p.copy() for p in self.projections)).from_(self.table.copy())
+
+    def page(self, after: bool, until: bool, xmin: bool = False) -> exp.Select:
+        conditions: list[exp.Expression] = []
+        if after:
+            conditions.append(
+                exp.GT(
+                    this=_row(self.columns()),
+                    expression=_row([_ph(k.after_param) for k in self.key]),
+                )
+            )
+        if until:
+            conditions.append(
+                exp.LTE(
+                    this=_row(self.columns()),
+                    expression=_row([_ph(k.until_param) for k in self.key]),
+                )
+            )
+        q = self.select(xmin)
+        if conditions:
+            q = q.where(exp.and_(*conditions))
+        return q.order_by(*self.order()).limit(_ph("limit"))
+
+    def by_ids(self, xmin: bool = False) -> exp.Select:
+        def cast_array(k: KeyColumn) -> exp.Expression:
+            return exp.cast(_ph(k.ids_param), _sql_type(f"{k.sql_type}[]", k.attribute))
+
+        if len(self.key) == 1:
+            cond: exp.Expression = exp.EQ(
+                this=self.columns()[0],
+                expression=exp.Any(this=exp.Paren(this=cast_array(self.key[0]))),
+            )
+        else:
+            unnest = exp.Unnest(expressions=[cast_array(k) for k in self.key])
+            cond = exp.In(
+                this=_row(self.columns()),
+                query=exp.Subquery(this=exp.select(exp.Star()).from_(unnest)),
+            )
+        return self.select(xmin).where(cond).order_by(*self.order())
+
+    def count(self) -> exp.Select:
+        return exp.select(exp.Count(this=exp.Star())).from_(self.table.copy())
+
+    def key_bound(self, desc: bool) -> exp.Select:
+        q = exp.select(*self.columns()).from_(self.table.copy())
+        ordered = [exp.Ordered(this=c, desc=desc, nulls_first=desc) for c in self.columns()]
+        return q.order_by(*ordered).limit(1)
+
+    def chunk_boundaries(self) -> exp.Select:
+        rn = exp.Column(this=exp.to_identifier("_row_number", quoted=True))
+        numbered = exp.select(
+            *self.columns(),
+            exp.Alias(
+                this=exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=self.order())),
+                alias=exp.to_identifier("_row_number", quoted=True),
+            ),
+        ).from_(self.table.copy())
+        return (
+            exp.select(*self.columns())
+            .from_(numbered.subquery(exp.to_identifier("numbered", quoted=True)))
+            .where(exp.EQ(this=_mod(rn, _ph("chunk_rows")), expression=exp.Literal.number(0)))
+            .order_by(*self.order())
+        )
+
+    def changed_since(self, xmin: bool = False) -> exp.Select:
+        q = self.select(xmin).where(changed_since_condition())
+        return q.order_by(*self.order()).limit(_ph("limit"))
+
+    def null_keys(self) -> exp.Select:
+        nulls = [exp.Is(this=c, expression=exp.Null()) for c in self.columns()]
+        q = self.select().where(exp.or_(*nulls))
+        return q.order_by(*self.order()).limit(_ph("limit"))
+
+    def sample(self, xmin: bool = False) -> exp.Select:
+        return self.select(xmin).order_by(exp.Rand()).limit(_ph("limit"))
+
+    def key_listing(self) -> exp.Select:
+        # Ordered by the table-qualified columns: a bare name in ORDER BY would name the text
+        # output column of the same name, and sort the keys as text (1, 10, 2).
+        texts = [
+            exp.Alias(this=exp.cast(c, "text"), alias=_ident(k.column))
+            for c, k in zip(self.columns(), self.key, strict=True)
+        ]
+        qualified = [
+            exp.Column(
+                this=_ident(k.column),
+                table=self.table.this.copy(),
+                db=_copy(self.table.args.get("db")),
+            )
+            for k in self.key
+        ]
+        q = exp.select(*texts).from_(self.table.copy())
+        return q.order_by(*(exp.Ordered(this=c) for c in qualified))
+
+    def update_by_key(self, sets: Sequence[SetClause]) -> exp.Update:
+        if not sets:
+            raise ValueError("an UPDATE needs at least one SET clause")
+        assignments = [exp.EQ(this=_col(s.column), expression=_set_value(s)) for s in sets]
+        where = exp.and_(
+            *(
+                exp.EQ(this=c, expression=_ph(f"{UPDATE_KEY_PARAM}{i}"))
+                for i, c in enumerate(self.columns())
+            )
+        )
+        return exp.Update(
+            this=self.table.copy(), expressions=assignments, where=exp.Where(this=where)
+        )
+
+
 @dataclass(frozen=True)
 class ExtractionQueries:
     """The read queries of one entity; rows come back with the model's attribute names."""
@@ -86,12 +246,74 @@ class ExtractionQueries:
     min_key: str
     max_key: str
     chunk_boundaries: str
+    shape: _Shape = field(repr=False, compare=False)
 
     def page(self, after: bool, until: bool) -> str:
         """The keyset page query with the lower bound `after`, upper bound `until`, or both."""
         if after:
             return self.next_page_until if until else self.next_page
         return self.first_page_until if until else self.first_page
+
+    # -- variants: each renders a fresh tree; build once and keep the text (see EntityReader)
+
+    def page_sql(self, after: bool, until: bool = False, *, xmin: bool = False) -> str:
+        """`page(after, until)`, with the row's xmin as first column when `xmin`."""
+        return _render(self.shape.page(after, until, xmin))
+
+    def by_ids_sql(self, *, xmin: bool = False) -> str:
+        """`by_ids`, with the row's xmin as first column when `xmin`."""
+        return _render(self.shape.by_ids(xmin))
+
+    def changed_since_sql(self, *, xmin: bool = False) -> str:
+        """Rows changed at or after `%(marker)s`, in key order, at most `%(limit)s` (NULL: all)."""
+        return _render(self.shape.changed_since(xmin))
+
+    def null_keys_sql(self) -> str:
+        """Rows with a NULL key column, in key order, at most `%(limit)s`."""
+        return _render(self.shape.null_keys())
+
+    def sample_sql(self, *, xmin: bool = False) -> str:
+        """`%(limit)s` rows in random order."""
+        return _render(self.shape.sample(xmin))
+
+    def key_listing_sql(self) -> str:
+        """Every key as text (what a plan's CSV holds), in the key's native order."""
+        return _render(self.shape.key_listing())
+
+    def update_by_key_sql(self, sets: Sequence[SetClause]) -> str:
+        """`UPDATE table SET ... WHERE k = %(k0)s AND ...` (key in key order)."""
+        # function names in lower case (`left(...)`), as the demo has always written them
+        return self.shape.update_by_key(sets).sql(
+            dialect=DIALECT, pretty=True, normalize_functions="lower"
+        )
+
+    def variants(self) -> dict[str, str]:
+        """Every read statement of the entity by name (the `extract.sql` ones and the rest)."""
+        out = {
+            "first_page": self.first_page,
+            "next_page": self.next_page,
+            "first_page_until": self.first_page_until,
+            "next_page_until": self.next_page_until,
+            "by_ids": self.by_ids,
+            "count": self.count,
+            "min_key": self.min_key,
+            "max_key": self.max_key,
+            "chunk_boundaries": self.chunk_boundaries,
+            "null_keys": self.null_keys_sql(),
+            "key_listing": self.key_listing_sql(),
+        }
+        for xmin in (False, True):
+            tag = "_xmin" if xmin else ""
+            for after in (False, True):
+                for until in (False, True):
+                    name = ("next" if after else "first") + "_page" + ("_until" if until else "")
+                    if xmin:
+                        out[name + tag] = self.page_sql(after, until, xmin=True)
+            if xmin:
+                out["by_ids" + tag] = self.by_ids_sql(xmin=True)
+            out["changed_since" + tag] = self.changed_since_sql(xmin=xmin)
+            out["sample" + tag] = self.sample_sql(xmin=xmin)
+        return out
 
     def page_params(
         self,
@@ -120,6 +342,12 @@ class ExtractionQueries:
                 columns[i].append(value)
         return {k.ids_param: values for k, values in zip(self.key, columns, strict=True)}
 
+    def key_params(self, key: Sequence[Any]) -> dict[str, Any]:
+        """Parameters binding one key for `update_by_key_sql` (`k0`, `k1`, ...)."""
+        if len(key) != len(self.key):
+            raise ValueError(f"{self.entity}: a key has {len(self.key)} values, got {key!r}")
+        return {f"{UPDATE_KEY_PARAM}{i}": value for i, value in enumerate(key)}
+
 
 # --------------------------------------------------------------------------- building
 
@@ -140,6 +368,60 @@ def _ph(name: str) -> exp.Placeholder:
 def _row(items: Sequence[exp.Expression]) -> exp.Expression:
     """A single expression, or a row constructor for several (keyset comparison)."""
     return items[0] if len(items) == 1 else exp.Tuple(expressions=list(items))
+
+
+def _copy(node: exp.Expression | None) -> exp.Expression | None:
+    return node.copy() if node is not None else None
+
+
+def _mod(this: exp.Expression, by: exp.Expression) -> exp.Expression:
+    """`MOD(this, by)`, not `%`: psycopg would read a bare `%` as a placeholder."""
+    return exp.Anonymous(this="MOD", expressions=[this, by])
+
+
+def _xmin_projection() -> exp.Expression:
+    """`CAST(xmin AS TEXT) AS "__migrate_xmin"` (xmin is a system column: no user column has
+    that name, so it stays unquoted)."""
+    return exp.Alias(
+        this=exp.cast(exp.column(XMIN), "text"), alias=exp.to_identifier(XMIN_ALIAS, quoted=True)
+    )
+
+
+def changed_since_condition() -> exp.Expression:
+    """Rows whose xmin is in [marker, marker + 2^31) modulo 2^32: every row changed after the
+    marker (`%(marker)s`). Rows frozen long ago may also match (their raw xmin is any number):
+    a few extra conditional writes, never a missed row."""
+    xid = exp.cast(exp.cast(exp.column(XMIN), "text"), "bigint")
+    distance = exp.Add(
+        this=exp.Sub(this=xid, expression=_ph("marker")),
+        expression=exp.Literal.number(XID_SPACE),
+    )
+    return exp.LT(
+        this=_mod(distance, exp.Literal.number(XID_SPACE)),
+        expression=exp.Literal.number(XID_HALF),
+    )
+
+
+def _set_value(clause: SetClause) -> exp.Expression:
+    column = _col(clause.column)
+    if clause.op == "append":
+        if clause.param is None or not _PARAM_NAME.match(clause.param):
+            raise ValueError(f"append to {clause.column!r} needs a parameter name")
+        text: exp.Expression = column
+        if clause.keep is not None:
+            if clause.keep < 0:
+                raise ValueError(f"cannot keep {clause.keep} characters")
+            text = exp.Left(this=column, expression=exp.Literal.number(clause.keep))
+        return exp.DPipe(this=text, expression=_ph(clause.param))
+    if clause.op == "increment":
+        return exp.Add(this=column, expression=exp.Literal.number(1))
+    if clause.op == "advance":
+        return exp.Add(
+            this=column, expression=exp.Interval(this=exp.Literal.string("1 millisecond"))
+        )
+    if clause.op == "rewrite":
+        return column
+    raise ValueError(f"unknown SET operation {clause.op!r}")
 
 
 # A type name: words (`double precision`, `my_schema.my_enum`), an optional `(n)` / `(p, s)`
@@ -227,114 +509,56 @@ def extraction_queries(
             if attr.column_name == attr.name
             else exp.Alias(this=column, alias=_ident(attr.name))
         )
-    key_cols = [_col(k.column) for k in key]
-    order = [exp.Ordered(this=c.copy()) for c in key_cols]
-
-    def select() -> exp.Select:
-        return exp.select(*(p.copy() for p in projections)).from_(table.copy())
-
-    def page(after: bool, until: bool) -> str:
-        q = select()
-        conditions: list[exp.Expression] = []
-        if after:
-            conditions.append(
-                exp.GT(
-                    this=_row([c.copy() for c in key_cols]),
-                    expression=_row([_ph(k.after_param) for k in key]),
-                )
-            )
-        if until:
-            conditions.append(
-                exp.LTE(
-                    this=_row([c.copy() for c in key_cols]),
-                    expression=_row([_ph(k.until_param) for k in key]),
-                )
-            )
-        if conditions:
-            q = q.where(exp.and_(*conditions))
-        return _render(q.order_by(*(o.copy() for o in order)).limit(_ph("limit")))
-
-    def cast_array(k: KeyColumn) -> exp.Expression:
-        return exp.cast(_ph(k.ids_param), _sql_type(f"{k.sql_type}[]", k.attribute))
-
-    if len(key) == 1:
-        by_ids_cond: exp.Expression = exp.EQ(
-            this=key_cols[0].copy(), expression=exp.Any(this=exp.Paren(this=cast_array(key[0])))
-        )
-    else:
-        unnest = exp.Unnest(expressions=[cast_array(k) for k in key])
-        by_ids_cond = exp.In(
-            this=_row([c.copy() for c in key_cols]),
-            query=exp.Subquery(this=exp.select(exp.Star()).from_(unnest)),
-        )
-    by_ids = select().where(by_ids_cond).order_by(*(o.copy() for o in order))
-
-    def key_select(desc: bool) -> str:
-        ordered = [exp.Ordered(this=c.copy(), desc=desc, nulls_first=desc) for c in key_cols]
-        q = exp.select(*(c.copy() for c in key_cols)).from_(table.copy())
-        return _render(q.order_by(*ordered).limit(1))
-
-    rn = exp.Column(this=exp.to_identifier("_row_number", quoted=True))
-    numbered = exp.select(
-        *(c.copy() for c in key_cols),
-        exp.Alias(
-            this=exp.Window(
-                this=exp.RowNumber(), order=exp.Order(expressions=[o.copy() for o in order])
-            ),
-            alias=exp.to_identifier("_row_number", quoted=True),
-        ),
-    ).from_(table.copy())
-    boundaries = (
-        exp.select(*(c.copy() for c in key_cols))
-        .from_(numbered.subquery(exp.to_identifier("numbered", quoted=True)))
-        .where(
-            exp.EQ(
-                # `MOD(...)`, not `%`: psycopg would read a bare `%` as a placeholder
-                this=exp.Anonymous(this="MOD", expressions=[rn, _ph("chunk_rows")]),
-                expression=exp.Literal.number(0),
-            )
-        )
-        .order_by(*(o.copy() for o in order))
+    shape = _Shape(
+        table=table,
+        projections=tuple(projections),
+        key_columns=tuple(_col(k.column) for k in key),
+        key=tuple(key),
     )
-
     return ExtractionQueries(
         entity=ent.name,
         table=table.sql(dialect=DIALECT),
         attributes=tuple(a.name for a in ent.attributes),
         columns=tuple(a.column_name for a in ent.attributes),
         key=tuple(key),
-        first_page=page(False, False),
-        next_page=page(True, False),
-        first_page_until=page(False, True),
-        next_page_until=page(True, True),
-        by_ids=_render(by_ids),
-        count=_render(exp.select(exp.Count(this=exp.Star())).from_(table.copy())),
-        min_key=key_select(False),
-        max_key=key_select(True),
-        chunk_boundaries=_render(boundaries),
+        first_page=_render(shape.page(False, False)),
+        next_page=_render(shape.page(True, False)),
+        first_page_until=_render(shape.page(False, True)),
+        next_page_until=_render(shape.page(True, True)),
+        by_ids=_render(shape.by_ids()),
+        count=_render(shape.count()),
+        min_key=_render(shape.key_bound(False)),
+        max_key=_render(shape.key_bound(True)),
+        chunk_boundaries=_render(shape.chunk_boundaries()),
+        shape=shape,
     )
 
 
-# --------------------------------------------------------------------------- xmin and quoting
+# --------------------------------------------------------------------------- the marker
 
-XMIN = "xmin"
-XMIN_ALIAS = "__migrate_xmin"
+MARKER_ALIAS = "marker"
+
+
+def marker_sql() -> str:
+    """The version marker: the oldest transaction id still running now, as a 32-bit xid
+    (`pg_snapshot_xmin` is a 64-bit xid8; xmin, which the marker is compared with, is 32-bit)."""
+    snapshot = exp.Anonymous(
+        this="pg_snapshot_xmin", expressions=[exp.Anonymous(this="pg_current_snapshot")]
+    )
+    xid = exp.cast(exp.cast(snapshot, "text"), "bigint")
+    return _render(
+        exp.select(
+            exp.Alias(
+                this=_mod(xid, exp.Literal.number(XID_SPACE)),
+                alias=exp.to_identifier(MARKER_ALIAS, quoted=True),
+            )
+        )
+    )
+
+
+# --------------------------------------------------------------------------- quoting
 
 
 def quote_ident(name: str) -> str:
     """A PostgreSQL identifier, quoted; `%` doubled for psycopg's placeholders."""
-    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
-
-
-def with_xmin(select_sql: str) -> str:
-    """`select_sql` (a `SELECT ...` over one table) that also returns the row's xmin."""
-    head, sep, rest = select_sql.partition("SELECT")
-    if sep != "SELECT" or head.strip():
-        raise ValueError("not a SELECT statement")
-    return f"SELECT {XMIN}::text AS {quote_ident(XMIN_ALIAS)}, {rest.lstrip()}"
-
-
-# Rows whose xmin is in [marker, marker + 2^31) modulo 2^32: every row changed after the marker.
-# Rows frozen long ago may also match (their raw xmin is any number): a few extra conditional
-# writes, never a missed row.
-CHANGED_SINCE = "((xmin::text::bigint - %(marker)s + 4294967296) %% 4294967296) < 2147483648"
+    return _ident(name).sql(dialect=DIALECT)

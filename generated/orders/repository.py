@@ -12,7 +12,6 @@ entity that has that column (`xmin` forces xmin); it must match `model migrate r
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import os
 import time
@@ -20,13 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import _versioning
 from . import transformers as T
+from ._versioning import VERSION_ATTRIBUTE, version_number
 
 log = logging.getLogger(__name__)
 
 TABLE_NAME = "Orders"
 TABLE_KEY = ("PK", "SK")
-VERSION_ATTRIBUTE = "_version"
 FLAG_NAMES = ("writeToBothDatabases", "readFromNewDatabase", "writeToNewDatabase", "shadowRead")
 ENTITIES: dict[str, dict[str, Any]] = {
     "Customer": {
@@ -240,7 +240,6 @@ TABLE_KEY_OF = {
     "Return": T.return__table_key,
     "Cart": T.cart_table_key,
 }
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 class ConfigurationError(ValueError):
@@ -300,19 +299,8 @@ class Flags:
 
 def version_attribute(entity: str, override: str | None) -> str | None:
     """The attribute versioning `entity`'s rows (None: xmin); the migration's rule."""
-    if override == "xmin":
-        return None
-    if override and override in ENTITIES[entity]["attributes"]:
-        return override
-    return ENTITIES[entity]["version"]
-
-
-def _version(value: Any) -> int:
-    if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
-        d = aware - _EPOCH
-        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
-    return int(value)
+    spec = ENTITIES[entity]
+    return _versioning.version_attribute(spec["version"], override, spec["attributes"])
 
 
 class Repository:
@@ -368,8 +356,8 @@ class Repository:
         xmin = row.pop("__xmin", None)
         column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
-            return _version(row[column])
-        return int(xmin) if xmin is not None else time.time_ns() // 1000
+            return version_number(row[column])
+        return version_number(xmin) if xmin is not None else time.time_ns() // 1000
 
     # ---------------------------------------------------------------- DynamoDB
 
@@ -483,7 +471,7 @@ class Repository:
         """DynamoDB-only writes: the version attribute, else microseconds since the epoch."""
         column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
-            return _version(row[column])
+            return version_number(row[column])
         return time.time_ns() // 1000
 
     # ---------------------------------------------------------------- reads

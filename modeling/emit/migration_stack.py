@@ -10,7 +10,8 @@ Files under `generated/<model>/migration/`:
 - `worker.py`: Lambda handler for the SQS event source: per message, the rows of its keys
   (`= ANY`, one query), the generated transformers, `_version` (per entity from the model's
   `version` setting, `MODEL_VERSION_COLUMN` overriding it, else xmin: the rule of
-  `modeling.migrate.versioning.version_attribute`), BatchWriteItem in 25s with
+  modeling/runtime/versioning.py, shipped verbatim as `migration/_versioning.py`), BatchWriteItem
+  in 25s with
   UnprocessedItems retried (backoff + full jitter); a message that fails is reported in
   `batchItemFailures` (partial batch response) so only it is retried, then dead-lettered by
   the queue's redrive policy. Rows that cannot become items are written as JSONL to
@@ -28,10 +29,12 @@ The DSN comes from Secrets Manager (a plain DSN string, or RDS's JSON secret).
 from __future__ import annotations
 
 from modeling.core import ir
+from modeling.core.limits import BATCH_WRITE_ITEMS
 from modeling.emit import FileManifest, header, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.cloudformation import to_yaml
-from modeling.extraction import extraction_queries, with_xmin
+from modeling.emit.repository import versioning_module
+from modeling.extraction import MARKER_ALIAS, XMIN_ALIAS, extraction_queries, marker_sql
 
 RUNTIME = "python3.12"
 
@@ -96,14 +99,14 @@ from typing import Any
 
 MODEL = $model_literal
 SEND_BATCH = 10  # SendMessageBatch takes at most 10 entries
+# the version marker: the oldest transaction id still running, as a 32-bit xid
+MARKER_SQL = $marker_sql
+MARKER_ALIAS = $marker_alias
 $common
 
 def _take_marker() -> int:
-    row = _connection().execute(
-        "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint %% 4294967296)::bigint AS m",
-        {},
-    ).fetchone()
-    return int(row["m"])
+    row = _connection().execute(MARKER_SQL, {}).fetchone()
+    return int(row[MARKER_ALIAS])
 
 
 def _send(sqs: Any, queue_url: str, bodies: list[str]) -> int:
@@ -174,7 +177,6 @@ Returns a partial batch response: only failed messages are retried by SQS.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import random
@@ -182,43 +184,30 @@ import time
 from typing import Any
 
 from .. import transformers as T
+from . import _versioning
+from ._versioning import VERSION_ATTRIBUTE, version_number
 
 MODEL = $model_literal
-VERSION_ATTRIBUTE = "_version"
+BATCH_ITEMS = $batch_items  # BatchWriteItem takes at most this many items
 TABLE_KEY = $table_key
 # per entity: the rows of a batch of keys, with their xmin (see versioning.py)
 BY_IDS: dict[str, str] = $by_ids
+XMIN_ALIAS = $xmin_alias
 KEY_PARAMS: dict[str, tuple[str, ...]] = $key_params
 # per entity: the attribute its `_version` comes from (the model's `version`); None: xmin
 VERSIONS: dict[str, str | None] = $versions
 MAX_ATTEMPTS = 10
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 $common
 
 def version_attribute(entity: str, row: dict[str, Any]) -> str | None:
     """MODEL_VERSION_COLUMN when the entity has it (`xmin`: none), else the model's setting."""
     override = os.environ.get("MODEL_VERSION_COLUMN", "").strip()
-    if override == "xmin":
-        return None
-    if override and override in row:
-        return override
-    return VERSIONS[entity]
-
-
-def version_number(value: Any) -> int:
-    """An integer as it is; a datetime as microseconds since the epoch (naive = UTC)."""
-    if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
-        d = aware - _EPOCH
-        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"not a version value: {value!r}")
-    return value
+    return _versioning.version_attribute(VERSIONS[entity], override, row)
 
 
 def row_version(entity: str, row: dict[str, Any]) -> int | None:
     """The row's version (pops the xmin column); None when the version attribute is NULL."""
-    xmin = int(row.pop("__migrate_xmin"))
+    xmin = version_number(row.pop(XMIN_ALIAS))
     column = version_attribute(entity, row)
     if column is None:
         return xmin
@@ -246,14 +235,14 @@ def _excerpt(value: Any) -> Any:
 
 
 def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in 25s (one item per key); returns the retries it took."""
+    """BatchWriteItem in BATCH_ITEMS (one item per key); returns the retries it took."""
     by_key: dict[str, dict[str, Any]] = {}
     for item in items:
         by_key[json.dumps([item[k] for k in TABLE_KEY], sort_keys=True)] = item
     unique = list(by_key.values())
     retries = 0
-    for start in range(0, len(unique), 25):
-        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + 25]]
+    for start in range(0, len(unique), BATCH_ITEMS):
+        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_ITEMS]]
         attempt = 0
         while requests:
             response = ddb.batch_write_item(RequestItems={table: requests})
@@ -284,7 +273,7 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
         try:
             version = row_version(entity, row)
             item = T.to_item(entity, row)
-        except (T.TransformError, TypeError) as exc:
+        except (T.TransformError, TypeError) as exc:  # TypeError: also VersionError
             transform = isinstance(exc, T.TransformError)
             dead.append({
                 "entity": entity,
@@ -326,7 +315,7 @@ def _by_ids(model: ir.Model) -> tuple[dict[str, str], dict[str, tuple[str, ...]]
     params: dict[str, tuple[str, ...]] = {}
     for e in model.entities:
         q = extraction_queries(model, e.name)
-        sql[e.name] = with_xmin(q.by_ids)
+        sql[e.name] = q.by_ids_sql(xmin=True)
         params[e.name] = tuple(k.ids_param for k in q.key)
     return sql, params
 
@@ -337,6 +326,8 @@ def publisher_source(model: ir.Model) -> str:
         header=comment_header(model).rstrip("\n"),
         model=model.name,
         model_literal=literal(model.name),
+        marker_sql=literal(marker_sql()),
+        marker_alias=literal(MARKER_ALIAS),
         common=_COMMON,
     )
 
@@ -354,6 +345,8 @@ def worker_source(layout: ir.Layout, model: ir.Model) -> str:
         by_ids=repr(by_ids),
         key_params=repr(key_params),
         versions=repr({e.name: e.version for e in model.entities}),
+        xmin_alias=literal(XMIN_ALIAS),
+        batch_items=literal(BATCH_WRITE_ITEMS),
         common=_COMMON,
     )
 
@@ -597,7 +590,7 @@ def stack_yaml(layout: ir.Layout, model: ir.Model) -> str:
 
 @register("migration_stack")
 def emit_migration_stack(layout: ir.Layout, model: ir.Model) -> FileManifest:
-    """`migration/{__init__,publisher,worker}.py` and `migration/stack.yaml`."""
+    """`migration/{__init__,publisher,worker,_versioning}.py` and `migration/stack.yaml`."""
     init = (
         f"# {header(model)}\n" + '"""AWS mode of the migration: publisher and worker Lambdas."""\n'
     )
@@ -605,5 +598,6 @@ def emit_migration_stack(layout: ir.Layout, model: ir.Model) -> FileManifest:
         "migration/__init__.py": init,
         "migration/publisher.py": format_python(publisher_source(model)),
         "migration/worker.py": format_python(worker_source(layout, model)),
+        "migration/_versioning.py": format_python(versioning_module(model)),
         "migration/stack.yaml": stack_yaml(layout, model),
     }

@@ -14,22 +14,38 @@ The application swaps its PostgreSQL data access for this repository and walks t
 PostgreSQL writes run generated parameterized SQL (identifiers quoted here, values always bound
 by psycopg) with `RETURNING` the row and its `xmin`; the DynamoDB write is the returned row
 through the generated transformers, with `_version` from the entity's version source - the
-model's `version` setting (`ir.Entity.version`), overridden by `MODEL_VERSION_COLUMN`, else xmin:
-the rule of `modeling.migrate.versioning.version_attribute` - and the condition `attribute_not_exists(PK) OR _version < :v` - the same rule as the migration
-backfill, so whichever of the two writes last, the newest version of a row stays.
+model's `version` setting (`ir.Entity.version`), overridden by `MODEL_VERSION_COLUMN`, else xmin -
+and the condition `attribute_not_exists(PK) OR _version < :v`, the same rule as the migration
+backfill, so whichever of the two writes last, the newest version of a row stays. The version
+rule itself (which attribute, and the integer stored) is modeling/runtime/versioning.py, shipped
+verbatim beside the repository as `_versioning.py` (the worker Lambda ships the same copy).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.transformers import entity_names
+from modeling.extraction import quote_ident
+from modeling.runtime import versioning
+
+VERSIONING_SOURCE = Path(versioning.__file__)
 
 
-def _qi(name: str) -> str:
-    """A quoted PostgreSQL identifier, `%` doubled for psycopg placeholders."""
-    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+def versioning_module(model: ir.Model) -> str:
+    """`_versioning.py`: modeling/runtime/versioning.py verbatim under the generated header
+    (one version rule for the runner, the repository and the worker Lambda)."""
+    return (
+        comment_header(model)
+        + "# copied from modeling/runtime/versioning.py\n"
+        + VERSIONING_SOURCE.read_text("utf-8")
+    )
+
+
+_qi = quote_ident  # a quoted PostgreSQL identifier, `%` doubled for psycopg placeholders
 
 
 def _param(i: int) -> str:
@@ -99,7 +115,6 @@ entity that has that column (`xmin` forces xmin); it must match `model migrate r
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 import os
 import time
@@ -107,19 +122,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import _versioning
 from . import transformers as T
+from ._versioning import VERSION_ATTRIBUTE, version_number
 
 log = logging.getLogger(__name__)
 
 TABLE_NAME = $table_literal
 TABLE_KEY = $table_key
-VERSION_ATTRIBUTE = "_version"
 FLAG_NAMES = ("writeToBothDatabases", "readFromNewDatabase", "writeToNewDatabase", "shadowRead")
 ENTITIES: dict[str, dict[str, Any]] = $entities
 TABLE_KEY_OF = {
 $table_key_of
 }
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 class ConfigurationError(ValueError):
@@ -179,19 +194,8 @@ class Flags:
 
 def version_attribute(entity: str, override: str | None) -> str | None:
     """The attribute versioning `entity`'s rows (None: xmin); the migration's rule."""
-    if override == "xmin":
-        return None
-    if override and override in ENTITIES[entity]["attributes"]:
-        return override
-    return ENTITIES[entity]["version"]
-
-
-def _version(value: Any) -> int:
-    if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
-        d = aware - _EPOCH
-        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
-    return int(value)
+    spec = ENTITIES[entity]
+    return _versioning.version_attribute(spec["version"], override, spec["attributes"])
 
 
 class Repository:
@@ -247,8 +251,8 @@ class Repository:
         xmin = row.pop("__xmin", None)
         column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
-            return _version(row[column])
-        return int(xmin) if xmin is not None else time.time_ns() // 1000
+            return version_number(row[column])
+        return version_number(xmin) if xmin is not None else time.time_ns() // 1000
 
     # ---------------------------------------------------------------- DynamoDB
 
@@ -356,7 +360,7 @@ class Repository:
         """DynamoDB-only writes: the version attribute, else microseconds since the epoch."""
         column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
-            return _version(row[column])
+            return version_number(row[column])
         return time.time_ns() // 1000
 
     # ---------------------------------------------------------------- reads
@@ -425,5 +429,8 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
 
 @register("repository")
 def emit_repository(layout: ir.Layout, model: ir.Model) -> FileManifest:
-    """`repository.py` next to the transformers (it imports them)."""
-    return {"repository.py": format_python(repository_source(layout, model))}
+    """`repository.py` next to the transformers (it imports them) and `_versioning.py`."""
+    return {
+        "repository.py": format_python(repository_source(layout, model)),
+        "_versioning.py": format_python(versioning_module(model)),
+    }

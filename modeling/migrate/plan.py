@@ -2,9 +2,10 @@
 
 A chunk is the unit of work (a worker's job, a checkpoint, an SQS publish): at most
 `chunk_size` keys (default 100,000, small enough for a Lambda's time limit). Keys are streamed
-with a server-side cursor in key order, so memory stays flat whatever the table size. CSV
-columns are the entity's key attributes; values are written as PostgreSQL prints them (text),
-which is what the runner binds back (`= ANY(%(ids)s::type[])` casts text to the key type).
+with a server-side cursor in the key's native order (`extraction`'s key listing), so memory
+stays flat whatever the table size. CSV columns are the entity's key attributes; values are
+written as PostgreSQL prints them (text), which is what the runner binds back
+(`= ANY(%(ids)s::type[])` casts text to the key type).
 
 The manifest (`manifest.json`) lists per entity the row count, the key columns and per chunk
 its file, row count, first and last key and sha256, so a reader can check a chunk before use.
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from modeling.core import ir
-from modeling.extraction import ExtractionQueries, extraction_queries, quote_ident
+from modeling.extraction import extraction_queries
 from modeling.migrate.errors import MigrationError
 
 MANIFEST = "manifest.json"
@@ -111,13 +112,6 @@ class Plan:
         return Plan(data["model"], data["chunk_size"], entities)
 
 
-def key_select(q: ExtractionQueries) -> str:
-    """`SELECT k1::text, k2::text FROM table ORDER BY k1, k2` (text: exactly what CSV holds)."""
-    cols = ", ".join(f"{quote_ident(k.column)}::text" for k in q.key)
-    order = ", ".join(quote_ident(k.column) for k in q.key)
-    return f"SELECT {cols} FROM {q.table} ORDER BY {order}"
-
-
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -183,7 +177,7 @@ def plan_entity(
         ep.count += len(pending)
         pending.clear()
 
-    for batch in _stream_keys(conn, key_select(q)):
+    for batch in _stream_keys(conn, q.key_listing_sql()):
         for key in batch:
             if any(v is None for v in key):
                 ep.null_keys += 1  # cannot be read back by key: the runner dead-letters it

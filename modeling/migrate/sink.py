@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modeling.core.errors import OperationError
+from modeling.core.limits import BATCH_WRITE_BYTES, BATCH_WRITE_ITEMS
 from modeling.migrate.versioning import VERSION_ATTRIBUTE
 
 Item = dict[str, Any]
 
-BATCH_ITEMS = 25
-BATCH_BYTES = 16 * 1024 * 1024
+BATCH_ITEMS = BATCH_WRITE_ITEMS
+BATCH_BYTES = BATCH_WRITE_BYTES
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",

@@ -13,13 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modeling.core import ir
-from modeling.extraction import (
-    CHANGED_SINCE,
-    ExtractionQueries,
-    extraction_queries,
-    quote_ident,
-    with_xmin,
-)
+from modeling.extraction import ExtractionQueries, extraction_queries
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.versioning import VersionSource, row_version
 
@@ -28,35 +22,40 @@ DEFAULT_BATCH = 1_000
 
 @dataclass(frozen=True)
 class EntityReader:
-    """The SQL one entity is read with (built once, shared by every worker)."""
+    """The SQL one entity is read with (rendered once by `extraction`, shared by every worker).
+
+    With xmin as the version source, every row-reading statement also returns the row's xmin.
+    """
 
     entity: str
     queries: ExtractionQueries
     version: VersionSource
     by_ids: str
-    changed: str  # keyset pages of rows changed since %(marker)s
+    changed: str  # rows changed since %(marker)s, in key order (%(limit)s: NULL for all)
     null_keys: str  # rows with a NULL key column (up to %(limit)s)
+    first_page: str  # keyset pages of every row (%(limit)s)
+    next_page: str
+    sample: str  # %(limit)s random rows
 
     @staticmethod
     def build(model: ir.Model, entity: str, version: VersionSource) -> EntityReader:
         q = extraction_queries(model, entity)
-        by_ids = with_xmin(q.by_ids) if version.is_xmin else q.by_ids
-        # rows changed since the marker, in keyset pages: WHERE changed AND key > after
-        base = with_xmin(q.first_page) if version.is_xmin else q.first_page
-        changed = _add_condition(base, CHANGED_SINCE)
-        any_null = " OR ".join(f"{quote_ident(k.column)} IS NULL" for k in q.key)
-        null_keys = _add_condition(q.first_page, any_null)
-        return EntityReader(entity, q, version, by_ids, changed, null_keys)
+        xmin = version.is_xmin
+        return EntityReader(
+            entity,
+            q,
+            version,
+            by_ids=q.by_ids_sql(xmin=xmin),
+            changed=q.changed_since_sql(xmin=xmin),
+            null_keys=q.null_keys_sql(),
+            first_page=q.page_sql(False, xmin=xmin),
+            next_page=q.page_sql(True, xmin=xmin),
+            sample=q.sample_sql(xmin=xmin),
+        )
 
-
-def _add_condition(page_sql: str, condition: str) -> str:
-    """Insert `condition` into a keyset first-page query (`... FROM t ORDER BY ... LIMIT`)."""
-    head, sep, tail = page_sql.rpartition("\nORDER BY")
-    if not sep:
-        raise ValueError("not a keyset page query")
-    if "\nWHERE" in head:
-        raise ValueError("first-page query already has a WHERE")
-    return f"{head.rstrip()}\nWHERE {condition}{sep}{tail}"
+    def page(self, after: bool) -> str:
+        """The keyset page over every row (with the version's xmin column when it needs it)."""
+        return self.next_page if after else self.first_page
 
 
 class Source:

@@ -23,13 +23,13 @@ from types import ModuleType
 from typing import Any
 
 from modeling.core import ir
-from modeling.extraction import with_xmin
+from modeling.core.limits import BATCH_GET_ITEMS
 from modeling.migrate import transformers as transformer_loader
-from modeling.migrate.runner import Converter, table_key_names
+from modeling.migrate.runner import Converter, DeadLetters, table_key_names
 from modeling.migrate.source import EntityReader, Source
-from modeling.migrate.versioning import VERSION_ATTRIBUTE, version_sources
+from modeling.migrate.versioning import VERSION_ATTRIBUTE, row_version, version_sources
 
-GET_BATCH = 100
+GET_BATCH = BATCH_GET_ITEMS
 MAX_EXAMPLES = 10
 
 
@@ -206,28 +206,17 @@ def _key(item: Mapping[str, Any], key_names: Sequence[str]) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------- rows
 
 
-def _sample_sql(reader: EntityReader) -> str:
-    base = reader.queries.first_page
-    head = base.rpartition("\nORDER BY")[0]
-    sql = f"{head}\nORDER BY random()\nLIMIT %(limit)s"
-    return with_xmin(sql) if reader.version.is_xmin else sql
-
-
 def _rows(
     source: Source, reader: EntityReader, sample: int | None, page: int = 1_000
 ) -> Iterator[list[tuple[dict[str, Any], int | None]]]:
-    from modeling.migrate.versioning import row_version
-
     q = reader.queries
     if sample is not None:
-        rows = source.conn.execute(_sample_sql(reader), {"limit": sample}).fetchall()
+        rows = source.conn.execute(reader.sample, {"limit": sample}).fetchall()
         yield [(r, row_version(reader.version, r)) for r in rows]
         return
     after: tuple[Any, ...] | None = None
     while True:
-        sql = q.page(after is not None, False)
-        if reader.version.is_xmin:
-            sql = with_xmin(sql)
+        sql = reader.page(after is not None)
         rows = source.conn.execute(sql, q.page_params(page, after)).fetchall()
         if not rows:
             return
@@ -267,8 +256,6 @@ def validate(
     segments: int = 4,
 ) -> ValidationReport:
     """Compare PostgreSQL with the table; `sample=None` checks every row."""
-    from modeling.migrate.runner import DeadLetters
-
     started = time.monotonic()
     table = table_name or layout.table_name
     module = module or transformer_loader.generate(layout, model)

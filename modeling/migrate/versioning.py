@@ -31,17 +31,27 @@ row, hence after the marker: the catch-up pass rewrites that row with its curren
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from modeling.core import ir
-from modeling.extraction import XMIN, XMIN_ALIAS
+from modeling.extraction import MARKER_ALIAS, XMIN_ALIAS, marker_sql
 from modeling.migrate.errors import MigrationError
+from modeling.runtime import versioning as rule
+from modeling.runtime.versioning import VERSION_ATTRIBUTE, XMIN, version_number
 
-VERSION_ATTRIBUTE = "_version"
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+__all__ = [
+    "VERSION_ATTRIBUTE",
+    "XMIN",
+    "VersionSource",
+    "pin_versions",
+    "row_version",
+    "take_marker",
+    "version_attribute",
+    "version_number",
+    "version_sources",
+]
 
 
 @dataclass(frozen=True)
@@ -62,12 +72,9 @@ def version_attribute(entity: ir.Entity, override: str | None) -> str | None:
 
     An override names a column for every entity that has it; the others keep the model's
     setting, so one flag can switch the shared `updated_at` on without touching the rest.
+    The rule itself is modeling/runtime/versioning.py, shared with the generated code.
     """
-    if override == XMIN:
-        return None
-    if override and entity.attribute(override) is not None:
-        return override
-    return entity.version
+    return rule.version_attribute(entity.version, override, entity.attribute_names)
 
 
 def version_sources(model: ir.Model, version_column: str | None) -> dict[str, VersionSource]:
@@ -114,21 +121,6 @@ def pin_versions(state: dict[str, Any], sources: Mapping[str, VersionSource]) ->
         )
 
 
-def version_number(value: Any) -> int:
-    """A version value (int, datetime, xmin text) as the integer stored in `_version`."""
-    if isinstance(value, bool):
-        raise ValueError(f"a version cannot be a boolean: {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-        delta = aware - _EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    raise ValueError(f"not a version value: {value!r}")
-
-
 def row_version(source: VersionSource, row: dict[str, Any]) -> int | None:
     """The version of a fetched row (pops the xmin helper column); None when NULL."""
     if source.is_xmin:
@@ -143,8 +135,5 @@ def take_marker(conn: Any) -> int:
     Every transaction that commits after this moment has an xid >= the marker (modulo 2^32), so
     every row it changed has such an xmin, whatever its `_version` is stored from.
     """
-    row = conn.execute(
-        "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint %% 4294967296)::bigint",
-        {},
-    ).fetchone()
-    return int(row[0])
+    row = conn.execute(marker_sql(), {}).fetchone()
+    return int(row[MARKER_ALIAS] if isinstance(row, Mapping) else row[0])

@@ -35,12 +35,20 @@ from types import ModuleType
 from typing import Any
 
 from modeling.core import ir
-from modeling.extraction import quote_ident
+from modeling.extraction import ExtractionQueries, SetClause, extraction_queries
+from modeling.migrate import transformers
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.plan import make_plan
+from modeling.migrate.runner import Runner, RunOptions
+from modeling.migrate.validate import validate
 from modeling.migrate.versioning import VersionSource, version_sources
 from modeling.sample.fit import fit_to_ddl_file
 from modeling.sample.generate import SampleOptions, generate, planned_counts
 from modeling.sample.rows import Dataset
+from modeling.services import DynamoDBLocal, PostgresCluster
+from modeling.verify import postgres
+from modeling.verify.dynamo import create_table as create_dynamodb_table
+from modeling.verify.runner import keyed_attributes
 
 DEFAULT_ROWS = 20_000
 DEFAULT_CHUNK_SIZE = 5_000
@@ -208,8 +216,6 @@ def make_sample(
     values runs out, e.g. one payment per order); then the sample is planned once more for the
     share that is missing, so the total stays near `rows`.
     """
-    from modeling.verify.runner import keyed_attributes
-
     keyed = keyed_attributes(layout)
     opts = sample_options(model, rows, seed)
     data = generate(model, opts, keyed)
@@ -252,8 +258,6 @@ def load_source(
     """
     import psycopg
     from psycopg import conninfo, sql
-
-    from modeling.verify import postgres
 
     shared = _shared_tables(model)
     if shared:
@@ -303,9 +307,7 @@ def column_lengths(dsn: str, model: ir.Model) -> dict[str, dict[str, int]]:
 
 
 def create_table(client: Any, layout: ir.Layout, name: str) -> None:
-    from modeling.verify.dynamo import create_table as create
-
-    create(client, layout, name)
+    create_dynamodb_table(client, layout, name)
 
 
 # --------------------------------------------------------------------------- the application
@@ -313,8 +315,14 @@ def create_table(client: Any, layout: ir.Layout, name: str) -> None:
 
 @dataclass(frozen=True)
 class _Update:
-    sql: str
+    sql: str  # binds the key as extraction's key_params, the suffix as %(suffix)s
     key: tuple[str, ...]  # attributes bound, in order
+    queries: ExtractionQueries = field(repr=False, compare=False)
+
+    def params(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        params = self.queries.key_params([row.get(a) for a in self.key])
+        params["suffix"] = APP_SUFFIX
+        return params
 
 
 def update_statement(
@@ -333,9 +341,6 @@ def update_statement(
     characters, from a source DDL's `varchar(n)`): a bounded column keeps within its bound (its
     end gives way to the suffix), and one too short for the suffix is not chosen.
     """
-    from modeling.extraction import extraction_queries
-    from modeling.verify.runner import keyed_attributes
-
     bounds = dict(lengths or {})
     keyed = {a for e, a in keyed_attributes(layout) if e == entity.name}
     if version.attribute is not None and (
@@ -343,7 +348,7 @@ def update_statement(
     ):
         return None
     q = extraction_queries(model, entity.name)
-    sets: list[str] = []
+    sets: list[SetClause] = []
     text = next(
         (
             a
@@ -359,29 +364,21 @@ def update_statement(
         None,
     )
     if text is not None:
-        col = quote_ident(text.column_name)
         limit = bounds.get(text.column_name)
-        if limit is None:
-            sets.append(f"{col} = {col} || %(suffix)s")
-        else:
-            sets.append(f"{col} = left({col}, {limit - len(APP_SUFFIX)}) || %(suffix)s")
+        keep = None if limit is None else limit - len(APP_SUFFIX)
+        sets.append(SetClause(text.column_name, "append", param="suffix", keep=keep))
     if version.attribute is not None:
         attr = entity.attribute(version.attribute)
         assert attr is not None
-        col = quote_ident(attr.column_name)
-        step = "1" if version.kind == "integer" else "interval '1 millisecond'"
-        sets.append(f"{col} = {col} + {step}")
+        op = "increment" if version.kind == "integer" else "advance"
+        sets.append(SetClause(attr.column_name, op))
     if not sets:
         plain = next((a for a in entity.attributes if a.name not in entity.key), None)
         if plain is None:
             return None
-        col = quote_ident(plain.column_name)
-        sets.append(f"{col} = {col}")  # a new row version (xmin) with the same content
-    where = " AND ".join(f"{quote_ident(k.column)} = %(k{i})s" for i, k in enumerate(q.key))
-    return _Update(
-        f"UPDATE {q.table} SET {', '.join(sets)} WHERE {where}",
-        tuple(k.attribute for k in q.key),
-    )
+        # a new row version (xmin) with the same content
+        sets.append(SetClause(plain.column_name, "rewrite"))
+    return _Update(q.update_by_key_sql(sets), tuple(k.attribute for k in q.key), q)
 
 
 class Application:
@@ -415,8 +412,7 @@ class Application:
         if update is None:
             return
         for row in rows[:: self.every]:
-            params: dict[str, Any] = {f"k{i}": row.get(a) for i, a in enumerate(update.key)}
-            params["suffix"] = APP_SUFFIX
+            params = update.params(row)
             with self._lock:
                 if len(self.errors) >= self.max_errors:
                     return
@@ -448,8 +444,6 @@ class Application:
 @contextlib.contextmanager
 def local_services() -> Iterator[tuple[str, str]]:
     """(admin DSN, DynamoDB endpoint) of a throwaway PostgreSQL 15 cluster and DynamoDB Local."""
-    from modeling.services import DynamoDBLocal, PostgresCluster
-
     with PostgresCluster() as pg, DynamoDBLocal() as ddb:
         yield pg.dsn, ddb.endpoint_url
 
@@ -486,10 +480,6 @@ def run_demo(
     `work_dir` receives plan/, checkpoint/, dead-letter.jsonl and the reports (`kept`: the
     caller keeps it, and the report says where).
     """
-    from modeling.migrate import transformers
-    from modeling.migrate.plan import make_plan
-    from modeling.migrate.runner import Runner, RunOptions
-    from modeling.migrate.validate import validate
 
     def note(message: str) -> None:
         if say is not None:

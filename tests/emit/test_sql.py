@@ -13,6 +13,7 @@ import re
 import uuid
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +22,15 @@ from sqlglot import exp
 
 from modeling.core import ir
 from modeling.emit import sql
-from modeling.extraction import ExtractionError, extraction_queries
+from modeling.extraction import (
+    XMIN,
+    XMIN_ALIAS,
+    ExtractionError,
+    ExtractionQueries,
+    SetClause,
+    extraction_queries,
+    marker_sql,
+)
 
 from . import layouts
 
@@ -303,3 +312,162 @@ def test_generated_sql_runs_on_postgresql(postgres: Any) -> None:
                 keys = [r[:width] for r in wanted] + [tuple(missing)]
                 got = _run(cur, q.by_ids, q.ids_params(keys))
                 assert got == wanted
+
+
+# --------------------------------------------------------------------------- variants
+
+
+def _variant_params(text: str) -> set[str]:
+    return set(re.findall(r"(?<!%)%\(([A-Za-z0-9_]+)\)s", text))
+
+
+def _update(q: ExtractionQueries) -> str:
+    """An UPDATE touching every non-key column the ways the demo application does."""
+    key_columns = {k.column for k in q.key}
+    others = [c for c in q.columns if c not in key_columns]
+    return q.update_by_key_sql(
+        [
+            SetClause(others[0], "rewrite"),
+            *(SetClause(c, "append", param="suffix", keep=3) for c in others[1:2]),
+        ]
+    )
+
+
+@pytest.mark.parametrize("entity", ["Order", "Line"])
+def test_every_variant_is_one_parseable_statement_with_inert_names(entity: str) -> None:
+    model = hostile_model()
+    ent = model.entity(entity)
+    assert ent is not None
+    q = extraction_queries(model, entity)
+    variants = {**q.variants(), "update_by_key": _update(q), "marker": marker_sql()}
+    expected_columns = {a.column_name for a in ent.attributes} | {"_row_number", XMIN}
+    for name, text in variants.items():
+        # psycopg: every % is a placeholder or an escaped %%
+        assert re.sub(r"%%|%\([A-Za-z0-9_]+\)s", "", text).count("%") == 0, name
+        statements = sqlglot.parse(_unescape(text), read="postgres")
+        assert len(statements) == 1 and statements[0] is not None, name
+        tree = statements[0]
+        assert isinstance(tree, exp.Update if name == "update_by_key" else exp.Select), name
+        if name == "marker":
+            continue
+        tables = [(t.db, t.name) for t in tree.find_all(exp.Table)]
+        assert tables and all(t == (ent.schema or "", ent.table) for t in tables), name
+        idents = [
+            i
+            for i in tree.find_all(exp.Identifier)
+            if not isinstance(i.parent, exp.Placeholder) and i.name != XMIN
+        ]
+        assert idents and all(i.quoted for i in idents), name
+        assert {c.name for c in tree.find_all(exp.Column)} <= expected_columns, name
+        # no value is inlined beyond the fixed numbers of the statement shapes
+        strings = [n for n in tree.walk() if isinstance(n, exp.Literal) and n.is_string]
+        assert not strings, (name, strings)
+    assert _variant_params(variants["changed_since_xmin"]) == {"marker", "limit"}
+    assert _variant_params(variants["null_keys"]) == {"limit"}
+    assert _variant_params(variants["sample"]) == {"limit"}
+    assert _variant_params(variants["key_listing"]) == set()
+    assert _variant_params(variants["update_by_key"]) == {
+        "suffix",
+        *(f"k{i}" for i in range(len(q.key))),
+    }
+    for name in ("by_ids_xmin", "first_page_xmin", "changed_since_xmin", "sample_xmin"):
+        first = sqlglot.parse_one(_unescape(variants[name]), read="postgres").selects[0]
+        assert first.alias == XMIN_ALIAS and first.find(exp.Column).name == XMIN, name
+    for name in ("first_page", "by_ids", "changed_since", "sample", "null_keys"):
+        tree = sqlglot.parse_one(_unescape(variants[name]), read="postgres")
+        assert XMIN_ALIAS not in {s.alias for s in tree.selects}, name
+
+
+def test_no_module_edits_sql_text() -> None:
+    """Statements are built as trees in extraction.py (and pg/): nobody else splits or
+    partitions SQL text on a keyword, and the migration (migrate/, workflows/) takes its
+    statements whole from extraction instead of gluing quoted identifiers into SQL text.
+    (The generated dual-write repository's DML is still composed from quoted names.)"""
+    root = Path(__file__).resolve().parents[2] / "modeling"
+    keyword = r"""["'](?:\\n)?\s*(?:SELECT|FROM|WHERE|ORDER BY|LIMIT|GROUP BY|UPDATE|SET)\b"""
+    splitting = re.compile(rf"\.(?:r?partition|r?split|index|find|replace)\(\s*{keyword}")
+    gluing = re.compile(r"(?<!\w)quote_ident\(")
+    offenders: list[str] = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel == "extraction.py" or rel.startswith("pg/"):
+            continue
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            glued = rel.startswith(("migrate/", "workflows/")) and gluing.search(line)
+            if splitting.search(line) or glued:
+                offenders.append(f"{rel}:{n}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+    # the check itself catches what it is meant to catch
+    assert splitting.search('head, sep, tail = sql.rpartition("\\nORDER BY")')
+    assert splitting.search("head, sep, rest = sql.partition('SELECT')")
+
+
+def test_migration_variants_run_on_postgresql(postgres: Any) -> None:
+    """The variants the migration runs, on the hostile tables: the xmin column is each row's
+    xmin, the changed-since condition finds exactly the rows changed after a marker, the key
+    listing comes in the key's native order (not the text order of its output), the sample
+    and null-key reads run, and the demo's UPDATE changes one row by its key."""
+    psycopg = pytest.importorskip("psycopg")
+    model = hostile_model()
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        order_rows, line_rows = _create(conn)
+        with conn.cursor() as cur:
+            for ent, rows in (("Order", order_rows), ("Line", line_rows)):
+                q = extraction_queries(model, ent)
+                width = len(q.key)
+                everything = _run(cur, q.first_page, q.page_params(10_000))
+                assert Counter(everything) == Counter(rows)
+
+                # xmin first, then the same rows as without it
+                with_xmin = _run(cur, q.page_sql(False, xmin=True), q.page_params(10_000))
+                assert [d.name for d in cur.description] == [XMIN_ALIAS, *q.attributes]
+                assert [r[1:] for r in with_xmin] == everything
+                assert all(isinstance(r[0], str) and r[0].isdigit() for r in with_xmin)
+                after = _run(
+                    cur, q.page_sql(True, xmin=True), q.page_params(5, after=everything[0][:width])
+                )
+                assert [r[1:] for r in after] == everything[1:6]
+                keys = [r[:width] for r in everything[::7]]
+                by_ids = _run(cur, q.by_ids_sql(xmin=True), q.ids_params(keys))
+                assert [r[1:] for r in by_ids] == everything[::7]
+
+                # the key listing: every key as PostgreSQL prints it (for these types, what
+                # str() prints), in the key's own order: -20, -19, ... and not "-1", "-10", ...
+                listing = _run(cur, q.key_listing_sql(), {})
+                assert listing == [tuple(str(v) for v in r[:width]) for r in everything]
+
+                # the marker, then two rows changed after it: the catch-up finds exactly those
+                cur.execute(marker_sql(), {})
+                (marker,) = cur.fetchone()
+                changed = [everything[3][:width], everything[-2][:width]]
+                for key in changed:
+                    update = q.update_by_key_sql([SetClause(q.columns[-1], "rewrite")])
+                    cur.execute(update, q.key_params(key))
+                    assert cur.rowcount == 1
+                got = _run(cur, q.changed_since_sql(xmin=True), {"marker": marker, "limit": None})
+                assert [r[1 : 1 + width] for r in got] == changed
+                assert all(int(r[0]) >= marker for r in got)
+                assert _run(cur, q.changed_since_sql(), {"marker": marker, "limit": 1}) == [
+                    got[0][1:]
+                ]
+
+                # the sample: the number asked for, all of them real rows
+                sample = _run(cur, q.sample_sql(xmin=True), {"limit": 11})
+                assert len(sample) == 11 and {r[1:] for r in sample} <= set(everything)
+                # the key columns are a primary key here: no row has a NULL key
+                assert _run(cur, q.null_keys_sql(), {"limit": 10}) == []
+
+                # the demo's UPDATE: a suffix appended within a bound, by the full key
+                text_column = COLUMNS["note"] if ent == "Order" else COLUMNS["code"]
+                if ent == "Line":
+                    continue  # its only text column is part of the key
+                key = everything[0][:width]
+                update = q.update_by_key_sql(
+                    [SetClause(text_column, "append", param="suffix", keep=4)]
+                )
+                cur.execute(update, {**q.key_params(key), "suffix": "!%s'"})
+                assert cur.rowcount == 1
+                index = q.columns.index(text_column)
+                (after_update,) = _run(cur, q.by_ids, q.ids_params([key]))
+                assert after_update[index] == everything[0][index][:4] + "!%s'"

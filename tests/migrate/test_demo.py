@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from modeling.api import load_model
 from modeling.compile import compile_model
@@ -88,14 +90,18 @@ def test_the_application_never_updates_keys_and_bumps_version_attributes(path: P
         if update is None:
             continue
         updates += 1
-        set_clause = update.sql.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
-        assigned = set(re.findall(r'"((?:[^"]|"")+)" = ', set_clause))
+        tree = sqlglot.parse_one(update.sql.replace("%%", "%"), read="postgres")
+        assert isinstance(tree, exp.Update), update.sql
+        sets = {eq.this.name: eq.expression for eq in tree.expressions}
+        assigned = set(sets)
         columns = {a.column_name: a.name for a in entity.attributes}
-        for column in assigned:
+        for column, value in sets.items():
             name = columns[column]
             assert name not in entity.key, (entity.name, update.sql)
-            changed = f'"{column}" = "{column}"' not in set_clause  # `c = c`: same value
+            changed = not (isinstance(value, exp.Column) and value.name == column)  # `c = c`
             assert not changed or (entity.name, name) not in keyed, (entity.name, update.sql)
+        where = {c.name for c in tree.args["where"].find_all(exp.Column)}
+        assert where == {entity.attribute(k).column_name for k in entity.key}  # type: ignore[union-attr]
         version = versions[entity.name].attribute
         if version is not None:
             column = entity.attribute(version)

@@ -12,7 +12,6 @@ from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from modeling.api import load_model
-from modeling.extraction import with_xmin
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan
 from modeling.migrate.sink import BATCH_BYTES, Sink, SinkError, TokenBucket, wcu
@@ -159,8 +158,6 @@ def test_versions() -> None:
     assert version_number("4294967295") == 4294967295
     with pytest.raises(ValueError):
         version_number(True)
-    sql = with_xmin('SELECT\n  "a"\nFROM "t"')
-    assert sql.startswith('SELECT xmin::text AS "__migrate_xmin", "a"')
     model = load_model(SHOP)
     sources = version_sources(model, "updated_at")
     assert sources["Customer"].attribute == "updated_at" and sources["Order"].is_xmin

@@ -17,6 +17,9 @@ from typing import Any
 
 MODEL = "catalog"
 SEND_BATCH = 10  # SendMessageBatch takes at most 10 entries
+# the version marker: the oldest transaction id still running, as a 32-bit xid
+MARKER_SQL = 'SELECT\n  MOD(CAST(CAST(PG_SNAPSHOT_XMIN(PG_CURRENT_SNAPSHOT()) AS TEXT) AS BIGINT), 4294967296) AS "marker"'
+MARKER_ALIAS = "marker"
 
 
 def _secret_dsn() -> str:
@@ -51,15 +54,8 @@ def _connection() -> Any:
 
 
 def _take_marker() -> int:
-    row = (
-        _connection()
-        .execute(
-            "SELECT (pg_snapshot_xmin(pg_current_snapshot())::text::bigint %% 4294967296)::bigint AS m",
-            {},
-        )
-        .fetchone()
-    )
-    return int(row["m"])
+    row = _connection().execute(MARKER_SQL, {}).fetchone()
+    return int(row[MARKER_ALIAS])
 
 
 def _send(sqs: Any, queue_url: str, bodies: list[str]) -> int:

@@ -9,7 +9,6 @@ Returns a partial batch response: only failed messages are retried by SQS.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import random
@@ -17,20 +16,23 @@ import time
 from typing import Any
 
 from .. import transformers as T
+from . import _versioning
+from ._versioning import VERSION_ATTRIBUTE, version_number
 
 MODEL = "catalog"
-VERSION_ATTRIBUTE = "_version"
+BATCH_ITEMS = 25  # BatchWriteItem takes at most this many items
 TABLE_KEY = ("PK", "SK")
 # per entity: the rows of a batch of keys, with their xmin (see versioning.py)
 BY_IDS: dict[str, str] = {
-    "Brand": 'SELECT xmin::text AS "__migrate_xmin", "brand_id",\n  "name",\n  "slug",\n  "country",\n  "created_at"\nFROM "public"."brands"\nWHERE\n  "brand_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "brand_id"',
-    "Category": 'SELECT xmin::text AS "__migrate_xmin", "category_id",\n  "parent_category_id",\n  "name",\n  "slug",\n  "path"\nFROM "public"."categories"\nWHERE\n  "category_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "category_id"',
-    "Product": 'SELECT xmin::text AS "__migrate_xmin", "product_id",\n  "brand_id",\n  "category_id",\n  "title",\n  "slug",\n  "status",\n  "description",\n  "created_at",\n  "updated_at",\n  "tags",\n  "attributes" AS "specs"\nFROM "public"."products"\nWHERE\n  "product_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "product_id"',
-    "Variant": 'SELECT xmin::text AS "__migrate_xmin", "product_id",\n  "sku",\n  "barcode",\n  "size",\n  "color",\n  "weight_grams",\n  "created_at"\nFROM "public"."product_variants"\nWHERE\n  ("product_id", "sku") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_product_id)s AS UUID[]), CAST(%(ids_sku)s AS TEXT[]))\n  )\nORDER BY\n  "product_id",\n  "sku"',
-    "Price": 'SELECT xmin::text AS "__migrate_xmin", "product_id",\n  "sku",\n  "currency",\n  "amount",\n  "compare_at_amount",\n  "valid_from",\n  "valid_to"\nFROM "public"."variant_prices"\nWHERE\n  ("product_id", "sku", "currency", "valid_from") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_product_id)s AS UUID[]), CAST(%(ids_sku)s AS TEXT[]), CAST(%(ids_currency)s AS TEXT[]), CAST(%(ids_valid_from)s AS TIMESTAMPTZ[]))\n  )\nORDER BY\n  "product_id",\n  "sku",\n  "currency",\n  "valid_from"',
-    "Warehouse": 'SELECT xmin::text AS "__migrate_xmin", "warehouse_id",\n  "name",\n  "region",\n  "country",\n  "timezone"\nFROM "public"."warehouses"\nWHERE\n  "warehouse_id" = ANY(\n    CAST(%(ids)s AS TEXT[])\n  )\nORDER BY\n  "warehouse_id"',
-    "Inventory": 'SELECT xmin::text AS "__migrate_xmin", "product_id",\n  "sku",\n  "warehouse_id",\n  "on_hand",\n  "reserved",\n  "available",\n  "reorder_point",\n  "updated_at"\nFROM "public"."inventory_levels"\nWHERE\n  ("product_id", "sku", "warehouse_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_product_id)s AS UUID[]), CAST(%(ids_sku)s AS TEXT[]), CAST(%(ids_warehouse_id)s AS TEXT[]))\n  )\nORDER BY\n  "product_id",\n  "sku",\n  "warehouse_id"',
+    "Brand": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "brand_id",\n  "name",\n  "slug",\n  "country",\n  "created_at"\nFROM "public"."brands"\nWHERE\n  "brand_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "brand_id"',
+    "Category": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "category_id",\n  "parent_category_id",\n  "name",\n  "slug",\n  "path"\nFROM "public"."categories"\nWHERE\n  "category_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "category_id"',
+    "Product": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "product_id",\n  "brand_id",\n  "category_id",\n  "title",\n  "slug",\n  "status",\n  "description",\n  "created_at",\n  "updated_at",\n  "tags",\n  "attributes" AS "specs"\nFROM "public"."products"\nWHERE\n  "product_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "product_id"',
+    "Variant": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "product_id",\n  "sku",\n  "barcode",\n  "size",\n  "color",\n  "weight_grams",\n  "created_at"\nFROM "public"."product_variants"\nWHERE\n  ("product_id", "sku") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_product_id)s AS UUID[]), CAST(%(ids_sku)s AS TEXT[]))\n  )\nORDER BY\n  "product_id",\n  "sku"',
+    "Price": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "product_id",\n  "sku",\n  "currency",\n  "amount",\n  "compare_at_amount",\n  "valid_from",\n  "valid_to"\nFROM "public"."variant_prices"\nWHERE\n  ("product_id", "sku", "currency", "valid_from") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_product_id)s AS UUID[]), CAST(%(ids_sku)s AS TEXT[]), CAST(%(ids_currency)s AS TEXT[]), CAST(%(ids_valid_from)s AS TIMESTAMPTZ[]))\n  )\nORDER BY\n  "product_id",\n  "sku",\n  "currency",\n  "valid_from"',
+    "Warehouse": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "warehouse_id",\n  "name",\n  "region",\n  "country",\n  "timezone"\nFROM "public"."warehouses"\nWHERE\n  "warehouse_id" = ANY(\n    CAST(%(ids)s AS TEXT[])\n  )\nORDER BY\n  "warehouse_id"',
+    "Inventory": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "product_id",\n  "sku",\n  "warehouse_id",\n  "on_hand",\n  "reserved",\n  "available",\n  "reorder_point",\n  "updated_at"\nFROM "public"."inventory_levels"\nWHERE\n  ("product_id", "sku", "warehouse_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_product_id)s AS UUID[]), CAST(%(ids_sku)s AS TEXT[]), CAST(%(ids_warehouse_id)s AS TEXT[]))\n  )\nORDER BY\n  "product_id",\n  "sku",\n  "warehouse_id"',
 }
+XMIN_ALIAS = "__migrate_xmin"
 KEY_PARAMS: dict[str, tuple[str, ...]] = {
     "Brand": ("ids",),
     "Category": ("ids",),
@@ -51,7 +53,6 @@ VERSIONS: dict[str, str | None] = {
     "Inventory": "updated_at",
 }
 MAX_ATTEMPTS = 10
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def _secret_dsn() -> str:
@@ -88,27 +89,12 @@ def _connection() -> Any:
 def version_attribute(entity: str, row: dict[str, Any]) -> str | None:
     """MODEL_VERSION_COLUMN when the entity has it (`xmin`: none), else the model's setting."""
     override = os.environ.get("MODEL_VERSION_COLUMN", "").strip()
-    if override == "xmin":
-        return None
-    if override and override in row:
-        return override
-    return VERSIONS[entity]
-
-
-def version_number(value: Any) -> int:
-    """An integer as it is; a datetime as microseconds since the epoch (naive = UTC)."""
-    if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
-        d = aware - _EPOCH
-        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"not a version value: {value!r}")
-    return value
+    return _versioning.version_attribute(VERSIONS[entity], override, row)
 
 
 def row_version(entity: str, row: dict[str, Any]) -> int | None:
     """The row's version (pops the xmin column); None when the version attribute is NULL."""
-    xmin = int(row.pop("__migrate_xmin"))
+    xmin = version_number(row.pop(XMIN_ALIAS))
     column = version_attribute(entity, row)
     if column is None:
         return xmin
@@ -137,14 +123,14 @@ def _excerpt(value: Any) -> Any:
 
 
 def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in 25s (one item per key); returns the retries it took."""
+    """BatchWriteItem in BATCH_ITEMS (one item per key); returns the retries it took."""
     by_key: dict[str, dict[str, Any]] = {}
     for item in items:
         by_key[json.dumps([item[k] for k in TABLE_KEY], sort_keys=True)] = item
     unique = list(by_key.values())
     retries = 0
-    for start in range(0, len(unique), 25):
-        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + 25]]
+    for start in range(0, len(unique), BATCH_ITEMS):
+        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_ITEMS]]
         attempt = 0
         while requests:
             response = ddb.batch_write_item(RequestItems={table: requests})
@@ -177,7 +163,7 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
         try:
             version = row_version(entity, row)
             item = T.to_item(entity, row)
-        except (T.TransformError, TypeError) as exc:
+        except (T.TransformError, TypeError) as exc:  # TypeError: also VersionError
             transform = isinstance(exc, T.TransformError)
             dead.append(
                 {

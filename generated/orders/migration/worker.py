@@ -9,7 +9,6 @@ Returns a partial batch response: only failed messages are retried by SQS.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import random
@@ -17,20 +16,23 @@ import time
 from typing import Any
 
 from .. import transformers as T
+from . import _versioning
+from ._versioning import VERSION_ATTRIBUTE, version_number
 
 MODEL = "orders"
-VERSION_ATTRIBUTE = "_version"
+BATCH_ITEMS = 25  # BatchWriteItem takes at most this many items
 TABLE_KEY = ("PK", "SK")
 # per entity: the rows of a batch of keys, with their xmin (see versioning.py)
 BY_IDS: dict[str, str] = {
-    "Customer": 'SELECT xmin::text AS "__migrate_xmin", "customer_id",\n  "email",\n  "full_name",\n  "phone",\n  "status",\n  "marketing_opt_in",\n  "created_at"\nFROM "shop"."customers"\nWHERE\n  "customer_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "customer_id"',
-    "Order": 'SELECT xmin::text AS "__migrate_xmin", "order_id",\n  "customer_id",\n  "order_number",\n  "status",\n  "placed_at",\n  "currency",\n  "subtotal",\n  "shipping_total",\n  "tax_total",\n  "grand_total",\n  "shipping_address",\n  "billing_address",\n  "notes"\nFROM "shop"."orders"\nWHERE\n  "order_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "order_id"',
-    "LineItem": 'SELECT xmin::text AS "__migrate_xmin", "order_id",\n  "line_no",\n  "sku",\n  "product_title",\n  "quantity",\n  "unit_price",\n  "discount"\nFROM "shop"."order_lines"\nWHERE\n  ("order_id", "line_no") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_order_id)s AS UUID[]), CAST(%(ids_line_no)s AS BIGINT[]))\n  )\nORDER BY\n  "order_id",\n  "line_no"',
-    "Shipment": 'SELECT xmin::text AS "__migrate_xmin", "shipment_id",\n  "order_id",\n  "carrier",\n  "tracking_number",\n  "status",\n  "shipped_at",\n  "delivered_at",\n  "line_nos"\nFROM "shop"."shipments"\nWHERE\n  "shipment_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "shipment_id"',
-    "Payment": 'SELECT xmin::text AS "__migrate_xmin", "payment_id",\n  "order_id",\n  "provider",\n  "provider_ref",\n  "amount",\n  "currency",\n  "status",\n  "created_at"\nFROM "shop"."payments"\nWHERE\n  "payment_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "payment_id"',
-    "Return": 'SELECT xmin::text AS "__migrate_xmin", "return_id",\n  "order_id",\n  "customer_id",\n  "status",\n  "reason",\n  "requested_at",\n  "refund_amount"\nFROM "shop"."returns"\nWHERE\n  "return_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "return_id"',
-    "Cart": 'SELECT xmin::text AS "__migrate_xmin", "cart_id",\n  "customer_id",\n  "items",\n  "updated_at",\n  "expires_at"\nFROM "shop"."carts"\nWHERE\n  "cart_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "cart_id"',
+    "Customer": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "customer_id",\n  "email",\n  "full_name",\n  "phone",\n  "status",\n  "marketing_opt_in",\n  "created_at"\nFROM "shop"."customers"\nWHERE\n  "customer_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "customer_id"',
+    "Order": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "order_id",\n  "customer_id",\n  "order_number",\n  "status",\n  "placed_at",\n  "currency",\n  "subtotal",\n  "shipping_total",\n  "tax_total",\n  "grand_total",\n  "shipping_address",\n  "billing_address",\n  "notes"\nFROM "shop"."orders"\nWHERE\n  "order_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "order_id"',
+    "LineItem": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "order_id",\n  "line_no",\n  "sku",\n  "product_title",\n  "quantity",\n  "unit_price",\n  "discount"\nFROM "shop"."order_lines"\nWHERE\n  ("order_id", "line_no") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_order_id)s AS UUID[]), CAST(%(ids_line_no)s AS BIGINT[]))\n  )\nORDER BY\n  "order_id",\n  "line_no"',
+    "Shipment": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "shipment_id",\n  "order_id",\n  "carrier",\n  "tracking_number",\n  "status",\n  "shipped_at",\n  "delivered_at",\n  "line_nos"\nFROM "shop"."shipments"\nWHERE\n  "shipment_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "shipment_id"',
+    "Payment": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "payment_id",\n  "order_id",\n  "provider",\n  "provider_ref",\n  "amount",\n  "currency",\n  "status",\n  "created_at"\nFROM "shop"."payments"\nWHERE\n  "payment_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "payment_id"',
+    "Return": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "return_id",\n  "order_id",\n  "customer_id",\n  "status",\n  "reason",\n  "requested_at",\n  "refund_amount"\nFROM "shop"."returns"\nWHERE\n  "return_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "return_id"',
+    "Cart": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "cart_id",\n  "customer_id",\n  "items",\n  "updated_at",\n  "expires_at"\nFROM "shop"."carts"\nWHERE\n  "cart_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "cart_id"',
 }
+XMIN_ALIAS = "__migrate_xmin"
 KEY_PARAMS: dict[str, tuple[str, ...]] = {
     "Customer": ("ids",),
     "Order": ("ids",),
@@ -51,7 +53,6 @@ VERSIONS: dict[str, str | None] = {
     "Cart": None,
 }
 MAX_ATTEMPTS = 10
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def _secret_dsn() -> str:
@@ -88,27 +89,12 @@ def _connection() -> Any:
 def version_attribute(entity: str, row: dict[str, Any]) -> str | None:
     """MODEL_VERSION_COLUMN when the entity has it (`xmin`: none), else the model's setting."""
     override = os.environ.get("MODEL_VERSION_COLUMN", "").strip()
-    if override == "xmin":
-        return None
-    if override and override in row:
-        return override
-    return VERSIONS[entity]
-
-
-def version_number(value: Any) -> int:
-    """An integer as it is; a datetime as microseconds since the epoch (naive = UTC)."""
-    if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
-        d = aware - _EPOCH
-        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"not a version value: {value!r}")
-    return value
+    return _versioning.version_attribute(VERSIONS[entity], override, row)
 
 
 def row_version(entity: str, row: dict[str, Any]) -> int | None:
     """The row's version (pops the xmin column); None when the version attribute is NULL."""
-    xmin = int(row.pop("__migrate_xmin"))
+    xmin = version_number(row.pop(XMIN_ALIAS))
     column = version_attribute(entity, row)
     if column is None:
         return xmin
@@ -137,14 +123,14 @@ def _excerpt(value: Any) -> Any:
 
 
 def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in 25s (one item per key); returns the retries it took."""
+    """BatchWriteItem in BATCH_ITEMS (one item per key); returns the retries it took."""
     by_key: dict[str, dict[str, Any]] = {}
     for item in items:
         by_key[json.dumps([item[k] for k in TABLE_KEY], sort_keys=True)] = item
     unique = list(by_key.values())
     retries = 0
-    for start in range(0, len(unique), 25):
-        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + 25]]
+    for start in range(0, len(unique), BATCH_ITEMS):
+        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_ITEMS]]
         attempt = 0
         while requests:
             response = ddb.batch_write_item(RequestItems={table: requests})
@@ -177,7 +163,7 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
         try:
             version = row_version(entity, row)
             item = T.to_item(entity, row)
-        except (T.TransformError, TypeError) as exc:
+        except (T.TransformError, TypeError) as exc:  # TypeError: also VersionError
             transform = isinstance(exc, T.TransformError)
             dead.append(
                 {

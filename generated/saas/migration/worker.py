@@ -9,7 +9,6 @@ Returns a partial batch response: only failed messages are retried by SQS.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import random
@@ -17,20 +16,23 @@ import time
 from typing import Any
 
 from .. import transformers as T
+from . import _versioning
+from ._versioning import VERSION_ATTRIBUTE, version_number
 
 MODEL = "saas"
-VERSION_ATTRIBUTE = "_version"
+BATCH_ITEMS = 25  # BatchWriteItem takes at most this many items
 TABLE_KEY = ("PK", "SK")
 # per entity: the rows of a batch of keys, with their xmin (see versioning.py)
 BY_IDS: dict[str, str] = {
-    "Tenant": 'SELECT xmin::text AS "__migrate_xmin", "tenant_id",\n  "name",\n  "slug",\n  "plan",\n  "status",\n  "created_at"\nFROM "tenants"\nWHERE\n  "tenant_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "tenant_id"',
-    "User": 'SELECT xmin::text AS "__migrate_xmin", "tenant_id",\n  "user_id",\n  "email",\n  "display_name",\n  "role",\n  "created_at",\n  "last_login_at"\nFROM "users"\nWHERE\n  ("tenant_id", "user_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_user_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "user_id"',
-    "Project": 'SELECT xmin::text AS "__migrate_xmin", "tenant_id",\n  "project_id",\n  "name",\n  "archived",\n  "created_at"\nFROM "projects"\nWHERE\n  ("tenant_id", "project_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_project_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "project_id"',
-    "Membership": 'SELECT xmin::text AS "__migrate_xmin", "tenant_id",\n  "project_id",\n  "user_id",\n  "role",\n  "added_at"\nFROM "project_members"\nWHERE\n  ("tenant_id", "project_id", "user_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_project_id)s AS UUID[]), CAST(%(ids_user_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "project_id",\n  "user_id"',
-    "Event": 'SELECT xmin::text AS "__migrate_xmin", "tenant_id",\n  "project_id",\n  "event_id",\n  "occurred_at",\n  "event_type" AS "type",\n  "actor_user_id",\n  "payload",\n  "expires_at"\nFROM "project_events"\nWHERE\n  ("tenant_id", "project_id", "event_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_project_id)s AS UUID[]), CAST(%(ids_event_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "project_id",\n  "event_id"',
-    "ApiKey": 'SELECT xmin::text AS "__migrate_xmin", "tenant_id",\n  "key_id",\n  "prefix",\n  "secret_hash",\n  "name",\n  "scopes",\n  "created_by",\n  "created_at",\n  "last_used_at",\n  "revoked_at"\nFROM "api_keys"\nWHERE\n  ("tenant_id", "key_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_key_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "key_id"',
-    "Invitation": 'SELECT xmin::text AS "__migrate_xmin", "tenant_id",\n  "invitation_id",\n  "email",\n  "role",\n  "invited_by",\n  "created_at",\n  "expires_at"\nFROM "invitations"\nWHERE\n  ("tenant_id", "invitation_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_invitation_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "invitation_id"',
+    "Tenant": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "tenant_id",\n  "name",\n  "slug",\n  "plan",\n  "status",\n  "created_at"\nFROM "tenants"\nWHERE\n  "tenant_id" = ANY(\n    CAST(%(ids)s AS UUID[])\n  )\nORDER BY\n  "tenant_id"',
+    "User": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "tenant_id",\n  "user_id",\n  "email",\n  "display_name",\n  "role",\n  "created_at",\n  "last_login_at"\nFROM "users"\nWHERE\n  ("tenant_id", "user_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_user_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "user_id"',
+    "Project": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "tenant_id",\n  "project_id",\n  "name",\n  "archived",\n  "created_at"\nFROM "projects"\nWHERE\n  ("tenant_id", "project_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_project_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "project_id"',
+    "Membership": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "tenant_id",\n  "project_id",\n  "user_id",\n  "role",\n  "added_at"\nFROM "project_members"\nWHERE\n  ("tenant_id", "project_id", "user_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_project_id)s AS UUID[]), CAST(%(ids_user_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "project_id",\n  "user_id"',
+    "Event": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "tenant_id",\n  "project_id",\n  "event_id",\n  "occurred_at",\n  "event_type" AS "type",\n  "actor_user_id",\n  "payload",\n  "expires_at"\nFROM "project_events"\nWHERE\n  ("tenant_id", "project_id", "event_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_project_id)s AS UUID[]), CAST(%(ids_event_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "project_id",\n  "event_id"',
+    "ApiKey": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "tenant_id",\n  "key_id",\n  "prefix",\n  "secret_hash",\n  "name",\n  "scopes",\n  "created_by",\n  "created_at",\n  "last_used_at",\n  "revoked_at"\nFROM "api_keys"\nWHERE\n  ("tenant_id", "key_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_key_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "key_id"',
+    "Invitation": 'SELECT\n  CAST(xmin AS TEXT) AS "__migrate_xmin",\n  "tenant_id",\n  "invitation_id",\n  "email",\n  "role",\n  "invited_by",\n  "created_at",\n  "expires_at"\nFROM "invitations"\nWHERE\n  ("tenant_id", "invitation_id") IN (\n    SELECT\n      *\n    FROM UNNEST(CAST(%(ids_tenant_id)s AS UUID[]), CAST(%(ids_invitation_id)s AS UUID[]))\n  )\nORDER BY\n  "tenant_id",\n  "invitation_id"',
 }
+XMIN_ALIAS = "__migrate_xmin"
 KEY_PARAMS: dict[str, tuple[str, ...]] = {
     "Tenant": ("ids",),
     "User": ("ids_tenant_id", "ids_user_id"),
@@ -51,7 +53,6 @@ VERSIONS: dict[str, str | None] = {
     "Invitation": None,
 }
 MAX_ATTEMPTS = 10
-_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def _secret_dsn() -> str:
@@ -88,27 +89,12 @@ def _connection() -> Any:
 def version_attribute(entity: str, row: dict[str, Any]) -> str | None:
     """MODEL_VERSION_COLUMN when the entity has it (`xmin`: none), else the model's setting."""
     override = os.environ.get("MODEL_VERSION_COLUMN", "").strip()
-    if override == "xmin":
-        return None
-    if override and override in row:
-        return override
-    return VERSIONS[entity]
-
-
-def version_number(value: Any) -> int:
-    """An integer as it is; a datetime as microseconds since the epoch (naive = UTC)."""
-    if isinstance(value, _dt.datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.UTC)
-        d = aware - _EPOCH
-        return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"not a version value: {value!r}")
-    return value
+    return _versioning.version_attribute(VERSIONS[entity], override, row)
 
 
 def row_version(entity: str, row: dict[str, Any]) -> int | None:
     """The row's version (pops the xmin column); None when the version attribute is NULL."""
-    xmin = int(row.pop("__migrate_xmin"))
+    xmin = version_number(row.pop(XMIN_ALIAS))
     column = version_attribute(entity, row)
     if column is None:
         return xmin
@@ -137,14 +123,14 @@ def _excerpt(value: Any) -> Any:
 
 
 def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in 25s (one item per key); returns the retries it took."""
+    """BatchWriteItem in BATCH_ITEMS (one item per key); returns the retries it took."""
     by_key: dict[str, dict[str, Any]] = {}
     for item in items:
         by_key[json.dumps([item[k] for k in TABLE_KEY], sort_keys=True)] = item
     unique = list(by_key.values())
     retries = 0
-    for start in range(0, len(unique), 25):
-        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + 25]]
+    for start in range(0, len(unique), BATCH_ITEMS):
+        requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_ITEMS]]
         attempt = 0
         while requests:
             response = ddb.batch_write_item(RequestItems={table: requests})
@@ -177,7 +163,7 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
         try:
             version = row_version(entity, row)
             item = T.to_item(entity, row)
-        except (T.TransformError, TypeError) as exc:
+        except (T.TransformError, TypeError) as exc:  # TypeError: also VersionError
             transform = isinstance(exc, T.TransformError)
             dead.append(
                 {
