@@ -192,23 +192,7 @@ def test_fixed_literals_show_their_value_not_their_slot() -> None:
 
 # --------------------------------------------------------------------------- requests
 
-RESIDUAL = """
-model: residual
-entities:
-  Ticket:
-    table: tickets
-    key: [board_id, ticket_no]
-    keys: {table: {pk: "BOARD#{board_id}", sk: "TICKET#{state}#{ticket_no}"}}
-    attributes:
-      board_id: string
-      ticket_no: integer
-      state: string
-access_patterns:
-  open_after_five:
-    sql: >-
-      SELECT * FROM tickets WHERE board_id = :board_id AND state = 'open' AND ticket_no > 5
-      ORDER BY ticket_no
-"""
+RESIDUAL = (ROOT / "tests/fixtures/models/residual.yaml").read_text("utf-8")
 
 
 def test_a_strict_range_on_a_sql_literal_filters_on_the_literal() -> None:

@@ -180,23 +180,7 @@ def _all_pages(
     raise AssertionError("pagination never ended")
 
 
-RESIDUAL = """
-model: residual
-entities:
-  Ticket:
-    table: tickets
-    key: [board_id, ticket_no]
-    keys: {table: {pk: "BOARD#{board_id}", sk: "TICKET#{state}#{ticket_no}"}}
-    attributes:
-      board_id: string
-      ticket_no: integer
-      state: string
-access_patterns:
-  open_after_five:
-    sql: >-
-      SELECT * FROM tickets WHERE board_id = :board_id AND state = 'open' AND ticket_no > 5
-      ORDER BY ticket_no
-"""
+RESIDUAL = (Path(__file__).parents[1] / "fixtures/models/residual.yaml").read_text("utf-8")
 
 
 def test_generated_requests_equal_the_requests_verify_sends(tmp_path: Path) -> None:

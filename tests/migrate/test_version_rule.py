@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import importlib
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from generated_pkg import import_generated
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modeling.api import load_model
-from modeling.compile import compile_model
 from modeling.core import ir
-from modeling.emit.migration_stack import emit_migration_stack
-from modeling.emit.repository import emit_repository
-from modeling.emit.transformers import emit_transformers
-from modeling.migrate import transformers
 from modeling.migrate.versioning import row_version, version_sources
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,24 +54,9 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> ir.Model:
 @pytest.fixture(scope="module")
 def generated(model: ir.Model, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The generated files and the imported repository and worker modules of `MODEL`."""
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
     root = tmp_path_factory.mktemp("generated") / "pkg"
-    files = {
-        **emit_transformers(layout, model),
-        **emit_repository(layout, model),
-        **emit_migration_stack(layout, model),
-    }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    name = f"_rule_{uuid.uuid4().hex[:8]}"
-    transformers._import_package(root, name)
-    return {
-        "files": files,
-        "repository": importlib.import_module(f"{name}.repository"),
-        "worker": importlib.import_module(f"{name}.migration.worker"),
-    }
+    files, repository, worker = import_generated(model, root, "_rule")
+    return {"files": files, "repository": repository, "worker": worker}
 
 
 def _three(model: ir.Model, generated: dict[str, Any], value: Any) -> list[Any]:

@@ -5,20 +5,16 @@ Lambda all apply that one rule (no services needed: the generated code is import
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from generated_pkg import import_generated
 
 from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.core import ir
-from modeling.emit.migration_stack import emit_migration_stack, stack_template
-from modeling.emit.repository import emit_repository
-from modeling.emit.transformers import emit_transformers
-from modeling.migrate import transformers
+from modeling.emit.migration_stack import stack_template
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.runner import Runner, RunOptions
@@ -95,23 +91,10 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> ir.Model:
 @pytest.fixture(scope="module")
 def generated(model: ir.Model, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """The generated repository and worker modules of `MODEL`."""
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
-    root = tmp_path_factory.mktemp("generated") / "pkg"
-    files = {
-        **emit_transformers(layout, model),
-        **emit_repository(layout, model),
-        **emit_migration_stack(layout, model),
-    }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    name = f"_versions_{uuid.uuid4().hex[:8]}"
-    transformers._import_package(root, name)
-    return (
-        importlib.import_module(f"{name}.repository"),
-        importlib.import_module(f"{name}.migration.worker"),
+    _, repository, worker = import_generated(
+        model, tmp_path_factory.mktemp("generated") / "pkg", "_versions"
     )
+    return repository, worker
 
 
 @pytest.mark.parametrize("flag", list(EXPECTED), ids=[str(f) for f in EXPECTED])
