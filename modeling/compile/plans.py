@@ -15,6 +15,7 @@ from modeling.compile import templates
 from modeling.compile.state import TABLE, Derivation, Unit
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.core.key_parts import always_empty
 
 READ_COST = (
     "applied after the key condition: every item the key condition matches is read and "
@@ -102,6 +103,21 @@ def _sk_condition(
                 [f"sort key = {template} with every slot bound: exactly one item key"],
             )
         value = ir.KeyValue(template, eq_bind, "prefix")
+        if always_empty(value):
+            # `{a}#...` with {a} unbound: the prefix is "", which every sort key starts with,
+            # and DynamoDB rejects an empty key value; the partition alone is the answer
+            lines = [
+                f"the sort key {template} starts with the unbound slot "
+                f"{{{sk_slots[len(bound)]}}}: begins_with on its empty prefix would select every "
+                "item of the partition (and DynamoDB rejects an empty key value), so the Query "
+                "has no sort-key condition"
+            ]
+            if pattern.order_by and pattern.order_by not in eq:
+                lines.append(
+                    f"{pattern.order_by} is the first sort-key slot, so items come ordered "
+                    "by it (order-preserving slot codec)"
+                )
+            return ir.SortKeyCondition(), None, lines
         lines = [
             f"begins_with(sort key, {template} rendered up to the first unbound slot): the "
             f"items of {entity.name} whose bound slots equal the parameters"
@@ -123,7 +139,18 @@ def _sk_condition(
     ]
     op = rng.op
     if op == "begins_with":
-        cond = ir.SortKeyCondition("begins_with", (ir.KeyValue(template, with_x, "open"),))
+        value = ir.KeyValue(template, with_x, "open")
+        if always_empty(value):  # `LIKE '%'` on a sort key that is only {r}: every item
+            return (
+                ir.SortKeyCondition(),
+                None,
+                [
+                    *lines,
+                    f"begins_with({r}, '') holds for every item of the partition (and DynamoDB "
+                    "rejects an empty key value), so the Query has no sort-key condition",
+                ],
+            )
+        cond = ir.SortKeyCondition("begins_with", (value,))
         return cond, None, [*lines, f"begins_with on the escaped string prefix of {r}"]
     if op == "between":
         hi = _binding(entity, r, _param(rng, 1), _literal(rng, 1))
@@ -163,6 +190,18 @@ def _sk_condition(
         )
     if op in (">=", ">"):
         lo = ir.KeyValue(template, with_x, "open" if op == ">=" else "after")
+        if always_empty(above):
+            # no literal text and no bound slot before {r}: nothing bounds the entity's keys
+            # from above (the successor of "" does not exist), so the range is open upward
+            return (
+                ir.SortKeyCondition("ge", (lo,)),
+                "above",
+                [
+                    *lines,
+                    f"the sort key {template} starts with {{{r}}}: no upper bound in the key "
+                    "condition, other types above it are dropped by type",
+                ],
+            )
         # bounded above by the successor of the entity's prefix: no other type leaks in
         return (
             ir.SortKeyCondition("between", (lo, above)),
