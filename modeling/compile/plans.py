@@ -62,9 +62,19 @@ class _Context:
             if key is not None:
                 self.keys[layout.entity] = key
 
-    def sharing(self, pk: str) -> list[str]:
-        """Entities whose partition key on this index can equal `pk`'s rendering."""
-        return sorted(e for e, k in self.keys.items() if templates.may_coincide(k.pk, pk))
+    def kinds(self, entity: str) -> dict[str, str]:
+        """Slot kinds of `entity`'s templates: attribute -> kind."""
+        e = self.model.entity(entity)
+        return {a.name: a.type.kind for a in e.attributes} if e else {}
+
+    def sharing(self, entity: str) -> list[str]:
+        """Entities whose partition key on this index can equal `entity`'s."""
+        pk, kinds = self.keys[entity].pk, self.kinds(entity)
+        return sorted(
+            e
+            for e, k in self.keys.items()
+            if templates.may_coincide(k.pk, pk, self.kinds(e), kinds)
+        )
 
 
 def _eq_conditions(pattern: ir.AccessPattern) -> dict[str, ir.Condition]:
@@ -259,12 +269,15 @@ def _residual(
     return (ir.FilterCondition(rng.attribute, rng.op, (_param(rng),), RESIDUAL_COST),)
 
 
-def _may_match(sk: ir.SortKeyCondition, ours: str | None, literal: str, theirs: str | None) -> bool:
-    """Can another type's sort key fall inside our key condition's own range?"""
-    if theirs is None or ours is None:
+def _may_match(ctx: _Context, sk: ir.SortKeyCondition, ours: str, other: str, literal: str) -> bool:
+    """Can `other`'s sort key fall inside our key condition's own range (our sort key
+    `ours`, literal prefix `literal`)?"""
+    theirs = ctx.keys[other].sk
+    if theirs is None or not ours:
         return True
     if sk.kind == "eq":
-        return templates.may_coincide(ours, theirs)
+        name = ctx.pattern.entities[0]
+        return templates.may_coincide(ours, theirs, ctx.kinds(name), ctx.kinds(other))
     if templates.is_constant(theirs):
         return theirs.startswith(literal)
     return templates.comparable(templates.literal_prefix(theirs), literal)
@@ -279,10 +292,10 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     pk_slots = templates.slots(key.pk)
     pk = ir.KeyValue(key.pk, tuple(_eq_bind(entity, pattern, s) for s in pk_slots), "full")
     sk, open_side, sk_lines = _sk_condition(ctx, entity, key, pk_slots)
-    sharing = ctx.sharing(key.pk)
+    sharing = ctx.sharing(name)
     others = [e for e in sharing if e != name]
     literal = templates.literal_prefix(key.sk) if key.sk else ""
-    clash = [e for e in others if _may_match(sk, key.sk, literal, ctx.keys[e].sk)]
+    clash = [e for e in others if _may_match(ctx, sk, key.sk or "", e, literal)]
     below = [
         e
         for e in others
@@ -342,7 +355,7 @@ def _collection_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     pk = ir.KeyValue(
         key.pk, tuple(_eq_bind(first, pattern, s) for s in templates.slots(key.pk)), "full"
     )
-    sharing = ctx.sharing(key.pk)
+    sharing = ctx.sharing(members[0])
     extra = [e for e in sharing if e not in members]
     proof = [
         f"partition key = {key.pk}: every member ({', '.join(members)}) is written with this "

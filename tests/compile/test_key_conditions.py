@@ -66,6 +66,25 @@ def test_partition_only_read_of_a_slot_first_sort_key_is_a_partition_only_query(
     assert any("no sort-key condition" in line for line in plan.proof)
 
 
+def test_partition_shared_with_another_type_keeps_the_type_filter() -> None:
+    """The same read when another entity's key can fall in the partition: still one Query
+    with no sort-key condition (begins_with on "" never excluded anything), and the client
+    keeps Cart items by type, as it did."""
+    wish = entity(
+        "Wish",
+        ["ItemSKU", "Who"],
+        {"ItemSKU": "string", "Who": "string"},
+        keys={
+            "table": {"pk": "WISH#{ItemSKU}", "sk": "W#{Who}"},
+            "gsi1": {"pk": "{ItemSKU}", "sk": "#W#{Who}"},
+        },
+    )
+    layout = _compile(_cart(pattern("by_sku", "Cart", {"ItemSKU": "="}), other=wish))
+    plan = layout.plan("by_sku")
+    assert plan is not None and plan.index == "GSI1"
+    assert plan.sk.kind == "none" and plan.type_filter == ("Cart",)
+
+
 def test_open_range_on_a_slot_first_sort_key_has_no_upper_bound() -> None:
     """`Date >= :since` under `{Date}#...` with nothing bound before it: the old plan's upper
     bound was after(""), which has no value (PlanError at request time)."""
