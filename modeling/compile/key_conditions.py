@@ -28,6 +28,18 @@ SCALAR_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+_EMPTY_HINTS = {
+    "begins_with prefix": "drop the begins_with: a partition-only Query reads the same items; "
+    "or pin a sort key that starts with literal text",
+    "after": "an upper bound past every key of the entity does not exist without literal text "
+    "before the range slot: drop the upper bound (`>=` alone), or pin a sort key that starts "
+    "with literal text",
+    "sort-key value": "no item has an empty key value, so the condition matches nothing: "
+    "compare with a non-empty value, or pin a key that starts with literal text",
+}
+_EMPTY_HINTS["partition-key value"] = _EMPTY_HINTS["sort-key value"]
+
+
 def _show(shape: KeyParts) -> str:
     text = "".join(
         p.text if isinstance(p, keys.Text) else "{" + p.attribute + "}" for p in shape.parts
@@ -65,7 +77,7 @@ def _problem(kv: ir.KeyValue, key_type: str, what: str) -> tuple[str, str] | Non
             f"the {what} is always empty ({kv.template!r} rendered {kv.mode}"
             + (f", with {fixed}" if fixed else "")
             + "); DynamoDB rejects an empty key value",
-            "",
+            _EMPTY_HINTS["after" if shape.after else what],
         )
     return None
 
@@ -107,14 +119,6 @@ def check_key_conditions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnos
             if found is not None:
                 problems.append(found)
         for why, hint in problems:
-            if not hint:
-                hint = (
-                    "drop the begins_with: a partition-only Query reads the same items; or pin "
-                    "a sort key that starts with literal text"
-                    if sk.kind == "begins_with"
-                    else "no item has an empty key value, so the condition matches nothing: "
-                    "compare with a non-empty value, or pin a key that starts with literal text"
-                )
             yield Diagnostic(
                 "invalid-key-condition",
                 Severity.ERROR,

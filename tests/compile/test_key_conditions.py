@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from modeling.api import load_model
 from modeling.compile import compile_model
@@ -30,8 +32,10 @@ from modeling.verify.dynamo import create_table
 
 from .builder import entity, model, pattern
 from .designs import DESIGNS
+from .test_properties import OPS, POOLS, _key, _satisfies, _sk_ok, rows
 
 REPO = Path(__file__).resolve().parents[2]
+POOL_TYPES = sorted(POOLS)
 
 CART = {"ItemSKU": "string", "Status": "string", "Date": "datetime", "CustomerID": "string"}
 CART_KEYS = {
@@ -108,6 +112,12 @@ def test_open_range_on_a_slot_first_sort_key_has_no_upper_bound() -> None:
     assert always_empty(old)
     with pytest.raises(PlanError):
         render_key(old, {})
+    before = replace(
+        layout, plans=(replace(plan, sk=ir.SortKeyCondition("between", (plan.sk.values[0], old))),)
+    )
+    diags = list(check_key_conditions(before, m))
+    assert [d.code for d in diags] == ["invalid-key-condition"]
+    assert diags[0].hint is not None and "upper bound" in diags[0].hint
 
 
 BAD = REPO / "tests/fixtures/models/bad_compile"
@@ -273,3 +283,92 @@ def test_dynamodb_local_rejects_the_old_request_and_serves_the_new_one(dynamodb_
     assert rejected.value.response["Error"]["Code"] == "ValidationException"
     got = client.query(**build_request(m, layout, plan, params, table, attribute_av))["Items"]
     assert sorted(from_item(m, layout, item)[1]["CustomerID"] for item in got) == ["Chad", "Liz"]
+
+
+# --------------------------------------------------------------------------- property
+
+
+@st.composite
+def slot_first_models(draw: st.DrawFn) -> ir.Model:
+    """An entity E whose pinned sort key starts with a slot (`{a}#{b}`), maybe a second entity
+    F in the same partitions (`F#{c}`), and patterns that bind the partition and a leading run
+    of the sort-key slots, with or without a range on the next one."""
+    ta, tb = draw(st.sampled_from(POOL_TYPES)), draw(st.sampled_from(POOL_TYPES))
+    entities = [
+        entity(
+            "E",
+            ["p", "a", "b"],
+            {"p": "string", "a": ta, "b": tb},
+            keys={"table": {"pk": "P#{p}", "sk": "{a}#{b}"}},
+        )
+    ]
+    if draw(st.booleans()):
+        entities.append(
+            entity(
+                "F",
+                ["p", "c"],
+                {"p": "string", "c": "string"},
+                keys={"table": {"pk": "P#{p}", "sk": "F#{c}"}},
+            )
+        )
+    patterns = []
+    for n in range(draw(st.integers(1, 4))):
+        bound = draw(st.integers(0, 2))
+        where = {"p": "=", **dict.fromkeys(["a", "b"][:bound], "=")}
+        if bound < 2 and draw(st.booleans()):
+            slot, kind = ("a", ta) if bound == 0 else ("b", tb)
+            ops = [o for o in OPS if o != "=" and (o != "begins_with" or kind == "string")]
+            where[slot] = draw(st.sampled_from(ops))
+        patterns.append(pattern(f"q{n}", "E", where, order=draw(st.sampled_from(["asc", "desc"]))))
+    return model("slotfirst", entities, patterns)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_slot_first_sort_keys_plan_valid_and_exact_conditions(data: st.DataObject) -> None:
+    """Every plan over a slot-first pinned sort key sends only non-empty key values (for
+    non-empty parameters) and returns exactly the rows its `where` selects."""
+    m = data.draw(slot_first_models())
+    layout, bag = compile_model(m)
+    if layout is None:  # F's `F#{c}` can equal E's `{a}#{b}` when a is a string
+        assert [d.code for d in bag.errors] == ["key-collision"]
+        return
+    dataset = data.draw(rows(m))
+    stored = []
+    for el in layout.entities:
+        e = m.entity(el.entity)
+        assert e is not None
+        for row in dataset[el.entity]:
+            k = el.key("table")
+            assert k is not None
+            stored.append((el.entity, row, _key(k.pk, e, row), _key(k.sk, e, row)))
+    for plan in layout.plans:
+        pat = m.pattern(plan.pattern)
+        e = m.entity("E")
+        assert pat is not None and e is not None
+        params: dict[str, Any] = {}
+        for c in pat.where:
+            kind = e.attribute(c.attribute).type.kind  # type: ignore[union-attr]
+            for p in c.params:
+                params[p] = data.draw(st.sampled_from(POOLS[kind]))
+        prefix = pat.range.attribute if pat.range and pat.range.op == "begins_with" else None
+        for kv in (plan.pk, *plan.sk.values):
+            assert render_key(kv, params, prefix) != "", plan
+        pk = render_key(plan.pk, params)
+        got = sorted(
+            repr(row)
+            for name, row, ipk, isk in stored
+            if ipk == pk
+            and _sk_ok(plan, pat, isk, params)
+            and (not plan.type_filter or name in plan.type_filter)
+            and all(
+                _satisfies(ir.Condition(f.attribute, f.op, f.params), row.get(f.attribute), params)
+                for f in plan.filters
+            )
+        )
+        expected = sorted(
+            repr(r)
+            for r in dataset["E"]
+            if all(_satisfies(c, r.get(c.attribute), params) for c in pat.where)
+        )
+        assert got == expected, plan
