@@ -3,7 +3,8 @@
 The one home for how a plan's key values (`ir.KeyValue`, rendered per `ir.RenderMode`) become
 key strings, and for the shape of the request that carries them:
 
-    key_shape(kv, prefix_slot)       what a key value is made of: literal text (template text
+    key_shape(kv, prefix_slot)       what a key value is made of (the parts per render mode are
+                                     `modeling.core.key_parts`): literal text (template text
                                      and fixed `sql:` literals, already encoded), parameter
                                      slots, and whether the key is the successor of them (`after`)
     render_key(kv, values)           the key string for parameter values: what a Query sends
@@ -27,6 +28,7 @@ from typing import Any
 
 from modeling.core import ir
 from modeling.core.errors import InputError
+from modeling.core.key_parts import key_parts
 from modeling.core.values import coerce
 from modeling.runtime import keys
 
@@ -98,15 +100,11 @@ def _encode(kind: str, value: Any, prefix: bool) -> str:
 
 
 def key_shape(kv: ir.KeyValue, prefix_slot: str | None = None) -> KeyShape:
-    """The parts of a key value per its render mode (`ir.RenderMode`).
-
-    full: every part; prefix/after: the parts up to the first unbound slot (literal text
-    before it included); open: the parts cut right after the last bound slot before the first
-    unbound one (the literal prefix when none is bound). A slot bound to a fixed literal is
-    literal text, encoded as the Query sends it. `prefix_slot` names the slot holding a
-    begins_with prefix.
+    """The parts of a key value per its render mode (`modeling.core.key_parts.key_parts`:
+    full, prefix/after, open), literal text as is, a slot bound to a fixed literal as literal
+    text encoded as the Query sends it, every other slot a `Param`. `prefix_slot` names the
+    slot holding a begins_with prefix.
     """
-    template = keys.parse_template(kv.template)
     bound = {b.slot: b for b in kv.bindings}
 
     def part(slot: str) -> Part:
@@ -119,36 +117,14 @@ def key_shape(kv: ir.KeyValue, prefix_slot: str | None = None) -> KeyShape:
                 raise PlanError(f"key {kv.template!r}: literal {b.literal!r}: {exc}") from None
         return Param(slot, b, prefix)
 
-    parts: list[Part] = []
-    if kv.mode == "full":
-        for p in template.parts:
-            parts.append(p.text if isinstance(p, keys.Text) else part(p.attribute))
-        return KeyShape(tuple(parts))
-    if kv.mode in ("prefix", "after"):
-        for p in template.parts:
-            if isinstance(p, keys.Text):
-                parts.append(p.text)
-            elif p.attribute in bound:
-                parts.append(part(p.attribute))
-            else:
-                break
-        return KeyShape(tuple(parts), after=kv.mode == "after")
-    if kv.mode == "open":
-        if not template.slots:
-            return KeyShape(tuple(p.text for p in template.parts if isinstance(p, keys.Text)))
-        keep = 0
-        for p in template.parts:
-            if isinstance(p, keys.Text):
-                parts.append(p.text)
-            elif p.attribute in bound:
-                parts.append(part(p.attribute))
-                keep = len(parts)
-            else:
-                break
-        if keep == 0:
-            return KeyShape((template.literal_prefix(),))
-        return KeyShape(tuple(parts[:keep]))
-    raise PlanError(f"unknown render mode {kv.mode!r}")
+    try:
+        shape = key_parts(kv)
+    except keys.TemplateSyntaxError:
+        raise
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
+    parts = tuple(p.text if isinstance(p, keys.Text) else part(p.attribute) for p in shape.parts)
+    return KeyShape(parts, after=shape.after)
 
 
 def render_key(kv: ir.KeyValue, values: Mapping[str, Any], prefix_slot: str | None = None) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
 from modeling.compile.entity_keys import build_keys
+from modeling.compile.key_conditions import check_key_conditions
 from modeling.compile.names import assign_prefixes
 from modeling.compile.plans import build_plans
 from modeling.compile.requirements import collect_units
@@ -42,6 +43,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_hot_partitions,
     checks.check_filters,
     checks.check_key_shapes,
+    check_key_conditions,
 )
 
 

@@ -6,7 +6,9 @@ derived sort key starts with its type prefix, so overloaded keys never collide).
 assigns patterns to the table first, then to GSIs, first-fit in a fixed order, and then runs
 a bounded depth-first search over the assignments looking for one with fewer GSIs. Both are
 deterministic: same model, same layout (the search keeps the first assignment, in its fixed
-order, that needs the fewest indexes).
+order, that needs the fewest indexes). In both, the indexes where a pattern's entities have
+pinned keys are tried first (`own_first`), so a pattern lands on its entity's own pinned index
+rather than on an unrelated one that also fits.
 
 The search only runs when first fit may not be minimal. A lower bound decides that: patterns
 that pairwise cannot share any index need one index each (a clique, `clique_bound`), and groups
@@ -400,6 +402,17 @@ def components(units: Sequence[Unit]) -> list[list[Unit]]:
     return [sorted(g, key=lambda u: order[u.pattern]) for _k, g in sorted(members.items())]
 
 
+def own_first(
+    unit: Unit, indexes: Sequence[str], pinned: dict[tuple[str, str], ir.PinnedKey]
+) -> list[str]:
+    """`indexes` in their order, except that those where the unit's entities have pinned keys
+    come first (most of them first): a pattern goes on its entity's own pinned index when that
+    serves it, not on the first index that merely fits, where the entity would need a key of
+    its own (one more index write per item, and a key that can collide with the owner's)."""
+    entities = set(unit.entities)
+    return sorted(indexes, key=lambda i: -sum((e, i) in pinned for e in entities))
+
+
 def _first_fit(
     search: _Search, units: Sequence[Unit], start: Sequence[str]
 ) -> tuple[int, dict[str, str]]:
@@ -408,7 +421,8 @@ def _first_fit(
     indexes = list(start)
     chosen: dict[str, str] = {}
     for unit in units:
-        target = next((i for i in indexes if search.unit_fits(unit, i)), None)
+        candidates = own_first(unit, indexes, search.pinned)
+        target = next((i for i in candidates if search.unit_fits(unit, i)), None)
         if target is None:
             target = next(fresh)
             indexes.append(target)
@@ -526,6 +540,7 @@ def _improve(
         options = list(indexes)
         if len(indexes) + 1 < result[0][0]:
             options.append(all_names[len(indexes) - len(start)])
+        options = own_first(unit, options, search.pinned)
         for index in options:
             if not search.unit_fits(unit, index):
                 continue

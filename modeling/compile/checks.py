@@ -139,16 +139,29 @@ def check_key_lengths(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
             )
 
 
+def _kinds(model: ir.Model, entity: str) -> dict[str, str]:
+    """Slot kinds of an entity's key templates: attribute -> kind."""
+    e = model.entity(entity)
+    return {a.name: a.type.kind for a in e.attributes} if e else {}
+
+
 def check_prefix_disjointness(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
-    """No two entity types may be able to produce the same (pk, sk) on any index."""
+    """No two entity types may be able to produce the same (pk, sk) on any index.
+
+    Type-aware: each slot renders only its kind's encodings (`modeling.compile.key_languages`),
+    so a datetime slot (a digit first) does not collide with the literal `Join:`.
+    """
     for index in layout.indexes:
         keyed = [(el.entity, k) for el in layout.entities if (k := el.key(index.name)) is not None]
         for i, (a, ka) in enumerate(keyed):
             for b, kb in keyed[i + 1 :]:
-                if not templates.may_coincide(ka.pk, kb.pk):
+                kinds_a, kinds_b = _kinds(model, a), _kinds(model, b)
+                if not templates.may_coincide(ka.pk, kb.pk, kinds_a, kinds_b):
                     continue
                 sa, sb = ka.sk or "", kb.sk or ""
-                if index.sk is not None and not templates.may_coincide(sa, sb):
+                if index.sk is not None and (
+                    not sa or not sb or not templates.may_coincide(sa, sb, kinds_a, kinds_b)
+                ):
                     continue
                 yield Diagnostic(
                     "key-collision",

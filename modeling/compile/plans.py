@@ -15,6 +15,7 @@ from modeling.compile import templates
 from modeling.compile.state import TABLE, Derivation, Unit
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.core.key_parts import always_empty
 
 READ_COST = (
     "applied after the key condition: every item the key condition matches is read and "
@@ -61,9 +62,19 @@ class _Context:
             if key is not None:
                 self.keys[layout.entity] = key
 
-    def sharing(self, pk: str) -> list[str]:
-        """Entities whose partition key on this index can equal `pk`'s rendering."""
-        return sorted(e for e, k in self.keys.items() if templates.may_coincide(k.pk, pk))
+    def kinds(self, entity: str) -> dict[str, str]:
+        """Slot kinds of `entity`'s templates: attribute -> kind."""
+        e = self.model.entity(entity)
+        return {a.name: a.type.kind for a in e.attributes} if e else {}
+
+    def sharing(self, entity: str) -> list[str]:
+        """Entities whose partition key on this index can equal `entity`'s."""
+        pk, kinds = self.keys[entity].pk, self.kinds(entity)
+        return sorted(
+            e
+            for e, k in self.keys.items()
+            if templates.may_coincide(k.pk, pk, self.kinds(e), kinds)
+        )
 
 
 def _eq_conditions(pattern: ir.AccessPattern) -> dict[str, ir.Condition]:
@@ -102,6 +113,21 @@ def _sk_condition(
                 [f"sort key = {template} with every slot bound: exactly one item key"],
             )
         value = ir.KeyValue(template, eq_bind, "prefix")
+        if always_empty(value):
+            # `{a}#...` with {a} unbound: the prefix is "", which every sort key starts with,
+            # and DynamoDB rejects an empty key value; the partition alone is the answer
+            lines = [
+                f"the sort key {template} starts with the unbound slot "
+                f"{{{sk_slots[len(bound)]}}}: begins_with on its empty prefix would select every "
+                "item of the partition (and DynamoDB rejects an empty key value), so the Query "
+                "has no sort-key condition"
+            ]
+            if pattern.order_by and pattern.order_by not in eq:
+                lines.append(
+                    f"{pattern.order_by} is the first sort-key slot, so items come ordered "
+                    "by it (order-preserving slot codec)"
+                )
+            return ir.SortKeyCondition(), None, lines
         lines = [
             f"begins_with(sort key, {template} rendered up to the first unbound slot): the "
             f"items of {entity.name} whose bound slots equal the parameters"
@@ -123,7 +149,18 @@ def _sk_condition(
     ]
     op = rng.op
     if op == "begins_with":
-        cond = ir.SortKeyCondition("begins_with", (ir.KeyValue(template, with_x, "open"),))
+        value = ir.KeyValue(template, with_x, "open")
+        if always_empty(value):  # `LIKE '%'` on a sort key that is only {r}: every item
+            return (
+                ir.SortKeyCondition(),
+                None,
+                [
+                    *lines,
+                    f"begins_with({r}, '') holds for every item of the partition (and DynamoDB "
+                    "rejects an empty key value), so the Query has no sort-key condition",
+                ],
+            )
+        cond = ir.SortKeyCondition("begins_with", (value,))
         return cond, None, [*lines, f"begins_with on the escaped string prefix of {r}"]
     if op == "between":
         hi = _binding(entity, r, _param(rng, 1), _literal(rng, 1))
@@ -163,6 +200,18 @@ def _sk_condition(
         )
     if op in (">=", ">"):
         lo = ir.KeyValue(template, with_x, "open" if op == ">=" else "after")
+        if always_empty(above):
+            # no literal text and no bound slot before {r}: nothing bounds the entity's keys
+            # from above (the successor of "" does not exist), so the range is open upward
+            return (
+                ir.SortKeyCondition("ge", (lo,)),
+                "above",
+                [
+                    *lines,
+                    f"the sort key {template} starts with {{{r}}}: no upper bound in the key "
+                    "condition, other types above it are dropped by type",
+                ],
+            )
         # bounded above by the successor of the entity's prefix: no other type leaks in
         return (
             ir.SortKeyCondition("between", (lo, above)),
@@ -220,12 +269,15 @@ def _residual(
     return (ir.FilterCondition(rng.attribute, rng.op, (_param(rng),), RESIDUAL_COST),)
 
 
-def _may_match(sk: ir.SortKeyCondition, ours: str | None, literal: str, theirs: str | None) -> bool:
-    """Can another type's sort key fall inside our key condition's own range?"""
-    if theirs is None or ours is None:
+def _may_match(ctx: _Context, sk: ir.SortKeyCondition, ours: str, other: str, literal: str) -> bool:
+    """Can `other`'s sort key fall inside our key condition's own range (our sort key
+    `ours`, literal prefix `literal`)?"""
+    theirs = ctx.keys[other].sk
+    if theirs is None or not ours:
         return True
     if sk.kind == "eq":
-        return templates.may_coincide(ours, theirs)
+        name = ctx.pattern.entities[0]
+        return templates.may_coincide(ours, theirs, ctx.kinds(name), ctx.kinds(other))
     if templates.is_constant(theirs):
         return theirs.startswith(literal)
     return templates.comparable(templates.literal_prefix(theirs), literal)
@@ -240,10 +292,10 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     pk_slots = templates.slots(key.pk)
     pk = ir.KeyValue(key.pk, tuple(_eq_bind(entity, pattern, s) for s in pk_slots), "full")
     sk, open_side, sk_lines = _sk_condition(ctx, entity, key, pk_slots)
-    sharing = ctx.sharing(key.pk)
+    sharing = ctx.sharing(name)
     others = [e for e in sharing if e != name]
     literal = templates.literal_prefix(key.sk) if key.sk else ""
-    clash = [e for e in others if _may_match(sk, key.sk, literal, ctx.keys[e].sk)]
+    clash = [e for e in others if _may_match(ctx, sk, key.sk or "", e, literal)]
     below = [
         e
         for e in others
@@ -303,7 +355,7 @@ def _collection_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     pk = ir.KeyValue(
         key.pk, tuple(_eq_bind(first, pattern, s) for s in templates.slots(key.pk)), "full"
     )
-    sharing = ctx.sharing(key.pk)
+    sharing = ctx.sharing(members[0])
     extra = [e for e in sharing if e not in members]
     proof = [
         f"partition key = {key.pk}: every member ({', '.join(members)}) is written with this "

@@ -8,7 +8,9 @@ and rendering values is `modeling.runtime.keys`' job (see `modeling.compile.quer
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+from modeling.compile import key_languages
 
 SEPARATOR = "#"
 _SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -39,18 +41,17 @@ def comparable(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
-def may_coincide(t1: str, t2: str) -> bool:
-    """Conservative: can templates t1 and t2 render the same string for some slot values?
+def may_coincide(
+    t1: str,
+    t2: str,
+    kinds1: Mapping[str, str] | None = None,
+    kinds2: Mapping[str, str] | None = None,
+) -> bool:
+    """Can templates t1 and t2 render the same string for some slot values?
 
-    Two constant templates coincide only when equal; a constant and a slotted template when
-    the slotted one's literal prefix is a prefix of the constant; two slotted templates when
-    their literal prefixes are comparable.
+    Type-aware when the slot kinds are given (`kinds1`/`kinds2`: attribute -> kind): a
+    `{created_at}` datetime (always a digit first) never renders `Join:...`, a string slot
+    never renders a bare `#`. A slot of unknown kind renders anything. See
+    `modeling.compile.key_languages`.
     """
-    c1, c2 = is_constant(t1), is_constant(t2)
-    if c1 and c2:
-        return t1 == t2
-    if c1:
-        return t1.startswith(literal_prefix(t2))
-    if c2:
-        return t2.startswith(literal_prefix(t1))
-    return comparable(literal_prefix(t1), literal_prefix(t2))
+    return key_languages.may_equal(t1, t2, kinds1, kinds2)

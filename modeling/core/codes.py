@@ -105,6 +105,7 @@ _LIST: tuple[Code, ...] = (
     Code("hot-partition", _G.COMPILE, "A partition key with few values, or a declared rate above one partition's throughput."),
     Code("non-key-filter", _G.COMPILE, "A pattern filters outside the key: the read costs the items the filter drops."),
     Code("unbound-partition", _G.COMPILE, "A pattern does not bind every slot of its index's partition-key template."),
+    Code("invalid-key-condition", _G.COMPILE, "A plan's key condition DynamoDB would reject: an empty key value, a value of the wrong type for its key attribute, or begins_with on a number."),
     Code("missing-sort-key", _G.COMPILE, "A pinned key has no sort key where the entity's patterns (or collection) need one."),
     # init: seeding a model from PostgreSQL DDL, a live database or a query log
     Code("SEED001", _G.SEED, "A DDL statement could not be read and was skipped; the rest of the file was read."),
