@@ -104,11 +104,11 @@ class Progress:
             self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-            self.stream.write(self.line(final=True) + "\n")
+            self.stream.write(self.line(final=True, failed=exc_type is not None) + "\n")
             self.stream.flush()
         if self._bar is not None:
             self._bar.__exit__(None, None, None)
@@ -149,7 +149,7 @@ class Progress:
                 "seconds": time.monotonic() - self._started,
             }
 
-    def line(self, final: bool = False) -> str:
+    def line(self, final: bool = False, failed: bool = False) -> str:
         """One plain progress line (what a non-TTY gets every `interval` seconds)."""
         s = self.snapshot()
         seconds = max(1e-6, s["seconds"])
@@ -163,7 +163,7 @@ class Progress:
         parts.append(f"items {int(s['items']):,}")
         parts.append(f"{s['items'] / seconds:,.0f} items/s")
         if final:
-            parts.append(f"done in {duration(seconds)}")
+            parts.append(f"{'stopped after' if failed else 'done in'} {duration(seconds)}")
         else:
             remaining = s["total"] - s["done"]
             rate = s["advanced"] / seconds

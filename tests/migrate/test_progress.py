@@ -68,3 +68,17 @@ def test_duration() -> None:
     assert duration(0) == "0:00:00"
     assert duration(59.6) == "0:01:00"
     assert duration(3_725) == "1:02:05"
+
+
+def test_a_failed_step_says_stopped() -> None:
+    out = io.StringIO()
+    try:
+        with Progress("migrate run", stream=out, interval=60) as progress:
+            progress.add("Order", 10)
+            progress.advance("Order", 4, 4)
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    (line,) = out.getvalue().splitlines()
+    assert line.startswith("migrate run: rows 4/10 (40.0%), items 4, ")
+    assert ", stopped after 0:00:00" in line
