@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Span
 from modeling.emit import emit as emit_files
+from modeling.emit.cloudformation import create_table_kwargs, post_create_calls, table_definition
 from modeling.emit.migration_stack import RUNTIME as LAMBDA_RUNTIME
 from modeling.emit.migration_stack import package_name, stack_template
 from modeling.emit.transformers import emit_transformers
@@ -152,6 +154,21 @@ def compile_file(path: str | Path) -> tuple[ir.Model, ir.Layout]:
     return model, layout
 
 
+def table_requests(
+    layout: ir.Layout, model: ir.Model, table_name: str | None = None
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The table as `generated/<model>/create-table.json` defines it: (boto3 `create_table`
+    kwargs, {method: kwargs} of the follow-up calls of `post-create-table.json`), renamed to
+    `table_name` when given. `LayoutError` when the layout cannot be deployed."""
+    defn = table_definition(layout, model)
+    create = create_table_kwargs(defn)
+    post = post_create_calls(defn)
+    if table_name is not None:
+        create["TableName"] = table_name
+        post = {method: {**kwargs, "TableName": table_name} for method, kwargs in post.items()}
+    return create, post
+
+
 __all__ = [
     "LAMBDA_RUNTIME",
     "FileResult",
@@ -166,6 +183,7 @@ __all__ = [
     "package_name",
     "stack_template",
     "summarize",
+    "table_requests",
     "validate_files",
     "validate_paths",
 ]

@@ -32,6 +32,7 @@ COMMANDS = (
     "modeling.commands.verify",
     "modeling.commands.migrate",
     "modeling.commands.migrate_package",
+    "modeling.commands.migrate_table",
     "modeling.commands.migrate_demo",
 )
 

@@ -70,6 +70,7 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
                 ),
                 description=a.description,
                 span=pos.key((*base, "attributes", attr)),
+                timezone=a.timezone is not False,
             )
         )
     pinned = tuple(

@@ -291,6 +291,17 @@ def _from_epoch(value: Mapping[str, Any]) -> _dt.datetime:
     return _EPOCH + _dt.timedelta(seconds=int(Decimal(number)))
 
 
+def _naive(value: Any) -> Any:
+    """A decoded datetime of a `timezone: false` attribute (a PostgreSQL `timestamp`) as the
+    naive value the row held: the stored UTC text's wall-clock time, without tzinfo. Lists are
+    walked; None and naive values stay as they are."""
+    if value.__class__ is _DATETIME:
+        return value if value.tzinfo is None else value.astimezone(_UTC).replace(tzinfo=None)
+    if value.__class__ is list:
+        return [_naive(v) for v in value]
+    return value
+
+
 def ttl_attribute_value(value: object, attribute: str = "value") -> AttributeValue | None:
     """A datetime as the table's TTL attribute stores it: {"N": "<epoch seconds>"}, sub-second
     part dropped (None for None). For filter values on that attribute."""
@@ -733,7 +744,7 @@ def brand_to_item(row: Mapping[str, Any]) -> Item:
 
 def brand_from_item(item: Mapping[str, Any]) -> BrandRow:
     """The Brand row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "brand_id": UUID(item["brand_id"]["S"]),
@@ -832,7 +843,7 @@ def category_to_item(row: Mapping[str, Any]) -> Item:
 
 def category_from_item(item: Mapping[str, Any]) -> CategoryRow:
     """The Category row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "category_id": UUID(item["category_id"]["S"]),
@@ -994,7 +1005,7 @@ def product_to_item(row: Mapping[str, Any]) -> Item:
 
 def product_from_item(item: Mapping[str, Any]) -> ProductRow:
     """The Product row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "product_id": UUID(item["product_id"]["S"]),
@@ -1128,7 +1139,7 @@ def variant_to_item(row: Mapping[str, Any]) -> Item:
 
 def variant_from_item(item: Mapping[str, Any]) -> VariantRow:
     """The Variant row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "product_id": UUID(item["product_id"]["S"]),
@@ -1245,7 +1256,7 @@ def price_to_item(row: Mapping[str, Any]) -> Item:
 
 def price_from_item(item: Mapping[str, Any]) -> PriceRow:
     """The Price row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "product_id": UUID(item["product_id"]["S"]),
@@ -1348,7 +1359,7 @@ def warehouse_to_item(row: Mapping[str, Any]) -> Item:
 
 def warehouse_from_item(item: Mapping[str, Any]) -> WarehouseRow:
     """The Warehouse row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "warehouse_id": item["warehouse_id"]["S"],
@@ -1468,7 +1479,7 @@ def inventory_to_item(row: Mapping[str, Any]) -> Item:
 
 def inventory_from_item(item: Mapping[str, Any]) -> InventoryRow:
     """The Inventory row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "product_id": UUID(item["product_id"]["S"]),

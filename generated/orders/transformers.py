@@ -297,6 +297,17 @@ def _from_epoch(value: Mapping[str, Any]) -> _dt.datetime:
     return _EPOCH + _dt.timedelta(seconds=int(Decimal(number)))
 
 
+def _naive(value: Any) -> Any:
+    """A decoded datetime of a `timezone: false` attribute (a PostgreSQL `timestamp`) as the
+    naive value the row held: the stored UTC text's wall-clock time, without tzinfo. Lists are
+    walked; None and naive values stay as they are."""
+    if value.__class__ is _DATETIME:
+        return value if value.tzinfo is None else value.astimezone(_UTC).replace(tzinfo=None)
+    if value.__class__ is list:
+        return [_naive(v) for v in value]
+    return value
+
+
 def ttl_attribute_value(value: object, attribute: str = "value") -> AttributeValue | None:
     """A datetime as the table's TTL attribute stores it: {"N": "<epoch seconds>"}, sub-second
     part dropped (None for None). For filter values on that attribute."""
@@ -751,7 +762,7 @@ def customer_to_item(row: Mapping[str, Any]) -> Item:
 
 def customer_from_item(item: Mapping[str, Any]) -> CustomerRow:
     """The Customer row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "customer_id": UUID(item["customer_id"]["S"]),
@@ -903,7 +914,7 @@ def order_to_item(row: Mapping[str, Any]) -> Item:
 
 def order_from_item(item: Mapping[str, Any]) -> OrderRow:
     """The Order row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "order_id": UUID(item["order_id"]["S"]),
@@ -1006,7 +1017,7 @@ def line_item_to_item(row: Mapping[str, Any]) -> Item:
 
 def line_item_from_item(item: Mapping[str, Any]) -> LineItemRow:
     """The LineItem row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "order_id": UUID(item["order_id"]["S"]),
@@ -1131,7 +1142,7 @@ def shipment_to_item(row: Mapping[str, Any]) -> Item:
 
 def shipment_from_item(item: Mapping[str, Any]) -> ShipmentRow:
     """The Shipment row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "shipment_id": UUID(item["shipment_id"]["S"]),
@@ -1250,7 +1261,7 @@ def payment_to_item(row: Mapping[str, Any]) -> Item:
 
 def payment_from_item(item: Mapping[str, Any]) -> PaymentRow:
     """The Payment row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "payment_id": UUID(item["payment_id"]["S"]),
@@ -1360,7 +1371,7 @@ def return__to_item(row: Mapping[str, Any]) -> Item:
 
 def return__from_item(item: Mapping[str, Any]) -> ReturnRow:
     """The Return row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "return_id": UUID(item["return_id"]["S"]),
@@ -1460,7 +1471,7 @@ def cart_to_item(row: Mapping[str, Any]) -> Item:
 
 def cart_from_item(item: Mapping[str, Any]) -> CartRow:
     """The Cart row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "cart_id": UUID(item["cart_id"]["S"]),

@@ -297,6 +297,17 @@ def _from_epoch(value: Mapping[str, Any]) -> _dt.datetime:
     return _EPOCH + _dt.timedelta(seconds=int(Decimal(number)))
 
 
+def _naive(value: Any) -> Any:
+    """A decoded datetime of a `timezone: false` attribute (a PostgreSQL `timestamp`) as the
+    naive value the row held: the stored UTC text's wall-clock time, without tzinfo. Lists are
+    walked; None and naive values stay as they are."""
+    if value.__class__ is _DATETIME:
+        return value if value.tzinfo is None else value.astimezone(_UTC).replace(tzinfo=None)
+    if value.__class__ is list:
+        return [_naive(v) for v in value]
+    return value
+
+
 def ttl_attribute_value(value: object, attribute: str = "value") -> AttributeValue | None:
     """A datetime as the table's TTL attribute stores it: {"N": "<epoch seconds>"}, sub-second
     part dropped (None for None). For filter values on that attribute."""
@@ -742,7 +753,7 @@ def tenant_to_item(row: Mapping[str, Any]) -> Item:
 
 def tenant_from_item(item: Mapping[str, Any]) -> TenantRow:
     """The Tenant row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "tenant_id": UUID(item["tenant_id"]["S"]),
@@ -857,7 +868,7 @@ def user_to_item(row: Mapping[str, Any]) -> Item:
 
 def user_from_item(item: Mapping[str, Any]) -> UserRow:
     """The User row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "tenant_id": UUID(item["tenant_id"]["S"]),
@@ -953,7 +964,7 @@ def project_to_item(row: Mapping[str, Any]) -> Item:
 
 def project_from_item(item: Mapping[str, Any]) -> ProjectRow:
     """The Project row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "tenant_id": UUID(item["tenant_id"]["S"]),
@@ -1043,7 +1054,7 @@ def membership_to_item(row: Mapping[str, Any]) -> Item:
 
 def membership_from_item(item: Mapping[str, Any]) -> MembershipRow:
     """The Membership row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "tenant_id": UUID(item["tenant_id"]["S"]),
@@ -1163,7 +1174,7 @@ def event_to_item(row: Mapping[str, Any]) -> Item:
 
 def event_from_item(item: Mapping[str, Any]) -> EventRow:
     """The Event row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "tenant_id": UUID(item["tenant_id"]["S"]),
@@ -1305,7 +1316,7 @@ def api_key_to_item(row: Mapping[str, Any]) -> Item:
 
 def api_key_from_item(item: Mapping[str, Any]) -> ApiKeyRow:
     """The ApiKey row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "tenant_id": UUID(item["tenant_id"]["S"]),
@@ -1427,7 +1438,7 @@ def invitation_to_item(row: Mapping[str, Any]) -> Item:
 
 def invitation_from_item(item: Mapping[str, Any]) -> InvitationRow:
     """The Invitation row an item holds (absent attributes are NULL; datetimes come back
-    aware, in UTC)."""
+    aware, in UTC, or naive for a `timezone: false` attribute)."""
     try:
         return {
             "tenant_id": UUID(item["tenant_id"]["S"]),

@@ -1,12 +1,16 @@
 """`model migrate plan|run|validate`: move a PostgreSQL database into the single table.
 
 - `plan MODEL --source DSN [--out DIR|s3://bucket/prefix] [--chunk-size N]`
-- `run MODEL --source DSN [--plan DIR] [--endpoint URL] [--concurrency N] [--max-wcu N]
-   [--dead-letter FILE] [--checkpoint DIR] [--version-column COL] [--json]`
+- `run MODEL --source DSN [--plan DIR] [--endpoint URL] [--create-table] [--concurrency N]
+   [--max-wcu N] [--dead-letter FILE] [--checkpoint DIR] [--version-column COL] [--json]`
 - `validate MODEL --source DSN [--endpoint URL] [--sample N | --full] [--report DIR] [--json]`
 
+`run` and `validate` check the table first: a missing table (or one whose keys or indexes
+differ from the model's) is exit 2 with the command that creates it
+(`model migrate create-table`, `modeling.commands.migrate_table`).
+
 Exit codes: 0 ok; 1 validation found a difference; 2 invalid input (bad model, unreachable
-service, a plan that does not match the model).
+service, a missing or different table, a plan that does not match the model).
 """
 
 from __future__ import annotations
@@ -195,11 +199,18 @@ def register(app: typer.Typer) -> None:
             help="AWS mode: skip the backfill, run the catch-up pass from this marker "
             "(`marker` in the publisher's run.json).",
         ),
+        create_table: bool = typer.Option(
+            False,
+            "--create-table",
+            help="Create the table from the model (create-table.json) if it does not exist, "
+            "and wait until it is ACTIVE.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     ) -> None:
         """Backfill: chunks -> workers -> transformers -> BatchWriteItem, checkpointed."""
         from modeling.migrate.plan import download_plan
         from modeling.migrate.runner import Runner, RunOptions
+        from modeling.migrate.table import check_table, ensure_table
 
         model, layout = _compiled(model_path)
         options = RunOptions(
@@ -223,6 +234,10 @@ def register(app: typer.Typer) -> None:
             elif plan_dir:
                 local_plan = Path(plan_dir)
             client = dynamodb_client(endpoint, options.writers() + concurrency, wire=True)
+            if create_table:  # before the plan: a missing table fails in seconds, not hours
+                _err.print(ensure_table(client, model, layout, table).message())
+            else:
+                check_table(client, model, layout, table)
             runner = Runner(
                 model,
                 layout,
@@ -274,20 +289,24 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the JSON report."),
     ) -> None:
         """Counts per entity and an item-by-item diff; exit 1 on any mismatch."""
+        from modeling.migrate.table import check_table
         from modeling.migrate.validate import validate as run_validate
 
         model, layout = _compiled(model_path)
         with _errors():
+            client = dynamodb_client(endpoint)
+            check_table(client, model, layout, table)
             result = run_validate(
                 model,
                 layout,
                 source,
-                dynamodb_client(endpoint),
+                client,
                 sample=None if full else sample,
                 table_name=table,
                 version_column=version_column,
                 dead_letter=dead_letter,
                 module=_module(layout, model, transformers_dir),
+                progress=not as_json,
             )
         data = json.dumps(result.as_dict(), indent=2, sort_keys=True, default=str) + "\n"
         if report_dir is not None:

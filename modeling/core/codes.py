@@ -58,6 +58,7 @@ _LIST: tuple[Code, ...] = (
     Code("parent-cycle", _G.ENTITIES, "Entities are each other's parents (directly or through a chain)."),
     Code("parent-key", _G.ENTITIES, "A child entity lacks an attribute of its parent's key, so it cannot join its collection."),
     Code("enum-type", _G.ENTITIES, "`enum` on an attribute whose type is not string."),
+    Code("timezone-type", _G.ENTITIES, "`timezone` on an attribute whose type is not datetime (or a list of datetimes)."),
     Code("pinned-key", _G.ENTITIES, "A pinned `keys:` template is malformed or names an unknown index."),
     Code("too-many-indexes", _G.ENTITIES, "Pinned keys name more than 20 GSIs or 5 LSIs."),
     Code("reference-type", _G.ENTITIES, "A `references` attribute's type differs from the referenced entity's key."),

@@ -81,6 +81,11 @@ class TypeRef:
     def keyable(self) -> bool:
         return self.item is None and self.kind in KEYABLE_TYPES
 
+    @property
+    def scalar(self) -> str:
+        """The innermost scalar kind: `datetime` for `datetime` and `list<list<datetime>>`."""
+        return self.kind if self.item is None else self.item.scalar
+
 
 # --------------------------------------------------------------------------- model
 
@@ -105,10 +110,18 @@ class Attribute:
     description: str | None = None
     stats: ColumnStats | None = None
     span: Span | None = field(default=None, compare=False)
+    # datetimes (and lists of them): False for a column without a time zone (`timestamp`),
+    # whose values are naive and are read back naive; stored the same way either way
+    timezone: bool = True
 
     @property
     def column_name(self) -> str:
         return self.column or self.name
+
+    @property
+    def naive(self) -> bool:
+        """A datetime attribute (or list of them) whose values carry no time zone."""
+        return not self.timezone and self.type.scalar == "datetime"
 
 
 @dataclass(frozen=True)

@@ -285,6 +285,17 @@ def _from_epoch(value: Mapping[str, Any]) -> _dt.datetime:
     return _EPOCH + _dt.timedelta(seconds=int(Decimal(number)))
 
 
+def _naive(value: Any) -> Any:
+    """A decoded datetime of a `timezone: false` attribute (a PostgreSQL `timestamp`) as the
+    naive value the row held: the stored UTC text's wall-clock time, without tzinfo. Lists are
+    walked; None and naive values stay as they are."""
+    if value.__class__ is _DATETIME:
+        return value if value.tzinfo is None else value.astimezone(_UTC).replace(tzinfo=None)
+    if value.__class__ is list:
+        return [_naive(v) for v in value]
+    return value
+
+
 def ttl_attribute_value(value: object, attribute: str = "value") -> AttributeValue | None:
     """A datetime as the table's TTL attribute stores it: {"N": "<epoch seconds>"}, sub-second
     part dropped (None for None). For filter values on that attribute."""

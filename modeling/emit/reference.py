@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from modeling.emit.docs import anchor, code, fenced, table, text
+from modeling.emit.transformers.common import STORAGE
 
 # --------------------------------------------------------------------------- language
 
@@ -130,6 +131,32 @@ def language_reference(schema: Mapping[str, Any]) -> str:
             )
         else:
             out.append(f"Type: {describe_type(node)}\n")
+    out.append("\n## Types and how each is stored {#types}\n\n")
+    out.append(
+        text(
+            "What the generated transformers write for each attribute type, and what the "
+            "generated client and from_item give back. A PostgreSQL timestamptz is a "
+            "datetime; a timestamp (without time zone) is a datetime with timezone: false "
+            "(model init writes it), so it comes back naive, as psycopg reads it."
+        )
+        + "\n\n"
+    )
+    out.append(
+        table(["type", "stored as", "read back as"], ([_inline(c) for c in row] for row in STORAGE))
+    )
+    return "".join(out)
+
+
+def _inline(cell: str) -> str:
+    """Cell text whose `backticked` parts are code, the rest plain text (both escaped)."""
+    out = []
+    for i, part in enumerate(cell.split("`")):
+        if i % 2:
+            out.append(code(part))
+        elif part:  # `text` strips; keep the spaces around the code parts
+            lead = " " if part[0].isspace() else ""
+            trail = " " if part[-1].isspace() and part.strip() else ""
+            out.append(lead + text(part) + trail)
     return "".join(out)
 
 

@@ -346,6 +346,8 @@ def catalog_to_spec(
                 spec["required"] = False
             if mt.enum:
                 spec["enum"] = _flow_seq(list(mt.enum))
+            if not mt.timezone:
+                spec["timezone"] = False  # `timestamp`: naive values, read back naive
             ref = fk_of.get(col.name)
             if ref is not None and ref[0] is not None:
                 spec["references"] = ref[0]

@@ -29,6 +29,7 @@ from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan, make_plan, read_chunk
+from modeling.migrate.progress import Progress
 from modeling.migrate.sink import Item, Sink
 from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import (
@@ -233,28 +234,6 @@ class _ChunkState:
             return self.pending == 0
 
 
-def _progress(enabled: bool) -> Any:
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("{task.description:<20}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>10}"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-        transient=False,
-    )
-
-
 class Runner:
     def __init__(
         self,
@@ -361,15 +340,15 @@ class Runner:
                 s = Source(self.dsn, self.readers)
                 opened.append(s)
                 sources.put(s)
-            with _progress(self.options.progress) as progress:
-                tasks = {}
-                for name, ep in plan.entities.items():
-                    done_rows = sum(c.rows for c in ep.chunks if self.checkpoint.is_done(c.id))
-                    tasks[name] = progress.add_task(
-                        name, total=ep.count, completed=done_rows, rate=""
-                    )
-
-                self._backfill(todo, plan_root, sources, report, progress, tasks)
+            # a bar on a terminal; on a non-TTY (`run > log`) a plain line every few seconds
+            progress = Progress("migrate run", self.options.progress)
+            for name, ep in plan.entities.items():
+                done_rows = sum(c.rows for c in ep.chunks if self.checkpoint.is_done(c.id))
+                progress.add(name, ep.count, done_rows)
+            chunks = sum(len(ep.chunks) for ep in plan.entities.values())
+            progress.set_chunks(chunks, chunks - len(todo))
+            with progress:
+                self._backfill(todo, plan_root, sources, report, progress)
                 if self.options.catch_up_only is None:
                     self._null_keys(plan, opened[0], report)
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
@@ -393,8 +372,7 @@ class Runner:
         plan_root: Path,
         sources: queue.Queue[Source],
         report: RunReport,
-        progress: Any,
-        tasks: Mapping[str, Any],
+        progress: Progress,
     ) -> None:
         """Every batch of every chunk on one bounded pool; a chunk's last batch checkpoints it.
 
@@ -408,8 +386,6 @@ class Runner:
         slots = threading.BoundedSemaphore(2 * workers)
         size = max(1, self.options.batch_size)
         failures: list[BaseException] = []
-        done_keys: dict[str, int] = {}
-        t0 = time.monotonic()
 
         def batch_done(
             state: _ChunkState, read: int, dead: list[dict[str, Any]], keys: int
@@ -420,13 +396,10 @@ class Runner:
                     if error is not None:
                         failures.append(error)
                         return
-                    entity = state.chunk.entity
-                    with self._lock:
-                        done_keys[entity] = done_keys.get(entity, 0) + keys
-                        rate = done_keys[entity] / max(1e-6, time.monotonic() - t0)
-                    progress.update(tasks[entity], advance=keys, rate=f"{rate:,.0f} rows/s")
+                    progress.advance(state.chunk.entity, keys, written)
                     if state.add(read, written, dead):
                         self._finish_chunk(state, report)
+                        progress.chunk_done()
                 except BaseException as exc:  # a callback must not raise: record and stop
                     failures.append(exc)
                 finally:
@@ -466,6 +439,7 @@ class Runner:
                 state = _ChunkState(chunk, len(batches))
                 if not batches:
                     self._finish_chunk(state, report)
+                    progress.chunk_done()
                 for batch in batches:
                     slots.acquire()
                     if failures:

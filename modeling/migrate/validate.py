@@ -25,6 +25,7 @@ from typing import Any
 from modeling.core import ir
 from modeling.core.limits import BATCH_GET_ITEMS
 from modeling.migrate import transformers as transformer_loader
+from modeling.migrate.progress import Progress
 from modeling.migrate.runner import Converter, DeadLetters, table_key_names
 from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import VERSION_ATTRIBUTE, row_version, version_sources
@@ -254,8 +255,10 @@ def validate(
     dead_letter: Path | None = None,
     module: ModuleType | None = None,
     segments: int = 4,
+    progress: bool = False,
 ) -> ValidationReport:
-    """Compare PostgreSQL with the table; `sample=None` checks every row."""
+    """Compare PostgreSQL with the table; `sample=None` checks every row. `progress`: a bar
+    on a terminal, else a plain line on stderr every few seconds (`migrate.progress`)."""
     started = time.monotonic()
     table = table_name or layout.table_name
     module = module or transformer_loader.generate(layout, model)
@@ -265,7 +268,8 @@ def validate(
     excused_keys = dead_letter_keys(dead_letter)
     report = ValidationReport(model.name, table, "full" if sample is None else f"sample {sample}")
     type_counts = count_types(client, table, layout.type_attribute, segments)
-    with Source(dsn, {}) as source:
+    tracker = Progress("migrate validate", progress)
+    with Source(dsn, {}) as source, tracker:
         for ent in model.entities:
             el = layout.entity(ent.name)
             reader = EntityReader.build(model, ent.name, versions[ent.name])
@@ -278,6 +282,7 @@ def validate(
             ev.excused = len(excused_keys.get(ent.name, set()))
             excused = _excused_key_texts(excused_keys.get(ent.name, set()))
             report.entities[ent.name] = ev
+            tracker.add(ent.name, ev.sql_count if sample is None else min(sample, ev.sql_count))
             for rows in _rows(source, reader, sample):
                 expected: list[dict[str, Any]] = []
                 for row, version in rows:
@@ -298,6 +303,7 @@ def validate(
                 got = batch_get(
                     client, table, [{n: i[n] for n in key_names} for i in expected], key_names
                 )
+                tracker.advance(ent.name, len(rows), len(expected))
                 for item in expected:
                     ev.checked += 1
                     actual = got.get(_key(item, key_names))

@@ -117,6 +117,8 @@ _MODEL = {
     "varbit": "string",
     "vector": "list<float>",
 }
+# Datetimes without a time zone: the model's `timezone: false` (naive values, read back naive).
+NAIVE = {"timestamp"}
 # Types that hold no row data of their own worth migrating (derived search structures).
 NON_DATA = {"tsvector", "tsquery"}
 # Mapped, but the mapping loses something the architect should know about.
@@ -209,6 +211,7 @@ class ModelType:
     not_null: bool = False
     non_data: bool = False
     note: str | None = None
+    timezone: bool = True  # False: `timestamp` (without time zone), naive values
 
 
 def to_model_type(text: str, catalog: Catalog, default_schema: str = "public") -> ModelType:
@@ -228,14 +231,14 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
         note = inner.note
         if inner.enum:
             note = "elements are one of: " + ", ".join(inner.enum)
-        return ModelType(item, None, False, False, note)
+        return ModelType(item, None, False, False, note, inner.timezone)
     if not t.user:
         if t.name in NON_DATA:
             return ModelType("string", non_data=True, note=f"{t.name} is derived search data")
         model = _MODEL.get(t.name, "string")
         if t.name == "numeric" and len(t.args) == 2 and t.args[1] == "0":
             return ModelType("integer", note=f"numeric({t.args[0]},0) holds whole numbers")
-        return ModelType(model, note=_LOSSY.get(t.name))
+        return ModelType(model, note=_LOSSY.get(t.name), timezone=t.name not in NAIVE)
     schema, _, name = t.name.partition(".")
     found = catalog.lookup_type((schema, name), default_schema)
     if found is not None and depth < 10:
@@ -245,7 +248,12 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
             d = catalog.domains[found]
             base = _map(canonical(d.base_type, found[0]), catalog, default_schema, depth + 1)
             return ModelType(
-                base.type, base.enum, base.not_null or d.not_null, base.non_data, base.note
+                base.type,
+                base.enum,
+                base.not_null or d.not_null,
+                base.non_data,
+                base.note,
+                base.timezone,
             )
         if found in catalog.composites:
             return ModelType("map", note=f"composite type {found[0]}.{found[1]} kept as a map")

@@ -274,6 +274,14 @@ class Checker:
                 self.pos.key((*path, "enum")),
                 hint="change the type to string or drop `enum`",
             )
+        if a.timezone is not None and TypeRef.parse(a.type).scalar != "datetime":
+            self.error(
+                "timezone-type",
+                f"`timezone` on attribute {attr!r} of type {a.type}; only datetime attributes "
+                "(and lists of them) have a time zone",
+                self.pos.key((*path, "timezone")),
+                hint="drop `timezone`, or change the type to datetime",
+            )
         if a.references is not None:
             target = self.entities.get(a.references)
             if target is None:

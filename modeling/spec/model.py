@@ -161,6 +161,13 @@ class AttributeSpec(Node):
     enum: list[str] | None = Field(
         default=None, min_length=1, description="The allowed values of a string attribute."
     )
+    timezone: bool | None = Field(
+        default=None,
+        description="Datetimes only (`datetime`, `list<datetime>`): false for a column without "
+        "a time zone (PostgreSQL `timestamp`), whose values are naive and come back naive; "
+        "default true (`timestamptz`: aware values, read back in UTC). Both are stored as the "
+        "same order-preserving UTC text.",
+    )
     references: EntityName | None = Field(
         default=None, description="The entity this attribute is a foreign key to."
     )

@@ -17,6 +17,11 @@ The one exception: a `datetime` attribute named by `table.ttl` is N, whole secon
 1970-01-01 UTC (sub-second part dropped), because DynamoDB's TTL reads only a Number of epoch
 seconds; in a key slot it keeps the key codec's text like every datetime. See `is_epoch_ttl`.
 
+Naive and aware datetimes are stored alike (the same text, so keys and order do not depend on
+it); reading back, an aware attribute (`timestamptz`, the default) gives an aware datetime in
+UTC, a `timezone: false` one (`timestamp`) the naive wall-clock value the row held
+(`ir.Attribute.naive`; the runtime's `_naive`).
+
 Generated files: `__init__.py` (marks the package: the modules import each other
 relatively), `_keys.py` and `transformers.py`.
 

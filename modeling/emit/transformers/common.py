@@ -25,6 +25,46 @@ ANNOTATION = {
 }
 
 
+# How each model type is stored and read back: (type, DynamoDB form, read back as). The
+# model-language reference lists it (`modeling.emit.reference`); tests check it against the
+# transformers' actual items.
+STORAGE: tuple[tuple[str, str, str], ...] = (
+    ("string", "S", "str"),
+    ("integer", "N (38 significant digits)", "int"),
+    ("decimal", "N (38 significant digits, 1e-130..9.99e125)", "Decimal"),
+    ("float", "N (shortest repr)", "float"),
+    ("boolean", "BOOL", "bool"),
+    ("date", "S `YYYY-MM-DD`", "datetime.date"),
+    (
+        "datetime",
+        "S `YYYY-MM-DDTHH:MM:SS.ffffffZ`: the instant in UTC, fixed width, so text order is "
+        "time order (a naive value is taken to be UTC)",
+        "aware datetime, in UTC",
+    ),
+    (
+        "datetime, `timezone: false`",
+        "S, the same text: the naive wall-clock value written as if it were UTC (an aware "
+        "value is converted to UTC first), so keys and order are those of `datetime`",
+        "naive datetime: the value the row held",
+    ),
+    (
+        "datetime named by `table.ttl`",
+        "N: whole seconds since 1970-01-01 UTC (sub-second part dropped), as DynamoDB's TTL "
+        "requires; in a key slot the datetime text",
+        "aware datetime in UTC (naive with `timezone: false`)",
+    ),
+    ("uuid", "S (canonical lower-case text)", "uuid.UUID"),
+    ("binary", "B", "bytes"),
+    ("map", "M (nested JSON; numbers as N)", "dict (integral numbers int, others Decimal)"),
+    ("list<T>", "L of T's form (a NULL element as NULL)", "list"),
+    (
+        "set<string|integer|decimal|binary>",
+        "SS / NS / BS, sorted; an empty set is omitted",
+        "frozenset",
+    ),
+    ("NULL (an optional attribute)", "omitted", "None"),
+)
+
 # Field names that would shadow an annotation inside a class body: use the functional form.
 SHADOWING = frozenset({"str", "int", "float", "bool", "bytes", "list", "frozenset", "Any"})
 

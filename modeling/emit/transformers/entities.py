@@ -303,6 +303,12 @@ class EntityEmitter:
         return f"{self.names.row_type} = TypedDict({literal(self.names.row_type)}, {{{items}}})\n"
 
     def _decode(self, a: ir.Attribute, x: str) -> str:
+        """The row value of AttributeValue `x`; a naive attribute's datetimes lose the UTC
+        tzinfo they are decoded with (they were stored as their wall-clock time)."""
+        aware = self._decode_aware(a, x)
+        return f"_naive({aware})" if a.naive else aware
+
+    def _decode_aware(self, a: ir.Attribute, x: str) -> str:
         kind = a.type.kind
         if is_epoch_ttl(self.model, a):
             return f"_from_epoch({x})"
@@ -341,7 +347,7 @@ class EntityEmitter:
             '''
             def $fn(item: Mapping[str, Any]) -> $row_type:
                 """The $entity row an item holds (absent attributes are NULL; datetimes come back
-                aware, in UTC)."""
+                aware, in UTC, or naive for a `timezone: false` attribute)."""
                 try:
                     return $body
                 except Exception as exc:

@@ -1,0 +1,56 @@
+"""`model migrate create-table MODEL`: create the table from the compiled definition.
+
+`model migrate create-table MODEL [--endpoint URL] [--table NAME] [--timeout S] [--json]`
+
+The same definition as `generated/<model>/create-table.json` (then `post-create-table.json`:
+point-in-time recovery, TTL), created if missing and waited on until it and its GSIs are
+ACTIVE. An existing table with the same key schema and indexes is fine (exit 0, it says so);
+one whose keys or indexes differ is exit 2 naming each difference. `migrate run
+--create-table` does the same before its backfill.
+
+Registered onto the `migrate` group that `modeling.commands.migrate` creates (this module
+comes after it in `cli.COMMANDS`), like `migrate package`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from modeling.core.errors import EXIT_OK
+
+
+def register(app: typer.Typer) -> None:
+    from modeling.commands.migrate_package import _migrate_group
+
+    migrate = _migrate_group(app)
+
+    @migrate.command("create-table")
+    def create_table(
+        model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
+        endpoint: str | None = typer.Option(None, "--endpoint", help="DynamoDB endpoint URL."),
+        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        timeout: float = typer.Option(
+            600.0, "--timeout", min=1, help="Seconds to wait for the table to become ACTIVE."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Create the table from the model (create-table.json) unless it exists; wait until ACTIVE."""
+        from modeling.commands.migrate import _compiled, _errors, dynamodb_client
+        from modeling.migrate.table import ensure_table
+
+        model, layout = _compiled(model_path)
+        with _errors():
+            status = ensure_table(dynamodb_client(endpoint), model, layout, table, timeout=timeout)
+        if as_json:
+            sys.stdout.write(json.dumps(status.as_dict(), indent=2, sort_keys=True) + "\n")
+        else:
+            out = Console(highlight=False, soft_wrap=True)
+            out.print(status.message())
+            for note in status.notes:
+                out.print(f"note: {note}")
+        raise typer.Exit(EXIT_OK)
