@@ -81,10 +81,14 @@ def runbook_page(model: Model, layout: Layout, chunk_size: int = DEFAULT_CHUNK_S
     )
     gsis = len(layout.gsis)
     out.append(
-        f"Create the table {code(model.table.name)} from the compiled CloudFormation template "
-        f"(billing {text(billing(model))}, {gsis} GSI(s), point-in-time recovery "
-        f"{'on' if model.table.pitr else 'off'}). GSIs fill as items arrive; no separate step.\n"
+        f"Create the table {code(model.table.name)} (billing {text(billing(model))}, {gsis} "
+        f"GSI(s), point-in-time recovery {'on' if model.table.pitr else 'off'}) from the "
+        "compiled definition: deploy the CloudFormation template, or run the command below "
+        "(idempotent: an existing table with the same keys and indexes is left as it is; one "
+        "that differs is refused, naming the difference). GSIs fill as items arrive; no "
+        "separate step.\n"
     )
+    out.append(fenced(f'model migrate create-table {path} --endpoint "$URL"', "sh"))
     out.append("\n## Step 1: write to both databases\n")
     out.append(
         "Deploy the application with the generated dual-write repository and turn on "
