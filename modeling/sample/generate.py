@@ -359,6 +359,8 @@ def _draw_row(
             row[a.name] = None
         elif role == "pool" and not a.required and rng.random() < 2 * opts.null_rate:
             row[a.name] = None  # sparse index entries
+        elif role == "unique" and not a.required and rng.random() < opts.null_rate:
+            row[a.name] = None  # a unique lookup key may be NULL too (never equal to anything)
         elif a.enum:
             cum = zipf_weights(len(a.enum), opts.zipf_s)
             row[a.name] = rng.choices(a.enum, cum_weights=cum)[0]

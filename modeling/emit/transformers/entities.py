@@ -94,6 +94,10 @@ class EntityEmitter:
             if len(slots) != 1 or template != "{" + slots[0] + "}":
                 raise EmitError(f"{key_type} key template {template!r} must be one bare slot")
             code = self._slot_code(slots[0], template)
+            if slots[0] in (fill or {}):
+                raise EmitError(
+                    f"{key_type} key template {template!r}: a NULL sentinel needs a string key"
+                )
             return code.text, None, 0, False
         parts: list[tuple[bool, str]] = []
         static = 0
