@@ -211,14 +211,18 @@ def null_fill(
     true. A slot a pattern only orders by (`order_by` without a condition) must keep its NULL
     items, where PostgreSQL puts them: the slot is filled with the codec's NULL sentinel, high
     (after every value) or low. Returned: the filled slots with their placement.
-    Refused (None): a filled slot that another pattern on this key constrains by a range (the
-    range would read the sentinel), two patterns wanting different placements (the search then
-    puts them on different indexes), and, when `strict`, an optional slot a pattern neither
-    binds nor orders by (its NULL items would be missing from the pattern's result).
+    A slot a pattern neither binds nor orders by (a later sort-key slot, or the whole sort key
+    of a pattern that reads the partition) is fine when another pattern fills it: the NULL
+    items are on the index. Refused (None): a filled slot that another pattern on this key
+    constrains by a range (the range would read the sentinel), two patterns wanting different
+    placements (the search then puts them on different indexes), and, when `strict`, an
+    optional slot some pattern neither binds nor orders by and no pattern fills (its NULL items
+    would be missing from that pattern's result).
     """
     optional = {s for s in (*pk, *sk) if (a := entity.attribute(s)) is None or not a.required}
     fill: dict[str, bool] = {}
     ranged: set[str] = set()
+    unbound: set[str] = set()
     for r in reqs:
         for s in optional:
             if s in r.eq:
@@ -228,9 +232,11 @@ def null_fill(
             elif s == r.range:
                 if fill.setdefault(s, r.nulls_high) != r.nulls_high:
                     return None
-            elif strict:
-                return None
+            else:
+                unbound.add(s)
     if ranged & set(fill):
+        return None
+    if strict and unbound - set(fill):
         return None
     return tuple(sorted(fill.items()))
 

@@ -112,3 +112,33 @@ def test_nulls_before_an_empty_string_at_the_end_of_a_key_is_an_error() -> None:
     result = check_text(default, "tags.yaml")
     assert result.model is not None
     assert _layout(result.model).plans
+
+
+SHARED = """
+model: shared
+entities:
+  Order:
+    key: [order_id]
+    attributes:
+      order_id: integer
+      customer_id: integer
+      order_date: {type: date, required: false}
+access_patterns:
+  orders_by_date: {entity: Order, where: {customer_id: "="}, order_by: order_date}
+  all_orders_of_customer: {entity: Order, where: {customer_id: "="}}
+  get_order: {entity: Order, where: {order_id: "="}, unique: true}
+"""
+
+
+def test_a_pattern_that_reads_the_partition_shares_a_filled_key() -> None:
+    """Reading the whole partition needs every row; a key sparse on order_date would lose the
+    NULL ones, a filled key keeps them, so both patterns share it (and no key is sparse)."""
+    result = check_text(SHARED, "shared.yaml")
+    assert result.model is not None
+    layout = _layout(result.model)
+    indexes = {p.pattern: p.index for p in layout.plans}
+    assert indexes["get_order"] == "table"
+    assert indexes["orders_by_date"] == indexes["all_orders_of_customer"] == "GSI1"
+    el = layout.entity("Order")
+    assert el is not None
+    assert all(not k.sparse for k in el.keys)
