@@ -117,6 +117,7 @@ def _pattern(p: PatternSpec, r: ResolvedPattern, pos: Positions) -> ir.AccessPat
         description=p.description,
         span=pos.key(("access_patterns", r.name)),
         order_by=r.order_by,
+        nulls=r.nulls,
     )
 
 

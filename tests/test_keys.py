@@ -690,3 +690,75 @@ def test_after_skips_the_surrogate_block_and_the_last_code_point() -> None:
     assert keys.after("x\ud7ff") == "y"  # no successor code point below the surrogates
     with pytest.raises(keys.KeyEncodingError):
         keys.after("\U0010ffff\U0010ffff")
+
+
+# --------------------------------------------------------------------------- NULL sentinels
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(keys.KINDS), st.sampled_from(keys.KINDS), st.booleans(), st.data())
+def test_null_sentinel_sorts_after_or_before_every_value(
+    kx: str, ky: str, high: bool, data: st.DataObject
+) -> None:
+    """`A#{x}#{y}` with either slot NULL (filled with its sentinel): byte order == tuple order
+    with NULL greater (high) or smaller (low) than every value, as PostgreSQL's NULLS LAST /
+    NULLS FIRST. Both slots are followed by `#` or the end; a low variable-width slot at the end
+    is what null_problems refuses, so y is only low when it is fixed-width."""
+    template = parse_template("A#{x}#{y}")
+    y_high = high if ky not in keys.VARIABLE_WIDTH_KINDS else True
+    pairs = []
+    for _ in range(2):
+        x = data.draw(st.one_of(st.none(), VALUES[kx]))
+        y = data.draw(st.one_of(st.none(), VALUES[ky]))
+        pairs.append((x, y))
+    if data.draw(st.booleans()):
+        pairs[1] = (pairs[0][0], pairs[1][1])
+
+    def enc(kind: str, v: Any, h: bool) -> str:
+        return keys.encode_null(kind, h) if v is None else encode(kind, v)
+
+    def nat(kind: str, v: Any, h: bool) -> tuple[int, Any]:
+        return (1 if h else -1, 0) if v is None else (0, _natural(kind, v))
+
+    rendered = [
+        _b(template.render({"x": enc(kx, x, high), "y": enc(ky, y, y_high)})) for x, y in pairs
+    ]
+    natural = [(nat(kx, x, high), nat(ky, y, y_high)) for x, y in pairs]
+    assert _cmp(rendered[0], rendered[1]) == _cmp(natural[0], natural[1]), (pairs, rendered)
+    assert keys.null_problems(template, {"x": kx, "y": ky}, "x", high) is None
+    assert keys.null_problems(template, {"x": kx, "y": ky}, "y", y_high) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(keys.KINDS), st.booleans(), st.data())
+def test_null_sentinel_is_no_encoding_and_no_prefix(
+    kind: str, high: bool, data: st.DataObject
+) -> None:
+    """`=` and `begins_with` (non-empty prefix) never select the sentinel; it never decodes."""
+    sentinel = keys.encode_null(kind, high)
+    value = encode(kind, data.draw(VALUES[kind]))
+    assert value != sentinel
+    assert not value.startswith(sentinel)
+    if value:
+        assert not sentinel.startswith(value)
+    with pytest.raises(KeyEncodingError):
+        decode(kind, sentinel)
+    assert parse_template("A#{x}").parse("A#" + sentinel, {"x": kind}) == {"x": sentinel}
+
+
+def test_null_low_at_the_end_of_a_variable_width_key_is_refused() -> None:
+    """At the end of a key the empty string sorts before `!`: null_problems says so."""
+    kinds = {"x": "string", "d": "date"}
+    assert _b("A#" + keys.encode_null("string", False)) > b"A#"  # why it is refused
+    assert keys.null_problems(parse_template("A#{x}"), kinds, "x", False) is not None
+    assert keys.null_problems(parse_template("A#{x}"), kinds, "x", True) is None
+    assert keys.null_problems(parse_template("A#{x}#B"), kinds, "x", False) is None
+    assert keys.null_problems(parse_template("A#{d}"), kinds, "d", False) is None
+
+
+def test_the_last_code_point_is_escaped_so_the_high_string_sentinel_never_occurs() -> None:
+    assert encode("string", "\U0010ffff") == "\U0010ffff\U0010fffe"
+    assert decode("string", "\U0010ffff\U0010fffe") == "\U0010ffff"
+    with pytest.raises(KeyEncodingError):
+        decode("string", "\U0010ffff")
+    assert _b(encode("string", "\U0010ffff" * 3)) < _b(keys.encode_null("string", True))

@@ -18,7 +18,10 @@ kind        encoded text                                example
 ==========  ==========================================  =====================================
 string      UTF-8 text; every char <= ``$`` (U+0000..   ``a#b c`` -> ``a$23b$20c``
             U+0024, so also ``#``, space and ``$``)
-            becomes ``$`` + 2 upper-case hex digits.
+            becomes ``$`` + 2 upper-case hex digits;
+            U+10FFFF (a noncharacter) becomes
+            U+10FFFF U+10FFFE, so U+10FFFF U+10FFFF
+            never occurs (see NULL sentinels).
             Variable width; no bare ``#``; prefixes
             map to prefixes (``begins_with`` works).
 integer     value + 10**19, zero-padded to 20 digits.   ``42`` -> ``10000000000000000042``
@@ -57,6 +60,26 @@ binary) sort correctly inside a composite key only when followed by the end of t
 by the separator ``#``: ``#`` (0x23) sorts below every byte that can start an encoded char
 (``$`` = 0x24 and up), so ``ab#...`` < ``abc#...`` and ``ab#...`` < ``ab!...`` (``!`` is encoded
 as ``$21``). ``ordering_problems`` reports templates where this does not hold.
+
+NULL sentinels (``encode_null(kind, high)``): a nullable slot that a pattern only orders by
+(PostgreSQL returns its NULL rows, sorted as larger than every value by default) is filled with
+a sentinel instead of leaving the item out of the index. The sentinel is never an encoding of
+that kind nor a prefix of one, and sorts after (``high``) or before (``low``) every encoding:
+
+======================  ===========================  ===================================
+kind                    high (after every value)     low (before every value)
+======================  ===========================  ===================================
+string                  U+10FFFF U+10FFFF            ``!`` (0x21; encoded chars >= ``$``)
+every other kind        ``~`` (0x7E; encodings       ``!`` (encodings start with a digit,
+                        start with a digit, a hex    a hex digit, ``f`` or ``t``)
+                        digit, ``f`` or ``t``)
+======================  ===========================  ===================================
+
+``low`` sorts below the empty string or empty bytes only when the slot is followed by text
+starting with ``#`` (``!`` < ``#``); ``null_problems`` reports a template where it is not.
+Because a sentinel is neither a value's encoding nor a prefix of one, ``=`` and ``begins_with``
+(non-empty prefix) conditions on the slot never select it; ranges on the slot would, so the
+compiler never fills a slot that a pattern on the same key constrains by a range.
 """
 
 from __future__ import annotations
@@ -74,6 +97,8 @@ __all__ = [
     "INTEGER_MAX",
     "INTEGER_MIN",
     "KINDS",
+    "NULL_HIGH",
+    "NULL_LOW",
     "SEPARATOR",
     "VARIABLE_WIDTH_KINDS",
     "KeyEncodingError",
@@ -84,7 +109,9 @@ __all__ = [
     "after",
     "decode",
     "encode",
+    "encode_null",
     "encode_value_for_prefix",
+    "null_problems",
     "ordering_problems",
     "parse_template",
 ]
@@ -296,7 +323,7 @@ def ordering_problems(template: Template, kinds: Mapping[str, str]) -> tuple[str
 
 # Exact shape of each kind's encoding, for Template.parse with kinds.
 _KIND_REGEX = {
-    "string": r"(?:[^\x00-\x24]|\$(?:[01][0-9A-F]|2[0-4]))*",
+    "string": "(?:[^\\x00-\\x24\U0010ffff]|\\$(?:[01][0-9A-F]|2[0-4])|\U0010ffff\U0010fffe)*",
     "integer": r"[0-9]{20}",
     "decimal": r"[0-2][0-9]{41}",
     "float": r"[0-2][0-9]{41}",
@@ -318,6 +345,9 @@ def _template_regex(template: Template, slot_kinds: tuple[str, ...]) -> re.Patte
             pieces.append(re.escape(part.text))
             continue
         shape = _KIND_REGEX.get(slot_kinds[index], r"[^#]*?")
+        if slot_kinds[index] in _KIND_REGEX:  # a filled NULL reads back as its sentinel
+            high = re.escape(NULL_HIGH.get(slot_kinds[index], _NULL_HIGH_DEFAULT))
+            shape = f"(?:{high}|{re.escape(NULL_LOW)}|{shape})"
         pieces.append(f"(?P<s{index}>{shape})")
         index += 1
     return re.compile("".join(pieces), re.DOTALL)
@@ -358,6 +388,45 @@ def decode(kind: str, text: str) -> object:
             f"malformed {kind} key text {text!r}: the canonical text is {canonical!r}"
         )
     return value
+
+
+NULL_LOW = "!"
+_NULL_HIGH_DEFAULT = "~"
+NULL_HIGH = {
+    kind: "\U0010ffff\U0010ffff" if kind == "string" else _NULL_HIGH_DEFAULT for kind in KINDS
+}
+
+
+def encode_null(kind: str, high: bool) -> str:
+    """The sentinel that stands for NULL in a slot of ``kind``: it sorts after (``high``) or
+    before every encoding of the kind, and is neither an encoding nor a prefix of one."""
+    if kind not in NULL_HIGH:
+        raise KeyEncodingError(f"unknown key kind {kind!r}; key slots hold {', '.join(KINDS)}")
+    return NULL_HIGH[kind] if high else NULL_LOW
+
+
+def null_problems(
+    template: Template, kinds: Mapping[str, str], slot: str, high: bool
+) -> str | None:
+    """Why the NULL sentinel of ``slot`` might not sort where asked, or None.
+
+    The low sentinel sorts below the empty string (empty bytes) only when the slot is followed
+    by text starting with SEPARATOR: at the end of the key, the empty value is a prefix of
+    every text and sorts first.
+    """
+    if high or kinds.get(slot) not in VARIABLE_WIDTH_KINDS:
+        return None
+    parts = template.parts
+    for i, part in enumerate(parts):
+        if isinstance(part, Slot) and part.attribute == slot:
+            after_slot = parts[i + 1] if i + 1 < len(parts) else None
+            if isinstance(after_slot, Text) and after_slot.text.startswith(SEPARATOR):
+                return None
+            return (
+                f"slot {{{slot}}} ({kinds[slot]}) ends the key, so an empty value sorts before "
+                "the NULL sentinel: NULLs cannot come before every value"
+            )
+    return None
 
 
 def encode_value_for_prefix(kind: str, value: object) -> str:
@@ -403,7 +472,8 @@ def _fail(kind: str, value: object, why: str) -> KeyEncodingError:
 _ESCAPE = "$"
 _ESCAPE_TABLE = {c: f"{_ESCAPE}{c:02X}" for c in range(ord(_ESCAPE) + 1)}
 _UNESCAPE = re.compile(r"\$([0-9A-F]{2})")
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x24]")
+_NEEDS_ESCAPE = re.compile("[\\x00-\\x24\U0010ffff]")
+_ESCAPE_TABLE[0x10FFFF] = "\U0010ffff\U0010fffe"
 
 
 def _encode_string(value: object) -> str:
@@ -420,6 +490,8 @@ def _encode_string(value: object) -> str:
 
 
 def _decode_string(text: str) -> str:
+    if "\U0010ffff" in text:
+        text = text.replace("\U0010ffff\U0010fffe", "\U0010ffff")
     if _ESCAPE not in text:
         return text
     return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)

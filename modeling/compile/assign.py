@@ -146,9 +146,12 @@ def solve(
     if pinned is not None:
         pk = templates.slots(pinned.pk)
         sk = templates.slots(pinned.sk) if pinned.sk else ()
-        if all(fits(pk, sk, r) for r in reqs):
-            return Placement(entity_name, index, entity_name, pk, sk, pinned, patterns)
-        return None
+        if not all(fits(pk, sk, r) for r in reqs):
+            return None
+        fill = null_fill(entity, pk, sk, reqs, strict=False)
+        if fill is None:
+            return None
+        return Placement(entity_name, index, entity_name, pk, sk, pinned, patterns, fill)
     kind = index_kind(index)
     if kind == "lsi":
         return None  # LSIs are only used when pinned
@@ -161,7 +164,8 @@ def solve(
         return Placement(entity_name, index, entity_name, tuple(entity.key), ())
     for pk in _pk_candidates(model, entity_name, reqs):
         built = _build_sk(frozenset(pk), reqs)
-        if built is None or not _sparse_safe(entity, pk, built, reqs):
+        fill = None if built is None else null_fill(entity, pk, built, reqs)
+        if built is None or fill is None:
             continue
         sk = built
         if kind == "table" or any(r.collection for r in reqs):
@@ -179,7 +183,7 @@ def solve(
             if any(_state_attribute(entity, s) for s in (*pk, *sk)):
                 continue  # an item's primary key must not change when its state does
         return Placement(
-            entity_name, index, _owner(model, entity, pk, reqs), pk, sk, None, patterns
+            entity_name, index, _owner(model, entity, pk, reqs), pk, sk, None, patterns, fill
         )
     return None
 
@@ -195,14 +199,48 @@ def _state_attribute(entity: ir.Entity, slot: str) -> bool:
     return attr is not None and (attr.enum is not None or attr.type.kind == "boolean")
 
 
-def _sparse_safe(
-    entity: ir.Entity, pk: Sequence[str], sk: Sequence[str], reqs: Sequence[Requirement]
-) -> bool:
-    """An item lacking an optional slot attribute gets no key on the index (sparse), so each
-    pattern may only use keys whose optional slots it binds itself: such items could never
-    match its condition, and no matching item is missed."""
+def null_fill(
+    entity: ir.Entity,
+    pk: Sequence[str],
+    sk: Sequence[str],
+    reqs: Sequence[Requirement],
+    strict: bool = True,
+) -> tuple[tuple[str, bool], ...] | None:
+    """How each optional slot treats NULL, or None when no treatment serves every pattern.
+
+    A slot a pattern constrains (`=`, a range, begins_with) may stay sparse: an item whose slot
+    is NULL gets no key on the index, which is exact, as SQL's comparison with NULL is never
+    true. A slot a pattern only orders by (`order_by` without a condition) must keep its NULL
+    items, where PostgreSQL puts them: the slot is filled with the codec's NULL sentinel, high
+    (after every value) or low. Returned: the filled slots with their placement.
+    A slot a pattern neither binds nor orders by (a later sort-key slot, or the whole sort key
+    of a pattern that reads the partition) is fine when another pattern fills it: the NULL
+    items are on the index. Refused (None): a filled slot that another pattern on this key
+    constrains by a range (the range would read the sentinel), two patterns wanting different
+    placements (the search then puts them on different indexes), and, when `strict`, an
+    optional slot some pattern neither binds nor orders by and no pattern fills (its NULL items
+    would be missing from that pattern's result).
+    """
     optional = {s for s in (*pk, *sk) if (a := entity.attribute(s)) is None or not a.required}
-    return all(optional <= (r.eq | ({r.range} if r.range else set())) for r in reqs)
+    fill: dict[str, bool] = {}
+    ranged: set[str] = set()
+    unbound: set[str] = set()
+    for r in reqs:
+        for s in optional:
+            if s in r.eq:
+                continue
+            if s == r.range and not r.order_only:
+                ranged.add(s)
+            elif s == r.range:
+                if fill.setdefault(s, r.nulls_high) != r.nulls_high:
+                    return None
+            else:
+                unbound.add(s)
+    if ranged & set(fill):
+        return None
+    if strict and unbound - set(fill):
+        return None
+    return tuple(sorted(fill.items()))
 
 
 def pk_template(placement: Placement, prefixes: dict[str, str]) -> str:

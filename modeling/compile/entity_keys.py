@@ -15,6 +15,8 @@ from modeling.compile import templates
 from modeling.compile.assign import index_kind, pk_template
 from modeling.compile.state import TABLE, Derivation, Placement
 from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.runtime import keys as codec
 
 
 def _index(name: str) -> ir.Index:
@@ -85,17 +87,20 @@ def build_keys(model: ir.Model, state: Derivation) -> Derivation:
     indexes = tuple(_index(n) for n in state.index_names)
     order = {name: i for i, name in enumerate(state.index_names)}
     layouts = []
+    problems: list[Diagnostic] = []
     for entity in sorted(model.entities, key=lambda e: e.name):
         keys = []
         placements = sorted(
             (p for p in state.placements if p.entity == entity.name), key=lambda p: order[p.index]
         )
         for p in placements:
+            filled = dict(p.null_fill)
             optional = tuple(
                 s
                 for s in (*p.pk, *p.sk)
-                if (a := entity.attribute(s)) is not None and not a.required
+                if (a := entity.attribute(s)) is not None and not a.required and s not in filled
             )
+            problems += _null_problems(model, entity, p, sk_template(state, p))
             keys.append(
                 ir.EntityKey(
                     index=p.index,
@@ -104,9 +109,48 @@ def build_keys(model: ir.Model, state: Derivation) -> Derivation:
                     pinned=p.pinned is not None,
                     sparse=bool(optional),
                     sparse_on=tuple(sorted(set(optional))),
+                    null_fill=tuple((s, "high" if h else "low") for s, h in p.null_fill),
                     purpose=p.patterns,
                 )
             )
         layouts.append(ir.EntityLayout(entity.name, entity.name, tuple(keys)))
     indexes = _without_unused_sort_keys(indexes, layouts)
-    return replace(state, indexes=indexes, entity_layouts=tuple(layouts))
+    return replace(
+        state,
+        indexes=indexes,
+        entity_layouts=tuple(layouts),
+        diagnostics=state.diagnostics + tuple(problems),
+    )
+
+
+def _null_problems(
+    model: ir.Model, entity: ir.Entity, p: Placement, sk: str | None
+) -> list[Diagnostic]:
+    """A NULL placed before every value of a string/binary slot that ends the sort key cannot
+    sort before the empty value: refuse it rather than return rows in the wrong order."""
+    if sk is None or not p.null_fill:
+        return []
+    template = codec.parse_template(sk)
+    kinds = {s: a.type.kind for s in template.slots if (a := entity.attribute(s)) is not None}
+    out = []
+    for slot, high in p.null_fill:
+        why = codec.null_problems(template, kinds, slot, high)
+        if why is None:
+            continue
+        for name in p.patterns:
+            pattern = model.pattern(name)
+            if pattern is None or pattern.order_by != slot:
+                continue
+            out.append(
+                Diagnostic(
+                    "null-order-unsupported",
+                    Severity.ERROR,
+                    f"pattern {name!r} wants rows with NULL {entity.name}.{slot} before every "
+                    f"value, but on {p.index} ({sk!r}) {why}",
+                    pattern.span,
+                    "use the default NULL placement (NULLS LAST under asc, NULLS FIRST under "
+                    "desc), or make the attribute required (a CHECK/NOT NULL in the source)",
+                    name,
+                )
+            )
+    return out

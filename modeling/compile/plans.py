@@ -327,10 +327,7 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         proof.append(
             f"no other type's sort key on {ctx.index} starts with {literal!r}: only {name} items match"
         )
-    if key.sparse:
-        proof.append(
-            f"sparse: items without {', '.join(key.sparse_on)} have no {ctx.index} key; they cannot satisfy the condition on it"
-        )
+    proof += _null_lines(ctx, name, key)
     if set(_eq_conditions(pattern)) - set(pk_slots) - set(templates.slots(key.sk or "")):
         proof.append(
             "WARNING: equality attributes outside the key"
@@ -344,6 +341,37 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         (name,) if needs_filter else (),
         proof,
     )
+
+
+def _null_lines(ctx: _Context, entity: str, key: ir.EntityKey) -> list[str]:
+    """What happens to items whose optional key slots are NULL, and why that is exact."""
+    pattern = ctx.pattern
+    conds = {c.attribute: c for c in pattern.where}
+    lines = []
+    for slot in key.sparse_on:
+        cond = conds.get(slot)
+        if cond is not None:
+            lines.append(
+                f"sparse on {slot}: {entity} rows with {slot} NULL have no {ctx.index} key and "
+                f"are left out; exact, because {slot} {cond.op} ... is never true for NULL "
+                "(SQL compares NULL as unknown)"
+            )
+        else:
+            lines.append(
+                f"sparse on {slot}: {entity} rows with {slot} NULL have no {ctx.index} key and "
+                "are left out"
+            )
+    for slot, place in key.null_fill:
+        if slot != pattern.order_by or slot in conds:
+            continue
+        first = (place == "high") != (pattern.order == "asc")
+        lines.append(
+            f"{slot} is nullable and only orders this pattern: a row with {slot} NULL is keyed "
+            f"with the NULL sentinel that sorts {'after' if place == 'high' else 'before'} every "
+            f"value, so it comes back {'first' if first else 'last'}, as PostgreSQL's ORDER BY "
+            f"{slot} {pattern.order.upper()} NULLS {'FIRST' if first else 'LAST'}"
+        )
+    return lines
 
 
 def _collection_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:

@@ -116,12 +116,32 @@ def pattern_unit(model: ir.Model, pattern: ir.AccessPattern) -> Unit | Diagnosti
                 "add an equality condition on an attribute that partitions the data "
                 f"(e.g. a key of {name}), or a range condition to read a constant partition",
             )
+        order_only = rng is not None and not ranges
+        nulls_high = pattern.nulls_high
         if not eq:  # range only: a constant partition (warned about)
             return Unit(
                 pattern.name,
-                (Requirement(pattern.name, name, eq, rng, fixed_pk=(), owner=name),),
+                (
+                    Requirement(
+                        pattern.name,
+                        name,
+                        eq,
+                        rng,
+                        fixed_pk=(),
+                        owner=name,
+                        order_only=order_only,
+                        nulls_high=nulls_high,
+                    ),
+                ),
             )
-        return Unit(pattern.name, (Requirement(pattern.name, name, eq, rng),))
+        return Unit(
+            pattern.name,
+            (
+                Requirement(
+                    pattern.name, name, eq, rng, order_only=order_only, nulls_high=nulls_high
+                ),
+            ),
+        )
     root = common_ancestor(model, pattern.entities)
     if root is None:
         return _error(

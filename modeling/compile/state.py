@@ -33,6 +33,10 @@ class Requirement:
     fixed_pk: tuple[str, ...] | None = None
     owner: str | None = None  # entity whose type prefix names the partition
     collection: bool = False
+    # `range` comes from `order_by` alone: the pattern orders by it but does not constrain it,
+    # so its NULL rows must come back (placed high or low in key order, `nulls_high`)
+    order_only: bool = False
+    nulls_high: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Placement:
     sk: tuple[str, ...]
     pinned: ir.PinnedKey | None = None  # the architect's template, used verbatim
     patterns: tuple[str, ...] = ()
+    # optional slots written as the NULL sentinel instead of leaving the item out: slot -> high
+    null_fill: tuple[tuple[str, bool], ...] = ()
 
 
 @dataclass(frozen=True)

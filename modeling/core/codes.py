@@ -76,6 +76,7 @@ _LIST: tuple[Code, ...] = (
     Code("unrelated-entities", _G.PATTERNS, "`entities: [...]` lists entities that are not one parent/child family."),
     Code("operator-type", _G.PATTERNS, "An operator that does not apply to the attribute's type (begins_with on a number)."),
     Code("order-mismatch", _G.PATTERNS, "`order_by` names a different attribute than the pattern's range attribute."),
+    Code("nulls-without-order", _G.PATTERNS, "`nulls: first|last` on a pattern that orders by no attribute."),
     # sql: patterns
     Code("sql-syntax", _G.SQL, "The SQL does not parse (sqlglot's message, located inside the SQL)."),
     Code("sql-statement", _G.SQL, "The SQL is not exactly one SELECT statement."),
@@ -95,6 +96,7 @@ _LIST: tuple[Code, ...] = (
     Code("sql-unsupported", _G.SQL, "A SQL construct with no single-Query equivalent (GROUP BY, OFFSET, subquery, ...)."),
     Code("sql-mixed-operands", _G.SQL, "BETWEEN with one literal and one parameter."),
     # compile: the key layout and its checks
+    Code("null-order-unsupported", _G.COMPILE, "A pattern asks for NULLs before every value of a string/binary slot that ends the key, where the empty value sorts first."),
     Code("unservable-pattern", _G.COMPILE, "No index and key layout can serve the pattern as one Query (the message says why)."),
     Code("constant-partition", _G.COMPILE, "A pattern with only a range condition puts every item of the entity in one constant partition."),
     Code("too-many-gsis", _G.COMPILE, "The patterns need more GSIs than DynamoDB allows on one table (20)."),

@@ -214,6 +214,16 @@ class AccessPattern:
     span: Span | None = field(default=None, compare=False)
     # the attribute results are sorted by (the range attribute, or a sort key with no condition)
     order_by: str | None = None
+    # where rows with a NULL `order_by` come (`NULLS FIRST/LAST`); None: PostgreSQL's default
+    nulls: Literal["first", "last"] | None = None
+
+    @property
+    def nulls_high(self) -> bool:
+        """Whether NULL sorts above every value in ascending key order (PostgreSQL's default:
+        NULLS LAST under ASC, NULLS FIRST under DESC)."""
+        if self.nulls is None:
+            return True
+        return (self.nulls == "last") == (self.order == "asc")
 
     @property
     def equality(self) -> tuple[Condition, ...]:
@@ -403,6 +413,9 @@ class EntityKey:
     pinned: bool = False  # from the model's `keys:` (checked, never rewritten)
     sparse: bool = False  # only items whose slot attributes are all present get this key
     sparse_on: tuple[str, ...] = ()  # the optional attributes that make it sparse
+    # optional slots a pattern only orders by: a NULL is written as the codec's sentinel,
+    # "high" (after every value) or "low" (before), so the item stays on the index
+    null_fill: tuple[tuple[str, Literal["high", "low"]], ...] = ()
     purpose: tuple[str, ...] = ()  # patterns that caused this key (derived keys)
 
 

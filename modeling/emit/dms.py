@@ -58,7 +58,7 @@ class DmsWarning:
     index: str
     attribute: str  # the target key attribute (PK, GSI1SK, ...), or the source attribute
     slot: str | None  # the template slot, when the reason is a slot
-    kind: str  # encoding | sparse | computed | not-scalar | duplicate-table | ttl
+    kind: str  # encoding | sparse | null-sentinel | computed | not-scalar | duplicate-table | ttl
     message: str
 
 
@@ -188,6 +188,20 @@ def table_mappings(layout: ir.Layout, model: ir.Model) -> tuple[dict[str, Any], 
                         "sparse",
                         f"the {index.name} key is sparse on {', '.join(ek.sparse_on)}: DMS "
                         "renders the template even when those columns are NULL",
+                    )
+                )
+            if ek.null_fill:
+                filled = ", ".join(slot for slot, _ in ek.null_fill)
+                warnings.append(
+                    DmsWarning(
+                        entity.name,
+                        index.name,
+                        index.sk.name if index.sk is not None else index.pk.name,
+                        None,
+                        "null-sentinel",
+                        f"the {index.name} key writes a NULL {filled} as the key codec's NULL "
+                        "sentinel (so ordering patterns return those rows); DMS renders the "
+                        "template with an empty value instead",
                     )
                 )
         attribute_mappings.append(_mapping(layout.type_attribute, el.type_value))

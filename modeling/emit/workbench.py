@@ -129,12 +129,18 @@ def attribute_value(t: ir.TypeRef, value: Any) -> dict[str, Any]:
     return {"S": str(value)}
 
 
-def _key_value(template: str, entity: ir.Entity, values: dict[str, Any]) -> str | None:
-    """The key text for one sample item, or None when a slot's attribute is absent (sparse)."""
+def _key_value(
+    template: str, entity: ir.Entity, values: dict[str, Any], fill: dict[str, str]
+) -> str | None:
+    """The key text for one sample item, or None when a slot's attribute is absent (sparse);
+    an absent slot in `fill` (EntityKey.null_fill) is written as the NULL sentinel."""
     parsed = keys.parse_template(template)
     rendered: dict[str, str] = {}
     for slot in parsed.slots:
         attr = entity.attribute(slot)
+        if attr is not None and slot not in values and slot in fill:
+            rendered[slot] = keys.encode_null(attr.type.kind, fill[slot] == "high")
+            continue
         if attr is None or slot not in values:
             return None
         rendered[slot] = keys.encode(attr.type.kind, values[slot])
@@ -158,8 +164,9 @@ def _samples(
         for k in el.keys:
             index = layout.index(k.index)
             assert index is not None
-            pk = _key_value(k.pk, entity, values)
-            sk = _key_value(k.sk, entity, values) if k.sk and index.sk else None
+            fill: dict[str, str] = dict(k.null_fill)
+            pk = _key_value(k.pk, entity, values, fill)
+            sk = _key_value(k.sk, entity, values, fill) if k.sk and index.sk else None
             if pk is None or (k.sk is not None and index.sk is not None and sk is None):
                 continue  # sparse: this item is not in the index
             # (a key pinned without a sort key on an index that has one: written as the layout

@@ -201,23 +201,39 @@ def slots(template: str) -> list[str]:
     return _SLOT.findall(template)
 
 
-def render_key(template: str, entity: Entity, row: Row) -> str | None:
-    """The key string for `row`, or None when a slot is NULL (the item is not on that index)."""
+def render_key(
+    template: str, entity: Entity, row: Row, null_fill: Mapping[str, str] | None = None
+) -> str | None:
+    """The key string for `row`, or None when a slot is NULL (the item is not on that index).
+
+    A slot in `null_fill` (slot -> "high" | "low", `EntityKey.null_fill`) holding NULL is
+    written as the codec's NULL sentinel instead: the item stays on the index.
+    """
     encoded: dict[str, str] = {}
+    fill = null_fill or {}
     for name in slots(template):
         value = row.get(name)
-        if value is None:
-            return None
         a = entity.attribute(name)
         kind = a.type.kind if a is not None else "string"
+        if value is None:
+            if name not in fill:
+                return None
+            encoded[name] = keys.encode_null(kind, fill[name] == "high")
+            continue
         encoded[name] = keys.encode(kind, value)
     return keys.parse_template(template).render(encoded)
 
 
-def _key_value(index_attr_type: str, template: str, entity: Entity, row: Row) -> AV | None:
+def _key_value(
+    index_attr_type: str,
+    template: str,
+    entity: Entity,
+    row: Row,
+    null_fill: Mapping[str, str] | None = None,
+) -> AV | None:
     """A key attribute's value: S from a template, or the bare slot's N/B for typed keys."""
     if index_attr_type == "S":
-        text = render_key(template, entity, row)
+        text = render_key(template, entity, row, null_fill)
         return None if text is None else {"S": text}
     names = slots(template)
     if len(names) != 1 or template != "{" + names[0] + "}":
@@ -255,14 +271,15 @@ def key_attributes(layout: Layout, entity: Entity, row: Row) -> Item:
 
 
 def _index_values(index: Index, ek: EntityKey, entity: Entity, row: Row) -> Item | None:
-    pk = _key_value(index.pk.type, ek.pk, entity, row)
+    fill = dict(ek.null_fill)
+    pk = _key_value(index.pk.type, ek.pk, entity, row, fill)
     if pk is None:
         return None
     values: Item = {index.pk.name: pk}
     if index.sk is not None:
         if ek.sk is None:
             return None  # an entity without a sort key template is not on this index
-        sk = _key_value(index.sk.type, ek.sk, entity, row)
+        sk = _key_value(index.sk.type, ek.sk, entity, row, fill)
         if sk is None:
             return None
         values[index.sk.name] = sk

@@ -12,7 +12,10 @@ be awkward on purpose while staying valid for the model:
 * `references` point at existing rows and children live under existing parents, chosen with a
   Zipf distribution so a few partitions are much larger than the rest (SKEW); attributes that
   patterns compare with `=` draw from small skewed pools so GSI partitions hold many items, and
-  range attributes repeat values now and then so ties exist;
+  range attributes repeat values now and then so ties exist, and an optional one is sometimes
+  NULL (a share of rows, by seed), so verify sees where NULL rows come in a pattern's order
+  (PostgreSQL: NULLS LAST under ASC, NULLS FIRST under DESC) and that a sparse index drops
+  only rows a condition excludes;
 * rows of the hottest partitions carry one fat string attribute so that reading that partition
   needs several 1 MB Query pages, while the total stays a few MB so tests stay fast;
 * the table's TTL attribute, when a datetime, holds whole seconds: it is stored as N epoch
@@ -356,12 +359,16 @@ def _draw_row(
             row[a.name] = None
         elif role == "pool" and not a.required and rng.random() < 2 * opts.null_rate:
             row[a.name] = None  # sparse index entries
+        elif role == "unique" and not a.required and rng.random() < opts.null_rate:
+            row[a.name] = None  # a unique lookup key may be NULL too (never equal to anything)
         elif a.enum:
             cum = zipf_weights(len(a.enum), opts.zipf_s)
             row[a.name] = rng.choices(a.enum, cum_weights=cum)[0]
         elif role == "pool" and plan.pools.get(a.name):
             pool = plan.pools[a.name]
             row[a.name] = rng.choices(pool, cum_weights=zipf_weights(len(pool), opts.zipf_s))[0]
+        elif role == "range" and not a.required and rng.random() < opts.null_rate / 2:
+            row[a.name] = None  # NULL in an ordering (sort-key) slot: where do the rows go?
         elif role == "range" and rows and rng.random() < 0.15 and rows[-1].get(a.name) is not None:
             row[a.name] = rng.choice(rows)[a.name]  # ties on the range attribute
         else:

@@ -120,7 +120,9 @@ def evaluate(model: Model, pattern: AccessPattern, data: Dataset, params: Params
             continue
         conds = [(c, _type(entity, c.attribute)) for c in (*pattern.where, *pattern.filter)]
         hits = [r for r in data.of(name) if all(matches(c, r, params, t) for c, t in conds)]
-        out.groups[name] = tie_groups(entity, hits, sort_attribute(pattern), pattern.order)
+        out.groups[name] = tie_groups(
+            entity, hits, sort_attribute(pattern), pattern.order, nulls_first(pattern)
+        )
     return out
 
 
@@ -135,14 +137,28 @@ def _type(entity: Entity, attribute: str) -> TypeRef | None:
     return a.type if a is not None else None
 
 
+def nulls_first(pattern: AccessPattern) -> bool:
+    """Whether PostgreSQL returns rows whose sort attribute is NULL first: as the SQL says
+    (`NULLS FIRST` / `NULLS LAST`), else its default, where NULL is larger than every value
+    (NULLS LAST under ASC, NULLS FIRST under DESC)."""
+    if pattern.nulls is not None:
+        return pattern.nulls == "first"
+    return pattern.order == "desc"
+
+
 def tie_groups(
-    entity: Entity, rows: Sequence[Row], attribute: str | None, order: str
+    entity: Entity,
+    rows: Sequence[Row],
+    attribute: str | None,
+    order: str,
+    nulls_first: bool = False,
 ) -> list[list[RowRef]]:
     """Rows grouped by equal `attribute` value, groups ordered asc/desc.
 
     One group when there is no sort attribute or this entity lacks it (a collection read
     sorted by a child's attribute leaves the parent unordered); rows whose value is NULL
-    come last, as one group (the pattern promises them, in no particular order).
+    form one group (the pattern promises them, in no particular order), first or last as
+    `nulls_first` says.
     """
     if not rows:
         return []
@@ -160,7 +176,10 @@ def tie_groups(
             last = v
         groups[-1].append(ref_of(entity, r))
     if nulls:
-        groups.append(nulls)
+        if nulls_first:
+            groups.insert(0, nulls)
+        else:
+            groups.append(nulls)
     return groups
 
 

@@ -14,7 +14,7 @@ must be an attribute of at least one listed entity (items lacking it simply do n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path as FsPath
 from typing import Any, Literal
 
@@ -61,6 +61,7 @@ class ResolvedPattern:
     order: Literal["asc", "desc"] | None
     order_by: str | None
     limit: int | None
+    nulls: Literal["first", "last"] | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -540,11 +541,23 @@ class Checker:
                 every=True,
                 what="order_by",
             )
-        return self.conditions(name, p, entities, where, filt, p.order, p.order_by, p.limit)
+        resolved = self.conditions(name, p, entities, where, filt, p.order, p.order_by, p.limit)
+        if resolved is not None and p.nulls is not None:
+            if resolved.order_by is None:
+                self.error(
+                    "nulls-without-order",
+                    f"pattern {name!r} says `nulls: {p.nulls}` but orders by no attribute",
+                    self.pos.key((*base, "nulls")),
+                    hint="add `order_by:` (or a range condition) naming the attribute whose NULLs "
+                    "should come first or last, or remove `nulls:`",
+                )
+                return None
+            resolved = replace(resolved, nulls=p.nulls)
+        return resolved
 
     def sql_pattern(self, name: str, p: PatternSpec) -> ResolvedPattern | None:
         base: Path = ("access_patterns", name)
-        for k in ("where", "order", "order_by", "limit"):
+        for k in ("where", "order", "order_by", "limit", "nulls"):
             if getattr(p, k) is not None:
                 self.error(
                     "pattern-source",
@@ -574,9 +587,10 @@ class Checker:
             Cond(a, op, default_params(a, op), (), self.pos.key((*base, "filter", a)))
             for a, op in (p.filter or {}).items()
         )
-        return self.conditions(
+        resolved = self.conditions(
             name, p, list(result.entities), where, filt, result.order, result.order_by, result.limit
         )
+        return replace(resolved, nulls=result.nulls) if resolved is not None else None
 
     def family(self, name: str, entities: Sequence[str], span: Span) -> None:
         """Listed entities must be one parent/child tree (they share one item collection)."""

@@ -269,6 +269,11 @@ class PatternSpec(Node):
         default=None,
         description="The attribute results are ordered by, when it has no range condition.",
     )
+    nulls: Literal["first", "last"] | None = Field(
+        default=None,
+        description="Where rows whose ordering attribute is NULL come: first or last. Default as "
+        "PostgreSQL: last under asc, first under desc (NULL sorts above every value).",
+    )
     limit: int | None = Field(default=None, ge=1, description="At most this many items.")
     unique: bool = Field(default=False, description="At most one item matches.")
     rate: RateSpec | None = Field(default=None, description="Expected request rate.")

@@ -61,6 +61,7 @@ class SqlPattern:
     where: list[SqlCondition] = field(default_factory=list)
     order: Literal["asc", "desc"] | None = None
     order_by: str | None = None
+    nulls: Literal["first", "last"] | None = None
     limit: int | None = None
     issues: list[SqlIssue] = field(default_factory=list)
 
@@ -782,6 +783,7 @@ class _Translator:
             if resolved[1] in equal:
                 continue  # ordering by a column fixed by `=` changes nothing
             remaining.append((resolved[1], bool(item.args.get("desc")), item))
+            nulls_first = item.args.get("nulls_first")
         if len(remaining) > 1:
             self.issue(
                 "sql-order",
@@ -792,9 +794,13 @@ class _Translator:
                 hint="order by the range attribute only, or build a composite attribute",
             )
         if remaining:
-            attribute, desc, _ = remaining[0]
+            attribute, desc, first = remaining[0]
             self.result.order_by = attribute
             self.result.order = "desc" if desc else "asc"
+            # sqlglot fills in PostgreSQL's default (NULLS FIRST under DESC) when none is written
+            nulls_first = first.args.get("nulls_first")
+            if nulls_first is not None and bool(nulls_first) != desc:
+                self.result.nulls = "first" if nulls_first else "last"
 
     def _limit(self, stmt: exp.Select) -> None:
         limit = stmt.args.get("limit")

@@ -28,7 +28,7 @@ from sqlglot import exp
 from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
-from modeling.sample.oracle import condition_values, sort_attribute
+from modeling.sample.oracle import condition_values, nulls_first, sort_attribute
 from modeling.sample.rows import Dataset, RowRef
 
 DIALECT = "postgres"
@@ -386,7 +386,8 @@ def select_statement(
         col: exp.Expression = exp.column(_column_name(entity, by), quoted=True)
         if a is not None and a.type.kind == "string":
             col = exp.Collate(this=col, expression=_ident("C"))
-        order.append(exp.Ordered(this=col, desc=desc, nulls_first=False))
+        # NULLs where PostgreSQL puts them for this ORDER BY (no clause when it is the default)
+        order.append(exp.Ordered(this=col, desc=desc, nulls_first=nulls_first(pattern)))
     for k in entity.key:
         order.append(exp.Ordered(this=exp.column(_column_name(entity, k), quoted=True)))
     select = select.order_by(*order)

@@ -107,3 +107,32 @@ def test_entities_are_ordered_independently_in_a_collection() -> None:
     exp = Expected({"Product": [[P("p")]], "Variant": [[V("p", "1")], [V("p", "2")]]})
     assert compare(exp, [V("p", "1"), P("p"), V("p", "2")]).ok
     assert not compare(exp, [P("p"), V("p", "2"), V("p", "1")]).ok
+
+
+def test_null_rows_come_where_postgres_puts_them(catalog_model: Model) -> None:
+    """NULL sorts above every value in PostgreSQL: last under ASC, first under DESC, unless
+    the SQL says NULLS FIRST / NULLS LAST (worked out by hand)."""
+    data = _data()
+    data.rows["Product"].append(
+        {"product_id": "p5", "brand_id": "b1", "status": "draft", "created_at": _dt(7), "price": None, "title": "c"}
+    )  # fmt: skip
+    cond = Condition("brand_id", "=", ("brand_id",))
+    cases = {
+        ("asc", None): ["p2", "p1", "p3", "p5"],
+        ("desc", None): ["p5", "p3", "p1", "p2"],
+        ("asc", "first"): ["p5", "p2", "p1", "p3"],
+        ("asc", "last"): ["p2", "p1", "p3", "p5"],
+        ("desc", "first"): ["p5", "p3", "p1", "p2"],
+        ("desc", "last"): ["p3", "p1", "p2", "p5"],
+    }
+    for (order, nulls), expected in cases.items():
+        p = AccessPattern(
+            "t",
+            ("Product",),
+            (cond,),
+            order=order,
+            order_by="price",
+            nulls=nulls,  # type: ignore[arg-type]
+        )
+        got = evaluate(catalog_model, p, data, {"brand_id": "b1"}).groups["Product"]
+        assert got == [[P(x)] for x in expected], (order, nulls)

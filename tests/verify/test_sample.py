@@ -7,7 +7,9 @@ import uuid
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
+from modeling.api import load_model
 from modeling.core.ir import Model, TypeRef
 from modeling.sample.generate import SampleOptions, generate
 
@@ -115,3 +117,19 @@ def test_the_ttl_datetime_holds_whole_seconds_other_datetimes_do_not(catalog_mod
     assert len(expiries) > 5
     assert all(v.microsecond == 0 for v in expiries)
     assert any(r["created_at"].microsecond for r in products)  # the rule is the TTL's alone
+
+
+def test_optional_ordering_attribute_is_sometimes_null_and_tied() -> None:
+    """The sample puts NULL into a nullable sort-key slot that patterns only order by (a share
+    of rows, the same for one seed) and repeats values so tie groups exist."""
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "null_ordering.yaml"
+    model = load_model(fixture)
+    options = SampleOptions(seed=4, roots=30, fanout=10)
+    orders = generate(model, options).of("Order")
+    assert len(orders) >= 200
+    dates = [o["order_date"] for o in orders]
+    nulls = sum(d is None for d in dates)
+    assert 0.03 * len(orders) <= nulls <= 0.25 * len(orders), nulls
+    ties = [d for d, n in Counter(d for d in dates if d is not None).items() if n > 1]
+    assert ties
+    assert generate(model, options).of("Order") == orders

@@ -111,6 +111,10 @@ def _key_row(index: Index, ek: EntityKey | None) -> tuple[str, ...]:
     how = ["pinned" if ek.pinned else "derived"]
     if ek.sparse:
         how.append("sparse on " + ", ".join(code(s) for s in ek.sparse_on))
+    for slot, place in ek.null_fill:
+        how.append(
+            f"NULL {code(slot)} kept, as a sentinel sorting {'after' if place == 'high' else 'before'} every value"
+        )
     sk = code(f"{index.sk.name} = {ek.sk}") if index.sk and ek.sk is not None else ""
     return (
         name,

@@ -36,6 +36,7 @@ class _Key:
     chars: list[str]
     static: int
     optional: list[str]  # raw locals of optional slot attributes: the key is sparse on them
+    filled: bool = False  # a NULL slot is written as the codec's sentinel (computed after loads)
 
 
 class EntityEmitter:
@@ -78,7 +79,12 @@ class EntityEmitter:
         return code
 
     def _key_value(
-        self, key_type: str, template: str, kmap: dict[str, str], setup: list[str]
+        self,
+        key_type: str,
+        template: str,
+        kmap: dict[str, str],
+        setup: list[str],
+        fill: dict[str, str] | None = None,
     ) -> tuple[str, str | None, int, bool]:
         """(expression of the AttributeValue payload, local if string, static max bytes, may be
         empty or long)."""
@@ -88,6 +94,10 @@ class EntityEmitter:
             if len(slots) != 1 or template != "{" + slots[0] + "}":
                 raise EmitError(f"{key_type} key template {template!r} must be one bare slot")
             code = self._slot_code(slots[0], template)
+            if slots[0] in (fill or {}):
+                raise EmitError(
+                    f"{key_type} key template {template!r}: a NULL sentinel needs a string key"
+                )
             return code.text, None, 0, False
         parts: list[tuple[bool, str]] = []
         static = 0
@@ -99,6 +109,20 @@ class EntityEmitter:
             else:
                 code = self._slot_code(part.attribute, template)
                 kind = code.attribute.type.kind
+                place = (fill or {}).get(part.attribute)
+                if place is not None:  # NULL -> the sentinel that sorts high or low
+                    name = f"{part.attribute}/{place}"
+                    if name not in kmap:
+                        local = f"k{list(self.attrs).index(part.attribute)}{place[0]}"
+                        sentinel = keys.encode_null(kind, place == "high")
+                        setup.append(
+                            f"{local} = {code.slot} if {code.raw} is not None else {literal(sentinel)}"
+                        )
+                        kmap[name] = local
+                    parts.append((True, kmap[name]))
+                    variable = variable or kind in keys.VARIABLE_WIDTH_KINDS
+                    static += keys.FIXED_WIDTH.get(kind, 0)
+                    continue
                 if part.attribute not in kmap:
                     local = f"k{list(self.attrs).index(part.attribute)}"
                     if code.slot == code.text:
@@ -124,13 +148,21 @@ class EntityEmitter:
             if index.sk is not None and ek.sk is None:
                 continue  # not on this index (as modeling.sample.codec does)
             key = _Key(index, [], [], [], [], [], 0, [])
+            fill: dict[str, str] = dict(ek.null_fill)
+            key.filled = bool(fill)
+            # a filled key's code runs after the loads: locals it defines stay its own
+            key_kmap = dict(kmap) if fill else kmap
             pairs = [(index.pk, ek.pk, PK_LIMIT, f"pk{j}")]
             if index.sk is not None and ek.sk is not None:
                 pairs.append((index.sk, ek.sk, SK_LIMIT, f"sk{j}"))
             for ka, template, limit, local in pairs:
                 for slot in keys.parse_template(template).slots:
                     code = self._slot_code(slot, template)
-                    if not code.attribute.required and code.raw not in key.optional:
+                    if (
+                        not code.attribute.required
+                        and slot not in fill
+                        and code.raw not in key.optional
+                    ):
                         key.optional.append(code.raw)
                 if ka.name in assigned:
                     if assigned[ka.name] != template:
@@ -141,7 +173,7 @@ class EntityEmitter:
                     continue
                 assigned[ka.name] = template
                 expr, is_string, static, variable = self._key_value(
-                    ka.type, template, kmap, key.setup
+                    ka.type, template, key_kmap, key.setup, fill
                 )
                 tag = ka.type
                 if is_string is None:
@@ -233,7 +265,14 @@ class EntityEmitter:
         for key in self.keys():
             static += key.static
             key_lines = [*key.setup, *key.checks]
-            if key.optional:
+            if key.filled and not key.optional:  # after the loads: the slot is normalised
+                later += [*key_lines]
+                later += [
+                    f"item[{literal(n)}] = {v}" for n, v in zip(key.names, key.values, strict=True)
+                ]
+                if key.chars:
+                    later.append(f"n += 4 * ({' + '.join(key.chars)})")
+            elif key.optional:
                 cond = " and ".join(f"{r} is not None" for r in key.optional)
                 assign = [
                     f"item[{literal(n)}] = {v}" for n, v in zip(key.names, key.values, strict=True)
