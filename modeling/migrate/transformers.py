@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -55,10 +56,15 @@ def generate(layout: ir.Layout, model: ir.Model) -> ModuleType:
     ).hexdigest()[:16]
     if digest in _LOADED:
         return _LOADED[digest]
+    # The generated package imports everything it needs when it is imported, so its files are
+    # removed right after: no temporary directory outlives the call, whatever ends the process.
     root = Path(tempfile.mkdtemp(prefix="model-migrate-"))
-    for rel, text in files.items():
-        (root / rel).write_text(text, encoding="utf-8")
-    module = _import_package(root, f"_migrate_{model.name.replace('-', '_')}_{digest}")
+    try:
+        for rel, text in files.items():
+            (root / rel).write_text(text, encoding="utf-8")
+        module = _import_package(root, f"_migrate_{model.name.replace('-', '_')}_{digest}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     _LOADED[digest] = module
     return module
 

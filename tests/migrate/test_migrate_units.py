@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.migrate import transformers
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan
 from modeling.migrate.sink import BATCH_BYTES, Sink, SinkError, TokenBucket, wcu
@@ -238,3 +241,21 @@ def test_plan_upload_and_download_through_s3(
         download_plan("s3://plans-bucket/runs/a", tmp_path / "dst")
     assert load_plan(tmp_path / "dst").to_json() == plan.to_json()
     assert (tmp_path / "dst" / "A" / "chunk-000000.csv").read_bytes() == data
+
+
+def test_generated_transformers_leave_no_temporary_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner imports the transformers emitted afresh; their files are gone after import and
+    the module still converts rows (run, validate and demo used to leave model-migrate-* behind)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    text = (Path(__file__).parent / "shop.yaml").read_text("utf-8")
+    text += f"\n# distinct text, so this test emits afresh: {tmp_path.name}\n"
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+    model = load_model(path)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    module = transformers.generate(layout, model)
+    assert [p.name for p in tmp_path.iterdir()] == ["shop.yaml"]
+    assert callable(transformers.entity_function(module, model.entities[0].name))
