@@ -35,8 +35,8 @@ class Coverage:
     empty: int = 0
     # the nullable ordering / key-slot attributes NULL was looked for in, as `Entity.attribute`
     nullable: list[str] = field(default_factory=list)
-    ordered: bool = False  # the pattern promises an order (ties are a case)
-    paged: bool = False  # DynamoDB was asked with Query (continuation is a case)
+    ordered: bool = False  # the pattern's order can meet equal values (ties are a case)
+    paged: bool = False  # DynamoDB was asked with Query for a non-unique answer (continuation)
     warnings: list[str] = field(default_factory=list)
 
     def observe(
@@ -118,6 +118,22 @@ def applicable(
         if nullable:
             out[name] = tuple(nullable)
     return out, order
+
+
+def ties_possible(model: Model, pattern: AccessPattern, order: str | None) -> bool:
+    """Can two rows of one answer share the ordering value? Not when the pattern promises no
+    order, nor when the ordering attribute completes a key whose other attributes the pattern
+    binds by equality (`WHERE order_id = :id ORDER BY line_no` on key (order_id, line_no))."""
+    if order is None:
+        return False
+    bound = {c.attribute for c in pattern.equality}
+    for name in pattern.entities:
+        entity = model.entity(name)
+        if entity is None or entity.attribute(order) is None:
+            continue
+        if not (order in entity.key and set(entity.key) - {order} <= bound):
+            return True
+    return False
 
 
 def _returned(expected: Expected) -> list[RowRef]:

@@ -127,8 +127,11 @@ def _verify_pattern(
     null_slots, order_attribute = coverage.applicable(model, layout, pattern)
     cov = result.coverage
     cov.nullable = sorted(f"{e}.{a}" for e, attrs in null_slots.items() for a in attrs)
-    cov.ordered = order_attribute is not None
-    cov.paged = plan is not None and not result.skipped and plan.operation == "Query"
+    cov.ordered = coverage.ties_possible(model, pattern, order_attribute)
+    # a unique pattern answers with at most one row: continuation is no case for it
+    cov.paged = (
+        plan is not None and not result.skipped and plan.operation == "Query" and not pattern.unique
+    )
     trials = param_draw.draw(model, pattern, data, rng, opts.trials)
     for i, params in enumerate(trials):
         expected = oracle.evaluate(model, pattern, data, params)

@@ -15,7 +15,7 @@ from modeling.compile import compile_model
 from modeling.core.ir import Layout, Model
 from modeling.sample.oracle import Expected, evaluate
 from modeling.sample.rows import Dataset, Row, RowRef, index_rows
-from modeling.verify.coverage import Coverage, applicable
+from modeling.verify.coverage import Coverage, applicable, ties_possible
 
 NULL_ORDERING = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "null_ordering.yaml"
 
@@ -132,3 +132,13 @@ def test_the_limit_decides_what_was_returned() -> None:
     assert (cut.with_ties, cut.with_null) == (1, 0)
     cut.observe(Expected({"Order": groups}), rows, slots, "order_date", 1)
     assert (cut.with_ties, cut.with_null, cut.values_tried) == (2, 1, 3)
+
+
+def test_ties_cannot_happen_when_the_order_completes_a_bound_key() -> None:
+    orders = load_model(Path(__file__).resolve().parents[2] / "models" / "orders.yaml")
+    lines = orders.pattern("lines_of_order")  # WHERE order_id = :id ORDER BY line_no
+    newest = orders.pattern("orders_of_customer_newest_first")  # ORDER BY placed_at
+    assert lines is not None and newest is not None
+    assert not ties_possible(orders, lines, "line_no")
+    assert ties_possible(orders, newest, "placed_at")
+    assert not ties_possible(orders, newest, None)
