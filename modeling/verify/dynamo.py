@@ -169,6 +169,7 @@ def _write_batch(client: Any, table_name: str, chunk: list[Item], result: LoadRe
 class RunResult:
     items: list[Item] = field(default_factory=list)
     pages: int = 0
+    item_pages: int = 0  # pages that carried at least one item of the answer
     requests: list[dict[str, Any]] = field(default_factory=list)  # first request, for reports
 
 
@@ -204,6 +205,7 @@ def run(
             not plan.type_filter or item.get(layout.type_attribute, {}).get("S") in plan.type_filter
         ):
             out.items.append(item)
+            out.item_pages = 1
         return out
     query = dict(request)
     if page_size:
@@ -211,7 +213,9 @@ def run(
     while True:
         response = client.query(**query)
         out.pages += 1
-        out.items.extend(response.get("Items", []))
+        page = response.get("Items", [])
+        out.items.extend(page)
+        out.item_pages += bool(page)
         if plan.limit is not None and len(out.items) >= plan.limit:
             del out.items[plan.limit :]
             break

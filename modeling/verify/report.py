@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modeling.sample.oracle import Comparison
+from modeling.verify.coverage import Coverage
 
 SHOW_TRIALS = 3  # failing trials shown per pattern
 SHOW_REFS = 5  # rows shown per list in one trial
@@ -66,6 +67,7 @@ class PatternResult:
     oracle_trials: int = 0
     skipped: str | None = None  # why DynamoDB was not asked (no plan, unsupported shape)
     oracle_skipped: str | None = None
+    coverage: Coverage = field(default_factory=Coverage)  # what the sample exercised
 
     @property
     def status(self) -> str:
@@ -103,12 +105,26 @@ class Report:
             and all(p.status in ("ok",) for p in self.patterns)
         )
 
+    @property
+    def coverage_warnings(self) -> list[str]:
+        """Cases that apply to a pattern but the sample never produced, in pattern order."""
+        return [w for p in self.patterns for w in p.coverage.warnings]
+
     def to_json(self) -> str:
         data = asdict(self)
         data["ok"] = self.ok
+        data["coverage_warnings"] = self.coverage_warnings
         for p, result in zip(data["patterns"], self.patterns, strict=True):
             p["status"] = result.status
         return json.dumps(data, indent=2, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def _covered(count: int, applies: bool) -> str:
+    """A coverage count in the table: `-` where the case does not apply, yellow 0 where it
+    applies but the sample never produced it."""
+    if not applies:
+        return "-"
+    return str(count) if count else "[yellow]0[/]"
 
 
 def _json_default(value: Any) -> Any:
@@ -157,11 +173,16 @@ def render(report: Report, console: Console) -> None:
         "max rows",
         "pages",
         "1 MB pages",
+        "NULLs",
+        "ties",
+        "multi-page",
+        "empty",
         "result",
     ):
         table.add_column(column)
     colours = {"ok": "green", "mismatch": "red", "oracle-mismatch": "magenta", "skipped": "yellow"}
     for p in report.patterns:
+        c = p.coverage
         table.add_row(
             p.pattern,
             p.index,
@@ -171,9 +192,15 @@ def render(report: Report, console: Console) -> None:
             str(p.max_rows),
             str(p.max_pages),
             str(p.max_full_pages),
+            _covered(c.with_null, bool(c.nullable)),
+            _covered(c.with_ties, c.ordered),
+            _covered(c.multi_page, c.paged),
+            str(c.empty),
             f"[{colours[p.status]}]{p.status}[/]",
         )
     console.print(table)
+    for warning in report.coverage_warnings:
+        console.print(f"[yellow]coverage warning:[/] {warning}", highlight=False)
     for p in report.patterns:
         if p.skipped:
             console.print(f"[yellow]{p.pattern}[/]: not run on DynamoDB: {p.skipped}")

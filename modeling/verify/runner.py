@@ -20,7 +20,7 @@ from modeling.sample.codec import ItemError, from_item, slots
 from modeling.sample.fit import fit_to_ddl_file
 from modeling.sample.generate import SampleOptions, generate
 from modeling.sample.rows import Dataset, Row, RowRef, index_rows, ref_of
-from modeling.verify import dynamo, postgres
+from modeling.verify import coverage, dynamo, postgres
 from modeling.verify.report import Failure, PatternResult, Report
 
 
@@ -124,9 +124,18 @@ def _verify_pattern(
             result.skipped = f"sharded plans ({plan.sharded} shards) are not verified yet"
     if pg_conn is not None:
         result.oracle_skipped = postgres.supported(model, pattern)
+    null_slots, order_attribute = coverage.applicable(model, layout, pattern)
+    cov = result.coverage
+    cov.nullable = sorted(f"{e}.{a}" for e, attrs in null_slots.items() for a in attrs)
+    cov.ordered = coverage.ties_possible(model, pattern, order_attribute)
+    # a unique pattern answers with at most one row: continuation is no case for it
+    cov.paged = (
+        plan is not None and not result.skipped and plan.operation == "Query" and not pattern.unique
+    )
     trials = param_draw.draw(model, pattern, data, rng, opts.trials)
     for i, params in enumerate(trials):
         expected = oracle.evaluate(model, pattern, data, params)
+        item_pages: list[int] = []
         result.trials += 1
         result.non_empty += expected.total() > 0
         result.max_rows = max(result.max_rows, expected.expected_count())
@@ -136,14 +145,20 @@ def _verify_pattern(
             if failure is not None:
                 result.failures.append(failure)
         if plan is None or result.skipped:
+            cov.observe(expected, by_ref, null_slots, order_attribute)
             continue
         # Every third trial reads in small pages so continuation is exercised on every pattern.
         page_size = rng.choice((1, 2, 3, 7)) if i % 3 == 1 else None
         failure = _check_dynamodb(
-            model, layout, plan, pattern, params, expected, by_ref, client, table, page_size, result
-        )
+            model, layout, plan, pattern, params, expected, by_ref, client, table, page_size, result,
+            item_pages,
+        )  # fmt: skip
         if failure is not None:
             result.failures.append(failure)
+        cov.observe(
+            expected, by_ref, null_slots, order_attribute, item_pages[0] if item_pages else None
+        )
+    cov.finish(name)
     return result
 
 
@@ -179,6 +194,7 @@ def _check_dynamodb(
     table: str,
     page_size: int | None,
     result: PatternResult,
+    item_pages: list[int],
 ) -> Failure | None:
     try:
         request = dynamo.build_request(model, layout, plan, pattern, params, table)
@@ -191,6 +207,7 @@ def _check_dynamodb(
             expected=expected.expected_count(),
         )
     result.max_pages = max(result.max_pages, run.pages)
+    item_pages.append(run.item_pages)
     if page_size is None:
         result.max_full_pages = max(result.max_full_pages, run.pages)
     refs: list[RowRef] = []

@@ -88,3 +88,49 @@ def test_a_layout_with_a_dropped_slot_fails(tmp_path: Path, dynamodb_local: Any)
     report = json.loads(out)
     assert code == 1 and not report["ok"]
     assert report["collisions"], "rows of one parent now share a table key"
+
+
+COVERAGE_FIELDS = {"values_tried", "with_null", "with_ties", "multi_page", "empty", "warnings"}
+NULL_ORDERING = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "null_ordering.yaml"
+
+
+@pytest.mark.e2e
+def test_coverage_per_pattern_in_json(dynamodb_local: Any) -> None:
+    code, out = _run(
+        str(MODELS[[m.stem for m in MODELS].index("orders")]),
+        "--endpoint", dynamodb_local.endpoint_url, "--trials", "25", "--json",
+    )  # fmt: skip
+    report = json.loads(out)
+    assert code == 0, report["coverage_warnings"]
+    by_name = {p["pattern"]: p for p in report["patterns"]}
+    for p in report["patterns"]:
+        cov = p["coverage"]
+        assert set(cov) >= COVERAGE_FIELDS, p["pattern"]
+        assert cov["values_tried"] == p["trials"] == 25
+        for count in ("with_null", "with_ties", "multi_page", "empty"):
+            assert 0 <= cov[count] <= cov["values_tried"], (p["pattern"], count)
+        assert cov["empty"] == p["trials"] - p["non_empty"]
+    newest = by_name["orders_of_customer_newest_first"]["coverage"]
+    assert newest["multi_page"] > 0 and newest["with_ties"] > 0
+    # a unique lookup by a GetItem cannot page, and never says it should
+    assert by_name["get_customer"]["coverage"]["multi_page"] == 0
+    assert not by_name["get_customer"]["coverage"]["warnings"]
+    assert report["coverage_warnings"] == [
+        w for p in report["patterns"] for w in p["coverage"]["warnings"]
+    ]
+
+
+@pytest.mark.e2e
+def test_coverage_sees_nulls_in_a_nullable_ordering_attribute(dynamodb_local: Any) -> None:
+    code, out = _run(
+        str(NULL_ORDERING), "--endpoint", dynamodb_local.endpoint_url, "--trials", "25", "--json"
+    )
+    report = json.loads(out)
+    assert code == 0
+    by_name = {p["pattern"]: p["coverage"] for p in report["patterns"]}
+    for name in ("orders_desc", "orders_asc", "orders_asc_nulls_first", "orders_desc_nulls_last"):
+        assert by_name[name]["nullable"] == ["Order.order_date"], name
+        assert 0 < by_name[name]["with_null"] <= by_name[name]["values_tried"], name
+        assert not any("NULL" in w for w in by_name[name]["warnings"]), name
+    # a condition on order_date excludes NULL rows: no NULL case to cover there
+    assert by_name["orders_since"]["nullable"] == [] and by_name["orders_since"]["with_null"] == 0
