@@ -122,6 +122,7 @@ _LIST: tuple[Code, ...] = (
     Code("SEED020", _G.SEED, "A table has no primary key or unique constraint; its key was guessed."),
     Code("SEED021", _G.SEED, "A column's PostgreSQL type has no known attribute type; set it by hand."),
     Code("SEED022", _G.SEED, "A key column's type cannot be a DynamoDB key."),
+    Code("SEED023", _G.SEED, "A table has no data columns (only derived ones such as tsvector) and was not seeded."),
     Code("SEED030", _G.SEED, "A foreign key names its parent's key differently, so the table was not made a child."),
     Code("SEED040", _G.SEED, "The --queries file cannot be read."),
     Code("SEED041", _G.SEED, "A query log entry's call count is not a number."),

@@ -1,0 +1,71 @@
+"""`model init` always writes a model `model validate` accepts and `model compile` compiles,
+and the file is YAML any parser reads the same (issue 14, item 1)."""
+
+from __future__ import annotations
+
+import yaml
+from ruamel.yaml import YAML
+
+from modeling.api import check_text
+from modeling.compile import compile_model
+from modeling.importers._spec import catalog_to_spec, dump_yaml
+from modeling.pg.ddl import read_ddl
+
+HOSTILE = """
+CREATE TABLE posts (
+  id integer PRIMARY KEY,
+  tag_ids integer[] NOT NULL,
+  published boolean NOT NULL,
+  author_id integer NOT NULL,
+  data jsonb,
+  ":arr->ow::cast" text
+);
+CREATE INDEX posts_tags ON posts USING gin (tag_ids);
+CREATE INDEX posts_author_tags ON posts (author_id, tag_ids);
+CREATE INDEX posts_author_published ON posts (author_id, published);
+CREATE INDEX posts_data ON posts (data);
+CREATE INDEX posts_ow ON posts (data->'ow');
+CREATE INDEX posts_ow_cast ON posts (((data->>'ow')::integer));
+CREATE TABLE search_docs (body tsvector);
+COMMENT ON TABLE posts IS 'key: value # not a comment';
+"""
+
+
+def _seed(ddl: str) -> tuple[str, dict]:
+    s = catalog_to_spec(read_ddl(ddl, "hostile.sql").catalog, model_name="hostile")
+    return dump_yaml(s.doc), s.report
+
+
+def test_hostile_ddl_seeds_a_model_that_validates_and_compiles() -> None:
+    text, _ = _seed(HOSTILE)
+    pyyaml = yaml.safe_load(text)
+    assert pyyaml == YAML(typ="safe").load(text)
+    result = check_text(text, "hostile.yaml")
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert result.model is not None
+    _, diags = compile_model(result.model)
+    assert not diags.errors, [d.format() for d in diags.errors]
+
+
+def test_no_pattern_keys_a_list_map_or_ranges_a_boolean() -> None:
+    text, report = _seed(HOSTILE)
+    doc = yaml.safe_load(text)
+    types = {
+        a: (v if isinstance(v, str) else v["type"])
+        for a, v in doc["entities"]["Post"]["attributes"].items()
+    }
+    for name, p in doc["access_patterns"].items():
+        for attr, op in p["where"].items():
+            assert not types[attr].startswith(("list<", "map")), name
+            if types[attr] == "boolean":
+                assert op == "=", name
+    noted = {n["index"] for n in report["not_turned_into_patterns"]}
+    assert {"posts_tags", "posts_author_tags", "posts_data", "posts_ow", "posts_ow_cast"} <= noted
+
+
+def test_table_without_data_columns_is_a_note_not_an_empty_entity() -> None:
+    text, report = _seed(HOSTILE)
+    doc = yaml.safe_load(text)
+    assert "SearchDoc" not in doc["entities"]
+    assert any(t["table"] == "public.search_docs" for t in report["tables_not_seeded"])
+    assert "search_docs" in text  # the file says why, as a comment
