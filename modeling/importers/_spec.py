@@ -242,6 +242,7 @@ def catalog_to_spec(
     non_data: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     dropped: list[dict[str, Any]] = []  # tables that cannot become an entity
+    fks_outside: list[dict[str, Any]] = []  # foreign keys to tables not in the input
 
     # ------------------------------------------------------------ attributes and keys
     for t in chosen:
@@ -342,13 +343,35 @@ def catalog_to_spec(
                 if fk.name
                 else f"foreign key (line {fk.line})"
             )
+            ref_text = f"{fk.ref[0]}.{fk.ref[1]}"
+            outside = fk.ref not in catalog.tables
+            if outside:
+                # an excerpt or a schema split over files: the reference is kept as a note
+                fks_outside.append(
+                    {
+                        "table": f"{t.schema}.{t.name}",
+                        "foreign_key": fk.name,
+                        "columns": list(fk.columns),
+                        "references": ref_text,
+                        "line": fk.line,
+                    }
+                )
+                diags.warning(
+                    "SEED031",
+                    f"{t.schema}.{t.name}: {where.split(' (line')[0]} ({', '.join(fk.columns)}) "
+                    f"references {ref_text}, which is not in the input; no `references:` written",
+                    Span(src, fk.line, 1),
+                    hint=f"seed {ref_text} too (add its DDL) or set `references:` by hand",
+                    subject=info.name,
+                )
             for c in fk.columns:
                 if c not in fk_of:
                     fk_of[c] = (
                         target.name if target else None,
                         where
                         if target
-                        else f"{where} to {fk.ref[0]}.{fk.ref[1]}, which is not seeded",
+                        else f"{where} to {ref_text}, which is "
+                        + ("not in the input" if outside else "not seeded"),
                     )
         attrs_map = CommentedMap()
         for col in t.columns.values():
@@ -455,6 +478,7 @@ def catalog_to_spec(
         "partitions_folded": sum(len(t.partitions) for t in chosen),
         "non_data_columns": non_data,
         "tables_not_seeded": dropped,
+        "foreign_keys_outside": fks_outside,
         "access_patterns": len(patterns),
         "not_turned_into_patterns": notes,
     }

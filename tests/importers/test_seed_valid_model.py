@@ -3,11 +3,14 @@ and the file is YAML any parser reads the same (issue 14, item 1)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 from ruamel.yaml import YAML
 
 from modeling.api import check_text
 from modeling.compile import compile_model
+from modeling.importers._seed import seed
 from modeling.importers._spec import catalog_to_spec, dump_yaml
 from modeling.pg.ddl import read_ddl
 
@@ -69,3 +72,39 @@ def test_table_without_data_columns_is_a_note_not_an_empty_entity() -> None:
     assert "SearchDoc" not in doc["entities"]
     assert any(t["table"] == "public.search_docs" for t in report["tables_not_seeded"])
     assert "search_docs" in text  # the file says why, as a comment
+
+
+EXCERPT = """
+CREATE TABLE orders (
+  id integer PRIMARY KEY,
+  customer_id integer NOT NULL,
+  CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES sales.customers (id)
+);
+CREATE TABLE lines (order_id integer REFERENCES orders, n integer, PRIMARY KEY (order_id, n));
+"""
+
+
+def test_foreign_key_to_a_table_outside_the_input_is_reported() -> None:
+    s = catalog_to_spec(read_ddl(EXCERPT, "excerpt.sql").catalog, model_name="excerpt")
+    found = [d for d in s.diagnostics.items if d.code == "SEED031"]
+    assert len(found) == 1, [d.format() for d in s.diagnostics.items]
+    assert "orders_customer_fk" in found[0].message
+    assert "sales.customers" in found[0].message
+    assert found[0].span is not None and found[0].span.line == 5
+    assert s.report["foreign_keys_outside"] == [
+        {
+            "table": "public.orders",
+            "foreign_key": "orders_customer_fk",
+            "columns": ["customer_id"],
+            "references": "sales.customers",
+            "line": 5,
+        }
+    ]
+    assert "sales.customers, which is not in the input" in dump_yaml(s.doc)
+
+
+def test_summary_counts_foreign_keys_outside(tmp_path: Path) -> None:
+    ddl = tmp_path / "excerpt.sql"
+    ddl.write_text(EXCERPT)
+    out = seed(ddl=ddl, output=tmp_path / "m.yaml")
+    assert any("1 foreign key(s) to tables not in the input" in line for line in out.summary)
