@@ -103,6 +103,7 @@ _LIST: tuple[Code, ...] = (
     Code("too-many-lsis", _G.COMPILE, "The model pins more LSIs than DynamoDB allows on one table (5)."),
     Code("key-too-long", _G.COMPILE, "A key can render longer than DynamoDB's limit (2,048 bytes partition, 1,024 sort)."),
     Code("key-empty", _G.COMPILE, "A key template can render as an empty string; key values are never empty."),
+    Code("key-may-be-too-long", _G.COMPILE, "A key with `max_length` strings fits in ASCII but can exceed the key size limit with multi-byte characters."),
     Code("key-length-unknown", _G.COMPILE, "Key slots have no length bound, so a long value could exceed the key size limit at write."),
     Code("key-collision", _G.COMPILE, "Two entities can produce the same key on one index, so their items could overwrite each other."),
     Code("hot-partition", _G.COMPILE, "A partition key with few values, or a declared rate above one partition's throughput."),

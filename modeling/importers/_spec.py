@@ -385,6 +385,8 @@ def catalog_to_spec(
                 spec["required"] = False
             if mt.enum:
                 spec["enum"] = _flow_seq(list(mt.enum))
+            if mt.max_length is not None and mt.type == "string":
+                spec["max_length"] = mt.max_length
             if not mt.timezone:
                 spec["timezone"] = False  # `timestamp`: naive values, read back naive
             ref = fk_of.get(col.name)

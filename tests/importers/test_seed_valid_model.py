@@ -108,3 +108,29 @@ def test_summary_counts_foreign_keys_outside(tmp_path: Path) -> None:
     ddl.write_text(EXCERPT)
     out = seed(ddl=ddl, output=tmp_path / "m.yaml")
     assert any("1 foreign key(s) to tables not in the input" in line for line in out.summary)
+
+
+BOUNDED = """
+CREATE TABLE codes (code varchar(5) PRIMARY KEY, country character(2) NOT NULL, label text);
+CREATE TABLE notes (body text PRIMARY KEY);
+"""
+
+
+def _compiled(ddl: str) -> tuple[dict, list[str]]:
+    s = catalog_to_spec(read_ddl(ddl, "bounded.sql").catalog, model_name="bounded")
+    text = dump_yaml(s.doc)
+    result = check_text(text, "bounded.yaml")
+    assert result.ok and result.model is not None, [d.format() for d in result.diagnostics]
+    _, diags = compile_model(result.model)
+    return yaml.safe_load(text), [d.message for d in diags.items if d.code == "key-length-unknown"]
+
+
+def test_varchar_bound_is_carried_and_quiets_key_length_unknown() -> None:
+    doc, unknown = _compiled(BOUNDED)
+    attrs = doc["entities"]["Code"]["attributes"]
+    assert attrs["code"]["max_length"] == 5
+    assert attrs["country"]["max_length"] == 2
+    assert attrs["label"] == {"type": "string", "required": False}
+    assert not any(m.startswith("Code:") for m in unknown), unknown
+    # an unbounded text key still warns
+    assert any(m.startswith("Note:") for m in unknown), unknown
