@@ -63,6 +63,7 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
                 enum=tuple(a.enum) if a.enum is not None else None,
                 references=a.references,
                 column=a.column,
+                max_length=a.max_length,
                 stats=(
                     ir.ColumnStats(a.stats.n_distinct, a.stats.avg_width, a.stats.null_frac)
                     if a.stats is not None

@@ -63,13 +63,19 @@ def check_index_counts(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnosti
         )
 
 
-def max_template_bytes(template: str, entity: ir.Entity) -> tuple[int, list[str]]:
-    """(longest known byte length, slots of unbounded length) of a rendered template."""
+def max_template_bytes(template: str, entity: ir.Entity, chars: int = 4) -> tuple[int, list[str]]:
+    """(longest known byte length, slots of unbounded length) of a rendered template.
+
+    A string slot with `max_length` counts `chars` bytes a character: 4 is the codec's worst
+    case (4 UTF-8 bytes; an escaped char takes 3), 1 the plain ASCII case."""
     total = len(_SLOTLESS(template).encode())
     unbounded = []
     for slot in templates.slots(template):
         attr = entity.attribute(slot)
         width = SLOT_BYTES.get(attr.type.kind) if attr else None
+        if width is None and attr is not None and attr.max_length is not None:
+            # a binary byte is 2 hex chars
+            width = attr.max_length * (chars if attr.type.kind == "string" else 2)
         if width is None:
             unbounded.append(slot)
             if attr is not None and attr.stats is not None and attr.stats.avg_width:
@@ -106,7 +112,19 @@ def check_key_lengths(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
                     continue
                 size, unbounded = max_template_bytes(template, entity)
                 where = f"{el.entity} {part} key {template!r} on {key.index}"
-                if size > limit:
+                if size > limit and max_template_bytes(template, entity, 1)[0] <= limit:
+                    # over only when bounded strings are all 4-byte characters: a warning
+                    yield Diagnostic(
+                        "key-may-be-too-long",
+                        Severity.WARNING,
+                        f"{where} can be {size} bytes when its bounded strings are all "
+                        f"multi-byte characters; DynamoDB allows {limit}",
+                        _model_span(model, el.entity),
+                        "lower `max_length`, shorten the literal text, or validate byte "
+                        "lengths in the application",
+                        el.entity,
+                    )
+                elif size > limit:
                     yield Diagnostic(
                         "key-too-long",
                         Severity.ERROR,

@@ -110,6 +110,7 @@ class Attribute:
     description: str | None = None
     stats: ColumnStats | None = None
     span: Span | None = field(default=None, compare=False)
+    max_length: int | None = None  # strings: characters; binary: bytes (`varchar(n)`)
     # datetimes (and lists of them): False for a column without a time zone (`timestamp`),
     # whose values are naive and are read back naive; stored the same way either way
     timezone: bool = True

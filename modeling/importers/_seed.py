@@ -162,6 +162,20 @@ def _summary(report: dict[str, Any]) -> list[str]:
             f"  {len(nd)} non-data column(s) not seeded: "
             + ", ".join(f"{c['table']}.{c['column']}" for c in nd)
         )
+    outside = report.get("foreign_keys_outside", [])
+    if outside:
+        lines.append(
+            f"  {len(outside)} foreign key(s) to tables not in the input: "
+            + ", ".join(
+                f"{f['table']}({', '.join(f['columns'])}) -> {f['references']}" for f in outside
+            )
+        )
+    dropped = report.get("tables_not_seeded", [])
+    if dropped:
+        lines.append(
+            f"  {len(dropped)} table(s) not seeded: "
+            + ", ".join(f"{d['table']} ({d['reason']})" for d in dropped)
+        )
     q = report.get("queries")
     if q:
         lines.append(

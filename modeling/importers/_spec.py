@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.limits import KEYABLE_TYPES
@@ -240,6 +241,8 @@ def catalog_to_spec(
     infos: dict[QName, EntityInfo] = {}
     non_data: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []  # tables that cannot become an entity
+    fks_outside: list[dict[str, Any]] = []  # foreign keys to tables not in the input
 
     # ------------------------------------------------------------ attributes and keys
     for t in chosen:
@@ -263,6 +266,18 @@ def catalog_to_spec(
                 a += "_"
             attrs[col.name] = a
             types[a] = mt.type
+        if not attrs:
+            # an entity needs attributes: a table of derived columns only is left out, and said
+            reason = "no data columns (only " + ", ".join(t.columns) + ")"
+            dropped.append({"table": f"{t.schema}.{t.name}", "line": t.line, "reason": reason})
+            diags.info(
+                "SEED023",
+                f"table {t.schema}.{t.name} not seeded: {reason}",
+                Span(src, t.line, 1),
+                hint="add the table by hand if it holds data worth migrating",
+                subject=names[t.qname],
+            )
+            continue
         key_cols, key_origin = _choose_key(t)
         key = [attrs[c] for c in key_cols if c in attrs]
         if not key:
@@ -278,6 +293,8 @@ def catalog_to_spec(
             )
         info = EntityInfo(names[t.qname], t, attrs, types, key, key_origin=key_origin)
         infos[t.qname] = info
+
+    chosen = [t for t in chosen if t.qname in infos]
 
     # ------------------------------------------------------------ parents (owned 1:N)
     for t in chosen:
@@ -326,13 +343,35 @@ def catalog_to_spec(
                 if fk.name
                 else f"foreign key (line {fk.line})"
             )
+            ref_text = f"{fk.ref[0]}.{fk.ref[1]}"
+            outside = fk.ref not in catalog.tables
+            if outside:
+                # an excerpt or a schema split over files: the reference is kept as a note
+                fks_outside.append(
+                    {
+                        "table": f"{t.schema}.{t.name}",
+                        "foreign_key": fk.name,
+                        "columns": list(fk.columns),
+                        "references": ref_text,
+                        "line": fk.line,
+                    }
+                )
+                diags.warning(
+                    "SEED031",
+                    f"{t.schema}.{t.name}: {where.split(' (line')[0]} ({', '.join(fk.columns)}) "
+                    f"references {ref_text}, which is not in the input; no `references:` written",
+                    Span(src, fk.line, 1),
+                    hint=f"seed {ref_text} too (add its DDL) or set `references:` by hand",
+                    subject=info.name,
+                )
             for c in fk.columns:
                 if c not in fk_of:
                     fk_of[c] = (
                         target.name if target else None,
                         where
                         if target
-                        else f"{where} to {fk.ref[0]}.{fk.ref[1]}, which is not seeded",
+                        else f"{where} to {ref_text}, which is "
+                        + ("not in the input" if outside else "not seeded"),
                     )
         attrs_map = CommentedMap()
         for col in t.columns.values():
@@ -346,6 +385,8 @@ def catalog_to_spec(
                 spec["required"] = False
             if mt.enum:
                 spec["enum"] = _flow_seq(list(mt.enum))
+            if mt.max_length is not None and mt.type == "string":
+                spec["max_length"] = mt.max_length
             if not mt.timezone:
                 spec["timezone"] = False  # `timestamp`: naive values, read back naive
             ref = fk_of.get(col.name)
@@ -423,6 +464,12 @@ def catalog_to_spec(
         s["ddl"] = source_ddl
         doc["source"] = s
     doc["entities"] = entities
+    if dropped:
+        doc.yaml_set_comment_before_after_key(
+            "entities",
+            before="not seeded: "
+            + "; ".join(f"{d['table']} (line {d['line']}): {d['reason']}" for d in dropped),
+        )
     doc["access_patterns"] = render_patterns(patterns)
 
     report: dict[str, Any] = {
@@ -432,6 +479,8 @@ def catalog_to_spec(
         "entities": {info.name: f"{q[0]}.{q[1]}" for q, info in infos.items()},
         "partitions_folded": sum(len(t.partitions) for t in chosen),
         "non_data_columns": non_data,
+        "tables_not_seeded": dropped,
+        "foreign_keys_outside": fks_outside,
         "access_patterns": len(patterns),
         "not_turned_into_patterns": notes,
     }
@@ -569,7 +618,22 @@ def _suggest_patterns(
             cols = [info.attrs[c] for c in cols_raw]
             if ix.method == "hash":
                 cols = cols[:1]
-            if ix.unique or len(cols) == 1:
+            unkeyable = [c for c in cols if info.types[c] not in KEYABLE_TYPES]
+            if unkeyable:
+                # list and map attributes cannot be key slots, so no pattern can bind them
+                notes.append(
+                    {
+                        "entity": info.name,
+                        "index": ix.name,
+                        "line": ix.line,
+                        "reason": "indexes "
+                        + ", ".join(f"{c} ({info.types[c]})" for c in unkeyable)
+                        + ", which cannot be part of a key",
+                    }
+                )
+                continue
+            if ix.unique or len(cols) == 1 or info.types[cols[-1]] == "boolean":
+                # a boolean has two values: a range over it is an equality (or no condition)
                 where = [(c, "=") for c in cols]
                 order = None
             else:
@@ -644,8 +708,36 @@ def _round_rate(rate: float) -> float:
     return float(f"{rate:.3g}")
 
 
+# A scalar written plain must read back the same in every YAML 1.2 parser (ruamel's emitter
+# writes `:arr->ow::cast` plain in a flow mapping, which PyYAML rejects): only these stay plain.
+_PLAIN_SAFE = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./<>-]*$")
+# YAML 1.1 readers turn these into booleans/None
+_YAML_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"])
+
+
+def _quote_unsafe(node: Any) -> Any:
+    """Double-quote every string value that is not a plain safe identifier (in place)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            node[k] = _quote_unsafe(v)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            node[i] = _quote_unsafe(v)
+    elif (
+        isinstance(node, str)
+        and not isinstance(node, DoubleQuotedScalarString)
+        and (not _PLAIN_SAFE.match(node) or node.lower() in _YAML_WORDS)
+    ):
+        return DoubleQuotedScalarString(node)
+    return node
+
+
 def dump_yaml(doc: CommentedMap) -> str:
-    """Serialise deterministically: fixed indentation, no line wrapping, LF, final newline."""
+    """Serialise deterministically: fixed indentation, no line wrapping, LF, final newline.
+
+    Scalars that are not plain safe identifiers are double-quoted, so PyYAML and ruamel (and
+    any YAML 1.2 reader) load the same data."""
+    doc = _quote_unsafe(copy.deepcopy(doc))
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096

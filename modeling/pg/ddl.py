@@ -661,8 +661,9 @@ class _Reader:
             ):
                 first = c.next()
                 rest = [x.text.upper() for x in c.toks[c.i :]]
-                if c.is_type(TokenType.DOT):
-                    columns.append(None)  # a qualified function call: an expression
+                if c.is_type(TokenType.DOT) or not all(is_word(x) for x in c.toks[c.i :]):
+                    # a qualified function call or an operator (`data->'k'`): an expression
+                    columns.append(None)
                 else:
                     columns.append(name_of(first))
                 desc.append("DESC" in rest)

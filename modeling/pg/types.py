@@ -212,6 +212,7 @@ class ModelType:
     non_data: bool = False
     note: str | None = None
     timezone: bool = True  # False: `timestamp` (without time zone), naive values
+    max_length: int | None = None  # `varchar(n)`, `char(n)`: at most n characters
 
 
 def to_model_type(text: str, catalog: Catalog, default_schema: str = "public") -> ModelType:
@@ -238,7 +239,12 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
         model = _MODEL.get(t.name, "string")
         if t.name == "numeric" and len(t.args) == 2 and t.args[1] == "0":
             return ModelType("integer", note=f"numeric({t.args[0]},0) holds whole numbers")
-        return ModelType(model, note=_LOSSY.get(t.name), timezone=t.name not in NAIVE)
+        bound = None
+        if t.name in ("varchar", "char") and len(t.args) == 1 and t.args[0].isdigit():
+            bound = int(t.args[0]) or None
+        return ModelType(
+            model, note=_LOSSY.get(t.name), timezone=t.name not in NAIVE, max_length=bound
+        )
     schema, _, name = t.name.partition(".")
     found = catalog.lookup_type((schema, name), default_schema)
     if found is not None and depth < 10:
@@ -254,6 +260,7 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
                 base.non_data,
                 base.note,
                 base.timezone,
+                base.max_length,
             )
         if found in catalog.composites:
             return ModelType("map", note=f"composite type {found[0]}.{found[1]} kept as a map")

@@ -168,6 +168,12 @@ class AttributeSpec(Node):
         "default true (`timestamptz`: aware values, read back in UTC). Both are stored as the "
         "same order-preserving UTC text.",
     )
+    max_length: int | None = Field(
+        default=None,
+        ge=1,
+        description="Strings: the most characters a value has (PostgreSQL `varchar(n)`, "
+        "`char(n)`); binary: the most bytes. The compiler's key-size check uses it.",
+    )
     references: EntityName | None = Field(
         default=None, description="The entity this attribute is a foreign key to."
     )
