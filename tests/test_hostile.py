@@ -1,0 +1,105 @@
+"""Hostile input (issue 18): no code execution from a model's DDL, paths stay in the model's
+directory, no tracebacks from CLI paths."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modeling.pg.allow import verdict
+from modeling.verify.postgres import source_statements
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "DO $$ BEGIN COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'; END $$",
+        "COPY (SELECT 1) TO PROGRAM 'touch /tmp/x'",
+        "COPY t FROM '/etc/passwd'",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpython3u AS $$ return 1 $$",
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'CO'||'PY x'; END $$",
+        "CREATE EXTENSION plpython3u",
+        "CREATE EXTENSION dblink",
+        "ALTER SYSTEM SET archive_command = 'rm -rf /'",
+        "GRANT ALL ON t TO public",
+        "SET ROLE nobody",
+        "SET session_preload_libraries = 'evil'",
+        "CREATE TABLE t (x text DEFAULT pg_read_file('/etc/passwd'))",
+        "CREATE TABLE t AS SELECT pg_ls_dir('/')",
+        "CREATE TABLE t2 AS SELECT 1",
+        "SELECT no_such_function()",
+        "LOAD 'evil.so'",
+    ],
+)
+def test_statements_that_do_not_build_a_schema_are_skipped(sql: str) -> None:
+    v = verdict(sql)
+    assert not v.run and v.reason
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE public.items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)",
+        "CREATE UNIQUE INDEX i ON t (x)",
+        "ALTER TABLE ONLY t ADD CONSTRAINT pk PRIMARY KEY (x)",
+        "CREATE TYPE mood AS ENUM ('a', 'b')",
+        "CREATE DOMAIN year AS integer CHECK (VALUE > 1900)",
+        "CREATE SEQUENCE s START 1",
+        "CREATE SCHEMA auth",
+        "COMMENT ON TABLE t IS 'x'",
+        "SET search_path = public",
+        "SELECT pg_catalog.set_config('search_path', '', false)",
+        'CREATE EXTENSION IF NOT EXISTS "uuid-ossp"',
+        "CREATE FUNCTION lu() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.t = now();"
+        " RETURN NEW; END $$",
+    ],
+)
+def test_schema_building_statements_run(sql: str) -> None:
+    assert verdict(sql).run, verdict(sql).reason
+
+
+def test_skipped_statements_are_counted_and_named() -> None:
+    src = (
+        "CREATE TABLE t (x int);\nDO $$ BEGIN PERFORM 1; END $$;\n"
+        "COPY t TO PROGRAM 'touch /tmp/x';\nCOPY t FROM stdin;\n1\n\\.\n"
+    )
+    statements = source_statements(src)
+    assert statements.run == ["CREATE TABLE t (x int)"]
+    assert [line for line, _, _ in statements.skipped] == [2, 3]
+    note = statements.note("schema.sql")
+    assert note is not None and "2 statement(s) skipped" in note
+    assert "DO $$" in note and "TO PROGRAM" in note
+
+
+@pytest.mark.e2e
+def test_prepare_never_runs_a_do_block_or_copy_to_program(tmp_path: Path, postgres: Any) -> None:
+    import psycopg
+
+    from modeling.api import load_model
+    from modeling.sample.generate import SampleOptions, generate
+    from modeling.verify import postgres as pgv
+
+    marker = Path(f"/tmp/modeling-hostile-{uuid.uuid4().hex}")
+    ddl = tmp_path / "schema.sql"
+    ddl.write_text(
+        "CREATE TABLE items (item_id bigint PRIMARY KEY, label text NOT NULL);\n"
+        f"DO $$ BEGIN COPY (SELECT 1) TO PROGRAM 'touch {marker}-do'; END $$;\n"
+        f"COPY (SELECT 1) TO PROGRAM 'touch {marker}-copy';\n"
+    )
+    (tmp_path / "m.yaml").write_text(
+        "model: shop\nsource: {ddl: schema.sql}\nentities:\n"
+        "  Item:\n    table: items\n    key: [item_id]\n"
+        "    attributes: {item_id: integer, label: string}\n"
+        "access_patterns:\n  get_item: {entity: Item, where: {item_id: '='}}\n"
+    )
+    model = load_model(tmp_path / "m.yaml")
+    data = generate(model, SampleOptions(seed=2))
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        schema = pgv.prepare(conn, model, data, ddl)
+    assert not Path(f"{marker}-do").exists()
+    assert not Path(f"{marker}-copy").exists()
+    assert schema.origin == f"source DDL {ddl}", schema.notes
+    assert any("2 statement(s) skipped" in n and "TO PROGRAM" in n for n in schema.notes)
