@@ -103,3 +103,52 @@ def test_prepare_never_runs_a_do_block_or_copy_to_program(tmp_path: Path, postgr
     assert not Path(f"{marker}-copy").exists()
     assert schema.origin == f"source DDL {ddl}", schema.notes
     assert any("2 statement(s) skipped" in n and "TO PROGRAM" in n for n in schema.notes)
+
+
+def _write_model(directory: Path, ddl: str) -> Path:
+    path = directory / "m.yaml"
+    path.write_text(
+        f"model: shop\nsource: {{ddl: {ddl!r}}}\nentities:\n"
+        "  Item:\n    key: [item_id]\n    attributes: {item_id: integer}\n"
+        "access_patterns:\n  get_item: {entity: Item, where: {item_id: '='}}\n"
+    )
+    return path
+
+
+def test_a_ddl_path_outside_the_models_directory_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modeling.api import check_file
+
+    monkeypatch.delenv("MODELING_ALLOW_DDL_OUTSIDE", raising=False)
+    for ddl in ("../../../../../../../../../../etc/passwd", "/etc/passwd"):
+        result = check_file(_write_model(tmp_path, ddl))
+        assert result.model is None
+        assert [d.code for d in result.diagnostics.errors] == ["ddl-outside-model-dir"]
+    # a symlink in the model's directory that points out of it is refused too
+    (tmp_path / "link.sql").symlink_to("/etc/passwd")
+    result = check_file(_write_model(tmp_path, "link.sql"))
+    assert [d.code for d in result.diagnostics.errors] == ["ddl-outside-model-dir"]
+    # inside (a subdirectory) is fine
+    (tmp_path / "ddl").mkdir()
+    (tmp_path / "ddl" / "s.sql").write_text("CREATE TABLE item (item_id int);\n")
+    assert check_file(_write_model(tmp_path, "ddl/s.sql")).model is not None
+    # a sibling directory (models/ beside ddl/) is fine when run from the directory holding both
+    (tmp_path / "models").mkdir()
+    sibling = _write_model(tmp_path / "models", "../ddl/s.sql")
+    assert [d.code for d in check_file(sibling).diagnostics.errors] == ["ddl-outside-model-dir"]
+    monkeypatch.chdir(tmp_path)
+    assert check_file(sibling).model is not None
+    # the explicit allow
+    monkeypatch.setenv("MODELING_ALLOW_DDL_OUTSIDE", "1")
+    assert check_file(_write_model(tmp_path, "/etc/passwd")).model is not None
+
+
+def test_validate_refuses_the_outside_ddl_with_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from modeling.cli import app
+
+    result = CliRunner().invoke(app, ["validate", str(_write_model(tmp_path, "/etc/passwd"))])
+    assert result.exit_code == 2
+    assert "ddl-outside-model-dir" in result.output and "Traceback" not in result.output
