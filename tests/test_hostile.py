@@ -152,3 +152,61 @@ def test_validate_refuses_the_outside_ddl_with_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(_write_model(tmp_path, "/etc/passwd"))])
     assert result.exit_code == 2
     assert "ddl-outside-model-dir" in result.output and "Traceback" not in result.output
+
+
+REPO = Path(__file__).resolve().parents[1]
+CATALOG = str(REPO / "models" / "catalog.yaml")
+SHOP_DDL = str(REPO / "tests" / "fixtures" / "ddl" / "shop.sql")
+
+
+def _invoke(*args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from modeling.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def _output_cases(tmp: Path) -> list[tuple[list[str], Path]]:
+    file = tmp / "file"
+    file.write_text("x")
+    return [
+        (["compile", CATALOG, "-o", str(file)], file),  # an existing file as the output directory
+        (["compile", CATALOG, "-o", str(file / "out")], file / "out"),  # a file as a parent
+        (["docs", CATALOG, "-o", str(file / "site")], file / "site"),
+        (["schema", "-o", str(file / "s.json")], file),
+        (["init", "--from-ddl", SHOP_DDL, "-o", str(file / "m.yaml")], file),
+        (["compile", CATALOG, "-o", "/sys/kernel/modeling-out"], Path("/sys/kernel/modeling-out")),
+        (["schema", "-o", "/sys/kernel/modeling-schema.json"], Path("/sys/kernel")),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_an_unusable_output_path_exits_2_naming_it(case: int, tmp_path: Path) -> None:
+    args, named = _output_cases(tmp_path)[case]
+    if str(named).startswith("/sys") and not Path("/sys/kernel").is_dir():
+        pytest.skip("no /sys/kernel")
+    result = _invoke(*args)
+    output = result.output
+    assert result.exit_code == 2, (args, output, result.exception)
+    assert "Traceback" not in output and not isinstance(result.exception, OSError)
+    assert "error: cannot use" in output and str(named) in output
+    assert "hint:" in output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["verify", CATALOG],
+        ["migrate", "create-table", CATALOG],
+        ["migrate", "run", CATALOG, "--source", "postgresql://x@127.0.0.1:1/x"],
+        ["migrate", "validate", CATALOG, "--source", "postgresql://x@127.0.0.1:1/x"],
+    ],
+)
+@pytest.mark.parametrize("url", ["not-a-url", "http://", "http://localhost:99999"])
+def test_a_bad_endpoint_exits_2(command: list[str], url: str) -> None:
+    result = _invoke(*command, "--endpoint", url)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert "--endpoint" in result.output and url in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
