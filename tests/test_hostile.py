@@ -210,3 +210,21 @@ def test_a_bad_endpoint_exits_2(command: list[str], url: str) -> None:
     assert "--endpoint" in result.output and url in result.output
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_init_says_when_the_model_it_writes_names_a_ddl_that_will_be_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODELING_ALLOW_DDL_OUTSIDE", raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    ddl = elsewhere / "shop.sql"
+    ddl.write_text(Path(SHOP_DDL).read_text())
+    out = tmp_path / "project" / "m.yaml"
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")  # holds the model, not the DDL
+    result = _invoke("init", "--from-ddl", str(ddl), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "ddl-outside-model-dir" in result.output
+    inside = _invoke("init", "--from-ddl", str(ddl), "-o", str(elsewhere / "m.yaml"))
+    assert inside.exit_code == 0 and "ddl-outside-model-dir" not in inside.output

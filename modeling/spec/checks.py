@@ -135,6 +135,13 @@ def _inside(target: FsPath, base: FsPath) -> bool:
     return target.resolve().is_relative_to(base.resolve())
 
 
+def ddl_allowed(target: FsPath, model_dir: FsPath) -> bool:
+    """May a model in `model_dir` name `target` as its source.ddl (see `ddl-outside-model-dir`)?"""
+    return any(_inside(target, root) for root in (model_dir, FsPath.cwd())) or bool(
+        os.environ.get(ALLOW_DDL_OUTSIDE)
+    )
+
+
 class Checker:
     def __init__(self, spec: ModelSpec, positions: Positions, diags: Diagnostics, file: str):
         self.spec = spec
@@ -405,11 +412,7 @@ class Checker:
             return
         base = FsPath(self.file).parent
         target = base / self.spec.source.ddl
-        if (
-            target.exists()
-            and not any(_inside(target, root) for root in (base, FsPath.cwd()))
-            and not os.environ.get(ALLOW_DDL_OUTSIDE)
-        ):
+        if target.exists() and not ddl_allowed(target, base):
             # verify, demo and the drift checks read (and run) this file: a model from elsewhere
             # must not make the tool read /etc/passwd or a file beside it
             self.error(
