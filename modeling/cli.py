@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from modeling import __version__
-from modeling.core.errors import EXIT_OK, ModelingError
+from modeling.core.errors import EXIT_OK, ModelingError, path_error
 
 COMMANDS = (
     "modeling.commands.validate",
@@ -46,6 +46,14 @@ class _Group(TyperGroup):
         except ModelingError as exc:
             report(exc)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            # a path the command was given (or derived from one) cannot be created, read or
+            # written: the user's to fix, reported like any InputError
+            if exc.filename is None:
+                raise
+            error = path_error(exc)
+            report(error)
+            raise typer.Exit(error.exit_code) from None
 
 
 def report(exc: ModelingError) -> None:

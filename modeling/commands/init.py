@@ -16,6 +16,7 @@ from rich.text import Text
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers._seed import seed
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
+from modeling.spec.checks import ALLOW_DDL_OUTSIDE, ddl_allowed
 
 
 def register(app: typer.Typer) -> None:
@@ -91,4 +92,13 @@ def register(app: typer.Typer) -> None:
             if not output.exists() or output.read_text(encoding="utf-8") != outcome.yaml:
                 output.write_text(outcome.yaml, encoding="utf-8")
             console.print(Text(f"wrote {output}", style="green"))
+            if from_ddl is not None and not ddl_allowed(from_ddl, output.parent):
+                console.print(
+                    Text(
+                        f"note: source.ddl {from_ddl} is outside {output.parent} and the current "
+                        "directory: validate/verify will refuse it [ddl-outside-model-dir]; move "
+                        f"the DDL beside the model or set {ALLOW_DDL_OUTSIDE}=1",
+                        style="yellow",
+                    )
+                )
         raise typer.Exit(EXIT_OK)

@@ -26,7 +26,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, check_endpoint
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -162,7 +162,9 @@ def register(app: typer.Typer) -> None:
         plan_dir: str | None = typer.Option(
             None, "--plan", help="Plan directory or s3:// URL (default: plan into --checkpoint)."
         ),
-        endpoint: str | None = typer.Option(None, "--endpoint", help="DynamoDB endpoint URL."),
+        endpoint: str | None = typer.Option(
+            None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
+        ),
         table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
         concurrency: int = typer.Option(
             4, "--concurrency", min=1, help="Worker threads (one PostgreSQL connection each)."
@@ -272,7 +274,9 @@ def register(app: typer.Typer) -> None:
     def validate(
         model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
         source: str = typer.Option(..., "--source", help="libpq DSN of the source database."),
-        endpoint: str | None = typer.Option(None, "--endpoint", help="DynamoDB endpoint URL."),
+        endpoint: str | None = typer.Option(
+            None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
+        ),
         table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
         sample: int = typer.Option(1_000, "--sample", min=1, help="Random rows per entity."),
         full: bool = typer.Option(False, "--full", help="Check every row (overrides --sample)."),

@@ -21,7 +21,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from modeling.core.errors import EXIT_OK
+from modeling.core.errors import EXIT_OK, check_endpoint
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
     @migrate.command("create-table")
     def create_table(
         model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
-        endpoint: str | None = typer.Option(None, "--endpoint", help="DynamoDB endpoint URL."),
+        endpoint: str | None = typer.Option(
+            None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
+        ),
         table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
         timeout: float = typer.Option(
             600.0, "--timeout", min=1, help="Seconds to wait for the table to become ACTIVE."

@@ -18,7 +18,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK
+from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, check_endpoint
 
 
 @contextlib.contextmanager
@@ -77,7 +77,10 @@ def register(app: typer.Typer) -> None:
     def verify(
         model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
         endpoint: str | None = typer.Option(
-            None, "--endpoint", help="DynamoDB endpoint URL (default: start DynamoDB Local)."
+            None,
+            "--endpoint",
+            callback=check_endpoint,
+            help="DynamoDB endpoint URL (default: start DynamoDB Local).",
         ),
         postgres: str | None = typer.Option(
             None,

@@ -66,6 +66,7 @@ _LIST: tuple[Code, ...] = (
     Code("version-attribute", _G.ENTITIES, "`version` names an attribute the entity lacks (`source.version`: that no entity has)."),
     Code("version-type", _G.ENTITIES, "A `version` attribute that is not an integer or a datetime (a NULL-free, growing value)."),
     Code("optional-version", _G.ENTITIES, "A `version` attribute declared `required: false`: a NULL version cannot order writes."),
+    Code("ddl-outside-model-dir", _G.ENTITIES, "`source.ddl` resolves outside both the model file's directory and the current directory (allowed only with MODELING_ALLOW_DDL_OUTSIDE=1)."),
     Code("missing-ddl", _G.ENTITIES, "`source.ddl` points to a file that does not exist (a warning at validate time)."),
     # access patterns
     Code("pattern-source", _G.PATTERNS, "A pattern has none, or more than one, of `entity`, `entities`, `sql`."),

@@ -17,7 +17,8 @@ Exceptions:
     ModelingError            root; `exit_code` 1
     ├── InputError           the input or the setup is wrong; the user must fix it (exit 2)
     │   ModelError (core.diagnostics), DDLSyntaxError, LayoutError, ExtractionError,
-    │   ItemError, PlanError, MigrationError, ServiceUnavailable
+    │   ItemError, PlanError, MigrationError, ServiceUnavailable, PathError (a file or
+    │   directory the command cannot create, read or write), EndpointError
     └── OperationError       an operation ran and failed (exit 1)
         EmitError (the layout cannot become code), SinkError, PythonFormatError
 
@@ -33,6 +34,9 @@ this package.
 
 from __future__ import annotations
 
+import errno
+import os
+import urllib.parse
 from typing import ClassVar
 
 EXIT_OK = 0
@@ -62,3 +66,61 @@ class OperationError(ModelingError):
 def exit_code(exc: BaseException) -> int:
     """The exit code for an exception that reached the CLI: its class's, or 1 for any other."""
     return exc.exit_code if isinstance(exc, ModelingError) else EXIT_FAILURE
+
+
+class PathError(InputError):
+    """A path the command must read or write cannot be used (exists, not a directory, denied)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+_PATH_HINTS = {
+    errno.EEXIST: "a file is in the way of a directory the command writes: choose another path "
+    "or remove the file",
+    errno.ENOTDIR: "a part of the path is a file where a directory is expected: choose another "
+    "path",
+    errno.EISDIR: "the path is a directory where a file is expected: name a file",
+    errno.EACCES: "choose a place you may write to (or read), or fix its permissions",
+    errno.EPERM: "choose a place you may write to (or read), or fix its permissions",
+    errno.EROFS: "the file system is read-only: choose another place",
+    errno.ENOSPC: "the disk is full: free space or choose another place",
+    errno.ENOENT: "check the path",
+    errno.ENAMETOOLONG: "use a shorter path",
+}
+
+
+def path_error(exc: OSError) -> PathError:
+    """The `PathError` for an OSError about a path: names the path and says what to do."""
+    paths = [p for p in (exc.filename, exc.filename2) if p is not None]
+    where = " -> ".join(os.fsdecode(p) for p in paths) or "a path"
+    reason = exc.strerror or type(exc).__name__
+    return PathError(
+        f"cannot use {where}: {reason}", _PATH_HINTS.get(exc.errno or 0, "check the path")
+    )
+
+
+class EndpointError(InputError):
+    """An endpoint URL that is not one (`--endpoint not-a-url`)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def check_endpoint(url: str | None) -> str | None:
+    """`url` if it is an http(s) URL with a host (or None); else an EndpointError."""
+    if url is None:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError(
+            f"--endpoint {url!r} is not an http(s) URL",
+            hint="for DynamoDB Local: --endpoint http://localhost:8000",
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise EndpointError(f"--endpoint {url!r}: {exc}") from None
+    return url

@@ -13,6 +13,7 @@ must be an attribute of at least one listed entity (items lacking it simply do n
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path as FsPath
@@ -124,6 +125,21 @@ def _slots(template: str) -> tuple[list[str], str | None]:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+ALLOW_DDL_OUTSIDE = "MODELING_ALLOW_DDL_OUTSIDE"
+
+
+def _inside(target: FsPath, base: FsPath) -> bool:
+    """Does `target` (symlinks followed) resolve inside the directory `base`?"""
+    return target.resolve().is_relative_to(base.resolve())
+
+
+def ddl_allowed(target: FsPath, model_dir: FsPath) -> bool:
+    """May a model in `model_dir` name `target` as its source.ddl (see `ddl-outside-model-dir`)?"""
+    return any(_inside(target, root) for root in (model_dir, FsPath.cwd())) or bool(
+        os.environ.get(ALLOW_DDL_OUTSIDE)
+    )
 
 
 class Checker:
@@ -395,7 +411,20 @@ class Checker:
         if self.spec.source is None or self.spec.source.ddl is None:
             return
         base = FsPath(self.file).parent
-        if not (base / self.spec.source.ddl).exists():
+        target = base / self.spec.source.ddl
+        if target.exists() and not ddl_allowed(target, base):
+            # verify, demo and the drift checks read (and run) this file: a model from elsewhere
+            # must not make the tool read /etc/passwd or a file beside it
+            self.error(
+                "ddl-outside-model-dir",
+                f"source.ddl {self.spec.source.ddl!r} resolves outside the model file's directory "
+                "and the current directory",
+                self.pos.value(("source", "ddl")),
+                hint="put the DDL file below the model's directory or run from a directory that "
+                f"holds it; to allow it where it is, set {ALLOW_DDL_OUTSIDE}=1",
+            )
+            return
+        if not target.exists():
             self.diags.warning(
                 "missing-ddl",
                 f"source.ddl {self.spec.source.ddl!r} does not exist (relative to the model file)",

@@ -26,6 +26,7 @@ from typing import Any, cast
 from sqlglot import exp
 
 from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.pg.allow import verdict
 from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
 from modeling.sample.oracle import condition_values, nulls_first, sort_attribute
@@ -231,23 +232,57 @@ _NOT_IN_SCRATCH_DB = re.compile(
     r"^\s*(CREATE|DROP|ALTER)\s+(DATABASE|ROLE|USER|TABLESPACE)\b|^\s*(COPY|INSERT)\b",
     re.IGNORECASE,
 )
+# a COPY that is not a dump's inline data: it reads or writes a server file or runs a program
+_COPY_SERVER = re.compile(r"^\s*COPY\b(?!.*\bFROM\s+STDIN\b)", re.IGNORECASE | re.DOTALL)
 
 
-def source_statements(ddl: str) -> list[str]:
-    """The statements of a real DDL file that belong in the scratch database.
+@dataclass(frozen=True)
+class SourceStatements:
+    """The statements of a source DDL that run, and those skipped (line, reason, text)."""
+
+    run: list[str]
+    skipped: list[tuple[int, str, str]]
+
+    def note(self, source: Path | str) -> str | None:
+        if not self.skipped:
+            return None
+        shown = "; ".join(
+            f"line {line}: {reason}: {' '.join(text.split())[:80]!r}"
+            for line, reason, text in self.skipped[:5]
+        )
+        more = f"; and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
+        return (
+            f"source DDL {source}: {len(self.skipped)} statement(s) skipped, never executed "
+            f"(only schema-building statements run on the scratch database): {shown}{more}"
+        )
+
+
+def source_statements(ddl: str) -> SourceStatements:
+    """The statements of a real DDL file that may run in the scratch database (an allow-list).
 
     A dump is a psql script, not one SQL string: psql meta-commands (`\\connect`, `\\set`) are
     not SQL, COPY and INSERT data is not wanted (the sample rows are loaded instead, and an
     install script's own rows would break its later foreign keys once its `\\copy` files are
     left out, or clash with the sample keys), and database-, role-
-    and tablespace-level statements act outside the scratch database (or cannot run in a
-    transaction), so they are left out.
+    and tablespace-level statements act outside the scratch database. Those are left out
+    silently. Every other statement runs only if modeling.pg.allow lets it (schema-building DDL;
+    no `DO`, no untrusted function, no server file or program access); the rest is skipped and
+    reported.
     """
-    return [
-        s.text
-        for s in split_statements(ddl)
-        if s.kind == "sql" and not _NOT_IN_SCRATCH_DB.match(_strip_comments(s.text))
-    ]
+    run: list[str] = []
+    skipped: list[tuple[int, str, str]] = []
+    for s in split_statements(ddl):
+        if s.kind != "sql":
+            continue
+        stripped = _strip_comments(s.text)
+        if _NOT_IN_SCRATCH_DB.match(stripped) and not _COPY_SERVER.match(stripped):
+            continue  # data and database-level statements: left out, as a dump's data is
+        v = verdict(s.text)
+        if v.run:
+            run.append(s.text)
+        else:
+            skipped.append((s.line, v.reason, stripped))
+    return SourceStatements(run, skipped)
 
 
 def _strip_comments(sql: str) -> str:
@@ -260,9 +295,13 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
     notes: list[str] = []
     if source_ddl is not None and source_ddl.is_file():
         source_refs = {e.name: TableRef(e.schema, e.table) for e in model.entities}
+        statements = source_statements(source_ddl.read_text(encoding="utf-8"))
+        skipped_note = statements.note(source_ddl)
+        if skipped_note:
+            notes.append(skipped_note)
         try:
             with conn.transaction():
-                for statement in source_statements(source_ddl.read_text(encoding="utf-8")):
+                for statement in statements.run:
                     conn.execute(statement)
                 # the sample rows load under the session's defaults: a pg_dump empties
                 # search_path (rows go to unqualified names too), an install script may set

@@ -224,9 +224,11 @@ def test_a_failure_is_a_note_and_leaves_the_rows(
 
 
 def _seeded(name: str, tmp_path: Path) -> tuple[ir.Model, ir.Layout]:
-    ddl = DDL_DIR / f"{name}.sql"
-    if not ddl.is_file():
-        pytest.skip(f"{ddl} not present")
+    src = DDL_DIR / f"{name}.sql"
+    if not src.is_file():
+        pytest.skip(f"{src} not present")
+    ddl = tmp_path / src.name  # beside the model: a source.ddl may not point outside its directory
+    ddl.write_bytes(src.read_bytes())
     out = tmp_path / f"{name}.yaml"
     result = subprocess.run(
         [sys.executable, "-m", "modeling.cli", "init", "--from-ddl", str(ddl), "-o", str(out)],
