@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import shopdata
+from generated_pkg import write_and_import
 
 from modeling.api import load_model
 from modeling.compile import compile_model
@@ -65,13 +66,10 @@ def generated_package(shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> M
     from modeling.emit.repository import emit_repository
     from modeling.emit.transformers import emit_transformers
 
-    root = tmp_path_factory.mktemp("generated") / "shopmig_pkg"
-    root.mkdir()
-    for rel, text in {
+    files = {
         **emit_transformers(shop.layout, shop.model),
         **emit_repository(shop.layout, shop.model),
-    }.items():
-        (root / rel).write_text(text, encoding="utf-8")
-    name = f"_shopmig_generated_{uuid.uuid4().hex[:8]}"
-    transformers._import_package(root, name)
+    }
+    root = tmp_path_factory.mktemp("generated") / "shopmig_pkg"
+    name = write_and_import(files, root, "_shopmig_generated")
     return importlib.import_module(f"{name}.repository")

@@ -16,6 +16,16 @@ from modeling.emit.transformers import emit_transformers
 from modeling.migrate import transformers
 
 
+def write_and_import(files: dict[str, str], root: Path, prefix: str) -> str:
+    """Write generated `files` under `root`, import them as a fresh package; its name."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    transformers._import_package(root, name)
+    return name
+
+
 def import_generated(
     model: ir.Model, root: Path, prefix: str
 ) -> tuple[dict[str, str], ModuleType, ModuleType]:
@@ -27,11 +37,7 @@ def import_generated(
         **emit_repository(layout, model),
         **emit_migration_stack(layout, model),
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    transformers._import_package(root, name)
+    name = write_and_import(files, root, prefix)
     return (
         files,
         importlib.import_module(f"{name}.repository"),

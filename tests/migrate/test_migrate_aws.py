@@ -14,10 +14,10 @@ import boto3
 import psycopg
 import pytest
 from cfnlint.api import ManualArgs, lint
+from generated_pkg import write_and_import
 
 from modeling.emit.migration_stack import emit_migration_stack, stack_template
 from modeling.emit.transformers import emit_transformers
-from modeling.migrate import transformers
 from modeling.migrate.plan import make_plan, upload_plan
 from modeling.migrate.runner import Runner, RunOptions
 from modeling.migrate.validate import validate
@@ -27,16 +27,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _import_generated(shop: Any, tmp: Path) -> tuple[Any, Any]:
-    root = tmp / "pkg"
     files = {
         **emit_transformers(shop.layout, shop.model),
         **emit_migration_stack(shop.layout, shop.model),
     }
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    name = f"_aws_{uuid.uuid4().hex[:8]}"
-    transformers._import_package(root, name)
+    name = write_and_import(files, tmp / "pkg", "_aws")
     return (
         importlib.import_module(f"{name}.migration.publisher"),
         importlib.import_module(f"{name}.migration.worker"),

@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 import shopdata
+from generated_pkg import write_and_import
 
 from modeling.api import load_model
 from modeling.compile import compile_model
@@ -28,7 +29,6 @@ from modeling.core import ir
 from modeling.emit.migration_stack import emit_migration_stack
 from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers
-from modeling.migrate import transformers
 from modeling.migrate.runner import Runner, RunOptions
 from modeling.migrate.validate import validate
 from modeling.verify.dynamo import create_table
@@ -72,11 +72,8 @@ def versioned(tmp_path_factory: pytest.TempPathFactory) -> Versioned:
         **emit_repository(layout, model),
         **emit_migration_stack(layout, model),
     }
-    for rel, content in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(content, encoding="utf-8")
-    name = f"_versioned_{uuid.uuid4().hex[:8]}"
-    module = transformers._import_package(root, name)
+    name = write_and_import(files, root, "_versioned")
+    module = importlib.import_module(f"{name}.transformers")
     return Versioned(
         model,
         layout,
