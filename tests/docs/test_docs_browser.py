@@ -5,6 +5,8 @@ artifacts under test-artifacts/docs/."""
 
 from __future__ import annotations
 
+import json
+import re
 import struct
 from pathlib import Path
 
@@ -112,3 +114,46 @@ def test_access_pattern_matrix_in_browser(
         plan = layout.plan(p.name)
         assert plan is not None and plan.index in cells[1]
     browser.screenshot(url, ARTIFACTS / f"{model.name}-access-patterns.png")
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_sample_items_are_readable_in_browser(
+    index: int,
+    compiled_examples: list[tuple[Model, Layout]],
+    served_guide: str,
+    browser: Browser,
+) -> None:
+    """Every entity page's sample item, as the browser shows it: the values a reviewer reads
+    are names, emails, amounts and recent dates, not the verifier's adversarial data."""
+    if index >= len(compiled_examples):
+        pytest.skip("fewer example models")
+    model, _ = compiled_examples[index]
+    shown = 0
+    for entity in model.entities:
+        url = f"{served_guide}models/{model.name}/entities/{entity.name}/"
+        page = parse(browser.dump_dom(url))
+        blocks = [c.text() for c in page.iter("code") if '"_type"' in c.text()]
+        assert len(blocks) == 1, f"{entity.name}: {len(blocks)} sample item blocks"
+        item = json.loads(blocks[0])
+        assert item["_type"] == {"S": entity.name}
+        for name, av in item.items():
+            ((tag, value),) = av.items()
+            attribute = entity.attribute(name)
+            if attribute is None:  # a key attribute (PK, GSI1SK, ...): built by the codec
+                continue
+            where = f"{model.name}.{entity.name}.{name} = {value!r}"
+            if tag == "S" and attribute.enum is None:
+                assert _READABLE.match(value), where
+            if tag == "N":
+                assert abs(float(value)) < 10**10, where  # epoch seconds (TTL) included
+            shown += 1
+        if entity is model.entities[0]:
+            browser.screenshot(
+                url, ARTIFACTS / f"{model.name}-{entity.name}-sample.png", "1400,3600"
+            )
+    assert shown > 0
+
+
+# what the docs' sample strings may hold: words, numbers, emails, URLs, ISO datetimes and
+# UUIDs; never the verifier's separators inside values, astral characters or U+FFFF
+_READABLE = re.compile(r"^[A-Za-z0-9À-ÿ .,:;@/+\-_'()]*$")

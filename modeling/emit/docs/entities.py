@@ -96,8 +96,9 @@ def entity_page(model: Model, layout: Layout, entity: Entity, sample: Sample) ->
     if item is not None:
         out.append("\n## Sample item\n")
         out.append(
-            "A DynamoDB item of this entity built from a generated sample row (low-level "
-            "AttributeValue JSON, as `model verify` writes it):\n"
+            "A DynamoDB item of this entity built from a generated sample row with readable "
+            "values (low-level AttributeValue JSON; `model verify` loads the same kind of item, "
+            "with values chosen to break plans instead):\n"
         )
         body = json.dumps(jsonable_item(item), ensure_ascii=False, indent=2)
         out.append(fenced(body, "json"))

@@ -1,8 +1,10 @@
 """Example values for the docs: deterministic sample items and one example request per plan.
 
-Sample rows come from the verifier's generator (`modeling.sample.generate`) and become items
-through the reference codec (`modeling.sample.codec`); requests come from `modeling.requests`,
-so what the docs show is what `model verify` loads and queries.
+Sample rows come from the verifier's generator (`modeling.sample.generate`), made readable by
+`modeling.sample.showcase` (the verifier's adversarial values are for breaking plans, not for
+reviewing a design), and become items through the reference codec (`modeling.sample.codec`);
+requests come from `modeling.requests`, so what the docs show is built the way `model verify`
+loads and queries.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from modeling.sample.codec import ItemError, attribute_av, to_item
 from modeling.sample.generate import SampleOptions, generate
 from modeling.sample.params import draw
 from modeling.sample.rows import Dataset
+from modeling.sample.showcase import readable
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def make_sample(model: Model, layout: Layout, seed: int = 0) -> Sample:
     options = SampleOptions(
         seed=seed, roots=3, fanout=2.0, max_rows=12, hot_partition_bytes=0, fat_entities=0
     )
-    data = generate(model, options)
+    data = readable(model, generate(model, options), seed)
     items: list[tuple[str, dict[str, Any]]] = []
     for entity in model.entities:
         for row in data.of(entity.name):
