@@ -20,6 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from modeling import __version__
+from modeling.commands.examples import epilog
 from modeling.core.errors import EXIT_OK, ModelingError, path_error
 
 COMMANDS = (
@@ -38,7 +39,12 @@ COMMANDS = (
 
 
 class _Group(TyperGroup):
-    """The root command group: maps a `ModelingError` from any (sub)command to its exit code."""
+    """The root command group: maps a `ModelingError` from any (sub)command to its exit code,
+    and gives every command its examples (`modeling/commands/examples.py`) as the help epilog."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_examples(self, ())
 
     def invoke(self, ctx: Any) -> Any:  # typer's (vendored) click.Context
         try:
@@ -56,6 +62,14 @@ class _Group(TyperGroup):
             raise typer.Exit(error.exit_code) from None
 
 
+def _add_examples(group: Any, path: tuple[str, ...]) -> None:
+    for name, command in getattr(group, "commands", {}).items():
+        text = epilog((*path, name))
+        if text is not None and not command.epilog:
+            command.epilog = text
+        _add_examples(command, (*path, name))
+
+
 def report(exc: ModelingError) -> None:
     """`error: <message>` and, when the exception has one, `  hint: <hint>`, on stderr."""
     message = str(exc).strip() or type(exc).__name__
@@ -69,7 +83,7 @@ app = typer.Typer(
     cls=_Group,
     help="Model a PostgreSQL application as one DynamoDB table: validate, compile, prove, migrate.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -96,7 +110,7 @@ for _name in COMMANDS:
 
 def main() -> None:
     try:
-        app(standalone_mode=True)
+        app(standalone_mode=True, prog_name="model")
     except KeyboardInterrupt:  # pragma: no cover
         sys.exit(130)
 

@@ -221,7 +221,9 @@ def cli_reference(root: Any, prog: str = "model") -> str:
         "# Command-line reference\n\n",
         text(root.help or "") + "\n\n",
         "Exit codes: `0` success, `1` a check failed (stale files, a mismatch), "
-        "`2` invalid input (reported as `file:line:col: error: message` with a hint).\n\n",
+        "`2` invalid input (reported as `file:line:col: error: message` with a hint), "
+        "`130` interrupted (Ctrl-C). Shell completion: `model --install-completion` "
+        "(bash, zsh, fish, PowerShell).\n\n",
     ]
     root_ctx = _context(root, prog)
     top = [p for p in root.get_params(root_ctx) if p.name != "help"]
@@ -236,6 +238,8 @@ def cli_reference(root: Any, prog: str = "model") -> str:
         out.append(fenced(f"{full} {usage}".rstrip(), "sh"))
         if command.help:
             out.append("\n" + _help_text(command.help) + "\n")
+        if getattr(command, "epilog", None):
+            out.append("\n" + _examples(command.epilog))
         params = [p for p in command.get_params(ctx) if p.name != "help"]
         if params:
             out.append("\n")
@@ -245,6 +249,13 @@ def cli_reference(root: Any, prog: str = "model") -> str:
             subs = ", ".join(f"[{text(n)}](#{anchor(full + ' ' + n)})" for n in sorted(subcommands))
             out.append(f"\nSubcommands: {subs}\n")
     return "".join(out)
+
+
+def _examples(epilog: str) -> str:
+    """A command's `Examples:` epilog (`# what` / `$ command` lines) as a shell block."""
+    lines = [line.strip() for line in epilog.splitlines()]
+    body = [line.removeprefix("$ ") for line in lines if line and line != "Examples:"]
+    return "Examples:\n\n" + fenced("\n".join(body), "sh")
 
 
 def _help_text(help_text: str) -> str:
