@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from modeling.core.errors import ModelingError
 from modeling.core.ir import Attribute, Entity, Model, TypeRef
 from modeling.sample.rows import Dataset, Row
 
@@ -159,8 +160,8 @@ class _Map:
         return new
 
 
-class _Clash(Exception):
-    """A strict domain could not stay injective."""
+class _Clash(ModelingError):
+    """A strict domain could not stay injective (caught in `readable`, never escapes)."""
 
 
 def _hashable(value: Any) -> Any:
