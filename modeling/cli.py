@@ -35,6 +35,7 @@ COMMANDS = (
     "modeling.commands.migrate_package",
     "modeling.commands.migrate_table",
     "modeling.commands.migrate_demo",
+    "modeling.commands.engines",
 )
 
 

