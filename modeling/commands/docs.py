@@ -8,13 +8,14 @@ Invalid models are reported like `model validate` does and exit 2; nothing is bu
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
 import logging
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from modeling.api import expand_paths, validate_files
 from modeling.commands.validate import render
 from modeling.compile import compile_model
 from modeling.core.diagnostics import Diagnostic
-from modeling.core.errors import EXIT_INVALID, EXIT_OK
+from modeling.core.errors import EXIT_INVALID, EXIT_OK, InputError
 from modeling.core.ir import Layout, Model
 from modeling.emit import docs as emit_docs
 
@@ -82,6 +83,43 @@ def load_compiled(
     return compiled, problems
 
 
+DOCS_EXTRA_HINT = "pip install 'single-table-modeling[docs]'"
+
+
+class MissingDocsTool(InputError):
+    """A part `model docs` needs is not installed (the docs extra, Graphviz's `dot`)."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@contextlib.contextmanager
+def _docs_tools() -> Iterator[None]:
+    """The docs' optional parts (the `docs` extra, Graphviz's `dot`) as InputErrors that say
+    how to get them, instead of an ImportError or ExecutableNotFound traceback."""
+    try:
+        yield
+    except ImportError as exc:
+        raise MissingDocsTool(
+            f"model docs needs {exc.name or 'a package'} (not installed)",
+            hint=f"install the docs extra: {DOCS_EXTRA_HINT}",
+        ) from exc
+    except Exception as exc:
+        if type(exc).__name__ != "ExecutableNotFound":  # graphviz's, imported lazily
+            raise
+        raise MissingDocsTool(
+            "model docs renders diagrams with Graphviz's `dot`, which is not on PATH",
+            hint="install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew "
+            "install graphviz), or use --markdown to write the pages without rendering",
+        ) from exc
+
+
+def _print_json(where: Path, models: list[str], files: int, html: bool) -> None:
+    record = {"output": str(where), "models": models, "files": files, "html": html}
+    typer.echo(json.dumps(record, indent=2, sort_keys=True))
+
+
 def register(app: typer.Typer) -> None:
     @app.command("docs")
     def docs(
@@ -98,6 +136,9 @@ def register(app: typer.Typer) -> None:
             False, "--serve", help="After building, serve the site on 127.0.0.1 until Ctrl-C."
         ),
         port: int = typer.Option(8000, "--port", help="Port for --serve (0: any free port)."),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print what was written as JSON on stdout."
+        ),
     ) -> None:
         """Build browsable docs of models: pages, diagrams, access-pattern matrix, runbook."""
         console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -111,17 +152,25 @@ def register(app: typer.Typer) -> None:
                 console.print(render(d))
             console.print(f"{len(problems)} error(s); no docs built", style="bold red")
             raise typer.Exit(EXIT_INVALID)
-        files, nav = emit_docs.site_files(compiled, render=not markdown)
+        with _docs_tools():
+            files, nav = emit_docs.site_files(compiled, render=not markdown)
         files[emit_docs.STYLESHEET_PATH] = emit_docs.STYLESHEET
+        models = [m.name for m, _ in compiled]
         if markdown:
             write_tree(output, files)
-            console.print(f"wrote {len(files)} files to {output}")
+            if as_json:
+                _print_json(output, models, len(files), html=False)
+            else:
+                console.print(f"wrote {len(files)} files to {output}")
             raise typer.Exit(EXIT_OK)
-        names = ", ".join(m.name for m, _ in compiled)
-        with tempfile.TemporaryDirectory(prefix="model-docs-") as tmp:
+        names = ", ".join(models)
+        with tempfile.TemporaryDirectory(prefix="model-docs-") as tmp, _docs_tools():
             config = emit_docs.mkdocs_config(f"Model docs: {names}", nav, str(output.resolve()))
             site = build_site(config, files, Path(tmp))
-        console.print(f"built {site} ({len(compiled)} model(s))")
+        if as_json:
+            _print_json(site, models, len(files), html=True)
+        else:
+            console.print(f"built {site} ({len(compiled)} model(s))")
         if do_serve:
             server, url = serve(site, port)
             console.print(f"serving {url} (Ctrl-C to stop)")

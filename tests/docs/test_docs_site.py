@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,3 +94,82 @@ def test_model_docs_rejects_an_invalid_model(tmp_path: Path) -> None:
 def test_model_docs_without_a_model(args: list[str], tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["docs", *args, "-o", str(tmp_path / "s")])
     assert result.exit_code == 2
+
+
+def test_model_docs_json(tmp_path: Path) -> None:
+    require(shutil.which("dot") is not None, "graphviz `dot` not installed")
+    md = CliRunner().invoke(
+        app,
+        [
+            "docs",
+            str(ROOT / "models" / "orders.yaml"),
+            "-o",
+            str(tmp_path / "md"),
+            "--markdown",
+            "--json",
+        ],
+    )
+    assert md.exit_code == 0, md.output
+    record = json.loads(md.stdout)
+    written = [p for p in (tmp_path / "md").rglob("*") if p.is_file()]
+    assert record == {
+        "files": len(written),
+        "html": False,
+        "models": ["orders"],
+        "output": str(tmp_path / "md"),
+    }
+    site = CliRunner().invoke(
+        app, ["docs", str(ROOT / "models" / "saas.yaml"), "-o", str(tmp_path / "s"), "--json"]
+    )
+    assert site.exit_code == 0, site.output
+    built = json.loads(site.stdout)
+    assert built["html"] is True and built["models"] == ["saas"]
+    assert (Path(built["output"]) / "saas" / "index.html").is_file()
+
+
+_BLOCK = "import sys; sys.modules[{name!r}] = None; from modeling.cli import main; main()"
+
+
+@pytest.mark.parametrize("module", ["mkdocs", "graphviz"])
+def test_model_docs_without_the_docs_extra_says_how_to_get_it(module: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _BLOCK.format(name=module),
+            "docs",
+            str(ROOT / "models" / "orders.yaml"),
+            "-o",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"model docs needs {module}" in done.stderr
+    assert "pip install 'single-table-modeling[docs]'" in done.stderr
+
+
+def test_model_docs_without_dot_says_how_to_get_it(tmp_path: Path) -> None:
+    bare = tmp_path / "bin"
+    bare.mkdir()  # a PATH without `dot` (python is named by its full path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modeling",
+            "docs",
+            str(ROOT / "models" / "orders.yaml"),
+            "-o",
+            str(tmp_path / "s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": str(bare)},
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Graphviz" in done.stderr and "apt-get install graphviz" in done.stderr
