@@ -7,12 +7,15 @@ Rows are the TypedDicts of `transformers`; keys are built there too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 import datetime as _dt
 from decimal import Decimal
+import json
 import time
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from . import transformers as _t
@@ -29,8 +32,15 @@ from .transformers import (
 
 __all__ = [
     "Client",
+    "EntityName",
+    "InvalidCursor",
+    "ItemExists",
     "ItemNotFound",
     "NotUnique",
+    "Transaction",
+    "TransactionFailed",
+    "ValidationError",
+    "VersionConflict",
     "BrandRow",
     "CategoryRow",
     "InventoryRow",
@@ -84,6 +94,333 @@ def _error_code(exc: Exception) -> str:
 def _key_text(key: Mapping[str, Any]) -> str:
     return repr(sorted((name, sorted(value.items())) for name, value in key.items()))
 
+
+class ValidationError(ValueError):
+    """A row the model does not allow; `problems` lists each, by attribute."""
+
+    def __init__(self, entity: str, problems: list[str]) -> None:
+        super().__init__(f"{entity}: " + "; ".join(problems))
+        self.entity = entity
+        self.problems = problems
+
+
+class ItemExists(Exception):
+    """`create_*` of an item whose table key is already taken."""
+
+
+class VersionConflict(Exception):
+    """The stored item changed since it was read (another version, or other content)."""
+
+
+class InvalidCursor(ValueError):
+    """A page cursor that this pattern did not hand out (another pattern's, or damaged)."""
+
+
+class TransactionFailed(Exception):
+    """DynamoDB cancelled a transaction; `reasons` has its code for each action, in order."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("transaction cancelled: " + ", ".join(reasons))
+        self.reasons = reasons
+
+
+_Rule = tuple[bool, tuple[str, ...] | None, int | None]  # required, enum, max_length
+_BATCH_WRITE: Final = 25  # items per BatchWriteItem
+_TRANSACTION: Final = 100  # actions per TransactWriteItems
+
+
+def _problems(entity: str, rules: Mapping[str, _Rule], row: Mapping[str, Any]) -> list[str]:
+    out = [f"{name}: not an attribute of {entity}" for name in row if name not in rules]
+    for name, (required, enum, max_length) in rules.items():
+        value = row.get(name)
+        if value is None:
+            if required:
+                out.append(f"{name}: required")
+            continue
+        values = list(value) if isinstance(value, (list, frozenset, set, tuple)) else [value]
+        for v in values:
+            if enum is not None and v not in enum:
+                out.append(f"{name}: {v!r} is not one of {', '.join(enum)}")
+            if max_length is not None and isinstance(v, (str, bytes)) and len(v) > max_length:
+                out.append(f"{name}: {len(v)} long, at most {max_length} allowed")
+    return out
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    code = _error_code(exc)
+    return code == "ConditionalCheckFailedException" or (
+        code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
+    )
+
+
+def _plain_key(key: Key) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in key.items():
+        ((tag, payload),) = value.items()
+        if tag == "B":
+            payload = base64.b64encode(bytes(payload)).decode("ascii")
+        out[name] = [tag, payload]
+    return out
+
+
+def _cursor(pattern: str, key: Key | None) -> str | None:
+    """An opaque, URL-safe cursor for the page after `key` (None: no next page)."""
+    if not key:
+        return None
+    text = json.dumps({"p": pattern, "k": _plain_key(key)}, sort_keys=True, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _start_key(pattern: str, cursor: str | None) -> Key | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw.decode("utf-8"))
+        key: Key = {}
+        for name, (tag, payload) in data["k"].items():
+            if tag not in ("S", "N", "B") or not isinstance(payload, str):
+                raise ValueError(tag)
+            key[name] = {tag: base64.b64decode(payload) if tag == "B" else payload}
+        owner = data["p"]
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise InvalidCursor(f"not a page cursor of this client: {cursor[:40]!r}") from exc
+    if owner != pattern:
+        raise InvalidCursor(f"a cursor of pattern {owner!r} cannot page {pattern!r}")
+    return key
+
+
+def _bumped(type_text: str, value: Any) -> Any:
+    """The next version after `value` (patch moves versions forward itself)."""
+    if type_text == "datetime":
+        now = _dt.datetime.now(_dt.UTC)
+        if isinstance(value, _dt.datetime) and value.tzinfo is None:
+            now = now.replace(tzinfo=None)
+        step = _dt.timedelta(microseconds=1)
+        return max(now, value + step) if isinstance(value, _dt.datetime) else now
+    if type_text == "date":
+        today = _dt.date.today()
+        return max(today, value + _dt.timedelta(days=1)) if isinstance(value, _dt.date) else today
+    return (value or 0) + 1
+
+
+class Transaction:
+    """Writes across entities that succeed or fail together (TransactWriteItems).
+
+        with client.transaction() as tx:
+            tx.create("Order", order)
+            tx.delete("Cart", {"cart_id": cart_id})
+
+    Leaving the block commits (nothing is written when it raises); `commit()` does the same.
+    Up to 100 actions, never two on one item; `TransactionFailed` says why DynamoDB refused.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._actions: list[dict[str, Any]] = []
+        self._keys: list[str] = []
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is None:
+            self.commit()
+
+    def _add(self, action: dict[str, Any], key: Key) -> Transaction:
+        text = _key_text(key)
+        if text in self._keys:
+            raise ValueError(f"a transaction may not write one item twice: {key!r}")
+        if len(self._actions) >= _TRANSACTION:
+            raise ValueError(f"a transaction holds at most {_TRANSACTION} actions")
+        self._keys.append(text)
+        self._actions.append(action)
+        return self
+
+    def create(self, entity: EntityName, row: Mapping[str, Any]) -> Transaction:
+        """A new item of `entity` (the transaction fails if its key is taken)."""
+        item = self._client._item(entity, row)
+        condition = _absent(_TABLE_KEY[0])
+        put = {"TableName": self._client.table_name, "Item": item, **condition}
+        return self._add({"Put": put}, _key_of(item))
+
+    def put(
+        self, entity: EntityName, row: Mapping[str, Any], expected_version: Any = None
+    ) -> Transaction:
+        """Create or replace an item of `entity` (at `expected_version`, when given)."""
+        item = self._client._item(entity, row)
+        condition = _version_condition(entity, expected_version)
+        put = {"TableName": self._client.table_name, "Item": item, **condition}
+        return self._add({"Put": put}, _key_of(item))
+
+    def delete(
+        self, entity: EntityName, key: Mapping[str, Any], expected_version: Any = None
+    ) -> Transaction:
+        """Delete the item of `entity` with this key (at `expected_version`, when given)."""
+        table_key = _TABLE_KEY_OF[entity](key)
+        condition = _version_condition(entity, expected_version)
+        delete = {"TableName": self._client.table_name, "Key": table_key, **condition}
+        return self._add({"Delete": delete}, table_key)
+
+    def commit(self) -> None:
+        if not self._actions:
+            return
+        try:
+            self._client.dynamodb.transact_write_items(TransactItems=self._actions)
+        except Exception as exc:
+            if _error_code(exc) != "TransactionCanceledException":
+                raise
+            response = getattr(exc, "response", {}) or {}
+            reasons = [str(r.get("Code", "None")) for r in response.get("CancellationReasons", [])]
+            raise TransactionFailed(reasons or [str(exc)]) from exc
+        finally:
+            self._actions, self._keys = [], []
+
+
+def _absent(name: str) -> dict[str, Any]:
+    return {
+        "ConditionExpression": "attribute_not_exists(#k)",
+        "ExpressionAttributeNames": {"#k": name},
+    }
+
+
+def _key_of(item: Mapping[str, Any]) -> Key:
+    return {name: item[name] for name in _TABLE_KEY}
+
+
+def _version_condition(entity: str, expected: Any) -> dict[str, Any]:
+    """`#v = :v` for an expected version (nothing when None); entities without one refuse it."""
+    if expected is None:
+        return {}
+    version = _VERSION.get(entity)
+    if version is None:
+        raise ValueError(f"{entity} has no version attribute to check expected_version against")
+    name, type_text = version
+    value = _t.to_attribute_value(type_text, expected, name)
+    return {
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": name},
+        "ExpressionAttributeValues": {":v": value},
+    }
+
+
+def _unchanged(entity: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A condition true only while the stored item is exactly `item` (optimistic, no version)."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parts: list[str] = []
+    for i, (name, value) in enumerate(sorted(item.items())):
+        names[f"#a{i}"] = name
+        values[f":a{i}"] = value
+        parts.append(f"#a{i} = :a{i}")
+    absent = [n for n in sorted(_RULES[entity]) if n not in item]
+    for j, name in enumerate(absent):
+        names[f"#n{j}"] = name
+        parts.append(f"attribute_not_exists(#n{j})")
+    return {
+        "ConditionExpression": " AND ".join(parts),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+EntityName = Literal["Brand", "Category", "Product", "Variant", "Price", "Warehouse", "Inventory"]
+_RULES: Final[dict[str, dict[str, _Rule]]] = {
+    "Brand": {
+        "brand_id": (True, None, None),
+        "name": (True, None, None),
+        "slug": (True, None, None),
+        "country": (False, None, None),
+        "created_at": (True, None, None),
+    },
+    "Category": {
+        "category_id": (True, None, None),
+        "parent_category_id": (False, None, None),
+        "name": (True, None, None),
+        "slug": (True, None, None),
+        "path": (True, None, None),
+    },
+    "Product": {
+        "product_id": (True, None, None),
+        "brand_id": (True, None, None),
+        "category_id": (True, None, None),
+        "title": (True, None, None),
+        "slug": (True, None, None),
+        "status": (True, ("draft", "active", "archived"), None),
+        "description": (False, None, None),
+        "created_at": (True, None, None),
+        "updated_at": (True, None, None),
+        "tags": (True, None, None),
+        "specs": (True, None, None),
+    },
+    "Variant": {
+        "product_id": (True, None, None),
+        "sku": (True, None, None),
+        "barcode": (False, None, None),
+        "size": (False, None, None),
+        "color": (False, None, None),
+        "weight_grams": (False, None, None),
+        "created_at": (True, None, None),
+    },
+    "Price": {
+        "product_id": (True, None, None),
+        "sku": (True, None, None),
+        "currency": (True, ("EUR", "USD", "GBP", "CHF"), None),
+        "amount": (True, None, None),
+        "compare_at_amount": (False, None, None),
+        "valid_from": (True, None, None),
+        "valid_to": (False, None, None),
+    },
+    "Warehouse": {
+        "warehouse_id": (True, None, None),
+        "name": (True, None, None),
+        "region": (True, ("eu-west", "eu-central", "us-east", "us-west"), None),
+        "country": (True, None, None),
+        "timezone": (True, None, None),
+    },
+    "Inventory": {
+        "product_id": (True, None, None),
+        "sku": (True, None, None),
+        "warehouse_id": (True, None, None),
+        "on_hand": (True, None, None),
+        "reserved": (True, None, None),
+        "available": (True, None, None),
+        "reorder_point": (True, None, None),
+        "updated_at": (True, None, None),
+    },
+}
+_VERSION: Final[dict[str, tuple[str, str]]] = {
+    "Product": ("updated_at", "datetime"),
+    "Inventory": ("updated_at", "datetime"),
+}
+_BUMPABLE: Final = ("date", "datetime", "decimal", "float", "integer")
+_TO_ITEM: Final[dict[str, Callable[[Mapping[str, Any]], _t.Item]]] = {
+    "Brand": _t.brand_to_item,
+    "Category": _t.category_to_item,
+    "Product": _t.product_to_item,
+    "Variant": _t.variant_to_item,
+    "Price": _t.price_to_item,
+    "Warehouse": _t.warehouse_to_item,
+    "Inventory": _t.inventory_to_item,
+}
+_FROM_ITEM: Final[dict[str, Callable[[Mapping[str, Any]], Any]]] = {
+    "Brand": _t.brand_from_item,
+    "Category": _t.category_from_item,
+    "Product": _t.product_from_item,
+    "Variant": _t.variant_from_item,
+    "Price": _t.price_from_item,
+    "Warehouse": _t.warehouse_from_item,
+    "Inventory": _t.inventory_from_item,
+}
+_TABLE_KEY_OF: Final[dict[str, Callable[[Mapping[str, Any]], Key]]] = {
+    "Brand": _t.brand_table_key,
+    "Category": _t.category_table_key,
+    "Product": _t.product_table_key,
+    "Variant": _t.variant_table_key,
+    "Price": _t.price_table_key,
+    "Warehouse": _t.warehouse_table_key,
+    "Inventory": _t.inventory_table_key,
+}
 
 _TABLE_KEY: Final = ("PK", "SK")
 
@@ -147,9 +484,15 @@ class Client:
             request["ExclusiveStartKey"] = last
 
     def _page(
-        self, request: dict[str, Any], start_key: Key | None, page_size: int | None, full: bool
-    ) -> tuple[list[_t.Item], Key | None]:
+        self,
+        pattern: str,
+        request: dict[str, Any],
+        cursor: str | None,
+        page_size: int | None,
+        full: bool,
+    ) -> tuple[list[_t.Item], str | None]:
         request = {**request, "TableName": self.table_name}
+        start_key = _start_key(pattern, cursor)
         if start_key is not None:
             request["ExclusiveStartKey"] = start_key
         if page_size is not None:
@@ -158,7 +501,7 @@ class Client:
         items: list[_t.Item] = response.get("Items", [])
         if full:
             items = self._fetch_full(items)
-        return items, response.get("LastEvaluatedKey") or None
+        return items, _cursor(pattern, response.get("LastEvaluatedKey"))
 
     def _get(self, key: Key, consistent_read: bool) -> _t.Item | None:
         response: dict[str, Any] = self.dynamodb.get_item(
@@ -185,30 +528,47 @@ class Client:
                 raise RuntimeError("BatchGetItem left keys unprocessed after retries")
         return [found[text] for text in map(_key_text, keys) if text in found]
 
-    def _replace(self, item: _t.Item, old: Key, names: tuple[str, ...]) -> None:
-        """Put `item` over an existing item; delete `old` in the same transaction if it moved."""
+    def _replace(
+        self, item: _t.Item, old: Key, names: tuple[str, ...], condition: dict[str, Any]
+    ) -> None:
+        """Put `item` over an existing item (at the expected version, when `condition` says
+        one); when the table key changed, delete `old` and put `item` in one transaction,
+        refusing to land on another item's key."""
         new = {name: item[name] for name in names}
-        exists = {
-            "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": names[0]},
+        expr = "attribute_exists(#pk)"
+        if condition:
+            expr += " AND (" + condition["ConditionExpression"] + ")"
+        guard: dict[str, Any] = {
+            "ConditionExpression": expr,
+            "ExpressionAttributeNames": {
+                "#pk": names[0],
+                **condition.get("ExpressionAttributeNames", {}),
+            },
         }
+        if condition.get("ExpressionAttributeValues"):
+            guard["ExpressionAttributeValues"] = condition["ExpressionAttributeValues"]
         try:
             if new == old:
-                self.dynamodb.put_item(TableName=self.table_name, Item=item, **exists)
+                self.dynamodb.put_item(TableName=self.table_name, Item=item, **guard)
             else:
                 self.dynamodb.transact_write_items(
                     TransactItems=[
-                        {"Delete": {"TableName": self.table_name, "Key": old, **exists}},
-                        {"Put": {"TableName": self.table_name, "Item": item}},
+                        {"Delete": {"TableName": self.table_name, "Key": old, **guard}},
+                        {"Put": {"TableName": self.table_name, "Item": item, **_absent(names[0])}},
                     ]
                 )
         except Exception as exc:
-            code = _error_code(exc)
-            if code == "ConditionalCheckFailedException" or (
-                code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
-            ):
-                raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
-            raise
+            if not _conditional_failed(exc):
+                raise
+            reasons = [
+                str(r.get("Code", "None"))
+                for r in (getattr(exc, "response", {}) or {}).get("CancellationReasons", [])
+            ]
+            if len(reasons) == 2 and reasons[0] == "None":
+                raise ItemExists(f"moving to {new!r}: another item has that key") from exc
+            if condition and self._get(old, True) is not None:
+                raise VersionConflict(f"the item {old!r} has another version") from exc
+            raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
 
     # ------------------------------------------------------------------ patterns
 
@@ -239,16 +599,18 @@ class Client:
             yield _t.product_from_item(item)
 
     def active_products_of_category_by_title_page(
-        self, category_id: UUID, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[ProductRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, category_id: UUID, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[ProductRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `active_products_of_category_by_title` (Product): Query on GSI1, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._active_products_of_category_by_title_request(category_id)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.product_from_item(item) for item in items], last
+        items, after = self._page(
+            "active_products_of_category_by_title", request, cursor, page_size, False
+        )
+        return [_t.product_from_item(item) for item in items], after
 
     def _brand_by_slug_request(self, slug: str) -> dict[str, Any]:
         values = _t.brand_by_slug_key(slug)
@@ -280,16 +642,16 @@ class Client:
             yield _t.brand_from_item(item)
 
     def brand_by_slug_page(
-        self, slug: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[BrandRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, slug: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[BrandRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `brand_by_slug` (Brand): Query on GSI1, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._brand_by_slug_request(slug)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.brand_from_item(item) for item in items], last
+        items, after = self._page("brand_by_slug", request, cursor, page_size, False)
+        return [_t.brand_from_item(item) for item in items], after
 
     def _category_by_path_prefix_request(
         self, parent_category_id: UUID, path: str
@@ -326,17 +688,17 @@ class Client:
         parent_category_id: UUID,
         path: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[CategoryRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[CategoryRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `category_by_path_prefix` (Category): Query on GSI1, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._category_by_path_prefix_request(parent_category_id, path)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.category_from_item(item) for item in items], last
+        items, after = self._page("category_by_path_prefix", request, cursor, page_size, False)
+        return [_t.category_from_item(item) for item in items], after
 
     def get_brand(self, brand_id: UUID, *, consistent_read: bool = False) -> BrandRow | None:
         """The Brand matching the parameters, or None.
@@ -394,18 +756,18 @@ class Client:
         product_id: UUID,
         sku: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[InventoryRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[InventoryRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `inventory_of_variant` (Inventory): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._inventory_of_variant_request(product_id, sku)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.inventory_from_item(item) for item in items], last
+        items, after = self._page("inventory_of_variant", request, cursor, page_size, False)
+        return [_t.inventory_from_item(item) for item in items], after
 
     def _low_stock_in_warehouse_request(self, warehouse_id: str, threshold: int) -> dict[str, Any]:
         values = _t.low_stock_in_warehouse_key(warehouse_id, threshold)
@@ -440,17 +802,17 @@ class Client:
         warehouse_id: str,
         threshold: int,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[InventoryRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[InventoryRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `low_stock_in_warehouse` (Inventory): Query on GSI1, key condition `#pk = :pk AND #sk <= :sk0`, ascending."""
 
         request = self._low_stock_in_warehouse_request(warehouse_id, threshold)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.inventory_from_item(item) for item in items], last
+        items, after = self._page("low_stock_in_warehouse", request, cursor, page_size, False)
+        return [_t.inventory_from_item(item) for item in items], after
 
     def _price_history_of_variant_request(
         self,
@@ -523,11 +885,11 @@ class Client:
         valid_from_from: _dt.datetime,
         valid_from_to: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[PriceRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[PriceRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `price_history_of_variant` (Price): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending."""
 
@@ -535,8 +897,8 @@ class Client:
             product_id, sku, currency, valid_from_from, valid_from_to
         )
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.price_from_item(item) for item in items], last
+        items, after = self._page("price_history_of_variant", request, cursor, page_size, False)
+        return [_t.price_from_item(item) for item in items], after
 
     def _product_by_slug_request(self, slug: str) -> dict[str, Any]:
         values = _t.product_by_slug_key(slug)
@@ -568,16 +930,16 @@ class Client:
             yield _t.product_from_item(item)
 
     def product_by_slug_page(
-        self, slug: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[ProductRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, slug: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[ProductRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `product_by_slug` (Product): Query on GSI2, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._product_by_slug_request(slug)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.product_from_item(item) for item in items], last
+        items, after = self._page("product_by_slug", request, cursor, page_size, False)
+        return [_t.product_from_item(item) for item in items], after
 
     def _product_page_request(self, product_id: UUID) -> dict[str, Any]:
         values = _t.product_page_key(product_id)
@@ -620,11 +982,11 @@ class Client:
         self,
         product_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Product detail page with every variant (size/colour picker).
 
@@ -632,8 +994,8 @@ class Client:
 
         request = self._product_page_request(product_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.from_item(item) for item in items], last
+        items, after = self._page("product_page", request, cursor, page_size, False)
+        return [_t.from_item(item) for item in items], after
 
     def _product_with_variants_and_prices_request(self, product_id: UUID) -> dict[str, Any]:
         values = _t.product_with_variants_and_prices_key(product_id)
@@ -673,18 +1035,20 @@ class Client:
         self,
         product_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `product_with_variants_and_prices` (Price, Product, Variant): Query on the table, key condition `#pk = :pk`, ascending."""
 
         request = self._product_with_variants_and_prices_request(product_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.from_item(item) for item in items], last
+        items, after = self._page(
+            "product_with_variants_and_prices", request, cursor, page_size, False
+        )
+        return [_t.from_item(item) for item in items], after
 
     def _products_by_category_and_status_request(
         self,
@@ -745,10 +1109,10 @@ class Client:
         created_at_from: _dt.datetime,
         created_at_to: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[ProductRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[ProductRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `products_by_category_and_status` (Product): Query on GSI3, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending."""
 
@@ -756,8 +1120,10 @@ class Client:
             category_id, status, created_at_from, created_at_to
         )
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.product_from_item(item) for item in items], last
+        items, after = self._page(
+            "products_by_category_and_status", request, cursor, page_size, False
+        )
+        return [_t.product_from_item(item) for item in items], after
 
     def _products_of_brand_by_slug_prefix_request(
         self, brand_id: UUID, prefix: str
@@ -794,17 +1160,19 @@ class Client:
         brand_id: UUID,
         prefix: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[ProductRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[ProductRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `products_of_brand_by_slug_prefix` (Product): Query on GSI4, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._products_of_brand_by_slug_prefix_request(brand_id, prefix)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.product_from_item(item) for item in items], last
+        items, after = self._page(
+            "products_of_brand_by_slug_prefix", request, cursor, page_size, False
+        )
+        return [_t.product_from_item(item) for item in items], after
 
     def _products_of_brand_newest_first_request(self, brand_id: UUID) -> dict[str, Any]:
         values = _t.products_of_brand_newest_first_key(brand_id)
@@ -833,16 +1201,18 @@ class Client:
             yield _t.product_from_item(item)
 
     def products_of_brand_newest_first_page(
-        self, brand_id: UUID, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[ProductRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, brand_id: UUID, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[ProductRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `products_of_brand_newest_first` (Product): Query on GSI5, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, descending, at most 48 items."""
 
         request = self._products_of_brand_newest_first_request(brand_id)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.product_from_item(item) for item in items], last
+        items, after = self._page(
+            "products_of_brand_newest_first", request, cursor, page_size, False
+        )
+        return [_t.product_from_item(item) for item in items], after
 
     def _subcategories_request(self, category_id: UUID) -> dict[str, Any]:
         values = _t.subcategories_key(category_id)
@@ -871,16 +1241,16 @@ class Client:
             yield _t.category_from_item(item)
 
     def subcategories_page(
-        self, category_id: UUID, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[CategoryRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, category_id: UUID, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[CategoryRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `subcategories` (Category): Query on GSI2, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._subcategories_request(category_id)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.category_from_item(item) for item in items], last
+        items, after = self._page("subcategories", request, cursor, page_size, False)
+        return [_t.category_from_item(item) for item in items], after
 
     def _variant_by_barcode_request(self, barcode: str) -> dict[str, Any]:
         values = _t.variant_by_barcode_key(barcode)
@@ -912,16 +1282,16 @@ class Client:
             yield _t.variant_from_item(item)
 
     def variant_by_barcode_page(
-        self, barcode: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[VariantRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, barcode: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[VariantRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `variant_by_barcode` (Variant): Query on GSI1, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._variant_by_barcode_request(barcode)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.variant_from_item(item) for item in items], last
+        items, after = self._page("variant_by_barcode", request, cursor, page_size, False)
+        return [_t.variant_from_item(item) for item in items], after
 
     def _variant_by_sku_request(self, sku: str) -> dict[str, Any]:
         values = _t.variant_by_sku_key(sku)
@@ -953,16 +1323,16 @@ class Client:
             yield _t.variant_from_item(item)
 
     def variant_by_sku_page(
-        self, sku: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[VariantRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, sku: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[VariantRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `variant_by_sku` (Variant): Query on GSI2, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._variant_by_sku_request(sku)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.variant_from_item(item) for item in items], last
+        items, after = self._page("variant_by_sku", request, cursor, page_size, False)
+        return [_t.variant_from_item(item) for item in items], after
 
     def _warehouses_in_region_request(self, region: str) -> dict[str, Any]:
         values = _t.warehouses_in_region_key(region)
@@ -991,48 +1361,82 @@ class Client:
             yield _t.warehouse_from_item(item)
 
     def warehouses_in_region_page(
-        self, region: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[WarehouseRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, region: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[WarehouseRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `warehouses_in_region` (Warehouse): Query on GSI1, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._warehouses_in_region_request(region)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.warehouse_from_item(item) for item in items], last
+        items, after = self._page("warehouses_in_region", request, cursor, page_size, False)
+        return [_t.warehouse_from_item(item) for item in items], after
 
-    def put_brand(self, row: Mapping[str, Any]) -> None:
+    def create_brand(self, row: _t.BrandRow) -> None:
+        """Write a new Brand; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Brand", row))
+
+    def put_brand(self, row: _t.BrandRow) -> None:
         """Write a Brand (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.brand_to_item(row))
+        self._put(self._item("Brand", row), _version_condition("Brand", None))
 
-    def update_brand(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_brand(self, row: _t.BrandRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Brand with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.brand_to_item(row)
+        item = self._item("Brand", row)
         old = _t.brand_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Brand", None))
 
     def delete_brand(self, brand_id: UUID) -> bool:
         """Delete a Brand by its table key; True when an item was there."""
         key = _t.brand_table_key({"brand_id": brand_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Brand", None))
 
-    def put_category(self, row: Mapping[str, Any]) -> None:
+    def patch_brand(
+        self,
+        brand_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.BrandRow:
+        """Change some attributes of a Brand and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.brand_table_key({"brand_id": brand_id})
+        item = self._patch("Brand", key, set, remove, add, append, None)
+        return _t.brand_from_item(item)
+
+    def batch_get_brand(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.BrandRow]:
+        """The Brand rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.brand_from_item(i) for i in self._batch_get("Brand", keys, consistent_read)]
+
+    def create_category(self, row: _t.CategoryRow) -> None:
+        """Write a new Category; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Category", row))
+
+    def put_category(self, row: _t.CategoryRow) -> None:
         """Write a Category (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.category_to_item(row))
+        self._put(self._item("Category", row), _version_condition("Category", None))
 
     def update_category(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self, row: _t.CategoryRow, previous: Mapping[str, Any] | None = None
     ) -> None:
         """Replace an existing Category with `row`, recomputing every index key (a full put).
 
@@ -1040,84 +1444,187 @@ class Client:
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.category_to_item(row)
+        item = self._item("Category", row)
         old = _t.category_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Category", None))
 
     def delete_category(self, category_id: UUID) -> bool:
         """Delete a Category by its table key; True when an item was there."""
         key = _t.category_table_key({"category_id": category_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Category", None))
 
-    def put_product(self, row: Mapping[str, Any]) -> None:
-        """Write a Product (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.product_to_item(row))
+    def patch_category(
+        self,
+        category_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.CategoryRow:
+        """Change some attributes of a Category and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.category_table_key({"category_id": category_id})
+        item = self._patch("Category", key, set, remove, add, append, None)
+        return _t.category_from_item(item)
+
+    def batch_get_category(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.CategoryRow]:
+        """The Category rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.category_from_item(i) for i in self._batch_get("Category", keys, consistent_read)
+        ]
+
+    def create_product(self, row: _t.ProductRow) -> None:
+        """Write a new Product; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Product", row))
+
+    def put_product(self, row: _t.ProductRow, expected_version: _dt.datetime | None = None) -> None:
+        """Write a Product (create or replace), with every index key computed from `row`.
+
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise)."""
+        self._put(self._item("Product", row), _version_condition("Product", expected_version))
 
     def update_product(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self,
+        row: _t.ProductRow,
+        previous: Mapping[str, Any] | None = None,
+        expected_version: _dt.datetime | None = None,
     ) -> None:
         """Replace an existing Product with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
+
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise).
         """
-        item = _t.product_to_item(row)
+        item = self._item("Product", row)
         old = _t.product_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Product", expected_version))
 
-    def delete_product(self, product_id: UUID) -> bool:
-        """Delete a Product by its table key; True when an item was there."""
+    def delete_product(
+        self, product_id: UUID, expected_version: _dt.datetime | None = None
+    ) -> bool:
+        """Delete a Product by its table key; True when an item was there.
+
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise)."""
         key = _t.product_table_key({"product_id": product_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Product", expected_version))
 
-    def put_variant(self, row: Mapping[str, Any]) -> None:
+    def patch_product(
+        self,
+        product_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+        expected_version: _dt.datetime | None = None,
+    ) -> _t.ProductRow:
+        """Change some attributes of a Product and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise).
+        """
+        key = _t.product_table_key({"product_id": product_id})
+        item = self._patch("Product", key, set, remove, add, append, expected_version)
+        return _t.product_from_item(item)
+
+    def batch_get_product(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.ProductRow]:
+        """The Product rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.product_from_item(i) for i in self._batch_get("Product", keys, consistent_read)]
+
+    def create_variant(self, row: _t.VariantRow) -> None:
+        """Write a new Variant; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Variant", row))
+
+    def put_variant(self, row: _t.VariantRow) -> None:
         """Write a Variant (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.variant_to_item(row))
+        self._put(self._item("Variant", row), _version_condition("Variant", None))
 
-    def update_variant(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_variant(self, row: _t.VariantRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Variant with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.variant_to_item(row)
+        item = self._item("Variant", row)
         old = _t.variant_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Variant", None))
 
     def delete_variant(self, product_id: UUID, sku: str) -> bool:
         """Delete a Variant by its table key; True when an item was there."""
         key = _t.variant_table_key({"product_id": product_id, "sku": sku})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Variant", None))
 
-    def put_price(self, row: Mapping[str, Any]) -> None:
+    def patch_variant(
+        self,
+        product_id: UUID,
+        sku: str,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.VariantRow:
+        """Change some attributes of a Variant and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.variant_table_key({"product_id": product_id, "sku": sku})
+        item = self._patch("Variant", key, set, remove, add, append, None)
+        return _t.variant_from_item(item)
+
+    def batch_get_variant(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.VariantRow]:
+        """The Variant rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.variant_from_item(i) for i in self._batch_get("Variant", keys, consistent_read)]
+
+    def create_price(self, row: _t.PriceRow) -> None:
+        """Write a new Price; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Price", row))
+
+    def put_price(self, row: _t.PriceRow) -> None:
         """Write a Price (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.price_to_item(row))
+        self._put(self._item("Price", row), _version_condition("Price", None))
 
-    def update_price(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_price(self, row: _t.PriceRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Price with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.price_to_item(row)
+        item = self._item("Price", row)
         old = _t.price_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Price", None))
 
     def delete_price(
         self, product_id: UUID, currency: str, sku: str, valid_from: _dt.datetime
@@ -1126,17 +1633,52 @@ class Client:
         key = _t.price_table_key(
             {"product_id": product_id, "currency": currency, "sku": sku, "valid_from": valid_from}
         )
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Price", None))
 
-    def put_warehouse(self, row: Mapping[str, Any]) -> None:
+    def patch_price(
+        self,
+        product_id: UUID,
+        currency: str,
+        sku: str,
+        valid_from: _dt.datetime,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.PriceRow:
+        """Change some attributes of a Price and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.price_table_key(
+            {"product_id": product_id, "currency": currency, "sku": sku, "valid_from": valid_from}
+        )
+        item = self._patch("Price", key, set, remove, add, append, None)
+        return _t.price_from_item(item)
+
+    def batch_get_price(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.PriceRow]:
+        """The Price rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.price_from_item(i) for i in self._batch_get("Price", keys, consistent_read)]
+
+    def create_warehouse(self, row: _t.WarehouseRow) -> None:
+        """Write a new Warehouse; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Warehouse", row))
+
+    def put_warehouse(self, row: _t.WarehouseRow) -> None:
         """Write a Warehouse (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.warehouse_to_item(row))
+        self._put(self._item("Warehouse", row), _version_condition("Warehouse", None))
 
     def update_warehouse(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self, row: _t.WarehouseRow, previous: Mapping[str, Any] | None = None
     ) -> None:
         """Replace an existing Warehouse with `row`, recomputing every index key (a full put).
 
@@ -1144,41 +1686,296 @@ class Client:
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.warehouse_to_item(row)
+        item = self._item("Warehouse", row)
         old = _t.warehouse_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Warehouse", None))
 
     def delete_warehouse(self, warehouse_id: str) -> bool:
         """Delete a Warehouse by its table key; True when an item was there."""
         key = _t.warehouse_table_key({"warehouse_id": warehouse_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Warehouse", None))
 
-    def put_inventory(self, row: Mapping[str, Any]) -> None:
-        """Write a Inventory (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.inventory_to_item(row))
+    def patch_warehouse(
+        self,
+        warehouse_id: str,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.WarehouseRow:
+        """Change some attributes of a Warehouse and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.warehouse_table_key({"warehouse_id": warehouse_id})
+        item = self._patch("Warehouse", key, set, remove, add, append, None)
+        return _t.warehouse_from_item(item)
+
+    def batch_get_warehouse(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.WarehouseRow]:
+        """The Warehouse rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.warehouse_from_item(i) for i in self._batch_get("Warehouse", keys, consistent_read)
+        ]
+
+    def create_inventory(self, row: _t.InventoryRow) -> None:
+        """Write a new Inventory; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Inventory", row))
+
+    def put_inventory(
+        self, row: _t.InventoryRow, expected_version: _dt.datetime | None = None
+    ) -> None:
+        """Write a Inventory (create or replace), with every index key computed from `row`.
+
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise)."""
+        self._put(self._item("Inventory", row), _version_condition("Inventory", expected_version))
 
     def update_inventory(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self,
+        row: _t.InventoryRow,
+        previous: Mapping[str, Any] | None = None,
+        expected_version: _dt.datetime | None = None,
     ) -> None:
         """Replace an existing Inventory with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
-        """
-        item = _t.inventory_to_item(row)
-        old = _t.inventory_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
 
-    def delete_inventory(self, product_id: UUID, sku: str, warehouse_id: str) -> bool:
-        """Delete a Inventory by its table key; True when an item was there."""
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise).
+        """
+        item = self._item("Inventory", row)
+        old = _t.inventory_table_key(previous if previous is not None else row)
+        self._replace(item, old, ("PK", "SK"), _version_condition("Inventory", expected_version))
+
+    def delete_inventory(
+        self,
+        product_id: UUID,
+        sku: str,
+        warehouse_id: str,
+        expected_version: _dt.datetime | None = None,
+    ) -> bool:
+        """Delete a Inventory by its table key; True when an item was there.
+
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise)."""
         key = _t.inventory_table_key(
             {"product_id": product_id, "sku": sku, "warehouse_id": warehouse_id}
         )
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
+        return self._delete(key, _version_condition("Inventory", expected_version))
+
+    def patch_inventory(
+        self,
+        product_id: UUID,
+        sku: str,
+        warehouse_id: str,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+        expected_version: _dt.datetime | None = None,
+    ) -> _t.InventoryRow:
+        """Change some attributes of a Inventory and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+
+        With `expected_version`, only while the stored item's `updated_at` is that value (VersionConflict otherwise).
+        """
+        key = _t.inventory_table_key(
+            {"product_id": product_id, "sku": sku, "warehouse_id": warehouse_id}
         )
+        item = self._patch("Inventory", key, set, remove, add, append, expected_version)
+        return _t.inventory_from_item(item)
+
+    def batch_get_inventory(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.InventoryRow]:
+        """The Inventory rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.inventory_from_item(i) for i in self._batch_get("Inventory", keys, consistent_read)
+        ]
+
+    # ------------------------------------------------------------------ writes
+
+    def transaction(self) -> Transaction:
+        """Writes across entities that succeed or fail together (see `Transaction`)."""
+        return Transaction(self)
+
+    def _item(self, entity: str, row: Mapping[str, Any]) -> _t.Item:
+        """`row` validated against the model and turned into an item (ValidationError)."""
+        problems = _problems(entity, _RULES[entity], row)
+        if problems:
+            raise ValidationError(entity, problems)
+        try:
+            return _TO_ITEM[entity](row)
+        except _t.TransformError as exc:
+            raise ValidationError(entity, [str(exc)]) from exc
+
+    def _create(self, item: _t.Item) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table_name, Item=item, **_absent(_TABLE_KEY[0]))
+        except Exception as exc:
+            if _conditional_failed(exc):
+                raise ItemExists(f"an item with key {_key_of(item)!r} exists") from exc
+            raise
+
+    def _put(self, item: _t.Item, condition: dict[str, Any]) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table_name, Item=item, **condition)
+        except Exception as exc:
+            if condition and _conditional_failed(exc):
+                raise VersionConflict(f"the item {_key_of(item)!r} has another version") from exc
+            raise
+
+    def _delete(self, key: Key, condition: dict[str, Any]) -> bool:
+        try:
+            response: dict[str, Any] = self.dynamodb.delete_item(
+                TableName=self.table_name, Key=key, ReturnValues="ALL_OLD", **condition
+            )
+        except Exception as exc:
+            if condition and _conditional_failed(exc):
+                raise VersionConflict(f"the item {key!r} has another version or is gone") from exc
+            raise
         return "Attributes" in response
+
+    def _patch(
+        self,
+        entity: str,
+        key: Key,
+        set: Mapping[str, Any] | None,
+        remove: Iterable[str],
+        add: Mapping[str, Any] | None,
+        append: Mapping[str, Iterable[Any]] | None,
+        expected_version: Any,
+    ) -> _t.Item:
+        item = self._get(key, True)
+        if item is None or _type_of(item) != entity:
+            raise ItemNotFound(f"no {entity} with key {key!r} in {self.table_name}")
+        row = dict(_FROM_ITEM[entity](item))
+        version = _VERSION.get(entity)
+        if expected_version is not None:
+            if version is None:
+                raise ValueError(
+                    f"{entity} has no version attribute to check expected_version against"
+                )
+            if row.get(version[0]) != expected_version:
+                raise VersionConflict(f"{entity} {key!r} is at version {row.get(version[0])!r}")
+        touched: list[str] = []
+        for name, value in (set or {}).items():
+            row[name] = value
+            touched.append(name)
+        for name in remove:
+            row[name] = None
+            touched.append(name)
+        for name, delta in (add or {}).items():
+            current = row.get(name)
+            if hasattr(delta, "__iter__") and not isinstance(delta, (str, bytes)):
+                row[name] = frozenset(current or ()) | frozenset(delta)  # add to a set
+            else:
+                row[name] = (current or 0) + delta
+            touched.append(name)
+        for name, values in (append or {}).items():
+            row[name] = [*(row.get(name) or []), *values]
+            touched.append(name)
+        unknown = [n for n in touched if n not in _RULES[entity]]
+        if unknown:
+            raise ValidationError(entity, [f"{n}: not an attribute of {entity}" for n in unknown])
+        bump = version is not None and version[1] in _BUMPABLE and version[0] not in touched
+        if version is not None and bump:
+            row[version[0]] = _bumped(version[1], row.get(version[0]))
+        new = self._item(entity, row)
+        if _key_text(_key_of(new)) != _key_text(key):
+            raise ValueError(
+                f"this patch changes the table key of {entity} {key!r}: use update with previous="
+            )
+        if version is not None and bump and version[0] in item:
+            condition = {
+                "ConditionExpression": "#v = :v",
+                "ExpressionAttributeNames": {"#v": version[0]},
+                "ExpressionAttributeValues": {":v": item[version[0]]},
+            }
+        else:
+            condition = _unchanged(entity, item)
+        self._put(new, condition)
+        return new
+
+    def _batch_get(
+        self, entity: str, keys: Iterable[Mapping[str, Any]], consistent_read: bool
+    ) -> list[_t.Item]:
+        wanted = [_TABLE_KEY_OF[entity](k) for k in keys]
+        unique: dict[str, Key] = {}
+        for key in wanted:
+            unique.setdefault(_key_text(key), key)
+        found: dict[str, _t.Item] = {}
+        pending_keys = list(unique.values())
+        for start in range(0, len(pending_keys), _BATCH_GET):
+            chunk = pending_keys[start : start + _BATCH_GET]
+            pending: dict[str, Any] = {
+                self.table_name: {"Keys": chunk, "ConsistentRead": consistent_read}
+            }
+            for attempt in range(_RETRIES + 1):
+                response: dict[str, Any] = self.dynamodb.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[_key_text(_key_of(item))] = item
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError("BatchGetItem left keys unprocessed after retries")
+        out: list[_t.Item] = []
+        for key in wanted:
+            item = found.get(_key_text(key))
+            if item is not None and _type_of(item) == entity:
+                out.append(item)
+        return out
+
+    def batch_write(
+        self,
+        puts: Iterable[tuple[EntityName, Mapping[str, Any]]] = (),
+        deletes: Iterable[tuple[EntityName, Mapping[str, Any]]] = (),
+    ) -> int:
+        """Put and delete many items (BatchWriteItem, 25 per call, unprocessed items retried with
+        backoff); the number of operations. Not atomic, no conditions: see `transaction()`.
+        Every row is validated first; two operations on one item are refused (DynamoDB would
+        reject the batch)."""
+        requests: list[dict[str, Any]] = []
+        seen: dict[str, str] = {}
+        for entity, row in puts:
+            item = self._item(entity, row)
+            requests.append({"PutRequest": {"Item": item}})
+            text = _key_text(_key_of(item))
+            if text in seen:
+                raise ValueError(f"two operations on one item in a batch: {_key_of(item)!r}")
+            seen[text] = entity
+        for entity, key_row in deletes:
+            key = _TABLE_KEY_OF[entity](key_row)
+            text = _key_text(key)
+            if text in seen:
+                raise ValueError(f"two operations on one item in a batch: {key!r}")
+            seen[text] = entity
+            requests.append({"DeleteRequest": {"Key": key}})
+        for start in range(0, len(requests), _BATCH_WRITE):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + _BATCH_WRITE]}
+            for attempt in range(_RETRIES + 1):
+                response: dict[str, Any] = self.dynamodb.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                left = sum(len(v) for v in pending.values())
+                raise RuntimeError(f"BatchWriteItem left {left} item(s) unprocessed after retries")
+        return len(requests)

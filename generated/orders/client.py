@@ -7,12 +7,15 @@ Rows are the TypedDicts of `transformers`; keys are built there too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 import datetime as _dt
 from decimal import Decimal
+import json
 import time
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from . import transformers as _t
@@ -29,8 +32,15 @@ from .transformers import (
 
 __all__ = [
     "Client",
+    "EntityName",
+    "InvalidCursor",
+    "ItemExists",
     "ItemNotFound",
     "NotUnique",
+    "Transaction",
+    "TransactionFailed",
+    "ValidationError",
+    "VersionConflict",
     "CartRow",
     "CustomerRow",
     "LineItemRow",
@@ -85,6 +95,337 @@ def _error_code(exc: Exception) -> str:
 def _key_text(key: Mapping[str, Any]) -> str:
     return repr(sorted((name, sorted(value.items())) for name, value in key.items()))
 
+
+class ValidationError(ValueError):
+    """A row the model does not allow; `problems` lists each, by attribute."""
+
+    def __init__(self, entity: str, problems: list[str]) -> None:
+        super().__init__(f"{entity}: " + "; ".join(problems))
+        self.entity = entity
+        self.problems = problems
+
+
+class ItemExists(Exception):
+    """`create_*` of an item whose table key is already taken."""
+
+
+class VersionConflict(Exception):
+    """The stored item changed since it was read (another version, or other content)."""
+
+
+class InvalidCursor(ValueError):
+    """A page cursor that this pattern did not hand out (another pattern's, or damaged)."""
+
+
+class TransactionFailed(Exception):
+    """DynamoDB cancelled a transaction; `reasons` has its code for each action, in order."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("transaction cancelled: " + ", ".join(reasons))
+        self.reasons = reasons
+
+
+_Rule = tuple[bool, tuple[str, ...] | None, int | None]  # required, enum, max_length
+_BATCH_WRITE: Final = 25  # items per BatchWriteItem
+_TRANSACTION: Final = 100  # actions per TransactWriteItems
+
+
+def _problems(entity: str, rules: Mapping[str, _Rule], row: Mapping[str, Any]) -> list[str]:
+    out = [f"{name}: not an attribute of {entity}" for name in row if name not in rules]
+    for name, (required, enum, max_length) in rules.items():
+        value = row.get(name)
+        if value is None:
+            if required:
+                out.append(f"{name}: required")
+            continue
+        values = list(value) if isinstance(value, (list, frozenset, set, tuple)) else [value]
+        for v in values:
+            if enum is not None and v not in enum:
+                out.append(f"{name}: {v!r} is not one of {', '.join(enum)}")
+            if max_length is not None and isinstance(v, (str, bytes)) and len(v) > max_length:
+                out.append(f"{name}: {len(v)} long, at most {max_length} allowed")
+    return out
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    code = _error_code(exc)
+    return code == "ConditionalCheckFailedException" or (
+        code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
+    )
+
+
+def _plain_key(key: Key) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in key.items():
+        ((tag, payload),) = value.items()
+        if tag == "B":
+            payload = base64.b64encode(bytes(payload)).decode("ascii")
+        out[name] = [tag, payload]
+    return out
+
+
+def _cursor(pattern: str, key: Key | None) -> str | None:
+    """An opaque, URL-safe cursor for the page after `key` (None: no next page)."""
+    if not key:
+        return None
+    text = json.dumps({"p": pattern, "k": _plain_key(key)}, sort_keys=True, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _start_key(pattern: str, cursor: str | None) -> Key | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw.decode("utf-8"))
+        key: Key = {}
+        for name, (tag, payload) in data["k"].items():
+            if tag not in ("S", "N", "B") or not isinstance(payload, str):
+                raise ValueError(tag)
+            key[name] = {tag: base64.b64decode(payload) if tag == "B" else payload}
+        owner = data["p"]
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise InvalidCursor(f"not a page cursor of this client: {cursor[:40]!r}") from exc
+    if owner != pattern:
+        raise InvalidCursor(f"a cursor of pattern {owner!r} cannot page {pattern!r}")
+    return key
+
+
+def _bumped(type_text: str, value: Any) -> Any:
+    """The next version after `value` (patch moves versions forward itself)."""
+    if type_text == "datetime":
+        now = _dt.datetime.now(_dt.UTC)
+        if isinstance(value, _dt.datetime) and value.tzinfo is None:
+            now = now.replace(tzinfo=None)
+        step = _dt.timedelta(microseconds=1)
+        return max(now, value + step) if isinstance(value, _dt.datetime) else now
+    if type_text == "date":
+        today = _dt.date.today()
+        return max(today, value + _dt.timedelta(days=1)) if isinstance(value, _dt.date) else today
+    return (value or 0) + 1
+
+
+class Transaction:
+    """Writes across entities that succeed or fail together (TransactWriteItems).
+
+        with client.transaction() as tx:
+            tx.create("Order", order)
+            tx.delete("Cart", {"cart_id": cart_id})
+
+    Leaving the block commits (nothing is written when it raises); `commit()` does the same.
+    Up to 100 actions, never two on one item; `TransactionFailed` says why DynamoDB refused.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._actions: list[dict[str, Any]] = []
+        self._keys: list[str] = []
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is None:
+            self.commit()
+
+    def _add(self, action: dict[str, Any], key: Key) -> Transaction:
+        text = _key_text(key)
+        if text in self._keys:
+            raise ValueError(f"a transaction may not write one item twice: {key!r}")
+        if len(self._actions) >= _TRANSACTION:
+            raise ValueError(f"a transaction holds at most {_TRANSACTION} actions")
+        self._keys.append(text)
+        self._actions.append(action)
+        return self
+
+    def create(self, entity: EntityName, row: Mapping[str, Any]) -> Transaction:
+        """A new item of `entity` (the transaction fails if its key is taken)."""
+        item = self._client._item(entity, row)
+        condition = _absent(_TABLE_KEY[0])
+        put = {"TableName": self._client.table_name, "Item": item, **condition}
+        return self._add({"Put": put}, _key_of(item))
+
+    def put(
+        self, entity: EntityName, row: Mapping[str, Any], expected_version: Any = None
+    ) -> Transaction:
+        """Create or replace an item of `entity` (at `expected_version`, when given)."""
+        item = self._client._item(entity, row)
+        condition = _version_condition(entity, expected_version)
+        put = {"TableName": self._client.table_name, "Item": item, **condition}
+        return self._add({"Put": put}, _key_of(item))
+
+    def delete(
+        self, entity: EntityName, key: Mapping[str, Any], expected_version: Any = None
+    ) -> Transaction:
+        """Delete the item of `entity` with this key (at `expected_version`, when given)."""
+        table_key = _TABLE_KEY_OF[entity](key)
+        condition = _version_condition(entity, expected_version)
+        delete = {"TableName": self._client.table_name, "Key": table_key, **condition}
+        return self._add({"Delete": delete}, table_key)
+
+    def commit(self) -> None:
+        if not self._actions:
+            return
+        try:
+            self._client.dynamodb.transact_write_items(TransactItems=self._actions)
+        except Exception as exc:
+            if _error_code(exc) != "TransactionCanceledException":
+                raise
+            response = getattr(exc, "response", {}) or {}
+            reasons = [str(r.get("Code", "None")) for r in response.get("CancellationReasons", [])]
+            raise TransactionFailed(reasons or [str(exc)]) from exc
+        finally:
+            self._actions, self._keys = [], []
+
+
+def _absent(name: str) -> dict[str, Any]:
+    return {
+        "ConditionExpression": "attribute_not_exists(#k)",
+        "ExpressionAttributeNames": {"#k": name},
+    }
+
+
+def _key_of(item: Mapping[str, Any]) -> Key:
+    return {name: item[name] for name in _TABLE_KEY}
+
+
+def _version_condition(entity: str, expected: Any) -> dict[str, Any]:
+    """`#v = :v` for an expected version (nothing when None); entities without one refuse it."""
+    if expected is None:
+        return {}
+    version = _VERSION.get(entity)
+    if version is None:
+        raise ValueError(f"{entity} has no version attribute to check expected_version against")
+    name, type_text = version
+    value = _t.to_attribute_value(type_text, expected, name)
+    return {
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": name},
+        "ExpressionAttributeValues": {":v": value},
+    }
+
+
+def _unchanged(entity: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A condition true only while the stored item is exactly `item` (optimistic, no version)."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parts: list[str] = []
+    for i, (name, value) in enumerate(sorted(item.items())):
+        names[f"#a{i}"] = name
+        values[f":a{i}"] = value
+        parts.append(f"#a{i} = :a{i}")
+    absent = [n for n in sorted(_RULES[entity]) if n not in item]
+    for j, name in enumerate(absent):
+        names[f"#n{j}"] = name
+        parts.append(f"attribute_not_exists(#n{j})")
+    return {
+        "ConditionExpression": " AND ".join(parts),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+EntityName = Literal["Customer", "Order", "LineItem", "Shipment", "Payment", "Return", "Cart"]
+_RULES: Final[dict[str, dict[str, _Rule]]] = {
+    "Customer": {
+        "customer_id": (True, None, None),
+        "email": (True, None, None),
+        "full_name": (True, None, None),
+        "phone": (False, None, None),
+        "status": (True, ("active", "blocked", "deleted"), None),
+        "marketing_opt_in": (True, None, None),
+        "created_at": (True, None, None),
+    },
+    "Order": {
+        "order_id": (True, None, None),
+        "customer_id": (True, None, None),
+        "order_number": (True, None, None),
+        "status": (True, ("pending", "paid", "shipped", "delivered", "cancelled"), None),
+        "placed_at": (True, None, None),
+        "currency": (True, None, None),
+        "subtotal": (True, None, None),
+        "shipping_total": (True, None, None),
+        "tax_total": (True, None, None),
+        "grand_total": (True, None, None),
+        "shipping_address": (True, None, None),
+        "billing_address": (True, None, None),
+        "notes": (False, None, None),
+    },
+    "LineItem": {
+        "order_id": (True, None, None),
+        "line_no": (True, None, None),
+        "sku": (True, None, None),
+        "product_title": (True, None, None),
+        "quantity": (True, None, None),
+        "unit_price": (True, None, None),
+        "discount": (False, None, None),
+    },
+    "Shipment": {
+        "shipment_id": (True, None, None),
+        "order_id": (True, None, None),
+        "carrier": (True, ("dhl", "ups", "fedex", "postnl"), None),
+        "tracking_number": (False, None, None),
+        "status": (True, ("label_created", "in_transit", "delivered", "lost", "returned"), None),
+        "shipped_at": (False, None, None),
+        "delivered_at": (False, None, None),
+        "line_nos": (True, None, None),
+    },
+    "Payment": {
+        "payment_id": (True, None, None),
+        "order_id": (True, None, None),
+        "provider": (True, ("stripe", "adyen", "paypal"), None),
+        "provider_ref": (True, None, None),
+        "amount": (True, None, None),
+        "currency": (True, None, None),
+        "status": (True, ("authorized", "captured", "refunded", "failed"), None),
+        "created_at": (True, None, None),
+    },
+    "Return": {
+        "return_id": (True, None, None),
+        "order_id": (True, None, None),
+        "customer_id": (True, None, None),
+        "status": (True, ("requested", "approved", "received", "refunded", "rejected"), None),
+        "reason": (True, None, None),
+        "requested_at": (True, None, None),
+        "refund_amount": (False, None, None),
+    },
+    "Cart": {
+        "cart_id": (True, None, None),
+        "customer_id": (False, None, None),
+        "items": (True, None, None),
+        "updated_at": (True, None, None),
+        "expires_at": (True, None, None),
+    },
+}
+_VERSION: Final[dict[str, tuple[str, str]]] = {}
+_BUMPABLE: Final = ("date", "datetime", "decimal", "float", "integer")
+_TO_ITEM: Final[dict[str, Callable[[Mapping[str, Any]], _t.Item]]] = {
+    "Customer": _t.customer_to_item,
+    "Order": _t.order_to_item,
+    "LineItem": _t.line_item_to_item,
+    "Shipment": _t.shipment_to_item,
+    "Payment": _t.payment_to_item,
+    "Return": _t.return__to_item,
+    "Cart": _t.cart_to_item,
+}
+_FROM_ITEM: Final[dict[str, Callable[[Mapping[str, Any]], Any]]] = {
+    "Customer": _t.customer_from_item,
+    "Order": _t.order_from_item,
+    "LineItem": _t.line_item_from_item,
+    "Shipment": _t.shipment_from_item,
+    "Payment": _t.payment_from_item,
+    "Return": _t.return__from_item,
+    "Cart": _t.cart_from_item,
+}
+_TABLE_KEY_OF: Final[dict[str, Callable[[Mapping[str, Any]], Key]]] = {
+    "Customer": _t.customer_table_key,
+    "Order": _t.order_table_key,
+    "LineItem": _t.line_item_table_key,
+    "Shipment": _t.shipment_table_key,
+    "Payment": _t.payment_table_key,
+    "Return": _t.return__table_key,
+    "Cart": _t.cart_table_key,
+}
 
 _TABLE_KEY: Final = ("PK", "SK")
 
@@ -157,9 +498,15 @@ class Client:
             request["ExclusiveStartKey"] = last
 
     def _page(
-        self, request: dict[str, Any], start_key: Key | None, page_size: int | None, full: bool
-    ) -> tuple[list[_t.Item], Key | None]:
+        self,
+        pattern: str,
+        request: dict[str, Any],
+        cursor: str | None,
+        page_size: int | None,
+        full: bool,
+    ) -> tuple[list[_t.Item], str | None]:
         request = {**request, "TableName": self.table_name}
+        start_key = _start_key(pattern, cursor)
         if start_key is not None:
             request["ExclusiveStartKey"] = start_key
         if page_size is not None:
@@ -168,7 +515,7 @@ class Client:
         items: list[_t.Item] = response.get("Items", [])
         if full:
             items = self._fetch_full(items)
-        return items, response.get("LastEvaluatedKey") or None
+        return items, _cursor(pattern, response.get("LastEvaluatedKey"))
 
     def _get(self, key: Key, consistent_read: bool) -> _t.Item | None:
         response: dict[str, Any] = self.dynamodb.get_item(
@@ -195,30 +542,47 @@ class Client:
                 raise RuntimeError("BatchGetItem left keys unprocessed after retries")
         return [found[text] for text in map(_key_text, keys) if text in found]
 
-    def _replace(self, item: _t.Item, old: Key, names: tuple[str, ...]) -> None:
-        """Put `item` over an existing item; delete `old` in the same transaction if it moved."""
+    def _replace(
+        self, item: _t.Item, old: Key, names: tuple[str, ...], condition: dict[str, Any]
+    ) -> None:
+        """Put `item` over an existing item (at the expected version, when `condition` says
+        one); when the table key changed, delete `old` and put `item` in one transaction,
+        refusing to land on another item's key."""
         new = {name: item[name] for name in names}
-        exists = {
-            "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": names[0]},
+        expr = "attribute_exists(#pk)"
+        if condition:
+            expr += " AND (" + condition["ConditionExpression"] + ")"
+        guard: dict[str, Any] = {
+            "ConditionExpression": expr,
+            "ExpressionAttributeNames": {
+                "#pk": names[0],
+                **condition.get("ExpressionAttributeNames", {}),
+            },
         }
+        if condition.get("ExpressionAttributeValues"):
+            guard["ExpressionAttributeValues"] = condition["ExpressionAttributeValues"]
         try:
             if new == old:
-                self.dynamodb.put_item(TableName=self.table_name, Item=item, **exists)
+                self.dynamodb.put_item(TableName=self.table_name, Item=item, **guard)
             else:
                 self.dynamodb.transact_write_items(
                     TransactItems=[
-                        {"Delete": {"TableName": self.table_name, "Key": old, **exists}},
-                        {"Put": {"TableName": self.table_name, "Item": item}},
+                        {"Delete": {"TableName": self.table_name, "Key": old, **guard}},
+                        {"Put": {"TableName": self.table_name, "Item": item, **_absent(names[0])}},
                     ]
                 )
         except Exception as exc:
-            code = _error_code(exc)
-            if code == "ConditionalCheckFailedException" or (
-                code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
-            ):
-                raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
-            raise
+            if not _conditional_failed(exc):
+                raise
+            reasons = [
+                str(r.get("Code", "None"))
+                for r in (getattr(exc, "response", {}) or {}).get("CancellationReasons", [])
+            ]
+            if len(reasons) == 2 and reasons[0] == "None":
+                raise ItemExists(f"moving to {new!r}: another item has that key") from exc
+            if condition and self._get(old, True) is not None:
+                raise VersionConflict(f"the item {old!r} has another version") from exc
+            raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
 
     # ------------------------------------------------------------------ patterns
 
@@ -252,16 +616,16 @@ class Client:
             yield _t.customer_from_item(item)
 
     def customer_by_email_page(
-        self, email: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[CustomerRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, email: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[CustomerRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `customer_by_email` (Customer): Query on GSI2, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._customer_by_email_request(email)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.customer_from_item(item) for item in items], last
+        items, after = self._page("customer_by_email", request, cursor, page_size, False)
+        return [_t.customer_from_item(item) for item in items], after
 
     def _customer_with_recent_orders_request(self, customer_id: UUID) -> dict[str, Any]:
         values = _t.customer_with_recent_orders_key(customer_id)
@@ -299,9 +663,9 @@ class Client:
             yield _t.from_item(item)
 
     def customer_with_recent_orders_page(
-        self, customer_id: UUID, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, customer_id: UUID, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         The account page header and its order list (one Query).
 
@@ -309,8 +673,8 @@ class Client:
 
         request = self._customer_with_recent_orders_request(customer_id)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.from_item(item) for item in items], last
+        items, after = self._page("customer_with_recent_orders", request, cursor, page_size, False)
+        return [_t.from_item(item) for item in items], after
 
     def get_cart(self, cart_id: UUID, *, consistent_read: bool = False) -> CartRow | None:
         """The Cart matching the parameters, or None.
@@ -373,18 +737,18 @@ class Client:
         self,
         order_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk`, ascending."""
 
         request = self._lines_of_order_request(order_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.from_item(item) for item in items], last
+        items, after = self._page("lines_of_order", request, cursor, page_size, False)
+        return [_t.from_item(item) for item in items], after
 
     def _open_returns_request(self) -> dict[str, Any]:
         values = _t.open_returns_key()
@@ -413,16 +777,16 @@ class Client:
             yield _t.return__from_item(item)
 
     def open_returns_page(
-        self, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[ReturnRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[ReturnRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `open_returns` (Return): Query on GSI1, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._open_returns_request()
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.return__from_item(item) for item in items], last
+        items, after = self._page("open_returns", request, cursor, page_size, False)
+        return [_t.return__from_item(item) for item in items], after
 
     def _order_by_number_request(self, order_number: str) -> dict[str, Any]:
         values = _t.order_by_number_key(order_number)
@@ -454,16 +818,16 @@ class Client:
             yield _t.order_from_item(item)
 
     def order_by_number_page(
-        self, order_number: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[OrderRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, order_number: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[OrderRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `order_by_number` (Order): Query on GSI2, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._order_by_number_request(order_number)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.order_from_item(item) for item in items], last
+        items, after = self._page("order_by_number", request, cursor, page_size, False)
+        return [_t.order_from_item(item) for item in items], after
 
     def _order_details_request(self, order_id: UUID) -> dict[str, Any]:
         values = _t.order_details_key(order_id)
@@ -503,18 +867,18 @@ class Client:
         self,
         order_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `order_details` (LineItem, Order, Shipment): Query on the table, key condition `#pk = :pk`, ascending."""
 
         request = self._order_details_request(order_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.from_item(item) for item in items], last
+        items, after = self._page("order_details", request, cursor, page_size, False)
+        return [_t.from_item(item) for item in items], after
 
     def _orders_by_status_since_request(self, status: str, since: _dt.datetime) -> dict[str, Any]:
         values = _t.orders_by_status_since_key(status, since)
@@ -547,17 +911,17 @@ class Client:
         status: str,
         since: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[OrderRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[OrderRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `orders_by_status_since` (Order): Query on GSI3, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
 
         request = self._orders_by_status_since_request(status, since)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.order_from_item(item) for item in items], last
+        items, after = self._page("orders_by_status_since", request, cursor, page_size, False)
+        return [_t.order_from_item(item) for item in items], after
 
     def _orders_of_customer_in_period_request(
         self, customer_id: UUID, placed_at_from: _dt.datetime, placed_at_to: _dt.datetime
@@ -601,10 +965,10 @@ class Client:
         placed_at_from: _dt.datetime,
         placed_at_to: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[OrderRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[OrderRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `orders_of_customer_in_period` (Order): Query on GSI1, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending."""
 
@@ -612,8 +976,8 @@ class Client:
             customer_id, placed_at_from, placed_at_to
         )
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.order_from_item(item) for item in items], last
+        items, after = self._page("orders_of_customer_in_period", request, cursor, page_size, False)
+        return [_t.order_from_item(item) for item in items], after
 
     def _orders_of_customer_newest_first_request(self, customer_id: UUID) -> dict[str, Any]:
         values = _t.orders_of_customer_newest_first_key(customer_id)
@@ -642,16 +1006,18 @@ class Client:
             yield _t.order_from_item(item)
 
     def orders_of_customer_newest_first_page(
-        self, customer_id: UUID, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[OrderRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, customer_id: UUID, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[OrderRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `orders_of_customer_newest_first` (Order): Query on GSI1, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, descending, at most 20 items."""
 
         request = self._orders_of_customer_newest_first_request(customer_id)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.order_from_item(item) for item in items], last
+        items, after = self._page(
+            "orders_of_customer_newest_first", request, cursor, page_size, False
+        )
+        return [_t.order_from_item(item) for item in items], after
 
     def _payment_by_provider_ref_request(self, provider: str, provider_ref: str) -> dict[str, Any]:
         values = _t.payment_by_provider_ref_key(provider, provider_ref)
@@ -689,17 +1055,17 @@ class Client:
         provider: str,
         provider_ref: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[PaymentRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[PaymentRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `payment_by_provider_ref` (Payment): Query on GSI1, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._payment_by_provider_ref_request(provider, provider_ref)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.payment_from_item(item) for item in items], last
+        items, after = self._page("payment_by_provider_ref", request, cursor, page_size, False)
+        return [_t.payment_from_item(item) for item in items], after
 
     def _payments_of_order_request(self, order_id: UUID) -> dict[str, Any]:
         values = _t.payments_of_order_key(order_id)
@@ -734,18 +1100,18 @@ class Client:
         self,
         order_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[PaymentRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[PaymentRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `payments_of_order` (Payment): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._payments_of_order_request(order_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.payment_from_item(item) for item in items], last
+        items, after = self._page("payments_of_order", request, cursor, page_size, False)
+        return [_t.payment_from_item(item) for item in items], after
 
     def _returns_of_customer_request(
         self, customer_id: UUID, from_date: _dt.datetime, to_date: _dt.datetime
@@ -798,18 +1164,18 @@ class Client:
         from_date: _dt.datetime,
         to_date: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[ReturnRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[ReturnRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `returns_of_customer` (Return): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending."""
 
         request = self._returns_of_customer_request(customer_id, from_date, to_date)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.return__from_item(item) for item in items], last
+        items, after = self._page("returns_of_customer", request, cursor, page_size, False)
+        return [_t.return__from_item(item) for item in items], after
 
     def _shipment_by_tracking_number_request(self, tracking_number: str) -> dict[str, Any]:
         values = _t.shipment_by_tracking_number_key(tracking_number)
@@ -841,23 +1207,29 @@ class Client:
             yield _t.shipment_from_item(item)
 
     def shipment_by_tracking_number_page(
-        self, tracking_number: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[ShipmentRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, tracking_number: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[ShipmentRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `shipment_by_tracking_number` (Shipment): Query on GSI1, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._shipment_by_tracking_number_request(tracking_number)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.shipment_from_item(item) for item in items], last
+        items, after = self._page("shipment_by_tracking_number", request, cursor, page_size, False)
+        return [_t.shipment_from_item(item) for item in items], after
 
-    def put_customer(self, row: Mapping[str, Any]) -> None:
+    def create_customer(self, row: _t.CustomerRow) -> None:
+        """Write a new Customer; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Customer", row))
+
+    def put_customer(self, row: _t.CustomerRow) -> None:
         """Write a Customer (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.customer_to_item(row))
+        self._put(self._item("Customer", row), _version_condition("Customer", None))
 
     def update_customer(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self, row: _t.CustomerRow, previous: Mapping[str, Any] | None = None
     ) -> None:
         """Replace an existing Customer with `row`, recomputing every index key (a full put).
 
@@ -865,49 +1237,109 @@ class Client:
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.customer_to_item(row)
+        item = self._item("Customer", row)
         old = _t.customer_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Customer", None))
 
     def delete_customer(self, customer_id: UUID) -> bool:
         """Delete a Customer by its table key; True when an item was there."""
         key = _t.customer_table_key({"customer_id": customer_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Customer", None))
 
-    def put_order(self, row: Mapping[str, Any]) -> None:
+    def patch_customer(
+        self,
+        customer_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.CustomerRow:
+        """Change some attributes of a Customer and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.customer_table_key({"customer_id": customer_id})
+        item = self._patch("Customer", key, set, remove, add, append, None)
+        return _t.customer_from_item(item)
+
+    def batch_get_customer(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.CustomerRow]:
+        """The Customer rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.customer_from_item(i) for i in self._batch_get("Customer", keys, consistent_read)
+        ]
+
+    def create_order(self, row: _t.OrderRow) -> None:
+        """Write a new Order; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Order", row))
+
+    def put_order(self, row: _t.OrderRow) -> None:
         """Write a Order (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.order_to_item(row))
+        self._put(self._item("Order", row), _version_condition("Order", None))
 
-    def update_order(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_order(self, row: _t.OrderRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Order with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.order_to_item(row)
+        item = self._item("Order", row)
         old = _t.order_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Order", None))
 
     def delete_order(self, order_id: UUID) -> bool:
         """Delete a Order by its table key; True when an item was there."""
         key = _t.order_table_key({"order_id": order_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Order", None))
 
-    def put_line_item(self, row: Mapping[str, Any]) -> None:
+    def patch_order(
+        self,
+        order_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.OrderRow:
+        """Change some attributes of a Order and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.order_table_key({"order_id": order_id})
+        item = self._patch("Order", key, set, remove, add, append, None)
+        return _t.order_from_item(item)
+
+    def batch_get_order(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.OrderRow]:
+        """The Order rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.order_from_item(i) for i in self._batch_get("Order", keys, consistent_read)]
+
+    def create_line_item(self, row: _t.LineItemRow) -> None:
+        """Write a new LineItem; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("LineItem", row))
+
+    def put_line_item(self, row: _t.LineItemRow) -> None:
         """Write a LineItem (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.line_item_to_item(row))
+        self._put(self._item("LineItem", row), _version_condition("LineItem", None))
 
     def update_line_item(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self, row: _t.LineItemRow, previous: Mapping[str, Any] | None = None
     ) -> None:
         """Replace an existing LineItem with `row`, recomputing every index key (a full put).
 
@@ -915,24 +1347,57 @@ class Client:
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.line_item_to_item(row)
+        item = self._item("LineItem", row)
         old = _t.line_item_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("LineItem", None))
 
     def delete_line_item(self, order_id: UUID, line_no: int) -> bool:
         """Delete a LineItem by its table key; True when an item was there."""
         key = _t.line_item_table_key({"order_id": order_id, "line_no": line_no})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("LineItem", None))
 
-    def put_shipment(self, row: Mapping[str, Any]) -> None:
+    def patch_line_item(
+        self,
+        order_id: UUID,
+        line_no: int,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.LineItemRow:
+        """Change some attributes of a LineItem and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.line_item_table_key({"order_id": order_id, "line_no": line_no})
+        item = self._patch("LineItem", key, set, remove, add, append, None)
+        return _t.line_item_from_item(item)
+
+    def batch_get_line_item(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.LineItemRow]:
+        """The LineItem rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.line_item_from_item(i) for i in self._batch_get("LineItem", keys, consistent_read)
+        ]
+
+    def create_shipment(self, row: _t.ShipmentRow) -> None:
+        """Write a new Shipment; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Shipment", row))
+
+    def put_shipment(self, row: _t.ShipmentRow) -> None:
         """Write a Shipment (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.shipment_to_item(row))
+        self._put(self._item("Shipment", row), _version_condition("Shipment", None))
 
     def update_shipment(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self, row: _t.ShipmentRow, previous: Mapping[str, Any] | None = None
     ) -> None:
         """Replace an existing Shipment with `row`, recomputing every index key (a full put).
 
@@ -940,61 +1405,124 @@ class Client:
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.shipment_to_item(row)
+        item = self._item("Shipment", row)
         old = _t.shipment_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Shipment", None))
 
     def delete_shipment(self, order_id: UUID, shipment_id: UUID) -> bool:
         """Delete a Shipment by its table key; True when an item was there."""
         key = _t.shipment_table_key({"order_id": order_id, "shipment_id": shipment_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Shipment", None))
 
-    def put_payment(self, row: Mapping[str, Any]) -> None:
+    def patch_shipment(
+        self,
+        order_id: UUID,
+        shipment_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.ShipmentRow:
+        """Change some attributes of a Shipment and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.shipment_table_key({"order_id": order_id, "shipment_id": shipment_id})
+        item = self._patch("Shipment", key, set, remove, add, append, None)
+        return _t.shipment_from_item(item)
+
+    def batch_get_shipment(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.ShipmentRow]:
+        """The Shipment rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.shipment_from_item(i) for i in self._batch_get("Shipment", keys, consistent_read)
+        ]
+
+    def create_payment(self, row: _t.PaymentRow) -> None:
+        """Write a new Payment; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Payment", row))
+
+    def put_payment(self, row: _t.PaymentRow) -> None:
         """Write a Payment (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.payment_to_item(row))
+        self._put(self._item("Payment", row), _version_condition("Payment", None))
 
-    def update_payment(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_payment(self, row: _t.PaymentRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Payment with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.payment_to_item(row)
+        item = self._item("Payment", row)
         old = _t.payment_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Payment", None))
 
     def delete_payment(self, order_id: UUID, created_at: _dt.datetime, payment_id: UUID) -> bool:
         """Delete a Payment by its table key; True when an item was there."""
         key = _t.payment_table_key(
             {"order_id": order_id, "created_at": created_at, "payment_id": payment_id}
         )
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
+        return self._delete(key, _version_condition("Payment", None))
+
+    def patch_payment(
+        self,
+        order_id: UUID,
+        created_at: _dt.datetime,
+        payment_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.PaymentRow:
+        """Change some attributes of a Payment and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.payment_table_key(
+            {"order_id": order_id, "created_at": created_at, "payment_id": payment_id}
         )
-        return "Attributes" in response
+        item = self._patch("Payment", key, set, remove, add, append, None)
+        return _t.payment_from_item(item)
 
-    def put_return_(self, row: Mapping[str, Any]) -> None:
+    def batch_get_payment(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.PaymentRow]:
+        """The Payment rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.payment_from_item(i) for i in self._batch_get("Payment", keys, consistent_read)]
+
+    def create_return_(self, row: _t.ReturnRow) -> None:
+        """Write a new Return; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Return", row))
+
+    def put_return_(self, row: _t.ReturnRow) -> None:
         """Write a Return (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.return__to_item(row))
+        self._put(self._item("Return", row), _version_condition("Return", None))
 
-    def update_return_(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_return_(self, row: _t.ReturnRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Return with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.return__to_item(row)
+        item = self._item("Return", row)
         old = _t.return__table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Return", None))
 
     def delete_return_(
         self, customer_id: UUID, requested_at: _dt.datetime, return_id: UUID
@@ -1003,32 +1531,261 @@ class Client:
         key = _t.return__table_key(
             {"customer_id": customer_id, "requested_at": requested_at, "return_id": return_id}
         )
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
+        return self._delete(key, _version_condition("Return", None))
+
+    def patch_return_(
+        self,
+        customer_id: UUID,
+        requested_at: _dt.datetime,
+        return_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.ReturnRow:
+        """Change some attributes of a Return and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.return__table_key(
+            {"customer_id": customer_id, "requested_at": requested_at, "return_id": return_id}
         )
-        return "Attributes" in response
+        item = self._patch("Return", key, set, remove, add, append, None)
+        return _t.return__from_item(item)
 
-    def put_cart(self, row: Mapping[str, Any]) -> None:
+    def batch_get_return_(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.ReturnRow]:
+        """The Return rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.return__from_item(i) for i in self._batch_get("Return", keys, consistent_read)]
+
+    def create_cart(self, row: _t.CartRow) -> None:
+        """Write a new Cart; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Cart", row))
+
+    def put_cart(self, row: _t.CartRow) -> None:
         """Write a Cart (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.cart_to_item(row))
+        self._put(self._item("Cart", row), _version_condition("Cart", None))
 
-    def update_cart(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_cart(self, row: _t.CartRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Cart with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.cart_to_item(row)
+        item = self._item("Cart", row)
         old = _t.cart_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Cart", None))
 
     def delete_cart(self, cart_id: UUID) -> bool:
         """Delete a Cart by its table key; True when an item was there."""
         key = _t.cart_table_key({"cart_id": cart_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
+        return self._delete(key, _version_condition("Cart", None))
+
+    def patch_cart(
+        self,
+        cart_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.CartRow:
+        """Change some attributes of a Cart and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.cart_table_key({"cart_id": cart_id})
+        item = self._patch("Cart", key, set, remove, add, append, None)
+        return _t.cart_from_item(item)
+
+    def batch_get_cart(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.CartRow]:
+        """The Cart rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.cart_from_item(i) for i in self._batch_get("Cart", keys, consistent_read)]
+
+    # ------------------------------------------------------------------ writes
+
+    def transaction(self) -> Transaction:
+        """Writes across entities that succeed or fail together (see `Transaction`)."""
+        return Transaction(self)
+
+    def _item(self, entity: str, row: Mapping[str, Any]) -> _t.Item:
+        """`row` validated against the model and turned into an item (ValidationError)."""
+        problems = _problems(entity, _RULES[entity], row)
+        if problems:
+            raise ValidationError(entity, problems)
+        try:
+            return _TO_ITEM[entity](row)
+        except _t.TransformError as exc:
+            raise ValidationError(entity, [str(exc)]) from exc
+
+    def _create(self, item: _t.Item) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table_name, Item=item, **_absent(_TABLE_KEY[0]))
+        except Exception as exc:
+            if _conditional_failed(exc):
+                raise ItemExists(f"an item with key {_key_of(item)!r} exists") from exc
+            raise
+
+    def _put(self, item: _t.Item, condition: dict[str, Any]) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table_name, Item=item, **condition)
+        except Exception as exc:
+            if condition and _conditional_failed(exc):
+                raise VersionConflict(f"the item {_key_of(item)!r} has another version") from exc
+            raise
+
+    def _delete(self, key: Key, condition: dict[str, Any]) -> bool:
+        try:
+            response: dict[str, Any] = self.dynamodb.delete_item(
+                TableName=self.table_name, Key=key, ReturnValues="ALL_OLD", **condition
+            )
+        except Exception as exc:
+            if condition and _conditional_failed(exc):
+                raise VersionConflict(f"the item {key!r} has another version or is gone") from exc
+            raise
         return "Attributes" in response
+
+    def _patch(
+        self,
+        entity: str,
+        key: Key,
+        set: Mapping[str, Any] | None,
+        remove: Iterable[str],
+        add: Mapping[str, Any] | None,
+        append: Mapping[str, Iterable[Any]] | None,
+        expected_version: Any,
+    ) -> _t.Item:
+        item = self._get(key, True)
+        if item is None or _type_of(item) != entity:
+            raise ItemNotFound(f"no {entity} with key {key!r} in {self.table_name}")
+        row = dict(_FROM_ITEM[entity](item))
+        version = _VERSION.get(entity)
+        if expected_version is not None:
+            if version is None:
+                raise ValueError(
+                    f"{entity} has no version attribute to check expected_version against"
+                )
+            if row.get(version[0]) != expected_version:
+                raise VersionConflict(f"{entity} {key!r} is at version {row.get(version[0])!r}")
+        touched: list[str] = []
+        for name, value in (set or {}).items():
+            row[name] = value
+            touched.append(name)
+        for name in remove:
+            row[name] = None
+            touched.append(name)
+        for name, delta in (add or {}).items():
+            current = row.get(name)
+            if hasattr(delta, "__iter__") and not isinstance(delta, (str, bytes)):
+                row[name] = frozenset(current or ()) | frozenset(delta)  # add to a set
+            else:
+                row[name] = (current or 0) + delta
+            touched.append(name)
+        for name, values in (append or {}).items():
+            row[name] = [*(row.get(name) or []), *values]
+            touched.append(name)
+        unknown = [n for n in touched if n not in _RULES[entity]]
+        if unknown:
+            raise ValidationError(entity, [f"{n}: not an attribute of {entity}" for n in unknown])
+        bump = version is not None and version[1] in _BUMPABLE and version[0] not in touched
+        if version is not None and bump:
+            row[version[0]] = _bumped(version[1], row.get(version[0]))
+        new = self._item(entity, row)
+        if _key_text(_key_of(new)) != _key_text(key):
+            raise ValueError(
+                f"this patch changes the table key of {entity} {key!r}: use update with previous="
+            )
+        if version is not None and bump and version[0] in item:
+            condition = {
+                "ConditionExpression": "#v = :v",
+                "ExpressionAttributeNames": {"#v": version[0]},
+                "ExpressionAttributeValues": {":v": item[version[0]]},
+            }
+        else:
+            condition = _unchanged(entity, item)
+        self._put(new, condition)
+        return new
+
+    def _batch_get(
+        self, entity: str, keys: Iterable[Mapping[str, Any]], consistent_read: bool
+    ) -> list[_t.Item]:
+        wanted = [_TABLE_KEY_OF[entity](k) for k in keys]
+        unique: dict[str, Key] = {}
+        for key in wanted:
+            unique.setdefault(_key_text(key), key)
+        found: dict[str, _t.Item] = {}
+        pending_keys = list(unique.values())
+        for start in range(0, len(pending_keys), _BATCH_GET):
+            chunk = pending_keys[start : start + _BATCH_GET]
+            pending: dict[str, Any] = {
+                self.table_name: {"Keys": chunk, "ConsistentRead": consistent_read}
+            }
+            for attempt in range(_RETRIES + 1):
+                response: dict[str, Any] = self.dynamodb.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[_key_text(_key_of(item))] = item
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError("BatchGetItem left keys unprocessed after retries")
+        out: list[_t.Item] = []
+        for key in wanted:
+            item = found.get(_key_text(key))
+            if item is not None and _type_of(item) == entity:
+                out.append(item)
+        return out
+
+    def batch_write(
+        self,
+        puts: Iterable[tuple[EntityName, Mapping[str, Any]]] = (),
+        deletes: Iterable[tuple[EntityName, Mapping[str, Any]]] = (),
+    ) -> int:
+        """Put and delete many items (BatchWriteItem, 25 per call, unprocessed items retried with
+        backoff); the number of operations. Not atomic, no conditions: see `transaction()`.
+        Every row is validated first; two operations on one item are refused (DynamoDB would
+        reject the batch)."""
+        requests: list[dict[str, Any]] = []
+        seen: dict[str, str] = {}
+        for entity, row in puts:
+            item = self._item(entity, row)
+            requests.append({"PutRequest": {"Item": item}})
+            text = _key_text(_key_of(item))
+            if text in seen:
+                raise ValueError(f"two operations on one item in a batch: {_key_of(item)!r}")
+            seen[text] = entity
+        for entity, key_row in deletes:
+            key = _TABLE_KEY_OF[entity](key_row)
+            text = _key_text(key)
+            if text in seen:
+                raise ValueError(f"two operations on one item in a batch: {key!r}")
+            seen[text] = entity
+            requests.append({"DeleteRequest": {"Key": key}})
+        for start in range(0, len(requests), _BATCH_WRITE):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + _BATCH_WRITE]}
+            for attempt in range(_RETRIES + 1):
+                response: dict[str, Any] = self.dynamodb.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                left = sum(len(v) for v in pending.values())
+                raise RuntimeError(f"BatchWriteItem left {left} item(s) unprocessed after retries")
+        return len(requests)

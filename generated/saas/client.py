@@ -7,12 +7,15 @@ Rows are the TypedDicts of `transformers`; keys are built there too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 import datetime as _dt
 from decimal import Decimal
+import json
 import time
-from typing import Any, Final
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from . import transformers as _t
@@ -29,8 +32,15 @@ from .transformers import (
 
 __all__ = [
     "Client",
+    "EntityName",
+    "InvalidCursor",
+    "ItemExists",
     "ItemNotFound",
     "NotUnique",
+    "Transaction",
+    "TransactionFailed",
+    "ValidationError",
+    "VersionConflict",
     "ApiKeyRow",
     "EventRow",
     "InvitationRow",
@@ -84,6 +94,330 @@ def _error_code(exc: Exception) -> str:
 def _key_text(key: Mapping[str, Any]) -> str:
     return repr(sorted((name, sorted(value.items())) for name, value in key.items()))
 
+
+class ValidationError(ValueError):
+    """A row the model does not allow; `problems` lists each, by attribute."""
+
+    def __init__(self, entity: str, problems: list[str]) -> None:
+        super().__init__(f"{entity}: " + "; ".join(problems))
+        self.entity = entity
+        self.problems = problems
+
+
+class ItemExists(Exception):
+    """`create_*` of an item whose table key is already taken."""
+
+
+class VersionConflict(Exception):
+    """The stored item changed since it was read (another version, or other content)."""
+
+
+class InvalidCursor(ValueError):
+    """A page cursor that this pattern did not hand out (another pattern's, or damaged)."""
+
+
+class TransactionFailed(Exception):
+    """DynamoDB cancelled a transaction; `reasons` has its code for each action, in order."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("transaction cancelled: " + ", ".join(reasons))
+        self.reasons = reasons
+
+
+_Rule = tuple[bool, tuple[str, ...] | None, int | None]  # required, enum, max_length
+_BATCH_WRITE: Final = 25  # items per BatchWriteItem
+_TRANSACTION: Final = 100  # actions per TransactWriteItems
+
+
+def _problems(entity: str, rules: Mapping[str, _Rule], row: Mapping[str, Any]) -> list[str]:
+    out = [f"{name}: not an attribute of {entity}" for name in row if name not in rules]
+    for name, (required, enum, max_length) in rules.items():
+        value = row.get(name)
+        if value is None:
+            if required:
+                out.append(f"{name}: required")
+            continue
+        values = list(value) if isinstance(value, (list, frozenset, set, tuple)) else [value]
+        for v in values:
+            if enum is not None and v not in enum:
+                out.append(f"{name}: {v!r} is not one of {', '.join(enum)}")
+            if max_length is not None and isinstance(v, (str, bytes)) and len(v) > max_length:
+                out.append(f"{name}: {len(v)} long, at most {max_length} allowed")
+    return out
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    code = _error_code(exc)
+    return code == "ConditionalCheckFailedException" or (
+        code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
+    )
+
+
+def _plain_key(key: Key) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in key.items():
+        ((tag, payload),) = value.items()
+        if tag == "B":
+            payload = base64.b64encode(bytes(payload)).decode("ascii")
+        out[name] = [tag, payload]
+    return out
+
+
+def _cursor(pattern: str, key: Key | None) -> str | None:
+    """An opaque, URL-safe cursor for the page after `key` (None: no next page)."""
+    if not key:
+        return None
+    text = json.dumps({"p": pattern, "k": _plain_key(key)}, sort_keys=True, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _start_key(pattern: str, cursor: str | None) -> Key | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw.decode("utf-8"))
+        key: Key = {}
+        for name, (tag, payload) in data["k"].items():
+            if tag not in ("S", "N", "B") or not isinstance(payload, str):
+                raise ValueError(tag)
+            key[name] = {tag: base64.b64decode(payload) if tag == "B" else payload}
+        owner = data["p"]
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise InvalidCursor(f"not a page cursor of this client: {cursor[:40]!r}") from exc
+    if owner != pattern:
+        raise InvalidCursor(f"a cursor of pattern {owner!r} cannot page {pattern!r}")
+    return key
+
+
+def _bumped(type_text: str, value: Any) -> Any:
+    """The next version after `value` (patch moves versions forward itself)."""
+    if type_text == "datetime":
+        now = _dt.datetime.now(_dt.UTC)
+        if isinstance(value, _dt.datetime) and value.tzinfo is None:
+            now = now.replace(tzinfo=None)
+        step = _dt.timedelta(microseconds=1)
+        return max(now, value + step) if isinstance(value, _dt.datetime) else now
+    if type_text == "date":
+        today = _dt.date.today()
+        return max(today, value + _dt.timedelta(days=1)) if isinstance(value, _dt.date) else today
+    return (value or 0) + 1
+
+
+class Transaction:
+    """Writes across entities that succeed or fail together (TransactWriteItems).
+
+        with client.transaction() as tx:
+            tx.create("Order", order)
+            tx.delete("Cart", {"cart_id": cart_id})
+
+    Leaving the block commits (nothing is written when it raises); `commit()` does the same.
+    Up to 100 actions, never two on one item; `TransactionFailed` says why DynamoDB refused.
+    """
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._actions: list[dict[str, Any]] = []
+        self._keys: list[str] = []
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
+        if kind is None:
+            self.commit()
+
+    def _add(self, action: dict[str, Any], key: Key) -> Transaction:
+        text = _key_text(key)
+        if text in self._keys:
+            raise ValueError(f"a transaction may not write one item twice: {key!r}")
+        if len(self._actions) >= _TRANSACTION:
+            raise ValueError(f"a transaction holds at most {_TRANSACTION} actions")
+        self._keys.append(text)
+        self._actions.append(action)
+        return self
+
+    def create(self, entity: EntityName, row: Mapping[str, Any]) -> Transaction:
+        """A new item of `entity` (the transaction fails if its key is taken)."""
+        item = self._client._item(entity, row)
+        condition = _absent(_TABLE_KEY[0])
+        put = {"TableName": self._client.table_name, "Item": item, **condition}
+        return self._add({"Put": put}, _key_of(item))
+
+    def put(
+        self, entity: EntityName, row: Mapping[str, Any], expected_version: Any = None
+    ) -> Transaction:
+        """Create or replace an item of `entity` (at `expected_version`, when given)."""
+        item = self._client._item(entity, row)
+        condition = _version_condition(entity, expected_version)
+        put = {"TableName": self._client.table_name, "Item": item, **condition}
+        return self._add({"Put": put}, _key_of(item))
+
+    def delete(
+        self, entity: EntityName, key: Mapping[str, Any], expected_version: Any = None
+    ) -> Transaction:
+        """Delete the item of `entity` with this key (at `expected_version`, when given)."""
+        table_key = _TABLE_KEY_OF[entity](key)
+        condition = _version_condition(entity, expected_version)
+        delete = {"TableName": self._client.table_name, "Key": table_key, **condition}
+        return self._add({"Delete": delete}, table_key)
+
+    def commit(self) -> None:
+        if not self._actions:
+            return
+        try:
+            self._client.dynamodb.transact_write_items(TransactItems=self._actions)
+        except Exception as exc:
+            if _error_code(exc) != "TransactionCanceledException":
+                raise
+            response = getattr(exc, "response", {}) or {}
+            reasons = [str(r.get("Code", "None")) for r in response.get("CancellationReasons", [])]
+            raise TransactionFailed(reasons or [str(exc)]) from exc
+        finally:
+            self._actions, self._keys = [], []
+
+
+def _absent(name: str) -> dict[str, Any]:
+    return {
+        "ConditionExpression": "attribute_not_exists(#k)",
+        "ExpressionAttributeNames": {"#k": name},
+    }
+
+
+def _key_of(item: Mapping[str, Any]) -> Key:
+    return {name: item[name] for name in _TABLE_KEY}
+
+
+def _version_condition(entity: str, expected: Any) -> dict[str, Any]:
+    """`#v = :v` for an expected version (nothing when None); entities without one refuse it."""
+    if expected is None:
+        return {}
+    version = _VERSION.get(entity)
+    if version is None:
+        raise ValueError(f"{entity} has no version attribute to check expected_version against")
+    name, type_text = version
+    value = _t.to_attribute_value(type_text, expected, name)
+    return {
+        "ConditionExpression": "#v = :v",
+        "ExpressionAttributeNames": {"#v": name},
+        "ExpressionAttributeValues": {":v": value},
+    }
+
+
+def _unchanged(entity: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A condition true only while the stored item is exactly `item` (optimistic, no version)."""
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    parts: list[str] = []
+    for i, (name, value) in enumerate(sorted(item.items())):
+        names[f"#a{i}"] = name
+        values[f":a{i}"] = value
+        parts.append(f"#a{i} = :a{i}")
+    absent = [n for n in sorted(_RULES[entity]) if n not in item]
+    for j, name in enumerate(absent):
+        names[f"#n{j}"] = name
+        parts.append(f"attribute_not_exists(#n{j})")
+    return {
+        "ConditionExpression": " AND ".join(parts),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+EntityName = Literal["Tenant", "User", "Project", "Membership", "Event", "ApiKey", "Invitation"]
+_RULES: Final[dict[str, dict[str, _Rule]]] = {
+    "Tenant": {
+        "tenant_id": (True, None, None),
+        "name": (True, None, None),
+        "slug": (True, None, None),
+        "plan": (True, ("free", "team", "business", "enterprise"), None),
+        "status": (True, ("trial", "active", "suspended", "closed"), None),
+        "created_at": (True, None, None),
+    },
+    "User": {
+        "tenant_id": (True, None, None),
+        "user_id": (True, None, None),
+        "email": (True, None, None),
+        "display_name": (True, None, None),
+        "role": (True, ("owner", "admin", "member", "guest"), None),
+        "created_at": (True, None, None),
+        "last_login_at": (False, None, None),
+    },
+    "Project": {
+        "tenant_id": (True, None, None),
+        "project_id": (True, None, None),
+        "name": (True, None, None),
+        "archived": (True, None, None),
+        "created_at": (True, None, None),
+    },
+    "Membership": {
+        "tenant_id": (True, None, None),
+        "project_id": (True, None, None),
+        "user_id": (True, None, None),
+        "role": (True, ("maintainer", "contributor", "viewer"), None),
+        "added_at": (True, None, None),
+    },
+    "Event": {
+        "tenant_id": (True, None, None),
+        "project_id": (True, None, None),
+        "event_id": (True, None, None),
+        "occurred_at": (True, None, None),
+        "type": (True, None, None),
+        "actor_user_id": (False, None, None),
+        "payload": (True, None, None),
+        "expires_at": (True, None, None),
+    },
+    "ApiKey": {
+        "tenant_id": (True, None, None),
+        "key_id": (True, None, None),
+        "prefix": (True, None, None),
+        "secret_hash": (True, None, None),
+        "name": (True, None, None),
+        "scopes": (True, None, None),
+        "created_by": (True, None, None),
+        "created_at": (True, None, None),
+        "last_used_at": (False, None, None),
+        "revoked_at": (False, None, None),
+    },
+    "Invitation": {
+        "tenant_id": (True, None, None),
+        "invitation_id": (True, None, None),
+        "email": (True, None, None),
+        "role": (True, ("admin", "member", "guest"), None),
+        "invited_by": (True, None, None),
+        "created_at": (True, None, None),
+        "expires_at": (True, None, None),
+    },
+}
+_VERSION: Final[dict[str, tuple[str, str]]] = {}
+_BUMPABLE: Final = ("date", "datetime", "decimal", "float", "integer")
+_TO_ITEM: Final[dict[str, Callable[[Mapping[str, Any]], _t.Item]]] = {
+    "Tenant": _t.tenant_to_item,
+    "User": _t.user_to_item,
+    "Project": _t.project_to_item,
+    "Membership": _t.membership_to_item,
+    "Event": _t.event_to_item,
+    "ApiKey": _t.api_key_to_item,
+    "Invitation": _t.invitation_to_item,
+}
+_FROM_ITEM: Final[dict[str, Callable[[Mapping[str, Any]], Any]]] = {
+    "Tenant": _t.tenant_from_item,
+    "User": _t.user_from_item,
+    "Project": _t.project_from_item,
+    "Membership": _t.membership_from_item,
+    "Event": _t.event_from_item,
+    "ApiKey": _t.api_key_from_item,
+    "Invitation": _t.invitation_from_item,
+}
+_TABLE_KEY_OF: Final[dict[str, Callable[[Mapping[str, Any]], Key]]] = {
+    "Tenant": _t.tenant_table_key,
+    "User": _t.user_table_key,
+    "Project": _t.project_table_key,
+    "Membership": _t.membership_table_key,
+    "Event": _t.event_table_key,
+    "ApiKey": _t.api_key_table_key,
+    "Invitation": _t.invitation_table_key,
+}
 
 _TABLE_KEY: Final = ("PK", "SK")
 
@@ -148,9 +482,15 @@ class Client:
             request["ExclusiveStartKey"] = last
 
     def _page(
-        self, request: dict[str, Any], start_key: Key | None, page_size: int | None, full: bool
-    ) -> tuple[list[_t.Item], Key | None]:
+        self,
+        pattern: str,
+        request: dict[str, Any],
+        cursor: str | None,
+        page_size: int | None,
+        full: bool,
+    ) -> tuple[list[_t.Item], str | None]:
         request = {**request, "TableName": self.table_name}
+        start_key = _start_key(pattern, cursor)
         if start_key is not None:
             request["ExclusiveStartKey"] = start_key
         if page_size is not None:
@@ -159,7 +499,7 @@ class Client:
         items: list[_t.Item] = response.get("Items", [])
         if full:
             items = self._fetch_full(items)
-        return items, response.get("LastEvaluatedKey") or None
+        return items, _cursor(pattern, response.get("LastEvaluatedKey"))
 
     def _get(self, key: Key, consistent_read: bool) -> _t.Item | None:
         response: dict[str, Any] = self.dynamodb.get_item(
@@ -186,30 +526,47 @@ class Client:
                 raise RuntimeError("BatchGetItem left keys unprocessed after retries")
         return [found[text] for text in map(_key_text, keys) if text in found]
 
-    def _replace(self, item: _t.Item, old: Key, names: tuple[str, ...]) -> None:
-        """Put `item` over an existing item; delete `old` in the same transaction if it moved."""
+    def _replace(
+        self, item: _t.Item, old: Key, names: tuple[str, ...], condition: dict[str, Any]
+    ) -> None:
+        """Put `item` over an existing item (at the expected version, when `condition` says
+        one); when the table key changed, delete `old` and put `item` in one transaction,
+        refusing to land on another item's key."""
         new = {name: item[name] for name in names}
-        exists = {
-            "ConditionExpression": "attribute_exists(#pk)",
-            "ExpressionAttributeNames": {"#pk": names[0]},
+        expr = "attribute_exists(#pk)"
+        if condition:
+            expr += " AND (" + condition["ConditionExpression"] + ")"
+        guard: dict[str, Any] = {
+            "ConditionExpression": expr,
+            "ExpressionAttributeNames": {
+                "#pk": names[0],
+                **condition.get("ExpressionAttributeNames", {}),
+            },
         }
+        if condition.get("ExpressionAttributeValues"):
+            guard["ExpressionAttributeValues"] = condition["ExpressionAttributeValues"]
         try:
             if new == old:
-                self.dynamodb.put_item(TableName=self.table_name, Item=item, **exists)
+                self.dynamodb.put_item(TableName=self.table_name, Item=item, **guard)
             else:
                 self.dynamodb.transact_write_items(
                     TransactItems=[
-                        {"Delete": {"TableName": self.table_name, "Key": old, **exists}},
-                        {"Put": {"TableName": self.table_name, "Item": item}},
+                        {"Delete": {"TableName": self.table_name, "Key": old, **guard}},
+                        {"Put": {"TableName": self.table_name, "Item": item, **_absent(names[0])}},
                     ]
                 )
         except Exception as exc:
-            code = _error_code(exc)
-            if code == "ConditionalCheckFailedException" or (
-                code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
-            ):
-                raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
-            raise
+            if not _conditional_failed(exc):
+                raise
+            reasons = [
+                str(r.get("Code", "None"))
+                for r in (getattr(exc, "response", {}) or {}).get("CancellationReasons", [])
+            ]
+            if len(reasons) == 2 and reasons[0] == "None":
+                raise ItemExists(f"moving to {new!r}: another item has that key") from exc
+            if condition and self._get(old, True) is not None:
+                raise VersionConflict(f"the item {old!r} has another version") from exc
+            raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
 
     # ------------------------------------------------------------------ patterns
 
@@ -247,18 +604,18 @@ class Client:
         self,
         prefix: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[ApiKeyRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[ApiKeyRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `api_key_by_prefix` (ApiKey): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._api_key_by_prefix_request(prefix)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.api_key_from_item(item) for item in items], last
+        items, after = self._page("api_key_by_prefix", request, cursor, page_size, False)
+        return [_t.api_key_from_item(item) for item in items], after
 
     def _api_keys_of_tenant_request(self, tenant_id: UUID) -> dict[str, Any]:
         values = _t.api_keys_of_tenant_key(tenant_id)
@@ -287,16 +644,16 @@ class Client:
             yield _t.api_key_from_item(item)
 
     def api_keys_of_tenant_page(
-        self, tenant_id: UUID, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[ApiKeyRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, tenant_id: UUID, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[ApiKeyRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `api_keys_of_tenant` (ApiKey): Query on GSI1, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, descending."""
 
         request = self._api_keys_of_tenant_request(tenant_id)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.api_key_from_item(item) for item in items], last
+        items, after = self._page("api_keys_of_tenant", request, cursor, page_size, False)
+        return [_t.api_key_from_item(item) for item in items], after
 
     def _events_of_actor_request(
         self, actor_user_id: UUID, occurred_at: _dt.datetime, type: str
@@ -338,17 +695,17 @@ class Client:
         occurred_at: _dt.datetime,
         type: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[EventRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[EventRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `events_of_actor` (Event): Query on GSI1, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending."""
 
         request = self._events_of_actor_request(actor_user_id, occurred_at, type)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.event_from_item(item) for item in items], last
+        items, after = self._page("events_of_actor", request, cursor, page_size, False)
+        return [_t.event_from_item(item) for item in items], after
 
     def _events_of_project_by_type_request(
         self,
@@ -421,11 +778,11 @@ class Client:
         occurred_at_from: _dt.datetime,
         occurred_at_to: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[EventRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[EventRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `events_of_project_by_type` (Event): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending, at most 200 items."""
 
@@ -433,8 +790,8 @@ class Client:
             tenant_id, project_id, type, occurred_at_from, occurred_at_to
         )
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.event_from_item(item) for item in items], last
+        items, after = self._page("events_of_project_by_type", request, cursor, page_size, False)
+        return [_t.event_from_item(item) for item in items], after
 
     def _invitations_by_email_request(self, email: str) -> dict[str, Any]:
         values = _t.invitations_by_email_key(email)
@@ -469,18 +826,18 @@ class Client:
         self,
         email: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[InvitationRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[InvitationRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `invitations_by_email` (Invitation): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._invitations_by_email_request(email)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.invitation_from_item(item) for item in items], last
+        items, after = self._page("invitations_by_email", request, cursor, page_size, False)
+        return [_t.invitation_from_item(item) for item in items], after
 
     def _pending_invitations_of_tenant_request(
         self, tenant_id: UUID, since: _dt.datetime
@@ -519,17 +876,19 @@ class Client:
         tenant_id: UUID,
         since: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[InvitationRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[InvitationRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `pending_invitations_of_tenant` (Invitation): Query on GSI1, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending."""
 
         request = self._pending_invitations_of_tenant_request(tenant_id, since)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.invitation_from_item(item) for item in items], last
+        items, after = self._page(
+            "pending_invitations_of_tenant", request, cursor, page_size, False
+        )
+        return [_t.invitation_from_item(item) for item in items], after
 
     def _project_with_members_request(self, tenant_id: UUID, project_id: UUID) -> dict[str, Any]:
         values = _t.project_with_members_key(tenant_id, project_id)
@@ -567,17 +926,17 @@ class Client:
         tenant_id: UUID,
         project_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `project_with_members` (Membership, Project): Query on GSI1, key condition `#pk = :pk`, ascending."""
 
         request = self._project_with_members_request(tenant_id, project_id)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.from_item(item) for item in items], last
+        items, after = self._page("project_with_members", request, cursor, page_size, False)
+        return [_t.from_item(item) for item in items], after
 
     def _projects_of_user_request(self, user_id: UUID) -> dict[str, Any]:
         values = _t.projects_of_user_key(user_id)
@@ -612,18 +971,18 @@ class Client:
         self,
         user_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[MembershipRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[MembershipRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `projects_of_user` (Membership): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._projects_of_user_request(user_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.membership_from_item(item) for item in items], last
+        items, after = self._page("projects_of_user", request, cursor, page_size, False)
+        return [_t.membership_from_item(item) for item in items], after
 
     def _recent_events_of_project_request(
         self, tenant_id: UUID, project_id: UUID, occurred_at: _dt.datetime
@@ -663,17 +1022,17 @@ class Client:
         project_id: UUID,
         occurred_at: _dt.datetime,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
-    ) -> tuple[list[EventRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[EventRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `recent_events_of_project` (Event): Query on GSI2, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, descending, at most 100 items."""
 
         request = self._recent_events_of_project_request(tenant_id, project_id, occurred_at)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.event_from_item(item) for item in items], last
+        items, after = self._page("recent_events_of_project", request, cursor, page_size, False)
+        return [_t.event_from_item(item) for item in items], after
 
     def _tenant_by_slug_request(self, slug: str) -> dict[str, Any]:
         values = _t.tenant_by_slug_key(slug)
@@ -705,16 +1064,16 @@ class Client:
             yield _t.tenant_from_item(item)
 
     def tenant_by_slug_page(
-        self, slug: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[TenantRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, slug: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[TenantRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `tenant_by_slug` (Tenant): Query on GSI1, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._tenant_by_slug_request(slug)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.tenant_from_item(item) for item in items], last
+        items, after = self._page("tenant_by_slug", request, cursor, page_size, False)
+        return [_t.tenant_from_item(item) for item in items], after
 
     def _tenant_overview_request(self, tenant_id: UUID) -> dict[str, Any]:
         values = _t.tenant_overview_key(tenant_id)
@@ -752,18 +1111,18 @@ class Client:
         self,
         tenant_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `tenant_overview` (Project, Tenant, User): Query on the table, key condition `#pk = :pk`, ascending."""
 
         request = self._tenant_overview_request(tenant_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.from_item(item) for item in items], last
+        items, after = self._page("tenant_overview", request, cursor, page_size, False)
+        return [_t.from_item(item) for item in items], after
 
     def _user_by_email_request(self, email: str) -> dict[str, Any]:
         values = _t.user_by_email_key(email)
@@ -795,16 +1154,16 @@ class Client:
             yield _t.user_from_item(item)
 
     def user_by_email_page(
-        self, email: str, *, start_key: Key | None = None, page_size: int | None = None
-    ) -> tuple[list[UserRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+        self, email: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> tuple[list[UserRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `user_by_email` (User): Query on GSI1, key condition `#pk = :pk AND #sk = :sk0`, ascending."""
 
         request = self._user_by_email_request(email)
 
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.user_from_item(item) for item in items], last
+        items, after = self._page("user_by_email", request, cursor, page_size, False)
+        return [_t.user_from_item(item) for item in items], after
 
     def _users_by_email_prefix_request(self, tenant_id: UUID, email: str) -> dict[str, Any]:
         values = _t.users_by_email_prefix_key(tenant_id, email)
@@ -842,18 +1201,18 @@ class Client:
         tenant_id: UUID,
         email: str,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[UserRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[UserRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `users_by_email_prefix` (User): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._users_by_email_prefix_request(tenant_id, email)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.user_from_item(item) for item in items], last
+        items, after = self._page("users_by_email_prefix", request, cursor, page_size, False)
+        return [_t.user_from_item(item) for item in items], after
 
     def _users_of_tenant_by_email_request(self, tenant_id: UUID) -> dict[str, Any]:
         values = _t.users_of_tenant_by_email_key(tenant_id)
@@ -888,100 +1247,193 @@ class Client:
         self,
         tenant_id: UUID,
         *,
-        start_key: Key | None = None,
+        cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[UserRow], Key | None]:
-        """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
+    ) -> tuple[list[UserRow], str | None]:
+        """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
         Pattern `users_of_tenant_by_email` (User): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._users_of_tenant_by_email_request(tenant_id)
         request["ConsistentRead"] = consistent_read
-        items, last = self._page(request, start_key, page_size, False)
-        return [_t.user_from_item(item) for item in items], last
+        items, after = self._page("users_of_tenant_by_email", request, cursor, page_size, False)
+        return [_t.user_from_item(item) for item in items], after
 
-    def put_tenant(self, row: Mapping[str, Any]) -> None:
+    def create_tenant(self, row: _t.TenantRow) -> None:
+        """Write a new Tenant; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Tenant", row))
+
+    def put_tenant(self, row: _t.TenantRow) -> None:
         """Write a Tenant (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.tenant_to_item(row))
+        self._put(self._item("Tenant", row), _version_condition("Tenant", None))
 
-    def update_tenant(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_tenant(self, row: _t.TenantRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Tenant with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.tenant_to_item(row)
+        item = self._item("Tenant", row)
         old = _t.tenant_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Tenant", None))
 
     def delete_tenant(self, tenant_id: UUID) -> bool:
         """Delete a Tenant by its table key; True when an item was there."""
         key = _t.tenant_table_key({"tenant_id": tenant_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Tenant", None))
 
-    def put_user(self, row: Mapping[str, Any]) -> None:
+    def patch_tenant(
+        self,
+        tenant_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.TenantRow:
+        """Change some attributes of a Tenant and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.tenant_table_key({"tenant_id": tenant_id})
+        item = self._patch("Tenant", key, set, remove, add, append, None)
+        return _t.tenant_from_item(item)
+
+    def batch_get_tenant(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.TenantRow]:
+        """The Tenant rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.tenant_from_item(i) for i in self._batch_get("Tenant", keys, consistent_read)]
+
+    def create_user(self, row: _t.UserRow) -> None:
+        """Write a new User; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("User", row))
+
+    def put_user(self, row: _t.UserRow) -> None:
         """Write a User (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.user_to_item(row))
+        self._put(self._item("User", row), _version_condition("User", None))
 
-    def update_user(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_user(self, row: _t.UserRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing User with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.user_to_item(row)
+        item = self._item("User", row)
         old = _t.user_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("User", None))
 
     def delete_user(self, tenant_id: UUID, email: str, user_id: UUID) -> bool:
         """Delete a User by its table key; True when an item was there."""
         key = _t.user_table_key({"tenant_id": tenant_id, "email": email, "user_id": user_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("User", None))
 
-    def put_project(self, row: Mapping[str, Any]) -> None:
+    def patch_user(
+        self,
+        tenant_id: UUID,
+        email: str,
+        user_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.UserRow:
+        """Change some attributes of a User and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.user_table_key({"tenant_id": tenant_id, "email": email, "user_id": user_id})
+        item = self._patch("User", key, set, remove, add, append, None)
+        return _t.user_from_item(item)
+
+    def batch_get_user(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.UserRow]:
+        """The User rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.user_from_item(i) for i in self._batch_get("User", keys, consistent_read)]
+
+    def create_project(self, row: _t.ProjectRow) -> None:
+        """Write a new Project; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Project", row))
+
+    def put_project(self, row: _t.ProjectRow) -> None:
         """Write a Project (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.project_to_item(row))
+        self._put(self._item("Project", row), _version_condition("Project", None))
 
-    def update_project(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_project(self, row: _t.ProjectRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Project with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.project_to_item(row)
+        item = self._item("Project", row)
         old = _t.project_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Project", None))
 
     def delete_project(self, tenant_id: UUID, project_id: UUID) -> bool:
         """Delete a Project by its table key; True when an item was there."""
         key = _t.project_table_key({"tenant_id": tenant_id, "project_id": project_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("Project", None))
 
-    def put_membership(self, row: Mapping[str, Any]) -> None:
+    def patch_project(
+        self,
+        tenant_id: UUID,
+        project_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.ProjectRow:
+        """Change some attributes of a Project and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.project_table_key({"tenant_id": tenant_id, "project_id": project_id})
+        item = self._patch("Project", key, set, remove, add, append, None)
+        return _t.project_from_item(item)
+
+    def batch_get_project(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.ProjectRow]:
+        """The Project rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.project_from_item(i) for i in self._batch_get("Project", keys, consistent_read)]
+
+    def create_membership(self, row: _t.MembershipRow) -> None:
+        """Write a new Membership; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Membership", row))
+
+    def put_membership(self, row: _t.MembershipRow) -> None:
         """Write a Membership (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.membership_to_item(row))
+        self._put(self._item("Membership", row), _version_condition("Membership", None))
 
     def update_membership(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self, row: _t.MembershipRow, previous: Mapping[str, Any] | None = None
     ) -> None:
         """Replace an existing Membership with `row`, recomputing every index key (a full put).
 
@@ -989,36 +1441,70 @@ class Client:
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.membership_to_item(row)
+        item = self._item("Membership", row)
         old = _t.membership_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Membership", None))
 
     def delete_membership(self, user_id: UUID, tenant_id: UUID, project_id: UUID) -> bool:
         """Delete a Membership by its table key; True when an item was there."""
         key = _t.membership_table_key(
             {"user_id": user_id, "tenant_id": tenant_id, "project_id": project_id}
         )
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
+        return self._delete(key, _version_condition("Membership", None))
+
+    def patch_membership(
+        self,
+        user_id: UUID,
+        tenant_id: UUID,
+        project_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.MembershipRow:
+        """Change some attributes of a Membership and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.membership_table_key(
+            {"user_id": user_id, "tenant_id": tenant_id, "project_id": project_id}
         )
-        return "Attributes" in response
+        item = self._patch("Membership", key, set, remove, add, append, None)
+        return _t.membership_from_item(item)
 
-    def put_event(self, row: Mapping[str, Any]) -> None:
+    def batch_get_membership(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.MembershipRow]:
+        """The Membership rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.membership_from_item(i) for i in self._batch_get("Membership", keys, consistent_read)
+        ]
+
+    def create_event(self, row: _t.EventRow) -> None:
+        """Write a new Event; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Event", row))
+
+    def put_event(self, row: _t.EventRow) -> None:
         """Write a Event (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.event_to_item(row))
+        self._put(self._item("Event", row), _version_condition("Event", None))
 
-    def update_event(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_event(self, row: _t.EventRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing Event with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.event_to_item(row)
+        item = self._item("Event", row)
         old = _t.event_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Event", None))
 
     def delete_event(
         self,
@@ -1038,42 +1524,114 @@ class Client:
                 "event_id": event_id,
             }
         )
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
+        return self._delete(key, _version_condition("Event", None))
+
+    def patch_event(
+        self,
+        tenant_id: UUID,
+        project_id: UUID,
+        type: str,
+        occurred_at: _dt.datetime,
+        event_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.EventRow:
+        """Change some attributes of a Event and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.event_table_key(
+            {
+                "tenant_id": tenant_id,
+                "project_id": project_id,
+                "type": type,
+                "occurred_at": occurred_at,
+                "event_id": event_id,
+            }
         )
-        return "Attributes" in response
+        item = self._patch("Event", key, set, remove, add, append, None)
+        return _t.event_from_item(item)
 
-    def put_api_key(self, row: Mapping[str, Any]) -> None:
+    def batch_get_event(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.EventRow]:
+        """The Event rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.event_from_item(i) for i in self._batch_get("Event", keys, consistent_read)]
+
+    def create_api_key(self, row: _t.ApiKeyRow) -> None:
+        """Write a new ApiKey; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("ApiKey", row))
+
+    def put_api_key(self, row: _t.ApiKeyRow) -> None:
         """Write a ApiKey (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.api_key_to_item(row))
+        self._put(self._item("ApiKey", row), _version_condition("ApiKey", None))
 
-    def update_api_key(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-    ) -> None:
+    def update_api_key(self, row: _t.ApiKeyRow, previous: Mapping[str, Any] | None = None) -> None:
         """Replace an existing ApiKey with `row`, recomputing every index key (a full put).
 
         Pass `previous` (the stored row) when an attribute of the table key may have
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.api_key_to_item(row)
+        item = self._item("ApiKey", row)
         old = _t.api_key_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("ApiKey", None))
 
     def delete_api_key(self, prefix: str, tenant_id: UUID, key_id: UUID) -> bool:
         """Delete a ApiKey by its table key; True when an item was there."""
         key = _t.api_key_table_key({"prefix": prefix, "tenant_id": tenant_id, "key_id": key_id})
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-        )
-        return "Attributes" in response
+        return self._delete(key, _version_condition("ApiKey", None))
 
-    def put_invitation(self, row: Mapping[str, Any]) -> None:
+    def patch_api_key(
+        self,
+        prefix: str,
+        tenant_id: UUID,
+        key_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.ApiKeyRow:
+        """Change some attributes of a ApiKey and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.api_key_table_key({"prefix": prefix, "tenant_id": tenant_id, "key_id": key_id})
+        item = self._patch("ApiKey", key, set, remove, add, append, None)
+        return _t.api_key_from_item(item)
+
+    def batch_get_api_key(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.ApiKeyRow]:
+        """The ApiKey rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [_t.api_key_from_item(i) for i in self._batch_get("ApiKey", keys, consistent_read)]
+
+    def create_invitation(self, row: _t.InvitationRow) -> None:
+        """Write a new Invitation; ItemExists when its table key is taken.
+
+        The row is validated against the model first (ValidationError)."""
+        self._create(self._item("Invitation", row))
+
+    def put_invitation(self, row: _t.InvitationRow) -> None:
         """Write a Invitation (create or replace), with every index key computed from `row`."""
-        self.dynamodb.put_item(TableName=self.table_name, Item=_t.invitation_to_item(row))
+        self._put(self._item("Invitation", row), _version_condition("Invitation", None))
 
     def update_invitation(
-        self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+        self, row: _t.InvitationRow, previous: Mapping[str, Any] | None = None
     ) -> None:
         """Replace an existing Invitation with `row`, recomputing every index key (a full put).
 
@@ -1081,16 +1639,219 @@ class Client:
         changed: the old item is then deleted and the new one written in one transaction.
         Raises ItemNotFound when there is no such item.
         """
-        item = _t.invitation_to_item(row)
+        item = self._item("Invitation", row)
         old = _t.invitation_table_key(previous if previous is not None else row)
-        self._replace(item, old, ("PK", "SK"))
+        self._replace(item, old, ("PK", "SK"), _version_condition("Invitation", None))
 
     def delete_invitation(self, email: str, tenant_id: UUID, invitation_id: UUID) -> bool:
         """Delete a Invitation by its table key; True when an item was there."""
         key = _t.invitation_table_key(
             {"email": email, "tenant_id": tenant_id, "invitation_id": invitation_id}
         )
-        response: dict[str, Any] = self.dynamodb.delete_item(
-            TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
+        return self._delete(key, _version_condition("Invitation", None))
+
+    def patch_invitation(
+        self,
+        email: str,
+        tenant_id: UUID,
+        invitation_id: UUID,
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        append: Mapping[str, Iterable[Any]] | None = None,
+    ) -> _t.InvitationRow:
+        """Change some attributes of a Invitation and return the new row.
+
+        `set` values, `remove` optional attributes, `add` to a number or a set, `append`
+        to a list. Every index key is recomputed from the whole new row, and the item is
+        written only if it is unchanged since it was read (VersionConflict otherwise).
+        ItemNotFound when there is none; ValueError when the table key would change.
+        """
+        key = _t.invitation_table_key(
+            {"email": email, "tenant_id": tenant_id, "invitation_id": invitation_id}
         )
+        item = self._patch("Invitation", key, set, remove, add, append, None)
+        return _t.invitation_from_item(item)
+
+    def batch_get_invitation(
+        self, keys: Iterable[Mapping[str, Any]], *, consistent_read: bool = False
+    ) -> list[_t.InvitationRow]:
+        """The Invitation rows with these table keys, in the order asked (missing ones left
+        out); BatchGetItem, 100 keys per call, unprocessed keys retried."""
+        return [
+            _t.invitation_from_item(i) for i in self._batch_get("Invitation", keys, consistent_read)
+        ]
+
+    # ------------------------------------------------------------------ writes
+
+    def transaction(self) -> Transaction:
+        """Writes across entities that succeed or fail together (see `Transaction`)."""
+        return Transaction(self)
+
+    def _item(self, entity: str, row: Mapping[str, Any]) -> _t.Item:
+        """`row` validated against the model and turned into an item (ValidationError)."""
+        problems = _problems(entity, _RULES[entity], row)
+        if problems:
+            raise ValidationError(entity, problems)
+        try:
+            return _TO_ITEM[entity](row)
+        except _t.TransformError as exc:
+            raise ValidationError(entity, [str(exc)]) from exc
+
+    def _create(self, item: _t.Item) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table_name, Item=item, **_absent(_TABLE_KEY[0]))
+        except Exception as exc:
+            if _conditional_failed(exc):
+                raise ItemExists(f"an item with key {_key_of(item)!r} exists") from exc
+            raise
+
+    def _put(self, item: _t.Item, condition: dict[str, Any]) -> None:
+        try:
+            self.dynamodb.put_item(TableName=self.table_name, Item=item, **condition)
+        except Exception as exc:
+            if condition and _conditional_failed(exc):
+                raise VersionConflict(f"the item {_key_of(item)!r} has another version") from exc
+            raise
+
+    def _delete(self, key: Key, condition: dict[str, Any]) -> bool:
+        try:
+            response: dict[str, Any] = self.dynamodb.delete_item(
+                TableName=self.table_name, Key=key, ReturnValues="ALL_OLD", **condition
+            )
+        except Exception as exc:
+            if condition and _conditional_failed(exc):
+                raise VersionConflict(f"the item {key!r} has another version or is gone") from exc
+            raise
         return "Attributes" in response
+
+    def _patch(
+        self,
+        entity: str,
+        key: Key,
+        set: Mapping[str, Any] | None,
+        remove: Iterable[str],
+        add: Mapping[str, Any] | None,
+        append: Mapping[str, Iterable[Any]] | None,
+        expected_version: Any,
+    ) -> _t.Item:
+        item = self._get(key, True)
+        if item is None or _type_of(item) != entity:
+            raise ItemNotFound(f"no {entity} with key {key!r} in {self.table_name}")
+        row = dict(_FROM_ITEM[entity](item))
+        version = _VERSION.get(entity)
+        if expected_version is not None:
+            if version is None:
+                raise ValueError(
+                    f"{entity} has no version attribute to check expected_version against"
+                )
+            if row.get(version[0]) != expected_version:
+                raise VersionConflict(f"{entity} {key!r} is at version {row.get(version[0])!r}")
+        touched: list[str] = []
+        for name, value in (set or {}).items():
+            row[name] = value
+            touched.append(name)
+        for name in remove:
+            row[name] = None
+            touched.append(name)
+        for name, delta in (add or {}).items():
+            current = row.get(name)
+            if hasattr(delta, "__iter__") and not isinstance(delta, (str, bytes)):
+                row[name] = frozenset(current or ()) | frozenset(delta)  # add to a set
+            else:
+                row[name] = (current or 0) + delta
+            touched.append(name)
+        for name, values in (append or {}).items():
+            row[name] = [*(row.get(name) or []), *values]
+            touched.append(name)
+        unknown = [n for n in touched if n not in _RULES[entity]]
+        if unknown:
+            raise ValidationError(entity, [f"{n}: not an attribute of {entity}" for n in unknown])
+        bump = version is not None and version[1] in _BUMPABLE and version[0] not in touched
+        if version is not None and bump:
+            row[version[0]] = _bumped(version[1], row.get(version[0]))
+        new = self._item(entity, row)
+        if _key_text(_key_of(new)) != _key_text(key):
+            raise ValueError(
+                f"this patch changes the table key of {entity} {key!r}: use update with previous="
+            )
+        if version is not None and bump and version[0] in item:
+            condition = {
+                "ConditionExpression": "#v = :v",
+                "ExpressionAttributeNames": {"#v": version[0]},
+                "ExpressionAttributeValues": {":v": item[version[0]]},
+            }
+        else:
+            condition = _unchanged(entity, item)
+        self._put(new, condition)
+        return new
+
+    def _batch_get(
+        self, entity: str, keys: Iterable[Mapping[str, Any]], consistent_read: bool
+    ) -> list[_t.Item]:
+        wanted = [_TABLE_KEY_OF[entity](k) for k in keys]
+        unique: dict[str, Key] = {}
+        for key in wanted:
+            unique.setdefault(_key_text(key), key)
+        found: dict[str, _t.Item] = {}
+        pending_keys = list(unique.values())
+        for start in range(0, len(pending_keys), _BATCH_GET):
+            chunk = pending_keys[start : start + _BATCH_GET]
+            pending: dict[str, Any] = {
+                self.table_name: {"Keys": chunk, "ConsistentRead": consistent_read}
+            }
+            for attempt in range(_RETRIES + 1):
+                response: dict[str, Any] = self.dynamodb.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[_key_text(_key_of(item))] = item
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError("BatchGetItem left keys unprocessed after retries")
+        out: list[_t.Item] = []
+        for key in wanted:
+            item = found.get(_key_text(key))
+            if item is not None and _type_of(item) == entity:
+                out.append(item)
+        return out
+
+    def batch_write(
+        self,
+        puts: Iterable[tuple[EntityName, Mapping[str, Any]]] = (),
+        deletes: Iterable[tuple[EntityName, Mapping[str, Any]]] = (),
+    ) -> int:
+        """Put and delete many items (BatchWriteItem, 25 per call, unprocessed items retried with
+        backoff); the number of operations. Not atomic, no conditions: see `transaction()`.
+        Every row is validated first; two operations on one item are refused (DynamoDB would
+        reject the batch)."""
+        requests: list[dict[str, Any]] = []
+        seen: dict[str, str] = {}
+        for entity, row in puts:
+            item = self._item(entity, row)
+            requests.append({"PutRequest": {"Item": item}})
+            text = _key_text(_key_of(item))
+            if text in seen:
+                raise ValueError(f"two operations on one item in a batch: {_key_of(item)!r}")
+            seen[text] = entity
+        for entity, key_row in deletes:
+            key = _TABLE_KEY_OF[entity](key_row)
+            text = _key_text(key)
+            if text in seen:
+                raise ValueError(f"two operations on one item in a batch: {key!r}")
+            seen[text] = entity
+            requests.append({"DeleteRequest": {"Key": key}})
+        for start in range(0, len(requests), _BATCH_WRITE):
+            pending: dict[str, Any] = {self.table_name: requests[start : start + _BATCH_WRITE]}
+            for attempt in range(_RETRIES + 1):
+                response: dict[str, Any] = self.dynamodb.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                left = sum(len(v) for v in pending.values())
+                raise RuntimeError(f"BatchWriteItem left {left} item(s) unprocessed after retries")
+        return len(requests)

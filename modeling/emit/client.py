@@ -10,9 +10,10 @@ unique full-key plans, and decoding through the transformers.
 
 Per pattern `p`: `p(...)` returns everything (a list, a row or None for unique patterns, or a
 `PResult` with one list per entity for item-collection reads), `iter_p(...)` streams, and
-`p_page(..., start_key=, page_size=)` returns one page and the LastEvaluatedKey. Per entity:
-`put_<e>`, `update_<e>` (a full put that recomputes every index key; moves the item in a
-transaction when its table key changed) and `delete_<e>` (by table key).
+`p_page(..., cursor=, page_size=)` returns one page and an opaque cursor for the next. Per
+entity and for the whole model, the write side of `modeling.emit.client_writes`: create, put,
+update (moving an item whose table key changed), delete, patch, batch get, batch write and
+transactions, with validation against the model and optimistic locking.
 
 The generated module imports only the standard library and its sibling `transformers`; it
 takes any boto3 DynamoDB client (`boto3.client("dynamodb")`), so it does not import boto3.
@@ -36,18 +37,22 @@ from modeling.emit._python import (
     literal,
     render,
 )
+from modeling.emit.client_writes import (
+    WRITES_CLIENT_METHODS,
+    WRITES_RUNTIME,
+    dispatch_tables,
+    entity_write_methods,
+)
 from modeling.emit.transformers import (
     EmitError,
     EntityNames,
     PatternParams,
-    annotation,
     entity_names,
     is_epoch_ttl,
     key_builder_name,
     pattern_params,
 )
 from modeling.requests import PlanError, filter_literals, key_condition_expression
-from modeling.runtime import keys
 
 
 def docstring(text: str) -> str:
@@ -392,14 +397,14 @@ class _PatternEmitter:
         return render(
             """
             def $fn(
-                $signature, *, start_key: Key | None = None, page_size: int | None = None$kw
-            ) -> tuple[list[$row], Key | None]:
+                $signature, *, cursor: str | None = None, page_size: int | None = None$kw
+            ) -> tuple[list[$row], str | None]:
                 $doc
                 $guard
                 request = self.$request($args)
                 $stmt
-                items, last = self._page(request, start_key, page_size, $full)
-                return [$decode for item in items], last
+                items, after = self._page($pattern, request, cursor, page_size, $full)
+                return [$decode for item in items], after
             """,
             fn=self.page_fn,
             signature=self._signature(),
@@ -407,7 +412,7 @@ class _PatternEmitter:
             row=self._row_type(),
             doc=self._doc(
                 "One Query page (at most `page_size` items read, before filters) and the "
-                "LastEvaluatedKey to pass as `start_key` for the next (None on the last page)."
+                "opaque cursor to pass as `cursor` for the next (None on the last page)."
             ),
             guard=self._sharded_guard(),
             request=self.request_fn,
@@ -415,6 +420,7 @@ class _PatternEmitter:
             stmt=stmt,
             full=str(self.full_items),
             decode=self._decode("item"),
+            pattern=literal(self.plan.pattern),
         )
 
     def result_class(self) -> str:
@@ -439,63 +445,8 @@ def _entity_methods(
     ek = el.key(table.name) if el is not None else None
     if ek is None:
         raise EmitError(f"{entity.name} has no table key")
-    slots: list[str] = []
-    for template in (ek.pk, ek.sk):
-        if template is not None:
-            for s in keys.parse_template(template).slots:
-                if s not in slots:
-                    slots.append(s)
-    params: list[str] = []
-    local: set[str] = set()
-    mapping: list[str] = []
-    for s in slots:
-        a = entity.attribute(s)
-        if a is None:
-            raise EmitError(f"{entity.name}: table key slot {{{s}}} is not an attribute")
-        py = identifier(s, local, frozenset({"self"}))
-        params.append(f"{py}: {annotation(a.type)}")
-        mapping.append(f"{literal(s)}: {py}")
-    put = identifier(f"put_{n.snake}", taken)
-    update = identifier(f"update_{n.snake}", taken)
-    delete = identifier(f"delete_{n.snake}", taken)
-    key_names = [table.pk.name] + ([table.sk.name] if table.sk is not None else [])
-    return render(
-        '''
-        def $put(self, row: Mapping[str, Any]) -> None:
-            """Write a $entity (create or replace), with every index key computed from `row`."""
-            self.dynamodb.put_item(TableName=self.table_name, Item=_t.$to_item(row))
-
-        def $update(
-            self, row: Mapping[str, Any], previous: Mapping[str, Any] | None = None
-        ) -> None:
-            """Replace an existing $entity with `row`, recomputing every index key (a full put).
-
-            Pass `previous` (the stored row) when an attribute of the table key may have
-            changed: the old item is then deleted and the new one written in one transaction.
-            Raises ItemNotFound when there is no such item.
-            """
-            item = _t.$to_item(row)
-            old = _t.$table_key(previous if previous is not None else row)
-            self._replace(item, old, $key_names)
-
-        def $delete(self, $params) -> bool:
-            """Delete a $entity by its table key; True when an item was there."""
-            key = _t.$table_key({$mapping})
-            response: dict[str, Any] = self.dynamodb.delete_item(
-                TableName=self.table_name, Key=key, ReturnValues="ALL_OLD"
-            )
-            return "Attributes" in response
-        ''',
-        put=put,
-        update=update,
-        delete=delete,
-        entity=entity.name,
-        to_item=n.to_item,
-        table_key=n.table_key,
-        key_names=literal(tuple(key_names)),
-        params=", ".join(params),
-        mapping=", ".join(mapping),
-    )
+    key_names = (table.pk.name,) + ((table.sk.name,) if table.sk is not None else ())
+    return entity_write_methods(entity, n, ek, key_names, taken)
 
 
 CLIENT_RUNTIME = '''
@@ -579,9 +530,15 @@ class Client:
             request["ExclusiveStartKey"] = last
 
     def _page(
-        self, request: dict[str, Any], start_key: Key | None, page_size: int | None, full: bool
-    ) -> tuple[list[_t.Item], Key | None]:
+        self,
+        pattern: str,
+        request: dict[str, Any],
+        cursor: str | None,
+        page_size: int | None,
+        full: bool,
+    ) -> tuple[list[_t.Item], str | None]:
         request = {**request, "TableName": self.table_name}
+        start_key = _start_key(pattern, cursor)
         if start_key is not None:
             request["ExclusiveStartKey"] = start_key
         if page_size is not None:
@@ -590,7 +547,7 @@ class Client:
         items: list[_t.Item] = response.get("Items", [])
         if full:
             items = self._fetch_full(items)
-        return items, response.get("LastEvaluatedKey") or None
+        return items, _cursor(pattern, response.get("LastEvaluatedKey"))
 
     def _get(self, key: Key, consistent_read: bool) -> _t.Item | None:
         response: dict[str, Any] = self.dynamodb.get_item(
@@ -617,27 +574,47 @@ class Client:
                 raise RuntimeError("BatchGetItem left keys unprocessed after retries")
         return [found[text] for text in map(_key_text, keys) if text in found]
 
-    def _replace(self, item: _t.Item, old: Key, names: tuple[str, ...]) -> None:
-        """Put `item` over an existing item; delete `old` in the same transaction if it moved."""
+    def _replace(
+        self, item: _t.Item, old: Key, names: tuple[str, ...], condition: dict[str, Any]
+    ) -> None:
+        """Put `item` over an existing item (at the expected version, when `condition` says
+        one); when the table key changed, delete `old` and put `item` in one transaction,
+        refusing to land on another item's key."""
         new = {name: item[name] for name in names}
-        exists = {"ConditionExpression": "attribute_exists(#pk)", "ExpressionAttributeNames": {"#pk": names[0]}}
+        expr = "attribute_exists(#pk)"
+        if condition:
+            expr += " AND (" + condition["ConditionExpression"] + ")"
+        guard: dict[str, Any] = {
+            "ConditionExpression": expr,
+            "ExpressionAttributeNames": {
+                "#pk": names[0],
+                **condition.get("ExpressionAttributeNames", {}),
+            },
+        }
+        if condition.get("ExpressionAttributeValues"):
+            guard["ExpressionAttributeValues"] = condition["ExpressionAttributeValues"]
         try:
             if new == old:
-                self.dynamodb.put_item(TableName=self.table_name, Item=item, **exists)
+                self.dynamodb.put_item(TableName=self.table_name, Item=item, **guard)
             else:
                 self.dynamodb.transact_write_items(
                     TransactItems=[
-                        {"Delete": {"TableName": self.table_name, "Key": old, **exists}},
-                        {"Put": {"TableName": self.table_name, "Item": item}},
+                        {"Delete": {"TableName": self.table_name, "Key": old, **guard}},
+                        {"Put": {"TableName": self.table_name, "Item": item, **_absent(names[0])}},
                     ]
                 )
         except Exception as exc:
-            code = _error_code(exc)
-            if code == "ConditionalCheckFailedException" or (
-                code == "TransactionCanceledException" and "ConditionalCheckFailed" in str(exc)
-            ):
-                raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
-            raise
+            if not _conditional_failed(exc):
+                raise
+            reasons = [
+                str(r.get("Code", "None"))
+                for r in (getattr(exc, "response", {}) or {}).get("CancellationReasons", [])
+            ]
+            if len(reasons) == 2 and reasons[0] == "None":
+                raise ItemExists(f"moving to {new!r}: another item has that key") from exc
+            if condition and self._get(old, True) is not None:
+                raise VersionConflict(f"the item {old!r} has another version") from exc
+            raise ItemNotFound(f"no item with key {old!r} in {self.table_name}") from exc
 '''
 
 
@@ -648,9 +625,13 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     imports = Imports()
     imports.add("__future__", "annotations")
     imports.add("time")
+    imports.add("base64")
+    imports.add("binascii")
+    imports.add("json")
     imports.add("datetime as _dt")
-    for name in ("Iterator", "Mapping"):
+    for name in ("Callable", "Iterable", "Iterator", "Mapping"):
         imports.add("collections.abc", name)
+    imports.add("typing", "Literal")
     imports.add("dataclasses", "dataclass")
     imports.add("dataclasses", "field")
     imports.add("decimal", "Decimal")
@@ -685,13 +666,22 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         + literal(
             [
                 "Client",
+                "EntityName",
+                "InvalidCursor",
+                "ItemExists",
                 "ItemNotFound",
                 "NotUnique",
+                "Transaction",
+                "TransactionFailed",
+                "ValidationError",
+                "VersionConflict",
                 *row_types,
                 *sorted(p.result_type for p in patterns if p.multi),
             ]
         ),
         render(CLIENT_RUNTIME),
+        WRITES_RUNTIME.strip("\n"),
+        dispatch_tables(model, names),
         f"_TABLE_KEY: Final = {literal(table_key)}",
         "_RESULT_FIELDS: Final[dict[str, str]] = {"
         + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(result_fields.items()))
@@ -699,7 +689,9 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         *[p.result_class() for p in patterns if p.multi],
         render(CLIENT_CLASS, table=layout.table_name, model=model.name)
         + "\n    # ------------------------------------------------------------------ patterns\n\n"
-        + indent("\n\n".join(methods), 1),
+        + indent("\n\n".join(methods), 1)
+        + "\n\n"
+        + indent(WRITES_CLIENT_METHODS.strip("\n"), 1),
     ]
     return "\n\n".join(chunks) + "\n"
 

@@ -173,7 +173,7 @@ def _all_pages(
     rows: list[Any] = []
     start = None
     for _ in range(10_000):
-        got, start = page(**kwargs, start_key=start, page_size=2)
+        got, start = page(**kwargs, cursor=start, page_size=2)
         rows += got
         if start is None:
             return rows

@@ -119,7 +119,7 @@ def test_generated_client_returns_what_postgres_returns(
                 start = None
                 while True:
                     page, start = getattr(client, pattern.name + "_page")(
-                        **params, start_key=start, page_size=3
+                        **params, cursor=start, page_size=3
                     )
                     pages += page
                     if start is None:

@@ -40,7 +40,17 @@ class PatternParams:
 
 
 RESERVED_PARAMS = frozenset(
-    {"self", "start_key", "page_size", "consistent_read", "item", "row", "request", "response"}
+    {
+        "self",
+        "start_key",
+        "cursor",
+        "page_size",
+        "consistent_read",
+        "item",
+        "row",
+        "request",
+        "response",
+    }
 )
 
 
