@@ -8,7 +8,10 @@ prints what would change. Invalid model or a failing check: diagnostics, exit 2.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -25,20 +28,27 @@ from modeling.emit import emit, write_manifest
 from modeling.requests import key_condition
 
 
-def _compile(path: Path, console: Console) -> tuple[ir.Model, ir.Layout] | None:
-    """Load and compile one model, printing its diagnostics; None when it has errors."""
+def _compile(
+    path: Path, console: Console, record: dict[str, Any] | None = None
+) -> tuple[ir.Model, ir.Layout] | None:
+    """Load and compile one model, printing its diagnostics (into `record` for --json instead);
+    None when it has errors."""
     try:
         model = load_model(path)
     except ModelError as exc:
-        for d in exc.diagnostics.sorted():
-            console.print(render(d))
+        _print(exc.diagnostics, console, record)
         return None
     layout, diagnostics = compile_model(model)
-    _print(diagnostics, console)
+    _print(diagnostics, console, record)
     return (model, layout) if layout is not None else None
 
 
-def _print(diagnostics: Diagnostics, console: Console) -> None:
+def _print(
+    diagnostics: Diagnostics, console: Console, record: dict[str, Any] | None = None
+) -> None:
+    if record is not None:
+        record.setdefault("diagnostics", []).extend(d.to_dict() for d in diagnostics.sorted())
+        return
     for d in diagnostics.sorted():
         console.print(render(d))
 
@@ -52,14 +62,24 @@ def register(app: typer.Typer) -> None:
         ),
         check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if stale."),
         diff: bool = typer.Option(False, "--diff", help="Write nothing; show what would change."),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print a JSON report on stdout (diagnostics and files)."
+        ),
     ) -> None:
         """Derive the single-table layout and write layout.json, layout.md (and every artifact)."""
         console = Console(stderr=True, highlight=False, soft_wrap=True)
         invalid = stale = False
+        records: list[dict[str, Any]] = []
         for path in models:
-            compiled = _compile(path, console)
+            record: dict[str, Any] | None = None
+            if as_json:
+                record = {"path": str(path), "diagnostics": []}
+                records.append(record)
+            compiled = _compile(path, console, record)
             if compiled is None:
                 invalid = True
+                if record is not None:
+                    record["ok"] = False
                 continue
             model, layout = compiled
             if out is None:
@@ -67,6 +87,21 @@ def register(app: typer.Typer) -> None:
             else:
                 target = out if len(models) == 1 else out / model.name
             result = write_manifest(emit(layout, model), target, check=check, diff=diff)
+            if record is not None:
+                record.update(
+                    model=model.name,
+                    output=str(target),
+                    gsis=len(layout.gsis),
+                    patterns=len(layout.plans),
+                    ok=not ((check or diff) and result.out_of_date),
+                    written=sorted(result.written),
+                    unchanged=sorted(result.unchanged),
+                    stale=sorted(result.stale),
+                    missing=sorted(result.missing),
+                    extra=sorted(result.extra),
+                )
+                stale = stale or ((check or diff) and result.out_of_date)
+                continue
             for text in result.diffs:
                 typer.echo(text, nl=False)
             if check or diff:
@@ -92,6 +127,9 @@ def register(app: typer.Typer) -> None:
                         style="green",
                     )
                 )
+        if as_json:
+            report = {"ok": not (invalid or stale), "models": records}
+            typer.echo(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False))
         if invalid:
             raise typer.Exit(EXIT_INVALID)
         if stale:
@@ -103,10 +141,11 @@ def register(app: typer.Typer) -> None:
             ..., metavar="MODEL", help="Model file.", show_default=False
         ),
         pattern: str = typer.Argument(..., help="Access-pattern name.", show_default=False),
+        as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout."),
     ) -> None:
         """Print how one access pattern runs and why its key condition is exact."""
         console = Console(stderr=True, highlight=False, soft_wrap=True)
-        compiled = _compile(model_path, console)
+        compiled = _compile(model_path, console, {} if as_json else None)
         if compiled is None:
             raise typer.Exit(EXIT_INVALID)
         model, layout = compiled
@@ -117,9 +156,41 @@ def register(app: typer.Typer) -> None:
                 Text(f"error: no pattern {pattern!r} in {model.name} (known: {known})", style="red")
             )
             raise typer.Exit(EXIT_INVALID)
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    explain_record(layout, plan), indent=2, sort_keys=True, ensure_ascii=False
+                )
+            )
+            return
         Console(highlight=False, soft_wrap=True).print(explain_table(layout, plan))
 
     del compile_, explain
+
+
+def explain_record(layout: ir.Layout, plan: ir.PatternPlan) -> dict[str, Any]:
+    """One plan as `explain --json` prints it: what the table shows, as data."""
+    index = layout.index(plan.index)
+    return {
+        "model": layout.model,
+        "pattern": plan.pattern,
+        "entities": list(plan.entities),
+        "index": plan.index,
+        "operation": plan.operation,
+        "key_condition": key_condition(plan, index) if index else None,
+        "order": "ascending" if plan.scan_forward else "descending",
+        "parameters": list(plan.params),
+        "type_filter": list(plan.type_filter),
+        "limit": plan.limit,
+        "pages": plan.pagination,
+        "filters": [
+            {"attribute": f.attribute, "op": f.op, "read_cost": f.read_cost} for f in plan.filters
+        ],
+        "proof": list(plan.proof),
+        "diagnostics": [
+            dataclasses.asdict(d) for d in layout.diagnostics if d.subject == plan.pattern
+        ],
+    }
 
 
 def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
