@@ -19,6 +19,7 @@ from rich.text import Text
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers import workbench
+from modeling.importers._spec import ensure_schema_file, schema_reference
 
 MODEL_SUFFIXES = (".yaml", ".yml")
 
@@ -85,6 +86,7 @@ def register(app: typer.Typer) -> None:
         diags = result.diagnostics
         paths: dict[str, Path | None] = {}
         texts = {p.model: workbench.render_yaml(p) for p in result.plans}
+        schema_files: set[Path] = set()
         if result.ok and result.plans:
             paths, problem = targets(
                 [p.model for p in result.plans], output, [p.table for p in result.plans]
@@ -93,6 +95,14 @@ def register(app: typer.Typer) -> None:
                 diags.error(
                     "import-output", problem, Span(str(from_workbench)), "see `model import --help`"
                 )
+            for plan in result.plans:
+                if plan.model not in paths:
+                    continue
+                # the `$schema` header must resolve from where the file is written
+                ref, schema_file = schema_reference(paths[plan.model])
+                texts[plan.model] = workbench.render_yaml(plan, ref)
+                if schema_file is not None:
+                    schema_files.add(schema_file)
             for model, path in paths.items():
                 if (
                     path is not None
@@ -107,6 +117,10 @@ def register(app: typer.Typer) -> None:
                         "pass --force to overwrite it, or -o another path",
                     )
         written = _write(texts, paths) if not diags.has_errors() else {}
+        if written:
+            for schema_file in sorted(schema_files):
+                if ensure_schema_file(schema_file):
+                    console.print(Text(f"wrote {schema_file} (the models' $schema)", style="green"))
         for d in diags.sorted():
             console.print(render(d))
         if report is not None:

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers._seed import seed
+from modeling.importers._spec import ensure_schema_file
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
 from modeling.spec.checks import ALLOW_DDL_OUTSIDE, ddl_allowed
 
@@ -92,6 +93,10 @@ def register(app: typer.Typer) -> None:
             if not output.exists() or output.read_text(encoding="utf-8") != outcome.yaml:
                 output.write_text(outcome.yaml, encoding="utf-8")
             console.print(Text(f"wrote {output}", style="green"))
+            if outcome.schema_file is not None and ensure_schema_file(outcome.schema_file):
+                console.print(
+                    Text(f"wrote {outcome.schema_file} (the model's $schema)", style="green")
+                )
             if from_ddl is not None and not ddl_allowed(from_ddl, output.parent):
                 console.print(
                     Text(

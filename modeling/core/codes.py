@@ -127,6 +127,7 @@ _LIST: tuple[Code, ...] = (
     Code("SEED023", _G.SEED, "A table has no data columns (only derived ones such as tsvector) and was not seeded."),
     Code("SEED030", _G.SEED, "A foreign key names its parent's key differently, so the table was not made a child."),
     Code("SEED031", _G.SEED, "A foreign key references a table that is not in the input; it is kept as a note, not a `references:`."),
+    Code("SEED016", _G.SEED, "The database's pg_stats holds no statistics for the tables read (never ANALYZEd); row counts and column statistics are missing."),
     Code("SEED040", _G.SEED, "The --queries file cannot be read."),
     Code("SEED041", _G.SEED, "A query log entry's call count is not a number."),
     Code("SEED042", _G.SEED, "A logged query cannot be a key-served pattern and was not suggested."),

@@ -126,6 +126,11 @@ class SourceSpec(Node):
     ddl: str | None = Field(
         default=None, description="Path of the schema DDL, relative to this model file."
     )
+    database: str | None = Field(
+        default=None,
+        description="The database the model was seeded from (`model init --from-db`), as "
+        "`postgresql://host:port/db` without user or password; informational.",
+    )
     schema_: SqlName | None = Field(
         default=None, alias="schema", description="Default SQL schema of the entities' tables."
     )

@@ -336,7 +336,10 @@ def test_cli_writes_one_model_per_table_by_default(
     )
     assert res.exit_code == 0, res.output
     written = sorted(p.name for p in (tmp_path / "models").iterdir())
-    assert written == ["payment-scheduler.yaml", "transaction-history.yaml"]
+    # no generated/model.schema.json above: the schema is written beside the models
+    assert written == ["model.schema.json", "payment-scheduler.yaml", "transaction-history.yaml"]
+    first = (tmp_path / "models" / "payment-scheduler.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=model.schema.json"
     data = json.loads(report.read_text())
     assert data["ok"] is True
     assert [m["output"] for m in data["models"]] == [
