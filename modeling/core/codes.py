@@ -107,6 +107,7 @@ _LIST: tuple[Code, ...] = (
     Code("key-may-be-too-long", _G.COMPILE, "A key with `max_length` strings fits in ASCII but can exceed the key size limit with multi-byte characters."),
     Code("key-length-unknown", _G.COMPILE, "Key slots have no length bound, so a long value could exceed the key size limit at write."),
     Code("key-collision", _G.COMPILE, "Two entities can produce the same key on one index, so their items could overwrite each other."),
+    Code("capacity-below-rate", _G.COMPILE, "The entities' declared writes per second exceed the provisioned write capacity of the table or a GSI."),
     Code("hot-partition", _G.COMPILE, "A partition key with few values, or a declared rate above one partition's throughput."),
     Code("non-key-filter", _G.COMPILE, "A pattern filters outside the key: the read costs the items the filter drops."),
     Code("unbound-partition", _G.COMPILE, "A pattern does not bind every slot of its index's partition-key template."),
@@ -131,6 +132,7 @@ _LIST: tuple[Code, ...] = (
     Code("SEED040", _G.SEED, "The --queries file cannot be read."),
     Code("SEED041", _G.SEED, "A query log entry's call count is not a number."),
     Code("SEED042", _G.SEED, "A logged query cannot be a key-served pattern and was not suggested."),
+    Code("SEED043", _G.SEED, "A logged write statement has no call count (a plain SQL file), so its entity gets no writes_per_second."),
     Code("SEED050", _G.SEED, "Nothing to seed from: neither --from-ddl nor --from-db."),
     # import: NoSQL Workbench exports
     Code("workbench-read", _G.WORKBENCH, "The export file cannot be read."),

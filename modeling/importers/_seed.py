@@ -111,6 +111,16 @@ def seed(
         stmts = read_queries(queries, diags)
         work = workload_patterns(stmts, seeded, window_seconds)
         added = seeded.add_patterns(work.patterns)
+        rates: dict[str, tuple[float, str]] = {}
+        for wname, wr in work.writes.items():
+            if wr.rate is not None:
+                rates[wname] = (
+                    wr.rate,
+                    f"{'+'.join(wr.kinds)}: {wr.calls} calls in {window_seconds:g} s "
+                    "(--calls-window; one row per call assumed), query line(s) "
+                    + ", ".join(str(n) for n in wr.statements),
+                )
+        seeded.add_write_rates(rates)
         seeded.report["queries"] = {
             "file": str(queries),
             "statements": work.statements,
@@ -120,7 +130,26 @@ def seed(
             "unservable": [
                 {"line": u.line, "sql": u.sql, "reason": u.reason} for u in work.unservable
             ],
+            "writes": {
+                name: {
+                    "statements": wr.kinds,
+                    "lines": wr.statements,
+                    "calls": wr.calls,
+                    "writes_per_second": wr.rate,
+                }
+                for name, wr in sorted(work.writes.items())
+            },
+            "write_rate_assumption": "one row per call; rate = calls / window_seconds",
         }
+        for name, wr in sorted(work.writes.items()):
+            if wr.rate is None:
+                diags.info(
+                    "SEED043",
+                    f"{'/'.join(wr.kinds)} on {name} has no call count, so no writes_per_second",
+                    Span(str(queries), wr.statements[0], 1),
+                    hint="pass a pg_stat_statements CSV (query, calls) to get write rates",
+                    subject=name,
+                )
         for u in work.unservable:
             diags.info(
                 "SEED042",
@@ -197,9 +226,16 @@ def _summary(report: dict[str, Any]) -> list[str]:
     q = report.get("queries")
     if q:
         lines.append(
-            f"  workload: {q['patterns']} pattern(s) from {q['statements']} statement(s), "
-            f"{len(q['unservable'])} unservable"
+            f"  workload: {q['patterns']} pattern(s) and {len(q.get('writes', {}))} write "
+            f"rate(s) from {q['statements']} statement(s), {len(q['unservable'])} unservable"
         )
+        for name, wr in q.get("writes", {}).items():
+            if wr["writes_per_second"] is not None:
+                lines.append(
+                    f"    {name}: {wr['writes_per_second']:.3g} writes/s "
+                    f"({'+'.join(wr['statements'])}, {wr['calls']} calls / {q['window_seconds']:g} s; "
+                    "one row per call assumed)"
+                )
         for u in q["unservable"]:
             lines.append(f"    line {u['line']}: {u['reason']}")
     return lines

@@ -111,16 +111,28 @@ class Seeded:
 
     def add_patterns(self, extra: list[Pattern]) -> int:
         """Merge patterns (from the workload): one already suggested gains the rate and the
-        provenance; new ones are appended. Re-renders the document; returns how many were new."""
+        provenance; a guess the query refines (same entity and equalities, the query adding its
+        own order or range) is replaced by the query's pattern, one pattern per need; new ones
+        are appended. Re-renders the document; returns how many were new."""
         by_sig = {p.signature: p for p in self.patterns}
         names = {p.name for p in self.patterns}
         new = 0
         for p in extra:
+            p.from_workload = True
             old = by_sig.get(p.signature)
             if old is not None:
                 old.rate = (old.rate or 0) + p.rate if p.rate is not None else old.rate
                 old.origins.extend(o for o in p.origins if o not in old.origins)
+                old.from_workload = True
                 continue
+            for guess in [g for g in self.patterns if p.refines(g)]:
+                self.patterns.remove(guess)
+                names.discard(guess.name)
+                del by_sig[guess.signature]
+                p.origins.append(f"refines the guess {guess.name} ({'; '.join(guess.origins)})")
+                self.report.setdefault("guesses_refined_by_queries", []).append(
+                    {"guess": guess.name, "by": p.name}
+                )
             base, k = p.name, 2
             while p.name in names:
                 p.name, k = f"{base}_{k}", k + 1
@@ -131,6 +143,16 @@ class Seeded:
         self.doc["access_patterns"] = render_patterns(self.patterns)
         self.report["access_patterns"] = len(self.patterns)
         return new
+
+    def add_write_rates(self, rates: dict[str, tuple[float, str]]) -> None:
+        """`writes_per_second` on each entity (entity → (rate, where it came from))."""
+        entities = self.doc["entities"]
+        for name, (rate, origin) in sorted(rates.items()):
+            e = entities.get(name)
+            if e is None:
+                continue
+            e["writes_per_second"] = _round_rate(rate)
+            e.yaml_add_eol_comment(origin, "writes_per_second")
 
     def entity_by_name(self, name: str) -> EntityInfo | None:
         for e in self.entities.values():
@@ -150,10 +172,36 @@ class Pattern:
     rate: float | None = None
     limit: int | None = None
     order_by: str | None = None
+    from_workload: bool = False  # a query the application runs, not a guess from the schema
 
     @property
     def signature(self) -> tuple[Any, ...]:
         return (tuple(self.entities), tuple(self.where), self.order, self.order_by, self.limit)
+
+    @property
+    def equalities(self) -> frozenset[str]:
+        return frozenset(a for a, op in self.where if op == "=")
+
+    @property
+    def sort_attribute(self) -> str | None:
+        """The attribute the result is ordered on: the range attribute, else `order_by`."""
+        return next((a for a, op in self.where if op != "="), None) or self.order_by
+
+    def refines(self, guess: Pattern) -> bool:
+        """Whether this (workload) pattern serves the need a schema guess stands for: the same
+        entities and equalities, and the guess adds no order, limit or range of its own that
+        differs (a unique lookup stays: it is a different need)."""
+        return (
+            not guess.from_workload
+            and not guess.unique
+            and guess.entities == self.entities
+            and guess.equalities == self.equalities
+            and guess.order is None
+            and guess.order_by is None
+            and guess.limit is None
+            and guess.sort_attribute in (None, self.sort_attribute)
+            and guess.signature != self.signature
+        )
 
 
 def select_tables(
