@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from modeling.commands._self_check import self_check
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers import workbench
@@ -115,6 +116,22 @@ def register(app: typer.Typer) -> None:
                         f"{path} exists and differs from the import; not overwritten",
                         Span(str(path)),
                         "pass --force to overwrite it, or -o another path",
+                    )
+        if not diags.has_errors():
+            for plan in result.plans:
+                if plan.model not in paths:
+                    continue
+                path = paths[plan.model]
+                errors = self_check(texts[plan.model], str(path or f"{plan.model}.yaml"))
+                if errors:
+                    diags.warning(
+                        "workbench-self-check",
+                        f"the imported model {plan.model} would not pass model validate/compile "
+                        f"({len(errors)} error(s)); written anyway for you to fix: "
+                        + " | ".join(" ".join(e.split()) for e in errors[:5]),
+                        Span(str(path or from_workbench)),
+                        "fix the listed errors in the model (the design's keys or the guesses)",
+                        plan.model,
                     )
         written = _write(texts, paths) if not diags.has_errors() else {}
         if written:

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from modeling.commands._self_check import self_check
+from modeling.core.diagnostics import Span
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers._seed import seed
 from modeling.importers._spec import ensure_schema_file
@@ -74,6 +76,23 @@ def register(app: typer.Typer) -> None:
             queries=queries,
             window_seconds=window,
         )
+        if outcome.yaml is not None and not outcome.diagnostics.has_errors():
+            # the model must pass validate and compile; if not, say why (never silently)
+            errors = [
+                e
+                for e in self_check(outcome.yaml, str(output or "model.yaml"))
+                if "[ddl-outside-model-dir]" not in e  # said below, with the fix
+            ]
+            outcome.report["self_check"] = errors
+            if errors:
+                outcome.diagnostics.warning(
+                    "SEED051",
+                    f"the seeded model would not pass model validate/compile ({len(errors)} "
+                    "error(s)); written anyway for you to fix: "
+                    + " | ".join(" ".join(e.split()) for e in errors[:5]),
+                    Span(str(output or "-")),
+                    hint="please report it: init should always write a model that compiles",
+                )
         for d in outcome.diagnostics.sorted():
             style = {"error": "bold red", "warning": "yellow"}.get(d.severity.value, "cyan")
             console.print(Text(d.format(), style=style))

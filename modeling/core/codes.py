@@ -133,6 +133,7 @@ _LIST: tuple[Code, ...] = (
     Code("SEED041", _G.SEED, "A query log entry's call count is not a number."),
     Code("SEED042", _G.SEED, "A logged query cannot be a key-served pattern and was not suggested."),
     Code("SEED043", _G.SEED, "A logged write statement has no call count (a plain SQL file), so its entity gets no writes_per_second."),
+    Code("SEED051", _G.SEED, "The seeded model would not pass model validate/compile (init's self-check); it is written with the errors listed."),
     Code("SEED050", _G.SEED, "Nothing to seed from: neither --from-ddl nor --from-db."),
     # import: NoSQL Workbench exports
     Code("workbench-read", _G.WORKBENCH, "The export file cannot be read."),
@@ -152,6 +153,10 @@ _LIST: tuple[Code, ...] = (
     Code("workbench-key-misfit", _G.WORKBENCH, "Sample key values do not fit the inferred key template."),
     Code("workbench-slot-conflict", _G.WORKBENCH, "A key-template slot differs from the attribute of the same name in sample items."),
     Code("workbench-unkeyable-slot", _G.WORKBENCH, "A key-template slot names an attribute whose type cannot be part of a key."),
+    Code("workbench-slot-coincidence", _G.WORKBENCH, "A key part equals an attribute in the sample items, but its tag names something else; it became a slot of its own."),
+    Code("workbench-one-sample", _G.WORKBENCH, "A key template's slots were inferred from a single sample key."),
+    Code("workbench-adjacent-slots", _G.WORKBENCH, "A Workbench template puts two slots side by side (`${a}${b}`); the model separates them."),
+    Code("workbench-self-check", _G.WORKBENCH, "The imported model does not validate or compile; the report says why."),
     Code("workbench-constant-key", _G.WORKBENCH, "An entity's table key has no varying part, so it holds one item."),
     Code("workbench-key-unpinned", _G.WORKBENCH, "An observed table key can equal another entity's; it is left for the compiler to derive."),
     Code("workbench-no-pattern", _G.WORKBENCH, "No pattern is suggested for an index whose partition key is constant."),
