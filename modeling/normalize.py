@@ -92,6 +92,7 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
         pinned_keys=pinned,
         schema=schema,
         row_count=e.row_count,
+        writes_per_second=e.writes_per_second,
         version=version_attribute(e, spec),
         span=pos.key(base),
     )

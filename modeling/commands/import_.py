@@ -16,9 +16,11 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from modeling.commands._self_check import self_check
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers import workbench
+from modeling.importers._spec import ensure_schema_file, schema_reference
 
 MODEL_SUFFIXES = (".yaml", ".yml")
 
@@ -85,6 +87,7 @@ def register(app: typer.Typer) -> None:
         diags = result.diagnostics
         paths: dict[str, Path | None] = {}
         texts = {p.model: workbench.render_yaml(p) for p in result.plans}
+        schema_files: set[Path] = set()
         if result.ok and result.plans:
             paths, problem = targets(
                 [p.model for p in result.plans], output, [p.table for p in result.plans]
@@ -93,6 +96,14 @@ def register(app: typer.Typer) -> None:
                 diags.error(
                     "import-output", problem, Span(str(from_workbench)), "see `model import --help`"
                 )
+            for plan in result.plans:
+                if plan.model not in paths:
+                    continue
+                # the `$schema` header must resolve from where the file is written
+                ref, schema_file = schema_reference(paths[plan.model])
+                texts[plan.model] = workbench.render_yaml(plan, ref)
+                if schema_file is not None:
+                    schema_files.add(schema_file)
             for model, path in paths.items():
                 if (
                     path is not None
@@ -106,7 +117,27 @@ def register(app: typer.Typer) -> None:
                         Span(str(path)),
                         "pass --force to overwrite it, or -o another path",
                     )
+        if not diags.has_errors():
+            for plan in result.plans:
+                if plan.model not in paths:
+                    continue
+                path = paths[plan.model]
+                errors = self_check(texts[plan.model], str(path or f"{plan.model}.yaml"))
+                if errors:
+                    diags.warning(
+                        "workbench-self-check",
+                        f"the imported model {plan.model} would not pass model validate/compile "
+                        f"({len(errors)} error(s)); written anyway for you to fix: "
+                        + " | ".join(" ".join(e.split()) for e in errors[:5]),
+                        Span(str(path or from_workbench)),
+                        "fix the listed errors in the model (the design's keys or the guesses)",
+                        plan.model,
+                    )
         written = _write(texts, paths) if not diags.has_errors() else {}
+        if written:
+            for schema_file in sorted(schema_files):
+                if ensure_schema_file(schema_file):
+                    console.print(Text(f"wrote {schema_file} (the models' $schema)", style="green"))
         for d in diags.sorted():
             console.print(render(d))
         if report is not None:

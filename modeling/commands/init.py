@@ -13,8 +13,11 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from modeling.commands._self_check import self_check
+from modeling.core.diagnostics import Span
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers._seed import seed
+from modeling.importers._spec import ensure_schema_file
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
 from modeling.spec.checks import ALLOW_DDL_OUTSIDE, ddl_allowed
 
@@ -73,6 +76,23 @@ def register(app: typer.Typer) -> None:
             queries=queries,
             window_seconds=window,
         )
+        if outcome.yaml is not None and not outcome.diagnostics.has_errors():
+            # the model must pass validate and compile; if not, say why (never silently)
+            errors = [
+                e
+                for e in self_check(outcome.yaml, str(output or "model.yaml"))
+                if "[ddl-outside-model-dir]" not in e  # said below, with the fix
+            ]
+            outcome.report["self_check"] = errors
+            if errors:
+                outcome.diagnostics.warning(
+                    "SEED051",
+                    f"the seeded model would not pass model validate/compile ({len(errors)} "
+                    "error(s)); written anyway for you to fix: "
+                    + " | ".join(" ".join(e.split()) for e in errors[:5]),
+                    Span(str(output or "-")),
+                    hint="please report it: init should always write a model that compiles",
+                )
         for d in outcome.diagnostics.sorted():
             style = {"error": "bold red", "warning": "yellow"}.get(d.severity.value, "cyan")
             console.print(Text(d.format(), style=style))
@@ -92,6 +112,10 @@ def register(app: typer.Typer) -> None:
             if not output.exists() or output.read_text(encoding="utf-8") != outcome.yaml:
                 output.write_text(outcome.yaml, encoding="utf-8")
             console.print(Text(f"wrote {output}", style="green"))
+            if outcome.schema_file is not None and ensure_schema_file(outcome.schema_file):
+                console.print(
+                    Text(f"wrote {outcome.schema_file} (the model's $schema)", style="green")
+                )
             if from_ddl is not None and not ddl_allowed(from_ddl, output.parent):
                 console.print(
                     Text(

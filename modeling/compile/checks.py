@@ -255,6 +255,54 @@ def check_hot_partitions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnos
             )
 
 
+def check_write_rates(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """An entity's `writes_per_second`: each write also writes every GSI its item is keyed on.
+
+    Over one partition's throughput on a key with few partition values: a hot partition. On a
+    provisioned table, more write units than the table (or a GSI) provisions: under capacity.
+    """
+    table_wcu = 0.0
+    gsi_wcu: dict[str, float] = {}
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        if entity is None or not entity.writes_per_second:
+            continue
+        rate = entity.writes_per_second
+        for key in el.keys:
+            if key.index == "table":
+                table_wcu += rate
+            else:
+                gsi_wcu[key.index] = gsi_wcu.get(key.index, 0.0) + rate
+            slots = templates.slots(key.pk)
+            reason = _low_cardinality(entity, slots)
+            if reason is not None and rate > limits.PARTITION_WCU:
+                yield Diagnostic(
+                    "hot-partition",
+                    Severity.WARNING,
+                    f"{el.entity} writes {rate:g} items/s, and its partition key {key.pk!r} on "
+                    f"{key.index} has few values ({reason}); one partition takes at most "
+                    f"{limits.PARTITION_WCU} WCU per second",
+                    _model_span(model, el.entity),
+                    "shard the partition key (suffix #0..#N-1), or key on a high-cardinality "
+                    "attribute",
+                    el.entity,
+                )
+    billing = model.table.billing
+    if billing.mode != "provisioned" or billing.write is None:
+        return
+    for where, need in [("the table", table_wcu), *sorted(gsi_wcu.items())]:
+        if need > billing.write:
+            yield Diagnostic(
+                "capacity-below-rate",
+                Severity.WARNING,
+                f"the entities' writes_per_second add up to {need:g} writes/s on {where}; the "
+                f"table provisions {billing.write} WCU (1 WCU = one write of up to 1 KB per second)",
+                _model_span(model),
+                "raise table.billing.provisioned.write, or use billing: on_demand",
+                model.name,
+            )
+
+
 def check_filters(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
     """Non-key `filter:` conditions are served but cost reads; say so."""
     for plan in layout.plans:

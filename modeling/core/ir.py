@@ -146,6 +146,7 @@ class Entity:
     pinned_keys: tuple[PinnedKey, ...] = ()
     schema: str | None = None  # SQL schema of `table`, when not the default search path
     row_count: int | None = None  # hint (pg_class.reltuples)
+    writes_per_second: float | None = None  # INSERT + UPDATE + DELETE rate (hint)
     # the attribute whose value orders this row's writes (`version:`, else `source.version`
     # when the entity has it); None: PostgreSQL's xmin (modeling.migrate.versioning)
     version: str | None = None

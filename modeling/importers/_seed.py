@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from modeling.core.diagnostics import Diagnostics, Span
-from modeling.importers._spec import Seeded, catalog_to_spec, dump_yaml
+from modeling.importers._spec import Seeded, catalog_to_spec, dump_yaml, schema_reference
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS, read_queries, workload_patterns
 from modeling.pg.catalog import Catalog
-from modeling.pg.db import read_db
+from modeling.pg.db import database_label, read_db
 from modeling.pg.ddl import read_ddl_file
 
 
@@ -27,6 +27,7 @@ class SeedOutcome:
     seeded: Seeded | None = None
     catalog: Catalog | None = None
     summary: list[str] = field(default_factory=list)
+    schema_file: Path | None = None  # where the JSON Schema the `$schema` header names must be
 
 
 def model_name_for(text: str) -> str:
@@ -52,6 +53,7 @@ def seed(
     """Seed a model. Problems are diagnostics; an ERROR means nothing usable was produced."""
     diags = Diagnostics()
     source_ddl = None
+    source_database = None
     if ddl is not None:
         res = read_ddl_file(ddl)
         catalog = res.catalog
@@ -62,7 +64,8 @@ def seed(
     elif dsn is not None:
         catalog, db_diags = read_db(dsn, with_stats=with_stats)
         diags.extend(db_diags.items)
-        default_name = dsn.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "database"
+        source_database = database_label(dsn)
+        default_name = source_database.rsplit("/", 1)[-1] or "database"
     else:
         diags.error("SEED050", "nothing to seed from", hint="pass --from-ddl FILE or --from-db DSN")
         return SeedOutcome(None, {}, diags)
@@ -85,12 +88,15 @@ def seed(
                 hint="the file or database has no CREATE TABLE; check --schema/--tables",
             )
         return SeedOutcome(None, _report(catalog, None, diags), diags, catalog=catalog)
+    schema_ref, schema_file = schema_reference(output)
     seeded = catalog_to_spec(
         catalog,
         model_name=model_name_for(name or default_name),
         schemas=schemas,
         tables=tables,
         source_ddl=source_ddl,
+        source_database=source_database,
+        schema_ref=schema_ref,
     )
     diags.extend(seeded.diagnostics.items)
     if not seeded.entities:
@@ -105,6 +111,16 @@ def seed(
         stmts = read_queries(queries, diags)
         work = workload_patterns(stmts, seeded, window_seconds)
         added = seeded.add_patterns(work.patterns)
+        rates: dict[str, tuple[float, str]] = {}
+        for wname, wr in work.writes.items():
+            if wr.rate is not None:
+                rates[wname] = (
+                    wr.rate,
+                    f"{'+'.join(wr.kinds)}: {wr.calls} calls in {window_seconds:g} s "
+                    "(--calls-window; one row per call assumed), query line(s) "
+                    + ", ".join(str(n) for n in wr.statements),
+                )
+        seeded.add_write_rates(rates)
         seeded.report["queries"] = {
             "file": str(queries),
             "statements": work.statements,
@@ -114,7 +130,26 @@ def seed(
             "unservable": [
                 {"line": u.line, "sql": u.sql, "reason": u.reason} for u in work.unservable
             ],
+            "writes": {
+                name: {
+                    "statements": wr.kinds,
+                    "lines": wr.statements,
+                    "calls": wr.calls,
+                    "writes_per_second": wr.rate,
+                }
+                for name, wr in sorted(work.writes.items())
+            },
+            "write_rate_assumption": "one row per call; rate = calls / window_seconds",
         }
+        for name, wr in sorted(work.writes.items()):
+            if wr.rate is None:
+                diags.info(
+                    "SEED043",
+                    f"{'/'.join(wr.kinds)} on {name} has no call count, so no writes_per_second",
+                    Span(str(queries), wr.statements[0], 1),
+                    hint="pass a pg_stat_statements CSV (query, calls) to get write rates",
+                    subject=name,
+                )
         for u in work.unservable:
             diags.info(
                 "SEED042",
@@ -124,6 +159,7 @@ def seed(
     text = dump_yaml(seeded.doc)
     out = SeedOutcome(text, _report(catalog, seeded, diags), diags, seeded, catalog)
     out.summary = _summary(out.report)
+    out.schema_file = schema_file
     return out
 
 
@@ -138,6 +174,8 @@ def _report(catalog: Catalog, seeded: Seeded | None, diags: Diagnostics) -> dict
         dict(seeded.report) if seeded is not None else {"source": catalog.source}
     )
     report["statements"] = catalog.statements
+    if catalog.objects:
+        report["catalog_objects"] = dict(catalog.objects)
     report["skipped"] = dict(sorted(skipped.items()))
     report["problems"] = [
         {"kind": s.kind, "line": s.line, "reason": s.reason} for s in catalog.skipped if s.problem
@@ -147,8 +185,17 @@ def _report(catalog: Catalog, seeded: Seeded | None, diags: Diagnostics) -> dict
 
 
 def _summary(report: dict[str, Any]) -> list[str]:
+    objects = report.get("catalog_objects")
+    read = (
+        "the catalog (" + ", ".join(f"{n} {kind}" for kind, n in objects.items()) + ")"
+        if objects
+        else f"{report.get('statements', 0)} DDL statement(s)"
+    )
+    q = report.get("queries")
+    if q:
+        read += f" and {q['statements']} quer{'y' if q['statements'] == 1 else 'ies'}"
     lines = [
-        f"seeded {report.get('tables_seeded', 0)} table(s) from {report.get('statements', 0)} statement(s); "
+        f"seeded {report.get('tables_seeded', 0)} table(s) from {read}; "
         f"{report.get('access_patterns', 0)} access pattern(s) suggested",
     ]
     for kind, entry in report.get("skipped", {}).items():
@@ -179,9 +226,16 @@ def _summary(report: dict[str, Any]) -> list[str]:
     q = report.get("queries")
     if q:
         lines.append(
-            f"  workload: {q['patterns']} pattern(s) from {q['statements']} statement(s), "
-            f"{len(q['unservable'])} unservable"
+            f"  workload: {q['patterns']} pattern(s) and {len(q.get('writes', {}))} write "
+            f"rate(s) from {q['statements']} statement(s), {len(q['unservable'])} unservable"
         )
+        for name, wr in q.get("writes", {}).items():
+            if wr["writes_per_second"] is not None:
+                lines.append(
+                    f"    {name}: {wr['writes_per_second']:.3g} writes/s "
+                    f"({'+'.join(wr['statements'])}, {wr['calls']} calls / {q['window_seconds']:g} s; "
+                    "one row per call assumed)"
+                )
         for u in q["unservable"]:
             lines.append(f"    line {u['line']}: {u['reason']}")
     return lines

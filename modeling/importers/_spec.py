@@ -11,8 +11,10 @@ from __future__ import annotations
 import copy
 import fnmatch
 import io
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -25,9 +27,55 @@ from modeling.core.naming import entity_for_table, pascal, snake
 from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
 from modeling.pg.types import ModelType, to_model_type
 from modeling.spec.model import AttributeSpec
+from modeling.spec.schema import schema_text
 
-SCHEMA_LINE = "yaml-language-server: $schema=../generated/model.schema.json"
+SCHEMA_FILE = "model.schema.json"
+SCHEMA_DEFAULT_REF = "../generated/model.schema.json"  # models/ beside generated/
+SCHEMA_LINE = f"yaml-language-server: $schema={SCHEMA_DEFAULT_REF}"
+
+
+def schema_line(ref: str) -> str:
+    """The editor header naming the model language's JSON Schema."""
+    return f"yaml-language-server: $schema={ref}"
+
+
+def schema_reference(output: Path | None) -> tuple[str, Path | None]:
+    """Where a seeded or imported model's `$schema` points, and the file to write it to if any.
+
+    A model written to a file points at a schema that exists from there: the nearest
+    `generated/model.schema.json` in the file's directory or above it (a project that ran
+    `model schema -o generated/model.schema.json`), as a path relative to the file; else a
+    `model.schema.json` written beside the model. On stdout the location is unknown: the
+    conventional `../generated/model.schema.json` (models/ beside generated/)."""
+    if output is None:
+        return SCHEMA_DEFAULT_REF, None
+    folder = output.parent.resolve()
+    for base in (folder, *folder.parents):
+        candidate = base / "generated" / SCHEMA_FILE
+        if candidate.is_file():
+            return Path(os.path.relpath(candidate, folder)).as_posix(), None
+    return SCHEMA_FILE, folder / SCHEMA_FILE
+
+
+def ensure_schema_file(path: Path) -> bool:
+    """Write the model language's JSON Schema to `path` unless it is already there, current.
+    True when the file was written."""
+    text = schema_text()
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode("utf-8"))
+    return True
+
+
 _PLAIN_ATTRIBUTE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def located(kind: str, name: str | None, line: int) -> str:
+    """`primary key users_pkey (line 12)` for a DDL object; a catalog object (read from a live
+    database, no line) is named by its catalog name alone: `primary key users_pkey`."""
+    text = " ".join(p for p in (kind, name) if p)
+    return f"{text} (line {line})" if line else text
 
 
 def attribute_name(column: str) -> str:
@@ -63,16 +111,28 @@ class Seeded:
 
     def add_patterns(self, extra: list[Pattern]) -> int:
         """Merge patterns (from the workload): one already suggested gains the rate and the
-        provenance; new ones are appended. Re-renders the document; returns how many were new."""
+        provenance; a guess the query refines (same entity and equalities, the query adding its
+        own order or range) is replaced by the query's pattern, one pattern per need; new ones
+        are appended. Re-renders the document; returns how many were new."""
         by_sig = {p.signature: p for p in self.patterns}
         names = {p.name for p in self.patterns}
         new = 0
         for p in extra:
+            p.from_workload = True
             old = by_sig.get(p.signature)
             if old is not None:
                 old.rate = (old.rate or 0) + p.rate if p.rate is not None else old.rate
                 old.origins.extend(o for o in p.origins if o not in old.origins)
+                old.from_workload = True
                 continue
+            for guess in [g for g in self.patterns if p.refines(g)]:
+                self.patterns.remove(guess)
+                names.discard(guess.name)
+                del by_sig[guess.signature]
+                p.origins.append(f"refines the guess {guess.name} ({'; '.join(guess.origins)})")
+                self.report.setdefault("guesses_refined_by_queries", []).append(
+                    {"guess": guess.name, "by": p.name}
+                )
             base, k = p.name, 2
             while p.name in names:
                 p.name, k = f"{base}_{k}", k + 1
@@ -83,6 +143,16 @@ class Seeded:
         self.doc["access_patterns"] = render_patterns(self.patterns)
         self.report["access_patterns"] = len(self.patterns)
         return new
+
+    def add_write_rates(self, rates: dict[str, tuple[float, str]]) -> None:
+        """`writes_per_second` on each entity (entity → (rate, where it came from))."""
+        entities = self.doc["entities"]
+        for name, (rate, origin) in sorted(rates.items()):
+            e = entities.get(name)
+            if e is None:
+                continue
+            e["writes_per_second"] = _round_rate(rate)
+            e.yaml_add_eol_comment(origin, "writes_per_second")
 
     def entity_by_name(self, name: str) -> EntityInfo | None:
         for e in self.entities.values():
@@ -102,10 +172,36 @@ class Pattern:
     rate: float | None = None
     limit: int | None = None
     order_by: str | None = None
+    from_workload: bool = False  # a query the application runs, not a guess from the schema
 
     @property
     def signature(self) -> tuple[Any, ...]:
         return (tuple(self.entities), tuple(self.where), self.order, self.order_by, self.limit)
+
+    @property
+    def equalities(self) -> frozenset[str]:
+        return frozenset(a for a, op in self.where if op == "=")
+
+    @property
+    def sort_attribute(self) -> str | None:
+        """The attribute the result is ordered on: the range attribute, else `order_by`."""
+        return next((a for a, op in self.where if op != "="), None) or self.order_by
+
+    def refines(self, guess: Pattern) -> bool:
+        """Whether this (workload) pattern serves the need a schema guess stands for: the same
+        entities and equalities, and the guess adds no order, limit or range of its own that
+        differs (a unique lookup stays: it is a different need)."""
+        return (
+            not guess.from_workload
+            and not guess.unique
+            and guess.entities == self.entities
+            and guess.equalities == self.equalities
+            and guess.order is None
+            and guess.order_by is None
+            and guess.limit is None
+            and guess.sort_attribute in (None, self.sort_attribute)
+            and guess.signature != self.signature
+        )
 
 
 def select_tables(
@@ -229,7 +325,9 @@ def catalog_to_spec(
     schemas: list[str] | None = None,
     tables: list[str] | None = None,
     source_ddl: str | None = None,
+    source_database: str | None = None,
     description: str | None = None,
+    schema_ref: str = SCHEMA_DEFAULT_REF,
 ) -> Seeded:
     """Build the model document from a catalog. Pure: no I/O; deterministic for one catalog."""
     diags = Diagnostics()
@@ -338,11 +436,7 @@ def catalog_to_spec(
         fk_of: dict[str, tuple[str | None, str]] = {}
         for fk in t.foreign_keys:
             target = infos.get(fk.ref)
-            where = (
-                f"foreign key {fk.name} (line {fk.line})"
-                if fk.name
-                else f"foreign key (line {fk.line})"
-            )
+            where = located("foreign key", fk.name, fk.line)
             ref_text = f"{fk.ref[0]}.{fk.ref[1]}"
             outside = fk.ref not in catalog.tables
             if outside:
@@ -358,7 +452,7 @@ def catalog_to_spec(
                 )
                 diags.warning(
                     "SEED031",
-                    f"{t.schema}.{t.name}: {where.split(' (line')[0]} ({', '.join(fk.columns)}) "
+                    f"{t.schema}.{t.name}: {located('foreign key', fk.name, 0)} ({', '.join(fk.columns)}) "
                     f"references {ref_text}, which is not in the input; no `references:` written",
                     Span(src, fk.line, 1),
                     hint=f"seed {ref_text} too (add its DDL) or set `references:` by hand",
@@ -448,7 +542,7 @@ def catalog_to_spec(
     # ------------------------------------------------------------ document
     doc = CommentedMap()
     doc["model"] = model_name
-    doc.yaml_set_start_comment(SCHEMA_LINE)
+    doc.yaml_set_start_comment(schema_line(schema_ref))
     origin = catalog.source or "PostgreSQL"
     if "://" not in origin and "=" not in origin:
         origin = origin.replace("\\", "/").rsplit("/", 1)[-1]  # a file: its name, not our path
@@ -458,17 +552,20 @@ def catalog_to_spec(
         table = CommentedMap()
         table["name"] = f"{default_table}Table"
         doc["table"] = table
-    if source_ddl:
+    if source_ddl or source_database:
         s = CommentedMap()
         s["dialect"] = "postgres"
-        s["ddl"] = source_ddl
+        if source_ddl:
+            s["ddl"] = source_ddl
+        if source_database:
+            s["database"] = source_database
         doc["source"] = s
     doc["entities"] = entities
     if dropped:
         doc.yaml_set_comment_before_after_key(
             "entities",
             before="not seeded: "
-            + "; ".join(f"{d['table']} (line {d['line']}): {d['reason']}" for d in dropped),
+            + "; ".join(f"{located('', d['table'], d['line'])}: {d['reason']}" for d in dropped),
         )
     doc["access_patterns"] = render_patterns(patterns)
 
@@ -495,18 +592,20 @@ def _spec_accepts_stats() -> bool:
 
 def _choose_key(t: Table) -> tuple[list[str], str]:
     if t.primary_key:
-        label = f"primary key {t.pk_name}" if t.pk_name else "inline primary key"
-        return list(t.primary_key), f"{label} (line {t.pk_line})" if t.pk_line else label
+        label = "primary key" if t.pk_name else "inline primary key"
+        return list(t.primary_key), located(label, t.pk_name, t.pk_line)
     for u in t.uniques:
         if all(t.columns.get(c) and t.columns[c].not_null for c in u.columns):
-            return list(
-                u.columns
-            ), f"no primary key; guessed from unique constraint {u.name or ''} (line {u.line})"
+            return list(u.columns), "no primary key; guessed from " + located(
+                "unique constraint", u.name, u.line
+            )
     for ix in t.indexes:
         if ix.unique and ix.where is None and all(c is not None for c in ix.columns):
             cols = [c for c in ix.columns if c is not None]
             if all(t.columns.get(c) and t.columns[c].not_null for c in cols):
-                return cols, f"no primary key; guessed from unique index {ix.name} (line {ix.line})"
+                return cols, "no primary key; guessed from " + located(
+                    "unique index", ix.name, ix.line
+                )
     return [], ""
 
 
@@ -551,9 +650,7 @@ def _suggest_patterns(
                     [info.name],
                     [(info.attrs[c], "=") for c in t.primary_key],
                     unique=True,
-                    origins=[
-                        f"primary key {t.pk_name or ''} (line {t.pk_line})".replace("  ", " ")
-                    ],
+                    origins=[located("primary key", t.pk_name, t.pk_line)],
                 )
             )
         for u in t.uniques:
@@ -565,9 +662,7 @@ def _suggest_patterns(
                         [info.name],
                         [(c, "=") for c in cols],
                         unique=True,
-                        origins=[
-                            f"unique constraint {u.name or ''} (line {u.line})".replace("  ", " ")
-                        ],
+                        origins=[located("unique constraint", u.name, u.line)],
                     )
                 )
         for fk in t.foreign_keys:
@@ -579,11 +674,11 @@ def _suggest_patterns(
                     f"{ent}_by_{'_'.join(cols)}",
                     [info.name],
                     [(c, "=") for c in cols],
-                    origins=[f"foreign key {fk.name or ''} (line {fk.line})".replace("  ", " ")],
+                    origins=[located("foreign key", fk.name, fk.line)],
                 )
             )
         for ix in t.indexes:
-            label = f"{'unique ' if ix.unique else ''}index {ix.name} (line {ix.line})"
+            label = located(f"{'unique ' if ix.unique else ''}index", ix.name, ix.line)
             if ix.method not in ("btree", "hash"):
                 notes.append(
                     {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,10 +50,23 @@ class Unservable:
 
 
 @dataclass
+class WriteRate:
+    """INSERT/UPDATE/DELETE/MERGE statements on one entity: calls summed, as writes per second
+    (assumed one row per call: pg_stat_statements counts calls, not rows)."""
+
+    entity: str
+    calls: int = 0
+    statements: list[int] = field(default_factory=list)  # lines
+    kinds: list[str] = field(default_factory=list)
+    rate: float | None = None
+
+
+@dataclass
 class Workload:
     patterns: list[Pattern] = field(default_factory=list)
     unservable: list[Unservable] = field(default_factory=list)
     statements: int = 0
+    writes: dict[str, WriteRate] = field(default_factory=dict)  # entity → its write rate
 
 
 class _NotServable(ModelingError):
@@ -119,6 +133,18 @@ def workload_patterns(
     tables = _table_index(seeded)
     for q in stmts:
         try:
+            target = _write_target(q, tables)
+            if target is not None:
+                kind, info = target
+                wr = w.writes.setdefault(info.name, WriteRate(info.name))
+                wr.statements.append(q.line)
+                if kind not in wr.kinds:
+                    wr.kinds.append(kind)
+                if q.calls is not None:
+                    wr.calls += q.calls
+                    if window_seconds > 0:
+                        wr.rate = wr.calls / window_seconds
+                continue
             p = _pattern(q, tables, seeded)
         except _NotServable as e:
             w.unservable.append(Unservable(q.line, q.sql, str(e)))
@@ -127,6 +153,37 @@ def workload_patterns(
             p.rate = q.calls / window_seconds
         w.patterns.append(p)
     return w
+
+
+_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
+# pg_stat_statements' `$1,$2` (no space) reads as a dollar-quoted string to sqlglot's tokenizer
+_DOLLAR_PARAM = re.compile(r"(?<![\w$])\$(\d+)(?![\w$])")
+
+
+def _parse(sql: str) -> exp.Expr:
+    """One statement as a sqlglot tree; `$N` placeholders read as named parameters `:pN`."""
+    return sqlglot.parse_one(_DOLLAR_PARAM.sub(r":p\1", sql), read="postgres")
+
+
+def _write_target(q: QueryStmt, tables: dict[str, EntityInfo]) -> tuple[str, EntityInfo] | None:
+    """(statement kind, entity) of a write statement on a seeded table; None for anything else
+    (a read, or text that is not SQL: `_pattern` says why)."""
+    head = q.sql.lstrip().split(None, 1)[0].upper() if q.sql.strip() else ""
+    if head not in ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH"):
+        return None
+    try:
+        tree = _parse(q.sql)
+    except (ParseError, TokenError):
+        return None
+    if not isinstance(tree, _WRITES):
+        return None
+    table = tree.this
+    if isinstance(table, exp.Schema):  # INSERT INTO t (a, b)
+        table = table.this
+    if not isinstance(table, exp.Table):
+        raise _NotServable(f"a write ({tree.key.upper()}) whose target is not a table")
+    info = _resolve_table(table, tables, {})
+    return tree.key.upper(), info
 
 
 def _table_index(seeded: Seeded) -> dict[str, EntityInfo]:
@@ -139,7 +196,7 @@ def _table_index(seeded: Seeded) -> dict[str, EntityInfo]:
 
 def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
     try:
-        tree = sqlglot.parse_one(q.sql, read="postgres")
+        tree = _parse(q.sql)
     except (ParseError, TokenError) as e:
         raise _NotServable(f"cannot parse: {str(e).splitlines()[0][:120]}") from None
     if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge):

@@ -124,7 +124,10 @@ class Catalog:
     sequences: dict[QName, QName | None] = field(default_factory=dict)  # seq → owning table
     sequence_owner_column: dict[QName, str] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
-    statements: int = 0
+    statements: int = 0  # DDL statements read (a DDL file)
+    objects: dict[str, int] = field(
+        default_factory=dict
+    )  # catalog objects read, by kind (a database)
     source: str = ""
 
     def data_tables(self) -> list[Table]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.pg.catalog import (
@@ -139,7 +140,17 @@ def read_db(dsn: str, *, with_stats: bool = True) -> tuple[Catalog, Diagnostics]
         with psycopg.connect(dsn, connect_timeout=10) as conn:
             conn.read_only = True
             with conn.cursor() as cur:
-                _fill(cur, cat, with_stats)
+                analyzed = _fill(cur, cat, with_stats)
+        cat.objects = _objects(cat)
+        if with_stats and cat.tables and not analyzed:
+            diags.warning(
+                "SEED016",
+                f"pg_stats holds no statistics for the {len(cat.tables)} table(s) read: the "
+                "database was never analyzed, so the model gets no row counts or column "
+                "statistics for the compiler's capacity and hot-partition checks",
+                Span(_redact(dsn)),
+                hint="run ANALYZE on the database (psql -c ANALYZE), then model init again",
+            )
     except psycopg.Error as e:
         diags.error(
             "SEED015",
@@ -150,6 +161,21 @@ def read_db(dsn: str, *, with_stats: bool = True) -> tuple[Catalog, Diagnostics]
     return cat, diags
 
 
+def database_label(dsn: str) -> str:
+    """`postgresql://host:port/db` for a DSN (URL or key=value), without user or password: what
+    a seeded model records as `source.database`."""
+    try:
+        info = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return "postgresql://"
+    host = str(info.get("host") or "localhost").split(",")[0]
+    if host.startswith("/"):
+        host = "localhost"  # a Unix socket directory says nothing about the database
+    port = str(info.get("port") or "").split(",")[0]
+    db = str(info.get("dbname") or info.get("user") or "")
+    return f"postgresql://{host}{':' + port if port else ''}/{db}"
+
+
 def _redact(dsn: str) -> str:
     """A DSN without its password, safe to print and to record in the model."""
     import re
@@ -157,7 +183,22 @@ def _redact(dsn: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1@", re.sub(r"password=\S+", "password=***", dsn))
 
 
-def _fill(cur: Any, cat: Catalog, with_stats: bool) -> None:
+def _objects(cat: Catalog) -> dict[str, int]:
+    """What the catalog held, by kind: the live database's counterpart of a statement count."""
+    tables = list(cat.tables.values())
+    return {
+        "tables": len(tables),
+        "columns": sum(len(t.columns) for t in tables),
+        "constraints": sum(
+            bool(t.primary_key) + len(t.uniques) + len(t.foreign_keys) for t in tables
+        ),
+        "indexes": sum(len(t.indexes) for t in tables),
+        "types": len(cat.enums) + len(cat.domains) + len(cat.composites),
+    }
+
+
+def _fill(cur: Any, cat: Catalog, with_stats: bool) -> bool:
+    """Fill `cat`; True when pg_stats had statistics for at least one column read."""
     by_oid: dict[int, Table] = {}
     cur.execute(Q_TABLES)
     for oid, schema, name, _kind, _is_part, reltuples, comment, parent, partkey in cur.fetchall():
@@ -227,13 +268,16 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> None:
             pairs = [tuple(a.split(" ", 1)) for a in attrs]
             cat.composites[q] = CompositeType(schema, name, [(p[0], p[1]) for p in pairs])
 
+    analyzed = False
     if with_stats:
         cur.execute(Q_STATS)
         for schema, table, col, n_distinct, avg_width, null_frac in cur.fetchall():
             st_table = cat.tables.get((schema, table))
             if st_table is not None and col in st_table.columns:
+                analyzed = True
                 st_table.columns[col].stats = {
                     "n_distinct": float(n_distinct) if n_distinct is not None else None,
                     "avg_width": int(avg_width) if avg_width is not None else None,
                     "null_frac": float(null_frac) if null_frac is not None else None,
                 }
+    return analyzed

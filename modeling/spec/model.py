@@ -126,6 +126,11 @@ class SourceSpec(Node):
     ddl: str | None = Field(
         default=None, description="Path of the schema DDL, relative to this model file."
     )
+    database: str | None = Field(
+        default=None,
+        description="The database the model was seeded from (`model init --from-db`), as "
+        "`postgresql://host:port/db` without user or password; informational.",
+    )
     schema_: SqlName | None = Field(
         default=None, alias="schema", description="Default SQL schema of the entities' tables."
     )
@@ -228,6 +233,13 @@ class EntitySpec(Node):
         description="Pinned key templates per index (`table`, `gsi1`, `lsi1`, ...).",
     )
     row_count: int | None = Field(default=None, ge=0, description="Approximate number of rows.")
+    writes_per_second: float | None = Field(
+        default=None,
+        ge=0,
+        description="Rows written per second (INSERT, UPDATE and DELETE; `model init --queries` "
+        "derives it from pg_stat_statements `calls`). Every write also writes each GSI the "
+        "item projects into; the compiler's capacity and hot-partition checks use it.",
+    )
     version: AttributeName | None = Field(
         default=None,
         description="The attribute holding the row version (overrides `source.version`): a "

@@ -73,7 +73,8 @@ def test_plain_sql_lines_become_patterns_or_reasons() -> None:
     assert "IN list" in reasons[9]
     assert "scan" in reasons[10]
     assert "not parent" in reasons[11]
-    assert "write" in reasons[12]
+    assert 12 not in reasons  # a write: the entity's write rate, not a read pattern
+    assert list(w.writes) == ["Order"] and w.writes["Order"].kinds == ["UPDATE"]
     assert "not in the model" in reasons[13]
     assert "two range conditions" in reasons[14]
     assert "not a single SELECT" in reasons[15]
@@ -99,7 +100,9 @@ def test_pg_stat_statements_csv_gives_rates_and_merges_rows(tmp_path: Path) -> N
     before = len(s.patterns)
     added = s.add_patterns(w.patterns)
     assert added == 1  # the customer lookup merges into get_customer
-    assert len(s.patterns) == before + 1
+    # the orders query refines the foreign-key guess `order_by_customer_id`: one pattern
+    assert len(s.patterns) == before
+    assert "order_by_customer_id" not in s.doc["access_patterns"]
     text = dump_yaml(s.doc)
     assert s.doc["access_patterns"]["get_customer"]["rate"]["reads_per_second"] == 1.0
     result = check_text(text, "shop.yaml")
@@ -162,3 +165,71 @@ def test_from_db_keeps_row_counts_and_statistics(postgres: Any) -> None:
     assert (
         bad.exit_code == 2 and "cannot read the database" in bad.output and ":pw@" not in bad.output
     )
+
+
+WRITES_CSV = (
+    "query,calls\n"
+    '"SELECT * FROM orders WHERE customer_id = $1 ORDER BY placed_at DESC",8640\n'
+    '"INSERT INTO orders (order_id,customer_id,status,placed_at) VALUES ($1,$2,$3,$4)",43200\n'
+    '"UPDATE orders SET status = $1 WHERE order_id = $2",43200\n'
+    '"DELETE FROM order_lines WHERE order_id = $1",864\n'
+)
+
+
+def test_query_order_wins_over_the_foreign_key_guess(tmp_path: Path) -> None:
+    """One pattern per need: `order_by_customer_id` (a guess from the FK) is not kept beside
+    the query's own `order_by_customer_id_by_placed_at_desc`; a unique lookup is a different
+    need and stays."""
+    s = seeded()
+    assert "order_by_customer_id" in s.doc["access_patterns"]
+    stmts = parse_queries(WRITES_CSV, "pss.csv", Diagnostics())
+    s.add_patterns(workload_patterns(stmts, s, 86400).patterns)
+    pats = s.doc["access_patterns"]
+    assert "order_by_customer_id" not in pats
+    assert "order_by_customer_id_by_placed_at_desc" in pats
+    assert "get_order" in pats
+    for_customer = [
+        n
+        for n, p in pats.items()
+        if p.get("entity") == "Order" and dict(p["where"]).get("customer_id") == "="
+    ]
+    assert for_customer == ["order_by_customer_id_by_placed_at_desc"]
+    assert s.report["guesses_refined_by_queries"] == [
+        {"guess": "order_by_customer_id", "by": "order_by_customer_id_by_placed_at_desc"}
+    ]
+
+
+def test_write_statements_become_writes_per_second(tmp_path: Path) -> None:
+    ddl = tmp_path / "shop.sql"
+    ddl.write_text(DDL, encoding="utf-8")
+    q = tmp_path / "pss.csv"
+    q.write_text(WRITES_CSV, encoding="utf-8")
+    out, report = tmp_path / "shop.yaml", tmp_path / "r.json"
+    r = CliRunner().invoke(
+        app,
+        [
+            *("init", "--from-ddl", str(ddl), "--queries", str(q), "-o", str(out)),
+            *("--calls-window", "3600", "--report", str(report)),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    result = check_text(text, str(out))
+    assert result.ok and result.model is not None, [d.format() for d in result.diagnostics]
+    rates = {e.name: e.writes_per_second for e in result.model.entities}
+    # (43200 INSERT + 43200 UPDATE calls) / 3600 s; 864 DELETE calls / 3600 s; no writes: None
+    assert rates == {"Customer": None, "Order": 24.0, "OrderLine": 0.24}
+    assert "one row per call assumed" in text and "one row per call assumed" in r.output
+    data = json.loads(report.read_text())
+    assert data["queries"]["writes"]["Order"]["statements"] == ["INSERT", "UPDATE"]
+    assert data["queries"]["unservable"] == []  # `$1,$2` without spaces parses
+
+
+def test_plain_sql_writes_have_no_rate_and_say_so(tmp_path: Path) -> None:
+    ddl = tmp_path / "shop.sql"
+    ddl.write_text(DDL, encoding="utf-8")
+    q = tmp_path / "q.sql"
+    q.write_text("UPDATE orders SET status = 'x' WHERE order_id = 1\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["init", "--from-ddl", str(ddl), "--queries", str(q)])
+    assert r.exit_code == 0, r.output
+    assert "SEED043" in r.output and "writes_per_second" not in r.stdout

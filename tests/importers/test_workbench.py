@@ -172,22 +172,23 @@ def test_bank_table_option_picks_one() -> None:
 def test_hotel_entities_from_type_attribute_and_model_schema() -> None:
     result = _imported("HotelReservations.json")
     (plan,) = result.plans
-    # observed table keys that no literal tells apart from Hotel's are left to the compiler
+    # observed table keys that can equal Hotel's (the compiler's type-aware answer) are left
+    # to the compiler; Rate's and Summary's sort keys start with a date, never Hotel's `A`
     assert _keys(plan) == {
         "Hotel": {"table": ("{hotel_id}", "A")},
-        "Rate": {},
+        "Rate": {"table": ("{hotel_id}", "{endDate}#{rateId}")},
         "Customert": {},
         "Booking": {"gsi1": ("H1", "{startDate}")},
-        "Summary": {},
+        "Summary": {"table": ("{hotel_id}", "{date}")},
         "Checkin": {"table": ("{checkin_id}", "checkin#{date}#{roomId}")},
     }
     unpinned = {d.subject: d for d in result.diagnostics if d.code == "workbench-key-unpinned"}
-    assert sorted(unpinned) == ["Booking", "Customert", "Rate", "Summary"]
-    assert "'{hotel_id} / {endDate}#{rateId}' can equal Hotel's" in unpinned["Rate"].message
+    assert sorted(unpinned) == ["Booking", "Customert"]
+    assert "'{customert_id} / A' can equal Hotel's" in unpinned["Customert"].message
     # what was observed is still there: the identity and the patterns use the slots
-    rate = plan.entities[1]
-    assert rate.key == ["hotel_id", "endDate", "rateId"]
-    assert any("is not pinned" in n for n in rate.notes)
+    customer = plan.entities[2]
+    assert customer.key == ["customert_id"]
+    assert any("is not pinned" in n for n in customer.notes)
     assert [p.name for p in plan.patterns] == [
         "hotel_by_hotel_id",
         "rate_by_hotel_id",
@@ -336,7 +337,10 @@ def test_cli_writes_one_model_per_table_by_default(
     )
     assert res.exit_code == 0, res.output
     written = sorted(p.name for p in (tmp_path / "models").iterdir())
-    assert written == ["payment-scheduler.yaml", "transaction-history.yaml"]
+    # no generated/model.schema.json above: the schema is written beside the models
+    assert written == ["model.schema.json", "payment-scheduler.yaml", "transaction-history.yaml"]
+    first = (tmp_path / "models" / "payment-scheduler.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=model.schema.json"
     data = json.loads(report.read_text())
     assert data["ok"] is True
     assert [m["output"] for m in data["models"]] == [

@@ -21,7 +21,11 @@ from modeling.importers.workbench.names import (
     unique_name,
 )
 from modeling.importers.workbench.plans import Candidate
-from modeling.importers.workbench.templates import SEPARATOR
+from modeling.importers.workbench.templates import (
+    detect_separator,
+    literal_roles,
+    split_key,
+)
 from modeling.importers.workbench.values import SCHEMA_TYPES, scalar_text
 
 
@@ -36,15 +40,52 @@ def _find_type_attr(items: list[tuple[Item, Span | None]], skip: set[str]) -> st
     return best[0] if best and best[1] * 2 >= len(items) else None
 
 
-def _tag(value: str | None, whole: bool = False) -> str | None:
-    """`CUST#123` → `CUST`; `#METADATA#1` → `METADATA`; with `whole`, `PROFILE` → `PROFILE`."""
+def key_values(table: WbTable) -> list[str]:
+    """Every string value of a key attribute in the sample items, and the facets' key aliases."""
+    names = key_names(table)
+    out = [
+        v
+        for it, _ in table.spanned_items()
+        for n in names
+        if (v := scalar_text(it.get(n))) is not None
+    ]
+    for f in table.facets:
+        out += [v for it, _ in f.spanned_items() for n in names if (v := scalar_text(it.get(n)))]
+        out += [a for a in (f.pk_alias, f.sk_alias) if a]
+    return out
+
+
+def _shape(value: str | None, sep: str, constants: set[str]) -> tuple[str, ...]:
+    """A key value's literal parts, data parts as `*`: `u#123#follower` → (u, *, follower).
+    A value of one part is literal when it reads as a constant (see `_constants`)."""
     if value is None:
-        return None
-    segs = value.split(SEPARATOR)
-    if len(segs) >= 2:
-        first = segs[0] or (segs[1] if len(segs) > 2 else "")
-        return first if WORD.match(first) else None
-    return value if whole and UPPER_TAG.match(value) and len(value) > 1 else None
+        return ()
+    parts = split_key(value, sep)
+    if len(parts) == 1:
+        return (value,) if value in constants else ("*",)
+    return tuple(p if lit else "*" for p, lit in zip(parts, literal_roles(parts), strict=True))
+
+
+def _constants(values: list[str | None], pks: list[str | None], sep: str) -> set[str]:
+    """One-part key values that are constants, not data: upper-case tags (`PROFILE`), quoted
+    words (`"info"`), or a word that several partitions share (`meta`, `count`)."""
+    seen: dict[str, set[str | None]] = {}
+    for v, pk in zip(values, pks, strict=True):
+        if v is not None and sep not in v:
+            seen.setdefault(v, set()).add(pk)
+    out = set()
+    for v, parts in seen.items():
+        bare = v.strip('"')
+        if not WORD.match(bare):
+            continue
+        if (UPPER_TAG.match(v) and len(v) > 1) or bare != v or len(parts) > 1:
+            out.add(v)
+    return out
+
+
+def _word(shape: tuple[str, ...]) -> str | None:
+    words = [p.strip('"') for p in shape if p not in ("", "*")]
+    return words[-1] if words else None
 
 
 def _table_entity_name(table: WbTable) -> str:
@@ -54,6 +95,19 @@ def _table_entity_name(table: WbTable) -> str:
 
 def discover(table: WbTable, diags: Diagnostics) -> list[Candidate]:
     """Candidate entities: facets, else entity-type values, else key prefixes, else the table."""
+    sep, evidence = detect_separator(key_values(table))
+    groups = _discover(table, diags, sep)
+    for g in groups:
+        g.sep = sep
+        if sep != "#":
+            g.notes.append(
+                f"key separator {sep!r} read from {evidence} sample key(s) and alias(es) that "
+                f"start with a tag and {sep!r}"
+            )
+    return groups
+
+
+def _discover(table: WbTable, diags: Diagnostics, sep: str) -> list[Candidate]:
     keys = key_names(table)
     groups: list[Candidate] = []
     if table.facets:
@@ -67,7 +121,7 @@ def discover(table: WbTable, diags: Diagnostics) -> list[Candidate]:
                 mentions=set(f.attributes),
             )
             groups.append(g)
-        _assign_to_facets(table, groups, diags)
+        _assign_to_facets(table, groups, diags, sep)
         for g in groups:  # a facet's constant `Type` attribute is its entity type, not data
             t = _find_type_attr(g.items, keys)
             values = {scalar_text(it.get(t)) for it, _ in g.items} if t else set()
@@ -100,7 +154,7 @@ def discover(table: WbTable, diags: Diagnostics) -> list[Candidate]:
         groups = list(by_value.values())
         _apply_model_schema(table, groups, type_attr, keys, diags)
     if rest:
-        groups += _prefix_groups(table, rest, [g.name for g in groups])
+        groups += _prefix_groups(table, rest, [g.name for g in groups], sep)
     if not groups:
         groups = [
             Candidate(
@@ -117,30 +171,62 @@ def discover(table: WbTable, diags: Diagnostics) -> list[Candidate]:
 
 
 def _prefix_groups(
-    table: WbTable, items: list[tuple[Item, Span | None]], taken: list[str]
+    table: WbTable, items: list[tuple[Item, Span | None]], taken: list[str], sep: str
 ) -> list[Candidate]:
+    """One entity per key *shape*: the literal parts of PK and SK, data parts as `*`
+    (`u#*#follower` / `u#*` is another entity than `u#*#post` / `p#*`)."""
     pk, sk = table.keys.partition.name, table.keys.sort.name if table.keys.sort else None
-    sigs: dict[tuple[str | None, str | None], Candidate] = {}
     # only overloaded keys (PK/SK) carry entity prefixes; `Status#Date` says what its parts are
     use_pk, use_sk = is_generic_key(pk), sk is not None and is_generic_key(sk)
-    for it, sp in items:
-        pk_tag = _tag(scalar_text(it.get(pk))) if use_pk else None
-        sk_tag = _tag(scalar_text(it.get(sk)), whole=True) if sk and use_sk else None
-        sig = (pk_tag, sk_tag)
+    pks = [scalar_text(it.get(pk)) for it, _ in items]
+    sks = [scalar_text(it.get(sk)) if sk else None for it, _ in items]
+    constants = _constants(pks, [None] * len(pks), sep) | _constants(sks, pks, sep)
+    shapes = [
+        (
+            _shape(p, sep, constants) if use_pk else (),
+            _shape(s, sep, constants) if use_sk else (),
+        )
+        for p, s in zip(pks, sks, strict=True)
+    ]
+    # entity names: the last literal word of the partition key when it has several (a
+    # descriptor: `u#*#follower`), else the sort key's literal, with the partition key's tag
+    # when that tag is shared by several shapes (`u#*` / "info" → UInfo)
+    first_words: dict[str | None, int] = {}
+    for sig in dict.fromkeys(shapes):
+        w = next((p for p in sig[0] if p not in ("", "*")), None)
+        first_words[w] = first_words.get(w, 0) + 1
+    sigs: dict[tuple[tuple[str, ...], tuple[str, ...]], Candidate] = {}
+    for (it, sp), sig in zip(items, shapes, strict=True):
         if sig not in sigs:
-            word = sk_tag or pk_tag
+            pk_shape, sk_shape = sig
+            pk_words = [p for p in pk_shape if p not in ("", "*")]
+            sk_word = _word(sk_shape)
+            if len(pk_words) > 1:
+                word: str | None = pk_words[-1]
+            elif sk_word is not None and len(sk_shape) > 1:
+                word = sk_word  # `ORDER#5` under `CUST#1`: an Order
+            elif sk_word is not None and pk_words and first_words.get(pk_words[0], 0) > 1:
+                word = pk_words[0] + "_" + sk_word
+            else:
+                word = pk_words[0] if pk_words else sk_word
             if word is None:
                 name, origin = (
                     _table_entity_name(table),
                     f"table {table.name!r} (sample keys have no constant prefix)",
                 )
             else:
-                name = keep_entity_name(singular(word).lower())
-                origin = "key prefix " + " / ".join(
-                    f"{k}={t}#…" for k, t in ((pk, pk_tag), (sk, sk_tag)) if t is not None
+                name = keep_entity_name(
+                    "".join(w[:1].upper() + w[1:] for w in singular(word).lower().split("_"))
+                )
+                origin = "key shape " + " / ".join(
+                    f"{k}={sep.join(s)}" for k, s in ((pk, pk_shape), (sk, sk_shape)) if s
                 )
             name = unique_name(name, taken + [g.name for g in sigs.values()])
             sigs[sig] = Candidate(name=name, origin=origin)
+            if use_pk:
+                sigs[sig].shapes[pk] = pk_shape
+            if sk is not None and use_sk:
+                sigs[sig].shapes[sk] = sk_shape
         sigs[sig].items.append((it, sp))
     return list(sigs.values())
 
@@ -201,19 +287,21 @@ def _apply_model_schema(
                 g.declared_types[a] = t
 
 
-def _alias_regex(alias: str | None) -> re.Pattern[str] | None:
+def _alias_regex(alias: str | None, sep: str) -> re.Pattern[str] | None:
     """A facet alias as a matcher: upper-case parts literal, other parts any text."""
     if not alias:
         return None
-    parts = alias.split(SEPARATOR)
+    parts = alias.split(sep)
     if not any(UPPER_TAG.match(p) for p in parts):
         return None
     return re.compile(
-        SEPARATOR.join(re.escape(p) if UPPER_TAG.match(p) or not p else ".+" for p in parts)
+        re.escape(sep).join(re.escape(p) if UPPER_TAG.match(p) or not p else ".+" for p in parts)
     )
 
 
-def _assign_to_facets(table: WbTable, groups: list[Candidate], diags: Diagnostics) -> None:
+def _assign_to_facets(
+    table: WbTable, groups: list[Candidate], diags: Diagnostics, sep: str
+) -> None:
     """Table-level sample items (format 2.0) go to the one facet whose aliases they fit."""
     pk, sk = table.keys.partition.name, table.keys.sort.name if table.keys.sort else None
     unassigned = 0
@@ -221,7 +309,8 @@ def _assign_to_facets(table: WbTable, groups: list[Candidate], diags: Diagnostic
         fits = []
         for g in groups:
             assert g.facet is not None
-            rx_pk, rx_sk = _alias_regex(g.facet.pk_alias), _alias_regex(g.facet.sk_alias)
+            rx_pk = _alias_regex(g.facet.pk_alias, sep)
+            rx_sk = _alias_regex(g.facet.sk_alias, sep)
             if rx_pk is None and rx_sk is None:
                 continue
             ok = (rx_pk is None or rx_pk.fullmatch(scalar_text(it.get(pk)) or "") is not None) and (

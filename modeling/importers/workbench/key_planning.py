@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from modeling.compile.templates import may_coincide
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.naming import singular, snake
 from modeling.formats.workbench import WbAttribute, WbKeySchema, WbTable
@@ -21,7 +22,14 @@ from modeling.importers.workbench.names import (
     unique_name,
 )
 from modeling.importers.workbench.plans import Candidate, EntityPlan, KeyPlan, SlotGuess
-from modeling.importers.workbench.templates import SEPARATOR, SLOT_RE, KeyTemplate, Slot, Text
+from modeling.importers.workbench.templates import (
+    SLOT_RE,
+    KeyTemplate,
+    Slot,
+    Text,
+    literal_roles,
+    split_key,
+)
 from modeling.importers.workbench.values import same_value, scalar_text
 
 
@@ -61,16 +69,32 @@ def _match_attr(ctx: _KeyCtx, col: Sequence[str]) -> str | None:
     return None
 
 
+def _related(tag: str, attr: str) -> bool:
+    """Does a key's tag name this attribute (`ACC` → `AccountId`, `ITEMS` → `ItemID`)?"""
+    t = snake(singular(tag)).replace("_", "").lower()
+    a = attr.replace("_", "").lower()
+    return bool(t) and (a.startswith(t) or t.startswith(a) or t in a)
+
+
 def _from_data(values: list[str], ctx: _KeyCtx, hint: str | None = None) -> list[tuple[bool, str]]:
-    """Literal and varying `#`-separated parts of sample keys; slots named as well as we can."""
+    """Literal and varying parts of sample keys (split on the design's separator); slots named
+    as well as we can. A constant part is literal when it is a tag or a descriptor by the
+    `TAG#value#descriptor` convention, in every sample item (one item is enough)."""
     g = ctx.g
+    sep = g.sep
     segs: list[tuple[bool, str] | None] = []
     why: dict[int, str] = {}
     samples: dict[int, str] = {}
+    roles: list[bool] = []
     if values:
-        split = [v.split(SEPARATOR) for v in values]
+        split = [split_key(v, sep) for v in values]
         if all(len(s) == len(split[0]) for s in split):
             cols = [list(c) for c in zip(*split, strict=True)]
+            lits = [literal_roles(s) for s in split]
+            roles = [all(r[i] for r in lits) for i in range(len(cols))]
+            shape = g.shapes.get(ctx.attr.name, ())
+            if len(shape) == len(cols):  # the entity's key shape: its literal parts
+                roles = [r or shape[i] != "*" for i, r in enumerate(roles)]
         else:
             k = 0
             while (
@@ -79,21 +103,43 @@ def _from_data(values: list[str], ctx: _KeyCtx, hint: str | None = None) -> list
                 and (split[0][k] == "" or UPPER_TAG.match(split[0][k]))
             ):
                 k += 1
-            cols = [[s[i] for s in split] for i in range(k)] + [
-                [SEPARATOR.join(s[k:]) for s in split]
-            ]
+            cols = [[s[i] for s in split] for i in range(k)] + [[sep.join(s[k:]) for s in split]]
+            roles = [True] * k + [False]
             g.notes.append(
-                f"{ctx.attr.name} sample keys have different numbers of '#' parts; the rest after "
-                f"{k} constant part(s) is one slot"
+                f"{ctx.attr.name} sample keys have different numbers of {sep!r} parts; the rest "
+                f"after {k} constant part(s) is one slot"
             )
         for i, col in enumerate(cols):
             const = len(set(col)) == 1
+            tag = segs[-1][1] if segs and segs[-1] is not None and not segs[-1][0] else ""
+            m = None
             if const and (col[0] == "" or UPPER_TAG.match(col[0])):
                 segs.append((False, col[0]))
-            elif (m := _match_attr(ctx, col)) is not None:
+                continue
+            m = _match_attr(ctx, col)
+            if m is not None and tag and WORD.match(tag) and not _related(tag, m):
+                # `SUB#123` where AccountId is 123 too: equal by coincidence, not the same thing
+                ctx.diags.warning(
+                    "workbench-slot-coincidence",
+                    f"{g.name}'s {ctx.attr.name} part after {tag!r} equals attribute {m!r} in "
+                    f"{len(col)} sample item(s), but the tag says it is something else; read as "
+                    f"a slot of its own",
+                    ctx.attr.span,
+                    f"if it really is {m!r}, rename the slot in the pinned key",
+                    g.name,
+                )
+                m = None
+            if m is not None:
                 segs.append(
                     (True, _register(g, m, f"sample {ctx.attr.name} parts equal attribute {m!r}"))
                 )
+            elif const and roles and roles[i]:
+                segs.append((False, col[0]))
+                if len(values) < 2:
+                    g.notes.append(
+                        f"{ctx.attr.name} part {col[0]!r} read as literal text from one sample "
+                        "key (a tag or descriptor by the TAG#value convention)"
+                    )
             elif const and WORD.match(col[0]) and len(values) >= 2:
                 segs.append((False, col[0]))
                 g.notes.append(
@@ -107,6 +153,15 @@ def _from_data(values: list[str], ctx: _KeyCtx, hint: str | None = None) -> list
         segs.append(None)
         why[0] = f"no sample {ctx.attr.name} values: the whole key is one slot"
     holes = [i for i, s in enumerate(segs) if s is None]
+    if len(values) == 1 and len(segs) > 1 and any(s is None or s[0] for s in segs):
+        ctx.diags.warning(
+            "workbench-one-sample",
+            f"{g.name}'s {ctx.attr.name} slots are inferred from one sample key "
+            f"({values[0]!r}): which parts are data is a guess",
+            ctx.attr.span,
+            "add sample items to the design, or check the pinned key of the imported model",
+            g.name,
+        )
     fallback = [i for i in holes if not (i > 0 and segs[i - 1] and WORD.match(segs[i - 1][1]))]  # type: ignore[index]
     out: list[tuple[bool, str]] = []
     for i, seg in enumerate(segs):
@@ -141,14 +196,16 @@ def _align(
 ) -> list[tuple[bool, str]]:
     """Read an alias (`ITEMS#ItemID`, `Status#Date`) as a template, checked on sample keys."""
     g = ctx.g
-    source = f"{'facet alias' if facet else 'key attribute name'} {SEPARATOR.join(parts)!r}"
-    fits = [n for n, v in enumerate(values) if len(v.split(SEPARATOR)) == len(parts)]
+    sep = g.sep
+    source = f"{'facet alias' if facet else 'key attribute name'} {sep.join(parts)!r}"
+    fits = [n for n, v in enumerate(values) if len(split_key(v, sep)) == len(parts)]
     if values and not fits:
         if facet or len(parts) > 1:
             ctx.diags.warning(
                 "workbench-alias-shape",
-                f"{source} of {g.name} has {len(parts)} '#' part(s) but sample key {values[0]!r} has "
-                f"{len(values[0].split(SEPARATOR))}; inferred the template from the sample keys",
+                f"{source} of {g.name} has {len(parts)} {sep!r} part(s) but sample key "
+                f"{values[0]!r} has {len(split_key(values[0], sep))}; inferred the template "
+                "from the sample keys",
                 span,
                 "fix the alias in Workbench, or check the keys: template of the imported model",
                 g.name,
@@ -160,7 +217,7 @@ def _align(
             ctx.table, g, ctx.attr, ctx.role, ctx.index, [ctx.rows[n] for n in fits], ctx.diags
         )
     cols: list[list[str] | None] = (
-        [list(c) for c in zip(*[v.split(SEPARATOR) for v in values], strict=True)]
+        [list(c) for c in zip(*[split_key(v, sep) for v in values], strict=True)]
         if values
         else [None] * len(parts)
     )
@@ -232,15 +289,15 @@ def _key_template(
         why = f"from facet alias {alias!r} (a template)"
     else:
         if alias:
-            segs = _align(alias.split(SEPARATOR), True, values, ctx, alias_span)
+            segs = _align(alias.split(g.sep), True, values, ctx, alias_span)
             why = f"from facet alias {alias!r}"
         elif not is_generic_key(attr.name):
-            segs = _align(attr.name.split(SEPARATOR), False, values, ctx, attr.span)
+            segs = _align(attr.name.split(g.sep), False, values, ctx, attr.span)
             why = f"from key attribute name {attr.name!r}"
         else:
             segs = _from_data(values, ctx)
             why = "from the sample keys' constant and varying parts"
-        template = KeyTemplate.from_segments(segs)
+        template = KeyTemplate.from_segments(segs, g.sep)
     template = _valid_template(template, ctx)
     if values:
         why += f", checked on {len(values)} sample key(s)"
@@ -257,7 +314,19 @@ def _valid_template(template: KeyTemplate, ctx: _KeyCtx) -> KeyTemplate:
         return KeyTemplate((Slot(_register(g, name, why)),))
     seen: set[str] = set()
     parts: list[Text | Slot] = []
-    for part in template.parts:
+    for n, part in enumerate(template.parts):
+        if isinstance(part, Slot) and n and isinstance(template.parts[n - 1], Slot):
+            # `${a}${b}`: two slots side by side cannot be read back from a key
+            ctx.diags.warning(
+                "workbench-adjacent-slots",
+                f"{g.name}'s {ctx.attr.name} template {template.text!r} puts two slots side by "
+                f"side; the model separates them with {g.sep!r}, so keys differ from the design's",
+                ctx.attr.span,
+                "keep the separator (a key's parts must be readable back), or merge the two "
+                "values into one attribute",
+                g.name,
+            )
+            parts.append(Text(g.sep))
         if isinstance(part, Slot):
             name = part.attribute
             if name in seen:
@@ -443,13 +512,16 @@ def rename_owned(table: WbTable, groups: list[Candidate]) -> None:
                 break
 
 
-def _may_equal(a: KeyTemplate, b: KeyTemplate) -> bool:
-    """Can the two templates render the same text? (No if their literal ends tell them apart.)"""
-    if not a.slots and not b.slots:
-        return a.text == b.text
+def _kinds(e: EntityPlan) -> dict[str, str]:
+    return {a.name: a.type for a in e.attributes.values()}
 
-    la, lb, ta, tb = a.leading_text, b.leading_text, a.trailing_text, b.trailing_text
-    return (la.startswith(lb) or lb.startswith(la)) and (ta.endswith(tb) or tb.endswith(ta))
+
+def _may_equal(
+    a: KeyTemplate, b: KeyTemplate, kinds_a: dict[str, str], kinds_b: dict[str, str]
+) -> bool:
+    """Can the two templates render the same key? The compiler's own, type-aware answer (a
+    string slot never renders a bare separator, an integer slot only digits)."""
+    return may_coincide(a.text, b.text, kinds_a, kinds_b)
 
 
 def unpin_colliding(entities: list[EntityPlan], diags: Diagnostics, table: WbTable) -> None:
@@ -460,22 +532,23 @@ def unpin_colliding(entities: list[EntityPlan], diags: Diagnostics, table: WbTab
     the compiler rightly rejects. The first entity keeps its observed key; later ones lose the
     pin (their slots, identity and patterns stay), and the YAML says so.
     """
-    kept: list[tuple[str, KeyPlan]] = []
+    kept: list[tuple[str, KeyPlan, dict[str, str]]] = []
     for e in entities:
         tk = next((k for k in e.keys if k.index == "table"), None)
         if tk is None:
             continue
+        kinds = _kinds(e)
         clash = next(
             (
                 name
-                for name, k in kept
-                if _may_equal(k.pk, tk.pk)
-                and (k.sk is None or tk.sk is None or _may_equal(k.sk, tk.sk))
+                for name, k, kk in kept
+                if _may_equal(k.pk, tk.pk, kk, kinds)
+                and (k.sk is None or tk.sk is None or _may_equal(k.sk, tk.sk, kk, kinds))
             ),
             None,
         )
         if clash is None:
-            kept.append((e.name, tk))
+            kept.append((e.name, tk, kinds))
             continue
         e.keys = [k for k in e.keys if k.index != "table"]
         e.unpinned.append(tk)  # still what the patterns are suggested from

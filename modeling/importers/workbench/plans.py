@@ -108,3 +108,5 @@ class Candidate:
     slot_values: dict[str, list[str]] = field(default_factory=dict)
     item_values: list[dict[str, str]] = field(default_factory=list)  # per item: scalar texts
     notes: list[str] = field(default_factory=list)
+    sep: str = "#"  # the separator the design's keys use (`#`, `:`, `|`, ...)
+    shapes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key attr → literal parts

@@ -12,9 +12,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from modeling.importers._spec import SCHEMA_DEFAULT_REF, SCHEMA_LINE, schema_line
 from modeling.importers.workbench.plans import TablePlan
 
-SCHEMA_COMMENT = "yaml-language-server: $schema=../generated/model.schema.json"
+SCHEMA_COMMENT = SCHEMA_LINE
 
 
 def _flow(data: Mapping[str, Any]) -> CommentedMap:
@@ -28,8 +29,9 @@ def _comment(text: str) -> str:
     return " ".join("".join(c if c.isprintable() else repr(c)[1:-1] for c in text).split())
 
 
-def render_yaml(plan: TablePlan) -> str:
-    """The model file: the spec as YAML, every guess carried by a comment next to it."""
+def render_yaml(plan: TablePlan, schema_ref: str = SCHEMA_DEFAULT_REF) -> str:
+    """The model file: the spec as YAML, every guess carried by a comment next to it.
+    `schema_ref`: the `$schema` path (see `_spec.schema_reference`)."""
     root = CommentedMap()
     root["model"] = plan.model
     if plan.description:
@@ -82,7 +84,7 @@ def render_yaml(plan: TablePlan) -> str:
             patterns.yaml_set_comment_before_after_key(p.name, before=_comment(p.note), indent=2)
         root["access_patterns"] = patterns
     header = [
-        SCHEMA_COMMENT,
+        schema_line(schema_ref),
         f"Imported from the NoSQL Workbench export {plan.source or '(text)'}"
         + (f" (format {plan.version})" if plan.version else "")
         + f", table {plan.table!r}, by `model import --from-workbench`.",

@@ -25,7 +25,76 @@ from dataclasses import dataclass
 
 from modeling.runtime.keys import SEPARATOR, Slot, TemplateSyntaxError, Text, parse_template
 
-__all__ = ["SEPARATOR", "SLOT_RE", "KeyTemplate", "Slot", "Text"]
+__all__ = [
+    "SEPARATOR",
+    "SEPARATORS",
+    "SLOT_RE",
+    "KeyTemplate",
+    "Slot",
+    "Text",
+    "detect_separator",
+    "literal_roles",
+    "split_key",
+]
+
+# Separators seen in published designs: `#` (most), `:` (AWS's ChatSystem), `|`, `/`, `~`.
+SEPARATORS = ("#", ":", "|", "/", "~")
+# `TAG<sep>`: a word, then the separator it uses (`USER#`, `User:`, `#METADATA#`)
+_TAGGED = re.compile(r"^[#:|/~]?[A-Za-z][A-Za-z0-9_\-]*([#:|/~])")
+# An ISO-8601 date/time inside a key: its `:` and `-` are not separators.
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$")
+_WORD = re.compile(r"^[A-Za-z][A-Za-z_\-]*$")
+
+
+def detect_separator(values: Sequence[str]) -> tuple[str, int]:
+    """The separator the keys of a design use, and in how many values it follows a tag
+    (`USER#1`, `User:UserA`): the most frequent; `#` when none or on a tie."""
+    counts = dict.fromkeys(SEPARATORS, 0)
+    for v in values:
+        m = _TAGGED.match(v)
+        if m is not None:
+            counts[m.group(1)] += 1
+    best = max(SEPARATORS, key=lambda s: (counts[s], s == SEPARATOR))
+    return (best, counts[best]) if counts[best] else (SEPARATOR, 0)
+
+
+def split_key(value: str, sep: str = SEPARATOR) -> list[str]:
+    """A key's parts; a date/time inside it stays one part even when the separator is `:`."""
+    if sep not in value:
+        return [value]
+    if sep in ":-" and _DATETIME.search(value):
+        masked = _DATETIME.sub(lambda m: m.group(0).replace(sep, "\x00"), value)
+        return [p.replace("\x00", sep) for p in masked.split(sep)]
+    return value.split(sep)
+
+
+def _data_like(part: str) -> bool:
+    return any(c.isdigit() for c in part) or bool(_UUID.match(part))
+
+
+def literal_roles(parts: Sequence[str]) -> list[bool]:
+    """Which parts of one key are literal text by the single-table convention `TAG#value`:
+    the first word is a tag, the part after a tag is its value, and a word after a value is a
+    descriptor (`u#123#follower`); a part with digits (or a UUID) is always a value."""
+    roles: list[bool] = []
+    prev: bool | None = None
+    for p in parts:
+        if p == "":
+            roles.append(True)
+            continue
+        if _data_like(p) or not _WORD.match(p):
+            role = False
+        elif prev is None:
+            role = True
+        else:
+            role = not prev
+        roles.append(role)
+        prev = role
+    return roles
+
 
 SLOT_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _LENIENT_SLOT = re.compile(r"\$?\{([^{}]*)\}")
@@ -90,13 +159,13 @@ class KeyTemplate:
         return KeyTemplate(tuple(parts))
 
     @staticmethod
-    def from_segments(segments: Sequence[tuple[bool, str]]) -> KeyTemplate:
-        """(is_slot, text) segments joined by `#` (the separator every sample key in Workbench
-        models uses); adjacent literal text merged, empty text dropped."""
+    def from_segments(segments: Sequence[tuple[bool, str]], sep: str = SEPARATOR) -> KeyTemplate:
+        """(is_slot, text) segments joined by the design's separator (`#` in most designs);
+        adjacent literal text merged, empty text dropped."""
         parts: list[Part] = []
         for n, (is_slot, text) in enumerate(segments):
             if n:
-                parts.append(Text(SEPARATOR))
+                parts.append(Text(sep))
             parts.append(Slot(text) if is_slot else Text(text))
         merged: list[Part] = []
         for p in parts:
