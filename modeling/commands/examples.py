@@ -101,6 +101,13 @@ EXAMPLES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
         ),
         ("Bigger, as JSON", "model migrate demo models/orders.yaml --rows 20000 --json"),
     ),
+    ("cost",): (
+        ("Monthly cost of one model, per pattern and index", "model cost models/catalog.yaml"),
+        (
+            "Two designs side by side, as JSON",
+            "model cost models/orders.yaml models/catalog.yaml --json",
+        ),
+    ),
     ("engines", "status"): (
         ("Which PostgreSQL, DynamoDB Local and Java verify would use", "model engines status"),
     ),

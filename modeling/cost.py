@@ -1,0 +1,459 @@
+"""Capacity and cost of a compiled layout: item sizes, read and write units per pattern and per
+index, storage, and the monthly bill on-demand vs provisioned.
+
+Inputs are what the model declares: `row_count` per entity, `rate: {reads_per_second}` per
+pattern, `writes_per_second` per entity, column bounds (`max_length`) and pg_stats
+(`avg_width`, `n_distinct`, `null_frac`) per attribute. Prices come from a data file with its
+date and source (`modeling/data/dynamodb-prices.json`, or `--prices FILE`).
+
+The arithmetic, as DynamoDB bills it:
+
+- an item's size is the UTF-8 length of its attribute names plus its values; a value's size is
+  estimated from pg_stats `avg_width`, else `max_length`, else its type (a key attribute from
+  its template's literal text plus its slots' encoded lengths);
+- a read unit covers 4 KB: a GetItem of `b` bytes costs ceil(b / 4096) units, a Query sums the
+  sizes of the items it reads and rounds once; eventually consistent reads cost half;
+- a write unit covers 1 KB, for the table and again for every GSI the item is written to
+  (with the index's projection): an entity's writes/s x sum over indexes of ceil(size / 1024);
+- storage is the projected item size plus 100 bytes of per-item overhead, per index;
+- on-demand: request units x price per million; provisioned: per index, units = the need /
+  70% target utilisation (rounded up, at least 1), x 730 hours x the hourly price.
+
+A figure that needs a number the model lacks (a row count, a rate) is None, and the report's
+notes say what to declare. Estimates, not quotes: the free tier, reserved capacity, backups,
+streams and data transfer are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from modeling.core import ir, limits
+from modeling.core.errors import InputError
+from modeling.runtime import keys
+
+READ_UNIT = 4096  # bytes per read unit
+WRITE_UNIT = 1024  # bytes per write unit
+ITEM_OVERHEAD = 100  # bytes of storage DynamoDB adds per item and index
+TARGET_UTILIZATION = 0.7  # provisioned capacity is sized for this share of its units
+GB = 1024**3
+# encoded key-slot lengths (runtime/keys): integers are 20 digits, datetimes 27 characters
+_SLOT_BYTES = {"integer": 20, "decimal": 24, "float": 24, "datetime": 27, "date": 10}
+_SLOT_BYTES |= {"uuid": 36, "boolean": 1}
+_VALUE_BYTES = {"integer": 6, "decimal": 8, "float": 10, "boolean": 1, "date": 10}
+_VALUE_BYTES |= {"datetime": 27, "uuid": 36, "binary": 16, "map": 64, "list": 48, "set": 32}
+_DEFAULT_STRING = 32  # bytes of a string with no bound and no statistics
+
+
+class CostError(InputError):
+    """A price table or region the cost estimate cannot use."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Prices:
+    """One region's prices (USD) and where they come from."""
+
+    region: str
+    date: str
+    source: str
+    write_request_units_per_million: float
+    read_request_units_per_million: float
+    wcu_hour: float
+    rcu_hour: float
+    storage_gb_month: float
+    hours_per_month: float = 730
+
+    @property
+    def seconds_per_month(self) -> float:
+        return self.hours_per_month * 3600
+
+    @staticmethod
+    def load(region: str = "us-east-1", path: Path | None = None) -> Prices:
+        """The prices of `region` from `path` (default: the packaged table)."""
+        try:
+            if path is None:
+                text = (resources.files("modeling") / "data" / "dynamodb-prices.json").read_text(
+                    "utf-8"
+                )
+            else:
+                text = path.read_text("utf-8")
+            table = json.loads(text)
+            regions = table["regions"]
+            if region not in regions:
+                raise CostError(
+                    f"no prices for region {region!r} in {path or 'the packaged price table'}",
+                    f"known: {', '.join(sorted(regions))}; add the region to a copy of the "
+                    "table and pass it with --prices FILE",
+                )
+            entry = regions[region]
+            return Prices(
+                region=region,
+                date=str(table["date"]),
+                source=str(table["source"]),
+                hours_per_month=float(table.get("hours_per_month", 730)),
+                write_request_units_per_million=float(entry["write_request_units_per_million"]),
+                read_request_units_per_million=float(entry["read_request_units_per_million"]),
+                wcu_hour=float(entry["wcu_hour"]),
+                rcu_hour=float(entry["rcu_hour"]),
+                storage_gb_month=float(entry["storage_gb_month"]),
+            )
+        except CostError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CostError(
+                f"cannot read the price table {path or '(packaged)'}: {exc}",
+                "a JSON object with date, source and regions.{region}.{unit prices}",
+            ) from exc
+
+
+@dataclass(frozen=True)
+class PatternCost:
+    pattern: str
+    index: str
+    operation: str
+    items_per_request: float | None
+    basis: str  # how items_per_request was estimated
+    bytes_per_request: float | None
+    read_units_per_request: float | None  # eventually consistent
+    reads_per_second: float
+    read_units_per_second: float | None
+    on_demand_monthly: float | None
+    partition_share: float | None  # of one partition's 3,000 RCU if every read hits one value
+
+
+@dataclass(frozen=True)
+class IndexCost:
+    index: str
+    entities: tuple[str, ...]
+    items: int | None
+    storage_bytes: float | None
+    writes_per_second: float
+    write_units_per_second: float
+    read_units_per_second: float | None
+    provisioned_rcu: int | None
+    provisioned_wcu: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    storage_gb: float | None
+    read_units_per_second: float | None
+    write_units_per_second: float
+    on_demand_reads: float | None
+    on_demand_writes: float
+    storage: float | None
+    on_demand_total: float | None
+    provisioned_reads: float | None
+    provisioned_writes: float
+    provisioned_total: float | None
+
+
+@dataclass(frozen=True)
+class CostReport:
+    model: str
+    prices: Prices
+    item_bytes: dict[str, float]  # entity -> estimated item size on the table
+    patterns: tuple[PatternCost, ...]
+    indexes: tuple[IndexCost, ...]
+    totals: Totals
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def value_bytes(attribute: ir.Attribute) -> float:
+    """Estimated bytes of one stored value (0 weight for the share that is NULL)."""
+    stats = attribute.stats
+    kind = attribute.type.kind
+    if stats is not None and stats.avg_width and kind in ("string", "binary", "map", "list"):
+        size: float = stats.avg_width
+    elif kind == "string":
+        size = (
+            attribute.max_length
+            if attribute.max_length is not None and attribute.max_length < 64
+            else (attribute.max_length / 2 if attribute.max_length else _DEFAULT_STRING)
+        )
+        if attribute.enum:
+            size = max(len(v.encode("utf-8")) for v in attribute.enum)
+    else:
+        size = _VALUE_BYTES.get(kind, _DEFAULT_STRING)
+    present = 1.0
+    if not attribute.required and stats is not None and stats.null_frac is not None:
+        present = 1.0 - stats.null_frac
+    return present * (len(attribute.name.encode("utf-8")) + size)
+
+
+def _slot_bytes(attribute: ir.Attribute | None) -> float:
+    if attribute is None:
+        return _DEFAULT_STRING
+    kind = attribute.type.kind
+    if kind in _SLOT_BYTES:
+        return _SLOT_BYTES[kind]
+    return value_bytes(attribute) - len(attribute.name.encode("utf-8"))
+
+
+def _template_bytes(entity: ir.Entity, template: str) -> float:
+    parsed = keys.parse_template(template)
+    size: float = 0
+    for part in parsed.parts:
+        if isinstance(part, keys.Slot):
+            size += _slot_bytes(entity.attribute(part.attribute))
+        else:
+            size += len(part.text.encode("utf-8"))
+    return size
+
+
+def _key_bytes(index: ir.Index, entity: ir.Entity, ek: ir.EntityKey) -> float:
+    size = len(index.pk.name) + _template_bytes(entity, ek.pk)
+    if index.sk is not None and ek.sk is not None:
+        size += len(index.sk.name) + _template_bytes(entity, ek.sk)
+    return size
+
+
+def item_bytes(layout: ir.Layout, entity: ir.Entity) -> float:
+    """The whole item on the table: attributes, the type attribute and every index key."""
+    size = sum(value_bytes(a) for a in entity.attributes)
+    size += len(layout.type_attribute) + len(entity.name)
+    el = layout.entity(entity.name)
+    for index in layout.indexes:
+        ek = el.key(index.name) if el is not None else None
+        if ek is not None:
+            size += _key_bytes(index, entity, ek)
+    return size
+
+
+def projected_bytes(layout: ir.Layout, index: ir.Index, entity: ir.Entity) -> float:
+    """The entity's item as `index` stores it (its projection)."""
+    if index.kind == "table" or index.projection == "ALL":
+        return item_bytes(layout, entity)
+    el = layout.entity(entity.name)
+    size: float = 0
+    for other in layout.indexes:
+        if other.kind == "table" or other.name == index.name:
+            ek = el.key(other.name) if el is not None else None
+            if ek is not None:
+                size += _key_bytes(other, entity, ek)
+    if index.projection == "INCLUDE":
+        for name in index.non_key_attributes:
+            a = entity.attribute(name)
+            if a is not None:
+                size += value_bytes(a)
+    return size
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _distinct(model: ir.Model, entity: ir.Entity, slot: str) -> float | None:
+    a = entity.attribute(slot)
+    if a is None:
+        return None
+    rows = entity.row_count
+    if a.stats is not None and a.stats.n_distinct:
+        n = a.stats.n_distinct
+        return n if n > 0 else (-n * rows if rows else None)
+    if a.enum:
+        return len(a.enum)
+    if a.type.kind == "boolean":
+        return 2
+    if a.references is not None:
+        ref = model.entity(a.references)
+        return ref.row_count if ref is not None else None
+    if entity.key == (slot,):
+        return rows
+    parent = model.entity(entity.parent) if entity.parent else None
+    if parent is not None and slot in parent.key:
+        return parent.row_count
+    return None
+
+
+def _items_per_request(
+    model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan
+) -> tuple[float | None, str]:
+    if plan.operation == "GetItem":
+        return 1.0, "GetItem: one item"
+    if plan.unique:
+        return 1.0, "unique: at most one item"
+    total: float = 0
+    reasons: list[str] = []
+    for name in plan.entities:
+        entity = model.entity(name)
+        el = layout.entity(name)
+        ek = el.key(plan.index) if el is not None else None
+        if entity is None or ek is None:
+            continue
+        if entity.row_count is None:
+            return None, f"{name} has no row_count"
+        partitions: float = 1
+        for slot in keys.parse_template(ek.pk).slots:
+            d = _distinct(model, entity, slot)
+            if d is None:
+                return None, f"the number of distinct {name}.{slot} values is unknown"
+            partitions *= max(d, 1)
+        share = entity.row_count / min(max(partitions, 1), max(entity.row_count, 1))
+        total += share
+        reasons.append(f"{name}: {entity.row_count:g} rows / {partitions:g} partition value(s)")
+    basis = "; ".join(reasons) or "no entity on the index"
+    if plan.sk.kind in ("lt", "le", "gt", "ge", "between"):
+        basis += " (the whole partition: the sort-key range reads less)"
+    if plan.limit is not None and total > plan.limit:
+        total, basis = float(plan.limit), f"limit {plan.limit}"
+    return total, basis
+
+
+def _read_units(plan: ir.PatternPlan, size: float) -> float:
+    """Eventually consistent read units of a request reading `size` bytes."""
+    return max(1, math.ceil(size / READ_UNIT)) * 0.5
+
+
+# --------------------------------------------------------------------------- report
+
+
+def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
+    """Capacity and cost of `layout` at the rates and sizes `model` declares."""
+    notes: list[str] = []
+    per_month = prices.seconds_per_month
+    sizes = {e.name: item_bytes(layout, e) for e in model.entities}
+    pattern_costs: list[PatternCost] = []
+    reads_on: dict[str, float | None] = {i.name: 0.0 for i in layout.indexes}
+    for plan in layout.plans:
+        pattern = model.pattern(plan.pattern)
+        rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
+        index = layout.index(plan.index)
+        items, basis = _items_per_request(model, layout, plan)
+        size: float | None = None
+        units: float | None = None
+        if items is not None and index is not None:
+            read = [model.entity(n) for n in plan.entities]
+            per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
+            size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
+            units = _read_units(plan, size)
+        reads = rate or 0.0
+        ups = units * reads if units is not None else (0.0 if not reads else None)
+        if rate is None:
+            notes.append(f"{plan.pattern}: no rate declared (rate: {{reads_per_second: N}})")
+        if ups is None:
+            reads_on[plan.index] = None
+        elif reads_on[plan.index] is not None:
+            reads_on[plan.index] = (reads_on[plan.index] or 0.0) + ups
+        pattern_costs.append(
+            PatternCost(
+                pattern=plan.pattern,
+                index=plan.index,
+                operation=plan.operation,
+                items_per_request=items,
+                basis=basis,
+                bytes_per_request=size,
+                read_units_per_request=units,
+                reads_per_second=reads,
+                read_units_per_second=ups,
+                on_demand_monthly=(
+                    ups * per_month / 1e6 * prices.read_request_units_per_million
+                    if ups is not None
+                    else None
+                ),
+                partition_share=ups / limits.PARTITION_RCU if ups is not None else None,
+            )
+        )
+    index_costs: list[IndexCost] = []
+    for index in layout.indexes:
+        entities: list[str] = []
+        items_total: int | None = 0
+        storage: float | None = 0.0
+        writes = 0.0
+        wcu = 0.0
+        for entity in model.entities:
+            el = layout.entity(entity.name)
+            if el is None or el.key(index.name) is None:
+                continue
+            entities.append(entity.name)
+            projected = projected_bytes(layout, index, entity)
+            rate = entity.writes_per_second or 0.0
+            writes += rate
+            wcu += rate * max(1, math.ceil(projected / WRITE_UNIT))
+            if entity.row_count is None or items_total is None or storage is None:
+                items_total, storage = None, None
+                continue
+            items_total += entity.row_count
+            storage += entity.row_count * (projected + ITEM_OVERHEAD)
+        rcu_need = reads_on.get(index.name)
+        index_costs.append(
+            IndexCost(
+                index=index.name,
+                entities=tuple(entities),
+                items=items_total,
+                storage_bytes=storage,
+                writes_per_second=writes,
+                write_units_per_second=wcu,
+                read_units_per_second=rcu_need,
+                provisioned_rcu=_provisioned(rcu_need) if rcu_need is not None else None,
+                provisioned_wcu=_provisioned(wcu),
+            )
+        )
+    for entity in model.entities:
+        if entity.row_count is None:
+            notes.append(f"{entity.name}: no row_count, so no storage figure")
+        if entity.writes_per_second is None:
+            notes.append(f"{entity.name}: no writes_per_second, counted as 0 writes/s")
+    totals = _totals(index_costs, prices)
+    return CostReport(
+        model=model.name,
+        prices=prices,
+        item_bytes=sizes,
+        patterns=tuple(pattern_costs),
+        indexes=tuple(index_costs),
+        totals=totals,
+        notes=tuple(notes),
+    )
+
+
+def _provisioned(need: float) -> int:
+    return max(1, math.ceil(need / TARGET_UTILIZATION - 1e-9))
+
+
+def _totals(indexes: list[IndexCost], prices: Prices) -> Totals:
+    per_month = prices.seconds_per_month
+    reads = [i.read_units_per_second for i in indexes]
+    rcu = None if any(r is None for r in reads) else sum(r or 0.0 for r in reads)
+    wcu = sum(i.write_units_per_second for i in indexes)
+    sizes = [i.storage_bytes for i in indexes]
+    storage_gb = None if any(s is None for s in sizes) else sum(s or 0.0 for s in sizes) / GB
+    od_reads = (
+        rcu * per_month / 1e6 * prices.read_request_units_per_million if rcu is not None else None
+    )
+    od_writes = wcu * per_month / 1e6 * prices.write_request_units_per_million
+    storage = storage_gb * prices.storage_gb_month if storage_gb is not None else None
+    p_rcu = [i.provisioned_rcu for i in indexes]
+    p_reads = (
+        None
+        if any(p is None for p in p_rcu)
+        else sum(p or 0 for p in p_rcu) * prices.hours_per_month * prices.rcu_hour
+    )
+    p_writes = sum(i.provisioned_wcu for i in indexes) * prices.hours_per_month * prices.wcu_hour
+    on_demand = None if od_reads is None or storage is None else od_reads + od_writes + storage
+    provisioned = None if p_reads is None or storage is None else p_reads + p_writes + storage
+    return Totals(
+        storage_gb=storage_gb,
+        read_units_per_second=rcu,
+        write_units_per_second=wcu,
+        on_demand_reads=od_reads,
+        on_demand_writes=od_writes,
+        storage=storage,
+        on_demand_total=on_demand,
+        provisioned_reads=p_reads,
+        provisioned_writes=p_writes,
+        provisioned_total=provisioned,
+    )

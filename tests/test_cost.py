@@ -1,0 +1,117 @@
+"""`model cost`: the arithmetic checked against figures worked out by hand.
+
+The model (tests/fixtures/models/costly.yaml): Customer (1,000 rows, 10 writes/s) and Order
+(50,000 rows, 100 writes/s) share the table partition CUSTOMER#{customer_id}; a unique lookup
+by name puts Customer on GSI1 too. Prices: us-east-1 of the packaged table (WRU $0.625 and
+RRU $0.125 per million, $0.00065 per WCU-hour, $0.00013 per RCU-hour, $0.25 per GB-month,
+730 hours a month = 2,628,000 s).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modeling.api import compile_file
+from modeling.cli import app
+from modeling.cost import CostError, Prices, estimate
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "tests" / "fixtures" / "models" / "costly.yaml"
+MONTH = 2_628_000  # seconds
+
+
+def test_layout_is_the_one_the_hand_figures_assume() -> None:
+    _, layout = compile_file(MODEL)
+    keys = {(e.entity, k.index): (k.pk, k.sk) for e in layout.entities for k in e.keys}
+    assert keys == {
+        ("Customer", "table"): ("CUSTOMER#{customer_id}", "CUSTOMER"),
+        ("Customer", "GSI1"): ("CUSTOMER#{name}", "CUSTOMER"),
+        ("Order", "table"): ("CUSTOMER#{customer_id}", "ORDER#{order_id}"),
+    }
+
+
+def test_the_arithmetic_by_hand() -> None:
+    model, layout = compile_file(MODEL)
+    r = estimate(model, layout, Prices.load("us-east-1"))
+    # Customer: customer_id 11+6, name 4+20 (max_length), _type 5+8, PK 2+9+20 (an integer
+    # slot is 20 digits), SK 2+8, GSI1PK 6+9+20, GSI1SK 6+8 = 144
+    # Order: order_id 8+6, customer_id 11+6, total 5+8, _type 5+5, PK 2+9+20, SK 2+6+20 = 113
+    assert r.item_bytes == {"Customer": 144, "Order": 113}
+    p = {x.pattern: x for x in r.patterns}
+    # get_customer: GetItem of 144 B = 1 unit, halved (eventually consistent); 200/s
+    assert p["get_customer"].read_units_per_request == 0.5
+    assert p["get_customer"].read_units_per_second == 100
+    assert p["get_customer"].on_demand_monthly == pytest.approx(100 * MONTH / 1e6 * 0.125)
+    # orders_of_customer: 50,000 / 1,000 = 50 orders x 113 B = 5,650 B = 2 units, halved; 50/s
+    assert p["orders_of_customer"].items_per_request == 50
+    assert p["orders_of_customer"].bytes_per_request == 5650
+    assert p["orders_of_customer"].read_units_per_second == 50
+    assert p["orders_of_customer"].partition_share == pytest.approx(50 / 3000)
+    # customer_by_name: unique, one item on GSI1; 30/s x 0.5
+    assert p["customer_by_name"].read_units_per_second == 15
+    i = {x.index: x for x in r.indexes}
+    # storage: (size + 100 B) per item and index
+    assert i["table"].storage_bytes == 1000 * (144 + 100) + 50_000 * (113 + 100)
+    assert i["GSI1"].storage_bytes == 1000 * (144 + 100)
+    # writes: one unit per item (< 1 KB) on every index the item is on
+    assert i["table"].write_units_per_second == 110 and i["GSI1"].write_units_per_second == 10
+    # provisioned at 70%: table 150 RCU -> 215, 110 WCU -> 158; GSI1 15 -> 22, 10 -> 15
+    assert (i["table"].provisioned_rcu, i["table"].provisioned_wcu) == (215, 158)
+    assert (i["GSI1"].provisioned_rcu, i["GSI1"].provisioned_wcu) == (22, 15)
+    t = r.totals
+    assert t.read_units_per_second == 165 and t.write_units_per_second == 120
+    assert t.on_demand_reads == pytest.approx(54.2025)  # 165 x 2.628 x 0.125
+    assert t.on_demand_writes == pytest.approx(197.10)  # 120 x 2.628 x 0.625
+    storage = (10_894_000 + 244_000) / 1024**3 * 0.25
+    assert t.storage == pytest.approx(storage)
+    assert t.on_demand_total == pytest.approx(54.2025 + 197.10 + storage)
+    assert t.provisioned_reads == pytest.approx(237 * 730 * 0.00013)  # 22.4913
+    assert t.provisioned_writes == pytest.approx(173 * 730 * 0.00065)  # 82.0885
+    assert t.provisioned_total == pytest.approx(22.4913 + 82.0885 + storage)
+    assert r.notes == ()
+
+
+def test_missing_numbers_are_unknown_not_zero(tmp_path: Path) -> None:
+    text = MODEL.read_text("utf-8").replace("    row_count: 50000\n", "")
+    path = tmp_path / "partial.yaml"
+    path.write_text(text, encoding="utf-8")
+    model, layout = compile_file(path)
+    r = estimate(model, layout, Prices.load())
+    p = {x.pattern: x for x in r.patterns}
+    assert p["orders_of_customer"].items_per_request is None
+    assert p["orders_of_customer"].on_demand_monthly is None
+    assert r.totals.storage is None and r.totals.on_demand_total is None
+    assert any("Order: no row_count" in n for n in r.notes)
+    assert p["get_customer"].read_units_per_second == 100  # what is known stays known
+
+
+def test_cli_side_by_side_and_json(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["cost", str(MODEL), str(ROOT / "models" / "orders.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "costly" in result.output and "orders" in result.output
+    assert "on-demand total" in result.output and "provisioned total" in result.output
+    assert "$251.31" in result.output  # the hand total above, as printed
+    as_json = CliRunner().invoke(app, ["cost", str(MODEL), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    (report,) = json.loads(as_json.stdout)
+    assert report["totals"]["on_demand_total"] == pytest.approx(251.3050932677)
+    assert report["prices"]["date"] and report["prices"]["source"].startswith("https://")
+
+
+def test_unknown_region_and_bad_price_table(tmp_path: Path) -> None:
+    with pytest.raises(CostError, match="mars-1"):
+        Prices.load("mars-1")
+    bad = tmp_path / "prices.json"
+    bad.write_text("{}")
+    result = CliRunner().invoke(app, ["cost", str(MODEL), "--prices", str(bad)])
+    assert result.exit_code == 2
+    assert "cannot read the price table" in result.output
+    custom = tmp_path / "eu.json"
+    table = json.loads((ROOT / "modeling" / "data" / "dynamodb-prices.json").read_text())
+    table["regions"]["eu-test-1"] = {**table["regions"]["us-east-1"], "wcu_hour": 0.001}
+    custom.write_text(json.dumps(table))
+    assert Prices.load("eu-test-1", custom).wcu_hour == 0.001
