@@ -48,6 +48,7 @@ _SLOT_BYTES |= {"uuid": 36, "boolean": 1}
 _VALUE_BYTES = {"integer": 6, "decimal": 8, "float": 10, "boolean": 1, "date": 10}
 _VALUE_BYTES |= {"datetime": 27, "uuid": 36, "binary": 16, "map": 64, "list": 48, "set": 32}
 _DEFAULT_STRING = 32  # bytes of a string with no bound and no statistics
+_RANGES = frozenset({"lt", "le", "gt", "ge", "between"})
 
 
 class CostError(InputError):
@@ -122,6 +123,7 @@ class PatternCost:
     operation: str
     items_per_request: float | None
     basis: str  # how items_per_request was estimated
+    upper_bound: bool  # a sort-key range reads a part of the partition the estimate counts whole
     bytes_per_request: float | None
     read_units_per_request: float | None  # eventually consistent
     reads_per_second: float
@@ -225,7 +227,7 @@ def _key_bytes(index: ir.Index, entity: ir.Entity, ek: ir.EntityKey) -> float:
 
 def item_bytes(layout: ir.Layout, entity: ir.Entity) -> float:
     """The whole item on the table: attributes, the type attribute and every index key."""
-    size = sum(value_bytes(a) for a in entity.attributes)
+    size = sum(value_bytes(a) for a in sorted(entity.attributes, key=lambda a: a.name))
     size += len(layout.type_attribute) + len(entity.name)
     el = layout.entity(entity.name)
     for index in layout.indexes:
@@ -289,7 +291,7 @@ def _items_per_request(
         return 1.0, "unique: at most one item"
     total: float = 0
     reasons: list[str] = []
-    for name in plan.entities:
+    for name in sorted(plan.entities):
         entity = model.entity(name)
         el = layout.entity(name)
         ek = el.key(plan.index) if el is not None else None
@@ -307,7 +309,7 @@ def _items_per_request(
         total += share
         reasons.append(f"{name}: {entity.row_count:g} rows / {partitions:g} partition value(s)")
     basis = "; ".join(reasons) or "no entity on the index"
-    if plan.sk.kind in ("lt", "le", "gt", "ge", "between"):
+    if plan.sk.kind in _RANGES:
         basis += " (the whole partition: the sort-key range reads less)"
     if plan.limit is not None and total > plan.limit:
         total, basis = float(plan.limit), f"limit {plan.limit}"
@@ -326,10 +328,11 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
     """Capacity and cost of `layout` at the rates and sizes `model` declares."""
     notes: list[str] = []
     per_month = prices.seconds_per_month
-    sizes = {e.name: item_bytes(layout, e) for e in model.entities}
+    ordered = sorted(model.entities, key=lambda e: e.name)  # shuffled input, same report
+    sizes = {e.name: item_bytes(layout, e) for e in ordered}
     pattern_costs: list[PatternCost] = []
     reads_on: dict[str, float | None] = {i.name: 0.0 for i in layout.indexes}
-    for plan in layout.plans:
+    for plan in sorted(layout.plans, key=lambda p: p.pattern):
         pattern = model.pattern(plan.pattern)
         rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
         index = layout.index(plan.index)
@@ -337,7 +340,7 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         size: float | None = None
         units: float | None = None
         if items is not None and index is not None:
-            read = [model.entity(n) for n in plan.entities]
+            read = [model.entity(n) for n in sorted(plan.entities)]
             per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
             size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
             units = _read_units(plan, size)
@@ -356,6 +359,7 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 operation=plan.operation,
                 items_per_request=items,
                 basis=basis,
+                upper_bound=plan.sk.kind in _RANGES and plan.limit is None,
                 bytes_per_request=size,
                 read_units_per_request=units,
                 reads_per_second=reads,
@@ -375,7 +379,7 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         storage: float | None = 0.0
         writes = 0.0
         wcu = 0.0
-        for entity in model.entities:
+        for entity in ordered:
             el = layout.entity(entity.name)
             if el is None or el.key(index.name) is None:
                 continue
@@ -403,7 +407,7 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 provisioned_wcu=_provisioned(wcu),
             )
         )
-    for entity in model.entities:
+    for entity in ordered:
         if entity.row_count is None:
             notes.append(f"{entity.name}: no row_count, so no storage figure")
         if entity.writes_per_second is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from modeling.core import ir
 from modeling.emit import FileManifest, header, register
+from modeling.emit.cost_report import cost_lines
 from modeling.requests import key_condition, render_key
 
 __all__ = ["layout_json", "layout_markdown", "read_layout"]
@@ -138,6 +139,7 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
         lines.append("- why exact:")
         lines += [f"  - {line}" for line in plan.proof]
         lines.append("")
+    lines += cost_lines(model, layout)
     if layout.diagnostics:
         lines += ["## Diagnostics", ""]
         for d in layout.diagnostics:

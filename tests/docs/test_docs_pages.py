@@ -25,6 +25,7 @@ def test_every_page_exists_and_is_deterministic(
     for model, layout in compiled_examples:
         pages = docs.model_pages(model, layout, render=False)
         expected = {"index.md", "diagrams.md", "access-patterns.md", "indexes.md", "runbook.md"}
+        expected.add("cost.md")
         expected |= {f"entities/{e.name}.md" for e in model.entities}
         expected |= {f"diagrams/{d}.dot" for d in ("er", "key-layout", "access-patterns")}
         assert set(pages) == expected

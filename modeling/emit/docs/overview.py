@@ -121,5 +121,6 @@ def overview_page(model: Model, layout: Layout, er_svg: str | None) -> str:
         "- [Access patterns](access-patterns.md): index, key condition, example values, SQL\n"
         "- [Indexes and item collections](indexes.md): what each Query returns\n"
         "- [Migration runbook](runbook.md): backfill, cutover flags, validation\n"
+        "- [Capacity and cost](cost.md): read and write units, storage, monthly bill\n"
     )
     return "".join(join_parts(out))

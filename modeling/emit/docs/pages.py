@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from modeling.core.ir import Layout, Model
 from modeling.emit import diagrams as dg
+from modeling.emit.cost_report import cost_lines
 from modeling.emit.docs.entities import entity_page
 from modeling.emit.docs.indexes import indexes_page
 from modeling.emit.docs.markdown import WIDE, diagram_block, header, join_parts, text
@@ -48,6 +49,14 @@ def diagrams_page(model: Model, svgs: Mapping[str, str] | None) -> str:
     return "".join(join_parts(out))
 
 
+def cost_page(model: Model, layout: Layout) -> str:
+    """`cost.md`: capacity and monthly cost (the section layout.md has)."""
+    body = "\n".join(cost_lines(model, layout, "#"))
+    return header(model) + body.replace(
+        "# Capacity and cost", f"# Capacity and cost: {text(model.name)}", 1
+    )
+
+
 def model_pages(
     model: Model, layout: Layout, *, render: bool = True, sample: Sample | None = None
 ) -> dict[str, str]:
@@ -71,6 +80,7 @@ def model_pages(
     files["access-patterns.md"] = access_patterns_page(model, layout, sample)
     files["indexes.md"] = indexes_page(model, layout, sample)
     files["runbook.md"] = runbook_page(model, layout)
+    files["cost.md"] = cost_page(model, layout)
     for entity in model.entities:
         files[f"entities/{entity.name}.md"] = entity_page(model, layout, entity, sample)
     return dict(sorted(files.items()))

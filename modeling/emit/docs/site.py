@@ -19,6 +19,7 @@ def model_nav(model: Model, prefix: str) -> list[Any]:
         {"Access patterns": f"{prefix}access-patterns.md"},
         {"Indexes and item collections": f"{prefix}indexes.md"},
         {"Migration runbook": f"{prefix}runbook.md"},
+        {"Capacity and cost": f"{prefix}cost.md"},
         {"Entities": entities},
     ]
 
