@@ -11,8 +11,13 @@ reported, not counted as missing. Any other difference fails validation (exit 1)
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import marshal
 import random
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,8 +49,10 @@ class EntityValidation:
     mismatched: int = 0
     stale: int = 0  # mismatched items whose `_version` is older than the row's
     untransformable: int = 0  # rows that fail to convert and are not in the dead-letter file
+    extra: int = 0  # items of this type with no source row (found by key: `--full`)
     version: str = "xmin"  # where `_version` comes from (the attribute, or xmin)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    extra_keys: list[list[Any]] = field(default_factory=list)  # the first MAX_EXTRA_KEYS
 
     @property
     def count_ok(self) -> bool:
@@ -54,7 +61,11 @@ class EntityValidation:
     @property
     def ok(self) -> bool:
         return (
-            self.count_ok and not self.missing and not self.mismatched and not self.untransformable
+            self.count_ok
+            and not self.missing
+            and not self.mismatched
+            and not self.untransformable
+            and not self.extra
         )
 
 
@@ -64,6 +75,8 @@ class ValidationReport:
     table: str
     mode: str
     entities: dict[str, EntityValidation] = field(default_factory=dict)
+    other_items: dict[str, int] = field(default_factory=dict)  # types the model does not have
+    segments: int = 0  # parallel Scan segments of the target (`--full`)
     seconds: float = 0.0
 
     @property
@@ -71,7 +84,16 @@ class ValidationReport:
         return all(e.ok for e in self.entities.values())
 
     def totals(self) -> dict[str, int]:
-        names = ("sql_count", "item_count", "excused", "checked", "missing", "mismatched", "stale")
+        names = (
+            "sql_count",
+            "item_count",
+            "excused",
+            "checked",
+            "missing",
+            "mismatched",
+            "stale",
+            "extra",
+        )
         return {n: sum(getattr(e, n) for e in self.entities.values()) for n in names}
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,19 +113,30 @@ class ValidationReport:
             f"Mode: {self.mode}. Result: **{'OK' if self.ok else 'MISMATCH'}**.",
             "",
             "| entity | version | rows (SQL) | items | excused | checked | missing | mismatched |"
-            " stale | status |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            " stale | extra | status |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for name, e in sorted(self.entities.items()):
             lines.append(
                 f"| {name} | {e.version} | {e.sql_count} | {e.item_count} | {e.excused} | {e.checked} | "
-                f"{e.missing} | {e.mismatched} | {e.stale} | {'ok' if e.ok else 'FAIL'} |"
+                f"{e.missing} | {e.mismatched} | {e.stale} | {e.extra} | {'ok' if e.ok else 'FAIL'} |"
             )
+        if self.other_items:
+            shown = ", ".join(f"{t or '(none)'}: {n}" for t, n in sorted(self.other_items.items()))
+            lines += ["", f"Items of types the model does not have (not compared): {shown}."]
         examples = [(n, x) for n, e in sorted(self.entities.items()) for x in e.examples]
         if examples:
             lines += ["", "## Examples", ""]
             for name, x in examples:
                 lines.append(f"- {name} {json.dumps(x, sort_keys=True, default=str)}")
+        extras = [(n, e) for n, e in sorted(self.entities.items()) if e.extra]
+        if extras:
+            lines += ["", "## Extra items (in the table, not in the source)", ""]
+            for name, e in extras:
+                keys = ", ".join(json.dumps(k, default=str) for k in e.extra_keys)
+                more = e.extra - len(e.extra_keys)
+                tail = f" and {more} more" if more > 0 else ""
+                lines.append(f"- {name}: {e.extra} items: {keys}{tail}")
         return "\n".join(lines) + "\n"
 
 
@@ -258,7 +291,14 @@ def validate(
     progress: bool = False,
 ) -> ValidationReport:
     """Compare PostgreSQL with the table; `sample=None` checks every row. `progress`: a bar
-    on a terminal, else a plain line on stderr every few seconds (`migrate.progress`)."""
+    on a terminal, else a plain line on stderr every few seconds (`migrate.progress`).
+
+    `sample=None` (`--full`) streams both sides: the table by a parallel Scan (`segments`
+    threads), the source by a server-side cursor per entity, each item reduced to (table key,
+    digest, version) and hash-partitioned by key (`_Spill`: in memory up to PARTITION_ROWS,
+    temporary files beyond), so memory stays bounded whatever the table's size; then each
+    partition is compared by key, which also finds the extra items (no source row) by key.
+    """
     started = time.monotonic()
     table = table_name or layout.table_name
     module = module or transformer_loader.generate(layout, model)
@@ -267,7 +307,9 @@ def validate(
     key_names = table_key_names(layout)
     excused_keys = dead_letter_keys(dead_letter)
     report = ValidationReport(model.name, table, "full" if sample is None else f"sample {sample}")
-    type_counts = count_types(client, table, layout.type_attribute, segments)
+    type_counts = (
+        {} if sample is None else count_types(client, table, layout.type_attribute, segments)
+    )
     tracker = Progress("migrate validate", progress)
     with Source(dsn, {}) as source, tracker:
         for ent in model.entities:
@@ -280,52 +322,373 @@ def validate(
                 version=versions[ent.name].attribute or "xmin",
             )
             ev.excused = len(excused_keys.get(ent.name, set()))
-            excused = _excused_key_texts(excused_keys.get(ent.name, set()))
             report.entities[ent.name] = ev
             tracker.add(ent.name, ev.sql_count if sample is None else min(sample, ev.sql_count))
-            for rows in _rows(source, reader, sample):
-                expected: list[dict[str, Any]] = []
-                for row, version in rows:
-                    items, dead = converter.convert(ent.name, [(row, version)])
-                    if dead:
-                        key = json.dumps(
-                            DeadLetters.record(ent.name, dead[0]["key"], "", None)["key"],
-                            default=str,
-                        )
-                        if key not in excused:
-                            ev.untransformable += 1
-                            if len(ev.examples) < MAX_EXAMPLES:
-                                ev.examples.append(
-                                    {"key": dead[0]["key"], "problem": dead[0]["reason"]}
-                                )
-                        continue
-                    expected.extend(items)
-                got = batch_get(
-                    client, table, [{n: i[n] for n in key_names} for i in expected], key_names
+        if sample is None:
+            report.segments = segments
+            _full_diff(
+                model, layout, source, client, table, converter, excused_keys, report, tracker
+            )
+        else:
+            for ent in model.entities:
+                _sample_diff(
+                    ent.name,
+                    source,
+                    client,
+                    table,
+                    converter,
+                    key_names,
+                    _excused_key_texts(excused_keys.get(ent.name, set())),
+                    sample,
+                    report.entities[ent.name],
+                    tracker,
                 )
-                tracker.advance(ent.name, len(rows), len(expected))
-                for item in expected:
-                    ev.checked += 1
-                    actual = got.get(_key(item, key_names))
-                    key_text = [item[n].get("S", item[n].get("N")) for n in key_names]
-                    if actual is None:
-                        ev.missing += 1
-                        if len(ev.examples) < MAX_EXAMPLES:
-                            ev.examples.append({"key": key_text, "problem": "missing"})
-                        continue
-                    diff = differing_attributes(item, actual)
-                    if diff:
-                        ev.mismatched += 1
-                        ve, va = _version(item), _version(actual)
-                        stale = ve is not None and va is not None and va < ve
-                        ev.stale += stale
-                        if len(ev.examples) < MAX_EXAMPLES:
-                            ev.examples.append(
-                                {
-                                    "key": key_text,
-                                    "problem": "stale" if stale else "mismatched",
-                                    "attributes": diff,
-                                }
-                            )
+            known = {_type_value(layout, e.name) for e in model.entities}
+            report.other_items = {t: n for t, n in type_counts.items() if t not in known}
     report.seconds = time.monotonic() - started
     return report
+
+
+def _type_value(layout: ir.Layout, entity: str) -> str:
+    el = layout.entity(entity)
+    return el.type_value if el is not None else entity
+
+
+def _dead_key_text(entity: str, dead: Mapping[str, Any]) -> str:
+    return json.dumps(DeadLetters.record(entity, dead["key"], "", None)["key"], default=str)
+
+
+def _untransformable(ev: EntityValidation, dead: Mapping[str, Any]) -> None:
+    ev.untransformable += 1
+    if len(ev.examples) < MAX_EXAMPLES:
+        ev.examples.append({"key": dead["key"], "problem": dead["reason"]})
+
+
+def _sample_diff(
+    entity: str,
+    source: Source,
+    client: Any,
+    table: str,
+    converter: Converter,
+    key_names: Sequence[str],
+    excused: set[str],
+    sample: int,
+    ev: EntityValidation,
+    tracker: Progress,
+) -> None:
+    """`--sample N`: N random rows, their items fetched by BatchGetItem and compared."""
+    reader = source.readers[entity]
+    for rows in _rows(source, reader, sample):
+        expected: list[dict[str, Any]] = []
+        for row, version in rows:
+            items, dead = converter.convert(entity, [(row, version)])
+            if dead:
+                if _dead_key_text(entity, dead[0]) not in excused:
+                    _untransformable(ev, dead[0])
+                continue
+            expected.extend(items)
+        got = batch_get(client, table, [{n: i[n] for n in key_names} for i in expected], key_names)
+        tracker.advance(entity, len(rows), len(expected))
+        for item in expected:
+            ev.checked += 1
+            actual = got.get(_key(item, key_names))
+            key_text = [item[n].get("S", item[n].get("N")) for n in key_names]
+            if actual is None:
+                ev.missing += 1
+                if len(ev.examples) < MAX_EXAMPLES:
+                    ev.examples.append({"key": key_text, "problem": "missing"})
+                continue
+            diff = differing_attributes(item, actual)
+            if diff:
+                ev.mismatched += 1
+                ve, va = _version(item), _version(actual)
+                stale = ve is not None and va is not None and va < ve
+                ev.stale += stale
+                if len(ev.examples) < MAX_EXAMPLES:
+                    ev.examples.append(
+                        {
+                            "key": key_text,
+                            "problem": "stale" if stale else "mismatched",
+                            "attributes": diff,
+                        }
+                    )
+
+
+# --------------------------------------------------------------------------- --full
+
+MAX_EXTRA_KEYS = 20  # extra items listed by key per entity (all are counted)
+PARTITION_ROWS = 100_000  # records per side held in memory at once by the full comparison
+SOURCE_PAGE = 2_000  # rows per fetch of the server-side cursor
+
+RecordKey = tuple[Any, ...]  # the table key: ((tag, value), ...), values as str/bytes
+# (table key, entity name or type value, digest of the item, `_version`, the row's key as JSON)
+Record = tuple[RecordKey, str, bytes, int | None, str]
+
+
+def _record_key(item: Mapping[str, Any], key_names: Sequence[str]) -> RecordKey:
+    out: list[Any] = []
+    for n in key_names:
+        av = item.get(n)
+        if not isinstance(av, Mapping) or len(av) != 1:
+            out.append(None)
+            continue
+        ((tag, value),) = av.items()
+        if tag == "N":
+            with contextlib.suppress(InvalidOperation):
+                value = str(Decimal(value).normalize())
+        elif tag == "B":
+            value = bytes(value)
+        out.append((tag, value))
+    return tuple(out)
+
+
+def _stable(value: Any) -> Any:
+    """`normalise`'s output with sets as sorted tuples (a set's repr is not ordered)."""
+    if isinstance(value, frozenset):
+        return tuple(sorted(_stable(v) for v in value))
+    if isinstance(value, tuple):
+        return tuple(_stable(v) for v in value)
+    return value
+
+
+def item_digest(item: Mapping[str, Any]) -> bytes:
+    """A digest equal for two items exactly when `differing_attributes` finds no difference."""
+    text = repr(sorted((name, _stable(normalise(av))) for name, av in item.items()))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class _Spill:
+    """Records hash-partitioned by table key: a list when one partition holds them all,
+    else one temporary file per partition (marshal: fast, and each partition is read back
+    on its own, so memory holds one partition at a time). Thread-safe `add`."""
+
+    def __init__(self, partitions: int, directory: Path | None) -> None:
+        self.partitions = partitions
+        self._lock = threading.Lock()
+        self._memory: list[Record] = []
+        self._paths: list[Path] = []
+        self._files: list[Any] = []
+        if partitions > 1:
+            assert directory is not None
+            self._paths = [directory / f"{i}.bin" for i in range(partitions)]
+            self._files = [p.open("wb", buffering=1 << 16) for p in self._paths]
+
+    def add(self, records: Sequence[Record]) -> None:
+        with self._lock:
+            if self.partitions == 1:
+                self._memory.extend(records)
+                return
+            for r in records:
+                marshal.dump(r, self._files[hash(r[0]) % self.partitions])
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+
+    def read(self, partition: int) -> Iterator[Record]:
+        if self.partitions == 1:
+            yield from self._memory
+            self._memory = []
+            return
+        with self._paths[partition].open("rb", buffering=1 << 16) as fh:
+            while True:
+                try:
+                    yield marshal.load(fh)
+                except EOFError:
+                    return
+
+
+def _scan_segment(
+    client: Any,
+    table: str,
+    segment: int,
+    segments: int,
+    key_names: Sequence[str],
+    type_attribute: str,
+    spill: _Spill,
+) -> dict[str, int]:
+    """One Scan segment: every item as a record (spilled), and items per type value."""
+    counts: dict[str, int] = {}
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "Segment": segment,
+        "TotalSegments": segments,
+        "ConsistentRead": True,
+    }
+    while True:
+        page = client.scan(**kwargs)
+        records: list[Record] = []
+        for item in page.get("Items", []):
+            t = item.get(type_attribute, {}).get("S", "")
+            counts[t] = counts.get(t, 0) + 1
+            key = _record_key(item, key_names)
+            records.append((key, t, item_digest(item), _version(item), ""))
+        spill.add(records)
+        if "LastEvaluatedKey" not in page:
+            return counts
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _source_records(
+    source: Source,
+    entity: ir.Entity,
+    converter: Converter,
+    key_names: Sequence[str],
+    excused: set[str],
+    ev: EntityValidation,
+    spill: _Spill,
+    tracker: Progress,
+) -> None:
+    """Every row of `entity` (a server-side cursor in key order) as the record of its item."""
+    reader = source.readers[entity.name]
+    key_attributes = entity.key
+    with (
+        source.conn.transaction(),
+        source.conn.cursor(name=f"validate_{abs(hash(entity.name))}") as cur,
+    ):
+        cur.itersize = SOURCE_PAGE
+        cur.execute(reader.first_page, {"limit": None})  # LIMIT NULL: every row
+        while True:
+            rows = cur.fetchmany(SOURCE_PAGE)
+            if not rows:
+                return
+            records: list[Record] = []
+            for row in rows:
+                version = row_version(reader.version, row)
+                items, dead = converter.convert(entity.name, [(row, version)])
+                if dead:
+                    if _dead_key_text(entity.name, dead[0]) not in excused:
+                        _untransformable(ev, dead[0])
+                    continue
+                item = items[0]
+                row_key = json.dumps([row.get(k) for k in key_attributes], default=str)
+                records.append(
+                    (_record_key(item, key_names), entity.name, item_digest(item), version, row_key)
+                )
+            spill.add(records)
+            tracker.advance(entity.name, len(rows), len(records))
+
+
+def _full_diff(
+    model: ir.Model,
+    layout: ir.Layout,
+    source: Source,
+    client: Any,
+    table: str,
+    converter: Converter,
+    excused_keys: Mapping[str, set[str]],
+    report: ValidationReport,
+    tracker: Progress,
+) -> None:
+    key_names = table_key_names(layout)
+    segments = max(1, report.segments)
+    expected_total = sum(e.sql_count for e in report.entities.values())
+    partitions = max(1, -(-expected_total // PARTITION_ROWS))
+    entity_of_type = {_type_value(layout, e.name): e.name for e in model.entities}
+    mismatches: list[tuple[str, Record, Record]] = []
+    with tempfile.TemporaryDirectory(prefix="model-validate-") as tmp:
+        src_dir, dst_dir = Path(tmp) / "source", Path(tmp) / "target"
+        src_dir.mkdir()
+        dst_dir.mkdir()
+        expected = _Spill(partitions, src_dir)
+        actual = _Spill(partitions, dst_dir)
+        with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="scan") as pool:
+            scans = [
+                pool.submit(
+                    _scan_segment,
+                    client,
+                    table,
+                    n,
+                    segments,
+                    key_names,
+                    layout.type_attribute,
+                    actual,
+                )
+                for n in range(segments)
+            ]
+            try:
+                for ent in model.entities:
+                    excused = _excused_key_texts(excused_keys.get(ent.name, set()))
+                    ev = report.entities[ent.name]
+                    _source_records(
+                        source, ent, converter, key_names, excused, ev, expected, tracker
+                    )
+            finally:
+                type_counts: dict[str, int] = {}
+                for f in scans:  # re-raises a segment's error (after the others finish)
+                    for t, n in f.result().items():
+                        type_counts[t] = type_counts.get(t, 0) + n
+        expected.close()
+        actual.close()
+        for t, n in type_counts.items():
+            if t in entity_of_type:
+                report.entities[entity_of_type[t]].item_count = n
+            else:
+                report.other_items[t] = n
+        for p in range(partitions):
+            wanted = {r[0]: r for r in expected.read(p)}
+            for got in actual.read(p):
+                want = wanted.pop(got[0], None)
+                if want is None:
+                    name = entity_of_type.get(got[1])
+                    if name is None:
+                        continue  # another type's item: counted in other_items
+                    ev = report.entities[name]
+                    ev.extra += 1
+                    if len(ev.extra_keys) < MAX_EXTRA_KEYS:
+                        ev.extra_keys.append(_key_values(got[0]))
+                    continue
+                ev = report.entities[want[1]]
+                ev.checked += 1
+                if want[2] == got[2]:
+                    continue
+                ev.mismatched += 1
+                stale = want[3] is not None and got[3] is not None and got[3] < want[3]
+                ev.stale += stale
+                if len(ev.examples) < MAX_EXAMPLES:
+                    mismatches.append(("stale" if stale else "mismatched", want, got))
+                    ev.examples.append({"key": _key_values(want[0]), "problem": mismatches[-1][0]})
+            for want in wanted.values():
+                ev = report.entities[want[1]]
+                ev.checked += 1
+                ev.missing += 1
+                if len(ev.examples) < MAX_EXAMPLES:
+                    ev.examples.append({"key": _key_values(want[0]), "problem": "missing"})
+    _explain_mismatches(source, client, table, converter, key_names, mismatches, report)
+
+
+def _key_values(key: RecordKey) -> list[Any]:
+    return [None if part is None else part[1] for part in key]
+
+
+def _explain_mismatches(
+    source: Source,
+    client: Any,
+    table: str,
+    converter: Converter,
+    key_names: Sequence[str],
+    mismatches: Sequence[tuple[str, Record, Record]],
+    report: ValidationReport,
+) -> None:
+    """The differing attributes of the listed mismatches: the row read again, the item got
+    again (only these few: the full pass kept digests, not items)."""
+    for problem, want, _ in mismatches:
+        ev = report.entities[want[1]]
+        example = next(
+            (
+                x
+                for x in ev.examples
+                if x["key"] == _key_values(want[0]) and x["problem"] == problem
+            ),
+            None,
+        )
+        if example is None:
+            continue
+        rows = source.rows_by_keys(want[1], [json.loads(want[4])])
+        items, _ = converter.convert(want[1], rows)
+        if not items:
+            continue
+        key = {n: items[0][n] for n in key_names}
+        actual = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        if actual is not None:
+            example["attributes"] = differing_attributes(items[0], actual)
