@@ -30,6 +30,8 @@ from typing import Any
 from modeling.core import ir
 from modeling.core.limits import BATCH_GET_ITEMS
 from modeling.migrate import transformers as transformer_loader
+from modeling.migrate.errors import MigrationError
+from modeling.migrate.patterns import PatternValidation, client_for, validate_patterns
 from modeling.migrate.progress import Progress
 from modeling.migrate.runner import Converter, DeadLetters, table_key_names
 from modeling.migrate.source import EntityReader, Source
@@ -77,11 +79,15 @@ class ValidationReport:
     entities: dict[str, EntityValidation] = field(default_factory=dict)
     other_items: dict[str, int] = field(default_factory=dict)  # types the model does not have
     segments: int = 0  # parallel Scan segments of the target (`--full`)
+    patterns: list[PatternValidation] = field(default_factory=list)  # `--patterns N`
+    pattern_values: int = 0  # N
+    pattern_seed: int = 0
+    collation: str = ""  # of the pattern SQL: "source" (the columns' own) or "C"
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return all(e.ok for e in self.entities.values())
+        return all(e.ok for e in self.entities.values()) and all(p.ok for p in self.patterns)
 
     def totals(self) -> dict[str, int]:
         names = (
@@ -98,6 +104,7 @@ class ValidationReport:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["patterns"] = [p.as_dict() for p in self.patterns]
         for name, e in self.entities.items():
             data["entities"][name]["ok"] = e.ok
             data["entities"][name]["count_ok"] = e.count_ok
@@ -137,7 +144,31 @@ class ValidationReport:
                 more = e.extra - len(e.extra_keys)
                 tail = f" and {more} more" if more > 0 else ""
                 lines.append(f"- {name}: {e.extra} items: {keys}{tail}")
+        if self.patterns:
+            lines += self._pattern_lines()
         return "\n".join(lines) + "\n"
+
+    def _pattern_lines(self) -> list[str]:
+        lines = [
+            "",
+            f"## Access patterns ({self.pattern_values} parameter sets each, seed "
+            f"{self.pattern_seed}, strings in {self.collation} collation)",
+            "",
+            "| pattern | index | tried | rows compared | mismatches | too large | status |",
+            "|---|---|---:|---:|---:|---:|---|",
+        ]
+        for p in self.patterns:
+            status = f"skipped: {p.skipped}" if p.skipped else ("ok" if p.ok else "FAIL")
+            lines.append(
+                f"| {p.pattern} | {p.index or '-'} | {p.tried} | {p.compared_rows} | "
+                f"{p.mismatches} | {p.too_large} | {status} |"
+            )
+        differences = [(p.pattern, d) for p in self.patterns for d in p.differences]
+        if differences:
+            lines += ["", "### First differences (source SQL vs generated client)", ""]
+            for name, d in differences:
+                lines.append(f"- {name} {json.dumps(d, sort_keys=True, default=str)}")
+        return lines
 
 
 # --------------------------------------------------------------------------- comparison
@@ -289,6 +320,10 @@ def validate(
     module: ModuleType | None = None,
     segments: int = 4,
     progress: bool = False,
+    patterns: int | None = None,
+    seed: int = 0,
+    collate: str | None = None,
+    client_module: ModuleType | None = None,
 ) -> ValidationReport:
     """Compare PostgreSQL with the table; `sample=None` checks every row. `progress`: a bar
     on a terminal, else a plain line on stderr every few seconds (`migrate.progress`).
@@ -298,10 +333,17 @@ def validate(
     digest, version) and hash-partitioned by key (`_Spill`: in memory up to PARTITION_ROWS,
     temporary files beyond), so memory stays bounded whatever the table's size; then each
     partition is compared by key, which also finds the extra items (no source row) by key.
+
+    `patterns=N`: beside the item diff, every access pattern for N parameter sets drawn from
+    the source (`seed`), through the generated client (`client_module`: the `client.py` of
+    the package `module` comes from, else generated with it) against the pattern's SQL
+    (`collate`: None for the columns' own collation, "C" for byte order); see
+    `modeling.migrate.patterns`.
     """
     started = time.monotonic()
     table = table_name or layout.table_name
-    module = module or transformer_loader.generate(layout, model)
+    if module is None:
+        module = transformer_loader.generate(layout, model, client=bool(patterns))
     converter = Converter(module, model)
     versions = version_sources(model, version_column)
     key_names = table_key_names(layout)
@@ -345,6 +387,26 @@ def validate(
                 )
             known = {_type_value(layout, e.name) for e in model.entities}
             report.other_items = {t: n for t, n in type_counts.items() if t not in known}
+        if patterns:
+            client_module = client_module or transformer_loader.client_of(module)
+            if client_module is None:
+                raise MigrationError(
+                    "--patterns needs the generated client beside the transformers "
+                    f"({module.__name__}.client not found)",
+                    "compile the model with the client emitter (`model compile`), or leave "
+                    "out --transformers",
+                )
+            report.pattern_seed, report.pattern_values = seed, patterns
+            report.collation = collate or "source"
+            report.patterns = validate_patterns(
+                model,
+                layout,
+                source.conn,
+                client_for(client_module, table, client),
+                patterns,
+                seed=seed,
+                collate=collate,
+            )
     report.seconds = time.monotonic() - started
     return report
 
