@@ -687,6 +687,10 @@ def _full_diff(
                 report.entities[entity_of_type[t]].item_count = n
             else:
                 report.other_items[t] = n
+        # the listed keys and examples are the smallest keys of each kind, whatever order
+        # the segments and partitions delivered them in (a deterministic report)
+        extras: dict[str, _Smallest] = {n: _Smallest(MAX_EXTRA_KEYS) for n in report.entities}
+        found: dict[str, _Smallest] = {n: _Smallest(MAX_EXAMPLES) for n in report.entities}
         for p in range(partitions):
             wanted = {r[0]: r for r in expected.read(p)}
             for got in actual.read(p):
@@ -695,10 +699,8 @@ def _full_diff(
                     name = entity_of_type.get(got[1])
                     if name is None:
                         continue  # another type's item: counted in other_items
-                    ev = report.entities[name]
-                    ev.extra += 1
-                    if len(ev.extra_keys) < MAX_EXTRA_KEYS:
-                        ev.extra_keys.append(_key_values(got[0]))
+                    report.entities[name].extra += 1
+                    extras[name].add((got[0], ""), None)
                     continue
                 ev = report.entities[want[1]]
                 ev.checked += 1
@@ -707,16 +709,42 @@ def _full_diff(
                 ev.mismatched += 1
                 stale = want[3] is not None and got[3] is not None and got[3] < want[3]
                 ev.stale += stale
-                if len(ev.examples) < MAX_EXAMPLES:
-                    mismatches.append(("stale" if stale else "mismatched", want, got))
-                    ev.examples.append({"key": _key_values(want[0]), "problem": mismatches[-1][0]})
+                found[want[1]].add((want[0], "stale" if stale else "mismatched"), want)
             for want in wanted.values():
                 ev = report.entities[want[1]]
                 ev.checked += 1
                 ev.missing += 1
-                if len(ev.examples) < MAX_EXAMPLES:
-                    ev.examples.append({"key": _key_values(want[0]), "problem": "missing"})
+                found[want[1]].add((want[0], "missing"), want)
+        for name, ev in report.entities.items():
+            ev.extra_keys = [_key_values(k) for (k, _), _ in extras[name].items()]
+            for (key, problem), want in found[name].items():
+                if len(ev.examples) >= MAX_EXAMPLES:
+                    break
+                ev.examples.append({"key": _key_values(key), "problem": problem})
+                if problem != "missing":
+                    mismatches.append((problem, want, want))
     _explain_mismatches(source, client, table, converter, key_names, mismatches, report)
+
+
+class _Smallest:
+    """The `k` smallest (sort key, value) pairs added (bounded: trimmed as it grows)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self._pairs: list[tuple[Any, Any]] = []
+
+    def add(self, key: Any, value: Any) -> None:
+        self._pairs.append((key, value))
+        if len(self._pairs) > 4 * self.k + 16:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._pairs.sort(key=lambda pair: repr(pair[0]))
+        del self._pairs[self.k :]
+
+    def items(self) -> list[tuple[Any, Any]]:
+        self._trim()
+        return list(self._pairs)
 
 
 def _key_values(key: RecordKey) -> list[Any]:
