@@ -324,7 +324,9 @@ def register(app: typer.Typer) -> None:
 
         model, layout = _compiled(model_path)
         with _errors():
-            client = dynamodb_client(endpoint, concurrency=segments)
+            # Scan pages on the wire (modeling.migrate.wire): botocore's parsing of every page
+            # cost more than the comparison
+            client = dynamodb_client(endpoint, concurrency=segments, wire=True)
             check_table(client, model, layout, table)
             if transformers_dir is None:
                 module = transformers.generate(layout, model, client=bool(patterns))

@@ -11,8 +11,8 @@ reported, not counted as missing. Any other difference fails validation (exit 1)
 
 from __future__ import annotations
 
+import base64
 import contextlib
-import hashlib
 import json
 import marshal
 import random
@@ -483,8 +483,8 @@ PARTITION_ROWS = 100_000  # records per side held in memory at once by the full 
 SOURCE_PAGE = 2_000  # rows per fetch of the server-side cursor
 
 RecordKey = tuple[Any, ...]  # the table key: ((tag, value), ...), values as str/bytes
-# (table key, entity name or type value, digest of the item, `_version`, the row's key as JSON)
-Record = tuple[RecordKey, str, bytes, int | None, str]
+# (table key, entity name or type value, digest of the item, `_version`, the row's key as text)
+Record = tuple[RecordKey, str, int, int | None, tuple[str, ...]]
 
 
 def _record_key(item: Mapping[str, Any], key_names: Sequence[str]) -> RecordKey:
@@ -499,24 +499,57 @@ def _record_key(item: Mapping[str, Any], key_names: Sequence[str]) -> RecordKey:
             with contextlib.suppress(InvalidOperation):
                 value = str(Decimal(value).normalize())
         elif tag == "B":
-            value = bytes(value)
+            value = _bytes(value)
         out.append((tag, value))
     return tuple(out)
 
 
-def _stable(value: Any) -> Any:
-    """`normalise`'s output with sets as sorted tuples (a set's repr is not ordered)."""
-    if isinstance(value, frozenset):
-        return tuple(sorted(_stable(v) for v in value))
-    if isinstance(value, tuple):
-        return tuple(_stable(v) for v in value)
-    return value
+def _canonical(av: Any) -> Any:
+    """An AttributeValue as a value whose repr is equal exactly when `normalise` says the
+    values are equal (numbers normalised, sets sorted, map keys sorted, binary as bytes)."""
+    if not isinstance(av, dict) or len(av) != 1:
+        return av
+    for tag, value in av.items():
+        if tag == "S" or tag == "BOOL" or tag == "NULL":
+            return av  # a one-key dict: its repr is already canonical
+        if tag == "N":
+            try:
+                return ("N", str(Decimal(value).normalize()))
+            except InvalidOperation:
+                return ("N", value)
+        if tag == "M":
+            return ("M", [(k, _canonical(value[k])) for k in sorted(value)])
+        if tag == "L":
+            return ("L", [_canonical(v) for v in value])
+        if tag == "SS":
+            return ("SS", sorted(set(value)))
+        if tag == "NS":
+            return ("NS", sorted({Decimal(v).normalize() for v in value}))
+        if tag == "B":
+            return ("B", _bytes(value))
+        if tag == "BS":
+            return ("BS", sorted({_bytes(v) for v in value}))
+    return av
 
 
-def item_digest(item: Mapping[str, Any]) -> bytes:
-    """A digest equal for two items exactly when `differing_attributes` finds no difference."""
-    text = repr(sorted((name, _stable(normalise(av))) for name, av in item.items()))
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def _bytes(value: Any) -> bytes:
+    """`B` as bytes: boto3 gives bytes, the wire's JSON gives base64 text."""
+    if isinstance(value, str):
+        return base64.b64decode(value)
+    return bytes(value)
+
+
+def item_digest(item: Mapping[str, Any]) -> int:
+    """A digest equal for two items exactly when `differing_attributes` finds no difference
+    (up to a 64-bit hash collision). Python's own hash: both sides of a comparison are
+    digested in one process, and it is the cheapest (this runs for every item, twice)."""
+    parts = []
+    for name, av in item.items():
+        text = av.get("S") if isinstance(av, dict) else None
+        # the common case inline: a string is canonical as it is
+        parts.append((name, text) if text is not None else (name, "", repr(_canonical(av))))
+    parts.sort()
+    return hash(tuple(parts))
 
 
 class _Spill:
@@ -584,7 +617,7 @@ def _scan_segment(
             t = item.get(type_attribute, {}).get("S", "")
             counts[t] = counts.get(t, 0) + 1
             key = _record_key(item, key_names)
-            records.append((key, t, item_digest(item), _version(item), ""))
+            records.append((key, t, item_digest(item), _version(item), ()))
         spill.add(records)
         if "LastEvaluatedKey" not in page:
             return counts
@@ -623,7 +656,7 @@ def _source_records(
                         _untransformable(ev, dead[0])
                     continue
                 item = items[0]
-                row_key = json.dumps([row.get(k) for k in key_attributes], default=str)
+                row_key = tuple(str(row.get(k)) for k in key_attributes)
                 records.append(
                     (_record_key(item, key_names), entity.name, item_digest(item), version, row_key)
                 )
@@ -774,7 +807,7 @@ def _explain_mismatches(
         )
         if example is None:
             continue
-        rows = source.rows_by_keys(want[1], [json.loads(want[4])])
+        rows = source.rows_by_keys(want[1], [want[4]])
         items, _ = converter.convert(want[1], rows)
         if not items:
             continue
