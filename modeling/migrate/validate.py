@@ -79,6 +79,7 @@ class ValidationReport:
     entities: dict[str, EntityValidation] = field(default_factory=dict)
     other_items: dict[str, int] = field(default_factory=dict)  # types the model does not have
     segments: int = 0  # parallel Scan segments of the target (`--full`)
+    sampled_items: int = 0  # `--sample`: items read from the table and looked up in the source
     patterns: list[PatternValidation] = field(default_factory=list)  # `--patterns N`
     pattern_values: int = 0  # N
     pattern_seed: int = 0
@@ -128,6 +129,12 @@ class ValidationReport:
                 f"| {name} | {e.version} | {e.sql_count} | {e.item_count} | {e.excused} | {e.checked} | "
                 f"{e.missing} | {e.mismatched} | {e.stale} | {e.extra} | {'ok' if e.ok else 'FAIL'} |"
             )
+        if self.sampled_items:
+            lines += [
+                "",
+                f"Extra items: {self.sampled_items} items read from the table (one Scan "
+                "segment) and looked up in the source; `--full` looks up every item.",
+            ]
         if self.other_items:
             shown = ", ".join(f"{t or '(none)'}: {n}" for t, n in sorted(self.other_items.items()))
             lines += ["", f"Items of types the model does not have (not compared): {shown}."]
@@ -387,6 +394,9 @@ def validate(
                 )
             known = {_type_value(layout, e.name) for e in model.entities}
             report.other_items = {t: n for t, n in type_counts.items() if t not in known}
+            _sample_extras(
+                model, layout, source, client, table, module, converter, sample, seed, report
+            )
         if patterns:
             client_module = client_module or transformer_loader.client_of(module)
             if client_module is None:
@@ -474,6 +484,71 @@ def _sample_diff(
                             "attributes": diff,
                         }
                     )
+
+
+def _sample_extras(
+    model: ir.Model,
+    layout: ir.Layout,
+    source: Source,
+    client: Any,
+    table: str,
+    module: ModuleType,
+    converter: Converter,
+    sample: int,
+    seed: int,
+    report: ValidationReport,
+) -> None:
+    """`--sample N`, the other direction: about N items read from one Scan segment (of as
+    many as make a segment about N items; which one is drawn with `seed`), each looked up
+    in the source by its row's key. Items with no row are extra, listed by key."""
+    entity_of_type = {_type_value(layout, e.name): e for e in model.entities}
+    total = sum(e.item_count for e in report.entities.values())
+    segments = max(1, min(1_000_000, total // max(1, sample)))
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "Segment": random.Random(seed).randrange(segments),
+        "TotalSegments": segments,
+        "ConsistentRead": True,
+    }
+    key_names = table_key_names(layout)
+    by_entity: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {}
+    read = 0
+    while read < sample:
+        page = client.scan(**kwargs)
+        for item in page.get("Items", [])[: sample - read]:
+            read += 1
+            entity = entity_of_type.get(item.get(layout.type_attribute, {}).get("S", ""))
+            if entity is None:
+                continue  # another type's item (other_items)
+            table_key = _key_values(_record_key(item, key_names))
+            try:
+                _, row = module.from_item(item)
+                row_key = tuple(str(row[k]) for k in entity.key)
+            except Exception:  # an item its own code cannot decode has no row either
+                _extra(report.entities[entity.name], table_key)
+                continue
+            by_entity.setdefault(entity.name, []).append((row_key, table_key))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for name, found in by_entity.items():
+        ev = report.entities[name]
+        for start in range(0, len(found), 500):
+            batch = found[start : start + 500]
+            rows = source.rows_by_keys(name, [k for k, _ in batch])
+            items, _ = converter.convert(name, rows)
+            # the row must exist and still map to this item's key (else the item is orphaned)
+            present = {repr(_key_values(_record_key(i, key_names))) for i in items}
+            for _, table_key in batch:
+                if repr(table_key) not in present:
+                    _extra(ev, table_key)
+    report.sampled_items = read
+
+
+def _extra(ev: EntityValidation, key: list[Any]) -> None:
+    ev.extra += 1
+    if len(ev.extra_keys) < MAX_EXTRA_KEYS:
+        ev.extra_keys.append(key)
 
 
 # --------------------------------------------------------------------------- --full

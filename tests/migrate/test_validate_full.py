@@ -110,6 +110,14 @@ def test_full_on_parallel_segments_equals_serial_and_lists_extra_items_by_key(
     others = {n: e for n, e in serial["entities"].items() if n != "Customer"}
     assert all(e["ok"] and e["checked"] == e["sql_count"] > 0 for e in others.values())
 
+    # --sample looks the other way too: items read from the table, each looked up by its row
+    sampled = validate(shop.model, shop.layout, dsn, ddb, 5_000, table, module=shop.module)
+    assert sampled.sampled_items == sum(e.item_count for e in sampled.entities.values())
+    assert sampled.entities["Customer"].extra == 2
+    assert sorted(sampled.entities["Customer"].extra_keys) == customer["extra_keys"]
+    assert all(e.extra == 0 for n, e in sampled.entities.items() if n != "Customer")
+    assert "Extra items: " in sampled.markdown() and not sampled.ok
+
 
 def test_cli_full_prints_extra_keys_and_patterns(
     shop: Any, source_db: Any, make_table: Any, dynamodb_local: Any, tmp_path: Path
