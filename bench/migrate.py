@@ -123,9 +123,12 @@ def run_validate(
         while proc.poll() is None:
             peak_kb = max(peak_kb, _hwm_kb(proc.pid))
             time.sleep(0.05)
-    report = json.loads(out.read_text())
-    if proc.returncode != 0 or not report.get("ok"):
-        raise SystemExit(f"model migrate validate failed:\n{err.read_text()[-3000:]}")
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"model migrate validate failed (exit {proc.returncode}):\n"
+            f"{out.read_text()[-2000:]}\n{err.read_text()[-3000:]}"
+        )
+    report: dict[str, Any] = json.loads(out.read_text())
     return report, peak_kb / 1024
 
 

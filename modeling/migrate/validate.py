@@ -34,6 +34,7 @@ from modeling.migrate.errors import MigrationError
 from modeling.migrate.patterns import PatternValidation, client_for, validate_patterns
 from modeling.migrate.progress import Progress
 from modeling.migrate.runner import Converter, DeadLetters, table_key_names
+from modeling.migrate.sink import retryable
 from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import VERSION_ATTRIBUTE, row_version, version_sources
 
@@ -231,7 +232,7 @@ def count_types(client: Any, table: str, type_attribute: str, segments: int = 4)
             "ExpressionAttributeNames": {"#t": type_attribute},
         }
         while True:
-            page = client.scan(**kwargs)
+            page = _scan_page(client, kwargs)
             for item in page.get("Items", []):
                 t = item.get(type_attribute, {}).get("S", "")
                 counts[t] = counts.get(t, 0) + 1
@@ -514,7 +515,7 @@ def _sample_extras(
     by_entity: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {}
     read = 0
     while read < sample:
-        page = client.scan(**kwargs)
+        page = _scan_page(client, kwargs)
         for item in page.get("Items", [])[: sample - read]:
             read += 1
             entity = entity_of_type.get(item.get(layout.type_attribute, {}).get("S", ""))
@@ -668,6 +669,24 @@ class _Spill:
                     return
 
 
+SCAN_ATTEMPTS = 10
+
+
+def _scan_page(client: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """One Scan page; throttling, a 5xx or a dropped connection retried with full-jitter
+    backoff (the wire client does not retry by itself, unlike botocore's)."""
+    rng = random.Random()
+    for attempt in range(SCAN_ATTEMPTS):
+        try:
+            page: dict[str, Any] = client.scan(**kwargs)
+            return page
+        except Exception as exc:
+            if not retryable(exc) or attempt == SCAN_ATTEMPTS - 1:
+                raise
+            time.sleep(rng.uniform(0, min(10.0, 0.1 * 2**attempt)))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _scan_segment(
     client: Any,
     table: str,
@@ -686,7 +705,7 @@ def _scan_segment(
         "ConsistentRead": True,
     }
     while True:
-        page = client.scan(**kwargs)
+        page = _scan_page(client, kwargs)
         records: list[Record] = []
         for item in page.get("Items", []):
             t = item.get(type_attribute, {}).get("S", "")
