@@ -555,7 +555,7 @@ def _extra(ev: EntityValidation, key: list[Any]) -> None:
 # --------------------------------------------------------------------------- --full
 
 MAX_EXTRA_KEYS = 20  # extra items listed by key per entity (all are counted)
-PARTITION_ROWS = 100_000  # records per side held in memory at once by the full comparison
+PARTITION_ROWS = 50_000  # records per side held in memory at once by the full comparison
 SOURCE_PAGE = 2_000  # rows per fetch of the server-side cursor
 
 RecordKey = tuple[Any, ...]  # the table key: ((tag, value), ...), values as str/bytes
@@ -771,8 +771,11 @@ def _full_diff(
 ) -> None:
     key_names = table_key_names(layout)
     segments = max(1, report.segments)
+    # the larger side decides: a table may hold many more items than the source has rows
+    # (ItemCount: DynamoDB's estimate, refreshed about every six hours)
     expected_total = sum(e.sql_count for e in report.entities.values())
-    partitions = max(1, -(-expected_total // PARTITION_ROWS))
+    item_total = int(client.describe_table(TableName=table)["Table"].get("ItemCount", 0))
+    partitions = max(1, -(-max(expected_total, item_total) // PARTITION_ROWS))
     entity_of_type = {_type_value(layout, e.name): e.name for e in model.entities}
     mismatches: list[tuple[str, Record, Record]] = []
     with tempfile.TemporaryDirectory(prefix="model-validate-") as tmp:
