@@ -1,7 +1,7 @@
 """Items/s of `model migrate run` vs the naive method vs a bare BatchWriteItem loop; peak RSS.
 
 Run: .venv/bin/python bench/migrate.py [--rows 100000] [--big-rows 1000000] [--naive-rows 5000]
-     [--concurrency 4]
+     [--concurrency 4] [--segments 8]
 
 Everything in one run against the same throwaway PostgreSQL and DynamoDB Local (started here):
 
@@ -14,10 +14,13 @@ Everything in one run against the same throwaway PostgreSQL and DynamoDB Local (
            prebuilt from the same rows: the target's own limit. Measured twice, through
            boto3 and through the runner's wire client, each with as many requests in flight
            as the runner keeps (4 x --concurrency); `vs ceiling` divides by the faster one
+  validate `model migrate validate --full` as a subprocess on the runner's table (parallel
+           Scan, --segments, and a server-side cursor), items/s = items checked / its seconds
 
 Each writer gets its own empty table, after a warm-up write of the data to a scratch table
 (DynamoDB Local's JVM is several times slower on its first writes). Ends with `vs naive: N.Nx` (runner/naive, goal >= 10x),
-`vs ceiling: N.Nx` (runner/ceiling, goal >= 0.8x) and `peak RSS 100k/1M: A MB / B MB`. Pass
+`vs ceiling: N.Nx` (runner/ceiling, goal >= 0.8x), `validate vs run: N.Nx` (validate --full /
+runner at --rows, goal >= 0.8x) and `peak RSS 100k/1M: A MB / B MB`. Pass
 smaller --big-rows on a small machine; the output then says which sizes were measured.
 """
 
@@ -94,6 +97,39 @@ def run_runner(
     if proc.returncode != 0:
         raise SystemExit(f"model migrate run failed:\n{err.read_text()[-3000:]}")
     return json.loads(out.read_text()), peak_kb / 1024
+
+
+def run_validate(
+    dsn: str, endpoint: str, table: str, segments: int, work: Path
+) -> tuple[dict[str, Any], float]:
+    """`model migrate validate --full` as a subprocess on the runner's table: (its JSON report,
+    its peak RSS in MB)."""
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": DYNAMODB_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DYNAMODB_SECRET_KEY,
+        "AWS_DEFAULT_REGION": DYNAMODB_REGION,
+    }
+    command = [
+        sys.executable, "-m", "modeling.cli", "migrate", "validate", str(shopdata.MODEL),
+        "--source", dsn, "--endpoint", endpoint, "--table", table, "--full",
+        "--segments", str(segments), "--json",
+    ]  # fmt: skip
+    work.mkdir(parents=True, exist_ok=True)
+    out, err = work / "validation.json", work / "validate-stderr.txt"
+    peak_kb = 0
+    with out.open("wb") as fh, err.open("wb") as eh:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=fh, stderr=eh)
+        while proc.poll() is None:
+            peak_kb = max(peak_kb, _hwm_kb(proc.pid))
+            time.sleep(0.05)
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"model migrate validate failed (exit {proc.returncode}):\n"
+            f"{out.read_text()[-2000:]}\n{err.read_text()[-3000:]}"
+        )
+    report: dict[str, Any] = json.loads(out.read_text())
+    return report, peak_kb / 1024
 
 
 def _hwm_kb(pid: int) -> int:
@@ -216,6 +252,7 @@ def main() -> None:
     parser.add_argument("--big-rows", type=int, default=1_000_000)
     parser.add_argument("--naive-rows", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--segments", type=int, default=8, help="validate --full segments")
     args = parser.parse_args()
 
     model = load_model(shopdata.MODEL)
@@ -237,13 +274,23 @@ def main() -> None:
         run_ceiling(dsn, client, warm, model, module, args.concurrency)
         client.delete_table(TableName=warm)
 
+        small_table = _new_table(client, layout)
         report, rss_small = run_runner(
-            dsn, ddb.endpoint_url, _new_table(client, layout), args.concurrency, Path(tmp) / "small"
+            dsn, ddb.endpoint_url, small_table, args.concurrency, Path(tmp) / "small"
         )
         runner_rate = report["items_written"] / report["seconds"]
         print(
             f"runner:  {report['items_written']} items in {report['seconds']:.1f} s = {runner_rate:,.0f} items/s"
             f" (concurrency {args.concurrency}, retries {report['retries']}), peak RSS {rss_small:.0f} MB"
+        )
+        checked, rss_validate = run_validate(
+            dsn, ddb.endpoint_url, small_table, args.segments, Path(tmp) / "small"
+        )
+        validate_rate = checked["totals"]["checked"] / checked["seconds"]
+        print(
+            f"validate: {checked['totals']['checked']} items in {checked['seconds']:.1f} s ="
+            f" {validate_rate:,.0f} items/s (--full, {args.segments} Scan segments),"
+            f" peak RSS {rss_validate:.0f} MB"
         )
 
         sample = naive_sample(dsn, model, args.naive_rows, Path(tmp) / "naive-plan")
@@ -291,6 +338,7 @@ def main() -> None:
 
     print(f"vs naive: {runner_rate / naive_rate:.1f}x")
     print(f"vs ceiling: {runner_rate / ceiling_rate:.1f}x")
+    print(f"validate vs run: {validate_rate / runner_rate:.1f}x")
     small = f"{args.rows // 1000}k"
     big_label = (
         f"{args.big_rows / 1e6:g}M" if args.big_rows >= 1_000_000 else f"{args.big_rows // 1000}k"

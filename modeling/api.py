@@ -18,6 +18,7 @@ from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Span
 from modeling.emit import emit as emit_files
+from modeling.emit.client import PatternMethod, pattern_methods
 from modeling.emit.cloudformation import create_table_kwargs, post_create_calls, table_definition
 from modeling.emit.migration_stack import RUNTIME as LAMBDA_RUNTIME
 from modeling.emit.migration_stack import package_name, stack_template
@@ -172,6 +173,7 @@ def table_requests(
 __all__ = [
     "LAMBDA_RUNTIME",
     "FileResult",
+    "PatternMethod",
     "check_file",
     "check_text",
     "compile_file",
@@ -181,6 +183,7 @@ __all__ = [
     "expand_paths",
     "load_model",
     "package_name",
+    "pattern_methods",
     "stack_template",
     "summarize",
     "table_requests",

@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import sqlglot
 from sqlglot import exp
@@ -532,6 +532,113 @@ def extraction_queries(
         chunk_boundaries=_render(shape.chunk_boundaries()),
         shape=shape,
     )
+
+
+# --------------------------------------------------------------------------- access patterns
+
+_COMPARISONS: dict[str, type[exp.Binary]] = {
+    "=": exp.EQ,
+    "<": exp.LT,
+    "<=": exp.LTE,
+    ">": exp.GT,
+    ">=": exp.GTE,
+}
+
+
+def pattern_sql_problem(model: ir.Model, pattern: ir.AccessPattern) -> str | None:
+    """None when `pattern_select` can ask PostgreSQL the pattern, else why not."""
+    for name in pattern.entities:
+        entity = model.entity(name)
+        if entity is None:
+            return f"unknown entity {name}"
+        for c in (*pattern.where, *pattern.filter):
+            a = entity.attribute(c.attribute)
+            if c.op == "begins_with" and a is not None and a.type.kind != "string":
+                return f"begins_with on a {a.type} attribute has no SQL equivalent here"
+    return None
+
+
+def _text_column(entity: ir.Entity, attribute: str, collate: str | None) -> exp.Expression:
+    a = entity.attribute(attribute)
+    column: exp.Expression = _col(a.column_name if a is not None else attribute)
+    if collate is not None and a is not None and a.type.kind == "string":
+        column = exp.Collate(this=column, expression=exp.to_identifier(collate, quoted=True))
+    return column
+
+
+def pattern_select(
+    entity: ir.Entity,
+    pattern: ir.AccessPattern,
+    values: Sequence[Sequence[Any]],
+    *,
+    order_by: str | None,
+    nulls_first: bool,
+    table: tuple[str | None, str] | None = None,
+    collate: str | None = "C",
+    columns: Sequence[str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """An access pattern as SQL over one entity's table: (statement, binds `%(b0)s`, ...).
+
+    `values[i]`: the value(s) the i-th condition of `(*where, *filter)` compares with.
+    Selects `columns` (attribute names; default the key) ordered by `order_by` (`DESC` when
+    the pattern says so, NULLs first or last as `nulls_first` says) then the key, so equal
+    sort values come back in a fixed order. `LIMIT` only for a one-entity pattern (an item
+    collection's limit counts the items of every entity together). `collate`: the collation
+    string columns compare and sort in ("C": byte order, DynamoDB's; None: the column's own,
+    what the application's SQL sees). `table`: (schema, name), default the entity's own.
+    Used by verify's PostgreSQL oracle and by `model migrate validate --patterns`.
+    """
+    conditions = (*pattern.where, *pattern.filter)
+    if len(values) != len(conditions):
+        raise ValueError(f"{pattern.name}: {len(conditions)} conditions, {len(values)} values")
+    binds: dict[str, Any] = {}
+    where: list[exp.Expression] = []
+    for c, given in zip(conditions, values, strict=True):
+        if entity.attribute(c.attribute) is None:
+            where.append(exp.false())
+            continue
+        column = _text_column(entity, c.attribute, collate)
+        holders = []
+        for value in given:
+            key = f"b{len(binds)}"
+            binds[key] = value
+            holders.append(_ph(key))
+        if c.op == "between":
+            where.append(exp.Between(this=column, low=holders[0], high=holders[1]))
+        elif c.op == "begins_with":
+            where.append(exp.StartsWith(this=column, expression=holders[0]))
+        else:
+            where.append(
+                cast(exp.Expression, _COMPARISONS[c.op](this=column, expression=holders[0]))
+            )
+    source = (
+        _table(entity)
+        if table is None
+        else exp.Table(this=_ident(table[1]), db=_ident(table[0]) if table[0] else None)
+    )
+    selected = [_col(_column_of(entity, a)) for a in (columns or entity.key)]
+    select = exp.select(*selected).from_(source)
+    if where:
+        select = select.where(exp.and_(*where))
+    order: list[exp.Expression] = []
+    if order_by is not None and entity.attribute(order_by) is not None:
+        order.append(
+            exp.Ordered(
+                this=_text_column(entity, order_by, collate),
+                desc=pattern.order == "desc",
+                nulls_first=nulls_first,
+            )
+        )
+    order += [exp.Ordered(this=_col(_column_of(entity, k))) for k in entity.key]
+    select = select.order_by(*order)
+    if pattern.limit is not None and len(pattern.entities) == 1:
+        select = select.limit(pattern.limit)
+    return select.sql(dialect=DIALECT), binds
+
+
+def _column_of(entity: ir.Entity, attribute: str) -> str:
+    a = entity.attribute(attribute)
+    return a.column_name if a is not None else attribute
 
 
 # --------------------------------------------------------------------------- the marker

@@ -3,7 +3,8 @@
 - `plan MODEL --source DSN [--out DIR|s3://bucket/prefix] [--chunk-size N]`
 - `run MODEL --source DSN [--plan DIR] [--endpoint URL] [--create-table] [--concurrency N]
    [--max-wcu N] [--dead-letter FILE] [--checkpoint DIR] [--version-column COL] [--json]`
-- `validate MODEL --source DSN [--endpoint URL] [--sample N | --full] [--report DIR] [--json]`
+- `validate MODEL --source DSN [--endpoint URL] [--sample N | --full [--segments N]]
+   [--patterns N [--seed S] [--byte-order]] [--report DIR] [--json]`
 
 `run` and `validate` check the table first: a missing table (or one whose keys or indexes
 differ from the model's) is exit 2 with the command that creates it
@@ -289,17 +290,48 @@ def register(app: typer.Typer) -> None:
         report_dir: Path | None = typer.Option(  # noqa: B008
             None, "--report", help="Write validation.md and validation.json here."
         ),
-        transformers_dir: Path | None = typer.Option(None, "--transformers"),  # noqa: B008
+        transformers_dir: Path | None = typer.Option(  # noqa: B008
+            None,
+            "--transformers",
+            help="Compiled output dir (default: generate from MODEL); --patterns calls its "
+            "client.py.",
+        ),
+        segments: int = typer.Option(
+            8, "--segments", min=1, help="Parallel Scan segments (threads) of --full."
+        ),
+        patterns: int | None = typer.Option(
+            None,
+            "--patterns",
+            min=1,
+            metavar="N",
+            help="Also run every access pattern for N parameter sets drawn from the source: "
+            "the generated client against the pattern's SQL, order included.",
+        ),
+        seed: int = typer.Option(0, "--seed", help="Seed of the --patterns parameter draw."),
+        byte_order: bool = typer.Option(
+            False,
+            "--byte-order",
+            help='--patterns: compare strings in byte order (COLLATE "C", DynamoDB\'s) '
+            "instead of the source columns' collation.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the JSON report."),
     ) -> None:
-        """Counts per entity and an item-by-item diff; exit 1 on any mismatch."""
+        """Counts per entity and an item-by-item diff (extra items by key with --full), and
+        with --patterns every access pattern on both stores; exit 1 on any mismatch."""
+        from modeling.migrate import transformers
         from modeling.migrate.table import check_table
         from modeling.migrate.validate import validate as run_validate
 
         model, layout = _compiled(model_path)
         with _errors():
-            client = dynamodb_client(endpoint)
+            # Scan pages on the wire (modeling.migrate.wire): botocore's parsing of every page
+            # cost more than the comparison
+            client = dynamodb_client(endpoint, concurrency=segments, wire=True)
             check_table(client, model, layout, table)
+            if transformers_dir is None:
+                module = transformers.generate(layout, model, client=bool(patterns))
+            else:
+                module = transformers.from_directory(transformers_dir)
             result = run_validate(
                 model,
                 layout,
@@ -309,8 +341,12 @@ def register(app: typer.Typer) -> None:
                 table_name=table,
                 version_column=version_column,
                 dead_letter=dead_letter,
-                module=_module(layout, model, transformers_dir),
+                module=module,
+                segments=segments,
                 progress=not as_json,
+                patterns=patterns,
+                seed=seed,
+                collate="C" if byte_order else None,
             )
         data = json.dumps(result.as_dict(), indent=2, sort_keys=True, default=str) + "\n"
         if report_dir is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from dataclasses import dataclass
 
 from modeling.core import ir
 from modeling.core.naming import pascal, snake
@@ -694,6 +695,35 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         + indent(WRITES_CLIENT_METHODS.strip("\n"), 1),
     ]
     return "\n\n".join(chunks) + "\n"
+
+
+@dataclass(frozen=True)
+class PatternMethod:
+    """How the generated `Client` is called for one access pattern."""
+
+    pattern: str
+    method: str  # every match (a list, a row or None, a Result), or the GetItem read
+    iter_method: str | None  # streams rows, or (entity, row) pairs for a collection; None: GetItem
+    args: dict[str, str]  # bind parameter -> keyword argument
+    multi: bool  # an item-collection read (several entities)
+
+
+def pattern_methods(layout: ir.Layout, model: ir.Model) -> dict[str, PatternMethod]:
+    """Per pattern, the generated client's method names and arguments (named as
+    `client_source` names them: same emitters, same order)."""
+    names = entity_names(model)
+    taken: set[str] = {"dynamodb", "table_name"}
+    out: dict[str, PatternMethod] = {}
+    for plan in layout.plans:
+        p = _PatternEmitter(model, layout, plan, names, taken)
+        out[plan.pattern] = PatternMethod(
+            plan.pattern,
+            p.fn,
+            None if plan.operation == "GetItem" else p.iter_fn,
+            dict(p.params.names),
+            p.multi,
+        )
+    return out
 
 
 @register("client")

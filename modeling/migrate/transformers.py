@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from modeling.api import emit_transformers
+from modeling.api import emit_files, emit_transformers
 from modeling.core import ir
 
 _LOADED: dict[str, ModuleType] = {}
@@ -48,9 +48,12 @@ def from_directory(directory: str | Path) -> ModuleType:
     return _LOADED[key]
 
 
-def generate(layout: ir.Layout, model: ir.Model) -> ModuleType:
-    """Emit the transformers of `model` into a temporary package and import them."""
+def generate(layout: ir.Layout, model: ir.Model, *, client: bool = False) -> ModuleType:
+    """Emit the transformers of `model` into a temporary package and import them; with
+    `client`, the package holds the generated query client too (`client_of`)."""
     files = emit_transformers(layout, model)
+    if client:
+        files.update(emit_files(layout, model, ["client"]))
     digest = hashlib.sha256(
         "\0".join(f"{k}\0{v}" for k, v in sorted(files.items())).encode()
     ).hexdigest()[:16]
@@ -63,10 +66,22 @@ def generate(layout: ir.Layout, model: ir.Model) -> ModuleType:
         for rel, text in files.items():
             (root / rel).write_text(text, encoding="utf-8")
         module = _import_package(root, f"_migrate_{model.name.replace('-', '_')}_{digest}")
+        if client:
+            client_of(module)  # imported while its file exists
     finally:
         shutil.rmtree(root, ignore_errors=True)
     _LOADED[digest] = module
     return module
+
+
+def client_of(module: ModuleType) -> ModuleType | None:
+    """The generated query client (`client.py`) of the package `module` (its transformers)
+    belongs to; None when the package has none."""
+    package = module.__name__.rsplit(".", 1)[0]
+    try:
+        return importlib.import_module(f"{package}.client")
+    except ModuleNotFoundError:
+        return None
 
 
 def entity_function(module: ModuleType, entity: str) -> object:

@@ -11,8 +11,13 @@ reported, not counted as missing. Any other difference fails validation (exit 1)
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import json
+import marshal
 import random
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +30,11 @@ from typing import Any
 from modeling.core import ir
 from modeling.core.limits import BATCH_GET_ITEMS
 from modeling.migrate import transformers as transformer_loader
+from modeling.migrate.errors import MigrationError
+from modeling.migrate.patterns import PatternValidation, client_for, validate_patterns
 from modeling.migrate.progress import Progress
 from modeling.migrate.runner import Converter, DeadLetters, table_key_names
+from modeling.migrate.sink import retryable
 from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import VERSION_ATTRIBUTE, row_version, version_sources
 
@@ -44,8 +52,10 @@ class EntityValidation:
     mismatched: int = 0
     stale: int = 0  # mismatched items whose `_version` is older than the row's
     untransformable: int = 0  # rows that fail to convert and are not in the dead-letter file
+    extra: int = 0  # items of this type with no source row (found by key: `--full`)
     version: str = "xmin"  # where `_version` comes from (the attribute, or xmin)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    extra_keys: list[list[Any]] = field(default_factory=list)  # the first MAX_EXTRA_KEYS
 
     @property
     def count_ok(self) -> bool:
@@ -54,7 +64,11 @@ class EntityValidation:
     @property
     def ok(self) -> bool:
         return (
-            self.count_ok and not self.missing and not self.mismatched and not self.untransformable
+            self.count_ok
+            and not self.missing
+            and not self.mismatched
+            and not self.untransformable
+            and not self.extra
         )
 
 
@@ -64,18 +78,35 @@ class ValidationReport:
     table: str
     mode: str
     entities: dict[str, EntityValidation] = field(default_factory=dict)
+    other_items: dict[str, int] = field(default_factory=dict)  # types the model does not have
+    segments: int = 0  # parallel Scan segments of the target (`--full`)
+    sampled_items: int = 0  # `--sample`: items read from the table and looked up in the source
+    patterns: list[PatternValidation] = field(default_factory=list)  # `--patterns N`
+    pattern_values: int = 0  # N
+    pattern_seed: int = 0
+    collation: str = ""  # of the pattern SQL: "source" (the columns' own) or "C"
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return all(e.ok for e in self.entities.values())
+        return all(e.ok for e in self.entities.values()) and all(p.ok for p in self.patterns)
 
     def totals(self) -> dict[str, int]:
-        names = ("sql_count", "item_count", "excused", "checked", "missing", "mismatched", "stale")
+        names = (
+            "sql_count",
+            "item_count",
+            "excused",
+            "checked",
+            "missing",
+            "mismatched",
+            "stale",
+            "extra",
+        )
         return {n: sum(getattr(e, n) for e in self.entities.values()) for n in names}
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["patterns"] = [p.as_dict() for p in self.patterns]
         for name, e in self.entities.items():
             data["entities"][name]["ok"] = e.ok
             data["entities"][name]["count_ok"] = e.count_ok
@@ -91,20 +122,61 @@ class ValidationReport:
             f"Mode: {self.mode}. Result: **{'OK' if self.ok else 'MISMATCH'}**.",
             "",
             "| entity | version | rows (SQL) | items | excused | checked | missing | mismatched |"
-            " stale | status |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            " stale | extra | status |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for name, e in sorted(self.entities.items()):
             lines.append(
                 f"| {name} | {e.version} | {e.sql_count} | {e.item_count} | {e.excused} | {e.checked} | "
-                f"{e.missing} | {e.mismatched} | {e.stale} | {'ok' if e.ok else 'FAIL'} |"
+                f"{e.missing} | {e.mismatched} | {e.stale} | {e.extra} | {'ok' if e.ok else 'FAIL'} |"
             )
+        if self.sampled_items:
+            lines += [
+                "",
+                f"Extra items: {self.sampled_items} items read from the table (one Scan "
+                "segment) and looked up in the source; `--full` looks up every item.",
+            ]
+        if self.other_items:
+            shown = ", ".join(f"{t or '(none)'}: {n}" for t, n in sorted(self.other_items.items()))
+            lines += ["", f"Items of types the model does not have (not compared): {shown}."]
         examples = [(n, x) for n, e in sorted(self.entities.items()) for x in e.examples]
         if examples:
             lines += ["", "## Examples", ""]
             for name, x in examples:
                 lines.append(f"- {name} {json.dumps(x, sort_keys=True, default=str)}")
+        extras = [(n, e) for n, e in sorted(self.entities.items()) if e.extra]
+        if extras:
+            lines += ["", "## Extra items (in the table, not in the source)", ""]
+            for name, e in extras:
+                keys = ", ".join(json.dumps(k, default=str) for k in e.extra_keys)
+                more = e.extra - len(e.extra_keys)
+                tail = f" and {more} more" if more > 0 else ""
+                lines.append(f"- {name}: {e.extra} items: {keys}{tail}")
+        if self.patterns:
+            lines += self._pattern_lines()
         return "\n".join(lines) + "\n"
+
+    def _pattern_lines(self) -> list[str]:
+        lines = [
+            "",
+            f"## Access patterns ({self.pattern_values} parameter sets each, seed "
+            f"{self.pattern_seed}, strings in {self.collation} collation)",
+            "",
+            "| pattern | index | tried | rows compared | mismatches | too large | status |",
+            "|---|---|---:|---:|---:|---:|---|",
+        ]
+        for p in self.patterns:
+            status = f"skipped: {p.skipped}" if p.skipped else ("ok" if p.ok else "FAIL")
+            lines.append(
+                f"| {p.pattern} | {p.index or '-'} | {p.tried} | {p.compared_rows} | "
+                f"{p.mismatches} | {p.too_large} | {status} |"
+            )
+        differences = [(p.pattern, d) for p in self.patterns for d in p.differences]
+        if differences:
+            lines += ["", "### First differences (source SQL vs generated client)", ""]
+            for name, d in differences:
+                lines.append(f"- {name} {json.dumps(d, sort_keys=True, default=str)}")
+        return lines
 
 
 # --------------------------------------------------------------------------- comparison
@@ -160,7 +232,7 @@ def count_types(client: Any, table: str, type_attribute: str, segments: int = 4)
             "ExpressionAttributeNames": {"#t": type_attribute},
         }
         while True:
-            page = client.scan(**kwargs)
+            page = _scan_page(client, kwargs)
             for item in page.get("Items", []):
                 t = item.get(type_attribute, {}).get("S", "")
                 counts[t] = counts.get(t, 0) + 1
@@ -256,18 +328,38 @@ def validate(
     module: ModuleType | None = None,
     segments: int = 4,
     progress: bool = False,
+    patterns: int | None = None,
+    seed: int = 0,
+    collate: str | None = None,
+    client_module: ModuleType | None = None,
 ) -> ValidationReport:
     """Compare PostgreSQL with the table; `sample=None` checks every row. `progress`: a bar
-    on a terminal, else a plain line on stderr every few seconds (`migrate.progress`)."""
+    on a terminal, else a plain line on stderr every few seconds (`migrate.progress`).
+
+    `sample=None` (`--full`) streams both sides: the table by a parallel Scan (`segments`
+    threads), the source by a server-side cursor per entity, each item reduced to (table key,
+    digest, version) and hash-partitioned by key (`_Spill`: in memory up to PARTITION_ROWS,
+    temporary files beyond), so memory stays bounded whatever the table's size; then each
+    partition is compared by key, which also finds the extra items (no source row) by key.
+
+    `patterns=N`: beside the item diff, every access pattern for N parameter sets drawn from
+    the source (`seed`), through the generated client (`client_module`: the `client.py` of
+    the package `module` comes from, else generated with it) against the pattern's SQL
+    (`collate`: None for the columns' own collation, "C" for byte order); see
+    `modeling.migrate.patterns`.
+    """
     started = time.monotonic()
     table = table_name or layout.table_name
-    module = module or transformer_loader.generate(layout, model)
+    if module is None:
+        module = transformer_loader.generate(layout, model, client=bool(patterns))
     converter = Converter(module, model)
     versions = version_sources(model, version_column)
     key_names = table_key_names(layout)
     excused_keys = dead_letter_keys(dead_letter)
     report = ValidationReport(model.name, table, "full" if sample is None else f"sample {sample}")
-    type_counts = count_types(client, table, layout.type_attribute, segments)
+    type_counts = (
+        {} if sample is None else count_types(client, table, layout.type_attribute, segments)
+    )
     tracker = Progress("migrate validate", progress)
     with Source(dsn, {}) as source, tracker:
         for ent in model.entities:
@@ -280,52 +372,543 @@ def validate(
                 version=versions[ent.name].attribute or "xmin",
             )
             ev.excused = len(excused_keys.get(ent.name, set()))
-            excused = _excused_key_texts(excused_keys.get(ent.name, set()))
             report.entities[ent.name] = ev
             tracker.add(ent.name, ev.sql_count if sample is None else min(sample, ev.sql_count))
-            for rows in _rows(source, reader, sample):
-                expected: list[dict[str, Any]] = []
-                for row, version in rows:
-                    items, dead = converter.convert(ent.name, [(row, version)])
-                    if dead:
-                        key = json.dumps(
-                            DeadLetters.record(ent.name, dead[0]["key"], "", None)["key"],
-                            default=str,
-                        )
-                        if key not in excused:
-                            ev.untransformable += 1
-                            if len(ev.examples) < MAX_EXAMPLES:
-                                ev.examples.append(
-                                    {"key": dead[0]["key"], "problem": dead[0]["reason"]}
-                                )
-                        continue
-                    expected.extend(items)
-                got = batch_get(
-                    client, table, [{n: i[n] for n in key_names} for i in expected], key_names
+        if sample is None:
+            report.segments = segments
+            _full_diff(
+                model, layout, source, client, table, converter, excused_keys, report, tracker
+            )
+        else:
+            for ent in model.entities:
+                _sample_diff(
+                    ent.name,
+                    source,
+                    client,
+                    table,
+                    converter,
+                    key_names,
+                    _excused_key_texts(excused_keys.get(ent.name, set())),
+                    sample,
+                    report.entities[ent.name],
+                    tracker,
                 )
-                tracker.advance(ent.name, len(rows), len(expected))
-                for item in expected:
-                    ev.checked += 1
-                    actual = got.get(_key(item, key_names))
-                    key_text = [item[n].get("S", item[n].get("N")) for n in key_names]
-                    if actual is None:
-                        ev.missing += 1
-                        if len(ev.examples) < MAX_EXAMPLES:
-                            ev.examples.append({"key": key_text, "problem": "missing"})
-                        continue
-                    diff = differing_attributes(item, actual)
-                    if diff:
-                        ev.mismatched += 1
-                        ve, va = _version(item), _version(actual)
-                        stale = ve is not None and va is not None and va < ve
-                        ev.stale += stale
-                        if len(ev.examples) < MAX_EXAMPLES:
-                            ev.examples.append(
-                                {
-                                    "key": key_text,
-                                    "problem": "stale" if stale else "mismatched",
-                                    "attributes": diff,
-                                }
-                            )
+            known = {_type_value(layout, e.name) for e in model.entities}
+            report.other_items = {t: n for t, n in type_counts.items() if t not in known}
+            _sample_extras(
+                model, layout, source, client, table, module, converter, sample, seed, report
+            )
+        if patterns:
+            client_module = client_module or transformer_loader.client_of(module)
+            if client_module is None:
+                raise MigrationError(
+                    "--patterns needs the generated client beside the transformers "
+                    f"({module.__name__}.client not found)",
+                    "compile the model with the client emitter (`model compile`), or leave "
+                    "out --transformers",
+                )
+            report.pattern_seed, report.pattern_values = seed, patterns
+            report.collation = collate or "source"
+            report.patterns = validate_patterns(
+                model,
+                layout,
+                source.conn,
+                client_for(client_module, table, client),
+                patterns,
+                seed=seed,
+                collate=collate,
+            )
     report.seconds = time.monotonic() - started
     return report
+
+
+def _type_value(layout: ir.Layout, entity: str) -> str:
+    el = layout.entity(entity)
+    return el.type_value if el is not None else entity
+
+
+def _dead_key_text(entity: str, dead: Mapping[str, Any]) -> str:
+    return json.dumps(DeadLetters.record(entity, dead["key"], "", None)["key"], default=str)
+
+
+def _untransformable(ev: EntityValidation, dead: Mapping[str, Any]) -> None:
+    ev.untransformable += 1
+    if len(ev.examples) < MAX_EXAMPLES:
+        ev.examples.append({"key": dead["key"], "problem": dead["reason"]})
+
+
+def _sample_diff(
+    entity: str,
+    source: Source,
+    client: Any,
+    table: str,
+    converter: Converter,
+    key_names: Sequence[str],
+    excused: set[str],
+    sample: int,
+    ev: EntityValidation,
+    tracker: Progress,
+) -> None:
+    """`--sample N`: N random rows, their items fetched by BatchGetItem and compared."""
+    reader = source.readers[entity]
+    for rows in _rows(source, reader, sample):
+        expected: list[dict[str, Any]] = []
+        for row, version in rows:
+            items, dead = converter.convert(entity, [(row, version)])
+            if dead:
+                if _dead_key_text(entity, dead[0]) not in excused:
+                    _untransformable(ev, dead[0])
+                continue
+            expected.extend(items)
+        got = batch_get(client, table, [{n: i[n] for n in key_names} for i in expected], key_names)
+        tracker.advance(entity, len(rows), len(expected))
+        for item in expected:
+            ev.checked += 1
+            actual = got.get(_key(item, key_names))
+            key_text = [item[n].get("S", item[n].get("N")) for n in key_names]
+            if actual is None:
+                ev.missing += 1
+                if len(ev.examples) < MAX_EXAMPLES:
+                    ev.examples.append({"key": key_text, "problem": "missing"})
+                continue
+            diff = differing_attributes(item, actual)
+            if diff:
+                ev.mismatched += 1
+                ve, va = _version(item), _version(actual)
+                stale = ve is not None and va is not None and va < ve
+                ev.stale += stale
+                if len(ev.examples) < MAX_EXAMPLES:
+                    ev.examples.append(
+                        {
+                            "key": key_text,
+                            "problem": "stale" if stale else "mismatched",
+                            "attributes": diff,
+                        }
+                    )
+
+
+def _sample_extras(
+    model: ir.Model,
+    layout: ir.Layout,
+    source: Source,
+    client: Any,
+    table: str,
+    module: ModuleType,
+    converter: Converter,
+    sample: int,
+    seed: int,
+    report: ValidationReport,
+) -> None:
+    """`--sample N`, the other direction: about N items read from one Scan segment (of as
+    many as make a segment about N items; which one is drawn with `seed`), each looked up
+    in the source by its row's key. Items with no row are extra, listed by key."""
+    entity_of_type = {_type_value(layout, e.name): e for e in model.entities}
+    total = sum(e.item_count for e in report.entities.values())
+    segments = max(1, min(1_000_000, total // max(1, sample)))
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "Segment": random.Random(seed).randrange(segments),
+        "TotalSegments": segments,
+        "ConsistentRead": True,
+    }
+    key_names = table_key_names(layout)
+    by_entity: dict[str, list[tuple[tuple[str, ...], list[Any]]]] = {}
+    read = 0
+    while read < sample:
+        page = _scan_page(client, kwargs)
+        for item in page.get("Items", [])[: sample - read]:
+            read += 1
+            entity = entity_of_type.get(item.get(layout.type_attribute, {}).get("S", ""))
+            if entity is None:
+                continue  # another type's item (other_items)
+            table_key = _key_values(_record_key(item, key_names))
+            try:
+                _, row = module.from_item(item)
+                row_key = tuple(str(row[k]) for k in entity.key)
+            except Exception:  # an item its own code cannot decode has no row either
+                _extra(report.entities[entity.name], table_key)
+                continue
+            by_entity.setdefault(entity.name, []).append((row_key, table_key))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    for name, found in by_entity.items():
+        ev = report.entities[name]
+        for start in range(0, len(found), 500):
+            batch = found[start : start + 500]
+            rows = source.rows_by_keys(name, [k for k, _ in batch])
+            items, _ = converter.convert(name, rows)
+            # the row must exist and still map to this item's key (else the item is orphaned)
+            present = {repr(_key_values(_record_key(i, key_names))) for i in items}
+            for _, table_key in batch:
+                if repr(table_key) not in present:
+                    _extra(ev, table_key)
+    report.sampled_items = read
+
+
+def _extra(ev: EntityValidation, key: list[Any]) -> None:
+    ev.extra += 1
+    if len(ev.extra_keys) < MAX_EXTRA_KEYS:
+        ev.extra_keys.append(key)
+
+
+# --------------------------------------------------------------------------- --full
+
+MAX_EXTRA_KEYS = 20  # extra items listed by key per entity (all are counted)
+PARTITION_ROWS = 50_000  # records per side held in memory at once by the full comparison
+SOURCE_PAGE = 2_000  # rows per fetch of the server-side cursor
+
+RecordKey = tuple[Any, ...]  # the table key: ((tag, value), ...), values as str/bytes
+# (table key, entity name or type value, digest of the item, `_version`, the row's key as text)
+Record = tuple[RecordKey, str, int, int | None, tuple[str, ...]]
+
+
+def _record_key(item: Mapping[str, Any], key_names: Sequence[str]) -> RecordKey:
+    out: list[Any] = []
+    for n in key_names:
+        av = item.get(n)
+        if not isinstance(av, Mapping) or len(av) != 1:
+            out.append(None)
+            continue
+        ((tag, value),) = av.items()
+        if tag == "N":
+            with contextlib.suppress(InvalidOperation):
+                value = str(Decimal(value).normalize())
+        elif tag == "B":
+            value = _bytes(value)
+        out.append((tag, value))
+    return tuple(out)
+
+
+def _canonical(av: Any) -> Any:
+    """An AttributeValue as a value whose repr is equal exactly when `normalise` says the
+    values are equal (numbers normalised, sets sorted, map keys sorted, binary as bytes)."""
+    if not isinstance(av, dict) or len(av) != 1:
+        return av
+    for tag, value in av.items():
+        if tag == "S" or tag == "BOOL" or tag == "NULL":
+            return av  # a one-key dict: its repr is already canonical
+        if tag == "N":
+            try:
+                return ("N", str(Decimal(value).normalize()))
+            except InvalidOperation:
+                return ("N", value)
+        if tag == "M":
+            return ("M", [(k, _canonical(value[k])) for k in sorted(value)])
+        if tag == "L":
+            return ("L", [_canonical(v) for v in value])
+        if tag == "SS":
+            return ("SS", sorted(set(value)))
+        if tag == "NS":
+            return ("NS", sorted({Decimal(v).normalize() for v in value}))
+        if tag == "B":
+            return ("B", _bytes(value))
+        if tag == "BS":
+            return ("BS", sorted({_bytes(v) for v in value}))
+    return av
+
+
+def _bytes(value: Any) -> bytes:
+    """`B` as bytes: boto3 gives bytes, the wire's JSON gives base64 text."""
+    if isinstance(value, str):
+        return base64.b64decode(value)
+    return bytes(value)
+
+
+def item_digest(item: Mapping[str, Any]) -> int:
+    """A digest equal for two items exactly when `differing_attributes` finds no difference
+    (up to a 64-bit hash collision). Python's own hash: both sides of a comparison are
+    digested in one process, and it is the cheapest (this runs for every item, twice)."""
+    parts = []
+    for name, av in item.items():
+        text = av.get("S") if isinstance(av, dict) else None
+        # the common case inline: a string is canonical as it is
+        parts.append((name, text) if text is not None else (name, "", repr(_canonical(av))))
+    parts.sort()
+    return hash(tuple(parts))
+
+
+class _Spill:
+    """Records hash-partitioned by table key: a list when one partition holds them all,
+    else one temporary file per partition (marshal: fast, and each partition is read back
+    on its own, so memory holds one partition at a time). Thread-safe `add`."""
+
+    def __init__(self, partitions: int, directory: Path | None) -> None:
+        self.partitions = partitions
+        self._lock = threading.Lock()
+        self._memory: list[Record] = []
+        self._paths: list[Path] = []
+        self._files: list[Any] = []
+        if partitions > 1:
+            assert directory is not None
+            self._paths = [directory / f"{i}.bin" for i in range(partitions)]
+            self._files = [p.open("wb", buffering=1 << 16) for p in self._paths]
+
+    def add(self, records: Sequence[Record]) -> None:
+        with self._lock:
+            if self.partitions == 1:
+                self._memory.extend(records)
+                return
+            for r in records:
+                marshal.dump(r, self._files[hash(r[0]) % self.partitions])
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+
+    def read(self, partition: int) -> Iterator[Record]:
+        if self.partitions == 1:
+            yield from self._memory
+            self._memory = []
+            return
+        with self._paths[partition].open("rb", buffering=1 << 16) as fh:
+            while True:
+                try:
+                    yield marshal.load(fh)
+                except EOFError:
+                    return
+
+
+SCAN_ATTEMPTS = 10
+
+
+def _scan_page(client: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """One Scan page; throttling, a 5xx or a dropped connection retried with full-jitter
+    backoff (the wire client does not retry by itself, unlike botocore's)."""
+    rng = random.Random()
+    for attempt in range(SCAN_ATTEMPTS):
+        try:
+            page: dict[str, Any] = client.scan(**kwargs)
+            return page
+        except Exception as exc:
+            if not retryable(exc) or attempt == SCAN_ATTEMPTS - 1:
+                raise
+            time.sleep(rng.uniform(0, min(10.0, 0.1 * 2**attempt)))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _scan_segment(
+    client: Any,
+    table: str,
+    segment: int,
+    segments: int,
+    key_names: Sequence[str],
+    type_attribute: str,
+    spill: _Spill,
+) -> dict[str, int]:
+    """One Scan segment: every item as a record (spilled), and items per type value."""
+    counts: dict[str, int] = {}
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "Segment": segment,
+        "TotalSegments": segments,
+        "ConsistentRead": True,
+    }
+    while True:
+        page = _scan_page(client, kwargs)
+        records: list[Record] = []
+        for item in page.get("Items", []):
+            t = item.get(type_attribute, {}).get("S", "")
+            counts[t] = counts.get(t, 0) + 1
+            key = _record_key(item, key_names)
+            records.append((key, t, item_digest(item), _version(item), ()))
+        spill.add(records)
+        if "LastEvaluatedKey" not in page:
+            return counts
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _source_records(
+    source: Source,
+    entity: ir.Entity,
+    converter: Converter,
+    key_names: Sequence[str],
+    excused: set[str],
+    ev: EntityValidation,
+    spill: _Spill,
+    tracker: Progress,
+) -> None:
+    """Every row of `entity` (a server-side cursor in key order) as the record of its item."""
+    reader = source.readers[entity.name]
+    key_attributes = entity.key
+    with (
+        source.conn.transaction(),
+        source.conn.cursor(name=f"validate_{abs(hash(entity.name))}") as cur,
+    ):
+        cur.itersize = SOURCE_PAGE
+        cur.execute(reader.first_page, {"limit": None})  # LIMIT NULL: every row
+        while True:
+            rows = cur.fetchmany(SOURCE_PAGE)
+            if not rows:
+                return
+            records: list[Record] = []
+            for row in rows:
+                version = row_version(reader.version, row)
+                items, dead = converter.convert(entity.name, [(row, version)])
+                if dead:
+                    if _dead_key_text(entity.name, dead[0]) not in excused:
+                        _untransformable(ev, dead[0])
+                    continue
+                item = items[0]
+                row_key = tuple(str(row.get(k)) for k in key_attributes)
+                records.append(
+                    (_record_key(item, key_names), entity.name, item_digest(item), version, row_key)
+                )
+            spill.add(records)
+            tracker.advance(entity.name, len(rows), len(records))
+
+
+def _full_diff(
+    model: ir.Model,
+    layout: ir.Layout,
+    source: Source,
+    client: Any,
+    table: str,
+    converter: Converter,
+    excused_keys: Mapping[str, set[str]],
+    report: ValidationReport,
+    tracker: Progress,
+) -> None:
+    key_names = table_key_names(layout)
+    segments = max(1, report.segments)
+    # the larger side decides: a table may hold many more items than the source has rows
+    # (ItemCount: DynamoDB's estimate, refreshed about every six hours)
+    expected_total = sum(e.sql_count for e in report.entities.values())
+    item_total = int(client.describe_table(TableName=table)["Table"].get("ItemCount", 0))
+    partitions = max(1, -(-max(expected_total, item_total) // PARTITION_ROWS))
+    entity_of_type = {_type_value(layout, e.name): e.name for e in model.entities}
+    mismatches: list[tuple[str, Record, Record]] = []
+    with tempfile.TemporaryDirectory(prefix="model-validate-") as tmp:
+        src_dir, dst_dir = Path(tmp) / "source", Path(tmp) / "target"
+        src_dir.mkdir()
+        dst_dir.mkdir()
+        expected = _Spill(partitions, src_dir)
+        actual = _Spill(partitions, dst_dir)
+        with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="scan") as pool:
+            scans = [
+                pool.submit(
+                    _scan_segment,
+                    client,
+                    table,
+                    n,
+                    segments,
+                    key_names,
+                    layout.type_attribute,
+                    actual,
+                )
+                for n in range(segments)
+            ]
+            try:
+                for ent in model.entities:
+                    excused = _excused_key_texts(excused_keys.get(ent.name, set()))
+                    ev = report.entities[ent.name]
+                    _source_records(
+                        source, ent, converter, key_names, excused, ev, expected, tracker
+                    )
+            finally:
+                type_counts: dict[str, int] = {}
+                for f in scans:  # re-raises a segment's error (after the others finish)
+                    for t, n in f.result().items():
+                        type_counts[t] = type_counts.get(t, 0) + n
+        expected.close()
+        actual.close()
+        for t, n in type_counts.items():
+            if t in entity_of_type:
+                report.entities[entity_of_type[t]].item_count = n
+            else:
+                report.other_items[t] = n
+        # the listed keys and examples are the smallest keys of each kind, whatever order
+        # the segments and partitions delivered them in (a deterministic report)
+        extras: dict[str, _Smallest] = {n: _Smallest(MAX_EXTRA_KEYS) for n in report.entities}
+        found: dict[str, _Smallest] = {n: _Smallest(MAX_EXAMPLES) for n in report.entities}
+        for p in range(partitions):
+            wanted = {r[0]: r for r in expected.read(p)}
+            for got in actual.read(p):
+                want = wanted.pop(got[0], None)
+                if want is None:
+                    name = entity_of_type.get(got[1])
+                    if name is None:
+                        continue  # another type's item: counted in other_items
+                    report.entities[name].extra += 1
+                    extras[name].add((got[0], ""), None)
+                    continue
+                ev = report.entities[want[1]]
+                ev.checked += 1
+                if want[2] == got[2]:
+                    continue
+                ev.mismatched += 1
+                stale = want[3] is not None and got[3] is not None and got[3] < want[3]
+                ev.stale += stale
+                found[want[1]].add((want[0], "stale" if stale else "mismatched"), want)
+            for want in wanted.values():
+                ev = report.entities[want[1]]
+                ev.checked += 1
+                ev.missing += 1
+                found[want[1]].add((want[0], "missing"), want)
+        for name, ev in report.entities.items():
+            ev.extra_keys = [_key_values(k) for (k, _), _ in extras[name].items()]
+            for (key, problem), want in found[name].items():
+                if len(ev.examples) >= MAX_EXAMPLES:
+                    break
+                ev.examples.append({"key": _key_values(key), "problem": problem})
+                if problem != "missing":
+                    mismatches.append((problem, want, want))
+    _explain_mismatches(source, client, table, converter, key_names, mismatches, report)
+
+
+class _Smallest:
+    """The `k` smallest (sort key, value) pairs added (bounded: trimmed as it grows)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self._pairs: list[tuple[Any, Any]] = []
+
+    def add(self, key: Any, value: Any) -> None:
+        self._pairs.append((key, value))
+        if len(self._pairs) > 4 * self.k + 16:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._pairs.sort(key=lambda pair: repr(pair[0]))
+        del self._pairs[self.k :]
+
+    def items(self) -> list[tuple[Any, Any]]:
+        self._trim()
+        return list(self._pairs)
+
+
+def _key_values(key: RecordKey) -> list[Any]:
+    return [None if part is None else part[1] for part in key]
+
+
+def _explain_mismatches(
+    source: Source,
+    client: Any,
+    table: str,
+    converter: Converter,
+    key_names: Sequence[str],
+    mismatches: Sequence[tuple[str, Record, Record]],
+    report: ValidationReport,
+) -> None:
+    """The differing attributes of the listed mismatches: the row read again, the item got
+    again (only these few: the full pass kept digests, not items)."""
+    for problem, want, _ in mismatches:
+        ev = report.entities[want[1]]
+        example = next(
+            (
+                x
+                for x in ev.examples
+                if x["key"] == _key_values(want[0]) and x["problem"] == problem
+            ),
+            None,
+        )
+        if example is None:
+            continue
+        rows = source.rows_by_keys(want[1], [want[4]])
+        items, _ = converter.convert(want[1], rows)
+        if not items:
+            continue
+        key = {n: items[0][n] for n in key_names}
+        actual = client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        if actual is not None:
+            example["attributes"] = differing_attributes(items[0], actual)

@@ -10,7 +10,10 @@ refresh as usual) over botocore's `URLLib3Session` (its TLS, proxy and certifica
 checks the response's `x-amz-crc32` like botocore does, and raises botocore's own `ClientError`
 for an error response, so `Sink`'s retry loop treats both paths the same way.
 
-Only `batch_write_item` takes this path; every other call goes to the wrapped boto3 client.
+`batch_write_item` and `scan` take this path (`migrate validate --full` reads every item; a
+Scan page parsed by botocore cost more than comparing its items); every other call goes to
+the wrapped boto3 client. `scan` returns the wire's JSON as is: `B`/`BS` values stay base64
+text (the validator decodes them), every other value has botocore's shape.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import zlib
 from typing import Any
 
 TARGET = "DynamoDB_20120810.BatchWriteItem"
+PREFIX = "DynamoDB_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
 
 
@@ -65,6 +69,13 @@ class WireClient:
 
     def batch_write_item(self, **kwargs: Any) -> dict[str, Any]:
         """The same call and result shape as boto3's `batch_write_item`."""
+        return self._call("BatchWriteItem", kwargs)
+
+    def scan(self, **kwargs: Any) -> dict[str, Any]:
+        """boto3's `scan`, except that `B`/`BS` values in the result are base64 text."""
+        return self._call("Scan", kwargs)
+
+    def _call(self, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         from botocore.awsrequest import AWSRequest
 
         body = json.dumps(
@@ -74,11 +85,11 @@ class WireClient:
             method="POST",
             url=self.endpoint_url,
             data=body,
-            headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET},
+            headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": PREFIX + operation},
         )
         self._signer.add_auth(request)
         response = self._http.send(request.prepare())
-        return parse_response(response.status_code, response.headers, response.content)
+        return parse_response(response.status_code, response.headers, response.content, operation)
 
 
 def _base64(value: Any) -> str:
@@ -91,7 +102,9 @@ def _base64(value: Any) -> str:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def parse_response(status: int, headers: Any, content: bytes) -> dict[str, Any]:
+def parse_response(
+    status: int, headers: Any, content: bytes, operation: str = "BatchWriteItem"
+) -> dict[str, Any]:
     """The decoded body of a 2xx response; botocore's `ClientError` for anything else."""
     from botocore.exceptions import ClientError
 
@@ -102,7 +115,7 @@ def parse_response(status: int, headers: Any, content: bytes) -> dict[str, Any]:
             "Error": {"Code": "InternalFailure", "Message": "response CRC32 mismatch"},
             "ResponseMetadata": {"HTTPStatusCode": status},
         }
-        raise ClientError(mismatch, "BatchWriteItem")
+        raise ClientError(mismatch, operation)
     try:
         data = json.loads(content) if content else {}
     except ValueError:
@@ -118,4 +131,4 @@ def parse_response(status: int, headers: Any, content: bytes) -> dict[str, Any]:
         "Error": {"Code": code, "Message": message or content[:200].decode("utf-8", "replace")},
         "ResponseMetadata": {"HTTPStatusCode": status},
     }
-    raise ClientError(error, "BatchWriteItem")
+    raise ClientError(error, operation)

@@ -21,11 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlglot import exp
 
-from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import AccessPattern, Entity, Model, TypeRef
+from modeling.extraction import pattern_select, pattern_sql_problem
 from modeling.pg.allow import verdict
 from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
@@ -44,13 +45,6 @@ SCALAR_SQL = {
     "uuid": "UUID",
     "binary": "BYTEA",
     "map": "JSONB",
-}
-_COMPARISONS: dict[str, type[exp.Binary]] = {
-    "=": exp.EQ,
-    "<": exp.LT,
-    "<=": exp.LTE,
-    ">": exp.GT,
-    ">=": exp.GTE,
 }
 
 
@@ -375,64 +369,31 @@ def _load(conn: Any, model: Model, data: Dataset, refs: Mapping[str, TableRef]) 
 
 def supported(model: Model, pattern: AccessPattern) -> str | None:
     """None when the pattern can be asked of PostgreSQL, else why not."""
-    for name in pattern.entities:
-        entity = model.entity(name)
-        if entity is None:
-            return f"unknown entity {name}"
-        for c in (*pattern.where, *pattern.filter):
-            a = entity.attribute(c.attribute)
-            if c.op == "begins_with" and a is not None and a.type.kind != "string":
-                return f"begins_with on a {a.type} attribute has no SQL equivalent here"
-    return None
-
-
-def _condition(
-    entity: Entity, c: Condition, binds: dict[str, Any], params: Mapping[str, Any]
-) -> exp.Expression:
-    a = entity.attribute(c.attribute)
-    column: exp.Expression = exp.column(_column_name(entity, c.attribute), quoted=True)
-    if a is None:
-        return exp.false()
-    if a.type.kind == "string":
-        column = exp.Collate(this=column, expression=_ident("C"))
-    holders = []
-    for value in condition_values(c, a.type, params):
-        key = f"b{len(binds)}"
-        binds[key] = value
-        holders.append(exp.Placeholder(this=key))
-    if c.op == "between":
-        return exp.Between(this=column, low=holders[0], high=holders[1])
-    if c.op == "begins_with":
-        return exp.StartsWith(this=column, expression=holders[0])
-    return cast(exp.Expression, _COMPARISONS[c.op](this=column, expression=holders[0]))
+    return pattern_sql_problem(model, pattern)
 
 
 def select_statement(
     model: Model, pattern: AccessPattern, entity: Entity, table: TableRef, params: Mapping[str, Any]
 ) -> tuple[str, dict[str, Any]]:
-    """SELECT the key columns of matching rows, ordered by the range attribute then the key."""
-    binds: dict[str, Any] = {}
-    conds = [_condition(entity, c, binds, params) for c in (*pattern.where, *pattern.filter)]
-    select = exp.select(*[exp.column(_column_name(entity, k), quoted=True) for k in entity.key])
-    select = select.from_(table.expression())
-    if conds:
-        select = select.where(exp.and_(*conds))
-    order: list[exp.Expression] = []
-    by = sort_attribute(pattern)
-    desc = pattern.order == "desc"
-    if by is not None and entity.attribute(by) is not None:
-        a = entity.attribute(by)
-        col: exp.Expression = exp.column(_column_name(entity, by), quoted=True)
-        if a is not None and a.type.kind == "string":
-            col = exp.Collate(this=col, expression=_ident("C"))
-        # NULLs where PostgreSQL puts them for this ORDER BY (no clause when it is the default)
-        order.append(exp.Ordered(this=col, desc=desc, nulls_first=nulls_first(pattern)))
-    for k in entity.key:
-        order.append(exp.Ordered(this=exp.column(_column_name(entity, k), quoted=True)))
-    select = select.order_by(*order)
-    if pattern.limit is not None and len(pattern.entities) == 1:
-        select = select.limit(pattern.limit)
-    return select.sql(DIALECT), binds
+    """SELECT the key columns of matching rows, ordered by the range attribute then the key
+    (`modeling.extraction.pattern_select`, strings in byte order: `COLLATE "C"`)."""
+    values = [
+        condition_values(c, _attribute_type(entity, c.attribute), params)
+        for c in (*pattern.where, *pattern.filter)
+    ]
+    return pattern_select(
+        entity,
+        pattern,
+        values,
+        order_by=sort_attribute(pattern),
+        nulls_first=nulls_first(pattern),
+        table=(table.schema, table.name),
+    )
+
+
+def _attribute_type(entity: Entity, attribute: str) -> TypeRef | None:
+    a = entity.attribute(attribute)
+    return a.type if a is not None else None
 
 
 def run_pattern(
