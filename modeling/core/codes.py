@@ -71,7 +71,7 @@ _LIST: tuple[Code, ...] = (
     # access patterns
     Code("pattern-source", _G.PATTERNS, "A pattern has none, or more than one, of `entity`, `entities`, `sql`."),
     Code("missing-where", _G.PATTERNS, "A pattern has no key condition; every Query needs a partition-key equality."),
-    Code("two-ranges", _G.PATTERNS, "More than one attribute has a non-equality operator."),
+    Code("two-ranges", _G.PATTERNS, "More than one attribute has a non-equality operator, or one attribute has two lower (or two upper) bounds."),
     Code("unique-range", _G.PATTERNS, "`unique: true` together with a range operator (a range can match many items)."),
     Code("unique-collection", _G.PATTERNS, "`unique: true` on a pattern that reads several entities."),
     Code("unrelated-entities", _G.PATTERNS, "`entities: [...]` lists entities that are not one parent/child family."),
@@ -79,7 +79,7 @@ _LIST: tuple[Code, ...] = (
     Code("order-mismatch", _G.PATTERNS, "`order_by` names a different attribute than the pattern's range attribute."),
     Code("nulls-without-order", _G.PATTERNS, "`nulls: first|last` on a pattern that orders by no attribute."),
     # sql: patterns
-    Code("sql-syntax", _G.SQL, "The SQL does not parse (sqlglot's message, located inside the SQL)."),
+    Code("sql-syntax", _G.SQL, "The SQL does not parse (what was expected, located inside the SQL)."),
     Code("sql-statement", _G.SQL, "The SQL is not exactly one SELECT statement."),
     Code("sql-unknown-table", _G.SQL, "The SQL reads a table that no entity of the model maps."),
     Code("sql-unknown-column", _G.SQL, "The SQL names a column the table (entity) lacks."),

@@ -168,6 +168,12 @@ def default_params(attribute: str, op: str) -> tuple[str, ...]:
     return (f"{attribute}_from", f"{attribute}_to") if op == "between" else (attribute,)
 
 
+#: The bounds of an inclusive `between` (SQL's BETWEEN, `>= :a AND <= :b`).
+INCLUSIVE: tuple[str, str] = (">=", "<=")
+LOWER_BOUNDS: tuple[str, ...] = (">", ">=")
+UPPER_BOUNDS: tuple[str, ...] = ("<", "<=")
+
+
 @dataclass(frozen=True)
 class Condition:
     """One `where` conjunct: `attribute op :param` (`between` binds two parameters)."""
@@ -178,6 +184,9 @@ class Condition:
     span: Span | None = field(default=None, compare=False)
     # fixed values from SQL literals (`status = 'active'`); when set, `params` is empty
     literals: tuple[str | int | float | bool, ...] = ()
+    # `between` only: the operators of its low and high bound, each inclusive (`>=`, `<=`) or
+    # exclusive (`>`, `<`): `(">=", "<")` is the half-open `>= :from AND < :to`
+    bounds: tuple[str, str] = INCLUSIVE
 
     @property
     def is_range(self) -> bool:
@@ -192,6 +201,12 @@ class Condition:
         if self.literals:
             return ()
         return default_params(self.attribute, self.op)
+
+    @property
+    def bound_ops(self) -> tuple[str, ...]:
+        """The comparison each value is checked with: `(">=", "<")` for a half-open between,
+        `(op,)` for a one-sided range or `=`."""
+        return self.bounds if self.op == "between" else (self.op,)
 
 
 @dataclass(frozen=True)
@@ -217,6 +232,8 @@ class AccessPattern:
     order_by: str | None = None
     # where rows with a NULL `order_by` come (`NULLS FIRST/LAST`); None: PostgreSQL's default
     nulls: Literal["first", "last"] | None = None
+    # `LIMIT :n`: the parameter holding the most rows to return, chosen per call
+    limit_param: str | None = None
 
     @property
     def nulls_high(self) -> bool:
@@ -487,6 +504,8 @@ class PatternPlan:
     params: tuple[str, ...] = ()  # every bind parameter the pattern takes, in order
     proof: tuple[str, ...] = ()  # the argument that the key condition is exact
     sharded: int = 0  # >0: constant partition written across N shards, query each shard
+    # `LIMIT :n`: the parameter holding the most matching items to return (`limit` is None)
+    limit_param: str | None = None
 
 
 @dataclass(frozen=True)

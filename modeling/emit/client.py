@@ -37,6 +37,7 @@ from modeling.emit._python import (
     render,
 )
 from modeling.emit.transformers import (
+    RESERVED_PARAMS,
     EmitError,
     EntityNames,
     PatternParams,
@@ -153,6 +154,12 @@ class _PatternEmitter:
             raise EmitError(f"pattern {plan.pattern}: unknown index {plan.index}")
         self.index = index
         self.params = pattern_params(model, plan)
+        # `LIMIT :n`: the most matching items, an argument of the methods that read all pages
+        self.limit_arg = (
+            identifier(plan.limit_param, set(self.params.names.values()), RESERVED_PARAMS)
+            if plan.limit_param is not None
+            else None
+        )
         base = identifier(snake(plan.pattern))
         self.fn = identifier(base, taken)
         self.iter_fn = identifier(f"iter_{base}", taken)
@@ -169,12 +176,17 @@ class _PatternEmitter:
 
     # ----------------------------------------------------------------- pieces
 
-    def _signature(self) -> str:
+    def _signature(self, limit: bool = False) -> str:
         sig = self.params.signature()
+        if limit and self.limit_arg is not None:
+            sig = f"{sig}, {self.limit_arg}: int" if sig else f"{self.limit_arg}: int"
         return f"self, {sig}" if sig else "self"
 
-    def _call_args(self) -> str:
-        return ", ".join(self.params.names[p] for p in self.params.names)
+    def _call_args(self, limit: bool = False) -> str:
+        args = [self.params.names[p] for p in self.params.names]
+        if limit and self.limit_arg is not None:
+            args.append(self.limit_arg)
+        return ", ".join(args)
 
     def _row_type(self) -> str:
         if self.multi:
@@ -203,6 +215,7 @@ class _PatternEmitter:
                 else ""
             )
             + (f", at most {plan.limit} items" if plan.limit is not None else "")
+            + (f", at most `{self.limit_arg}` items" if self.limit_arg is not None else "")
             + ".",
         ]
         return docstring("\n".join(lines))
@@ -251,6 +264,8 @@ class _PatternEmitter:
         """The `limit` passed to `_query`: matching items to collect (None = all)."""
         if self.plan.unique:
             return "2"
+        if self.limit_arg is not None:
+            return self.limit_arg
         return "None" if self.plan.limit is None else str(self.plan.limit)
 
     def _has_filter(self) -> bool:
@@ -307,7 +322,7 @@ class _PatternEmitter:
     def _all(self) -> str:
         plan = self.plan
         kw, _ = self._consistent()
-        args = [self._call_args()] if self.params.names else []
+        args = [self._call_args(limit=True)] if self.params.names or self.limit_arg else []
         if kw:
             args.append("consistent_read=consistent_read")
         call = f"self.{self.iter_fn}({', '.join(args)})"
@@ -350,7 +365,7 @@ class _PatternEmitter:
             $body
             """,
             fn=self.fn,
-            signature=self._signature(),
+            signature=self._signature(limit=True),
             star=star,
             kw=kw,
             returns=returns,
@@ -372,7 +387,7 @@ class _PatternEmitter:
                     yield $decode
             """,
             fn=self.iter_fn,
-            signature=self._signature(),
+            signature=self._signature(limit=True),
             star=star,
             kw=kw,
             row=self._row_type(),
@@ -528,6 +543,15 @@ def _required(value: _t.AttributeValue | None, attribute: str) -> _t.AttributeVa
     return value
 
 
+def _empty_range(request: Mapping[str, Any]) -> bool:
+    """A sort-key BETWEEN whose lower bound sorts above its upper bound (`> :a AND < :a`,
+    `:from` after `:to`) matches nothing, as in SQL; DynamoDB would reject it, so it is not sent."""
+    if "BETWEEN" not in request["KeyConditionExpression"]:
+        return False
+    values = request["ExpressionAttributeValues"]
+    return _keys.empty_between(values[":sk0"], values[":sk1"])
+
+
 def _error_code(exc: Exception) -> str:
     """The DynamoDB error code of a botocore ClientError ("" for anything else)."""
     response = getattr(exc, "response", None)
@@ -562,6 +586,8 @@ class Client:
         request = {**request, "TableName": self.table_name}
         if read_limit is not None:
             request["Limit"] = read_limit
+        if (limit is not None and limit <= 0) or _empty_range(request):
+            return
         count = 0
         while True:
             response: dict[str, Any] = self.dynamodb.query(**request)
@@ -586,6 +612,8 @@ class Client:
             request["ExclusiveStartKey"] = start_key
         if page_size is not None:
             request["Limit"] = page_size
+        if _empty_range(request):
+            return [], None
         response: dict[str, Any] = self.dynamodb.query(**request)
         items: list[_t.Item] = response.get("Items", [])
         if full:
@@ -658,6 +686,7 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     imports.add("typing", "Final")
     imports.add("uuid", "UUID")
     imports.add(".", "transformers as _t")
+    imports.add(".", "_keys")
     row_types = sorted(n.row_type for n in names.values())
     for r in row_types:
         imports.add(".transformers", r)

@@ -89,8 +89,8 @@ def matches(c: Condition, row: Row, params: Params, t: TypeRef | None = None) ->
         ">=": lambda a, b: a >= b,
     }
     if c.op == "between":
-        hi = sort_value(given[1])
-        return bool(p <= v <= hi)
+        low_op, high_op = c.bounds
+        return ops[low_op](v, p) and ops[high_op](v, sort_value(given[1]))
     return ops[c.op](v, p)
 
 

@@ -77,6 +77,18 @@ TypeName = Annotated[
 
 Operator = Literal["=", "<", "<=", ">", ">=", "between", "begins_with"]
 assert OPERATORS == ("=", "<", "<=", ">", ">=", "between", "begins_with")
+BoundOperator = Literal[">", ">=", "<", "<="]
+#: A range with two bounds, each with its own operator: `[">=", "<"]` is `>= :from AND < :to`.
+Bounds = Annotated[
+    list[BoundOperator],
+    Field(
+        min_length=2,
+        max_length=2,
+        description='A range with two bounds, lower first: `[">=", "<"]` (half-open, '
+        '`>= :<attr>_from AND < :<attr>_to`), `[">", "<="]`, `[">", "<"]`, `[">=", "<="]` '
+        "(= between).",
+    ),
+]
 
 
 class Node(BaseModel):
@@ -243,7 +255,7 @@ class RateSpec(Node):
     writes_per_second: float | None = Field(default=None, ge=0, description="Writes per second.")
 
 
-Conditions = dict[AttributeName, Operator]
+Conditions = dict[AttributeName, Operator | Bounds]
 
 
 class PatternSpec(Node):
@@ -263,10 +275,14 @@ class PatternSpec(Node):
     )
     where: Conditions | None = Field(
         default=None,
-        description="Attribute → operator (=, <, <=, >, >=, between, begins_with); at most one non-`=`.",
+        description="Attribute → operator (=, <, <=, >, >=, between, begins_with) or a pair of "
+        'bounds (`[">=", "<"]`); at most one non-`=`.',
     )
     filter: Conditions | None = Field(
-        default=None, description="Non-key conditions applied after the read (cost reported)."
+        default=None,
+        description="Non-key conditions applied after the read (cost reported). An attribute "
+        "in both `where` and `filter` takes one parameter per bound (`<attr>_from` for > and "
+        ">=, `<attr>_to` for < and <=).",
     )
     order: Literal["asc", "desc"] | None = Field(
         default=None, description="Order on the range (sort) attribute: asc (default) or desc."

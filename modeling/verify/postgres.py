@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from sqlglot import exp
 
-from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import INCLUSIVE, AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.pg.allow import verdict
 from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
@@ -400,8 +400,14 @@ def _condition(
         key = f"b{len(binds)}"
         binds[key] = value
         holders.append(exp.Placeholder(this=key))
-    if c.op == "between":
+    if c.op == "between" and c.bounds == INCLUSIVE:
         return exp.Between(this=column, low=holders[0], high=holders[1])
+    if c.op == "between":
+        low, high = (
+            cast(exp.Expression, _COMPARISONS[op](this=column.copy(), expression=holder))
+            for op, holder in zip(c.bounds, holders, strict=True)
+        )
+        return cast(exp.Expression, exp.and_(low, high))
     if c.op == "begins_with":
         return exp.StartsWith(this=column, expression=holders[0])
     return cast(exp.Expression, _COMPARISONS[c.op](this=column, expression=holders[0]))

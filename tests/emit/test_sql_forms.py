@@ -1,0 +1,240 @@
+"""Issue 14 item 7 and issue 13's `where` + `filter` finding, end to end: every pattern of
+tests/fixtures/models/sql_forms.yaml runs through the generated client on DynamoDB Local and
+as its SQL on PostgreSQL 15, on the same rows, and the answers are equal.
+
+The parameters are taken from the data so that bounds land exactly on stored values (ties at
+the boundary), between stored values, before and after all of them, with empty ranges
+(`:from = :to` under a half-open range) and crossed ones (`:from > :to`). String keys share
+prefixes (`ab`, `abc`, `ab c`, `a`) so that a bound that is a prefix of a stored value is
+covered. Rows with equal ordering values are compared as sets (the SQL orders by that column
+only, so their order is not promised); under LIMIT any rows of the last tie group that SQL
+could return are accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import keyword
+import random
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.core import ir
+from modeling.sample.rows import Dataset
+from modeling.verify import dynamo
+from modeling.verify import postgres as pgv
+
+from .test_transformers import load_package
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "sql_forms.yaml"
+CUSTOMERS = 6
+BOOKS = 3
+DAYS = [dt.date(2024, 3, 1) + dt.timedelta(days=d) for d in range(12)]
+WORDS = ["a", "a b", "a#b", "a$", "ab", "ab c", "abc", "abd", "b", "ba", "bb", "z", "zz"]
+
+# the patterns written in YAML, as the SQL they stand for
+YAML_SQL = {
+    "orders_where_filter": "SELECT * FROM orders WHERE customer_id = :customer_id "
+    "AND order_date >= :order_date_from AND order_date < :order_date_to ORDER BY order_date",
+    "orders_bounds": "SELECT * FROM orders WHERE customer_id = :customer_id "
+    "AND order_date > :order_date_from AND order_date <= :order_date_to ORDER BY order_date DESC",
+}
+# the attribute each pattern's rows are ordered (and tied) by
+ORDER_BY = {"Order": "order_date", "Entry": "word"}
+KEY = {"Order": "order_id", "Entry": "word"}
+
+
+def _compiled() -> tuple[ir.Model, ir.Layout]:
+    model = load_model(FIXTURE)
+    layout, bag = compile_model(model)
+    assert layout is not None, [d.format() for d in bag]
+    return model, layout
+
+
+def _rows(seed: int = 14) -> Dataset:
+    """Orders on 12 days (many ties per customer); every book holds a random subset of
+    prefix-sharing words."""
+    rng = random.Random(seed)
+    customers = [{"customer_id": c, "name": f"c{c}"} for c in range(1, CUSTOMERS + 1)]
+    orders = [
+        {
+            "order_id": n,
+            "customer_id": rng.randint(1, CUSTOMERS),
+            "order_date": rng.choice(DAYS),
+            "total": Decimal(rng.randint(100, 9_999)) / 100,
+        }
+        for n in range(150)
+    ]
+    entries = [
+        {"book_id": b, "word": w, "count": rng.randint(1, 9)}
+        for b in range(1, BOOKS + 1)
+        for w in WORDS
+        if rng.random() < 0.8
+    ]
+    return Dataset({"Customer": customers, "Order": orders, "Entry": entries})
+
+
+def _bounds(values: list[Any], rng: random.Random) -> list[tuple[Any, Any]]:
+    """(low, high) pairs: on stored values, equal (empty half-open range), crossed, and
+    outside every value."""
+    pairs = [(values[0], values[-1]), (values[-1], values[0])]
+    for _ in range(4):
+        a, b = sorted(rng.sample(values, 2))
+        pairs.append((a, b))
+    pairs.append((values[len(values) // 2],) * 2)
+    return pairs
+
+
+def _params(pattern: ir.AccessPattern, rng: random.Random) -> list[dict[str, Any]]:
+    """Every parameter set a pattern is called with."""
+    entity = pattern.entities[0]
+    out: list[dict[str, Any]] = []
+    owners = range(1, (CUSTOMERS if entity == "Order" else BOOKS) + 1)
+    owner = "customer_id" if entity == "Order" else "book_id"
+    if entity == "Order":
+        values = [DAYS[0] - dt.timedelta(days=1), *DAYS, DAYS[-1] + dt.timedelta(days=1)]
+    else:
+        values = ["", "a", "a ", "aa", "ab", "ab ", "abc", "abcd", "b", "c", "zz", "zzz"]
+    names = [p for c in (*pattern.where, *pattern.filter) for p in c.param_names]
+    ranged = [p for p in names if p != owner]
+    for o in owners:
+        if not ranged:
+            out.append({owner: o})
+        elif len(ranged) == 1 or pattern.limit_param in ranged:
+            for v in rng.sample(values, 5):
+                params = {owner: o, ranged[0]: v}
+                if pattern.limit_param is not None:
+                    params[pattern.limit_param] = rng.choice([1, 2, 3, 7, 100])
+                out.append(params)
+        else:
+            for low, high in _bounds(values, rng):
+                out.append({owner: o, ranged[0]: low, ranged[1]: high})
+    return out
+
+
+def _groups(rows: list[dict[str, Any]], attribute: str, key: str) -> list[tuple[Any, frozenset]]:
+    """Consecutive rows with one value of `attribute` as one group, in result order."""
+    out: list[tuple[Any, set[Any]]] = []
+    for row in rows:
+        if not out or out[-1][0] != row[attribute]:
+            out.append((row[attribute], set()))
+        out[-1][1].add(row[key])
+    return [(v, frozenset(ids)) for v, ids in out]
+
+
+def _python(params: dict[str, Any]) -> dict[str, Any]:
+    """Parameters as the client's arguments: a Python keyword (`:from`) gets a `_`."""
+    return {f"{k}_" if keyword.iskeyword(k) else k: v for k, v in params.items()}
+
+
+def _sql(pattern: ir.AccessPattern, tables: dict[str, str]) -> str:
+    sql = pattern.sql or YAML_SQL[pattern.name]
+    for name, expression in tables.items():
+        sql = re.sub(rf"\bFROM {name}\b", f"FROM {expression}", sql)
+    return re.sub(r":([a-z_]+)", r"%(\1)s", sql)
+
+
+def _same_answer(
+    got: list[dict[str, Any]],
+    expected: list[dict[str, Any]],
+    everything: list[dict[str, Any]],
+    attribute: str,
+    key: str,
+) -> None:
+    """`got` is an answer the SQL allows: the same tie groups in the same order; under LIMIT,
+    the last group may be any rows of the whole tie group (`everything`: the SQL without LIMIT)."""
+    assert len(got) == len(expected)
+    want, have = _groups(expected, attribute, key), _groups(got, attribute, key)
+    assert [v for v, _ in have] == [v for v, _ in want]
+    assert have[:-1] == want[:-1]
+    if have:
+        tie = {r[key] for r in everything if r[attribute] == have[-1][0]}
+        assert len(have[-1][1]) == len(want[-1][1]) and have[-1][1] <= tie
+
+
+@pytest.mark.e2e
+def test_generated_client_returns_what_postgres_returns(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    model, layout = _compiled()
+    data = _rows()
+    t = load_package(layout, model, tmp_path, client=True)
+    client_module = __import__(t.__name__.rsplit(".", 1)[0] + ".client", fromlist=["Client"])
+    ddb = dynamodb_local.client()
+    table = "sql_forms"
+    dynamo.create_table(ddb, layout, table)
+    items = [t.TO_ITEM[e.name](row) for e in model.entities for row in data.of(e.name)]
+    dynamo.write_items(ddb, table, items, dynamo.LoadResult())
+    client = client_module.Client(table, ddb)
+    rng = random.Random(7)
+    seen = {"boundary_hits": 0, "empty": 0, "limited_ties": 0, "calls": 0}
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        schema = pgv.prepare(conn, model, data, None)
+        tables = {
+            model.entity(e).table: ref.expression().sql("postgres")  # type: ignore[union-attr]
+            for e, ref in schema.tables.items()
+        }
+        for pattern in model.patterns:
+            entity = pattern.entities[0]
+            attribute, key = ORDER_BY[entity], KEY[entity]
+            sql = _sql(pattern, tables)
+            unlimited = re.sub(r"\s+LIMIT\s+\S+\s*$", "", sql)
+            for params in _params(pattern, rng):
+                with conn.cursor(row_factory=dict_row) as cur:
+                    expected = cur.execute(sql, params).fetchall()
+                    everything = cur.execute(unlimited, params).fetchall()
+                got = getattr(client, pattern.name)(**_python(params))
+                context = (pattern.name, params)
+                assert {r[key] for r in got} <= {r[key] for r in everything}, context
+                _same_answer(got, expected, everything, attribute, key)
+                seen["calls"] += 1
+                seen["empty"] += not expected
+                bounds = {v for k, v in params.items() if k not in ("customer_id", "book_id")}
+                seen["boundary_hits"] += any(r[attribute] in bounds for r in everything)
+                if len(expected) < len(everything):
+                    last = expected[-1][attribute] if expected else None
+                    seen["limited_ties"] += sum(r[attribute] == last for r in everything) > sum(
+                        r[attribute] == last for r in expected
+                    )
+    assert seen["calls"] >= 150, seen
+    # the data exercised the boundaries: values equal to a bound, empty answers, LIMIT cutting
+    # through a tie group
+    assert seen["boundary_hits"] >= 50 and seen["empty"] >= 10 and seen["limited_ties"] >= 3, seen
+
+
+@pytest.mark.e2e
+def test_pages_of_a_half_open_range_add_up_to_the_whole_answer(
+    dynamodb_local: Any, tmp_path: Path
+) -> None:
+    model, layout = _compiled()
+    data = _rows()
+    t = load_package(layout, model, tmp_path, client=True)
+    client_module = __import__(t.__name__.rsplit(".", 1)[0] + ".client", fromlist=["Client"])
+    ddb = dynamodb_local.client()
+    dynamo.create_table(ddb, layout, "sql_forms_pages")
+    items = [t.TO_ITEM[e.name](row) for e in model.entities for row in data.of(e.name)]
+    dynamo.write_items(ddb, "sql_forms_pages", items, dynamo.LoadResult())
+    client = client_module.Client("sql_forms_pages", ddb)
+    for name, params in [
+        ("orders_in_period", {"customer_id": 1, "from": DAYS[2], "to": DAYS[9]}),
+        ("words_open_closed", {"book_id": 1, "from": "a", "to": "b"}),
+    ]:
+        whole = getattr(client, name)(**_python(params))
+        pages: list[Any] = []
+        start = None
+        while True:
+            page, start = getattr(client, name + "_page")(
+                **_python(params), start_key=start, page_size=2
+            )
+            pages += page
+            if start is None:
+                break
+        assert pages == whole and whole
