@@ -271,7 +271,16 @@ class PatternSpec(Node):
     sql: str | None = Field(
         default=None,
         min_length=1,
-        description="The SELECT the application runs today (Postgres dialect); parsed into where/order/limit.",
+        description="The SELECT the application runs today (Postgres dialect); parsed into "
+        "where/order/limit. Accepted: `col = :p` (or a literal) per key attribute; one range "
+        "on one column, each bound inclusive or exclusive, kept exactly: `col >= :from AND col "
+        "< :to` (half-open), `col > :a AND col <= :b`, `col BETWEEN :a AND :b`, or one bound "
+        "(`col >= :since`, `col < :before`); `col LIKE 'prefix%'` or `LIKE :p || '%'`; "
+        "`ORDER BY` the range (sort) column, with NULLS FIRST/LAST; `LIMIT 20` or `LIMIT :n` "
+        "(the client takes `n`); a parent↔child join on the parent key. Parameters: `:name` "
+        "(SQL keywords such as `:from`, `:to`, `:limit` included), `%(name)s`, `$1`, `?`. "
+        "Refused, with the reason and a hint: OR, NOT, `!=`, `IN (...)`, `IS [NOT] NULL`, "
+        "functions on columns, GROUP BY, OFFSET, subqueries.",
     )
     where: Conditions | None = Field(
         default=None,

@@ -577,20 +577,38 @@ class _Translator:
                 "a Query matches keys equal to or in a range of a value; move it to `filter:`",
             )
             return
+        if isinstance(cond, exp.EQ) and isinstance(_unparen(cond.expression), exp.Any):
+            cond = exp.In(this=cond.this, expressions=[])  # `col = ANY(:ids)` is `col IN :ids`
+            cond.meta.update(start=_offset(cond.this))
         if isinstance(cond, exp.In):
+            column = cond.this.sql(dialect="postgres")
             yield from self._fail(
                 "sql-in",
-                "IN (...) cannot be a single key condition",
+                f"{column} IN (...) cannot be one key condition",
                 cond,
-                "write one Query per value (or a BatchGetItem for unique keys); model it as `=`",
+                f"write the pattern with `{column} = :{cond.this.name or 'value'}` and call it "
+                "once per value (a unique key: once per value, or a BatchGetItem)",
             )
             return
         if isinstance(cond, exp.Is):
+            column = cond.this.sql(dialect="postgres")
+            if cond.args.get("negate"):
+                yield from self._fail(
+                    "sql-is-null",
+                    f"{column} IS NOT NULL cannot be a key condition",
+                    cond,
+                    f"drop it and order by or constrain {column}: an index keyed on an optional "
+                    "attribute holds only the rows that have it (sparse), and a range or `=` on "
+                    "it is never true for NULL",
+                )
+                return
             yield from self._fail(
                 "sql-is-null",
-                "IS NULL cannot be a key condition",
+                f"{column} IS NULL cannot be a key condition",
                 cond,
-                "key attributes are never null, so no key can match NULL; keep it as `filter:` or model a status attribute",
+                f"no key holds a NULL: model the state as a value (e.g. a status such as "
+                f"'unplaced' set where {column} is NULL) and compare that, or drop the "
+                "condition and check it in the application",
             )
             return
         if isinstance(cond, exp.ILike):

@@ -135,6 +135,8 @@ FIXTURES = [
     ("SELECT * FROM products WHERE brand_id = :b AND NOT status = 'x'", "! sql-not"),
     ("SELECT * FROM products WHERE brand_id = :b AND status != 'x'", "! sql-not-equal"),
     ("SELECT * FROM products WHERE brand_id IN (:a, :b)", "! sql-in"),
+    ("SELECT * FROM products WHERE brand_id = ANY(:ids)", "! sql-in"),
+    ("SELECT * FROM products WHERE brand_id IN :ids", "! sql-in"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE '%red'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE 'r%d%'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug ILIKE 'r%'", "! sql-like"),
@@ -230,3 +232,18 @@ def test_syntax_errors_are_in_our_words(sql: str) -> None:
     assert "<class" not in issue.message and "Required keyword" not in issue.message
     assert "sqlglot" not in issue.message and "Error tokenizing" not in issue.message
     assert issue.hint and 0 <= issue.offset <= len(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message", "at"),
+    [
+        ("SELECT * FROM products WHERE brand_id = ANY(:ids)", "brand_id IN (...)", "brand_id"),
+        ("SELECT * FROM products WHERE brand_id = :b AND title IS NOT NULL",
+         "title IS NOT NULL", "title"),
+        ("SELECT * FROM products WHERE brand_id = :b AND title IS NULL", "title IS NULL", "title"),
+    ],
+)  # fmt: skip
+def test_refusals_name_the_column_and_point_at_it(sql: str, message: str, at: str) -> None:
+    (issue,) = translate(sql, TABLES).issues
+    assert message in issue.message and issue.hint and "%(" not in issue.message
+    assert sql[issue.offset :].startswith(at)
