@@ -28,6 +28,7 @@ from psycopg.rows import dict_row
 from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.core import ir
+from modeling.emit.client import emit_client
 from modeling.sample.rows import Dataset
 from modeling.verify import dynamo
 from modeling.verify import postgres as pgv
@@ -238,3 +239,55 @@ def test_pages_of_a_half_open_range_add_up_to_the_whole_answer(
             if start is None:
                 break
         assert pages == whole and whole
+
+
+def test_where_and_filter_on_one_attribute_take_one_parameter_per_bound() -> None:
+    """Issue 13: `where: {order_date: ">="}` + `filter: {order_date: "<"}` compiled, but the
+    client took one argument for both bounds and returned nothing."""
+    model, layout = _compiled()
+    plan = layout.plan("orders_where_filter")
+    assert plan is not None
+    assert plan.params == ("customer_id", "order_date_from", "order_date_to")
+    assert [(f.attribute, f.op, f.params) for f in plan.filters] == [
+        ("order_date", "<", ("order_date_to",))
+    ]
+    (low,) = [b.param for b in plan.sk.values[0].bindings if b.slot == "order_date"]
+    assert low == "order_date_from"
+    source = emit_client(layout, model)["client.py"]
+    signature = re.search(r"def orders_where_filter\((.*?)\)", source, re.S)
+    assert signature is not None
+    assert "order_date_from: _dt.date" in signature.group(1)
+    assert "order_date_to: _dt.date" in signature.group(1)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "modes", "filters"),
+    [
+        # the range slot is followed by `#{order_id}`: every bound exact in the key
+        ("orders_in_period", ("open", "open"), []),
+        ("orders_open_closed", ("after", "after"), []),
+        ("orders_exclusive", ("after", "open"), []),
+        ("orders_bounds", ("after", "after"), []),
+        # the range slot ends the key: an exclusive bound is included, then filtered
+        ("words_in_range", ("open", "full"), [("word", "<", ("to",))]),
+        ("words_open_closed", ("full", "full"), [("word", ">", ("from",))]),
+    ],
+)
+def test_each_bound_is_exact(pattern: str, modes: tuple[str, str], filters: list[Any]) -> None:
+    _, layout = _compiled()
+    plan = layout.plan(pattern)
+    assert plan is not None and plan.sk.kind == "between"
+    assert tuple(v.mode for v in plan.sk.values) == modes
+    assert [(f.attribute, f.op, f.params) for f in plan.filters] == filters
+
+
+def test_limit_parameter_is_an_argument_of_the_reading_methods() -> None:
+    model, layout = _compiled()
+    plan = layout.plan("first_orders")
+    assert plan is not None and plan.limit is None and plan.limit_param == "limit"
+    source = emit_client(layout, model)["client.py"]
+    for method in ("first_orders", "iter_first_orders"):
+        signature = re.search(rf"def {method}\((.*?)\)", source, re.S)
+        assert signature is not None and "limit: int" in signature.group(1), method
+    page = re.search(r"def first_orders_page\((.*?)\)", source, re.S)
+    assert page is not None and "limit:" not in page.group(1)
