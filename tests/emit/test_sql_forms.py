@@ -29,6 +29,7 @@ from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.emit.client import emit_client
+from modeling.sample import oracle
 from modeling.sample.rows import Dataset
 from modeling.verify import dynamo
 from modeling.verify import postgres as pgv
@@ -291,3 +292,32 @@ def test_limit_parameter_is_an_argument_of_the_reading_methods() -> None:
         assert signature is not None and "limit: int" in signature.group(1), method
     page = re.search(r"def first_orders_page\((.*?)\)", source, re.S)
     assert page is not None and "limit:" not in page.group(1)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "inside"),
+    [
+        ((">=", "<"), [3, 4]),
+        ((">", "<="), [4, 5]),
+        ((">", "<"), [4]),
+        ((">=", "<="), [3, 4, 5]),
+    ],
+)
+def test_verify_oracles_keep_each_bound(bounds: tuple[str, str], inside: list[int]) -> None:
+    """`model verify` judges the client by the in-memory oracle and by PostgreSQL: both read
+    the operator of each bound (a half-open range is not a BETWEEN)."""
+    model, _ = _compiled()
+    c = ir.Condition("count", "between", ("lo", "hi"), bounds=bounds)
+    params = {"lo": 3, "hi": 5}
+    rows = [{"book_id": 1, "word": str(n), "count": n} for n in range(1, 8)]
+    kept = [r["count"] for r in rows if oracle.matches(c, r, params, ir.TypeRef("integer"))]
+    assert kept == inside
+    pattern = ir.AccessPattern("p", ("Entry",), (c,))
+    entity = model.entity("Entry")
+    assert entity is not None
+    sql, binds = pgv.select_statement(model, pattern, entity, pgv.TableRef(None, "entries"), params)
+    low, high = bounds
+    assert f'"count" {low} %(b0)s AND "count" {high} %(b1)s' in sql or (
+        bounds == (">=", "<=") and "BETWEEN" in sql
+    ), sql
+    assert binds == {"b0": 3, "b1": 5}
