@@ -101,7 +101,13 @@ def _pattern(p: PatternSpec, r: ResolvedPattern, pos: Positions) -> ir.AccessPat
     def cond(c: object) -> ir.Condition:
         assert isinstance(c, Cond)
         return ir.Condition(
-            c.attribute, c.op, c.params, span=c.span, literals=c.literals, bounds=c.bounds
+            c.attribute,
+            c.op,
+            c.params,
+            span=c.span,
+            literals=c.literals,
+            bounds=c.bounds,
+            listed=c.listed,
         )
 
     rate = None

@@ -7,7 +7,7 @@ Rows are the TypedDicts of `transformers`; keys are built there too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 import datetime as _dt
 from decimal import Decimal
@@ -78,6 +78,20 @@ def _empty_range(request: Mapping[str, Any]) -> bool:
         return False
     values = request["ExpressionAttributeValues"]
     return _keys.empty_between(values[":sk0"], values[":sk1"])
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    """The values of an IN list, each once (SQL returns a row once however often its value
+    is listed)."""
+    return list(dict.fromkeys(values))
+
+
+def _order_key(value: Any, nulls_high: bool) -> tuple[int, Any]:
+    """Sort key of an ordering value; NULL sorts above (`nulls_high`) or below every value.
+    Strings compare by code point, which is DynamoDB's (UTF-8 byte) order."""
+    if value is None:
+        return (2 if nulls_high else 0, 0)
+    return (1, value)
 
 
 def _error_code(exc: Exception) -> str:

@@ -26,7 +26,10 @@ READ_COST = (
 
 def _param(cond: ir.Condition, i: int = 0) -> str:
     """The bind-parameter name (the loader's defaults: the attribute; `_from`/`_to` for
-    between). A condition on SQL literals is named like its default parameter."""
+    between). A condition on SQL literals is named like its default parameter. An `IN` binds
+    its slot to one value per Query (`ir.in_value_param`)."""
+    if cond.op == ir.IN:
+        return ir.in_value_param(cond.attribute)
     if len(cond.params) > i:
         return cond.params[i]
     if cond.op == "between":
@@ -35,6 +38,8 @@ def _param(cond: ir.Condition, i: int = 0) -> str:
 
 
 def _literal(cond: ir.Condition, i: int = 0) -> str | int | float | bool | None:
+    if cond.op == ir.IN:
+        return None  # one Query per value: the value is a parameter of each
     return cond.literals[i] if not cond.params and len(cond.literals) > i else None
 
 
@@ -470,7 +475,11 @@ def _plan(
     for c in (*pattern.where, *pattern.filter):
         if c.literals and not c.params:
             continue  # fixed by the SQL text
-        names = [_param(c, i) for i in range(2 if c.op == "between" else 1)]
+        names = (
+            list(c.param_names)
+            if c.op == ir.IN
+            else [_param(c, i) for i in range(2 if c.op == "between" else 1)]
+        )
         for p in names:
             if p not in params:
                 params.append(p)
@@ -492,6 +501,24 @@ def _plan(
     proof.append(
         f"order: {'ascending' if pattern.order == 'asc' else 'descending'} sort key (ScanIndexForward={pattern.order == 'asc'})"
     )
+    fan = next((c for c in pattern.where if c.op == ir.IN), None)
+    if fan is not None:
+        each = ir.in_value_param(fan.attribute)
+        proof.append(
+            f"{fan.attribute} IN (...): one {operation} per distinct value, :{each} being each "
+            "value in turn (SQL returns a row once however often its value is listed); "
+            + (
+                f"the client merges the answers by {pattern.order_by} "
+                f"({pattern.order.upper()}, NULLs {'first' if pattern.nulls_high != (pattern.order == 'asc') else 'last'})"
+                if pattern.order_by and len(entities) == 1
+                else "the answers follow one another (the SQL promises no order)"
+            )
+            + (
+                " and keeps the first rows up to the limit"
+                if pattern.limit or pattern.limit_param
+                else ""
+            )
+        )
     return ir.PatternPlan(
         pattern=pattern.name,
         entities=entities,

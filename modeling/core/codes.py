@@ -87,7 +87,7 @@ _LIST: tuple[Code, ...] = (
     Code("sql-or", _G.SQL, "OR in WHERE: a key condition is a conjunction; split the pattern in two."),
     Code("sql-not", _G.SQL, "NOT in WHERE cannot be a key condition."),
     Code("sql-not-equal", _G.SQL, "`!=` / `<>` cannot be a key condition."),
-    Code("sql-in", _G.SQL, "IN (...) cannot be one key condition; write one pattern per value or a BatchGet."),
+    Code("sql-in", _G.SQL, "An IN list the client cannot run as one Query per value (a subquery, no list parameter, two IN lists)."),
     Code("sql-like", _G.SQL, "LIKE other than a prefix (`'abc%'`, `:p || '%'`) cannot be a key condition."),
     Code("sql-is-null", _G.SQL, "IS [NOT] NULL cannot be a key condition (key attributes are never null)."),
     Code("sql-function", _G.SQL, "A function or expression on a column cannot be a key condition."),

@@ -168,6 +168,16 @@ def default_params(attribute: str, op: str) -> tuple[str, ...]:
     return (f"{attribute}_from", f"{attribute}_to") if op == "between" else (attribute,)
 
 
+#: `attr IN (...)` (only from `sql:`): an equality on one of several values; the plan binds
+#: the key slot to `in_value_param(attr)` and the client runs one Query per value.
+IN = "in"
+
+
+def in_value_param(attribute: str) -> str:
+    """The parameter an `IN` condition's key slot is bound to: one value per Query."""
+    return f"{attribute}_each"
+
+
 #: The bounds of an inclusive `between` (SQL's BETWEEN, `>= :a AND <= :b`).
 INCLUSIVE: tuple[str, str] = (">=", "<=")
 LOWER_BOUNDS: tuple[str, ...] = (">", ">=")
@@ -187,6 +197,9 @@ class Condition:
     # `between` only: the operators of its low and high bound, each inclusive (`>=`, `<=`) or
     # exclusive (`>`, `<`): `(">=", "<")` is the half-open `>= :from AND < :to`
     bounds: tuple[str, str] = INCLUSIVE
+    # `in` only: the one parameter holds a list of values (`IN :ids`, `= ANY(:ids)`); else
+    # each parameter (or literal) is one value (`IN (:a, :b)`)
+    listed: bool = False
 
     @property
     def is_range(self) -> bool:

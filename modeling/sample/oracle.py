@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from modeling.core import values
-from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import IN, AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.sample.rows import Dataset, Row, RowRef, ref_of
 
 Params = Mapping[str, Any]
@@ -77,6 +77,9 @@ def matches(c: Condition, row: Row, params: Params, t: TypeRef | None = None) ->
     if value is None:
         return False
     given = condition_values(c, t, params)
+    if c.op == IN:  # `IN :ids` holds its values in one list parameter
+        values = given[0] if c.listed and c.params else given
+        return sort_value(value) in {sort_value(v) for v in values}
     if c.op == "begins_with":
         return text_of(value).startswith(text_of(given[0]))
     v = sort_value(value)

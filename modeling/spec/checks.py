@@ -22,6 +22,7 @@ from typing import Any, Literal
 from modeling.core import limits
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.ir import (
+    IN,
     INCLUSIVE,
     LOWER_BOUNDS,
     RANGE_OPERATORS,
@@ -57,6 +58,7 @@ class Cond:
     literals: tuple[Any, ...]
     span: Span
     bounds: tuple[str, str] = INCLUSIVE  # `between`: the operator of each bound
+    listed: bool = False  # `in`: the one parameter is a list of values
 
 
 @dataclass(frozen=True)
@@ -643,6 +645,7 @@ class Checker:
                 c.literals,
                 self.pos.offset(spath, c.offset),
                 c.bounds,
+                c.listed,
             )
             for c in result.where
         )
@@ -780,6 +783,15 @@ class Checker:
         self._attributes_exist(name, entities, filt, every=False, what="filter")
         self._ttl_filters(entities, filt)
         ranges = [c for c in where if c.op in RANGE_OPERATORS]
+        lists = [c for c in where if c.op == IN]
+        for extra in lists[1:]:
+            self.error(
+                "sql-in",
+                f"pattern {name!r} has IN lists on {lists[0].attribute!r} and "
+                f"{extra.attribute!r}; one Query per combination of values is not planned",
+                extra.span,
+                hint=f"keep one IN list and write {extra.attribute!r} with `=`",
+            )
         for extra in ranges[1:]:
             self.error(
                 "two-ranges",

@@ -277,9 +277,11 @@ class PatternSpec(Node):
         "< :to` (half-open), `col > :a AND col <= :b`, `col BETWEEN :a AND :b`, or one bound "
         "(`col >= :since`, `col < :before`); `col LIKE 'prefix%'` or `LIKE :p || '%'`; "
         "`ORDER BY` the range (sort) column, with NULLS FIRST/LAST; `LIMIT 20` or `LIMIT :n` "
-        "(the client takes `n`); a parent↔child join on the parent key. Parameters: `:name` "
+        "(the client takes `n`); one `col IN (:a, :b)`, `col IN ('x', 'y')`, `col IN :ids` or "
+        "`col = ANY(:ids)` (one Query or GetItem per distinct value, merged by the client in "
+        "the ORDER BY order); a parent↔child join on the parent key. Parameters: `:name` "
         "(SQL keywords such as `:from`, `:to`, `:limit` included), `%(name)s`, `$1`, `?`. "
-        "Refused, with the reason and a hint: OR, NOT, `!=`, `IN (...)`, `IS [NOT] NULL`, "
+        "Refused, with the reason and a hint: OR, NOT, `!=`, `IS [NOT] NULL`, two IN lists, "
         "functions on columns, GROUP BY, OFFSET, subqueries.",
     )
     where: Conditions | None = Field(

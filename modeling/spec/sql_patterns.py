@@ -49,6 +49,7 @@ class SqlCondition:
     literals: tuple[Scalar, ...] = ()
     offset: int = 0
     bounds: tuple[str, str] = INCLUSIVE  # `between`: each bound's operator (`>`/`>=`, `<`/`<=`)
+    listed: bool = False  # `in`: the one parameter holds a list of values (`IN :ids`)
 
 
 @dataclass(frozen=True)
@@ -578,17 +579,10 @@ class _Translator:
             )
             return
         if isinstance(cond, exp.EQ) and isinstance(_unparen(cond.expression), exp.Any):
-            cond = exp.In(this=cond.this, expressions=[])  # `col = ANY(:ids)` is `col IN :ids`
-            cond.meta.update(start=_offset(cond.this))
+            yield from self._in(cond, cond.this, [], _unparen(cond.expression).this)
+            return
         if isinstance(cond, exp.In):
-            column = cond.this.sql(dialect="postgres")
-            yield from self._fail(
-                "sql-in",
-                f"{column} IN (...) cannot be one key condition",
-                cond,
-                f"write the pattern with `{column} = :{cond.this.name or 'value'}` and call it "
-                "once per value (a unique key: once per value, or a BatchGetItem)",
-            )
+            yield from self._in(cond, cond.this, list(cond.expressions), cond.args.get("field"))
             return
         if isinstance(cond, exp.Is):
             column = cond.this.sql(dialect="postgres")
@@ -732,6 +726,77 @@ class _Translator:
             else:
                 names.append(str(value))
         return SqlCondition(attribute, op, tuple(names), (), offset)
+
+    def _in(
+        self,
+        cond: exp.Expression,
+        column: exp.Expression,
+        items: list[exp.Expression],
+        listed: exp.Expression | None,
+    ) -> Iterator[SqlCondition]:
+        """`col IN (:a, :b)`, `col IN ('x', 'y')`, `col IN :ids`, `col = ANY(:ids)`: one
+        Query per value, merged by the client in the SQL's order."""
+        name = column.sql(dialect="postgres")
+        refuse = (
+            f"write `{name} IN (:a, :b)`, `{name} IN :values` or `{name} = ANY(:values)`; "
+            "or one pattern with `=`, called once per value"
+        )
+        if cond.args.get("query") is not None or any(
+            isinstance(_unparen(i), exp.Select | exp.Subquery) for i in items
+        ):
+            yield from self._fail(
+                "sql-in", f"{name} IN (SELECT ...) cannot be a key condition", cond, refuse
+            )
+            return
+        if not isinstance(_unparen(column), exp.Column):
+            yield from self._fail(
+                "sql-function",
+                "IN on an expression cannot be a key condition",
+                column,
+                "store the computed value as its own attribute",
+            )
+            return
+        side = self._column_side(column)
+        if side is None:
+            return
+        attribute, offset = side
+        if listed is not None:
+            operand = self._operand(_unparen(listed), attribute)
+            if operand is None or operand[0] != "param":
+                yield from self._fail(
+                    "sql-in", f"{name} IN: a list parameter expected", cond, refuse
+                )
+                return
+            param = operand[1] or f"{attribute}_values"
+            yield SqlCondition(attribute, "in", (param,), (), offset, listed=True)
+            return
+        operands = [self._operand(i, attribute) for i in items]
+        if not operands or any(o is None for o in operands):
+            yield from self._fail(
+                "sql-in",
+                f"{name} IN (...): every value must be a parameter or a literal",
+                cond,
+                refuse,
+            )
+            return
+        kinds = {o[0] for o in operands if o is not None}
+        if kinds == {"literal"}:
+            values = tuple(dict.fromkeys(o[1] for o in operands if o is not None))
+            yield SqlCondition(attribute, "in", (), values, offset)
+            return
+        if len(kinds) > 1:
+            yield from self._fail(
+                "sql-mixed-operands",
+                f"{name} IN (...) mixes literals and parameters",
+                cond,
+                "bind every value or write every value as a literal",
+            )
+            return
+        names = [
+            str(o[1]) if o is not None and o[1] is not None else f"{attribute}_{i + 1}"
+            for i, o in enumerate(operands)
+        ]
+        yield SqlCondition(attribute, "in", tuple(dict.fromkeys(names)), (), offset)
 
     def _between(self, cond: exp.Between) -> Iterator[SqlCondition]:
         if not isinstance(_unparen(cond.this), exp.Column):

@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from sqlglot import exp
 
-from modeling.core.ir import INCLUSIVE, AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import IN, INCLUSIVE, AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.pg.allow import verdict
 from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
@@ -400,6 +400,10 @@ def _condition(
         key = f"b{len(binds)}"
         binds[key] = value
         holders.append(exp.Placeholder(this=key))
+    if c.op == IN and c.listed and c.params:  # one list parameter: `= ANY(array)`
+        return exp.EQ(this=column, expression=exp.Any(this=holders[0]))
+    if c.op == IN:
+        return exp.In(this=column, expressions=holders)
     if c.op == "between" and c.bounds == INCLUSIVE:
         return exp.Between(this=column, low=holders[0], high=holders[1])
     if c.op == "between":

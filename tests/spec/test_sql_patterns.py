@@ -36,6 +36,7 @@ def show(sql: str) -> str:
     for c in r.where:
         operands = ",".join([f":{p}" for p in c.params] + [repr(v) for v in c.literals])
         op = c.op if c.bounds == (">=", "<=") else f"{c.bounds[0]}{c.op}{c.bounds[1]}"
+        op += "[]" if c.listed else ""
         conds.append(f"{c.attribute} {op} {operands}")
     out = f"{'+'.join(r.entities)}: " + " AND ".join(conds)
     if r.order_by:
@@ -134,9 +135,16 @@ FIXTURES = [
     ("SELECT * FROM products WHERE brand_id = :b OR status = :s", "! sql-or"),
     ("SELECT * FROM products WHERE brand_id = :b AND NOT status = 'x'", "! sql-not"),
     ("SELECT * FROM products WHERE brand_id = :b AND status != 'x'", "! sql-not-equal"),
-    ("SELECT * FROM products WHERE brand_id IN (:a, :b)", "! sql-in"),
-    ("SELECT * FROM products WHERE brand_id = ANY(:ids)", "! sql-in"),
-    ("SELECT * FROM products WHERE brand_id IN :ids", "! sql-in"),
+    ("SELECT * FROM products WHERE brand_id IN (:a, :b)", "Product: brand_id in :a,:b"),
+    ("SELECT * FROM products WHERE brand_id IN (:a, :b, :a)", "Product: brand_id in :a,:b"),
+    ("SELECT * FROM products WHERE brand_id = ANY(:ids)", "Product: brand_id in[] :ids"),
+    ("SELECT * FROM products WHERE brand_id IN :ids", "Product: brand_id in[] :ids"),
+    ("SELECT * FROM products WHERE brand_id IN ($1, $2)",
+     "Product: brand_id in :brand_id_1,:brand_id_2"),
+    ("SELECT * FROM products WHERE status IN ('a', 'b', 'a') AND brand_id = :b",
+     "Product: status in 'a','b' AND brand_id = :b"),
+    ("SELECT * FROM products WHERE brand_id IN (:a, 'x')", "! sql-mixed-operands"),
+    ("SELECT * FROM products WHERE lower(slug) IN (:a, :b)", "! sql-function"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE '%red'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE 'r%d%'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug ILIKE 'r%'", "! sql-like"),
@@ -237,7 +245,7 @@ def test_syntax_errors_are_in_our_words(sql: str) -> None:
 @pytest.mark.parametrize(
     ("sql", "message", "at"),
     [
-        ("SELECT * FROM products WHERE brand_id = ANY(:ids)", "brand_id IN (...)", "brand_id"),
+        ("SELECT * FROM products WHERE brand_id IN (:a, 'x')", "brand_id IN (...)", "'x'"),
         ("SELECT * FROM products WHERE brand_id = :b AND title IS NOT NULL",
          "title IS NOT NULL", "title"),
         ("SELECT * FROM products WHERE brand_id = :b AND title IS NULL", "title IS NULL", "title"),
