@@ -335,7 +335,7 @@ def build_request(
     for i, f in enumerate(plan.filters):
         ftype = attribute_type(model, plan.entities, f.attribute) or ir.TypeRef("string")
         names[f"#f{i}"] = f.attribute
-        for j in range(2 if f.op == "between" else 1):
+        for j in range(0 if f.op in ir.NULL_TESTS else 2 if f.op == "between" else 1):
             if (i, j) in fixed:
                 value = fixed[(i, j)]
             else:
@@ -346,6 +346,9 @@ def build_request(
             vals[f":f{i}_{j}"] = attribute_av(model, f.attribute, ftype, value)
         if f.op == "between":
             filters.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
+        elif f.op in ir.NULL_TESTS:  # NULL is stored as no attribute
+            test = "attribute_not_exists" if f.op == "is_null" else "attribute_exists"
+            filters.append(f"{test}(#f{i})")
         elif f.op == "begins_with":
             filters.append(f"begins_with(#f{i}, :f{i}_0)")
         else:

@@ -454,6 +454,8 @@ def _filter_conditions(c: ir.Condition) -> tuple[ir.FilterCondition, ...]:
             ir.FilterCondition(c.attribute, op, (_param(c, i),), READ_COST)
             for i, op in enumerate(c.bounds)
         )
+    if c.op in ir.NULL_TESTS:
+        return (ir.FilterCondition(c.attribute, c.op, (), READ_COST),)
     names = tuple(_param(c, i) for i in range(2 if c.op == "between" else 1))
     return (ir.FilterCondition(c.attribute, c.op, names, READ_COST),)
 
@@ -473,8 +475,8 @@ def _plan(
     )
     params: list[str] = []
     for c in (*pattern.where, *pattern.filter):
-        if c.literals and not c.params:
-            continue  # fixed by the SQL text
+        if (c.literals and not c.params) or c.op in ir.NULL_TESTS:
+            continue  # fixed by the SQL text; no value
         names = (
             list(c.param_names)
             if c.op == ir.IN

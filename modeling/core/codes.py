@@ -89,7 +89,7 @@ _LIST: tuple[Code, ...] = (
     Code("sql-not-equal", _G.SQL, "`!=` / `<>` cannot be a key condition."),
     Code("sql-in", _G.SQL, "An IN list the client cannot run as one Query per value (a subquery, no list parameter, two IN lists)."),
     Code("sql-like", _G.SQL, "LIKE other than a prefix (`'abc%'`, `:p || '%'`) cannot be a key condition."),
-    Code("sql-is-null", _G.SQL, "IS [NOT] NULL cannot be a key condition (key attributes are never null)."),
+    Code("sql-is-null", _G.SQL, "An IS [NOT] NULL the client cannot check exactly: on a required attribute, on a set, or IS TRUE/FALSE."),
     Code("sql-function", _G.SQL, "A function or expression on a column cannot be a key condition."),
     Code("sql-join", _G.SQL, "A join other than parent↔child on the parent key."),
     Code("sql-condition", _G.SQL, "A WHERE conjunct of a shape that cannot be a key condition."),

@@ -178,6 +178,10 @@ def in_value_param(attribute: str) -> str:
     return f"{attribute}_each"
 
 
+#: `attr IS NULL` / `attr IS NOT NULL` (only from `sql:`): filters without a parameter; the
+#: client checks them with `attribute_not_exists` / `attribute_exists` (NULL is not stored).
+NULL_TESTS: tuple[str, ...] = ("is_null", "is_not_null")
+
 #: The bounds of an inclusive `between` (SQL's BETWEEN, `>= :a AND <= :b`).
 INCLUSIVE: tuple[str, str] = (">=", "<=")
 LOWER_BOUNDS: tuple[str, ...] = (">", ">=")
@@ -211,7 +215,7 @@ class Condition:
         condition compares with fixed SQL literals."""
         if self.params:
             return self.params
-        if self.literals:
+        if self.literals or self.op in NULL_TESTS:
             return ()
         return default_params(self.attribute, self.op)
 

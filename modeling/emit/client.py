@@ -103,7 +103,7 @@ def _filter_code(
         convert = (
             "_t.ttl_attribute_value(" if epoch else f"_t.to_attribute_value({literal(type_text)}, "
         )
-        count = 2 if f.op == "between" else 1
+        count = 0 if f.op in ir.NULL_TESTS else 2 if f.op == "between" else 1
         for j in range(count):
             if (i, j) in fixed:
                 value = f"{convert}{_py_value(fixed[(i, j)])})"
@@ -113,6 +113,9 @@ def _filter_code(
             lines.append(f'values[":f{i}_{j}"] = _required({value}, {literal(f.attribute)})')
         if f.op == "between":
             conjuncts.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
+        elif f.op in ir.NULL_TESTS:  # NULL is stored as no attribute
+            test = "attribute_not_exists" if f.op == "is_null" else "attribute_exists"
+            conjuncts.append(f"{test}(#f{i})")
         elif f.op == "begins_with":
             conjuncts.append(f"begins_with(#f{i}, :f{i}_0)")
         elif f.op in ("=", "<", "<=", ">", ">="):

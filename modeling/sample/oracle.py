@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from modeling.core import values
-from modeling.core.ir import IN, AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import IN, NULL_TESTS, AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.sample.rows import Dataset, Row, RowRef, ref_of
 
 Params = Mapping[str, Any]
@@ -74,6 +74,8 @@ def text_of(value: Any) -> str:
 def matches(c: Condition, row: Row, params: Params, t: TypeRef | None = None) -> bool:
     """Does `row` satisfy one condition? NULL (or a missing attribute) never matches."""
     value = row.get(c.attribute)
+    if c.op in NULL_TESTS:
+        return (value is None) == (c.op == "is_null")
     if value is None:
         return False
     given = condition_values(c, t, params)

@@ -25,6 +25,7 @@ from modeling.core.ir import (
     IN,
     INCLUSIVE,
     LOWER_BOUNDS,
+    NULL_TESTS,
     RANGE_OPERATORS,
     UPPER_BOUNDS,
     TypeRef,
@@ -654,12 +655,53 @@ class Checker:
         filt = self.written_conds(name, "filter", p.filter or {}, where)
         if filt is None:
             return None
+        filt = (
+            *(
+                Cond(c.attribute, c.op, (), (), self.pos.offset(spath, c.offset))
+                for c in result.filter
+            ),
+            *filt,
+        )
+        if not self.null_tests(name, list(result.entities), filt):
+            return None
         resolved = self.conditions(
             name, p, list(result.entities), where, filt, result.order, result.order_by, result.limit
         )
         if resolved is None:
             return None
         return replace(resolved, nulls=result.nulls, limit_param=result.limit_param)
+
+    def null_tests(self, name: str, entities: list[str], filt: Sequence[Cond]) -> bool:
+        """`IS NULL` needs an attribute whose NULL is told apart from every value: not a
+        set (DynamoDB stores an empty set as no attribute, like NULL)."""
+        ok = True
+        for c in filt:
+            if c.op not in NULL_TESTS:
+                continue
+            for e in entities:
+                t = _type(self.entities[e], c.attribute) if e in self.entities else None
+                spec = self.entities[e].attributes.get(c.attribute) if e in self.entities else None
+                if spec is not None and attribute_spec(spec).required and c.op == "is_null":
+                    self.error(
+                        "sql-is-null",
+                        f"pattern {name!r}: {e}.{c.attribute} is required (NOT NULL), so "
+                        f"{c.attribute} IS NULL is never true and the pattern returns nothing",
+                        c.span,
+                        hint=f"declare `{c.attribute}: {{type: {t}, required: false}}` if the "
+                        "column is nullable, or remove the condition",
+                    )
+                    ok = False
+                if t is not None and t.kind == "set":
+                    self.error(
+                        "sql-is-null",
+                        f"pattern {name!r}: {c.attribute} IS [NOT] NULL on a {t} attribute: "
+                        "DynamoDB stores an empty set as no attribute, so NULL and an empty set "
+                        "cannot be told apart",
+                        c.span,
+                        hint="test it in the application, or keep a count attribute beside it",
+                    )
+                    ok = False
+        return ok
 
     def written_conds(
         self,

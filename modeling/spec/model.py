@@ -279,10 +279,12 @@ class PatternSpec(Node):
         "`ORDER BY` the range (sort) column, with NULLS FIRST/LAST; `LIMIT 20` or `LIMIT :n` "
         "(the client takes `n`); one `col IN (:a, :b)`, `col IN ('x', 'y')`, `col IN :ids` or "
         "`col = ANY(:ids)` (one Query or GetItem per distinct value, merged by the client in "
-        "the ORDER BY order); a parent↔child join on the parent key. Parameters: `:name` "
+        "the ORDER BY order); `col IS NULL` / `col IS NOT NULL` (a filter: NULL is stored as "
+        "no attribute); a parent↔child join on the parent key. Parameters: `:name` "
         "(SQL keywords such as `:from`, `:to`, `:limit` included), `%(name)s`, `$1`, `?`. "
-        "Refused, with the reason and a hint: OR, NOT, `!=`, `IS [NOT] NULL`, two IN lists, "
-        "functions on columns, GROUP BY, OFFSET, subqueries.",
+        "Refused, with the reason and a hint: OR, NOT (but NOT ... IS NULL), `!=`, two IN "
+        "lists, IS NULL on a required attribute or a set, functions on columns, GROUP BY, "
+        "OFFSET, subqueries.",
     )
     where: Conditions | None = Field(
         default=None,

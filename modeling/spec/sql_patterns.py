@@ -69,6 +69,7 @@ class SqlPattern:
     nulls: Literal["first", "last"] | None = None
     limit: int | None = None
     limit_param: str | None = None  # `LIMIT :n`
+    filter: list[SqlCondition] = field(default_factory=list)  # `IS [NOT] NULL`
     issues: list[SqlIssue] = field(default_factory=list)
 
 
@@ -554,14 +555,9 @@ class _Translator:
             )
             return
         if isinstance(cond, exp.Not):
-            inner = cond.this
+            inner = _unparen(cond.this)
             if isinstance(inner, exp.Is):
-                yield from self._fail(
-                    "sql-is-null",
-                    "IS NOT NULL cannot be a key condition",
-                    cond,
-                    "key attributes are never null; a sparse index serves 'has a value' — describe it as a pattern on that attribute",
-                )
+                yield from self._is_null(inner, not inner.args.get("negate"))
                 return
             yield from self._fail(
                 "sql-not",
@@ -585,25 +581,7 @@ class _Translator:
             yield from self._in(cond, cond.this, list(cond.expressions), cond.args.get("field"))
             return
         if isinstance(cond, exp.Is):
-            column = cond.this.sql(dialect="postgres")
-            if cond.args.get("negate"):
-                yield from self._fail(
-                    "sql-is-null",
-                    f"{column} IS NOT NULL cannot be a key condition",
-                    cond,
-                    f"drop it and order by or constrain {column}: an index keyed on an optional "
-                    "attribute holds only the rows that have it (sparse), and a range or `=` on "
-                    "it is never true for NULL",
-                )
-                return
-            yield from self._fail(
-                "sql-is-null",
-                f"{column} IS NULL cannot be a key condition",
-                cond,
-                f"no key holds a NULL: model the state as a value (e.g. a status such as "
-                f"'unplaced' set where {column} is NULL) and compare that, or drop the "
-                "condition and check it in the application",
-            )
+            yield from self._is_null(cond, bool(cond.args.get("negate")))
             return
         if isinstance(cond, exp.ILike):
             yield from self._fail(
@@ -797,6 +775,34 @@ class _Translator:
             for i, o in enumerate(operands)
         ]
         yield SqlCondition(attribute, "in", tuple(dict.fromkeys(names)), (), offset)
+
+    def _is_null(self, cond: exp.Is, negate: bool) -> Iterator[SqlCondition]:
+        """`col IS [NOT] NULL`: a filter the client applies after the key condition (a key
+        never holds NULL); `IS NOT TRUE` and friends are refused."""
+        if not isinstance(_unparen(cond.expression), exp.Null):
+            yield from self._fail(
+                "sql-is-null",
+                f"{cond.sql(dialect='postgres')!r} cannot be a key condition or a filter",
+                cond,
+                "compare with `=` (`col = TRUE`) or test `IS NULL` / `IS NOT NULL`",
+            )
+            return
+        if not isinstance(_unparen(cond.this), exp.Column):
+            yield from self._fail(
+                "sql-function",
+                "IS NULL on an expression cannot be a filter",
+                cond.this,
+                "store the computed value as its own attribute",
+            )
+            return
+        side = self._column_side(cond.this)
+        if side is None:
+            return
+        attribute, offset = side
+        op = "is_not_null" if negate else "is_null"
+        self.result.filter.append(SqlCondition(attribute, op, (), (), offset))
+        return
+        yield  # a generator that yields no key condition
 
     def _between(self, cond: exp.Between) -> Iterator[SqlCondition]:
         if not isinstance(_unparen(cond.this), exp.Column):

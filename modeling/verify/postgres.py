@@ -25,7 +25,16 @@ from typing import Any, cast
 
 from sqlglot import exp
 
-from modeling.core.ir import IN, INCLUSIVE, AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import (
+    IN,
+    INCLUSIVE,
+    NULL_TESTS,
+    AccessPattern,
+    Condition,
+    Entity,
+    Model,
+    TypeRef,
+)
 from modeling.pg.allow import verdict
 from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
@@ -400,6 +409,9 @@ def _condition(
         key = f"b{len(binds)}"
         binds[key] = value
         holders.append(exp.Placeholder(this=key))
+    if c.op in NULL_TESTS:
+        test = exp.Is(this=column, expression=exp.Null())
+        return test if c.op == "is_null" else exp.Not(this=test)
     if c.op == IN and c.listed and c.params:  # one list parameter: `= ANY(array)`
         return exp.EQ(this=column, expression=exp.Any(this=holders[0]))
     if c.op == IN:

@@ -72,6 +72,7 @@ def _rows(seed: int = 14) -> Dataset:
             "customer_id": rng.randint(1, CUSTOMERS),
             "order_date": rng.choice(DAYS),
             "total": Decimal(rng.randint(100, 9_999)) / 100,
+            "shipped_on": None if rng.random() < 0.3 else rng.choice(DAYS),
         }
         for n in range(150)
     ]
@@ -207,7 +208,14 @@ def test_generated_client_returns_what_postgres_returns(
     dynamo.write_items(ddb, table, items, dynamo.LoadResult())
     client = client_module.Client(table, ddb)
     rng = random.Random(7)
-    seen = {"boundary_hits": 0, "empty": 0, "limited_ties": 0, "calls": 0, "merged": 0}
+    seen = {
+        "boundary_hits": 0,
+        "empty": 0,
+        "limited_ties": 0,
+        "calls": 0,
+        "merged": 0,
+        "null_rows": 0,
+    }
     with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
         schema = pgv.prepare(conn, model, data, None)
         tables = {
@@ -216,7 +224,7 @@ def test_generated_client_returns_what_postgres_returns(
         }
         for pattern in model.patterns:
             entity = pattern.entities[0]
-            attribute, key = ORDER_BY[entity], KEY[entity]
+            attribute, key = pattern.order_by or ORDER_BY[entity], KEY[entity]
             sql = _sql(pattern, tables)
             unlimited = re.sub(r"\s+LIMIT\s+\S+\s*$", "", sql)
             for params in _params(pattern, rng):
@@ -233,6 +241,7 @@ def test_generated_client_returns_what_postgres_returns(
                         _ident(r, key) for r in expected
                     ), context
                 seen["calls"] += 1
+                seen["null_rows"] += pattern.name == "unshipped_orders" and bool(expected)
                 seen["empty"] += not expected
                 bounds = {
                     v
@@ -253,6 +262,8 @@ def test_generated_client_returns_what_postgres_returns(
     assert seen["boundary_hits"] >= 50 and seen["empty"] >= 10 and seen["limited_ties"] >= 3, seen
     # IN lists: answers of several partitions merged in ORDER BY order
     assert seen["merged"] >= 10, seen
+    # IS NULL found the rows without a value
+    assert seen["null_rows"] >= 3, seen
 
 
 @pytest.mark.e2e

@@ -45,6 +45,8 @@ def show(sql: str) -> str:
         out += f" | limit {r.limit}"
     if r.limit_param is not None:
         out += f" | limit :{r.limit_param}"
+    if r.filter:
+        out += " | filter " + " AND ".join(f"{c.attribute} {c.op}" for c in r.filter)
     return out
 
 
@@ -149,8 +151,16 @@ FIXTURES = [
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE 'r%d%'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug ILIKE 'r%'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE :p", "! sql-like"),
-    ("SELECT * FROM products WHERE brand_id IS NULL", "! sql-is-null"),
-    ("SELECT * FROM products WHERE brand_id IS NOT NULL", "! sql-is-null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND title IS NULL",
+     "Product: brand_id = :b | filter title is_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND title IS NOT NULL",
+     "Product: brand_id = :b | filter title is_not_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND NOT (title IS NULL)",
+     "Product: brand_id = :b | filter title is_not_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND NOT title IS NOT NULL",
+     "Product: brand_id = :b | filter title is_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND status IS TRUE", "! sql-is-null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND lower(title) IS NULL", "! sql-function"),
     ("SELECT * FROM products WHERE lower(slug) = :s", "! sql-function"),
     ("SELECT * FROM products WHERE price * 2 = :s", "! sql-function"),
     ("SELECT * FROM products WHERE brand_id = title", "! sql-condition"),
@@ -246,9 +256,7 @@ def test_syntax_errors_are_in_our_words(sql: str) -> None:
     ("sql", "message", "at"),
     [
         ("SELECT * FROM products WHERE brand_id IN (:a, 'x')", "brand_id IN (...)", "'x'"),
-        ("SELECT * FROM products WHERE brand_id = :b AND title IS NOT NULL",
-         "title IS NOT NULL", "title"),
-        ("SELECT * FROM products WHERE brand_id = :b AND title IS NULL", "title IS NULL", "title"),
+        ("SELECT * FROM products WHERE brand_id = :b AND title IS TRUE", "title IS TRUE", "title"),
     ],
 )  # fmt: skip
 def test_refusals_name_the_column_and_point_at_it(sql: str, message: str, at: str) -> None:

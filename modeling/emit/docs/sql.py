@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from modeling.core.ir import INCLUSIVE, AccessPattern, Condition, Model
+from modeling.core.ir import INCLUSIVE, NULL_TESTS, AccessPattern, Condition, Model
 
 
 def _sql_literal(value: object) -> str:
@@ -16,6 +16,8 @@ def _sql_literal(value: object) -> str:
 
 
 def _sql_condition(c: Condition, column: str) -> str:
+    if c.op in NULL_TESTS:
+        return f"{column} IS {'NOT ' if c.op == 'is_not_null' else ''}NULL"
     operands = [f":{p}" for p in c.param_names] or [_sql_literal(v) for v in c.literals]
     if c.op == "between" and c.bounds == INCLUSIVE:
         return f"{column} BETWEEN {operands[0]} AND {operands[-1]}"
