@@ -603,8 +603,21 @@ def pattern_select(
             key = f"b{len(binds)}"
             binds[key] = value
             holders.append(_ph(key))
-        if c.op == "between":
+        if c.op in ir.NULL_TESTS:
+            test = exp.Is(this=column, expression=exp.Null())
+            where.append(test if c.op == "is_null" else exp.Not(this=test))
+        elif c.op == ir.IN and c.listed and c.params:  # one list parameter: `= ANY(array)`
+            where.append(exp.EQ(this=column, expression=exp.Any(this=holders[0])))
+        elif c.op == ir.IN:
+            where.append(exp.In(this=column, expressions=holders))
+        elif c.op == "between" and c.bounds == ir.INCLUSIVE:
             where.append(exp.Between(this=column, low=holders[0], high=holders[1]))
+        elif c.op == "between":  # half-open: each bound with its own operator
+            low, high = (
+                cast(exp.Expression, _COMPARISONS[op](this=column.copy(), expression=holder))
+                for op, holder in zip(c.bounds, holders, strict=True)
+            )
+            where.append(cast(exp.Expression, exp.and_(low, high)))
         elif c.op == "begins_with":
             where.append(exp.StartsWith(this=column, expression=holders[0]))
         else:

@@ -101,7 +101,15 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
 def _pattern(p: PatternSpec, r: ResolvedPattern, pos: Positions) -> ir.AccessPattern:
     def cond(c: object) -> ir.Condition:
         assert isinstance(c, Cond)
-        return ir.Condition(c.attribute, c.op, c.params, span=c.span, literals=c.literals)
+        return ir.Condition(
+            c.attribute,
+            c.op,
+            c.params,
+            span=c.span,
+            literals=c.literals,
+            bounds=c.bounds,
+            listed=c.listed,
+        )
 
     rate = None
     if p.rate is not None:
@@ -120,6 +128,7 @@ def _pattern(p: PatternSpec, r: ResolvedPattern, pos: Positions) -> ir.AccessPat
         span=pos.key(("access_patterns", r.name)),
         order_by=r.order_by,
         nulls=r.nulls,
+        limit_param=r.limit_param,
     )
 
 

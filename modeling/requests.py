@@ -247,21 +247,25 @@ def key_entries(plan: ir.PatternPlan, index: ir.Index) -> tuple[KeyEntry, ...]:
 def filter_literals(model: ir.Model, plan: ir.PatternPlan) -> dict[tuple[int, int], object]:
     """Fixed values of filters on `sql:` literals: (filter index, value index) -> value.
 
-    The plan's filters are the pattern's `filter:` conditions in order, then (when the key
-    condition had to include a strict range's bound) the range condition itself.
+    A filter on literals is the range condition's own bound, when the key condition had to
+    include it (`modeling.compile.plans`): its parameter names are the condition's default
+    names, which say which literal it compares with.
     """
     pattern = model.pattern(plan.pattern)
     out: dict[tuple[int, int], object] = {}
     if pattern is None:
         return out
-    conditions = list(pattern.filter)
-    if pattern.range is not None:
-        conditions += [pattern.range] * (len(plan.filters) - len(conditions))
-    for i, (f, c) in enumerate(zip(plan.filters, conditions, strict=False)):
-        if c.attribute == f.attribute and c.literals and not c.params:
-            t = attribute_type(model, plan.entities, f.attribute) or ir.TypeRef("string")
-            for j, v in enumerate(c.literals):
-                out[(i, j)] = coerce(t.kind, v)
+    c = pattern.range
+    if c is None or not c.literals or c.params:
+        return out
+    names = ir.default_params(c.attribute, c.op)
+    t = attribute_type(model, plan.entities, c.attribute) or ir.TypeRef("string")
+    for i, f in enumerate(plan.filters):
+        if f.attribute != c.attribute:
+            continue
+        for j, p in enumerate(f.params):
+            if p in names and names.index(p) < len(c.literals):
+                out[(i, j)] = coerce(t.kind, c.literals[names.index(p)])
     return out
 
 
@@ -331,7 +335,7 @@ def build_request(
     for i, f in enumerate(plan.filters):
         ftype = attribute_type(model, plan.entities, f.attribute) or ir.TypeRef("string")
         names[f"#f{i}"] = f.attribute
-        for j in range(2 if f.op == "between" else 1):
+        for j in range(0 if f.op in ir.NULL_TESTS else 2 if f.op == "between" else 1):
             if (i, j) in fixed:
                 value = fixed[(i, j)]
             else:
@@ -342,6 +346,9 @@ def build_request(
             vals[f":f{i}_{j}"] = attribute_av(model, f.attribute, ftype, value)
         if f.op == "between":
             filters.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
+        elif f.op in ir.NULL_TESTS:  # NULL is stored as no attribute
+            test = "attribute_not_exists" if f.op == "is_null" else "attribute_exists"
+            filters.append(f"{test}(#f{i})")
         elif f.op == "begins_with":
             filters.append(f"begins_with(#f{i}, :f{i}_0)")
         else:
@@ -351,6 +358,16 @@ def build_request(
     request["ExpressionAttributeNames"] = names
     request["ExpressionAttributeValues"] = vals
     return request
+
+
+def empty_range(request: Mapping[str, Any]) -> bool:
+    """A Query whose sort-key BETWEEN has its lower bound above its upper bound (`> :a AND
+    < :a`, `BETWEEN 5 AND 1`): it matches nothing, as in SQL, and is not sent (DynamoDB
+    rejects it)."""
+    if "BETWEEN" not in str(request.get("KeyConditionExpression", "")):
+        return False
+    values = request.get("ExpressionAttributeValues", {})
+    return keys.empty_between(values.get(":sk0", {}), values.get(":sk1", {}))
 
 
 def inline_key_condition(request: Mapping[str, Any], show: Callable[[AV], str]) -> str:

@@ -108,6 +108,7 @@ __all__ = [
     "Text",
     "after",
     "decode",
+    "empty_between",
     "encode",
     "encode_null",
     "encode_value_for_prefix",
@@ -459,6 +460,24 @@ def after(prefix: str) -> str:
             return text[:-1] + chr(last + 1)
         text = text[:-1]
     raise KeyEncodingError(f"no string sorts after every string starting with {prefix!r}")
+
+
+def empty_between(low: Mapping[str, object], high: Mapping[str, object]) -> bool:
+    """Whether ``BETWEEN low AND high`` on a key matches nothing because ``low`` sorts above
+    ``high`` (AttributeValues ``{"S": ...}``, ``{"N": ...}`` or ``{"B": ...}``). DynamoDB
+    rejects such a key condition (ValidationException) where SQL returns no rows, as for
+    ``> :a AND < :a`` or ``BETWEEN 5 AND 1``. Strings compare as DynamoDB does: code point
+    order is UTF-8 byte order."""
+    if "N" in low and "N" in high:
+        return Decimal(str(low["N"])) > Decimal(str(high["N"]))
+    for kind in ("S", "B"):
+        if kind in low and kind in high:
+            a, b = low[kind], high[kind]
+            if isinstance(a, str) and isinstance(b, str):
+                return a > b
+            if isinstance(a, bytes | bytearray) and isinstance(b, bytes | bytearray):
+                return bytes(a) > bytes(b)
+    return False
 
 
 def _fail(kind: str, value: object, why: str) -> KeyEncodingError:

@@ -18,7 +18,7 @@ import time
 from typing import Any, Final, Literal
 from uuid import UUID
 
-from . import transformers as _t
+from . import _keys, transformers as _t
 from .transformers import (
     ApiKeyRow,
     EventRow,
@@ -79,6 +79,29 @@ def _required(value: _t.AttributeValue | None, attribute: str) -> _t.AttributeVa
     if value is None:
         raise ValueError(f"filter on {attribute}: the value must not be None or an empty set")
     return value
+
+
+def _empty_range(request: Mapping[str, Any]) -> bool:
+    """A sort-key BETWEEN whose lower bound sorts above its upper bound (`> :a AND < :a`,
+    `:from` after `:to`) matches nothing, as in SQL; DynamoDB would reject it, so it is not sent."""
+    if "BETWEEN" not in request["KeyConditionExpression"]:
+        return False
+    values = request["ExpressionAttributeValues"]
+    return _keys.empty_between(values[":sk0"], values[":sk1"])
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    """The values of an IN list, each once (SQL returns a row once however often its value
+    is listed)."""
+    return list(dict.fromkeys(values))
+
+
+def _order_key(value: Any, nulls_high: bool) -> tuple[int, Any]:
+    """Sort key of an ordering value; NULL sorts above (`nulls_high`) or below every value.
+    Strings compare by code point, which is DynamoDB's (UTF-8 byte) order."""
+    if value is None:
+        return (2 if nulls_high else 0, 0)
+    return (1, value)
 
 
 def _error_code(exc: Exception) -> str:
@@ -465,6 +488,8 @@ class Client:
         request = {**request, "TableName": self.table_name}
         if read_limit is not None:
             request["Limit"] = read_limit
+        if (limit is not None and limit <= 0) or _empty_range(request):
+            return
         count = 0
         while True:
             response: dict[str, Any] = self.dynamodb.query(**request)
@@ -495,6 +520,8 @@ class Client:
             request["ExclusiveStartKey"] = start_key
         if page_size is not None:
             request["Limit"] = page_size
+        if _empty_range(request):
+            return [], None
         response: dict[str, Any] = self.dynamodb.query(**request)
         items: list[_t.Item] = response.get("Items", [])
         if full:

@@ -26,7 +26,10 @@ READ_COST = (
 
 def _param(cond: ir.Condition, i: int = 0) -> str:
     """The bind-parameter name (the loader's defaults: the attribute; `_from`/`_to` for
-    between). A condition on SQL literals is named like its default parameter."""
+    between). A condition on SQL literals is named like its default parameter. An `IN` binds
+    its slot to one value per Query (`ir.in_value_param`)."""
+    if cond.op == ir.IN:
+        return ir.in_value_param(cond.attribute)
     if len(cond.params) > i:
         return cond.params[i]
     if cond.op == "between":
@@ -35,6 +38,8 @@ def _param(cond: ir.Condition, i: int = 0) -> str:
 
 
 def _literal(cond: ir.Condition, i: int = 0) -> str | int | float | bool | None:
+    if cond.op == ir.IN:
+        return None  # one Query per value: the value is a parameter of each
     return cond.literals[i] if not cond.params and len(cond.literals) > i else None
 
 
@@ -163,25 +168,8 @@ def _sk_condition(
         cond = ir.SortKeyCondition("begins_with", (value,))
         return cond, None, [*lines, f"begins_with on the escaped string prefix of {r}"]
     if op == "between":
-        hi = _binding(entity, r, _param(rng, 1), _literal(rng, 1))
-        lo_value = ir.KeyValue(template, with_x, "open")
-        hi_value = (
-            ir.KeyValue(template, (*eq_bind, hi), "full")
-            if terminal
-            else ir.KeyValue(template, (*eq_bind, hi), "after")
-        )
-        return (
-            ir.SortKeyCondition("between", (lo_value, hi_value)),
-            None,
-            [
-                *lines,
-                "lower bound: the key prefix up to the low value; upper bound: "
-                + (
-                    "the full key at the high value"
-                    if terminal
-                    else "just past every key with the high value"
-                ),
-            ],
+        return _between(
+            template, eq_bind, x, _binding(entity, r, _param(rng, 1), _literal(rng, 1)), rng, lines
         )
     if op == ">" and terminal and eq_bind:
         # Inclusive BETWEEN from the bound value to the end of the bound prefix; the items
@@ -252,6 +240,58 @@ def _sk_condition(
     )
 
 
+def _between(
+    template: str,
+    eq_bind: tuple[ir.SlotBinding, ...],
+    lo: ir.SlotBinding,
+    hi: ir.SlotBinding,
+    rng: ir.Condition,
+    lines: list[str],
+) -> tuple[ir.SortKeyCondition, str | None, list[str]]:
+    """A range with two bounds, each inclusive or exclusive (`>= :a AND < :b`), as one
+    BETWEEN. An exclusive bound is exact in the key where a key can sort just past (below)
+    every key with the bound value: before literal text (`after` the value's prefix; the
+    value's prefix itself). When the range slot ends the key, the key at the bound value is
+    included and a filter drops it (`_residual`)."""
+    r = rng.attribute
+    low_op, high_op = rng.bounds
+    terminal = _is_terminal(template, r)
+    with_lo, with_hi = (*eq_bind, lo), (*eq_bind, hi)
+    if low_op == ">=":
+        lo_value, lo_text = (
+            ir.KeyValue(template, with_lo, "open"),
+            "the key prefix at the low value",
+        )
+    elif terminal:
+        lo_value = ir.KeyValue(template, with_lo, "full")
+        lo_text = f"the key at the low value (included by BETWEEN; a filter on {r} > drops it)"
+    else:
+        lo_value = ir.KeyValue(template, with_lo, "after")
+        lo_text = "just past every key with the low value (exclusive)"
+    if high_op == "<=":
+        hi_value = ir.KeyValue(template, with_hi, "full" if terminal else "after")
+        hi_text = (
+            "the full key at the high value"
+            if terminal
+            else "just past every key with the high value"
+        )
+    elif terminal:
+        hi_value = ir.KeyValue(template, with_hi, "full")
+        hi_text = f"the key at the high value (included by BETWEEN; a filter on {r} < drops it)"
+    else:
+        hi_value = ir.KeyValue(template, with_hi, "open")
+        hi_text = "the key prefix at the high value, below every key with it (exclusive)"
+    return (
+        ir.SortKeyCondition("between", (lo_value, hi_value)),
+        None,
+        [
+            *lines,
+            f"{r} {low_op} :{lo.param} AND {r} {high_op} :{hi.param}: lower bound: {lo_text}; "
+            f"upper bound: {hi_text}",
+        ],
+    )
+
+
 _RESIDUAL_NOTE = (
     "BETWEEN is inclusive: items whose {r} equals the bound match the key condition and are "
     "dropped by a filter on {r} (reads at most those items)"
@@ -264,6 +304,14 @@ def _residual(
 ) -> tuple[ir.FilterCondition, ...]:
     """The strict range condition, as a filter, when the key condition had to include its bound."""
     rng = pattern.range
+    if rng is not None and rng.op == "between":
+        if sk.kind != "between":
+            return ()
+        return tuple(
+            ir.FilterCondition(rng.attribute, op, (_param(rng, i),), RESIDUAL_COST)
+            for i, (op, kv) in enumerate(zip(rng.bounds, sk.values, strict=True))
+            if op in (">", "<") and kv.mode == "full"
+        )
     if rng is None or not any(line == _RESIDUAL_NOTE.format(r=rng.attribute) for line in proof):
         return ()
     return (ir.FilterCondition(rng.attribute, rng.op, (_param(rng),), RESIDUAL_COST),)
@@ -398,6 +446,20 @@ def _collection_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     return _plan(ctx, members, "Query", pk, ir.SortKeyCondition(), members if extra else (), proof)
 
 
+def _filter_conditions(c: ir.Condition) -> tuple[ir.FilterCondition, ...]:
+    """A `filter:` condition as FilterExpression conjuncts; a between with an exclusive bound
+    is two comparisons."""
+    if c.op == "between" and c.bounds != ir.INCLUSIVE:
+        return tuple(
+            ir.FilterCondition(c.attribute, op, (_param(c, i),), READ_COST)
+            for i, op in enumerate(c.bounds)
+        )
+    if c.op in ir.NULL_TESTS:
+        return (ir.FilterCondition(c.attribute, c.op, (), READ_COST),)
+    names = tuple(_param(c, i) for i in range(2 if c.op == "between" else 1))
+    return (ir.FilterCondition(c.attribute, c.op, names, READ_COST),)
+
+
 def _plan(
     ctx: _Context,
     entities: tuple[str, ...],
@@ -408,29 +470,30 @@ def _plan(
     proof: list[str],
 ) -> ir.PatternPlan:
     pattern = ctx.pattern
-    filters = tuple(
-        ir.FilterCondition(
-            c.attribute,
-            c.op,
-            tuple(_param(c, i) for i in range(2 if c.op == "between" else 1)),
-            READ_COST,
-        )
-        for c in pattern.filter
-    ) + _residual(pattern, sk, proof)
+    filters = tuple(f for c in pattern.filter for f in _filter_conditions(c)) + _residual(
+        pattern, sk, proof
+    )
     params: list[str] = []
     for c in (*pattern.where, *pattern.filter):
-        if c.literals and not c.params:
-            continue  # fixed by the SQL text
-        names = [_param(c, i) for i in range(2 if c.op == "between" else 1)]
+        if (c.literals and not c.params) or c.op in ir.NULL_TESTS:
+            continue  # fixed by the SQL text; no value
+        names = (
+            list(c.param_names)
+            if c.op == ir.IN
+            else [_param(c, i) for i in range(2 if c.op == "between" else 1)]
+        )
         for p in names:
             if p not in params:
                 params.append(p)
+    if pattern.limit_param is not None and pattern.limit_param not in params:
+        params.append(pattern.limit_param)
     if operation == "GetItem":
         pagination = "one GetItem: at most one item, no pages"
     else:
         pagination = "Query pages of at most 1 MB: follow LastEvaluatedKey until it is absent"
-        if pattern.limit is not None:
-            pagination += f" or {pattern.limit} matching items are collected"
+        if pattern.limit is not None or pattern.limit_param is not None:
+            most = pattern.limit if pattern.limit is not None else f":{pattern.limit_param}"
+            pagination += f" or {most} matching items are collected"
             if type_filter or filters:
                 pagination += " (Limit counts items read before filters: keep paging)"
     if pattern.unique and operation != "GetItem":
@@ -440,6 +503,24 @@ def _plan(
     proof.append(
         f"order: {'ascending' if pattern.order == 'asc' else 'descending'} sort key (ScanIndexForward={pattern.order == 'asc'})"
     )
+    fan = next((c for c in pattern.where if c.op == ir.IN), None)
+    if fan is not None:
+        each = ir.in_value_param(fan.attribute)
+        proof.append(
+            f"{fan.attribute} IN (...): one {operation} per distinct value, :{each} being each "
+            "value in turn (SQL returns a row once however often its value is listed); "
+            + (
+                f"the client merges the answers by {pattern.order_by} "
+                f"({pattern.order.upper()}, NULLs {'first' if pattern.nulls_high != (pattern.order == 'asc') else 'last'})"
+                if pattern.order_by and len(entities) == 1
+                else "the answers follow one another (the SQL promises no order)"
+            )
+            + (
+                " and keeps the first rows up to the limit"
+                if pattern.limit or pattern.limit_param
+                else ""
+            )
+        )
     return ir.PatternPlan(
         pattern=pattern.name,
         entities=entities,
@@ -451,6 +532,7 @@ def _plan(
         type_filter=type_filter,
         unique=pattern.unique,
         limit=pattern.limit,
+        limit_param=pattern.limit_param,
         pagination=pagination,
         filters=filters,
         params=tuple(params),

@@ -169,6 +169,26 @@ def default_params(attribute: str, op: str) -> tuple[str, ...]:
     return (f"{attribute}_from", f"{attribute}_to") if op == "between" else (attribute,)
 
 
+#: `attr IN (...)` (only from `sql:`): an equality on one of several values; the plan binds
+#: the key slot to `in_value_param(attr)` and the client runs one Query per value.
+IN = "in"
+
+
+def in_value_param(attribute: str) -> str:
+    """The parameter an `IN` condition's key slot is bound to: one value per Query."""
+    return f"{attribute}_each"
+
+
+#: `attr IS NULL` / `attr IS NOT NULL` (only from `sql:`): filters without a parameter; the
+#: client checks them with `attribute_not_exists` / `attribute_exists` (NULL is not stored).
+NULL_TESTS: tuple[str, ...] = ("is_null", "is_not_null")
+
+#: The bounds of an inclusive `between` (SQL's BETWEEN, `>= :a AND <= :b`).
+INCLUSIVE: tuple[str, str] = (">=", "<=")
+LOWER_BOUNDS: tuple[str, ...] = (">", ">=")
+UPPER_BOUNDS: tuple[str, ...] = ("<", "<=")
+
+
 @dataclass(frozen=True)
 class Condition:
     """One `where` conjunct: `attribute op :param` (`between` binds two parameters)."""
@@ -179,6 +199,12 @@ class Condition:
     span: Span | None = field(default=None, compare=False)
     # fixed values from SQL literals (`status = 'active'`); when set, `params` is empty
     literals: tuple[str | int | float | bool, ...] = ()
+    # `between` only: the operators of its low and high bound, each inclusive (`>=`, `<=`) or
+    # exclusive (`>`, `<`): `(">=", "<")` is the half-open `>= :from AND < :to`
+    bounds: tuple[str, str] = INCLUSIVE
+    # `in` only: the one parameter holds a list of values (`IN :ids`, `= ANY(:ids)`); else
+    # each parameter (or literal) is one value (`IN (:a, :b)`)
+    listed: bool = False
 
     @property
     def is_range(self) -> bool:
@@ -190,9 +216,15 @@ class Condition:
         condition compares with fixed SQL literals."""
         if self.params:
             return self.params
-        if self.literals:
+        if self.literals or self.op in NULL_TESTS:
             return ()
         return default_params(self.attribute, self.op)
+
+    @property
+    def bound_ops(self) -> tuple[str, ...]:
+        """The comparison each value is checked with: `(">=", "<")` for a half-open between,
+        `(op,)` for a one-sided range or `=`."""
+        return self.bounds if self.op == "between" else (self.op,)
 
 
 @dataclass(frozen=True)
@@ -218,6 +250,8 @@ class AccessPattern:
     order_by: str | None = None
     # where rows with a NULL `order_by` come (`NULLS FIRST/LAST`); None: PostgreSQL's default
     nulls: Literal["first", "last"] | None = None
+    # `LIMIT :n`: the parameter holding the most rows to return, chosen per call
+    limit_param: str | None = None
 
     @property
     def nulls_high(self) -> bool:
@@ -488,6 +522,8 @@ class PatternPlan:
     params: tuple[str, ...] = ()  # every bind parameter the pattern takes, in order
     proof: tuple[str, ...] = ()  # the argument that the key condition is exact
     sharded: int = 0  # >0: constant partition written across N shards, query each shard
+    # `LIMIT :n`: the parameter holding the most matching items to return (`limit` is None)
+    limit_param: str | None = None
 
 
 @dataclass(frozen=True)

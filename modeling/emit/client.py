@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from modeling.core import ir
 from modeling.core.naming import pascal, snake
+from modeling.core.values import coerce
 from modeling.emit import FileManifest, register
 from modeling.emit._python import (
     Imports,
@@ -45,6 +46,7 @@ from modeling.emit.client_writes import (
     entity_write_methods,
 )
 from modeling.emit.transformers import (
+    RESERVED_PARAMS,
     EmitError,
     EntityNames,
     PatternParams,
@@ -107,7 +109,7 @@ def _filter_code(
         convert = (
             "_t.ttl_attribute_value(" if epoch else f"_t.to_attribute_value({literal(type_text)}, "
         )
-        count = 2 if f.op == "between" else 1
+        count = 0 if f.op in ir.NULL_TESTS else 2 if f.op == "between" else 1
         for j in range(count):
             if (i, j) in fixed:
                 value = f"{convert}{_py_value(fixed[(i, j)])})"
@@ -117,6 +119,9 @@ def _filter_code(
             lines.append(f'values[":f{i}_{j}"] = _required({value}, {literal(f.attribute)})')
         if f.op == "between":
             conjuncts.append(f"#f{i} BETWEEN :f{i}_0 AND :f{i}_1")
+        elif f.op in ir.NULL_TESTS:  # NULL is stored as no attribute
+            test = "attribute_not_exists" if f.op == "is_null" else "attribute_exists"
+            conjuncts.append(f"{test}(#f{i})")
         elif f.op == "begins_with":
             conjuncts.append(f"begins_with(#f{i}, :f{i}_0)")
         elif f.op in ("=", "<", "<=", ">", ">="):
@@ -159,6 +164,22 @@ class _PatternEmitter:
             raise EmitError(f"pattern {plan.pattern}: unknown index {plan.index}")
         self.index = index
         self.params = pattern_params(model, plan)
+        pattern = model.pattern(plan.pattern)
+        # `attr IN (...)`: the key binds one value per Query (`ir.in_value_param`); the public
+        # methods take the values instead: one argument each, or one sequence (`IN :ids`)
+        self.fan = next((c for c in pattern.where if c.op == ir.IN), None) if pattern else None
+        self.fan_args: list[tuple[str, str]] = []
+        self.fan_values = ""
+        self.sort_key = ""
+        taken_args = set(self.params.names.values())
+        if self.fan is not None:
+            self._fan_out(self.fan, pattern, taken_args)
+        # `LIMIT :n`: the most matching items, an argument of the methods that read all pages
+        self.limit_arg = (
+            identifier(plan.limit_param, taken_args, RESERVED_PARAMS)
+            if plan.limit_param is not None
+            else None
+        )
         base = identifier(snake(plan.pattern))
         self.fn = identifier(base, taken)
         self.iter_fn = identifier(f"iter_{base}", taken)
@@ -169,18 +190,75 @@ class _PatternEmitter:
             if e not in names:
                 raise EmitError(f"pattern {plan.pattern} reads unknown entity {e}")
         self.multi = len(plan.entities) > 1
-        pattern = model.pattern(plan.pattern)
         self.description = (pattern.description or "").strip() if pattern else ""
         self.full_items = index.projection != "ALL"
 
+    def _fan_out(
+        self, fan: ir.Condition, pattern: ir.AccessPattern | None, taken: set[str]
+    ) -> None:
+        each = ir.in_value_param(fan.attribute)
+        if each not in self.params.names:
+            raise EmitError(f"pattern {self.plan.pattern}: IN on {fan.attribute} binds no key slot")
+        element = self.params.types[each]
+        if fan.params:
+            for p in fan.params:
+                arg = identifier(p, taken, RESERVED_PARAMS)
+                self.fan_args.append((arg, f"Sequence[{element}]" if fan.listed else element))
+            args = [a for a, _ in self.fan_args]
+            self.fan_values = args[0] if fan.listed else "(" + ", ".join(args) + ",)"
+        else:
+            kind = self.params.kinds[each]
+            self.fan_values = (
+                "(" + ", ".join(_py_value(coerce(kind, v)) for v in fan.literals) + ",)"
+            )
+        if pattern is not None and pattern.order_by and not self.multi_entities:
+            high = pattern.nulls_high
+            self.sort_key = (
+                f"key=lambda row: _order_key(row.get({literal(pattern.order_by)}), {high}), "
+                f"reverse={pattern.order == 'desc'}"
+            )
+
+    @property
+    def multi_entities(self) -> bool:
+        return len(self.plan.entities) > 1
+
     # ----------------------------------------------------------------- pieces
 
-    def _signature(self) -> str:
-        sig = self.params.signature()
+    def _public(self) -> list[tuple[str, str]]:
+        """(argument, annotation) of the methods callers use: the IN values stand for the
+        per-Query value."""
+        out: list[tuple[str, str]] = []
+        each = ir.in_value_param(self.fan.attribute) if self.fan is not None else None
+        for p, name in self.params.names.items():
+            if p == each:
+                out += self.fan_args
+            else:
+                out.append((name, self.params.types[p]))
+        return out
+
+    def _signature(self, limit: bool = False, public: bool = False) -> str:
+        if public:
+            sig = ", ".join(f"{a}: {t}" for a, t in self._public())
+        else:
+            sig = self.params.signature()
+        if limit and self.limit_arg is not None:
+            sig = f"{sig}, {self.limit_arg}: int" if sig else f"{self.limit_arg}: int"
         return f"self, {sig}" if sig else "self"
 
-    def _call_args(self) -> str:
-        return ", ".join(self.params.names[p] for p in self.params.names)
+    def _call_args(self, limit: bool = False, public: bool = False) -> str:
+        if public:
+            args = [a for a, _ in self._public()]
+        else:
+            args = [self.params.names[p] for p in self.params.names]
+        if limit and self.limit_arg is not None:
+            args.append(self.limit_arg)
+        return ", ".join(args)
+
+    def _each_args(self) -> str:
+        """The request function's arguments inside the per-value loop (`_value`)."""
+        assert self.fan is not None
+        each = ir.in_value_param(self.fan.attribute)
+        return ", ".join("_value" if p == each else n for p, n in self.params.names.items())
 
     def _row_type(self) -> str:
         if self.multi:
@@ -209,6 +287,7 @@ class _PatternEmitter:
                 else ""
             )
             + (f", at most {plan.limit} items" if plan.limit is not None else "")
+            + (f", at most `{self.limit_arg}` items" if self.limit_arg is not None else "")
             + ".",
         ]
         return docstring("\n".join(lines))
@@ -257,6 +336,8 @@ class _PatternEmitter:
         """The `limit` passed to `_query`: matching items to collect (None = all)."""
         if self.plan.unique:
             return "2"
+        if self.limit_arg is not None:
+            return self.limit_arg
         return "None" if self.plan.limit is None else str(self.plan.limit)
 
     def _has_filter(self) -> bool:
@@ -269,10 +350,98 @@ class _PatternEmitter:
         return self._query_limit()
 
     def methods(self) -> str:
+        if self.fan is not None:
+            if self.plan.operation == "GetItem":
+                return self._fan_get()
+            return "\n\n".join([self.request(), self._all(), self._fan_iter()])
         if self.plan.operation == "GetItem":
             return self._get_item()
         parts = [self.request(), self._all(), self._iter(), self._page()]
         return "\n\n".join(parts)
+
+    def _fan_what(self) -> str:
+        assert self.fan is not None
+        merge = (
+            "merged in the pattern's order"
+            if self.sort_key
+            else "one value's answer after the other (the SQL promises no order)"
+        )
+        return (
+            f"One Query per distinct value of {self.fan.attribute} (SQL's IN), the answers {merge}"
+            + (", then cut to the limit" if self.plan.limit or self.limit_arg else "")
+            + "."
+        )
+
+    def _fan_iter(self) -> str:
+        kw, stmt = self._consistent()
+        star = ", *" if kw else ""
+        limit = self._query_limit()
+        sort = f"rows.sort({self.sort_key})\n" if self.sort_key else ""
+        cut = f"rows[:{limit}]" if limit != "None" else "rows"
+        return render(
+            """
+            def $fn($signature$star$kw) -> Iterator[$row]:
+                $doc
+                $guard
+                rows: list[$row] = []
+                for _value in _distinct($values):
+                    request = self.$request($args)
+                    $stmt
+                    for item in self._query(request, $limit, $read_limit, $full):
+                        rows.append($decode)
+            $sort
+                yield from $cut
+            """,
+            fn=self.iter_fn,
+            signature=self._signature(limit=True, public=True),
+            star=star,
+            kw=kw,
+            row=self._row_type(),
+            doc=self._doc(self._fan_what()),
+            guard=self._sharded_guard(),
+            values=self.fan_values,
+            request=self.request_fn,
+            args=self._each_args(),
+            stmt=stmt,
+            limit=limit,
+            read_limit=self._read_limit(),
+            full=str(self.full_items),
+            decode=self._decode("item"),
+            sort=indent(sort, 1) if sort else "",
+            cut=cut,
+        )
+
+    def _fan_get(self) -> str:
+        plan = self.plan
+        entity = plan.entities[0]
+        n = self.names[entity]
+        wanted = [_type_value(self.layout, e) for e in plan.entities]
+        return render(
+            """
+            def $fn($signature, *, consistent_read: bool = False) -> list[$row]:
+                $doc
+                $guard
+                rows: list[$row] = []
+                for _value in _distinct($values):
+                    item = self._get(_t.$builder($args), consistent_read)
+                    if item is not None and _type_of(item) in $wanted:
+                        rows.append(_t.$from_item(item))
+                return rows
+            """,
+            fn=self.fn,
+            signature=self._signature(public=True),
+            row=n.row_type,
+            doc=self._doc(
+                f"The {entity} of each distinct value of {self.fan.attribute if self.fan else ''} "
+                "(SQL's IN), one GetItem per value, in the order of the values."
+            ),
+            guard=self._sharded_guard(),
+            values=self.fan_values,
+            builder=key_builder_name(plan),
+            args=self._each_args(),
+            wanted=literal(tuple(wanted)),
+            from_item=n.from_item,
+        )
 
     def _get_item(self) -> str:
         plan = self.plan
@@ -313,7 +482,8 @@ class _PatternEmitter:
     def _all(self) -> str:
         plan = self.plan
         kw, _ = self._consistent()
-        args = [self._call_args()] if self.params.names else []
+        public = self._call_args(limit=True, public=True)
+        args = [public] if public else []
         if kw:
             args.append("consistent_read=consistent_read")
         call = f"self.{self.iter_fn}({', '.join(args)})"
@@ -356,7 +526,7 @@ class _PatternEmitter:
             $body
             """,
             fn=self.fn,
-            signature=self._signature(),
+            signature=self._signature(limit=True, public=True),
             star=star,
             kw=kw,
             returns=returns,
@@ -378,7 +548,7 @@ class _PatternEmitter:
                     yield $decode
             """,
             fn=self.iter_fn,
-            signature=self._signature(),
+            signature=self._signature(limit=True),
             star=star,
             kw=kw,
             row=self._row_type(),
@@ -480,6 +650,29 @@ def _required(value: _t.AttributeValue | None, attribute: str) -> _t.AttributeVa
     return value
 
 
+def _empty_range(request: Mapping[str, Any]) -> bool:
+    """A sort-key BETWEEN whose lower bound sorts above its upper bound (`> :a AND < :a`,
+    `:from` after `:to`) matches nothing, as in SQL; DynamoDB would reject it, so it is not sent."""
+    if "BETWEEN" not in request["KeyConditionExpression"]:
+        return False
+    values = request["ExpressionAttributeValues"]
+    return _keys.empty_between(values[":sk0"], values[":sk1"])
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    """The values of an IN list, each once (SQL returns a row once however often its value
+    is listed)."""
+    return list(dict.fromkeys(values))
+
+
+def _order_key(value: Any, nulls_high: bool) -> tuple[int, Any]:
+    """Sort key of an ordering value; NULL sorts above (`nulls_high`) or below every value.
+    Strings compare by code point, which is DynamoDB's (UTF-8 byte) order."""
+    if value is None:
+        return (2 if nulls_high else 0, 0)
+    return (1, value)
+
+
 def _error_code(exc: Exception) -> str:
     """The DynamoDB error code of a botocore ClientError ("" for anything else)."""
     response = getattr(exc, "response", None)
@@ -514,6 +707,8 @@ class Client:
         request = {**request, "TableName": self.table_name}
         if read_limit is not None:
             request["Limit"] = read_limit
+        if (limit is not None and limit <= 0) or _empty_range(request):
+            return
         count = 0
         while True:
             response: dict[str, Any] = self.dynamodb.query(**request)
@@ -544,6 +739,8 @@ class Client:
             request["ExclusiveStartKey"] = start_key
         if page_size is not None:
             request["Limit"] = page_size
+        if _empty_range(request):
+            return [], None
         response: dict[str, Any] = self.dynamodb.query(**request)
         items: list[_t.Item] = response.get("Items", [])
         if full:
@@ -630,7 +827,9 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     imports.add("binascii")
     imports.add("json")
     imports.add("datetime as _dt")
-    for name in ("Callable", "Iterable", "Iterator", "Mapping"):
+    listed = any(p.fan is not None and p.fan.listed for p in patterns)
+    abc = ("Callable", "Iterable", "Iterator", "Mapping", *(("Sequence",) if listed else ()))
+    for name in abc:
         imports.add("collections.abc", name)
     imports.add("typing", "Literal")
     imports.add("dataclasses", "dataclass")
@@ -640,6 +839,7 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     imports.add("typing", "Final")
     imports.add("uuid", "UUID")
     imports.add(".", "transformers as _t")
+    imports.add(".", "_keys")
     row_types = sorted(n.row_type for n in names.values())
     for r in row_types:
         imports.add(".transformers", r)

@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from modeling.core import values
-from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import IN, NULL_TESTS, AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.sample.rows import Dataset, Row, RowRef, ref_of
 
 Params = Mapping[str, Any]
@@ -74,9 +74,14 @@ def text_of(value: Any) -> str:
 def matches(c: Condition, row: Row, params: Params, t: TypeRef | None = None) -> bool:
     """Does `row` satisfy one condition? NULL (or a missing attribute) never matches."""
     value = row.get(c.attribute)
+    if c.op in NULL_TESTS:
+        return (value is None) == (c.op == "is_null")
     if value is None:
         return False
     given = condition_values(c, t, params)
+    if c.op == IN:  # `IN :ids` holds its values in one list parameter
+        values = given[0] if c.listed and c.params else given
+        return sort_value(value) in {sort_value(v) for v in values}
     if c.op == "begins_with":
         return text_of(value).startswith(text_of(given[0]))
     v = sort_value(value)
@@ -89,8 +94,8 @@ def matches(c: Condition, row: Row, params: Params, t: TypeRef | None = None) ->
         ">=": lambda a, b: a >= b,
     }
     if c.op == "between":
-        hi = sort_value(given[1])
-        return bool(p <= v <= hi)
+        low_op, high_op = c.bounds
+        return ops[low_op](v, p) and ops[high_op](v, sort_value(given[1]))
     return ops[c.op](v, p)
 
 

@@ -14,7 +14,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.core.ir import IN, AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.sample.generate import fresh_value, nudge
 from modeling.sample.oracle import matches, sort_value
 from modeling.sample.rows import Dataset, Row
@@ -97,6 +97,16 @@ def draw(
             value = anchor.get(c.attribute)
             if value is None or (miss and j == len(equality) - 1):
                 value = fresh_value(t, rng) if t.keyable else value
+            if c.op == IN:  # the anchor's value and other rows' values (repeats included)
+                pool = [r.get(c.attribute) for _, r in anchors]
+                pool = [v for v in pool if v is not None] or [value]
+                drawn = [_other_zone(value, rng), *(rng.choice(pool) for _ in range(2))]
+                if c.listed:
+                    params[c.param_names[0]] = drawn[: rng.randint(1, 3)]
+                else:
+                    for k, p in enumerate(c.param_names):
+                        params[p] = drawn[k % len(drawn)]
+                continue
             params[c.param_names[0]] = _other_zone(value, rng)
         rng_cond = pattern.range
         if rng_cond is not None and rng_cond.param_names:

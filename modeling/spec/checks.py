@@ -21,7 +21,16 @@ from typing import Any, Literal
 
 from modeling.core import limits
 from modeling.core.diagnostics import Diagnostics, Span
-from modeling.core.ir import RANGE_OPERATORS, TypeRef, default_params
+from modeling.core.ir import (
+    IN,
+    INCLUSIVE,
+    LOWER_BOUNDS,
+    NULL_TESTS,
+    RANGE_OPERATORS,
+    UPPER_BOUNDS,
+    TypeRef,
+    default_params,
+)
 from modeling.core.naming import pascal, table_for_entity
 from modeling.runtime.keys import parse_template
 from modeling.spec.loader import Path, Positions
@@ -49,6 +58,8 @@ class Cond:
     params: tuple[str, ...]
     literals: tuple[Any, ...]
     span: Span
+    bounds: tuple[str, str] = INCLUSIVE  # `between`: the operator of each bound
+    listed: bool = False  # `in`: the one parameter is a list of values
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class ResolvedPattern:
     order_by: str | None
     limit: int | None
     nulls: Literal["first", "last"] | None = None
+    limit_param: str | None = None  # `LIMIT :n`
 
 
 # --------------------------------------------------------------------------- helpers
@@ -122,6 +134,29 @@ def _slots(template: str) -> tuple[list[str], str | None]:
         return list(parse_template(template).slots), None
     except ValueError as exc:
         return [], str(exc)
+
+
+def _bound_params(attribute: str, op: str) -> tuple[str, ...]:
+    """Parameter names that tell a condition's bounds apart (`<attr>_from` / `<attr>_to`)."""
+    if op in LOWER_BOUNDS:
+        return (f"{attribute}_from",)
+    if op in UPPER_BOUNDS:
+        return (f"{attribute}_to",)
+    return default_params(attribute, op)
+
+
+def _apart(where: tuple[Cond, ...], filt: tuple[Cond, ...]) -> tuple[Cond, ...]:
+    """`where` conditions on an attribute that `filter` constrains too, named per bound."""
+    shared = {c.attribute for c in filt}
+    names = {p for c in filt for p in c.params}
+    out = []
+    for c in where:
+        if c.attribute in shared:
+            params = _bound_params(c.attribute, c.op)
+            if not set(params) & names:
+                c = replace(c, params=params)
+        out.append(c)
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- checks
@@ -554,14 +589,11 @@ class Checker:
                 hint='a Query needs at least the partition key by equality, e.g. `where: {customer_id: "="}`',
             )
             return None
-        where = tuple(
-            Cond(a, op, default_params(a, op), (), self.pos.key((*base, "where", a)))
-            for a, op in p.where.items()
-        )
-        filt = tuple(
-            Cond(a, op, default_params(a, op), (), self.pos.key((*base, "filter", a)))
-            for a, op in (p.filter or {}).items()
-        )
+        where = self.written_conds(name, "where", p.where)
+        filt = self.written_conds(name, "filter", p.filter or {}, where or ())
+        if where is None or filt is None:
+            return None
+        where = _apart(where, filt)
         if p.order_by is not None:
             self._attributes_exist(
                 name,
@@ -607,19 +639,110 @@ class Checker:
         if result.issues or not result.entities:
             return None
         where = tuple(
-            Cond(c.attribute, c.op, c.params, c.literals, self.pos.offset(spath, c.offset))
+            Cond(
+                c.attribute,
+                c.op,
+                c.params,
+                c.literals,
+                self.pos.offset(spath, c.offset),
+                c.bounds,
+                c.listed,
+            )
             for c in result.where
         )
         if len(result.entities) > 1:
             self.family(name, list(result.entities), self.pos.value(spath))
-        filt = tuple(
-            Cond(a, op, default_params(a, op), (), self.pos.key((*base, "filter", a)))
-            for a, op in (p.filter or {}).items()
+        filt = self.written_conds(name, "filter", p.filter or {}, where)
+        if filt is None:
+            return None
+        filt = (
+            *(
+                Cond(c.attribute, c.op, (), (), self.pos.offset(spath, c.offset))
+                for c in result.filter
+            ),
+            *filt,
         )
+        if not self.null_tests(name, list(result.entities), filt):
+            return None
         resolved = self.conditions(
             name, p, list(result.entities), where, filt, result.order, result.order_by, result.limit
         )
-        return replace(resolved, nulls=result.nulls) if resolved is not None else None
+        if resolved is None:
+            return None
+        return replace(resolved, nulls=result.nulls, limit_param=result.limit_param)
+
+    def null_tests(self, name: str, entities: list[str], filt: Sequence[Cond]) -> bool:
+        """`IS NULL` needs an attribute whose NULL is told apart from every value: not a
+        set (DynamoDB stores an empty set as no attribute, like NULL)."""
+        ok = True
+        for c in filt:
+            if c.op not in NULL_TESTS:
+                continue
+            for e in entities:
+                t = _type(self.entities[e], c.attribute) if e in self.entities else None
+                spec = self.entities[e].attributes.get(c.attribute) if e in self.entities else None
+                if spec is not None and attribute_spec(spec).required and c.op == "is_null":
+                    self.error(
+                        "sql-is-null",
+                        f"pattern {name!r}: {e}.{c.attribute} is required (NOT NULL), so "
+                        f"{c.attribute} IS NULL is never true and the pattern returns nothing",
+                        c.span,
+                        hint=f"declare `{c.attribute}: {{type: {t}, required: false}}` if the "
+                        "column is nullable, or remove the condition",
+                    )
+                    ok = False
+                if t is not None and t.kind == "set":
+                    self.error(
+                        "sql-is-null",
+                        f"pattern {name!r}: {c.attribute} IS [NOT] NULL on a {t} attribute: "
+                        "DynamoDB stores an empty set as no attribute, so NULL and an empty set "
+                        "cannot be told apart",
+                        c.span,
+                        hint="test it in the application, or keep a count attribute beside it",
+                    )
+                    ok = False
+        return ok
+
+    def written_conds(
+        self,
+        name: str,
+        block: Literal["where", "filter"],
+        items: dict[str, Any],
+        where: Sequence[Cond] = (),
+    ) -> tuple[Cond, ...] | None:
+        """The conditions of a `where:` / `filter:` block, with their parameter names.
+
+        `[">=", "<"]` is a range with two bounds. An attribute that `where` constrains too
+        gets one parameter per bound (`<attr>_from` for > and >=, `<attr>_to` for < and <=),
+        so `where: {d: ">="}` + `filter: {d: "<"}` takes two values, never one for both.
+        """
+        base: Path = ("access_patterns", name, block)
+        out: list[Cond] = []
+        ok = True
+        taken = {p for c in where for p in c.params}
+        in_where = {c.attribute for c in where}
+        for attr, op in items.items():
+            span = self.pos.key((*base, attr))
+            bounds = INCLUSIVE
+            if isinstance(op, list):
+                low, high = op
+                if low not in LOWER_BOUNDS or high not in UPPER_BOUNDS:
+                    self.error(
+                        "invalid-value",
+                        f"{block} attribute {attr!r} of pattern {name!r}: the bounds {op} are "
+                        "not a lower bound then an upper bound",
+                        self.pos.value((*base, attr)),
+                        hint='write the lower bound first: `[">=", "<"]`, `[">", "<="]`, ...',
+                    )
+                    ok = False
+                    continue
+                op, bounds = "between", (low, high)
+            params = _bound_params(attr, op) if attr in in_where else default_params(attr, op)
+            if taken & set(params):
+                params = tuple(f"{p}_{block}" for p in params)
+            taken.update(params)
+            out.append(Cond(attr, op, params, (), span, bounds))
+        return tuple(out) if ok else None
 
     def family(self, name: str, entities: Sequence[str], span: Span) -> None:
         """Listed entities must be one parent/child tree (they share one item collection)."""
@@ -702,6 +825,15 @@ class Checker:
         self._attributes_exist(name, entities, filt, every=False, what="filter")
         self._ttl_filters(entities, filt)
         ranges = [c for c in where if c.op in RANGE_OPERATORS]
+        lists = [c for c in where if c.op == IN]
+        for extra in lists[1:]:
+            self.error(
+                "sql-in",
+                f"pattern {name!r} has IN lists on {lists[0].attribute!r} and "
+                f"{extra.attribute!r}; one Query per combination of values is not planned",
+                extra.span,
+                hint=f"keep one IN list and write {extra.attribute!r} with `=`",
+            )
         for extra in ranges[1:]:
             self.error(
                 "two-ranges",

@@ -77,6 +77,18 @@ TypeName = Annotated[
 
 Operator = Literal["=", "<", "<=", ">", ">=", "between", "begins_with"]
 assert OPERATORS == ("=", "<", "<=", ">", ">=", "between", "begins_with")
+BoundOperator = Literal[">", ">=", "<", "<="]
+#: A range with two bounds, each with its own operator: `[">=", "<"]` is `>= :from AND < :to`.
+Bounds = Annotated[
+    list[BoundOperator],
+    Field(
+        min_length=2,
+        max_length=2,
+        description='A range with two bounds, lower first: `[">=", "<"]` (half-open, '
+        '`>= :<attr>_from AND < :<attr>_to`), `[">", "<="]`, `[">", "<"]`, `[">=", "<="]` '
+        "(= between).",
+    ),
+]
 
 
 class Node(BaseModel):
@@ -255,7 +267,7 @@ class RateSpec(Node):
     writes_per_second: float | None = Field(default=None, ge=0, description="Writes per second.")
 
 
-Conditions = dict[AttributeName, Operator]
+Conditions = dict[AttributeName, Operator | Bounds]
 
 
 class PatternSpec(Node):
@@ -271,14 +283,31 @@ class PatternSpec(Node):
     sql: str | None = Field(
         default=None,
         min_length=1,
-        description="The SELECT the application runs today (Postgres dialect); parsed into where/order/limit.",
+        description="The SELECT the application runs today (Postgres dialect); parsed into "
+        "where/order/limit. Accepted: `col = :p` (or a literal) per key attribute; one range "
+        "on one column, each bound inclusive or exclusive, kept exactly: `col >= :from AND col "
+        "< :to` (half-open), `col > :a AND col <= :b`, `col BETWEEN :a AND :b`, or one bound "
+        "(`col >= :since`, `col < :before`); `col LIKE 'prefix%'` or `LIKE :p || '%'`; "
+        "`ORDER BY` the range (sort) column, with NULLS FIRST/LAST; `LIMIT 20` or `LIMIT :n` "
+        "(the client takes `n`); one `col IN (:a, :b)`, `col IN ('x', 'y')`, `col IN :ids` or "
+        "`col = ANY(:ids)` (one Query or GetItem per distinct value, merged by the client in "
+        "the ORDER BY order); `col IS NULL` / `col IS NOT NULL` (a filter: NULL is stored as "
+        "no attribute); a parent↔child join on the parent key. Parameters: `:name` "
+        "(SQL keywords such as `:from`, `:to`, `:limit` included), `%(name)s`, `$1`, `?`. "
+        "Refused, with the reason and a hint: OR, NOT (but NOT ... IS NULL), `!=`, two IN "
+        "lists, IS NULL on a required attribute or a set, functions on columns, GROUP BY, "
+        "OFFSET, subqueries.",
     )
     where: Conditions | None = Field(
         default=None,
-        description="Attribute → operator (=, <, <=, >, >=, between, begins_with); at most one non-`=`.",
+        description="Attribute → operator (=, <, <=, >, >=, between, begins_with) or a pair of "
+        'bounds (`[">=", "<"]`); at most one non-`=`.',
     )
     filter: Conditions | None = Field(
-        default=None, description="Non-key conditions applied after the read (cost reported)."
+        default=None,
+        description="Non-key conditions applied after the read (cost reported). An attribute "
+        "in both `where` and `filter` takes one parameter per bound (`<attr>_from` for > and "
+        ">=, `<attr>_to` for < and <=).",
     )
     order: Literal["asc", "desc"] | None = Field(
         default=None, description="Order on the range (sort) attribute: asc (default) or desc."

@@ -14,15 +14,18 @@ Literals (`status = 'active'`) become fixed-value conditions (`literals`).
 from __future__ import annotations
 
 import difflib
+import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 
-from modeling.core.ir import default_params
+from modeling.core.ir import INCLUSIVE, LOWER_BOUNDS, UPPER_BOUNDS, default_params
 
 Scalar = str | int | float | bool
 
@@ -45,6 +48,8 @@ class SqlCondition:
     params: tuple[str, ...] = ()
     literals: tuple[Scalar, ...] = ()
     offset: int = 0
+    bounds: tuple[str, str] = INCLUSIVE  # `between`: each bound's operator (`>`/`>=`, `<`/`<=`)
+    listed: bool = False  # `in`: the one parameter holds a list of values (`IN :ids`)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class SqlPattern:
     order_by: str | None = None
     nulls: Literal["first", "last"] | None = None
     limit: int | None = None
+    limit_param: str | None = None  # `LIMIT :n`
+    filter: list[SqlCondition] = field(default_factory=list)  # `IS [NOT] NULL`
     issues: list[SqlIssue] = field(default_factory=list)
 
 
@@ -88,6 +95,69 @@ def _offset(node: exp.Expression | None) -> int:
     return 0
 
 
+# `:from`, `:to`, `:order`, `:limit`: sqlglot reads a parameter named like a keyword as the
+# keyword. Such parameters are renamed `:from__p` (a suffix the SQL does not contain) before
+# parsing; the names are mapped back, and so are offsets into the renamed text.
+_KEYWORDS = frozenset(k for k in Postgres.Tokenizer.KEYWORDS if k.isidentifier())
+_SKIP_OR_PARAM = re.compile(
+    r"'(?:[^']|'')*'?"  # a string literal
+    r'|"(?:[^"]|"")*"?'  # a quoted name
+    r"|--[^\n]*|/\*.*?(?:\*/|\Z)"  # comments
+    r"|\$([A-Za-z_][A-Za-z0-9_]*)?\$.*?(?:\$\1\$|\Z)"  # dollar quoting
+    r"|::"  # a cast
+    r"|(?<![A-Za-z0-9_]):([A-Za-z_][A-Za-z0-9_]*)",  # a :name parameter
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class Renamed:
+    """The SQL with keyword-named parameters renamed, and how to map back."""
+
+    text: str
+    names: dict[str, str]  # new name -> name as written
+    ends: tuple[int, ...]  # offset just past each renamed parameter in `text`
+    growth: int  # characters each rename adds
+
+    def offset(self, at: int) -> int:
+        """An offset into `text` as an offset into the SQL as written."""
+        before = bisect_right(self.ends, at)
+        return max(at - self.growth * before, 0)
+
+
+def rename_keyword_params(sql: str) -> Renamed:
+    suffix = "__p"
+    while suffix in sql:
+        suffix += "p"
+    out: list[str] = []
+    ends: list[int] = []
+    names: dict[str, str] = {}
+    last, length = 0, 0
+    for m in _SKIP_OR_PARAM.finditer(sql):
+        name = m.group(2)
+        if name is None or name.upper() not in _KEYWORDS:
+            continue
+        new = f":{name}{suffix}"
+        out += [sql[last : m.start()], new]
+        length += m.start() - last + len(new)
+        ends.append(length)
+        names[name + suffix] = name
+        last = m.end()
+    out.append(sql[last:])
+    return Renamed("".join(out), names, tuple(ends), len(suffix))
+
+
+def _parse_error_text(description: str, highlight: str) -> str:
+    """A parse error in words a model author reads (sqlglot's own text names its classes)."""
+    near = f" at {highlight!r}" if highlight.strip() else " at the end"
+    expecting = re.match(r"Expecting (.+)", description)
+    if expecting:
+        return f"SQL does not parse{near}: expected {expecting.group(1).strip()}"
+    if "missing for" in description or "Required keyword" in description:
+        return f"SQL does not parse{near}: an operand is missing"
+    return f"SQL does not parse{near}: unexpected text"
+
+
 def _line_col_to_offset(sql: str, line: int, col: int) -> int:
     lines = sql.split("\n")
     line = max(1, min(line, len(lines)))
@@ -97,6 +167,8 @@ def _line_col_to_offset(sql: str, line: int, col: int) -> int:
 class _Translator:
     def __init__(self, sql: str, tables: Sequence[TableInfo]):
         self.sql = sql
+        self.renamed = rename_keyword_params(sql)
+        self.text = self.renamed.text
         self.tables = tables
         self.by_entity = {t.entity: t for t in tables}
         self.result = SqlPattern()
@@ -111,32 +183,32 @@ class _Translator:
         hint: str | None = None,
         offset: int | None = None,
     ) -> None:
-        self.result.issues.append(
-            SqlIssue(code, message, _offset(node) if offset is None else offset, hint)
-        )
+        at = _offset(node) if offset is None else offset
+        self.result.issues.append(SqlIssue(code, message, self.renamed.offset(at), hint))
 
     # ------------------------------------------------------------------ entry
     def run(self) -> SqlPattern:
         try:
-            statements = [s for s in sqlglot.parse(self.sql, read="postgres") if s is not None]
+            statements = [s for s in sqlglot.parse(self.text, read="postgres") if s is not None]
         except ParseError as exc:
             first = exc.errors[0] if exc.errors else {}
             line, col = int(first.get("line") or 1), int(first.get("col") or 1)
-            desc = str(first.get("description") or exc).split("\n")[0]
+            desc = str(first.get("description") or "").split("\n")[0]
+            highlight = str(first.get("highlight") or "")
+            at = _line_col_to_offset(self.text, line, col)
             self.issue(
                 "sql-syntax",
-                f"SQL does not parse: {desc}",
-                offset=_line_col_to_offset(self.sql, line, col)
-                - len(str(first.get("highlight") or ""))
-                + 1
-                if first.get("highlight")
-                else _line_col_to_offset(self.sql, line, col),
+                _parse_error_text(desc, highlight),
+                offset=at - len(highlight) + 1 if highlight else at,
                 hint="write one SELECT in the Postgres dialect with :name parameters",
             )
             return self.result
-        except TokenError as exc:
+        except TokenError:
             self.issue(
-                "sql-syntax", f"SQL does not tokenize: {exc}", hint="check quotes and parentheses"
+                "sql-syntax",
+                "SQL does not tokenize: a string, quoted name or comment is not closed",
+                offset=len(self.text),
+                hint="check the quotes ('text', \"name\") and comments",
             )
             return self.result
         if len(statements) != 1:
@@ -425,17 +497,9 @@ class _Translator:
     def _operand(self, node: exp.Expression, attribute: str) -> tuple[str, Any] | None:
         while isinstance(node, exp.Cast | exp.Paren):
             node = node.this
-        if isinstance(node, exp.Placeholder):
-            if isinstance(node.this, exp.Identifier):
-                return ("param", node.this.name)
-            if isinstance(node.this, str) and node.this:
-                return ("param", node.this)
-            return ("param", None)  # `?`: positional
-        if isinstance(node, exp.Parameter):
-            inner = node.this
-            if isinstance(inner, exp.Literal) and not inner.is_string:
-                return ("param", None)  # `$1`
-            return ("param", inner.name if isinstance(inner, exp.Expression) else str(inner))
+        name = self._param_name(node)
+        if name is not False:
+            return ("param", name)
         if isinstance(node, exp.Literal):
             if node.is_string:
                 return ("literal", node.this)
@@ -456,6 +520,25 @@ class _Translator:
             return ("literal", bool(node.this))
         return None
 
+    def _param_name(self, node: exp.Expression) -> str | Literal[False] | None:
+        """The name of a bind parameter (None: positional `?` / `$1`); False: not one."""
+        name: str | None
+        if isinstance(node, exp.Placeholder):
+            if isinstance(node.this, exp.Identifier):
+                name = node.this.name
+            elif isinstance(node.this, str) and node.this:
+                name = node.this
+            else:
+                return None  # `?`: positional
+        elif isinstance(node, exp.Parameter):
+            inner = node.this
+            if isinstance(inner, exp.Literal) and not inner.is_string:
+                return None  # `$1`
+            name = inner.name if isinstance(inner, exp.Expression) else str(inner)
+        else:
+            return False
+        return self.renamed.names.get(name, name)
+
     def _where(self, root: exp.Expression) -> None:
         raw: list[SqlCondition] = []
         for cond in _conjuncts(root):
@@ -472,14 +555,9 @@ class _Translator:
             )
             return
         if isinstance(cond, exp.Not):
-            inner = cond.this
+            inner = _unparen(cond.this)
             if isinstance(inner, exp.Is):
-                yield from self._fail(
-                    "sql-is-null",
-                    "IS NOT NULL cannot be a key condition",
-                    cond,
-                    "key attributes are never null; a sparse index serves 'has a value' — describe it as a pattern on that attribute",
-                )
+                yield from self._is_null(inner, not inner.args.get("negate"))
                 return
             yield from self._fail(
                 "sql-not",
@@ -496,21 +574,14 @@ class _Translator:
                 "a Query matches keys equal to or in a range of a value; move it to `filter:`",
             )
             return
+        if isinstance(cond, exp.EQ) and isinstance(_unparen(cond.expression), exp.Any):
+            yield from self._in(cond, cond.this, [], _unparen(cond.expression).this)
+            return
         if isinstance(cond, exp.In):
-            yield from self._fail(
-                "sql-in",
-                "IN (...) cannot be a single key condition",
-                cond,
-                "write one Query per value (or a BatchGetItem for unique keys); model it as `=`",
-            )
+            yield from self._in(cond, cond.this, list(cond.expressions), cond.args.get("field"))
             return
         if isinstance(cond, exp.Is):
-            yield from self._fail(
-                "sql-is-null",
-                "IS NULL cannot be a key condition",
-                cond,
-                "key attributes are never null, so no key can match NULL; keep it as `filter:` or model a status attribute",
-            )
+            yield from self._is_null(cond, bool(cond.args.get("negate")))
             return
         if isinstance(cond, exp.ILike):
             yield from self._fail(
@@ -550,7 +621,8 @@ class _Translator:
             inner = inner.this
         if isinstance(inner, exp.Column):
             resolved = self._resolve_column(inner)
-            return (resolved[1], _offset(inner)) if resolved else None
+            offset = self.renamed.offset(_offset(inner))
+            return (resolved[1], offset) if resolved else None
         return None
 
     def _has_column(self, node: exp.Expression) -> exp.Column | None:
@@ -633,6 +705,105 @@ class _Translator:
                 names.append(str(value))
         return SqlCondition(attribute, op, tuple(names), (), offset)
 
+    def _in(
+        self,
+        cond: exp.Expression,
+        column: exp.Expression,
+        items: list[exp.Expression],
+        listed: exp.Expression | None,
+    ) -> Iterator[SqlCondition]:
+        """`col IN (:a, :b)`, `col IN ('x', 'y')`, `col IN :ids`, `col = ANY(:ids)`: one
+        Query per value, merged by the client in the SQL's order."""
+        name = column.sql(dialect="postgres")
+        refuse = (
+            f"write `{name} IN (:a, :b)`, `{name} IN :values` or `{name} = ANY(:values)`; "
+            "or one pattern with `=`, called once per value"
+        )
+        if cond.args.get("query") is not None or any(
+            isinstance(_unparen(i), exp.Select | exp.Subquery) for i in items
+        ):
+            yield from self._fail(
+                "sql-in", f"{name} IN (SELECT ...) cannot be a key condition", cond, refuse
+            )
+            return
+        if not isinstance(_unparen(column), exp.Column):
+            yield from self._fail(
+                "sql-function",
+                "IN on an expression cannot be a key condition",
+                column,
+                "store the computed value as its own attribute",
+            )
+            return
+        side = self._column_side(column)
+        if side is None:
+            return
+        attribute, offset = side
+        if listed is not None:
+            operand = self._operand(_unparen(listed), attribute)
+            if operand is None or operand[0] != "param":
+                yield from self._fail(
+                    "sql-in", f"{name} IN: a list parameter expected", cond, refuse
+                )
+                return
+            param = operand[1] or f"{attribute}_values"
+            yield SqlCondition(attribute, "in", (param,), (), offset, listed=True)
+            return
+        operands = [self._operand(i, attribute) for i in items]
+        if not operands or any(o is None for o in operands):
+            yield from self._fail(
+                "sql-in",
+                f"{name} IN (...): every value must be a parameter or a literal",
+                cond,
+                refuse,
+            )
+            return
+        kinds = {o[0] for o in operands if o is not None}
+        if kinds == {"literal"}:
+            values = tuple(dict.fromkeys(o[1] for o in operands if o is not None))
+            yield SqlCondition(attribute, "in", (), values, offset)
+            return
+        if len(kinds) > 1:
+            yield from self._fail(
+                "sql-mixed-operands",
+                f"{name} IN (...) mixes literals and parameters",
+                cond,
+                "bind every value or write every value as a literal",
+            )
+            return
+        names = [
+            str(o[1]) if o is not None and o[1] is not None else f"{attribute}_{i + 1}"
+            for i, o in enumerate(operands)
+        ]
+        yield SqlCondition(attribute, "in", tuple(dict.fromkeys(names)), (), offset)
+
+    def _is_null(self, cond: exp.Is, negate: bool) -> Iterator[SqlCondition]:
+        """`col IS [NOT] NULL`: a filter the client applies after the key condition (a key
+        never holds NULL); `IS NOT TRUE` and friends are refused."""
+        if not isinstance(_unparen(cond.expression), exp.Null):
+            yield from self._fail(
+                "sql-is-null",
+                f"{cond.sql(dialect='postgres')!r} cannot be a key condition or a filter",
+                cond,
+                "compare with `=` (`col = TRUE`) or test `IS NULL` / `IS NOT NULL`",
+            )
+            return
+        if not isinstance(_unparen(cond.this), exp.Column):
+            yield from self._fail(
+                "sql-function",
+                "IS NULL on an expression cannot be a filter",
+                cond.this,
+                "store the computed value as its own attribute",
+            )
+            return
+        side = self._column_side(cond.this)
+        if side is None:
+            return
+        attribute, offset = side
+        op = "is_not_null" if negate else "is_null"
+        self.result.filter.append(SqlCondition(attribute, op, (), (), offset))
+        return
+        yield  # a generator that yields no key condition
+
     def _between(self, cond: exp.Between) -> Iterator[SqlCondition]:
         if not isinstance(_unparen(cond.this), exp.Column):
             yield from self._fail(
@@ -707,7 +878,8 @@ class _Translator:
         )
 
     def _merge(self, raw: list[SqlCondition]) -> list[SqlCondition]:
-        """Two bounds on one column (`>=` and `<=`) become BETWEEN; other duplicates are issues."""
+        """A lower and an upper bound on one column become one `between` that keeps each
+        bound's operator (`>= :a AND < :b` is half-open); other duplicates are issues."""
         by_attr: dict[str, list[SqlCondition]] = {}
         for c in raw:
             by_attr.setdefault(c.attribute, []).append(c)
@@ -716,19 +888,25 @@ class _Translator:
             if len(conds) == 1:
                 out.append(conds[0])
                 continue
-            ops = sorted(c.op for c in conds)
-            if len(conds) == 2 and ops == ["<=", ">="]:
-                low = next(c for c in conds if c.op == ">=")
-                high = next(c for c in conds if c.op == "<=")
+            lows = [c for c in conds if c.op in LOWER_BOUNDS]
+            highs = [c for c in conds if c.op in UPPER_BOUNDS]
+            if len(conds) == 2 and len(lows) == 1 and len(highs) == 1:
+                low, high = lows[0], highs[0]
+                bounds = (low.op, high.op)
                 if low.params and high.params:
                     params = (*low.params, *high.params)
                     if params[0] == params[1]:  # positional ($2, $3) or one name used twice
                         params = default_params(attribute, "between")
-                    out.append(SqlCondition(attribute, "between", params, (), low.offset))
+                    out.append(SqlCondition(attribute, "between", params, (), low.offset, bounds))
                 elif low.literals and high.literals:
                     out.append(
                         SqlCondition(
-                            attribute, "between", (), (*low.literals, *high.literals), low.offset
+                            attribute,
+                            "between",
+                            (),
+                            (*low.literals, *high.literals),
+                            low.offset,
+                            bounds,
                         )
                     )
                 else:
@@ -739,16 +917,21 @@ class _Translator:
                         hint="bind both bounds or write both as literals",
                     )
                 continue
-            if (
-                len(conds) == 2
-                and all(c.op in ("<", "<=", ">", ">=") for c in conds)
-                and len({c.op[0] for c in conds}) == 2
-            ):
+            if len(conds) == 2 and any(c.op == "between" for c in conds):
                 self.issue(
                     "two-ranges",
-                    f"{attribute}: an exclusive range ({' and '.join(c.op for c in conds)}) is not a DynamoDB key condition; BETWEEN is inclusive",
+                    f"{attribute} has a BETWEEN and another condition",
                     offset=conds[1].offset,
-                    hint="use >= and <= (BETWEEN), or keep one bound and move the other to `filter:`",
+                    hint="write one range: BETWEEN :a AND :b, or `>= :a AND < :b`",
+                )
+                continue
+            if len(conds) == 2 and (len(lows) == 2 or len(highs) == 2):
+                self.issue(
+                    "two-ranges",
+                    f"{attribute} has two {'lower' if lows else 'upper'} bounds "
+                    f"({' and '.join(c.op for c in conds)})",
+                    offset=conds[1].offset,
+                    hint="keep one lower and at most one upper bound (`>= :a AND < :b`)",
                 )
                 continue
             self.issue(
@@ -817,9 +1000,17 @@ class _Translator:
                 return
             self.issue("sql-unsupported", f"LIMIT {value.this} must be a positive integer", limit)
             return
-        if isinstance(value, exp.Placeholder | exp.Parameter):
-            return  # a page size chosen at run time: no fixed limit
-        self.issue("sql-unsupported", "LIMIT must be an integer or a parameter", limit)
+        name = self._param_name(value) if isinstance(value, exp.Expression) else False
+        if name is not False:
+            # chosen per call: the client takes it as a parameter (`limit` when positional)
+            self.result.limit_param = name or "limit"
+            return
+        self.issue(
+            "sql-unsupported",
+            "LIMIT must be a positive integer or a parameter",
+            limit,
+            hint="write LIMIT 20 or LIMIT :n",
+        )
 
 
 def _unparen(node: exp.Expression) -> exp.Expression:

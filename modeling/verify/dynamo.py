@@ -207,6 +207,8 @@ def run(
             out.items.append(item)
             out.item_pages = 1
         return out
+    if requests.empty_range(request):
+        return out  # no key sorts between the bounds: no rows, as in SQL
     query = dict(request)
     if page_size:
         query["Limit"] = page_size

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modeling.core.ir import Layout, Model
+from modeling.core.ir import IN, Entity, Layout, Model, in_value_param
 from modeling.sample import oracle
 from modeling.sample import params as param_draw
 from modeling.sample.codec import ItemError, from_item, slots
@@ -162,6 +162,39 @@ def _verify_pattern(
     return result
 
 
+def _each_value(model: Model, pattern: Any, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parameters of each request: one set, or one per distinct value of an `IN` list
+    (its key slot bound to `in_value_param`), as the generated client sends them."""
+    fan = next((c for c in pattern.where if c.op == IN), None)
+    if fan is None:
+        return [params]
+    t = next((a.type for e in pattern.entities if (a := _attribute(model, e, fan.attribute))), None)
+    values = list(oracle.condition_values(fan, t, params))
+    if fan.listed and fan.params:
+        values = list(values[0])
+    distinct = {oracle.sort_value(v): v for v in values}
+    each = in_value_param(fan.attribute)
+    return [{**params, each: v} for v in distinct.values()]
+
+
+def _attribute(model: Model, entity: str, name: str) -> Any:
+    e = model.entity(entity)
+    return e.attribute(name) if e is not None else None
+
+
+def _merged(pattern: Any, decoded: list[tuple[Entity, Row]]) -> list[tuple[Entity, Row]]:
+    """The answers of several requests in the pattern's order, cut to its limit."""
+    if pattern.order_by and len(pattern.entities) == 1:
+        high = pattern.nulls_high
+
+        def key(pair: tuple[Entity, Row]) -> tuple[int, Any]:
+            value = pair[1].get(pattern.order_by)
+            return (2 if high else 0, 0) if value is None else (1, oracle.sort_value(value))
+
+        decoded = sorted(decoded, key=key, reverse=pattern.order == "desc")
+    return decoded[: pattern.limit] if pattern.limit is not None else decoded
+
+
 def _check_postgres(
     model: Model,
     pattern: Any,
@@ -197,8 +230,15 @@ def _check_dynamodb(
     item_pages: list[int],
 ) -> Failure | None:
     try:
-        request = dynamo.build_request(model, layout, plan, pattern, params, table)
-        run = dynamo.run(client, layout, plan, request, page_size)
+        run = dynamo.RunResult()
+        request: dict[str, Any] = {}
+        for one in _each_value(model, pattern, params):  # `IN`: one request per value
+            request = dynamo.build_request(model, layout, plan, pattern, one, table)
+            part = dynamo.run(client, layout, plan, request, page_size)
+            run.items += part.items
+            run.pages += part.pages
+            run.item_pages += part.item_pages
+            run.requests += part.requests
     except Exception as exc:  # a request DynamoDB rejects is a finding about the layout
         return Failure(
             "dynamodb",
@@ -212,12 +252,15 @@ def _check_dynamodb(
         result.max_full_pages = max(result.max_full_pages, run.pages)
     refs: list[RowRef] = []
     changed: list[str] = []
+    decoded: list[tuple[Entity, Row]] = []
     for item in run.items:
         try:
-            entity, row = from_item(model, layout, item)
+            decoded.append(from_item(model, layout, item))
         except (ItemError, ValueError, KeyError) as exc:
             changed.append(f"unreadable item: {exc}")
-            continue
+    if len(run.requests) > 1:
+        decoded = _merged(pattern, decoded)
+    for entity, row in decoded:
         ref = ref_of(entity, row)
         refs.append(ref)
         source = by_ref.get(ref)

@@ -27,7 +27,10 @@ def test_schema_offers_enums_and_descriptions_for_editors() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     pattern = schema["$defs"]["PatternSpec"]["properties"]
     assert pattern["order"]["enum"] == ["asc", "desc"]
-    assert "between" in pattern["where"]["additionalProperties"]["enum"]
+    operator, bounds = pattern["where"]["additionalProperties"]["anyOf"]
+    assert "between" in operator["enum"]
+    assert bounds["type"] == "array" and bounds["minItems"] == bounds["maxItems"] == 2
+    assert bounds["items"]["enum"] == [">", ">=", "<", "<="] and bounds["description"]
     assert pattern["where"]["description"]
     type_name = schema["$defs"]["AttributeSpec"]["properties"]["type"]
     assert "datetime" in type_name["anyOf"][0]["enum"]
@@ -36,7 +39,9 @@ def test_schema_offers_enums_and_descriptions_for_editors() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [FIXTURES / "dsl_example.yaml", *sorted(MODELS.glob("*.yaml"))], ids=lambda p: p.stem
+    "path",
+    [FIXTURES / "dsl_example.yaml", FIXTURES / "sql_forms.yaml", *sorted(MODELS.glob("*.yaml"))],
+    ids=lambda p: p.stem,
 )
 def test_valid_models_pass_the_schema(path: Path) -> None:
     data = load_text(path.read_text(), str(path)).data

@@ -35,12 +35,18 @@ def show(sql: str) -> str:
     conds = []
     for c in r.where:
         operands = ",".join([f":{p}" for p in c.params] + [repr(v) for v in c.literals])
-        conds.append(f"{c.attribute} {c.op} {operands}")
+        op = c.op if c.bounds == (">=", "<=") else f"{c.bounds[0]}{c.op}{c.bounds[1]}"
+        op += "[]" if c.listed else ""
+        conds.append(f"{c.attribute} {op} {operands}")
     out = f"{'+'.join(r.entities)}: " + " AND ".join(conds)
     if r.order_by:
         out += f" | {r.order_by} {r.order}"
     if r.limit is not None:
         out += f" | limit {r.limit}"
+    if r.limit_param is not None:
+        out += f" | limit :{r.limit_param}"
+    if r.filter:
+        out += " | filter " + " AND ".join(f"{c.attribute} {c.op}" for c in r.filter)
     return out
 
 
@@ -84,7 +90,37 @@ FIXTURES = [
     ("SELECT * FROM products WHERE brand_id = :b ORDER BY brand_id, created_at",
      "Product: brand_id = :b | created_at asc"),
     ("SELECT * FROM products WHERE brand_id = :b ORDER BY created_at LIMIT :n",
-     "Product: brand_id = :b | created_at asc"),
+     "Product: brand_id = :b | created_at asc | limit :n"),
+    ("SELECT * FROM products WHERE brand_id = $1 ORDER BY created_at LIMIT $2",
+     "Product: brand_id = :brand_id | created_at asc | limit :limit"),
+    ("SELECT * FROM products WHERE brand_id = :b ORDER BY created_at LIMIT :limit",
+     "Product: brand_id = :b | created_at asc | limit :limit"),
+    # half-open and one-sided ranges keep each bound's operator
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at >= :a AND created_at < :z",
+     "Product: brand_id = :b AND created_at >=between< :a,:z"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at > :a AND created_at <= :z",
+     "Product: brand_id = :b AND created_at >between<= :a,:z"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at < :z AND created_at > :a",
+     "Product: brand_id = :b AND created_at >between< :a,:z"),
+    ("SELECT * FROM products WHERE brand_id = :b AND :a <= created_at AND created_at < :z",
+     "Product: brand_id = :b AND created_at >=between< :a,:z"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at >= '2024-01-01' "
+     "AND created_at < '2024-02-01'",
+     "Product: brand_id = :b AND created_at >=between< '2024-01-01','2024-02-01'"),
+    ("SELECT * FROM products WHERE brand_id = $1 AND created_at > $2 AND created_at < $3",
+     "Product: brand_id = :brand_id AND created_at >between< :created_at_from,:created_at_to"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at < :z",
+     "Product: brand_id = :b AND created_at < :z"),
+    # parameters named like SQL keywords
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at >= :from AND created_at < :to",
+     "Product: brand_id = :b AND created_at >=between< :from,:to"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at BETWEEN :from AND :to",
+     "Product: brand_id = :b AND created_at between :from,:to"),
+    ("SELECT * FROM products WHERE brand_id = :select AND status = :order "
+     "ORDER BY created_at LIMIT :limit",
+     "Product: brand_id = :select AND status = :order | created_at asc | limit :limit"),
+    ("SELECT * FROM products WHERE brand_id = :b AND status = ':from' AND title::text = :where",
+     "! sql-function"),
     # columns mapped to attributes, aliases, schemas
     ("SELECT p.title FROM products AS p WHERE p.brand_id = :b AND p.attributes = :s",
      "Product: brand_id = :b AND specs = :s"),
@@ -101,13 +137,30 @@ FIXTURES = [
     ("SELECT * FROM products WHERE brand_id = :b OR status = :s", "! sql-or"),
     ("SELECT * FROM products WHERE brand_id = :b AND NOT status = 'x'", "! sql-not"),
     ("SELECT * FROM products WHERE brand_id = :b AND status != 'x'", "! sql-not-equal"),
-    ("SELECT * FROM products WHERE brand_id IN (:a, :b)", "! sql-in"),
+    ("SELECT * FROM products WHERE brand_id IN (:a, :b)", "Product: brand_id in :a,:b"),
+    ("SELECT * FROM products WHERE brand_id IN (:a, :b, :a)", "Product: brand_id in :a,:b"),
+    ("SELECT * FROM products WHERE brand_id = ANY(:ids)", "Product: brand_id in[] :ids"),
+    ("SELECT * FROM products WHERE brand_id IN :ids", "Product: brand_id in[] :ids"),
+    ("SELECT * FROM products WHERE brand_id IN ($1, $2)",
+     "Product: brand_id in :brand_id_1,:brand_id_2"),
+    ("SELECT * FROM products WHERE status IN ('a', 'b', 'a') AND brand_id = :b",
+     "Product: status in 'a','b' AND brand_id = :b"),
+    ("SELECT * FROM products WHERE brand_id IN (:a, 'x')", "! sql-mixed-operands"),
+    ("SELECT * FROM products WHERE lower(slug) IN (:a, :b)", "! sql-function"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE '%red'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE 'r%d%'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug ILIKE 'r%'", "! sql-like"),
     ("SELECT * FROM products WHERE brand_id = :b AND slug LIKE :p", "! sql-like"),
-    ("SELECT * FROM products WHERE brand_id IS NULL", "! sql-is-null"),
-    ("SELECT * FROM products WHERE brand_id IS NOT NULL", "! sql-is-null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND title IS NULL",
+     "Product: brand_id = :b | filter title is_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND title IS NOT NULL",
+     "Product: brand_id = :b | filter title is_not_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND NOT (title IS NULL)",
+     "Product: brand_id = :b | filter title is_not_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND NOT title IS NOT NULL",
+     "Product: brand_id = :b | filter title is_null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND status IS TRUE", "! sql-is-null"),
+    ("SELECT * FROM products WHERE brand_id = :b AND lower(title) IS NULL", "! sql-function"),
     ("SELECT * FROM products WHERE lower(slug) = :s", "! sql-function"),
     ("SELECT * FROM products WHERE price * 2 = :s", "! sql-function"),
     ("SELECT * FROM products WHERE brand_id = title", "! sql-condition"),
@@ -119,8 +172,14 @@ FIXTURES = [
     ("SELECT * FROM products p JOIN catalog.brands b ON b.brand_id = p.brand_id "
      "WHERE p.product_id = :i", "! sql-join"),
     ("SELECT * FROM products p, product_variants v WHERE p.product_id = :i", "! sql-join"),
-    ("SELECT * FROM products WHERE brand_id = :b AND created_at > :a AND created_at < :z",
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at > :a AND created_at > :z",
      "! two-ranges"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at <= :a AND created_at < :z",
+     "! two-ranges"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at BETWEEN :a AND :z "
+     "AND created_at < :y", "! two-ranges"),
+    ("SELECT * FROM products WHERE brand_id = :b AND created_at >= :a AND created_at < 5",
+     "! sql-mixed-operands"),
     ("SELECT * FROM products WHERE brand_id = :b AND created_at BETWEEN :a AND 5",
      "! sql-mixed-operands"),
     ("SELECT * FROM products WHERE brand_id = :b ORDER BY created_at, title", "! sql-order"),
@@ -158,3 +217,49 @@ def test_condition_offsets_follow_the_sql() -> None:
     sql = "SELECT * FROM products WHERE brand_id = :b AND created_at >= :since"
     result = translate(sql, TABLES)
     assert [sql[c.offset :].split()[0] for c in result.where] == ["brand_id", "created_at"]
+
+
+@pytest.mark.parametrize(
+    ("sql", "at"),
+    [
+        ("SELECT * FROM products WHERE brand_id = :from AND colour >= :to", "colour"),
+        ("SELECT * FROM products WHERE brand_id = :select AND lower(slug) = :order", "lower("),
+        ("SELECT * FROM products WHERE brand_id = :limit OR status = :to", "brand_id"),
+    ],
+)
+def test_offsets_after_keyword_parameters_point_at_the_sql_as_written(sql: str, at: str) -> None:
+    (issue,) = translate(sql, TABLES).issues
+    assert sql[issue.offset :].startswith(at), (issue, sql[issue.offset :])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM products WHERE brand_id = = :b",
+        "SELECT * FROM products WHERE brand_id = ",
+        "SELECT * FROM products WHERE brand_id = (:b",
+        "SELECT * FROM products WHERE brand_id = :b AND created_at >= AND created_at < :to",
+        "SELECT * FROM products WHERE brand_id = 'open",
+        'SELECT * FROM "products WHERE brand_id = :b',
+    ],
+)
+def test_syntax_errors_are_in_our_words(sql: str) -> None:
+    """Never sqlglot's internal text (`Required keyword: 'expression' missing for <class ...>`)."""
+    (issue,) = translate(sql, TABLES).issues
+    assert issue.code == "sql-syntax"
+    assert "<class" not in issue.message and "Required keyword" not in issue.message
+    assert "sqlglot" not in issue.message and "Error tokenizing" not in issue.message
+    assert issue.hint and 0 <= issue.offset <= len(sql)
+
+
+@pytest.mark.parametrize(
+    ("sql", "message", "at"),
+    [
+        ("SELECT * FROM products WHERE brand_id IN (:a, 'x')", "brand_id IN (...)", "'x'"),
+        ("SELECT * FROM products WHERE brand_id = :b AND title IS TRUE", "title IS TRUE", "title"),
+    ],
+)  # fmt: skip
+def test_refusals_name_the_column_and_point_at_it(sql: str, message: str, at: str) -> None:
+    (issue,) = translate(sql, TABLES).issues
+    assert message in issue.message and issue.hint and "%(" not in issue.message
+    assert sql[issue.offset :].startswith(at)

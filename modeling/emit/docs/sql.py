@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from modeling.core.ir import AccessPattern, Condition, Model
+from modeling.core.ir import INCLUSIVE, NULL_TESTS, AccessPattern, Condition, Model
 
 
 def _sql_literal(value: object) -> str:
@@ -16,9 +16,14 @@ def _sql_literal(value: object) -> str:
 
 
 def _sql_condition(c: Condition, column: str) -> str:
+    if c.op in NULL_TESTS:
+        return f"{column} IS {'NOT ' if c.op == 'is_not_null' else ''}NULL"
     operands = [f":{p}" for p in c.param_names] or [_sql_literal(v) for v in c.literals]
-    if c.op == "between":
+    if c.op == "between" and c.bounds == INCLUSIVE:
         return f"{column} BETWEEN {operands[0]} AND {operands[-1]}"
+    if c.op == "between":
+        low, high = c.bounds
+        return f"{column} {low} {operands[0]} AND {column} {high} {operands[-1]}"
     if c.op == "begins_with":
         return f"{column} LIKE {operands[0]} || '%'"
     return f"{column} {c.op} {operands[0]}"
