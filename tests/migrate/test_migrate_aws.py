@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 import psycopg
-from botocore.exceptions import ClientError
 import pytest
+from botocore.exceptions import ClientError
 from cfnlint.api import ManualArgs, lint
 from generated_pkg import write_and_import
 
@@ -184,7 +184,9 @@ def test_stack_is_cfn_lint_clean_and_least_privilege(model_file: str) -> None:
     assert res["WorkerFunction"]["Properties"]["Environment"]["Variables"]["DSN_SECRET_ARN"] == {
         "Ref": "DsnSecretArn"
     }
-    assert "DSN_SECRET_ARN" not in res["PublisherFunction"]["Properties"]["Environment"]["Variables"]
+    assert (
+        "DSN_SECRET_ARN" not in res["PublisherFunction"]["Properties"]["Environment"]["Variables"]
+    )
     assert t["Parameters"]["ReservedConcurrency"]["Default"] == 3
     mapping = res["WorkerEventSource"]["Properties"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
