@@ -159,6 +159,7 @@ class DeadLetters:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._seen: set[str] = set()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -171,13 +172,18 @@ class DeadLetters:
             "row": {k: _jsonable(v) for k, v in (row or {}).items()},
         }
 
-    def write(self, records: Sequence[dict[str, Any]]) -> None:
-        if not records or self.path is None:
-            return
-        text = "".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in records)
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
+    def write(self, records: Sequence[dict[str, Any]]) -> int:
+        """Append the records not yet written by this run (the catch-up meets again the rows
+        the backfill dead-lettered); returns how many were new."""
+        lines = [json.dumps(r, sort_keys=True, default=str) for r in records]
+        with self._lock:
+            fresh = [line for line in dict.fromkeys(lines) if line not in self._seen]
+            self._seen.update(fresh)
+            if fresh and self.path is not None:
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write("".join(line + "\n" for line in fresh))
+                    fh.flush()
+        return len(fresh)
 
 
 def table_key_names(layout: ir.Layout) -> tuple[str, ...]:
@@ -669,18 +675,20 @@ class Runner:
                     {k: _av_text(v) for k, v in identity.items()},
                 )
 
-        def write(entity: str, rows: list[tuple[dict[str, Any], int | None]]) -> None:
+        def write(entity: str, changed: list[tuple[dict[str, Any], int | None]]) -> None:
+            # every row of the changed keys, not only the changed ones: a row inserted under
+            # an existing key is judged with the row that already holds it
+            key = self.converter.key_attrs[entity]
+            keys = list(dict.fromkeys(tuple(row.get(k) for k in key) for row, _ in changed))
+            rows = source.rows_by_keys(entity, keys)
             items, dead = self.converter.convert_batch(entity, rows)
             results = list(pool.map(lambda item: put(entity, item), items))
             dead.extend(r for r in results if isinstance(r, dict))
-            self.dead.write(dead)
-            written = sum(1 for r in results if r is True)
+            fresh = self.dead.write(dead)
             report.catch_up_rows += len(rows)
-            report.catch_up_written += written
+            report.catch_up_written += sum(1 for r in results if r is True)
             report.catch_up_skipped += sum(1 for r in results if r is False)
-            report.entities.setdefault(entity, EntityReport()).dead_letters += sum(
-                1 for r in results if isinstance(r, dict)
-            )
+            report.entities.setdefault(entity, EntityReport()).dead_letters += fresh
 
         with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
             for entity in plan.entities:

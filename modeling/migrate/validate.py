@@ -25,6 +25,7 @@ from typing import Any
 from modeling.core import ir
 from modeling.core.limits import BATCH_GET_ITEMS
 from modeling.migrate import transformers as transformer_loader
+from modeling.migrate.errors import MigrationError
 from modeling.migrate.progress import Progress
 from modeling.migrate.runner import Converter, DeadLetters, table_key_names
 from modeling.migrate.source import EntityReader, Source
@@ -182,6 +183,8 @@ def batch_get(
     """Items by table key (100 per call, UnprocessedKeys retried with full-jitter backoff)."""
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
     rng = random.Random()
+    # two rows may share an item key (a key that is not unique in the source); ask once
+    keys = list({json.dumps(k, sort_keys=True): k for k in keys}.values())
     for start in range(0, len(keys), GET_BATCH):
         request: dict[str, Any] = {
             table: {"Keys": list(keys[start : start + GET_BATCH]), "ConsistentRead": True}
@@ -232,11 +235,31 @@ def dead_letter_keys(path: Path | None) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if path is None or not path.is_file():
         return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
+    hint = (
+        "the dead-letter file is damaged: fix or delete that line (a record is one JSON object "
+        "per line with `entity`, `key` and `reason`, as `migrate run` writes them)"
+    )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationError(f"{path}: cannot read the dead-letter file: {exc}", hint) from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
             record = json.loads(line)
-            identity = json.dumps([record["key"], record.get("row")], sort_keys=True, default=str)
-            out.setdefault(record["entity"], set()).add(identity)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise MigrationError(f"{path}:{number}: not valid JSON ({exc})", hint) from None
+        if (
+            not isinstance(record, dict)
+            or not isinstance(record.get("entity"), str)
+            or "key" not in record
+        ):
+            raise MigrationError(
+                f"{path}:{number}: not a dead-letter record (an object with entity and key)", hint
+            )
+        identity = json.dumps([record["key"], record.get("row")], sort_keys=True, default=str)
+        out.setdefault(record["entity"], set()).add(identity)
     return out
 
 
@@ -286,6 +309,14 @@ def validate(
             for rows in _rows(source, reader, sample):
                 expected: list[dict[str, Any]] = []
                 for row, version in rows:
+                    row_key = json.dumps(
+                        DeadLetters.record(ent.name, tuple(row.get(k) for k in ent.key), "", None)[
+                            "key"
+                        ],
+                        default=str,
+                    )
+                    if row_key in excused:  # dead-lettered (e.g. a key that is not unique)
+                        continue
                     items, dead = converter.convert(ent.name, [(row, version)])
                     if dead:
                         key = json.dumps(
