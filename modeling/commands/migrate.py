@@ -152,6 +152,12 @@ def register(app: typer.Typer) -> None:
         else:
             for name, e in sorted(result.entities.items()):
                 _err.print(f"{name}: {e.count} rows in {len(e.chunks)} chunks")
+                if e.duplicates is not None:
+                    _err.print(
+                        f"  warning: {e.duplicates.rows} key(s) of {name} are held by "
+                        f"{e.duplicate_rows} rows (the key is not unique in the source): "
+                        "`migrate run` dead-letters those rows"
+                    )
             _err.print(f"manifest: {out.rstrip('/')}/manifest.json")
         raise typer.Exit(EXIT_OK)
 
