@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 import pytest
 from generated_pkg import write_and_import
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modeling.emit.migration_stack import emit_migration_stack, stack_template
 from modeling.emit.transformers import emit_transformers
@@ -284,3 +286,80 @@ def test_the_stack_fixes_or_explains_every_checkov_finding(shop: Any) -> None:
     (deny,) = [s for s in policy if s.get("Sid") == "PublisherReadsPlansOnly"]
     assert deny["Effect"] == "Deny" and "s3:PutObject" in deny["Action"]
     assert deny["Principal"] == {"AWS": {"Fn::GetAtt": ["PublisherRole", "Arn"]}}
+
+
+# --------------------------------------------------------------------------- properties
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200) | _JSON.map(json.dumps))
+def test_any_manifest_text_is_a_plan_or_a_migration_error(text: str) -> None:
+    try:
+        Plan.from_json(text)
+    except MigrationError as exc:
+        assert str(exc) and exc.hint
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_valid_manifest_with_one_value_replaced_is_a_plan_or_a_migration_error(
+    data: st.DataObject,
+) -> None:
+    chunk = Chunk("Customer", "Customer-x/chunk-000000.csv", 2, ("1",), ("2",), "a" * 64)
+    entity = EntityPlan("Customer", ("customer_id",), 2, [chunk], 1, chunk, 4)
+    doc = json.loads(Plan("shopmig", 2, {"Customer": entity}, 7).to_json())
+    paths: list[list[Any]] = []
+
+    def walk(node: Any, path: list[Any]) -> None:
+        paths.append(path)
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, [*path, k])
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, [*path, i])
+
+    walk(doc, [])
+    path = data.draw(st.sampled_from(paths[1:]))
+    parent = doc
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = data.draw(_JSON)
+    try:
+        Plan.from_json(json.dumps(doc))
+    except MigrationError as exc:
+        assert exc.hint
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=40) | _JSON.map(json.dumps), max_size=5))
+def test_any_dead_letter_file_is_read_or_a_located_error(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str]
+) -> None:
+    path = tmp_path_factory.mktemp("d") / "dead.jsonl"
+    path.write_text("\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines))
+    try:
+        dead_letter_keys(path)
+    except MigrationError as exc:
+        assert "dead.jsonl:" in str(exc) and exc.hint
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=120) | _JSON.map(json.dumps))
+def test_any_run_json_is_a_state_or_a_migration_error(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    ckpt = Checkpoint(tmp_path_factory.mktemp("c"))
+    (ckpt.directory / "run.json").write_text(text)
+    try:
+        ckpt.run_state()
+    except MigrationError as exc:
+        assert "run.json" in str(exc) and exc.hint
