@@ -64,7 +64,7 @@ class RunOptions:
     version_column: str | None = None
     catch_up: bool = True
     # AWS mode: skip the backfill (the Lambdas did it) and run only the catch-up pass with
-    # this marker (the publisher's `run.json`)
+    # this marker (the plan's, in its manifest.json)
     catch_up_only: int | None = None
     progress: bool = True
     retry_mode: str = "adaptive"
