@@ -45,6 +45,7 @@ __all__ = [
     "DYNAMODB_REGION",
     "DynamoDBLocal",
     "PostgresCluster",
+    "ScratchDatabase",
     "ServiceUnavailable",
     "engines_home",
     "find_dynamodb_local_jar",
@@ -724,3 +725,85 @@ class DynamoDBLocal:
                         f"({exc}): {' '.join(argv)}\n{_tail(_read(log))}"
                     ) from exc
                 time.sleep(0.1)
+
+
+# ------------------------------------------------------------------------ scratch databases
+
+
+# What the scratch role may NOT do, spelled out (PostgreSQL's defaults, written down so a
+# changed default cannot widen it): no superuser, no new roles or databases, no replication,
+# no bypassing row security, and no membership in pg_read_server_files,
+# pg_write_server_files or pg_execute_server_program (a new role has no memberships).
+_SCRATCH_ROLE = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+SCRATCH_PARAMETERS = ("session_replication_role",)
+
+
+class ScratchDatabase:
+    """A throwaway database owned by a throwaway role that is no superuser.
+
+    Model input (a `source.ddl`, sample rows) runs as `dsn`'s role, never as the superuser of
+    `admin_dsn`, which only creates and drops the role and the database. As the database's
+    owner the role can create schemas, tables, types and functions in trusted languages, and
+    the trusted extensions (PostgreSQL >= 13 marks all of `pg.allow.EXTENSIONS` trusted), but
+    cannot run programs (`COPY ... PROGRAM`), read or write server files (`pg_read_file`,
+    `COPY ... FROM 'file'`, `lo_import`), create untrusted functions or roles. Since
+    PostgreSQL 15 it is also granted SET on `session_replication_role`, so the sample-row load
+    can switch off foreign keys and triggers for its own session.
+    """
+
+    def __init__(self, admin_dsn: str, prefix: str = "model_scratch_") -> None:
+        import secrets
+
+        import psycopg
+        from psycopg import conninfo, sql
+
+        self.admin_dsn = admin_dsn
+        self.name = f"{prefix}{uuid.uuid4().hex[:10]}"
+        password = secrets.token_urlsafe(24)
+        role = sql.Identifier(self.name)
+        try:
+            with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as admin:
+                admin.execute(
+                    sql.SQL("CREATE ROLE {} " + _SCRATCH_ROLE + " PASSWORD {}").format(
+                        role, sql.Literal(password)
+                    )
+                )
+                admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(role, role))
+                for parameter in SCRATCH_PARAMETERS:
+                    with contextlib.suppress(psycopg.Error):  # before 15: no such grant
+                        admin.execute(
+                            sql.SQL("GRANT SET ON PARAMETER {} TO {}").format(
+                                sql.Identifier(parameter), role
+                            )
+                        )
+        except psycopg.Error as exc:
+            self.drop()
+            error = ServiceUnavailable(
+                f"cannot create the scratch role and database: {str(exc).strip()}"
+            )
+            error.hint = (
+                "the PostgreSQL DSN must be allowed to CREATE ROLE and CREATE DATABASE (model "
+                "input runs as that new role, never as the DSN's user)"
+            )
+            raise error from None
+        self.dsn = conninfo.make_conninfo(
+            admin_dsn, dbname=self.name, user=self.name, password=password
+        )
+
+    def drop(self) -> None:
+        """Drop the database and the role (idempotent; errors ignored: it is scratch)."""
+        import psycopg
+        from psycopg import sql
+
+        role = sql.Identifier(self.name)
+        with (
+            contextlib.suppress(psycopg.Error),
+            psycopg.connect(self.admin_dsn, autocommit=True, connect_timeout=10) as admin,
+        ):
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(role))
+            exists = admin.execute(
+                "SELECT 1 FROM pg_roles WHERE rolname = %s", (self.name,)
+            ).fetchone()
+            if exists:
+                admin.execute(sql.SQL("DROP OWNED BY {}").format(role))  # parameter grants
+                admin.execute(sql.SQL("DROP ROLE {}").format(role))

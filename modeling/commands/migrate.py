@@ -17,6 +17,7 @@ service, a missing or different table, a plan that does not match the model).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import sys
 import tempfile
@@ -153,6 +154,12 @@ def register(app: typer.Typer) -> None:
         else:
             for name, e in sorted(result.entities.items()):
                 _err.print(f"{name}: {e.count} rows in {len(e.chunks)} chunks")
+                if e.duplicates is not None:
+                    _err.print(
+                        f"  warning: {e.duplicates.rows} key(s) of {name} are held by "
+                        f"{e.duplicate_rows} rows (the key is not unique in the source): "
+                        "`migrate run` dead-letters those rows"
+                    )
             _err.print(f"manifest: {out.rstrip('/')}/manifest.json")
         raise typer.Exit(EXIT_OK)
 
@@ -200,7 +207,7 @@ def register(app: typer.Typer) -> None:
             "--catch-up-only",
             metavar="MARKER",
             help="AWS mode: skip the backfill, run the catch-up pass from this marker "
-            "(`marker` in the publisher's run.json).",
+            "(`marker` in the plan's manifest.json, also returned by the publisher).",
         ),
         create_table: bool = typer.Option(
             False,
@@ -231,7 +238,10 @@ def register(app: typer.Typer) -> None:
         with _errors():
             local_plan: Path | None = None
             if plan_dir and plan_dir.startswith("s3://"):
-                local_plan = checkpoint / "s3-plan"
+                # one copy per URL: a resume with another plan's URL downloads it, and the
+                # checkpoint (bound to its first plan) refuses it instead of reusing the old copy
+                url_id = hashlib.sha256(plan_dir.rstrip("/").encode()).hexdigest()[:12]
+                local_plan = checkpoint / "s3-plan" / url_id
                 if not (local_plan / "manifest.json").is_file():
                     download_plan(plan_dir, local_plan)
             elif plan_dir:

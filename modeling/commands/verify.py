@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,24 +51,19 @@ def _postgres(dsn: str | None) -> Iterator[Any]:
         yield None
         return
     import psycopg
-    from psycopg import conninfo, sql
+
+    from modeling.services import PostgresCluster, ScratchDatabase
 
     with contextlib.ExitStack() as stack:
         if dsn == "local":
-            from modeling.services import PostgresCluster
-
             dsn = stack.enter_context(PostgresCluster()).dsn
-        name = f"model_verify_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        # the model's DDL and rows run as the scratch database's owner, never as a superuser
+        scratch = ScratchDatabase(dsn, "model_verify_")
         try:
-            with psycopg.connect(conninfo.make_conninfo(dsn, dbname=name), autocommit=True) as conn:
+            with psycopg.connect(scratch.dsn, autocommit=True) as conn:
                 yield conn
         finally:
-            with psycopg.connect(dsn, autocommit=True) as admin:
-                admin.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+            scratch.drop()
 
 
 def register(app: typer.Typer) -> None:

@@ -44,6 +44,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_write_rates,
     checks.check_filters,
     checks.check_key_shapes,
+    checks.check_identity,
     check_key_conditions,
 )
 

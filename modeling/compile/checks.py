@@ -378,3 +378,80 @@ def check_key_shapes(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]
                 f'"{entity_layout.type_value.upper()}"), or pin it on an index of its own',
                 entity_layout.entity,
             )
+
+
+# the encodings of these kinds vary in length; the literal after such a slot must start with a
+# character their encoding never holds, or the boundary (and so the row) is ambiguous
+_NEVER_IN_ENCODING = {
+    "string": lambda c: c <= "#",  # encoded text holds `$XX` escapes and chars above `$`
+    "binary": lambda c: c not in "0123456789abcdef",  # lower-case hex
+}
+
+
+def _ambiguous_slots(template: str, kinds: dict[str, str]) -> list[str]:
+    """Variable-width slots whose end cannot be told from the rendered key."""
+    out = []
+    matches = list(templates._SLOT.finditer(template))
+    for i, m in enumerate(matches):
+        never = _NEVER_IN_ENCODING.get(kinds.get(m.group(1), ""))
+        if never is None:
+            continue
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(template)
+        after = template[m.end() : end]
+        if i + 1 < len(matches) and not after:
+            out.append(m.group(1))  # touching slots (the template grammar refuses them too)
+        elif after and not never(after[0]):
+            out.append(m.group(1))
+    return out
+
+
+def check_identity(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """Every entity's table key is injective on its identity (the `key:` attributes).
+
+    Proof: every key attribute is a slot of the table's pk or sk, and every slot can be read
+    back from the rendered key (each kind's encoding is canonical, and a variable-width slot is
+    followed by the end of its template or by a literal its encoding never holds). Then two
+    rows with different keys get different item keys, and no write can replace another row's
+    item. GSIs and LSIs need no proof: an index holds every item even when keys repeat, and a
+    Query returns them all (a `unique: true` pattern served by one is checked by the client).
+    Source rows sharing a `key:` value are found by `migrate plan` (listed, dead-lettered).
+    """
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        table = next(
+            (k for k in el.keys if (i := layout.index(k.index)) and i.kind == "table"), None
+        )
+        if entity is None or table is None:
+            continue
+        kinds = _kinds(model, el.entity)
+        present = set(templates.slots(table.pk)) | set(templates.slots(table.sk or ""))
+        missing = [k for k in entity.key if k not in present]
+        where = f"pk {table.pk!r}" + (f", sk {table.sk!r}" if table.sk is not None else "")
+        if missing:
+            yield Diagnostic(
+                "key-not-identity",
+                Severity.ERROR,
+                f"{el.entity}: its table key ({where}) does not hold the key attribute(s) "
+                f"{', '.join(missing)}: rows that differ only there would get one item, and "
+                "each write would replace the previous row's item",
+                _model_span(model, el.entity),
+                "put every `key:` attribute in the table key, e.g. "
+                f'sk: "{el.type_value.upper()}#'
+                + "#".join(f"{{{k}}}" for k in missing)
+                + '" (or declare the key the source really has with `key:`)',
+                el.entity,
+            )
+            continue
+        for part, template in (("pk", table.pk), ("sk", table.sk)):
+            ambiguous = _ambiguous_slots(template or "", kinds)
+            if ambiguous:
+                yield Diagnostic(
+                    "key-not-identity",
+                    Severity.ERROR,
+                    f"{el.entity}: in its table {part} {template!r} the end of "
+                    f"{', '.join('{' + a + '}' for a in ambiguous)} cannot be told from the "
+                    "text after it, so two rows can render the same item key",
+                    _model_span(model, el.entity),
+                    "follow each string or binary slot with `#` (or end the template there)",
+                    el.entity,
+                )

@@ -108,6 +108,7 @@ _LIST: tuple[Code, ...] = (
     Code("key-length-unknown", _G.COMPILE, "Key slots have no length bound, so a long value could exceed the key size limit at write."),
     Code("key-collision", _G.COMPILE, "Two entities can produce the same key on one index, so their items could overwrite each other."),
     Code("capacity-below-rate", _G.COMPILE, "The entities' declared writes per second exceed the provisioned write capacity of the table or a GSI."),
+    Code("key-not-identity", _G.COMPILE, "An entity's table key does not hold its whole `key:` (or a slot's end is ambiguous), so two rows could share one item and one write replace another."),
     Code("hot-partition", _G.COMPILE, "A partition key with few values, or a declared rate above one partition's throughput."),
     Code("non-key-filter", _G.COMPILE, "A pattern filters outside the key: the read costs the items the filter drops."),
     Code("unbound-partition", _G.COMPILE, "A pattern does not bind every slot of its index's partition-key template."),

@@ -9,6 +9,23 @@ written as PostgreSQL prints them (text), which is what the runner binds back
 
 The manifest (`manifest.json`) lists per entity the row count, the key columns and per chunk
 its file, row count, first and last key and sha256, so a reader can check a chunk before use.
+Its own sha256 (`Plan.sha256`, over the canonical JSON) is the plan's identity: a checkpoint
+records it, and a resume against another plan is refused (`checkpoint.Checkpoint.bind`).
+
+Two more facts are fixed when the plan is made, because the plan is what the run trusts:
+
+- the version marker (`versioning.take_marker`), taken BEFORE the keys are listed: a row
+  committed after the listing has an xmin at or after it, so the run's catch-up pass writes
+  the rows the plan cannot list (a marker taken when the run starts would miss a row committed
+  between plan and run);
+- the source key's uniqueness. Keys are listed in key order, so rows sharing a key are
+  adjacent: such a key is left out of the chunks and written to `<entity>/duplicates.csv`, and
+  the run dead-letters every row of it (an item key holds one row; choosing one would lose the
+  others silently).
+
+Each entity's files live in `<safe name>-<8 hex of sha256(name)>/`, so entity names that
+differ only in case (or in characters `_safe` replaces) never share a directory, not even on
+a case-insensitive disk.
 """
 
 from __future__ import annotations
@@ -26,10 +43,12 @@ from typing import Any
 
 from modeling.core import ir
 from modeling.extraction import extraction_queries
+from modeling.formats.plan_manifest import MANIFEST, MANIFEST_VERSION
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.versioning import take_marker
 
-MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+DUPLICATES = "duplicates.csv"
+_REPLAN = "re-run `model migrate plan` (the plan directory was changed, truncated or is damaged)"
 DEFAULT_CHUNK_SIZE = 100_000
 _FETCH = 10_000  # keys per round trip of the server-side cursor
 
@@ -55,6 +74,20 @@ class EntityPlan:
     count: int = 0
     chunks: list[Chunk] = field(default_factory=list)
     null_keys: int = 0  # rows with a NULL key column: the runner dead-letters them
+    # keys held by more than one row (each once, in `duplicates`), and how many rows hold them:
+    # the runner dead-letters all those rows
+    duplicates: Chunk | None = None
+    duplicate_rows: int = 0
+
+
+def _chunk_json(c: Chunk) -> dict[str, Any]:
+    return {
+        "file": c.file,
+        "rows": c.rows,
+        "first": list(c.first),
+        "last": list(c.last),
+        "sha256": c.sha256,
+    }
 
 
 @dataclass
@@ -62,30 +95,31 @@ class Plan:
     model: str
     chunk_size: int
     entities: dict[str, EntityPlan]
+    # the version marker taken before the keys were listed (None: a plan of the catch-up only)
+    marker: int | None = None
 
     def chunks(self) -> list[Chunk]:
         return [c for e in self.entities.values() for c in e.chunks]
+
+    @property
+    def sha256(self) -> str:
+        """The plan's identity: the sha256 of its canonical manifest (chunk hashes included)."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
     def to_json(self) -> str:
         data = {
             "manifest_version": MANIFEST_VERSION,
             "model": self.model,
             "chunk_size": self.chunk_size,
+            "marker": self.marker,
             "entities": {
                 name: {
                     "key": list(e.key),
                     "count": e.count,
                     "null_keys": e.null_keys,
-                    "chunks": [
-                        {
-                            "file": c.file,
-                            "rows": c.rows,
-                            "first": list(c.first),
-                            "last": list(c.last),
-                            "sha256": c.sha256,
-                        }
-                        for c in e.chunks
-                    ],
+                    "duplicate_rows": e.duplicate_rows,
+                    "duplicates": _chunk_json(e.duplicates) if e.duplicates else None,
+                    "chunks": [_chunk_json(c) for c in e.chunks],
                 }
                 for name, e in sorted(self.entities.items())
             },
@@ -93,23 +127,89 @@ class Plan:
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @staticmethod
-    def from_json(text: str) -> Plan:
-        data = json.loads(text)
+    def from_json(text: str, where: str = MANIFEST) -> Plan:
+        """Parse a manifest; anything malformed is a MigrationError naming `where` and what."""
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise MigrationError(f"{where}: not valid JSON ({exc})", _REPLAN) from None
+        if not isinstance(data, dict):
+            raise MigrationError(f"{where}: not a plan manifest (a JSON object)", _REPLAN)
         if data.get("manifest_version") != MANIFEST_VERSION:
             raise MigrationError(
-                f"manifest version {data.get('manifest_version')!r} is not {MANIFEST_VERSION}",
-                hint="re-run `model migrate plan`",
+                f"{where}: manifest version {data.get('manifest_version')!r} is not "
+                f"{MANIFEST_VERSION}",
+                hint="re-run `model migrate plan` with this version of the tool",
             )
-        entities: dict[str, EntityPlan] = {}
-        for name, e in data["entities"].items():
-            chunks = [
-                Chunk(name, c["file"], c["rows"], tuple(c["first"]), tuple(c["last"]), c["sha256"])
-                for c in e["chunks"]
-            ]
-            entities[name] = EntityPlan(
-                name, tuple(e["key"]), e["count"], chunks, e.get("null_keys", 0)
-            )
-        return Plan(data["model"], data["chunk_size"], entities)
+        try:
+            return _plan_from_data(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise MigrationError(f"{where}: malformed manifest ({what})", _REPLAN) from None
+
+
+def _text_tuple(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"expected a list of strings, got {value!r:.80}")
+    return tuple(value)
+
+
+def _count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r:.80}")
+    return value
+
+
+def _plan_file(value: Any) -> str:
+    """A chunk's relative path: never absolute, never `..` (it is joined to the plan dir)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"a chunk file must be a relative path, got {value!r:.80}")
+    parts = value.split("/")
+    if value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"chunk file {value!r:.80} is not a plain path inside the plan")
+    return value
+
+
+def _chunk_from(entity: str, c: Any) -> Chunk:
+    if not isinstance(c, dict):
+        raise ValueError(f"a chunk of {entity} is not an object")
+    sha = c["sha256"]
+    if not isinstance(sha, str) or len(sha) != 64:
+        raise ValueError(f"chunk sha256 {sha!r:.80} is not 64 hex digits")
+    return Chunk(
+        entity,
+        _plan_file(c["file"]),
+        _count(c["rows"], "rows"),
+        _text_tuple(c["first"]),
+        _text_tuple(c["last"]),
+        sha,
+    )
+
+
+def _plan_from_data(data: dict[str, Any]) -> Plan:
+    entities: dict[str, EntityPlan] = {}
+    raw = data["entities"]
+    if not isinstance(raw, dict):
+        raise ValueError("entities must be an object")
+    for name, e in raw.items():
+        if not isinstance(e, dict) or not isinstance(e["chunks"], list):
+            raise ValueError(f"entity {name!r:.80} must be an object with a list of chunks")
+        dup = e.get("duplicates")
+        entities[name] = EntityPlan(
+            name,
+            _text_tuple(e["key"]),
+            _count(e["count"], "count"),
+            [_chunk_from(name, c) for c in e["chunks"]],
+            _count(e.get("null_keys", 0), "null_keys"),
+            _chunk_from(name, dup) if dup is not None else None,
+            _count(e.get("duplicate_rows", 0), "duplicate_rows"),
+        )
+    marker = data.get("marker")
+    if marker is not None:
+        marker = _count(marker, "marker")
+    if not isinstance(data["model"], str):
+        raise ValueError("model must be a string")
+    return Plan(data["model"], _count(data["chunk_size"], "chunk_size"), entities, marker)
 
 
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -150,42 +250,68 @@ def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
+def entity_directory(name: str) -> str:
+    """`<safe name>-<8 hex>`: distinct for distinct names, also on a case-insensitive disk
+    (`Cart` and `cart` differ in the hash), and readable."""
+    return f"{_safe(name)[:64]}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
+
+
 def plan_entity(
     conn: Any, model: ir.Model, entity: ir.Entity, out: Path, chunk_size: int
 ) -> EntityPlan:
-    """Stream one entity's keys into chunk files under `out/<entity>/`."""
+    """Stream one entity's keys into chunk files under `out/<entity directory>/`.
+
+    Keys come in key order, so rows sharing a key are adjacent: a key is held back until the
+    next one differs, and a key seen twice goes to the duplicates file instead of a chunk.
+    """
     q = extraction_queries(model, entity.name)
     ep = EntityPlan(entity.name, tuple(k.attribute for k in q.key))
+    directory = entity_directory(entity.name)
     pending: list[tuple[str, ...]] = []
+    duplicated: list[tuple[str, ...]] = []
+
+    def chunk_of(rel: str, keys: list[tuple[str, ...]]) -> Chunk:
+        data = _csv_text(ep.key, keys).encode("utf-8")
+        atomic_write(out / rel, data)
+        return Chunk(
+            entity.name, rel, len(keys), keys[0], keys[-1], hashlib.sha256(data).hexdigest()
+        )
 
     def flush() -> None:
         if not pending:
             return
-        rel = f"{_safe(entity.name)}/chunk-{len(ep.chunks):06d}.csv"
-        data = _csv_text(ep.key, pending).encode("utf-8")
-        atomic_write(out / rel, data)
-        ep.chunks.append(
-            Chunk(
-                entity.name,
-                rel,
-                len(pending),
-                pending[0],
-                pending[-1],
-                hashlib.sha256(data).hexdigest(),
-            )
-        )
+        ep.chunks.append(chunk_of(f"{directory}/chunk-{len(ep.chunks):06d}.csv", pending))
         ep.count += len(pending)
         pending.clear()
 
+    held: tuple[str, ...] | None = None  # the last key, until the next one differs
+    held_rows = 0
     for batch in _stream_keys(conn, q.key_listing_sql()):
         for key in batch:
             if any(v is None for v in key):
                 ep.null_keys += 1  # cannot be read back by key: the runner dead-letters it
                 continue
-            pending.append(key)
-            if len(pending) >= chunk_size:
-                flush()
+            if key == held:
+                held_rows += 1
+                continue
+            if held is not None:
+                if held_rows > 1:
+                    duplicated.append(held)
+                    ep.duplicate_rows += held_rows
+                else:
+                    pending.append(held)
+                    if len(pending) >= chunk_size:
+                        flush()
+            held, held_rows = key, 1
+    if held is not None:
+        if held_rows > 1:
+            duplicated.append(held)
+            ep.duplicate_rows += held_rows
+        else:
+            pending.append(held)
     flush()
+    if duplicated:
+        ep.duplicates = chunk_of(f"{directory}/{DUPLICATES}", duplicated)
     return ep
 
 
@@ -204,6 +330,9 @@ def make_plan(
     names = list(entities or [e.name for e in model.entities])
     plan = Plan(model.name, chunk_size, {})
     try:
+        # the marker first: every row the listing below cannot see is at or after it
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            plan.marker = take_marker(conn)
         with psycopg.connect(dsn) as conn:
             for name in names:
                 ent = model.entity(name)
@@ -221,15 +350,35 @@ def make_plan(
     return plan
 
 
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise MigrationError(
+            f"{path}: {what} listed in the manifest does not exist", _REPLAN
+        ) from None
+    except (IsADirectoryError, NotADirectoryError):
+        raise MigrationError(f"{path}: {what} is not a regular file", _REPLAN) from None
+    except OSError as exc:
+        raise MigrationError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+
+
+def plan_files(plan: Plan) -> list[Chunk]:
+    """Every file the manifest lists: the chunks and the duplicates files."""
+    extra = [e.duplicates for e in plan.entities.values() if e.duplicates is not None]
+    return [*plan.chunks(), *extra]
+
+
 def load_plan(directory: Path, verify: bool = True) -> Plan:
-    """Read a manifest; with `verify`, check every chunk file's sha256."""
+    """Read a manifest; with `verify`, check every listed file's sha256."""
     path = directory / MANIFEST
-    if not path.is_file():
+    if not path.exists():
         raise MigrationError(f"{path} does not exist", hint="run `model migrate plan` first")
-    plan = Plan.from_json(path.read_text(encoding="utf-8"))
+    text = _read_bytes(path, "the manifest").decode("utf-8", errors="replace")
+    plan = Plan.from_json(text, str(path))
     if verify:
-        for c in plan.chunks():
-            data = (directory / c.file).read_bytes()
+        for c in plan_files(plan):
+            data = _read_bytes(directory / c.file, "a chunk file")
             if hashlib.sha256(data).hexdigest() != c.sha256:
                 raise MigrationError(
                     f"{directory / c.file}: checksum does not match the manifest",
@@ -239,16 +388,35 @@ def load_plan(directory: Path, verify: bool = True) -> Plan:
 
 
 def read_chunk(directory: Path, chunk: Chunk) -> list[tuple[str, ...]]:
-    """The keys of one chunk file (header row skipped)."""
-    with (directory / chunk.file).open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        return [tuple(r) for r in reader]
+    """The keys of one chunk file (header row skipped); a malformed file is a MigrationError."""
+    path = directory / chunk.file
+    text = _read_bytes(path, "a chunk file").decode("utf-8", errors="replace")
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise MigrationError(f"{path}: not a CSV file ({exc})", _REPLAN) from None
+    width = len(rows[0]) if rows else 0
+    keys = [tuple(r) for r in rows[1:]]
+    bad = next((i for i, k in enumerate(keys, 2) if len(k) != width), None)
+    if bad is not None or len(keys) != chunk.rows:
+        where = (
+            f"line {bad} has another number of columns"
+            if bad
+            else (f"{len(keys)} keys, the manifest says {chunk.rows}")
+        )
+        raise MigrationError(f"{path}: {where}", _REPLAN)
+    return keys
 
 
 def upload_plan(directory: Path, url: str) -> None:
-    """Copy a plan directory to `s3://bucket/prefix/` (manifest last)."""
+    """Copy a plan directory to `s3://bucket/prefix/` (manifest last), write-once.
+
+    Every object is put with `If-None-Match: *` (S3's conditional write): a plan already at
+    that prefix is never overwritten, so workers that read it mid-run never see another plan's
+    chunks. Plan objects are immutable; a new plan goes to a new prefix.
+    """
     import boto3
+    from botocore.exceptions import ClientError
 
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     prefix = prefix.rstrip("/")
@@ -256,7 +424,17 @@ def upload_plan(directory: Path, url: str) -> None:
     files = sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST)
     for p in [*files, directory / MANIFEST]:
         rel = p.relative_to(directory).as_posix()
-        s3.upload_file(str(p), bucket, f"{prefix}/{rel}" if prefix else rel)
+        key = f"{prefix}/{rel}" if prefix else rel
+        try:
+            s3.put_object(Bucket=bucket, Key=key, Body=p.read_bytes(), IfNoneMatch="*")
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise MigrationError(
+                    f"s3://{bucket}/{key} already exists: plans are write-once",
+                    hint="upload the new plan to a new prefix (e.g. with today's date)",
+                ) from None
+            raise
 
 
 def download_plan(url: str, directory: Path) -> None:
@@ -270,6 +448,13 @@ def download_plan(url: str, directory: Path) -> None:
     for page in paginator.paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""):
         for obj in page.get("Contents", []):
             rel = obj["Key"][len(prefix) + 1 :] if prefix else obj["Key"]
+            try:
+                _plan_file(rel)
+            except ValueError:
+                raise MigrationError(
+                    f"s3://{bucket}/{obj['Key']}: a key that would be written outside {directory}",
+                    hint="download plans only from prefixes written by `model migrate plan`",
+                ) from None
             target = directory / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(bucket, obj["Key"], str(target))

@@ -5,8 +5,15 @@ the rows `batch_size` keys at a time (`= ANY`, never one query per key), convert
 the generated transformers (adding `_version`), and writes the items through the shared `Sink`
 (batches of 25, retries, the WCU cap). Rows that cannot become items go to the dead-letter
 JSONL and the run continues. When a chunk is complete, its checkpoint is written; a rerun skips
-it. After the last chunk, the catch-up pass (see `versioning`) rewrites, conditionally, every
-row changed since the run first started.
+it (only with the same plan: the checkpoint is bound to the plan's sha256). After the last
+chunk, the catch-up pass (see `versioning`) rewrites, conditionally, every row changed since
+the plan's marker (taken when the plan was made, so rows committed between plan and run are
+written too).
+
+No write silently replaces another row's item: rows sharing a source key (listed in the plan's
+duplicates, or met twice in one read) and rows whose items share an item key are dead-lettered
+with the reason; the catch-up's conditional write also requires the existing item's identity
+(entity type and key attributes) to match.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
-from modeling.migrate.sink import Item, Sink
+from modeling.migrate.sink import Item, ItemCollision, Sink
 from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import (
     VERSION_ATTRIBUTE,
@@ -57,7 +64,7 @@ class RunOptions:
     version_column: str | None = None
     catch_up: bool = True
     # AWS mode: skip the backfill (the Lambdas did it) and run only the catch-up pass with
-    # this marker (the publisher's `run.json`)
+    # this marker (the plan's, in its manifest.json)
     catch_up_only: int | None = None
     progress: bool = True
     retry_mode: str = "adaptive"
@@ -152,6 +159,7 @@ class DeadLetters:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._seen: set[str] = set()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -164,13 +172,18 @@ class DeadLetters:
             "row": {k: _jsonable(v) for k, v in (row or {}).items()},
         }
 
-    def write(self, records: Sequence[dict[str, Any]]) -> None:
-        if not records or self.path is None:
-            return
-        text = "".join(json.dumps(r, sort_keys=True, default=str) + "\n" for r in records)
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
+    def write(self, records: Sequence[dict[str, Any]]) -> int:
+        """Append the records not yet written by this run (the catch-up meets again the rows
+        the backfill dead-lettered); returns how many were new."""
+        lines = [json.dumps(r, sort_keys=True, default=str) for r in records]
+        with self._lock:
+            fresh = [line for line in dict.fromkeys(lines) if line not in self._seen]
+            self._seen.update(fresh)
+            if fresh and self.path is not None:
+                with self.path.open("a", encoding="utf-8") as fh:
+                    fh.write("".join(line + "\n" for line in fresh))
+                    fh.flush()
+        return len(fresh)
 
 
 def table_key_names(layout: ir.Layout) -> tuple[str, ...]:
@@ -178,14 +191,96 @@ def table_key_names(layout: ir.Layout) -> tuple[str, ...]:
     return (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
 
 
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
 class Converter:
     """Rows -> items with the generated transformers; failures become dead-letter records."""
 
-    def __init__(self, module: ModuleType, model: ir.Model) -> None:
+    def __init__(
+        self, module: ModuleType, model: ir.Model, layout: ir.Layout | None = None
+    ) -> None:
         self.module = module
         self.to_item = module.TO_ITEM
         self.error = module.TransformError
         self.key_attrs = {e.name: e.key for e in model.entities}
+        self.tables = {e.name: e.table for e in model.entities}
+        self.table_key = table_key_names(layout) if layout is not None else ()
+        self.type_attribute = layout.type_attribute if layout is not None else None
+
+    def identity(self, entity: str, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The row's source key (the entity's `key:` values)."""
+        return tuple(_hashable(row.get(k)) for k in self.key_attrs[entity])
+
+    def item_identity(self, entity: str, item: Item) -> dict[str, Any]:
+        """The attributes an item of this row must carry: its type and key attributes."""
+        names = [*self.key_attrs[entity]]
+        if self.type_attribute:
+            names.append(self.type_attribute)
+        return {n: item[n] for n in names if n in item}
+
+    def convert_batch(
+        self, entity: str, rows: Sequence[tuple[dict[str, Any], int | None]]
+    ) -> tuple[list[Item], list[dict[str, Any]]]:
+        """`convert`, refusing every write that would replace another row's item.
+
+        Rows sharing a source key (a key that is not unique in the source) and rows whose items
+        share an item key are all dead-lettered: an item holds one row, and keeping any one of
+        them would drop the others without a word.
+        """
+        groups: dict[tuple[Any, ...], int] = {}
+        for row, _ in rows:
+            ident = self.identity(entity, row)
+            groups[ident] = groups.get(ident, 0) + 1
+        dead: list[dict[str, Any]] = []
+        unique: list[tuple[dict[str, Any], int | None]] = []
+        table = self.tables[entity]
+        for row, version in rows:
+            ident = self.identity(entity, row)
+            if groups[ident] > 1:
+                dead.append(
+                    DeadLetters.record(
+                        entity,
+                        tuple(row.get(k) for k in self.key_attrs[entity]),
+                        f"DuplicateKey: {groups[ident]} rows of {table} share this key; an item "
+                        "holds one row, so none of them is written (make the key unique in the "
+                        "source, or choose another `key:`)",
+                        row,
+                    )
+                )
+            else:
+                unique.append((row, version))
+        items, bad = self.convert(entity, unique)
+        dead.extend(bad)
+        if not self.table_key:
+            return items, dead
+        by_key: dict[tuple[Any, ...], list[Item]] = {}
+        for item in items:
+            k = tuple(json.dumps(item.get(n), sort_keys=True) for n in self.table_key)
+            by_key.setdefault(k, []).append(item)
+        kept: list[Item] = []
+        for k, same in by_key.items():
+            if len(same) == 1:
+                kept.append(same[0])
+                continue
+            for item in same:
+                found = self.item_identity(entity, item)
+                dead.append(
+                    DeadLetters.record(
+                        entity,
+                        tuple(_av_text(found.get(n)) for n in self.key_attrs[entity]),
+                        f"KeyCollision: {len(same)} rows map to the item key "
+                        f"{', '.join(k)}; none of them is written (the key template must "
+                        "hold the entity's whole key)",
+                        {n: _av_text(v) for n, v in found.items()},
+                    )
+                )
+        return kept, dead
 
     def convert(
         self, entity: str, rows: Sequence[tuple[dict[str, Any], int | None]]
@@ -206,6 +301,13 @@ class Converter:
                 item[VERSION_ATTRIBUTE] = {"N": str(version)}
             items.append(item)
         return items, dead
+
+
+def _av_text(value: Any) -> Any:
+    """An AttributeValue's payload ({"N": "5"} -> "5"), for a dead-letter record."""
+    if isinstance(value, Mapping) and len(value) == 1:
+        return next(iter(value.values()))
+    return value
 
 
 def _older(a: int, b: int) -> int:
@@ -253,7 +355,7 @@ class Runner:
         self.table = table_name or layout.table_name
         self.module = module or transformer_loader.generate(layout, model)
         self.checkpoint = Checkpoint(checkpoint_dir)
-        self.converter = Converter(self.module, model)
+        self.converter = Converter(self.module, model, layout)
         self.sink = Sink(
             client,
             self.table,
@@ -280,22 +382,24 @@ class Runner:
             return load_plan(own), own
         return make_plan(self.dsn, self.model, own, self.options.chunk_size), own
 
-    def resolve_marker(self) -> int:
+    def resolve_marker(self, plan: Plan) -> int:
+        """The catch-up pass's marker: the plan's (taken before its keys were listed), the one
+        a resumed run recorded, or `--catch-up-only`'s, whichever is oldest (an older marker
+        covers more rows; never move it forward)."""
         state = self.checkpoint.run_state()
         pin_versions(state, self.versions)  # a resume must keep each entity's version source
-        given = self.options.catch_up_only
-        if given is not None:
-            # an older marker covers more rows; never move it forward
-            marker = given if "marker" not in state else _older(int(state["marker"]), given)
-            state.update(marker=marker, model=self.model.name, table=self.table)
-            self.checkpoint.save_run_state(state)
-            return marker
-        if "marker" in state:
-            return int(state["marker"])
-        import psycopg
+        candidates = [m for m in (plan.marker, state.get("marker")) if m is not None]
+        if self.options.catch_up_only is not None:
+            candidates.append(self.options.catch_up_only)
+        if candidates:
+            marker = int(candidates[0])
+            for other in candidates[1:]:
+                marker = _older(marker, int(other))
+        else:  # pragma: no cover - every plan has a marker, catch-up-only gives one
+            import psycopg
 
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
-            marker = take_marker(conn)
+            with psycopg.connect(self.dsn, autocommit=True) as conn:
+                marker = take_marker(conn)
         state.update(marker=marker, model=self.model.name, table=self.table)
         self.checkpoint.save_run_state(state)
         return marker
@@ -304,7 +408,10 @@ class Runner:
 
     def run(self, plan_dir: Path | None = None) -> RunReport:
         started = time.monotonic()
-        marker = self.resolve_marker()  # before any read: see versioning
+        # a resume must keep each entity's version source: checked before anything is read
+        state = self.checkpoint.run_state()
+        pin_versions(state, self.versions)
+        self.checkpoint.save_run_state(state)
         if self.options.catch_up_only is not None and plan_dir is None:
             plan_root = self.checkpoint.directory
             plan = Plan(
@@ -313,7 +420,15 @@ class Runner:
                 {e.name: EntityPlan(e.name, e.key) for e in self.model.entities},
             )
         else:
+            # planning takes the marker before it lists keys: see versioning
             plan, plan_root = self.resolve_plan(plan_dir)
+            self.checkpoint.bind(plan)  # a checkpoint of another plan is refused
+        if plan.model != self.model.name:
+            raise MigrationError(
+                f"the plan is for model {plan.model!r}, not {self.model.name!r}",
+                hint="re-plan with this model",
+            )
+        marker = self.resolve_marker(plan)
         unknown = sorted(set(plan.entities) - set(self.readers))
         if unknown:
             raise MigrationError(
@@ -327,9 +442,11 @@ class Runner:
         for name in plan.entities:
             report.entities[name] = EntityReport()
         todo: list[Chunk] = []
+        chunk_ids_done: dict[str, bool] = {}
         for chunk in plan.chunks():
-            if self.checkpoint.is_done(chunk.id) or self.options.catch_up_only is not None:
+            if self.options.catch_up_only is not None or self.checkpoint.chunk_done(chunk):
                 report.entities[chunk.entity].chunks_skipped += 1
+                chunk_ids_done[chunk.id] = True
             else:
                 todo.append(chunk)
 
@@ -343,7 +460,7 @@ class Runner:
             # a bar on a terminal; on a non-TTY (`run > log`) a plain line every few seconds
             progress = Progress("migrate run", self.options.progress)
             for name, ep in plan.entities.items():
-                done_rows = sum(c.rows for c in ep.chunks if self.checkpoint.is_done(c.id))
+                done_rows = sum(c.rows for c in ep.chunks if chunk_ids_done.get(c.id, False))
                 progress.add(name, ep.count, done_rows)
             chunks = sum(len(ep.chunks) for ep in plan.entities.values())
             progress.set_chunks(chunks, chunks - len(todo))
@@ -351,6 +468,7 @@ class Runner:
                 self._backfill(todo, plan_root, sources, report, progress)
                 if self.options.catch_up_only is None:
                     self._null_keys(plan, opened[0], report)
+                    self._duplicates(plan, plan_root, opened[0], report)
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
                     self._catch_up(plan, marker, opened[0], report)
         finally:
@@ -421,7 +539,7 @@ class Runner:
                     sources.put(source)
                 if self.options.after_read is not None:
                     self.options.after_read(state.chunk.entity, [r for r, _ in rows])
-                items, bad = self.converter.convert(state.chunk.entity, rows)
+                items, bad = self.converter.convert_batch(state.chunk.entity, rows)
                 self.sink.write_async(items, batch_done(state, len(rows), bad, len(keys)))
                 queued = True
             except BaseException as exc:  # stop submitting; re-raised by the submitter
@@ -465,7 +583,7 @@ class Runner:
             "items_written": state.written,
             "dead_letters": len(state.dead),
         }
-        self.checkpoint.mark_done(chunk.id, summary)
+        self.checkpoint.mark_chunk_done(chunk, summary)
         with self._lock:
             e = report.entities[chunk.entity]
             e.rows_read += state.read
@@ -498,17 +616,94 @@ class Runner:
             total += len(records)
         self.checkpoint.mark_done("null-keys", {"dead_letters": total})
 
+    def _duplicates(self, plan: Plan, plan_root: Path, source: Source, report: RunReport) -> None:
+        """Dead-letter every row of a key the plan found more than once (checkpointed once)."""
+        if self.checkpoint.is_done("duplicates"):
+            return
+        total = 0
+        size = max(1, self.options.batch_size)
+        for name, ep in plan.entities.items():
+            if ep.duplicates is None:
+                continue
+            keys = read_chunk(plan_root, ep.duplicates)
+            table = self.converter.tables[name]
+            for i in range(0, len(keys), size):
+                rows = source.rows_by_keys(name, keys[i : i + size])
+                counts: dict[tuple[Any, ...], int] = {}
+                for row, _ in rows:
+                    ident = self.converter.identity(name, row)
+                    counts[ident] = counts.get(ident, 0) + 1
+                records = [
+                    DeadLetters.record(
+                        name,
+                        tuple(row.get(k) for k in self.converter.key_attrs[name]),
+                        f"DuplicateKey: {counts[self.converter.identity(name, row)]} rows of "
+                        f"{table} share this key (found by `migrate plan`); an item holds one "
+                        "row, so none of them is written (make the key unique in the source, "
+                        "or choose another `key:`)",
+                        row,
+                    )
+                    for row, _ in rows
+                ]
+                self.dead.write(records)
+                report.entities[name].dead_letters += len(records)
+                report.entities[name].rows_read += len(records)
+                total += len(records)
+        self.checkpoint.mark_done("duplicates", {"dead_letters": total})
+
     def _catch_up(self, plan: Plan, marker: int, source: Source, report: RunReport) -> None:
-        """Conditionally rewrite every row changed since the marker (see `versioning`)."""
+        """Conditionally rewrite every row changed since the marker (see `versioning`).
+
+        Rows come in key order; the rows of a page's last key are carried to the next page,
+        so rows sharing a key are always judged together (`Converter.convert_batch`).
+        """
+
+        def put(entity: str, item: Item) -> bool | dict[str, Any]:
+            identity = self.converter.item_identity(entity, item)
+            try:
+                return self.sink.put_if_newer(item, identity)
+            except ItemCollision as exc:
+                other = {
+                    k: _av_text(v)
+                    for k, v in self.converter.item_identity(entity, exc.existing).items()
+                }
+                return DeadLetters.record(
+                    entity,
+                    tuple(_av_text(identity.get(k)) for k in self.converter.key_attrs[entity]),
+                    f"KeyCollision: the item key already holds another row's item ({other}); "
+                    "it is left as it is and this row is not written",
+                    {k: _av_text(v) for k, v in identity.items()},
+                )
+
+        def write(entity: str, changed: list[tuple[dict[str, Any], int | None]]) -> None:
+            # every row of the changed keys, not only the changed ones: a row inserted under
+            # an existing key is judged with the row that already holds it
+            key = self.converter.key_attrs[entity]
+            keys = list(dict.fromkeys(tuple(row.get(k) for k in key) for row, _ in changed))
+            rows = source.rows_by_keys(entity, keys)
+            items, dead = self.converter.convert_batch(entity, rows)
+            results = list(pool.map(lambda item: put(entity, item), items))
+            dead.extend(r for r in results if isinstance(r, dict))
+            fresh = self.dead.write(dead)
+            report.catch_up_rows += len(rows)
+            report.catch_up_written += sum(1 for r in results if r is True)
+            report.catch_up_skipped += sum(1 for r in results if r is False)
+            report.entities.setdefault(entity, EntityReport()).dead_letters += fresh
+
         with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
             for entity in plan.entities:
-                for rows in source.changed_rows(entity, marker, self.options.batch_size):
-                    items, dead = self.converter.convert(entity, rows)
-                    self.dead.write(dead)
-                    results = list(pool.map(self.sink.put_if_newer, items))
-                    report.catch_up_rows += len(rows)
-                    report.catch_up_written += sum(results)
-                    report.catch_up_skipped += len(results) - sum(results)
+                carry: list[tuple[dict[str, Any], int | None]] = []
+                for page in source.changed_rows(entity, marker, self.options.batch_size):
+                    rows = carry + page
+                    last = self.converter.identity(entity, rows[-1][0])
+                    cut = len(rows)
+                    while cut > 0 and self.converter.identity(entity, rows[cut - 1][0]) == last:
+                        cut -= 1
+                    carry = rows[cut:]
+                    if cut:
+                        write(entity, rows[:cut])
+                if carry:
+                    write(entity, carry)
         state = self.checkpoint.run_state()
         state["catch_up_done"] = True
         self.checkpoint.save_run_state(state)

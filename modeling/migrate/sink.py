@@ -7,7 +7,9 @@
   reach us (botocore's standard/adaptive retry mode already retries them at the transport)
   are retried the same way. Gives up after `max_attempts` and raises.
 - a token bucket caps the write rate in WCU/s (1 WCU per started KB of each item).
-- `put_if_newer(item)`: PutItem with `attribute_not_exists(PK) OR _version < :v`.
+- `put_if_newer(item, identity)`: PutItem with `attribute_not_exists(PK) OR (_version < :v AND
+  <identity attributes equal>)`: it never replaces a newer version, nor the item of another
+  row (`ItemCollision`, which the runner dead-letters).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from modeling.core.errors import OperationError
@@ -44,6 +47,17 @@ RETRYABLE_CODES = frozenset(
 
 class SinkError(OperationError, RuntimeError):
     """Writes that still failed after every retry."""
+
+
+class ItemCollision(Exception):
+    """A conditional write found the item key held by another row (other identity values).
+
+    Not a ModelingError: the runner catches it per item and writes a dead-letter record.
+    """
+
+    def __init__(self, existing: Mapping[str, Any]) -> None:
+        super().__init__("the item key holds another row's item")
+        self.existing = dict(existing)
 
 
 def client_config(concurrency: int, mode: str = "adaptive") -> Any:
@@ -129,6 +143,16 @@ class SinkStats:
 def _version(item: Mapping[str, Any]) -> int:
     v = item.get(VERSION_ATTRIBUTE)
     return int(v["N"]) if isinstance(v, Mapping) and "N" in v else -1
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Two AttributeValues are equal (numbers compared as numbers: `1.50` is `1.5`)."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping) and "N" in a and "N" in b:
+        try:
+            return bool(Decimal(a["N"]) == Decimal(b["N"]))
+        except ArithmeticError:
+            return False
+    return bool(a == b)
 
 
 def _error_code(exc: BaseException) -> str | None:
@@ -349,24 +373,45 @@ class Sink:
                 self.backoff(attempt)
                 attempt += 1
 
-    def put_if_newer(self, item: Item) -> bool:
-        """PutItem unless the table holds this key with the same or a newer `_version`."""
+    def put_if_newer(self, item: Item, identity: Mapping[str, Any] | None = None) -> bool:
+        """PutItem unless the table holds this key with the same or a newer `_version`.
+
+        `identity` ({attribute: AttributeValue}, e.g. the entity type and the row's key
+        attributes): the existing item must also carry these values, else the key belongs to
+        another row and `ItemCollision` is raised (its item left untouched).
+        """
         if VERSION_ATTRIBUTE not in item:
             raise ValueError(f"a conditional write needs {VERSION_ATTRIBUTE}")
         self._charge([self.item_size(item)])
+        names = {"#pk": self.key_names[0], "#v": VERSION_ATTRIBUTE}
+        values: dict[str, Any] = {":v": item[VERSION_ATTRIBUTE]}
+        same = ""
+        for i, (name, value) in enumerate(sorted((identity or {}).items())):
+            names[f"#i{i}"] = name
+            values[f":i{i}"] = value
+            same += f" AND #i{i} = :i{i}"
+        condition = f"attribute_not_exists(#pk) OR (#v < :v{same})"
         attempt = 0
         while True:
             try:
                 self.client.put_item(
                     TableName=self.table,
                     Item=item,
-                    ConditionExpression="attribute_not_exists(#pk) OR #v < :v",
-                    ExpressionAttributeNames={"#pk": self.key_names[0], "#v": VERSION_ATTRIBUTE},
-                    ExpressionAttributeValues={":v": item[VERSION_ATTRIBUTE]},
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
             except Exception as exc:
                 code = _error_code(exc)
                 if code == "ConditionalCheckFailedException":
+                    old = getattr(exc, "response", {}).get("Item")
+                    if (
+                        identity
+                        and isinstance(old, Mapping)
+                        and any(not _same_value(old.get(k), v) for k, v in identity.items())
+                    ):
+                        raise ItemCollision(old) from None
                     self.stats.add(conditional_skipped=1)
                     return False
                 if not retryable(exc) or attempt >= self.max_attempts:

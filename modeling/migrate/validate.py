@@ -254,6 +254,8 @@ def batch_get(
     """Items by table key (100 per call, UnprocessedKeys retried with full-jitter backoff)."""
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
     rng = random.Random()
+    # two rows may share an item key (a key that is not unique in the source); ask once
+    keys = list({json.dumps(k, sort_keys=True): k for k in keys}.values())
     for start in range(0, len(keys), GET_BATCH):
         request: dict[str, Any] = {
             table: {"Keys": list(keys[start : start + GET_BATCH]), "ConsistentRead": True}
@@ -304,11 +306,31 @@ def dead_letter_keys(path: Path | None) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if path is None or not path.is_file():
         return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
+    hint = (
+        "the dead-letter file is damaged: fix or delete that line (a record is one JSON object "
+        "per line with `entity`, `key` and `reason`, as `migrate run` writes them)"
+    )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MigrationError(f"{path}: cannot read the dead-letter file: {exc}", hint) from None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
             record = json.loads(line)
-            identity = json.dumps([record["key"], record.get("row")], sort_keys=True, default=str)
-            out.setdefault(record["entity"], set()).add(identity)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise MigrationError(f"{path}:{number}: not valid JSON ({exc})", hint) from None
+        if (
+            not isinstance(record, dict)
+            or not isinstance(record.get("entity"), str)
+            or "key" not in record
+        ):
+            raise MigrationError(
+                f"{path}:{number}: not a dead-letter record (an object with entity and key)", hint
+            )
+        identity = json.dumps([record["key"], record.get("row")], sort_keys=True, default=str)
+        out.setdefault(record["entity"], set()).add(identity)
     return out
 
 
@@ -392,6 +414,7 @@ def validate(
                     sample,
                     report.entities[ent.name],
                     tracker,
+                    ent.key,
                 )
             known = {_type_value(layout, e.name) for e in model.entities}
             report.other_items = {t: n for t, n in type_counts.items() if t not in known}
@@ -431,6 +454,13 @@ def _dead_key_text(entity: str, dead: Mapping[str, Any]) -> str:
     return json.dumps(DeadLetters.record(entity, dead["key"], "", None)["key"], default=str)
 
 
+def _row_key_text(entity: str, key_attributes: Sequence[str], row: Mapping[str, Any]) -> str:
+    """A source row's key as the dead-letter file records it (to excuse dead-lettered rows,
+    e.g. the second of two rows whose key is not unique)."""
+    key = tuple(row.get(k) for k in key_attributes)
+    return json.dumps(DeadLetters.record(entity, key, "", None)["key"], default=str)
+
+
 def _untransformable(ev: EntityValidation, dead: Mapping[str, Any]) -> None:
     ev.untransformable += 1
     if len(ev.examples) < MAX_EXAMPLES:
@@ -448,12 +478,15 @@ def _sample_diff(
     sample: int,
     ev: EntityValidation,
     tracker: Progress,
+    key_attributes: Sequence[str] = (),
 ) -> None:
     """`--sample N`: N random rows, their items fetched by BatchGetItem and compared."""
     reader = source.readers[entity]
     for rows in _rows(source, reader, sample):
         expected: list[dict[str, Any]] = []
         for row, version in rows:
+            if excused and _row_key_text(entity, key_attributes, row) in excused:
+                continue  # dead-lettered (e.g. a key that is not unique)
             items, dead = converter.convert(entity, [(row, version)])
             if dead:
                 if _dead_key_text(entity, dead[0]) not in excused:
@@ -743,6 +776,8 @@ def _source_records(
                 return
             records: list[Record] = []
             for row in rows:
+                if excused and _row_key_text(entity.name, key_attributes, row) in excused:
+                    continue  # dead-lettered (e.g. a key that is not unique)
                 version = row_version(reader.version, row)
                 items, dead = converter.convert(entity.name, [(row, version)])
                 if dead:

@@ -27,7 +27,6 @@ import json
 import math
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,7 @@ from modeling.migrate.versioning import VersionSource, version_sources
 from modeling.sample.fit import fit_to_ddl_file
 from modeling.sample.generate import SampleOptions, generate, planned_counts
 from modeling.sample.rows import Dataset
-from modeling.services import DynamoDBLocal, PostgresCluster
+from modeling.services import DynamoDBLocal, PostgresCluster, ScratchDatabase
 from modeling.verify import postgres
 from modeling.verify.dynamo import create_table as create_dynamodb_table
 from modeling.verify.runner import keyed_attributes
@@ -257,7 +256,6 @@ def load_source(
     sample rows, the demo starts over in another database with tables generated from the model.
     """
     import psycopg
-    from psycopg import conninfo, sql
 
     shared = _shared_tables(model)
     if shared:
@@ -268,17 +266,17 @@ def load_source(
         )
     notes: list[str] = []
     for ddl in (source_ddl, None) if source_ddl is not None else (None,):
-        name = f"model_demo_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        dsn = conninfo.make_conninfo(admin_dsn, dbname=name)
-        with psycopg.connect(dsn, autocommit=True) as conn:
+        # the source DDL and the rows load as a role that owns the database and nothing more:
+        # no superuser (ScratchDatabase)
+        scratch = ScratchDatabase(admin_dsn, "model_demo_")
+        with psycopg.connect(scratch.dsn, autocommit=True) as conn:
             schema = postgres.prepare(conn, model, data, ddl)
         notes.extend(schema.notes)
         wanted = _source_tables(model)
         got = {n: (r.schema, r.name) for n, r in schema.tables.items()}
         if got == wanted:
-            return dsn, schema.origin, notes
+            return scratch.dsn, schema.origin, notes
+        scratch.drop()
     raise MigrationError(  # pragma: no cover - prepare without DDL uses the model's tables
         "the sample rows could not be loaded into the model's SQL tables",
         hint="; ".join(notes) or None,

@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import psycopg
 import pytest
+from botocore.exceptions import ClientError
 from cfnlint.api import ManualArgs, lint
 from generated_pkg import write_and_import
 
@@ -89,10 +90,12 @@ def test_publisher_and_worker_move_a_plan_through_sqs_into_the_table(
         assert out["send_calls"] == sum(
             math.ceil(math.ceil(c.rows / 150) / 10) for c in plan.chunks()
         )  # SendMessageBatch of 10 per call, per chunk
-        run = json.loads(
-            s3.get_object(Bucket="plans-bucket", Key="runs/one/run.json")["Body"].read()
-        )
-        assert run["marker"] == out["marker"] > 0
+        # the marker is the plan's, taken before its keys were listed; the publisher writes
+        # nothing to the plan bucket (plan objects are write-once)
+        assert out["marker"] == plan.marker and plan.marker is not None and plan.marker > 0
+        run = {"marker": out["marker"]}
+        with pytest.raises(ClientError):
+            s3.head_object(Bucket="plans-bucket", Key="runs/one/run.json")
 
         seen, failed = _drain(sqs, queue_url, worker)
         assert (seen, failed) == (expected, 0)
@@ -177,7 +180,13 @@ def test_stack_is_cfn_lint_clean_and_least_privilege(model_file: str) -> None:
             "SubnetIds": {"Ref": "SubnetIds"},
             "SecurityGroupIds": {"Ref": "SecurityGroupIds"},
         }
-        assert props["Environment"]["Variables"]["DSN_SECRET_ARN"] == {"Ref": "DsnSecretArn"}
+    # only the worker reads PostgreSQL: the publisher takes the plan's marker, not a new one
+    assert res["WorkerFunction"]["Properties"]["Environment"]["Variables"]["DSN_SECRET_ARN"] == {
+        "Ref": "DsnSecretArn"
+    }
+    assert (
+        "DSN_SECRET_ARN" not in res["PublisherFunction"]["Properties"]["Environment"]["Variables"]
+    )
     assert t["Parameters"]["ReservedConcurrency"]["Default"] == 3
     mapping = res["WorkerEventSource"]["Properties"]
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -2,7 +2,8 @@
 """Publisher Lambda for model `saas`: a plan in S3 -> SQS messages of keys (see stack.yaml).
 
 Event: {"bucket": "...", "prefix": "plans/2024-05-01"}. Environment: QUEUE_URL,
-DSN_SECRET_ARN (or DSN), IDS_PER_MESSAGE (default 10: ten IDs per message, ten messages per SendMessageBatch).
+IDS_PER_MESSAGE (default 10: ten IDs per message, ten messages per SendMessageBatch).
+Reads the plan only (write-once objects); the marker is the plan's, taken when it was made.
 """
 
 from __future__ import annotations
@@ -16,46 +17,8 @@ import time
 from typing import Any
 
 MODEL = "saas"
+MANIFEST_VERSION = 2
 SEND_BATCH = 10  # SendMessageBatch takes at most 10 entries
-# the version marker: the oldest transaction id still running, as a 32-bit xid
-MARKER_SQL = 'SELECT\n  MOD(CAST(CAST(PG_SNAPSHOT_XMIN(PG_CURRENT_SNAPSHOT()) AS TEXT) AS BIGINT), 4294967296) AS "marker"'
-MARKER_ALIAS = "marker"
-
-
-def _secret_dsn() -> str:
-    """The DSN: `DSN` (tests) or the Secrets Manager secret `DSN_SECRET_ARN`."""
-    if os.environ.get("DSN"):
-        return os.environ["DSN"]
-    import boto3
-
-    secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["DSN_SECRET_ARN"])
-    text = secret["SecretString"]
-    if text.lstrip().startswith("{"):  # RDS-style JSON secret
-        s = json.loads(text)
-        return (
-            f"host={s['host']} port={s.get('port', 5432)} dbname={s.get('dbname', 'postgres')} "
-            f"user={s['username']} password={s['password']}"
-        )
-    return text
-
-
-_CONN: Any = None
-
-
-def _connection() -> Any:
-    """One PostgreSQL connection per Lambda container, reopened when it broke."""
-    global _CONN
-    import psycopg
-    from psycopg.rows import dict_row
-
-    if _CONN is None or _CONN.closed:
-        _CONN = psycopg.connect(_secret_dsn(), autocommit=True, row_factory=dict_row)
-    return _CONN
-
-
-def _take_marker() -> int:
-    row = _connection().execute(MARKER_SQL, {}).fetchone()
-    return int(row[MARKER_ALIAS])
 
 
 def _send(sqs: Any, queue_url: str, bodies: list[str]) -> int:
@@ -93,17 +56,19 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         return f"{prefix}/{rel}" if prefix else rel
 
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=key("manifest.json"))["Body"].read())
+    if manifest.get("manifest_version") != MANIFEST_VERSION:
+        raise ValueError(
+            f"manifest version {manifest.get('manifest_version')!r} is not {MANIFEST_VERSION}: re-plan"
+        )
     if manifest.get("model") != MODEL:
         raise ValueError(f"the plan is for model {manifest.get('model')!r}, not {MODEL!r}")
-    marker = _take_marker()  # before any message: see modeling/migrate/versioning.py
-    s3.put_object(
-        Bucket=bucket,
-        Key=key("run.json"),
-        Body=json.dumps({"marker": marker, "model": MODEL}).encode(),
-    )
+    marker = int(manifest["marker"])  # taken before the plan listed keys: see versioning.py
     messages = calls = 0
     for entity, plan in sorted(manifest["entities"].items()):
-        for chunk in plan["chunks"]:
+        files = [(c, False) for c in plan["chunks"]]
+        if plan.get("duplicates"):
+            files.append((plan["duplicates"], True))
+        for chunk, duplicates in files:
             data = s3.get_object(Bucket=bucket, Key=key(chunk["file"]))["Body"].read()
             if hashlib.sha256(data).hexdigest() != chunk["sha256"]:
                 raise ValueError(f"{chunk['file']}: checksum does not match the manifest")
@@ -115,6 +80,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
                         "entity": entity,
                         "chunk": chunk["file"],
                         "keys": rows[i : i + per_message],
+                        "duplicates": duplicates,
                     }
                 )
                 for i in range(0, len(rows), per_message)

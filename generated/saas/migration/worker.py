@@ -42,6 +42,25 @@ KEY_PARAMS: dict[str, tuple[str, ...]] = {
     "ApiKey": ("ids_tenant_id", "ids_key_id"),
     "Invitation": ("ids_tenant_id", "ids_invitation_id"),
 }
+# per entity: its key attributes (the row's identity) and source table
+KEY_ATTRS: dict[str, tuple[str, ...]] = {
+    "Tenant": ("tenant_id",),
+    "User": ("tenant_id", "user_id"),
+    "Project": ("tenant_id", "project_id"),
+    "Membership": ("tenant_id", "project_id", "user_id"),
+    "Event": ("tenant_id", "project_id", "event_id"),
+    "ApiKey": ("tenant_id", "key_id"),
+    "Invitation": ("tenant_id", "invitation_id"),
+}
+TABLES: dict[str, str] = {
+    "Tenant": "tenants",
+    "User": "users",
+    "Project": "projects",
+    "Membership": "project_members",
+    "Event": "project_events",
+    "ApiKey": "api_keys",
+    "Invitation": "invitations",
+}
 # per entity: the attribute its `_version` comes from (the model's `version`); None: xmin
 VERSIONS: dict[str, str | None] = {
     "Tenant": None,
@@ -122,12 +141,26 @@ def _excerpt(value: Any) -> Any:
     return text if len(text) <= 200 else text[:200] + f"... ({len(text)} chars)"
 
 
-def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> int:
-    """BatchWriteItem in BATCH_ITEMS (one item per key); returns the retries it took."""
+def _version(item: dict[str, Any]) -> int:
+    value = item.get(VERSION_ATTRIBUTE)
+    return int(value["N"]) if isinstance(value, dict) and "N" in value else -1
+
+
+def newest_per_key(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One item per item key: the highest `_version` (the later one on a tie), as the local
+    runner's sink keeps it; never simply the last one."""
     by_key: dict[str, dict[str, Any]] = {}
     for item in items:
-        by_key[json.dumps([item[k] for k in TABLE_KEY], sort_keys=True)] = item
-    unique = list(by_key.values())
+        k = json.dumps([item[k] for k in TABLE_KEY], sort_keys=True)
+        old = by_key.get(k)
+        if old is None or _version(item) >= _version(old):
+            by_key[k] = item
+    return list(by_key.values())
+
+
+def _write(ddb: Any, table: str, items: list[dict[str, Any]]) -> int:
+    """BatchWriteItem in BATCH_ITEMS (one item per key, the newest); returns the retries."""
+    unique = newest_per_key(items)
     retries = 0
     for start in range(0, len(unique), BATCH_ITEMS):
         requests = [{"PutRequest": {"Item": i}} for i in unique[start : start + BATCH_ITEMS]]
@@ -154,12 +187,36 @@ def _dead_letters(s3: Any, message_id: str, records: list[dict[str, Any]]) -> No
         )
 
 
+def _identity(entity: str, row: dict[str, Any]) -> str:
+    return json.dumps([row.get(k) for k in KEY_ATTRS[entity]], default=str)
+
+
+def _duplicate(entity: str, row: dict[str, Any], count: int) -> dict[str, Any]:
+    return {
+        "entity": entity,
+        "key": [_excerpt(row.get(k)) for k in KEY_ATTRS[entity]],
+        "reason": f"DuplicateKey: {count} rows of {TABLES[entity]} share this key; an item holds one row, so none of them is written (make the key unique in the source, or choose another `key:`)",
+        "row": {k: _excerpt(v) for k, v in row.items() if v is not None and k != XMIN_ALIAS},
+    }
+
+
 def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict[str, int]:
     entity, keys = message["entity"], message["keys"]
     rows = _rows(entity, keys)
     items: list[dict[str, Any]] = []
     dead: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
     for row in rows:
+        counts[_identity(entity, row)] = counts.get(_identity(entity, row), 0) + 1
+    unique = []
+    for row in rows:
+        count = counts[_identity(entity, row)]
+        if count > 1 or message.get("duplicates"):
+            dead.append(_duplicate(entity, row, count))
+        else:
+            unique.append(row)
+    by_item_key: dict[str, list[dict[str, Any]]] = {}
+    for row in unique:
         try:
             version = row_version(entity, row)
             item = T.to_item(entity, row)
@@ -176,7 +233,25 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
             continue
         if version is not None:
             item[VERSION_ATTRIBUTE] = {"N": str(version)}
-        items.append(item)
+        by_item_key.setdefault(
+            json.dumps([item.get(k) for k in TABLE_KEY], sort_keys=True), []
+        ).append(item)
+    for key_text, same in by_item_key.items():
+        if len(same) == 1:
+            items.append(same[0])
+            continue
+        for item in same:  # two rows, one item key: neither may replace the other
+            dead.append(
+                {
+                    "entity": entity,
+                    "key": [
+                        next(iter(item[k].values()), None) if k in item else None
+                        for k in KEY_ATTRS[entity]
+                    ],
+                    "reason": f"KeyCollision: {len(same)} rows map to the item key {key_text}; none of them is written (the key template must hold the entity's whole key)",
+                    "row": {},
+                }
+            )
     retries = _write(ddb, os.environ["TABLE_NAME"], items)
     if dead:
         _dead_letters(s3, message_id, dead)
