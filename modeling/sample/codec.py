@@ -201,6 +201,19 @@ def slots(template: str) -> list[str]:
     return _SLOT.findall(template)
 
 
+def key_literals(layout: Layout) -> tuple[str, ...]:
+    """The literal text of every key template of `layout` (`ORDER#`, `#`, `PROFILE`), sorted:
+    text that sample strings should contain, so a key that is split naively is cut wrongly."""
+    out: set[str] = set()
+    for el in layout.entities:
+        for k in el.keys:
+            for template in (k.pk, k.sk or ""):
+                for part in _SLOT.split(template)[::2]:
+                    if part:
+                        out.add(part)
+    return tuple(sorted(out))
+
+
 def render_key(
     template: str, entity: Entity, row: Row, null_fill: Mapping[str, str] | None = None
 ) -> str | None:

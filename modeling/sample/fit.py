@@ -437,3 +437,14 @@ def fit_to_ddl_file(model: Model, data: Dataset, path: Path | None) -> list[str]
     except (OSError, UnicodeDecodeError):
         return []
     return fit_to_source(model, data, text)
+
+
+def ddl_file_bounds(model: Model, path: Path | None) -> dict[tuple[str, str], Bound]:
+    """`column_bounds` of the model's source DDL file; empty when there is none or it cannot
+    be read (the sample's boundary values then come from the model's types)."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return column_bounds(model, path.read_text(encoding="utf-8"))
+    except Exception:  # real-world input: an unreadable DDL only costs the declared ranges
+        return {}

@@ -8,8 +8,17 @@ report says so distinctly.
 Schema: the model's `source.ddl` when it exists and holds the sample rows; otherwise CREATE TABLE
 statements generated from the model with sqlglot (quoted identifiers, types mapped, primary
 keys, foreign keys DEFERRABLE so load order does not matter). Queries are sqlglot expressions
-with bind parameters only; strings compare and sort with `COLLATE "C"` so PostgreSQL's order is
-byte order, which is DynamoDB's.
+with bind parameters only.
+
+Collation, stated because it decides what "agree" means: DynamoDB compares key strings by their
+UTF-8 bytes. By default (`collation="C"`) every string comparison and ORDER BY here carries
+`COLLATE "C"`, PostgreSQL's byte order, so the SQL answers what the Python oracle answers and a
+difference is a verifier bug. An application whose columns sort under another collation
+(`en_US.UTF-8`, an ICU locale) sees another order in production: `collation=SOURCE` (no COLLATE
+clause: each column's own collation from the source DDL, else the database's default) or a
+collation name (`und-x-icu`, `en_US.utf8`) asks PostgreSQL in that collation, and where its
+answer then differs from byte order the report says so as a collation finding (the generated
+client would return rows in another order than the SQL it replaces).
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from typing import Any, cast
 
 from sqlglot import exp
 
+from modeling.core.errors import InputError
 from modeling.core.ir import AccessPattern, Condition, Entity, Model, TypeRef
 from modeling.pg.allow import verdict
 from modeling.pg.split import split_statements
@@ -33,6 +43,8 @@ from modeling.sample.oracle import condition_values, nulls_first, sort_attribute
 from modeling.sample.rows import Dataset, RowRef
 
 DIALECT = "postgres"
+BYTE_ORDER = "C"  # the collation whose order is DynamoDB's (UTF-8 bytes)
+SOURCE = "source"  # no COLLATE clause: the columns' own collation, else the database default
 SCALAR_SQL = {
     "string": "TEXT",
     "integer": "BIGINT",
@@ -386,15 +398,46 @@ def supported(model: Model, pattern: AccessPattern) -> str | None:
     return None
 
 
+def _collated(column: exp.Expression, collation: str) -> exp.Expression:
+    if collation == SOURCE:
+        return column
+    return exp.Collate(this=column, expression=_ident(collation))
+
+
+def check_collation(conn: Any, collation: str) -> None:
+    """Raise CollationError when `collation` (not `source`) is unknown to the server."""
+    if collation == SOURCE:
+        return
+    found = conn.execute(
+        "SELECT 1 FROM pg_collation WHERE collname = %s AND collencoding IN (-1, "
+        "pg_char_to_encoding(current_setting('server_encoding')))",
+        (collation,),
+    ).fetchone()
+    if found is None:
+        raise CollationError(
+            f"PostgreSQL has no collation {collation!r} for this database's encoding; "
+            f"see SELECT collname FROM pg_collation, or use {BYTE_ORDER!r} (byte order, the "
+            f"default) or {SOURCE!r} (the columns' own collation)"
+        )
+
+
+class CollationError(InputError):
+    """An unknown collation name for the PostgreSQL oracle (exit 2)."""
+
+
 def _condition(
-    entity: Entity, c: Condition, binds: dict[str, Any], params: Mapping[str, Any]
+    entity: Entity,
+    c: Condition,
+    binds: dict[str, Any],
+    params: Mapping[str, Any],
+    collation: str = BYTE_ORDER,
 ) -> exp.Expression:
     a = entity.attribute(c.attribute)
     column: exp.Expression = exp.column(_column_name(entity, c.attribute), quoted=True)
     if a is None:
         return exp.false()
     if a.type.kind == "string":
-        column = exp.Collate(this=column, expression=_ident("C"))
+        column = _collated(column, collation)
     holders = []
     for value in condition_values(c, a.type, params):
         key = f"b{len(binds)}"
@@ -408,11 +451,19 @@ def _condition(
 
 
 def select_statement(
-    model: Model, pattern: AccessPattern, entity: Entity, table: TableRef, params: Mapping[str, Any]
+    model: Model,
+    pattern: AccessPattern,
+    entity: Entity,
+    table: TableRef,
+    params: Mapping[str, Any],
+    collation: str = BYTE_ORDER,
 ) -> tuple[str, dict[str, Any]]:
-    """SELECT the key columns of matching rows, ordered by the range attribute then the key."""
+    """SELECT the key columns of matching rows, ordered by the range attribute then the key;
+    strings compared and sorted under `collation` (see the module doc)."""
     binds: dict[str, Any] = {}
-    conds = [_condition(entity, c, binds, params) for c in (*pattern.where, *pattern.filter)]
+    conds = [
+        _condition(entity, c, binds, params, collation) for c in (*pattern.where, *pattern.filter)
+    ]
     select = exp.select(*[exp.column(_column_name(entity, k), quoted=True) for k in entity.key])
     select = select.from_(table.expression())
     if conds:
@@ -424,7 +475,7 @@ def select_statement(
         a = entity.attribute(by)
         col: exp.Expression = exp.column(_column_name(entity, by), quoted=True)
         if a is not None and a.type.kind == "string":
-            col = exp.Collate(this=col, expression=_ident("C"))
+            col = _collated(col, collation)
         # NULLs where PostgreSQL puts them for this ORDER BY (no clause when it is the default)
         order.append(exp.Ordered(this=col, desc=desc, nulls_first=nulls_first(pattern)))
     for k in entity.key:
@@ -436,14 +487,21 @@ def select_statement(
 
 
 def run_pattern(
-    conn: Any, model: Model, schema: PgSchema, pattern: AccessPattern, params: Mapping[str, Any]
+    conn: Any,
+    model: Model,
+    schema: PgSchema,
+    pattern: AccessPattern,
+    params: Mapping[str, Any],
+    collation: str = BYTE_ORDER,
 ) -> dict[str, list[RowRef]]:
     """Per entity, the refs PostgreSQL returns for the pattern, in its order."""
     out: dict[str, list[RowRef]] = {}
     for name in pattern.entities:
         entity = model.entity(name)
         assert entity is not None
-        sql, binds = select_statement(model, pattern, entity, schema.tables[name], params)
+        sql, binds = select_statement(
+            model, pattern, entity, schema.tables[name], params, collation
+        )
         with conn.cursor() as cur:
             cur.execute(sql, binds)
             out[name] = [RowRef(name, _normalise_key(entity, tuple(r))) for r in cur.fetchall()]
