@@ -100,7 +100,7 @@ def boundaries(t: TypeRef, bound: Any = None) -> tuple[Any, ...]:
                 INT_HI,
             )
         )
-        out = [v for v in (lo, hi, 0, -1, 1) if lo <= v <= hi]
+        out = [v for v in (lo, hi, 0, -1) if lo <= v <= hi]
         return tuple(dict.fromkeys(out))
     if k == "decimal":
         if bound is not None and hasattr(bound, "scale"):

@@ -86,21 +86,46 @@ def _prefix(value: Any, rng: random.Random) -> Any:
 
 def _adversarial(pattern: AccessPattern, anchors: list[tuple[Entity, Row]]) -> list[Row]:
     """Anchor rows holding a case of `adversarial` in an attribute the pattern compares or
-    orders by, one per distinct set of cases (so the cycle reaches every kind of case)."""
+    orders by, or a tie on its ordering attribute inside their partition; ordered so that the
+    first ones cover every (attribute, case) there is (a greedy cover), so the cycle of
+    adversarial trials reaches each case early."""
     watched = [c.attribute for c in pattern.where]
     by = sort_attribute(pattern)
     if by is not None:
         watched.append(by)
-    out: dict[frozenset[str], Row] = {}
+    equality = [c.attribute for c in pattern.equality]
+    seen_order: dict[tuple[Any, ...], int] = {}
+    if by is not None:
+        for _, row in anchors:
+            if row.get(by) is not None:
+                key = (*(row.get(a) for a in equality), sort_value(row[by]))
+                seen_order[key] = seen_order.get(key, 0) + 1
+    labelled: list[tuple[frozenset[str], Row]] = []
     for entity, row in anchors:
         found: set[str] = set()
         for name in watched:
             a = entity.attribute(name)
             if a is not None:
                 found |= {f"{name}:{c}" for c in value_cases(a.type, row.get(name))}
+        if (
+            by is not None
+            and row.get(by) is not None
+            and seen_order[(*(row.get(a) for a in equality), sort_value(row[by]))] > 1
+        ):
+            found.add("tie")
         if found:
-            out.setdefault(frozenset(found), row)
-    return list(out.values())
+            labelled.append((frozenset(found), row))
+    ordered: list[Row] = []
+    covered: set[str] = set()
+    left = labelled
+    while left:
+        best = max(range(len(left)), key=lambda i: (len(left[i][0] - covered), -i))
+        labels, row = left.pop(best)
+        if not labels - covered and ordered:
+            break
+        covered |= labels
+        ordered.append(row)
+    return ordered
 
 
 def draw(

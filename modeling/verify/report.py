@@ -67,6 +67,7 @@ class PatternResult:
     max_rows: int = 0
     max_pages: int = 0
     max_full_pages: int = 0  # most pages one query needed with DynamoDB's own 1 MB pages
+    requests: int = 0  # Query pages and GetItem calls sent for this pattern
     failures: list[Failure] = field(default_factory=list)
     oracle_trials: int = 0
     skipped: str | None = None  # why DynamoDB was not asked (no plan, unsupported shape)
@@ -102,6 +103,7 @@ class Report:
     postgres: str | None = None  # where the SQL oracle's schema came from
     collation: str | None = None  # the SQL oracle's collation for strings (None: no PostgreSQL)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (runner doc)
+    requests: int = 0  # Query / GetItem requests the trials sent (pages included)
     notes: list[str] = field(default_factory=list)
     patterns: list[PatternResult] = field(default_factory=list)
 
@@ -265,7 +267,9 @@ def render(report: Report, console: Console) -> None:
             console.print(f"    … {len(p.failures) - SHOW_TRIALS} more failing trials (see --json)")
     if report.timings:
         console.print(
-            "time: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items()),
+            "time: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items())
+            + f"; {report.requests} DynamoDB requests",
             highlight=False,
         )
     verdict = "[green]ok[/]" if report.ok else "[red]MISMATCH[/]"

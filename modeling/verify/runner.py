@@ -5,10 +5,12 @@ endpoint) and optionally a psycopg connection to an empty database. The table is
 a fresh name and deleted afterwards unless `keep_table`. Several models may share one DynamoDB
 endpoint (each gets its own table) and one PostgreSQL server (each its own database).
 
-Where the time goes is recorded per phase (`Report.timings`, seconds): `generate` (sample rows
-and their items), `postgres load`, `table` (CreateTable until ACTIVE), `dynamodb load`
-(BatchWriteItem), `python oracle`, `postgres oracle` and `dynamodb queries` (the trials' Query
-and GetItem requests, sent by a small thread pool while this thread asks PostgreSQL).
+Where the time goes is recorded per phase (`Report.timings`, wall seconds): `generate` (sample
+rows and their items), `postgres load`, `table` (CreateTable until ACTIVE), `dynamodb load`
+(BatchWriteItem), and `queries`, the trials of every pattern, inside which `python oracle` and
+`postgres oracle` are this thread's own work and `dynamodb wait` the time it then still waited
+for the DynamoDB answers (Query and GetItem requests go out on a small thread pool while this
+thread asks PostgreSQL). `dynamodb busy` sums the requests' own durations over the workers.
 """
 
 from __future__ import annotations
@@ -123,10 +125,12 @@ def verify(
             )  # fmt: skip
             watch.phase(model.name, "queries")
             watch.patterns(model.name, len(model.patterns))
-            for pattern in model.patterns:
-                result = _verify_pattern(context, pattern.name, rng)
-                report.patterns.append(result)
-                watch.pattern_done(model.name, pattern.name, result.trials)
+            with timer("queries"):
+                for pattern in model.patterns:
+                    result = _verify_pattern(context, pattern.name, rng)
+                    report.patterns.append(result)
+                    report.requests += result.requests
+                    watch.pattern_done(model.name, pattern.name, result.trials)
     finally:
         if not opts.keep_table:
             client.delete_table(TableName=table)
@@ -246,8 +250,9 @@ def _verify_pattern(ctx: _Context, name: str, rng: random.Random) -> PatternResu
         if future is None:
             cov.observe(expected, ctx.by_ref, null_slots, order_attribute)
             continue
-        answer = future.result()
-        ctx.timer.add("dynamodb queries", answer.seconds)
+        with ctx.timer("dynamodb wait"):
+            answer = future.result()
+        ctx.timer.add("dynamodb busy", answer.seconds)
         failure = _check_dynamodb(ctx, pattern, params, expected, answer, result)
         if failure is not None:
             result.failures.append(failure)
@@ -327,6 +332,7 @@ def _check_dynamodb(
     if answer.run is None:
         return Failure("dynamodb", params, error=answer.error, expected=expected.expected_count())
     run = answer.run
+    result.requests += run.pages
     result.max_pages = max(result.max_pages, run.pages)
     if run.page_size is None:
         result.max_full_pages = max(result.max_full_pages, run.pages)
