@@ -110,6 +110,8 @@ def boundaries(t: TypeRef, bound: Any = None) -> tuple[Any, ...]:
             return tuple(dict.fromkeys(v for v in cand if lo <= v <= hi))
         return DECIMAL_BOUNDARIES
     if k == "float":
+        if bound is not None and hasattr(bound, "largest"):  # a `real` column
+            return (0.0, -1.0, bound.largest, -bound.largest, bound.smallest)
         return FLOAT_BOUNDARIES
     if k == "date":
         return (DATE_MIN, DATE_MAX)

@@ -19,6 +19,7 @@ whose slot holds NULL is omitted (a sparse index entry), which is an error only 
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -234,7 +235,13 @@ def render_key(
             encoded[name] = keys.encode_null(kind, fill[name] == "high")
             continue
         encoded[name] = keys.encode(kind, value)
-    return keys.parse_template(template).render(encoded)
+    return _parsed(template).render(encoded)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(template: str) -> keys.Template:
+    """A template parsed once (every row of an entity renders the same few templates)."""
+    return keys.parse_template(template)
 
 
 def _key_value(

@@ -696,8 +696,11 @@ def _distinct(make: Callable[[], Any], size: int) -> list[Any]:
 def _fat_text(rng: random.Random, size: int) -> str:
     chunk = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz é#𝄞") for _ in range(64))
     text = (chunk * (size // len(chunk.encode()) + 1))[: size // 2]
-    while len(text.encode()) < size:
-        text += chunk
+    # whole chunks until `size` bytes; counted, not re-encoded per chunk (that was quadratic)
+    missing = size - len(text.encode())
+    if missing > 0:
+        per_chunk = len(chunk.encode())
+        text += chunk * -(-missing // per_chunk)
     return text
 
 

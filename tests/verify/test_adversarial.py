@@ -18,7 +18,7 @@ from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.core.ir import Layout, Model
 from modeling.sample.codec import key_literals, to_item
-from modeling.sample.fit import column_bounds
+from modeling.sample.fit import column_bounds, fit_to_source
 from modeling.sample.generate import SampleOptions, generate, significant_digits
 from modeling.sample.oracle import sort_attribute
 from modeling.sample.rows import Dataset
@@ -207,3 +207,18 @@ def test_deterministic_and_off_for_readable_samples(catalog_model: Model) -> Non
         for v in r.values()
         if not isinstance(v, dict | list | frozenset)
     )
+
+
+def test_boundary_floats_fit_a_real_column(tmp_path: Path) -> None:
+    # northwind's `discount real`: 9.99e125 overflowed it and the whole source DDL was dropped
+    path = tmp_path / "floats.yaml"
+    path.write_text(NULL_ORDERING.read_text().replace("total: decimal", "total: float"))
+    model = load_model(path)
+    ddl = "CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id bigint, "
+    ddl += "order_date date, total real);\n"
+    data = generate(model, SampleOptions())
+    assert any(abs(r["total"]) > 3.4e38 for r in data.of("Order"))  # DynamoDB's extremes
+    notes = fit_to_source(model, data, ddl)
+    assert any("real column" in n for n in notes), notes
+    assert all(abs(r["total"]) <= 3.4e38 for r in data.of("Order"))
+    assert any(abs(r["total"]) == 2.0**100 for r in data.of("Order"))  # still an extreme
