@@ -234,14 +234,17 @@ def _verify_pattern(ctx: _Context, name: str, rng: random.Random) -> PatternResu
             page_size = _page_size(rng, i, expected)
             future = ctx.pool.submit(_ask_dynamodb, ctx, plan, pattern, params, page_size)
         jobs.append((params, expected, future))
-    # PostgreSQL in this thread while the pool talks to DynamoDB
-    for params, expected, _ in jobs:
-        if ctx.pg_conn is not None and ctx.schema is not None and result.oracle_skipped is None:
-            result.oracle_trials += 1
-            with ctx.timer("postgres oracle"):
-                failure = _check_postgres(ctx, pattern, params, expected)
-            if failure is not None:
-                result.failures.append(failure)
+    # PostgreSQL in this thread (all trials in one pipeline) while the pool talks to DynamoDB
+    if ctx.pg_conn is not None and ctx.schema is not None and result.oracle_skipped is None:
+        with ctx.timer("postgres oracle"):
+            answers = postgres.run_pattern_many(
+                ctx.pg_conn, model, ctx.schema, pattern, trials, ctx.opts.collation
+            )
+            for (params, expected, _), got in zip(jobs, answers, strict=True):
+                result.oracle_trials += 1
+                failure = _check_postgres(ctx, pattern, params, expected, got)
+                if failure is not None:
+                    result.failures.append(failure)
     for params, expected, future in jobs:
         result.trials += 1
         result.non_empty += expected.total() > 0
@@ -265,7 +268,11 @@ def _verify_pattern(ctx: _Context, name: str, rng: random.Random) -> PatternResu
 
 
 def _check_postgres(
-    ctx: _Context, pattern: Any, params: dict[str, Any], expected: oracle.Expected
+    ctx: _Context,
+    pattern: Any,
+    params: dict[str, Any],
+    expected: oracle.Expected,
+    got: dict[str, list[RowRef]],
 ) -> Failure | None:
     """PostgreSQL's answer under the chosen collation against the Python oracle's.
 
@@ -275,19 +282,20 @@ def _check_postgres(
     `oracle` one (a verifier bug)."""
     assert ctx.schema is not None
     collation = ctx.opts.collation
-    failure = _compare_postgres(ctx, pattern, params, expected, collation)
+    failure = _compare_postgres(pattern, params, expected, got)
     if failure is None or collation == postgres.BYTE_ORDER:
         return failure
-    if _compare_postgres(ctx, pattern, params, expected, postgres.BYTE_ORDER) is None:
+    in_bytes = postgres.run_pattern(
+        ctx.pg_conn, ctx.model, ctx.schema, pattern, params, postgres.BYTE_ORDER
+    )
+    if _compare_postgres(pattern, params, expected, in_bytes) is None:
         failure.kind = "collation"
     return failure
 
 
 def _compare_postgres(
-    ctx: _Context, pattern: Any, params: dict[str, Any], expected: oracle.Expected, collation: str
+    pattern: Any, params: dict[str, Any], expected: oracle.Expected, got: dict[str, list[RowRef]]
 ) -> Failure | None:
-    assert ctx.schema is not None
-    got = postgres.run_pattern(ctx.pg_conn, ctx.model, ctx.schema, pattern, params, collation)
     single = len(pattern.entities) == 1
     for entity, refs in got.items():
         sub = oracle.Expected(
