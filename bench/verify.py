@@ -23,6 +23,7 @@ this run met it. Numbers depend on the machine's load: compare ratios, not secon
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 import uuid
@@ -37,6 +38,7 @@ from modeling.sample.generate import SampleOptions
 from modeling.services import DynamoDBLocal, PostgresCluster
 from modeling.verify.runner import VerifyOptions, verify
 
+print = functools.partial(print, flush=True)  # lines appear as the runs finish
 GOAL_SECONDS = 10.0
 PHASES = (
     "generate",
@@ -96,11 +98,11 @@ def main() -> None:
     models = args.models or sorted((Path(__file__).resolve().parents[1] / "models").glob("*.yaml"))
 
     t0 = time.perf_counter()
-    ddb = DynamoDBLocal()
+    ddb = DynamoDBLocal(startup_timeout=300)  # a loaded machine starts the JVM slowly
     ddb.start()
     ddb_start = time.perf_counter() - t0
     t0 = time.perf_counter()
-    pg = PostgresCluster()
+    pg = PostgresCluster(startup_timeout=300)
     pg.start()
     pg_start = time.perf_counter() - t0
     try:
