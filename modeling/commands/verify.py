@@ -1,8 +1,10 @@
-"""`model verify MODEL [--endpoint URL] [--postgres DSN|local] [--json]`: proof on data.
+"""`model verify MODEL... [--endpoint URL] [--postgres DSN|local] [--json]`: proof on data.
 
 Generates sample rows, loads them as items into DynamoDB (a throwaway DynamoDB Local unless
 `--endpoint`), runs every access pattern for many parameter values and compares with the
-Python oracle and, with `--postgres`, with PostgreSQL. Exit 0 all agree, 1 a mismatch,
+Python oracle and, with `--postgres`, with PostgreSQL. Several models share one DynamoDB Local
+(a table each) and one PostgreSQL (a scratch database each): the engines start once. Progress
+goes to stderr (a bar on a terminal, plain lines otherwise). Exit 0 all agree, 1 a mismatch,
 2 invalid model / layout or a service that cannot be reached.
 """
 
@@ -21,7 +23,7 @@ from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, check_endp
 
 
 @contextlib.contextmanager
-def _dynamodb(endpoint: str | None) -> Iterator[tuple[Any, str]]:
+def _dynamodb(endpoint: str | None, workers: int) -> Iterator[tuple[Any, str]]:
     """A DynamoDB client: the given endpoint, or a DynamoDB Local started for this run."""
     if endpoint:
         import boto3
@@ -35,41 +37,64 @@ def _dynamodb(endpoint: str | None) -> Iterator[tuple[Any, str]]:
             region_name=session.region_name or "us-east-1",
             aws_access_key_id=dummy,
             aws_secret_access_key=dummy,
+            config=_pool_config(workers),
         )
         yield client, endpoint
         return
+    import boto3
+
     from modeling.services import DynamoDBLocal
 
     with DynamoDBLocal() as ddb:
-        yield ddb.client(), f"DynamoDB Local {ddb.endpoint_url}"
+        kwargs = ddb.client_kwargs()
+        kwargs["config"] = kwargs["config"].merge(_pool_config(workers))
+        yield boto3.client("dynamodb", **kwargs), f"DynamoDB Local {ddb.endpoint_url}"
+
+
+def _pool_config(workers: int) -> Any:
+    """Enough pooled connections for the query workers (botocore keeps 10 by default)."""
+    from botocore.config import Config
+
+    return Config(max_pool_connections=max(10, 2 * workers))
 
 
 @contextlib.contextmanager
-def _postgres(dsn: str | None) -> Iterator[Any]:
-    """A connection to a fresh scratch database (dropped afterwards), or None."""
+def _postgres_server(dsn: str | None) -> Iterator[str | None]:
+    """The DSN of the server to use: the given one, a cluster started for this run, or None."""
+    if dsn != "local":
+        yield dsn
+        return
+    from modeling.services import PostgresCluster
+
+    with PostgresCluster() as cluster:
+        yield cluster.dsn
+
+
+@contextlib.contextmanager
+def _scratch_database(dsn: str | None) -> Iterator[Any]:
+    """A connection to a fresh scratch database on `dsn` (dropped afterwards), or None."""
     if not dsn:
         yield None
         return
     import psycopg
 
-    from modeling.services import PostgresCluster, ScratchDatabase
+    from modeling.services import ScratchDatabase
 
-    with contextlib.ExitStack() as stack:
-        if dsn == "local":
-            dsn = stack.enter_context(PostgresCluster()).dsn
-        # the model's DDL and rows run as the scratch database's owner, never as a superuser
-        scratch = ScratchDatabase(dsn, "model_verify_")
-        try:
-            with psycopg.connect(scratch.dsn, autocommit=True) as conn:
-                yield conn
-        finally:
-            scratch.drop()
+    # the model's DDL and rows run as the scratch database's owner, never as a superuser
+    scratch = ScratchDatabase(dsn, "model_verify_")
+    try:
+        with psycopg.connect(scratch.dsn, autocommit=True) as conn:
+            yield conn
+    finally:
+        scratch.drop()
 
 
 def register(app: typer.Typer) -> None:
     @app.command("verify")
     def verify(
-        model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
+        model_paths: list[Path] = typer.Argument(  # noqa: B008
+            ..., metavar="MODEL...", help="The model file(s); several share the engines."
+        ),
         endpoint: str | None = typer.Option(
             None,
             "--endpoint",
@@ -82,11 +107,22 @@ def register(app: typer.Typer) -> None:
             help="DSN of a PostgreSQL server to use as a second oracle (a scratch database is "
             "created and dropped), or `local` to start a throwaway cluster.",
         ),
+        collation: str = typer.Option(
+            "C",
+            "--collation",
+            help="Collation the PostgreSQL oracle compares and sorts strings in: `C` (byte "
+            "order, DynamoDB's; the default), `source` (each column's own collation from the "
+            "source DDL, else the database default) or a collation name (`und-x-icu`). Where "
+            "it orders otherwise than bytes, the report says so as a collation mismatch.",
+        ),
         layout_path: Path | None = typer.Option(  # noqa: B008
             None, "--layout", help="Verify this layout.json instead of compiling the model."
         ),
         seed: int = typer.Option(0, "--seed", help="Seed of the sample rows and parameters."),
         trials: int = typer.Option(40, "--trials", min=1, help="Parameter sets per pattern."),
+        workers: int = typer.Option(
+            4, "--workers", min=1, max=32, help="Concurrent DynamoDB requests."
+        ),
         keep_table: bool = typer.Option(False, "--keep-table", help="Do not delete the table."),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
     ) -> None:
@@ -94,49 +130,74 @@ def register(app: typer.Typer) -> None:
         from modeling.api import load_model
         from modeling.commands.validate import render as render_diagnostic
         from modeling.core.diagnostics import ModelError
-        from modeling.core.ir import Layout, from_json
+        from modeling.core.ir import Layout, Model, from_json
         from modeling.verify import report as report_mod
+        from modeling.verify.postgres import CollationError
+        from modeling.verify.progress import VerifyProgress
         from modeling.verify.runner import VerifyOptions
         from modeling.verify.runner import verify as run_verify
 
         err = Console(stderr=True, highlight=False, soft_wrap=True)
-        try:
-            model = load_model(model_path)
-        except ModelError as exc:
-            for d in exc.diagnostics.sorted():
-                err.print(render_diagnostic(d))
-            raise typer.Exit(EXIT_INVALID) from None
-        if layout_path is not None:
+        if layout_path is not None and len(model_paths) > 1:
+            err.print("[red]error:[/] --layout verifies one model; give exactly one MODEL with it")
+            raise typer.Exit(EXIT_INVALID)
+        jobs: list[tuple[Model, Any, Path | None]] = []
+        for model_path in model_paths:
             try:
-                layout = from_json(Layout, layout_path.read_text(encoding="utf-8"))
-            except (OSError, ValueError, TypeError, KeyError) as exc:
-                err.print(f"[red]error:[/] cannot read layout {layout_path}: {exc}")
-                raise typer.Exit(EXIT_INVALID) from None
-        else:
-            from modeling.compile import compile_model
-
-            compiled, diags = compile_model(model)
-            if compiled is None or diags.has_errors():
-                for d in diags.sorted():
+                model = load_model(model_path)
+            except ModelError as exc:
+                for d in exc.diagnostics.sorted():
                     err.print(render_diagnostic(d))
-                raise typer.Exit(EXIT_INVALID)
-            layout = compiled
-        source_ddl = None
-        if model.source is not None and model.source.ddl:
-            base = Path(model.file).parent if model.file else Path(".")
-            source_ddl = base / model.source.ddl
-        options = VerifyOptions(seed=seed, trials=trials, keep_table=keep_table)
+                raise typer.Exit(EXIT_INVALID) from None
+            if layout_path is not None:
+                try:
+                    layout = from_json(Layout, layout_path.read_text(encoding="utf-8"))
+                except (OSError, ValueError, TypeError, KeyError) as exc:
+                    err.print(f"[red]error:[/] cannot read layout {layout_path}: {exc}")
+                    raise typer.Exit(EXIT_INVALID) from None
+            else:
+                from modeling.compile import compile_model
+
+                compiled, diags = compile_model(model)
+                if compiled is None or diags.has_errors():
+                    for d in diags.sorted():
+                        err.print(render_diagnostic(d))
+                    raise typer.Exit(EXIT_INVALID)
+                layout = compiled
+            source_ddl = None
+            if model.source is not None and model.source.ddl:
+                base = Path(model.file).parent if model.file else Path(".")
+                source_ddl = base / model.source.ddl
+            jobs.append((model, layout, source_ddl))
+        options = VerifyOptions(
+            seed=seed, trials=trials, keep_table=keep_table, collation=collation, workers=workers
+        )
+        results = []
         try:
-            with _dynamodb(endpoint) as (client, where), _postgres(postgres) as conn:
-                result = run_verify(
-                    model,
-                    layout,
-                    client,
-                    endpoint=where,
-                    pg_conn=conn,
-                    source_ddl=source_ddl,
-                    options=options,
-                )
+            with VerifyProgress() as progress:
+                if not endpoint:
+                    progress.note("starting DynamoDB Local")
+                with _dynamodb(endpoint, workers) as (client, where):
+                    if postgres == "local":
+                        progress.note("starting PostgreSQL")
+                    with _postgres_server(postgres) as dsn:
+                        for model, layout, source_ddl in jobs:
+                            with _scratch_database(dsn) as conn:
+                                results.append(
+                                    run_verify(
+                                        model,
+                                        layout,
+                                        client,
+                                        endpoint=where,
+                                        pg_conn=conn,
+                                        source_ddl=source_ddl,
+                                        options=options,
+                                        progress=progress,
+                                    )
+                                )
+        except CollationError as exc:
+            err.print(f"[red]error:[/] --collation: {exc}")
+            raise typer.Exit(EXIT_INVALID) from None
         except Exception as exc:  # services are outside our control: report, don't trace
             name = type(exc).__name__
             if name in ("ServiceUnavailable", "OperationalError", "EndpointConnectionError"):
@@ -147,8 +208,18 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[red]error:[/] PostgreSQL oracle: {name}: {exc}")
                 raise typer.Exit(EXIT_INVALID) from None
             raise
+        ok = all(r.ok for r in results)
         if as_json:
-            sys.stdout.write(result.to_json() + "\n")
+            if len(results) == 1:
+                sys.stdout.write(results[0].to_json() + "\n")
+            else:
+                sys.stdout.write(report_mod.to_json_many(results) + "\n")
         else:
-            report_mod.render(result, Console(stderr=False, soft_wrap=False, width=160))
-        raise typer.Exit(EXIT_OK if result.ok else EXIT_FAILURE)
+            out = Console(stderr=False, soft_wrap=False, width=160)
+            for result in results:
+                report_mod.render(result, out)
+            if len(results) > 1:
+                for result in results:
+                    verdict = "[green]ok[/]" if result.ok else "[red]MISMATCH[/]"
+                    out.print(f"{result.model}: {verdict}")
+        raise typer.Exit(EXIT_OK if ok else EXIT_FAILURE)

@@ -19,6 +19,7 @@ whose slot holds NULL is omitted (a sparse index entry), which is an error only 
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -201,6 +202,19 @@ def slots(template: str) -> list[str]:
     return _SLOT.findall(template)
 
 
+def key_literals(layout: Layout) -> tuple[str, ...]:
+    """The literal text of every key template of `layout` (`ORDER#`, `#`, `PROFILE`), sorted:
+    text that sample strings should contain, so a key that is split naively is cut wrongly."""
+    out: set[str] = set()
+    for el in layout.entities:
+        for k in el.keys:
+            for template in (k.pk, k.sk or ""):
+                for part in _SLOT.split(template)[::2]:
+                    if part:
+                        out.add(part)
+    return tuple(sorted(out))
+
+
 def render_key(
     template: str, entity: Entity, row: Row, null_fill: Mapping[str, str] | None = None
 ) -> str | None:
@@ -221,7 +235,13 @@ def render_key(
             encoded[name] = keys.encode_null(kind, fill[name] == "high")
             continue
         encoded[name] = keys.encode(kind, value)
-    return keys.parse_template(template).render(encoded)
+    return _parsed(template).render(encoded)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(template: str) -> keys.Template:
+    """A template parsed once (every row of an entity renders the same few templates)."""
+    return keys.parse_template(template)
 
 
 def _key_value(

@@ -30,13 +30,14 @@ data unchanged, and `prepare` falls back as before.
 from __future__ import annotations
 
 import decimal
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from modeling.core.ir import Attribute, Entity, Model
+from modeling.core.ir import Attribute, Entity, Model, TypeRef
 from modeling.pg.ddl import read_ddl
 from modeling.pg.types import canonical
 from modeling.sample.rows import Dataset
@@ -118,7 +119,19 @@ class StrBound:
         return StrBound(min(self.length, other.length), self.exact or other.exact)
 
 
-Bound = IntBound | DecBound | StrBound
+@dataclass(frozen=True)
+class FloatBound:
+    """A `real` (float4) column: magnitudes within float4's normal range, else overflow (or a
+    silent flush to zero). Only the sample's boundary floats go there; they are clamped."""
+
+    largest: float = 2.0**100  # exact in float4, far from its 3.4e38 overflow
+    smallest: float = 2.0**-100  # exact in float4, above its 1.2e-38 normal minimum
+
+    def fits(self, v: float) -> bool:
+        return v == 0 or self.smallest <= abs(v) <= self.largest
+
+
+Bound = IntBound | DecBound | StrBound | FloatBound
 
 
 # --------------------------------------------------------------------------- column types
@@ -173,6 +186,8 @@ def column_bound(kind: str, type_text: str, catalog: Any, schema: str) -> Bound 
             limit = int(top.to_integral_value(rounding=decimal.ROUND_CEILING)) - 1
             return IntBound(-limit, limit) if limit >= 0 else None
         return None
+    if name == "real" and kind == "float":
+        return FloatBound()
     if name in _STRING_TYPES and kind == "string":
         n = _int_arg(args, 0)
         if name == "char" and n is None:
@@ -215,7 +230,7 @@ def column_bounds(model: Model, ddl_text: str) -> dict[tuple[str, str], Bound]:
         if table is None:
             continue
         for a in e.attributes:
-            if not _remappable(a):
+            if not _remappable(a) and a.type != TypeRef("float"):
                 continue
             col = _column(table, a.column_name)
             if col is None:
@@ -292,8 +307,10 @@ class _Remap:
             candidates: Iterator[Any] = _int_candidates(v, b)
         elif isinstance(b, DecBound):
             candidates = _dec_candidates(v, b)
-        else:
+        elif isinstance(b, StrBound):
             candidates = _str_candidates(v, b, self.counters.setdefault(b.length, [0]))
+        else:  # floats are clamped (`_fit_floats`), never remapped
+            return
         for c in candidates:
             if c not in self.taken and b.fits(c):
                 self.taken.add(c)
@@ -394,6 +411,25 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
     return notes
 
 
+def _fit_floats(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound]) -> list[str]:
+    """Clamp floats a `real` column cannot hold (the boundary values: 9.99e125, 1e-130) to the
+    largest / smallest magnitude the bound keeps, sign kept; a note when any changed."""
+    changed = 0
+    for e in model.entities:
+        for a in e.attributes:
+            b = bounds.get((e.name, a.name))
+            if not isinstance(b, FloatBound):
+                continue
+            for row in data.of(e.name):
+                v = row.get(a.name)
+                if isinstance(v, float) and not b.fits(v):
+                    row[a.name] = math.copysign(b.largest if abs(v) > b.largest else b.smallest, v)
+                    changed += 1
+    if not changed:
+        return []
+    return [f"fit to source DDL: {changed} float value(s) clamped to what a real column holds"]
+
+
 def _meet(a: Bound, b: Bound) -> Bound:
     if isinstance(a, IntBound) and isinstance(b, IntBound):
         return a.meet(b)
@@ -416,7 +452,8 @@ def fit_to_source(model: Model, data: Dataset, ddl_text: str) -> list[str]:
         return [f"fit to source DDL: could not read the DDL ({type(exc).__name__}: {exc})"]
     snapshot = {k: [dict(r) for r in rows] for k, rows in data.rows.items()}
     try:
-        return fit_dataset(model, data, bounds)
+        floats = _fit_floats(model, data, bounds)
+        return fit_dataset(model, data, bounds) + floats
     except Exception as exc:
         for k, rows in snapshot.items():  # restore the rows in place (callers hold the lists)
             for row, saved in zip(data.rows.get(k, []), rows, strict=False):
@@ -437,3 +474,14 @@ def fit_to_ddl_file(model: Model, data: Dataset, path: Path | None) -> list[str]
     except (OSError, UnicodeDecodeError):
         return []
     return fit_to_source(model, data, text)
+
+
+def ddl_file_bounds(model: Model, path: Path | None) -> dict[tuple[str, str], Bound]:
+    """`column_bounds` of the model's source DDL file; empty when there is none or it cannot
+    be read (the sample's boundary values then come from the model's types)."""
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return column_bounds(model, path.read_text(encoding="utf-8"))
+    except Exception:  # real-world input: an unreadable DDL only costs the declared ranges
+        return {}

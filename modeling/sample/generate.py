@@ -26,12 +26,13 @@ Everything comes from one `random.Random(seed)`: the same model and seed give th
 
 from __future__ import annotations
 
+import decimal
 import functools
 import math
 import random
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -39,6 +40,8 @@ from typing import Any
 
 from modeling.core import limits
 from modeling.core.ir import AccessPattern, Attribute, Entity, Model, TypeRef
+from modeling.sample import adversarial
+from modeling.sample.oracle import sort_attribute
 from modeling.sample.rows import Dataset, Row
 
 # Pieces that make key codecs fail: the separator, bytes sorting below it, multi-byte and
@@ -53,6 +56,15 @@ ZONES = (
     timezone(timedelta(hours=-11, minutes=-30)),
 )
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+_NUMBER_DIGITS = 38  # DynamoDB numbers: at most 38 significant digits
+_EXACT = decimal.Context(prec=200)  # the default context rounds to 28 digits
+
+
+def significant_digits(value: Decimal) -> int:
+    """Significant digits of `value` (without rounding it, as `normalize()` would)."""
+    return len("".join(map(str, value.as_tuple().digits)).strip("0")) or 1
+
+
 MAX_FAT_BYTES = limits.ITEM_BYTES * 3 // 4  # 300 KB: room for the rest of the item
 
 
@@ -70,6 +82,10 @@ class SampleOptions:
         1.3 * limits.QUERY_PAGE_BYTES
     )  # fat bytes put in a hottest partition
     fat_entities: int = 2  # at most this many entities get fat rows (keeps the total modest)
+    # plant the cases of modeling.sample.adversarial (boundaries, separators, template
+    # literals, prefixes, unicode, collation-sensitive strings, empty strings, ties in every
+    # ordering attribute); off for readable samples (the docs)
+    adversarial: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,11 +114,20 @@ def generate(
     model: Model,
     options: SampleOptions | None = None,
     keyed: frozenset[tuple[str, str]] = frozenset(),
+    *,
+    literals: Sequence[str] = (),
+    bounds: Mapping[tuple[str, str], Any] | None = None,
 ) -> Dataset:
     """Sample rows for every entity of `model`; deterministic for `options.seed`.
 
     `keyed` holds (entity, attribute) pairs that a layout puts into key templates: they are
-    never made fat (a key value is at most 2 KB).
+    never made fat (a key value is at most 2 KB) and never empty (DynamoDB rejects an empty
+    key). `literals` is the literal text of the layout's key templates (planted into strings,
+    `codec.key_literals`); `bounds` the declared column ranges of the source DDL
+    (`fit.ddl_file_bounds`), whose ends are the boundary values.
+
+    The adversarial cases come from their own random stream (seeded from `options.seed`), after
+    the base rows: without them (`adversarial=False`) the rows are what they always were.
     """
     opts = options or SampleOptions()
     rng = random.Random(opts.seed)
@@ -114,7 +139,32 @@ def generate(
         plan = plans[name]
         plan.count = _row_count(plan, plans, opts)
         data.rows[name] = _rows_for(plan, data, rng, opts)
+        if opts.adversarial:
+            # before any later entity copies these rows' keys into its references
+            renamed = _plant_cases(
+                model, plan, data.rows[name], opts, keyed, literals, bounds or {}
+            )
+            _follow_renames(plans, data, name, renamed)
     return data
+
+
+def _follow_renames(
+    plans: dict[str, EntityPlan], data: Dataset, target: str, renamed: dict[str, dict[Any, Any]]
+) -> None:
+    """Rows drawn before `target` (a reference cycle) that point at a renamed key follow it."""
+    for other, plan in plans.items():
+        if other == target:
+            continue
+        for g in plan.groups:
+            if g.target != target or len(g.mapping) != 1:
+                continue
+            mine, theirs = g.mapping[0]
+            renames = renamed.get(theirs)
+            if not renames:
+                continue
+            for r in data.of(other):
+                if r.get(mine) is not None and r[mine] in renames:
+                    r[mine] = renames[r[mine]]
 
 
 def planned_counts(model: Model, options: SampleOptions | None = None) -> dict[str, int]:
@@ -340,10 +390,13 @@ def _draw_row(
     entity = plan.entity
     row: Row = {}
     is_hot = False
+    unset: list[str] = []  # optional references left NULL
     for gi, g in enumerate(plan.groups):
         targets = data.of(g.target) if g.target != entity.name else rows
         optional = all(not _attr(entity, a).required and a not in entity.key for a, _ in g.mapping)
         if not targets or (optional and rng.random() < opts.null_rate):
+            if optional:
+                unset.extend(a for a, _ in g.mapping)
             continue
         cum = zipf_weights(len(targets), opts.zipf_s)
         pick = rng.choices(range(len(targets)), cum_weights=cum)[0]
@@ -378,7 +431,245 @@ def _draw_row(
     for name in plan.whole_seconds:
         if isinstance(row.get(name), datetime):
             row[name] = row[name].replace(microsecond=0)
+    for name in unset:
+        # a reference left NULL stays NULL: a value drawn for it above (the draw is kept, so
+        # every other value is as it was) would point at no row
+        row[name] = None
     return row, is_hot
+
+
+# --------------------------------------------------------------------------- adversarial cases
+
+
+def _plant_cases(
+    model: Model,
+    plan: EntityPlan,
+    rows: list[Row],
+    opts: SampleOptions,
+    keyed: frozenset[tuple[str, str]],
+    literals: Sequence[str],
+    bounds: Mapping[tuple[str, str], Any],
+) -> dict[str, dict[Any, Any]]:
+    """Rewrite some values of `rows` in place into the cases of `adversarial`, then make ties
+    on every ordering attribute inside the partitions its patterns read.
+
+    Keys and unique attribute sets stay unique, references are never touched (they hold their
+    target's key), key slots never get an empty value, and an attribute compared by `=` (a
+    pool: rows share its values to form partitions) has whole values renamed, so partitions
+    keep their rows.
+    """
+    if not rows:
+        return {}
+    entity = plan.entity
+    renamed: dict[str, dict[Any, Any]] = {}
+    planted: dict[str, set[int]] = {}  # attribute -> rows holding a planted case value
+    arng = random.Random(f"{opts.seed}:adversarial:{entity.name}")
+    referencing = {a for g in plan.groups for a, _ in g.mapping}
+    self_targets = {t for g in plan.groups if g.target == entity.name for _, t in g.mapping}
+    lits = tuple(sorted({t for t in literals if t.strip("#")}, key=lambda t: (-len(t), t)))[:4]
+    for a in entity.attributes:
+        if (
+            a.name in referencing
+            or (a.name in self_targets and not _single_self_refs(plan, a.name))
+            or a.name == plan.fat
+            or a.enum
+            or a.type.item is not None
+            or a.type.kind in ("boolean", "map")
+        ):
+            continue
+        in_key = (entity.name, a.name) in keyed or a.name in entity.key
+        bound = bounds.get((entity.name, a.name))
+        if plan.roles[a.name] == "pool":
+            renames = _rename_pool(plan, rows, a, arng, lits, in_key, bound)
+        else:
+            planted[a.name] = set()
+            renames = _assign_cases(plan, rows, a, arng, lits, in_key, bound, planted[a.name])
+        if renames and a.name in entity.key:
+            renamed[a.name] = renames
+        for mine in _single_self_refs(plan, a.name):
+            # rows pointing at a row of this entity follow its new key value
+            for r in rows:
+                if r.get(mine) is not None and r[mine] in renames:
+                    r[mine] = renames[r[mine]]
+    for p in _patterns_of(model, entity.name):
+        by = sort_attribute(p)
+        if by is None or p.unique or entity.attribute(by) is None:
+            continue
+        _tie_and_family(plan, rows, by, [c.attribute for c in p.equality], arng, planted)
+    for name in plan.whole_seconds:
+        for row in rows:
+            if isinstance(row.get(name), datetime):
+                row[name] = row[name].replace(microsecond=0)
+    return renamed
+
+
+def _single_self_refs(plan: EntityPlan, attribute: str) -> list[str]:
+    """Attributes that point at `attribute` of the entity's own rows by themselves (a
+    one-attribute self reference such as `parent_category_id`)."""
+    return [
+        g.mapping[0][0]
+        for g in plan.groups
+        if g.target == plan.entity.name and len(g.mapping) == 1 and g.mapping[0][1] == attribute
+    ]
+
+
+def _case_values(
+    t: TypeRef, rng: random.Random, literals: Sequence[str], in_key: bool, bound: Any
+) -> list[Any]:
+    """The case values for one attribute, the categories interleaved so a small budget still
+    reaches each of them."""
+    if t.kind != "string":
+        return list(adversarial.boundaries(t, bound))
+    groups = [
+        list(adversarial.SEPARATOR_STRINGS),
+        [f"{lit}" for lit in literals] + [f"x{lit}y" for lit in literals],
+        list(adversarial.ASTRAL_STRINGS),
+        list(adversarial.UNICODE_STRINGS),
+        list(adversarial.COLLATION_STRINGS),
+        [] if in_key else [""],
+    ]
+    for g in groups:
+        rng.shuffle(g)
+    out: list[Any] = []
+    while any(groups):
+        for g in groups:
+            if g:
+                out.append(g.pop(0))
+    if bound is not None and hasattr(bound, "length"):
+        if bound.exact:
+            return []  # char(n): the DDL fit decides these values
+        out = [v[: bound.length] for v in out if v[: bound.length] or not in_key]
+    return out
+
+
+def _unique_ok(plan: EntityPlan, rows: list[Row], i: int, attribute: str, value: Any) -> bool:
+    """Would setting rows[i][attribute] = value keep every unique attribute set unique?"""
+    for u in plan.unique_sets:
+        if attribute not in u:
+            continue
+        new = tuple(value if a == attribute else rows[i].get(a) for a in u)
+        if any(v is None for v in new):
+            continue
+        if any(j != i and tuple(r.get(a) for a in u) == new for j, r in enumerate(rows)):
+            return False
+    return True
+
+
+def _distinct_text(value: str, taken: set[Any], n: int) -> str:
+    return value if value not in taken else f"{value}{n}"
+
+
+def _assign_cases(
+    plan: EntityPlan,
+    rows: list[Row],
+    a: Attribute,
+    rng: random.Random,
+    literals: Sequence[str],
+    in_key: bool,
+    bound: Any,
+    planted: set[int],
+) -> dict[Any, Any]:
+    """Plant case values into a share of the rows (their indices go into `planted`); old ->
+    new of a unique attribute."""
+    values = _case_values(a.type, rng, literals, in_key, bound)
+    if not values:
+        return {}
+    budget = max(2, len(rows) // 2)
+    order = list(range(len(rows)))
+    rng.shuffle(order)
+    unique = any(a.name in u for u in plan.unique_sets)
+    taken = {r.get(a.name) for r in rows}
+    base = rows[order[-1]].get(a.name)  # a row the budget never reaches keeps its value
+    if a.type.kind == "string" and isinstance(base, str) and base and len(rows) >= 3:
+        # a prefix family: that value, and the same value with a tail
+        values.insert(1, base + "#x")
+        values.insert(min(len(values), 5), base + "a")
+    renames: dict[Any, Any] = {}
+    for i, value in zip(order[:budget], values, strict=False):
+        if isinstance(value, str) and unique:
+            value = _distinct_text(value, taken, i)
+        old = rows[i].get(a.name)
+        if old is None and not a.required and rng.random() < 0.5:
+            continue  # keep some NULLs where the base rows had them
+        if unique and not _unique_ok(plan, rows, i, a.name, value):
+            continue
+        rows[i][a.name] = value
+        taken.add(value)
+        planted.add(i)
+        if unique and old is not None:
+            renames[old] = value
+    return renames
+
+
+def _rename_pool(
+    plan: EntityPlan,
+    rows: list[Row],
+    a: Attribute,
+    rng: random.Random,
+    literals: Sequence[str],
+    in_key: bool,
+    bound: Any,
+) -> dict[Any, Any]:
+    """Give some shared values of an `=`-compared attribute a case value, in every row that
+    holds them (the partition stays as large as it was)."""
+    seen: list[Any] = []
+    for r in rows:
+        v = r.get(a.name)
+        if v is not None and v not in seen:
+            seen.append(v)
+    values = [v for v in _case_values(a.type, rng, literals, True, bound) if v not in seen]
+    if not seen or not values:
+        return {}
+    budget = max(1, len(seen) // 2)
+    picks = seen[:1] + rng.sample(seen[1:], min(len(seen) - 1, budget - 1))
+    renames = dict(zip(picks, values, strict=False))
+    # a one-to-one rename onto values nobody holds keeps every unique attribute set unique
+    for r in rows:
+        v = r.get(a.name)
+        if v is not None and v in renames:
+            r[a.name] = renames[v]
+    return renames
+
+
+def _tie_and_family(
+    plan: EntityPlan,
+    rows: list[Row],
+    by: str,
+    partition: list[str],
+    rng: random.Random,
+    planted: Mapping[str, set[int]],
+) -> None:
+    """In the largest partitions of a pattern, two rows with equal non-NULL `by` values (a
+    tie); for a string `by` also a family that byte order and a linguistic collation sort
+    differently, and a value with its own prefix beside it."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, r in enumerate(rows):
+        key = tuple(r.get(p) for p in partition)
+        if all(v is not None for v in key):
+            groups.setdefault(key, []).append(i)
+    ranked = sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+    kind = _attr(plan.entity, by).type.kind
+    for n, members in enumerate(ranked[:6]):
+        keep = planted.get(by, set())
+        # rows holding a planted case keep it: they go last
+        present = sorted(
+            (i for i in members if rows[i].get(by) is not None), key=lambda i: (i in keep, i)
+        )
+        if len(present) < 2:
+            continue
+        i, j = present[0], present[1 + rng.randrange(len(present) - 1)]
+        if rows[i][by] != rows[j][by] and _unique_ok(plan, rows, j, by, rows[i][by]):
+            rows[j][by] = rows[i][by]
+        others = [k for k in present if k not in (i, j) and k not in keep]
+        if kind != "string" or n >= 2 or len(others) < 2:
+            continue
+        # one stem, tails that bytes and a linguistic collation order differently, and the
+        # stem followed by the separator: a prefix query reads them together
+        stem = str(rows[others[0]][by])
+        family = [stem + tail for tail in adversarial.COLLATION_TAILS]
+        for k, value in zip(others[1:], family, strict=False):
+            if _unique_ok(plan, rows, k, by, value):
+                rows[k][by] = value
 
 
 def _attr(entity: Entity, name: str) -> Attribute:
@@ -405,8 +696,11 @@ def _distinct(make: Callable[[], Any], size: int) -> list[Any]:
 def _fat_text(rng: random.Random, size: int) -> str:
     chunk = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz é#𝄞") for _ in range(64))
     text = (chunk * (size // len(chunk.encode()) + 1))[: size // 2]
-    while len(text.encode()) < size:
-        text += chunk
+    # whole chunks until `size` bytes; counted, not re-encoded per chunk (that was quadratic)
+    missing = size - len(text.encode())
+    if missing > 0:
+        per_chunk = len(chunk.encode())
+        text += chunk * -(-missing // per_chunk)
     return text
 
 
@@ -514,15 +808,23 @@ def nudge(t: TypeRef, value: Any, direction: int, whole_seconds: bool = False) -
     if k == "integer":
         return value + direction
     if k == "decimal":
-        return value + Decimal(direction) * Decimal("0.0001")
+        step = Decimal(direction) * Decimal("0.0001")
+        if significant_digits(_EXACT.add(value, step)) > _NUMBER_DIGITS:
+            # a 38-digit value: step by its own last digit, so the bound stays a number
+            # DynamoDB (and the key codec) can hold
+            step = Decimal(direction).scaleb(int(value.as_tuple().exponent))
+        return _EXACT.add(value, step)
     if k == "float":
         return value + direction * max(abs(value) * 1e-9, 1e-9)
-    if k == "date":
-        return value + timedelta(days=direction)
-    if k == "datetime":
-        if whole_seconds:
-            return value + timedelta(seconds=direction)
-        return value + timedelta(microseconds=direction)
+    try:
+        if k == "date":
+            return value + timedelta(days=direction)
+        if k == "datetime":
+            if whole_seconds:
+                return value + timedelta(seconds=direction)
+            return value + timedelta(microseconds=direction)
+    except OverflowError:  # the first or last date Python (and the key codec) can hold
+        return value
     if k == "string":
         if direction > 0:
             return value + " "

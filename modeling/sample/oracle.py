@@ -116,15 +116,58 @@ class Expected:
         return self.total() if self.limit is None else min(self.limit, self.total())
 
 
-def evaluate(model: Model, pattern: AccessPattern, data: Dataset, params: Params) -> Expected:
-    """The rows of `pattern`'s entities satisfying every `where` and `filter` condition."""
+class RowIndex:
+    """The rows of a Dataset by (entity, attribute, value), built on first use per attribute,
+    so `evaluate` looks the rows of one equality value up instead of testing every row.
+
+    Build it after the rows have their final values (the DDL fit rewrites them in place)."""
+
+    def __init__(self, data: Dataset) -> None:
+        self.data = data
+        self._by: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+
+    def rows(self, entity: str, attribute: str, value: Any) -> list[Row]:
+        key = (entity, attribute)
+        table = self._by.get(key)
+        if table is None:
+            table = {}
+            for r in self.data.of(entity):
+                v = r.get(attribute)
+                if v is not None:
+                    table.setdefault(_hashable(sort_value(v)), []).append(r)
+            self._by[key] = table
+        return table.get(_hashable(sort_value(value)), [])
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def evaluate(
+    model: Model,
+    pattern: AccessPattern,
+    data: Dataset,
+    params: Params,
+    index: RowIndex | None = None,
+) -> Expected:
+    """The rows of `pattern`'s entities satisfying every `where` and `filter` condition
+    (`index`: look the rows of the first equality condition up rather than scan)."""
     out = Expected(limit=pattern.limit)
     for name in pattern.entities:
         entity = model.entity(name)
         if entity is None:
             continue
         conds = [(c, _type(entity, c.attribute)) for c in (*pattern.where, *pattern.filter)]
-        hits = [r for r in data.of(name) if all(matches(c, r, params, t) for c, t in conds)]
+        candidates = data.of(name)
+        first = next(((c, t) for c, t in conds if c.op == "=" and t is not None), None)
+        if index is not None and first is not None:
+            c, t = first
+            candidates = index.rows(name, c.attribute, condition_values(c, t, params)[0])
+        hits = [r for r in candidates if all(matches(c, r, params, t) for c, t in conds)]
         out.groups[name] = tie_groups(
             entity, hits, sort_attribute(pattern), pattern.order, nulls_first(pattern)
         )

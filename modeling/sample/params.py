@@ -15,8 +15,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from modeling.core.ir import IN, AccessPattern, Condition, Entity, Model, TypeRef
+from modeling.sample.adversarial import value_cases
 from modeling.sample.generate import fresh_value, nudge
-from modeling.sample.oracle import matches, sort_value
+from modeling.sample.oracle import matches, sort_attribute, sort_value
 from modeling.sample.rows import Dataset, Row
 
 
@@ -44,7 +45,11 @@ def _candidates(model: Model, pattern: AccessPattern, data: Dataset) -> list[tup
 
 def _other_zone(value: Any, rng: random.Random) -> Any:
     if isinstance(value, datetime) and rng.random() < 0.3:
-        return value.astimezone(timezone(timedelta(hours=rng.choice((-7, 3, 9)))))
+        zone = timezone(timedelta(hours=rng.choice((-7, 3, 9))))
+        try:
+            return value.astimezone(zone)
+        except OverflowError:  # 0001-01-01 or 9999-12-31 has no local time beyond the year
+            return value
     return value
 
 
@@ -79,15 +84,63 @@ def _prefix(value: Any, rng: random.Random) -> Any:
     return value[: rng.randint(1, len(value))]
 
 
+def _adversarial(pattern: AccessPattern, anchors: list[tuple[Entity, Row]]) -> list[Row]:
+    """Anchor rows holding a case of `adversarial` in an attribute the pattern compares or
+    orders by, or a tie on its ordering attribute inside their partition; ordered so that the
+    first ones cover every (attribute, case) there is (a greedy cover), so the cycle of
+    adversarial trials reaches each case early."""
+    watched = [c.attribute for c in pattern.where]
+    by = sort_attribute(pattern)
+    if by is not None:
+        watched.append(by)
+    equality = [c.attribute for c in pattern.equality]
+    seen_order: dict[tuple[Any, ...], int] = {}
+    if by is not None:
+        for _, row in anchors:
+            if row.get(by) is not None:
+                key = (*(row.get(a) for a in equality), sort_value(row[by]))
+                seen_order[key] = seen_order.get(key, 0) + 1
+    labelled: list[tuple[frozenset[str], Row]] = []
+    for entity, row in anchors:
+        found: set[str] = set()
+        for name in watched:
+            a = entity.attribute(name)
+            if a is not None:
+                found |= {f"{name}:{c}" for c in value_cases(a.type, row.get(name))}
+        if (
+            by is not None
+            and row.get(by) is not None
+            and seen_order[(*(row.get(a) for a in equality), sort_value(row[by]))] > 1
+        ):
+            found.add("tie")
+        if found:
+            labelled.append((frozenset(found), row))
+    ordered: list[Row] = []
+    covered: set[str] = set()
+    left = labelled
+    while left:
+        best = max(range(len(left)), key=lambda i: (len(left[i][0] - covered), -i))
+        labels, row = left.pop(best)
+        if not labels - covered and ordered:
+            break
+        covered |= labels
+        ordered.append(row)
+    return ordered
+
+
 def draw(
     model: Model, pattern: AccessPattern, data: Dataset, rng: random.Random, trials: int
 ) -> list[dict[str, Any]]:
     """`trials` parameter sets for `pattern` (deterministic for the rng's state)."""
     anchors = _candidates(model, pattern, data)
+    adversarial_anchors = _adversarial(pattern, anchors)
     out: list[dict[str, Any]] = []
     for i in range(trials):
         params: dict[str, Any] = {}
         anchor = rng.choice(anchors)[1] if anchors else {}
+        if adversarial_anchors and i % 3 == 2:
+            # every third trial reads where a planted case sits, cycling through them
+            anchor = adversarial_anchors[(i // 3) % len(adversarial_anchors)]
         miss = not anchors or i % 7 == 6  # every seventh trial asks for something absent
         equality = [c for c in pattern.where if not c.is_range]
         for j, c in enumerate(equality):

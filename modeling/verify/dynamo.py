@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,32 +133,45 @@ def _table_key(table: Index, item: Mapping[str, AV]) -> tuple[Any, ...]:
     return tuple(tuple(sorted((k, str(v)) for k, v in item[n].items())) for n in names)
 
 
-def write_items(client: Any, table_name: str, items: Sequence[Item], result: LoadResult) -> None:
-    """BatchWriteItem in chunks of ≤ 25 items and ≤ 16 MB, retrying UnprocessedItems."""
+def write_items(
+    client: Any,
+    table_name: str,
+    items: Sequence[Item],
+    result: LoadResult,
+    pool: Executor | None = None,
+) -> None:
+    """BatchWriteItem in chunks of ≤ 25 items and ≤ 16 MB, retrying UnprocessedItems; the
+    chunks go out concurrently on `pool` when given (a boto3 client is thread-safe)."""
+    chunks: list[list[Item]] = []
     chunk: list[Item] = []
     size = 0
     for item in items:
         n = item_size(item)
         if chunk and (len(chunk) == BATCH_WRITE_ITEMS or size + n > BATCH_WRITE_BYTES):
-            _write_batch(client, table_name, chunk, result)
+            chunks.append(chunk)
             chunk, size = [], 0
         chunk.append(item)
         size += n
         result.items += 1
         result.bytes += n
     if chunk:
-        _write_batch(client, table_name, chunk, result)
+        chunks.append(chunk)
+    result.batches += len(chunks)
+    if pool is None:
+        retries = [_write_batch(client, table_name, c) for c in chunks]
+    else:
+        retries = list(pool.map(lambda c: _write_batch(client, table_name, c), chunks))
+    result.retries += sum(retries)
 
 
-def _write_batch(client: Any, table_name: str, chunk: list[Item], result: LoadResult) -> None:
+def _write_batch(client: Any, table_name: str, chunk: list[Item]) -> int:
+    """Write one chunk; the number of retries it took."""
     requests: dict[str, Any] = {table_name: [{"PutRequest": {"Item": i}} for i in chunk]}
-    result.batches += 1
     for attempt in range(MAX_RETRIES + 1):
         response = client.batch_write_item(RequestItems=requests)
         requests = response.get("UnprocessedItems") or {}
         if not requests:
-            return
-        result.retries += 1
+            return attempt
         time.sleep(min(2.0, 0.05 * 2**attempt))
     raise RuntimeError(f"BatchWriteItem left items unprocessed after {MAX_RETRIES} retries")
 
@@ -171,6 +185,7 @@ class RunResult:
     pages: int = 0
     item_pages: int = 0  # pages that carried at least one item of the answer
     requests: list[dict[str, Any]] = field(default_factory=list)  # first request, for reports
+    page_size: int | None = None  # the Limit asked per page (None: DynamoDB's 1 MB pages)
 
 
 def build_request(
@@ -196,7 +211,7 @@ def run(
     page_size: int | None = None,
 ) -> RunResult:
     """Send the request; follow LastEvaluatedKey until done or the pattern's limit is reached."""
-    out = RunResult(requests=[request])
+    out = RunResult(requests=[request], page_size=page_size)
     if "Key" in request:
         response = client.get_item(**request, ConsistentRead=True)
         out.pages = 1

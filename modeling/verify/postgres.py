@@ -8,8 +8,17 @@ report says so distinctly.
 Schema: the model's `source.ddl` when it exists and holds the sample rows; otherwise CREATE TABLE
 statements generated from the model with sqlglot (quoted identifiers, types mapped, primary
 keys, foreign keys DEFERRABLE so load order does not matter). Queries are sqlglot expressions
-with bind parameters only; strings compare and sort with `COLLATE "C"` so PostgreSQL's order is
-byte order, which is DynamoDB's.
+with bind parameters only.
+
+Collation, stated because it decides what "agree" means: DynamoDB compares key strings by their
+UTF-8 bytes. By default (`collation="C"`) every string comparison and ORDER BY here carries
+`COLLATE "C"`, PostgreSQL's byte order, so the SQL answers what the Python oracle answers and a
+difference is a verifier bug. An application whose columns sort under another collation
+(`en_US.UTF-8`, an ICU locale) sees another order in production: `collation=SOURCE` (no COLLATE
+clause: each column's own collation from the source DDL, else the database's default) or a
+collation name (`und-x-icu`, `en_US.utf8`) asks PostgreSQL in that collation, and where its
+answer then differs from byte order the report says so as a collation finding (the generated
+client would return rows in another order than the SQL it replaces).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from modeling.core.errors import InputError
 from modeling.core.ir import AccessPattern, Entity, Model, TypeRef
 from modeling.extraction import pattern_select, pattern_sql_problem
 from modeling.pg.allow import verdict
@@ -35,6 +45,8 @@ from modeling.sample.oracle import condition_values, nulls_first, sort_attribute
 from modeling.sample.rows import Dataset, RowRef
 
 DIALECT = "postgres"
+BYTE_ORDER = "C"  # the collation whose order is DynamoDB's (UTF-8 bytes)
+SOURCE = "source"  # no COLLATE clause: the columns' own collation, else the database default
 SCALAR_SQL = {
     "string": "TEXT",
     "integer": "BIGINT",
@@ -376,11 +388,44 @@ def supported(model: Model, pattern: AccessPattern) -> str | None:
     return pattern_sql_problem(model, pattern)
 
 
+def _collated(column: exp.Expression, collation: str) -> exp.Expression:
+    if collation == SOURCE:
+        return column
+    return exp.Collate(this=column, expression=_ident(collation))
+
+
+def check_collation(conn: Any, collation: str) -> None:
+    """Raise CollationError when `collation` (not `source`) is unknown to the server."""
+    if collation == SOURCE:
+        return
+    found = conn.execute(
+        "SELECT 1 FROM pg_collation WHERE collname = %s AND collencoding IN (-1, "
+        "pg_char_to_encoding(current_setting('server_encoding')))",
+        (collation,),
+    ).fetchone()
+    if found is None:
+        raise CollationError(
+            f"PostgreSQL has no collation {collation!r} for this database's encoding; "
+            f"see SELECT collname FROM pg_collation, or use {BYTE_ORDER!r} (byte order, the "
+            f"default) or {SOURCE!r} (the columns' own collation)"
+        )
+
+
+class CollationError(InputError):
+    """An unknown collation name for the PostgreSQL oracle (exit 2)."""
+
+
 def select_statement(
-    model: Model, pattern: AccessPattern, entity: Entity, table: TableRef, params: Mapping[str, Any]
+    model: Model,
+    pattern: AccessPattern,
+    entity: Entity,
+    table: TableRef,
+    params: Mapping[str, Any],
+    collation: str = BYTE_ORDER,
 ) -> tuple[str, dict[str, Any]]:
     """SELECT the key columns of matching rows, ordered by the range attribute then the key
-    (`modeling.extraction.pattern_select`, strings in byte order: `COLLATE "C"`)."""
+    (`modeling.extraction.pattern_select`); strings compared and sorted under `collation`
+    (see the module doc)."""
     values = [
         condition_values(c, _attribute_type(entity, c.attribute), params)
         for c in (*pattern.where, *pattern.filter)
@@ -392,6 +437,7 @@ def select_statement(
         order_by=sort_attribute(pattern),
         nulls_first=nulls_first(pattern),
         table=(table.schema, table.name),
+        collate=None if collation == SOURCE else collation,
     )
 
 
@@ -401,18 +447,70 @@ def _attribute_type(entity: Entity, attribute: str) -> TypeRef | None:
 
 
 def run_pattern(
-    conn: Any, model: Model, schema: PgSchema, pattern: AccessPattern, params: Mapping[str, Any]
+    conn: Any,
+    model: Model,
+    schema: PgSchema,
+    pattern: AccessPattern,
+    params: Mapping[str, Any],
+    collation: str = BYTE_ORDER,
 ) -> dict[str, list[RowRef]]:
     """Per entity, the refs PostgreSQL returns for the pattern, in its order."""
     out: dict[str, list[RowRef]] = {}
     for name in pattern.entities:
         entity = model.entity(name)
         assert entity is not None
-        sql, binds = select_statement(model, pattern, entity, schema.tables[name], params)
+        sql, binds = select_statement(
+            model, pattern, entity, schema.tables[name], params, collation
+        )
         with conn.cursor() as cur:
             cur.execute(sql, binds)
             out[name] = [RowRef(name, _normalise_key(entity, tuple(r))) for r in cur.fetchall()]
     return out
+
+
+def run_pattern_many(
+    conn: Any,
+    model: Model,
+    schema: PgSchema,
+    pattern: AccessPattern,
+    params_list: Sequence[Mapping[str, Any]],
+    collation: str = BYTE_ORDER,
+) -> list[dict[str, list[RowRef]]]:
+    """`run_pattern` for many parameter sets, sent in one pipeline (libpq 14+): the queries
+    go out back to back and the answers are read afterwards, so the trials of a pattern cost
+    about one round trip instead of one each. Without pipeline support, one after another."""
+    if not psycopg_pipeline_supported():
+        return [run_pattern(conn, model, schema, pattern, p, collation) for p in params_list]
+    pending: list[list[tuple[str, Any]]] = []
+    with conn.pipeline():
+        for params in params_list:
+            trial: list[tuple[str, Any]] = []
+            for name in pattern.entities:
+                entity = model.entity(name)
+                assert entity is not None
+                sql, binds = select_statement(
+                    model, pattern, entity, schema.tables[name], params, collation
+                )
+                cur = conn.cursor()
+                cur.execute(sql, binds)
+                trial.append((name, cur))
+            pending.append(trial)
+    out: list[dict[str, list[RowRef]]] = []
+    for trial in pending:
+        answer: dict[str, list[RowRef]] = {}
+        for name, cur in trial:
+            entity = model.entity(name)
+            assert entity is not None
+            answer[name] = [RowRef(name, _normalise_key(entity, tuple(r))) for r in cur.fetchall()]
+            cur.close()
+        out.append(answer)
+    return out
+
+
+def psycopg_pipeline_supported() -> bool:
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
 
 
 def _normalise_key(entity: Entity, values: Sequence[Any]) -> tuple[Any, ...]:

@@ -1,8 +1,11 @@
 """The verification report: per pattern ok / mismatch with a readable diff, as text or JSON.
 
-Two kinds of mismatch are kept apart because they mean different things:
-`dynamodb` — the layout (keys, plan, codec) returns the wrong items: a design bug;
-`oracle`   — PostgreSQL and the Python oracle disagree on the same rows: a bug in the verifier.
+Three kinds of mismatch are kept apart because they mean different things:
+`dynamodb`  — the layout (keys, plan, codec) returns the wrong items: a design bug;
+`oracle`    — PostgreSQL and the Python oracle disagree on the same rows: a bug in the verifier;
+`collation` — PostgreSQL under the source's collation (`--collation`) orders or compares strings
+              otherwise than byte order, which DynamoDB and the generated client use: the
+              client would answer differently from the SQL it replaces.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from modeling.sample.adversarial import CASES
 from modeling.sample.oracle import Comparison
 from modeling.verify.coverage import Coverage
 
@@ -25,7 +29,7 @@ SHOW_REFS = 5  # rows shown per list in one trial
 class Failure:
     """One trial where an answer differed from the oracle."""
 
-    kind: str  # "dynamodb" | "oracle"
+    kind: str  # "dynamodb" | "oracle" | "collation"
     params: dict[str, Any]
     missing: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
@@ -63,6 +67,7 @@ class PatternResult:
     max_rows: int = 0
     max_pages: int = 0
     max_full_pages: int = 0  # most pages one query needed with DynamoDB's own 1 MB pages
+    requests: int = 0  # Query pages and GetItem calls sent for this pattern
     failures: list[Failure] = field(default_factory=list)
     oracle_trials: int = 0
     skipped: str | None = None  # why DynamoDB was not asked (no plan, unsupported shape)
@@ -75,6 +80,8 @@ class PatternResult:
             return "mismatch"
         if any(f.kind == "oracle" for f in self.failures):
             return "oracle-mismatch"
+        if any(f.kind == "collation" for f in self.failures):
+            return "collation-mismatch"
         if self.skipped:
             return "skipped"
         return "ok"
@@ -94,6 +101,9 @@ class Report:
     load_errors: list[str] = field(default_factory=list)
     collisions: list[str] = field(default_factory=list)
     postgres: str | None = None  # where the SQL oracle's schema came from
+    collation: str | None = None  # the SQL oracle's collation for strings (None: no PostgreSQL)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (runner doc)
+    requests: int = 0  # Query / GetItem requests the trials sent (pages included)
     notes: list[str] = field(default_factory=list)
     patterns: list[PatternResult] = field(default_factory=list)
 
@@ -117,6 +127,12 @@ class Report:
         for p, result in zip(data["patterns"], self.patterns, strict=True):
             p["status"] = result.status
         return json.dumps(data, indent=2, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def to_json_many(reports: list[Report]) -> str:
+    """The JSON of several models' reports: `{"ok": all ok, "models": [report, ...]}`."""
+    data = {"ok": all(r.ok for r in reports), "models": [json.loads(r.to_json()) for r in reports]}
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _covered(count: int, applies: bool) -> str:
@@ -156,7 +172,12 @@ def render(report: Report, console: Console) -> None:
         f"{report.batches} batches ({report.retries} retried)"
     )
     if report.postgres:
-        console.print(f"  PostgreSQL oracle: {report.postgres}")
+        collation = (
+            'byte order (COLLATE "C", as DynamoDB)'
+            if report.collation == "C"
+            else f"collation {report.collation}"
+        )
+        console.print(f"  PostgreSQL oracle: {report.postgres}; strings in {collation}")
     for note in report.notes:
         console.print(f"  [yellow]note:[/] {note}")
     for err in report.load_errors[:10]:
@@ -180,7 +201,13 @@ def render(report: Report, console: Console) -> None:
         "result",
     ):
         table.add_column(column)
-    colours = {"ok": "green", "mismatch": "red", "oracle-mismatch": "magenta", "skipped": "yellow"}
+    colours = {
+        "ok": "green",
+        "mismatch": "red",
+        "oracle-mismatch": "magenta",
+        "collation-mismatch": "red",
+        "skipped": "yellow",
+    }
     for p in report.patterns:
         c = p.coverage
         table.add_row(
@@ -199,6 +226,7 @@ def render(report: Report, console: Console) -> None:
             f"[{colours[p.status]}]{p.status}[/]",
         )
     console.print(table)
+    render_cases(report, console)
     for warning in report.coverage_warnings:
         console.print(f"[yellow]coverage warning:[/] {warning}", highlight=False)
     for p in report.patterns:
@@ -207,11 +235,12 @@ def render(report: Report, console: Console) -> None:
         if p.oracle_skipped:
             console.print(f"[yellow]{p.pattern}[/]: not run on PostgreSQL: {p.oracle_skipped}")
         for f in p.failures[:SHOW_TRIALS]:
-            what = (
-                "DynamoDB ≠ oracle"
-                if f.kind == "dynamodb"
-                else "PostgreSQL ≠ Python oracle (verifier bug)"
-            )
+            what = {
+                "dynamodb": "DynamoDB ≠ oracle",
+                "oracle": "PostgreSQL ≠ Python oracle (verifier bug)",
+                "collation": f"PostgreSQL under collation {report.collation} ≠ byte order "
+                "(DynamoDB, the generated client)",
+            }[f.kind]
             console.print(
                 f"[red]{p.pattern}[/] {what} for {_fmt_params(f.params)}", highlight=False
             )
@@ -236,5 +265,29 @@ def render(report: Report, console: Console) -> None:
                 )
         if len(p.failures) > SHOW_TRIALS:
             console.print(f"    … {len(p.failures) - SHOW_TRIALS} more failing trials (see --json)")
+    if report.timings:
+        console.print(
+            "time: "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items())
+            + f"; {report.requests} DynamoDB requests",
+            highlight=False,
+        )
     verdict = "[green]ok[/]" if report.ok else "[red]MISMATCH[/]"
     console.print(f"result: {verdict}")
+
+
+def render_cases(report: Report, console: Console) -> None:
+    """The adversarial cases per pattern: answers that held each (`-`: cannot occur there)."""
+    if not any(p.coverage.case_applies for p in report.patterns):
+        return
+    table = Table(show_edge=False, header_style="bold", title="adversarial cases in answers")
+    table.add_column("pattern")
+    for case in CASES:
+        table.add_column(case)
+    for p in report.patterns:
+        c = p.coverage
+        table.add_row(
+            p.pattern,
+            *(_covered(c.cases.get(case, 0), case in c.case_applies) for case in CASES),
+        )
+    console.print(table)

@@ -2,13 +2,26 @@
 
 The caller owns the services: pass a boto3 DynamoDB client (DynamoDB Local, moto, or a real
 endpoint) and optionally a psycopg connection to an empty database. The table is created under
-a fresh name and deleted afterwards unless `keep_table`.
+a fresh name and deleted afterwards unless `keep_table`. Several models may share one DynamoDB
+endpoint (each gets its own table) and one PostgreSQL server (each its own database).
+
+Where the time goes is recorded per phase (`Report.timings`, wall seconds): `generate` (sample
+rows and their items), `postgres load`, `table` (CreateTable until ACTIVE), `dynamodb load`
+(BatchWriteItem), and `queries`, the trials of every pattern, inside which `python oracle` and
+`postgres oracle` are this thread's own work and `dynamodb wait` the time it then still waited
+for the DynamoDB answers (Query and GetItem requests go out on a small thread pool while this
+thread asks PostgreSQL). `dynamodb busy` sums the requests' own durations over the workers.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import time
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +29,15 @@ from typing import Any
 from modeling.core.ir import IN, Entity, Layout, Model, in_value_param
 from modeling.sample import oracle
 from modeling.sample import params as param_draw
-from modeling.sample.codec import ItemError, from_item, slots
-from modeling.sample.fit import fit_to_ddl_file
+from modeling.sample.codec import ItemError, from_item, key_literals, slots
+from modeling.sample.fit import ddl_file_bounds, fit_to_ddl_file
 from modeling.sample.generate import SampleOptions, generate
 from modeling.sample.rows import Dataset, Row, RowRef, index_rows, ref_of
 from modeling.verify import coverage, dynamo, postgres
 from modeling.verify.report import Failure, PatternResult, Report
+
+DEFAULT_WORKERS = 4  # concurrent DynamoDB requests: DynamoDB Local answers several at once
+PAGES_PER_SMALL_PAGE_TRIAL = 5  # a small-page trial reads about this many pages, not hundreds
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,23 @@ class VerifyOptions:
     sample: SampleOptions | None = None
     keep_table: bool = False
     table_name: str | None = None
+    # the PostgreSQL oracle's collation for strings: "C" (byte order, DynamoDB's; default),
+    # "source" (each column's own), or a collation name; see modeling.verify.postgres
+    collation: str = postgres.BYTE_ORDER
+    workers: int = DEFAULT_WORKERS
+
+
+class Progress:
+    """What `verify` reports while it runs; the command gives it a bar or plain lines."""
+
+    def phase(self, model: str, name: str) -> None:
+        """A phase of one model starts (`load`, `queries`, ...)."""
+
+    def patterns(self, model: str, total: int) -> None:
+        """`total` patterns are about to run for `model`."""
+
+    def pattern_done(self, model: str, name: str, trials: int) -> None:
+        """One pattern finished after `trials` trials."""
 
 
 def verify(
@@ -42,51 +75,103 @@ def verify(
     pg_conn: Any | None = None,
     source_ddl: Path | None = None,
     options: VerifyOptions | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Load sample rows, run every plan for many parameter values, compare with the oracles."""
     opts = options or VerifyOptions()
+    watch = progress or Progress()
     sample_opts = opts.sample or SampleOptions(seed=opts.seed)
-    data = generate(model, sample_opts, keyed_attributes(layout))
     table = opts.table_name or f"{layout.table_name}-verify-{uuid.uuid4().hex[:8]}"
     report = Report(model.name, table, endpoint, opts.seed)
-    report.rows = {e.name: len(data.of(e.name)) for e in model.entities}
-    if pg_conn is not None:
-        # before anything is built from the rows: the same values go to DynamoDB and PostgreSQL
-        report.notes.extend(fit_to_ddl_file(model, data, source_ddl))
-    items, load = dynamo.build_items(model, layout, data)
+    report.collation = opts.collation if pg_conn is not None else None
+    timer = _Timer(report.timings)
+    keyed = keyed_attributes(layout)
+    literals = tuple(t for t in key_literals(layout) if t.strip("#"))
+    bounds = ddl_file_bounds(model, source_ddl)
+    watch.phase(model.name, "generate")
+    with timer("generate"):
+        data = generate(model, sample_opts, keyed, literals=literals, bounds=bounds)
+        report.rows = {e.name: len(data.of(e.name)) for e in model.entities}
+        if pg_conn is not None:
+            # before anything is built from the rows: the same values go to DynamoDB and SQL
+            report.notes.extend(fit_to_ddl_file(model, data, source_ddl))
+        items, load = dynamo.build_items(model, layout, data)
     report.load_errors, report.collisions = load.errors, load.collisions
     schema = None
     if pg_conn is not None:
-        schema = postgres.prepare(pg_conn, model, data, source_ddl)
+        watch.phase(model.name, "postgres load")
+        with timer("postgres load"):
+            postgres.check_collation(pg_conn, opts.collation)
+            schema = postgres.prepare(pg_conn, model, data, source_ddl)
+            # timestamps come back in UTC: 0001-01-01 has no local time west of Greenwich
+            pg_conn.execute("SET TimeZone TO 'UTC'")
         report.postgres = schema.origin
         report.notes.extend(schema.notes)
-    dynamo.create_table(client, layout, table)
+    watch.phase(model.name, "dynamodb load")
+    with timer("table"):
+        dynamo.create_table(client, layout, table)
     try:
-        dynamo.write_items(client, table, items, load)
-        report.items, report.bytes = load.items, load.bytes
-        report.batches, report.retries = load.batches, load.retries
-        rng = random.Random(opts.seed)
-        by_ref = index_rows(model, data)
-        for pattern in model.patterns:
-            report.patterns.append(
-                _verify_pattern(
-                    model,
-                    layout,
-                    pattern.name,
-                    data,
-                    by_ref,
-                    client,
-                    table,
-                    pg_conn,
-                    schema,
-                    rng,
-                    opts,
-                )
-            )
+        with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as pool:
+            with timer("dynamodb load"):
+                dynamo.write_items(client, table, items, load, pool=pool)
+            report.items, report.bytes = load.items, load.bytes
+            report.batches, report.retries = load.batches, load.retries
+            rng = random.Random(opts.seed)
+            by_ref = index_rows(model, data)
+            lookup = oracle.RowIndex(data)
+            context = _Context(
+                model, layout, data, by_ref, lookup, client, table, pg_conn, schema, opts,
+                pool, timer, literals, bounds, keyed,
+            )  # fmt: skip
+            watch.phase(model.name, "queries")
+            watch.patterns(model.name, len(model.patterns))
+            with timer("queries"):
+                for pattern in model.patterns:
+                    result = _verify_pattern(context, pattern.name, rng)
+                    report.patterns.append(result)
+                    report.requests += result.requests
+                    watch.pattern_done(model.name, pattern.name, result.trials)
     finally:
         if not opts.keep_table:
             client.delete_table(TableName=table)
     return report
+
+
+class _Timer:
+    """Adds the seconds spent in a `with timer(phase)` block to `timings[phase]`."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(phase, time.perf_counter() - start)
+
+    def add(self, phase: str, seconds: float) -> None:
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + seconds, 4)
+
+
+@dataclass
+class _Context:
+    model: Model
+    layout: Layout
+    data: Dataset
+    by_ref: dict[RowRef, Row]
+    lookup: oracle.RowIndex
+    client: Any
+    table: str
+    pg_conn: Any | None
+    schema: postgres.PgSchema | None
+    opts: VerifyOptions
+    pool: ThreadPoolExecutor
+    timer: _Timer
+    literals: tuple[str, ...]
+    bounds: dict[tuple[str, str], Any]
+    keyed: frozenset[tuple[str, str]]
 
 
 def keyed_attributes(layout: Layout) -> frozenset[tuple[str, str]]:
@@ -99,19 +184,17 @@ def keyed_attributes(layout: Layout) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
-def _verify_pattern(
-    model: Model,
-    layout: Layout,
-    name: str,
-    data: Dataset,
-    by_ref: dict[RowRef, Row],
-    client: Any,
-    table: str,
-    pg_conn: Any | None,
-    schema: postgres.PgSchema | None,
-    rng: random.Random,
-    opts: VerifyOptions,
-) -> PatternResult:
+def _page_size(rng: random.Random, i: int, expected: oracle.Expected) -> int | None:
+    """Every third trial reads in small pages so continuation is exercised on every pattern;
+    the page grows with the answer, so a 200-row answer takes a handful of pages, not 200."""
+    if i % 3 != 1:
+        return None
+    small = rng.choice((1, 2, 3, 7))
+    return max(small, math.ceil(expected.expected_count() / PAGES_PER_SMALL_PAGE_TRIAL))
+
+
+def _verify_pattern(ctx: _Context, name: str, rng: random.Random) -> PatternResult:
+    model, layout = ctx.model, ctx.layout
     pattern = model.pattern(name)
     assert pattern is not None
     plan = layout.plan(name)
@@ -122,7 +205,7 @@ def _verify_pattern(
         result.index, result.operation = plan.index, plan.operation
         if plan.sharded:
             result.skipped = f"sharded plans ({plan.sharded} shards) are not verified yet"
-    if pg_conn is not None:
+    if ctx.pg_conn is not None:
         result.oracle_skipped = postgres.supported(model, pattern)
     null_slots, order_attribute = coverage.applicable(model, layout, pattern)
     cov = result.coverage
@@ -132,32 +215,54 @@ def _verify_pattern(
     cov.paged = (
         plan is not None and not result.skipped and plan.operation == "Query" and not pattern.unique
     )
-    trials = param_draw.draw(model, pattern, data, rng, opts.trials)
-    for i, params in enumerate(trials):
-        expected = oracle.evaluate(model, pattern, data, params)
-        item_pages: list[int] = []
+    cases = coverage.case_watch(
+        model, layout, pattern, ctx.data.rows, ctx.literals, ctx.bounds, ctx.keyed
+    )
+    cov.case_applies = list(cases.applies)
+    cov.cases = dict.fromkeys(cases.applies, 0)
+    cov.case_attributes = sorted(
+        f"{e}.{a}" for e, attrs in cases.attributes.items() for a, *_ in attrs
+    )
+    trials = param_draw.draw(model, pattern, ctx.data, rng, ctx.opts.trials)
+    ask_dynamodb = plan is not None and not result.skipped
+    jobs: list[tuple[dict[str, Any], oracle.Expected, Future[Any] | None]] = []
+    with ctx.timer("python oracle"):
+        expectations = [oracle.evaluate(model, pattern, ctx.data, p, ctx.lookup) for p in trials]
+    for i, (params, expected) in enumerate(zip(trials, expectations, strict=True)):
+        future = None
+        if ask_dynamodb:
+            page_size = _page_size(rng, i, expected)
+            future = ctx.pool.submit(_ask_dynamodb, ctx, plan, pattern, params, page_size)
+        jobs.append((params, expected, future))
+    # PostgreSQL in this thread (all trials in one pipeline) while the pool talks to DynamoDB
+    if ctx.pg_conn is not None and ctx.schema is not None and result.oracle_skipped is None:
+        with ctx.timer("postgres oracle"):
+            answers = postgres.run_pattern_many(
+                ctx.pg_conn, model, ctx.schema, pattern, trials, ctx.opts.collation
+            )
+            for (params, expected, _), got in zip(jobs, answers, strict=True):
+                result.oracle_trials += 1
+                failure = _check_postgres(ctx, pattern, params, expected, got)
+                if failure is not None:
+                    result.failures.append(failure)
+    for params, expected, future in jobs:
         result.trials += 1
         result.non_empty += expected.total() > 0
         result.max_rows = max(result.max_rows, expected.expected_count())
-        if pg_conn is not None and schema is not None and result.oracle_skipped is None:
-            result.oracle_trials += 1
-            failure = _check_postgres(model, pattern, pg_conn, schema, params, expected)
-            if failure is not None:
-                result.failures.append(failure)
-        if plan is None or result.skipped:
-            cov.observe(expected, by_ref, null_slots, order_attribute)
+        cov.observe_cases(cases.cases_of(expected, ctx.by_ref, params))
+        if future is None:
+            cov.observe(expected, ctx.by_ref, null_slots, order_attribute)
             continue
-        # Every third trial reads in small pages so continuation is exercised on every pattern.
-        page_size = rng.choice((1, 2, 3, 7)) if i % 3 == 1 else None
-        failure = _check_dynamodb(
-            model, layout, plan, pattern, params, expected, by_ref, client, table, page_size, result,
-            item_pages,
-        )  # fmt: skip
+        with ctx.timer("dynamodb wait"):
+            answer = future.result()
+        ctx.timer.add("dynamodb busy", answer.seconds)
+        failure = _check_dynamodb(ctx, pattern, params, expected, answer, result)
         if failure is not None:
             result.failures.append(failure)
         cov.observe(
-            expected, by_ref, null_slots, order_attribute, item_pages[0] if item_pages else None
-        )
+            expected, ctx.by_ref, null_slots, order_attribute,
+            answer.run.item_pages if answer.run is not None else None,
+        )  # fmt: skip
     cov.finish(name)
     return result
 
@@ -196,14 +301,34 @@ def _merged(pattern: Any, decoded: list[tuple[Entity, Row]]) -> list[tuple[Entit
 
 
 def _check_postgres(
-    model: Model,
+    ctx: _Context,
     pattern: Any,
-    conn: Any,
-    schema: postgres.PgSchema,
     params: dict[str, Any],
     expected: oracle.Expected,
+    got: dict[str, list[RowRef]],
 ) -> Failure | None:
-    got = postgres.run_pattern(conn, model, schema, pattern, params)
+    """PostgreSQL's answer under the chosen collation against the Python oracle's.
+
+    Under a collation other than byte order a difference may be the collation's: the query is
+    asked again in byte order, and when that agrees the difference is a `collation` finding
+    (the application's own SQL orders or compares strings otherwise than DynamoDB), else an
+    `oracle` one (a verifier bug)."""
+    assert ctx.schema is not None
+    collation = ctx.opts.collation
+    failure = _compare_postgres(pattern, params, expected, got)
+    if failure is None or collation == postgres.BYTE_ORDER:
+        return failure
+    in_bytes = postgres.run_pattern(
+        ctx.pg_conn, ctx.model, ctx.schema, pattern, params, postgres.BYTE_ORDER
+    )
+    if _compare_postgres(pattern, params, expected, in_bytes) is None:
+        failure.kind = "collation"
+    return failure
+
+
+def _compare_postgres(
+    pattern: Any, params: dict[str, Any], expected: oracle.Expected, got: dict[str, list[RowRef]]
+) -> Failure | None:
     single = len(pattern.entities) == 1
     for entity, refs in got.items():
         sub = oracle.Expected(
@@ -215,47 +340,56 @@ def _check_postgres(
     return None
 
 
-def _check_dynamodb(
-    model: Model,
-    layout: Layout,
-    plan: Any,
-    pattern: Any,
-    params: dict[str, Any],
-    expected: oracle.Expected,
-    by_ref: dict[RowRef, Row],
-    client: Any,
-    table: str,
-    page_size: int | None,
-    result: PatternResult,
-    item_pages: list[int],
-) -> Failure | None:
+@dataclass
+class _Answer:
+    request: dict[str, Any] | None
+    run: dynamo.RunResult | None
+    error: str | None
+    seconds: float
+
+
+def _ask_dynamodb(
+    ctx: _Context, plan: Any, pattern: Any, params: dict[str, Any], page_size: int | None
+) -> _Answer:
+    """One trial's request and its pages (runs in the pool)."""
+    start = time.perf_counter()
+    request = None
     try:
-        run = dynamo.RunResult()
-        request: dict[str, Any] = {}
-        for one in _each_value(model, pattern, params):  # `IN`: one request per value
-            request = dynamo.build_request(model, layout, plan, pattern, one, table)
-            part = dynamo.run(client, layout, plan, request, page_size)
+        run = dynamo.RunResult(page_size=page_size)
+        for one in _each_value(ctx.model, pattern, params):  # `IN`: one request per value
+            request = dynamo.build_request(ctx.model, ctx.layout, plan, pattern, one, ctx.table)
+            part = dynamo.run(ctx.client, ctx.layout, plan, request, page_size)
             run.items += part.items
             run.pages += part.pages
             run.item_pages += part.item_pages
             run.requests += part.requests
+            run.page_size = part.page_size
     except Exception as exc:  # a request DynamoDB rejects is a finding about the layout
-        return Failure(
-            "dynamodb",
-            params,
-            error=f"{type(exc).__name__}: {exc}",
-            expected=expected.expected_count(),
-        )
+        return _Answer(request, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
+    return _Answer(request, run, None, time.perf_counter() - start)
+
+
+def _check_dynamodb(
+    ctx: _Context,
+    pattern: Any,
+    params: dict[str, Any],
+    expected: oracle.Expected,
+    answer: _Answer,
+    result: PatternResult,
+) -> Failure | None:
+    if answer.run is None:
+        return Failure("dynamodb", params, error=answer.error, expected=expected.expected_count())
+    run = answer.run
+    result.requests += run.pages
     result.max_pages = max(result.max_pages, run.pages)
-    item_pages.append(run.item_pages)
-    if page_size is None:
+    if run.page_size is None:
         result.max_full_pages = max(result.max_full_pages, run.pages)
     refs: list[RowRef] = []
     changed: list[str] = []
     decoded: list[tuple[Entity, Row]] = []
     for item in run.items:
         try:
-            decoded.append(from_item(model, layout, item))
+            decoded.append(from_item(ctx.model, ctx.layout, item))
         except (ItemError, ValueError, KeyError) as exc:
             changed.append(f"unreadable item: {exc}")
     if len(run.requests) > 1:
@@ -263,7 +397,7 @@ def _check_dynamodb(
     for entity, row in decoded:
         ref = ref_of(entity, row)
         refs.append(ref)
-        source = by_ref.get(ref)
+        source = ctx.by_ref.get(ref)
         if source is not None and row != source:
             diff = sorted(k for k in row if row[k] != source.get(k))
             changed.append(f"{ref}: {', '.join(diff)}")
@@ -274,5 +408,5 @@ def _check_dynamodb(
         return None
     failure = Failure.of("dynamodb", params, c, expected.expected_count(), len(refs))
     failure.changed = changed
-    failure.request = request
+    failure.request = answer.request
     return failure

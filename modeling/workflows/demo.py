@@ -41,6 +41,7 @@ from modeling.migrate.plan import make_plan
 from modeling.migrate.runner import Runner, RunOptions
 from modeling.migrate.validate import validate
 from modeling.migrate.versioning import VersionSource, version_sources
+from modeling.sample.codec import key_literals
 from modeling.sample.fit import fit_to_ddl_file
 from modeling.sample.generate import SampleOptions, generate, planned_counts
 from modeling.sample.rows import Dataset
@@ -216,13 +217,14 @@ def make_sample(
     share that is missing, so the total stays near `rows`.
     """
     keyed = keyed_attributes(layout)
+    literals = tuple(t for t in key_literals(layout) if t.strip("#"))  # planted into strings
     opts = sample_options(model, rows, seed)
-    data = generate(model, opts, keyed)
+    data = generate(model, opts, keyed, literals=literals)
     drawn = data.total()
     if 0 < drawn < SHORTFALL * rows:
         bigger = sample_options(model, min(4 * rows, math.ceil(rows * rows / drawn)), seed)
         if bigger != opts:
-            retry = generate(model, bigger, keyed)
+            retry = generate(model, bigger, keyed, literals=literals)
             if abs(retry.total() - rows) < abs(drawn - rows):
                 data, opts = retry, bigger
     return data, opts

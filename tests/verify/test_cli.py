@@ -132,5 +132,87 @@ def test_coverage_sees_nulls_in_a_nullable_ordering_attribute(dynamodb_local: An
         assert by_name[name]["nullable"] == ["Order.order_date"], name
         assert 0 < by_name[name]["with_null"] <= by_name[name]["values_tried"], name
         assert not any("NULL" in w for w in by_name[name]["warnings"]), name
+        # equal non-NULL dates in one customer's orders (before: "no ties seen")
+        assert by_name[name]["with_ties"] > 0, name
+        assert not any("ties" in w for w in by_name[name]["warnings"]), name
+        assert by_name[name]["cases"]["boundary"] > 0, name  # 0001-01-01, 9999-12-31, ...
     # a condition on order_date excludes NULL rows: no NULL case to cover there
     assert by_name["orders_since"]["nullable"] == [] and by_name["orders_since"]["with_null"] == 0
+
+
+TEXT_ORDER = """\
+model: titles
+entities:
+  Item:
+    table: items
+    key: [item_id]
+    attributes:
+      item_id: integer
+      shelf: integer
+      title: string
+access_patterns:
+  items_of_shelf_by_title:
+    sql: SELECT * FROM items WHERE shelf = :shelf ORDER BY title
+"""
+
+
+@pytest.mark.e2e
+def test_several_models_share_one_dynamodb_local_and_show_progress(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from modeling import services
+
+    starts: list[int] = []
+    real_start = services.DynamoDBLocal.start
+
+    def counted(self: services.DynamoDBLocal) -> None:
+        starts.append(1)
+        real_start(self)
+
+    monkeypatch.setattr(services.DynamoDBLocal, "start", counted)
+    monkeypatch.setenv("MODELING_PROGRESS_INTERVAL", "0.05")
+    titles = tmp_path / "titles.yaml"
+    titles.write_text(TEXT_ORDER)
+    try:
+        result = CliRunner().invoke(
+            app, ["verify", str(NULL_ORDERING), str(titles), "--trials", "3", "--json"]
+        )
+    except services.ServiceUnavailable as exc:  # pragma: no cover - no Java / jar here
+        pytest.skip(str(exc))
+    if "DynamoDBLocal.jar" in result.stderr and result.exit_code == 2:
+        pytest.skip(result.stderr)
+    assert result.exit_code == 0, result.stderr
+    assert starts == [1], "one DynamoDB Local for both models"
+    report = json.loads(result.stdout)
+    assert report["ok"] and [m["model"] for m in report["models"]] == ["nullorders", "titles"]
+    assert all(m["timings"]["queries"] >= 0 and m["requests"] > 0 for m in report["models"])
+    lines = result.stderr.splitlines()  # not a terminal: plain lines, no bar
+    assert lines.count("model verify: starting DynamoDB Local") == 1
+    for model in ("nullorders", "titles"):
+        assert f"model verify {model}: load into DynamoDB" in lines
+        assert any(line.startswith(f"model verify {model}: done, ") for line in lines)
+
+
+def test_layout_with_several_models_is_refused(tmp_path: Path) -> None:
+    code, _ = _run(str(NULL_ORDERING), str(NULL_ORDERING), "--layout", str(tmp_path / "x.json"))
+    assert code == 2
+
+
+@pytest.mark.e2e
+def test_collation_of_the_source_is_a_finding_byte_order_is_not(
+    tmp_path: Path, dynamodb_local: Any, postgres: Any
+) -> None:
+    titles = tmp_path / "titles.yaml"
+    titles.write_text(TEXT_ORDER)
+    common = ("--endpoint", dynamodb_local.endpoint_url, "--postgres", postgres.dsn)
+    code, out = _run(str(titles), *common, "--trials", "12", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["collation"] == "C", report["patterns"][0]["failures"][:1]
+    # the same rows asked in an ICU root collation: "apple" < "Banana" there, not in bytes
+    code, out = _run(str(titles), *common, "--trials", "12", "--collation", "und-x-icu", "--json")
+    report = json.loads(out)
+    (pattern,) = report["patterns"]
+    assert code == 1 and pattern["status"] == "collation-mismatch"
+    assert {f["kind"] for f in pattern["failures"]} == {"collation"}
+    code, _ = _run(str(titles), *common, "--trials", "2", "--collation", "no-such-collation")
+    assert code == 2

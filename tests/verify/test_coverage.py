@@ -4,9 +4,11 @@ Every count below is worked out by hand from the rows written here."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from modeling.compile import compile_model
 from modeling.core.ir import Layout, Model
 from modeling.sample.oracle import Expected, evaluate
 from modeling.sample.rows import Dataset, Row, RowRef, index_rows
-from modeling.verify.coverage import Coverage, applicable, ties_possible
+from modeling.verify.coverage import Coverage, applicable, case_watch, ties_possible
 
 NULL_ORDERING = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "null_ordering.yaml"
 
@@ -142,3 +144,75 @@ def test_ties_cannot_happen_when_the_order_completes_a_bound_key() -> None:
     assert not ties_possible(orders, lines, "line_no")
     assert ties_possible(orders, newest, "placed_at")
     assert not ties_possible(orders, newest, None)
+
+
+# ------------------------------------------------------------------ adversarial cases
+
+
+def _watch_orders(compiled: tuple[Model, Layout], data: Dataset, pattern_name: str) -> Any:
+    model, layout = compiled
+    pattern = model.pattern(pattern_name)
+    assert pattern is not None
+    return pattern, case_watch(model, layout, pattern, data.rows, ("ORDER#",))
+
+
+def test_case_applies_by_type(compiled: tuple[Model, Layout]) -> None:
+    # orders_desc keys on customer_id (integer) and orders by order_date (date): only
+    # boundaries can occur; no string, so no separator, prefix, unicode or collation
+    _, watch = _watch_orders(compiled, _data(), "orders_desc")
+    assert watch.applies == ("boundary",)
+    assert {a for a, *_ in watch.attributes["Order"]} >= {"customer_id", "order_date"}
+
+
+def test_boundary_values_in_an_answer_are_counted(compiled: tuple[Model, Layout]) -> None:
+    model, _ = compiled
+    data = _data()
+    data.rows["Order"].append(_order(5, 2, date(9999, 12, 31)))  # the last date there is
+    pattern, watch = _watch_orders(compiled, data, "orders_desc")
+    rows = index_rows(model, data)
+    seen = [
+        watch.cases_of(evaluate(model, pattern, data, {"customer_id": c}), rows, {}) for c in (1, 2)
+    ]
+    assert seen == [set(), {"boundary"}]
+
+
+def test_string_cases_separator_literal_prefix_astral_collation() -> None:
+    model = load_model(Path(__file__).resolve().parents[2] / "models" / "catalog.yaml")
+    layout, _ = compile_model(model)
+    assert layout is not None
+    pattern = model.pattern("active_products_of_category_by_title")
+    assert pattern is not None and pattern.order_by == "title"
+    cat = uuid.UUID(int=1)
+
+    def product(n: int, title: str) -> Row:
+        return {
+            "product_id": uuid.UUID(int=100 + n),
+            "category_id": cat,
+            "status": "active",
+            "title": title,
+        }
+
+    rows_list = [product(1, "apple"), product(2, "Banana"), product(3, "PRODUCT#x𝄞")]
+    data = Dataset({"Product": rows_list})
+    watch = case_watch(model, layout, pattern, data.rows, ("PRODUCT#",))
+    assert {"separator", "literal", "prefix", "astral", "collation"} <= set(watch.applies)
+    rows = {RowRef("Product", (r["product_id"],)): r for r in rows_list}
+    expected = Expected({"Product": [[RowRef("Product", (r["product_id"],))] for r in rows_list]})
+    found = watch.cases_of(expected, rows, {})
+    # "Banana" < "apple" in bytes, "apple" < "Banana" in words; "PRODUCT#" is template text
+    assert {"separator", "literal", "astral", "collation"} <= found
+    assert "prefix" not in found
+    rows_list.append(product(4, "apple#x"))  # now one title is a prefix of another
+    rows = {RowRef("Product", (r["product_id"],)): r for r in rows_list}
+    expected = Expected({"Product": [[RowRef("Product", (r["product_id"],))] for r in rows_list]})
+    assert "prefix" in watch.cases_of(expected, rows, {})
+
+
+def test_a_case_that_applies_but_never_came_is_warned() -> None:
+    cov = Coverage(case_applies=["boundary", "separator"], case_attributes=["T.a"])
+    cov.cases = {"boundary": 0, "separator": 0}
+    cov.observe(Expected({"T": []}), {}, {}, None, None)
+    cov.observe_cases({"separator"})
+    cov.finish("p")
+    assert cov.cases == {"boundary": 0, "separator": 1}
+    assert len(cov.warnings) == 1 and "boundary" in cov.warnings[0] and "T.a" in cov.warnings[0]

@@ -37,7 +37,13 @@ class Sample:
 def make_sample(model: Model, layout: Layout, seed: int = 0) -> Sample:
     """A small sample (a few roots, two children each) from the verifier's generator."""
     options = SampleOptions(
-        seed=seed, roots=3, fanout=2.0, max_rows=12, hot_partition_bytes=0, fat_entities=0
+        seed=seed,
+        roots=3,
+        fanout=2.0,
+        max_rows=12,
+        hot_partition_bytes=0,
+        fat_entities=0,
+        adversarial=False,  # readable examples; `model verify` plants the hostile values
     )
     data = readable(model, generate(model, options), seed)
     items: list[tuple[str, dict[str, Any]]] = []

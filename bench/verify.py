@@ -1,0 +1,140 @@
+"""Benchmark: where `model verify` spends its time, and the ratio to a baseline in the same run.
+
+Starts DynamoDB Local and PostgreSQL once (their start-up is timed), then verifies each model
+(default: models/*.yaml) twice on the same engines:
+
+  * current  — what `model verify --postgres` does: the adversarial sample, DynamoDB requests
+               on a pool of `--workers` threads, batch writes concurrent;
+  * baseline — the same code with the sample's adversarial cases off and one worker (requests
+               one after the other), i.e. the cost before the larger sample and the pool;
+
+and a floor: the median round trip of one GetItem on the same DynamoDB Local, times the number
+of requests a run sends, is what the requests alone would cost one after the other.
+
+For each run it prints the phases (sample + items, PostgreSQL load, CreateTable, DynamoDB load,
+queries, and inside the queries the Python oracle, the PostgreSQL oracle and the wait for
+DynamoDB), the total after the engines are up, and current / baseline. The goal of issue 13 is
+an example model verified in <= 10 s after the engines are up; the last column says whether
+this run met it. Numbers depend on the machine's load: compare ratios, not seconds.
+
+    .venv/bin/python bench/verify.py [MODEL.yaml ...] [--trials 40] [--workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.sample.generate import SampleOptions
+from modeling.services import DynamoDBLocal, PostgresCluster
+from modeling.verify.runner import VerifyOptions, verify
+
+print = functools.partial(print, flush=True)  # lines appear as the runs finish
+GOAL_SECONDS = 10.0
+PHASES = (
+    "generate",
+    "postgres load",
+    "table",
+    "dynamodb load",
+    "queries",
+    "python oracle",
+    "postgres oracle",
+    "dynamodb wait",
+)
+
+
+def round_trip(client: Any) -> float:
+    """Median seconds of one GetItem (a miss) on a one-item table."""
+    name = f"bench-rt-{uuid.uuid4().hex[:6]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        times = []
+        for i in range(40):
+            t0 = time.perf_counter()
+            client.get_item(TableName=name, Key={"PK": {"S": f"k{i}"}})
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+    finally:
+        client.delete_table(TableName=name)
+
+
+def run(
+    model_path: Path, client: Any, pg: PostgresCluster, options: VerifyOptions
+) -> tuple[float, dict[str, float], bool, int]:
+    model = load_model(model_path)
+    layout, _ = compile_model(model)
+    assert layout is not None, model_path
+    source = None
+    if model.source is not None and model.source.ddl:
+        source = Path(model.file or model_path).parent / model.source.ddl
+    dsn = pg.create_database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        t0 = time.perf_counter()
+        report = verify(model, layout, client, pg_conn=conn, source_ddl=source, options=options)
+        total = time.perf_counter() - t0
+    return total, dict(report.timings), report.ok, report.requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", type=Path)
+    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    models = args.models or sorted((Path(__file__).resolve().parents[1] / "models").glob("*.yaml"))
+
+    t0 = time.perf_counter()
+    ddb = DynamoDBLocal(startup_timeout=300)  # a loaded machine starts the JVM slowly
+    ddb.start()
+    ddb_start = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pg = PostgresCluster(startup_timeout=300)
+    pg.start()
+    pg_start = time.perf_counter() - t0
+    try:
+        client = ddb.client()
+        rt = round_trip(client)
+        print(f"engines: DynamoDB Local start {ddb_start:.1f} s, PostgreSQL start {pg_start:.1f} s")
+        print(f"one GetItem round trip on DynamoDB Local: {rt * 1000:.1f} ms (median of 40)")
+        header = f"{'model':<14} {'run':<9} " + " ".join(f"{p[:13]:>13}" for p in PHASES)
+        print(header + f" {'total':>8} {'ratio':>6} {'<=10 s':>7} {'requests':>8} {'floor':>7}")
+        for path in models:
+            current = VerifyOptions(trials=args.trials, workers=args.workers)
+            baseline = VerifyOptions(
+                trials=args.trials, workers=1, sample=SampleOptions(adversarial=False)
+            )
+            results = {}
+            for label, opts in (("baseline", baseline), ("current", current)):
+                results[label] = run(path, client, pg, opts)
+            base_total = results["baseline"][0]
+            for label in ("baseline", "current"):
+                total, timings, ok, requests = results[label]
+                cells = " ".join(f"{timings.get(p, 0.0):>13.2f}" for p in PHASES)
+                ratio = total / base_total if base_total else float("nan")
+                goal = "yes" if total <= GOAL_SECONDS else "no"
+                flag = "" if ok else "  (MISMATCH)"
+                print(
+                    f"{path.stem:<14} {label:<9} {cells} {total:>8.2f} {ratio:>6.2f} {goal:>7}"
+                    f" {requests:>8} {requests * rt:>7.2f}{flag}"
+                )
+    finally:
+        pg.stop()
+        ddb.stop()
+
+
+if __name__ == "__main__":
+    main()
