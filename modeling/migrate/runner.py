@@ -6,7 +6,8 @@ the generated transformers (adding `_version`), and writes the items through the
 (batches of 25, retries, the WCU cap). Rows that cannot become items go to the dead-letter
 JSONL and the run continues. When a chunk is complete, its checkpoint is written; a rerun skips
 it. After the last chunk, the catch-up pass (see `versioning`) rewrites, conditionally, every
-row changed since the run first started.
+row changed since the run first started, and then sweeps the tombstones the dual-write
+repository left (see `tombstones`), removing any item a delete or a key change retired.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from modeling.core import ir
+from modeling.migrate import tombstones
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
@@ -92,6 +94,8 @@ class RunReport:
     catch_up_rows: int = 0
     catch_up_written: int = 0
     catch_up_skipped: int = 0
+    tombstones: int = 0  # tombstones swept at the end of the catch-up pass
+    stale_removed: int = 0  # items older than their tombstone (deleted or moved rows) removed
     marker: int = 0
     seconds: float = 0.0
     dead_letter_file: str | None = None
@@ -499,7 +503,8 @@ class Runner:
         self.checkpoint.mark_done("null-keys", {"dead_letters": total})
 
     def _catch_up(self, plan: Plan, marker: int, source: Source, report: RunReport) -> None:
-        """Conditionally rewrite every row changed since the marker (see `versioning`)."""
+        """Conditionally rewrite every row changed since the marker (see `versioning`), then
+        sweep the tombstones (see `tombstones`): deleted rows and old keys stay gone."""
         with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
             for entity in plan.entities:
                 for rows in source.changed_rows(entity, marker, self.options.batch_size):
@@ -509,6 +514,10 @@ class Runner:
                     report.catch_up_rows += len(rows)
                     report.catch_up_written += sum(results)
                     report.catch_up_skipped += len(results) - sum(results)
+        # last: items a backfill or catch-up write brought back after a delete or a key change
+        swept = tombstones.sweep(self.sink, self.options.concurrency)
+        report.tombstones += swept.tombstones
+        report.stale_removed += swept.removed
         state = self.checkpoint.run_state()
         state["catch_up_done"] = True
         self.checkpoint.save_run_state(state)

@@ -8,6 +8,7 @@
   are retried the same way. Gives up after `max_attempts` and raises.
 - a token bucket caps the write rate in WCU/s (1 WCU per started KB of each item).
 - `put_if_newer(item)`: PutItem with `attribute_not_exists(PK) OR _version < :v`.
+- `delete_keys(keys)`: BatchWriteItem DeleteRequests (tombstone purge), retried the same way.
 """
 
 from __future__ import annotations
@@ -326,7 +327,14 @@ class Sink:
         self._write_batch([item for item, _ in batch])
 
     def _write_batch(self, items: list[Item]) -> None:
-        requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
+        self._send_requests([{"PutRequest": {"Item": item}} for item in items])
+
+    def delete_keys(self, keys: Sequence[Item]) -> None:
+        """BatchWriteItem DeleteRequests for these keys (<= 25 distinct), retried like puts."""
+        self._charge([1] * len(keys))
+        self._send_requests([{"DeleteRequest": {"Key": key}} for key in keys])
+
+    def _send_requests(self, requests: list[dict[str, Any]]) -> None:
         attempt = 0
         while requests:
             try:
