@@ -124,3 +124,15 @@ def deleted_version(value: Any) -> int:
     """The version a delete retires a row at, from the deleted row's version value: one more
     than it (xmin rows use the deleting transaction's id instead, which is newer already)."""
     return version_number(value) + 1
+
+
+def row_lock_id(table: str, entity: str, identity: Sequence[Any]) -> int:
+    """The PostgreSQL advisory lock (a signed 64-bit id) serializing the writes of one row.
+
+    The dual-write repository takes it (`pg_advisory_xact_lock`) before writing a row, so the
+    transaction ids of one row's writes follow their commit order and, under xmin versioning,
+    a later write always carries a larger `_version`. Any other writer of the source during
+    the migration should take it too (the demo's application does).
+    """
+    text = "\0".join([table, entity, *(str(v) for v in identity)])
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big", signed=True)

@@ -31,7 +31,6 @@ Every entity's table key is built from its identity alone.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
@@ -47,6 +46,7 @@ from ._versioning import (
     OLDER_CONDITION,
     VERSION_ATTRIBUTE,
     deleted_version,
+    row_lock_id,
     tombstone_item,
     tombstone_key,
     version_number,
@@ -397,10 +397,9 @@ class Repository:
     def _lock(self, entity: str, key: Mapping[str, Any]) -> None:
         """Serialize the writes of one row (until the transaction ends): the lock is taken
         before the row is written, so a later write gets a later transaction id (xmin)."""
-        text = "\0".join(
-            [self.table_name, entity, *(str(key.get(k)) for k in ENTITIES[entity]["key"])]
+        lock_id = row_lock_id(
+            self.table_name, entity, [key.get(k) for k in ENTITIES[entity]["key"]]
         )
-        lock_id = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
 

@@ -169,7 +169,6 @@ $full_key_doc
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import random
@@ -185,6 +184,7 @@ from ._versioning import (
     OLDER_CONDITION,
     VERSION_ATTRIBUTE,
     deleted_version,
+    row_lock_id,
     tombstone_item,
     tombstone_key,
     version_number,
@@ -344,8 +344,7 @@ class Repository:
     def _lock(self, entity: str, key: Mapping[str, Any]) -> None:
         \"\"\"Serialize the writes of one row (until the transaction ends): the lock is taken
         before the row is written, so a later write gets a later transaction id (xmin).\"\"\"
-        text = "\\0".join([self.table_name, entity, *(str(key.get(k)) for k in ENTITIES[entity]["key"])])
-        lock_id = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+        lock_id = row_lock_id(self.table_name, entity, [key.get(k) for k in ENTITIES[entity]["key"]])
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,7 +26,7 @@ from typing import Any
 from modeling.core import ir
 from modeling.migrate.runner import Converter, table_key_names
 from modeling.migrate.source import EntityReader, Source
-from modeling.migrate.validate import validate
+from modeling.migrate.validate import ValidationReport, validate
 from modeling.migrate.versioning import version_sources
 from modeling.runtime.versioning import TOMBSTONE_ATTRIBUTE
 
@@ -47,6 +47,7 @@ class Audit:
     untransformable: int = 0
     tombstones: int = 0
     examples: list[dict[str, Any]] = field(default_factory=list)
+    validation: ValidationReport | None = field(default=None, repr=False)  # the --full part
 
     @property
     def ok(self) -> bool:
@@ -60,7 +61,8 @@ class Audit:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
+        data = {k: v for k, v in vars(self).items() if k != "validation"}
+        return {**data, "examples": list(self.examples), "ok": self.ok}
 
 
 def _scan(client: Any, table: str, segments: int) -> Iterator[list[dict[str, Any]]]:
@@ -129,7 +131,7 @@ def audit(
 ) -> Audit:
     """Every row against its item (`validate --full`) and every item against the rows."""
     result = Audit()
-    full = validate(
+    result.validation = full = validate(
         model,
         layout,
         dsn,
