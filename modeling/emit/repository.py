@@ -173,7 +173,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,6 +205,10 @@ FULL_KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     for name, spec in ENTITIES.items()
     if not spec["key_from_identity"]
 }
+# access patterns: their entities, and whether their answer is ordered (shadow reads)
+PATTERNS: dict[str, dict[str, Any]] = $patterns
+_SNAKE = {"".join("_" + c.lower() if c.isupper() else c for c in n).lstrip("_"): n for n in ENTITIES}
+SHADOW_LOG_LIMIT = 5  # differences logged per pattern (the counts go on)
 _OLD = "__old_"
 _RETRIES = 8  # transactions cancelled by a concurrent one (TransactionConflict) are retried
 
@@ -303,6 +307,8 @@ class Repository:
         flags: Flags | None = None,
         table_name: str = TABLE_NAME,
         version_column: str | None = None,
+        shadow_rate: float | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.conn = conn
         self.dynamodb = dynamodb
@@ -310,6 +316,18 @@ class Repository:
         self.flags.check()
         self.table_name = table_name
         self.version_column = version_column or os.environ.get("MODEL_VERSION_COLUMN") or None
+        if shadow_rate is None:
+            text = os.environ.get("MODEL_SHADOW_READ_RATE", "").strip()
+            try:
+                shadow_rate = float(text) if text else 1.0
+            except ValueError:
+                raise ConfigurationError(f"MODEL_SHADOW_READ_RATE={text!r} is not a number") from None
+        if not 0.0 <= shadow_rate <= 1.0:
+            raise ConfigurationError(f"shadow_rate must be between 0 and 1, not {shadow_rate}")
+        self.shadow_rate = shadow_rate  # the share of reads compared when shadowRead is on
+        self._rng = rng or random.Random()
+        # per access pattern (`get:<Entity>` for get): reads, compared, mismatches
+        self.shadow_stats: dict[str, dict[str, int]] = {}
         self.shadow_mismatches = 0
         self.dynamodb_write_failures = 0
         self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
@@ -638,29 +656,100 @@ class Repository:
 
     def get(self, entity: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
         \"\"\"One row by identity, from the store the phase reads (both, compared, in shadow mode).\"\"\"
+        result: dict[str, Any] | None = self.read(
+            f"get:{entity}",
+            lambda: self._get_dynamodb(entity, key),
+            lambda: self._get_postgres(entity, key),
+            entity=entity,
+        )
+        return result
+
+    def read(
+        self,
+        pattern: str,
+        dynamodb: Callable[[], Any],
+        postgres: Callable[[], Any],
+        entity: str | None = None,
+    ) -> Any:
+        \"\"\"Any access pattern, from the store the phase reads; in shadow mode (both stores
+        written and `shadowRead` on) a sampled share of reads (`shadow_rate`, env
+        `MODEL_SHADOW_READ_RATE`, default 1) also reads the other store and compares.
+
+        `dynamodb`: the new read (the generated client's pattern method, e.g.
+        `lambda: client.payments_of_account(7)`); `postgres`: the application's existing query.
+        Either may return None, a row, a list of rows, a list of `(entity, row)` pairs, a client
+        result with one list per entity, or a mapping {entity: rows}. Rows are compared as the
+        items the transformers make of them, by identity, and in order when the pattern is
+        ordered. Mismatches are counted per pattern (`shadow_stats`) and the first
+        SHADOW_LOG_LIMIT differences of each pattern are logged.
+        \"\"\"
         primary_new = self.flags.reads_dynamodb
-        primary = self._get_dynamodb(entity, key) if primary_new else self._get_postgres(entity, key)
-        if self.flags.shadow_read and self.flags.writes_postgres and self.flags.writes_dynamodb:
-            other = self._get_postgres(entity, key) if primary_new else self._get_dynamodb(entity, key)
-            self._compare(entity, key, self._pg_first(primary, other, primary_new))
+        primary = dynamodb() if primary_new else postgres()
+        shadow = self.flags.shadow_read and self.flags.writes_postgres and self.flags.writes_dynamodb
+        stats = self.shadow_stats.setdefault(pattern, {"reads": 0, "compared": 0, "mismatches": 0})
+        stats["reads"] += 1
+        if shadow and (self.shadow_rate >= 1.0 or self._rng.random() < self.shadow_rate):
+            other = postgres() if primary_new else dynamodb()
+            pg, ddb = (other, primary) if primary_new else (primary, other)
+            stats["compared"] += 1
+            diff = self._differences(pattern, entity, pg, ddb)
+            if diff:
+                stats["mismatches"] += 1
+                self.shadow_mismatches += 1
+                if stats["mismatches"] <= SHADOW_LOG_LIMIT:
+                    log.warning("shadow read: %s differs: %s", pattern, "; ".join(diff[:5]))
         return primary
 
     @staticmethod
-    def _pg_first(primary: Any, other: Any, primary_new: bool) -> tuple[Any, Any]:
-        return (other, primary) if primary_new else (primary, other)
+    def _rows(pattern: str, entity: str | None, result: Any) -> list[tuple[str, Mapping[str, Any]]]:
+        \"\"\"A read's answer as (entity, row) pairs, in answer order.\"\"\"
+        names = PATTERNS.get(pattern, {}).get("entities", ())
+        default = entity or (names[0] if len(names) == 1 else "")
+        if result is None:
+            return []
+        if hasattr(result, "__dataclass_fields__"):
+            result = {name: getattr(result, name) for name in result.__dataclass_fields__}
+        if isinstance(result, Mapping):
+            grouped = bool(result) and all(
+                (k in _SNAKE or k in ENTITIES) and isinstance(v, list | tuple) for k, v in result.items()
+            )
+            if not grouped:
+                return [(default, result)]
+            pairs: list[tuple[str, Mapping[str, Any]]] = []
+            for name, rows in result.items():
+                pairs.extend((str(_SNAKE.get(name) or name), row) for row in rows)
+            return pairs
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        for row in result:
+            if isinstance(row, tuple) and len(row) == 2 and isinstance(row[0], str):
+                out.append((row[0], row[1]))
+            else:
+                out.append((default, row))
+        return out
 
-    def _compare(self, entity: str, key: Mapping[str, Any], rows: tuple[Any, Any]) -> None:
-        pg, ddb = rows
-        if pg is None and ddb is None:
-            return
-        if pg is None or ddb is None:
-            diff = ["<missing in " + ("PostgreSQL" if pg is None else "DynamoDB") + ">"]
-        else:
-            a, b = T.to_item(entity, pg), T.to_item(entity, ddb)
-            diff = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
-        if diff:
-            self.shadow_mismatches += 1
-            log.warning("shadow read: %s %s differs: %s", entity, dict(key), ", ".join(diff))
+    def _differences(self, pattern: str, entity: str | None, pg: Any, ddb: Any) -> list[str]:
+        \"\"\"What differs between the two answers (empty: the same).\"\"\"
+
+        def keyed(result: Any) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+            out = []
+            for name, row in self._rows(pattern, entity, result):
+                item = T.to_item(name, row)
+                item.pop(VERSION_ATTRIBUTE, None)
+                out.append(((name, *(str(row.get(k)) for k in ENTITIES[name]["key"])), item))
+            return out
+
+        a, b = keyed(pg), keyed(ddb)
+        da, db = dict(a), dict(b)
+        diff = [f"{k} missing in DynamoDB" for k in da if k not in db]
+        diff += [f"{k} missing in PostgreSQL" for k in db if k not in da]
+        for k in da.keys() & db.keys():
+            names = sorted(n for n in set(da[k]) | set(db[k]) if da[k].get(n) != db[k].get(n))
+            if names:
+                diff.append(f"{k} differs in {', '.join(names)}")
+        ordered = PATTERNS.get(pattern, {}).get("ordered", False)
+        if not diff and ordered and [k for k, _ in a] != [k for k, _ in b]:
+            diff.append("the same rows in another order")
+        return sorted(diff)
 """
 
 
@@ -688,6 +777,12 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
         entities=repr(entities),
         table_key_of="\n".join(lines),
         full_key_doc=full_key_doc,
+        patterns=repr(
+            {
+                p.name: {"entities": tuple(p.entities), "ordered": bool(p.order_by)}
+                for p in sorted(model.patterns, key=lambda p: p.name)
+            }
+        ),
     )
 
 

@@ -84,6 +84,7 @@ class Ledger:
     layout: ir.Layout
     module: ModuleType  # transformers
     repository: ModuleType
+    client: ModuleType
 
 
 @pytest.fixture(scope="session")
@@ -92,19 +93,25 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
 
     import ledgerdata
 
+    from modeling.emit.client import emit_client
     from modeling.emit.repository import emit_repository
     from modeling.emit.transformers import emit_transformers
 
     model = load_model(ledgerdata.MODEL)
     layout, diags = compile_model(model)
     assert layout is not None, diags.sorted()
-    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
+    files = {
+        **emit_transformers(layout, model),
+        **emit_repository(layout, model),
+        **emit_client(layout, model),
+    }
     name = write_and_import(files, tmp_path_factory.mktemp("ledger") / "pkg", "_ledger_generated")
     return Ledger(
         model,
         layout,
         importlib.import_module(f"{name}.transformers"),
         importlib.import_module(f"{name}.repository"),
+        importlib.import_module(f"{name}.client"),
     )
 
 
