@@ -10,10 +10,12 @@ PostgreSQL 15 cluster and a DynamoDB Local started for the occasion:
    model), the way `model verify --postgres` loads them;
 2. the table created from the layout; `make_plan` cuts every entity's keys into chunks;
 3. the `Runner` backfills them (wire client, write pool, checkpoints, dead letters, catch-up)
-   while a small concurrent "application" updates a few rows in PostgreSQL right after the
-   backfill read them, the race the versioned catch-up exists for;
-4. `validate(..., sample=None)` compares every row with its item: 0 missing, 0 mismatched,
-   0 stale, or the demo fails.
+   while two concurrent applications run: one updates a few rows in PostgreSQL right after
+   the backfill read them (the race the versioned catch-up exists for), the other
+   (`workflows.appsim`) inserts, updates, changes keys of and deletes random rows through the
+   generated dual-write repository all through the backfill and the catch-up;
+4. `migrate.audit` (validate with `sample=None`, plus a scan for items no row explains)
+   finds 0 missing, 0 mismatched, 0 stale, 0 orphaned, 0 resurrected, or the demo fails.
 
 The caller owns the services (`local_services()` starts both) and how DynamoDB clients are
 built (`ClientFactory`: the CLI passes the one `model migrate run` uses), so tests can run the
