@@ -84,7 +84,9 @@ def register(app: typer.Typer) -> None:
         ),
         chunk_size: int = typer.Option(5_000, "--chunk-size", min=1, help="Keys per chunk."),
         no_app: bool = typer.Option(
-            False, "--no-app", help="No concurrent application (updates, inserts, key changes, deletes) during the run."
+            False,
+            "--no-app",
+            help="No concurrent application (updates, inserts, key changes, deletes) during the run.",
         ),
         keep: Path | None = typer.Option(  # noqa: B008
             None,
