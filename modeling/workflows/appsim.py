@@ -327,7 +327,7 @@ class App:
         name = rng.choice(attributes(e))
         row = self._row(repo, entity, ident)
         donor = self._donor(repo, entity, rng)
-        if row is None or donor is None:
+        if row is None or donor is None or not self._convertible(entity, row):
             return False
         kind = e.attribute(name).type.kind  # type: ignore[union-attr]
         value, current = donor.get(name), row.get(name)
@@ -379,6 +379,9 @@ class App:
         entity, ident = picked
         e = self.model.entity(entity)
         assert e is not None
+        row = self._row(repo, entity, ident)
+        if row is None or not self._convertible(entity, row):
+            return False  # a dead-lettered row stays as the run left it (validate excuses it)
         if not repo.delete(entity, ident):
             with self._lock:
                 self.stats.vanished += 1
