@@ -36,7 +36,7 @@ from types import ModuleType
 from typing import Any
 
 from modeling.core import ir
-from modeling.extraction import quote_ident
+from modeling.extraction import extraction_queries
 
 OPS = ("insert", "update", "key_change", "delete")
 WEIGHTS = (0.25, 0.35, 0.2, 0.2)
@@ -156,24 +156,14 @@ class App:
 
         with psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row) as conn:
             for e in self.model.entities:
-                table = (
-                    quote_ident(e.table)
-                    if not e.schema
-                    else f"{quote_ident(e.schema)}.{quote_ident(e.table)}"
-                )
-                cols = ", ".join(
-                    f"{quote_ident(e.attribute(k).column_name)} AS {quote_ident(k)}"  # type: ignore[union-attr]
-                    for k in e.key
-                )
-                nulls = " AND ".join(
-                    f"{quote_ident(e.attribute(k).column_name)} IS NOT NULL"  # type: ignore[union-attr]
-                    for k in e.key
-                )
-                rows = conn.execute(
-                    f"SELECT {cols} FROM {table} WHERE {nulls} ORDER BY random() LIMIT %(n)s",
-                    {"n": size},
-                ).fetchall()
-                self.pool[e.name] = [dict(r) for r in rows]
+                # extraction's random sample (rows keyed by attribute name); NULL keys left out
+                sql = extraction_queries(self.model, e.name).sample_sql()
+                rows = conn.execute(sql, {"limit": size}).fetchall()
+                self.pool[e.name] = [
+                    {k: r[k] for k in e.key}
+                    for r in rows
+                    if all(r.get(k) is not None for k in e.key)
+                ]
 
     # ------------------------------------------------------------------ run
 
