@@ -22,6 +22,7 @@ from modeling.emit.client import PatternMethod, pattern_methods
 from modeling.emit.cloudformation import create_table_kwargs, post_create_calls, table_definition
 from modeling.emit.migration_stack import RUNTIME as LAMBDA_RUNTIME
 from modeling.emit.migration_stack import package_name, stack_template
+from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers
 from modeling.normalize import normalize
 from modeling.spec.checks import check
@@ -179,6 +180,7 @@ __all__ = [
     "compile_file",
     "compile_model",
     "emit_files",
+    "emit_repository",
     "emit_transformers",
     "expand_paths",
     "load_model",

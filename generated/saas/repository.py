@@ -8,20 +8,53 @@ Item versions: per entity, `ENTITIES[e]["version"]` (the model's `version` setti
 PostgreSQL's xmin). `version_column=` / `MODEL_VERSION_COLUMN` (env) overrides it for every
 entity that has that column (`xmin` forces xmin); it must match `model migrate run
 --version-column`. Precedence: argument > env > entity `version:` > `source.version` > xmin.
+
+Every write to DynamoDB is versioned and never loses to an older one:
+- a put checks, in one transaction, the item (`attribute_not_exists(PK) OR _version < :v`) and
+  the tombstone of its key (same condition), so a late or retried write of a deleted row, or of
+  a row's old key, is refused;
+- an update that changes a table-key attribute moves the item: the old item deleted and a
+  tombstone left at its key, the new one put, in one TransactWriteItems, all on the version;
+- a delete removes the item (only if older than the delete) and leaves a tombstone; the
+  migration's catch-up pass sweeps them, `model migrate tombstones purge` removes them after
+  the cutover.
+PostgreSQL writes of one row are serialized by a transaction-scoped advisory lock taken before
+the row is written, so under xmin versioning a later write always has a larger version.
+
+Addressing rows by identity (`get`, `update`, `delete` take the entity's key attributes): when
+the table key is built from the identity alone, directly. Otherwise (FULL_KEY_ATTRIBUTES below)
+the repository reads the row's key attributes from PostgreSQL first while PostgreSQL is written
+(phases 0-2), or takes them from the mapping you pass; in phase 3 (writeToNewDatabase) it needs
+them in the mapping and raises KeyRequired without them.
+Entities whose table key needs more than the identity (attributes needed):
+  User: email
+  Event: type, occurred_at
+  ApiKey: prefix
+  Invitation: email
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import _versioning
 from . import transformers as T
-from ._versioning import VERSION_ATTRIBUTE, version_number
+from ._versioning import (
+    NEWER_CONDITION,
+    OLDER_CONDITION,
+    VERSION_ATTRIBUTE,
+    deleted_version,
+    row_lock_id,
+    tombstone_item,
+    tombstone_key,
+    version_number,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +65,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
     "Tenant": {
         "key": ("tenant_id",),
         "attributes": ("tenant_id", "name", "slug", "plan", "status", "created_at"),
+        "slots": ("tenant_id",),
+        "key_from_identity": True,
         "set_clauses": {
             "name": '"name" = %(p1)s',
             "slug": '"slug" = %(p2)s',
@@ -44,9 +79,9 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "version": None,
         "select": 'SELECT "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin" FROM "tenants" WHERE "tenant_id" = %(p0)s',
         "insert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
-        "upsert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) ON CONFLICT ("tenant_id") DO UPDATE SET "name" = EXCLUDED."name", "slug" = EXCLUDED."slug", "plan" = EXCLUDED."plan", "status" = EXCLUDED."status", "created_at" = EXCLUDED."created_at" RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "tenants" SET {sets} WHERE "tenant_id" = %(p0)s RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
-        "delete": 'DELETE FROM "tenants" WHERE "tenant_id" = %(p0)s',
+        "insert_new": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) ON CONFLICT ("tenant_id") DO NOTHING RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
+        "update": 'WITH "__old" AS (SELECT 1 AS "__one" FROM "tenants" WHERE "tenant_id" = %(p0)s FOR UPDATE) UPDATE "tenants" AS "__t" SET {sets} FROM "__old" WHERE "__t"."tenant_id" = %(p0)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."name" AS "name", "__t"."slug" AS "slug", "__t"."plan" AS "plan", "__t"."status" AS "status", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin"',
+        "delete": 'DELETE FROM "tenants" WHERE "tenant_id" = %(p0)s RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin", (txid_current() %% 4294967296)::text AS "__xid"',
     },
     "User": {
         "key": ("tenant_id", "user_id"),
@@ -59,6 +94,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
             "created_at",
             "last_login_at",
         ),
+        "slots": ("tenant_id", "email", "user_id"),
+        "key_from_identity": False,
         "set_clauses": {
             "email": '"email" = %(p2)s',
             "display_name": '"display_name" = %(p3)s',
@@ -71,13 +108,15 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "version": None,
         "select": 'SELECT "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin" FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s',
         "insert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
-        "upsert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "user_id") DO UPDATE SET "email" = EXCLUDED."email", "display_name" = EXCLUDED."display_name", "role" = EXCLUDED."role", "created_at" = EXCLUDED."created_at", "last_login_at" = EXCLUDED."last_login_at" RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "users" SET {sets} WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
-        "delete": 'DELETE FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s',
+        "insert_new": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "user_id") DO NOTHING RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
+        "update": 'WITH "__old" AS (SELECT "email" AS "__old_email" FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s FOR UPDATE) UPDATE "users" AS "__t" SET {sets} FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."user_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."user_id" AS "user_id", "__t"."email" AS "email", "__t"."display_name" AS "display_name", "__t"."role" AS "role", "__t"."created_at" AS "created_at", "__t"."last_login_at" AS "last_login_at", "__t".xmin::text AS "__xmin", "__old"."__old_email"',
+        "delete": 'DELETE FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin", (txid_current() %% 4294967296)::text AS "__xid"',
     },
     "Project": {
         "key": ("tenant_id", "project_id"),
         "attributes": ("tenant_id", "project_id", "name", "archived", "created_at"),
+        "slots": ("tenant_id", "project_id"),
+        "key_from_identity": True,
         "set_clauses": {
             "name": '"name" = %(p2)s',
             "archived": '"archived" = %(p3)s',
@@ -88,22 +127,24 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "version": None,
         "select": 'SELECT "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin" FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s',
         "insert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
-        "upsert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id") DO UPDATE SET "name" = EXCLUDED."name", "archived" = EXCLUDED."archived", "created_at" = EXCLUDED."created_at" RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "projects" SET {sets} WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
-        "delete": 'DELETE FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s',
+        "insert_new": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id") DO NOTHING RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
+        "update": 'WITH "__old" AS (SELECT 1 AS "__one" FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s FOR UPDATE) UPDATE "projects" AS "__t" SET {sets} FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."project_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."project_id" AS "project_id", "__t"."name" AS "name", "__t"."archived" AS "archived", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin"',
+        "delete": 'DELETE FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin", (txid_current() %% 4294967296)::text AS "__xid"',
     },
     "Membership": {
         "key": ("tenant_id", "project_id", "user_id"),
         "attributes": ("tenant_id", "project_id", "user_id", "role", "added_at"),
+        "slots": ("user_id", "tenant_id", "project_id"),
+        "key_from_identity": True,
         "set_clauses": {"role": '"role" = %(p3)s', "added_at": '"added_at" = %(p4)s'},
         "json": (),
         "sets": (),
         "version": None,
         "select": 'SELECT "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin" FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s',
         "insert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
-        "upsert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id", "user_id") DO UPDATE SET "role" = EXCLUDED."role", "added_at" = EXCLUDED."added_at" RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "project_members" SET {sets} WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
-        "delete": 'DELETE FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s',
+        "insert_new": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id", "user_id") DO NOTHING RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
+        "update": 'WITH "__old" AS (SELECT 1 AS "__one" FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s FOR UPDATE) UPDATE "project_members" AS "__t" SET {sets} FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."project_id" = %(p1)s AND "__t"."user_id" = %(p2)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."project_id" AS "project_id", "__t"."user_id" AS "user_id", "__t"."role" AS "role", "__t"."added_at" AS "added_at", "__t".xmin::text AS "__xmin"',
+        "delete": 'DELETE FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin", (txid_current() %% 4294967296)::text AS "__xid"',
     },
     "Event": {
         "key": ("tenant_id", "project_id", "event_id"),
@@ -117,6 +158,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
             "payload",
             "expires_at",
         ),
+        "slots": ("tenant_id", "project_id", "type", "occurred_at", "event_id"),
+        "key_from_identity": False,
         "set_clauses": {
             "occurred_at": '"occurred_at" = %(p3)s',
             "type": '"event_type" = %(p4)s',
@@ -129,9 +172,9 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "version": None,
         "select": 'SELECT "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin" FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s',
         "insert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
-        "upsert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("tenant_id", "project_id", "event_id") DO UPDATE SET "occurred_at" = EXCLUDED."occurred_at", "event_type" = EXCLUDED."event_type", "actor_user_id" = EXCLUDED."actor_user_id", "payload" = EXCLUDED."payload", "expires_at" = EXCLUDED."expires_at" RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "project_events" SET {sets} WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
-        "delete": 'DELETE FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s',
+        "insert_new": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("tenant_id", "project_id", "event_id") DO NOTHING RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
+        "update": 'WITH "__old" AS (SELECT "event_type" AS "__old_type", "occurred_at" AS "__old_occurred_at" FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s FOR UPDATE) UPDATE "project_events" AS "__t" SET {sets} FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."project_id" = %(p1)s AND "__t"."event_id" = %(p2)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."project_id" AS "project_id", "__t"."event_id" AS "event_id", "__t"."occurred_at" AS "occurred_at", "__t"."event_type" AS "type", "__t"."actor_user_id" AS "actor_user_id", "__t"."payload" AS "payload", "__t"."expires_at" AS "expires_at", "__t".xmin::text AS "__xmin", "__old"."__old_type", "__old"."__old_occurred_at"',
+        "delete": 'DELETE FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin", (txid_current() %% 4294967296)::text AS "__xid"',
     },
     "ApiKey": {
         "key": ("tenant_id", "key_id"),
@@ -147,6 +190,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
             "last_used_at",
             "revoked_at",
         ),
+        "slots": ("prefix", "tenant_id", "key_id"),
+        "key_from_identity": False,
         "set_clauses": {
             "prefix": '"prefix" = %(p2)s',
             "secret_hash": '"secret_hash" = %(p3)s',
@@ -162,9 +207,9 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "version": None,
         "select": 'SELECT "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin" FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s',
         "insert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
-        "upsert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) ON CONFLICT ("tenant_id", "key_id") DO UPDATE SET "prefix" = EXCLUDED."prefix", "secret_hash" = EXCLUDED."secret_hash", "name" = EXCLUDED."name", "scopes" = EXCLUDED."scopes", "created_by" = EXCLUDED."created_by", "created_at" = EXCLUDED."created_at", "last_used_at" = EXCLUDED."last_used_at", "revoked_at" = EXCLUDED."revoked_at" RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "api_keys" SET {sets} WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
-        "delete": 'DELETE FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s',
+        "insert_new": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) ON CONFLICT ("tenant_id", "key_id") DO NOTHING RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
+        "update": 'WITH "__old" AS (SELECT "prefix" AS "__old_prefix" FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s FOR UPDATE) UPDATE "api_keys" AS "__t" SET {sets} FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."key_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."key_id" AS "key_id", "__t"."prefix" AS "prefix", "__t"."secret_hash" AS "secret_hash", "__t"."name" AS "name", "__t"."scopes" AS "scopes", "__t"."created_by" AS "created_by", "__t"."created_at" AS "created_at", "__t"."last_used_at" AS "last_used_at", "__t"."revoked_at" AS "revoked_at", "__t".xmin::text AS "__xmin", "__old"."__old_prefix"',
+        "delete": 'DELETE FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin", (txid_current() %% 4294967296)::text AS "__xid"',
     },
     "Invitation": {
         "key": ("tenant_id", "invitation_id"),
@@ -177,6 +222,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
             "created_at",
             "expires_at",
         ),
+        "slots": ("email", "tenant_id", "invitation_id"),
+        "key_from_identity": False,
         "set_clauses": {
             "email": '"email" = %(p2)s',
             "role": '"role" = %(p3)s',
@@ -189,9 +236,9 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "version": None,
         "select": 'SELECT "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin" FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s',
         "insert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
-        "upsert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "invitation_id") DO UPDATE SET "email" = EXCLUDED."email", "role" = EXCLUDED."role", "invited_by" = EXCLUDED."invited_by", "created_at" = EXCLUDED."created_at", "expires_at" = EXCLUDED."expires_at" RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "invitations" SET {sets} WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
-        "delete": 'DELETE FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s',
+        "insert_new": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "invitation_id") DO NOTHING RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
+        "update": 'WITH "__old" AS (SELECT "email" AS "__old_email" FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s FOR UPDATE) UPDATE "invitations" AS "__t" SET {sets} FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."invitation_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."invitation_id" AS "invitation_id", "__t"."email" AS "email", "__t"."role" AS "role", "__t"."invited_by" AS "invited_by", "__t"."created_at" AS "created_at", "__t"."expires_at" AS "expires_at", "__t".xmin::text AS "__xmin", "__old"."__old_email"',
+        "delete": 'DELETE FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin", (txid_current() %% 4294967296)::text AS "__xid"',
     },
 }
 TABLE_KEY_OF = {
@@ -203,10 +250,43 @@ TABLE_KEY_OF = {
     "ApiKey": T.api_key_table_key,
     "Invitation": T.invitation_table_key,
 }
+# entities whose table key needs attributes beyond the identity, and which ones
+FULL_KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    name: tuple(s for s in spec["slots"] if s not in spec["key"])
+    for name, spec in ENTITIES.items()
+    if not spec["key_from_identity"]
+}
+# access patterns: their entities, and whether their answer is ordered (shadow reads)
+PATTERNS: dict[str, dict[str, Any]] = {
+    "api_key_by_prefix": {"entities": ("ApiKey",), "ordered": False},
+    "api_keys_of_tenant": {"entities": ("ApiKey",), "ordered": True},
+    "events_of_actor": {"entities": ("Event",), "ordered": True},
+    "events_of_project_by_type": {"entities": ("Event",), "ordered": True},
+    "invitations_by_email": {"entities": ("Invitation",), "ordered": False},
+    "pending_invitations_of_tenant": {"entities": ("Invitation",), "ordered": True},
+    "project_with_members": {"entities": ("Project", "Membership"), "ordered": False},
+    "projects_of_user": {"entities": ("Membership",), "ordered": False},
+    "recent_events_of_project": {"entities": ("Event",), "ordered": True},
+    "tenant_by_slug": {"entities": ("Tenant",), "ordered": False},
+    "tenant_overview": {"entities": ("Tenant", "User", "Project"), "ordered": False},
+    "user_by_email": {"entities": ("User",), "ordered": False},
+    "users_by_email_prefix": {"entities": ("User",), "ordered": True},
+    "users_of_tenant_by_email": {"entities": ("User",), "ordered": True},
+}
+_SNAKE = {
+    "".join("_" + c.lower() if c.isupper() else c for c in n).lstrip("_"): n for n in ENTITIES
+}
+SHADOW_LOG_LIMIT = 5  # differences logged per pattern (the counts go on)
+_OLD = "__old_"
+_RETRIES = 8  # transactions cancelled by a concurrent one (TransactionConflict) are retried
 
 
 class ConfigurationError(ValueError):
     """A flag combination that would read data nobody writes."""
+
+
+class KeyRequired(KeyError):
+    """The identity alone cannot address this entity's item in this phase."""
 
 
 @dataclass(frozen=True)
@@ -266,6 +346,21 @@ def version_attribute(entity: str, override: str | None) -> str | None:
     return _versioning.version_attribute(spec["version"], override, spec["attributes"])
 
 
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        code = response.get("Error", {}).get("Code")
+        return code if isinstance(code, str) else None
+    return None
+
+
+def _reasons(exc: BaseException) -> list[str]:
+    """The cancellation reason codes of a cancelled transaction ('None' for a passed item)."""
+    response = getattr(exc, "response", None)
+    reasons = response.get("CancellationReasons", []) if isinstance(response, Mapping) else []
+    return [str(r.get("Code", "None")) for r in reasons]
+
+
 class Repository:
     """Reads and writes rows of every entity according to the flags.
 
@@ -280,6 +375,8 @@ class Repository:
         flags: Flags | None = None,
         table_name: str = TABLE_NAME,
         version_column: str | None = None,
+        shadow_rate: float | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.conn = conn
         self.dynamodb = dynamodb
@@ -287,8 +384,25 @@ class Repository:
         self.flags.check()
         self.table_name = table_name
         self.version_column = version_column or os.environ.get("MODEL_VERSION_COLUMN") or None
+        if shadow_rate is None:
+            text = os.environ.get("MODEL_SHADOW_READ_RATE", "").strip()
+            try:
+                shadow_rate = float(text) if text else 1.0
+            except ValueError:
+                raise ConfigurationError(
+                    f"MODEL_SHADOW_READ_RATE={text!r} is not a number"
+                ) from None
+        if not 0.0 <= shadow_rate <= 1.0:
+            raise ConfigurationError(f"shadow_rate must be between 0 and 1, not {shadow_rate}")
+        self.shadow_rate = shadow_rate  # the share of reads compared when shadowRead is on
+        self._rng = rng or random.Random()
+        # per access pattern (`get:<Entity>` for get): reads, compared, mismatches
+        self.shadow_stats: dict[str, dict[str, int]] = {}
         self.shadow_mismatches = 0
         self.dynamodb_write_failures = 0
+        self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
+        self.moves = 0  # items moved to a new table key
+        self.tombstones = 0  # tombstones written (deletes and moves)
 
     # ---------------------------------------------------------------- PostgreSQL
 
@@ -315,6 +429,15 @@ class Repository:
             row = cur.fetchone() if cur.description else None
         return dict(row) if row is not None else None
 
+    def _lock(self, entity: str, key: Mapping[str, Any]) -> None:
+        """Serialize the writes of one row (until the transaction ends): the lock is taken
+        before the row is written, so a later write gets a later transaction id (xmin)."""
+        lock_id = row_lock_id(
+            self.table_name, entity, [key.get(k) for k in ENTITIES[entity]["key"]]
+        )
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
+
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
         column = version_attribute(entity, self.version_column)
@@ -322,33 +445,151 @@ class Repository:
             return version_number(row[column])
         return version_number(xmin) if xmin is not None else time.time_ns() // 1000
 
+    @staticmethod
+    def _split_old(entity: str, stored: dict[str, Any]) -> dict[str, Any]:
+        """Pop the `__old_<slot>` columns of an update: the row as it was, for its old key."""
+        old = {
+            name[len(_OLD) :]: stored.pop(name)
+            for name in [n for n in stored if n.startswith(_OLD)]
+        }
+        return {**stored, **old}
+
     # ---------------------------------------------------------------- DynamoDB
 
     def _key_of(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
         return TABLE_KEY_OF[entity](row)
 
-    def _put_item(self, entity: str, row: Mapping[str, Any], version: int) -> bool:
+    def _condition(self, version: int) -> dict[str, Any]:
+        return {
+            "ExpressionAttributeNames": {"#pk": TABLE_KEY[0], "#v": VERSION_ATTRIBUTE},
+            "ExpressionAttributeValues": {":v": {"N": str(version)}},
+        }
+
+    def _put_actions(self, item: dict[str, Any], version: int) -> list[dict[str, Any]]:
+        """Put the item unless it or its key's tombstone holds this or a newer version."""
+        key = {n: item[n] for n in TABLE_KEY}
+        cond = self._condition(version)
+        return [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table_name,
+                    "Key": tombstone_key(key, TABLE_KEY),
+                    "ConditionExpression": NEWER_CONDITION,
+                    **cond,
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": item,
+                    "ConditionExpression": NEWER_CONDITION,
+                    **cond,
+                }
+            },
+        ]
+
+    def _retire_actions(
+        self, entity: str, key: dict[str, Any], version: int
+    ) -> list[dict[str, Any]]:
+        """Delete the item at `key` unless newer, and leave a tombstone there at `version`."""
+        cond = self._condition(version)
+        return [
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": key,
+                    "ConditionExpression": OLDER_CONDITION,
+                    **cond,
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": tombstone_item(key, TABLE_KEY, entity, version),
+                    "ConditionExpression": NEWER_CONDITION,
+                    **cond,
+                }
+            },
+        ]
+
+    def _transact(self, actions: list[dict[str, Any]]) -> bool:
+        """Run the actions in one transaction: True when applied, False when a condition
+        failed (a newer version is there); conflicts with concurrent transactions are retried."""
+        for attempt in range(_RETRIES):
+            try:
+                self.dynamodb.transact_write_items(TransactItems=actions)
+                return True
+            except Exception as exc:
+                code = _error_code(exc)
+                reasons = _reasons(exc)
+                if code == "TransactionCanceledException" and "TransactionConflict" not in reasons:
+                    if all(r in ("None", "ConditionalCheckFailed") for r in reasons):
+                        return False
+                if (
+                    code not in ("TransactionCanceledException", "TransactionConflictException")
+                    or attempt == _RETRIES - 1
+                ):
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        return False  # pragma: no cover - the loop returns or raises
+
+    def _write_row(
+        self,
+        entity: str,
+        row: Mapping[str, Any],
+        version: int,
+        old: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Put the row's item at `version`; when `old` (the row before) had another table key,
+        move it: retire the old key and put the new one in one transaction."""
         item = T.to_item(entity, row)
         item[VERSION_ATTRIBUTE] = {"N": str(version)}
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#pk) OR #v < :v",
-                ExpressionAttributeNames={"#pk": TABLE_KEY[0], "#v": VERSION_ATTRIBUTE},
-                ExpressionAttributeValues={":v": item[VERSION_ATTRIBUTE]},
-            )
-        except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-            if code == "ConditionalCheckFailedException":
-                return False  # the table already holds this or a newer version
-            raise
-        return True
+        new_key = {n: item[n] for n in TABLE_KEY}
+        old_key = self._old_key(entity, old)
+        if old_key is None or old_key == new_key:
+            written = self._transact(self._put_actions(item, version))
+            self.stale_writes += not written
+            return written
+        self.moves += 1
+        if self._transact(
+            self._retire_actions(entity, old_key, version) + self._put_actions(item, version)
+        ):
+            self.tombstones += 1
+            return True
+        # a newer version holds one side: apply each side on its own (each stays versioned)
+        self._retire(entity, old_key, version)
+        written = self._transact(self._put_actions(item, version))
+        self.stale_writes += not written
+        return written
 
-    def _dual(self, entity: str, row: Mapping[str, Any], version: int) -> None:
+    def _old_key(self, entity: str, old: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if old is None:
+            return None
+        try:
+            return self._key_of(entity, old)
+        except T.TransformError:
+            return None  # the old row had no complete key: it was never an item
+
+    def _retire(self, entity: str, key: dict[str, Any], version: int) -> None:
+        """Delete the item at `key` if older than `version` and leave a tombstone."""
+        if self._transact(self._retire_actions(entity, key, version)):
+            self.tombstones += 1
+            return
+        # a newer item or tombstone is there: still remove an older item, keep the newest mark
+        for action in self._retire_actions(entity, key, version):
+            if self._transact([action]):
+                self.tombstones += "Put" in action
+
+    def _dual(
+        self,
+        entity: str,
+        row: Mapping[str, Any],
+        version: int,
+        old: Mapping[str, Any] | None = None,
+    ) -> None:
         """The DynamoDB half of a dual write; PostgreSQL stays the truth when it fails."""
         try:
-            self._put_item(entity, row, version)
+            self._write_row(entity, row, version, old)
         except Exception:
             self.dynamodb_write_failures += 1
             log.exception(
@@ -365,17 +606,30 @@ class Repository:
     def put(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """Insert or replace a row (every attribute); returns the row as stored."""
         spec = ENTITIES[entity]
-        if self.flags.writes_postgres:
-            stored = self._pg_row(spec["upsert"], self._params(entity, row))
-            if stored is None:  # DO NOTHING: a key-only entity that already exists
-                stored = self._pg_row(spec["select"], self._params(entity, row))
+        if not self.flags.writes_postgres:
+            current = self._get_dynamodb(entity, row, missing_ok=True)
+            new_row = dict(row)
+            self._write_row(entity, new_row, self._new_version(entity, new_row, current), current)
+            return new_row
+        params = self._params(entity, row)
+        names = sorted(spec["set_clauses"])
+        with self.conn.transaction():
+            self._lock(entity, row)
+            old: dict[str, Any] | None = None
+            stored: dict[str, Any] | None = None
+            if names:
+                sets = ", ".join(spec["set_clauses"][n] for n in names)
+                stored = self._pg_row(spec["update"].replace("{sets}", sets), params)
+                if stored is not None:
+                    old = self._split_old(entity, stored)
+            if stored is None:
+                stored = self._pg_row(spec["insert_new"], params)
+            if stored is None:  # a key-only row that exists, or inserted by another writer
+                stored = self._pg_row(spec["select"], params)
             assert stored is not None
-            version = self._row_version(entity, stored)
-            if self.flags.writes_dynamodb:
-                self._dual(entity, stored, version)
-            return stored
-        stored = dict(row)
-        self._put_item(entity, stored, self._new_version(entity, stored))
+        version = self._row_version(entity, stored)
+        if self.flags.writes_dynamodb:
+            self._dual(entity, stored, version, old)
         return stored
 
     def insert(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -383,7 +637,9 @@ class Repository:
         spec = ENTITIES[entity]
         if not self.flags.writes_postgres:
             return self.put(entity, row)
-        stored = self._pg_row(spec["insert"], self._params(entity, row))
+        with self.conn.transaction():
+            self._lock(entity, row)
+            stored = self._pg_row(spec["insert"], self._params(entity, row))
         assert stored is not None
         version = self._row_version(entity, stored)
         if self.flags.writes_dynamodb:
@@ -393,49 +649,117 @@ class Repository:
     def update(
         self, entity: str, key: Mapping[str, Any], changes: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        """Change some attributes of a row; returns the new row, or None when it does not exist."""
+        """Change some attributes of a row; returns the new row, or None when it does not exist.
+
+        Changing an attribute of the table key moves the item (see the module docstring).
+        """
         spec = ENTITIES[entity]
         unknown = set(changes) - set(spec["set_clauses"])
         if unknown:
-            raise KeyError(f"{entity}: cannot update {sorted(unknown)} (unknown or key attributes)")
-        if self.flags.writes_postgres:
-            sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
-            stored = self._pg_row(
-                spec["update"].replace("{sets}", sets), self._params(entity, {**key, **changes})
+            raise KeyError(
+                f"{entity}: cannot update {sorted(unknown)} (unknown or identity attributes)"
             )
+        identity = {k: key[k] for k in spec["key"]}
+        if self.flags.writes_postgres:
+            if not changes:
+                return self.get(entity, identity)
+            sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
+            with self.conn.transaction():
+                self._lock(entity, identity)
+                stored = self._pg_row(
+                    spec["update"].replace("{sets}", sets),
+                    self._params(entity, {**identity, **changes}),
+                )
             if stored is None:
                 return None
+            old = self._split_old(entity, stored)
             version = self._row_version(entity, stored)
             if self.flags.writes_dynamodb:
-                self._dual(entity, stored, version)
+                self._dual(entity, stored, version, old)
             return stored
         current = self._get_dynamodb(entity, key)
         if current is None:
             return None
         new = {**current, **changes}
-        self._put_item(entity, new, self._new_version(entity, new))
+        self._write_row(entity, new, self._new_version(entity, new, current), current)
         return new
 
-    def delete(self, entity: str, key: Mapping[str, Any]) -> None:
+    def delete(self, entity: str, key: Mapping[str, Any]) -> bool:
+        """Delete a row by identity; True when it existed. The item is removed only if older
+        than the delete, and a tombstone keeps any late or retried write from bringing it back."""
         spec = ENTITIES[entity]
+        identity = {k: key[k] for k in spec["key"]}
         if self.flags.writes_postgres:
-            with self.conn.cursor() as cur:
-                cur.execute(spec["delete"], self._params(entity, key))
-        if self.flags.writes_dynamodb:
-            # the table key may use attributes beyond the entity key: take them from the item
-            current = self._get_dynamodb(entity, key)
-            row = {**(current or {}), **key}
-            try:
-                self.dynamodb.delete_item(TableName=self.table_name, Key=self._key_of(entity, row))
-            except T.TransformError:
-                log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
+            with self.conn.transaction():
+                self._lock(entity, identity)
+                deleted = self._pg_row(spec["delete"], self._params(entity, identity))
+            if deleted is None:
+                return False
+            xid = deleted.pop("__xid")
+            deleted.pop("__xmin", None)
+            column = version_attribute(entity, self.version_column)
+            if column and deleted.get(column) is not None:
+                version = deleted_version(deleted[column])
+            else:
+                version = version_number(xid)
+            if self.flags.writes_dynamodb:
+                self._dual_delete(entity, deleted, version)
+            return True
+        current = self._get_dynamodb(entity, key)
+        if current is None:
+            return False
+        self._retire(entity, self._key_of(entity, current), self._delete_version(entity, current))
+        return True
 
-    def _new_version(self, entity: str, row: Mapping[str, Any]) -> int:
+    def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
+        try:
+            key = self._old_key(entity, row)
+            if key is None:
+                log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
+                return
+            self._retire(entity, key, version)
+        except Exception:
+            self.dynamodb_write_failures += 1
+            log.exception(
+                "dual delete in DynamoDB failed for %s %s", entity, self._key_text(entity, row)
+            )
+            raise
+
+    def _new_version(
+        self, entity: str, row: Mapping[str, Any], current: Mapping[str, Any] | None = None
+    ) -> int:
         """DynamoDB-only writes: the version attribute, else microseconds since the epoch."""
         column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
             return version_number(row[column])
         return time.time_ns() // 1000
+
+    def _delete_version(self, entity: str, current: Mapping[str, Any]) -> int:
+        column = version_attribute(entity, self.version_column)
+        if column and current.get(column) is not None:
+            return deleted_version(current[column])
+        return time.time_ns() // 1000
+
+    # ---------------------------------------------------------------- addressing
+
+    def table_key(self, entity: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The item key of the row with this identity (None: no such row in PostgreSQL).
+
+        From `key` itself when it holds every table-key attribute; else, while PostgreSQL is
+        written, from the row's key attributes read there; else KeyRequired.
+        """
+        spec = ENTITIES[entity]
+        if all(key.get(s) is not None for s in spec["slots"]):
+            return self._key_of(entity, key)
+        missing = [s for s in spec["slots"] if key.get(s) is None]
+        if not self.flags.writes_postgres:
+            raise KeyRequired(
+                f"{entity}: its table key needs {', '.join(missing)} besides the identity "
+                f"({', '.join(spec['key'])}) and PostgreSQL is no longer written "
+                "(writeToNewDatabase): pass them in the key, or query by an access pattern"
+            )
+        row = self._get_postgres(entity, key)
+        return None if row is None else self._key_of(entity, {**row, **key})
 
     # ---------------------------------------------------------------- reads
 
@@ -445,42 +769,126 @@ class Repository:
             row.pop("__xmin", None)
         return row
 
-    def _get_dynamodb(self, entity: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _get_dynamodb(
+        self, entity: str, key: Mapping[str, Any], missing_ok: bool = False
+    ) -> dict[str, Any] | None:
+        try:
+            table_key = self.table_key(entity, key)
+        except KeyRequired:
+            if missing_ok:
+                return None
+            raise
+        if table_key is None:
+            return None
         response = self.dynamodb.get_item(
-            TableName=self.table_name, Key=self._key_of(entity, key), ConsistentRead=True
+            TableName=self.table_name, Key=table_key, ConsistentRead=True
         )
         item = response.get("Item")
         if item is None:
             return None
         found, row = T.from_item(item)
-        return dict(row) if found == entity else None
+        if found != entity or any(
+            row.get(k) != key.get(k) for k in ENTITIES[entity]["key"] if k in key
+        ):
+            return None
+        return dict(row)
 
     def get(self, entity: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        """One row by key, from the store the phase reads (both, compared, in shadow mode)."""
-        primary_new = self.flags.reads_dynamodb
-        primary = (
-            self._get_dynamodb(entity, key) if primary_new else self._get_postgres(entity, key)
+        """One row by identity, from the store the phase reads (both, compared, in shadow mode)."""
+        result: dict[str, Any] | None = self.read(
+            f"get:{entity}",
+            lambda: self._get_dynamodb(entity, key),
+            lambda: self._get_postgres(entity, key),
+            entity=entity,
         )
-        if self.flags.shadow_read and self.flags.writes_postgres and self.flags.writes_dynamodb:
-            other = (
-                self._get_postgres(entity, key) if primary_new else self._get_dynamodb(entity, key)
-            )
-            self._compare(entity, key, self._pg_first(primary, other, primary_new))
+        return result
+
+    def read(
+        self,
+        pattern: str,
+        dynamodb: Callable[[], Any],
+        postgres: Callable[[], Any],
+        entity: str | None = None,
+    ) -> Any:
+        """Any access pattern, from the store the phase reads; in shadow mode (both stores
+        written and `shadowRead` on) a sampled share of reads (`shadow_rate`, env
+        `MODEL_SHADOW_READ_RATE`, default 1) also reads the other store and compares.
+
+        `dynamodb`: the new read (the generated client's pattern method, e.g.
+        `lambda: client.payments_of_account(7)`); `postgres`: the application's existing query.
+        Either may return None, a row, a list of rows, a list of `(entity, row)` pairs, a client
+        result with one list per entity, or a mapping {entity: rows}. Rows are compared as the
+        items the transformers make of them, by identity, and in order when the pattern is
+        ordered. Mismatches are counted per pattern (`shadow_stats`) and the first
+        SHADOW_LOG_LIMIT differences of each pattern are logged.
+        """
+        primary_new = self.flags.reads_dynamodb
+        primary = dynamodb() if primary_new else postgres()
+        shadow = (
+            self.flags.shadow_read and self.flags.writes_postgres and self.flags.writes_dynamodb
+        )
+        stats = self.shadow_stats.setdefault(pattern, {"reads": 0, "compared": 0, "mismatches": 0})
+        stats["reads"] += 1
+        if shadow and (self.shadow_rate >= 1.0 or self._rng.random() < self.shadow_rate):
+            other = postgres() if primary_new else dynamodb()
+            pg, ddb = (other, primary) if primary_new else (primary, other)
+            stats["compared"] += 1
+            diff = self._differences(pattern, entity, pg, ddb)
+            if diff:
+                stats["mismatches"] += 1
+                self.shadow_mismatches += 1
+                if stats["mismatches"] <= SHADOW_LOG_LIMIT:
+                    log.warning("shadow read: %s differs: %s", pattern, "; ".join(diff[:5]))
         return primary
 
     @staticmethod
-    def _pg_first(primary: Any, other: Any, primary_new: bool) -> tuple[Any, Any]:
-        return (other, primary) if primary_new else (primary, other)
+    def _rows(pattern: str, entity: str | None, result: Any) -> list[tuple[str, Mapping[str, Any]]]:
+        """A read's answer as (entity, row) pairs, in answer order."""
+        names = PATTERNS.get(pattern, {}).get("entities", ())
+        default = entity or (names[0] if len(names) == 1 else "")
+        if result is None:
+            return []
+        if hasattr(result, "__dataclass_fields__"):
+            result = {name: getattr(result, name) for name in result.__dataclass_fields__}
+        if isinstance(result, Mapping):
+            grouped = bool(result) and all(
+                (k in _SNAKE or k in ENTITIES) and isinstance(v, list | tuple)
+                for k, v in result.items()
+            )
+            if not grouped:
+                return [(default, result)]
+            pairs: list[tuple[str, Mapping[str, Any]]] = []
+            for name, rows in result.items():
+                pairs.extend((str(_SNAKE.get(name) or name), row) for row in rows)
+            return pairs
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        for row in result:
+            if isinstance(row, tuple) and len(row) == 2 and isinstance(row[0], str):
+                out.append((row[0], row[1]))
+            else:
+                out.append((default, row))
+        return out
 
-    def _compare(self, entity: str, key: Mapping[str, Any], rows: tuple[Any, Any]) -> None:
-        pg, ddb = rows
-        if pg is None and ddb is None:
-            return
-        if pg is None or ddb is None:
-            diff = ["<missing in " + ("PostgreSQL" if pg is None else "DynamoDB") + ">"]
-        else:
-            a, b = T.to_item(entity, pg), T.to_item(entity, ddb)
-            diff = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
-        if diff:
-            self.shadow_mismatches += 1
-            log.warning("shadow read: %s %s differs: %s", entity, dict(key), ", ".join(diff))
+    def _differences(self, pattern: str, entity: str | None, pg: Any, ddb: Any) -> list[str]:
+        """What differs between the two answers (empty: the same)."""
+
+        def keyed(result: Any) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+            out = []
+            for name, row in self._rows(pattern, entity, result):
+                item = T.to_item(name, row)
+                item.pop(VERSION_ATTRIBUTE, None)
+                out.append(((name, *(str(row.get(k)) for k in ENTITIES[name]["key"])), item))
+            return out
+
+        a, b = keyed(pg), keyed(ddb)
+        da, db = dict(a), dict(b)
+        diff = [f"{k} missing in DynamoDB" for k in da if k not in db]
+        diff += [f"{k} missing in PostgreSQL" for k in db if k not in da]
+        for k in da.keys() & db.keys():
+            names = sorted(n for n in set(da[k]) | set(db[k]) if da[k].get(n) != db[k].get(n))
+            if names:
+                diff.append(f"{k} differs in {', '.join(names)}")
+        ordered = PATTERNS.get(pattern, {}).get("ordered", False)
+        if not diff and ordered and [k for k, _ in a] != [k for k, _ in b]:
+            diff.append("the same rows in another order")
+        return sorted(diff)

@@ -277,6 +277,11 @@ def register(app: typer.Typer) -> None:
                 f"catch-up {report.catch_up_written}/{report.catch_up_rows} rewritten, "
                 f"{report.items_per_second:.0f} items/s in {report.seconds:.1f} s"
             )
+            if report.tombstones:
+                out.print(
+                    f"tombstones: {report.tombstones} swept, {report.stale_removed} items of "
+                    "deleted rows or old keys removed"
+                )
             if report.dead_letters:
                 out.print(f"dead letters: {dead_letter}")
         raise typer.Exit(EXIT_OK)

@@ -6,12 +6,14 @@
 The main job, runnable from the README on an example model: about N sample rows (default
 20,000) loaded into a PostgreSQL 15 cluster started for the run, migrated into a DynamoDB Local
 table by the same plan/runner/validate code as `model migrate plan|run|validate` (and the same
-wire client as `run`), while a small application updates rows behind the backfill's back.
-See `modeling.workflows.demo`.
+wire client as `run`), while the application runs: it updates rows behind the backfill's back
+and inserts, updates, changes keys of and deletes rows through the generated dual-write
+repository; then the audit (missing, mismatched, stale, orphaned, resurrected). See
+`modeling.workflows.demo`.
 
 Registered onto the `migrate` group that `modeling.commands.migrate` creates (this module comes
 after it in `cli.COMMANDS`), like `migrate_package`.
-Exit codes: 0 validation ok; 1 validation found a difference; 2 invalid input or a service that
+Exit codes: 0 validation and audit ok; 1 they found a difference (or the application failed); 2 invalid input or a service that
 cannot be started.
 """
 
@@ -82,7 +84,9 @@ def register(app: typer.Typer) -> None:
         ),
         chunk_size: int = typer.Option(5_000, "--chunk-size", min=1, help="Keys per chunk."),
         no_app: bool = typer.Option(
-            False, "--no-app", help="No concurrent application updating rows during the run."
+            False,
+            "--no-app",
+            help="No concurrent application (updates, inserts, key changes, deletes) during the run.",
         ),
         keep: Path | None = typer.Option(  # noqa: B008
             None,

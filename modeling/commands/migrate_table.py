@@ -8,6 +8,12 @@ ACTIVE. An existing table with the same key schema and indexes is fine (exit 0, 
 one whose keys or indexes differ is exit 2 naming each difference. `migrate run
 --create-table` does the same before its backfill.
 
+`model migrate tombstones purge MODEL [--endpoint URL] [--table NAME] [--dry-run] [--json]`
+
+Deletes the tombstones the dual-write repository's deletes and key changes left (see
+modeling/migrate/tombstones.py). Run it after the cutover (writeToNewDatabase: no backfill or
+catch-up will run again); `--dry-run` only counts them.
+
 Registered onto the `migrate` group that `modeling.commands.migrate` creates (this module
 comes after it in `cli.COMMANDS`), like `migrate package`.
 """
@@ -55,4 +61,40 @@ def register(app: typer.Typer) -> None:
             out.print(status.message())
             for note in status.notes:
                 out.print(f"note: {note}")
+        raise typer.Exit(EXIT_OK)
+
+    tombstones = typer.Typer(
+        help="Tombstones of deleted rows and changed keys (purge after the cutover).",
+        no_args_is_help=True,
+    )
+    migrate.add_typer(tombstones, name="tombstones")
+
+    @tombstones.command("purge")
+    def purge(
+        model_path: Path = typer.Argument(..., metavar="MODEL", help="The model file."),  # noqa: B008
+        endpoint: str | None = typer.Option(
+            None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
+        ),
+        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Count the tombstones only."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Delete every tombstone (after the cutover: writeToNewDatabase, no more catch-up)."""
+        from modeling.commands.migrate import _compiled, _errors, dynamodb_client
+        from modeling.migrate import tombstones as marks
+        from modeling.migrate.runner import table_key_names
+        from modeling.migrate.sink import Sink
+
+        _model, layout = _compiled(model_path)
+        name = table or layout.table_name
+        with _errors():
+            client = dynamodb_client(endpoint)
+            sink = Sink(client, name, table_key_names(layout), lambda item: 0)
+            found = marks.purge(sink, dry_run=dry_run)
+        result = {"table": name, "tombstones": found, "deleted": 0 if dry_run else found}
+        if as_json:
+            sys.stdout.write(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        else:
+            verb = "found (dry run, nothing deleted)" if dry_run else "deleted"
+            Console(highlight=False, soft_wrap=True).print(f"{name}: {found} tombstone(s) {verb}")
         raise typer.Exit(EXIT_OK)

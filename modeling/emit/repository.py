@@ -30,7 +30,7 @@ from modeling.emit import FileManifest, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.transformers import entity_names
 from modeling.extraction import quote_ident
-from modeling.runtime import versioning
+from modeling.runtime import keys, versioning
 
 VERSIONING_SOURCE = Path(versioning.__file__)
 
@@ -63,46 +63,81 @@ def _is_json(t: ir.TypeRef) -> bool:
     return t.item is not None and (t.item.kind == "map" or t.item.item is not None)
 
 
-def entity_sql(entity: ir.Entity) -> dict[str, object]:
-    """The SQL and metadata of one entity (parameters `p<i>` follow attribute order)."""
+def _slots(layout: ir.Layout, entity: ir.Entity) -> tuple[str, ...]:
+    """The attributes the entity's table key is built from (template order, each once)."""
+    el = layout.entity(entity.name)
+    if el is None:
+        return tuple(entity.key)
+    table_key = el.keys[0]
+    out: list[str] = []
+    for template in (table_key.pk, table_key.sk):
+        for slot in keys.parse_template(template).slots if template else ():
+            if slot not in out:
+                out.append(slot)
+    return tuple(out)
+
+
+def entity_sql(entity: ir.Entity, slots: tuple[str, ...] = ()) -> dict[str, object]:
+    """The SQL and metadata of one entity (parameters `p<i>` follow attribute order).
+
+    `slots`: the attributes its table key is built from. `update` also returns the row's
+    slot values before the change (`__old_<name>`, read under the row lock), so a change of a
+    key attribute is seen and the item moved; `delete` returns the deleted row and the id of
+    the deleting transaction (`__xid`: the delete's version under xmin).
+    """
     attrs = entity.attributes
     index = {a.name: i for i, a in enumerate(attrs)}
-    returning = ", ".join(
-        _qi(a.column_name) if a.column_name == a.name else f"{_qi(a.column_name)} AS {_qi(a.name)}"
-        for a in attrs
-    )
-    returning += ', xmin::text AS "__xmin"'
+
+    def col(name: str) -> str:
+        return entity.attribute(name).column_name  # type: ignore[union-attr]
+
+    def returning_of(prefix: str) -> str:
+        return ", ".join(
+            f"{prefix}{_qi(a.column_name)}"
+            if a.column_name == a.name and not prefix
+            else f"{prefix}{_qi(a.column_name)} AS {_qi(a.name)}"
+            for a in attrs
+        )
+
+    returning = returning_of("") + ', xmin::text AS "__xmin"'
     table = _table(entity)
-    where = " AND ".join(
-        f"{_qi(entity.attribute(k).column_name)} = {_param(index[k])}"  # type: ignore[union-attr]
-        for k in entity.key
-    )
+    where = " AND ".join(f"{_qi(col(k))} = {_param(index[k])}" for k in entity.key)
+    where_t = " AND ".join(f'"__t".{_qi(col(k))} = {_param(index[k])}' for k in entity.key)
     cols = ", ".join(_qi(a.column_name) for a in attrs)
     values = ", ".join(_param(i) for i in range(len(attrs)))
     non_key = [a for a in attrs if a.name not in entity.key]
-    conflict = ", ".join(_qi(entity.attribute(k).column_name) for k in entity.key)  # type: ignore[union-attr]
-    updates = ", ".join(f"{_qi(a.column_name)} = EXCLUDED.{_qi(a.column_name)}" for a in non_key)
-    upsert = f"INSERT INTO {table} ({cols}) VALUES ({values}) ON CONFLICT ({conflict}) " + (
-        f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    conflict = ", ".join(_qi(col(k)) for k in entity.key)
+    old = [s for s in slots if s not in entity.key]
+    old_select = ", ".join(f"{_qi(col(s))} AS {_qi('__old_' + s)}" for s in old) or '1 AS "__one"'
+    old_returning = "".join(f', "__old".{_qi("__old_" + s)}' for s in old)
+    update = (
+        f'WITH "__old" AS (SELECT {old_select} FROM {table} WHERE {where} FOR UPDATE) '
+        f'UPDATE {table} AS "__t" SET {{sets}} FROM "__old" WHERE {where_t} '
+        f'RETURNING {returning_of(chr(34) + "__t" + chr(34) + ".")}, "__t".xmin::text AS "__xmin"'
+        f"{old_returning}"
     )
     return {
         "key": tuple(entity.key),
         "attributes": tuple(a.name for a in attrs),
+        "slots": slots,
+        "key_from_identity": all(s in entity.key for s in slots),
         "set_clauses": {a.name: f"{_qi(a.column_name)} = {_param(index[a.name])}" for a in non_key},
         "json": tuple(a.name for a in attrs if _is_json(a.type)),
         "sets": tuple(a.name for a in attrs if a.type.kind == "set"),
         "version": entity.version,
         "select": f"SELECT {returning} FROM {table} WHERE {where}",
         "insert": f"INSERT INTO {table} ({cols}) VALUES ({values}) RETURNING {returning}",
-        "upsert": f"{upsert} RETURNING {returning}",
-        "update": f"UPDATE {table} SET {{sets}} WHERE {where} RETURNING {returning}",
-        "delete": f"DELETE FROM {table} WHERE {where}",
+        "insert_new": f"INSERT INTO {table} ({cols}) VALUES ({values}) ON CONFLICT ({conflict}) "
+        f"DO NOTHING RETURNING {returning}",
+        "update": update,
+        "delete": f"DELETE FROM {table} WHERE {where} RETURNING {returning}, "
+        f'(txid_current() %% 4294967296)::text AS "__xid"',
     }
 
 
-_TEMPLATE = '''
+_TEMPLATE = """
 $header
-"""Dual-write repository for model `$model` (table `$table`): the cutover from PostgreSQL.
+\"\"\"Dual-write repository for model `$model` (table `$table`): the cutover from PostgreSQL.
 
 Flags (from the environment, e.g. `MODEL_WRITE_TO_BOTH_DATABASES=1`, or a config mapping with keys):
 `writeToBothDatabases`, `readFromNewDatabase`, `writeToNewDatabase`, `shadowRead`.
@@ -111,20 +146,49 @@ Item versions: per entity, `ENTITIES[e]["version"]` (the model's `version` setti
 PostgreSQL's xmin). `version_column=` / `MODEL_VERSION_COLUMN` (env) overrides it for every
 entity that has that column (`xmin` forces xmin); it must match `model migrate run
 --version-column`. Precedence: argument > env > entity `version:` > `source.version` > xmin.
-"""
+
+Every write to DynamoDB is versioned and never loses to an older one:
+- a put checks, in one transaction, the item (`attribute_not_exists(PK) OR _version < :v`) and
+  the tombstone of its key (same condition), so a late or retried write of a deleted row, or of
+  a row's old key, is refused;
+- an update that changes a table-key attribute moves the item: the old item deleted and a
+  tombstone left at its key, the new one put, in one TransactWriteItems, all on the version;
+- a delete removes the item (only if older than the delete) and leaves a tombstone; the
+  migration's catch-up pass sweeps them, `model migrate tombstones purge` removes them after
+  the cutover.
+PostgreSQL writes of one row are serialized by a transaction-scoped advisory lock taken before
+the row is written, so under xmin versioning a later write always has a larger version.
+
+Addressing rows by identity (`get`, `update`, `delete` take the entity's key attributes): when
+the table key is built from the identity alone, directly. Otherwise (FULL_KEY_ATTRIBUTES below)
+the repository reads the row's key attributes from PostgreSQL first while PostgreSQL is written
+(phases 0-2), or takes them from the mapping you pass; in phase 3 (writeToNewDatabase) it needs
+them in the mapping and raises KeyRequired without them.
+$full_key_doc
+\"\"\"
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import _versioning
 from . import transformers as T
-from ._versioning import VERSION_ATTRIBUTE, version_number
+from ._versioning import (
+    NEWER_CONDITION,
+    OLDER_CONDITION,
+    VERSION_ATTRIBUTE,
+    deleted_version,
+    row_lock_id,
+    tombstone_item,
+    tombstone_key,
+    version_number,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,10 +199,26 @@ ENTITIES: dict[str, dict[str, Any]] = $entities
 TABLE_KEY_OF = {
 $table_key_of
 }
+# entities whose table key needs attributes beyond the identity, and which ones
+FULL_KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    name: tuple(s for s in spec["slots"] if s not in spec["key"])
+    for name, spec in ENTITIES.items()
+    if not spec["key_from_identity"]
+}
+# access patterns: their entities, and whether their answer is ordered (shadow reads)
+PATTERNS: dict[str, dict[str, Any]] = $patterns
+_SNAKE = {"".join("_" + c.lower() if c.isupper() else c for c in n).lstrip("_"): n for n in ENTITIES}
+SHADOW_LOG_LIMIT = 5  # differences logged per pattern (the counts go on)
+_OLD = "__old_"
+_RETRIES = 8  # transactions cancelled by a concurrent one (TransactionConflict) are retried
 
 
 class ConfigurationError(ValueError):
-    """A flag combination that would read data nobody writes."""
+    \"\"\"A flag combination that would read data nobody writes.\"\"\"
+
+
+class KeyRequired(KeyError):
+    \"\"\"The identity alone cannot address this entity's item in this phase.\"\"\"
 
 
 @dataclass(frozen=True)
@@ -193,17 +273,32 @@ class Flags:
 
 
 def version_attribute(entity: str, override: str | None) -> str | None:
-    """The attribute versioning `entity`'s rows (None: xmin); the migration's rule."""
+    \"\"\"The attribute versioning `entity`'s rows (None: xmin); the migration's rule.\"\"\"
     spec = ENTITIES[entity]
     return _versioning.version_attribute(spec["version"], override, spec["attributes"])
 
 
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        code = response.get("Error", {}).get("Code")
+        return code if isinstance(code, str) else None
+    return None
+
+
+def _reasons(exc: BaseException) -> list[str]:
+    \"\"\"The cancellation reason codes of a cancelled transaction ('None' for a passed item).\"\"\"
+    response = getattr(exc, "response", None)
+    reasons = response.get("CancellationReasons", []) if isinstance(response, Mapping) else []
+    return [str(r.get("Code", "None")) for r in reasons]
+
+
 class Repository:
-    """Reads and writes rows of every entity according to the flags.
+    \"\"\"Reads and writes rows of every entity according to the flags.
 
     `conn`: a psycopg connection (autocommit, or commit yourself); `dynamodb`: a boto3
     DynamoDB client. Rows are dicts keyed by attribute names, as the transformers take them.
-    """
+    \"\"\"
 
     def __init__(
         self,
@@ -212,6 +307,8 @@ class Repository:
         flags: Flags | None = None,
         table_name: str = TABLE_NAME,
         version_column: str | None = None,
+        shadow_rate: float | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.conn = conn
         self.dynamodb = dynamodb
@@ -219,8 +316,23 @@ class Repository:
         self.flags.check()
         self.table_name = table_name
         self.version_column = version_column or os.environ.get("MODEL_VERSION_COLUMN") or None
+        if shadow_rate is None:
+            text = os.environ.get("MODEL_SHADOW_READ_RATE", "").strip()
+            try:
+                shadow_rate = float(text) if text else 1.0
+            except ValueError:
+                raise ConfigurationError(f"MODEL_SHADOW_READ_RATE={text!r} is not a number") from None
+        if not 0.0 <= shadow_rate <= 1.0:
+            raise ConfigurationError(f"shadow_rate must be between 0 and 1, not {shadow_rate}")
+        self.shadow_rate = shadow_rate  # the share of reads compared when shadowRead is on
+        self._rng = rng or random.Random()
+        # per access pattern (`get:<Entity>` for get): reads, compared, mismatches
+        self.shadow_stats: dict[str, dict[str, int]] = {}
         self.shadow_mismatches = 0
         self.dynamodb_write_failures = 0
+        self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
+        self.moves = 0  # items moved to a new table key
+        self.tombstones = 0  # tombstones written (deletes and moves)
 
     # ---------------------------------------------------------------- PostgreSQL
 
@@ -247,6 +359,13 @@ class Repository:
             row = cur.fetchone() if cur.description else None
         return dict(row) if row is not None else None
 
+    def _lock(self, entity: str, key: Mapping[str, Any]) -> None:
+        \"\"\"Serialize the writes of one row (until the transaction ends): the lock is taken
+        before the row is written, so a later write gets a later transaction id (xmin).\"\"\"
+        lock_id = row_lock_id(self.table_name, entity, [key.get(k) for k in ENTITIES[entity]["key"]])
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
+
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
         column = version_attribute(entity, self.version_column)
@@ -254,33 +373,103 @@ class Repository:
             return version_number(row[column])
         return version_number(xmin) if xmin is not None else time.time_ns() // 1000
 
+    @staticmethod
+    def _split_old(entity: str, stored: dict[str, Any]) -> dict[str, Any]:
+        \"\"\"Pop the `__old_<slot>` columns of an update: the row as it was, for its old key.\"\"\"
+        old = {name[len(_OLD) :]: stored.pop(name) for name in [n for n in stored if n.startswith(_OLD)]}
+        return {**stored, **old}
+
     # ---------------------------------------------------------------- DynamoDB
 
     def _key_of(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
         return TABLE_KEY_OF[entity](row)
 
-    def _put_item(self, entity: str, row: Mapping[str, Any], version: int) -> bool:
+    def _condition(self, version: int) -> dict[str, Any]:
+        return {
+            "ExpressionAttributeNames": {"#pk": TABLE_KEY[0], "#v": VERSION_ATTRIBUTE},
+            "ExpressionAttributeValues": {":v": {"N": str(version)}},
+        }
+
+    def _put_actions(self, item: dict[str, Any], version: int) -> list[dict[str, Any]]:
+        \"\"\"Put the item unless it or its key's tombstone holds this or a newer version.\"\"\"
+        key = {n: item[n] for n in TABLE_KEY}
+        cond = self._condition(version)
+        return [
+            {"ConditionCheck": {"TableName": self.table_name, "Key": tombstone_key(key, TABLE_KEY), "ConditionExpression": NEWER_CONDITION, **cond}},
+            {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": NEWER_CONDITION, **cond}},
+        ]
+
+    def _retire_actions(self, entity: str, key: dict[str, Any], version: int) -> list[dict[str, Any]]:
+        \"\"\"Delete the item at `key` unless newer, and leave a tombstone there at `version`.\"\"\"
+        cond = self._condition(version)
+        return [
+            {"Delete": {"TableName": self.table_name, "Key": key, "ConditionExpression": OLDER_CONDITION, **cond}},
+            {"Put": {"TableName": self.table_name, "Item": tombstone_item(key, TABLE_KEY, entity, version), "ConditionExpression": NEWER_CONDITION, **cond}},
+        ]
+
+    def _transact(self, actions: list[dict[str, Any]]) -> bool:
+        \"\"\"Run the actions in one transaction: True when applied, False when a condition
+        failed (a newer version is there); conflicts with concurrent transactions are retried.\"\"\"
+        for attempt in range(_RETRIES):
+            try:
+                self.dynamodb.transact_write_items(TransactItems=actions)
+                return True
+            except Exception as exc:
+                code = _error_code(exc)
+                reasons = _reasons(exc)
+                if code == "TransactionCanceledException" and "TransactionConflict" not in reasons:
+                    if all(r in ("None", "ConditionalCheckFailed") for r in reasons):
+                        return False
+                if code not in ("TransactionCanceledException", "TransactionConflictException") or attempt == _RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.01 * 2**attempt))
+        return False  # pragma: no cover - the loop returns or raises
+
+    def _write_row(
+        self, entity: str, row: Mapping[str, Any], version: int, old: Mapping[str, Any] | None = None
+    ) -> bool:
+        \"\"\"Put the row's item at `version`; when `old` (the row before) had another table key,
+        move it: retire the old key and put the new one in one transaction.\"\"\"
         item = T.to_item(entity, row)
         item[VERSION_ATTRIBUTE] = {"N": str(version)}
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table_name,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#pk) OR #v < :v",
-                ExpressionAttributeNames={"#pk": TABLE_KEY[0], "#v": VERSION_ATTRIBUTE},
-                ExpressionAttributeValues={":v": item[VERSION_ATTRIBUTE]},
-            )
-        except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-            if code == "ConditionalCheckFailedException":
-                return False  # the table already holds this or a newer version
-            raise
-        return True
+        new_key = {n: item[n] for n in TABLE_KEY}
+        old_key = self._old_key(entity, old)
+        if old_key is None or old_key == new_key:
+            written = self._transact(self._put_actions(item, version))
+            self.stale_writes += not written
+            return written
+        self.moves += 1
+        if self._transact(self._retire_actions(entity, old_key, version) + self._put_actions(item, version)):
+            self.tombstones += 1
+            return True
+        # a newer version holds one side: apply each side on its own (each stays versioned)
+        self._retire(entity, old_key, version)
+        written = self._transact(self._put_actions(item, version))
+        self.stale_writes += not written
+        return written
 
-    def _dual(self, entity: str, row: Mapping[str, Any], version: int) -> None:
-        """The DynamoDB half of a dual write; PostgreSQL stays the truth when it fails."""
+    def _old_key(self, entity: str, old: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if old is None:
+            return None
         try:
-            self._put_item(entity, row, version)
+            return self._key_of(entity, old)
+        except T.TransformError:
+            return None  # the old row had no complete key: it was never an item
+
+    def _retire(self, entity: str, key: dict[str, Any], version: int) -> None:
+        \"\"\"Delete the item at `key` if older than `version` and leave a tombstone.\"\"\"
+        if self._transact(self._retire_actions(entity, key, version)):
+            self.tombstones += 1
+            return
+        # a newer item or tombstone is there: still remove an older item, keep the newest mark
+        for action in self._retire_actions(entity, key, version):
+            if self._transact([action]):
+                self.tombstones += "Put" in action
+
+    def _dual(self, entity: str, row: Mapping[str, Any], version: int, old: Mapping[str, Any] | None = None) -> None:
+        \"\"\"The DynamoDB half of a dual write; PostgreSQL stays the truth when it fails.\"\"\"
+        try:
+            self._write_row(entity, row, version, old)
         except Exception:
             self.dynamodb_write_failures += 1
             log.exception("dual write to DynamoDB failed for %s %s", entity, self._key_text(entity, row))
@@ -293,27 +482,42 @@ class Repository:
     # ---------------------------------------------------------------- writes
 
     def put(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Insert or replace a row (every attribute); returns the row as stored."""
+        \"\"\"Insert or replace a row (every attribute); returns the row as stored.\"\"\"
         spec = ENTITIES[entity]
-        if self.flags.writes_postgres:
-            stored = self._pg_row(spec["upsert"], self._params(entity, row))
-            if stored is None:  # DO NOTHING: a key-only entity that already exists
-                stored = self._pg_row(spec["select"], self._params(entity, row))
+        if not self.flags.writes_postgres:
+            current = self._get_dynamodb(entity, row, missing_ok=True)
+            new_row = dict(row)
+            self._write_row(entity, new_row, self._new_version(entity, new_row, current), current)
+            return new_row
+        params = self._params(entity, row)
+        names = sorted(spec["set_clauses"])
+        with self.conn.transaction():
+            self._lock(entity, row)
+            old: dict[str, Any] | None = None
+            stored: dict[str, Any] | None = None
+            if names:
+                sets = ", ".join(spec["set_clauses"][n] for n in names)
+                stored = self._pg_row(spec["update"].replace("{sets}", sets), params)
+                if stored is not None:
+                    old = self._split_old(entity, stored)
+            if stored is None:
+                stored = self._pg_row(spec["insert_new"], params)
+            if stored is None:  # a key-only row that exists, or inserted by another writer
+                stored = self._pg_row(spec["select"], params)
             assert stored is not None
-            version = self._row_version(entity, stored)
-            if self.flags.writes_dynamodb:
-                self._dual(entity, stored, version)
-            return stored
-        stored = dict(row)
-        self._put_item(entity, stored, self._new_version(entity, stored))
+        version = self._row_version(entity, stored)
+        if self.flags.writes_dynamodb:
+            self._dual(entity, stored, version, old)
         return stored
 
     def insert(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
-        """Insert a new row (PostgreSQL raises on a duplicate key)."""
+        \"\"\"Insert a new row (PostgreSQL raises on a duplicate key).\"\"\"
         spec = ENTITIES[entity]
         if not self.flags.writes_postgres:
             return self.put(entity, row)
-        stored = self._pg_row(spec["insert"], self._params(entity, row))
+        with self.conn.transaction():
+            self._lock(entity, row)
+            stored = self._pg_row(spec["insert"], self._params(entity, row))
         assert stored is not None
         version = self._row_version(entity, stored)
         if self.flags.writes_dynamodb:
@@ -321,47 +525,108 @@ class Repository:
         return stored
 
     def update(self, entity: str, key: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Change some attributes of a row; returns the new row, or None when it does not exist."""
+        \"\"\"Change some attributes of a row; returns the new row, or None when it does not exist.
+
+        Changing an attribute of the table key moves the item (see the module docstring).
+        \"\"\"
         spec = ENTITIES[entity]
         unknown = set(changes) - set(spec["set_clauses"])
         if unknown:
-            raise KeyError(f"{entity}: cannot update {sorted(unknown)} (unknown or key attributes)")
+            raise KeyError(f"{entity}: cannot update {sorted(unknown)} (unknown or identity attributes)")
+        identity = {k: key[k] for k in spec["key"]}
         if self.flags.writes_postgres:
+            if not changes:
+                return self.get(entity, identity)
             sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
-            stored = self._pg_row(spec["update"].replace("{sets}", sets), self._params(entity, {**key, **changes}))
+            with self.conn.transaction():
+                self._lock(entity, identity)
+                stored = self._pg_row(spec["update"].replace("{sets}", sets), self._params(entity, {**identity, **changes}))
             if stored is None:
                 return None
+            old = self._split_old(entity, stored)
             version = self._row_version(entity, stored)
             if self.flags.writes_dynamodb:
-                self._dual(entity, stored, version)
+                self._dual(entity, stored, version, old)
             return stored
         current = self._get_dynamodb(entity, key)
         if current is None:
             return None
         new = {**current, **changes}
-        self._put_item(entity, new, self._new_version(entity, new))
+        self._write_row(entity, new, self._new_version(entity, new, current), current)
         return new
 
-    def delete(self, entity: str, key: Mapping[str, Any]) -> None:
+    def delete(self, entity: str, key: Mapping[str, Any]) -> bool:
+        \"\"\"Delete a row by identity; True when it existed. The item is removed only if older
+        than the delete, and a tombstone keeps any late or retried write from bringing it back.\"\"\"
         spec = ENTITIES[entity]
+        identity = {k: key[k] for k in spec["key"]}
         if self.flags.writes_postgres:
-            with self.conn.cursor() as cur:
-                cur.execute(spec["delete"], self._params(entity, key))
-        if self.flags.writes_dynamodb:
-            # the table key may use attributes beyond the entity key: take them from the item
-            current = self._get_dynamodb(entity, key)
-            row = {**(current or {}), **key}
-            try:
-                self.dynamodb.delete_item(TableName=self.table_name, Key=self._key_of(entity, row))
-            except T.TransformError:
-                log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
+            with self.conn.transaction():
+                self._lock(entity, identity)
+                deleted = self._pg_row(spec["delete"], self._params(entity, identity))
+            if deleted is None:
+                return False
+            xid = deleted.pop("__xid")
+            deleted.pop("__xmin", None)
+            column = version_attribute(entity, self.version_column)
+            if column and deleted.get(column) is not None:
+                version = deleted_version(deleted[column])
+            else:
+                version = version_number(xid)
+            if self.flags.writes_dynamodb:
+                self._dual_delete(entity, deleted, version)
+            return True
+        current = self._get_dynamodb(entity, key)
+        if current is None:
+            return False
+        self._retire(entity, self._key_of(entity, current), self._delete_version(entity, current))
+        return True
 
-    def _new_version(self, entity: str, row: Mapping[str, Any]) -> int:
-        """DynamoDB-only writes: the version attribute, else microseconds since the epoch."""
+    def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
+        try:
+            key = self._old_key(entity, row)
+            if key is None:
+                log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
+                return
+            self._retire(entity, key, version)
+        except Exception:
+            self.dynamodb_write_failures += 1
+            log.exception("dual delete in DynamoDB failed for %s %s", entity, self._key_text(entity, row))
+            raise
+
+    def _new_version(self, entity: str, row: Mapping[str, Any], current: Mapping[str, Any] | None = None) -> int:
+        \"\"\"DynamoDB-only writes: the version attribute, else microseconds since the epoch.\"\"\"
         column = version_attribute(entity, self.version_column)
         if column and row.get(column) is not None:
             return version_number(row[column])
         return time.time_ns() // 1000
+
+    def _delete_version(self, entity: str, current: Mapping[str, Any]) -> int:
+        column = version_attribute(entity, self.version_column)
+        if column and current.get(column) is not None:
+            return deleted_version(current[column])
+        return time.time_ns() // 1000
+
+    # ---------------------------------------------------------------- addressing
+
+    def table_key(self, entity: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        \"\"\"The item key of the row with this identity (None: no such row in PostgreSQL).
+
+        From `key` itself when it holds every table-key attribute; else, while PostgreSQL is
+        written, from the row's key attributes read there; else KeyRequired.
+        \"\"\"
+        spec = ENTITIES[entity]
+        if all(key.get(s) is not None for s in spec["slots"]):
+            return self._key_of(entity, key)
+        missing = [s for s in spec["slots"] if key.get(s) is None]
+        if not self.flags.writes_postgres:
+            raise KeyRequired(
+                f"{entity}: its table key needs {', '.join(missing)} besides the identity "
+                f"({', '.join(spec['key'])}) and PostgreSQL is no longer written "
+                "(writeToNewDatabase): pass them in the key, or query by an access pattern"
+            )
+        row = self._get_postgres(entity, key)
+        return None if row is None else self._key_of(entity, {**row, **key})
 
     # ---------------------------------------------------------------- reads
 
@@ -371,49 +636,136 @@ class Repository:
             row.pop("__xmin", None)
         return row
 
-    def _get_dynamodb(self, entity: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        response = self.dynamodb.get_item(
-            TableName=self.table_name, Key=self._key_of(entity, key), ConsistentRead=True
-        )
+    def _get_dynamodb(self, entity: str, key: Mapping[str, Any], missing_ok: bool = False) -> dict[str, Any] | None:
+        try:
+            table_key = self.table_key(entity, key)
+        except KeyRequired:
+            if missing_ok:
+                return None
+            raise
+        if table_key is None:
+            return None
+        response = self.dynamodb.get_item(TableName=self.table_name, Key=table_key, ConsistentRead=True)
         item = response.get("Item")
         if item is None:
             return None
         found, row = T.from_item(item)
-        return dict(row) if found == entity else None
+        if found != entity or any(row.get(k) != key.get(k) for k in ENTITIES[entity]["key"] if k in key):
+            return None
+        return dict(row)
 
     def get(self, entity: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
-        """One row by key, from the store the phase reads (both, compared, in shadow mode)."""
+        \"\"\"One row by identity, from the store the phase reads (both, compared, in shadow mode).\"\"\"
+        result: dict[str, Any] | None = self.read(
+            f"get:{entity}",
+            lambda: self._get_dynamodb(entity, key),
+            lambda: self._get_postgres(entity, key),
+            entity=entity,
+        )
+        return result
+
+    def read(
+        self,
+        pattern: str,
+        dynamodb: Callable[[], Any],
+        postgres: Callable[[], Any],
+        entity: str | None = None,
+    ) -> Any:
+        \"\"\"Any access pattern, from the store the phase reads; in shadow mode (both stores
+        written and `shadowRead` on) a sampled share of reads (`shadow_rate`, env
+        `MODEL_SHADOW_READ_RATE`, default 1) also reads the other store and compares.
+
+        `dynamodb`: the new read (the generated client's pattern method, e.g.
+        `lambda: client.payments_of_account(7)`); `postgres`: the application's existing query.
+        Either may return None, a row, a list of rows, a list of `(entity, row)` pairs, a client
+        result with one list per entity, or a mapping {entity: rows}. Rows are compared as the
+        items the transformers make of them, by identity, and in order when the pattern is
+        ordered. Mismatches are counted per pattern (`shadow_stats`) and the first
+        SHADOW_LOG_LIMIT differences of each pattern are logged.
+        \"\"\"
         primary_new = self.flags.reads_dynamodb
-        primary = self._get_dynamodb(entity, key) if primary_new else self._get_postgres(entity, key)
-        if self.flags.shadow_read and self.flags.writes_postgres and self.flags.writes_dynamodb:
-            other = self._get_postgres(entity, key) if primary_new else self._get_dynamodb(entity, key)
-            self._compare(entity, key, self._pg_first(primary, other, primary_new))
+        primary = dynamodb() if primary_new else postgres()
+        shadow = self.flags.shadow_read and self.flags.writes_postgres and self.flags.writes_dynamodb
+        stats = self.shadow_stats.setdefault(pattern, {"reads": 0, "compared": 0, "mismatches": 0})
+        stats["reads"] += 1
+        if shadow and (self.shadow_rate >= 1.0 or self._rng.random() < self.shadow_rate):
+            other = postgres() if primary_new else dynamodb()
+            pg, ddb = (other, primary) if primary_new else (primary, other)
+            stats["compared"] += 1
+            diff = self._differences(pattern, entity, pg, ddb)
+            if diff:
+                stats["mismatches"] += 1
+                self.shadow_mismatches += 1
+                if stats["mismatches"] <= SHADOW_LOG_LIMIT:
+                    log.warning("shadow read: %s differs: %s", pattern, "; ".join(diff[:5]))
         return primary
 
     @staticmethod
-    def _pg_first(primary: Any, other: Any, primary_new: bool) -> tuple[Any, Any]:
-        return (other, primary) if primary_new else (primary, other)
+    def _rows(pattern: str, entity: str | None, result: Any) -> list[tuple[str, Mapping[str, Any]]]:
+        \"\"\"A read's answer as (entity, row) pairs, in answer order.\"\"\"
+        names = PATTERNS.get(pattern, {}).get("entities", ())
+        default = entity or (names[0] if len(names) == 1 else "")
+        if result is None:
+            return []
+        if hasattr(result, "__dataclass_fields__"):
+            result = {name: getattr(result, name) for name in result.__dataclass_fields__}
+        if isinstance(result, Mapping):
+            grouped = bool(result) and all(
+                (k in _SNAKE or k in ENTITIES) and isinstance(v, list | tuple) for k, v in result.items()
+            )
+            if not grouped:
+                return [(default, result)]
+            pairs: list[tuple[str, Mapping[str, Any]]] = []
+            for name, rows in result.items():
+                pairs.extend((str(_SNAKE.get(name) or name), row) for row in rows)
+            return pairs
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        for row in result:
+            if isinstance(row, tuple) and len(row) == 2 and isinstance(row[0], str):
+                out.append((row[0], row[1]))
+            else:
+                out.append((default, row))
+        return out
 
-    def _compare(self, entity: str, key: Mapping[str, Any], rows: tuple[Any, Any]) -> None:
-        pg, ddb = rows
-        if pg is None and ddb is None:
-            return
-        if pg is None or ddb is None:
-            diff = ["<missing in " + ("PostgreSQL" if pg is None else "DynamoDB") + ">"]
-        else:
-            a, b = T.to_item(entity, pg), T.to_item(entity, ddb)
-            diff = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
-        if diff:
-            self.shadow_mismatches += 1
-            log.warning("shadow read: %s %s differs: %s", entity, dict(key), ", ".join(diff))
-'''
+    def _differences(self, pattern: str, entity: str | None, pg: Any, ddb: Any) -> list[str]:
+        \"\"\"What differs between the two answers (empty: the same).\"\"\"
+
+        def keyed(result: Any) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+            out = []
+            for name, row in self._rows(pattern, entity, result):
+                item = T.to_item(name, row)
+                item.pop(VERSION_ATTRIBUTE, None)
+                out.append(((name, *(str(row.get(k)) for k in ENTITIES[name]["key"])), item))
+            return out
+
+        a, b = keyed(pg), keyed(ddb)
+        da, db = dict(a), dict(b)
+        diff = [f"{k} missing in DynamoDB" for k in da if k not in db]
+        diff += [f"{k} missing in PostgreSQL" for k in db if k not in da]
+        for k in da.keys() & db.keys():
+            names = sorted(n for n in set(da[k]) | set(db[k]) if da[k].get(n) != db[k].get(n))
+            if names:
+                diff.append(f"{k} differs in {', '.join(names)}")
+        ordered = PATTERNS.get(pattern, {}).get("ordered", False)
+        if not diff and ordered and [k for k, _ in a] != [k for k, _ in b]:
+            diff.append("the same rows in another order")
+        return sorted(diff)
+"""
 
 
 def repository_source(layout: ir.Layout, model: ir.Model) -> str:
     names = entity_names(model)
     table = next(i for i in layout.indexes if i.kind == "table")
     table_key = (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
-    entities = {e.name: entity_sql(e) for e in model.entities}
+    entities = {e.name: entity_sql(e, _slots(layout, e)) for e in model.entities}
+    beyond = {e.name: [s for s in _slots(layout, e) if s not in e.key] for e in model.entities}
+    full_key = [f"  {name}: {', '.join(extra)}" for name, extra in beyond.items() if extra]
+    full_key_doc = (
+        "Entities whose table key needs more than the identity (attributes needed):\n"
+        + "\n".join(full_key)
+        if full_key
+        else "Every entity's table key is built from its identity alone."
+    )
     lines = [f"    {literal(e.name)}: T.{names[e.name].table_key}," for e in model.entities]
     return render(
         _TEMPLATE,
@@ -424,6 +776,13 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
         table_key=literal(table_key),
         entities=repr(entities),
         table_key_of="\n".join(lines),
+        full_key_doc=full_key_doc,
+        patterns=repr(
+            {
+                p.name: {"entities": tuple(p.entities), "ordered": bool(p.order_by)}
+                for p in sorted(model.patterns, key=lambda p: p.name)
+            }
+        ),
     )
 
 

@@ -14,6 +14,10 @@ No write silently replaces another row's item: rows sharing a source key (listed
 duplicates, or met twice in one read) and rows whose items share an item key are dead-lettered
 with the reason; the catch-up's conditional write also requires the existing item's identity
 (entity type and key attributes) to match.
+
+Deletes and key changes made through the dual-write repository leave tombstones; the
+catch-up pass ends by sweeping them (see `tombstones`), removing any item a delete or a
+key change retired.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from types import ModuleType
 from typing import Any
 
 from modeling.core import ir
+from modeling.migrate import tombstones
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
@@ -99,6 +104,8 @@ class RunReport:
     catch_up_rows: int = 0
     catch_up_written: int = 0
     catch_up_skipped: int = 0
+    tombstones: int = 0  # tombstones swept at the end of the catch-up pass
+    stale_removed: int = 0  # items older than their tombstone (deleted or moved rows) removed
     marker: int = 0
     seconds: float = 0.0
     dead_letter_file: str | None = None
@@ -704,6 +711,10 @@ class Runner:
                         write(entity, rows[:cut])
                 if carry:
                     write(entity, carry)
+        # last: items a backfill or catch-up write brought back after a delete or a key change
+        swept = tombstones.sweep(self.sink, self.options.concurrency)
+        report.tombstones += swept.tombstones
+        report.stale_removed += swept.removed
         state = self.checkpoint.run_state()
         state["catch_up_done"] = True
         self.checkpoint.save_run_state(state)

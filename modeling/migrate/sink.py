@@ -10,6 +10,7 @@
 - `put_if_newer(item, identity)`: PutItem with `attribute_not_exists(PK) OR (_version < :v AND
   <identity attributes equal>)`: it never replaces a newer version, nor the item of another
   row (`ItemCollision`, which the runner dead-letters).
+- `delete_keys(keys)`: BatchWriteItem DeleteRequests (tombstone purge), retried the same way.
 """
 
 from __future__ import annotations
@@ -350,7 +351,14 @@ class Sink:
         self._write_batch([item for item, _ in batch])
 
     def _write_batch(self, items: list[Item]) -> None:
-        requests: list[dict[str, Any]] = [{"PutRequest": {"Item": item}} for item in items]
+        self._send_requests([{"PutRequest": {"Item": item}} for item in items])
+
+    def delete_keys(self, keys: Sequence[Item]) -> None:
+        """BatchWriteItem DeleteRequests for these keys (<= 25 distinct), retried like puts."""
+        self._charge([1] * len(keys))
+        self._send_requests([{"DeleteRequest": {"Key": key}} for key in keys])
+
+    def _send_requests(self, requests: list[dict[str, Any]]) -> None:
         attempt = 0
         while requests:
             try:

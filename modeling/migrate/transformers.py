@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from modeling.api import emit_files, emit_transformers
+from modeling.api import emit_files, emit_repository, emit_transformers
 from modeling.core import ir
 
 _LOADED: dict[str, ModuleType] = {}
@@ -48,15 +48,25 @@ def from_directory(directory: str | Path) -> ModuleType:
     return _LOADED[key]
 
 
-def generate(layout: ir.Layout, model: ir.Model, *, client: bool = False) -> ModuleType:
-    """Emit the transformers of `model` into a temporary package and import them; with
-    `client`, the package holds the generated query client too (`client_of`)."""
+def generate(
+    layout: ir.Layout, model: ir.Model, repository: bool = False, *, client: bool = False
+) -> ModuleType:
+    """Emit the transformers of `model` into a temporary package and import them.
+
+    `client`: the package holds the generated query client too (`client_of`).
+    `repository`: emit the dual-write repository beside them and return that module instead
+    (its `T` is the package's transformers), as an application imports it.
+    """
     files = emit_transformers(layout, model)
     if client:
         files.update(emit_files(layout, model, ["client"]))
+    if repository:
+        files = {**files, **emit_repository(layout, model)}
     digest = hashlib.sha256(
         "\0".join(f"{k}\0{v}" for k, v in sorted(files.items())).encode()
     ).hexdigest()[:16]
+    if repository:
+        digest = "r" + digest[1:]
     if digest in _LOADED:
         return _LOADED[digest]
     # The generated package imports everything it needs when it is imported, so its files are
@@ -68,6 +78,8 @@ def generate(layout: ir.Layout, model: ir.Model, *, client: bool = False) -> Mod
         module = _import_package(root, f"_migrate_{model.name.replace('-', '_')}_{digest}")
         if client:
             client_of(module)  # imported while its file exists
+        if repository:
+            module = importlib.import_module(f"{module.__name__.rsplit('.', 1)[0]}.repository")
     finally:
         shutil.rmtree(root, ignore_errors=True)
     _LOADED[digest] = module

@@ -10,10 +10,12 @@ PostgreSQL 15 cluster and a DynamoDB Local started for the occasion:
    model), the way `model verify --postgres` loads them;
 2. the table created from the layout; `make_plan` cuts every entity's keys into chunks;
 3. the `Runner` backfills them (wire client, write pool, checkpoints, dead letters, catch-up)
-   while a small concurrent "application" updates a few rows in PostgreSQL right after the
-   backfill read them, the race the versioned catch-up exists for;
-4. `validate(..., sample=None)` compares every row with its item: 0 missing, 0 mismatched,
-   0 stale, or the demo fails.
+   while two concurrent applications run: one updates a few rows in PostgreSQL right after
+   the backfill read them (the race the versioned catch-up exists for), the other
+   (`workflows.appsim`) inserts, updates, changes keys of and deletes random rows through the
+   generated dual-write repository all through the backfill and the catch-up;
+4. `migrate.audit` (validate with `sample=None`, plus a scan for items no row explains)
+   finds 0 missing, 0 mismatched, 0 stale, 0 orphaned, 0 resurrected, or the demo fails.
 
 The caller owns the services (`local_services()` starts both) and how DynamoDB clients are
 built (`ClientFactory`: the CLI passes the one `model migrate run` uses), so tests can run the
@@ -36,11 +38,12 @@ from typing import Any
 from modeling.core import ir
 from modeling.extraction import ExtractionQueries, SetClause, extraction_queries
 from modeling.migrate import transformers
+from modeling.migrate.audit import Audit, audit
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.plan import make_plan
 from modeling.migrate.runner import Runner, RunOptions
-from modeling.migrate.validate import validate
 from modeling.migrate.versioning import VersionSource, version_sources
+from modeling.runtime.versioning import row_lock_id
 from modeling.sample.codec import key_literals
 from modeling.sample.fit import fit_to_ddl_file
 from modeling.sample.generate import SampleOptions, generate, planned_counts
@@ -49,6 +52,7 @@ from modeling.services import DynamoDBLocal, PostgresCluster, ScratchDatabase
 from modeling.verify import postgres
 from modeling.verify.dynamo import create_table as create_dynamodb_table
 from modeling.verify.runner import keyed_attributes
+from modeling.workflows.appsim import App, AppStats
 
 DEFAULT_ROWS = 20_000
 DEFAULT_CHUNK_SIZE = 5_000
@@ -70,7 +74,9 @@ class DemoOptions:
     seed: int = 0
     concurrency: int = 4
     chunk_size: int = DEFAULT_CHUNK_SIZE
-    app: bool = True  # run the concurrent application during the backfill
+    app: bool = True  # run the concurrent applications during the backfill
+    app_workers: int = 2  # threads of random inserts, updates, key changes and deletes
+    app_min_ops: int = 40  # the random application runs at least this many operations
     progress: bool = False  # the runner's progress bars (stderr)
     table: str | None = None  # default: the model's table name (the DynamoDB Local is new)
 
@@ -87,13 +93,20 @@ class DemoReport:
     validation: dict[str, Any]
     app_updates: int = 0
     app_errors: list[str] = field(default_factory=list)
+    app_ops: dict[str, Any] = field(default_factory=dict)  # the random application's counts
+    audit: dict[str, Any] = field(default_factory=dict)  # missing ... resurrected
     notes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     kept: str | None = None
 
     @property
     def ok(self) -> bool:
-        return bool(self.validation.get("ok"))
+        return (
+            bool(self.validation.get("ok"))
+            and bool(self.audit.get("ok", True))
+            and not self.app_errors
+            and not self.app_ops.get("errors")
+        )
 
     @property
     def rows_total(self) -> int:
@@ -121,6 +134,8 @@ class DemoReport:
             },
             "app_updates": self.app_updates,
             "app_errors": self.app_errors,
+            "app": self.app_ops,
+            "audit": {k: v for k, v in sorted(self.audit.items()) if k != "examples"},
             "validation": {
                 "ok": self.ok,
                 **{k: totals.get(k, 0) for k in sorted(totals)},
@@ -155,13 +170,30 @@ class DemoReport:
                 f"application: {self.app_updates} rows updated during the backfill; catch-up "
                 f"rewrote {d['catch_up']['written']} of {d['catch_up']['rows']} changed rows"
             )
+        if self.app_ops:
+            a = self.app_ops
+            out.append(
+                f"application (concurrent, through the dual-write repository): "
+                f"{a['inserts']} inserts, {a['updates']} updates, {a['key_changes']} key "
+                f"changes, {a['deletes']} deletes ({a['refused']} refused by PostgreSQL)"
+            )
         out.append(
-            f"validation: {'ok' if self.ok else 'FAILED'} — checked {v.get('checked', 0)}, "
-            f"missing {v.get('missing', 0)}, mismatched {v.get('mismatched', 0)}, "
-            f"stale {v.get('stale', 0)}, excused {v.get('excused', 0)}"
+            f"validation: {'ok' if self.validation.get('ok') else 'FAILED'} — checked "
+            f"{v.get('checked', 0)}, missing {v.get('missing', 0)}, mismatched "
+            f"{v.get('mismatched', 0)}, stale {v.get('stale', 0)}, excused {v.get('excused', 0)}"
         )
+        if self.audit:
+            a = self.audit
+            out.append(
+                f"audit: {'ok' if a.get('ok') else 'FAILED'} — missing {a['missing']}, "
+                f"mismatched {a['mismatched']}, stale {a['stale']}, orphaned {a['orphaned']}, "
+                f"resurrected {a['resurrected']} (items {a['items']}, tombstones "
+                f"{a['tombstones']})"
+            )
         out.extend(f"note: {n}" for n in self.notes)
         out.extend(f"application error: {e}" for e in self.app_errors)
+        out.extend(f"application error: {e}" for e in self.app_ops.get("errors", []))
+        out.extend(f"note: {n}" for n in self.app_ops.get("notes", []))
         if self.kept:
             out.append(
                 f"kept: {self.kept} (plan/, checkpoint/, run.json, validation.md, demo.json)"
@@ -397,8 +429,10 @@ class Application:
         statements: Mapping[str, _Update | None],
         every: int = APP_EVERY,
         max_errors: int = 5,
+        table: str = "",
     ) -> None:
         self.dsn = dsn
+        self.table = table  # the DynamoDB table: part of the row lock the repository takes
         self.statements = dict(statements)
         self.every = max(1, every)
         self.updated = 0
@@ -421,7 +455,12 @@ class Application:
                         import psycopg
 
                         self._conn = psycopg.connect(self.dsn, autocommit=True)
-                    cur = self._conn.execute(update.sql, params)
+                    # the dual-write repository's row lock first (runtime/versioning.py), so
+                    # the random application's writes of this row and ours keep xmin order
+                    lock = row_lock_id(self.table, entity, [row.get(a) for a in update.key])
+                    with self._conn.transaction():
+                        self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock,))
+                        cur = self._conn.execute(update.sql, params)
                     self.updated += max(0, cur.rowcount)
                 except Exception as exc:  # the application's failure is reported, not raised
                     self.errors.append(f"{entity}: {type(exc).__name__}: {exc}".strip())
@@ -533,13 +572,30 @@ def run_demo(
                 e.name: update_statement(model, layout, e, versions[e.name], lengths.get(e.name))
                 for e in model.entities
             },
+            table=table,
         )
         run_options.after_read = app.after_read
     writer = client_factory(endpoint, run_options.writers() + options.concurrency, True)
     runner = Runner(model, layout, dsn, writer, work_dir / "checkpoint", run_options, table, module)
+    finish: Callable[[], AppStats] | None = None
+    app_stats: AppStats | None = None
+    if options.app:
+        # the random application: inserts, updates, key changes and deletes through the
+        # generated repository (phase 1), all through the backfill and the catch-up
+        app_client = client_factory(endpoint, options.app_workers + 2, False)
+        random_app = App(
+            model, transformers.generate(layout, model, repository=True), dsn, app_client,
+            table, seed=options.seed,
+        )  # fmt: skip
+        finish = random_app.start(options.app_workers)
     try:
         run_report = runner.run(plan_dir)
     finally:
+        if finish is not None:
+            deadline = time.monotonic() + 30
+            while random_app.stats.total < options.app_min_ops and time.monotonic() < deadline:
+                time.sleep(0.05)
+            app_stats = finish()
         if app is not None:
             app.close()
         with contextlib.suppress(Exception):
@@ -549,17 +605,22 @@ def run_demo(
         f"run: {run_report.items_written} items written, {run_report.items_per_second:.0f} items/s"
     )
 
+    if app_stats is not None:
+        note(f"application: {app_stats.total} operations through the dual-write repository")
+
     t = time.monotonic()
-    result = validate(
+    checked: Audit = audit(
         model,
         layout,
+        module,
         dsn,
         plain,
-        sample=None,
-        table_name=table,
+        table,
+        app_stats.deleted if app_stats else None,
         dead_letter=run_options.dead_letter,
-        module=module,
     )
+    assert checked.validation is not None
+    result = checked.validation
     seconds["validate"] = time.monotonic() - t
 
     report = DemoReport(
@@ -573,6 +634,8 @@ def run_demo(
         validation=json.loads(json.dumps(result.as_dict(), default=str)),
         app_updates=app.updated if app else 0,
         app_errors=list(app.errors) if app else [],
+        app_ops=app_stats.as_dict() if app_stats else {},
+        audit=json.loads(json.dumps(checked.as_dict(), default=str)),
         notes=notes,
         seconds=seconds,
         kept=str(work_dir) if kept else None,

@@ -73,3 +73,68 @@ def generated_package(shop: Shop, tmp_path_factory: pytest.TempPathFactory) -> M
     root = tmp_path_factory.mktemp("generated") / "shopmig_pkg"
     name = write_and_import(files, root, "_shopmig_generated")
     return importlib.import_module(f"{name}.repository")
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The `ledger` model (a Payment's table key holds attributes beyond its identity), its
+    generated transformers and dual-write repository (one package, as an application has it)."""
+
+    model: ir.Model
+    layout: ir.Layout
+    module: ModuleType  # transformers
+    repository: ModuleType
+    client: ModuleType
+
+
+@pytest.fixture(scope="session")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> Ledger:
+    import importlib
+
+    import ledgerdata
+
+    from modeling.emit.client import emit_client
+    from modeling.emit.repository import emit_repository
+    from modeling.emit.transformers import emit_transformers
+
+    model = load_model(ledgerdata.MODEL)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    files = {
+        **emit_transformers(layout, model),
+        **emit_repository(layout, model),
+        **emit_client(layout, model),
+    }
+    name = write_and_import(files, tmp_path_factory.mktemp("ledger") / "pkg", "_ledger_generated")
+    return Ledger(
+        model,
+        layout,
+        importlib.import_module(f"{name}.transformers"),
+        importlib.import_module(f"{name}.repository"),
+        importlib.import_module(f"{name}.client"),
+    )
+
+
+@pytest.fixture
+def ledger_db(postgres: Any) -> Callable[..., tuple[str, dict[str, int]]]:
+    """A function loading a fresh database with `n` ledger payments; returns (dsn, counts)."""
+    import ledgerdata
+
+    def make(n: int, seed: int = 1) -> tuple[str, dict[str, int]]:
+        dsn = postgres.create_database()
+        return dsn, ledgerdata.load(dsn, n, seed)
+
+    return make
+
+
+@pytest.fixture
+def ledger_table(dynamodb_local: Any, ledger: Ledger) -> Callable[[], str]:
+    """A function creating a fresh, empty table with the ledger's layout; returns its name."""
+    from modeling.verify.dynamo import create_table
+
+    def make() -> str:
+        name = f"Ledger-{uuid.uuid4().hex[:8]}"
+        create_table(dynamodb_local.client(), ledger.layout, name)
+        return name
+
+    return make

@@ -175,24 +175,41 @@ def test_orders_demo_migrates_every_row_and_validates(
 ) -> None:
     report, keep = orders_run
     rows = report["rows_total"]
+    app = report["app"]
     assert report["ok"] is True and report["validation"]["ok"] is True
     assert abs(rows - ROWS) <= 0.1 * ROWS
     assert rows == sum(report["rows"].values())
     assert set(report["rows"]) == {
         "Cart", "Customer", "LineItem", "Order", "Payment", "Return", "Shipment"
     }  # fmt: skip
+    # the random application inserted, updated, changed keys of and deleted rows through the
+    # dual-write repository all through the backfill and catch-up (issue 15, "Done when")
+    assert app["errors"] == [] and all(
+        app[k] > 0 for k in ("inserts", "updates", "key_changes", "deletes")
+    ), app
+    now = rows + app["inserts"] - app["deletes"]
     v = report["validation"]
-    assert v["sql_count"] == rows
-    assert v["checked"] == rows - report["dead_letters"]
-    assert report["items_written"] == rows - report["dead_letters"]
-    assert v["item_count"] == report["items_written"]
+    assert v["sql_count"] == now
+    assert v["checked"] == now - report["dead_letters"] == v["item_count"]
     assert v["missing"] == v["mismatched"] == v["stale"] == 0
+    audit = report["audit"]
+    assert audit["ok"] is True and audit["items"] == v["item_count"]
+    assert [audit[k] for k in ("missing", "mismatched", "stale", "orphaned", "resurrected")] == [
+        0, 0, 0, 0, 0
+    ]  # fmt: skip
+    assert audit["tombstones"] >= app["deletes"]  # and one per key change
     run_entities = report["run"]["entities"]
-    assert {n: e["rows_read"] for n, e in run_entities.items()} == report["rows"]
-    # the application raced the backfill: each updated row was written stale by the backfill,
-    # then rewritten by the catch-up (and validation, comparing _version too, found none stale)
+    # rows the application deleted before the backfill read them are not read
+    read = {n: e["rows_read"] for n, e in run_entities.items()}
+    assert (
+        all(read[n] <= report["rows"][n] for n in read)
+        and sum(read.values()) >= rows - app["deletes"]
+    )
+    # the after-read application raced the backfill: each updated row was written stale by the
+    # backfill, then rewritten by the catch-up (validation, comparing _version too, found none
+    # stale); the catch-up also re-read the random application's rows
     assert report["app_updates"] > 0 and report["app_errors"] == []
-    assert report["catch_up"]["rows"] == report["catch_up"]["written"] == report["app_updates"]
+    assert report["catch_up"]["rows"] >= report["app_updates"]
 
     manifest = json.loads((keep / "plan" / "manifest.json").read_text(encoding="utf-8"))
     assert {n: e["count"] for n, e in manifest["entities"].items()} == report["rows"]
@@ -246,9 +263,15 @@ def test_saas_demo_prints_the_short_report(postgres: Any, dynamodb_local: Any) -
     )
     assert totals, out
     rows, written, dead = (int(g) for g in totals.groups())
-    assert written == rows - dead and 1800 <= rows <= 2000
     checked = re.search(r"validation: ok — checked (\d+), missing 0, mismatched 0, stale 0", out)
-    assert checked and int(checked.group(1)) == rows - dead, out
+    app = re.search(r"^application \(concurrent.*\): (\d+) inserts, .* (\d+) deletes", out, re.M)
+    assert checked and app, out
+    # rows the application deleted before the backfill read them are not written by it
+    assert rows - dead - int(app.group(2)) <= written <= rows - dead and 1800 <= rows <= 2000
+    assert int(checked.group(1)) == rows - dead + int(app.group(1)) - int(app.group(2)), out
+    assert re.search(
+        r"audit: ok — missing 0, mismatched 0, stale 0, orphaned 0, resurrected 0", out
+    )
     per_entity = [int(n) for n in re.findall(r"^  \w+: (\d+) rows", out, re.M)]
     assert sum(per_entity) == rows and len(per_entity) == 7
     assert out.rstrip().endswith("result: ok")
