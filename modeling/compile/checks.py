@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from modeling.compile import templates
 from modeling.core import ir, limits
 from modeling.core.diagnostics import Diagnostic, Severity, Span
+from modeling.runtime import keys
 
 LOW_CARDINALITY = 100  # distinct partition-key values below which a key is hot
 
@@ -301,6 +302,45 @@ def check_write_rates(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
                 "raise table.billing.provisioned.write, or use billing: on_demand",
                 model.name,
             )
+
+
+def check_number_bounds(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """Declared number bounds against what DynamoDB and the key codec hold: a number keeps 38
+    significant digits, and an integer key slot encodes values in the codec's fixed range."""
+    for entity in model.entities:
+        for a in entity.attributes:
+            if a.precision is not None and a.precision > limits.NUMBER_DIGITS:
+                yield Diagnostic(
+                    "number-too-precise",
+                    Severity.WARNING,
+                    f"{entity.name}.{a.name} holds up to {a.precision} significant digits; a "
+                    f"DynamoDB number keeps {limits.NUMBER_DIGITS}, so such values cannot be "
+                    "stored as numbers",
+                    a.span or _model_span(model, entity.name),
+                    "store the value as a string attribute, or lower the precision",
+                    entity.name,
+                )
+    for el in layout.entities:
+        owner = model.entity(el.entity)
+        if owner is None:
+            continue
+        slots = {s for k in el.keys for t in (k.pk, k.sk) if t for s in templates.slots(t)}
+        for slot in sorted(slots):
+            attr = owner.attribute(slot)
+            if attr is None or attr.type.kind != "integer":
+                continue
+            a = attr
+            low, high = keys.INTEGER_MIN, keys.INTEGER_MAX
+            if (a.min is not None and a.min < low) or (a.max is not None and a.max > high):
+                yield Diagnostic(
+                    "key-number-out-of-range",
+                    Severity.WARNING,
+                    f"{el.entity} key slot {{{slot}}} may hold [{a.min}, {a.max}]; the key codec "
+                    f"encodes integers in [{low}, {high}], so rows beyond it cannot become items",
+                    a.span or _model_span(model, el.entity),
+                    "key on another attribute, or make the slot a string",
+                    el.entity,
+                )
 
 
 def check_filters(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:

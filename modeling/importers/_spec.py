@@ -481,6 +481,11 @@ def catalog_to_spec(
                 spec["enum"] = _flow_seq(list(mt.enum))
             if mt.max_length is not None and mt.type == "string":
                 spec["max_length"] = mt.max_length
+            if mt.type == "decimal" and mt.precision is not None:
+                spec["precision"] = mt.precision
+                spec["scale"] = mt.scale or 0
+            if mt.type == "integer" and mt.min is not None and mt.max is not None:
+                spec["min"], spec["max"] = mt.min, mt.max
             if not mt.timezone:
                 spec["timezone"] = False  # `timestamp`: naive values, read back naive
             ref = fk_of.get(col.name)
