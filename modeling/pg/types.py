@@ -78,6 +78,8 @@ _ALIASES = {
     "varbit": "varbit",
     "vector": "vector",
     "halfvec": "vector",
+    "geometry": "geometry",
+    "geography": "geography",
 }
 SERIALS = {"serial", "serial4", "smallserial", "serial2", "bigserial", "serial8"}
 
@@ -116,6 +118,8 @@ _MODEL = {
     "bit": "string",
     "varbit": "string",
     "vector": "list<float>",
+    "geometry": "string",
+    "geography": "string",
 }
 # Integer types' ranges (PostgreSQL's documentation, "Numeric Types").
 INTEGER_RANGES = {
@@ -135,6 +139,8 @@ _LOSSY = {
     "interval": "interval kept as an ISO-8601 duration string",
     "money": "money kept as decimal; the currency symbol is not stored",
     "xml": "xml kept as a string",
+    "geometry": "PostGIS geometry kept as its text form (hex EWKB, as PostgreSQL prints it)",
+    "geography": "PostGIS geography kept as its text form (hex EWKB, as PostgreSQL prints it)",
 }
 
 
