@@ -43,6 +43,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_hot_partitions,
     checks.check_write_rates,
     checks.check_number_bounds,
+    checks.check_item_sizes,
     checks.check_filters,
     checks.check_key_shapes,
     check_key_conditions,

@@ -343,6 +343,77 @@ def check_number_bounds(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnost
                 )
 
 
+# Largest UTF-8 size of a scalar value by kind, where it has one (a DynamoDB number: about one
+# byte per two significant digits plus one; 38 digits at most).
+_NUMBER_BYTES = (limits.NUMBER_DIGITS + 1) // 2 + 1
+_VALUE_BYTES = {
+    "boolean": 1,
+    "date": 10,
+    "datetime": 32,
+    "uuid": 36,
+    "float": _NUMBER_BYTES,
+}
+
+
+def _value_max_bytes(a: ir.Attribute) -> int | None:
+    """The most bytes one attribute's value can take in an item; None when unbounded."""
+    kind = a.type.kind
+    if kind in ("list", "set", "map"):
+        return None
+    if kind == "string":
+        return a.max_length * 4 if a.max_length is not None else None
+    if kind == "binary":
+        return a.max_length
+    if kind == "integer":
+        if a.min is None or a.max is None:
+            return _NUMBER_BYTES
+        digits = len(str(max(abs(a.min), abs(a.max))))
+        return (digits + 1) // 2 + 1
+    if kind == "decimal":
+        return (a.precision + 1) // 2 + 1 if a.precision is not None else _NUMBER_BYTES
+    return _VALUE_BYTES.get(kind)
+
+
+def check_item_sizes(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """An entity whose every attribute is bounded (`max_length`, number bounds, fixed-width
+    kinds) has a largest item; over DynamoDB's 400 KB every such row would be refused."""
+    indexes = {i.name: i for i in layout.indexes}
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        if entity is None:
+            continue
+        total = len(layout.type_attribute) + len(el.type_value.encode())
+        bounded = True
+        for a in entity.attributes:
+            size = _value_max_bytes(a)
+            if size is None:
+                bounded = False
+                break
+            total += len(a.name.encode()) + size
+        for key in el.keys if bounded else ():
+            index = indexes.get(key.index)
+            for attr, template in (
+                (index.pk if index else None, key.pk),
+                (index.sk if index else None, key.sk),
+            ):
+                if template is None or attr is None:
+                    continue
+                size, unbounded = max_template_bytes(template, entity)
+                if unbounded:
+                    bounded = False
+                total += len(attr.name.encode()) + size
+        if bounded and total > limits.ITEM_BYTES:
+            yield Diagnostic(
+                "item-may-be-too-large",
+                Severity.WARNING,
+                f"one {el.entity} item can be {total} bytes (every attribute at its declared "
+                f"bound, strings as 4-byte characters); DynamoDB allows {limits.ITEM_BYTES}",
+                _model_span(model, el.entity),
+                "lower the `max_length` bounds, or move large text to S3 and keep a reference",
+                el.entity,
+            )
+
+
 def check_filters(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
     """Non-key `filter:` conditions are served but cost reads; say so."""
     for plan in layout.plans:

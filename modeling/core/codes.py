@@ -110,6 +110,7 @@ _LIST: tuple[Code, ...] = (
     Code("key-collision", _G.COMPILE, "Two entities can produce the same key on one index, so their items could overwrite each other."),
     Code("number-too-precise", _G.COMPILE, "A decimal's declared precision exceeds the 38 significant digits a DynamoDB number keeps."),
     Code("key-number-out-of-range", _G.COMPILE, "An integer key slot's declared range exceeds what the key codec encodes; rows beyond it cannot become items."),
+    Code("item-may-be-too-large", _G.COMPILE, "Every attribute of an entity is bounded, and at those bounds an item exceeds DynamoDB's 400 KB."),
     Code("capacity-below-rate", _G.COMPILE, "The entities' declared writes per second exceed the provisioned write capacity of the table or a GSI."),
     Code("hot-partition", _G.COMPILE, "A partition key with few values, or a declared rate above one partition's throughput."),
     Code("non-key-filter", _G.COMPILE, "A pattern filters outside the key: the read costs the items the filter drops."),

@@ -95,3 +95,25 @@ def test_catalog_gives_the_same_bounds(postgres: Any) -> None:
     db_attrs = _seed(read_db(dsn)[0])
     ddl_attrs = _seed(read_ddl(DDL, "ledger.sql").catalog)
     assert db_attrs == ddl_attrs
+
+
+@pytest.mark.parametrize(
+    ("columns", "too_large"),
+    [
+        # 2 x varchar(60000) at 4 bytes a character: 480,000 bytes > 400 KB
+        ("a varchar(60000), b varchar(60000)", True),
+        ("a varchar(40000), b varchar(10000), n numeric(38,2), m bigint", False),
+        ("a varchar(60000), b text", False),  # unbounded: no claim either way
+    ],
+)
+def test_item_size_uses_the_bounds(columns: str, too_large: bool) -> None:
+    ddl = f"CREATE TABLE doc (id bigint PRIMARY KEY, {columns});"
+    seeded = catalog_to_spec(read_ddl(ddl, "d.sql").catalog, model_name="docs")
+    result = check_text(dump_yaml(seeded.doc), "d.yaml")
+    assert result.ok and result.model is not None
+    found = [
+        d.message for d in compile_model(result.model)[1].items if d.code == "item-may-be-too-large"
+    ]
+    assert bool(found) == too_large, found
+    if too_large:
+        assert "one Doc item can be 48" in found[0] and "DynamoDB allows 409600" in found[0]
