@@ -1,13 +1,18 @@
-"""Benchmark: seeding each shared DDL file vs sqlglot's bare parse of the same file.
+"""Benchmark: seeding each DDL file vs sqlglot's bare parse of the same file.
 
-For every file in ../shared/ddl/ it measures, in the same run and process:
+Inputs: every file in ../shared/ddl/; real dumps passed with `--dumps PATH` (files or folders
+of .sql: the largest measured so far are Rails structure.sql files such as getlago/lago-api's,
+138 tables / 2,700 statements, not kept in this repo for their licences); and a generated
+pg_dump-shaped schema of `--tables N` tables (default 600: sequences, keys, foreign keys,
+indexes, comments, a partitioned table per 50), so the hundreds-of-tables case is always there.
+For every input it measures, in the same run and process:
   * seed  — `read_ddl` + `catalog_to_spec` + YAML dump (what `model init --from-ddl` does),
   * parse — sqlglot parsing the same statements one by one (our splitter's statements, so both
             see the same input; statements sqlglot rejects still cost their failed attempt),
 and prints the median of N runs of each and the ratio seed / parse. A ratio well above 1 means
 seeding costs more than merely parsing the file would; below 1, it is cheaper.
 
-    .venv/bin/python bench/seed.py [--runs 5]
+    .venv/bin/python bench/seed.py [--runs 5] [--tables 600] [--dumps PATH ...]
 """
 
 from __future__ import annotations
@@ -63,22 +68,88 @@ def bare_parse(text: str) -> int:
     return ok
 
 
+def synthetic_dump(tables: int) -> str:
+    """A pg_dump-shaped schema of `tables` tables, deterministic: what a large Rails or
+    Django application's `structure.sql` holds, per table."""
+    out = ["SET statement_timeout = 0;", "CREATE TYPE public.state AS ENUM ('new', 'done');"]
+    for n in range(tables):
+        t = f"t{n:04d}"
+        ref = f"t{n // 2:04d}" if n else None
+        partitioned = n % 50 == 49
+        cols = [
+            "    id bigint NOT NULL",
+            "    name character varying(255) NOT NULL",
+            "    state public.state DEFAULT 'new'::public.state NOT NULL",
+            "    amount numeric(12,2)",
+            "    payload jsonb",
+            "    created_at timestamp(6) without time zone NOT NULL",
+            "    deleted_at timestamp(6) without time zone DEFAULT NULL::timestamp without time zone",
+        ]
+        if ref:
+            cols.append(f"    {ref}_id bigint")
+        tail = " PARTITION BY RANGE (created_at)" if partitioned else ""
+        out.append(f"CREATE TABLE public.{t} (\n" + ",\n".join(cols) + f"\n){tail};")
+        out.append(f"COMMENT ON TABLE public.{t} IS 'table {n}';")
+        if partitioned:
+            for y in (2024, 2025):
+                out.append(
+                    f"CREATE TABLE public.{t}_{y} PARTITION OF public.{t} "
+                    f"FOR VALUES FROM ('{y}-01-01') TO ('{y + 1}-01-01');"
+                )
+        else:
+            out.append(
+                f"CREATE SEQUENCE public.{t}_id_seq START WITH 1 INCREMENT BY 1 NO MINVALUE "
+                "NO MAXVALUE CACHE 1;"
+            )
+            out.append(f"ALTER SEQUENCE public.{t}_id_seq OWNED BY public.{t}.id;")
+            out.append(
+                f"ALTER TABLE ONLY public.{t} ALTER COLUMN id SET DEFAULT "
+                f"nextval('public.{t}_id_seq'::regclass);"
+            )
+        pk = "(id, created_at)" if partitioned else "(id)"
+        out.append(f"ALTER TABLE ONLY public.{t} ADD CONSTRAINT {t}_pkey PRIMARY KEY {pk};")
+        out.append(f"CREATE INDEX index_{t}_on_name ON public.{t} USING btree (name);")
+        out.append(
+            f"CREATE INDEX index_{t}_on_state_created ON public.{t} (state, created_at DESC);"
+        )
+        if ref:
+            out.append(
+                f"ALTER TABLE ONLY public.{t} ADD CONSTRAINT fk_{t}_{ref} FOREIGN KEY ({ref}_id) "
+                f"REFERENCES public.{ref}(id);"
+            )
+    return "\n".join(out) + "\n"
+
+
+def inputs(tables: int, dumps: list[Path]) -> list[tuple[str, str]]:
+    found = sorted(shared_ddl().glob("*.sql"))
+    for d in dumps:
+        found += sorted(d.glob("*.sql")) if d.is_dir() else [d]
+    named = [(p.name, p.read_text(encoding="utf-8")) for p in found]
+    if tables > 0:
+        named.append((f"synthetic-{tables}-tables.sql", synthetic_dump(tables)))
+    return named
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--tables", type=int, default=600, help="generated schema size (0: none)")
+    ap.add_argument("--dumps", type=Path, nargs="*", default=[], help="more .sql files/folders")
     args = ap.parse_args()
     import logging
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" noise
-    print(f"{'file':32} {'KB':>6} {'stmts':>6} {'seed ms':>9} {'parse ms':>9} {'seed/parse':>10}")
-    for path in sorted(shared_ddl().glob("*.sql")):
-        text = path.read_text(encoding="utf-8")
+    print(
+        f"{'file':36} {'KB':>6} {'stmts':>6} {'tables':>6} {'seed ms':>9} {'parse ms':>9} "
+        f"{'seed/parse':>10}"
+    )
+    for name, text in inputs(args.tables, args.dumps):
         n = sum(1 for s in split_statements(text) if s.kind == "sql")
-        seed(text, path.name)  # warm-up: imports, tokenizer tables
-        t_seed = median_seconds(lambda text=text, name=path.name: seed(text, name), args.runs)
+        tables = len(read_ddl(text, name).catalog.data_tables())  # also the warm-up
+        t_seed = median_seconds(lambda text=text, name=name: seed(text, name), args.runs)
         t_parse = median_seconds(lambda text=text: bare_parse(text), args.runs)
         print(
-            f"{path.name:32} {len(text) / 1024:6.0f} {n:6d} {t_seed * 1000:9.1f} "
+            f"{name[:36]:36} {len(text) / 1024:6.0f} {n:6d} {tables:6d} {t_seed * 1000:9.1f} "
             f"{t_parse * 1000:9.1f} {t_seed / t_parse:10.2f}"
         )
 

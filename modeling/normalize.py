@@ -64,6 +64,10 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
                 references=a.references,
                 column=a.column,
                 max_length=a.max_length,
+                precision=a.precision,
+                scale=a.scale,
+                min=a.min,
+                max=a.max,
                 stats=(
                     ir.ColumnStats(a.stats.n_distinct, a.stats.avg_width, a.stats.null_frac)
                     if a.stats is not None

@@ -42,6 +42,8 @@ CHECKS: tuple[Check, ...] = (
     checks.check_prefix_disjointness,
     checks.check_hot_partitions,
     checks.check_write_rates,
+    checks.check_number_bounds,
+    checks.check_item_sizes,
     checks.check_filters,
     checks.check_key_shapes,
     checks.check_identity,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from modeling.compile import templates
 from modeling.core import ir, limits
 from modeling.core.diagnostics import Diagnostic, Severity, Span
+from modeling.runtime import keys
 
 LOW_CARDINALITY = 100  # distinct partition-key values below which a key is hot
 
@@ -300,6 +301,116 @@ def check_write_rates(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
                 _model_span(model),
                 "raise table.billing.provisioned.write, or use billing: on_demand",
                 model.name,
+            )
+
+
+def check_number_bounds(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """Declared number bounds against what DynamoDB and the key codec hold: a number keeps 38
+    significant digits, and an integer key slot encodes values in the codec's fixed range."""
+    for entity in model.entities:
+        for a in entity.attributes:
+            if a.precision is not None and a.precision > limits.NUMBER_DIGITS:
+                yield Diagnostic(
+                    "number-too-precise",
+                    Severity.WARNING,
+                    f"{entity.name}.{a.name} holds up to {a.precision} significant digits; a "
+                    f"DynamoDB number keeps {limits.NUMBER_DIGITS}, so such values cannot be "
+                    "stored as numbers",
+                    a.span or _model_span(model, entity.name),
+                    "store the value as a string attribute, or lower the precision",
+                    entity.name,
+                )
+    for el in layout.entities:
+        owner = model.entity(el.entity)
+        if owner is None:
+            continue
+        slots = {s for k in el.keys for t in (k.pk, k.sk) if t for s in templates.slots(t)}
+        for slot in sorted(slots):
+            attr = owner.attribute(slot)
+            if attr is None or attr.type.kind != "integer":
+                continue
+            a = attr
+            low, high = keys.INTEGER_MIN, keys.INTEGER_MAX
+            if (a.min is not None and a.min < low) or (a.max is not None and a.max > high):
+                yield Diagnostic(
+                    "key-number-out-of-range",
+                    Severity.WARNING,
+                    f"{el.entity} key slot {{{slot}}} may hold [{a.min}, {a.max}]; the key codec "
+                    f"encodes integers in [{low}, {high}], so rows beyond it cannot become items",
+                    a.span or _model_span(model, el.entity),
+                    "key on another attribute, or make the slot a string",
+                    el.entity,
+                )
+
+
+# Largest UTF-8 size of a scalar value by kind, where it has one (a DynamoDB number: about one
+# byte per two significant digits plus one; 38 digits at most).
+_NUMBER_BYTES = (limits.NUMBER_DIGITS + 1) // 2 + 1
+_VALUE_BYTES = {
+    "boolean": 1,
+    "date": 10,
+    "datetime": 32,
+    "uuid": 36,
+    "float": _NUMBER_BYTES,
+}
+
+
+def _value_max_bytes(a: ir.Attribute) -> int | None:
+    """The most bytes one attribute's value can take in an item; None when unbounded."""
+    kind = a.type.kind
+    if kind in ("list", "set", "map"):
+        return None
+    if kind == "string":
+        return a.max_length * 4 if a.max_length is not None else None
+    if kind == "binary":
+        return a.max_length
+    if kind == "integer":
+        if a.min is None or a.max is None:
+            return _NUMBER_BYTES
+        digits = len(str(max(abs(a.min), abs(a.max))))
+        return (digits + 1) // 2 + 1
+    if kind == "decimal":
+        return (a.precision + 1) // 2 + 1 if a.precision is not None else _NUMBER_BYTES
+    return _VALUE_BYTES.get(kind)
+
+
+def check_item_sizes(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """An entity whose every attribute is bounded (`max_length`, number bounds, fixed-width
+    kinds) has a largest item; over DynamoDB's 400 KB every such row would be refused."""
+    indexes = {i.name: i for i in layout.indexes}
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        if entity is None:
+            continue
+        total = len(layout.type_attribute) + len(el.type_value.encode())
+        bounded = True
+        for a in entity.attributes:
+            size = _value_max_bytes(a)
+            if size is None:
+                bounded = False
+                break
+            total += len(a.name.encode()) + size
+        for key in el.keys if bounded else ():
+            index = indexes.get(key.index)
+            for attr, template in (
+                (index.pk if index else None, key.pk),
+                (index.sk if index else None, key.sk),
+            ):
+                if template is None or attr is None:
+                    continue
+                size, unbounded = max_template_bytes(template, entity)
+                if unbounded:
+                    bounded = False
+                total += len(attr.name.encode()) + size
+        if bounded and total > limits.ITEM_BYTES:
+            yield Diagnostic(
+                "item-may-be-too-large",
+                Severity.WARNING,
+                f"one {el.entity} item can be {total} bytes (every attribute at its declared "
+                f"bound, strings as 4-byte characters); DynamoDB allows {limits.ITEM_BYTES}",
+                _model_span(model, el.entity),
+                "lower the `max_length` bounds, or move large text to S3 and keep a reference",
+                el.entity,
             )
 
 

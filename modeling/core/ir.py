@@ -111,6 +111,10 @@ class Attribute:
     stats: ColumnStats | None = None
     span: Span | None = field(default=None, compare=False)
     max_length: int | None = None  # strings: characters; binary: bytes (`varchar(n)`)
+    precision: int | None = None  # decimals: significant digits (`numeric(p,s)`)
+    scale: int | None = None  # decimals: digits after the point
+    min: int | None = None  # integers: the range (`smallint`, `integer`, `bigint`, ...)
+    max: int | None = None
     # datetimes (and lists of them): False for a column without a time zone (`timestamp`),
     # whose values are naive and are read back naive; stored the same way either way
     timezone: bool = True

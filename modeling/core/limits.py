@@ -18,6 +18,7 @@ MAX_LSIS: Final = 5  # local secondary indexes per table (only at table creation
 
 # -- items and keys
 ITEM_BYTES: Final = 400 * 1024  # one item, names + values
+NUMBER_DIGITS: Final = 38  # significant digits of a DynamoDB number
 PARTITION_KEY_BYTES: Final = 2048  # a partition-key value, 1..2048 bytes
 SORT_KEY_BYTES: Final = 1024  # a sort-key value, 1..1024 bytes
 KEY_ATTRIBUTE_TYPES: Final = ("S", "N", "B")  # key attributes are top-level scalars of these

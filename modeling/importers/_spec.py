@@ -219,14 +219,25 @@ def select_tables(
         ):
             continue
         out.append(t)
-    return out
+    # by (schema, name): a dump's statement order and a live catalog's are not the same, and
+    # the same schema must give the same model whichever way it was read
+    return sorted(out, key=lambda t: (t.schema, t.name))
 
 
 def fold_partition_keys(catalog: Catalog, tables: list[Table]) -> None:
     """Foreign keys declared on partitions (pg_dump writes them per partition, sometimes on only
-    some) belong to the parent entity: copy each up once, keeping the first declaration."""
+    some) belong to the parent entity: copy each up once, keeping the first declaration.
+    Sub-partitions (a partition that is itself partitioned) count too, at any depth."""
     for t in tables:
-        parts = [catalog.tables[q] for q in t.partitions if q in catalog.tables]
+        parts: list[Table] = []
+        todo, seen = list(t.partitions), {t.qname}
+        while todo:
+            q = todo.pop(0)
+            if q in seen or q not in catalog.tables:
+                continue
+            seen.add(q)
+            parts.append(catalog.tables[q])
+            todo.extend(catalog.tables[q].partitions)
         if not parts:
             continue
         have = {(tuple(fk.columns), fk.ref) for fk in t.foreign_keys}
@@ -481,6 +492,11 @@ def catalog_to_spec(
                 spec["enum"] = _flow_seq(list(mt.enum))
             if mt.max_length is not None and mt.type == "string":
                 spec["max_length"] = mt.max_length
+            if mt.type == "decimal" and mt.precision is not None:
+                spec["precision"] = mt.precision
+                spec["scale"] = mt.scale or 0
+            if mt.type == "integer" and mt.min is not None and mt.max is not None:
+                spec["min"], spec["max"] = mt.min, mt.max
             if not mt.timezone:
                 spec["timezone"] = False  # `timestamp`: naive values, read back naive
             ref = fk_of.get(col.name)

@@ -321,8 +321,13 @@ class _Reader:
             elif cur.accept("NULL"):
                 pass
             elif cur.accept("DEFAULT"):
-                a, b = cur.until(_COLUMN_CONSTRAINT_WORDS)
-                col.default = cur.slice_text(a, b)
+                # `DEFAULT NULL::timestamp without time zone` (pg_dump): that NULL starts the
+                # expression, it is not the NULL constraint
+                first = cur.i
+                if cur.kw("NULL"):
+                    cur.next()
+                _, b = cur.until(_COLUMN_CONSTRAINT_WORDS)
+                col.default = cur.slice_text(first, b)
                 self.note_nextval(t, col)
             elif cur.accept("PRIMARY", "KEY"):
                 t.primary_key = [col.name]
@@ -456,10 +461,14 @@ class _Reader:
 
     # ------------------------------------------------------------------ ALTER TABLE
     def alter_table(self, cur: Cursor, line: int) -> None:
-        cur.accept("IF", "EXISTS")
+        if_exists = cur.accept("IF", "EXISTS")
         cur.accept("ONLY")
         q = self.qname(cur.qualified())  # type: ignore[arg-type]
         cur.accept_type(TokenType.STAR)
+        if if_exists and q not in self.catalog.tables:
+            # `pg_dump --clean` opens with `ALTER TABLE IF EXISTS … DROP …` for tables it
+            # creates further down: PostgreSQL runs them as no-ops, and so do we
+            return self.skip(_kind(cur, 0), line, "IF EXISTS on a table not created (yet): a no-op")
         if cur.kw("OWNER", "TO") or cur.kw("ENABLE") or cur.kw("DISABLE") or cur.kw("REPLICA"):
             return self.skip(_kind(cur, 0), line)
         # `ALTER TABLE seq …`, views, objects outside the dump: nothing to merge.

@@ -78,6 +78,8 @@ _ALIASES = {
     "varbit": "varbit",
     "vector": "vector",
     "halfvec": "vector",
+    "geometry": "geometry",
+    "geography": "geography",
 }
 SERIALS = {"serial", "serial4", "smallserial", "serial2", "bigserial", "serial8"}
 
@@ -116,6 +118,15 @@ _MODEL = {
     "bit": "string",
     "varbit": "string",
     "vector": "list<float>",
+    "geometry": "string",
+    "geography": "string",
+}
+# Integer types' ranges (PostgreSQL's documentation, "Numeric Types").
+INTEGER_RANGES = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+    "oid": (0, 2**32 - 1),
 }
 # Datetimes without a time zone: the model's `timezone: false` (naive values, read back naive).
 NAIVE = {"timestamp"}
@@ -128,6 +139,8 @@ _LOSSY = {
     "interval": "interval kept as an ISO-8601 duration string",
     "money": "money kept as decimal; the currency symbol is not stored",
     "xml": "xml kept as a string",
+    "geometry": "PostGIS geometry kept as its text form (hex EWKB, as PostgreSQL prints it)",
+    "geography": "PostGIS geography kept as its text form (hex EWKB, as PostgreSQL prints it)",
 }
 
 
@@ -213,6 +226,10 @@ class ModelType:
     note: str | None = None
     timezone: bool = True  # False: `timestamp` (without time zone), naive values
     max_length: int | None = None  # `varchar(n)`, `char(n)`: at most n characters
+    precision: int | None = None  # `numeric(p,s)`: p significant digits
+    scale: int | None = None  # `numeric(p,s)`: s digits after the point
+    min: int | None = None  # integer range: `smallint`, `integer`, `bigint`, `numeric(p,0)`
+    max: int | None = None
 
 
 def to_model_type(text: str, catalog: Catalog, default_schema: str = "public") -> ModelType:
@@ -237,8 +254,24 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
         if t.name in NON_DATA:
             return ModelType("string", non_data=True, note=f"{t.name} is derived search data")
         model = _MODEL.get(t.name, "string")
-        if t.name == "numeric" and len(t.args) == 2 and t.args[1] == "0":
-            return ModelType("integer", note=f"numeric({t.args[0]},0) holds whole numbers")
+        digits = [int(a) for a in t.args if a.lstrip("-").isdigit()]
+        if t.name == "numeric" and len(t.args) == 2 and t.args[1] == "0" and len(digits) == 2:
+            top = 10 ** digits[0] - 1
+            return ModelType(
+                "integer",
+                note=f"numeric({t.args[0]},0) holds whole numbers",
+                min=-top,
+                max=top,
+            )
+        if t.name == "numeric" and digits and len(digits) == len(t.args):
+            return ModelType(
+                "decimal",
+                precision=digits[0],
+                scale=digits[1] if len(digits) > 1 else 0,
+            )
+        if t.name in INTEGER_RANGES:
+            low, high = INTEGER_RANGES[t.name]
+            return ModelType("integer", min=low, max=high)
         bound = None
         if t.name in ("varchar", "char") and len(t.args) == 1 and t.args[0].isdigit():
             bound = int(t.args[0]) or None
@@ -261,6 +294,10 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
                 base.note,
                 base.timezone,
                 base.max_length,
+                base.precision,
+                base.scale,
+                base.min,
+                base.max,
             )
         if found in catalog.composites:
             return ModelType("map", note=f"composite type {found[0]}.{found[1]} kept as a map")

@@ -334,6 +334,35 @@ class Checker:
                 self.pos.key((*path, "timezone")),
                 hint="drop `timezone`, or change the type to datetime",
             )
+        scalar = TypeRef.parse(a.type).scalar
+        for field_name, kinds in (
+            ("precision", ("decimal",)),
+            ("scale", ("decimal",)),
+            ("min", ("integer",)),
+            ("max", ("integer",)),
+        ):
+            if getattr(a, field_name) is not None and scalar not in kinds:
+                self.error(
+                    "number-bound-type",
+                    f"`{field_name}` on attribute {attr!r} of type {a.type}; only "
+                    f"{' and '.join(kinds)} attributes take it",
+                    self.pos.key((*path, field_name)),
+                    hint=f"drop `{field_name}`, or change the type",
+                )
+        if a.precision is not None and a.scale is not None and a.scale > a.precision:
+            self.error(
+                "number-bound-type",
+                f"attribute {attr!r}: scale {a.scale} exceeds precision {a.precision}",
+                self.pos.key((*path, "scale")),
+                hint="numeric(p,s) needs s <= p",
+            )
+        if a.min is not None and a.max is not None and a.min > a.max:
+            self.error(
+                "number-bound-type",
+                f"attribute {attr!r}: min {a.min} is above max {a.max}",
+                self.pos.key((*path, "min")),
+                hint="swap them",
+            )
         if a.references is not None:
             target = self.entities.get(a.references)
             if target is None:

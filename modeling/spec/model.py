@@ -191,6 +191,25 @@ class AttributeSpec(Node):
         description="Strings: the most characters a value has (PostgreSQL `varchar(n)`, "
         "`char(n)`); binary: the most bytes. The compiler's key-size check uses it.",
     )
+    precision: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Decimals: the most significant digits a value has (PostgreSQL "
+        "`numeric(p,s)`'s p). DynamoDB numbers keep 38; the compiler warns beyond that.",
+    )
+    scale: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="Decimals: the digits after the decimal point (`numeric(p,s)`'s s).",
+    )
+    min: int | None = Field(
+        default=None,
+        description="Integers: the smallest value (PostgreSQL `smallint`, `integer`, `bigint`, "
+        "`numeric(p,0)` ranges). The compiler checks it against the key codec's range.",
+    )
+    max: int | None = Field(default=None, description="Integers: the largest value.")
     references: EntityName | None = Field(
         default=None, description="The entity this attribute is a foreign key to."
     )

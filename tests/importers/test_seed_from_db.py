@@ -39,11 +39,22 @@ def _init(args: list[str]) -> Any:
     return res
 
 
-@pytest.mark.parametrize("name", ["chinook-autoinc-ddl.sql", "pagila-schema.sql"])
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "ddl" / "partitions_domains_clean.sql"
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        shared_ddl_dir() / "chinook-autoinc-ddl.sql",
+        shared_ddl_dir() / "pagila-schema.sql",
+        FIXTURE,  # partitions, sub-partitions, domains, a pg_dump --clean preamble
+    ],
+    ids=lambda p: p.name,
+)
 def test_from_db_and_from_ddl_write_the_same_model(
-    name: str, postgres: Any, tmp_path: Path
+    src: Path, postgres: Any, tmp_path: Path
 ) -> None:
-    src = shared_ddl_dir() / name
+    name = src.name
     ddl = tmp_path / name  # the DDL PostgreSQL actually ran (pgvector-free for pagila)
     ddl.write_text(preprocess(name, src.read_text(encoding="utf-8")), encoding="utf-8")
     dsn = postgres.create_database()
