@@ -43,6 +43,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_hot_partitions,
     checks.check_filters,
     checks.check_key_shapes,
+    checks.check_mutable_table_keys,
     check_key_conditions,
 )
 

@@ -330,3 +330,32 @@ def check_key_shapes(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]
                 f'"{entity_layout.type_value.upper()}"), or pin it on an index of its own',
                 entity_layout.entity,
             )
+
+
+def check_mutable_table_keys(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A pinned table key holding an attribute that can change (`ir.Model.stable`): the item's
+    primary key changes with it, which DynamoDB cannot update in place. (Derived table keys
+    never hold one; on a GSI a changed value just moves the index entry.)"""
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        key = el.key("table")
+        if entity is None or key is None or not key.pinned:
+            continue
+        slots = [*templates.slots(key.pk), *templates.slots(key.sk or "")]
+        mutable = sorted({s for s in slots if not model.stable(entity, s)})
+        if not mutable:
+            continue
+        names = ", ".join(mutable)
+        yield Diagnostic(
+            "mutable-table-key",
+            Severity.WARNING,
+            f"{el.entity}: the pinned table key {key.pk!r} / {key.sk!r} holds {names}, which "
+            f"can change; the primary key changes with it, so changing {names} is a delete of "
+            "the item and a put under the new key (a transaction, not one UpdateItem), and a "
+            "reader holding the old key no longer finds it",
+            _model_span(model, el.entity),
+            f"declare `immutable: true` on {names} if the value never changes after insert, or "
+            "move it to a GSI key (DynamoDB moves a GSI entry by itself) and key the table on "
+            "the identity",
+            el.entity,
+        )

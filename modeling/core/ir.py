@@ -114,6 +114,10 @@ class Attribute:
     # datetimes (and lists of them): False for a column without a time zone (`timestamp`),
     # whose values are naive and are read back naive; stored the same way either way
     timezone: bool = True
+    # never changes after insert (`immutable: true`): may sit in a derived table key
+    immutable: bool = False
+    # PostgreSQL collation of a string column (`collation:`, else `source.collation`); None: unknown
+    collation: str | None = None
 
     @property
     def column_name(self) -> str:
@@ -261,6 +265,7 @@ class Source:
     dialect: str = "postgres"
     ddl: str | None = None  # path relative to the model file
     version: str | None = None  # `source.version` as written (resolved per entity: Entity.version)
+    collation: str | None = None  # the database's default collation (`source.collation`)
 
 
 @dataclass(frozen=True)
@@ -288,6 +293,22 @@ class Model:
 
     def children(self, name: str) -> tuple[Entity, ...]:
         return tuple(e for e in self.entities if e.parent == name)
+
+    def stable(self, entity: Entity, name: str) -> bool:
+        """Whether `entity.name` keeps its value for the item's life, so it may sit in a table
+        key: an identity attribute, the link to the entity's `parent` (an attribute of the
+        parent's key, or one that references the parent: an owned child never changes owner),
+        or one declared `immutable: true`. Any other attribute in a table key turns a change
+        of its value into a delete + put."""
+        if name in entity.key:
+            return True
+        attr = entity.attribute(name)
+        if attr is None:
+            return False
+        if attr.immutable:
+            return True
+        parent = self.entity(entity.parent) if entity.parent else None
+        return parent is not None and (attr.references == parent.name or name in parent.key)
 
 
 # --------------------------------------------------------------------------- JSON
