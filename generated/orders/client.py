@@ -336,14 +336,11 @@ class Client:
 
     def _lines_of_order_request(self, order_id: UUID) -> dict[str, Any]:
         values = _t.lines_of_order_key(order_id)
-        values[":type0"] = {"S": "LineItem"}
-        values[":type1"] = {"S": "Order"}
         return {
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "PK", "#type": "_type"},
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :sk0 AND :sk1",
+            "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK"},
             "ExpressionAttributeValues": values,
             "ScanIndexForward": True,
-            "FilterExpression": "#type IN (:type0, :type1)",
         }
 
     def lines_of_order(
@@ -351,7 +348,7 @@ class Client:
     ) -> LinesOfOrderResult:
         """Every match, one list per entity (LineItem, Order).
 
-        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk`, ascending."""
+        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
         result = LinesOfOrderResult()
         for entity, row in self.iter_lines_of_order(order_id, consistent_read=consistent_read):
             getattr(result, _RESULT_FIELDS[entity]).append(row)
@@ -362,7 +359,7 @@ class Client:
     ) -> Iterator[tuple[str, Mapping[str, Any]]]:
         """Stream the matches page by page.
 
-        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk`, ascending."""
+        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
 
         request = self._lines_of_order_request(order_id)
         request["ConsistentRead"] = consistent_read
@@ -379,7 +376,7 @@ class Client:
     ) -> tuple[list[tuple[str, Mapping[str, Any]]], Key | None]:
         """One Query page (at most `page_size` items read, before filters) and the LastEvaluatedKey to pass as `start_key` for the next (None on the last page).
 
-        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk`, ascending."""
+        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
 
         request = self._lines_of_order_request(order_id)
         request["ConsistentRead"] = consistent_read

@@ -1600,7 +1600,7 @@ def lines_of_order_key(order_id: UUID) -> Item:
     """Pattern `lines_of_order` on table: the values of its KeyConditionExpression (`:pk`, `:sk0`, `:sk1`)."""
     try:
         k0 = _slot("uuid", order_id, "order_id")
-        return {":pk": {"S": f"ORDER#{k0}"}}
+        return {":pk": {"S": f"ORDER#{k0}"}, ":sk0": {"S": "LINE_ITEM#"}, ":sk1": {"S": "ORDES"}}
     except _Bad as exc:
         raise exc.error("LineItem, Order", None) from None
     except _keys.KeyEncodingError as exc:

@@ -359,3 +359,65 @@ def check_mutable_table_keys(layout: ir.Layout, model: ir.Model) -> Iterator[Dia
             "the identity",
             el.entity,
         )
+
+
+AMPLIFICATION_WARN = 1.5  # items read per item returned from which dropped types are worth a word
+FILTER_AMPLIFICATION_WARN = 2.0  # the same for non-key filters (non-key-filter already informs)
+
+
+def check_read_amplification(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A key condition that reads items the plan then drops (other entity types in the
+    partition that no sort-key range excludes, non-key filters), with the estimated items read
+    per item returned (`ir.ReadEstimate`, also in layout.json for verify to compare). Quiet
+    when the estimate is known and small; an unknown estimate over dropped types is reported."""
+    for plan in layout.plans:
+        est = plan.read_estimate
+        pattern = model.pattern(plan.pattern)
+        if est is None or pattern is None:
+            continue
+        if est.dropped:
+            if est.factor is not None and est.factor < AMPLIFICATION_WARN:
+                continue
+        elif est.factor is None or est.factor < FILTER_AMPLIFICATION_WARN:
+            continue
+        what = []
+        if est.dropped:
+            what.append(
+                f"items of {', '.join(est.dropped)} in the same partition (dropped by type)"
+            )
+        if est.filters:
+            what.append(f"items that fail the filter on {', '.join(est.filters)}")
+        if est.factor is None:
+            size = "an unknown number of items"
+        else:
+            size = f"{'at least ' if est.lower_bound else 'about '}{est.factor:g} items"
+        yield Diagnostic(
+            "read-amplification",
+            Severity.WARNING,
+            f"pattern {plan.pattern!r} reads {size} per item it returns: its key condition on "
+            f"{plan.index} also matches {' and '.join(what)}, and no sort-key range excludes "
+            f"them (estimate from: {'; '.join(est.basis)})",
+            pattern.span,
+            _amplification_hint(est, len(plan.entities) > 1),
+            plan.pattern,
+        )
+
+
+def _amplification_hint(est: ir.ReadEstimate, collection: bool) -> str:
+    tips = []
+    if est.dropped and collection:
+        tips.append(
+            "make the members' sort-key prefixes sort next to each other, with no other type's "
+            "prefix between them (pin sort keys), so one sort-key range reads only the collection"
+        )
+    elif est.dropped:
+        tips.append(
+            "give the entity a sort key whose literal prefix no other type in the partition "
+            "shares (pin one, or let the compiler derive it), so a begins_with or range reads "
+            "only its items"
+        )
+    if est.filters:
+        tips.append("make the filtered attribute an equality condition so it becomes part of a key")
+    if est.factor is None:
+        tips.append("declare `row_count:` on the entities to get an estimate")
+    return "; ".join(tips)

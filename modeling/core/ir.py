@@ -490,6 +490,37 @@ class FilterCondition:
 
 
 @dataclass(frozen=True)
+class ReadEstimate:
+    """What a plan's key condition reads beyond what it returns (read amplification).
+
+    `dropped`: other entity types the key condition matches, which the client drops by type;
+    `filters`: attributes of non-key filters. `factor`: the estimated items read per item
+    returned (from row counts, relationship cardinalities and enum/boolean/statistics
+    selectivities); None when unknown; `lower_bound` when a filter could not be counted.
+    `model verify` can measure the same ratio and compare."""
+
+    dropped: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    factor: float | None = None
+    basis: tuple[str, ...] = ()
+    lower_bound: bool = False  # a filter of unknown selectivity is not counted in `factor`
+
+    @property
+    def summary(self) -> str:
+        """One line for explain and layout.md: the factor, what is dropped, what it rests on."""
+        if self.factor is None:
+            size = "unknown"
+        else:
+            size = (
+                f"{'≥ ' if self.lower_bound else '~'}{self.factor:g} items read per item returned"
+            )
+        what = [f"drops {', '.join(self.dropped)} by type"] if self.dropped else []
+        if self.filters:
+            what.append(f"filters on {', '.join(self.filters)}")
+        return f"{size} ({'; '.join(what)}); from: {'; '.join(self.basis)}"
+
+
+@dataclass(frozen=True)
 class PatternPlan:
     """How one access pattern runs, and why it returns exactly the right items."""
 
@@ -508,6 +539,8 @@ class PatternPlan:
     params: tuple[str, ...] = ()  # every bind parameter the pattern takes, in order
     proof: tuple[str, ...] = ()  # the argument that the key condition is exact
     sharded: int = 0  # >0: constant partition written across N shards, query each shard
+    # None: the key condition reads only items the pattern returns (but ties at a strict bound)
+    read_estimate: ReadEstimate | None = None
 
 
 @dataclass(frozen=True)
