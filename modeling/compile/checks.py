@@ -421,3 +421,83 @@ def _amplification_hint(est: ir.ReadEstimate, collection: bool) -> str:
     if est.factor is None:
         tips.append("declare `row_count:` on the entities to get an estimate")
     return "; ".join(tips)
+
+
+# Collations under which PostgreSQL compares strings as DynamoDB does (UTF-8 bytes = code points)
+BYTE_ORDER_COLLATIONS = frozenset({"c", "posix", "ucs_basic", "c.utf8", "c.utf-8", "pg_c_utf8"})
+
+
+def byte_ordered(collation: str) -> bool:
+    """Whether PostgreSQL's order under `collation` is DynamoDB's byte order of UTF-8."""
+    return collation.strip().strip('"').lower() in BYTE_ORDER_COLLATIONS
+
+
+def _string_order(model: ir.Model, plan: ir.PatternPlan) -> tuple[str, ir.Attribute] | None:
+    """(how, attribute) when the plan's result order or range compares a string key slot."""
+    pattern = model.pattern(plan.pattern)
+    entity = model.entity(plan.entities[0])
+    if pattern is None or entity is None or len(plan.entities) != 1:
+        return None
+    rng = pattern.range
+    if rng is not None and rng.op == "begins_with":
+        return None  # a prefix match is not collation-sensitive (LIKE 'x%' compares bytes)
+    if rng is not None:
+        name, how = rng.attribute, "compares"
+    elif pattern.order_by is not None and pattern.order_by not in {
+        c.attribute for c in pattern.equality
+    }:
+        name, how = pattern.order_by, "orders by"
+    else:
+        return None
+    attr = entity.attribute(name)
+    if attr is None or attr.type.kind != "string" or attr.enum is not None:
+        return None
+    return how, attr
+
+
+def check_collation(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A string key slot a pattern orders by (or compares with <, >, between): DynamoDB orders
+    it by UTF-8 bytes, PostgreSQL by the column's collation. A known collation other than
+    C/POSIX gets a warning per pattern. An unknown one (no `collation:` on the attribute or
+    `source.collation`) gets one info per model listing the patterns, so that models which do
+    not say stay quiet unless they order by strings, and then say it once."""
+    unknown: list[str] = []
+    for plan in layout.plans:
+        found = _string_order(model, plan)
+        if found is None:
+            continue
+        how, attr = found
+        if attr.collation is None:
+            unknown.append(f"{plan.pattern} ({attr.name})")
+            continue
+        if byte_ordered(attr.collation):
+            continue
+        pattern = model.pattern(plan.pattern)
+        yield Diagnostic(
+            "collation-order",
+            Severity.WARNING,
+            f"pattern {plan.pattern!r} {how} the string {plan.entities[0]}.{attr.name}, whose "
+            f"PostgreSQL collation is {attr.collation!r}; DynamoDB compares sort keys by UTF-8 "
+            "bytes, so the order (and a range's bounds) can differ from the SQL it replaces: "
+            "'Banana' < 'apple' < 'Éclair' < 'éclair' in bytes, 'apple' < 'Banana' < 'éclair' < "
+            "'Éclair' under most natural-language collations",
+            pattern.span if pattern else None,
+            f"if the application accepts byte order, say so in the SQL (ORDER BY {attr.name} "
+            'COLLATE "C") or the column (COLLATE "C"); otherwise key on a normalised copy (e.g. '
+            "lower-cased, accents stripped) and sort the page in the client",
+            plan.pattern,
+        )
+    if unknown:
+        yield Diagnostic(
+            "collation-order",
+            Severity.INFO,
+            f"the source collation is not declared; {len(unknown)} pattern(s) order or compare "
+            f"strings in DynamoDB's UTF-8 byte order: {', '.join(unknown)}; PostgreSQL agrees "
+            "only under the C/POSIX collation (most databases default to a language collation, "
+            "e.g. en_US.UTF-8, where 'apple' < 'Banana')",
+            _model_span(model),
+            "set `source.collation:` (SELECT datcollate FROM pg_database WHERE datname = "
+            "current_database()) or `collation:` on the attribute (a column's COLLATE); `C` "
+            "silences this",
+            model.name,
+        )
