@@ -57,7 +57,7 @@ def test_a_language_collation_warns_per_pattern_that_orders_or_compares_a_string
         ("warning", "topics_by_title"),
         ("warning", "topics_titled_before"),
     ]
-    layout, bag = compile_model(m)
+    _layout, bag = compile_model(m)
     message = next(d for d in bag if d.code == "collation-order")
     assert "en_US.utf8" in message.message and "bytes" in message.message
     assert message.hint is not None and 'COLLATE "C"' in message.hint
