@@ -54,7 +54,7 @@ def _templates(m: ir.Model) -> set[tuple[str, str, str | None]]:
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
 def test_a_published_design_compiles_to_its_published_index_count(name: str) -> None:
-    export, table, gsis = PUBLISHED[name]
+    _export, _table, gsis = PUBLISHED[name]
     m = _load(name)
     layout, bag = compile_model(m)
     assert layout is not None, [d.format() for d in bag.errors]
