@@ -501,3 +501,31 @@ def check_collation(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
             "silences this",
             model.name,
         )
+
+
+def check_table_key_identity(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """The table key must hold every identity attribute: DynamoDB keeps one item per primary
+    key, so two rows whose table keys render equal overwrite each other (a silent loss in the
+    migration and in every dual write). Derived keys always hold the identity; a pinned one is
+    checked here."""
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        key = el.key("table")
+        if entity is None or key is None or not key.pinned:
+            continue
+        slots = {*templates.slots(key.pk), *templates.slots(key.sk or "")}
+        missing = [a for a in entity.key if a not in slots]
+        if not missing:
+            continue
+        yield Diagnostic(
+            "table-key-not-unique",
+            Severity.ERROR,
+            f"{el.entity}: the pinned table key {key.pk!r} / {key.sk!r} does not hold "
+            f"{', '.join(missing)} of its key ({', '.join(entity.key)}): two rows that differ "
+            "only there get one primary key, and the second write overwrites the first",
+            _model_span(model, el.entity),
+            f"add {{{missing[0]}}} to the pinned sort key, or, if the key's slots are unique in "
+            f"the source (a UNIQUE constraint), declare `key: "
+            f"[{', '.join(sorted(slots))}]`",
+            el.entity,
+        )

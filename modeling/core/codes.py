@@ -112,6 +112,7 @@ _LIST: tuple[Code, ...] = (
     Code("unbound-partition", _G.COMPILE, "A pattern does not bind every slot of its index's partition-key template."),
     Code("invalid-key-condition", _G.COMPILE, "A plan's key condition DynamoDB would reject: an empty key value, a value of the wrong type for its key attribute, or begins_with on a number."),
     Code("missing-sort-key", _G.COMPILE, "A pinned key has no sort key where the entity's patterns (or collection) need one."),
+    Code("table-key-not-unique", _G.COMPILE, "A pinned table key lacks an identity attribute, so two rows can map to one item and overwrite each other."),
     Code("mutable-table-key", _G.COMPILE, "A pinned table key holds an attribute that can change (not identity, parent link or `immutable`): a change is a delete + put."),
     Code("read-amplification", _G.COMPILE, "A pattern's key condition reads items it then drops (other types in the partition, filters) and no sort-key range excludes them: the estimated items read per item returned."),
     Code("collation-order", _G.COMPILE, "A pattern orders by a string whose source collation is not C/POSIX (or unknown): PostgreSQL's order can differ from DynamoDB's byte order."),
