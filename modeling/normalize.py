@@ -76,6 +76,13 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
                 description=a.description,
                 span=pos.key((*base, "attributes", attr)),
                 timezone=a.timezone is not False,
+                immutable=a.immutable,
+                collation=a.collation
+                or (
+                    spec.source.collation
+                    if spec.source is not None and ir.TypeRef.parse(a.type).scalar == "string"
+                    else None
+                ),
             )
         )
     pinned = tuple(
@@ -146,7 +153,9 @@ def normalize(
     """Build the resolved model; `patterns` must hold every pattern of `spec` (no errors)."""
     source = None
     if spec.source is not None:
-        source = ir.Source(spec.source.dialect, spec.source.ddl, spec.source.version)
+        source = ir.Source(
+            spec.source.dialect, spec.source.ddl, spec.source.version, spec.source.collation
+        )
     return ir.Model(
         name=spec.model,
         table=_table(spec),

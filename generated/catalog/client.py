@@ -970,14 +970,11 @@ class Client:
 
     def _product_page_request(self, product_id: UUID) -> dict[str, Any]:
         values = _t.product_page_key(product_id)
-        values[":type0"] = {"S": "Product"}
-        values[":type1"] = {"S": "Variant"}
         return {
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": "PK", "#type": "_type"},
+            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :sk0 AND :sk1",
+            "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK"},
             "ExpressionAttributeValues": values,
             "ScanIndexForward": True,
-            "FilterExpression": "#type IN (:type0, :type1)",
         }
 
     def product_page(self, product_id: UUID, *, consistent_read: bool = False) -> ProductPageResult:
@@ -985,7 +982,7 @@ class Client:
 
         Product detail page with every variant (size/colour picker).
 
-        Pattern `product_page` (Product, Variant): Query on the table, key condition `#pk = :pk`, ascending."""
+        Pattern `product_page` (Product, Variant): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
         result = ProductPageResult()
         for entity, row in self.iter_product_page(product_id, consistent_read=consistent_read):
             getattr(result, _RESULT_FIELDS[entity]).append(row)
@@ -998,7 +995,7 @@ class Client:
 
         Product detail page with every variant (size/colour picker).
 
-        Pattern `product_page` (Product, Variant): Query on the table, key condition `#pk = :pk`, ascending."""
+        Pattern `product_page` (Product, Variant): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
 
         request = self._product_page_request(product_id)
         request["ConsistentRead"] = consistent_read
@@ -1017,7 +1014,7 @@ class Client:
 
         Product detail page with every variant (size/colour picker).
 
-        Pattern `product_page` (Product, Variant): Query on the table, key condition `#pk = :pk`, ascending."""
+        Pattern `product_page` (Product, Variant): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
 
         request = self._product_page_request(product_id)
         request["ConsistentRead"] = consistent_read

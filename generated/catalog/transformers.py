@@ -1685,7 +1685,7 @@ def product_page_key(product_id: UUID) -> Item:
     """Pattern `product_page` on table: the values of its KeyConditionExpression (`:pk`, `:sk0`, `:sk1`)."""
     try:
         k0 = _slot("uuid", product_id, "product_id")
-        return {":pk": {"S": f"PRODUCT#{k0}"}}
+        return {":pk": {"S": f"PRODUCT#{k0}"}, ":sk0": {"S": "PRODUCT"}, ":sk1": {"S": "VARIANT$"}}
     except _Bad as exc:
         raise exc.error("Product, Variant", None) from None
     except _keys.KeyEncodingError as exc:

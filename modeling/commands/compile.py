@@ -211,6 +211,8 @@ def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
         ("pages", plan.pagination),
     ]
     rows += [(f"filter {f.attribute} {f.op}", f.read_cost) for f in plan.filters]
+    if plan.read_estimate is not None:
+        rows.append(("read amplification", plan.read_estimate.summary))
     rows.append(("why exact", "\n".join(f"• {line}" for line in plan.proof)))
     notes = [
         d

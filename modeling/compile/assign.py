@@ -180,23 +180,21 @@ def solve(
             ]
             if optional:
                 continue  # every item needs its table key
-            if any(_state_attribute(entity, s) for s in (*pk, *sk)):
-                continue  # an item's primary key must not change when its state does
+            if any(_state_attribute(model, entity, s) for s in (*pk, *sk)):
+                continue  # an item's primary key must not change when its attributes do
         return Placement(
             entity_name, index, _owner(model, entity, pk, reqs), pk, sk, None, patterns, fill
         )
     return None
 
 
-def _state_attribute(entity: ir.Entity, slot: str) -> bool:
-    """An enum or boolean attribute outside the entity's key: a state (`status`, `is_active`)
-    that changes over the item's life. On a GSI a changed state just moves the index entry; in
-    the table key it would turn every transition into delete + put and make the item
-    unreachable by its identity, so such slots are kept off the table key."""
-    if slot in entity.key:
-        return False
-    attr = entity.attribute(slot)
-    return attr is not None and (attr.enum is not None or attr.type.kind == "boolean")
+def _state_attribute(model: ir.Model, entity: ir.Entity, slot: str) -> bool:
+    """An attribute whose value can change over the item's life (`ir.Model.stable` is false:
+    not identity, not the parent link, not declared `immutable`): a price, a status, an
+    operator, an email. On a GSI a changed value just moves the index entry; in the table key
+    it would turn every change into delete + put and make the item unreachable by its old
+    key, so derived table keys never hold such slots (a pinned one is warned about)."""
+    return not model.stable(entity, slot)
 
 
 def null_fill(

@@ -566,3 +566,174 @@ def check_identity(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
                     "follow each string or binary slot with `#` (or end the template there)",
                     el.entity,
                 )
+
+
+def check_mutable_table_keys(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A pinned table key holding an attribute that can change (`ir.Model.stable`): the item's
+    primary key changes with it, which DynamoDB cannot update in place. (Derived table keys
+    never hold one; on a GSI a changed value just moves the index entry.)"""
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        key = el.key("table")
+        if entity is None or key is None or not key.pinned:
+            continue
+        slots = [*templates.slots(key.pk), *templates.slots(key.sk or "")]
+        mutable = sorted({s for s in slots if not model.stable(entity, s)})
+        if not mutable:
+            continue
+        names = ", ".join(mutable)
+        yield Diagnostic(
+            "mutable-table-key",
+            Severity.WARNING,
+            f"{el.entity}: the pinned table key {key.pk!r} / {key.sk!r} holds {names}, which "
+            f"can change; the primary key changes with it, so changing {names} is a delete of "
+            "the item and a put under the new key (a transaction, not one UpdateItem), and a "
+            "reader holding the old key no longer finds it",
+            _model_span(model, el.entity),
+            f"declare `immutable: true` on {names} if the value never changes after insert, or "
+            "move it to a GSI key (DynamoDB moves a GSI entry by itself) and key the table on "
+            "the identity",
+            el.entity,
+        )
+
+
+AMPLIFICATION_WARN = 1.5  # items read per item returned from which dropped types are worth a word
+FILTER_AMPLIFICATION_WARN = 2.0  # the same for non-key filters (non-key-filter already informs)
+
+
+def check_read_amplification(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A key condition that reads items the plan then drops (other entity types in the
+    partition that no sort-key range excludes, non-key filters), with the estimated items read
+    per item returned (`ir.ReadEstimate`, also in layout.json for verify to compare). Quiet
+    when the estimate is known and small; an unknown estimate over dropped types is reported."""
+    for plan in layout.plans:
+        est = plan.read_estimate
+        pattern = model.pattern(plan.pattern)
+        if est is None or pattern is None:
+            continue
+        if est.dropped:
+            if est.factor is not None and est.factor < AMPLIFICATION_WARN:
+                continue
+        elif est.factor is None or est.factor < FILTER_AMPLIFICATION_WARN:
+            continue
+        what = []
+        if est.dropped:
+            what.append(
+                f"items of {', '.join(est.dropped)} in the same partition (dropped by type)"
+            )
+        if est.filters:
+            what.append(f"items that fail the filter on {', '.join(est.filters)}")
+        if est.factor is None:
+            size = "an unknown number of items"
+        else:
+            size = f"{'at least ' if est.lower_bound else 'about '}{est.factor:g} items"
+        yield Diagnostic(
+            "read-amplification",
+            Severity.WARNING,
+            f"pattern {plan.pattern!r} reads {size} per item it returns: its key condition on "
+            f"{plan.index} also matches {' and '.join(what)}, and no sort-key range excludes "
+            f"them (estimate from: {'; '.join(est.basis)})",
+            pattern.span,
+            _amplification_hint(est, len(plan.entities) > 1),
+            plan.pattern,
+        )
+
+
+def _amplification_hint(est: ir.ReadEstimate, collection: bool) -> str:
+    tips = []
+    if est.dropped and collection:
+        tips.append(
+            "make the members' sort-key prefixes sort next to each other, with no other type's "
+            "prefix between them (pin sort keys), so one sort-key range reads only the collection"
+        )
+    elif est.dropped:
+        tips.append(
+            "give the entity a sort key whose literal prefix no other type in the partition "
+            "shares (pin one, or let the compiler derive it), so a begins_with or range reads "
+            "only its items"
+        )
+    if est.filters:
+        tips.append("make the filtered attribute an equality condition so it becomes part of a key")
+    if est.factor is None:
+        tips.append("declare `row_count:` on the entities to get an estimate")
+    return "; ".join(tips)
+
+
+# Collations under which PostgreSQL compares strings as DynamoDB does (UTF-8 bytes = code points)
+BYTE_ORDER_COLLATIONS = frozenset({"c", "posix", "ucs_basic", "c.utf8", "c.utf-8", "pg_c_utf8"})
+
+
+def byte_ordered(collation: str) -> bool:
+    """Whether PostgreSQL's order under `collation` is DynamoDB's byte order of UTF-8."""
+    return collation.strip().strip('"').lower() in BYTE_ORDER_COLLATIONS
+
+
+def _string_order(model: ir.Model, plan: ir.PatternPlan) -> tuple[str, ir.Attribute] | None:
+    """(how, attribute) when the plan's result order or range compares a string key slot."""
+    pattern = model.pattern(plan.pattern)
+    entity = model.entity(plan.entities[0])
+    if pattern is None or entity is None or len(plan.entities) != 1:
+        return None
+    rng = pattern.range
+    if rng is not None and rng.op == "begins_with":
+        return None  # a prefix match is not collation-sensitive (LIKE 'x%' compares bytes)
+    if rng is not None:
+        name, how = rng.attribute, "compares"
+    elif pattern.order_by is not None and pattern.order_by not in {
+        c.attribute for c in pattern.equality
+    }:
+        name, how = pattern.order_by, "orders by"
+    else:
+        return None
+    attr = entity.attribute(name)
+    if attr is None or attr.type.kind != "string" or attr.enum is not None:
+        return None
+    return how, attr
+
+
+def check_collation(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A string key slot a pattern orders by (or compares with <, >, between): DynamoDB orders
+    it by UTF-8 bytes, PostgreSQL by the column's collation. A known collation other than
+    C/POSIX gets a warning per pattern. An unknown one (no `collation:` on the attribute or
+    `source.collation`) gets one info per model listing the patterns, so that models which do
+    not say stay quiet unless they order by strings, and then say it once."""
+    unknown: list[str] = []
+    for plan in layout.plans:
+        found = _string_order(model, plan)
+        if found is None:
+            continue
+        how, attr = found
+        if attr.collation is None:
+            unknown.append(f"{plan.pattern} ({attr.name})")
+            continue
+        if byte_ordered(attr.collation):
+            continue
+        pattern = model.pattern(plan.pattern)
+        yield Diagnostic(
+            "collation-order",
+            Severity.WARNING,
+            f"pattern {plan.pattern!r} {how} the string {plan.entities[0]}.{attr.name}, whose "
+            f"PostgreSQL collation is {attr.collation!r}; DynamoDB compares sort keys by UTF-8 "
+            "bytes, so the order (and a range's bounds) can differ from the SQL it replaces: "
+            "'Banana' < 'apple' < 'Éclair' < 'éclair' in bytes, 'apple' < 'Banana' < 'éclair' < "
+            "'Éclair' under most natural-language collations",
+            pattern.span if pattern else None,
+            f"if the application accepts byte order, say so in the SQL (ORDER BY {attr.name} "
+            'COLLATE "C") or the column (COLLATE "C"); otherwise key on a normalised copy (e.g. '
+            "lower-cased, accents stripped) and sort the page in the client",
+            plan.pattern,
+        )
+    if unknown:
+        yield Diagnostic(
+            "collation-order",
+            Severity.INFO,
+            f"the source collation is not declared; {len(unknown)} pattern(s) order or compare "
+            f"strings in DynamoDB's UTF-8 byte order: {', '.join(unknown)}; PostgreSQL agrees "
+            "only under the C/POSIX collation (most databases default to a language collation, "
+            "e.g. en_US.UTF-8, where 'apple' < 'Banana')",
+            _model_span(model),
+            "set `source.collation:` (SELECT datcollate FROM pg_database WHERE datname = "
+            "current_database()) or `collation:` on the attribute (a column's COLLATE); `C` "
+            "silences this",
+            model.name,
+        )

@@ -16,6 +16,7 @@ from modeling.compile.state import TABLE, Derivation, Unit
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostic, Severity
 from modeling.core.key_parts import always_empty
+from modeling.runtime import keys as codec
 
 READ_COST = (
     "applied after the key condition: every item the key condition matches is read and "
@@ -92,9 +93,17 @@ def _eq_bind(entity: ir.Entity, pattern: ir.AccessPattern, slot: str) -> ir.Slot
 
 
 def _sk_condition(
-    ctx: _Context, entity: ir.Entity, key: ir.EntityKey, pk_slots: tuple[str, ...]
+    ctx: _Context,
+    entity: ir.Entity,
+    key: ir.EntityKey,
+    pk_slots: tuple[str, ...],
+    bounded: bool = False,
 ) -> tuple[ir.SortKeyCondition, str | None, list[str]]:
-    """(condition, side left open to other types (below/above), proof lines) for a single-entity pattern."""
+    """(condition, side left open to other types (below/above), proof lines) for a single-entity pattern.
+
+    `bounded`: other types sort on the open side of a one-sided range, so close it at the end
+    of the entity's prefix (a BETWEEN, plus a residual filter when the bound is strict) rather
+    than read and drop them."""
     pattern = ctx.pattern
     template = key.sk
     if template is None:
@@ -105,7 +114,14 @@ def _sk_condition(
         )
     sk_slots = templates.slots(template)
     eq = _eq_conditions(pattern)
-    bound = [s for s in sk_slots if s in eq and s not in pk_slots]
+    # the leading sort-key slots the pattern binds by `=`, including slots the partition key
+    # binds too (a pinned `#METADATA#{player_id}` under `{player_id}`): the key condition then
+    # names the item itself instead of every item of the partition
+    bound = []
+    for s in sk_slots:
+        if s not in eq:
+            break
+        bound.append(s)
     eq_bind = tuple(_eq_bind(entity, pattern, s) for s in bound)
     rng = pattern.range
     literal = templates.literal_prefix(template)
@@ -171,9 +187,10 @@ def _sk_condition(
         return _between(
             template, eq_bind, x, _binding(entity, r, _param(rng, 1), _literal(rng, 1)), rng, lines
         )
-    if op == ">" and terminal and eq_bind:
+    if op == ">" and terminal and (eq_bind or bounded) and not always_empty(above):
         # Inclusive BETWEEN from the bound value to the end of the bound prefix; the items
         # equal to the bound (their key is exactly the low value) are dropped by a filter.
+        # (An open `SK > x` would also read every other type sorting above the prefix.)
         cond = ir.SortKeyCondition("between", (ir.KeyValue(template, with_x, "full"), above))
         return cond, None, [*lines, _RESIDUAL_NOTE.format(r=r)]
     if op == ">" and terminal:
@@ -209,15 +226,16 @@ def _sk_condition(
                 f"upper bound: the successor of the bound prefix, so only {entity.name} keys match",
             ],
         )
-    if eq_bind:
-        # Bounded below by the equality-bound prefix, so only this prefix's items are read.
-        low = ir.KeyValue(template, eq_bind, "prefix")
+    low = ir.KeyValue(template, eq_bind, "prefix")
+    if eq_bind or (bounded and not always_empty(low)):
+        # Bounded below by the literal and equality-bound prefix, so only this prefix's items
+        # are read (an open `SK < x` would also read every other type sorting below it).
         if op == "<=":
             high = ir.KeyValue(template, with_x, "full" if terminal else "after")
         else:
             high = ir.KeyValue(template, with_x, "open")
         lines.append(
-            "lower bound: the equality-bound prefix; upper bound: "
+            "lower bound: the bound prefix; upper bound: "
             + ("the key prefix at the bound value" if op == "<" else "just past the bound value")
         )
         if op == "<" and terminal:
@@ -339,18 +357,21 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     key = ctx.keys[name]
     pk_slots = templates.slots(key.pk)
     pk = ir.KeyValue(key.pk, tuple(_eq_bind(entity, pattern, s) for s in pk_slots), "full")
-    sk, open_side, sk_lines = _sk_condition(ctx, entity, key, pk_slots)
     sharing = ctx.sharing(name)
     others = [e for e in sharing if e != name]
     literal = templates.literal_prefix(key.sk) if key.sk else ""
-    clash = [e for e in others if _may_match(ctx, sk, key.sk or "", e, literal)]
-    below = [
-        e
-        for e in others
-        if e not in clash and templates.literal_prefix(ctx.keys[e].sk or "") < literal
-    ]
-    above = [e for e in others if e not in clash and e not in below]
-    leak = below if open_side == "below" else above if open_side == "above" else []
+    for bounded in (False, True):
+        sk, open_side, sk_lines = _sk_condition(ctx, entity, key, pk_slots, bounded)
+        clash = [e for e in others if _may_match(ctx, sk, key.sk or "", e, literal)]
+        below = [
+            e
+            for e in others
+            if e not in clash and templates.literal_prefix(ctx.keys[e].sk or "") < literal
+        ]
+        above = [e for e in others if e not in clash and e not in below]
+        leak = below if open_side == "below" else above if open_side == "above" else []
+        if not leak:
+            break  # else: close the open side, if the prefix allows it
     needs_filter = bool(clash) or bool(leak)
     if sk.kind == "none" and others:
         needs_filter = True
@@ -380,6 +401,7 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         proof.append(
             "WARNING: equality attributes outside the key"
         )  # pragma: no cover - fits() forbids it
+    dropped = tuple(clash or leak or others) if needs_filter else ()
     return _plan(
         ctx,
         pattern.entities,
@@ -388,6 +410,7 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         sk,
         (name,) if needs_filter else (),
         proof,
+        dropped,
     )
 
 
@@ -439,11 +462,58 @@ def _collection_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         "no sort-key condition: the whole item collection is read",
         "order within the collection is by type prefix, then by each type's sort-key slots",
     ]
+    sk = ir.SortKeyCondition()
+    if extra:
+        sk, extra, line = _collection_range(ctx, members, extra)
+        proof[1] = line
     if extra:
         proof.append(
             f"the partition also holds {', '.join(extra)}: client keeps {', '.join(members)} by type"
         )
-    return _plan(ctx, members, "Query", pk, ir.SortKeyCondition(), members if extra else (), proof)
+    return _plan(ctx, members, "Query", pk, sk, members if extra else (), proof, tuple(extra))
+
+
+def _collection_range(
+    ctx: _Context, members: tuple[str, ...], extra: list[str]
+) -> tuple[ir.SortKeyCondition, list[str], str]:
+    """A sort-key range holding every member's keys and as few other types' as possible.
+
+    Members' sort keys start with their literal prefixes P: all of them lie in
+    [min P, max after(P)]; another type whose literal prefix L has after(L) <= min P or L > that
+    upper bound has no key inside, so `SK BETWEEN min P AND max after(P)` leaves it unread.
+    Returns the condition (none when no type is excluded), the types still read, and the line
+    of proof."""
+    whole = (
+        ir.SortKeyCondition(),
+        extra,
+        "no sort-key condition: the whole item collection is read",
+    )
+    prefixes = {}
+    for name in (*members, *extra):
+        template = ctx.keys[name].sk
+        prefixes[name] = templates.literal_prefix(template) if template else ""
+    if any(not prefixes[m] for m in members):
+        return whole
+    low = min(prefixes[m] for m in members)
+    top = max(members, key=lambda m: codec.after(prefixes[m]))
+    high = codec.after(prefixes[top])
+    left = [
+        e
+        for e in extra
+        if not prefixes[e] or not (codec.after(prefixes[e]) <= low or prefixes[e] > high)
+    ]
+    if len(left) == len(extra):
+        return whole
+    cond = ir.SortKeyCondition(
+        "between", (ir.KeyValue(low, (), "full"), ir.KeyValue(prefixes[top], (), "after"))
+    )
+    gone = ", ".join(e for e in extra if e not in left)
+    line = (
+        f"sort key BETWEEN {low!r} AND after({prefixes[top]!r}): every member's sort key starts "
+        f"with one of {', '.join(repr(prefixes[m]) for m in members)}, so the range holds the "
+        f"whole collection, and no sort key of {gone} falls inside it (not read)"
+    )
+    return cond, left, line
 
 
 def _filter_conditions(c: ir.Condition) -> tuple[ir.FilterCondition, ...]:
@@ -468,6 +538,7 @@ def _plan(
     sk: ir.SortKeyCondition,
     type_filter: tuple[str, ...],
     proof: list[str],
+    dropped: tuple[str, ...] = (),
 ) -> ir.PatternPlan:
     pattern = ctx.pattern
     filters = tuple(f for c in pattern.filter for f in _filter_conditions(c)) + _residual(
@@ -537,6 +608,103 @@ def _plan(
         filters=filters,
         params=tuple(params),
         proof=tuple(proof),
+        read_estimate=read_estimate(ctx.model, pattern, entities, pk.template, dropped),
+    )
+
+
+def _per_partition(model: ir.Model, name: str, pk: str) -> tuple[float | None, str]:
+    """Estimated items of `name` in one partition of template `pk`, and what it rests on:
+    its row_count over the number of partitions (one per row of the entity whose key the
+    partition-key slots are, or the slot's distinct values from pg_stats)."""
+    entity = model.entity(name)
+    if entity is None:
+        return None, f"{name} is unknown"
+    slots = set(templates.slots(pk))
+    if slots and set(entity.key) <= slots:
+        return 1.0, f"{name}: at most one item per partition (its key binds the partition)"
+    rows = entity.row_count
+    if rows is None:
+        return None, f"{name}: no row_count"
+    if not slots:
+        return float(rows), f"{name}: {rows:,} rows, all in one constant partition"
+    for owner in sorted(model.entities, key=lambda e: e.name):
+        if owner.name != name and set(owner.key) == slots and owner.row_count:
+            return (
+                rows / owner.row_count,
+                f"{name}: {rows:,} rows over {owner.row_count:,} {owner.name} partitions",
+            )
+    if len(slots) == 1:
+        slot = next(iter(slots))
+        attr = entity.attribute(slot)
+        distinct = _distinct(attr, rows) if attr is not None else None
+        if distinct:
+            return rows / distinct, f"{name}: {rows:,} rows over ~{distinct:,.0f} {slot} values"
+    return (
+        None,
+        f"{name}: {rows:,} rows, partition count unknown (no row_count on the entity keyed by {', '.join(sorted(slots))})",
+    )
+
+
+def _distinct(attr: ir.Attribute, rows: int | None) -> float | None:
+    """Distinct values of an attribute: enum size, 2 for a boolean, or pg_stats n_distinct."""
+    if attr.enum is not None:
+        return float(len(attr.enum))
+    if attr.type.kind == "boolean":
+        return 2.0
+    n = attr.stats.n_distinct if attr.stats is not None else None
+    if n is None or n == 0:
+        return None
+    if n > 0:
+        return n
+    return -n * rows if rows else None
+
+
+def read_estimate(
+    model: ir.Model,
+    pattern: ir.AccessPattern,
+    entities: tuple[str, ...],
+    pk: str,
+    dropped: tuple[str, ...],
+) -> ir.ReadEstimate | None:
+    """Items read per item returned, when the key condition matches items the client drops
+    (other types in the partition, non-key filters); None when it matches only its own."""
+    if not dropped and not pattern.filter:
+        return None
+    basis: list[str] = []
+    factor: float | None = 1.0
+    partial = False
+    if dropped:
+        wanted = 0.0
+        read = 0.0
+        for name in (*entities, *dropped):
+            n, why = _per_partition(model, name, pk)
+            basis.append(why)
+            if n is None:
+                factor = None
+                continue
+            read += n
+            if name in entities:
+                wanted += n
+        if factor is not None:
+            factor = read / wanted if wanted else None
+    target = model.entity(entities[0])
+    for cond in pattern.filter:
+        attr = target.attribute(cond.attribute) if target is not None else None
+        n = _distinct(attr, target.row_count if target else None) if attr else None
+        if cond.op == "=" and n:
+            basis.append(
+                f"filter {cond.attribute} = keeps ~1 in {n:g} ({cond.attribute} has ~{n:g} values)"
+            )
+            factor = factor * n if factor is not None else None
+        else:
+            basis.append(f"filter {cond.attribute} {cond.op}: selectivity unknown, not counted")
+            partial = True
+    return ir.ReadEstimate(
+        dropped=dropped,
+        filters=tuple(c.attribute for c in pattern.filter),
+        factor=round(factor, 2) if factor is not None else None,
+        basis=tuple(basis),
+        lower_bound=partial,
     )
 
 

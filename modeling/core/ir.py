@@ -118,6 +118,10 @@ class Attribute:
     # datetimes (and lists of them): False for a column without a time zone (`timestamp`),
     # whose values are naive and are read back naive; stored the same way either way
     timezone: bool = True
+    # never changes after insert (`immutable: true`): may sit in a derived table key
+    immutable: bool = False
+    # PostgreSQL collation of a string column (`collation:`, else `source.collation`); None: unknown
+    collation: str | None = None
 
     @property
     def column_name(self) -> str:
@@ -300,6 +304,7 @@ class Source:
     dialect: str = "postgres"
     ddl: str | None = None  # path relative to the model file
     version: str | None = None  # `source.version` as written (resolved per entity: Entity.version)
+    collation: str | None = None  # the database's default collation (`source.collation`)
 
 
 @dataclass(frozen=True)
@@ -327,6 +332,22 @@ class Model:
 
     def children(self, name: str) -> tuple[Entity, ...]:
         return tuple(e for e in self.entities if e.parent == name)
+
+    def stable(self, entity: Entity, name: str) -> bool:
+        """Whether `entity.name` keeps its value for the item's life, so it may sit in a table
+        key: an identity attribute, the link to the entity's `parent` (an attribute of the
+        parent's key, or one that references the parent: an owned child never changes owner),
+        or one declared `immutable: true`. Any other attribute in a table key turns a change
+        of its value into a delete + put."""
+        if name in entity.key:
+            return True
+        attr = entity.attribute(name)
+        if attr is None:
+            return False
+        if attr.immutable:
+            return True
+        parent = self.entity(entity.parent) if entity.parent else None
+        return parent is not None and (attr.references == parent.name or name in parent.key)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -508,6 +529,37 @@ class FilterCondition:
 
 
 @dataclass(frozen=True)
+class ReadEstimate:
+    """What a plan's key condition reads beyond what it returns (read amplification).
+
+    `dropped`: other entity types the key condition matches, which the client drops by type;
+    `filters`: attributes of non-key filters. `factor`: the estimated items read per item
+    returned (from row counts, relationship cardinalities and enum/boolean/statistics
+    selectivities); None when unknown; `lower_bound` when a filter could not be counted.
+    `model verify` can measure the same ratio and compare."""
+
+    dropped: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    factor: float | None = None
+    basis: tuple[str, ...] = ()
+    lower_bound: bool = False  # a filter of unknown selectivity is not counted in `factor`
+
+    @property
+    def summary(self) -> str:
+        """One line for explain and layout.md: the factor, what is dropped, what it rests on."""
+        if self.factor is None:
+            size = "unknown"
+        else:
+            size = (
+                f"{'≥ ' if self.lower_bound else '~'}{self.factor:g} items read per item returned"
+            )
+        what = [f"drops {', '.join(self.dropped)} by type"] if self.dropped else []
+        if self.filters:
+            what.append(f"filters on {', '.join(self.filters)}")
+        return f"{size} ({'; '.join(what)}); from: {'; '.join(self.basis)}"
+
+
+@dataclass(frozen=True)
 class PatternPlan:
     """How one access pattern runs, and why it returns exactly the right items."""
 
@@ -528,6 +580,8 @@ class PatternPlan:
     sharded: int = 0  # >0: constant partition written across N shards, query each shard
     # `LIMIT :n`: the parameter holding the most matching items to return (`limit` is None)
     limit_param: str | None = None
+    # None: the key condition reads only items the pattern returns (but ties at a strict bound)
+    read_estimate: ReadEstimate | None = None
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,8 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
             lines.append(
                 f"- filter `{f.attribute} {f.op} {', '.join(':' + p for p in f.params)}`: {f.read_cost}"
             )
+        if plan.read_estimate is not None:
+            lines.append(f"- read amplification: {plan.read_estimate.summary}")
         lines.append("- why exact:")
         lines += [f"  - {line}" for line in plan.proof]
         lines.append("")

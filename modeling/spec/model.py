@@ -146,6 +146,13 @@ class SourceSpec(Node):
     schema_: SqlName | None = Field(
         default=None, alias="schema", description="Default SQL schema of the entities' tables."
     )
+    collation: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The source database's default collation (`C`, `en_US.utf8`, ...), used for "
+        "string columns without a `collation:` of their own. Omitted: unknown (the compiler "
+        "then says once per ordering pattern what to check).",
+    )
     version: AttributeName | None = Field(
         default=None,
         description="Default version attribute of every entity that has it (e.g. `updated_at`): "
@@ -210,6 +217,21 @@ class AttributeSpec(Node):
         "`numeric(p,0)` ranges). The compiler checks it against the key codec's range.",
     )
     max: int | None = Field(default=None, description="Integers: the largest value.")
+    immutable: bool = Field(
+        default=False,
+        description="True when the value never changes after the row is inserted (a creation "
+        "time, a natural key that is never edited). The compiler derives table keys only from "
+        "the identity (`key`), the attributes that reference the `parent`, and immutable "
+        "attributes: changing a table-key attribute is a delete + put of the item.",
+    )
+    collation: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The PostgreSQL collation of a string column (`C`, `POSIX`, `en_US.utf8`, "
+        "`und-x-icu`, ...; default: `source.collation`). DynamoDB orders sort keys by UTF-8 "
+        "bytes, which only `C`/`POSIX` match: the compiler warns where a pattern orders by a "
+        "string under another collation.",
+    )
     references: EntityName | None = Field(
         default=None, description="The entity this attribute is a foreign key to."
     )

@@ -18,6 +18,8 @@ def attribute(name: str, spec: str | dict[str, Any]) -> ir.Attribute:
         required=spec.get("required", True),
         enum=tuple(spec["enum"]) if "enum" in spec else None,
         references=spec.get("references"),
+        immutable=spec.get("immutable", False),
+        collation=spec.get("collation"),
         stats=ir.ColumnStats(n_distinct=stats) if stats is not None else None,
     )
 
