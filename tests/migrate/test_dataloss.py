@@ -251,3 +251,33 @@ def test_damaged_plans_checkpoints_and_dead_letters_exit_2_with_a_hint(
     # and the repaired plan runs
     ok = run("c5")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_the_worker_lambda_dead_letters_duplicate_keys_too(
+    carts: Any, dynamodb_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from generated_pkg import write_and_import
+
+    from modeling.emit.migration_stack import emit_migration_stack
+    from modeling.emit.transformers import emit_transformers
+
+    model, layout, dsn, table, _module = carts
+    files = {**emit_transformers(layout, model), **emit_migration_stack(layout, model)}
+    worker = importlib.import_module(
+        f"{write_and_import(files, tmp_path / 'pkg', '_carts')}.migration.worker"
+    )
+    monkeypatch.setenv("DSN", dsn)
+    monkeypatch.setenv("TABLE_NAME", table)
+    client = dynamodb_local.client()
+    # keys 1 and 2 are held by two rows each, 10 and 11 by one: one message, as the publisher
+    # sends a chunk's keys (a plan leaves 1 and 2 out; a row duplicated later still arrives)
+    message = {"model": "carts", "entity": "Cart", "chunk": "c", "keys": [["1"], ["2"], ["10"], ["11"]]}  # fmt: skip
+    out = worker.process(message, client, None, "m-1")
+    assert out == {"rows": 6, "items": 2, "dead_letters": 4, "retries": 0}
+    # the plan's duplicates file arrives marked: every row is dead-lettered
+    marked = {**message, "keys": [["3"]], "duplicates": True}
+    assert worker.process(marked, client, None, "m-2")["dead_letters"] == 2
+    ids = sorted(int(i["cart_id"]["N"]) for i in client.scan(TableName=table)["Items"])
+    assert ids == [10, 11]
