@@ -207,7 +207,14 @@ def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
         ("order", "ascending" if plan.scan_forward else "descending"),
         ("parameters", ", ".join(f":{p}" for p in plan.params) or "—"),
         ("client type filter", ", ".join(plan.type_filter) or "—"),
-        ("limit", str(plan.limit) if plan.limit is not None else "—"),
+        (
+            "limit",
+            str(plan.limit)
+            if plan.limit is not None
+            else f":{plan.limit_param}"
+            if plan.limit_param is not None
+            else "—",
+        ),
         ("pages", plan.pagination),
     ]
     rows += [(f"filter {f.attribute} {f.op}", f.read_cost) for f in plan.filters]

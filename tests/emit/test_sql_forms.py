@@ -24,8 +24,10 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from typer.testing import CliRunner
 
 from modeling.api import load_model
+from modeling.cli import app
 from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.emit.client import emit_client
@@ -375,3 +377,10 @@ def test_verify_oracles_keep_each_bound(bounds: tuple[str, str], inside: list[in
         bounds == (">=", "<=") and "BETWEEN" in sql
     ), sql
     assert binds == {"b0": 3, "b1": 5}
+
+
+def test_explain_names_the_limit_parameter() -> None:
+    result = CliRunner().invoke(app, ["explain", str(FIXTURE), "first_orders"])
+    assert result.exit_code == 0, result.output
+    (row,) = [line for line in result.output.splitlines() if line.startswith("│ limit ")]
+    assert ":limit" in row
