@@ -44,7 +44,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin" FROM "public"."brands" WHERE "brand_id" = %(p0)s',
         "insert": 'INSERT INTO "public"."brands" ("brand_id", "name", "slug", "country", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "public"."brands" ("brand_id", "name", "slug", "country", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("brand_id") DO UPDATE SET "name" = EXCLUDED."name", "slug" = EXCLUDED."slug", "country" = EXCLUDED."country", "created_at" = EXCLUDED."created_at" RETURNING "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "public"."brands" SET {sets} WHERE "brand_id" = %(p0)s RETURNING "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "public"."brands" SET ',
+            ' WHERE "brand_id" = %(p0)s RETURNING "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "public"."brands" WHERE "brand_id" = %(p0)s',
     },
     "Category": {
@@ -62,7 +65,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin" FROM "public"."categories" WHERE "category_id" = %(p0)s',
         "insert": 'INSERT INTO "public"."categories" ("category_id", "parent_category_id", "name", "slug", "path") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "public"."categories" ("category_id", "parent_category_id", "name", "slug", "path") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("category_id") DO UPDATE SET "parent_category_id" = EXCLUDED."parent_category_id", "name" = EXCLUDED."name", "slug" = EXCLUDED."slug", "path" = EXCLUDED."path" RETURNING "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin"',
-        "update": 'UPDATE "public"."categories" SET {sets} WHERE "category_id" = %(p0)s RETURNING "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "public"."categories" SET ',
+            ' WHERE "category_id" = %(p0)s RETURNING "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "public"."categories" WHERE "category_id" = %(p0)s',
     },
     "Product": {
@@ -98,7 +104,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin" FROM "public"."products" WHERE "product_id" = %(p0)s',
         "insert": 'INSERT INTO "public"."products" ("product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s) RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "public"."products" ("product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s) ON CONFLICT ("product_id") DO UPDATE SET "brand_id" = EXCLUDED."brand_id", "category_id" = EXCLUDED."category_id", "title" = EXCLUDED."title", "slug" = EXCLUDED."slug", "status" = EXCLUDED."status", "description" = EXCLUDED."description", "created_at" = EXCLUDED."created_at", "updated_at" = EXCLUDED."updated_at", "tags" = EXCLUDED."tags", "attributes" = EXCLUDED."attributes" RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin"',
-        "update": 'UPDATE "public"."products" SET {sets} WHERE "product_id" = %(p0)s RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "public"."products" SET ',
+            ' WHERE "product_id" = %(p0)s RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "public"."products" WHERE "product_id" = %(p0)s',
     },
     "Variant": {
@@ -125,7 +134,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin" FROM "public"."product_variants" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s',
         "insert": 'INSERT INTO "public"."product_variants" ("product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "public"."product_variants" ("product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("product_id", "sku") DO UPDATE SET "barcode" = EXCLUDED."barcode", "size" = EXCLUDED."size", "color" = EXCLUDED."color", "weight_grams" = EXCLUDED."weight_grams", "created_at" = EXCLUDED."created_at" RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "public"."product_variants" SET {sets} WHERE "product_id" = %(p0)s AND "sku" = %(p1)s RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "public"."product_variants" SET ',
+            ' WHERE "product_id" = %(p0)s AND "sku" = %(p1)s RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "public"."product_variants" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s',
     },
     "Price": {
@@ -150,7 +162,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin" FROM "public"."variant_prices" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "currency" = %(p2)s AND "valid_from" = %(p5)s',
         "insert": 'INSERT INTO "public"."variant_prices" ("product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "public"."variant_prices" ("product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("product_id", "sku", "currency", "valid_from") DO UPDATE SET "amount" = EXCLUDED."amount", "compare_at_amount" = EXCLUDED."compare_at_amount", "valid_to" = EXCLUDED."valid_to" RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin"',
-        "update": 'UPDATE "public"."variant_prices" SET {sets} WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "currency" = %(p2)s AND "valid_from" = %(p5)s RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "public"."variant_prices" SET ',
+            ' WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "currency" = %(p2)s AND "valid_from" = %(p5)s RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "public"."variant_prices" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "currency" = %(p2)s AND "valid_from" = %(p5)s',
     },
     "Warehouse": {
@@ -168,7 +183,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin" FROM "public"."warehouses" WHERE "warehouse_id" = %(p0)s',
         "insert": 'INSERT INTO "public"."warehouses" ("warehouse_id", "name", "region", "country", "timezone") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "public"."warehouses" ("warehouse_id", "name", "region", "country", "timezone") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("warehouse_id") DO UPDATE SET "name" = EXCLUDED."name", "region" = EXCLUDED."region", "country" = EXCLUDED."country", "timezone" = EXCLUDED."timezone" RETURNING "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin"',
-        "update": 'UPDATE "public"."warehouses" SET {sets} WHERE "warehouse_id" = %(p0)s RETURNING "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "public"."warehouses" SET ',
+            ' WHERE "warehouse_id" = %(p0)s RETURNING "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "public"."warehouses" WHERE "warehouse_id" = %(p0)s',
     },
     "Inventory": {
@@ -196,7 +214,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin" FROM "public"."inventory_levels" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "warehouse_id" = %(p2)s',
         "insert": 'INSERT INTO "public"."inventory_levels" ("product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "public"."inventory_levels" ("product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("product_id", "sku", "warehouse_id") DO UPDATE SET "on_hand" = EXCLUDED."on_hand", "reserved" = EXCLUDED."reserved", "available" = EXCLUDED."available", "reorder_point" = EXCLUDED."reorder_point", "updated_at" = EXCLUDED."updated_at" RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "public"."inventory_levels" SET {sets} WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "warehouse_id" = %(p2)s RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "public"."inventory_levels" SET ',
+            ' WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "warehouse_id" = %(p2)s RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "public"."inventory_levels" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "warehouse_id" = %(p2)s',
     },
 }
@@ -406,9 +427,8 @@ class Repository:
             raise KeyError(f"{entity}: cannot update {sorted(unknown)} (unknown or key attributes)")
         if self.flags.writes_postgres:
             sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
-            stored = self._pg_row(
-                spec["update"].replace("{sets}", sets), self._params(entity, {**key, **changes})
-            )
+            head, tail = spec["update"]
+            stored = self._pg_row(head + sets + tail, self._params(entity, {**key, **changes}))
             if stored is None:
                 return None
             version = self._row_version(entity, stored)

@@ -54,7 +54,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin" FROM "shop"."customers" WHERE "customer_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("customer_id") DO UPDATE SET "email" = EXCLUDED."email", "full_name" = EXCLUDED."full_name", "phone" = EXCLUDED."phone", "status" = EXCLUDED."status", "marketing_opt_in" = EXCLUDED."marketing_opt_in", "created_at" = EXCLUDED."created_at" RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "shop"."customers" SET {sets} WHERE "customer_id" = %(p0)s RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "shop"."customers" SET ',
+            ' WHERE "customer_id" = %(p0)s RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "shop"."customers" WHERE "customer_id" = %(p0)s',
     },
     "Order": {
@@ -94,7 +97,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin" FROM "shop"."orders" WHERE "order_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) ON CONFLICT ("order_id") DO UPDATE SET "customer_id" = EXCLUDED."customer_id", "order_number" = EXCLUDED."order_number", "status" = EXCLUDED."status", "placed_at" = EXCLUDED."placed_at", "currency" = EXCLUDED."currency", "subtotal" = EXCLUDED."subtotal", "shipping_total" = EXCLUDED."shipping_total", "tax_total" = EXCLUDED."tax_total", "grand_total" = EXCLUDED."grand_total", "shipping_address" = EXCLUDED."shipping_address", "billing_address" = EXCLUDED."billing_address", "notes" = EXCLUDED."notes" RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
-        "update": 'UPDATE "shop"."orders" SET {sets} WHERE "order_id" = %(p0)s RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "shop"."orders" SET ',
+            ' WHERE "order_id" = %(p0)s RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "shop"."orders" WHERE "order_id" = %(p0)s',
     },
     "LineItem": {
@@ -121,7 +127,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin" FROM "shop"."order_lines" WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s',
         "insert": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("order_id", "line_no") DO UPDATE SET "sku" = EXCLUDED."sku", "product_title" = EXCLUDED."product_title", "quantity" = EXCLUDED."quantity", "unit_price" = EXCLUDED."unit_price", "discount" = EXCLUDED."discount" RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
-        "update": 'UPDATE "shop"."order_lines" SET {sets} WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "shop"."order_lines" SET ',
+            ' WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "shop"."order_lines" WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s',
     },
     "Shipment": {
@@ -151,7 +160,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin" FROM "shop"."shipments" WHERE "shipment_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("shipment_id") DO UPDATE SET "order_id" = EXCLUDED."order_id", "carrier" = EXCLUDED."carrier", "tracking_number" = EXCLUDED."tracking_number", "status" = EXCLUDED."status", "shipped_at" = EXCLUDED."shipped_at", "delivered_at" = EXCLUDED."delivered_at", "line_nos" = EXCLUDED."line_nos" RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
-        "update": 'UPDATE "shop"."shipments" SET {sets} WHERE "shipment_id" = %(p0)s RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "shop"."shipments" SET ',
+            ' WHERE "shipment_id" = %(p0)s RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "shop"."shipments" WHERE "shipment_id" = %(p0)s',
     },
     "Payment": {
@@ -181,7 +193,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin" FROM "shop"."payments" WHERE "payment_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("payment_id") DO UPDATE SET "order_id" = EXCLUDED."order_id", "provider" = EXCLUDED."provider", "provider_ref" = EXCLUDED."provider_ref", "amount" = EXCLUDED."amount", "currency" = EXCLUDED."currency", "status" = EXCLUDED."status", "created_at" = EXCLUDED."created_at" RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "shop"."payments" SET {sets} WHERE "payment_id" = %(p0)s RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "shop"."payments" SET ',
+            ' WHERE "payment_id" = %(p0)s RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "shop"."payments" WHERE "payment_id" = %(p0)s',
     },
     "Return": {
@@ -209,7 +224,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin" FROM "shop"."returns" WHERE "return_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("return_id") DO UPDATE SET "order_id" = EXCLUDED."order_id", "customer_id" = EXCLUDED."customer_id", "status" = EXCLUDED."status", "reason" = EXCLUDED."reason", "requested_at" = EXCLUDED."requested_at", "refund_amount" = EXCLUDED."refund_amount" RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
-        "update": 'UPDATE "shop"."returns" SET {sets} WHERE "return_id" = %(p0)s RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "shop"."returns" SET ',
+            ' WHERE "return_id" = %(p0)s RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "shop"."returns" WHERE "return_id" = %(p0)s',
     },
     "Cart": {
@@ -227,7 +245,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin" FROM "shop"."carts" WHERE "cart_id" = %(p0)s',
         "insert": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("cart_id") DO UPDATE SET "customer_id" = EXCLUDED."customer_id", "items" = EXCLUDED."items", "updated_at" = EXCLUDED."updated_at", "expires_at" = EXCLUDED."expires_at" RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "shop"."carts" SET {sets} WHERE "cart_id" = %(p0)s RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "shop"."carts" SET ',
+            ' WHERE "cart_id" = %(p0)s RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "shop"."carts" WHERE "cart_id" = %(p0)s',
     },
 }
@@ -437,9 +458,8 @@ class Repository:
             raise KeyError(f"{entity}: cannot update {sorted(unknown)} (unknown or key attributes)")
         if self.flags.writes_postgres:
             sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
-            stored = self._pg_row(
-                spec["update"].replace("{sets}", sets), self._params(entity, {**key, **changes})
-            )
+            head, tail = spec["update"]
+            stored = self._pg_row(head + sets + tail, self._params(entity, {**key, **changes}))
             if stored is None:
                 return None
             version = self._row_version(entity, stored)

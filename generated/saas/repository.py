@@ -45,7 +45,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin" FROM "tenants" WHERE "tenant_id" = %(p0)s',
         "insert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) ON CONFLICT ("tenant_id") DO UPDATE SET "name" = EXCLUDED."name", "slug" = EXCLUDED."slug", "plan" = EXCLUDED."plan", "status" = EXCLUDED."status", "created_at" = EXCLUDED."created_at" RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "tenants" SET {sets} WHERE "tenant_id" = %(p0)s RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "tenants" SET ',
+            ' WHERE "tenant_id" = %(p0)s RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "tenants" WHERE "tenant_id" = %(p0)s',
     },
     "User": {
@@ -72,7 +75,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin" FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s',
         "insert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "user_id") DO UPDATE SET "email" = EXCLUDED."email", "display_name" = EXCLUDED."display_name", "role" = EXCLUDED."role", "created_at" = EXCLUDED."created_at", "last_login_at" = EXCLUDED."last_login_at" RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "users" SET {sets} WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "users" SET ',
+            ' WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s',
     },
     "Project": {
@@ -89,7 +95,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin" FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s',
         "insert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id") DO UPDATE SET "name" = EXCLUDED."name", "archived" = EXCLUDED."archived", "created_at" = EXCLUDED."created_at" RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "projects" SET {sets} WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "projects" SET ',
+            ' WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s',
     },
     "Membership": {
@@ -102,7 +111,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin" FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s',
         "insert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id", "user_id") DO UPDATE SET "role" = EXCLUDED."role", "added_at" = EXCLUDED."added_at" RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "project_members" SET {sets} WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "project_members" SET ',
+            ' WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s',
     },
     "Event": {
@@ -130,7 +142,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin" FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s',
         "insert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("tenant_id", "project_id", "event_id") DO UPDATE SET "occurred_at" = EXCLUDED."occurred_at", "event_type" = EXCLUDED."event_type", "actor_user_id" = EXCLUDED."actor_user_id", "payload" = EXCLUDED."payload", "expires_at" = EXCLUDED."expires_at" RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "project_events" SET {sets} WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "project_events" SET ',
+            ' WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s',
     },
     "ApiKey": {
@@ -163,7 +178,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin" FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s',
         "insert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) ON CONFLICT ("tenant_id", "key_id") DO UPDATE SET "prefix" = EXCLUDED."prefix", "secret_hash" = EXCLUDED."secret_hash", "name" = EXCLUDED."name", "scopes" = EXCLUDED."scopes", "created_by" = EXCLUDED."created_by", "created_at" = EXCLUDED."created_at", "last_used_at" = EXCLUDED."last_used_at", "revoked_at" = EXCLUDED."revoked_at" RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "api_keys" SET {sets} WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "api_keys" SET ',
+            ' WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s',
     },
     "Invitation": {
@@ -190,7 +208,10 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "select": 'SELECT "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin" FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s',
         "insert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
         "upsert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "invitation_id") DO UPDATE SET "email" = EXCLUDED."email", "role" = EXCLUDED."role", "invited_by" = EXCLUDED."invited_by", "created_at" = EXCLUDED."created_at", "expires_at" = EXCLUDED."expires_at" RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
-        "update": 'UPDATE "invitations" SET {sets} WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
+        "update": (
+            'UPDATE "invitations" SET ',
+            ' WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
+        ),
         "delete": 'DELETE FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s',
     },
 }
@@ -400,9 +421,8 @@ class Repository:
             raise KeyError(f"{entity}: cannot update {sorted(unknown)} (unknown or key attributes)")
         if self.flags.writes_postgres:
             sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
-            stored = self._pg_row(
-                spec["update"].replace("{sets}", sets), self._params(entity, {**key, **changes})
-            )
+            head, tail = spec["update"]
+            stored = self._pg_row(head + sets + tail, self._params(entity, {**key, **changes}))
             if stored is None:
                 return None
             version = self._row_version(entity, stored)

@@ -17,7 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
-from modeling.core import limits
+from modeling.core import limits, naming
 from modeling.core.diagnostics import Span
 
 # --------------------------------------------------------------------------- types
@@ -508,7 +508,7 @@ class Layout:
     indexes: tuple[Index, ...]  # the table key first, then GSIs, then LSIs
     entities: tuple[EntityLayout, ...]
     plans: tuple[PatternPlan, ...]
-    type_attribute: str = "_type"
+    type_attribute: str = naming.TYPE_ATTRIBUTE
     diagnostics: tuple[DiagnosticRecord, ...] = ()
     schema_version: int = LAYOUT_SCHEMA_VERSION
 

@@ -95,7 +95,9 @@ def entity_sql(entity: ir.Entity) -> dict[str, object]:
         "select": f"SELECT {returning} FROM {table} WHERE {where}",
         "insert": f"INSERT INTO {table} ({cols}) VALUES ({values}) RETURNING {returning}",
         "upsert": f"{upsert} RETURNING {returning}",
-        "update": f"UPDATE {table} SET {{sets}} WHERE {where} RETURNING {returning}",
+        # the SET list goes between these two: concatenated, never substituted into SQL text,
+        # so a name holding `{sets}` (quoted identifiers may hold anything) cannot move it
+        "update": (f"UPDATE {table} SET ", f" WHERE {where} RETURNING {returning}"),
         "delete": f"DELETE FROM {table} WHERE {where}",
     }
 
@@ -328,7 +330,8 @@ class Repository:
             raise KeyError(f"{entity}: cannot update {sorted(unknown)} (unknown or key attributes)")
         if self.flags.writes_postgres:
             sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
-            stored = self._pg_row(spec["update"].replace("{sets}", sets), self._params(entity, {**key, **changes}))
+            head, tail = spec["update"]
+            stored = self._pg_row(head + sets + tail, self._params(entity, {**key, **changes}))
             if stored is None:
                 return None
             version = self._row_version(entity, stored)

@@ -21,7 +21,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.limits import KEYABLE_TYPES
-from modeling.core.naming import entity_for_table, pascal, snake
+from modeling.core.naming import entity_for_table, pascal, reserved_attribute, snake
 from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
 from modeling.pg.types import ModelType, to_model_type
 from modeling.spec.model import AttributeSpec
@@ -32,8 +32,10 @@ _PLAIN_ATTRIBUTE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 def attribute_name(column: str) -> str:
     """The attribute for a column: the column name itself when it is a plain lower-case
-    identifier, else its snake_case form (the model then records `column:`)."""
-    if _PLAIN_ATTRIBUTE.match(column):
+    identifier, else its snake_case form (the model then records `column:`). A column named
+    like an attribute the layout writes itself (`_type`, `_version`) becomes its snake_case
+    form too (`type`), so the seeded model compiles."""
+    if _PLAIN_ATTRIBUTE.match(column) and not reserved_attribute(column):
         return column
     return snake(column)
 
