@@ -89,6 +89,23 @@ def test_corpus_model_validate_and_compile(name: str, tmp_path: Path) -> None:
         assert not out.exists() or not any(out.rglob("*")), sorted(out.rglob("*"))
 
 
+def test_generated_files_are_written_all_or_none(tmp_path: Path) -> None:
+    """A text that cannot be UTF-8 used to stop the write after 10 of 18 files."""
+    from modeling.core.errors import OperationError
+    from modeling.emit import write_manifest
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.txt").write_text("old\n")
+    with pytest.raises(OperationError, match="no file was written"):
+        write_manifest({"a.txt": "new\n", "b/c.txt": "x\n", "z.txt": "bad \udc80\n"}, out)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == ["a.txt"]
+    assert (out / "a.txt").read_text() == "old\n"
+    result = write_manifest({"a.txt": "new\n", "b/c.txt": "x\n"}, out)
+    assert result.written == ["a.txt", "b/c.txt"] and (out / "a.txt").read_text() == "new\n"
+    assert not [p for p in out.rglob("*.tmp")]
+
+
 def test_template_syntax_in_names_cannot_corrupt_the_generated_update(tmp_path: Path) -> None:
     """`{sets}` in a table and a column name: the repository's UPDATE used to be made by
     `str.replace("{sets}", ...)` on SQL text holding the names, so the SET list landed inside
