@@ -11,6 +11,7 @@ Everything is JSON-serialisable through `to_json` / `from_json` (round-trip test
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -275,16 +276,27 @@ class Model:
     sha256: str | None = None  # of the model file's bytes
 
     def entity(self, name: str) -> Entity | None:
-        for e in self.entities:
-            if e.name == name:
-                return e
-        return None
+        return self._entities_by_name.get(name)
 
     def pattern(self, name: str) -> AccessPattern | None:
+        return self._patterns_by_name.get(name)
+
+    # by-name indexes, built on first use (the compiler looks entities up per pattern and per
+    # pair of templates: a scan made a 5,000-entity model quadratic). Not fields: never
+    # serialised or compared; the first of two equal names wins, as the scan did.
+    @functools.cached_property
+    def _entities_by_name(self) -> dict[str, Entity]:
+        out: dict[str, Entity] = {}
+        for e in self.entities:
+            out.setdefault(e.name, e)
+        return out
+
+    @functools.cached_property
+    def _patterns_by_name(self) -> dict[str, AccessPattern]:
+        out: dict[str, AccessPattern] = {}
         for p in self.patterns:
-            if p.name == name:
-                return p
-        return None
+            out.setdefault(p.name, p)
+        return out
 
     def children(self, name: str) -> tuple[Entity, ...]:
         return tuple(e for e in self.entities if e.parent == name)
