@@ -7,7 +7,16 @@ spent (`Derivation.search`: placement look-ups, `solve()` calls, whether the bud
 search short); then the same for the generated model (one run: it takes seconds).
 Timing is never asserted in tests.
 
+`--seeded 5000 20000 50000` instead seeds a synthetic dump of that many tables with a foreign-key
+chain (bench/seed.py's `chain_ddl`, what `model init --from-ddl` writes), then loads and compiles
+that model once per size: CPU seconds of load and compile, per entity, and the growth against
+the first size (issue 18: a 5,000-entity seeded model took ~170 s to compile).
+`--description-mb 1 10` validates a model whose description has that many MB (issue 18: 10 MB
+took 43 s); a linear loader keeps the seconds per MB flat.
+
     python bench/compile.py [entities] [patterns] [--runs 5]
+    python bench/compile.py --seeded 5000 20000 50000
+    python bench/compile.py --description-mb 1 10
 """
 
 from __future__ import annotations
@@ -137,12 +146,72 @@ def generated(entities: int, patterns: int) -> None:
         )
 
 
+def seeded(sizes: list[int]) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from seed import chain_ddl
+
+    from modeling.importers._spec import catalog_to_spec, dump_yaml
+    from modeling.pg.ddl import read_ddl
+
+    print(
+        f"{'entities':>8} {'patterns':>8} {'load cpu s':>10} {'compile cpu s':>13} "
+        f"{'ms/entity':>9} {'vs first':>8}"
+    )
+    first: float | None = None
+    for n in sizes:
+        doc = catalog_to_spec(read_ddl(chain_ddl(n), "chain.sql").catalog, model_name="bench").doc
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "bench.yaml"
+            path.write_text(dump_yaml(doc))
+            c0 = time.process_time()
+            model = load_model(path)
+            c1 = time.process_time()
+            layout, diagnostics = compile_model(model)
+            c2 = time.process_time()
+        per = (c2 - c0) / n * 1000
+        first = first or per
+        print(
+            f"{len(model.entities):>8} {len(model.patterns):>8} {c1 - c0:>10.1f} {c2 - c1:>13.1f} "
+            f"{per:>9.2f} {per / first:>7.2f}x"
+            + ("" if layout is not None else f"  ({len(diagnostics.errors)} errors)"),
+            flush=True,
+        )
+
+
+def description(sizes: list[float]) -> None:
+    from modeling.api import check_file
+
+    print(f"{'MB':>5} {'validate cpu s':>14} {'s per MB':>9}")
+    for mb in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "m.yaml"
+            path.write_text(
+                f'model: shop\ndescription: "{"x" * int(mb * 1_000_000)}"\nentities:\n'
+                "  Item:\n    key: [item_id]\n    attributes: {item_id: integer}\n"
+            )
+            c0 = time.process_time()
+            result = check_file(path)
+            seconds = time.process_time() - c0
+        assert result.ok, result.diagnostics.sorted()
+        print(f"{mb:>5g} {seconds:>14.2f} {seconds / mb:>9.2f}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("entities", type=int, nargs="?", default=400)
     ap.add_argument("patterns", type=int, nargs="?", default=1000)
     ap.add_argument("--runs", type=int, default=5, help="runs per example model (median)")
+    ap.add_argument("--seeded", type=int, nargs="+", metavar="TABLES")
+    ap.add_argument("--description-mb", type=float, nargs="+", metavar="MB")
     args = ap.parse_args()
+    if args.seeded or args.description_mb:
+        if args.seeded:
+            seeded(args.seeded)
+        if args.description_mb:
+            description(args.description_mb)
+        return
     examples(args.runs)
     generated(args.entities, args.patterns)
     print(

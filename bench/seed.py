@@ -13,6 +13,13 @@ and prints the median of N runs of each and the ratio seed / parse. A ratio well
 seeding costs more than merely parsing the file would; below 1, it is cheaper.
 
     .venv/bin/python bench/seed.py [--runs 5] [--tables 600] [--dumps PATH ...]
+
+`--chain 5000 20000 50000` seeds instead a synthetic dump of that many tables, each with a
+foreign key to the one before (the shape that made seeding superlinear, issue 18), once per
+size, and prints read / spec / YAML seconds, microseconds per table and the growth against the
+first size (a linear seed keeps the per-table time flat).
+
+    .venv/bin/python bench/seed.py --chain 5000 20000 50000
 """
 
 from __future__ import annotations
@@ -130,15 +137,60 @@ def inputs(tables: int, dumps: list[Path]) -> list[tuple[str, str]]:
     return named
 
 
+def chain_ddl(tables: int) -> str:
+    """`tables` CREATE TABLEs as pg_dump writes them; each references the one before."""
+    out = []
+    for i in range(tables):
+        cols = ["id bigint NOT NULL", "name text NOT NULL", "created_at timestamp with time zone"]
+        if i:
+            cols.append("parent_id bigint NOT NULL")
+        out.append(f"CREATE TABLE public.t{i} (\n    " + ",\n    ".join(cols) + "\n);\n")
+        out.append(f"ALTER TABLE ONLY public.t{i} ADD CONSTRAINT t{i}_pkey PRIMARY KEY (id);\n")
+        if i:
+            out.append(
+                f"ALTER TABLE ONLY public.t{i} ADD CONSTRAINT t{i}_parent_fkey FOREIGN KEY "
+                f"(parent_id) REFERENCES public.t{i - 1}(id);\n"
+            )
+    return "".join(out)
+
+
+def chain(sizes: list[int]) -> None:
+    print(
+        f"{'tables':>7} {'MB':>6} {'read s':>8} {'spec s':>8} {'yaml s':>8} {'total s':>8} "
+        f"{'us/table':>9} {'vs first':>9}"
+    )
+    first: float | None = None
+    for n in sizes:
+        text = chain_ddl(n)
+        t0 = time.perf_counter()
+        catalog = read_ddl(text, "chain.sql").catalog
+        t1 = time.perf_counter()
+        seeded = catalog_to_spec(catalog, model_name="bench")
+        t2 = time.perf_counter()
+        dump_yaml(seeded.doc)
+        t3 = time.perf_counter()
+        per = (t3 - t0) / n * 1e6
+        first = first or per
+        print(
+            f"{n:>7} {len(text) / 1e6:6.1f} {t1 - t0:8.1f} {t2 - t1:8.1f} {t3 - t2:8.1f} "
+            f"{t3 - t0:8.1f} {per:9.0f} {per / first:8.2f}x",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--tables", type=int, default=600, help="generated schema size (0: none)")
     ap.add_argument("--dumps", type=Path, nargs="*", default=[], help="more .sql files/folders")
+    ap.add_argument("--chain", type=int, nargs="+", metavar="TABLES")
     args = ap.parse_args()
     import logging
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" noise
+    if args.chain:
+        chain(args.chain)
+        return
     print(
         f"{'file':36} {'KB':>6} {'stmts':>6} {'tables':>6} {'seed ms':>9} {'parse ms':>9} "
         f"{'seed/parse':>10}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modeling.compile import compile_model
-from modeling.core import ir
+from modeling.core import inputs, ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Span
 from modeling.emit import emit as emit_files
 from modeling.emit.client import PatternMethod, pattern_methods
@@ -69,7 +69,11 @@ def check_file(path: str | Path) -> FileResult:
     """Read and validate one model file."""
     file = str(path)
     try:
-        content = Path(path).read_bytes()
+        content = inputs.read_bytes(path, "model")
+    except inputs.InputFileError as exc:
+        diags = Diagnostics()
+        diags.error("input-file", str(exc), Span(file), hint=exc.hint)
+        return FileResult(file, None, None, diags)
     except OSError as exc:
         diags = Diagnostics()
         diags.error(

@@ -13,7 +13,9 @@ stderr and the exception's `exit_code`, never a traceback (`_Group.invoke`).
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+import threading
 from typing import Any
 
 import typer
@@ -110,7 +112,21 @@ for _name in COMMANDS:
     importlib.import_module(_name).register(app)
 
 
+EXIT_SIGTERM = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM ends the command like Ctrl-C does: the exception unwinds every `with` block, so
+    the engines the command started (PostgreSQL, DynamoDB Local) are stopped and temporary
+    directories removed (the default action would kill the process and leave them running).
+    A second SIGTERM during that cleanup is ignored; SIGKILL still ends it at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(EXIT_SIGTERM)
+
+
 def main() -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app(standalone_mode=True, prog_name="model")
     except KeyboardInterrupt:  # pragma: no cover

@@ -228,3 +228,97 @@ def test_init_says_when_the_model_it_writes_names_a_ddl_that_will_be_refused(
     assert "ddl-outside-model-dir" in result.output
     inside = _invoke("init", "--from-ddl", str(ddl), "-o", str(elsewhere / "m.yaml"))
     assert inside.exit_code == 0 and "ddl-outside-model-dir" not in inside.output
+
+
+# --------------------------------------------------------------------------- migrate flags
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+@pytest.mark.parametrize(
+    ("column", "says"),
+    [
+        ("nope", "is not an attribute of any entity"),
+        ("slug", "is not a required integer or datetime"),
+    ],
+)
+def test_a_version_column_that_versions_nothing_is_refused(
+    command: str, column: str, says: str
+) -> None:
+    """`--version-column nope` used to fall back to xmin for every entity without a word."""
+    result = _invoke(
+        "migrate",
+        command,
+        CATALOG,
+        "--source",
+        "postgresql://x@127.0.0.1:1/x",
+        "--version-column",
+        column,
+    )
+    assert result.exit_code == 2, result.output
+    assert f"--version-column {column!r}" in result.output and says in result.output
+    assert "hint:" in result.output and "Traceback" not in result.output
+
+
+def test_a_version_column_some_entity_has_passes_the_flag_check() -> None:
+    result = _invoke(
+        "migrate",
+        "validate",
+        CATALOG,
+        "--source",
+        "postgresql://x@127.0.0.1:1/x",
+        "--endpoint",
+        "http://127.0.0.1:1",
+        "--version-column",
+        "updated_at",
+    )
+    assert result.exit_code == 2  # the endpoint is closed: the run gets past the flag check
+    assert "--version-column" not in result.output
+
+
+def test_a_negative_catch_up_marker_is_refused() -> None:
+    result = _invoke(
+        "migrate",
+        "run",
+        CATALOG,
+        "--source",
+        "postgresql://x@127.0.0.1:1/x",
+        "--catch-up-only",
+        "-5",
+    )
+    assert result.exit_code == 2
+    assert "--catch-up-only" in result.output
+
+
+def test_a_refused_request_is_not_blamed_on_the_endpoint_or_credentials() -> None:
+    """A key collision made BatchGetItem fail with ValidationException, which was reported as
+    "check --endpoint, credentials and --table"."""
+    from botocore.exceptions import ClientError
+
+    from modeling.commands.migrate import _client_error_hint
+
+    def error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "m"}}, "BatchGetItem")
+
+    assert "credentials worked" in _client_error_hint(error("ValidationException"))
+    assert "credentials" in _client_error_hint(error("UnrecognizedClientException"))
+    assert "--table" in _client_error_hint(error("ResourceNotFoundException"))
+
+
+@pytest.mark.e2e
+def test_batch_get_of_colliding_keys_reads_each_item_once(dynamodb_local: Any) -> None:
+    """Two rows that make one item key: BatchGetItem refuses a request naming a key twice,
+    so `migrate validate` stopped with a DynamoDB error instead of reporting the collision."""
+    from modeling.migrate.validate import batch_get
+
+    client = dynamodb_local.client()
+    table = f"collide-{uuid.uuid4().hex[:8]}"
+    client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.put_item(TableName=table, Item={"PK": {"S": "A"}, "v": {"N": "1"}})
+    key = {"PK": {"S": "A"}}
+    found = batch_get(client, table, [key, dict(key), {"PK": {"S": "B"}}], ["PK"])
+    assert list(found.values()) == [{"PK": {"S": "A"}, "v": {"N": "1"}}]

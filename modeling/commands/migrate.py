@@ -106,12 +106,77 @@ def _errors() -> Iterator[None]:
 
     try:
         yield
-    except (BotoCoreError, ClientError) as exc:
-        raise _fail(f"DynamoDB: {exc}", "check --endpoint, credentials and --table") from None
+    except ClientError as exc:
+        raise _fail(f"DynamoDB: {exc}", _client_error_hint(exc)) from None
+    except BotoCoreError as exc:
+        raise _fail(f"DynamoDB: {exc}", "check --endpoint and credentials") from None
     except Exception as exc:
         if type(exc).__module__.startswith("psycopg"):
             raise _fail(f"PostgreSQL: {exc}".strip(), "check --source") from None
         raise
+
+
+_CREDENTIAL_ERRORS = (
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+    "AccessDeniedException",
+    "MissingAuthenticationTokenException",
+    "IncompleteSignature",
+)
+
+
+def _client_error_hint(exc: Any) -> str:
+    """What to check for a DynamoDB error, by its code: a refused request is not a setup issue."""
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    if code in _CREDENTIAL_ERRORS:
+        return "check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) and --endpoint"
+    if code == "ResourceNotFoundException":
+        return "check --table and --endpoint (create the table with --create-table)"
+    if code == "ValidationException":
+        return (
+            "DynamoDB refused the request itself (the message says why); the endpoint and "
+            "credentials worked"
+        )
+    if code in ("ProvisionedThroughputExceededException", "ThrottlingException"):
+        return "the table is throttling: lower --concurrency or raise its capacity"
+    return "see the message; check --endpoint, credentials and --table"
+
+
+def _check_version_column(model: Any, version_column: str | None) -> None:
+    """`--version-column` must name an integer or datetime attribute of some entity (or be
+    `xmin`): an unknown name would silently leave every entity on xmin."""
+    if version_column is None or version_column == "xmin":
+        return
+    holders = {e.name: a for e in model.entities for a in e.attributes if a.name == version_column}
+    usable = sorted(
+        {
+            a.name
+            for e in model.entities
+            for a in e.attributes
+            if a.type.kind in ("integer", "datetime") and a.required
+        }
+    )
+    if not holders:
+        raise _fail(
+            f"--version-column {version_column!r} is not an attribute of any entity of "
+            f"{model.name}; every entity would keep xmin",
+            "name a required integer or datetime attribute ("
+            + (", ".join(usable[:8]) or "the model has none")
+            + "), or `xmin`",
+        )
+    wrong = sorted(
+        f"{name}.{a.name} ({a.type})"
+        for name, a in holders.items()
+        if a.type.kind not in ("integer", "datetime") or not a.required
+    )
+    if wrong:
+        raise _fail(
+            f"--version-column {version_column!r} is not a required integer or datetime on "
+            + ", ".join(wrong),
+            "a version grows with every update and is never NULL: name such an attribute, or "
+            "`xmin`",
+        )
 
 
 def _module(layout: Any, model: Any, transformers_dir: Path | None) -> Any:
@@ -205,6 +270,7 @@ def register(app: typer.Typer) -> None:
         catch_up_only: int | None = typer.Option(
             None,
             "--catch-up-only",
+            min=0,
             metavar="MARKER",
             help="AWS mode: skip the backfill, run the catch-up pass from this marker "
             "(`marker` in the plan's manifest.json, also returned by the publisher).",
@@ -223,6 +289,7 @@ def register(app: typer.Typer) -> None:
         from modeling.migrate.table import check_table, ensure_table
 
         model, layout = _compiled(model_path)
+        _check_version_column(model, version_column)
         options = RunOptions(
             concurrency=concurrency,
             write_concurrency=write_concurrency,
@@ -338,6 +405,7 @@ def register(app: typer.Typer) -> None:
         from modeling.migrate.validate import validate as run_validate
 
         model, layout = _compiled(model_path)
+        _check_version_column(model, version_column)
         with _errors():
             # Scan pages on the wire (modeling.migrate.wire): botocore's parsing of every page
             # cost more than the comparison

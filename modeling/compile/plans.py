@@ -9,6 +9,8 @@ type may still fall inside the range, the plan lists the type values the client 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from dataclasses import replace
 
 from modeling.compile import templates
@@ -56,30 +58,65 @@ def _is_terminal(template: str, slot: str) -> bool:
     return template.endswith("{" + slot + "}")
 
 
-class _Context:
-    def __init__(self, model: ir.Model, state: Derivation, pattern: ir.AccessPattern, index: str):
-        self.model = model
-        self.state = state
-        self.pattern = pattern
-        self.index = index
+class _IndexKeys:
+    """The entity keys on one index, with their partition keys' literal prefixes (built once
+    per index, not per pattern: thousands of entities times thousands of patterns)."""
+
+    def __init__(self, state: Derivation, index: str) -> None:
         self.keys: dict[str, ir.EntityKey] = {}
         for layout in state.entity_layouts:
             key = layout.key(index)
             if key is not None:
                 self.keys[layout.entity] = key
+        self.by_prefix: dict[str, list[str]] = {}
+        for e, k in self.keys.items():
+            self.by_prefix.setdefault(templates.literal_prefix(k.pk), []).append(e)
+        self.prefixes = sorted(self.by_prefix)
+
+    def candidates(self, pk: str) -> list[str]:
+        """Entities whose partition-key prefix is compatible with `pk`'s."""
+        literal = templates.literal_prefix(pk)
+        out = [e for k in range(len(literal)) for e in self.by_prefix.get(literal[:k], ())]
+        start = bisect.bisect_left(self.prefixes, literal)
+        for p in itertools.islice(self.prefixes, start, None):
+            if not p.startswith(literal):
+                break
+            out.extend(self.by_prefix[p])
+        return out
+
+
+class _Context:
+    def __init__(
+        self,
+        model: ir.Model,
+        state: Derivation,
+        pattern: ir.AccessPattern,
+        index: str,
+        keys: _IndexKeys | None = None,
+        kinds: dict[str, dict[str, str]] | None = None,
+    ):
+        self.model = model
+        self.state = state
+        self.pattern = pattern
+        self.index = index
+        self.index_keys = keys or _IndexKeys(state, index)
+        self.keys = self.index_keys.keys
+        self._kinds = kinds if kinds is not None else {}
 
     def kinds(self, entity: str) -> dict[str, str]:
         """Slot kinds of `entity`'s templates: attribute -> kind."""
-        e = self.model.entity(entity)
-        return {a.name: a.type.kind for a in e.attributes} if e else {}
+        if entity not in self._kinds:
+            e = self.model.entity(entity)
+            self._kinds[entity] = {a.name: a.type.kind for a in e.attributes} if e else {}
+        return self._kinds[entity]
 
     def sharing(self, entity: str) -> list[str]:
         """Entities whose partition key on this index can equal `entity`'s."""
         pk, kinds = self.keys[entity].pk, self.kinds(entity)
         return sorted(
             e
-            for e, k in self.keys.items()
-            if templates.may_coincide(k.pk, pk, self.kinds(e), kinds)
+            for e in self.index_keys.candidates(pk)
+            if templates.may_coincide(self.keys[e].pk, pk, self.kinds(e), kinds)
         )
 
 
@@ -711,12 +748,16 @@ def read_estimate(
 def build_plans(model: ir.Model, state: Derivation) -> Derivation:
     plans: list[ir.PatternPlan] = []
     diagnostics: list[Diagnostic] = []
+    per_index: dict[str, _IndexKeys] = {}
+    kinds: dict[str, dict[str, str]] = {}
     for unit in sorted(state.units, key=lambda u: u.pattern):
         pattern = model.pattern(unit.pattern)
         index = state.assignment.get(unit.pattern)
         if pattern is None:
             continue
-        ctx = _Context(model, state, pattern, index or "")
+        if (index or "") not in per_index:
+            per_index[index or ""] = _IndexKeys(state, index or "")
+        ctx = _Context(model, state, pattern, index or "", per_index[index or ""], kinds)
         if index is None or any(r.entity not in ctx.keys for r in unit.requirements):
             diagnostics.append(
                 Diagnostic(

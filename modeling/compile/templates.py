@@ -27,6 +27,31 @@ def literal_prefix(template: str) -> str:
     return template if m is None else template[: m.start()]
 
 
+def prefixes_compatible(a: str, b: str) -> bool:
+    """Whether renderings of two templates with literal prefixes `a` and `b` can be equal:
+    only when one prefix starts the other (else they differ at a character both fix)."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def compatible_groups(prefixes: Mapping[str, Sequence[int]]) -> list[tuple[int, int]]:
+    """Pairs (i, j), i < j, sorted, of items whose literal prefixes are compatible.
+
+    `prefixes`: literal prefix -> indexes of the items having it. Each prefix is matched
+    against its own prefixes only (at most its length in look-ups), so n templates with
+    distinct type prefixes cost O(n) instead of n^2/2 comparisons."""
+    pairs: list[tuple[int, int]] = []
+    for literal, items in prefixes.items():
+        for k in range(len(literal) + 1):
+            shorter = prefixes.get(literal[:k])
+            if shorter is None:
+                continue
+            if k == len(literal):
+                pairs.extend((a, b) for x, a in enumerate(items) for b in items[x + 1 :])
+            else:
+                pairs.extend((min(a, b), max(a, b)) for a in shorter for b in items)
+    return sorted(pairs)
+
+
 def is_constant(template: str) -> bool:
     return _SLOT.search(template) is None
 

@@ -40,6 +40,7 @@ _G = Group
 _LIST: tuple[Code, ...] = (
     # reading the file
     Code("file-not-found", _G.READ, "The model file does not exist or cannot be read."),
+    Code("input-file", _G.READ, "The model path is not a regular file (a device, a FIFO) or is larger than the size cap (MODELING_MAX_INPUT_MB)."),
     Code("yaml-syntax", _G.READ, "The file is not valid YAML (the position is where the parser gave up)."),
     Code("duplicate-key", _G.READ, "A mapping repeats a key (e.g. two entities or two patterns with one name)."),
     Code("yaml-tag", _G.READ, "A YAML tag or value kind the language does not use (custom tags, timestamps)."),
@@ -57,12 +58,14 @@ _LIST: tuple[Code, ...] = (
     Code("unkeyable-type", _G.ENTITIES, "A key or key condition uses a type DynamoDB cannot key on (map, list, set)."),
     Code("parent-cycle", _G.ENTITIES, "Entities are each other's parents (directly or through a chain)."),
     Code("parent-key", _G.ENTITIES, "A child entity lacks an attribute of its parent's key, so it cannot join its collection."),
+    Code("reserved-attribute", _G.ENTITIES, "An attribute named like an item attribute the layout writes (PK, SK, GSI<n>PK/SK, _type, _version)."),
     Code("enum-type", _G.ENTITIES, "`enum` on an attribute whose type is not string."),
     Code("number-bound-type", _G.ENTITIES, "`precision`/`scale` on a non-decimal or `min`/`max` on a non-integer attribute, or bounds that contradict each other."),
     Code("timezone-type", _G.ENTITIES, "`timezone` on an attribute whose type is not datetime (or a list of datetimes)."),
     Code("pinned-key", _G.ENTITIES, "A pinned `keys:` template is malformed or names an unknown index."),
     Code("too-many-indexes", _G.ENTITIES, "Pinned keys name more than 20 GSIs or 5 LSIs."),
     Code("reference-type", _G.ENTITIES, "A `references` attribute's type differs from the referenced entity's key."),
+    Code("invalid-tag", _G.ENTITIES, "A table tag AWS refuses: an empty, too long or `aws:` key, a too long value, a character outside letters, digits, spaces and `_ . : / = + - @`."),
     Code("ttl-attribute", _G.ENTITIES, "`table.ttl` names an attribute that is not a datetime/integer on any entity."),
     Code("version-attribute", _G.ENTITIES, "`version` names an attribute the entity lacks (`source.version`: that no entity has)."),
     Code("version-type", _G.ENTITIES, "A `version` attribute that is not an integer or a datetime (a NULL-free, growing value)."),
@@ -124,6 +127,8 @@ _LIST: tuple[Code, ...] = (
     # init: seeding a model from PostgreSQL DDL, a live database or a query log
     Code("SEED001", _G.SEED, "A DDL statement could not be read and was skipped; the rest of the file was read."),
     Code("SEED002", _G.SEED, "A table is altered but never created in the file; the ALTER is ignored."),
+    Code("SEED003", _G.SEED, "The DDL file ends inside a statement (no closing `;`): it may be cut short."),
+    Code("SEED004", _G.SEED, "A CREATE TEMP TABLE was skipped: a temporary table is not an entity."),
     Code("SEED010", _G.SEED, "The DDL file cannot be read."),
     Code("SEED011", _G.SEED, "The DDL file is not UTF-8 text."),
     Code("SEED012", _G.SEED, "The file does not look like SQL: none of its statements could be read."),

@@ -11,13 +11,14 @@ Everything is JSON-serialisable through `to_json` / `from_json` (round-trip test
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
-from modeling.core import limits
+from modeling.core import limits, naming
 from modeling.core.diagnostics import Span
 
 # --------------------------------------------------------------------------- types
@@ -319,16 +320,27 @@ class Model:
     sha256: str | None = None  # of the model file's bytes
 
     def entity(self, name: str) -> Entity | None:
-        for e in self.entities:
-            if e.name == name:
-                return e
-        return None
+        return self._entities_by_name.get(name)
 
     def pattern(self, name: str) -> AccessPattern | None:
+        return self._patterns_by_name.get(name)
+
+    # by-name indexes, built on first use (the compiler looks entities up per pattern and per
+    # pair of templates: a scan made a 5,000-entity model quadratic). Not fields: never
+    # serialised or compared; the first of two equal names wins, as the scan did.
+    @functools.cached_property
+    def _entities_by_name(self) -> dict[str, Entity]:
+        out: dict[str, Entity] = {}
+        for e in self.entities:
+            out.setdefault(e.name, e)
+        return out
+
+    @functools.cached_property
+    def _patterns_by_name(self) -> dict[str, AccessPattern]:
+        out: dict[str, AccessPattern] = {}
         for p in self.patterns:
-            if p.name == name:
-                return p
-        return None
+            out.setdefault(p.name, p)
+        return out
 
     def children(self, name: str) -> tuple[Entity, ...]:
         return tuple(e for e in self.entities if e.parent == name)
@@ -603,7 +615,7 @@ class Layout:
     indexes: tuple[Index, ...]  # the table key first, then GSIs, then LSIs
     entities: tuple[EntityLayout, ...]
     plans: tuple[PatternPlan, ...]
-    type_attribute: str = "_type"
+    type_attribute: str = naming.TYPE_ATTRIBUTE
     diagnostics: tuple[DiagnosticRecord, ...] = ()
     schema_version: int = LAYOUT_SCHEMA_VERSION
 

@@ -34,6 +34,17 @@ BATCH_GET_ITEMS: Final = 100  # BatchGetItem: keys per request
 TRANSACT_ITEMS: Final = 100  # TransactWriteItems / TransactGetItems: actions per request
 QUERY_PAGE_BYTES: Final = 1024 * 1024  # Query/Scan: data read per page before LastEvaluatedKey
 
+# -- numbers the API and CloudFormation carry (a larger value cannot be sent at all)
+QUERY_LIMIT_MAX: Final = 2**31 - 1  # Query `Limit` is an Integer (1..2^31-1)
+CAPACITY_UNITS_MAX: Final = 2**63 - 1  # ProvisionedThroughput read/write units are a Long
+RATE_MAX: Final = 1e9  # requests per second a model may declare: far beyond any table's quota
+
+# -- tags (Tagging: "Tag restrictions")
+TAG_KEY_CHARS: Final = 128  # a tag key is 1..128 Unicode characters
+TAG_VALUE_CHARS: Final = 256  # a tag value is 0..256 Unicode characters
+TAGS_PER_RESOURCE: Final = 50  # user tags on one resource
+TAG_RESERVED_PREFIX: Final = "aws:"  # AWS's own tags; a user tag key may not start with it
+
 # -- throughput per partition, per second
 PARTITION_RCU: Final = 3000
 PARTITION_WCU: Final = 1000

@@ -24,16 +24,36 @@ from __future__ import annotations
 
 import re
 
+from modeling.runtime.versioning import VERSION_ATTRIBUTE
+
 __all__ = [
+    "TYPE_ATTRIBUTE",
     "entity_for_table",
     "keep_entity_name",
     "pascal",
     "plural",
+    "reserved_attribute",
     "singular",
     "snake",
     "table_for_entity",
     "words",
 ]
+
+TYPE_ATTRIBUTE = "_type"  # the item attribute naming an item's entity
+# Item attributes the layout writes itself: the table's and the indexes' key attributes (`PK`,
+# `SK`, `GSI<n>PK`, `GSI<n>SK`, `LSI<n>SK`), the entity type and the version. A model attribute
+# with one of these names would be overwritten by (or overwrite) the layout's value.
+_RESERVED_ATTRIBUTE = re.compile(
+    rf"^(PK|SK|GSI[0-9]+(PK|SK)|LSI[0-9]+SK|{re.escape(TYPE_ATTRIBUTE)}|"
+    rf"{re.escape(VERSION_ATTRIBUTE)})$"
+)
+
+
+def reserved_attribute(name: str) -> bool:
+    """Whether `name` is an item attribute the layout writes itself (`PK`, `GSI1SK`, `_type`,
+    `_version`, ...), so a model attribute may not have it."""
+    return _RESERVED_ATTRIBUTE.match(name) is not None
+
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _CASE_CHANGE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")

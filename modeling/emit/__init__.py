@@ -14,13 +14,16 @@ from __future__ import annotations
 import difflib
 import hashlib
 import importlib
+import os
 import pkgutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from modeling import __version__
 from modeling.core import ir
+from modeling.core.errors import OperationError
 
 FileManifest = dict[str, str]
 Emitter = Callable[[ir.Layout, ir.Model], FileManifest]
@@ -94,11 +97,47 @@ def _existing(out_dir: Path) -> set[str]:
     return {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()}
 
 
+def _write_all(files: list[tuple[Path, bytes]]) -> None:
+    """Write every (path, bytes) to a temporary file beside it, then move them all into place;
+    on a failure while writing, the temporary files are removed and no target has changed."""
+    staged: list[tuple[Path, Path]] = []
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        for path, data in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((Path(name), path))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(name, 0o666 & ~umask)  # mkstemp's 0600 -> what write_bytes would give
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
+
+
 def write_manifest(
     manifest: FileManifest, out_dir: Path, check: bool = False, diff: bool = False
 ) -> WriteResult:
-    """Write `manifest` under `out_dir` (or, with check/diff, only compare)."""
+    """Write `manifest` under `out_dir` (or, with check/diff, only compare).
+
+    All or nothing: every text is encoded first (a text that cannot be UTF-8 stops the run
+    before any file is touched), the changed files are written beside their targets, and only
+    when all of them are written are they moved into place."""
     result = WriteResult()
+    encoded: dict[str, bytes] = {}
+    for rel, text in manifest.items():
+        try:
+            encoded[rel] = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise OperationError(
+                f"{rel}: the generated text cannot be written as UTF-8 ({exc.reason} at "
+                f"character {exc.start}); no file was written"
+            ) from None
+    pending: list[tuple[Path, bytes]] = []
     for rel in sorted(_existing(out_dir) - set(manifest)):
         result.extra.append(rel)
     for rel, text in manifest.items():
@@ -120,9 +159,9 @@ def write_manifest(
                 )
             )
         if not (check or diff):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(text.encode("utf-8"))
+            pending.append((path, encoded[rel]))
             result.written.append(rel)
+    _write_all(pending)
     if not (check or diff):
         result.stale, result.missing = [], []
     return result

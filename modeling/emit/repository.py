@@ -110,11 +110,14 @@ def entity_sql(entity: ir.Entity, slots: tuple[str, ...] = ()) -> dict[str, obje
     old = [s for s in slots if s not in entity.key]
     old_select = ", ".join(f"{_qi(col(s))} AS {_qi('__old_' + s)}" for s in old) or '1 AS "__one"'
     old_returning = "".join(f', "__old".{_qi("__old_" + s)}' for s in old)
+    # the SET list goes between these two: concatenated, never substituted into SQL text, so
+    # a name holding `{sets}` (quoted identifiers may hold anything) cannot move it
     update = (
         f'WITH "__old" AS (SELECT {old_select} FROM {table} WHERE {where} FOR UPDATE) '
-        f'UPDATE {table} AS "__t" SET {{sets}} FROM "__old" WHERE {where_t} '
+        f'UPDATE {table} AS "__t" SET ',
+        f' FROM "__old" WHERE {where_t} '
         f'RETURNING {returning_of(chr(34) + "__t" + chr(34) + ".")}, "__t".xmin::text AS "__xmin"'
-        f"{old_returning}"
+        f"{old_returning}",
     )
     return {
         "key": tuple(entity.key),
@@ -497,7 +500,8 @@ class Repository:
             stored: dict[str, Any] | None = None
             if names:
                 sets = ", ".join(spec["set_clauses"][n] for n in names)
-                stored = self._pg_row(spec["update"].replace("{sets}", sets), params)
+                head, tail = spec["update"]
+                stored = self._pg_row(head + sets + tail, params)
                 if stored is not None:
                     old = self._split_old(entity, stored)
             if stored is None:
@@ -538,9 +542,10 @@ class Repository:
             if not changes:
                 return self.get(entity, identity)
             sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
+            head, tail = spec["update"]
             with self.conn.transaction():
                 self._lock(entity, identity)
-                stored = self._pg_row(spec["update"].replace("{sets}", sets), self._params(entity, {**identity, **changes}))
+                stored = self._pg_row(head + sets + tail, self._params(entity, {**identity, **changes}))
             if stored is None:
                 return None
             old = self._split_old(entity, stored)

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from modeling.core import inputs
 from modeling.core.diagnostics import Diagnostics, Span
 
 __all__ = [
@@ -453,11 +454,16 @@ def _is_base64(text: str) -> bool:
     return True
 
 
+def _parse_int(text: str) -> int | Decimal:
+    """A JSON integer; one of thousands of digits stays a Decimal (int() refuses it)."""
+    return int(text) if len(text) <= 4000 else Decimal(text)
+
+
 def parse_document(text: str, file: str) -> tuple[WbDocument | None, Diagnostics]:
     """Read an export's text into a `WbDocument`; every problem becomes a located diagnostic."""
     diags = Diagnostics()
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_parse_int)
     except json.JSONDecodeError as e:
         diags.error(
             "workbench-json",
@@ -669,7 +675,10 @@ def read_document(path: str | Path) -> tuple[WbDocument | None, Diagnostics]:
     p = Path(path)
     diags = Diagnostics()
     try:
-        raw = p.read_bytes()
+        raw = inputs.read_bytes(p, "workbench")
+    except inputs.InputFileError as e:
+        diags.error("workbench-read", str(e), Span(str(p)), e.hint)
+        return None, diags
     except OSError as e:
         diags.error(
             "workbench-read", f"cannot read {p}: {e.strerror or e}", Span(str(p)), "check the path"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import fnmatch
 import io
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.tokens import CommentToken
 
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.limits import KEYABLE_TYPES
-from modeling.core.naming import entity_for_table, pascal, snake
+from modeling.core.naming import entity_for_table, pascal, reserved_attribute, snake
 from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
 from modeling.pg.types import ModelType, to_model_type
 from modeling.spec.model import AttributeSpec
@@ -80,8 +83,10 @@ def located(kind: str, name: str | None, line: int) -> str:
 
 def attribute_name(column: str) -> str:
     """The attribute for a column: the column name itself when it is a plain lower-case
-    identifier, else its snake_case form (the model then records `column:`)."""
-    if _PLAIN_ATTRIBUTE.match(column):
+    identifier, else its snake_case form (the model then records `column:`). A column named
+    like an attribute the layout writes itself (`_type`, `_version`) becomes its snake_case
+    form too (`type`), so the seeded model compiles."""
+    if _PLAIN_ATTRIBUTE.match(column) and not reserved_attribute(column):
         return column
     return snake(column)
 
@@ -435,12 +440,13 @@ def catalog_to_spec(
             e["description"] = t.comment
         e["key"] = _flow_seq(info.key)
         if info.key_origin:
-            e.yaml_add_eol_comment(info.key_origin, "key")
+            _eol_comment(e, "key", info.key_origin)
         if info.parent:
             e["parent"] = info.parent
-            e.yaml_add_eol_comment(
-                f"key starts with the foreign key ({', '.join(info.parent_fk)}) to {info.parent}",
+            _eol_comment(
+                e,
                 "parent",
+                f"key starts with the foreign key ({', '.join(info.parent_fk)}) to {info.parent}",
             )
         if t.row_count is not None and t.row_count >= 0:
             e["row_count"] = t.row_count
@@ -524,7 +530,7 @@ def catalog_to_spec(
             if stats_note:
                 comment = f"{comment}; {stats_note}" if comment else stats_note
             if comment:
-                attrs_map.yaml_add_eol_comment(comment, a)
+                _eol_comment(attrs_map, a, comment)
             if mt.note and "unknown type" in mt.note:
                 diags.warning(
                     "SEED021",
@@ -810,8 +816,32 @@ def render_patterns(patterns: list[Pattern]) -> CommentedMap:
             m["rate"] = r
         out[p.name] = m
         if p.origins:
-            out.yaml_add_eol_comment("guessed from " + "; ".join(p.origins), p.name)
+            _eol_comment(out, p.name, "guessed from " + "; ".join(p.origins))
     return out
+
+
+def _eol_comment(cmap: CommentedMap, key: str, text: str) -> None:
+    """`cmap.yaml_add_eol_comment(text, key)` for the key just added, without its cost.
+
+    ruamel looks for a neighbouring comment to align with by walking the mapping's keys on
+    every call: quadratic over thousands of patterns or entities. Its choice is reproduced here
+    (the output stays byte for byte the same): the comment gets ruamel's default column, the
+    `#` one space after the value, when the previous key has a comment or a commented key comes
+    before the first key that sorts at or after `key`; else two spaces."""
+    items = cmap.ca.items
+    previous = next(itertools.islice(reversed(cmap), 1, 2), None)
+    aligned = previous is not None and previous in items
+    if not aligned and items:
+        top = None  # the largest key up to the first commented one, in insertion order
+        for k in cmap:
+            top = k if top is None or k > top else top
+            if k in items:
+                aligned = top < key
+                break
+    comment = text if text.startswith("#") else "# " + text
+    if not aligned:
+        comment = " " + comment
+    cmap._yaml_add_eol_comment([CommentToken(comment, CommentMark(0)), None], key=key)
 
 
 def _round_rate(rate: float) -> float:

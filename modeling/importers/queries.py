@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +21,15 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from modeling.core import inputs, limits
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.errors import ModelingError
 from modeling.core.naming import snake
 from modeling.importers._spec import EntityInfo, Pattern, Seeded
 
 DEFAULT_WINDOW_SECONDS = 86400.0
+MAX_QUERY_CHARS = 100_000  # one statement; pg_stat_statements truncates far below this
+MAX_PAREN_DEPTH = 100  # the parser recurses per level; no key-served read nests this deep
 _RANGE_OPS: dict[type[exp.Expression], str] = {
     exp.GT: ">",
     exp.GTE: ">=",
@@ -76,7 +80,10 @@ class _NotServable(ModelingError):
 def read_queries(path: Path, diags: Diagnostics) -> list[QueryStmt]:
     """Statements of a plain-SQL or pg_stat_statements CSV file; identical text merged."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = inputs.read_text(path, "queries")
+    except inputs.InputFileError as e:
+        diags.error("SEED040", str(e), Span(str(path)), hint=e.hint)
+        return []
     except (OSError, UnicodeDecodeError) as e:
         diags.error("SEED040", f"cannot read {path}: {e}", Span(str(path)))
         return []
@@ -88,24 +95,37 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
     header = [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])] if first else []
     out: list[QueryStmt] = []
     if "query" in header:
-        reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-        names = [h.strip().lower() for h in next(reader)]
-        line = reader.line_num + 1  # a quoted query may span lines: track where each row starts
-        for values in reader:
-            row = dict(zip(names, values, strict=False))
-            q = (row.get("query") or "").strip()
-            calls_text = (row.get("calls") or "").strip()
-            calls = None
-            if calls_text:
-                try:
-                    calls = int(float(calls_text))
-                except ValueError:
-                    diags.warning(
-                        "SEED041", f"calls is not a number: {calls_text!r}", Span(source, line, 1)
-                    )
-            if q:
-                out.append(QueryStmt(q.rstrip(";").strip(), line, calls))
-            line = reader.line_num + 1
+        # newline="": csv handles line ends itself (a bare \r inside a field is data)
+        reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        line = 1
+        try:
+            names = [h.strip().lower() for h in next(reader)]
+            line = reader.line_num + 1  # a quoted query may span lines: track where each row starts
+            for values in reader:
+                row = dict(zip(names, values, strict=False))
+                q = (row.get("query") or "").strip()
+                calls_text = (row.get("calls") or "").strip()
+                calls = None
+                if calls_text:
+                    calls = _calls(calls_text)
+                    if calls is None:
+                        shown = calls_text if len(calls_text) <= 40 else calls_text[:37] + "..."
+                        diags.warning(
+                            "SEED041",
+                            f"calls is not a count: {shown!r}",
+                            Span(source, line, 1),
+                            hint="a whole number of calls, at least 0; the row's rate is left out",
+                        )
+                if q:
+                    out.append(QueryStmt(q.rstrip(";").strip(), line, calls))
+                line = reader.line_num + 1
+        except csv.Error as e:  # an open quote at the end, a field beyond csv's size limit
+            diags.error(
+                "SEED040",
+                f"the CSV cannot be read from line {line} on: {e}",
+                Span(source, line, 1),
+                hint="export pg_stat_statements again (COPY ... TO ... WITH CSV HEADER)",
+            )
     else:
         for n, raw in enumerate(text.splitlines(), start=1):
             s = raw.strip()
@@ -123,6 +143,19 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
         else:
             merged[key] = stmt
     return list(merged.values())
+
+
+def _calls(text: str) -> int | None:
+    """`calls` of a pg_stat_statements row: a finite count >= 0 (`12`, `1.2e3`), else None."""
+    if len(text) > 40:  # int() of thousands of digits is refused (and slow)
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or value < 0:
+        return None
+    return int(value)
 
 
 def workload_patterns(
@@ -145,12 +178,16 @@ def workload_patterns(
                     if window_seconds > 0:
                         wr.rate = wr.calls / window_seconds
                 continue
-            p = _pattern(q, tables, seeded)
+            p = _checked_pattern(q, tables, seeded)
         except _NotServable as e:
             w.unservable.append(Unservable(q.line, q.sql, str(e)))
             continue
         if q.calls is not None and window_seconds > 0:
-            p.rate = q.calls / window_seconds
+            rate = q.calls / window_seconds
+            if rate <= limits.RATE_MAX:  # beyond it the model would not validate
+                p.rate = rate
+            else:
+                p.origins.append(f"rate left out: {q.calls} calls is beyond any table's quota")
         w.patterns.append(p)
     return w
 
@@ -192,6 +229,25 @@ def _table_index(seeded: Seeded) -> dict[str, EntityInfo]:
         out[f"{schema}.{name}"] = info
         out.setdefault(name, info)
     return out
+
+
+def _checked_pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
+    """`_pattern`, refusing first what would exhaust the parser: deep nesting, huge text."""
+    if len(q.sql) > MAX_QUERY_CHARS:
+        raise _NotServable(f"{len(q.sql)} characters; at most {MAX_QUERY_CHARS} are read")
+    depth = deepest = 0
+    for c in q.sql:  # parentheses inside string literals count too: a cheap upper bound
+        if c == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == ")":
+            depth -= 1
+    if deepest > MAX_PAREN_DEPTH:
+        raise _NotServable(f"nested {deepest} parentheses deep; at most {MAX_PAREN_DEPTH} are read")
+    try:
+        return _pattern(q, tables, seeded)
+    except RecursionError:
+        raise _NotServable("nested too deeply to read") from None
 
 
 def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
@@ -269,7 +325,13 @@ def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pat
     if limit_node is not None:
         val = limit_node.expression
         if isinstance(val, exp.Literal) and val.is_int:
-            limit = int(val.this)
+            text = str(val.this)
+            # a LIMIT beyond a Query's Limit is no limit at all (int() of 5,000 digits raises)
+            if (
+                len(text) <= len(str(limits.QUERY_LIMIT_MAX))
+                and int(text) <= limits.QUERY_LIMIT_MAX
+            ):
+                limit = int(text)
     ents = [e.name for e in entities]
     name_bits = [a for a, _ in eq] + [a for a, _ in rng]
     if len(ents) == 2:
@@ -336,11 +398,18 @@ def _join(
 
 
 def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    if isinstance(node, exp.Paren):
-        return _conjuncts(node.this)
-    if isinstance(node, exp.And):
-        return _conjuncts(node.this) + _conjuncts(node.expression)
-    return [node]
+    """The terms of `a AND (b AND c)`, left to right; iterative, so 5,000 ANDs are fine."""
+    out: list[exp.Expression] = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, exp.Paren):
+            stack.append(cur.this)
+        elif isinstance(cur, exp.And):
+            stack.extend((cur.expression, cur.this))
+        else:
+            out.append(cur)
+    return out
 
 
 def _is_value(node: exp.Expression) -> bool:

@@ -254,8 +254,10 @@ def batch_get(
     """Items by table key (100 per call, UnprocessedKeys retried with full-jitter backoff)."""
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
     rng = random.Random()
-    # two rows may share an item key (a key that is not unique in the source); ask once
-    keys = list({json.dumps(k, sort_keys=True): k for k in keys}.values())
+    # BatchGetItem refuses a request naming one key twice ("Provided list of item keys
+    # contains duplicates"): two rows that make one item key are a collision the caller reports
+    unique = {_key(k, key_names): k for k in keys}
+    keys = list(unique.values())
     for start in range(0, len(keys), GET_BATCH):
         request: dict[str, Any] = {
             table: {"Keys": list(keys[start : start + GET_BATCH]), "ConsistentRead": True}
@@ -495,10 +497,19 @@ def _sample_diff(
             expected.extend(items)
         got = batch_get(client, table, [{n: i[n] for n in key_names} for i in expected], key_names)
         tracker.advance(entity, len(rows), len(expected))
+        seen: set[tuple[Any, ...]] = set()
         for item in expected:
             ev.checked += 1
-            actual = got.get(_key(item, key_names))
             key_text = [item[n].get("S", item[n].get("N")) for n in key_names]
+            if _key(item, key_names) in seen:
+                # another row of this page made the same item key: one of the two rows
+                # cannot be in the table (a key that is not the rows' identity)
+                ev.mismatched += 1
+                if len(ev.examples) < MAX_EXAMPLES:
+                    ev.examples.append({"key": key_text, "problem": "key collision"})
+                continue
+            seen.add(_key(item, key_names))
+            actual = got.get(_key(item, key_names))
             if actual is None:
                 ev.missing += 1
                 if len(ev.examples) < MAX_EXAMPLES:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
+from modeling.core import inputs
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.pg.catalog import (
     Catalog,
@@ -139,6 +140,7 @@ class _Reader:
         self.source = source
         self.default_schema = "public"
         self.recognized = 0  # statements that were SQL (used or skipped on purpose)
+        self.unreadable_creates: set[QName] = set()  # reported as SEED001 already
 
     # ------------------------------------------------------------------ helpers
     def qname(self, parts: list[object]) -> QName:
@@ -200,6 +202,10 @@ class _Reader:
             self.dispatch(cur)
         except DDLSyntaxError as e:
             self.problem(_kind(cur), e.line, str(e))
+            if _kind(cur) == "CREATE TABLE":
+                self.unreadable_creates.update(
+                    q for q, t in self.catalog.tables.items() if t.line == st.line
+                )
         except (IndexError, AttributeError, TypeError) as e:  # reader gap: report, never crash
             self.problem(_kind(cur), st.line, f"could not read ({type(e).__name__})")
 
@@ -207,8 +213,21 @@ class _Reader:
         line = cur.line()
         if cur.accept("CREATE"):
             cur.accept("OR", "REPLACE")
+            temporary = False
             for w in ("GLOBAL", "LOCAL", "TEMPORARY", "TEMP", "UNLOGGED"):
-                cur.accept(w)
+                if cur.accept(w) and w.startswith("TEMP"):
+                    temporary = True
+            if temporary and cur.kw("TABLE"):
+                # a session's scratch table: it holds no data to migrate and is no entity
+                self.skip("CREATE TEMP TABLE", line, "a temporary table lives for one session")
+                self.diags.info(
+                    "SEED004",
+                    "CREATE TEMP TABLE skipped: a temporary table lives for one session and "
+                    "holds nothing to migrate",
+                    Span(self.source, line, 1),
+                    hint="make it a regular table in the DDL if it is one in production",
+                )
+                return None
             if cur.accept("TABLE"):
                 return self.create_table(cur, line)
             if cur.kw("TYPE"):
@@ -787,8 +806,19 @@ def _qname_text(text: str, default_schema: str) -> QName:
 def read_ddl(text: str, source: str = "<ddl>") -> DDLResult:
     """Read DDL text into a catalog. Never raises on bad input: problems become diagnostics."""
     reader = _Reader(source)
-    for st in split_statements(text):
+    statements = split_statements(text)
+    for st in statements:
         reader.statement(st)
+    last = statements[-1] if statements else None
+    if last is not None and last.kind == "sql" and not last.terminated:
+        reader.diags.warning(
+            "SEED003",
+            "the file ends inside this statement (no closing `;`, or an open quote or comment): "
+            "the file may be cut short",
+            Span(source, last.line, last.col),
+            hint="check that the file is complete (pg_dump ends every statement with `;`); "
+            "tables after this point are missing from the model",
+        )
     _finish(reader)
     return DDLResult(reader.catalog, reader.diags)
 
@@ -806,6 +836,8 @@ def _finish(reader: _Reader) -> None:
     for q, t in list(cat.tables.items()):
         if not t.columns and t.partition_of is None:
             del cat.tables[q]
+            if q in reader.unreadable_creates:
+                continue  # its CREATE TABLE could not be read: that warning says it
             reader.diags.info(
                 "SEED002",
                 f"{q[0]}.{q[1]} is altered but never created in this file; ignored",
@@ -816,7 +848,11 @@ def _finish(reader: _Reader) -> None:
 def read_ddl_file(path: Path) -> DDLResult:
     """Read a DDL file. Undecodable bytes (a binary file) give an error diagnostic."""
     try:
-        data = path.read_bytes()
+        data = inputs.read_bytes(path, "ddl")
+    except inputs.InputFileError as e:
+        res = DDLResult(Catalog(source=str(path)))
+        res.diagnostics.error("SEED010", str(e), Span(str(path)), hint=e.hint)
+        return res
     except OSError as e:
         res = DDLResult(Catalog(source=str(path)))
         res.diagnostics.error("SEED010", f"cannot read {path}: {e.strerror}", Span(str(path)))

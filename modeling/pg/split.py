@@ -25,6 +25,9 @@ class Statement:
     line: int
     col: int
     kind: str = "sql"  # "sql" | "meta" (a psql backslash command) | "copy_data"
+    # False for a last statement the file ends inside (no `;`, or an open quote or comment):
+    # psql would not run it, and a file cut short ends this way
+    terminated: bool = True
 
 
 def _line_col(src: str, pos: int, line_starts: list[int]) -> tuple[int, int]:
@@ -49,11 +52,11 @@ def split_statements(src: str) -> list[Statement]:
     has_code = False  # the current statement holds something other than whitespace/comments
     code_start = 0
 
-    def emit(end: int, kind: str = "sql") -> None:
+    def emit(end: int, kind: str = "sql", terminated: bool = True) -> None:
         text = src[code_start:end].strip()
         if text:
             line, col = _line_col(src, code_start, line_starts)
-            out.append(Statement(text, line, col, kind))
+            out.append(Statement(text, line, col, kind, terminated))
 
     while i < n:
         c = src[i]
@@ -129,7 +132,7 @@ def split_statements(src: str) -> list[Statement]:
             continue
         i += 1
     if has_code:
-        emit(n)
+        emit(n, terminated=False)
     del start
     return out
 

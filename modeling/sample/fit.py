@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from modeling.core import inputs
 from modeling.core.ir import Attribute, Entity, Model, TypeRef
 from modeling.pg.ddl import read_ddl
 from modeling.pg.types import canonical
@@ -470,8 +471,8 @@ def fit_to_ddl_file(model: Model, data: Dataset, path: Path | None) -> list[str]
     if path is None or not path.is_file():
         return []
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = inputs.read_text(path, "ddl")
+    except (OSError, UnicodeDecodeError, inputs.InputFileError):
         return []
     return fit_to_source(model, data, text)
 

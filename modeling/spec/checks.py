@@ -31,7 +31,7 @@ from modeling.core.ir import (
     TypeRef,
     default_params,
 )
-from modeling.core.naming import pascal, table_for_entity
+from modeling.core.naming import pascal, reserved_attribute, table_for_entity
 from modeling.runtime.keys import parse_template
 from modeling.spec.loader import Path, Positions
 from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpec
@@ -177,6 +177,17 @@ def ddl_allowed(target: FsPath, model_dir: FsPath) -> bool:
     )
 
 
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def _tag_bad_char(text: str) -> str | None:
+    """The first character AWS does not allow in a tag (letters, digits, spaces, `_.:/=+-@`)."""
+    for c in text:
+        if not (c.isalnum() or c.isspace() or c in _TAG_PUNCTUATION):
+            return c
+    return None
+
+
 class Checker:
     def __init__(self, spec: ModelSpec, positions: Positions, diags: Diagnostics, file: str):
         self.spec = spec
@@ -319,6 +330,15 @@ class Checker:
 
     def attribute(self, entity_name: str, entity: EntitySpec, attr: str, a: AttributeSpec) -> None:
         path: Path = ("entities", entity_name, "attributes", attr)
+        if reserved_attribute(attr):
+            self.error(
+                "reserved-attribute",
+                f"attribute {attr!r} of entity {entity_name!r} has the name of an item attribute "
+                "the layout writes itself (the key attributes PK, SK, GSI<n>PK/SK, LSI<n>SK, "
+                "the entity type _type, the version _version)",
+                self.pos.key(path),
+                hint=f"rename the attribute and keep the SQL name with `column: {attr}`",
+            )
         if a.enum is not None and a.type != "string":
             self.error(
                 "enum-type",
@@ -425,6 +445,8 @@ class Checker:
         table = self.spec.table
         if table is None or not table.name:
             self.default_table_name()
+        if table is not None:
+            self.tags(table.tags)
         if table is None or table.ttl is None:
             return
         holders = [
@@ -451,6 +473,49 @@ class Checker:
                     span,
                     hint="DynamoDB's TTL needs a Number of epoch seconds: make it a datetime "
                     "(stored as whole epoch seconds) or an integer holding epoch seconds",
+                )
+
+    def tags(self, tags: dict[str, str]) -> None:
+        """AWS's tag rules: CloudFormation refuses the stack otherwise, after the table plan was
+        made. A key is 1-128 characters, not starting with `aws:`; a value at most 256; at most
+        50 tags; letters, digits, spaces and `_ . : / = + - @` only."""
+        if len(tags) > limits.TAGS_PER_RESOURCE:
+            self.error(
+                "invalid-tag",
+                f"{len(tags)} tags; AWS allows {limits.TAGS_PER_RESOURCE} per resource",
+                self.pos.key(("table", "tags")),
+                hint="merge or drop tags",
+            )
+        for key, value in tags.items():
+            kpath: Path = ("table", "tags", key)
+            problem = None
+            if not key:
+                problem = "is empty"
+            elif len(key) > limits.TAG_KEY_CHARS:
+                problem = f"is {len(key)} characters long; at most {limits.TAG_KEY_CHARS}"
+            elif key.lower().startswith(limits.TAG_RESERVED_PREFIX):
+                problem = f"starts with {limits.TAG_RESERVED_PREFIX!r}, which AWS reserves"
+            elif (bad := _tag_bad_char(key)) is not None:
+                problem = f"contains {bad!r}"
+            if problem:
+                self.error(
+                    "invalid-tag",
+                    f"tag key {key!r} {problem}",
+                    self.pos.key(kpath),
+                    hint="a tag key is 1-128 letters, digits, spaces and `_ . : / = + - @`, "
+                    "not starting with `aws:`",
+                )
+            vproblem = None
+            if len(value) > limits.TAG_VALUE_CHARS:
+                vproblem = f"is {len(value)} characters long; at most {limits.TAG_VALUE_CHARS}"
+            elif (bad := _tag_bad_char(value)) is not None:
+                vproblem = f"contains {bad!r}"
+            if vproblem:
+                self.error(
+                    "invalid-tag",
+                    f"the value of tag {key!r} {vproblem}",
+                    self.pos.value(kpath),
+                    hint="a tag value is 0-256 letters, digits, spaces and `_ . : / = + - @`",
                 )
 
     def default_table_name(self) -> None:

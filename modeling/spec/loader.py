@@ -8,8 +8,8 @@ can map a data path such as ("entities", "Brand", "key", 0) back to `file:line:c
 
 from __future__ import annotations
 
-import io
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -116,10 +116,25 @@ def _span(positions: Positions, node: Node) -> Span:
     return Span(positions.file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_MAX_INT_DIGITS = 40
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _scalar(node: ScalarNode, path: Path, positions: Positions, diags: Diagnostics) -> Any:
     """Construct a YAML 1.2 core-schema scalar from its resolved tag."""
     tag = node.tag or ""
     text = node.value.replace("\a", "")  # ruamel marks folds of `>` scalars with BEL
+    if (bad := _SURROGATE.search(text)) is not None:
+        # only a `"\udc80"` escape makes one: no file can hold it, so every output would fail
+        diags.error(
+            "yaml-syntax",
+            f"the text holds a lone surrogate (U+{ord(bad.group()):04X}), which is not a "
+            "character and cannot be written as UTF-8",
+            _span(positions, node),
+            hint="write the character itself, or a `\\U0001F600`-style escape of a whole "
+            "code point",
+        )
+        return text
     if tag == _TAG + "str":
         return text
     if tag == _TAG + "null":
@@ -127,6 +142,14 @@ def _scalar(node: ScalarNode, path: Path, positions: Positions, diags: Diagnosti
     if tag == _TAG + "bool":
         return text.lower() == "true"
     if tag == _TAG + "int":
+        if len(text) > _MAX_INT_DIGITS:  # int() refuses thousands of digits; no value needs 40
+            diags.error(
+                "invalid-value",
+                f"a number of {len(text)} digits; no value of a model is that large",
+                _span(positions, node),
+                hint="write the number you mean (limits and capacities fit in 19 digits)",
+            )
+            return None
         try:
             clean = text.replace("_", "")
             if clean.lower().startswith(("0o", "-0o", "+0o")):
@@ -254,7 +277,9 @@ def load_text(text: str, file: str) -> Loaded:
     diags = Diagnostics()
     yaml = YAML(typ="rt")
     try:
-        node = yaml.compose(io.StringIO(text))
+        node = yaml.compose(
+            text
+        )  # a str, not a stream: ruamel re-slices a stream per chunk (quadratic)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from modeling.core import limits
 from modeling.core.ir import OPERATORS, SCALAR_TYPES, SET_ITEM_TYPES, TypeRef
 
 MODEL_NAME_RE = r"^[a-z][a-z0-9_-]*$"
@@ -98,8 +99,12 @@ class Node(BaseModel):
 
 
 class Capacity(Node):
-    read: int = Field(ge=1, description="Provisioned read capacity units.")
-    write: int = Field(ge=1, description="Provisioned write capacity units.")
+    read: int = Field(
+        ge=1, le=limits.CAPACITY_UNITS_MAX, description="Provisioned read capacity units."
+    )
+    write: int = Field(
+        ge=1, le=limits.CAPACITY_UNITS_MAX, description="Provisioned write capacity units."
+    )
 
 
 class ProvisionedBilling(Node):
@@ -270,7 +275,7 @@ class EntitySpec(Node):
         alias="schema",
         description="SQL schema of `table` (default: `source.schema`).",
     )
-    key: list[AttributeName] | AttributeName = Field(
+    key: Annotated[list[AttributeName], Field(min_length=1)] | AttributeName = Field(
         description="The identity: a list of attribute names (a single name is accepted too)."
     )
     parent: EntityName | None = Field(
@@ -304,8 +309,16 @@ class EntitySpec(Node):
 class RateSpec(Node):
     """Expected request rate; feeds capacity and hot-partition checks."""
 
-    reads_per_second: float | None = Field(default=None, ge=0, description="Reads per second.")
-    writes_per_second: float | None = Field(default=None, ge=0, description="Writes per second.")
+    reads_per_second: float | None = Field(
+        default=None, ge=0, le=limits.RATE_MAX, allow_inf_nan=False, description="Reads per second."
+    )
+    writes_per_second: float | None = Field(
+        default=None,
+        ge=0,
+        le=limits.RATE_MAX,
+        allow_inf_nan=False,
+        description="Writes per second.",
+    )
 
 
 Conditions = dict[AttributeName, Operator | Bounds]
@@ -362,7 +375,9 @@ class PatternSpec(Node):
         description="Where rows whose ordering attribute is NULL come: first or last. Default as "
         "PostgreSQL: last under asc, first under desc (NULL sorts above every value).",
     )
-    limit: int | None = Field(default=None, ge=1, description="At most this many items.")
+    limit: int | None = Field(
+        default=None, ge=1, le=limits.QUERY_LIMIT_MAX, description="At most this many items."
+    )
     unique: bool = Field(default=False, description="At most one item matches.")
     rate: RateSpec | None = Field(default=None, description="Expected request rate.")
 

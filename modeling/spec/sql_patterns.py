@@ -25,6 +25,7 @@ from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import ParseError, TokenError
 
+from modeling.core import limits
 from modeling.core.ir import INCLUSIVE, LOWER_BOUNDS, UPPER_BOUNDS, default_params
 
 Scalar = str | int | float | bool
@@ -991,10 +992,23 @@ class _Translator:
             return
         value = limit.args.get("expression")
         if isinstance(value, exp.Literal) and not value.is_string:
-            try:
-                n = int(str(value.this))
-            except ValueError:
-                n = 0
+            text = str(value.this)
+            if text.isdigit() and len(text) > len(str(limits.QUERY_LIMIT_MAX)):
+                n = limits.QUERY_LIMIT_MAX + 1  # int() of thousands of digits raises
+            else:
+                try:
+                    n = int(text)
+                except ValueError:
+                    n = 0
+            if n > limits.QUERY_LIMIT_MAX:
+                self.issue(
+                    "sql-unsupported",
+                    f"LIMIT {text[:30]}{'...' if len(text) > 30 else ''} is larger than "
+                    f"DynamoDB's Query Limit ({limits.QUERY_LIMIT_MAX})",
+                    limit,
+                    hint="drop the LIMIT (the read pages through every match) or use a smaller one",
+                )
+                return
             if n >= 1:
                 self.result.limit = n
                 return

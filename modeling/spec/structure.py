@@ -259,6 +259,10 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
             "invalid-value",
             path,
             f"{describe_path(path)} is {instance!r}; {error.message.split(' is ', 1)[-1]}",
+            "DynamoDB's API (or CloudFormation) cannot carry a larger number: use at most "
+            f"{expected_value!r}"
+            if validator == "maximum"
+            else None,
         )
         return
     if validator in ("minItems", "minProperties", "minLength"):
@@ -408,8 +412,13 @@ def pydantic_pass(data: Any, known: list[Problem]) -> tuple[ModelSpec | None, li
                 problems.append(_type_problem(path, value))
                 continue
             msg = str(err["msg"]).removeprefix("Value error, ")
+            hint = (
+                "write a number (`.inf` and `.nan` have no capacity or request equivalent)"
+                if err["type"] == "finite_number"
+                else None
+            )
             problems.append(
-                Problem("invalid-value", path, f"{describe_path(path)}: {msg}", at_key=at_key)
+                Problem("invalid-value", path, f"{describe_path(path)}: {msg}", hint, at_key=at_key)
             )
         return None, problems
 

@@ -35,6 +35,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from modeling.core import inputs
 from modeling.core.errors import InputError
 from modeling.core.ir import AccessPattern, Entity, Model, TypeRef
 from modeling.extraction import pattern_select, pattern_sql_problem
@@ -302,7 +303,7 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
     notes: list[str] = []
     if source_ddl is not None and source_ddl.is_file():
         source_refs = {e.name: TableRef(e.schema, e.table) for e in model.entities}
-        statements = source_statements(source_ddl.read_text(encoding="utf-8"))
+        statements = source_statements(inputs.read_text(source_ddl, "ddl"))
         skipped_note = statements.note(source_ddl)
         if skipped_note:
             notes.append(skipped_note)

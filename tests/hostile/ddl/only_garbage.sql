@@ -1,0 +1,1 @@
+this is not sql at all; nor is this

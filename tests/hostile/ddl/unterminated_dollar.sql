@@ -1,0 +1,2 @@
+CREATE TABLE public.a (id bigint PRIMARY KEY);
+CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1;
