@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 
 from modeling import __version__
 from modeling.commands.examples import epilog
-from modeling.core.errors import EXIT_OK, ModelingError, path_error
+from modeling.core.errors import EXIT_OK, EXIT_SIGTERM, ModelingError, path_error
 
 COMMANDS = (
     "modeling.commands.validate",
@@ -110,9 +110,6 @@ def _root(
 
 for _name in COMMANDS:
     importlib.import_module(_name).register(app)
-
-
-EXIT_SIGTERM = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
 
 
 def _on_sigterm(signum: int, frame: object) -> None:

@@ -114,6 +114,7 @@ def test_exit_constants_are_defined_only_in_core_errors() -> None:
         "core/errors.py:EXIT_FAILURE",
         "core/errors.py:EXIT_INVALID",
         "core/errors.py:EXIT_OK",
+        "core/errors.py:EXIT_SIGTERM",
     ]
 
 

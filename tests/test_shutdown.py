@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from modeling.cli import EXIT_SIGTERM
+from modeling.core.errors import EXIT_SIGTERM
 from modeling.services import ServiceUnavailable, find_dynamodb_local_jar, find_postgres_bindir
 
 REPO = Path(__file__).resolve().parents[1]

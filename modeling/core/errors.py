@@ -36,12 +36,14 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import urllib.parse
 from typing import ClassVar
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_INVALID = 2
+EXIT_SIGTERM = 128 + signal.SIGTERM  # ended by SIGTERM after stopping what it started (cli.main)
 
 
 class ModelingError(Exception):
