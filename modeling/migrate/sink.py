@@ -50,10 +50,10 @@ class SinkError(OperationError, RuntimeError):
     """Writes that still failed after every retry."""
 
 
-class ItemCollision(Exception):
+class ItemCollision(OperationError, RuntimeError):
     """A conditional write found the item key held by another row (other identity values).
 
-    Not a ModelingError: the runner catches it per item and writes a dead-letter record.
+    The runner catches it per item and writes a dead-letter record; it never reaches the CLI.
     """
 
     def __init__(self, existing: Mapping[str, Any]) -> None:
