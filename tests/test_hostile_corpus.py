@@ -10,6 +10,7 @@ then throws generated text of each format at the same entry points.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import string
@@ -144,13 +145,15 @@ def test_template_syntax_in_names_cannot_corrupt_the_generated_update(tmp_path: 
         def cursor(self, row_factory: object = None) -> Cursor:
             return Cursor()
 
+        def transaction(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
+
     repo = repository.Repository(Conn(), None, repository.Flags())
     repo.update("Item", {"item_id": 1}, {"label": "a", "note": "b"})
-    assert executed == [
-        'UPDATE "items{sets}" SET "{sets}" = %(p1)s, "x{0}" = %(p2)s '
-        'WHERE "item_id" = %(p0)s RETURNING "item_id", "{sets}" AS "label", "x{0}" AS "note", '
-        'xmin::text AS "__xmin"'
-    ]
+    (update,) = [sql for sql in executed if "UPDATE" in sql]
+    # the SET list sits between the table and FROM, the names exactly as declared
+    assert 'UPDATE "items{sets}" AS "__t" SET "{sets}" = %(p1)s, "x{0}" = %(p2)s FROM' in update
+    assert update.count("{sets}") == 4  # the table twice, the column, its RETURNING column
 
 
 # --------------------------------------------------------------------------- DDL

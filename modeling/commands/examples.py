@@ -108,6 +108,13 @@ EXAMPLES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
             "model cost models/orders.yaml models/catalog.yaml --json",
         ),
     ),
+    ("migrate", "tombstones", "purge"): (
+        (
+            "After the cutover: count, then remove the dual-write tombstones",
+            "model migrate tombstones purge models/orders.yaml --dry-run",
+        ),
+        ("Remove them", "model migrate tombstones purge models/orders.yaml --json"),
+    ),
     ("engines", "status"): (
         ("Which PostgreSQL, DynamoDB Local and Java verify would use", "model engines status"),
     ),
