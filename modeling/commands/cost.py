@@ -39,7 +39,8 @@ def _tables(report: CostReport) -> list[Table]:
         patterns.add_row(
             p.pattern,
             p.index,
-            ("≤ " if p.upper_bound else "") + _num(p.items_per_request),
+            ("≤ " if p.upper_bound and p.items_per_request is not None else "")
+            + _num(p.items_per_request),
             _num(p.bytes_per_request, 0),
             _num(p.read_units_per_request),
             _num(p.reads_per_second, 0),

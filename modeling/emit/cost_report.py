@@ -47,8 +47,10 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
             [
                 f"`{c.pattern}`",
                 c.index,
-                _bound(c.upper_bound) + _num(c.items_per_request),
-                _bound(c.upper_bound) + _num(c.read_units_per_request),
+                _bound(c.upper_bound and c.items_per_request is not None)
+                + _num(c.items_per_request),
+                _bound(c.upper_bound and c.read_units_per_request is not None)
+                + _num(c.read_units_per_request),
                 _num(c.reads_per_second, 0),
                 _bound(c.upper_bound and bool(c.on_demand_monthly)) + _money(c.on_demand_monthly),
             ]
