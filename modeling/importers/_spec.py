@@ -857,7 +857,13 @@ _YAML_WORDS = frozenset(["y", "n", "yes", "no", "on", "off", "true", "false", "n
 
 
 def _quote_unsafe(node: Any) -> Any:
-    """Double-quote every string value that is not a plain safe identifier (in place)."""
+    """Double-quote every string key and value that is not a plain safe identifier."""
+    if isinstance(node, CommentedMap):
+        out = CommentedMap()
+        for k, v in node.items():
+            out[_quote_unsafe(k)] = _quote_unsafe(v)
+        node.copy_attributes(out)  # comments (keyed by equal strings), flow style, position
+        return out
     if isinstance(node, dict):
         for k, v in node.items():
             node[k] = _quote_unsafe(v)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from modeling.core.naming import reserved_attribute
 from modeling.formats.workbench import WbTable
 
 UPPER_TAG = re.compile(r"^[A-Z][A-Z_\-]*$")
@@ -41,7 +42,9 @@ def is_type_attr(name: str) -> bool:
 def ident(name: str) -> str:
     """A valid attribute name (`[A-Za-z_][A-Za-z0-9_]*`) for a Workbench name."""
     out = re.sub(r"[^A-Za-z0-9_]+", "_", name).strip("_") or "attr"
-    return "_" + out if out[0].isdigit() else out
+    out = "_" + out if out[0].isdigit() else out
+    # `PK`, `GSI1SK`, ...: names the layout writes itself, which a model attribute may not take
+    return out.lower() if reserved_attribute(out) else out
 
 
 def dynamo_table_name(name: str) -> str:
