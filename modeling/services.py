@@ -89,6 +89,16 @@ class ServiceUnavailable(InputError, RuntimeError):
 # --------------------------------------------------------------------------------------- helpers
 
 
+def _remove_tree(path: Path, attempts: int = 10) -> None:
+    """Remove `path`, retrying briefly: a server stopping on a loaded machine may still be
+    writing into it (a log line, a removed pid file) while the first pass runs."""
+    for _ in range(attempts):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now.
 
@@ -347,7 +357,7 @@ class PostgresCluster:
                     "pg_ctl stop",
                 )
         self._running = False
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
 
     # -- internals
     @property
@@ -678,7 +688,7 @@ class DynamoDBLocal:
         self._kill()
         tmp, self._tmp = self._tmp, None
         if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove_tree(tmp)
 
     # -- internals
     def _kill(self) -> None:

@@ -20,7 +20,8 @@ Operations, on rows drawn from a pool of identities read from PostgreSQL at the 
 
 A versioned entity (`version:` or `--version-column`) gets its version attribute bumped with
 every change (now for a datetime, +1 for an integer), as an application doing that would.
-Operations PostgreSQL refuses (a foreign key, a unique constraint) are counted as refused; a
+Operations PostgreSQL refuses (a foreign key, a unique constraint, a value for a GENERATED
+ALWAYS identity column) are counted as refused; a
 row the transformers cannot convert is never written (it would be a dead letter, not an item).
 """
 
@@ -217,7 +218,12 @@ class App:
         try:
             done = getattr(self, f"_{op}")(repo, rng)
         except psycopg.Error as exc:
-            if isinstance(exc, psycopg.errors.IntegrityError | psycopg.errors.DataError):
+            refused = (
+                psycopg.errors.IntegrityError,
+                psycopg.errors.DataError,
+                psycopg.errors.GeneratedAlways,  # an identity column the app may not set
+            )
+            if isinstance(exc, refused):
                 with self._lock:
                     self.stats.refused += 1
                 return None
@@ -242,7 +248,9 @@ class App:
         self, rng: random.Random, entities: list[str] | None = None
     ) -> tuple[str, dict[str, Any]] | None:
         with self._lock:
-            names = [n for n in (entities or list(self.pool)) if self.pool.get(n)]
+            names = [
+                n for n in (list(self.pool) if entities is None else entities) if self.pool.get(n)
+            ]
             if not names:
                 return None
             name = rng.choice(names)
@@ -308,6 +316,8 @@ class App:
         moving: bool,
     ) -> bool:
         candidates = [e.name for e in self.model.entities if attributes(e)]
+        if not candidates:  # e.g. no table key holds more than the identity: nothing moves
+            return False
         picked = self._pick(rng, candidates)
         if picked is None:
             return False
