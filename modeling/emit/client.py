@@ -757,9 +757,19 @@ class Client:
     def _fetch_full(self, items: list[_t.Item]) -> list[_t.Item]:
         """Whole items for index entries that project less than ALL (BatchGetItem, in order)."""
         keys = [{name: item[name] for name in _TABLE_KEY} for item in items]
+        found = self._items_by_key(keys, False)
+        return [found[text] for text in map(_key_text, keys) if text in found]
+
+    def _items_by_key(self, keys: list[Key], consistent_read: bool) -> dict[str, _t.Item]:
+        """The items with these table keys, by `_key_text` (BatchGetItem: 100 distinct keys per
+        call, as DynamoDB requires; unprocessed keys retried with backoff)."""
+        distinct = list({_key_text(k): k for k in keys}.values())
         found: dict[str, _t.Item] = {}
-        for start in range(0, len(keys), _BATCH_GET):
-            pending: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + _BATCH_GET]}}
+        for start in range(0, len(distinct), _BATCH_GET):
+            chunk = distinct[start : start + _BATCH_GET]
+            pending: dict[str, Any] = {
+                self.table_name: {"Keys": chunk, "ConsistentRead": consistent_read}
+            }
             for attempt in range(_RETRIES + 1):
                 response: dict[str, Any] = self.dynamodb.batch_get_item(RequestItems=pending)
                 for item in response.get("Responses", {}).get(self.table_name, []):
@@ -770,7 +780,7 @@ class Client:
                 time.sleep(min(1.0, 0.05 * 2**attempt))
             else:
                 raise RuntimeError("BatchGetItem left keys unprocessed after retries")
-        return [found[text] for text in map(_key_text, keys) if text in found]
+        return found
 
     def _replace(
         self, item: _t.Item, old: Key, names: tuple[str, ...], condition: dict[str, Any]

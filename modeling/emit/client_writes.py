@@ -372,26 +372,7 @@ def _batch_get(
     self, entity: str, keys: Iterable[Mapping[str, Any]], consistent_read: bool
 ) -> list[_t.Item]:
     wanted = [_TABLE_KEY_OF[entity](k) for k in keys]
-    unique: dict[str, Key] = {}
-    for key in wanted:
-        unique.setdefault(_key_text(key), key)
-    found: dict[str, _t.Item] = {}
-    pending_keys = list(unique.values())
-    for start in range(0, len(pending_keys), _BATCH_GET):
-        chunk = pending_keys[start : start + _BATCH_GET]
-        pending: dict[str, Any] = {
-            self.table_name: {"Keys": chunk, "ConsistentRead": consistent_read}
-        }
-        for attempt in range(_RETRIES + 1):
-            response: dict[str, Any] = self.dynamodb.batch_get_item(RequestItems=pending)
-            for item in response.get("Responses", {}).get(self.table_name, []):
-                found[_key_text(_key_of(item))] = item
-            pending = response.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-            time.sleep(min(1.0, 0.05 * 2**attempt))
-        else:
-            raise RuntimeError("BatchGetItem left keys unprocessed after retries")
+    found = self._items_by_key(wanted, consistent_read)
     out: list[_t.Item] = []
     for key in wanted:
         item = found.get(_key_text(key))
