@@ -19,14 +19,8 @@ from modeling.api import compile_file
 from modeling.core.diagnostics import ModelError
 from modeling.core.errors import EXIT_INVALID
 from modeling.cost import CostReport, Prices, estimate
-
-
-def _money(value: float | None) -> str:
-    return "?" if value is None else f"${value:,.2f}"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "?" if value is None else f"{value:,.{digits}f}"
+from modeling.emit.cost_report import money as _money
+from modeling.emit.cost_report import num as _num
 
 
 def _tables(report: CostReport) -> list[Table]:

@@ -10,11 +10,13 @@ from modeling.core import ir
 from modeling.cost import CostReport, Prices, estimate
 
 
-def _money(value: float | None) -> str:
+def money(value: float | None) -> str:
+    """Dollars, or `?` when the figure is unknown."""
     return "?" if value is None else f"${value:,.2f}"
 
 
-def _num(value: float | None, digits: int = 1) -> str:
+def num(value: float | None, digits: int = 1) -> str:
+    """A figure with `digits` decimals, or `?` when it is unknown."""
     return "?" if value is None else f"{value:,.{digits}f}"
 
 
@@ -48,11 +50,11 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
                 f"`{c.pattern}`",
                 c.index,
                 _bound(c.upper_bound and c.items_per_request is not None)
-                + _num(c.items_per_request),
+                + num(c.items_per_request),
                 _bound(c.upper_bound and c.read_units_per_request is not None)
-                + _num(c.read_units_per_request),
-                _num(c.reads_per_second, 0),
-                _bound(c.upper_bound and bool(c.on_demand_monthly)) + _money(c.on_demand_monthly),
+                + num(c.read_units_per_request),
+                num(c.reads_per_second, 0),
+                _bound(c.upper_bound and bool(c.on_demand_monthly)) + money(c.on_demand_monthly),
             ]
             for c in report.patterns
         ],
@@ -63,11 +65,11 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
         [
             [
                 i.index,
-                _num(i.items, 0),
-                _num(None if i.storage_bytes is None else i.storage_bytes / 1024**3, 3),
-                _num(i.writes_per_second),
-                _num(i.write_units_per_second),
-                f"{_num(i.provisioned_rcu, 0)} / {i.provisioned_wcu}",
+                num(i.items, 0),
+                num(None if i.storage_bytes is None else i.storage_bytes / 1024**3, 3),
+                num(i.writes_per_second),
+                num(i.write_units_per_second),
+                f"{num(i.provisioned_rcu, 0)} / {i.provisioned_wcu}",
             ]
             for i in report.indexes
         ],
@@ -75,9 +77,9 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
     t = report.totals
     lines += [
         "",
-        f"Monthly: on-demand {_money(t.on_demand_total)} (reads {_money(t.on_demand_reads)}, "
-        f"writes {_money(t.on_demand_writes)}, storage {_money(t.storage)}); provisioned "
-        f"{_money(t.provisioned_total)}.",
+        f"Monthly: on-demand {money(t.on_demand_total)} (reads {money(t.on_demand_reads)}, "
+        f"writes {money(t.on_demand_writes)}, storage {money(t.storage)}); provisioned "
+        f"{money(t.provisioned_total)}.",
     ]
     if report.notes:
         lines += ["", "To sharpen the estimate, declare:", ""]
