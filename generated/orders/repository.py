@@ -24,8 +24,10 @@ the row is written, so under xmin versioning a later write always has a larger v
 Addressing rows by identity (`get`, `update`, `delete` take the entity's key attributes): when
 the table key is built from the identity alone, directly. Otherwise (FULL_KEY_ATTRIBUTES below)
 the repository reads the row's key attributes from PostgreSQL first while PostgreSQL is written
-(phases 0-2), or takes them from the mapping you pass; in phase 3 (writeToNewDatabase) it needs
-them in the mapping and raises KeyRequired without them.
+(phases 0-2), or takes them from the mapping you pass; in phase 3 (writeToNewDatabase) it finds
+the item through the entity's identity lookup (an access pattern that reads it by identity:
+IDENTITY_LOOKUPS below; a GSI read, so eventually consistent: an item written a moment ago
+may not be found yet), else it needs them in the mapping and raises KeyRequired without them.
 Entities whose table key needs more than the identity (attributes needed):
   Shipment: order_id
   Payment: order_id, created_at
@@ -313,6 +315,8 @@ FULL_KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     for name, spec in ENTITIES.items()
     if not spec["key_from_identity"]
 }
+# entities found by identity alone in phase 3: (client method, {key attribute: its argument})
+IDENTITY_LOOKUPS: dict[str, tuple[str, dict[str, str]]] = {}
 # access patterns: their entities, and whether their answer is ordered (shadow reads)
 PATTERNS: dict[str, dict[str, Any]] = {
     "customer_by_email": {"entities": ("Customer",), "ordered": False},
@@ -811,6 +815,9 @@ class Repository:
         if all(key.get(s) is not None for s in spec["slots"]):
             return self._key_of(entity, key)
         missing = [s for s in spec["slots"] if key.get(s) is None]
+        if not self.flags.writes_postgres and entity in IDENTITY_LOOKUPS:
+            found = self._lookup(entity, key)
+            return None if found is None else self._key_of(entity, {**found, **key})
         if not self.flags.writes_postgres:
             raise KeyRequired(
                 f"{entity}: its table key needs {', '.join(missing)} besides the identity "
@@ -819,6 +826,21 @@ class Repository:
             )
         row = self._get_postgres(entity, key)
         return None if row is None else self._key_of(entity, {**row, **key})
+
+    def _lookup(self, entity: str, key: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The entity's row found by identity through its lookup pattern (generated client)."""
+        from .client import Client
+
+        method, args = IDENTITY_LOOKUPS[entity]
+        missing = [a for a in args if key.get(a) is None]
+        if missing:
+            raise KeyRequired(f"{entity}: the identity lookup needs {', '.join(missing)}")
+        found = getattr(Client(self.table_name, self.dynamodb), method)(
+            **{arg: key[attribute] for attribute, arg in args.items()}
+        )
+        if isinstance(found, list):
+            found = found[0] if found else None
+        return found
 
     # ---------------------------------------------------------------- reads
 

@@ -48,6 +48,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_key_shapes,
     checks.check_identity,
     checks.check_mutable_table_keys,
+    checks.check_identity_addressing,
     checks.check_read_amplification,
     checks.check_collation,
     check_key_conditions,

@@ -603,6 +603,66 @@ def check_mutable_table_keys(layout: ir.Layout, model: ir.Model) -> Iterator[Dia
         )
 
 
+def identity_lookup(model: ir.Model, entity: str) -> ir.AccessPattern | None:
+    """The access pattern that finds `entity`'s item from its identity alone: it reads only
+    that entity, with an `=` on every `key:` attribute and nothing else (no filter, no range).
+
+    The dual-write repository addresses a row by identity through it once PostgreSQL is no
+    longer written and the table key needs attributes beyond the identity. The first such
+    pattern by name, so the choice is stable.
+    """
+    e = model.entity(entity)
+    if e is None:
+        return None
+    for p in sorted(model.patterns, key=lambda p: p.name):
+        if p.entities != (entity,) or p.filter or p.limit_param is not None:
+            continue
+        if all(c.op == "=" and c.literals == () for c in p.where) and sorted(
+            c.attribute for c in p.where
+        ) == sorted(e.key):
+            return p
+    return None
+
+
+def table_key_beyond_identity(layout: ir.Layout, model: ir.Model, entity: str) -> tuple[str, ...]:
+    """The attributes an entity's table key is built from besides its identity (template order)."""
+    e, el = model.entity(entity), layout.entity(entity)
+    key = el.key("table") if el is not None else None
+    if e is None or key is None:
+        return ()
+    out: list[str] = []
+    for slot in (*templates.slots(key.pk), *templates.slots(key.sk or "")):
+        if slot not in e.key and slot not in out:
+            out.append(slot)
+    return tuple(out)
+
+
+def check_identity_addressing(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """An entity whose table key needs attributes beyond its identity, with no access pattern
+    that finds it by identity: after the cutover (PostgreSQL no longer written) a get, update or
+    delete by identity alone cannot find its item. Said plainly, with the way to get one."""
+    for el in layout.entities:
+        beyond = table_key_beyond_identity(layout, model, el.entity)
+        entity = model.entity(el.entity)
+        if not beyond or entity is None or identity_lookup(model, el.entity) is not None:
+            continue
+        names, ident = ", ".join(beyond), ", ".join(entity.key)
+        yield Diagnostic(
+            "identity-needs-key-attributes",
+            Severity.INFO,
+            f"{el.entity}: its table key needs {names} besides its identity ({ident}); the "
+            f"repository's get, update and delete by {ident} read them from PostgreSQL while "
+            "it is written, and need them passed once only DynamoDB is written "
+            "(writeToNewDatabase), since no access pattern finds the item by its identity",
+            _model_span(model, el.entity),
+            f"add a pattern that reads {el.entity} by {ident} (`where: {{"
+            + ", ".join(f'{k}: "="' for k in entity.key)
+            + "}`, `unique: true`): its index lets the repository find the item by identity "
+            "alone; or pass the key attributes to get/update/delete",
+            el.entity,
+        )
+
+
 AMPLIFICATION_WARN = 1.5  # items read per item returned from which dropped types are worth a word
 FILTER_AMPLIFICATION_WARN = 2.0  # the same for non-key filters (non-key-filter already informs)
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modeling.compile import checks
 from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import comment_header, format_python, literal, render
+from modeling.emit.client import pattern_methods
 from modeling.emit.transformers import entity_names
 from modeling.extraction import quote_ident
 from modeling.runtime import keys, versioning
@@ -165,8 +167,10 @@ the row is written, so under xmin versioning a later write always has a larger v
 Addressing rows by identity (`get`, `update`, `delete` take the entity's key attributes): when
 the table key is built from the identity alone, directly. Otherwise (FULL_KEY_ATTRIBUTES below)
 the repository reads the row's key attributes from PostgreSQL first while PostgreSQL is written
-(phases 0-2), or takes them from the mapping you pass; in phase 3 (writeToNewDatabase) it needs
-them in the mapping and raises KeyRequired without them.
+(phases 0-2), or takes them from the mapping you pass; in phase 3 (writeToNewDatabase) it finds
+the item through the entity's identity lookup (an access pattern that reads it by identity:
+IDENTITY_LOOKUPS below; a GSI read, so eventually consistent: an item written a moment ago
+may not be found yet), else it needs them in the mapping and raises KeyRequired without them.
 $full_key_doc
 \"\"\"
 
@@ -208,6 +212,8 @@ FULL_KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     for name, spec in ENTITIES.items()
     if not spec["key_from_identity"]
 }
+# entities found by identity alone in phase 3: (client method, {key attribute: its argument})
+IDENTITY_LOOKUPS: dict[str, tuple[str, dict[str, str]]] = $identity_lookups
 # access patterns: their entities, and whether their answer is ordered (shadow reads)
 PATTERNS: dict[str, dict[str, Any]] = $patterns
 _SNAKE = {"".join("_" + c.lower() if c.isupper() else c for c in n).lstrip("_"): n for n in ENTITIES}
@@ -624,6 +630,9 @@ class Repository:
         if all(key.get(s) is not None for s in spec["slots"]):
             return self._key_of(entity, key)
         missing = [s for s in spec["slots"] if key.get(s) is None]
+        if not self.flags.writes_postgres and entity in IDENTITY_LOOKUPS:
+            found = self._lookup(entity, key)
+            return None if found is None else self._key_of(entity, {**found, **key})
         if not self.flags.writes_postgres:
             raise KeyRequired(
                 f"{entity}: its table key needs {', '.join(missing)} besides the identity "
@@ -632,6 +641,21 @@ class Repository:
             )
         row = self._get_postgres(entity, key)
         return None if row is None else self._key_of(entity, {**row, **key})
+
+    def _lookup(self, entity: str, key: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        \"\"\"The entity's row found by identity through its lookup pattern (generated client).\"\"\"
+        from .client import Client
+
+        method, args = IDENTITY_LOOKUPS[entity]
+        missing = [a for a in args if key.get(a) is None]
+        if missing:
+            raise KeyRequired(f"{entity}: the identity lookup needs {', '.join(missing)}")
+        found = getattr(Client(self.table_name, self.dynamodb), method)(
+            **{arg: key[attribute] for attribute, arg in args.items()}
+        )
+        if isinstance(found, list):
+            found = found[0] if found else None
+        return found
 
     # ---------------------------------------------------------------- reads
 
@@ -764,7 +788,23 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
     table_key = (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
     entities = {e.name: entity_sql(e, _slots(layout, e)) for e in model.entities}
     beyond = {e.name: [s for s in _slots(layout, e) if s not in e.key] for e in model.entities}
-    full_key = [f"  {name}: {', '.join(extra)}" for name, extra in beyond.items() if extra]
+    methods = pattern_methods(layout, model)
+    lookups: dict[str, tuple[str, dict[str, str]]] = {}
+    for e in model.entities:
+        found = checks.identity_lookup(model, e.name) if beyond[e.name] else None
+        if found is not None and found.name in methods:
+            method = methods[found.name]
+            args = {
+                c.attribute: method.args[c.params[0] if c.params else c.attribute]
+                for c in found.where
+            }
+            lookups[e.name] = (method.method, args)
+    full_key = [
+        f"  {name}: {', '.join(extra)}"
+        + (f" (phase 3 finds it by identity through {lookups[name][0]})" if name in lookups else "")
+        for name, extra in beyond.items()
+        if extra
+    ]
     full_key_doc = (
         "Entities whose table key needs more than the identity (attributes needed):\n"
         + "\n".join(full_key)
@@ -782,6 +822,7 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
         entities=repr(entities),
         table_key_of="\n".join(lines),
         full_key_doc=full_key_doc,
+        identity_lookups=repr(lookups),
         patterns=repr(
             {
                 p.name: {"entities": tuple(p.entities), "ordered": bool(p.order_by)}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from modeling.api import load_model
-from modeling.compile import compile_model, templates
+from modeling.compile import checks, compile_model, templates
 from modeling.core import ir
 
 from .builder import entity, model, pattern
@@ -179,3 +179,45 @@ def test_immutable_is_part_of_the_language(tmp_path: Path) -> None:
     thing = m.entity("Thing")
     assert thing is not None
     assert m.stable(thing, "made_at") and not m.stable(thing, "name") and m.stable(thing, "id")
+
+
+def _payments(*extra: ir.AccessPattern) -> ir.Model:
+    """A Payment keyed under its account (a parent link), read by account; `extra` patterns."""
+    return model(
+        "ledger",
+        [
+            entity("Account", ["account_id"], {"account_id": "integer"}),
+            entity(
+                "Payment",
+                ["payment_id"],
+                {
+                    "payment_id": "uuid",
+                    "account_id": {"type": "integer", "references": "Account"},
+                    "amount": "decimal",
+                },
+                parent="Account",
+            ),
+        ],
+        [pattern("payments_of_account", "Payment", {"account_id": "="}), *extra],
+    )
+
+
+def test_a_table_key_beyond_the_identity_is_said_plainly_unless_a_pattern_finds_it() -> None:
+    layout, bag = compile_model(_payments())
+    assert layout is not None, [d.format() for d in bag.errors]
+    assert checks.table_key_beyond_identity(layout, _payments(), "Payment") == ("account_id",)
+    said = [d for d in bag if d.code == "identity-needs-key-attributes"]
+    assert [(d.subject, d.severity.value) for d in said] == [("Payment", "info")]
+    assert "needs account_id besides its identity (payment_id)" in said[0].message
+    assert 'payment_id: "="' in (said[0].hint or "")
+    # a pattern reading Payment by its identity alone is the lookup: nothing to say
+    by_id = pattern("payment_by_id", "Payment", {"payment_id": "="}, unique=True)
+    m = _payments(by_id)
+    layout, bag = compile_model(m)
+    assert layout is not None
+    assert checks.identity_lookup(m, "Payment") == by_id
+    assert not [d for d in bag if d.code == "identity-needs-key-attributes"]
+    # a pattern that also filters, or binds more than the identity, is no lookup
+    filtered = pattern("paid", "Payment", {"payment_id": "="}, filter={"amount": ">"})
+    wider = pattern("p2", "Payment", {"payment_id": "=", "account_id": "="})
+    assert checks.identity_lookup(_payments(filtered, wider), "Payment") is None

@@ -248,3 +248,67 @@ def test_backfill_writes_after_deletes_and_key_changes_are_swept_by_the_catch_up
         ledger.model, ledger.layout, ledger.module, dsn, client, table, {"Payment": deleted}
     )
     assert final.ok and final.tombstones == 0 and final.items == after.items
+
+
+def test_phase_3_finds_the_item_by_identity_through_a_lookup_pattern(
+    ledger_db: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """With a pattern that reads Payment by `payment_id`, the repository addresses it by
+    identity alone after the cutover: get, update (a key change included) and delete."""
+    import importlib
+
+    from generated_pkg import write_and_import
+
+    from modeling.api import load_model
+    from modeling.compile import compile_model
+    from modeling.emit.client import emit_client
+    from modeling.emit.repository import emit_repository
+    from modeling.emit.transformers import emit_transformers
+    from modeling.verify.dynamo import create_table
+
+    text = ledgerdata.MODEL.read_text(encoding="utf-8")
+    text += (
+        '  payment_by_id:\n    entity: Payment\n    where: {payment_id: "="}\n    unique: true\n'
+    )
+    (tmp_path / "ledger.yaml").write_text(text, encoding="utf-8")
+    model = load_model(tmp_path / "ledger.yaml")
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    assert not [d for d in diags if d.code == "identity-needs-key-attributes"]
+    files = {
+        **emit_transformers(layout, model),
+        **emit_repository(layout, model),
+        **emit_client(layout, model),
+    }
+    name = write_and_import(files, tmp_path / "pkg", "_ledger_lookup")
+    mod = importlib.import_module(f"{name}.repository")
+    assert mod.IDENTITY_LOOKUPS == {"Payment": ("payment_by_id", {"payment_id": "payment_id"})}
+    dsn, _ = ledger_db(4)
+    table = f"LedgerLookup-{tmp_path.name[-8:]}"
+    client = dynamodb_local.client()
+    create_table(client, layout, table)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        flags = mod.Flags.from_config({"writeToNewDatabase": True})
+        repo = mod.Repository(conn, client, flags, table_name=table)
+        row = ledgerdata.payment(random.Random(9), 2)
+        repo.insert("Payment", row)
+        ident = {"payment_id": row["payment_id"]}
+        # before: KeyRequired ("needs account_id, created_at")
+        got = repo.get("Payment", ident)
+        assert got is not None and got["amount"] == row["amount"]
+        later = row["created_at"] + dt.timedelta(hours=5)
+        assert repo.update("Payment", ident, {"created_at": later})["created_at"] == later
+        assert repo.moves == 1
+        assert repo.get("Payment", ident)["created_at"] == later
+        assert len(_payment_items(client, table, row["payment_id"])) == 1
+        assert repo.delete("Payment", ident) is True
+        assert _payment_items(client, table, row["payment_id"]) == []
+        assert repo.get("Payment", ident) is None
+        assert repo.delete("Payment", ident) is False
+        # a payment that never existed: not found, not an error
+        assert (
+            repo.get(
+                "Payment", {"payment_id": ledgerdata.payment(random.Random(1), 1)["payment_id"]}
+            )
+            is None
+        )
