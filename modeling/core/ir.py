@@ -637,6 +637,18 @@ class Layout:
                 return p
         return None
 
+    def key_shards(self, entity: str, index: str) -> int:
+        """The shards `entity`'s partition key on `index` is written across (0: not sharded):
+        those of the plans reading that partition (`modeling.compile.sharding`)."""
+        el = self.entity(entity)
+        ek = el.key(index) if el is not None else None
+        if ek is None:
+            return 0
+        return max(
+            (p.sharded for p in self.plans if p.index == index and p.pk.template == ek.pk),
+            default=0,
+        )
+
     @property
     def gsis(self) -> tuple[Index, ...]:
         return tuple(i for i in self.indexes if i.kind == "gsi")
