@@ -308,7 +308,9 @@ class _PatternEmitter:
         merged."""
         full = str(self.full_items)
         if self.plan.sharded:
-            return f"self._query_shards(request, {limit}, {read_limit}, {full}, {self._shard_args()})"
+            return (
+                f"self._query_shards(request, {limit}, {read_limit}, {full}, {self._shard_args()})"
+            )
         return f"self._query(request, {limit}, {read_limit}, {full})"
 
     def request(self) -> str:
@@ -1045,7 +1047,11 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             ]
         ),
         render(CLIENT_RUNTIME),
-        *([render(SHARDED_RUNTIME, page=str(SHARD_PAGE), workers=str(SHARD_WORKERS))] if sharded else []),
+        *(
+            [render(SHARDED_RUNTIME, page=str(SHARD_PAGE), workers=str(SHARD_WORKERS))]
+            if sharded
+            else []
+        ),
         WRITES_RUNTIME.strip("\n"),
         dispatch_tables(model, names),
         f"_TABLE_KEY: Final = {literal(table_key)}",

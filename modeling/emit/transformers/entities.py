@@ -140,7 +140,10 @@ class EntityEmitter:
     def _sharded(self, expr: str, shards: int) -> tuple[str, int]:
         """A sharded partition key: the value plus its shard suffix, a hash of the item's
         encoded identity (`modeling.runtime.sharding`); (expression, most suffix bytes)."""
-        identity = ", ".join(self._slot_code(a, str(self.entity.key)).slot or self.attrs[a].text for a in self.entity.key)
+        identity = ", ".join(
+            self._slot_code(a, str(self.entity.key)).slot or self.attrs[a].text
+            for a in self.entity.key
+        )
         suffix = f"_sharding.shard_suffix(_sharding.shard_of(({identity},), {shards}))"
         return f"{expr} + {suffix}", len(sharding.shard_suffix(shards - 1))
 
