@@ -9,6 +9,7 @@ compared as sets: the SQL orders by created_at only, so their order is not promi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -25,9 +26,11 @@ from modeling.compile import compile_model, sharding
 from modeling.core import ir
 from modeling.runtime import keys
 from modeling.runtime import sharding as rs
+from modeling.sample.generate import SampleOptions
 from modeling.sample.rows import Dataset
 from modeling.verify import dynamo
 from modeling.verify import postgres as pgv
+from modeling.verify.runner import VerifyOptions, verify
 
 from .test_transformers import load_package
 
@@ -281,3 +284,36 @@ def test_sharded_cursor_resumes_after_writes_and_rejects_others(
         client.orders_by_status_newest_page("paid", cursor=cursor)
     with pytest.raises(client_module.InvalidCursor):
         client.orders_by_status_page("paid", cursor=cursor[:-4] + "AAAA")
+
+
+def _unsharded_readers(layout: ir.Layout) -> ir.Layout:
+    """A broken layout: the items are still sharded (one plan keeps its shards) but the other
+    plans on that partition read only the bare partition key."""
+    keep = "orders_by_status"
+    plans = tuple(
+        p if p.pattern == keep or not p.sharded else dataclasses.replace(p, sharded=0)
+        for p in layout.plans
+    )
+    return dataclasses.replace(layout, plans=plans)
+
+
+@pytest.mark.e2e
+def test_verify_proves_sharded_patterns(postgres: Any, dynamodb_local: Any) -> None:
+    model, layout = _compiled()
+    options = VerifyOptions(trials=12, sample=SampleOptions(seed=7, roots=120, fanout=1))
+    ddb = dynamodb_local.client()
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        report = verify(model, layout, ddb, pg_conn=conn, options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns]
+    sharded = {p.pattern for p in layout.plans if p.sharded}
+    proven = {p.pattern for p in report.patterns if not p.skipped and p.trials and p.non_empty}
+    assert sharded <= proven, (sharded, [(p.pattern, p.skipped) for p in report.patterns])
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        broken = verify(model, _unsharded_readers(layout), ddb, pg_conn=conn, options=options)
+    failing = {p.pattern for p in broken.patterns if p.failures}
+    kept = layout.plan("orders_by_status")
+    assert kept is not None
+    # the plans on the kept partition now miss the sharded items; the other index's items
+    # and plans both lost their shards, so they agree again
+    same = {p.pattern for p in layout.plans if p.index == kept.index and p.pk == kept.pk}
+    assert failing == same - {"orders_by_status"} and failing, failing
