@@ -24,6 +24,7 @@ from psycopg.rows import dict_row
 from modeling.api import check_text, load_model
 from modeling.compile import compile_model, sharding
 from modeling.core import ir
+from modeling.migrate.patterns import validate_patterns
 from modeling.runtime import keys
 from modeling.runtime import sharding as rs
 from modeling.sample.generate import SampleOptions
@@ -247,6 +248,13 @@ def test_sharded_client_returns_what_postgres_returns(
                 groups = _groups(expected)
                 checked["nulls"] += any(d is None for d, _ in groups)
                 checked["ties"] += any(len(ids) > 1 for d, ids in groups if d is not None)
+        # `model migrate validate --patterns`: the same client against the pattern SQL
+        validated = validate_patterns(model, layout, conn, client, 10, seed=3)
+    by_name = {v.pattern: v for v in validated}
+    for plan in layout.plans:
+        v = by_name[plan.pattern]
+        assert v.skipped is None and v.tried == 10 and v.ok, v.as_dict()
+        assert v.compared_rows > 0, v.as_dict()
     assert checked["calls"] == 3 * len(STATUSES)
     assert checked["nulls"] >= 8 and checked["ties"] >= 8 and checked["pages"] > 100, checked
 
