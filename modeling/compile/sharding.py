@@ -195,8 +195,12 @@ def partition_loads(model: ir.Model, layout: ir.Layout) -> Iterator[PartitionLoa
             continue
         for ek in el.keys:
             index = layout.index(ek.index)
-            if index is not None:
+            if index is None:
+                continue
+            try:
                 yield load_of(model, layout, entity, index, ek)
+            except ValueError:  # a malformed template: its own check reports it
+                continue
 
 
 def _layout(state: Derivation, model: ir.Model) -> ir.Layout:

@@ -394,6 +394,7 @@ class _PatternEmitter:
             """
             def $fn($signature$star$kw) -> Iterator[$row]:
                 $doc
+
                 rows: list[$row] = []
                 for _value in _distinct($values):
                     request = self.$request($args)
@@ -428,6 +429,7 @@ class _PatternEmitter:
             """
             def $fn($signature, *, consistent_read: bool = False) -> list[$row]:
                 $doc
+
                 rows: list[$row] = []
                 for _value in _distinct($values):
                     item = self._get(_t.$builder($args), consistent_read)
@@ -459,6 +461,7 @@ class _PatternEmitter:
             """
             def $fn($signature, *, consistent_read: bool = False) -> $row | None:
                 $doc
+
                 item = self._get(_t.$builder($args), consistent_read)
                 if item is None or _type_of(item) not in $wanted:
                     return None
@@ -545,6 +548,7 @@ class _PatternEmitter:
             """
             def $fn($signature$star$kw) -> Iterator[$row]:
                 $doc
+
                 request = self.$request($args)
                 $stmt
                 for item in $query:
@@ -571,6 +575,7 @@ class _PatternEmitter:
                 $signature, *, cursor: str | None = None, page_size: int | None = None$kw
             ) -> tuple[list[$row], str | None]:
                 $doc
+
                 request = self.$request($args)
                 $stmt
                 items, after = $paged

@@ -20,10 +20,13 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg.rows import dict_row
+from rich.console import Console
 
 from modeling.api import check_text, load_model
+from modeling.commands.compile import explain_record, explain_table
 from modeling.compile import compile_model, sharding
 from modeling.core import ir
+from modeling.emit.layout import layout_markdown
 from modeling.migrate.patterns import validate_patterns
 from modeling.runtime import keys
 from modeling.runtime import sharding as rs
@@ -325,3 +328,21 @@ def test_verify_proves_sharded_patterns(postgres: Any, dynamodb_local: Any) -> N
     # and plans both lost their shards, so they agree again
     same = {p.pattern for p in layout.plans if p.index == kept.index and p.pk == kept.pk}
     assert failing == same - {"orders_by_status"} and failing, failing
+
+
+def test_explain_and_layout_md_show_the_shards() -> None:
+    model, layout = _compiled()
+    plan = layout.plan("orders_by_status")
+    assert plan is not None
+    record = explain_record(layout, plan)
+    assert record["shards"] == 3 and "N = 3" in record["proof"][-1]
+    assert any(d["code"] == "sharded-partition" for d in record["diagnostics"])
+    console = Console(width=200, record=True)
+    console.print(explain_table(layout, plan))
+    text = console.export_text()
+    assert "shards" in text and "1250 WCU/s per partition" in text
+    md = layout_markdown(layout, model)
+    assert "- shards: 3" in md and "[sharded-partition]" not in md
+    assert "`sharded-partition`: pattern 'orders_by_status'" in md
+    unsharded = layout.plan("get_order")
+    assert unsharded is not None and explain_record(layout, unsharded)["shards"] == 0
