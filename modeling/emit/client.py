@@ -559,7 +559,12 @@ class _PatternEmitter:
             star=star,
             kw=kw,
             row=self._row_type(),
-            doc=self._doc("Stream the matches page by page."),
+            doc=self._doc(
+                f"The matches of all {self.plan.sharded} shards (read in parallel, up to the "
+                "limit each), merged in the pattern's order."
+                if self.plan.sharded
+                else "Stream the matches page by page."
+            ),
             request=self.request_fn,
             args=self._call_args(),
             stmt=stmt,
