@@ -589,7 +589,9 @@ class PatternPlan:
     filters: tuple[FilterCondition, ...] = ()
     params: tuple[str, ...] = ()  # every bind parameter the pattern takes, in order
     proof: tuple[str, ...] = ()  # the argument that the key condition is exact
-    sharded: int = 0  # >0: constant partition written across N shards, query each shard
+    # >0: the partition is written across N shards (suffix #0..#N-1: modeling.runtime.sharding,
+    # derived by modeling.compile.sharding); the client queries each shard and merges
+    sharded: int = 0
     # `LIMIT :n`: the parameter holding the most matching items to return (`limit` is None)
     limit_param: str | None = None
     # None: the key condition reads only items the pattern returns (but ties at a strict bound)

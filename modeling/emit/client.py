@@ -292,16 +292,16 @@ class _PatternEmitter:
         ]
         return docstring("\n".join(lines))
 
-    def _shard_args(self) -> str:
+    def _shard_args(self, start_keys: bool = False) -> str:
         """The arguments `_query_shards` / `_page_shards` take after the request's: the shard
-        count, the sort-key attribute the merge compares, the direction and the key names
-        of an ExclusiveStartKey on the index."""
+        count, the sort-key attribute the merge compares, the direction, and for pages the
+        key names of an ExclusiveStartKey on the index."""
         sk = self.index.sk.name if self.index.sk is not None else None
-        names = [self.index.pk.name, *([sk] if sk else [])]
-        return (
-            f"{self.plan.sharded}, {literal(sk)}, {not self.plan.scan_forward}, "
-            f"_TABLE_KEY + {literal(tuple(n for n in names))}"
-        )
+        args = f"{self.plan.sharded}, {literal(sk)}, {not self.plan.scan_forward}"
+        if not start_keys:
+            return args
+        names = tuple(n for n in (self.index.pk.name, sk) if n is not None)
+        return f"{args}, _TABLE_KEY + {literal(names)}"
 
     def _query_call(self, limit: str, read_limit: str) -> str:
         """The call yielding the matching items of `request`: one Query loop, or one per shard
@@ -606,7 +606,7 @@ class _PatternEmitter:
             stmt=stmt,
             paged=(
                 f"self._page_shards({literal(self.plan.pattern)}, request, cursor, page_size, "
-                f"{self.full_items}, {self._read_limit_page()}, {self._shard_args()})"
+                f"{self.full_items}, {self._read_limit_page()}, {self._shard_args(True)})"
                 if self.plan.sharded
                 else f"self._page({literal(self.plan.pattern)}, request, cursor, page_size, "
                 f"{self.full_items})"
@@ -933,7 +933,6 @@ def _query_shards(
     shards: int,
     sort_key: str | None,
     descending: bool,
-    key_names: tuple[str, ...],
 ) -> Iterator[_t.Item]:
     \"\"\"The matches of a sharded partition: every shard's, merged by `sort_key` in the
     Query's direction (ties: shard order), cut to `limit`.\"\"\"
