@@ -380,3 +380,38 @@ def test_transformers_reference_codec_and_workbench_write_the_same_shard(tmp_pat
             assert sample[index.pk.name]["S"].endswith(expected)
             checked += 1
     assert checked >= 2
+
+
+STATS_MODEL = """
+model: regions
+entities:
+  Event:
+    key: [id]
+    row_count: 1000000
+    attributes:
+      id: string
+      region: {{type: string, stats: {{n_distinct: {n_distinct}}}}}
+      at: datetime
+access_patterns:
+  by_region:
+    entity: Event
+    where: {{region: "=", at: ">="}}
+    rate: {{reads_per_second: 10, writes_per_second: 4000}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("n_distinct", "shards"),
+    [
+        # a pattern's writes_per_second (4,000/s) over pg_stats' distinct regions
+        (8, 0),  # 500 WCU/s per region: exactly the 500 allowed
+        (5, 2),  # 800 -> 1.6 -> 2
+        (-0.000002, 4),  # minus a fraction of 1,000,000 rows: 2 regions -> 2,000 -> 4
+    ],
+)
+def test_pg_stats_distinct_values_and_pattern_write_rate(n_distinct: float, shards: int) -> None:
+    result = check_text(STATS_MODEL.format(n_distinct=n_distinct), "regions.yaml")
+    assert result.ok and result.model is not None, [d.format() for d in result.diagnostics]
+    layout, bag = compile_model(result.model)
+    assert layout is not None, [d.format() for d in bag]
+    assert layout.plan("by_region").sharded == shards  # type: ignore[union-attr]
