@@ -415,3 +415,40 @@ def test_pg_stats_distinct_values_and_pattern_write_rate(n_distinct: float, shar
     layout, bag = compile_model(result.model)
     assert layout is not None, [d.format() for d in bag]
     assert layout.plan("by_region").sharded == shards  # type: ignore[union-attr]
+
+
+READS_MODEL = """
+model: reads
+entities:
+  Ticket:
+    key: [id]
+    row_count: 1000000
+    attributes:
+      id: string
+      open: boolean
+      at: datetime
+access_patterns:
+  by_open:
+    entity: Ticket
+    where: {{open: "=", at: ">="}}
+    rate: {{reads_per_second: {reads}}}
+"""
+
+
+def test_a_partition_hot_on_reads_is_sharded_or_warned() -> None:
+    """By hand: 1,000,000 tickets over a boolean: a call reads its first 1 MB page, 256 read
+    units of 4 KB, halved (eventually consistent) = 128 RCU. 100 calls/s over 2 partitions:
+    6,400 RCU/s per partition / 1,500 -> 5 shards. 10,000 calls/s: 5,000 Queries/s per
+    partition cost 0.5 RCU each on every shard, 2,500 > 1,500: no shard count helps."""
+    result = check_text(READS_MODEL.format(reads=100), "reads.yaml")
+    assert result.model is not None
+    layout, _ = compile_model(result.model)
+    assert layout is not None
+    assert layout.plan("by_open").sharded == 5  # type: ignore[union-attr]
+    assert "6400 RCU/s per partition" in layout.plan("by_open").proof[-1]  # type: ignore[union-attr]
+    result = check_text(READS_MODEL.format(reads=10000), "reads.yaml")
+    assert result.model is not None
+    layout, bag = compile_model(result.model)
+    assert layout is not None and layout.plan("by_open").sharded == 0  # type: ignore[union-attr]
+    hot = [d.message for d in bag.items if d.code == "hot-partition" and "cannot be" in d.message]
+    assert hot and "5000 Queries/s per partition" in hot[0] and "DAX" in hot[0], hot
