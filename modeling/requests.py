@@ -30,7 +30,7 @@ from modeling.core import ir
 from modeling.core.errors import InputError
 from modeling.core.key_parts import key_parts
 from modeling.core.values import coerce
-from modeling.runtime import keys
+from modeling.runtime import keys, sharding
 
 AV = dict[str, Any]
 # the codec of non-key values: `modeling.sample.codec.attribute_av(model, name, type, value)`
@@ -358,6 +358,19 @@ def build_request(
     request["ExpressionAttributeNames"] = names
     request["ExpressionAttributeValues"] = vals
     return request
+
+
+def shard_requests(plan: ir.PatternPlan, request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Query of a sharded plan once per shard (its `:pk` with each shard's suffix, as
+    `modeling.runtime.sharding` writes it); the request itself when the plan is not sharded."""
+    if not plan.sharded or "KeyConditionExpression" not in request:
+        return [request]
+    out = []
+    for shard in range(plan.sharded):
+        values = dict(request["ExpressionAttributeValues"])
+        values[":pk"] = {"S": values[":pk"]["S"] + sharding.shard_suffix(shard)}
+        out.append({**request, "ExpressionAttributeValues": values})
+    return out
 
 
 def empty_range(request: Mapping[str, Any]) -> bool:

@@ -183,6 +183,7 @@ def explain_record(layout: ir.Layout, plan: ir.PatternPlan) -> dict[str, Any]:
         "type_filter": list(plan.type_filter),
         "limit": plan.limit,
         "pages": plan.pagination,
+        "shards": plan.sharded,
         "filters": [
             {"attribute": f.attribute, "op": f.op, "read_cost": f.read_cost} for f in plan.filters
         ],
@@ -217,6 +218,8 @@ def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
         ),
         ("pages", plan.pagination),
     ]
+    if plan.sharded:
+        rows.append(("shards", f"{plan.sharded}: one Query per shard, merged by the sort key"))
     rows += [(f"filter {f.attribute} {f.op}", f.read_cost) for f in plan.filters]
     if plan.read_estimate is not None:
         rows.append(("read amplification", plan.read_estimate.summary))

@@ -19,6 +19,7 @@ from modeling.compile.key_conditions import check_key_conditions
 from modeling.compile.names import assign_prefixes
 from modeling.compile.plans import build_plans
 from modeling.compile.requirements import collect_units
+from modeling.compile.sharding import shard_partitions
 from modeling.compile.state import Derivation
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostic, Diagnostics, Severity
@@ -32,6 +33,7 @@ PASSES: tuple[Pass, ...] = (
     assign_indexes,
     build_keys,
     build_plans,
+    shard_partitions,
 )
 
 CHECKS: tuple[Check, ...] = (
@@ -42,6 +44,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_prefix_disjointness,
     checks.check_hot_partitions,
     checks.check_write_rates,
+    checks.check_unsharded_hot_partitions,
     checks.check_number_bounds,
     checks.check_item_sizes,
     checks.check_filters,

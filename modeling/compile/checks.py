@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modeling.compile import templates
+from modeling.compile import sharding, templates
 from modeling.core import ir, limits
 from modeling.core.diagnostics import Diagnostic, Severity, Span
 from modeling.runtime import keys
@@ -228,8 +228,8 @@ def check_hot_partitions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnos
     for plan in layout.plans:
         pattern = model.pattern(plan.pattern)
         entity = model.entity(plan.entities[0])
-        if pattern is None or entity is None:
-            continue
+        if pattern is None or entity is None or plan.sharded:
+            continue  # a sharded partition: `sharded-partition` gives the arithmetic
         slots = templates.slots(plan.pk.template)
         reason = _low_cardinality(entity, slots) if slots else None
         if reason is not None:
@@ -265,8 +265,7 @@ def check_hot_partitions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnos
 def check_write_rates(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
     """An entity's `writes_per_second`: each write also writes every GSI its item is keyed on.
 
-    Over one partition's throughput on a key with few partition values: a hot partition. On a
-    provisioned table, more write units than the table (or a GSI) provisions: under capacity.
+    A partition too hot for its key: `check_unsharded_hot_partitions`. On a provisioned table, more write units than the table (or a GSI) provisions: under capacity.
     """
     table_wcu = 0.0
     gsi_wcu: dict[str, float] = {}
@@ -280,20 +279,6 @@ def check_write_rates(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
                 table_wcu += rate
             else:
                 gsi_wcu[key.index] = gsi_wcu.get(key.index, 0.0) + rate
-            slots = templates.slots(key.pk)
-            reason = _low_cardinality(entity, slots)
-            if reason is not None and rate > limits.PARTITION_WCU:
-                yield Diagnostic(
-                    "hot-partition",
-                    Severity.WARNING,
-                    f"{el.entity} writes {rate:g} items/s, and its partition key {key.pk!r} on "
-                    f"{key.index} has few values ({reason}); one partition takes at most "
-                    f"{limits.PARTITION_WCU} WCU per second",
-                    _model_span(model, el.entity),
-                    "shard the partition key (suffix #0..#N-1), or key on a high-cardinality "
-                    "attribute",
-                    el.entity,
-                )
     billing = model.table.billing
     if billing.mode != "provisioned" or billing.write is None:
         return
@@ -308,6 +293,25 @@ def check_write_rates(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
                 "raise table.billing.provisioned.write, or use billing: on_demand",
                 model.name,
             )
+
+
+def check_unsharded_hot_partitions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A partition whose expected load needs shards (`modeling.compile.sharding`, the one home
+    of the arithmetic) that the compiler could not shard: the reason and the figures."""
+    for load in sharding.partition_loads(model, layout):
+        if not load.hot or layout.key_shards(load.entity, load.index):
+            continue
+        why = load.why_not or "another entity on the same partition template cannot be sharded"
+        yield Diagnostic(
+            "hot-partition",
+            Severity.WARNING,
+            f"{load.entity} on {load.index}: the partition key {load.pk!r} needs "
+            f"{load.shards} shards ({load.arithmetic()}), but it cannot be sharded: {why}",
+            _model_span(model, load.entity),
+            "key the index on a higher-cardinality attribute, leave the key to the compiler "
+            "(it then shards it), or cache the reads (DAX)",
+            load.entity,
+        )
 
 
 def check_number_bounds(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:

@@ -117,6 +117,7 @@ _LIST: tuple[Code, ...] = (
     Code("capacity-below-rate", _G.COMPILE, "The entities' declared writes per second exceed the provisioned write capacity of the table or a GSI."),
     Code("key-not-identity", _G.COMPILE, "An entity's table key does not hold its whole `key:` (or a slot's end is ambiguous), so two rows could share one item and one write replace another."),
     Code("hot-partition", _G.COMPILE, "A partition key with few values, or a declared rate above one partition's throughput."),
+    Code("sharded-partition", _G.COMPILE, "A partition too hot for one DynamoDB partition is written across N shards (the arithmetic in the message); reads query every shard."),
     Code("non-key-filter", _G.COMPILE, "A pattern filters outside the key: the read costs the items the filter drops."),
     Code("unbound-partition", _G.COMPILE, "A pattern does not bind every slot of its index's partition-key template."),
     Code("invalid-key-condition", _G.COMPILE, "A plan's key condition DynamoDB would reject: an empty key value, a value of the wrong type for its key attribute, or begins_with on a number."),

@@ -589,7 +589,9 @@ class PatternPlan:
     filters: tuple[FilterCondition, ...] = ()
     params: tuple[str, ...] = ()  # every bind parameter the pattern takes, in order
     proof: tuple[str, ...] = ()  # the argument that the key condition is exact
-    sharded: int = 0  # >0: constant partition written across N shards, query each shard
+    # >0: the partition is written across N shards (suffix #0..#N-1: modeling.runtime.sharding,
+    # derived by modeling.compile.sharding); the client queries each shard and merges
+    sharded: int = 0
     # `LIMIT :n`: the parameter holding the most matching items to return (`limit` is None)
     limit_param: str | None = None
     # None: the key condition reads only items the pattern returns (but ties at a strict bound)
@@ -636,6 +638,18 @@ class Layout:
             if p.pattern == name:
                 return p
         return None
+
+    def key_shards(self, entity: str, index: str) -> int:
+        """The shards `entity`'s partition key on `index` is written across (0: not sharded):
+        those of the plans reading that partition (`modeling.compile.sharding`)."""
+        el = self.entity(entity)
+        ek = el.key(index) if el is not None else None
+        if ek is None:
+            return 0
+        return max(
+            (p.sharded for p in self.plans if p.index == index and p.pk.template == ek.pk),
+            default=0,
+        )
 
     @property
     def gsis(self) -> tuple[Index, ...]:

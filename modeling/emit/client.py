@@ -292,14 +292,26 @@ class _PatternEmitter:
         ]
         return docstring("\n".join(lines))
 
-    def _sharded_guard(self) -> str:
-        if not self.plan.sharded:
-            return ""
-        message = (
-            f"pattern {self.plan.pattern} reads a partition sharded {self.plan.sharded} ways; "
-            "the generated client does not merge shards yet"
-        )
-        return f"raise NotImplementedError({literal(message)})"
+    def _shard_args(self, start_keys: bool = False) -> str:
+        """The arguments `_query_shards` / `_page_shards` take after the request's: the shard
+        count, the sort-key attribute the merge compares, the direction, and for pages the
+        key names of an ExclusiveStartKey on the index."""
+        sk = self.index.sk.name if self.index.sk is not None else None
+        args = f"{self.plan.sharded}, {literal(sk)}, {not self.plan.scan_forward}"
+        if not start_keys:
+            return args
+        names = tuple(n for n in (self.index.pk.name, sk) if n is not None)
+        return f"{args}, _TABLE_KEY + {literal(names)}"
+
+    def _query_call(self, limit: str, read_limit: str) -> str:
+        """The call yielding the matching items of `request`: one Query loop, or one per shard
+        merged."""
+        full = str(self.full_items)
+        if self.plan.sharded:
+            return (
+                f"self._query_shards(request, {limit}, {read_limit}, {full}, {self._shard_args()})"
+            )
+        return f"self._query(request, {limit}, {read_limit}, {full})"
 
     def request(self) -> str:
         plan = self.plan
@@ -382,12 +394,12 @@ class _PatternEmitter:
             """
             def $fn($signature$star$kw) -> Iterator[$row]:
                 $doc
-                $guard
+
                 rows: list[$row] = []
                 for _value in _distinct($values):
                     request = self.$request($args)
                     $stmt
-                    for item in self._query(request, $limit, $read_limit, $full):
+                    for item in $query:
                         rows.append($decode)
             $sort
                 yield from $cut
@@ -398,14 +410,11 @@ class _PatternEmitter:
             kw=kw,
             row=self._row_type(),
             doc=self._doc(self._fan_what()),
-            guard=self._sharded_guard(),
             values=self.fan_values,
             request=self.request_fn,
             args=self._each_args(),
             stmt=stmt,
-            limit=limit,
-            read_limit=self._read_limit(),
-            full=str(self.full_items),
+            query=self._query_call(limit, self._read_limit()),
             decode=self._decode("item"),
             sort=indent(sort, 1) if sort else "",
             cut=cut,
@@ -420,7 +429,7 @@ class _PatternEmitter:
             """
             def $fn($signature, *, consistent_read: bool = False) -> list[$row]:
                 $doc
-                $guard
+
                 rows: list[$row] = []
                 for _value in _distinct($values):
                     item = self._get(_t.$builder($args), consistent_read)
@@ -435,7 +444,6 @@ class _PatternEmitter:
                 f"The {entity} of each distinct value of {self.fan.attribute if self.fan else ''} "
                 "(SQL's IN), one GetItem per value, in the order of the values."
             ),
-            guard=self._sharded_guard(),
             values=self.fan_values,
             builder=key_builder_name(plan),
             args=self._each_args(),
@@ -453,7 +461,7 @@ class _PatternEmitter:
             """
             def $fn($signature, *, consistent_read: bool = False) -> $row | None:
                 $doc
-                $guard
+
                 item = self._get(_t.$builder($args), consistent_read)
                 if item is None or _type_of(item) not in $wanted:
                     return None
@@ -463,7 +471,6 @@ class _PatternEmitter:
             signature=self._signature(),
             row=n.row_type,
             doc=self._doc(f"The {entity} matching the parameters, or None."),
-            guard=self._sharded_guard(),
             builder=key_builder_name(plan),
             args=key_args,
             wanted=literal(tuple(wanted)),
@@ -541,10 +548,10 @@ class _PatternEmitter:
             """
             def $fn($signature$star$kw) -> Iterator[$row]:
                 $doc
-                $guard
+
                 request = self.$request($args)
                 $stmt
-                for item in self._query(request, $limit, $read_limit, $full):
+                for item in $query:
                     yield $decode
             """,
             fn=self.iter_fn,
@@ -552,14 +559,16 @@ class _PatternEmitter:
             star=star,
             kw=kw,
             row=self._row_type(),
-            doc=self._doc("Stream the matches page by page."),
-            guard=self._sharded_guard(),
+            doc=self._doc(
+                f"The matches of all {self.plan.sharded} shards (read in parallel, up to the "
+                "limit each), merged in the pattern's order."
+                if self.plan.sharded
+                else "Stream the matches page by page."
+            ),
             request=self.request_fn,
             args=self._call_args(),
             stmt=stmt,
-            limit=self._query_limit(),
-            read_limit=self._read_limit(),
-            full=str(self.full_items),
+            query=self._query_call(self._query_limit(), self._read_limit()),
             decode=self._decode("item"),
         )
 
@@ -571,10 +580,10 @@ class _PatternEmitter:
                 $signature, *, cursor: str | None = None, page_size: int | None = None$kw
             ) -> tuple[list[$row], str | None]:
                 $doc
-                $guard
+
                 request = self.$request($args)
                 $stmt
-                items, after = self._page($pattern, request, cursor, page_size, $full)
+                items, after = $paged
                 return [$decode for item in items], after
             """,
             fn=self.page_fn,
@@ -582,17 +591,32 @@ class _PatternEmitter:
             kw=kw,
             row=self._row_type(),
             doc=self._doc(
-                "One Query page (at most `page_size` items read, before filters) and the "
+                (
+                    f"One page of the merged shards (at most `page_size` matching items, "
+                    f"{SHARD_PAGE} when None; one Query per shard, in parallel) and the opaque "
+                    "cursor to pass as `cursor` for the next (None after the last page): it "
+                    "holds each shard's position, so no item is lost or repeated."
+                )
+                if self.plan.sharded
+                else "One Query page (at most `page_size` items read, before filters) and the "
                 "opaque cursor to pass as `cursor` for the next (None on the last page)."
             ),
-            guard=self._sharded_guard(),
             request=self.request_fn,
             args=self._call_args(),
             stmt=stmt,
-            full=str(self.full_items),
+            paged=(
+                f"self._page_shards({literal(self.plan.pattern)}, request, cursor, page_size, "
+                f"{self.full_items}, {self._read_limit_page()}, {self._shard_args(True)})"
+                if self.plan.sharded
+                else f"self._page({literal(self.plan.pattern)}, request, cursor, page_size, "
+                f"{self.full_items})"
+            ),
             decode=self._decode("item"),
-            pattern=literal(self.plan.pattern),
         )
+
+    def _read_limit_page(self) -> str:
+        """Whether a sharded page may pass its size as DynamoDB's `Limit` (no filter)."""
+        return str(not self._has_filter())
 
     def result_class(self) -> str:
         if not self.multi:
@@ -826,6 +850,143 @@ class Client:
 '''
 
 
+SHARD_PAGE = 1000  # matching items of a sharded page when the caller gives no page_size
+SHARD_WORKERS = 16  # threads querying the shards of one request
+
+SHARDED_RUNTIME = """
+_SHARD_PAGE: Final = $page  # items of a sharded page when no page_size is given
+_SHARD_WORKERS: Final = $workers  # threads querying the shards of one request
+
+
+def _shard_request(request: dict[str, Any], shard: int) -> dict[str, Any]:
+    \"\"\"`request` on one shard: its partition key value with the shard suffix.\"\"\"
+    values = dict(request["ExpressionAttributeValues"])
+    values[":pk"] = {"S": values[":pk"]["S"] + _sharding.shard_suffix(shard)}
+    return {**request, "ExpressionAttributeValues": values}
+
+
+def _shard_cursor(pattern: str, states: list[Any]) -> str | None:
+    \"\"\"The cursor of a sharded page: per shard, the page cursor after its last returned
+    item, None (not started) or False (read to its end); None when every shard is done.\"\"\"
+    if all(state is False for state in states):
+        return None
+    text = json.dumps({"p": pattern, "s": states}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _shard_states(pattern: str, cursor: str | None, shards: int) -> list[Any]:
+    \"\"\"Each shard's state from a sharded cursor (a fresh start when `cursor` is None).\"\"\"
+    if cursor is None:
+        return [None] * shards
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw.decode("utf-8"))
+        owner, states = data["p"], data["s"]
+        if not isinstance(states, list) or len(states) != shards:
+            raise ValueError("shards")
+        for state in states:
+            if state is not None and state is not False:
+                _start_key(pattern, state)
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
+        raise InvalidCursor(f"not a page cursor of this client: {cursor[:40]!r}") from exc
+    if owner != pattern:
+        raise InvalidCursor(f"a cursor of pattern {owner!r} cannot page {pattern!r}")
+    return states
+"""
+
+SHARDED_CLIENT_METHODS = """
+def _shard_answers(
+    self,
+    request: dict[str, Any],
+    shards: int,
+    limit: int | None,
+    read_limit: int | None,
+    full: bool,
+    starts: list[Any] | None = None,
+) -> list[list[_t.Item]]:
+    \"\"\"Each shard's matches (at most `limit`), one Query loop per shard in parallel
+    threads; `starts`: per shard, the ExclusiveStartKey to resume after, or False for a
+    shard read to its end (not queried, no items).\"\"\"
+    requests: list[dict[str, Any] | None] = []
+    for shard in range(shards):
+        start = starts[shard] if starts is not None else None
+        if start is False:
+            requests.append(None)
+            continue
+        one = _shard_request(request, shard)
+        if start is not None:
+            one["ExclusiveStartKey"] = start
+        requests.append(one)
+
+    def answer(one: dict[str, Any] | None) -> list[_t.Item]:
+        return [] if one is None else list(self._query(one, limit, read_limit, full))
+
+    with ThreadPoolExecutor(max_workers=min(shards, _SHARD_WORKERS)) as pool:
+        return list(pool.map(answer, requests))
+
+def _query_shards(
+    self,
+    request: dict[str, Any],
+    limit: int | None,
+    read_limit: int | None,
+    full: bool,
+    shards: int,
+    sort_key: str | None,
+    descending: bool,
+) -> Iterator[_t.Item]:
+    \"\"\"The matches of a sharded partition: every shard's, merged by `sort_key` in the
+    Query's direction (ties: shard order), cut to `limit`.\"\"\"
+    if limit is not None and limit <= 0:
+        return
+    answers = self._shard_answers(request, shards, limit, read_limit, full)
+    order = _sharding.merge(answers, sort_key, descending)
+    if limit is not None:
+        order = order[:limit]
+    for shard, position in order:
+        yield answers[shard][position]
+
+def _page_shards(
+    self,
+    pattern: str,
+    request: dict[str, Any],
+    cursor: str | None,
+    page_size: int | None,
+    full: bool,
+    size_is_limit: bool,
+    shards: int,
+    sort_key: str | None,
+    descending: bool,
+    key_names: tuple[str, ...],
+) -> tuple[list[_t.Item], str | None]:
+    \"\"\"One merged page of a sharded partition and the cursor for the next: each shard
+    resumes after the last of its items a page returned, so none is lost or repeated.\"\"\"
+    size = page_size if page_size is not None else _SHARD_PAGE
+    if size <= 0:
+        raise ValueError(f"page_size must be positive, not {size}")
+    states = _shard_states(pattern, cursor, shards)
+    live = [shard for shard in range(shards) if states[shard] is not False]
+    starts = [
+        state if state is None or state is False else _start_key(pattern, state)
+        for state in states
+    ]
+    answers = self._shard_answers(
+        request, shards, size, size if size_is_limit else None, full, starts
+    )
+    order = _sharding.merge(answers, sort_key, descending)[:size]
+    taken = [0] * shards
+    for shard, _position in order:
+        taken[shard] += 1
+    for shard in live:
+        got = answers[shard]
+        if taken[shard] == len(got) and len(got) < size:
+            states[shard] = False  # read to its end and all of it returned
+        elif taken[shard]:
+            last = got[taken[shard] - 1]
+            states[shard] = _cursor(pattern, {name: last[name] for name in key_names})
+    return [answers[shard][position] for shard, position in order], _shard_cursor(pattern, states)
+"""
+
+
 def client_source(layout: ir.Layout, model: ir.Model) -> str:
     names = entity_names(model)
     taken: set[str] = {"dynamodb", "table_name"}
@@ -850,6 +1011,10 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     imports.add("uuid", "UUID")
     imports.add(".", "transformers as _t")
     imports.add(".", "_keys")
+    sharded = any(plan.sharded for plan in layout.plans)
+    if sharded:
+        imports.add(".", "_sharding")
+        imports.add("concurrent.futures", "ThreadPoolExecutor")
     row_types = sorted(n.row_type for n in names.values())
     for r in row_types:
         imports.add(".transformers", r)
@@ -891,6 +1056,11 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             ]
         ),
         render(CLIENT_RUNTIME),
+        *(
+            [render(SHARDED_RUNTIME, page=str(SHARD_PAGE), workers=str(SHARD_WORKERS))]
+            if sharded
+            else []
+        ),
         WRITES_RUNTIME.strip("\n"),
         dispatch_tables(model, names),
         f"_TABLE_KEY: Final = {literal(table_key)}",
@@ -902,7 +1072,8 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         + "\n    # ------------------------------------------------------------------ patterns\n\n"
         + indent("\n\n".join(methods), 1)
         + "\n\n"
-        + indent(WRITES_CLIENT_METHODS.strip("\n"), 1),
+        + indent(WRITES_CLIENT_METHODS.strip("\n"), 1)
+        + ("\n\n" + indent(SHARDED_CLIENT_METHODS.strip("\n"), 1) if sharded else ""),
     ]
     return "\n\n".join(chunks) + "\n"
 

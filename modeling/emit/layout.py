@@ -132,6 +132,10 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
         lines.append("")
         lines.append(f"- parameters: {', '.join(f'`:{p}`' for p in plan.params) or '—'}")
         lines.append(f"- pages: {plan.pagination}")
+        if plan.sharded:
+            lines.append(
+                f"- shards: {plan.sharded} (the arithmetic is in the last line of why exact)"
+            )
         for f in plan.filters:
             lines.append(
                 f"- filter `{f.attribute} {f.op} {', '.join(':' + p for p in f.params)}`: {f.read_cost}"

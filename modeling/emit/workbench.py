@@ -34,7 +34,7 @@ from modeling.formats.workbench import (
     WbTable,
     document_to_json,
 )
-from modeling.runtime import keys
+from modeling.runtime import keys, sharding
 
 _WB_TYPES = {
     "string": "S",
@@ -171,6 +171,14 @@ def _samples(
                 continue  # sparse: this item is not in the index
             # (a key pinned without a sort key on an index that has one: written as the layout
             # says, partition key only; the importer reads it back the same way)
+            shards = layout.key_shards(entity.name, k.index)
+            if shards and index.pk.type == "S":  # a sharded partition: the item's shard slot
+                identity = [
+                    keys.encode(a.type.kind, values[a.name])
+                    for a in (entity.attribute(name) for name in entity.key)
+                    if a is not None
+                ]
+                pk += sharding.shard_suffix(sharding.shard_of(identity, shards))
             item[index.pk.name] = {index.pk.type: pk}
             if index.sk is not None and sk is not None:
                 item[index.sk.name] = {index.sk.type: sk}

@@ -226,12 +226,6 @@ def validate_patterns(
             result.skipped = "the layout has no plan for this pattern"
             continue
         result.index, result.operation = plan.index, plan.operation
-        if plan.sharded:
-            result.skipped = (
-                f"a partition sharded {plan.sharded} ways: the generated client does not "
-                "merge shards yet"
-            )
-            continue
         problem = pattern_sql_problem(model, pattern)
         if problem is not None:
             result.skipped = f"no SQL for it: {problem}"

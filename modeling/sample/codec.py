@@ -30,7 +30,7 @@ from typing import Any
 from modeling.core import limits
 from modeling.core.errors import InputError
 from modeling.core.ir import Entity, EntityKey, Index, Layout, Model, TypeRef
-from modeling.runtime import keys
+from modeling.runtime import keys, sharding
 from modeling.sample.rows import Row
 
 AV = dict[str, Any]
@@ -276,7 +276,7 @@ def key_attributes(layout: Layout, entity: Entity, row: Row) -> Item:
         index = layout.index(ek.index)
         if index is None:
             raise ItemError(f"{entity.name}: key on unknown index {ek.index}")
-        values = _index_values(index, ek, entity, row)
+        values = _index_values(index, ek, entity, row, layout.key_shards(entity.name, ek.index))
         if values is None:
             if index.kind == "table":
                 raise ItemError(f"{entity.name}: table key has a NULL slot in {row!r:.200}")
@@ -290,11 +290,25 @@ def key_attributes(layout: Layout, entity: Entity, row: Row) -> Item:
     return out
 
 
-def _index_values(index: Index, ek: EntityKey, entity: Entity, row: Row) -> Item | None:
+def shard_suffix(entity: Entity, row: Row, shards: int) -> str:
+    """The suffix of a sharded partition key for `row` (`modeling.runtime.sharding`: a hash of
+    the encoded identity)."""
+    encoded = []
+    for name in entity.key:
+        a = entity.attribute(name)
+        encoded.append(keys.encode(a.type.kind if a is not None else "string", row.get(name)))
+    return sharding.shard_suffix(sharding.shard_of(encoded, shards))
+
+
+def _index_values(
+    index: Index, ek: EntityKey, entity: Entity, row: Row, shards: int = 0
+) -> Item | None:
     fill = dict(ek.null_fill)
     pk = _key_value(index.pk.type, ek.pk, entity, row, fill)
     if pk is None:
         return None
+    if shards and "S" in pk:
+        pk = {"S": pk["S"] + shard_suffix(entity, row, shards)}
     values: Item = {index.pk.name: pk}
     if index.sk is not None:
         if ek.sk is None:

@@ -17,7 +17,7 @@ from modeling.emit.transformers.common import (
     fstring,
     is_epoch_ttl,
 )
-from modeling.runtime import keys
+from modeling.runtime import keys, sharding
 
 PK_LIMIT = PARTITION_KEY_BYTES
 SK_LIMIT = SORT_KEY_BYTES
@@ -137,6 +137,16 @@ class EntityEmitter:
                     static += keys.FIXED_WIDTH[kind]
         return fstring(parts), "", static, variable
 
+    def _sharded(self, expr: str, shards: int) -> tuple[str, int]:
+        """A sharded partition key: the value plus its shard suffix, a hash of the item's
+        encoded identity (`modeling.runtime.sharding`); (expression, most suffix bytes)."""
+        identity = ", ".join(
+            self._slot_code(a, str(self.entity.key)).slot or self.attrs[a].text
+            for a in self.entity.key
+        )
+        suffix = f"_sharding.shard_suffix(_sharding.shard_of(({identity},), {shards}))"
+        return f"{expr} + {suffix}", len(sharding.shard_suffix(shards - 1))
+
     def keys(self) -> list[_Key]:
         out: list[_Key] = []
         assigned: dict[str, str] = {}  # key attribute name -> template
@@ -175,6 +185,10 @@ class EntityEmitter:
                 expr, is_string, static, variable = self._key_value(
                     ka.type, template, key_kmap, key.setup, fill
                 )
+                shards = self.layout.key_shards(self.entity.name, ek.index)
+                if shards and ka is index.pk and is_string is not None:
+                    expr, extra = self._sharded(expr, shards)
+                    static += extra
                 tag = ka.type
                 if is_string is None:
                     key.names.append(ka.name)

@@ -12,9 +12,15 @@ from modeling.emit._transformers_runtime import RUNTIME, runtime_values
 from modeling.emit.transformers.common import EntityNames, entity_names, is_epoch_ttl
 from modeling.emit.transformers.entities import EntityEmitter
 from modeling.emit.transformers.patterns import key_builder
-from modeling.runtime import keys
+from modeling.runtime import keys, sharding
 
 KEYS_SOURCE = Path(keys.__file__)
+SHARDING_SOURCE = Path(sharding.__file__)
+
+
+def is_sharded(layout: ir.Layout) -> bool:
+    """Whether a partition of the layout is written across shards (`_sharding.py` ships)."""
+    return any(plan.sharded for plan in layout.plans)
 
 
 MODULE_DOC = '''
@@ -39,7 +45,7 @@ UnknownEntity) with `.entity`, `.row_key`, `.reason` and `.attribute`, for dead-
 '''
 
 
-def _imports() -> Imports:
+def _imports(sharded: bool = False) -> Imports:
     imports = Imports()
     imports.add("__future__", "annotations")
     imports.add("datetime as _dt")
@@ -50,6 +56,8 @@ def _imports() -> Imports:
         imports.add("typing", name)
     imports.add("uuid", "UUID")
     imports.add(".", "_keys")
+    if sharded:
+        imports.add(".", "_sharding")
     return imports
 
 
@@ -92,7 +100,7 @@ def transformers_source(layout: ir.Layout, model: ir.Model) -> str:
             type_attribute=layout.type_attribute,
             ttl=_ttl_note(model),
         ),
-        _imports().render(),
+        _imports(is_sharded(layout)).render(),
         render(RUNTIME, **runtime_values(literal(layout.type_attribute))),
         render(DECODE_FAILURE),
     ]
@@ -170,11 +178,25 @@ def keys_module(model: ir.Model) -> str:
     )
 
 
+def sharding_module(model: ir.Model) -> str:
+    """`_sharding.py`: modeling/runtime/sharding.py verbatim under the generated header (the
+    shard slot the transformers write and the client reads)."""
+    return (
+        comment_header(model)
+        + "# copied from modeling/runtime/sharding.py\n"
+        + SHARDING_SOURCE.read_text("utf-8")
+    )
+
+
 @register("transformers")
 def emit_transformers(layout: ir.Layout, model: ir.Model) -> FileManifest:
-    """`__init__.py`, `_keys.py` and `transformers.py`, ruff-formatted."""
-    return {
+    """`__init__.py`, `_keys.py` and `transformers.py`, ruff-formatted (and `_sharding.py`
+    when a partition is sharded)."""
+    files = {
         "__init__.py": format_python(package_init(model)),
         "_keys.py": format_python(keys_module(model)),
         "transformers.py": format_python(transformers_source(layout, model)),
     }
+    if is_sharded(layout):
+        files["_sharding.py"] = format_python(sharding_module(model))
+    return files

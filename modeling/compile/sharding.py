@@ -1,0 +1,256 @@
+"""Write sharding, derived: a partition too hot for one DynamoDB partition is spread over N.
+
+One home of the hot-partition arithmetic (`partition_loads`): the pass below shards what it
+can, and `modeling.compile.checks` warns about what stays hot.
+
+Per derived GSI key (entity, index) the expected load of its hottest partition is
+
+    partitions  P = product over the partition key's slots of the attribute's distinct values
+                    (pg_stats n_distinct, an enum's size, a boolean's 2, a referenced entity's
+                    row_count: `modeling.cost`), 1 for a constant partition key
+    writes      W = the entity's `writes_per_second` (else the largest pattern
+                    `rate: {writes_per_second}` of the patterns reading the key)
+    WCU / write w = ceil(item size as the index projects it / 1 KB)   (`modeling.cost`)
+    hot WCU       = W x w / P          (writes spread evenly over the partition values)
+    reads per pattern on the key: R = `rate: {reads_per_second}`, each call reading
+                    r RCU (`modeling.cost`: items per request x size, at most one 1 MB page,
+                    4 KB units, eventually consistent)
+    hot RCU       = sum of R x r / P
+
+A partition may use SAFE_SHARE (50 %) of DynamoDB's per-partition limits (1,000 WCU and 3,000
+RCU per second): the rest is headroom for skew between values (a 2x hotter value still fits)
+and bursts. The shard count is
+
+    N = max(ceil(hot WCU / (SAFE_SHARE x 1,000)), ceil(hot RCU / (SAFE_SHARE x 3,000)))
+
+not rounded to a power of two (the slot is a hash mod N: any N spreads evenly). N > 1 shards
+the key: every item's partition key value gets the suffix `#<slot>`
+(`modeling.runtime.sharding`), and every plan reading that partition queries the N shards and
+merges them by the sort key. All entities keyed on the same index with the same partition
+template are sharded together (a collection read queries every shard for all of them).
+
+What cannot be sharded keeps a `hot-partition` warning: the table key and LSIs (GetItem needs
+the key; an LSI shares the table's partition), a pinned key (checked, never rewritten), a
+non-string partition key, more than MAX_SHARDS shards, and reads whose Query count alone
+(0.5 RCU per Query per shard at least) exceeds a partition.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from modeling import cost
+from modeling.compile.state import Derivation
+from modeling.core import ir, limits
+from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.runtime import keys
+
+SAFE_SHARE = 0.5  # of a partition's throughput a key may plan to use
+MAX_SHARDS = 64  # beyond this, a read queries too many shards: the design needs another key
+MIN_QUERY_RCU = 0.5  # an eventually consistent Query costs at least half a read unit
+
+
+@dataclass(frozen=True)
+class PartitionLoad:
+    """The hottest partition of one entity key on one index, and the shards it needs."""
+
+    entity: str
+    index: str
+    pk: str  # the partition key template
+    partitions: float | None  # P; None when a slot's distinct values are unknown
+    partitions_basis: str
+    writes: float  # W, items/s
+    wcu_per_write: int
+    hot_wcu: float | None
+    hot_rcu: float | None
+    read_basis: tuple[str, ...]
+    shards: int  # N (1: one partition is enough)
+    why_not: str | None = None  # why a key that needs shards cannot have them
+
+    @property
+    def hot(self) -> bool:
+        return self.shards > 1
+
+    def arithmetic(self) -> str:
+        """The figures, as explain, layout.md and layout.json show them."""
+        parts = [f"P = {self.partitions_basis}"]
+        wcu_cap = SAFE_SHARE * limits.PARTITION_WCU
+        rcu_cap = SAFE_SHARE * limits.PARTITION_RCU
+        if self.hot_wcu is not None and self.writes:
+            parts.append(
+                f"writes {self.writes:g}/s x {self.wcu_per_write} WCU / P = "
+                f"{self.hot_wcu:g} WCU/s per partition; / {wcu_cap:g} "
+                f"({SAFE_SHARE:.0%} of {limits.PARTITION_WCU}) = "
+                f"{math.ceil(self.hot_wcu / wcu_cap - 1e-9)} shard(s)"
+            )
+        if self.hot_rcu is not None and self.hot_rcu:
+            parts.append(
+                f"reads {' + '.join(self.read_basis)} / P = {self.hot_rcu:g} RCU/s per "
+                f"partition; / {rcu_cap:g} ({SAFE_SHARE:.0%} of {limits.PARTITION_RCU}) = "
+                f"{math.ceil(self.hot_rcu / rcu_cap - 1e-9)} shard(s)"
+            )
+        parts.append(f"N = {self.shards} (the larger, not rounded to a power of two)")
+        return "; ".join(parts)
+
+
+def _partitions(model: ir.Model, entity: ir.Entity, template: str) -> tuple[float | None, str]:
+    slots = keys.parse_template(template).slots
+    if not slots:
+        return 1.0, "1 (a constant partition key)"
+    total = 1.0
+    basis = []
+    for slot in slots:
+        d = cost._distinct(model, entity, slot)
+        if d is None:
+            return None, f"distinct {entity.name}.{slot} values unknown"
+        total *= max(d, 1.0)
+        basis.append(f"{d:g} {slot}")
+    return total, " x ".join(basis) + (f" = {total:g}" if len(basis) > 1 else "")
+
+
+def _plans_on(layout: ir.Layout, index: str, pk: str) -> list[ir.PatternPlan]:
+    return [p for p in layout.plans if p.index == index and p.pk.template == pk]
+
+
+def load_of(
+    model: ir.Model, layout: ir.Layout, entity: ir.Entity, index: ir.Index, ek: ir.EntityKey
+) -> PartitionLoad:
+    """The load of `entity`'s hottest partition on `index` and the shards it needs."""
+    partitions, pbasis = _partitions(model, entity, ek.pk)
+    plans = _plans_on(layout, index.name, ek.pk)
+    writes = entity.writes_per_second or 0.0
+    for plan in plans:
+        pattern = model.pattern(plan.pattern)
+        if pattern is not None and pattern.rate is not None and entity.name in plan.entities:
+            writes = max(writes, pattern.rate.writes_per_second or 0.0)
+    size = cost.projected_bytes(layout, index, entity)
+    wcu = max(1, math.ceil(size / cost.WRITE_UNIT))
+    hot_wcu = hot_rcu = None
+    need_w = need_r = 1
+    read_basis: list[str] = []
+    why_not: str | None = None
+    if partitions is not None:
+        hot_wcu = round(writes * wcu / partitions, 6)
+        need_w = math.ceil(hot_wcu / (SAFE_SHARE * limits.PARTITION_WCU) - 1e-9)
+        hot_rcu = 0.0
+        queries = 0.0
+        for plan in sorted(plans, key=lambda p: p.pattern):
+            pattern = model.pattern(plan.pattern)
+            reads = pattern.rate.reads_per_second if pattern and pattern.rate else None
+            if not reads:
+                continue
+            items, _ = cost._items_per_request(model, layout, plan)
+            per_item = cost.projected_bytes(layout, index, entity)
+            # one call reads its first page: at most 1 MB (DynamoDB's page), whatever the range
+            read = min((items or 1.0) * per_item, limits.QUERY_PAGE_BYTES)
+            rcu = cost._read_units(plan, read)
+            hot_rcu += reads * rcu / partitions
+            queries += reads / partitions
+            read_basis.append(f"{plan.pattern} {reads:g}/s x {rcu:g} RCU")
+        hot_rcu = round(hot_rcu, 6)
+        need_r = math.ceil(hot_rcu / (SAFE_SHARE * limits.PARTITION_RCU) - 1e-9)
+        if need_r > 1 and queries * MIN_QUERY_RCU > SAFE_SHARE * limits.PARTITION_RCU:
+            why_not = (
+                f"{queries:g} Queries/s per partition cost {MIN_QUERY_RCU} RCU each on every "
+                "shard: sharding cannot spread reads that many (cache them, e.g. DAX)"
+            )
+    shards = max(need_w, need_r, 1)
+    if shards > 1 and why_not is None:
+        if index.kind != "gsi":
+            why_not = (
+                f"the partition key is on {'the table' if index.kind == 'table' else 'an LSI'}"
+            )
+        elif ek.pinned:
+            why_not = "the key is pinned in the model (`keys:`), so it is never rewritten"
+        elif index.pk.type != "S":
+            why_not = f"the partition key {index.pk.name} is of type {index.pk.type}, not a string"
+        elif shards > MAX_SHARDS:
+            why_not = (
+                f"it needs {shards} shards, more than {MAX_SHARDS} (every read would query "
+                "them all): key on a higher-cardinality attribute"
+            )
+    return PartitionLoad(
+        entity=entity.name,
+        index=index.name,
+        pk=ek.pk,
+        partitions=partitions,
+        partitions_basis=pbasis,
+        writes=writes,
+        wcu_per_write=wcu,
+        hot_wcu=hot_wcu,
+        hot_rcu=hot_rcu,
+        read_basis=tuple(read_basis),
+        shards=shards,
+        why_not=why_not,
+    )
+
+
+def partition_loads(model: ir.Model, layout: ir.Layout) -> Iterator[PartitionLoad]:
+    """The load of every entity key of `layout` (in layout order)."""
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        if entity is None:
+            continue
+        for ek in el.keys:
+            index = layout.index(ek.index)
+            if index is None:
+                continue
+            try:
+                yield load_of(model, layout, entity, index, ek)
+            except ValueError:  # a malformed template: its own check reports it
+                continue
+
+
+def _layout(state: Derivation, model: ir.Model) -> ir.Layout:
+    return ir.Layout(
+        model=model.name,
+        table_name=model.table.name,
+        indexes=state.indexes,
+        entities=state.entity_layouts,
+        plans=state.plans,
+    )
+
+
+def shard_partitions(model: ir.Model, state: Derivation) -> Derivation:
+    """The pass: set `PatternPlan.sharded` on every plan reading a partition that needs
+    shards (writes then carry the slot: `ir.Layout.key_shards`)."""
+    layout = _layout(state, model)
+    groups: dict[tuple[str, str], list[PartitionLoad]] = {}
+    for load in partition_loads(model, layout):
+        groups.setdefault((load.index, load.pk), []).append(load)
+    shards: dict[tuple[str, str], tuple[int, str]] = {}
+    for group, loads in groups.items():
+        if any(load.why_not is not None for load in loads):
+            continue
+        hottest = max(loads, key=lambda load: (load.shards, load.entity))
+        if hottest.hot:
+            shards[group] = (hottest.shards, hottest.arithmetic())
+    if not shards:
+        return state
+    plans = []
+    diagnostics: list[Diagnostic] = []
+    for plan in state.plans:
+        found = shards.get((plan.index, plan.pk.template))
+        if found is None:
+            plans.append(plan)
+            continue
+        n, arithmetic = found
+        line = (
+            f"the partition {plan.pk.template!r} is written across {n} shards (suffix #0..#{n - 1}, "
+            f"a hash of the item's identity): {arithmetic}; the client queries all {n} shards "
+            "in parallel and merges them by the sort key"
+        )
+        plans.append(replace(plan, sharded=n, proof=(*plan.proof, line)))
+        diagnostics.append(
+            Diagnostic(
+                "sharded-partition",
+                Severity.INFO,
+                f"pattern {plan.pattern!r}: {line}",
+                None,
+                None,
+                plan.pattern,
+            )
+        )
+    return replace(state, plans=tuple(plans)).with_diagnostics(*diagnostics)
