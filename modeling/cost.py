@@ -282,6 +282,13 @@ def _distinct(model: ir.Model, entity: ir.Entity, slot: str) -> float | None:
     return None
 
 
+def distinct_values(model: ir.Model, entity: ir.Entity, slot: str) -> float | None:
+    """The number of distinct values of `entity.slot` (pg_stats `n_distinct`, an enum, a
+    boolean, the row count of a referenced entity or of the entity itself for its one-attribute
+    identity, the parent's rows for a parent-key attribute); None when unknown."""
+    return _distinct(model, entity, slot)
+
+
 def _items_per_request(
     model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan
 ) -> tuple[float | None, str]:
