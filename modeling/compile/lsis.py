@@ -78,7 +78,7 @@ def derive_lsis(model: ir.Model, state: Derivation) -> Derivation:
     if trial is None:
         return state  # no LSI saves a GSI
     if model.table.exists:
-        return state.with_diagnostics(_exists_note(model, state, trial))
+        return state.with_diagnostics(*_exists_notes(model, state, trial))
     sizes = _collections(model, trial[0], table)
     why = {u.pattern: _too_big(trial[0], sizes, table, u) for u in local}
     refused = [u for u in local if why[u.pattern] is not None]
@@ -91,7 +91,7 @@ def derive_lsis(model: ir.Model, state: Derivation) -> Derivation:
     result, groups = trial
     saved = len(_gsis(state)) - len(_gsis(result))
     sizes = _collections(model, result, table)
-    notes += [_derived_note(model, result, g, saved, sizes) for g in groups]
+    notes += [_derived_note(model, result, u, saved, sizes) for g in groups for u in g]
     return result.with_diagnostics(*notes)
 
 
@@ -318,20 +318,14 @@ def _span(model: ir.Model, name: str) -> object:
 
 
 def _derived_note(
-    model: ir.Model,
-    state: Derivation,
-    group: Sequence[Unit],
-    saved: int,
-    sizes: dict[str, _Collection],
+    model: ir.Model, state: Derivation, unit: Unit, saved: int, sizes: dict[str, _Collection]
 ) -> Diagnostic:
-    name = state.assignment[group[0].pattern]
-    names = ", ".join(u.pattern for u in group)
-    entities = sorted({e for u in group for e in u.entities})
+    name = state.assignment[unit.pattern]
     templates = sorted(
         {
             pk_template(p, state.prefixes)
             for p in state.placements
-            if p.index == name and p.entity in entities
+            if p.index == name and p.entity in unit.entities
         }
     )
     estimate = "; ".join(
@@ -342,13 +336,14 @@ def _derived_note(
     return Diagnostic(
         "lsi-derived",
         Severity.INFO,
-        f"{name} (an LSI on the table's partition key {', '.join(templates)}) serves {names}: "
-        f"the layout needs {saved} GSI(s) fewer; item collection estimate {estimate}, under "
-        f"DynamoDB's {_bytes(limits.ITEM_COLLECTION_BYTES)} limit. An LSI exists only from "
-        "table creation: it cannot be added to or removed from an existing table",
-        _span(model, group[0].pattern),  # type: ignore[arg-type]
+        f"pattern {unit.pattern!r} runs on {name}, a local secondary index on the table's "
+        f"partition key {', '.join(templates)} with a sort key of its own: the layout's LSIs "
+        f"save {saved} GSI(s). Item collection estimate {estimate}, under DynamoDB's "
+        f"{_bytes(limits.ITEM_COLLECTION_BYTES)} limit. An LSI exists only from table "
+        "creation: it cannot be added to or removed from an existing table",
+        _span(model, unit.pattern),  # type: ignore[arg-type]
         "`layout: {lsi: never}` keeps GSIs; `table: {exists: true}` when the table is live",
-        group[0].pattern,
+        unit.pattern,
     )
 
 
@@ -371,21 +366,24 @@ def _kept_note(model: ir.Model, state: Derivation, unit: Unit, why: str | None) 
     )
 
 
-def _exists_note(
+def _exists_notes(
     model: ir.Model, state: Derivation, trial: tuple[Derivation, list[list[Unit]]]
-) -> Diagnostic:
+) -> list[Diagnostic]:
     result, groups = trial
-    names = ", ".join(u.pattern for g in groups for u in g)
     saved = len(_gsis(state)) - len(_gsis(result))
-    first = groups[0][0].pattern
-    return Diagnostic(
-        "lsi-needs-new-table",
-        Severity.INFO,
-        f"LSIs would serve {names} with {saved} GSI(s) fewer, but the table exists "
-        "(`table: {exists: true}`) and an LSI can only be created with its table: the layout "
-        "keeps GSIs",
-        _span(model, first),  # type: ignore[arg-type]
-        "to use LSIs, create a new table from this model and copy the items over "
-        "(`model migrate`); otherwise nothing to do",
-        first,
-    )
+    return [
+        Diagnostic(
+            "lsi-needs-new-table",
+            Severity.INFO,
+            f"pattern {unit.pattern!r} could run on an LSI instead of "
+            f"{state.assignment.get(unit.pattern)} (the layout's LSIs would save {saved} "
+            "GSI(s)), but the table exists (`table: {exists: true}`) and an LSI can only be "
+            "created with its table: the layout keeps GSIs",
+            _span(model, unit.pattern),  # type: ignore[arg-type]
+            "to use LSIs, create a new table from this model and copy the items over "
+            "(`model migrate`); otherwise nothing to do",
+            unit.pattern,
+        )
+        for group in groups
+        for unit in group
+    ]
