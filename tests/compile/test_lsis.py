@@ -204,8 +204,14 @@ def test_the_lsis_flow_through_every_artifact() -> None:
             {"AttributeName": "PK", "KeyType": "HASH"},
             {"AttributeName": f"{name}SK", "KeyType": "RANGE"},
         ]
-    workbench = json.loads(files["workbench.json"])
-    assert "LSI1SK" in json.dumps(workbench)
+    schema = json.loads(files["workbench.json"])["DataModel"][0]["ModelSchema"]
+    for name in lsis:
+        assert schema["indexes"][name] == {
+            "hash": "PK",
+            "sort": f"{name}SK",
+            "projection": "ALL",
+            "local": True,
+        }
     client = files["client.py"]
     for name in MOVED:
         plan = layout.plan(name)
