@@ -10,6 +10,7 @@ runs through the generated client in tests/emit/test_client.py.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,25 @@ def test_derived_lsis_verify_on_dynamodb_local(dynamodb_local: Any) -> None:
         assert by_name[name].non_empty > 0, name
         plan = layout.plan(name)
         assert plan is not None and plan.index.startswith("LSI")
+
+
+def test_provisioned_capacity_of_an_lsi_is_the_tables() -> None:
+    """An LSI has no provisioned throughput of its own: its writes use the table's units, so
+    `model cost` sizes the table for both and gives the LSIs none (before: 1 RCU / 1 WCU each
+    at least, and their writes on top)."""
+    m = load_model(FIXTURE)
+    m = replace(
+        m,
+        entities=tuple(replace(e, writes_per_second=40.0) for e in m.entities),
+        patterns=tuple(replace(p, rate=ir.Rate(reads_per_second=20.0)) for p in m.patterns),
+    )
+    layout = _compiled(m)
+    report = cost.estimate(m, layout, cost.Prices.load("us-east-1"))
+    rows = {c.index: c for c in report.indexes}
+    assert {rows[i.name].provisioned_wcu for i in layout.lsis} == {0}
+    assert {rows[i.name].provisioned_rcu for i in layout.lsis} == {0}
+    wcu = sum(c.write_units_per_second for c in report.indexes)
+    rcu = sum(c.read_units_per_second or 0.0 for c in report.indexes)
+    assert rows["table"].provisioned_wcu == math.ceil(wcu / 0.7 - 1e-9)
+    assert rows["table"].provisioned_rcu == math.ceil(rcu / 0.7 - 1e-9)
+    assert any(rows[i.name].write_units_per_second > 0 for i in layout.lsis)
