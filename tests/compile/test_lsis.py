@@ -22,6 +22,7 @@ from modeling.api import load_model, table_requests
 from modeling.compile import compile_model
 from modeling.core import ir, limits
 from modeling.emit import emit
+from modeling.migrate.table import differences
 from modeling.sample.generate import SampleOptions
 from modeling.verify.runner import VerifyOptions, verify
 
@@ -256,3 +257,12 @@ def test_provisioned_capacity_of_an_lsi_is_the_tables() -> None:
     assert rows["table"].provisioned_wcu == math.ceil(wcu / 0.7 - 1e-9)
     assert rows["table"].provisioned_rcu == math.ceil(rcu / 0.7 - 1e-9)
     assert any(rows[i.name].write_units_per_second > 0 for i in layout.lsis)
+
+
+def test_a_live_table_without_the_lsi_is_told_how_to_get_one() -> None:
+    m = load_model(FIXTURE)
+    create, _post = table_requests(_compiled(m), m)
+    live = {**create, "LocalSecondaryIndexes": create["LocalSecondaryIndexes"][1:]}
+    (found,) = differences(create, live)
+    assert found.startswith("LSI LSI1 (PK HASH, LSI1SK RANGE) is missing")
+    assert "only be created with its table" in found and "exists: true" in found
