@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -282,6 +282,13 @@ def _distinct(model: ir.Model, entity: ir.Entity, slot: str) -> float | None:
     return None
 
 
+def distinct_values(model: ir.Model, entity: ir.Entity, slot: str) -> float | None:
+    """The number of distinct values of `entity.slot` (pg_stats `n_distinct`, an enum, a
+    boolean, the row count of a referenced entity or of the entity itself for its one-attribute
+    identity, the parent's rows for a parent-key attribute); None when unknown."""
+    return _distinct(model, entity, slot)
+
+
 def _items_per_request(
     model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan
 ) -> tuple[float | None, str]:
@@ -412,6 +419,12 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             notes.append(f"{entity.name}: no row_count, so no storage figure")
         if entity.writes_per_second is None:
             notes.append(f"{entity.name}: no writes_per_second, counted as 0 writes/s")
+    if layout.lsis:
+        index_costs = _lsis_share_table_capacity(layout, index_costs)
+        notes.append(
+            f"{', '.join(i.name for i in layout.lsis)}: an LSI uses the table's provisioned "
+            "capacity (its units are counted in the table's row)"
+        )
     totals = _totals(index_costs, prices)
     return CostReport(
         model=model.name,
@@ -422,6 +435,29 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         totals=totals,
         notes=tuple(notes),
     )
+
+
+def _lsis_share_table_capacity(layout: ir.Layout, costs: list[IndexCost]) -> list[IndexCost]:
+    """Provisioned capacity is set per table and per GSI; an LSI's reads and writes use the
+    table's. The table's provisioned units cover its needs plus every LSI's; an LSI gets 0."""
+    local = {i.name for i in layout.lsis}
+    shared = [c for c in costs if c.index in local]
+    reads = [c.read_units_per_second for c in shared]
+    out = []
+    for c in costs:
+        if c.index in local:
+            c = replace(c, provisioned_rcu=0, provisioned_wcu=0)
+        elif c.index == "table":
+            rcu = c.read_units_per_second
+            rcu_all = None if rcu is None or None in reads else rcu + sum(r or 0.0 for r in reads)
+            wcu_all = c.write_units_per_second + sum(x.write_units_per_second for x in shared)
+            c = replace(
+                c,
+                provisioned_rcu=_provisioned(rcu_all) if rcu_all is not None else None,
+                provisioned_wcu=_provisioned(wcu_all),
+            )
+        out.append(c)
+    return out
 
 
 def _provisioned(need: float) -> int:

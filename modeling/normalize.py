@@ -38,6 +38,7 @@ def _table(spec: ModelSpec) -> ir.TableSettings:
         pitr=t.pitr,
         deletion_protection=t.deletion_protection,
         tags=tuple(sorted(t.tags.items())),
+        exists=t.exists,
     )
 
 
@@ -167,4 +168,5 @@ def normalize(
         source=source,
         file=file,
         sha256=hashlib.sha256(content).hexdigest() if content is not None else None,
+        layout=ir.LayoutOptions(lsi=spec.layout.lsi) if spec.layout else ir.LayoutOptions(),
     )

@@ -168,6 +168,14 @@ def register(app: typer.Typer) -> None:
     del compile_, explain
 
 
+#: the index choices `explain` shows with the plan (LSI instead of GSI, or why not)
+LSI_CODES = frozenset({"lsi-derived", "lsi-kept-gsi", "lsi-needs-new-table"})
+LSI_NOTE = (
+    " (local secondary index: the table's partition key with its own sort key; created only "
+    "with the table; 10 GB per item collection)"
+)
+
+
 def explain_record(layout: ir.Layout, plan: ir.PatternPlan) -> dict[str, Any]:
     """One plan as `explain --json` prints it: what the table shows, as data."""
     index = layout.index(plan.index)
@@ -202,7 +210,7 @@ def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
     table.add_column()
     rows = [
         ("entities", ", ".join(plan.entities)),
-        ("index", plan.index),
+        ("index", plan.index + (LSI_NOTE if index is not None and index.kind == "lsi" else "")),
         ("operation", plan.operation),
         ("key condition", key_condition(plan, index) if index else "?"),
         ("order", "ascending" if plan.scan_forward else "descending"),
@@ -224,6 +232,9 @@ def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
     if plan.read_estimate is not None:
         rows.append(("read amplification", plan.read_estimate.summary))
     rows.append(("why exact", "\n".join(f"• {line}" for line in plan.proof)))
+    choice = [d for d in layout.diagnostics if d.subject == plan.pattern and d.code in LSI_CODES]
+    if choice:
+        rows.append(("index choice", "\n".join(d.message for d in choice)))
     notes = [
         d
         for d in layout.diagnostics

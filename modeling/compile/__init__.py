@@ -16,6 +16,7 @@ from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
 from modeling.compile.entity_keys import build_keys
 from modeling.compile.key_conditions import check_key_conditions
+from modeling.compile.lsis import derive_lsis
 from modeling.compile.names import assign_prefixes
 from modeling.compile.plans import build_plans
 from modeling.compile.requirements import collect_units
@@ -32,6 +33,7 @@ PASSES: tuple[Pass, ...] = (
     collect_units,
     assign_indexes,
     build_keys,
+    derive_lsis,
     build_plans,
     shard_partitions,
 )

@@ -298,6 +298,14 @@ class TableSettings:
     pitr: bool = True
     deletion_protection: bool = True
     tags: tuple[tuple[str, str], ...] = ()
+    exists: bool = False  # the table already exists: no LSI can be added (`table.exists`)
+
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    """The model's `layout:` block: choices the compiler makes when it derives keys."""
+
+    lsi: Literal["auto", "never"] = "auto"  # derive LSIs where they save a GSI
 
 
 @dataclass(frozen=True)
@@ -318,6 +326,7 @@ class Model:
     source: Source | None = None
     file: str | None = None  # path of the model file, as given
     sha256: str | None = None  # of the model file's bytes
+    layout: LayoutOptions = LayoutOptions()
 
     def entity(self, name: str) -> Entity | None:
         return self._entities_by_name.get(name)

@@ -15,6 +15,12 @@ from modeling.runtime.keys import KINDS
 # -- table shape
 MAX_GSIS: Final = 20  # global secondary indexes per table
 MAX_LSIS: Final = 5  # local secondary indexes per table (only at table creation)
+# a table with an LSI holds at most this much per partition-key value (its items plus their
+# LSI entries); a write beyond it fails with ItemCollectionSizeLimitExceededException
+ITEM_COLLECTION_BYTES: Final = 10 * 1024**3
+# the average item collection the compiler derives an LSI for: a tenth of the limit, as an
+# average hides skew (one partition value ten times the average still fits)
+LSI_COLLECTION_BUDGET: Final = ITEM_COLLECTION_BYTES // 10
 
 # -- items and keys
 ITEM_BYTES: Final = 400 * 1024  # one item, names + values

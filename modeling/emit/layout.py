@@ -14,7 +14,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from modeling.core import ir
+from modeling.core import ir, limits
 from modeling.emit import FileManifest, header, register
 from modeling.emit.cost_report import cost_lines
 from modeling.requests import key_condition, render_key
@@ -74,6 +74,16 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
         lines.append(
             f"| {idx.name} | {idx.kind} | {idx.pk.name} ({idx.pk.type}) | {sk} | {idx.projection} |"
         )
+    if layout.lsis:
+        names = ", ".join(i.name for i in layout.lsis)
+        lines += [
+            "",
+            f"{names}: local secondary indexes on the table's partition key. They exist only "
+            "from table creation (create the table with them; they cannot be added to or "
+            "removed from a live table), and with them every partition-key value's item "
+            f"collection (its items plus their LSI entries) is limited to "
+            f"{limits.ITEM_COLLECTION_BYTES // 1024**3} GB.",
+        ]
     lines += ["", "## Entity chart", ""]
     header_cells = [
         "entity",

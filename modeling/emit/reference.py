@@ -26,6 +26,7 @@ _ORDER = (
     "ProvisionedBilling",
     "Capacity",
     "SourceSpec",
+    "LayoutSpec",
     "EntitySpec",
     "AttributeSpec",
     "PinnedKeySpec",

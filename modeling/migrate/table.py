@@ -123,7 +123,13 @@ def differences(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> list[
         want = {i["IndexName"]: i for i in expected.get(section, [])}
         have = {i["IndexName"]: i for i in actual.get(section, []) or []}
         for name in sorted(set(want) - set(have)):
-            out.append(f"{label} {name} ({_keys(want[name]['KeySchema'])}) is missing")
+            why = (
+                "; an LSI can only be created with its table (create a new table and copy "
+                "the items, or compile the model with `table: {exists: true}`)"
+                if label == "LSI"
+                else ""
+            )
+            out.append(f"{label} {name} ({_keys(want[name]['KeySchema'])}) is missing{why}")
         for name in sorted(set(have) - set(want)):
             out.append(f"{label} {name} is not in the model")
         for name in sorted(set(want) & set(have)):

@@ -134,6 +134,12 @@ class TableSpec(Node):
         default=True, description="Deletion protection (default true)."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Resource tags.")
+    exists: bool = Field(
+        default=False,
+        description="True when the DynamoDB table already exists (created from an earlier "
+        "version of this model). LSIs can only be created with a table, so the compiler derives "
+        "none and says where one would have saved a GSI; GSIs can be added to a live table.",
+    )
 
 
 class SourceSpec(Node):
@@ -382,6 +388,20 @@ class PatternSpec(Node):
     rate: RateSpec | None = Field(default=None, description="Expected request rate.")
 
 
+class LayoutSpec(Node):
+    """Choices the compiler makes when it derives the layout; every key is optional."""
+
+    lsi: Literal["auto", "never"] = Field(
+        default="auto",
+        description="`auto` (default): serve patterns that share the table's partition key but "
+        "need another sort order with a local secondary index instead of a GSI, when that saves "
+        "a GSI and every item collection (all items and LSI entries of one partition-key value) "
+        "is estimated well under DynamoDB's 10 GB limit (the estimate needs `row_count`); at "
+        "most 5 per table, created only with the table. `never`: GSIs only (pinned `lsiN` keys "
+        "still apply).",
+    )
+
+
 class ModelSpec(Node):
     """A whole model file."""
 
@@ -389,6 +409,9 @@ class ModelSpec(Node):
     description: str | None = Field(default=None, description="Free text for the docs.")
     table: TableSpec | None = Field(default=None, description="DynamoDB table settings.")
     source: SourceSpec | None = Field(default=None, description="Where the rows live today.")
+    layout: LayoutSpec | None = Field(
+        default=None, description="How the compiler derives the layout (`lsi: auto | never`)."
+    )
     entities: dict[EntityName, EntitySpec] = Field(
         min_length=1, description="Entity name → definition."
     )
