@@ -116,5 +116,10 @@ def register(app: typer.Typer) -> None:
             f"prices: {reports[0].prices.source}, {reports[0].prices.date}; estimates, not "
             "quotes (no free tier, reserved capacity, backups, streams or transfer)"
         )
+        if prices.unverified:
+            console.print(
+                f"prices not checked against the source for {prices.region}: "
+                f"{', '.join(prices.unverified)}"
+            )
 
     del cost
