@@ -122,6 +122,8 @@ _LIST: tuple[Code, ...] = (
     Code("invalid-key-condition", _G.COMPILE, "A plan's key condition DynamoDB would reject: an empty key value, a value of the wrong type for its key attribute, or begins_with on a number."),
     Code("missing-sort-key", _G.COMPILE, "A pinned key has no sort key where the entity's patterns (or collection) need one."),
     Code("mutable-table-key", _G.COMPILE, "A pinned table key holds an attribute that can change (not identity, parent link or `immutable`): a change is a delete + put."),
+    Code("strategy-choice", _G.COMPILE, "strategy: lowest_cost kept a GSI: it costs less a month than duplicated relationship items (both figures)."),
+    Code("strategy-not-built", _G.COMPILE, "strategy: lowest_cost found duplicated relationship items cheaper than a GSI, which this compiler does not build yet: the GSI is kept."),
     Code("read-amplification", _G.COMPILE, "A pattern's key condition reads items it then drops (other types in the partition, filters) and no sort-key range excludes them: the estimated items read per item returned."),
     Code("collation-order", _G.COMPILE, "A pattern orders by a string whose source collation is not C/POSIX (or unknown): PostgreSQL's order can differ from DynamoDB's byte order."),
     # init: seeding a model from PostgreSQL DDL, a live database or a query log
