@@ -148,3 +148,15 @@ def test_strategy_is_in_the_language(tmp_path: Path) -> None:
     assert d.span is not None and d.span.line == 6
     schema = json.loads((ROOT / "generated" / "model.schema.json").read_text())
     assert "strategy" in json.dumps(schema)
+
+
+def test_model_cost_prints_the_comparison_at_the_region_asked() -> None:
+    """eu-west-1 (WRU $0.7068/M): the GSI's writes are 400 x 2,628,000 x 0.7068e-6."""
+    runner = CliRunner()
+    out = runner.invoke(app, ["cost", str(MODEL), "--region", "eu-west-1", "--json"])
+    assert out.exit_code == 0, out.output
+    (choice,) = json.loads(out.stdout)[0]["strategies"]
+    assert choice["gsi"]["writes"] == pytest.approx(400 * 2_628_000 * 0.7068e-6)
+    assert choice["chosen"] == "duplicate_items" and choice["built"] is False
+    table = runner.invoke(app, ["cost", str(MODEL)])
+    assert "strategy: lowest_cost" in table.stdout and "$680.02" in table.stdout
