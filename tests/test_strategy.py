@@ -32,6 +32,7 @@ from modeling.api import check_text, compile_file
 from modeling.cli import app
 from modeling.compile import compile_model
 from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, index_strategies
+from modeling.emit.reference import language_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "tests" / "fixtures" / "models" / "strategy.yaml"
@@ -147,7 +148,10 @@ def test_strategy_is_in_the_language(tmp_path: Path) -> None:
     (d,) = [d for d in result.diagnostics.items if "strategy" in d.message]
     assert d.span is not None and d.span.line == 6
     schema = json.loads((ROOT / "generated" / "model.schema.json").read_text())
-    assert "strategy" in json.dumps(schema)
+    pattern_keys = schema["$defs"]["PatternSpec"]["properties"]
+    assert pattern_keys["strategy"] and schema["properties"]["strategy"]
+    reference = language_reference(schema)
+    assert reference.count("<code>strategy</code>") == 2  # model level and per pattern
 
 
 def test_model_cost_prints_the_comparison_at_the_region_asked() -> None:
