@@ -72,6 +72,19 @@ class Prices:
     rcu_hour: float
     storage_gb_month: float
     hours_per_month: float = 730
+    # every numeric price of the region by name (the five above included), so a new entry in
+    # the data file (an import price, a table class) is readable without a new field here
+    named: dict[str, float] = field(default_factory=dict)
+    unverified: tuple[str, ...] = ()  # names whose value was not checked against the source
+
+    def price(self, name: str) -> float:
+        """The region's price called `name`; a clear error when the table lacks it."""
+        if name not in self.named:
+            raise CostError(
+                f"no price {name!r} for region {self.region!r} in the price table",
+                f"known: {', '.join(sorted(self.named))}",
+            )
+        return self.named[name]
 
     @property
     def seconds_per_month(self) -> float:
@@ -92,10 +105,15 @@ class Prices:
             if region not in regions:
                 raise CostError(
                     f"no prices for region {region!r} in {path or 'the packaged price table'}",
-                    f"known: {', '.join(sorted(regions))}; add the region to a copy of the "
-                    "table and pass it with --prices FILE",
+                    f"known regions: {', '.join(sorted(regions))}; add the region to a copy "
+                    "of the table and pass it with --prices FILE",
                 )
             entry = regions[region]
+            named = {
+                k: float(v)
+                for k, v in sorted(entry.items())
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            }
             return Prices(
                 region=region,
                 date=str(table["date"]),
@@ -106,6 +124,8 @@ class Prices:
                 wcu_hour=float(entry["wcu_hour"]),
                 rcu_hour=float(entry["rcu_hour"]),
                 storage_gb_month=float(entry["storage_gb_month"]),
+                named=named,
+                unverified=tuple(sorted(str(n) for n in entry.get("unverified", ()))),
             )
         except CostError:
             raise
@@ -497,3 +517,205 @@ def _totals(indexes: list[IndexCost], prices: Prices) -> Totals:
         provisioned_writes=p_writes,
         provisioned_total=provisioned,
     )
+
+
+# --------------------------------------------------------------------------- strategy
+
+GSI = "gsi"
+DUPLICATE_ITEMS = "duplicate_items"
+
+
+@dataclass(frozen=True)
+class OptionCost:
+    """One way to serve an index's patterns, per month on-demand (None: a figure is unknown)."""
+
+    writes: float | None
+    storage: float | None
+    reads: float | None
+    write_units_per_second: float | None
+    storage_gb: float | None
+    read_units_per_second: float | None
+
+    @property
+    def total(self) -> float | None:
+        parts = (self.writes, self.storage, self.reads)
+        return None if any(p is None for p in parts) else sum(p or 0.0 for p in parts)
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    """A GSI against writing the relationships it serves as extra items in the table."""
+
+    index: str
+    patterns: tuple[str, ...]  # the lowest_cost patterns the index serves
+    entities: tuple[str, ...]
+    gsi: OptionCost
+    duplicate_items: OptionCost
+    chosen: str  # GSI or DUPLICATE_ITEMS
+    reason: str
+    # whether the compiled layout has what was chosen: duplicated relationship items are not
+    # built by this compiler yet, so a DUPLICATE_ITEMS choice keeps the GSI
+    built: bool
+
+    @property
+    def saving(self) -> float | None:
+        g, d = self.gsi.total, self.duplicate_items.total
+        return None if g is None or d is None else abs(g - d)
+
+
+def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
+    """The extra item that writes `entity`'s relationship on `index` into the table: the
+    index's key templates as the table's partition and sort key, the identity and the key's
+    slot attributes, and the type attribute (an adjacency-list item, not a full copy)."""
+    el = layout.entity(entity.name)
+    table = layout.indexes[0]
+    ek = el.key(index.name) if el is not None else None
+    if ek is None:
+        return 0.0
+    in_key = set(keys.parse_template(ek.pk).slots)
+    if ek.sk is not None:
+        in_key |= set(keys.parse_template(ek.sk).slots)
+    size = len(table.pk.name) + _template_bytes(entity, ek.pk)
+    # the table's sort key: the index's sort key, then `#{slot}` for each identity attribute
+    # it lacks (an index key may repeat, a table key may not)
+    size += len(table.sk.name if table.sk is not None else "SK")
+    size += _template_bytes(entity, ek.sk) if ek.sk is not None else 0
+    for name in entity.key:
+        if name not in in_key:
+            size += 1 + _slot_bytes(entity.attribute(name))
+    for name in sorted(in_key | set(entity.key)):
+        a = entity.attribute(name)
+        if a is not None:
+            size += value_bytes(a)
+    return size + len(layout.type_attribute) + len(entity.name)
+
+
+def _item_without(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
+    """The entity's item on the table without `index`'s key attributes."""
+    el = layout.entity(entity.name)
+    ek = el.key(index.name) if el is not None else None
+    size = item_bytes(layout, entity)
+    return size - _key_bytes(index, entity, ek) if ek is not None else size
+
+
+def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tuple[IndexChoice, ...]:
+    """For each GSI serving a `strategy: lowest_cost` pattern: the monthly cost of the GSI and
+    of duplicated relationship items, and the cheaper.
+
+    GSI: every write of an entity on the index writes its projected item again
+    (ceil(projected / 1 KB) units), the index stores rows x (projected + 100 B), and the
+    patterns read the projected items (as `estimate` counts them).
+    Duplicated items: each write of the relationship (the pattern's `rate.writes_per_second`,
+    else every write of the entity) writes the extra item (ceil(copy / 1 KB) units), the table
+    stores rows x (copy + 100 B) more, and a read queries the extra items (ceil(items x copy /
+    4 KB) x 0.5 units) then fetches each full item (items x ceil(item / 4 KB) x 0.5 units, the
+    item without the GSI's key attributes). Table writes of the entity itself are the same
+    either way and left out. A GSI that also serves patterns without `lowest_cost` is kept.
+    """
+    wanted = {p.name for p in model.patterns if p.strategy == "lowest_cost"}
+    if not wanted:
+        return ()
+    per_month = prices.seconds_per_month
+    wru = prices.write_request_units_per_million / 1e6
+    rru = prices.read_request_units_per_million / 1e6
+    report = estimate(model, layout, prices)
+    pattern_cost = {c.pattern: c for c in report.patterns}
+    choices: list[IndexChoice] = []
+    for index in layout.indexes:
+        if index.kind != "gsi":
+            continue
+        plans = [p for p in layout.plans if p.index == index.name]
+        asked = tuple(sorted(p.pattern for p in plans if p.pattern in wanted))
+        if not asked:
+            continue
+        entities = [
+            e
+            for e in sorted(model.entities, key=lambda e: e.name)
+            if (el := layout.entity(e.name)) is not None and el.key(index.name) is not None
+        ]
+        unknown: list[str] = []
+        g_wcu = d_wcu = 0.0
+        g_bytes: float | None = 0.0
+        d_bytes: float | None = 0.0
+        for e in entities:
+            projected = projected_bytes(layout, index, e)
+            extra = copy_bytes(layout, e, index)
+            entity_writes = e.writes_per_second or 0.0
+            related = [
+                model.pattern(p.pattern)
+                for p in plans
+                if e.name in p.entities and model.pattern(p.pattern) is not None
+            ]
+            declared = [
+                p.rate.writes_per_second
+                for p in related
+                if p is not None and p.rate is not None and p.rate.writes_per_second is not None
+            ]
+            relationship_writes = max(declared) if declared else entity_writes
+            g_wcu += entity_writes * max(1, math.ceil(projected / WRITE_UNIT))
+            d_wcu += relationship_writes * max(1, math.ceil(extra / WRITE_UNIT))
+            if e.row_count is None:
+                unknown.append(f"{e.name}: no row_count")
+                g_bytes = d_bytes = None
+            elif g_bytes is not None and d_bytes is not None:
+                g_bytes += e.row_count * (projected + ITEM_OVERHEAD)
+                d_bytes += e.row_count * (extra + ITEM_OVERHEAD)
+        g_rcu: float | None = 0.0
+        d_rcu: float | None = 0.0
+        for plan in plans:
+            pc = pattern_cost.get(plan.pattern)
+            read = [model.entity(n) for n in sorted(plan.entities)]
+            read_entities = [e for e in read if e is not None]
+            if pc is None or pc.read_units_per_second is None or pc.items_per_request is None:
+                unknown.append(f"{plan.pattern}: read figures unknown")
+                g_rcu = d_rcu = None
+                continue
+            if g_rcu is None or d_rcu is None:
+                continue
+            g_rcu += pc.read_units_per_second
+            items = pc.items_per_request
+            n = max(len(read_entities), 1)
+            avg_copy = sum(copy_bytes(layout, e, index) for e in read_entities) / n
+            avg_item = sum(_item_without(layout, e, index) for e in read_entities) / n
+            query = max(1, math.ceil(items * avg_copy / READ_UNIT)) * 0.5
+            fetch = items * max(1, math.ceil(avg_item / READ_UNIT)) * 0.5
+            d_rcu += (query + fetch) * pc.reads_per_second
+
+        def option(wcu: float, stored: float | None, rcu: float | None) -> OptionCost:
+            return OptionCost(
+                writes=wcu * per_month * wru,
+                storage=stored / GB * prices.storage_gb_month if stored is not None else None,
+                reads=rcu * per_month * rru if rcu is not None else None,
+                write_units_per_second=wcu,
+                storage_gb=stored / GB if stored is not None else None,
+                read_units_per_second=rcu,
+            )
+
+        g = option(g_wcu, g_bytes, g_rcu)
+        d = option(d_wcu, d_bytes, d_rcu)
+        others = sorted(p.pattern for p in plans if p.pattern not in wanted)
+        if others:
+            chosen = GSI
+            reason = f"kept the GSI: it also serves {', '.join(others)} (fewest_indexes)"
+        elif g.total is None or d.total is None:
+            chosen = GSI
+            reason = "kept the GSI: " + "; ".join(sorted(set(unknown)))
+        elif d.total < g.total:
+            chosen = DUPLICATE_ITEMS
+            reason = f"duplicated items cost ${d.total:,.2f}/month, the GSI ${g.total:,.2f}/month"
+        else:
+            chosen = GSI
+            reason = f"the GSI costs ${g.total:,.2f}/month, duplicated items ${d.total:,.2f}/month"
+        choices.append(
+            IndexChoice(
+                index=index.name,
+                patterns=asked,
+                entities=tuple(e.name for e in entities),
+                gsi=g,
+                duplicate_items=d,
+                chosen=chosen,
+                reason=reason,
+                built=chosen == GSI,
+            )
+        )
+    return tuple(choices)

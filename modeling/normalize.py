@@ -8,6 +8,7 @@ or translated from `sql:` by `spec.checks` — become `ir.Condition`s, equalitie
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 
 from modeling.core import ir
 from modeling.core.naming import pascal, table_for_entity
@@ -110,7 +111,12 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
     )
 
 
-def _pattern(p: PatternSpec, r: ResolvedPattern, pos: Positions) -> ir.AccessPattern:
+def _pattern(
+    p: PatternSpec,
+    r: ResolvedPattern,
+    pos: Positions,
+    strategy: Literal["fewest_indexes", "lowest_cost"] | None = None,
+) -> ir.AccessPattern:
     def cond(c: object) -> ir.Condition:
         assert isinstance(c, Cond)
         return ir.Condition(
@@ -141,6 +147,7 @@ def _pattern(p: PatternSpec, r: ResolvedPattern, pos: Positions) -> ir.AccessPat
         order_by=r.order_by,
         nulls=r.nulls,
         limit_param=r.limit_param,
+        strategy=p.strategy or strategy or "fewest_indexes",
     )
 
 
@@ -162,7 +169,8 @@ def normalize(
         table=_table(spec),
         entities=tuple(_entity(n, e, spec, positions) for n, e in spec.entities.items()),
         patterns=tuple(
-            _pattern(p, patterns[n], positions) for n, p in spec.access_patterns.items()
+            _pattern(p, patterns[n], positions, spec.strategy)
+            for n, p in spec.access_patterns.items()
         ),
         description=spec.description,
         source=source,

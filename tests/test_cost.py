@@ -115,3 +115,53 @@ def test_unknown_region_and_bad_price_table(tmp_path: Path) -> None:
     table["regions"]["eu-test-1"] = {**table["regions"]["us-east-1"], "wcu_hour": 0.001}
     custom.write_text(json.dumps(table))
     assert Prices.load("eu-test-1", custom).wcu_hour == 0.001
+
+
+REGIONS = (
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-1",
+    "ap-northeast-1",
+)
+
+
+def test_every_listed_region_loads_and_an_unknown_one_lists_them() -> None:
+    for region in REGIONS:
+        p = Prices.load(region)
+        assert p.region == region
+        # the five required prices are also readable by name (the extendable form)
+        assert p.price("wcu_hour") == p.wcu_hour and p.price("storage_gb_month") > 0
+    # Frankfurt costs more than N. Virginia for every unit (pricing pages)
+    eu, us = Prices.load("eu-central-1"), Prices.load("us-east-1")
+    assert eu.write_request_units_per_million > us.write_request_units_per_million
+    assert us.unverified == () and "wcu_hour" in eu.unverified
+    result = CliRunner().invoke(app, ["cost", str(MODEL), "--region", "mars-1"])
+    assert result.exit_code == 2
+    assert "mars-1" in result.output and "Traceback" not in result.output
+    for region in REGIONS:
+        assert region in result.output
+    with pytest.raises(CostError, match="import_table_gb"):
+        us.price("import_table_gb")
+
+
+def test_a_named_price_added_to_the_table_is_readable(tmp_path: Path) -> None:
+    table = json.loads((ROOT / "modeling" / "data" / "dynamodb-prices.json").read_text())
+    table["regions"]["us-east-1"]["import_table_gb"] = 0.15
+    custom = tmp_path / "prices.json"
+    custom.write_text(json.dumps(table))
+    assert Prices.load("us-east-1", custom).price("import_table_gb") == 0.15
+
+
+def test_region_prices_change_the_monthly_figures() -> None:
+    """eu-west-1 on-demand writes: the same write units/s at $0.7068 per million."""
+    model, layout = compile_file(MODEL)
+    us = estimate(model, layout, Prices.load("us-east-1"))
+    eu = estimate(model, layout, Prices.load("eu-west-1"))
+    wcu = us.totals.write_units_per_second
+    assert eu.totals.write_units_per_second == wcu
+    assert eu.totals.on_demand_writes == pytest.approx(wcu * 730 * 3600 / 1e6 * 0.7068)
+    result = CliRunner().invoke(app, ["cost", str(MODEL), "--region", "eu-west-1"])
+    assert result.exit_code == 0, result.output
+    assert "not checked against the source for eu-west-1" in result.output

@@ -24,7 +24,9 @@ from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Severity
 from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID
+from modeling.cost import IndexChoice, Prices, index_strategies
 from modeling.emit import emit, write_manifest
+from modeling.emit.cost_report import strategy_line
 from modeling.requests import key_condition
 
 
@@ -156,14 +158,25 @@ def register(app: typer.Typer) -> None:
                 Text(f"error: no pattern {pattern!r} in {model.name} (known: {known})", style="red")
             )
             raise typer.Exit(EXIT_INVALID)
+        choice = next(
+            (
+                c
+                for c in index_strategies(model, layout, Prices.load())
+                if c.index == plan.index and plan.pattern in c.patterns
+            ),
+            None,
+        )
         if as_json:
             typer.echo(
                 json.dumps(
-                    explain_record(layout, plan), indent=2, sort_keys=True, ensure_ascii=False
+                    explain_record(layout, plan, choice),
+                    indent=2,
+                    sort_keys=True,
+                    ensure_ascii=False,
                 )
             )
             return
-        Console(highlight=False, soft_wrap=True).print(explain_table(layout, plan))
+        Console(highlight=False, soft_wrap=True).print(explain_table(layout, plan, choice))
 
     del compile_, explain
 
@@ -176,7 +189,9 @@ LSI_NOTE = (
 )
 
 
-def explain_record(layout: ir.Layout, plan: ir.PatternPlan) -> dict[str, Any]:
+def explain_record(
+    layout: ir.Layout, plan: ir.PatternPlan, choice: IndexChoice | None = None
+) -> dict[str, Any]:
     """One plan as `explain --json` prints it: what the table shows, as data."""
     index = layout.index(plan.index)
     return {
@@ -199,10 +214,26 @@ def explain_record(layout: ir.Layout, plan: ir.PatternPlan) -> dict[str, Any]:
         "diagnostics": [
             dataclasses.asdict(d) for d in layout.diagnostics if d.subject == plan.pattern
         ],
+        # strategy: lowest_cost: both monthly figures and the choice (None otherwise)
+        "strategy": None
+        if choice is None
+        else {
+            "index": choice.index,
+            "gsi": {**dataclasses.asdict(choice.gsi), "total": choice.gsi.total},
+            "duplicate_items": {
+                **dataclasses.asdict(choice.duplicate_items),
+                "total": choice.duplicate_items.total,
+            },
+            "chosen": choice.chosen,
+            "built": choice.built,
+            "reason": choice.reason,
+        },
     }
 
 
-def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
+def explain_table(
+    layout: ir.Layout, plan: ir.PatternPlan, choice: IndexChoice | None = None
+) -> Table:
     """One plan as a two-column rich table."""
     index = layout.index(plan.index)
     table = Table(title=f"{layout.model}: {plan.pattern}", show_header=False)
@@ -231,10 +262,14 @@ def explain_table(layout: ir.Layout, plan: ir.PatternPlan) -> Table:
     rows += [(f"filter {f.attribute} {f.op}", f.read_cost) for f in plan.filters]
     if plan.read_estimate is not None:
         rows.append(("read amplification", plan.read_estimate.summary))
+    if choice is not None:
+        rows.append(("strategy", strategy_line(choice)))
     rows.append(("why exact", "\n".join(f"• {line}" for line in plan.proof)))
-    choice = [d for d in layout.diagnostics if d.subject == plan.pattern and d.code in LSI_CODES]
-    if choice:
-        rows.append(("index choice", "\n".join(d.message for d in choice)))
+    index_choice = [
+        d for d in layout.diagnostics if d.subject == plan.pattern and d.code in LSI_CODES
+    ]
+    if index_choice:
+        rows.append(("index choice", "\n".join(d.message for d in index_choice)))
     notes = [
         d
         for d in layout.diagnostics

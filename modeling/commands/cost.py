@@ -8,6 +8,7 @@ monthly total on-demand vs provisioned. With several models, a side-by-side comp
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from rich.table import Table
 from modeling.api import compile_file
 from modeling.core.diagnostics import ModelError
 from modeling.core.errors import EXIT_INVALID
-from modeling.cost import CostReport, Prices, estimate
+from modeling.cost import CostReport, IndexChoice, Prices, estimate, index_strategies
+from modeling.emit.cost_report import chosen as _chosen
 from modeling.emit.cost_report import money as _money
 from modeling.emit.cost_report import num as _num
 
@@ -60,6 +62,28 @@ def _tables(report: CostReport) -> list[Table]:
     return [patterns, indexes]
 
 
+def _strategy_table(model: str, choices: tuple[IndexChoice, ...]) -> Table:
+    table = Table(title=f"{model}: index or duplicated items (strategy: lowest_cost, per month)")
+    for col in ("index", "patterns", "GSI", "duplicated items", "chosen"):
+        table.add_column(col, justify="right" if col in ("GSI", "duplicated items") else "left")
+    for c in choices:
+        table.add_row(
+            c.index,
+            ", ".join(c.patterns),
+            _money(c.gsi.total),
+            _money(c.duplicate_items.total),
+            _chosen(c),
+        )
+    return table
+
+
+def _choice_record(c: IndexChoice) -> dict[str, object]:
+    record = dataclasses.asdict(c)
+    record["gsi"]["total"] = c.gsi.total
+    record["duplicate_items"]["total"] = c.duplicate_items.total
+    return record
+
+
 def _totals_table(reports: list[CostReport]) -> Table:
     region = reports[0].prices.region
     table = Table(title=f"monthly cost ({region}, prices of {reports[0].prices.date})")
@@ -95,6 +119,7 @@ def register(app: typer.Typer) -> None:
         console = Console(highlight=False, soft_wrap=True)
         prices = Prices.load(region, prices_file)
         reports: list[CostReport] = []
+        choices: list[tuple[IndexChoice, ...]] = []
         for path in models:
             try:
                 model, layout = compile_file(path)
@@ -103,12 +128,19 @@ def register(app: typer.Typer) -> None:
                     Console(stderr=True).print(str(d))
                 raise typer.Exit(EXIT_INVALID) from None
             reports.append(estimate(model, layout, prices))
+            choices.append(index_strategies(model, layout, prices))
         if as_json:
-            typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, sort_keys=True))
+            records = [
+                {**r.to_dict(), "strategies": [_choice_record(c) for c in cs]}
+                for r, cs in zip(reports, choices, strict=True)
+            ]
+            typer.echo(json.dumps(records, indent=2, sort_keys=True))
             return
-        for report in reports:
+        for report, cs in zip(reports, choices, strict=True):
             for table in _tables(report):
                 console.print(table)
+            if cs:
+                console.print(_strategy_table(report.model, cs))
             for note in report.notes:
                 console.print(f"note: {note}")
         console.print(_totals_table(reports))
@@ -116,5 +148,10 @@ def register(app: typer.Typer) -> None:
             f"prices: {reports[0].prices.source}, {reports[0].prices.date}; estimates, not "
             "quotes (no free tier, reserved capacity, backups, streams or transfer)"
         )
+        if prices.unverified:
+            console.print(
+                f"prices not checked against the source for {prices.region}: "
+                f"{', '.join(prices.unverified)}"
+            )
 
     del cost

@@ -22,6 +22,7 @@ from modeling.compile.plans import build_plans
 from modeling.compile.requirements import collect_units
 from modeling.compile.sharding import shard_partitions
 from modeling.compile.state import Derivation
+from modeling.compile.strategy import check_index_strategy
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostic, Diagnostics, Severity
 
@@ -57,6 +58,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_read_amplification,
     checks.check_collation,
     check_key_conditions,
+    check_index_strategy,
 )
 
 

@@ -261,6 +261,10 @@ class AccessPattern:
     nulls: Literal["first", "last"] | None = None
     # `LIMIT :n`: the parameter holding the most rows to return, chosen per call
     limit_param: str | None = None
+    # `strategy:` (the pattern's, else the model's): fewest_indexes | lowest_cost; with
+    # lowest_cost the pattern's GSI is compared with duplicated relationship items
+    # (modeling.cost.index_strategies)
+    strategy: Literal["fewest_indexes", "lowest_cost"] = "fewest_indexes"
 
     @property
     def nulls_high(self) -> bool:

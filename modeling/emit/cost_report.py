@@ -7,7 +7,15 @@ prints the same numbers for another region or price table.
 from __future__ import annotations
 
 from modeling.core import ir
-from modeling.cost import CostReport, Prices, estimate
+from modeling.cost import (
+    DUPLICATE_ITEMS,
+    CostReport,
+    IndexChoice,
+    OptionCost,
+    Prices,
+    estimate,
+    index_strategies,
+)
 
 
 def money(value: float | None) -> str:
@@ -22,6 +30,61 @@ def num(value: float | None, digits: int = 1) -> str:
 
 def _bound(upper: bool) -> str:
     return "≤ " if upper else ""
+
+
+def _option(o: OptionCost) -> str:
+    return (
+        f"{money(o.total)}/month (writes {money(o.writes)}, storage {money(o.storage)}, "
+        f"reads {money(o.reads)})"
+    )
+
+
+def chosen(choice: IndexChoice) -> str:
+    """What `strategy: lowest_cost` picked, and whether the layout has it."""
+    if choice.chosen == DUPLICATE_ITEMS:
+        return (
+            f"duplicated relationship items (not built by this compiler yet: {choice.index} "
+            "is kept)"
+        )
+    return f"the GSI {choice.index}"
+
+
+def strategy_line(choice: IndexChoice) -> str:
+    """Both figures and the choice, on one line (explain, layout.md)."""
+    return (
+        f"lowest_cost: GSI {_option(choice.gsi)} vs duplicated items "
+        f"{_option(choice.duplicate_items)}; chosen: {chosen(choice)}"
+    )
+
+
+def strategy_lines(choices: tuple[IndexChoice, ...], heading: str = "##") -> list[str]:
+    """The markdown of `strategy: lowest_cost` comparisons ([] when no pattern asks)."""
+    if not choices:
+        return []
+    lines = [
+        f"{heading}# Index or duplicated items (strategy: lowest_cost)",
+        "",
+        "Per month on-demand: a GSI is written on every write of its entities and stores "
+        "their projected items; duplicated relationship items are written on each write of "
+        "the relationship (the pattern's `rate.writes_per_second`) and a read fetches each "
+        "full item by key.",
+        "",
+    ]
+    lines += _table(
+        ["index", "patterns", "GSI", "duplicated items", "chosen"],
+        [
+            [
+                c.index,
+                ", ".join(f"`{p}`" for p in c.patterns),
+                _option(c.gsi),
+                _option(c.duplicate_items),
+                chosen(c),
+            ]
+            for c in choices
+        ],
+    )
+    lines += [""]
+    return lines
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -74,6 +137,10 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
             for i in report.indexes
         ],
     )
+    lines += [""]
+    lines += strategy_lines(index_strategies(model, layout, report.prices), heading)
+    if lines[-1] == "":
+        lines.pop()
     t = report.totals
     lines += [
         "",

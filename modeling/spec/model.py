@@ -312,6 +312,9 @@ class EntitySpec(Node):
     )
 
 
+Strategy = Literal["fewest_indexes", "lowest_cost"]
+
+
 class RateSpec(Node):
     """Expected request rate; feeds capacity and hot-partition checks."""
 
@@ -323,7 +326,8 @@ class RateSpec(Node):
         ge=0,
         le=limits.RATE_MAX,
         allow_inf_nan=False,
-        description="Writes per second.",
+        description="Writes per second to the items this pattern reads; with `strategy: "
+        "lowest_cost`, how often the relationship the pattern follows is written.",
     )
 
 
@@ -386,6 +390,11 @@ class PatternSpec(Node):
     )
     unique: bool = Field(default=False, description="At most one item matches.")
     rate: RateSpec | None = Field(default=None, description="Expected request rate.")
+    strategy: Strategy | None = Field(
+        default=None,
+        description="How this pattern's index is chosen (default: the model's `strategy`): "
+        "`fewest_indexes` or `lowest_cost` (see the model-level `strategy`).",
+    )
 
 
 class LayoutSpec(Node):
@@ -414,6 +423,17 @@ class ModelSpec(Node):
     )
     entities: dict[EntityName, EntitySpec] = Field(
         min_length=1, description="Entity name → definition."
+    )
+    strategy: Strategy | None = Field(
+        default=None,
+        description="How relationships read through an index are laid out. `fewest_indexes` "
+        "(default): the fewest GSIs that serve every pattern, each relationship written once. "
+        "`lowest_cost`: for every GSI serving a pattern, compare its monthly cost (its write "
+        "amplification on every write of the entity, its storage, the reads) with writing the "
+        "relationship as extra items in the table (a write on each write of the relationship: "
+        "the pattern's `rate.writes_per_second`, else the entity's; their storage; the reads "
+        "plus one fetch per item), and keep the cheaper; `explain` and layout.md show both "
+        "figures. A pattern's own `strategy` overrides this.",
     )
     access_patterns: dict[PatternName, PatternSpec] = Field(
         default_factory=dict, description="Pattern name → definition."

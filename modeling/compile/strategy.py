@@ -1,0 +1,43 @@
+"""`strategy: lowest_cost`: each GSI serving such a pattern against writing its relationship as
+extra items in the table, priced by `modeling.cost.index_strategies` (packaged us-east-1
+prices; `model cost --region` reprices). The layout keeps the GSI either way: duplicated
+relationship items are not built by this compiler yet, and the diagnostic says so with both
+figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.cost import DUPLICATE_ITEMS, Prices, index_strategies
+
+
+def check_index_strategy(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    choices = index_strategies(model, layout, Prices.load())
+    for choice in choices:
+        first = model.pattern(choice.patterns[0])
+        span = first.span if first is not None else None
+        subject = ", ".join(choice.patterns)
+        if choice.chosen == DUPLICATE_ITEMS:
+            yield Diagnostic(
+                "strategy-not-built",
+                Severity.WARNING,
+                f"strategy lowest_cost: {choice.index} ({subject}) would be cheaper as "
+                f"relationship items written in the table: {choice.reason}; this compiler does "
+                f"not build duplicated relationship items yet, so {choice.index} is kept",
+                span,
+                "`strategy: fewest_indexes` on the pattern keeps the GSI without this warning; "
+                "`model explain` and layout.md show both figures",
+                subject,
+            )
+        else:
+            yield Diagnostic(
+                "strategy-choice",
+                Severity.INFO,
+                f"strategy lowest_cost: {choice.index} ({subject}): {choice.reason}",
+                span,
+                None,
+                subject,
+            )

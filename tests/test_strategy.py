@@ -1,0 +1,166 @@
+"""`strategy: fewest_indexes | lowest_cost` (issue 16 item 5): a GSI against writing the
+relationship it serves as extra items in the table, priced per month on-demand.
+
+Hand-worked figures for tests/fixtures/models/strategy.yaml, us-east-1 (WRU $0.625/M, RRU
+$0.125/M, storage $0.25/GB-month), a month of 730 h = 2,628,000 s.
+
+Order's item on the table (bytes = attribute name + value estimate):
+  customer_id 11+6, notes 5+1000 (max_length 2000 / 2), order_id 8+6, total 5+8 = 1049;
+  `_type` + `Order` = 10; PK `ORDER#`+20 (2+26), SK `ORDER` (2+5) = 35;
+  GSI1PK `CUSTOMER#`+20 (6+29), GSI1SK `ORDER` (6+5) = 46                  -> 1140 bytes.
+GSI1 (projection ALL): 1140 bytes -> 2 write units on each of 200 writes/s = 400 WRU/s
+  -> 400 x 2,628,000 x 0.625e-6 = $657.00; storage 100,000 x (1140 + 100) B = 0.115484 GB
+  -> $0.028871; reads: 100,000 orders / 1,000 customers = 100 items x 1140 B = 114,000 B
+  -> ceil(/4096) = 28 x 0.5 = 14 RRU x 5/s = 70 RRU/s -> $22.995.   GSI total $680.0239.
+Duplicated items (PK `CUSTOMER#{customer_id}`, SK `ORDER#{order_id}`): PK 2+9+20, SK 2+5+1+20,
+  order_id 14, customer_id 17, type 10 = 100 bytes -> 1 write unit on each of the 2
+  relationship writes/s (the pattern's rate.writes_per_second) = 2 WRU/s -> $3.285; storage
+  100,000 x 200 B = 0.0186265 GB -> $0.0046566; reads: query 100 x 100 B -> 3 x 0.5 = 1.5 RRU,
+  fetch 100 items of 1094 B (no GSI1 key) -> 100 x 1 x 0.5 = 50 RRU; 51.5 x 5/s = 257.5 RRU/s
+  -> $84.58875.                                                   Duplicated total $87.8784.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modeling.api import check_text, compile_file
+from modeling.cli import app
+from modeling.compile import compile_model
+from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, index_strategies
+from modeling.emit.reference import language_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = ROOT / "tests" / "fixtures" / "models" / "strategy.yaml"
+
+
+def _variant(tmp_path: Path, old: str, new: str) -> Path:
+    text = MODEL.read_text()
+    assert old in text
+    path = tmp_path / "strategy.yaml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_lowest_cost_picks_duplicated_items_with_hand_worked_figures() -> None:
+    model, layout = compile_file(MODEL)
+    (choice,) = index_strategies(model, layout, Prices.load("us-east-1"))
+    assert (choice.index, choice.patterns, choice.entities) == (
+        "GSI1",
+        ("orders_of_customer",),
+        ("Order",),
+    )
+    g, d = choice.gsi, choice.duplicate_items
+    assert g.write_units_per_second == 400
+    assert g.writes == pytest.approx(657.0)
+    assert g.storage == pytest.approx(124_000_000 / 1024**3 * 0.25)
+    assert g.read_units_per_second == 70
+    assert g.reads == pytest.approx(22.995)
+    assert g.total == pytest.approx(680.0239, abs=1e-4)
+    assert d.write_units_per_second == 2
+    assert d.writes == pytest.approx(3.285)
+    assert d.storage == pytest.approx(20_000_000 / 1024**3 * 0.25)
+    assert d.read_units_per_second == 257.5
+    assert d.reads == pytest.approx(84.58875)
+    assert d.total == pytest.approx(87.8784, abs=1e-4)
+    assert choice.chosen == DUPLICATE_ITEMS and not choice.built
+
+
+def test_fewest_indexes_keeps_the_gsi_without_a_comparison(tmp_path: Path) -> None:
+    """The same model under the default strategy: no comparison, no warning, the same GSI."""
+    path = _variant(tmp_path, "strategy: lowest_cost\n", "strategy: fewest_indexes\n")
+    model, layout = compile_file(path)
+    assert index_strategies(model, layout, Prices.load()) == ()
+    assert [i.name for i in layout.indexes] == ["table", "GSI1"]
+    assert not [d for d in layout.diagnostics if d.code.startswith("strategy-")]
+    # a pattern's own strategy overrides the model's
+    path = _variant(
+        tmp_path,
+        "    rate: {reads_per_second: 5, writes_per_second: 2}\n",
+        "    rate: {reads_per_second: 5, writes_per_second: 2}\n    strategy: fewest_indexes\n",
+    )
+    model, layout = compile_file(path)
+    assert index_strategies(model, layout, Prices.load()) == ()
+
+
+def test_lowest_cost_keeps_the_gsi_when_reads_dominate(tmp_path: Path) -> None:
+    """At 500 reads/s the per-item fetches cost more than the GSI's writes:
+    GSI reads 14 x 500 = 7,000 RRU/s ($2,299.50), duplicated 51.5 x 500 = 25,750 RRU/s
+    ($8,458.875); totals $2,956.53 vs $8,462.16."""
+    path = _variant(
+        tmp_path,
+        "rate: {reads_per_second: 5, writes_per_second: 2}",
+        "rate: {reads_per_second: 500, writes_per_second: 2}",
+    )
+    model, layout = compile_file(path)
+    (choice,) = index_strategies(model, layout, Prices.load())
+    assert choice.gsi.reads == pytest.approx(2299.5)
+    assert choice.duplicate_items.reads == pytest.approx(8458.875)
+    assert choice.chosen == GSI and choice.built
+    assert choice.gsi.total == pytest.approx(657.0 + 2299.5 + 124_000_000 / 1024**3 * 0.25)
+    (info,) = [d for d in layout.diagnostics if d.code == "strategy-choice"]
+    assert "$2,956.53" in info.message and "$8,462.16" in info.message
+
+
+def test_without_a_relationship_rate_every_entity_write_counts(tmp_path: Path) -> None:
+    """No rate.writes_per_second: each of Order's 200 writes/s writes the extra item too:
+    200 WRU/s -> $328.50, so duplicated items total $328.50 + $0.0047 + $84.59 = $413.08."""
+    path = _variant(tmp_path, ", writes_per_second: 2}", "}")
+    model, layout = compile_file(path)
+    (choice,) = index_strategies(model, layout, Prices.load())
+    assert choice.duplicate_items.write_units_per_second == 200
+    assert choice.duplicate_items.writes == pytest.approx(328.5)
+    assert choice.chosen == DUPLICATE_ITEMS
+
+
+def test_compile_warns_explain_and_layout_show_both_figures(tmp_path: Path) -> None:
+    result = check_text(MODEL.read_text(), str(MODEL))
+    assert result.model is not None
+    layout, diagnostics = compile_model(result.model)
+    assert layout is not None
+    (warning,) = [d for d in diagnostics.items if d.code == "strategy-not-built"]
+    assert "$87.88" in warning.message and "$680.02" in warning.message
+    assert warning.span is not None and warning.span.line == 29  # the pattern's key
+    runner = CliRunner()
+    out = runner.invoke(app, ["explain", str(MODEL), "orders_of_customer", "--json"])
+    assert out.exit_code == 0, out.output
+    record = json.loads(out.stdout)["strategy"]
+    assert record["chosen"] == "duplicate_items" and record["built"] is False
+    assert record["gsi"]["total"] == pytest.approx(680.0239, abs=1e-4)
+    assert record["duplicate_items"]["total"] == pytest.approx(87.8784, abs=1e-4)
+    other = runner.invoke(app, ["explain", str(MODEL), "get_order", "--json"])
+    assert json.loads(other.stdout)["strategy"] is None
+    assert runner.invoke(app, ["compile", str(MODEL), "-o", str(tmp_path)]).exit_code == 0
+    md = (tmp_path / "layout.md").read_text()
+    assert "Index or duplicated items (strategy: lowest_cost)" in md
+    assert "| GSI1 | `orders_of_customer` | $680.02/month" in md
+    assert "$87.88/month (writes $3.29, storage $0.00, reads $84.59)" in md
+
+
+def test_strategy_is_in_the_language(tmp_path: Path) -> None:
+    bad = _variant(tmp_path, "strategy: lowest_cost\n", "strategy: cheapest\n")
+    result = check_text(bad.read_text(), str(bad))
+    assert result.model is None
+    (d,) = [d for d in result.diagnostics.items if "strategy" in d.message]
+    assert d.span is not None and d.span.line == 6
+    schema = json.loads((ROOT / "generated" / "model.schema.json").read_text())
+    pattern_keys = schema["$defs"]["PatternSpec"]["properties"]
+    assert pattern_keys["strategy"] and schema["properties"]["strategy"]
+    reference = language_reference(schema)
+    assert reference.count("<code>strategy</code>") == 2  # model level and per pattern
+
+
+def test_model_cost_prints_the_comparison_at_the_region_asked() -> None:
+    """eu-west-1 (WRU $0.7068/M): the GSI's writes are 400 x 2,628,000 x 0.7068e-6."""
+    runner = CliRunner()
+    out = runner.invoke(app, ["cost", str(MODEL), "--region", "eu-west-1", "--json"])
+    assert out.exit_code == 0, out.output
+    (choice,) = json.loads(out.stdout)[0]["strategies"]
+    assert choice["gsi"]["writes"] == pytest.approx(400 * 2_628_000 * 0.7068e-6)
+    assert choice["chosen"] == "duplicate_items" and choice["built"] is False
+    table = runner.invoke(app, ["cost", str(MODEL)])
+    assert "strategy: lowest_cost" in table.stdout and "$680.02" in table.stdout
