@@ -40,6 +40,7 @@ from modeling.migrate import tombstones
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.orphans import OrphanSweep
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
 from modeling.migrate.sink import Item, ItemCollision, Sink
@@ -71,6 +72,9 @@ class RunOptions:
     # AWS mode: skip the backfill (the Lambdas did it) and run only the catch-up pass with
     # this marker (the plan's, in its manifest.json)
     catch_up_only: int | None = None
+    # after an import (`migrate export`): end the catch-up by deleting the items whose row was
+    # deleted, or whose key changed, since the export (see `orphans`)
+    sweep_orphans: bool = False
     progress: bool = True
     retry_mode: str = "adaptive"
     # tests and benchmarks: called with (entity, rows) after a batch is read, before its write
@@ -106,6 +110,9 @@ class RunReport:
     catch_up_skipped: int = 0
     tombstones: int = 0  # tombstones swept at the end of the catch-up pass
     stale_removed: int = 0  # items older than their tombstone (deleted or moved rows) removed
+    orphans_scanned: int = 0  # --sweep-orphans: typed items read
+    orphans_removed: int = 0  # --sweep-orphans: items of deleted or moved rows removed
+    orphans_unswept: list[str] = field(default_factory=list)  # entities it cannot sweep
     marker: int = 0
     seconds: float = 0.0
     dead_letter_file: str | None = None
@@ -537,6 +544,20 @@ class Runner:
                     self._duplicates(plan, plan_root, opened[0], report)
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
                     self._catch_up(plan, marker, opened[0], report)
+                if self.options.sweep_orphans:
+                    sweep = OrphanSweep(
+                        self.sink.client,
+                        self.table,
+                        self.model,
+                        self.layout,
+                        self.converter,
+                        table_key_names(self.layout),
+                        lambda: Source(self.dsn, self.readers),
+                    )
+                    found = sweep.run(max(1, self.options.concurrency))
+                    report.orphans_scanned = found.scanned
+                    report.orphans_removed = found.removed
+                    report.orphans_unswept = list(sweep.unswept)
         finally:
             self.sink.close()
             for s in opened:

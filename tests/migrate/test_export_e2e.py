@@ -64,12 +64,12 @@ def _scan(client: Any, table: str) -> dict[str, Any]:
 def test_export_loads_into_dynamodb_local_validates_and_catches_up(
     shop: Any, source_db: Any, make_table: Any, dynamodb_local: Any, tmp_path: Path
 ) -> None:
-    dsn, counts = source_db(1_500)
+    dsn, counts = source_db(500)
     _hostile_rows(dsn)
     out = tmp_path / "export"
     dead = tmp_path / "dead.jsonl"
     args = ["migrate", "export", str(shop.model.file), "--source", dsn, "-o", str(out),
-            "--chunk-size", "400", "--batch-size", "150", "--file-size-mb", "0.02",
+            "--chunk-size", "150", "--batch-size", "60", "--file-size-mb", "0.005",
             "--dead-letter", str(dead)]  # fmt: skip
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
@@ -88,8 +88,8 @@ def test_export_loads_into_dynamodb_local_validates_and_catches_up(
         assert len(lines) == f["items"]
         assert all(set(json.loads(line)) == {"Item"} for line in lines)
         lines_total += len(lines)
-    for f in manifest["files"][:-1]:  # every file but the last reached the 0.02 MB cap
-        assert f["bytes"] >= 0.02 * 1024 * 1024
+    for f in manifest["files"][:-1]:  # every file but the last reached the 0.005 MB cap
+        assert f["bytes"] >= 0.005 * 1024 * 1024
     assert sorted(p.name for p in (out / ex.DATA).iterdir()) == [
         Path(f["file"]).name for f in manifest["files"]
     ]
@@ -131,27 +131,42 @@ def test_export_loads_into_dynamodb_local_validates_and_catches_up(
     names = {i["full_name"]["S"] for i in hostile.values() if "full_name" in i}
     assert {name for _, name, _ in HOSTILE} <= names
 
-    # rows changed after the export: the catch-up pass from the marker brings them up
+    # rows changed after the export: the catch-up pass from the marker brings them up; rows
+    # deleted, or whose key changed, leave their imported item: the orphan sweep removes it
     with psycopg.connect(dsn) as conn:
         conn.execute("UPDATE customers SET full_name = 'changed #|🚀' WHERE customer_id = 1")
         conn.execute(
             "INSERT INTO orders VALUES (%s, 2, 'pending', 3, now(), '{}'::jsonb, 'late')",
             (uuid.uuid4(),),
         )
+        conn.execute("DELETE FROM customers WHERE customer_id = 5")
+        line = conn.execute(
+            "SELECT order_id, line_no FROM order_lines WHERE order_id IS NOT NULL LIMIT 1"
+        ).fetchone()
+        assert line is not None
+        conn.execute(
+            "UPDATE order_lines SET line_no = 999 WHERE order_id = %s AND line_no = %s", line
+        )
     stale = validate(
         shop.model, shop.layout, dsn, client, None, imported, dead_letter=dead, module=shop.module
     )
-    assert stale.totals()["missing"] == 1 and stale.totals()["mismatched"] == 1
-    catch_up = RunOptions(progress=False, dead_letter=dead, catch_up_only=manifest["marker"])
+    t = stale.totals()
+    assert (t["missing"], t["mismatched"], t["extra"]) == (2, 1, 2), t
+    catch_up = RunOptions(
+        progress=False, dead_letter=dead, catch_up_only=manifest["marker"], sweep_orphans=True
+    )
     done = Runner(
         shop.model, shop.layout, dsn, client, tmp_path / "ckpt", catch_up, imported, shop.module
     ).run()
-    assert done.catch_up_written >= 2
+    assert done.catch_up_written >= 3
+    assert done.orphans_removed == 2 and done.orphans_unswept == []
+    assert done.orphans_scanned >= lines_total
     again = validate(
         shop.model, shop.layout, dsn, client, None, imported, dead_letter=dead, module=shop.module
     )
     assert again.ok, again.markdown()
-    assert again.totals()["missing"] == 0 and again.totals()["mismatched"] == 0
+    t = again.totals()
+    assert (t["missing"], t["mismatched"], t["extra"]) == (0, 0, 0)
 
 
 def test_export_to_s3_and_start_the_import(
