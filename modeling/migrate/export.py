@@ -50,6 +50,7 @@ import os
 import queue
 import tempfile
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -432,6 +433,7 @@ class PartWriter:
         self._gz: gzip.GzipFile | None = None
         self._items = 0
         self._plain = 0
+        self._pending = 0  # uncompressed bytes since the last sync flush
         self._rel = ""
         (root / DATA).mkdir(parents=True, exist_ok=True)
 
@@ -442,6 +444,12 @@ class PartWriter:
         self._gz.write(line)
         self._items += 1
         self._plain += len(line)
+        self._pending += len(line)
+        if self._pending >= self.cap:
+            # deflate holds its input until a block is full: a sync flush makes the file's
+            # size catch up, so a file never runs past the cap by more than one cap of input
+            self._gz.flush(zlib.Z_SYNC_FLUSH)
+            self._pending = 0
         if self._raw.size >= self.cap:
             self._close()
 
@@ -460,6 +468,7 @@ class PartWriter:
         )
         self._items = 0
         self._plain = 0
+        self._pending = 0
 
     def _close(self) -> None:
         if self._gz is None or self._raw is None:

@@ -177,7 +177,7 @@ def test_export_to_s3_and_start_the_import(
     import boto3
     from moto import mock_aws
 
-    dsn, counts = source_db(600)
+    dsn, counts = source_db(300)
     for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -217,3 +217,42 @@ def test_export_to_s3_and_start_the_import(
         again = CliRunner().invoke(app, args)
         assert again.exit_code == 2
         assert "already holds objects" in again.output
+
+
+def test_a_key_change_after_the_export_is_a_move_the_sweep_completes(
+    ledger: Any, ledger_db: Any, ledger_table: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """ledger: a Payment's table key holds `created_at`, so changing it moves the item (same
+    identity, another key). The catch-up writes the new item; the sweep removes the old one
+    (its row converts to another key) and leaves every other item alone."""
+    dsn, counts = ledger_db(150)
+    out = tmp_path / "export"
+    options = ex.ExportOptions(progress=False, dead_letter=tmp_path / "dead.jsonl")
+    report = ex.Exporter(ledger.model, ledger.layout, dsn, options, module=ledger.module).run(out)
+    assert report.items == sum(counts.values())
+    client = dynamodb_local.client()
+    table = ledger_table()
+    sink = Sink(client, table, table_key_names(ledger.layout), ledger.module.item_size)
+    ex.load_export(out, sink)
+    with psycopg.connect(dsn) as conn:
+        moved = conn.execute(
+            "UPDATE payments SET created_at = created_at + interval '1 day' "
+            "WHERE payment_id = (SELECT payment_id FROM payments ORDER BY 1 LIMIT 1) RETURNING payment_id"
+        ).fetchone()
+    assert moved is not None
+    before = len(_scan(client, table))
+    options_run = RunOptions(
+        progress=False,
+        dead_letter=tmp_path / "dead.jsonl",
+        catch_up_only=report.marker,
+        sweep_orphans=True,
+    )
+    done = Runner(
+        ledger.model, ledger.layout, dsn, client, tmp_path / "ckpt", options_run, table,
+        ledger.module,
+    ).run()  # fmt: skip
+    assert done.catch_up_written == 1 and done.orphans_removed == 1
+    assert len(_scan(client, table)) == before  # one item moved: +1 new, -1 old
+    result = validate(ledger.model, ledger.layout, dsn, client, None, table, module=ledger.module)
+    assert result.ok, result.markdown()
+    assert result.totals()["extra"] == 0
