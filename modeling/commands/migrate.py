@@ -2,7 +2,8 @@
 
 - `plan MODEL --source DSN [--out DIR|s3://bucket/prefix] [--chunk-size N]`
 - `run MODEL --source DSN [--plan DIR] [--endpoint URL] [--create-table] [--concurrency N]
-   [--max-wcu N] [--dead-letter FILE] [--checkpoint DIR] [--version-column COL] [--json]`
+   [--max-wcu N] [--dead-letter FILE] [--checkpoint DIR] [--version-column COL]
+   [--catch-up-only MARKER [--sweep-orphans]] [--json]`
 - `validate MODEL --source DSN [--endpoint URL] [--sample N | --full [--segments N]]
    [--patterns N [--seed S] [--byte-order]] [--report DIR] [--json]`
 

@@ -8,7 +8,8 @@
 Writes `data/part-*.json.gz` and `export-manifest.json` (see modeling/migrate/export.py) and
 the ImportTable request (`import-table.json`, also printed; `--json` prints the whole report
 with it). `--start` sends the request (needs `--s3`); then run
-`model migrate run MODEL --catch-up-only MARKER` once the table is ACTIVE.
+`model migrate run MODEL --catch-up-only MARKER --sweep-orphans` once the table is ACTIVE and
+the application's dual writes are on.
 
 Registered onto the `migrate` group that `modeling.commands.migrate` creates (this module
 comes after it in `cli.COMMANDS`), like `migrate package`.
@@ -147,7 +148,7 @@ def register(app: typer.Typer) -> None:
                 staging.cleanup()
         catch_up = (
             f'model migrate run {model_path} --source "$SOURCE_DSN" --catch-up-only '
-            f"{report.marker}" + (f" --table {table}" if table else "")
+            f"{report.marker} --sweep-orphans" + (f" --table {table}" if table else "")
         )
         if as_json:
             data = {

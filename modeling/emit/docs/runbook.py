@@ -51,8 +51,9 @@ def _bulk_path(model: Model, layout: Layout, path: str, work: str) -> list[str]:
         "and prints the request built from the compiled table definition; `--start` sends it. "
         "The table exists only when the import completes, so the application's dual writes "
         "(step 1) start after it; the catch-up pass from the export's marker then writes every "
-        "row inserted or changed since the export. Rows deleted in that window are not seen by "
-        "the catch-up: `migrate validate --full` lists them as extra items, by key.\n"
+        "row inserted or changed since the export, and `--sweep-orphans` ends it with a Scan "
+        "that removes the items of rows deleted, or whose key changed, in that window (no dual "
+        "write could leave a tombstone for them).\n"
     )
     out.append(
         fenced(
@@ -60,8 +61,8 @@ def _bulk_path(model: Model, layout: Layout, path: str, work: str) -> list[str]:
             f"--s3 s3://BUCKET/{work}/export \\\n"
             f"    --dead-letter {work}/dead-letters.jsonl --start\n"
             "aws dynamodb describe-import --import-arn ARN   # until ImportStatus is COMPLETED\n"
-            f'model migrate run {path} --source "$SOURCE_DSN" --catch-up-only MARKER  '
-            "# the export's marker",
+            f'model migrate run {path} --source "$SOURCE_DSN" --catch-up-only MARKER \\\n'
+            "    --sweep-orphans   # MARKER: the export's, in export-manifest.json",
             "sh",
         )
     )
