@@ -282,3 +282,27 @@ def test_s3_urls() -> None:
     for bad in ("b/x", "s3:///x"):
         with pytest.raises(MigrationError):
             ex.parse_s3(bad)
+
+
+def test_cli_needs_a_destination_and_start_needs_s3(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from modeling.cli import app
+
+    model = str(MODELS[-1])
+    nowhere = CliRunner().invoke(app, ["migrate", "export", model, "--source", "postgresql://x"])
+    assert nowhere.exit_code == 2 and "give -o DIR or --s3" in nowhere.output
+    local = ["migrate", "export", model, "--source", "postgresql://x", "-o", str(tmp_path)]
+    start = CliRunner().invoke(app, [*local, "--start"])
+    assert start.exit_code == 2 and "--start needs --s3" in start.output
+
+
+def test_an_output_directory_holding_data_is_refused(tmp_path: Path) -> None:
+    model = load_model(MODELS[-1])
+    layout, _ = compile_model(model)
+    assert layout is not None
+    (tmp_path / ex.DATA).mkdir()
+    (tmp_path / ex.DATA / "part-000000.json.gz").write_bytes(b"old")
+    exporter = ex.Exporter(model, layout, "postgresql://unused", ex.ExportOptions(progress=False))
+    with pytest.raises(MigrationError, match="is not empty: an import reads every file"):
+        exporter.run(tmp_path)
