@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,18 @@ def test_export_loads_into_dynamodb_local_validates_and_catches_up(
     ]
     assert report["import_request"]["InputFormat"] == "DYNAMODB_JSON"
     assert json.loads((out / ex.REQUEST).read_text()) == report["import_request"]
+    # the human report: counts, the request, the follow-ups and the catch-up command
+    human = CliRunner().invoke(
+        app, ["migrate", "export", str(shop.model.file), "--source", dsn, "-o",
+              str(tmp_path / "again"), "--dead-letter", str(tmp_path / "again.jsonl")],
+    )  # fmt: skip
+    assert human.exit_code == 0, human.output
+    assert f"total: {lines_total} items" in human.stdout
+    assert '"InputFormat": "DYNAMODB_JSON"' in human.stdout
+    # its own plan, so its own marker (not older than the first export's)
+    marker = re.search(r"--catch-up-only (\d+) --sweep-orphans", human.stdout)
+    assert marker is not None and int(marker.group(1)) >= manifest["marker"]
+    assert "update_continuous_backups" in human.stdout  # what ImportTable cannot set
 
     # load the files into DynamoDB Local through the runner's sink (no ImportTable there)
     client = dynamodb_local.client()
