@@ -36,6 +36,7 @@ COMMANDS = (
     "modeling.commands.migrate",
     "modeling.commands.migrate_package",
     "modeling.commands.migrate_table",
+    "modeling.commands.migrate_export",
     "modeling.commands.migrate_demo",
     "modeling.commands.engines",
     "modeling.commands.cost",

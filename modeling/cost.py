@@ -719,3 +719,131 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
             )
         )
     return tuple(choices)
+
+
+# --------------------------------------------------------------------------- loading a new table
+
+# Time assumptions of the two paths (the runbook prints them beside its figures; measure yours):
+# the backfill's items/s is what bench/migrate.py measured for `migrate run` (concurrency 4, one
+# runner; it scales with runners up to the table's write quota); AWS publishes no ImportTable
+# rate, so the GB/hour is an assumption to replace with an import's DescribeImport times.
+BACKFILL_ITEMS_PER_SECOND = 6_000.0
+IMPORT_GB_PER_HOUR = 15.0
+# DynamoDB JSON (`migrate export`): `{"Item":{` + `}}` + newline per item, and per attribute the
+# quotes, colon and type tag around its name and value (`"n":{"S":"v"},`)
+IMPORT_ITEM_OVERHEAD = 12
+IMPORT_ATTRIBUTE_OVERHEAD = 12
+
+
+@dataclass(frozen=True)
+class ImportPrice:
+    """ImportTable's price per GB of uncompressed source data, and where it comes from."""
+
+    region: str
+    per_gb: float
+    date: str
+    source: str
+
+    @staticmethod
+    def load(region: str = "us-east-1", path: Path | None = None) -> ImportPrice | None:
+        """The `import` entry of the price table (None when it has none for `region`)."""
+        try:
+            if path is None:
+                text = (resources.files("modeling") / "data" / "dynamodb-prices.json").read_text(
+                    "utf-8"
+                )
+            else:
+                text = path.read_text("utf-8")
+            entry = json.loads(text).get("import")
+            if not isinstance(entry, dict) or region not in entry.get("regions", {}):
+                return None
+            return ImportPrice(
+                region,
+                float(entry["regions"][region]["per_gb"]),
+                str(entry["date"]),
+                str(entry["source"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CostError(
+                f"cannot read the import price in {path or 'the packaged price table'}: {exc}",
+                'an "import" object with date, source and regions.{region}.per_gb',
+            ) from exc
+
+
+@dataclass(frozen=True)
+class BulkLoad:
+    """Loading `items` rows into a new table: ImportTable vs BatchWriteItem (on-demand)."""
+
+    items: int
+    import_bytes: float  # uncompressed DynamoDB JSON, what ImportTable bills
+    write_units: float  # BatchWriteItem write request units, table and GSIs
+    import_cost: float
+    batch_write_cost: float
+    import_seconds: float
+    backfill_seconds: float
+    backfill_items_per_second: float
+    import_gb_per_hour: float
+    uncounted: tuple[str, ...] = ()  # entities without a `row_count`, left out
+
+    @property
+    def import_gb(self) -> float:
+        return self.import_bytes / GB
+
+
+def import_line_bytes(layout: ir.Layout, entity: ir.Entity) -> float:
+    """One item as a line of the import file: the item plus DynamoDB JSON's punctuation."""
+    attributes = len(entity.attributes) + 1  # + the type attribute
+    el = layout.entity(entity.name)
+    attributes += sum(
+        (1 if ek.sk is None else 2)
+        for index in layout.indexes
+        if el is not None and (ek := el.key(index.name)) is not None
+    )
+    return (
+        item_bytes(layout, entity) + IMPORT_ITEM_OVERHEAD + IMPORT_ATTRIBUTE_OVERHEAD * attributes
+    )
+
+
+def write_units_per_item(layout: ir.Layout, entity: ir.Entity) -> int:
+    """Write request units one put of the entity's item costs: the table's and every GSI's."""
+    el = layout.entity(entity.name)
+    return sum(
+        max(1, math.ceil(projected_bytes(layout, index, entity) / WRITE_UNIT))
+        for index in layout.indexes
+        if el is not None and el.key(index.name) is not None
+    )
+
+
+def bulk_load(
+    model: ir.Model,
+    layout: ir.Layout,
+    prices: Prices,
+    import_price: ImportPrice,
+    backfill_items_per_second: float = BACKFILL_ITEMS_PER_SECOND,
+    import_gb_per_hour: float = IMPORT_GB_PER_HOUR,
+) -> BulkLoad | None:
+    """Cost and time of both ways to load the model's `row_count` rows into a new table
+    (entities without one are left out and named); None when no entity has one."""
+    counted = [e for e in model.entities if e.row_count is not None]
+    if not counted:
+        return None
+    items = 0
+    size = 0.0
+    units = 0.0
+    for entity in counted:
+        rows = entity.row_count or 0
+        items += rows
+        size += rows * import_line_bytes(layout, entity)
+        units += rows * write_units_per_item(layout, entity)
+    return BulkLoad(
+        items=items,
+        import_bytes=size,
+        write_units=units,
+        import_cost=size / GB * import_price.per_gb,
+        batch_write_cost=units / 1e6 * prices.write_request_units_per_million,
+        import_seconds=size / GB / import_gb_per_hour * 3600,
+        backfill_seconds=items / backfill_items_per_second,
+        backfill_items_per_second=backfill_items_per_second,
+        import_gb_per_hour=import_gb_per_hour,
+        uncounted=tuple(e.name for e in model.entities if e.row_count is None),
+    )

@@ -82,6 +82,17 @@ EXAMPLES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
             'model migrate validate models/orders.yaml --source "$SOURCE_DSN" --full --json',
         ),
     ),
+    ("migrate", "export"): (
+        (
+            "Write gzip DynamoDB JSON to S3 and start ImportTable (a new table, no WCU)",
+            'model migrate export models/orders.yaml --source "$SOURCE_DSN" '
+            "--s3 s3://my-bucket/orders-2026-12 --start",
+        ),
+        (
+            "Export to a directory and print the ImportTable request as JSON",
+            'model migrate export models/orders.yaml --source "$SOURCE_DSN" -o export --json',
+        ),
+    ),
     ("migrate", "package"): (
         (
             "Build the Lambda code and layer for arm64",

@@ -2,7 +2,8 @@
 
 - `plan MODEL --source DSN [--out DIR|s3://bucket/prefix] [--chunk-size N]`
 - `run MODEL --source DSN [--plan DIR] [--endpoint URL] [--create-table] [--concurrency N]
-   [--max-wcu N] [--dead-letter FILE] [--checkpoint DIR] [--version-column COL] [--json]`
+   [--max-wcu N] [--dead-letter FILE] [--checkpoint DIR] [--version-column COL]
+   [--catch-up-only MARKER [--sweep-orphans]] [--json]`
 - `validate MODEL --source DSN [--endpoint URL] [--sample N | --full [--segments N]]
    [--patterns N [--seed S] [--byte-order]] [--report DIR] [--json]`
 
@@ -275,6 +276,12 @@ def register(app: typer.Typer) -> None:
             help="AWS mode: skip the backfill, run the catch-up pass from this marker "
             "(`marker` in the plan's manifest.json, also returned by the publisher).",
         ),
+        sweep_orphans: bool = typer.Option(
+            False,
+            "--sweep-orphans",
+            help="After an import (`migrate export`): end with a Scan that deletes the items "
+            "whose row was deleted, or whose key changed, since the export.",
+        ),
         create_table: bool = typer.Option(
             False,
             "--create-table",
@@ -300,6 +307,7 @@ def register(app: typer.Typer) -> None:
             version_column=version_column,
             catch_up=not no_catch_up,
             catch_up_only=catch_up_only,
+            sweep_orphans=sweep_orphans,
             progress=not as_json,
         )
         with _errors():
@@ -348,6 +356,17 @@ def register(app: typer.Typer) -> None:
                 out.print(
                     f"tombstones: {report.tombstones} swept, {report.stale_removed} items of "
                     "deleted rows or old keys removed"
+                )
+            if sweep_orphans:
+                out.print(
+                    f"orphans: {report.orphans_scanned} items scanned, {report.orphans_removed} "
+                    "items of rows deleted or moved since the export removed"
+                    + (
+                        f" ({', '.join(report.orphans_unswept)} not swept: key types without "
+                        "an exact text form)"
+                        if report.orphans_unswept
+                        else ""
+                    )
                 )
             if report.dead_letters:
                 out.print(f"dead letters: {dead_letter}")

@@ -38,6 +38,7 @@ BATCH_WRITE_ITEMS: Final = 25  # BatchWriteItem: items per request (no two on on
 BATCH_WRITE_BYTES: Final = 16 * 1024 * 1024  # BatchWriteItem: bytes per request
 BATCH_GET_ITEMS: Final = 100  # BatchGetItem: keys per request
 TRANSACT_ITEMS: Final = 100  # TransactWriteItems / TransactGetItems: actions per request
+IMPORT_OBJECTS: Final = 50_000  # ImportTable: S3 objects per import ("Import quotas")
 QUERY_PAGE_BYTES: Final = 1024 * 1024  # Query/Scan: data read per page before LastEvaluatedKey
 
 # -- numbers the API and CloudFormation carry (a larger value cannot be sent at all)

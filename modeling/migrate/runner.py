@@ -27,7 +27,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -40,6 +40,7 @@ from modeling.migrate import tombstones
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.orphans import OrphanSweep
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
 from modeling.migrate.sink import Item, ItemCollision, Sink
@@ -71,6 +72,9 @@ class RunOptions:
     # AWS mode: skip the backfill (the Lambdas did it) and run only the catch-up pass with
     # this marker (the plan's, in its manifest.json)
     catch_up_only: int | None = None
+    # after an import (`migrate export`): end the catch-up by deleting the items whose row was
+    # deleted, or whose key changed, since the export (see `orphans`)
+    sweep_orphans: bool = False
     progress: bool = True
     retry_mode: str = "adaptive"
     # tests and benchmarks: called with (entity, rows) after a batch is read, before its write
@@ -106,6 +110,9 @@ class RunReport:
     catch_up_skipped: int = 0
     tombstones: int = 0  # tombstones swept at the end of the catch-up pass
     stale_removed: int = 0  # items older than their tombstone (deleted or moved rows) removed
+    orphans_scanned: int = 0  # --sweep-orphans: typed items read
+    orphans_removed: int = 0  # --sweep-orphans: items of deleted or moved rows removed
+    orphans_unswept: list[str] = field(default_factory=list)  # entities it cannot sweep
     marker: int = 0
     seconds: float = 0.0
     dead_letter_file: str | None = None
@@ -322,6 +329,65 @@ def _older(a: int, b: int) -> int:
     return a if (b - a) % 2**32 < 2**31 else b
 
 
+def null_key_records(
+    plan: Plan, source: Source, converter: Converter
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(entity, dead-letter records) of the rows whose key has a NULL column: the plan counts
+    them, no chunk lists them (they cannot be read back by key). `run` and `export` both
+    dead-letter them with this reason."""
+    for name, ep in plan.entities.items():
+        if not ep.null_keys:
+            continue
+        key = converter.key_attrs[name]
+        rows = source.null_key_rows(name, ep.null_keys + 1_000)
+        yield (
+            name,
+            [
+                DeadLetters.record(
+                    name,
+                    tuple(row.get(k) for k in key),
+                    "NULL key: " + ", ".join(k for k in key if row.get(k) is None) + " is NULL",
+                    row,
+                )
+                for row in rows
+            ],
+        )
+
+
+def duplicate_records(
+    plan: Plan, plan_root: Path, source: Source, converter: Converter, batch_size: int
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """(entity, dead-letter records) of every row of a key the plan found more than once, a
+    batch of keys at a time (an item holds one row: none of them is written)."""
+    size = max(1, batch_size)
+    for name, ep in plan.entities.items():
+        if ep.duplicates is None:
+            continue
+        keys = read_chunk(plan_root, ep.duplicates)
+        table = converter.tables[name]
+        for i in range(0, len(keys), size):
+            rows = source.rows_by_keys(name, keys[i : i + size])
+            counts: dict[tuple[Any, ...], int] = {}
+            for row, _ in rows:
+                ident = converter.identity(name, row)
+                counts[ident] = counts.get(ident, 0) + 1
+            yield (
+                name,
+                [
+                    DeadLetters.record(
+                        name,
+                        tuple(row.get(k) for k in converter.key_attrs[name]),
+                        f"DuplicateKey: {counts[converter.identity(name, row)]} rows of "
+                        f"{table} share this key (found by `migrate plan`); an item holds one "
+                        "row, so none of them is written (make the key unique in the source, "
+                        "or choose another `key:`)",
+                        row,
+                    )
+                    for row, _ in rows
+                ],
+            )
+
+
 class _ChunkState:
     """Progress of one chunk's batches (they finish in any order, on any worker)."""
 
@@ -478,6 +544,20 @@ class Runner:
                     self._duplicates(plan, plan_root, opened[0], report)
                 if self.options.catch_up and not self.checkpoint.run_state().get("catch_up_done"):
                     self._catch_up(plan, marker, opened[0], report)
+                if self.options.sweep_orphans:
+                    sweep = OrphanSweep(
+                        self.sink.client,
+                        self.table,
+                        self.model,
+                        self.layout,
+                        self.converter,
+                        table_key_names(self.layout),
+                        lambda: Source(self.dsn, self.readers),
+                    )
+                    found = sweep.run(max(1, self.options.concurrency))
+                    report.orphans_scanned = found.scanned
+                    report.orphans_removed = found.removed
+                    report.orphans_unswept = list(sweep.unswept)
         finally:
             self.sink.close()
             for s in opened:
@@ -603,20 +683,7 @@ class Runner:
         if self.checkpoint.is_done("null-keys"):
             return
         total = 0
-        for name, ep in plan.entities.items():
-            if not ep.null_keys:
-                continue
-            key = self.converter.key_attrs[name]
-            rows = source.null_key_rows(name, ep.null_keys + 1_000)
-            records = [
-                DeadLetters.record(
-                    name,
-                    tuple(row.get(k) for k in key),
-                    "NULL key: " + ", ".join(k for k in key if row.get(k) is None) + " is NULL",
-                    row,
-                )
-                for row in rows
-            ]
+        for name, records in null_key_records(plan, source, self.converter):
             self.dead.write(records)
             report.entities[name].dead_letters += len(records)
             report.entities[name].rows_read += len(records)
@@ -628,34 +695,13 @@ class Runner:
         if self.checkpoint.is_done("duplicates"):
             return
         total = 0
-        size = max(1, self.options.batch_size)
-        for name, ep in plan.entities.items():
-            if ep.duplicates is None:
-                continue
-            keys = read_chunk(plan_root, ep.duplicates)
-            table = self.converter.tables[name]
-            for i in range(0, len(keys), size):
-                rows = source.rows_by_keys(name, keys[i : i + size])
-                counts: dict[tuple[Any, ...], int] = {}
-                for row, _ in rows:
-                    ident = self.converter.identity(name, row)
-                    counts[ident] = counts.get(ident, 0) + 1
-                records = [
-                    DeadLetters.record(
-                        name,
-                        tuple(row.get(k) for k in self.converter.key_attrs[name]),
-                        f"DuplicateKey: {counts[self.converter.identity(name, row)]} rows of "
-                        f"{table} share this key (found by `migrate plan`); an item holds one "
-                        "row, so none of them is written (make the key unique in the source, "
-                        "or choose another `key:`)",
-                        row,
-                    )
-                    for row, _ in rows
-                ]
-                self.dead.write(records)
-                report.entities[name].dead_letters += len(records)
-                report.entities[name].rows_read += len(records)
-                total += len(records)
+        for name, records in duplicate_records(
+            plan, plan_root, source, self.converter, self.options.batch_size
+        ):
+            self.dead.write(records)
+            report.entities[name].dead_letters += len(records)
+            report.entities[name].rows_read += len(records)
+            total += len(records)
         self.checkpoint.mark_done("duplicates", {"dead_letters": total})
 
     def _catch_up(self, plan: Plan, marker: int, source: Source, report: RunReport) -> None:

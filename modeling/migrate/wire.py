@@ -79,7 +79,7 @@ class WireClient:
         from botocore.awsrequest import AWSRequest
 
         body = json.dumps(
-            kwargs, separators=(",", ":"), ensure_ascii=False, default=_base64
+            kwargs, separators=(",", ":"), ensure_ascii=False, default=encode_bytes
         ).encode("utf-8")
         request = AWSRequest(
             method="POST",
@@ -92,7 +92,7 @@ class WireClient:
         return parse_response(response.status_code, response.headers, response.content, operation)
 
 
-def _base64(value: Any) -> str:
+def encode_bytes(value: Any) -> str:
     """`B`/`BS` values (bytes) as the wire carries them: base64 text, as botocore sends them.
 
     json.dumps calls this only for values it cannot encode itself, so other items pay nothing.

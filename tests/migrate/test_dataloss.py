@@ -177,6 +177,34 @@ def test_duplicate_source_keys_are_dead_lettered_never_silently_replaced(
     assert result.totals()["missing"] == 0, result.markdown()
 
 
+def test_the_export_dead_letters_duplicate_keys_as_the_run_does(
+    carts: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """`migrate export` reuses the run's duplicate handling: the plan's duplicates file and a
+    duplicate that appears after the plan are dead-lettered, never one row of a key exported."""
+    from modeling.migrate import export as ex
+    from modeling.migrate.runner import table_key_names
+    from modeling.migrate.sink import Sink
+
+    model, layout, dsn, table, module = carts
+    make_plan(dsn, model, tmp_path / "plan", chunk_size=40)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("INSERT INTO carts VALUES (50, 'paid', 99)")
+    dead = tmp_path / "dead.jsonl"
+    options = ex.ExportOptions(progress=False, dead_letter=dead, batch_size=25)
+    report = ex.Exporter(model, layout, dsn, options, module=module).run(
+        tmp_path / "export", tmp_path / "plan"
+    )
+    records = [json.loads(x) for x in dead.read_text().splitlines()]
+    assert sorted(r["key"][0] for r in records) == sorted([*range(1, 8), *range(1, 8), 50, 50])
+    assert all(r["reason"].startswith("DuplicateKey: 2 rows of carts") for r in records)
+    assert report.dead_letters == 16 and report.items == 188 - 16
+    client = dynamodb_local.client()
+    ex.load_export(tmp_path / "export", Sink(client, table, table_key_names(layout), len))
+    result = validate(model, layout, dsn, client, None, table, dead_letter=dead, module=module)
+    assert result.totals()["missing"] == 0 and result.totals()["extra"] == 0, result.markdown()
+
+
 def test_the_catch_up_never_replaces_another_rows_item(
     carts: Any, dynamodb_local: Any, tmp_path: Path
 ) -> None:

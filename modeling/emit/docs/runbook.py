@@ -6,6 +6,8 @@ import math
 
 from modeling.core.ir import Layout, Model
 from modeling.core.limits import BATCH_WRITE_ITEMS, ITEM_BYTES
+from modeling.cost import BulkLoad, ImportPrice, Prices, bulk_load
+from modeling.emit.cost_report import money, num
 from modeling.emit.docs.markdown import (
     billing,
     code,
@@ -27,6 +29,88 @@ def _chunks(rows: int | None, chunk_size: int) -> str:
     if rows is None:
         return "unknown (no `row_count`)"
     return f"{max(1, math.ceil(rows / chunk_size)):,}"
+
+
+def _duration(seconds: float) -> str:
+    """`3 h 25 min`, `12 min`, `40 s`."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60:,} h {minutes % 60} min"
+
+
+def _bulk_path(model: Model, layout: Layout, path: str, work: str) -> list[str]:
+    """Step 2's alternative for a new table: `migrate export` + ImportTable, priced."""
+    out = ["\n## Step 2, for a new table at scale: Import from S3\n"]
+    out.append(
+        "ImportTable creates a new table, GSIs included, from gzip DynamoDB JSON files in S3 "
+        "without consuming write capacity. `model migrate export` writes those files from the "
+        "same chunks and transformers as `migrate run` (dead letters included), uploads them, "
+        "and prints the request built from the compiled table definition; `--start` sends it. "
+        "The table exists only when the import completes, so the application's dual writes "
+        "(step 1) start after it; the catch-up pass from the export's marker then writes every "
+        "row inserted or changed since the export, and `--sweep-orphans` ends it with a Scan "
+        "that removes the items of rows deleted, or whose key changed, in that window (no dual "
+        "write could leave a tombstone for them).\n"
+    )
+    out.append(
+        fenced(
+            f'model migrate export {path} --source "$SOURCE_DSN" '
+            f"--s3 s3://BUCKET/{work}/export \\\n"
+            f"    --dead-letter {work}/dead-letters.jsonl --start\n"
+            "aws dynamodb describe-import --import-arn ARN   # until ImportStatus is COMPLETED\n"
+            f'model migrate run {path} --source "$SOURCE_DSN" --catch-up-only MARKER \\\n'
+            "    --sweep-orphans   # MARKER: the export's, in export-manifest.json",
+            "sh",
+        )
+    )
+    prices = Prices.load()
+    price = ImportPrice.load(prices.region)
+    load: BulkLoad | None = None if price is None else bulk_load(model, layout, prices, price)
+    if load is None or price is None:
+        out.append(
+            "\nCost and time of both paths need the entities' `row_count` (and an `import` "
+            "price in the price table).\n"
+        )
+        return out
+    left_out = f"; {', '.join(load.uncounted)} left out, without one" if load.uncounted else ""
+    out.append(
+        f"\nFor the model's {load.items:,} rows (`row_count` hints{left_out}), {prices.region} "
+        "prices:\n\n"
+    )
+    out.append(
+        table(
+            ["path", "billed for", "cost", "time"],
+            [
+                (
+                    "`migrate run` (BatchWriteItem, on-demand)",
+                    f"{load.write_units:,.0f} write request units (table and GSIs) x "
+                    f"${prices.write_request_units_per_million:g} per million",
+                    money(load.batch_write_cost),
+                    f"{_duration(load.backfill_seconds)} at "
+                    f"{load.backfill_items_per_second:,.0f} items/s",
+                ),
+                (
+                    "`migrate export` + ImportTable",
+                    f"{num(load.import_gb, 2)} GB of uncompressed DynamoDB JSON x "
+                    f"${price.per_gb:g} per GB",
+                    money(load.import_cost),
+                    f"{_duration(load.import_seconds)} at {load.import_gb_per_hour:g} GB/hour",
+                ),
+            ],
+        )
+    )
+    out.append(
+        f"\nPrices: {prices.source}, {prices.date}; import: {price.source}, {price.date}. "
+        "Sizes are estimates from the model (attribute types, `max_length`, pg_stats); the "
+        "export's manifest has the real byte count. The backfill rate is what bench/migrate.py "
+        "measured for one runner (more runners go faster, up to the table's write quota); AWS "
+        "publishes no import rate, so its GB/hour is an assumption: time a small import "
+        "(DescribeImport's start and end) and scale it.\n"
+    )
+    return out
 
 
 def runbook_page(model: Model, layout: Layout, chunk_size: int = DEFAULT_CHUNK_SIZE) -> str:
@@ -120,6 +204,7 @@ def runbook_page(model: Model, layout: Layout, chunk_size: int = DEFAULT_CHUNK_S
         "dead-letter file with "
         "the reason; fix them at the source and rerun.\n"
     )
+    out.extend(_bulk_path(model, layout, path, work))
     out.append("\n## Step 3: validate\n")
     out.append(
         fenced(
