@@ -39,6 +39,7 @@ COMMANDS = (
     "modeling.commands.migrate_demo",
     "modeling.commands.engines",
     "modeling.commands.cost",
+    "modeling.commands.diff",
 )
 
 
