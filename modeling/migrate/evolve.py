@@ -147,9 +147,8 @@ def _billing_calls(ev: Evolution, table: str, create: Mapping[str, Any]) -> list
         "BillingMode": "PROVISIONED",
         "ProvisionedThroughput": throughput,
     }
-    kept = [
-        i.name for i in ev.old.layout.gsis if ev.new.layout.index(i.name) is not None
-    ]  # existing GSIs need their own capacity
+    # every GSI the table has now needs its own capacity (also those deleted later)
+    kept = [i.name for i in ev.old.layout.gsis]
     if kept and ev.old.model.table.billing.mode == "on_demand":
         request["GlobalSecondaryIndexUpdates"] = [
             {"Update": {"IndexName": name, "ProvisionedThroughput": throughput}} for name in kept
@@ -552,6 +551,31 @@ def runbook(ev: Evolution, table: str | None = None, target: str | None = None) 
                 True,
                 calls=calls,
                 index=change.index,
+                cleanup=True,
+            )
+        )
+    stripped = sorted(
+        {
+            e
+            for c in ev.of_kind("gsi-removed")
+            for e in c.entities
+            if new.model.entity(e) is not None and e not in rekeyed and e not in reasons
+        }
+    )
+    if stripped:
+        gone = ", ".join(c.index or "" for c in ev.of_kind("gsi-removed"))
+        steps.append(
+            Step(
+                "backfill",
+                f"remove the key attributes of {gone} from the items of {', '.join(stripped)}",
+                "the deleted index's key attributes still sit on the items (storage, and a GSI "
+                "created later under the same name would index them); each item is re-derived "
+                "with NEW's transformers and updated on the condition that its _version is "
+                "unchanged",
+                f"model diff {old_arg} {new_arg} --apply --table {table} --cleanup --step N",
+                True,
+                items=_items(old.model, stripped),
+                entities=tuple(stripped),
                 cleanup=True,
             )
         )
@@ -1002,9 +1026,62 @@ def _wait_gone(client: Any, table: str, index: str, timeout: float) -> None:
         time.sleep(table_ops.POLL_SECONDS)
 
 
+def _stream_of(described: Mapping[str, Any]) -> dict[str, Any]:
+    spec = described.get("StreamSpecification") or {}
+    if not spec.get("StreamEnabled"):
+        return {"StreamEnabled": False}
+    return {"StreamEnabled": True, "StreamViewType": spec.get("StreamViewType")}
+
+
+def _ttl_of(client: Any, table: str) -> tuple[bool, str | None]:
+    found = client.describe_time_to_live(TableName=table).get("TimeToLiveDescription", {})
+    enabled = found.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+    return enabled, found.get("AttributeName")
+
+
+def _settled(client: Any, table: str, method: str, kwargs: Mapping[str, Any]) -> bool:
+    """Whether the table already is as this settings call would leave it (a rerun of a
+    step, or a stream/TTL that is off already): the call is skipped."""
+    described = table_ops.describe(client, table) or {}
+    if method == "update_time_to_live":
+        want = kwargs["TimeToLiveSpecification"]
+        enabled, name = _ttl_of(client, table)
+        if want["Enabled"]:
+            return enabled and name == want["AttributeName"]
+        return not enabled or name != want["AttributeName"]
+    gsi_only = "GlobalSecondaryIndexUpdates" in kwargs and "BillingMode" not in kwargs
+    if method != "update_table" or gsi_only:
+        return False
+    if "BillingMode" in kwargs:
+        mode = (described.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+        if mode != kwargs["BillingMode"]:
+            return False
+        if mode == "PAY_PER_REQUEST":
+            return True
+        have = described.get("ProvisionedThroughput", {})
+        want = kwargs["ProvisionedThroughput"]
+        return all(have.get(k) == v for k, v in want.items())
+    if "StreamSpecification" in kwargs:
+        want = kwargs["StreamSpecification"]
+        if not want["StreamEnabled"]:  # the first half of a view-type change
+            return not _stream_of(described)["StreamEnabled"]
+        return _stream_of(described) == want
+    if "DeletionProtectionEnabled" in kwargs:
+        return (
+            bool(described.get("DeletionProtectionEnabled")) == kwargs["DeletionProtectionEnabled"]
+        )
+    return False
+
+
 def _run_calls(client: Any, step: Step, table: str, timeout: float) -> str:
     notes: list[str] = []
+    final = step.calls[-1] if step.calls else None
+    if final is not None and _settled(client, table, *final):
+        return "the table is already so: nothing to do"
     for method, kwargs in step.calls:
+        if _settled(client, table, method, kwargs):
+            notes.append(f"{_api_name(method)} not needed")
+            continue
         updates = kwargs.get("GlobalSecondaryIndexUpdates", [])
         creates = [u["Create"]["IndexName"] for u in updates if "Create" in u]
         deletes = [u["Delete"]["IndexName"] for u in updates if "Delete" in u]
@@ -1017,7 +1094,7 @@ def _run_calls(client: Any, step: Step, table: str, timeout: float) -> str:
             notes.append(f"GSI {', '.join(deletes)} is gone already")
             continue
         try:
-            _retry(functools.partial(getattr(client, method), **kwargs))
+            _retry(functools.partial(getattr(client, method), **kwargs), attempts=3)
         except Exception as exc:
             code = _code(exc)
             if code is None or code in ("ResourceNotFoundException",):

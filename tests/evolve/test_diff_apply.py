@@ -309,3 +309,88 @@ def test_an_unknown_step_is_a_clear_error(tmp_path: Path, step: str) -> None:
     )
     assert result.exit_code == 2
     assert "the runbook has steps" in result.output
+
+
+SHRUNK = (
+    OLD.replace(
+        "billing: on_demand", "billing: {provisioned: {read: 5, write: 5}}, stream: keys_only"
+    ).split("  Order:\n")[0]
+    + "access_patterns:\n"
+    + OLD.split("access_patterns:\n")[1].split("  get_order:\n")[0]
+)
+
+
+def test_settings_and_the_cleanup_end_to_end(dynamodb_local: Any, tmp_path: Path) -> None:
+    """From the design with the GSI to one without it, without Order, provisioned, with a
+    stream: settings change in place; with --cleanup the GSI is deleted, its key attributes
+    removed from the Customer items, and the Order items deleted."""
+    old_path = _write(tmp_path, "old.yaml", NEW_GSI)
+    new_path = _write(tmp_path, "new.yaml", SHRUNK)
+    old, new = _design(old_path), _design(new_path)
+    client, table = _table(dynamodb_local, old)
+    before = _seed(client, old, table)
+    ev = classify(old, new)
+    assert {"gsi-removed", "entity-removed", "billing-changed", "stream-changed"} <= {
+        c.kind for c in ev.changes
+    }
+    # without --cleanup nothing is deleted
+    data = _apply(old_path, new_path, dynamodb_local.endpoint_url, table, tmp_path)
+    statuses = {(r["action"], r["status"]) for r in data["applied"]}
+    assert ("delete-gsi", "skipped") in statuses and ("delete-items", "skipped") in statuses
+    assert len(_scan(client, table)) == len(before)
+    described = describe(client, table)
+    assert described is not None
+    assert described["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    assert described["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+    assert described["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "KEYS_ONLY",
+    }
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "diff", str(old_path), str(new_path), "--apply", "--cleanup",
+            "--endpoint", dynamodb_local.endpoint_url, "--table", table, "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    done = {r["action"]: r for r in json.loads(result.stdout)["applied"]}
+    assert done["delete-items"]["report"]["deleted"] == 120
+    described = describe(client, table)
+    assert described is not None and not described.get("GlobalSecondaryIndexes")
+    after = _scan(client, table)
+    customers = [i for i in before if i["_type"]["S"] == "Customer"]
+    assert len(after) == len(customers) == 40
+    assert {_canon(i) for i in after} == _expected(old, new, customers)
+    assert not any(name.startswith("GSI") for item in after for name in item)
+
+
+def test_copy_into_a_new_table_end_to_end(dynamodb_local: Any, tmp_path: Path) -> None:
+    """A design whose table must be new (here: renamed; a key schema or an LSI change is the
+    same): the new table is created and every item copied, re-derived, none lost."""
+    old_path = _write(tmp_path, "old.yaml", OLD)
+    new_path = _write(
+        tmp_path, "new.yaml", NEW_GSI.replace("name: EvolveShop", "name: EvolveShop2")
+    )
+    old, new = _design(old_path), _design(new_path)
+    client, table = _table(dynamodb_local, old)
+    before = _seed(client, old, table)
+    target = f"evolve-new-{uuid.uuid4().hex[:8]}"
+    result = CliRunner().invoke(
+        app,
+        [
+            "diff", str(old_path), str(new_path), "--apply", "--new-table", target,
+            "--endpoint", dynamodb_local.endpoint_url, "--table", table, "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["new_table"] is True
+    assert [s["action"] for s in data["steps"]][:2] == ["create-table", "copy-items"]
+    done = {r["action"]: r for r in data["applied"]}
+    assert done["copy-items"]["report"]["copied"] == 160
+    assert done["copy-items"]["report"]["lost"] == 0
+    copied = _scan(client, target)
+    assert {_canon(i) for i in copied} == _expected(old, new, before)
+    assert len(_scan(client, table)) == len(before)  # the old table is left as it was
