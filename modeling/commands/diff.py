@@ -123,6 +123,8 @@ def _human(ev: Any, steps: list[Any], out: Console) -> None:
     for c in ev.changes:
         out.print(f"  [{c.kind}] {c.detail}", markup=False)
         out.print(f"      → {c.consequence}", markup=False)
+    for w in ev.warnings():
+        out.print(f"\nwarning: {w}", markup=False)
     if not steps:
         out.print("\nno step touches the table (deploy the regenerated code)")
         return
@@ -189,6 +191,7 @@ def register(app: typer.Typer) -> None:
             "new": ev.new.label,
             "new_table": ev.new_table,
             "changes": [c.as_dict() for c in ev.changes],
+            "warnings": ev.warnings(),
             "steps": [s.as_dict() for s in steps],
         }
         out = Console(highlight=False, soft_wrap=True)

@@ -115,6 +115,44 @@ class Evolution:
     def of_kind(self, *kinds: str) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.kind in kinds)
 
+    def warnings(self) -> list[str]:
+        """Changes that leave a window where something the application does breaks, each
+        with what avoids it."""
+        out: list[str] = []
+        rewritten = {c.subject for c in self.of_kind("entity-index-key-changed")}
+        for c in self.of_kind("pattern-changed"):
+            if c.old == c.new:
+                continue
+            hit = sorted(e for e in c.entities if f"{e}.{c.old}" in rewritten)
+            if not hit:
+                continue
+            pins = []
+            for e in hit:
+                key = self.old.layout.entity(e).key(str(c.old))  # type: ignore[union-attr]
+                index = self.old.layout.index(str(c.old))
+                if key is None or index is None:
+                    continue
+                sk = f', sk: "{key.sk}"' if key.sk is not None else ""
+                pins.append(
+                    f'{e}: keys: {{{index.alias or index.name.lower()}: {{pk: "{key.pk}"{sk}}}}}'
+                )
+            out.append(
+                f"pattern {c.subject} moves from {c.old} to {c.new}, and {c.old}'s keys of "
+                f"{', '.join(hit)} are rewritten: between the backfill and the deploy of NEW's "
+                "client it answers from neither index (the compiler assigns index slots "
+                "afresh). Pinning the old key in NEW may keep it ("
+                + "; ".join(pins)
+                + "); run `model diff` again: a pin can move other entities' keys"
+            )
+        for c in self.of_kind("attribute-added"):
+            if "required" in c.detail:
+                out.append(
+                    f"{c.subject} is required in NEW but no existing item holds it: NEW's client "
+                    "cannot read those items until the rows are migrated again (or declare it "
+                    "`required: false` until then)"
+                )
+        return out
+
 
 # --------------------------------------------------------------------------- helpers
 

@@ -391,3 +391,27 @@ def test_a_model_that_does_not_compile_is_located(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["diff", str(ROOT / "models" / "saas.yaml"), str(bad)])
     assert result.exit_code == 2
     assert f"{bad}:5" in result.output
+
+
+def test_a_pattern_moved_off_a_rewritten_index_is_a_warning() -> None:
+    """orders: a new Order pattern takes GSI3, `orders_by_status_since` moves to a new GSI4 and
+    GSI3's Order keys are rewritten: the report warns, naming the old key to pin."""
+    old = _old("orders")
+    data = _load("orders")
+    data["access_patterns"]["orders_by_currency"] = {
+        "entity": "Order",
+        "where": {"currency": "=", "placed_at": ">="},
+    }
+    new = _design(data, "new.yaml")
+    assert new is not None
+    ev = classify(old, new)
+    moved = [c for c in ev.of_kind("pattern-changed") if c.old != c.new]
+    rewritten = {c.subject for c in ev.of_kind("entity-index-key-changed")}
+    expected = [c.subject for c in moved if any(f"{e}.{c.old}" in rewritten for e in c.entities)]
+    warnings = [w for w in ev.warnings() if w.startswith("pattern ")]
+    assert len(warnings) == len(expected) >= 1
+    for name, text in zip(expected, warnings, strict=True):
+        assert text.startswith(f"pattern {name} moves from")
+        change = next(c for c in moved if c.subject == name)
+        key = old.layout.entity("Order").key(change.old)  # type: ignore[union-attr,arg-type]
+        assert key is not None and f'pk: "{key.pk}"' in text
