@@ -657,6 +657,7 @@ class _Pass:
         self.new_keys = table_key_names(ev.new.layout)
         self.old_type = ev.old.layout.type_attribute
         self.report = PassReport()
+        self._dead_keys: set[str] = set()  # items dead-lettered: left as they are, not stale
 
     # -- reading
 
@@ -739,6 +740,8 @@ class _Pass:
                 ]
             )
             self.report.add("dead_letters")
+            with _LOCK:
+                self._dead_keys.add(_key_text({k: item.get(k) for k in self.old_keys}))
             return None
         if VERSION_ATTRIBUTE in item:
             new[VERSION_ATTRIBUTE] = item[VERSION_ATTRIBUTE]
@@ -923,6 +926,8 @@ class _Pass:
         keys = self.new_keys
 
         def judge(entity: str, item: dict[str, Any]) -> None:
+            if _key_text({k: item.get(k) for k in self.old_keys}) in self._dead_keys:
+                return  # dead-lettered: left as it was, on purpose
             try:
                 again = module.TO_ITEM[entity](module.FROM_ITEM[entity](item))
             except module.TransformError:

@@ -394,3 +394,33 @@ def test_copy_into_a_new_table_end_to_end(dynamodb_local: Any, tmp_path: Path) -
     copied = _scan(client, target)
     assert {_canon(i) for i in copied} == _expected(old, new, before)
     assert len(_scan(client, table)) == len(before)  # the old table is left as it was
+
+
+def test_an_item_that_does_not_convert_is_a_dead_letter(
+    dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """A Customer item without its required email cannot be read back: the backfill writes a
+    dead-letter record with the reason, leaves the item as it is and goes on; the check does
+    not count it as lost or stale."""
+    old_path, new_path = _write(tmp_path, "old.yaml", OLD), _write(tmp_path, "new.yaml", NEW_GSI)
+    old, new = _design(old_path), _design(new_path)
+    client, table = _table(dynamodb_local, old)
+    before = _seed(client, old, table)
+    broken = dict(next(i for i in before if i["_type"]["S"] == "Customer"))
+    del broken["email"]
+    client.put_item(TableName=table, Item=broken)
+    dead = tmp_path / "dead.jsonl"
+    ev = classify(old, new)
+    steps = evolve.runbook(ev, table)
+    (backfill,) = [s for s in steps if s.action == "backfill"]
+    (result,) = evolve.apply(
+        ev, steps, client, table, only=[backfill.number], dead_letter=dead, segments=2
+    )
+    report = result.report
+    assert report is not None
+    assert report.dead_letters == 1 and report.updated == 39
+    assert report.lost == 0 and report.stale == 0
+    (record,) = [json.loads(line) for line in dead.read_text().splitlines()]
+    assert record["entity"] == "Customer" and "email" in record["reason"]
+    key = {"PK": broken["PK"], "SK": broken["SK"]}
+    assert client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == broken
