@@ -5,6 +5,7 @@ TTL and stream changed — lists the right changes and steps, in the right order
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import shutil
@@ -20,6 +21,7 @@ from modeling import api
 from modeling.cli import app
 from modeling.compile import compile_model
 from modeling.compile.evolution import CHANGE_KINDS, Design, Evolution, classify
+from modeling.core import ir
 from modeling.migrate.evolve import Step, runbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -415,3 +417,19 @@ def test_a_pattern_moved_off_a_rewritten_index_is_a_warning() -> None:
         change = next(c for c in moved if c.subject == name)
         key = old.layout.entity("Order").key(change.old)  # type: ignore[union-attr,arg-type]
         assert key is not None and f'pk: "{key.pk}"' in text
+
+
+def test_an_lsi_change_is_a_new_table() -> None:
+    """An LSI exists only from table creation: one added to the layout makes the runbook a
+    new table and a copy, with no in-place step."""
+    old = _old("saas")
+    table = old.layout.indexes[0]
+    lsi = ir.Index("LSI1", "lsi", table.pk, ir.KeyAttribute("LSI1SK"), alias="lsi1")
+    layout = dataclasses.replace(old.layout, indexes=(*old.layout.indexes, lsi))
+    new = Design(old.model, layout, "new.yaml")
+    ev = classify(old, new)
+    assert [(c.kind, c.index) for c in ev.changes] == [("lsi-added", "LSI1")]
+    assert ev.new_table
+    removed = classify(new, old)
+    assert [(c.kind, c.index) for c in removed.changes] == [("lsi-removed", "LSI1")]
+    assert removed.new_table
