@@ -89,16 +89,44 @@ def read_git(spec: str, cwd: Path | None = None) -> str:
         ) from None
 
 
-def load_design(spec: str) -> Any:
-    """A `Design` (model, layout, label) from a file or git:REF:path; exit 2 with the
-    diagnostics when it does not compile."""
+def _text(spec: str) -> str:
+    if spec.startswith(GIT_PREFIX):
+        return read_git(spec)
+    return Path(spec).read_text(encoding="utf-8")
+
+
+def pinned_text(text: str, pins: dict[str, dict[str, dict[str, str]]]) -> str:
+    """The model text with `keys:` pins added to its entities (comments and order kept)."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    data = yaml.load(text)
+    for entity, keys in pins.items():
+        block = data["entities"][entity]
+        if block.get("keys") is None:
+            block["keys"] = {}
+        for alias, pin in keys.items():
+            block["keys"][alias] = dict(pin)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def load_design(spec: str, text: str | None = None) -> Any:
+    """A `Design` (model, layout, label) from a file or git:REF:path (or `text` said to come
+    from it); exit 2 with the diagnostics when it does not compile."""
     from modeling import api
     from modeling.commands.validate import render as render_diagnostic
     from modeling.compile import compile_model
     from modeling.compile.evolution import Design
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if spec.startswith(GIT_PREFIX):
+    if text is not None:
+        result = api.check_text(text, spec)
+    elif spec.startswith(GIT_PREFIX):
         result = api.check_text(read_git(spec), spec)
     else:
         result = api.check_file(spec)
@@ -176,31 +204,51 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(
             600.0, "--timeout", min=1, help="Seconds to wait for a table or GSI to be ACTIVE."
         ),
+        stable: bool = typer.Option(
+            False,
+            "--stable",
+            help="Pin NEW's GSI keys to OLD's where NEW's patterns still read them, so only "
+            "what is new gets placed; prints the pins to add to NEW.",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print changes and steps as JSON."),
     ) -> None:
         """What changed between two designs, the runbook for a live table, and --apply."""
         from modeling.commands.migrate import _errors, dynamodb_client
-        from modeling.compile.evolution import classify
+        from modeling.compile.evolution import classify, stable_pins
         from modeling.migrate.errors import MigrationError
         from modeling.migrate.evolve import apply, runbook
 
-        ev = classify(load_design(old), load_design(new))
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        before, after = load_design(old), load_design(new)
+        pins: dict[str, Any] = {}
+        if stable:
+            pins = stable_pins(before, after.model)
+            if pins:
+                after = load_design(new, pinned_text(_text(new), pins))
+        ev = classify(before, after)
         steps = runbook(ev, table, new_table)
         data: dict[str, Any] = {
             "old": ev.old.label,
             "new": ev.new.label,
+            "pins": pins,
             "new_table": ev.new_table,
             "changes": [c.as_dict() for c in ev.changes],
             "warnings": ev.warnings(),
             "steps": [s.as_dict() for s in steps],
         }
         out = Console(highlight=False, soft_wrap=True)
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
         if not apply_:
             if as_json:
                 sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
             else:
                 _human(ev, steps, out)
+                if pins:
+                    out.print("\npins used (add them to NEW to keep this plan):")
+                    for entity, keys in pins.items():
+                        out.print(f"  {entity}:\n    keys:", markup=False)
+                        for alias, pin in keys.items():
+                            text = ", ".join(f'{k}: "{v}"' for k, v in pin.items())
+                            out.print(f"      {alias}: {{{text}}}", markup=False)
             raise typer.Exit(EXIT_OK)
         if steps_ and not set(steps_) <= {s.number for s in steps}:
             raise MigrationError(

@@ -119,6 +119,10 @@ EXAMPLES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
             "--endpoint http://127.0.0.1:8000 --table Orders",
         ),
         (
+            "Keep the existing GSI keys (pin them), so only what is new is placed",
+            "model diff git:HEAD:models/orders.yaml models/orders.yaml --stable",
+        ),
+        (
             "Only step 3, then the clean-up, as JSON",
             "model diff old.yaml new.yaml --apply --step 3 --cleanup --json",
         ),

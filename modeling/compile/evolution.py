@@ -544,3 +544,28 @@ def classify(old: Design, new: Design) -> Evolution:
     changes += _entity_changes(old, new, fresh)
     changes += _pattern_changes(old, new)
     return Evolution(old, new, tuple(changes))
+
+
+def stable_pins(old: Design, new: ir.Model) -> dict[str, dict[str, dict[str, str]]]:
+    """Pins that keep OLD's GSI keys where NEW still needs them: {entity: {index alias:
+    {pk, sk}}} for each key of OLD on a GSI that one of NEW's patterns still reads (or that
+    OLD pinned), unless NEW pins that index of the entity itself. With them the compiler
+    places only what is new (new patterns on free slots or new GSIs) instead of assigning
+    every index afresh."""
+    names = {p.name for p in new.patterns}
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    for el in old.layout.entities:
+        entity = new.entity(el.entity)
+        if entity is None:
+            continue
+        own = {p.index for p in entity.pinned_keys}
+        for key in el.keys:
+            index = old.layout.index(key.index)
+            if index is None or index.kind != "gsi":
+                continue
+            alias = index.alias or index.name.lower()
+            if alias in own or not (key.pinned or names & set(key.purpose)):
+                continue
+            pin = {"pk": key.pk} if key.sk is None else {"pk": key.pk, "sk": key.sk}
+            out.setdefault(el.entity, {})[alias] = pin
+    return out

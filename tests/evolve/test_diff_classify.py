@@ -433,3 +433,34 @@ def test_an_lsi_change_is_a_new_table() -> None:
     removed = classify(new, old)
     assert [(c.kind, c.index) for c in removed.changes] == [("lsi-removed", "LSI1")]
     assert removed.new_table
+
+
+def test_stable_keeps_the_existing_gsi_keys(tmp_path: Path) -> None:
+    """Without --stable the new pattern reshuffles GSI3 (Order's keys rewritten, a pattern
+    moved); with it, OLD's keys are pinned and only the new GSI and its backfill remain."""
+    data = _load("orders")
+    data["access_patterns"]["orders_by_currency"] = {
+        "entity": "Order",
+        "where": {"currency": "=", "placed_at": ">="},
+    }
+    new_path = tmp_path / "orders.yaml"
+    buf = io.StringIO()
+    _yaml().dump(data, buf)
+    new_path.write_text(buf.getvalue(), "utf-8")
+    old_path = str(ROOT / "models" / "orders.yaml")
+    plain = json.loads(CliRunner().invoke(app, ["diff", old_path, str(new_path), "--json"]).stdout)
+    assert "entity-index-key-changed" in {c["kind"] for c in plain["changes"]}
+    result = CliRunner().invoke(app, ["diff", old_path, str(new_path), "--stable", "--json"])
+    assert result.exit_code == 0, result.output
+    stable = json.loads(result.stdout)
+    kinds = {c["kind"] for c in stable["changes"]}
+    assert "entity-index-key-changed" not in kinds and "gsi-added" in kinds
+    old = _old("orders")
+    for entity, keys in stable["pins"].items():
+        el = old.layout.entity(entity)
+        assert el is not None
+        for alias, pin in keys.items():
+            key = next(k for k in el.keys if k.index.lower() == alias)
+            assert pin == ({"pk": key.pk} if key.sk is None else {"pk": key.pk, "sk": key.sk})
+    backfill = next(s for s in stable["steps"] if s["action"] == "backfill")
+    assert backfill["entities"] == ["Order"]
