@@ -50,6 +50,7 @@ from modeling.migrate.validate import normalise
 from modeling.migrate.versioning import VERSION_ATTRIBUTE
 
 Call = tuple[str, dict[str, Any]]  # (boto3 method, kwargs)
+WRITERS_PER_SEGMENT = 4  # item writes in flight per Scan segment (a write waits ~ms on the table)
 ATTEMPTS = 8  # re-reads of one item whose version moved while it was being rewritten
 
 
@@ -651,6 +652,7 @@ class _Pass:
         self.entities = tuple(entities)
         self.dead = dead
         self.segments = max(1, segments)
+        self.writers: ThreadPoolExecutor | None = None
         self.old_module = transformer_loader.generate(ev.old.layout, ev.old.model)
         self.new_module = transformer_loader.generate(ev.new.layout, ev.new.model)
         self.old_keys = table_key_names(ev.old.layout)
@@ -705,18 +707,45 @@ class _Pass:
             kwargs = {**base, "Segment": n}
             while True:
                 page = _retry(lambda: self.client.scan(**kwargs))
-                for item in page.get("Items", []):
-                    entity = types[item[design.layout.type_attribute]["S"]]
+                found = [
+                    (types[item[design.layout.type_attribute]["S"]], item)
+                    for item in page.get("Items", [])
+                ]
+                for entity, _ in found:
                     local[entity] = local.get(entity, 0) + 1
-                    handle(entity, item)
+                if keys_only:
+                    pass
+                elif len(found) > 1 and self.writers is not None:
+                    # a page's items are written by the shared pool, the page waited on
+                    # before the next is read (bounded memory); the first error is raised
+                    for future in [self.writers.submit(handle, e, i) for e, i in found]:
+                        future.result()
+                else:
+                    for entity, item in found:
+                        handle(entity, item)
                 if "LastEvaluatedKey" not in page:
                     return local
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-        with ThreadPoolExecutor(self.segments) as pool:
-            for local in pool.map(segment, range(self.segments)):
-                for k, v in local.items():
-                    counts[k] = counts.get(k, 0) + v
+        with (
+            ThreadPoolExecutor(self.segments) as pool,
+            ThreadPoolExecutor(
+                WRITERS_PER_SEGMENT * self.segments, thread_name_prefix="evolve"
+            ) as writers,
+        ):
+            self.writers = writers
+            try:
+                counts = self._merge(pool.map(segment, range(self.segments)))
+            finally:
+                self.writers = None
+        return counts
+
+    @staticmethod
+    def _merge(locals_: Iterator[dict[str, int]]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for local in locals_:
+            for k, v in local.items():
+                counts[k] = counts.get(k, 0) + v
         return counts
 
     # -- converting
