@@ -1,6 +1,6 @@
 """`model diff OLD NEW`: what changes between two designs, and the runbook for a live table.
 
-`model diff OLD NEW [--json] [--table T] [--new-table T2]`
+`model diff OLD NEW [--json] [--stable] [--table T] [--new-table T2]`
 `model diff OLD NEW --apply [--endpoint URL] [--table T] [--step N ...] [--cleanup]
    [--segments N] [--dead-letter FILE] [--timeout S]`
 
@@ -9,7 +9,9 @@ repository of the current directory; the path is relative to the repository's ro
 compiled in memory and their layouts compared (`modeling.compile.evolution`); the runbook
 orders the steps (`modeling.migrate.evolve`). `--apply` runs the runnable steps against the
 table (all, or the ones `--step` names), in order; manual steps are listed, clean-up steps
-(deleting a removed GSI or a removed entity's items) run only with `--cleanup`.
+(deleting a removed GSI or a removed entity's items) run only with `--cleanup`. `--stable`
+pins NEW's GSI keys to OLD's where NEW's patterns still read them (the compiler assigns GSI
+slots afresh, so one new pattern can move existing keys) and prints the pins to add to NEW.
 
 Exit codes: 0 ok; 1 a step lost items or left some in the old layout; 2 invalid input (a
 model that does not compile, an unknown git ref or path, a missing table, a refused call).
@@ -223,6 +225,13 @@ def register(app: typer.Typer) -> None:
         pins: dict[str, Any] = {}
         if stable:
             pins = stable_pins(before, after.model)
+            if pins and apply_:
+                # the code deployed from NEW must write the layout the table is moved to
+                raise MigrationError(
+                    "--stable --apply: NEW lacks the pins the plan needs",
+                    hint="run `model diff OLD NEW --stable`, add the pins it prints to NEW, "
+                    "then --apply without --stable",
+                )
             if pins:
                 after = load_design(new, pinned_text(_text(new), pins))
         ev = classify(before, after)

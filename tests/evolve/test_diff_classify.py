@@ -464,3 +464,21 @@ def test_stable_keeps_the_existing_gsi_keys(tmp_path: Path) -> None:
             assert pin == ({"pk": key.pk} if key.sk is None else {"pk": key.pk, "sk": key.sk})
     backfill = next(s for s in stable["steps"] if s["action"] == "backfill")
     assert backfill["entities"] == ["Order"]
+
+
+def test_stable_with_apply_needs_the_pins_in_new(tmp_path: Path) -> None:
+    """The code deployed from NEW must write the layout the table is moved to: --apply with
+    pins NEW does not hold yet is refused, naming what to do."""
+    data = _load("orders")
+    data["access_patterns"]["orders_by_currency"] = {
+        "entity": "Order",
+        "where": {"currency": "=", "placed_at": ">="},
+    }
+    new_path = tmp_path / "orders.yaml"
+    buf = io.StringIO()
+    _yaml().dump(data, buf)
+    new_path.write_text(buf.getvalue(), "utf-8")
+    old_path = str(ROOT / "models" / "orders.yaml")
+    result = CliRunner().invoke(app, ["diff", old_path, str(new_path), "--stable", "--apply"])
+    assert result.exit_code == 2
+    assert "lacks the pins" in result.output and "hint:" in result.output
