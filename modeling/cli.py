@@ -40,6 +40,7 @@ COMMANDS = (
     "modeling.commands.migrate_demo",
     "modeling.commands.engines",
     "modeling.commands.cost",
+    "modeling.commands.diff",
 )
 
 

@@ -119,6 +119,25 @@ EXAMPLES: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {
             "model cost models/orders.yaml models/catalog.yaml --json",
         ),
     ),
+    ("diff",): (
+        (
+            "What changed since the last commit, and the runbook for the live table",
+            "model diff git:HEAD:models/orders.yaml models/orders.yaml",
+        ),
+        (
+            "Run the runnable steps (new GSIs, backfills, re-keys) on DynamoDB Local",
+            "model diff git:v1:models/orders.yaml models/orders.yaml --apply "
+            "--endpoint http://127.0.0.1:8000 --table Orders",
+        ),
+        (
+            "Keep the existing GSI keys (pin them), so only what is new is placed",
+            "model diff git:HEAD:models/orders.yaml models/orders.yaml --stable",
+        ),
+        (
+            "Only step 3, then the clean-up, as JSON",
+            "model diff old.yaml new.yaml --apply --step 3 --cleanup --json",
+        ),
+    ),
     ("migrate", "tombstones", "purge"): (
         (
             "After the cutover: count, then remove the dual-write tombstones",
