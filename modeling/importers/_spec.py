@@ -28,6 +28,7 @@ from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.limits import KEYABLE_TYPES
 from modeling.core.naming import entity_for_table, pascal, reserved_attribute, snake
 from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
+from modeling.pg.collations import model_collation
 from modeling.pg.types import ModelType, to_model_type
 from modeling.spec.model import AttributeSpec
 from modeling.spec.schema import schema_text
@@ -505,6 +506,23 @@ def catalog_to_spec(
                 spec["min"], spec["max"] = mt.min, mt.max
             if not mt.timezone:
                 spec["timezone"] = False  # `timestamp`: naive values, read back naive
+            collation = (
+                model_collation(catalog, col.collation or mt.collation)
+                if mt.type == "string" and not mt.enum
+                else None
+            )
+            if collation is not None and collation.name is not None:
+                spec["collation"] = collation.name
+            if collation is not None and not collation.deterministic:
+                diags.warning(
+                    "SEED024",
+                    f"{t.schema}.{t.name}.{col.name}: {collation.note}: PostgreSQL's `=` on it "
+                    "ignores case or accents ('a' = 'A'), a DynamoDB key compares exact bytes",
+                    Span(src, col.line, 1),
+                    hint="key on a normalised copy (e.g. lower-cased) if a pattern looks it up "
+                    "by equality",
+                    subject=info.name,
+                )
             ref = fk_of.get(col.name)
             if ref is not None and ref[0] is not None:
                 spec["references"] = ref[0]
@@ -527,6 +545,8 @@ def catalog_to_spec(
                 m.fa.set_flow_style()
                 attrs_map[a] = m
             comment = _column_comment(col, mt, ref)
+            if collation is not None and collation.note:
+                comment = f"{comment}; {collation.note}" if comment else collation.note
             if stats_note:
                 comment = f"{comment}; {stats_note}" if comment else stats_note
             if comment:
@@ -574,13 +594,19 @@ def catalog_to_spec(
         table = CommentedMap()
         table["name"] = f"{default_table}Table"
         doc["table"] = table
-    if source_ddl or source_database:
+    if source_ddl or source_database or catalog.default_collation:
         s = CommentedMap()
         s["dialect"] = "postgres"
         if source_ddl:
             s["ddl"] = source_ddl
         if source_database:
             s["database"] = source_database
+        if catalog.default_collation:
+            s["collation"] = catalog.default_collation
+            if catalog.default_collation_origin:
+                _eol_comment(
+                    s, "collation", "the database default, from " + catalog.default_collation_origin
+                )
         doc["source"] = s
     doc["entities"] = entities
     if dropped:

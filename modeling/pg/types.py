@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modeling.pg.catalog import Catalog
+from modeling.pg.catalog import Catalog, QName
 
 # alias → canonical builtin name
 _ALIASES = {
@@ -230,6 +230,7 @@ class ModelType:
     scale: int | None = None  # `numeric(p,s)`: s digits after the point
     min: int | None = None  # integer range: `smallint`, `integer`, `bigint`, `numeric(p,0)`
     max: int | None = None
+    collation: QName | None = None  # a domain's `COLLATE` (a column's own COLLATE wins)
 
 
 def to_model_type(text: str, catalog: Catalog, default_schema: str = "public") -> ModelType:
@@ -298,6 +299,7 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
                 base.scale,
                 base.min,
                 base.max,
+                d.collation or base.collation,
             )
         if found in catalog.composites:
             return ModelType("map", note=f"composite type {found[0]}.{found[1]} kept as a map")
