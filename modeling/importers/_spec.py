@@ -14,6 +14,7 @@ import io
 import itertools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -393,15 +394,48 @@ def catalog_to_spec(
                 subject=names[t.qname],
             )
             continue
-        key_cols, key_origin = _choose_key(t)
+        keyable_columns = {c for c, a in attrs.items() if types[a] in KEYABLE_TYPES}
+        key_cols, key_origin = _choose_key(t, keyable_columns.__contains__)
         key = [attrs[c] for c in key_cols if c in attrs]
         if not key:
-            key = [next(iter(attrs.values()))] if attrs else []
-            key_origin = "no primary key or unique constraint in the source: review this key"
+            # a column a key can hold (not json, an array or a composite), NOT NULL first
+            keyable = [c for c in attrs if types[attrs[c]] in KEYABLE_TYPES]
+            keyable.sort(key=lambda c: not t.columns[c].not_null)
+            if not keyable:
+                reason = (
+                    "no primary key or unique constraint a key can hold, and no column of a "
+                    "type a key can hold (only "
+                    + ", ".join(f"{a} {types[a]}" for a in attrs.values())
+                    + ")"
+                )
+                dropped.append({"table": f"{t.schema}.{t.name}", "line": t.line, "reason": reason})
+                diags.info(
+                    "SEED025",
+                    f"table {t.schema}.{t.name} not seeded: {reason}",
+                    Span(src, t.line, 1),
+                    hint="add the table by hand with a key attribute (e.g. a generated id) if "
+                    "it holds data worth migrating",
+                    subject=names[t.qname],
+                )
+                continue
+            key = [attrs[keyable[0]]]
+            unkeyable_id = _choose_key(t)[0]
+            key_origin = (
+                "the primary key ("
+                + ", ".join(unkeyable_id)
+                + ") has a type a key cannot hold: review this key"
+                if unkeyable_id
+                else "no primary key or unique constraint in the source: review this key"
+            )
             diags.warning(
                 "SEED020",
-                f"table {t.schema}.{t.name} has no primary key or unique constraint; "
-                f"key guessed as {key}",
+                f"table {t.schema}.{t.name}: "
+                + (
+                    f"its identity ({', '.join(unkeyable_id)}) has a type a key cannot hold"
+                    if unkeyable_id
+                    else "has no primary key or unique constraint"
+                )
+                + f"; key guessed as {key}",
                 Span(src, t.line, 1),
                 hint="declare the real identity in `key:`",
                 subject=names[t.qname],
@@ -638,22 +672,23 @@ def _spec_accepts_stats() -> bool:
     return "stats" in AttributeSpec.model_fields
 
 
-def _choose_key(t: Table) -> tuple[list[str], str]:
-    if t.primary_key:
+def _choose_key(t: Table, keyable: Callable[[str], bool] = lambda c: True) -> tuple[list[str], str]:
+    """The identity: the primary key, else a unique constraint or index on NOT NULL columns;
+    only columns `keyable` accepts (a key cannot hold json, arrays or composites)."""
+    if t.primary_key and all(keyable(c) for c in t.primary_key):
         label = "primary key" if t.pk_name else "inline primary key"
         return list(t.primary_key), located(label, t.pk_name, t.pk_line)
+    why = "no primary key" if not t.primary_key else "the primary key cannot be a key"
     for u in t.uniques:
-        if all(t.columns.get(c) and t.columns[c].not_null for c in u.columns):
-            return list(u.columns), "no primary key; guessed from " + located(
+        if all(t.columns.get(c) and t.columns[c].not_null and keyable(c) for c in u.columns):
+            return list(u.columns), f"{why}; guessed from " + located(
                 "unique constraint", u.name, u.line
             )
     for ix in t.indexes:
         if ix.unique and ix.where is None and all(c is not None for c in ix.columns):
             cols = [c for c in ix.columns if c is not None]
-            if all(t.columns.get(c) and t.columns[c].not_null for c in cols):
-                return cols, "no primary key; guessed from " + located(
-                    "unique index", ix.name, ix.line
-                )
+            if all(t.columns.get(c) and t.columns[c].not_null and keyable(c) for c in cols):
+                return cols, f"{why}; guessed from " + located("unique index", ix.name, ix.line)
     return [], ""
 
 
@@ -691,7 +726,12 @@ def _suggest_patterns(
     for t in tables:
         info = infos[t.qname]
         ent = snake(info.name)
-        if t.primary_key and all(c in info.attrs for c in t.primary_key):
+
+        def keyable(cols: list[str], info: EntityInfo = info) -> bool:
+            """Every column seeded, as an attribute a key can hold (not json, an array...)."""
+            return all(c in info.attrs and info.types[info.attrs[c]] in KEYABLE_TYPES for c in cols)
+
+        if t.primary_key and keyable(t.primary_key):
             add(
                 Pattern(
                     f"get_{ent}",
@@ -702,7 +742,7 @@ def _suggest_patterns(
                 )
             )
         for u in t.uniques:
-            if all(c in info.attrs for c in u.columns):
+            if keyable(u.columns):
                 cols = [info.attrs[c] for c in u.columns]
                 add(
                     Pattern(
@@ -714,7 +754,7 @@ def _suggest_patterns(
                     )
                 )
         for fk in t.foreign_keys:
-            if fk.ref not in infos or not all(c in info.attrs for c in fk.columns):
+            if fk.ref not in infos or not keyable(fk.columns):
                 continue
             cols = [info.attrs[c] for c in fk.columns]
             add(

@@ -554,6 +554,20 @@ class _Reader:
             cur.accept("IF", "EXISTS")
             t.columns.pop(name_of(cur.word()), None)
             return True
+        if cur.accept("RENAME", "CONSTRAINT"):
+            old = name_of(cur.word())
+            cur.expect("TO")
+            new = name_of(cur.word())
+            if t.pk_name == old:
+                t.pk_name = new
+            for u in t.uniques:
+                u.name = new if u.name == old else u.name
+            for fk in t.foreign_keys:
+                fk.name = new if fk.name == old else fk.name
+            return True
+        if cur.accept("RENAME", "TO"):
+            self.rename_table(t, cur.word())
+            return True
         if cur.accept("RENAME", "COLUMN") or (cur.kw("RENAME") and not cur.kw("RENAME", "TO")):
             cur.accept("RENAME")
             old = name_of(cur.word())
@@ -565,6 +579,31 @@ class _Reader:
                 t.columns[new] = col
             return True
         return False
+
+    def rename_table(self, t: Table, tok: Token) -> None:
+        """`ALTER TABLE t RENAME TO u` (hand-written migration scripts): the facts move to the
+        new name, and foreign keys, partitions and sequences that named the old one follow."""
+        old, new = t.qname, (t.schema, name_of(tok))
+        if new == old:
+            return
+        del self.catalog.tables[old]
+        t.name = new[1]
+        t.spelling = (
+            tok.text
+            if tok.token_type is not TokenType.IDENTIFIER and tok.text != tok.text.lower()
+            else None
+        )
+        self.catalog.tables[new] = t
+        for other in self.catalog.tables.values():
+            for fk in other.foreign_keys:
+                if fk.ref == old:
+                    fk.ref = new
+            if other.partition_of == old:
+                other.partition_of = new
+            other.partitions = [new if q == old else q for q in other.partitions]
+        for seq, owner in self.catalog.sequences.items():
+            if owner == old:
+                self.catalog.sequences[seq] = new
 
     # ------------------------------------------------------------------ sequences
     def create_sequence(self, cur: Cursor, line: int) -> None:
