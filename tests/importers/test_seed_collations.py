@@ -67,6 +67,8 @@ def test_column_domain_and_user_collations_from_ddl() -> None:
           own short_code COLLATE "en_US",
           altered text,
           tags text[] COLLATE "C",
+          login name,
+          login_de name COLLATE "de_DE",
           n int
         );
         ALTER TABLE t ALTER COLUMN altered TYPE varchar(5) COLLATE "POSIX";
@@ -89,6 +91,8 @@ def test_column_domain_and_user_collations_from_ddl() -> None:
         "own": "en_US",  # the column's COLLATE wins over the domain's
         "altered": "POSIX",
         "tags": None,  # a list is never a sort key
+        "login": "C",  # the `name` type's own collation (pg_type.typcollation)
+        "login_de": "de_DE",
         "n": None,
     }
     assert "source" not in doc  # a plain DDL file does not say the database default
