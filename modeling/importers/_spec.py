@@ -384,7 +384,9 @@ def catalog_to_spec(
             types[a] = mt.type
         if not attrs:
             # an entity needs attributes: a table of derived columns only is left out, and said
-            reason = "no data columns (only " + ", ".join(t.columns) + ")"
+            reason = (
+                "no data columns (only " + ", ".join(t.columns) + ")" if t.columns else "no columns"
+            )
             dropped.append({"table": f"{t.schema}.{t.name}", "line": t.line, "reason": reason})
             diags.info(
                 "SEED023",

@@ -62,7 +62,7 @@ Q_COLUMNS = f"""
 SELECT a.attrelid, a.attnum, a.attname, {_TYPE_TEXT}, a.attnotnull, a.attidentity, a.attgenerated,
        pg_get_expr(ad.adbin, ad.adrelid), col_description(a.attrelid, a.attnum),
        pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname),
-       con.nspname, co.collname
+       con.nspname, co.collname, a.attndims
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -233,7 +233,11 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> bool:
     cur.execute(Q_COLUMNS)
     for row in cur.fetchall():
         relid, _num, name, typ, notnull, ident, gen, default, comment, serial_seq = row[:10]
-        coll_schema, coll_name = row[10:]
+        coll_schema, coll_name, ndims = row[10:]
+        if ndims and ndims > 1 and typ.endswith("[]"):
+            # format_type() prints one `[]` whatever the declaration said; attndims keeps
+            # `int[][]` (informational in PostgreSQL, as the DDL wrote it)
+            typ += "[]" * (ndims - 1)
         tbl = by_oid.get(relid)
         if tbl is None:
             continue

@@ -143,6 +143,7 @@ class _Reader:
         self.default_schema = "public"
         self.recognized = 0  # statements that were SQL (used or skipped on purpose)
         self.unreadable_creates: set[QName] = set()  # reported as SEED001 already
+        self.created: set[QName] = set()  # tables a CREATE TABLE made (a zero-column one too)
 
     # ------------------------------------------------------------------ helpers
     def qname(self, parts: list[object]) -> QName:
@@ -265,6 +266,7 @@ class _Reader:
         existing = self.catalog.tables.get(q)
         t = existing if existing is not None else Table(q[0], q[1], line=line)
         t.line = line
+        self.created.add(q)
         last = parts[-1]
         if last.token_type is not TokenType.IDENTIFIER and last.text != last.text.lower():
             t.spelling = last.text
@@ -594,6 +596,8 @@ class _Reader:
             else None
         )
         self.catalog.tables[new] = t
+        if old in self.created:
+            self.created.add(new)
         for other in self.catalog.tables.values():
             for fk in other.foreign_keys:
                 if fk.ref == old:
@@ -951,7 +955,7 @@ def _finish(reader: _Reader) -> None:
                 t.columns[col].serial = True
     # Tables only ever ALTERed (never created) are not entities: drop them, say so.
     for q, t in list(cat.tables.items()):
-        if not t.columns and t.partition_of is None:
+        if not t.columns and t.partition_of is None and q not in reader.created:
             del cat.tables[q]
             if q in reader.unreadable_creates:
                 continue  # its CREATE TABLE could not be read: that warning says it

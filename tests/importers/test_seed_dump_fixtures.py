@@ -72,3 +72,9 @@ def test_keys_a_dynamodb_key_cannot_hold_and_renames() -> None:
         assert not set(p["where"]) & {"doc", "body"}, p
     codes = [d.code for d in seeded.diagnostics]
     assert codes.count("SEED025") == 1 and codes.count("SEED020") == 2
+    # a created zero-column table is a table without columns (a note), never "never created"
+    assert not [d for d in res.diagnostics if d.code == "SEED002"]
+    assert {"table": "public.roles", "line": 30, "reason": "no columns"} in seeded.report[
+        "tables_not_seeded"
+    ]
+    assert ents["Grid"]["attributes"]["cells"] == {"type": "list<list<integer>>", "required": False}
