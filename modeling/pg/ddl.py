@@ -955,7 +955,8 @@ def _finish(reader: _Reader) -> None:
                 t.columns[col].serial = True
     # Tables only ever ALTERed (never created) are not entities: drop them, say so.
     for q, t in list(cat.tables.items()):
-        if not t.columns and t.partition_of is None and q not in reader.created:
+        created = q in reader.created and q not in reader.unreadable_creates
+        if not t.columns and t.partition_of is None and not created:
             del cat.tables[q]
             if q in reader.unreadable_creates:
                 continue  # its CREATE TABLE could not be read: that warning says it
