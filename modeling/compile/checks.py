@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from modeling.compile import sharding, templates
 from modeling.core import ir, limits
 from modeling.core.diagnostics import Diagnostic, Severity, Span
+from modeling.pg.collations import byte_ordered
 from modeling.runtime import keys
 
 LOW_CARDINALITY = 100  # distinct partition-key values below which a key is hot
@@ -727,15 +728,6 @@ def _amplification_hint(est: ir.ReadEstimate, collection: bool) -> str:
     if est.factor is None:
         tips.append("declare `row_count:` on the entities to get an estimate")
     return "; ".join(tips)
-
-
-# Collations under which PostgreSQL compares strings as DynamoDB does (UTF-8 bytes = code points)
-BYTE_ORDER_COLLATIONS = frozenset({"c", "posix", "ucs_basic", "c.utf8", "c.utf-8", "pg_c_utf8"})
-
-
-def byte_ordered(collation: str) -> bool:
-    """Whether PostgreSQL's order under `collation` is DynamoDB's byte order of UTF-8."""
-    return collation.strip().strip('"').lower() in BYTE_ORDER_COLLATIONS
 
 
 def _string_order(model: ir.Model, plan: ir.PatternPlan) -> tuple[str, ir.Attribute] | None:

@@ -146,6 +146,8 @@ _LIST: tuple[Code, ...] = (
     Code("SEED021", _G.SEED, "A column's PostgreSQL type has no known attribute type; set it by hand."),
     Code("SEED022", _G.SEED, "A key column's type cannot be a DynamoDB key."),
     Code("SEED023", _G.SEED, "A table has no data columns (only derived ones such as tsvector) and was not seeded."),
+    Code("SEED024", _G.SEED, "A string column has a nondeterministic collation (case- or accent-insensitive `=`); a DynamoDB key compares exact bytes."),
+    Code("SEED025", _G.SEED, "A table has no key a DynamoDB key can hold (no keyable primary key, unique constraint or column) and was not seeded."),
     Code("SEED030", _G.SEED, "A foreign key names its parent's key differently, so the table was not made a child."),
     Code("SEED031", _G.SEED, "A foreign key references a table that is not in the input; it is kept as a note, not a `references:`."),
     Code("SEED016", _G.SEED, "The database's pg_stats holds no statistics for the tables read (never ANALYZEd); row counts and column statistics are missing."),

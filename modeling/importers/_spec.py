@@ -14,6 +14,7 @@ import io
 import itertools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.limits import KEYABLE_TYPES
 from modeling.core.naming import entity_for_table, pascal, reserved_attribute, snake
 from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
+from modeling.pg.collations import model_collation
 from modeling.pg.types import ModelType, to_model_type
 from modeling.spec.model import AttributeSpec
 from modeling.spec.schema import schema_text
@@ -382,7 +384,9 @@ def catalog_to_spec(
             types[a] = mt.type
         if not attrs:
             # an entity needs attributes: a table of derived columns only is left out, and said
-            reason = "no data columns (only " + ", ".join(t.columns) + ")"
+            reason = (
+                "no data columns (only " + ", ".join(t.columns) + ")" if t.columns else "no columns"
+            )
             dropped.append({"table": f"{t.schema}.{t.name}", "line": t.line, "reason": reason})
             diags.info(
                 "SEED023",
@@ -392,15 +396,48 @@ def catalog_to_spec(
                 subject=names[t.qname],
             )
             continue
-        key_cols, key_origin = _choose_key(t)
+        keyable_columns = {c for c, a in attrs.items() if types[a] in KEYABLE_TYPES}
+        key_cols, key_origin = _choose_key(t, keyable_columns.__contains__)
         key = [attrs[c] for c in key_cols if c in attrs]
         if not key:
-            key = [next(iter(attrs.values()))] if attrs else []
-            key_origin = "no primary key or unique constraint in the source: review this key"
+            # a column a key can hold (not json, an array or a composite), NOT NULL first
+            keyable = [c for c in attrs if types[attrs[c]] in KEYABLE_TYPES]
+            keyable.sort(key=lambda c: not t.columns[c].not_null)
+            if not keyable:
+                reason = (
+                    "no primary key or unique constraint a key can hold, and no column of a "
+                    "type a key can hold (only "
+                    + ", ".join(f"{a} {types[a]}" for a in attrs.values())
+                    + ")"
+                )
+                dropped.append({"table": f"{t.schema}.{t.name}", "line": t.line, "reason": reason})
+                diags.info(
+                    "SEED025",
+                    f"table {t.schema}.{t.name} not seeded: {reason}",
+                    Span(src, t.line, 1),
+                    hint="add the table by hand with a key attribute (e.g. a generated id) if "
+                    "it holds data worth migrating",
+                    subject=names[t.qname],
+                )
+                continue
+            key = [attrs[keyable[0]]]
+            unkeyable_id = _choose_key(t)[0]
+            key_origin = (
+                "the primary key ("
+                + ", ".join(unkeyable_id)
+                + ") has a type a key cannot hold: review this key"
+                if unkeyable_id
+                else "no primary key or unique constraint in the source: review this key"
+            )
             diags.warning(
                 "SEED020",
-                f"table {t.schema}.{t.name} has no primary key or unique constraint; "
-                f"key guessed as {key}",
+                f"table {t.schema}.{t.name}: "
+                + (
+                    f"its identity ({', '.join(unkeyable_id)}) has a type a key cannot hold"
+                    if unkeyable_id
+                    else "has no primary key or unique constraint"
+                )
+                + f"; key guessed as {key}",
                 Span(src, t.line, 1),
                 hint="declare the real identity in `key:`",
                 subject=names[t.qname],
@@ -505,6 +542,23 @@ def catalog_to_spec(
                 spec["min"], spec["max"] = mt.min, mt.max
             if not mt.timezone:
                 spec["timezone"] = False  # `timestamp`: naive values, read back naive
+            collation = (
+                model_collation(catalog, col.collation or mt.collation)
+                if mt.type == "string" and not mt.enum
+                else None
+            )
+            if collation is not None and collation.name is not None:
+                spec["collation"] = collation.name
+            if collation is not None and not collation.deterministic:
+                diags.warning(
+                    "SEED024",
+                    f"{t.schema}.{t.name}.{col.name}: {collation.note}: PostgreSQL's `=` on it "
+                    "ignores case or accents ('a' = 'A'), a DynamoDB key compares exact bytes",
+                    Span(src, col.line, 1),
+                    hint="key on a normalised copy (e.g. lower-cased) if a pattern looks it up "
+                    "by equality",
+                    subject=info.name,
+                )
             ref = fk_of.get(col.name)
             if ref is not None and ref[0] is not None:
                 spec["references"] = ref[0]
@@ -527,6 +581,8 @@ def catalog_to_spec(
                 m.fa.set_flow_style()
                 attrs_map[a] = m
             comment = _column_comment(col, mt, ref)
+            if collation is not None and collation.note:
+                comment = f"{comment}; {collation.note}" if comment else collation.note
             if stats_note:
                 comment = f"{comment}; {stats_note}" if comment else stats_note
             if comment:
@@ -574,13 +630,19 @@ def catalog_to_spec(
         table = CommentedMap()
         table["name"] = f"{default_table}Table"
         doc["table"] = table
-    if source_ddl or source_database:
+    if source_ddl or source_database or catalog.default_collation:
         s = CommentedMap()
         s["dialect"] = "postgres"
         if source_ddl:
             s["ddl"] = source_ddl
         if source_database:
             s["database"] = source_database
+        if catalog.default_collation:
+            s["collation"] = catalog.default_collation
+            if catalog.default_collation_origin:
+                _eol_comment(
+                    s, "collation", "the database default, from " + catalog.default_collation_origin
+                )
         doc["source"] = s
     doc["entities"] = entities
     if dropped:
@@ -612,22 +674,23 @@ def _spec_accepts_stats() -> bool:
     return "stats" in AttributeSpec.model_fields
 
 
-def _choose_key(t: Table) -> tuple[list[str], str]:
-    if t.primary_key:
+def _choose_key(t: Table, keyable: Callable[[str], bool] = lambda c: True) -> tuple[list[str], str]:
+    """The identity: the primary key, else a unique constraint or index on NOT NULL columns;
+    only columns `keyable` accepts (a key cannot hold json, arrays or composites)."""
+    if t.primary_key and all(keyable(c) for c in t.primary_key):
         label = "primary key" if t.pk_name else "inline primary key"
         return list(t.primary_key), located(label, t.pk_name, t.pk_line)
+    why = "no primary key" if not t.primary_key else "the primary key cannot be a key"
     for u in t.uniques:
-        if all(t.columns.get(c) and t.columns[c].not_null for c in u.columns):
-            return list(u.columns), "no primary key; guessed from " + located(
+        if all(t.columns.get(c) and t.columns[c].not_null and keyable(c) for c in u.columns):
+            return list(u.columns), f"{why}; guessed from " + located(
                 "unique constraint", u.name, u.line
             )
     for ix in t.indexes:
         if ix.unique and ix.where is None and all(c is not None for c in ix.columns):
             cols = [c for c in ix.columns if c is not None]
-            if all(t.columns.get(c) and t.columns[c].not_null for c in cols):
-                return cols, "no primary key; guessed from " + located(
-                    "unique index", ix.name, ix.line
-                )
+            if all(t.columns.get(c) and t.columns[c].not_null and keyable(c) for c in cols):
+                return cols, f"{why}; guessed from " + located("unique index", ix.name, ix.line)
     return [], ""
 
 
@@ -665,7 +728,12 @@ def _suggest_patterns(
     for t in tables:
         info = infos[t.qname]
         ent = snake(info.name)
-        if t.primary_key and all(c in info.attrs for c in t.primary_key):
+
+        def keyable(cols: list[str], info: EntityInfo = info) -> bool:
+            """Every column seeded, as an attribute a key can hold (not json, an array...)."""
+            return all(c in info.attrs and info.types[info.attrs[c]] in KEYABLE_TYPES for c in cols)
+
+        if t.primary_key and keyable(t.primary_key):
             add(
                 Pattern(
                     f"get_{ent}",
@@ -676,7 +744,7 @@ def _suggest_patterns(
                 )
             )
         for u in t.uniques:
-            if all(c in info.attrs for c in u.columns):
+            if keyable(u.columns):
                 cols = [info.attrs[c] for c in u.columns]
                 add(
                     Pattern(
@@ -688,7 +756,7 @@ def _suggest_patterns(
                     )
                 )
         for fk in t.foreign_keys:
-            if fk.ref not in infos or not all(c in info.attrs for c in fk.columns):
+            if fk.ref not in infos or not keyable(fk.columns):
                 continue
             cols = [info.attrs[c] for c in fk.columns]
             add(

@@ -26,6 +26,7 @@ from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.errors import ModelingError
 from modeling.core.naming import snake
 from modeling.importers._spec import EntityInfo, Pattern, Seeded
+from modeling.pg.split import split_statements
 
 DEFAULT_WINDOW_SECONDS = 86400.0
 MAX_QUERY_CHARS = 100_000  # one statement; pg_stat_statements truncates far below this
@@ -90,6 +91,56 @@ def read_queries(path: Path, diags: Diagnostics) -> list[QueryStmt]:
     return parse_queries(text, str(path), diags)
 
 
+# Words that continue a statement on a new line (`FROM ...`, `WHERE ...`, `ORDER BY ...`)
+_CONTINUES = re.compile(
+    r"(from|where|and|or|not|order|group|having|limit|offset|fetch|join|left|right|inner|full|"
+    r"cross|natural|on|using|returning|set|union|except|intersect|lateral|window|for|nulls|"
+    r"values|as)\b|[)(,.:+*/|=<>-]",
+    re.I,
+)
+
+
+def plain_statements(text: str) -> list[tuple[int, str]]:
+    """(first line, text) of each statement of a plain SQL file. Statements ending in `;` are
+    split by our splitter (strings, comments, dollar quotes and psql meta-commands understood),
+    so one may span lines. Text without a closing `;` is read as one statement per line (a
+    log's usual shape) where a line that is indented, inside parentheses, or starts with a
+    word that continues a statement (`FROM`, `WHERE`, `ORDER BY`, ...) joins the line above."""
+    out: list[tuple[int, str]] = []
+    for st in split_statements(text):
+        if st.kind != "sql":
+            continue
+        lines = st.text.split("\n")
+        if st.terminated:
+            first = next((i for i, raw in enumerate(lines) if _code(raw).strip()), 0)
+            out.append((st.line + first, "\n".join(lines[first:])))
+            continue
+        chunk: list[str] = []
+        start, depth = st.line, 0
+        for i, raw in enumerate(lines):
+            code = _code(raw)
+            if not code.strip():
+                if chunk:
+                    chunk.append(raw)
+                continue
+            if chunk and depth <= 0 and raw[:1].strip() and not _CONTINUES.match(raw):
+                out.append((start, "\n".join(chunk)))
+                chunk = []
+            if not chunk:
+                start = st.line + i
+            chunk.append(raw)
+            depth += code.count("(") - code.count(")")
+        if chunk:
+            out.append((start, "\n".join(chunk)))
+    return [(n, sql.strip().rstrip(";").strip()) for n, sql in out if _code(sql).strip()]
+
+
+def _code(line: str) -> str:
+    """A line without its `--` comment (a rough cut: enough to find blank and comment lines
+    and to count parentheses)."""
+    return line.split("--", 1)[0]
+
+
 def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]:
     first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
     header = [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])] if first else []
@@ -127,11 +178,7 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
                 hint="export pg_stat_statements again (COPY ... TO ... WITH CSV HEADER)",
             )
     else:
-        for n, raw in enumerate(text.splitlines(), start=1):
-            s = raw.strip()
-            if not s or s.startswith("--"):
-                continue
-            out.append(QueryStmt(s.rstrip(";").strip(), n))
+        out.extend(QueryStmt(sql, n) for n, sql in plain_statements(text))
     # Merge identical statements (pg_stat_statements has one row per user and database).
     merged: dict[str, QueryStmt] = {}
     for stmt in out:
@@ -253,12 +300,23 @@ def _checked_pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded
 def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
     try:
         tree = _parse(q.sql)
-    except (ParseError, TokenError) as e:
-        raise _NotServable(f"cannot parse: {str(e).splitlines()[0][:120]}") from None
+    except ParseError as e:
+        pos = e.errors[0] if e.errors else {}
+        at = (
+            f" near line {pos['line']}, column {pos['col']} of the statement"
+            if pos.get("line")
+            else ""
+        )
+        raise _NotServable(f"the statement could not be read{at}") from None
+    except TokenError:
+        raise _NotServable("the statement could not be read (an unclosed quote?)") from None
     if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge):
         raise _NotServable(f"a write ({tree.key.upper()}), not a read pattern")
     if not isinstance(tree, exp.Select):
-        raise _NotServable(f"{tree.key.upper()} is not a single SELECT")
+        what = {"union": "UNION", "except": "EXCEPT", "intersect": "INTERSECT"}.get(tree.key)
+        raise _NotServable(
+            f"{what} of SELECTs: one pattern per SELECT" if what else "not a SELECT statement"
+        )
     if tree.args.get("with_") or tree.args.get("with"):
         raise _NotServable("WITH (common table expression)")
     for arg, what in (("group", "GROUP BY"), ("having", "HAVING"), ("distinct", "DISTINCT")):
@@ -269,8 +327,12 @@ def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pat
     if tree.find(exp.Window):
         raise _NotServable("window function")
     from_ = tree.args.get("from_") or tree.args.get("from")
-    if from_ is None or not isinstance(from_.this, exp.Table):
-        raise _NotServable("FROM is not a single table")
+    if from_ is None:
+        raise _NotServable("no FROM table: nothing is read")
+    if isinstance(from_.this, exp.Subquery):
+        raise _NotServable("FROM a subquery: write the pattern on the table it reads")
+    if not isinstance(from_.this, exp.Table) or not from_.this.name:
+        raise _NotServable("FROM a function or VALUES list, not a table")
     aliases: dict[str, EntityInfo] = {}
     main = _resolve_table(from_.this, tables, aliases)
     entities = [main]

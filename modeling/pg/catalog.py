@@ -27,6 +27,9 @@ class Column:
     comment: str | None = None
     line: int = 0
     stats: dict[str, Any] | None = None  # from pg_stats: n_distinct, avg_width, null_frac
+    # the column's own collation (`COLLATE "C"`, pg_attribute.attcollation when not the
+    # type's default): (schema, name), schema "" when the DDL left it unqualified
+    collation: QName | None = None
 
 
 @dataclass
@@ -95,6 +98,7 @@ class Domain:
     base_type: str
     not_null: bool = False
     line: int = 0
+    collation: QName | None = None  # `CREATE DOMAIN d AS text COLLATE "C"`
 
 
 @dataclass
@@ -102,6 +106,21 @@ class CompositeType:
     schema: str
     name: str
     attributes: list[tuple[str, str]]
+    line: int = 0
+
+
+@dataclass
+class Collation:
+    """A user-defined collation (`CREATE COLLATION`, or a row of pg_collation outside
+    pg_catalog): `provider` libc | icu | builtin, `locale` its LC_COLLATE / ICU / builtin
+    locale, or `source` the collation it was copied from (`FROM "C"`)."""
+
+    schema: str
+    name: str
+    provider: str = "libc"
+    locale: str | None = None
+    deterministic: bool = True
+    source: QName | None = None
     line: int = 0
 
 
@@ -121,6 +140,12 @@ class Catalog:
     enums: dict[QName, EnumType] = field(default_factory=dict)
     domains: dict[QName, Domain] = field(default_factory=dict)
     composites: dict[QName, CompositeType] = field(default_factory=dict)
+    collations: dict[QName, Collation] = field(default_factory=dict)
+    # the database's default collation (CREATE DATABASE … LOCALE/LC_COLLATE/ICU_LOCALE in a
+    # `pg_dump --create` file; pg_database.datcollate / its ICU or builtin locale) and where
+    # it was read
+    default_collation: str | None = None
+    default_collation_origin: str | None = None
     sequences: dict[QName, QName | None] = field(default_factory=dict)  # seq → owning table
     sequence_owner_column: dict[QName, str] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)

@@ -17,6 +17,7 @@ from psycopg.conninfo import conninfo_to_dict
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.pg.catalog import (
     Catalog,
+    Collation,
     Column,
     CompositeType,
     Domain,
@@ -27,7 +28,9 @@ from modeling.pg.catalog import (
     Table,
     UniqueKey,
 )
+from modeling.pg.collations import database_collation
 
+_PROVIDERS = {"c": "libc", "i": "icu", "b": "builtin", "d": "libc"}
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "pg_toast")
 _NOT_SYSTEM = "n.nspname NOT IN ('pg_catalog','information_schema','pg_toast') AND n.nspname NOT LIKE 'pg_temp_%%' AND n.nspname NOT LIKE 'pg_toast_temp_%%'"
 # Objects that belong to extensions (pgvector's types, uuid-ossp...) are not the app's schema.
@@ -58,7 +61,8 @@ ORDER BY n.nspname, c.relname
 Q_COLUMNS = f"""
 SELECT a.attrelid, a.attnum, a.attname, {_TYPE_TEXT}, a.attnotnull, a.attidentity, a.attgenerated,
        pg_get_expr(ad.adbin, ad.adrelid), col_description(a.attrelid, a.attnum),
-       pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname)
+       pg_get_serial_sequence(quote_ident(n.nspname) || '.' || quote_ident(c.relname), a.attname),
+       con.nspname, co.collname, a.attndims
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -67,6 +71,8 @@ JOIN pg_namespace tn ON tn.oid = t.typnamespace
 LEFT JOIN pg_type et ON et.oid = t.typelem AND t.typcategory = 'A'
 LEFT JOIN pg_namespace etn ON etn.oid = et.typnamespace
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_collation co ON co.oid = a.attcollation AND co.collname <> 'default'
+LEFT JOIN pg_namespace con ON con.oid = co.collnamespace
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p') AND {_NOT_SYSTEM}
 ORDER BY a.attrelid, a.attnum
 """
@@ -124,6 +130,17 @@ WHERE {_NOT_SYSTEM} AND {_NOT_EXTENSION.format(oid="t.oid")}
        OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
 ORDER BY n.nspname, t.typname
 """
+
+# User collations (CREATE COLLATION) and the database's default; to_jsonb keeps the query
+# working across versions (PostgreSQL 15/16 call the ICU locale colliculocale/daticulocale,
+# 17 colllocale/datlocale).
+Q_COLLATIONS = f"""
+SELECT n.nspname, co.collname, to_jsonb(co)
+FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace
+WHERE {_NOT_SYSTEM} AND {_NOT_EXTENSION.format(oid="co.oid")}
+ORDER BY n.nspname, co.collname
+"""
+Q_DATABASE = "SELECT to_jsonb(d) FROM pg_database d WHERE d.datname = current_database()"
 
 Q_STATS = f"""
 SELECT s.schemaname, s.tablename, s.attname, s.n_distinct, s.avg_width, s.null_frac
@@ -214,12 +231,20 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> bool:
             cat.tables[t.partition_of].partitions.append(t.qname)
 
     cur.execute(Q_COLUMNS)
-    for relid, _num, name, typ, notnull, ident, gen, default, comment, serial_seq in cur.fetchall():
+    for row in cur.fetchall():
+        relid, _num, name, typ, notnull, ident, gen, default, comment, serial_seq = row[:10]
+        coll_schema, coll_name, ndims = row[10:]
+        if ndims and ndims > 1 and typ.endswith("[]"):
+            # format_type() prints one `[]` whatever the declaration said; attndims keeps
+            # `int[][]` (informational in PostgreSQL, as the DDL wrote it)
+            typ += "[]" * (ndims - 1)
         tbl = by_oid.get(relid)
         if tbl is None:
             continue
         t = tbl
         col = Column(name, typ, not_null=bool(notnull), default=default, comment=comment)
+        if coll_name is not None:
+            col.collation = (coll_schema, coll_name)
         if ident == "a":
             col.identity = "always"
         elif ident == "d":
@@ -267,6 +292,28 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> bool:
         else:
             pairs = [tuple(a.split(" ", 1)) for a in attrs]
             cat.composites[q] = CompositeType(schema, name, [(p[0], p[1]) for p in pairs])
+
+    cur.execute(Q_COLLATIONS)
+    for schema, name, row in cur.fetchall():
+        provider = _PROVIDERS.get(row.get("collprovider"), "libc")
+        icu = row.get("colllocale") or row.get("colliculocale")
+        cat.collations[(schema, name)] = Collation(
+            schema,
+            name,
+            provider,
+            row.get("collcollate") if provider == "libc" else icu or row.get("collcollate"),
+            bool(row.get("collisdeterministic", True)),
+        )
+    cur.execute(Q_DATABASE)
+    found = cur.fetchone()
+    if found is not None:
+        db = found[0]
+        cat.default_collation = database_collation(
+            db.get("datlocprovider"),
+            db.get("datcollate"),
+            db.get("datlocale") or db.get("daticulocale"),
+        )
+        cat.default_collation_origin = "pg_database"
 
     analyzed = False
     if with_stats:

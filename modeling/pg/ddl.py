@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlglot.errors import TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokens import Token, TokenType
 
 from modeling.core import inputs
 from modeling.core.diagnostics import Diagnostics, Span
+from modeling.pg import collations as collation
 from modeling.pg.catalog import (
     Catalog,
+    Collation,
     Column,
     CompositeType,
     Domain,
@@ -141,6 +143,7 @@ class _Reader:
         self.default_schema = "public"
         self.recognized = 0  # statements that were SQL (used or skipped on purpose)
         self.unreadable_creates: set[QName] = set()  # reported as SEED001 already
+        self.created: set[QName] = set()  # tables a CREATE TABLE made (a zero-column one too)
 
     # ------------------------------------------------------------------ helpers
     def qname(self, parts: list[object]) -> QName:
@@ -238,6 +241,10 @@ class _Reader:
                 return self.create_schema(cur, line)
             if cur.kw("INDEX") or cur.kw("UNIQUE", "INDEX"):
                 return self.create_index(cur, line)
+            if cur.accept("COLLATION"):
+                return self.create_collation(cur, line)
+            if cur.accept("DATABASE"):
+                return self.create_database(cur, line)
             if cur.accept("SEQUENCE"):
                 return self.create_sequence(cur, line)
         elif cur.accept("ALTER"):
@@ -259,6 +266,7 @@ class _Reader:
         existing = self.catalog.tables.get(q)
         t = existing if existing is not None else Table(q[0], q[1], line=line)
         t.line = line
+        self.created.add(q)
         last = parts[-1]
         if last.token_type is not TokenType.IDENTIFIER and last.text != last.text.lower():
             t.spelling = last.text
@@ -366,7 +374,7 @@ class _Reader:
             elif cur.accept("GENERATED"):
                 self.generated(col, cur)
             elif cur.accept("COLLATE"):
-                cur.qualified()
+                col.collation = collation_ref(cur.qualified())
             elif cur.accept("COMPRESSION") or cur.accept("STORAGE"):
                 cur.next()
             elif cur.accept("DEFERRABLE") or cur.accept("NOT", "DEFERRABLE"):
@@ -535,6 +543,7 @@ class _Reader:
             elif cur.accept("SET", "DATA", "TYPE") or cur.accept("TYPE"):
                 a, b = cur.until(("USING", "COLLATE"))
                 col.type = cur.slice_text(a, b)
+                col.collation = collation_ref(cur.qualified()) if cur.accept("COLLATE") else None
             else:
                 return False
             return True
@@ -547,6 +556,20 @@ class _Reader:
             cur.accept("IF", "EXISTS")
             t.columns.pop(name_of(cur.word()), None)
             return True
+        if cur.accept("RENAME", "CONSTRAINT"):
+            old = name_of(cur.word())
+            cur.expect("TO")
+            new = name_of(cur.word())
+            if t.pk_name == old:
+                t.pk_name = new
+            for u in t.uniques:
+                u.name = new if u.name == old else u.name
+            for fk in t.foreign_keys:
+                fk.name = new if fk.name == old else fk.name
+            return True
+        if cur.accept("RENAME", "TO"):
+            self.rename_table(t, cur.word())
+            return True
         if cur.accept("RENAME", "COLUMN") or (cur.kw("RENAME") and not cur.kw("RENAME", "TO")):
             cur.accept("RENAME")
             old = name_of(cur.word())
@@ -558,6 +581,33 @@ class _Reader:
                 t.columns[new] = col
             return True
         return False
+
+    def rename_table(self, t: Table, tok: Token) -> None:
+        """`ALTER TABLE t RENAME TO u` (hand-written migration scripts): the facts move to the
+        new name, and foreign keys, partitions and sequences that named the old one follow."""
+        old, new = t.qname, (t.schema, name_of(tok))
+        if new == old:
+            return
+        del self.catalog.tables[old]
+        t.name = new[1]
+        t.spelling = (
+            tok.text
+            if tok.token_type is not TokenType.IDENTIFIER and tok.text != tok.text.lower()
+            else None
+        )
+        self.catalog.tables[new] = t
+        if old in self.created:
+            self.created.add(new)
+        for other in self.catalog.tables.values():
+            for fk in other.foreign_keys:
+                if fk.ref == old:
+                    fk.ref = new
+            if other.partition_of == old:
+                other.partition_of = new
+            other.partitions = [new if q == old else q for q in other.partitions]
+        for seq, owner in self.catalog.sequences.items():
+            if owner == old:
+                self.catalog.sequences[seq] = new
 
     # ------------------------------------------------------------------ sequences
     def create_sequence(self, cur: Cursor, line: int) -> None:
@@ -619,11 +669,55 @@ class _Reader:
         while not cur.at_end():
             if cur.accept("NOT", "NULL"):
                 d.not_null = True
+            elif cur.accept("COLLATE"):
+                d.collation = collation_ref(cur.qualified())
             elif cur.is_type(TokenType.L_PAREN):
                 cur.skip_group()
             else:
                 cur.next()
         self.catalog.domains[q] = d
+
+    # ------------------------------------------------------------------ collations
+    def create_collation(self, cur: Cursor, line: int) -> None:
+        """`CREATE COLLATION n (provider = icu, locale = 'de-u-co-phonebk', deterministic =
+        false)` or `CREATE COLLATION n FROM "C"`: what a column's COLLATE n means."""
+        cur.accept("IF", "NOT", "EXISTS")
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        c = Collation(q[0], q[1], line=line)
+        if cur.accept("FROM"):
+            c.source = collation_ref(cur.qualified())
+        else:
+            options = _options(cur, *cur.skip_group())
+            c.provider = (options.get("provider") or "libc").lower()
+            c.locale = (
+                options.get("lc_collate") or options.get("locale")
+                if c.provider == "libc"
+                else options.get("locale") or options.get("lc_collate")
+            )
+            c.deterministic = (options.get("deterministic") or "true").lower() not in (
+                "false",
+                "off",
+                "no",
+                "0",
+            )
+        self.catalog.collations[q] = c
+
+    def create_database(self, cur: Cursor, line: int) -> None:
+        """`CREATE DATABASE d WITH … LOCALE_PROVIDER = icu LOCALE = 'en_US.UTF-8' ICU_LOCALE =
+        'en-US'` (`pg_dump --create`): the database's default collation."""
+        cur.word()
+        cur.accept("WITH")
+        options = _options(cur, cur.i, len(cur.toks))
+        name = collation.database_collation(
+            options.get("locale_provider"),
+            options.get("lc_collate"),
+            options.get("icu_locale") or options.get("builtin_locale") or options.get("locale"),
+        )
+        if name:
+            self.catalog.default_collation = name
+            self.catalog.default_collation_origin = f"CREATE DATABASE (line {line})"
+        else:
+            self.skip("CREATE DATABASE", line)
 
     # ------------------------------------------------------------------ CREATE SCHEMA
     def create_schema(self, cur: Cursor, line: int) -> None:
@@ -755,6 +849,33 @@ class _Reader:
         self.skip("SET", line)
 
 
+def collation_ref(parts: list[Token]) -> QName:
+    """A COLLATE name as (schema, name); schema "" when unqualified (`COLLATE "C"`)."""
+    names = [name_of(p) for p in parts]
+    return ("", names[-1]) if len(names) == 1 else (names[-2], names[-1])
+
+
+def _options(cur: Cursor, a: int, b: int) -> dict[str, str]:
+    """`key [=] value` options (lower-case keys) between token indexes a and b, separated by
+    commas (CREATE COLLATION) or by nothing (CREATE DATABASE)."""
+    out: dict[str, str] = {}
+    toks = cur.toks[a:b]
+    k = 0
+    while k < len(toks):
+        tok = toks[k]
+        if not is_word(tok):
+            k += 1
+            continue
+        key = tok.text.lower()
+        k += 1
+        if k < len(toks) and toks[k].token_type is TokenType.EQ:
+            k += 1
+        if k < len(toks) and toks[k].token_type is not TokenType.COMMA:
+            out[key] = toks[k].text
+            k += 1
+    return out
+
+
 def _depth_at(cur: Cursor, j: int) -> int:
     depth = 0
     for k in range(cur.i, j):
@@ -834,7 +955,8 @@ def _finish(reader: _Reader) -> None:
                 t.columns[col].serial = True
     # Tables only ever ALTERed (never created) are not entities: drop them, say so.
     for q, t in list(cat.tables.items()):
-        if not t.columns and t.partition_of is None:
+        created = q in reader.created and q not in reader.unreadable_creates
+        if not t.columns and t.partition_of is None and not created:
             del cat.tables[q]
             if q in reader.unreadable_creates:
                 continue  # its CREATE TABLE could not be read: that warning says it

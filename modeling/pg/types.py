@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from modeling.pg.catalog import Catalog
+from modeling.pg.catalog import Catalog, QName
 
 # alias → canonical builtin name
 _ALIASES = {
@@ -128,6 +128,9 @@ INTEGER_RANGES = {
     "bigint": (-(2**63), 2**63 - 1),
     "oid": (0, 2**32 - 1),
 }
+# Builtin string types whose default collation is not the database's (pg_type.typcollation):
+# `name` compares in "C" (PostgreSQL 12+), as pg_attribute.attcollation of such a column says.
+TYPE_COLLATIONS = {"name": ("pg_catalog", "C")}
 # Datetimes without a time zone: the model's `timezone: false` (naive values, read back naive).
 NAIVE = {"timestamp"}
 # Types that hold no row data of their own worth migrating (derived search structures).
@@ -230,6 +233,7 @@ class ModelType:
     scale: int | None = None  # `numeric(p,s)`: s digits after the point
     min: int | None = None  # integer range: `smallint`, `integer`, `bigint`, `numeric(p,0)`
     max: int | None = None
+    collation: QName | None = None  # a domain's `COLLATE` (a column's own COLLATE wins)
 
 
 def to_model_type(text: str, catalog: Catalog, default_schema: str = "public") -> ModelType:
@@ -276,7 +280,11 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
         if t.name in ("varchar", "char") and len(t.args) == 1 and t.args[0].isdigit():
             bound = int(t.args[0]) or None
         return ModelType(
-            model, note=_LOSSY.get(t.name), timezone=t.name not in NAIVE, max_length=bound
+            model,
+            note=_LOSSY.get(t.name),
+            timezone=t.name not in NAIVE,
+            max_length=bound,
+            collation=TYPE_COLLATIONS.get(t.name),
         )
     schema, _, name = t.name.partition(".")
     found = catalog.lookup_type((schema, name), default_schema)
@@ -298,6 +306,7 @@ def _map(t: PgType, catalog: Catalog, default_schema: str, depth: int) -> ModelT
                 base.scale,
                 base.min,
                 base.max,
+                d.collation or base.collation,
             )
         if found in catalog.composites:
             return ModelType("map", note=f"composite type {found[0]}.{found[1]} kept as a map")

@@ -147,7 +147,7 @@ def _bound_params(attribute: str, op: str) -> tuple[str, ...]:
 
 def _apart(where: tuple[Cond, ...], filt: tuple[Cond, ...]) -> tuple[Cond, ...]:
     """`where` conditions on an attribute that `filter` constrains too, named per bound."""
-    shared = {c.attribute for c in filt}
+    shared = {c.attribute for c in filt if c.op not in NULL_TESTS}  # a null test takes no value
     names = {p for c in filt for p in c.params}
     out = []
     for c in where:
@@ -687,6 +687,20 @@ class Checker:
         filt = self.written_conds(name, "filter", p.filter or {}, where or ())
         if where is None or filt is None:
             return None
+        # `where: {x: is_null}` is the conjunct `x IS NULL`: a filter, as in a `sql:` pattern
+        filt = (*(c for c in where if c.op in NULL_TESTS), *filt)
+        where = tuple(c for c in where if c.op not in NULL_TESTS)
+        if not where:
+            self.error(
+                "missing-where",
+                f"pattern {name!r} has only IS [NOT] NULL tests in `where`",
+                self.pos.key((*base, "where")),
+                hint="a Query needs the partition key by equality, e.g. "
+                '`where: {customer_id: "=", shipped_on: is_null}`',
+            )
+            return None
+        if not self.null_tests(name, entities, filt):
+            return None
         where = _apart(where, filt)
         if p.order_by is not None:
             self._attributes_exist(
@@ -814,7 +828,7 @@ class Checker:
         out: list[Cond] = []
         ok = True
         taken = {p for c in where for p in c.params}
-        in_where = {c.attribute for c in where}
+        in_where = {c.attribute for c in where if c.op not in NULL_TESTS}
         for attr, op in items.items():
             span = self.pos.key((*base, attr))
             bounds = INCLUSIVE
@@ -831,6 +845,9 @@ class Checker:
                     ok = False
                     continue
                 op, bounds = "between", (low, high)
+            if op in NULL_TESTS:
+                out.append(Cond(attr, op, (), (), span))
+                continue
             params = _bound_params(attr, op) if attr in in_where else default_params(attr, op)
             if taken & set(params):
                 params = tuple(f"{p}_{block}" for p in params)

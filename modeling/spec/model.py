@@ -331,7 +331,13 @@ class RateSpec(Node):
     )
 
 
-Conditions = dict[AttributeName, Operator | Bounds]
+#: `attr IS NULL` / `attr IS NOT NULL`: a filter (NULL is stored as no attribute), in `where:`
+#: as in `filter:`, as the same conjunct of a `sql:` pattern is.
+ConditionOperator = Literal[
+    "=", "<", "<=", ">", ">=", "between", "begins_with", "is_null", "is_not_null"
+]
+assert ConditionOperator.__args__[:-2] == Operator.__args__  # type: ignore[attr-defined]
+Conditions = dict[AttributeName, ConditionOperator | Bounds]
 
 
 class PatternSpec(Node):
@@ -365,13 +371,15 @@ class PatternSpec(Node):
     where: Conditions | None = Field(
         default=None,
         description="Attribute → operator (=, <, <=, >, >=, between, begins_with) or a pair of "
-        'bounds (`[">=", "<"]`); at most one non-`=`.',
+        'bounds (`[">=", "<"]`); at most one non-`=`. `is_null` / `is_not_null` (SQL\'s IS '
+        "[NOT] NULL) take no parameter and are applied as filters, as in a `sql:` pattern.",
     )
     filter: Conditions | None = Field(
         default=None,
         description="Non-key conditions applied after the read (cost reported). An attribute "
         "in both `where` and `filter` takes one parameter per bound (`<attr>_from` for > and "
-        ">=, `<attr>_to` for < and <=).",
+        ">=, `<attr>_to` for < and <=). `is_null` / `is_not_null`: the attribute is absent / "
+        "present (SQL's IS [NOT] NULL).",
     )
     order: Literal["asc", "desc"] | None = Field(
         default=None, description="Order on the range (sort) attribute: asc (default) or desc."

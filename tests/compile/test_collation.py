@@ -9,8 +9,8 @@ from pathlib import Path
 
 from modeling.api import load_model
 from modeling.compile import compile_model
-from modeling.compile.checks import byte_ordered
 from modeling.core import ir
+from modeling.pg.collations import byte_ordered
 
 
 def _model(tmp_path: Path, source: str = "", title: str = "string") -> ir.Model:

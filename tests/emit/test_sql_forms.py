@@ -50,6 +50,10 @@ YAML_SQL = {
     "AND order_date >= :order_date_from AND order_date < :order_date_to ORDER BY order_date",
     "orders_bounds": "SELECT * FROM orders WHERE customer_id = :customer_id "
     "AND order_date > :order_date_from AND order_date <= :order_date_to ORDER BY order_date DESC",
+    "unshipped_orders_yaml": "SELECT * FROM orders WHERE customer_id = :customer_id "
+    "AND shipped_on IS NULL ORDER BY order_date",
+    "shipped_orders_yaml": "SELECT * FROM orders WHERE customer_id = :customer_id "
+    "AND shipped_on IS NOT NULL ORDER BY shipped_on DESC",
 }
 # the attribute each pattern's rows are ordered (and tied) by
 ORDER_BY = {"Order": "order_date", "Entry": "word"}
@@ -243,7 +247,7 @@ def test_generated_client_returns_what_postgres_returns(
                         _ident(r, key) for r in expected
                     ), context
                 seen["calls"] += 1
-                seen["null_rows"] += pattern.name == "unshipped_orders" and bool(expected)
+                seen["null_rows"] += pattern.name.startswith("unshipped_orders") and bool(expected)
                 seen["empty"] += not expected
                 bounds = {
                     v
@@ -265,7 +269,7 @@ def test_generated_client_returns_what_postgres_returns(
     # IN lists: answers of several partitions merged in ORDER BY order
     assert seen["merged"] >= 10, seen
     # IS NULL found the rows without a value
-    assert seen["null_rows"] >= 3, seen
+    assert seen["null_rows"] >= 6, seen  # the SQL and the YAML form
 
 
 @pytest.mark.e2e
@@ -384,3 +388,23 @@ def test_explain_names_the_limit_parameter() -> None:
     assert result.exit_code == 0, result.output
     (row,) = [line for line in result.output.splitlines() if line.startswith("│ limit ")]
     assert ":limit" in row
+
+
+@pytest.mark.parametrize(
+    ("written", "sql"),
+    [("unshipped_orders_yaml", "unshipped_orders"), ("shipped_orders_yaml", "shipped_orders")],
+)
+def test_is_null_in_yaml_is_the_sql_pattern(written: str, sql: str) -> None:
+    """`is_null` / `is_not_null` in `where:` or `filter:` give the pattern the same conjunct
+    of a `sql:` pattern gives: the same conditions, filters, order and plan."""
+    model, layout = _compiled()
+    a, b = model.pattern(written), model.pattern(sql)
+    assert a is not None and b is not None
+    fields = ("entities", "where", "filter", "order", "order_by", "limit", "nulls", "unique")
+    assert {f: getattr(a, f) for f in fields} == {f: getattr(b, f) for f in fields}
+    assert a.filter and a.filter[0].op in ir.NULL_TESTS and a.filter[0].params == ()
+    plans = {p.pattern: p for p in layout.plans}
+    same = ("index", "operation", "pk", "sk", "scan_forward", "filters", "params", "type_filter")
+    assert {f: getattr(plans[written], f) for f in same} == {
+        f: getattr(plans[sql], f) for f in same
+    }

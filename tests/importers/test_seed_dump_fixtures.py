@@ -48,3 +48,33 @@ def test_postgis_types_are_strings_with_a_note() -> None:
         mt = to_model_type(text, Catalog())
         assert mt.type == "string" and mt.note is not None and "PostGIS" in mt.note
         assert "unknown" not in mt.note
+
+
+def test_keys_a_dynamodb_key_cannot_hold_and_renames() -> None:
+    """PostgREST's fixture schema (see the fixture's header): a guessed key is a column a key
+    can hold, an unkeyable table is a note, and renames of constraints and tables are read."""
+    res = read_ddl_file(FIXTURES / "keys_and_renames.sql")
+    assert not [s for s in res.catalog.skipped if s.problem]  # RENAME CONSTRAINT is read
+    projects = res.catalog.tables[("public", "projects")]
+    assert [fk.name for fk in projects.foreign_keys] == ["client"]
+    assert projects.foreign_keys[0].ref == ("public", "customers")  # followed the table rename
+    assert ("public", "clients") not in res.catalog.tables
+    seeded = catalog_to_spec(res.catalog, model_name="kr")
+    ents = seeded.doc["entities"]
+    assert "JsonTable" not in ents  # json only: nothing a key can hold
+    assert any(d["table"] == "public.json_table" for d in seeded.report["tables_not_seeded"])
+    assert list(ents["FavNumber"]["key"]) == ["person"]  # not the composite
+    assert list(ents["Document"]["key"]) == ["code"]  # the unique constraint, not the jsonb
+    assert list(ents["Note"]["key"]) == ["title"]  # neither jsonb nor text[]
+    assert ents["Project"]["attributes"]["client_id"]["references"] == "Customer"
+    # no pattern binds the jsonb primary keys
+    for p in seeded.doc["access_patterns"].values():
+        assert not set(p["where"]) & {"doc", "body"}, p
+    codes = [d.code for d in seeded.diagnostics]
+    assert codes.count("SEED025") == 1 and codes.count("SEED020") == 2
+    # a created zero-column table is a table without columns (a note), never "never created"
+    assert not [d for d in res.diagnostics if d.code == "SEED002"]
+    assert {"table": "public.roles", "line": 30, "reason": "no columns"} in seeded.report[
+        "tables_not_seeded"
+    ]
+    assert ents["Grid"]["attributes"]["cells"] == {"type": "list<list<integer>>", "required": False}

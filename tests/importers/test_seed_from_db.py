@@ -48,6 +48,8 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "ddl" / "partitions_domains_c
         shared_ddl_dir() / "chinook-autoinc-ddl.sql",
         shared_ddl_dir() / "pagila-schema.sql",
         FIXTURE,  # partitions, sub-partitions, domains, a pg_dump --clean preamble
+        FIXTURE.with_name("collations.sql"),  # column, domain and user-defined collations
+        FIXTURE.with_name("keys_and_renames.sql"),  # unkeyable keys, a 0-column table, int[][]
     ],
     ids=lambda p: p.name,
 )

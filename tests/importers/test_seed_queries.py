@@ -77,7 +77,49 @@ def test_plain_sql_lines_become_patterns_or_reasons() -> None:
     assert list(w.writes) == ["Order"] and w.writes["Order"].kinds == ["UPDATE"]
     assert "not in the model" in reasons[13]
     assert "two range conditions" in reasons[14]
-    assert "not a single SELECT" in reasons[15]
+    assert "not a SELECT" in reasons[15]
+
+
+def test_a_plain_sql_log_with_statements_over_several_lines() -> None:
+    """A query log written as the application formats its SQL (PostgREST's test/pgbench
+    files, MIT: the shape, not their text): statements span lines and end at `;`; lines
+    without `;` are one statement each, continuation lines joining the one above."""
+    text = "\n".join(
+        [
+            "-- orders of a customer",
+            "SELECT *",
+            "FROM orders",
+            "WHERE customer_id = $1",
+            "  AND placed_at >= $2",
+            "ORDER BY placed_at DESC",
+            "LIMIT 20;",
+            "INSERT INTO orders (order_id, customer_id, status, placed_at)",
+            "SELECT o.order_id, o.customer_id, 'new', now()",
+            "FROM orders o WHERE o.order_id = $1;",
+            "SELECT * FROM customers WHERE customer_id = $1",
+            "SELECT * FROM order_lines",
+            "WHERE order_id = $1",
+            "ORDER BY line_no",
+            "SELECT * FROM (SELECT 1) AS x WHERE customer_id = $1",
+            "SELECT * FROM jsonb_to_recordset($1) AS _ (id int)",
+            "SELECT * FROM orders WHERE customer_id = $1 AND",
+        ]
+    )
+    stmts = parse_queries(text, "q.sql", Diagnostics())
+    assert [s.line for s in stmts] == [2, 8, 11, 12, 15, 16, 17]
+    w = workload_patterns(stmts, seeded())
+    pats = {p.name: p for p in w.patterns}
+    p = pats["order_by_customer_id_placed_at_desc"]
+    assert p.where == [("customer_id", "="), ("placed_at", ">=")] and p.limit == 20
+    assert pats["order_line_by_order_id_by_line_no"].order_by == "line_no"
+    assert "customer_by_customer_id" in pats or "get_customer" in {g.name for g in w.patterns}
+    assert list(w.writes) == ["Order"] and w.writes["Order"].kinds == ["INSERT"]
+    reasons = {u.line: u.reason for u in w.unservable}
+    assert reasons[15].startswith("FROM a subquery")
+    assert reasons[16].startswith("FROM a function")
+    # our words, with where in the statement; never the parser's internal text
+    assert reasons[17].startswith("the statement could not be read")
+    assert all("sqlglot" not in r and "<class" not in r for r in reasons.values())
 
 
 def test_pg_stat_statements_csv_gives_rates_and_merges_rows(tmp_path: Path) -> None:

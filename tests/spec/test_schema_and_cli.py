@@ -28,7 +28,7 @@ def test_schema_offers_enums_and_descriptions_for_editors() -> None:
     pattern = schema["$defs"]["PatternSpec"]["properties"]
     assert pattern["order"]["enum"] == ["asc", "desc"]
     operator, bounds = pattern["where"]["additionalProperties"]["anyOf"]
-    assert "between" in operator["enum"]
+    assert "between" in operator["enum"] and "is_null" in operator["enum"]
     assert bounds["type"] == "array" and bounds["minItems"] == bounds["maxItems"] == 2
     assert bounds["items"]["enum"] == [">", ">=", "<", "<="] and bounds["description"]
     assert pattern["where"]["description"]
