@@ -586,6 +586,13 @@ class DynamoDBLocal:
         return self._port
 
     @property
+    def pid(self) -> int:
+        """The JVM's process id (benchmarks read its CPU time)."""
+        if self._proc is None:
+            raise RuntimeError("DynamoDBLocal is not running; use it as a context manager")
+        return self._proc.pid
+
+    @property
     def endpoint_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
