@@ -484,16 +484,24 @@ def _typed_range(
     chars = key_languages.first_chars(kind)
     if chars is None:
         return None
+    # BETWEEN first AND after(last) holds every key starting with a character from first to
+    # last (not only the kind's own: `0`..`f` holds `A`..`Z` too) and the one key after(last)
+    first_char, last_char = min(chars), max(chars)
+    span = frozenset(chr(c) for c in range(ord(first_char), ord(last_char) + 1))
+    end = codec.after(last_char)
+    if end in "{}":
+        return None  # not a literal template (no kind ends there; kept for safety)
     excluded = [
         e
         for e in others
         if ctx.keys[e].sk is not None
-        and not key_languages.may_start_with(ctx.keys[e].sk or "", chars, ctx.kinds(e))
+        and not key_languages.may_start_with(ctx.keys[e].sk or "", span, ctx.kinds(e))
+        and not key_languages.may_equal(ctx.keys[e].sk or "", end, ctx.kinds(e), {})
     ]
     if not excluded:
         return None
-    low = ir.KeyValue(min(chars), (), "full")
-    high = ir.KeyValue(max(chars), (), "after")
+    low = ir.KeyValue(first_char, (), "full")
+    high = ir.KeyValue(last_char, (), "after")
     if sk.kind == "none":
         cond = ir.SortKeyCondition("between", (low, high))
     elif sk.kind == "le":
@@ -502,8 +510,8 @@ def _typed_range(
         cond = ir.SortKeyCondition("between", (sk.values[0], high))
     line = (
         f"instead: the sort key starts with {{{first.attribute}}}, a {kind}, whose encoding starts with "
-        f"one of {''.join(sorted(chars))!r}: the key condition stays between {min(chars)!r} "
-        f"and after({max(chars)!r}), which leaves out {', '.join(excluded)} (their sort keys "
+        f"one of {''.join(sorted(chars))!r}: the key condition stays between {first_char!r} "
+        f"and after({last_char!r}), which leaves out {', '.join(excluded)} (their sort keys "
         "start otherwise)"
     )
     lines = [line]

@@ -121,9 +121,27 @@ def test_a_string_sort_key_gets_no_range_from_its_kind(tmp_path: Path) -> None:
 
 
 def test_a_uuid_sort_key_is_read_within_the_hex_digits(tmp_path: Path) -> None:
+    """`BETWEEN '0' AND after('f')` also holds `A`..`Z`: `PROFILE` stays read (and dropped);
+    `#PROFILE` sorts below `0` and is left out."""
     layout = _variant(tmp_path, ("placed_at: datetime", "placed_at: uuid"))
-    low, high = _plan(layout, "orders_newest_first").sk.values
+    plan = _plan(layout, "orders_newest_first")
+    assert plan.sk.kind == "none" and plan.type_filter == ("Order",)
+    layout = _variant(
+        tmp_path,
+        ("placed_at: datetime", "placed_at: uuid"),
+        ('sk: "PROFILE"', 'sk: "#PROFILE"'),
+    )
+    plan = _plan(layout, "orders_newest_first")
+    low, high = plan.sk.values
     assert (low.template, high.template, high.mode) == ("0", "f", "after")
+    assert plan.type_filter == ()
+
+
+def test_a_key_equal_to_the_upper_bound_is_still_read(tmp_path: Path) -> None:
+    """after('9') is `:`, and BETWEEN is inclusive: a sort key that is exactly `:` is read."""
+    layout = _variant(tmp_path, ('sk: "PROFILE"', 'sk: ":"'))
+    plan = _plan(layout, "orders_newest_first")
+    assert plan.sk.kind == "none" and plan.type_filter == ("Order",)
 
 
 @pytest.mark.e2e
