@@ -14,16 +14,27 @@ of requests a run sends, is what the requests alone would cost one after the oth
 For each run it prints the phases (sample + items, PostgreSQL load, CreateTable, DynamoDB load,
 queries, and inside the queries the Python oracle, the PostgreSQL oracle and the wait for
 DynamoDB), the total after the engines are up, and current / baseline. The goal of issue 13 is
-an example model verified in <= 10 s after the engines are up; the last column says whether
-this run met it. Numbers depend on the machine's load: compare ratios, not seconds.
+an example model verified in <= 10 s after the engines are up; the `<=10 s` column says whether
+this run met it. Wall seconds depend on the machine's load, so each run also prints the CPU
+seconds it cost: this process (`cpu py`, the oracles, boto3, psycopg), the DynamoDB Local JVM
+(`cpu jvm`) and the PostgreSQL backend of the run's connection (`cpu pg`), the distinct
+requests sent (`requests`, pages included), and the 1-minute load average when it ended.
+Compare ratios and CPU seconds, not wall seconds.
+
+`--jvm-flags` runs the current verify once more per flag set, each on a DynamoDB Local of its
+own started with those flags (`default`: services.DDB_LOCAL_JVM_FLAGS, `none`: no flags), to
+compare the JVM's CPU.
 
     .venv/bin/python bench/verify.py [MODEL.yaml ...] [--trials 40] [--workers 4]
+        [--jvm-flags none default]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
+import os
 import statistics
 import time
 import uuid
@@ -35,7 +46,7 @@ import psycopg
 from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.sample.generate import SampleOptions
-from modeling.services import DynamoDBLocal, PostgresCluster
+from modeling.services import DDB_LOCAL_JVM_FLAGS, DynamoDBLocal, PostgresCluster
 from modeling.verify.runner import VerifyOptions, verify
 
 print = functools.partial(print, flush=True)  # lines appear as the runs finish
@@ -50,6 +61,19 @@ PHASES = (
     "postgres oracle",
     "dynamodb wait",
 )
+
+
+JVM_FLAG_SETS = {"default": DDB_LOCAL_JVM_FLAGS, "none": ()}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads) so far, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:  # no /proc (macOS): not measured
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def round_trip(client: Any) -> float:
@@ -72,9 +96,21 @@ def round_trip(client: Any) -> float:
         client.delete_table(TableName=name)
 
 
+@dataclasses.dataclass
+class Run:
+    total: float
+    timings: dict[str, float]
+    ok: bool
+    requests: int
+    cpu_py: float
+    cpu_jvm: float
+    cpu_pg: float
+    load: float
+
+
 def run(
-    model_path: Path, client: Any, pg: PostgresCluster, options: VerifyOptions
-) -> tuple[float, dict[str, float], bool, int]:
+    model_path: Path, client: Any, jvm_pid: int, pg: PostgresCluster, options: VerifyOptions
+) -> Run:
     model = load_model(model_path)
     layout, _ = compile_model(model)
     assert layout is not None, model_path
@@ -83,10 +119,32 @@ def run(
         source = Path(model.file or model_path).parent / model.source.ddl
     dsn = pg.create_database()
     with psycopg.connect(dsn, autocommit=True) as conn:
+        backend = conn.info.backend_pid
+        cpu_pg = cpu_seconds(backend)
+        cpu_jvm = cpu_seconds(jvm_pid)
+        cpu_py = time.process_time()
         t0 = time.perf_counter()
         report = verify(model, layout, client, pg_conn=conn, source_ddl=source, options=options)
         total = time.perf_counter() - t0
-    return total, dict(report.timings), report.ok, report.requests
+        cpu_py = time.process_time() - cpu_py
+        cpu_jvm = cpu_seconds(jvm_pid) - cpu_jvm
+        cpu_pg = cpu_seconds(backend) - cpu_pg
+    return Run(
+        total, dict(report.timings), report.ok, report.requests, cpu_py, cpu_jvm, cpu_pg,
+        os.getloadavg()[0],
+    )  # fmt: skip
+
+
+def line(model: str, label: str, r: Run, base_total: float, rt: float) -> str:
+    cells = " ".join(f"{r.timings.get(p, 0.0):>13.2f}" for p in PHASES)
+    ratio = r.total / base_total if base_total else float("nan")
+    goal = "yes" if r.total <= GOAL_SECONDS else "no"
+    flag = "" if r.ok else "  (MISMATCH)"
+    return (
+        f"{model:<14} {label:<12} {cells} {r.total:>8.2f} {ratio:>6.2f} {goal:>7}"
+        f" {r.cpu_py:>7.2f} {r.cpu_jvm:>7.2f} {r.cpu_pg:>6.2f}"
+        f" {r.requests:>8} {r.requests * rt:>7.2f} {r.load:>5.1f}{flag}"
+    )
 
 
 def main() -> None:
@@ -94,6 +152,7 @@ def main() -> None:
     parser.add_argument("models", nargs="*", type=Path)
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--jvm-flags", nargs="*", choices=sorted(JVM_FLAG_SETS), default=[])
     args = parser.parse_args()
     models = args.models or sorted((Path(__file__).resolve().parents[1] / "models").glob("*.yaml"))
 
@@ -107,11 +166,16 @@ def main() -> None:
     pg_start = time.perf_counter() - t0
     try:
         client = ddb.client()
+        jvm = ddb.pid
         rt = round_trip(client)
         print(f"engines: DynamoDB Local start {ddb_start:.1f} s, PostgreSQL start {pg_start:.1f} s")
         print(f"one GetItem round trip on DynamoDB Local: {rt * 1000:.1f} ms (median of 40)")
-        header = f"{'model':<14} {'run':<9} " + " ".join(f"{p[:13]:>13}" for p in PHASES)
-        print(header + f" {'total':>8} {'ratio':>6} {'<=10 s':>7} {'requests':>8} {'floor':>7}")
+        print(f"DynamoDB Local JVM flags: {' '.join(DDB_LOCAL_JVM_FLAGS) or '(none)'}")
+        header = f"{'model':<14} {'run':<12} " + " ".join(f"{p[:13]:>13}" for p in PHASES)
+        print(
+            header + f" {'total':>8} {'ratio':>6} {'<=10 s':>7} {'cpu py':>7} {'cpu jvm':>7}"
+            f" {'cpu pg':>6} {'requests':>8} {'floor':>7} {'load':>5}"
+        )
         for path in models:
             current = VerifyOptions(trials=args.trials, workers=args.workers)
             baseline = VerifyOptions(
@@ -119,18 +183,14 @@ def main() -> None:
             )
             results = {}
             for label, opts in (("baseline", baseline), ("current", current)):
-                results[label] = run(path, client, pg, opts)
-            base_total = results["baseline"][0]
-            for label in ("baseline", "current"):
-                total, timings, ok, requests = results[label]
-                cells = " ".join(f"{timings.get(p, 0.0):>13.2f}" for p in PHASES)
-                ratio = total / base_total if base_total else float("nan")
-                goal = "yes" if total <= GOAL_SECONDS else "no"
-                flag = "" if ok else "  (MISMATCH)"
-                print(
-                    f"{path.stem:<14} {label:<9} {cells} {total:>8.2f} {ratio:>6.2f} {goal:>7}"
-                    f" {requests:>8} {requests * rt:>7.2f}{flag}"
-                )
+                results[label] = run(path, client, jvm, pg, opts)
+            base_total = results["baseline"].total
+            for label, result in results.items():
+                print(line(path.stem, label, result, base_total, rt))
+            for name in args.jvm_flags:
+                with DynamoDBLocal(startup_timeout=300, jvm_flags=JVM_FLAG_SETS[name]) as other:
+                    result = run(path, other.client(), other.pid, pg, current)
+                print(line(path.stem, f"jvm {name}", result, base_total, rt))
     finally:
         pg.stop()
         ddb.stop()

@@ -589,20 +589,15 @@ def pattern_select(
     Used by verify's PostgreSQL oracle and by `model migrate validate --patterns`.
     """
     conditions = (*pattern.where, *pattern.filter)
-    if len(values) != len(conditions):
-        raise ValueError(f"{pattern.name}: {len(conditions)} conditions, {len(values)} values")
-    binds: dict[str, Any] = {}
+    binds = pattern_binds(entity, pattern, values)
+    names = iter(binds)
     where: list[exp.Expression] = []
     for c, given in zip(conditions, values, strict=True):
         if entity.attribute(c.attribute) is None:
             where.append(exp.false())
             continue
         column = _text_column(entity, c.attribute, collate)
-        holders = []
-        for value in given:
-            key = f"b{len(binds)}"
-            binds[key] = value
-            holders.append(_ph(key))
+        holders = [_ph(next(names)) for _ in given]
         if c.op in ir.NULL_TESTS:
             test = exp.Is(this=column, expression=exp.Null())
             where.append(test if c.op == "is_null" else exp.Not(this=test))
@@ -647,6 +642,24 @@ def pattern_select(
     if pattern.limit is not None and len(pattern.entities) == 1:
         select = select.limit(pattern.limit)
     return select.sql(dialect=DIALECT), binds
+
+
+def pattern_binds(
+    entity: ir.Entity, pattern: ir.AccessPattern, values: Sequence[Sequence[Any]]
+) -> dict[str, Any]:
+    """The binds of `pattern_select` for these values (`b0`, `b1`, ... in condition order; a
+    condition on an attribute the entity lacks binds nothing). The statement's text depends
+    only on how many values each condition has, so a caller running one pattern with many
+    values may build the statement once and take each run's binds from here."""
+    conditions = (*pattern.where, *pattern.filter)
+    if len(values) != len(conditions):
+        raise ValueError(f"{pattern.name}: {len(conditions)} conditions, {len(values)} values")
+    binds: dict[str, Any] = {}
+    for c, given in zip(conditions, values, strict=True):
+        if entity.attribute(c.attribute) is not None:
+            for value in given:
+                binds[f"b{len(binds)}"] = value
+    return binds
 
 
 def _column_of(entity: ir.Entity, attribute: str) -> str:

@@ -190,3 +190,27 @@ def may_prefix(
     """Can a key of `t1` be a prefix of (or equal to) a key of `t2`?"""
     a, b = automaton(t1, kinds1), automaton(t2, kinds2)
     return _meet(a, b, a.accepting, _co_reachable(b))
+
+
+def first_chars(kind: str | None) -> frozenset[str] | None:
+    """The characters an encoding of `kind` can start with, when that is a finite set (a
+    datetime, date or integer starts with a digit, a uuid with a hex digit); None for the
+    kinds that can start with almost anything (string, binary) or an unknown kind."""
+    if kind not in FIXED:
+        return None
+    out: set[str] = set()
+    for seq in FIXED[kind]:
+        first = seq[0]
+        if first.negated:
+            return None
+        out |= first.chars
+    return frozenset(out)
+
+
+def may_start_with(template: str, chars: frozenset[str], kinds: Mapping[str, str] | None) -> bool:
+    """Can a key `template` renders start with one of `chars` (or be empty)?"""
+    a = automaton(template, kinds)
+    if 0 in a.accepting:
+        return True
+    wanted = CharSet(chars)
+    return any(cs.meets(wanted) for cs, _next in a.edges[0])

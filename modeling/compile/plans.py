@@ -13,7 +13,7 @@ import bisect
 import itertools
 from dataclasses import replace
 
-from modeling.compile import templates
+from modeling.compile import key_languages, templates
 from modeling.compile.state import TABLE, Derivation, Unit
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostic, Severity
@@ -409,6 +409,15 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         leak = below if open_side == "below" else above if open_side == "above" else []
         if not leak:
             break  # else: close the open side, if the prefix allows it
+    typed = _typed_range(ctx, name, key, sk, others)
+    if typed is not None:
+        # the sort-key range of the leading slot's kind: only the types that may start the
+        # same way are still read (and dropped by type)
+        read = set(others) if sk.kind == "none" else set(clash) | set(leak)
+        sk, excluded, lines = typed
+        sk_lines = [*sk_lines, *lines]
+        clash = [e for e in others if e in read and e not in excluded]
+        leak = []
     needs_filter = bool(clash) or bool(leak)
     if sk.kind == "none" and others:
         needs_filter = True
@@ -449,6 +458,66 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
         proof,
         dropped,
     )
+
+
+def _typed_range(
+    ctx: _Context,
+    name: str,
+    key: ir.EntityKey,
+    sk: ir.SortKeyCondition,
+    others: list[str],
+) -> tuple[ir.SortKeyCondition, list[str], list[str]] | None:
+    """A sort key that starts with a slot, not literal text, still has a range its items
+    fall in when the slot's kind fixes the first character (a datetime, date or integer
+    starts with a digit, a uuid with a hex digit): `between(first, after(last))`, narrowed by
+    the pattern's own one-sided bound. Used when it leaves out other types of the partition
+    whose sort keys start otherwise (a profile under `A` or `PROFILE`), which a condition on
+    the bare slot (or none) would read and drop. Returns (condition, excluded types, proof
+    lines), or None. Not when the slot may hold a NULL sentinel (`!`/`~` lie outside)."""
+    if not others or not key.sk or sk.kind not in ("none", "ge", "gt", "le"):
+        return None
+    parts = codec.parse_template(key.sk).parts
+    first = parts[0] if parts else None
+    if not isinstance(first, codec.Slot) or any(s == first.attribute for s, _ in key.null_fill):
+        return None
+    kind = ctx.kinds(name).get(first.attribute)
+    chars = key_languages.first_chars(kind)
+    if chars is None:
+        return None
+    # BETWEEN first AND after(last) holds every key starting with a character from first to
+    # last (not only the kind's own: `0`..`f` holds `A`..`Z` too) and the one key after(last)
+    first_char, last_char = min(chars), max(chars)
+    span = frozenset(chr(c) for c in range(ord(first_char), ord(last_char) + 1))
+    end = codec.after(last_char)
+    if end in "{}":
+        return None  # not a literal template (no kind ends there; kept for safety)
+    excluded = [
+        e
+        for e in others
+        if ctx.keys[e].sk is not None
+        and not key_languages.may_start_with(ctx.keys[e].sk or "", span, ctx.kinds(e))
+        and not key_languages.may_equal(ctx.keys[e].sk or "", end, ctx.kinds(e), {})
+    ]
+    if not excluded:
+        return None
+    low = ir.KeyValue(first_char, (), "full")
+    high = ir.KeyValue(last_char, (), "after")
+    if sk.kind == "none":
+        cond = ir.SortKeyCondition("between", (low, high))
+    elif sk.kind == "le":
+        cond = ir.SortKeyCondition("between", (low, sk.values[0]))
+    else:  # ge / gt: from the pattern's bound (gt: a filter drops the bound, see below)
+        cond = ir.SortKeyCondition("between", (sk.values[0], high))
+    line = (
+        f"instead: the sort key starts with {{{first.attribute}}}, a {kind}, whose encoding starts with "
+        f"one of {''.join(sorted(chars))!r}: the key condition stays between {first_char!r} "
+        f"and after({last_char!r}), which leaves out {', '.join(excluded)} (their sort keys "
+        "start otherwise)"
+    )
+    lines = [line]
+    if sk.kind == "gt" and ctx.pattern.range is not None:
+        lines.append(_RESIDUAL_NOTE.format(r=ctx.pattern.range.attribute))
+    return cond, excluded, lines
 
 
 def _null_lines(ctx: _Context, entity: str, key: ir.EntityKey) -> list[str]:

@@ -38,7 +38,7 @@ from sqlglot import exp
 from modeling.core import inputs
 from modeling.core.errors import InputError
 from modeling.core.ir import AccessPattern, Entity, Model, TypeRef
-from modeling.extraction import pattern_select, pattern_sql_problem
+from modeling.extraction import pattern_binds, pattern_select, pattern_sql_problem
 from modeling.pg.allow import verdict
 from modeling.pg.split import split_statements
 from modeling.sample.generate import ref_groups
@@ -423,15 +423,20 @@ def select_statement(
     table: TableRef,
     params: Mapping[str, Any],
     collation: str = BYTE_ORDER,
+    statements: dict[tuple[Any, ...], str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """SELECT the key columns of matching rows, ordered by the range attribute then the key
     (`modeling.extraction.pattern_select`); strings compared and sorted under `collation`
-    (see the module doc)."""
+    (see the module doc). `statements`: a cache of statements built for this pattern, by
+    entity and number of values per condition (only the binds change between trials)."""
     values = [
         condition_values(c, _attribute_type(entity, c.attribute), params)
         for c in (*pattern.where, *pattern.filter)
     ]
-    return pattern_select(
+    shape = (pattern.name, entity.name, table, collation, tuple(len(v) for v in values))
+    if statements is not None and shape in statements:
+        return statements[shape], pattern_binds(entity, pattern, values)
+    sql, binds = pattern_select(
         entity,
         pattern,
         values,
@@ -440,6 +445,9 @@ def select_statement(
         table=(table.schema, table.name),
         collate=None if collation == SOURCE else collation,
     )
+    if statements is not None:
+        statements[shape] = sql
+    return sql, binds
 
 
 def _attribute_type(entity: Entity, attribute: str) -> TypeRef | None:
@@ -483,6 +491,7 @@ def run_pattern_many(
     if not psycopg_pipeline_supported():
         return [run_pattern(conn, model, schema, pattern, p, collation) for p in params_list]
     pending: list[list[tuple[str, Any]]] = []
+    statements: dict[tuple[Any, ...], str] = {}
     with conn.pipeline():
         for params in params_list:
             trial: list[tuple[str, Any]] = []
@@ -490,7 +499,7 @@ def run_pattern_many(
                 entity = model.entity(name)
                 assert entity is not None
                 sql, binds = select_statement(
-                    model, pattern, entity, schema.tables[name], params, collation
+                    model, pattern, entity, schema.tables[name], params, collation, statements
                 )
                 cur = conn.cursor()
                 cur.execute(sql, binds)

@@ -63,6 +63,7 @@ class PatternResult:
     index: str = ""
     operation: str = ""
     trials: int = 0
+    distinct: int = 0  # distinct parameter sets among the trials (each asked once)
     non_empty: int = 0  # trials whose expected answer had rows
     max_rows: int = 0
     max_pages: int = 0

@@ -223,47 +223,73 @@ def _verify_pattern(ctx: _Context, name: str, rng: random.Random) -> PatternResu
         f"{e}.{a}" for e, attrs in cases.attributes.items() for a, *_ in attrs
     )
     trials = param_draw.draw(model, pattern, ctx.data, rng, ctx.opts.trials)
+    # The draw repeats itself (few partitions, the same anchors): a repeated parameter set is
+    # the same SQL and, with the same page size, the same request on an unchanging table, so
+    # each distinct one is asked once and its answer counted for every trial that drew it.
+    keys = [_params_key(p) for p in trials]
+    distinct = {k: p for k, p in zip(keys, trials, strict=True)}
+    result.distinct = len(distinct)
     ask_dynamodb = plan is not None and not result.skipped
-    jobs: list[tuple[dict[str, Any], oracle.Expected, Future[Any] | None]] = []
+    paged = plan is not None and plan.operation == "Query"
     with ctx.timer("python oracle"):
-        expectations = [oracle.evaluate(model, pattern, ctx.data, p, ctx.lookup) for p in trials]
-    for i, (params, expected) in enumerate(zip(trials, expectations, strict=True)):
-        future = None
+        expected_of = {
+            k: oracle.evaluate(model, pattern, ctx.data, p, ctx.lookup) for k, p in distinct.items()
+        }
+    futures: dict[tuple[str, int | None], Future[Any]] = {}
+    jobs: list[tuple[str, dict[str, Any], tuple[str, int | None] | None]] = []
+    for i, (key, params) in enumerate(zip(keys, trials, strict=True)):
+        request = None
         if ask_dynamodb:
-            page_size = _page_size(rng, i, expected)
-            future = ctx.pool.submit(_ask_dynamodb, ctx, plan, pattern, params, page_size)
-        jobs.append((params, expected, future))
-    # PostgreSQL in this thread (all trials in one pipeline) while the pool talks to DynamoDB
+            page_size = _page_size(rng, i, expected_of[key])
+            # GetItem has no pages: its page size changes nothing in the request
+            request = (key, page_size if paged else None)
+            if request not in futures:
+                futures[request] = ctx.pool.submit(
+                    _ask_dynamodb, ctx, plan, pattern, params, page_size
+                )
+        jobs.append((key, params, request))
+    # PostgreSQL in this thread (the distinct sets in one pipeline) while the pool talks to
+    # DynamoDB
     if ctx.pg_conn is not None and ctx.schema is not None and result.oracle_skipped is None:
         with ctx.timer("postgres oracle"):
             answers = postgres.run_pattern_many(
-                ctx.pg_conn, model, ctx.schema, pattern, trials, ctx.opts.collation
+                ctx.pg_conn, model, ctx.schema, pattern, list(distinct.values()), ctx.opts.collation
             )
-            for (params, expected, _), got in zip(jobs, answers, strict=True):
-                result.oracle_trials += 1
-                failure = _check_postgres(ctx, pattern, params, expected, got)
+            for (key, params), got in zip(distinct.items(), answers, strict=True):
+                failure = _check_postgres(ctx, pattern, params, expected_of[key], got)
                 if failure is not None:
                     result.failures.append(failure)
-    for params, expected, future in jobs:
+        result.oracle_trials = len(trials)
+    checked: dict[tuple[str, int | None], _Answer] = {}
+    for key, params, request in jobs:
+        expected = expected_of[key]
         result.trials += 1
         result.non_empty += expected.total() > 0
         result.max_rows = max(result.max_rows, expected.expected_count())
         cov.observe_cases(cases.cases_of(expected, ctx.by_ref, params))
-        if future is None:
+        if request is None:
             cov.observe(expected, ctx.by_ref, null_slots, order_attribute)
             continue
-        with ctx.timer("dynamodb wait"):
-            answer = future.result()
-        ctx.timer.add("dynamodb busy", answer.seconds)
-        failure = _check_dynamodb(ctx, pattern, params, expected, answer, result)
-        if failure is not None:
-            result.failures.append(failure)
+        answer = checked.get(request)
+        if answer is None:
+            with ctx.timer("dynamodb wait"):
+                answer = checked[request] = futures[request].result()
+            ctx.timer.add("dynamodb busy", answer.seconds)
+            failure = _check_dynamodb(ctx, pattern, params, expected, answer, result)
+            if failure is not None:
+                result.failures.append(failure)
         cov.observe(
             expected, ctx.by_ref, null_slots, order_attribute,
             answer.run.item_pages if answer.run is not None else None,
         )  # fmt: skip
     cov.finish(name)
     return result
+
+
+def _params_key(params: dict[str, Any]) -> str:
+    """Equal for parameter sets that make the same request (a datetime in another zone is
+    another request: its text differs)."""
+    return repr(sorted(params.items()))
 
 
 def _each_value(model: Model, pattern: Any, params: dict[str, Any]) -> list[dict[str, Any]]:

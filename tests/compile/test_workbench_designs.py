@@ -116,7 +116,7 @@ def test_the_player_profile_is_one_get_item_and_the_loadout_skips_tasks() -> Non
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("name", ["game_player_profiles", "transaction_history"])
+@pytest.mark.parametrize("name", ["cart", "game_player_profiles", "transaction_history"])
 def test_a_published_design_verifies_on_dynamodb_local(name: str, dynamodb_local: Any) -> None:
     result = CliRunner().invoke(
         app,

@@ -108,3 +108,19 @@ def test_dynamodb_local_catches_a_dropped_slot_and_a_reversed_order(
     bad = [p for p in report.patterns if p.status != "ok"]
     assert [p.pattern for p in bad] == ["products_of_brand_newest_first"]
     assert any(f.order for f in bad[0].failures)
+
+
+def test_a_repeated_parameter_set_is_asked_once_and_counted_per_trial(
+    moto_dynamodb: Any, catalog_model: Model, catalog_layout_fixture: Layout
+) -> None:
+    """The draw repeats anchors (few partitions): each distinct request goes out once, its
+    answer counts for every trial that drew it, so coverage still counts every trial."""
+    report = verify(catalog_model, catalog_layout_fixture, moto_dynamodb, options=SMALL)
+    assert report.ok
+    repeated = [p for p in report.patterns if p.distinct < p.trials]
+    assert repeated, "the small sample repeats some parameter sets"
+    for p in report.patterns:
+        assert 0 < p.distinct <= p.trials and p.coverage.values_tried == p.trials
+        if p.operation == "GetItem":  # one request per distinct key, whatever the page size
+            assert p.requests == p.distinct, p.pattern
+    assert report.requests == sum(p.requests for p in report.patterns)
