@@ -164,6 +164,9 @@ def _samples(
         for k in el.keys:
             index = layout.index(k.index)
             assert index is not None
+            if index.on_attributes:  # its key attributes are the item's own attributes
+                names.update(a.name for a in index.hash_keys + index.range_keys)
+                continue
             fill: dict[str, str] = dict(k.null_fill)
             pk = _key_value(k.pk, entity, values, fill)
             sk = _key_value(k.sk, entity, values, fill) if k.sk and index.sk else None

@@ -54,7 +54,14 @@ class EntityEmitter:
         self.attrs = {
             a.name: attr_code(a, i, is_epoch_ttl(model, a)) for i, a in enumerate(entity.attributes)
         }
-        key_names = {ka.name for i in layout.indexes for ka in (i.pk, i.sk) if ka is not None}
+        # an index keyed on the items' own attributes writes no key attribute of its own
+        key_names = {
+            ka.name
+            for i in layout.indexes
+            if not i.on_attributes
+            for ka in (i.pk, i.sk)
+            if ka is not None
+        }
         for a in entity.attributes:
             if a.name in key_names or a.name == layout.type_attribute:
                 raise EmitError(
@@ -157,6 +164,8 @@ class EntityEmitter:
                 raise EmitError(f"{self.entity.name}: key on unknown index {ek.index}")
             if index.sk is not None and ek.sk is None:
                 continue  # not on this index (as modeling.sample.codec does)
+            if index.on_attributes:
+                continue  # keyed on the item's own attributes, written as attributes
             key = _Key(index, [], [], [], [], [], 0, [])
             fill: dict[str, str] = dict(ek.null_fill)
             key.filled = bool(fill)
