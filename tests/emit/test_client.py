@@ -97,6 +97,7 @@ access_patterns:
 def _models(tmp: Path) -> Iterator[Path]:
     yield from sorted((ROOT / "models").glob("*.yaml"))
     yield ROOT / "tests/fixtures/models/lsi_orders.yaml"  # derived LSIs (Query with IndexName)
+    yield ROOT / "tests/fixtures/models/attribute_gsis.yaml"  # GSIs keyed on attributes
     path = tmp / "tickets.yaml"
     path.write_text(TICKETS, encoding="utf-8")
     yield path
