@@ -312,7 +312,9 @@ def _note(model: ir.Model, state: Derivation, d: Decision) -> Diagnostic:
             "gsi-on-attributes",
             Severity.INFO,
             f"{d.index} is keyed on the items' own attributes: {schema}; no synthetic key "
-            f"attribute is written (patterns: {', '.join(patterns) or 'none'})",
+            f"attribute is written (patterns: {', '.join(patterns) or 'none'}). NoSQL "
+            "Workbench models one partition and one sort key attribute per index: "
+            "workbench.json leaves this index out",
             span,
             "an item missing any of these attributes is not on the index",
             d.index,

@@ -122,6 +122,10 @@ def test_items_carry_no_synthetic_key_for_attribute_keyed_indexes() -> None:
         assert f"{name}PK" not in files["transformers.py"]
         assert f"{name}SK" not in files["transformers.py"]
     assert '"GSI1PK"' in files["transformers.py"]  # the composite one keeps its attributes
+    # NoSQL Workbench has one partition and one sort key per index: the export leaves them out
+    workbench = files["workbench.json"]
+    assert '"GSI1"' in workbench
+    assert all(f'"{name}"' not in workbench for name in attribute_keyed)
     # the table definition: several HASH / RANGE elements, native attribute types
     create = json.loads(files["create-table.json"])
     types = {d["AttributeName"]: d["AttributeType"] for d in create["AttributeDefinitions"]}
