@@ -122,6 +122,7 @@ def test_items_carry_no_synthetic_key_for_attribute_keyed_indexes() -> None:
         assert f"{name}PK" not in files["transformers.py"]
         assert f"{name}SK" not in files["transformers.py"]
     assert '"GSI1PK"' in files["transformers.py"]  # the composite one keeps its attributes
+    assert "| GSI2 | gsi | region (S), store_id (N) | amount (N) | ALL |" in files["layout.md"]
     # NoSQL Workbench has one partition and one sort key per index: the export leaves them out
     workbench = files["workbench.json"]
     assert '"GSI1"' in workbench
