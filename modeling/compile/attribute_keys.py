@@ -286,7 +286,13 @@ def _plan(
         "items, each condition is one of the pattern's, the others are filters, and N/S "
         "attributes order as the composite key did",
     )
-    return replace(plan, key_attributes=tuple(conds), filters=filters, proof=proof)
+    estimate = plan.read_estimate
+    if estimate is not None and estimate.filters:
+        kept = tuple(a for a in estimate.filters if a not in used)
+        estimate = replace(estimate, filters=kept) if kept or estimate.dropped else None
+    return replace(
+        plan, key_attributes=tuple(conds), filters=filters, proof=proof, read_estimate=estimate
+    )
 
 
 def _condition_text(c: ir.AttributeCondition) -> str:

@@ -26,6 +26,8 @@ from modeling.compile.attribute_keys import (
 )
 from modeling.core import ir
 from modeling.emit import emit
+from modeling.emit.docs import indexes_page
+from modeling.emit.docs.samples import make_sample
 from modeling.sample import codec
 from modeling.sample.generate import SampleOptions
 from modeling.verify.runner import VerifyOptions, verify
@@ -100,6 +102,11 @@ def test_fixture_keys_one_entity_gsis_on_attributes_and_says_why_not_the_shared_
     # the composite plan filtered `quantity > :quantity`; DynamoDB refuses a filter on a key
     # attribute, and the key condition now holds it exactly
     assert plan.filters == () and "keyed on attributes" in plan.proof[-1]
+    assert plan.read_estimate is None  # the key condition reads only what it returns
+    # the docs site shows the attributes, not the composite templates
+    page = indexes_page(load_model(FIXTURE), layout, make_sample(load_model(FIXTURE), layout))
+    assert "| partition key | <code>region (S), store_id (N)</code> |" in page
+    assert "| sort key | <code>sold_on (S), quantity (N)</code> |" in page
 
 
 def test_default_layout_is_composite() -> None:
