@@ -25,7 +25,7 @@ from modeling.compile.attribute_keys import (
     check_attribute_key_conditions,
 )
 from modeling.core import ir
-from modeling.emit import emit
+from modeling.emit import diagrams, emit
 from modeling.emit.docs import indexes_page
 from modeling.emit.docs.samples import make_sample
 from modeling.sample import codec
@@ -107,6 +107,8 @@ def test_fixture_keys_one_entity_gsis_on_attributes_and_says_why_not_the_shared_
     page = indexes_page(load_model(FIXTURE), layout, make_sample(load_model(FIXTURE), layout))
     assert "| partition key | <code>region (S), store_id (N)</code> |" in page
     assert "| sort key | <code>sold_on (S), quantity (N)</code> |" in page
+    shown = str(diagrams.diagrams(load_model(FIXTURE), layout))
+    assert "GSI3 (GSI): store_id / sold_on, quantity" in shown
 
 
 def test_default_layout_is_composite() -> None:
