@@ -183,6 +183,14 @@ def _attribute_index(
         if not a.required and slot not in ek.sparse_on:
             raise Refused(f"optional attribute {slot!r} is not a sparse slot of the composite key")
         types[slot] = key_type(model, slot)
+    # an item is on an attribute-keyed index when it has every key attribute, whatever its
+    # type: another entity with all of them would put its items there too
+    for other in model.entities:
+        if other.name != entity_name and all(other.attribute(s) for s in pk_slots + sk_slots):
+            raise Refused(
+                f"{other.name} also has every key attribute ({', '.join(pk_slots + sk_slots)}): "
+                "its items would be on the index too"
+            )
     plans = tuple(
         _plan(model, p, pk_slots, sk_slots, types) for p in state.plans if p.index == index.name
     )

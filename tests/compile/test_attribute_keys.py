@@ -213,6 +213,7 @@ entities:
     attributes:
       other_id: integer
       code: %(other_code)s
+%(other_extra)s
 access_patterns:
   get_item: {entity: Item, where: {item_id: "="}}
   get_other: {entity: Other, where: {other_id: "="}}
@@ -246,13 +247,19 @@ access_patterns:
             "as a sentinel",
             {"required": "false"},
         ),
+        (
+            '    {entity: Item, where: {code: "=", item_id: ">"}}',
+            "Other also has every key attribute (code, item_id)",
+            {"other_extra": "      item_id: integer"},
+        ),
     ],
-    ids=["empty-string", "float", "type-conflict", "half-open", "in", "null-order"],
+    ids=["empty-string", "float", "type-conflict", "half-open", "in", "null-order", "other-type"],
 )
 def test_an_index_the_rules_do_not_fit_stays_composite(
     tmp_path: Path, pattern: str, why: str, options: dict[str, str]
 ) -> None:
     values = {"required": "true", "code": "integer", "other_code": "integer", "pattern": pattern}
+    values["other_extra"] = ""
     path = tmp_path / "probe.yaml"
     path.write_text(BASE % (values | options), encoding="utf-8")
     layout, bag = _compiled(load_model(path))
@@ -264,7 +271,7 @@ def test_an_index_the_rules_do_not_fit_stays_composite(
 
 def test_an_index_that_fits_is_keyed_on_attributes(tmp_path: Path) -> None:
     """The probe model itself is fine: the refusals above are each one rule."""
-    values = {"required": "false", "code": "integer", "other_code": "integer"}
+    values = {"required": "false", "code": "integer", "other_code": "integer", "other_extra": ""}
     values["pattern"] = '    {entity: Item, where: {grp: "=", n: between}}'
     path = tmp_path / "probe.yaml"
     path.write_text(BASE % values, encoding="utf-8")

@@ -122,3 +122,21 @@ def test_generated_client_pages_like_postgres(
             # the same sort values in the same order; the same rows in each tie group
             assert [tuple(g[c] for c in order) for g in got] == [e[1:] for e in expected]
             assert sorted(g["sale_id"] for g in got) == sorted(e[0] for e in expected), pattern
+
+
+def test_an_empty_string_in_a_key_attribute_is_refused_with_the_row(tmp_path: Path) -> None:
+    """DynamoDB refuses a whole write whose attribute-index key attribute is an empty string;
+    the transformer refuses that row alone (a dead-letter with its reason in a migration)."""
+    m = load_model(FIXTURE)
+    layout, bag = compile_model(m)
+    assert layout is not None, [d.message for d in bag.errors]
+    t = load_package(layout, m, tmp_path / "pkg")
+    row = {"sale_id": 1, "store_id": 7, "region": "eu", "amount": Decimal(1), "quantity": 1}
+    row |= {"sold_on": date(2026, 1, 1), "note": None}
+    assert t.TO_ITEM["Sale"](row)["region"] == {"S": "eu"}
+    with pytest.raises(t.InvalidKey, match="region is a key attribute"):
+        t.TO_ITEM["Sale"]({**row, "region": ""})
+    store = {"store_id": 7, "name": "", "region": ""}  # Store is not on that index: still refused
+    with pytest.raises(t.InvalidKey, match="region"):
+        t.TO_ITEM["Store"](store)
+    assert t.TO_ITEM["Store"]({**store, "region": "us"})["name"] == {"S": ""}

@@ -39,6 +39,9 @@ class _Key:
     filled: bool = False  # a NULL slot is written as the codec's sentinel (computed after loads)
 
 
+_EMPTY_KEY = "%s is a key attribute of an index keyed on attributes: it cannot be empty"
+
+
 class EntityEmitter:
     def __init__(
         self, model: ir.Model, layout: ir.Layout, entity: ir.Entity, names: EntityNames
@@ -323,6 +326,21 @@ class EntityEmitter:
             ]
         elif static > ITEM_LIMIT:  # pragma: no cover - 400 KB of fixed-size attributes
             raise EmitError(f"{self.entity.name}: items are always over {ITEM_LIMIT // 1024} KB")
+        # a key attribute of an attribute-keyed GSI (table-wide, whatever index the item is on):
+        # DynamoDB refuses the whole write when it is an empty string, so the row is refused here
+        native = sorted(
+            k.name
+            for i in self.layout.indexes
+            if i.on_attributes
+            for k in i.hash_keys + i.range_keys
+            if k.type == "S"
+        )
+        for name in native:
+            if name in self.attrs:
+                lines += [
+                    f'if item.get({literal(name)}, {{}}).get("S") == "":',
+                    f"    raise _Bad(InvalidKey, None, {literal(_EMPTY_KEY % name)})",
+                ]
         lines.append("return item")
         body = indent("\n".join(lines), 2)
         return render(
