@@ -18,8 +18,9 @@ unchanged, and keeps the composite key otherwise, with an info diagnostic that s
 
 - **identity / collisions:** the type-prefix literals (`ORDER#`) are not in an attribute key,
   so nothing would keep two entity types apart. The index must hold exactly one entity type
-  (the only entity with a key on it): then every item a key condition reads is that type's,
-  and no other type's key can collide with it.
+  (the only entity with a key on it), and no other entity may have every key attribute (an
+  item is on the index whenever it has them all): then every item a key condition reads is
+  that type's, and no other type's key can collide with it.
 - **slots:** every slot is a top-level attribute of a type with a fixed DynamoDB type that
   can never be empty (`integer`/`decimal` as N; `uuid`, `date` and `string` with an enum of
   non-empty values as S), typed the same on every entity that has an attribute of that name;
