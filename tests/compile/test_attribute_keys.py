@@ -103,6 +103,7 @@ def test_fixture_keys_one_entity_gsis_on_attributes_and_says_why_not_the_shared_
     # attribute, and the key condition now holds it exactly
     assert plan.filters == () and "keyed on attributes" in plan.proof[-1]
     assert plan.read_estimate is None  # the key condition reads only what it returns
+    assert ir.from_json(ir.Layout, ir.to_json(layout)) == layout  # layout.json keeps it all
     # the docs site shows the attributes, not the composite templates
     page = indexes_page(load_model(FIXTURE), layout, make_sample(load_model(FIXTURE), layout))
     assert "| partition key | <code>region (S), store_id (N)</code> |" in page
