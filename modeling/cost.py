@@ -239,6 +239,8 @@ def _template_bytes(entity: ir.Entity, template: str) -> float:
 
 
 def _key_bytes(index: ir.Index, entity: ir.Entity, ek: ir.EntityKey) -> float:
+    if index.on_attributes:  # keyed on the item's own attributes: no synthetic key bytes
+        return 0
     size = len(index.pk.name) + _template_bytes(entity, ek.pk)
     if index.sk is not None and ek.sk is not None:
         size += len(index.sk.name) + _template_bytes(entity, ek.sk)

@@ -176,5 +176,9 @@ def normalize(
         source=source,
         file=file,
         sha256=hashlib.sha256(content).hexdigest() if content is not None else None,
-        layout=ir.LayoutOptions(lsi=spec.layout.lsi) if spec.layout else ir.LayoutOptions(),
+        layout=(
+            ir.LayoutOptions(lsi=spec.layout.lsi, gsi_keys=spec.layout.gsi_keys)
+            if spec.layout
+            else ir.LayoutOptions()
+        ),
     )

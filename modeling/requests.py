@@ -183,6 +183,14 @@ def prefix_slot(plan: ir.PatternPlan) -> str | None:
 
 def key_condition(plan: ir.PatternPlan, index: ir.Index | None) -> str:
     """`PK = PRODUCT#{product_id} AND begins_with(SK, VARIANT#)`: the condition, symbolic."""
+    if plan.key_attributes:
+        expression, names = _attribute_condition(plan)
+        entries = key_entries(plan, index) if index is not None else ()
+        for e in entries:
+            expression = expression.replace(e.name, symbolic_key(e.value))
+        for holder in sorted(names, key=len, reverse=True):
+            expression = expression.replace(holder, names[holder])
+        return expression
     pk_name = index.pk.name if index else "PK"
     sk_name = index.sk.name if index and index.sk else "SK"
     out = f"{pk_name} = {symbolic_key(plan.pk)}"
@@ -199,8 +207,39 @@ def key_condition(plan: ir.PatternPlan, index: ir.Index | None) -> str:
     return out
 
 
+def _attribute_holders(plan: ir.PatternPlan) -> list[tuple[str, list[str]]]:
+    """Names and value placeholders of an attribute key condition: `#k<i>` / `:k<i>`, the
+    last condition's values `:sk0` (`:sk1`) so an empty BETWEEN is caught as for strings."""
+    out = []
+    last = len(plan.key_attributes) - 1
+    for i, c in enumerate(plan.key_attributes):
+        if i == last and c.kind != "eq":
+            holders = [f":sk{j}" for j in range(len(c.values))]
+        else:
+            holders = [f":k{i}"]
+        out.append((f"#k{i}", holders))
+    return out
+
+
+def _attribute_condition(plan: ir.PatternPlan) -> tuple[str, dict[str, str]]:
+    names: dict[str, str] = {}
+    parts = []
+    for c, (name, holders) in zip(plan.key_attributes, _attribute_holders(plan), strict=True):
+        names[name] = c.attribute
+        if c.kind == "between":
+            parts.append(f"{name} BETWEEN {holders[0]} AND {holders[1]}")
+        elif c.kind == "begins_with":
+            parts.append(f"begins_with({name}, {holders[0]})")
+        else:
+            parts.append(f"{name} {SK_OPERATORS[c.kind]} {holders[0]}")
+    return " AND ".join(parts), names
+
+
 def key_condition_expression(plan: ir.PatternPlan, index: ir.Index) -> tuple[str, dict[str, str]]:
-    """The KeyConditionExpression with `#pk`/`#sk` names and `:pk`/`:sk0`/`:sk1` values."""
+    """The KeyConditionExpression with `#pk`/`#sk` names and `:pk`/`:sk0`/`:sk1` values (on an
+    index keyed on attributes: `#k0 = :k0 AND ... AND #k2 BETWEEN :sk0 AND :sk1`)."""
+    if plan.key_attributes:
+        return _attribute_condition(plan)
     names = {"#pk": index.pk.name}
     expression = "#pk = :pk"
     sk = plan.sk
@@ -225,10 +264,20 @@ class KeyEntry:
     name: str
     type: str  # the key attribute's DynamoDB type: S, N or B
     value: ir.KeyValue
+    # the value of an attribute-keyed index's key attribute: stored as the item stores the
+    # attribute (`attribute_av` / the transformers' `_scalar`), never key-encoded
+    native: bool = False
 
 
 def key_entries(plan: ir.PatternPlan, index: ir.Index) -> tuple[KeyEntry, ...]:
     """The key values of the plan's request, in order (partition key first)."""
+    if plan.key_attributes:
+        holders = _attribute_holders(plan)
+        return tuple(
+            KeyEntry(h, c.type, ir.KeyValue("{" + c.attribute + "}", (b,)), native=True)
+            for c, (_, hs) in zip(plan.key_attributes, holders, strict=True)
+            for h, b in zip(hs, c.values, strict=True)
+        )
     if plan.operation == "GetItem":
         out = [KeyEntry(index.pk.name, index.pk.type, plan.pk)]
         if index.sk is not None:
@@ -279,7 +328,7 @@ def _key_av(
     model: ir.Model,
     attribute_av: AttributeCodec,
 ) -> AV:
-    if entry.type == "S":
+    if entry.type == "S" and not entry.native:
         return {"S": render_key(entry.value, values, prefix)}
     b = scalar_binding(entry.type, entry.value)
     if b.literal is not None:

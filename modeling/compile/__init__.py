@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
+from modeling.compile.attribute_keys import check_attribute_key_conditions, key_on_attributes
 from modeling.compile.entity_keys import build_keys
 from modeling.compile.key_conditions import check_key_conditions
 from modeling.compile.lsis import derive_lsis
@@ -37,6 +38,7 @@ PASSES: tuple[Pass, ...] = (
     derive_lsis,
     build_plans,
     shard_partitions,
+    key_on_attributes,
 )
 
 CHECKS: tuple[Check, ...] = (
@@ -58,6 +60,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_read_amplification,
     checks.check_collation,
     check_key_conditions,
+    check_attribute_key_conditions,
     check_index_strategy,
 )
 

@@ -87,8 +87,8 @@ def check_key_conditions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnos
     for plan in layout.plans:
         index = layout.index(plan.index)
         pattern = model.pattern(plan.pattern)
-        if index is None:
-            continue
+        if index is None or index.on_attributes:
+            continue  # an attribute-keyed index: attribute_keys.check_attribute_key_conditions
         span = pattern.span if pattern else None
         sk = plan.sk
         entries: list[tuple[str, str, ir.KeyValue]] = [

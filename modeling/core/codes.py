@@ -108,6 +108,8 @@ _LIST: tuple[Code, ...] = (
     Code("too-many-lsis", _G.COMPILE, "The model pins more LSIs than DynamoDB allows on one table (5)."),
     Code("lsi-derived", _G.COMPILE, "A local secondary index serves patterns on the table's partition key and saves a GSI."),
     Code("lsi-kept-gsi", _G.COMPILE, "An LSI would save a GSI, but the item collection is too large or cannot be estimated."),
+    Code("gsi-on-attributes", _G.COMPILE, "`gsi_keys: attributes`: a GSI is keyed on the items' own attributes (no synthetic key attributes)."),
+    Code("gsi-kept-composite", _G.COMPILE, "`gsi_keys: attributes`: a GSI keeps composite keys, because its key or a pattern on it cannot be served exactly on attributes."),
     Code("lsi-needs-new-table", _G.COMPILE, "An LSI would save a GSI, but the table exists and LSIs are only created with a table."),
     Code("key-too-long", _G.COMPILE, "A key can render longer than DynamoDB's limit (2,048 bytes partition, 1,024 sort)."),
     Code("key-empty", _G.COMPILE, "A key template can render as an empty string; key values are never empty."),

@@ -310,6 +310,9 @@ class LayoutOptions:
     """The model's `layout:` block: choices the compiler makes when it derives keys."""
 
     lsi: Literal["auto", "never"] = "auto"  # derive LSIs where they save a GSI
+    # how derived GSIs are keyed: `composite` GSI<n>PK/SK strings, or `attributes`: the item's
+    # own top-level attributes where that is exact (modeling.compile.attribute_keys)
+    gsi_keys: Literal["composite", "attributes"] = "composite"
 
 
 @dataclass(frozen=True)
@@ -378,6 +381,7 @@ class Model:
 # --------------------------------------------------------------------------- JSON
 
 T = TypeVar("T")
+OMIT_DEFAULT = "omit_default"  # field metadata: left out of the JSON while it has its default
 
 
 def to_jsonable(value: Any) -> Any:
@@ -387,6 +391,8 @@ def to_jsonable(value: Any) -> Any:
         for f in dataclasses.fields(value):
             if f.name == "span":
                 continue
+            if f.metadata.get(OMIT_DEFAULT) and getattr(value, f.name) == f.default:
+                continue  # a newer optional field: layouts that do not use it stay as they were
             out[f.name] = to_jsonable(getattr(value, f.name))
         return out
     if isinstance(value, tuple | list):
@@ -487,6 +493,25 @@ class Index:
     projection: Literal["ALL", "KEYS_ONLY", "INCLUDE"] = "ALL"
     non_key_attributes: tuple[str, ...] = ()  # for INCLUDE
     alias: str | None = None  # the name a model's `keys:` uses (`table`, `gsi1`, `lsi1`)
+    # a GSI keyed on the items' own attributes (`layout: {gsi_keys: attributes}`): up to 4
+    # partition-key and 4 sort-key attributes, in key order; `pk`/`sk` are then their first
+    # elements, and no synthetic key attribute is written (modeling.compile.attribute_keys)
+    pk_attributes: tuple[KeyAttribute, ...] = field(default=(), metadata={OMIT_DEFAULT: True})
+    sk_attributes: tuple[KeyAttribute, ...] = field(default=(), metadata={OMIT_DEFAULT: True})
+
+    @property
+    def on_attributes(self) -> bool:
+        return bool(self.pk_attributes)
+
+    @property
+    def hash_keys(self) -> tuple[KeyAttribute, ...]:
+        return self.pk_attributes or (self.pk,)
+
+    @property
+    def range_keys(self) -> tuple[KeyAttribute, ...]:
+        if self.pk_attributes:
+            return self.sk_attributes
+        return (self.sk,) if self.sk is not None else ()
 
 
 @dataclass(frozen=True)
@@ -541,6 +566,18 @@ class KeyValue:
 class SortKeyCondition:
     kind: SortKeyKind = "none"
     values: tuple[KeyValue, ...] = ()  # 0 (none), 2 (between), else 1
+
+
+@dataclass(frozen=True)
+class AttributeCondition:
+    """One conjunct of a key condition over an index keyed on the items' own attributes:
+    `attribute = :v`, `begins_with(attribute, :v)`, `attribute BETWEEN :a AND :b` or
+    `attribute < :v` (...); `values` bind the pattern's parameters (two for between)."""
+
+    attribute: str
+    type: KeyType
+    kind: SortKeyKind
+    values: tuple[SlotBinding, ...]
 
 
 @dataclass(frozen=True)
@@ -609,6 +646,12 @@ class PatternPlan:
     limit_param: str | None = None
     # None: the key condition reads only items the pattern returns (but ties at a strict bound)
     read_estimate: ReadEstimate | None = None
+    # on an index keyed on attributes (Index.on_attributes): the key condition, partition-key
+    # attributes first (all `eq`), then the sort-key attributes left to right; `pk`/`sk`
+    # still hold the composite key the proofs were made for
+    key_attributes: tuple[AttributeCondition, ...] = field(
+        default=(), metadata={OMIT_DEFAULT: True}
+    )
 
 
 @dataclass(frozen=True)

@@ -320,7 +320,7 @@ class _PatternEmitter:
         names.update(fnames)
         key_params = {
             b.param for kv in (plan.pk, *plan.sk.values) for b in kv.bindings if b.literal is None
-        }
+        } | {b.param for c in plan.key_attributes for b in c.values if b.literal is None}
         args = ", ".join(self.params.names[p] for p in self.params.names if p in key_params)
         lines = [f"values = _t.{key_builder_name(plan)}({args})", *flines]
         request = [

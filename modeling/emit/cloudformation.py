@@ -84,20 +84,18 @@ class TableDefinition:
     tags: tuple[tuple[str, str], ...]  # sorted by key, model tag included
 
 
-def _key_schema(pk: ir.KeyAttribute, sk: ir.KeyAttribute | None) -> tuple[KeyElement, ...]:
-    elements = [KeyElement(pk.name, "HASH")]
-    if sk is not None:
-        elements.append(KeyElement(sk.name, "RANGE"))
-    return tuple(elements)
+def _key_schema(index: ir.Index) -> tuple[KeyElement, ...]:
+    """HASH then RANGE elements: one each, or up to 4 + 4 on an attribute-keyed GSI."""
+    return tuple(KeyElement(k.name, "HASH") for k in index.hash_keys) + tuple(
+        KeyElement(k.name, "RANGE") for k in index.range_keys
+    )
 
 
 def _attribute_definitions(indexes: tuple[ir.Index, ...]) -> tuple[tuple[str, str], ...]:
     """Exactly the key attributes of the table and every index; one type per name."""
     types: dict[str, str] = {}
     for index in indexes:
-        for attr in (index.pk, index.sk):
-            if attr is None:
-                continue
+        for attr in index.hash_keys + index.range_keys:
             if attr.type not in ("S", "N", "B"):
                 raise LayoutError(f"key attribute {attr.name} has type {attr.type}; use S, N or B")
             seen = types.setdefault(attr.name, attr.type)
@@ -117,9 +115,7 @@ def _secondary(index: ir.Index) -> SecondaryIndex:
         if not index.non_key_attributes:
             raise LayoutError(f"{index.name} projects INCLUDE but names no non-key attribute")
         non_key = tuple(sorted(set(index.non_key_attributes)))
-    return SecondaryIndex(
-        index.name, index.kind, _key_schema(index.pk, index.sk), index.projection, non_key
-    )
+    return SecondaryIndex(index.name, index.kind, _key_schema(index), index.projection, non_key)
 
 
 def table_definition(layout: ir.Layout, model: ir.Model) -> TableDefinition:
@@ -171,7 +167,7 @@ def table_definition(layout: ir.Layout, model: ir.Model) -> TableDefinition:
         model=model.name,
         table_name=layout.table_name,
         attribute_definitions=_attribute_definitions(layout.indexes),
-        key_schema=_key_schema(table.pk, table.sk),
+        key_schema=_key_schema(table),
         gsis=gsis,
         lsis=lsis,
         billing_mode="PROVISIONED" if provisioned else "PAY_PER_REQUEST",

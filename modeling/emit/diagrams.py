@@ -272,13 +272,21 @@ def _collection_label(layout: Layout, c: Collection) -> Html:
     sk_name = index.sk.name if index and index.sk else None
     shared = len({m[0] for m in c.members}) > 1
     color = CHILD_COLOR if shared else HEADER_COLOR
+    header = f"{h(pk_name)} = <B>{h(c.pk)}</B>"
+    on_attributes = index is not None and index.on_attributes
+    if on_attributes:  # keyed on the items' own attributes: no template is written
+        assert index is not None
+        header = "<B>" + h(", ".join(k.name for k in index.hash_keys)) + "</B>"
     rows = [
         '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" COLOR="#c5cae9">',
         f'<TR><TD COLSPAN="2" BGCOLOR="{color}" ALIGN="LEFT"><FONT COLOR="white">'
-        f"{h(pk_name)} = <B>{h(c.pk)}</B></FONT></TD></TR>",
+        f"{header}</FONT></TD></TR>",
     ]
     for entity, sk, sparse in c.members:
         sk_text = f"{h(sk_name)} = {h(sk)}" if sk_name and sk is not None else "(no sort key)"
+        if on_attributes:
+            assert index is not None
+            sk_text = h(", ".join(k.name for k in index.range_keys)) or "(no sort key)"
         if sparse:
             sk_text += ' <FONT COLOR="#9e9e9e">sparse</FONT>'
         rows.append(
@@ -293,7 +301,9 @@ def _index_caption(layout: Layout, name: str) -> str:
     index = layout.index(name)
     if index is None:
         return name
-    keys = index.pk.name + (f" / {index.sk.name}" if index.sk else "")
+    keys = ", ".join(k.name for k in index.hash_keys)
+    if index.range_keys:
+        keys += " / " + ", ".join(k.name for k in index.range_keys)
     kind = {"table": "table", "gsi": "GSI", "lsi": "LSI"}[index.kind]
     title = "table primary key" if index.kind == "table" else f"{index.name} ({kind})"
     projection = "" if index.kind == "table" else f", projection {index.projection}"

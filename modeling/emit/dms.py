@@ -162,6 +162,21 @@ def table_mappings(layout: ir.Layout, model: ir.Model) -> tuple[dict[str, Any], 
             index = layout.index(ek.index)
             if index is None:
                 raise ValueError(f"{el.entity} has a key on unknown index {ek.index}")
+            if index.on_attributes:  # keyed on the item's own attributes: no key to render
+                warnings.append(
+                    DmsWarning(
+                        entity.name,
+                        index.name,
+                        index.pk.name,
+                        None,
+                        "attribute-key",
+                        f"{index.name} is keyed on the items' own attributes "
+                        f"({', '.join(k.name for k in index.hash_keys + index.range_keys)}): "
+                        "DMS must write them with the index's types (numbers as N), or the "
+                        "write fails",
+                    )
+                )
+                continue
             pairs = [(index.pk, ek.pk), (index.sk, ek.sk)]
             for key_attr, template in pairs:
                 if key_attr is None or template is None:

@@ -70,10 +70,10 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
         "|---|---|---|---|---|",
     ]
     for idx in layout.indexes:
-        sk = f"{idx.sk.name} ({idx.sk.type})" if idx.sk else "—"
-        lines.append(
-            f"| {idx.name} | {idx.kind} | {idx.pk.name} ({idx.pk.type}) | {sk} | {idx.projection} |"
-        )
+        # an attribute-keyed GSI lists its attributes in key order (`a (S), b (N)`)
+        pk = ", ".join(f"{k.name} ({k.type})" for k in idx.hash_keys)
+        sk = ", ".join(f"{k.name} ({k.type})" for k in idx.range_keys) or "—"
+        lines.append(f"| {idx.name} | {idx.kind} | {pk} | {sk} | {idx.projection} |")
     if layout.lsis:
         names = ", ".join(i.name for i in layout.lsis)
         lines += [

@@ -164,6 +164,9 @@ def _samples(
         for k in el.keys:
             index = layout.index(k.index)
             assert index is not None
+            if index.on_attributes:  # its key attributes are the item's own attributes
+                names.update(a.name for a in index.hash_keys + index.range_keys)
+                continue
             fill: dict[str, str] = dict(k.null_fill)
             pk = _key_value(k.pk, entity, values, fill)
             sk = _key_value(k.sk, entity, values, fill) if k.sk and index.sk else None
@@ -216,9 +219,12 @@ def build_document(layout: ir.Layout, model: ir.Model) -> WbDocument:
             tuple(sorted(i.non_key_attributes)),
         )
         for i in layout.gsis
+        if not i.on_attributes  # one partition and one sort key attribute only: left out
     )
     declared: dict[str, str] = {layout.type_attribute: "S"}
     for i in layout.indexes[1:]:
+        if i.on_attributes:
+            continue
         for a in (i.pk, i.sk):
             if a is not None:
                 declared.setdefault(a.name, a.type)
@@ -248,6 +254,8 @@ def build_document(layout: ir.Layout, model: ir.Model) -> WbDocument:
         for k in el.keys:
             index = layout.index(k.index)
             assert index is not None
+            if index.on_attributes:
+                continue
             for attr, template in ((index.pk, k.pk), (index.sk, k.sk)):
                 if attr is not None and template is not None:
                     schema[attr.name] = {
@@ -257,6 +265,8 @@ def build_document(layout: ir.Layout, model: ir.Model) -> WbDocument:
         models[el.type_value] = schema
     indexes: dict[str, Any] = {}
     for i in layout.indexes:
+        if i.on_attributes:
+            continue
         entry: dict[str, Any] = {"hash": i.pk.name} | ({"sort": i.sk.name} if i.sk else {})
         if i.kind != "table":
             entry["projection"] = i.projection

@@ -303,6 +303,8 @@ def shard_suffix(entity: Entity, row: Row, shards: int) -> str:
 def _index_values(
     index: Index, ek: EntityKey, entity: Entity, row: Row, shards: int = 0
 ) -> Item | None:
+    if index.on_attributes:  # keyed on the item's own attributes: nothing of its own to write
+        return None
     fill = dict(ek.null_fill)
     pk = _key_value(index.pk.type, ek.pk, entity, row, fill)
     if pk is None:

@@ -417,6 +417,17 @@ class LayoutSpec(Node):
         "most 5 per table, created only with the table. `never`: GSIs only (pinned `lsiN` keys "
         "still apply).",
     )
+    gsi_keys: Literal["composite", "attributes"] = Field(
+        default="composite",
+        description="`composite` (default): every derived GSI is keyed on concatenated strings "
+        "(`GSI1PK`/`GSI1SK`, e.g. `ORDER#{placed_at}#{order_id}`). `attributes`: a derived GSI "
+        "holding one entity type is keyed on the items' own attributes (up to 4 partition-key "
+        "and 4 sort-key attributes, numbers as N, no synthetic key attribute), when every key "
+        "slot is a non-empty scalar of one DynamoDB type across entities and every pattern's "
+        "conditions fit (equality on every partition attribute, sort attributes left to right, "
+        "one range on the last used, no half-open range); otherwise that GSI stays composite "
+        "and an info diagnostic says why.",
+    )
 
 
 class ModelSpec(Node):
@@ -427,7 +438,9 @@ class ModelSpec(Node):
     table: TableSpec | None = Field(default=None, description="DynamoDB table settings.")
     source: SourceSpec | None = Field(default=None, description="Where the rows live today.")
     layout: LayoutSpec | None = Field(
-        default=None, description="How the compiler derives the layout (`lsi: auto | never`)."
+        default=None,
+        description="How the compiler derives the layout (`lsi: auto | never`, "
+        "`gsi_keys: composite | attributes`).",
     )
     entities: dict[EntityName, EntitySpec] = Field(
         min_length=1, description="Entity name → definition."

@@ -48,11 +48,10 @@ def create_table(client: Any, layout: Layout, table_name: str) -> None:
     """Create `table_name` with the layout's primary key, GSIs and LSIs (on-demand billing)."""
     definitions: dict[str, str] = {}
     for index in layout.indexes:
-        for ka in (index.pk, index.sk):
-            if ka is not None:
-                if definitions.get(ka.name, ka.type) != ka.type:
-                    raise PlanError(f"key attribute {ka.name} has two types")
-                definitions[ka.name] = ka.type
+        for ka in index.hash_keys + index.range_keys:
+            if definitions.get(ka.name, ka.type) != ka.type:
+                raise PlanError(f"key attribute {ka.name} has two types")
+            definitions[ka.name] = ka.type
     table = next(i for i in layout.indexes if i.kind == "table")
     request: dict[str, Any] = {
         "TableName": table_name,
@@ -75,10 +74,8 @@ def create_table(client: Any, layout: Layout, table_name: str) -> None:
 
 
 def _key_schema(index: Index) -> list[dict[str, str]]:
-    schema = [{"AttributeName": index.pk.name, "KeyType": "HASH"}]
-    if index.sk is not None:
-        schema.append({"AttributeName": index.sk.name, "KeyType": "RANGE"})
-    return schema
+    schema = [{"AttributeName": k.name, "KeyType": "HASH"} for k in index.hash_keys]
+    return schema + [{"AttributeName": k.name, "KeyType": "RANGE"} for k in index.range_keys]
 
 
 def _index_request(index: Index) -> dict[str, Any]:

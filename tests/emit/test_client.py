@@ -99,6 +99,7 @@ def _models(tmp: Path) -> Iterator[Path]:
     yield ROOT / "tests/fixtures/models/lsi_orders.yaml"  # derived LSIs (Query with IndexName)
     # sort keys that start with a datetime slot, read within the digits (compile.plans)
     yield ROOT / "tests/fixtures/models/amplification/typed_ranges.yaml"
+    yield ROOT / "tests/fixtures/models/attribute_gsis.yaml"  # GSIs keyed on attributes
     path = tmp / "tickets.yaml"
     path.write_text(TICKETS, encoding="utf-8")
     yield path

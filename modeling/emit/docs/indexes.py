@@ -23,7 +23,9 @@ ITEMS_PER_PARTITION = 8
 
 
 def _index_title(index: Index) -> str:
-    keys_text = index.pk.name + (f" / {index.sk.name}" if index.sk else "")
+    keys_text = ", ".join(k.name for k in index.hash_keys)
+    if index.range_keys:
+        keys_text += " / " + ", ".join(k.name for k in index.range_keys)
     if index.kind == "table":
         return f"table primary key ({keys_text})"
     return f"{index.name} ({index.kind.upper()}: {keys_text})"
@@ -34,18 +36,20 @@ def _partition_groups(
 ) -> list[tuple[str, list[tuple[str, dict[str, Any]]]]]:
     """Sample items on `index` grouped by partition-key value, each sorted by sort key."""
     groups: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    hash_names = [k.name for k in index.hash_keys]
+    range_names = [k.name for k in index.range_keys]
     for entity, item in sample.items:
-        pk = item.get(index.pk.name)
-        if pk is None or (index.sk is not None and index.sk.name not in item):
-            continue
-        groups.setdefault(av_text(pk, 10**6), []).append((entity, item))
-    sk_name = index.sk.name if index.sk else None
+        if any(n not in item for n in hash_names + range_names):
+            continue  # sparse: not on this index
+        pk = " / ".join(av_text(item[n], 10**6) for n in hash_names)
+        groups.setdefault(pk, []).append((entity, item))
 
-    def sk_of(pair: tuple[str, dict[str, Any]]) -> tuple[int, Any]:
-        if sk_name is None:
-            return (0, "")
-        ((tag, value),) = pair[1][sk_name].items()
-        return (0, float(value)) if tag == "N" else (1, value)
+    def sk_of(pair: tuple[str, dict[str, Any]]) -> tuple[tuple[int, Any], ...]:
+        out = []
+        for name in range_names:  # several sort attributes compare left to right
+            ((tag, value),) = pair[1][name].items()
+            out.append((0, float(value)) if tag == "N" else (1, value))
+        return tuple(out)
 
     for members in groups.values():
         members.sort(key=sk_of)
@@ -89,8 +93,13 @@ def indexes_page(model: Model, layout: Layout, sample: Sample) -> str:
                     }[index.kind]
                 ),
             ),
-            ("partition key", code(f"{index.pk.name} ({index.pk.type})")),
-            ("sort key", code(f"{index.sk.name} ({index.sk.type})") if index.sk else "none"),
+            ("partition key", code(", ".join(f"{k.name} ({k.type})" for k in index.hash_keys))),
+            (
+                "sort key",
+                code(", ".join(f"{k.name} ({k.type})" for k in index.range_keys))
+                if index.range_keys
+                else "none",
+            ),
         ]
         if index.kind != "table":
             proj: str = index.projection
@@ -105,11 +114,17 @@ def indexes_page(model: Model, layout: Layout, sample: Sample) -> str:
             ek = el.key(index.name)
             if ek is None:
                 continue
+            if index.on_attributes:  # the item's own attributes, no template written
+                pk_text = code(", ".join(k.name for k in index.hash_keys))
+                sk_text = code(", ".join(k.name for k in index.range_keys))
+            else:
+                pk_text = code(ek.pk)
+                sk_text = code(ek.sk) if ek.sk is not None else ""
             members.append(
                 (
                     entity_link(el.entity),
-                    code(ek.pk),
-                    code(ek.sk) if ek.sk is not None else "",
+                    pk_text,
+                    sk_text,
                     ", ".join(code(s) for s in ek.sparse_on) if ek.sparse else "",
                 )
             )
@@ -135,12 +150,11 @@ def _partition_table(
     for e, _ in items:
         counts[e] = counts.get(e, 0) + 1
     summary = ", ".join(f"{text(e)} ×{n}" for e, n in sorted(counts.items()))
-    out = [f"\n{code(index.pk.name + ' = ' + pk)} — {summary}\n\n"]
-    key_names = {index.pk.name, layout.type_attribute}
-    if index.sk:
-        key_names.add(index.sk.name)
-    key_names |= {k.pk.name for k in layout.indexes} | {
-        k.sk.name for k in layout.indexes if k.sk is not None
+    hash_text = ", ".join(k.name for k in index.hash_keys)
+    out = [f"\n{code(hash_text + ' = ' + pk)} — {summary}\n\n"]
+    key_names = {k.name for k in index.hash_keys + index.range_keys} | {layout.type_attribute}
+    key_names |= {k.pk.name for k in layout.indexes if not k.on_attributes} | {
+        k.sk.name for k in layout.indexes if k.sk is not None and not k.on_attributes
     }
     rows = []
     for entity, item in items[:ITEMS_PER_PARTITION]:
@@ -149,9 +163,10 @@ def _partition_table(
             for name, av in item.items()
             if name not in key_names and _projected(layout, index, name)
         ]
-        sk = code(av_text(item[index.sk.name], 10**6)) if index.sk else ""
+        sk = " / ".join(code(av_text(item[k.name], 10**6)) for k in index.range_keys)
         rows.append((sk, text(entity), " ".join(attrs[:6]) + (" …" if len(attrs) > 6 else "")))
-    heading = [index.sk.name if index.sk else "(no sort key)", layout.type_attribute, "attributes"]
+    sort_heading = ", ".join(k.name for k in index.range_keys) or "(no sort key)"
+    heading = [sort_heading, layout.type_attribute, "attributes"]
     out.append(table(heading, rows))
     if len(items) > ITEMS_PER_PARTITION:
         out.append(f"\n… and {len(items) - ITEMS_PER_PARTITION} more items in this partition.\n")

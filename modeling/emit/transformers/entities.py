@@ -39,6 +39,9 @@ class _Key:
     filled: bool = False  # a NULL slot is written as the codec's sentinel (computed after loads)
 
 
+_EMPTY_KEY = "%s is a key attribute of an index keyed on attributes: it cannot be empty"
+
+
 class EntityEmitter:
     def __init__(
         self, model: ir.Model, layout: ir.Layout, entity: ir.Entity, names: EntityNames
@@ -54,7 +57,14 @@ class EntityEmitter:
         self.attrs = {
             a.name: attr_code(a, i, is_epoch_ttl(model, a)) for i, a in enumerate(entity.attributes)
         }
-        key_names = {ka.name for i in layout.indexes for ka in (i.pk, i.sk) if ka is not None}
+        # an index keyed on the items' own attributes writes no key attribute of its own
+        key_names = {
+            ka.name
+            for i in layout.indexes
+            if not i.on_attributes
+            for ka in (i.pk, i.sk)
+            if ka is not None
+        }
         for a in entity.attributes:
             if a.name in key_names or a.name == layout.type_attribute:
                 raise EmitError(
@@ -157,6 +167,8 @@ class EntityEmitter:
                 raise EmitError(f"{self.entity.name}: key on unknown index {ek.index}")
             if index.sk is not None and ek.sk is None:
                 continue  # not on this index (as modeling.sample.codec does)
+            if index.on_attributes:
+                continue  # keyed on the item's own attributes, written as attributes
             key = _Key(index, [], [], [], [], [], 0, [])
             fill: dict[str, str] = dict(ek.null_fill)
             key.filled = bool(fill)
@@ -314,6 +326,21 @@ class EntityEmitter:
             ]
         elif static > ITEM_LIMIT:  # pragma: no cover - 400 KB of fixed-size attributes
             raise EmitError(f"{self.entity.name}: items are always over {ITEM_LIMIT // 1024} KB")
+        # a key attribute of an attribute-keyed GSI (table-wide, whatever index the item is on):
+        # DynamoDB refuses the whole write when it is an empty string, so the row is refused here
+        native = sorted(
+            k.name
+            for i in self.layout.indexes
+            if i.on_attributes
+            for k in i.hash_keys + i.range_keys
+            if k.type == "S"
+        )
+        for name in native:
+            if name in self.attrs:
+                lines += [
+                    f'if item.get({literal(name)}, {{}}).get("S") == "":',
+                    f"    raise _Bad(InvalidKey, None, {literal(_EMPTY_KEY % name)})",
+                ]
         lines.append("return item")
         body = indent("\n".join(lines), 2)
         return render(

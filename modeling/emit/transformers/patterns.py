@@ -131,9 +131,14 @@ def key_builder_name(plan: ir.PatternPlan) -> str:
 
 
 def _key_av(
-    key_type: str, kv: ir.KeyValue, params: PatternParams, lines: list[str], locals_: dict[str, str]
+    key_type: str,
+    kv: ir.KeyValue,
+    params: PatternParams,
+    lines: list[str],
+    locals_: dict[str, str],
+    native: bool = False,
 ) -> str:
-    if key_type == "S":
+    if key_type == "S" and not native:
         return f'{{"S": {_render_key(kv, params, lines, locals_)}}}'
     try:
         b = scalar_binding(key_type, kv)
@@ -154,11 +159,12 @@ def key_builder(layout: ir.Layout, model: ir.Model, plan: ir.PatternPlan) -> str
     except PlanError as exc:
         raise EmitError(f"pattern {plan.pattern}: {exc}") from None
     params = pattern_params(model, plan)
-    used = {b.param for kv in (plan.pk, *plan.sk.values) for b in kv.bindings if b.literal is None}
+    used = {b.param for e in entries for b in e.value.bindings if b.literal is None}
     lines: list[str] = []
     locals_: dict[str, str] = {}
     body = [
-        f"{literal(e.name)}: {_key_av(e.type, e.value, params, lines, locals_)}" for e in entries
+        f"{literal(e.name)}: {_key_av(e.type, e.value, params, lines, locals_, e.native)}"
+        for e in entries
     ]
     lines.append("return {" + ", ".join(body) + "}")
     if plan.operation == "GetItem":

@@ -1,0 +1,391 @@
+"""Pass 6b: GSIs keyed on the items' own attributes (`layout: {gsi_keys: attributes}`).
+
+Since November 2025 a GSI's key schema can name up to four partition-key and four sort-key
+attributes of the item itself, each with its native type: numbers sort as numbers, and no
+`GSI<n>PK`/`GSI<n>SK` string is written or kept in step. What DynamoDB (and DynamoDB Local,
+`tests/verify/test_multi_attribute_keys.py`) enforces shapes what this pass accepts:
+
+- a query needs equality on *every* partition-key attribute, and conditions on the sort-key
+  attributes left to right, a range (or begins_with) only on the last one used, one condition
+  per attribute (a half-open `>= a AND < b` is refused; BETWEEN is inclusive);
+- an attribute's type is fixed for the whole table: every item that has an attribute of that
+  name must store it with that type, and never as an empty string;
+- an item lacking any key attribute is not on the index (sparse).
+
+The composite key of an index is proven exact by the earlier passes (the plans' `proof`).
+This pass turns a derived GSI into an attribute-keyed one only where that proof carries over
+unchanged, and keeps the composite key otherwise, with an info diagnostic that says why:
+
+- **identity / collisions:** the type-prefix literals (`ORDER#`) are not in an attribute key,
+  so nothing would keep two entity types apart. The index must hold exactly one entity type
+  (the only entity with a key on it), and no other entity may have every key attribute (an
+  item is on the index whenever it has them all): then every item a key condition reads is
+  that type's, and no other type's key can collide with it.
+- **slots:** every slot is a top-level attribute of a type with a fixed DynamoDB type that
+  can never be empty (`integer`/`decimal` as N; `uuid`, `date` and `string` with an enum of
+  non-empty values as S), typed the same on every entity that has an attribute of that name;
+  at least one partition-key attribute, at most 4 + 4, no attribute in both.
+- **order:** N and S order values as the composite encoding does (numbers numerically,
+  strings by code point), and several sort attributes order left to right as the composite
+  concatenation does: the plans' ordering proofs hold.
+- **NULLs:** an optional slot is fine when the composite key is already sparse on it (the
+  item leaves the index in both layouts); a slot the composite fills with a NULL sentinel
+  (`null_fill`, so NULLs sort first or last) would drop those items: refused.
+- **patterns:** each plan on the index becomes `ir.PatternPlan.key_attributes`: equality on
+  every partition attribute, equality on sort attributes left to right, then the pattern's
+  range on the next one. Each is one of the pattern's own conditions, and every condition of
+  the pattern is either in this key condition or already a filter of the plan: the key
+  condition reads exactly the items the composite one did. `IN`, NULL tests and half-open
+  ranges on a key attribute, sharded partitions and pinned keys keep the index composite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from modeling.compile.state import Derivation
+from modeling.core import ir, naming
+from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.runtime import keys
+
+MAX_KEY_ATTRIBUTES = 4  # per partition key and per sort key (DynamoDB)
+_RANGE_KINDS: dict[str, ir.SortKeyKind] = {
+    "<": "lt",
+    "<=": "le",
+    ">": "gt",
+    ">=": "ge",
+    "between": "between",
+    "begins_with": "begins_with",
+}
+_HINT = (
+    "nothing to do: the composite key is exact; `layout: {gsi_keys: composite}` keys every "
+    "GSI on concatenated strings"
+)
+
+
+class Refused(Exception):
+    """Why an index keeps its composite key (the diagnostic's message)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One GSI under `gsi_keys: attributes`: the attribute-keyed index and its plans, or why not."""
+
+    index: str
+    keyed: ir.Index | None
+    plans: tuple[ir.PatternPlan, ...] = ()
+    why: str | None = None
+
+
+def key_type(model: ir.Model, attribute: str) -> ir.KeyType:
+    """The DynamoDB type attribute `attribute` would have as a key attribute of the whole
+    table, checked on every entity that has an attribute of that name; raises Refused."""
+    found: ir.KeyType | None = None
+    for entity in model.entities:
+        a = entity.attribute(attribute)
+        if a is None:
+            continue
+        t = _native_type(model, a)
+        if found is not None and t != found:
+            raise Refused(
+                f"attribute {attribute!r} is {found} on one entity and {t} on {entity.name}: "
+                "DynamoDB gives a key attribute one type across the table"
+            )
+        found = t
+    if found is None:
+        raise Refused(f"no entity has an attribute {attribute!r}")
+    return found
+
+
+def _native_type(model: ir.Model, a: ir.Attribute) -> ir.KeyType:
+    kind = a.type.kind if a.type.item is None else "collection"
+    if a.name == model.table.ttl:
+        raise Refused(f"attribute {a.name!r} is the table's TTL attribute")
+    if naming.reserved_attribute(a.name):
+        raise Refused(f"attribute {a.name!r} has the name of a layout attribute")
+    if kind in ("integer", "decimal"):
+        return "N"
+    if kind in ("uuid", "date"):
+        return "S"
+    if kind == "string" and a.enum and all(v != "" for v in a.enum):
+        return "S"
+    if kind == "string":
+        raise Refused(
+            f"attribute {a.name!r} is a string that can be empty, which DynamoDB refuses in a "
+            "key attribute (declare an `enum` of non-empty values to allow it)"
+        )
+    raise Refused(
+        f"attribute {a.name!r} is {a.type}, which has no exact native key type here "
+        "(integer, decimal, uuid, date and enum strings do)"
+    )
+
+
+def key_on_attributes(model: ir.Model, state: Derivation) -> Derivation:
+    if model.layout.gsi_keys != "attributes":
+        return state
+    decisions = [decide(model, state, i) for i in state.indexes if i.kind == "gsi"]
+    keyed = {d.index: d for d in decisions if d.keyed is not None}
+    indexes = tuple(keyed[i.name].keyed or i if i.name in keyed else i for i in state.indexes)
+    new_plans = {p.pattern: p for d in keyed.values() for p in d.plans}
+    plans = tuple(new_plans.get(p.pattern, p) for p in state.plans)
+    notes = tuple(_note(model, state, d) for d in decisions)
+    return replace(state, indexes=indexes, plans=plans).with_diagnostics(*notes)
+
+
+def decide(model: ir.Model, state: Derivation, index: ir.Index) -> Decision:
+    try:
+        keyed, plans = _attribute_index(model, state, index)
+    except Refused as why:
+        return Decision(index.name, None, why=str(why))
+    return Decision(index.name, keyed, plans)
+
+
+def _attribute_index(
+    model: ir.Model, state: Derivation, index: ir.Index
+) -> tuple[ir.Index, tuple[ir.PatternPlan, ...]]:
+    on_index = [
+        (el.entity, ek) for el in state.entity_layouts for ek in el.keys if ek.index == index.name
+    ]
+    if len(on_index) != 1:
+        names = ", ".join(sorted(e for e, _ in on_index))
+        raise Refused(
+            f"it holds {len(on_index)} entity types ({names}): without their type prefixes "
+            "their keys could collide, so only an index of one entity type is keyed on attributes"
+        )
+    entity_name, ek = on_index[0]
+    if ek.pinned:
+        raise Refused("its key is pinned in the model (`keys:`)")
+    if ek.null_fill:
+        slots = ", ".join(s for s, _ in ek.null_fill)
+        raise Refused(
+            f"the composite key writes a NULL {slots} as a sentinel so the item stays on the "
+            "index in NULL order; an attribute key would leave those items out"
+        )
+    pk_slots = keys.parse_template(ek.pk).slots
+    sk_slots = keys.parse_template(ek.sk).slots if ek.sk is not None else ()
+    if not pk_slots:
+        raise Refused(f"its partition key {ek.pk!r} is a constant, not an attribute")
+    for part, slot_names in (("partition", pk_slots), ("sort", sk_slots)):
+        if len(slot_names) > MAX_KEY_ATTRIBUTES:
+            raise Refused(
+                f"its {part} key has {len(slot_names)} attributes; DynamoDB allows "
+                f"{MAX_KEY_ATTRIBUTES}"
+            )
+    if len(set(pk_slots + sk_slots)) != len(pk_slots + sk_slots):
+        raise Refused("an attribute appears twice in its key")
+    entity = model.entity(entity_name)
+    assert entity is not None
+    types: dict[str, ir.KeyType] = {}
+    for slot in pk_slots + sk_slots:
+        a = entity.attribute(slot)
+        if a is None:
+            raise Refused(f"slot {{{slot}}} is not an attribute of {entity_name}")
+        if not a.required and slot not in ek.sparse_on:
+            raise Refused(f"optional attribute {slot!r} is not a sparse slot of the composite key")
+        types[slot] = key_type(model, slot)
+    # an item is on an attribute-keyed index when it has every key attribute, whatever its
+    # type: another entity with all of them would put its items there too
+    for other in model.entities:
+        if other.name != entity_name and all(other.attribute(s) for s in pk_slots + sk_slots):
+            raise Refused(
+                f"{other.name} also has every key attribute ({', '.join(pk_slots + sk_slots)}): "
+                "its items would be on the index too"
+            )
+    plans = tuple(
+        _plan(model, p, pk_slots, sk_slots, types) for p in state.plans if p.index == index.name
+    )
+    keyed = replace(
+        index,
+        pk=ir.KeyAttribute(pk_slots[0], types[pk_slots[0]]),
+        sk=ir.KeyAttribute(sk_slots[0], types[sk_slots[0]]) if sk_slots else None,
+        pk_attributes=tuple(ir.KeyAttribute(s, types[s]) for s in pk_slots),
+        sk_attributes=tuple(ir.KeyAttribute(s, types[s]) for s in sk_slots),
+    )
+    return keyed, plans
+
+
+def _binding(model: ir.Model, plan: ir.PatternPlan, c: ir.Condition, i: int = 0) -> ir.SlotBinding:
+    kind = _kind(model, plan, c.attribute)
+    if c.literals:
+        return ir.SlotBinding(c.attribute, c.attribute, kind, c.literals[i])
+    return ir.SlotBinding(c.attribute, c.param_names[i], kind)
+
+
+def _kind(model: ir.Model, plan: ir.PatternPlan, attribute: str) -> str:
+    for name in plan.entities:
+        e = model.entity(name)
+        a = e.attribute(attribute) if e is not None else None
+        if a is not None:
+            return a.type.kind
+    return "string"
+
+
+def _plan(
+    model: ir.Model,
+    plan: ir.PatternPlan,
+    pk_slots: Sequence[str],
+    sk_slots: Sequence[str],
+    types: dict[str, ir.KeyType],
+) -> ir.PatternPlan:
+    pattern = model.pattern(plan.pattern)
+    if pattern is None:  # pragma: no cover - every plan is a pattern's
+        raise Refused(f"pattern {plan.pattern!r} is unknown")
+    if plan.sharded:
+        raise Refused(f"pattern {plan.pattern!r} reads a sharded partition")
+    if plan.type_filter:
+        raise Refused(f"pattern {plan.pattern!r} reads several entity types")
+    by_attr: dict[str, ir.Condition] = {}
+    for w in pattern.where:
+        if w.attribute in by_attr:
+            raise Refused(f"pattern {plan.pattern!r} has two conditions on {w.attribute!r}")
+        by_attr[w.attribute] = w
+    conds: list[ir.AttributeCondition] = []
+    for slot in pk_slots:
+        pc = by_attr.get(slot)
+        if pc is None or pc.op != "=":
+            how = "no condition" if pc is None else f"`{pc.op}`"
+            raise Refused(
+                f"pattern {plan.pattern!r} has {how} on partition attribute {slot!r}; "
+                "a query needs equality on every partition attribute"
+            )
+        conds.append(ir.AttributeCondition(slot, types[slot], "eq", (_binding(model, plan, pc),)))
+    for slot in sk_slots:
+        c = by_attr.get(slot)
+        if c is None:
+            break
+        if c.op == "=":
+            conds.append(
+                ir.AttributeCondition(slot, types[slot], "eq", (_binding(model, plan, c),))
+            )
+            continue
+        if c.op in _RANGE_KINDS:
+            if c.op == "between" and c.bounds != ir.INCLUSIVE:
+                raise Refused(
+                    f"pattern {plan.pattern!r} has a half-open range on {slot!r}; DynamoDB "
+                    "takes one condition per key attribute and BETWEEN is inclusive"
+                )
+            if c.op == "begins_with" and types[slot] != "S":
+                raise Refused(f"pattern {plan.pattern!r} has begins_with on number {slot!r}")
+            n = 2 if c.op == "between" else 1
+            values = tuple(_binding(model, plan, c, i) for i in range(n))
+            conds.append(ir.AttributeCondition(slot, types[slot], _RANGE_KINDS[c.op], values))
+        break  # a range (or an IN / NULL test) ends the key condition
+    used = {k.attribute for k in conds}
+    filtered = {f.attribute for f in plan.filters}
+    lost = [c.attribute for c in pattern.where if c.attribute not in used | filtered]
+    if lost:
+        raise Refused(
+            f"pattern {plan.pattern!r}: the condition on {', '.join(lost)} is in the composite "
+            "key but cannot be in an attribute key condition (left to right, one range last)"
+        )
+    # a filter repeating a condition now in the key is dropped; DynamoDB refuses a filter on
+    # any key attribute of the index, so one on another key attribute keeps the index composite
+    filters = tuple(f for f in plan.filters if f.attribute not in used)
+    keyed = [f.attribute for f in filters if f.attribute in (*pk_slots, *sk_slots)]
+    if keyed:
+        raise Refused(
+            f"pattern {plan.pattern!r} filters on {', '.join(keyed)}, a key attribute of the "
+            "index, which DynamoDB does not allow in a FilterExpression"
+        )
+    key_text = " AND ".join(_condition_text(k) for k in conds)
+    proof = (
+        *plan.proof,
+        f"keyed on attributes: {key_text}; the index holds only {', '.join(plan.entities)} "
+        "items, each condition is one of the pattern's, the others are filters, and N/S "
+        "attributes order as the composite key did",
+    )
+    estimate = plan.read_estimate
+    if estimate is not None and estimate.filters:
+        kept = tuple(a for a in estimate.filters if a not in used)
+        estimate = replace(estimate, filters=kept) if kept or estimate.dropped else None
+    return replace(
+        plan, key_attributes=tuple(conds), filters=filters, proof=proof, read_estimate=estimate
+    )
+
+
+def _condition_text(c: ir.AttributeCondition) -> str:
+    names = [f":{b.param}" if b.literal is None else repr(b.literal) for b in c.values]
+    if c.kind == "eq":
+        return f"{c.attribute} = {names[0]}"
+    if c.kind == "between":
+        return f"{c.attribute} BETWEEN {names[0]} AND {names[1]}"
+    if c.kind == "begins_with":
+        return f"begins_with({c.attribute}, {names[0]})"
+    ops = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+    return f"{c.attribute} {ops[c.kind]} {names[0]}"
+
+
+def _note(model: ir.Model, state: Derivation, d: Decision) -> Diagnostic:
+    patterns = sorted(p.pattern for p in state.plans if p.index == d.index)
+    pattern = model.pattern(patterns[0]) if patterns else None
+    span = pattern.span if pattern is not None else None
+    if d.keyed is not None:
+        schema = ", ".join(f"{k.name} ({k.type}, HASH)" for k in d.keyed.pk_attributes)
+        schema += "".join(f", {k.name} ({k.type}, RANGE)" for k in d.keyed.sk_attributes)
+        return Diagnostic(
+            "gsi-on-attributes",
+            Severity.INFO,
+            f"{d.index} is keyed on the items' own attributes: {schema}; no synthetic key "
+            f"attribute is written (patterns: {', '.join(patterns) or 'none'}). NoSQL "
+            "Workbench models one partition and one sort key attribute per index: "
+            "workbench.json leaves this index out",
+            span,
+            "an item missing any of these attributes is not on the index",
+            d.index,
+        )
+    return Diagnostic(
+        "gsi-kept-composite",
+        Severity.INFO,
+        f"{d.index} keeps its composite key under `gsi_keys: attributes`: {d.why}",
+        span,
+        _HINT,
+        d.index,
+    )
+
+
+def check_attribute_key_conditions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """Every plan on an attribute-keyed index sends a key condition DynamoDB accepts: equality
+    on each partition attribute, sort attributes left to right, a range only last, one
+    condition per attribute, values of the attribute's type."""
+    for plan in layout.plans:
+        index = layout.index(plan.index)
+        if index is None or not (index.on_attributes or plan.key_attributes):
+            continue
+        problem = attribute_condition_problem(index, plan.key_attributes)
+        if problem is not None:
+            pattern = model.pattern(plan.pattern)
+            yield Diagnostic(
+                "invalid-key-condition",
+                Severity.ERROR,
+                f"pattern {plan.pattern!r}: DynamoDB would reject its Query on {index.name}: "
+                f"{problem}",
+                pattern.span if pattern is not None else None,
+                "`layout: {gsi_keys: composite}` keys the index on concatenated strings",
+                plan.pattern,
+            )
+
+
+def attribute_condition_problem(
+    index: ir.Index, conds: Sequence[ir.AttributeCondition]
+) -> str | None:
+    """Why `conds` is not a key condition DynamoDB takes on `index`; None when it is."""
+    if not index.on_attributes:
+        return f"{index.name} is not keyed on attributes"
+    n = len(index.pk_attributes)
+    head = [(c.attribute, c.type, c.kind) for c in conds[:n]]
+    if head != [(k.name, k.type, "eq") for k in index.pk_attributes]:
+        return "it needs equality on every partition-key attribute, in key order"
+    rest = conds[n:]
+    if len(rest) > len(index.sk_attributes):
+        return "more sort-key conditions than sort-key attributes"
+    for i, (c, k) in enumerate(zip(rest, index.sk_attributes, strict=False)):
+        if (c.attribute, c.type) != (k.name, k.type):
+            return f"sort-key condition {i + 1} is on {c.attribute}, not {k.name} ({k.type})"
+        if c.kind != "eq" and i != len(rest) - 1:
+            return f"a range on {c.attribute} before the last sort-key condition"
+        if c.kind == "begins_with" and c.type != "S":
+            return f"begins_with on {c.attribute}, which is {c.type}"
+        if len(c.values) != (2 if c.kind == "between" else 1):
+            return f"{c.kind} on {c.attribute} with {len(c.values)} values"
+    return None
