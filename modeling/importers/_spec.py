@@ -430,6 +430,9 @@ def catalog_to_spec(
     _align_parent_keys(infos, diags, src)
 
     # ------------------------------------------------------------ entities
+    non_data_of: dict[str, list[dict[str, Any]]] = {}  # table → its columns not seeded
+    for n in non_data:
+        non_data_of.setdefault(n["table"], []).append(n)
     entities = CommentedMap()
     for t in chosen:
         info = infos[t.qname]
@@ -548,7 +551,7 @@ def catalog_to_spec(
                     subject=info.name,
                 )
         e["attributes"] = attrs_map
-        skipped_cols = [n for n in non_data if n["table"] == f"{t.schema}.{t.name}"]
+        skipped_cols = non_data_of.get(f"{t.schema}.{t.name}", [])
         if skipped_cols:
             text = "not seeded: " + "; ".join(
                 f"{n['column']} ({n['reason']})" for n in skipped_cols
@@ -663,6 +666,7 @@ def _suggest_patterns(
         by_sig[sig] = p
         out.append(p)
 
+    by_name = {i.name: i for i in infos.values()}
     for t in tables:
         info = infos[t.qname]
         ent = snake(info.name)
@@ -769,7 +773,7 @@ def _suggest_patterns(
                 )
             )
         if info.parent:
-            parent = next(i for i in infos.values() if i.name == info.parent)
+            parent = by_name[info.parent]
             if parent.key == info.parent_fk:
                 add(
                     Pattern(
