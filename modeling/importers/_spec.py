@@ -257,6 +257,20 @@ def fold_partition_keys(catalog: Catalog, tables: list[Table]) -> None:
                     )
 
 
+def _own_foreign_keys(catalog: Catalog) -> Catalog:
+    """A copy of `catalog` in which each partitioned table has its own foreign-key list, the
+    one thing `fold_partition_keys` changes (a deep copy of the whole catalog was half the
+    seeding time of a 50,000-table schema; issue 18)."""
+    out = copy.copy(catalog)
+    out.tables = dict(catalog.tables)
+    for q, t in catalog.tables.items():
+        if t.partitions:
+            own = copy.copy(t)
+            own.foreign_keys = list(t.foreign_keys)
+            out.tables[q] = own
+    return out
+
+
 def _entity_names(tables: list[Table]) -> dict[QName, str]:
     """PascalCase singular names; a name shared across schemas gets the schema as a prefix."""
     base = {t.qname: entity_for_table(t.spelling or t.name) for t in tables}
@@ -348,7 +362,7 @@ def catalog_to_spec(
 ) -> Seeded:
     """Build the model document from a catalog. Pure: no I/O; deterministic for one catalog."""
     diags = Diagnostics()
-    catalog = copy.deepcopy(catalog)  # folding partitions must not change the caller's catalog
+    catalog = _own_foreign_keys(catalog)  # folding partitions must not change the caller's
     src = catalog.source or "<catalog>"
     chosen = select_tables(catalog, [s.lower() for s in schemas] if schemas else None, tables)
     fold_partition_keys(catalog, chosen)
