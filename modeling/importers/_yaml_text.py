@@ -109,23 +109,38 @@ def _float(value: float) -> str:
     return text
 
 
+_PLAIN_STR: dict[tuple[str, bool, bool], str] = {}  # (text, flow, key) → as written
+
+
+def _str_scalar(value: str, flow: bool, key: bool) -> str:
+    if isinstance(value, DoubleQuotedScalarString) or (
+        type(value) is str and (not PLAIN_SAFE.match(value) or value.lower() in YAML_WORDS)
+    ):
+        text = double_quoted(value)  # what _quote_unsafe makes of it
+    elif type(value) is not str:
+        raise _Unsupported(type(value).__name__)  # other ruamel scalar strings: styles
+    elif _IDENTIFIER.fullmatch(value):
+        text = value  # plain in every context, reads back as a string
+    else:
+        text = _styled(value, flow, key)
+    if key and (not value or len(value) >= _SIMPLE_KEY or _LINE_BREAK.search(value)):
+        raise _Unsupported("not a simple key")  # ruamel writes `? key`
+    if len(text) > WIDTH - 2 * _SIMPLE_KEY - _MARGIN:
+        raise _Unsupported("a line that may fold")
+    return text
+
+
 def _scalar(value: Any, flow: bool, key: bool) -> str:
-    if isinstance(value, str):
-        if isinstance(value, DoubleQuotedScalarString) or (
-            type(value) is str and (not PLAIN_SAFE.match(value) or value.lower() in YAML_WORDS)
-        ):
-            text = double_quoted(value)  # what _quote_unsafe makes of it
-        elif type(value) is not str:
-            raise _Unsupported(type(value).__name__)  # other ruamel scalar strings: styles
-        elif _IDENTIFIER.fullmatch(value):
-            text = value  # plain in every context, reads back as a string
-        else:
-            text = _styled(value, flow, key)
-        if key and (not value or len(value) >= _SIMPLE_KEY or _LINE_BREAK.search(value)):
-            raise _Unsupported("not a simple key")  # ruamel writes `? key`
-        if len(text) > WIDTH - 2 * _SIMPLE_KEY - _MARGIN:
-            raise _Unsupported("a line that may fold")
+    if type(value) is str:  # names, types and operators repeat thousands of times
+        cached = _PLAIN_STR.get((value, flow, key))
+        if cached is not None:
+            return cached
+        text = _str_scalar(value, flow, key)
+        if len(_PLAIN_STR) < 200_000:
+            _PLAIN_STR[(value, flow, key)] = text
         return text
+    if isinstance(value, str):
+        return _str_scalar(value, flow, key)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int) and type(value) is int:
