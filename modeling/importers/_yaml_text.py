@@ -29,6 +29,8 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from modeling.core.errors import ModelingError
+
 WIDTH = 4096  # dump_yaml's `yaml.width`: a line that could reach it is left to ruamel
 _SIMPLE_KEY = 128  # ruamel's MAX_SIMPLE_KEY_LENGTH: a longer key is written `? key`
 _MARGIN = 64  # room kept below WIDTH for the indicators written around a scalar
@@ -54,8 +56,9 @@ _NEEDS_ESCAPE = re.compile(
 )
 
 
-class _Unsupported(Exception):
-    """A shape this writer does not produce byte-identically; ruamel writes the document."""
+class _Unsupported(ModelingError):
+    """A shape this writer does not produce byte-identically; ruamel writes the document
+    (caught in `dump_text`, never seen by a user)."""
 
 
 def _escape_char(match: re.Match[str]) -> str:
