@@ -88,11 +88,13 @@ def build_keys(model: ir.Model, state: Derivation) -> Derivation:
     order = {name: i for i, name in enumerate(state.index_names)}
     layouts = []
     problems: list[Diagnostic] = []
+    # each entity's placements, grouped once (a scan per entity was quadratic: issue 18)
+    placed: dict[str, list[Placement]] = {}
+    for p in state.placements:
+        placed.setdefault(p.entity, []).append(p)
     for entity in sorted(model.entities, key=lambda e: e.name):
         keys = []
-        placements = sorted(
-            (p for p in state.placements if p.entity == entity.name), key=lambda p: order[p.index]
-        )
+        placements = sorted(placed.get(entity.name, ()), key=lambda p: order[p.index])
         for p in placements:
             filled = dict(p.null_fill)
             optional = tuple(
