@@ -47,6 +47,7 @@ from dataclasses import dataclass, replace
 from modeling.compile.state import Derivation
 from modeling.core import ir, naming
 from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.core.errors import ModelingError
 from modeling.runtime import keys
 
 MAX_KEY_ATTRIBUTES = 4  # per partition key and per sort key (DynamoDB)
@@ -64,8 +65,9 @@ _HINT = (
 )
 
 
-class Refused(Exception):
-    """Why an index keeps its composite key (the diagnostic's message)."""
+class Refused(ModelingError):
+    """Why an index keeps its composite key (the diagnostic's message); caught in this module,
+    never reaches a user as an error."""
 
 
 @dataclass(frozen=True)
