@@ -553,8 +553,8 @@ class IndexChoice:
     duplicate_items: OptionCost
     chosen: str  # GSI or DUPLICATE_ITEMS
     reason: str
-    # whether the compiled layout has what was chosen: duplicated relationship items are not
-    # built by this compiler yet, so a DUPLICATE_ITEMS choice keeps the GSI
+    # whether the compiled layout has what was chosen: copies are built where
+    # `modeling.compile.copies` can (else the GSI is kept and `strategy-not-built` says why)
     built: bool
 
     @property
@@ -563,10 +563,34 @@ class IndexChoice:
         return None if g is None or d is None else abs(g - d)
 
 
+def with_gsis(layout: ir.Layout) -> ir.Layout:
+    """The layout as it was before copies replaced GSIs (to price both options again)."""
+    if not layout.copies:
+        return layout
+    restored = {c.name: c for c in layout.copies}
+    indexes = list(layout.indexes)
+    for c in layout.copies:
+        if c.replaces is not None:
+            indexes.append(c.replaces)
+    order = {"table": 0, "gsi": 1, "lsi": 2}
+    indexes.sort(key=lambda i: (order[i.kind], len(i.name), i.name))
+    entities = tuple(
+        replace(el, keys=el.keys + tuple(c.key for c in layout.copies_of(el.entity) if c.key))
+        for el in layout.entities
+    )
+    originals = {p.pattern: p for c in layout.copies for p in c.plans}
+    plans = tuple(originals.get(p.pattern, p) if p.copy in restored else p for p in layout.plans)
+    return replace(layout, indexes=tuple(indexes), entities=entities, plans=plans, copies=())
+
+
 def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
-    """The extra item that writes `entity`'s relationship on `index` into the table: the
-    index's key templates as the table's partition and sort key, the identity and the key's
-    slot attributes, and the type attribute (an adjacency-list item, not a full copy)."""
+    """The extra item that writes `entity`'s relationship on `index` into the table, as
+    `modeling.compile.copies` builds it (`ir.CopyItems`): the index's partition-key template as
+    the table's partition key; `~<index>#`, the index's sort-key template and `#{slot}` for each
+    identity attribute it lacks as the table's sort key (an index key may repeat, a table key
+    may not); the identity, the key's slot attributes and the version attribute; the type
+    attribute (`<Entity>~<index>`); and the main item's table key (`<key name>_MAIN`), by which
+    a read fetches the full item (an adjacency-list item, not a full copy)."""
     el = layout.entity(entity.name)
     table = layout.indexes[0]
     ek = el.key(index.name) if el is not None else None
@@ -576,18 +600,25 @@ def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
     if ek.sk is not None:
         in_key |= set(keys.parse_template(ek.sk).slots)
     size = len(table.pk.name) + _template_bytes(entity, ek.pk)
-    # the table's sort key: the index's sort key, then `#{slot}` for each identity attribute
-    # it lacks (an index key may repeat, a table key may not)
-    size += len(table.sk.name if table.sk is not None else "SK")
+    size += len(table.sk.name if table.sk is not None else "SK") + len(index.name) + 2
     size += _template_bytes(entity, ek.sk) if ek.sk is not None else 0
     for name in entity.key:
         if name not in in_key:
             size += 1 + _slot_bytes(entity.attribute(name))
-    for name in sorted(in_key | set(entity.key)):
+    held = in_key | set(entity.key)
+    if entity.version is not None:
+        held.add(entity.version)
+    for name in sorted(held):
         a = entity.attribute(name)
         if a is not None:
             size += value_bytes(a)
-    return size + len(layout.type_attribute) + len(entity.name)
+    main = el.key(table.name) if el is not None else None
+    if main is not None:
+        size += len(table.pk.name) + len(ir.COPY_REF_SUFFIX) + _template_bytes(entity, main.pk)
+        if table.sk is not None and main.sk is not None:
+            size += len(table.sk.name) + len(ir.COPY_REF_SUFFIX)
+            size += _template_bytes(entity, main.sk)
+    return size + len(layout.type_attribute) + len(entity.name) + 1 + len(index.name)
 
 
 def _item_without(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
@@ -615,6 +646,8 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
     wanted = {p.name for p in model.patterns if p.strategy == "lowest_cost"}
     if not wanted:
         return ()
+    built = {c.name for c in layout.copies}
+    layout = with_gsis(layout)
     per_month = prices.seconds_per_month
     wru = prices.write_request_units_per_million / 1e6
     rru = prices.read_request_units_per_million / 1e6
@@ -715,7 +748,7 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
                 duplicate_items=d,
                 chosen=chosen,
                 reason=reason,
-                built=chosen == GSI,
+                built=chosen == GSI or index.name in built,
             )
         )
     return tuple(choices)

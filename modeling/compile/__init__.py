@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
+from modeling.compile.copies import build_copies
 from modeling.compile.entity_keys import build_keys
 from modeling.compile.key_conditions import check_key_conditions
 from modeling.compile.lsis import derive_lsis
@@ -37,6 +38,7 @@ PASSES: tuple[Pass, ...] = (
     derive_lsis,
     build_plans,
     shard_partitions,
+    build_copies,
 )
 
 CHECKS: tuple[Check, ...] = (
@@ -86,6 +88,7 @@ def compile_model(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
         indexes=state.indexes,
         entities=state.entity_layouts,
         plans=state.plans,
+        copies=state.copies,
     )
     refused = {d.subject for d in bag.errors}
     for check in CHECKS:
@@ -106,4 +109,5 @@ def compile_model(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
         entities=layout.entities,
         plans=layout.plans,
         diagnostics=records,
+        copies=layout.copies,
     ), bag

@@ -191,7 +191,8 @@ class _PatternEmitter:
                 raise EmitError(f"pattern {plan.pattern} reads unknown entity {e}")
         self.multi = len(plan.entities) > 1
         self.description = (pattern.description or "").strip() if pattern else ""
-        self.full_items = index.projection != "ALL"
+        # KEYS_ONLY/INCLUDE index entries and relationship copies are completed by BatchGetItem
+        self.full_items = index.projection != "ALL" or plan.copy is not None
 
     def _fan_out(
         self, fan: ir.Condition, pattern: ir.AccessPattern | None, taken: set[str]
@@ -780,7 +781,7 @@ class Client:
 
     def _fetch_full(self, items: list[_t.Item]) -> list[_t.Item]:
         """Whole items for index entries that project less than ALL (BatchGetItem, in order)."""
-        keys = [{name: item[name] for name in _TABLE_KEY} for item in items]
+        keys = [$main_key for item in items]
         found = self._items_by_key(keys, False)
         return [found[text] for text in map(_key_text, keys) if text in found]
 
@@ -1068,7 +1069,15 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(result_fields.items()))
         + "}",
         *[p.result_class() for p in patterns if p.multi],
-        render(CLIENT_CLASS, table=layout.table_name, model=model.name)
+        *([_copies_runtime(layout)] if layout.copies else []),
+        render(
+            CLIENT_CLASS,
+            table=layout.table_name,
+            model=model.name,
+            main_key="_main_key(item)"
+            if layout.copies
+            else "{name: item[name] for name in _TABLE_KEY}",
+        )
         + "\n    # ------------------------------------------------------------------ patterns\n\n"
         + indent("\n\n".join(methods), 1)
         + "\n\n"
@@ -1076,6 +1085,26 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         + ("\n\n" + indent(SHARDED_CLIENT_METHODS.strip("\n"), 1) if sharded else ""),
     ]
     return "\n\n".join(chunks) + "\n"
+
+
+def _copies_runtime(layout: ir.Layout) -> str:
+    """`_main_key`: the table key of the item an entry stands for; a relationship copy
+    (`strategy: lowest_cost`, by its type value) holds its main item's key under `ref` names."""
+    refs = {c.type_value: c.ref for c in layout.copies}
+    return render(
+        '''
+        _COPY_REF: Final[dict[str, tuple[tuple[str, str], ...]]] = $refs
+
+
+        def _main_key(item: _t.Item) -> Key:
+            """The table key of the main item `item` stands for (a copy holds it)."""
+            ref = _COPY_REF.get(_type_of(item) or "")
+            if ref is None:
+                return {name: item[name] for name in _TABLE_KEY}
+            return {name: item[held] for name, held in ref}
+        ''',
+        refs="{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(refs.items())) + "}",
+    )
 
 
 @dataclass(frozen=True)
