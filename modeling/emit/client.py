@@ -56,6 +56,7 @@ from modeling.emit.transformers import (
     pattern_params,
 )
 from modeling.requests import PlanError, filter_literals, key_condition_expression
+from modeling.runtime import keys as key_codec
 
 
 def docstring(text: str) -> str:
@@ -783,7 +784,7 @@ class Client:
         """Whole items for index entries that project less than ALL (BatchGetItem, in order)."""
         keys = [$main_key for item in items]
         found = self._items_by_key(keys, False)
-        return [found[text] for text in map(_key_text, keys) if text in found]
+        $fetch_return
 
     def _items_by_key(self, keys: list[Key], consistent_read: bool) -> dict[str, _t.Item]:
         """The items with these table keys, by `_key_text` (BatchGetItem: 100 distinct keys per
@@ -1077,6 +1078,9 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             main_key="_main_key(item)"
             if layout.copies
             else "{name: item[name] for name in _TABLE_KEY}",
+            fetch_return="return [\n            found[text]\n            for text, item in zip(map(_key_text, keys), items, strict=True)\n            if text in found and _current(item, found[text])\n        ]"
+            if layout.copies
+            else "return [found[text] for text in map(_key_text, keys) if text in found]",
         )
         + "\n    # ------------------------------------------------------------------ patterns\n\n"
         + indent("\n\n".join(methods), 1)
@@ -1091,9 +1095,16 @@ def _copies_runtime(layout: ir.Layout) -> str:
     """`_main_key`: the table key of the item an entry stands for; a relationship copy
     (`strategy: lowest_cost`, by its type value) holds its main item's key under `ref` names."""
     refs = {c.type_value: c.ref for c in layout.copies}
+    slots = {
+        c.type_value: tuple(
+            sorted({*key_codec.parse_template(c.pk).slots, *key_codec.parse_template(c.sk).slots})
+        )
+        for c in layout.copies
+    }
     return render(
         '''
         _COPY_REF: Final[dict[str, tuple[tuple[str, str], ...]]] = $refs
+        _COPY_SLOTS: Final[dict[str, tuple[str, ...]]] = $slots
 
 
         def _main_key(item: _t.Item) -> Key:
@@ -1102,8 +1113,18 @@ def _copies_runtime(layout: ir.Layout) -> str:
             if ref is None:
                 return {name: item[name] for name in _TABLE_KEY}
             return {name: item[held] for name, held in ref}
+
+
+        def _current(entry: _t.Item, item: _t.Item) -> bool:
+            """Whether the main item still matches the copy it was reached by (a copy left at
+            an old key, or a write in between, is not returned under the wrong key)."""
+            slots = _COPY_SLOTS.get(_type_of(entry) or "", ())
+            return all(entry.get(name) == item.get(name) for name in slots)
         ''',
         refs="{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(refs.items())) + "}",
+        slots="{"
+        + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(slots.items()))
+        + "}",
     )
 
 
