@@ -4,26 +4,32 @@ and checks the copies (0 missing / extra), and a lost or stray copy is reported.
 
 from __future__ import annotations
 
+import importlib
 import random
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from generated_pkg import write_and_import
 
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.emit.client import emit_client
+from modeling.emit.repository import emit_repository
+from modeling.emit.transformers import emit_transformers
 from modeling.migrate import transformers
 from modeling.migrate.audit import audit
 from modeling.migrate.runner import Runner, RunOptions
 from modeling.migrate.validate import validate
+from modeling.runtime import keys
 from modeling.verify.dynamo import create_table
 
 MODEL = Path(__file__).resolve().parents[1] / "fixtures" / "models" / "strategy.yaml"
 ORDERS = 300
 
 
-def _source(dsn: str) -> None:
+def _source(dsn: str, orders: int = ORDERS, customers: int = 20) -> None:
     rng = random.Random(3)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
@@ -35,13 +41,14 @@ def _source(dsn: str) -> None:
         )
         with conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO customers VALUES (%s, %s)", [(c, f"c{c}") for c in range(1, 21)]
+                "INSERT INTO customers VALUES (%s, %s)",
+                [(c, f"c{c}") for c in range(1, customers + 1)],
             )
             cur.executemany(
                 "INSERT INTO orders VALUES (%s, %s, %s, %s)",
                 [
                     (n, rng.randint(1, 20), "x" * rng.randint(0, 30), rng.randint(1, 9999))
-                    for n in range(1, ORDERS + 1)
+                    for n in range(1, orders + 1)
                 ],
             )
 
@@ -85,3 +92,86 @@ def test_run_writes_copies_and_validate_counts_them(
     assert (order.missing, order.extra, broken.ok) == (1, 1, False), order
     checked = audit(model, layout, module, dsn, ddb, table)
     assert checked.orphaned == 1 and checked.items == 20 + 2 * ORDERS
+
+
+def _table_audit(ddb: Any, table: str) -> tuple[dict[int, str], dict[int, list[str]], int]:
+    """(order_id -> main item's customer, order_id -> its copies' partition keys, tombstones)."""
+    items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+    mains: dict[int, str] = {}
+    copies: dict[int, list[str]] = {}
+    stones = 0
+    for item in items:
+        if "_tombstone" in item:
+            stones += 1
+            continue
+        kind = item["_type"]["S"]
+        if kind == "Order":
+            mains[int(item["order_id"]["N"])] = item["customer_id"]["N"]
+        elif kind == "Order~GSI1":
+            copies.setdefault(int(item["order_id"]["N"]), []).append(item["PK"]["S"])
+    return mains, copies, stones
+
+
+@pytest.mark.e2e
+def test_dual_write_keeps_copies_in_sync(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """insert, update of a copy-key attribute (the copy moves: old one tombstoned), update of
+    another attribute, delete (main item and copy retired): after each, every order has its
+    main item and exactly one copy, at its current customer, and the client reads agree."""
+    model = load_model(MODEL)
+    layout, _ = compile_model(model)
+    assert layout is not None
+    files = {
+        **emit_transformers(layout, model),
+        **emit_repository(layout, model),
+        **emit_client(layout, model),
+    }
+    name = write_and_import(files, tmp_path / "pkg", "_copies_generated")
+    repo_module = importlib.import_module(f"{name}.repository")
+    client_module = importlib.import_module(f"{name}.client")
+    dsn = postgres.create_database()
+    _source(dsn, orders=0, customers=0)
+    ddb = dynamodb_local.client()
+    table = "copies_dualwrite"
+    create_table(ddb, layout, table)
+    client = client_module.Client(table, ddb)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        flags = repo_module.Flags.from_config({"writeToBothDatabases": True})
+        repo = repo_module.Repository(conn, ddb, flags, table_name=table)
+        for n in (1001, 1002, 1003):
+            repo.insert("Order", {"order_id": n, "customer_id": 7, "notes": "a", "total": 5})
+        mains, copies, stones = _table_audit(ddb, table)
+        assert {n: copies[n] for n in (1001, 1002, 1003)} == {
+            n: [copies[n][0]] for n in (1001, 1002, 1003)
+        }
+        assert {1001, 1002, 1003} <= {r["order_id"] for r in client.orders_of_customer(7)}
+        # the relationship changes: the copy moves to customer 8, the old copy is tombstoned
+        repo.update("Order", {"order_id": 1002}, {"customer_id": 8})
+        mains, copies, stones = _table_audit(ddb, table)
+        assert mains[1002] == "8" and len(copies[1002]) == 1 and stones == 1
+        assert copies[1002] == ["CUSTOMER#" + keys.encode("integer", 8)]
+        assert copies[1001] == ["CUSTOMER#" + keys.encode("integer", 7)]
+        assert 1002 not in {r["order_id"] for r in client.orders_of_customer(7)}
+        assert 1002 in {r["order_id"] for r in client.orders_of_customer(8)}
+        # another attribute: the copy is rewritten in place (same key, new version)
+        repo.update("Order", {"order_id": 1003}, {"notes": "b"})
+        mains, copies, stones = _table_audit(ddb, table)
+        assert len(copies[1003]) == 1 and stones == 1
+        versions = {
+            i["_type"]["S"]: i["_version"]["N"]
+            for i in ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+            if i.get("order_id", {}).get("N") == "1003"
+        }
+        assert len(set(versions.values())) == 1 and len(versions) == 2  # main and copy agree
+        # delete: the main item and its copy are retired, a tombstone at each key
+        assert repo.delete("Order", {"order_id": 1001})
+        mains, copies, stones = _table_audit(ddb, table)
+        assert 1001 not in mains and 1001 not in copies and stones == 3
+        assert 1001 not in {r["order_id"] for r in client.orders_of_customer(7)}
+    # the whole table against PostgreSQL: nothing missing, no orphan copy
+    module = transformers.generate(layout, model)
+    result = validate(model, layout, dsn, ddb, None, table, module=module)
+    inserted = result.entities["Order"]
+    assert inserted.sql_count == 2 and inserted.copy_count == 2 and result.ok, result.as_dict()
+    assert audit(model, layout, module, dsn, ddb, table).orphaned == 0
