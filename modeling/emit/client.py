@@ -39,6 +39,12 @@ from modeling.emit._python import (
     literal,
     render,
 )
+from modeling.emit.client_copies import (
+    copies_class,
+    copies_entity_methods,
+    copies_methods,
+    copies_runtime,
+)
 from modeling.emit.client_writes import (
     WRITES_CLIENT_METHODS,
     WRITES_RUNTIME,
@@ -1027,7 +1033,13 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     for p in patterns:
         methods.append(p.methods())
     for entity in model.entities:
-        methods.append(_entity_methods(layout, model, entity, names[entity.name], taken))
+        methods.append(
+            copies_entity_methods(
+                layout,
+                entity.name,
+                _entity_methods(layout, model, entity, names[entity.name], taken),
+            )
+        )
     chunks = [
         comment_header(model),
         render(
@@ -1063,7 +1075,7 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             if sharded
             else []
         ),
-        WRITES_RUNTIME.strip("\n"),
+        copies_runtime(WRITES_RUNTIME.strip("\n")) if layout.copies else WRITES_RUNTIME.strip("\n"),
         dispatch_tables(model, names),
         f"_TABLE_KEY: Final = {literal(table_key)}",
         "_RESULT_FIELDS: Final[dict[str, str]] = {"
@@ -1072,7 +1084,7 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         *[p.result_class() for p in patterns if p.multi],
         *([_copies_runtime(layout)] if layout.copies else []),
         render(
-            CLIENT_CLASS,
+            copies_class(CLIENT_CLASS) if layout.copies else CLIENT_CLASS,
             table=layout.table_name,
             model=model.name,
             main_key="_main_key(item)"
@@ -1085,7 +1097,12 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         + "\n    # ------------------------------------------------------------------ patterns\n\n"
         + indent("\n\n".join(methods), 1)
         + "\n\n"
-        + indent(WRITES_CLIENT_METHODS.strip("\n"), 1)
+        + indent(
+            copies_methods(WRITES_CLIENT_METHODS.strip("\n"))
+            if layout.copies
+            else WRITES_CLIENT_METHODS.strip("\n"),
+            1,
+        )
         + ("\n\n" + indent(SHARDED_CLIENT_METHODS.strip("\n"), 1) if sharded else ""),
     ]
     return "\n\n".join(chunks) + "\n"

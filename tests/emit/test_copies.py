@@ -260,3 +260,56 @@ def test_verify_proves_patterns_served_by_copies(
     with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
         broken = verify(model, _without_copies(layout), ddb, pg_conn=conn, options=options)
     assert {p.pattern for p in broken.patterns if p.failures} == served
+
+
+def _copies_in(ddb: Any, table: str) -> dict[int, list[str]]:
+    """order_id -> the partition keys of its copies (the whole table scanned)."""
+    out: dict[int, list[str]] = {}
+    for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"]:
+        if item["_type"]["S"] == "Order~GSI1":
+            out.setdefault(int(item["order_id"]["N"]), []).append(item["PK"]["S"])
+    return out
+
+
+@pytest.mark.e2e
+def test_client_writes_keep_copies_in_sync(dynamodb_local: Any, tmp_path: Path) -> None:
+    model, layout = _compiled()
+    t = load_package(layout, model, tmp_path, client=True)
+    client_module = __import__(t.__name__.rsplit(".", 1)[0] + ".client", fromlist=["Client"])
+    ddb = dynamodb_local.client()
+    table = "copies_writes"
+    dynamo.create_table(ddb, layout, table)
+    client = client_module.Client(table, ddb)
+
+    def pk(customer: int) -> str:
+        return "CUSTOMER#" + codec.keys.encode("integer", customer)
+
+    def order(n: int, customer: int, notes: str = "a") -> dict[str, Any]:
+        return {"order_id": n, "customer_id": customer, "notes": notes, "total": Decimal(1)}
+
+    client.create_order(order(1, 5))
+    client.put_order(order(2, 5))
+    assert _copies_in(ddb, table) == {1: [pk(5)], 2: [pk(5)]}
+    with pytest.raises(client_module.ItemExists):
+        client.create_order(order(1, 6))
+    assert _copies_in(ddb, table) == {1: [pk(5)], 2: [pk(5)]}  # nothing half-written
+    # the relationship changes through put, update and patch: the copy moves, none is left
+    client.put_order(order(1, 6))
+    client.update_order(order(2, 7), previous=order(2, 5))
+    assert _copies_in(ddb, table) == {1: [pk(6)], 2: [pk(7)]}
+    client.patch_order(order_id=2, set={"customer_id": 8})
+    assert _copies_in(ddb, table) == {1: [pk(6)], 2: [pk(8)]}
+    assert [r["order_id"] for r in client.orders_of_customer(8)] == [2]
+    assert client.orders_of_customer(5) == [] and client.orders_of_customer(7) == []
+    # batch puts carry the copies; deletes remove them with the item
+    assert client.batch_write(puts=[("Order", order(3, 8))]) == 2
+    assert client.delete_order(order_id=2) is True
+    assert _copies_in(ddb, table) == {1: [pk(6)], 3: [pk(8)]}
+    assert [r["order_id"] for r in client.orders_of_customer(8)] == [3]
+    with pytest.raises(ValueError, match="relationship copies"):
+        client.batch_write(deletes=[("Order", {"order_id": 3})])
+    with pytest.raises(ValueError, match="relationship copies"):
+        client.transaction().put("Order", order(4, 8))
+    # a copy left behind by a writer that ignores copies is never returned under its old key
+    ddb.put_item(TableName=table, Item=t.order_to_item(order(3, 9)))
+    assert client.orders_of_customer(8) == []
