@@ -16,6 +16,7 @@ from generated_pkg import write_and_import
 from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.emit.client import emit_client
+from modeling.emit.migration_stack import emit_migration_stack
 from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers
 from modeling.migrate import transformers
@@ -175,3 +176,32 @@ def test_dual_write_keeps_copies_in_sync(
     inserted = result.entities["Order"]
     assert inserted.sql_count == 2 and inserted.copy_count == 2 and result.ok, result.as_dict()
     assert audit(model, layout, module, dsn, ddb, table).orphaned == 0
+
+
+@pytest.mark.e2e
+def test_the_aws_worker_writes_copies_too(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migration stack's worker Lambda (`process`, one SQS message of keys) writes each
+    row's copy beside its item, as `migrate run` does."""
+    model = load_model(MODEL)
+    layout, _ = compile_model(model)
+    assert layout is not None
+    files = {**emit_transformers(layout, model), **emit_migration_stack(layout, model)}
+    name = write_and_import(files, tmp_path / "pkg", "_copies_aws")
+    worker = importlib.import_module(f"{name}.migration.worker")
+    dsn = postgres.create_database()
+    _source(dsn, orders=40)
+    ddb = dynamodb_local.client()
+    table = "copies_worker"
+    create_table(ddb, layout, table)
+    monkeypatch.setenv("DSN", dsn)
+    monkeypatch.setenv("TABLE_NAME", table)
+    monkeypatch.setattr(worker, "_CONN", None)
+    message = {"entity": "Order", "keys": [[str(n)] for n in range(1, 41)]}
+    out = worker.process(message, ddb, None, "m-1")
+    assert out == {"rows": 40, "items": 80, "dead_letters": 0, "retries": 0}
+    module = transformers.generate(layout, model)
+    result = validate(model, layout, dsn, ddb, None, table, module=module)
+    order = result.entities["Order"]
+    assert (order.item_count, order.copy_count, order.missing, order.extra) == (40, 40, 0, 0)
