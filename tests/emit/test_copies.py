@@ -22,6 +22,8 @@ from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.emit.cloudformation import emit_cloudformation
+from modeling.emit.dms import dms_warnings
+from modeling.emit.layout import layout_markdown
 from modeling.sample import codec
 from modeling.sample.generate import SampleOptions
 from modeling.sample.rows import Dataset
@@ -90,6 +92,10 @@ def test_copies_replace_the_gsi_in_the_layout_and_the_table() -> None:
     create = json.loads(files["create-table.json"])
     assert "GlobalSecondaryIndexes" not in create
     assert {a["AttributeName"] for a in create["AttributeDefinitions"]} == {"PK", "SK"}
+    # layout.md lists the copy; DMS notes say a full load cannot write it
+    md = layout_markdown(layout, model)
+    assert "| GSI1 | Order | `Order~GSI1` | `CUSTOMER#{customer_id}` |" in md
+    assert [w.index for w in dms_warnings(layout, model) if w.kind == "copies"] == ["GSI1"]
 
 
 def test_the_copy_item_holds_keys_identity_and_the_main_key() -> None:
