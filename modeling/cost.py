@@ -343,6 +343,31 @@ def _items_per_request(
     return total, basis
 
 
+def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, float, float]]:
+    """Per relationship copy: (entity, bytes of one copy, copies written per second): the
+    figures `index_strategies` priced the copies with (the relationship's declared
+    `rate.writes_per_second`, else every write of the entity)."""
+    if not layout.copies:
+        return {}
+    before = with_gsis(layout)
+    out: dict[str, tuple[str, float, float]] = {}
+    for c in layout.copies:
+        entity = model.entity(c.entity)
+        index = before.index(c.name)
+        if entity is None or index is None:
+            continue
+        declared = [
+            p.rate.writes_per_second
+            for name in c.purpose
+            if (p := model.pattern(name)) is not None
+            and p.rate is not None
+            and p.rate.writes_per_second is not None
+        ]
+        writes = max(declared) if declared else (entity.writes_per_second or 0.0)
+        out[c.name] = (c.entity, copy_bytes(before, entity, index), writes)
+    return out
+
+
 def _read_units(plan: ir.PatternPlan, size: float) -> float:
     """Eventually consistent read units of a request reading `size` bytes."""
     return max(1, math.ceil(size / READ_UNIT)) * 0.5
@@ -359,11 +384,20 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
     sizes = {e.name: item_bytes(layout, e) for e in ordered}
     pattern_costs: list[PatternCost] = []
     reads_on: dict[str, float | None] = {i.name: 0.0 for i in layout.indexes}
+    copies = _copy_figures(model, layout)
     for plan in sorted(layout.plans, key=lambda p: p.pattern):
         pattern = model.pattern(plan.pattern)
         rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
         index = layout.index(plan.index)
         items, basis = _items_per_request(model, layout, plan)
+        if plan.copy is not None and plan.copy in copies:
+            # the copies answer what the GSI did: count the items as its plan would
+            copy = layout.copy(plan.copy)
+            original = (
+                next((p for p in copy.plans if p.pattern == plan.pattern), None) if copy else None
+            )
+            if original is not None:
+                items, basis = _items_per_request(model, with_gsis(layout), original)
         size: float | None = None
         units: float | None = None
         if items is not None and index is not None:
@@ -371,6 +405,12 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
             size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
             units = _read_units(plan, size)
+            if plan.copy is not None and plan.copy in copies:
+                # a Query of the copies, then one fetch per item (as `index_strategies` prices)
+                _, copy_size, _ = copies[plan.copy]
+                fetch = items * max(1, math.ceil(size / items / READ_UNIT)) * 0.5 if items else 0
+                size = items * copy_size
+                units = _read_units(plan, size) + fetch
         reads = rate or 0.0
         ups = units * reads if units is not None else (0.0 if not reads else None)
         if rate is None:
@@ -420,6 +460,18 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 continue
             items_total += entity.row_count
             storage += entity.row_count * (projected + ITEM_OVERHEAD)
+        if index.kind == "table":
+            # relationship copies (`ir.CopyItems`): an item per row, written with the relationship
+            for name in sorted(copies):
+                entity_name, copy_size, copy_writes = copies[name]
+                owner = model.entity(entity_name)
+                writes += copy_writes
+                wcu += copy_writes * max(1, math.ceil(copy_size / WRITE_UNIT))
+                if owner is None or owner.row_count is None or storage is None:
+                    items_total, storage = None, None
+                elif items_total is not None:
+                    items_total += owner.row_count
+                    storage += owner.row_count * (copy_size + ITEM_OVERHEAD)
         rcu_need = reads_on.get(index.name)
         index_costs.append(
             IndexCost(
