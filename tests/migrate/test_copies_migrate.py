@@ -19,9 +19,11 @@ from modeling.emit.client import emit_client
 from modeling.emit.migration_stack import emit_migration_stack
 from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers
+from modeling.migrate import export as ex
 from modeling.migrate import transformers
 from modeling.migrate.audit import audit
-from modeling.migrate.runner import Runner, RunOptions
+from modeling.migrate.runner import Runner, RunOptions, table_key_names
+from modeling.migrate.sink import Sink
 from modeling.migrate.validate import validate
 from modeling.runtime import keys
 from modeling.verify.dynamo import create_table
@@ -205,3 +207,38 @@ def test_the_aws_worker_writes_copies_too(
     result = validate(model, layout, dsn, ddb, None, table, module=module)
     order = result.entities["Order"]
     assert (order.item_count, order.copy_count, order.missing, order.extra) == (40, 40, 0, 0)
+
+
+@pytest.mark.e2e
+def test_export_writes_copies_and_the_sweep_removes_a_moved_one(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """`migrate export` writes each row's copy; after a relationship change in the source, the
+    catch-up writes the copy at its new key and the orphan sweep removes the old one."""
+    model = load_model(MODEL)
+    layout, _ = compile_model(model)
+    assert layout is not None
+    module = transformers.generate(layout, model)
+    dsn = postgres.create_database()
+    _source(dsn, orders=60)
+    out = tmp_path / "export"
+    options = ex.ExportOptions(progress=False, dead_letter=tmp_path / "dead.jsonl")
+    report = ex.Exporter(model, layout, dsn, options, module=module).run(out)
+    assert report.items == 20 + 2 * 60
+    ddb = dynamodb_local.client()
+    table = "copies_export"
+    create_table(ddb, layout, table)
+    ex.load_export(out, Sink(ddb, table, table_key_names(layout), module.item_size))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE orders SET customer_id = customer_id % 20 + 1 WHERE order_id = 7")
+    run = RunOptions(
+        progress=False,
+        dead_letter=tmp_path / "dead.jsonl",
+        catch_up_only=report.marker,
+        sweep_orphans=True,
+    )
+    done = Runner(model, layout, dsn, ddb, tmp_path / "ckpt", run, table, module).run()
+    assert done.orphans_removed == 1  # the copy at the old customer
+    result = validate(model, layout, dsn, ddb, None, table, module=module)
+    assert result.ok and result.totals()["extra"] == 0, result.markdown()
+    assert result.entities["Order"].copy_count == 60
