@@ -345,6 +345,31 @@ def _items_per_request(
     return total, basis
 
 
+def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, float, float]]:
+    """Per relationship copy: (entity, bytes of one copy, copies written per second): the
+    figures `index_strategies` priced the copies with (the relationship's declared
+    `rate.writes_per_second`, else every write of the entity)."""
+    if not layout.copies:
+        return {}
+    before = with_gsis(layout)
+    out: dict[str, tuple[str, float, float]] = {}
+    for c in layout.copies:
+        entity = model.entity(c.entity)
+        index = before.index(c.name)
+        if entity is None or index is None:
+            continue
+        declared = [
+            p.rate.writes_per_second
+            for name in c.purpose
+            if (p := model.pattern(name)) is not None
+            and p.rate is not None
+            and p.rate.writes_per_second is not None
+        ]
+        writes = max(declared) if declared else (entity.writes_per_second or 0.0)
+        out[c.name] = (c.entity, copy_bytes(before, entity, index), writes)
+    return out
+
+
 def _read_units(plan: ir.PatternPlan, size: float) -> float:
     """Eventually consistent read units of a request reading `size` bytes."""
     return max(1, math.ceil(size / READ_UNIT)) * 0.5
@@ -361,11 +386,20 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
     sizes = {e.name: item_bytes(layout, e) for e in ordered}
     pattern_costs: list[PatternCost] = []
     reads_on: dict[str, float | None] = {i.name: 0.0 for i in layout.indexes}
+    copies = _copy_figures(model, layout)
     for plan in sorted(layout.plans, key=lambda p: p.pattern):
         pattern = model.pattern(plan.pattern)
         rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
         index = layout.index(plan.index)
         items, basis = _items_per_request(model, layout, plan)
+        if plan.copy is not None and plan.copy in copies:
+            # the copies answer what the GSI did: count the items as its plan would
+            copy = layout.copy(plan.copy)
+            original = (
+                next((p for p in copy.plans if p.pattern == plan.pattern), None) if copy else None
+            )
+            if original is not None:
+                items, basis = _items_per_request(model, with_gsis(layout), original)
         size: float | None = None
         units: float | None = None
         if items is not None and index is not None:
@@ -373,6 +407,12 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
             size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
             units = _read_units(plan, size)
+            if plan.copy is not None and plan.copy in copies:
+                # a Query of the copies, then one fetch per item (as `index_strategies` prices)
+                _, copy_size, _ = copies[plan.copy]
+                fetch = items * max(1, math.ceil(size / items / READ_UNIT)) * 0.5 if items else 0
+                size = items * copy_size
+                units = _read_units(plan, size) + fetch
         reads = rate or 0.0
         ups = units * reads if units is not None else (0.0 if not reads else None)
         if rate is None:
@@ -422,6 +462,18 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 continue
             items_total += entity.row_count
             storage += entity.row_count * (projected + ITEM_OVERHEAD)
+        if index.kind == "table":
+            # relationship copies (`ir.CopyItems`): an item per row, written with the relationship
+            for name in sorted(copies):
+                entity_name, copy_size, copy_writes = copies[name]
+                owner = model.entity(entity_name)
+                writes += copy_writes
+                wcu += copy_writes * max(1, math.ceil(copy_size / WRITE_UNIT))
+                if owner is None or owner.row_count is None or storage is None:
+                    items_total, storage = None, None
+                elif items_total is not None:
+                    items_total += owner.row_count
+                    storage += owner.row_count * (copy_size + ITEM_OVERHEAD)
         rcu_need = reads_on.get(index.name)
         index_costs.append(
             IndexCost(
@@ -555,8 +607,8 @@ class IndexChoice:
     duplicate_items: OptionCost
     chosen: str  # GSI or DUPLICATE_ITEMS
     reason: str
-    # whether the compiled layout has what was chosen: duplicated relationship items are not
-    # built by this compiler yet, so a DUPLICATE_ITEMS choice keeps the GSI
+    # whether the compiled layout has what was chosen: copies are built where
+    # `modeling.compile.copies` can (else the GSI is kept and `strategy-not-built` says why)
     built: bool
 
     @property
@@ -565,10 +617,34 @@ class IndexChoice:
         return None if g is None or d is None else abs(g - d)
 
 
+def with_gsis(layout: ir.Layout) -> ir.Layout:
+    """The layout as it was before copies replaced GSIs (to price both options again)."""
+    if not layout.copies:
+        return layout
+    restored = {c.name: c for c in layout.copies}
+    indexes = list(layout.indexes)
+    for c in layout.copies:
+        if c.replaces is not None:
+            indexes.append(c.replaces)
+    order = {"table": 0, "gsi": 1, "lsi": 2}
+    indexes.sort(key=lambda i: (order[i.kind], len(i.name), i.name))
+    entities = tuple(
+        replace(el, keys=el.keys + tuple(c.key for c in layout.copies_of(el.entity) if c.key))
+        for el in layout.entities
+    )
+    originals = {p.pattern: p for c in layout.copies for p in c.plans}
+    plans = tuple(originals.get(p.pattern, p) if p.copy in restored else p for p in layout.plans)
+    return replace(layout, indexes=tuple(indexes), entities=entities, plans=plans, copies=())
+
+
 def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
-    """The extra item that writes `entity`'s relationship on `index` into the table: the
-    index's key templates as the table's partition and sort key, the identity and the key's
-    slot attributes, and the type attribute (an adjacency-list item, not a full copy)."""
+    """The extra item that writes `entity`'s relationship on `index` into the table, as
+    `modeling.compile.copies` builds it (`ir.CopyItems`): the index's partition-key template as
+    the table's partition key; `~<index>#`, the index's sort-key template and `#{slot}` for each
+    identity attribute it lacks as the table's sort key (an index key may repeat, a table key
+    may not); the identity, the key's slot attributes and the version attribute; the type
+    attribute (`<Entity>~<index>`); and the main item's table key (`<key name>_MAIN`), by which
+    a read fetches the full item (an adjacency-list item, not a full copy)."""
     el = layout.entity(entity.name)
     table = layout.indexes[0]
     ek = el.key(index.name) if el is not None else None
@@ -578,18 +654,25 @@ def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
     if ek.sk is not None:
         in_key |= set(keys.parse_template(ek.sk).slots)
     size = len(table.pk.name) + _template_bytes(entity, ek.pk)
-    # the table's sort key: the index's sort key, then `#{slot}` for each identity attribute
-    # it lacks (an index key may repeat, a table key may not)
-    size += len(table.sk.name if table.sk is not None else "SK")
+    size += len(table.sk.name if table.sk is not None else "SK") + len(index.name) + 2
     size += _template_bytes(entity, ek.sk) if ek.sk is not None else 0
     for name in entity.key:
         if name not in in_key:
             size += 1 + _slot_bytes(entity.attribute(name))
-    for name in sorted(in_key | set(entity.key)):
+    held = in_key | set(entity.key)
+    if entity.version is not None:
+        held.add(entity.version)
+    for name in sorted(held):
         a = entity.attribute(name)
         if a is not None:
             size += value_bytes(a)
-    return size + len(layout.type_attribute) + len(entity.name)
+    main = el.key(table.name) if el is not None else None
+    if main is not None:
+        size += len(table.pk.name) + len(ir.COPY_REF_SUFFIX) + _template_bytes(entity, main.pk)
+        if table.sk is not None and main.sk is not None:
+            size += len(table.sk.name) + len(ir.COPY_REF_SUFFIX)
+            size += _template_bytes(entity, main.sk)
+    return size + len(layout.type_attribute) + len(entity.name) + 1 + len(index.name)
 
 
 def _item_without(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
@@ -617,6 +700,8 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
     wanted = {p.name for p in model.patterns if p.strategy == "lowest_cost"}
     if not wanted:
         return ()
+    built = {c.name for c in layout.copies}
+    layout = with_gsis(layout)
     per_month = prices.seconds_per_month
     wru = prices.write_request_units_per_million / 1e6
     rru = prices.read_request_units_per_million / 1e6
@@ -717,7 +802,7 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
                 duplicate_items=d,
                 chosen=chosen,
                 reason=reason,
-                built=chosen == GSI,
+                built=chosen == GSI or index.name in built,
             )
         )
     return tuple(choices)

@@ -12,12 +12,14 @@ GSI1 (projection ALL): 1140 bytes -> 2 write units on each of 200 writes/s = 400
   -> 400 x 2,628,000 x 0.625e-6 = $657.00; storage 100,000 x (1140 + 100) B = 0.115484 GB
   -> $0.028871; reads: 100,000 orders / 1,000 customers = 100 items x 1140 B = 114,000 B
   -> ceil(/4096) = 28 x 0.5 = 14 RRU x 5/s = 70 RRU/s -> $22.995.   GSI total $680.0239.
-Duplicated items (PK `CUSTOMER#{customer_id}`, SK `ORDER#{order_id}`): PK 2+9+20, SK 2+5+1+20,
-  order_id 14, customer_id 17, type 10 = 100 bytes -> 1 write unit on each of the 2
-  relationship writes/s (the pattern's rate.writes_per_second) = 2 WRU/s -> $3.285; storage
-  100,000 x 200 B = 0.0186265 GB -> $0.0046566; reads: query 100 x 100 B -> 3 x 0.5 = 1.5 RRU,
-  fetch 100 items of 1094 B (no GSI1 key) -> 100 x 1 x 0.5 = 50 RRU; 51.5 x 5/s = 257.5 RRU/s
-  -> $84.58875.                                                   Duplicated total $87.8784.
+Duplicated items, as modeling.compile.copies builds them (PK `CUSTOMER#{customer_id}`, SK
+  `~GSI1#ORDER#{order_id}`): PK 2+9+20, SK 2+6+5+1+20, order_id 14, customer_id 17, type
+  `_type` + `Order~GSI1` 15, the main item's key PK_MAIN 7+6+20 and SK_MAIN 7+5 = 156 bytes
+  -> 1 write unit on each of the 2 relationship writes/s (the pattern's
+  rate.writes_per_second) = 2 WRU/s -> $3.285; storage 100,000 x 256 B = 0.0238419 GB
+  -> $0.0059605; reads: query 100 x 156 B -> 4 x 0.5 = 2 RRU, fetch 100 items of 1094 B (no
+  GSI1 key) -> 100 x 1 x 0.5 = 50 RRU; 52 x 5/s = 260 RRU/s -> $85.41.
+                                                                  Duplicated total $88.70096.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typer.testing import CliRunner
 from modeling.api import check_text, compile_file
 from modeling.cli import app
 from modeling.compile import compile_model
-from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, index_strategies
+from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, estimate, index_strategies
 from modeling.emit.reference import language_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,11 +65,13 @@ def test_lowest_cost_picks_duplicated_items_with_hand_worked_figures() -> None:
     assert g.total == pytest.approx(680.0239, abs=1e-4)
     assert d.write_units_per_second == 2
     assert d.writes == pytest.approx(3.285)
-    assert d.storage == pytest.approx(20_000_000 / 1024**3 * 0.25)
-    assert d.read_units_per_second == 257.5
-    assert d.reads == pytest.approx(84.58875)
-    assert d.total == pytest.approx(87.8784, abs=1e-4)
-    assert choice.chosen == DUPLICATE_ITEMS and not choice.built
+    assert d.storage == pytest.approx(25_600_000 / 1024**3 * 0.25)
+    assert d.read_units_per_second == 260
+    assert d.reads == pytest.approx(85.41)
+    assert d.total == pytest.approx(88.70096, abs=1e-4)
+    # the copies are built: the layout has no GSI1 (modeling.compile.copies)
+    assert choice.chosen == DUPLICATE_ITEMS and choice.built
+    assert [i.name for i in layout.indexes] == ["table"] and layout.copy("GSI1") is not None
 
 
 def test_fewest_indexes_keeps_the_gsi_without_a_comparison(tmp_path: Path) -> None:
@@ -89,8 +93,8 @@ def test_fewest_indexes_keeps_the_gsi_without_a_comparison(tmp_path: Path) -> No
 
 def test_lowest_cost_keeps_the_gsi_when_reads_dominate(tmp_path: Path) -> None:
     """At 500 reads/s the per-item fetches cost more than the GSI's writes:
-    GSI reads 14 x 500 = 7,000 RRU/s ($2,299.50), duplicated 51.5 x 500 = 25,750 RRU/s
-    ($8,458.875); totals $2,956.53 vs $8,462.16."""
+    GSI reads 14 x 500 = 7,000 RRU/s ($2,299.50), duplicated 52 x 500 = 26,000 RRU/s
+    ($8,541.00); totals $2,956.53 vs $8,544.29."""
     path = _variant(
         tmp_path,
         "rate: {reads_per_second: 5, writes_per_second: 2}",
@@ -99,46 +103,49 @@ def test_lowest_cost_keeps_the_gsi_when_reads_dominate(tmp_path: Path) -> None:
     model, layout = compile_file(path)
     (choice,) = index_strategies(model, layout, Prices.load())
     assert choice.gsi.reads == pytest.approx(2299.5)
-    assert choice.duplicate_items.reads == pytest.approx(8458.875)
+    assert choice.duplicate_items.reads == pytest.approx(8541.0)
     assert choice.chosen == GSI and choice.built
     assert choice.gsi.total == pytest.approx(657.0 + 2299.5 + 124_000_000 / 1024**3 * 0.25)
     (info,) = [d for d in layout.diagnostics if d.code == "strategy-choice"]
-    assert "$2,956.53" in info.message and "$8,462.16" in info.message
+    assert "$2,956.53" in info.message and "$8,544.29" in info.message
+    assert [i.name for i in layout.indexes] == ["table", "GSI1"] and not layout.copies
 
 
 def test_without_a_relationship_rate_every_entity_write_counts(tmp_path: Path) -> None:
     """No rate.writes_per_second: each of Order's 200 writes/s writes the extra item too:
-    200 WRU/s -> $328.50, so duplicated items total $328.50 + $0.0047 + $84.59 = $413.08."""
+    200 WRU/s -> $328.50, so duplicated items total $328.50 + $0.0060 + $85.41 = $413.92."""
     path = _variant(tmp_path, ", writes_per_second: 2}", "}")
     model, layout = compile_file(path)
     (choice,) = index_strategies(model, layout, Prices.load())
     assert choice.duplicate_items.write_units_per_second == 200
     assert choice.duplicate_items.writes == pytest.approx(328.5)
+    assert choice.duplicate_items.total == pytest.approx(413.91596, abs=1e-4)
     assert choice.chosen == DUPLICATE_ITEMS
 
 
-def test_compile_warns_explain_and_layout_show_both_figures(tmp_path: Path) -> None:
+def test_compile_says_explain_and_layout_show_both_figures(tmp_path: Path) -> None:
     result = check_text(MODEL.read_text(), str(MODEL))
     assert result.model is not None
     layout, diagnostics = compile_model(result.model)
     assert layout is not None
-    (warning,) = [d for d in diagnostics.items if d.code == "strategy-not-built"]
-    assert "$87.88" in warning.message and "$680.02" in warning.message
-    assert warning.span is not None and warning.span.line == 29  # the pattern's key
+    assert not [d for d in diagnostics.items if d.code == "strategy-not-built"]
+    (info,) = [d for d in diagnostics.items if d.code == "strategy-choice"]
+    assert "$88.70" in info.message and "$680.02" in info.message and "built" in info.message
+    assert info.span is not None and info.span.line == 29  # the pattern's key
     runner = CliRunner()
     out = runner.invoke(app, ["explain", str(MODEL), "orders_of_customer", "--json"])
     assert out.exit_code == 0, out.output
     record = json.loads(out.stdout)["strategy"]
-    assert record["chosen"] == "duplicate_items" and record["built"] is False
+    assert record["chosen"] == "duplicate_items" and record["built"] is True
     assert record["gsi"]["total"] == pytest.approx(680.0239, abs=1e-4)
-    assert record["duplicate_items"]["total"] == pytest.approx(87.8784, abs=1e-4)
+    assert record["duplicate_items"]["total"] == pytest.approx(88.70096, abs=1e-4)
     other = runner.invoke(app, ["explain", str(MODEL), "get_order", "--json"])
     assert json.loads(other.stdout)["strategy"] is None
     assert runner.invoke(app, ["compile", str(MODEL), "-o", str(tmp_path)]).exit_code == 0
     md = (tmp_path / "layout.md").read_text()
     assert "Index or duplicated items (strategy: lowest_cost)" in md
     assert "| GSI1 | `orders_of_customer` | $680.02/month" in md
-    assert "$87.88/month (writes $3.29, storage $0.00, reads $84.59)" in md
+    assert "$88.70/month (writes $3.29, storage $0.01, reads $85.41)" in md
 
 
 def test_strategy_is_in_the_language(tmp_path: Path) -> None:
@@ -161,6 +168,24 @@ def test_model_cost_prints_the_comparison_at_the_region_asked() -> None:
     assert out.exit_code == 0, out.output
     (choice,) = json.loads(out.stdout)[0]["strategies"]
     assert choice["gsi"]["writes"] == pytest.approx(400 * 2_628_000 * 0.7068e-6)
-    assert choice["chosen"] == "duplicate_items" and choice["built"] is False
+    assert choice["chosen"] == "duplicate_items" and choice["built"] is True
     table = runner.invoke(app, ["cost", str(MODEL)])
     assert "strategy: lowest_cost" in table.stdout and "$680.02" in table.stdout
+
+
+def test_model_cost_counts_the_built_copies_in_the_table() -> None:
+    """The layout without GSI1: the table carries the copies. By hand: writes 1 (Customer,
+    95 B -> 1 WCU) + 200 x 2 (Order, 1094 B) + 2 x 1 (copies at the relationship's 2 writes/s,
+    156 B) = 403 WCU/s; items 1,000 + 100,000 + 100,000 copies; storage 1,000 x 195 B +
+    100,000 x 1,194 B + 100,000 x 256 B = 145,195,000 B; orders_of_customer reads 100 copies
+    (ceil(15,600 / 4,096) x 0.5 = 2 RRU) and fetches 100 items (50 RRU): 52 x 5/s = 260 RRU/s,
+    the figure the comparison priced."""
+    model, layout = compile_file(MODEL)
+    report = estimate(model, layout, Prices.load("us-east-1"))
+    (table,) = report.indexes
+    assert (table.index, table.items, table.storage_bytes) == ("table", 201_000, 145_195_000)
+    assert table.write_units_per_second == 403
+    by_name = {p.pattern: p for p in report.patterns}
+    read = by_name["orders_of_customer"]
+    assert (read.items_per_request, read.read_units_per_request) == (100, 52)
+    assert read.read_units_per_second == 260

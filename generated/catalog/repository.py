@@ -275,6 +275,8 @@ TABLE_KEY_OF = {
     "Warehouse": T.warehouse_table_key,
     "Inventory": T.inventory_table_key,
 }
+# relationship copies (strategy lowest_cost): per entity, the function building a row's copies
+COPIES_OF: dict[str, Callable[[Mapping[str, Any], dict[str, Any]], list[dict[str, Any]]]] = {}
 # entities whose table key needs attributes beyond the identity, and which ones
 FULL_KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     name: tuple(s for s in spec["slots"] if s not in spec["key"])
@@ -580,21 +582,54 @@ class Repository:
         item[VERSION_ATTRIBUTE] = {"N": str(version)}
         new_key = {n: item[n] for n in TABLE_KEY}
         old_key = self._old_key(entity, old)
+        # the row's relationship copies, in the same transaction: put at the version, and a
+        # copy whose key changed retired at its old key (tombstone), as for the main item
+        copies = self._copies(entity, row, item)
+        for copy in copies:
+            copy[VERSION_ATTRIBUTE] = {"N": str(version)}
+        new_copy_keys = [{n: c[n] for n in TABLE_KEY} for c in copies]
+        gone = [k for k in self._copy_keys(entity, old) if k not in new_copy_keys]
+        extra = [a for c in copies for a in self._put_actions(c, version)]
+        extra += [a for k in gone for a in self._retire_actions(entity, k, version)]
         if old_key is None or old_key == new_key:
-            written = self._transact(self._put_actions(item, version))
+            written = self._transact(self._put_actions(item, version) + extra)
             self.stale_writes += not written
+            self.tombstones += len(gone) if written else 0
             return written
         self.moves += 1
         if self._transact(
-            self._retire_actions(entity, old_key, version) + self._put_actions(item, version)
+            self._retire_actions(entity, old_key, version)
+            + self._put_actions(item, version)
+            + extra
         ):
-            self.tombstones += 1
+            self.tombstones += 1 + len(gone)
             return True
         # a newer version holds one side: apply each side on its own (each stays versioned)
-        self._retire(entity, old_key, version)
-        written = self._transact(self._put_actions(item, version))
+        self._retire(entity, old_key, version, gone)
+        written = self._transact(
+            self._put_actions(item, version)
+            + [a for c in copies for a in self._put_actions(c, version)]
+        )
         self.stale_writes += not written
         return written
+
+    @staticmethod
+    def _copies(entity: str, row: Mapping[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
+        """The relationship copies of the row whose main item is `item` (none for most entities)."""
+        make = COPIES_OF.get(entity)
+        return make(row, item) if make is not None else []
+
+    def _copy_keys(self, entity: str, row: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """The table keys of the copies `row` had (none when it had no complete item)."""
+        if row is None or entity not in COPIES_OF:
+            return []
+        try:
+            return [
+                {n: c[n] for n in TABLE_KEY}
+                for c in self._copies(entity, row, T.to_item(entity, row))
+            ]
+        except T.TransformError:
+            return []
 
     def _old_key(self, entity: str, old: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if old is None:
@@ -604,15 +639,24 @@ class Repository:
         except T.TransformError:
             return None  # the old row had no complete key: it was never an item
 
-    def _retire(self, entity: str, key: dict[str, Any], version: int) -> None:
-        """Delete the item at `key` if older than `version` and leave a tombstone."""
-        if self._transact(self._retire_actions(entity, key, version)):
-            self.tombstones += 1
+    def _retire(
+        self,
+        entity: str,
+        key: dict[str, Any],
+        version: int,
+        copies: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Delete the item at `key` (and the relationship copies at `copies`) if older than
+        `version` and leave a tombstone at each key, in one transaction."""
+        keys = [key, *(copies or [])]
+        if self._transact([a for k in keys for a in self._retire_actions(entity, k, version)]):
+            self.tombstones += len(keys)
             return
         # a newer item or tombstone is there: still remove an older item, keep the newest mark
-        for action in self._retire_actions(entity, key, version):
-            if self._transact([action]):
-                self.tombstones += "Put" in action
+        for k in keys:
+            for action in self._retire_actions(entity, k, version):
+                if self._transact([action]):
+                    self.tombstones += "Put" in action
 
     def _dual(
         self,
@@ -743,7 +787,12 @@ class Repository:
         current = self._get_dynamodb(entity, key)
         if current is None:
             return False
-        self._retire(entity, self._key_of(entity, current), self._delete_version(entity, current))
+        self._retire(
+            entity,
+            self._key_of(entity, current),
+            self._delete_version(entity, current),
+            self._copy_keys(entity, current),
+        )
         return True
 
     def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
@@ -752,7 +801,7 @@ class Repository:
             if key is None:
                 log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
                 return
-            self._retire(entity, key, version)
+            self._retire(entity, key, version, self._copy_keys(entity, row))
         except Exception:
             self.dynamodb_write_failures += 1
             log.exception(

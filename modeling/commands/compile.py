@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
             (
                 c
                 for c in index_strategies(model, layout, Prices.load())
-                if c.index == plan.index and plan.pattern in c.patterns
+                if c.index in (plan.index, plan.copy) and plan.pattern in c.patterns
             ),
             None,
         )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
 from modeling.compile.attribute_keys import check_attribute_key_conditions, key_on_attributes
+from modeling.compile.copies import build_copies
 from modeling.compile.entity_keys import build_keys
 from modeling.compile.key_conditions import check_key_conditions
 from modeling.compile.lsis import derive_lsis
@@ -38,7 +39,8 @@ PASSES: tuple[Pass, ...] = (
     derive_lsis,
     build_plans,
     shard_partitions,
-    key_on_attributes,
+    build_copies,  # a GSI replaced by copies (strategy: lowest_cost) is gone before
+    key_on_attributes,  # the remaining GSIs may be keyed on attributes
 )
 
 CHECKS: tuple[Check, ...] = (
@@ -89,6 +91,7 @@ def compile_model(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
         indexes=state.indexes,
         entities=state.entity_layouts,
         plans=state.plans,
+        copies=state.copies,
     )
     refused = {d.subject for d in bag.errors}
     for check in CHECKS:
@@ -109,4 +112,5 @@ def compile_model(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
         entities=layout.entities,
         plans=layout.plans,
         diagnostics=records,
+        copies=layout.copies,
     ), bag

@@ -100,6 +100,7 @@ class Derivation:
     indexes: tuple[ir.Index, ...] = ()
     entity_layouts: tuple[ir.EntityLayout, ...] = ()
     plans: tuple[ir.PatternPlan, ...] = ()
+    copies: tuple[ir.CopyItems, ...] = ()  # GSIs replaced by relationship copies
     diagnostics: tuple[Diagnostic, ...] = ()
     search: SearchStats = field(default_factory=SearchStats)
 

@@ -129,8 +129,8 @@ _LIST: tuple[Code, ...] = (
     Code("missing-sort-key", _G.COMPILE, "A pinned key has no sort key where the entity's patterns (or collection) need one."),
     Code("mutable-table-key", _G.COMPILE, "A pinned table key holds an attribute that can change (not identity, parent link or `immutable`): a change is a delete + put."),
     Code("identity-needs-key-attributes", _G.COMPILE, "An entity's table key needs attributes beyond its identity and no pattern finds it by identity: after the cutover get/update/delete need them passed."),
-    Code("strategy-choice", _G.COMPILE, "strategy: lowest_cost kept a GSI: it costs less a month than duplicated relationship items (both figures)."),
-    Code("strategy-not-built", _G.COMPILE, "strategy: lowest_cost found duplicated relationship items cheaper than a GSI, which this compiler does not build yet: the GSI is kept."),
+    Code("strategy-choice", _G.COMPILE, "strategy: lowest_cost chose the cheaper of a GSI and relationship copies in the table (both figures; copies are built in place of the GSI)."),
+    Code("strategy-not-built", _G.COMPILE, "strategy: lowest_cost found relationship copies cheaper than a GSI but cannot build them for it (the reason is named): the GSI is kept."),
     Code("read-amplification", _G.COMPILE, "A pattern's key condition reads items it then drops (other types in the partition, filters) and no sort-key range excludes them: the estimated items read per item returned."),
     Code("collation-order", _G.COMPILE, "A pattern orders by a string whose source collation is not C/POSIX (or unknown): PostgreSQL's order can differ from DynamoDB's byte order."),
     # init: seeding a model from PostgreSQL DDL, a live database or a query log

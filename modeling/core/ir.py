@@ -652,6 +652,40 @@ class PatternPlan:
     key_attributes: tuple[AttributeCondition, ...] = field(
         default=(), metadata={OMIT_DEFAULT: True}
     )
+    # `strategy: lowest_cost` built as relationship copies: the name of the `CopyItems` the
+    # plan queries on the table (`index` is the table); the client then fetches each main item
+    # by the table key the copy holds (`CopyItems.ref`)
+    copy: str | None = field(default=None, metadata={OMIT_DEFAULT: True})
+
+
+COPY_REF_SUFFIX = "_MAIN"  # a copy holds its main item's table key under `<key name>_MAIN`
+
+
+@dataclass(frozen=True)
+class CopyItems:
+    """A relationship written as extra items in the table instead of a GSI
+    (`strategy: lowest_cost`, derived by `modeling.compile.copies`).
+
+    Each item of `entity` gets one more item on the table: partition key `pk` (the GSI's
+    partition-key template), sort key `sk` (`marker`, the GSI's sort-key template, then
+    `#{slot}` for each identity attribute it lacks: unique per row), holding the type
+    attribute = `type_value` (never an entity's type value), the identity, the key slots
+    (`slots`), the version attribute, and the main item's table key under `ref` names.
+    """
+
+    name: str  # the GSI it replaces (`GSI1`): plans name it in `PatternPlan.copy`
+    entity: str
+    type_value: str
+    pk: str
+    sk: str
+    marker: str  # literal text every copy sort key starts with (`~GSI1#`)
+    slots: tuple[str, ...]  # attributes the copy holds: identity, key slots (sorted), version
+    ref: tuple[tuple[str, str], ...]  # (table key name, attribute holding the main item's)
+    purpose: tuple[str, ...] = ()  # the patterns it serves
+    # what it replaces, so the cost comparison can still price both (`modeling.cost`)
+    replaces: Index | None = None
+    key: EntityKey | None = None
+    plans: tuple[PatternPlan, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -676,6 +710,15 @@ class Layout:
     type_attribute: str = naming.TYPE_ATTRIBUTE
     diagnostics: tuple[DiagnosticRecord, ...] = ()
     schema_version: int = LAYOUT_SCHEMA_VERSION
+    copies: tuple[CopyItems, ...] = field(
+        default=(), metadata={OMIT_DEFAULT: True}
+    )  # relationships written as extra table items
+
+    def copy(self, name: str) -> CopyItems | None:
+        return next((c for c in self.copies if c.name == name), None)
+
+    def copies_of(self, entity: str) -> tuple[CopyItems, ...]:
+        return tuple(c for c in self.copies if c.entity == entity)
 
     def index(self, name: str) -> Index | None:
         for i in self.indexes:

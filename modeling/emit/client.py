@@ -39,6 +39,12 @@ from modeling.emit._python import (
     literal,
     render,
 )
+from modeling.emit.client_copies import (
+    copies_class,
+    copies_entity_methods,
+    copies_methods,
+    copies_runtime,
+)
 from modeling.emit.client_writes import (
     WRITES_CLIENT_METHODS,
     WRITES_RUNTIME,
@@ -56,6 +62,7 @@ from modeling.emit.transformers import (
     pattern_params,
 )
 from modeling.requests import PlanError, filter_literals, key_condition_expression
+from modeling.runtime import keys as key_codec
 
 
 def docstring(text: str) -> str:
@@ -191,7 +198,8 @@ class _PatternEmitter:
                 raise EmitError(f"pattern {plan.pattern} reads unknown entity {e}")
         self.multi = len(plan.entities) > 1
         self.description = (pattern.description or "").strip() if pattern else ""
-        self.full_items = index.projection != "ALL"
+        # KEYS_ONLY/INCLUDE index entries and relationship copies are completed by BatchGetItem
+        self.full_items = index.projection != "ALL" or plan.copy is not None
 
     def _fan_out(
         self, fan: ir.Condition, pattern: ir.AccessPattern | None, taken: set[str]
@@ -780,9 +788,9 @@ class Client:
 
     def _fetch_full(self, items: list[_t.Item]) -> list[_t.Item]:
         """Whole items for index entries that project less than ALL (BatchGetItem, in order)."""
-        keys = [{name: item[name] for name in _TABLE_KEY} for item in items]
+        keys = [$main_key for item in items]
         found = self._items_by_key(keys, False)
-        return [found[text] for text in map(_key_text, keys) if text in found]
+        $fetch_return
 
     def _items_by_key(self, keys: list[Key], consistent_read: bool) -> dict[str, _t.Item]:
         """The items with these table keys, by `_key_text` (BatchGetItem: 100 distinct keys per
@@ -1025,7 +1033,13 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     for p in patterns:
         methods.append(p.methods())
     for entity in model.entities:
-        methods.append(_entity_methods(layout, model, entity, names[entity.name], taken))
+        methods.append(
+            copies_entity_methods(
+                layout,
+                entity.name,
+                _entity_methods(layout, model, entity, names[entity.name], taken),
+            )
+        )
     chunks = [
         comment_header(model),
         render(
@@ -1061,21 +1075,74 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             if sharded
             else []
         ),
-        WRITES_RUNTIME.strip("\n"),
+        copies_runtime(WRITES_RUNTIME.strip("\n")) if layout.copies else WRITES_RUNTIME.strip("\n"),
         dispatch_tables(model, names),
         f"_TABLE_KEY: Final = {literal(table_key)}",
         "_RESULT_FIELDS: Final[dict[str, str]] = {"
         + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(result_fields.items()))
         + "}",
         *[p.result_class() for p in patterns if p.multi],
-        render(CLIENT_CLASS, table=layout.table_name, model=model.name)
+        *([_copies_runtime(layout)] if layout.copies else []),
+        render(
+            copies_class(CLIENT_CLASS) if layout.copies else CLIENT_CLASS,
+            table=layout.table_name,
+            model=model.name,
+            main_key="_main_key(item)"
+            if layout.copies
+            else "{name: item[name] for name in _TABLE_KEY}",
+            fetch_return="return [\n            found[text]\n            for text, item in zip(map(_key_text, keys), items, strict=True)\n            if text in found and _current(item, found[text])\n        ]"
+            if layout.copies
+            else "return [found[text] for text in map(_key_text, keys) if text in found]",
+        )
         + "\n    # ------------------------------------------------------------------ patterns\n\n"
         + indent("\n\n".join(methods), 1)
         + "\n\n"
-        + indent(WRITES_CLIENT_METHODS.strip("\n"), 1)
+        + indent(
+            copies_methods(WRITES_CLIENT_METHODS.strip("\n"))
+            if layout.copies
+            else WRITES_CLIENT_METHODS.strip("\n"),
+            1,
+        )
         + ("\n\n" + indent(SHARDED_CLIENT_METHODS.strip("\n"), 1) if sharded else ""),
     ]
     return "\n\n".join(chunks) + "\n"
+
+
+def _copies_runtime(layout: ir.Layout) -> str:
+    """`_main_key`: the table key of the item an entry stands for; a relationship copy
+    (`strategy: lowest_cost`, by its type value) holds its main item's key under `ref` names."""
+    refs = {c.type_value: c.ref for c in layout.copies}
+    slots = {
+        c.type_value: tuple(
+            sorted({*key_codec.parse_template(c.pk).slots, *key_codec.parse_template(c.sk).slots})
+        )
+        for c in layout.copies
+    }
+    return render(
+        '''
+        _COPY_REF: Final[dict[str, tuple[tuple[str, str], ...]]] = $refs
+        _COPY_SLOTS: Final[dict[str, tuple[str, ...]]] = $slots
+
+
+        def _main_key(item: _t.Item) -> Key:
+            """The table key of the main item `item` stands for (a copy holds it)."""
+            ref = _COPY_REF.get(_type_of(item) or "")
+            if ref is None:
+                return {name: item[name] for name in _TABLE_KEY}
+            return {name: item[held] for name, held in ref}
+
+
+        def _current(entry: _t.Item, item: _t.Item) -> bool:
+            """Whether the main item still matches the copy it was reached by (a copy left at
+            an old key, or a write in between, is not returned under the wrong key)."""
+            slots = _COPY_SLOTS.get(_type_of(entry) or "", ())
+            return all(entry.get(name) == item.get(name) for name in slots)
+        ''',
+        refs="{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(refs.items())) + "}",
+        slots="{"
+        + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(slots.items()))
+        + "}",
+    )
 
 
 @dataclass(frozen=True)

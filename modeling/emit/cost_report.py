@@ -41,10 +41,15 @@ def _option(o: OptionCost) -> str:
 
 def chosen(choice: IndexChoice) -> str:
     """What `strategy: lowest_cost` picked, and whether the layout has it."""
+    if choice.chosen == DUPLICATE_ITEMS and choice.built:
+        return (
+            f"duplicated relationship items (built: {choice.index} is written as copies in "
+            "the table)"
+        )
     if choice.chosen == DUPLICATE_ITEMS:
         return (
-            f"duplicated relationship items (not built by this compiler yet: {choice.index} "
-            "is kept)"
+            f"duplicated relationship items (not built for this index: {choice.index} "
+            "is kept; see strategy-not-built)"
         )
     return f"the GSI {choice.index}"
 

@@ -58,7 +58,7 @@ class DmsWarning:
     index: str
     attribute: str  # the target key attribute (PK, GSI1SK, ...), or the source attribute
     slot: str | None  # the template slot, when the reason is a slot
-    kind: str  # encoding | sparse | null-sentinel | computed | not-scalar | duplicate-table | ttl
+    kind: str  # encoding | sparse | null-sentinel | computed | not-scalar | duplicate-table | ttl | copies
     message: str
 
 
@@ -276,6 +276,19 @@ def table_mappings(layout: ir.Layout, model: ir.Model) -> tuple[dict[str, Any], 
             }
         )
 
+    for copy in layout.copies:
+        warnings.append(
+            DmsWarning(
+                copy.entity,
+                copy.name,
+                layout.type_attribute,
+                None,
+                "copies",
+                f"{copy.entity}'s relationship copies ({copy.name}, strategy lowest_cost) are "
+                "extra items per row, which a DMS object mapping cannot write: load with "
+                "`model migrate run` or `model migrate export` instead",
+            )
+        )
     rules: list[dict[str, Any]] = []
     for schema, table in sorted(selections):
         rules.append(

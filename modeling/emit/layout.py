@@ -84,6 +84,25 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
             f"collection (its items plus their LSI entries) is limited to "
             f"{limits.ITEM_COLLECTION_BYTES // 1024**3} GB.",
         ]
+    if layout.copies:
+        table = layout.indexes[0]
+        sk_name = table.sk.name if table.sk else "SK"
+        lines += [
+            "",
+            "## Relationship copies (strategy: lowest_cost)",
+            "",
+            "Written in the table instead of a GSI: one extra item per row, read by a Query on "
+            "the table, then the main items by BatchGetItem (the copy holds their key).",
+            "",
+            f"| replaces | entity | type | {table.pk.name} | {sk_name} | holds | patterns |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in layout.copies:
+            held = ", ".join([*c.slots, *(ref for _, ref in c.ref)])
+            lines.append(
+                f"| {c.name} | {c.entity} | {_cell(c.type_value)} | {_cell(c.pk)} | "
+                f"{_cell(c.sk)} | {held} | {', '.join(c.purpose) or '—'} |"
+            )
     lines += ["", "## Entity chart", ""]
     header_cells = [
         "entity",

@@ -381,12 +381,47 @@ def publisher_source(model: ir.Model) -> str:
     )
 
 
+# relationship copies (`ir.CopyItems`): the worker writes each row's copies beside its item
+_WORKER_COPY_EDITS = (
+    (
+        "            item = T.to_item(entity, row)\n",
+        "            item = T.to_item(entity, row)\n"
+        "            copies = T.COPIES[entity](row, item) if entity in T.COPIES else []\n",
+    ),
+    (
+        '            item[VERSION_ATTRIBUTE] = {"N": str(version)}\n',
+        '            item[VERSION_ATTRIBUTE] = {"N": str(version)}\n'
+        "            for copy in copies:\n"
+        '                copy[VERSION_ATTRIBUTE] = {"N": str(version)}\n'
+        "        copies_of[id(item)] = copies\n",
+    ),
+    (
+        "    by_item_key: dict[str, list[dict[str, Any]]] = {}\n",
+        "    by_item_key: dict[str, list[dict[str, Any]]] = {}\n"
+        "    copies_of: dict[int, list[dict[str, Any]]] = {}\n",
+    ),
+    (
+        "            items.append(same[0])\n",
+        "            items.append(same[0])\n"
+        "            items.extend(copies_of[id(same[0])])  # copy keys hold the identity: distinct\n",
+    ),
+)
+
+
+def _worker_with_copies(text: str) -> str:
+    for old, new in _WORKER_COPY_EDITS:
+        if old not in text:
+            raise AssertionError(f"worker template changed: {old.strip()!r} not found")
+        text = text.replace(old, new)
+    return text
+
+
 def worker_source(layout: ir.Layout, model: ir.Model) -> str:
     table = next(i for i in layout.indexes if i.kind == "table")
     table_key = (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
     by_ids, key_params = _by_ids(model)
     return render(
-        _WORKER,
+        _worker_with_copies(_WORKER) if layout.copies else _WORKER,
         header=comment_header(model).rstrip("\n"),
         model=model.name,
         model_literal=literal(model.name),

@@ -31,6 +31,7 @@ from modeling.emit import FileManifest, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.client import pattern_methods
 from modeling.emit.transformers import entity_names
+from modeling.emit.transformers.common import copies_name
 from modeling.extraction import quote_ident
 from modeling.runtime import keys, versioning
 
@@ -79,12 +80,15 @@ def _slots(layout: ir.Layout, entity: ir.Entity) -> tuple[str, ...]:
     return tuple(out)
 
 
-def entity_sql(entity: ir.Entity, slots: tuple[str, ...] = ()) -> dict[str, object]:
+def entity_sql(
+    entity: ir.Entity, slots: tuple[str, ...] = (), moved: tuple[str, ...] = ()
+) -> dict[str, object]:
     """The SQL and metadata of one entity (parameters `p<i>` follow attribute order).
 
-    `slots`: the attributes its table key is built from. `update` also returns the row's
-    slot values before the change (`__old_<name>`, read under the row lock), so a change of a
-    key attribute is seen and the item moved; `delete` returns the deleted row and the id of
+    `slots`: the attributes its table key is built from; `moved`: those its relationship
+    copies' keys are built from (`ir.CopyItems`). `update` also returns the row's values of
+    both before the change (`__old_<name>`, read under the row lock), so a change of a key
+    attribute is seen and the item (or copy) moved; `delete` returns the deleted row and the id of
     the deleting transaction (`__xid`: the delete's version under xmin).
     """
     attrs = entity.attributes
@@ -109,7 +113,7 @@ def entity_sql(entity: ir.Entity, slots: tuple[str, ...] = ()) -> dict[str, obje
     values = ", ".join(_param(i) for i in range(len(attrs)))
     non_key = [a for a in attrs if a.name not in entity.key]
     conflict = ", ".join(_qi(col(k)) for k in entity.key)
-    old = [s for s in slots if s not in entity.key]
+    old = [s for s in dict.fromkeys((*slots, *moved)) if s not in entity.key]
     old_select = ", ".join(f"{_qi(col(s))} AS {_qi('__old_' + s)}" for s in old) or '1 AS "__one"'
     old_returning = "".join(f', "__old".{_qi("__old_" + s)}' for s in old)
     # the SET list goes between these two: concatenated, never substituted into SQL text, so
@@ -206,6 +210,8 @@ ENTITIES: dict[str, dict[str, Any]] = $entities
 TABLE_KEY_OF = {
 $table_key_of
 }
+# relationship copies (strategy lowest_cost): per entity, the function building a row's copies
+COPIES_OF: dict[str, Callable[[Mapping[str, Any], dict[str, Any]], list[dict[str, Any]]]] = {$copies_of}
 # entities whose table key needs attributes beyond the identity, and which ones
 FULL_KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     name: tuple(s for s in spec["slots"] if s not in spec["key"])
@@ -443,19 +449,44 @@ class Repository:
         item[VERSION_ATTRIBUTE] = {"N": str(version)}
         new_key = {n: item[n] for n in TABLE_KEY}
         old_key = self._old_key(entity, old)
+        # the row's relationship copies, in the same transaction: put at the version, and a
+        # copy whose key changed retired at its old key (tombstone), as for the main item
+        copies = self._copies(entity, row, item)
+        for copy in copies:
+            copy[VERSION_ATTRIBUTE] = {"N": str(version)}
+        new_copy_keys = [{n: c[n] for n in TABLE_KEY} for c in copies]
+        gone = [k for k in self._copy_keys(entity, old) if k not in new_copy_keys]
+        extra = [a for c in copies for a in self._put_actions(c, version)]
+        extra += [a for k in gone for a in self._retire_actions(entity, k, version)]
         if old_key is None or old_key == new_key:
-            written = self._transact(self._put_actions(item, version))
+            written = self._transact(self._put_actions(item, version) + extra)
             self.stale_writes += not written
+            self.tombstones += len(gone) if written else 0
             return written
         self.moves += 1
-        if self._transact(self._retire_actions(entity, old_key, version) + self._put_actions(item, version)):
-            self.tombstones += 1
+        if self._transact(self._retire_actions(entity, old_key, version) + self._put_actions(item, version) + extra):
+            self.tombstones += 1 + len(gone)
             return True
         # a newer version holds one side: apply each side on its own (each stays versioned)
-        self._retire(entity, old_key, version)
-        written = self._transact(self._put_actions(item, version))
+        self._retire(entity, old_key, version, gone)
+        written = self._transact(self._put_actions(item, version) + [a for c in copies for a in self._put_actions(c, version)])
         self.stale_writes += not written
         return written
+
+    @staticmethod
+    def _copies(entity: str, row: Mapping[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
+        \"\"\"The relationship copies of the row whose main item is `item` (none for most entities).\"\"\"
+        make = COPIES_OF.get(entity)
+        return make(row, item) if make is not None else []
+
+    def _copy_keys(self, entity: str, row: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        \"\"\"The table keys of the copies `row` had (none when it had no complete item).\"\"\"
+        if row is None or entity not in COPIES_OF:
+            return []
+        try:
+            return [{n: c[n] for n in TABLE_KEY} for c in self._copies(entity, row, T.to_item(entity, row))]
+        except T.TransformError:
+            return []
 
     def _old_key(self, entity: str, old: Mapping[str, Any] | None) -> dict[str, Any] | None:
         if old is None:
@@ -465,15 +496,18 @@ class Repository:
         except T.TransformError:
             return None  # the old row had no complete key: it was never an item
 
-    def _retire(self, entity: str, key: dict[str, Any], version: int) -> None:
-        \"\"\"Delete the item at `key` if older than `version` and leave a tombstone.\"\"\"
-        if self._transact(self._retire_actions(entity, key, version)):
-            self.tombstones += 1
+    def _retire(self, entity: str, key: dict[str, Any], version: int, copies: list[dict[str, Any]] | None = None) -> None:
+        \"\"\"Delete the item at `key` (and the relationship copies at `copies`) if older than
+        `version` and leave a tombstone at each key, in one transaction.\"\"\"
+        keys = [key, *(copies or [])]
+        if self._transact([a for k in keys for a in self._retire_actions(entity, k, version)]):
+            self.tombstones += len(keys)
             return
         # a newer item or tombstone is there: still remove an older item, keep the newest mark
-        for action in self._retire_actions(entity, key, version):
-            if self._transact([action]):
-                self.tombstones += "Put" in action
+        for k in keys:
+            for action in self._retire_actions(entity, k, version):
+                if self._transact([action]):
+                    self.tombstones += "Put" in action
 
     def _dual(self, entity: str, row: Mapping[str, Any], version: int, old: Mapping[str, Any] | None = None) -> None:
         \"\"\"The DynamoDB half of a dual write; PostgreSQL stays the truth when it fails.\"\"\"
@@ -590,7 +624,9 @@ class Repository:
         current = self._get_dynamodb(entity, key)
         if current is None:
             return False
-        self._retire(entity, self._key_of(entity, current), self._delete_version(entity, current))
+        self._retire(
+            entity, self._key_of(entity, current), self._delete_version(entity, current), self._copy_keys(entity, current)
+        )
         return True
 
     def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
@@ -599,7 +635,7 @@ class Repository:
             if key is None:
                 log.warning("%s %s: no DynamoDB key to delete", entity, self._key_text(entity, row))
                 return
-            self._retire(entity, key, version)
+            self._retire(entity, key, version, self._copy_keys(entity, row))
         except Exception:
             self.dynamodb_write_failures += 1
             log.exception("dual delete in DynamoDB failed for %s %s", entity, self._key_text(entity, row))
@@ -786,7 +822,18 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
     names = entity_names(model)
     table = next(i for i in layout.indexes if i.kind == "table")
     table_key = (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
-    entities = {e.name: entity_sql(e, _slots(layout, e)) for e in model.entities}
+    moved = {
+        e.name: tuple(
+            dict.fromkeys(
+                s
+                for c in layout.copies_of(e.name)
+                for t in (c.pk, c.sk)
+                for s in keys.parse_template(t).slots
+            )
+        )
+        for e in model.entities
+    }
+    entities = {e.name: entity_sql(e, _slots(layout, e), moved[e.name]) for e in model.entities}
     beyond = {e.name: [s for s in _slots(layout, e) if s not in e.key] for e in model.entities}
     methods = pattern_methods(layout, model)
     lookups: dict[str, tuple[str, dict[str, str]]] = {}
@@ -821,6 +868,10 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
         table_key=literal(table_key),
         entities=repr(entities),
         table_key_of="\n".join(lines),
+        copies_of=", ".join(
+            f"{literal(e)}: T.{copies_name(names[e])}"
+            for e in sorted({c.entity for c in layout.copies})
+        ),
         full_key_doc=full_key_doc,
         identity_lookups=repr(lookups),
         patterns=repr(

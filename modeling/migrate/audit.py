@@ -7,7 +7,8 @@ leave items that no row explains; `audit` finds those with one parallel Scan of 
 
 - orphaned: an item of an entity type whose table key is not the key of any current row (the
   old key of a row whose key changed, or a row deleted by something other than the
-  application's repository);
+  application's repository); a relationship copy (`ir.CopyItems`) likewise, against the copy
+  keys of the current rows;
 - resurrected: such an item whose identity the application deleted (`deleted`, per entity:
   the identities, as tuples of the entity's key attributes), i.e. a delete that was undone.
 
@@ -107,7 +108,7 @@ def _current_keys(
                     break
                 after = tuple(rows[-1][k.attribute] for k in q.key)
                 rows_seen += len(rows)
-                items, _ = converter.convert(ent.name, [(r, None) for r in rows])
+                items, _ = converter.convert(ent.name, [(r, None) for r in rows], copies=True)
                 for item in items:
                     keys.add(tuple(str(item[n]) for n in key_names))
                 for r in rows:
@@ -157,6 +158,8 @@ def audit(
         e: {tuple(str(v) for v in ident) for ident in ids} for e, ids in (deleted or {}).items()
     }
     types = {el.type_value: el.entity for el in layout.entities}
+    # relationship copies (`ir.CopyItems`): current when a current row converts to their key
+    types.update({c.type_value: c.entity for c in layout.copies})
     for items in _scan(client, table, segments):
         for item in items:
             if TOMBSTONE_ATTRIBUTE in item:

@@ -12,7 +12,8 @@ converted by the same transformers, and an item is an orphan when
 
 - no source row has its identity (the row was deleted), or
 - the row converts to an item at another table key (the row's key changed; its new item was
-  written by the catch-up pass).
+  written by the catch-up pass). Relationship copies (`ir.CopyItems`) are judged the same way:
+  a copy is an orphan when none of its row's items (main item and copies) is at its key.
 
 An orphan is deleted with the condition `_version = <the scanned version>`, so an item a dual
 write has rewritten since the scan is left alone. A row that no longer converts (a poison row
@@ -82,6 +83,10 @@ class OrphanSweep:
         self.by_type = {
             el.type_value: el.entity for el in layout.entities if el.entity in self.keys
         }
+        # relationship copies (`ir.CopyItems`) hold their row's identity too: swept alike
+        self.by_type.update(
+            {c.type_value: c.entity for c in layout.copies if c.entity in self.keys}
+        )
         self.unswept = tuple(sorted(e.name for e in model.entities if e.name not in self.keys))
         self.stats = OrphanStats()
         self._lock = threading.Lock()
@@ -138,9 +143,9 @@ class OrphanSweep:
             at_key: set[str] = set()
             kept: set[tuple[str, ...]] = set()  # rows that no longer convert: items kept
             for row in rows:
-                converted, _ = self.converter.convert(entity, [row])
+                converted, _ = self.converter.convert(entity, [row], copies=True)
                 if converted:
-                    at_key.add(self._key(converted[0]))
+                    at_key.update(self._key(item) for item in converted)
                 else:
                     kept.add(tuple(str(row[0].get(k)) for k in key))
             for item in found:

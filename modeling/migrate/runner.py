@@ -221,6 +221,8 @@ class Converter:
     ) -> None:
         self.module = module
         self.to_item = module.TO_ITEM
+        # relationship copies per entity (layouts with `ir.CopyItems`; older modules have none)
+        self.copies: dict[str, Any] = getattr(module, "COPIES", {})
         self.error = module.TransformError
         self.key_attrs = {e.name: e.key for e in model.entities}
         self.tables = {e.name: e.table for e in model.entities}
@@ -269,20 +271,20 @@ class Converter:
                 )
             else:
                 unique.append((row, version))
-        items, bad = self.convert(entity, unique)
+        converted, bad = self.convert_groups(entity, unique)
         dead.extend(bad)
         if not self.table_key:
-            return items, dead
-        by_key: dict[tuple[Any, ...], list[Item]] = {}
-        for item in items:
-            k = tuple(json.dumps(item.get(n), sort_keys=True) for n in self.table_key)
-            by_key.setdefault(k, []).append(item)
+            return [item for group in converted for item in group], dead
+        by_key: dict[tuple[Any, ...], list[list[Item]]] = {}
+        for group in converted:
+            k = tuple(json.dumps(group[0].get(n), sort_keys=True) for n in self.table_key)
+            by_key.setdefault(k, []).append(group)
         kept: list[Item] = []
         for k, same in by_key.items():
             if len(same) == 1:
-                kept.append(same[0])
-                continue
-            for item in same:
+                kept.extend(same[0])  # the main item, then its copies (each copy key holds
+                continue  # the row's identity: unique in the batch)
+            for item in (g[0] for g in same):
                 found = self.item_identity(entity, item)
                 dead.append(
                     DeadLetters.record(
@@ -297,14 +299,29 @@ class Converter:
         return kept, dead
 
     def convert(
-        self, entity: str, rows: Sequence[tuple[dict[str, Any], int | None]]
+        self,
+        entity: str,
+        rows: Sequence[tuple[dict[str, Any], int | None]],
+        copies: bool = False,
     ) -> tuple[list[Item], list[dict[str, Any]]]:
+        """The main item of each row that converts (and, with `copies`, its relationship
+        copies right after it); dead-letter records for the others."""
+        groups, dead = self.convert_groups(entity, rows)
+        return [item for group in groups for item in (group if copies else group[:1])], dead
+
+    def convert_groups(
+        self, entity: str, rows: Sequence[tuple[dict[str, Any], int | None]]
+    ) -> tuple[list[list[Item]], list[dict[str, Any]]]:
+        """Per row that converts: its main item, then its relationship copies (`ir.CopyItems`,
+        `strategy: lowest_cost`; the generated `COPIES`), all carrying the row's version."""
         to_item = self.to_item[entity]
-        items: list[Item] = []
+        make_copies = self.copies.get(entity)
+        groups: list[list[Item]] = []
         dead: list[dict[str, Any]] = []
         for row, version in rows:
             try:
                 item = to_item(row)
+                group = [item, *(make_copies(row, item) if make_copies is not None else [])]
             except self.error as exc:
                 key = exc.row_key if exc.row_key is not None else ()
                 dead.append(
@@ -312,9 +329,10 @@ class Converter:
                 )
                 continue
             if version is not None:
-                item[VERSION_ATTRIBUTE] = {"N": str(version)}
-            items.append(item)
-        return items, dead
+                for one in group:
+                    one[VERSION_ATTRIBUTE] = {"N": str(version)}
+            groups.append(group)
+        return groups, dead
 
 
 def _av_text(value: Any) -> Any:

@@ -56,10 +56,14 @@ class EntityValidation:
     version: str = "xmin"  # where `_version` comes from (the attribute, or xmin)
     examples: list[dict[str, Any]] = field(default_factory=list)
     extra_keys: list[list[Any]] = field(default_factory=list)  # the first MAX_EXTRA_KEYS
+    # relationship copies (`ir.CopyItems`, strategy lowest_cost): each row has one per copy
+    copies_per_row: int = 0
+    copy_count: int = 0  # copy items of this entity in the table (by their type values)
 
     @property
     def count_ok(self) -> bool:
-        return self.item_count == self.sql_count - self.excused
+        rows = self.sql_count - self.excused
+        return self.item_count == rows and self.copy_count == self.copies_per_row * rows
 
     @property
     def ok(self) -> bool:
@@ -396,6 +400,9 @@ def validate(
                 version=versions[ent.name].attribute or "xmin",
             )
             ev.excused = len(excused_keys.get(ent.name, set()))
+            copies = layout.copies_of(ent.name)
+            ev.copies_per_row = len(copies)
+            ev.copy_count = sum(type_counts.get(c.type_value, 0) for c in copies)
             report.entities[ent.name] = ev
             tracker.add(ent.name, ev.sql_count if sample is None else min(sample, ev.sql_count))
         if sample is None:
@@ -419,6 +426,7 @@ def validate(
                     ent.key,
                 )
             known = {_type_value(layout, e.name) for e in model.entities}
+            known |= {c.type_value for c in layout.copies}
             report.other_items = {t: n for t, n in type_counts.items() if t not in known}
             _sample_extras(
                 model, layout, source, client, table, module, converter, sample, seed, report
@@ -790,15 +798,16 @@ def _source_records(
                 if excused and _row_key_text(entity.name, key_attributes, row) in excused:
                     continue  # dead-lettered (e.g. a key that is not unique)
                 version = row_version(reader.version, row)
-                items, dead = converter.convert(entity.name, [(row, version)])
+                # the main item, then its relationship copies (each checked by key alike)
+                items, dead = converter.convert(entity.name, [(row, version)], copies=True)
                 if dead:
                     if _dead_key_text(entity.name, dead[0]) not in excused:
                         _untransformable(ev, dead[0])
                     continue
-                item = items[0]
                 row_key = tuple(str(row.get(k)) for k in key_attributes)
-                records.append(
+                records.extend(
                     (_record_key(item, key_names), entity.name, item_digest(item), version, row_key)
+                    for item in items
                 )
             spill.add(records)
             tracker.advance(entity.name, len(rows), len(records))
@@ -823,6 +832,7 @@ def _full_diff(
     item_total = int(client.describe_table(TableName=table)["Table"].get("ItemCount", 0))
     partitions = max(1, -(-max(expected_total, item_total) // PARTITION_ROWS))
     entity_of_type = {_type_value(layout, e.name): e.name for e in model.entities}
+    copy_of_type = {c.type_value: c.entity for c in layout.copies}
     mismatches: list[tuple[str, Record, Record]] = []
     with tempfile.TemporaryDirectory(prefix="model-validate-") as tmp:
         src_dir, dst_dir = Path(tmp) / "source", Path(tmp) / "target"
@@ -861,6 +871,8 @@ def _full_diff(
         for t, n in type_counts.items():
             if t in entity_of_type:
                 report.entities[entity_of_type[t]].item_count = n
+            elif t in copy_of_type:
+                report.entities[copy_of_type[t]].copy_count += n
             else:
                 report.other_items[t] = n
         # the listed keys and examples are the smallest keys of each kind, whatever order
@@ -872,7 +884,7 @@ def _full_diff(
             for got in actual.read(p):
                 want = wanted.pop(got[0], None)
                 if want is None:
-                    name = entity_of_type.get(got[1])
+                    name = entity_of_type.get(got[1]) or copy_of_type.get(got[1])
                     if name is None:
                         continue  # another type's item: counted in other_items
                     report.entities[name].extra += 1

@@ -337,6 +337,38 @@ def to_item(model: Model, layout: Layout, entity: Entity, row: Row) -> Item:
     return item
 
 
+def copy_items(model: Model, layout: Layout, entity: Entity, row: Row) -> list[Item]:
+    """The relationship copies of `row` (`ir.CopyItems`, `strategy: lowest_cost`): per copy,
+    the copy's table key, its type value, the attributes it holds and the main item's table
+    key under the `ref` names."""
+    out: list[Item] = []
+    copies = layout.copies_of(entity.name)
+    if not copies:
+        return out
+    table = layout.indexes[0]
+    main = key_attributes(layout, entity, row)
+    for c in copies:
+        item: Item = {layout.type_attribute: {"S": c.type_value}}
+        fill = dict(c.key.null_fill) if c.key is not None else {}
+        pk = _key_value("S", c.pk, entity, row, fill)
+        sk = _key_value("S", c.sk, entity, row, fill)
+        if pk is None or sk is None:
+            raise ItemError(f"{entity.name}: copy {c.name} has a NULL slot in {row!r:.200}")
+        item[table.pk.name] = pk
+        if table.sk is not None:
+            item[table.sk.name] = sk
+        for name in c.slots:
+            a = entity.attribute(name)
+            value = row.get(name)
+            if a is not None and value is not None:
+                item[name] = attribute_av(model, name, a.type, value)
+        for key_name, ref_name in c.ref:
+            item[ref_name] = main[key_name]
+        check_limits(layout, item)
+        out.append(item)
+    return out
+
+
 def _type_value(layout: Layout, entity: Entity) -> str:
     el = layout.entity(entity.name)
     return el.type_value if el is not None else entity.name

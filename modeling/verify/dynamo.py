@@ -21,11 +21,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modeling import requests
-from modeling.core.ir import AccessPattern, Index, Layout, Model, PatternPlan
+from modeling.core.ir import AccessPattern, CopyItems, Index, Layout, Model, PatternPlan
 from modeling.core.limits import BATCH_WRITE_BYTES, BATCH_WRITE_ITEMS
 from modeling.requests import PlanError
 from modeling.runtime import keys
-from modeling.sample.codec import AV, Item, ItemError, attribute_av, item_size, to_item
+from modeling.sample.codec import (
+    AV,
+    Item,
+    ItemError,
+    attribute_av,
+    copy_items,
+    item_size,
+    to_item,
+)
 from modeling.sample.rows import Dataset, RowRef, ref_of
 
 __all__ = [
@@ -109,19 +117,21 @@ def build_items(model: Model, layout: Layout, data: Dataset) -> tuple[list[Item]
             ref = ref_of(entity, row)
             try:
                 item = to_item(model, layout, entity, row)
+                copies = copy_items(model, layout, entity, row)
             except (ItemError, keys.KeyEncodingError, KeyError) as exc:
                 result.errors.append(f"{ref}: {exc}")
                 continue
-            key = _table_key(table, item)
-            if key in by_key:
-                at, other = by_key[key]
-                result.collisions.append(
-                    f"{ref} and {other} both map to table key {dict(zip(('pk', 'sk'), key, strict=False))}"
-                )
-                items[at] = item  # what DynamoDB would keep: the last write wins
-                continue
-            by_key[key] = (len(items), ref)
-            items.append(item)
+            for one in (item, *copies):
+                key = _table_key(table, one)
+                if key in by_key:
+                    at, other = by_key[key]
+                    result.collisions.append(
+                        f"{ref} and {other} both map to table key {dict(zip(('pk', 'sk'), key, strict=False))}"
+                    )
+                    items[at] = one  # what DynamoDB would keep: the last write wins
+                    continue
+                by_key[key] = (len(items), ref)
+                items.append(one)
     return items, result
 
 
@@ -238,9 +248,23 @@ def run(
             break
         query["ExclusiveStartKey"] = last
     index = layout.index(plan.index)
-    if index is not None and index.projection != "ALL":
+    copy = layout.copy(plan.copy) if plan.copy is not None else None
+    if copy is not None:
+        out.items = _fetch_main(client, copy, request["TableName"], out.items)
+    elif index is not None and index.projection != "ALL":
         out.items = _fetch_full(client, layout, request["TableName"], out.items)
     return out
+
+
+def _fetch_main(client: Any, copy: CopyItems, table_name: str, items: list[Item]) -> list[Item]:
+    """The main items of relationship copies, by the table key each copy holds (in order)."""
+    full = []
+    for item in items:
+        key = {name: item[ref] for name, ref in copy.ref}
+        response = client.get_item(TableName=table_name, Key=key, ConsistentRead=True)
+        if "Item" in response:
+            full.append(response["Item"])
+    return full
 
 
 def _fetch_full(client: Any, layout: Layout, table_name: str, items: list[Item]) -> list[Item]:

@@ -105,6 +105,11 @@ class EntityNames:
     key_const: str
 
 
+def copies_name(names: EntityNames) -> str:
+    """`<entity>_copies`: the relationship copies of a row (layouts with `ir.CopyItems`)."""
+    return f"{names.snake}_copies"
+
+
 def entity_names(model: ir.Model) -> dict[str, EntityNames]:
     """Stable, unique Python names per entity (used by the client emitter too)."""
     taken: set[str] = set()

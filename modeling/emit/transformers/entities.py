@@ -14,6 +14,7 @@ from modeling.emit.transformers.common import (
     EmitError,
     EntityNames,
     annotation,
+    copies_name,
     fstring,
     is_epoch_ttl,
 )
@@ -495,6 +496,82 @@ class EntityEmitter:
             key_const=self.names.key_const,
         )
 
+    # ----------------------------------------------------------------- copies
+
+    def copies(self) -> str:
+        """`<entity>_copies(row, item)`: the row's relationship copies (`ir.CopyItems`,
+        `strategy: lowest_cost`), built beside its main item (`item`, from `to_item`)."""
+        table = self.layout.indexes[0]
+        blocks: list[str] = []
+        for c in self.layout.copies_of(self.entity.name):
+            entries = [f"{literal(self.layout.type_attribute)}: {{'S': {literal(c.type_value)}}}"]
+            lines: list[str] = []
+            fill = dict(c.key.null_fill) if c.key is not None else {}
+            for ka, template, limit in ((table.pk, c.pk, PK_LIMIT), (table.sk, c.sk, SK_LIMIT)):
+                if ka is None:
+                    continue
+                parts: list[tuple[bool, str]] = []
+                for part in keys.parse_template(template).parts:
+                    if isinstance(part, keys.Text):
+                        parts.append((False, part.text))
+                        continue
+                    a = self.entity.attribute(part.attribute)
+                    assert a is not None
+                    local = f"_v{len(lines)}"
+                    kind = literal(a.type.kind)
+                    absent = (
+                        f"_keys.encode_null({kind}, {fill[a.name] == 'high'})"
+                        if a.name in fill
+                        else None
+                    )
+                    lines += [
+                        f"if row.get({literal(a.name)}) is None:",
+                        f"    {local} = {absent}"
+                        if absent
+                        else f"    raise _missing({literal(a.name)})",
+                        *(["else:"] if absent else []),
+                        f"{'    ' if absent else ''}{local} = "
+                        f"_keys.encode({kind}, row[{literal(a.name)}])",
+                    ]
+                    parts.append((True, local))
+                local = f"_{ka.name.lower()}{len(blocks)}"
+                lines += [
+                    f"{local} = {fstring(parts)}",
+                    f"_check_key({local}, {limit}, {literal(ka.name)})",
+                ]
+                entries.append(f'{literal(ka.name)}: {{"S": {local}}}')
+            entries += [f"{literal(held)}: item[{literal(name)}]" for name, held in c.ref]
+            lines.append("copy: Item = {" + ", ".join(entries) + "}")
+            lines += [
+                f"for name in {literal(c.slots)}:",
+                "    if name in item:",
+                "        copy[name] = item[name]",
+                "copies.append(copy)",
+            ]
+            blocks.append("\n".join(lines))
+        body = indent("\n".join(["copies: list[Item] = []", *blocks, "return copies"]), 2)
+        names = ", ".join(c.name for c in self.layout.copies_of(self.entity.name))
+        return render(
+            '''
+            def $fn(row: Mapping[str, Any], item: Item) -> list[Item]:
+                """The relationship copies of one $entity ($names, strategy lowest_cost): per
+                copy its table key, its type value, the identity, key slots and version taken
+                from `item` (the row's main item) and the main item's table key."""
+                try:
+            $body
+                except TransformError:
+                    raise
+                except Exception as exc:
+                    raise _failure($entity_literal, row, $key_const, exc) from exc
+            ''',
+            fn=copies_name(self.names),
+            entity=self.entity.name,
+            names=names,
+            entity_literal=literal(self.entity.name),
+            body=body,
+            key_const=self.names.key_const,
+        )
+
     def source(self) -> str:
         key = literal(tuple(self.entity.key))
         return "\n\n".join(
@@ -505,5 +582,6 @@ class EntityEmitter:
                 self.to_item(),
                 self.from_item(),
                 self.table_key(),
+                *([self.copies()] if self.layout.copies_of(self.entity.name) else []),
             ]
         )

@@ -9,7 +9,12 @@ from modeling.core import ir
 from modeling.emit import FileManifest, register
 from modeling.emit._python import Imports, comment_header, format_python, literal, render
 from modeling.emit._transformers_runtime import RUNTIME, runtime_values
-from modeling.emit.transformers.common import EntityNames, entity_names, is_epoch_ttl
+from modeling.emit.transformers.common import (
+    EntityNames,
+    copies_name,
+    entity_names,
+    is_epoch_ttl,
+)
 from modeling.emit.transformers.entities import EntityEmitter
 from modeling.emit.transformers.patterns import key_builder
 from modeling.runtime import keys, sharding
@@ -107,6 +112,8 @@ def transformers_source(layout: ir.Layout, model: ir.Model) -> str:
     for entity in model.entities:
         chunks.append(EntityEmitter(model, layout, entity, names[entity.name]).source())
     chunks.append(_registry(layout, model, names))
+    if layout.copies:
+        chunks.append(_copies_registry(layout, names))
     chunks.append(f"# {'-' * 70} access-pattern keys")
     for plan in layout.plans:
         chunks.append(key_builder(layout, model, plan))
@@ -155,6 +162,31 @@ def _registry(layout: ir.Layout, model: ir.Model, names: dict[str, EntityNames])
         ''',
         to_items=to_items,
         from_items=from_items,
+        types=types,
+    )
+
+
+def _copies_registry(layout: ir.Layout, names: dict[str, EntityNames]) -> str:
+    """`COPIES` and `items_of`: a row's main item and its relationship copies (`ir.CopyItems`),
+    what the migration runner, export and the repository write."""
+    entities = sorted({c.entity for c in layout.copies})
+    copies = ", ".join(f"{literal(e)}: {copies_name(names[e])}" for e in entities)
+    types = ", ".join(literal(c.type_value) for c in sorted(layout.copies, key=lambda c: c.name))
+    return render(
+        '''
+        # ---------------------------------------------------------------------- copies
+
+        COPIES: Final[dict[str, Callable[[Mapping[str, Any], Item], list[Item]]]] = {$copies}
+        COPY_TYPES: Final[frozenset[str]] = frozenset({$types})
+
+
+        def items_of(entity: str, row: Mapping[str, Any]) -> list[Item]:
+            """The row's main item, then its relationship copies (strategy lowest_cost)."""
+            item = to_item(entity, row)
+            copies = COPIES.get(entity)
+            return [item, *copies(row, item)] if copies is not None else [item]
+        ''',
+        copies=copies,
         types=types,
     )
 

@@ -1,0 +1,174 @@
+"""`strategy: lowest_cost` built: a GSI that `modeling.cost.index_strategies` finds dearer than
+writing its relationship as extra items in the table is replaced by `ir.CopyItems`.
+
+Each item of the entity gets a copy on the table: partition key = the GSI's partition-key
+template, sort key = `~<GSI>#` + the GSI's sort-key template + `#{slot}` for each identity
+attribute it lacks. Why that key is right:
+- unique per row: every identity attribute is a slot of the copy's key and every slot reads
+  back from the rendered key (`checks._ambiguous_slots` finds none), so two rows get two copy
+  keys (the proof `checks.check_identity` makes for main items);
+- never mistaken for a main item: the sort key starts with `~` (no type prefix does: prefixes
+  are letters and digits) and the type attribute is `<Entity>~<GSI>` (no entity's type value
+  holds `~`); every table Query not served by copies keeps its entity types by a type filter
+  (`type_filter`), so collection reads, ranges and prefixes never return a copy;
+- same order as the GSI: the marker is constant, the GSI's sort key comes next, and the
+  identity suffix only breaks ties the GSI left in storage order.
+
+What is not built (the GSI stays, `strategy-not-built` says why): a GSI read by several
+entities or by a sharded, filtered, IN or multi-entity plan, a sparse GSI key (NULL-filled slots are kept),
+a sort-key range condition (a suffix would move the bound: ties at `<=`/`>` change sides), a
+GetItem, a table without sort key, or a main table key whose slots the copy cannot hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from modeling.compile import templates
+from modeling.compile.checks import _ambiguous_slots, _kinds
+from modeling.compile.state import Derivation
+from modeling.core import ir
+from modeling.cost import DUPLICATE_ITEMS, Prices, index_strategies
+
+MARK = "~"
+
+
+def copy_type_value(entity: str, index: str) -> str:
+    return f"{entity}{MARK}{index}"
+
+
+def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
+    """Why GSI `index` cannot be replaced by copies (None: it can)."""
+    table = layout.indexes[0]
+    if table.sk is None or table.pk.type != "S" or table.sk.type != "S":
+        return "the table has no string sort key"
+    gsi = layout.index(index)
+    if gsi is None or gsi.kind != "gsi" or gsi.pk.type != "S" or (gsi.sk and gsi.sk.type != "S"):
+        return f"{index} is not a string-keyed GSI"
+    owners = [el for el in layout.entities if el.key(index) is not None]
+    if len(owners) != 1:
+        return f"{index} holds {len(owners)} entities (copies are built for one)"
+    el = owners[0]
+    ek = el.key(index)
+    assert ek is not None
+    if ek.sparse:
+        return f"{el.entity}'s key on {index} is sparse (optional slots without NULL fill)"
+    for plan in layout.plans:
+        if plan.index != index:
+            continue
+        pattern = model.pattern(plan.pattern)
+        if plan.sharded or plan.filters or len(plan.entities) != 1:
+            return f"{plan.pattern} is sharded, filtered or multi-entity"
+        if pattern is not None and any(c.op == ir.IN for c in pattern.where):
+            return f"{plan.pattern} reads several values (IN)"
+        if plan.operation != "Query" or plan.sk.kind not in ("none", "eq", "begins_with"):
+            return f"{plan.pattern} has a sort-key range condition"
+    return None
+
+
+def _copy(layout: ir.Layout, model: ir.Model, index: str) -> ir.CopyItems | None:
+    el = next(el for el in layout.entities if el.key(index) is not None)
+    entity = model.entity(el.entity)
+    ek = el.key(index)
+    main = el.key(layout.indexes[0].name)
+    if entity is None or ek is None or main is None:
+        return None
+    in_key = [*templates.slots(ek.pk), *templates.slots(ek.sk or "")]
+    lacking = [k for k in entity.key if k not in in_key]
+    marker = f"{MARK}{index}#"
+    sk = marker + (ek.sk or "") + "".join(f"#{{{k}}}" for k in lacking)
+    if _ambiguous_slots(sk, _kinds(model, el.entity)) or _ambiguous_slots(
+        ek.pk, _kinds(model, el.entity)
+    ):
+        return None
+    held = set(in_key) | set(entity.key)
+    if entity.version is not None:
+        held.add(entity.version)
+    table = layout.indexes[0]
+    ref = [(table.pk.name, table.pk.name + ir.COPY_REF_SUFFIX)]
+    if table.sk is not None:
+        ref.append((table.sk.name, table.sk.name + ir.COPY_REF_SUFFIX))
+    return ir.CopyItems(
+        name=index,
+        entity=el.entity,
+        type_value=copy_type_value(el.entity, index),
+        pk=ek.pk,
+        sk=sk,
+        marker=marker,
+        slots=tuple(sorted(held)),
+        ref=tuple(ref),
+        purpose=ek.purpose,
+        replaces=layout.index(index),
+        key=ek,
+        plans=tuple(p for p in layout.plans if p.index == index),
+    )
+
+
+def _copy_plan(plan: ir.PatternPlan, copy: ir.CopyItems, table: ir.Index) -> ir.PatternPlan:
+    suffixed = copy.sk != copy.marker + (copy.key.sk if copy.key and copy.key.sk else "")
+    old = plan.sk.values[0] if plan.sk.values else None
+    if plan.sk.kind == "none" or old is None:
+        sk = ir.SortKeyCondition("begins_with", (ir.KeyValue(copy.marker, (), "full"),))
+    elif plan.sk.kind == "eq" and suffixed:
+        sk = ir.SortKeyCondition("begins_with", (ir.KeyValue(copy.sk, old.bindings, "prefix"),))
+    else:
+        sk = ir.SortKeyCondition(plan.sk.kind, (replace(old, template=copy.sk),))
+    proof = (
+        *plan.proof[:1],
+        f"served by relationship copies on the table (strategy lowest_cost): {table.pk.name} = "
+        f"{copy.pk}, {table.sk.name if table.sk else 'SK'} = {copy.sk}; the type filter keeps "
+        f"{copy.type_value} only, then each main item is read by the table key the copy holds",
+        f"order: the copies' sort key, {'ascending' if plan.scan_forward else 'descending'}; "
+        "the identity suffix only orders ties",
+    )
+    return replace(
+        plan,
+        index=table.name,
+        sk=sk,
+        type_filter=(copy.type_value,),
+        copy=copy.name,
+        proof=proof,
+    )
+
+
+def build_copies(model: ir.Model, state: Derivation) -> Derivation:
+    layout = ir.Layout(
+        model.name, model.table.name, state.indexes, state.entity_layouts, state.plans
+    )
+    if not state.indexes or not any(p.strategy == "lowest_cost" for p in model.patterns):
+        return state
+    chosen = [
+        c.index
+        for c in index_strategies(model, layout, Prices.load())
+        if c.chosen == DUPLICATE_ITEMS and unbuildable(layout, model, c.index) is None
+    ]
+    copies = [c for c in (_copy(layout, model, i) for i in chosen) if c is not None]
+    if not copies:
+        return state
+    gone = {c.name for c in copies}
+    table = state.indexes[0]
+    by_name = {c.name: c for c in copies}
+    plans = []
+    for plan in state.plans:
+        if plan.index in by_name:
+            plans.append(_copy_plan(plan, by_name[plan.index], table))
+        elif plan.index == table.name and plan.operation == "Query" and not plan.type_filter:
+            # a copy may share the partition: keep the entity types by name
+            types = tuple(
+                el.type_value
+                for e in plan.entities
+                if (el := next((x for x in state.entity_layouts if x.entity == e), None))
+            )
+            plans.append(replace(plan, type_filter=types))
+        else:
+            plans.append(plan)
+    return replace(
+        state,
+        indexes=tuple(i for i in state.indexes if i.name not in gone),
+        entity_layouts=tuple(
+            replace(el, keys=tuple(k for k in el.keys if k.index not in gone))
+            for el in state.entity_layouts
+        ),
+        plans=tuple(plans),
+        copies=tuple(copies),
+    )
