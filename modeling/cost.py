@@ -59,6 +59,16 @@ class CostError(InputError):
         self.hint = hint
 
 
+def price_table(path: Path | None = None) -> Any:
+    """The price table as JSON data: `path`, or the packaged `data/dynamodb-prices.json` (the
+    one reader of the file; callers turn OSError/ValueError into a CostError of their own)."""
+    if path is None:
+        text = (resources.files("modeling") / "data" / "dynamodb-prices.json").read_text("utf-8")
+    else:
+        text = path.read_text("utf-8")
+    return json.loads(text)
+
+
 @dataclass(frozen=True)
 class Prices:
     """One region's prices (USD) and where they come from."""
@@ -94,13 +104,7 @@ class Prices:
     def load(region: str = "us-east-1", path: Path | None = None) -> Prices:
         """The prices of `region` from `path` (default: the packaged table)."""
         try:
-            if path is None:
-                text = (resources.files("modeling") / "data" / "dynamodb-prices.json").read_text(
-                    "utf-8"
-                )
-            else:
-                text = path.read_text("utf-8")
-            table = json.loads(text)
+            table = price_table(path)
             regions = table["regions"]
             if region not in regions:
                 raise CostError(
@@ -835,13 +839,7 @@ class ImportPrice:
     def load(region: str = "us-east-1", path: Path | None = None) -> ImportPrice | None:
         """The `import` entry of the price table (None when it has none for `region`)."""
         try:
-            if path is None:
-                text = (resources.files("modeling") / "data" / "dynamodb-prices.json").read_text(
-                    "utf-8"
-                )
-            else:
-                text = path.read_text("utf-8")
-            entry = json.loads(text).get("import")
+            entry = price_table(path).get("import")
             if not isinstance(entry, dict) or region not in entry.get("regions", {}):
                 return None
             return ImportPrice(
