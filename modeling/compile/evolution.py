@@ -144,6 +144,14 @@ class Evolution:
                 + "; ".join(pins)
                 + "); run `model diff` again: a pin can move other entities' keys"
             )
+        if self.of_kind("lsi-added") and not self.new.model.table.exists:
+            derived = [d for d in self.new.layout.diagnostics if d.code == "lsi-derived"]
+            if derived:
+                out.append(
+                    "NEW derives LSIs the live table cannot get without a new table and a copy "
+                    f"({', '.join(sorted({str(d.subject) for d in derived}))}): declare "
+                    "`table: {exists: true}` in NEW to keep GSIs (added in place) instead"
+                )
         for c in self.of_kind("attribute-added"):
             if "required" in c.detail:
                 out.append(

@@ -81,6 +81,8 @@ def test_a_pattern_that_needs_a_new_gsi(name: str) -> None:
     more GSI; the diff creates it (one UpdateTable), then backfills, then switches reads."""
     old = _old(name)
     data = _load(name)
+    # the table is live: NEW says so, or the compiler may derive an LSI (a new table) instead
+    data.setdefault("table", {})["exists"] = True
     added: list[str] = []
     new = None
     # the entity with the most GSI keys first: a new key shape for it needs a new GSI soonest
@@ -482,3 +484,29 @@ def test_stable_with_apply_needs_the_pins_in_new(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["diff", old_path, str(new_path), "--stable", "--apply"])
     assert result.exit_code == 2
     assert "lacks the pins" in result.output and "hint:" in result.output
+
+
+def test_an_lsi_derived_for_a_live_table_is_a_new_table_and_a_warning() -> None:
+    """saas with its row counts: a new pattern on a user's partition becomes an LSI unless NEW
+    says the table exists; the diff calls it a new table and says how to keep GSIs."""
+    old = _old("saas")
+    data = _load("saas")
+    for attr in data["entities"]["User"]["attributes"]:
+        data["access_patterns"][f"evolve_user_by_{attr}"] = {
+            "entity": "User",
+            "where": {"tenant_id": "=", attr: "="} if attr != "tenant_id" else {attr: "="},
+        }
+        new = _design(data, "new.yaml")
+        if new is not None and new.layout.lsis:
+            break
+        del data["access_patterns"][f"evolve_user_by_{attr}"]
+    else:
+        pytest.skip("no pattern on saas derives an LSI")
+    ev = classify(old, new)
+    assert ev.new_table and ev.of_kind("lsi-added")
+    assert any("table: {exists: true}" in w for w in ev.warnings())
+    data.setdefault("table", {})["exists"] = True
+    live = _design(data, "new.yaml")
+    assert live is not None and not live.layout.lsis
+    ev = classify(old, live)
+    assert not ev.new_table and not any("exists: true" in w for w in ev.warnings())
