@@ -315,7 +315,7 @@ def distinct_values(model: ir.Model, entity: ir.Entity, slot: str) -> float | No
     return _distinct(model, entity, slot)
 
 
-def _items_per_request(
+def items_per_request(
     model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan
 ) -> tuple[float | None, str]:
     if plan.operation == "GetItem":
@@ -374,7 +374,7 @@ def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, fl
     return out
 
 
-def _read_units(plan: ir.PatternPlan, size: float) -> float:
+def read_units(plan: ir.PatternPlan, size: float) -> float:
     """Eventually consistent read units of a request reading `size` bytes."""
     return max(1, math.ceil(size / READ_UNIT)) * 0.5
 
@@ -395,7 +395,7 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         pattern = model.pattern(plan.pattern)
         rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
         index = layout.index(plan.index)
-        items, basis = _items_per_request(model, layout, plan)
+        items, basis = items_per_request(model, layout, plan)
         if plan.copy is not None and plan.copy in copies:
             # the copies answer what the GSI did: count the items as its plan would
             copy = layout.copy(plan.copy)
@@ -403,20 +403,20 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 next((p for p in copy.plans if p.pattern == plan.pattern), None) if copy else None
             )
             if original is not None:
-                items, basis = _items_per_request(model, with_gsis(layout), original)
+                items, basis = items_per_request(model, with_gsis(layout), original)
         size: float | None = None
         units: float | None = None
         if items is not None and index is not None:
             read = [model.entity(n) for n in sorted(plan.entities)]
             per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
             size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
-            units = _read_units(plan, size)
+            units = read_units(plan, size)
             if plan.copy is not None and plan.copy in copies:
                 # a Query of the copies, then one fetch per item (as `index_strategies` prices)
                 _, copy_size, _ = copies[plan.copy]
                 fetch = items * max(1, math.ceil(size / items / READ_UNIT)) * 0.5 if items else 0
                 size = items * copy_size
-                units = _read_units(plan, size) + fetch
+                units = read_units(plan, size) + fetch
         reads = rate or 0.0
         ups = units * reads if units is not None else (0.0 if not reads else None)
         if rate is None:

@@ -102,7 +102,7 @@ def _partitions(model: ir.Model, entity: ir.Entity, template: str) -> tuple[floa
     total = 1.0
     basis = []
     for slot in slots:
-        d = cost._distinct(model, entity, slot)
+        d = cost.distinct_values(model, entity, slot)
         if d is None:
             return None, f"distinct {entity.name}.{slot} values unknown"
         total *= max(d, 1.0)
@@ -141,11 +141,11 @@ def load_of(
             reads = pattern.rate.reads_per_second if pattern and pattern.rate else None
             if not reads:
                 continue
-            items, _ = cost._items_per_request(model, layout, plan)
+            items, _ = cost.items_per_request(model, layout, plan)
             per_item = cost.projected_bytes(layout, index, entity)
             # one call reads its first page: at most 1 MB (DynamoDB's page), whatever the range
             read = min((items or 1.0) * per_item, limits.QUERY_PAGE_BYTES)
-            rcu = cost._read_units(plan, read)
+            rcu = cost.read_units(plan, read)
             hot_rcu += reads * rcu / partitions
             queries += reads / partitions
             read_basis.append(f"{plan.pattern} {reads:g}/s x {rcu:g} RCU")
