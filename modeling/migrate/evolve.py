@@ -102,6 +102,16 @@ def _api_name(method: str) -> str:
     return "".join(part.capitalize() for part in method.split("_"))
 
 
+def _delete_gsi_calls(table: str, index: str) -> list[Call]:
+    """The one UpdateTable call that deletes GSI `index` (a rebuild and the clean-up both)."""
+    return [
+        (
+            "update_table",
+            {"TableName": table, "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": index}}]},
+        )
+    ]
+
+
 def _call_text(calls: Sequence[Call]) -> str:
     return "\n".join(f"{_api_name(m)} {json.dumps(kw, sort_keys=True)}" for m, kw in calls)
 
@@ -372,15 +382,7 @@ def runbook(ev: Evolution, table: str | None = None, target: str | None = None) 
 
     # 3. GSIs: rebuilt ones are deleted first (same name), then one UpdateTable per new GSI
     for change in ev.of_kind("gsi-changed"):
-        calls = [
-            (
-                "update_table",
-                {
-                    "TableName": table,
-                    "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": change.index}}],
-                },
-            )
-        ]
+        calls = _delete_gsi_calls(table, str(change.index))
         steps.append(
             Step(
                 "delete-gsi",
@@ -534,15 +536,7 @@ def runbook(ev: Evolution, table: str | None = None, target: str | None = None) 
 
     # 8. clean-up (only with --cleanup): what nothing reads any more
     for change in ev.of_kind("gsi-removed"):
-        calls = [
-            (
-                "update_table",
-                {
-                    "TableName": table,
-                    "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": change.index}}],
-                },
-            )
-        ]
+        calls = _delete_gsi_calls(table, str(change.index))
         steps.append(
             Step(
                 "delete-gsi",
