@@ -37,3 +37,13 @@ def coerce(kind: str, value: Any) -> Any:
     if kind == "binary" and isinstance(value, str):
         return bytes.fromhex(value.removeprefix("\\x"))
     return value
+
+
+def hashable(value: Any) -> Any:
+    """`value` itself when it can be a dict key or set member, else its repr (a list, a dict:
+    JSON values read from a row), so rows can be grouped by any value."""
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value

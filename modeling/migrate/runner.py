@@ -36,6 +36,7 @@ from types import ModuleType
 from typing import Any
 
 from modeling.core import ir
+from modeling.core.values import hashable
 from modeling.migrate import tombstones
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.checkpoint import Checkpoint
@@ -205,14 +206,6 @@ def table_key_names(layout: ir.Layout) -> tuple[str, ...]:
     return (table.pk.name,) if table.sk is None else (table.pk.name, table.sk.name)
 
 
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
-
-
 class Converter:
     """Rows -> items with the generated transformers; failures become dead-letter records."""
 
@@ -231,7 +224,7 @@ class Converter:
 
     def identity(self, entity: str, row: Mapping[str, Any]) -> tuple[Any, ...]:
         """The row's source key (the entity's `key:` values)."""
-        return tuple(_hashable(row.get(k)) for k in self.key_attrs[entity])
+        return tuple(hashable(row.get(k)) for k in self.key_attrs[entity])
 
     def item_identity(self, entity: str, item: Item) -> dict[str, Any]:
         """The attributes an item of this row must carry: its type and key attributes."""

@@ -134,17 +134,9 @@ class RowIndex:
             for r in self.data.of(entity):
                 v = r.get(attribute)
                 if v is not None:
-                    table.setdefault(_hashable(sort_value(v)), []).append(r)
+                    table.setdefault(values.hashable(sort_value(v)), []).append(r)
             self._by[key] = table
-        return table.get(_hashable(sort_value(value)), [])
-
-
-def _hashable(value: Any) -> Any:
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value
+        return table.get(values.hashable(sort_value(value)), [])
 
 
 def evaluate(
