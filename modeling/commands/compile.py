@@ -1,9 +1,15 @@
-"""`model compile MODEL... [-o DIR] [--check] [--diff]` and `model explain MODEL PATTERN`.
+"""`model compile MODEL... [-o DIR] [--check] [--diff] [--previous P | --fresh]` and
+`model explain MODEL PATTERN [--previous P | --fresh]`.
 
 compile: load, derive, check, emit every registered artifact into `generated/<model>/`
 (or `-o DIR`; with several models, `DIR/<model>/`). Unchanged files are not rewritten.
 `--check` writes nothing and exits 1 when a file is stale, missing or extra; `--diff` also
 prints what would change. Invalid model or a failing check: diagnostics, exit 2.
+
+The layout.json already in the output directory is the previous layout (the lock): index
+names and key templates that still serve patterns are kept (`modeling.commands._previous`
+has the rule; `--previous` names another, `--fresh` ignores it). Same model and same previous
+layout, same bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from modeling.api import load_model
+from modeling.commands import _previous
 from modeling.commands.validate import render
 from modeling.compile import compile_model
 from modeling.core import ir
@@ -31,18 +38,32 @@ from modeling.requests import key_condition
 
 
 def _compile(
-    path: Path, console: Console, record: dict[str, Any] | None = None
-) -> tuple[ir.Model, ir.Layout] | None:
-    """Load and compile one model, printing its diagnostics (into `record` for --json instead);
+    path: Path,
+    console: Console,
+    record: dict[str, Any] | None = None,
+    *,
+    previous: str | None = None,
+    fresh: bool = False,
+    out: Path | None = None,
+    several: bool = False,
+) -> tuple[ir.Model, ir.Layout, Path] | None:
+    """Load and compile one model against its previous layout (`_previous.resolve`), printing
+    its diagnostics (into `record` for --json instead); (model, layout, output directory), or
     None when it has errors."""
     try:
         model = load_model(path)
     except ModelError as exc:
         _print(exc.diagnostics, console, record)
         return None
-    layout, diagnostics = compile_model(model)
+    if out is None:
+        target = _previous.default_directory(model)
+    else:
+        target = out / model.name if several else out
+    before, notes = _previous.resolve(model, previous=previous, fresh=fresh, directory=target)
+    layout, diagnostics = compile_model(model, before)
+    diagnostics.extend(notes)
     _print(diagnostics, console, record)
-    return (model, layout) if layout is not None else None
+    return (model, layout, target) if layout is not None else None
 
 
 def _print(
@@ -67,9 +88,26 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(
             False, "--json", help="Print a JSON report on stdout (diagnostics and files)."
         ),
+        previous: str | None = typer.Option(
+            None,
+            "--previous",
+            metavar="LAYOUT",
+            help="The previously compiled layout.json (or git:REF:path) to keep stable: index "
+            "names and key templates that still serve patterns are kept, new needs go to "
+            "existing indexes or new GSIs. Default: the layout.json in the output directory.",
+        ),
+        fresh: bool = typer.Option(
+            False,
+            "--fresh",
+            help="Ignore the previous layout: assign every index afresh (fewest GSIs; a live "
+            "table may then need GSIs rebuilt, see `model diff`).",
+        ),
     ) -> None:
         """Derive the single-table layout and write layout.json, layout.md (and every artifact)."""
         console = Console(stderr=True, highlight=False, soft_wrap=True)
+        if previous is not None and len(models) > 1:
+            console.print("[red]error:[/] --previous is one model's layout; give one MODEL with it")
+            raise typer.Exit(EXIT_INVALID)
         invalid = stale = False
         records: list[dict[str, Any]] = []
         for path in models:
@@ -77,17 +115,21 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 record = {"path": str(path), "diagnostics": []}
                 records.append(record)
-            compiled = _compile(path, console, record)
+            compiled = _compile(
+                path,
+                console,
+                record,
+                previous=previous,
+                fresh=fresh,
+                out=out,
+                several=len(models) > 1,
+            )
             if compiled is None:
                 invalid = True
                 if record is not None:
                     record["ok"] = False
                 continue
-            model, layout = compiled
-            if out is None:
-                target = Path("generated") / model.name
-            else:
-                target = out if len(models) == 1 else out / model.name
+            model, layout, target = compiled
             result = write_manifest(emit(layout, model), target, check=check, diff=diff)
             if record is not None:
                 record.update(
@@ -144,13 +186,23 @@ def register(app: typer.Typer) -> None:
         ),
         pattern: str = typer.Argument(..., help="Access-pattern name.", show_default=False),
         as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON on stdout."),
+        previous: str | None = typer.Option(
+            None,
+            "--previous",
+            metavar="LAYOUT",
+            help="The previously compiled layout.json to keep stable (default: "
+            "generated/<model>/layout.json, as `model compile`).",
+        ),
+        fresh: bool = typer.Option(False, "--fresh", help="Ignore the previous layout."),
     ) -> None:
         """Print how one access pattern runs and why its key condition is exact."""
         console = Console(stderr=True, highlight=False, soft_wrap=True)
-        compiled = _compile(model_path, console, {} if as_json else None)
+        compiled = _compile(
+            model_path, console, {} if as_json else None, previous=previous, fresh=fresh
+        )
         if compiled is None:
             raise typer.Exit(EXIT_INVALID)
-        model, layout = compiled
+        model, layout, _target = compiled
         plan = layout.plan(pattern)
         if plan is None:
             known = ", ".join(p.pattern for p in layout.plans)

@@ -10,7 +10,7 @@ and infos travel inside it as `DiagnosticRecord`s.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
@@ -26,7 +26,7 @@ from modeling.compile.sharding import shard_partitions
 from modeling.compile.state import Derivation
 from modeling.compile.strategy import check_index_strategy
 from modeling.core import ir
-from modeling.core.diagnostics import Diagnostic, Diagnostics, Severity
+from modeling.core.diagnostics import Diagnostic, Diagnostics, Severity, Span
 
 Pass = Callable[[ir.Model, Derivation], Derivation]
 Check = Callable[[ir.Layout, ir.Model], Iterator[Diagnostic]]
@@ -67,8 +67,8 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def derive(model: ir.Model) -> Derivation:
-    state = Derivation()
+def derive(model: ir.Model, previous: ir.Layout | None = None) -> Derivation:
+    state = Derivation(previous=previous)
     for step in PASSES:
         state = step(model, state)
     return state
@@ -80,11 +80,98 @@ def _record(d: Diagnostic) -> ir.DiagnosticRecord:
     )
 
 
-def compile_model(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
-    """Derive and check the layout; None when any ERROR diagnostic stands."""
-    state = derive(model)
+def compile_model(
+    model: ir.Model, previous: ir.Layout | None = None
+) -> tuple[ir.Layout | None, Diagnostics]:
+    """Derive and check the layout; None when any ERROR diagnostic stands.
+
+    `previous`: the layout compiled before (the lock, `generated/<model>/layout.json`). Its
+    index names and key templates are kept where they still serve patterns (the stable
+    assignment, `modeling.compile.assign.assign_stable`). The rule, so the output stays a
+    function of (model, previous layout):
+
+    - when a fresh compile keeps every key of the previous layout anyway (same indexes, same
+      templates, same plans' indexes: the model did not change its needs), its result stands,
+      byte for byte what a compile without `previous` gives;
+    - else the stable layout stands, with an info (`stable-more-gsis`) when it needs more
+      GSIs than the fresh one would;
+    - when the stable layout fails a check the fresh one passes, the fresh one stands, with a
+      warning (`previous-layout-not-kept`) naming the check.
+    """
+    fresh = derive(model)
+    if previous is None:
+        return _checked(model, fresh)
+    stable = derive(model, previous)
+    if _design(stable) == _design(fresh):
+        return _checked(model, fresh)
+    extra: list[Diagnostic] = []
+    more = _gsi_count(stable) - _gsi_count(fresh)
+    if more > 0:
+        extra.append(
+            Diagnostic(
+                "stable-more-gsis",
+                Severity.INFO,
+                f"keeping the previous layout's indexes needs {_gsi_count(stable)} GSI(s); "
+                f"a fresh assignment would need {_gsi_count(fresh)}, but it renumbers or "
+                "re-keys indexes a live table already has",
+                Span(model.file) if model.file else None,
+                "compile with `--fresh` to ignore the previous layout (then `model diff` lists "
+                "the GSIs to rebuild), or keep the extra GSI(s)",
+                model.name,
+            )
+        )
+    layout, bag = _checked(model, stable, extra)
+    if layout is not None:
+        return layout, bag
+    fallback, _bag = _checked(model, fresh)
+    if fallback is None:
+        return layout, bag
+    first = bag.errors[0]
+    return _checked(
+        model,
+        fresh,
+        [
+            Diagnostic(
+                "previous-layout-not-kept",
+                Severity.WARNING,
+                "the previous layout's indexes could not be kept: with them, "
+                f"{first.message} [{first.code}]; the layout is assigned afresh (indexes may be "
+                "renumbered: `model diff` lists what a live table needs)",
+                Span(model.file) if model.file else None,
+                "check the runbook of `model diff` before deploying, or pin the keys to keep "
+                "in the model (`keys:`)",
+                model.name,
+            )
+        ],
+    )
+
+
+def _design(state: Derivation) -> tuple[object, ...]:
+    """What a layout writes and where each pattern reads: index names and kinds, every
+    entity's key templates, each plan's index (and copy)."""
+    return (
+        tuple((i.name, i.kind) for i in state.indexes),
+        tuple(
+            (el.entity, tuple((k.index, k.pk, k.sk) for k in el.keys))
+            for el in state.entity_layouts
+        ),
+        tuple((p.pattern, p.index, p.copy) for p in state.plans),
+        tuple((c.name, c.entity, c.pk, c.sk) for c in state.copies),
+    )
+
+
+def _gsi_count(state: Derivation) -> int:
+    return sum(i.kind == "gsi" for i in state.indexes)
+
+
+def _checked(
+    model: ir.Model, state: Derivation, extra: Sequence[Diagnostic] = ()
+) -> tuple[ir.Layout | None, Diagnostics]:
+    """Run the checks on a derivation: the layout (None when an ERROR stands) and every
+    diagnostic, the passes', the checks' and `extra`."""
     bag = Diagnostics()
     bag.extend(state.diagnostics)
+    bag.extend(extra)
     layout = ir.Layout(
         model=model.name,
         table_name=model.table.name,

@@ -137,8 +137,12 @@ def solve(
     index: str,
     reqs: Sequence[Requirement],
     pinned: ir.PinnedKey | None = None,
+    inherited: bool = False,
 ) -> Placement | None:
-    """Merge the requirements landing on (entity, index) into one placement, or None."""
+    """Merge the requirements landing on (entity, index) into one placement, or None.
+
+    `pinned` templates are used verbatim; `inherited`: they are the previous layout's
+    (a derived key kept stable), so NULL handling is checked as strictly as a derived key's."""
     entity = model.entity(entity_name)
     if entity is None:
         return None
@@ -148,10 +152,10 @@ def solve(
         sk = templates.slots(pinned.sk) if pinned.sk else ()
         if not all(fits(pk, sk, r) for r in reqs):
             return None
-        fill = null_fill(entity, pk, sk, reqs, strict=False)
+        fill = null_fill(entity, pk, sk, reqs, strict=inherited)
         if fill is None:
             return None
-        return Placement(entity_name, index, entity_name, pk, sk, pinned, patterns, fill)
+        return Placement(entity_name, index, entity_name, pk, sk, pinned, patterns, fill, inherited)
     kind = index_kind(index)
     if kind == "lsi":
         return None  # LSIs are only used when pinned
@@ -258,11 +262,16 @@ class _Search:
     """
 
     def __init__(
-        self, model: ir.Model, state: Derivation, pinned: dict[tuple[str, str], ir.PinnedKey]
+        self,
+        model: ir.Model,
+        state: Derivation,
+        pinned: dict[tuple[str, str], ir.PinnedKey],
+        inherited: frozenset[tuple[str, str]] = frozenset(),
     ):
         self.model = model
         self.state = state
         self.pinned = pinned
+        self.inherited = inherited  # keys of `pinned` that come from the previous layout
         self.reqs: dict[tuple[str, str], list[Requirement]] = {}
         self.cache: dict[tuple[str, str, frozenset[Requirement]], Placement | None] = {}
         self.lookups = 0
@@ -277,7 +286,12 @@ class _Search:
         if key not in self.cache:
             self.solves += 1
             self.cache[key] = solve(
-                self.model, entity, index, sorted(reqs, key=_req_key), self.pinned.get(key[:2])
+                self.model,
+                entity,
+                index,
+                sorted(reqs, key=_req_key),
+                self.pinned.get(key[:2]),
+                key[:2] in self.inherited,
             )
         return self.cache[key]
 
@@ -495,11 +509,18 @@ def _least_indexes(
     return bound
 
 
-def assign_indexes(model: ir.Model, state: Derivation) -> Derivation:
+def _model_pins(model: ir.Model) -> dict[tuple[str, str], ir.PinnedKey]:
     pinned: dict[tuple[str, str], ir.PinnedKey] = {}
     for entity in model.entities:
         for key in entity.pinned_keys:
             pinned[(entity.name, index_name(key.index))] = key
+    return pinned
+
+
+def assign_indexes(model: ir.Model, state: Derivation) -> Derivation:
+    if state.previous is not None:
+        return assign_stable(model, state, state.previous)
+    pinned = _model_pins(model)
     pinned_indexes = sorted({i for _e, i in pinned if i != TABLE}, key=_index_sort_key)
     base = [TABLE, *(i for i in pinned_indexes if index_kind(i) == "gsi")]
     lsis = [i for i in pinned_indexes if index_kind(i) == "lsi"]
@@ -598,6 +619,7 @@ def _place(
     units: list[Unit],
     assignment: dict[str, str],
     rename: dict[str, str],
+    inherited: frozenset[tuple[str, str]] = frozenset(),
 ) -> Derivation:
     reqs: dict[tuple[str, str], list[Requirement]] = {}
     for unit in units:
@@ -613,7 +635,9 @@ def _place(
             key = (entity.name, index)
             if key not in reqs and key not in pinned and index != TABLE:
                 continue
-            placement = solve(model, entity.name, index, reqs.get(key, []), pinned.get(key))
+            placement = solve(
+                model, entity.name, index, reqs.get(key, []), pinned.get(key), key in inherited
+            )
             if placement is not None:
                 placements.append(placement)
     parent_first: dict[tuple[str, str], str] = {}
@@ -631,3 +655,114 @@ def _place(
         index_names=tuple(index_names),
         parent_first=parent_first,
     )
+
+
+# --------------------------------------------------------------------------- stable assignment
+
+
+def inherited_keys(model: ir.Model, previous: ir.Layout) -> dict[tuple[str, str], ir.PinnedKey]:
+    """The previous layout's entity keys the model can still write, as templates to keep:
+    {(entity, index): key}. A key is left out when its entity is gone, a slot is no longer a
+    keyable attribute of it, or (table key) a slot is optional or can change, or the identity
+    is no longer inside it; an LSI key only while its entity keeps its table partition key.
+    Keys of GSIs that `strategy: lowest_cost` replaced by copies count under the GSI's name."""
+    found: list[tuple[str, ir.EntityKey]] = [
+        (el.entity, key) for el in previous.entities for key in el.keys
+    ]
+    found += [(c.entity, replace(c.key, index=c.name)) for c in previous.copies if c.key]
+    names = {i.name: i.kind for i in previous.indexes} | {c.name: "gsi" for c in previous.copies}
+    out: dict[tuple[str, str], ir.PinnedKey] = {}
+    for entity_name, key in found:
+        entity = model.entity(entity_name)
+        kind = names.get(key.index)
+        if entity is None or kind is None or index_kind(key.index) != kind:
+            continue
+        slots = (*templates.slots(key.pk), *(templates.slots(key.sk) if key.sk else ()))
+        attrs = [entity.attribute(s) for s in slots]
+        if any(a is None or not a.type.keyable for a in attrs):
+            continue
+        if kind == "table":
+            if key.sk is None or not set(entity.key) <= set(slots):
+                continue
+            if any(a is None or not a.required or not model.stable(entity, a.name) for a in attrs):
+                continue
+        out[(entity_name, key.index)] = ir.PinnedKey(key.index.lower(), key.pk, key.sk)
+    return {
+        (e, i): k
+        for (e, i), k in out.items()
+        if index_kind(i) != "lsi" or ((e, TABLE) in out and out[(e, TABLE)].pk == k.pk)
+    }
+
+
+def assign_stable(model: ir.Model, state: Derivation, previous: ir.Layout) -> Derivation:
+    """The assignment that keeps a previously compiled layout (a lock) where it still serves.
+
+    1. Every key of the previous layout the model can still write (`inherited_keys`) is a
+       template to keep, unless the model pins that (entity, index) itself.
+    2. A pattern the previous layout served goes back to its index when the kept keys there
+       still serve it.
+    3. Every other pattern goes on the first existing index that serves it (the indexes where
+       its entities already have keys first, `own_first`), else on a new GSI with the lowest
+       number that neither layout uses: a GSI this change drops still exists on the live
+       table until the clean-up step deletes it, so its number is not reused in the same step.
+    4. Kept keys no pattern uses any more are dropped, and so are indexes left without keys;
+       the other indexes keep their numbers (no renumbering). LSIs only ever come from the
+       previous layout or the model's pins: an LSI cannot be added to a live table.
+
+    Deterministic: same model and same previous layout, same assignment."""
+    own = _model_pins(model)
+    kept = {k: v for k, v in inherited_keys(model, previous).items() if k not in own}
+    pinned = {**kept, **own}
+    inherited = frozenset(kept)
+    existing = sorted({TABLE, *(i for _e, i in pinned)}, key=_index_sort_key)
+    start = [
+        *(i for i in existing if index_kind(i) != "gsi"),
+        *(i for i in existing if index_kind(i) == "gsi"),
+    ]
+    before = {p.pattern: p.copy or p.index for p in previous.plans}
+    for copy in previous.copies:
+        for plan in copy.plans:
+            before.setdefault(plan.pattern, copy.name)
+    units = sorted(state.units, key=lambda u: unit_order(model, u))
+    search = _Search(model, state, pinned, inherited)
+    chosen: dict[str, str] = {}
+    for unit in units:  # back where the previous layout served it
+        index = before.get(unit.pattern)
+        if index in start and search.unit_fits(unit, index):
+            search.add(unit, index)
+            chosen[unit.pattern] = index
+    reserved = {
+        *start,
+        *(i.name for i in previous.indexes),
+        *(c.name for c in previous.copies),
+    }
+    fresh = _gsi_names(reserved)
+    indexes = list(start)
+    for unit in units:
+        if unit.pattern in chosen:
+            continue
+        target = next(
+            (i for i in own_first(unit, indexes, pinned) if search.unit_fits(unit, i)), None
+        )
+        if target is None:
+            target = next(fresh)
+            indexes.append(target)
+            if not search.unit_fits(unit, target):  # pragma: no cover - a fresh GSI serves any unit
+                continue
+        search.add(unit, target)
+        chosen[unit.pattern] = target
+    used_keys = {k for k, reqs in search.reqs.items() if reqs}
+    search.reqs = {}
+    keep = {k: v for k, v in pinned.items() if k in own or k in used_keys or k[1] == TABLE}
+    used = sorted({TABLE, *chosen.values(), *(i for _e, i in own)}, key=_index_sort_key)
+    stats = SearchStats(
+        lookups=search.lookups,
+        solves=search.solves,
+        first_fit=len(used),
+        lower_bound=len(start),
+        indexes=len(used),
+    )
+    placed = _place(
+        model, state, keep, units, chosen, {i: i for i in used}, inherited & frozenset(keep)
+    )
+    return replace(placed, search=stats)

@@ -108,7 +108,7 @@ def build_keys(model: ir.Model, state: Derivation) -> Derivation:
                     index=p.index,
                     pk=pk_template(p, state.prefixes),
                     sk=sk_template(state, p),
-                    pinned=p.pinned is not None,
+                    pinned=p.pinned is not None and not p.inherited,
                     sparse=bool(optional),
                     sparse_on=tuple(sorted(set(optional))),
                     null_fill=tuple((s, "high" if h else "low") for s, h in p.null_fill),

@@ -23,10 +23,13 @@ runnable steps.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from modeling.core import ir
+from modeling.core.errors import InputError
 
 #: Every change kind, with the consequence for a live table (one line each; the docs list it).
 CHANGE_KINDS: dict[str, str] = {
@@ -577,3 +580,122 @@ def stable_pins(old: Design, new: ir.Model) -> dict[str, dict[str, dict[str, str
             pin = {"pk": key.pk} if key.sk is None else {"pk": key.pk, "sk": key.sk}
             out.setdefault(el.entity, {})[alias] = pin
     return out
+
+
+# --------------------------------------------------------------------------- the previous layout
+
+_INDEX_NAME = re.compile(r"table|GSI[1-9][0-9]*|LSI[1-9][0-9]*")
+
+
+class PreviousLayoutError(InputError, ValueError):
+    """A previous layout (`model compile --previous`, the lock in the output directory) that
+    cannot be read: the message is located (`file:line:col` for JSON syntax, else `file` and
+    the JSON path of the bad value)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+_HINT = (
+    "regenerate it (`model compile MODEL --fresh`) or point --previous at the layout.json the "
+    "live table was built from"
+)
+
+
+def read_previous(text: str, source: str) -> ir.Layout:
+    """A compiled layout.json (as `model compile` writes it) read back as the previous layout
+    of a stable assignment; PreviousLayoutError, located, when it is not one."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PreviousLayoutError(
+            f"{source}:{exc.lineno}:{exc.colno}: not a layout.json: {exc.msg}", _HINT
+        ) from None
+    if not isinstance(data, dict):
+        raise PreviousLayoutError(f"{source}:1:1: not a layout.json: not a JSON object", _HINT)
+    missing = [k for k in ("model", "table_name", "indexes", "entities", "plans") if k not in data]
+    if missing:
+        raise PreviousLayoutError(
+            f"{source}: not a layout.json: no {', '.join(missing)}",
+            _HINT,
+        )
+    version = data.get("schema_version", ir.LAYOUT_SCHEMA_VERSION)
+    if version != ir.LAYOUT_SCHEMA_VERSION:
+        raise PreviousLayoutError(
+            f"{source}: schema_version: {version!r}; this version of modeling reads "
+            f"{ir.LAYOUT_SCHEMA_VERSION}",
+            _HINT,
+        )
+    where = _shape_problem(data)
+    if where is not None:
+        raise PreviousLayoutError(f"{source}: {where}", _HINT)
+    try:
+        layout = ir.from_jsonable(ir.Layout, data)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise PreviousLayoutError(f"{source}: not a layout.json: {exc}", _HINT) from None
+    return layout
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """The JSON path and what is wrong with the first value a stable assignment relies on
+    that has the wrong shape (index names and kinds, key templates, plans' indexes); None
+    when all are right."""
+    if not isinstance(data["model"], str) or not data["model"]:
+        return "model: expected the model's name"
+    names: set[str] = set()
+    for n, index in enumerate(_items(data, "indexes")):
+        if not isinstance(index, dict):
+            return f"indexes[{n}]: expected an object"
+        name, kind = index.get("name"), index.get("kind")
+        if not isinstance(name, str) or not _INDEX_NAME.fullmatch(name):
+            return f"indexes[{n}].name: {name!r} is not an index name (table, GSI<n>, LSI<n>)"
+        want = "table" if name == "table" else name[:3].lower()
+        if kind != want:
+            return f"indexes[{n}].kind: {kind!r}; index {name} is a {want}"
+        names.add(name)
+    if "table" not in names:
+        return "indexes: the table's key is missing"
+    copies = data.get("copies", [])
+    if not isinstance(copies, list):
+        return "copies: expected a list"
+    for n, copy in enumerate(copies):
+        if not isinstance(copy, dict) or not isinstance(copy.get("name"), str):
+            return f"copies[{n}]: expected an object with a name"
+        if copy.get("key") is not None:
+            problem = _key_problem(copy["key"], names | {copy["name"]})
+            if problem is not None:
+                return f"copies[{n}].key{problem}"
+        names.add(copy["name"])
+    for n, el in enumerate(_items(data, "entities")):
+        if not isinstance(el, dict) or not isinstance(el.get("entity"), str):
+            return f"entities[{n}]: expected an object with an entity name"
+        if not isinstance(el.get("keys"), list):
+            return f"entities[{n}].keys: expected a list"
+        for m, key in enumerate(el["keys"]):
+            problem = _key_problem(key, names)
+            if problem is not None:
+                return f"entities[{n}].keys[{m}]{problem}"
+    for n, plan in enumerate(_items(data, "plans")):
+        if not isinstance(plan, dict) or not isinstance(plan.get("pattern"), str):
+            return f"plans[{n}]: expected an object with a pattern name"
+        if plan.get("index") not in names:
+            return f"plans[{n}].index: {plan.get('index')!r} is none of the layout's indexes"
+    return None
+
+
+def _items(data: dict[str, Any], name: str) -> list[Any]:
+    value = data[name]
+    return value if isinstance(value, list) else [None]
+
+
+def _key_problem(key: Any, names: set[str]) -> str | None:
+    if not isinstance(key, dict):
+        return ": expected an object"
+    if key.get("index") not in names:
+        return f".index: {key.get('index')!r} is none of the layout's indexes"
+    if not isinstance(key.get("pk"), str) or not key["pk"]:
+        return ".pk: expected a key template"
+    if key.get("sk") is not None and not isinstance(key["sk"], str):
+        return ".sk: expected a key template or null"
+    return None

@@ -56,8 +56,8 @@ class _Collection:
 
 
 def derive_lsis(model: ir.Model, state: Derivation) -> Derivation:
-    if model.layout.lsi == "never":
-        return state
+    if model.layout.lsi == "never" or state.previous is not None:
+        return state  # with a previous layout (a live table), only its LSIs are kept
     pinned = {index_name(k.index) for e in model.entities for k in e.pinned_keys}
     derived = [i for i in state.index_names if index_kind(i) == "gsi" and i not in pinned]
     free = [

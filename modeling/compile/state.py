@@ -65,6 +65,9 @@ class Placement:
     patterns: tuple[str, ...] = ()
     # optional slots written as the NULL sentinel instead of leaving the item out: slot -> high
     null_fill: tuple[tuple[str, bool], ...] = ()
+    # `pinned` holds the previous layout's templates (`Derivation.previous`), not the model's:
+    # used verbatim like a pin, yet a derived key (checked strictly, never reported as pinned)
+    inherited: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ class Derivation:
     copies: tuple[ir.CopyItems, ...] = ()  # GSIs replaced by relationship copies
     diagnostics: tuple[Diagnostic, ...] = ()
     search: SearchStats = field(default_factory=SearchStats)
+    # the previously compiled layout (the lock): the assignment keeps its index names and key
+    # templates where they still serve patterns (`modeling.compile.assign`, stable assignment)
+    previous: ir.Layout | None = None
 
     def with_diagnostics(self, *more: Diagnostic) -> Derivation:
         return replace(self, diagnostics=self.diagnostics + tuple(more))
