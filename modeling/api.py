@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modeling.compile import compile_model
+from modeling.compile.evolution import read_previous as read_previous_layout
 from modeling.core import inputs, ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Span
 from modeling.emit import emit as emit_files
@@ -183,6 +184,7 @@ __all__ = [
     "check_text",
     "compile_file",
     "compile_model",
+    "read_previous_layout",
     "emit_files",
     "emit_repository",
     "emit_transformers",

@@ -1,20 +1,25 @@
 """`model diff OLD NEW`: what changes between two designs, and the runbook for a live table.
 
-`model diff OLD NEW [--json] [--stable] [--table T] [--new-table T2]`
+`model diff OLD NEW [--json] [--fresh] [--old-layout L] [--stable] [--table T] [--new-table T2]`
 `model diff OLD NEW --apply [--endpoint URL] [--table T] [--step N ...] [--cleanup]
    [--segments N] [--dead-letter FILE] [--timeout S]`
 
 OLD and NEW are model files or `git:REF:path` (the blob `git show REF:path` prints, from the
-repository of the current directory; the path is relative to the repository's root). Both are
-compiled in memory and their layouts compared (`modeling.compile.evolution`); the runbook
-orders the steps (`modeling.migrate.evolve`). `--apply` runs the runnable steps against the
-table (all, or the ones `--step` names), in order; manual steps are listed, clean-up steps
-(deleting a removed GSI or a removed entity's items) run only with `--cleanup`. `--stable`
-pins NEW's GSI keys to OLD's where NEW's patterns still read them (the compiler assigns GSI
-slots afresh, so one new pattern can move existing keys) and prints the pins to add to NEW.
+repository of the current directory; the path is relative to the repository's root). OLD is
+compiled in memory (or its deployed layout is read: `--old-layout`, a layout.json or
+`git:REF:path`), and NEW is compiled with OLD's layout as its previous layout, as
+`model compile` does with the lock in generated/: index names and key templates NEW still
+uses are kept, so adding a pattern is a new GSI and a backfill, not a rebuild. `--fresh`
+compiles NEW without it (every index assigned afresh). The layouts are compared
+(`modeling.compile.evolution`); the runbook orders the steps (`modeling.migrate.evolve`).
+`--apply` runs the runnable steps against the table (all, or the ones `--step` names), in
+order; manual steps are listed, clean-up steps (deleting a removed GSI or a removed entity's
+items) run only with `--cleanup`. `--stable` also prints the `keys:` pins that make NEW keep
+OLD's GSI keys without a previous layout, and whether they reproduce the same layout.
 
 Exit codes: 0 ok; 1 a step lost items or left some in the old layout; 2 invalid input (a
-model that does not compile, an unknown git ref or path, a missing table, a refused call).
+model that does not compile, an unknown git ref or path, a missing table, a refused call, an
+unreadable --old-layout).
 """
 
 from __future__ import annotations
@@ -117,9 +122,10 @@ def pinned_text(text: str, pins: dict[str, dict[str, dict[str, str]]]) -> str:
     return out.getvalue()
 
 
-def load_design(spec: str, text: str | None = None) -> Any:
+def load_design(spec: str, text: str | None = None, previous: Any = None) -> Any:
     """A `Design` (model, layout, label) from a file or git:REF:path (or `text` said to come
-    from it); exit 2 with the diagnostics when it does not compile."""
+    from it), compiled against the `previous` layout when one is given (the stable
+    assignment); exit 2 with the diagnostics when it does not compile."""
     from modeling import api
     from modeling.commands.validate import render as render_diagnostic
     from modeling.compile import compile_model
@@ -136,12 +142,25 @@ def load_design(spec: str, text: str | None = None) -> Any:
         for d in result.diagnostics.sorted():
             err.print(render_diagnostic(d))
         raise typer.Exit(EXIT_INVALID)
-    layout, diags = compile_model(result.model)
+    layout, diags = compile_model(result.model, previous)
     if layout is None or diags.has_errors():
         for d in diags.sorted():
             err.print(render_diagnostic(d))
         raise typer.Exit(EXIT_INVALID)
     return Design(result.model, layout, spec)
+
+
+def _same_keys(a: Any, b: Any) -> bool:
+    """Whether two layouts write the same keys on the same indexes and plan on them alike."""
+
+    def shape(layout: Any) -> Any:
+        return (
+            [(i.name, i.kind) for i in layout.indexes],
+            [(e.entity, [(k.index, k.pk, k.sk) for k in e.keys]) for e in layout.entities],
+            [(p.pattern, p.index) for p in layout.plans],
+        )
+
+    return bool(shape(a) == shape(b))
 
 
 def _human(ev: Any, steps: list[Any], out: Console) -> None:
@@ -206,11 +225,24 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(
             600.0, "--timeout", min=1, help="Seconds to wait for a table or GSI to be ACTIVE."
         ),
+        fresh: bool = typer.Option(
+            False,
+            "--fresh",
+            help="Compile NEW without OLD's layout as its previous layout: every index is "
+            "assigned afresh (existing GSIs may be renumbered and rebuilt).",
+        ),
+        old_layout: str | None = typer.Option(
+            None,
+            "--old-layout",
+            metavar="LAYOUT",
+            help="OLD's deployed layout.json (or git:REF:path) instead of compiling OLD, e.g. "
+            "git:v1:generated/orders/layout.json.",
+        ),
         stable: bool = typer.Option(
             False,
             "--stable",
-            help="Pin NEW's GSI keys to OLD's where NEW's patterns still read them, so only "
-            "what is new gets placed; prints the pins to add to NEW.",
+            help="Also print the `keys:` pins that keep OLD's GSI keys in NEW without a "
+            "previous layout, and whether they reproduce the same layout.",
         ),
         as_json: bool = typer.Option(False, "--json", help="Print changes and steps as JSON."),
     ) -> None:
@@ -221,25 +253,35 @@ def register(app: typer.Typer) -> None:
         from modeling.migrate.evolve import apply, runbook
 
         err = Console(stderr=True, highlight=False, soft_wrap=True)
-        before, after = load_design(old), load_design(new)
+        before = load_design(old)
+        if old_layout is not None:
+            from modeling.commands._previous import read_source
+            from modeling.compile.evolution import Design, PreviousLayoutError, read_previous
+
+            deployed = read_previous(read_source(old_layout), old_layout)
+            if deployed.model != before.model.name:
+                raise PreviousLayoutError(
+                    f"{old_layout}: the layout of model {deployed.model!r}, not of "
+                    f"{before.model.name!r}",
+                    hint="give the layout.json compiled from OLD",
+                )
+            before = Design(before.model, deployed, f"{old} ({old_layout})")
+        after = load_design(new, previous=None if fresh else before.layout)
         pins: dict[str, Any] = {}
+        reproduced = None
         if stable:
             pins = stable_pins(before, after.model)
-            if pins and apply_:
-                # the code deployed from NEW must write the layout the table is moved to
-                raise MigrationError(
-                    "--stable --apply: NEW lacks the pins the plan needs",
-                    hint="run `model diff OLD NEW --stable`, add the pins it prints to NEW, "
-                    "then --apply without --stable",
-                )
             if pins:
-                after = load_design(new, pinned_text(_text(new), pins))
+                pinned = load_design(new, pinned_text(_text(new), pins))
+                reproduced = _same_keys(pinned.layout, after.layout)
         ev = classify(before, after)
         steps = runbook(ev, table, new_table)
         data: dict[str, Any] = {
             "old": ev.old.label,
             "new": ev.new.label,
             "pins": pins,
+            "pins_reproduce": reproduced,
+            "stable": not fresh,
             "new_table": ev.new_table,
             "changes": [c.as_dict() for c in ev.changes],
             "warnings": ev.warnings(),
@@ -251,8 +293,27 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
             else:
                 _human(ev, steps, out)
+                if not fresh:
+                    out.print(
+                        "\nNEW is compiled with OLD's layout as its previous layout (index names "
+                        "and key templates NEW still uses are kept; --fresh assigns afresh): "
+                        "deploy code compiled the same way, `model compile NEW` with OLD's "
+                        "layout.json in its output directory or `--previous`",
+                        markup=False,
+                    )
+                for d in after.layout.diagnostics:
+                    if d.code in ("stable-more-gsis", "previous-layout-not-kept"):
+                        out.print(f"\n{d.severity}: {d.message} [{d.code}]", markup=False)
                 if pins:
-                    out.print("\npins used (add them to NEW to keep this plan):")
+                    out.print(
+                        "\npins that keep OLD's GSI keys in NEW without a previous layout"
+                        + (
+                            " (with them NEW compiles to this layout):"
+                            if reproduced
+                            else " (with them alone NEW compiles to another layout: keep "
+                            "OLD's layout.json as the previous layout instead):"
+                        )
+                    )
                     for entity, keys in pins.items():
                         out.print(f"  {entity}:\n    keys:", markup=False)
                         for alias, pin in keys.items():

@@ -437,9 +437,7 @@ def test_an_lsi_change_is_a_new_table() -> None:
     assert removed.new_table
 
 
-def test_stable_keeps_the_existing_gsi_keys(tmp_path: Path) -> None:
-    """Without --stable the new pattern reshuffles GSI3 (Order's keys rewritten, a pattern
-    moved); with it, OLD's keys are pinned and only the new GSI and its backfill remain."""
+def _orders_with_currency(tmp_path: Path) -> tuple[str, str]:
     data = _load("orders")
     data["access_patterns"]["orders_by_currency"] = {
         "entity": "Order",
@@ -449,41 +447,69 @@ def test_stable_keeps_the_existing_gsi_keys(tmp_path: Path) -> None:
     buf = io.StringIO()
     _yaml().dump(data, buf)
     new_path.write_text(buf.getvalue(), "utf-8")
-    old_path = str(ROOT / "models" / "orders.yaml")
-    plain = json.loads(CliRunner().invoke(app, ["diff", old_path, str(new_path), "--json"]).stdout)
-    assert "entity-index-key-changed" in {c["kind"] for c in plain["changes"]}
-    result = CliRunner().invoke(app, ["diff", old_path, str(new_path), "--stable", "--json"])
+    return str(ROOT / "models" / "orders.yaml"), str(new_path)
+
+
+def test_diff_keeps_the_existing_gsi_keys(tmp_path: Path) -> None:
+    """NEW is compiled with OLD's layout as its previous layout: only the new GSI and its
+    backfill remain. With --fresh the new pattern reshuffles GSI3 (Order's keys rewritten, a
+    pattern moved), as every diff did before the stable assignment."""
+    old_path, new_path = _orders_with_currency(tmp_path)
+    fresh = json.loads(
+        CliRunner().invoke(app, ["diff", old_path, new_path, "--fresh", "--json"]).stdout
+    )
+    assert "entity-index-key-changed" in {c["kind"] for c in fresh["changes"]}
+    result = CliRunner().invoke(app, ["diff", old_path, new_path, "--json"])
     assert result.exit_code == 0, result.output
     stable = json.loads(result.stdout)
-    kinds = {c["kind"] for c in stable["changes"]}
-    assert "entity-index-key-changed" not in kinds and "gsi-added" in kinds
+    assert stable["stable"] is True
+    assert {c["kind"] for c in stable["changes"]} == {"gsi-added", "pattern-added"}
+    assert [s["action"] for s in stable["steps"]] == [
+        "deploy-writers",
+        "create-gsi",
+        "backfill",
+        "switch-reads",
+    ]
+    backfill = next(s for s in stable["steps"] if s["action"] == "backfill")
+    assert backfill["entities"] == ["Order"]
+    human = CliRunner().invoke(app, ["diff", old_path, new_path])
+    assert "previous layout" in human.stdout and "GSI GSI4" in human.stdout
+
+
+def test_stable_prints_pins_that_reproduce_the_layout(tmp_path: Path) -> None:
+    """--stable prints the `keys:` pins of OLD's GSI keys NEW still reads, and says whether
+    NEW compiled with them alone (no previous layout) gives the same layout."""
+    old_path, new_path = _orders_with_currency(tmp_path)
+    result = CliRunner().invoke(app, ["diff", old_path, new_path, "--stable", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
     old = _old("orders")
-    for entity, keys in stable["pins"].items():
+    assert data["pins"]
+    for entity, keys in data["pins"].items():
         el = old.layout.entity(entity)
         assert el is not None
         for alias, pin in keys.items():
             key = next(k for k in el.keys if k.index.lower() == alias)
             assert pin == ({"pk": key.pk} if key.sk is None else {"pk": key.pk, "sk": key.sk})
-    backfill = next(s for s in stable["steps"] if s["action"] == "backfill")
-    assert backfill["entities"] == ["Order"]
+    assert isinstance(data["pins_reproduce"], bool)
+    human = CliRunner().invoke(app, ["diff", old_path, new_path, "--stable"])
+    assert "pins that keep OLD's GSI keys" in human.stdout
 
 
-def test_stable_with_apply_needs_the_pins_in_new(tmp_path: Path) -> None:
-    """The code deployed from NEW must write the layout the table is moved to: --apply with
-    pins NEW does not hold yet is refused, naming what to do."""
-    data = _load("orders")
-    data["access_patterns"]["orders_by_currency"] = {
-        "entity": "Order",
-        "where": {"currency": "=", "placed_at": ">="},
+def test_diff_against_the_deployed_layout(tmp_path: Path) -> None:
+    """--old-layout: OLD's layout.json as deployed (here, the committed lock), not OLD compiled
+    anew; another model's layout is a clear error."""
+    old_path, new_path = _orders_with_currency(tmp_path)
+    lock = str(ROOT / "generated" / "orders" / "layout.json")
+    result = CliRunner().invoke(app, ["diff", old_path, new_path, "--old-layout", lock, "--json"])
+    assert result.exit_code == 0, result.output
+    assert {c["kind"] for c in json.loads(result.stdout)["changes"]} == {
+        "gsi-added",
+        "pattern-added",
     }
-    new_path = tmp_path / "orders.yaml"
-    buf = io.StringIO()
-    _yaml().dump(data, buf)
-    new_path.write_text(buf.getvalue(), "utf-8")
-    old_path = str(ROOT / "models" / "orders.yaml")
-    result = CliRunner().invoke(app, ["diff", old_path, str(new_path), "--stable", "--apply"])
-    assert result.exit_code == 2
-    assert "lacks the pins" in result.output and "hint:" in result.output
+    other = str(ROOT / "generated" / "saas" / "layout.json")
+    bad = CliRunner().invoke(app, ["diff", old_path, new_path, "--old-layout", other])
+    assert bad.exit_code == 2 and "the layout of model 'saas'" in bad.output
 
 
 def test_an_lsi_derived_for_a_live_table_is_a_new_table_and_a_warning() -> None:
