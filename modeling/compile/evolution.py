@@ -142,8 +142,8 @@ class Evolution:
             out.append(
                 f"pattern {c.subject} moves from {c.old} to {c.new}, and {c.old}'s keys of "
                 f"{', '.join(hit)} are rewritten: between the backfill and the deploy of NEW's "
-                "client it answers from neither index (the compiler assigns index slots "
-                "afresh). Pinning the old key in NEW may keep it ("
+                "client it answers from neither index (NEW's indexes were assigned afresh: "
+                "`--fresh`, or no previous layout kept them). Pinning the old key in NEW may keep it ("
                 + "; ".join(pins)
                 + "); run `model diff` again: a pin can move other entities' keys"
             )

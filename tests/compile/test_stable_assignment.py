@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,12 @@ from typer.testing import CliRunner
 
 from modeling import api
 from modeling.cli import app
-from modeling.compile import compile_model
+from modeling.compile import compile_model, derive
 from modeling.compile.evolution import Design, classify
 from modeling.core import ir
 from modeling.migrate.evolve import runbook
+from modeling.sample.generate import SampleOptions
+from modeling.verify.runner import VerifyOptions, verify
 
 from .builder import entity, model, pattern
 
@@ -178,8 +179,6 @@ def test_an_unchanged_model_compiles_byte_for_byte_as_before(name: str) -> None:
     """The example's committed layout.json as the previous layout changes nothing (CI runs
     `model compile --check models/*.yaml` with generated/ as the lock), and the stable pass
     alone (no shortcut) reproduces the fresh keys."""
-    from modeling.compile import derive
-
     m = api.load_model(ROOT / "models" / f"{name}.yaml")
     fresh, _ = compile_model(m)
     assert fresh is not None
@@ -195,7 +194,7 @@ def test_an_unchanged_model_compiles_byte_for_byte_as_before(name: str) -> None:
 
 def test_a_stable_compile_is_a_fixed_point() -> None:
     """Compiling against the stable layout itself gives it back (the lock converges)."""
-    old_model, old, new_model, _removed, _added = _evolve("orders")
+    _old_model, old, new_model, _removed, _added = _evolve("orders")
     first, _ = compile_model(new_model, old)
     assert first is not None
     second, _ = compile_model(new_model, first)
@@ -213,7 +212,7 @@ _PEOPLE = [
             "city": "string",
             "age": "integer",
         },
-    ),  # fmt: skip
+    ),
 ]
 _GET = pattern("get_user", "User", {"user_id": "="}, unique=True)
 _BY = {a: pattern(f"user_by_{a}", "User", {a: "="}) for a in ("email", "team", "city")}
@@ -361,10 +360,8 @@ def test_a_corrupt_previous_layout_is_a_located_error(
         result = _compile(model_path, "-o", str(tmp_path), "--check", *args)
         assert result.exit_code == 2, result.output
         assert located in result.output and "hint:" in result.output
-        assert (
-            "Traceback" not in result.output
-            and result.exception is None
-            or isinstance(result.exception, SystemExit)
+        assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+            result.exception, SystemExit
         )
     # --fresh ignores the corrupt lock
     assert _compile(model_path, "-o", str(tmp_path), "--fresh").exit_code == 0
@@ -407,3 +404,26 @@ def test_previous_from_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert (tmp_path / "layout.json").read_text("utf-8") == (
         ROOT / "generated" / "orders" / "layout.json"
     ).read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- proof on data
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", ["orders", "saas"])
+def test_an_evolved_stable_layout_verifies_on_dynamodb_local(
+    name: str, dynamodb_local: Any
+) -> None:
+    """The stable layout of an evolved example (a pattern removed, patterns added, a new GSI)
+    is proven like any layout: every pattern, kept and new, returns exactly the oracle's rows
+    on DynamoDB Local."""
+    _old_model, old, new_model, _removed, added = _evolve(name)
+    layout, _ = compile_model(new_model, old)
+    assert layout is not None
+    options = VerifyOptions(
+        trials=6, sample=SampleOptions(roots=4, fanout=4, hot_partition_bytes=0)
+    )
+    report = verify(new_model, layout, dynamodb_local.client(), options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns if p.failures]
+    verified = {p.pattern for p in report.patterns}
+    assert set(added) <= verified
