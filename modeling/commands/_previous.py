@@ -29,6 +29,13 @@ def default_directory(model: ir.Model) -> Path:
     return Path("generated") / model.name
 
 
+def lock(model: ir.Model) -> tuple[ir.Layout | None, list[Diagnostic]]:
+    """The default previous layout (`generated/<model>/layout.json`) for the commands that
+    compile a model to work on a table (`migrate`, `verify`): they must use the layout
+    `model compile` wrote, or items would be keyed otherwise than the generated code reads."""
+    return resolve(model, previous=None, fresh=False, directory=default_directory(model))
+
+
 def read_source(spec: str) -> str:
     """The text of a layout.json given as a path or `git:REF:path`."""
     from modeling.commands.diff import GIT_PREFIX, read_git

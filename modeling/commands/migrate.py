@@ -44,6 +44,7 @@ def _fail(message: str, hint: str | None = None) -> typer.Exit:
 def _compiled(model_path: Path) -> tuple[Any, Any]:
     """(model, layout), or exit 2 with the diagnostics."""
     from modeling.api import load_model
+    from modeling.commands import _previous
     from modeling.commands.validate import render as render_diagnostic
     from modeling.compile import compile_model
     from modeling.core.diagnostics import ModelError
@@ -54,7 +55,10 @@ def _compiled(model_path: Path) -> tuple[Any, Any]:
         for d in exc.diagnostics.sorted():
             _err.print(render_diagnostic(d))
         raise typer.Exit(EXIT_INVALID) from None
-    layout, diags = compile_model(model)
+    previous, notes = _previous.lock(model)  # the layout `model compile` wrote
+    layout, diags = compile_model(model, previous)
+    for d in notes:
+        _err.print(render_diagnostic(d))
     if layout is None or diags.has_errors():
         for d in diags.sorted():
             _err.print(render_diagnostic(d))

@@ -156,9 +156,14 @@ def register(app: typer.Typer) -> None:
                     err.print(f"[red]error:[/] cannot read layout {layout_path}: {exc}")
                     raise typer.Exit(EXIT_INVALID) from None
             else:
+                from modeling.commands import _previous
                 from modeling.compile import compile_model
 
-                compiled, diags = compile_model(model)
+                # the layout `model compile` wrote (generated/<model>/layout.json as the lock)
+                previous, notes = _previous.lock(model)
+                for d in notes:
+                    err.print(render_diagnostic(d))
+                compiled, diags = compile_model(model, previous)
                 if compiled is None or diags.has_errors():
                     for d in diags.sorted():
                         err.print(render_diagnostic(d))

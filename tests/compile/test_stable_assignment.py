@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -427,3 +428,63 @@ def test_an_evolved_stable_layout_verifies_on_dynamodb_local(
     assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns if p.failures]
     verified = {p.pattern for p in report.patterns}
     assert set(added) <= verified
+
+
+_PEOPLE_YAML = """\
+model: stable_people
+table: {name: StablePeople, billing: on_demand, pitr: false, deletion_protection: false}
+entities:
+  Person:
+    table: people
+    key: [person_id]
+    attributes:
+      person_id: uuid
+      email: string
+      team: string
+      city: string
+access_patterns:
+  get_person:
+    entity: Person
+    where: {person_id: "="}
+    unique: true
+"""
+
+
+def _people(*attrs: str) -> str:
+    return _PEOPLE_YAML + "".join(
+        f'  person_by_{a}:\n    entity: Person\n    where: {{{a}: "="}}\n' for a in attrs
+    )
+
+
+@pytest.mark.e2e
+def test_migrate_and_verify_use_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dynamodb_local: Any
+) -> None:
+    """The commands that work on a table compile against generated/<model>/layout.json too:
+    `model migrate create-table` creates the stable layout's GSIs (GSI2, GSI3), not a fresh
+    compile's (GSI1, GSI2), and `model verify` proves that layout."""
+    monkeypatch.chdir(tmp_path)
+    model_path = tmp_path / "people.yaml"
+    model_path.write_text(_people("email", "team"), "utf-8")
+    assert _compile(str(model_path)).exit_code == 0
+    old = json.loads((tmp_path / "generated" / "stable_people" / "layout.json").read_text("utf-8"))
+    on = {p["pattern"]: p["index"] for p in old["plans"]}
+    kept = next(p for p, i in on.items() if i == "GSI2").removeprefix("person_by_")
+    model_path.write_text(_people(kept, "city"), "utf-8")
+    assert _compile(str(model_path)).exit_code == 0
+    table = "stable-people-" + uuid.uuid4().hex[:8]
+    created = CliRunner().invoke(
+        app,
+        ["migrate", "create-table", str(model_path), "--endpoint", dynamodb_local.endpoint_url, "--table", table],
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    described = dynamodb_local.client().describe_table(TableName=table)["Table"]
+    assert sorted(g["IndexName"] for g in described["GlobalSecondaryIndexes"]) == ["GSI2", "GSI3"]
+    verified = CliRunner().invoke(
+        app,
+        ["verify", str(model_path), "--endpoint", dynamodb_local.endpoint_url, "--trials", "5", "--json"],
+    )  # fmt: skip
+    assert verified.exit_code == 0, verified.output
+    report = json.loads(verified.stdout)
+    assert report["ok"]
+    assert {p["pattern"]: p["index"] for p in report["patterns"]}["person_by_city"] == "GSI3"

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from modeling import api
 from modeling.cli import app
+from modeling.compile import compile_model
 from modeling.compile.evolution import Design, classify
 from modeling.migrate import evolve
 from modeling.migrate import transformers as loader
@@ -424,3 +425,95 @@ def test_an_item_that_does_not_convert_is_a_dead_letter(
     assert record["entity"] == "Customer" and "email" in record["reason"]
     key = {"PK": broken["PK"], "SK": broken["SK"]}
     assert client.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"] == broken
+
+
+OLD_TWO_GSIS = (
+    OLD
+    + """\
+  customer_by_email:
+    entity: Customer
+    where: {email: "="}
+  customers_by_status:
+    entity: Customer
+    where: {status: "=", created_at: ">="}
+"""
+)
+
+
+def test_a_pattern_swapped_keeps_the_other_gsi_end_to_end(
+    dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """OLD has two GSIs on Customer. NEW drops the pattern of GSI1 and adds one that needs a
+    GSI: a fresh compile would reuse GSI1 and rewrite it; the stable one keeps GSI2 as it is,
+    creates GSI3 and backfills it, and the clean-up deletes GSI1. On DynamoDB Local: 0 items
+    lost, GSI2 never rebuilt, every pattern answers through NEW's generated client."""
+    old_path = _write(tmp_path, "old.yaml", OLD_TWO_GSIS)
+    old = _design(old_path)
+    on = {p.pattern: p.index for p in old.layout.plans}
+    assert sorted(i.name for i in old.layout.gsis) == ["GSI1", "GSI2"]
+    dropped = next(p for p, i in on.items() if i == "GSI1")
+    kept = next(p for p, i in on.items() if i == "GSI2")
+    text = OLD_TWO_GSIS.split(f"  {dropped}:\n")
+    rest = text[1].split("\n", 2)[2] if len(text) > 1 else ""
+    new_text = (
+        text[0]
+        + rest
+        + """\
+  customers_created_on:
+    entity: Customer
+    where: {created_at: "="}
+"""
+    )
+    new_path = _write(tmp_path, "new.yaml", new_text)
+    new_model = api.load_model(new_path)
+    layout, _ = compile_model(new_model, old.layout)
+    assert layout is not None
+    new = Design(new_model, layout, str(new_path))
+    assert sorted(i.name for i in new.layout.gsis) == ["GSI2", "GSI3"]
+    assert new.layout.plan(kept).index == "GSI2"  # type: ignore[union-attr]
+    client, table = _table(dynamodb_local, old)
+    before = _seed(client, old, table)
+    gsi2_before = _gsi2(client, table)
+    assert len(gsi2_before) == 40
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "diff", str(old_path), str(new_path), "--apply", "--cleanup",
+            "--endpoint", dynamodb_local.endpoint_url, "--table", table,
+            "--segments", "2", "--dead-letter", str(tmp_path / "dead.jsonl"), "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [(s["action"], s["index"], s["cleanup"]) for s in data["steps"]] == [
+        ("deploy-writers", None, False),
+        ("create-gsi", "GSI3", False),
+        ("backfill", None, False),
+        ("switch-reads", None, False),
+        ("delete-gsi", "GSI1", True),
+    ]
+    assert {c["kind"] for c in data["changes"]} == {"gsi-added", "gsi-removed", "pattern-added", "pattern-removed"}  # fmt: skip
+    done = {r["action"]: r for r in data["applied"]}
+    backfill = done["backfill"]["report"]
+    assert backfill["lost"] == 0 and backfill["dead_letters"] == 0
+    described = describe(client, table)
+    assert described is not None
+    assert sorted(g["IndexName"] for g in described["GlobalSecondaryIndexes"]) == ["GSI2", "GSI3"]
+    after = _scan(client, table)
+    assert len(after) == len(before)
+    assert {_canon(i) for i in after} == _expected(old, new, before)
+    # GSI2's entries are the very ones OLD wrote (kept, never rewritten)
+    assert _gsi2(client, table) == gsi2_before
+    module = loader.generate(new.layout, new.model, client=True)
+    generated = loader.client_of(module)
+    assert generated is not None
+    created = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    rows = list(generated.Client(table, client).customers_created_on(created))
+    assert [r["customer_id"] for r in rows] == [uuid.UUID(int=5)]
+
+
+def _gsi2(client: Any, table: str) -> set[tuple[str, str]]:
+    """GSI2's key values (every Customer is on it)."""
+    items = client.scan(TableName=table, IndexName="GSI2")["Items"]
+    return {(i["GSI2PK"]["S"], i["GSI2SK"]["S"]) for i in items}
