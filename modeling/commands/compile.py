@@ -46,10 +46,10 @@ def _compile(
     fresh: bool = False,
     out: Path | None = None,
     several: bool = False,
-) -> tuple[ir.Model, ir.Layout, Path] | None:
+) -> tuple[ir.Model, ir.Layout, Path, str | None] | None:
     """Load and compile one model against its previous layout (`_previous.resolve`), printing
-    its diagnostics (into `record` for --json instead); (model, layout, output directory), or
-    None when it has errors."""
+    its diagnostics (into `record` for --json instead); (model, layout, output directory,
+    where the previous layout came from or None), or None when it has errors."""
     try:
         model = load_model(path)
     except ModelError as exc:
@@ -63,7 +63,10 @@ def _compile(
     layout, diagnostics = compile_model(model, before)
     diagnostics.extend(notes)
     _print(diagnostics, console, record)
-    return (model, layout, target) if layout is not None else None
+    source = None if before is None else previous or str(target / _previous.LOCK)
+    if record is not None:
+        record["previous"] = source
+    return (model, layout, target, source) if layout is not None else None
 
 
 def _print(
@@ -129,7 +132,7 @@ def register(app: typer.Typer) -> None:
                 if record is not None:
                     record["ok"] = False
                 continue
-            model, layout, target = compiled
+            model, layout, target, source = compiled
             result = write_manifest(emit(layout, model), target, check=check, diff=diff)
             if record is not None:
                 record.update(
@@ -167,7 +170,8 @@ def register(app: typer.Typer) -> None:
                 console.print(
                     Text(
                         f"{model.name}: {len(layout.gsis)} GSI(s), {len(layout.plans)} pattern(s) → "
-                        f"{target} ({len(result.written)} written, {len(result.unchanged)} unchanged)",
+                        f"{target} ({len(result.written)} written, {len(result.unchanged)} unchanged"
+                        + (f"; indexes kept from {source})" if source else ")"),
                         style="green",
                     )
                 )
@@ -202,7 +206,7 @@ def register(app: typer.Typer) -> None:
         )
         if compiled is None:
             raise typer.Exit(EXIT_INVALID)
-        model, layout, _target = compiled
+        model, layout, _target, _source = compiled
         plan = layout.plan(pattern)
         if plan is None:
             known = ", ".join(p.pattern for p in layout.plans)

@@ -157,6 +157,7 @@ def test_orders_new_pattern_is_one_new_gsi_not_a_rebuild(tmp_path: Path) -> None
     new_path.write_text(_text(data), "utf-8")
     result = CliRunner().invoke(app, ["compile", str(new_path), "-o", str(out)])
     assert result.exit_code == 0, result.output
+    assert f"indexes kept from {out / 'layout.json'}" in result.output
     new = json.loads((out / "layout.json").read_text("utf-8"))
 
     def keys(layout: dict[str, Any]) -> dict[tuple[str, str], tuple[str, Any]]:
