@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
+import modeling.compile as compiler
 from modeling import api
 from modeling.cli import app
 from modeling.compile import compile_model, derive
 from modeling.compile.evolution import Design, classify
 from modeling.core import ir
+from modeling.core.diagnostics import Diagnostic, Severity
 from modeling.migrate.evolve import runbook
 from modeling.sample.generate import SampleOptions
 from modeling.verify.runner import VerifyOptions, verify
@@ -489,3 +491,28 @@ def test_migrate_and_verify_use_the_lock(
     report = json.loads(verified.stdout)
     assert report["ok"]
     assert {p["pattern"]: p["index"] for p in report["patterns"]}["person_by_city"] == "GSI3"
+
+
+def test_a_stable_layout_that_fails_a_check_falls_back_to_fresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whatever check refuses the stable layout (here a stand-in that refuses GSI3, which
+    only the stable layout has), the fresh layout is used, with a warning naming the check."""
+    old, _ = compile_model(model("stable", _PEOPLE, [_GET, _BY["email"], _BY["team"]]))
+    assert old is not None
+    on = {p.pattern: p.index for p in old.plans}
+    kept = next(p for p, i in on.items() if i == "GSI2").removeprefix("user_by_")
+    new_model = model("stable", _PEOPLE, [_GET, _BY[kept], _BY["city"]])
+
+    def refuse_gsi3(layout: ir.Layout, _model: ir.Model) -> Any:
+        if layout.index("GSI3") is not None:
+            yield Diagnostic("too-many-gsis", Severity.ERROR, "GSI3 refused (test)")
+
+    monkeypatch.setattr(compiler, "CHECKS", (*compiler.CHECKS, refuse_gsi3))
+    new, diags = compile_model(new_model, old)
+    fresh, _ = compile_model(new_model)
+    assert new is not None and fresh is not None
+    assert ir.to_json(new.indexes) == ir.to_json(fresh.indexes)
+    (warning,) = [d for d in diags if d.code == "previous-layout-not-kept"]
+    assert warning.severity is Severity.WARNING
+    assert "GSI3 refused (test) [too-many-gsis]" in warning.message
