@@ -276,6 +276,11 @@ def register(app: typer.Typer) -> None:
                 reproduced = _same_keys(pinned.layout, after.layout)
         ev = classify(before, after)
         steps = runbook(ev, table, new_table)
+        # the code deployed from NEW must be compiled as NEW was here
+        flag = " --fresh" if fresh else f" --previous {old_layout}" if old_layout else ""
+        for step in steps:
+            if step.action == "deploy-writers" and step.command.startswith("model compile "):
+                step.command += flag
         data: dict[str, Any] = {
             "old": ev.old.label,
             "new": ev.new.label,

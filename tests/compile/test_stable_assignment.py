@@ -173,6 +173,13 @@ def test_orders_new_pattern_is_one_new_gsi_not_a_rebuild(tmp_path: Path) -> None
     # the same model against the same previous layout: the same bytes (--check passes)
     check = CliRunner().invoke(app, ["compile", str(new_path), "-o", str(out), "--check"])
     assert check.exit_code == 0, check.output
+    # explain follows the same rule
+    lock = str(out / "layout.json")
+    args = ["explain", str(new_path), "orders_by_status_since", "--json"]
+    kept = CliRunner().invoke(app, [*args, "--previous", lock])
+    assert kept.exit_code == 0 and json.loads(kept.stdout)["index"] == "GSI3"
+    moved = CliRunner().invoke(app, [*args, "--fresh"])
+    assert moved.exit_code == 0 and json.loads(moved.stdout)["index"] == "GSI4"
     # --fresh ignores the lock: the fewest GSIs, renumbered
     fresh = CliRunner().invoke(app, ["compile", str(new_path), "-o", str(out), "--fresh", "--check"])  # fmt: skip
     assert fresh.exit_code == 1 and "stale" in fresh.output

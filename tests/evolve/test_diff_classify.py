@@ -459,6 +459,8 @@ def test_diff_keeps_the_existing_gsi_keys(tmp_path: Path) -> None:
         CliRunner().invoke(app, ["diff", old_path, new_path, "--fresh", "--json"]).stdout
     )
     assert "entity-index-key-changed" in {c["kind"] for c in fresh["changes"]}
+    deploy = next(s for s in fresh["steps"] if s["action"] == "deploy-writers")
+    assert deploy["command"] == f"model compile {new_path} --fresh"
     result = CliRunner().invoke(app, ["diff", old_path, new_path, "--json"])
     assert result.exit_code == 0, result.output
     stable = json.loads(result.stdout)
@@ -507,6 +509,8 @@ def test_diff_against_the_deployed_layout(tmp_path: Path) -> None:
         "gsi-added",
         "pattern-added",
     }
+    deploy = next(s for s in json.loads(result.stdout)["steps"] if s["action"] == "deploy-writers")
+    assert deploy["command"] == f"model compile {new_path} --previous {lock}"
     other = str(ROOT / "generated" / "saas" / "layout.json")
     bad = CliRunner().invoke(app, ["diff", old_path, new_path, "--old-layout", other])
     assert bad.exit_code == 2 and "the layout of model 'saas'" in bad.output
