@@ -14,16 +14,22 @@ attribute it lacks. Why that key is right:
 - same order as the GSI: the marker is constant, the GSI's sort key comes next, and the
   identity suffix only breaks ties the GSI left in storage order.
 
+Sort-key conditions (`_copy_plan`) are derived again for the copy's sort key by the rules every
+plan is built by (`plans.copy_sort_key`): the suffix after a range slot makes each bound exact
+in the encoded key (`<= v` -> `< after(prefix v #)`, `< v` -> `< prefix v`; an encoded value
+followed by `#` or of fixed width is never a prefix of another), so ties stay on their SQL side.
+
 What is not built (the GSI stays, `strategy-not-built` says why): a GSI read by several
-entities or by a sharded, filtered, IN or multi-entity plan, a sparse GSI key (NULL-filled slots are kept),
-a sort-key range condition (a suffix would move the bound: ties at `<=`/`>` change sides), a
-GetItem, a table without sort key, or a main table key whose slots the copy cannot hold.
+entities or by a sharded, filtered, IN or multi-entity plan, a sparse GSI key (NULL-filled
+slots are kept), a table without sort key, or a main table key whose slots the copy cannot
+hold.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from modeling.compile import plans as planning
 from modeling.compile import templates
 from modeling.compile.checks import _ambiguous_slots, _kinds
 from modeling.compile.state import Derivation
@@ -57,12 +63,13 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
         if plan.index != index:
             continue
         pattern = model.pattern(plan.pattern)
-        if plan.sharded or plan.filters or len(plan.entities) != 1:
+        filtered = [f for f in plan.filters if f.read_cost != planning.RESIDUAL_COST]
+        if plan.sharded or filtered or len(plan.entities) != 1:
             return f"{plan.pattern} is sharded, filtered or multi-entity"
         if pattern is not None and any(c.op == ir.IN for c in pattern.where):
             return f"{plan.pattern} reads several values (IN)"
-        if plan.operation != "Query" or plan.sk.kind not in ("none", "eq", "begins_with"):
-            return f"{plan.pattern} has a sort-key range condition"
+        if plan.operation != "Query":
+            return f"{plan.pattern} is a {plan.operation}"
     return None
 
 
@@ -104,20 +111,29 @@ def _copy(layout: ir.Layout, model: ir.Model, index: str) -> ir.CopyItems | None
     )
 
 
-def _copy_plan(plan: ir.PatternPlan, copy: ir.CopyItems, table: ir.Index) -> ir.PatternPlan:
-    suffixed = copy.sk != copy.marker + (copy.key.sk if copy.key and copy.key.sk else "")
-    old = plan.sk.values[0] if plan.sk.values else None
-    if plan.sk.kind == "none" or old is None:
-        sk = ir.SortKeyCondition("begins_with", (ir.KeyValue(copy.marker, (), "full"),))
-    elif plan.sk.kind == "eq" and suffixed:
-        sk = ir.SortKeyCondition("begins_with", (ir.KeyValue(copy.sk, old.bindings, "prefix"),))
-    else:
-        sk = ir.SortKeyCondition(plan.sk.kind, (replace(old, template=copy.sk),))
+def _copy_plan(
+    plan: ir.PatternPlan, copy: ir.CopyItems, table: ir.Index, model: ir.Model
+) -> ir.PatternPlan:
+    """The pattern's plan on the copies: its sort-key condition is derived again for the
+    copy's sort key (`planning.copy_sort_key`: the rules every plan is built by), because the
+    marker and the identity suffix change what a bound renders to. A range on a slot the
+    suffix follows is no longer at the end of the key: `<= v` becomes `< after(prefix v #)`,
+    `> v` starts `after(prefix v #)`, `< v` / `>= v` stop / start at `prefix v` (the encoded
+    value followed by nothing: below every key holding v, above every smaller value, since
+    encodings are prefix-free once followed by `#` or fixed width), so ties land on the same
+    side as in SQL and no residual filter is needed; a range on the last slot keeps its
+    inclusive key bound and a residual filter on the copy (which holds the slot)."""
+    pattern = model.pattern(plan.pattern)
+    entity = model.entity(copy.entity)
+    assert pattern is not None and entity is not None
+    sk, lines, residual = planning.copy_sort_key(pattern, entity, copy.sk)
+    filters = tuple(f for f in plan.filters if f.read_cost != planning.RESIDUAL_COST) + residual
     proof = (
         *plan.proof[:1],
         f"served by relationship copies on the table (strategy lowest_cost): {table.pk.name} = "
         f"{copy.pk}, {table.sk.name if table.sk else 'SK'} = {copy.sk}; the type filter keeps "
         f"{copy.type_value} only, then each main item is read by the table key the copy holds",
+        *lines,
         f"order: the copies' sort key, {'ascending' if plan.scan_forward else 'descending'}; "
         "the identity suffix only orders ties",
     )
@@ -125,6 +141,7 @@ def _copy_plan(plan: ir.PatternPlan, copy: ir.CopyItems, table: ir.Index) -> ir.
         plan,
         index=table.name,
         sk=sk,
+        filters=filters,
         type_filter=(copy.type_value,),
         copy=copy.name,
         proof=proof,
@@ -151,7 +168,7 @@ def build_copies(model: ir.Model, state: Derivation) -> Derivation:
     plans = []
     for plan in state.plans:
         if plan.index in by_name:
-            plans.append(_copy_plan(plan, by_name[plan.index], table))
+            plans.append(_copy_plan(plan, by_name[plan.index], table, model))
         elif plan.index == table.name and plan.operation == "Query" and not plan.type_filter:
             # a copy may share the partition: keep the entity types by name
             types = tuple(
