@@ -370,6 +370,7 @@ def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, fl
             and p.rate.writes_per_second is not None
         ]
         writes = max(declared) if declared else (entity.writes_per_second or 0.0)
+        writes *= sparse_share(entity, c.key)
         out[c.name] = (c.entity, copy_bytes(before, entity, index), writes)
     return out
 
@@ -476,8 +477,10 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 if owner is None or owner.row_count is None or storage is None:
                     items_total, storage = None, None
                 elif items_total is not None:
-                    items_total += owner.row_count
-                    storage += owner.row_count * (copy_size + ITEM_OVERHEAD)
+                    copy = layout.copy(name)
+                    rows = owner.row_count * sparse_share(owner, copy.key if copy else None)
+                    items_total += round(rows)
+                    storage += rows * (copy_size + ITEM_OVERHEAD)
         rcu_need = reads_on.get(index.name)
         index_costs.append(
             IndexCost(
@@ -679,6 +682,20 @@ def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
     return size + len(layout.type_attribute) + len(entity.name) + 1 + len(index.name)
 
 
+def sparse_share(entity: ir.Entity, key: ir.EntityKey | None) -> float:
+    """The share of `entity`'s items that hold `key` when it is sparse (every `sparse_on`
+    attribute present: 1 - pg_stats null_frac each, taken as independent; 1 when unknown),
+    so a sparse GSI or relationship copy is priced for the items really written to it."""
+    share = 1.0
+    if key is None or not key.sparse:
+        return share
+    for name in key.sparse_on:
+        a = entity.attribute(name)
+        if a is not None and a.stats is not None and a.stats.null_frac is not None:
+            share *= 1.0 - a.stats.null_frac
+    return share
+
+
 def _item_without(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
     """The entity's item on the table without `index`'s key attributes."""
     el = layout.entity(entity.name)
@@ -731,6 +748,8 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
         for e in entities:
             projected = projected_bytes(layout, index, e)
             extra = copy_bytes(layout, e, index)
+            # a sparse key: only the items holding it are on the GSI, or have a copy
+            share = sparse_share(e, el.key(index.name) if (el := layout.entity(e.name)) else None)
             entity_writes = e.writes_per_second or 0.0
             related = [
                 model.pattern(p.pattern)
@@ -743,14 +762,14 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
                 if p is not None and p.rate is not None and p.rate.writes_per_second is not None
             ]
             relationship_writes = max(declared) if declared else entity_writes
-            g_wcu += entity_writes * max(1, math.ceil(projected / WRITE_UNIT))
-            d_wcu += relationship_writes * max(1, math.ceil(extra / WRITE_UNIT))
+            g_wcu += share * entity_writes * max(1, math.ceil(projected / WRITE_UNIT))
+            d_wcu += share * relationship_writes * max(1, math.ceil(extra / WRITE_UNIT))
             if e.row_count is None:
                 unknown.append(f"{e.name}: no row_count")
                 g_bytes = d_bytes = None
             elif g_bytes is not None and d_bytes is not None:
-                g_bytes += e.row_count * (projected + ITEM_OVERHEAD)
-                d_bytes += e.row_count * (extra + ITEM_OVERHEAD)
+                g_bytes += share * e.row_count * (projected + ITEM_OVERHEAD)
+                d_bytes += share * e.row_count * (extra + ITEM_OVERHEAD)
         g_rcu: float | None = 0.0
         d_rcu: float | None = 0.0
         for plan in plans:

@@ -19,10 +19,14 @@ plan is built by (`plans.copy_sort_key`): the suffix after a range slot makes ea
 in the encoded key (`<= v` -> `< after(prefix v #)`, `< v` -> `< prefix v`; an encoded value
 followed by `#` or of fixed width is never a prefix of another), so ties stay on their SQL side.
 
+A sparse GSI key (optional slots without NULL fill) gives a sparse copy: a row has it only
+while those slots are not NULL (the transformers and the reference codec skip it), so every
+writer that computes a row's copies (client, repository, runner, export, worker Lambda) puts,
+moves and retires it with the row, and `migrate validate` counts the rows that have the slots.
+
 What is not built (the GSI stays, `strategy-not-built` says why): a GSI read by several
-entities or by a sharded, filtered, IN or multi-entity plan, a sparse GSI key (NULL-filled
-slots are kept), a table without sort key, or a main table key whose slots the copy cannot
-hold.
+entities or by a sharded, filtered, IN or multi-entity plan, a table without sort key, or a
+main table key whose slots the copy cannot hold.
 """
 
 from __future__ import annotations
@@ -57,8 +61,6 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
     el = owners[0]
     ek = el.key(index)
     assert ek is not None
-    if ek.sparse:
-        return f"{el.entity}'s key on {index} is sparse (optional slots without NULL fill)"
     for plan in layout.plans:
         if plan.index != index:
             continue
