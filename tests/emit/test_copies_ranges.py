@@ -6,6 +6,7 @@ strings holding separators, escapes and any Unicode, and dates."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -22,9 +23,11 @@ from modeling.core import ir
 from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, estimate, index_strategies
 from modeling.emit.client import pattern_methods
 from modeling.sample import codec
+from modeling.sample.generate import SampleOptions
 from modeling.sample.rows import Dataset
 from modeling.verify import dynamo
 from modeling.verify import postgres as pgv
+from modeling.verify.runner import VerifyOptions, verify
 
 from .test_transformers import load_package
 
@@ -280,3 +283,26 @@ def test_sparse_copies_match_postgres(postgres: Any, dynamodb_local: Any, tmp_pa
         model, layout, data, postgres, dynamodb_local.client(), tmp_path
     )
     assert checked["non_empty"] > 150 and checked["tie_bounds"] > 100, checked
+
+
+@pytest.mark.e2e
+def test_verify_proves_range_and_sparse_copies(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """`model verify` proves every range pattern served by (sparse) copies against
+    PostgreSQL, and fails the same layout when its copies are not written."""
+    model, layout = compiled(tmp_path, nullable=True)
+    options = VerifyOptions(trials=6, sample=SampleOptions(seed=5, roots=12, fanout=4))
+    ddb = dynamodb_local.client()
+    served = {p.pattern for p in layout.plans if p.copy}
+    assert set(RANGES) <= served
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        report = verify(model, layout, ddb, pg_conn=conn, options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns if p.failures]
+    proven = {p.pattern for p in report.patterns if not p.skipped and p.trials and p.non_empty}
+    assert served <= proven, served - proven
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        broken = verify(
+            model, dataclasses.replace(layout, copies=()), ddb, pg_conn=conn, options=options
+        )
+    assert {p.pattern for p in broken.patterns if p.failures} == served
