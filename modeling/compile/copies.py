@@ -24,9 +24,12 @@ while those slots are not NULL (the transformers and the reference codec skip it
 writer that computes a row's copies (client, repository, runner, export, worker Lambda) puts,
 moves and retires it with the row, and `migrate validate` counts the rows that have the slots.
 
+An `IN` over the copy's key needs nothing more: the client's one Query per value runs on the
+copies, and the answers merge by the ORDER BY column as they did on the GSI.
+
 What is not built (the GSI stays, `strategy-not-built` says why): a GSI read by several
-entities or by a sharded, filtered, IN or multi-entity plan, a table without sort key, or a
-main table key whose slots the copy cannot hold.
+entities, a sharded plan, a filtered plan, a table without sort key, or a main table key whose
+slots the copy cannot hold.
 """
 
 from __future__ import annotations
@@ -64,12 +67,14 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
     for plan in layout.plans:
         if plan.index != index:
             continue
-        pattern = model.pattern(plan.pattern)
         filtered = [f for f in plan.filters if f.read_cost != planning.RESIDUAL_COST]
-        if plan.sharded or filtered or len(plan.entities) != 1:
-            return f"{plan.pattern} is sharded, filtered or multi-entity"
-        if pattern is not None and any(c.op == ir.IN for c in pattern.where):
-            return f"{plan.pattern} reads several values (IN)"
+        if plan.sharded:
+            return f"{plan.pattern} is sharded across {plan.sharded} partitions (copies are not)"
+        if filtered:
+            on = ", ".join(sorted({f.attribute for f in filtered}))
+            return f"{plan.pattern} filters on {on} (a copy holds only key slots)"
+        if len(plan.entities) != 1:
+            return f"{plan.pattern} reads {len(plan.entities)} entities together"
         if plan.operation != "Query":
             return f"{plan.pattern} is a {plan.operation}"
     return None
