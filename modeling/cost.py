@@ -350,9 +350,11 @@ def items_per_request(
 
 
 def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, float, float]]:
-    """Per relationship copy: (entity, bytes of one copy, copies written per second): the
-    figures `index_strategies` priced the copies with (the relationship's declared
-    `rate.writes_per_second`, else every write of the entity)."""
+    """Per relationship copy, by its type value (a GSI of several entities gives one copy per
+    entity): (entity, bytes of one copy, copies written per second): the figures
+    `index_strategies` priced the copies with (the relationship's declared
+    `rate.writes_per_second`, else every write of the entity; for a sparse key, the share of
+    rows that hold it)."""
     if not layout.copies:
         return {}
     before = with_gsis(layout)
@@ -364,15 +366,28 @@ def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, fl
             continue
         declared = [
             p.rate.writes_per_second
-            for name in c.purpose
-            if (p := model.pattern(name)) is not None
+            for plan in c.plans
+            if c.entity in plan.entities
+            and (p := model.pattern(plan.pattern)) is not None
             and p.rate is not None
             and p.rate.writes_per_second is not None
         ]
         writes = max(declared) if declared else (entity.writes_per_second or 0.0)
         writes *= sparse_share(entity, c.key)
-        out[c.name] = (c.entity, copy_bytes(before, entity, index), writes)
+        out[c.type_value] = (c.entity, copy_bytes(before, entity, index), writes)
     return out
+
+
+def _copy_read(
+    layout: ir.Layout, copies: dict[str, tuple[str, float, float]], plan: ir.PatternPlan
+) -> float | None:
+    """The mean bytes of the copies a plan served by copies reads (None: not such a plan)."""
+    sizes = [
+        copies[c.type_value][1]
+        for c in layout.copies
+        if c.name == plan.copy and c.entity in plan.entities and c.type_value in copies
+    ]
+    return sum(sizes) / len(sizes) if sizes else None
 
 
 def read_units(plan: ir.PatternPlan, size: float) -> float:
@@ -397,9 +412,10 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
         index = layout.index(plan.index)
         items, basis = items_per_request(model, layout, plan)
-        if plan.copy is not None and plan.copy in copies:
+        copy_size = _copy_read(layout, copies, plan)
+        if copy_size is not None:
             # the copies answer what the GSI did: count the items as its plan would
-            copy = layout.copy(plan.copy)
+            copy = layout.copy(plan.copy or "")
             original = (
                 next((p for p in copy.plans if p.pattern == plan.pattern), None) if copy else None
             )
@@ -412,9 +428,8 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
             size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
             units = read_units(plan, size)
-            if plan.copy is not None and plan.copy in copies:
+            if copy_size is not None:
                 # a Query of the copies, then one fetch per item (as `index_strategies` prices)
-                _, copy_size, _ = copies[plan.copy]
                 fetch = items * max(1, math.ceil(size / items / READ_UNIT)) * 0.5 if items else 0
                 size = items * copy_size
                 units = read_units(plan, size) + fetch
@@ -477,7 +492,7 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 if owner is None or owner.row_count is None or storage is None:
                     items_total, storage = None, None
                 elif items_total is not None:
-                    copy = layout.copy(name)
+                    copy = next((c for c in layout.copies if c.type_value == name), None)
                     rows = owner.row_count * sparse_share(owner, copy.key if copy else None)
                     items_total += round(rows)
                     storage += rows * (copy_size + ITEM_OVERHEAD)
@@ -630,7 +645,7 @@ def with_gsis(layout: ir.Layout) -> ir.Layout:
         return layout
     restored = {c.name: c for c in layout.copies}
     indexes = list(layout.indexes)
-    for c in layout.copies:
+    for c in restored.values():  # a GSI of several entities: one copy per entity
         if c.replaces is not None:
             indexes.append(c.replaces)
     order = {"table": 0, "gsi": 1, "lsi": 2}

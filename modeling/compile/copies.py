@@ -27,9 +27,16 @@ moves and retires it with the row, and `migrate validate` counts the rows that h
 An `IN` over the copy's key needs nothing more: the client's one Query per value runs on the
 copies, and the answers merge by the ORDER BY column as they did on the GSI.
 
-What is not built (the GSI stays, `strategy-not-built` says why): a GSI read by several
-entities, a sharded plan, a filtered plan, a table without sort key, or a main table key whose
-slots the copy cannot hold.
+A GSI several entities share gets one copy per entity, all under the GSI's marker (`_copies`):
+a pattern reading one entity keeps its copies by type; a pattern reading several together
+(`_collection_plan`) reads every copy under the marker in the partition, kept by the copy
+types, when it has no sort-key condition and the entities' sort keys on the GSI start with
+literals none of which starts another (so copies of two entities compare before any suffix:
+the GSI's order; `_collection_unbuildable`).
+
+What is not built (the GSI stays, `strategy-not-built` says why): a sharded plan, a filtered
+plan, a collection read with a sort-key condition or nested literal prefixes, a table without
+sort key, or a main table key whose slots the copy cannot hold.
 """
 
 from __future__ import annotations
@@ -59,11 +66,8 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
     if gsi is None or gsi.kind != "gsi" or gsi.pk.type != "S" or (gsi.sk and gsi.sk.type != "S"):
         return f"{index} is not a string-keyed GSI"
     owners = [el for el in layout.entities if el.key(index) is not None]
-    if len(owners) != 1:
-        return f"{index} holds {len(owners)} entities (copies are built for one)"
-    el = owners[0]
-    ek = el.key(index)
-    assert ek is not None
+    if not owners:
+        return f"{index} holds no entity"
     for plan in layout.plans:
         if plan.index != index:
             continue
@@ -73,15 +77,61 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
         if filtered:
             on = ", ".join(sorted({f.attribute for f in filtered}))
             return f"{plan.pattern} filters on {on} (a copy holds only key slots)"
-        if len(plan.entities) != 1:
-            return f"{plan.pattern} reads {len(plan.entities)} entities together"
         if plan.operation != "Query":
             return f"{plan.pattern} is a {plan.operation}"
+        if len(plan.entities) > 1:
+            why = _collection_unbuildable(layout, plan, index)
+            if why is not None:
+                return why
     return None
 
 
-def _copy(layout: ir.Layout, model: ir.Model, index: str) -> ir.CopyItems | None:
-    el = next(el for el in layout.entities if el.key(index) is not None)
+def _collection_unbuildable(layout: ir.Layout, plan: ir.PatternPlan, index: str) -> str | None:
+    """Why a pattern reading several entities from GSI `index` cannot read their copies.
+
+    Built: a read of whole partitions (no sort-key condition) whose entities' sort keys on
+    the GSI start with literal texts none of which starts another. The copies' sort keys are
+    the marker, the GSI's sort key and a suffix, so keys of two entities compare where their
+    literals differ, before any suffix: the copies come in the GSI's order (within an entity,
+    the suffix only orders ties), and a type filter keeps the pattern's entities."""
+    if plan.sk.kind != "none":
+        return (
+            f"{plan.pattern} reads {len(plan.entities)} entities with a sort-key condition "
+            "(copies are built for whole-partition collection reads)"
+        )
+    literals: dict[str, str] = {}
+    for el in layout.entities:
+        ek = el.key(index)
+        if el.entity in plan.entities and ek is not None:
+            literals[el.entity] = templates.literal_prefix(ek.sk or "")
+    names = sorted(literals)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if templates.comparable(literals[a], literals[b]):
+                return (
+                    f"{plan.pattern}: the sort keys of {a} and {b} on {index} start with "
+                    f"{literals[a]!r} and {literals[b]!r}, one a prefix of the other, so their "
+                    "copies could interleave in another order"
+                )
+    return None
+
+
+def _copies(layout: ir.Layout, model: ir.Model, index: str) -> list[ir.CopyItems] | None:
+    """One copy per entity on GSI `index` (None when one of them cannot have one)."""
+    out = []
+    for el in layout.entities:
+        if el.key(index) is None:
+            continue
+        copy = _copy(layout, model, index, el)
+        if copy is None:
+            return None
+        out.append(copy)
+    return out
+
+
+def _copy(
+    layout: ir.Layout, model: ir.Model, index: str, el: ir.EntityLayout
+) -> ir.CopyItems | None:
     entity = model.entity(el.entity)
     ek = el.key(index)
     main = el.key(layout.indexes[0].name)
@@ -155,6 +205,33 @@ def _copy_plan(
     )
 
 
+def _collection_plan(
+    plan: ir.PatternPlan, copies: tuple[ir.CopyItems, ...], table: ir.Index
+) -> ir.PatternPlan:
+    """A whole-partition read of several entities on the GSI (`_collection_unbuildable`): every
+    copy under the GSI's marker in the partition, the pattern's copy types kept."""
+    marker = copies[0].marker
+    proof = (
+        *plan.proof[:1],
+        f"served by relationship copies on the table (strategy lowest_cost): {table.pk.name} = "
+        f"the GSI's partition key, {table.sk.name if table.sk else 'SK'} begins with {marker!r} "
+        "(every copy of the GSI in the partition); the type filter keeps "
+        + ", ".join(c.type_value for c in copies)
+        + ", then each main item is read by the table key the copy holds",
+        "order: the entities' sort keys on the GSI start with literals none of which starts "
+        "another, so copies of two entities compare there, before any suffix: the GSI's order "
+        f"({'ascending' if plan.scan_forward else 'descending'}); a suffix only orders ties",
+    )
+    return replace(
+        plan,
+        index=table.name,
+        sk=ir.SortKeyCondition("begins_with", (ir.KeyValue(marker, (), "full"),)),
+        type_filter=tuple(c.type_value for c in copies),
+        copy=copies[0].name,
+        proof=proof,
+    )
+
+
 def build_copies(model: ir.Model, state: Derivation) -> Derivation:
     layout = ir.Layout(
         model.name, model.table.name, state.indexes, state.entity_layouts, state.plans
@@ -166,16 +243,19 @@ def build_copies(model: ir.Model, state: Derivation) -> Derivation:
         for c in index_strategies(model, layout, Prices.load())
         if c.chosen == DUPLICATE_ITEMS and unbuildable(layout, model, c.index) is None
     ]
-    copies = [c for c in (_copy(layout, model, i) for i in chosen) if c is not None]
+    copies = [c for i in chosen for c in (_copies(layout, model, i) or [])]
     if not copies:
         return state
     gone = {c.name for c in copies}
     table = state.indexes[0]
-    by_name = {c.name: c for c in copies}
+    by_name = {(c.name, c.entity): c for c in copies}
     plans = []
     for plan in state.plans:
-        if plan.index in by_name:
-            plans.append(_copy_plan(plan, by_name[plan.index], table, model))
+        if plan.index in gone and len(plan.entities) > 1:
+            on = tuple(by_name[(plan.index, e)] for e in plan.entities)
+            plans.append(_collection_plan(plan, on, table))
+        elif plan.index in gone:
+            plans.append(_copy_plan(plan, by_name[(plan.index, plan.entities[0])], table, model))
         elif plan.index == table.name and plan.operation == "Query" and not plan.type_filter:
             # a copy may share the partition: keep the entity types by name
             types = tuple(

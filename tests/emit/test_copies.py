@@ -135,14 +135,15 @@ def test_the_copy_item_holds_keys_identity_and_the_main_key() -> None:
     assert "GSI1PK" not in main  # the main item lost the GSI's key attributes
 
 
-def test_not_built_where_a_copy_cannot_serve_the_pattern(tmp_path: Path) -> None:
-    """A GSI two entities share: copies are built per entity of one GSI only, so the GSI stays
-    and `strategy-not-built` names the reason."""
-    path = _variant(tmp_path, *SHARED)
-    _, layout = _compiled(path)
-    assert not layout.copies and [i.name for i in layout.indexes] == ["table", "GSI1"]
-    (warning,) = [d for d in layout.diagnostics if d.code == "strategy-not-built"]
-    assert "holds 2 entities" in warning.message and "GSI1 is kept" in warning.message
+def test_copies_for_each_entity_of_a_shared_gsi(tmp_path: Path) -> None:
+    """A GSI two entities share, each read by its own pattern: one copy per entity, each
+    plan keeps its entity's copies by type. Before: `strategy-not-built` (2 entities)."""
+    _, layout = _compiled(_variant(tmp_path, *SHARED))
+    assert [i.name for i in layout.indexes] == ["table"]
+    assert {(c.name, c.entity) for c in layout.copies} == {("GSI1", "Order"), ("GSI1", "Refund")}
+    assert not [d for d in layout.diagnostics if d.code == "strategy-not-built"]
+    plan = layout.plan("refunds_of_customer")
+    assert plan is not None and plan.copy == "GSI1" and plan.type_filter == ("Refund~GSI1",)
 
 
 def _rows(seed: int = 5) -> Dataset:
