@@ -83,6 +83,19 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
             why = _collection_unbuildable(layout, plan, index)
             if why is not None:
                 return why
+    copies = _copies(layout, model, index)
+    if copies is None:
+        return f"a copy's key on {index} could not be read back (ambiguous slots)"
+    for i, a in enumerate(copies):
+        for b in copies[i + 1 :]:
+            ka, kb = _kinds(model, a.entity), _kinds(model, b.entity)
+            if templates.may_coincide(a.pk, b.pk, ka, kb) and templates.may_coincide(
+                a.sk, b.sk, ka, kb
+            ):
+                return (
+                    f"the copies of {a.entity} ({a.sk}) and {b.entity} ({b.sk}) could have "
+                    "the same table key (a GSI repeats keys, the table may not)"
+                )
     return None
 
 

@@ -70,11 +70,15 @@ PATTERNS = """  get_refund: {entity: Refund, where: {refund_id: "="}, rate: {rea
 
 def compiled(tmp_path: Path, *more: tuple[str, str]) -> tuple[ir.Model, ir.Layout]:
     text = MODEL.read_text()
-    for old, new in (*SHARED, *more):
+    for old, new in SHARED:
+        assert old in text
+        text = text.replace(old, new, 1)
+    text += PATTERNS
+    for old, new in more:
         assert old in text
         text = text.replace(old, new, 1)
     path = tmp_path / "shared.yaml"
-    path.write_text(text + PATTERNS)
+    path.write_text(text)
     model = load_model(path)
     layout, bag = compile_model(model)
     assert layout is not None, [d.message for d in bag]
@@ -222,3 +226,20 @@ def test_verify_proves_the_shared_copies(
         "refunds_of_customer",
         "activity_of_customer",
     }
+
+
+def test_copies_of_two_entities_that_could_share_a_key_keep_the_gsi(tmp_path: Path) -> None:
+    """Refund's GSI sort key `ORDER` plus its identity suffix renders like Order's
+    `ORDER#{order_id}`: on the GSI both may sit at one key, on the table one copy would
+    overwrite the other, so the GSI stays and says why."""
+    _, layout = compiled(
+        tmp_path,
+        (
+            'gsi1: {pk: "CUSTOMER#{customer_id}", sk: "REFUND#{refund_id}"}',
+            'gsi1: {pk: "CUSTOMER#{customer_id}", sk: "ORDER"}',
+        ),
+        ("    entities: [Customer, Order, Refund]\n", "    entities: [Customer, Order]\n"),
+    )
+    assert not layout.copies and [i.name for i in layout.indexes] == ["table", "GSI1"]
+    (warning,) = [d for d in layout.diagnostics if d.code == "strategy-not-built"]
+    assert "could have the same table key" in warning.message, warning.message
