@@ -372,7 +372,11 @@ def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, fl
             and p.rate is not None
             and p.rate.writes_per_second is not None
         ]
-        writes = max(declared) if declared else (entity.writes_per_second or 0.0)
+        writes = (
+            max(declared)
+            if declared and not carries_filters(before, index, entity)
+            else (entity.writes_per_second or 0.0)
+        )
         writes *= sparse_share(entity, c.key)
         out[c.type_value] = (c.entity, copy_bytes(before, entity, index), writes)
     return out
@@ -659,6 +663,35 @@ def with_gsis(layout: ir.Layout) -> ir.Layout:
     return replace(layout, indexes=tuple(indexes), entities=entities, plans=plans, copies=())
 
 
+def filter_attributes(layout: ir.Layout, index: str, entity: str) -> tuple[str, ...]:
+    """The attributes the plans on GSI `index` reading `entity` filter on: a relationship copy
+    replacing the GSI holds them, so each Query of the copies filters as it did on the GSI."""
+    return tuple(
+        sorted(
+            {
+                f.attribute
+                for p in layout.plans
+                if p.index == index and entity in p.entities
+                for f in p.filters
+            }
+        )
+    )
+
+
+def carries_filters(layout: ir.Layout, index: ir.Index, entity: ir.Entity) -> bool:
+    """Whether `entity`'s copy for GSI `index` holds filter attributes beyond its key and
+    identity: then any write of the entity may change the copy (it is priced at every write,
+    not only at the relationship's)."""
+    el = layout.entity(entity.name)
+    ek = el.key(index.name) if el is not None else None
+    if ek is None:
+        return False
+    held = set(keys.parse_template(ek.pk).slots) | set(entity.key)
+    if ek.sk is not None:
+        held |= set(keys.parse_template(ek.sk).slots)
+    return bool(set(filter_attributes(layout, index.name, entity.name)) - held)
+
+
 def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
     """The extra item that writes `entity`'s relationship on `index` into the table, as
     `modeling.compile.copies` builds it (`ir.CopyItems`): the index's partition-key template as
@@ -681,7 +714,7 @@ def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
     for name in entity.key:
         if name not in in_key:
             size += 1 + _slot_bytes(entity.attribute(name))
-    held = in_key | set(entity.key)
+    held = in_key | set(entity.key) | set(filter_attributes(layout, index.name, entity.name))
     if entity.version is not None:
         held.add(entity.version)
     for name in sorted(held):
@@ -776,7 +809,11 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
                 for p in related
                 if p is not None and p.rate is not None and p.rate.writes_per_second is not None
             ]
-            relationship_writes = max(declared) if declared else entity_writes
+            relationship_writes = (
+                max(declared)
+                if declared and not carries_filters(layout, index, e)
+                else entity_writes
+            )
             g_wcu += share * entity_writes * max(1, math.ceil(projected / WRITE_UNIT))
             d_wcu += share * relationship_writes * max(1, math.ceil(extra / WRITE_UNIT))
             if e.row_count is None:

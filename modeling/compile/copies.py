@@ -34,9 +34,16 @@ types, when it has no sort-key condition and the entities' sort keys on the GSI 
 literals none of which starts another (so copies of two entities compare before any suffix:
 the GSI's order; `_collection_unbuildable`).
 
-What is not built (the GSI stays, `strategy-not-built` says why): a sharded plan, a filtered
-plan, a collection read with a sort-key condition or nested literal prefixes, a table without
-sort key, or a main table key whose slots the copy cannot hold.
+A filtered plan: the copy also holds the attributes the GSI's patterns filter on
+(`cost.filter_attributes`), so the Query of the copies filters where the GSI did, the LIMIT
+counts rows kept after the filter and the BatchGet, pages resume from the copies' keys, and a
+read drops a copy whose held attributes no longer match its main item (`_current`). Such a
+copy changes with any write of the row, so it is priced at the entity's writes.
+
+What is not built (the GSI stays, `strategy-not-built` says why): a sharded plan, a collection
+read with a sort-key condition or nested literal prefixes, copies of two entities that could
+share a table key, a table without sort key, or a main table key whose slots the copy cannot
+hold.
 """
 
 from __future__ import annotations
@@ -48,7 +55,7 @@ from modeling.compile import templates
 from modeling.compile.checks import _ambiguous_slots, _kinds
 from modeling.compile.state import Derivation
 from modeling.core import ir
-from modeling.cost import DUPLICATE_ITEMS, Prices, index_strategies
+from modeling.cost import DUPLICATE_ITEMS, Prices, filter_attributes, index_strategies
 
 MARK = "~"
 
@@ -71,12 +78,8 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
     for plan in layout.plans:
         if plan.index != index:
             continue
-        filtered = [f for f in plan.filters if f.read_cost != planning.RESIDUAL_COST]
         if plan.sharded:
             return f"{plan.pattern} is sharded across {plan.sharded} partitions (copies are not)"
-        if filtered:
-            on = ", ".join(sorted({f.attribute for f in filtered}))
-            return f"{plan.pattern} filters on {on} (a copy holds only key slots)"
         if plan.operation != "Query":
             return f"{plan.pattern} is a {plan.operation}"
         if len(plan.entities) > 1:
@@ -158,7 +161,7 @@ def _copy(
         ek.pk, _kinds(model, el.entity)
     ):
         return None
-    held = set(in_key) | set(entity.key)
+    held = set(in_key) | set(entity.key) | set(filter_attributes(layout, index, el.entity))
     if entity.version is not None:
         held.add(entity.version)
     table = layout.indexes[0]
