@@ -331,3 +331,15 @@ def test_client_writes_keep_copies_in_sync(dynamodb_local: Any, tmp_path: Path) 
     # a copy left behind by a writer that ignores copies is never returned under its old key
     ddb.put_item(TableName=table, Item=t.order_to_item(order(3, 9)))
     assert client.orders_of_customer(8) == []
+
+
+def test_a_sharded_pattern_keeps_its_gsi_and_says_why(tmp_path: Path) -> None:
+    """Copies are not sharded: a GSI read by a sharded plan stays, and the warning names the
+    pattern and its shard count."""
+    text = (ROOT / "tests" / "fixtures" / "models" / "sharded_orders.yaml").read_text()
+    path = tmp_path / "sharded.yaml"
+    path.write_text(text.replace("collation: C}\n", "collation: C}\nstrategy: lowest_cost\n", 1))
+    _, layout = _compiled(path)
+    warnings = [d.message for d in layout.diagnostics if d.code == "strategy-not-built"]
+    assert warnings and not layout.copies
+    assert "orders_by_status_since is sharded across 3 partitions" in warnings[0], warnings
