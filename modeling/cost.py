@@ -350,9 +350,11 @@ def items_per_request(
 
 
 def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, float, float]]:
-    """Per relationship copy: (entity, bytes of one copy, copies written per second): the
-    figures `index_strategies` priced the copies with (the relationship's declared
-    `rate.writes_per_second`, else every write of the entity)."""
+    """Per relationship copy, by its type value (a GSI of several entities gives one copy per
+    entity): (entity, bytes of one copy, copies written per second): the figures
+    `index_strategies` priced the copies with (the relationship's declared
+    `rate.writes_per_second`, else every write of the entity; for a sparse key, the share of
+    rows that hold it)."""
     if not layout.copies:
         return {}
     before = with_gsis(layout)
@@ -364,14 +366,32 @@ def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, fl
             continue
         declared = [
             p.rate.writes_per_second
-            for name in c.purpose
-            if (p := model.pattern(name)) is not None
+            for plan in c.plans
+            if c.entity in plan.entities
+            and (p := model.pattern(plan.pattern)) is not None
             and p.rate is not None
             and p.rate.writes_per_second is not None
         ]
-        writes = max(declared) if declared else (entity.writes_per_second or 0.0)
-        out[c.name] = (c.entity, copy_bytes(before, entity, index), writes)
+        writes = (
+            max(declared)
+            if declared and not carries_filters(before, index, entity)
+            else (entity.writes_per_second or 0.0)
+        )
+        writes *= sparse_share(entity, c.key)
+        out[c.type_value] = (c.entity, copy_bytes(before, entity, index), writes)
     return out
+
+
+def _copy_read(
+    layout: ir.Layout, copies: dict[str, tuple[str, float, float]], plan: ir.PatternPlan
+) -> float | None:
+    """The mean bytes of the copies a plan served by copies reads (None: not such a plan)."""
+    sizes = [
+        copies[c.type_value][1]
+        for c in layout.copies
+        if c.name == plan.copy and c.entity in plan.entities and c.type_value in copies
+    ]
+    return sum(sizes) / len(sizes) if sizes else None
 
 
 def read_units(plan: ir.PatternPlan, size: float) -> float:
@@ -396,9 +416,10 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
         index = layout.index(plan.index)
         items, basis = items_per_request(model, layout, plan)
-        if plan.copy is not None and plan.copy in copies:
+        copy_size = _copy_read(layout, copies, plan)
+        if copy_size is not None:
             # the copies answer what the GSI did: count the items as its plan would
-            copy = layout.copy(plan.copy)
+            copy = layout.copy(plan.copy or "")
             original = (
                 next((p for p in copy.plans if p.pattern == plan.pattern), None) if copy else None
             )
@@ -411,9 +432,8 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
             size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
             units = read_units(plan, size)
-            if plan.copy is not None and plan.copy in copies:
+            if copy_size is not None:
                 # a Query of the copies, then one fetch per item (as `index_strategies` prices)
-                _, copy_size, _ = copies[plan.copy]
                 fetch = items * max(1, math.ceil(size / items / READ_UNIT)) * 0.5 if items else 0
                 size = items * copy_size
                 units = read_units(plan, size) + fetch
@@ -476,8 +496,10 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 if owner is None or owner.row_count is None or storage is None:
                     items_total, storage = None, None
                 elif items_total is not None:
-                    items_total += owner.row_count
-                    storage += owner.row_count * (copy_size + ITEM_OVERHEAD)
+                    copy = next((c for c in layout.copies if c.type_value == name), None)
+                    rows = owner.row_count * sparse_share(owner, copy.key if copy else None)
+                    items_total += round(rows)
+                    storage += rows * (copy_size + ITEM_OVERHEAD)
         rcu_need = reads_on.get(index.name)
         index_costs.append(
             IndexCost(
@@ -627,7 +649,7 @@ def with_gsis(layout: ir.Layout) -> ir.Layout:
         return layout
     restored = {c.name: c for c in layout.copies}
     indexes = list(layout.indexes)
-    for c in layout.copies:
+    for c in restored.values():  # a GSI of several entities: one copy per entity
         if c.replaces is not None:
             indexes.append(c.replaces)
     order = {"table": 0, "gsi": 1, "lsi": 2}
@@ -639,6 +661,35 @@ def with_gsis(layout: ir.Layout) -> ir.Layout:
     originals = {p.pattern: p for c in layout.copies for p in c.plans}
     plans = tuple(originals.get(p.pattern, p) if p.copy in restored else p for p in layout.plans)
     return replace(layout, indexes=tuple(indexes), entities=entities, plans=plans, copies=())
+
+
+def filter_attributes(layout: ir.Layout, index: str, entity: str) -> tuple[str, ...]:
+    """The attributes the plans on GSI `index` reading `entity` filter on: a relationship copy
+    replacing the GSI holds them, so each Query of the copies filters as it did on the GSI."""
+    return tuple(
+        sorted(
+            {
+                f.attribute
+                for p in layout.plans
+                if p.index == index and entity in p.entities
+                for f in p.filters
+            }
+        )
+    )
+
+
+def carries_filters(layout: ir.Layout, index: ir.Index, entity: ir.Entity) -> bool:
+    """Whether `entity`'s copy for GSI `index` holds filter attributes beyond its key and
+    identity: then any write of the entity may change the copy (it is priced at every write,
+    not only at the relationship's)."""
+    el = layout.entity(entity.name)
+    ek = el.key(index.name) if el is not None else None
+    if ek is None:
+        return False
+    held = set(keys.parse_template(ek.pk).slots) | set(entity.key)
+    if ek.sk is not None:
+        held |= set(keys.parse_template(ek.sk).slots)
+    return bool(set(filter_attributes(layout, index.name, entity.name)) - held)
 
 
 def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
@@ -663,7 +714,7 @@ def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
     for name in entity.key:
         if name not in in_key:
             size += 1 + _slot_bytes(entity.attribute(name))
-    held = in_key | set(entity.key)
+    held = in_key | set(entity.key) | set(filter_attributes(layout, index.name, entity.name))
     if entity.version is not None:
         held.add(entity.version)
     for name in sorted(held):
@@ -677,6 +728,20 @@ def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
             size += len(table.sk.name) + len(ir.COPY_REF_SUFFIX)
             size += _template_bytes(entity, main.sk)
     return size + len(layout.type_attribute) + len(entity.name) + 1 + len(index.name)
+
+
+def sparse_share(entity: ir.Entity, key: ir.EntityKey | None) -> float:
+    """The share of `entity`'s items that hold `key` when it is sparse (every `sparse_on`
+    attribute present: 1 - pg_stats null_frac each, taken as independent; 1 when unknown),
+    so a sparse GSI or relationship copy is priced for the items really written to it."""
+    share = 1.0
+    if key is None or not key.sparse:
+        return share
+    for name in key.sparse_on:
+        a = entity.attribute(name)
+        if a is not None and a.stats is not None and a.stats.null_frac is not None:
+            share *= 1.0 - a.stats.null_frac
+    return share
 
 
 def _item_without(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
@@ -731,6 +796,8 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
         for e in entities:
             projected = projected_bytes(layout, index, e)
             extra = copy_bytes(layout, e, index)
+            # a sparse key: only the items holding it are on the GSI, or have a copy
+            share = sparse_share(e, el.key(index.name) if (el := layout.entity(e.name)) else None)
             entity_writes = e.writes_per_second or 0.0
             related = [
                 model.pattern(p.pattern)
@@ -742,15 +809,19 @@ def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tupl
                 for p in related
                 if p is not None and p.rate is not None and p.rate.writes_per_second is not None
             ]
-            relationship_writes = max(declared) if declared else entity_writes
-            g_wcu += entity_writes * max(1, math.ceil(projected / WRITE_UNIT))
-            d_wcu += relationship_writes * max(1, math.ceil(extra / WRITE_UNIT))
+            relationship_writes = (
+                max(declared)
+                if declared and not carries_filters(layout, index, e)
+                else entity_writes
+            )
+            g_wcu += share * entity_writes * max(1, math.ceil(projected / WRITE_UNIT))
+            d_wcu += share * relationship_writes * max(1, math.ceil(extra / WRITE_UNIT))
             if e.row_count is None:
                 unknown.append(f"{e.name}: no row_count")
                 g_bytes = d_bytes = None
             elif g_bytes is not None and d_bytes is not None:
-                g_bytes += e.row_count * (projected + ITEM_OVERHEAD)
-                d_bytes += e.row_count * (extra + ITEM_OVERHEAD)
+                g_bytes += share * e.row_count * (projected + ITEM_OVERHEAD)
+                d_bytes += share * e.row_count * (extra + ITEM_OVERHEAD)
         g_rcu: float | None = 0.0
         d_rcu: float | None = 0.0
         for plan in plans:

@@ -14,21 +14,48 @@ attribute it lacks. Why that key is right:
 - same order as the GSI: the marker is constant, the GSI's sort key comes next, and the
   identity suffix only breaks ties the GSI left in storage order.
 
-What is not built (the GSI stays, `strategy-not-built` says why): a GSI read by several
-entities or by a sharded, filtered, IN or multi-entity plan, a sparse GSI key (NULL-filled slots are kept),
-a sort-key range condition (a suffix would move the bound: ties at `<=`/`>` change sides), a
-GetItem, a table without sort key, or a main table key whose slots the copy cannot hold.
+Sort-key conditions (`_copy_plan`) are derived again for the copy's sort key by the rules every
+plan is built by (`plans.copy_sort_key`): the suffix after a range slot makes each bound exact
+in the encoded key (`<= v` -> `< after(prefix v #)`, `< v` -> `< prefix v`; an encoded value
+followed by `#` or of fixed width is never a prefix of another), so ties stay on their SQL side.
+
+A sparse GSI key (optional slots without NULL fill) gives a sparse copy: a row has it only
+while those slots are not NULL (the transformers and the reference codec skip it), so every
+writer that computes a row's copies (client, repository, runner, export, worker Lambda) puts,
+moves and retires it with the row, and `migrate validate` counts the rows that have the slots.
+
+An `IN` over the copy's key needs nothing more: the client's one Query per value runs on the
+copies, and the answers merge by the ORDER BY column as they did on the GSI.
+
+A GSI several entities share gets one copy per entity, all under the GSI's marker (`_copies`):
+a pattern reading one entity keeps its copies by type; a pattern reading several together
+(`_collection_plan`) reads every copy under the marker in the partition, kept by the copy
+types, when it has no sort-key condition and the entities' sort keys on the GSI start with
+literals none of which starts another (so copies of two entities compare before any suffix:
+the GSI's order; `_collection_unbuildable`).
+
+A filtered plan: the copy also holds the attributes the GSI's patterns filter on
+(`cost.filter_attributes`), so the Query of the copies filters where the GSI did, the LIMIT
+counts rows kept after the filter and the BatchGet, pages resume from the copies' keys, and a
+read drops a copy whose held attributes no longer match its main item (`_current`). Such a
+copy changes with any write of the row, so it is priced at the entity's writes.
+
+What is not built (the GSI stays, `strategy-not-built` says why): a sharded plan, a collection
+read with a sort-key condition or nested literal prefixes, copies of two entities that could
+share a table key, a table without sort key, or a main table key whose slots the copy cannot
+hold.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from modeling.compile import plans as planning
 from modeling.compile import templates
 from modeling.compile.checks import _ambiguous_slots, _kinds
 from modeling.compile.state import Derivation
 from modeling.core import ir
-from modeling.cost import DUPLICATE_ITEMS, Prices, index_strategies
+from modeling.cost import DUPLICATE_ITEMS, Prices, filter_attributes, index_strategies
 
 MARK = "~"
 
@@ -46,28 +73,81 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
     if gsi is None or gsi.kind != "gsi" or gsi.pk.type != "S" or (gsi.sk and gsi.sk.type != "S"):
         return f"{index} is not a string-keyed GSI"
     owners = [el for el in layout.entities if el.key(index) is not None]
-    if len(owners) != 1:
-        return f"{index} holds {len(owners)} entities (copies are built for one)"
-    el = owners[0]
-    ek = el.key(index)
-    assert ek is not None
-    if ek.sparse:
-        return f"{el.entity}'s key on {index} is sparse (optional slots without NULL fill)"
+    if not owners:
+        return f"{index} holds no entity"
     for plan in layout.plans:
         if plan.index != index:
             continue
-        pattern = model.pattern(plan.pattern)
-        if plan.sharded or plan.filters or len(plan.entities) != 1:
-            return f"{plan.pattern} is sharded, filtered or multi-entity"
-        if pattern is not None and any(c.op == ir.IN for c in pattern.where):
-            return f"{plan.pattern} reads several values (IN)"
-        if plan.operation != "Query" or plan.sk.kind not in ("none", "eq", "begins_with"):
-            return f"{plan.pattern} has a sort-key range condition"
+        if plan.sharded:
+            return f"{plan.pattern} is sharded across {plan.sharded} partitions (copies are not)"
+        if plan.operation != "Query":
+            return f"{plan.pattern} is a {plan.operation}"
+        if len(plan.entities) > 1:
+            why = _collection_unbuildable(layout, plan, index)
+            if why is not None:
+                return why
+    copies = _copies(layout, model, index)
+    if copies is None:
+        return f"a copy's key on {index} could not be read back (ambiguous slots)"
+    for i, a in enumerate(copies):
+        for b in copies[i + 1 :]:
+            ka, kb = _kinds(model, a.entity), _kinds(model, b.entity)
+            if templates.may_coincide(a.pk, b.pk, ka, kb) and templates.may_coincide(
+                a.sk, b.sk, ka, kb
+            ):
+                return (
+                    f"the copies of {a.entity} ({a.sk}) and {b.entity} ({b.sk}) could have "
+                    "the same table key (a GSI repeats keys, the table may not)"
+                )
     return None
 
 
-def _copy(layout: ir.Layout, model: ir.Model, index: str) -> ir.CopyItems | None:
-    el = next(el for el in layout.entities if el.key(index) is not None)
+def _collection_unbuildable(layout: ir.Layout, plan: ir.PatternPlan, index: str) -> str | None:
+    """Why a pattern reading several entities from GSI `index` cannot read their copies.
+
+    Built: a read of whole partitions (no sort-key condition) whose entities' sort keys on
+    the GSI start with literal texts none of which starts another. The copies' sort keys are
+    the marker, the GSI's sort key and a suffix, so keys of two entities compare where their
+    literals differ, before any suffix: the copies come in the GSI's order (within an entity,
+    the suffix only orders ties), and a type filter keeps the pattern's entities."""
+    if plan.sk.kind != "none":
+        return (
+            f"{plan.pattern} reads {len(plan.entities)} entities with a sort-key condition "
+            "(copies are built for whole-partition collection reads)"
+        )
+    literals: dict[str, str] = {}
+    for el in layout.entities:
+        ek = el.key(index)
+        if el.entity in plan.entities and ek is not None:
+            literals[el.entity] = templates.literal_prefix(ek.sk or "")
+    names = sorted(literals)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if templates.comparable(literals[a], literals[b]):
+                return (
+                    f"{plan.pattern}: the sort keys of {a} and {b} on {index} start with "
+                    f"{literals[a]!r} and {literals[b]!r}, one a prefix of the other, so their "
+                    "copies could interleave in another order"
+                )
+    return None
+
+
+def _copies(layout: ir.Layout, model: ir.Model, index: str) -> list[ir.CopyItems] | None:
+    """One copy per entity on GSI `index` (None when one of them cannot have one)."""
+    out = []
+    for el in layout.entities:
+        if el.key(index) is None:
+            continue
+        copy = _copy(layout, model, index, el)
+        if copy is None:
+            return None
+        out.append(copy)
+    return out
+
+
+def _copy(
+    layout: ir.Layout, model: ir.Model, index: str, el: ir.EntityLayout
+) -> ir.CopyItems | None:
     entity = model.entity(el.entity)
     ek = el.key(index)
     main = el.key(layout.indexes[0].name)
@@ -81,7 +161,7 @@ def _copy(layout: ir.Layout, model: ir.Model, index: str) -> ir.CopyItems | None
         ek.pk, _kinds(model, el.entity)
     ):
         return None
-    held = set(in_key) | set(entity.key)
+    held = set(in_key) | set(entity.key) | set(filter_attributes(layout, index, el.entity))
     if entity.version is not None:
         held.add(entity.version)
     table = layout.indexes[0]
@@ -104,20 +184,29 @@ def _copy(layout: ir.Layout, model: ir.Model, index: str) -> ir.CopyItems | None
     )
 
 
-def _copy_plan(plan: ir.PatternPlan, copy: ir.CopyItems, table: ir.Index) -> ir.PatternPlan:
-    suffixed = copy.sk != copy.marker + (copy.key.sk if copy.key and copy.key.sk else "")
-    old = plan.sk.values[0] if plan.sk.values else None
-    if plan.sk.kind == "none" or old is None:
-        sk = ir.SortKeyCondition("begins_with", (ir.KeyValue(copy.marker, (), "full"),))
-    elif plan.sk.kind == "eq" and suffixed:
-        sk = ir.SortKeyCondition("begins_with", (ir.KeyValue(copy.sk, old.bindings, "prefix"),))
-    else:
-        sk = ir.SortKeyCondition(plan.sk.kind, (replace(old, template=copy.sk),))
+def _copy_plan(
+    plan: ir.PatternPlan, copy: ir.CopyItems, table: ir.Index, model: ir.Model
+) -> ir.PatternPlan:
+    """The pattern's plan on the copies: its sort-key condition is derived again for the
+    copy's sort key (`planning.copy_sort_key`: the rules every plan is built by), because the
+    marker and the identity suffix change what a bound renders to. A range on a slot the
+    suffix follows is no longer at the end of the key: `<= v` becomes `< after(prefix v #)`,
+    `> v` starts `after(prefix v #)`, `< v` / `>= v` stop / start at `prefix v` (the encoded
+    value followed by nothing: below every key holding v, above every smaller value, since
+    encodings are prefix-free once followed by `#` or fixed width), so ties land on the same
+    side as in SQL and no residual filter is needed; a range on the last slot keeps its
+    inclusive key bound and a residual filter on the copy (which holds the slot)."""
+    pattern = model.pattern(plan.pattern)
+    entity = model.entity(copy.entity)
+    assert pattern is not None and entity is not None
+    sk, lines, residual = planning.copy_sort_key(pattern, entity, copy.sk)
+    filters = tuple(f for f in plan.filters if f.read_cost != planning.RESIDUAL_COST) + residual
     proof = (
         *plan.proof[:1],
         f"served by relationship copies on the table (strategy lowest_cost): {table.pk.name} = "
         f"{copy.pk}, {table.sk.name if table.sk else 'SK'} = {copy.sk}; the type filter keeps "
         f"{copy.type_value} only, then each main item is read by the table key the copy holds",
+        *lines,
         f"order: the copies' sort key, {'ascending' if plan.scan_forward else 'descending'}; "
         "the identity suffix only orders ties",
     )
@@ -125,8 +214,36 @@ def _copy_plan(plan: ir.PatternPlan, copy: ir.CopyItems, table: ir.Index) -> ir.
         plan,
         index=table.name,
         sk=sk,
+        filters=filters,
         type_filter=(copy.type_value,),
         copy=copy.name,
+        proof=proof,
+    )
+
+
+def _collection_plan(
+    plan: ir.PatternPlan, copies: tuple[ir.CopyItems, ...], table: ir.Index
+) -> ir.PatternPlan:
+    """A whole-partition read of several entities on the GSI (`_collection_unbuildable`): every
+    copy under the GSI's marker in the partition, the pattern's copy types kept."""
+    marker = copies[0].marker
+    proof = (
+        *plan.proof[:1],
+        f"served by relationship copies on the table (strategy lowest_cost): {table.pk.name} = "
+        f"the GSI's partition key, {table.sk.name if table.sk else 'SK'} begins with {marker!r} "
+        "(every copy of the GSI in the partition); the type filter keeps "
+        + ", ".join(c.type_value for c in copies)
+        + ", then each main item is read by the table key the copy holds",
+        "order: the entities' sort keys on the GSI start with literals none of which starts "
+        "another, so copies of two entities compare there, before any suffix: the GSI's order "
+        f"({'ascending' if plan.scan_forward else 'descending'}); a suffix only orders ties",
+    )
+    return replace(
+        plan,
+        index=table.name,
+        sk=ir.SortKeyCondition("begins_with", (ir.KeyValue(marker, (), "full"),)),
+        type_filter=tuple(c.type_value for c in copies),
+        copy=copies[0].name,
         proof=proof,
     )
 
@@ -142,16 +259,19 @@ def build_copies(model: ir.Model, state: Derivation) -> Derivation:
         for c in index_strategies(model, layout, Prices.load())
         if c.chosen == DUPLICATE_ITEMS and unbuildable(layout, model, c.index) is None
     ]
-    copies = [c for c in (_copy(layout, model, i) for i in chosen) if c is not None]
+    copies = [c for i in chosen for c in (_copies(layout, model, i) or [])]
     if not copies:
         return state
     gone = {c.name for c in copies}
     table = state.indexes[0]
-    by_name = {c.name: c for c in copies}
+    by_name = {(c.name, c.entity): c for c in copies}
     plans = []
     for plan in state.plans:
-        if plan.index in by_name:
-            plans.append(_copy_plan(plan, by_name[plan.index], table))
+        if plan.index in gone and len(plan.entities) > 1:
+            on = tuple(by_name[(plan.index, e)] for e in plan.entities)
+            plans.append(_collection_plan(plan, on, table))
+        elif plan.index in gone:
+            plans.append(_copy_plan(plan, by_name[(plan.index, plan.entities[0])], table, model))
         elif plan.index == table.name and plan.operation == "Query" and not plan.type_filter:
             # a copy may share the partition: keep the entity types by name
             types = tuple(

@@ -130,7 +130,7 @@ def _eq_bind(entity: ir.Entity, pattern: ir.AccessPattern, slot: str) -> ir.Slot
 
 
 def _sk_condition(
-    ctx: _Context,
+    pattern: ir.AccessPattern,
     entity: ir.Entity,
     key: ir.EntityKey,
     pk_slots: tuple[str, ...],
@@ -141,7 +141,6 @@ def _sk_condition(
     `bounded`: other types sort on the open side of a one-sided range, so close it at the end
     of the entity's prefix (a BETWEEN, plus a residual filter when the bound is strict) rather
     than read and drop them."""
-    pattern = ctx.pattern
     template = key.sk
     if template is None:
         return (
@@ -372,6 +371,18 @@ def _residual(
     return (ir.FilterCondition(rng.attribute, rng.op, (_param(rng),), RESIDUAL_COST),)
 
 
+def copy_sort_key(
+    pattern: ir.AccessPattern, entity: ir.Entity, template: str
+) -> tuple[ir.SortKeyCondition, list[str], tuple[ir.FilterCondition, ...]]:
+    """The pattern's sort-key condition on a key of `entity` outside the derivation whose sort
+    key is `template` (a relationship copy, `modeling.compile.copies`), closed at both ends of
+    its literal prefix: (condition, proof lines, the residual filters a strict bound at the
+    end of the key needs). The same rules, render modes and proof as every other plan."""
+    key = ir.EntityKey(TABLE, "", template)
+    sk, _, lines = _sk_condition(pattern, entity, key, (), bounded=True)
+    return sk, lines, _residual(pattern, sk, lines)
+
+
 def _may_match(ctx: _Context, sk: ir.SortKeyCondition, ours: str, other: str, literal: str) -> bool:
     """Can `other`'s sort key fall inside our key condition's own range (our sort key
     `ours`, literal prefix `literal`)?"""
@@ -398,7 +409,7 @@ def _single_plan(ctx: _Context, unit: Unit) -> ir.PatternPlan:
     others = [e for e in sharing if e != name]
     literal = templates.literal_prefix(key.sk) if key.sk else ""
     for bounded in (False, True):
-        sk, open_side, sk_lines = _sk_condition(ctx, entity, key, pk_slots, bounded)
+        sk, open_side, sk_lines = _sk_condition(ctx.pattern, entity, key, pk_slots, bounded)
         clash = [e for e in others if _may_match(ctx, sk, key.sk or "", e, literal)]
         below = [
             e

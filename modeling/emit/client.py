@@ -1082,7 +1082,7 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
         + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in sorted(result_fields.items()))
         + "}",
         *[p.result_class() for p in patterns if p.multi],
-        *([_copies_runtime(layout)] if layout.copies else []),
+        *([_copies_runtime(layout, model)] if layout.copies else []),
         render(
             copies_class(CLIENT_CLASS) if layout.copies else CLIENT_CLASS,
             table=layout.table_name,
@@ -1108,16 +1108,18 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
     return "\n\n".join(chunks) + "\n"
 
 
-def _copies_runtime(layout: ir.Layout) -> str:
+def _copies_runtime(layout: ir.Layout, model: ir.Model) -> str:
     """`_main_key`: the table key of the item an entry stands for; a relationship copy
-    (`strategy: lowest_cost`, by its type value) holds its main item's key under `ref` names."""
+    (`strategy: lowest_cost`, by its type value) holds its main item's key under `ref` names.
+    `_current` compares what the copy was selected by: its key slots and the attributes it
+    holds for filters (everything it holds but the version)."""
     refs = {c.type_value: c.ref for c in layout.copies}
-    slots = {
-        c.type_value: tuple(
-            sorted({*key_codec.parse_template(c.pk).slots, *key_codec.parse_template(c.sk).slots})
-        )
-        for c in layout.copies
-    }
+    slots: dict[str, tuple[str, ...]] = {}
+    for c in layout.copies:
+        entity = model.entity(c.entity)
+        version = entity.version if entity is not None else None
+        held = {*key_codec.parse_template(c.pk).slots, *key_codec.parse_template(c.sk).slots}
+        slots[c.type_value] = tuple(sorted((held | set(c.slots)) - {version}))
     return render(
         '''
         _COPY_REF: Final[dict[str, tuple[tuple[str, str], ...]]] = $refs

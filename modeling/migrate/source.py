@@ -116,6 +116,22 @@ class Source:
         ).fetchall()
         return rows
 
+    def count_present(self, entity: str, attributes: Sequence[str]) -> int:
+        """Rows of `entity` whose `attributes` are all not NULL (the rows a sparse key or
+        relationship copy exists for)."""
+        from psycopg import sql
+
+        page = self.readers[entity].first_page
+        where = sql.SQL(" AND ").join(
+            sql.SQL("{} IS NOT NULL").format(sql.Identifier("s", a)) for a in attributes
+        )
+        query = sql.SQL("SELECT count(*) AS n FROM ({}) AS s WHERE {}").format(
+            sql.SQL(page),
+            where if attributes else sql.SQL("TRUE"),
+        )
+        row = self.conn.execute(query, {"limit": None}).fetchone()
+        return int(row["n"]) if row is not None else 0
+
     def count(self, entity: str) -> int:
         q = self.readers[entity].queries
         row = self.conn.execute(q.count, {}).fetchone()

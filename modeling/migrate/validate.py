@@ -37,6 +37,7 @@ from modeling.migrate.runner import Converter, DeadLetters, table_key_names
 from modeling.migrate.sink import retryable
 from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import VERSION_ATTRIBUTE, row_version, version_sources
+from modeling.runtime import keys
 
 GET_BATCH = BATCH_GET_ITEMS
 MAX_EXAMPLES = 10
@@ -56,14 +57,20 @@ class EntityValidation:
     version: str = "xmin"  # where `_version` comes from (the attribute, or xmin)
     examples: list[dict[str, Any]] = field(default_factory=list)
     extra_keys: list[list[Any]] = field(default_factory=list)  # the first MAX_EXTRA_KEYS
-    # relationship copies (`ir.CopyItems`, strategy lowest_cost): each row has one per copy
+    # relationship copies (`ir.CopyItems`, strategy lowest_cost): each row has one per copy,
+    # but a sparse copy only while its slots are not NULL (`expected_copies` then counts them:
+    # rows converted by `--full`; rows with the slots in the source for a sample, up to
+    # `copy_slack` of which may be excused rows)
     copies_per_row: int = 0
     copy_count: int = 0  # copy items of this entity in the table (by their type values)
+    expected_copies: int | None = None
+    copy_slack: int = 0
 
     @property
     def count_ok(self) -> bool:
         rows = self.sql_count - self.excused
-        return self.item_count == rows and self.copy_count == self.copies_per_row * rows
+        want = self.copies_per_row * rows if self.expected_copies is None else self.expected_copies
+        return self.item_count == rows and want - self.copy_slack <= self.copy_count <= want
 
     @property
     def ok(self) -> bool:
@@ -403,6 +410,16 @@ def validate(
             copies = layout.copies_of(ent.name)
             ev.copies_per_row = len(copies)
             ev.copy_count = sum(type_counts.get(c.type_value, 0) for c in copies)
+            sparse = [c for c in copies if c.key is not None and c.key.sparse]
+            if sparse and sample is not None:
+                # a sparse copy exists for the rows whose slots it needs are all present
+                dense = len(copies) - len(sparse)
+                ev.expected_copies = dense * (ev.sql_count - ev.excused) + sum(
+                    source.count_present(ent.name, copy_slots(c, ent)) for c in sparse
+                )
+                ev.copy_slack = len(sparse) * ev.excused
+            elif sparse:
+                ev.expected_copies = 0  # counted row by row as the rows convert
             report.entities[ent.name] = ev
             tracker.add(ent.name, ev.sql_count if sample is None else min(sample, ev.sql_count))
         if sample is None:
@@ -770,6 +787,14 @@ def _scan_segment(
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def copy_slots(copy: ir.CopyItems, entity: ir.Entity) -> tuple[str, ...]:
+    """The attributes a sparse copy needs (its key's slots that are neither NULL-filled nor
+    the identity): without one of them, the row has no such copy."""
+    filled = {name for name, _ in copy.key.null_fill} if copy.key is not None else set()
+    slots = {*keys.parse_template(copy.pk).slots, *keys.parse_template(copy.sk).slots}
+    return tuple(sorted(s for s in slots if s not in filled and s not in entity.key))
+
+
 def _source_records(
     source: Source,
     entity: ir.Entity,
@@ -805,6 +830,8 @@ def _source_records(
                         _untransformable(ev, dead[0])
                     continue
                 row_key = tuple(str(row.get(k)) for k in key_attributes)
+                if ev.expected_copies is not None:
+                    ev.expected_copies += len(items) - 1
                 records.extend(
                     (_record_key(item, key_names), entity.name, item_digest(item), version, row_key)
                     for item in items

@@ -353,6 +353,8 @@ def copy_items(model: Model, layout: Layout, entity: Entity, row: Row) -> list[I
         pk = _key_value("S", c.pk, entity, row, fill)
         sk = _key_value("S", c.sk, entity, row, fill)
         if pk is None or sk is None:
+            if c.key is not None and c.key.sparse:
+                continue  # sparse, as the GSI it replaces: no copy while a slot is NULL
             raise ItemError(f"{entity.name}: copy {c.name} has a NULL slot in {row!r:.200}")
         item[table.pk.name] = pk
         if table.sk is not None:

@@ -55,6 +55,24 @@ ORDERED = (
 )
 
 
+# a second entity on the customer's partition of GSI1 (its own pattern)
+SHARED = (
+    (
+        "access_patterns:\n",
+        "  Refund:\n    table: refunds\n    key: [refund_id]\n    row_count: 100000\n"
+        "    writes_per_second: 200\n    attributes:\n      refund_id: integer\n"
+        "      customer_id: {type: integer, references: Customer}\n"
+        "      notes: {type: string, max_length: 2000}\naccess_patterns:\n",
+    ),
+    (
+        "    rate: {reads_per_second: 5, writes_per_second: 2}\n",
+        "    rate: {reads_per_second: 5, writes_per_second: 2}\n  refunds_of_customer:\n"
+        '    entity: Refund\n    where: {customer_id: "="}\n'
+        "    rate: {reads_per_second: 5, writes_per_second: 2}\n",
+    ),
+)
+
+
 def _compiled(path: Path = MODEL) -> tuple[ir.Model, ir.Layout]:
     model = load_model(path)
     layout, bag = compile_model(model)
@@ -117,21 +135,15 @@ def test_the_copy_item_holds_keys_identity_and_the_main_key() -> None:
     assert "GSI1PK" not in main  # the main item lost the GSI's key attributes
 
 
-def test_not_built_where_a_copy_cannot_serve_the_pattern(tmp_path: Path) -> None:
-    """A range condition on the index's sort key: a suffixed copy key would move ties across
-    the bound, so the GSI stays and `strategy-not-built` names the reason."""
-    path = _variant(
-        tmp_path,
-        ("      total: decimal\n", "      total: decimal\n      placed_at: date\n"),
-        (
-            '    where: {customer_id: "="}\n',
-            '    where: {customer_id: "=", placed_at: ">="}\n',
-        ),
-    )
-    _, layout = _compiled(path)
-    assert not layout.copies and [i.name for i in layout.indexes] == ["table", "GSI1"]
-    (warning,) = [d for d in layout.diagnostics if d.code == "strategy-not-built"]
-    assert "sort-key range condition" in warning.message and "GSI1 is kept" in warning.message
+def test_copies_for_each_entity_of_a_shared_gsi(tmp_path: Path) -> None:
+    """A GSI two entities share, each read by its own pattern: one copy per entity, each
+    plan keeps its entity's copies by type. Before: `strategy-not-built` (2 entities)."""
+    _, layout = _compiled(_variant(tmp_path, *SHARED))
+    assert [i.name for i in layout.indexes] == ["table"]
+    assert {(c.name, c.entity) for c in layout.copies} == {("GSI1", "Order"), ("GSI1", "Refund")}
+    assert not [d for d in layout.diagnostics if d.code == "strategy-not-built"]
+    plan = layout.plan("refunds_of_customer")
+    assert plan is not None and plan.copy == "GSI1" and plan.type_filter == ("Refund~GSI1",)
 
 
 def _rows(seed: int = 5) -> Dataset:
@@ -319,3 +331,15 @@ def test_client_writes_keep_copies_in_sync(dynamodb_local: Any, tmp_path: Path) 
     # a copy left behind by a writer that ignores copies is never returned under its old key
     ddb.put_item(TableName=table, Item=t.order_to_item(order(3, 9)))
     assert client.orders_of_customer(8) == []
+
+
+def test_a_sharded_pattern_keeps_its_gsi_and_says_why(tmp_path: Path) -> None:
+    """Copies are not sharded: a GSI read by a sharded plan stays, and the warning names the
+    pattern and its shard count."""
+    text = (ROOT / "tests" / "fixtures" / "models" / "sharded_orders.yaml").read_text()
+    path = tmp_path / "sharded.yaml"
+    path.write_text(text.replace("collation: C}\n", "collation: C}\nstrategy: lowest_cost\n", 1))
+    _, layout = _compiled(path)
+    warnings = [d.message for d in layout.diagnostics if d.code == "strategy-not-built"]
+    assert warnings and not layout.copies
+    assert "orders_by_status_since is sharded across 3 partitions" in warnings[0], warnings

@@ -548,6 +548,15 @@ class EntityEmitter:
                 "        copy[name] = item[name]",
                 "copies.append(copy)",
             ]
+            optional = sorted(
+                s
+                for s in {*keys.parse_template(c.pk).slots, *keys.parse_template(c.sk).slots}
+                if s not in fill and s not in self.entity.key
+            )
+            if c.key is not None and c.key.sparse and optional:
+                # sparse, as the GSI it replaces: no copy while one of its slots is NULL
+                present = " and ".join(f"row.get({literal(s)}) is not None" for s in optional)
+                lines = [f"if {present}:", *("    " + line for line in lines)]
             blocks.append("\n".join(lines))
         body = indent("\n".join(["copies: list[Item] = []", *blocks, "return copies"]), 2)
         names = ", ".join(c.name for c in self.layout.copies_of(self.entity.name))
