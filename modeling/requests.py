@@ -339,7 +339,10 @@ def _key_av(
         raise PlanError(
             f"plan binds slot {{{b.slot}}} to parameter {b.param!r}, which has no value"
         )
-    return attribute_av(model, b.slot, ir.TypeRef(b.type), value)
+    av = attribute_av(model, b.slot, ir.TypeRef(b.type), value)
+    if entry.native and b.type == "string":  # DynamoDB refuses "" in a key condition
+        av = {"S": keys.condition_text(av["S"])}
+    return av
 
 
 def build_request(

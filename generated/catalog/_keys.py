@@ -93,6 +93,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 __all__ = [
+    "EMPTY_CONDITION_TEXT",
     "FIXED_WIDTH",
     "INTEGER_MAX",
     "INTEGER_MIN",
@@ -107,6 +108,7 @@ __all__ = [
     "TemplateSyntaxError",
     "Text",
     "after",
+    "condition_text",
     "decode",
     "empty_between",
     "encode",
@@ -460,6 +462,20 @@ def after(prefix: str) -> str:
             return text[:-1] + chr(last + 1)
         text = text[:-1]
     raise KeyEncodingError(f"no string sorts after every string starting with {prefix!r}")
+
+
+# The stand-in for an empty string in a key condition on a string attribute of a GSI keyed on
+# the items' own attributes: DynamoDB refuses "" there (ValidationException), and no stored key
+# attribute is "" (DynamoDB refuses that write too) nor "\x00" (PostgreSQL text cannot hold
+# U+0000; the transformers refuse it). "\x00" sorts right after "" and before every other
+# stored string, so `= "" / < "" / <= ""` still match nothing and `> "" / >= ""` everything.
+EMPTY_CONDITION_TEXT = "\x00"
+
+
+def condition_text(text: str) -> str:
+    """`text` as a key-condition value on a string attribute of an attribute-keyed GSI (the
+    empty string as EMPTY_CONDITION_TEXT, which selects exactly the same stored values)."""
+    return text or EMPTY_CONDITION_TEXT
 
 
 def empty_between(low: Mapping[str, object], high: Mapping[str, object]) -> bool:

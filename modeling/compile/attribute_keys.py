@@ -22,12 +22,30 @@ unchanged, and keeps the composite key otherwise, with an info diagnostic that s
   item is on the index whenever it has them all): then every item a key condition reads is
   that type's, and no other type's key can collide with it.
 - **slots:** every slot is a top-level attribute of a type with a fixed DynamoDB type that
-  can never be empty (`integer`/`decimal` as N; `uuid`, `date` and `string` with an enum of
-  non-empty values as S), typed the same on every entity that has an attribute of that name;
-  at least one partition-key attribute, at most 4 + 4, no attribute in both.
-- **order:** N and S order values as the composite encoding does (numbers numerically,
-  strings by code point), and several sort attributes order left to right as the composite
-  concatenation does: the plans' ordering proofs hold.
+  can never be empty (`integer`/`decimal` as N; `uuid`, `date`, `datetime` and a `string`
+  with an enum of non-empty values or `min_length: 1` as S), typed the same on every entity
+  that has an attribute of that name; at least one partition-key attribute, at most 4 + 4, no
+  attribute in both. A string that may be empty keeps the index composite: DynamoDB refuses
+  the whole item when a key attribute is "", so such a row could not be written at all (the
+  composite key encodes "" inside its text and keeps the row). `binary` stays composite too
+  (empty bytes are refused, and bytea can hold any byte, so no stand-in is exact). The TTL
+  datetime is N epoch seconds, not the key text: composite.
+- **order:** N and S order values as the composite encoding does: numbers numerically;
+  strings as raw UTF-8 bytes, which is code point order, which is the order of the composite
+  string encoding (`runtime.keys`: its escapes keep code point order) and of PostgreSQL's
+  `COLLATE "C"` (where a pattern's column has another collation, `checks.check_collation`
+  says so as for composite keys); `datetime` is stored as the codec's fixed-width UTC text
+  `YYYY-MM-DDTHH:MM:SS.ffffffZ` (years 0001..9999, microseconds, aware values converted to
+  UTC, naive ones taken as UTC: the same text the composite slot holds, so byte order is
+  time order; values outside those years, and `infinity`, are refused per row by the
+  transformers as for every datetime). Several sort attributes order left to right as the
+  composite concatenation does: the plans' ordering proofs hold.
+- **empty parameters:** DynamoDB refuses "" as a key-condition value. A string parameter is
+  sent as `keys.condition_text` (U+0000 for ""), which selects exactly what "" would: no
+  stored value is "" or U+0000 alone, and U+0000 sorts right after "" (so `=`, `<`, `<=`
+  match nothing and `>`, `>=` everything, as in SQL). `begins_with` with a string parameter
+  keeps the index composite: the empty prefix matches every row, and no key-condition value
+  does that.
 - **NULLs:** an optional slot is fine when the composite key is already sparse on it (the
   item leaves the index in both layouts); a slot the composite fills with a NULL sentinel
   (`null_fill`, so NULLs sort first or last) would drop those items: refused.
@@ -108,18 +126,29 @@ def _native_type(model: ir.Model, a: ir.Attribute) -> ir.KeyType:
         raise Refused(f"attribute {a.name!r} has the name of a layout attribute")
     if kind in ("integer", "decimal"):
         return "N"
-    if kind in ("uuid", "date"):
+    if kind in ("uuid", "date", "datetime"):
         return "S"
-    if kind == "string" and a.enum and all(v != "" for v in a.enum):
+    if kind == "string" and a.enum is not None and all(v != "" for v in a.enum):
+        return "S"
+    if kind == "string" and (a.min_length or 0) >= 1:
         return "S"
     if kind == "string":
+        why = "its enum has the empty string" if a.enum else "nothing in the model rules out ''"
         raise Refused(
-            f"attribute {a.name!r} is a string that can be empty, which DynamoDB refuses in a "
-            "key attribute (declare an `enum` of non-empty values to allow it)"
+            f"attribute {a.name!r} is a string that can be empty ({why}): DynamoDB refuses the "
+            "whole item when a key attribute is an empty string, so those rows could not be "
+            "written (declare `min_length: 1` when a CHECK such as `length(col) > 0` or "
+            "`col <> ''` guarantees it)"
+        )
+    if kind == "binary":
+        raise Refused(
+            f"attribute {a.name!r} is binary: DynamoDB refuses empty bytes in a key attribute "
+            "and a key condition, and PostgreSQL bytea can hold any byte, so no stand-in value "
+            "keeps an empty parameter exact"
         )
     raise Refused(
         f"attribute {a.name!r} is {a.type}, which has no exact native key type here "
-        "(integer, decimal, uuid, date and enum strings do)"
+        "(integer, decimal, uuid, date, datetime and non-empty strings do)"
     )
 
 
@@ -269,6 +298,12 @@ def _plan(
                 )
             if c.op == "begins_with" and types[slot] != "S":
                 raise Refused(f"pattern {plan.pattern!r} has begins_with on number {slot!r}")
+            if c.op == "begins_with" and not (c.literals and c.literals[0] != ""):
+                raise Refused(
+                    f"pattern {plan.pattern!r} has begins_with on {slot!r} with a parameter: an "
+                    "empty prefix matches every row in PostgreSQL, but DynamoDB refuses an empty "
+                    "key-condition value and no other begins_with value matches every string"
+                )
             n = 2 if c.op == "between" else 1
             values = tuple(_binding(model, plan, c, i) for i in range(n))
             conds.append(ir.AttributeCondition(slot, types[slot], _RANGE_KINDS[c.op], values))

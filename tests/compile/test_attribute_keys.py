@@ -309,3 +309,115 @@ def test_checks_refuse_a_key_condition_dynamodb_rejects() -> None:
     )
     found = list(check_attribute_key_conditions(broken, m))
     assert [d.code for d in found] == ["invalid-key-condition"]
+
+
+TEXT = Path(__file__).parents[1] / "fixtures" / "models" / "attribute_gsis_text.yaml"
+
+
+def test_non_empty_strings_and_datetimes_are_keyed_on_attributes() -> None:
+    """`min_length: 1` strings and datetimes (timestamptz and timestamp) become S attributes;
+    a string that may be empty keeps the composite key and says why (issue 16 item 4)."""
+    m = load_model(TEXT)
+    layout, bag = _compiled(m)
+    by = {p: _index_of(layout, p) for p in ("events_at_venue_between", "events_of_kind_after")}
+    assert [(k.name, k.type) for k in by["events_at_venue_between"].hash_keys] == [("venue", "S")]
+    assert [(k.name, k.type) for k in by["events_at_venue_between"].range_keys] == [
+        ("starts_at", "S")
+    ]
+    assert [k.name for k in by["events_of_kind_after"].range_keys] == ["local_at"]
+    title = _index_of(layout, "events_at_venue_from_title")
+    assert [(k.name, k.type) for k in title.range_keys] == [("title", "S")]
+    tag = _index_of(layout, "events_with_tag")
+    assert not tag.on_attributes
+    why = _diagnostics(bag, "gsi-kept-composite")[tag.name]
+    assert "'tag' is a string that can be empty" in why and "min_length: 1" in why
+    create = json.loads(emit(layout, m)["create-table.json"])
+    types = {d["AttributeName"]: d["AttributeType"] for d in create["AttributeDefinitions"]}
+    assert types["starts_at"] == types["local_at"] == types["title"] == "S"
+    errors = [
+        str(x)
+        for x in lint(emit(layout, m)["table.yaml"], config=ManualArgs(regions=["us-east-1"]))
+        if x.rule.severity == "error"
+    ]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("label", "pattern", "keyed", "why"),
+    [
+        ("{type: string, min_length: 1}", '{grp: "=", label: ">"}', True, None),
+        ("{type: string, min_length: 0}", '{grp: "=", label: ">"}', False, "can be empty"),
+        ("{type: string, enum: ['', x]}", '{grp: "=", label: ">"}', False, "enum has the empty"),
+        (
+            "{type: string, min_length: 1}",
+            '{grp: "=", label: begins_with}',
+            False,
+            "begins_with on 'label' with a parameter",
+        ),
+        ("binary", '{label: "=", n: ">"}', False, "'label' is binary"),
+        ("{type: datetime, timezone: false}", '{grp: "=", label: "<="}', True, None),
+    ],
+    ids=["min-length", "min-length-0", "empty-enum", "begins-with", "binary", "timestamp"],
+)
+def test_which_strings_and_datetimes_are_keyed(
+    tmp_path: Path, label: str, pattern: str, keyed: bool, why: str | None
+) -> None:
+    values = {"required": "true", "code": "integer", "other_code": "integer", "other_extra": ""}
+    values["pattern"] = f"    {{entity: Item, where: {pattern}}}"
+    path = tmp_path / "probe.yaml"
+    path.write_text((BASE % values).replace("label: string", f"label: {label}"), encoding="utf-8")
+    layout, bag = _compiled(load_model(path))
+    index = _index_of(layout, "probe")
+    assert index.on_attributes is keyed, _diagnostics(bag, "gsi-kept-composite")
+    if why is not None:
+        assert why in _diagnostics(bag, "gsi-kept-composite")[index.name]
+
+
+def test_an_empty_string_parameter_is_sent_as_its_stand_in() -> None:
+    """DynamoDB refuses "" in a key condition; U+0000 selects the same stored values."""
+    m = load_model(TEXT)
+    layout, _ = _compiled(m)
+    plan = layout.plan("events_at_venue_from_title")
+    assert plan is not None
+    request = requests.build_request(
+        m, layout, plan, {"venue": "", "title": ""}, "T", codec.attribute_av
+    )
+    assert request["ExpressionAttributeValues"] == {":k0": {"S": "\x00"}, ":sk0": {"S": "\x00"}}
+    request = requests.build_request(
+        m, layout, plan, {"venue": "a", "title": "b"}, "T", codec.attribute_av
+    )
+    assert request["ExpressionAttributeValues"] == {":k0": {"S": "a"}, ":sk0": {"S": "b"}}
+
+
+@pytest.mark.e2e
+def test_strings_and_datetimes_verify_and_a_mutated_layout_fails(
+    dynamodb_local: Any, postgres: Any
+) -> None:
+    """`model verify` proves the string and datetime attribute keys against PostgreSQL (the
+    sample plants unicode, separators, boundary datetimes and ties), and catches a layout
+    whose key condition is off by one bound (`>=` sent as `>`)."""
+    m = load_model(TEXT)
+    layout, _ = _compiled(m)
+    options = VerifyOptions(trials=12, sample=SampleOptions(roots=8, fanout=4))
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        report = verify(m, layout, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns]
+    by_name = {p.pattern: p for p in report.patterns}
+    for name in ("events_at_venue_between", "events_at_venue_from_title", "events_of_kind_after"):
+        assert _index_of(layout, name).on_attributes, name
+        p = by_name[name]
+        assert p.skipped is None and p.oracle_trials == p.trials > 0 and p.non_empty > 0, name
+    plan = layout.plan("events_at_venue_from_title")
+    assert plan is not None
+    venue, title = plan.key_attributes
+    mutated = replace(
+        layout,
+        plans=tuple(
+            replace(p, key_attributes=(venue, replace(title, kind="gt"))) if p is plan else p
+            for p in layout.plans
+        ),
+    )
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        bad = verify(m, mutated, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert not bad.ok
+    assert [p.pattern for p in bad.patterns if p.failures] == ["events_at_venue_from_title"]
