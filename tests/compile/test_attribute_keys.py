@@ -23,6 +23,7 @@ from modeling.compile import compile_model
 from modeling.compile.attribute_keys import (
     attribute_condition_problem,
     check_attribute_key_conditions,
+    check_attribute_key_identity,
 )
 from modeling.core import ir
 from modeling.emit import diagrams, emit
@@ -90,7 +91,11 @@ def test_fixture_keys_one_entity_gsis_on_attributes_and_says_why_not_the_shared_
     shared = _index_of(layout, "stores_by_name")
     assert not shared.on_attributes and shared.pk.name == "GSI1PK"
     kept = _diagnostics(bag, "gsi-kept-composite")
-    assert list(kept) == [shared.name] and "2 entity types (Sale, Store)" in kept[shared.name]
+    assert list(kept) == [shared.name]
+    assert (
+        "(Sale on (region | quantity), Store on (name | -)): one GSI has one key schema"
+        in (kept[shared.name])
+    )
     assert set(_diagnostics(bag, "gsi-on-attributes")) == {by_amount.name, by_day.name}
     plan = layout.plan("sales_of_store_on_day_over")
     assert plan is not None
@@ -421,3 +426,92 @@ def test_strings_and_datetimes_verify_and_a_mutated_layout_fails(
         bad = verify(m, mutated, dynamodb_local.client(), pg_conn=conn, options=options)
     assert not bad.ok
     assert [p.pattern for p in bad.patterns if p.failures] == ["events_at_venue_from_title"]
+
+
+OVERLOADED = Path(__file__).parents[1] / "fixtures" / "models" / "attribute_gsis_overloaded.yaml"
+
+
+def test_several_entity_types_share_a_gsi_through_the_type_attribute() -> None:
+    """Post and Reply key on the same attributes: one GSI keyed on (author_id, _type |
+    posted_at); each pattern's key condition names its own type value, and the identity check
+    catches a layout whose plan would read the other type."""
+    m = load_model(OVERLOADED)
+    layout, bag = _compiled(m)
+    index = _index_of(layout, "posts_of_author")
+    assert index is _index_of(layout, "replies_of_author")
+    assert [(k.name, k.type) for k in index.hash_keys] == [("author_id", "N"), ("_type", "S")]
+    assert [(k.name, k.type) for k in index.range_keys] == [("posted_at", "S")]
+    assert index.name in _diagnostics(bag, "gsi-on-attributes")
+    for pattern, type_value in (("posts_of_author", "Post"), ("replies_of_author", "Reply")):
+        plan = layout.plan(pattern)
+        assert plan is not None
+        assert [(c.attribute, c.kind) for c in plan.key_attributes][:2] == [
+            ("author_id", "eq"),
+            ("_type", "eq"),
+        ]
+        assert plan.key_attributes[1].values[0].literal == type_value
+        assert "the type attribute selects" in plan.proof[-1]
+    assert list(check_attribute_key_identity(layout, m)) == []
+    plan = layout.plan("posts_of_author")
+    assert plan is not None
+    author, kind, since = plan.key_attributes
+    wrong = replace(kind, values=(replace(kind.values[0], literal="Reply"),))
+    broken = replace(
+        layout,
+        plans=tuple(
+            replace(p, key_attributes=(author, wrong, since)) if p is plan else p
+            for p in layout.plans
+        ),
+    )
+    found = list(check_attribute_key_identity(broken, m))
+    assert [(d.code, d.subject) for d in found] == [("key-collision", "posts_of_author")]
+    untyped = replace(
+        layout,
+        indexes=tuple(
+            replace(i, pk_attributes=i.pk_attributes[:1]) if i.name == index.name else i
+            for i in layout.indexes
+        ),
+    )
+    found = list(check_attribute_key_identity(untyped, m))
+    assert [(d.code, d.subject) for d in found] == [("key-collision", index.name)]
+    # a CloudFormation template cfn-lint accepts, with the type attribute defined as S
+    files = emit(layout, m)
+    create = json.loads(files["create-table.json"])
+    types = {d["AttributeName"]: d["AttributeType"] for d in create["AttributeDefinitions"]}
+    assert types["_type"] == "S" and types["author_id"] == "N"
+    errors = [
+        str(x)
+        for x in lint(files["table.yaml"], config=ManualArgs(regions=["us-east-1"]))
+        if x.rule.severity == "error"
+    ]
+    assert errors == []
+
+
+@pytest.mark.e2e
+def test_overloaded_gsi_verifies_and_a_plan_reading_the_other_type_fails(
+    dynamodb_local: Any, postgres: Any
+) -> None:
+    m = load_model(OVERLOADED)
+    layout, _ = _compiled(m)
+    options = VerifyOptions(trials=12, sample=SampleOptions(roots=8, fanout=4))
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        report = verify(m, layout, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns]
+    by_name = {p.pattern: p for p in report.patterns}
+    for name in ("posts_of_author", "replies_of_author"):
+        p = by_name[name]
+        assert p.skipped is None and p.oracle_trials == p.trials > 0 and p.non_empty > 0, name
+    plan = layout.plan("posts_of_author")
+    assert plan is not None
+    author, kind, since = plan.key_attributes
+    wrong = replace(kind, values=(replace(kind.values[0], literal="Reply"),))
+    mutated = replace(
+        layout,
+        plans=tuple(
+            replace(p, key_attributes=(author, wrong, since)) if p is plan else p
+            for p in layout.plans
+        ),
+    )
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        bad = verify(m, mutated, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert [p.pattern for p in bad.patterns if p.failures] == ["posts_of_author"]

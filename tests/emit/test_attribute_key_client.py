@@ -251,3 +251,71 @@ def test_strings_and_datetimes_page_like_postgres(
             assert sorted(g["event_id"] for g in got) == sorted(e[0] for e in expected), pattern
             assert pages >= 2 or len(expected) <= 2, pattern
     assert sum(1 for e in EVENTS if e[1] == "hall#1") == 10
+
+
+OVERLOADED = Path(__file__).parents[1] / "fixtures" / "models" / "attribute_gsis_overloaded.yaml"
+
+
+@pytest.mark.e2e
+def test_types_sharing_a_gsi_read_only_their_own_items(
+    dynamodb_local: Any, postgres: Any, tmp_path: Path
+) -> None:
+    """Posts and replies on one attribute-keyed GSI, with the same author, the same instants
+    and the same ids: each pattern returns PostgreSQL's rows of its own table, in order, two
+    rows a page (the type attribute is in the key condition)."""
+    m = load_model(OVERLOADED)
+    layout, bag = compile_model(m)
+    assert layout is not None, [d.message for d in bag.errors]
+    plan = layout.plan("posts_of_author")
+    assert plan is not None and plan.key_attributes
+    t = load_package(layout, m, tmp_path / "pkg", client=True)
+    ddb = dynamodb_local.client()
+    table = f"attrover_{uuid.uuid4().hex[:8]}"
+    dynamo.create_table(ddb, layout, table)
+    at = [datetime(2026, 1, d, tzinfo=UTC) for d in (1, 2, 2, 3, 5)]
+    rows = {
+        "Post": [(i, 7, a) for i, a in enumerate(at, 1)] + [(9, 8, at[0])],
+        "Reply": [(i, 7, a) for i, a in enumerate(reversed(at), 1)] + [(9, 7, at[1])],
+    }
+    items = []
+    for entity, key in (("Post", "post_id"), ("Reply", "reply_id")):
+        for i, author, a in rows[entity]:
+            row = {key: i, "author_id": author, "posted_at": a, "body": f"{entity} {i}"}
+            items.append(t.TO_ITEM[entity](row))
+    dynamo.write_items(ddb, table, items, dynamo.LoadResult())
+    client = importlib.import_module(t.__name__.rsplit(".", 1)[0] + ".client").Client(table, ddb)
+    queries = [
+        ("posts_of_author", "posts", "post_id", {"author_id": 7, "posted_at": at[1]},
+         "author_id = 7 AND posted_at >= %(lo)s", {"lo": at[1]}),
+        ("replies_of_author", "replies", "reply_id",
+         {"author_id": 7, "posted_at_from": at[0], "posted_at_to": at[3]},
+         "author_id = 7 AND posted_at BETWEEN %(lo)s AND %(hi)s", {"lo": at[0], "hi": at[3]}),
+    ]  # fmt: skip
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        for name, key in (("posts", "post_id"), ("replies", "reply_id")):
+            conn.execute(f"CREATE TABLE {name} ({key} int, author_id int, posted_at timestamptz)")
+        for entity, name in (("Post", "posts"), ("Reply", "replies")):
+            for r in rows[entity]:
+                conn.execute(f"INSERT INTO {name} VALUES (%s, %s, %s)", r)
+        for pattern, sql_table, key, params, where, sql_params in queries:
+            expected = conn.execute(
+                f"SELECT {key}, posted_at FROM {sql_table} WHERE {where} ORDER BY posted_at",
+                sql_params,
+            ).fetchall()
+            names = pattern_params(m, layout.plan(pattern)).names  # type: ignore[arg-type]
+            page = getattr(client, snake(pattern) + "_page")
+            got: list[Any] = []
+            cursor, pages = None, 0
+            while True:
+                batch, cursor = page(
+                    **{names[k]: v for k, v in params.items()}, cursor=cursor, page_size=2
+                )
+                got += batch
+                pages += 1
+                if cursor is None:
+                    break
+            assert len(expected) >= 4 and pages >= 2, pattern
+            assert [g["posted_at"] for g in got] == [e[1] for e in expected], pattern
+            assert sorted(g[key] for g in got) == sorted(e[0] for e in expected), pattern
+            own = "Post" if key == "post_id" else "Reply"  # the other type has the same ids
+            assert [g["body"] for g in got] == [f"{own} {g[key]}" for g in got], pattern
