@@ -319,3 +319,31 @@ def test_types_sharing_a_gsi_read_only_their_own_items(
             assert sorted(g[key] for g in got) == sorted(e[0] for e in expected), pattern
             own = "Post" if key == "post_id" else "Reply"  # the other type has the same ids
             assert [g["body"] for g in got] == [f"{own} {g[key]}" for g in got], pattern
+
+
+def test_datetimes_outside_the_key_text_are_refused_per_row_and_per_parameter(
+    tmp_path: Path,
+) -> None:
+    """A datetime key attribute is the codec's UTC text, years 0001..9999: an aware value that
+    leaves that range in UTC is refused with its row (a dead-letter in a migration) or as a
+    bad parameter, never sent; the range's own ends are fine."""
+    m = load_model(TEXT)
+    layout, bag = compile_model(m)
+    assert layout is not None, [d.message for d in bag.errors]
+    t = load_package(layout, m, tmp_path / "pkg")
+    row = {"event_id": 1, "venue": "v", "title": "t", "kind": "talk", "tag": ""}
+    row |= {"starts_at": HIGH, "local_at": datetime(1, 1, 1)}
+    item = t.TO_ITEM["Event"](row)
+    assert item["starts_at"] == {"S": "9999-12-31T23:59:59.999999Z"}
+    assert item["local_at"] == {"S": "0001-01-01T00:00:00.000000Z"}
+    late = datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=5)))  # 10000 in UTC
+    early = datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=5)))  # year 0 in UTC
+    for bad in (late, early):
+        with pytest.raises(t.InvalidValue, match=r"outside years 1\.\.9999"):
+            t.TO_ITEM["Event"]({**row, "starts_at": bad})
+    key = t.events_at_venue_between_key
+    names = pattern_params(m, layout.plan("events_at_venue_between")).names  # type: ignore[arg-type]
+    ok = key(**{names["venue"]: "v", names["starts_at_from"]: LOW, names["starts_at_to"]: HIGH})
+    assert ok[":sk1"] == {"S": "9999-12-31T23:59:59.999999Z"}
+    with pytest.raises(t.InvalidValue, match=r"outside years 1\.\.9999"):
+        key(**{names["venue"]: "v", names["starts_at_from"]: LOW, names["starts_at_to"]: late})
