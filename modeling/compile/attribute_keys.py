@@ -476,7 +476,11 @@ def check_attribute_key_identity(layout: ir.Layout, model: ir.Model) -> Iterator
     for index in layout.indexes:
         if not index.on_attributes:
             continue
-        names = sorted(el.entity for el in layout.entities if el.key(index.name) is not None)
+        names = sorted(
+            el.entity
+            for el in layout.entities
+            if (k := el.key(index.name)) is not None and not (index.sk is not None and k.sk is None)
+        )
         if len(names) < 2:
             continue
         if naming.TYPE_ATTRIBUTE not in [k.name for k in index.pk_attributes]:
