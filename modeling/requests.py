@@ -409,6 +409,8 @@ def build_request(
         request["FilterExpression"] = " AND ".join(filters)
     request["ExpressionAttributeNames"] = names
     request["ExpressionAttributeValues"] = vals
+    if plan.key_attributes:  # an empty begins_with prefix is no condition (keys.whole_prefix)
+        return keys.whole_prefix(request)
     return request
 
 

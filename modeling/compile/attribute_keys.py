@@ -49,9 +49,10 @@ unchanged, and keeps the composite key otherwise, with an info diagnostic that s
 - **empty parameters:** DynamoDB refuses "" as a key-condition value. A string parameter is
   sent as `keys.condition_text` (U+0000 for ""), which selects exactly what "" would: no
   stored value is "" or U+0000 alone, and U+0000 sorts right after "" (so `=`, `<`, `<=`
-  match nothing and `>`, `>=` everything, as in SQL). `begins_with` with a string parameter
-  keeps the index composite: the empty prefix matches every row, and no key-condition value
-  does that.
+  match nothing and `>`, `>=` everything, as in SQL). A `begins_with` whose prefix is empty
+  matches every string, and no key-condition value does that: the request is sent without
+  that last condition (`keys.whole_prefix`), which leaves the other conditions, so it reads
+  exactly the items the empty prefix selects.
 - **NULLs:** an optional slot is fine when the composite key is already sparse on it (the
   item leaves the index in both layouts); a slot the composite fills with a NULL sentinel
   (`null_fill`, so NULLs sort first or last) would drop those items: refused.
@@ -357,12 +358,8 @@ def _plan(
                 )
             if c.op == "begins_with" and types[slot] != "S":
                 raise Refused(f"pattern {plan.pattern!r} has begins_with on number {slot!r}")
-            if c.op == "begins_with" and not (c.literals and c.literals[0] != ""):
-                raise Refused(
-                    f"pattern {plan.pattern!r} has begins_with on {slot!r} with a parameter: an "
-                    "empty prefix matches every row in PostgreSQL, but DynamoDB refuses an empty "
-                    "key-condition value and no other begins_with value matches every string"
-                )
+            if c.op == "begins_with" and c.literals and c.literals[0] == "":
+                raise Refused(f"pattern {plan.pattern!r} has begins_with '' on {slot!r}")
             n = 2 if c.op == "between" else 1
             values = tuple(_binding(model, plan, c, i) for i in range(n))
             conds.append(ir.AttributeCondition(slot, types[slot], _RANGE_KINDS[c.op], values))

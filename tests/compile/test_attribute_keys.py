@@ -364,12 +364,7 @@ def test_non_empty_strings_and_datetimes_are_keyed_on_attributes() -> None:
         ("{type: string, min_length: 1}", '{grp: "=", label: ">"}', True, None),
         ("{type: string, min_length: 0}", '{grp: "=", label: ">"}', False, "can be empty"),
         ("{type: string, enum: ['', x]}", '{grp: "=", label: ">"}', False, "enum has the empty"),
-        (
-            "{type: string, min_length: 1}",
-            '{grp: "=", label: begins_with}',
-            False,
-            "begins_with on 'label' with a parameter",
-        ),
+        ("{type: string, min_length: 1}", '{grp: "=", label: begins_with}', True, None),
         ("binary", '{label: "=", n: ">"}', False, "'label' is binary"),
         ("{type: datetime, timezone: false}", '{grp: "=", label: "<="}', True, None),
     ],
@@ -403,6 +398,19 @@ def test_an_empty_string_parameter_is_sent_as_its_stand_in() -> None:
         m, layout, plan, {"venue": "a", "title": "b"}, "T", codec.attribute_av
     )
     assert request["ExpressionAttributeValues"] == {":k0": {"S": "a"}, ":sk0": {"S": "b"}}
+    # an empty begins_with prefix matches every title: the condition is left out
+    plan = layout.plan("events_at_venue_titled")
+    assert plan is not None
+    full = requests.build_request(
+        m, layout, plan, {"venue": "a", "title": "b"}, "T", codec.attribute_av
+    )
+    assert full["KeyConditionExpression"] == "#k0 = :k0 AND begins_with(#k1, :sk0)"
+    empty = requests.build_request(
+        m, layout, plan, {"venue": "a", "title": ""}, "T", codec.attribute_av
+    )
+    assert empty["KeyConditionExpression"] == "#k0 = :k0"
+    assert empty["ExpressionAttributeNames"] == {"#k0": "venue"}
+    assert empty["ExpressionAttributeValues"] == {":k0": {"S": "a"}}
 
 
 @pytest.mark.e2e
