@@ -66,6 +66,7 @@ def _entity(name: str, e: EntitySpec, spec: ModelSpec, pos: Positions) -> ir.Ent
                 references=a.references,
                 column=a.column,
                 max_length=a.max_length,
+                min_length=a.min_length,
                 precision=a.precision,
                 scale=a.scale,
                 min=a.min,

@@ -339,7 +339,10 @@ def _key_av(
         raise PlanError(
             f"plan binds slot {{{b.slot}}} to parameter {b.param!r}, which has no value"
         )
-    return attribute_av(model, b.slot, ir.TypeRef(b.type), value)
+    av = attribute_av(model, b.slot, ir.TypeRef(b.type), value)
+    if entry.native and b.type == "string":  # DynamoDB refuses "" in a key condition
+        av = {"S": keys.condition_text(av["S"])}
+    return av
 
 
 def build_request(
@@ -406,6 +409,8 @@ def build_request(
         request["FilterExpression"] = " AND ".join(filters)
     request["ExpressionAttributeNames"] = names
     request["ExpressionAttributeValues"] = vals
+    if plan.key_attributes:  # an empty begins_with prefix is no condition (keys.whole_prefix)
+        return keys.whole_prefix(request)
     return request
 
 

@@ -91,8 +91,10 @@ import uuid as _uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 __all__ = [
+    "EMPTY_CONDITION_TEXT",
     "FIXED_WIDTH",
     "INTEGER_MAX",
     "INTEGER_MIN",
@@ -107,6 +109,7 @@ __all__ = [
     "TemplateSyntaxError",
     "Text",
     "after",
+    "condition_text",
     "decode",
     "empty_between",
     "encode",
@@ -115,6 +118,7 @@ __all__ = [
     "null_problems",
     "ordering_problems",
     "parse_template",
+    "whole_prefix",
 ]
 
 SEPARATOR = "#"
@@ -460,6 +464,44 @@ def after(prefix: str) -> str:
             return text[:-1] + chr(last + 1)
         text = text[:-1]
     raise KeyEncodingError(f"no string sorts after every string starting with {prefix!r}")
+
+
+# The stand-in for an empty string in a key condition on a string attribute of a GSI keyed on
+# the items' own attributes: DynamoDB refuses "" there (ValidationException), and no stored key
+# attribute is "" (DynamoDB refuses that write too) nor "\x00" (PostgreSQL text cannot hold
+# U+0000; the transformers refuse it). "\x00" sorts right after "" and before every other
+# stored string, so `= "" / < "" / <= ""` still match nothing and `> "" / >= ""` everything.
+EMPTY_CONDITION_TEXT = "\x00"
+
+
+def condition_text(text: str) -> str:
+    """`text` as a key-condition value on a string attribute of an attribute-keyed GSI (the
+    empty string as EMPTY_CONDITION_TEXT, which selects exactly the same stored values)."""
+    return text or EMPTY_CONDITION_TEXT
+
+
+def whole_prefix(request: dict[str, Any]) -> dict[str, Any]:
+    """`request` without its last key condition when that is a ``begins_with`` on a string
+    attribute of an attribute-keyed GSI whose prefix was empty (sent as EMPTY_CONDITION_TEXT,
+    which no stored value starts with): every string starts with "", so the condition selects
+    every item the other conditions do, and DynamoDB takes no empty key-condition value."""
+    expression = request.get("KeyConditionExpression", "")
+    values = request.get("ExpressionAttributeValues", {})
+    match = _LAST_BEGINS_WITH.search(expression)
+    if match is None or values.get(match.group(2)) != {"S": EMPTY_CONDITION_TEXT}:
+        return request
+    names = dict(request.get("ExpressionAttributeNames", {}))
+    names.pop(match.group(1), None)
+    values = {k: v for k, v in values.items() if k != match.group(2)}
+    return {
+        **request,
+        "KeyConditionExpression": expression[: match.start()],
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+_LAST_BEGINS_WITH = re.compile(r" AND begins_with\((#k[0-9]+), (:sk0)\)$")
 
 
 def empty_between(low: Mapping[str, object], high: Mapping[str, object]) -> bool:

@@ -14,7 +14,11 @@ from collections.abc import Callable, Iterator, Sequence
 
 from modeling.compile import checks
 from modeling.compile.assign import assign_indexes
-from modeling.compile.attribute_keys import check_attribute_key_conditions, key_on_attributes
+from modeling.compile.attribute_keys import (
+    check_attribute_key_conditions,
+    check_attribute_key_identity,
+    key_on_attributes,
+)
 from modeling.compile.copies import build_copies
 from modeling.compile.entity_keys import build_keys
 from modeling.compile.key_conditions import check_key_conditions
@@ -63,6 +67,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_collation,
     check_key_conditions,
     check_attribute_key_conditions,
+    check_attribute_key_identity,
     check_index_strategy,
 )
 

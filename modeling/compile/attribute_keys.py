@@ -16,18 +16,43 @@ The composite key of an index is proven exact by the earlier passes (the plans' 
 This pass turns a derived GSI into an attribute-keyed one only where that proof carries over
 unchanged, and keeps the composite key otherwise, with an info diagnostic that says why:
 
-- **identity / collisions:** the type-prefix literals (`ORDER#`) are not in an attribute key,
-  so nothing would keep two entity types apart. The index must hold exactly one entity type
-  (the only entity with a key on it), and no other entity may have every key attribute (an
-  item is on the index whenever it has them all): then every item a key condition reads is
-  that type's, and no other type's key can collide with it.
+- **identity / collisions:** the type-prefix literals (`ORDER#`) are not in an attribute key.
+  An index of one entity type needs nothing else. Several entity types on one index (the
+  compiler overloads GSIs) must key on the same slot names, as one GSI has one key schema;
+  then the type attribute (`_type`, every item has it, each entity its own value) becomes the
+  last partition-key attribute and each plan's key condition has `_type = '<its type>'`: a
+  Query reads one type's items only, and two types' items never share a partition (as the
+  composite keys' type prefixes kept them apart). Types keyed on different slots keep the
+  composite key. In both cases no other entity and no relationship copy may have every key
+  attribute (an item is on the index whenever it has them all; the cost model would not
+  count it). `check_attribute_key_identity` re-proves this on the finished layout, as
+  `checks.check_prefix_disjointness` does for composite keys.
 - **slots:** every slot is a top-level attribute of a type with a fixed DynamoDB type that
-  can never be empty (`integer`/`decimal` as N; `uuid`, `date` and `string` with an enum of
-  non-empty values as S), typed the same on every entity that has an attribute of that name;
-  at least one partition-key attribute, at most 4 + 4, no attribute in both.
-- **order:** N and S order values as the composite encoding does (numbers numerically,
-  strings by code point), and several sort attributes order left to right as the composite
-  concatenation does: the plans' ordering proofs hold.
+  can never be empty (`integer`/`decimal` as N; `uuid`, `date`, `datetime` and a `string`
+  with an enum of non-empty values or `min_length: 1` as S), typed the same on every entity
+  that has an attribute of that name; at least one partition-key attribute, at most 4 + 4, no
+  attribute in both. A string that may be empty keeps the index composite: DynamoDB refuses
+  the whole item when a key attribute is "", so such a row could not be written at all (the
+  composite key encodes "" inside its text and keeps the row). `binary` stays composite too
+  (empty bytes are refused, and bytea can hold any byte, so no stand-in is exact). The TTL
+  datetime is N epoch seconds, not the key text: composite.
+- **order:** N and S order values as the composite encoding does: numbers numerically;
+  strings as raw UTF-8 bytes, which is code point order, which is the order of the composite
+  string encoding (`runtime.keys`: its escapes keep code point order) and of PostgreSQL's
+  `COLLATE "C"` (where a pattern's column has another collation, `checks.check_collation`
+  says so as for composite keys); `datetime` is stored as the codec's fixed-width UTC text
+  `YYYY-MM-DDTHH:MM:SS.ffffffZ` (years 0001..9999, microseconds, aware values converted to
+  UTC, naive ones taken as UTC: the same text the composite slot holds, so byte order is
+  time order; values outside those years, and `infinity`, are refused per row by the
+  transformers as for every datetime). Several sort attributes order left to right as the
+  composite concatenation does: the plans' ordering proofs hold.
+- **empty parameters:** DynamoDB refuses "" as a key-condition value. A string parameter is
+  sent as `keys.condition_text` (U+0000 for ""), which selects exactly what "" would: no
+  stored value is "" or U+0000 alone, and U+0000 sorts right after "" (so `=`, `<`, `<=`
+  match nothing and `>`, `>=` everything, as in SQL). A `begins_with` whose prefix is empty
+  matches every string, and no key-condition value does that: the request is sent without
+  that last condition (`keys.whole_prefix`), which leaves the other conditions, so it reads
+  exactly the items the empty prefix selects.
 - **NULLs:** an optional slot is fine when the composite key is already sparse on it (the
   item leaves the index in both layouts); a slot the composite fills with a NULL sentinel
   (`null_fill`, so NULLs sort first or last) would drop those items: refused.
@@ -36,7 +61,9 @@ unchanged, and keeps the composite key otherwise, with an info diagnostic that s
   range on the next one. Each is one of the pattern's own conditions, and every condition of
   the pattern is either in this key condition or already a filter of the plan: the key
   condition reads exactly the items the composite one did. `IN`, NULL tests and half-open
-  ranges on a key attribute, sharded partitions and pinned keys keep the index composite.
+  ranges on a key attribute, sharded partitions, pinned keys and collection patterns (one
+  Query over several types, ordered by their type prefixes; a parent lacks its children's
+  sort attributes) keep the index composite.
 """
 
 from __future__ import annotations
@@ -46,7 +73,7 @@ from dataclasses import dataclass, replace
 
 from modeling.compile.state import Derivation
 from modeling.core import ir, naming
-from modeling.core.diagnostics import Diagnostic, Severity
+from modeling.core.diagnostics import Diagnostic, Severity, Span
 from modeling.core.errors import ModelingError
 from modeling.runtime import keys
 
@@ -108,18 +135,29 @@ def _native_type(model: ir.Model, a: ir.Attribute) -> ir.KeyType:
         raise Refused(f"attribute {a.name!r} has the name of a layout attribute")
     if kind in ("integer", "decimal"):
         return "N"
-    if kind in ("uuid", "date"):
+    if kind in ("uuid", "date", "datetime"):
         return "S"
-    if kind == "string" and a.enum and all(v != "" for v in a.enum):
+    if kind == "string" and a.enum is not None and all(v != "" for v in a.enum):
+        return "S"
+    if kind == "string" and (a.min_length or 0) >= 1:
         return "S"
     if kind == "string":
+        why = "its enum has the empty string" if a.enum else "nothing in the model rules out ''"
         raise Refused(
-            f"attribute {a.name!r} is a string that can be empty, which DynamoDB refuses in a "
-            "key attribute (declare an `enum` of non-empty values to allow it)"
+            f"attribute {a.name!r} is a string that can be empty ({why}): DynamoDB refuses the "
+            "whole item when a key attribute is an empty string, so those rows could not be "
+            "written (declare `min_length: 1` when a CHECK such as `length(col) > 0` or "
+            "`col <> ''` guarantees it)"
+        )
+    if kind == "binary":
+        raise Refused(
+            f"attribute {a.name!r} is binary: DynamoDB refuses empty bytes in a key attribute "
+            "and a key condition, and PostgreSQL bytea can hold any byte, so no stand-in value "
+            "keeps an empty parameter exact"
         )
     raise Refused(
         f"attribute {a.name!r} is {a.type}, which has no exact native key type here "
-        "(integer, decimal, uuid, date and enum strings do)"
+        "(integer, decimal, uuid, date, datetime and non-empty strings do)"
     )
 
 
@@ -143,21 +181,10 @@ def decide(model: ir.Model, state: Derivation, index: ir.Index) -> Decision:
     return Decision(index.name, keyed, plans)
 
 
-def _attribute_index(
-    model: ir.Model, state: Derivation, index: ir.Index
-) -> tuple[ir.Index, tuple[ir.PatternPlan, ...]]:
-    on_index = [
-        (el.entity, ek) for el in state.entity_layouts for ek in el.keys if ek.index == index.name
-    ]
-    if len(on_index) != 1:
-        names = ", ".join(sorted(e for e, _ in on_index))
-        raise Refused(
-            f"it holds {len(on_index)} entity types ({names}): without their type prefixes "
-            "their keys could collide, so only an index of one entity type is keyed on attributes"
-        )
-    entity_name, ek = on_index[0]
+def _shape(entity: str, ek: ir.EntityKey) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The slot names of one entity's key on an index: (partition, sort); raises Refused."""
     if ek.pinned:
-        raise Refused("its key is pinned in the model (`keys:`)")
+        raise Refused(f"the key of {entity} on it is pinned in the model (`keys:`)")
     if ek.null_fill:
         slots = ", ".join(s for s, _ in ek.null_fill)
         raise Refused(
@@ -168,34 +195,84 @@ def _attribute_index(
     sk_slots = keys.parse_template(ek.sk).slots if ek.sk is not None else ()
     if not pk_slots:
         raise Refused(f"its partition key {ek.pk!r} is a constant, not an attribute")
-    for part, slot_names in (("partition", pk_slots), ("sort", sk_slots)):
-        if len(slot_names) > MAX_KEY_ATTRIBUTES:
+    return pk_slots, sk_slots
+
+
+def _schema_text(pk: Sequence[str], sk: Sequence[str]) -> str:
+    return f"({', '.join(pk)} | {', '.join(sk) or '-'})"
+
+
+def _attribute_index(
+    model: ir.Model, state: Derivation, index: ir.Index
+) -> tuple[ir.Index, tuple[ir.PatternPlan, ...]]:
+    on_index = [
+        (el.entity, ek)
+        for el in state.entity_layouts
+        for ek in el.keys
+        if ek.index == index.name and not (index.sk is not None and ek.sk is None)
+    ]
+    if not on_index:
+        raise Refused("no entity has a key on it")
+    shapes = {entity: _shape(entity, ek) for entity, ek in on_index}
+    if len(set(shapes.values())) > 1:
+        each = ", ".join(f"{e} on {_schema_text(*shape)}" for e, shape in sorted(shapes.items()))
+        raise Refused(
+            f"its entity types key on different attributes ({each}): one GSI has one key "
+            "schema, and an item lacking any of its attributes is not on the index"
+        )
+    names = tuple(sorted(shapes))
+    pk_slots, sk_slots = shapes[names[0]]
+    # several entity types: the type attribute joins the partition key (the discriminator the
+    # composite key's type prefixes were), so a Query reads one type's items only
+    discriminated = len(names) > 1
+    n_pk = len(pk_slots) + discriminated
+    for part, n in (("partition", n_pk), ("sort", len(sk_slots))):
+        if n > MAX_KEY_ATTRIBUTES:
+            extra = " with the type attribute" if discriminated and part == "partition" else ""
             raise Refused(
-                f"its {part} key has {len(slot_names)} attributes; DynamoDB allows "
-                f"{MAX_KEY_ATTRIBUTES}"
+                f"its {part} key has {n} attributes{extra}; DynamoDB allows {MAX_KEY_ATTRIBUTES}"
             )
     if len(set(pk_slots + sk_slots)) != len(pk_slots + sk_slots):
         raise Refused("an attribute appears twice in its key")
-    entity = model.entity(entity_name)
-    assert entity is not None
     types: dict[str, ir.KeyType] = {}
-    for slot in pk_slots + sk_slots:
-        a = entity.attribute(slot)
-        if a is None:
-            raise Refused(f"slot {{{slot}}} is not an attribute of {entity_name}")
-        if not a.required and slot not in ek.sparse_on:
-            raise Refused(f"optional attribute {slot!r} is not a sparse slot of the composite key")
-        types[slot] = key_type(model, slot)
+    for entity_name, ek in on_index:
+        entity = model.entity(entity_name)
+        assert entity is not None
+        for slot in pk_slots + sk_slots:
+            a = entity.attribute(slot)
+            if a is None:
+                raise Refused(f"slot {{{slot}}} is not an attribute of {entity_name}")
+            if not a.required and slot not in ek.sparse_on:
+                raise Refused(
+                    f"optional attribute {slot!r} of {entity_name} is not a sparse slot of the "
+                    "composite key"
+                )
+            types[slot] = key_type(model, slot)
     # an item is on an attribute-keyed index when it has every key attribute, whatever its
-    # type: another entity with all of them would put its items there too
+    # type: another entity (or a relationship copy) with all of them would put its items there
+    # too, which the cost model does not count and, without the type attribute, reads return
+    every = pk_slots + sk_slots
     for other in model.entities:
-        if other.name != entity_name and all(other.attribute(s) for s in pk_slots + sk_slots):
+        if other.name not in names and all(other.attribute(s) for s in every):
             raise Refused(
-                f"{other.name} also has every key attribute ({', '.join(pk_slots + sk_slots)}): "
+                f"{other.name} also has every key attribute ({', '.join(every)}): "
                 "its items would be on the index too"
             )
+    for c in state.copies:
+        held = set(c.slots) | {name for _, name in c.ref}
+        if all(s in held for s in every):
+            raise Refused(
+                f"the relationship copies {c.name} of {c.entity} hold every key attribute "
+                f"({', '.join(every)}): they would be on the index too"
+            )
+    type_values = {el.entity: el.type_value for el in state.entity_layouts}
+    if discriminated:
+        types[naming.TYPE_ATTRIBUTE] = "S"
+        pk_slots = (*pk_slots, naming.TYPE_ATTRIBUTE)
     plans = tuple(
-        _plan(model, p, pk_slots, sk_slots, types) for p in state.plans if p.index == index.name
+        _plan(model, p, pk_slots, sk_slots, types, type_values if discriminated else None)
+        for p in state.plans
+        if p.index == index.name
     )
     keyed = replace(
         index,
@@ -229,14 +306,21 @@ def _plan(
     pk_slots: Sequence[str],
     sk_slots: Sequence[str],
     types: dict[str, ir.KeyType],
+    type_values: dict[str, str] | None = None,
 ) -> ir.PatternPlan:
+    """The plan on the attribute-keyed index; `type_values` (entity -> its type attribute
+    value) when the type attribute is the index's last partition attribute."""
     pattern = model.pattern(plan.pattern)
     if pattern is None:  # pragma: no cover - every plan is a pattern's
         raise Refused(f"pattern {plan.pattern!r} is unknown")
     if plan.sharded:
         raise Refused(f"pattern {plan.pattern!r} reads a sharded partition")
-    if plan.type_filter:
-        raise Refused(f"pattern {plan.pattern!r} reads several entity types")
+    if plan.type_filter or len(plan.entities) != 1:
+        raise Refused(
+            f"pattern {plan.pattern!r} reads {', '.join(plan.entities)} in one Query: the "
+            "composite key orders them by their type prefixes, which an attribute key does "
+            "not have (and a parent lacks its children's sort attributes)"
+        )
     by_attr: dict[str, ir.Condition] = {}
     for w in pattern.where:
         if w.attribute in by_attr:
@@ -244,6 +328,11 @@ def _plan(
         by_attr[w.attribute] = w
     conds: list[ir.AttributeCondition] = []
     for slot in pk_slots:
+        if slot == naming.TYPE_ATTRIBUTE and type_values is not None:
+            value = type_values[plan.entities[0]]
+            binding = ir.SlotBinding(slot, slot, "string", value)
+            conds.append(ir.AttributeCondition(slot, "S", "eq", (binding,)))
+            continue
         pc = by_attr.get(slot)
         if pc is None or pc.op != "=":
             how = "no condition" if pc is None else f"`{pc.op}`"
@@ -269,6 +358,8 @@ def _plan(
                 )
             if c.op == "begins_with" and types[slot] != "S":
                 raise Refused(f"pattern {plan.pattern!r} has begins_with on number {slot!r}")
+            if c.op == "begins_with" and c.literals and c.literals[0] == "":
+                raise Refused(f"pattern {plan.pattern!r} has begins_with '' on {slot!r}")
             n = 2 if c.op == "between" else 1
             values = tuple(_binding(model, plan, c, i) for i in range(n))
             conds.append(ir.AttributeCondition(slot, types[slot], _RANGE_KINDS[c.op], values))
@@ -291,11 +382,16 @@ def _plan(
             "index, which DynamoDB does not allow in a FilterExpression"
         )
     key_text = " AND ".join(_condition_text(k) for k in conds)
+    holds = (
+        f"the type attribute selects {plan.entities[0]} items only (each entity has its own "
+        "type value)"
+        if type_values is not None
+        else f"the index holds only {', '.join(plan.entities)} items"
+    )
     proof = (
         *plan.proof,
-        f"keyed on attributes: {key_text}; the index holds only {', '.join(plan.entities)} "
-        "items, each condition is one of the pattern's, the others are filters, and N/S "
-        "attributes order as the composite key did",
+        f"keyed on attributes: {key_text}; {holds}, each other condition is one of the "
+        "pattern's, the others are filters, and N/S attributes order as the composite key did",
     )
     estimate = plan.read_estimate
     if estimate is not None and estimate.filters:
@@ -366,6 +462,64 @@ def check_attribute_key_conditions(layout: ir.Layout, model: ir.Model) -> Iterat
                 "`layout: {gsi_keys: composite}` keys the index on concatenated strings",
                 plan.pattern,
             )
+
+
+def check_attribute_key_identity(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """The collision proof of an attribute-keyed index (its composite templates are not what
+    is written, so `checks.check_prefix_disjointness` says nothing about it): an index holding
+    several entity types has the type attribute among its partition attributes, and every plan
+    on it sends equality on it with its own entity's type value."""
+    type_values = {el.entity: el.type_value for el in layout.entities}
+    for index in layout.indexes:
+        if not index.on_attributes:
+            continue
+        names = sorted(
+            el.entity
+            for el in layout.entities
+            if (k := el.key(index.name)) is not None and not (index.sk is not None and k.sk is None)
+        )
+        if len(names) < 2:
+            continue
+        if naming.TYPE_ATTRIBUTE not in [k.name for k in index.pk_attributes]:
+            yield Diagnostic(
+                "key-collision",
+                Severity.ERROR,
+                f"{', '.join(names)} are all on {index.name}, which is keyed on attributes "
+                f"without the type attribute {naming.TYPE_ATTRIBUTE}: their items can have the "
+                "same key and a Query reads them all",
+                _model_span(model),
+                "`layout: {gsi_keys: composite}`, or recompile: the compiler adds the type "
+                "attribute to such an index's partition key",
+                index.name,
+            )
+            continue
+        for plan in layout.plans:
+            if plan.index != index.name:
+                continue
+            want = ir.SlotBinding(
+                naming.TYPE_ATTRIBUTE, naming.TYPE_ATTRIBUTE, "string",
+                type_values.get(plan.entities[0], "?"),
+            )  # fmt: skip
+            ok = len(plan.entities) == 1 and any(
+                c.attribute == naming.TYPE_ATTRIBUTE and c.kind == "eq" and c.values == (want,)
+                for c in plan.key_attributes
+            )
+            if not ok:
+                pattern = model.pattern(plan.pattern)
+                yield Diagnostic(
+                    "key-collision",
+                    Severity.ERROR,
+                    f"pattern {plan.pattern!r} reads {index.name}, which holds {', '.join(names)}, "
+                    f"without `{naming.TYPE_ATTRIBUTE} = {want.literal!r}` in its key condition: "
+                    "it would return the other types' items",
+                    pattern.span if pattern is not None else None,
+                    "`layout: {gsi_keys: composite}`, or recompile",
+                    plan.pattern,
+                )
+
+
+def _model_span(model: ir.Model) -> Span | None:
+    return Span(model.file) if model.file else None
 
 
 def attribute_condition_problem(

@@ -61,6 +61,7 @@ _LIST: tuple[Code, ...] = (
     Code("reserved-attribute", _G.ENTITIES, "An attribute named like an item attribute the layout writes (PK, SK, GSI<n>PK/SK, _type, _version)."),
     Code("enum-type", _G.ENTITIES, "`enum` on an attribute whose type is not string."),
     Code("number-bound-type", _G.ENTITIES, "`precision`/`scale` on a non-decimal or `min`/`max` on a non-integer attribute, or bounds that contradict each other."),
+    Code("length-bound", _G.ENTITIES, "`min_length` on an attribute that is not a string or binary, or above its `max_length`."),
     Code("timezone-type", _G.ENTITIES, "`timezone` on an attribute whose type is not datetime (or a list of datetimes)."),
     Code("pinned-key", _G.ENTITIES, "A pinned `keys:` template is malformed or names an unknown index."),
     Code("too-many-indexes", _G.ENTITIES, "Pinned keys name more than 20 GSIs or 5 LSIs."),

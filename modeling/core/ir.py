@@ -112,6 +112,7 @@ class Attribute:
     stats: ColumnStats | None = None
     span: Span | None = field(default=None, compare=False)
     max_length: int | None = None  # strings: characters; binary: bytes (`varchar(n)`)
+    min_length: int | None = None  # strings: characters; binary: bytes (a CHECK on length)
     precision: int | None = None  # decimals: significant digits (`numeric(p,s)`)
     scale: int | None = None  # decimals: digits after the point
     min: int | None = None  # integers: the range (`smallint`, `integer`, `bigint`, ...)

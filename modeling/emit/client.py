@@ -341,7 +341,11 @@ class _PatternEmitter:
             request.append(f'"IndexName": {literal(self.index.name)}')
         if conjuncts:
             request.append(f'"FilterExpression": {literal(" AND ".join(conjuncts))}')
-        lines.append("return {" + ", ".join(request) + "}")
+        built = "{" + ", ".join(request) + "}"
+        last = plan.key_attributes[-1] if plan.key_attributes else None
+        if last is not None and last.kind == "begins_with":
+            built = f"_keys.whole_prefix({built})"  # an empty prefix is no condition
+        lines.append(f"return {built}")
         return render(
             """
             def $fn($signature) -> dict[str, Any]:

@@ -551,6 +551,8 @@ def catalog_to_spec(
                 spec["required"] = False
             if mt.enum:
                 spec["enum"] = _flow_seq(list(mt.enum))
+            if col.min_length and mt.type == "string":  # a CHECK proves it (pg.check_constraints)
+                spec["min_length"] = col.min_length
             if mt.max_length is not None and mt.type == "string":
                 spec["max_length"] = mt.max_length
             if mt.type == "decimal" and mt.precision is not None:

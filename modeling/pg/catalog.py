@@ -30,6 +30,9 @@ class Column:
     # the column's own collation (`COLLATE "C"`, pg_attribute.attcollation when not the
     # type's default): (schema, name), schema "" when the DDL left it unqualified
     collation: QName | None = None
+    # the fewest characters a CHECK constraint proves the non-NULL values have
+    # (`modeling.pg.check_constraints`); None: nothing proven
+    min_length: int | None = None
 
 
 @dataclass

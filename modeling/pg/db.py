@@ -28,6 +28,7 @@ from modeling.pg.catalog import (
     Table,
     UniqueKey,
 )
+from modeling.pg.check_constraints import note_check
 from modeling.pg.collations import database_collation
 
 _PROVIDERS = {"c": "libc", "i": "icu", "b": "builtin", "d": "libc"}
@@ -84,13 +85,14 @@ SELECT con.conrelid, con.conname, con.contype,
        fn.nspname, fc.relname,
        ARRAY(SELECT att.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o)
              JOIN pg_attribute att ON att.attrelid = con.confrelid AND att.attnum = k.n ORDER BY k.o),
-       con.conparentid <> 0
+       con.conparentid <> 0,
+       CASE WHEN con.contype = 'c' THEN pg_get_constraintdef(con.oid) END
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE con.contype IN ('p','u','f') AND {_NOT_SYSTEM}
+WHERE con.contype IN ('p','u','f','c') AND {_NOT_SYSTEM}
 ORDER BY con.conrelid, con.conname
 """
 
@@ -260,7 +262,7 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> bool:
         t.columns[name] = col
 
     cur.execute(Q_CONSTRAINTS)
-    for relid, conname, contype, cols, fschema, ftable, fcols, inherited in cur.fetchall():
+    for relid, conname, contype, cols, fschema, ftable, fcols, inherited, check in cur.fetchall():
         tbl = by_oid.get(relid)
         if tbl is None:
             continue
@@ -273,6 +275,8 @@ def _fill(cur: Any, cat: Catalog, with_stats: bool) -> bool:
         elif contype == "f":
             ref: QName = (fschema, ftable)
             t.foreign_keys.append(ForeignKey(list(cols), ref, list(fcols), conname))
+        elif contype == "c" and check:
+            note_check(t, check)  # a length bound seeds `min_length`
 
     cur.execute(Q_INDEXES)
     for relid, iname, unique, am, cols, desc, pred in cur.fetchall():

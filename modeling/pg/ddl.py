@@ -35,6 +35,7 @@ from modeling.pg.catalog import (
     Table,
     UniqueKey,
 )
+from modeling.pg.check_constraints import note_check
 from modeling.pg.split import Statement, split_statements
 from modeling.pg.tokens import (
     STRING_TYPES,
@@ -369,7 +370,8 @@ class _Reader:
                 ref, ref_cols = self.references(cur)
                 t.foreign_keys.append(ForeignKey([col.name], ref, ref_cols, cname, line))
             elif cur.accept("CHECK"):
-                cur.skip_group()
+                a, b = cur.skip_group()
+                note_check(t, cur.slice_text(a, b), own=col)
                 cur.accept("NO", "INHERIT")
             elif cur.accept("GENERATED"):
                 self.generated(col, cur)
@@ -472,8 +474,11 @@ class _Reader:
             cur.expect("REFERENCES")
             ref, ref_cols = self.references(cur)
             t.foreign_keys.append(ForeignKey(cols, ref, ref_cols, cname, line))
-        elif cur.accept("CHECK") or cur.accept("EXCLUDE") or cur.accept("LIKE"):
-            pass  # checks and exclusion constraints do not shape the model
+        elif cur.accept("CHECK"):
+            a, b = cur.skip_group()
+            note_check(t, cur.slice_text(a, b))  # a length bound seeds `min_length`
+        elif cur.accept("EXCLUDE") or cur.accept("LIKE"):
+            pass  # exclusion constraints do not shape the model
         else:
             tok = cur.peek()
             raise DDLSyntaxError(f"unexpected {tok.text if tok else 'end'!r} in constraint", line)

@@ -477,7 +477,8 @@ def _plant_cases(
             or a.type.kind in ("boolean", "map")
         ):
             continue
-        in_key = (entity.name, a.name) in keyed or a.name in entity.key
+        # `min_length: 1`: never empty, like a key slot (it may be an attribute-key attribute)
+        in_key = (entity.name, a.name) in keyed or a.name in entity.key or bool(a.min_length)
         bound = bounds.get((entity.name, a.name))
         if plan.roles[a.name] == "pool":
             renames = _rename_pool(plan, rows, a, arng, lits, in_key, bound)
@@ -514,10 +515,15 @@ def _single_self_refs(plan: EntityPlan, attribute: str) -> list[str]:
 
 
 def _case_values(
-    t: TypeRef, rng: random.Random, literals: Sequence[str], in_key: bool, bound: Any
+    t: TypeRef,
+    rng: random.Random,
+    literals: Sequence[str],
+    in_key: bool,
+    bound: Any,
+    min_length: int = 0,
 ) -> list[Any]:
     """The case values for one attribute, the categories interleaved so a small budget still
-    reaches each of them."""
+    reaches each of them (strings at least `min_length` characters long)."""
     if t.kind != "string":
         return list(adversarial.boundaries(t, bound))
     groups = [
@@ -539,7 +545,7 @@ def _case_values(
         if bound.exact:
             return []  # char(n): the DDL fit decides these values
         out = [v[: bound.length] for v in out if v[: bound.length] or not in_key]
-    return out
+    return [v for v in out if len(v) >= min_length]
 
 
 def _unique_ok(plan: EntityPlan, rows: list[Row], i: int, attribute: str, value: Any) -> bool:
@@ -571,7 +577,7 @@ def _assign_cases(
 ) -> dict[Any, Any]:
     """Plant case values into a share of the rows (their indices go into `planted`); old ->
     new of a unique attribute."""
-    values = _case_values(a.type, rng, literals, in_key, bound)
+    values = _case_values(a.type, rng, literals, in_key, bound, a.min_length or 0)
     if not values:
         return {}
     budget = max(2, len(rows) // 2)
@@ -617,7 +623,8 @@ def _rename_pool(
         v = r.get(a.name)
         if v is not None and v not in seen:
             seen.append(v)
-    values = [v for v in _case_values(a.type, rng, literals, True, bound) if v not in seen]
+    cases = _case_values(a.type, rng, literals, True, bound, a.min_length or 0)
+    values = [v for v in cases if v not in seen]
     if not seen or not values:
         return {}
     budget = max(1, len(seen) // 2)

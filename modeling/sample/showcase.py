@@ -9,8 +9,8 @@ module rewrites a generated `Dataset` value by value and keeps everything the la
   values stay distinct (ties, partitions and unique keys survive); key and reference attributes
   share one map per type across entities, so a foreign key still names its parent's row;
 - **NULLs:** a NULL stays NULL;
-- **the model's rules:** enums keep their values, `max_length` is respected, a datetime stays
-  aware or naive as it was, a set stays a non-empty set.
+- **the model's rules:** enums keep their values, `min_length` and `max_length` are
+  respected, a datetime stays aware or naive as it was, a set stays a non-empty set.
 
 Values are chosen from the attribute's name and type (an `email` looks like an address, a
 `price` like an amount, a `*_at` like a recent timestamp), deterministically: the same model and
@@ -178,6 +178,8 @@ def _hashable(value: Any) -> Any:
 
 def _valid(a: Attribute, value: Any) -> bool:
     if a.enum is not None and isinstance(value, str) and value not in a.enum:
+        return False
+    if a.min_length is not None and isinstance(value, str | bytes) and len(value) < a.min_length:
         return False
     if a.max_length is not None and isinstance(value, str | bytes):
         return len(value) <= a.max_length

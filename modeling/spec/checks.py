@@ -376,6 +376,21 @@ class Checker:
                 self.pos.key((*path, "scale")),
                 hint="numeric(p,s) needs s <= p",
             )
+        if a.min_length is not None and scalar not in ("string", "binary"):
+            self.error(
+                "length-bound",
+                f"`min_length` on attribute {attr!r} of type {a.type}; only string and binary "
+                "attributes take it",
+                self.pos.key((*path, "min_length")),
+                hint="drop `min_length`, or change the type",
+            )
+        elif a.min_length is not None and a.max_length is not None and a.min_length > a.max_length:
+            self.error(
+                "length-bound",
+                f"attribute {attr!r}: min_length {a.min_length} is above max_length {a.max_length}",
+                self.pos.key((*path, "min_length")),
+                hint="no value could be stored; lower `min_length` or raise `max_length`",
+            )
         if a.min is not None and a.max is not None and a.min > a.max:
             self.error(
                 "number-bound-type",

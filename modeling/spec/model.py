@@ -209,6 +209,14 @@ class AttributeSpec(Node):
         description="Strings: the most characters a value has (PostgreSQL `varchar(n)`, "
         "`char(n)`); binary: the most bytes. The compiler's key-size check uses it.",
     )
+    min_length: int | None = Field(
+        default=None,
+        ge=0,
+        description="Strings: the fewest characters a value has (a CHECK such as "
+        "`length(name) > 0` or `name <> ''`); binary: the fewest bytes. `min_length: 1` "
+        "proves a value never empty, which lets `layout: {gsi_keys: attributes}` key a GSI on "
+        "the attribute (DynamoDB refuses an empty string as a key attribute value).",
+    )
     precision: int | None = Field(
         default=None,
         ge=1,

@@ -23,6 +23,7 @@ from modeling.compile import compile_model
 from modeling.compile.attribute_keys import (
     attribute_condition_problem,
     check_attribute_key_conditions,
+    check_attribute_key_identity,
 )
 from modeling.core import ir
 from modeling.emit import diagrams, emit
@@ -90,7 +91,11 @@ def test_fixture_keys_one_entity_gsis_on_attributes_and_says_why_not_the_shared_
     shared = _index_of(layout, "stores_by_name")
     assert not shared.on_attributes and shared.pk.name == "GSI1PK"
     kept = _diagnostics(bag, "gsi-kept-composite")
-    assert list(kept) == [shared.name] and "2 entity types (Sale, Store)" in kept[shared.name]
+    assert list(kept) == [shared.name]
+    assert (
+        "(Sale on (region | quantity), Store on (name | -)): one GSI has one key schema"
+        in (kept[shared.name])
+    )
     assert set(_diagnostics(bag, "gsi-on-attributes")) == {by_amount.name, by_day.name}
     plan = layout.plan("sales_of_store_on_day_over")
     assert plan is not None
@@ -309,3 +314,223 @@ def test_checks_refuse_a_key_condition_dynamodb_rejects() -> None:
     )
     found = list(check_attribute_key_conditions(broken, m))
     assert [d.code for d in found] == ["invalid-key-condition"]
+
+
+TEXT = Path(__file__).parents[1] / "fixtures" / "models" / "attribute_gsis_text.yaml"
+
+
+def test_non_empty_strings_and_datetimes_are_keyed_on_attributes() -> None:
+    """`min_length: 1` strings and datetimes (timestamptz and timestamp) become S attributes;
+    a string that may be empty keeps the composite key and says why (issue 16 item 4)."""
+    m = load_model(TEXT)
+    layout, bag = _compiled(m)
+    by = {p: _index_of(layout, p) for p in ("events_at_venue_between", "events_of_kind_after")}
+    assert [(k.name, k.type) for k in by["events_at_venue_between"].hash_keys] == [("venue", "S")]
+    assert [(k.name, k.type) for k in by["events_at_venue_between"].range_keys] == [
+        ("starts_at", "S")
+    ]
+    assert [k.name for k in by["events_of_kind_after"].range_keys] == ["local_at"]
+    title = _index_of(layout, "events_at_venue_from_title")
+    assert [(k.name, k.type) for k in title.range_keys] == [("title", "S")]
+    tag = _index_of(layout, "events_with_tag")
+    assert not tag.on_attributes
+    why = _diagnostics(bag, "gsi-kept-composite")[tag.name]
+    assert "'tag' is a string that can be empty" in why and "min_length: 1" in why
+    create = json.loads(emit(layout, m)["create-table.json"])
+    types = {d["AttributeName"]: d["AttributeType"] for d in create["AttributeDefinitions"]}
+    assert types["starts_at"] == types["local_at"] == types["title"] == "S"
+    assert not _diagnostics(bag, "collation-order")  # `source: {collation: C}`: byte order
+    # under a linguistic collation the title order is not PostgreSQL's: said as for composites
+    german = replace(
+        m,
+        entities=tuple(
+            replace(e, attributes=tuple(replace(a, collation="de_DE.utf8") for a in e.attributes))
+            for e in m.entities
+        ),
+    )
+    _, bag2 = _compiled(german)
+    assert "events_at_venue_from_title" in _diagnostics(bag2, "collation-order")
+    errors = [
+        str(x)
+        for x in lint(emit(layout, m)["table.yaml"], config=ManualArgs(regions=["us-east-1"]))
+        if x.rule.severity == "error"
+    ]
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    ("label", "pattern", "keyed", "why"),
+    [
+        ("{type: string, min_length: 1}", '{grp: "=", label: ">"}', True, None),
+        ("{type: string, min_length: 0}", '{grp: "=", label: ">"}', False, "can be empty"),
+        ("{type: string, enum: ['', x]}", '{grp: "=", label: ">"}', False, "enum has the empty"),
+        ("{type: string, min_length: 1}", '{grp: "=", label: begins_with}', True, None),
+        ("binary", '{label: "=", n: ">"}', False, "'label' is binary"),
+        ("{type: datetime, timezone: false}", '{grp: "=", label: "<="}', True, None),
+    ],
+    ids=["min-length", "min-length-0", "empty-enum", "begins-with", "binary", "timestamp"],
+)
+def test_which_strings_and_datetimes_are_keyed(
+    tmp_path: Path, label: str, pattern: str, keyed: bool, why: str | None
+) -> None:
+    values = {"required": "true", "code": "integer", "other_code": "integer", "other_extra": ""}
+    values["pattern"] = f"    {{entity: Item, where: {pattern}}}"
+    path = tmp_path / "probe.yaml"
+    path.write_text((BASE % values).replace("label: string", f"label: {label}"), encoding="utf-8")
+    layout, bag = _compiled(load_model(path))
+    index = _index_of(layout, "probe")
+    assert index.on_attributes is keyed, _diagnostics(bag, "gsi-kept-composite")
+    if why is not None:
+        assert why in _diagnostics(bag, "gsi-kept-composite")[index.name]
+
+
+def test_an_empty_string_parameter_is_sent_as_its_stand_in() -> None:
+    """DynamoDB refuses "" in a key condition; U+0000 selects the same stored values."""
+    m = load_model(TEXT)
+    layout, _ = _compiled(m)
+    plan = layout.plan("events_at_venue_from_title")
+    assert plan is not None
+    request = requests.build_request(
+        m, layout, plan, {"venue": "", "title": ""}, "T", codec.attribute_av
+    )
+    assert request["ExpressionAttributeValues"] == {":k0": {"S": "\x00"}, ":sk0": {"S": "\x00"}}
+    request = requests.build_request(
+        m, layout, plan, {"venue": "a", "title": "b"}, "T", codec.attribute_av
+    )
+    assert request["ExpressionAttributeValues"] == {":k0": {"S": "a"}, ":sk0": {"S": "b"}}
+    # an empty begins_with prefix matches every title: the condition is left out
+    plan = layout.plan("events_at_venue_titled")
+    assert plan is not None
+    full = requests.build_request(
+        m, layout, plan, {"venue": "a", "title": "b"}, "T", codec.attribute_av
+    )
+    assert full["KeyConditionExpression"] == "#k0 = :k0 AND begins_with(#k1, :sk0)"
+    empty = requests.build_request(
+        m, layout, plan, {"venue": "a", "title": ""}, "T", codec.attribute_av
+    )
+    assert empty["KeyConditionExpression"] == "#k0 = :k0"
+    assert empty["ExpressionAttributeNames"] == {"#k0": "venue"}
+    assert empty["ExpressionAttributeValues"] == {":k0": {"S": "a"}}
+
+
+@pytest.mark.e2e
+def test_strings_and_datetimes_verify_and_a_mutated_layout_fails(
+    dynamodb_local: Any, postgres: Any
+) -> None:
+    """`model verify` proves the string and datetime attribute keys against PostgreSQL (the
+    sample plants unicode, separators, boundary datetimes and ties), and catches a layout
+    whose key condition is off by one bound (`>=` sent as `>`)."""
+    m = load_model(TEXT)
+    layout, _ = _compiled(m)
+    options = VerifyOptions(trials=12, sample=SampleOptions(roots=8, fanout=4))
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        report = verify(m, layout, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns]
+    by_name = {p.pattern: p for p in report.patterns}
+    for name in ("events_at_venue_between", "events_at_venue_from_title", "events_of_kind_after"):
+        assert _index_of(layout, name).on_attributes, name
+        p = by_name[name]
+        assert p.skipped is None and p.oracle_trials == p.trials > 0 and p.non_empty > 0, name
+    plan = layout.plan("events_at_venue_from_title")
+    assert plan is not None
+    venue, title = plan.key_attributes
+    mutated = replace(
+        layout,
+        plans=tuple(
+            replace(p, key_attributes=(venue, replace(title, kind="gt"))) if p is plan else p
+            for p in layout.plans
+        ),
+    )
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        bad = verify(m, mutated, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert not bad.ok
+    assert [p.pattern for p in bad.patterns if p.failures] == ["events_at_venue_from_title"]
+
+
+OVERLOADED = Path(__file__).parents[1] / "fixtures" / "models" / "attribute_gsis_overloaded.yaml"
+
+
+def test_several_entity_types_share_a_gsi_through_the_type_attribute() -> None:
+    """Post and Reply key on the same attributes: one GSI keyed on (author_id, _type |
+    posted_at); each pattern's key condition names its own type value, and the identity check
+    catches a layout whose plan would read the other type."""
+    m = load_model(OVERLOADED)
+    layout, bag = _compiled(m)
+    index = _index_of(layout, "posts_of_author")
+    assert index is _index_of(layout, "replies_of_author")
+    assert [(k.name, k.type) for k in index.hash_keys] == [("author_id", "N"), ("_type", "S")]
+    assert [(k.name, k.type) for k in index.range_keys] == [("posted_at", "S")]
+    assert index.name in _diagnostics(bag, "gsi-on-attributes")
+    for pattern, type_value in (("posts_of_author", "Post"), ("replies_of_author", "Reply")):
+        plan = layout.plan(pattern)
+        assert plan is not None
+        assert [(c.attribute, c.kind) for c in plan.key_attributes][:2] == [
+            ("author_id", "eq"),
+            ("_type", "eq"),
+        ]
+        assert plan.key_attributes[1].values[0].literal == type_value
+        assert "the type attribute selects" in plan.proof[-1]
+    assert list(check_attribute_key_identity(layout, m)) == []
+    plan = layout.plan("posts_of_author")
+    assert plan is not None
+    author, kind, since = plan.key_attributes
+    wrong = replace(kind, values=(replace(kind.values[0], literal="Reply"),))
+    broken = replace(
+        layout,
+        plans=tuple(
+            replace(p, key_attributes=(author, wrong, since)) if p is plan else p
+            for p in layout.plans
+        ),
+    )
+    found = list(check_attribute_key_identity(broken, m))
+    assert [(d.code, d.subject) for d in found] == [("key-collision", "posts_of_author")]
+    untyped = replace(
+        layout,
+        indexes=tuple(
+            replace(i, pk_attributes=i.pk_attributes[:1]) if i.name == index.name else i
+            for i in layout.indexes
+        ),
+    )
+    found = list(check_attribute_key_identity(untyped, m))
+    assert [(d.code, d.subject) for d in found] == [("key-collision", index.name)]
+    # a CloudFormation template cfn-lint accepts, with the type attribute defined as S
+    files = emit(layout, m)
+    create = json.loads(files["create-table.json"])
+    types = {d["AttributeName"]: d["AttributeType"] for d in create["AttributeDefinitions"]}
+    assert types["_type"] == "S" and types["author_id"] == "N"
+    errors = [
+        str(x)
+        for x in lint(files["table.yaml"], config=ManualArgs(regions=["us-east-1"]))
+        if x.rule.severity == "error"
+    ]
+    assert errors == []
+
+
+@pytest.mark.e2e
+def test_overloaded_gsi_verifies_and_a_plan_reading_the_other_type_fails(
+    dynamodb_local: Any, postgres: Any
+) -> None:
+    m = load_model(OVERLOADED)
+    layout, _ = _compiled(m)
+    options = VerifyOptions(trials=12, sample=SampleOptions(roots=8, fanout=4))
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        report = verify(m, layout, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns]
+    by_name = {p.pattern: p for p in report.patterns}
+    for name in ("posts_of_author", "replies_of_author"):
+        p = by_name[name]
+        assert p.skipped is None and p.oracle_trials == p.trials > 0 and p.non_empty > 0, name
+    plan = layout.plan("posts_of_author")
+    assert plan is not None
+    author, kind, since = plan.key_attributes
+    wrong = replace(kind, values=(replace(kind.values[0], literal="Reply"),))
+    mutated = replace(
+        layout,
+        plans=tuple(
+            replace(p, key_attributes=(author, wrong, since)) if p is plan else p
+            for p in layout.plans
+        ),
+    )
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        bad = verify(m, mutated, dynamodb_local.client(), pg_conn=conn, options=options)
+    assert [p.pattern for p in bad.patterns if p.failures] == ["posts_of_author"]

@@ -40,7 +40,10 @@ class _Key:
     filled: bool = False  # a NULL slot is written as the codec's sentinel (computed after loads)
 
 
-_EMPTY_KEY = "%s is a key attribute of an index keyed on attributes: it cannot be empty"
+_EMPTY_KEY = (
+    "%s is a key attribute of an index keyed on attributes: it cannot be empty (nor U+0000 "
+    "alone, which key conditions send for an empty string)"
+)
 
 
 class EntityEmitter:
@@ -339,7 +342,7 @@ class EntityEmitter:
         for name in native:
             if name in self.attrs:
                 lines += [
-                    f'if item.get({literal(name)}, {{}}).get("S") == "":',
+                    f'if item.get({literal(name)}, {{}}).get("S") in ("", _keys.EMPTY_CONDITION_TEXT):',
                     f"    raise _Bad(InvalidKey, None, {literal(_EMPTY_KEY % name)})",
                 ]
         lines.append("return item")

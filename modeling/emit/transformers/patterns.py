@@ -145,7 +145,10 @@ def _key_av(
     except PlanError as exc:
         raise EmitError(str(exc)) from None
     value = literal(coerce(b.type, b.literal)) if b.literal is not None else params.names[b.param]
-    return f'{{"{key_type}": _scalar({literal(b.type)}, {value}, {literal(b.param)})}}'
+    scalar = f"_scalar({literal(b.type)}, {value}, {literal(b.param)})"
+    if native and b.type == "string":  # DynamoDB refuses "" in a key condition
+        scalar = f"_keys.condition_text({scalar})"
+    return f'{{"{key_type}": {scalar}}}'
 
 
 def key_builder(layout: ir.Layout, model: ir.Model, plan: ir.PatternPlan) -> str:
