@@ -1492,15 +1492,20 @@ def _copy_types(ev: Evolution, types: Sequence[str]) -> dict[str, ir.CopyItems]:
 def _derived_copies(
     work: _Pass, entity: str, item: Mapping[str, Any]
 ) -> list[dict[str, Any]] | None:
-    """NEW's copies of a main item already in NEW's layout; None when it does not convert."""
+    """NEW's copies of a main item already in NEW's layout, each carrying the main item's
+    `_version` (as the runner writes them); None when it does not convert."""
     module = work.new_module
     make = getattr(module, "COPIES", {}).get(entity)
     if make is None:
         return []
     try:
-        return [dict(c) for c in make(module.FROM_ITEM[entity](item), item)]
+        copies = [dict(c) for c in make(module.FROM_ITEM[entity](item), item)]
     except module.TransformError:
         return None
+    if VERSION_ATTRIBUTE in item:
+        for c in copies:
+            c[VERSION_ATTRIBUTE] = item[VERSION_ATTRIBUTE]
+    return copies
 
 
 def _put_copy(work: _Pass, copy: dict[str, Any]) -> bool:
