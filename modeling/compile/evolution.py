@@ -178,6 +178,13 @@ class Evolution:
                 "writers place at their new shard keys, and NEW's client misses the items not yet "
                 "moved: run the backfill right after the deploy, then switch the reads"
             )
+        for c in self.of_kind("ttl-changed"):
+            if c.new is not None:
+                out.append(
+                    f"TTL on {c.new}: once enabled, DynamoDB deletes (within days) every item "
+                    f"whose {c.new} is in the past — existing items included; check their "
+                    "values before the update-ttl step"
+                )
         for c in self.of_kind("attribute-added"):
             if "required" in c.detail:
                 out.append(

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +219,25 @@ def _ttl_calls(ev: Evolution, table: str) -> list[Call]:
     return calls
 
 
+ARN_OF = "arn-of:"  # a call's ResourceArn before --apply reads the table's ARN
+TAG_METHODS = ("tag_resource", "untag_resource")
+UNSUPPORTED = "UnknownOperationException"  # DynamoDB Local: "Tagging is not currently supported"
+
+
+def _tag_calls(ev: Evolution, table: str) -> list[Call]:
+    was, now = dict(ev.old.model.table.tags), dict(ev.new.model.table.tags)
+    arn = f"{ARN_OF}{table}"
+    calls: list[Call] = []
+    put = {k: v for k, v in sorted(now.items()) if was.get(k) != v}
+    if put:
+        tags = [{"Key": k, "Value": v} for k, v in put.items()]
+        calls.append(("tag_resource", {"ResourceArn": arn, "Tags": tags}))
+    gone = sorted(set(was) - set(now))
+    if gone:
+        calls.append(("untag_resource", {"ResourceArn": arn, "TagKeys": gone}))
+    return calls
+
+
 def _flag_call(change: Change, table: str) -> list[Call]:
     if change.kind == "pitr-changed":
         return [
@@ -376,13 +395,15 @@ def runbook(ev: Evolution, table: str | None = None, target: str | None = None) 
             )
         )
     for change in ev.of_kind("tags-changed"):
+        calls = _tag_calls(ev, table)
         steps.append(
             Step(
                 "update-tags",
                 change.detail,
-                change.consequence,
-                "TagResource / UntagResource on the table's ARN (DescribeTable gives it)",
-                False,
+                f"{change.consequence} (the table's ARN is DescribeTable's TableArn)",
+                _call_text(calls),
+                True,
+                calls=calls,
             )
         )
 
@@ -887,9 +908,17 @@ class _Pass:
 
     def derive(self, entity: str, item: Mapping[str, Any]) -> dict[str, Any] | None:
         """NEW's item for OLD's `item`, keeping its `_version`; None (dead-lettered) when the
-        item does not convert."""
+        item does not convert. An item OLD's transformers cannot read may be in NEW's layout
+        already (written by NEW's deployed code, or by an earlier run of the step): it is
+        read with NEW's."""
         try:
-            row = self.old_module.FROM_ITEM[entity](item)
+            try:
+                row = self.old_module.FROM_ITEM[entity](item)
+            except self.old_module.TransformError as first:
+                try:
+                    row = self.new_module.FROM_ITEM[entity](item)
+                except self.new_module.TransformError:
+                    raise first from None
             new = dict(self.new_module.TO_ITEM[entity](row))
         except (self.old_module.TransformError, self.new_module.TransformError) as exc:
             key = {k: item.get(k) for k in self.old_keys}
@@ -1212,6 +1241,17 @@ def _settled(client: Any, table: str, method: str, kwargs: Mapping[str, Any]) ->
     """Whether the table already is as this settings call would leave it (a rerun of a
     step, or a stream/TTL that is off already): the call is skipped."""
     described = table_ops.describe(client, table) or {}
+    if method in TAG_METHODS:
+        try:
+            listed = client.list_tags_of_resource(ResourceArn=kwargs["ResourceArn"]).get("Tags", [])
+        except Exception as exc:
+            if _code(exc) == UNSUPPORTED:
+                return False
+            raise
+        have = {t["Key"]: t["Value"] for t in listed}
+        if method == "tag_resource":
+            return all(have.get(t["Key"]) == t["Value"] for t in kwargs["Tags"])
+        return not set(kwargs["TagKeys"]) & set(have)
     if method == "update_time_to_live":
         want = kwargs["TimeToLiveSpecification"]
         enabled, name = _ttl_of(client, table)
@@ -1242,8 +1282,19 @@ def _settled(client: Any, table: str, method: str, kwargs: Mapping[str, Any]) ->
     return False
 
 
+def _with_arn(client: Any, call: Call) -> Call:
+    """The call with the table's ARN in place of `arn-of:<table>` (DescribeTable's TableArn)."""
+    method, kwargs = call
+    arn = kwargs.get("ResourceArn")
+    if not isinstance(arn, str) or not arn.startswith(ARN_OF):
+        return call
+    described = table_ops.describe(client, arn[len(ARN_OF) :]) or {}
+    return method, {**kwargs, "ResourceArn": described.get("TableArn", arn)}
+
+
 def _run_calls(client: Any, step: Step, table: str, timeout: float) -> str:
     notes: list[str] = []
+    step = replace(step, calls=[_with_arn(client, c) for c in step.calls])
     final = step.calls[-1] if step.calls else None
     if final is not None and _settled(client, table, *final):
         return "the table is already so: nothing to do"
@@ -1266,6 +1317,12 @@ def _run_calls(client: Any, step: Step, table: str, timeout: float) -> str:
             _retry(functools.partial(getattr(client, method), **kwargs), attempts=3)
         except Exception as exc:
             code = _code(exc)
+            if code == UNSUPPORTED and method in TAG_METHODS:
+                notes.append(
+                    f"{_api_name(method)} is not supported at {table_ops.endpoint_of(client)} "
+                    f"({exc}): run it by hand against the real table"
+                )
+                continue
             if code is None or code in ("ResourceNotFoundException",):
                 raise
             raise MigrationError(

@@ -603,3 +603,141 @@ def test_lsis_need_a_new_table_copy_and_catch_up(dynamodb_local: Any, tmp_path: 
         for r, _ in sorted(orders.values(), key=lambda rv: rv[0]["total"])
         if r["customer_id"] == "c4"
     ]
+
+
+# --------------------------------------------------------------------------- 5. settings
+
+SHOP = """\
+model: evolve_settings
+table: {name: EvolveSettings, pitr: false, deletion_protection: false, tags: {team: shop, tier: a}}
+entities:
+  Customer:
+    table: customers
+    key: [customer_id]
+    attributes:
+      customer_id: integer
+      email: string
+      expires_at: datetime
+access_patterns:
+  get_customer: {entity: Customer, where: {customer_id: "="}, unique: true}
+"""
+SHOP_NEW = SHOP.replace(
+    "deletion_protection: false, tags: {team: shop, tier: a}}",
+    "deletion_protection: true, ttl: expires_at, tags: {team: shop, env: test}}",
+)
+
+
+def test_ttl_tags_and_protection_in_place(dynamodb_local: Any, tmp_path: Path) -> None:
+    """TTL turned on for an attribute (items rewritten to epoch seconds before TTL is
+    enabled), tags added, changed and removed, deletion protection on: all in place, every
+    item compared, a rerun finds the table settled."""
+    old_path, old = _design(tmp_path, "old.yaml", SHOP)
+    new_path, new = _design(tmp_path, "new.yaml", SHOP_NEW)
+    ev = classify(old, new)
+    assert {c.kind for c in ev.changes} == {
+        "ttl-changed", "tags-changed", "deletion-protection-changed", "attribute-type-changed"
+    }  # fmt: skip
+    assert any("deletes (within days) every item whose expires_at" in w for w in ev.warnings())
+    far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+    people = {
+        i: ({"customer_id": i, "email": f"c{i}@x", "expires_at": far + dt.timedelta(hours=i)}, 3)
+        for i in range(20)
+    }
+    client, table = _table(dynamodb_local, old, "evolve-settings")
+    _seed(client, table, _items(old, "Customer", people))
+    assert all("T" in i["expires_at"]["S"] for i in _scan(client, table))  # ISO text
+
+    data = _diff(old_path, new_path, dynamodb_local, table, tmp_path)
+    actions = [s["action"] for s in data["steps"]]
+    assert actions.index("backfill") < actions.index("update-ttl")
+    assert {r["action"]: r["status"] for r in data["applied"]} == {
+        "deletion-protection": "done", "update-tags": "done", "deploy-writers": "manual",
+        "backfill": "done", "update-ttl": "done",
+    }  # fmt: skip
+    assert _done(data, "backfill")["report"]["updated"] == 20
+    after = _scan(client, table)
+    assert sorted(map(_canon, after)) == sorted(map(_canon, _items(new, "Customer", people)))
+    assert all("N" in i["expires_at"] for i in after)
+    ttl = client.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expires_at" and ttl["TimeToLiveStatus"] in (
+        "ENABLED",
+        "ENABLING",
+    )
+    described = describe(client, table)
+    assert described is not None and described["DeletionProtectionEnabled"] is True
+    # DynamoDB Local has no tagging: the step says so and what to run (tests below: moto)
+    tagged = next(r for r in data["applied"] if r["action"] == "update-tags")
+    assert "TagResource is not supported" in tagged["message"] and "by hand" in tagged["message"]
+
+    again = _diff(old_path, new_path, dynamodb_local, table, tmp_path)
+    settled = {r["action"]: r for r in again["applied"] if r["status"] == "done"}
+    nothing = "the table is already so: nothing to do"
+    assert settled["update-ttl"]["message"] == settled["deletion-protection"]["message"] == nothing
+    assert settled["backfill"]["report"]["unchanged"] == 20
+    client.update_table(TableName=table, DeletionProtectionEnabled=False)
+
+
+def test_tags_are_added_changed_and_removed(moto_dynamodb: Any, tmp_path: Path) -> None:
+    """TagResource / UntagResource on the table's ARN (moto: DynamoDB Local has no tagging)."""
+    _, old = _design(tmp_path, "old.yaml", SHOP)
+    _, new = _design(tmp_path, "new.yaml", SHOP.replace("tier: a}", "tier: b, env: test}"))
+    ensure_table(moto_dynamodb, old.model, old.layout, "Tagged")
+    arn = (describe(moto_dynamodb, "Tagged") or {})["TableArn"]
+    moto_dynamodb.tag_resource(
+        ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in old.model.table.tags]
+    )
+    for design, other, want in (
+        (new, old, {"team": "shop", "tier": "b", "env": "test"}),
+        (old, new, {"team": "shop", "tier": "a"}),
+    ):
+        ev = classify(other, design)
+        steps = evolve.runbook(ev, "Tagged")
+        (step,) = steps
+        assert step.action == "update-tags" and step.runnable
+        (result,) = evolve.apply(ev, steps, moto_dynamodb, "Tagged")
+        assert result.status == "done", result.message
+        tags = moto_dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"]
+        # the tag `create-table` puts on every table it creates is not the model's: kept
+        assert {t["Key"]: t["Value"] for t in tags} == {**want, "modeling:model": "evolve_settings"}
+        (again,) = evolve.apply(ev, steps, moto_dynamodb, "Tagged")
+        assert again.message == "the table is already so: nothing to do"
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@pytest.mark.parametrize(
+    ("old_text", "new_text", "kinds"),
+    [
+        (
+            SHARDED.replace("WRITES", "5000"),
+            SHARDED.replace("WRITES", "10000"),
+            {"entity-shards-changed", "pattern-changed"},
+        ),
+        (COMPOSITE, ATTRIBUTES, {"gsi-rekeyed", "pattern-changed"}),
+        (FEWEST, STRATEGY, {"copies-added", "gsi-removed", "pattern-changed"}),
+        (STRATEGY, FEWEST, {"copies-removed", "gsi-added", "pattern-changed"}),
+        (LSI_NEVER, LSI_LIVE, {"lsi-added", "gsi-removed", "pattern-changed"}),
+    ],
+    ids=["shards", "attribute-keys", "to-copies", "from-copies", "lsis"],
+)
+def test_each_kind_in_the_human_report_and_the_json(
+    tmp_path: Path, old_text: str, new_text: str, kinds: set[str]
+) -> None:
+    old_path, _ = _design(tmp_path, "old.yaml", old_text)
+    new_path, _ = _design(tmp_path, "new.yaml", new_text)
+    as_json = CliRunner().invoke(app, ["diff", str(old_path), str(new_path), "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert {c["kind"] for c in data["changes"]} == kinds
+    assert all(c["consequence"] for c in data["changes"])
+    numbers = [s["step"] for s in data["steps"]]
+    assert numbers == list(range(1, len(numbers) + 1))
+    cleanup = [s["cleanup"] for s in data["steps"]]
+    assert cleanup == sorted(cleanup)  # the clean-up comes last
+    human = CliRunner().invoke(app, ["diff", str(old_path), str(new_path)])
+    assert human.exit_code == 0
+    for kind in kinds:
+        assert f"[{kind}]" in human.stdout
+    for s in data["steps"]:
+        assert f"{s['step']}. {s['what']}" in human.stdout
