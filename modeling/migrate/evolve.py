@@ -603,6 +603,32 @@ def runbook(ev: Evolution, table: str | None = None, target: str | None = None) 
             )
         )
 
+    # copies of items a pass moved or rewrote: they hold the main item's table key and its
+    # key slots, so NEW's copies are written again (the stale ones go in the clean-up)
+    covered = {e for c in ev.of_kind("copies-added", "copies-changed") for e in c.entities}
+    retyped = {e for c in ev.of_kind("attribute-type-changed") for e in c.entities}
+    followed: list[ir.CopyItems] = [
+        c
+        for c in new.layout.copies
+        if c.entity in (rekeyed | retyped) - covered and old.layout.copy(c.name) is not None
+    ]
+    for copy in followed:
+        steps.append(
+            Step(
+                "write-copies",
+                f"write the copies {copy.name} of every {copy.entity} item again",
+                f"the items of {copy.entity} were moved or rewritten above, and a copy holds "
+                "its main item's table key and key slots: NEW's copies are written (a copy "
+                "already at a newer _version is left alone); the old ones go in the clean-up",
+                f"model diff {old_arg} {new_arg} --apply --table {table} --step N",
+                True,
+                items=_items(old.model, (copy.entity,)),
+                entities=(copy.entity,),
+                index=copy.name,
+                types=(copy.type_value,),
+            )
+        )
+
     # 5. what only the source knows
     fill = [c.subject for c in ev.of_kind("entity-added")]
     fill += [c.subject for c in ev.of_kind("attribute-added")]
@@ -694,6 +720,23 @@ def runbook(ev: Evolution, table: str | None = None, target: str | None = None) 
                 True,
                 items=_items(old.model, stripped),
                 entities=tuple(stripped),
+                cleanup=True,
+            )
+        )
+    for copy in followed:
+        steps.append(
+            Step(
+                "delete-copies",
+                f"delete the copies {copy.name} of {copy.entity} that NEW does not write",
+                "copies written for the old items (at old main keys or key slots); each copy "
+                "is checked against its main item: one NEW derives is kept, any other is "
+                "deleted on the condition that its _version is unchanged",
+                f"model diff {old_arg} {new_arg} --apply --table {table} --cleanup --step N",
+                True,
+                items=_items(old.model, (copy.entity,)),
+                entities=(copy.entity,),
+                index=copy.name,
+                types=(copy.type_value,),
                 cleanup=True,
             )
         )

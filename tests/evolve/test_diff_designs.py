@@ -495,6 +495,51 @@ def test_relationship_copies_replaced_by_a_gsi(dynamodb_local: Any, tmp_path: Pa
     assert sorted(map(_canon, after)) == sorted(map(_canon, want_items))
 
 
+def test_copies_follow_their_rekeyed_main_items(
+    dynamodb_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy holds its main item's table key: when the orders are re-keyed (copies' own keys
+    unchanged), the copies are written again so NEW's client still finds the main items; a
+    newer copy a concurrent write of NEW's code put is left alone."""
+    old_path, old = _design(tmp_path, "old.yaml", STRATEGY)
+    rekeyed = STRATEGY.replace(
+        "      total: decimal\n",
+        '      total: decimal\n    keys:\n      table: {pk: "ORDER#{order_id}", sk: "DETAIL"}\n',
+        1,
+    )
+    new_path, new = _design(tmp_path, "new.yaml", rekeyed)
+    ev = classify(old, new)
+    assert not ev.of_kind("copies-added", "copies-changed", "copies-removed")
+    assert [c.subject for c in ev.of_kind("entity-rekeyed")] == ["Order"]
+    people, orders = _shop()
+    client, table = _table(dynamodb_local, old, "evolve-refs")
+    _seed(client, table, _items(old, "Customer", people) + _items(old, "Order", orders))
+    writer = loader.generate(new.layout, new.model)
+
+    def app_write(copy: dict[str, Any]) -> None:
+        oid = int(copy["order_id"]["N"])
+        row, version = orders[oid]
+        orders[oid] = ({**row, "total": Decimal("7.5")}, version + 1)
+        for it in writer.items_of("Order", orders[oid][0]):
+            put = {**it, VERSION_ATTRIBUTE: {"N": str(version + 1)}}
+            client.put_item(TableName=table, Item=put)
+
+    fired = _race_once(monkeypatch, "_put_copy", app_write)
+    data = _diff(old_path, new_path, dynamodb_local, table, tmp_path)
+    actions = [s["action"] for s in data["steps"]]
+    assert actions.index("rekey") < actions.index("write-copies") < actions.index("switch-reads")
+    _done(data, "rekey")
+    report = _done(data, "write-copies")["report"]
+    assert fired and report["unchanged"] == 1 and report["copied"] == 47
+    want = _items(new, "Customer", people) + _items(new, "Order", orders)
+    assert sorted(map(_canon, _scan(client, table))) == sorted(map(_canon, want))
+    assert _by_customer(new, client, table, people) == {
+        c: {o for o, (r, _) in orders.items() if r["customer_id"] == c} for c in people
+    }
+    data = _diff(old_path, new_path, dynamodb_local, table, tmp_path, "--cleanup")
+    assert _done(data, "delete-copies")["report"]["deleted"] == 0
+
+
 # --------------------------------------------------------------------------- 2. LSIs
 
 LSI = (MODELS / "lsi_orders.yaml").read_text("utf-8")
