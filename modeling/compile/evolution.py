@@ -70,6 +70,7 @@ CHANGE_KINDS: dict[str, str] = {
     "pitr-changed": "UpdateContinuousBackups in place",
     "deletion-protection-changed": "UpdateTable in place",
     "tags-changed": "TagResource / UntagResource in place",
+    "table-class-changed": "UpdateTable switches the table class in place",
 }
 
 #: Kinds that make the table itself a new one (every item copied).
@@ -342,6 +343,16 @@ def _table_changes(old: Design, new: Design) -> list[Change]:
                     new=now,
                 )
             )
+    if ot.table_class != nt.table_class:
+        out.append(
+            Change(
+                "table-class-changed",
+                "table",
+                f"table class {ot.table_class} is now {nt.table_class}",
+                old=ot.table_class,
+                new=nt.table_class,
+            )
+        )
     if dict(ot.tags) != dict(nt.tags):
         out.append(
             Change(

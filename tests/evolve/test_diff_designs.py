@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfnlint.api import ManualArgs, lint
 from typer.testing import CliRunner
 
 from modeling import api
 from modeling.cli import app
 from modeling.compile.evolution import Design, classify
+from modeling.emit.cloudformation import emit_cloudformation
 from modeling.migrate import evolve
 from modeling.migrate import transformers as loader
 from modeling.migrate.table import describe, ensure_table
@@ -668,7 +670,8 @@ access_patterns:
 """
 SHOP_NEW = SHOP.replace(
     "deletion_protection: false, tags: {team: shop, tier: a}}",
-    "deletion_protection: true, ttl: expires_at, tags: {team: shop, env: test}}",
+    "deletion_protection: true, ttl: expires_at, tags: {team: shop, env: test},"
+    " table_class: standard_infrequent_access}",
 )
 
 
@@ -680,7 +683,8 @@ def test_ttl_tags_and_protection_in_place(dynamodb_local: Any, tmp_path: Path) -
     new_path, new = _design(tmp_path, "new.yaml", SHOP_NEW)
     ev = classify(old, new)
     assert {c.kind for c in ev.changes} == {
-        "ttl-changed", "tags-changed", "deletion-protection-changed", "attribute-type-changed"
+        "ttl-changed", "tags-changed", "deletion-protection-changed", "attribute-type-changed",
+        "table-class-changed",
     }  # fmt: skip
     assert any("deletes (within days) every item whose expires_at" in w for w in ev.warnings())
     far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
@@ -696,7 +700,8 @@ def test_ttl_tags_and_protection_in_place(dynamodb_local: Any, tmp_path: Path) -
     actions = [s["action"] for s in data["steps"]]
     assert actions.index("backfill") < actions.index("update-ttl")
     assert {r["action"]: r["status"] for r in data["applied"]} == {
-        "deletion-protection": "done", "update-tags": "done", "deploy-writers": "manual",
+        "update-table-class": "done", "deletion-protection": "done", "update-tags": "done",
+        "deploy-writers": "manual",
         "backfill": "done", "update-ttl": "done",
     }  # fmt: skip
     assert _done(data, "backfill")["report"]["updated"] == 20
@@ -710,9 +715,14 @@ def test_ttl_tags_and_protection_in_place(dynamodb_local: Any, tmp_path: Path) -
     )
     described = describe(client, table)
     assert described is not None and described["DeletionProtectionEnabled"] is True
-    # DynamoDB Local has no tagging: the step says so and what to run (tests below: moto)
-    tagged = next(r for r in data["applied"] if r["action"] == "update-tags")
-    assert "TagResource is not supported" in tagged["message"] and "by hand" in tagged["message"]
+    # DynamoDB Local keeps no table class nor tags: the steps say so and what to run by hand
+    # (both are applied on moto below)
+    for action, call in (
+        ("update-table-class", "UpdateTable TableClass"),
+        ("update-tags", "TagResource"),
+    ):
+        message = next(r["message"] for r in data["applied"] if r["action"] == action)
+        assert call in message and "by hand" in message
 
     again = _diff(old_path, new_path, dynamodb_local, table, tmp_path)
     settled = {r["action"]: r for r in again["applied"] if r["status"] == "done"}
@@ -722,30 +732,56 @@ def test_ttl_tags_and_protection_in_place(dynamodb_local: Any, tmp_path: Path) -
     client.update_table(TableName=table, DeletionProtectionEnabled=False)
 
 
-def test_tags_are_added_changed_and_removed(moto_dynamodb: Any, tmp_path: Path) -> None:
-    """TagResource / UntagResource on the table's ARN (moto: DynamoDB Local has no tagging)."""
+def test_the_table_class_is_in_the_table_definitions(tmp_path: Path) -> None:
+    """`table_class:` reaches CloudFormation (cfn-lint clean) and create-table.json; the
+    default (`standard`) writes nothing, so existing templates do not change."""
     _, old = _design(tmp_path, "old.yaml", SHOP)
-    _, new = _design(tmp_path, "new.yaml", SHOP.replace("tier: a}", "tier: b, env: test}"))
+    _, new = _design(tmp_path, "new.yaml", SHOP_NEW)
+    plain = emit_cloudformation(old.layout, old.model)
+    files = emit_cloudformation(new.layout, new.model)
+    assert "TableClass" not in plain["table.yaml"] + plain["create-table.json"]
+    assert "TableClass: STANDARD_INFREQUENT_ACCESS" in files["table.yaml"]
+    create = json.loads(files["create-table.json"])
+    assert create["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+    assert [
+        x for x in lint(files["table.yaml"], config=ManualArgs(regions=["us-east-1"]))
+        if x.rule.severity == "error"
+    ] == []  # fmt: skip
+
+
+def test_tags_and_table_class_change_in_place(moto_dynamodb: Any, tmp_path: Path) -> None:
+    """TagResource / UntagResource on the table's ARN, UpdateTable TableClass (on moto:
+    DynamoDB Local has neither tagging nor table classes)."""
+    _, old = _design(tmp_path, "old.yaml", SHOP)
+    _, new = _design(
+        tmp_path,
+        "new.yaml",
+        SHOP.replace("tier: a}", "tier: b, env: test}, table_class: standard_infrequent_access"),
+    )
     ensure_table(moto_dynamodb, old.model, old.layout, "Tagged")
     arn = (describe(moto_dynamodb, "Tagged") or {})["TableArn"]
     moto_dynamodb.tag_resource(
         ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in old.model.table.tags]
     )
-    for design, other, want in (
-        (new, old, {"team": "shop", "tier": "b", "env": "test"}),
-        (old, new, {"team": "shop", "tier": "a"}),
+    for design, other, want, kind in (
+        (new, old, {"team": "shop", "tier": "b", "env": "test"}, "STANDARD_INFREQUENT_ACCESS"),
+        (old, new, {"team": "shop", "tier": "a"}, "STANDARD"),
     ):
         ev = classify(other, design)
         steps = evolve.runbook(ev, "Tagged")
-        (step,) = steps
-        assert step.action == "update-tags" and step.runnable
-        (result,) = evolve.apply(ev, steps, moto_dynamodb, "Tagged")
-        assert result.status == "done", result.message
+        assert [(s.action, s.runnable) for s in steps] == [
+            ("update-table-class", True),
+            ("update-tags", True),
+        ]
+        results = evolve.apply(ev, steps, moto_dynamodb, "Tagged")
+        assert [r.status for r in results] == ["done", "done"], results
+        # neither moto nor DynamoDB Local reports a table class: the exact call is checked
+        assert steps[0].calls == [("update_table", {"TableName": "Tagged", "TableClass": kind})]
         tags = moto_dynamodb.list_tags_of_resource(ResourceArn=arn)["Tags"]
         # the tag `create-table` puts on every table it creates is not the model's: kept
         assert {t["Key"]: t["Value"] for t in tags} == {**want, "modeling:model": "evolve_settings"}
-        (again,) = evolve.apply(ev, steps, moto_dynamodb, "Tagged")
-        assert again.message == "the table is already so: nothing to do"
+        again = evolve.apply(ev, steps, moto_dynamodb, "Tagged")
+        assert again[1].message == "the table is already so: nothing to do"
 
 
 # --------------------------------------------------------------------------- reports
