@@ -40,6 +40,7 @@ def _table(spec: ModelSpec) -> ir.TableSettings:
         deletion_protection=t.deletion_protection,
         tags=tuple(sorted(t.tags.items())),
         exists=t.exists,
+        table_class=t.table_class,
     )
 
 

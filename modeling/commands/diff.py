@@ -202,7 +202,7 @@ def register(app: typer.Typer) -> None:
             None,
             "--new-table",
             help="When NEW needs a new table (key schema, LSIs): its name (default: NEW's "
-            "table name, or <table>-v2).",
+            "table name, or <table>-v2); --apply builds that path only when it is given.",
         ),
         apply_: bool = typer.Option(False, "--apply", help="Run the runnable steps."),
         endpoint: str | None = typer.Option(
@@ -248,7 +248,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """What changed between two designs, the runbook for a live table, and --apply."""
         from modeling.commands.migrate import _errors, dynamodb_client
-        from modeling.compile.evolution import classify, stable_pins
+        from modeling.compile.evolution import NEW_TABLE_KINDS, classify, stable_pins
         from modeling.migrate.errors import MigrationError
         from modeling.migrate.evolve import apply, runbook
 
@@ -325,6 +325,14 @@ def register(app: typer.Typer) -> None:
                             text = ", ".join(f'{k}: "{v}"' for k, v in pin.items())
                             out.print(f"      {alias}: {{{text}}}", markup=False)
             raise typer.Exit(EXIT_OK)
+        if ev.new_table and not new_table:
+            raise MigrationError(
+                "NEW needs a new table ("
+                + "; ".join(c.detail for c in ev.changes if c.kind in NEW_TABLE_KINDS)
+                + "): --apply creates it and copies every item only when --new-table names it",
+                hint="add --new-table NAME (see the runbook: copy, stop writes, catch-up, "
+                "switch), or declare `table: {exists: true}` in NEW to keep GSIs in place",
+            )
         if steps_ and not set(steps_) <= {s.number for s in steps}:
             raise MigrationError(
                 f"--step {', '.join(map(str, sorted(set(steps_) - {s.number for s in steps})))}: "

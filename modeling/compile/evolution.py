@@ -11,7 +11,11 @@ table that already holds the old design's items:
 - a GSI added, removed, or rebuilt (its key schema or projection cannot change in place);
 - an entity's table-key template changed: its items move to new keys (`entity-rekeyed`);
 - an entity's key on a GSI changed, appeared or went: its items' key attributes are rewritten
-  (`entity-index-key-changed`);
+  (`entity-index-key-changed`); so are they when the key is written across another number of
+  shards (`entity-shards-changed`, `modeling.compile.sharding`);
+- a GSI moved between composite keys and the items' own attributes (`gsi-rekeyed`,
+  `layout: {gsi_keys}`); a relationship written as copies instead of a GSI, or back
+  (`copies-*`, `strategy: lowest_cost`);
 - attributes added, removed or re-typed: items rewritten, or refilled from the source when the
   table cannot know the new values (`attribute-*`);
 - entities and access patterns added or removed; billing, TTL, stream, point-in-time recovery,
@@ -41,10 +45,20 @@ CHANGE_KINDS: dict[str, str] = {
     "gsi-added": "UpdateTable creates the GSI (one per call), then its key attributes are backfilled",
     "gsi-removed": "UpdateTable deletes the GSI once no reader uses it",
     "gsi-changed": "a GSI's key schema or projection cannot change: delete it, create it again, backfill",
+    "gsi-rekeyed": "a GSI keyed on other attributes (composite <-> the items' own): the new key "
+    "attributes are written first, the GSI rebuilt, the old key attributes removed in clean-up",
     "entity-added": "its rows are migrated from the source",
     "entity-removed": "its items are deleted once no reader uses them",
     "entity-rekeyed": "its table key changed: items copied to new keys, old ones deleted",
     "entity-index-key-changed": "its key attributes on a GSI are rewritten on existing items",
+    "entity-shards-changed": "its partition key on a GSI is written across another number of "
+    "shards: every item's key moves to its new shard (backfill), then the reads switch",
+    "copies-added": "a GSI's relationship is written as copies in the table: a copy is written "
+    "for every existing item before the reads switch; the GSI is deleted in clean-up",
+    "copies-removed": "the relationship is served by a GSI again: its copies are deleted in "
+    "clean-up once NEW's client reads the GSI",
+    "copies-changed": "the copies' keys changed: new copies written for every item, the old "
+    "ones deleted in clean-up",
     "entity-type-changed": "its type value changed: every item rewritten",
     "attribute-added": "existing items lack it: refilled from the source",
     "attribute-removed": "existing items still hold it: items rewritten without it",
@@ -59,6 +73,7 @@ CHANGE_KINDS: dict[str, str] = {
     "pitr-changed": "UpdateContinuousBackups in place",
     "deletion-protection-changed": "UpdateTable in place",
     "tags-changed": "TagResource / UntagResource in place",
+    "table-class-changed": "UpdateTable switches the table class in place",
 }
 
 #: Kinds that make the table itself a new one (every item copied).
@@ -155,6 +170,25 @@ class Evolution:
                     f"({', '.join(sorted({str(d.subject) for d in derived}))}): declare "
                     "`table: {exists: true}` in NEW to keep GSIs (added in place) instead"
                 )
+        for c in self.of_kind("entity-shards-changed"):
+            reads = sorted(
+                p.pattern
+                for p in self.new.layout.plans
+                if p.index == c.index and c.entities[0] in p.entities
+            )
+            out.append(
+                f"{c.subject}: {c.detail}. Between the deploy of NEW's writers and the end of "
+                f"the backfill, OLD's client ({', '.join(reads)}) misses the items NEW's "
+                "writers place at their new shard keys, and NEW's client misses the items not yet "
+                "moved: run the backfill right after the deploy, then switch the reads"
+            )
+        for c in self.of_kind("ttl-changed"):
+            if c.new is not None:
+                out.append(
+                    f"TTL on {c.new}: once enabled, DynamoDB deletes (within days) every item "
+                    f"whose {c.new} is in the past — existing items included; check their "
+                    "values before the update-ttl step"
+                )
         for c in self.of_kind("attribute-added"):
             if "required" in c.detail:
                 out.append(
@@ -169,10 +203,15 @@ class Evolution:
 
 
 def _key_schema(index: ir.Index) -> tuple[tuple[str, str], ...]:
-    keys = [(index.pk.name, index.pk.type)]
-    if index.sk is not None:
-        keys.append((index.sk.name, index.sk.type))
-    return tuple(keys)
+    """Every key attribute in key order (a GSI keyed on attributes has up to 4 + 4)."""
+    return tuple((k.name, k.type) for k in (*index.hash_keys, *index.range_keys))
+
+
+def _rekeyed(a: ir.Index, b: ir.Index) -> bool:
+    """Whether a GSI moved between composite keys and the items' own attributes, so its new key
+    attributes can be written while the old index still serves (none is shared)."""
+    names = {n for n, _ in _key_schema(a)} & {n for n, _ in _key_schema(b)}
+    return a.on_attributes != b.on_attributes and not names
 
 
 def _schema_text(index: ir.Index) -> str:
@@ -210,8 +249,26 @@ def _constraints(a: ir.Attribute) -> tuple[Any, ...]:
 
 def _plan_shape(plan: ir.PatternPlan) -> Any:
     return ir.to_jsonable(
-        (plan.index, plan.operation, plan.pk, plan.sk, plan.scan_forward, plan.type_filter)
+        (
+            plan.index,
+            plan.operation,
+            plan.pk,
+            plan.sk,
+            plan.scan_forward,
+            plan.type_filter,
+            plan.sharded,
+            plan.copy,
+            plan.key_attributes,
+        )
     )
+
+
+def _shards_text(n: int) -> str:
+    return f"{n} shards" if n else "one partition (unsharded)"
+
+
+def _copy_shape(c: ir.CopyItems) -> Any:
+    return (c.entity, c.type_value, c.pk, c.sk, c.marker, c.slots, c.ref)
 
 
 def _billing_text(b: ir.Billing) -> str:
@@ -289,6 +346,16 @@ def _table_changes(old: Design, new: Design) -> list[Change]:
                     new=now,
                 )
             )
+    if ot.table_class != nt.table_class:
+        out.append(
+            Change(
+                "table-class-changed",
+                "table",
+                f"table class {ot.table_class} is now {nt.table_class}",
+                old=ot.table_class,
+                new=nt.table_class,
+            )
+        )
     if dict(ot.tags) != dict(nt.tags):
         out.append(
             Change(
@@ -356,9 +423,10 @@ def _index_changes(old: Design, new: Design) -> tuple[list[Change], set[str]]:
                     if _key_schema(a) != _key_schema(b)
                     else f"projection {a.projection} is now {b.projection}"
                 )
+                rekeyed = kind == "gsi" and _rekeyed(a, b)
                 out.append(
                     Change(
-                        f"{kind}-changed",
+                        "gsi-rekeyed" if rekeyed else f"{kind}-changed",
                         name,
                         f"{kind.upper()} {name}: {what}",
                         entities=_users(new.layout, name),
@@ -416,6 +484,21 @@ def _entity_changes(old: Design, new: Design, fresh: set[str]) -> list[Change]:
         for index in sorted(gsis, key=_index_order):
             a, b = oe.key(index), ne.key(index)
             if _key_shape(a) == _key_shape(b):
+                was = old.layout.key_shards(name, index)
+                now = new.layout.key_shards(name, index)
+                if b is not None and was != now and index not in fresh:
+                    out.append(
+                        Change(
+                            "entity-shards-changed",
+                            f"{name}.{index}",
+                            f"{name}: key on {index} ({_key_text(b)}) written across "
+                            f"{_shards_text(was)} is now across {_shards_text(now)}",
+                            entities=(name,),
+                            index=index,
+                            old=was,
+                            new=now,
+                        )
+                    )
                 continue
             if index in fresh and b is not None:
                 continue  # written by the new / rebuilt GSI's backfill (its change lists it)
@@ -532,6 +615,10 @@ def _pattern_changes(old: Design, new: Design) -> list[Change]:
         a, b = was[name], now[name]
         if _plan_shape(a) != _plan_shape(b):
             where = f" (now on {b.index})" if a.index != b.index else ""
+            if a.sharded != b.sharded:
+                where += f" (reads {_shards_text(b.sharded)}, not {_shards_text(a.sharded)})"
+            if b.copy and not a.copy:
+                where += f" (reads the copies {b.copy})"
             out.append(
                 Change(
                     "pattern-changed",
@@ -546,12 +633,47 @@ def _pattern_changes(old: Design, new: Design) -> list[Change]:
     return out
 
 
+def _copy_changes(old: Design, new: Design) -> list[Change]:
+    """Relationships written as copies (`ir.CopyItems`, strategy lowest_cost) that appear,
+    go or change their keys."""
+    out: list[Change] = []
+    was = {c.name: c for c in old.layout.copies}
+    now = {c.name: c for c in new.layout.copies}
+    for name in sorted(set(now) | set(was), key=_index_order):
+        a, b = was.get(name), now.get(name)
+        if a is not None and b is not None and _copy_shape(a) == _copy_shape(b):
+            continue
+        c = b or a
+        assert c is not None
+        keys = f"{c.pk} / {c.sk}"
+        if a is None:
+            kind, detail = "copies-added", f"{c.entity}'s {name} is written as copies ({keys})"
+        elif b is None:
+            kind, detail = "copies-removed", f"{c.entity}'s copies {name} ({keys}) are gone"
+        else:
+            kind = "copies-changed"
+            detail = f"{c.entity}'s copies {name}: {a.pk} / {a.sk} are now {keys}"
+        out.append(
+            Change(
+                kind,
+                c.type_value,
+                detail,
+                entities=(c.entity,),
+                index=name,
+                old=None if a is None else f"{a.pk} / {a.sk}",
+                new=None if b is None else keys,
+            )
+        )
+    return out
+
+
 def classify(old: Design, new: Design) -> Evolution:
     """Every difference between two compiled designs, in a stable order: the table, its
     indexes, the entities (keys, then attributes), the access patterns."""
     changes = _table_changes(old, new)
     index_changes, fresh = _index_changes(old, new)
     changes += index_changes
+    changes += _copy_changes(old, new)
     changes += _entity_changes(old, new, fresh)
     changes += _pattern_changes(old, new)
     return Evolution(old, new, tuple(changes))

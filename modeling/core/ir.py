@@ -39,6 +39,8 @@ SET_ITEM_TYPES = ("string", "integer", "decimal", "binary")
 # Types a key slot may hold: they have an order-preserving string encoding (modeling.runtime.keys).
 KEYABLE_TYPES = limits.KEYABLE_TYPES
 
+OMIT_DEFAULT = "omit_default"  # field metadata: left out of the JSON while it has its default
+
 Operator = Literal["=", "<", "<=", ">", ">=", "between", "begins_with"]
 OPERATORS: tuple[str, ...] = ("=", "<", "<=", ">", ">=", "between", "begins_with")
 RANGE_OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "between", "begins_with")
@@ -304,6 +306,9 @@ class TableSettings:
     deletion_protection: bool = True
     tags: tuple[tuple[str, str], ...] = ()
     exists: bool = False  # the table already exists: no LSI can be added (`table.exists`)
+    table_class: Literal["standard", "standard_infrequent_access"] = field(
+        default="standard", metadata={OMIT_DEFAULT: True}
+    )
 
 
 @dataclass(frozen=True)
@@ -382,7 +387,6 @@ class Model:
 # --------------------------------------------------------------------------- JSON
 
 T = TypeVar("T")
-OMIT_DEFAULT = "omit_default"  # field metadata: left out of the JSON while it has its default
 
 
 def to_jsonable(value: Any) -> Any:

@@ -82,6 +82,7 @@ class TableDefinition:
     pitr: bool
     deletion_protection: bool
     tags: tuple[tuple[str, str], ...]  # sorted by key, model tag included
+    table_class: str = "STANDARD"  # STANDARD | STANDARD_INFREQUENT_ACCESS
 
 
 def _key_schema(index: ir.Index) -> tuple[KeyElement, ...]:
@@ -178,6 +179,7 @@ def table_definition(layout: ir.Layout, model: ir.Model) -> TableDefinition:
         pitr=settings.pitr,
         deletion_protection=settings.deletion_protection,
         tags=tuple(sorted(tags.items())),
+        table_class=settings.table_class.upper(),
     )
 
 
@@ -250,6 +252,8 @@ def create_table_kwargs(defn: TableDefinition) -> dict[str, Any]:
         }
     kwargs["SSESpecification"] = {"Enabled": True, "SSEType": "KMS"}
     kwargs["DeletionProtectionEnabled"] = defn.deletion_protection
+    if defn.table_class != "STANDARD":
+        kwargs["TableClass"] = defn.table_class
     kwargs["Tags"] = [{"Key": k, "Value": v} for k, v in defn.tags]
     return kwargs
 
@@ -356,6 +360,8 @@ def _table_properties(defn: TableDefinition) -> dict[str, Any]:
         "KMSMasterKeyId": {"Fn::If": ["HasKmsKey", _ref("KmsKeyId"), _ref("AWS::NoValue")]},
     }
     props["DeletionProtectionEnabled"] = defn.deletion_protection
+    if defn.table_class != "STANDARD":
+        props["TableClass"] = defn.table_class
     tags: list[Any] = [{"Key": k, "Value": v} for k, v in defn.tags]
     tags.append(
         {

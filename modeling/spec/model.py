@@ -134,6 +134,12 @@ class TableSpec(Node):
         default=True, description="Deletion protection (default true)."
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Resource tags.")
+    table_class: Literal["standard", "standard_infrequent_access"] = Field(
+        default="standard",
+        description="DynamoDB table class: `standard` (default) or `standard_infrequent_access` "
+        "(cheaper storage, dearer reads and writes); a live table switches in place "
+        "(UpdateTable, `model diff`).",
+    )
     exists: bool = Field(
         default=False,
         description="True when the DynamoDB table already exists (created from an earlier "
