@@ -1641,16 +1641,32 @@ def _put_copy(work: _Pass, copy: dict[str, Any]) -> bool:
     return _conditional(lambda: work.client.put_item(**kwargs))
 
 
-def _sweep_copies(work: _Pass, types: Mapping[str, ir.CopyItems]) -> tuple[int, int]:
-    """Each copy of `types` judged against its main item (read by the table key the copy
-    holds): a copy NEW derives from the main item stays, any other (its main item gone or
-    moved, or a relationship NEW no longer copies) is deleted on the condition that its
-    `_version` is unchanged. Returns (deleted, kept because the main item does not convert)."""
+def _sweep_copies(
+    work: _Pass, types: Mapping[str, ir.CopyItems], entities: Sequence[str]
+) -> tuple[int, int]:
+    """Each copy of `types` judged against its main item: a copy NEW derives from the main
+    items of `entities` (one Scan) stays; any other is read against its main item once more
+    (GetItem by the table key the copy holds: a write may have moved it since the Scan) and,
+    if NEW still does not derive it (its main item gone or moved, or a relationship NEW no
+    longer copies), deleted on the condition that its `_version` is unchanged.
+    Returns (deleted, kept because the main item does not convert)."""
     counts = {"deleted": 0, "kept": 0}
     lock = threading.Lock()
     keys = work.new_keys
+    derived_keys: set[str] = set()
+
+    def want(entity: str, item: dict[str, Any]) -> None:
+        found = [
+            _key_text({k: c[k] for k in keys}) for c in _derived_copies(work, entity, item) or []
+        ]
+        with lock:
+            derived_keys.update(found)
+
+    work.scan(work.ev.new, entities, want)
 
     def judge(label: str, item: dict[str, Any]) -> None:
+        if _key_text({k: item[k] for k in keys}) in derived_keys:
+            return
         c = types[item[work.ev.new.layout.type_attribute]["S"]]
         main_key = {name: item[held] for name, held in c.ref if held in item}
         main = None
@@ -1751,7 +1767,7 @@ def _write_copies(work: _Pass, step: Step) -> StepResult:
     work.report.scanned = before
     fresh = [t for t in types if work.ev.old.layout.copy(types[t].name) is None]
     if fresh:
-        deleted, _ = _sweep_copies(work, {t: types[t] for t in fresh})
+        deleted, _ = _sweep_copies(work, {t: types[t] for t in fresh}, step.entities)
         work.report.deleted = deleted
     mains, lost, stale = _copy_census(work, step.entities, tuple(types))
     r = work.report
@@ -1769,7 +1785,7 @@ def _write_copies(work: _Pass, step: Step) -> StepResult:
 
 def _delete_copies(work: _Pass, step: Step) -> StepResult:
     types = _copy_types(work.ev, step.types)
-    deleted, kept = _sweep_copies(work, types)
+    deleted, kept = _sweep_copies(work, types, step.entities)
     work.report.deleted = deleted
     _, lost, stale = _copy_census(work, step.entities, tuple(types))
     work.report.lost, work.report.stale = lost, stale
