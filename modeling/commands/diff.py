@@ -9,7 +9,8 @@ repository of the current directory; the path is relative to the repository's ro
 compiled in memory and their layouts compared (`modeling.compile.evolution`); the runbook
 orders the steps (`modeling.migrate.evolve`). `--apply` runs the runnable steps against the
 table (all, or the ones `--step` names), in order; manual steps are listed, clean-up steps
-(deleting a removed GSI or a removed entity's items) run only with `--cleanup`. `--stable`
+(deleting a removed GSI or a removed entity's items) run only with `--cleanup`. When NEW needs
+a new table (LSIs, a key schema), `--apply` builds that path only with `--new-table NAME`. `--stable`
 pins NEW's GSI keys to OLD's where NEW's patterns still read them (the compiler assigns GSI
 slots afresh, so one new pattern can move existing keys) and prints the pins to add to NEW.
 

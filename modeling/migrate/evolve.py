@@ -4,15 +4,20 @@
 `runbook(evolution)` orders the steps of `modeling.compile.evolution.classify`'s changes:
 
 1. when the table itself must be new (its key schema, an LSI, its name): create the new table
-   from NEW, copy every item into it (each re-derived with NEW's transformers), validate, move
-   the application; nothing else applies (the new table has the whole new design);
+   from NEW, copy every item into it (each re-derived with NEW's transformers, relationship
+   copies included) while the application writes the old one, stop the writes, catch up (the
+   same copy, incremental: only what changed is written, what went is deleted), move the
+   application; nothing else applies (the new table has the whole new design);
 2. otherwise: in-place settings (billing first: a new GSI takes the table's billing mode),
-   deploy the code generated from NEW (its writes carry the new keys), rebuild changed GSIs,
-   create new GSIs one UpdateTable at a time (DynamoDB creates one GSI per call, in sequence),
-   backfill the key attributes and item changes on existing items, re-key entities whose table
-   key changed, refill from the source what the table cannot know (new entities and
-   attributes), switch reads to the new patterns, then TTL and the clean-up (removed GSIs and
-   the items of removed entities: only with `--cleanup`).
+   deploy the code generated from NEW (its writes carry the new keys), write the new key
+   attributes of a GSI moving between composite and attribute keys (the old index still
+   serves), rebuild changed GSIs, create new GSIs one UpdateTable at a time (DynamoDB creates
+   one GSI per call, in sequence), backfill the key attributes and item changes on existing
+   items (new shard suffixes included), re-key entities whose table key changed, write the
+   relationship copies NEW reads, refill from the source what the table cannot know (new
+   entities and attributes), switch reads to the new patterns, then TTL and the clean-up
+   (removed GSIs and their key attributes, copies NEW no longer writes, the items of removed
+   entities: only with `--cleanup`).
 
 Each step says what, why, the exact API call or `model` command, whether `--apply` runs it, and
 the items it touches (from `row_count:` when the model has it).
