@@ -14,8 +14,10 @@ compiles NEW without it (every index assigned afresh). The layouts are compared
 (`modeling.compile.evolution`); the runbook orders the steps (`modeling.migrate.evolve`).
 `--apply` runs the runnable steps against the table (all, or the ones `--step` names), in
 order; manual steps are listed, clean-up steps (deleting a removed GSI or a removed entity's
-items) run only with `--cleanup`. `--stable` also prints the `keys:` pins that make NEW keep
-OLD's GSI keys without a previous layout, and whether they reproduce the same layout.
+items) run only with `--cleanup`. When NEW needs a new table (LSIs, a key schema), `--apply`
+builds that path only with `--new-table NAME`. `--stable` also prints the `keys:` pins that
+make NEW keep OLD's GSI keys without a previous layout, and whether they reproduce the same
+layout.
 
 Exit codes: 0 ok; 1 a step lost items or left some in the old layout; 2 invalid input (a
 model that does not compile, an unknown git ref or path, a missing table, a refused call, an

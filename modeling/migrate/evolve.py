@@ -4,15 +4,20 @@
 `runbook(evolution)` orders the steps of `modeling.compile.evolution.classify`'s changes:
 
 1. when the table itself must be new (its key schema, an LSI, its name): create the new table
-   from NEW, copy every item into it (each re-derived with NEW's transformers), validate, move
-   the application; nothing else applies (the new table has the whole new design);
+   from NEW, copy every item into it (each re-derived with NEW's transformers, relationship
+   copies included) while the application writes the old one, stop the writes, catch up (the
+   same copy, incremental: only what changed is written, what went is deleted), move the
+   application; nothing else applies (the new table has the whole new design);
 2. otherwise: in-place settings (billing first: a new GSI takes the table's billing mode),
-   deploy the code generated from NEW (its writes carry the new keys), rebuild changed GSIs,
-   create new GSIs one UpdateTable at a time (DynamoDB creates one GSI per call, in sequence),
-   backfill the key attributes and item changes on existing items, re-key entities whose table
-   key changed, refill from the source what the table cannot know (new entities and
-   attributes), switch reads to the new patterns, then TTL and the clean-up (removed GSIs and
-   the items of removed entities: only with `--cleanup`).
+   deploy the code generated from NEW (its writes carry the new keys), write the new key
+   attributes of a GSI moving between composite and attribute keys (the old index still
+   serves), rebuild changed GSIs, create new GSIs one UpdateTable at a time (DynamoDB creates
+   one GSI per call, in sequence), backfill the key attributes and item changes on existing
+   items (new shard suffixes included), re-key entities whose table key changed, write the
+   relationship copies NEW reads, refill from the source what the table cannot know (new
+   entities and attributes), switch reads to the new patterns, then TTL and the clean-up
+   (removed GSIs and their key attributes, copies NEW no longer writes, the items of removed
+   entities: only with `--cleanup`).
 
 Each step says what, why, the exact API call or `model` command, whether `--apply` runs it, and
 the items it touches (from `row_count:` when the model has it).
@@ -1641,16 +1646,32 @@ def _put_copy(work: _Pass, copy: dict[str, Any]) -> bool:
     return _conditional(lambda: work.client.put_item(**kwargs))
 
 
-def _sweep_copies(work: _Pass, types: Mapping[str, ir.CopyItems]) -> tuple[int, int]:
-    """Each copy of `types` judged against its main item (read by the table key the copy
-    holds): a copy NEW derives from the main item stays, any other (its main item gone or
-    moved, or a relationship NEW no longer copies) is deleted on the condition that its
-    `_version` is unchanged. Returns (deleted, kept because the main item does not convert)."""
+def _sweep_copies(
+    work: _Pass, types: Mapping[str, ir.CopyItems], entities: Sequence[str]
+) -> tuple[int, int]:
+    """Each copy of `types` judged against its main item: a copy NEW derives from the main
+    items of `entities` (one Scan) stays; any other is read against its main item once more
+    (GetItem by the table key the copy holds: a write may have moved it since the Scan) and,
+    if NEW still does not derive it (its main item gone or moved, or a relationship NEW no
+    longer copies), deleted on the condition that its `_version` is unchanged.
+    Returns (deleted, kept because the main item does not convert)."""
     counts = {"deleted": 0, "kept": 0}
     lock = threading.Lock()
     keys = work.new_keys
+    derived_keys: set[str] = set()
+
+    def want(entity: str, item: dict[str, Any]) -> None:
+        found = [
+            _key_text({k: c[k] for k in keys}) for c in _derived_copies(work, entity, item) or []
+        ]
+        with lock:
+            derived_keys.update(found)
+
+    work.scan(work.ev.new, entities, want)
 
     def judge(label: str, item: dict[str, Any]) -> None:
+        if _key_text({k: item[k] for k in keys}) in derived_keys:
+            return
         c = types[item[work.ev.new.layout.type_attribute]["S"]]
         main_key = {name: item[held] for name, held in c.ref if held in item}
         main = None
@@ -1751,7 +1772,7 @@ def _write_copies(work: _Pass, step: Step) -> StepResult:
     work.report.scanned = before
     fresh = [t for t in types if work.ev.old.layout.copy(types[t].name) is None]
     if fresh:
-        deleted, _ = _sweep_copies(work, {t: types[t] for t in fresh})
+        deleted, _ = _sweep_copies(work, {t: types[t] for t in fresh}, step.entities)
         work.report.deleted = deleted
     mains, lost, stale = _copy_census(work, step.entities, tuple(types))
     r = work.report
@@ -1769,7 +1790,7 @@ def _write_copies(work: _Pass, step: Step) -> StepResult:
 
 def _delete_copies(work: _Pass, step: Step) -> StepResult:
     types = _copy_types(work.ev, step.types)
-    deleted, kept = _sweep_copies(work, types)
+    deleted, kept = _sweep_copies(work, types, step.entities)
     work.report.deleted = deleted
     _, lost, stale = _copy_census(work, step.entities, tuple(types))
     work.report.lost, work.report.stale = lost, stale
