@@ -21,11 +21,14 @@ from modeling.api import load_model
 from modeling.compile import compile_model
 from modeling.core import ir
 from modeling.emit.client import emit_client
+from modeling.emit.migration_stack import emit_migration_stack
 from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers
+from modeling.migrate import export as ex
 from modeling.migrate import transformers
 from modeling.migrate.audit import audit
-from modeling.migrate.runner import Runner, RunOptions
+from modeling.migrate.runner import Runner, RunOptions, table_key_names
+from modeling.migrate.sink import Sink
 from modeling.migrate.validate import validate
 from modeling.runtime import keys
 from modeling.verify.dynamo import create_table
@@ -260,3 +263,43 @@ def test_backfill_racing_deletes_and_key_changes_leaves_no_orphan_copy(
     conn.close()
     assert order.item_count == count == 200 - len(deleted) and len(rows) == 200
     assert order.copy_count == count + present and result.ok, result.as_dict()
+
+
+@pytest.mark.e2e
+def test_worker_and_export_write_sparse_copies_only_for_rows_with_the_slots(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migration stack's worker Lambda and `migrate export` build a row's copies as the
+    runner does: none while placed_at is NULL; `validate --full` finds 0 missing / extra."""
+    model, layout = _model(tmp_path)
+    module = transformers.generate(layout, model)
+    dsn = postgres.create_database()
+    rows = _source(dsn, 60)
+    present = sum(r["placed_at"] is not None for r in rows.values())
+    ddb = dynamodb_local.client()
+    files = {**emit_transformers(layout, model), **emit_migration_stack(layout, model)}
+    name = write_and_import(files, tmp_path / "pkg", "_sparse_aws")
+    worker = importlib.import_module(f"{name}.migration.worker")
+    monkeypatch.setenv("DSN", dsn)
+    monkeypatch.setenv("TABLE_NAME", "copies_sparse_worker")
+    monkeypatch.setattr(worker, "_CONN", None)
+    create_table(ddb, layout, "copies_sparse_worker")
+    message = {"entity": "Order", "keys": [[str(n)] for n in range(1, 61)]}
+    out = worker.process(message, ddb, None, "m-1")
+    assert out["rows"] == 60 and out["items"] == 60 + 60 + present, out
+    # export, then load: the same items
+    export = tmp_path / "export"
+    options = ex.ExportOptions(progress=False, dead_letter=tmp_path / "dead.jsonl")
+    report = ex.Exporter(model, layout, dsn, options, module=module).run(export)
+    assert report.items == 5 + 60 + 60 + present
+    create_table(ddb, layout, "copies_sparse_export")
+    ex.load_export(
+        export,
+        Sink(ddb, "copies_sparse_export", table_key_names(layout), module.item_size),
+    )
+    for table in ("copies_sparse_worker", "copies_sparse_export"):
+        assert len(_sparse_copies(ddb, table)) == present
+        result = validate(model, layout, dsn, ddb, None, table, module=module)
+        order = result.entities["Order"]
+        assert (order.copy_count, order.expected_copies) == (60 + present, 60 + present)
+        assert order.ok, (table, order)
