@@ -72,7 +72,12 @@ def test_the_arithmetic_by_hand() -> None:
     assert t.provisioned_reads == pytest.approx(237 * 730 * 0.00013)  # 22.4913
     assert t.provisioned_writes == pytest.approx(173 * 730 * 0.00065)  # 82.0885
     assert t.provisioned_total == pytest.approx(22.4913 + 82.0885 + storage)
-    assert r.notes == ()
+    # Customer.name (not identity, not immutable) keys GSI1: a rename moves the entry
+    (moves,) = r.notes
+    assert moves.startswith("GSI1: a write that changes a key attribute moves the index entry")
+    assert i["GSI1"].moving_attributes == ("Customer.name",)
+    assert i["GSI1"].moved_write_units_per_second == 20  # 10 writes/s x 1 unit x 2
+    assert i["table"].moved_write_units_per_second is None
 
 
 def test_missing_numbers_are_unknown_not_zero(tmp_path: Path) -> None:
