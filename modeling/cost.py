@@ -86,6 +86,7 @@ class Prices:
     # the data file (an import price, a table class) is readable without a new field here
     named: dict[str, float] = field(default_factory=dict)
     unverified: tuple[str, ...] = ()  # names whose value was not checked against the source
+    unverified_reason: str = ""  # why they could not be checked (the data file says)
 
     def price(self, name: str) -> float:
         """The region's price called `name`; a clear error when the table lacks it."""
@@ -130,6 +131,7 @@ class Prices:
                 storage_gb_month=float(entry["storage_gb_month"]),
                 named=named,
                 unverified=tuple(sorted(str(n) for n in entry.get("unverified", ()))),
+                unverified_reason=str(entry.get("unverified_reason", "")),
             )
         except CostError:
             raise
