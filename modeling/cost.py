@@ -6,18 +6,29 @@ pattern, `writes_per_second` per entity, column bounds (`max_length`) and pg_sta
 (`avg_width`, `n_distinct`, `null_frac`) per attribute. Prices come from a data file with its
 date and source (`modeling/data/dynamodb-prices.json`, or `--prices FILE`).
 
-The arithmetic, as DynamoDB bills it:
+The arithmetic, as DynamoDB bills what the generated client sends (docs/cost.md):
 
 - an item's size is the UTF-8 length of its attribute names plus its values; a value's size is
   estimated from pg_stats `avg_width`, else `max_length`, else its type (a key attribute from
-  its template's literal text plus its slots' encoded lengths);
-- a read unit covers 4 KB: a GetItem of `b` bytes costs ceil(b / 4096) units, a Query sums the
-  sizes of the items it reads and rounds once; eventually consistent reads cost half;
-- a write unit covers 1 KB, for the table and again for every GSI the item is written to
-  (with the index's projection): an entity's writes/s x sum over indexes of ceil(size / 1024);
+  its template's literal text plus its slots' encoded lengths; an LSI's partition key is the
+  table's, stored once; a GSI keyed on attributes adds none);
+- a read unit covers 4 KB, eventually consistent reads cost half. One call of a pattern is its
+  page method: a GetItem of `b` bytes costs ceil(b / 4096) x 0.5; a Query its first page (at
+  most 1 MB, items of other types it drops included); a sharded partition one Query per shard
+  (each at least 0.5, asking for the limit or 1,000 matches, paging on its own); an index
+  projecting less than ALL, or relationship copies, then one BatchGetItem read per item;
+- a write unit covers 1 KB, for the table and again for every GSI or LSI the item is written to
+  (with the index's projection, for the share of items a sparse key holds); a write that
+  changes an index key attribute moves the entry (2 writes: shown apart); an entity with
+  relationship copies is written with them in one TransactWriteItems (2 units per KB per item)
+  after a strongly consistent GetItem;
 - storage is the projected item size plus 100 bytes of per-item overhead, per index;
 - on-demand: request units x price per million; provisioned: per index, units = the need /
-  70% target utilisation (rounded up, at least 1), x 730 hours x the hourly price.
+  70% target utilisation (rounded up, at least 1), x 730 hours x the hourly price (an LSI uses
+  the table's);
+- per partition (per shard): writes/s x units / (values x shards), reads/s x units per shard
+  Query / values, against 1,000 WCU and 3,000 RCU; with LSIs, each partition value's item
+  collection against 10 GB.
 
 A figure that needs a number the model lacks (a row count, a rate) is None, and the report's
 notes say what to declare. Estimates, not quotes: the free tier, reserved capacity, backups,
@@ -340,7 +351,9 @@ def _template_bytes(entity: ir.Entity, template: str) -> float:
 def _key_bytes(index: ir.Index, entity: ir.Entity, ek: ir.EntityKey) -> float:
     if index.on_attributes:  # keyed on the item's own attributes: no synthetic key bytes
         return 0
-    size = len(index.pk.name) + _template_bytes(entity, ek.pk)
+    size: float = 0
+    if index.kind != "lsi":  # an LSI's partition key is the table's attribute, stored once
+        size += len(index.pk.name) + _template_bytes(entity, ek.pk)
     if index.sk is not None and ek.sk is not None:
         size += len(index.sk.name) + _template_bytes(entity, ek.sk)
     return size
@@ -379,18 +392,6 @@ def projected_bytes(layout: ir.Layout, index: ir.Index, entity: ir.Entity) -> fl
         if a is not None:
             size += value_bytes(a)
     return size
-
-
-def presence(entity: ir.Entity, ek: ir.EntityKey) -> float:
-    """The share of `entity`'s items that get the key `ek`: a sparse key is written only for
-    items whose `sparse_on` attributes are all present (pg_stats `null_frac`; 1 when unknown,
-    an upper bound)."""
-    share = 1.0
-    for name in ek.sparse_on if ek.sparse else ():
-        a = entity.attribute(name)
-        if a is not None and a.stats is not None and a.stats.null_frac is not None:
-            share *= 1.0 - a.stats.null_frac
-    return share
 
 
 def moving_attributes(model: ir.Model, entity: ir.Entity, ek: ir.EntityKey) -> tuple[str, ...]:
@@ -473,7 +474,7 @@ def _rows_per_partition(
             if d is None:
                 return None, f"the number of distinct {name}.{slot} values is unknown"
             partitions *= max(d, 1)
-        rows = entity.row_count * presence(entity, ek)
+        rows = entity.row_count * sparse_share(entity, ek)
         total += rows / min(max(partitions, 1), max(rows, 1))
         reasons.append(f"{name}: {rows:g} rows / {partitions:g} partition value(s)")
     return total, "; ".join(reasons) or "no entity on the index"
@@ -625,8 +626,9 @@ def _copy_units(layout: ir.Layout, model: ir.Model, entity: ir.Entity) -> float:
     total = 0.0
     for c in layout.copies_of(entity.name):
         index = before.index(c.name)
-        if index is not None:
-            total += max(1, math.ceil(copy_bytes(before, entity, index) / WRITE_UNIT))
+        if index is not None:  # a sparse copy key: only the items holding it have a copy
+            units = max(1, math.ceil(copy_bytes(before, entity, index) / WRITE_UNIT))
+            total += units * sparse_share(entity, c.key)
     return total
 
 
@@ -639,7 +641,7 @@ def write_units(
     Table: ceil(item / 1 KB); an entity with relationship copies is written with its copies
     in one TransactWriteItems (2 units per KB per action) after a strongly consistent GetItem
     of the stored item (ceil(item / 4 KB) units). GSI or LSI: ceil(projected / 1 KB) times the
-    share of items that carry the key (`presence`); 0 for an index the entity is not on."""
+    share of items that carry the key (`sparse_share`); 0 for an index the entity is not on."""
     el = layout.entity(entity.name)
     ek = el.key(index.name) if el is not None else None
     if ek is None:
@@ -651,7 +653,7 @@ def write_units(
             units = 2 * (units + _copy_units(layout, model, entity))
             return units, float(max(1, math.ceil(size / READ_UNIT)))
         return units, 0.0
-    return units * presence(entity, ek), 0.0
+    return units * sparse_share(entity, ek), 0.0
 
 
 # --------------------------------------------------------------------------- report
@@ -740,7 +742,7 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             if entity.row_count is None or items_total is None or storage is None:
                 items_total, storage = None, None
                 continue
-            rows = entity.row_count * presence(entity, ek)
+            rows = entity.row_count * sparse_share(entity, ek)
             items_total += rows
             storage += rows * (projected + ITEM_OVERHEAD)
             if index.kind == "table":
@@ -748,10 +750,9 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 for c in layout.copies_of(entity.name):
                     gsi = before.index(c.name)
                     if gsi is not None:
-                        items_total += entity.row_count
-                        storage += entity.row_count * (
-                            copy_bytes(before, entity, gsi) + ITEM_OVERHEAD
-                        )
+                        copies = entity.row_count * sparse_share(entity, c.key)
+                        items_total += copies
+                        storage += copies * (copy_bytes(before, entity, gsi) + ITEM_OVERHEAD)
         rcu_need = reads_on.get(index.name)
         if rcu_need is not None:
             rcu_need += write_reads
@@ -903,7 +904,7 @@ def item_collections(model: ir.Model, layout: ir.Layout) -> tuple[ItemCollection
             for lsi in layout.lsis:
                 ek = owner.key(lsi.name) if owner is not None else None
                 if ek is not None:
-                    size += presence(entity, ek) * (
+                    size += sparse_share(entity, ek) * (
                         projected_bytes(layout, lsi, entity) + ITEM_OVERHEAD
                     )
             total += rows * size
@@ -1081,6 +1082,20 @@ def copy_bytes(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:
             size += len(table.sk.name) + len(ir.COPY_REF_SUFFIX)
             size += _template_bytes(entity, main.sk)
     return size + len(layout.type_attribute) + len(entity.name) + 1 + len(index.name)
+
+
+def sparse_share(entity: ir.Entity, key: ir.EntityKey | None) -> float:
+    """The share of `entity`'s items that hold `key` when it is sparse (every `sparse_on`
+    attribute present: 1 - pg_stats null_frac each, taken as independent; 1 when unknown),
+    so a sparse GSI or relationship copy is priced for the items really written to it."""
+    share = 1.0
+    if key is None or not key.sparse:
+        return share
+    for name in key.sparse_on:
+        a = entity.attribute(name)
+        if a is not None and a.stats is not None and a.stats.null_frac is not None:
+            share *= 1.0 - a.stats.null_frac
+    return share
 
 
 def _item_without(layout: ir.Layout, entity: ir.Entity, index: ir.Index) -> float:

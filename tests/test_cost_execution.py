@@ -178,3 +178,22 @@ def test_a_sparse_key_counts_only_the_items_that_carry_it() -> None:
     assert gsi1.items == 750
     assert gsi1.storage_bytes == 750 * (138 + 100)
     assert gsi1.write_units_per_second == 7.5
+
+
+def test_lsi_item_collection_by_hand() -> None:
+    """lsi_orders: Customer customer_id 11+40, name 4+32, _type 5+8, PK 2+9+40, SK 2+8 = 161 B;
+    Order customer_id 11+40, order_id 8+40, placed_at 9+27, shipped_at 10+27, status 6+7 (the
+    longest enum value), total 5+8, _type 5+5, PK 2+9+40, SK 2+6+40, and one sort key per LSI
+    (the partition key is the table's PK, stored once): LSI1SK 6+6+24 (a decimal slot), LSI2SK
+    and LSI3SK 6+6+27 (datetime slots) = 421 B.
+    One customer's collection: 1 x (161 + 100) + 50 orders (5,000,000 / 100,000 customers) x
+    (421 + 100) x 4 (the table and 3 LSIs projecting ALL) = 261 + 104,200 = 104,461 B."""
+    model, layout = compile_file(FIXTURES / "lsi_orders.yaml")
+    r = estimate(model, layout, Prices.load())
+    assert r.item_bytes == {"Customer": 161, "Order": 421}
+    (collection,) = r.collections
+    assert collection.pk == "CUSTOMER#{customer_id}"
+    assert collection.bytes_per_value == 104_461
+    assert collection.share == pytest.approx(104_461 / (10 * 1024**3))
+    lsis = {i.index: i for i in r.indexes if i.index.startswith("LSI")}
+    assert {i.provisioned_wcu for i in lsis.values()} == {0}  # the table's capacity

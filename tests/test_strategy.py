@@ -194,3 +194,12 @@ def test_model_cost_counts_the_built_copies_in_the_table() -> None:
     read = by_name["orders_of_customer"]
     assert (read.items_per_request, read.read_units_per_request) == (100, 52)
     assert read.read_units_per_second == 260
+    # on-demand per month (2,628,000 s): reads 490 x 2.628 x $0.125 = $160.965, writes 1,201 x
+    # 2.628 x $0.625 = $1,972.6425, storage 145,195,000 B / 1024^3 x $0.25
+    total = 160.965 + 1972.6425 + 145_195_000 / 1024**3 * 0.25  # $2,133.64
+    assert report.totals.on_demand_total == pytest.approx(total)
+    out = CliRunner().invoke(app, ["cost", str(MODEL)])
+    assert "as built (relationship copies, written as the generated client writes them)" in (
+        " ".join(out.stdout.split())
+    )
+    assert "on-demand $2,133.64/month; with the GSIs instead" in " ".join(out.stdout.split())
