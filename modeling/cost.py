@@ -195,6 +195,18 @@ class IndexCost:
 
 
 @dataclass(frozen=True)
+class EntityCost:
+    """One entity's item and what one write of it costs, per index it is on."""
+
+    entity: str
+    item_bytes: float  # on the table (attributes, the type attribute, every index key)
+    rows: int | None
+    writes_per_second: float
+    # per index the entity is on: (index, bytes of its entry, write units per write)
+    per_index: tuple[tuple[str, float, float], ...]
+
+
+@dataclass(frozen=True)
 class PartitionCost:
     """The load of one partition (per shard when sharded) of one partition-key template."""
 
@@ -275,6 +287,7 @@ class CostReport:
     notes: tuple[str, ...] = field(default=())
     partitions: tuple[PartitionCost, ...] = ()
     collections: tuple[ItemCollection, ...] = ()  # only with LSIs
+    entities: tuple[EntityCost, ...] = ()
 
     @property
     def unverified_figures(self) -> tuple[str, ...]:
@@ -805,7 +818,28 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         totals=totals,
         notes=tuple(notes),
         partitions=partition_costs(model, layout, calls),
+        entities=tuple(_entity_cost(model, layout, e) for e in ordered),
         collections=item_collections(model, layout) if layout.lsis else (),
+    )
+
+
+def _entity_cost(model: ir.Model, layout: ir.Layout, entity: ir.Entity) -> EntityCost:
+    el = layout.entity(entity.name)
+    per_index = tuple(
+        (
+            index.name,
+            projected_bytes(layout, index, entity),
+            write_units(model, layout, entity, index)[0],
+        )
+        for index in layout.indexes
+        if el is not None and el.key(index.name) is not None
+    )
+    return EntityCost(
+        entity=entity.name,
+        item_bytes=item_bytes(layout, entity),
+        rows=entity.row_count,
+        writes_per_second=entity.writes_per_second or 0.0,
+        per_index=per_index,
     )
 
 

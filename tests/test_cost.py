@@ -218,3 +218,24 @@ def test_two_models_side_by_side_with_the_difference(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.output
     assert "on-demand total: busier - costly" in table.output and "+$164.25" in table.output
     assert "+$67.38" in table.output
+
+
+def test_pg_stats_avg_width_sizes_the_item_and_its_key(tmp_path: Path) -> None:
+    """`name` with pg_stats avg_width 50 (instead of max_length 20): the attribute is 4 + 50 B
+    and the GSI1PK slot `{name}` 50 B: Customer = 144 + 30 + 30 = 204 B; GSI1 stores
+    1,000 x (204 + 100) B. Per write: table and GSI1 ceil(204 / 1,024) = 1 unit each."""
+    text = MODEL.read_text("utf-8").replace(
+        "name: {type: string, max_length: 20}",
+        "name: {type: string, max_length: 20, stats: {avg_width: 50}}",
+    )
+    path = tmp_path / "stats.yaml"
+    path.write_text(text, "utf-8")
+    model, layout = compile_file(path)
+    r = estimate(model, layout, Prices.load())
+    assert r.item_bytes["Customer"] == 204
+    assert {i.index: i for i in r.indexes}["GSI1"].storage_bytes == 1000 * 304
+    (customer,) = [e for e in r.entities if e.entity == "Customer"]
+    assert customer.per_index == (("table", 204, 1), ("GSI1", 204, 1))
+    out = CliRunner().invoke(app, ["cost", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "items (estimated bytes) and units per write" in out.output

@@ -76,7 +76,18 @@ def _tables(report: CostReport) -> list[Table]:
             _num(q.read_units_per_second, 2),
             "?" if q.headroom is None else f"{q.headroom:.1%}",
         )
-    tables = [patterns, indexes, partitions]
+    items = Table(title=f"{report.model}: items (estimated bytes) and units per write")
+    for col in ("entity", "item B", "rows", "writes/s", "per index: bytes / WCU per write"):
+        items.add_column(col, justify="left" if col in ("entity",) or "index" in col else "right")
+    for e in report.entities:
+        items.add_row(
+            e.entity,
+            _num(e.item_bytes, 0),
+            _num(e.rows, 0),
+            _num(e.writes_per_second),
+            ", ".join(f"{i} {_num(b, 0)} B / {_num(u, 2)}" for i, b, u in e.per_index),
+        )
+    tables = [items, patterns, indexes, partitions]
     if report.collections:
         collections = Table(title=f"{report.model}: item collections with LSIs (10 GB each)")
         for col in ("partition key", "entities", "bytes per value", "of 10 GB"):

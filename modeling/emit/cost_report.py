@@ -114,6 +114,20 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
         "",
     ]
     lines += _table(
+        ["entity", "item bytes", "rows", "writes/s", "per index: entry bytes / write units"],
+        [
+            [
+                e.entity,
+                num(e.item_bytes, 0),
+                num(e.rows, 0),
+                num(e.writes_per_second),
+                ", ".join(f"{i} {num(b, 0)} B / {num(u, 2)}" for i, b, u in e.per_index),
+            ]
+            for e in report.entities
+        ],
+    )
+    lines += [""]
+    lines += _table(
         [
             "pattern",
             "index",
