@@ -748,10 +748,19 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             writes += rate
             wcu += rate * units
             write_reads += rate * reads
-            if index.kind != "table":
-                movers = moving_attributes(model, entity, ek)
-                moving += [f"{entity.name}.{m}" for m in movers]
+            movers = moving_attributes(model, entity, ek)
+            moving += [f"{entity.name}.{m}" for m in movers]
+            if index.kind != "table":  # the index entry is deleted and put again: 2 writes
                 moved = (moved or 0.0) + rate * units * (2 if movers else 1)
+            elif movers:
+                # a pinned table key on a changing attribute: `update_e(row, previous=...)`
+                # deletes the old item and puts the new one in one TransactWriteItems (2 units
+                # per KB per action); an entity with copies is transactional already
+                plain = max(1, math.ceil(projected / WRITE_UNIT))
+                copies = _copy_units(layout, model, entity)
+                moved = (moved or 0.0) + rate * 2 * (2 * plain + copies)
+            else:
+                moved = (moved or 0.0) + rate * units
             if entity.row_count is None or items_total is None or storage is None:
                 items_total, storage = None, None
                 continue

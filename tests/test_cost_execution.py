@@ -197,3 +197,29 @@ def test_lsi_item_collection_by_hand() -> None:
     assert collection.share == pytest.approx(104_461 / (10 * 1024**3))
     lsis = {i.index: i for i in r.indexes if i.index.startswith("LSI")}
     assert {i.provisioned_wcu for i in lsis.values()} == {0}  # the table's capacity
+
+
+def test_a_table_key_on_a_changing_attribute_moves_in_a_transaction() -> None:
+    """costly with Customer's table key pinned as CUSTOMER#{name} (a name can change): the
+    item is still 144 B (the 20 B name slot replaces the 20-digit id slot). Moving it is
+    `update_customer(row, previous=...)`: a Delete and a Put in one TransactWriteItems, 2 x
+    (1 + 1) = 4 units per write: 10/s x 4 = 40, plus Order's 100/s x 1 (its key never moves)
+    = 140 WCU/s if keys move; 110 when they do not."""
+    model, layout = compile_file(COSTLY)
+    entities = tuple(
+        replace(
+            el,
+            keys=tuple(
+                replace(k, pk="CUSTOMER#{name}") if k.index == "table" else k for k in el.keys
+            ),
+        )
+        if el.entity == "Customer"
+        else el
+        for el in layout.entities
+    )
+    r = estimate(model, replace(layout, entities=entities), Prices.load())
+    assert r.item_bytes["Customer"] == 144
+    table = {i.index: i for i in r.indexes}["table"]
+    assert table.moving_attributes == ("Customer.name",)
+    assert table.write_units_per_second == 110
+    assert table.moved_write_units_per_second == 140
