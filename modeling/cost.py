@@ -588,14 +588,16 @@ def read_call(model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan) -> ReadC
             basis += f"; reads {n:g} {name} item(s) dropped by type"
     matches = items
     ask = plan.limit if plan.limit is not None else limits.SHARD_PAGE_ITEMS
+    total, _ = _rows_per_partition(model, count_layout, count_plan.index, plan.entities)
     if shards > 1 and not plan.unique:
         # every shard is asked for the whole page (its matches merge into one answer)
-        total, _ = _rows_per_partition(model, count_layout, count_plan.index, plan.entities)
         matches = total if total is not None else items
     share = matches / shards
     if shards > 1 and share > ask:
         share = float(ask)
-    ratio = share / (matches / shards) if matches else 1.0
+    # the dropped types are read in proportion to the part of the partition the call reads
+    whole = total if total and not plan.unique else matches
+    ratio = share / (whole / shards) if whole else 1.0
     shard_bytes = share * per_item + dropped_items / shards * ratio * (
         dropped_bytes / dropped_items if dropped_items else 0.0
     )

@@ -223,3 +223,18 @@ def test_a_table_key_on_a_changing_attribute_moves_in_a_transaction() -> None:
     assert table.moving_attributes == ("Customer.name",)
     assert table.write_units_per_second == 110
     assert table.moved_write_units_per_second == 140
+
+
+def test_dropped_types_are_read_in_proportion_to_a_limit() -> None:
+    """profile_sections with LIMIT 1: the call reads 1 of the partition's 2 sections, so half
+    of the dropped items, in key order: 1 x 204 + (1 x 167 + 50 x 202 + 200 x 177) / 2 =
+    204 + 45,667 / 2 = 23,037.5 B = ceil(5.62) = 6 units x 0.5 = 3 RRU."""
+    model, layout = compile_file(PROFILES)
+    plans = tuple(
+        replace(p, limit=1) if p.pattern == "profile_sections" else p for p in layout.plans
+    )
+    r = estimate(model, replace(layout, plans=plans), Prices.load())
+    (sections,) = [x for x in r.patterns if x.pattern == "profile_sections"]
+    assert sections.items_per_request == 1
+    assert sections.bytes_per_request == 23_037.5
+    assert sections.read_units_per_request == 3
