@@ -6,18 +6,29 @@ pattern, `writes_per_second` per entity, column bounds (`max_length`) and pg_sta
 (`avg_width`, `n_distinct`, `null_frac`) per attribute. Prices come from a data file with its
 date and source (`modeling/data/dynamodb-prices.json`, or `--prices FILE`).
 
-The arithmetic, as DynamoDB bills it:
+The arithmetic, as DynamoDB bills what the generated client sends (docs/cost.md):
 
 - an item's size is the UTF-8 length of its attribute names plus its values; a value's size is
   estimated from pg_stats `avg_width`, else `max_length`, else its type (a key attribute from
-  its template's literal text plus its slots' encoded lengths);
-- a read unit covers 4 KB: a GetItem of `b` bytes costs ceil(b / 4096) units, a Query sums the
-  sizes of the items it reads and rounds once; eventually consistent reads cost half;
-- a write unit covers 1 KB, for the table and again for every GSI the item is written to
-  (with the index's projection): an entity's writes/s x sum over indexes of ceil(size / 1024);
+  its template's literal text plus its slots' encoded lengths; an LSI's partition key is the
+  table's, stored once; a GSI keyed on attributes adds none);
+- a read unit covers 4 KB, eventually consistent reads cost half. One call of a pattern is its
+  page method: a GetItem of `b` bytes costs ceil(b / 4096) x 0.5; a Query its first page (at
+  most 1 MB, items of other types it drops included); a sharded partition one Query per shard
+  (each at least 0.5, asking for the limit or 1,000 matches, paging on its own); an index
+  projecting less than ALL, or relationship copies, then one BatchGetItem read per item;
+- a write unit covers 1 KB, for the table and again for every GSI or LSI the item is written to
+  (with the index's projection, for the share of items a sparse key holds); a write that
+  changes an index key attribute moves the entry (2 writes: shown apart); an entity with
+  relationship copies is written with them in one TransactWriteItems (2 units per KB per item)
+  after a strongly consistent GetItem;
 - storage is the projected item size plus 100 bytes of per-item overhead, per index;
 - on-demand: request units x price per million; provisioned: per index, units = the need /
-  70% target utilisation (rounded up, at least 1), x 730 hours x the hourly price.
+  70% target utilisation (rounded up, at least 1), x 730 hours x the hourly price (an LSI uses
+  the table's);
+- per partition (per shard): writes/s x units / (values x shards), reads/s x units per shard
+  Query / values, against 1,000 WCU and 3,000 RCU; with LSIs, each partition value's item
+  collection against 10 GB.
 
 A figure that needs a number the model lacks (a row count, a rate) is None, and the report's
 notes say what to declare. Estimates, not quotes: the free tier, reserved capacity, backups,
@@ -86,6 +97,7 @@ class Prices:
     # the data file (an import price, a table class) is readable without a new field here
     named: dict[str, float] = field(default_factory=dict)
     unverified: tuple[str, ...] = ()  # names whose value was not checked against the source
+    unverified_reason: str = ""  # why they could not be checked (the data file says)
 
     def price(self, name: str) -> float:
         """The region's price called `name`; a clear error when the table lacks it."""
@@ -130,6 +142,7 @@ class Prices:
                 storage_gb_month=float(entry["storage_gb_month"]),
                 named=named,
                 unverified=tuple(sorted(str(n) for n in entry.get("unverified", ()))),
+                unverified_reason=str(entry.get("unverified_reason", "")),
             )
         except CostError:
             raise
@@ -153,20 +166,84 @@ class PatternCost:
     reads_per_second: float
     read_units_per_second: float | None
     on_demand_monthly: float | None
-    partition_share: float | None  # of one partition's 3,000 RCU if every read hits one value
+    # of one partition's 3,000 RCU if every read hits one value (per shard when sharded)
+    partition_share: float | None
+    shards: int = 1  # Queries per call: one per shard (plan.sharded), each at least 0.5 RRU
+    queries_per_request: int = 1  # Query / GetItem requests of one call (shards x pages)
+    fetch_units_per_request: float = 0.0  # of the read units: BatchGetItem of the full items
+    paged: bool = False  # the partition holds more than a call reads: the figures are its page
 
 
 @dataclass(frozen=True)
 class IndexCost:
     index: str
     entities: tuple[str, ...]
-    items: int | None
+    items: float | None
     storage_bytes: float | None
     writes_per_second: float
     write_units_per_second: float
     read_units_per_second: float | None
     provisioned_rcu: int | None
     provisioned_wcu: int
+    # write units/s if every write moved the index key (delete + put on the index: 2 writes);
+    # None when no key attribute of the index can change (identity, parent link, immutable)
+    moved_write_units_per_second: float | None = None
+    moving_attributes: tuple[str, ...] = ()  # the attributes whose change moves the key
+    # read units/s the writes themselves make (the strongly consistent GetItem before a write
+    # of an entity with relationship copies); included in read_units_per_second
+    write_read_units_per_second: float = 0.0
+
+
+@dataclass(frozen=True)
+class EntityCost:
+    """One entity's item and what one write of it costs, per index it is on."""
+
+    entity: str
+    item_bytes: float  # on the table (attributes, the type attribute, every index key)
+    rows: int | None
+    writes_per_second: float
+    # per index the entity is on: (index, bytes of its entry, write units per write)
+    per_index: tuple[tuple[str, float, float], ...]
+
+
+@dataclass(frozen=True)
+class PartitionCost:
+    """The load of one partition (per shard when sharded) of one partition-key template."""
+
+    index: str
+    pk: str
+    entities: tuple[str, ...]
+    partitions: float | None  # distinct partition values P (before shards)
+    shards: int
+    write_units_per_second: float | None  # per partition (per shard): writes spread over P x N
+    read_units_per_second: float | None  # per partition (per shard): reads spread over P
+    basis: str
+
+    @property
+    def headroom(self) -> float | None:
+        """The larger share of DynamoDB's per-partition limits (1,000 WCU, 3,000 RCU)."""
+        if self.write_units_per_second is None or self.read_units_per_second is None:
+            return None
+        return max(
+            self.write_units_per_second / limits.PARTITION_WCU,
+            self.read_units_per_second / limits.PARTITION_RCU,
+        )
+
+
+@dataclass(frozen=True)
+class ItemCollection:
+    """The items of one table partition value with their LSI entries (10 GB with an LSI)."""
+
+    pk: str
+    entities: tuple[str, ...]
+    bytes_per_value: float | None
+    basis: str
+
+    @property
+    def share(self) -> float | None:
+        if self.bytes_per_value is None:
+            return None
+        return self.bytes_per_value / limits.ITEM_COLLECTION_BYTES
 
 
 @dataclass(frozen=True)
@@ -183,6 +260,22 @@ class Totals:
     provisioned_total: float | None
 
 
+# which unit price each monthly figure rests on
+FIGURE_PRICES: dict[str, tuple[str, ...]] = {
+    "on_demand_reads": ("read_request_units_per_million",),
+    "on_demand_writes": ("write_request_units_per_million",),
+    "storage": ("storage_gb_month",),
+    "on_demand_total": (
+        "read_request_units_per_million",
+        "write_request_units_per_million",
+        "storage_gb_month",
+    ),
+    "provisioned_reads": ("rcu_hour",),
+    "provisioned_writes": ("wcu_hour",),
+    "provisioned_total": ("rcu_hour", "wcu_hour", "storage_gb_month"),
+}
+
+
 @dataclass(frozen=True)
 class CostReport:
     model: str
@@ -192,16 +285,45 @@ class CostReport:
     indexes: tuple[IndexCost, ...]
     totals: Totals
     notes: tuple[str, ...] = field(default=())
+    partitions: tuple[PartitionCost, ...] = ()
+    collections: tuple[ItemCollection, ...] = ()  # only with LSIs
+    entities: tuple[EntityCost, ...] = ()
+
+    @property
+    def unverified_figures(self) -> tuple[str, ...]:
+        """The monthly figures (Totals fields) that rest on a price not checked against its
+        source for this region; every per-pattern dollar figure rests on the read price."""
+        return tuple(
+            name
+            for name, needs in FIGURE_PRICES.items()
+            if any(n in self.prices.unverified for n in needs)
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["unverified_figures"] = list(self.unverified_figures)
+        for record, p in zip(out["partitions"], self.partitions, strict=True):
+            record["headroom"] = p.headroom
+        for record, c in zip(out["collections"], self.collections, strict=True):
+            record["share"] = c.share
+        return out
 
 
 # --------------------------------------------------------------------------- sizes
 
 
 def value_bytes(attribute: ir.Attribute) -> float:
-    """Estimated bytes of one stored value (0 weight for the share that is NULL)."""
+    """Estimated bytes of one stored value with its name (0 weight for the share that is
+    NULL: pg_stats `null_frac`)."""
+    present = 1.0
+    stats = attribute.stats
+    if not attribute.required and stats is not None and stats.null_frac is not None:
+        present = 1.0 - stats.null_frac
+    return present * (len(attribute.name.encode("utf-8")) + _value_size(attribute))
+
+
+def _value_size(attribute: ir.Attribute) -> float:
+    """Estimated bytes of one value when present."""
     stats = attribute.stats
     kind = attribute.type.kind
     if stats is not None and stats.avg_width and kind in ("string", "binary", "map", "list"):
@@ -216,10 +338,7 @@ def value_bytes(attribute: ir.Attribute) -> float:
             size = max(len(v.encode("utf-8")) for v in attribute.enum)
     else:
         size = _VALUE_BYTES.get(kind, _DEFAULT_STRING)
-    present = 1.0
-    if not attribute.required and stats is not None and stats.null_frac is not None:
-        present = 1.0 - stats.null_frac
-    return present * (len(attribute.name.encode("utf-8")) + size)
+    return size
 
 
 def _slot_bytes(attribute: ir.Attribute | None) -> float:
@@ -228,7 +347,7 @@ def _slot_bytes(attribute: ir.Attribute | None) -> float:
     kind = attribute.type.kind
     if kind in _SLOT_BYTES:
         return _SLOT_BYTES[kind]
-    return value_bytes(attribute) - len(attribute.name.encode("utf-8"))
+    return _value_size(attribute)  # a key holds the value whenever the key is written
 
 
 def _template_bytes(entity: ir.Entity, template: str) -> float:
@@ -245,7 +364,9 @@ def _template_bytes(entity: ir.Entity, template: str) -> float:
 def _key_bytes(index: ir.Index, entity: ir.Entity, ek: ir.EntityKey) -> float:
     if index.on_attributes:  # keyed on the item's own attributes: no synthetic key bytes
         return 0
-    size = len(index.pk.name) + _template_bytes(entity, ek.pk)
+    size: float = 0
+    if index.kind != "lsi":  # an LSI's partition key is the table's attribute, stored once
+        size += len(index.pk.name) + _template_bytes(entity, ek.pk)
     if index.sk is not None and ek.sk is not None:
         size += len(index.sk.name) + _template_bytes(entity, ek.sk)
     return size
@@ -274,12 +395,26 @@ def projected_bytes(layout: ir.Layout, index: ir.Index, entity: ir.Entity) -> fl
             ek = el.key(other.name) if el is not None else None
             if ek is not None:
                 size += _key_bytes(other, entity, ek)
+    held: list[str] = []
+    if index.on_attributes:  # keyed on the item's own attributes: the index holds them
+        held += [k.name for k in (*index.hash_keys, *index.range_keys)]
     if index.projection == "INCLUDE":
-        for name in index.non_key_attributes:
-            a = entity.attribute(name)
-            if a is not None:
-                size += value_bytes(a)
+        held += [n for n in index.non_key_attributes if n not in held]
+    for name in held:
+        a = entity.attribute(name)
+        if a is not None:
+            size += value_bytes(a)
     return size
+
+
+def moving_attributes(model: ir.Model, entity: ir.Entity, ek: ir.EntityKey) -> tuple[str, ...]:
+    """The attributes of `ek`'s templates whose value can change (`ir.Model.stable` is false):
+    a write that changes one moves the item's entry on the index (a delete and a put)."""
+    slots: list[str] = []
+    for template in (ek.pk, ek.sk):
+        if template is not None:
+            slots += [s for s in keys.parse_template(template).slots if s not in slots]
+    return tuple(s for s in slots if not model.stable(entity, s))
 
 
 # --------------------------------------------------------------------------- reads
@@ -315,19 +450,33 @@ def distinct_values(model: ir.Model, entity: ir.Entity, slot: str) -> float | No
     return _distinct(model, entity, slot)
 
 
-def items_per_request(
-    model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan
+def partition_values(model: ir.Model, entity: ir.Entity, template: str) -> tuple[float | None, str]:
+    """P: the distinct partition-key values of `entity` under `template` (the product of its
+    slots' distinct values, `distinct_values`; 1 for a constant key), and how it was found."""
+    slots = keys.parse_template(template).slots
+    if not slots:
+        return 1.0, "1 (a constant partition key)"
+    total = 1.0
+    basis = []
+    for slot in slots:
+        d = _distinct(model, entity, slot)
+        if d is None:
+            return None, f"distinct {entity.name}.{slot} values unknown"
+        total *= max(d, 1.0)
+        basis.append(f"{d:g} {slot}")
+    return total, " x ".join(basis) + (f" = {total:g}" if len(basis) > 1 else "")
+
+
+def _rows_per_partition(
+    model: ir.Model, layout: ir.Layout, index: str, names: tuple[str, ...] | list[str]
 ) -> tuple[float | None, str]:
-    if plan.operation == "GetItem":
-        return 1.0, "GetItem: one item"
-    if plan.unique:
-        return 1.0, "unique: at most one item"
+    """Items of `names` in one partition of `index` (rows / distinct partition values)."""
     total: float = 0
     reasons: list[str] = []
-    for name in sorted(plan.entities):
+    for name in sorted(names):
         entity = model.entity(name)
         el = layout.entity(name)
-        ek = el.key(plan.index) if el is not None else None
+        ek = el.key(index) if el is not None else None
         if entity is None or ek is None:
             continue
         if entity.row_count is None:
@@ -338,10 +487,23 @@ def items_per_request(
             if d is None:
                 return None, f"the number of distinct {name}.{slot} values is unknown"
             partitions *= max(d, 1)
-        share = entity.row_count / min(max(partitions, 1), max(entity.row_count, 1))
-        total += share
-        reasons.append(f"{name}: {entity.row_count:g} rows / {partitions:g} partition value(s)")
-    basis = "; ".join(reasons) or "no entity on the index"
+        rows = entity.row_count * sparse_share(entity, ek)
+        total += rows / min(max(partitions, 1), max(rows, 1))
+        reasons.append(f"{name}: {rows:g} rows / {partitions:g} partition value(s)")
+    return total, "; ".join(reasons) or "no entity on the index"
+
+
+def items_per_request(
+    model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan
+) -> tuple[float | None, str]:
+    """Items one call returns from the whole partition (every shard), at most the limit."""
+    if plan.operation == "GetItem":
+        return 1.0, "GetItem: one item"
+    if plan.unique:
+        return 1.0, "unique: at most one item"
+    total, basis = _rows_per_partition(model, layout, plan.index, plan.entities)
+    if total is None:
+        return None, basis
     if plan.sk.kind in _RANGES:
         basis += " (the whole partition: the sort-key range reads less)"
     if plan.limit is not None and total > plan.limit:
@@ -349,54 +511,164 @@ def items_per_request(
     return total, basis
 
 
-def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, float, float]]:
-    """Per relationship copy, by its type value (a GSI of several entities gives one copy per
-    entity): (entity, bytes of one copy, copies written per second): the figures
-    `index_strategies` priced the copies with (the relationship's declared
-    `rate.writes_per_second`, else every write of the entity; for a sparse key, the share of
-    rows that hold it)."""
-    if not layout.copies:
-        return {}
-    before = with_gsis(layout)
-    out: dict[str, tuple[str, float, float]] = {}
-    for c in layout.copies:
-        entity = model.entity(c.entity)
-        index = before.index(c.name)
-        if entity is None or index is None:
-            continue
-        declared = [
-            p.rate.writes_per_second
-            for plan in c.plans
-            if c.entity in plan.entities
-            and (p := model.pattern(plan.pattern)) is not None
-            and p.rate is not None
-            and p.rate.writes_per_second is not None
-        ]
-        writes = (
-            max(declared)
-            if declared and not carries_filters(before, index, entity)
-            else (entity.writes_per_second or 0.0)
-        )
-        writes *= sparse_share(entity, c.key)
-        out[c.type_value] = (c.entity, copy_bytes(before, entity, index), writes)
-    return out
-
-
-def _copy_read(
-    layout: ir.Layout, copies: dict[str, tuple[str, float, float]], plan: ir.PatternPlan
-) -> float | None:
-    """The mean bytes of the copies a plan served by copies reads (None: not such a plan)."""
-    sizes = [
-        copies[c.type_value][1]
-        for c in layout.copies
-        if c.name == plan.copy and c.entity in plan.entities and c.type_value in copies
-    ]
-    return sum(sizes) / len(sizes) if sizes else None
-
-
 def read_units(plan: ir.PatternPlan, size: float) -> float:
     """Eventually consistent read units of a request reading `size` bytes."""
     return max(1, math.ceil(size / READ_UNIT)) * 0.5
+
+
+def query_units(size: float) -> tuple[float, int]:
+    """Eventually consistent read units and Query requests of reading `size` bytes of one
+    partition to the end: a page holds at most 1 MB and each page rounds up on its own."""
+    pages = max(1, math.ceil(size / limits.QUERY_PAGE_BYTES - 1e-9))
+    last = size - (pages - 1) * limits.QUERY_PAGE_BYTES
+    full = (pages - 1) * math.ceil(limits.QUERY_PAGE_BYTES / READ_UNIT) * 0.5
+    return full + max(1, math.ceil(last / READ_UNIT)) * 0.5, pages
+
+
+@dataclass(frozen=True)
+class ReadCall:
+    """One call of a pattern as the generated client sends it: its `_page` method without a
+    page size (one Query of at most 1 MB; sharded: one Query loop per shard for up to
+    `limits.SHARD_PAGE_ITEMS` matches each, in parallel), then BatchGetItem of the full items
+    when the index projects less than ALL or the plan reads relationship copies."""
+
+    items: float | None  # items returned
+    basis: str
+    bytes_read: float | None  # by the key conditions (every shard; dropped types included)
+    units: float | None  # eventually consistent read units, fetches included
+    queries: int  # Query / GetItem requests
+    fetch_units: float
+    shards: int
+    paged: bool
+    partition_units: float | None  # read units one partition (one shard) serves per call
+
+
+def _average(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def read_call(model: ir.Model, layout: ir.Layout, plan: ir.PatternPlan) -> ReadCall:
+    """How one call of `plan` reads, and what it costs (see `ReadCall`)."""
+    index = layout.index(plan.index)
+    shards = max(plan.sharded, 1)
+    read = [e for n in sorted(plan.entities) if (e := model.entity(n)) is not None]
+    count_layout, count_plan = layout, plan
+    copy = layout.copy(plan.copy) if plan.copy is not None else None
+    if copy is not None:  # the copies answer what the GSI did: count the items as its plan
+        original = next((p for p in copy.plans if p.pattern == plan.pattern), None)
+        if original is not None:
+            count_layout, count_plan = with_gsis(layout), original
+    items, basis = items_per_request(model, count_layout, count_plan)
+    if items is None or index is None:
+        return ReadCall(None, basis, None, None, shards, 0.0, shards, False, None)
+    if plan.operation == "GetItem":
+        size = _average([projected_bytes(layout, index, e) for e in read])
+        units = read_units(plan, size)
+        return ReadCall(1.0, basis, size, units, 1, 0.0, 1, False, units)
+    if copy is not None:
+        before = with_gsis(layout)
+        gsi = before.index(copy.name)
+        per_item = _average(
+            [copy_bytes(before, e, gsi) for e in read if gsi is not None and e.name == copy.entity]
+        )
+    else:
+        per_item = _average([projected_bytes(layout, index, e) for e in read])
+    # other types in the partition the key condition reads and the client drops by type
+    dropped_items = dropped_bytes = 0.0
+    estimate_ = plan.read_estimate
+    if estimate_ is not None and estimate_.dropped and not plan.unique:
+        for name in estimate_.dropped:
+            other = model.entity(name)
+            n, why = _rows_per_partition(model, layout, plan.index, (name,))
+            if other is None or n is None:
+                basis += f"; {name} dropped by type, not counted ({why})"
+                continue
+            dropped_items += n
+            dropped_bytes += n * projected_bytes(layout, index, other)
+            basis += f"; reads {n:g} {name} item(s) dropped by type"
+    matches = items
+    ask = plan.limit if plan.limit is not None else limits.SHARD_PAGE_ITEMS
+    total, _ = _rows_per_partition(model, count_layout, count_plan.index, plan.entities)
+    if shards > 1 and not plan.unique:
+        # every shard is asked for the whole page (its matches merge into one answer)
+        matches = total if total is not None else items
+    share = matches / shards
+    if shards > 1 and share > ask:
+        share = float(ask)
+    # the dropped types are read in proportion to the part of the partition the call reads
+    whole = total if total and not plan.unique else matches
+    ratio = share / (whole / shards) if whole else 1.0
+    shard_bytes = share * per_item + dropped_items / shards * ratio * (
+        dropped_bytes / dropped_items if dropped_items else 0.0
+    )
+    paged = False
+    if shards == 1 and shard_bytes > limits.QUERY_PAGE_BYTES:
+        # the first page: 1 MB of the partition, and the matches on it
+        share *= limits.QUERY_PAGE_BYTES / shard_bytes
+        shard_bytes = float(limits.QUERY_PAGE_BYTES)
+        paged = True
+        basis += f"; the first 1 MB page of {matches:,.0f} item(s)"
+    per_shard, pages = query_units(shard_bytes)
+    returned = min(share * shards, float(ask)) if shards > 1 else share
+    if shards > 1:
+        paged = paged or (plan.limit is None and returned < matches)
+        basis += (
+            f"; {shards} shards: a Query each for {share:g} of the matches "
+            f"(at least 0.5 RRU per Query)"
+        )
+    fetch = 0.0
+    if index.projection != "ALL" or copy is not None:
+        full = _average([item_bytes(layout, e) for e in read])
+        fetch = returned * max(1, math.ceil(full / READ_UNIT)) * 0.5
+    return ReadCall(
+        items=returned,
+        basis=basis,
+        bytes_read=shard_bytes * shards,
+        units=per_shard * shards + fetch,
+        queries=pages * shards,
+        fetch_units=fetch,
+        shards=shards,
+        paged=paged,
+        partition_units=per_shard,
+    )
+
+
+def _copy_units(layout: ir.Layout, model: ir.Model, entity: ir.Entity) -> float:
+    """Write units of the relationship copies of `entity` one write puts (`ir.CopyItems`)."""
+    if not layout.copies_of(entity.name):
+        return 0.0
+    before = with_gsis(layout)
+    total = 0.0
+    for c in layout.copies_of(entity.name):
+        index = before.index(c.name)
+        if index is not None:  # a sparse copy key: only the items holding it have a copy
+            units = max(1, math.ceil(copy_bytes(before, entity, index) / WRITE_UNIT))
+            total += units * sparse_share(entity, c.key)
+    return total
+
+
+def write_units(
+    model: ir.Model, layout: ir.Layout, entity: ir.Entity, index: ir.Index
+) -> tuple[float, float]:
+    """Write units one write of `entity` costs on `index`, as the generated client sends it,
+    and the strongly consistent read units it makes first.
+
+    Table: ceil(item / 1 KB); an entity with relationship copies is written with its copies
+    in one TransactWriteItems (2 units per KB per action) after a strongly consistent GetItem
+    of the stored item (ceil(item / 4 KB) units). GSI or LSI: ceil(projected / 1 KB) times the
+    share of items that carry the key (`sparse_share`); 0 for an index the entity is not on."""
+    el = layout.entity(entity.name)
+    ek = el.key(index.name) if el is not None else None
+    if ek is None:
+        return 0.0, 0.0
+    size = projected_bytes(layout, index, entity)
+    units = float(max(1, math.ceil(size / WRITE_UNIT)))
+    if index.kind == "table":
+        if layout.copies_of(entity.name):
+            units = 2 * (units + _copy_units(layout, model, entity))
+            return units, float(max(1, math.ceil(size / READ_UNIT)))
+        return units, 0.0
+    return units * sparse_share(entity, ek), 0.0
 
 
 # --------------------------------------------------------------------------- report
@@ -410,50 +682,37 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
     sizes = {e.name: item_bytes(layout, e) for e in ordered}
     pattern_costs: list[PatternCost] = []
     reads_on: dict[str, float | None] = {i.name: 0.0 for i in layout.indexes}
-    copies = _copy_figures(model, layout)
+    calls: dict[str, ReadCall] = {}
     for plan in sorted(layout.plans, key=lambda p: p.pattern):
         pattern = model.pattern(plan.pattern)
         rate = pattern.rate.reads_per_second if pattern and pattern.rate else None
-        index = layout.index(plan.index)
-        items, basis = items_per_request(model, layout, plan)
-        copy_size = _copy_read(layout, copies, plan)
-        if copy_size is not None:
-            # the copies answer what the GSI did: count the items as its plan would
-            copy = layout.copy(plan.copy or "")
-            original = (
-                next((p for p in copy.plans if p.pattern == plan.pattern), None) if copy else None
-            )
-            if original is not None:
-                items, basis = items_per_request(model, with_gsis(layout), original)
-        size: float | None = None
-        units: float | None = None
-        if items is not None and index is not None:
-            read = [model.entity(n) for n in sorted(plan.entities)]
-            per_item = [projected_bytes(layout, index, e) for e in read if e is not None]
-            size = items * (sum(per_item) / len(per_item)) if per_item else 0.0
-            units = read_units(plan, size)
-            if copy_size is not None:
-                # a Query of the copies, then one fetch per item (as `index_strategies` prices)
-                fetch = items * max(1, math.ceil(size / items / READ_UNIT)) * 0.5 if items else 0
-                size = items * copy_size
-                units = read_units(plan, size) + fetch
+        call = read_call(model, layout, plan)
+        calls[plan.pattern] = call
+        units = call.units
         reads = rate or 0.0
         ups = units * reads if units is not None else (0.0 if not reads else None)
         if rate is None:
             notes.append(f"{plan.pattern}: no rate declared (rate: {{reads_per_second: N}})")
+        if pattern is not None and any(c.op == ir.IN for c in pattern.where):
+            notes.append(f"{plan.pattern}: `IN` runs one request per value; figures are per value")
         if ups is None:
             reads_on[plan.index] = None
         elif reads_on[plan.index] is not None:
             reads_on[plan.index] = (reads_on[plan.index] or 0.0) + ups
+        share = (
+            reads * call.partition_units / limits.PARTITION_RCU
+            if call.partition_units is not None
+            else None
+        )
         pattern_costs.append(
             PatternCost(
                 pattern=plan.pattern,
                 index=plan.index,
                 operation=plan.operation,
-                items_per_request=items,
-                basis=basis,
+                items_per_request=call.items,
+                basis=call.basis,
                 upper_bound=plan.sk.kind in _RANGES and plan.limit is None,
-                bytes_per_request=size,
+                bytes_per_request=call.bytes_read,
                 read_units_per_request=units,
                 reads_per_second=reads,
                 read_units_per_second=ups,
@@ -462,45 +721,65 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                     if ups is not None
                     else None
                 ),
-                partition_share=ups / limits.PARTITION_RCU if ups is not None else None,
+                partition_share=share,
+                shards=call.shards,
+                queries_per_request=call.queries,
+                fetch_units_per_request=call.fetch_units,
+                paged=call.paged,
             )
         )
     index_costs: list[IndexCost] = []
     for index in layout.indexes:
         entities: list[str] = []
-        items_total: int | None = 0
+        items_total: float | None = 0.0
         storage: float | None = 0.0
         writes = 0.0
         wcu = 0.0
+        write_reads = 0.0
+        moved: float | None = None
+        moving: list[str] = []
         for entity in ordered:
             el = layout.entity(entity.name)
-            if el is None or el.key(index.name) is None:
+            ek = el.key(index.name) if el is not None else None
+            if ek is None:
                 continue
             entities.append(entity.name)
             projected = projected_bytes(layout, index, entity)
             rate = entity.writes_per_second or 0.0
+            units, reads = write_units(model, layout, entity, index)
             writes += rate
-            wcu += rate * max(1, math.ceil(projected / WRITE_UNIT))
+            wcu += rate * units
+            write_reads += rate * reads
+            movers = moving_attributes(model, entity, ek)
+            moving += [f"{entity.name}.{m}" for m in movers]
+            if index.kind != "table":  # the index entry is deleted and put again: 2 writes
+                moved = (moved or 0.0) + rate * units * (2 if movers else 1)
+            elif movers:
+                # a pinned table key on a changing attribute: `update_e(row, previous=...)`
+                # deletes the old item and puts the new one in one TransactWriteItems (2 units
+                # per KB per action); an entity with copies is transactional already
+                plain = max(1, math.ceil(projected / WRITE_UNIT))
+                copies = _copy_units(layout, model, entity)
+                moved = (moved or 0.0) + rate * 2 * (2 * plain + copies)
+            else:
+                moved = (moved or 0.0) + rate * units
             if entity.row_count is None or items_total is None or storage is None:
                 items_total, storage = None, None
                 continue
-            items_total += entity.row_count
-            storage += entity.row_count * (projected + ITEM_OVERHEAD)
-        if index.kind == "table":
-            # relationship copies (`ir.CopyItems`): an item per row, written with the relationship
-            for name in sorted(copies):
-                entity_name, copy_size, copy_writes = copies[name]
-                owner = model.entity(entity_name)
-                writes += copy_writes
-                wcu += copy_writes * max(1, math.ceil(copy_size / WRITE_UNIT))
-                if owner is None or owner.row_count is None or storage is None:
-                    items_total, storage = None, None
-                elif items_total is not None:
-                    copy = next((c for c in layout.copies if c.type_value == name), None)
-                    rows = owner.row_count * sparse_share(owner, copy.key if copy else None)
-                    items_total += round(rows)
-                    storage += rows * (copy_size + ITEM_OVERHEAD)
+            rows = entity.row_count * sparse_share(entity, ek)
+            items_total += rows
+            storage += rows * (projected + ITEM_OVERHEAD)
+            if index.kind == "table":
+                before = with_gsis(layout)
+                for c in layout.copies_of(entity.name):
+                    gsi = before.index(c.name)
+                    if gsi is not None:
+                        copies = entity.row_count * sparse_share(entity, c.key)
+                        items_total += copies
+                        storage += copies * (copy_bytes(before, entity, gsi) + ITEM_OVERHEAD)
         rcu_need = reads_on.get(index.name)
+        if rcu_need is not None:
+            rcu_need += write_reads
         index_costs.append(
             IndexCost(
                 index=index.name,
@@ -512,6 +791,9 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
                 read_units_per_second=rcu_need,
                 provisioned_rcu=_provisioned(rcu_need) if rcu_need is not None else None,
                 provisioned_wcu=_provisioned(wcu),
+                moved_write_units_per_second=moved if moving else None,
+                moving_attributes=tuple(moving),
+                write_read_units_per_second=write_reads,
             )
         )
     for entity in ordered:
@@ -519,6 +801,18 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
             notes.append(f"{entity.name}: no row_count, so no storage figure")
         if entity.writes_per_second is None:
             notes.append(f"{entity.name}: no writes_per_second, counted as 0 writes/s")
+        if layout.copies_of(entity.name) and entity.writes_per_second:
+            notes.append(
+                f"{entity.name}: each write is one TransactWriteItems with its relationship "
+                "copies (2 write units per KB per item) after a strongly consistent GetItem"
+            )
+    moving_indexes = [c.index for c in index_costs if c.moving_attributes]
+    if moving_indexes:
+        notes.append(
+            f"{', '.join(moving_indexes)}: a write that changes "
+            "a key attribute moves the index entry (a delete and a put: 2 writes); the WCU "
+            "figures count 1 write per table write, `if keys move` every write moving it"
+        )
     if layout.lsis:
         index_costs = _lsis_share_table_capacity(layout, index_costs)
         notes.append(
@@ -534,7 +828,141 @@ def estimate(model: ir.Model, layout: ir.Layout, prices: Prices) -> CostReport:
         indexes=tuple(index_costs),
         totals=totals,
         notes=tuple(notes),
+        partitions=partition_costs(model, layout, calls),
+        entities=tuple(_entity_cost(model, layout, e) for e in ordered),
+        collections=item_collections(model, layout) if layout.lsis else (),
     )
+
+
+def _entity_cost(model: ir.Model, layout: ir.Layout, entity: ir.Entity) -> EntityCost:
+    el = layout.entity(entity.name)
+    per_index = tuple(
+        (
+            index.name,
+            projected_bytes(layout, index, entity),
+            write_units(model, layout, entity, index)[0],
+        )
+        for index in layout.indexes
+        if el is not None and el.key(index.name) is not None
+    )
+    return EntityCost(
+        entity=entity.name,
+        item_bytes=item_bytes(layout, entity),
+        rows=entity.row_count,
+        writes_per_second=entity.writes_per_second or 0.0,
+        per_index=per_index,
+    )
+
+
+def partition_costs(
+    model: ir.Model, layout: ir.Layout, calls: dict[str, ReadCall] | None = None
+) -> tuple[PartitionCost, ...]:
+    """Per partition-key template of every index, the load of one partition (of one shard):
+
+        writes: sum over its entities of writes/s x write units per write / (P x N)
+        reads:  sum over the plans reading it of reads/s x read units per shard Query / P
+
+    with P the entity's distinct partition values and N the shards (`PatternPlan.sharded`):
+    writes spread evenly over values and shards; every read queries each shard once."""
+    calls = calls if calls is not None else {}
+    groups: dict[tuple[str, str], list[tuple[ir.Entity, ir.EntityKey]]] = {}
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        if entity is None:
+            continue
+        for ek in el.keys:
+            groups.setdefault((ek.index, ek.pk), []).append((entity, ek))
+    order = {i.name: n for n, i in enumerate(layout.indexes)}
+    out: list[PartitionCost] = []
+    for (index_name, pk), members in sorted(
+        groups.items(), key=lambda g: (order[g[0][0]], g[0][1])
+    ):
+        index = layout.index(index_name)
+        if index is None:
+            continue
+        shards = max(1, layout.key_shards(members[0][0].name, index_name))
+        wcu: float | None = 0.0
+        basis: list[str] = []
+        p_first: float | None = None
+        for entity, _ek in members:
+            p, why = partition_values(model, entity, pk)
+            basis.append(f"{entity.name}: P = {why}")
+            if p is None or wcu is None:
+                wcu = None
+                continue
+            p_first = p if p_first is None else p_first
+            units, _ = write_units(model, layout, entity, index)
+            wcu += (entity.writes_per_second or 0.0) * units / (p * shards)
+        rcu: float | None = 0.0 if p_first is not None else None
+        for plan in layout.plans:
+            if plan.index != index_name or plan.pk.template != pk or rcu is None:
+                continue
+            pattern = model.pattern(plan.pattern)
+            reads = pattern.rate.reads_per_second if pattern and pattern.rate else None
+            if not reads:
+                continue
+            call = calls.get(plan.pattern) or read_call(model, layout, plan)
+            if call.partition_units is None or p_first is None:
+                rcu = None
+                continue
+            rcu += reads * call.partition_units / p_first
+        if shards > 1:
+            basis.append(f"{shards} shards")
+        out.append(
+            PartitionCost(
+                index=index_name,
+                pk=pk,
+                entities=tuple(sorted(e.name for e, _ in members)),
+                partitions=p_first,
+                shards=shards,
+                write_units_per_second=wcu,
+                read_units_per_second=rcu,
+                basis="; ".join(basis),
+            )
+        )
+    return tuple(out)
+
+
+def item_collections(model: ir.Model, layout: ir.Layout) -> tuple[ItemCollection, ...]:
+    """Per table partition-key template, the bytes of one partition value: each entity's
+    rows / P x (item + 100 B, plus its projected entry + 100 B in every LSI it is on)."""
+    table = layout.indexes[0]
+    groups: dict[str, list[ir.Entity]] = {}
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        ek = el.key(table.name)
+        if entity is not None and ek is not None:
+            groups.setdefault(ek.pk, []).append(entity)
+    out: list[ItemCollection] = []
+    for pk, members in sorted(groups.items()):
+        total: float | None = 0.0
+        basis: list[str] = []
+        for entity in members:
+            p, why = partition_values(model, entity, pk)
+            if p is None or entity.row_count is None or total is None:
+                total = None
+                basis.append(f"{entity.name}: " + (why if p is None else "no row_count"))
+                continue
+            rows = entity.row_count / min(max(p, 1), max(entity.row_count, 1))
+            size = item_bytes(layout, entity) + ITEM_OVERHEAD
+            owner = layout.entity(entity.name)
+            for lsi in layout.lsis:
+                ek = owner.key(lsi.name) if owner is not None else None
+                if ek is not None:
+                    size += sparse_share(entity, ek) * (
+                        projected_bytes(layout, lsi, entity) + ITEM_OVERHEAD
+                    )
+            total += rows * size
+            basis.append(f"{entity.name}: {rows:,.4g} item(s) x {size:,.0f} B")
+        out.append(
+            ItemCollection(
+                pk=pk,
+                entities=tuple(sorted(e.name for e in members)),
+                bytes_per_value=total,
+                basis="; ".join(basis),
+            )
+        )
+    return tuple(out)
 
 
 def _lsis_share_table_capacity(layout: ir.Layout, costs: list[IndexCost]) -> list[IndexCost]:

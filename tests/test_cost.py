@@ -72,7 +72,12 @@ def test_the_arithmetic_by_hand() -> None:
     assert t.provisioned_reads == pytest.approx(237 * 730 * 0.00013)  # 22.4913
     assert t.provisioned_writes == pytest.approx(173 * 730 * 0.00065)  # 82.0885
     assert t.provisioned_total == pytest.approx(22.4913 + 82.0885 + storage)
-    assert r.notes == ()
+    # Customer.name (not identity, not immutable) keys GSI1: a rename moves the entry
+    (moves,) = r.notes
+    assert moves.startswith("GSI1: a write that changes a key attribute moves the index entry")
+    assert i["GSI1"].moving_attributes == ("Customer.name",)
+    assert i["GSI1"].moved_write_units_per_second == 20  # 10 writes/s x 1 unit x 2
+    assert i["table"].moved_write_units_per_second is None
 
 
 def test_missing_numbers_are_unknown_not_zero(tmp_path: Path) -> None:
@@ -165,3 +170,72 @@ def test_region_prices_change_the_monthly_figures() -> None:
     result = CliRunner().invoke(app, ["cost", str(MODEL), "--region", "eu-west-1"])
     assert result.exit_code == 0, result.output
     assert "not checked against the source for eu-west-1" in result.output
+
+
+def test_figures_on_unverified_prices_are_marked() -> None:
+    """eu-central-1's five prices are not confirmed: every monthly figure rests on one, the
+    CLI marks each with `*` and says why; us-east-1 marks none."""
+    model, layout = compile_file(MODEL)
+    eu = estimate(model, layout, Prices.load("eu-central-1"))
+    assert set(eu.unverified_figures) == {
+        "on_demand_reads",
+        "on_demand_writes",
+        "storage",
+        "on_demand_total",
+        "provisioned_reads",
+        "provisioned_writes",
+        "provisioned_total",
+    }
+    assert eu.prices.unverified_reason.startswith("not confirmed")
+    assert estimate(model, layout, Prices.load("us-east-1")).unverified_figures == ()
+    out = CliRunner().invoke(app, ["cost", str(MODEL), "--region", "eu-central-1"])
+    assert out.exit_code == 0, out.output
+    assert out.output.count(" *") >= 7
+    assert "* rests on a price not checked against the source for eu-central-1" in out.output
+    us = CliRunner().invoke(app, ["cost", str(MODEL)])
+    assert " *" not in us.output
+    (record,) = json.loads(
+        CliRunner().invoke(app, ["cost", str(MODEL), "--region", "eu-central-1", "--json"]).stdout
+    )
+    assert "storage" in record["unverified_figures"]
+
+
+def test_two_models_side_by_side_with_the_difference(tmp_path: Path) -> None:
+    """costly against a copy with Order at 200 writes/s: 100 more write units/s on the table
+    (1 unit per 113 B order) = 100 x 2,628,000 s x $0.625 / 1e6 = $164.25 more a month
+    on-demand; provisioned: ceil(210 / 0.7) - ceil(110 / 0.7) = 300 - 158 = 142 WCU x 730 h x
+    $0.00065 = $67.379 more."""
+    busier = tmp_path / "busier.yaml"
+    text = MODEL.read_text("utf-8").replace("writes_per_second: 100", "writes_per_second: 200")
+    busier.write_text(text.replace("model: costly", "model: busier"), "utf-8")
+    result = CliRunner().invoke(app, ["cost", str(MODEL), str(busier), "--json"])
+    (a, b) = json.loads(result.stdout)
+    assert b["totals"]["on_demand_total"] - a["totals"]["on_demand_total"] == pytest.approx(164.25)
+    assert b["totals"]["provisioned_total"] - a["totals"]["provisioned_total"] == pytest.approx(
+        142 * 730 * 0.00065
+    )
+    table = CliRunner().invoke(app, ["cost", str(MODEL), str(busier)])
+    assert table.exit_code == 0, table.output
+    assert "on-demand total: busier - costly" in table.output and "+$164.25" in table.output
+    assert "+$67.38" in table.output
+
+
+def test_pg_stats_avg_width_sizes_the_item_and_its_key(tmp_path: Path) -> None:
+    """`name` with pg_stats avg_width 50 (instead of max_length 20): the attribute is 4 + 50 B
+    and the GSI1PK slot `{name}` 50 B: Customer = 144 + 30 + 30 = 204 B; GSI1 stores
+    1,000 x (204 + 100) B. Per write: table and GSI1 ceil(204 / 1,024) = 1 unit each."""
+    text = MODEL.read_text("utf-8").replace(
+        "name: {type: string, max_length: 20}",
+        "name: {type: string, max_length: 20, stats: {avg_width: 50}}",
+    )
+    path = tmp_path / "stats.yaml"
+    path.write_text(text, "utf-8")
+    model, layout = compile_file(path)
+    r = estimate(model, layout, Prices.load())
+    assert r.item_bytes["Customer"] == 204
+    assert {i.index: i for i in r.indexes}["GSI1"].storage_bytes == 1000 * 304
+    (customer,) = [e for e in r.entities if e.entity == "Customer"]
+    assert customer.per_index == (("table", 204, 1), ("GSI1", 204, 1))
+    out = CliRunner().invoke(app, ["cost", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "items (estimated bytes) and units per write" in out.output

@@ -174,18 +174,32 @@ def test_model_cost_prints_the_comparison_at_the_region_asked() -> None:
 
 
 def test_model_cost_counts_the_built_copies_in_the_table() -> None:
-    """The layout without GSI1: the table carries the copies. By hand: writes 1 (Customer,
-    95 B -> 1 WCU) + 200 x 2 (Order, 1094 B) + 2 x 1 (copies at the relationship's 2 writes/s,
-    156 B) = 403 WCU/s; items 1,000 + 100,000 + 100,000 copies; storage 1,000 x 195 B +
-    100,000 x 1,194 B + 100,000 x 256 B = 145,195,000 B; orders_of_customer reads 100 copies
+    """The layout without GSI1: the table carries the copies, written as the generated client
+    writes them. By hand: writes 1 (Customer, 95 B -> 1 WCU) + 200 x 2 x (2 + 1) (Order,
+    1094 B, and its 156 B copy in one TransactWriteItems: 2 units per KB per item) = 1,201
+    WCU/s; before each Order write a strongly consistent GetItem (ceil(1094 / 4096) = 1 RCU):
+    200 RCU/s; items 1,000 + 100,000 + 100,000 copies; storage 1,000 x 195 B + 100,000 x
+    1,194 B + 100,000 x 256 B = 145,195,000 B; orders_of_customer reads 100 copies
     (ceil(15,600 / 4,096) x 0.5 = 2 RRU) and fetches 100 items (50 RRU): 52 x 5/s = 260 RRU/s,
     the figure the comparison priced."""
     model, layout = compile_file(MODEL)
     report = estimate(model, layout, Prices.load("us-east-1"))
     (table,) = report.indexes
     assert (table.index, table.items, table.storage_bytes) == ("table", 201_000, 145_195_000)
-    assert table.write_units_per_second == 403
+    assert table.write_units_per_second == 1201
+    assert table.write_read_units_per_second == 200
+    # table reads: get_customer 10 x 0.5 + get_order 50 x 0.5 + orders_of_customer 260 + 200
+    assert table.read_units_per_second == 490
     by_name = {p.pattern: p for p in report.patterns}
     read = by_name["orders_of_customer"]
     assert (read.items_per_request, read.read_units_per_request) == (100, 52)
     assert read.read_units_per_second == 260
+    # on-demand per month (2,628,000 s): reads 490 x 2.628 x $0.125 = $160.965, writes 1,201 x
+    # 2.628 x $0.625 = $1,972.6425, storage 145,195,000 B / 1024^3 x $0.25
+    total = 160.965 + 1972.6425 + 145_195_000 / 1024**3 * 0.25  # $2,133.64
+    assert report.totals.on_demand_total == pytest.approx(total)
+    out = CliRunner().invoke(app, ["cost", str(MODEL)])
+    assert "as built (relationship copies, written as the generated client writes them)" in (
+        " ".join(out.stdout.split())
+    )
+    assert "on-demand $2,133.64/month; with the GSIs instead" in " ".join(out.stdout.split())

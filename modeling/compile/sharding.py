@@ -45,7 +45,6 @@ from modeling import cost
 from modeling.compile.state import Derivation
 from modeling.core import ir, limits
 from modeling.core.diagnostics import Diagnostic, Severity
-from modeling.runtime import keys
 
 SAFE_SHARE = 0.5  # of a partition's throughput a key may plan to use
 MAX_SHARDS = 64  # beyond this, a read queries too many shards: the design needs another key
@@ -95,21 +94,6 @@ class PartitionLoad:
         return "; ".join(parts)
 
 
-def _partitions(model: ir.Model, entity: ir.Entity, template: str) -> tuple[float | None, str]:
-    slots = keys.parse_template(template).slots
-    if not slots:
-        return 1.0, "1 (a constant partition key)"
-    total = 1.0
-    basis = []
-    for slot in slots:
-        d = cost.distinct_values(model, entity, slot)
-        if d is None:
-            return None, f"distinct {entity.name}.{slot} values unknown"
-        total *= max(d, 1.0)
-        basis.append(f"{d:g} {slot}")
-    return total, " x ".join(basis) + (f" = {total:g}" if len(basis) > 1 else "")
-
-
 def _plans_on(layout: ir.Layout, index: str, pk: str) -> list[ir.PatternPlan]:
     return [p for p in layout.plans if p.index == index and p.pk.template == pk]
 
@@ -118,7 +102,7 @@ def load_of(
     model: ir.Model, layout: ir.Layout, entity: ir.Entity, index: ir.Index, ek: ir.EntityKey
 ) -> PartitionLoad:
     """The load of `entity`'s hottest partition on `index` and the shards it needs."""
-    partitions, pbasis = _partitions(model, entity, ek.pk)
+    partitions, pbasis = cost.partition_values(model, entity, ek.pk)
     plans = _plans_on(layout, index.name, ek.pk)
     writes = entity.writes_per_second or 0.0
     for plan in plans:

@@ -40,6 +40,9 @@ BATCH_GET_ITEMS: Final = 100  # BatchGetItem: keys per request
 TRANSACT_ITEMS: Final = 100  # TransactWriteItems / TransactGetItems: actions per request
 IMPORT_OBJECTS: Final = 50_000  # ImportTable: S3 objects per import ("Import quotas")
 QUERY_PAGE_BYTES: Final = 1024 * 1024  # Query/Scan: data read per page before LastEvaluatedKey
+# the generated client's page of a sharded partition when the caller gives no page_size: each
+# shard is asked for this many matching items (modeling.emit.client; priced by modeling.cost)
+SHARD_PAGE_ITEMS: Final = 1000
 
 # -- numbers the API and CloudFormation carry (a larger value cannot be sent at all)
 QUERY_LIMIT_MAX: Final = 2**31 - 1  # Query `Limit` is an Integer (1..2^31-1)

@@ -26,7 +26,7 @@ import decimal
 import uuid
 from dataclasses import dataclass
 
-from modeling.core import ir
+from modeling.core import ir, limits
 from modeling.core.naming import pascal, snake
 from modeling.core.values import coerce
 from modeling.emit import FileManifest, register
@@ -862,7 +862,7 @@ class Client:
 '''
 
 
-SHARD_PAGE = 1000  # matching items of a sharded page when the caller gives no page_size
+SHARD_PAGE = limits.SHARD_PAGE_ITEMS  # matching items of a sharded page without a page_size
 SHARD_WORKERS = 16  # threads querying the shards of one request
 
 SHARDED_RUNTIME = """

@@ -107,18 +107,43 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
         "",
         f"Estimated at the declared rates and row counts, {p.region} prices of {p.date} "
         f"({p.source}); `model cost` gives other regions. Eventually consistent reads; "
-        "provisioned capacity sized for 70% utilisation; no free tier. `≤`: a sort-key range "
-        "reads part of a partition; the figure counts the whole partition.",
+        "provisioned capacity sized for 70% utilisation; no free tier. A request is one call "
+        "of the pattern's page method: its first 1 MB page, or on a sharded partition one "
+        "Query per shard; GetItem/BatchGetItem fetches of full items are included. `≤`: a "
+        "sort-key range reads part of a partition; the figure counts the whole partition.",
         "",
     ]
     lines += _table(
-        ["pattern", "index", "items/request", "read units/request", "reads/s", "on-demand/month"],
+        ["entity", "item bytes", "rows", "writes/s", "per index: entry bytes / write units"],
+        [
+            [
+                e.entity,
+                num(e.item_bytes, 0),
+                num(e.rows, 0),
+                num(e.writes_per_second),
+                ", ".join(f"{i} {num(b, 0)} B / {num(u, 2)}" for i, b, u in e.per_index),
+            ]
+            for e in report.entities
+        ],
+    )
+    lines += [""]
+    lines += _table(
+        [
+            "pattern",
+            "index",
+            "items/request",
+            "queries/request",
+            "read units/request",
+            "reads/s",
+            "on-demand/month",
+        ],
         [
             [
                 f"`{c.pattern}`",
                 c.index,
                 _bound(c.upper_bound and c.items_per_request is not None)
                 + num(c.items_per_request),
+                f"{c.queries_per_request}" + (f" ({c.shards} shards)" if c.shards > 1 else ""),
                 _bound(c.upper_bound and c.read_units_per_request is not None)
                 + num(c.read_units_per_request),
                 num(c.reads_per_second, 0),
@@ -129,7 +154,15 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
     )
     lines += [""]
     lines += _table(
-        ["index", "items", "storage GB", "writes/s", "write units/s", "provisioned RCU / WCU"],
+        [
+            "index",
+            "items",
+            "storage GB",
+            "writes/s",
+            "write units/s",
+            "if keys move",
+            "provisioned RCU / WCU",
+        ],
         [
             [
                 i.index,
@@ -137,12 +170,56 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
                 num(None if i.storage_bytes is None else i.storage_bytes / 1024**3, 3),
                 num(i.writes_per_second),
                 num(i.write_units_per_second),
+                "-"
+                if i.moved_write_units_per_second is None
+                else num(i.moved_write_units_per_second),
                 f"{num(i.provisioned_rcu, 0)} / {i.provisioned_wcu}",
             ]
             for i in report.indexes
         ],
     )
     lines += [""]
+    lines += [
+        "Hottest partition of each partition key, per shard (writes spread over the distinct "
+        "values and the shards; every read queries each shard once), against DynamoDB's "
+        "1,000 WCU / 3,000 RCU per partition:",
+        "",
+    ]
+    lines += _table(
+        ["index", "partition key", "values", "shards", "WCU/s", "RCU/s", "of a partition"],
+        [
+            [
+                q.index,
+                f"`{q.pk}`",
+                num(q.partitions, 0),
+                str(q.shards),
+                num(q.write_units_per_second, 2),
+                num(q.read_units_per_second, 2),
+                "?" if q.headroom is None else f"{q.headroom:.1%}",
+            ]
+            for q in report.partitions
+        ],
+    )
+    lines += [""]
+    if report.collections:
+        lines += [
+            "Item collections (a partition value's items with their LSI entries; 10 GB at "
+            "most with an LSI):",
+            "",
+        ]
+        lines += _table(
+            ["partition key", "entities", "bytes per value", "of 10 GB"],
+            [
+                [
+                    f"`{c.pk}`",
+                    ", ".join(c.entities),
+                    num(c.bytes_per_value, 0),
+                    "?" if c.share is None else f"{c.share:.4%}",
+                ]
+                for c in report.collections
+            ],
+        )
+        lines += [""]
     lines += strategy_lines(index_strategies(model, layout, report.prices), heading)
     if lines[-1] == "":
         lines.pop()
@@ -154,7 +231,14 @@ def cost_lines(model: ir.Model, layout: ir.Layout, heading: str = "##") -> list[
         f"{money(t.provisioned_total)}.",
     ]
     if report.notes:
-        lines += ["", "To sharpen the estimate, declare:", ""]
+        lines += ["", "Notes (and what to declare to sharpen the estimate):", ""]
         lines += [f"- {n}" for n in report.notes]
+    if report.unverified_figures:
+        lines += [
+            "",
+            f"Not checked against the source for {p.region}: {', '.join(p.unverified)} "
+            f"({p.unverified_reason or 'unverified'}); the figures resting on them: "
+            f"{', '.join(report.unverified_figures)}.",
+        ]
     lines.append("")
     return lines
