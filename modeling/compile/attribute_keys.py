@@ -43,8 +43,9 @@ unchanged, and keeps the composite key otherwise, with an info diagnostic that s
   says so as for composite keys); `datetime` is stored as the codec's fixed-width UTC text
   `YYYY-MM-DDTHH:MM:SS.ffffffZ` (years 0001..9999, microseconds, aware values converted to
   UTC, naive ones taken as UTC: the same text the composite slot holds, so byte order is
-  time order; values outside those years, and `infinity`, are refused per row by the
-  transformers as for every datetime). Several sort attributes order left to right as the
+  time order; an aware value outside those years in UTC is refused with its row by the
+  transformers, and PostgreSQL's `infinity` or years past 9999 fail to load into Python
+  before any key is built, as under composite keys). Several sort attributes order left to right as the
   composite concatenation does: the plans' ordering proofs hold.
 - **empty parameters:** DynamoDB refuses "" as a key-condition value. A string parameter is
   sent as `keys.condition_text` (U+0000 for ""), which selects exactly what "" would: no
