@@ -155,7 +155,10 @@ def solve(
         fill = null_fill(entity, pk, sk, reqs, strict=inherited)
         if fill is None:
             return None
-        return Placement(entity_name, index, entity_name, pk, sk, pinned, patterns, fill, inherited)
+        # a kept key belongs to the partition's owner as a derived one would (collections
+        # order their members by it: `entity_keys`); a model's pin stays its entity's own
+        owner = _owner(model, entity, pk, reqs) if inherited else entity_name
+        return Placement(entity_name, index, owner, pk, sk, pinned, patterns, fill, inherited)
     kind = index_kind(index)
     if kind == "lsi":
         return None  # LSIs are only used when pinned

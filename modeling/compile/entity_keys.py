@@ -38,13 +38,16 @@ def _sk_literal(state: Derivation, placement: Placement) -> str:
     order = state.parent_first.get((placement.index, placement.owner))
     if order is None:
         return prefix
-    members = sorted(
-        {
-            p.entity
-            for p in state.placements
-            if p.index == placement.index and p.owner == placement.owner and p.pinned is None
-        }
-    )
+    group = [
+        p
+        for p in state.placements
+        if p.index == placement.index
+        and p.owner == placement.owner
+        and (p.pinned is None or p.inherited)
+    ]
+    if any(p.inherited for p in group):
+        return _sk_literal_beside_kept(state, placement, prefix, order, group)
+    members = sorted({p.entity for p in group})
     root = placement.owner
     if root not in members:
         return prefix
@@ -57,6 +60,36 @@ def _sk_literal(state: Derivation, placement: Placement) -> str:
     if order == "desc" and not all(root_prefix > c for c in child_prefixes):
         return prefix if placement.entity == root else "#" + prefix
     return prefix
+
+
+def _sk_literal_beside_kept(
+    state: Derivation, placement: Placement, prefix: str, order: str, group: list[Placement]
+) -> str:
+    """The ordering tweak of a derived key in a collection where some members keep the
+    previous layout's templates (`Placement.inherited`): those literals are fixed, so only the
+    derived keys move. asc: a derived root gets `#` when a member would sort before it. desc:
+    derived children get `#` when one would sort after the root. (A kept member that sorts on
+    the wrong side cannot be moved; the plan's proof is then the previous layout's.)"""
+    root = placement.owner
+    literal = {
+        p.entity: templates.literal_prefix(p.pinned.sk or "")
+        if p.inherited and p.pinned is not None
+        else state.prefixes[p.entity]
+        for p in group
+    }
+    if root not in literal:
+        return prefix
+    children = [lit for entity, lit in literal.items() if entity != root]
+    if order == "asc" and placement.entity == root and root not in _kept(group):
+        return prefix if all(literal[root] < c for c in children) else "#" + prefix
+    if order == "desc" and placement.entity != root:
+        derived = [state.prefixes[p.entity] for p in group if not p.inherited and p.entity != root]
+        return prefix if all(literal[root] > c for c in derived) else "#" + prefix
+    return prefix
+
+
+def _kept(group: list[Placement]) -> set[str]:
+    return {p.entity for p in group if p.inherited}
 
 
 def sk_template(state: Derivation, placement: Placement) -> str | None:

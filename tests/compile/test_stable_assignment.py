@@ -294,6 +294,7 @@ _POOL = [
     pattern("posts_by_topic_since", "Post", {"topic": "=", "at": ">="}),
     pattern("posts_by_likes", "Post", {"topic": "=", "likes": ">="}),
     pattern("user_with_posts", ["User", "Post"], {"user_id": "="}),
+    pattern("user_with_newest_posts", ["User", "Post"], {"user_id": "="}, order="desc", limit=5),
 ]
 
 
@@ -327,9 +328,39 @@ def test_serving_indexes_never_renumber(first: set[int], add: set[int], drop: se
     assert after[("User", "table")] == before[("User", "table")]
     new_numbers = _gsi_numbers(new) - _gsi_numbers(old)
     assert all(n > max(_gsi_numbers(old), default=0) for n in new_numbers)
+    # an ordered collection still reads its root first (kept and derived keys alike)
+    for plan in new.plans:
+        if plan.entities == ("User", "Post") and (not plan.scan_forward or plan.limit):
+            root, child = after[("User", plan.index)][1], after[("Post", plan.index)][1]
+            assert root is not None and child is not None
+            first, second = _literal(root), _literal(child)
+            assert (first > second) if not plan.scan_forward else (first < second)
     # the stable layout is a fixed point
     again, _ = compile_model(new_model, new)
     assert again is not None and ir.to_json(again) == ir.to_json(new)
+
+
+def _literal(template: str) -> str:
+    return template.split("{", 1)[0]
+
+
+def test_a_new_member_of_a_kept_collection_still_sorts_after_its_root() -> None:
+    """Account's collection of Zebras reads newest first (the root must sort first: Zebra's
+    keys got `#`). A new Yak collection under the kept Account key gets `#` too, as a fresh
+    compile gives it, although Account's and Zebra's templates are the previous layout's."""
+    account = entity("Account", ["account_id"], {"account_id": "uuid"})
+    zebra = entity("Zebra", ["account_id", "zebra_id"], {"account_id": "uuid", "zebra_id": "uuid"}, parent="Account")  # fmt: skip
+    yak = entity("Yak", ["account_id", "yak_id"], {"account_id": "uuid", "yak_id": "uuid"}, parent="Account")  # fmt: skip
+    get = pattern("get_account", "Account", {"account_id": "="}, unique=True)
+    zebras = pattern("account_with_zebras", ["Account", "Zebra"], {"account_id": "="}, order="desc", limit=10)  # fmt: skip
+    yaks = pattern("account_with_yaks", ["Account", "Yak"], {"account_id": "="}, order="desc", limit=5)  # fmt: skip
+    old, _ = compile_model(model("herd", [account, zebra], [get, zebras]))
+    assert old is not None
+    assert _keys(old)[("Zebra", "table")][1] == "#ZEBRA#{zebra_id}"
+    new_model = model("herd", [account, zebra, yak], [get, zebras, yaks])
+    assert derive(new_model, old).entity_layouts == derive(new_model).entity_layouts
+    new, _ = compile_model(new_model, old)
+    assert new is not None and _keys(new)[("Yak", "table")][1] == "#YAK#{yak_id}"
 
 
 # --------------------------------------------------------------------------- bad previous layouts
