@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from modeling.compile import compile_model
 from modeling.compile.evolution import PreviousLayoutError, read_previous
 from modeling.core import ir
-from modeling.core.diagnostics import Diagnostic, Severity, Span
+from modeling.core.diagnostics import Diagnostic, Diagnostics, Severity, Span
 from modeling.core.inputs import read_text
 
 LOCK = "layout.json"
@@ -34,6 +35,16 @@ def lock(model: ir.Model) -> tuple[ir.Layout | None, list[Diagnostic]]:
     compile a model to work on a table (`migrate`, `verify`): they must use the layout
     `model compile` wrote, or items would be keyed otherwise than the generated code reads."""
     return resolve(model, previous=None, fresh=False, directory=default_directory(model))
+
+
+def compile_locked(model: ir.Model) -> tuple[ir.Layout | None, Diagnostics]:
+    """`model` compiled against its lock (`lock`), as `model compile` wrote it: what the
+    commands that read a compiled model (`cost`, `docs`) must show, so their figures and pages
+    describe the deployed index names, not a fresh assignment."""
+    previous, notes = lock(model)
+    layout, diagnostics = compile_model(model, previous)
+    diagnostics.extend(notes)
+    return layout, diagnostics
 
 
 def read_source(spec: str) -> str:

@@ -16,7 +16,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from modeling.api import compile_file
+from modeling.api import load_model
+from modeling.commands._previous import compile_locked
 from modeling.core.diagnostics import ModelError
 from modeling.core.errors import EXIT_INVALID
 from modeling.cost import CostReport, IndexChoice, Prices, estimate, index_strategies, with_gsis
@@ -189,7 +190,11 @@ def register(app: typer.Typer) -> None:
         built: list[tuple[CostReport, CostReport]] = []
         for path in models:
             try:
-                model, layout = compile_file(path)
+                model = load_model(path)
+                compiled, diagnostics = compile_locked(model)
+                if compiled is None:
+                    raise ModelError(diagnostics)
+                layout = compiled
             except ModelError as exc:
                 for d in exc.diagnostics.sorted():
                     Console(stderr=True).print(str(d))

@@ -170,7 +170,7 @@ def _human(ev: Any, steps: list[Any], out: Console) -> None:
     if not ev.changes:
         out.print("no change to the compiled design: nothing to do")
         return
-    out.print(f"\n{len(ev.changes)} changes:")
+    out.print(f"\n{len(ev.changes)} change{'' if len(ev.changes) == 1 else 's'}:")
     for c in ev.changes:
         out.print(f"  [{c.kind}] {c.detail}", markup=False)
         out.print(f"      → {c.consequence}", markup=False)

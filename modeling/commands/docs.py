@@ -23,8 +23,8 @@ import typer
 from rich.console import Console
 
 from modeling.api import expand_paths, validate_files
+from modeling.commands._previous import compile_locked
 from modeling.commands.validate import render
-from modeling.compile import compile_model
 from modeling.core.diagnostics import Diagnostic
 from modeling.core.errors import EXIT_INVALID, EXIT_OK, InputError
 from modeling.core.ir import Layout, Model
@@ -75,7 +75,7 @@ def load_compiled(
         problems.extend(d for d in result.diagnostics.sorted() if d.severity.value == "error")
         if result.model is None or not result.ok:
             continue
-        layout, diagnostics = compile_model(result.model)
+        layout, diagnostics = compile_locked(result.model)  # the deployed index names
         if layout is None:
             problems.extend(d for d in diagnostics.sorted() if d.severity.value == "error")
             continue

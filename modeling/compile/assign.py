@@ -710,7 +710,8 @@ def assign_stable(model: ir.Model, state: Derivation, previous: ir.Layout) -> De
        table until the clean-up step deletes it, so its number is not reused in the same step.
     4. Kept keys no pattern uses any more are dropped, and so are indexes left without keys;
        the other indexes keep their numbers (no renumbering). LSIs only ever come from the
-       previous layout or the model's pins: an LSI cannot be added to a live table.
+       previous layout or the model's pins: an LSI cannot be added to a live table, nor
+       deleted from one, so an LSI's kept keys stay even when no pattern reads it.
 
     Deterministic: same model and same previous layout, same assignment."""
     own = _model_pins(model)
@@ -756,8 +757,18 @@ def assign_stable(model: ir.Model, state: Derivation, previous: ir.Layout) -> De
         chosen[unit.pattern] = target
     used_keys = {k for k, reqs in search.reqs.items() if reqs}
     search.reqs = {}
-    keep = {k: v for k, v in pinned.items() if k in own or k in used_keys or k[1] == TABLE}
-    used = sorted({TABLE, *chosen.values(), *(i for _e, i in own)}, key=_index_sort_key)
+    # an LSI exists only from table creation and cannot be deleted from a live table: its
+    # kept keys stay (items keep their LSI sort key) even when no pattern reads it any more,
+    # so removing a pattern never turns into a new table (`--fresh` drops it)
+    keep = {
+        k: v
+        for k, v in pinned.items()
+        if k in own or k in used_keys or k[1] == TABLE or (k in kept and index_kind(k[1]) == "lsi")
+    }
+    used = sorted(
+        {TABLE, *chosen.values(), *(i for _e, i in own), *(i for _e, i in keep)},
+        key=_index_sort_key,
+    )
     stats = SearchStats(
         lookups=search.lookups,
         solves=search.solves,

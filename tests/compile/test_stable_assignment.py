@@ -554,3 +554,59 @@ def test_a_stable_layout_that_fails_a_check_falls_back_to_fresh(
     (warning,) = [d for d in diags if d.code == "previous-layout-not-kept"]
     assert warning.severity is Severity.WARNING
     assert "GSI3 refused (test) [too-many-gsis]" in warning.message
+
+
+def test_an_unread_lsi_is_kept_not_a_new_table() -> None:
+    """An LSI cannot be deleted from a live table: removing the only pattern that reads one
+    keeps the LSI (and its items' keys) instead of asking for a new table; `--fresh` drops it."""
+    path = ROOT / "tests" / "fixtures" / "models" / "lsi_orders.yaml"
+    data = _yaml().load(path.read_text("utf-8"))
+    old = _model(data)
+    assert old is not None
+    before, _ = compile_model(old)
+    assert before is not None
+    lsi = next(p.index for p in before.plans if p.pattern == "orders_of_customer_from_total")
+    assert lsi.startswith("LSI")
+    del data["access_patterns"]["orders_of_customer_from_total"]
+    new = _model(data)
+    assert new is not None
+    after, _ = compile_model(new, before)
+    assert after is not None
+    assert [i.name for i in after.indexes] == [i.name for i in before.indexes]
+    assert _keys(after) == _keys(before)
+    ev = classify(Design(old, before), Design(new, after))
+    assert [c.kind for c in ev.changes] == ["pattern-removed"]
+    assert not ev.new_table
+    assert not any(s.action == "create-table" for s in runbook(ev))
+    fresh, _ = compile_model(new)
+    assert fresh is not None
+    assert (
+        len([i for i in fresh.indexes if i.kind == "lsi"])
+        == len([i for i in before.indexes if i.kind == "lsi"]) - 1
+    )
+
+
+def test_cost_and_docs_follow_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`model cost` and `model docs` describe the deployed layout: compiled against
+    generated/<model>/layout.json as `model compile` is, so a new pattern does not show the
+    other patterns on renumbered GSIs (a fresh compile moves orders_by_status_since to GSI4)."""
+    monkeypatch.chdir(tmp_path)
+    old_path = ROOT / "models" / "orders.yaml"
+    assert CliRunner().invoke(app, ["compile", str(old_path)]).exit_code == 0
+    assert (tmp_path / "generated" / "orders" / "layout.json").is_file()
+    data = _load("orders")
+    data["access_patterns"]["orders_by_currency"] = {
+        "entity": "Order",
+        "where": {"currency": "=", "placed_at": ">="},
+    }
+    new_path = tmp_path / "orders.yaml"
+    new_path.write_text(_text(data), "utf-8")
+    cost = CliRunner().invoke(app, ["cost", str(new_path), "--json"])
+    assert cost.exit_code == 0, cost.output
+    index = {p["pattern"]: p["index"] for p in json.loads(cost.stdout)[0]["patterns"]}
+    assert index["orders_by_status_since"] == "GSI3" and index["orders_by_currency"] == "GSI4"
+    from modeling.commands.docs import load_compiled
+
+    [(_, layout)], problems = load_compiled([new_path])
+    assert problems == []
+    assert {p.pattern: p.index for p in layout.plans}["orders_by_status_since"] == "GSI3"
