@@ -351,10 +351,10 @@ def items_per_request(
 
 def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, float, float]]:
     """Per relationship copy, by its type value (a GSI of several entities gives one copy per
-    entity): (entity, bytes of one copy, copies written per second): the figures
-    `index_strategies` priced the copies with (the relationship's declared
-    `rate.writes_per_second`, else every write of the entity; for a sparse key, the share of
-    rows that hold it)."""
+    entity): (entity, bytes of one copy, copies written per second). Every writer (the
+    generated client and repository, the runner, the worker Lambda) puts a row's copies with
+    every write of the row, so a copy is written at the entity's `writes_per_second`, not at
+    the relationship's declared rate; for a sparse key, the share of rows that hold it."""
     if not layout.copies:
         return {}
     before = with_gsis(layout)
@@ -364,20 +364,7 @@ def _copy_figures(model: ir.Model, layout: ir.Layout) -> dict[str, tuple[str, fl
         index = before.index(c.name)
         if entity is None or index is None:
             continue
-        declared = [
-            p.rate.writes_per_second
-            for plan in c.plans
-            if c.entity in plan.entities
-            and (p := model.pattern(plan.pattern)) is not None
-            and p.rate is not None
-            and p.rate.writes_per_second is not None
-        ]
-        writes = (
-            max(declared)
-            if declared and not carries_filters(before, index, entity)
-            else (entity.writes_per_second or 0.0)
-        )
-        writes *= sparse_share(entity, c.key)
+        writes = (entity.writes_per_second or 0.0) * sparse_share(entity, c.key)
         out[c.type_value] = (c.entity, copy_bytes(before, entity, index), writes)
     return out
 
