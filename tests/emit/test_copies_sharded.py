@@ -158,6 +158,26 @@ def test_sharded_copies_client_returns_what_postgres_returns(
     assert len(again) == 7 and [r["order_id"] for r in again[:6]] == [
         r["order_id"] for r in first[1:7]
     ]
+    # the client's own writes move a row's copies to the new status, in the row's same shard,
+    # and a delete takes them away
+    row = dict(client.first_orders_by_status("pending")[0])
+    shard = rs.shard_of([keys.encode("integer", row["order_id"])], 3)
+    row["status"] = "cancelled"
+    client.update_order(row)
+    assert _copy_pks(ddb, table, row["order_id"]) == [f"ORDER#cancelled#{shard}"] * 2
+    assert row["order_id"] not in {r["order_id"] for r in client.orders_by_status("pending")}
+    assert row["order_id"] in {r["order_id"] for r in client.orders_by_status("cancelled")}
+    assert client.delete_order(order_id=row["order_id"]) is True
+    assert _copy_pks(ddb, table, row["order_id"]) == []
+
+
+def _copy_pks(ddb: Any, table: str, order_id: int) -> list[str]:
+    """The partition keys of one order's copies (the whole table scanned)."""
+    return sorted(
+        item["PK"]["S"]
+        for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+        if item["_type"]["S"].startswith("Order~") and item["order_id"]["N"] == str(order_id)
+    )
 
 
 @pytest.mark.e2e
