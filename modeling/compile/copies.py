@@ -40,8 +40,15 @@ counts rows kept after the filter and the BatchGet, pages resume from the copies
 read drops a copy whose held attributes no longer match its main item (`_current`). Such a
 copy changes with any write of the row, so it is priced at the entity's writes.
 
-What is not built (the GSI stays, `strategy-not-built` says why): a sharded plan, a collection
-read with a sort-key condition or nested literal prefixes, copies of two entities that could
+A sharded GSI (`modeling.compile.sharding`) gives sharded copies: the copy's partition key
+gets the suffix the GSI key had (`modeling.runtime.sharding`: the same hash of the encoded
+identity, the same N, `CopyItems.shards`); the plans keep `sharded`, so the client, verify and
+`migrate validate --patterns` query every shard and merge by the copies' sort key (the GSI's
+order; the suffix orders ties), the client before it reads the main items (`_query_entries`:
+a stale copy is dropped and LIMIT counts what is kept). The main item is not sharded
+(`Layout.key_shards` ignores plans on copies).
+
+What is not built (the GSI stays, `strategy-not-built` says why): a collection read with a sort-key condition or nested literal prefixes, copies of two entities that could
 share a table key, a table without sort key, or a main table key whose slots the copy cannot
 hold.
 """
@@ -78,8 +85,6 @@ def unbuildable(layout: ir.Layout, model: ir.Model, index: str) -> str | None:
     for plan in layout.plans:
         if plan.index != index:
             continue
-        if plan.sharded:
-            return f"{plan.pattern} is sharded across {plan.sharded} partitions (copies are not)"
         if plan.operation != "Query":
             return f"{plan.pattern} is a {plan.operation}"
         if len(plan.entities) > 1:
@@ -181,6 +186,7 @@ def _copy(
         replaces=layout.index(index),
         key=ek,
         plans=tuple(p for p in layout.plans if p.index == index),
+        shards=layout.key_shards(el.entity, index),
     )
 
 

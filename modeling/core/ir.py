@@ -691,6 +691,9 @@ class CopyItems:
     replaces: Index | None = None
     key: EntityKey | None = None
     plans: tuple[PatternPlan, ...] = ()
+    # >0: the copies' partition key carries the shard suffix the sharded GSI key had
+    # (`modeling.runtime.sharding`: same identity hash, same N); reads query every shard
+    shards: int = field(default=0, metadata={OMIT_DEFAULT: True})
 
 
 @dataclass(frozen=True)
@@ -751,7 +754,11 @@ class Layout:
         if ek is None:
             return 0
         return max(
-            (p.sharded for p in self.plans if p.index == index and p.pk.template == ek.pk),
+            (
+                p.sharded
+                for p in self.plans
+                if p.index == index and p.pk.template == ek.pk and p.copy is None
+            ),
             default=0,
         )
 

@@ -907,6 +907,36 @@ def _shard_states(pattern: str, cursor: str | None, shards: int) -> list[Any]:
 """
 
 SHARDED_CLIENT_METHODS = """
+def _query_entries(
+    self, request: dict[str, Any], limit: int | None, read_limit: int | None, full: bool
+) -> Iterator[tuple[_t.Item, _t.Item]]:
+    \"\"\"`_query`'s matches with the entry each was read by: (entry, item). The entry (the
+    index entry, or a relationship copy) holds the key the merge compares and a cursor
+    resumes from; the item is the match (the main item when `full`, an entry whose main item
+    is gone or no longer matches it dropped, as `_fetch_full` does).\"\"\"
+    request = {**request, "TableName": self.table_name}
+    if read_limit is not None:
+        request["Limit"] = read_limit
+    if (limit is not None and limit <= 0) or _empty_range(request):
+        return
+    count = 0
+    while True:
+        response: dict[str, Any] = self.dynamodb.query(**request)
+        entries: list[_t.Item] = response.get("Items", [])
+        found = self._items_by_key([$main_key for item in entries], False) if full else {}
+        for entry in entries:
+            item = found.get(_key_text($entry_key)) if full else entry
+            if $dropped:
+                continue
+            yield entry, item
+            count += 1
+            if limit is not None and count >= limit:
+                return
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return
+        request["ExclusiveStartKey"] = last
+
 def _shard_answers(
     self,
     request: dict[str, Any],
@@ -915,10 +945,10 @@ def _shard_answers(
     read_limit: int | None,
     full: bool,
     starts: list[Any] | None = None,
-) -> list[list[_t.Item]]:
-    \"\"\"Each shard's matches (at most `limit`), one Query loop per shard in parallel
-    threads; `starts`: per shard, the ExclusiveStartKey to resume after, or False for a
-    shard read to its end (not queried, no items).\"\"\"
+) -> list[list[tuple[_t.Item, _t.Item]]]:
+    \"\"\"Each shard's matches (at most `limit`) as (entry, item), one Query loop per shard in
+    parallel threads; `starts`: per shard, the ExclusiveStartKey to resume after, or False
+    for a shard read to its end (not queried, no items).\"\"\"
     requests: list[dict[str, Any] | None] = []
     for shard in range(shards):
         start = starts[shard] if starts is not None else None
@@ -930,8 +960,8 @@ def _shard_answers(
             one["ExclusiveStartKey"] = start
         requests.append(one)
 
-    def answer(one: dict[str, Any] | None) -> list[_t.Item]:
-        return [] if one is None else list(self._query(one, limit, read_limit, full))
+    def answer(one: dict[str, Any] | None) -> list[tuple[_t.Item, _t.Item]]:
+        return [] if one is None else list(self._query_entries(one, limit, read_limit, full))
 
     with ThreadPoolExecutor(max_workers=min(shards, _SHARD_WORKERS)) as pool:
         return list(pool.map(answer, requests))
@@ -946,16 +976,16 @@ def _query_shards(
     sort_key: str | None,
     descending: bool,
 ) -> Iterator[_t.Item]:
-    \"\"\"The matches of a sharded partition: every shard's, merged by `sort_key` in the
-    Query's direction (ties: shard order), cut to `limit`.\"\"\"
+    \"\"\"The matches of a sharded partition: every shard's, merged by the entries'
+    `sort_key` in the Query's direction (ties: shard order), cut to `limit`.\"\"\"
     if limit is not None and limit <= 0:
         return
     answers = self._shard_answers(request, shards, limit, read_limit, full)
-    order = _sharding.merge(answers, sort_key, descending)
+    order = _sharding.merge([[e for e, _ in got] for got in answers], sort_key, descending)
     if limit is not None:
         order = order[:limit]
     for shard, position in order:
-        yield answers[shard][position]
+        yield answers[shard][position][1]
 
 def _page_shards(
     self,
@@ -971,7 +1001,8 @@ def _page_shards(
     key_names: tuple[str, ...],
 ) -> tuple[list[_t.Item], str | None]:
     \"\"\"One merged page of a sharded partition and the cursor for the next: each shard
-    resumes after the last of its items a page returned, so none is lost or repeated.\"\"\"
+    resumes after the entry of the last of its items a page returned, so none is lost or
+    repeated.\"\"\"
     size = page_size if page_size is not None else _SHARD_PAGE
     if size <= 0:
         raise ValueError(f"page_size must be positive, not {size}")
@@ -984,7 +1015,8 @@ def _page_shards(
     answers = self._shard_answers(
         request, shards, size, size if size_is_limit else None, full, starts
     )
-    order = _sharding.merge(answers, sort_key, descending)[:size]
+    order = _sharding.merge([[e for e, _ in got] for got in answers], sort_key, descending)
+    order = order[:size]
     taken = [0] * shards
     for shard, _position in order:
         taken[shard] += 1
@@ -993,9 +1025,11 @@ def _page_shards(
         if taken[shard] == len(got) and len(got) < size:
             states[shard] = False  # read to its end and all of it returned
         elif taken[shard]:
-            last = got[taken[shard] - 1]
+            last = got[taken[shard] - 1][0]
             states[shard] = _cursor(pattern, {name: last[name] for name in key_names})
-    return [answers[shard][position] for shard, position in order], _shard_cursor(pattern, states)
+    return [answers[shard][position][1] for shard, position in order], _shard_cursor(
+        pattern, states
+    )
 """
 
 
@@ -1107,9 +1141,24 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             else WRITES_CLIENT_METHODS.strip("\n"),
             1,
         )
-        + ("\n\n" + indent(SHARDED_CLIENT_METHODS.strip("\n"), 1) if sharded else ""),
+        + ("\n\n" + indent(_sharded_methods(layout), 1) if sharded else ""),
     ]
     return "\n\n".join(chunks) + "\n"
+
+
+def _sharded_methods(layout: ir.Layout) -> str:
+    """The client's shard methods; with relationship copies an entry is a copy, whose main
+    item is read by the key it holds and kept only while it still matches (`_current`)."""
+    return render(
+        SHARDED_CLIENT_METHODS.strip("\n"),
+        main_key="_main_key(item)"
+        if layout.copies
+        else "{name: item[name] for name in _TABLE_KEY}",
+        entry_key="_main_key(entry)"
+        if layout.copies
+        else "{name: entry[name] for name in _TABLE_KEY}",
+        dropped="item is None or not _current(entry, item)" if layout.copies else "item is None",
+    )
 
 
 def _copies_runtime(layout: ir.Layout, model: ir.Model) -> str:

@@ -100,7 +100,7 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
         for c in layout.copies:
             held = ", ".join([*c.slots, *(ref for _, ref in c.ref)])
             lines.append(
-                f"| {c.name} | {c.entity} | {_cell(c.type_value)} | {_cell(c.pk)} | "
+                f"| {c.name} | {c.entity} | {_cell(c.type_value)} | {_cell(_copy_pk(c))} | "
                 f"{_cell(c.sk)} | {held} | {', '.join(c.purpose) or '—'} |"
             )
     lines += ["", "## Entity chart", ""]
@@ -186,3 +186,10 @@ def layout_markdown(layout: ir.Layout, model: ir.Model) -> str:
 @register("layout")
 def emit_layout(layout: ir.Layout, model: ir.Model) -> FileManifest:
     return {"layout.json": layout_json(layout, model), "layout.md": layout_markdown(layout, model)}
+
+
+def _copy_pk(copy: ir.CopyItems) -> str:
+    """A copy's partition-key template, with its shard suffix when the GSI was sharded."""
+    if not copy.shards:
+        return copy.pk
+    return f"{copy.pk}#<shard 0..{copy.shards - 1}>"

@@ -356,6 +356,8 @@ def copy_items(model: Model, layout: Layout, entity: Entity, row: Row) -> list[I
             if c.key is not None and c.key.sparse:
                 continue  # sparse, as the GSI it replaces: no copy while a slot is NULL
             raise ItemError(f"{entity.name}: copy {c.name} has a NULL slot in {row!r:.200}")
+        if c.shards:  # the shard the GSI key had (`modeling.runtime.sharding`)
+            pk = {"S": pk["S"] + shard_suffix(entity, row, c.shards)}
         item[table.pk.name] = pk
         if table.sk is not None:
             item[table.sk.name] = sk

@@ -333,13 +333,21 @@ def test_client_writes_keep_copies_in_sync(dynamodb_local: Any, tmp_path: Path) 
     assert client.orders_of_customer(8) == []
 
 
-def test_a_sharded_pattern_keeps_its_gsi_and_says_why(tmp_path: Path) -> None:
-    """Copies are not sharded: a GSI read by a sharded plan stays, and the warning names the
-    pattern and its shard count."""
+def test_a_sharded_gsi_is_weighed_like_any_other(tmp_path: Path) -> None:
+    """A sharded GSI is no reason to keep it any more (tests/emit/test_copies_sharded.py):
+    GSI2 becomes copies across the same 3 shards; GSI1, read 20 times a second a whole
+    partition at a time, stays because its copies cost more (BatchGets of every main item),
+    and the strategy-choice note says so with the figures."""
     text = (ROOT / "tests" / "fixtures" / "models" / "sharded_orders.yaml").read_text()
     path = tmp_path / "sharded.yaml"
     path.write_text(text.replace("collation: C}\n", "collation: C}\nstrategy: lowest_cost\n", 1))
     _, layout = _compiled(path)
-    warnings = [d.message for d in layout.diagnostics if d.code == "strategy-not-built"]
-    assert warnings and not layout.copies
-    assert "orders_by_status_since is sharded across 3 partitions" in warnings[0], warnings
+    assert not [d for d in layout.diagnostics if d.code == "strategy-not-built"]
+    assert [(c.name, c.shards) for c in layout.copies] == [("GSI2", 3)]
+    assert [i.name for i in layout.indexes] == ["table", "GSI1"]
+    kept = [
+        d.message
+        for d in layout.diagnostics
+        if d.code == "strategy-choice" and "GSI1 (" in d.message
+    ]
+    assert kept and "the GSI costs" in kept[0], kept

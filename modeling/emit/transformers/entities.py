@@ -151,6 +151,11 @@ class EntityEmitter:
                     static += keys.FIXED_WIDTH[kind]
         return fstring(parts), "", static, variable
 
+    def _kind(self, name: str) -> str:
+        a = self.entity.attribute(name)
+        assert a is not None
+        return a.type.kind
+
     def _sharded(self, expr: str, shards: int) -> tuple[str, int]:
         """A sharded partition key: the value plus its shard suffix, a hash of the item's
         encoded identity (`modeling.runtime.sharding`); (expression, most suffix bytes)."""
@@ -538,8 +543,17 @@ class EntityEmitter:
                     ]
                     parts.append((True, local))
                 local = f"_{ka.name.lower()}{len(blocks)}"
+                value = fstring(parts)
+                if c.shards and ka is table.pk:  # the shard the GSI key had: same hash, same N
+                    identity = ", ".join(
+                        f"_keys.encode({literal(self._kind(name))}, row[{literal(name)}])"
+                        for name in self.entity.key
+                    )
+                    value += (
+                        f" + _sharding.shard_suffix(_sharding.shard_of(({identity},), {c.shards}))"
+                    )
                 lines += [
-                    f"{local} = {fstring(parts)}",
+                    f"{local} = {value}",
                     f"_check_key({local}, {limit}, {literal(ka.name)})",
                 ]
                 entries.append(f'{literal(ka.name)}: {{"S": {local}}}')

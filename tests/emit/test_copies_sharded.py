@@ -1,0 +1,248 @@
+"""`strategy: lowest_cost` on a sharded GSI (issue 16 items 1 and 5): relationship copies in
+place of a GSI whose partition is written across N shards. The copy's partition key gets the
+shard suffix the GSI key had (same identity hash, same N), the client Queries the copies of
+every shard in parallel, merges them by the copies' sort key (the GSI's order: ties and NULL
+sentinels as the sharded GSI path), cuts LIMIT on the merged answer, BatchGets the main items
+(a stale copy dropped) and pages with a per-shard cursor; verify proves it against PostgreSQL
+and fails a layout whose copies were not written.
+
+The model is the sharded orders fixture under `strategy: lowest_cost`, without the read rate
+that makes copies of the status index dearer than the GSI (BatchGets of whole partitions), so
+both GSIs become copies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.core import ir
+from modeling.migrate import transformers
+from modeling.migrate.runner import Runner, RunOptions
+from modeling.migrate.validate import validate
+from modeling.runtime import keys
+from modeling.runtime import sharding as rs
+from modeling.sample import codec
+from modeling.sample.generate import SampleOptions
+from modeling.verify import dynamo
+from modeling.verify import postgres as pgv
+from modeling.verify.runner import VerifyOptions, verify
+
+from .test_sharding import FIXTURE, STATUSES, _groups, _limited, _rows
+from .test_transformers import load_package
+
+
+def _model_path(tmp_path: Path) -> Path:
+    text = FIXTURE.read_text()
+    text = text.replace("collation: C}\n", "collation: C}\nstrategy: lowest_cost\n", 1)
+    text = text.replace("    rate: {reads_per_second: 20}\n", "", 1)
+    path = tmp_path / "sharded_copies.yaml"
+    path.write_text(text)
+    return path
+
+
+def _compiled(tmp_path: Path) -> tuple[ir.Model, ir.Layout]:
+    model = load_model(_model_path(tmp_path))
+    layout, bag = compile_model(model)
+    assert layout is not None, [d.format() for d in bag]
+    return model, layout
+
+
+def test_a_sharded_gsi_becomes_sharded_copies(tmp_path: Path) -> None:
+    model, layout = _compiled(tmp_path)
+    assert [i.name for i in layout.indexes] == ["table"]
+    assert {(c.name, c.shards) for c in layout.copies} == {("GSI1", 3), ("GSI2", 3)}
+    assert not [d for d in layout.diagnostics if d.code == "strategy-not-built"]
+    for plan in layout.plans:
+        if plan.pattern == "get_order":
+            assert plan.copy is None and plan.sharded == 0
+            continue
+        assert plan.index == "table" and plan.copy and plan.sharded == 3, plan.pattern
+    # the main item is not sharded: its key on the table stays the bare identity
+    assert layout.key_shards("Order", "table") == 0
+    order = model.entity("Order")
+    assert order is not None
+    row = {"order_id": 7, "status": "paid", "created_at": dt.date(2024, 1, 2), "total": 1}
+    main = codec.to_item(model, layout, order, row)
+    assert main["PK"] == {"S": "ORDER#" + keys.encode("integer", 7)}
+    shard = rs.shard_of([keys.encode("integer", 7)], 3)
+    for copy in codec.copy_items(model, layout, order, row):
+        assert copy["PK"]["S"] == f"ORDER#paid#{shard}", copy
+
+
+def _copies_dropped(layout: ir.Layout) -> ir.Layout:
+    """A broken layout: the plans still read the sharded copies, but none is written."""
+    return dataclasses.replace(layout, copies=())
+
+
+@pytest.mark.e2e
+def test_sharded_copies_client_returns_what_postgres_returns(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    model, layout = _compiled(tmp_path)
+    data = _rows()
+    t = load_package(layout, model, tmp_path, client=True)
+    client_module = __import__(t.__name__.rsplit(".", 1)[0] + ".client", fromlist=["Client"])
+    order = model.entity("Order")
+    assert order is not None
+    items: list[dict[str, Any]] = []
+    for row in data.of("Order"):
+        generated = t.items_of("Order", row)
+        reference = [
+            codec.to_item(model, layout, order, row),
+            *codec.copy_items(model, layout, order, row),
+        ]
+        assert generated == reference, row
+        items += generated
+    # the copies really are spread: every status partition has its 3 shard values
+    copy_pks = {i["PK"]["S"] for i in items if i["_type"]["S"] == "Order~GSI1"}
+    assert copy_pks == {f"ORDER#{s}#{n}" for s in STATUSES for n in range(3)}
+    ddb = dynamodb_local.client()
+    table = "sharded_copies"
+    dynamo.create_table(ddb, layout, table)
+    dynamo.write_items(ddb, table, items, dynamo.LoadResult())
+    client = client_module.Client(table, ddb)
+    checked = {"calls": 0, "ties": 0, "nulls": 0, "pages": 0}
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        schema = pgv.prepare(conn, model, data, None)
+        sql_table = schema.tables["Order"].expression().sql("postgres")
+        for pattern in model.patterns:
+            if pattern.name == "get_order":
+                continue
+            sql = re.sub(r"\bFROM orders\b", f"FROM {sql_table}", pattern.sql or "")
+            sql = re.sub(r":([a-z_]+)", r"%(\1)s", sql)
+            for status in STATUSES:
+                params: dict[str, Any] = {"status": status}
+                if pattern.range is not None:
+                    params["since"] = dt.date(2024, 1, 12)
+                with conn.cursor(row_factory=dict_row) as cur:
+                    expected = cur.execute(sql, params).fetchall()
+                got = getattr(client, pattern.name)(**params)
+                if pattern.limit is not None:
+                    assert len(expected) == pattern.limit
+                    assert _limited(got, expected), (pattern.name, status)
+                    continue
+                assert _groups(got) == _groups(expected), (pattern.name, status)
+                pages: list[Any] = []
+                cursor = None
+                while True:
+                    page, cursor = getattr(client, pattern.name + "_page")(
+                        **params, cursor=cursor, page_size=4
+                    )
+                    assert len(page) <= 4
+                    pages += page
+                    checked["pages"] += 1
+                    if cursor is None:
+                        break
+                assert [r["order_id"] for r in pages] == [r["order_id"] for r in got]
+                checked["calls"] += 1
+                groups = _groups(expected)
+                checked["nulls"] += any(d is None for d, _ in groups)
+                checked["ties"] += any(len(ids) > 1 for d, ids in groups if d is not None)
+    assert checked["calls"] == 3 * len(STATUSES)
+    assert checked["nulls"] >= 8 and checked["ties"] >= 8 and checked["pages"] > 100, checked
+    # a stale copy (left in its old partition by a writer that ignores copies) is dropped, and
+    # the LIMIT still counts current rows only
+    first = client.first_orders_by_status("paid")
+    moved = dict(first[0])
+    moved["status"] = "shipped"  # its "paid" copies stay where they were
+    ddb.put_item(TableName=table, Item=t.TO_ITEM["Order"](moved))
+    again = client.first_orders_by_status("paid")
+    assert moved["order_id"] not in {r["order_id"] for r in again}
+    assert len(again) == 7 and [r["order_id"] for r in again[:6]] == [
+        r["order_id"] for r in first[1:7]
+    ]
+    # the client's own writes move a row's copies to the new status, in the row's same shard,
+    # and a delete takes them away
+    row = dict(client.first_orders_by_status("pending")[0])
+    shard = rs.shard_of([keys.encode("integer", row["order_id"])], 3)
+    row["status"] = "cancelled"
+    client.update_order(row)
+    assert _copy_pks(ddb, table, row["order_id"]) == [f"ORDER#cancelled#{shard}"] * 2
+    assert row["order_id"] not in {r["order_id"] for r in client.orders_by_status("pending")}
+    assert row["order_id"] in {r["order_id"] for r in client.orders_by_status("cancelled")}
+    assert client.delete_order(order_id=row["order_id"]) is True
+    assert _copy_pks(ddb, table, row["order_id"]) == []
+
+
+def _copy_pks(ddb: Any, table: str, order_id: int) -> list[str]:
+    """The partition keys of one order's copies (the whole table scanned)."""
+    return sorted(
+        item["PK"]["S"]
+        for item in ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+        if item["_type"]["S"].startswith("Order~") and item["order_id"]["N"] == str(order_id)
+    )
+
+
+@pytest.mark.e2e
+def test_verify_proves_sharded_copies(postgres: Any, dynamodb_local: Any, tmp_path: Path) -> None:
+    model, layout = _compiled(tmp_path)
+    options = VerifyOptions(trials=10, sample=SampleOptions(seed=7, roots=120, fanout=1))
+    ddb = dynamodb_local.client()
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        report = verify(model, layout, ddb, pg_conn=conn, options=options)
+    assert report.ok, [(p.pattern, p.failures[:1]) for p in report.patterns]
+    served = {p.pattern for p in layout.plans if p.copy is not None and p.sharded}
+    proven = {p.pattern for p in report.patterns if not p.skipped and p.trials and p.non_empty}
+    assert served and served <= proven, (served, proven)
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        broken = verify(model, _copies_dropped(layout), ddb, pg_conn=conn, options=options)
+    assert {p.pattern for p in broken.patterns if p.failures} == served
+
+
+@pytest.mark.e2e
+def test_migration_runner_writes_sharded_copies_and_validate_finds_them(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """`migrate run` writes each order's copies in its shard partitions (the generated
+    transformers), and `migrate validate` (sample and --full, by key) finds 0 missing / extra;
+    `--patterns` runs the client's sharded copy reads against the pattern SQL."""
+    model, layout = _compiled(tmp_path)
+    data = _rows(seed=5)
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE orders (order_id integer PRIMARY KEY, status text NOT NULL, "
+            "created_at date, total numeric NOT NULL)"
+        )
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO orders VALUES (%(order_id)s, %(status)s, %(created_at)s, %(total)s)",
+                data.of("Order"),
+            )
+    module = transformers.generate(layout, model, client=True)
+    ddb = dynamodb_local.client()
+    table = "sharded_copies_migrate"
+    dynamo.create_table(ddb, layout, table)
+    options = RunOptions(concurrency=2, batch_size=64, dead_letter=tmp_path / "dead.jsonl")
+    options.progress = False
+    report = Runner(model, layout, dsn, ddb, tmp_path / "ckpt", options, table, module).run()
+    assert report.dead_letters == 0
+    items = ddb.scan(TableName=table, ConsistentRead=True)["Items"]
+    dated = sum(1 for r in data.of("Order") if r["created_at"] is not None)
+    types = [i["_type"]["S"] for i in items]
+    assert types.count("Order~GSI1") == len(data.of("Order")) and types.count("Order~GSI2") == dated
+    assert {i["PK"]["S"].rsplit("#", 1)[1] for i in items if "~" in i["_type"]["S"]} == {
+        "0",
+        "1",
+        "2",
+    }
+    for full in (False, True):
+        result = validate(model, layout, dsn, ddb, None if full else 50, table, module=module)
+        order = result.entities["Order"]
+        assert order.copy_count == len(data.of("Order")) + dated, full
+        assert order.count_ok and result.ok and order.missing == order.extra == 0, full
+    checked = validate(model, layout, dsn, ddb, 50, table, module=module, patterns=8)
+    assert checked.ok, checked.as_dict()
+    served = {p.pattern for p in layout.plans if p.copy is not None}
+    compared = {p.pattern for p in checked.patterns if p.skipped is None and p.compared_rows > 0}
+    assert served and served <= compared, checked.as_dict()
