@@ -6,6 +6,7 @@ prints the same numbers for another region or price table.
 
 from __future__ import annotations
 
+from modeling.compile.strategy import index_strategies
 from modeling.core import ir
 from modeling.cost import (
     DUPLICATE_ITEMS,
@@ -14,7 +15,6 @@ from modeling.cost import (
     OptionCost,
     Prices,
     estimate,
-    index_strategies,
 )
 
 

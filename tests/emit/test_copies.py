@@ -20,7 +20,10 @@ from psycopg.rows import dict_row
 
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.compile.copies import unbuildable
+from modeling.compile.strategy import choose
 from modeling.core import ir
+from modeling.cost import DUPLICATE_ITEMS, Prices
 from modeling.emit.cloudformation import emit_cloudformation
 from modeling.emit.dms import dms_warnings
 from modeling.emit.layout import layout_markdown
@@ -59,10 +62,10 @@ ORDERED = (
 SHARED = (
     (
         "access_patterns:\n",
-        "  Refund:\n    table: refunds\n    key: [refund_id]\n    row_count: 100000\n"
-        "    writes_per_second: 200\n    attributes:\n      refund_id: integer\n"
+        "  Refund:\n    table: refunds\n    key: [refund_id]\n    row_count: 10000000\n"
+        "    writes_per_second: 1\n    attributes:\n      refund_id: integer\n"
         "      customer_id: {type: integer, references: Customer}\n"
-        "      notes: {type: string, max_length: 2000}\naccess_patterns:\n",
+        "      notes: {type: string, max_length: 20000}\naccess_patterns:\n",
     ),
     (
         "    rate: {reads_per_second: 5, writes_per_second: 2}\n",
@@ -334,12 +337,27 @@ def test_client_writes_keep_copies_in_sync(dynamodb_local: Any, tmp_path: Path) 
 
 
 def test_a_sharded_pattern_keeps_its_gsi_and_says_why(tmp_path: Path) -> None:
-    """Copies are not sharded: a GSI read by a sharded plan stays, and the warning names the
-    pattern and its shard count."""
+    """Copies are not sharded: a GSI read by a sharded plan stays. At 5,000 writes/s the
+    copies are dearer anyway (each write a TransactWriteItems), and the choice says so with
+    both totals; at prices where storage dominates (request units almost free) they would be
+    cheaper, and the choice says they are not built and why (the shard count)."""
     text = (ROOT / "tests" / "fixtures" / "models" / "sharded_orders.yaml").read_text()
     path = tmp_path / "sharded.yaml"
     path.write_text(text.replace("collation: C}\n", "collation: C}\nstrategy: lowest_cost\n", 1))
-    _, layout = _compiled(path)
-    warnings = [d.message for d in layout.diagnostics if d.code == "strategy-not-built"]
-    assert warnings and not layout.copies
-    assert "orders_by_status_since is sharded across 3 partitions" in warnings[0], warnings
+    model, layout = _compiled(path)
+    assert not layout.copies and not [
+        d for d in layout.diagnostics if d.code == "strategy-not-built"
+    ]
+    infos = [d.message for d in layout.diagnostics if d.code == "strategy-choice"]
+    assert infos and all("with the GSI" in m and "with duplicated items" in m for m in infos)
+    storage_dominated = dataclasses.replace(
+        Prices.load(),
+        write_request_units_per_million=1e-6,
+        read_request_units_per_million=1e-6,
+        storage_gb_month=1000.0,
+    )
+    choices, built = choose(model, layout, storage_dominated)
+    blocked = [c for c in choices if c.chosen == DUPLICATE_ITEMS]
+    assert blocked and not any(c.built for c in blocked) and not built.copies
+    why = unbuildable(layout, model, blocked[0].index)
+    assert why is not None and "is sharded across 3 partitions" in why, why
