@@ -44,11 +44,14 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from modeling.api import check_text, compile_file
 from modeling.cli import app
 from modeling.compile import compile_model
+from modeling.compile.copies import with_copies
 from modeling.compile.strategy import index_strategies
 from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, estimate, with_gsis
 from modeling.emit.reference import language_reference
@@ -262,3 +265,49 @@ def test_model_cost_counts_the_built_copies_in_the_table() -> None:
     assert "on-demand $114.88/month; with the GSIs instead $129.03/month" in " ".join(
         out.stdout.split()
     )
+
+
+# every figure the property varies: Order rows, writes and item size, the customers (orders
+# per customer) and the relationship's reads
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    orders=st.sampled_from([1_000, 100_000, 10_000_000, 200_000_000]),
+    customers=st.sampled_from([10, 1_000, 1_000_000]),
+    writes=st.sampled_from([0, 0.1, 1, 20, 500]),
+    notes=st.sampled_from([20, 2_000, 20_000, 300_000]),
+    reads=st.sampled_from([0.01, 1, 5, 200]),
+)
+def test_the_choice_is_never_dearer_than_the_other_layout(
+    orders: int, customers: int, writes: float, notes: int, reads: float
+) -> None:
+    """For every GSI `lowest_cost` decides, `model cost` of the compiled layout (what was
+    chosen) is at most `model cost` of the other layout (the GSI swapped for the copies
+    `with_copies` builds, or the copies turned back into the GSI)."""
+    text = MODEL.read_text()
+    for old, new in (
+        (
+            "    row_count: 10000000\n    writes_per_second: 1\n",
+            f"    row_count: {orders}\n    writes_per_second: {writes}\n",
+        ),
+        ("    row_count: 1000000\n", f"    row_count: {customers}\n"),
+        ("max_length: 20000}", f"max_length: {notes}}}"),
+        ("reads_per_second: 5, writes_per_second: 2", f"reads_per_second: {reads}"),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    result = check_text(text, "property.yaml")
+    assert result.model is not None, [d.message for d in result.diagnostics.items]
+    model = result.model
+    layout, bag = compile_model(model)
+    assert layout is not None, [d.message for d in bag.items]
+    prices = Prices.load()
+    (choice,) = index_strategies(model, layout, prices)
+    gsi = with_gsis(layout)
+    copies = with_copies(model, gsi, ["GSI1"])
+    chosen, other = (copies, gsi) if layout.copies else (gsi, copies)
+    assert (choice.chosen == DUPLICATE_ITEMS) == bool(layout.copies)
+    mine = estimate(model, layout, prices).totals.on_demand_total
+    theirs = estimate(model, other, prices).totals.on_demand_total
+    assert mine is not None and theirs is not None
+    assert mine == pytest.approx(estimate(model, chosen, prices).totals.on_demand_total)
+    assert mine <= theirs + 1e-9, (choice.reason, mine, theirs)
