@@ -69,10 +69,11 @@ def strategy_lines(choices: tuple[IndexChoice, ...], heading: str = "##") -> lis
     lines = [
         f"{heading}# Index or duplicated items (strategy: lowest_cost)",
         "",
-        "Per month on-demand: a GSI is written on every write of its entities and stores "
-        "their projected items; duplicated relationship items are written on each write of "
-        "the relationship (the pattern's `rate.writes_per_second`) and a read fetches each "
-        "full item by key.",
+        "Per month on-demand, the whole table with the GSI and with duplicated relationship "
+        "items instead (the estimate above, on both layouts): a GSI is written on every write "
+        "of its entities and stores their projected items; with duplicated items every write "
+        "of an entity is one TransactWriteItems of its item and copies (2 units per KB per "
+        "item) after a strongly consistent GetItem, and a read fetches each full item by key.",
         "",
     ]
     lines += _table(
