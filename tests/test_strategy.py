@@ -40,6 +40,7 @@ without (10 write units either way; 3 read units).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -54,6 +55,7 @@ from modeling.compile import compile_model
 from modeling.compile.copies import with_copies
 from modeling.compile.strategy import index_strategies
 from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, estimate, with_gsis
+from modeling.emit.cost_report import chosen
 from modeling.emit.reference import language_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,3 +313,14 @@ def test_the_choice_is_never_dearer_than_the_other_layout(
     assert mine is not None and theirs is not None
     assert mine == pytest.approx(estimate(model, chosen, prices).totals.on_demand_total)
     assert mine <= theirs + 1e-9, (choice.reason, mine, theirs)
+
+
+def test_repriced_the_choice_says_what_the_layout_holds() -> None:
+    """`model cost --region/--prices` reprices the choice; where other prices favour the GSI
+    over copies the layout was compiled with, the choice says the layout does not hold it."""
+    model, layout = compile_file(MODEL)
+    assert layout.copy("GSI1") is not None
+    free_storage = dataclasses.replace(Prices.load(), storage_gb_month=0.0)
+    (choice,) = index_strategies(model, layout, free_storage)
+    assert choice.chosen == GSI and not choice.built
+    assert "not built" in chosen(choice)

@@ -128,9 +128,14 @@ def choose(
 
 
 def index_strategies(model: ir.Model, layout: ir.Layout, prices: Prices) -> tuple[IndexChoice, ...]:
-    """The `strategy: lowest_cost` choices for a layout (compiled or not), as `build_copies`
-    made them; `model cost`, `explain` and layout.md show these."""
-    return choose(model, layout, prices)[0]
+    """The `strategy: lowest_cost` choices for a compiled layout, as `build_copies` made them;
+    `model cost`, `explain` and layout.md show these. `built` says whether the layout holds
+    what was chosen (the GSI, or its copies)."""
+    has = {c.name for c in layout.copies}
+    return tuple(
+        replace(c, built=(c.index in has) == (c.chosen == DUPLICATE_ITEMS))
+        for c in choose(model, layout, prices)[0]
+    )
 
 
 def build_copies(model: ir.Model, state: Derivation) -> Derivation:

@@ -51,6 +51,11 @@ def chosen(choice: IndexChoice) -> str:
             f"duplicated relationship items (not built for this index: {choice.index} "
             "is kept; see strategy-not-built)"
         )
+    if not choice.built:  # repriced (`model cost --region/--prices`): the layout has copies
+        return (
+            f"the GSI {choice.index} at these prices (not built: the layout was compiled at "
+            "the packaged prices and writes copies)"
+        )
     return f"the GSI {choice.index}"
 
 
