@@ -28,10 +28,11 @@ from modeling.api import load_model
 from modeling.commands import _previous
 from modeling.commands.validate import render
 from modeling.compile import compile_model
+from modeling.compile.strategy import index_strategies
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostics, ModelError, Severity
 from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID
-from modeling.cost import IndexChoice, Prices, index_strategies
+from modeling.cost import IndexChoice, Prices
 from modeling.emit import emit, write_manifest
 from modeling.emit.cost_report import strategy_line
 from modeling.requests import key_condition

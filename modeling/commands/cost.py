@@ -18,9 +18,10 @@ from rich.table import Table
 
 from modeling.api import load_model
 from modeling.commands._previous import compile_locked
+from modeling.compile.strategy import index_strategies
 from modeling.core.diagnostics import ModelError
 from modeling.core.errors import EXIT_INVALID
-from modeling.cost import CostReport, IndexChoice, Prices, estimate, index_strategies, with_gsis
+from modeling.cost import CostReport, IndexChoice, Prices, estimate, with_gsis
 from modeling.emit.cost_report import chosen as _chosen
 from modeling.emit.cost_report import money as _money
 from modeling.emit.cost_report import num as _num

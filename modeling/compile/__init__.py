@@ -19,7 +19,6 @@ from modeling.compile.attribute_keys import (
     check_attribute_key_identity,
     key_on_attributes,
 )
-from modeling.compile.copies import build_copies
 from modeling.compile.entity_keys import build_keys
 from modeling.compile.key_conditions import check_key_conditions
 from modeling.compile.lsis import derive_lsis
@@ -28,7 +27,7 @@ from modeling.compile.plans import build_plans
 from modeling.compile.requirements import collect_units
 from modeling.compile.sharding import shard_partitions
 from modeling.compile.state import Derivation
-from modeling.compile.strategy import check_index_strategy
+from modeling.compile.strategy import build_copies, check_index_strategy
 from modeling.core import ir
 from modeling.core.diagnostics import Diagnostic, Diagnostics, Severity, Span
 

@@ -1,5 +1,6 @@
-"""`strategy: lowest_cost` built: a GSI that `modeling.cost.index_strategies` finds dearer than
-writing its relationship as extra items in the table is replaced by `ir.CopyItems`.
+"""`strategy: lowest_cost` built: a GSI that `modeling.compile.strategy` finds dearer than
+writing its relationship as extra items in the table is replaced by `ir.CopyItems`
+(`with_copies`, the one builder: the choice prices the layout it returns).
 
 Each item of the entity gets a copy on the table: partition key = the GSI's partition-key
 template, sort key = `~<GSI>#` + the GSI's sort-key template + `#{slot}` for each identity
@@ -60,9 +61,8 @@ from dataclasses import replace
 from modeling.compile import plans as planning
 from modeling.compile import templates
 from modeling.compile.checks import _ambiguous_slots, _kinds
-from modeling.compile.state import Derivation
 from modeling.core import ir
-from modeling.cost import DUPLICATE_ITEMS, Prices, filter_attributes, index_strategies
+from modeling.cost import filter_attributes
 
 MARK = "~"
 
@@ -254,25 +254,18 @@ def _collection_plan(
     )
 
 
-def build_copies(model: ir.Model, state: Derivation) -> Derivation:
-    layout = ir.Layout(
-        model.name, model.table.name, state.indexes, state.entity_layouts, state.plans
-    )
-    if not state.indexes or not any(p.strategy == "lowest_cost" for p in model.patterns):
-        return state
-    chosen = [
-        c.index
-        for c in index_strategies(model, layout, Prices.load())
-        if c.chosen == DUPLICATE_ITEMS and unbuildable(layout, model, c.index) is None
-    ]
-    copies = [c for i in chosen for c in (_copies(layout, model, i) or [])]
+def with_copies(model: ir.Model, layout: ir.Layout, indexes: list[str]) -> ir.Layout:
+    """`layout` with each GSI of `indexes` replaced by its relationship copies (`_copies`;
+    the caller checks `unbuildable` first, and `modeling.compile.strategy` prices the result
+    with `modeling.cost.estimate` against the layout with the GSI)."""
+    copies = [c for i in indexes for c in (_copies(layout, model, i) or [])]
     if not copies:
-        return state
+        return layout
     gone = {c.name for c in copies}
-    table = state.indexes[0]
+    table = layout.indexes[0]
     by_name = {(c.name, c.entity): c for c in copies}
     plans = []
-    for plan in state.plans:
+    for plan in layout.plans:
         if plan.index in gone and len(plan.entities) > 1:
             on = tuple(by_name[(plan.index, e)] for e in plan.entities)
             plans.append(_collection_plan(plan, on, table))
@@ -283,18 +276,18 @@ def build_copies(model: ir.Model, state: Derivation) -> Derivation:
             types = tuple(
                 el.type_value
                 for e in plan.entities
-                if (el := next((x for x in state.entity_layouts if x.entity == e), None))
+                if (el := next((x for x in layout.entities if x.entity == e), None))
             )
             plans.append(replace(plan, type_filter=types))
         else:
             plans.append(plan)
     return replace(
-        state,
-        indexes=tuple(i for i in state.indexes if i.name not in gone),
-        entity_layouts=tuple(
+        layout,
+        indexes=tuple(i for i in layout.indexes if i.name not in gone),
+        entities=tuple(
             replace(el, keys=tuple(k for k in el.keys if k.index not in gone))
-            for el in state.entity_layouts
+            for el in layout.entities
         ),
         plans=tuple(plans),
-        copies=tuple(copies),
+        copies=layout.copies + tuple(copies),
     )

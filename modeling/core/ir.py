@@ -266,7 +266,7 @@ class AccessPattern:
     limit_param: str | None = None
     # `strategy:` (the pattern's, else the model's): fewest_indexes | lowest_cost; with
     # lowest_cost the pattern's GSI is compared with duplicated relationship items
-    # (modeling.cost.index_strategies)
+    # (modeling.compile.strategy)
     strategy: Literal["fewest_indexes", "lowest_cost"] = "fewest_indexes"
 
     @property

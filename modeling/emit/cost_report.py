@@ -6,6 +6,7 @@ prints the same numbers for another region or price table.
 
 from __future__ import annotations
 
+from modeling.compile.strategy import index_strategies
 from modeling.core import ir
 from modeling.cost import (
     DUPLICATE_ITEMS,
@@ -14,7 +15,6 @@ from modeling.cost import (
     OptionCost,
     Prices,
     estimate,
-    index_strategies,
 )
 
 
@@ -51,6 +51,11 @@ def chosen(choice: IndexChoice) -> str:
             f"duplicated relationship items (not built for this index: {choice.index} "
             "is kept; see strategy-not-built)"
         )
+    if not choice.built:  # repriced (`model cost --region/--prices`): the layout has copies
+        return (
+            f"the GSI {choice.index} at these prices (not built: the layout was compiled at "
+            "the packaged prices and writes copies)"
+        )
     return f"the GSI {choice.index}"
 
 
@@ -69,10 +74,11 @@ def strategy_lines(choices: tuple[IndexChoice, ...], heading: str = "##") -> lis
     lines = [
         f"{heading}# Index or duplicated items (strategy: lowest_cost)",
         "",
-        "Per month on-demand: a GSI is written on every write of its entities and stores "
-        "their projected items; duplicated relationship items are written on each write of "
-        "the relationship (the pattern's `rate.writes_per_second`) and a read fetches each "
-        "full item by key.",
+        "Per month on-demand, the whole table with the GSI and with duplicated relationship "
+        "items instead (the estimate above, on both layouts): a GSI is written on every write "
+        "of its entities and stores their projected items; with duplicated items every write "
+        "of an entity is one TransactWriteItems of its item and copies (2 units per KB per "
+        "item) after a strongly consistent GetItem, and a read fetches each full item by key.",
         "",
     ]
     lines += _table(

@@ -340,8 +340,10 @@ class RateSpec(Node):
         ge=0,
         le=limits.RATE_MAX,
         allow_inf_nan=False,
-        description="Writes per second to the items this pattern reads; with `strategy: "
-        "lowest_cost`, how often the relationship the pattern follows is written.",
+        description="Writes per second to the items this pattern reads (hot-partition checks "
+        "and write sharding). `strategy: lowest_cost` does not use it: the generated client "
+        "rewrites relationship copies on every write of the entity, so they are priced at "
+        "the entity's `writes_per_second`.",
     )
 
 
@@ -463,12 +465,13 @@ class ModelSpec(Node):
         default=None,
         description="How relationships read through an index are laid out. `fewest_indexes` "
         "(default): the fewest GSIs that serve every pattern, each relationship written once. "
-        "`lowest_cost`: for every GSI serving a pattern, compare its monthly cost (its write "
-        "amplification on every write of the entity, its storage, the reads) with writing the "
-        "relationship as extra items in the table (a write on each write of the relationship: "
-        "the pattern's `rate.writes_per_second`, else the entity's; their storage; the reads "
-        "plus one fetch per item), and keep the cheaper; `explain` and layout.md show both "
-        "figures. A pattern's own `strategy` overrides this.",
+        "`lowest_cost`: for every GSI serving a pattern, compare the table's monthly cost "
+        "(`model cost`'s estimate) with the GSI (its write amplification on every write of the "
+        "entity, its storage, the reads) and with the relationship written as extra items in "
+        "the table instead (every write of the entity one TransactWriteItems of the item and "
+        "its copies after a GetItem; their storage; the reads plus one fetch per item), and "
+        "keep the cheaper; `explain` and layout.md show both totals. A pattern's own "
+        "`strategy` overrides this.",
     )
     access_patterns: dict[PatternName, PatternSpec] = Field(
         default_factory=dict, description="Pattern name → definition."

@@ -20,7 +20,10 @@ from psycopg.rows import dict_row
 
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.compile.copies import unbuildable
+from modeling.compile.strategy import choose
 from modeling.core import ir
+from modeling.cost import DUPLICATE_ITEMS, Prices
 from modeling.emit.cloudformation import emit_cloudformation
 from modeling.emit.dms import dms_warnings
 from modeling.emit.layout import layout_markdown
@@ -59,10 +62,10 @@ ORDERED = (
 SHARED = (
     (
         "access_patterns:\n",
-        "  Refund:\n    table: refunds\n    key: [refund_id]\n    row_count: 100000\n"
-        "    writes_per_second: 200\n    attributes:\n      refund_id: integer\n"
+        "  Refund:\n    table: refunds\n    key: [refund_id]\n    row_count: 10000000\n"
+        "    writes_per_second: 1\n    attributes:\n      refund_id: integer\n"
         "      customer_id: {type: integer, references: Customer}\n"
-        "      notes: {type: string, max_length: 2000}\naccess_patterns:\n",
+        "      notes: {type: string, max_length: 20000}\naccess_patterns:\n",
     ),
     (
         "    rate: {reads_per_second: 5, writes_per_second: 2}\n",
@@ -334,20 +337,33 @@ def test_client_writes_keep_copies_in_sync(dynamodb_local: Any, tmp_path: Path) 
 
 
 def test_a_sharded_gsi_is_weighed_like_any_other(tmp_path: Path) -> None:
-    """A sharded GSI is no reason to keep it any more (tests/emit/test_copies_sharded.py):
-    GSI2 becomes copies across the same 3 shards; GSI1, read 20 times a second a whole
-    partition at a time, stays because its copies cost more (BatchGets of every main item),
-    and the strategy-choice note says so with the figures."""
+    """A sharded GSI is weighed like any other (copies are sharded too,
+    tests/emit/test_copies_sharded.py). At 5,000 writes/s the copies are dearer (each write a
+    TransactWriteItems), so both GSIs stay and the choice says so with both totals; at prices
+    where storage dominates (request units almost free) the copies are cheaper and built,
+    across the same 3 shards as the GSI's partitions."""
     text = (ROOT / "tests" / "fixtures" / "models" / "sharded_orders.yaml").read_text()
     path = tmp_path / "sharded.yaml"
-    path.write_text(text.replace("collation: C}\n", "collation: C}\nstrategy: lowest_cost\n", 1))
-    _, layout = _compiled(path)
-    assert not [d for d in layout.diagnostics if d.code == "strategy-not-built"]
-    assert [(c.name, c.shards) for c in layout.copies] == [("GSI2", 3)]
-    assert [i.name for i in layout.indexes] == ["table", "GSI1"]
-    kept = [
-        d.message
-        for d in layout.diagnostics
-        if d.code == "strategy-choice" and "GSI1 (" in d.message
+    path.write_text(text.replace("collation: C}
+", "collation: C}
+strategy: lowest_cost
+", 1))
+    model, layout = _compiled(path)
+    assert not layout.copies and not [
+        d for d in layout.diagnostics if d.code == "strategy-not-built"
     ]
-    assert kept and "the GSI costs" in kept[0], kept
+    infos = [d.message for d in layout.diagnostics if d.code == "strategy-choice"]
+    assert infos and all("with the GSI" in m and "with duplicated items" in m for m in infos)
+    storage_dominated = dataclasses.replace(
+        Prices.load(),
+        write_request_units_per_million=1e-6,
+        read_request_units_per_million=1e-6,
+        storage_gb_month=1000.0,
+    )
+    choices, built = choose(model, layout, storage_dominated)
+    cheaper = {c.index for c in choices if c.chosen == DUPLICATE_ITEMS}
+    assert cheaper and all(c.built for c in choices if c.chosen == DUPLICATE_ITEMS)
+    assert {c.name for c in built.copies} == cheaper
+    sharded = {p.index for p in layout.plans if p.sharded}
+    assert sharded & cheaper, (sharded, cheaper)
+    assert all(c.shards == 3 for c in built.copies if c.name in sharded)

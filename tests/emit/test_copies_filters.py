@@ -6,6 +6,7 @@ copies' keys. Before: `strategy-not-built` (filtered)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import re
 from decimal import Decimal
@@ -18,8 +19,9 @@ from psycopg.rows import dict_row
 
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.compile.strategy import index_strategies
 from modeling.core import ir
-from modeling.cost import Prices, index_strategies
+from modeling.cost import DUPLICATE_ITEMS, Prices, estimate
 from modeling.sample import codec
 from modeling.sample.generate import SampleOptions
 from modeling.sample.rows import Dataset
@@ -79,10 +81,20 @@ def test_filtered_patterns_are_served_by_copies_holding_the_filtered_attributes(
         assert plan is not None and plan.copy is not None and plan.filters, name
         (copy,) = [c for c in layout.copies if c.name == plan.copy]
         assert {f.attribute for f in plan.filters} <= set(copy.slots), name
-    # a copy holding filtered attributes changes with any write of the row: priced at the
-    # entity's 200 writes/s (one unit each), not the relationship's 2
-    choices = index_strategies(model, layout, Prices.load("us-east-1"))
-    assert {c.duplicate_items.write_units_per_second for c in choices} == {200.0}
+    # every write of an Order puts the item and all its copies (each under 1 KB) in one
+    # TransactWriteItems: 2 x (ceil(item / 1 KB) + copies) units, at each of its writes
+    prices = Prices.load("us-east-1")
+    report = estimate(model, layout, prices)
+    order = next(e for e in report.entities if e.entity == "Order")
+    copies = layout.copies_of("Order")
+    assert len(copies) >= 2
+    assert order.per_index == (
+        ("table", order.item_bytes, 2 * (math.ceil(order.item_bytes / 1024) + len(copies))),
+    )
+    choices = index_strategies(model, layout, prices)
+    assert all(c.chosen == DUPLICATE_ITEMS and c.built for c in choices)
+    # the last choice compared the layout `model cost` prices (every copy built)
+    assert choices[-1].duplicate_items.total == pytest.approx(report.totals.on_demand_total)
 
 
 def rows(seed: int) -> Dataset:

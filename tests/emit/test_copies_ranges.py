@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import random
 import re
 from pathlib import Path
@@ -19,8 +20,9 @@ from psycopg.rows import dict_row
 
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.compile.strategy import index_strategies
 from modeling.core import ir
-from modeling.cost import DUPLICATE_ITEMS, GSI, Prices, estimate, index_strategies
+from modeling.cost import DUPLICATE_ITEMS, Prices, estimate, with_gsis
 from modeling.emit.client import pattern_methods
 from modeling.sample import codec
 from modeling.sample.generate import SampleOptions
@@ -77,7 +79,7 @@ def model_text(nullable: bool = False) -> str:
             f"  {name}:\n"
             f"    sql: SELECT * FROM orders WHERE customer_id = :customer_id AND {cond} "
             f"ORDER BY {order} DESC\n"
-            "    rate: {reads_per_second: 5, writes_per_second: 2}\n"
+            "    rate: {reads_per_second: 1, writes_per_second: 2}\n"
         )
     return text
 
@@ -87,7 +89,7 @@ def compiled(
 ) -> tuple[ir.Model, ir.Layout]:
     path = tmp_path / "ranges.yaml"
     text = model_text(nullable) + "".join(
-        f"  {name}:\n    sql: {sql}\n    rate: {{reads_per_second: 5, writes_per_second: 2}}\n"
+        f"  {name}:\n    sql: {sql}\n    rate: {{reads_per_second: 1, writes_per_second: 2}}\n"
         for name, sql in FANS.items()
     )
     for old, new in changes:
@@ -122,31 +124,50 @@ def test_range_patterns_are_served_by_copies(tmp_path: Path) -> None:
 def test_sparse_copies_are_priced_for_the_rows_that_have_them(tmp_path: Path) -> None:
     """pg_stats null_frac 0.25 (placed_at) and 0.5 (label): a quarter and a half of the orders
     are on neither the sparse GSI nor have such a copy, so both options write and store that
-    much less (hand-computed: a copy is one write unit on the relationship's 2 writes/s; an
-    order on the GSI two units on its 200 writes/s). At half the rows, GSI2 is the cheaper
-    option and is kept. Before: no copy was built for a sparse key, and all rows were priced."""
+    much less. Priced as the generated client writes (hand-computed below): each of Order's
+    1 write/s is one TransactWriteItems of the item and the copies it has, 2 units per KB per
+    action: 2 x (ceil(item / 1 KB) + 0.75 + 0.5 + 1) units; a sparse GSI entry is written for
+    0.75 (GSI1) and 0.5 (GSI2) of the writes. Before: no copy was built for a sparse key, and
+    all rows were priced."""
     model, layout = compiled(
         tmp_path,
         True,
         ("placed_at: {type: date, ", "placed_at: {stats: {null_frac: 0.25}, type: date, "),
         ("label: {type: string, ", "label: {stats: {null_frac: 0.5}, type: string, "),
     )
-    choices = {c.index: c for c in index_strategies(model, layout, Prices.load("us-east-1"))}
-    wru = {i: c.duplicate_items.write_units_per_second for i, c in choices.items()}
-    assert wru == {"GSI1": 1.5, "GSI2": 1.0, "GSI3": 2.0}
-    assert choices["GSI1"].gsi.write_units_per_second == 0.75 * 200 * 2
-    assert choices["GSI2"].gsi.write_units_per_second == 0.5 * 200 * 2
+    prices = Prices.load("us-east-1")
+    choices = {c.index: c for c in index_strategies(model, layout, prices)}
     assert {i: c.chosen for i, c in choices.items()} == {
         "GSI1": DUPLICATE_ITEMS,
-        "GSI2": GSI,
+        "GSI2": DUPLICATE_ITEMS,
         "GSI3": DUPLICATE_ITEMS,
     }
-    assert {c.name for c in layout.copies} == {"GSI1", "GSI3"}
-    table = estimate(model, layout, Prices.load("us-east-1")).indexes[0]
-    # 1,000 customers and 100,000 orders; copies: 75,000 sparse (GSI1), 100,000 (GSI3); the
-    # table writes them at the Order's 200 writes/s (every write of a row puts its copies)
-    assert table.items == 1_000 + 100_000 + 75_000 + 100_000
-    assert table.write_units_per_second == 1 + 200 * 2 + 0.75 * 200 + 200
+    assert {c.name for c in layout.copies} == {"GSI1", "GSI2", "GSI3"}
+    assert {c.name: c.key.sparse for c in layout.copies if c.key} == {
+        "GSI1": True,
+        "GSI2": True,
+        "GSI3": False,
+    }
+    report = estimate(model, layout, prices)
+    table = report.indexes[0]
+    # 1,000,000 customers and 10,000,000 orders; copies: 7,500,000 (GSI1), 5,000,000 (GSI2),
+    # 10,000,000 (GSI3)
+    assert table.items == 1_000_000 + 10_000_000 + 7_500_000 + 5_000_000 + 10_000_000
+    order = next(e for e in report.entities if e.entity == "Order")
+    units = math.ceil(order.item_bytes / 1024)
+    assert table.write_units_per_second == 1 + 2 * (units + 0.75 + 0.5 + 1)
+    # with the GSIs: an entry for the rows that have the key only
+    gsis = {i.index: i for i in estimate(model, with_gsis(layout), prices).indexes}
+    assert (gsis["GSI1"].items, gsis["GSI2"].items, gsis["GSI3"].items) == (
+        7_500_000,
+        5_000_000,
+        10_000_000,
+    )
+    projected = math.ceil(order.item_bytes / 1024)  # ALL: the entry is about the item
+    assert gsis["GSI1"].write_units_per_second == pytest.approx(0.75 * projected, abs=0.75)
+    assert gsis["GSI2"].write_units_per_second == pytest.approx(0.5 * projected, abs=0.5)
+    # each choice compared two layouts `model cost` prices; the last is the compiled one
+    assert choices["GSI3"].duplicate_items.total == pytest.approx(report.totals.on_demand_total)
 
 
 def rows(seed: int, nullable: bool) -> Dataset:

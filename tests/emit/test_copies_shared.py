@@ -17,8 +17,9 @@ from psycopg.rows import dict_row
 
 from modeling.api import load_model
 from modeling.compile import compile_model
+from modeling.compile.strategy import index_strategies
 from modeling.core import ir
-from modeling.cost import Prices, estimate, index_strategies
+from modeling.cost import Prices, estimate
 from modeling.sample import codec
 from modeling.sample.generate import SampleOptions
 from modeling.sample.rows import Dataset
@@ -48,12 +49,12 @@ SHARED = (
     (
         "  Order:\n",
         "  Refund:\n    table: refunds\n    key: [refund_id]\n    parent: Customer\n"
-        "    row_count: 100000\n    writes_per_second: 200\n    keys:\n"
+        "    row_count: 10000000\n    writes_per_second: 1\n    keys:\n"
         '      table: {pk: "REFUND#{refund_id}", sk: "REFUND"}\n'
         '      gsi1: {pk: "CUSTOMER#{customer_id}", sk: "REFUND#{refund_id}"}\n'
         "    attributes:\n      refund_id: integer\n"
         "      customer_id: {type: integer, references: Customer}\n"
-        "      notes: {type: string, max_length: 2000}\n  Order:\n",
+        "      notes: {type: string, max_length: 20000}\n  Order:\n",
     ),
 )
 PATTERNS = """  get_refund: {entity: Refund, where: {refund_id: "="}, rate: {reads_per_second: 50}}
@@ -99,11 +100,17 @@ def test_one_copy_per_entity_of_the_shared_gsi(tmp_path: Path) -> None:
     assert (both.sk.kind, both.sk.values[0].template) == ("begins_with", "~GSI1#")
     refunds = layout.plan("refunds_of_customer")
     assert refunds is not None and refunds.type_filter == ("Refund~GSI1",)
-    # priced per entity: each copy on its own relationship's writes (2/s each, 1 unit)
+    # priced as `model cost` prices the compiled layout: every write of each entity puts its
+    # item and its copy in one TransactWriteItems (2 units per KB per action)
     (choice,) = index_strategies(model, layout, Prices.load("us-east-1"))
-    assert choice.built and choice.duplicate_items.write_units_per_second == 3 * 2
-    table = estimate(model, layout, Prices.load("us-east-1")).indexes[0]
-    assert table.items == 2 * (1_000 + 100_000 + 100_000)  # every row's item and copy
+    report = estimate(model, layout, Prices.load("us-east-1"))
+    assert choice.built
+    assert choice.duplicate_items.total == pytest.approx(report.totals.on_demand_total)
+    assert choice.duplicate_items.total < choice.gsi.total  # type: ignore[operator]
+    assert report.indexes[0].items == 2 * (1_000_000 + 10_000_000 + 10_000_000)
+    # Customer (1 write/s): item and copy of 1 KB each -> 2 x (1 + 1) = 4 units a write
+    customer = next(e for e in report.entities if e.entity == "Customer")
+    assert customer.per_index == (("table", customer.item_bytes, 4.0),)
 
 
 def test_a_collection_whose_sort_keys_nest_keeps_the_gsi(tmp_path: Path) -> None:
