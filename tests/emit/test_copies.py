@@ -20,7 +20,6 @@ from psycopg.rows import dict_row
 
 from modeling.api import load_model
 from modeling.compile import compile_model
-from modeling.compile.copies import unbuildable
 from modeling.compile.strategy import choose
 from modeling.core import ir
 from modeling.cost import DUPLICATE_ITEMS, Prices
@@ -344,10 +343,7 @@ def test_a_sharded_gsi_is_weighed_like_any_other(tmp_path: Path) -> None:
     across the same 3 shards as the GSI's partitions."""
     text = (ROOT / "tests" / "fixtures" / "models" / "sharded_orders.yaml").read_text()
     path = tmp_path / "sharded.yaml"
-    path.write_text(text.replace("collation: C}
-", "collation: C}
-strategy: lowest_cost
-", 1))
+    path.write_text(text.replace("collation: C}\n", "collation: C}\nstrategy: lowest_cost\n", 1))
     model, layout = _compiled(path)
     assert not layout.copies and not [
         d for d in layout.diagnostics if d.code == "strategy-not-built"
