@@ -68,6 +68,23 @@ MODEL_CASES: dict[str, tuple[int, list[str]]] = {
     "empty.yaml": (2, ["[missing-key]"]),
     "a_list.yaml": (2, ["[wrong-type]"]),
     "unknown_anchor_tag.yaml": (2, ["[yaml-tag]"]),
+    # an entity's writes/s: inf and 1e400 (inf once read) crashed compile and cost with an
+    # OverflowError; 1e300 priced the month at $4.9e300
+    "entity_writes_inf.yaml": (2, ["entity_writes_inf.yaml:5:", "is inf", "[invalid-value]"]),
+    "entity_writes_1e400.yaml": (2, ["entity_writes_1e400.yaml:5:", "is inf", "1000000000"]),
+    "entity_writes_1e300.yaml": (2, ["entity_writes_1e300.yaml:5:", "1000000000", "hint:"]),
+    # pg_stats n_distinct: NaN crashed compile and cost (ValueError); inf, -inf and -5 (minus a
+    # fraction of the rows above 1) were taken as partition counts without a word
+    "n_distinct_nan.yaml": (2, ["n_distinct_nan.yaml:8:50:", "finite", "[invalid-value]"]),
+    "n_distinct_inf.yaml": (2, ["n_distinct_inf.yaml:8:", "finite", "[invalid-value]"]),
+    "n_distinct_minus_inf.yaml": (2, ["n_distinct_minus_inf.yaml:8:", "[invalid-value]"]),
+    "n_distinct_minus_five.yaml": (2, ["n_distinct_minus_five.yaml:8:", "minimum of -1"]),
+    # more rows than PostgreSQL can count (bigint), priced at $3.9e36 a month
+    "row_count_huge.yaml": (2, ["row_count_huge.yaml:5:", "9223372036854775807"]),
+    # pg_stats avg_width is an int4
+    "avg_width_huge.yaml": (2, ["avg_width_huge.yaml:7:", "2147483647"]),
+    # a collation orders strings only: on a decimal it was accepted and ignored
+    "collation_on_number.yaml": (2, ["collation_on_number.yaml:7:", "[collation-type]", "hint:"]),
 }
 
 
@@ -86,6 +103,10 @@ def test_corpus_model_validate_and_compile(name: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     compiled = invoke("compile", path, "-o", out)
     assert compiled.exit_code == code, compiled.output
+    priced = invoke("cost", path, "--json")  # cost compiles in memory and sizes every figure
+    assert priced.exit_code == code, priced.output
+    if code:  # the same located diagnostics, not a repr of them
+        assert texts[0] in priced.output and "Diagnostic(" not in priced.output, priced.output
     if code:  # nothing is written for a model with an error: all files or none
         assert not out.exists() or not any(out.rglob("*")), sorted(out.rglob("*"))
 
@@ -258,6 +279,12 @@ QUERY_CASES: dict[str, tuple[int, list[str]]] = {
     "utf16.sql": (2, ["utf16.sql", "[SEED040]"]),
     # found by hypothesis: csv.Error escaped (a bare CR in a field read without newline="")
     "bare_carriage_return.csv": (0, ["bare_carriage_return.csv:3:1:", "[SEED042]"]),
+    # 10^20 UPDATE calls a day: the entity's writes_per_second (1.2e15) was written as is, a
+    # model beyond RATE_MAX; now left out and said, like a pattern's rate
+    "huge_write_calls.csv": (
+        0,
+        ["huge_write_calls.csv:2:1:", "beyond any table's quota", "[SEED043]"],
+    ),
 }
 
 
@@ -277,6 +304,27 @@ def test_corpus_query_file(name: str, tmp_path: Path) -> None:
         assert text in result.output, (text, result.output)
     if code == 0:  # whatever the workload suggested validates (no LIMIT 10^26, no rate inf)
         assert invoke("validate", model).exit_code == 0
+
+
+@pytest.mark.parametrize("window", ["nan", "0", "-1", "inf", "1e-300", "1e400"])
+def test_a_calls_window_that_is_not_a_duration_is_refused(window: str, tmp_path: Path) -> None:
+    """0, -1 and NaN dropped every rate without a word ("no call count"), inf made every rate
+    0, 1e-300 wrote 1e305 writes/s into a model that then did not validate."""
+    ddl = tmp_path / "shop.sql"
+    ddl.write_bytes(SHOP_DDL.read_bytes())
+    model = tmp_path / "m.yaml"
+    result = invoke(
+        "init",
+        "--from-ddl",
+        ddl,
+        "--queries",
+        CORPUS / "queries" / "huge_write_calls.csv",
+        f"--calls-window={window}",
+        "-o",
+        model,
+    )
+    assert result.exit_code == 2 and "--calls-window" in result.output, result.output
+    assert not model.exists()
 
 
 def test_a_limit_beyond_the_query_limit_is_no_limit(tmp_path: Path) -> None:
@@ -621,3 +669,12 @@ def test_hypothesis_cli_paths(command: list[str], name: str, kind: str, tmp_path
     except OSError:
         return  # a name the file system refuses: nothing to try
     invoke(*command, path)
+
+
+def test_an_error_inside_an_attribute_is_not_also_reported_as_a_wrong_shorthand() -> None:
+    """`status: {type: string, stats: {n_distinct: .nan}}` failed both union branches; the
+    `status: string` branch's "Input should be a valid string" was reported too, at the
+    attribute, beside the real error at the value."""
+    result = invoke("validate", CORPUS / "models" / "n_distinct_nan.yaml")
+    assert result.exit_code == 2
+    assert "valid string" not in result.output and result.output.count("error:") == 1, result.output

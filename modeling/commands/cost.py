@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modeling.api import compile_file
+from modeling.commands.validate import render as render_diagnostic
 from modeling.core.diagnostics import ModelError
 from modeling.core.errors import EXIT_INVALID
 from modeling.cost import CostReport, IndexChoice, Prices, estimate, index_strategies
@@ -124,8 +125,9 @@ def register(app: typer.Typer) -> None:
             try:
                 model, layout = compile_file(path)
             except ModelError as exc:
+                err = Console(stderr=True, highlight=False, soft_wrap=True)
                 for d in exc.diagnostics.sorted():
-                    Console(stderr=True).print(str(d))
+                    err.print(render_diagnostic(d))
                 raise typer.Exit(EXIT_INVALID) from None
             reports.append(estimate(model, layout, prices))
             choices.append(index_strategies(model, layout, prices))

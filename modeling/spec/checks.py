@@ -355,6 +355,14 @@ class Checker:
                 hint="drop `timezone`, or change the type to datetime",
             )
         scalar = TypeRef.parse(a.type).scalar
+        if a.collation is not None and scalar != "string":
+            self.error(
+                "collation-type",
+                f"`collation` on attribute {attr!r} of type {a.type}; a collation orders "
+                "strings only (and lists or sets of them)",
+                self.pos.key((*path, "collation")),
+                hint="drop `collation`, or change the type to string",
+            )
         for field_name, kinds in (
             ("precision", ("decimal",)),
             ("scale", ("decimal",)),

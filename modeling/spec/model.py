@@ -177,9 +177,14 @@ class ColumnStatsSpec(Node):
 
     n_distinct: float | None = Field(
         default=None,
-        description="Distinct values: > 0 a count, < 0 minus the fraction of rows (pg_stats).",
+        ge=-1,
+        allow_inf_nan=False,
+        description="Distinct values: > 0 a count, < 0 minus the fraction of rows (-1: unique), "
+        "0 unknown (pg_stats).",
     )
-    avg_width: int | None = Field(default=None, ge=0, description="Average width in bytes.")
+    avg_width: int | None = Field(
+        default=None, ge=0, le=limits.INT4_MAX, description="Average width in bytes."
+    )
     null_frac: float | None = Field(
         default=None, ge=0, le=1, description="Fraction of rows where the column is NULL."
     )
@@ -296,10 +301,14 @@ class EntitySpec(Node):
         default=None,
         description="Pinned key templates per index (`table`, `gsi1`, `lsi1`, ...).",
     )
-    row_count: int | None = Field(default=None, ge=0, description="Approximate number of rows.")
+    row_count: int | None = Field(
+        default=None, ge=0, le=limits.BIGINT_MAX, description="Approximate number of rows."
+    )
     writes_per_second: float | None = Field(
         default=None,
         ge=0,
+        le=limits.RATE_MAX,
+        allow_inf_nan=False,
         description="Rows written per second (INSERT, UPDATE and DELETE; `model init --queries` "
         "derives it from pg_stat_statements `calls`). Every write also writes each GSI the "
         "item projects into; the compiler's capacity and hot-partition checks use it.",
