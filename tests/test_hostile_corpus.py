@@ -678,3 +678,54 @@ def test_an_error_inside_an_attribute_is_not_also_reported_as_a_wrong_shorthand(
     result = invoke("validate", CORPUS / "models" / "n_distinct_nan.yaml")
     assert result.exit_code == 2
     assert "valid string" not in result.output and result.output.count("error:") == 1, result.output
+
+
+def _prices(tmp_path: Path, change: Any) -> Path:
+    table = json.loads((REPO / "modeling" / "data" / "dynamodb-prices.json").read_text())
+    change(table)
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(table), encoding="utf-8")  # NaN and Infinity as Python writes them
+    return path
+
+
+def _set_region(table: dict[str, Any], **values: Any) -> None:
+    table["regions"]["us-east-1"].update(values)
+
+
+# a price table (`model cost --prices`) an operator edited by hand
+PRICE_CASES: dict[str, tuple[Any, list[str]]] = {
+    "region_not_an_object": (lambda t: t["regions"].update({"us-east-1": 5}), ["us-east-1"]),
+    "nan_price": (lambda t: _set_region(t, storage_gb_month=float("nan")), ["storage_gb_month"]),
+    "infinite_price": (
+        lambda t: _set_region(t, write_request_units_per_million=float("inf")),
+        ["write_request_units_per_million"],
+    ),
+    "negative_price": (lambda t: _set_region(t, wcu_hour=-1), ["wcu_hour", "-1"]),
+    "zero_hours": (lambda t: t.update({"hours_per_month": 0}), ["hours_per_month"]),
+    "unverified_not_a_list": (lambda t: _set_region(t, unverified=5), ["unverified"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRICE_CASES))
+def test_a_hand_edited_price_table_is_refused_with_the_entry(name: str, tmp_path: Path) -> None:
+    """A region entry that is a number crashed (TypeError); NaN, Infinity and negative prices
+    were used, and `--json` printed `NaN` / `Infinity`, which is not JSON."""
+    change, texts = PRICE_CASES[name]
+    result = invoke("cost", REPO / "models" / "orders.yaml", "--prices", _prices(tmp_path, change))
+    assert result.exit_code == 2, result.output
+    for text in [*texts, "hint:"]:
+        assert text in result.output, (text, result.output)
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "deep"])
+def test_a_price_table_that_is_not_one_is_refused_at_once(kind: str, tmp_path: Path) -> None:
+    """`--prices /dev/zero` grew until the machine killed it; 100,000 `[` raised
+    RecursionError."""
+    path = Path(kind)
+    if kind == "deep":
+        path = tmp_path / "deep.json"
+        path.write_text("[" * 100_000)
+    started = time.monotonic()
+    result = invoke("cost", REPO / "models" / "orders.yaml", "--prices", path)
+    assert result.exit_code == 2 and "price table" in result.output, result.output
+    assert time.monotonic() - started < 10

@@ -17,7 +17,7 @@ from typing import Final, Literal
 
 from modeling.core.errors import InputError
 
-Kind = Literal["model", "ddl", "workbench", "queries"]
+Kind = Literal["model", "ddl", "workbench", "queries", "prices"]
 
 MB: Final = 1024 * 1024
 CAP_ENV: Final = "MODELING_MAX_INPUT_MB"
@@ -26,12 +26,14 @@ DEFAULT_CAPS: Final[dict[str, int]] = {
     "ddl": 256 * MB,
     "workbench": 64 * MB,
     "queries": 256 * MB,
+    "prices": 16 * MB,  # the packaged table is 3 KB
 }
 _WHAT = {
     "model": "a model file",
     "ddl": "a DDL file",
     "workbench": "a Workbench export",
     "queries": "a query file",
+    "prices": "a price table",
 }
 
 
