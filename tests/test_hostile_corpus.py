@@ -729,3 +729,84 @@ def test_a_price_table_that_is_not_one_is_refused_at_once(kind: str, tmp_path: P
     result = invoke("cost", REPO / "models" / "orders.yaml", "--prices", path)
     assert result.exit_code == 2 and "price table" in result.output, result.output
     assert time.monotonic() - started < 10
+
+
+# flags of the commands added since the first pass (migrate export, run --catch-up-only, diff,
+# the migrate commands' --table); each must be refused before any service is contacted, so the
+# DSN and the endpoint below point at nothing
+_MODEL = str(REPO / "models" / "orders.yaml")
+_NOWHERE = "postgresql://nobody@127.0.0.1:1/x"
+_EXPORT = ["migrate", "export", _MODEL, "--source", _NOWHERE]
+_RUN = ["migrate", "run", _MODEL, "--source", _NOWHERE, "--endpoint", "http://127.0.0.1:1"]
+_DIFF = ["diff", _MODEL, str(REPO / "models" / "catalog.yaml")]
+FLAG_CASES: dict[str, tuple[list[str], list[str]]] = {
+    # rich read the bucket name in botocore's message as markup: MarkupError
+    "export_bad_bucket": ([*_EXPORT, "--s3", "s3://Bad_Bucket!!/p"], ["Bad_Bucket!!", "bucket"]),
+    "export_long_bucket": ([*_EXPORT, "--s3", "s3://" + "b" * 300 + "/p"], ["bucket", "63"]),
+    "export_bucket_with_dots_at_end": ([*_EXPORT, "--s3", "s3://bucket./p"], ["bucket"]),
+    # int(inf * 1024 * 1024): OverflowError
+    "export_infinite_file_size": (
+        [*_EXPORT, "-o", "{tmp}/out", "--file-size-mb", "inf"],
+        ["--file-size-mb"],
+    ),
+    # FileNotFoundError without a file name escaped the one mapping
+    "export_transformers_is_a_file": (
+        [*_EXPORT, "-o", "{tmp}/out", "--transformers", _MODEL],
+        ["transformers.py", "model compile"],
+    ),
+    "run_transformers_is_a_file": ([*_RUN, "--transformers", _MODEL], ["transformers.py"]),
+    # an AWS account id is 12 digits; ImportTable refused it only after the export
+    "export_bucket_owner": (
+        [*_EXPORT, "-o", "{tmp}/out", "--bucket-owner", "not-an-account"],
+        ["--bucket-owner", "12 digits"],
+    ),
+    # a table name DynamoDB cannot hold: refused by DynamoDB after the plan and the reads
+    "export_bad_table": ([*_EXPORT, "-o", "{tmp}/out", "--table", "bad name!!"], ["--table"]),
+    "run_bad_table": ([*_RUN, "--table", "x"], ["--table", "3"]),
+    # a marker is a 32-bit xid: 10^26 was sent to PostgreSQL as a parameter
+    "run_marker_beyond_xid": ([*_RUN, "--catch-up-only", str(10**26)], ["--catch-up-only"]),
+    "run_marker_2_32": ([*_RUN, "--catch-up-only", str(2**32)], ["--catch-up-only"]),
+    # skip the backfill and the catch-up: nothing would run, and the run reported success
+    "run_catch_up_only_without_catch_up": (
+        [*_RUN, "--catch-up-only", "5", "--no-catch-up"],
+        ["--catch-up-only", "--no-catch-up"],
+    ),
+    # the runbook printed `--table bad name!!` (and `DeleteTable {"TableName": "bad name!!"}`)
+    "diff_bad_table": ([*_DIFF, "--table", "bad name!!"], ["--table", "'bad name!!'"]),
+    "diff_empty_new_table": ([*_DIFF, "--new-table", ""], ["--new-table"]),
+    "diff_shell_in_new_table": ([*_DIFF, "--new-table", "t; rm -rf ~"], ["--new-table"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLAG_CASES))
+def test_a_bad_flag_value_is_refused_before_any_work(name: str, tmp_path: Path) -> None:
+    args, texts = FLAG_CASES[name]
+    started = time.monotonic()
+    result = invoke(*(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert result.exit_code == 2, result.output
+    for text in texts:
+        assert text in result.output, (text, result.output)
+    assert "cannot connect" not in result.output and "credentials" not in result.output
+    assert time.monotonic() - started < 10
+
+
+def test_the_runbook_quotes_a_model_path_for_the_shell(tmp_path: Path) -> None:
+    """A model path is pasted into the runbook's commands; one named `o$(touch pwned).yaml`
+    was printed inside JSON double quotes, where the shell still runs `$(...)`."""
+    import shlex
+
+    old = tmp_path / "o$(touch pwned); x.yaml"
+    new = tmp_path / "n`touch pwned`.yaml"
+    old.write_bytes((REPO / "models" / "orders.yaml").read_bytes())
+    new.write_bytes((REPO / "models" / "catalog.yaml").read_bytes())
+    result = invoke("diff", old, new, "--json")
+    assert result.exit_code == 0, result.output
+    steps = json.loads(result.output)["steps"]
+    commands = [line for s in steps for line in s["command"].splitlines() if "model " in line]
+    assert commands
+    for line in commands:
+        words = shlex.split(line)  # as the shell splits it: each path one word, nothing run
+        assert str(new) in words or str(old) in words, line
+        for path in (old, new):
+            if str(path) in line.replace("'\"'\"'", "'"):
+                assert shlex.quote(str(path)) in line, line

@@ -28,7 +28,14 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from modeling.core.errors import EXIT_INVALID, EXIT_OK, InputError, check_endpoint
+from modeling.core.errors import (
+    EXIT_INVALID,
+    EXIT_OK,
+    InputError,
+    check_endpoint,
+    check_table_name,
+    table_name,
+)
 
 GIT_PREFIX = "git:"
 
@@ -89,6 +96,10 @@ def read_git(spec: str, cwd: Path | None = None) -> str:
         raise GitSourceError(
             f"{spec}: the blob is not UTF-8 text", hint="save the model as UTF-8"
         ) from None
+
+
+def _check_new_table(name: str | None) -> str | None:
+    return table_name(name, "--new-table")
 
 
 def _text(spec: str) -> str:
@@ -177,11 +188,15 @@ def register(app: typer.Typer) -> None:
         old: str = typer.Argument(..., metavar="OLD", help="Model file or git:REF:path."),
         new: str = typer.Argument(..., metavar="NEW", help="Model file or git:REF:path."),
         table: str | None = typer.Option(
-            None, "--table", help="The live table (default: OLD's table name)."
+            None,
+            "--table",
+            callback=check_table_name,
+            help="The live table (default: OLD's table name).",
         ),
         new_table: str | None = typer.Option(
             None,
             "--new-table",
+            callback=_check_new_table,
             help="When NEW needs a new table (key schema, LSIs): its name (default: NEW's "
             "table name, or <table>-v2).",
         ),

@@ -48,6 +48,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import tempfile
 import time
 import zlib
@@ -381,7 +382,19 @@ def parse_s3(url: str) -> tuple[str, str]:
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
     if not bucket:
         raise MigrationError(f"{url!r} names no bucket", hint="--s3 s3://bucket/prefix")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IP.fullmatch(bucket):
+        # refused here, before the export reads a row (S3 refused it only at the upload, and
+        # botocore's message about it broke the error printer)
+        raise MigrationError(
+            f"{url!r}: {bucket!r} is not an S3 bucket name",
+            hint="3 to 63 lowercase letters, digits, `.` and `-`, starting and ending with a "
+            "letter or digit",
+        )
     return bucket, prefix.strip("/")
+
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
 def data_prefix(prefix: str) -> str:

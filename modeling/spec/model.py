@@ -21,7 +21,7 @@ ENTITY_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]*$"
 ATTRIBUTE_NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PATTERN_NAME_RE = r"^[a-z][a-z0-9_]*$"
 INDEX_NAME_RE = r"^(table|gsi[1-9][0-9]*|lsi[1-9][0-9]*)$"
-DYNAMO_TABLE_RE = r"^[A-Za-z0-9_.-]{3,255}$"
+DYNAMO_TABLE_RE = limits.TABLE_NAME_RE
 # SQL names are the names as PostgreSQL stores them (after case folding), quoted when emitted,
 # so any character but NUL is allowed (63 bytes is NAMEDATALEN - 1); `.` qualifies a table.
 SQL_NAME_RE = r"^([^.\x00]{1,63}\.)?[^.\x00]{1,63}$"
