@@ -810,3 +810,32 @@ def test_the_runbook_quotes_a_model_path_for_the_shell(tmp_path: Path) -> None:
         for path in (old, new):
             if str(path) in line.replace("'\"'\"'", "'"):
                 assert shlex.quote(str(path)) in line, line
+
+
+def test_a_git_source_that_is_a_directory_or_too_large_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`git:HEAD:models` was read as the text of a tree listing ("a model file must be a
+    mapping ..."), and a blob of any size was read whole by `git show`."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "orders.yaml").write_bytes(
+        (REPO / "models" / "orders.yaml").read_bytes()
+    )
+    (tmp_path / "big.yaml").write_text("# " + "x" * (2 * 1024 * 1024) + "\n")
+    git("add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "m")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("diff", "git:HEAD:models/orders.yaml", "git:HEAD:models")
+    assert result.exit_code == 2 and "'models' is a tree in HEAD" in result.output, result.output
+    monkeypatch.setenv("MODELING_MAX_INPUT_MB", "1")
+    result = invoke("diff", "git:HEAD:models/orders.yaml", "git:HEAD:big.yaml")
+    assert result.exit_code == 2, result.output
+    assert (
+        "git:HEAD:big.yaml is 2.0 MB" in result.output and "MODELING_MAX_INPUT_MB" in result.output
+    )

@@ -28,6 +28,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from modeling.core import inputs
 from modeling.core.errors import (
     EXIT_INVALID,
     EXIT_OK,
@@ -81,6 +82,24 @@ def read_git(spec: str, cwd: Path | None = None) -> str:
             f"{spec}: unknown revision {ref!r}",
             hint="name a branch, tag or commit (`git log --oneline` lists commits)",
         )
+    # what the object is before reading it: a tree (a directory) is not a model, and a blob
+    # larger than a model's cap is refused like a file (`git show` would read it all)
+    check = subprocess.run(
+        ["git", "cat-file", "--batch-check"],
+        input=f"{ref}:{path}\n".encode(),
+        capture_output=True,
+        cwd=cwd,
+        check=False,
+    )
+    found = check.stdout.decode("utf-8", "replace").split("\n", 1)[0].split()
+    if check.returncode == 0 and len(found) == 3 and found[2].isdigit():
+        if found[1] != "blob":
+            raise GitSourceError(
+                f"{spec}: {path!r} is a {found[1]} in {ref}, not a file",
+                hint=f"name a model file; `git ls-tree --name-only {ref} {path}/` lists it",
+            )
+        if int(found[2]) > inputs.cap_bytes("model"):
+            raise inputs.too_large(spec, "model", int(found[2]), inputs.cap_bytes("model"))
     shown = subprocess.run(
         ["git", "show", f"{ref}:{path}"], capture_output=True, cwd=cwd, check=False
     )
@@ -105,7 +124,7 @@ def _check_new_table(name: str | None) -> str | None:
 def _text(spec: str) -> str:
     if spec.startswith(GIT_PREFIX):
         return read_git(spec)
-    return Path(spec).read_text(encoding="utf-8")
+    return inputs.read_text(spec, "model")
 
 
 def pinned_text(text: str, pins: dict[str, dict[str, dict[str, str]]]) -> str:
