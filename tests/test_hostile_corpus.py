@@ -85,6 +85,15 @@ MODEL_CASES: dict[str, tuple[int, list[str]]] = {
     "avg_width_huge.yaml": (2, ["avg_width_huge.yaml:7:", "2147483647"]),
     # a collation orders strings only: on a decimal it was accepted and ignored
     "collation_on_number.yaml": (2, ["collation_on_number.yaml:7:", "[collation-type]", "hint:"]),
+    # IS NULL and IS NOT NULL on one attribute: a pattern that can return nothing compiled
+    "null_and_not_null_sql.yaml": (
+        2,
+        ["null_and_not_null_sql.yaml:12:", "match no item", "[sql-is-null]"],
+    ),
+    "null_and_not_null_where.yaml": (
+        2,
+        ["null_and_not_null_where.yaml:13:", "match no item", "[sql-is-null]"],
+    ),
 }
 
 
@@ -839,3 +848,95 @@ def test_a_git_source_that_is_a_directory_or_too_large_is_refused(
     assert (
         "git:HEAD:big.yaml is 2.0 MB" in result.output and "MODELING_MAX_INPUT_MB" in result.output
     )
+
+
+# the model fields that feed sizes, rates and layout choices (added after the first pass):
+# hostile numbers in each, then validate, compile and cost (whose figures use every one)
+_hostile_numbers = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.sampled_from([0, -1, 1, 2**31, 2**63, 1e9, 1e300, 5e-324, -0.0]),
+    st.text(max_size=4),
+    st.booleans(),
+)
+
+
+@_FAST
+@given(
+    values=st.fixed_dictionaries(
+        {
+            "writes": _hostile_numbers,
+            "rows": _hostile_numbers,
+            "n_distinct": _hostile_numbers,
+            "avg_width": _hostile_numbers,
+            "null_frac": _hostile_numbers,
+            "max_length": _hostile_numbers,
+            "reads": _hostile_numbers,
+            "pattern_writes": _hostile_numbers,
+            "limit": _hostile_numbers,
+        }
+    ),
+    choices=st.fixed_dictionaries(
+        {
+            "strategy": st.sampled_from(["fewest_indexes", "lowest_cost", "cheap", 1]),
+            "lsi": st.sampled_from(["auto", "never", True]),
+            "gsi_keys": st.sampled_from(["composite", "attributes", ""]),
+            "exists": st.sampled_from([True, False, "yes"]),
+            "collation": st.sampled_from(["C", "en_US.utf8", "", "[/]", 5]),
+            "op": st.sampled_from(["=", "is_null", "is_not_null", ">=", "between"]),
+        }
+    ),
+)
+def test_hypothesis_sizing_fields(
+    values: dict[str, Any], choices: dict[str, Any], tmp_path: Path
+) -> None:
+    doc = {
+        "model": "shop",
+        "strategy": choices["strategy"],
+        "layout": {"lsi": choices["lsi"], "gsi_keys": choices["gsi_keys"]},
+        "table": {"exists": choices["exists"]},
+        "source": {"collation": choices["collation"]},
+        "entities": {
+            "Order": {
+                "key": ["order_id"],
+                "row_count": values["rows"],
+                "writes_per_second": values["writes"],
+                "attributes": {
+                    "order_id": "integer",
+                    "status": {
+                        "type": "string",
+                        "max_length": values["max_length"],
+                        "stats": {
+                            "n_distinct": values["n_distinct"],
+                            "avg_width": values["avg_width"],
+                            "null_frac": values["null_frac"],
+                        },
+                    },
+                    "placed_at": {"type": "datetime", "required": False},
+                },
+            }
+        },
+        "access_patterns": {
+            "by_status": {
+                "entity": "Order",
+                "where": {"status": "="},
+                "filter": {"placed_at": choices["op"]},
+                "order_by": "placed_at",
+                "limit": values["limit"],
+                "rate": {
+                    "reads_per_second": values["reads"],
+                    "writes_per_second": values["pattern_writes"],
+                },
+            }
+        },
+    }
+    path = tmp_path / "h.yaml"
+    path.write_text(_yaml_lines(doc), encoding="utf-8")
+    validated = invoke("validate", path)
+    assert validated.exit_code in (0, 2)
+    priced = invoke("cost", path, "--json")
+    assert priced.exit_code in (0, 2)
+    if validated.exit_code == 2:
+        assert priced.exit_code == 2
+    if priced.exit_code == 0:  # strict JSON: no NaN or Infinity a reader would refuse
+        json.loads(priced.output, parse_constant=lambda c: pytest.fail(f"{c} in cost --json"))

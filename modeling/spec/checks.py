@@ -791,9 +791,19 @@ class Checker:
         """`IS NULL` needs an attribute whose NULL is told apart from every value: not a
         set (DynamoDB stores an empty set as no attribute, like NULL)."""
         ok = True
+        tested: dict[str, str] = {}
         for c in filt:
             if c.op not in NULL_TESTS:
                 continue
+            if tested.setdefault(c.attribute, c.op) != c.op:
+                self.error(
+                    "sql-is-null",
+                    f"pattern {name!r}: {c.attribute} IS NULL and {c.attribute} IS NOT NULL "
+                    "together match no item, so the pattern returns nothing",
+                    c.span,
+                    hint="keep one of the two conditions",
+                )
+                ok = False
             for e in entities:
                 t = _type(self.entities[e], c.attribute) if e in self.entities else None
                 spec = self.entities[e].attributes.get(c.attribute) if e in self.entities else None
