@@ -940,3 +940,38 @@ def test_hypothesis_sizing_fields(
         assert priced.exit_code == 2
     if priced.exit_code == 0:  # strict JSON: no NaN or Infinity a reader would refuse
         json.loads(priced.output, parse_constant=lambda c: pytest.fail(f"{c} in cost --json"))
+
+
+def test_init_from_db_with_hostile_collations_and_names(postgres: Any, tmp_path: Path) -> None:
+    """`init --from-db` on a catalog with odd collations (an ICU nondeterministic one whose
+    name holds markup and quotes, a libc one copied FROM another, a builtin one) and odd
+    identifiers: a model that validates and compiles, no traceback."""
+    import uuid
+
+    import psycopg
+
+    name = f"hostile_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")
+    dsn = postgres.dsn_for(name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            """CREATE COLLATION "we[/]ird""x" (provider = icu, locale = 'und-u-ks-level2',
+                   deterministic = false);
+               CREATE COLLATION copied FROM "POSIX";
+               CREATE TABLE "Tbl {sets}" (
+                   id bigint PRIMARY KEY,
+                   "na[/]me" text COLLATE "we[/]ird""x",
+                   "col""q" text COLLATE copied,
+                   n integer
+               );
+               COMMENT ON COLUMN "Tbl {sets}"."na[/]me" IS 'a [bold]comment[/] with ''quotes''';
+               CREATE INDEX ON "Tbl {sets}" ("na[/]me");"""
+        )
+    model = tmp_path / "m.yaml"
+    result = invoke("init", "--from-db", dsn, "-o", model, "--name", "hostile")
+    assert result.exit_code == 0, result.output
+    assert invoke("validate", model).exit_code == 0, model.read_text()
+    assert invoke("compile", model, "-o", tmp_path / "out").exit_code == 0
+    text = model.read_text()
+    assert "we[/]ird" in text and "copied" in text
