@@ -784,6 +784,9 @@ FLAG_CASES: dict[str, tuple[list[str], list[str]]] = {
     "diff_bad_table": ([*_DIFF, "--table", "bad name!!"], ["--table", "'bad name!!'"]),
     "diff_empty_new_table": ([*_DIFF, "--new-table", ""], ["--new-table"]),
     "diff_shell_in_new_table": ([*_DIFF, "--new-table", "t; rm -rf ~"], ["--new-table"]),
+    # without --apply nothing runs: the runbook was printed and exit 0 read as "cleaned up"
+    "diff_cleanup_without_apply": ([*_DIFF, "--cleanup"], ["--cleanup", "--apply"]),
+    "diff_step_without_apply": ([*_DIFF, "--step", "2"], ["--step", "--apply"]),
 }
 
 

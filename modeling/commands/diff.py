@@ -32,6 +32,7 @@ from modeling.core import inputs
 from modeling.core.errors import (
     EXIT_INVALID,
     EXIT_OK,
+    FlagError,
     InputError,
     check_endpoint,
     check_table_name,
@@ -255,6 +256,13 @@ def register(app: typer.Typer) -> None:
         from modeling.migrate.evolve import apply, runbook
 
         err = Console(stderr=True, highlight=False, soft_wrap=True)
+        if not apply_ and (cleanup or steps_):
+            # without --apply nothing runs: `model diff OLD NEW --cleanup` printed the runbook
+            # and exited 0, as if the removed GSIs and items had been deleted
+            raise FlagError(
+                f"{'--cleanup' if cleanup else '--step'} only takes effect with --apply",
+                hint="add --apply to run the steps (or drop the flag to print the runbook)",
+            )
         before, after = load_design(old), load_design(new)
         pins: dict[str, Any] = {}
         if stable:
