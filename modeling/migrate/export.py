@@ -48,7 +48,6 @@ import hashlib
 import json
 import os
 import queue
-import re
 import tempfile
 import time
 import zlib
@@ -71,6 +70,7 @@ from modeling.core.limits import (
 )
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.package import parse_s3_url
 from modeling.migrate.plan import Plan, atomic_write, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
 from modeling.migrate.runner import (
@@ -376,25 +376,10 @@ def client_token(manifest: Mapping[str, Any], table: str) -> str:
 
 
 def parse_s3(url: str) -> tuple[str, str]:
-    """(bucket, prefix without slashes at either end) of `s3://bucket/prefix`."""
-    if not url.startswith("s3://"):
-        raise MigrationError(f"{url!r} is not an s3:// URL", hint="--s3 s3://bucket/prefix")
-    bucket, _, prefix = url.removeprefix("s3://").partition("/")
-    if not bucket:
-        raise MigrationError(f"{url!r} names no bucket", hint="--s3 s3://bucket/prefix")
-    if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IP.fullmatch(bucket):
-        # refused here, before the export reads a row (S3 refused it only at the upload, and
-        # botocore's message about it broke the error printer)
-        raise MigrationError(
-            f"{url!r}: {bucket!r} is not an S3 bucket name",
-            hint="3 to 63 lowercase letters, digits, `.` and `-`, starting and ending with a "
-            "letter or digit",
-        )
-    return bucket, prefix.strip("/")
-
-
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_IP = re.compile(r"\d+\.\d+\.\d+\.\d+")
+    """(bucket, prefix without slashes at either end) of `--s3 s3://bucket/prefix`: a bucket
+    name S3 cannot hold is refused here, before the export reads a row (S3 refused it only at
+    the upload, and botocore's message about it broke the error printer)."""
+    return parse_s3_url(url, "--s3")
 
 
 def data_prefix(prefix: str) -> str:
