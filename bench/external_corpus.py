@@ -10,6 +10,7 @@ Run: .venv/bin/python bench/external_corpus.py [--regress DIR] [--sql FILE ...]
 - `--naughty blns.json`: the Big List of Naughty Strings: each string as a description, an enum
   value, a collation, a tag value, an attribute's `column:`, a table name, a quoted DDL
   identifier and comment, and a query line.
+- `--validate-only`: stop each chain at validate (no compile, no cost).
 - `--workbench DIR`: NoSQL Workbench exports (*.json): `import --from-workbench`, then validate,
   compile and cost.
 
@@ -37,6 +38,7 @@ from typer.testing import CliRunner
 ROOT = Path(__file__).resolve().parents[1]
 SHOP_DDL = ROOT / "tests" / "fixtures" / "ddl" / "shop.sql"
 HANG_SECONDS = 60
+COMPILE = True  # --validate-only: no compile or cost (a quick pass over a large corpus)
 
 
 @dataclass
@@ -94,7 +96,7 @@ def invoke(tally: Tally, label: str, *args: Any) -> int | None:
 
 def seeded_model_chain(tally: Tally, label: str, model: Path, out: Path) -> None:
     """validate, compile and cost on a model an importer wrote."""
-    if invoke(tally, f"{label} validate", "validate", model) == 0:
+    if invoke(tally, f"{label} validate", "validate", model) == 0 and COMPILE:
         invoke(tally, f"{label} compile", "compile", model, "-o", out)
         invoke(tally, f"{label} cost", "cost", model, "--json")
 
@@ -165,7 +167,7 @@ def naughty(tally: Tally, strings: list[str], work: Path) -> None:
             model = work / "n.yaml"
             model.write_text(text, encoding="utf-8", errors="surrogatepass")
             label = f"#{i} as {where}"
-            if invoke(tally, label, "validate", model) == 0:
+            if invoke(tally, label, "validate", model) == 0 and COMPILE:
                 invoke(tally, label, "compile", model, "-o", work / "nout")
         ident = '"' + s.replace('"', '""') + '"'
         literal = "'" + s.replace("'", "''") + "'"
@@ -204,7 +206,10 @@ def main() -> int:
     parser.add_argument("--naughty", type=Path)
     parser.add_argument("--workbench", type=Path)
     parser.add_argument("--limit", type=int, default=0, help="At most N inputs per source.")
+    parser.add_argument("--validate-only", action="store_true", help="No compile or cost.")
     args = parser.parse_args()
+    global COMPILE
+    COMPILE = not args.validate_only
     cut = slice(None, args.limit or None)
     results: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory(prefix="external-corpus-") as tmp:

@@ -377,13 +377,6 @@ class Checker:
                     self.pos.key((*path, field_name)),
                     hint=f"drop `{field_name}`, or change the type",
                 )
-        if a.precision is not None and a.scale is not None and a.scale > a.precision:
-            self.error(
-                "number-bound-type",
-                f"attribute {attr!r}: scale {a.scale} exceeds precision {a.precision}",
-                self.pos.key((*path, "scale")),
-                hint="numeric(p,s) needs s <= p",
-            )
         if a.min is not None and a.max is not None and a.min > a.max:
             self.error(
                 "number-bound-type",

@@ -223,9 +223,11 @@ class AttributeSpec(Node):
     )
     scale: int | None = Field(
         default=None,
-        ge=0,
+        ge=-1000,
         le=1000,
-        description="Decimals: the digits after the decimal point (`numeric(p,s)`'s s).",
+        description="Decimals: the digits after the decimal point (`numeric(p,s)`'s s). As in "
+        "PostgreSQL 15, it may be negative (rounded to tens, hundreds, ...: `numeric(3,-6)`) or "
+        "exceed the precision (`numeric(3,5)`: values below 0.001).",
     )
     min: int | None = Field(
         default=None,
