@@ -129,10 +129,11 @@ access_patterns:
 """
 
 
-def sql_lines(tally: Tally, files: list[Path], work: Path) -> None:
+def sql_lines(tally: Tally, files: list[Path], work: Path, limit: int = 0) -> None:
     """Every statement line as a `sql:` pattern (one model per line, validated)."""
     for path in files:
-        for number, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1):
+        lines = path.read_text("utf-8", "replace").splitlines()
+        for number, line in list(enumerate(lines, 1))[: limit or None]:
             if not line.strip() or line.lstrip().startswith("--"):
                 continue
             model = work / "p.yaml"
@@ -217,17 +218,22 @@ def main() -> int:
         if args.regress:
             results["postgres regress"] = t = Tally()
             sql_files(t, sorted(args.regress.glob("*.sql"))[cut], work)
+            print(t.line("postgres regress"), flush=True)
         if args.sql:
             results["sql files"] = t = Tally()
             sql_files(t, args.sql, work)
+            print(t.line("sql files"), flush=True)
             results["sql lines as sql:"] = t = Tally()
-            sql_lines(t, args.sql, work)
+            sql_lines(t, args.sql, work, args.limit)
+            print(t.line("sql lines as sql:"), flush=True)
         if args.naughty:
             results["naughty strings"] = t = Tally()
             naughty(t, json.loads(args.naughty.read_text("utf-8"))[cut], work)
+            print(t.line("naughty strings"), flush=True)
         if args.workbench:
             results["workbench exports"] = t = Tally()
             workbench(t, sorted(args.workbench.glob("*.json"))[cut], work)
+    print("--- totals")
     for name, tally in results.items():
         print(tally.line(name))
     bad = [(n, x) for n, t in results.items() for x in [*t.tracebacks, *t.hangs]]
