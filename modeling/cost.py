@@ -44,7 +44,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from modeling.core import ir, limits
+from modeling.core import inputs, ir, limits
 from modeling.core.errors import InputError
 from modeling.runtime import keys
 
@@ -75,9 +75,21 @@ def price_table(path: Path | None = None) -> Any:
     one reader of the file; callers turn OSError/ValueError into a CostError of their own)."""
     if path is None:
         text = (resources.files("modeling") / "data" / "dynamodb-prices.json").read_text("utf-8")
-    else:
-        text = path.read_text("utf-8")
+    else:  # regular files only, size-capped: `--prices /dev/zero` used to fill memory
+        text = inputs.read_text(path, "prices")
     return json.loads(text)
+
+
+def _price(where: str, name: str, value: object) -> float:
+    """A price (or an hour count) from the table: a finite number >= 0 (NaN, Infinity and
+    negative prices were used as is; `--json` then printed NaN, which is not JSON)."""
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number) or number < 0:
+        raise CostError(
+            f"{name} in {where} is {value!r}; a price is a finite number >= 0",
+            f"fix {name} in the price table (USD, as on the AWS pricing page)",
+        )
+    return number
 
 
 @dataclass(frozen=True)
@@ -124,31 +136,50 @@ class Prices:
                     f"known regions: {', '.join(sorted(regions))}; add the region to a copy "
                     "of the table and pass it with --prices FILE",
                 )
+            where = str(path or "the packaged price table")
             entry = regions[region]
+            if not isinstance(entry, dict):
+                raise CostError(
+                    f"regions.{region} in {where} is {type(entry).__name__}, not an object",
+                    "regions.{region} maps each unit price's name to its price",
+                )
             named = {
-                k: float(v)
+                k: _price(where, f"regions.{region}.{k}", v)
                 for k, v in sorted(entry.items())
                 if isinstance(v, int | float) and not isinstance(v, bool)
             }
+            hours = _price(where, "hours_per_month", table.get("hours_per_month", 730))
+            unverified = entry.get("unverified", [])
+            if not isinstance(unverified, list):
+                raise CostError(
+                    f"regions.{region}.unverified in {where} is {unverified!r}, not a list",
+                    "a list of the price names not checked against the source",
+                )
+            if hours <= 0:
+                raise CostError(
+                    f"hours_per_month in {where} is {hours:g}; a month has hours",
+                    "730 (AWS bills a month as 730 hours)",
+                )
             return Prices(
                 region=region,
                 date=str(table["date"]),
                 source=str(table["source"]),
-                hours_per_month=float(table.get("hours_per_month", 730)),
-                write_request_units_per_million=float(entry["write_request_units_per_million"]),
-                read_request_units_per_million=float(entry["read_request_units_per_million"]),
-                wcu_hour=float(entry["wcu_hour"]),
-                rcu_hour=float(entry["rcu_hour"]),
-                storage_gb_month=float(entry["storage_gb_month"]),
+                hours_per_month=hours,
+                write_request_units_per_million=named["write_request_units_per_million"],
+                read_request_units_per_million=named["read_request_units_per_million"],
+                wcu_hour=named["wcu_hour"],
+                rcu_hour=named["rcu_hour"],
+                storage_gb_month=named["storage_gb_month"],
                 named=named,
-                unverified=tuple(sorted(str(n) for n in entry.get("unverified", ()))),
+                unverified=tuple(sorted(str(n) for n in unverified)),
                 unverified_reason=str(entry.get("unverified_reason", "")),
             )
         except CostError:
             raise
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            what = "nested too deeply" if isinstance(exc, RecursionError) else exc
             raise CostError(
-                f"cannot read the price table {path or '(packaged)'}: {exc}",
+                f"cannot read the price table {path or '(packaged)'}: {what}",
                 "a JSON object with date, source and regions.{region}.{unit prices}",
             ) from exc
 

@@ -68,6 +68,32 @@ MODEL_CASES: dict[str, tuple[int, list[str]]] = {
     "empty.yaml": (2, ["[missing-key]"]),
     "a_list.yaml": (2, ["[wrong-type]"]),
     "unknown_anchor_tag.yaml": (2, ["[yaml-tag]"]),
+    # an entity's writes/s: inf and 1e400 (inf once read) crashed compile and cost with an
+    # OverflowError; 1e300 priced the month at $4.9e300
+    "entity_writes_inf.yaml": (2, ["entity_writes_inf.yaml:5:", "is inf", "[invalid-value]"]),
+    "entity_writes_1e400.yaml": (2, ["entity_writes_1e400.yaml:5:", "is inf", "1000000000"]),
+    "entity_writes_1e300.yaml": (2, ["entity_writes_1e300.yaml:5:", "1000000000", "hint:"]),
+    # pg_stats n_distinct: NaN crashed compile and cost (ValueError); inf, -inf and -5 (minus a
+    # fraction of the rows above 1) were taken as partition counts without a word
+    "n_distinct_nan.yaml": (2, ["n_distinct_nan.yaml:8:50:", "finite", "[invalid-value]"]),
+    "n_distinct_inf.yaml": (2, ["n_distinct_inf.yaml:8:", "finite", "[invalid-value]"]),
+    "n_distinct_minus_inf.yaml": (2, ["n_distinct_minus_inf.yaml:8:", "[invalid-value]"]),
+    "n_distinct_minus_five.yaml": (2, ["n_distinct_minus_five.yaml:8:", "minimum of -1"]),
+    # more rows than PostgreSQL can count (bigint), priced at $3.9e36 a month
+    "row_count_huge.yaml": (2, ["row_count_huge.yaml:5:", "9223372036854775807"]),
+    # pg_stats avg_width is an int4
+    "avg_width_huge.yaml": (2, ["avg_width_huge.yaml:7:", "2147483647"]),
+    # a collation orders strings only: on a decimal it was accepted and ignored
+    "collation_on_number.yaml": (2, ["collation_on_number.yaml:7:", "[collation-type]", "hint:"]),
+    # IS NULL and IS NOT NULL on one attribute: a pattern that can return nothing compiled
+    "null_and_not_null_sql.yaml": (
+        2,
+        ["null_and_not_null_sql.yaml:12:", "match no item", "[sql-is-null]"],
+    ),
+    "null_and_not_null_where.yaml": (
+        2,
+        ["null_and_not_null_where.yaml:13:", "match no item", "[sql-is-null]"],
+    ),
 }
 
 
@@ -86,6 +112,10 @@ def test_corpus_model_validate_and_compile(name: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
     compiled = invoke("compile", path, "-o", out)
     assert compiled.exit_code == code, compiled.output
+    priced = invoke("cost", path, "--json")  # cost compiles in memory and sizes every figure
+    assert priced.exit_code == code, priced.output
+    if code:  # the same located diagnostics, not a repr of them
+        assert texts[0] in priced.output and "Diagnostic(" not in priced.output, priced.output
     if code:  # nothing is written for a model with an error: all files or none
         assert not out.exists() or not any(out.rglob("*")), sorted(out.rglob("*"))
 
@@ -161,6 +191,10 @@ def test_template_syntax_in_names_cannot_corrupt_the_generated_update(tmp_path: 
 # file -> (exit code of `init --from-ddl`, texts the output must hold)
 DDL_CASES: dict[str, tuple[int, list[str]]] = {
     "type_column.sql": (0, ["seeded 1 table(s)"]),
+    # PostgreSQL's own regression SQL (numeric.sql): init wrote `scale: -6`, which validate
+    # refused (scale >= 0), and `numeric(3,6)` failed "scale exceeds precision"; PostgreSQL 15
+    # accepts both
+    "negative_scale.sql": (0, ["seeded 1 table(s)"]),
     "temp_table.sql": (0, ["temp_table.sql:2:1:", "[SEED004]", "temp_table.sql:3:1:"]),
     "truncated.sql": (0, ["truncated.sql:2:1:", "[SEED003]", "cut short"]),
     "truncated_mid_character.sql": (0, ["truncated_mid_character.sql:2:1:", "[SEED003]"]),
@@ -189,6 +223,7 @@ def test_corpus_ddl_init_then_compile(name: str, tmp_path: Path) -> None:
     for text in texts:
         assert text in result.output, (text, result.output)
     if code == 0:
+        assert "would not pass" not in result.output, result.output  # the self-check
         compiled = invoke("compile", model, "-o", tmp_path / "out")
         assert compiled.exit_code == 0, compiled.output
 
@@ -258,6 +293,12 @@ QUERY_CASES: dict[str, tuple[int, list[str]]] = {
     "utf16.sql": (2, ["utf16.sql", "[SEED040]"]),
     # found by hypothesis: csv.Error escaped (a bare CR in a field read without newline="")
     "bare_carriage_return.csv": (0, ["bare_carriage_return.csv:3:1:", "[SEED042]"]),
+    # 10^20 UPDATE calls a day: the entity's writes_per_second (1.2e15) was written as is, a
+    # model beyond RATE_MAX; now left out and said, like a pattern's rate
+    "huge_write_calls.csv": (
+        0,
+        ["huge_write_calls.csv:2:1:", "beyond any table's quota", "[SEED043]"],
+    ),
 }
 
 
@@ -277,6 +318,27 @@ def test_corpus_query_file(name: str, tmp_path: Path) -> None:
         assert text in result.output, (text, result.output)
     if code == 0:  # whatever the workload suggested validates (no LIMIT 10^26, no rate inf)
         assert invoke("validate", model).exit_code == 0
+
+
+@pytest.mark.parametrize("window", ["nan", "0", "-1", "inf", "1e-300", "1e400"])
+def test_a_calls_window_that_is_not_a_duration_is_refused(window: str, tmp_path: Path) -> None:
+    """0, -1 and NaN dropped every rate without a word ("no call count"), inf made every rate
+    0, 1e-300 wrote 1e305 writes/s into a model that then did not validate."""
+    ddl = tmp_path / "shop.sql"
+    ddl.write_bytes(SHOP_DDL.read_bytes())
+    model = tmp_path / "m.yaml"
+    result = invoke(
+        "init",
+        "--from-ddl",
+        ddl,
+        "--queries",
+        CORPUS / "queries" / "huge_write_calls.csv",
+        f"--calls-window={window}",
+        "-o",
+        model,
+    )
+    assert result.exit_code == 2 and "--calls-window" in result.output, result.output
+    assert not model.exists()
 
 
 def test_a_limit_beyond_the_query_limit_is_no_limit(tmp_path: Path) -> None:
@@ -621,3 +683,303 @@ def test_hypothesis_cli_paths(command: list[str], name: str, kind: str, tmp_path
     except OSError:
         return  # a name the file system refuses: nothing to try
     invoke(*command, path)
+
+
+def test_an_error_inside_an_attribute_is_not_also_reported_as_a_wrong_shorthand() -> None:
+    """`status: {type: string, stats: {n_distinct: .nan}}` failed both union branches; the
+    `status: string` branch's "Input should be a valid string" was reported too, at the
+    attribute, beside the real error at the value."""
+    result = invoke("validate", CORPUS / "models" / "n_distinct_nan.yaml")
+    assert result.exit_code == 2
+    assert "valid string" not in result.output and result.output.count("error:") == 1, result.output
+
+
+def _prices(tmp_path: Path, change: Any) -> Path:
+    table = json.loads((REPO / "modeling" / "data" / "dynamodb-prices.json").read_text())
+    change(table)
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(table), encoding="utf-8")  # NaN and Infinity as Python writes them
+    return path
+
+
+def _set_region(table: dict[str, Any], **values: Any) -> None:
+    table["regions"]["us-east-1"].update(values)
+
+
+# a price table (`model cost --prices`) an operator edited by hand
+PRICE_CASES: dict[str, tuple[Any, list[str]]] = {
+    "region_not_an_object": (lambda t: t["regions"].update({"us-east-1": 5}), ["us-east-1"]),
+    "nan_price": (lambda t: _set_region(t, storage_gb_month=float("nan")), ["storage_gb_month"]),
+    "infinite_price": (
+        lambda t: _set_region(t, write_request_units_per_million=float("inf")),
+        ["write_request_units_per_million"],
+    ),
+    "negative_price": (lambda t: _set_region(t, wcu_hour=-1), ["wcu_hour", "-1"]),
+    "zero_hours": (lambda t: t.update({"hours_per_month": 0}), ["hours_per_month"]),
+    "unverified_not_a_list": (lambda t: _set_region(t, unverified=5), ["unverified"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRICE_CASES))
+def test_a_hand_edited_price_table_is_refused_with_the_entry(name: str, tmp_path: Path) -> None:
+    """A region entry that is a number crashed (TypeError); NaN, Infinity and negative prices
+    were used, and `--json` printed `NaN` / `Infinity`, which is not JSON."""
+    change, texts = PRICE_CASES[name]
+    result = invoke("cost", REPO / "models" / "orders.yaml", "--prices", _prices(tmp_path, change))
+    assert result.exit_code == 2, result.output
+    for text in [*texts, "hint:"]:
+        assert text in result.output, (text, result.output)
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "deep"])
+def test_a_price_table_that_is_not_one_is_refused_at_once(kind: str, tmp_path: Path) -> None:
+    """`--prices /dev/zero` grew until the machine killed it; 100,000 `[` raised
+    RecursionError."""
+    path = Path(kind)
+    if kind == "deep":
+        path = tmp_path / "deep.json"
+        path.write_text("[" * 100_000)
+    started = time.monotonic()
+    result = invoke("cost", REPO / "models" / "orders.yaml", "--prices", path)
+    assert result.exit_code == 2 and "price table" in result.output, result.output
+    assert time.monotonic() - started < 10
+
+
+# flags of the commands added since the first pass (migrate export, run --catch-up-only, diff,
+# the migrate commands' --table); each must be refused before any service is contacted, so the
+# DSN and the endpoint below point at nothing
+_MODEL = str(REPO / "models" / "orders.yaml")
+_NOWHERE = "postgresql://nobody@127.0.0.1:1/x"
+_EXPORT = ["migrate", "export", _MODEL, "--source", _NOWHERE]
+_RUN = ["migrate", "run", _MODEL, "--source", _NOWHERE, "--endpoint", "http://127.0.0.1:1"]
+_DIFF = ["diff", _MODEL, str(REPO / "models" / "catalog.yaml")]
+FLAG_CASES: dict[str, tuple[list[str], list[str]]] = {
+    # rich read the bucket name in botocore's message as markup: MarkupError
+    "export_bad_bucket": ([*_EXPORT, "--s3", "s3://Bad_Bucket!!/p"], ["Bad_Bucket!!", "bucket"]),
+    "export_long_bucket": ([*_EXPORT, "--s3", "s3://" + "b" * 300 + "/p"], ["bucket", "63"]),
+    "export_bucket_with_dots_at_end": ([*_EXPORT, "--s3", "s3://bucket./p"], ["bucket"]),
+    # int(inf * 1024 * 1024): OverflowError
+    "export_infinite_file_size": (
+        [*_EXPORT, "-o", "{tmp}/out", "--file-size-mb", "inf"],
+        ["--file-size-mb"],
+    ),
+    # FileNotFoundError without a file name escaped the one mapping
+    "export_transformers_is_a_file": (
+        [*_EXPORT, "-o", "{tmp}/out", "--transformers", _MODEL],
+        ["transformers.py", "model compile"],
+    ),
+    "run_transformers_is_a_file": ([*_RUN, "--transformers", _MODEL], ["transformers.py"]),
+    # an AWS account id is 12 digits; ImportTable refused it only after the export
+    "export_bucket_owner": (
+        [*_EXPORT, "-o", "{tmp}/out", "--bucket-owner", "not-an-account"],
+        ["--bucket-owner", "12 digits"],
+    ),
+    # a table name DynamoDB cannot hold: refused by DynamoDB after the plan and the reads
+    "export_bad_table": ([*_EXPORT, "-o", "{tmp}/out", "--table", "bad name!!"], ["--table"]),
+    "run_bad_table": ([*_RUN, "--table", "x"], ["--table", "3"]),
+    # a marker is a 32-bit xid: 10^26 was sent to PostgreSQL as a parameter
+    "run_marker_beyond_xid": ([*_RUN, "--catch-up-only", str(10**26)], ["--catch-up-only"]),
+    "run_marker_2_32": ([*_RUN, "--catch-up-only", str(2**32)], ["--catch-up-only"]),
+    # skip the backfill and the catch-up: nothing would run, and the run reported success
+    "run_catch_up_only_without_catch_up": (
+        [*_RUN, "--catch-up-only", "5", "--no-catch-up"],
+        ["--catch-up-only", "--no-catch-up"],
+    ),
+    # the runbook printed `--table bad name!!` (and `DeleteTable {"TableName": "bad name!!"}`)
+    "diff_bad_table": ([*_DIFF, "--table", "bad name!!"], ["--table", "'bad name!!'"]),
+    "diff_empty_new_table": ([*_DIFF, "--new-table", ""], ["--new-table"]),
+    "diff_shell_in_new_table": ([*_DIFF, "--new-table", "t; rm -rf ~"], ["--new-table"]),
+    # without --apply nothing runs: the runbook was printed and exit 0 read as "cleaned up"
+    "diff_cleanup_without_apply": ([*_DIFF, "--cleanup"], ["--cleanup", "--apply"]),
+    "diff_step_without_apply": ([*_DIFF, "--step", "2"], ["--step", "--apply"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLAG_CASES))
+def test_a_bad_flag_value_is_refused_before_any_work(name: str, tmp_path: Path) -> None:
+    args, texts = FLAG_CASES[name]
+    started = time.monotonic()
+    result = invoke(*(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert result.exit_code == 2, result.output
+    for text in texts:
+        assert text in result.output, (text, result.output)
+    assert "cannot connect" not in result.output and "credentials" not in result.output
+    assert time.monotonic() - started < 10
+
+
+def test_the_runbook_quotes_a_model_path_for_the_shell(tmp_path: Path) -> None:
+    """A model path is pasted into the runbook's commands; one named `o$(touch pwned).yaml`
+    was printed inside JSON double quotes, where the shell still runs `$(...)`."""
+    import shlex
+
+    old = tmp_path / "o$(touch pwned); x.yaml"
+    new = tmp_path / "n`touch pwned`.yaml"
+    old.write_bytes((REPO / "models" / "orders.yaml").read_bytes())
+    new.write_bytes((REPO / "models" / "catalog.yaml").read_bytes())
+    result = invoke("diff", old, new, "--json")
+    assert result.exit_code == 0, result.output
+    steps = json.loads(result.output)["steps"]
+    commands = [line for s in steps for line in s["command"].splitlines() if "model " in line]
+    assert commands
+    for line in commands:
+        words = shlex.split(line)  # as the shell splits it: each path one word, nothing run
+        assert str(new) in words or str(old) in words, line
+        for path in (old, new):
+            if str(path) in line.replace("'\"'\"'", "'"):
+                assert shlex.quote(str(path)) in line, line
+
+
+def test_a_git_source_that_is_a_directory_or_too_large_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`git:HEAD:models` was read as the text of a tree listing ("a model file must be a
+    mapping ..."), and a blob of any size was read whole by `git show`."""
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "orders.yaml").write_bytes(
+        (REPO / "models" / "orders.yaml").read_bytes()
+    )
+    (tmp_path / "big.yaml").write_text("# " + "x" * (2 * 1024 * 1024) + "\n")
+    git("add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "m")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("diff", "git:HEAD:models/orders.yaml", "git:HEAD:models")
+    assert result.exit_code == 2 and "'models' is a tree in HEAD" in result.output, result.output
+    monkeypatch.setenv("MODELING_MAX_INPUT_MB", "1")
+    result = invoke("diff", "git:HEAD:models/orders.yaml", "git:HEAD:big.yaml")
+    assert result.exit_code == 2, result.output
+    assert (
+        "git:HEAD:big.yaml is 2.0 MB" in result.output and "MODELING_MAX_INPUT_MB" in result.output
+    )
+
+
+# the model fields that feed sizes, rates and layout choices (added after the first pass):
+# hostile numbers in each, then validate, compile and cost (whose figures use every one)
+_hostile_numbers = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.sampled_from([0, -1, 1, 2**31, 2**63, 1e9, 1e300, 5e-324, -0.0]),
+    st.text(max_size=4),
+    st.booleans(),
+)
+
+
+@_FAST
+@given(
+    values=st.fixed_dictionaries(
+        {
+            "writes": _hostile_numbers,
+            "rows": _hostile_numbers,
+            "n_distinct": _hostile_numbers,
+            "avg_width": _hostile_numbers,
+            "null_frac": _hostile_numbers,
+            "max_length": _hostile_numbers,
+            "reads": _hostile_numbers,
+            "pattern_writes": _hostile_numbers,
+            "limit": _hostile_numbers,
+        }
+    ),
+    choices=st.fixed_dictionaries(
+        {
+            "strategy": st.sampled_from(["fewest_indexes", "lowest_cost", "cheap", 1]),
+            "lsi": st.sampled_from(["auto", "never", True]),
+            "gsi_keys": st.sampled_from(["composite", "attributes", ""]),
+            "exists": st.sampled_from([True, False, "yes"]),
+            "collation": st.sampled_from(["C", "en_US.utf8", "", "[/]", 5]),
+            "op": st.sampled_from(["=", "is_null", "is_not_null", ">=", "between"]),
+        }
+    ),
+)
+def test_hypothesis_sizing_fields(
+    values: dict[str, Any], choices: dict[str, Any], tmp_path: Path
+) -> None:
+    doc = {
+        "model": "shop",
+        "strategy": choices["strategy"],
+        "layout": {"lsi": choices["lsi"], "gsi_keys": choices["gsi_keys"]},
+        "table": {"exists": choices["exists"]},
+        "source": {"collation": choices["collation"]},
+        "entities": {
+            "Order": {
+                "key": ["order_id"],
+                "row_count": values["rows"],
+                "writes_per_second": values["writes"],
+                "attributes": {
+                    "order_id": "integer",
+                    "status": {
+                        "type": "string",
+                        "max_length": values["max_length"],
+                        "stats": {
+                            "n_distinct": values["n_distinct"],
+                            "avg_width": values["avg_width"],
+                            "null_frac": values["null_frac"],
+                        },
+                    },
+                    "placed_at": {"type": "datetime", "required": False},
+                },
+            }
+        },
+        "access_patterns": {
+            "by_status": {
+                "entity": "Order",
+                "where": {"status": "="},
+                "filter": {"placed_at": choices["op"]},
+                "order_by": "placed_at",
+                "limit": values["limit"],
+                "rate": {
+                    "reads_per_second": values["reads"],
+                    "writes_per_second": values["pattern_writes"],
+                },
+            }
+        },
+    }
+    path = tmp_path / "h.yaml"
+    path.write_text(_yaml_lines(doc), encoding="utf-8")
+    validated = invoke("validate", path)
+    assert validated.exit_code in (0, 2)
+    priced = invoke("cost", path, "--json")
+    assert priced.exit_code in (0, 2)
+    if validated.exit_code == 2:
+        assert priced.exit_code == 2
+    if priced.exit_code == 0:  # strict JSON: no NaN or Infinity a reader would refuse
+        json.loads(priced.output, parse_constant=lambda c: pytest.fail(f"{c} in cost --json"))
+
+
+def test_init_from_db_with_hostile_collations_and_names(postgres: Any, tmp_path: Path) -> None:
+    """`init --from-db` on a catalog with odd collations (an ICU nondeterministic one whose
+    name holds markup and quotes, a libc one copied FROM another, a builtin one) and odd
+    identifiers: a model that validates and compiles, no traceback."""
+    import uuid
+
+    import psycopg
+
+    name = f"hostile_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C'")
+    dsn = postgres.dsn_for(name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            """CREATE COLLATION "we[/]ird""x" (provider = icu, locale = 'und-u-ks-level2',
+                   deterministic = false);
+               CREATE COLLATION copied FROM "POSIX";
+               CREATE TABLE "Tbl {sets}" (
+                   id bigint PRIMARY KEY,
+                   "na[/]me" text COLLATE "we[/]ird""x",
+                   "col""q" text COLLATE copied,
+                   n integer
+               );
+               COMMENT ON COLUMN "Tbl {sets}"."na[/]me" IS 'a [bold]comment[/] with ''quotes''';
+               CREATE INDEX ON "Tbl {sets}" ("na[/]me");"""
+        )
+    model = tmp_path / "m.yaml"
+    result = invoke("init", "--from-db", dsn, "-o", model, "--name", "hostile")
+    assert result.exit_code == 0, result.output
+    assert invoke("validate", model).exit_code == 0, model.read_text()
+    assert invoke("compile", model, "-o", tmp_path / "out").exit_code == 0
+    text = model.read_text()
+    assert "we[/]ird" in text and "copied" in text

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from modeling.api import load_model
 from modeling.commands._previous import compile_locked
+from modeling.commands.validate import render as render_diagnostic
 from modeling.compile.strategy import index_strategies
 from modeling.core.diagnostics import ModelError
 from modeling.core.errors import EXIT_INVALID
@@ -197,8 +198,9 @@ def register(app: typer.Typer) -> None:
                     raise ModelError(diagnostics)
                 layout = compiled
             except ModelError as exc:
+                err = Console(stderr=True, highlight=False, soft_wrap=True)
                 for d in exc.diagnostics.sorted():
-                    Console(stderr=True).print(str(d))
+                    err.print(render_diagnostic(d))
                 raise typer.Exit(EXIT_INVALID) from None
             reports.append(estimate(model, layout, prices))
             choices.append(index_strategies(model, layout, prices))

@@ -27,6 +27,7 @@ unreadable --old-layout).
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,16 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from modeling.core.errors import EXIT_INVALID, EXIT_OK, InputError, check_endpoint
+from modeling.core import inputs
+from modeling.core.errors import (
+    EXIT_INVALID,
+    EXIT_OK,
+    FlagError,
+    InputError,
+    check_endpoint,
+    check_table_name,
+    table_name,
+)
 
 GIT_PREFIX = "git:"
 
@@ -81,6 +91,24 @@ def read_git(spec: str, cwd: Path | None = None) -> str:
             f"{spec}: unknown revision {ref!r}",
             hint="name a branch, tag or commit (`git log --oneline` lists commits)",
         )
+    # what the object is before reading it: a tree (a directory) is not a model, and a blob
+    # larger than a model's cap is refused like a file (`git show` would read it all)
+    check = subprocess.run(
+        ["git", "cat-file", "--batch-check"],
+        input=f"{ref}:{path}\n".encode(),
+        capture_output=True,
+        cwd=cwd,
+        check=False,
+    )
+    found = check.stdout.decode("utf-8", "replace").split("\n", 1)[0].split()
+    if check.returncode == 0 and len(found) == 3 and found[2].isdigit():
+        if found[1] != "blob":
+            raise GitSourceError(
+                f"{spec}: {path!r} is a {found[1]} in {ref}, not a file",
+                hint=f"name a model file; `git ls-tree --name-only {ref} {path}/` lists it",
+            )
+        if int(found[2]) > inputs.cap_bytes("model"):
+            raise inputs.too_large(spec, "model", int(found[2]), inputs.cap_bytes("model"))
     shown = subprocess.run(
         ["git", "show", f"{ref}:{path}"], capture_output=True, cwd=cwd, check=False
     )
@@ -98,10 +126,14 @@ def read_git(spec: str, cwd: Path | None = None) -> str:
         ) from None
 
 
+def _check_new_table(name: str | None) -> str | None:
+    return table_name(name, "--new-table")
+
+
 def _text(spec: str) -> str:
     if spec.startswith(GIT_PREFIX):
         return read_git(spec)
-    return Path(spec).read_text(encoding="utf-8")
+    return inputs.read_text(spec, "model")
 
 
 def pinned_text(text: str, pins: dict[str, dict[str, dict[str, str]]]) -> str:
@@ -198,11 +230,15 @@ def register(app: typer.Typer) -> None:
         old: str = typer.Argument(..., metavar="OLD", help="Model file or git:REF:path."),
         new: str = typer.Argument(..., metavar="NEW", help="Model file or git:REF:path."),
         table: str | None = typer.Option(
-            None, "--table", help="The live table (default: OLD's table name)."
+            None,
+            "--table",
+            callback=check_table_name,
+            help="The live table (default: OLD's table name).",
         ),
         new_table: str | None = typer.Option(
             None,
             "--new-table",
+            callback=_check_new_table,
             help="When NEW needs a new table (key schema, LSIs): its name (default: NEW's "
             "table name, or <table>-v2); --apply builds that path only when it is given.",
         ),
@@ -255,6 +291,13 @@ def register(app: typer.Typer) -> None:
         from modeling.migrate.evolve import apply, runbook
 
         err = Console(stderr=True, highlight=False, soft_wrap=True)
+        if not apply_ and (cleanup or steps_):
+            # without --apply nothing runs: `model diff OLD NEW --cleanup` printed the runbook
+            # and exited 0, as if the removed GSIs and items had been deleted
+            raise FlagError(
+                f"{'--cleanup' if cleanup else '--step'} only takes effect with --apply",
+                hint="add --apply to run the steps (or drop the flag to print the runbook)",
+            )
         before = load_design(old)
         if old_layout is not None:
             from modeling.commands._previous import read_source
@@ -279,7 +322,9 @@ def register(app: typer.Typer) -> None:
         ev = classify(before, after)
         steps = runbook(ev, table, new_table)
         # the code deployed from NEW must be compiled as NEW was here
-        flag = " --fresh" if fresh else f" --previous {old_layout}" if old_layout else ""
+        flag = (
+            " --fresh" if fresh else f" --previous {shlex.quote(old_layout)}" if old_layout else ""
+        )
         for step in steps:
             if step.action == "deploy-writers" and step.command.startswith("model compile "):
                 step.command += flag

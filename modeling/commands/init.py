@@ -21,6 +21,10 @@ from modeling.importers._spec import ensure_schema_file
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
 from modeling.spec.checks import ALLOW_DDL_OUTSIDE, ddl_allowed
 
+# pg_stat_statements' window: at least a second, at most a century (a rate is calls / window;
+# 0, a negative or NaN window used to drop every rate without a word, 1e-300 to write 1e305/s)
+CALLS_WINDOW_MAX = 100 * 366 * 86400.0
+
 
 def register(app: typer.Typer) -> None:
     @app.command("init")
@@ -51,6 +55,8 @@ def register(app: typer.Typer) -> None:
         window: float = typer.Option(
             DEFAULT_WINDOW_SECONDS,
             "--calls-window",
+            min=1.0,
+            max=CALLS_WINDOW_MAX,
             help="Seconds over which pg_stat_statements counted `calls` (rate = calls / window).",
         ),
         report: Path | None = typer.Option(  # noqa: B008

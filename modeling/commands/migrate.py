@@ -28,16 +28,24 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from modeling.core.errors import EXIT_FAILURE, EXIT_INVALID, EXIT_OK, check_endpoint
+from modeling.core.errors import (
+    EXIT_FAILURE,
+    EXIT_INVALID,
+    EXIT_OK,
+    check_endpoint,
+    check_table_name,
+)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(message: str, hint: str | None = None) -> typer.Exit:
-    _err.print(f"[red]error:[/] {message}")
+    # the message and hint quote services and user input (a bucket name, a path): never markup
+    _err.print(f"[red]error:[/] {escape(message)}")
     if hint:
-        _err.print(f"  hint: {hint}")
+        _err.print(f"  hint: {escape(hint)}")
     return typer.Exit(EXIT_INVALID)
 
 
@@ -243,7 +251,9 @@ def register(app: typer.Typer) -> None:
         endpoint: str | None = typer.Option(
             None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
         ),
-        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        table: str | None = typer.Option(
+            None, "--table", callback=check_table_name, help="Table name (default: model's)."
+        ),
         concurrency: int = typer.Option(
             4, "--concurrency", min=1, help="Worker threads (one PostgreSQL connection each)."
         ),
@@ -276,6 +286,7 @@ def register(app: typer.Typer) -> None:
             None,
             "--catch-up-only",
             min=0,
+            max=2**32 - 1,  # a 32-bit xid (`marker` in the plan's manifest.json)
             metavar="MARKER",
             help="AWS mode: skip the backfill, run the catch-up pass from this marker "
             "(`marker` in the plan's manifest.json, also returned by the publisher).",
@@ -299,8 +310,16 @@ def register(app: typer.Typer) -> None:
         from modeling.migrate.runner import Runner, RunOptions
         from modeling.migrate.table import check_table, ensure_table
 
+        if catch_up_only is not None and no_catch_up:
+            raise _fail(
+                "--catch-up-only skips the backfill and --no-catch-up the catch-up: nothing "
+                "would run",
+                "drop --no-catch-up (or --catch-up-only to run the backfill)",
+            )
         model, layout = _compiled(model_path)
         _check_version_column(model, version_column)
+        # a --transformers directory without transformers.py is refused before any connection
+        module = _module(layout, model, transformers_dir)
         options = RunOptions(
             concurrency=concurrency,
             write_concurrency=write_concurrency,
@@ -338,7 +357,7 @@ def register(app: typer.Typer) -> None:
                 checkpoint,
                 options,
                 table_name=table,
-                module=_module(layout, model, transformers_dir),
+                module=module,
             )
             report = runner.run(local_plan)
         if as_json:
@@ -383,7 +402,9 @@ def register(app: typer.Typer) -> None:
         endpoint: str | None = typer.Option(
             None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
         ),
-        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        table: str | None = typer.Option(
+            None, "--table", callback=check_table_name, help="Table name (default: model's)."
+        ),
         sample: int = typer.Option(1_000, "--sample", min=1, help="Random rows per entity."),
         full: bool = typer.Option(False, "--full", help="Check every row (overrides --sample)."),
         version_column: str | None = typer.Option(

@@ -25,7 +25,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from modeling.core.errors import EXIT_OK, check_endpoint
+from modeling.core.errors import EXIT_OK, check_account_id, check_endpoint, check_table_name
 
 
 def register(app: typer.Typer) -> None:
@@ -46,14 +46,20 @@ def register(app: typer.Typer) -> None:
         plan_dir: Path | None = typer.Option(  # noqa: B008
             None, "--plan", help="A `migrate plan` directory (default: plan into OUT/plan)."
         ),
-        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        table: str | None = typer.Option(
+            None, "--table", callback=check_table_name, help="Table name (default: model's)."
+        ),
         concurrency: int = typer.Option(
             4, "--concurrency", min=1, help="Reader threads (one PostgreSQL connection each)."
         ),
         batch_size: int = typer.Option(1_000, "--batch-size", min=1, help="Keys per SELECT."),
         chunk_size: int = typer.Option(100_000, "--chunk-size", min=1, help="Keys per chunk."),
         file_size_mb: float = typer.Option(
-            128.0, "--file-size-mb", min=0.001, help="Compressed MB per data file."
+            128.0,
+            "--file-size-mb",
+            min=0.001,
+            max=5 * 1024 * 1024,  # S3's largest object, 5 TB (inf overflowed int())
+            help="Compressed MB per data file.",
         ),
         dead_letter: Path = typer.Option(  # noqa: B008
             Path("dead-letter.jsonl"), "--dead-letter", help="JSONL of rows that failed."
@@ -65,7 +71,10 @@ def register(app: typer.Typer) -> None:
             None, "--transformers", help="Compiled output dir (default: generate from MODEL)."
         ),
         bucket_owner: str | None = typer.Option(
-            None, "--bucket-owner", help="S3BucketOwner: the bucket's account, if another."
+            None,
+            "--bucket-owner",
+            callback=check_account_id,
+            help="S3BucketOwner: the bucket's account (12 digits), if another.",
         ),
         start: bool = typer.Option(
             False, "--start", help="Send the ImportTable request (needs --s3)."

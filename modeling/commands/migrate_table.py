@@ -27,7 +27,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from modeling.core.errors import EXIT_OK, check_endpoint
+from modeling.core.errors import EXIT_OK, check_endpoint, check_table_name
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +41,9 @@ def register(app: typer.Typer) -> None:
         endpoint: str | None = typer.Option(
             None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
         ),
-        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        table: str | None = typer.Option(
+            None, "--table", callback=check_table_name, help="Table name (default: model's)."
+        ),
         timeout: float = typer.Option(
             600.0, "--timeout", min=1, help="Seconds to wait for the table to become ACTIVE."
         ),
@@ -75,7 +77,9 @@ def register(app: typer.Typer) -> None:
         endpoint: str | None = typer.Option(
             None, "--endpoint", callback=check_endpoint, help="DynamoDB endpoint URL."
         ),
-        table: str | None = typer.Option(None, "--table", help="Table name (default: model's)."),
+        table: str | None = typer.Option(
+            None, "--table", callback=check_table_name, help="Table name (default: model's)."
+        ),
         dry_run: bool = typer.Option(False, "--dry-run", help="Count the tombstones only."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:

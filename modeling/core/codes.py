@@ -62,6 +62,7 @@ _LIST: tuple[Code, ...] = (
     Code("enum-type", _G.ENTITIES, "`enum` on an attribute whose type is not string."),
     Code("number-bound-type", _G.ENTITIES, "`precision`/`scale` on a non-decimal or `min`/`max` on a non-integer attribute, or bounds that contradict each other."),
     Code("length-bound", _G.ENTITIES, "`min_length` on an attribute that is not a string or binary, or above its `max_length`."),
+    Code("collation-type", _G.ENTITIES, "`collation` on an attribute whose type is not string (or a list or set of strings)."),
     Code("timezone-type", _G.ENTITIES, "`timezone` on an attribute whose type is not datetime (or a list of datetimes)."),
     Code("pinned-key", _G.ENTITIES, "A pinned `keys:` template is malformed or names an unknown index."),
     Code("too-many-indexes", _G.ENTITIES, "Pinned keys name more than 20 GSIs or 5 LSIs."),
@@ -160,7 +161,7 @@ _LIST: tuple[Code, ...] = (
     Code("SEED040", _G.SEED, "The --queries file cannot be read."),
     Code("SEED041", _G.SEED, "A query log entry's call count is not a number."),
     Code("SEED042", _G.SEED, "A logged query cannot be a key-served pattern and was not suggested."),
-    Code("SEED043", _G.SEED, "A logged write statement has no call count (a plain SQL file), so its entity gets no writes_per_second."),
+    Code("SEED043", _G.SEED, "A logged write statement has no call count (a plain SQL file), or calls beyond any table's quota, so its entity gets no writes_per_second."),
     Code("SEED051", _G.SEED, "The seeded model would not pass model validate/compile (init's self-check); it is written with the errors listed."),
     Code("SEED050", _G.SEED, "Nothing to seed from: neither --from-ddl nor --from-db."),
     # import: NoSQL Workbench exports

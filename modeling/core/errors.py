@@ -36,9 +36,12 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import urllib.parse
 from typing import ClassVar
+
+from modeling.core.limits import TABLE_NAME_RE
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -126,3 +129,39 @@ def check_endpoint(url: str | None) -> str | None:
     except ValueError as exc:
         raise EndpointError(f"--endpoint {url!r}: {exc}") from None
     return url
+
+
+class FlagError(InputError):
+    """A flag's value the command cannot use (a table name DynamoDB refuses, an account id
+    that is not one); exit 2 before any service is contacted."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def check_table_name(name: str | None) -> str | None:
+    """`--table NAME` (a typer callback): see `table_name`."""
+    return table_name(name, "--table")
+
+
+def table_name(name: str | None, flag: str) -> str | None:
+    """`name` if DynamoDB can hold it as a table name (or None); else a FlagError naming
+    `flag`. Printed into runbooks and sent in requests, so a name like `t; rm -rf ~` never
+    gets that far."""
+    if name is None or re.fullmatch(TABLE_NAME_RE, name):
+        return name
+    raise FlagError(
+        f"{flag} {name!r} is not a DynamoDB table name",
+        hint="3 to 255 letters, digits, `_`, `.` or `-`",
+    )
+
+
+def check_account_id(account: str | None) -> str | None:
+    """`account` if it is an AWS account id (12 digits), or None; else a FlagError."""
+    if account is None or re.fullmatch(r"[0-9]{12}", account):
+        return account
+    raise FlagError(
+        f"--bucket-owner {account!r} is not an AWS account id (12 digits)",
+        hint="the account that owns the bucket, e.g. 123456789012",
+    )

@@ -17,7 +17,7 @@ from typing import Final, Literal
 
 from modeling.core.errors import InputError
 
-Kind = Literal["model", "ddl", "workbench", "queries", "layout"]
+Kind = Literal["model", "ddl", "workbench", "queries", "layout", "prices"]
 
 MB: Final = 1024 * 1024
 CAP_ENV: Final = "MODELING_MAX_INPUT_MB"
@@ -27,6 +27,7 @@ DEFAULT_CAPS: Final[dict[str, int]] = {
     "workbench": 64 * MB,
     "queries": 256 * MB,
     "layout": 64 * MB,  # a compiled layout.json (the lock `model compile` keeps stable)
+    "prices": 16 * MB,  # the packaged table is 3 KB
 }
 _WHAT = {
     "model": "a model file",
@@ -34,6 +35,7 @@ _WHAT = {
     "workbench": "a Workbench export",
     "queries": "a query file",
     "layout": "a compiled layout.json",
+    "prices": "a price table",
 }
 
 

@@ -47,6 +47,9 @@ SHARD_PAGE_ITEMS: Final = 1000
 # -- numbers the API and CloudFormation carry (a larger value cannot be sent at all)
 QUERY_LIMIT_MAX: Final = 2**31 - 1  # Query `Limit` is an Integer (1..2^31-1)
 CAPACITY_UNITS_MAX: Final = 2**63 - 1  # ProvisionedThroughput read/write units are a Long
+TABLE_NAME_RE: Final = r"^[A-Za-z0-9_.-]{3,255}$"  # a DynamoDB table name
+INT4_MAX: Final = 2**31 - 1  # PostgreSQL int4 (pg_stats.avg_width)
+BIGINT_MAX: Final = 2**63 - 1  # PostgreSQL bigint: the most rows count(*) can report
 RATE_MAX: Final = 1e9  # requests per second a model may declare: far beyond any table's quota
 
 # -- tags (Tagging: "Tag restrictions")

@@ -143,11 +143,20 @@ def seed(
         }
         for name, wr in sorted(work.writes.items()):
             if wr.rate is None:
+                beyond = wr.calls > 0  # counted, but over any table's quota (RATE_MAX)
                 diags.info(
                     "SEED043",
-                    f"{'/'.join(wr.kinds)} on {name} has no call count, so no writes_per_second",
+                    f"{'/'.join(wr.kinds)} on {name} "
+                    + (
+                        f"counts {wr.calls} calls in {window_seconds:g} s, beyond any table's "
+                        "quota, so no writes_per_second"
+                        if beyond
+                        else "has no call count, so no writes_per_second"
+                    ),
                     Span(str(queries), wr.statements[0], 1),
-                    hint="pass a pg_stat_statements CSV (query, calls) to get write rates",
+                    hint="check the calls column and --calls-window"
+                    if beyond
+                    else "pass a pg_stat_statements CSV (query, calls) to get write rates",
                     subject=name,
                 )
         for u in work.unservable:

@@ -223,7 +223,9 @@ def workload_patterns(
                 if q.calls is not None:
                     wr.calls += q.calls
                     if window_seconds > 0:
-                        wr.rate = wr.calls / window_seconds
+                        rate = wr.calls / window_seconds
+                        # beyond RATE_MAX the model would not validate: left out, as for reads
+                        wr.rate = rate if rate <= limits.RATE_MAX else None
                 continue
             p = _checked_pattern(q, tables, seeded)
         except _NotServable as e:

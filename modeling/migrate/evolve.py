@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shlex
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -143,8 +144,9 @@ def _label(design: Design) -> str:
 
 
 def _model_arg(design: Design) -> str:
-    label = _label(design)
-    return label if " " not in label else json.dumps(label)
+    """The model as a shell word of the runbook's commands: a path holding `;`, `$(...)` or a
+    quote is quoted, so pasting the command runs nothing else (JSON quotes left `$(...)`)."""
+    return shlex.quote(_label(design))
 
 
 def _gsi_definition(create: Mapping[str, Any], name: str) -> dict[str, Any]:

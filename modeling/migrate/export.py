@@ -70,6 +70,7 @@ from modeling.core.limits import (
 )
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.package import parse_s3_url
 from modeling.migrate.plan import Plan, atomic_write, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
 from modeling.migrate.runner import (
@@ -375,13 +376,10 @@ def client_token(manifest: Mapping[str, Any], table: str) -> str:
 
 
 def parse_s3(url: str) -> tuple[str, str]:
-    """(bucket, prefix without slashes at either end) of `s3://bucket/prefix`."""
-    if not url.startswith("s3://"):
-        raise MigrationError(f"{url!r} is not an s3:// URL", hint="--s3 s3://bucket/prefix")
-    bucket, _, prefix = url.removeprefix("s3://").partition("/")
-    if not bucket:
-        raise MigrationError(f"{url!r} names no bucket", hint="--s3 s3://bucket/prefix")
-    return bucket, prefix.strip("/")
+    """(bucket, prefix without slashes at either end) of `--s3 s3://bucket/prefix`: a bucket
+    name S3 cannot hold is refused here, before the export reads a row (S3 refused it only at
+    the upload, and botocore's message about it broke the error printer)."""
+    return parse_s3_url(url, "--s3")
 
 
 def data_prefix(prefix: str) -> str:

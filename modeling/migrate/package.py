@@ -58,6 +58,7 @@ LAYER_DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024  # publish_layer_version's ZipFile 
 PIP_TIMEOUT_SECONDS = 900
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP = re.compile(r"\d+\.\d+\.\d+\.\d+")  # S3 refuses bucket names shaped like an IP
 
 
 # --------------------------------------------------------------------------- deterministic zips
@@ -323,16 +324,18 @@ def stack_architecture(template: Mapping[str, Any], arch: str) -> dict[str, str]
 # --------------------------------------------------------------------------- S3 and Lambda
 
 
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """`s3://bucket/some/prefix/` -> ("bucket", "some/prefix"); MigrationError otherwise."""
+def parse_s3_url(url: str, flag: str = "--upload") -> tuple[str, str]:
+    """`s3://bucket/some/prefix/` -> ("bucket", "some/prefix"); MigrationError naming `flag`
+    otherwise (a bucket name S3 cannot hold included: an IP address, `..`, 1 or 64 characters,
+    capitals)."""
     if not url.startswith("s3://"):
         raise MigrationError(
-            f"--upload {url!r} is not an s3:// URL", "write it as s3://BUCKET/PREFIX"
+            f"{flag} {url!r} is not an s3:// URL", "write it as s3://BUCKET/PREFIX"
         )
     bucket, _, prefix = url.removeprefix("s3://").partition("/")
-    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket or _IP.fullmatch(bucket):
         raise MigrationError(
-            f"--upload {url!r}: {bucket!r} is not a valid S3 bucket name",
+            f"{flag} {url!r}: {bucket!r} is not a valid S3 bucket name",
             "bucket names are 3-63 characters: lowercase letters, digits, dots and hyphens",
         )
     return bucket, prefix.strip("/")

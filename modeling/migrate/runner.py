@@ -474,6 +474,7 @@ class Runner:
         pin_versions(state, self.versions)  # a resume must keep each entity's version source
         candidates = [m for m in (plan.marker, state.get("marker")) if m is not None]
         if self.options.catch_up_only is not None:
+            self._check_not_ahead(self.options.catch_up_only)
             candidates.append(self.options.catch_up_only)
         if candidates:
             marker = int(candidates[0])
@@ -487,6 +488,22 @@ class Runner:
         state.update(marker=marker, model=self.model.name, table=self.table)
         self.checkpoint.save_run_state(state)
         return marker
+
+    def _check_not_ahead(self, given: int) -> None:
+        """`--catch-up-only MARKER` must not be ahead of the database's oldest running xid:
+        a mistyped marker (an extra digit) made the catch-up pass skip every change since
+        the export, and the run reported success."""
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            now = take_marker(conn)
+        if given != now and _older(given, now) == now:
+            raise MigrationError(
+                f"--catch-up-only {given} is ahead of the source database (its oldest running "
+                f"transaction id is {now}): the catch-up would skip every change made since",
+                hint="pass the `marker` of the export's or the plan's manifest.json (the "
+                "export prints it)",
+            )
 
     # ------------------------------------------------------------------ run
 

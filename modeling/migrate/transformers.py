@@ -18,6 +18,7 @@ from types import ModuleType
 
 from modeling.api import emit_files, emit_repository, emit_transformers
 from modeling.core import ir
+from modeling.migrate.errors import MigrationError
 
 _LOADED: dict[str, ModuleType] = {}
 
@@ -40,7 +41,11 @@ def from_directory(directory: str | Path) -> ModuleType:
     """The transformers of a compiled output directory (holding `transformers.py`)."""
     path = Path(directory).resolve()
     if not (path / "transformers.py").is_file():
-        raise FileNotFoundError(f"{path} has no transformers.py; run `model compile` first")
+        raise MigrationError(
+            f"--transformers {directory}: {path} has no transformers.py",
+            hint="name the directory `model compile` wrote (generated/<model>), or run "
+            "`model compile` first",
+        )
     key = str(path)
     if key not in _LOADED:
         digest = hashlib.sha256(key.encode()).hexdigest()[:12]

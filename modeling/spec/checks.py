@@ -355,6 +355,14 @@ class Checker:
                 hint="drop `timezone`, or change the type to datetime",
             )
         scalar = TypeRef.parse(a.type).scalar
+        if a.collation is not None and scalar != "string":
+            self.error(
+                "collation-type",
+                f"`collation` on attribute {attr!r} of type {a.type}; a collation orders "
+                "strings only (and lists or sets of them)",
+                self.pos.key((*path, "collation")),
+                hint="drop `collation`, or change the type to string",
+            )
         for field_name, kinds in (
             ("precision", ("decimal",)),
             ("scale", ("decimal",)),
@@ -369,13 +377,6 @@ class Checker:
                     self.pos.key((*path, field_name)),
                     hint=f"drop `{field_name}`, or change the type",
                 )
-        if a.precision is not None and a.scale is not None and a.scale > a.precision:
-            self.error(
-                "number-bound-type",
-                f"attribute {attr!r}: scale {a.scale} exceeds precision {a.precision}",
-                self.pos.key((*path, "scale")),
-                hint="numeric(p,s) needs s <= p",
-            )
         if a.min_length is not None and scalar not in ("string", "binary"):
             self.error(
                 "length-bound",
@@ -798,9 +799,19 @@ class Checker:
         """`IS NULL` needs an attribute whose NULL is told apart from every value: not a
         set (DynamoDB stores an empty set as no attribute, like NULL)."""
         ok = True
+        tested: dict[str, str] = {}
         for c in filt:
             if c.op not in NULL_TESTS:
                 continue
+            if tested.setdefault(c.attribute, c.op) != c.op:
+                self.error(
+                    "sql-is-null",
+                    f"pattern {name!r}: {c.attribute} IS NULL and {c.attribute} IS NOT NULL "
+                    "together match no item, so the pattern returns nothing",
+                    c.span,
+                    hint="keep one of the two conditions",
+                )
+                ok = False
             for e in entities:
                 t = _type(self.entities[e], c.attribute) if e in self.entities else None
                 spec = self.entities[e].attributes.get(c.attribute) if e in self.entities else None

@@ -21,7 +21,7 @@ ENTITY_NAME_RE = r"^[A-Za-z][A-Za-z0-9_]*$"
 ATTRIBUTE_NAME_RE = r"^[A-Za-z_][A-Za-z0-9_]*$"
 PATTERN_NAME_RE = r"^[a-z][a-z0-9_]*$"
 INDEX_NAME_RE = r"^(table|gsi[1-9][0-9]*|lsi[1-9][0-9]*)$"
-DYNAMO_TABLE_RE = r"^[A-Za-z0-9_.-]{3,255}$"
+DYNAMO_TABLE_RE = limits.TABLE_NAME_RE
 # SQL names are the names as PostgreSQL stores them (after case folding), quoted when emitted,
 # so any character but NUL is allowed (63 bytes is NAMEDATALEN - 1); `.` qualifies a table.
 SQL_NAME_RE = r"^([^.\x00]{1,63}\.)?[^.\x00]{1,63}$"
@@ -183,9 +183,14 @@ class ColumnStatsSpec(Node):
 
     n_distinct: float | None = Field(
         default=None,
-        description="Distinct values: > 0 a count, < 0 minus the fraction of rows (pg_stats).",
+        ge=-1,
+        allow_inf_nan=False,
+        description="Distinct values: > 0 a count, < 0 minus the fraction of rows (-1: unique), "
+        "0 unknown (pg_stats).",
     )
-    avg_width: int | None = Field(default=None, ge=0, description="Average width in bytes.")
+    avg_width: int | None = Field(
+        default=None, ge=0, le=limits.INT4_MAX, description="Average width in bytes."
+    )
     null_frac: float | None = Field(
         default=None, ge=0, le=1, description="Fraction of rows where the column is NULL."
     )
@@ -232,9 +237,11 @@ class AttributeSpec(Node):
     )
     scale: int | None = Field(
         default=None,
-        ge=0,
+        ge=-1000,
         le=1000,
-        description="Decimals: the digits after the decimal point (`numeric(p,s)`'s s).",
+        description="Decimals: the digits after the decimal point (`numeric(p,s)`'s s). As in "
+        "PostgreSQL 15, it may be negative (rounded to tens, hundreds, ...: `numeric(3,-6)`) or "
+        "exceed the precision (`numeric(3,5)`: values below 0.001).",
     )
     min: int | None = Field(
         default=None,
@@ -310,10 +317,14 @@ class EntitySpec(Node):
         default=None,
         description="Pinned key templates per index (`table`, `gsi1`, `lsi1`, ...).",
     )
-    row_count: int | None = Field(default=None, ge=0, description="Approximate number of rows.")
+    row_count: int | None = Field(
+        default=None, ge=0, le=limits.BIGINT_MAX, description="Approximate number of rows."
+    )
     writes_per_second: float | None = Field(
         default=None,
         ge=0,
+        le=limits.RATE_MAX,
+        allow_inf_nan=False,
         description="Rows written per second (INSERT, UPDATE and DELETE; `model init --queries` "
         "derives it from pg_stat_statements `calls`). Every write also writes each GSI the "
         "item projects into; the compiler's capacity and hot-partition checks use it.",

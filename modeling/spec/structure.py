@@ -259,8 +259,8 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
             "invalid-value",
             path,
             f"{describe_path(path)} is {instance!r}; {error.message.split(' is ', 1)[-1]}",
-            "DynamoDB's API (or CloudFormation) cannot carry a larger number: use at most "
-            f"{expected_value!r}"
+            f"use at most {_plain(expected_value)}: the output cannot carry a larger number "
+            "(DynamoDB's API, CloudFormation, PostgreSQL's statistics)"
             if validator == "maximum"
             else None,
         )
@@ -398,9 +398,15 @@ def pydantic_pass(data: Any, known: list[Problem]) -> tuple[ModelSpec | None, li
     except PydanticError as exc:
         problems: list[Problem] = []
         seen: set[Path] = set()
-        for err in exc.errors(include_url=False):
-            path, at_key = _data_path(data, tuple(err["loc"]))
+        errors = [(e, *_data_path(data, tuple(e["loc"]))) for e in exc.errors(include_url=False)]
+        for err, path, at_key in errors:
             if path in seen or any(_overlaps(path, k.path) for k in known):
+                continue
+            if str(err["type"]).endswith("_type") and any(
+                len(other) > len(path) and other[: len(path)] == path for _, other, _ in errors
+            ):
+                # a union branch of another shape (`attr: string` vs `attr: {type: ...}`):
+                # the error inside the branch the value has is the one to report
                 continue
             seen.add(path)
             if err["type"] == "value_error" and (
@@ -421,6 +427,13 @@ def pydantic_pass(data: Any, known: list[Problem]) -> tuple[ModelSpec | None, li
                 Problem("invalid-value", path, f"{describe_path(path)}: {msg}", hint, at_key=at_key)
             )
         return None, problems
+
+
+def _plain(number: Any) -> str:
+    """1e9 as 1000000000, an integer as its digits."""
+    if isinstance(number, float) and number.is_integer():
+        return str(int(number))
+    return str(number)
 
 
 def _get(data: Any, path: Path) -> Any:

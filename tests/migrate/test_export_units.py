@@ -276,10 +276,11 @@ def test_s3_upload_puts_each_file_and_refuses_a_used_prefix(
 
 
 def test_s3_urls() -> None:
-    assert ex.parse_s3("s3://b/x/y/") == ("b", "x/y")
-    assert ex.parse_s3("s3://b") == ("b", "")
+    assert ex.parse_s3("s3://bkt/x/y/") == ("bkt", "x/y")
+    assert ex.parse_s3("s3://bkt") == ("bkt", "")
     assert ex.data_prefix("x/y") == "x/y/data/" and ex.data_prefix("") == "data/"
-    for bad in ("b/x", "s3:///x"):
+    # "b" (one character), capitals, an IP address: names S3 refuses (issue 18)
+    for bad in ("b/x", "s3:///x", "s3://b/x", "s3://Bkt/x", "s3://10.0.0.1/x"):
         with pytest.raises(MigrationError):
             ex.parse_s3(bad)
 
