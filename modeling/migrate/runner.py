@@ -45,7 +45,7 @@ from modeling.migrate.orphans import OrphanSweep
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
 from modeling.migrate.sink import Item, ItemCollision, Sink
-from modeling.migrate.source import EntityReader, Source
+from modeling.migrate.source import EntityReader, Source, unreadable_reason
 from modeling.migrate.versioning import (
     VERSION_ATTRIBUTE,
     VersionSource,
@@ -317,8 +317,11 @@ class Converter:
                 group = [item, *(make_copies(row, item) if make_copies is not None else [])]
             except self.error as exc:
                 key = exc.row_key if exc.row_key is not None else ()
+                reason = unreadable_reason(row, exc.attribute)
                 dead.append(
-                    DeadLetters.record(entity, key, f"{type(exc).__name__}: {exc.reason}", row)
+                    DeadLetters.record(
+                        entity, key, reason or f"{type(exc).__name__}: {exc.reason}", row
+                    )
                 )
                 continue
             if version is not None:

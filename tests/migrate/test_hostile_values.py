@@ -1,0 +1,158 @@
+"""PostgreSQL values DynamoDB (or Python) cannot hold, on PostgreSQL 15 + DynamoDB Local (issue 18,
+"no silent loss"): `infinity` / years past 9999 in timestamp, timestamptz and date columns,
+numeric NaN / Infinity, numbers outside DynamoDB's 38 digits or magnitude range, float8
+NaN / Infinity, an item over 400 KB, a key over DynamoDB's key limits.
+
+Each such row becomes a dead-letter record naming the column and the reason; every other row
+of the same chunk is written; the report's counts are exact; `validate` counts the rows as
+dead-lettered, not missing; the same for `migrate export` and the dual-write repository.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.migrate import transformers
+from modeling.migrate.plan import make_plan
+from modeling.migrate.runner import Runner, RunOptions
+from modeling.migrate.validate import validate
+from modeling.verify.dynamo import create_table
+
+pytestmark = pytest.mark.e2e
+
+READINGS = """\
+model: readings
+table:
+  name: Readings
+source:
+  dialect: postgres
+entities:
+  Reading:
+    table: readings
+    key: [reading_id]
+    attributes:
+      reading_id: integer
+      label: string
+      taken_at: {type: datetime, timezone: false}
+      logged_at: datetime
+      day: date
+      amount: decimal
+      ratio: float
+      note: {type: string, required: false}
+access_patterns:
+  get_reading:
+    entity: Reading
+    where: {reading_id: "="}
+    unique: true
+  by_label:
+    entity: Reading
+    where: {label: "="}
+"""
+
+DDL = """CREATE TABLE readings (
+    reading_id bigint PRIMARY KEY, label text NOT NULL,
+    taken_at timestamp NOT NULL, logged_at timestamptz NOT NULL, day date NOT NULL,
+    amount numeric NOT NULL, ratio float8 NOT NULL, note text)"""
+
+GOOD = "'L', '2024-01-02 03:04:05', '2024-01-02 03:04:05+00', '2024-01-02', 1.5, 0.25, NULL"
+
+# id -> (the column, its hostile SQL value): every other column of the row holds a good value
+HOSTILE: dict[int, tuple[str, str]] = {
+    1001: ("taken_at", "'infinity'::timestamp"),
+    1002: ("taken_at", "'-infinity'::timestamp"),
+    1003: ("taken_at", "'10000-01-01 00:00:00'::timestamp"),
+    1004: ("logged_at", "'infinity'::timestamptz"),
+    1005: ("logged_at", "'-infinity'::timestamptz"),
+    1006: ("logged_at", "'12000-06-01 00:00:00+00'::timestamptz"),
+    1007: ("day", "'infinity'::date"),
+    1008: ("day", "'-infinity'::date"),
+    1009: ("day", "'20000-01-01'::date"),
+    1010: ("amount", "'NaN'::numeric"),
+    1011: ("amount", "'Infinity'::numeric"),
+    1012: ("amount", "'-Infinity'::numeric"),
+    1013: ("amount", "123456789012345678901234567890123456789::numeric"),  # 39 digits
+    1014: ("amount", "1e126::numeric"),
+    1015: ("amount", "1e-131::numeric"),
+    1016: ("ratio", "'NaN'::float8"),
+    1017: ("ratio", "'Infinity'::float8"),
+    1018: ("ratio", "'-Infinity'::float8"),
+    1019: ("note", "repeat('x', 410000)"),
+    1020: ("label", "repeat('k', 3000)"),  # the by_label index key: over 2048 bytes
+}
+
+GOOD_IDS = [*range(1, 41), *range(2001, 2021)]
+
+
+@pytest.fixture
+def readings(postgres: Any, dynamodb_local: Any, tmp_path: Path) -> Any:
+    path = tmp_path / "readings.yaml"
+    path.write_text(READINGS, encoding="utf-8")
+    model = load_model(path)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(DDL)
+        # good rows before and after the hostile ones, so each chunk mixes both
+        conn.execute(f"INSERT INTO readings SELECT i, {GOOD} FROM generate_series(1, 40) i")
+        for rid, (column, value) in HOSTILE.items():
+            conn.execute(
+                f"INSERT INTO readings SELECT {rid}, {GOOD}",  # noqa: S608 - test data
+            )
+            conn.execute(f"UPDATE readings SET {column} = {value} WHERE reading_id = {rid}")  # noqa: S608
+        conn.execute(f"INSERT INTO readings SELECT i, {GOOD} FROM generate_series(2001, 2020) i")
+    table = f"Readings-{uuid.uuid4().hex[:8]}"
+    create_table(dynamodb_local.client(), layout, table)
+    module = transformers.generate(layout, model)
+    return model, layout, dsn, table, module
+
+
+def _dead(path: Path) -> dict[int, dict[str, Any]]:
+    records = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    by_id = {int(r["key"][0]): r for r in records}
+    assert len(by_id) == len(records), records  # one record per row
+    return by_id
+
+
+def _assert_dead_letters(dead: dict[int, dict[str, Any]]) -> None:
+    assert sorted(dead) == sorted(HOSTILE)
+    for rid, (column, _) in HOSTILE.items():
+        reason = dead[rid]["reason"]
+        expected = {1019: "ItemTooLarge: the item is 41", 1020: "GSI1PK is 3008 bytes"}.get(
+            rid, f"{column}: "
+        )
+        assert expected in reason, (rid, reason)
+        assert dead[rid]["entity"] == "Reading"
+
+
+def test_migrate_run_dead_letters_each_hostile_value_and_writes_every_good_row(
+    readings: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    model, layout, dsn, table, module = readings
+    client = dynamodb_local.client()
+    make_plan(dsn, model, tmp_path / "plan", chunk_size=25)
+    options = RunOptions(progress=False, dead_letter=tmp_path / "dead.jsonl", batch_size=10)
+    report = Runner(model, layout, dsn, client, tmp_path / "ckpt", options, table, module).run(
+        tmp_path / "plan"
+    )
+    dead = _dead(tmp_path / "dead.jsonl")
+    _assert_dead_letters(dead)
+    ids = sorted(int(i["reading_id"]["N"]) for i in client.scan(TableName=table)["Items"])
+    assert ids == GOOD_IDS
+    assert report.rows_read == len(GOOD_IDS) + len(HOSTILE)
+    assert report.items_written == len(GOOD_IDS)
+    assert report.dead_letters == len(HOSTILE)
+    result = validate(
+        model, layout, dsn, client, None, table, dead_letter=tmp_path / "dead.jsonl", module=module
+    )
+    totals = result.totals()
+    assert totals["missing"] == 0, result.markdown()
+    print(totals)
