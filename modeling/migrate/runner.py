@@ -45,7 +45,7 @@ from modeling.migrate.orphans import OrphanSweep
 from modeling.migrate.plan import Chunk, EntityPlan, Plan, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
 from modeling.migrate.sink import Item, ItemCollision, Sink
-from modeling.migrate.source import EntityReader, Source, unreadable_reason
+from modeling.migrate.source import EntityReader, Source
 from modeling.migrate.versioning import (
     VERSION_ATTRIBUTE,
     VersionSource,
@@ -53,6 +53,7 @@ from modeling.migrate.versioning import (
     take_marker,
     version_sources,
 )
+from modeling.runtime.loaders import unreadable_reason
 
 BatchHook = Callable[[str, list[dict[str, Any]]], None]
 _EXCERPT = 200

@@ -16,79 +16,9 @@ from modeling.core import ir
 from modeling.extraction import ExtractionQueries, extraction_queries
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.versioning import VersionSource, row_version
+from modeling.runtime.loaders import guard_loaders
 
 DEFAULT_BATCH = 1_000
-
-# PostgreSQL types psycopg loads into Python values of a narrower range: `infinity`,
-# `-infinity` and years past 9999 (or before 1) raise DataError on load, which would fail the
-# whole batch. Loaded through `_Guarded`, such a value becomes an `Unreadable`, which the
-# transformers refuse for that one row (a dead-letter record naming the column).
-_GUARDED_TYPES = ("date", "timestamp", "timestamptz", "interval")
-
-
-class Unreadable:
-    """A source value psycopg could not load into a Python value (`text`: how PostgreSQL
-    sent it; `reason`: psycopg's message). The row holding it cannot become an item."""
-
-    __slots__ = ("reason", "text")
-
-    def __init__(self, text: str, reason: str) -> None:
-        self.text = text
-        self.reason = reason
-
-    def __repr__(self) -> str:
-        return repr(self.text)
-
-    def __str__(self) -> str:
-        return self.text
-
-    def explain(self, attribute: str) -> str:
-        """The dead-letter reason of a row holding this value in `attribute`."""
-        return (
-            f"UnreadableValue: {attribute}: the source holds {self.text!r}, which Python "
-            f"(and so DynamoDB's item) cannot hold ({self.reason}); fix the row, or map the "
-            "column to a string attribute"
-        )
-
-
-def unreadable_reason(entity_row: Any, attribute: str | None) -> str | None:
-    """`Unreadable.explain` when the row's `attribute` holds an unreadable value, else None."""
-    if attribute is None or not hasattr(entity_row, "get"):
-        return None
-    value = entity_row.get(attribute)
-    return value.explain(attribute) if isinstance(value, Unreadable) else None
-
-
-def _guard_loaders(conn: Any) -> None:
-    """Register `_Guarded` loaders of `_GUARDED_TYPES` on `conn` (text and binary formats),
-    each wrapping the loader psycopg would use."""
-    from psycopg import DataError, postgres
-    from psycopg.adapt import Loader
-
-    for name in _GUARDED_TYPES:
-        oid = postgres.types[name].oid
-        for fmt in (0, 1):
-            inner = conn.adapters.get_loader(oid, fmt)
-            if inner is None:  # pragma: no cover - psycopg registers all of them
-                continue
-
-            class _Guarded(Loader):
-                base: Any = inner
-                format = inner.format
-
-                def __init__(self, oid: int, context: Any = None) -> None:
-                    super().__init__(oid, context)
-                    self._inner = self.base(oid, context)
-
-                def load(self, data: Any) -> Any:
-                    try:
-                        return self._inner.load(data)
-                    except DataError as exc:
-                        raw = bytes(data)
-                        text = raw.decode("utf-8", "replace") if self.format == 0 else raw.hex()
-                        return Unreadable(text, str(exc).split(": '")[0])
-
-            conn.adapters.register_loader(oid, _Guarded)
 
 
 @dataclass(frozen=True)
@@ -134,13 +64,15 @@ class Source:
 
     def __init__(self, dsn: str, readers: dict[str, EntityReader]) -> None:
         import psycopg
+        from psycopg.adapt import Loader
         from psycopg.rows import dict_row
 
         try:
             self.conn = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
         except psycopg.OperationalError as exc:
             raise MigrationError(f"cannot connect to the source: {exc}", "check --source") from exc
-        _guard_loaders(self.conn)
+        # a date/time value Python cannot hold fails its row, not the batch
+        guard_loaders(self.conn, Loader, psycopg.DataError)
         self.readers = readers
 
     def close(self) -> None:
