@@ -139,23 +139,29 @@ def test_migrate_run_dead_letters_each_hostile_value_and_writes_every_good_row(
     model, layout, dsn, table, module = readings
     client = dynamodb_local.client()
     make_plan(dsn, model, tmp_path / "plan", chunk_size=25)
+    with psycopg.connect(dsn) as conn:  # after the plan: read by the catch-up pass only
+        conn.execute(f"INSERT INTO readings SELECT 3001, {GOOD}")
+        conn.execute("UPDATE readings SET logged_at = 'infinity' WHERE reading_id = 3001")
     options = RunOptions(progress=False, dead_letter=tmp_path / "dead.jsonl", batch_size=10)
     report = Runner(model, layout, dsn, client, tmp_path / "ckpt", options, table, module).run(
         tmp_path / "plan"
     )
     dead = _dead(tmp_path / "dead.jsonl")
+    late = dead.pop(3001)
+    assert late["reason"].startswith("UnreadableValue: logged_at: the source holds 'infinity'")
     _assert_dead_letters(dead)
     ids = sorted(int(i["reading_id"]["N"]) for i in client.scan(TableName=table)["Items"])
     assert ids == GOOD_IDS
-    assert report.rows_read == len(GOOD_IDS) + len(HOSTILE)
+    assert report.rows_read == len(GOOD_IDS) + len(HOSTILE)  # the backfill's
+    assert report.catch_up_rows >= 1 and report.catch_up_written == 0
     assert report.items_written == len(GOOD_IDS)
-    assert report.dead_letters == len(HOSTILE)
+    assert report.dead_letters == len(HOSTILE) + 1
     result = validate(
         model, layout, dsn, client, None, table, dead_letter=tmp_path / "dead.jsonl", module=module
     )
     totals = result.totals()
-    assert totals["missing"] == 0, result.markdown()
-    print(totals)
+    assert (totals["missing"], totals["extra"]) == (0, 0), result.markdown()
+    assert totals["excused"] == len(HOSTILE) + 1 and totals["checked"] == len(GOOD_IDS)
 
 
 @pytest.mark.parametrize("sample", [None, 500], ids=["full", "sample"])
@@ -202,3 +208,46 @@ def test_migrate_export_dead_letters_each_hostile_value_and_exports_every_good_r
     result = validate(model, layout, dsn, client, None, table, dead_letter=dead, module=module)
     totals = result.totals()
     assert (totals["missing"], totals["extra"], totals["excused"]) == (0, 0, len(HOSTILE))
+
+
+def test_the_cli_run_and_validate_exit_0_with_every_hostile_row_dead_lettered(
+    readings: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """`migrate run` exits 0 with dead letters (documented: the report counts them and names
+    the file); `validate --full --dead-letter` then passes (exit 0), without it fails (exit 1)
+    naming the rows as untransformable. No traceback anywhere."""
+    import os
+    import subprocess
+    import sys
+
+    from modeling.services import DYNAMODB_ACCESS_KEY, DYNAMODB_REGION, DYNAMODB_SECRET_KEY
+
+    model, _layout, dsn, table, _module = readings
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": DYNAMODB_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DYNAMODB_SECRET_KEY,
+        "AWS_DEFAULT_REGION": DYNAMODB_REGION,
+    }
+    target = ["--source", dsn, "--endpoint", dynamodb_local.endpoint_url, "--table", table]
+    dead = tmp_path / "dead.jsonl"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "modeling.cli", "migrate", *args, str(model.file)]
+        done = subprocess.run(
+            [*command, *target], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert "Traceback" not in done.stderr, done.stderr
+        return done
+
+    ran = cli("run", "--json", "--chunk-size", "25", "--dead-letter", str(dead),
+              "--checkpoint", str(tmp_path / "ckpt"))  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert (report["dead_letters"], report["items_written"]) == (len(HOSTILE), len(GOOD_IDS))
+    _assert_dead_letters(_dead(dead))
+    ok = cli("validate", "--full", "--json", "--dead-letter", str(dead))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = cli("validate", "--full", "--json")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert json.loads(bad.stdout)["entities"]["Reading"]["untransformable"] == len(HOSTILE)
