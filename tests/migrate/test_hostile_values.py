@@ -251,3 +251,36 @@ def test_the_cli_run_and_validate_exit_0_with_every_hostile_row_dead_lettered(
     bad = cli("validate", "--full", "--json")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert json.loads(bad.stdout)["entities"]["Reading"]["untransformable"] == len(HOSTILE)
+
+
+def test_the_worker_lambda_dead_letters_each_hostile_row_and_writes_the_rest(
+    readings: Any, dynamodb_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One SQS message of keys mixing good and hostile rows: the good ones are written, each
+    hostile one dead-lettered with its column (not the whole message failed and retried)."""
+    import importlib
+
+    from generated_pkg import write_and_import
+
+    from modeling.emit.migration_stack import emit_migration_stack
+    from modeling.emit.transformers import emit_transformers
+
+    model, layout, dsn, table, _module = readings
+    files = {**emit_transformers(layout, model), **emit_migration_stack(layout, model)}
+    worker = importlib.import_module(
+        f"{write_and_import(files, tmp_path / 'pkg', '_readings')}.migration.worker"
+    )
+    monkeypatch.setenv("DSN", dsn)
+    monkeypatch.setenv("TABLE_NAME", table)
+    monkeypatch.setattr(worker, "_CONN", None)
+    written: list[list[dict[str, Any]]] = []
+    monkeypatch.setattr(worker, "_dead_letters", lambda _s3, _mid, dead: written.append(dead))
+    client = dynamodb_local.client()
+    ids = [1, 2, *HOSTILE, 2001]
+    message = {"model": "readings", "entity": "Reading", "chunk": "c", "keys": [[str(i)] for i in ids]}  # fmt: skip
+    out = worker.process(message, client, None, "m-1")
+    assert out == {"rows": len(ids), "items": 3, "dead_letters": len(HOSTILE), "retries": 0}
+    (dead,) = written
+    _assert_dead_letters({int(r["key"][0]): r for r in dead})
+    got = sorted(int(i["reading_id"]["N"]) for i in client.scan(TableName=table)["Items"])
+    assert got == [1, 2, 2001]
