@@ -284,3 +284,38 @@ def test_the_worker_lambda_dead_letters_each_hostile_row_and_writes_the_rest(
     _assert_dead_letters({int(r["key"][0]): r for r in dead})
     got = sorted(int(i["reading_id"]["N"]) for i in client.scan(TableName=table)["Items"])
     assert got == [1, 2, 2001]
+
+
+def test_the_dual_write_repository_refuses_a_hostile_value_and_commits_nothing(
+    readings: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """The repository writes PostgreSQL in a transaction and reads the row back: a value the
+    row cannot carry to DynamoDB (here `infinity` sent as text) fails the call, and the
+    transaction rolls back, so neither store holds a row the other lacks (no silent loss);
+    a good row through the same repository is written to both."""
+    import importlib
+
+    from generated_pkg import write_and_import
+
+    from modeling.emit.repository import emit_repository
+    from modeling.emit.transformers import emit_transformers
+
+    model, layout, dsn, table, _module = readings
+    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
+    repo_mod = importlib.import_module(
+        f"{write_and_import(files, tmp_path / 'pkg', '_readings_repo')}.repository"
+    )
+    client = dynamodb_local.client()
+    flags = repo_mod.Flags.from_config({"writeToBothDatabases": True})
+    good = {"reading_id": 5001, "label": "L", "taken_at": "2024-01-02 03:04:05",
+            "logged_at": "2024-01-02 03:04:05+00", "day": "2024-01-02", "amount": 1,
+            "ratio": 0.5, "note": None}  # fmt: skip
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        repo = repo_mod.Repository(conn, client, flags, table_name=table)
+        with pytest.raises(psycopg.DataError):
+            repo.insert("Reading", {**good, "reading_id": 5002, "taken_at": "infinity"})
+        repo.insert("Reading", good)
+        stored = conn.execute("SELECT reading_id FROM readings WHERE reading_id > 5000").fetchall()
+    assert stored == [(5001,)]
+    ids = [int(i["reading_id"]["N"]) for i in client.scan(TableName=table)["Items"]]
+    assert ids == [5001]
