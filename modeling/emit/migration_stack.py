@@ -32,6 +32,8 @@ The DSN comes from Secrets Manager (a plain DSN string, or RDS's JSON secret).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from modeling.core import ir
 from modeling.core.limits import BATCH_WRITE_ITEMS
 from modeling.emit import FileManifest, header, register
@@ -40,6 +42,9 @@ from modeling.emit.cloudformation import to_yaml
 from modeling.emit.repository import versioning_module
 from modeling.extraction import XMIN_ALIAS, extraction_queries
 from modeling.formats.plan_manifest import MANIFEST_VERSION
+from modeling.runtime import loaders
+
+LOADERS_SOURCE = Path(loaders.__file__)
 
 RUNTIME = "python3.12"
 
@@ -80,7 +85,13 @@ def _connection() -> Any:
     from psycopg.rows import dict_row
 
     if _CONN is None or _CONN.closed:
+        from psycopg.adapt import Loader
+
+        from ._loaders import guard_loaders
+
         _CONN = psycopg.connect(_secret_dsn(), autocommit=True, row_factory=dict_row)
+        # a date/time value Python cannot hold (infinity, year 10000) fails its row, not the message
+        guard_loaders(_CONN, Loader, psycopg.DataError)
     return _CONN
 '''
 
@@ -184,6 +195,7 @@ from typing import Any
 
 from .. import transformers as T
 from . import _versioning
+from ._loaders import unreadable_reason
 from ._versioning import VERSION_ATTRIBUTE, version_number
 
 MODEL = $model_literal
@@ -318,7 +330,8 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
             dead.append({
                 "entity": entity,
                 "key": [_excerpt(v) for v in ((exc.row_key if transform else None) or ())],
-                "reason": f"{type(exc).__name__}: {exc.reason if transform else exc}",
+                "reason": (transform and unreadable_reason(row, exc.attribute))
+                or f"{type(exc).__name__}: {exc.reason if transform else exc}",
                 "row": {k: _excerpt(v) for k, v in row.items() if v is not None},
             })
             continue
@@ -778,7 +791,7 @@ def stack_yaml(layout: ir.Layout, model: ir.Model) -> str:
 
 @register("migration_stack")
 def emit_migration_stack(layout: ir.Layout, model: ir.Model) -> FileManifest:
-    """`migration/{__init__,publisher,worker,_versioning}.py` and `migration/stack.yaml`."""
+    """`migration/{__init__,publisher,worker,_versioning,_loaders}.py` and `migration/stack.yaml`."""
     init = (
         f"# {header(model)}\n" + '"""AWS mode of the migration: publisher and worker Lambdas."""\n'
     )
@@ -787,5 +800,10 @@ def emit_migration_stack(layout: ir.Layout, model: ir.Model) -> FileManifest:
         "migration/publisher.py": format_python(publisher_source(model)),
         "migration/worker.py": format_python(worker_source(layout, model)),
         "migration/_versioning.py": format_python(versioning_module(model)),
+        "migration/_loaders.py": format_python(
+            comment_header(model)
+            + "# copied from modeling/runtime/loaders.py\n"
+            + LOADERS_SOURCE.read_text("utf-8")
+        ),
         "migration/stack.yaml": stack_yaml(layout, model),
     }

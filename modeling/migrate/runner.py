@@ -53,6 +53,7 @@ from modeling.migrate.versioning import (
     take_marker,
     version_sources,
 )
+from modeling.runtime.loaders import unreadable_reason
 
 BatchHook = Callable[[str, list[dict[str, Any]]], None]
 _EXCERPT = 200
@@ -317,8 +318,11 @@ class Converter:
                 group = [item, *(make_copies(row, item) if make_copies is not None else [])]
             except self.error as exc:
                 key = exc.row_key if exc.row_key is not None else ()
+                reason = unreadable_reason(row, exc.attribute)
                 dead.append(
-                    DeadLetters.record(entity, key, f"{type(exc).__name__}: {exc.reason}", row)
+                    DeadLetters.record(
+                        entity, key, reason or f"{type(exc).__name__}: {exc.reason}", row
+                    )
                 )
                 continue
             if version is not None:

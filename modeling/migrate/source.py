@@ -16,6 +16,7 @@ from modeling.core import ir
 from modeling.extraction import ExtractionQueries, extraction_queries
 from modeling.migrate.errors import MigrationError
 from modeling.migrate.versioning import VersionSource, row_version
+from modeling.runtime.loaders import guard_loaders
 
 DEFAULT_BATCH = 1_000
 
@@ -63,12 +64,15 @@ class Source:
 
     def __init__(self, dsn: str, readers: dict[str, EntityReader]) -> None:
         import psycopg
+        from psycopg.adapt import Loader
         from psycopg.rows import dict_row
 
         try:
             self.conn = psycopg.connect(dsn, autocommit=True, row_factory=dict_row)
         except psycopg.OperationalError as exc:
             raise MigrationError(f"cannot connect to the source: {exc}", "check --source") from exc
+        # a date/time value Python cannot hold fails its row, not the batch
+        guard_loaders(self.conn, Loader, psycopg.DataError)
         self.readers = readers
 
     def close(self) -> None:

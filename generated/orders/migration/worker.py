@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import transformers as T
 from . import _versioning
+from ._loaders import unreadable_reason
 from ._versioning import VERSION_ATTRIBUTE, version_number
 
 MODEL = "orders"
@@ -101,7 +102,13 @@ def _connection() -> Any:
     from psycopg.rows import dict_row
 
     if _CONN is None or _CONN.closed:
+        from psycopg.adapt import Loader
+
+        from ._loaders import guard_loaders
+
         _CONN = psycopg.connect(_secret_dsn(), autocommit=True, row_factory=dict_row)
+        # a date/time value Python cannot hold (infinity, year 10000) fails its row, not the message
+        guard_loaders(_CONN, Loader, psycopg.DataError)
     return _CONN
 
 
@@ -226,7 +233,8 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
                 {
                     "entity": entity,
                     "key": [_excerpt(v) for v in ((exc.row_key if transform else None) or ())],
-                    "reason": f"{type(exc).__name__}: {exc.reason if transform else exc}",
+                    "reason": (transform and unreadable_reason(row, exc.attribute))
+                    or f"{type(exc).__name__}: {exc.reason if transform else exc}",
                     "row": {k: _excerpt(v) for k, v in row.items() if v is not None},
                 }
             )

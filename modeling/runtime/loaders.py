@@ -1,0 +1,90 @@
+"""Source values Python cannot hold: loaded as `Unreadable`, so one row fails, not a batch.
+
+Standard library only, no `modeling` imports: the migration's `Source` uses it, and the
+generated worker Lambda ships it verbatim as `migration/_loaders.py`, so both readers of rows
+dead-letter the same rows with the same reason.
+
+psycopg loads `date`, `timestamp`, `timestamptz` and `interval` into Python values of a
+narrower range: PostgreSQL's `infinity` / `-infinity` and years past 9999 raise DataError
+while the rows are fetched, which would fail every row of the batch (the chunk, the run, or an
+SQS message). `guard_loaders` wraps psycopg's own loaders of those types on one connection:
+a value they refuse becomes an `Unreadable` holding PostgreSQL's text; the transformers refuse
+it for that row (the column is named), and `unreadable_reason` says why. The psycopg classes
+are passed in (`Loader`, `DataError`), so this module needs no third-party import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+GUARDED_TYPES = ("date", "timestamp", "timestamptz", "interval")
+
+
+class Unreadable:
+    """A source value psycopg could not load (`text`: as PostgreSQL sent it; `reason`:
+    psycopg's message). The row holding it cannot become an item."""
+
+    __slots__ = ("reason", "text")
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return repr(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def explain(self, attribute: str) -> str:
+        """The dead-letter reason of a row holding this value in `attribute`."""
+        return (
+            f"UnreadableValue: {attribute}: the source holds {self.text!r}, which Python "
+            f"(and so an item) cannot hold ({self.reason}); fix the row, or map the column to "
+            "a string attribute"
+        )
+
+
+def unreadable_reason(row: Mapping[str, Any], attribute: str | None) -> str | None:
+    """`Unreadable.explain` when the row's `attribute` holds an unreadable value, else None."""
+    if attribute is None:
+        return None
+    value = row.get(attribute)
+    return value.explain(attribute) if isinstance(value, Unreadable) else None
+
+
+def guard_loaders(conn: Any, loader_base: Any, data_error: type[Exception]) -> None:
+    """Wrap the loaders of `GUARDED_TYPES` on psycopg connection `conn` (text and binary
+    formats): a value the wrapped loader refuses with `data_error` loads as `Unreadable`.
+    `loader_base`: `psycopg.adapt.Loader`; `data_error`: `psycopg.DataError`."""
+    for name in GUARDED_TYPES:
+        info = conn.adapters.types.get(name)
+        if info is None:  # pragma: no cover - psycopg registers all of them
+            continue
+        for fmt in (0, 1):
+            inner = conn.adapters.get_loader(info.oid, fmt)
+            if inner is not None:
+                conn.adapters.register_loader(info.oid, _guarded(loader_base, inner, data_error))
+
+
+def _guarded(loader_base: Any, inner: Any, data_error: type[Exception]) -> type:
+    """A loader class delegating to `inner` (psycopg's C loaders cannot be subclassed)."""
+
+    def __init__(self: Any, oid: int, context: Any = None) -> None:
+        loader_base.__init__(self, oid, context)
+        self._inner = inner(oid, context)
+
+    def load(self: Any, data: Any) -> Any:
+        try:
+            return self._inner.load(data)
+        except data_error as exc:
+            raw = bytes(data)
+            text = raw.decode("utf-8", "replace") if inner.format == 0 else raw.hex()
+            return Unreadable(text, str(exc).split(": '", 1)[0])
+
+    return type(
+        f"Guarded{inner.__name__}",
+        (loader_base,),
+        {"format": inner.format, "__init__": __init__, "load": load},
+    )
