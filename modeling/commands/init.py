@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             # the model must pass validate and compile; if not, say why (never silently)
             errors = [
                 e
-                for e in self_check(outcome.yaml, str(output or "model.yaml"))
+                for e in self_check(outcome.yaml, str(output or "model.yaml"), outcome.data)
                 if "[ddl-outside-model-dir]" not in e  # said below, with the fix
             ]
             outcome.report["self_check"] = errors
