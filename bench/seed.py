@@ -15,9 +15,16 @@ seeding costs more than merely parsing the file would; below 1, it is cheaper.
     .venv/bin/python bench/seed.py [--runs 5] [--tables 600] [--dumps PATH ...]
 
 `--chain 5000 20000 50000` seeds instead a synthetic dump of that many tables, each with a
-foreign key to the one before (the shape that made seeding superlinear, issue 18), once per
-size, and prints read / spec / YAML CPU seconds, wall seconds, CPU microseconds per table and
-the growth against the first size (a linear seed keeps the per-table time flat).
+foreign key to the one before (the shape that made seeding superlinear, issue 18). Per size,
+each step runs in its own process (so its peak RSS is its own) and the table gives its wall
+seconds, CPU seconds (user + sys) and peak RSS:
+  * parse — the baseline: sqlglot parsing the same statements one by one,
+  * seed  — read_ddl + catalog_to_spec + YAML (what init does before its self-check), with the
+            CPU split read / spec / YAML, CPU microseconds per table and its growth against the
+            first size (a linear seed keeps the per-table time flat),
+  * init  — the whole `model init --from-ddl FILE -o DIR/model.yaml`, self-check included;
+and the ratios seed / parse, init / parse and init / seed of the same run, of CPU seconds (what
+the other processes of a shared machine do not inflate; the wall seconds are printed beside).
 
     .venv/bin/python bench/seed.py --chain 5000 20000 50000
 """
@@ -25,8 +32,12 @@ the growth against the first size (a linear seed keeps the per-table time flat).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -154,29 +165,71 @@ def chain_ddl(tables: int) -> str:
     return "".join(out)
 
 
+def _run(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one child process, and its
+    stdout; a failure stops the bench with the child's stderr."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        w0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - w0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            sys.exit(f"{' '.join(cmd)} exited {proc.returncode}:\n{err.read().decode()}")
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode()
+
+
+def _child(step: str, path: Path) -> None:
+    """One step of `--chain` in this process: prints its CPU split as JSON."""
+    import logging
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    text = path.read_text(encoding="utf-8")
+    t0 = time.process_time()
+    if step == "parse":
+        bare_parse(text)
+        print(json.dumps({"cpu": time.process_time() - t0}))
+        return
+    catalog = read_ddl(text, path.name).catalog
+    t1 = time.process_time()
+    seeded = catalog_to_spec(catalog, model_name="bench")
+    t2 = time.process_time()
+    dump_yaml(seeded.doc)
+    t3 = time.process_time()
+    print(json.dumps({"read": t1 - t0, "spec": t2 - t1, "yaml": t3 - t2}))
+
+
 def chain(sizes: list[int]) -> None:
-    """Per size: CPU seconds (this process, user+sys: what the machine's load does not inflate)
-    of read / spec / YAML, the wall seconds, CPU microseconds per table and the growth of that
-    against the first size."""
+    """Per size: parse (the baseline), seed and the whole `model init`, each in a child process
+    (wall s, CPU s, peak RSS MB), the seed's CPU split and growth, and the ratios."""
+    me = str(Path(__file__).resolve())
     print(
-        f"{'tables':>7} {'MB':>6} {'read cpu':>8} {'spec cpu':>8} {'yaml cpu':>8} {'cpu s':>7} "
-        f"{'wall s':>7} {'us/table':>9} {'vs first':>9}"
+        f"{'tables':>7} {'MB':>5} | {'parse wall':>10} {'cpu':>6} {'MB':>6} | {'seed wall':>9} "
+        f"{'cpu':>6} {'MB':>6} {'read':>5} {'spec':>5} {'yaml':>5} {'us/tbl':>6} {'growth':>6} | "
+        f"{'init wall':>9} {'cpu':>6} {'MB':>6} | {'seed/parse':>10} {'init/parse':>10} "
+        f"{'init/seed':>9} (cpu)"
     )
     first: float | None = None
     for n in sizes:
-        text = chain_ddl(n)
-        w0, t0 = time.perf_counter(), time.process_time()
-        catalog = read_ddl(text, "chain.sql").catalog
-        t1 = time.process_time()
-        seeded = catalog_to_spec(catalog, model_name="bench")
-        t2 = time.process_time()
-        dump_yaml(seeded.doc)
-        t3, w3 = time.process_time(), time.perf_counter()
-        per = (t3 - t0) / n * 1e6
+        with tempfile.TemporaryDirectory() as tmp:
+            ddl = Path(tmp) / f"chain{n}.sql"
+            ddl.write_text(chain_ddl(n), encoding="utf-8")
+            mb = ddl.stat().st_size / 1e6
+            pw, pc, pm, _ = _run([sys.executable, me, "--child", "parse", str(ddl)])
+            sw, sc, sm, out = _run([sys.executable, me, "--child", "seed", str(ddl)])
+            split = json.loads(out)
+            model = Path(tmp) / "out" / "model.yaml"
+            init = [sys.executable, "-m", "modeling.cli", "init", "--from-ddl", str(ddl)]
+            iw, ic, im, _ = _run([*init, "-o", str(model)])
+        per = (split["read"] + split["spec"] + split["yaml"]) / n * 1e6
         first = first or per
         print(
-            f"{n:>7} {len(text) / 1e6:6.1f} {t1 - t0:8.1f} {t2 - t1:8.1f} {t3 - t2:8.1f} "
-            f"{t3 - t0:7.1f} {w3 - w0:7.1f} {per:9.0f} {per / first:8.2f}x",
+            f"{n:>7} {mb:5.1f} | {pw:10.1f} {pc:6.1f} {pm:6.0f} | {sw:9.1f} {sc:6.1f} {sm:6.0f} "
+            f"{split['read']:5.1f} {split['spec']:5.1f} {split['yaml']:5.1f} {per:6.0f} "
+            f"{per / first:5.2f}x | {iw:9.1f} {ic:6.1f} {im:6.0f} | {sc / pc:10.2f} "
+            f"{ic / pc:10.2f} {ic / sc:9.2f}",
             flush=True,
         )
 
@@ -187,7 +240,11 @@ def main() -> None:
     ap.add_argument("--tables", type=int, default=600, help="generated schema size (0: none)")
     ap.add_argument("--dumps", type=Path, nargs="*", default=[], help="more .sql files/folders")
     ap.add_argument("--chain", type=int, nargs="+", metavar="TABLES")
+    ap.add_argument("--child", nargs=2, metavar=("STEP", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        _child(args.child[0], Path(args.child[1]))
+        return
     import logging
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command" noise

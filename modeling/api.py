@@ -27,7 +27,7 @@ from modeling.emit.repository import emit_repository
 from modeling.emit.transformers import emit_transformers
 from modeling.normalize import normalize
 from modeling.spec.checks import check
-from modeling.spec.loader import load_text
+from modeling.spec.loader import Positions, load_text
 from modeling.spec.model import ModelSpec
 from modeling.spec.structure import validate_structure
 
@@ -53,16 +53,23 @@ def check_text(text: str, file: str, content: bytes | None = None) -> FileResult
     if content is None:
         content = text.encode("utf-8")
     loaded = load_text(text, file)
-    diags = loaded.diagnostics
-    if diags.has_errors():
-        return FileResult(file, None, None, diags)
-    spec = validate_structure(loaded.data, loaded.positions, diags)
+    if loaded.diagnostics.has_errors():
+        return FileResult(file, None, None, loaded.diagnostics)
+    return check_data(loaded.data, loaded.positions, loaded.diagnostics, file, content)
+
+
+def check_data(
+    data: Any, positions: Positions, diags: Diagnostics, file: str, content: bytes | None
+) -> FileResult:
+    """The stages after the YAML: validate model data read from `file` (whose bytes are
+    `content`); diagnostics are located through `positions`."""
+    spec = validate_structure(data, positions, diags)
     if spec is None or diags.has_errors():
         return FileResult(file, None, spec, diags)
-    patterns = check(spec, loaded.positions, diags, file)
+    patterns = check(spec, positions, diags, file)
     if diags.has_errors():
         return FileResult(file, None, spec, diags)
-    model = normalize(spec, patterns, loaded.positions, file=file, content=content)
+    model = normalize(spec, patterns, positions, file=file, content=content)
     return FileResult(file, model, spec, diags)
 
 
@@ -180,6 +187,7 @@ __all__ = [
     "LAMBDA_RUNTIME",
     "FileResult",
     "PatternMethod",
+    "check_data",
     "check_file",
     "check_text",
     "compile_file",

@@ -94,16 +94,12 @@ class PartitionLoad:
         return "; ".join(parts)
 
 
-def _plans_on(layout: ir.Layout, index: str, pk: str) -> list[ir.PatternPlan]:
-    return [p for p in layout.plans if p.index == index and p.pk.template == pk]
-
-
 def load_of(
     model: ir.Model, layout: ir.Layout, entity: ir.Entity, index: ir.Index, ek: ir.EntityKey
 ) -> PartitionLoad:
     """The load of `entity`'s hottest partition on `index` and the shards it needs."""
     partitions, pbasis = cost.partition_values(model, entity, ek.pk)
-    plans = _plans_on(layout, index.name, ek.pk)
+    plans = layout.plans_on(index.name, ek.pk)
     writes = entity.writes_per_second or 0.0
     for plan in plans:
         pattern = model.pattern(plan.pattern)

@@ -164,6 +164,7 @@ _LIST: tuple[Code, ...] = (
     Code("SEED043", _G.SEED, "A logged write statement has no call count (a plain SQL file), or calls beyond any table's quota, so its entity gets no writes_per_second."),
     Code("SEED051", _G.SEED, "The seeded model would not pass model validate/compile (init's self-check); it is written with the errors listed."),
     Code("SEED050", _G.SEED, "Nothing to seed from: neither --from-ddl nor --from-db."),
+    Code("SEED052", _G.SEED, "The seeded model is larger than the model-file size cap, so model validate/compile would refuse it without MODELING_MAX_INPUT_MB."),
     # import: NoSQL Workbench exports
     Code("workbench-read", _G.WORKBENCH, "The export file cannot be read."),
     Code("workbench-json", _G.WORKBENCH, "The export is not valid JSON (or not UTF-8, or nested too deeply)."),

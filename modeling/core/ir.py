@@ -735,16 +735,37 @@ class Layout:
         return None
 
     def entity(self, name: str) -> EntityLayout | None:
-        for e in self.entities:
-            if e.entity == name:
-                return e
-        return None
+        return self._entities_by_name.get(name)
 
     def plan(self, name: str) -> PatternPlan | None:
+        return self._plans_by_name.get(name)
+
+    def plans_on(self, index: str, pk: str) -> list[PatternPlan]:
+        """The plans that read partition key template `pk` on `index` (in plan order)."""
+        return self._plans_by_partition.get((index, pk), [])
+
+    # by-name indexes, built on first use, as on Model (a scan per entity made compiling a
+    # 5,000-entity model quadratic); not fields; the first of two equal names wins
+    @functools.cached_property
+    def _entities_by_name(self) -> dict[str, EntityLayout]:
+        out: dict[str, EntityLayout] = {}
+        for e in self.entities:
+            out.setdefault(e.entity, e)
+        return out
+
+    @functools.cached_property
+    def _plans_by_name(self) -> dict[str, PatternPlan]:
+        out: dict[str, PatternPlan] = {}
         for p in self.plans:
-            if p.pattern == name:
-                return p
-        return None
+            out.setdefault(p.pattern, p)
+        return out
+
+    @functools.cached_property
+    def _plans_by_partition(self) -> dict[tuple[str, str], list[PatternPlan]]:
+        out: dict[tuple[str, str], list[PatternPlan]] = {}
+        for p in self.plans:
+            out.setdefault((p.index, p.pk.template), []).append(p)
+        return out
 
     def key_shards(self, entity: str, index: str) -> int:
         """The shards `entity`'s partition key on `index` is written across (0: not sharded):

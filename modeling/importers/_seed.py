@@ -13,6 +13,7 @@ from typing import Any
 
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.importers._spec import Seeded, catalog_to_spec, dump_yaml, schema_reference
+from modeling.importers._yaml_text import dump_with_data
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS, read_queries, workload_patterns
 from modeling.pg.catalog import Catalog
 from modeling.pg.db import database_label, read_db
@@ -28,6 +29,8 @@ class SeedOutcome:
     catalog: Catalog | None = None
     summary: list[str] = field(default_factory=list)
     schema_file: Path | None = None  # where the JSON Schema the `$schema` header names must be
+    # the plain data `yaml` reads back as (`plain_data`), for the self-check; None: read the text
+    data: dict[str, Any] | None = None
 
 
 def model_name_for(text: str) -> str:
@@ -165,10 +168,13 @@ def seed(
                 f"query cannot be a key-served pattern: {u.reason}",
                 Span(str(queries), u.line, 1),
             )
-    text = dump_yaml(seeded.doc)
+    text, data = dump_with_data(seeded.doc)  # text None: a shape the direct writer leaves
+    if text is None:
+        text = dump_yaml(seeded.doc)
     out = SeedOutcome(text, _report(catalog, seeded, diags), diags, seeded, catalog)
     out.summary = _summary(out.report)
     out.schema_file = schema_file
+    out.data = data
     return out
 
 

@@ -30,6 +30,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from modeling.core.errors import ModelingError
+from modeling.spec.loader import unusual_characters
 
 WIDTH = 4096  # dump_yaml's `yaml.width`: a line that could reach it is left to ruamel
 _SIMPLE_KEY = 128  # ruamel's MAX_SIMPLE_KEY_LENGTH: a longer key is written `? key`
@@ -266,3 +267,57 @@ def dump_text(doc: CommentedMap) -> str | None:
     except _Unsupported:
         return None
     return "".join(out)
+
+
+_LOADER_CHANGES = re.compile("[\a\ud800-\udfff]")  # BEL is dropped, a surrogate refused
+_MAX_INT_TEXT = 40  # the loader refuses an integer written with more characters
+
+
+def dump_with_data(doc: CommentedMap) -> tuple[str | None, dict[str, Any] | None]:
+    """`dump_text(doc)` and the plain data the spec loader reads back from that text (None when
+    not certain: see `plain_data`; also when the text holds characters the readers treat
+    differently or refuse, which a comment may carry)."""
+    text = dump_text(doc)
+    if text is None or unusual_characters(text):
+        return text, None
+    return text, plain_data(doc)
+
+
+def plain_data(doc: CommentedMap) -> dict[str, Any] | None:
+    """The plain data (dict, list, str, int, float, bool) the spec loader reads back from
+    `dump_text(doc)`'s text, built from the document without writing or parsing it; None when
+    that is not certain (a value the loader changes or refuses: BEL, a lone surrogate, an
+    integer of more than 40 characters; a non-string key; another type), so the caller reads
+    the text instead. Only for a document `dump_text` wrote (not one left to ruamel), whose
+    text has no unusual characters: `dump_with_data` checks both.
+    tests/importers/test_self_check_fast.py proves it equal to the loader's reading."""
+    try:
+        data = _plain(doc)
+    except _Unsupported:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or _LOADER_CHANGES.search(k):
+                raise _Unsupported("key")
+            out[str(k)] = _plain(v)
+        return out
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        if _LOADER_CHANGES.search(value):
+            raise _Unsupported("text the loader changes")
+        return str(value)
+    if isinstance(value, bool):
+        return value
+    if type(value) is int:
+        if len(str(value)) > _MAX_INT_TEXT:
+            raise _Unsupported("long integer")
+        return value
+    if type(value) is float:
+        return value
+    raise _Unsupported(type(value).__name__)

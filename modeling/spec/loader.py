@@ -214,15 +214,18 @@ def _scalar(node: ScalarNode, path: Path, positions: Positions, diags: Diagnosti
     return text
 
 
-MAX_NODES = 500_000  # a 400-entity / 1,000-pattern model builds ~60,000
+MAX_NODES = 500_000  # values aliases may add beyond those written out
 
 
 class _Budget:
-    """How many nodes `_build` may still produce.
+    """How many nodes `_build` may still produce: the nodes written out in the file plus
+    MAX_NODES.
 
     ruamel composes an alias as a shared node, so a file of a few lines with nested aliases
     ("billion laughs") is small, but expanding it into plain data is exponential in time and
     memory. Counting the nodes built bounds both; the first node past the budget is reported.
+    The nodes written out are not capped here (the file's size cap bounds them, and a seeded
+    50,000-table model has ~4 million): only what aliases add beyond them.
     """
 
     def __init__(self, limit: int) -> None:
@@ -238,14 +241,15 @@ def _build(
     depth: int = 0,
     budget: _Budget | None = None,
 ) -> Any:
-    budget = budget if budget is not None else _Budget(MAX_NODES)
+    budget = budget if budget is not None else _Budget(MAX_NODES + _count_nodes(node))
     budget.left -= 1
     if budget.left < 0:
         if not budget.reported:
             budget.reported = True
             diags.error(
                 "yaml-syntax",
-                f"the YAML expands to more than {MAX_NODES:,} values (aliases of aliases?)",
+                f"the YAML expands to more than {MAX_NODES:,} values beyond those written out "
+                "(aliases of aliases?)",
                 _span(positions, node),
                 hint="write the values out, or use fewer nested `*alias` references",
             )
@@ -346,8 +350,26 @@ def load_text(text: str, file: str) -> Loaded:
         return Loaded(None, positions, diags)
     if node is None:
         return Loaded({}, positions, diags)
-    data = _build(node, (), positions, diags)
+    data = _build(node, (), positions, diags, budget=_Budget(MAX_NODES + _count_nodes(node)))
     return Loaded(data, positions, diags)
+
+
+def _count_nodes(root: Node) -> int:
+    """The distinct nodes of a composed tree (an alias's node counted once)."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        n = todo.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, _MAPPING):
+            for k, v in n.value:
+                todo.append(k)
+                todo.append(v)
+        elif isinstance(n, _SEQUENCE):
+            todo.extend(n.value)
+    return len(seen)
 
 
 _CORE_TAGS = frozenset(
@@ -357,6 +379,12 @@ _DIRECTIVE = re.compile(r"^%", re.MULTILINE)
 # where the two readers differ: tabs (ruamel is stricter), YAML 1.1 line breaks (libyaml breaks
 # lines at U+0085/U+2028/U+2029), carriage returns, a BOM, control characters, surrogates
 _UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+
+
+def unusual_characters(text: str) -> bool:
+    """Whether `text` holds characters where YAML readers differ or that ruamel refuses
+    (control characters, tabs, a BOM, YAML 1.1 line breaks, surrogates)."""
+    return _UNUSUAL.search(text) is not None
 
 
 def _compose_libyaml(text: str) -> Any:

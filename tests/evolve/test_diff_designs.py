@@ -569,7 +569,8 @@ def test_an_lsi_on_a_live_table_keeps_gsis_when_the_table_exists(tmp_path: Path)
 
 
 def test_lsis_need_a_new_table_copy_and_catch_up(dynamodb_local: Any, tmp_path: Path) -> None:
-    """NEW derives LSIs: --apply refuses without --new-table; with it the new table is created,
+    """NEW derives LSIs (with --fresh: compiled against OLD's layout, a live table gains
+    none): --apply refuses without --new-table; with it the new table is created,
     every item copied; the application's writes during the copy (an update, a delete, an
     insert) reach the new table by the catch-up after the writes stop."""
     old_path, old = _design(tmp_path, "old.yaml", LSI_NEVER)
@@ -595,14 +596,16 @@ def test_lsis_need_a_new_table_copy_and_catch_up(dynamodb_local: Any, tmp_path: 
 
     refused = CliRunner().invoke(
         app,
-        ["diff", str(old_path), str(new_path), "--apply", "--table", table,
+        ["diff", str(old_path), str(new_path), "--apply", "--table", table, "--fresh",
          "--endpoint", dynamodb_local.endpoint_url],
     )  # fmt: skip
     assert refused.exit_code == 2 and "--new-table" in refused.output
     assert "Traceback" not in refused.output
 
     target = table + "-v2"
-    data = _diff(old_path, new_path, dynamodb_local, table, tmp_path, "--new-table", target)
+    data = _diff(
+        old_path, new_path, dynamodb_local, table, tmp_path, "--new-table", target, "--fresh"
+    )
     actions = [s["action"] for s in data["steps"]]
     assert actions == [
         "create-table", "copy-items", "freeze-writes", "catch-up", "switch-table", "delete-table"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from ruamel.yaml import YAML
 
@@ -134,3 +135,31 @@ def test_varchar_bound_is_carried_and_quiets_key_length_unknown() -> None:
     assert not any(m.startswith("Code:") for m in unknown), unknown
     # an unbounded text key still warns
     assert any(m.startswith("Note:") for m in unknown), unknown
+
+
+def test_a_model_above_the_model_file_cap_is_a_warning_with_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 50,000 tables init writes a 32 MB model, above the 16 MB cap of a model file: the
+    self-check (in memory) passes but `model validate` refuses the file, so init says so and
+    names the setting. Before, init was silent and validate failed afterwards."""
+    from typer.testing import CliRunner
+
+    from modeling.cli import app
+    from modeling.core.inputs import CAP_ENV
+
+    ddl = tmp_path / "s.sql"
+    ddl.write_text(
+        "".join(f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text);\n" for i in range(30))
+    )
+    model = tmp_path / "m.yaml"
+    monkeypatch.setenv(CAP_ENV, "0.002")  # ~2 KB: smaller than the 30-table model
+    result = CliRunner().invoke(app, ["init", "--from-ddl", str(ddl), "-o", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "[SEED052]" in result.output and f"{CAP_ENV}=1" in result.output, result.output
+    code = CliRunner().invoke(app, ["validate", str(model)]).exit_code
+    assert code == 2  # what the warning announced
+    monkeypatch.setenv(CAP_ENV, "1")
+    assert CliRunner().invoke(app, ["validate", str(model)]).exit_code == 0
+    result = CliRunner().invoke(app, ["init", "--from-ddl", str(ddl), "-o", str(model)])
+    assert result.exit_code == 0 and "SEED052" not in result.output, result.output

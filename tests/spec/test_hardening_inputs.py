@@ -131,6 +131,32 @@ def test_alias_bomb_is_bounded_by_a_node_budget() -> None:
     assert errors[0].span is not None and errors[0].span.line >= 2
 
 
+@pytest.mark.parametrize("flow", [True, False])
+def test_the_node_budget_counts_only_what_aliases_add(
+    monkeypatch: pytest.MonkeyPatch, flow: bool
+) -> None:
+    """Values written out are bounded by the file's size cap, not by the alias budget: a
+    seeded 50,000-table model (~4 million values) loads, while aliases may add at most
+    MAX_NODES values. Before, every value counted and a large seeded model failed to load."""
+    from modeling.spec import loader
+
+    monkeypatch.setattr(loader, "MAX_NODES", 100)
+    items = [f"v{i}" for i in range(300)]
+    body = "[" + ", ".join(items) + "]" if flow else "".join(f"\n  - {i}" for i in items)
+    plain = loader.load_text(f"model: big\nx: {body}\n", "big.yaml")
+    assert not plain.diagnostics.has_errors()
+    assert plain.data["x"] == items
+    # 11 values written, 10 aliases of a 11-value list add 110 > 100
+    aliased = (
+        "model: a\nbase: &b [" + ", ".join("x" * 10) + "]\nx: [" + ", ".join(["*b"] * 10) + "]\n"
+    )
+    errors = [d for d in loader.load_text(aliased, "a.yaml").diagnostics if d.severity == "error"]
+    assert len(errors) == 1 and "more than 100 values beyond those written out" in errors[0].message
+    # 9 aliases add 99 ≤ 100: fine
+    fewer = aliased.replace(", *b]", "]")
+    assert not loader.load_text(fewer, "a.yaml").diagnostics.has_errors()
+
+
 def test_a_few_aliases_still_load(tmp_path: Path) -> None:
     text = (
         "model: aliases\n"

@@ -1,0 +1,83 @@
+"""The JSON Schema pass's fast yes/no (`structure._Memo`) agrees with jsonschema (issue 18 item 5).
+
+`schema_problems` asks `_Memo` first and returns no problems when it says valid; only then is
+the full jsonschema pass skipped. These tests prove the answer equal to jsonschema's on the
+example models, a seeded model, and on hypothesis mutations of them (keys deleted, renamed or
+inserted, values replaced by junk of every JSON type), where most answers are "invalid".
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_mutations import DATA, JUNK, _mutate, _paths
+
+from modeling.importers._spec import catalog_to_spec
+from modeling.importers._yaml_text import dump_with_data
+from modeling.pg.ddl import read_ddl
+from modeling.spec.schema import model_schema
+from modeling.spec.structure import _Memo, schema_problems
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from seed import chain_ddl, synthetic_dump
+
+
+def _seeded(ddl: str) -> dict[str, Any]:
+    _, data = dump_with_data(catalog_to_spec(read_ddl(ddl, "s.sql").catalog, model_name="s").doc)
+    assert data is not None
+    return data
+
+
+SAMPLES = [*DATA, _seeded(chain_ddl(4)), _seeded(synthetic_dump(20))]
+
+
+def _jsonschema_valid(data: Any) -> bool:
+    return not any(jsonschema.Draft202012Validator(model_schema()).iter_errors(data))
+
+
+def _fast_valid(data: Any) -> bool:
+    return _Memo(model_schema()).valid(data, model_schema())
+
+
+def test_the_samples_are_valid_both_ways() -> None:
+    for data in SAMPLES:
+        assert _jsonschema_valid(data)
+        assert _fast_valid(data)
+        assert schema_problems(data) == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.integers(0, len(SAMPLES) - 1),
+    picks=st.lists(st.integers(0, 100_000), min_size=1, max_size=3),
+    action=st.sampled_from(["delete", "replace", "rename", "insert"]),
+    junk=JUNK,
+    name=st.sampled_from(["atributes", "entity", "x", "Product", "where", "key", "1", "", "t0"]),
+)
+def test_the_fast_answer_is_jsonschema_s(
+    which: int, picks: list[int], action: str, junk: Any, name: str
+) -> None:
+    data = copy.deepcopy(SAMPLES[which])
+    for pick in picks:
+        paths = _paths(data)
+        data = _mutate(data, paths[pick % len(paths)], action, junk, name)
+    expected = _jsonschema_valid(data)
+    assert _fast_valid(data) == expected
+    assert (schema_problems(data) == []) == expected
+
+
+def test_equal_values_of_different_types_are_not_confused() -> None:
+    """The memo tells 1, 1.0 and True apart (JSON Schema types them differently)."""
+    base = SAMPLES[-2]
+    memo = _Memo(model_schema())
+    entity = next(iter(base["entities"]))
+    for value, ok in [(1, True), (True, False), (1.5, False), ("1", False)]:
+        data = copy.deepcopy(base)
+        data["entities"][entity]["row_count"] = value
+        assert memo.valid(data, model_schema()) == ok == _jsonschema_valid(data), value
