@@ -637,6 +637,7 @@ def test_lsis_need_a_new_table_copy_and_catch_up(dynamodb_local: Any, tmp_path: 
         target,
         "--step",
         catch_up,
+        "--fresh",
     )
     report = _done(data, "catch-up")["report"]
     assert (report["copied"], report["deleted"], report["unchanged"]) == (2, 1, 40)
