@@ -470,10 +470,26 @@ def _first_fit(
     search: _Search, units: Sequence[Unit], start: Sequence[str]
 ) -> tuple[int, dict[str, str]]:
     """Each unit on the first index that serves it, a new GSI when none does."""
-    fresh = _gsi_names(start)
     indexes = list(start)
     chosen: dict[str, str] = {}
+    _fit_each(search, units, indexes, _gsi_names(start), chosen)
+    search.reqs = {}
+    return len(indexes), chosen
+
+
+def _fit_each(
+    search: _Search,
+    units: Sequence[Unit],
+    indexes: list[str],
+    fresh: Iterator[str],
+    chosen: dict[str, str],
+) -> None:
+    """First fit: each unit not yet in `chosen` on the first of `indexes` that serves it (the
+    indexes where its entities have keys first, `own_first`), else on the next `fresh` GSI,
+    appended to `indexes`. Records the choice in `chosen` and the search."""
     for unit in units:
+        if unit.pattern in chosen:
+            continue
         candidates = own_first(unit, indexes, search.pinned)
         target = next((i for i in candidates if search.unit_fits(unit, i)), None)
         if target is None:
@@ -483,8 +499,6 @@ def _first_fit(
                 continue
         search.add(unit, target)
         chosen[unit.pattern] = target
-    search.reqs = {}
-    return len(indexes), chosen
 
 
 def _least_indexes(
@@ -742,19 +756,7 @@ def assign_stable(model: ir.Model, state: Derivation, previous: ir.Layout) -> De
     }
     fresh = _gsi_names(reserved)
     indexes = list(start)
-    for unit in units:
-        if unit.pattern in chosen:
-            continue
-        target = next(
-            (i for i in own_first(unit, indexes, pinned) if search.unit_fits(unit, i)), None
-        )
-        if target is None:
-            target = next(fresh)
-            indexes.append(target)
-            if not search.unit_fits(unit, target):  # pragma: no cover - a fresh GSI serves any unit
-                continue
-        search.add(unit, target)
-        chosen[unit.pattern] = target
+    _fit_each(search, units, indexes, fresh, chosen)
     used_keys = {k for k, reqs in search.reqs.items() if reqs}
     search.reqs = {}
     # an LSI exists only from table creation and cannot be deleted from a live table: its
