@@ -319,3 +319,37 @@ def test_the_dual_write_repository_refuses_a_hostile_value_and_commits_nothing(
     assert stored == [(5001,)]
     ids = [int(i["reading_id"]["N"]) for i in client.scan(TableName=table)["Items"]]
     assert ids == [5001]
+
+
+def test_an_infinity_key_is_planned_and_dead_lettered_not_a_failed_run(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """A key column holding `infinity`: `migrate plan` cuts chunks on the key values (they
+    are read as text, so the plan is made), and the run dead-letters that one row with the
+    reason while the other rows of its chunk are written."""
+    text = READINGS.replace("key: [reading_id]", "key: [taken_at]")
+    path = tmp_path / "by_time.yaml"
+    path.write_text(text, encoding="utf-8")
+    model = load_model(path)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(DDL)
+        conn.execute(f"INSERT INTO readings SELECT i, {GOOD} FROM generate_series(1, 5) i")
+        conn.execute("UPDATE readings SET taken_at = taken_at + reading_id * interval '1 hour'")
+        conn.execute("UPDATE readings SET taken_at = 'infinity' WHERE reading_id = 3")
+    make_plan(dsn, model, tmp_path / "plan", chunk_size=10)
+    table = f"ByTime-{uuid.uuid4().hex[:8]}"
+    client = dynamodb_local.client()
+    create_table(client, layout, table)
+    module = transformers.generate(layout, model)
+    options = RunOptions(progress=False, dead_letter=tmp_path / "dead.jsonl", batch_size=10)
+    report = Runner(model, layout, dsn, client, tmp_path / "ckpt", options, table, module).run(
+        tmp_path / "plan"
+    )
+    ids = sorted(int(i["reading_id"]["N"]) for i in client.scan(TableName=table)["Items"])
+    assert ids == [1, 2, 4, 5]
+    records = [json.loads(x) for x in (tmp_path / "dead.jsonl").read_text("utf-8").splitlines()]
+    assert len(records) == 1 and "infinity" in records[0]["reason"], records
+    assert (report.items_written, report.dead_letters) == (4, 1)
