@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg.rows import dict_row
 
 from modeling.api import load_model
 from modeling.compile import compile_model
@@ -39,10 +37,9 @@ from modeling.runtime import sharding as rs
 from modeling.sample import codec
 from modeling.sample.generate import SampleOptions
 from modeling.verify import dynamo
-from modeling.verify import postgres as pgv
 from modeling.verify.runner import VerifyOptions, verify
 
-from .test_sharding import FIXTURE, STATUSES, _groups, _limited, _rows
+from .test_sharding import FIXTURE, STATUSES, _rows, against_postgres
 from .test_transformers import load_package
 
 
@@ -126,43 +123,8 @@ def test_sharded_copies_client_returns_what_postgres_returns(
     dynamo.create_table(ddb, layout, table)
     dynamo.write_items(ddb, table, items, dynamo.LoadResult())
     client = client_module.Client(table, ddb)
-    checked = {"calls": 0, "ties": 0, "nulls": 0, "pages": 0}
     with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
-        schema = pgv.prepare(conn, model, data, None)
-        sql_table = schema.tables["Order"].expression().sql("postgres")
-        for pattern in model.patterns:
-            if pattern.name == "get_order":
-                continue
-            sql = re.sub(r"\bFROM orders\b", f"FROM {sql_table}", pattern.sql or "")
-            sql = re.sub(r":([a-z_]+)", r"%(\1)s", sql)
-            for status in STATUSES:
-                params: dict[str, Any] = {"status": status}
-                if pattern.range is not None:
-                    params["since"] = dt.date(2024, 1, 12)
-                with conn.cursor(row_factory=dict_row) as cur:
-                    expected = cur.execute(sql, params).fetchall()
-                got = getattr(client, pattern.name)(**params)
-                if pattern.limit is not None:
-                    assert len(expected) == pattern.limit
-                    assert _limited(got, expected), (pattern.name, status)
-                    continue
-                assert _groups(got) == _groups(expected), (pattern.name, status)
-                pages: list[Any] = []
-                cursor = None
-                while True:
-                    page, cursor = getattr(client, pattern.name + "_page")(
-                        **params, cursor=cursor, page_size=4
-                    )
-                    assert len(page) <= 4
-                    pages += page
-                    checked["pages"] += 1
-                    if cursor is None:
-                        break
-                assert [r["order_id"] for r in pages] == [r["order_id"] for r in got]
-                checked["calls"] += 1
-                groups = _groups(expected)
-                checked["nulls"] += any(d is None for d, _ in groups)
-                checked["ties"] += any(len(ids) > 1 for d, ids in groups if d is not None)
+        checked = against_postgres(conn, model, data, client)
     assert checked["calls"] == 3 * len(STATUSES)
     assert checked["nulls"] >= 8 and checked["ties"] >= 8 and checked["pages"] > 100, checked
     # a stale copy (left in its old partition by a writer that ignores copies) is dropped, and

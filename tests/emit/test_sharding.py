@@ -177,6 +177,50 @@ def _rows(seed: int = 16) -> Dataset:
     return Dataset({"Order": orders})
 
 
+def against_postgres(conn: Any, model: ir.Model, data: Dataset, client: Any) -> dict[str, int]:
+    """Every pattern but get_order, for every status, through the generated `client` against
+    the same rows in PostgreSQL (`conn`): the same rows in the same order (ties as groups), a
+    LIMIT cut inside a group of ties allowed, and pages of 4 resuming to the same answer.
+    Returns how many calls, pages, and answers with NULLs and with ties were compared."""
+    checked = {"calls": 0, "ties": 0, "nulls": 0, "pages": 0}
+    schema = pgv.prepare(conn, model, data, None)
+    sql_table = schema.tables["Order"].expression().sql("postgres")
+    for pattern in model.patterns:
+        if pattern.name == "get_order":
+            continue
+        sql = re.sub(r"\bFROM orders\b", f"FROM {sql_table}", pattern.sql or "")
+        sql = re.sub(r":([a-z_]+)", r"%(\1)s", sql)
+        for status in STATUSES:
+            params: dict[str, Any] = {"status": status}
+            if pattern.range is not None:
+                params["since"] = dt.date(2024, 1, 12)
+            with conn.cursor(row_factory=dict_row) as cur:
+                expected = cur.execute(sql, params).fetchall()
+            got = getattr(client, pattern.name)(**params)
+            if pattern.limit is not None:
+                assert len(expected) == pattern.limit
+                assert _limited(got, expected), (pattern.name, status)
+                continue
+            assert _groups(got) == _groups(expected), (pattern.name, status)
+            pages: list[Any] = []
+            cursor = None
+            while True:
+                page, cursor = getattr(client, pattern.name + "_page")(
+                    **params, cursor=cursor, page_size=4
+                )
+                assert len(page) <= 4
+                pages += page
+                checked["pages"] += 1
+                if cursor is None:
+                    break
+            assert [r["order_id"] for r in pages] == [r["order_id"] for r in got]
+            checked["calls"] += 1
+            groups = _groups(expected)
+            checked["nulls"] += any(d is None for d, _ in groups)
+            checked["ties"] += any(len(ids) > 1 for d, ids in groups if d is not None)
+    return checked
+
+
 def _groups(rows: list[dict[str, Any]]) -> list[tuple[Any, frozenset[int]]]:
     """Consecutive rows with one created_at (NULL included) as one group, in result order."""
     out: list[tuple[Any, set[int]]] = []
@@ -217,43 +261,8 @@ def test_sharded_client_returns_what_postgres_returns(
     pks = {item[index.pk.name]["S"] for item in items if index.pk.name in item}
     assert pks == {f"ORDER#{s}#{n}" for s in STATUSES for n in range(3)}
     client = client_module.Client(table, ddb)
-    checked = {"calls": 0, "ties": 0, "nulls": 0, "pages": 0}
     with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
-        schema = pgv.prepare(conn, model, data, None)
-        sql_table = schema.tables["Order"].expression().sql("postgres")
-        for pattern in model.patterns:
-            if pattern.name == "get_order":
-                continue
-            sql = re.sub(r"\bFROM orders\b", f"FROM {sql_table}", pattern.sql or "")
-            sql = re.sub(r":([a-z_]+)", r"%(\1)s", sql)
-            for status in STATUSES:
-                params: dict[str, Any] = {"status": status}
-                if pattern.range is not None:
-                    params["since"] = dt.date(2024, 1, 12)
-                with conn.cursor(row_factory=dict_row) as cur:
-                    expected = cur.execute(sql, params).fetchall()
-                got = getattr(client, pattern.name)(**params)
-                if pattern.limit is not None:
-                    assert len(expected) == pattern.limit
-                    assert _limited(got, expected), (pattern.name, status)
-                    continue
-                assert _groups(got) == _groups(expected), (pattern.name, status)
-                pages: list[Any] = []
-                cursor = None
-                while True:
-                    page, cursor = getattr(client, pattern.name + "_page")(
-                        **params, cursor=cursor, page_size=4
-                    )
-                    assert len(page) <= 4
-                    pages += page
-                    checked["pages"] += 1
-                    if cursor is None:
-                        break
-                assert [r["order_id"] for r in pages] == [r["order_id"] for r in got]
-                checked["calls"] += 1
-                groups = _groups(expected)
-                checked["nulls"] += any(d is None for d, _ in groups)
-                checked["ties"] += any(len(ids) > 1 for d, ids in groups if d is not None)
+        checked = against_postgres(conn, model, data, client)
         # `model migrate validate --patterns`: the same client against the pattern SQL
         validated = validate_patterns(model, layout, conn, client, 10, seed=3)
     by_name = {v.pattern: v for v in validated}
