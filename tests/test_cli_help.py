@@ -88,7 +88,11 @@ def test_cli_reference_shows_examples_and_exit_codes() -> None:
 def test_completion_script_and_completions() -> None:
     runner = CliRunner()
     result = runner.invoke(app, ["--show-completion", "bash"])
-    assert result.exit_code == 0 and "_model_completion" in result.output
+    assert result.exit_code == 0 and "_model_completion" in result.output, (
+        result.output,
+        repr(result.exception),
+        {k: v for k, v in os.environ.items() if "COMPLETE" in k or k == "SHELL"},
+    )
     env = {**os.environ, "_MODEL_COMPLETE": "complete_bash", "COMP_WORDS": "model migrate r"}
     env["COMP_CWORD"] = "2"
     done = subprocess.run(
