@@ -82,8 +82,8 @@ def min_lengths(expression: str) -> dict[str, int]:
         return {}  # every shape above has a string literal or a length function
     try:
         tree = sqlglot.parse_one(text, read="postgres")
-    except (SqlglotError, RecursionError, ValueError):
-        return {}  # not an expression sqlglot reads: nothing proven
+    except (SqlglotError, RecursionError, ValueError, TypeError):
+        return {}  # not an expression sqlglot reads (sqlglotc: TypeError too): nothing proven
     out: dict[str, int] = {}
     for part in _conjuncts(tree):
         found = _bound(part)
