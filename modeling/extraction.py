@@ -439,7 +439,7 @@ def _sql_type(text: str, where: str) -> exp.DataType:
         raise ExtractionError(problem)
     try:
         tree = sqlglot.parse_one(f"SELECT CAST(NULL AS {text.strip()})", read=DIALECT)
-    except (ParseError, ValueError) as exc:
+    except (ParseError, ValueError, TypeError) as exc:  # TypeError: sqlglotc, malformed text
         raise ExtractionError(f"{problem}: {exc}") from exc
     if not isinstance(tree, exp.Select) or len(tree.selects) != 1:
         raise ExtractionError(problem)

@@ -294,7 +294,10 @@ def test_a_refused_request_is_not_blamed_on_the_endpoint_or_credentials() -> Non
     "check --endpoint, credentials and --table"."""
     from botocore.exceptions import ClientError
 
-    from modeling.commands.migrate import _client_error_hint
+    from modeling.migrate.errors import aws_failure
+
+    def _client_error_hint(exc: ClientError) -> str:
+        return str(aws_failure(exc).hint)
 
     def error(code: str) -> ClientError:
         return ClientError({"Error": {"Code": code, "Message": "m"}}, "BatchGetItem")

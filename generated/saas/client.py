@@ -485,6 +485,16 @@ class Client:
         self, request: dict[str, Any], limit: int | None, read_limit: int | None, full: bool
     ) -> Iterator[_t.Item]:
         """Items of every page (LastEvaluatedKey loop), stopping after `limit` matches."""
+        for _entry, item in self._query_entries(request, limit, read_limit, full):
+            yield item
+
+    def _query_entries(
+        self, request: dict[str, Any], limit: int | None, read_limit: int | None, full: bool
+    ) -> Iterator[tuple[_t.Item, _t.Item]]:
+        """The one Query loop: every page (LastEvaluatedKey), stopping after `limit` matches,
+        each as (entry, item). The entry (the index entry, or a relationship copy) holds the
+        key a merge compares and a cursor resumes from; the item is the match (the main item
+        when `full`; see `_full_pairs`)."""
         request = {**request, "TableName": self.table_name}
         if read_limit is not None:
             request["Limit"] = read_limit
@@ -493,11 +503,9 @@ class Client:
         count = 0
         while True:
             response: dict[str, Any] = self.dynamodb.query(**request)
-            items: list[_t.Item] = response.get("Items", [])
-            if full:
-                items = self._fetch_full(items)
-            for item in items:
-                yield item
+            entries: list[_t.Item] = response.get("Items", [])
+            for pair in self._full_pairs(entries) if full else [(e, e) for e in entries]:
+                yield pair
                 count += 1
                 if limit is not None and count >= limit:
                     return
@@ -537,9 +545,17 @@ class Client:
 
     def _fetch_full(self, items: list[_t.Item]) -> list[_t.Item]:
         """Whole items for index entries that project less than ALL (BatchGetItem, in order)."""
-        keys = [{name: item[name] for name in _TABLE_KEY} for item in items]
+        return [item for _entry, item in self._full_pairs(items)]
+
+    def _full_pairs(self, entries: list[_t.Item]) -> list[tuple[_t.Item, _t.Item]]:
+        """(entry, main item) for each entry, in order (BatchGetItem); an entry whose main item
+        is gone is left out."""
+        keys = [{name: entry[name] for name in _TABLE_KEY} for entry in entries]
         found = self._items_by_key(keys, False)
-        return [found[text] for text in map(_key_text, keys) if text in found]
+        pairs = [
+            (entry, found.get(_key_text(key))) for entry, key in zip(entries, keys, strict=True)
+        ]
+        return [(entry, item) for entry, item in pairs if item is not None]
 
     def _items_by_key(self, keys: list[Key], consistent_read: bool) -> dict[str, _t.Item]:
         """The items with these table keys, by `_key_text` (BatchGetItem: 100 distinct keys per

@@ -112,48 +112,23 @@ def dynamodb_client(
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    """Failures of the services (DynamoDB, PostgreSQL) become exit 2 with a hint. A
-    MigrationError (bad plan, missing column) reaches `modeling.cli`, which prints it and its
-    hint and exits 2, like every ModelingError."""
+    """Failures of the services (DynamoDB, S3, SQS, Lambda, PostgreSQL) become exit 2 with
+    the failing service's name and a hint fitting it (`modeling.migrate.errors.aws_failure`).
+    A MigrationError (bad plan, missing column) reaches `modeling.cli`, which prints it and
+    its hint and exits 2, like every ModelingError."""
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from modeling.migrate.errors import aws_failure
 
     try:
         yield
-    except ClientError as exc:
-        raise _fail(f"DynamoDB: {exc}", _client_error_hint(exc)) from None
-    except BotoCoreError as exc:
-        raise _fail(f"DynamoDB: {exc}", "check --endpoint and credentials") from None
+    except (BotoCoreError, ClientError) as exc:
+        failure = aws_failure(exc)
+        raise _fail(str(failure), failure.hint) from None
     except Exception as exc:
         if type(exc).__module__.startswith("psycopg"):
             raise _fail(f"PostgreSQL: {exc}".strip(), "check --source") from None
         raise
-
-
-_CREDENTIAL_ERRORS = (
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "ExpiredTokenException",
-    "AccessDeniedException",
-    "MissingAuthenticationTokenException",
-    "IncompleteSignature",
-)
-
-
-def _client_error_hint(exc: Any) -> str:
-    """What to check for a DynamoDB error, by its code: a refused request is not a setup issue."""
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    if code in _CREDENTIAL_ERRORS:
-        return "check the credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) and --endpoint"
-    if code == "ResourceNotFoundException":
-        return "check --table and --endpoint (create the table with --create-table)"
-    if code == "ValidationException":
-        return (
-            "DynamoDB refused the request itself (the message says why); the endpoint and "
-            "credentials worked"
-        )
-    if code in ("ProvisionedThroughputExceededException", "ThrottlingException"):
-        return "the table is throttling: lower --concurrency or raise its capacity"
-    return "see the message; check --endpoint, credentials and --table"
 
 
 def _check_version_column(model: Any, version_column: str | None) -> None:

@@ -740,6 +740,16 @@ class Client:
         self, request: dict[str, Any], limit: int | None, read_limit: int | None, full: bool
     ) -> Iterator[_t.Item]:
         """Items of every page (LastEvaluatedKey loop), stopping after `limit` matches."""
+        for _entry, item in self._query_entries(request, limit, read_limit, full):
+            yield item
+
+    def _query_entries(
+        self, request: dict[str, Any], limit: int | None, read_limit: int | None, full: bool
+    ) -> Iterator[tuple[_t.Item, _t.Item]]:
+        """The one Query loop: every page (LastEvaluatedKey), stopping after `limit` matches,
+        each as (entry, item). The entry (the index entry, or a relationship copy) holds the
+        key a merge compares and a cursor resumes from; the item is the match (the main item
+        when `full`; see `_full_pairs`)."""
         request = {**request, "TableName": self.table_name}
         if read_limit is not None:
             request["Limit"] = read_limit
@@ -748,11 +758,9 @@ class Client:
         count = 0
         while True:
             response: dict[str, Any] = self.dynamodb.query(**request)
-            items: list[_t.Item] = response.get("Items", [])
-            if full:
-                items = self._fetch_full(items)
-            for item in items:
-                yield item
+            entries: list[_t.Item] = response.get("Items", [])
+            for pair in self._full_pairs(entries) if full else [(e, e) for e in entries]:
+                yield pair
                 count += 1
                 if limit is not None and count >= limit:
                     return
@@ -792,9 +800,15 @@ class Client:
 
     def _fetch_full(self, items: list[_t.Item]) -> list[_t.Item]:
         """Whole items for index entries that project less than ALL (BatchGetItem, in order)."""
-        keys = [$main_key for item in items]
+        return [item for _entry, item in self._full_pairs(items)]
+
+    def _full_pairs(self, entries: list[_t.Item]) -> list[tuple[_t.Item, _t.Item]]:
+        """(entry, main item) for each entry, in order (BatchGetItem); an entry whose main item
+        is gone$dropped is left out."""
+        keys = [$entry_key for entry in entries]
         found = self._items_by_key(keys, False)
-        $fetch_return
+        pairs = [(entry, found.get(_key_text(key))) for entry, key in zip(entries, keys, strict=True)]
+        return [(entry, item) for entry, item in pairs if $kept]
 
     def _items_by_key(self, keys: list[Key], consistent_read: bool) -> dict[str, _t.Item]:
         """The items with these table keys, by `_key_text` (BatchGetItem: 100 distinct keys per
@@ -907,36 +921,6 @@ def _shard_states(pattern: str, cursor: str | None, shards: int) -> list[Any]:
 """
 
 SHARDED_CLIENT_METHODS = """
-def _query_entries(
-    self, request: dict[str, Any], limit: int | None, read_limit: int | None, full: bool
-) -> Iterator[tuple[_t.Item, _t.Item]]:
-    \"\"\"`_query`'s matches with the entry each was read by: (entry, item). The entry (the
-    index entry, or a relationship copy) holds the key the merge compares and a cursor
-    resumes from; the item is the match (the main item when `full`, an entry whose main item
-    is gone or no longer matches it dropped, as `_fetch_full` does).\"\"\"
-    request = {**request, "TableName": self.table_name}
-    if read_limit is not None:
-        request["Limit"] = read_limit
-    if (limit is not None and limit <= 0) or _empty_range(request):
-        return
-    count = 0
-    while True:
-        response: dict[str, Any] = self.dynamodb.query(**request)
-        entries: list[_t.Item] = response.get("Items", [])
-        found = self._items_by_key([$main_key for item in entries], False) if full else {}
-        for entry in entries:
-            item = found.get(_key_text($entry_key)) if full else entry
-            if $dropped:
-                continue
-            yield entry, item
-            count += 1
-            if limit is not None and count >= limit:
-                return
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            return
-        request["ExclusiveStartKey"] = last
-
 def _shard_answers(
     self,
     request: dict[str, Any],
@@ -1125,12 +1109,15 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             copies_class(CLIENT_CLASS) if layout.copies else CLIENT_CLASS,
             table=layout.table_name,
             model=model.name,
-            main_key="_main_key(item)"
+            entry_key="_main_key(entry)"
             if layout.copies
-            else "{name: item[name] for name in _TABLE_KEY}",
-            fetch_return="return [\n            found[text]\n            for text, item in zip(map(_key_text, keys), items, strict=True)\n            if text in found and _current(item, found[text])\n        ]"
+            else "{name: entry[name] for name in _TABLE_KEY}",
+            dropped=" (or no longer matches the copy it was reached by: `_current`)"
             if layout.copies
-            else "return [found[text] for text in map(_key_text, keys) if text in found]",
+            else "",
+            kept="item is not None and _current(entry, item)"
+            if layout.copies
+            else "item is not None",
         )
         + "\n    # ------------------------------------------------------------------ patterns\n\n"
         + indent("\n\n".join(methods), 1)
@@ -1141,24 +1128,9 @@ def client_source(layout: ir.Layout, model: ir.Model) -> str:
             else WRITES_CLIENT_METHODS.strip("\n"),
             1,
         )
-        + ("\n\n" + indent(_sharded_methods(layout), 1) if sharded else ""),
+        + ("\n\n" + indent(SHARDED_CLIENT_METHODS.strip("\n"), 1) if sharded else ""),
     ]
     return "\n\n".join(chunks) + "\n"
-
-
-def _sharded_methods(layout: ir.Layout) -> str:
-    """The client's shard methods; with relationship copies an entry is a copy, whose main
-    item is read by the key it holds and kept only while it still matches (`_current`)."""
-    return render(
-        SHARDED_CLIENT_METHODS.strip("\n"),
-        main_key="_main_key(item)"
-        if layout.copies
-        else "{name: item[name] for name in _TABLE_KEY}",
-        entry_key="_main_key(entry)"
-        if layout.copies
-        else "{name: entry[name] for name in _TABLE_KEY}",
-        dropped="item is None or not _current(entry, item)" if layout.copies else "item is None",
-    )
 
 
 def _copies_runtime(layout: ir.Layout, model: ir.Model) -> str:

@@ -259,7 +259,7 @@ def _write_target(q: QueryStmt, tables: dict[str, EntityInfo]) -> tuple[str, Ent
         return None
     try:
         tree = _parse(q.sql)
-    except (ParseError, TokenError):
+    except (ParseError, TokenError, TypeError):  # TypeError: sqlglotc on some malformed SQL
         return None
     if not isinstance(tree, _WRITES):
         return None
@@ -312,6 +312,8 @@ def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pat
         raise _NotServable(f"the statement could not be read{at}") from None
     except TokenError:
         raise _NotServable("the statement could not be read (an unclosed quote?)") from None
+    except TypeError:  # sqlglotc (compiled) on some malformed SQL, e.g. `x ?`
+        raise _NotServable("the statement could not be read") from None
     if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge):
         raise _NotServable(f"a write ({tree.key.upper()}), not a read pattern")
     if not isinstance(tree, exp.Select):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.files import read_json_object
 from modeling.migrate.plan import Chunk, Plan, atomic_write
 
 _DAMAGED = (
@@ -37,19 +38,7 @@ _NEW_CHECKPOINT = (
 
 
 def _read_object(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise MigrationError(f"{path}: not UTF-8 text", _DAMAGED) from None
-    except OSError as exc:
-        raise MigrationError(f"{path}: cannot read it: {exc.strerror or exc}", _DAMAGED) from None
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise MigrationError(f"{path}: not valid JSON ({exc})", _DAMAGED) from None
-    if not isinstance(data, dict):
-        raise MigrationError(f"{path}: not a JSON object", _DAMAGED)
-    return data
+    return read_json_object(path, _DAMAGED)
 
 
 class Checkpoint:

@@ -70,6 +70,15 @@ from modeling.core.limits import (
 )
 from modeling.migrate import transformers as transformer_loader
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.files import (
+    check_sha256,
+    count,
+    listed_file,
+    malformed,
+    read_json_object,
+    reading,
+    sha256_text,
+)
 from modeling.migrate.package import parse_s3_url
 from modeling.migrate.plan import Plan, atomic_write, load_plan, make_plan, read_chunk
 from modeling.migrate.progress import Progress
@@ -730,58 +739,98 @@ class LoadReport:
     items: int = 0
 
 
+_REEXPORT = (
+    "the export was changed, truncated or copied in part: copy it again whole, or re-run "
+    "`model migrate export`"
+)
+
+
 def read_manifest(directory: Path) -> dict[str, Any]:
+    """The export manifest of `directory`, its `files` checked (each a `DataFile`: a plain
+    relative path, counts, a sha256); a damaged one is a MigrationError naming it."""
     path = directory / MANIFEST
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise MigrationError(f"{path} does not exist", hint="run `model migrate export`") from None
-    except (OSError, ValueError) as exc:
-        raise MigrationError(f"{path}: not an export manifest ({exc})") from None
-    if not isinstance(data, dict) or data.get("export_version") != EXPORT_VERSION:
+    if not path.exists():
+        raise MigrationError(f"{path} does not exist", hint="run `model migrate export`")
+    data = read_json_object(path, _REEXPORT, "the export manifest")
+    if data.get("export_version") != EXPORT_VERSION:
         raise MigrationError(
-            f"{path}: export manifest version {data.get('export_version') if isinstance(data, dict) else None!r} "
-            f"is not {EXPORT_VERSION}",
+            f"{path}: export manifest version {data.get('export_version')!r} is not "
+            f"{EXPORT_VERSION}",
             hint="re-export with this version of the tool",
         )
+    try:
+        data["files"] = _data_files(data["files"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise malformed(str(path), exc, "export manifest", _REEXPORT) from None
     return data
 
 
+def _data_files(raw: Any) -> list[DataFile]:
+    if not isinstance(raw, list):
+        raise ValueError("files must be a list")
+    files: list[DataFile] = []
+    for number, entry in enumerate(raw, 1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"file {number} is not an object")
+        files.append(
+            DataFile(
+                listed_file(entry["file"], "a part file", "export"),
+                count(entry["items"], "items"),
+                count(entry["bytes"], "bytes"),
+                count(entry["uncompressed_bytes"], "uncompressed_bytes"),
+                sha256_text(entry["sha256"]),
+            )
+        )
+    return files
+
+
 def export_items(directory: Path, batch: int = 1_000) -> Iterator[list[Item]]:
-    """The items of an export, `batch` at a time, each file checked against the manifest
-    (sha256, item count) before its items are used; MigrationError names file and line."""
-    manifest = read_manifest(directory)
-    for entry in manifest["files"]:
-        path = directory / entry["file"]
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != entry["sha256"]:
-            raise MigrationError(f"{path}: checksum does not match the manifest", hint="re-export")
-        count = 0
-        items: list[Item] = []
-        with gzip.open(path, "rb") as lines:
-            for number, line in enumerate(lines, 1):
+    """The items of an export, `batch` at a time. Nothing is yielded before the whole export
+    is checked: the manifest, and every part listed in it (present, its sha256, gzip, every
+    line an item, the item count); a damaged one is a MigrationError naming the file (and
+    line), so a loader never writes part of a damaged export."""
+    files: list[DataFile] = read_manifest(directory)["files"]
+    for entry in files:
+        check_sha256(
+            directory / entry.file, entry.sha256, "a part listed in the manifest", _REEXPORT
+        )
+    for entry in files:
+        for _ in _part_items(directory, entry, batch):
+            pass
+    for entry in files:
+        yield from _part_items(directory, entry, batch)
+
+
+def _part_items(directory: Path, entry: DataFile, batch: int) -> Iterator[list[Item]]:
+    path = directory / entry.file
+    seen = 0
+    items: list[Item] = []
+    with reading(path, "a part listed in the manifest", _REEXPORT):
+        raw = path.open("rb")
+    with raw, gzip.GzipFile(fileobj=raw, mode="rb") as lines:
+        try:
+            for seen, line in enumerate(lines, 1):
                 try:
                     items.append(item_from_line(line))
-                except (ValueError, TypeError) as exc:
-                    raise MigrationError(f"{path}:{number}: {exc}", hint="re-export") from None
-                count += 1
+                except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+                    what = "nested too deeply" if isinstance(exc, RecursionError) else exc
+                    raise MigrationError(f"{path}:{seen}: {what}", _REEXPORT) from None
                 if len(items) >= batch:
                     yield items
                     items = []
-        if items:
-            yield items
-        if count != entry["items"]:
+        except (EOFError, OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
             raise MigrationError(
-                f"{path}: {count} items, the manifest says {entry['items']}", hint="re-export"
-            )
+                f"{path}: not a whole gzip stream (after {seen} lines: {exc})", _REEXPORT
+            ) from None
+    if items:
+        yield items
+    if seen != entry.items:
+        raise MigrationError(f"{path}: {seen} items, the manifest says {entry.items}", _REEXPORT)
 
 
 def load_export(directory: Path, sink: Sink, batch: int = 1_000) -> LoadReport:
     """Write an export's items into the sink's table with BatchWriteItem (DynamoDB Local has no
-    ImportTable): the local stand-in for the import, file by file."""
+    ImportTable): the local stand-in for the import, once the whole export is checked."""
     report = LoadReport()
     for items in export_items(directory, batch):
         report.items += sink.write(items)

@@ -41,7 +41,7 @@ from modeling.api import LAMBDA_RUNTIME as RUNTIME
 from modeling.api import emit_files as emit
 from modeling.api import package_name, stack_template
 from modeling.core import ir
-from modeling.migrate.errors import MigrationError
+from modeling.migrate.errors import MigrationError, aws_failure
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can store: no build time leaks in
 ZIP_MODE = 0o100644  # regular file, rw-r--r-- (Lambda needs read only, also for .so files)
@@ -532,7 +532,7 @@ def package(
     layer_location: tuple[str, str] | None = None
     if destination is not None:
         bucket, prefix = destination
-        with _aws("S3", f"s3://{bucket}", "s3:PutObject on the bucket, in the stack's region"):
+        with _aws("s3:PutObject on the bucket, in the stack's region"):
             s3 = s3 or boto3.client("s3")
             key = content_key(prefix, "code", code)
             upload(s3, bucket, key, code)
@@ -544,7 +544,7 @@ def package(
                 upload(s3, bucket, layer_key, layer)
                 result.uploaded.append(f"s3://{bucket}/{layer_key}")
     if options.publish_layer is not None and layer is not None:
-        with _aws("Lambda", f"layer {options.publish_layer}", "lambda:PublishLayerVersion"):
+        with _aws("lambda:PublishLayerVersion"):
             client = lambda_client or boto3.client("lambda")
             result.parameters["PsycopgLayerArn"] = publish_layer(
                 client, options.publish_layer, spec, data=layer, s3_location=layer_location
@@ -553,17 +553,16 @@ def package(
 
 
 @contextlib.contextmanager
-def _aws(service: str, target: str, permission: str) -> Iterator[None]:
-    """AWS failures (no credentials, no bucket, access denied) as MigrationError with a hint."""
+def _aws(permission: str) -> Iterator[None]:
+    """AWS failures (no credentials, no bucket, access denied) as MigrationError naming the
+    service and what it touched (`aws_failure`), with the permission the step needs."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
     except (BotoCoreError, ClientError) as exc:
-        raise MigrationError(
-            f"{service} ({target}): {exc}",
-            f"check AWS credentials and region (AWS_PROFILE, AWS_REGION) and {permission}; "
-            "the zips are written to --out either way",
+        raise aws_failure(
+            exc, also=f"it needs {permission}; the zips are written to --out either way"
         ) from None
 
 

@@ -45,6 +45,14 @@ from modeling.core import ir
 from modeling.extraction import extraction_queries
 from modeling.formats.plan_manifest import MANIFEST, MANIFEST_VERSION
 from modeling.migrate.errors import MigrationError
+from modeling.migrate.files import (
+    count,
+    listed_file,
+    malformed,
+    parse_json_object,
+    read_bytes,
+    sha256_text,
+)
 from modeling.migrate.versioning import take_marker
 
 DUPLICATES = "duplicates.csv"
@@ -129,12 +137,7 @@ class Plan:
     @staticmethod
     def from_json(text: str, where: str = MANIFEST) -> Plan:
         """Parse a manifest; anything malformed is a MigrationError naming `where` and what."""
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise MigrationError(f"{where}: not valid JSON ({exc})", _REPLAN) from None
-        if not isinstance(data, dict):
-            raise MigrationError(f"{where}: not a plan manifest (a JSON object)", _REPLAN)
+        data = parse_json_object(text, where, _REPLAN, "a plan manifest (a JSON object)")
         if data.get("manifest_version") != MANIFEST_VERSION:
             raise MigrationError(
                 f"{where}: manifest version {data.get('manifest_version')!r} is not "
@@ -144,8 +147,7 @@ class Plan:
         try:
             return _plan_from_data(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            what = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise MigrationError(f"{where}: malformed manifest ({what})", _REPLAN) from None
+            raise malformed(where, exc, "manifest", _REPLAN) from None
 
 
 def _text_tuple(value: Any) -> tuple[str, ...]:
@@ -154,32 +156,19 @@ def _text_tuple(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _count(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} must be a non-negative integer, got {value!r:.80}")
-    return value
-
-
 def _plan_file(value: Any) -> str:
     """A chunk's relative path: never absolute, never `..` (it is joined to the plan dir)."""
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"a chunk file must be a relative path, got {value!r:.80}")
-    parts = value.split("/")
-    if value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
-        raise ValueError(f"chunk file {value!r:.80} is not a plain path inside the plan")
-    return value
+    return listed_file(value, "chunk file", "plan")
 
 
 def _chunk_from(entity: str, c: Any) -> Chunk:
     if not isinstance(c, dict):
         raise ValueError(f"a chunk of {entity} is not an object")
-    sha = c["sha256"]
-    if not isinstance(sha, str) or len(sha) != 64:
-        raise ValueError(f"chunk sha256 {sha!r:.80} is not 64 hex digits")
+    sha = sha256_text(c["sha256"], "chunk sha256")
     return Chunk(
         entity,
         _plan_file(c["file"]),
-        _count(c["rows"], "rows"),
+        count(c["rows"], "rows"),
         _text_tuple(c["first"]),
         _text_tuple(c["last"]),
         sha,
@@ -198,18 +187,18 @@ def _plan_from_data(data: dict[str, Any]) -> Plan:
         entities[name] = EntityPlan(
             name,
             _text_tuple(e["key"]),
-            _count(e["count"], "count"),
+            count(e["count"], "count"),
             [_chunk_from(name, c) for c in e["chunks"]],
-            _count(e.get("null_keys", 0), "null_keys"),
+            count(e.get("null_keys", 0), "null_keys"),
             _chunk_from(name, dup) if dup is not None else None,
-            _count(e.get("duplicate_rows", 0), "duplicate_rows"),
+            count(e.get("duplicate_rows", 0), "duplicate_rows"),
         )
     marker = data.get("marker")
     if marker is not None:
-        marker = _count(marker, "marker")
+        marker = count(marker, "marker")
     if not isinstance(data["model"], str):
         raise ValueError("model must be a string")
-    return Plan(data["model"], _count(data["chunk_size"], "chunk_size"), entities, marker)
+    return Plan(data["model"], count(data["chunk_size"], "chunk_size"), entities, marker)
 
 
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -351,16 +340,7 @@ def make_plan(
 
 
 def _read_bytes(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise MigrationError(
-            f"{path}: {what} listed in the manifest does not exist", _REPLAN
-        ) from None
-    except (IsADirectoryError, NotADirectoryError):
-        raise MigrationError(f"{path}: {what} is not a regular file", _REPLAN) from None
-    except OSError as exc:
-        raise MigrationError(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    return read_bytes(path, what, _REPLAN)
 
 
 def plan_files(plan: Plan) -> list[Chunk]:
@@ -378,7 +358,7 @@ def load_plan(directory: Path, verify: bool = True) -> Plan:
     plan = Plan.from_json(text, str(path))
     if verify:
         for c in plan_files(plan):
-            data = _read_bytes(directory / c.file, "a chunk file")
+            data = _read_bytes(directory / c.file, "a chunk file listed in the manifest")
             if hashlib.sha256(data).hexdigest() != c.sha256:
                 raise MigrationError(
                     f"{directory / c.file}: checksum does not match the manifest",
@@ -390,7 +370,9 @@ def load_plan(directory: Path, verify: bool = True) -> Plan:
 def read_chunk(directory: Path, chunk: Chunk) -> list[tuple[str, ...]]:
     """The keys of one chunk file (header row skipped); a malformed file is a MigrationError."""
     path = directory / chunk.file
-    text = _read_bytes(path, "a chunk file").decode("utf-8", errors="replace")
+    text = _read_bytes(path, "a chunk file listed in the manifest").decode(
+        "utf-8", errors="replace"
+    )
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:

@@ -41,11 +41,11 @@ class WireClient:
         from botocore.auth import SigV4Auth
         from botocore.httpsession import URLLib3Session
 
+        self._client = client  # first: __getattr__ reads it (also on a traceback's frame)
         if credentials is None:
             from botocore.exceptions import NoCredentialsError
 
             raise NoCredentialsError()
-        self._client = client
         self.endpoint_url = client.meta.endpoint_url.rstrip("/") + "/"
         self._signer = SigV4Auth(credentials, "dynamodb", client.meta.region_name)
         verify = getattr(client.meta.config, "verify", None)

@@ -212,6 +212,14 @@ class _Translator:
                 hint="check the quotes ('text', \"name\") and comments",
             )
             return self.result
+        except TypeError:  # sqlglotc (compiled) on some malformed SQL, e.g. `x ?`
+            self.issue(
+                "sql-syntax",
+                "SQL does not parse (an operator without its operand?)",
+                offset=0,
+                hint="write one SELECT in the Postgres dialect with :name parameters",
+            )
+            return self.result
         if len(statements) != 1:
             self.issue(
                 "sql-statement",

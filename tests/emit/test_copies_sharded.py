@@ -91,6 +91,35 @@ def test_a_sharded_gsi_becomes_sharded_copies(tmp_path: Path) -> None:
         assert copy["PK"]["S"] == f"ORDER#paid#{shard}", copy
 
 
+def test_the_client_has_one_query_loop(tmp_path: Path) -> None:
+    """The sharded client read each shard with `_query_entries`, a copy of `_query`'s
+    LastEvaluatedKey loop (limit, read_limit, the full-item fetch and its drop rule written
+    twice). One loop serves both now: plain, sharded, with copies and sharded with copies."""
+    from modeling.emit.client import emit_client
+
+    plain = load_model(Path(__file__).resolve().parents[2] / "models" / "orders.yaml")
+    plain_layout, _ = compile_model(plain)
+    sharded, sharded_layout = _compiled_fixture()
+    copies, copies_layout = _compiled(tmp_path)
+    for model, layout in (
+        (plain, plain_layout),
+        (sharded, sharded_layout),
+        (copies, copies_layout),
+    ):
+        assert layout is not None
+        (text,) = (v for k, v in emit_client(layout, model).items() if k.endswith("client.py"))
+        assert text.count('request["ExclusiveStartKey"] = last') == 1, model.name
+        assert text.count("def _query_entries(") == 1, model.name
+
+
+def _compiled_fixture() -> tuple[ir.Model, ir.Layout]:
+    model = load_model(FIXTURE)
+    layout, bag = compile_model(model)
+    assert layout is not None, [d.format() for d in bag]
+    assert any(plan.sharded for plan in layout.plans)
+    return model, layout
+
+
 def _copies_dropped(layout: ir.Layout) -> ir.Layout:
     """A broken layout: the plans still read the sharded copies, but none is written."""
     return dataclasses.replace(layout, copies=())

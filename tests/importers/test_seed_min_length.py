@@ -49,7 +49,7 @@ CREATE TABLE venues (
         ('1 <= length("Name")', {"Name": 1}),
         ("name = ''", {}),
         ("length(name) BETWEEN 0 AND 9", {}),
-        ("status IN ('a', 'b') AND name != ''", {"name": 1}),
+        ("status IN ('a', 'b') AND name != ''", {"status": 1, "name": 1}),  # IN: non-empty
     ],
 )
 def test_length_bounds_a_check_proves(check: str, expected: dict[str, int]) -> None:

@@ -567,6 +567,7 @@ def test_an_upload_to_a_missing_bucket_exits_2_and_keeps_the_local_zip(
         "--upload", "s3://no-such-bucket/p",
     )  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "S3 (s3://no-such-bucket)" in result.stderr and "NoSuchBucket" in result.stderr
-    assert "hint: check AWS credentials" in result.stderr and "Traceback" not in result.output
+    assert "S3 (bucket no-such-bucket)" in result.stderr and "NoSuchBucket" in result.stderr
+    assert "hint: check the bucket name" in result.stderr and "s3:PutObject" in result.stderr
+    assert "Traceback" not in result.output
     assert (out / "code.zip").is_file()
