@@ -415,9 +415,14 @@ def item_bytes(layout: ir.Layout, entity: ir.Entity) -> float:
     return size
 
 
+def projects_whole_item(index: ir.Index) -> bool:
+    """Whether `index` stores the whole item (`projected_bytes` is `item_bytes`)."""
+    return index.kind == "table" or index.projection == "ALL"
+
+
 def projected_bytes(layout: ir.Layout, index: ir.Index, entity: ir.Entity) -> float:
     """The entity's item as `index` stores it (its projection)."""
-    if index.kind == "table" or index.projection == "ALL":
+    if projects_whole_item(index):
         return item_bytes(layout, entity)
     el = layout.entity(entity.name)
     size: float = 0

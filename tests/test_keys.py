@@ -762,3 +762,18 @@ def test_the_last_code_point_is_escaped_so_the_high_string_sentinel_never_occurs
     with pytest.raises(KeyEncodingError):
         decode("string", "\U0010ffff")
     assert _b(encode("string", "\U0010ffff" * 3)) < _b(keys.encode_null("string", True))
+
+
+def test_parse_template_is_memoised_per_text_and_never_memoises_an_error() -> None:
+    """`parse_template` is memoised (a compile asks for each template many times): one text
+    gives one Template, another text its own, and a bad template raises on every call."""
+    first = parse_template("MEMO#{a}#{b}")
+    assert parse_template("MEMO#{a}#{b}") is first
+    other = parse_template("MEMO#{b}#{a}")
+    assert other.slots == ("b", "a") and first.slots == ("a", "b")
+    assert other.parts == (Text("MEMO#"), Slot("b"), Text("#"), Slot("a"))
+    for _ in range(2):
+        with pytest.raises(TemplateSyntaxError, match="appears twice"):
+            parse_template("MEMO#{a}#{a}")
+    info = parse_template.cache_info()
+    assert info.maxsize is not None  # bounded: a long-lived worker never grows without end

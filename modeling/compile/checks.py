@@ -70,9 +70,10 @@ def max_template_bytes(template: str, entity: ir.Entity, chars: int = 4) -> tupl
 
     A string slot with `max_length` counts `chars` bytes a character: 4 is the codec's worst
     case (4 UTF-8 bytes; an escaped char takes 3), 1 the plain ASCII case."""
-    total = len(_SLOTLESS(template).encode())
+    slots = templates.slots(template)
+    total = len(_SLOTLESS(template, slots).encode())
     unbounded = []
-    for slot in templates.slots(template):
+    for slot in slots:
         attr = entity.attribute(slot)
         width = SLOT_BYTES.get(attr.type.kind) if attr else None
         if width is None and attr is not None and attr.max_length is not None:
@@ -87,9 +88,9 @@ def max_template_bytes(template: str, entity: ir.Entity, chars: int = 4) -> tupl
     return total, unbounded
 
 
-def _SLOTLESS(template: str) -> str:
+def _SLOTLESS(template: str, slots: tuple[str, ...]) -> str:
     out = template
-    for slot in templates.slots(template):
+    for slot in slots:
         out = out.replace("{" + slot + "}", "")
     return out
 
@@ -299,8 +300,8 @@ def check_write_rates(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic
 def check_unsharded_hot_partitions(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
     """A partition whose expected load needs shards (`modeling.compile.sharding`, the one home
     of the arithmetic) that the compiler could not shard: the reason and the figures."""
-    for load in sharding.partition_loads(model, layout):
-        if not load.hot or layout.key_shards(load.entity, load.index):
+    for load in sharding.hot_loads(model, layout):
+        if layout.key_shards(load.entity, load.index):
             continue
         why = load.why_not or "another entity on the same partition template cannot be sharded"
         yield Diagnostic(

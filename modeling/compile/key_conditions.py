@@ -69,7 +69,7 @@ def _problem(kv: ir.KeyValue, key_type: str, what: str) -> tuple[str, str] | Non
                 f"key the index on one {kinds[0]} attribute, or make the key attribute a string",
             )
         return None
-    if always_empty(kv):
+    if always_empty(kv, shape):
         fixed = ", ".join(
             f"{{{b.slot}}} = {b.literal!r}" for b in kv.bindings if b.literal is not None
         )

@@ -1,7 +1,9 @@
 """Write sharding, derived: a partition too hot for one DynamoDB partition is spread over N.
 
 One home of the hot-partition arithmetic (`partition_loads`): the pass below shards what it
-can, and `modeling.compile.checks` warns about what stays hot.
+can, and `modeling.compile.checks` warns about what stays hot. Both ask `hot_loads`, which
+skips the keys no rate falls on (`has_rate`: W = 0 and no reads give one shard): a big seeded
+model declares no rates, so its compile works out no load at all.
 
 Per derived GSI key (entity, index) the expected load of its hottest partition is
 
@@ -95,9 +97,16 @@ class PartitionLoad:
 
 
 def load_of(
-    model: ir.Model, layout: ir.Layout, entity: ir.Entity, index: ir.Index, ek: ir.EntityKey
+    model: ir.Model,
+    layout: ir.Layout,
+    entity: ir.Entity,
+    index: ir.Index,
+    ek: ir.EntityKey,
+    size: float | None = None,
 ) -> PartitionLoad:
-    """The load of `entity`'s hottest partition on `index` and the shards it needs."""
+    """The load of `entity`'s hottest partition on `index` and the shards it needs.
+
+    `size`: `cost.projected_bytes(layout, index, entity)` when the caller has it already."""
     partitions, pbasis = cost.partition_values(model, entity, ek.pk)
     plans = layout.plans_on(index.name, ek.pk)
     writes = entity.writes_per_second or 0.0
@@ -105,7 +114,8 @@ def load_of(
         pattern = model.pattern(plan.pattern)
         if pattern is not None and pattern.rate is not None and entity.name in plan.entities:
             writes = max(writes, pattern.rate.writes_per_second or 0.0)
-    size = cost.projected_bytes(layout, index, entity)
+    if size is None:
+        size = cost.projected_bytes(layout, index, entity)
     wcu = max(1, math.ceil(size / cost.WRITE_UNIT))
     hot_wcu = hot_rcu = None
     need_w = need_r = 1
@@ -122,9 +132,8 @@ def load_of(
             if not reads:
                 continue
             items, _ = cost.items_per_request(model, layout, plan)
-            per_item = cost.projected_bytes(layout, index, entity)
             # one call reads its first page: at most 1 MB (DynamoDB's page), whatever the range
-            read = min((items or 1.0) * per_item, limits.QUERY_PAGE_BYTES)
+            read = min((items or 1.0) * size, limits.QUERY_PAGE_BYTES)
             rcu = cost.read_units(plan, read)
             hot_rcu += reads * rcu / partitions
             queries += reads / partitions
@@ -167,20 +176,56 @@ def load_of(
     )
 
 
-def partition_loads(model: ir.Model, layout: ir.Layout) -> Iterator[PartitionLoad]:
-    """The load of every entity key of `layout` (in layout order)."""
+def partition_loads(
+    model: ir.Model, layout: ir.Layout, rated_only: bool = False
+) -> Iterator[PartitionLoad]:
+    """The load of every entity key of `layout` (in layout order); with `rated_only`, of the
+    keys with a rate on them only (`has_rate`: the others need no shard)."""
     for el in layout.entities:
         entity = model.entity(el.entity)
         if entity is None:
             continue
+        whole: float | None = None  # the entity's whole item: the same on every ALL index
         for ek in el.keys:
             index = layout.index(ek.index)
             if index is None:
                 continue
+            if rated_only and not has_rate(model, layout, entity, ek):
+                continue
             try:
-                yield load_of(model, layout, entity, index, ek)
+                if cost.projects_whole_item(index):
+                    if whole is None:
+                        whole = cost.item_bytes(layout, entity)
+                    size = whole
+                else:
+                    size = cost.projected_bytes(layout, index, entity)
+                yield load_of(model, layout, entity, index, ek, size)
             except ValueError:  # a malformed template: its own check reports it
                 continue
+
+
+def has_rate(model: ir.Model, layout: ir.Layout, entity: ir.Entity, ek: ir.EntityKey) -> bool:
+    """Whether a rate falls on `entity`'s partitions under `ek`: the entity's
+    `writes_per_second`, or a pattern `rate:` of a plan reading that partition (its
+    `writes_per_second` when the plan reads the entity, its `reads_per_second`). Without one,
+    `load_of` finds W = 0 and no reads: 0 WCU and 0 RCU per partition, one shard, whatever
+    the item size and the partition count (most keys of a big seeded model)."""
+    if entity.writes_per_second:
+        return True
+    for plan in layout.plans_on(ek.index, ek.pk):
+        pattern = model.pattern(plan.pattern)
+        rate = pattern.rate if pattern is not None else None
+        if rate is None:
+            continue
+        if rate.reads_per_second or (rate.writes_per_second and entity.name in plan.entities):
+            return True
+    return False
+
+
+def hot_loads(model: ir.Model, layout: ir.Layout) -> Iterator[PartitionLoad]:
+    """The loads of `partition_loads` that need shards (`PartitionLoad.hot`), in layout order;
+    a key without a rate on it (`has_rate`) is not worked out."""
+    return (load for load in partition_loads(model, layout, rated_only=True) if load.hot)
 
 
 def _layout(state: Derivation, model: ir.Model) -> ir.Layout:
@@ -197,16 +242,16 @@ def shard_partitions(model: ir.Model, state: Derivation) -> Derivation:
     """The pass: set `PatternPlan.sharded` on every plan reading a partition that needs
     shards (writes then carry the slot: `ir.Layout.key_shards`)."""
     layout = _layout(state, model)
+    # only hot loads: one that needs no shard has no `why_not` and is never the hottest
     groups: dict[tuple[str, str], list[PartitionLoad]] = {}
-    for load in partition_loads(model, layout):
+    for load in hot_loads(model, layout):
         groups.setdefault((load.index, load.pk), []).append(load)
     shards: dict[tuple[str, str], tuple[int, str]] = {}
     for group, loads in groups.items():
         if any(load.why_not is not None for load in loads):
             continue
         hottest = max(loads, key=lambda load: (load.shards, load.entity))
-        if hottest.hot:
-            shards[group] = (hottest.shards, hottest.arithmetic())
+        shards[group] = (hottest.shards, hottest.arithmetic())
     if not shards:
         return state
     plans = []

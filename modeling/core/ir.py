@@ -165,10 +165,17 @@ class Entity:
     span: Span | None = field(default=None, compare=False)
 
     def attribute(self, name: str) -> Attribute | None:
+        return self._attributes_by_name.get(name)
+
+    # by name, built on first use (the compiler asks per template slot: a scan per call was
+    # 170,000 scans for a 5,000-entity model). Not a field: never serialised or compared; the
+    # first of two equal names wins, as the scan did.
+    @functools.cached_property
+    def _attributes_by_name(self) -> dict[str, Attribute]:
+        out: dict[str, Attribute] = {}
         for a in self.attributes:
-            if a.name == name:
-                return a
-        return None
+            out.setdefault(a.name, a)
+        return out
 
     @property
     def attribute_names(self) -> tuple[str, ...]:
@@ -542,10 +549,15 @@ class EntityLayout:
     keys: tuple[EntityKey, ...]  # table key first, then indexes in Layout.indexes order
 
     def key(self, index: str) -> EntityKey | None:
+        return self._keys_by_index.get(index)
+
+    # by index name, built on first use, as on Entity; the first of two equal names wins
+    @functools.cached_property
+    def _keys_by_index(self) -> dict[str, EntityKey]:
+        out: dict[str, EntityKey] = {}
         for k in self.keys:
-            if k.index == index:
-                return k
-        return None
+            out.setdefault(k.index, k)
+        return out
 
 
 @dataclass(frozen=True)
@@ -774,14 +786,7 @@ class Layout:
         ek = el.key(index) if el is not None else None
         if ek is None:
             return 0
-        return max(
-            (
-                p.sharded
-                for p in self.plans
-                if p.index == index and p.pk.template == ek.pk and p.copy is None
-            ),
-            default=0,
-        )
+        return max((p.sharded for p in self.plans_on(index, ek.pk) if p.copy is None), default=0)
 
     @property
     def gsis(self) -> tuple[Index, ...]:

@@ -84,16 +84,17 @@ def _literal_text(binding: ir.SlotBinding) -> str | None:
         return None
 
 
-def always_empty(kv: ir.KeyValue) -> bool:
+def always_empty(kv: ir.KeyValue, shape: KeyParts | None = None) -> bool:
     """Whether `kv` renders as the empty string whatever the parameters: no literal text and
     no slot but ones fixed to literals that encode as "" (`''` for a string slot).
 
     A slot filled from a parameter is not counted as empty: a string or binary parameter can
     be "" at run time, but then no item holds that key value either (DynamoDB rejects empty
     key values at write). With `after`, the parts' text must not be empty either: nothing
-    sorts above every string.
+    sorts above every string. `shape`: `key_parts(kv)`, when the caller has it already.
     """
-    shape = key_parts(kv)
+    if shape is None:
+        shape = key_parts(kv)
     if shape.text:
         return False
     bound = {b.slot: b for b in kv.bindings}
