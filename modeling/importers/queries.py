@@ -30,6 +30,8 @@ from modeling.pg.split import split_statements
 
 DEFAULT_WINDOW_SECONDS = 86400.0
 MAX_QUERY_CHARS = 100_000  # one statement; pg_stat_statements truncates far below this
+LINES_SHOWN = 5  # lines named per shape of statement in the report and the model's comments
+SQL_SHOWN = 300  # characters of a statement quoted in the report
 MAX_PAREN_DEPTH = 100  # the parser recurses per level; no key-served read nests this deep
 _RANGE_OPS: dict[type[exp.Expression], str] = {
     exp.GT: ">",
@@ -42,9 +44,22 @@ _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
 @dataclass
 class QueryStmt:
-    sql: str
+    """One statement, standing for every statement of the file of the same shape (the same text
+    but for literal values: `WHERE id = 7` and `WHERE id = 8`), which are read once."""
+
+    sql: str  # the first statement of its shape
     line: int
-    calls: int | None = None
+    calls: int | None = None  # summed over the shape's statements that carry a count
+    count: int = 1  # statements of this shape in the file
+    lines: list[int] = field(default_factory=list)  # where the first few of them start
+
+    def where(self) -> str:
+        """`line 7`, or `line 7 and 2,301 more statements like it (lines 9, 12, ...)`."""
+        if self.count <= 1:
+            return f"line {self.line}"
+        more = ", ".join(str(n) for n in self.lines[1:LINES_SHOWN])
+        more += ", ..." if self.count > LINES_SHOWN else ""
+        return f"line {self.line} and {self.count - 1:,} more like it (lines {more})"
 
 
 @dataclass
@@ -52,6 +67,8 @@ class Unservable:
     line: int
     sql: str
     reason: str
+    count: int = 1  # statements of this shape
+    lines: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +88,7 @@ class Workload:
     patterns: list[Pattern] = field(default_factory=list)
     unservable: list[Unservable] = field(default_factory=list)
     statements: int = 0
+    shapes: int = 0  # distinct statements once literals are set aside: each read once
     writes: dict[str, WriteRate] = field(default_factory=dict)  # entity → its write rate
 
 
@@ -81,14 +99,42 @@ class _NotServable(ModelingError):
 def read_queries(path: Path, diags: Diagnostics) -> list[QueryStmt]:
     """Statements of a plain-SQL or pg_stat_statements CSV file; identical text merged."""
     try:
-        text = inputs.read_text(path, "queries")
+        data = inputs.read_bytes(path, "queries")
     except inputs.InputFileError as e:
         diags.error("SEED040", str(e), Span(str(path)), hint=e.hint)
         return []
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         diags.error("SEED040", f"cannot read {path}: {e}", Span(str(path)))
         return []
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, col = _line_col(data, e.start)
+        diags.error(
+            "SEED040",
+            f"{path} is not UTF-8: byte 0x{data[e.start]:02x} cannot be read",
+            Span(str(path), line, col),
+            hint="save the file as UTF-8 (iconv -f LATIN1 -t UTF-8, or psql's \\encoding UTF8)",
+        )
+        return []
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line, col = _line_col(data, nul)
+        diags.error(
+            "SEED040",
+            f"{path} holds a NUL byte: not a text file of SQL (PostgreSQL refuses NUL in a query)",
+            Span(str(path), line, col),
+            hint="pass the SQL text or the pg_stat_statements CSV, not a binary file",
+        )
+        return []
     return parse_queries(text, str(path), diags)
+
+
+def _line_col(data: bytes, pos: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of byte `pos`."""
+    start = data.rfind(b"\n", 0, pos) + 1
+    return data.count(b"\n", 0, pos) + 1, len(data[start:pos].decode("utf-8", "replace")) + 1
 
 
 # Words that continue a statement on a new line (`FROM ...`, `WHERE ...`, `ORDER BY ...`)
@@ -110,11 +156,10 @@ def plain_statements(text: str) -> list[tuple[int, str]]:
     for st in split_statements(text):
         if st.kind != "sql":
             continue
-        lines = st.text.split("\n")
-        if st.terminated:
-            first = next((i for i, raw in enumerate(lines) if _code(raw).strip()), 0)
-            out.append((st.line + first, "\n".join(lines[first:])))
+        if st.terminated:  # the splitter starts a statement at its first code: no comment
+            out.append((st.line, st.text))
             continue
+        lines = st.text.split("\n")
         chunk: list[str] = []
         start, depth = st.line, 0
         for i, raw in enumerate(lines):
@@ -132,7 +177,7 @@ def plain_statements(text: str) -> list[tuple[int, str]]:
             depth += code.count("(") - code.count(")")
         if chunk:
             out.append((start, "\n".join(chunk)))
-    return [(n, sql.strip().rstrip(";").strip()) for n, sql in out if _code(sql).strip()]
+    return [(n, sql.rstrip(";").strip()) for n, sql in out if sql[:1] != "-" or _code(sql).strip()]
 
 
 def _code(line: str) -> str:
@@ -141,13 +186,26 @@ def _code(line: str) -> str:
     return line.split("--", 1)[0]
 
 
+def _header(text: str) -> list[str]:
+    """The names of the first line read as a CSV header; [] when it cannot be one."""
+    first = text[: text.find("\n") if "\n" in text[:65537] else 65537].rstrip("\r")
+    if not first.strip() or len(first) > 65536:  # no header is that long: plain SQL
+        return []
+    try:
+        return [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])]
+    except csv.Error:  # a quote or a bare CR the csv module refuses: not a header either
+        return []
+
+
 def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]:
-    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-    header = [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])] if first else []
+    """The file's statements, one per shape: those that differ only in literal values (and in
+    spacing and comments) are merged into the first, their calls summed, their lines kept."""
+    text = text.lstrip("\ufeff")
+    header = _header(text)
     out: list[QueryStmt] = []
     if "query" in header:
         # newline="": csv handles line ends itself (a bare \r inside a field is data)
-        reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""))
         line = 1
         try:
             names = [h.strip().lower() for h in next(reader)]
@@ -179,17 +237,58 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
             )
     else:
         out.extend(QueryStmt(sql, n) for n, sql in plain_statements(text))
-    # Merge identical statements (pg_stat_statements has one row per user and database).
+    # Merge statements of one shape (pg_stat_statements has one row per user and database; a
+    # log has the same query with other values): each shape is parsed and reported once.
     merged: dict[str, QueryStmt] = {}
     for stmt in out:
-        key = " ".join(stmt.sql.split())
-        if key in merged:
-            m = merged[key]
-            if stmt.calls is not None:
-                m.calls = (m.calls or 0) + stmt.calls
-        else:
+        key = shape(stmt.sql) if len(stmt.sql) <= MAX_QUERY_CHARS else f"#{stmt.line}"
+        m = merged.get(key)
+        if m is None:
+            stmt.lines = [stmt.line]
             merged[key] = stmt
+            continue
+        m.count += 1
+        if len(m.lines) < LINES_SHOWN:
+            m.lines.append(stmt.line)
+        if stmt.calls is not None:
+            m.calls = (m.calls or 0) + stmt.calls
     return list(merged.values())
+
+
+# The tokens `shape` needs to tell apart: a literal (string or number), and what can hide one
+# (a quoted identifier, a comment). A literal right after LIKE, LIMIT, OFFSET, FETCH FIRST/NEXT
+# is part of the shape: the pattern depends on its value (a prefix match, the page size).
+_SHAPE_TOKEN = re.compile(
+    r"""(?P<kept>\b(?:like|ilike|limit|offset|first|next)(?:\s|--[^\n]*\n)*"""
+    r"""(?:'(?:[^']|'')*'|(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))"""
+    r"""|(?P<ident>"(?:[^"]|"")*")"""
+    r"""|(?P<string>'(?:[^']|'')*')"""
+    r"""|(?P<number>(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)"""
+    r"""|(?P<comment>--[^\n]*)""",
+    re.I,
+)
+# text whose literals the token pattern above could misread: backslash escapes (E'..'),
+# dollar quotes, block comments (they nest). Such a statement is its own shape.
+_SHAPE_UNSURE = re.compile(r"\\|/\*|\$(?!\d)")
+
+
+def _shape_token(m: re.Match[str]) -> str:
+    kind = m.lastgroup
+    if kind == "string":
+        return "'?'"
+    if kind == "number":
+        return "0"
+    if kind == "comment":
+        return " "
+    return m.group(0)
+
+
+def shape(sql: str) -> str:
+    """`sql` with its literal values set aside, spacing and comments normalised: two
+    statements of one shape become the same pattern (or fail for the same reason)."""
+    if _SHAPE_UNSURE.search(sql):
+        return sql
+    return " ".join(_SHAPE_TOKEN.sub(_shape_token, sql).split())
 
 
 def _calls(text: str) -> int | None:
@@ -209,15 +308,16 @@ def workload_patterns(
     stmts: list[QueryStmt], seeded: Seeded, window_seconds: float = DEFAULT_WINDOW_SECONDS
 ) -> Workload:
     """Turn statements into patterns against the seeded entities; never raises."""
-    w = Workload(statements=len(stmts))
+    w = Workload(statements=sum(q.count for q in stmts), shapes=len(stmts))
     tables = _table_index(seeded)
     for q in stmts:
         try:
-            target = _write_target(q, tables)
+            tree = _read(q)
+            target = _write_target(tree, tables)
             if target is not None:
                 kind, info = target
                 wr = w.writes.setdefault(info.name, WriteRate(info.name))
-                wr.statements.append(q.line)
+                wr.statements.extend(q.lines or [q.line])
                 if kind not in wr.kinds:
                     wr.kinds.append(kind)
                 if q.calls is not None:
@@ -227,9 +327,12 @@ def workload_patterns(
                         # beyond RATE_MAX the model would not validate: left out, as for reads
                         wr.rate = rate if rate <= limits.RATE_MAX else None
                 continue
-            p = _checked_pattern(q, tables, seeded)
+            p = _pattern(q, tree, tables, seeded)
+        except RecursionError:  # a tree too deep for sqlglot's walk or generator
+            w.unservable.append(_unservable(q, "nested too deeply to read"))
+            continue
         except _NotServable as e:
-            w.unservable.append(Unservable(q.line, q.sql, str(e)))
+            w.unservable.append(_unservable(q, str(e)))
             continue
         if q.calls is not None and window_seconds > 0:
             rate = q.calls / window_seconds
@@ -239,6 +342,13 @@ def workload_patterns(
                 p.origins.append(f"rate left out: {q.calls} calls is beyond any table's quota")
         w.patterns.append(p)
     return w
+
+
+def _unservable(q: QueryStmt, reason: str) -> Unservable:
+    sql = (
+        q.sql if len(q.sql) <= SQL_SHOWN else f"{q.sql[:SQL_SHOWN]}... ({len(q.sql):,} characters)"
+    )
+    return Unservable(q.line, sql, reason, q.count, q.lines or [q.line])
 
 
 _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
@@ -251,16 +361,39 @@ def _parse(sql: str) -> exp.Expr:
     return sqlglot.parse_one(_DOLLAR_PARAM.sub(r":p\1", sql), read="postgres")
 
 
-def _write_target(q: QueryStmt, tables: dict[str, EntityInfo]) -> tuple[str, EntityInfo] | None:
-    """(statement kind, entity) of a write statement on a seeded table; None for anything else
-    (a read, or text that is not SQL: `_pattern` says why)."""
-    head = q.sql.lstrip().split(None, 1)[0].upper() if q.sql.strip() else ""
-    if head not in ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH"):
-        return None
+def _read(q: QueryStmt) -> exp.Expr:
+    """The statement's tree, refusing first what would exhaust the parser (huge text, deep
+    nesting), for reads and writes alike; _NotServable says why it cannot be read."""
+    if len(q.sql) > MAX_QUERY_CHARS:
+        raise _NotServable(f"{len(q.sql):,} characters; at most {MAX_QUERY_CHARS:,} are read")
+    depth = deepest = 0
+    for c in q.sql:  # parentheses inside string literals count too: a cheap upper bound
+        if c == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == ")":
+            depth -= 1
+    if deepest > MAX_PAREN_DEPTH:
+        raise _NotServable(f"nested {deepest} parentheses deep; at most {MAX_PAREN_DEPTH} are read")
     try:
-        tree = _parse(q.sql)
-    except (ParseError, TokenError):
-        return None
+        return _parse(q.sql)
+    except ParseError as e:
+        pos = e.errors[0] if e.errors else {}
+        at = (
+            f" near line {pos['line']}, column {pos['col']} of the statement"
+            if pos.get("line")
+            else ""
+        )
+        raise _NotServable(f"the statement could not be read{at}") from None
+    except TokenError:
+        raise _NotServable("the statement could not be read (an unclosed quote?)") from None
+    except RecursionError:
+        raise _NotServable("nested too deeply to read") from None
+
+
+def _write_target(tree: exp.Expr, tables: dict[str, EntityInfo]) -> tuple[str, EntityInfo] | None:
+    """(statement kind, entity) of a write statement on a seeded table; None for anything else
+    (a read: `_pattern` says what it is)."""
     if not isinstance(tree, _WRITES):
         return None
     table = tree.this
@@ -280,38 +413,9 @@ def _table_index(seeded: Seeded) -> dict[str, EntityInfo]:
     return out
 
 
-def _checked_pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
-    """`_pattern`, refusing first what would exhaust the parser: deep nesting, huge text."""
-    if len(q.sql) > MAX_QUERY_CHARS:
-        raise _NotServable(f"{len(q.sql)} characters; at most {MAX_QUERY_CHARS} are read")
-    depth = deepest = 0
-    for c in q.sql:  # parentheses inside string literals count too: a cheap upper bound
-        if c == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c == ")":
-            depth -= 1
-    if deepest > MAX_PAREN_DEPTH:
-        raise _NotServable(f"nested {deepest} parentheses deep; at most {MAX_PAREN_DEPTH} are read")
-    try:
-        return _pattern(q, tables, seeded)
-    except RecursionError:
-        raise _NotServable("nested too deeply to read") from None
-
-
-def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
-    try:
-        tree = _parse(q.sql)
-    except ParseError as e:
-        pos = e.errors[0] if e.errors else {}
-        at = (
-            f" near line {pos['line']}, column {pos['col']} of the statement"
-            if pos.get("line")
-            else ""
-        )
-        raise _NotServable(f"the statement could not be read{at}") from None
-    except TokenError:
-        raise _NotServable("the statement could not be read (an unclosed quote?)") from None
+def _pattern(
+    q: QueryStmt, tree: exp.Expr, tables: dict[str, EntityInfo], seeded: Seeded
+) -> Pattern:
     if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge):
         raise _NotServable(f"a write ({tree.key.upper()}), not a read pattern")
     if not isinstance(tree, exp.Select):
@@ -415,7 +519,7 @@ def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pat
         where,
         unique=False,
         order=order,
-        origins=[f"query line {q.line}{calls}: {snippet}"],
+        origins=[f"query {q.where()}{calls}: {snippet}"],
         limit=limit,
         order_by=order_by,
     )
