@@ -259,14 +259,12 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
 # (a quoted identifier, a comment). A literal right after LIKE, LIMIT, OFFSET, FETCH FIRST/NEXT
 # is part of the shape: the pattern depends on its value (a prefix match, the page size).
 _SHAPE_TOKEN = re.compile(
-    r"""(?P<kept>\b(?:like|ilike|limit|offset|first|next)(?:\s|--[^\n]*\n)*"""
-    r"""(?:'(?:[^']|'')*'|(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?))"""
-    r"""|(?P<ident>"(?:[^"]|"")*")"""
-    r"""|(?P<string>'(?:[^']|'')*')"""
-    r"""|(?P<number>(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)"""
+    r"""(?P<ident>"(?:[^"]|"")*")"""
+    r"""|(?P<literal>'(?:[^']|'')*'|(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)"""
     r"""|(?P<comment>--[^\n]*)""",
     re.I,
 )
+_KEPT_AFTER = re.compile(r"\b(?:like|ilike|limit|offset|first|next)(?:\s|--[^\n]*\n)*$", re.I)
 # text whose literals the token pattern above could misread: backslash escapes (E'..'),
 # dollar quotes, block comments (they nest). Such a statement is its own shape.
 _SHAPE_UNSURE = re.compile(r"\\|/\*|\$(?!\d)")
@@ -274,12 +272,12 @@ _SHAPE_UNSURE = re.compile(r"\\|/\*|\$(?!\d)")
 
 def _shape_token(m: re.Match[str]) -> str:
     kind = m.lastgroup
-    if kind == "string":
-        return "'?'"
-    if kind == "number":
-        return "0"
     if kind == "comment":
         return " "
+    if kind == "literal":
+        before = m.string[max(0, m.start() - 200) : m.start()]
+        if not _KEPT_AFTER.search(before):
+            return "'?'" if m.group(0)[0] == "'" else "0"
     return m.group(0)
 
 
@@ -367,7 +365,9 @@ def _read(q: QueryStmt) -> exp.Expr:
     if len(q.sql) > MAX_QUERY_CHARS:
         raise _NotServable(f"{len(q.sql):,} characters; at most {MAX_QUERY_CHARS:,} are read")
     depth = deepest = 0
-    for c in q.sql:  # parentheses inside string literals count too: a cheap upper bound
+    # parentheses inside string literals count too: a cheap upper bound, walked only when
+    # there are enough of them to nest too deep
+    for c in q.sql if q.sql.count("(") > MAX_PAREN_DEPTH else ():
         if c == "(":
             depth += 1
             deepest = max(deepest, depth)
