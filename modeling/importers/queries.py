@@ -256,15 +256,15 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
 
 
 # The tokens `shape` needs to tell apart: a literal (string or number), and what can hide one
-# (a quoted identifier, a comment). A literal right after LIKE, LIMIT, OFFSET, FETCH FIRST/NEXT
-# is part of the shape: the pattern depends on its value (a prefix match, the page size).
+# (a quoted identifier, a comment). A literal right after LIKE or LIMIT is part of the shape:
+# the pattern depends on its value (a prefix match, the page size); OFFSET's is not.
 _SHAPE_TOKEN = re.compile(
     r"""(?P<ident>"(?:[^"]|"")*")"""
     r"""|(?P<literal>'(?:[^']|'')*'|(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)"""
     r"""|(?P<comment>--[^\n]*)""",
     re.I,
 )
-_KEPT_AFTER = re.compile(r"\b(?:like|ilike|limit|offset|first|next)(?:\s|--[^\n]*\n)*$", re.I)
+_KEPT_AFTER = re.compile(r"\b(?:like|ilike|limit)(?:\s|--[^\n]*\n)*$", re.I)
 # text whose literals the token pattern above could misread: backslash escapes (E'..'),
 # dollar quotes, block comments (they nest). Such a statement is its own shape.
 _SHAPE_UNSURE = re.compile(r"\\|/\*|\$(?!\d)")
@@ -339,7 +339,54 @@ def workload_patterns(
             else:
                 p.origins.append(f"rate left out: {q.calls} calls is beyond any table's quota")
         w.patterns.append(p)
+    w.patterns = _merge_needs(w.patterns)
     return w
+
+
+ORIGINS_KEPT = 3  # statement shapes quoted per pattern; the rest are counted
+
+
+def _merge_needs(patterns: list[Pattern]) -> list[Pattern]:
+    """One pattern per read: shapes that select other columns, or page with another LIMIT,
+    are the same key condition. Rates are summed; the largest LIMIT is kept (none if one shape
+    has none); the first shapes are quoted, the rest counted (a log of 20,000 page sizes made
+    20,000 patterns)."""
+    by_need: dict[tuple[object, ...], Pattern] = {}
+    limits_of: dict[int, set[int | None]] = {}
+    extra: dict[int, int] = {}
+    out: list[Pattern] = []
+    for p in patterns:
+        key = (tuple(p.entities), tuple(p.where), p.order, p.order_by)
+        m = by_need.get(key)
+        if m is None:
+            by_need[key] = p
+            limits_of[id(p)] = {p.limit}
+            out.append(p)
+            continue
+        limits_of[id(m)].add(p.limit)
+        m.limit = None if m.limit is None or p.limit is None else max(m.limit, p.limit)
+        if p.rate is not None:
+            m.rate = (m.rate or 0) + p.rate
+        if len(m.origins) < ORIGINS_KEPT:
+            m.origins.extend(p.origins)
+        else:
+            extra[id(m)] = extra.get(id(m), 0) + 1
+    for m in out:
+        seen = limits_of[id(m)]
+        if len(seen) > 1:
+            shown = sorted(n for n in seen if n is not None)
+            text = ", ".join(str(n) for n in shown[:5]) + (", ..." if len(shown) > 5 else "")
+            text += ", none" if None in seen else ""
+            m.origins.append(
+                f"LIMIT {text} ({len(seen)} values): "
+                + ("no limit kept" if m.limit is None else f"the largest, {m.limit}, kept")
+            )
+        if extra.get(id(m)):
+            m.origins.append(f"and {extra[id(m)]:,} more statement shape(s) of this read")
+        if m.rate is not None and m.rate > limits.RATE_MAX:
+            m.origins.append(f"rate left out: {m.rate:.3g}/s is beyond any table's quota")
+            m.rate = None
+    return out
 
 
 def _unservable(q: QueryStmt, reason: str) -> Unservable:

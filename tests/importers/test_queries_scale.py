@@ -70,8 +70,9 @@ def test_statements_differing_only_in_literals_are_one_shape_read_once(tmp_path:
     assert w.writes["Order"].statements == [9, 10]
     (inlist,) = w.unservable
     assert (inlist.line, inlist.count, inlist.lines) == (11, 2, [11, 12])
-    first = next(p for p in w.patterns if p.limit == 20)
+    first = next(p for p in w.patterns if p.order == "desc")
     assert "line 1 and 2 more like it (lines 3, 5)" in first.origins[0]
+    assert first.limit == 50 and "LIMIT 20, 50 (2 values)" in first.origins[-1]
 
 
 def test_a_literal_that_decides_the_pattern_stays_in_the_shape() -> None:
@@ -82,7 +83,8 @@ def test_a_literal_that_decides_the_pattern_stays_in_the_shape() -> None:
     assert shape("SELECT * FROM t WHERE a = 1 LIMIT 5") != shape(
         "SELECT * FROM t WHERE a = 1 LIMIT 6"
     )
-    assert shape("SELECT * FROM t WHERE a = 1 OFFSET 5") != shape(
+    # the pages of one read are one shape: OFFSET and FETCH FIRST are not read into a pattern
+    assert shape("SELECT * FROM t WHERE a = 1 OFFSET 5") == shape(
         "SELECT * FROM t WHERE a = 1 OFFSET 6"
     )
     # a quoted identifier is a name, not a literal; digits inside names are names
@@ -183,3 +185,24 @@ def test_unterminated_quotes_are_located_and_the_rest_is_read(tmp_path: Path) ->
     assert "q.sql:2:1:" in r.output and "q.sql:3:1:" in r.output
     assert "could not be read" in r.output
     assert "order_by_customer_id" in (tmp_path / "m" / "shop.yaml").read_text(encoding="utf-8")
+
+
+def test_one_read_with_many_page_sizes_is_one_pattern(tmp_path: Path) -> None:
+    """20,000 LIMIT values made 20,000 patterns (121 s, a 4 MB model); also other columns
+    selected by the same key condition are the same read."""
+    rows = [
+        f"SELECT * FROM orders WHERE customer_id = 1 ORDER BY placed_at LIMIT {n};"
+        for n in range(1, 301)
+    ]
+    rows.append("SELECT order_id FROM orders WHERE customer_id = 9 ORDER BY placed_at LIMIT 7;")
+    rows.append("SELECT * FROM orders WHERE customer_id = 9 ORDER BY placed_at DESC LIMIT 7;")
+    r = init(tmp_path, "\n".join(rows).encode())
+    assert r.exit_code == 0, r.output
+    w = workload_patterns(parse_queries("\n".join(rows), "q.sql", Diagnostics()), seeded())
+    asc, desc = w.patterns
+    assert (asc.limit, desc.limit, desc.order) == (300, 7, "desc")
+    assert len(asc.origins) == 5  # three quoted, the LIMIT values, the count of the rest
+    assert "LIMIT 1, 2, 3, 4, 5, ... (300 values): the largest, 300, kept" in asc.origins[3]
+    assert "and 298 more statement shape(s)" in asc.origins[4]
+    model = (tmp_path / "m" / "shop.yaml").read_text(encoding="utf-8")
+    assert model.count("limit: 300") == 1 and "limit: 299" not in model
