@@ -5,7 +5,8 @@ seeded schema of `--tables` tables (parents and item-collection children): SELEC
 foreign key with ORDER BY/LIMIT, by status with a range, LIKE prefixes, parent-child JOINs,
 IN lists, aggregates, INSERT/UPDATE/DELETE, some over several lines, each with random literal
 values, so most lines repeat a shape (the same statement but for its literals) with other values;
-and any SQL file passed with `--sql FILE` (sqlglot's tests/fixtures/optimizer/tpc-ds/tpc-ds.sql
+two distinct reads on every table of a `--wide N`-table schema (thousands of patterns against
+thousands of guesses); and any SQL file passed with `--sql FILE` (sqlglot's tests/fixtures/optimizer/tpc-ds/tpc-ds.sql
 and tpc-h/tpc-h.sql: fetch tobymao/sqlglot; they are not kept in this repo; their `# ...`
 directive lines are dropped: each query is there as written and as sqlglot's optimizer outputs it).
 
@@ -81,6 +82,16 @@ def app_queries(lines: int, tables: int, seed_: int = 1) -> str:
     return "\n".join(out) + "\n"
 
 
+def wide_queries(tables: int) -> str:
+    """Two distinct reads per table of a `tables`-table schema: thousands of patterns that each
+    refine (or add to) the schema's guesses."""
+    out = []
+    for i in range(1, tables):
+        out.append(f"SELECT * FROM t{i} WHERE t{i - 1}_id = 1 ORDER BY created_at DESC LIMIT 20;")
+        out.append(f"SELECT * FROM t{i} WHERE status = 'x' AND created_at > '2024-01-01';")
+    return "\n".join(out) + "\n"
+
+
 def bare_parse(text: str) -> int:
     ok = 0
     for _, sql in plain_statements(text):
@@ -130,6 +141,9 @@ def main() -> None:
     ap.add_argument("--lines", type=int, nargs="*", default=[10_000, 50_000, 100_000])
     ap.add_argument("--tables", type=int, default=12)
     ap.add_argument("--sql", type=Path, nargs="*", default=[], help="more query files (TPC-DS)")
+    ap.add_argument(
+        "--wide", type=int, nargs="*", default=[2000], help="schemas of N tables, 2 reads each"
+    )
     args = ap.parse_args()
     print(
         f"{'input':<22} {'lines':>9} {'stmts':>9} {'shapes':>7} {'pats':>6} "
@@ -147,6 +161,12 @@ def main() -> None:
             m = measure(ddl, q, out)
             print(row(f"app log {n:,}", m, first), flush=True)
             first = first or m["queries"] / m["lines"] * 1e6
+        for n in args.wide:
+            wide = work / f"wide{n}.sql"
+            wide.write_text(app_ddl(n), encoding="utf-8")
+            q = work / f"wide{n}-queries.sql"
+            q.write_text(wide_queries(n), encoding="utf-8")
+            print(row(f"{n:,} tables, 2 reads each"[:22], measure(wide, q, out), None), flush=True)
         for path in args.sql:
             if not path.is_file():
                 sys.exit(f"{path}: not a file")
