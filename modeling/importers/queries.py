@@ -14,6 +14,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -128,6 +129,7 @@ def read_queries(path: Path, diags: Diagnostics) -> list[QueryStmt]:
             hint="pass the SQL text or the pg_stat_statements CSV, not a binary file",
         )
         return []
+    del data  # the text alone from here on (a file of 200 MB was held as bytes and text)
     return parse_queries(text, str(path), diags)
 
 
@@ -152,12 +154,22 @@ def plain_statements(text: str) -> list[tuple[int, str]]:
     so one may span lines. Text without a closing `;` is read as one statement per line (a
     log's usual shape) where a line that is indented, inside parentheses, or starts with a
     word that continues a statement (`FROM`, `WHERE`, `ORDER BY`, ...) joins the line above."""
-    out: list[tuple[int, str]] = []
+    return list(_plain(text))
+
+
+def _plain(text: str) -> Iterator[tuple[int, str]]:
+    """`plain_statements`, one at a time (a query file of 200 MB is not held twice)."""
+    for n, sql in _plain_chunks(text):
+        if sql[:1] != "-" or _code(sql).strip():
+            yield n, sql.rstrip(";").strip()
+
+
+def _plain_chunks(text: str) -> Iterator[tuple[int, str]]:
     for st in split_statements(text):
         if st.kind != "sql":
             continue
         if st.terminated:  # the splitter starts a statement at its first code: no comment
-            out.append((st.line, st.text))
+            yield st.line, st.text
             continue
         lines = st.text.split("\n")
         chunk: list[str] = []
@@ -169,15 +181,14 @@ def plain_statements(text: str) -> list[tuple[int, str]]:
                     chunk.append(raw)
                 continue
             if chunk and depth <= 0 and raw[:1].strip() and not _CONTINUES.match(raw):
-                out.append((start, "\n".join(chunk)))
+                yield start, "\n".join(chunk)
                 chunk = []
             if not chunk:
                 start = st.line + i
             chunk.append(raw)
             depth += code.count("(") - code.count(")")
         if chunk:
-            out.append((start, "\n".join(chunk)))
-    return [(n, sql.rstrip(";").strip()) for n, sql in out if sql[:1] != "-" or _code(sql).strip()]
+            yield start, "\n".join(chunk)
 
 
 def _code(line: str) -> str:
@@ -202,7 +213,22 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
     spacing and comments) are merged into the first, their calls summed, their lines kept."""
     text = text.lstrip("\ufeff")
     header = _header(text)
-    out: list[QueryStmt] = []
+    merged: dict[str, QueryStmt] = {}
+
+    def take(sql: str, line: int, calls: int | None = None) -> None:
+        # Merge statements of one shape (pg_stat_statements has one row per user and database;
+        # a log has the same query with other values): each shape is parsed and reported once.
+        key = shape(sql) if len(sql) <= MAX_QUERY_CHARS else f"#{line}"
+        m = merged.get(key)
+        if m is None:
+            merged[key] = QueryStmt(sql, line, calls, lines=[line])
+            return
+        m.count += 1
+        if len(m.lines) < LINES_SHOWN:
+            m.lines.append(line)
+        if calls is not None:
+            m.calls = (m.calls or 0) + calls
+
     if "query" in header:
         # newline="": csv handles line ends itself (a bare \r inside a field is data)
         reader = csv.reader(io.StringIO(text, newline=""))
@@ -226,7 +252,7 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
                             hint="a whole number of calls, at least 0; the row's rate is left out",
                         )
                 if q:
-                    out.append(QueryStmt(q.rstrip(";").strip(), line, calls))
+                    take(q.rstrip(";").strip(), line, calls)
                 line = reader.line_num + 1
         except csv.Error as e:  # an open quote at the end, a field beyond csv's size limit
             diags.error(
@@ -236,22 +262,8 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
                 hint="export pg_stat_statements again (COPY ... TO ... WITH CSV HEADER)",
             )
     else:
-        out.extend(QueryStmt(sql, n) for n, sql in plain_statements(text))
-    # Merge statements of one shape (pg_stat_statements has one row per user and database; a
-    # log has the same query with other values): each shape is parsed and reported once.
-    merged: dict[str, QueryStmt] = {}
-    for stmt in out:
-        key = shape(stmt.sql) if len(stmt.sql) <= MAX_QUERY_CHARS else f"#{stmt.line}"
-        m = merged.get(key)
-        if m is None:
-            stmt.lines = [stmt.line]
-            merged[key] = stmt
-            continue
-        m.count += 1
-        if len(m.lines) < LINES_SHOWN:
-            m.lines.append(stmt.line)
-        if stmt.calls is not None:
-            m.calls = (m.calls or 0) + stmt.calls
+        for n, sql in _plain(text):
+            take(sql, n)
     return list(merged.values())
 
 
