@@ -206,3 +206,18 @@ def test_one_read_with_many_page_sizes_is_one_pattern(tmp_path: Path) -> None:
     assert "and 298 more statement shape(s)" in asc.origins[4]
     model = (tmp_path / "m" / "shop.yaml").read_text(encoding="utf-8")
     assert model.count("limit: 300") == 1 and "limit: 299" not in model
+
+
+def test_a_query_file_beyond_the_cap_is_refused_unread(tmp_path: Path) -> None:
+    """1 GB (sparse: no disk used): refused by its size before a byte is read."""
+    big = tmp_path / "big.sql"
+    with big.open("wb") as fh:
+        fh.truncate(1 << 30)
+    ddl = tmp_path / "shop.sql"
+    ddl.write_text(DDL, encoding="utf-8")
+    r = CliRunner().invoke(
+        app, ["init", "--from-ddl", str(ddl), "--queries", str(big), "-o", str(tmp_path / "m.yaml")]
+    )
+    assert r.exit_code == 2, r.output
+    assert "big.sql is 1024.0 MB; a query file is read up to 256 MB" in r.output
+    assert "MODELING_MAX_INPUT_MB" in r.output
