@@ -121,22 +121,30 @@ def seed(
                     wr.rate,
                     f"{'+'.join(wr.kinds)}: {wr.calls} calls in {window_seconds:g} s "
                     "(--calls-window; one row per call assumed), query line(s) "
-                    + ", ".join(str(n) for n in wr.statements),
+                    + _some_lines(wr.statements),
                 )
         seeded.add_write_rates(rates)
         seeded.report["queries"] = {
             "file": str(queries),
             "statements": work.statements,
+            "shapes": work.shapes,
             "patterns": len(work.patterns),
             "new_patterns": added,
             "window_seconds": window_seconds,
             "unservable": [
-                {"line": u.line, "sql": u.sql, "reason": u.reason} for u in work.unservable
+                {
+                    "line": u.line,
+                    "sql": u.sql,
+                    "reason": u.reason,
+                    "statements": u.count,
+                    "lines": u.lines,
+                }
+                for u in work.unservable
             ],
             "writes": {
                 name: {
                     "statements": wr.kinds,
-                    "lines": wr.statements,
+                    "lines": wr.statements[:QUERY_LINES_REPORTED],
                     "calls": wr.calls,
                     "writes_per_second": wr.rate,
                 }
@@ -163,9 +171,10 @@ def seed(
                     subject=name,
                 )
         for u in work.unservable:
+            like = f" ({u.count - 1:,} more statement(s) like it)" if u.count > 1 else ""
             diags.info(
                 "SEED042",
-                f"query cannot be a key-served pattern: {u.reason}",
+                f"query cannot be a key-served pattern: {u.reason}{like}",
                 Span(str(queries), u.line, 1),
             )
     text, data = dump_with_data(seeded.doc)  # text None: a shape the direct writer leaves
@@ -176,6 +185,19 @@ def seed(
     out.schema_file = schema_file
     out.data = data
     return out
+
+
+QUERY_LINES_REPORTED = 20  # lines of one entity's write statements named in the report
+UNSERVABLE_LISTED = 50  # unservable shapes listed in the summary (the report has them all)
+
+
+def _some_lines(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:QUERY_LINES_REPORTED])
+    return shown + (
+        f" and {len(lines) - QUERY_LINES_REPORTED:,} more"
+        if len(lines) > QUERY_LINES_REPORTED
+        else ""
+    )
 
 
 def _report(catalog: Catalog, seeded: Seeded | None, diags: Diagnostics) -> dict[str, Any]:
@@ -242,7 +264,9 @@ def _summary(report: dict[str, Any]) -> list[str]:
     if q:
         lines.append(
             f"  workload: {q['patterns']} pattern(s) and {len(q.get('writes', {}))} write "
-            f"rate(s) from {q['statements']} statement(s), {len(q['unservable'])} unservable"
+            f"rate(s) from {q['statements']} statement(s), "
+            f"{sum(u['statements'] for u in q['unservable'])} unservable"
+            + (f" ({len(q['unservable'])} shapes)" if q.get("shapes", 0) < q["statements"] else "")
         )
         for name, wr in q.get("writes", {}).items():
             if wr["writes_per_second"] is not None:
@@ -251,6 +275,12 @@ def _summary(report: dict[str, Any]) -> list[str]:
                     f"({'+'.join(wr['statements'])}, {wr['calls']} calls / {q['window_seconds']:g} s; "
                     "one row per call assumed)"
                 )
-        for u in q["unservable"]:
-            lines.append(f"    line {u['line']}: {u['reason']}")
+        for u in q["unservable"][:UNSERVABLE_LISTED]:
+            like = f" ({u['statements'] - 1:,} more like it)" if u["statements"] > 1 else ""
+            lines.append(f"    line {u['line']}: {u['reason']}{like}")
+        if len(q["unservable"]) > UNSERVABLE_LISTED:
+            lines.append(
+                f"    ... and {len(q['unservable']) - UNSERVABLE_LISTED:,} more "
+                "(all in the report and the diagnostics)"
+            )
     return lines

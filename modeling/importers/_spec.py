@@ -124,6 +124,12 @@ class Seeded:
         are appended. Re-renders the document; returns how many were new."""
         by_sig = {p.signature: p for p in self.patterns}
         names = {p.name for p in self.patterns}
+        # the guesses a pattern may refine share its entities and equalities (`refines`): looked
+        # up, not scanned (thousands of queries x thousands of guesses was quadratic)
+        by_need: dict[tuple[Any, ...], list[Pattern]] = {}
+        for g in self.patterns:
+            by_need.setdefault((tuple(g.entities), g.equalities), []).append(g)
+        refined: set[int] = set()  # id() of the guesses replaced, dropped once at the end
         new = 0
         for p in extra:
             p.from_workload = True
@@ -133,8 +139,9 @@ class Seeded:
                 old.origins.extend(o for o in p.origins if o not in old.origins)
                 old.from_workload = True
                 continue
-            for guess in [g for g in self.patterns if p.refines(g)]:
-                self.patterns.remove(guess)
+            need = by_need.get((tuple(p.entities), p.equalities), [])
+            for guess in [g for g in need if id(g) not in refined and p.refines(g)]:
+                refined.add(id(guess))
                 names.discard(guess.name)
                 del by_sig[guess.signature]
                 p.origins.append(f"refines the guess {guess.name} ({'; '.join(guess.origins)})")
@@ -148,6 +155,8 @@ class Seeded:
             by_sig[p.signature] = p
             self.patterns.append(p)
             new += 1
+        if refined:
+            self.patterns[:] = [g for g in self.patterns if id(g) not in refined]
         self.doc["access_patterns"] = render_patterns(self.patterns)
         self.report["access_patterns"] = len(self.patterns)
         return new

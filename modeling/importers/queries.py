@@ -14,6 +14,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from modeling.pg.split import split_statements
 
 DEFAULT_WINDOW_SECONDS = 86400.0
 MAX_QUERY_CHARS = 100_000  # one statement; pg_stat_statements truncates far below this
+LINES_SHOWN = 5  # lines named per shape of statement in the report and the model's comments
+SQL_SHOWN = 300  # characters of a statement quoted in the report
 MAX_PAREN_DEPTH = 100  # the parser recurses per level; no key-served read nests this deep
 _RANGE_OPS: dict[type[exp.Expression], str] = {
     exp.GT: ">",
@@ -42,9 +45,22 @@ _FLIP = {">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
 @dataclass
 class QueryStmt:
-    sql: str
+    """One statement, standing for every statement of the file of the same shape (the same text
+    but for literal values: `WHERE id = 7` and `WHERE id = 8`), which are read once."""
+
+    sql: str  # the first statement of its shape
     line: int
-    calls: int | None = None
+    calls: int | None = None  # summed over the shape's statements that carry a count
+    count: int = 1  # statements of this shape in the file
+    lines: list[int] = field(default_factory=list)  # where the first few of them start
+
+    def where(self) -> str:
+        """`line 7`, or `line 7 and 2,301 more statements like it (lines 9, 12, ...)`."""
+        if self.count <= 1:
+            return f"line {self.line}"
+        more = ", ".join(str(n) for n in self.lines[1:LINES_SHOWN])
+        more += ", ..." if self.count > LINES_SHOWN else ""
+        return f"line {self.line} and {self.count - 1:,} more like it (lines {more})"
 
 
 @dataclass
@@ -52,6 +68,8 @@ class Unservable:
     line: int
     sql: str
     reason: str
+    count: int = 1  # statements of this shape
+    lines: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +89,7 @@ class Workload:
     patterns: list[Pattern] = field(default_factory=list)
     unservable: list[Unservable] = field(default_factory=list)
     statements: int = 0
+    shapes: int = 0  # distinct statements once literals are set aside: each read once
     writes: dict[str, WriteRate] = field(default_factory=dict)  # entity → its write rate
 
 
@@ -81,14 +100,43 @@ class _NotServable(ModelingError):
 def read_queries(path: Path, diags: Diagnostics) -> list[QueryStmt]:
     """Statements of a plain-SQL or pg_stat_statements CSV file; identical text merged."""
     try:
-        text = inputs.read_text(path, "queries")
+        data = inputs.read_bytes(path, "queries")
     except inputs.InputFileError as e:
         diags.error("SEED040", str(e), Span(str(path)), hint=e.hint)
         return []
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         diags.error("SEED040", f"cannot read {path}: {e}", Span(str(path)))
         return []
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line, col = _line_col(data, e.start)
+        diags.error(
+            "SEED040",
+            f"{path} is not UTF-8: byte 0x{data[e.start]:02x} cannot be read",
+            Span(str(path), line, col),
+            hint="save the file as UTF-8 (iconv -f LATIN1 -t UTF-8, or psql's \\encoding UTF8)",
+        )
+        return []
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line, col = _line_col(data, nul)
+        diags.error(
+            "SEED040",
+            f"{path} holds a NUL byte: not a text file of SQL (PostgreSQL refuses NUL in a query)",
+            Span(str(path), line, col),
+            hint="pass the SQL text or the pg_stat_statements CSV, not a binary file",
+        )
+        return []
+    del data  # the text alone from here on (a file of 200 MB was held as bytes and text)
     return parse_queries(text, str(path), diags)
+
+
+def _line_col(data: bytes, pos: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of byte `pos`."""
+    start = data.rfind(b"\n", 0, pos) + 1
+    return data.count(b"\n", 0, pos) + 1, len(data[start:pos].decode("utf-8", "replace")) + 1
 
 
 # Words that continue a statement on a new line (`FROM ...`, `WHERE ...`, `ORDER BY ...`)
@@ -106,15 +154,24 @@ def plain_statements(text: str) -> list[tuple[int, str]]:
     so one may span lines. Text without a closing `;` is read as one statement per line (a
     log's usual shape) where a line that is indented, inside parentheses, or starts with a
     word that continues a statement (`FROM`, `WHERE`, `ORDER BY`, ...) joins the line above."""
-    out: list[tuple[int, str]] = []
+    return list(_plain(text))
+
+
+def _plain(text: str) -> Iterator[tuple[int, str]]:
+    """`plain_statements`, one at a time (a query file of 200 MB is not held twice)."""
+    for n, sql in _plain_chunks(text):
+        if sql[:1] != "-" or _code(sql).strip():
+            yield n, sql.rstrip(";").strip()
+
+
+def _plain_chunks(text: str) -> Iterator[tuple[int, str]]:
     for st in split_statements(text):
         if st.kind != "sql":
             continue
-        lines = st.text.split("\n")
-        if st.terminated:
-            first = next((i for i, raw in enumerate(lines) if _code(raw).strip()), 0)
-            out.append((st.line + first, "\n".join(lines[first:])))
+        if st.terminated:  # the splitter starts a statement at its first code: no comment
+            yield st.line, st.text
             continue
+        lines = st.text.split("\n")
         chunk: list[str] = []
         start, depth = st.line, 0
         for i, raw in enumerate(lines):
@@ -124,15 +181,14 @@ def plain_statements(text: str) -> list[tuple[int, str]]:
                     chunk.append(raw)
                 continue
             if chunk and depth <= 0 and raw[:1].strip() and not _CONTINUES.match(raw):
-                out.append((start, "\n".join(chunk)))
+                yield start, "\n".join(chunk)
                 chunk = []
             if not chunk:
                 start = st.line + i
             chunk.append(raw)
             depth += code.count("(") - code.count(")")
         if chunk:
-            out.append((start, "\n".join(chunk)))
-    return [(n, sql.strip().rstrip(";").strip()) for n, sql in out if _code(sql).strip()]
+            yield start, "\n".join(chunk)
 
 
 def _code(line: str) -> str:
@@ -141,13 +197,41 @@ def _code(line: str) -> str:
     return line.split("--", 1)[0]
 
 
+def _header(text: str) -> list[str]:
+    """The names of the first line read as a CSV header; [] when it cannot be one."""
+    first = text[: text.find("\n") if "\n" in text[:65537] else 65537].rstrip("\r")
+    if not first.strip() or len(first) > 65536:  # no header is that long: plain SQL
+        return []
+    try:
+        return [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])]
+    except csv.Error:  # a quote or a bare CR the csv module refuses: not a header either
+        return []
+
+
 def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]:
-    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-    header = [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])] if first else []
-    out: list[QueryStmt] = []
+    """The file's statements, one per shape: those that differ only in literal values (and in
+    spacing and comments) are merged into the first, their calls summed, their lines kept."""
+    text = text.lstrip("\ufeff")
+    header = _header(text)
+    merged: dict[str, QueryStmt] = {}
+
+    def take(sql: str, line: int, calls: int | None = None) -> None:
+        # Merge statements of one shape (pg_stat_statements has one row per user and database;
+        # a log has the same query with other values): each shape is parsed and reported once.
+        key = shape(sql) if len(sql) <= MAX_QUERY_CHARS else f"#{line}"
+        m = merged.get(key)
+        if m is None:
+            merged[key] = QueryStmt(sql, line, calls, lines=[line])
+            return
+        m.count += 1
+        if len(m.lines) < LINES_SHOWN:
+            m.lines.append(line)
+        if calls is not None:
+            m.calls = (m.calls or 0) + calls
+
     if "query" in header:
         # newline="": csv handles line ends itself (a bare \r inside a field is data)
-        reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""))
         line = 1
         try:
             names = [h.strip().lower() for h in next(reader)]
@@ -168,7 +252,7 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
                             hint="a whole number of calls, at least 0; the row's rate is left out",
                         )
                 if q:
-                    out.append(QueryStmt(q.rstrip(";").strip(), line, calls))
+                    take(q.rstrip(";").strip(), line, calls)
                 line = reader.line_num + 1
         except csv.Error as e:  # an open quote at the end, a field beyond csv's size limit
             diags.error(
@@ -178,18 +262,43 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
                 hint="export pg_stat_statements again (COPY ... TO ... WITH CSV HEADER)",
             )
     else:
-        out.extend(QueryStmt(sql, n) for n, sql in plain_statements(text))
-    # Merge identical statements (pg_stat_statements has one row per user and database).
-    merged: dict[str, QueryStmt] = {}
-    for stmt in out:
-        key = " ".join(stmt.sql.split())
-        if key in merged:
-            m = merged[key]
-            if stmt.calls is not None:
-                m.calls = (m.calls or 0) + stmt.calls
-        else:
-            merged[key] = stmt
+        for n, sql in _plain(text):
+            take(sql, n)
     return list(merged.values())
+
+
+# The tokens `shape` needs to tell apart: a literal (string or number), and what can hide one
+# (a quoted identifier, a comment). A literal right after LIKE or LIMIT is part of the shape:
+# the pattern depends on its value (a prefix match, the page size); OFFSET's is not.
+_SHAPE_TOKEN = re.compile(
+    r"""(?P<ident>"(?:[^"]|"")*")"""
+    r"""|(?P<literal>'(?:[^']|'')*'|(?<![\w$.])(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)"""
+    r"""|(?P<comment>--[^\n]*)""",
+    re.I,
+)
+_KEPT_AFTER = re.compile(r"\b(?:like|ilike|limit)(?:\s|--[^\n]*\n)*$", re.I)
+# text whose literals the token pattern above could misread: backslash escapes (E'..'),
+# dollar quotes, block comments (they nest). Such a statement is its own shape.
+_SHAPE_UNSURE = re.compile(r"\\|/\*|\$(?!\d)")
+
+
+def _shape_token(m: re.Match[str]) -> str:
+    kind = m.lastgroup
+    if kind == "comment":
+        return " "
+    if kind == "literal":
+        before = m.string[max(0, m.start() - 200) : m.start()]
+        if not _KEPT_AFTER.search(before):
+            return "'?'" if m.group(0)[0] == "'" else "0"
+    return m.group(0)
+
+
+def shape(sql: str) -> str:
+    """`sql` with its literal values set aside, spacing and comments normalised: two
+    statements of one shape become the same pattern (or fail for the same reason)."""
+    if _SHAPE_UNSURE.search(sql):
+        return sql
+    return " ".join(_SHAPE_TOKEN.sub(_shape_token, sql).split())
 
 
 def _calls(text: str) -> int | None:
@@ -209,15 +318,16 @@ def workload_patterns(
     stmts: list[QueryStmt], seeded: Seeded, window_seconds: float = DEFAULT_WINDOW_SECONDS
 ) -> Workload:
     """Turn statements into patterns against the seeded entities; never raises."""
-    w = Workload(statements=len(stmts))
+    w = Workload(statements=sum(q.count for q in stmts), shapes=len(stmts))
     tables = _table_index(seeded)
     for q in stmts:
         try:
-            target = _write_target(q, tables)
+            tree = _read(q)
+            target = _write_target(tree, tables)
             if target is not None:
                 kind, info = target
                 wr = w.writes.setdefault(info.name, WriteRate(info.name))
-                wr.statements.append(q.line)
+                wr.statements.extend(q.lines or [q.line])
                 if kind not in wr.kinds:
                     wr.kinds.append(kind)
                 if q.calls is not None:
@@ -227,9 +337,12 @@ def workload_patterns(
                         # beyond RATE_MAX the model would not validate: left out, as for reads
                         wr.rate = rate if rate <= limits.RATE_MAX else None
                 continue
-            p = _checked_pattern(q, tables, seeded)
+            p = _pattern(q, tree, tables, seeded)
+        except RecursionError:  # a tree too deep for sqlglot's walk or generator
+            w.unservable.append(_unservable(q, "nested too deeply to read"))
+            continue
         except _NotServable as e:
-            w.unservable.append(Unservable(q.line, q.sql, str(e)))
+            w.unservable.append(_unservable(q, str(e)))
             continue
         if q.calls is not None and window_seconds > 0:
             rate = q.calls / window_seconds
@@ -238,7 +351,61 @@ def workload_patterns(
             else:
                 p.origins.append(f"rate left out: {q.calls} calls is beyond any table's quota")
         w.patterns.append(p)
+    w.patterns = _merge_needs(w.patterns)
     return w
+
+
+ORIGINS_KEPT = 3  # statement shapes quoted per pattern; the rest are counted
+
+
+def _merge_needs(patterns: list[Pattern]) -> list[Pattern]:
+    """One pattern per read: shapes that select other columns, or page with another LIMIT,
+    are the same key condition. Rates are summed; the largest LIMIT is kept (none if one shape
+    has none); the first shapes are quoted, the rest counted (a log of 20,000 page sizes made
+    20,000 patterns)."""
+    by_need: dict[tuple[object, ...], Pattern] = {}
+    limits_of: dict[int, set[int | None]] = {}
+    extra: dict[int, int] = {}
+    out: list[Pattern] = []
+    for p in patterns:
+        key = (tuple(p.entities), tuple(p.where), p.order, p.order_by)
+        m = by_need.get(key)
+        if m is None:
+            by_need[key] = p
+            limits_of[id(p)] = {p.limit}
+            out.append(p)
+            continue
+        limits_of[id(m)].add(p.limit)
+        m.limit = None if m.limit is None or p.limit is None else max(m.limit, p.limit)
+        if p.rate is not None:
+            m.rate = (m.rate or 0) + p.rate
+        if len(m.origins) < ORIGINS_KEPT:
+            m.origins.extend(p.origins)
+        else:
+            extra[id(m)] = extra.get(id(m), 0) + 1
+    for m in out:
+        seen = limits_of[id(m)]
+        if len(seen) > 1:
+            shown = sorted(n for n in seen if n is not None)
+            text = ", ".join(str(n) for n in shown[:5]) + (", ..." if len(shown) > 5 else "")
+            text += ", none" if None in seen else ""
+            m.origins.append(
+                f"LIMIT {text} ({len(seen)} values): "
+                + ("no limit kept" if m.limit is None else f"the largest, {m.limit}, kept")
+            )
+        if extra.get(id(m)):
+            m.origins.append(f"and {extra[id(m)]:,} more statement shape(s) of this read")
+        if m.rate is not None and m.rate > limits.RATE_MAX:
+            m.origins.append(f"rate left out: {m.rate:.3g}/s is beyond any table's quota")
+            m.rate = None
+    return out
+
+
+def _unservable(q: QueryStmt, reason: str) -> Unservable:
+    sql = (
+        q.sql if len(q.sql) <= SQL_SHOWN else f"{q.sql[:SQL_SHOWN]}... ({len(q.sql):,} characters)"
+    )
+    return Unservable(q.line, sql, reason, q.count, q.lines or [q.line])
 
 
 _WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
@@ -251,16 +418,43 @@ def _parse(sql: str) -> exp.Expr:
     return sqlglot.parse_one(_DOLLAR_PARAM.sub(r":p\1", sql), read="postgres")
 
 
-def _write_target(q: QueryStmt, tables: dict[str, EntityInfo]) -> tuple[str, EntityInfo] | None:
-    """(statement kind, entity) of a write statement on a seeded table; None for anything else
-    (a read, or text that is not SQL: `_pattern` says why)."""
-    head = q.sql.lstrip().split(None, 1)[0].upper() if q.sql.strip() else ""
-    if head not in ("INSERT", "UPDATE", "DELETE", "MERGE", "WITH"):
-        return None
+def _read(q: QueryStmt) -> exp.Expr:
+    """The statement's tree, refusing first what would exhaust the parser (huge text, deep
+    nesting), for reads and writes alike; _NotServable says why it cannot be read."""
+    if len(q.sql) > MAX_QUERY_CHARS:
+        raise _NotServable(f"{len(q.sql):,} characters; at most {MAX_QUERY_CHARS:,} are read")
+    depth = deepest = 0
+    # parentheses inside string literals count too: a cheap upper bound, walked only when
+    # there are enough of them to nest too deep
+    for c in q.sql if q.sql.count("(") > MAX_PAREN_DEPTH else ():
+        if c == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c == ")":
+            depth -= 1
+    if deepest > MAX_PAREN_DEPTH:
+        raise _NotServable(f"nested {deepest} parentheses deep; at most {MAX_PAREN_DEPTH} are read")
     try:
-        tree = _parse(q.sql)
-    except (ParseError, TokenError, TypeError):  # TypeError: sqlglotc on some malformed SQL
-        return None
+        return _parse(q.sql)
+    except ParseError as e:
+        pos = e.errors[0] if e.errors else {}
+        at = (
+            f" near line {pos['line']}, column {pos['col']} of the statement"
+            if pos.get("line")
+            else ""
+        )
+        raise _NotServable(f"the statement could not be read{at}") from None
+    except TokenError:
+        raise _NotServable("the statement could not be read (an unclosed quote?)") from None
+    except TypeError:  # sqlglotc (compiled) on some malformed SQL, e.g. `x ?`
+        raise _NotServable("the statement could not be read") from None
+    except RecursionError:
+        raise _NotServable("nested too deeply to read") from None
+
+
+def _write_target(tree: exp.Expr, tables: dict[str, EntityInfo]) -> tuple[str, EntityInfo] | None:
+    """(statement kind, entity) of a write statement on a seeded table; None for anything else
+    (a read: `_pattern` says what it is)."""
     if not isinstance(tree, _WRITES):
         return None
     table = tree.this
@@ -280,40 +474,9 @@ def _table_index(seeded: Seeded) -> dict[str, EntityInfo]:
     return out
 
 
-def _checked_pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
-    """`_pattern`, refusing first what would exhaust the parser: deep nesting, huge text."""
-    if len(q.sql) > MAX_QUERY_CHARS:
-        raise _NotServable(f"{len(q.sql)} characters; at most {MAX_QUERY_CHARS} are read")
-    depth = deepest = 0
-    for c in q.sql:  # parentheses inside string literals count too: a cheap upper bound
-        if c == "(":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c == ")":
-            depth -= 1
-    if deepest > MAX_PAREN_DEPTH:
-        raise _NotServable(f"nested {deepest} parentheses deep; at most {MAX_PAREN_DEPTH} are read")
-    try:
-        return _pattern(q, tables, seeded)
-    except RecursionError:
-        raise _NotServable("nested too deeply to read") from None
-
-
-def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pattern:
-    try:
-        tree = _parse(q.sql)
-    except ParseError as e:
-        pos = e.errors[0] if e.errors else {}
-        at = (
-            f" near line {pos['line']}, column {pos['col']} of the statement"
-            if pos.get("line")
-            else ""
-        )
-        raise _NotServable(f"the statement could not be read{at}") from None
-    except TokenError:
-        raise _NotServable("the statement could not be read (an unclosed quote?)") from None
-    except TypeError:  # sqlglotc (compiled) on some malformed SQL, e.g. `x ?`
-        raise _NotServable("the statement could not be read") from None
+def _pattern(
+    q: QueryStmt, tree: exp.Expr, tables: dict[str, EntityInfo], seeded: Seeded
+) -> Pattern:
     if isinstance(tree, exp.Insert | exp.Update | exp.Delete | exp.Merge):
         raise _NotServable(f"a write ({tree.key.upper()}), not a read pattern")
     if not isinstance(tree, exp.Select):
@@ -417,7 +580,7 @@ def _pattern(q: QueryStmt, tables: dict[str, EntityInfo], seeded: Seeded) -> Pat
         where,
         unique=False,
         order=order,
-        origins=[f"query line {q.line}{calls}: {snippet}"],
+        origins=[f"query {q.where()}{calls}: {snippet}"],
         limit=limit,
         order_by=order_by,
     )

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
+_PLAIN = re.compile(r"[^'\"$;/-]*")
 _COPY_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+STDIN\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -95,6 +96,11 @@ def split_statements(src: str) -> list[Statement]:
                 if escaped and src[j] == "\\":
                     j += 2
                     continue
+                if not escaped:  # jump to the next quote (a 50 MB literal, one find)
+                    j = src.find("'", j)
+                    if j < 0:
+                        j = n
+                        break
                 if src[j] == "'":
                     if j + 1 < n and src[j + 1] == "'":
                         j += 2
@@ -104,15 +110,10 @@ def split_statements(src: str) -> list[Statement]:
             i = j + 1
             continue
         if c == '"':
-            j = i + 1
-            while j < n:
-                if src[j] == '"':
-                    if j + 1 < n and src[j + 1] == '"':
-                        j += 2
-                        continue
-                    break
-                j += 1
-            i = j + 1
+            j = src.find('"', i + 1)
+            while j >= 0 and j + 1 < n and src[j + 1] == '"':
+                j = src.find('"', j + 2)
+            i = n if j < 0 else j + 1
             continue
         if c == "$" and (i == 0 or not _is_ident_char(src[i - 1])):
             m = _DOLLAR_TAG.match(src, i)
@@ -130,7 +131,8 @@ def split_statements(src: str) -> list[Statement]:
             if _COPY_STDIN.match(stmt_text):
                 i, start = _skip_copy_data(src, i, line_starts, out)
             continue
-        i += 1
+        # inside a statement: skip what can neither end it nor open a quote or a comment
+        i = _PLAIN.match(src, i + 1).end()  # type: ignore[union-attr]  # `*` always matches
     if has_code:
         emit(n, terminated=False)
     del start
