@@ -101,3 +101,29 @@ def test_a_unique_index_the_model_does_not_know_is_left_out_for_the_sample_rows(
     assert len({r["kind"] for r in data.of("Item")} - {None}) == 1 < len(data.of("Item"))
     assert schema.origin.startswith("source DDL"), schema.notes
     assert any("2 UNIQUE constraint(s) or index(es)" in n for n in schema.notes)
+
+
+def test_a_reference_of_another_type_than_the_target_key_is_not_filled_from_it(
+    tmp_path: Path,
+) -> None:
+    # danbooru, written by hand: `login_session_id: {type: uuid, references: LoginSession}`
+    # whose key is a bigint; validate warns (reference-type), verify then loaded ids into uuid
+    import uuid
+
+    from modeling.api import load_model
+    from modeling.sample.generate import SampleOptions, generate
+
+    (tmp_path / "m.yaml").write_text(
+        "model: danbooru\nentities:\n"
+        "  LoginSession:\n    key: [id]\n    attributes: {id: integer}\n"
+        "  UserEvent:\n    key: [id]\n    attributes:\n      id: integer\n"
+        "      login_session_id: {type: uuid, references: LoginSession}\n"
+        "      session_pk: {type: integer, references: LoginSession}\n"
+        "access_patterns:\n  get_event: {entity: UserEvent, where: {id: '='}}\n",
+        encoding="utf-8",
+    )
+    data = generate(load_model(tmp_path / "m.yaml"), SampleOptions(seed=1))
+    rows = data.of("UserEvent")
+    sessions = {r["id"] for r in data.of("LoginSession")}
+    assert rows and all(isinstance(r["login_session_id"], uuid.UUID) for r in rows)
+    assert {r["session_pk"] for r in rows} <= sessions  # a same-typed reference still is one
