@@ -22,6 +22,7 @@ def _prepare(tmp_path: Path, postgres: Any, ddl: str, kind: str = "string") -> t
     import psycopg
 
     from modeling.api import load_model
+    from modeling.sample.fit import fit_to_ddl_file
     from modeling.sample.generate import SampleOptions, generate
     from modeling.verify import postgres as pgv
 
@@ -29,6 +30,7 @@ def _prepare(tmp_path: Path, postgres: Any, ddl: str, kind: str = "string") -> t
     (tmp_path / "m.yaml").write_text(_MODEL.format(kind=kind), encoding="utf-8")
     model = load_model(tmp_path / "m.yaml")
     data = generate(model, SampleOptions(seed=4))
+    fit_to_ddl_file(model, data, tmp_path / "dump.sql")  # as verify's runner does
     with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
         schema = pgv.prepare(conn, model, data, tmp_path / "dump.sql")
         table = schema.tables["Item"].expression().sql("postgres")
@@ -127,3 +129,26 @@ def test_a_reference_of_another_type_than_the_target_key_is_not_filled_from_it(
     sessions = {r["id"] for r in data.of("LoginSession")}
     assert rows and all(isinstance(r["login_session_id"], uuid.UUID) for r in rows)
     assert {r["session_pk"] for r in rows} <= sessions  # a same-typed reference still is one
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("column_type", ["inet", "cidr", "macaddr", "macaddr8"])
+def test_an_address_column_gets_addresses_that_read_back_as_written(
+    tmp_path: Path, postgres: Any, column_type: str
+) -> None:
+    # GitLab's personal_access_token_last_used_ips.ip_address inet, seeded as a string
+    import psycopg
+
+    schema, data = _prepare(
+        tmp_path,
+        postgres,
+        f"CREATE TABLE items (item_id bigint PRIMARY KEY, kind {column_type});\n",
+    )
+    assert schema.origin.startswith("source DDL"), schema.notes
+    with psycopg.connect(postgres.create_database(), autocommit=True) as conn:
+        conn.execute(f"CREATE TABLE t (v {column_type})")
+        for r in data.of("Item"):
+            if r["kind"] is not None:
+                back = conn.execute("INSERT INTO t VALUES (%s) RETURNING v", (r["kind"],))
+                row = back.fetchone()
+                assert row is not None and str(row[0]) == r["kind"]  # psycopg: ipaddress objects
