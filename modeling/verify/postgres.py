@@ -36,7 +36,7 @@ from typing import Any
 from sqlglot import exp
 
 from modeling.core import inputs
-from modeling.core.errors import InputError
+from modeling.core.errors import InputError, OperationError
 from modeling.core.ir import AccessPattern, Entity, Model, TypeRef
 from modeling.extraction import pattern_binds, pattern_select, pattern_sql_problem
 from modeling.pg.allow import verdict
@@ -363,7 +363,7 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
     return PgSchema(refs, "generated from the model", notes)
 
 
-class _SourceUnfit(Exception):
+class _SourceUnfit(OperationError):
     """The source DDL ran but lacks a table of the model (the reason names the lines)."""
 
 
