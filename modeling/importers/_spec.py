@@ -539,8 +539,19 @@ def catalog_to_spec(
                     hint=f"seed {ref_text} too (add its DDL) or set `references:` by hand",
                     subject=info.name,
                 )
+            # `references:` names the target's key: an FK to other (unique) columns is a note
+            key_cols = [c for c, a in target.attrs.items() if a in target.key] if target else []
+            off_key = (
+                target is not None and bool(fk.ref_columns) and set(fk.ref_columns) != set(key_cols)
+            )
             for c in fk.columns:
                 if c not in fk_of:
+                    if off_key:
+                        fk_of[c] = (
+                            None,
+                            f"{where} to {ref_text}({', '.join(fk.ref_columns)}), not its key",
+                        )
+                        continue
                     fk_of[c] = (
                         target.name if target else None,
                         where

@@ -20,8 +20,8 @@ The rewrite is a remap of values, per model type kind (integer, decimal, string)
   give the same rows out.
 
 Handled column types: smallint/integer/bigint/oid (and the serials, which are those types),
-varchar(n)/char(n) lengths in characters, numeric(p,s) precision and scale, and domains over
-them. Anything else (arrays, enums, floats, text, ...) is left alone, as are attributes with an
+varchar(n)/char(n) lengths in characters, numeric(p,s) precision and scale, inet/cidr/macaddr
+(string attributes: addresses), and domains over them. Anything else (arrays, enums, floats, text, ...) is left alone, as are attributes with an
 `enum` and collection-typed attributes. The DDL is read with the importer's own reader
 (`modeling.pg.ddl.read_ddl`); a failure anywhere returns a note and leaves the
 data unchanged, and `prepare` falls back as before.
@@ -30,7 +30,9 @@ data unchanged, and `prepare` falls back as before.
 from __future__ import annotations
 
 import decimal
+import ipaddress
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -132,7 +134,34 @@ class FloatBound:
         return v == 0 or self.smallest <= abs(v) <= self.largest
 
 
-Bound = IntBound | DecBound | StrBound | FloatBound
+@dataclass(frozen=True)
+class AddrBound:
+    """An `inet`/`cidr`/`macaddr`/`macaddr8` column holding a `string` attribute: a value must
+    be an address in the text PostgreSQL returns (so the two oracles read back what was
+    written). Fresh values come from the documentation ranges: 2001:db8::/32, 02:00:... ."""
+
+    type: str
+
+    def fits(self, v: str) -> bool:
+        if self.type.startswith("macaddr"):
+            groups = 6 if self.type == "macaddr" else 8
+            return re.fullmatch(rf"[0-9a-f]{{2}}(:[0-9a-f]{{2}}){{{groups - 1}}}", v) is not None
+        try:
+            if self.type == "cidr":
+                return "/" in v and str(ipaddress.ip_network(v, strict=True)) == v
+            return str(ipaddress.ip_address(v)) == v
+        except ValueError:
+            return False
+
+    def candidate(self, n: int) -> str:
+        if self.type.startswith("macaddr"):
+            tail = (6 if self.type == "macaddr" else 8) - 2
+            return ":".join(["02", "00", *(f"{b:02x}" for b in n.to_bytes(tail, "big"))])
+        host = str(ipaddress.ip_address(0x20010DB8 << 96 | n))
+        return f"{host}/128" if self.type == "cidr" else host
+
+
+Bound = IntBound | DecBound | StrBound | FloatBound | AddrBound
 
 
 # --------------------------------------------------------------------------- column types
@@ -189,6 +218,8 @@ def column_bound(kind: str, type_text: str, catalog: Any, schema: str) -> Bound 
         return None
     if name == "real" and kind == "float":
         return FloatBound()
+    if name in ("inet", "cidr", "macaddr", "macaddr8") and kind == "string":
+        return AddrBound(name)
     if name in _STRING_TYPES and kind == "string":
         n = _int_arg(args, 0)
         if name == "char" and n is None:
@@ -310,6 +341,10 @@ class _Remap:
             candidates = _dec_candidates(v, b)
         elif isinstance(b, StrBound):
             candidates = _str_candidates(v, b, self.counters.setdefault(b.length, [0]))
+        elif isinstance(b, AddrBound):
+            counter = self.counters.setdefault(-1, [1])
+            candidates = (b.candidate(counter[0] + i) for i in range(_MAX_PROBES))
+            counter[0] += 1
         else:  # floats are clamped (`_fit_floats`), never remapped
             return
         for c in candidates:
@@ -438,6 +473,8 @@ def _meet(a: Bound, b: Bound) -> Bound:
         return a.meet(b)
     if isinstance(a, StrBound) and isinstance(b, StrBound):
         return a.meet(b)
+    if isinstance(a, AddrBound) or isinstance(b, AddrBound):
+        return a if isinstance(a, AddrBound) else b  # an address must be one wherever it is
     raise TypeError(f"bounds of different kinds: {a}, {b}")
 
 

@@ -189,8 +189,13 @@ def ref_groups(model: Model, entity: Entity) -> list[RefGroup]:
     """Group referencing attributes by target; a composite target key is filled from one row."""
     by_target: dict[str, list[str]] = {}
     for a in entity.attributes:
-        if a.references and model.entity(a.references) is not None:
-            by_target.setdefault(a.references, []).append(a.name)
+        target = model.entity(a.references) if a.references else None
+        if target is None:
+            continue
+        key = target.attribute(target.key[0]) if len(target.key) == 1 else None
+        if key is not None and key.type != a.type:
+            continue  # validate warns (reference-type); a uuid never holds an integer id
+        by_target.setdefault(target.name, []).append(a.name)
     if entity.parent and model.entity(entity.parent) is not None:
         parent = model.entity(entity.parent)
         assert parent is not None

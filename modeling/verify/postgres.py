@@ -36,7 +36,7 @@ from typing import Any
 from sqlglot import exp
 
 from modeling.core import inputs
-from modeling.core.errors import InputError
+from modeling.core.errors import InputError, OperationError
 from modeling.core.ir import AccessPattern, Entity, Model, TypeRef
 from modeling.extraction import pattern_binds, pattern_select, pattern_sql_problem
 from modeling.pg.allow import verdict
@@ -250,6 +250,7 @@ class SourceStatements:
 
     run: list[str]
     skipped: list[tuple[int, str, str]]
+    lines: list[int] = field(default_factory=list)  # the line of each statement in `run`
 
     def note(self, source: Path | str) -> str | None:
         if not self.skipped:
@@ -278,6 +279,7 @@ def source_statements(ddl: str) -> SourceStatements:
     reported.
     """
     run: list[str] = []
+    lines: list[int] = []
     skipped: list[tuple[int, str, str]] = []
     for s in split_statements(ddl):
         if s.kind != "sql":
@@ -288,9 +290,10 @@ def source_statements(ddl: str) -> SourceStatements:
         v = verdict(s.text)
         if v.run:
             run.append(s.text)
+            lines.append(s.line)
         else:
             skipped.append((s.line, v.reason, stripped))
-    return SourceStatements(run, skipped)
+    return SourceStatements(run, skipped, lines)
 
 
 def _strip_comments(sql: str) -> str:
@@ -307,14 +310,17 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
         skipped_note = statements.note(source_ddl)
         if skipped_note:
             notes.append(skipped_note)
+        loading: list[str] = []
         try:
             with conn.transaction():
-                for statement in statements.run:
-                    conn.execute(statement)
+                failed = _run_each(conn, statements)
+                if failed:
+                    notes.append(_failed_note(source_ddl, failed))
                 # the sample rows load under the session's defaults: a pg_dump empties
                 # search_path (rows go to unqualified names too), an install script may set
                 # client_encoding to latin1 (sample rows hold any Unicode)
                 conn.execute("RESET ALL")
+                _require_tables(conn, source_refs, failed)
                 dropped = _drop_checks(conn, source_refs)
                 if dropped:
                     notes.append(
@@ -322,12 +328,30 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
                         f"left out for the sample rows, which are not made to satisfy them "
                         f"({', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''})"
                     )
-                _load(conn, model, data, source_refs)
+                unique = _drop_unique(conn, source_refs)
+                if unique:
+                    notes.append(
+                        f"source DDL: {len(unique)} UNIQUE constraint(s) or index(es) of the "
+                        "model's tables left out for the sample rows, which are unique only on "
+                        f"the model's keys ({', '.join(unique[:5])}"
+                        f"{', ...' if len(unique) > 5 else ''})"
+                    )
+                defaults = _default_partitions(conn, source_refs)
+                if defaults:
+                    notes.append(
+                        f"source DDL: a DEFAULT partition added to {', '.join(defaults)} for "
+                        "the sample rows, which are not drawn to fit its partitions' bounds"
+                    )
+                _load(conn, model, data, source_refs, loading)
             return PgSchema(source_refs, f"source DDL {source_ddl}", notes)
         except Exception as exc:  # the source DDL is real-world input: any failure → fall back
+            why = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+            if not isinstance(exc, _SourceUnfit):
+                why = f"{type(exc).__name__}: {why}"
+            if loading:
+                why = f"loading {loading[-1]}: {why}"
             notes.append(
-                f"source DDL {source_ddl} could not hold the sample rows "
-                f"({type(exc).__name__}: {str(exc).strip().splitlines()[0][:200]}); "
+                f"source DDL {source_ddl} could not hold the sample rows ({why}); "
                 "used tables generated from the model instead"
             )
             conn.execute("DROP SCHEMA IF EXISTS verify_generated CASCADE")
@@ -337,6 +361,76 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
             conn.execute(statement)
         _load(conn, model, data, refs)
     return PgSchema(refs, "generated from the model", notes)
+
+
+class _SourceUnfit(OperationError):
+    """The source DDL ran but lacks a table of the model (the reason names the lines)."""
+
+
+def _run_each(conn: Any, statements: SourceStatements) -> list[tuple[int, str]]:
+    """Run each statement in a savepoint; those PostgreSQL refuses are left out: (line, why).
+
+    A real dump holds statements a scratch PostgreSQL 15 cannot run (an extension that is not
+    installed, a newer server's function, a collation made by another file): one of them must
+    not discard the whole source DDL, only what depends on it."""
+    failed: list[tuple[int, str]] = []
+    lines = statements.lines or [0] * len(statements.run)
+    for line, statement in zip(lines, statements.run, strict=True):
+        try:
+            with conn.transaction():
+                conn.execute(statement)
+        except Exception as exc:
+            if not type(exc).__module__.startswith("psycopg"):
+                raise
+            failed.append((line, f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:160]}"))
+    return failed
+
+
+def _failed_note(source: Path, failed: list[tuple[int, str]]) -> str:
+    shown = "; ".join(f"line {line}: {why}" for line, why in failed[:5])
+    more = f"; and {len(failed) - 5} more" if len(failed) > 5 else ""
+    return (
+        f"source DDL {source}: {len(failed)} statement(s) failed on this PostgreSQL and were "
+        f"left out: {shown}{more}"
+    )
+
+
+def _require_tables(conn: Any, refs: Mapping[str, TableRef], failed: list[tuple[int, str]]) -> None:
+    """Raise _SourceUnfit when a table of the model was not created (naming the failures)."""
+    missing = [
+        r.expression().sql(DIALECT)
+        for r in refs.values()
+        if conn.execute("SELECT to_regclass(%s)", (r.expression().sql(DIALECT),)).fetchone()[0]
+        is None
+    ]
+    if missing:
+        why = f" (first failure: line {failed[0][0]}: {failed[0][1]})" if failed else ""
+        raise _SourceUnfit(
+            f"{len(missing)} table(s) of the model not created: {', '.join(missing[:5])}"
+            f"{', ...' if len(missing) > 5 else ''}{why}"
+        )
+
+
+def _default_partitions(conn: Any, refs: Mapping[str, TableRef]) -> list[str]:
+    """Give each LIST/RANGE-partitioned table of the model without a DEFAULT partition one.
+
+    Sample rows are drawn for the model's types, not for a dump's partition bounds (GitLab's
+    `activities` is LIST-partitioned by `trackable_type`); a default partition holds them, and
+    the queries read the parent table as the application does."""
+    added: list[str] = []
+    for r in refs.values():
+        name = r.expression().sql(DIALECT)
+        row = conn.execute(
+            "SELECT p.partstrat, p.partdefid FROM pg_partitioned_table p "
+            "WHERE p.partrelid = to_regclass(%s)",
+            (name,),
+        ).fetchone()
+        if row is None or row[0] not in ("l", "r") or row[1]:
+            continue
+        default = TableRef(r.schema, f"{r.name[:40]}__verify_default").expression()
+        conn.execute(f"CREATE TABLE {default.sql(DIALECT)} PARTITION OF {name} DEFAULT")
+        added.append(name)
+    return added
 
 
 def _drop_checks(conn: Any, refs: Mapping[str, TableRef]) -> list[str]:
@@ -359,7 +453,51 @@ def _drop_checks(conn: Any, refs: Mapping[str, TableRef]) -> list[str]:
     return sorted(f"{t}.{n}" for t, n in set(found))
 
 
-def _load(conn: Any, model: Model, data: Dataset, refs: Mapping[str, TableRef]) -> None:
+def _drop_unique(conn: Any, refs: Mapping[str, TableRef]) -> list[str]:
+    """Drop the UNIQUE constraints and indexes (not the primary key) of the tables in `refs`.
+
+    Sample rows are unique on the model's key and its unique patterns only; a dump's other
+    unique indexes (GitLab's partial `UNIQUE (token_encrypted) WHERE token_encrypted IS NOT
+    NULL`) would refuse them, and uniqueness changes no query's answer. One that cannot be
+    dropped (a partition's index attached to its parent's) is kept. Their names, sorted."""
+    found: list[tuple[str, str, bool]] = []  # table, name, is a constraint
+    for ref in refs.values():
+        rows = conn.execute(
+            "SELECT i.indrelid::regclass::text, "
+            "coalesce(c.conname, i.indexrelid::regclass::text), c.conname IS NOT NULL "
+            "FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid "
+            "AND c.conrelid = i.indrelid AND c.contype = 'u' "
+            "WHERE i.indisunique AND NOT i.indisprimary AND i.indrelid = to_regclass(%s)",
+            (ref.expression().sql(DIALECT),),
+        ).fetchall()
+        found.extend((str(t), str(n), bool(k)) for t, n, k in rows)
+    dropped: list[str] = []
+    for table, name, constraint in sorted(set(found)):
+        sql = (
+            f"ALTER TABLE {table} DROP CONSTRAINT "
+            f"{exp.Identifier(this=name, quoted=True).sql(DIALECT)} CASCADE"
+            if constraint
+            else f"DROP INDEX {name} CASCADE"  # regclass text: already quoted, qualified
+        )
+        try:
+            with conn.transaction():
+                conn.execute(sql)
+        except Exception as exc:
+            if not type(exc).__module__.startswith("psycopg"):
+                raise
+            continue
+        dropped.append(f"{table}.{name}" if constraint else name)
+    return dropped
+
+
+def _load(
+    conn: Any,
+    model: Model,
+    data: Dataset,
+    refs: Mapping[str, TableRef],
+    loading: list[str] | None = None,
+) -> None:
+    """Insert the sample rows; `loading` gets each table as its rows go in (for a note)."""
     # Foreign keys are deferred (generated) or disabled for the load (source DDL may reference
     # tables outside the model); triggers of a real schema must not rewrite sample rows.
     # (the scratch role may set it from PostgreSQL 15 on; before, the load keeps them on and
@@ -373,6 +511,8 @@ def _load(conn: Any, model: Model, data: Dataset, refs: Mapping[str, TableRef]) 
         if not rows:
             continue
         sql = insert_statement(e, refs[e.name])
+        if loading is not None:
+            loading.append(f"{e.name} into {refs[e.name].expression().sql(DIALECT)}")
         params = [
             {f"p{i}": sql_value(a.type, r.get(a.name)) for i, a in enumerate(e.attributes)}
             for r in rows
