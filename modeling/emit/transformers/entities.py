@@ -181,11 +181,17 @@ class EntityEmitter:
             key = _Key(index, [], [], [], [], [], 0, [])
             fill: dict[str, str] = dict(ek.null_fill)
             key.filled = bool(fill)
-            # a filled key's code runs after the loads: locals it defines stay its own
-            key_kmap = dict(kmap) if fill else kmap
             pairs = [(index.pk, ek.pk, PK_LIMIT, f"pk{j}")]
             if index.sk is not None and ek.sk is not None:
                 pairs.append((index.sk, ek.sk, SK_LIMIT, f"sk{j}"))
+            # a filled key's code runs after the loads, a sparse key's (an optional slot) under
+            # its own `if`: locals either defines stay its own (another key must not read them)
+            sparse = any(
+                not self._slot_code(slot, template).attribute.required and slot not in fill
+                for _, template, _, _ in pairs
+                for slot in keys.parse_template(template).slots
+            )
+            key_kmap = dict(kmap) if fill or sparse else kmap
             for ka, template, limit, local in pairs:
                 for slot in keys.parse_template(template).slots:
                     code = self._slot_code(slot, template)
