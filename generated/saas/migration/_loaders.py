@@ -13,6 +13,11 @@ SQS message). `guard_loaders` wraps psycopg's own loaders of those types on one 
 a value they refuse becomes an `Unreadable` holding PostgreSQL's text; the transformers refuse
 it for that row (the column is named), and `unreadable_reason` says why. The psycopg classes
 are passed in (`Loader`, `DataError`), so this module needs no third-party import.
+
+It also loads `inet` and `cidr` (`TEXT_TYPES`) as PostgreSQL's text of them: the model maps
+them to `string` attributes, and psycopg's `ipaddress` objects are neither a str the
+transformers take (every such row was a dead letter) nor always PostgreSQL's text
+(`::ffff:1.2.3.4` is `::ffff:102:304` in Python before 3.13).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 GUARDED_TYPES = ("date", "timestamp", "timestamptz", "interval")
+TEXT_TYPES = ("inet", "cidr")  # loaded as PostgreSQL's text (text format)
 
 
 class Unreadable:
@@ -68,6 +74,19 @@ def guard_loaders(conn: Any, loader_base: Any, data_error: type[Exception]) -> N
             inner = conn.adapters.get_loader(info.oid, fmt)
             if inner is not None:
                 conn.adapters.register_loader(info.oid, _guarded(loader_base, inner, data_error))
+    for name in TEXT_TYPES:
+        info = conn.adapters.types.get(name)
+        if info is not None:
+            conn.adapters.register_loader(info.oid, _as_text(loader_base))
+
+
+def _as_text(loader_base: Any) -> type:
+    """A text-format loader returning the value as PostgreSQL sent it."""
+
+    def load(self: Any, data: Any) -> Any:
+        return bytes(data).decode("utf-8")
+
+    return type("TextOf", (loader_base,), {"format": 0, "load": load})
 
 
 def _guarded(loader_base: Any, inner: Any, data_error: type[Exception]) -> type:
