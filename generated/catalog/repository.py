@@ -56,12 +56,36 @@ from ._versioning import (
 
 log = logging.getLogger(__name__)
 
+# foreign keys ON DELETE CASCADE: (child schema, child table, parent schema, parent table,
+# child columns, parent columns), columns in key order
+_CASCADES_SQL = (
+    "SELECT cn.nspname, cc.relname, pn.nspname, pc.relname, "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
+    "FROM pg_constraint c JOIN pg_class cc ON cc.oid = c.conrelid "
+    "JOIN pg_namespace cn ON cn.oid = cc.relnamespace JOIN pg_class pc ON pc.oid = c.confrelid "
+    "JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
+    "WHERE c.contype = 'f' AND c.confdeltype = 'c'"
+)
+
 TABLE_NAME = "ProductCatalog"
 TABLE_KEY = ("PK", "SK")
 FLAG_NAMES = ("writeToBothDatabases", "readFromNewDatabase", "writeToNewDatabase", "shadowRead")
 ENTITIES: dict[str, dict[str, Any]] = {
     "Brand": {
         "key": ("brand_id",),
+        "relation": ("public", "brands"),
+        "columns": {
+            "brand_id": "brand_id",
+            "name": "name",
+            "slug": "slug",
+            "country": "country",
+            "created_at": "created_at",
+        },
+        "lock": 'SELECT 1 FROM "public"."brands" WHERE "brand_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin" FROM "public"."brands" WHERE ',
         "attributes": ("brand_id", "name", "slug", "country", "created_at"),
         "slots": ("brand_id",),
         "key_from_identity": True,
@@ -85,6 +109,16 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Category": {
         "key": ("category_id",),
+        "relation": ("public", "categories"),
+        "columns": {
+            "category_id": "category_id",
+            "parent_category_id": "parent_category_id",
+            "name": "name",
+            "slug": "slug",
+            "path": "path",
+        },
+        "lock": 'SELECT 1 FROM "public"."categories" WHERE "category_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin" FROM "public"."categories" WHERE ',
         "attributes": ("category_id", "parent_category_id", "name", "slug", "path"),
         "slots": ("category_id",),
         "key_from_identity": True,
@@ -108,6 +142,22 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Product": {
         "key": ("product_id",),
+        "relation": ("public", "products"),
+        "columns": {
+            "product_id": "product_id",
+            "brand_id": "brand_id",
+            "category_id": "category_id",
+            "title": "title",
+            "slug": "slug",
+            "status": "status",
+            "description": "description",
+            "created_at": "created_at",
+            "updated_at": "updated_at",
+            "tags": "tags",
+            "attributes": "specs",
+        },
+        "lock": 'SELECT 1 FROM "public"."products" WHERE "product_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin" FROM "public"."products" WHERE ',
         "attributes": (
             "product_id",
             "brand_id",
@@ -149,6 +199,18 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Variant": {
         "key": ("product_id", "sku"),
+        "relation": ("public", "product_variants"),
+        "columns": {
+            "product_id": "product_id",
+            "sku": "sku",
+            "barcode": "barcode",
+            "size": "size",
+            "color": "color",
+            "weight_grams": "weight_grams",
+            "created_at": "created_at",
+        },
+        "lock": 'SELECT 1 FROM "public"."product_variants" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s FOR UPDATE',
+        "select_where": 'SELECT "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin" FROM "public"."product_variants" WHERE ',
         "attributes": (
             "product_id",
             "sku",
@@ -181,6 +243,18 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Price": {
         "key": ("product_id", "sku", "currency", "valid_from"),
+        "relation": ("public", "variant_prices"),
+        "columns": {
+            "product_id": "product_id",
+            "sku": "sku",
+            "currency": "currency",
+            "amount": "amount",
+            "compare_at_amount": "compare_at_amount",
+            "valid_from": "valid_from",
+            "valid_to": "valid_to",
+        },
+        "lock": 'SELECT 1 FROM "public"."variant_prices" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "currency" = %(p2)s AND "valid_from" = %(p5)s FOR UPDATE',
+        "select_where": 'SELECT "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin" FROM "public"."variant_prices" WHERE ',
         "attributes": (
             "product_id",
             "sku",
@@ -211,6 +285,16 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Warehouse": {
         "key": ("warehouse_id",),
+        "relation": ("public", "warehouses"),
+        "columns": {
+            "warehouse_id": "warehouse_id",
+            "name": "name",
+            "region": "region",
+            "country": "country",
+            "timezone": "timezone",
+        },
+        "lock": 'SELECT 1 FROM "public"."warehouses" WHERE "warehouse_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin" FROM "public"."warehouses" WHERE ',
         "attributes": ("warehouse_id", "name", "region", "country", "timezone"),
         "slots": ("warehouse_id",),
         "key_from_identity": True,
@@ -234,6 +318,19 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Inventory": {
         "key": ("product_id", "sku", "warehouse_id"),
+        "relation": ("public", "inventory_levels"),
+        "columns": {
+            "product_id": "product_id",
+            "sku": "sku",
+            "warehouse_id": "warehouse_id",
+            "on_hand": "on_hand",
+            "reserved": "reserved",
+            "available": "available",
+            "reorder_point": "reorder_point",
+            "updated_at": "updated_at",
+        },
+        "lock": 'SELECT 1 FROM "public"."inventory_levels" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "warehouse_id" = %(p2)s FOR UPDATE',
+        "select_where": 'SELECT "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin" FROM "public"."inventory_levels" WHERE ',
         "attributes": (
             "product_id",
             "sku",
@@ -439,6 +536,7 @@ class Repository:
         self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
         self.moves = 0  # items moved to a new table key
         self.tombstones = 0  # tombstones written (deletes and moves)
+        self._cascade_map: dict[str, list[tuple[str, list[str], list[str]]]] | None = None
 
     # ---------------------------------------------------------------- PostgreSQL
 
@@ -771,18 +869,21 @@ class Repository:
         if self.flags.writes_postgres:
             with self.conn.transaction():
                 self._lock(entity, identity)
+                # rows PostgreSQL deletes with this one (ON DELETE CASCADE): their items too
+                cascaded = self._cascaded(entity, identity) if self.flags.writes_dynamodb else []
                 deleted = self._pg_row(spec["delete"], self._params(entity, identity))
             if deleted is None:
                 return False
             xid = deleted.pop("__xid")
-            deleted.pop("__xmin", None)
-            column = version_attribute(entity, self.version_column)
-            if column and deleted.get(column) is not None:
-                version = deleted_version(deleted[column])
-            else:
-                version = version_number(xid)
             if self.flags.writes_dynamodb:
-                self._dual_delete(entity, deleted, version)
+                for name, row in [(entity, deleted), *cascaded]:
+                    row.pop("__xmin", None)
+                    column = version_attribute(name, self.version_column)
+                    if column and row.get(column) is not None:
+                        version = deleted_version(row[column])
+                    else:
+                        version = version_number(xid)
+                    self._dual_delete(name, row, version)
             return True
         current = self._get_dynamodb(entity, key)
         if current is None:
@@ -794,6 +895,65 @@ class Repository:
             self._copy_keys(entity, current),
         )
         return True
+
+    def _cascades(self) -> dict[str, list[tuple[str, list[str], list[str]]]]:
+        """Per entity, the model's entities PostgreSQL deletes with its rows (foreign keys ON
+        DELETE CASCADE, read once from the catalog): (child, child columns, parent columns)."""
+        if self._cascade_map is None:
+            by_relation = {tuple(spec["relation"]): name for name, spec in ENTITIES.items()}
+            cascades: dict[str, list[tuple[str, list[str], list[str]]]] = {}
+            with self.conn.cursor() as cur:
+                cur.execute(_CASCADES_SQL)
+                for c_schema, c_table, p_schema, p_table, c_cols, p_cols in cur.fetchall():
+                    child = by_relation.get((c_schema, c_table)) or by_relation.get(("", c_table))
+                    parent = by_relation.get((p_schema, p_table)) or by_relation.get(("", p_table))
+                    if child and parent:
+                        cascades.setdefault(parent, []).append((child, list(c_cols), list(p_cols)))
+            self._cascade_map = cascades
+        return self._cascade_map
+
+    def _cascaded(
+        self, entity: str, identity: Mapping[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The rows of model entities a delete of `entity` at `identity` cascades to (any depth),
+        locked, read before the delete (after it they are gone)."""
+        from psycopg import sql
+        from psycopg.rows import dict_row
+
+        out: list[tuple[str, dict[str, Any]]] = []
+        seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
+        todo = [(entity, dict(identity))]
+        while todo:
+            parent, ident = todo.pop()
+            pspec = ENTITIES[parent]
+            for child, c_cols, p_cols in self._cascades().get(parent, []):
+                cspec = ENTITIES[child]
+                pcols = pspec["columns"]
+                if any(c not in pcols for c in p_cols) or any(
+                    c not in cspec["columns"] for c in c_cols
+                ):
+                    continue  # a column the model does not map: not followed
+                row = self._pg_row(pspec["select"], self._params(parent, ident))
+                if row is None:
+                    continue
+                values = [row[pcols[c]] for c in p_cols]
+                if any(v is None for v in values):
+                    continue
+                where = sql.SQL(" AND ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in c_cols
+                )
+                query = sql.SQL(cspec["select_where"]) + where + sql.SQL(" FOR UPDATE")
+                with self.conn.cursor(row_factory=dict_row) as cur:
+                    cur.execute(query, values)
+                    found = [dict(r) for r in cur.fetchall()]
+                for crow in found:
+                    mark = (child, tuple(crow.get(k) for k in cspec["key"]))
+                    if mark in seen:
+                        continue
+                    seen.add(mark)
+                    out.append((child, crow))
+                    todo.append((child, {k: crow[k] for k in cspec["key"]}))
+        return out
 
     def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
         try:

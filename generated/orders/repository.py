@@ -59,12 +59,38 @@ from ._versioning import (
 
 log = logging.getLogger(__name__)
 
+# foreign keys ON DELETE CASCADE: (child schema, child table, parent schema, parent table,
+# child columns, parent columns), columns in key order
+_CASCADES_SQL = (
+    "SELECT cn.nspname, cc.relname, pn.nspname, pc.relname, "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
+    "FROM pg_constraint c JOIN pg_class cc ON cc.oid = c.conrelid "
+    "JOIN pg_namespace cn ON cn.oid = cc.relnamespace JOIN pg_class pc ON pc.oid = c.confrelid "
+    "JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
+    "WHERE c.contype = 'f' AND c.confdeltype = 'c'"
+)
+
 TABLE_NAME = "Orders"
 TABLE_KEY = ("PK", "SK")
 FLAG_NAMES = ("writeToBothDatabases", "readFromNewDatabase", "writeToNewDatabase", "shadowRead")
 ENTITIES: dict[str, dict[str, Any]] = {
     "Customer": {
         "key": ("customer_id",),
+        "relation": ("shop", "customers"),
+        "columns": {
+            "customer_id": "customer_id",
+            "email": "email",
+            "full_name": "full_name",
+            "phone": "phone",
+            "status": "status",
+            "marketing_opt_in": "marketing_opt_in",
+            "created_at": "created_at",
+        },
+        "lock": 'SELECT 1 FROM "shop"."customers" WHERE "customer_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin" FROM "shop"."customers" WHERE ',
         "attributes": (
             "customer_id",
             "email",
@@ -98,6 +124,24 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Order": {
         "key": ("order_id",),
+        "relation": ("shop", "orders"),
+        "columns": {
+            "order_id": "order_id",
+            "customer_id": "customer_id",
+            "order_number": "order_number",
+            "status": "status",
+            "placed_at": "placed_at",
+            "currency": "currency",
+            "subtotal": "subtotal",
+            "shipping_total": "shipping_total",
+            "tax_total": "tax_total",
+            "grand_total": "grand_total",
+            "shipping_address": "shipping_address",
+            "billing_address": "billing_address",
+            "notes": "notes",
+        },
+        "lock": 'SELECT 1 FROM "shop"."orders" WHERE "order_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin" FROM "shop"."orders" WHERE ',
         "attributes": (
             "order_id",
             "customer_id",
@@ -143,6 +187,18 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "LineItem": {
         "key": ("order_id", "line_no"),
+        "relation": ("shop", "order_lines"),
+        "columns": {
+            "order_id": "order_id",
+            "line_no": "line_no",
+            "sku": "sku",
+            "product_title": "product_title",
+            "quantity": "quantity",
+            "unit_price": "unit_price",
+            "discount": "discount",
+        },
+        "lock": 'SELECT 1 FROM "shop"."order_lines" WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s FOR UPDATE',
+        "select_where": 'SELECT "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin" FROM "shop"."order_lines" WHERE ',
         "attributes": (
             "order_id",
             "line_no",
@@ -175,6 +231,19 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Shipment": {
         "key": ("shipment_id",),
+        "relation": ("shop", "shipments"),
+        "columns": {
+            "shipment_id": "shipment_id",
+            "order_id": "order_id",
+            "carrier": "carrier",
+            "tracking_number": "tracking_number",
+            "status": "status",
+            "shipped_at": "shipped_at",
+            "delivered_at": "delivered_at",
+            "line_nos": "line_nos",
+        },
+        "lock": 'SELECT 1 FROM "shop"."shipments" WHERE "shipment_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin" FROM "shop"."shipments" WHERE ',
         "attributes": (
             "shipment_id",
             "order_id",
@@ -210,6 +279,19 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Payment": {
         "key": ("payment_id",),
+        "relation": ("shop", "payments"),
+        "columns": {
+            "payment_id": "payment_id",
+            "order_id": "order_id",
+            "provider": "provider",
+            "provider_ref": "provider_ref",
+            "amount": "amount",
+            "currency": "currency",
+            "status": "status",
+            "created_at": "created_at",
+        },
+        "lock": 'SELECT 1 FROM "shop"."payments" WHERE "payment_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin" FROM "shop"."payments" WHERE ',
         "attributes": (
             "payment_id",
             "order_id",
@@ -245,6 +327,18 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Return": {
         "key": ("return_id",),
+        "relation": ("shop", "returns"),
+        "columns": {
+            "return_id": "return_id",
+            "order_id": "order_id",
+            "customer_id": "customer_id",
+            "status": "status",
+            "reason": "reason",
+            "requested_at": "requested_at",
+            "refund_amount": "refund_amount",
+        },
+        "lock": 'SELECT 1 FROM "shop"."returns" WHERE "return_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin" FROM "shop"."returns" WHERE ',
         "attributes": (
             "return_id",
             "order_id",
@@ -278,6 +372,16 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Cart": {
         "key": ("cart_id",),
+        "relation": ("shop", "carts"),
+        "columns": {
+            "cart_id": "cart_id",
+            "customer_id": "customer_id",
+            "items": "items",
+            "updated_at": "updated_at",
+            "expires_at": "expires_at",
+        },
+        "lock": 'SELECT 1 FROM "shop"."carts" WHERE "cart_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin" FROM "shop"."carts" WHERE ',
         "attributes": ("cart_id", "customer_id", "items", "updated_at", "expires_at"),
         "slots": ("cart_id",),
         "key_from_identity": True,
@@ -467,6 +571,7 @@ class Repository:
         self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
         self.moves = 0  # items moved to a new table key
         self.tombstones = 0  # tombstones written (deletes and moves)
+        self._cascade_map: dict[str, list[tuple[str, list[str], list[str]]]] | None = None
 
     # ---------------------------------------------------------------- PostgreSQL
 
@@ -799,18 +904,21 @@ class Repository:
         if self.flags.writes_postgres:
             with self.conn.transaction():
                 self._lock(entity, identity)
+                # rows PostgreSQL deletes with this one (ON DELETE CASCADE): their items too
+                cascaded = self._cascaded(entity, identity) if self.flags.writes_dynamodb else []
                 deleted = self._pg_row(spec["delete"], self._params(entity, identity))
             if deleted is None:
                 return False
             xid = deleted.pop("__xid")
-            deleted.pop("__xmin", None)
-            column = version_attribute(entity, self.version_column)
-            if column and deleted.get(column) is not None:
-                version = deleted_version(deleted[column])
-            else:
-                version = version_number(xid)
             if self.flags.writes_dynamodb:
-                self._dual_delete(entity, deleted, version)
+                for name, row in [(entity, deleted), *cascaded]:
+                    row.pop("__xmin", None)
+                    column = version_attribute(name, self.version_column)
+                    if column and row.get(column) is not None:
+                        version = deleted_version(row[column])
+                    else:
+                        version = version_number(xid)
+                    self._dual_delete(name, row, version)
             return True
         current = self._get_dynamodb(entity, key)
         if current is None:
@@ -822,6 +930,65 @@ class Repository:
             self._copy_keys(entity, current),
         )
         return True
+
+    def _cascades(self) -> dict[str, list[tuple[str, list[str], list[str]]]]:
+        """Per entity, the model's entities PostgreSQL deletes with its rows (foreign keys ON
+        DELETE CASCADE, read once from the catalog): (child, child columns, parent columns)."""
+        if self._cascade_map is None:
+            by_relation = {tuple(spec["relation"]): name for name, spec in ENTITIES.items()}
+            cascades: dict[str, list[tuple[str, list[str], list[str]]]] = {}
+            with self.conn.cursor() as cur:
+                cur.execute(_CASCADES_SQL)
+                for c_schema, c_table, p_schema, p_table, c_cols, p_cols in cur.fetchall():
+                    child = by_relation.get((c_schema, c_table)) or by_relation.get(("", c_table))
+                    parent = by_relation.get((p_schema, p_table)) or by_relation.get(("", p_table))
+                    if child and parent:
+                        cascades.setdefault(parent, []).append((child, list(c_cols), list(p_cols)))
+            self._cascade_map = cascades
+        return self._cascade_map
+
+    def _cascaded(
+        self, entity: str, identity: Mapping[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The rows of model entities a delete of `entity` at `identity` cascades to (any depth),
+        locked, read before the delete (after it they are gone)."""
+        from psycopg import sql
+        from psycopg.rows import dict_row
+
+        out: list[tuple[str, dict[str, Any]]] = []
+        seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
+        todo = [(entity, dict(identity))]
+        while todo:
+            parent, ident = todo.pop()
+            pspec = ENTITIES[parent]
+            for child, c_cols, p_cols in self._cascades().get(parent, []):
+                cspec = ENTITIES[child]
+                pcols = pspec["columns"]
+                if any(c not in pcols for c in p_cols) or any(
+                    c not in cspec["columns"] for c in c_cols
+                ):
+                    continue  # a column the model does not map: not followed
+                row = self._pg_row(pspec["select"], self._params(parent, ident))
+                if row is None:
+                    continue
+                values = [row[pcols[c]] for c in p_cols]
+                if any(v is None for v in values):
+                    continue
+                where = sql.SQL(" AND ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in c_cols
+                )
+                query = sql.SQL(cspec["select_where"]) + where + sql.SQL(" FOR UPDATE")
+                with self.conn.cursor(row_factory=dict_row) as cur:
+                    cur.execute(query, values)
+                    found = [dict(r) for r in cur.fetchall()]
+                for crow in found:
+                    mark = (child, tuple(crow.get(k) for k in cspec["key"]))
+                    if mark in seen:
+                        continue
+                    seen.add(mark)
+                    out.append((child, crow))
+                    todo.append((child, {k: crow[k] for k in cspec["key"]}))
+        return out
 
     def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
         try:

@@ -59,12 +59,37 @@ from ._versioning import (
 
 log = logging.getLogger(__name__)
 
+# foreign keys ON DELETE CASCADE: (child schema, child table, parent schema, parent table,
+# child columns, parent columns), columns in key order
+_CASCADES_SQL = (
+    "SELECT cn.nspname, cc.relname, pn.nspname, pc.relname, "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
+    "FROM pg_constraint c JOIN pg_class cc ON cc.oid = c.conrelid "
+    "JOIN pg_namespace cn ON cn.oid = cc.relnamespace JOIN pg_class pc ON pc.oid = c.confrelid "
+    "JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
+    "WHERE c.contype = 'f' AND c.confdeltype = 'c'"
+)
+
 TABLE_NAME = "SaasPlatform"
 TABLE_KEY = ("PK", "SK")
 FLAG_NAMES = ("writeToBothDatabases", "readFromNewDatabase", "writeToNewDatabase", "shadowRead")
 ENTITIES: dict[str, dict[str, Any]] = {
     "Tenant": {
         "key": ("tenant_id",),
+        "relation": ("", "tenants"),
+        "columns": {
+            "tenant_id": "tenant_id",
+            "name": "name",
+            "slug": "slug",
+            "plan": "plan",
+            "status": "status",
+            "created_at": "created_at",
+        },
+        "lock": 'SELECT 1 FROM "tenants" WHERE "tenant_id" = %(p0)s FOR UPDATE',
+        "select_where": 'SELECT "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin" FROM "tenants" WHERE ',
         "attributes": ("tenant_id", "name", "slug", "plan", "status", "created_at"),
         "slots": ("tenant_id",),
         "key_from_identity": True,
@@ -89,6 +114,18 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "User": {
         "key": ("tenant_id", "user_id"),
+        "relation": ("", "users"),
+        "columns": {
+            "tenant_id": "tenant_id",
+            "user_id": "user_id",
+            "email": "email",
+            "display_name": "display_name",
+            "role": "role",
+            "created_at": "created_at",
+            "last_login_at": "last_login_at",
+        },
+        "lock": 'SELECT 1 FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s FOR UPDATE',
+        "select_where": 'SELECT "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin" FROM "users" WHERE ',
         "attributes": (
             "tenant_id",
             "user_id",
@@ -121,6 +158,16 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Project": {
         "key": ("tenant_id", "project_id"),
+        "relation": ("", "projects"),
+        "columns": {
+            "tenant_id": "tenant_id",
+            "project_id": "project_id",
+            "name": "name",
+            "archived": "archived",
+            "created_at": "created_at",
+        },
+        "lock": 'SELECT 1 FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s FOR UPDATE',
+        "select_where": 'SELECT "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin" FROM "projects" WHERE ',
         "attributes": ("tenant_id", "project_id", "name", "archived", "created_at"),
         "slots": ("tenant_id", "project_id"),
         "key_from_identity": True,
@@ -143,6 +190,16 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Membership": {
         "key": ("tenant_id", "project_id", "user_id"),
+        "relation": ("", "project_members"),
+        "columns": {
+            "tenant_id": "tenant_id",
+            "project_id": "project_id",
+            "user_id": "user_id",
+            "role": "role",
+            "added_at": "added_at",
+        },
+        "lock": 'SELECT 1 FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s FOR UPDATE',
+        "select_where": 'SELECT "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin" FROM "project_members" WHERE ',
         "attributes": ("tenant_id", "project_id", "user_id", "role", "added_at"),
         "slots": ("user_id", "tenant_id", "project_id"),
         "key_from_identity": True,
@@ -161,6 +218,19 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Event": {
         "key": ("tenant_id", "project_id", "event_id"),
+        "relation": ("", "project_events"),
+        "columns": {
+            "tenant_id": "tenant_id",
+            "project_id": "project_id",
+            "event_id": "event_id",
+            "occurred_at": "occurred_at",
+            "event_type": "type",
+            "actor_user_id": "actor_user_id",
+            "payload": "payload",
+            "expires_at": "expires_at",
+        },
+        "lock": 'SELECT 1 FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s FOR UPDATE',
+        "select_where": 'SELECT "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin" FROM "project_events" WHERE ',
         "attributes": (
             "tenant_id",
             "project_id",
@@ -194,6 +264,21 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "ApiKey": {
         "key": ("tenant_id", "key_id"),
+        "relation": ("", "api_keys"),
+        "columns": {
+            "tenant_id": "tenant_id",
+            "key_id": "key_id",
+            "prefix": "prefix",
+            "secret_hash": "secret_hash",
+            "name": "name",
+            "scopes": "scopes",
+            "created_by": "created_by",
+            "created_at": "created_at",
+            "last_used_at": "last_used_at",
+            "revoked_at": "revoked_at",
+        },
+        "lock": 'SELECT 1 FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s FOR UPDATE',
+        "select_where": 'SELECT "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin" FROM "api_keys" WHERE ',
         "attributes": (
             "tenant_id",
             "key_id",
@@ -232,6 +317,18 @@ ENTITIES: dict[str, dict[str, Any]] = {
     },
     "Invitation": {
         "key": ("tenant_id", "invitation_id"),
+        "relation": ("", "invitations"),
+        "columns": {
+            "tenant_id": "tenant_id",
+            "invitation_id": "invitation_id",
+            "email": "email",
+            "role": "role",
+            "invited_by": "invited_by",
+            "created_at": "created_at",
+            "expires_at": "expires_at",
+        },
+        "lock": 'SELECT 1 FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s FOR UPDATE',
+        "select_where": 'SELECT "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin" FROM "invitations" WHERE ',
         "attributes": (
             "tenant_id",
             "invitation_id",
@@ -429,6 +526,7 @@ class Repository:
         self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
         self.moves = 0  # items moved to a new table key
         self.tombstones = 0  # tombstones written (deletes and moves)
+        self._cascade_map: dict[str, list[tuple[str, list[str], list[str]]]] | None = None
 
     # ---------------------------------------------------------------- PostgreSQL
 
@@ -761,18 +859,21 @@ class Repository:
         if self.flags.writes_postgres:
             with self.conn.transaction():
                 self._lock(entity, identity)
+                # rows PostgreSQL deletes with this one (ON DELETE CASCADE): their items too
+                cascaded = self._cascaded(entity, identity) if self.flags.writes_dynamodb else []
                 deleted = self._pg_row(spec["delete"], self._params(entity, identity))
             if deleted is None:
                 return False
             xid = deleted.pop("__xid")
-            deleted.pop("__xmin", None)
-            column = version_attribute(entity, self.version_column)
-            if column and deleted.get(column) is not None:
-                version = deleted_version(deleted[column])
-            else:
-                version = version_number(xid)
             if self.flags.writes_dynamodb:
-                self._dual_delete(entity, deleted, version)
+                for name, row in [(entity, deleted), *cascaded]:
+                    row.pop("__xmin", None)
+                    column = version_attribute(name, self.version_column)
+                    if column and row.get(column) is not None:
+                        version = deleted_version(row[column])
+                    else:
+                        version = version_number(xid)
+                    self._dual_delete(name, row, version)
             return True
         current = self._get_dynamodb(entity, key)
         if current is None:
@@ -784,6 +885,65 @@ class Repository:
             self._copy_keys(entity, current),
         )
         return True
+
+    def _cascades(self) -> dict[str, list[tuple[str, list[str], list[str]]]]:
+        """Per entity, the model's entities PostgreSQL deletes with its rows (foreign keys ON
+        DELETE CASCADE, read once from the catalog): (child, child columns, parent columns)."""
+        if self._cascade_map is None:
+            by_relation = {tuple(spec["relation"]): name for name, spec in ENTITIES.items()}
+            cascades: dict[str, list[tuple[str, list[str], list[str]]]] = {}
+            with self.conn.cursor() as cur:
+                cur.execute(_CASCADES_SQL)
+                for c_schema, c_table, p_schema, p_table, c_cols, p_cols in cur.fetchall():
+                    child = by_relation.get((c_schema, c_table)) or by_relation.get(("", c_table))
+                    parent = by_relation.get((p_schema, p_table)) or by_relation.get(("", p_table))
+                    if child and parent:
+                        cascades.setdefault(parent, []).append((child, list(c_cols), list(p_cols)))
+            self._cascade_map = cascades
+        return self._cascade_map
+
+    def _cascaded(
+        self, entity: str, identity: Mapping[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The rows of model entities a delete of `entity` at `identity` cascades to (any depth),
+        locked, read before the delete (after it they are gone)."""
+        from psycopg import sql
+        from psycopg.rows import dict_row
+
+        out: list[tuple[str, dict[str, Any]]] = []
+        seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
+        todo = [(entity, dict(identity))]
+        while todo:
+            parent, ident = todo.pop()
+            pspec = ENTITIES[parent]
+            for child, c_cols, p_cols in self._cascades().get(parent, []):
+                cspec = ENTITIES[child]
+                pcols = pspec["columns"]
+                if any(c not in pcols for c in p_cols) or any(
+                    c not in cspec["columns"] for c in c_cols
+                ):
+                    continue  # a column the model does not map: not followed
+                row = self._pg_row(pspec["select"], self._params(parent, ident))
+                if row is None:
+                    continue
+                values = [row[pcols[c]] for c in p_cols]
+                if any(v is None for v in values):
+                    continue
+                where = sql.SQL(" AND ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in c_cols
+                )
+                query = sql.SQL(cspec["select_where"]) + where + sql.SQL(" FOR UPDATE")
+                with self.conn.cursor(row_factory=dict_row) as cur:
+                    cur.execute(query, values)
+                    found = [dict(r) for r in cur.fetchall()]
+                for crow in found:
+                    mark = (child, tuple(crow.get(k) for k in cspec["key"]))
+                    if mark in seen:
+                        continue
+                    seen.add(mark)
+                    out.append((child, crow))
+                    todo.append((child, {k: crow[k] for k in cspec["key"]}))
+        return out
 
     def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
         try:

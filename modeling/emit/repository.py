@@ -127,6 +127,10 @@ def entity_sql(
     )
     return {
         "key": tuple(entity.key),
+        "relation": (entity.schema or "", entity.table),
+        "columns": {a.column_name: a.name for a in attrs},
+        "lock": f"SELECT 1 FROM {table} WHERE {where} FOR UPDATE",
+        "select_where": f"SELECT {returning} FROM {table} WHERE ",
         "attributes": tuple(a.name for a in attrs),
         "slots": slots,
         "key_from_identity": all(s in entity.key for s in slots),
@@ -202,6 +206,20 @@ from ._versioning import (
 )
 
 log = logging.getLogger(__name__)
+
+# foreign keys ON DELETE CASCADE: (child schema, child table, parent schema, parent table,
+# child columns, parent columns), columns in key order
+_CASCADES_SQL = (
+    "SELECT cn.nspname, cc.relname, pn.nspname, pc.relname, "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
+    "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
+    "FROM pg_constraint c JOIN pg_class cc ON cc.oid = c.conrelid "
+    "JOIN pg_namespace cn ON cn.oid = cc.relnamespace JOIN pg_class pc ON pc.oid = c.confrelid "
+    "JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
+    "WHERE c.contype = 'f' AND c.confdeltype = 'c'"
+)
 
 TABLE_NAME = $table_literal
 TABLE_KEY = $table_key
@@ -348,6 +366,7 @@ class Repository:
         self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
         self.moves = 0  # items moved to a new table key
         self.tombstones = 0  # tombstones written (deletes and moves)
+        self._cascade_map: dict[str, list[tuple[str, list[str], list[str]]]] | None = None
 
     # ---------------------------------------------------------------- PostgreSQL
 
@@ -608,18 +627,21 @@ class Repository:
         if self.flags.writes_postgres:
             with self.conn.transaction():
                 self._lock(entity, identity)
+                # rows PostgreSQL deletes with this one (ON DELETE CASCADE): their items too
+                cascaded = self._cascaded(entity, identity) if self.flags.writes_dynamodb else []
                 deleted = self._pg_row(spec["delete"], self._params(entity, identity))
             if deleted is None:
                 return False
             xid = deleted.pop("__xid")
-            deleted.pop("__xmin", None)
-            column = version_attribute(entity, self.version_column)
-            if column and deleted.get(column) is not None:
-                version = deleted_version(deleted[column])
-            else:
-                version = version_number(xid)
             if self.flags.writes_dynamodb:
-                self._dual_delete(entity, deleted, version)
+                for name, row in [(entity, deleted), *cascaded]:
+                    row.pop("__xmin", None)
+                    column = version_attribute(name, self.version_column)
+                    if column and row.get(column) is not None:
+                        version = deleted_version(row[column])
+                    else:
+                        version = version_number(xid)
+                    self._dual_delete(name, row, version)
             return True
         current = self._get_dynamodb(entity, key)
         if current is None:
@@ -628,6 +650,61 @@ class Repository:
             entity, self._key_of(entity, current), self._delete_version(entity, current), self._copy_keys(entity, current)
         )
         return True
+
+    def _cascades(self) -> dict[str, list[tuple[str, list[str], list[str]]]]:
+        \"\"\"Per entity, the model's entities PostgreSQL deletes with its rows (foreign keys ON
+        DELETE CASCADE, read once from the catalog): (child, child columns, parent columns).\"\"\"
+        if self._cascade_map is None:
+            by_relation = {tuple(spec["relation"]): name for name, spec in ENTITIES.items()}
+            cascades: dict[str, list[tuple[str, list[str], list[str]]]] = {}
+            with self.conn.cursor() as cur:
+                cur.execute(_CASCADES_SQL)
+                for c_schema, c_table, p_schema, p_table, c_cols, p_cols in cur.fetchall():
+                    child = by_relation.get((c_schema, c_table)) or by_relation.get(("", c_table))
+                    parent = by_relation.get((p_schema, p_table)) or by_relation.get(("", p_table))
+                    if child and parent:
+                        cascades.setdefault(parent, []).append((child, list(c_cols), list(p_cols)))
+            self._cascade_map = cascades
+        return self._cascade_map
+
+    def _cascaded(self, entity: str, identity: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        \"\"\"The rows of model entities a delete of `entity` at `identity` cascades to (any depth),
+        locked, read before the delete (after it they are gone).\"\"\"
+        from psycopg import sql
+        from psycopg.rows import dict_row
+
+        out: list[tuple[str, dict[str, Any]]] = []
+        seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
+        todo = [(entity, dict(identity))]
+        while todo:
+            parent, ident = todo.pop()
+            pspec = ENTITIES[parent]
+            for child, c_cols, p_cols in self._cascades().get(parent, []):
+                cspec = ENTITIES[child]
+                pcols = pspec["columns"]
+                if any(c not in pcols for c in p_cols) or any(c not in cspec["columns"] for c in c_cols):
+                    continue  # a column the model does not map: not followed
+                row = self._pg_row(pspec["select"], self._params(parent, ident))
+                if row is None:
+                    continue
+                values = [row[pcols[c]] for c in p_cols]
+                if any(v is None for v in values):
+                    continue
+                where = sql.SQL(" AND ").join(
+                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in c_cols
+                )
+                query = sql.SQL(cspec["select_where"]) + where + sql.SQL(" FOR UPDATE")
+                with self.conn.cursor(row_factory=dict_row) as cur:
+                    cur.execute(query, values)
+                    found = [dict(r) for r in cur.fetchall()]
+                for crow in found:
+                    mark = (child, tuple(crow.get(k) for k in cspec["key"]))
+                    if mark in seen:
+                        continue
+                    seen.add(mark)
+                    out.append((child, crow))
+                    todo.append((child, {k: crow[k] for k in cspec["key"]}))
+        return out
 
     def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
         try:

@@ -1,0 +1,138 @@
+"""The dual-write repository and PostgreSQL's own side effects (omdb's schema, `model migrate
+demo`: 99 orphaned items).
+
+A delete through the repository that PostgreSQL cascades (foreign keys ON DELETE CASCADE)
+removed the dependent rows in PostgreSQL only: their items stayed in DynamoDB, orphans no
+later write ever removes. The repository now reads the rows a delete cascades to (any depth,
+a self-reference included) before the delete, and retires their items after the commit. A
+PostgreSQL write that fails (a value out of range, a foreign key) leaves no item either.
+"""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.verify.dynamo import create_table
+
+pytestmark = pytest.mark.e2e
+
+MODEL = """\
+model: films
+table: {name: Films}
+source: {dialect: postgres}
+entities:
+  Movie:
+    table: movies
+    key: [movie_id]
+    attributes:
+      movie_id: integer
+      title: string
+  Cast:
+    table: casts
+    key: [movie_id, person_id]
+    parent: Movie
+    attributes:
+      movie_id: {type: integer, references: Movie}
+      person_id: integer
+      position: {type: integer, required: false}
+  Category:
+    table: categories
+    key: [id]
+    attributes:
+      id: integer
+      parent_id: {type: integer, required: false}
+      name: string
+access_patterns:
+  get_movie:
+    entity: Movie
+    where: {movie_id: "="}
+    unique: true
+  cast_of_movie:
+    entity: Cast
+    where: {movie_id: "="}
+  get_category:
+    entity: Category
+    where: {id: "="}
+    unique: true
+  children_of_category:
+    entity: Category
+    where: {parent_id: "="}
+"""
+
+DDL = """
+CREATE TABLE movies (movie_id bigint PRIMARY KEY, title text NOT NULL);
+CREATE TABLE casts (movie_id bigint, person_id bigint, position int, PRIMARY KEY (movie_id, person_id));
+CREATE TABLE categories (id bigint PRIMARY KEY, parent_id bigint, name text NOT NULL);
+ALTER TABLE casts ADD FOREIGN KEY (movie_id) REFERENCES movies (movie_id) ON DELETE cascade;
+ALTER TABLE categories ADD FOREIGN KEY (parent_id) REFERENCES categories (id) ON DELETE cascade;
+"""
+
+
+def _types(client: Any, table: str) -> list[tuple[str, str]]:
+    items = client.scan(TableName=table)["Items"]
+    return sorted(
+        (i["_type"]["S"], str(i.get("movie_id", i.get("id", {})).get("N")))
+        for i in items
+        if "_type" in i
+    )
+
+
+def test_a_cascaded_delete_leaves_no_orphan_item_and_a_failed_write_no_item(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    from generated_pkg import write_and_import
+
+    from modeling.emit.repository import emit_repository
+    from modeling.emit.transformers import emit_transformers
+
+    path = tmp_path / "films.yaml"
+    path.write_text(MODEL, encoding="utf-8")
+    model = load_model(path)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(DDL)
+    table = f"Films-{uuid.uuid4().hex[:8]}"
+    client = dynamodb_local.client()
+    create_table(client, layout, table)
+    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
+    mod = importlib.import_module(
+        f"{write_and_import(files, tmp_path / 'pkg', '_films_repo')}.repository"
+    )
+    flags = mod.Flags.from_config({"writeToBothDatabases": True})
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        repo = mod.Repository(conn, client, flags, table_name=table)
+        for m in (1, 2):
+            repo.insert("Movie", {"movie_id": m, "title": f"m{m}"})
+            for p in (10, 11, 12):
+                repo.insert("Cast", {"movie_id": m, "person_id": p, "position": p})
+        # a tree: 1 <- 2 <- 3, 1 <- 4; 5 alone
+        for cid, parent in ((1, None), (2, 1), (3, 2), (4, 1), (5, None)):
+            repo.insert("Category", {"id": cid, "parent_id": parent, "name": f"c{cid}"})
+        # PostgreSQL refuses these: nothing may reach DynamoDB
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+            repo.insert("Cast", {"movie_id": 2, "person_id": 13, "position": 2**40})
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            repo.insert("Cast", {"movie_id": 99, "person_id": 1, "position": 1})
+        before = _types(client, table)
+        assert len(before) == 2 + 6 + 5, before
+        assert repo.delete("Movie", {"movie_id": 1})
+        assert repo.delete("Category", {"id": 1})
+        rows = {
+            "Movie": conn.execute("SELECT movie_id FROM movies").fetchall(),
+            "Cast": conn.execute("SELECT movie_id FROM casts").fetchall(),
+            "Category": conn.execute("SELECT id FROM categories").fetchall(),
+        }
+    expected = sorted((entity, str(r[0])) for entity, found in rows.items() for r in found)
+    assert expected == [("Cast", "2")] * 3 + [("Category", "5"), ("Movie", "2")]
+    # every item has its row, every row its item: no orphan left by the cascade
+    assert _types(client, table) == expected
