@@ -318,23 +318,33 @@ def load_source(
 
 
 def column_lengths(dsn: str, model: ir.Model) -> dict[str, dict[str, int]]:
-    """Entity → column → most characters, for the bounded string columns of its table."""
+    """Entity → column → most characters, for the bounded string columns of its table; 0 for
+    a column of a string attribute that is not of a character type (`inet`, `cidr`, an enum,
+    `macaddr`, ...): text appended to it is not a value of its type (PostgreSQL refuses the
+    UPDATE: `column "ip_address" is of type inet but expression is of type text`)."""
     import psycopg
 
     query = (
-        "SELECT table_schema, table_name, column_name, character_maximum_length "
-        "FROM information_schema.columns WHERE character_maximum_length IS NOT NULL"
+        "SELECT table_schema, table_name, column_name, character_maximum_length, "
+        "data_type, udt_name FROM information_schema.columns"
     )
+    textual = ("text", "character varying", "character")
     with psycopg.connect(dsn) as conn:
-        found = {(s, t, c): int(n) for s, t, c, n in conn.execute(query).fetchall()}
+        found = {
+            (s, t, c): (int(n) if n is not None else None)
+            if kind in textual or udt == "citext"
+            else 0
+            for s, t, c, n, kind, udt in conn.execute(query).fetchall()
+        }
     out: dict[str, dict[str, int]] = {}
     for e in model.entities:
         schema = e.schema or "public"
-        out[e.name] = {
-            a.column_name: found[(schema, e.table, a.column_name)]
-            for a in e.attributes
-            if (schema, e.table, a.column_name) in found
-        }
+        bounds: dict[str, int] = {}
+        for a in e.attributes:
+            n = found.get((schema, e.table, a.column_name))
+            if n is not None and a.type.kind == "string":
+                bounds[a.column_name] = n
+        out[e.name] = bounds
     return out
 
 

@@ -451,3 +451,50 @@ def test_an_install_script_holds_the_sample_rows(postgres: Any, tmp_path: Path) 
         }
         assert conn.execute("SELECT count(*) FROM public.reviews").fetchone() == (0,)
     assert back == {r["grade_id"]: (r["mark"], r["label"], r["score"]) for r in data.of("Grade")}
+
+
+@pytest.mark.e2e
+def test_the_application_edit_skips_a_string_attribute_of_a_non_character_column(
+    postgres: Any, tmp_path: Path
+) -> None:
+    """GitLab's `personal_access_token_last_used_ips.ip_address` (inet, a string attribute):
+    the demo's application appended its suffix to it and PostgreSQL refused every such UPDATE
+    (`column "ip_address" is of type inet but expression is of type text`, an application
+    error failing the demo). An inet column has no room for the suffix: the text one is edited."""
+    import psycopg
+
+    from modeling.migrate.versioning import version_sources
+    from modeling.workflows import demo
+
+    path = tmp_path / "ips.yaml"
+    path.write_text(
+        "model: ips\nsource: {dialect: postgres}\nentities:\n  Ip:\n    table: ips\n"
+        "    key: [id]\n    attributes:\n      id: integer\n      address: string\n"
+        "      label: {type: string, column: label_text}\n      code: string\n"
+        "access_patterns:\n  get_ip:\n    entity: Ip\n    where: {id: '='}\n    unique: true\n",
+        encoding="utf-8",
+    )
+    model = load_model(path)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TABLE ips (id bigint PRIMARY KEY, address inet NOT NULL, "
+            "label_text text NOT NULL, code varchar(40) NOT NULL)"
+        )
+        conn.execute("INSERT INTO ips VALUES (1, '10.0.0.1', 'home', 'c')")
+    lengths = demo.column_lengths(dsn, model)
+    assert lengths == {"Ip": {"address": 0, "code": 40}}
+    entity = model.entity("Ip")
+    assert entity is not None
+    update = demo.update_statement(
+        model, layout, entity, version_sources(model, None)["Ip"], lengths["Ip"]
+    )
+    assert update is not None and '"label_text" = "label_text" || %(suffix)s' in update.sql
+    with psycopg.connect(dsn) as conn:  # and PostgreSQL takes it
+        conn.execute(update.sql, update.params({"id": 1}))
+        assert conn.execute("SELECT address::text, label_text FROM ips").fetchone() == (
+            "10.0.0.1/32",
+            "home" + demo.APP_SUFFIX,
+        )
