@@ -911,6 +911,13 @@ class Repository:
         from psycopg.rows import dict_row
 
         out: list[tuple[str, dict[str, Any]]] = []
+        if not self._cascades().get(entity):
+            return out
+        # the row locked first: a dependent row being inserted now (its foreign key check holds
+        # a KEY SHARE lock on it) is committed before the rows below are read, or waits for
+        # this delete and is refused; the dependent rows found are locked (FOR UPDATE) in turn
+        with self.conn.cursor() as cur:
+            cur.execute(ENTITIES[entity]["lock"], self._params(entity, identity))
         seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
         todo = [(entity, dict(identity))]
         while todo:

@@ -136,3 +136,57 @@ def test_a_cascaded_delete_leaves_no_orphan_item_and_a_failed_write_no_item(
     assert expected == [("Cast", "2")] * 3 + [("Category", "5"), ("Movie", "2")]
     # every item has its row, every row its item: no orphan left by the cascade
     assert _types(client, table) == expected
+
+
+def test_a_dependent_row_inserted_while_its_parent_is_deleted_leaves_no_orphan(
+    postgres: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """A Cast row inserted (not yet committed) when its Movie's delete starts: PostgreSQL's
+    cascade deletes it once it commits, so the delete must see it (it locks the Movie first
+    and waits), else the inserting writer's item stays an orphan (seen in omdb's demo now and
+    then: the concurrent application inserts casts of movies it deletes)."""
+    import threading
+
+    from generated_pkg import write_and_import
+
+    from modeling.emit.repository import emit_repository
+    from modeling.emit.transformers import emit_transformers
+
+    path = tmp_path / "films.yaml"
+    path.write_text(MODEL, encoding="utf-8")
+    model = load_model(path)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(DDL)
+    table = f"Films-{uuid.uuid4().hex[:8]}"
+    client = dynamodb_local.client()
+    create_table(client, layout, table)
+    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
+    mod = importlib.import_module(
+        f"{write_and_import(files, tmp_path / 'pkg', '_films_race')}.repository"
+    )
+    flags = mod.Flags.from_config({"writeToBothDatabases": True})
+    with (
+        psycopg.connect(dsn, autocommit=True) as conn_a,
+        psycopg.connect(dsn, autocommit=True) as conn_b,
+        psycopg.connect(dsn) as writer,
+    ):
+        repo_a = mod.Repository(conn_a, client, flags, table_name=table)
+        repo_b = mod.Repository(conn_b, client, flags, table_name=table)
+        repo_a.insert("Movie", {"movie_id": 1, "title": "m1"})
+        # another writer's insert, committed only after the delete started
+        xmin = writer.execute(
+            "INSERT INTO casts VALUES (1, 99, 1) RETURNING xmin::text"
+        ).fetchone()[0]
+        deleting = threading.Thread(target=repo_a.delete, args=("Movie", {"movie_id": 1}))
+        deleting.start()
+        deleting.join(1.0)
+        writer.commit()
+        # that writer's DynamoDB half, after its commit (as the repository does)
+        repo_b._dual("Cast", {"movie_id": 1, "person_id": 99, "position": 1}, int(xmin))
+        deleting.join(10)
+        assert not deleting.is_alive()
+        assert conn_a.execute("SELECT count(*) FROM casts").fetchone() == (0,)
+    assert _types(client, table) == []
