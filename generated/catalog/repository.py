@@ -99,8 +99,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin" FROM "public"."brands" WHERE "brand_id" = %(p0)s',
-        "insert": 'INSERT INTO "public"."brands" ("brand_id", "name", "slug", "country", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "public"."brands" ("brand_id", "name", "slug", "country", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("brand_id") DO NOTHING RETURNING "brand_id", "name", "slug", "country", "created_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "public"."brands" ("brand_id", "name", "slug", "country", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "brand_id", "name", "slug", "country", "created_at"',
+        "insert_new": 'INSERT INTO "public"."brands" ("brand_id", "name", "slug", "country", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("brand_id") DO NOTHING RETURNING "brand_id", "name", "slug", "country", "created_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "public"."brands" WHERE "brand_id" = %(p0)s FOR UPDATE) UPDATE "public"."brands" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."brand_id" = %(p0)s RETURNING "__t"."brand_id" AS "brand_id", "__t"."name" AS "name", "__t"."slug" AS "slug", "__t"."country" AS "country", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin"',
@@ -132,8 +132,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin" FROM "public"."categories" WHERE "category_id" = %(p0)s',
-        "insert": 'INSERT INTO "public"."categories" ("category_id", "parent_category_id", "name", "slug", "path") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "public"."categories" ("category_id", "parent_category_id", "name", "slug", "path") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("category_id") DO NOTHING RETURNING "category_id", "parent_category_id", "name", "slug", "path", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "public"."categories" ("category_id", "parent_category_id", "name", "slug", "path") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "category_id", "parent_category_id", "name", "slug", "path"',
+        "insert_new": 'INSERT INTO "public"."categories" ("category_id", "parent_category_id", "name", "slug", "path") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("category_id") DO NOTHING RETURNING "category_id", "parent_category_id", "name", "slug", "path"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "public"."categories" WHERE "category_id" = %(p0)s FOR UPDATE) UPDATE "public"."categories" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."category_id" = %(p0)s RETURNING "__t"."category_id" AS "category_id", "__t"."parent_category_id" AS "parent_category_id", "__t"."name" AS "name", "__t"."slug" AS "slug", "__t"."path" AS "path", "__t".xmin::text AS "__xmin"',
@@ -189,8 +189,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": ("tags",),
         "version": "updated_at",
         "select": 'SELECT "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin" FROM "public"."products" WHERE "product_id" = %(p0)s',
-        "insert": 'INSERT INTO "public"."products" ("product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s) RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "public"."products" ("product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s) ON CONFLICT ("product_id") DO NOTHING RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "public"."products" ("product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s) RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs"',
+        "insert_new": 'INSERT INTO "public"."products" ("product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s) ON CONFLICT ("product_id") DO NOTHING RETURNING "product_id", "brand_id", "category_id", "title", "slug", "status", "description", "created_at", "updated_at", "tags", "attributes" AS "specs"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "public"."products" WHERE "product_id" = %(p0)s FOR UPDATE) UPDATE "public"."products" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."product_id" = %(p0)s RETURNING "__t"."product_id" AS "product_id", "__t"."brand_id" AS "brand_id", "__t"."category_id" AS "category_id", "__t"."title" AS "title", "__t"."slug" AS "slug", "__t"."status" AS "status", "__t"."description" AS "description", "__t"."created_at" AS "created_at", "__t"."updated_at" AS "updated_at", "__t"."tags" AS "tags", "__t"."attributes" AS "specs", "__t".xmin::text AS "__xmin"',
@@ -233,8 +233,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin" FROM "public"."product_variants" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s',
-        "insert": 'INSERT INTO "public"."product_variants" ("product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "public"."product_variants" ("product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("product_id", "sku") DO NOTHING RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "public"."product_variants" ("product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at"',
+        "insert_new": 'INSERT INTO "public"."product_variants" ("product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("product_id", "sku") DO NOTHING RETURNING "product_id", "sku", "barcode", "size", "color", "weight_grams", "created_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "public"."product_variants" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s FOR UPDATE) UPDATE "public"."product_variants" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."product_id" = %(p0)s AND "__t"."sku" = %(p1)s RETURNING "__t"."product_id" AS "product_id", "__t"."sku" AS "sku", "__t"."barcode" AS "barcode", "__t"."size" AS "size", "__t"."color" AS "color", "__t"."weight_grams" AS "weight_grams", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin"',
@@ -275,8 +275,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin" FROM "public"."variant_prices" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "currency" = %(p2)s AND "valid_from" = %(p5)s',
-        "insert": 'INSERT INTO "public"."variant_prices" ("product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "public"."variant_prices" ("product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("product_id", "sku", "currency", "valid_from") DO NOTHING RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "public"."variant_prices" ("product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to"',
+        "insert_new": 'INSERT INTO "public"."variant_prices" ("product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("product_id", "sku", "currency", "valid_from") DO NOTHING RETURNING "product_id", "sku", "currency", "amount", "compare_at_amount", "valid_from", "valid_to"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "public"."variant_prices" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "currency" = %(p2)s AND "valid_from" = %(p5)s FOR UPDATE) UPDATE "public"."variant_prices" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."product_id" = %(p0)s AND "__t"."sku" = %(p1)s AND "__t"."currency" = %(p2)s AND "__t"."valid_from" = %(p5)s RETURNING "__t"."product_id" AS "product_id", "__t"."sku" AS "sku", "__t"."currency" AS "currency", "__t"."amount" AS "amount", "__t"."compare_at_amount" AS "compare_at_amount", "__t"."valid_from" AS "valid_from", "__t"."valid_to" AS "valid_to", "__t".xmin::text AS "__xmin"',
@@ -308,8 +308,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin" FROM "public"."warehouses" WHERE "warehouse_id" = %(p0)s',
-        "insert": 'INSERT INTO "public"."warehouses" ("warehouse_id", "name", "region", "country", "timezone") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "public"."warehouses" ("warehouse_id", "name", "region", "country", "timezone") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("warehouse_id") DO NOTHING RETURNING "warehouse_id", "name", "region", "country", "timezone", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "public"."warehouses" ("warehouse_id", "name", "region", "country", "timezone") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "warehouse_id", "name", "region", "country", "timezone"',
+        "insert_new": 'INSERT INTO "public"."warehouses" ("warehouse_id", "name", "region", "country", "timezone") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("warehouse_id") DO NOTHING RETURNING "warehouse_id", "name", "region", "country", "timezone"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "public"."warehouses" WHERE "warehouse_id" = %(p0)s FOR UPDATE) UPDATE "public"."warehouses" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."warehouse_id" = %(p0)s RETURNING "__t"."warehouse_id" AS "warehouse_id", "__t"."name" AS "name", "__t"."region" AS "region", "__t"."country" AS "country", "__t"."timezone" AS "timezone", "__t".xmin::text AS "__xmin"',
@@ -354,8 +354,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": "updated_at",
         "select": 'SELECT "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin" FROM "public"."inventory_levels" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "warehouse_id" = %(p2)s',
-        "insert": 'INSERT INTO "public"."inventory_levels" ("product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "public"."inventory_levels" ("product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("product_id", "sku", "warehouse_id") DO NOTHING RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "public"."inventory_levels" ("product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at"',
+        "insert_new": 'INSERT INTO "public"."inventory_levels" ("product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("product_id", "sku", "warehouse_id") DO NOTHING RETURNING "product_id", "sku", "warehouse_id", "on_hand", "reserved", "available", "reorder_point", "updated_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "public"."inventory_levels" WHERE "product_id" = %(p0)s AND "sku" = %(p1)s AND "warehouse_id" = %(p2)s FOR UPDATE) UPDATE "public"."inventory_levels" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."product_id" = %(p0)s AND "__t"."sku" = %(p1)s AND "__t"."warehouse_id" = %(p2)s RETURNING "__t"."product_id" AS "product_id", "__t"."sku" AS "sku", "__t"."warehouse_id" AS "warehouse_id", "__t"."on_hand" AS "on_hand", "__t"."reserved" AS "reserved", "__t"."available" AS "available", "__t"."reorder_point" AS "reorder_point", "__t"."updated_at" AS "updated_at", "__t".xmin::text AS "__xmin"',
@@ -571,6 +571,15 @@ class Repository:
         )
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
+
+    def _insert(self, entity: str, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """An INSERT (`insert` / `insert_new`), then the new row's xmin read in the same
+        transaction (an INSERT cannot return it from a partitioned table)."""
+        row = self._pg_row(sql, params)
+        if row is not None:
+            again = self._pg_row(ENTITIES[entity]["select"], params)
+            row["__xmin"] = again["__xmin"] if again is not None else None
+        return row
 
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
@@ -800,7 +809,7 @@ class Repository:
                 if stored is not None:
                     old = self._split_old(entity, stored)
             if stored is None:
-                stored = self._pg_row(spec["insert_new"], params)
+                stored = self._insert(entity, spec["insert_new"], params)
             if stored is None:  # a key-only row that exists, or inserted by another writer
                 stored = self._pg_row(spec["select"], params)
             assert stored is not None
@@ -816,7 +825,7 @@ class Repository:
             return self.put(entity, row)
         with self.conn.transaction():
             self._lock(entity, row)
-            stored = self._pg_row(spec["insert"], self._params(entity, row))
+            stored = self._insert(entity, spec["insert"], self._params(entity, row))
         assert stored is not None
         version = self._row_version(entity, stored)
         if self.flags.writes_dynamodb:

@@ -114,8 +114,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin" FROM "shop"."customers" WHERE "customer_id" = %(p0)s',
-        "insert": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("customer_id") DO NOTHING RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at"',
+        "insert_new": 'INSERT INTO "shop"."customers" ("customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("customer_id") DO NOTHING RETURNING "customer_id", "email", "full_name", "phone", "status", "marketing_opt_in", "created_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "shop"."customers" WHERE "customer_id" = %(p0)s FOR UPDATE) UPDATE "shop"."customers" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."customer_id" = %(p0)s RETURNING "__t"."customer_id" AS "customer_id", "__t"."email" AS "email", "__t"."full_name" AS "full_name", "__t"."phone" AS "phone", "__t"."status" AS "status", "__t"."marketing_opt_in" AS "marketing_opt_in", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin"',
@@ -177,8 +177,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin" FROM "shop"."orders" WHERE "order_id" = %(p0)s',
-        "insert": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) ON CONFLICT ("order_id") DO NOTHING RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes"',
+        "insert_new": 'INSERT INTO "shop"."orders" ("order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s, %(p10)s, %(p11)s, %(p12)s) ON CONFLICT ("order_id") DO NOTHING RETURNING "order_id", "customer_id", "order_number", "status", "placed_at", "currency", "subtotal", "shipping_total", "tax_total", "grand_total", "shipping_address", "billing_address", "notes"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "shop"."orders" WHERE "order_id" = %(p0)s FOR UPDATE) UPDATE "shop"."orders" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."order_id" = %(p0)s RETURNING "__t"."order_id" AS "order_id", "__t"."customer_id" AS "customer_id", "__t"."order_number" AS "order_number", "__t"."status" AS "status", "__t"."placed_at" AS "placed_at", "__t"."currency" AS "currency", "__t"."subtotal" AS "subtotal", "__t"."shipping_total" AS "shipping_total", "__t"."tax_total" AS "tax_total", "__t"."grand_total" AS "grand_total", "__t"."shipping_address" AS "shipping_address", "__t"."billing_address" AS "billing_address", "__t"."notes" AS "notes", "__t".xmin::text AS "__xmin"',
@@ -221,8 +221,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin" FROM "shop"."order_lines" WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s',
-        "insert": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("order_id", "line_no") DO NOTHING RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount"',
+        "insert_new": 'INSERT INTO "shop"."order_lines" ("order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("order_id", "line_no") DO NOTHING RETURNING "order_id", "line_no", "sku", "product_title", "quantity", "unit_price", "discount"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "shop"."order_lines" WHERE "order_id" = %(p0)s AND "line_no" = %(p1)s FOR UPDATE) UPDATE "shop"."order_lines" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."order_id" = %(p0)s AND "__t"."line_no" = %(p1)s RETURNING "__t"."order_id" AS "order_id", "__t"."line_no" AS "line_no", "__t"."sku" AS "sku", "__t"."product_title" AS "product_title", "__t"."quantity" AS "quantity", "__t"."unit_price" AS "unit_price", "__t"."discount" AS "discount", "__t".xmin::text AS "__xmin"',
@@ -269,8 +269,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin" FROM "shop"."shipments" WHERE "shipment_id" = %(p0)s',
-        "insert": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("shipment_id") DO NOTHING RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos"',
+        "insert_new": 'INSERT INTO "shop"."shipments" ("shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("shipment_id") DO NOTHING RETURNING "shipment_id", "order_id", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "line_nos"',
         "update": (
             'WITH "__old" AS (SELECT "order_id" AS "__old_order_id" FROM "shop"."shipments" WHERE "shipment_id" = %(p0)s FOR UPDATE) UPDATE "shop"."shipments" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."shipment_id" = %(p0)s RETURNING "__t"."shipment_id" AS "shipment_id", "__t"."order_id" AS "order_id", "__t"."carrier" AS "carrier", "__t"."tracking_number" AS "tracking_number", "__t"."status" AS "status", "__t"."shipped_at" AS "shipped_at", "__t"."delivered_at" AS "delivered_at", "__t"."line_nos" AS "line_nos", "__t".xmin::text AS "__xmin", "__old"."__old_order_id"',
@@ -317,8 +317,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin" FROM "shop"."payments" WHERE "payment_id" = %(p0)s',
-        "insert": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("payment_id") DO NOTHING RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at"',
+        "insert_new": 'INSERT INTO "shop"."payments" ("payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("payment_id") DO NOTHING RETURNING "payment_id", "order_id", "provider", "provider_ref", "amount", "currency", "status", "created_at"',
         "update": (
             'WITH "__old" AS (SELECT "order_id" AS "__old_order_id", "created_at" AS "__old_created_at" FROM "shop"."payments" WHERE "payment_id" = %(p0)s FOR UPDATE) UPDATE "shop"."payments" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."payment_id" = %(p0)s RETURNING "__t"."payment_id" AS "payment_id", "__t"."order_id" AS "order_id", "__t"."provider" AS "provider", "__t"."provider_ref" AS "provider_ref", "__t"."amount" AS "amount", "__t"."currency" AS "currency", "__t"."status" AS "status", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin", "__old"."__old_order_id", "__old"."__old_created_at"',
@@ -362,8 +362,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin" FROM "shop"."returns" WHERE "return_id" = %(p0)s',
-        "insert": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("return_id") DO NOTHING RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount"',
+        "insert_new": 'INSERT INTO "shop"."returns" ("return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("return_id") DO NOTHING RETURNING "return_id", "order_id", "customer_id", "status", "reason", "requested_at", "refund_amount"',
         "update": (
             'WITH "__old" AS (SELECT "customer_id" AS "__old_customer_id", "requested_at" AS "__old_requested_at" FROM "shop"."returns" WHERE "return_id" = %(p0)s FOR UPDATE) UPDATE "shop"."returns" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."return_id" = %(p0)s RETURNING "__t"."return_id" AS "return_id", "__t"."order_id" AS "order_id", "__t"."customer_id" AS "customer_id", "__t"."status" AS "status", "__t"."reason" AS "reason", "__t"."requested_at" AS "requested_at", "__t"."refund_amount" AS "refund_amount", "__t".xmin::text AS "__xmin", "__old"."__old_customer_id", "__old"."__old_requested_at"',
@@ -395,8 +395,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin" FROM "shop"."carts" WHERE "cart_id" = %(p0)s',
-        "insert": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("cart_id") DO NOTHING RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at"',
+        "insert_new": 'INSERT INTO "shop"."carts" ("cart_id", "customer_id", "items", "updated_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("cart_id") DO NOTHING RETURNING "cart_id", "customer_id", "items", "updated_at", "expires_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "shop"."carts" WHERE "cart_id" = %(p0)s FOR UPDATE) UPDATE "shop"."carts" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."cart_id" = %(p0)s RETURNING "__t"."cart_id" AS "cart_id", "__t"."customer_id" AS "customer_id", "__t"."items" AS "items", "__t"."updated_at" AS "updated_at", "__t"."expires_at" AS "expires_at", "__t".xmin::text AS "__xmin"',
@@ -606,6 +606,15 @@ class Repository:
         )
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
+
+    def _insert(self, entity: str, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """An INSERT (`insert` / `insert_new`), then the new row's xmin read in the same
+        transaction (an INSERT cannot return it from a partitioned table)."""
+        row = self._pg_row(sql, params)
+        if row is not None:
+            again = self._pg_row(ENTITIES[entity]["select"], params)
+            row["__xmin"] = again["__xmin"] if again is not None else None
+        return row
 
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
@@ -835,7 +844,7 @@ class Repository:
                 if stored is not None:
                     old = self._split_old(entity, stored)
             if stored is None:
-                stored = self._pg_row(spec["insert_new"], params)
+                stored = self._insert(entity, spec["insert_new"], params)
             if stored is None:  # a key-only row that exists, or inserted by another writer
                 stored = self._pg_row(spec["select"], params)
             assert stored is not None
@@ -851,7 +860,7 @@ class Repository:
             return self.put(entity, row)
         with self.conn.transaction():
             self._lock(entity, row)
-            stored = self._pg_row(spec["insert"], self._params(entity, row))
+            stored = self._insert(entity, spec["insert"], self._params(entity, row))
         assert stored is not None
         version = self._row_version(entity, stored)
         if self.flags.writes_dynamodb:

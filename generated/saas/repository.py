@@ -104,8 +104,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin" FROM "tenants" WHERE "tenant_id" = %(p0)s',
-        "insert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) ON CONFLICT ("tenant_id") DO NOTHING RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at"',
+        "insert_new": 'INSERT INTO "tenants" ("tenant_id", "name", "slug", "plan", "status", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s) ON CONFLICT ("tenant_id") DO NOTHING RETURNING "tenant_id", "name", "slug", "plan", "status", "created_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "tenants" WHERE "tenant_id" = %(p0)s FOR UPDATE) UPDATE "tenants" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."tenant_id" = %(p0)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."name" AS "name", "__t"."slug" AS "slug", "__t"."plan" AS "plan", "__t"."status" AS "status", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin"',
@@ -148,8 +148,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin" FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s',
-        "insert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "user_id") DO NOTHING RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at"',
+        "insert_new": 'INSERT INTO "users" ("tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "user_id") DO NOTHING RETURNING "tenant_id", "user_id", "email", "display_name", "role", "created_at", "last_login_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "users" WHERE "tenant_id" = %(p0)s AND "user_id" = %(p1)s FOR UPDATE) UPDATE "users" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."user_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."user_id" AS "user_id", "__t"."email" AS "email", "__t"."display_name" AS "display_name", "__t"."role" AS "role", "__t"."created_at" AS "created_at", "__t"."last_login_at" AS "last_login_at", "__t".xmin::text AS "__xmin"',
@@ -180,8 +180,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin" FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s',
-        "insert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id") DO NOTHING RETURNING "tenant_id", "project_id", "name", "archived", "created_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "name", "archived", "created_at"',
+        "insert_new": 'INSERT INTO "projects" ("tenant_id", "project_id", "name", "archived", "created_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id") DO NOTHING RETURNING "tenant_id", "project_id", "name", "archived", "created_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "projects" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s FOR UPDATE) UPDATE "projects" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."project_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."project_id" AS "project_id", "__t"."name" AS "name", "__t"."archived" AS "archived", "__t"."created_at" AS "created_at", "__t".xmin::text AS "__xmin"',
@@ -208,8 +208,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin" FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s',
-        "insert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id", "user_id") DO NOTHING RETURNING "tenant_id", "project_id", "user_id", "role", "added_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) RETURNING "tenant_id", "project_id", "user_id", "role", "added_at"',
+        "insert_new": 'INSERT INTO "project_members" ("tenant_id", "project_id", "user_id", "role", "added_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s) ON CONFLICT ("tenant_id", "project_id", "user_id") DO NOTHING RETURNING "tenant_id", "project_id", "user_id", "role", "added_at"',
         "update": (
             'WITH "__old" AS (SELECT 1 AS "__one" FROM "project_members" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "user_id" = %(p2)s FOR UPDATE) UPDATE "project_members" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."project_id" = %(p1)s AND "__t"."user_id" = %(p2)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."project_id" AS "project_id", "__t"."user_id" AS "user_id", "__t"."role" AS "role", "__t"."added_at" AS "added_at", "__t".xmin::text AS "__xmin"',
@@ -254,8 +254,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin" FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s',
-        "insert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("tenant_id", "project_id", "event_id") DO NOTHING RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at"',
+        "insert_new": 'INSERT INTO "project_events" ("tenant_id", "project_id", "event_id", "occurred_at", "event_type", "actor_user_id", "payload", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s) ON CONFLICT ("tenant_id", "project_id", "event_id") DO NOTHING RETURNING "tenant_id", "project_id", "event_id", "occurred_at", "event_type" AS "type", "actor_user_id", "payload", "expires_at"',
         "update": (
             'WITH "__old" AS (SELECT "event_type" AS "__old_type", "occurred_at" AS "__old_occurred_at" FROM "project_events" WHERE "tenant_id" = %(p0)s AND "project_id" = %(p1)s AND "event_id" = %(p2)s FOR UPDATE) UPDATE "project_events" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."project_id" = %(p1)s AND "__t"."event_id" = %(p2)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."project_id" AS "project_id", "__t"."event_id" AS "event_id", "__t"."occurred_at" AS "occurred_at", "__t"."event_type" AS "type", "__t"."actor_user_id" AS "actor_user_id", "__t"."payload" AS "payload", "__t"."expires_at" AS "expires_at", "__t".xmin::text AS "__xmin", "__old"."__old_type", "__old"."__old_occurred_at"',
@@ -307,8 +307,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": ("scopes",),
         "version": None,
         "select": 'SELECT "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin" FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s',
-        "insert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) ON CONFLICT ("tenant_id", "key_id") DO NOTHING RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at"',
+        "insert_new": 'INSERT INTO "api_keys" ("tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s, %(p7)s, %(p8)s, %(p9)s) ON CONFLICT ("tenant_id", "key_id") DO NOTHING RETURNING "tenant_id", "key_id", "prefix", "secret_hash", "name", "scopes", "created_by", "created_at", "last_used_at", "revoked_at"',
         "update": (
             'WITH "__old" AS (SELECT "prefix" AS "__old_prefix" FROM "api_keys" WHERE "tenant_id" = %(p0)s AND "key_id" = %(p1)s FOR UPDATE) UPDATE "api_keys" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."key_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."key_id" AS "key_id", "__t"."prefix" AS "prefix", "__t"."secret_hash" AS "secret_hash", "__t"."name" AS "name", "__t"."scopes" AS "scopes", "__t"."created_by" AS "created_by", "__t"."created_at" AS "created_at", "__t"."last_used_at" AS "last_used_at", "__t"."revoked_at" AS "revoked_at", "__t".xmin::text AS "__xmin", "__old"."__old_prefix"',
@@ -351,8 +351,8 @@ ENTITIES: dict[str, dict[str, Any]] = {
         "sets": (),
         "version": None,
         "select": 'SELECT "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin" FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s',
-        "insert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
-        "insert_new": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "invitation_id") DO NOTHING RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at", xmin::text AS "__xmin"',
+        "insert": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at"',
+        "insert_new": 'INSERT INTO "invitations" ("tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at") VALUES (%(p0)s, %(p1)s, %(p2)s, %(p3)s, %(p4)s, %(p5)s, %(p6)s) ON CONFLICT ("tenant_id", "invitation_id") DO NOTHING RETURNING "tenant_id", "invitation_id", "email", "role", "invited_by", "created_at", "expires_at"',
         "update": (
             'WITH "__old" AS (SELECT "email" AS "__old_email" FROM "invitations" WHERE "tenant_id" = %(p0)s AND "invitation_id" = %(p1)s FOR UPDATE) UPDATE "invitations" AS "__t" SET ',
             ' FROM "__old" WHERE "__t"."tenant_id" = %(p0)s AND "__t"."invitation_id" = %(p1)s RETURNING "__t"."tenant_id" AS "tenant_id", "__t"."invitation_id" AS "invitation_id", "__t"."email" AS "email", "__t"."role" AS "role", "__t"."invited_by" AS "invited_by", "__t"."created_at" AS "created_at", "__t"."expires_at" AS "expires_at", "__t".xmin::text AS "__xmin", "__old"."__old_email"',
@@ -561,6 +561,15 @@ class Repository:
         )
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
+
+    def _insert(self, entity: str, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """An INSERT (`insert` / `insert_new`), then the new row's xmin read in the same
+        transaction (an INSERT cannot return it from a partitioned table)."""
+        row = self._pg_row(sql, params)
+        if row is not None:
+            again = self._pg_row(ENTITIES[entity]["select"], params)
+            row["__xmin"] = again["__xmin"] if again is not None else None
+        return row
 
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
@@ -790,7 +799,7 @@ class Repository:
                 if stored is not None:
                     old = self._split_old(entity, stored)
             if stored is None:
-                stored = self._pg_row(spec["insert_new"], params)
+                stored = self._insert(entity, spec["insert_new"], params)
             if stored is None:  # a key-only row that exists, or inserted by another writer
                 stored = self._pg_row(spec["select"], params)
             assert stored is not None
@@ -806,7 +815,7 @@ class Repository:
             return self.put(entity, row)
         with self.conn.transaction():
             self._lock(entity, row)
-            stored = self._pg_row(spec["insert"], self._params(entity, row))
+            stored = self._insert(entity, spec["insert"], self._params(entity, row))
         assert stored is not None
         version = self._row_version(entity, stored)
         if self.flags.writes_dynamodb:

@@ -139,9 +139,11 @@ def entity_sql(
         "sets": tuple(a.name for a in attrs if a.type.kind == "set"),
         "version": entity.version,
         "select": f"SELECT {returning} FROM {table} WHERE {where}",
-        "insert": f"INSERT INTO {table} ({cols}) VALUES ({values}) RETURNING {returning}",
+        # no xmin in an INSERT's RETURNING: PostgreSQL refuses it on a partitioned table
+        # ("cannot retrieve a system column in this context"); `_insert` reads it after
+        "insert": f"INSERT INTO {table} ({cols}) VALUES ({values}) RETURNING {returning_of('')}",
         "insert_new": f"INSERT INTO {table} ({cols}) VALUES ({values}) ON CONFLICT ({conflict}) "
-        f"DO NOTHING RETURNING {returning}",
+        f"DO NOTHING RETURNING {returning_of('')}",
         "update": update,
         "delete": f"DELETE FROM {table} WHERE {where} RETURNING {returning}, "
         f'(txid_current() %% 4294967296)::text AS "__xid"',
@@ -400,6 +402,15 @@ class Repository:
         with self.conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
 
+    def _insert(self, entity: str, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        \"\"\"An INSERT (`insert` / `insert_new`), then the new row's xmin read in the same
+        transaction (an INSERT cannot return it from a partitioned table).\"\"\"
+        row = self._pg_row(sql, params)
+        if row is not None:
+            again = self._pg_row(ENTITIES[entity]["select"], params)
+            row["__xmin"] = again["__xmin"] if again is not None else None
+        return row
+
     def _row_version(self, entity: str, row: dict[str, Any]) -> int:
         xmin = row.pop("__xmin", None)
         column = version_attribute(entity, self.version_column)
@@ -564,7 +575,7 @@ class Repository:
                 if stored is not None:
                     old = self._split_old(entity, stored)
             if stored is None:
-                stored = self._pg_row(spec["insert_new"], params)
+                stored = self._insert(entity, spec["insert_new"], params)
             if stored is None:  # a key-only row that exists, or inserted by another writer
                 stored = self._pg_row(spec["select"], params)
             assert stored is not None
@@ -580,7 +591,7 @@ class Repository:
             return self.put(entity, row)
         with self.conn.transaction():
             self._lock(entity, row)
-            stored = self._pg_row(spec["insert"], self._params(entity, row))
+            stored = self._insert(entity, spec["insert"], self._params(entity, row))
         assert stored is not None
         version = self._row_version(entity, stored)
         if self.flags.writes_dynamodb:
