@@ -52,13 +52,15 @@ def _errors(result: FileResult) -> list[str]:
 
 
 def _check_document(doc: Any, file: str) -> list[str]:
-    """`self_check` of the text `doc` is written as, from the document: when its plain data
-    passes, the text is never needed (the check reads the text's bytes only for the model's
-    sha256, which no diagnostic depends on); else the text is written (as the seeder writes
-    it) and checked as `self_check` would."""
+    """`self_check` of the text `doc` is written as, from the document, for a caller that
+    runs the JSON Schema pass on the same data (`schema_problems(plain_data(doc))`) itself and
+    uses this answer only when that pass finds nothing: when the plain data passes the rest,
+    the text is never needed (the check reads the text's bytes only for the model's sha256,
+    which no diagnostic depends on); else the text is written (as the seeder writes it) and
+    checked as `self_check` would."""
     data = plain_data(doc)
     if data is not None and not _errors(
-        check_data(data, Positions(file), Diagnostics(), file, None)
+        check_data(data, Positions(file), Diagnostics(), file, None, schema_valid=True)
     ):
         return []
     text, data = dump_with_data(doc)

@@ -27,6 +27,7 @@ from modeling.importers._seed import seed
 from modeling.importers._spec import Seeded, ensure_schema_file
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
 from modeling.spec.checks import ALLOW_DDL_OUTSIDE, ddl_allowed
+from modeling.spec.structure import schema_problems
 
 # pg_stat_statements' window: at least a second, at most a century (a rate is calls / window;
 # 0, a negative or NaN window used to drop every rate without a word, 1e-300 to write 1e305/s)
@@ -216,9 +217,11 @@ def _checked(
 ) -> list[str]:
     """`self_check(text, file, data)`: the child's answer when one runs and checked the same
     data (the text's own plain data: `data` is None when the text holds characters its readers
-    treat differently, and then only the text itself is checked, here). A check that raised in
-    the child is run again here, so it raises as it would have without the child."""
-    if background and data is not None:
+    treat differently, and then only the text itself is checked, here). The child skips the
+    JSON Schema pass, run here meanwhile: when it finds a problem, the child's answer is not
+    used. A check that raised in the child is run again here, so it raises as it would have
+    without the child."""
+    if background and data is not None and not schema_problems(data):
         kind, answer = background[0].result()
         if kind == "errors":
             return list(answer)

@@ -568,8 +568,13 @@ def _get(data: Any, path: Path) -> Any:
     return node
 
 
-def validate_structure(data: Any, positions: Positions, diags: Diagnostics) -> ModelSpec | None:
-    """Both passes; adds located diagnostics to `diags`; the spec when the structure is valid."""
+def validate_structure(
+    data: Any, positions: Positions, diags: Diagnostics, schema_valid: bool = False
+) -> ModelSpec | None:
+    """Both passes; adds located diagnostics to `diags`; the spec when the structure is valid.
+
+    `schema_valid`: the caller has established `schema_problems(data) == []` (init's self-check
+    runs that pass beside the rest, in another process), so only the pydantic pass runs."""
     if not isinstance(data, dict):
         diags.error(
             "wrong-type",
@@ -578,7 +583,7 @@ def validate_structure(data: Any, positions: Positions, diags: Diagnostics) -> M
             hint="start the file with `model: <name>`",
         )
         return None
-    raw = schema_problems(data)
+    raw = [] if schema_valid else schema_problems(data)
     problems = _drop_implied_missing(raw)
     spec, more = pydantic_pass(data, raw)
     for p in [*problems, *more]:

@@ -85,27 +85,36 @@ def test_the_forked_check_gives_the_serial_result_on_a_chain(
     assert forked == serial
 
 
-def _break_first_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Seeding writes a key naming no attribute (a seeder bug the self-check must catch)."""
+def _break_first_entity(monkeypatch: pytest.MonkeyPatch, field: str, value: Any) -> None:
+    """Seeding writes a bad value into the first entity (a seeder bug the check must catch)."""
     real = _seed.catalog_to_spec
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         seeded = real(*args, **kwargs)
         entities = seeded.doc["entities"]
-        entities[next(iter(entities))]["key"][0] = "nope"
+        entities[next(iter(entities))][field] = value
         return seeded
 
     monkeypatch.setattr(_seed, "catalog_to_spec", broken)
 
 
-def test_an_error_the_child_finds_is_reported_as_in_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        # the key names no attribute: found by the child (the checks after the schema pass)
+        ("key", ["nope"], "nope"),
+        # not a count: found by the JSON Schema pass, which the parent runs beside the child
+        ("row_count", "many", "row_count"),
+    ],
+)
+def test_an_error_the_check_finds_is_reported_as_in_process(
+    field: str, value: Any, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _break_first_key(monkeypatch)
+    _break_first_entity(monkeypatch, field, value)
     ddl = _chain(tmp_path, 5)
     serial = _init(tmp_path, ddl, False, monkeypatch)
     forked = _init(tmp_path, ddl, True, monkeypatch)
-    assert "SEED051" in serial["output"] and "nope" in serial["output"]
+    assert "SEED051" in serial["output"] and says in serial["output"]
     report = json.loads(serial["files"]["r"])
     assert report["self_check"] and "m.yaml:" in report["self_check"][0]
     assert forked == serial
