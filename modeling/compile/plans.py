@@ -113,10 +113,11 @@ class _Context:
     def sharing(self, entity: str) -> list[str]:
         """Entities whose partition key on this index can equal `entity`'s."""
         pk, kinds = self.keys[entity].pk, self.kinds(entity)
+        # an entity shares its own partition (a template meets itself: `may_coincide`)
         return sorted(
             e
             for e in self.index_keys.candidates(pk)
-            if templates.may_coincide(self.keys[e].pk, pk, self.kinds(e), kinds)
+            if e == entity or templates.may_coincide(self.keys[e].pk, pk, self.kinds(e), kinds)
         )
 
 
