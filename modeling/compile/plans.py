@@ -10,7 +10,6 @@ type may still fall inside the range, the plan lists the type values the client 
 from __future__ import annotations
 
 import bisect
-import itertools
 from dataclasses import replace
 
 from modeling.compile import key_languages, templates
@@ -77,11 +76,12 @@ class _IndexKeys:
         """Entities whose partition-key prefix is compatible with `pk`'s."""
         literal = templates.literal_prefix(pk)
         out = [e for k in range(len(literal)) for e in self.by_prefix.get(literal[:k], ())]
-        start = bisect.bisect_left(self.prefixes, literal)
-        for p in itertools.islice(self.prefixes, start, None):
-            if not p.startswith(literal):
-                break
-            out.extend(self.by_prefix[p])
+        # the prefixes starting with `literal` follow it in sorted order (indexed from the
+        # bisection: an islice would walk the list from its start, n^2 over the patterns)
+        at = bisect.bisect_left(self.prefixes, literal)
+        while at < len(self.prefixes) and self.prefixes[at].startswith(literal):
+            out.extend(self.by_prefix[self.prefixes[at]])
+            at += 1
         return out
 
 
