@@ -22,7 +22,9 @@ seconds, CPU seconds (user + sys) and peak RSS:
   * seed  — read_ddl + catalog_to_spec + YAML (what init does before its self-check), with the
             CPU split read / spec / YAML, CPU microseconds per table and its growth against the
             first size (a linear seed keeps the per-table time flat),
-  * init  — the whole `model init --from-ddl FILE -o DIR/model.yaml`, self-check included;
+  * init  — the whole `model init --from-ddl FILE -o DIR/model.yaml`, self-check included
+            (from 1,000 entities it runs in a forked child beside the YAML text: the CPU
+            column sums both processes, the wall shows the overlap on an idle machine);
 and the ratios seed / parse, init / parse and init / seed of the same run, of CPU seconds (what
 the other processes of a shared machine do not inflate; the wall seconds are printed beside).
 

@@ -59,11 +59,17 @@ def check_text(text: str, file: str, content: bytes | None = None) -> FileResult
 
 
 def check_data(
-    data: Any, positions: Positions, diags: Diagnostics, file: str, content: bytes | None
+    data: Any,
+    positions: Positions,
+    diags: Diagnostics,
+    file: str,
+    content: bytes | None,
+    schema_valid: bool = False,
 ) -> FileResult:
     """The stages after the YAML: validate model data read from `file` (whose bytes are
-    `content`); diagnostics are located through `positions`."""
-    spec = validate_structure(data, positions, diags)
+    `content`); diagnostics are located through `positions`. `schema_valid`: the caller has
+    found no JSON Schema problem in `data` (`structure.schema_problems`); that pass is skipped."""
+    spec = validate_structure(data, positions, diags, schema_valid)
     if spec is None or diags.has_errors():
         return FileResult(file, None, spec, diags)
     patterns = check(spec, positions, diags, file)

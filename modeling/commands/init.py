@@ -10,21 +10,24 @@ import gc
 import json
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from modeling.commands._self_check import self_check
+from modeling.commands import _self_check
+from modeling.commands._self_check import BackgroundCheck, self_check
 from modeling.core import inputs
-from modeling.core.diagnostics import Span
+from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.errors import EXIT_INVALID, EXIT_OK
 from modeling.importers._seed import seed
-from modeling.importers._spec import ensure_schema_file
+from modeling.importers._spec import Seeded, ensure_schema_file
 from modeling.importers.queries import DEFAULT_WINDOW_SECONDS
 from modeling.spec.checks import ALLOW_DDL_OUTSIDE, ddl_allowed
+from modeling.spec.structure import schema_problems
 
 # pg_stat_statements' window: at least a second, at most a century (a rate is calls / window;
 # 0, a negative or NaN window used to drop every rate without a word, 1e-300 to write 1e305/s)
@@ -107,6 +110,37 @@ def _init(
     window: float,
     report: Path | None,
 ) -> None:
+    with ExitStack() as stack:  # leaving it (an error, Ctrl-C, SIGTERM) stops a running check
+        _seed_and_write(
+            stack, console, from_ddl, from_db, schema, tables, output, name, queries, window, report
+        )
+
+
+def _seed_and_write(
+    stack: ExitStack,
+    console: Console,
+    from_ddl: Path | None,
+    from_db: str | None,
+    schema: list[str],
+    tables: list[str],
+    output: Path | None,
+    name: str | None,
+    queries: Path | None,
+    window: float,
+    report: Path | None,
+) -> None:
+    model_file = str(output or "model.yaml")
+    background: list[BackgroundCheck] = []
+
+    def start_check(seeded: Seeded, diags: Diagnostics) -> None:
+        """A large model is checked in a child while this process writes its text."""
+        if (
+            len(seeded.entities) >= _self_check.FORK_MIN_ENTITIES
+            and not diags.has_errors()
+            and _self_check.fork_available()
+        ):
+            background.append(stack.enter_context(BackgroundCheck(seeded.doc, model_file)))
+
     outcome = seed(
         ddl=from_ddl,
         dsn=from_db,
@@ -116,12 +150,13 @@ def _init(
         name=name,
         queries=queries,
         window_seconds=window,
+        before_text=start_check,
     )
     if outcome.yaml is not None and not outcome.diagnostics.has_errors():
         # the model must pass validate and compile; if not, say why (never silently)
         errors = [
             e
-            for e in self_check(outcome.yaml, str(output or "model.yaml"), outcome.data)
+            for e in _checked(outcome.yaml, model_file, outcome.data, background)
             if "[ddl-outside-model-dir]" not in e  # said below, with the fix
         ]
         outcome.report["self_check"] = errors
@@ -175,3 +210,21 @@ def _init(
                 )
             )
     raise typer.Exit(EXIT_OK)
+
+
+def _checked(
+    text: str, file: str, data: dict[str, Any] | None, background: list[BackgroundCheck]
+) -> list[str]:
+    """`self_check(text, file, data)`: the child's answer when one runs and checked the same
+    data (the text's own plain data: `data` is None when the text holds characters its readers
+    treat differently, and then only the text itself is checked, here). The child skips the
+    JSON Schema pass, run here meanwhile: when it finds a problem, the child's answer is not
+    used. A check that raised in the child is run again here, so it raises as it would have
+    without the child."""
+    if background and data is not None and not schema_problems(data):
+        kind, answer = background[0].result()
+        if kind == "errors":
+            return list(answer)
+    elif background:
+        background[0].stop()
+    return self_check(text, file, data)

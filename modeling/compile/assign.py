@@ -256,12 +256,40 @@ def pk_template(placement: Placement, prefixes: dict[str, str]) -> str:
     return templates.build(prefixes[placement.owner], placement.pk)
 
 
+class _Solved:
+    """`solve`, memoized: it is pure and ignores the order of its requirements, so a placement
+    is kept per (entity, index, set of requirements, pinned key, inherited). The depth-first
+    search revisits the same sets on many branches, and the final placement (`_place`) asks
+    again for the sets the assignment chose. The pinned key counts with its span (a
+    placement carries it; two pins of equal templates from different lines stay apart)."""
+
+    def __init__(self, model: ir.Model) -> None:
+        self.model = model
+        self.cache: dict[tuple[object, ...], Placement | None] = {}
+        self.misses = 0
+
+    def __call__(
+        self,
+        entity: str,
+        index: str,
+        reqs: frozenset[Requirement],
+        pinned: ir.PinnedKey | None,
+        inherited: bool,
+    ) -> Placement | None:
+        key = (entity, index, reqs, pinned, pinned.span if pinned else None, inherited)
+        if key not in self.cache:
+            self.misses += 1
+            self.cache[key] = solve(
+                self.model, entity, index, sorted(reqs, key=_req_key), pinned, inherited
+            )
+        return self.cache[key]
+
+
 class _Search:
     """Holds the requirement sets per (entity, index) while patterns are assigned.
 
-    `solve` is pure and ignores the order of its requirements, so placements are memoized on
-    (entity, index, frozenset of requirements): the depth-first search revisits the same sets
-    on many branches. `lookups` counts look-ups (the budget), `solves` the cache misses.
+    Placements come from `_Solved` (memoized). `lookups` counts look-ups (the budget),
+    `solves` the cache misses.
     """
 
     def __init__(
@@ -276,27 +304,20 @@ class _Search:
         self.pinned = pinned
         self.inherited = inherited  # keys of `pinned` that come from the previous layout
         self.reqs: dict[tuple[str, str], list[Requirement]] = {}
-        self.cache: dict[tuple[str, str, frozenset[Requirement]], Placement | None] = {}
+        self.solved = _Solved(model)
         self.lookups = 0
-        self.solves = 0
+
+    @property
+    def solves(self) -> int:
+        return self.solved.misses
 
     def placement(
         self, entity: str, index: str, extra: Iterable[Requirement] = ()
     ) -> Placement | None:
         self.lookups += 1
         reqs = frozenset((*self.reqs.get((entity, index), ()), *extra))
-        key = (entity, index, reqs)
-        if key not in self.cache:
-            self.solves += 1
-            self.cache[key] = solve(
-                self.model,
-                entity,
-                index,
-                sorted(reqs, key=_req_key),
-                self.pinned.get(key[:2]),
-                key[:2] in self.inherited,
-            )
-        return self.cache[key]
+        at = (entity, index)
+        return self.solved(entity, index, reqs, self.pinned.get(at), at in self.inherited)
 
     def unit_fits(self, unit: Unit, index: str) -> bool:
         placed = []
@@ -563,7 +584,8 @@ def assign_indexes(model: ir.Model, state: Derivation) -> Derivation:
     used = sorted(set(chosen.values()) | {TABLE} | set(pinned_indexes), key=_index_sort_key)
     rename = _compact(used, pinned_indexes)
     assignment = {p: rename[i] for p, i in chosen.items()}
-    return replace(_place(model, state, pinned, units, assignment, rename), search=stats)
+    placed = _place(model, state, pinned, units, assignment, rename, search.solved)
+    return replace(placed, search=stats)
 
 
 def _index_sort_key(name: str) -> tuple[int, int]:
@@ -636,8 +658,11 @@ def _place(
     units: list[Unit],
     assignment: dict[str, str],
     rename: dict[str, str],
+    solved: _Solved,
     inherited: frozenset[tuple[str, str]] = frozenset(),
 ) -> Derivation:
+    """The placements of the chosen assignment (from the search's memo where it already
+    solved the same requirement sets), and what the key builders need besides."""
     reqs: dict[tuple[str, str], list[Requirement]] = {}
     for unit in units:
         index = assignment.get(unit.pattern)
@@ -652,8 +677,8 @@ def _place(
             key = (entity.name, index)
             if key not in reqs and key not in pinned and index != TABLE:
                 continue
-            placement = solve(
-                model, entity.name, index, reqs.get(key, []), pinned.get(key), key in inherited
+            placement = solved(
+                entity.name, index, frozenset(reqs.get(key, ())), pinned.get(key), key in inherited
             )
             if placement is not None:
                 placements.append(placement)
@@ -779,6 +804,13 @@ def assign_stable(model: ir.Model, state: Derivation, previous: ir.Layout) -> De
         indexes=len(used),
     )
     placed = _place(
-        model, state, keep, units, chosen, {i: i for i in used}, inherited & frozenset(keep)
+        model,
+        state,
+        keep,
+        units,
+        chosen,
+        {i: i for i in used},
+        search.solved,
+        inherited & frozenset(keep),
     )
     return replace(placed, search=stats)

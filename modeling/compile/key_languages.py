@@ -74,6 +74,47 @@ FIXED: dict[str, tuple[tuple[CharSet, ...], ...]] = {
 REPEATED: dict[str, CharSet] = {"string": STRING_CHAR, "binary": HEX}
 
 
+# --------------------------------------------------------------------------- templates
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A parsed template: its parts, slot names, and the literal text before its first slot
+    and after its last (the whole text when it has no slot): every rendering starts with
+    `prefix` and ends with `suffix`."""
+
+    parts: tuple[keys.Text | keys.Slot, ...]
+    slots: tuple[str, ...]
+    prefix: str
+    suffix: str
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _shape_of(template: str) -> _Shape:
+    parts = keys.parse_template(template).parts
+    slots = tuple(p.attribute for p in parts if isinstance(p, keys.Slot))
+    if not slots:
+        return _Shape(parts, slots, template, template)
+    first = next(i for i, p in enumerate(parts) if isinstance(p, keys.Slot))
+    last = max(i for i, p in enumerate(parts) if isinstance(p, keys.Slot))
+    prefix = "".join(p.text for p in parts[:first] if isinstance(p, keys.Text))
+    suffix = "".join(p.text for p in parts[last + 1 :] if isinstance(p, keys.Text))
+    return _Shape(parts, slots, prefix, suffix)
+
+
+def _language(kind: str | None) -> str | None:
+    """The language a slot of `kind` renders: the kind when it has one here, None (anything)
+    for an unknown kind."""
+    return kind if kind in FIXED or kind in REPEATED else None
+
+
+def _languages(shape: _Shape, kinds: Mapping[str, str] | None) -> tuple[str | None, ...]:
+    """Each slot's language, in slot order: all an automaton depends on besides the text."""
+    if not kinds:
+        return (None,) * len(shape.slots)
+    return tuple(_language(kinds.get(s)) for s in shape.slots)
+
+
 # --------------------------------------------------------------------------- automata
 
 # state -> [(charset, next state)]; state 0 starts.
@@ -88,57 +129,77 @@ class Automaton:
 
 def automaton(template: str, kinds: Mapping[str, str] | None = None) -> Automaton:
     """The automaton of every key `template` can render (slot kinds from `kinds`)."""
-    return _automaton(template, tuple(sorted((kinds or {}).items())))
+    return _automaton(template, _languages(_shape_of(template), kinds))
+
+
+_CHARS: dict[str, CharSet] = {}
+
+
+def _char(c: str) -> CharSet:
+    cs = _CHARS.get(c)
+    if cs is None:
+        cs = _CHARS[c] = _set(c)
+    return cs
 
 
 @functools.lru_cache(maxsize=4096)
-def _automaton(template: str, kinds: tuple[tuple[str, str], ...]) -> Automaton:
-    kind_of = dict(kinds)
+def _automaton(template: str, languages: tuple[str | None, ...]) -> Automaton:
+    """Built in one pass, linear in the template's states: state 0, then per part the state
+    after it (a "boundary") followed by the inner states of its chains. A slot of a repeated
+    kind (string, binary, unknown) loops on its start boundary and may be skipped: the only
+    empty moves go from a boundary to the next one, so a boundary takes the edges (and the
+    acceptance) of the run of boundaries after it that such slots join, and an inner state
+    keeps its own."""
     edges: list[list[tuple[CharSet, int]]] = [[]]
-    eps: dict[int, set[int]] = {}
-
-    def new() -> int:
-        edges.append([])
-        return len(edges) - 1
+    boundaries = [0]
+    skippable: list[bool] = []
 
     def chain(start: int, seq: tuple[CharSet, ...], end: int) -> None:
         at = start
+        last = len(seq) - 1
         for i, cs in enumerate(seq):
-            nxt = end if i == len(seq) - 1 else new()
+            if i == last:
+                nxt = end
+            else:
+                nxt = len(edges)
+                edges.append([])
             edges[at].append((cs, nxt))
             at = nxt
-        if not seq:
-            eps.setdefault(start, set()).add(end)
 
     at = 0
-    for part in keys.parse_template(template).parts:
-        end = new()
+    slot = 0
+    for part in _shape_of(template).parts:
+        end = len(edges)
+        edges.append([])
         if isinstance(part, keys.Text):
-            chain(at, _literal(part.text), end)
+            chain(at, tuple(_char(c) for c in part.text), end)
+            skippable.append(False)
         else:
-            kind = kind_of.get(part.attribute)
-            if kind in FIXED:
-                for seq in FIXED[kind]:
+            language = languages[slot]
+            slot += 1
+            if language in FIXED:
+                for seq in FIXED[language]:
                     chain(at, seq, end)
+                skippable.append(False)
             else:
-                loop = REPEATED.get(kind or "", ANY)
-                edges[at].append((loop, at))
-                eps.setdefault(at, set()).add(end)
+                edges[at].append((REPEATED.get(language or "", ANY), at))
+                skippable.append(True)
+        boundaries.append(end)
         at = end
-    # remove empty moves: a state takes the edges (and the acceptance) of its closure
-    closure = {s: _closure(s, eps) for s in range(len(edges))}
-    flat = tuple(tuple(e for c in sorted(closure[s]) for e in edges[c]) for s in range(len(edges)))
-    return Automaton(flat, frozenset(s for s in range(len(edges)) if at in closure[s]))
-
-
-def _closure(state: int, eps: Mapping[int, set[int]]) -> set[int]:
-    seen, todo = {state}, [state]
-    while todo:
-        for nxt in eps.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
+    # remove empty moves: boundary i reaches boundaries i..j while parts i..j-1 are skippable
+    flat: list[tuple[tuple[CharSet, int], ...]] = [tuple(out) for out in edges]
+    accepting = {at}
+    run_edges: tuple[tuple[CharSet, int], ...] = flat[at]
+    for i in range(len(boundaries) - 2, -1, -1):
+        b = boundaries[i]
+        if skippable[i]:
+            run_edges = flat[b] + run_edges
+            if boundaries[i + 1] in accepting:
+                accepting.add(b)
+        else:
+            run_edges = flat[b]
+        flat[b] = run_edges
+    return Automaton(tuple(flat), frozenset(accepting))
 
 
 def _co_reachable(a: Automaton) -> frozenset[int]:
@@ -170,15 +231,38 @@ def _meet(a: Automaton, b: Automaton, done_a: frozenset[int], done_b: frozenset[
     return False
 
 
+def _ends_meet(a: _Shape, b: _Shape) -> bool:
+    """Whether renderings of `a` and `b` may be equal as far as their fixed ends tell: each
+    starts with its literal prefix and ends with its literal suffix, so one prefix must start
+    the other and one suffix end the other. Both constant: only when equal."""
+    if not a.slots and not b.slots:
+        return a.prefix == b.prefix
+    return (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)) and (
+        a.suffix.endswith(b.suffix) or b.suffix.endswith(a.suffix)
+    )
+
+
 def may_equal(
     t1: str,
     t2: str,
     kinds1: Mapping[str, str] | None = None,
     kinds2: Mapping[str, str] | None = None,
 ) -> bool:
-    """Can `t1` and `t2` render the same key (slot kinds from `kinds1`, `kinds2`)?"""
-    a, b = automaton(t1, kinds1), automaton(t2, kinds2)
-    return _meet(a, b, a.accepting, b.accepting)
+    """Can `t1` and `t2` render the same key (slot kinds from `kinds1`, `kinds2`)?
+
+    Exactly `may_equal_by_automata`'s answer, mostly without automata: two templates whose
+    literal ends differ never meet, and a template meets itself under the same slot kinds
+    (every language here is non-empty)."""
+    a, b = _shape_of(t1), _shape_of(t2)
+    if not _ends_meet(a, b):
+        return False
+    la, lb = _languages(a, kinds1), _languages(b, kinds2)
+    if t1 == t2 and la == lb:
+        return True
+    if not a.slots and not b.slots:
+        return False  # two constants meet only when equal (above)
+    x, y = _automaton(t1, la), _automaton(t2, lb)
+    return _meet(x, y, x.accepting, y.accepting)
 
 
 def may_prefix(
@@ -187,7 +271,41 @@ def may_prefix(
     kinds1: Mapping[str, str] | None = None,
     kinds2: Mapping[str, str] | None = None,
 ) -> bool:
-    """Can a key of `t1` be a prefix of (or equal to) a key of `t2`?"""
+    """Can a key of `t1` be a prefix of (or equal to) a key of `t2`?
+
+    Exactly `may_prefix_by_automata`'s answer: a key of `t1` starts with its literal prefix
+    and one of `t2` with its own, so one prefix must start the other; a template's key is a
+    prefix of itself."""
+    a, b = _shape_of(t1), _shape_of(t2)
+    if not (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix)):
+        return False
+    la, lb = _languages(a, kinds1), _languages(b, kinds2)
+    if t1 == t2 and la == lb:
+        return True
+    if not a.slots and not b.slots:
+        return t2.startswith(t1)
+    x, y = _automaton(t1, la), _automaton(t2, lb)
+    return _meet(x, y, x.accepting, _co_reachable(y))
+
+
+def may_equal_by_automata(
+    t1: str,
+    t2: str,
+    kinds1: Mapping[str, str] | None = None,
+    kinds2: Mapping[str, str] | None = None,
+) -> bool:
+    """`may_equal` on the product of the two automata alone (the reference of the tests)."""
+    a, b = automaton(t1, kinds1), automaton(t2, kinds2)
+    return _meet(a, b, a.accepting, b.accepting)
+
+
+def may_prefix_by_automata(
+    t1: str,
+    t2: str,
+    kinds1: Mapping[str, str] | None = None,
+    kinds2: Mapping[str, str] | None = None,
+) -> bool:
+    """`may_prefix` on the product of the two automata alone (the reference of the tests)."""
     a, b = automaton(t1, kinds1), automaton(t2, kinds2)
     return _meet(a, b, a.accepting, _co_reachable(b))
 
@@ -209,6 +327,16 @@ def first_chars(kind: str | None) -> frozenset[str] | None:
 
 def may_start_with(template: str, chars: frozenset[str], kinds: Mapping[str, str] | None) -> bool:
     """Can a key `template` renders start with one of `chars` (or be empty)?"""
+    first = _shape_of(template).parts[0]
+    if isinstance(first, keys.Text):
+        return first.text[0] in chars  # never empty; its one first move is this character
+    return may_start_with_by_automaton(template, chars, kinds)
+
+
+def may_start_with_by_automaton(
+    template: str, chars: frozenset[str], kinds: Mapping[str, str] | None
+) -> bool:
+    """`may_start_with` on the automaton alone (the reference of the tests)."""
     a = automaton(template, kinds)
     if 0 in a.accepting:
         return True

@@ -10,7 +10,6 @@ type may still fall inside the range, the plan lists the type values the client 
 from __future__ import annotations
 
 import bisect
-import itertools
 from dataclasses import replace
 
 from modeling.compile import key_languages, templates
@@ -72,16 +71,24 @@ class _IndexKeys:
         for e, k in self.keys.items():
             self.by_prefix.setdefault(templates.literal_prefix(k.pk), []).append(e)
         self.prefixes = sorted(self.by_prefix)
+        self._owners: _Owners | None = None
+
+    def owners(self, model: ir.Model) -> _Owners:
+        """`owners_by_key(model)`, built on first use (only plans that drop types need it)."""
+        if self._owners is None:
+            self._owners = owners_by_key(model)
+        return self._owners
 
     def candidates(self, pk: str) -> list[str]:
         """Entities whose partition-key prefix is compatible with `pk`'s."""
         literal = templates.literal_prefix(pk)
         out = [e for k in range(len(literal)) for e in self.by_prefix.get(literal[:k], ())]
-        start = bisect.bisect_left(self.prefixes, literal)
-        for p in itertools.islice(self.prefixes, start, None):
-            if not p.startswith(literal):
-                break
-            out.extend(self.by_prefix[p])
+        # the prefixes starting with `literal` follow it in sorted order (indexed from the
+        # bisection: an islice would walk the list from its start, n^2 over the patterns)
+        at = bisect.bisect_left(self.prefixes, literal)
+        while at < len(self.prefixes) and self.prefixes[at].startswith(literal):
+            out.extend(self.by_prefix[self.prefixes[at]])
+            at += 1
         return out
 
 
@@ -113,10 +120,11 @@ class _Context:
     def sharing(self, entity: str) -> list[str]:
         """Entities whose partition key on this index can equal `entity`'s."""
         pk, kinds = self.keys[entity].pk, self.kinds(entity)
+        # an entity shares its own partition (a template meets itself: `may_coincide`)
         return sorted(
             e
             for e in self.index_keys.candidates(pk)
-            if templates.may_coincide(self.keys[e].pk, pk, self.kinds(e), kinds)
+            if e == entity or templates.may_coincide(self.keys[e].pk, pk, self.kinds(e), kinds)
         )
 
 
@@ -725,11 +733,29 @@ def _plan(
         filters=filters,
         params=tuple(params),
         proof=tuple(proof),
-        read_estimate=read_estimate(ctx.model, pattern, entities, pk.template, dropped),
+        read_estimate=read_estimate(
+            ctx.model, pattern, entities, pk.template, dropped, ctx.index_keys.owners(ctx.model)
+        ),
     )
 
 
-def _per_partition(model: ir.Model, name: str, pk: str) -> tuple[float | None, str]:
+_Owners = dict[frozenset[str], list[ir.Entity]]
+
+
+def owners_by_key(model: ir.Model) -> _Owners:
+    """The entities with a row_count by their key's attribute set, each list by name: whose
+    rows a partition of those slots counts (`_per_partition`; built once per build, a scan
+    per plan was n^2)."""
+    out: _Owners = {}
+    for e in sorted(model.entities, key=lambda e: e.name):
+        if e.row_count:
+            out.setdefault(frozenset(e.key), []).append(e)
+    return out
+
+
+def _per_partition(
+    model: ir.Model, name: str, pk: str, owners: _Owners
+) -> tuple[float | None, str]:
     """Estimated items of `name` in one partition of template `pk`, and what it rests on:
     its row_count over the number of partitions (one per row of the entity whose key the
     partition-key slots are, or the slot's distinct values from pg_stats)."""
@@ -744,8 +770,8 @@ def _per_partition(model: ir.Model, name: str, pk: str) -> tuple[float | None, s
         return None, f"{name}: no row_count"
     if not slots:
         return float(rows), f"{name}: {rows:,} rows, all in one constant partition"
-    for owner in sorted(model.entities, key=lambda e: e.name):
-        if owner.name != name and set(owner.key) == slots and owner.row_count:
+    for owner in owners.get(frozenset(slots), ()):
+        if owner.name != name and owner.row_count:
             return (
                 rows / owner.row_count,
                 f"{name}: {rows:,} rows over {owner.row_count:,} {owner.name} partitions",
@@ -782,6 +808,7 @@ def read_estimate(
     entities: tuple[str, ...],
     pk: str,
     dropped: tuple[str, ...],
+    owners: _Owners | None = None,
 ) -> ir.ReadEstimate | None:
     """Items read per item returned, when the key condition matches items the client drops
     (other types in the partition, non-key filters); None when it matches only its own."""
@@ -794,7 +821,9 @@ def read_estimate(
         wanted = 0.0
         read = 0.0
         for name in (*entities, *dropped):
-            n, why = _per_partition(model, name, pk)
+            n, why = _per_partition(
+                model, name, pk, owners if owners is not None else owners_by_key(model)
+            )
             basis.append(why)
             if n is None:
                 factor = None

@@ -7,6 +7,7 @@ and rendering values is `modeling.runtime.keys`' job (see `modeling.compile.quer
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -16,11 +17,15 @@ SEPARATOR = "#"
 _SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+# the passes ask for the same templates' slots and prefixes per pattern, per requirement and per
+# check: a template's answer is computed once (bounded: a 50,000-table model has ~150,000)
+@functools.lru_cache(maxsize=1 << 18)
 def slots(template: str) -> tuple[str, ...]:
     """The slot names of `template`, in order."""
     return tuple(m.group(1) for m in _SLOT.finditer(template))
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def literal_prefix(template: str) -> str:
     """The literal text before the first slot (the whole template when it has none)."""
     m = _SLOT.search(template)

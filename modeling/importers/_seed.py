@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,12 @@ def seed(
     queries: Path | None = None,
     window_seconds: float = DEFAULT_WINDOW_SECONDS,
     with_stats: bool = True,
+    before_text: Callable[[Seeded, Diagnostics], object] | None = None,
 ) -> SeedOutcome:
-    """Seed a model. Problems are diagnostics; an ERROR means nothing usable was produced."""
+    """Seed a model. Problems are diagnostics; an ERROR means nothing usable was produced.
+
+    `before_text`, when given, is called with the finished document (and the diagnostics so
+    far) before its YAML text is written: `init` starts its self-check there, beside the text."""
     diags = Diagnostics()
     source_ddl = None
     source_database = None
@@ -177,6 +182,8 @@ def seed(
                 f"query cannot be a key-served pattern: {u.reason}{like}",
                 Span(str(queries), u.line, 1),
             )
+    if before_text is not None:
+        before_text(seeded, diags)
     text, data = dump_with_data(seeded.doc)  # text None: a shape the direct writer leaves
     if text is None:
         text = dump_yaml(seeded.doc)

@@ -16,6 +16,12 @@ from dataclasses import dataclass
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 _PLAIN = re.compile(r"[^'\"$;/-]*")
 _COPY_STDIN = re.compile(r"^\s*COPY\b.*\bFROM\s+STDIN\b", re.IGNORECASE | re.DOTALL)
+# inside a statement, the only characters that can start a token hiding a `;` (or be one); the
+# lexer jumps from one to the next instead of stepping character by character (issue 18)
+_NEXT = re.compile(r"[-/'\"$;]")
+_QUOTE_END = re.compile(r"'")
+_QUOTE_END_ESCAPED = re.compile(r"[\\']")
+_COMMENT_MARK = re.compile(r"/\*|\*/")
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,11 @@ def split_statements(src: str) -> list[Statement]:
             out.append(Statement(text, line, col, kind, terminated))
 
     while i < n:
+        if has_code:
+            m = _NEXT.search(src, i)
+            if m is None:
+                break
+            i = m.start()
         c = src[i]
         if c in " \t\r\n\f":
             i += 1
@@ -70,13 +81,13 @@ def split_statements(src: str) -> list[Statement]:
             continue
         if c == "/" and src.startswith("/*", i):
             depth, j = 1, i + 2
-            while j < n and depth:
-                if src.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif src.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
+            while depth:
+                mark = _COMMENT_MARK.search(src, j)
+                if mark is None:
+                    j = n
+                    break
+                depth += 1 if mark.group() == "/*" else -1
+                j = mark.end()
             i = j
             continue
         if c == "\\" and not has_code:
@@ -91,29 +102,28 @@ def split_statements(src: str) -> list[Statement]:
             has_code, code_start = True, i
         if c == "'":
             escaped = i > 0 and src[i - 1] in "eE" and (i < 2 or not _is_ident_char(src[i - 2]))
+            stop = _QUOTE_END_ESCAPED if escaped else _QUOTE_END
             j = i + 1
-            while j < n:
-                if escaped and src[j] == "\\":
+            while True:
+                end = stop.search(src, j)
+                if end is None:
+                    j = n
+                    break
+                j = end.start()
+                if src[j] == "\\":
                     j += 2
                     continue
-                if not escaped:  # jump to the next quote (a 50 MB literal, one find)
-                    j = src.find("'", j)
-                    if j < 0:
-                        j = n
-                        break
-                if src[j] == "'":
-                    if j + 1 < n and src[j + 1] == "'":
-                        j += 2
-                        continue
-                    break
-                j += 1
+                if j + 1 < n and src[j + 1] == "'":
+                    j += 2
+                    continue
+                break
             i = j + 1
             continue
         if c == '"':
             j = src.find('"', i + 1)
             while j >= 0 and j + 1 < n and src[j + 1] == '"':
                 j = src.find('"', j + 2)
-            i = n if j < 0 else j + 1
+            i = (n if j < 0 else j) + 1
             continue
         if c == "$" and (i == 0 or not _is_ident_char(src[i - 1])):
             m = _DOLLAR_TAG.match(src, i)

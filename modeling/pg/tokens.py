@@ -43,6 +43,12 @@ PUNCT = {
 }
 
 
+# a token's text as the upper-case words `Cursor._match` compares (keywords repeat: computed
+# once per distinct text, at most _WORDS_MAX of them; the cache is cleared when full)
+_WORDS: dict[str, tuple[str, ...]] = {}
+_WORDS_MAX = 100_000
+
+
 def tokenize(text: str) -> list[Token]:
     """Tokenize one statement; raises sqlglot.errors.TokenError on unreadable input."""
     return list(_TOKENIZER.tokenize(text))
@@ -88,17 +94,21 @@ class Cursor:
         """Tokens consumed if the next tokens spell exactly `words`, else 0. sqlglot lexes
         some phrases as one token (`PRIMARY KEY`, `FOREIGN KEY`), so words are compared after
         splitting each token's text on whitespace, and a match must end on a token boundary."""
-        want = list(words)
+        toks = self.toks
         j = self.i + k
         pos = 0
-        while pos < len(want):
-            if j >= len(self.toks):
+        while pos < len(words):
+            if j >= len(toks):
                 return 0
-            tok = self.toks[j]
+            tok = toks[j]
             if tok.token_type is TokenType.IDENTIFIER or tok.token_type in STRING_TYPES:
                 return 0
-            got = tok.text.upper().split()
-            if want[pos : pos + len(got)] != got:
+            got = _WORDS.get(tok.text)
+            if got is None:
+                if len(_WORDS) >= _WORDS_MAX:
+                    _WORDS.clear()
+                got = _WORDS[tok.text] = tuple(tok.text.upper().split())
+            if words[pos : pos + len(got)] != got:
                 return 0
             pos += len(got)
             j += 1

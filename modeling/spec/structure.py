@@ -334,6 +334,10 @@ _ANNOTATIONS = frozenset(
 _SPLIT = frozenset(
     ["type", "properties", "additionalProperties", "propertyNames", "minProperties", "required"]
 )
+# a string schema (`type: string` or no type) of these keywords is checked by `_Memo._string`;
+# an `anyOf` alone is valid when one of its branches is (each checked by `_Memo.valid`)
+_STRING = frozenset(["type", "pattern", "minLength", "maxLength", "enum", "const"])
+_ANY_OF = frozenset(["anyOf"])
 
 
 class _Memo:
@@ -352,6 +356,7 @@ class _Memo:
         self.root = root
         self.answers: dict[tuple[int, Any], bool] = {}
         self.validators: dict[int, Any] = {}
+        self.patterns: dict[str, re.Pattern[str]] = {}
 
     def valid(self, value: Any, schema: Any) -> bool:
         if isinstance(schema, bool):
@@ -359,9 +364,40 @@ class _Memo:
         ref = schema.get("$ref")
         if isinstance(ref, str) and len(schema) == 1 and ref.startswith("#/$defs/"):
             schema = self.root["$defs"][ref.removeprefix("#/$defs/")]
-        if schema.get("type") == "object" and set(schema) <= _SPLIT | _ANNOTATIONS:
+        keys = schema.keys()
+        if schema.get("type") == "object" and keys <= _SPLIT | _ANNOTATIONS:
             return self._object(value, schema)
+        if (
+            keys <= _STRING | _ANNOTATIONS
+            and schema.get("type", "string") == "string"
+            and (isinstance(value, str) or "type" in schema)
+        ):
+            return self._string(value, schema)
+        if "anyOf" in schema and keys <= _ANY_OF | _ANNOTATIONS:
+            return any(self.valid(value, branch) for branch in schema["anyOf"])
         return self._leaf(value, schema)
+
+    def _string(self, value: Any, schema: dict[str, Any]) -> bool:
+        """A string schema, keyword by keyword as jsonschema checks them: `type: string`;
+        `pattern` is `re.search` (jsonschema's own), `minLength`/`maxLength` count code points,
+        `enum`/`const` compare equal (a str equals only a str). Called for a string, or for
+        any value when the schema says `type: string`."""
+        if not isinstance(value, str):
+            return False
+        pattern = schema.get("pattern")
+        if pattern is not None:
+            compiled = self.patterns.get(pattern)
+            if compiled is None:
+                compiled = self.patterns[pattern] = re.compile(pattern)
+            if compiled.search(value) is None:
+                return False
+        if len(value) < schema.get("minLength", 0):
+            return False
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            return False
+        if "enum" in schema and value not in schema["enum"]:
+            return False
+        return "const" not in schema or value == schema["const"]
 
     def _object(self, value: Any, schema: dict[str, Any]) -> bool:
         if not isinstance(value, dict):
@@ -532,8 +568,13 @@ def _get(data: Any, path: Path) -> Any:
     return node
 
 
-def validate_structure(data: Any, positions: Positions, diags: Diagnostics) -> ModelSpec | None:
-    """Both passes; adds located diagnostics to `diags`; the spec when the structure is valid."""
+def validate_structure(
+    data: Any, positions: Positions, diags: Diagnostics, schema_valid: bool = False
+) -> ModelSpec | None:
+    """Both passes; adds located diagnostics to `diags`; the spec when the structure is valid.
+
+    `schema_valid`: the caller has established `schema_problems(data) == []` (init's self-check
+    runs that pass beside the rest, in another process), so only the pydantic pass runs."""
     if not isinstance(data, dict):
         diags.error(
             "wrong-type",
@@ -542,7 +583,7 @@ def validate_structure(data: Any, positions: Positions, diags: Diagnostics) -> M
             hint="start the file with `model: <name>`",
         )
         return None
-    raw = schema_problems(data)
+    raw = [] if schema_valid else schema_problems(data)
     problems = _drop_implied_missing(raw)
     spec, more = pydantic_pass(data, raw)
     for p in [*problems, *more]:

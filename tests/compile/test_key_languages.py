@@ -174,3 +174,138 @@ def test_values_of_each_kind_fit_its_language() -> None:
     for kind, values in samples.items():
         for v in values:
             assert may_equal(keys.encode(kind, v), "{x}", {}, {"x": kind}), (kind, v)
+
+
+# --------------------------------------------------------------------------- fast paths (issue 18)
+# `may_equal` / `may_prefix` / `may_start_with` answer most questions without automata (literal
+# ends, a template against itself, constants) and build the automata in one linear pass. Both
+# must give exactly the answers of the automata built as before.
+
+from modeling.compile import key_languages as kl  # noqa: E402
+
+# kinds with a language of their own, and kinds the languages do not know (they render anything)
+ANY_KIND = st.sampled_from([*KINDS, "json", ""])
+# short literals that meet often: separators, `$` (the escape), digits, hex, `-`, `:` ...
+SHORT = st.text(alphabet="A#$-:T.Z019aft", min_size=1, max_size=3)
+
+
+@st.composite
+def related(draw: st.DrawFn) -> tuple[str, dict[str, str], str, dict[str, str]]:
+    """Two templates that often share literals, slot names and kinds (so the fast paths and
+    the automata both get work): empty literals at either end, one-character literals
+    between slots, constants, slots of every kind and of unknown kinds, missing kinds."""
+
+    def one(names: list[str]) -> tuple[str, dict[str, str]]:
+        parts: list[str] = []
+        kinds: dict[str, str] = {}
+        slot_next = draw(st.booleans())
+        for _ in range(draw(st.integers(1, 5))):
+            if slot_next:
+                name = draw(st.sampled_from(names))
+                if "{" + name + "}" in "".join(parts):
+                    name = f"{name}_{len(parts)}"
+                if draw(st.integers(0, 9)):  # sometimes no kind at all: renders anything
+                    kinds[name] = draw(ANY_KIND)
+                parts.append("{" + name + "}")
+            else:
+                parts.append(draw(SHORT))
+            slot_next = not slot_next
+        return "".join(parts), kinds
+
+    names = ["x", "y", "z"]
+    t1, k1 = one(names)
+    how = draw(st.integers(0, 3))
+    if how == 0:
+        t2, k2 = t1, dict(k1)  # itself
+    elif how == 1:  # itself, each slot's kind redrawn (or dropped)
+        t2, k2 = t1, {n: draw(ANY_KIND) for n in k1 if draw(st.booleans())}
+    else:
+        t2, k2 = one(names)
+    return t1, k1, t2, k2
+
+
+def _automaton_before(template: str, kinds: dict[str, str]) -> kl.Automaton:
+    """The automaton as it was built before the linear pass (empty moves, then closures)."""
+    kind_of = dict(kinds)
+    edges: list[list[tuple[kl.CharSet, int]]] = [[]]
+    eps: dict[int, set[int]] = {}
+
+    def new() -> int:
+        edges.append([])
+        return len(edges) - 1
+
+    def chain(start: int, seq: tuple[kl.CharSet, ...], end: int) -> None:
+        at = start
+        for i, cs in enumerate(seq):
+            nxt = end if i == len(seq) - 1 else new()
+            edges[at].append((cs, nxt))
+            at = nxt
+        if not seq:
+            eps.setdefault(start, set()).add(end)
+
+    def closure(state: int) -> set[int]:
+        seen, todo = {state}, [state]
+        while todo:
+            for nxt in eps.get(todo.pop(), ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    at = 0
+    for part in keys.parse_template(template).parts:
+        end = new()
+        if isinstance(part, keys.Text):
+            chain(at, tuple(kl.CharSet(frozenset(c)) for c in part.text), end)
+        else:
+            kind = kind_of.get(part.attribute)
+            if kind in kl.FIXED:
+                for seq in kl.FIXED[kind]:
+                    chain(at, seq, end)
+            else:
+                edges[at].append((kl.REPEATED.get(kind or "", kl.ANY), at))
+                eps.setdefault(at, set()).add(end)
+        at = end
+    closures = {s: closure(s) for s in range(len(edges))}
+    flat = tuple(tuple(e for c in sorted(closures[s]) for e in edges[c]) for s in range(len(edges)))
+    return kl.Automaton(flat, frozenset(s for s in range(len(edges)) if at in closures[s]))
+
+
+FAST = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(related())
+def test_fast_paths_answer_as_the_automata(pair: Any) -> None:
+    t1, k1, t2, k2 = pair
+    assert may_equal(t1, t2, k1, k2) == kl.may_equal_by_automata(t1, t2, k1, k2)
+    assert may_prefix(t1, t2, k1, k2) == kl.may_prefix_by_automata(t1, t2, k1, k2)
+    assert may_equal(t2, t1, k2, k1) == kl.may_equal_by_automata(t2, t1, k2, k1)
+    assert may_prefix(t2, t1, k2, k1) == kl.may_prefix_by_automata(t2, t1, k2, k1)
+
+
+@FAST
+@given(related(), st.frozensets(st.sampled_from("A#$-:0129afzT!~é"), max_size=5))
+def test_start_and_automaton_as_before(pair: Any, chars: frozenset[str]) -> None:
+    t1, k1, _t2, _k2 = pair
+    assert kl.automaton(t1, k1) == _automaton_before(t1, k1)
+    start = kl.may_start_with(t1, chars, k1)
+    assert start == kl.may_start_with_by_automaton(t1, chars, k1)
+
+
+def test_fast_path_examples() -> None:
+    integer, string = {"n": "integer"}, {"n": "string"}
+    assert may_equal("A#{n}", "A#{n}", integer, integer)  # itself
+    assert not may_equal("A#{n}", "A#{n}", integer, {"n": "datetime"})  # 20 digits vs a date
+    assert may_equal("A#{n}", "A#{n}", integer, {"n": "decimal"}) is False  # widths 20 / 42
+    assert not may_equal("A#{n}", "B#{n}", string, string)  # prefixes differ
+    assert not may_equal("{n}#A", "{n}#B", string, string)  # suffixes differ
+    assert not may_equal("{n}#A", "{n}A", string, string)  # the automata: no bare `#` in a string
+    assert may_equal("{n}#A", "{n}A")  # the same, any text in the slot
+    assert not may_equal("AB", "A") and may_prefix("A", "AB") and not may_prefix("AB", "A")
+    assert may_prefix("A#{n}", "A#{n}", string, string)
+    assert may_start_with_case("T#{n}", "T") and not may_start_with_case("T#{n}", "0")
+
+
+def may_start_with_case(template: str, chars: str) -> bool:
+    return kl.may_start_with(template, frozenset(chars), {"n": "integer"})

@@ -76,3 +76,32 @@ def test_unterminated_quote_runs_to_the_end_as_one_statement() -> None:
 
 def test_positional_parameters_are_not_dollar_quotes() -> None:
     assert texts("SELECT $1; SELECT $2;") == ["SELECT $1", "SELECT $2"]
+
+
+def test_the_lexer_s_jumps_keep_every_token_whole() -> None:
+    """The lexer jumps from one `;`-hiding character to the next (issue 18): a lone `-` or
+    `/`, `"a""b"` and `'a''b'` doubled quotes, a backslash in a plain string (not an escape),
+    a comment inside a statement, nested comments and quotes running to the end of the file."""
+    src = (
+        "SELECT 1 - 2 / 3, \"a\"\";\"\"b\", 'x''; y', 'c:\\' /* ; /* ; */ ; */ -- ;\n"
+        ", $1 ;\n"
+        "SELECT e'\\\\'; SELECT 'tail\\"
+    )
+    sts = split_statements(src)
+    assert [(s.text, s.line, s.terminated) for s in sts] == [
+        (
+            "SELECT 1 - 2 / 3, \"a\"\";\"\"b\", 'x''; y', 'c:\\' /* ; /* ; */ ; */ -- ;\n, $1",
+            1,
+            True,
+        ),
+        ("SELECT e'\\\\'", 3, True),
+        ("SELECT 'tail\\", 3, False),
+    ]
+    assert [s.text for s in split_statements("SELECT /* /* ; */ open")] == [
+        "SELECT /* /* ; */ open"
+    ]
+    assert [s.terminated for s in split_statements('SELECT "open ; x')] == [False]
+    assert [s.text for s in split_statements("SELECT E'a\\'; b'; SELECT 2")] == [
+        "SELECT E'a\\'; b'",
+        "SELECT 2",
+    ]
