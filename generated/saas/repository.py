@@ -46,6 +46,7 @@ from typing import Any
 
 from . import _versioning
 from . import transformers as T
+from ._loaders import text_loaders
 from ._versioning import (
     NEWER_CONDITION,
     OLDER_CONDITION,
@@ -545,10 +546,20 @@ class Repository:
             params[f"p{i}"] = value
         return params
 
-    def _pg_row(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _cursor(self, rows: bool = False) -> Any:
+        """A cursor on `conn` loading inet/cidr as PostgreSQL's text, as the migration's
+        reader does (`_loaders`), so an item written here is the item `model migrate run`
+        writes; `conn` itself is unchanged. A date Python cannot hold still raises DataError
+        in the write's transaction (rolled back). `rows`: rows as dicts."""
+        from psycopg.adapt import Loader
         from psycopg.rows import dict_row
 
-        with self.conn.cursor(row_factory=dict_row) as cur:
+        cur = self.conn.cursor(row_factory=dict_row) if rows else self.conn.cursor()
+        text_loaders(cur, Loader)
+        return cur
+
+    def _pg_row(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        with self._cursor(rows=True) as cur:
             cur.execute(sql, params)
             row = cur.fetchone() if cur.description else None
         return dict(row) if row is not None else None
@@ -559,7 +570,7 @@ class Repository:
         lock_id = row_lock_id(
             self.table_name, entity, [key.get(k) for k in ENTITIES[entity]["key"]]
         )
-        with self.conn.cursor() as cur:
+        with self._cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
 
     def _insert(self, entity: str, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -901,7 +912,7 @@ class Repository:
         if self._cascade_map is None:
             by_relation = {tuple(spec["relation"]): name for name, spec in ENTITIES.items()}
             cascades: dict[str, list[tuple[str, list[str], list[str]]]] = {}
-            with self.conn.cursor() as cur:
+            with self._cursor() as cur:
                 cur.execute(_CASCADES_SQL)
                 for c_schema, c_table, p_schema, p_table, c_cols, p_cols in cur.fetchall():
                     child = by_relation.get((c_schema, c_table)) or by_relation.get(("", c_table))
@@ -917,7 +928,6 @@ class Repository:
         """The rows of model entities a delete of `entity` at `identity` cascades to (any depth),
         locked, read before the delete (after it they are gone)."""
         from psycopg import sql
-        from psycopg.rows import dict_row
 
         out: list[tuple[str, dict[str, Any]]] = []
         if not self._cascades().get(entity):
@@ -925,7 +935,7 @@ class Repository:
         # the row locked first: a dependent row being inserted now (its foreign key check holds
         # a KEY SHARE lock on it) is committed before the rows below are read, or waits for
         # this delete and is refused; the dependent rows found are locked (FOR UPDATE) in turn
-        with self.conn.cursor() as cur:
+        with self._cursor() as cur:
             cur.execute(ENTITIES[entity]["lock"], self._params(entity, identity))
         seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
         todo = [(entity, dict(identity))]
@@ -949,7 +959,7 @@ class Repository:
                     sql.SQL("{} = %s").format(sql.Identifier(c)) for c in c_cols
                 )
                 query = sql.SQL(cspec["select_where"]) + where + sql.SQL(" FOR UPDATE")
-                with self.conn.cursor(row_factory=dict_row) as cur:
+                with self._cursor(rows=True) as cur:
                     cur.execute(query, values)
                     found = [dict(r) for r in cur.fetchall()]
                 for crow in found:

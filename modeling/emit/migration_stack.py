@@ -32,19 +32,14 @@ The DSN comes from Secrets Manager (a plain DSN string, or RDS's JSON secret).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from modeling.core import ir
 from modeling.core.limits import BATCH_WRITE_ITEMS
 from modeling.emit import FileManifest, header, register
 from modeling.emit._python import comment_header, format_python, literal, render
 from modeling.emit.cloudformation import to_yaml
-from modeling.emit.repository import versioning_module
+from modeling.emit.repository import loaders_module, versioning_module
 from modeling.extraction import XMIN_ALIAS, extraction_queries
 from modeling.formats.plan_manifest import MANIFEST_VERSION
-from modeling.runtime import loaders
-
-LOADERS_SOURCE = Path(loaders.__file__)
 
 RUNTIME = "python3.12"
 
@@ -800,10 +795,6 @@ def emit_migration_stack(layout: ir.Layout, model: ir.Model) -> FileManifest:
         "migration/publisher.py": format_python(publisher_source(model)),
         "migration/worker.py": format_python(worker_source(layout, model)),
         "migration/_versioning.py": format_python(versioning_module(model)),
-        "migration/_loaders.py": format_python(
-            comment_header(model)
-            + "# copied from modeling/runtime/loaders.py\n"
-            + LOADERS_SOURCE.read_text("utf-8")
-        ),
+        "migration/_loaders.py": format_python(loaders_module(model)),
         "migration/stack.yaml": stack_yaml(layout, model),
     }

@@ -33,9 +33,10 @@ from modeling.emit.client import pattern_methods
 from modeling.emit.transformers import entity_names
 from modeling.emit.transformers.common import copies_name
 from modeling.extraction import quote_ident
-from modeling.runtime import keys, versioning
+from modeling.runtime import keys, loaders, versioning
 
 VERSIONING_SOURCE = Path(versioning.__file__)
+LOADERS_SOURCE = Path(loaders.__file__)
 
 
 def versioning_module(model: ir.Model) -> str:
@@ -45,6 +46,16 @@ def versioning_module(model: ir.Model) -> str:
         comment_header(model)
         + "# copied from modeling/runtime/versioning.py\n"
         + VERSIONING_SOURCE.read_text("utf-8")
+    )
+
+
+def loaders_module(model: ir.Model) -> str:
+    """`_loaders.py`: modeling/runtime/loaders.py verbatim under the generated header (the
+    migration's reader, the worker Lambda and the repository load source values alike)."""
+    return (
+        comment_header(model)
+        + "# copied from modeling/runtime/loaders.py\n"
+        + LOADERS_SOURCE.read_text("utf-8")
     )
 
 
@@ -196,6 +207,7 @@ from typing import Any
 
 from . import _versioning
 from . import transformers as T
+from ._loaders import text_loaders
 from ._versioning import (
     NEWER_CONDITION,
     OLDER_CONDITION,
@@ -387,10 +399,20 @@ class Repository:
             params[f"p{i}"] = value
         return params
 
-    def _pg_row(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    def _cursor(self, rows: bool = False) -> Any:
+        \"\"\"A cursor on `conn` loading inet/cidr as PostgreSQL's text, as the migration's
+        reader does (`_loaders`), so an item written here is the item `model migrate run`
+        writes; `conn` itself is unchanged. A date Python cannot hold still raises DataError
+        in the write's transaction (rolled back). `rows`: rows as dicts.\"\"\"
+        from psycopg.adapt import Loader
         from psycopg.rows import dict_row
 
-        with self.conn.cursor(row_factory=dict_row) as cur:
+        cur = self.conn.cursor(row_factory=dict_row) if rows else self.conn.cursor()
+        text_loaders(cur, Loader)
+        return cur
+
+    def _pg_row(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        with self._cursor(rows=True) as cur:
             cur.execute(sql, params)
             row = cur.fetchone() if cur.description else None
         return dict(row) if row is not None else None
@@ -399,7 +421,7 @@ class Repository:
         \"\"\"Serialize the writes of one row (until the transaction ends): the lock is taken
         before the row is written, so a later write gets a later transaction id (xmin).\"\"\"
         lock_id = row_lock_id(self.table_name, entity, [key.get(k) for k in ENTITIES[entity]["key"]])
-        with self.conn.cursor() as cur:
+        with self._cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%(lock)s)", {"lock": lock_id})
 
     def _insert(self, entity: str, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -668,7 +690,7 @@ class Repository:
         if self._cascade_map is None:
             by_relation = {tuple(spec["relation"]): name for name, spec in ENTITIES.items()}
             cascades: dict[str, list[tuple[str, list[str], list[str]]]] = {}
-            with self.conn.cursor() as cur:
+            with self._cursor() as cur:
                 cur.execute(_CASCADES_SQL)
                 for c_schema, c_table, p_schema, p_table, c_cols, p_cols in cur.fetchall():
                     child = by_relation.get((c_schema, c_table)) or by_relation.get(("", c_table))
@@ -682,7 +704,6 @@ class Repository:
         \"\"\"The rows of model entities a delete of `entity` at `identity` cascades to (any depth),
         locked, read before the delete (after it they are gone).\"\"\"
         from psycopg import sql
-        from psycopg.rows import dict_row
 
         out: list[tuple[str, dict[str, Any]]] = []
         if not self._cascades().get(entity):
@@ -690,7 +711,7 @@ class Repository:
         # the row locked first: a dependent row being inserted now (its foreign key check holds
         # a KEY SHARE lock on it) is committed before the rows below are read, or waits for
         # this delete and is refused; the dependent rows found are locked (FOR UPDATE) in turn
-        with self.conn.cursor() as cur:
+        with self._cursor() as cur:
             cur.execute(ENTITIES[entity]["lock"], self._params(entity, identity))
         seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
         todo = [(entity, dict(identity))]
@@ -712,7 +733,7 @@ class Repository:
                     sql.SQL("{} = %s").format(sql.Identifier(c)) for c in c_cols
                 )
                 query = sql.SQL(cspec["select_where"]) + where + sql.SQL(" FOR UPDATE")
-                with self.conn.cursor(row_factory=dict_row) as cur:
+                with self._cursor(rows=True) as cur:
                     cur.execute(query, values)
                     found = [dict(r) for r in cur.fetchall()]
                 for crow in found:
@@ -980,8 +1001,10 @@ def repository_source(layout: ir.Layout, model: ir.Model) -> str:
 
 @register("repository")
 def emit_repository(layout: ir.Layout, model: ir.Model) -> FileManifest:
-    """`repository.py` next to the transformers (it imports them) and `_versioning.py`."""
+    """`repository.py` next to the transformers (it imports them), `_versioning.py` and
+    `_loaders.py`."""
     return {
         "repository.py": format_python(repository_source(layout, model)),
         "_versioning.py": format_python(versioning_module(model)),
+        "_loaders.py": format_python(loaders_module(model)),
     }

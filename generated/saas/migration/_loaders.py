@@ -14,7 +14,7 @@ a value they refuse becomes an `Unreadable` holding PostgreSQL's text; the trans
 it for that row (the column is named), and `unreadable_reason` says why. The psycopg classes
 are passed in (`Loader`, `DataError`), so this module needs no third-party import.
 
-It also loads `inet` and `cidr` (`TEXT_TYPES`) as PostgreSQL's text of them: the model maps
+It also loads `inet` and `cidr` (`TEXT_TYPES`, `text_loaders`) as PostgreSQL's text of them: the model maps
 them to `string` attributes, and psycopg's `ipaddress` objects are neither a str the
 transformers take (every such row was a dead letter) nor always PostgreSQL's text
 (`::ffff:1.2.3.4` is `::ffff:102:304` in Python before 3.13).
@@ -74,6 +74,14 @@ def guard_loaders(conn: Any, loader_base: Any, data_error: type[Exception]) -> N
             inner = conn.adapters.get_loader(info.oid, fmt)
             if inner is not None:
                 conn.adapters.register_loader(info.oid, _guarded(loader_base, inner, data_error))
+    text_loaders(conn, loader_base)
+
+
+def text_loaders(conn: Any, loader_base: Any) -> None:
+    """Load `TEXT_TYPES` as PostgreSQL's text on `conn` (a psycopg connection or cursor: a
+    cursor's loaders are its own). The dual-write repository registers only these on its
+    cursors: its items then equal the migration's, while a date Python cannot hold still
+    raises inside its transaction (rolled back: neither store gets the row)."""
     for name in TEXT_TYPES:
         info = conn.adapters.types.get(name)
         if info is not None:
