@@ -122,7 +122,9 @@ def tombstone_item(
 
 def deleted_version(value: Any) -> int:
     """The version a delete retires a row at, from the deleted row's version value: one more
-    than it (xmin rows use the deleting transaction's id instead, which is newer already)."""
+    than it (xmin rows use the deleting transaction's id instead, which is newer already,
+    except for a row the delete cascades to that was written after the id was taken: the
+    dual-write repository retires that one at one more than its xmin)."""
     return version_number(value) + 1
 
 

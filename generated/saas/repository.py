@@ -887,12 +887,17 @@ class Repository:
             xid = deleted.pop("__xid")
             if self.flags.writes_dynamodb:
                 for name, row in [(entity, deleted), *cascaded]:
-                    row.pop("__xmin", None)
+                    xmin = row.pop("__xmin", None)
                     column = version_attribute(name, self.version_column)
                     if column and row.get(column) is not None:
                         version = deleted_version(row[column])
                     else:
+                        # the delete's id was taken when it locked its row: a cascaded row
+                        # written after that (read locked, so its xmin is its last write)
+                        # is retired just above its own version, else its item would stay
                         version = version_number(xid)
+                        if xmin is not None:
+                            version = max(version, deleted_version(xmin))
                     self._dual_delete(name, row, version)
             return True
         current = self._get_dynamodb(entity, key)
