@@ -143,6 +143,8 @@ def test_template_syntax_in_names_cannot_corrupt_the_generated_update(tmp_path: 
     the quoted table name. The statement must name the table and the column exactly."""
     import importlib
 
+    import psycopg.adapt
+
     from modeling.api import compile_file
     from modeling.emit.repository import emit_repository
     from modeling.emit.transformers import emit_transformers
@@ -161,6 +163,10 @@ def test_template_syntax_in_names_cannot_corrupt_the_generated_update(tmp_path: 
 
     class Cursor:
         description = None
+
+        def __init__(self) -> None:
+            # a real cursor's own loaders (the repository registers inet/cidr text loaders)
+            self.adapters = psycopg.adapt.AdaptersMap(psycopg.adapters)
 
         def __enter__(self) -> Cursor:
             return self
