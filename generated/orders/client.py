@@ -49,7 +49,6 @@ __all__ = [
     "ReturnRow",
     "ShipmentRow",
     "CustomerWithRecentOrdersResult",
-    "LinesOfOrderResult",
     "OrderDetailsResult",
 ]
 
@@ -469,14 +468,6 @@ class CustomerWithRecentOrdersResult:
 
 
 @dataclass
-class LinesOfOrderResult:
-    """What `lines_of_order` returns: the rows of each entity, in the order read."""
-
-    line_item: list[_t.LineItemRow] = field(default_factory=list)
-    order: list[_t.OrderRow] = field(default_factory=list)
-
-
-@dataclass
 class OrderDetailsResult:
     """What `order_details` returns: the rows of each entity, in the order read."""
 
@@ -754,34 +745,29 @@ class Client:
     def _lines_of_order_request(self, order_id: UUID) -> dict[str, Any]:
         values = _t.lines_of_order_key(order_id)
         return {
-            "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :sk0 AND :sk1",
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :sk0)",
             "ExpressionAttributeNames": {"#pk": "PK", "#sk": "SK"},
             "ExpressionAttributeValues": values,
             "ScanIndexForward": True,
         }
 
-    def lines_of_order(
-        self, order_id: UUID, *, consistent_read: bool = False
-    ) -> LinesOfOrderResult:
-        """Every match, one list per entity (LineItem, Order).
+    def lines_of_order(self, order_id: UUID, *, consistent_read: bool = False) -> list[LineItemRow]:
+        """Every match, in the pattern's order (all pages are read).
 
-        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
-        result = LinesOfOrderResult()
-        for entity, row in self.iter_lines_of_order(order_id, consistent_read=consistent_read):
-            getattr(result, _RESULT_FIELDS[entity]).append(row)
-        return result
+        Pattern `lines_of_order` (LineItem): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
+        return list(self.iter_lines_of_order(order_id, consistent_read=consistent_read))
 
     def iter_lines_of_order(
         self, order_id: UUID, *, consistent_read: bool = False
-    ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    ) -> Iterator[LineItemRow]:
         """Stream the matches page by page.
 
-        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
+        Pattern `lines_of_order` (LineItem): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._lines_of_order_request(order_id)
         request["ConsistentRead"] = consistent_read
         for item in self._query(request, None, None, False):
-            yield _t.from_item(item)
+            yield _t.line_item_from_item(item)
 
     def lines_of_order_page(
         self,
@@ -790,15 +776,15 @@ class Client:
         cursor: str | None = None,
         page_size: int | None = None,
         consistent_read: bool = False,
-    ) -> tuple[list[tuple[str, Mapping[str, Any]]], str | None]:
+    ) -> tuple[list[LineItemRow], str | None]:
         """One Query page (at most `page_size` items read, before filters) and the opaque cursor to pass as `cursor` for the next (None on the last page).
 
-        Pattern `lines_of_order` (LineItem, Order): Query on the table, key condition `#pk = :pk AND #sk BETWEEN :sk0 AND :sk1`, ascending."""
+        Pattern `lines_of_order` (LineItem): Query on the table, key condition `#pk = :pk AND begins_with(#sk, :sk0)`, ascending."""
 
         request = self._lines_of_order_request(order_id)
         request["ConsistentRead"] = consistent_read
         items, after = self._page("lines_of_order", request, cursor, page_size, False)
-        return [_t.from_item(item) for item in items], after
+        return [_t.line_item_from_item(item) for item in items], after
 
     def _open_returns_request(self) -> dict[str, Any]:
         values = _t.open_returns_key()

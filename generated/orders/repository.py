@@ -430,7 +430,7 @@ PATTERNS: dict[str, dict[str, Any]] = {
     "customer_with_recent_orders": {"entities": ("Customer", "Order"), "ordered": False},
     "get_cart": {"entities": ("Cart",), "ordered": False},
     "get_customer": {"entities": ("Customer",), "ordered": False},
-    "lines_of_order": {"entities": ("Order", "LineItem"), "ordered": True},
+    "lines_of_order": {"entities": ("LineItem",), "ordered": True},
     "open_returns": {"entities": ("Return",), "ordered": True},
     "order_by_number": {"entities": ("Order",), "ordered": False},
     "order_details": {"entities": ("Order", "LineItem", "Shipment"), "ordered": False},

@@ -1600,11 +1600,11 @@ def lines_of_order_key(order_id: UUID) -> Item:
     """Pattern `lines_of_order` on table: the values of its KeyConditionExpression (`:pk`, `:sk0`, `:sk1`)."""
     try:
         k0 = _slot("uuid", order_id, "order_id")
-        return {":pk": {"S": f"ORDER#{k0}"}, ":sk0": {"S": "LINE_ITEM#"}, ":sk1": {"S": "ORDES"}}
+        return {":pk": {"S": f"ORDER#{k0}"}, ":sk0": {"S": "LINE_ITEM#"}}
     except _Bad as exc:
-        raise exc.error("LineItem, Order", None) from None
+        raise exc.error("LineItem", None) from None
     except _keys.KeyEncodingError as exc:
-        raise InvalidKey("LineItem, Order", None, str(exc)) from None
+        raise InvalidKey("LineItem", None, str(exc)) from None
 
 
 def open_returns_key() -> Item:

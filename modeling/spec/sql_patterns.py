@@ -175,6 +175,10 @@ class _Translator:
         self.result = SqlPattern()
         self.aliases: dict[str, TableInfo] = {}  # alias or table name (lower) → table
         self.order_of_tables: list[TableInfo] = []
+        # the table each condition's column (by its offset) and each ORDER BY column belongs to:
+        # in a join, a condition names one table's column, not every entity's attribute
+        self.column_tables: dict[int, TableInfo] = {}
+        self.order_columns: list[tuple[TableInfo, str, exp.Expression]] = []
 
     def issue(
         self,
@@ -254,7 +258,78 @@ class _Translator:
         self._order(stmt)
         self._limit(stmt)
         self._narrow_to_projection(stmt)
+        self._joined_columns(stmt)
         return self.result
+
+    def _parents(self) -> set[str]:
+        """The entities of this query joined to a child of theirs."""
+        return {t.parent for t in self.order_of_tables if t.parent is not None}
+
+    def _joined_columns(self, stmt: exp.Select) -> None:
+        """In a join, every condition and ORDER BY column belongs to one table. The pattern's
+        conditions name attributes of the entities it reads, so a column of another table (or
+        of one joined table only, in an item-collection read) would be applied to the wrong
+        item: only the join key, which both sides hold equal, may come from either side."""
+        if len(self.order_of_tables) < 2 or self.result.issues:
+            return
+        read = set(self.result.entities)
+        roots = [t for t in self.order_of_tables if not (t.parent and t.parent in self.by_entity)]
+        root = min(self.order_of_tables, key=self._depth) if not roots else roots[0]
+        shared = set(root.key)
+        if len(read) == 1:
+            (entity,) = read
+            info = self.by_entity[entity]
+            if any(t.parent == entity for t in self.order_of_tables):
+                child = next(t for t in self.order_of_tables if t.parent == entity)
+                self.issue(
+                    "sql-join",
+                    f"selecting only the columns of {info.table} from its join with {child.table}: "
+                    f"PostgreSQL returns each {entity} row once per {child.entity} row (and not "
+                    f"at all without one), a Query returns each {entity} item once",
+                    stmt.expressions[0] if stmt.expressions else stmt,
+                    hint=f"drop the join to read {info.table} alone, or SELECT * to read the "
+                    f"{entity} item with its {child.entity} items",
+                )
+                return
+            shared = set(info.key) & shared if info is root else shared
+        conds = [*self.result.where, *self.result.filter]
+        for c in conds:
+            table = self.column_tables.get(c.offset)
+            if table is None or c.attribute in shared:
+                continue
+            if len(read) == 1 and table.entity in read:
+                continue
+            self.issue(
+                "sql-join",
+                f"the condition on {table.table}.{c.attribute} in a join "
+                + (
+                    f"filters {table.table} rows, but the pattern reads {', '.join(sorted(read))} "
+                    "items"
+                    if table.entity not in read
+                    else "keeps only the joined rows that match it, while an item-collection "
+                    "read keeps every entity's items by their own attribute"
+                ),
+                offset=c.offset,
+                hint="in a join, constrain only the parent key ("
+                + ", ".join(root.key)
+                + "); read the other table's items with a pattern of their own",
+            )
+        for table, attribute, item in self.order_columns[:1]:
+            if attribute in shared or (len(read) == 1 and table.entity in read):
+                continue
+            self.issue(
+                "sql-order",
+                f"ORDER BY {table.table}.{attribute} in a join: "
+                + (
+                    f"{table.table} is not the table the pattern reads"
+                    if table.entity not in read
+                    else "an item-collection read returns each entity's items in its own "
+                    "sort-key order, not the joined rows in this column's order"
+                ),
+                item,
+                hint="order by a column of the table you select, or read that table's items "
+                "with a pattern of their own",
+            )
 
     def _narrow_to_projection(self, stmt: exp.Select) -> None:
         """`SELECT c.* FROM child c JOIN parent p ON … WHERE p.key = :k` reads only children.
@@ -267,11 +342,16 @@ class _Translator:
         if len(self.result.entities) < 2 or self.result.issues:
             return
         selected: set[str] = set()
+        # a join-key column (`o.order_id` beside `l.*`) is held equal by both sides: it does
+        # not tell which table is read
+        joined = {k for t in self.order_of_tables for k in t.key if t.entity in self._parents()}
         for proj in stmt.expressions:
             if isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star) and proj.table:
                 info = self.aliases.get(proj.table.lower())
             elif isinstance(proj, exp.Column) and not isinstance(proj.this, exp.Star):
                 resolved = self._resolve_column(proj, report=False)
+                if resolved is not None and resolved[1] in joined:
+                    continue
                 info = resolved[0] if resolved else None
             else:
                 return  # `*`, expressions: the query reads every joined table
@@ -631,7 +711,10 @@ class _Translator:
         if isinstance(inner, exp.Column):
             resolved = self._resolve_column(inner)
             offset = self.renamed.offset(_offset(inner))
-            return (resolved[1], offset) if resolved else None
+            if resolved is None:
+                return None
+            self.column_tables[offset] = resolved[0]
+            return resolved[1], offset
         return None
 
     def _has_column(self, node: exp.Expression) -> exp.Column | None:
@@ -836,6 +919,25 @@ class _Translator:
                 "use BETWEEN :from AND :to",
             )
             return
+        if cond.args.get("symmetric"):
+            # BETWEEN SYMMETRIC swaps crossed bounds (`5 AND 1` is `1 AND 5`); a key condition
+            # is one range in one direction: literals are put in order here, parameters can't be
+            numbers = all(
+                o[0] == "literal" and isinstance(o[1], int | float) and not isinstance(o[1], bool)
+                for o in (low, high)
+            )
+            if numbers:
+                if high[1] < low[1]:
+                    low, high = high, low
+            else:  # text literals order by the column's type ('10' < '9' as text), not known here
+                yield from self._fail(
+                    "sql-condition",
+                    "BETWEEN SYMMETRIC: which bound is the lower one is known only per call (or "
+                    "by the column's type), and a key condition is one range",
+                    cond,
+                    "write BETWEEN :from AND :to with the lower bound first",
+                )
+                return
         yield self._condition(attribute, "between", [low, high], offset)
 
     def _like(self, cond: exp.Like) -> Iterator[SqlCondition]:
@@ -854,19 +956,18 @@ class _Translator:
         pattern = _unparen(cond.expression)
         if isinstance(pattern, exp.Literal) and pattern.is_string:
             text = str(pattern.this)
-            body = text[:-1] if text.endswith("%") else text
-            if "%" in body or "_" in body.replace("\\_", ""):
-                where = "a leading" if text.startswith(("%", "_")) else "an inner"
+            read = like_prefix(text)
+            if isinstance(read, str):
                 yield from self._fail(
                     "sql-like",
-                    f"LIKE {text!r} has {where} wildcard; only a prefix match ('abc%') can be a key condition",
+                    f"LIKE {text!r} {read}; only a prefix match ('abc%') can be a key condition",
                     cond,
-                    "keep prefix matches only, or move the condition to `filter:`",
+                    "keep prefix matches only (escape a literal % or _ as \\% or \\_), or move "
+                    "the condition to `filter:`",
                 )
                 return
-            body = body.replace("\\_", "_")
-            op = "begins_with" if text.endswith("%") else "="
-            yield SqlCondition(attribute, op, (), (body,), offset)
+            body, prefix = read
+            yield SqlCondition(attribute, "begins_with" if prefix else "=", (), (body,), offset)
             return
         # :p || '%'  or  CONCAT(:p, '%')
         parts: list[exp.Expression] = []
@@ -975,6 +1076,7 @@ class _Translator:
             if resolved[1] in equal:
                 continue  # ordering by a column fixed by `=` changes nothing
             remaining.append((resolved[1], bool(item.args.get("desc")), item))
+            self.order_columns.append((resolved[0], resolved[1], item))
             nulls_first = item.args.get("nulls_first")
         if len(remaining) > 1:
             self.issue(
@@ -1033,6 +1135,33 @@ class _Translator:
             limit,
             hint="write LIMIT 20 or LIMIT :n",
         )
+
+
+def like_prefix(pattern: str) -> tuple[str, bool] | str:
+    """A LIKE pattern as PostgreSQL reads it (backslash escapes, standard strings): (the
+    literal text, whether a trailing `%` makes it a prefix match), or why it is neither an
+    equality nor a prefix match. `\\x` is `x` (so `\\%`, `\\_` and `\\\\` are literal);
+    `%` anywhere but at the end, and `_` anywhere, are wildcards; a pattern ending in a lone
+    backslash is an error in PostgreSQL."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            if i + 1 == n:
+                return "ends with the escape character \\ (PostgreSQL rejects it)"
+            out.append(pattern[i + 1])
+            i += 2
+            continue
+        if ch == "%":
+            if pattern[i:].strip("%") == "":  # `abc%` (or `abc%%`): every text starting with abc
+                return "".join(out), True
+            return f"has {'a leading' if not out else 'an inner'} wildcard %"
+        if ch == "_":
+            return f"has {'a leading' if not out else 'an inner'} wildcard _ (any one character)"
+        out.append(ch)
+        i += 1
+    return "".join(out), False
 
 
 def _unparen(node: exp.Expression) -> exp.Expression:

@@ -1,0 +1,153 @@
+"""An adversarial pass over what a `sql:` pattern means (issue 18, "measured on hostile inputs
+that are not in this repo"): SQL as Rails, Django, Prisma and hand-written OLTP code write it,
+read the way PostgreSQL 15 reads it. Each row failed before its fix: the translation produced a
+pattern whose plan was claimed exact while it returned other rows than the SQL.
+
+- LIKE escapes: PostgreSQL's LIKE takes `\\` as its escape character (`\\%`, `\\_`, `\\\\` are
+  literal, `\\b` is `b`); the prefix kept the backslashes, so `LIKE 'ab\\%'` (the text `ab%`)
+  became begins_with `ab\\` (Rails' `sanitize_sql_like` writes exactly such patterns).
+- BETWEEN SYMMETRIC swaps crossed bounds; it was read as a plain BETWEEN (no rows).
+- Joins: a condition names one table's column; `c.name = :n` on the joined parent was applied
+  to the child's own `name`, and `o.status = 'x'` in an item-collection read keyed the parent by
+  its own status. `SELECT c.* FROM customers c JOIN orders o` returns a customer once per order
+  (none without one), but was read as one Customer item. ORDER BY a child column in an
+  item-collection read was claimed though the child's sort key orders by its key.
+- A join-key column beside the child's columns (`SELECT o.order_id, l.line_no ...`) does not
+  make the parent part of the answer: the SQL returns line items only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from modeling.spec.sql_patterns import TableInfo, like_prefix, translate
+
+CUSTOMER = TableInfo(
+    "Customer",
+    "customers",
+    {c: c for c in ("customer_id", "name", "status")},
+    ("customer_id",),
+)
+ORDER = TableInfo(
+    "Order",
+    "orders",
+    {c: c for c in ("order_id", "customer_id", "name", "status", "qty", "created_at", "code")},
+    ("order_id",),
+    "Customer",
+)
+LINE = TableInfo(
+    "Line",
+    "order_lines",
+    {c: c for c in ("order_id", "line_no", "sku")},
+    ("order_id", "line_no"),
+    "Order",
+)
+TABLES = [CUSTOMER, ORDER, LINE]
+
+
+def _read(sql: str) -> str:
+    r = translate(sql, TABLES)
+    if r.issues:
+        return "! " + " ".join(sorted({i.code for i in r.issues}))
+    conds = " AND ".join(
+        f"{c.attribute} {c.op} "
+        + ",".join([f":{p}" for p in c.params] + [repr(v) for v in c.literals])
+        for c in r.where
+    )
+    order = f" | {r.order_by} {r.order}" if r.order_by else ""
+    return f"{'+'.join(r.entities)}: {conds}{order}"
+
+
+WHERE = "SELECT * FROM orders WHERE customer_id = :c AND "
+
+
+@pytest.mark.parametrize(
+    ("sql", "meaning"),
+    [
+        # LIKE as PostgreSQL reads it (standard_conforming_strings: the SQL text is as written)
+        (WHERE + r"code LIKE 'ab\%'", "Order: customer_id = :c AND code = 'ab%'"),
+        (WHERE + r"code LIKE 'ab\%%'", "Order: customer_id = :c AND code begins_with 'ab%'"),
+        (WHERE + r"code LIKE 'a\_b%'", "Order: customer_id = :c AND code begins_with 'a_b'"),
+        (
+            WHERE + r"code LIKE 'ab\\%'",
+            f"Order: customer_id = :c AND code begins_with {'ab' + chr(92)!r}",
+        ),
+        (WHERE + r"code LIKE 'a\b%'", "Order: customer_id = :c AND code begins_with 'ab'"),
+        (WHERE + r"code LIKE 'ab%%'", "Order: customer_id = :c AND code begins_with 'ab'"),
+        (WHERE + r"code LIKE 'a#b\'", "! sql-like"),  # a lone trailing escape: an error in PG
+        (WHERE + r"code LIKE 'ab\\_%'", "! sql-like"),  # `\\` is a backslash, then `_` a wildcard
+        (WHERE + r"code LIKE 'a%b%'", "! sql-like"),
+        # BETWEEN SYMMETRIC: crossed literal bounds are put in order; parameters can't be
+        (WHERE + "qty BETWEEN SYMMETRIC 9 AND 2", "Order: customer_id = :c AND qty between 2,9"),
+        (WHERE + "qty BETWEEN SYMMETRIC 2 AND 9", "Order: customer_id = :c AND qty between 2,9"),
+        (WHERE + "qty BETWEEN SYMMETRIC :a AND :b", "! sql-condition"),
+        (WHERE + "code BETWEEN SYMMETRIC '9' AND '10'", "! sql-condition"),
+        # a condition on the joined parent's column is not one on the child's attribute
+        (
+            "SELECT o.* FROM orders o JOIN customers c ON o.customer_id = c.customer_id "
+            "WHERE o.customer_id = :c AND c.name = :n",
+            "! sql-join",
+        ),
+        (
+            "SELECT o.* FROM orders o JOIN customers c ON o.customer_id = c.customer_id "
+            "WHERE c.customer_id = :c AND c.status = 'vip'",
+            "! sql-join",
+        ),
+        # ... but the join key is the same value on both sides, and the child's own columns are fine
+        (
+            "SELECT o.* FROM orders o JOIN customers c ON o.customer_id = c.customer_id "
+            "WHERE c.customer_id = :c AND o.status = :s ORDER BY o.created_at DESC",
+            "Order: customer_id = :c AND status = :s | created_at desc",
+        ),
+        # an item-collection read: a condition on one side only, or an ORDER BY of one side
+        (
+            "SELECT * FROM customers c JOIN orders o ON o.customer_id = c.customer_id "
+            "WHERE c.customer_id = :c AND o.status = 'open'",
+            "! sql-join",
+        ),
+        (
+            "SELECT * FROM customers c LEFT JOIN orders o ON o.customer_id = c.customer_id "
+            "WHERE c.customer_id = :c ORDER BY o.created_at",
+            "! sql-order",
+        ),
+        (
+            "SELECT * FROM customers c LEFT JOIN orders o ON o.customer_id = c.customer_id "
+            "WHERE o.customer_id = :c",
+            "Customer+Order: customer_id = :c",
+        ),
+        # the parent's columns of a join: once per child row, none without one
+        (
+            "SELECT c.* FROM customers c JOIN orders o ON o.customer_id = c.customer_id "
+            "WHERE c.customer_id = :c",
+            "! sql-join",
+        ),
+        # the parent's join-key column beside the child's: the child's rows only
+        (
+            "SELECT o.order_id, l.line_no, l.sku FROM orders o "
+            "JOIN order_lines l ON l.order_id = o.order_id WHERE o.order_id = :id "
+            "ORDER BY l.line_no",
+            "Line: order_id = :id | line_no asc",
+        ),
+    ],
+)
+def test_sql_means_what_postgres_reads(sql: str, meaning: str) -> None:
+    assert _read(sql) == meaning
+
+
+@pytest.mark.parametrize(
+    ("pattern", "read"),
+    [
+        ("abc", ("abc", False)),
+        ("abc%", ("abc", True)),
+        ("%", ("", True)),
+        ("", ("", False)),
+        (r"100\%", ("100%", False)),
+        (r"C:\\dir\\%", ("C:\\dir\\", True)),
+        ("a_c", None),
+        ("%abc", None),
+        ("a\\", None),
+    ],
+)
+def test_like_prefix_reads_escapes_as_postgres(pattern: str, read: tuple[str, bool] | None) -> None:
+    got = like_prefix(pattern)
+    assert (got if isinstance(got, tuple) else None) == read
