@@ -226,7 +226,14 @@ def _sk_condition(
                 ],
             )
         cond = ir.SortKeyCondition("begins_with", (value,))
-        return cond, None, [*lines, f"begins_with on the escaped string prefix of {r}"]
+        lines.append(f"begins_with on the escaped string prefix of {r}")
+        if pattern.sql is not None and rng.params:
+            lines.append(
+                f"exact for values of :{rng.params[0]} without %, _ or \\: the SQL's LIKE reads "
+                "them as wildcards or escapes, begins_with as characters (pass the prefix "
+                "unescaped)"
+            )
+        return cond, None, lines
     if op == "between":
         return _between(
             template, eq_bind, x, _binding(entity, r, _param(rng, 1), _literal(rng, 1)), rng, lines

@@ -36,7 +36,49 @@ def coerce(kind: str, value: Any) -> Any:
         return uuid.UUID(value)
     if kind == "binary" and isinstance(value, str):
         return bytes.fromhex(value.removeprefix("\\x"))
+    if kind == "boolean" and isinstance(value, str):
+        return _boolean(value)
     return value
+
+
+# PostgreSQL's boolean input (`boolin`): these words, any unique prefix of them, any case,
+# surrounding blanks ignored: `flagged = 't'` is `flagged = TRUE`
+_TRUE_WORDS = ("true", "yes", "on", "1")
+_FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def _boolean(text: str) -> bool | str:
+    word = text.strip().lower()
+    if word in ("o",):  # `on` or `off`: ambiguous, rejected by PostgreSQL too
+        return text
+    true = word != "" and any(w.startswith(word) for w in _TRUE_WORDS)
+    false = word != "" and any(w.startswith(word) for w in _FALSE_WORDS)
+    return true if true != false else text
+
+
+def literal_problem(kind: str, value: Any) -> str | None:
+    """Why a SQL literal compared with a `kind` column has no exact key value (it would not
+    read as PostgreSQL reads it), or None. PostgreSQL's special datetime words (`epoch`,
+    `now`, `today`, `infinity`) and numbers the column cannot hold are refused here rather
+    than guessed."""
+    if kind in ("string", "date", "datetime", "uuid", "binary") and not isinstance(value, str):
+        return (
+            f"{value!r} is not a {kind} literal (PostgreSQL rejects comparing it with the column)"
+        )
+    try:
+        got = coerce(kind, value)
+    except (ValueError, ArithmeticError) as exc:
+        return f"{value!r} is not a {kind} value as this tool reads it ({exc})"
+    if kind == "boolean" and not isinstance(got, bool):
+        return f"{value!r} is not a boolean (PostgreSQL reads true/false, t/f, yes/no, on/off, 1/0)"
+    if kind == "integer" and (isinstance(got, bool) or not isinstance(got, int)):
+        return (
+            f"{value!r} is not an integer, and the column is one: PostgreSQL compares it as a "
+            "numeric, a key holds integers"
+        )
+    if kind in ("decimal", "float") and isinstance(got, decimal.Decimal) and not got.is_finite():
+        return f"{value!r} is not a finite number; a key holds finite numbers only"
+    return None
 
 
 def hashable(value: Any) -> Any:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path as FsPath
 from typing import Any, Literal
 
-from modeling.core import limits
+from modeling.core import limits, values
 from modeling.core.diagnostics import Diagnostics, Span
 from modeling.core.ir import (
     IN,
@@ -1007,6 +1007,16 @@ class Checker:
                 )
             a = attribute_spec(self.entities[owner].attributes[c.attribute])
             for lit in c.literals:
+                problem = values.literal_problem(t.kind, lit)
+                if problem is not None:
+                    self.error(
+                        "invalid-value",
+                        f"pattern {name!r}: {problem}",
+                        c.span,
+                        hint=f"write the {t} the comparison means as a literal, or bind it as "
+                        "a parameter",
+                    )
+                    continue
                 if a.enum is not None and lit not in a.enum:
                     self.error(
                         "invalid-value",

@@ -388,6 +388,16 @@ class _Translator:
                     f"{label} has no single-Query equivalent",
                     node if isinstance(node, exp.Expression) else stmt,
                 )
+        for lock in stmt.args.get("locks") or []:
+            self.issue(
+                "sql-unsupported",
+                f"{lock.sql(dialect='postgres')} locks the rows it reads (SKIP LOCKED / NOWAIT "
+                "also change which rows come back); a Query reads without locking",
+                lock,
+                hint="drop the lock from the pattern and claim the item with a conditional write "
+                "(UpdateItem with a ConditionExpression on its version or status) after reading it",
+            )
+            break
         for node in stmt.find_all(exp.Subquery, exp.Exists):
             self.issue(
                 "sql-unsupported",

@@ -18,8 +18,15 @@ pattern whose plan was claimed exact while it returned other rows than the SQL.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from modeling.api import check_file, load_model
+from modeling.compile import compile_model
+from modeling.core import values
+from modeling.emit.client import emit_client
+from modeling.requests import render_key
 from modeling.spec.sql_patterns import TableInfo, like_prefix, translate
 
 CUSTOMER = TableInfo(
@@ -151,3 +158,93 @@ def test_sql_means_what_postgres_reads(sql: str, meaning: str) -> None:
 def test_like_prefix_reads_escapes_as_postgres(pattern: str, read: tuple[str, bool] | None) -> None:
     got = like_prefix(pattern)
     assert (got if isinstance(got, tuple) else None) == read
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # a job queue's dequeue (good_job, que, Sidekiq-style SQL): the lock is the point
+        "SELECT * FROM orders WHERE customer_id = :c ORDER BY created_at LIMIT 1 "
+        "FOR UPDATE SKIP LOCKED",
+        "SELECT * FROM orders WHERE customer_id = :c FOR SHARE",
+        "SELECT * FROM orders WHERE customer_id = :c FOR NO KEY UPDATE NOWAIT",
+    ],
+)
+def test_row_locks_are_refused(sql: str) -> None:
+    """FOR UPDATE / SHARE (and SKIP LOCKED, which changes which rows come back) were ignored:
+    the pattern was planned as a plain read."""
+    assert _read(sql) == "! sql-unsupported"
+
+
+def _literal_model(tmp_path: Path, condition: str) -> list[str]:
+    path = tmp_path / "lits.yaml"
+    path.write_text(
+        "model: lits\n"
+        "source: {dialect: postgres, collation: C}\n"
+        "entities:\n"
+        "  Order:\n"
+        "    table: orders\n"
+        "    key: [order_id]\n"
+        "    attributes:\n"
+        "      order_id: integer\n"
+        "      customer_id: integer\n"
+        "      qty: integer\n"
+        "      flagged: boolean\n"
+        "      placed_at: datetime\n"
+        "      code: string\n"
+        "access_patterns:\n"
+        "  p:\n"
+        f"    sql: SELECT * FROM orders WHERE customer_id = :c AND {condition}\n",
+        encoding="utf-8",
+    )
+    result = check_file(path)
+    return [d.format() for d in result.diagnostics if d.severity.value == "error"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "error"),
+    [
+        ("flagged = 't'", None),  # PostgreSQL's boolean input: t, yes, on, 1, ...
+        ("flagged = 'Yes'", None),
+        ("flagged = TRUE", None),
+        ("flagged = 'maybe'", "'maybe' is not a boolean"),
+        ("qty >= 2.5", "2.5 is not an integer"),
+        ("qty = 3", None),
+        ("placed_at >= 'epoch'", "'epoch' is not a datetime value"),
+        ("code = 42", "42 is not a string literal"),
+    ],
+)
+def test_literals_are_read_as_postgres_reads_them_or_refused_where_written(
+    tmp_path: Path, condition: str, error: str | None
+) -> None:
+    """`flagged = 't'` is TRUE in PostgreSQL (it failed in compile: "cannot encode 't' as a
+    boolean key slot", with no location); a literal no key can hold exactly is an error at
+    the literal (file:line:col and a hint), not an unlocated failure while compiling."""
+    errors = _literal_model(tmp_path, condition)
+    if error is None:
+        assert errors == []
+        return
+    (message,) = errors
+    column = 1 + len("    sql: SELECT * FROM orders WHERE customer_id = :c AND ")
+    assert message.startswith(f"{tmp_path / 'lits.yaml'}:16:{column}: error:"), message
+    assert error in message and "[invalid-value]" in message and "hint:" in message
+
+
+def test_coerce_reads_postgres_booleans() -> None:
+    assert [values.coerce("boolean", w) for w in ("t", " TRUE ", "y", "on", "1", "tr")] == [
+        True
+    ] * 6
+    assert [values.coerce("boolean", w) for w in ("f", "no", "off", "0", "fa")] == [False] * 5
+    assert values.coerce("boolean", "o") == "o"  # on or off: PostgreSQL rejects it too
+
+
+def test_a_boolean_spelled_t_keys_the_items_of_true(tmp_path: Path) -> None:
+    assert _literal_model(tmp_path, "flagged = 't' ORDER BY placed_at") == []
+    model = load_model(tmp_path / "lits.yaml")
+    layout, bag = compile_model(model)
+    assert layout is not None, [d.format() for d in bag.errors]
+    plan = layout.plan("p")
+    assert plan is not None
+    keys = [render_key(kv, {"c": 7}) for kv in (plan.pk, *plan.sk.values)]
+    assert any("true" in k for k in keys) and not any("#t#" in k or k.endswith("#t") for k in keys)
+    assert "def p(" in emit_client(layout, model)["client.py"]
