@@ -66,6 +66,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_identity_addressing,
     checks.check_read_amplification,
     checks.check_collation,
+    checks.check_enum_order,
     check_key_conditions,
     check_attribute_key_conditions,
     check_attribute_key_identity,

@@ -749,9 +749,39 @@ def _string_order(model: ir.Model, plan: ir.PatternPlan) -> tuple[str, ir.Attrib
     else:
         return None
     attr = entity.attribute(name)
-    if attr is None or attr.type.kind != "string" or attr.enum is not None:
+    if attr is None or attr.type.kind != "string":
         return None
     return how, attr
+
+
+def check_enum_order(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """An enum attribute a pattern orders by (or compares with <, >, between) whose values are
+    not listed in byte order. A PostgreSQL ENUM type (what the importers write `enum:` for)
+    orders by the order its values were declared in, DynamoDB by the bytes of the key text:
+    `ORDER BY priority` on (low, medium, high) comes back high, low, medium."""
+    for plan in layout.plans:
+        found = _string_order(model, plan)
+        if found is None or found[1].enum is None:
+            continue
+        how, attr = found
+        declared = list(attr.enum or ())
+        if declared == sorted(declared, key=lambda v: v.encode("utf-8")):
+            continue
+        pattern = model.pattern(plan.pattern)
+        yield Diagnostic(
+            "enum-order",
+            Severity.WARNING,
+            f"pattern {plan.pattern!r} {how} the enum {plan.entities[0]}.{attr.name}, whose "
+            f"values are listed as {', '.join(declared)}: a PostgreSQL ENUM orders (and "
+            "compares) by that declared order, DynamoDB by the key's bytes ("
+            + ", ".join(sorted(declared, key=lambda v: v.encode("utf-8")))
+            + "), so the rows come back in another order than the SQL's",
+            pattern.span if pattern else None,
+            "if the column is text (a CHECK constraint), list the values in byte order; for an "
+            "ENUM type, key on its position (an integer attribute written with the item) or "
+            "order by another attribute",
+            plan.pattern,
+        )
 
 
 def check_collation(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
@@ -766,6 +796,8 @@ def check_collation(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
         if found is None:
             continue
         how, attr = found
+        if attr.enum is not None:
+            continue  # the declared order of its values decides: check_enum_order
         if attr.collation is None:
             unknown.append(f"{plan.pattern} ({attr.name})")
             continue

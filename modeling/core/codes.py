@@ -138,6 +138,7 @@ _LIST: tuple[Code, ...] = (
     Code("strategy-not-built", _G.COMPILE, "strategy: lowest_cost found relationship copies cheaper than a GSI but cannot build them for it (the reason is named): the GSI is kept."),
     Code("read-amplification", _G.COMPILE, "A pattern's key condition reads items it then drops (other types in the partition, filters) and no sort-key range excludes them: the estimated items read per item returned."),
     Code("collation-order", _G.COMPILE, "A pattern orders by a string whose source collation is not C/POSIX (or unknown): PostgreSQL's order can differ from DynamoDB's byte order."),
+    Code("enum-order", _G.COMPILE, "A pattern orders by (or ranges over) an enum whose values are not listed in byte order: a PostgreSQL ENUM sorts by declaration order, DynamoDB by bytes."),
     # init: seeding a model from PostgreSQL DDL, a live database or a query log
     Code("SEED001", _G.SEED, "A DDL statement could not be read and was skipped; the rest of the file was read."),
     Code("SEED002", _G.SEED, "A table is altered but never created in the file; the ALTER is ignored."),
