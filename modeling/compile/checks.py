@@ -813,9 +813,9 @@ def check_collation(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
             "'Banana' < 'apple' < 'Éclair' < 'éclair' in bytes, 'apple' < 'Banana' < 'éclair' < "
             "'Éclair' under most natural-language collations",
             pattern.span if pattern else None,
-            f"if the application accepts byte order, say so in the SQL (ORDER BY {attr.name} "
-            'COLLATE "C") or the column (COLLATE "C"); otherwise key on a normalised copy (e.g. '
-            "lower-cased, accents stripped) and sort the page in the client",
+            "if the application accepts byte order, declare `collation: C` on the attribute "
+            '(and make the column COLLATE "C", so PostgreSQL agrees); otherwise key on a '
+            "normalised copy (e.g. lower-cased, accents stripped) and sort the page in the client",
             plan.pattern,
         )
     if unknown:

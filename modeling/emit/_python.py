@@ -14,12 +14,15 @@ same few rules apply everywhere and live in one place:
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import keyword
 import re
 import string
 import subprocess
 import sys
 import textwrap
+import uuid
 from dataclasses import dataclass, field
 
 from modeling.core import ir
@@ -95,6 +98,22 @@ def render(template: str, **values: str) -> str:
 def indent(code: str, level: int) -> str:
     """`code` indented by `level` steps of four spaces (empty lines stay empty)."""
     return textwrap.indent(code, "    " * level, lambda line: bool(line.strip()))
+
+
+def value_literal(value: object) -> str:
+    """Source for a value of a model type (already coerced), in a generated module that
+    imports `datetime as _dt`, `Decimal` and `UUID` (clients and transformers do)."""
+    if isinstance(value, datetime.datetime):
+        return f"_dt.datetime.fromisoformat({literal(value.isoformat())})"
+    if isinstance(value, datetime.date):
+        return f"_dt.date.fromisoformat({literal(value.isoformat())})"
+    if isinstance(value, decimal.Decimal):
+        return f"Decimal({literal(str(value))})"
+    if isinstance(value, uuid.UUID):
+        return f"UUID({literal(str(value))})"
+    if isinstance(value, bytes):
+        return f"bytes.fromhex({literal(value.hex())})"
+    return literal(value)
 
 
 def literal(value: object) -> str:

@@ -21,9 +21,6 @@ takes any boto3 DynamoDB client (`boto3.client("dynamodb")`), so it does not imp
 
 from __future__ import annotations
 
-import datetime
-import decimal
-import uuid
 from dataclasses import dataclass
 
 from modeling.core import ir, limits
@@ -38,6 +35,7 @@ from modeling.emit._python import (
     indent,
     literal,
     render,
+    value_literal,
 )
 from modeling.emit.client_copies import (
     copies_class,
@@ -119,7 +117,7 @@ def _filter_code(
         count = 0 if f.op in ir.NULL_TESTS else 2 if f.op == "between" else 1
         for j in range(count):
             if (i, j) in fixed:
-                value = f"{convert}{_py_value(fixed[(i, j)])})"
+                value = f"{convert}{value_literal(fixed[(i, j)])})"
             else:
                 p = f.params[j] if j < len(f.params) else f.params[-1]
                 value = f"{convert}{params.names[p]}, {literal(p)})"
@@ -136,21 +134,6 @@ def _filter_code(
         else:
             raise EmitError(f"pattern {plan.pattern}: unknown filter operator {f.op!r}")
     return conjuncts, names, lines
-
-
-def _py_value(value: object) -> str:
-    """Source for a literal filter value already coerced to its Python type."""
-    if isinstance(value, datetime.datetime):
-        return f"_dt.datetime.fromisoformat({literal(value.isoformat())})"
-    if isinstance(value, datetime.date):
-        return f"_dt.date.fromisoformat({literal(value.isoformat())})"
-    if isinstance(value, decimal.Decimal):
-        return f"Decimal({literal(str(value))})"
-    if isinstance(value, uuid.UUID):
-        return f"UUID({literal(str(value))})"
-    if isinstance(value, bytes):
-        return f"bytes.fromhex({literal(value.hex())})"
-    return literal(value)
 
 
 class _PatternEmitter:
@@ -217,7 +200,7 @@ class _PatternEmitter:
         else:
             kind = self.params.kinds[each]
             self.fan_values = (
-                "(" + ", ".join(_py_value(coerce(kind, v)) for v in fan.literals) + ",)"
+                "(" + ", ".join(value_literal(coerce(kind, v)) for v in fan.literals) + ",)"
             )
         if pattern is not None and pattern.order_by and not self.multi_entities:
             high = pattern.nulls_high

@@ -57,8 +57,14 @@ BASE = dt.datetime(2024, 3, 10, 23, 30, tzinfo=dt.UTC)
 INSTANTS = [BASE + dt.timedelta(minutes=45 * i, microseconds=i % 2) for i in range(10)]
 
 
-def _compiled() -> tuple[ir.Model, ir.Layout]:
-    model = load_model(FIXTURE)
+def _compiled(layout_option: str = "", tmp_path: Path | None = None) -> tuple[ir.Model, ir.Layout]:
+    path = FIXTURE
+    if layout_option:  # the same model under another key strategy
+        assert tmp_path is not None
+        path = tmp_path / "sql_hostile.yaml"
+        text = FIXTURE.read_text(encoding="utf-8")
+        path.write_text(text.replace("\nentities:", f"\nlayout: {layout_option}\nentities:", 1))
+    model = load_model(path)
     layout, bag = compile_model(model)
     assert layout is not None, [d.format() for d in bag]
     return model, layout
@@ -149,15 +155,20 @@ def _sql(pattern: ir.AccessPattern, plan: ir.PatternPlan, tables: dict[str, str]
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize(
+    "layout_option",
+    ["", "{gsi_keys: attributes}", "{lsi: never}"],
+    ids=["derived", "attribute-keys", "no-lsi"],
+)
 def test_the_client_returns_what_the_sql_returns(
-    postgres: Any, dynamodb_local: Any, tmp_path: Path
+    postgres: Any, dynamodb_local: Any, tmp_path: Path, layout_option: str
 ) -> None:
-    model, layout = _compiled()
+    model, layout = _compiled(layout_option, tmp_path)
     data = _rows()
     t = load_package(layout, model, tmp_path, client=True)
     client_module = __import__(t.__name__.rsplit(".", 1)[0] + ".client", fromlist=["Client"])
     ddb = dynamodb_local.client()
-    table = "sql_hostile"
+    table = "sql_hostile_" + str(abs(hash(layout_option)) % 10**6)
     dynamo.create_table(ddb, layout, table)
     items = [t.TO_ITEM[e.name](row) for e in model.entities for row in data.of(e.name)]
     dynamo.write_items(ddb, table, items, dynamo.LoadResult())
@@ -197,3 +208,22 @@ def test_the_client_returns_what_the_sql_returns(
                 calls += 1
                 rows += len(expected)
     assert calls >= 190 and rows >= 2000, (calls, rows)
+
+
+@pytest.mark.parametrize("layout_option", ["", "{gsi_keys: attributes}", "{lsi: never}"])
+def test_every_key_strategy_emits_the_literals_of_the_sql(
+    tmp_path: Path, layout_option: str
+) -> None:
+    """Keyed on attributes, a GSI's key value is the attribute's own (a number for a decimal):
+    `amount BETWEEN SYMMETRIC 10 AND -0.5` made the transformers' emitter raise TypeError ("no
+    Python literal for Decimal") from `model compile`."""
+    model, layout = _compiled(layout_option, tmp_path)
+    module = load_package(layout, model, tmp_path / "gen", client=True)
+    plan = layout.plan("amounts_symmetric")
+    assert plan is not None
+    key = module.amounts_symmetric_key(2)
+    bounds = [v for k, v in sorted(key.items()) if k.startswith(":sk")]
+    if layout_option == "{gsi_keys: attributes}":
+        assert bounds == [{"N": "-0.5"}, {"N": "10"}]
+    else:  # the order-preserving text of each bound: -0.5 below 10
+        assert len(bounds) == 2 and bounds[0]["S"] < bounds[1]["S"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from modeling.core import ir
 from modeling.core.naming import snake
 from modeling.core.values import coerce
-from modeling.emit._python import identifier, indent, literal, render
+from modeling.emit._python import identifier, indent, literal, render, value_literal
 from modeling.emit.transformers.common import EmitError, annotation, fstring
 from modeling.requests import (
     PlanError,
@@ -144,7 +144,9 @@ def _key_av(
         b = scalar_binding(key_type, kv)
     except PlanError as exc:
         raise EmitError(str(exc)) from None
-    value = literal(coerce(b.type, b.literal)) if b.literal is not None else params.names[b.param]
+    value = (
+        value_literal(coerce(b.type, b.literal)) if b.literal is not None else params.names[b.param]
+    )
     scalar = f"_scalar({literal(b.type)}, {value}, {literal(b.param)})"
     if native and b.type == "string":  # DynamoDB refuses "" in a key condition
         scalar = f"_keys.condition_text({scalar})"
