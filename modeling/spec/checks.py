@@ -188,6 +188,23 @@ def _tag_bad_char(text: str) -> str | None:
     return None
 
 
+# Casts that keep every value of a model type unchanged (PostgreSQL's names, as sqlglot writes
+# them back): to the type itself, or to a wider one of the same family.
+_TEXT_CASTS = frozenset({"text", "varchar", "character varying"})
+_INTEGER_CASTS = frozenset({"smallint", "int", "integer", "bigint", "int2", "int4", "int8"})
+_NUMBER_CASTS = frozenset({"decimal", "numeric"})
+_CASTS_KEEPING: dict[str, frozenset[str]] = {
+    "string": _TEXT_CASTS,
+    "integer": _INTEGER_CASTS | _NUMBER_CASTS,
+    "decimal": _NUMBER_CASTS,
+    "float": frozenset({"double precision", "float", "float8"}) | _NUMBER_CASTS,
+    "boolean": frozenset({"boolean", "bool"}),
+    "date": frozenset({"date"}),
+    "datetime": frozenset({"timestamptz", "timestamp with time zone", "timestamp"}),
+    "uuid": frozenset({"uuid"}) | _TEXT_CASTS,
+}
+
+
 class Checker:
     def __init__(self, spec: ModelSpec, positions: Positions, diags: Diagnostics, file: str):
         self.spec = spec
@@ -762,6 +779,8 @@ class Checker:
             )
         if result.issues or not result.entities:
             return None
+        for c in result.where:
+            self.sql_casts(name, result.entities, c, self.pos.offset(spath, c.offset))
         where = tuple(
             Cond(
                 c.attribute,
@@ -794,6 +813,29 @@ class Checker:
         if resolved is None:
             return None
         return replace(resolved, nulls=result.nulls, limit_param=result.limit_param)
+
+    def sql_casts(self, name: str, entities: Sequence[str], c: Any, span: Span) -> None:
+        """A cast in a condition (`placed_at >= :since::date`) compares the cast value: exact
+        only when the cast keeps every value of the attribute's type as it is (the type's own
+        cast, or a wider one); a cast to another type or a length (`::date` on a datetime,
+        `::varchar(2)`, `::numeric(4,2)`, `::int` on a decimal) changes what is compared."""
+        owner = next((e for e in entities if c.attribute in self.entities[e].attributes), None)
+        t = _type(self.entities[owner], c.attribute) if owner is not None else None
+        if t is None:
+            return
+        kept = _CASTS_KEEPING.get(t.kind, frozenset())
+        for cast in c.casts:
+            if cast not in kept:
+                self.error(
+                    "sql-condition",
+                    f"pattern {name!r}: the cast to {cast} changes the value compared with "
+                    f"{c.attribute} ({t}): PostgreSQL compares the cast value, a key condition "
+                    "the value as given",
+                    span,
+                    hint=f"drop the cast (pass a value of type {t}), or store the value the cast gives "
+                    "as its own attribute",
+                )
+                return
 
     def null_tests(self, name: str, entities: list[str], filt: Sequence[Cond]) -> bool:
         """`IS NULL` needs an attribute whose NULL is told apart from every value: not a

@@ -17,7 +17,7 @@ import difflib
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import sqlglot
@@ -51,6 +51,9 @@ class SqlCondition:
     offset: int = 0
     bounds: tuple[str, str] = INCLUSIVE  # `between`: each bound's operator (`>`/`>=`, `<`/`<=`)
     listed: bool = False  # `in`: the one parameter holds a list of values (`IN :ids`)
+    # the types its values are cast to (`:since::date`), as PostgreSQL names them (`date`,
+    # `varchar(2)`): a cast can change the value compared (`checks` matches them to the type)
+    casts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ class _Translator:
         # the table each condition's column (by its offset) and each ORDER BY column belongs to:
         # in a join, a condition names one table's column, not every entity's attribute
         self.column_tables: dict[int, TableInfo] = {}
+        self.casts: list[str] = []  # the casts on the operands of the conjunct being read
         self.order_columns: list[tuple[TableInfo, str, exp.Expression]] = []
 
     def issue(
@@ -595,6 +599,8 @@ class _Translator:
     # ------------------------------------------------------------------ where
     def _operand(self, node: exp.Expression, attribute: str) -> tuple[str, Any] | None:
         while isinstance(node, exp.Cast | exp.Paren):
+            if isinstance(node, exp.Cast) and isinstance(node.args.get("to"), exp.DataType):
+                self.casts.append(node.args["to"].sql(dialect="postgres").lower())
             node = node.this
         name = self._param_name(node)
         if name is not False:
@@ -641,7 +647,11 @@ class _Translator:
     def _where(self, root: exp.Expression) -> None:
         raw: list[SqlCondition] = []
         for cond in _conjuncts(root):
-            raw.extend(self._conjunct(cond))
+            self.casts = []
+            made = list(self._conjunct(cond))
+            if self.casts:
+                made = [replace(c, casts=tuple(dict.fromkeys(self.casts))) for c in made]
+            raw.extend(made)
         self.result.where = self._merge(raw)
 
     def _conjunct(self, cond: exp.Expression) -> Iterator[SqlCondition]:
@@ -1017,7 +1027,17 @@ class _Translator:
                     params = (*low.params, *high.params)
                     if params[0] == params[1]:  # positional ($2, $3) or one name used twice
                         params = default_params(attribute, "between")
-                    out.append(SqlCondition(attribute, "between", params, (), low.offset, bounds))
+                    out.append(
+                        SqlCondition(
+                            attribute,
+                            "between",
+                            params,
+                            (),
+                            low.offset,
+                            bounds,
+                            casts=(*low.casts, *high.casts),
+                        )
+                    )
                 elif low.literals and high.literals:
                     out.append(
                         SqlCondition(
@@ -1027,6 +1047,7 @@ class _Translator:
                             (*low.literals, *high.literals),
                             low.offset,
                             bounds,
+                            casts=(*low.casts, *high.casts),
                         )
                     )
                 else:

@@ -248,3 +248,31 @@ def test_a_boolean_spelled_t_keys_the_items_of_true(tmp_path: Path) -> None:
     keys = [render_key(kv, {"c": 7}) for kv in (plan.pk, *plan.sk.values)]
     assert any("true" in k for k in keys) and not any("#t#" in k or k.endswith("#t") for k in keys)
     assert "def p(" in emit_client(layout, model)["client.py"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "refused"),
+    [
+        # reports: `created_at >= $1::date` compares midnight, the client the instant passed
+        ("placed_at >= :since::date", True),
+        ("placed_at >= '2024-01-01 10:00'::date", True),
+        ("code = :c2::varchar(2)", True),  # truncates the value to 2 characters
+        ("qty BETWEEN :a::int AND :b::numeric(4,2)", True),  # rounds the upper bound
+        # casts that keep every value: the type's own, or a wider one of its family
+        ("placed_at >= :since::timestamptz", False),
+        ("qty >= :q::bigint", False),
+        ("code = :x::text", False),
+        ("qty IN (:a::int, :b::smallint)", False),
+    ],
+)
+def test_a_cast_that_changes_the_value_compared_is_refused(
+    tmp_path: Path, condition: str, refused: bool
+) -> None:
+    """The translator stripped every cast: `placed_at >= :since::date` became `placed_at >=
+    :since`, exact for the compiler, while PostgreSQL compares the date (midnight)."""
+    errors = _literal_model(tmp_path, condition)
+    if not refused:
+        assert errors == []
+        return
+    (message,) = errors
+    assert "[sql-condition]" in message and "the cast to" in message and "hint:" in message
