@@ -89,3 +89,21 @@ def hashable(value: Any) -> Any:
     except TypeError:
         return repr(value)
     return value
+
+
+def zoneless_instant(value: Any) -> str | None:
+    """Why a datetime literal compared with a `timestamptz` column is not one instant: without
+    an offset PostgreSQL reads it in the session's TimeZone setting, which the model does not
+    know (the key condition would read it as UTC)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.strip().replace(" ", "T"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is not None:
+        return None
+    return (
+        f"{value!r} has no time zone: PostgreSQL reads it in the session's TimeZone (the "
+        "application's setting), not necessarily UTC"
+    )

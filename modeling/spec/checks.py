@@ -1050,14 +1050,12 @@ class Checker:
             a = attribute_spec(self.entities[owner].attributes[c.attribute])
             for lit in c.literals:
                 problem = values.literal_problem(t.kind, lit)
+                hint = f"write the {t} the comparison means as a literal, or bind it as a parameter"
+                if problem is None and t.kind == "datetime" and a.timezone is not False:
+                    problem = values.zoneless_instant(lit)
+                    hint = f"write the offset ('{str(lit).strip()}+00' for UTC), or bind it"
                 if problem is not None:
-                    self.error(
-                        "invalid-value",
-                        f"pattern {name!r}: {problem}",
-                        c.span,
-                        hint=f"write the {t} the comparison means as a literal, or bind it as "
-                        "a parameter",
-                    )
+                    self.error("invalid-value", f"pattern {name!r}: {problem}", c.span, hint=hint)
                     continue
                 if a.enum is not None and lit not in a.enum:
                     self.error(

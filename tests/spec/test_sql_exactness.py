@@ -274,5 +274,25 @@ def test_a_cast_that_changes_the_value_compared_is_refused(
     if not refused:
         assert errors == []
         return
-    (message,) = errors
-    assert "[sql-condition]" in message and "the cast to" in message and "hint:" in message
+    (message,) = [e for e in errors if "the cast to" in e]
+    assert "[sql-condition]" in message and "hint:" in message
+
+
+@pytest.mark.parametrize(
+    ("condition", "refused"),
+    [
+        ("placed_at >= '2024-03-10 12:00'", True),
+        ("placed_at >= '2024-03-10'", True),
+        ("placed_at >= '2024-03-10 12:00+00'", False),
+        ("placed_at >= '2024-03-10T12:00:00-08:00'", False),
+    ],
+)
+def test_a_timestamptz_literal_names_its_zone(
+    tmp_path: Path, condition: str, refused: bool
+) -> None:
+    """`placed_at >= '2024-03-10 12:00'` on a timestamptz is read by PostgreSQL in the
+    session's TimeZone; the key condition read it as UTC and was called exact."""
+    errors = _literal_model(tmp_path, condition)
+    assert bool(errors) == refused, errors
+    if refused:
+        assert "has no time zone" in errors[0] and "+00" in errors[0]
