@@ -76,7 +76,10 @@ def literal_problem(kind: str, value: Any) -> str | None:
             f"{value!r} is not an integer, and the column is one: PostgreSQL compares it as a "
             "numeric, a key holds integers"
         )
-    if kind in ("decimal", "float") and isinstance(got, decimal.Decimal) and not got.is_finite():
+    if kind in ("decimal", "float") and (
+        (isinstance(got, decimal.Decimal) and not got.is_finite())
+        or (isinstance(got, float) and (got != got or got in (float("inf"), float("-inf"))))
+    ):
         return f"{value!r} is not a finite number; a key holds finite numbers only"
     return None
 

@@ -463,6 +463,21 @@ class _Translator:
         return depth
 
     def _add_table(self, table: exp.Table) -> TableInfo | None:
+        if table.args.get("sample") is not None:
+            self.issue(
+                "sql-unsupported",
+                f"TABLESAMPLE reads a random sample of {table.name}; a Query reads every match",
+                table.args["sample"],
+                hint="drop TABLESAMPLE, or sample in the application",
+            )
+        if table.args.get("only"):
+            self.issue(
+                "sql-unsupported",
+                f"ONLY {table.name} leaves out the rows of its child tables (inheritance, "
+                "partitions), which the migration copies with the table's own",
+                table,
+                hint=f"drop ONLY, or map the rows of {table.name} alone to their own entity",
+            )
         info = self._lookup_table(table)
         if info is None:
             known = sorted(t.table for t in self.tables)

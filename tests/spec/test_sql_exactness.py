@@ -168,11 +168,14 @@ def test_like_prefix_reads_escapes_as_postgres(pattern: str, read: tuple[str, bo
         "FOR UPDATE SKIP LOCKED",
         "SELECT * FROM orders WHERE customer_id = :c FOR SHARE",
         "SELECT * FROM orders WHERE customer_id = :c FOR NO KEY UPDATE NOWAIT",
+        # a random sample; the parent table's own rows without its children's
+        "SELECT * FROM orders TABLESAMPLE BERNOULLI (5) WHERE customer_id = :c",
+        "SELECT * FROM ONLY orders WHERE customer_id = :c",
     ],
 )
-def test_row_locks_are_refused(sql: str) -> None:
-    """FOR UPDATE / SHARE (and SKIP LOCKED, which changes which rows come back) were ignored:
-    the pattern was planned as a plain read."""
+def test_row_locks_samples_and_only_are_refused(sql: str) -> None:
+    """FOR UPDATE / SHARE (and SKIP LOCKED, which changes which rows come back), TABLESAMPLE
+    and ONLY were ignored: the pattern was planned as a plain read of every match."""
     assert _read(sql) == "! sql-unsupported"
 
 
@@ -192,6 +195,7 @@ def _literal_model(tmp_path: Path, condition: str) -> list[str]:
         "      flagged: boolean\n"
         "      placed_at: datetime\n"
         "      code: string\n"
+        "      amount_f: float\n"
         "access_patterns:\n"
         "  p:\n"
         f"    sql: SELECT * FROM orders WHERE customer_id = :c AND {condition}\n",
@@ -212,6 +216,8 @@ def _literal_model(tmp_path: Path, condition: str) -> list[str]:
         ("qty = 3", None),
         ("placed_at >= 'epoch'", "'epoch' is not a datetime value"),
         ("code = 42", "42 is not a string literal"),
+        ("amount_f = 'NaN'", "is not a finite number"),
+        ("amount_f = 'Infinity'", "is not a finite number"),
     ],
 )
 def test_literals_are_read_as_postgres_reads_them_or_refused_where_written(
@@ -226,7 +232,7 @@ def test_literals_are_read_as_postgres_reads_them_or_refused_where_written(
         return
     (message,) = errors
     column = 1 + len("    sql: SELECT * FROM orders WHERE customer_id = :c AND ")
-    assert message.startswith(f"{tmp_path / 'lits.yaml'}:16:{column}: error:"), message
+    assert message.startswith(f"{tmp_path / 'lits.yaml'}:17:{column}: error:"), message
     assert error in message and "[invalid-value]" in message and "hint:" in message
 
 
