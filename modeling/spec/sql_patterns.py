@@ -296,6 +296,16 @@ class _Translator:
                 )
                 return
             shared = set(info.key) & shared if info is root else shared
+        limit = stmt.args.get("limit")
+        if len(read) > 1 and limit is not None:
+            self.issue(
+                "sql-unsupported",
+                "LIMIT on a join counts joined rows (the parent once per child), an "
+                "item-collection read counts items (the parent once)",
+                limit,
+                hint="drop the LIMIT and cut the children in the application, or read the "
+                "children with a pattern of their own (SELECT child.* ... LIMIT n)",
+            )
         conds = [*self.result.where, *self.result.filter]
         for c in conds:
             table = self.column_tables.get(c.offset)

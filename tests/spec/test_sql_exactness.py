@@ -122,6 +122,17 @@ WHERE = "SELECT * FROM orders WHERE customer_id = :c AND "
             "WHERE o.customer_id = :c",
             "Customer+Order: customer_id = :c",
         ),
+        # LIMIT counts joined rows, not items
+        (
+            "SELECT * FROM customers c LEFT JOIN orders o ON o.customer_id = c.customer_id "
+            "WHERE c.customer_id = :c LIMIT 5",
+            "! sql-unsupported",
+        ),
+        (
+            "SELECT * FROM customers c LEFT JOIN orders o ON o.customer_id = c.customer_id "
+            "WHERE c.customer_id = :c LIMIT :n",
+            "! sql-unsupported",
+        ),
         # the parent's columns of a join: once per child row, none without one
         (
             "SELECT c.* FROM customers c JOIN orders o ON o.customer_id = c.customer_id "
