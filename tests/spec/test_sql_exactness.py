@@ -19,8 +19,12 @@ pattern whose plan was claimed exact while it returned other rows than the SQL.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modeling.api import check_file, load_model
 from modeling.compile import compile_model
@@ -313,3 +317,42 @@ def test_a_timestamptz_literal_names_its_zone(
     assert bool(errors) == refused, errors
     if refused:
         assert "has no time zone" in errors[0] and "+00" in errors[0]
+
+
+_LIKE_ALPHABET = "ab\\%_#$ é"
+
+
+@pytest.mark.e2e
+def test_like_prefix_agrees_with_postgres_on_random_patterns(postgres: Any) -> None:
+    """Hypothesis draws LIKE patterns over backslashes, wildcards and the key separator, and
+    values over the same characters; wherever `like_prefix` accepts a pattern, its reading
+    (equality, or a prefix) selects exactly the values PostgreSQL's LIKE selects."""
+    conn = psycopg.connect(postgres.create_database(), autocommit=True)
+    checked = {"accepted": 0}
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(
+        pattern=st.text(_LIKE_ALPHABET, max_size=6),
+        texts=st.lists(st.text(_LIKE_ALPHABET, max_size=6), min_size=1, max_size=12),
+    )
+    def agree(pattern: str, texts: list[str]) -> None:
+        read = like_prefix(pattern)
+        if isinstance(read, str):
+            return  # refused: a wildcard or a trailing escape
+        checked["accepted"] += 1
+        body, prefix = read
+        rows = conn.execute(
+            "SELECT t, t LIKE %s FROM unnest(%s::text[]) AS t", (pattern, texts)
+        ).fetchall()
+        for text, matched in rows:
+            assert matched == (text.startswith(body) if prefix else text == body), (
+                pattern,
+                text,
+            )
+
+    try:
+        agree()
+    finally:
+        conn.close()
+    assert checked["accepted"] >= 50, checked
+
