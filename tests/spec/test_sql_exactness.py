@@ -355,4 +355,3 @@ def test_like_prefix_agrees_with_postgres_on_random_patterns(postgres: Any) -> N
     finally:
         conn.close()
     assert checked["accepted"] >= 50, checked
-
