@@ -209,6 +209,11 @@ DDL_CASES: dict[str, tuple[int, list[str]]] = {
     "template_names.sql": (0, ["seeded 1 table(s)"]),
     "only_garbage.sql": (2, ["[SEED001]"]),
     "unterminated_dollar.sql": (0, ["unterminated_dollar.sql:2:1:", "[SEED003]"]),
+    # names past 63 bytes: PostgreSQL cuts them (a 70-character table is 63 x's, `a`*63+`b`
+    # is `a`*63 again); init wrote them whole and its own validate refused the table names
+    "namedatalen.sql": (0, ["seeded 3 table(s)"]),
+    # `""` is no name in PostgreSQL: init seeded a table named '' that validate refused
+    "empty_identifier.sql": (0, ["empty_identifier.sql:1:1:", "zero-length", "seeded 1 table"]),
 }
 
 
