@@ -334,7 +334,9 @@ class _Remap:
         self.counters: dict[int, list[int]] = {}  # string tags, per length
         self.failed: list[Any] = []
 
-    def assign(self, v: Any, b: Bound) -> None:
+    def assign(self, key: tuple[Any, int | None], b: Bound) -> None:
+        """A fresh value for `key` (a value, and its char(n) group when split) fitting b."""
+        v = key[0]
         if isinstance(b, IntBound):
             candidates: Iterator[Any] = _int_candidates(v, b)
         elif isinstance(b, DecBound):
@@ -350,7 +352,7 @@ class _Remap:
         for c in candidates:
             if c not in self.taken and b.fits(c):
                 self.taken.add(c)
-                self.new[v] = c
+                self.new[key] = c
                 return
         self.failed.append(v)
 
@@ -402,15 +404,27 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
     if not any(misfits.values()):
         return []
     # the tightest bound each misfit value must meet, in first-seen (dataset) order
-    need: dict[str, dict[Any, Bound]] = {k: {} for k in present}
+    bounds_of: dict[str, dict[Any, list[Bound]]] = {k: {} for k in present}
     for kind, b, v in _bounded_values(model, data, bounds, kinds):
         if v in misfits[kind]:
-            old = need[kind].get(v)
-            need[kind][v] = b if old is None else _meet(old, b)
+            bounds_of[kind].setdefault(v, []).append(b)
+    # a value in a char(n) column and in a narrower (or another char(m)) one: no single value
+    # fits both, so each char(n) length gets its own fresh value (`_split_group`); equal in
+    # the rows before, those columns could not hold equal values in PostgreSQL either
+    split: dict[str, set[Any]] = {k: set() for k in present}
+    need: dict[str, dict[tuple[Any, int | None], Bound]] = {k: {} for k in present}
+    for kind, per_value in bounds_of.items():
+        for v, bs in per_value.items():
+            if not _compatible(bs):
+                split[kind].add(v)
+            for b in bs:
+                key = (v, _split_group(b) if v in split[kind] else None)
+                old = need[kind].get(key)
+                need[kind][key] = b if old is None else _meet(old, b)
     remaps = {k: _Remap(present[k]) for k in present}
     for kind, wanted in need.items():
-        for v, b in wanted.items():
-            remaps[kind].assign(v, b)
+        for key, b in wanted.items():
+            remaps[kind].assign(key, b)
     notes: list[str] = []
     for kind, r in remaps.items():
         if r.failed:
@@ -428,11 +442,17 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
             new = remaps[attr_kind].new
             if not new:
                 continue
+            group = _split_group(bounds.get((e.name, a.name)))
             changed = 0
             for row in data.of(e.name):
                 v = row.get(a.name)
-                if v is not None and v in new:
-                    row[a.name] = new[v]
+                if v is None:
+                    continue
+                key = (v, group if v in split[attr_kind] else None)
+                if key not in new and v in split[attr_kind]:  # an unbounded column: any of them
+                    key = next(k for k in new if k[0] == v)
+                if key in new:
+                    row[a.name] = new[key]
                     changed += 1
             if changed:
                 total += changed
@@ -464,6 +484,23 @@ def _fit_floats(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
     if not changed:
         return []
     return [f"fit to source DDL: {changed} float value(s) clamped to what a real column holds"]
+
+
+def _split_group(b: Bound | None) -> int | None:
+    """The char(n) length of an exact string bound (its own group of a split value)."""
+    return b.length if isinstance(b, StrBound) and b.exact else None
+
+
+def _compatible(bs: list[Bound]) -> bool:
+    """Whether one value can fit every bound: a char(n) value has exactly n characters, so
+    another char(m) or a varchar shorter than n cannot hold it too."""
+    exact = {b.length for b in bs if isinstance(b, StrBound) and b.exact}
+    if not exact:
+        return True
+    if len(exact) > 1:
+        return False
+    n = next(iter(exact))
+    return all(b.length >= n for b in bs if isinstance(b, StrBound))
 
 
 def _meet(a: Bound, b: Bound) -> Bound:
