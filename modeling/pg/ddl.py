@@ -12,7 +12,7 @@ many of them; everything skipped is recorded with its kind and line for the summ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlglot.errors import TokenError
@@ -272,10 +272,13 @@ class _Reader:
 
     # ------------------------------------------------------------------ CREATE TABLE
     def create_table(self, cur: Cursor, line: int) -> None:
-        cur.accept("IF", "NOT", "EXISTS")
+        if_not_exists = cur.accept("IF", "NOT", "EXISTS")
         parts = cur.qualified()
         q = self.qname(parts)  # type: ignore[arg-type]
         existing = self.catalog.tables.get(q)
+        if if_not_exists and q in self.created and existing is not None:
+            # PostgreSQL leaves the table it has as it is (NOTICE): its columns are not these
+            return self.skip("CREATE TABLE", line, "IF NOT EXISTS on a table made before")
         t = existing if existing is not None else Table(q[0], q[1], line=line)
         t.line = line
         self.created.add(q)
@@ -313,9 +316,31 @@ class _Reader:
                         break
                 continue
             if cur.accept("INHERITS") and cur.is_type(TokenType.L_PAREN):
-                cur.skip_group()
+                a, b = cur.skip_group()
+                parents = [self.qname(sub(cur, x, y).qualified()) for x, y in split_top(cur, a, b)]  # type: ignore[arg-type]
+                self.inherit(t, parents)
                 continue
             cur.next()
+
+    def inherit(self, t: Table, parents: list[QName]) -> None:
+        """`INHERITS (p, …)`: the parents' columns come first, with their NOT NULL, defaults
+        and CHECK-proven lengths (not their keys: PostgreSQL does not inherit those); a
+        column the child declares too is merged into the inherited one."""
+        columns: dict[str, Column] = {}
+        for pq in parents:
+            parent = self.catalog.tables.get(pq)
+            if parent is None:
+                continue
+            for name, col in parent.columns.items():
+                if name not in columns:
+                    columns[name] = replace(col, serial=False, identity=None, comment=None)
+        for name, col in t.columns.items():
+            inherited = columns.get(name)
+            if inherited is not None:
+                col.not_null = col.not_null or inherited.not_null
+                col.default = col.default or inherited.default
+            columns[name] = col
+        t.columns = columns
 
     def attach(self, child: Table, parent: QName) -> None:
         child.partition_of = parent

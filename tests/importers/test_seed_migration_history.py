@@ -268,3 +268,22 @@ def test_keys_made_from_an_index_and_impossible_length_checks() -> None:
     assert "min_length" not in p["attributes"]["big"]
     assert p["attributes"]["small"]["min_length"] == 2
     assert not res.diagnostics.items
+
+
+def test_inherited_columns_and_a_create_if_not_exists_of_an_existing_table() -> None:
+    """`INHERITS (base)`: the child was seeded with its own columns only and a guessed key
+    on them; `CREATE TABLE IF NOT EXISTS` of a table made before added its columns, which
+    PostgreSQL never does."""
+    doc, _ = seeded(
+        """
+        CREATE TABLE base (id int PRIMARY KEY, kind text NOT NULL, note text);
+        CREATE TABLE child (extra text, note text NOT NULL) INHERITS (base);
+        CREATE TABLE t (id int PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS t (id int PRIMARY KEY, other int);
+        """
+    )
+    child = doc["entities"]["Child"]
+    assert list(child["attributes"]) == ["id", "kind", "note", "extra"]
+    assert child["attributes"]["note"] in ("string", {"type": "string"})  # NOT NULL merged
+    assert child["key"] == ["id"]
+    assert list(doc["entities"]["T"]["attributes"]) == ["id"]
