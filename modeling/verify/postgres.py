@@ -343,6 +343,9 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
                         f"source DDL: a DEFAULT partition added to {', '.join(defaults)} for "
                         "the sample rows, which are not drawn to fit its partitions' bounds"
                     )
+            # a transaction of its own: an enum value the DDL added (`ALTER TYPE … ADD VALUE`,
+            # Prisma's migrations) is usable only once committed (UnsafeNewEnumValueUsage)
+            with conn.transaction():
                 _load(conn, model, data, source_refs, loading)
             return PgSchema(source_refs, f"source DDL {source_ddl}", notes)
         except Exception as exc:  # the source DDL is real-world input: any failure → fall back

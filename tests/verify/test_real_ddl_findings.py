@@ -180,3 +180,81 @@ def test_a_naive_timestamp_key_reads_back_as_the_same_instant(
             assert [r.key for r in got] == [
                 (row["shard_id"], row["visibility_timestamp"], row["task_id"])
             ]
+
+
+SPECIAL_DDL = """
+CREATE TYPE mood AS ENUM ('sad');
+ALTER TYPE mood ADD VALUE 'happy';
+CREATE TABLE public.shifts (
+  shift_id integer PRIMARY KEY,
+  starts time NOT NULL,
+  ends timetz,
+  span interval,
+  hosts inet[],
+  nets cidr[],
+  macs macaddr[] NOT NULL,
+  mood mood
+);
+"""
+
+SPECIAL_MODEL = """
+model: shifts
+source:
+  dialect: postgres
+  ddl: schema.sql
+entities:
+  Shift:
+    table: shifts
+    key: [shift_id]
+    attributes:
+      shift_id: integer
+      starts: string
+      ends: {type: string, required: false}
+      span: {type: string, required: false}
+      hosts: {type: list<string>, required: false}
+      nets: {type: list<string>, required: false}
+      macs: list<string>
+      mood: {type: string, required: false, enum: [sad, happy]}
+access_patterns:
+  shifts_by_starts:
+    entity: Shift
+    where: {starts: "="}
+"""
+
+
+def test_time_interval_and_address_arrays_hold_the_sample_rows(
+    postgres: Any, tmp_path: Path
+) -> None:
+    """adventureworks' `shift.starttime time` and lago's `inet[]`: the sample strings were no
+    times or addresses, PostgreSQL refused them and verify fell back to generated tables;
+    documenso's enum grown by `ALTER TYPE … ADD VALUE` refused a row holding the new value
+    in the transaction that added it (UnsafeNewEnumValueUsage)."""
+    from modeling.verify.postgres import prepare
+
+    (tmp_path / "schema.sql").write_text(SPECIAL_DDL, encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(SPECIAL_MODEL, encoding="utf-8")
+    model = load_model(tmp_path / "m.yaml")
+    from modeling.sample.fit import ddl_file_bounds, fit_to_ddl_file
+
+    bounds = ddl_file_bounds(model, tmp_path / "schema.sql")
+    data = generate(model, SampleOptions(seed=3), frozenset(), bounds=bounds)
+    fit_to_ddl_file(model, data, tmp_path / "schema.sql")
+    assert any(r.get("mood") == "happy" for r in data.of("Shift"))
+    with _scratch_db(postgres) as conn:
+        schema = prepare(conn, model, data, tmp_path / "schema.sql")
+        assert schema.origin.startswith("source DDL"), schema.notes
+        conn.execute("SET TIME ZONE 'UTC'")
+        back = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                "SELECT shift_id, starts::text, ends::text, span::text,"
+                " array_to_string(hosts, ','), array_to_string(nets, ','),"
+                " array_to_string(macs, ',') FROM public.shifts"
+            )
+        }
+    for row in data.of("Shift"):
+        got = back[row["shift_id"]]
+        want = [row.get(a) for a in ("starts", "ends", "span")] + [
+            None if row.get(a) is None else ",".join(row[a]) for a in ("hosts", "nets", "macs")
+        ]
+        assert list(got) == want, (got, want)
