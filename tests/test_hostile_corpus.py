@@ -310,6 +310,12 @@ QUERY_CASES: dict[str, tuple[int, list[str]]] = {
         0,
         ["huge_write_calls.csv:2:1:", "beyond any table's quota", "[SEED043]"],
     ),
+    # `COPY (SELECT query, calls FROM pg_stat_statements) TO … HEADER` writes tabs, a
+    # spreadsheet semicolons; a header ended by a bare CR: each was read as SQL, its header
+    # "not a SELECT statement" and every query unservable (the workload lost, exit 0)
+    "tab_separated.tsv": (0, ["1 pattern(s) and 0 write rate(s) from 1 statement(s), 0 unserv"]),
+    "semicolon_separated.csv": (0, ["1 pattern(s) and 0 write rate(s) from 1 statement(s)"]),
+    "bare_cr_after_header.csv": (0, ["1 pattern(s) and 0 write rate(s) from 2 statement(s)"]),
 }
 
 
