@@ -274,8 +274,8 @@ def _column(table: Any, name: str) -> Any:
 def _remappable(a: Attribute) -> bool:
     if a.enum:
         return False
-    if a.type.kind == "list" and a.type.item is not None:  # `inet[]`: each element
-        return a.type.item.item is None and a.type.item.kind == "string"
+    if a.type.kind == "list" and a.type.item is not None:  # `inet[]`, `integer[]`: each element
+        return a.type.item.item is None and a.type.item.kind in ("integer", "decimal", "string")
     return a.type.item is None and a.type.kind in ("integer", "decimal", "string")
 
 

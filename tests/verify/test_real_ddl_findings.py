@@ -193,7 +193,9 @@ CREATE TABLE public.shifts (
   hosts inet[],
   nets cidr[],
   macs macaddr[] NOT NULL,
-  mood mood
+  mood mood,
+  priorities smallint[],
+  amounts numeric(4,2)[]
 );
 """
 
@@ -215,6 +217,8 @@ entities:
       nets: {type: list<string>, required: false}
       macs: list<string>
       mood: {type: string, required: false, enum: [sad, happy]}
+      priorities: {type: list<integer>, required: false}
+      amounts: {type: list<decimal>, required: false}
 access_patterns:
   shifts_by_starts:
     entity: Shift
@@ -226,7 +230,8 @@ def test_time_interval_and_address_arrays_hold_the_sample_rows(
     postgres: Any, tmp_path: Path
 ) -> None:
     """adventureworks' `shift.starttime time` and lago's `inet[]`: the sample strings were no
-    times or addresses, PostgreSQL refused them and verify fell back to generated tables;
+    times or addresses, PostgreSQL refused them and verify fell back to generated tables (and
+    zync's `integer[]`: elements beyond int4);
     documenso's enum grown by `ALTER TYPE … ADD VALUE` refused a row holding the new value
     in the transaction that added it (UnsafeNewEnumValueUsage)."""
     from modeling.verify.postgres import prepare
@@ -249,7 +254,7 @@ def test_time_interval_and_address_arrays_hold_the_sample_rows(
             for r in conn.execute(
                 "SELECT shift_id, starts::text, ends::text, span::text,"
                 " array_to_string(hosts, ','), array_to_string(nets, ','),"
-                " array_to_string(macs, ',') FROM public.shifts"
+                " array_to_string(macs, ','), priorities, amounts FROM public.shifts"
             )
         }
     for row in data.of("Shift"):
@@ -257,4 +262,5 @@ def test_time_interval_and_address_arrays_hold_the_sample_rows(
         want = [row.get(a) for a in ("starts", "ends", "span")] + [
             None if row.get(a) is None else ",".join(row[a]) for a in ("hosts", "nets", "macs")
         ]
+        want += [row.get("priorities"), row.get("amounts")]
         assert list(got) == want, (got, want)
