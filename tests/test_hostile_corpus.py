@@ -214,6 +214,14 @@ DDL_CASES: dict[str, tuple[int, list[str]]] = {
     "namedatalen.sql": (0, ["seeded 3 table(s)"]),
     # `""` is no name in PostgreSQL: init seeded a table named '' that validate refused
     "empty_identifier.sql": (0, ["empty_identifier.sql:1:1:", "zero-length", "seeded 1 table"]),
+    # quoted names with spaces, dots, quotes, unicode, keywords; one table name in two schemas
+    "quoted_names.sql": (0, ["quoted_names.sql:12:1:", "zero-length", "seeded 7 table(s)"]),
+    # pg_dump 17.6's \restrict, \connect, \if, COPY blocks holding SQL and `\.x`, dollar
+    # quotes in defaults, nested block comments, E'' and U&'' strings
+    "psql_script_edges.sql": (
+        0,
+        ["seeded 10 table(s)", "psql_script_edges.sql:34:1:", "[SEED003]"],
+    ),
 }
 
 
