@@ -43,6 +43,8 @@ class Source:
     paths: tuple[str, ...]
     sha256: str  # of the paths concatenated in order
     note: str = ""
+    pattern: str = ""  # instead of paths: every path at COMMIT matching it, in sorted order
+    separator: bytes = b""  # between files (b"\n;\n" for migrations run one file at a time)
 
 
 SOURCES = (
@@ -100,6 +102,72 @@ SOURCES = (
         "d87fbcb215812a9ae63f069204a9f94c3a0d4f7475c8258471da535288432c4c",
         "hand-written install scripts (psql \\set, BEGIN/COMMIT), 375 tables",
     ),
+    Source(
+        "adventureworks", "lorint/AdventureWorks-for-Postgres",
+        "b37c060c3c3064b501cb479fe1085ed9141c2f66", ("install.sql",),
+        "494e35184ab5923bc112a45db518f73c0a7def35efc0726229e6036c7b5a6cee",
+        "psql script: five schemas, domains, \\copy of CSVs, DO blocks, views, comments",
+    ),
+    Source(
+        "temporal", "temporalio/temporal", "6805caea59e35d0611ed96be69641b8d86bff11c",
+        ("schema/postgresql/v12/temporal/schema.sql", "schema/postgresql/v12/visibility/schema.sql"),
+        "f7fa3bf9d8e33365ea7b2df28ec6a3321cb45d25449ee3ce3c00cb2c378a6610",
+        "hand-written: generated columns, tsvector, composite keys, bytea blobs",
+    ),
+    Source(
+        "synapse", "matrix-org/synapse", "be65a8ec0195955c15fdb179c9158b187638e39a",
+        ("synapse/storage/schema/main/full_schemas/72/full.sql.postgres",),
+        "93ee08d4584d15a23b0cc08e903dfed50818f559e4a66642a756cc204fbb8d37",
+        "pg_dump-style full schema, ~150 tables mostly without primary keys (unique indexes)",
+    ),
+    Source(
+        "aed", "AfESG/AED-Platform", "059ebe14e1f5346de1f43bddf391ad5431e39d56",
+        ("db/structure.sql",),
+        "60f6aeced0e685f0d2b8e2ed5f361ee669203afd1eb6cda50d9e0eccca597a00",
+        "Rails structure.sql, PostGIS-heavy (geometry columns, spatial views), many schemas",
+    ),
+    Source(
+        "documenso", "documenso/documenso", "75330166cc00b29c14399bc2e391e4b4d8080c00", (),
+        "3b43f8ed082c18a595e01364309c129f67046cf3d4fed826636469e580409372",
+        "163 Prisma migrations in order: quoted CamelCase, enums altered, renames, drops",
+        r"packages/prisma/migrations/[^/]+/migration\.sql", b"\n;\n",
+    ),
+    Source(
+        "lemmy", "LemmyNet/lemmy", "439734dd638a2c06a2f907beab7dcf4646e88f86", (),
+        "a7935d0137a3fd6d3ebb95cba3cc024fa16ce133833cb4929336f3bce9632dd4",
+        "342 diesel migrations (up.sql) in order: ALTER/RENAME/DROP of tables, types, columns",
+        r"migrations/[^/]+/up\.sql", b"\n;\n",
+    ),
+    Source(
+        "chinook", "lerocha/chinook-database", "7f67772503d71ba90f19283c38e93923addb43fa",
+        ("ChinookDatabase/DataSources/Chinook_PostgreSql.sql",),
+        "e3fde5c1a5b51a2a91429a702c9ca6e69ba56e6c7f5e112724d70c3d03db695e",
+        "schema plus 15k INSERT rows (unicode data), DROP/CREATE DATABASE, \\c",
+    ),
+    Source(
+        "postgrest", "PostgREST/postgrest", "4834678902681402a56c490f29947826e7ed5308",
+        ("test/spec/fixtures/schema.sql",),
+        "83e4a8b02fbe6d791f5c255b5018ab30ff5ed93dbee5c08a3a1de3de531cd9c9",
+        "test fixture: many schemas, quoted names with spaces/unicode, same names across schemas",
+    ),
+    Source(
+        "postgrest_big", "PostgREST/postgrest", "4834678902681402a56c490f29947826e7ed5308",
+        ("test/io/fixtures/big_schema.sql",),
+        "93c5f44dc779c3294147c4ce3ac09e08204787ee6d1268bca04883890a917b01",
+        "a large application's pg_dump (PostgREST's load-test fixture)",
+    ),
+    Source(
+        "emanifest", "18F/e-manifest", "b201b7f57296ea282d728e55a89467a04660f3a2",
+        ("db/structure.sql",),
+        "d2da0fdb32c8b75e1bcc20d3ee0170882393902ca60d70fc1150d5859ae7c172",
+        "small Rails structure.sql (jsonb, hstore)",
+    ),
+    Source(
+        "zync", "3scale/zync", "6096e6424084997ff27dd043bd68c990090622f1",
+        ("db/structure.sql",),
+        "76670ac2690c7a310aab744c4dfdb89212418c41c7f82dd0fcb92e7de59ffa5d",
+        "Rails structure.sql: que job queue functions, triggers",
+    ),
 )  # fmt: skip
 
 
@@ -134,13 +202,22 @@ def fetch(mirrors: Path, out: Path) -> None:
         if not git_dir.is_dir():
             print(f"{s.name}: no clone at {git_dir}", file=sys.stderr)
             continue
-        text = b"".join(
+        paths = s.paths
+        if s.pattern:
+            listed = subprocess.run(
+                ["git", f"--git-dir={git_dir}", "ls-tree", "-r", "--name-only", s.commit],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.splitlines()
+            paths = tuple(sorted(p for p in listed if re.fullmatch(s.pattern, p)))
+        text = s.separator.join(
             subprocess.run(
                 ["git", f"--git-dir={git_dir}", "show", f"{s.commit}:{p}"],
                 check=True,
                 capture_output=True,
             ).stdout
-            for p in s.paths
+            for p in paths
         )
         (out / f"{s.name}.sql").write_bytes(text)
 

@@ -209,6 +209,19 @@ DDL_CASES: dict[str, tuple[int, list[str]]] = {
     "template_names.sql": (0, ["seeded 1 table(s)"]),
     "only_garbage.sql": (2, ["[SEED001]"]),
     "unterminated_dollar.sql": (0, ["unterminated_dollar.sql:2:1:", "[SEED003]"]),
+    # names past 63 bytes: PostgreSQL cuts them (a 70-character table is 63 x's, `a`*63+`b`
+    # is `a`*63 again); init wrote them whole and its own validate refused the table names
+    "namedatalen.sql": (0, ["seeded 3 table(s)"]),
+    # `""` is no name in PostgreSQL: init seeded a table named '' that validate refused
+    "empty_identifier.sql": (0, ["empty_identifier.sql:1:1:", "zero-length", "seeded 1 table"]),
+    # quoted names with spaces, dots, quotes, unicode, keywords; one table name in two schemas
+    "quoted_names.sql": (0, ["quoted_names.sql:12:1:", "zero-length", "seeded 7 table(s)"]),
+    # pg_dump 17.6's \restrict, \connect, \if, COPY blocks holding SQL and `\.x`, dollar
+    # quotes in defaults, nested block comments, E'' and U&'' strings
+    "psql_script_edges.sql": (
+        0,
+        ["seeded 10 table(s)", "psql_script_edges.sql:34:1:", "[SEED003]"],
+    ),
 }
 
 
@@ -305,6 +318,12 @@ QUERY_CASES: dict[str, tuple[int, list[str]]] = {
         0,
         ["huge_write_calls.csv:2:1:", "beyond any table's quota", "[SEED043]"],
     ),
+    # `COPY (SELECT query, calls FROM pg_stat_statements) TO … HEADER` writes tabs, a
+    # spreadsheet semicolons; a header ended by a bare CR: each was read as SQL, its header
+    # "not a SELECT statement" and every query unservable (the workload lost, exit 0)
+    "tab_separated.tsv": (0, ["1 pattern(s) and 0 write rate(s) from 1 statement(s), 0 unserv"]),
+    "semicolon_separated.csv": (0, ["1 pattern(s) and 0 write rate(s) from 1 statement(s)"]),
+    "bare_cr_after_header.csv": (0, ["1 pattern(s) and 0 write rate(s) from 2 statement(s)"]),
 }
 
 

@@ -159,6 +159,7 @@ _LIST: tuple[Code, ...] = (
     Code("SEED030", _G.SEED, "A foreign key names its parent's key differently, so the table was not made a child."),
     Code("SEED031", _G.SEED, "A foreign key references a table that is not in the input; it is kept as a note, not a `references:`."),
     Code("SEED016", _G.SEED, "The database's pg_stats holds no statistics for the tables read (never ANALYZEd); row counts and column statistics are missing."),
+    Code("SEED032", _G.SEED, "An entity has more index-served patterns than DynamoDB's 20 GSIs per table can serve; the rest are listed, not seeded."),
     Code("SEED040", _G.SEED, "The --queries file cannot be read."),
     Code("SEED041", _G.SEED, "A query log entry's call count is not a number."),
     Code("SEED042", _G.SEED, "A logged query cannot be a key-served pattern and was not suggested."),

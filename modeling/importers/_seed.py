@@ -118,7 +118,7 @@ def seed(
     if queries is not None:
         stmts = read_queries(queries, diags)
         work = workload_patterns(stmts, seeded, window_seconds)
-        added = seeded.add_patterns(work.patterns)
+        added = seeded.add_patterns(work.patterns, diags)
         rates: dict[str, tuple[float, str]] = {}
         for wname, wr in work.writes.items():
             if wr.rate is not None:

@@ -26,7 +26,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from modeling.core.diagnostics import Diagnostics, Span
-from modeling.core.limits import KEYABLE_TYPES
+from modeling.core.limits import KEYABLE_TYPES, MAX_GSIS
 from modeling.core.naming import entity_for_table, pascal, reserved_attribute, snake
 from modeling.importers._yaml_text import PLAIN_SAFE, WIDTH, YAML_WORDS, dump_text
 from modeling.pg.catalog import Catalog, Column, ForeignKey, QName, Table
@@ -117,7 +117,7 @@ class Seeded:
     report: dict[str, Any]
     patterns: list[Pattern] = field(default_factory=list)
 
-    def add_patterns(self, extra: list[Pattern]) -> int:
+    def add_patterns(self, extra: list[Pattern], diags: Diagnostics | None = None) -> int:
         """Merge patterns (from the workload): one already suggested gains the rate and the
         provenance; a guess the query refines (same entity and equalities, the query adding its
         own order or range) is replaced by the query's pattern, one pattern per need; new ones
@@ -157,6 +157,13 @@ class Seeded:
             new += 1
         if refined:
             self.patterns[:] = [g for g in self.patterns if id(g) not in refined]
+        left_out = cap_index_patterns(
+            self.patterns, diags or self.diagnostics, self.report.get("source")
+        )
+        kept = {p.name for p in self.patterns}
+        notes = self.report.setdefault("not_turned_into_patterns", [])
+        # a guess left out before that a query brought back is no longer left out
+        notes[:] = [n for n in notes if n.get("pattern") not in kept] + left_out
         self.doc["access_patterns"] = render_patterns(self.patterns)
         self.report["access_patterns"] = len(self.patterns)
         return new
@@ -667,6 +674,7 @@ def catalog_to_spec(
 
     # ------------------------------------------------------------ access patterns
     patterns = _suggest_patterns(chosen, infos, notes)
+    notes += cap_index_patterns(patterns, diags, src)
 
     # ------------------------------------------------------------ document
     doc = CommentedMap()
@@ -900,6 +908,56 @@ def _suggest_patterns(
                 )
     _unique_names(out)
     return out
+
+
+def cap_index_patterns(
+    patterns: list[Pattern], diags: Diagnostics, source: str | None
+) -> list[dict[str, Any]]:
+    """Keep at most MAX_GSIS patterns per entity beyond its primary-key lookup (in place).
+
+    Patterns of different entities share a GSI freely, so an entity with at most MAX_GSIS
+    patterns off its table key always fits on DynamoDB's 20 GSIs (compile's first fit finds a
+    free one for each); a table with 30 indexes (lemmy's `post`) gave a model its own compile
+    refused. Beyond that, the application's own queries (`--queries`) come first, then unique
+    lookups, then the rest in the order the DDL gives them; each one left out is said, with
+    its origin, and listed in the report."""
+    per_entity: dict[str, list[Pattern]] = {}
+    for p in patterns:
+        if len(p.entities) == 1 and not any(o.startswith("primary key") for o in p.origins):
+            per_entity.setdefault(p.entities[0], []).append(p)
+    left: list[Pattern] = []
+    for entity, ps in per_entity.items():
+        if len(ps) <= MAX_GSIS:
+            continue
+        ranked = sorted(ps, key=lambda p: (not p.from_workload, not p.unique))  # stable
+        beyond = ranked[MAX_GSIS:]
+        left += beyond
+        diags.info(
+            "SEED032",
+            f"{entity}: {len(ps)} patterns need an index besides the table key; DynamoDB "
+            f"allows {MAX_GSIS} GSIs per table, so {len(beyond)} guessed pattern(s) are not "
+            "seeded: "
+            + ", ".join(f"{p.name} ({'; '.join(p.origins)})" for p in beyond[:10])
+            + (f" and {len(beyond) - 10} more" if len(beyond) > 10 else ""),
+            Span(source or "<catalog>"),
+            hint="keep the lookups the application needs (merge those with one partition key "
+            "into a composite sort key, or serve rare ones with a filter); the report lists "
+            "every one left out",
+            subject=entity,
+        )
+    if not left:
+        return []
+    gone = {id(p) for p in left}
+    patterns[:] = [p for p in patterns if id(p) not in gone]
+    return [
+        {
+            "entity": p.entities[0],
+            "pattern": p.name,
+            "origin": "; ".join(p.origins),
+            "reason": f"beyond the {MAX_GSIS} GSIs DynamoDB allows per table",
+        }
+        for p in left
+    ]
 
 
 def _unique_names(patterns: list[Pattern]) -> None:

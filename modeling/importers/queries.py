@@ -197,22 +197,35 @@ def _code(line: str) -> str:
     return line.split("--", 1)[0]
 
 
-def _header(text: str) -> list[str]:
-    """The names of the first line read as a CSV header; [] when it cannot be one."""
-    first = text[: text.find("\n") if "\n" in text[:65537] else 65537].rstrip("\r")
+_FIRST_LINE = re.compile(r"\r\n|\r|\n")
+_DELIMITERS = (",", "\t", ";")  # CSV, a TSV (`COPY … TO` with HEADER), a spreadsheet's CSV
+
+
+def _header(text: str) -> tuple[list[str], str]:
+    """The names of the first line read as a CSV header, and its delimiter (the one whose
+    names hold `query`); [] when it cannot be one."""
+    m = _FIRST_LINE.search(text, 0, 65537)
+    first = text[: m.start() if m else 65537]
     if not first.strip() or len(first) > 65536:  # no header is that long: plain SQL
-        return []
-    try:
-        return [h.strip().strip('"').lower() for h in next(csv.reader([first]), [])]
-    except csv.Error:  # a quote or a bare CR the csv module refuses: not a header either
-        return []
+        return [], ","
+    for delimiter in _DELIMITERS:
+        try:
+            names = [
+                h.strip().strip('"').lower()
+                for h in next(csv.reader([first], delimiter=delimiter), [])
+            ]
+        except csv.Error:  # a quote or a bare CR the csv module refuses: not a header either
+            continue
+        if "query" in names:
+            return names, delimiter
+    return [], ","
 
 
 def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]:
     """The file's statements, one per shape: those that differ only in literal values (and in
     spacing and comments) are merged into the first, their calls summed, their lines kept."""
     text = text.lstrip("\ufeff")
-    header = _header(text)
+    header, delimiter = _header(text)
     merged: dict[str, QueryStmt] = {}
 
     def take(sql: str, line: int, calls: int | None = None) -> None:
@@ -231,7 +244,7 @@ def parse_queries(text: str, source: str, diags: Diagnostics) -> list[QueryStmt]
 
     if "query" in header:
         # newline="": csv handles line ends itself (a bare \r inside a field is data)
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         line = 1
         try:
             names = [h.strip().lower() for h in next(reader)]

@@ -13,6 +13,40 @@ from typing import Any
 
 QName = tuple[str, str]  # (schema, name), both folded
 
+NAMEDATALEN = 64  # PostgreSQL's identifier limit: names are cut to NAMEDATALEN - 1 bytes
+
+
+def _clip(name: str, limit: int) -> str:
+    """The longest prefix of `name` of at most `limit` UTF-8 bytes (a whole character)."""
+    data = name.encode("utf-8")
+    if len(data) <= limit:
+        return name
+    return data[:limit].decode("utf-8", "ignore")
+
+
+def identifier(name: str) -> str:
+    """A name as PostgreSQL keeps it: cut to NAMEDATALEN - 1 bytes (it says NOTICE and
+    truncates), so `CREATE TABLE <70 x's>` makes a table of 63 x's."""
+    if len(name) <= (NAMEDATALEN - 1) // 4:  # 4 bytes per character at most: fits
+        return name
+    return _clip(name, NAMEDATALEN - 1)
+
+
+def default_constraint_name(table: str, columns: list[str], label: str) -> str:
+    """The name PostgreSQL gives a constraint declared without one (`makeObjectName`):
+    `t_pkey`, `t_a_b_key`, `t_a_fkey`, cut to 63 bytes by shortening the longer part."""
+    name2 = "_".join(columns) if label != "pkey" else ""
+    name2 = _clip(name2, NAMEDATALEN - 1)
+    avail = NAMEDATALEN - 1 - (len(label) + 1) - (1 if name2 else 0)
+    n1, n2 = len(table.encode("utf-8")), len(name2.encode("utf-8"))
+    while n1 + n2 > avail:
+        if n1 > n2:
+            n1 -= 1
+        else:
+            n2 -= 1
+    parts = [_clip(table, n1)] + ([_clip(name2, n2)] if name2 else []) + [label]
+    return "_".join(parts)
+
 
 @dataclass
 class Column:
@@ -42,6 +76,7 @@ class ForeignKey:
     ref_columns: list[str]  # empty: the referenced table's primary key
     name: str | None = None
     line: int = 0
+    implied: str | None = None  # unnamed: the name PostgreSQL gave it when it was added
 
 
 @dataclass
@@ -49,6 +84,7 @@ class UniqueKey:
     columns: list[str]
     name: str | None = None
     line: int = 0
+    implied: str | None = None  # unnamed: the name PostgreSQL gave it when it was added
 
 
 @dataclass
@@ -71,6 +107,7 @@ class Table:
     primary_key: list[str] = field(default_factory=list)
     pk_name: str | None = None
     pk_line: int = 0
+    pk_implied: str | None = None  # unnamed: the name PostgreSQL gave it when it was added
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     uniques: list[UniqueKey] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
@@ -84,6 +121,77 @@ class Table:
     @property
     def qname(self) -> QName:
         return (self.schema, self.name)
+
+    def constraint_names(self) -> dict[str, tuple[str, object]]:
+        """Each key constraint by the name PostgreSQL knows it by (its own, else the default
+        one): ("pk", columns) | ("unique", UniqueKey) | ("fk", ForeignKey)."""
+        out: dict[str, tuple[str, object]] = {}
+        if self.primary_key:
+            pk = self.pk_name or self.pk_implied
+            out[pk or default_constraint_name(self.name, [], "pkey")] = ("pk", self.primary_key)
+        for u in self.uniques:
+            name = u.name or u.implied or default_constraint_name(self.name, u.columns, "key")
+            out[name] = ("unique", u)
+        for fk in self.foreign_keys:
+            name = fk.name or fk.implied or default_constraint_name(self.name, fk.columns, "fkey")
+            out[name] = ("fk", fk)
+        return out
+
+    def name_constraints(self) -> None:
+        """Fix the names PostgreSQL gives unnamed keys now (they keep them when the table or
+        its columns are renamed later)."""
+        if self.primary_key and not self.pk_name and not self.pk_implied:
+            self.pk_implied = default_constraint_name(self.name, [], "pkey")
+        for u in self.uniques:
+            if not u.name and not u.implied:
+                u.implied = default_constraint_name(self.name, u.columns, "key")
+        for fk in self.foreign_keys:
+            if not fk.name and not fk.implied:
+                fk.implied = default_constraint_name(self.name, fk.columns, "fkey")
+
+    def drop_constraint(self, name: str) -> bool:
+        """`ALTER TABLE … DROP CONSTRAINT name`: forget that key; False when none has it."""
+        found = self.constraint_names().get(name)
+        if found is None:
+            return False
+        kind, what = found
+        if kind == "pk":
+            self.primary_key, self.pk_name, self.pk_implied = [], None, None
+        elif kind == "unique":
+            self.uniques = [u for u in self.uniques if u is not what]
+        else:
+            self.foreign_keys = [fk for fk in self.foreign_keys if fk is not what]
+        return True
+
+    def rename_column(self, old: str, new: str) -> None:
+        """`RENAME COLUMN old TO new`: the column and every key and index naming it follow."""
+        if old not in self.columns or old == new:
+            return
+        self.name_constraints()  # its keys keep the names they were given
+        self.columns = {(new if n == old else n): c for n, c in self.columns.items()}
+        self.columns[new].name = new
+
+        def swap(cols: list[str]) -> list[str]:
+            return [new if c == old else c for c in cols]
+
+        self.primary_key = swap(self.primary_key)
+        for u in self.uniques:
+            u.columns = swap(u.columns)
+        for fk in self.foreign_keys:
+            fk.columns = swap(fk.columns)
+        for ix in self.indexes:
+            ix.columns = [new if c == old else c for c in ix.columns]
+
+    def drop_column(self, name: str) -> bool:
+        """`DROP COLUMN name`: PostgreSQL drops the indexes and constraints that use it too."""
+        if self.columns.pop(name, None) is None:
+            return False
+        if name in self.primary_key:
+            self.primary_key, self.pk_name = [], None
+        self.uniques = [u for u in self.uniques if name not in u.columns]
+        self.foreign_keys = [fk for fk in self.foreign_keys if name not in fk.columns]
+        self.indexes = [ix for ix in self.indexes if name not in ix.columns]
+        return True
 
 
 @dataclass
@@ -157,6 +265,66 @@ class Catalog:
         default_factory=dict
     )  # catalog objects read, by kind (a database)
     source: str = ""
+
+    def drop_table(self, q: QName) -> list[QName]:
+        """`DROP TABLE q [CASCADE]`: the table, its partitions, the sequences it owns and the
+        foreign keys naming it go (what a script that ran leaves behind); the names dropped."""
+        t = self.tables.pop(q, None)
+        if t is None:
+            return []
+        gone = [q]
+        for child in [c for c, other in self.tables.items() if other.partition_of == q]:
+            gone += self.drop_table(child)
+        if t.partition_of is not None and t.partition_of in self.tables:
+            parent = self.tables[t.partition_of]
+            parent.partitions = [p for p in parent.partitions if p != q]
+        for other in self.tables.values():
+            if any(fk.ref == q for fk in other.foreign_keys):
+                other.foreign_keys = [fk for fk in other.foreign_keys if fk.ref != q]
+        for seq, owner in list(self.sequences.items()):
+            if owner == q:
+                del self.sequences[seq]
+                self.sequence_owner_column.pop(seq, None)
+        return gone
+
+    def rename_column(self, q: QName, old: str, new: str) -> None:
+        """`ALTER TABLE q RENAME COLUMN old TO new`, in q and in the foreign keys naming it."""
+        t = self.tables.get(q)
+        if t is None or old not in t.columns:
+            return
+        t.rename_column(old, new)
+        for other in self.tables.values():
+            for fk in other.foreign_keys:
+                if fk.ref == q:
+                    fk.ref_columns = [new if c == old else c for c in fk.ref_columns]
+        for seq, owner in self.sequences.items():
+            if owner == q and self.sequence_owner_column.get(seq) == old:
+                self.sequence_owner_column[seq] = new
+
+    def drop_column(self, q: QName, name: str) -> None:
+        """`ALTER TABLE q DROP COLUMN name [CASCADE]`, with the foreign keys that named it."""
+        t = self.tables.get(q)
+        if t is None:
+            return
+        was_key = name in t.primary_key
+        if not t.drop_column(name):
+            return
+        for other in self.tables.values():
+            if other is t:
+                continue
+            other.foreign_keys = [
+                fk
+                for fk in other.foreign_keys
+                if fk.ref != q
+                or (name not in fk.ref_columns and not (was_key and not fk.ref_columns))
+            ]
+
+    def type_registry(self, q: QName) -> dict[QName, Any] | None:
+        """The registry (enums, domains, composites) that holds q, if any."""
+        for registry in (self.enums, self.domains, self.composites):
+            if q in registry:
+                return registry
+        return None
 
     def data_tables(self) -> list[Table]:
         """Tables that become entities: partitions are folded into their parent."""

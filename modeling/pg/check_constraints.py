@@ -34,6 +34,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from modeling.core.limits import ITEM_BYTES
 from modeling.pg.catalog import Column, Table
 
 _PREFIX = re.compile(r"^\s*CHECK\b", re.IGNORECASE)
@@ -263,6 +264,10 @@ def note_check(t: Table, expression: str, own: Column | None = None) -> None:
     """Record the string length bounds a CHECK constraint proves on `t`'s columns (a column
     constraint's, `own`, on its own column only)."""
     for name, n in min_lengths(expression).items():
+        if n > ITEM_BYTES:
+            # `length(c) > 10^26`: no such value fits a DynamoDB item (nor the sample rows);
+            # the column can only be NULL, and the model says nothing it cannot hold
+            continue
         col = own if own is not None else t.columns.get(name)
         if col is not None and col.name == name:
             col.min_length = max(col.min_length or 0, n)

@@ -12,7 +12,7 @@ many of them; everything skipped is recorded with its kind and line for the summ
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlglot.errors import TokenError
@@ -47,7 +47,7 @@ from modeling.pg.tokens import (
     sub,
     tokenize,
 )
-from modeling.pg.types import SERIALS
+from modeling.pg.types import SERIALS, canonical
 
 # First words of every PostgreSQL (and psql-visible) command: a statement starting otherwise
 # is not SQL at all and is reported as garbage with its line.
@@ -253,6 +253,17 @@ class _Reader:
                 return self.alter_table(cur, line)
             if cur.accept("SEQUENCE"):
                 return self.alter_sequence(cur, line)
+            if cur.accept("INDEX"):
+                return self.alter_index(cur, line)
+            if cur.kw("TYPE"):
+                return self.alter_type(cur, line)
+        elif cur.accept("DROP"):
+            if cur.accept("TABLE"):
+                return self.drop_tables(cur, line)
+            if cur.accept("INDEX"):
+                return self.drop_indexes(cur, line)
+            if cur.accept("TYPE") or cur.accept("DOMAIN"):
+                return self.drop_types(cur, line)
         elif cur.accept("COMMENT", "ON"):
             return self.comment(cur, line)
         elif cur.accept("SET"):
@@ -261,10 +272,13 @@ class _Reader:
 
     # ------------------------------------------------------------------ CREATE TABLE
     def create_table(self, cur: Cursor, line: int) -> None:
-        cur.accept("IF", "NOT", "EXISTS")
+        if_not_exists = cur.accept("IF", "NOT", "EXISTS")
         parts = cur.qualified()
         q = self.qname(parts)  # type: ignore[arg-type]
         existing = self.catalog.tables.get(q)
+        if if_not_exists and q in self.created and existing is not None:
+            # PostgreSQL leaves the table it has as it is (NOTICE): its columns are not these
+            return self.skip("CREATE TABLE", line, "IF NOT EXISTS on a table made before")
         t = existing if existing is not None else Table(q[0], q[1], line=line)
         t.line = line
         self.created.add(q)
@@ -302,9 +316,31 @@ class _Reader:
                         break
                 continue
             if cur.accept("INHERITS") and cur.is_type(TokenType.L_PAREN):
-                cur.skip_group()
+                a, b = cur.skip_group()
+                parents = [self.qname(sub(cur, x, y).qualified()) for x, y in split_top(cur, a, b)]  # type: ignore[arg-type]
+                self.inherit(t, parents)
                 continue
             cur.next()
+
+    def inherit(self, t: Table, parents: list[QName]) -> None:
+        """`INHERITS (p, …)`: the parents' columns come first, with their NOT NULL, defaults
+        and CHECK-proven lengths (not their keys: PostgreSQL does not inherit those); a
+        column the child declares too is merged into the inherited one."""
+        columns: dict[str, Column] = {}
+        for pq in parents:
+            parent = self.catalog.tables.get(pq)
+            if parent is None:
+                continue
+            for name, col in parent.columns.items():
+                if name not in columns:
+                    columns[name] = replace(col, serial=False, identity=None, comment=None)
+        for name, col in t.columns.items():
+            inherited = columns.get(name)
+            if inherited is not None:
+                col.not_null = col.not_null or inherited.not_null
+                col.default = col.default or inherited.default
+            columns[name] = col
+        t.columns = columns
 
     def attach(self, child: Table, parent: QName) -> None:
         child.partition_of = parent
@@ -461,14 +497,14 @@ class _Reader:
         if cur.accept("CONSTRAINT"):
             cname = name_of(cur.word())
         if cur.accept("PRIMARY", "KEY"):
-            t.primary_key = self.column_list(cur)
+            t.primary_key = self.key_columns(t, cur)
             t.pk_name, t.pk_line = cname, line
             for c in t.primary_key:
                 if c in t.columns:
                     t.columns[c].not_null = True
         elif cur.accept("UNIQUE"):
             cur.accept("NULLS", "NOT", "DISTINCT") or cur.accept("NULLS", "DISTINCT")
-            t.uniques.append(UniqueKey(self.column_list(cur), cname, line))
+            t.uniques.append(UniqueKey(self.key_columns(t, cur), cname, line))
         elif cur.accept("FOREIGN", "KEY"):
             cols = self.column_list(cur)
             cur.expect("REFERENCES")
@@ -482,6 +518,20 @@ class _Reader:
         else:
             tok = cur.peek()
             raise DDLSyntaxError(f"unexpected {tok.text if tok else 'end'!r} in constraint", line)
+
+    def key_columns(self, t: Table, cur: Cursor) -> list[str]:
+        """`(a, b)`, or `USING INDEX i` (a unique index made first, often CONCURRENTLY, that
+        becomes the constraint: its columns, and it is an index no more)."""
+        if not cur.accept("USING", "INDEX"):
+            return self.column_list(cur)
+        name = name_of(cur.word("an index name"))
+        ix = next((x for x in t.indexes if x.name == name), None)
+        if ix is None or any(c is None for c in ix.columns):
+            raise DDLSyntaxError(
+                f"USING INDEX {name}: no unique index of that name on {t.name}", cur.line()
+            )
+        t.indexes = [x for x in t.indexes if x is not ix]
+        return [c for c in ix.columns if c is not None]
 
     def note_nextval(self, t: Table, col: Column) -> None:
         m = _NEXTVAL.search(col.default or "")
@@ -508,15 +558,31 @@ class _Reader:
             cur.kw("ADD") or cur.kw("ALTER") or cur.kw("ATTACH")
         ):
             return self.skip(_kind(cur, 0), line)
+        if q in self.unreadable_creates:
+            # its CREATE TABLE could not be read (that warning says so): nothing to add to
+            return self.skip(_kind(cur, 0), line, "its CREATE TABLE could not be read")
         t = self.table(q, line)
         used = False
         for a, b in split_top(cur, cur.i, len(cur.toks)):
-            used |= self.alter_action(t, sub(cur, a, b))
+            action = sub(cur, a, b)
+            try:  # one action PostgreSQL runs that we cannot read never loses the others
+                used |= self.alter_action(t, action)
+            except DDLSyntaxError as e:
+                self.problem(_kind(action, 0), e.line, str(e))
+                used = True
         if not used:
             self.skip(_kind(cur, 0), line)
 
     def alter_action(self, t: Table, cur: Cursor) -> bool:
         line = cur.line()
+        if cur.accept("ALTER", "CONSTRAINT") or cur.accept("VALIDATE", "CONSTRAINT"):
+            return False  # deferrability, validation: no fact of the model changes
+        if cur.accept("DROP", "CONSTRAINT"):
+            cur.accept("IF", "EXISTS")
+            return t.drop_constraint(name_of(cur.word("a constraint name")))
+        if cur.accept("SET", "SCHEMA"):
+            self.move_table(t, (name_of(cur.word("a schema name")), t.name))
+            return True
         if cur.accept("ADD"):
             if cur.kw_any(_TABLE_CONSTRAINT_WORDS):
                 self.table_constraint(t, cur)
@@ -545,6 +611,10 @@ class _Reader:
                 self.generated(
                     col, cur
                 )  # pg_dump: ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME …)
+            elif cur.accept("DROP", "IDENTITY"):
+                col.identity = None
+            elif cur.accept("DROP", "EXPRESSION"):
+                col.generated = col.generated_kind = None  # a plain column from now on
             elif cur.accept("SET", "DATA", "TYPE") or cur.accept("TYPE"):
                 a, b = cur.until(("USING", "COLLATE"))
                 col.type = cur.slice_text(a, b)
@@ -556,10 +626,9 @@ class _Reader:
             child_q = self.qname(cur.qualified())  # type: ignore[arg-type]
             self.attach(self.table(child_q, line), t.qname)
             return True
-        if cur.accept("DROP", "COLUMN") or (cur.kw("DROP") and not cur.kw("DROP", "CONSTRAINT")):
-            cur.accept("DROP")
+        if cur.accept("DROP", "COLUMN") or cur.accept("DROP"):
             cur.accept("IF", "EXISTS")
-            t.columns.pop(name_of(cur.word()), None)
+            self.catalog.drop_column(t.qname, name_of(cur.word("a column name")))
             return True
         if cur.accept("RENAME", "CONSTRAINT"):
             old = name_of(cur.word())
@@ -580,26 +649,30 @@ class _Reader:
             old = name_of(cur.word())
             cur.expect("TO")
             new = name_of(cur.word())
-            if old in t.columns:
-                col = t.columns.pop(old)
-                col.name = new
-                t.columns[new] = col
+            self.catalog.rename_column(t.qname, old, new)
             return True
         return False
 
     def rename_table(self, t: Table, tok: Token) -> None:
         """`ALTER TABLE t RENAME TO u` (hand-written migration scripts): the facts move to the
         new name, and foreign keys, partitions and sequences that named the old one follow."""
-        old, new = t.qname, (t.schema, name_of(tok))
-        if new == old:
+        if (t.schema, name_of(tok)) == t.qname:
             return
-        del self.catalog.tables[old]
-        t.name = new[1]
         t.spelling = (
             tok.text
             if tok.token_type is not TokenType.IDENTIFIER and tok.text != tok.text.lower()
             else None
         )
+        self.move_table(t, (t.schema, name_of(tok)))
+
+    def move_table(self, t: Table, new: QName) -> None:
+        """The table's facts under a new (schema, name): `RENAME TO`, `SET SCHEMA`."""
+        old = t.qname
+        if new == old:
+            return
+        t.name_constraints()  # its keys keep the names they were given
+        del self.catalog.tables[old]
+        t.schema, t.name = new
         self.catalog.tables[new] = t
         if old in self.created:
             self.created.add(new)
@@ -613,6 +686,180 @@ class _Reader:
         for seq, owner in self.catalog.sequences.items():
             if owner == old:
                 self.catalog.sequences[seq] = new
+
+    # ------------------------------------------------------------------ DROP, ALTER INDEX
+    def drop_tables(self, cur: Cursor, line: int) -> None:
+        """`DROP TABLE [IF EXISTS] a, b [CASCADE]` (migration histories drop what they
+        replaced): the tables are gone from here on; a `pg_dump --clean` DROP ahead of its
+        CREATE is a no-op, as in PostgreSQL."""
+        cur.accept("IF", "EXISTS")
+        dropped = False
+        for a, b in split_top(cur, cur.i, len(cur.toks)):
+            part = sub(cur, a, b)
+            q = self.qname(part.qualified())  # type: ignore[arg-type]
+            for gone in self.catalog.drop_table(q):
+                dropped = True
+                self.created.discard(gone)
+                self.unreadable_creates.discard(gone)
+        if not dropped:
+            self.skip("DROP TABLE", line, "no table of that name (yet): a no-op")
+
+    def find_index(self, parts: list[Token]) -> tuple[Table, Index | None, str] | None:
+        """The table holding index `[schema.]name` (an index, or a key constraint's index:
+        PostgreSQL names a constraint's index after the constraint)."""
+        names = [name_of(p) for p in parts]
+        schemas = [names[-2]] if len(names) > 1 else [self.default_schema, None]
+        for schema in schemas:
+            for t in self.catalog.tables.values():
+                if schema is not None and t.schema != schema:
+                    continue
+                for ix in t.indexes:
+                    if ix.name == names[-1]:
+                        return t, ix, names[-1]
+                if names[-1] in t.constraint_names():
+                    return t, None, names[-1]
+        return None
+
+    def drop_indexes(self, cur: Cursor, line: int) -> None:
+        cur.accept("CONCURRENTLY")
+        cur.accept("IF", "EXISTS")
+        used = False
+        for a, b in split_top(cur, cur.i, len(cur.toks)):
+            found = self.find_index(sub(cur, a, b).qualified())
+            if found is not None and found[1] is not None:
+                t, ix, _ = found
+                t.indexes = [x for x in t.indexes if x is not ix]
+                used = True
+        if not used:
+            self.skip("DROP INDEX", line, "no index of that name on a table of this file")
+
+    def alter_index(self, cur: Cursor, line: int) -> None:
+        """`ALTER INDEX [IF EXISTS] i RENAME TO j` (a constraint's index renames the
+        constraint too), so a later `DROP INDEX j` / `DROP CONSTRAINT j` finds it."""
+        cur.accept("IF", "EXISTS")
+        found = self.find_index(cur.qualified())
+        if found is None or not cur.accept("RENAME", "TO"):
+            return self.skip("ALTER INDEX", line)
+        t, ix, old = found
+        new = name_of(cur.word("an index name"))
+        if ix is not None:
+            ix.name = new
+            return
+        kind, what = t.constraint_names()[old]
+        if kind == "pk":
+            t.pk_name = new
+        elif kind == "unique":
+            what.name = new  # type: ignore[attr-defined]
+
+    def alter_type(self, cur: Cursor, line: int) -> None:
+        """`ALTER TYPE e ADD VALUE [IF NOT EXISTS] 'v' [BEFORE | AFTER 'w']`, `RENAME VALUE
+        'a' TO 'b'`, `RENAME TO n`, `SET SCHEMA s`: an enum's values and a type's name as the
+        script leaves them (Prisma and Rails migrations grow enums this way)."""
+        cur.expect("TYPE")
+        q = self.qname(cur.qualified())  # type: ignore[arg-type]
+        registry = self.catalog.type_registry(q)
+        if registry is None:
+            return self.skip("ALTER TYPE", line, "not a type of this file")
+        enum = self.catalog.enums.get(q)
+        if enum is not None and cur.accept("ADD", "VALUE"):
+            cur.accept("IF", "NOT", "EXISTS")
+            value = self.string(cur)
+            if value in enum.values:
+                return
+            at = len(enum.values)
+            if cur.accept("BEFORE") or cur.accept("AFTER"):
+                after = cur.toks[cur.i - 1].text.upper() == "AFTER"
+                other = self.string(cur)
+                if other in enum.values:
+                    at = enum.values.index(other) + (1 if after else 0)
+            enum.values.insert(at, value)
+            return
+        if enum is not None and cur.accept("RENAME", "VALUE"):
+            old = self.string(cur)
+            cur.expect("TO")
+            new = self.string(cur)
+            enum.values = [new if v == old else v for v in enum.values]
+            return
+        if cur.accept("RENAME", "TO"):
+            return self.rename_type(q, (q[0], name_of(cur.word("a type name"))))
+        if cur.accept("SET", "SCHEMA"):
+            return self.rename_type(q, (name_of(cur.word("a schema name")), q[1]))
+        self.skip("ALTER TYPE", line)
+
+    def string(self, cur: Cursor) -> str:
+        tok = cur.next()
+        if tok.token_type not in STRING_TYPES:
+            raise DDLSyntaxError(f"expected a quoted value, found {tok.text!r}", cur.line(tok))
+        return tok.text
+
+    def users_of_type(self, q: QName) -> list[tuple[Table | Domain | CompositeType, str]]:
+        """Columns (table, column), domains (domain, "") and composite attributes (type,
+        attribute) whose type is q."""
+        out: list[tuple[Table | Domain | CompositeType, str]] = []
+
+        def names(text: str, schema: str) -> bool:
+            pt = canonical(text, schema)
+            if not pt.user:
+                return False
+            s_, _, n_ = pt.name.partition(".")
+            return self.catalog.lookup_type((s_, n_), schema) == q
+
+        for t in self.catalog.tables.values():
+            out += [(t, c.name) for c in t.columns.values() if names(c.type, t.schema)]
+        out += [(d, "") for d in self.catalog.domains.values() if names(d.base_type, d.schema)]
+        for ct in self.catalog.composites.values():
+            out += [(ct, a) for a, text in ct.attributes if names(text, ct.schema)]
+        return out
+
+    def rename_type(self, old: QName, new: QName) -> None:
+        """Move a type to a new name; every column, domain and attribute of that type follows
+        (their type text now names the new type, so `_new` enum swaps resolve)."""
+        registry = self.catalog.type_registry(old)
+        if registry is None or old == new:
+            return
+        users = self.users_of_type(old)
+        item = registry.pop(old)
+        item.schema, item.name = new
+        registry[new] = item
+
+        def retype(text: str, schema: str) -> str:
+            pt = canonical(text, schema)
+            quoted = ".".join('"' + p.replace('"', '""') + '"' for p in new)
+            return quoted + (f"({','.join(pt.args)})" if pt.args else "") + "[]" * pt.array
+
+        for owner, name in users:
+            if isinstance(owner, Table):
+                owner.columns[name].type = retype(owner.columns[name].type, owner.schema)
+            elif isinstance(owner, Domain):
+                owner.base_type = retype(owner.base_type, owner.schema)
+            else:
+                owner.attributes = [
+                    (a, retype(text, owner.schema) if a == name else text)
+                    for a, text in owner.attributes
+                ]
+
+    def drop_types(self, cur: Cursor, line: int) -> None:
+        """`DROP TYPE | DOMAIN [IF EXISTS] a, b [CASCADE]`: a type still in use stays unless
+        CASCADE, which drops the columns of that type, as PostgreSQL does."""
+        cur.accept("IF", "EXISTS")
+        cascade = any(tok.text.upper() == "CASCADE" for tok in cur.toks[cur.i :])
+        used = False
+        for a, b in split_top(cur, cur.i, len(cur.toks)):
+            part = sub(cur, a, b)
+            q = self.qname(part.qualified())  # type: ignore[arg-type]
+            registry = self.catalog.type_registry(q)
+            if registry is None:
+                continue
+            users = self.users_of_type(q)
+            if users and not cascade:
+                continue  # PostgreSQL refuses: the type stays
+            for owner, name in users:
+                if isinstance(owner, Table):
+                    self.catalog.drop_column(owner.qname, name)
+            del registry[q]
+            used = True
+        if not used:
+            self.skip(_kind(cur), line)
 
     # ------------------------------------------------------------------ sequences
     def create_sequence(self, cur: Cursor, line: int) -> None:

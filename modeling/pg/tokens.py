@@ -16,6 +16,7 @@ from sqlglot.dialects.postgres import Postgres
 from sqlglot.tokens import Token, TokenType
 
 from modeling.core.errors import InputError
+from modeling.pg.catalog import identifier
 
 _TOKENIZER = Postgres().tokenizer_class()
 
@@ -67,10 +68,11 @@ def is_word(tok: Token) -> bool:
 
 
 def name_of(tok: Token) -> str:
-    """The folded name a word token denotes (quoted keeps case, unquoted lower-cases)."""
+    """The folded name a word token denotes (quoted keeps case, unquoted lower-cases), cut to
+    the 63 bytes PostgreSQL keeps."""
     if tok.token_type is TokenType.IDENTIFIER:
-        return tok.text
-    return tok.text.lower()
+        return identifier(tok.text)
+    return identifier(tok.text.lower())
 
 
 @dataclass
@@ -178,6 +180,8 @@ class Cursor:
             raise DDLSyntaxError(
                 f"expected {what}, found {tok.text if tok else 'end of statement'!r}", self.line()
             )
+        if tok.token_type is TokenType.IDENTIFIER and not tok.text:
+            raise DDLSyntaxError('zero-length quoted identifier ("")', self.line())
         self.i += 1
         return tok
 

@@ -134,11 +134,17 @@ class FloatBound:
         return v == 0 or self.smallest <= abs(v) <= self.largest
 
 
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d")
+_INTERVAL = re.compile(r"\d{2,}:[0-5]\d:[0-5]\d")
+
+
 @dataclass(frozen=True)
 class AddrBound:
-    """An `inet`/`cidr`/`macaddr`/`macaddr8` column holding a `string` attribute: a value must
-    be an address in the text PostgreSQL returns (so the two oracles read back what was
-    written). Fresh values come from the documentation ranges: 2001:db8::/32, 02:00:... ."""
+    """A column whose values have a text form of their own holding a `string` attribute:
+    `inet`/`cidr`/`macaddr`/`macaddr8` (addresses), `time`/`timetz`/`interval` (times of day
+    and durations, which the model keeps as strings). A value must be in the text PostgreSQL
+    returns (so the two oracles read back what was written); fresh values come from the
+    documentation ranges (2001:db8::/32, 02:00:...) or count seconds."""
 
     type: str
 
@@ -146,6 +152,12 @@ class AddrBound:
         if self.type.startswith("macaddr"):
             groups = 6 if self.type == "macaddr" else 8
             return re.fullmatch(rf"[0-9a-f]{{2}}(:[0-9a-f]{{2}}){{{groups - 1}}}", v) is not None
+        if self.type == "time":
+            return _TIME.fullmatch(v) is not None
+        if self.type == "timetz":
+            return v.endswith("+00") and _TIME.fullmatch(v[:-3]) is not None
+        if self.type == "interval":
+            return _INTERVAL.fullmatch(v) is not None
         try:
             if self.type == "cidr":
                 return "/" in v and str(ipaddress.ip_network(v, strict=True)) == v
@@ -157,8 +169,15 @@ class AddrBound:
         if self.type.startswith("macaddr"):
             tail = (6 if self.type == "macaddr" else 8) - 2
             return ":".join(["02", "00", *(f"{b:02x}" for b in n.to_bytes(tail, "big"))])
+        if self.type in ("time", "timetz", "interval"):
+            seconds = n % 86400 if self.type != "interval" else n
+            text = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+            return text + "+00" if self.type == "timetz" else text
         host = str(ipaddress.ip_address(0x20010DB8 << 96 | n))
         return f"{host}/128" if self.type == "cidr" else host
+
+
+_TEXT_FORMS = ("inet", "cidr", "macaddr", "macaddr8", "time", "timetz", "interval")
 
 
 Bound = IntBound | DecBound | StrBound | FloatBound | AddrBound
@@ -189,10 +208,13 @@ def _int_arg(args: tuple[str, ...], i: int) -> int | None:
         return None
 
 
-def column_bound(kind: str, type_text: str, catalog: Any, schema: str) -> Bound | None:
-    """What values of model type `kind` a column of `type_text` holds as they are (None: any)."""
+def column_bound(
+    kind: str, type_text: str, catalog: Any, schema: str, element: bool = False
+) -> Bound | None:
+    """What values of model type `kind` a column of `type_text` holds as they are (None: any);
+    `element`: what each element of a one-dimensional array column (`inet[]`) holds."""
     t = _base_type(type_text, catalog, schema)
-    if t is None or t.array or t.user:
+    if t is None or t.user or t.array != (1 if element else 0):
         return None
     name, args = t.name, t.args
     if name in INT_RANGES:
@@ -218,7 +240,7 @@ def column_bound(kind: str, type_text: str, catalog: Any, schema: str) -> Bound 
         return None
     if name == "real" and kind == "float":
         return FloatBound()
-    if name in ("inet", "cidr", "macaddr", "macaddr8") and kind == "string":
+    if name in _TEXT_FORMS and kind == "string":
         return AddrBound(name)
     if name in _STRING_TYPES and kind == "string":
         n = _int_arg(args, 0)
@@ -250,7 +272,23 @@ def _column(table: Any, name: str) -> Any:
 
 
 def _remappable(a: Attribute) -> bool:
-    return a.type.item is None and a.type.kind in ("integer", "decimal", "string") and not a.enum
+    if a.enum:
+        return False
+    if a.type.kind == "list" and a.type.item is not None:  # `inet[]`, `integer[]`: each element
+        return a.type.item.item is None and a.type.item.kind in ("integer", "decimal", "string")
+    return a.type.item is None and a.type.kind in ("integer", "decimal", "string")
+
+
+def _kind(a: Attribute) -> str:
+    """The value kind a remappable attribute's values (or list elements) have."""
+    return a.type.item.kind if a.type.kind == "list" and a.type.item else a.type.kind
+
+
+def _each(v: Any) -> list[Any]:
+    """A value's remappable parts: itself, or a list's elements (NULL elements left out)."""
+    if isinstance(v, list):
+        return [x for x in v if x is not None]
+    return [v]
 
 
 def column_bounds(model: Model, ddl_text: str) -> dict[tuple[str, str], Bound]:
@@ -267,7 +305,8 @@ def column_bounds(model: Model, ddl_text: str) -> dict[tuple[str, str], Bound]:
             col = _column(table, a.column_name)
             if col is None:
                 continue
-            bound = column_bound(a.type.kind, col.type, catalog, table.schema)
+            element = a.type.kind == "list"
+            bound = column_bound(_kind(a), col.type, catalog, table.schema, element)
             if bound is not None:
                 out[(e.name, a.name)] = bound
     return out
@@ -334,7 +373,9 @@ class _Remap:
         self.counters: dict[int, list[int]] = {}  # string tags, per length
         self.failed: list[Any] = []
 
-    def assign(self, v: Any, b: Bound) -> None:
+    def assign(self, key: tuple[Any, int | str | None], b: Bound) -> None:
+        """A fresh value for `key` (a value, and its char(n) group when split) fitting b."""
+        v = key[0]
         if isinstance(b, IntBound):
             candidates: Iterator[Any] = _int_candidates(v, b)
         elif isinstance(b, DecBound):
@@ -350,7 +391,7 @@ class _Remap:
         for c in candidates:
             if c not in self.taken and b.fits(c):
                 self.taken.add(c)
-                self.new[v] = c
+                self.new[key] = c
                 return
         self.failed.append(v)
 
@@ -374,7 +415,8 @@ def _bounded_values(
             for row in data.of(e.name):
                 v = row.get(a.name)
                 if v is not None:
-                    yield kind, b, v
+                    for x in _each(v):
+                        yield kind, b, x
 
 
 def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound]) -> list[str]:
@@ -383,7 +425,7 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
     for e in model.entities:
         for a in e.attributes:
             if _remappable(a):
-                kinds[(e.name, a.name)] = a.type.kind
+                kinds[(e.name, a.name)] = _kind(a)
     present: dict[str, set[Any]] = {"integer": set(), "decimal": set(), "string": set()}
     for e in model.entities:
         attrs = [
@@ -393,7 +435,7 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
             for name, k in attrs:
                 v = row.get(name)
                 if v is not None:
-                    present[k].add(v)
+                    present[k].update(_each(v))
     # every occurrence of a misfit value must fit after the remap: meet the bounds of all of them
     misfits: dict[str, set[Any]] = {k: set() for k in present}
     for kind, b, v in _bounded_values(model, data, bounds, kinds):
@@ -402,15 +444,27 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
     if not any(misfits.values()):
         return []
     # the tightest bound each misfit value must meet, in first-seen (dataset) order
-    need: dict[str, dict[Any, Bound]] = {k: {} for k in present}
+    bounds_of: dict[str, dict[Any, list[Bound]]] = {k: {} for k in present}
     for kind, b, v in _bounded_values(model, data, bounds, kinds):
         if v in misfits[kind]:
-            old = need[kind].get(v)
-            need[kind][v] = b if old is None else _meet(old, b)
+            bounds_of[kind].setdefault(v, []).append(b)
+    # a value in a char(n) column and in a narrower (or another char(m)) one: no single value
+    # fits both, so each char(n) length gets its own fresh value (`_split_group`); equal in
+    # the rows before, those columns could not hold equal values in PostgreSQL either
+    split: dict[str, set[Any]] = {k: set() for k in present}
+    need: dict[str, dict[tuple[Any, int | str | None], Bound]] = {k: {} for k in present}
+    for kind, per_value in bounds_of.items():
+        for v, bs in per_value.items():
+            if not _compatible(bs):
+                split[kind].add(v)
+            for b in bs:
+                key = (v, _split_group(b) if v in split[kind] else None)
+                old = need[kind].get(key)
+                need[kind][key] = b if old is None else _meet(old, b)
     remaps = {k: _Remap(present[k]) for k in present}
     for kind, wanted in need.items():
-        for v, b in wanted.items():
-            remaps[kind].assign(v, b)
+        for key, b in wanted.items():
+            remaps[kind].assign(key, b)
     notes: list[str] = []
     for kind, r in remaps.items():
         if r.failed:
@@ -428,11 +482,21 @@ def fit_dataset(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
             new = remaps[attr_kind].new
             if not new:
                 continue
+            group = _split_group(bounds.get((e.name, a.name)))
             changed = 0
             for row in data.of(e.name):
                 v = row.get(a.name)
-                if v is not None and v in new:
-                    row[a.name] = new[v]
+                if v is None:
+                    continue
+                if isinstance(v, list):
+                    mapped = [_mapped(x, group, split[attr_kind], new) for x in v]
+                    if mapped != v:
+                        row[a.name] = mapped
+                        changed += 1
+                    continue
+                fitted = _mapped(v, group, split[attr_kind], new)
+                if fitted is not v:
+                    row[a.name] = fitted
                     changed += 1
             if changed:
                 total += changed
@@ -464,6 +528,35 @@ def _fit_floats(model: Model, data: Dataset, bounds: dict[tuple[str, str], Bound
     if not changed:
         return []
     return [f"fit to source DDL: {changed} float value(s) clamped to what a real column holds"]
+
+
+def _mapped(v: Any, group: int | str | None, split: set[Any], new: dict[Any, Any]) -> Any:
+    """v's fresh value in a column of char(n) group `group` (v itself when not remapped)."""
+    if v is None:
+        return v
+    key = (v, group if v in split else None)
+    if key not in new and v in split:  # an unbounded column: any of them
+        key = next((k for k in new if k[0] == v), key)
+    return new.get(key, v)
+
+
+def _split_group(b: Bound | None) -> int | str | None:
+    """The group of a bound whose values no other bound's can be: a char(n) length, or a
+    text form (`inet`, `interval`, ...); None for the others."""
+    if isinstance(b, StrBound) and b.exact:
+        return b.length
+    return b.type if isinstance(b, AddrBound) else None
+
+
+def _compatible(bs: list[Bound]) -> bool:
+    """Whether one value can fit every bound: a char(n) value has exactly n characters, so
+    another char(m) or a varchar shorter than n cannot hold it too; an interval is no time
+    and no address."""
+    groups = {_split_group(b) for b in bs} - {None}
+    if len(groups) > 1:
+        return False
+    exact = [b.length for b in bs if isinstance(b, StrBound) and b.exact]
+    return not exact or all(b.length >= exact[0] for b in bs if isinstance(b, StrBound))
 
 
 def _meet(a: Bound, b: Bound) -> Bound:

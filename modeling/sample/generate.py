@@ -550,7 +550,9 @@ def _case_values(
         if bound.exact:
             return []  # char(n): the DDL fit decides these values
         out = [v[: bound.length] for v in out if v[: bound.length] or not in_key]
-    return [v for v in out if len(v) >= min_length]
+    # distinct values only: two literals cut to one prefix (`varchar(25)`) were one value
+    # twice, and a rename onto them (`_rename_pool`) gave two keys the same value
+    return list(dict.fromkeys(v for v in out if len(v) >= min_length))
 
 
 def _unique_ok(plan: EntityPlan, rows: list[Row], i: int, attribute: str, value: Any) -> bool:

@@ -29,6 +29,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -342,6 +343,9 @@ def prepare(conn: Any, model: Model, data: Dataset, source_ddl: Path | None) -> 
                         f"source DDL: a DEFAULT partition added to {', '.join(defaults)} for "
                         "the sample rows, which are not drawn to fit its partitions' bounds"
                     )
+            # a transaction of its own: an enum value the DDL added (`ALTER TYPE … ADD VALUE`,
+            # Prisma's migrations) is usable only once committed (UnsafeNewEnumValueUsage)
+            with conn.transaction():
                 _load(conn, model, data, source_refs, loading)
             return PgSchema(source_refs, f"source DDL {source_ddl}", notes)
         except Exception as exc:  # the source DDL is real-world input: any failure → fall back
@@ -504,6 +508,9 @@ def _load(
     # a source DDL whose constraints refuse the rows falls back to generated tables)
     with contextlib.suppress(Exception), conn.transaction():  # InsufficientPrivilege
         conn.execute("SET LOCAL session_replication_role = replica")
+    # an aware sample value goes into a `timestamp` column as its UTC wall time (the queries
+    # and `_normalise_key` read it back so), whatever the server's default time zone
+    conn.execute("SET TIME ZONE 'UTC'")
     # a failed batch is reported by the caller; psycopg's own "error ignored" log is noise
     logging.getLogger("psycopg").setLevel(logging.ERROR)
     for e in model.entities:
@@ -669,6 +676,10 @@ def _normalise_key(entity: Entity, values: Sequence[Any]) -> tuple[Any, ...]:
         a = entity.attribute(k)
         if a is not None and a.type.kind == "binary" and isinstance(v, memoryview):
             v = bytes(v)
+        elif isinstance(v, datetime) and v.tzinfo is None:
+            # a `timestamp` column (a naive attribute): the rows went in and come back in the
+            # session's UTC (`_load`), the sample values are aware: compare instants
+            v = v.replace(tzinfo=UTC)
         out.append(v)
     return tuple(out)
 

@@ -1,0 +1,2 @@
+CREATE TABLE "" (id int);
+CREATE TABLE ok (id int PRIMARY KEY);
