@@ -10,7 +10,8 @@ psycopg loads `date`, `timestamp`, `timestamptz` and `interval` into Python valu
 narrower range: PostgreSQL's `infinity` / `-infinity` and years past 9999 raise DataError
 while the rows are fetched, which would fail every row of the batch (the chunk, the run, or an
 SQS message). `guard_loaders` wraps psycopg's own loaders of those types on one connection:
-a value they refuse becomes an `Unreadable` holding PostgreSQL's text; the transformers refuse
+a value they refuse becomes an `Unreadable` holding PostgreSQL's text (so does a `json`/`jsonb`
+value nested too deeply for Python's JSON reader: a RecursionError, not DataError); the transformers refuse
 it for that row (the column is named), and `unreadable_reason` says why. The psycopg classes
 are passed in (`Loader`, `DataError`), so this module needs no third-party import.
 
@@ -25,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-GUARDED_TYPES = ("date", "timestamp", "timestamptz", "interval")
+GUARDED_TYPES = ("date", "timestamp", "timestamptz", "interval", "json", "jsonb")
+_SHOWN = 120  # characters of an unreadable value a dead-letter reason quotes
 TEXT_TYPES = ("inet", "cidr")  # loaded as PostgreSQL's text (text format)
 
 
@@ -47,8 +49,11 @@ class Unreadable:
 
     def explain(self, attribute: str) -> str:
         """The dead-letter reason of a row holding this value in `attribute`."""
+        shown = self.text
+        if len(shown) > _SHOWN:
+            shown = f"{shown[:_SHOWN]}... ({len(self.text)} chars)"
         return (
-            f"UnreadableValue: {attribute}: the source holds {self.text!r}, which Python "
+            f"UnreadableValue: {attribute}: the source holds {shown!r}, which Python "
             f"(and so an item) cannot hold ({self.reason}); fix the row, or map the column to "
             "a string attribute"
         )
@@ -111,6 +116,10 @@ def _guarded(loader_base: Any, inner: Any, data_error: type[Exception]) -> type:
             raw = bytes(data)
             text = raw.decode("utf-8", "replace") if inner.format == 0 else raw.hex()
             return Unreadable(text, str(exc).split(": '", 1)[0])
+        except RecursionError:  # json/jsonb nested deeper than Python's JSON reader goes
+            raw = bytes(data)
+            text = raw.decode("utf-8", "replace").lstrip("\x01")  # jsonb binary: a version byte
+            return Unreadable(text, "nested deeper than Python's JSON reader allows")
 
     return type(
         f"Guarded{inner.__name__}",

@@ -21,6 +21,15 @@ from modeling.runtime.loaders import guard_loaders
 DEFAULT_BATCH = 1_000
 
 
+def key_as_text(value: Any) -> str:
+    """A key value read from a row (or decoded from an item) as text `rows_by_keys` binds back,
+    as the plan's chunk files hold keys: bytes as PostgreSQL's `\\x` hex (`str(b"..")` is
+    `b'..'`, which no bytea column takes), anything else as its `str`."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
 @dataclass(frozen=True)
 class EntityReader:
     """The SQL one entity is read with (rendered once by `extraction`, shared by every worker).

@@ -1,0 +1,196 @@
+"""Hostile rows on PostgreSQL 15 + DynamoDB Local: each is written exactly or dead-lettered
+with its reason and counted, and `migrate validate` compares every row with its item.
+
+Found by an adversarial pass over the migration (issue 18):
+- a jsonb value nesting more than 31 maps/lists: DynamoDB refused the whole BatchWriteItem
+  ("Nesting Levels have exceeded supported limits") and the run stopped, every other row of
+  the batch unwritten;
+- a jsonb value nesting ~3,000 levels: psycopg's JSON reader raised RecursionError while the
+  batch was fetched (the run and validate stopped with a traceback);
+- a `numeric[]` set holding `1.0` and `1.00` (or `0` and `-0`): DynamoDB refuses a set with
+  duplicates, again for the whole request;
+- a dead-lettered row with a binary key: the record's key was `<16 bytes>`, so validate
+  excused every row with a 16-byte key and reported their items as extra (and a missing one
+  as fine); long text keys sharing their first 200 characters were told apart no better.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from modeling.api import load_model
+from modeling.compile import compile_model
+from modeling.migrate import transformers
+from modeling.migrate.runner import DeadLetters, Runner, RunOptions
+from modeling.migrate.validate import validate
+from modeling.verify.dynamo import create_table
+
+VAULT = """\
+model: vault
+table:
+  name: Vault
+source:
+  dialect: postgres
+entities:
+  Blob:
+    table: blobs
+    key: [blob_id]
+    attributes:
+      blob_id: binary
+      body: {type: string, required: false}
+      doc: {type: map, required: false}
+      amounts: {type: set<decimal>, required: false}
+  Tag:
+    table: tags
+    key: [name]
+    attributes:
+      name: string
+      note: {type: string, required: false}
+access_patterns:
+  get_blob:
+    entity: Blob
+    where: {blob_id: "="}
+    unique: true
+  get_tag:
+    entity: Tag
+    where: {name: "="}
+    unique: true
+"""
+
+LONG = "x" + "y" * 300  # two keys sharing their first 301 characters
+
+
+def _nest(levels: int) -> str:
+    return "[" * levels + "1" + "]" * levels
+
+
+@pytest.fixture
+def vault(postgres: Any, dynamodb_local: Any, tmp_path: Path) -> Any:
+    path = tmp_path / "vault.yaml"
+    path.write_text(VAULT, encoding="utf-8")
+    model = load_model(path)
+    layout, diags = compile_model(model)
+    assert layout is not None, diags.sorted()
+    dsn = postgres.create_database()
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE TABLE blobs (blob_id bytea PRIMARY KEY, body text, doc jsonb, amounts numeric[])"
+        )
+        conn.execute("CREATE TABLE tags (name text NOT NULL, note text)")  # no index: 3000 B keys
+        conn.execute(
+            "INSERT INTO blobs SELECT decode(md5(i::text), 'hex'), 'b' || i, '{\"a\": 1}', "
+            "'{1,2}' FROM generate_series(1, 30) i"
+        )
+        bad = {
+            "big": ("repeat('x', 500000)", None, None),  # over 400 KB
+            "deep32": ("'deep'", '{"d": ' + _nest(31) + "}", None),  # 32 containers
+            "deep3000": ("'deeper'", _nest(3000), None),  # past Python's JSON reader
+            "huge": ("'huge'", '{"x": 1e400}', None),  # past DynamoDB's numbers
+        }
+        for name, (body, doc, amounts) in bad.items():
+            conn.execute(
+                f"INSERT INTO blobs VALUES (decode(md5(%s), 'hex'), {body}, %s::jsonb, %s)",
+                (name, doc, amounts),
+            )
+        good = {  # written exactly
+            "deep31": ('{"a": ' + _nest(30) + "}", None),  # 31 containers: DynamoDB's most
+            "twins": (None, "{1.0,1.00,1,0,-0,2.50,2.5}"),  # one number each in the set
+        }
+        for name, (doc, amounts) in good.items():
+            conn.execute(
+                "INSERT INTO blobs VALUES (decode(md5(%s), 'hex'), %s, %s::jsonb, %s::numeric[])",
+                (name, name, doc, amounts),
+            )
+        conn.execute("INSERT INTO blobs VALUES ('\\x', 'empty id', NULL, NULL)")
+        conn.execute(
+            "INSERT INTO tags VALUES ('a#b', 'hash'), ('a', 'prefix'), ('', 'empty'), "
+            "('caf\u00e9', 'nfc'), ('cafe\u0301', 'nfd'), (repeat('k', 3000), 'too long'), "
+            "(%s, 'l1'), (%s, 'l2')",
+            (LONG + "1", LONG + "2"),
+        )
+    table = f"Vault-{uuid.uuid4().hex[:8]}"
+    create_table(dynamodb_local.client(), layout, table)
+    return model, layout, dsn, table, transformers.generate(layout, model)
+
+
+def _run(vault: Any, client: Any, tmp_path: Path) -> Any:
+    model, layout, dsn, table, module = vault
+    options = RunOptions(progress=False, dead_letter=tmp_path / "dead.jsonl", batch_size=7)
+    return Runner(model, layout, dsn, client, tmp_path / "ckpt", options, table, module).run()
+
+
+def test_hostile_rows_are_written_exactly_or_dead_lettered_and_counted(
+    vault: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    model, layout, dsn, table, module = vault
+    client = dynamodb_local.client()
+    report = _run(vault, client, tmp_path)
+    records = [json.loads(x) for x in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    reasons = sorted((r["entity"], r["reason"].split(":")[0]) for r in records)
+    assert reasons == [
+        ("Blob", "InvalidValue"),  # 1e400
+        ("Blob", "InvalidValue"),  # 32 nested containers
+        ("Blob", "ItemTooLarge"),
+        ("Blob", "UnreadableValue"),  # 3000 nested arrays
+        ("Tag", "InvalidKey"),  # 3000-byte key
+    ], records
+    assert any("nests more than 31 maps/lists" in r["reason"] for r in records)
+    assert report.dead_letters == 5
+    assert report.rows_read == 37 + 8
+    assert (
+        report.items_written == 37 + 8 - 5 == client.scan(TableName=table, Select="COUNT")["Count"]
+    )
+    items = client.scan(TableName=table)["Items"]
+    by_body = {i["body"]["S"]: i for i in items if "body" in i}
+    assert sorted(Decimal(n) for n in by_body["twins"]["amounts"]["NS"]) == [0, 1, Decimal("2.5")]
+    deep: Any = by_body["deep31"]["doc"]["M"]["a"]
+    for _ in range(30):
+        deep = deep["L"][0]
+    assert deep == {"N": "1"}
+    names = sorted(i["name"]["S"] for i in items if "name" in i)
+    assert names == sorted(["", "a", "a#b", "caf\u00e9", "cafe\u0301", LONG + "1", LONG + "2"])
+    result = validate(
+        model, layout, dsn, client, None, table, dead_letter=tmp_path / "dead.jsonl", module=module
+    )
+    assert result.ok, result.markdown()
+    totals = result.totals()
+    assert (totals["checked"], totals["excused"], totals["missing"]) == (40, 5, 0)
+
+
+def test_validate_names_the_missing_row_of_a_binary_key_beside_a_dead_lettered_one(
+    vault: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    model, layout, dsn, table, module = vault
+    client = dynamodb_local.client()
+    _run(vault, client, tmp_path)
+    dead = tmp_path / "dead.jsonl"
+    # lost items: a row with a 16-byte key (as the dead-lettered Blobs have) and a row whose
+    # long text key shares its first 301 characters and its length with another row's
+    lost = [i for i in client.scan(TableName=table)["Items"] if i.get("body") == {"S": "b7"}]
+    lost += [i for i in client.scan(TableName=table)["Items"] if i.get("name") == {"S": LONG + "2"}]
+    assert len(lost) == 2
+    for item in lost:
+        client.delete_item(TableName=table, Key={"PK": item["PK"], "SK": item["SK"]})
+    for sample in (None, 1000):
+        result = validate(
+            model, layout, dsn, client, sample, table, dead_letter=dead, module=module
+        )
+        assert not result.ok
+        blob, tag = result.entities["Blob"], result.entities["Tag"]
+        assert (blob.missing, blob.extra, blob.excused, blob.checked) == (1, 0, 4, 33), (
+            result.markdown()
+        )
+        assert (tag.missing, tag.excused) == (1, 1), result.markdown()
+    # the dead-lettered long key excuses itself only: its twin of the same length is checked
+    with dead.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(DeadLetters.record("Tag", (LONG + "1",), "hand-written", None)))
+        fh.write("\n")
+    result = validate(model, layout, dsn, client, None, table, dead_letter=dead, module=module)
+    assert result.entities["Tag"].missing == 1 and result.entities["Tag"].excused == 2
