@@ -530,6 +530,11 @@ class Runner:
     # ------------------------------------------------------------------ run
 
     def run(self, plan_dir: Path | None = None) -> RunReport:
+        """Backfill, then catch up; one run at a time per checkpoint (`Checkpoint.exclusive`)."""
+        with self.checkpoint.exclusive():
+            return self._run(plan_dir)
+
+    def _run(self, plan_dir: Path | None) -> RunReport:
         started = time.monotonic()
         # a resume must keep each entity's version source: checked before anything is read
         state = self.checkpoint.run_state()
