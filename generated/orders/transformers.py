@@ -46,6 +46,7 @@ PARTITION_KEY_LIMIT: Final = 2048  # bytes of UTF-8
 SORT_KEY_LIMIT: Final = 1024
 # maps/lists an attribute's value may nest (DynamoDB: 32 levels, the item being the first)
 NESTING_LIMIT: Final = 31
+NAME_LIMIT: Final = 65535  # bytes of UTF-8 of a map key (an attribute name), at least 1
 TYPE_ATTRIBUTE: Final = "_type"
 _N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid as they are
 _DATE: Final = _dt.date
@@ -356,7 +357,11 @@ def _json(value: object, attribute: str, depth: int = 0) -> AttributeValue:
     if isinstance(value, dict):
         if depth >= NESTING_LIMIT:
             raise _too_deep(attribute)
-        return {"M": {str(k): _json(v, attribute, depth + 1) for k, v in value.items()}}
+        return {
+            "M": {
+                _name(str(k), attribute): _json(v, attribute, depth + 1) for k, v in value.items()
+            }
+        }
     if isinstance(value, list | tuple):
         if depth >= NESTING_LIMIT:
             raise _too_deep(attribute)
@@ -366,6 +371,22 @@ def _json(value: object, attribute: str, depth: int = 0) -> AttributeValue:
     if isinstance(value, float | Decimal):
         return {"N": _decimal_text(value, attribute)}
     raise _expected(attribute, "a JSON value (dict, list, str, number, bool, None)", value)
+
+
+def _name(key: str, attribute: str) -> str:
+    """A map key as DynamoDB takes it (an attribute name: 1 byte .. NAME_LIMIT of UTF-8)."""
+    if key and (
+        len(key) * 4 <= NAME_LIMIT or len(key.encode("utf-8", "surrogatepass")) <= NAME_LIMIT
+    ):
+        return key
+    what = (
+        "an empty key" if not key else f"a key of {len(key.encode('utf-8', 'surrogatepass'))} bytes"
+    )
+    raise _Bad(
+        InvalidValue,
+        attribute,
+        f"{attribute}: a map holds {what}; DynamoDB's attribute names are 1 .. {NAME_LIMIT} bytes",
+    )
 
 
 def _too_deep(attribute: str) -> _Bad:
@@ -393,6 +414,8 @@ def _json_sized(value: Any, attribute: str, depth: int = 0) -> tuple[AttributeVa
         for key, member in value.items():
             if key.__class__ is not str:
                 key = str(key)
+            if not key or len(key) * 4 > NAME_LIMIT:
+                key = _name(key, attribute)
             av, size = _json_sized(member, attribute, depth + 1)
             members[key] = av
             total += 4 * len(key) + 1 + size

@@ -31,6 +31,9 @@ SORT_KEY_BYTES: Final = 1024  # a sort-key value, 1..1024 bytes
 # hold 31 maps/lists one inside the other (a deeper one fails the whole BatchWriteItem with
 # "Nesting Levels have exceeded supported limits"; measured on DynamoDB Local)
 NESTED_LEVELS: Final = 32
+# an attribute name, also a map key inside a value: 1 byte to less than 64 KB of UTF-8 (an empty
+# map key, e.g. jsonb `{"": 1}`, fails the whole BatchWriteItem: "Empty attribute name")
+ATTRIBUTE_NAME_BYTES: Final = 64 * 1024 - 1
 KEY_ATTRIBUTE_TYPES: Final = ("S", "N", "B")  # key attributes are top-level scalars of these
 
 # Model types a key slot may hold: they have an order-preserving string encoding

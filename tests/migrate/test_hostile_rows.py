@@ -7,6 +7,7 @@ Found by an adversarial pass over the migration (issue 18):
   the batch unwritten;
 - a jsonb value nesting ~3,000 levels: psycopg's JSON reader raised RecursionError while the
   batch was fetched (the run and validate stopped with a traceback);
+- a jsonb map key that is empty (`{"": 1}`: "Empty attribute name") or over 64 KB: the same;
 - a `numeric[]` set holding `1.0` and `1.00` (or `0` and `-0`): DynamoDB refuses a set with
   duplicates, again for the whole request;
 - a dead-lettered row with a binary key: the record's key was `<16 bytes>`, so validate
@@ -93,6 +94,8 @@ def vault(postgres: Any, dynamodb_local: Any, tmp_path: Path) -> Any:
             "deep32": ("'deep'", '{"d": ' + _nest(31) + "}", None),  # 32 containers
             "deep3000": ("'deeper'", _nest(3000), None),  # past Python's JSON reader
             "huge": ("'huge'", '{"x": 1e400}', None),  # past DynamoDB's numbers
+            "nameless": ("'nameless'", '{"a": {"": 1}}', None),  # an empty attribute name
+            "longname": ("'longname'", '{"' + "k" * 70_000 + '": 1}', None),  # over 64 KB
         }
         for name, (body, doc, amounts) in bad.items():
             conn.execute(
@@ -137,16 +140,19 @@ def test_hostile_rows_are_written_exactly_or_dead_lettered_and_counted(
     assert reasons == [
         ("Blob", "InvalidValue"),  # 1e400
         ("Blob", "InvalidValue"),  # 32 nested containers
+        ("Blob", "InvalidValue"),  # an empty map key
+        ("Blob", "InvalidValue"),  # a map key over 64 KB
         ("Blob", "ItemTooLarge"),
         ("Blob", "UnreadableValue"),  # 3000 nested arrays
         ("Tag", "InvalidKey"),  # 3000-byte key
     ], records
     assert any("nests more than 31 maps/lists" in r["reason"] for r in records)
-    assert report.dead_letters == 5
-    assert report.rows_read == 37 + 8
-    assert (
-        report.items_written == 37 + 8 - 5 == client.scan(TableName=table, Select="COUNT")["Count"]
-    )
+    assert any("a map holds an empty key" in r["reason"] for r in records)
+    assert any("a map holds a key of 70000 bytes" in r["reason"] for r in records)
+    assert report.dead_letters == 7
+    assert report.rows_read == 39 + 8
+    in_table = client.scan(TableName=table, Select="COUNT")["Count"]
+    assert report.items_written == 39 + 8 - 7 == in_table
     items = client.scan(TableName=table)["Items"]
     by_body = {i["body"]["S"]: i for i in items if "body" in i}
     assert sorted(Decimal(n) for n in by_body["twins"]["amounts"]["NS"]) == [0, 1, Decimal("2.5")]
@@ -161,7 +167,7 @@ def test_hostile_rows_are_written_exactly_or_dead_lettered_and_counted(
     )
     assert result.ok, result.markdown()
     totals = result.totals()
-    assert (totals["checked"], totals["excused"], totals["missing"]) == (40, 5, 0)
+    assert (totals["checked"], totals["excused"], totals["missing"]) == (40, 7, 0)
 
 
 def test_validate_names_the_missing_row_of_a_binary_key_beside_a_dead_lettered_one(
@@ -184,7 +190,7 @@ def test_validate_names_the_missing_row_of_a_binary_key_beside_a_dead_lettered_o
         )
         assert not result.ok
         blob, tag = result.entities["Blob"], result.entities["Tag"]
-        assert (blob.missing, blob.extra, blob.excused, blob.checked) == (1, 0, 4, 33), (
+        assert (blob.missing, blob.extra, blob.excused, blob.checked) == (1, 0, 6, 33), (
             result.markdown()
         )
         assert (tag.missing, tag.excused) == (1, 1), result.markdown()
