@@ -214,9 +214,19 @@ class DeadLetters:
             fresh = [line for line in dict.fromkeys(lines) if line not in self._seen]
             self._seen.update(fresh)
             if fresh and self.path is not None:
-                with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write("".join(line + "\n" for line in fresh))
-                    fh.flush()
+                try:
+                    with self.path.open("a", encoding="utf-8") as fh:
+                        fh.write("".join(line + "\n" for line in fresh))
+                        fh.flush()
+                except OSError as exc:  # a full disk (ENOSPC names no file): say which
+                    if exc.filename is not None:
+                        raise  # a path in the way: the CLI's path errors name it
+                    raise MigrationError(
+                        f"{self.path}: cannot append to the dead-letter file: "
+                        f"{exc.strerror or exc}",
+                        "free space there (or pass another --dead-letter) and run again with "
+                        "the same --checkpoint: the chunks not checkpointed yet are redone",
+                    ) from None
         return len(fresh)
 
 

@@ -58,3 +58,28 @@ def test_a_second_run_on_a_checkpoint_in_use_is_refused(
     )
     result = validate(shop.model, shop.layout, dsn, client, None, table, module=shop.module)
     assert result.ok and result.totals()["missing"] == 0, result.markdown()
+
+
+def test_a_full_disk_under_a_checkpoint_file_is_a_located_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC names no file: before, `atomic_write` (plans, checkpoints, run.json) let an
+    OSError without a filename through, which the CLI's path errors cannot place (traceback).
+    The old file stays whole and no temporary file is left."""
+    import errno
+    import os
+
+    from modeling.migrate import plan
+
+    target = tmp_path / "ckpt" / "run.json"
+    plan.atomic_write(target, b"{}")
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(plan.os, "fsync", full)
+    with pytest.raises(MigrationError, match="No space left on device") as refused:
+        plan.atomic_write(target, b'{"marker": 5}')
+    assert str(target) in str(refused.value) and "free space" in (refused.value.hint or "")
+    assert target.read_bytes() == b"{}"
+    assert [p.name for p in target.parent.iterdir()] == ["run.json"]

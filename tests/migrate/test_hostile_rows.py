@@ -18,6 +18,9 @@ Found by an adversarial pass over the migration (issue 18):
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +34,10 @@ from modeling.compile import compile_model
 from modeling.migrate import transformers
 from modeling.migrate.runner import DeadLetters, Runner, RunOptions
 from modeling.migrate.validate import validate
+from modeling.services import DYNAMODB_ACCESS_KEY, DYNAMODB_REGION, DYNAMODB_SECRET_KEY
 from modeling.verify.dynamo import create_table
+
+REPO = Path(__file__).resolve().parents[2]
 
 VAULT = """\
 model: vault
@@ -200,3 +206,41 @@ def test_validate_names_the_missing_row_of_a_binary_key_beside_a_dead_lettered_o
         fh.write("\n")
     result = validate(model, layout, dsn, client, None, table, dead_letter=dead, module=module)
     assert result.entities["Tag"].missing == 1 and result.entities["Tag"].excused == 2
+
+
+def test_a_full_disk_under_the_dead_letter_file_stops_the_run_cleanly_and_it_resumes(
+    vault: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """ENOSPC (`/dev/full` stands for a full disk) while the dead letters are appended: before,
+    an OSError traceback (it names no file, so the CLI's path mapping let it through). Now a
+    located error, exit 2, no chunk checkpointed past what was recorded; the resume with
+    space writes every row or dead-letters it."""
+    model, layout, dsn, table, module = vault
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": DYNAMODB_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DYNAMODB_SECRET_KEY,
+        "AWS_DEFAULT_REGION": DYNAMODB_REGION,
+    }
+    ckpt = tmp_path / "ckpt"
+    args = [sys.executable, "-m", "modeling.cli", "migrate", "run", str(model.file)]
+    args += ["--source", dsn, "--endpoint", dynamodb_local.endpoint_url, "--table", table]
+    args += ["--checkpoint", str(ckpt), "--batch-size", "7", "--json"]
+
+    def run(dead: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*args, "--dead-letter", dead], cwd=REPO, env=env, capture_output=True, text=True
+        )
+
+    full = run("/dev/full")
+    assert full.returncode == 2, full.stderr
+    assert "Traceback" not in full.stderr
+    assert "/dev/full" in full.stderr and "No space left on device" in full.stderr
+    assert "hint:" in full.stderr
+    dead = tmp_path / "dead.jsonl"
+    again = run(str(dead))
+    assert again.returncode == 0, again.stderr
+    client = dynamodb_local.client()
+    result = validate(model, layout, dsn, client, None, table, dead_letter=dead, module=module)
+    assert result.ok, result.markdown()
+    assert result.totals()["missing"] == 0 and result.totals()["excused"] == 7
