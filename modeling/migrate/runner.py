@@ -375,26 +375,26 @@ def _older(a: int, b: int) -> int:
 def null_key_records(
     plan: Plan, source: Source, converter: Converter
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(entity, dead-letter records) of the rows whose key has a NULL column: the plan counts
-    them, no chunk lists them (they cannot be read back by key). `run` and `export` both
-    dead-letter them with this reason."""
-    for name, ep in plan.entities.items():
-        if not ep.null_keys:
-            continue
+    """(entity, dead-letter records) of the rows whose key has a NULL column, a page at a
+    time: no chunk lists them (they cannot be read back by key, so the catch-up pass cannot
+    either). Every such row is read, not only the ones the plan counted: a row committed
+    after the plan (or past the plan's count) was neither written, nor dead-lettered, nor
+    counted. `run` and `export` both dead-letter them with this reason."""
+    for name in plan.entities:
         key = converter.key_attrs[name]
-        rows = source.null_key_rows(name, ep.null_keys + 1_000)
-        yield (
-            name,
-            [
-                DeadLetters.record(
-                    name,
-                    tuple(row.get(k) for k in key),
-                    "NULL key: " + ", ".join(k for k in key if row.get(k) is None) + " is NULL",
-                    row,
-                )
-                for row in rows
-            ],
-        )
+        for rows in source.null_key_rows(name):
+            yield (
+                name,
+                [
+                    DeadLetters.record(
+                        name,
+                        tuple(row.get(k) for k in key),
+                        "NULL key: " + ", ".join(k for k in key if row.get(k) is None) + " is NULL",
+                        row,
+                    )
+                    for row in rows
+                ],
+            )
 
 
 def duplicate_records(

@@ -344,11 +344,15 @@ def dead_letter_keys(path: Path | None) -> dict[str, set[str]]:
             raise MigrationError(
                 f"{path}:{number}: not a dead-letter record (an object with entity and key)", hint
             )
-        # one identity per dead-lettered row: rows sharing a key (DuplicateKey) are told apart
+        # one identity per dead-lettered row: rows sharing a key (DuplicateKey, NULL) are told apart
         # by their row; any other record of a key is that key's one row, however often it
         # was written (a row met by the backfill and again, changed, by the catch-up)
-        duplicate = str(record.get("reason", "")).startswith("DuplicateKey")
-        row = record.get("row") if duplicate else None
+        reason = str(record.get("reason", ""))
+        key = record["key"]
+        shared = reason.startswith("DuplicateKey") or (  # a NULL key: every such row shares it
+            isinstance(key, list) and any(v is None for v in key)
+        )
+        row = record.get("row") if shared else None
         identity = json.dumps([record["key"], row], sort_keys=True, default=str)
         out.setdefault(record["entity"], set()).add(identity)
     return out

@@ -244,3 +244,38 @@ def test_a_full_disk_under_the_dead_letter_file_stops_the_run_cleanly_and_it_res
     result = validate(model, layout, dsn, client, None, table, dead_letter=dead, module=module)
     assert result.ok, result.markdown()
     assert result.totals()["missing"] == 0 and result.totals()["excused"] == 7
+
+
+def test_rows_with_a_null_key_committed_after_the_plan_are_dead_lettered_and_counted(
+    vault: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """Before, only a plan that had counted NULL-key rows read them back, and at most its
+    count + 1,000: the rows committed after a plan that had none were neither written (no
+    chunk lists them, the catch-up reads by key) nor dead-lettered nor counted."""
+    from modeling.migrate.plan import make_plan
+
+    model, layout, dsn, table, module = vault
+    with psycopg.connect(dsn) as conn:
+        conn.execute("ALTER TABLE tags ALTER COLUMN name DROP NOT NULL")
+    plan = make_plan(dsn, model, tmp_path / "plan", chunk_size=10)
+    assert plan.entities["Tag"].null_keys == 0
+    with psycopg.connect(dsn) as conn:  # after the plan, before the run
+        conn.execute("INSERT INTO tags SELECT NULL, 'n' || i FROM generate_series(1, 3) i")
+    client = dynamodb_local.client()
+    dead = tmp_path / "dead.jsonl"
+    options = RunOptions(progress=False, dead_letter=dead, batch_size=7)
+    report = Runner(model, layout, dsn, client, tmp_path / "ckpt", options, table, module).run(
+        tmp_path / "plan"
+    )
+    records = [json.loads(x) for x in dead.read_text().splitlines()]
+    nulls = [r for r in records if r["reason"] == "NULL key: name is NULL"]
+    assert sorted(r["row"]["note"] for r in nulls) == ["n1", "n2", "n3"]
+    assert report.entities["Tag"].dead_letters == 1 + 3  # the 3000-byte key and the NULLs
+    assert report.entities["Tag"].rows_read == 8 + 3
+    for sample in (None, 100):
+        result = validate(
+            model, layout, dsn, client, sample, table, dead_letter=dead, module=module
+        )
+        tag = result.entities["Tag"]
+        assert (tag.sql_count, tag.item_count, tag.excused) == (11, 7, 4), result.markdown()
+        assert result.ok, result.markdown()
