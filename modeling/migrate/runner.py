@@ -23,7 +23,6 @@ key change retired.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import queue
 import threading
@@ -54,7 +53,7 @@ from modeling.migrate.versioning import (
     take_marker,
     version_sources,
 )
-from modeling.runtime.loaders import unreadable_reason
+from modeling.runtime.loaders import dead_letter_key, unreadable_reason
 
 BatchHook = Callable[[str, list[dict[str, Any]]], None]
 _EXCERPT = 200
@@ -170,23 +169,6 @@ def _jsonable(value: Any) -> Any:
     return str(value)[:_EXCERPT]
 
 
-def _key_part(value: Any) -> Any:
-    """One key value of a dead-letter record: exact, so `migrate validate` excuses this row
-    and no other (a `_jsonable` excerpt made every 16-byte binary key `<16 bytes>`, and two
-    long text keys sharing their first 200 characters the same text). Bytes are `\\x` + hex;
-    a long text or binary value is its start plus its length and sha256."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        data = bytes(value)
-        if len(data) <= _EXCERPT // 2:
-            return "\\x" + data.hex()
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        return f"\\x{data[:32].hex()}... ({len(data)} bytes, sha256 {digest})"
-    if isinstance(value, str) and len(value) > _EXCERPT:
-        digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        return f"{value[:_EXCERPT]}... ({len(value)} chars, sha256 {digest})"
-    return _jsonable(value)
-
-
 class DeadLetters:
     """Append-only JSONL of rows that could not become items (thread-safe, flushed per chunk)."""
 
@@ -201,7 +183,11 @@ class DeadLetters:
     def record(entity: str, key: Any, reason: str, row: Mapping[str, Any] | None) -> dict[str, Any]:
         return {
             "entity": entity,
-            "key": [_key_part(v) for v in key] if isinstance(key, tuple | list) else _key_part(key),
+            "key": (
+                [dead_letter_key(v) for v in key]
+                if isinstance(key, tuple | list)
+                else dead_letter_key(key)
+            ),
             "reason": reason,
             "row": {k: _jsonable(v) for k, v in (row or {}).items()},
         }

@@ -279,3 +279,42 @@ def test_rows_with_a_null_key_committed_after_the_plan_are_dead_lettered_and_cou
         tag = result.entities["Tag"]
         assert (tag.sql_count, tag.item_count, tag.excused) == (11, 7, 4), result.markdown()
         assert result.ok, result.markdown()
+
+
+def test_the_worker_lambda_records_dead_letter_keys_as_the_runner_does(
+    vault: Any, dynamodb_local: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker Lambda wrote `str(bytes)` excerpts as keys (`b'\\xd8...'`): validate, given
+    its dead letters, excused none of its rows. Both now write `dead_letter_key`."""
+    import importlib
+
+    from generated_pkg import write_and_import
+
+    from modeling.emit.migration_stack import emit_migration_stack
+    from modeling.emit.transformers import emit_transformers
+
+    model, layout, dsn, table, module = vault
+    files = {**emit_transformers(layout, model), **emit_migration_stack(layout, model)}
+    worker = importlib.import_module(
+        f"{write_and_import(files, tmp_path / 'pkg', '_vault')}.migration.worker"
+    )
+    monkeypatch.setenv("DSN", dsn)
+    monkeypatch.setenv("TABLE_NAME", table)
+    monkeypatch.setattr(worker, "_CONN", None)
+    written: list[list[dict[str, Any]]] = []
+    monkeypatch.setattr(worker, "_dead_letters", lambda _s3, _mid, dead: written.append(dead))
+    with psycopg.connect(dsn) as conn:
+        keys = [[r[0]] for r in conn.execute("SELECT blob_id::text FROM blobs ORDER BY 1")]
+    client = dynamodb_local.client()
+    message = {"model": "vault", "entity": "Blob", "chunk": "c", "keys": keys}
+    out = worker.process(message, client, None, "m-1")
+    assert (out["rows"], out["items"], out["dead_letters"]) == (39, 33, 6)
+    dead = tmp_path / "worker-dead.jsonl"
+    dead.write_text("".join(json.dumps(r) + "\n" for r in written[0]), encoding="utf-8")
+    assert all(r["key"][0].startswith("\\x") and len(r["key"][0]) == 34 for r in written[0])
+    result = validate(model, layout, dsn, client, None, table, dead_letter=dead, module=module)
+    blob = result.entities["Blob"]
+    assert (blob.excused, blob.missing, blob.extra, blob.untransformable) == (6, 0, 0, 0), (
+        result.markdown()
+    )
+    assert blob.ok, result.markdown()

@@ -15,6 +15,9 @@ value nested too deeply for Python's JSON reader: a RecursionError, not DataErro
 it for that row (the column is named), and `unreadable_reason` says why. The psycopg classes
 are passed in (`Loader`, `DataError`), so this module needs no third-party import.
 
+`dead_letter_key` writes a dead-lettered row's key values: both readers record them alike, and
+exactly, so `migrate validate` excuses that row and no other.
+
 It also loads `inet` and `cidr` (`TEXT_TYPES`, `text_loaders`) as PostgreSQL's text of them: the model maps
 them to `string` attributes, and psycopg's `ipaddress` objects are neither a str the
 transformers take (every such row was a dead letter) nor always PostgreSQL's text
@@ -23,6 +26,7 @@ transformers take (every such row was a dead letter) nor always PostgreSQL's tex
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -126,3 +130,26 @@ def _guarded(loader_base: Any, inner: Any, data_error: type[Exception]) -> type:
         (loader_base,),
         {"format": inner.format, "__init__": __init__, "load": load},
     )
+
+
+_KEY_SHOWN = 200  # characters of a key value a dead-letter record shows before its digest
+
+
+def dead_letter_key(value: Any) -> Any:
+    """One key value of a dead-letter record, JSON-ready and exact: bytes as `\\x` + hex, a
+    long text or binary value as its start, its length and its sha256 (an excerpt of 200
+    characters made every 16-byte binary key `<16 bytes>`, and long text keys sharing their
+    start the same record), dates and times in ISO form, numbers and text as they are."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        data = bytes(value)
+        if len(data) <= _KEY_SHOWN // 2:
+            return "\\x" + data.hex()
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        return f"\\x{data[:32].hex()}... ({len(data)} bytes, sha256 {digest})"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if len(text) <= _KEY_SHOWN:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{text[:_KEY_SHOWN]}... ({len(text)} chars, sha256 {digest})"
