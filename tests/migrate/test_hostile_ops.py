@@ -83,3 +83,19 @@ def test_a_full_disk_under_a_checkpoint_file_is_a_located_error(
     assert str(target) in str(refused.value) and "free space" in (refused.value.hint or "")
     assert target.read_bytes() == b"{}"
     assert [p.name for p in target.parent.iterdir()] == ["run.json"]
+
+
+def test_a_full_disk_under_an_export_file_is_a_located_error(tmp_path: Path) -> None:
+    """`migrate export` writing its gzip parts onto a full disk (`/dev/full` behind the part's
+    name): before, an OSError traceback naming no file."""
+    from modeling.migrate.export import PartWriter
+
+    closed: list[Any] = []
+    writer = PartWriter(tmp_path, cap=1 << 20, on_close=lambda *a: closed.append(a))
+    (tmp_path / "data" / "part-000000.json.gz").symlink_to("/dev/full")
+    with pytest.raises(MigrationError, match="No space left on device") as refused:
+        for _ in range(2_000):
+            writer.write(b'{"Item": {"PK": {"S": "x"}}}\n')
+        writer.close()
+    assert "part-000000.json.gz" in str(refused.value) and refused.value.hint
+    assert closed == []  # the part is never recorded as finished
