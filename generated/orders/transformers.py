@@ -44,6 +44,9 @@ Row = dict[str, Any]
 ITEM_LIMIT: Final = 400 * 1024  # bytes, counted as DynamoDB does (names + values)
 PARTITION_KEY_LIMIT: Final = 2048  # bytes of UTF-8
 SORT_KEY_LIMIT: Final = 1024
+# maps/lists an attribute's value may nest (DynamoDB: 32 levels, the item being the first)
+NESTING_LIMIT: Final = 31
+NAME_LIMIT: Final = 65535  # bytes of UTF-8 of a map key (an attribute name), at least 1
 TYPE_ATTRIBUTE: Final = "_type"
 _N38: Final = 10**38  # integers below this magnitude have <= 38 digits: valid as they are
 _DATE: Final = _dt.date
@@ -340,8 +343,11 @@ def _binary(value: object, attribute: str) -> bytes:
     raise _expected(attribute, "bytes", value)
 
 
-def _json(value: object, attribute: str) -> AttributeValue:
-    """A JSON-like value (jsonb): dict -> M, list -> L, None -> NULL, numbers -> N, ..."""
+def _json(value: object, attribute: str, depth: int = 0) -> AttributeValue:
+    """A JSON-like value (jsonb): dict -> M, list -> L, None -> NULL, numbers -> N, ...
+
+    `depth`: the maps and lists around `value` in the attribute (see `_too_deep`).
+    """
     if value is None:
         return {"NULL": True}
     if value is True or value is False:
@@ -349,9 +355,17 @@ def _json(value: object, attribute: str) -> AttributeValue:
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, dict):
-        return {"M": {str(k): _json(v, attribute) for k, v in value.items()}}
+        if depth >= NESTING_LIMIT:
+            raise _too_deep(attribute)
+        return {
+            "M": {
+                _name(str(k), attribute): _json(v, attribute, depth + 1) for k, v in value.items()
+            }
+        }
     if isinstance(value, list | tuple):
-        return {"L": [_json(v, attribute) for v in value]}
+        if depth >= NESTING_LIMIT:
+            raise _too_deep(attribute)
+        return {"L": [_json(v, attribute, depth + 1) for v in value]}
     if isinstance(value, int):
         return {"N": _integer_text(value, attribute)}
     if isinstance(value, float | Decimal):
@@ -359,19 +373,50 @@ def _json(value: object, attribute: str) -> AttributeValue:
     raise _expected(attribute, "a JSON value (dict, list, str, number, bool, None)", value)
 
 
-def _json_sized(value: Any, attribute: str) -> tuple[AttributeValue, int]:
+def _name(key: str, attribute: str) -> str:
+    """A map key as DynamoDB takes it (an attribute name: 1 byte .. NAME_LIMIT of UTF-8)."""
+    if key and (
+        len(key) * 4 <= NAME_LIMIT or len(key.encode("utf-8", "surrogatepass")) <= NAME_LIMIT
+    ):
+        return key
+    what = (
+        "an empty key" if not key else f"a key of {len(key.encode('utf-8', 'surrogatepass'))} bytes"
+    )
+    raise _Bad(
+        InvalidValue,
+        attribute,
+        f"{attribute}: a map holds {what}; DynamoDB's attribute names are 1 .. {NAME_LIMIT} bytes",
+    )
+
+
+def _too_deep(attribute: str) -> _Bad:
+    """A value nesting more maps/lists than DynamoDB stores: refused for its row (DynamoDB
+    would refuse the whole request holding it, every other row of the batch with it)."""
+    return _Bad(
+        InvalidValue,
+        attribute,
+        f"{attribute}: nests more than {NESTING_LIMIT} maps/lists; DynamoDB stores "
+        f"{NESTING_LIMIT + 1} levels (the item is the first)",
+    )
+
+
+def _json_sized(value: Any, attribute: str, depth: int = 0) -> tuple[AttributeValue, int]:
     """`_json` plus an upper bound of the value's size (strings at 4 bytes a character,
     numbers at 21): one pass, so the 400 KB check costs nothing extra in the common case."""
     cls = value.__class__
     if cls is str:
         return {"S": value}, 4 * len(value)
     if cls is dict:
+        if depth >= NESTING_LIMIT:
+            raise _too_deep(attribute)
         members: dict[str, AttributeValue] = {}
         total = 3
         for key, member in value.items():
             if key.__class__ is not str:
                 key = str(key)
-            av, size = _json_sized(member, attribute)
+            if not key or len(key) * 4 > NAME_LIMIT:
+                key = _name(key, attribute)
+            av, size = _json_sized(member, attribute, depth + 1)
             members[key] = av
             total += 4 * len(key) + 1 + size
         return {"M": members}, total
@@ -383,14 +428,16 @@ def _json_sized(value: Any, attribute: str) -> tuple[AttributeValue, int]:
     if cls is int:
         return {"N": _integer_text(value, attribute)}, 21
     if cls is list:
+        if depth >= NESTING_LIMIT:
+            raise _too_deep(attribute)
         elements: list[AttributeValue] = []
         total = 3
         for member in value:
-            av, size = _json_sized(member, attribute)
+            av, size = _json_sized(member, attribute, depth + 1)
             elements.append(av)
             total += 1 + size
         return {"L": elements}, total
-    av = _json(value, attribute)
+    av = _json(value, attribute, depth)
     return av, _av_size(av)
 
 
@@ -450,15 +497,24 @@ def _set(kind: str, value: object, attribute: str) -> AttributeValue | None:
     if kind == "binary":
         blobs = {_binary(v, attribute) for v in value}
         return {"BS": sorted(blobs)} if blobs else None
-    texts = {_scalar(kind, v, attribute) for v in value}
-    return {"NS": sorted(texts, key=Decimal)} if texts else None
+    # one text per number: DynamoDB refuses a set holding `1.0` and `1.00` (or `0` and `-0`)
+    # as duplicates, and the whole request with it
+    by_value: dict[Decimal, str] = {}
+    for text in {_scalar(kind, v, attribute) for v in value}:
+        number = Decimal(text)
+        kept = by_value.get(number)
+        if kept is None or (len(text), text) < (len(kept), kept):
+            by_value[number] = text
+    return {"NS": [by_value[n] for n in sorted(by_value)]} if by_value else None
 
 
-def _list(item_type: str, value: object, attribute: str) -> AttributeValue:
+def _list(item_type: str, value: object, attribute: str, depth: int = 0) -> AttributeValue:
     """L of `item_type` values (a NULL element stays as {"NULL": True})."""
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise _expected(attribute, f"a list of {item_type}", value)
-    return {"L": [_to_av(item_type, v, attribute) or {"NULL": True} for v in value]}
+    if depth >= NESTING_LIMIT:
+        raise _too_deep(attribute)
+    return {"L": [_to_av(item_type, v, attribute, depth + 1) or {"NULL": True} for v in value]}
 
 
 def _parse_type(text: str) -> tuple[str, str | None]:
@@ -484,14 +540,14 @@ def to_attribute_value(
         raise exc.error("?", None) from None
 
 
-def _to_av(type_text: str, value: object, attribute: str) -> AttributeValue | None:
+def _to_av(type_text: str, value: object, attribute: str, depth: int = 0) -> AttributeValue | None:
     if value is None:
         return None
     kind, item = _parse_type(type_text)
     if kind == "map":
-        return _json(value, attribute)
+        return _json(value, attribute, depth)
     if kind == "list" and item is not None:
-        return _list(item, value, attribute)
+        return _list(item, value, attribute, depth)
     if kind == "set" and item is not None:
         return _set(item, value, attribute)
     return {_SCALAR_TAG.get(kind, "S"): _scalar(kind, value, attribute)}

@@ -10,9 +10,13 @@ psycopg loads `date`, `timestamp`, `timestamptz` and `interval` into Python valu
 narrower range: PostgreSQL's `infinity` / `-infinity` and years past 9999 raise DataError
 while the rows are fetched, which would fail every row of the batch (the chunk, the run, or an
 SQS message). `guard_loaders` wraps psycopg's own loaders of those types on one connection:
-a value they refuse becomes an `Unreadable` holding PostgreSQL's text; the transformers refuse
+a value they refuse becomes an `Unreadable` holding PostgreSQL's text (so does a `json`/`jsonb`
+value nested too deeply for Python's JSON reader: a RecursionError, not DataError); the transformers refuse
 it for that row (the column is named), and `unreadable_reason` says why. The psycopg classes
 are passed in (`Loader`, `DataError`), so this module needs no third-party import.
+
+`dead_letter_key` writes a dead-lettered row's key values: both readers record them alike, and
+exactly, so `migrate validate` excuses that row and no other.
 
 It also loads `inet` and `cidr` (`TEXT_TYPES`, `text_loaders`) as PostgreSQL's text of them: the model maps
 them to `string` attributes, and psycopg's `ipaddress` objects are neither a str the
@@ -22,10 +26,12 @@ transformers take (every such row was a dead letter) nor always PostgreSQL's tex
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-GUARDED_TYPES = ("date", "timestamp", "timestamptz", "interval")
+GUARDED_TYPES = ("date", "timestamp", "timestamptz", "interval", "json", "jsonb")
+_SHOWN = 120  # characters of an unreadable value a dead-letter reason quotes
 TEXT_TYPES = ("inet", "cidr")  # loaded as PostgreSQL's text (text format)
 
 
@@ -47,8 +53,11 @@ class Unreadable:
 
     def explain(self, attribute: str) -> str:
         """The dead-letter reason of a row holding this value in `attribute`."""
+        shown = self.text
+        if len(shown) > _SHOWN:
+            shown = f"{shown[:_SHOWN]}... ({len(self.text)} chars)"
         return (
-            f"UnreadableValue: {attribute}: the source holds {self.text!r}, which Python "
+            f"UnreadableValue: {attribute}: the source holds {shown!r}, which Python "
             f"(and so an item) cannot hold ({self.reason}); fix the row, or map the column to "
             "a string attribute"
         )
@@ -111,9 +120,36 @@ def _guarded(loader_base: Any, inner: Any, data_error: type[Exception]) -> type:
             raw = bytes(data)
             text = raw.decode("utf-8", "replace") if inner.format == 0 else raw.hex()
             return Unreadable(text, str(exc).split(": '", 1)[0])
+        except RecursionError:  # json/jsonb nested deeper than Python's JSON reader goes
+            raw = bytes(data)
+            text = raw.decode("utf-8", "replace").lstrip("\x01")  # jsonb binary: a version byte
+            return Unreadable(text, "nested deeper than Python's JSON reader allows")
 
     return type(
         f"Guarded{inner.__name__}",
         (loader_base,),
         {"format": inner.format, "__init__": __init__, "load": load},
     )
+
+
+_KEY_SHOWN = 200  # characters of a key value a dead-letter record shows before its digest
+
+
+def dead_letter_key(value: Any) -> Any:
+    """One key value of a dead-letter record, JSON-ready and exact: bytes as `\\x` + hex, a
+    long text or binary value as its start, its length and its sha256 (an excerpt of 200
+    characters made every 16-byte binary key `<16 bytes>`, and long text keys sharing their
+    start the same record), dates and times in ISO form, numbers and text as they are."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        data = bytes(value)
+        if len(data) <= _KEY_SHOWN // 2:
+            return "\\x" + data.hex()
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        return f"\\x{data[:32].hex()}... ({len(data)} bytes, sha256 {digest})"
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    if len(text) <= _KEY_SHOWN:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{text[:_KEY_SHOWN]}... ({len(text)} chars, sha256 {digest})"

@@ -27,6 +27,13 @@ ITEM_BYTES: Final = 400 * 1024  # one item, names + values
 NUMBER_DIGITS: Final = 38  # significant digits of a DynamoDB number
 PARTITION_KEY_BYTES: Final = 2048  # a partition-key value, 1..2048 bytes
 SORT_KEY_BYTES: Final = 1024  # a sort-key value, 1..1024 bytes
+# attributes nest at most 32 levels, the item itself being the first: an attribute's value may
+# hold 31 maps/lists one inside the other (a deeper one fails the whole BatchWriteItem with
+# "Nesting Levels have exceeded supported limits"; measured on DynamoDB Local)
+NESTED_LEVELS: Final = 32
+# an attribute name, also a map key inside a value: 1 byte to less than 64 KB of UTF-8 (an empty
+# map key, e.g. jsonb `{"": 1}`, fails the whole BatchWriteItem: "Empty attribute name")
+ATTRIBUTE_NAME_BYTES: Final = 64 * 1024 - 1
 KEY_ATTRIBUTE_TYPES: Final = ("S", "N", "B")  # key attributes are top-level scalars of these
 
 # Model types a key slot may hold: they have an order-preserving string encoding

@@ -15,11 +15,21 @@ whether the catch-up pass has finished.
 
 A damaged file (not JSON, not the expected shape) is a MigrationError naming it, never a
 traceback.
+
+One run at a time: `exclusive` holds an advisory lock (`flock` on `.lock`) for the whole run,
+so a second `migrate run` on the same checkpoint (another terminal, a retried job) is refused
+while the first one runs. Two runs on one checkpoint skip each other's chunks and `run.json`
+flags: the one finishing last skipped the catch-up pass the other had finished while it was
+still writing rows read before it. The kernel drops the lock with its process, so a killed
+run never leaves a stale one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +67,41 @@ class Checkpoint:
                 f"--checkpoint {directory}: cannot create it: {exc.strerror or exc}",
                 "choose a writable directory for --checkpoint",
             ) from None
+
+    # ------------------------------------------------------------------ one run at a time
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold this checkpoint for one run; MigrationError if another process holds it."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no advisory locks to take
+            yield
+            return
+        path = self.directory / ".lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise MigrationError(
+                f"{path}: cannot open the checkpoint's lock file: {exc.strerror or exc}",
+                "choose a writable directory for --checkpoint",
+            ) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                raise MigrationError(
+                    f"{self.directory}: another `migrate run` is using this checkpoint"
+                    + (f" (process {holder})" if holder.isdigit() else ""),
+                    "wait for it to finish (or stop it), then resume with the same "
+                    "--checkpoint; two runs on one checkpoint skip each other's work",
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+            yield
+        finally:
+            os.close(fd)  # closing drops the lock
 
     # ------------------------------------------------------------------ the plan
 

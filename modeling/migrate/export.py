@@ -43,6 +43,7 @@ BatchWriteItem through the migration's `Sink` (25 items / 16 MB per request, ret
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import json
@@ -399,25 +400,47 @@ def data_prefix(prefix: str) -> str:
 
 
 class _Hashing:
-    """A binary file that hashes and counts what is written to it (gzip's output)."""
+    """A binary file that hashes and counts what is written to it (gzip's output).
+
+    A write that fails without naming its file (a full disk: ENOSPC) is a MigrationError
+    naming it: before, an OSError traceback.
+    """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.fh = path.open("wb")
         self.sha = hashlib.sha256()
         self.size = 0
 
+    def _failed(self, exc: OSError) -> MigrationError:
+        return MigrationError(
+            f"{self.path}: cannot write the export file: {exc.strerror or exc}",
+            "free space there (or export to another directory) and export again",
+        )
+
     def write(self, data: bytes) -> int:
         self.sha.update(data)
         self.size += len(data)
-        return self.fh.write(data)
+        try:
+            return self.fh.write(data)
+        except OSError as exc:
+            raise self._failed(exc) from None
 
     def flush(self) -> None:
-        self.fh.flush()
+        try:
+            self.fh.flush()
+        except OSError as exc:
+            raise self._failed(exc) from None
 
     def close(self) -> None:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+        except OSError as exc:
+            raise self._failed(exc) from None
+        finally:
+            with contextlib.suppress(OSError):
+                self.fh.close()
 
 
 class PartWriter:

@@ -210,7 +210,11 @@ def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write `path` so that a crash leaves either the old or the new file, never half."""
+    """Write `path` so that a crash leaves either the old or the new file, never half.
+
+    A failed write that names no file (a full disk: ENOSPC) is a MigrationError naming
+    `path`; one that names its file (a directory in the way) reaches the CLI's path errors.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -219,9 +223,22 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is not None:
+            raise
+        raise _unwritable(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _unwritable(path: Path, exc: OSError) -> MigrationError:
+    return MigrationError(
+        f"{path}: cannot write it: {exc.strerror or exc}",
+        "free space there (or choose another directory) and run the command again: a run "
+        "resumes from its checkpoint, whose files are written whole or not at all",
+    )
 
 
 def _stream_keys(conn: Any, sql: str) -> Iterator[list[tuple[str, ...]]]:

@@ -53,7 +53,7 @@ from modeling.migrate.versioning import (
     take_marker,
     version_sources,
 )
-from modeling.runtime.loaders import unreadable_reason
+from modeling.runtime.loaders import dead_letter_key, unreadable_reason
 
 BatchHook = Callable[[str, list[dict[str, Any]]], None]
 _EXCERPT = 200
@@ -183,7 +183,11 @@ class DeadLetters:
     def record(entity: str, key: Any, reason: str, row: Mapping[str, Any] | None) -> dict[str, Any]:
         return {
             "entity": entity,
-            "key": [_jsonable(v) for v in key] if isinstance(key, tuple | list) else _jsonable(key),
+            "key": (
+                [dead_letter_key(v) for v in key]
+                if isinstance(key, tuple | list)
+                else dead_letter_key(key)
+            ),
             "reason": reason,
             "row": {k: _jsonable(v) for k, v in (row or {}).items()},
         }
@@ -196,9 +200,19 @@ class DeadLetters:
             fresh = [line for line in dict.fromkeys(lines) if line not in self._seen]
             self._seen.update(fresh)
             if fresh and self.path is not None:
-                with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write("".join(line + "\n" for line in fresh))
-                    fh.flush()
+                try:
+                    with self.path.open("a", encoding="utf-8") as fh:
+                        fh.write("".join(line + "\n" for line in fresh))
+                        fh.flush()
+                except OSError as exc:  # a full disk (ENOSPC names no file): say which
+                    if exc.filename is not None:
+                        raise  # a path in the way: the CLI's path errors name it
+                    raise MigrationError(
+                        f"{self.path}: cannot append to the dead-letter file: "
+                        f"{exc.strerror or exc}",
+                        "free space there (or pass another --dead-letter) and run again with "
+                        "the same --checkpoint: the chunks not checkpointed yet are redone",
+                    ) from None
         return len(fresh)
 
 
@@ -347,26 +361,26 @@ def _older(a: int, b: int) -> int:
 def null_key_records(
     plan: Plan, source: Source, converter: Converter
 ) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """(entity, dead-letter records) of the rows whose key has a NULL column: the plan counts
-    them, no chunk lists them (they cannot be read back by key). `run` and `export` both
-    dead-letter them with this reason."""
-    for name, ep in plan.entities.items():
-        if not ep.null_keys:
-            continue
+    """(entity, dead-letter records) of the rows whose key has a NULL column, a page at a
+    time: no chunk lists them (they cannot be read back by key, so the catch-up pass cannot
+    either). Every such row is read, not only the ones the plan counted: a row committed
+    after the plan (or past the plan's count) was neither written, nor dead-lettered, nor
+    counted. `run` and `export` both dead-letter them with this reason."""
+    for name in plan.entities:
         key = converter.key_attrs[name]
-        rows = source.null_key_rows(name, ep.null_keys + 1_000)
-        yield (
-            name,
-            [
-                DeadLetters.record(
-                    name,
-                    tuple(row.get(k) for k in key),
-                    "NULL key: " + ", ".join(k for k in key if row.get(k) is None) + " is NULL",
-                    row,
-                )
-                for row in rows
-            ],
-        )
+        for rows in source.null_key_rows(name):
+            yield (
+                name,
+                [
+                    DeadLetters.record(
+                        name,
+                        tuple(row.get(k) for k in key),
+                        "NULL key: " + ", ".join(k for k in key if row.get(k) is None) + " is NULL",
+                        row,
+                    )
+                    for row in rows
+                ],
+            )
 
 
 def duplicate_records(
@@ -512,6 +526,11 @@ class Runner:
     # ------------------------------------------------------------------ run
 
     def run(self, plan_dir: Path | None = None) -> RunReport:
+        """Backfill, then catch up; one run at a time per checkpoint (`Checkpoint.exclusive`)."""
+        with self.checkpoint.exclusive():
+            return self._run(plan_dir)
+
+    def _run(self, plan_dir: Path | None) -> RunReport:
         started = time.monotonic()
         # a resume must keep each entity's version source: checked before anything is read
         state = self.checkpoint.run_state()

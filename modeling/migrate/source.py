@@ -21,6 +21,15 @@ from modeling.runtime.loaders import guard_loaders
 DEFAULT_BATCH = 1_000
 
 
+def key_as_text(value: Any) -> str:
+    """A key value read from a row (or decoded from an item) as text `rows_by_keys` binds back,
+    as the plan's chunk files hold keys: bytes as PostgreSQL's `\\x` hex (`str(b"..")` is
+    `b'..'`, which no bytea column takes), anything else as its `str`."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
 @dataclass(frozen=True)
 class EntityReader:
     """The SQL one entity is read with (rendered once by `extraction`, shared by every worker).
@@ -112,13 +121,20 @@ class Source:
                     return
                 yield [(row, row_version(reader.version, row)) for row in rows]
 
-    def null_key_rows(self, entity: str, limit: int) -> list[dict[str, Any]]:
-        """Rows whose key has a NULL column (never written: they cannot be addressed)."""
+    def null_key_rows(
+        self, entity: str, page: int = DEFAULT_BATCH
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Pages of every row whose key has a NULL column (never written: they cannot be
+        addressed), also those committed after the plan (one server-side cursor)."""
         reader = self.readers[entity]
-        rows: list[dict[str, Any]] = self.conn.execute(
-            reader.null_keys, {"limit": limit}
-        ).fetchall()
-        return rows
+        with self.conn.transaction(), self.conn.cursor(name=f"null_keys_{id(self)}") as cur:
+            cur.itersize = page
+            cur.execute(reader.null_keys, {"limit": None})
+            while True:
+                rows: list[dict[str, Any]] = cur.fetchmany(page)
+                if not rows:
+                    return
+                yield rows
 
     def count_present(self, entity: str, attributes: Sequence[str]) -> int:
         """Rows of `entity` whose `attributes` are all not NULL (the rows a sparse key or

@@ -6,7 +6,9 @@ row (`--full`, keyset pages) or a random sample (`--sample N` per entity), the i
 transformers make of it (with `_version`) against the item BatchGetItem returns (100 keys per
 call, UnprocessedKeys retried with backoff). Numbers are compared as numbers and sets as sets,
 because DynamoDB normalises both. Rows listed in a dead-letter file are excused: they are
-reported, not counted as missing. Any other difference fails validation (exit 1).
+reported, not counted as missing (a record names its row's key exactly, so it excuses that
+row and no other; `--full` counts the excused rows as it meets them in the source, `--sample`
+counts the file's distinct rows). Any other difference fails validation (exit 1).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from modeling.migrate.patterns import PatternValidation, client_for, validate_pa
 from modeling.migrate.progress import Progress
 from modeling.migrate.runner import Converter, DeadLetters, table_key_names
 from modeling.migrate.sink import retryable
-from modeling.migrate.source import EntityReader, Source
+from modeling.migrate.source import EntityReader, Source, key_as_text
 from modeling.migrate.versioning import VERSION_ATTRIBUTE, row_version, version_sources
 from modeling.runtime import keys
 
@@ -342,7 +344,16 @@ def dead_letter_keys(path: Path | None) -> dict[str, set[str]]:
             raise MigrationError(
                 f"{path}:{number}: not a dead-letter record (an object with entity and key)", hint
             )
-        identity = json.dumps([record["key"], record.get("row")], sort_keys=True, default=str)
+        # one identity per dead-lettered row: rows sharing a key (DuplicateKey, NULL) are told apart
+        # by their row; any other record of a key is that key's one row, however often it
+        # was written (a row met by the backfill and again, changed, by the catch-up)
+        reason = str(record.get("reason", ""))
+        key = record["key"]
+        shared = reason.startswith("DuplicateKey") or (  # a NULL key: every such row shares it
+            isinstance(key, list) and any(v is None for v in key)
+        )
+        row = record.get("row") if shared else None
+        identity = json.dumps([record["key"], row], sort_keys=True, default=str)
         out.setdefault(record["entity"], set()).add(identity)
     return out
 
@@ -593,7 +604,7 @@ def _sample_extras(
             table_key = _key_values(_record_key(item, key_names))
             try:
                 _, row = module.from_item(item)
-                row_key = tuple(str(row[k]) for k in entity.key)
+                row_key = tuple(key_as_text(row[k]) for k in entity.key)
             except Exception:  # an item its own code cannot decode has no row either
                 _extra(report.entities[entity.name], table_key)
                 continue
@@ -821,6 +832,7 @@ def _source_records(
             records: list[Record] = []
             for row in rows:
                 if excused and _row_key_text(entity.name, key_attributes, row) in excused:
+                    ev.excused += 1  # counted here, row by row: exact whatever the file holds
                     continue  # dead-lettered (e.g. a key that is not unique)
                 version = row_version(reader.version, row)
                 # the main item, then its relationship copies (each checked by key alike)
@@ -829,7 +841,7 @@ def _source_records(
                     if _dead_key_text(entity.name, dead[0]) not in excused:
                         _untransformable(ev, dead[0])
                     continue
-                row_key = tuple(str(row.get(k)) for k in key_attributes)
+                row_key = tuple(key_as_text(row.get(k)) for k in key_attributes)
                 if ev.expected_copies is not None:
                     ev.expected_copies += len(items) - 1
                 records.extend(
@@ -885,6 +897,7 @@ def _full_diff(
                 for ent in model.entities:
                     excused = _excused_key_texts(excused_keys.get(ent.name, set()))
                     ev = report.entities[ent.name]
+                    ev.excused = 0  # the source rows the file excuses, counted as they come
                     _source_records(
                         source, ent, converter, key_names, excused, ev, expected, tracker
                     )

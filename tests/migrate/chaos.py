@@ -1,7 +1,10 @@
 """The chaos run: a random application (inserts, updates, key changes, deletes through the
 generated repository) concurrently with the backfill and the catch-up pass, the runner killed
-with SIGKILL and resumed, its writes throttled; then the full audit. Used by
-tests/migrate/test_chaos.py (small) and bench/chaos.py (large)."""
+(SIGKILL, or the signals given, in turn) and resumed, its writes throttled; then the full audit.
+With `vary`, each resume has another batch size and concurrency (an operator retrying with
+other options); with `kill_in_catch_up`, one more kill lands after the last chunk, in the
+catch-up pass or its tombstone sweep. Used by tests/migrate/test_chaos.py (small) and
+bench/chaos.py (large)."""
 
 from __future__ import annotations
 
@@ -38,6 +41,15 @@ def _done(ckpt: Path) -> int:
     return len(list(root.rglob("chunk-*.json"))) if root.is_dir() else 0
 
 
+def _all_done(ckpt: Path) -> bool:
+    """Every chunk of the checkpoint's own plan is checkpointed (the backfill is over)."""
+    manifest = ckpt / "plan" / "manifest.json"
+    if not manifest.is_file():
+        return False
+    entities = json.loads(manifest.read_text())["entities"].values()
+    return _done(ckpt) >= sum(len(e["chunks"]) for e in entities)
+
+
 def run_chaos(
     generated: Any,  # model, layout, module (transformers), repository
     dsn: str,
@@ -53,16 +65,30 @@ def run_chaos(
     batch_size: int = 50,
     seed: int = 0,
     timeout: float = 300,
+    signals: tuple[int, ...] = (signal.SIGKILL,),
+    vary: bool = False,
+    kill_in_catch_up: bool = False,
 ) -> ChaosResult:
     started = time.monotonic()
     rng = random.Random(seed)
     ckpt = tmp / "ckpt"
-    command = [
+    base = [
         sys.executable, str(RUNNER), str(generated.model.file), "--source", dsn,
         "--endpoint", endpoint, "--table", table, "--checkpoint", str(ckpt),
-        "--chunk-size", str(chunk_size), "--batch-size", str(batch_size),
-        "--throttle", str(throttle), "--seed", str(seed),
+        "--chunk-size", str(chunk_size), "--throttle", str(throttle), "--seed", str(seed),
     ]  # fmt: skip
+
+    def command() -> list[str]:
+        size, workers_ = (
+            (rng.choice((7, 25, batch_size)), rng.choice((1, 2, 3)))
+            if vary
+            else (
+                batch_size,
+                2,
+            )
+        )
+        return [*base, "--batch-size", str(size), "--concurrency", str(workers_)]
+
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
@@ -74,21 +100,36 @@ def run_chaos(
     finish = app.start(workers)
     killed: list[int] = []
     try:
-        for _ in range(kills):
+        for n in range(kills):
             before = _done(ckpt)
             proc = subprocess.Popen(
-                command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                command(), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
             deadline = time.monotonic() + 60
             want = before + rng.randrange(1, 4)
             while _done(ckpt) < want and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
             if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
+                os.kill(proc.pid, signals[n % len(signals)])
             proc.wait()
             killed.append(_done(ckpt))
+        if kill_in_catch_up:
+            # after the last chunk's checkpoint, before `catch_up_done`: the catch-up or sweep
+            proc = subprocess.Popen(
+                command(), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and time.monotonic() < deadline:
+                if _all_done(ckpt):
+                    time.sleep(rng.uniform(0, 0.05))
+                    break
+                time.sleep(0.005)
+            if proc.poll() is None:
+                os.kill(proc.pid, signals[len(killed) % len(signals)])
+                killed.append(_done(ckpt))
+            proc.wait()
         final = subprocess.run(
-            command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+            command(), cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
         )
         if final.returncode != 0:
             raise AssertionError(final.stderr)

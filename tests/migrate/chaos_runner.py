@@ -1,7 +1,8 @@
 """`model migrate run` with injected throttling, as a process the chaos test can kill -9.
 
     python tests/migrate/chaos_runner.py MODEL --source DSN --endpoint URL --table T
-        --checkpoint DIR [--chunk-size N] [--batch-size N] [--throttle P] [--seed S]
+        --checkpoint DIR [--chunk-size N] [--batch-size N] [--concurrency N] [--throttle P]
+        [--seed S]
 
 About a share P of BatchWriteItem, PutItem and DeleteItem calls fail with
 ProvisionedThroughputExceededException (nothing written) or, for BatchWriteItem, come back
@@ -72,6 +73,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--chunk-size", type=int, default=100)
     p.add_argument("--batch-size", type=int, default=50)
+    p.add_argument("--concurrency", type=int, default=2)
     p.add_argument("--throttle", type=float, default=0.2)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
@@ -81,7 +83,10 @@ def main(argv: list[str]) -> int:
     client = boto3.client("dynamodb", endpoint_url=args.endpoint, config=client_config(2))
     throttled = Throttled(client, args.throttle, args.seed)
     options = RunOptions(
-        progress=False, chunk_size=args.chunk_size, batch_size=args.batch_size, concurrency=2
+        progress=False,
+        chunk_size=args.chunk_size,
+        batch_size=args.batch_size,
+        concurrency=args.concurrency,
     )
     runner = Runner(
         model,

@@ -37,3 +37,36 @@ def test_chaos_application_kill_9_and_throttling_leave_the_table_exact(
     assert a.rows == a.items == a.checked
     expected = sum(counts.values()) + app.ops["insert"] - sum(len(d) for d in app.deleted.values())
     assert a.rows == expected
+
+
+def test_chaos_sigterm_resumes_with_other_options_and_a_kill_in_the_catch_up(
+    ledger: Any, ledger_db: Any, ledger_table: Any, dynamodb_local: Any, tmp_path: Path
+) -> None:
+    """The adversarial pass's operator: SIGTERM and SIGKILL in turn, each resume with another
+    batch size and concurrency, and one kill after the last chunk (in the catch-up pass or
+    its tombstone sweep), while the application keeps writing."""
+    import signal
+
+    dsn, _ = ledger_db(300, seed=5)
+    table = ledger_table()
+    client = dynamodb_local.client()
+    result = run_chaos(
+        ledger,
+        dsn,
+        dynamodb_local.endpoint_url,
+        client,
+        table,
+        tmp_path,
+        kills=2,
+        seed=5,
+        signals=(signal.SIGTERM, signal.SIGKILL),
+        vary=True,
+        kill_in_catch_up=True,
+    )
+    assert result.app.errors == [], result.app.errors
+    assert len(result.kills) == 3  # the third in the catch-up pass
+    a = result.audit
+    assert (a.missing, a.mismatched, a.stale, a.orphaned, a.resurrected) == (0, 0, 0, 0, 0), (
+        a.as_dict()
+    )
+    assert a.ok and a.rows == a.items == a.checked

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import transformers as T
 from . import _versioning
-from ._loaders import unreadable_reason
+from ._loaders import dead_letter_key, unreadable_reason
 from ._versioning import VERSION_ATTRIBUTE, version_number
 
 MODEL = "orders"
@@ -201,7 +201,7 @@ def _identity(entity: str, row: dict[str, Any]) -> str:
 def _duplicate(entity: str, row: dict[str, Any], count: int) -> dict[str, Any]:
     return {
         "entity": entity,
-        "key": [_excerpt(row.get(k)) for k in KEY_ATTRS[entity]],
+        "key": [dead_letter_key(row.get(k)) for k in KEY_ATTRS[entity]],
         "reason": f"DuplicateKey: {count} rows of {TABLES[entity]} share this key; an item holds one row, so none of them is written (make the key unique in the source, or choose another `key:`)",
         "row": {k: _excerpt(v) for k, v in row.items() if v is not None and k != XMIN_ALIAS},
     }
@@ -232,7 +232,9 @@ def process(message: dict[str, Any], ddb: Any, s3: Any, message_id: str) -> dict
             dead.append(
                 {
                     "entity": entity,
-                    "key": [_excerpt(v) for v in ((exc.row_key if transform else None) or ())],
+                    "key": [
+                        dead_letter_key(v) for v in ((exc.row_key if transform else None) or ())
+                    ],
                     "reason": (transform and unreadable_reason(row, exc.attribute))
                     or f"{type(exc).__name__}: {exc.reason if transform else exc}",
                     "row": {k: _excerpt(v) for k, v in row.items() if v is not None},
