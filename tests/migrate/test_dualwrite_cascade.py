@@ -10,17 +10,10 @@ PostgreSQL write that fails (a value out of range, a foreign key) leaves no item
 
 from __future__ import annotations
 
-import importlib
-import uuid
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-
-from modeling.api import load_model
-from modeling.compile import compile_model
-from modeling.verify.dynamo import create_table
 
 pytestmark = pytest.mark.e2e
 
@@ -86,31 +79,12 @@ def _types(client: Any, table: str) -> list[tuple[str, str]]:
 
 
 def test_a_cascaded_delete_leaves_no_orphan_item_and_a_failed_write_no_item(
-    postgres: Any, dynamodb_local: Any, tmp_path: Path
+    dual_write: Any,
 ) -> None:
-    from generated_pkg import write_and_import
-
-    from modeling.emit.repository import emit_repository
-    from modeling.emit.transformers import emit_transformers
-
-    path = tmp_path / "films.yaml"
-    path.write_text(MODEL, encoding="utf-8")
-    model = load_model(path)
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
-    dsn = postgres.create_database()
-    with psycopg.connect(dsn) as conn:
-        conn.execute(DDL)
-    table = f"Films-{uuid.uuid4().hex[:8]}"
-    client = dynamodb_local.client()
-    create_table(client, layout, table)
-    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
-    mod = importlib.import_module(
-        f"{write_and_import(files, tmp_path / 'pkg', '_films_repo')}.repository"
-    )
-    flags = mod.Flags.from_config({"writeToBothDatabases": True})
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        repo = mod.Repository(conn, client, flags, table_name=table)
+    films = dual_write(MODEL, DDL)
+    client, table = films.client, films.table
+    with psycopg.connect(films.dsn, autocommit=True) as conn:
+        repo = films.repo(conn)
         for m in (1, 2):
             repo.insert("Movie", {"movie_id": m, "title": f"m{m}"})
             for p in (10, 11, 12):
@@ -139,7 +113,7 @@ def test_a_cascaded_delete_leaves_no_orphan_item_and_a_failed_write_no_item(
 
 
 def test_a_dependent_row_inserted_while_its_parent_is_deleted_leaves_no_orphan(
-    postgres: Any, dynamodb_local: Any, tmp_path: Path
+    dual_write: Any,
 ) -> None:
     """A Cast row inserted (not yet committed) when its Movie's delete starts: PostgreSQL's
     cascade deletes it once it commits, so the delete must see it (it locks the Movie first
@@ -147,34 +121,15 @@ def test_a_dependent_row_inserted_while_its_parent_is_deleted_leaves_no_orphan(
     then: the concurrent application inserts casts of movies it deletes)."""
     import threading
 
-    from generated_pkg import write_and_import
-
-    from modeling.emit.repository import emit_repository
-    from modeling.emit.transformers import emit_transformers
-
-    path = tmp_path / "films.yaml"
-    path.write_text(MODEL, encoding="utf-8")
-    model = load_model(path)
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
-    dsn = postgres.create_database()
-    with psycopg.connect(dsn) as conn:
-        conn.execute(DDL)
-    table = f"Films-{uuid.uuid4().hex[:8]}"
-    client = dynamodb_local.client()
-    create_table(client, layout, table)
-    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
-    mod = importlib.import_module(
-        f"{write_and_import(files, tmp_path / 'pkg', '_films_race')}.repository"
-    )
-    flags = mod.Flags.from_config({"writeToBothDatabases": True})
+    films = dual_write(MODEL, DDL)
+    client, table, dsn = films.client, films.table, films.dsn
     with (
         psycopg.connect(dsn, autocommit=True) as conn_a,
         psycopg.connect(dsn, autocommit=True) as conn_b,
         psycopg.connect(dsn) as writer,
     ):
-        repo_a = mod.Repository(conn_a, client, flags, table_name=table)
-        repo_b = mod.Repository(conn_b, client, flags, table_name=table)
+        repo_a = films.repo(conn_a)
+        repo_b = films.repo(conn_b)
         repo_a.insert("Movie", {"movie_id": 1, "title": "m1"})
         # another writer's insert, committed only after the delete started
         xmin = writer.execute(
@@ -192,41 +147,23 @@ def test_a_dependent_row_inserted_while_its_parent_is_deleted_leaves_no_orphan(
     assert _types(client, table) == []
 
 
-def test_the_repository_inserts_into_a_partitioned_table(
-    postgres: Any, dynamodb_local: Any, tmp_path: Path
-) -> None:
+def test_the_repository_inserts_into_a_partitioned_table(dual_write: Any) -> None:
     """GitLab's `activities` / `notes` are PARTITION BY LIST: PostgreSQL refuses `RETURNING
     xmin` of an INSERT into them (FeatureNotSupported: cannot retrieve a system column in this
     context), so every insert through the repository failed (application errors in gisia's
     demo). The row's xmin is read after the INSERT: both stores hold the row, at its version."""
-    from generated_pkg import write_and_import
-
-    from modeling.emit.repository import emit_repository
-    from modeling.emit.transformers import emit_transformers
-
-    path = tmp_path / "films.yaml"
-    path.write_text(MODEL, encoding="utf-8")
-    model = load_model(path)
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
-    dsn = postgres.create_database()
-    with psycopg.connect(dsn) as conn:
-        conn.execute(
+    films = dual_write(
+        MODEL,
+        [
             "CREATE TABLE movies (movie_id bigint, title text NOT NULL, PRIMARY KEY (movie_id))"
-            " PARTITION BY RANGE (movie_id)"
-        )
-        conn.execute("CREATE TABLE movies_low PARTITION OF movies FOR VALUES FROM (0) TO (100)")
-        conn.execute("CREATE TABLE movies_rest PARTITION OF movies DEFAULT")
-    table = f"Films-{uuid.uuid4().hex[:8]}"
-    client = dynamodb_local.client()
-    create_table(client, layout, table)
-    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
-    mod = importlib.import_module(
-        f"{write_and_import(files, tmp_path / 'pkg', '_films_parts')}.repository"
+            " PARTITION BY RANGE (movie_id)",
+            "CREATE TABLE movies_low PARTITION OF movies FOR VALUES FROM (0) TO (100)",
+            "CREATE TABLE movies_rest PARTITION OF movies DEFAULT",
+        ],
     )
-    flags = mod.Flags.from_config({"writeToBothDatabases": True})
+    client, table, dsn = films.client, films.table, films.dsn
     with psycopg.connect(dsn, autocommit=True) as conn:
-        repo = mod.Repository(conn, client, flags, table_name=table)
+        repo = films.repo(conn)
         repo.insert("Movie", {"movie_id": 1, "title": "low"})
         repo.put("Movie", {"movie_id": 500, "title": "rest"})
         xmins = dict(conn.execute("SELECT movie_id, xmin::text FROM movies").fetchall())
@@ -237,9 +174,7 @@ def test_the_repository_inserts_into_a_partitioned_table(
     assert items == {k: int(v) for k, v in xmins.items()}
 
 
-def test_a_cascaded_row_updated_after_the_delete_began_leaves_no_orphan(
-    postgres: Any, dynamodb_local: Any, tmp_path: Path
-) -> None:
+def test_a_cascaded_row_updated_after_the_delete_began_leaves_no_orphan(dual_write: Any) -> None:
     """The delete's transaction id is assigned when it locks the deleted row, before it walks
     the rows PostgreSQL cascades to: a dependent row updated meanwhile (through the repository,
     committed before the walk reaches it) holds a newer xmin than the delete's id, so its
@@ -248,34 +183,15 @@ def test_a_cascaded_row_updated_after_the_delete_began_leaves_no_orphan(
     now retired at a version newer than the row as read."""
     import threading
 
-    from generated_pkg import write_and_import
-
-    from modeling.emit.repository import emit_repository
-    from modeling.emit.transformers import emit_transformers
-
-    path = tmp_path / "films.yaml"
-    path.write_text(MODEL, encoding="utf-8")
-    model = load_model(path)
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
-    dsn = postgres.create_database()
-    with psycopg.connect(dsn) as conn:
-        conn.execute(DDL)
-    table = f"Films-{uuid.uuid4().hex[:8]}"
-    client = dynamodb_local.client()
-    create_table(client, layout, table)
-    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
-    mod = importlib.import_module(
-        f"{write_and_import(files, tmp_path / 'pkg', '_films_late')}.repository"
-    )
-    flags = mod.Flags.from_config({"writeToBothDatabases": True})
+    films = dual_write(MODEL, DDL)
+    client, table, dsn = films.client, films.table, films.dsn
     with (
         psycopg.connect(dsn, autocommit=True) as conn_a,
         psycopg.connect(dsn, autocommit=True) as conn_b,
         psycopg.connect(dsn) as holder,
     ):
-        repo_a = mod.Repository(conn_a, client, flags, table_name=table)
-        repo_b = mod.Repository(conn_b, client, flags, table_name=table)
+        repo_a = films.repo(conn_a)
+        repo_b = films.repo(conn_b)
         for cid, parent in ((1, None), (2, 1), (3, 2)):
             repo_a.insert("Category", {"id": cid, "parent_id": parent, "name": f"c{cid}"})
         # another transaction holds row 2: the delete takes its id (locking row 1), then waits
