@@ -175,6 +175,12 @@ class DualWrite:
             self._repository = importlib.import_module(f"{name}.repository")
         return self._repository
 
+    def client_module(self) -> ModuleType:
+        """The generated typed client of the same package (its access-pattern methods)."""
+        import importlib
+
+        return importlib.import_module(self.repository.__name__.rsplit(".", 1)[0] + ".client")
+
     def repo(self, conn: Any, **flags: bool) -> Any:
         """A Repository on `conn` writing this test's table; flags by their config names
         (default: writeToBothDatabases)."""
@@ -183,6 +189,15 @@ class DualWrite:
         return mod.Repository(
             conn, self.client, mod.Flags.from_config(config), table_name=self.table
         )
+
+    def differences(self) -> tuple[dict[str, int], str]:
+        """PostgreSQL's rows against DynamoDB's items, every row (`model migrate validate
+        --full`: missing, mismatched, stale and extra items, versions included): (totals, the
+        report's markdown)."""
+        from modeling.migrate.validate import validate
+
+        report = validate(self.model, self.layout, self.dsn, self.client, None, self.table)
+        return report.totals(), report.markdown()
 
     def items(self) -> list[dict[str, Any]]:
         """Every item of the table but tombstones (a consistent scan, all pages)."""
