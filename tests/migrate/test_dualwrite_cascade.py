@@ -215,3 +215,50 @@ def test_a_cascaded_row_updated_after_the_delete_began_leaves_no_orphan(dual_wri
         assert conn_a.execute("SELECT count(*) FROM categories").fetchone() == (0,)
         assert repo_a.dynamodb_write_failures == 0
     assert _types(client, table) == []
+
+
+def test_a_cascaded_rows_key_reinserted_right_after_the_delete_keeps_its_item(
+    dual_write: Any,
+) -> None:
+    """The same race, then the cascaded row's key inserted again at once. Before, the delete
+    retired row 3 at one more than its xmin (the update's id, newer than the delete's): the
+    very next transaction id. The re-insert got that id, so its item tied the tombstone and
+    was refused: the row in PostgreSQL, no item in DynamoDB. Now the delete sees a row written
+    by a newer transaction, rolls back and runs again with an id newer than that row's, and
+    retires every row at its own id, which no other transaction holds."""
+    import threading
+
+    films = dual_write(MODEL, DDL)
+    with (
+        psycopg.connect(films.dsn, autocommit=True) as conn_a,
+        psycopg.connect(films.dsn, autocommit=True) as conn_b,
+        psycopg.connect(films.dsn) as holder,
+    ):
+        repo_a = films.repo(conn_a)
+        repo_b = films.repo(conn_b)
+        for cid, parent in ((1, None), (2, 1), (3, 2)):
+            repo_a.insert("Category", {"id": cid, "parent_id": parent, "name": f"c{cid}"})
+        holder.execute("SELECT 1 FROM categories WHERE id = 2 FOR SHARE")
+        deleting = threading.Thread(target=repo_a.delete, args=("Category", {"id": 1}))
+        deleting.start()
+        for _ in range(100):
+            waiting = holder.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database()"
+            ).fetchone()
+            if waiting == (1,):
+                break
+            deleting.join(0.05)
+        assert waiting == (1,), "the delete never waited for row 2"
+        repo_b.update("Category", {"id": 3}, {"name": "renamed"})
+        holder.rollback()
+        deleting.join(10)
+        assert not deleting.is_alive()
+        # the key of cascaded row 3 again, in the next transaction
+        repo_b.insert("Category", {"id": 3, "parent_id": None, "name": "again"})
+        assert conn_a.execute("SELECT id, name FROM categories").fetchall() == [(3, "again")]
+        assert repo_a.dynamodb_write_failures == 0
+        assert repo_b.stale_writes == 0
+    assert _types(films.client, films.table) == [("Category", "3")]
+    totals, report = films.differences()
+    assert (totals["missing"], totals["mismatched"], totals["extra"]) == (0, 0, 0), report
