@@ -517,6 +517,7 @@ _SNAKE = {
 SHADOW_LOG_LIMIT = 5  # differences logged per pattern (the counts go on)
 _OLD = "__old_"
 _RETRIES = 8  # transactions cancelled by a concurrent one (TransactionConflict) are retried
+_ROW_LOCK_LIMIT = 1000  # rows a foreign key action reaches that a write locks (advisory locks)
 
 
 class ConfigurationError(ValueError):
@@ -1158,15 +1159,20 @@ class Repository:
         return (relation, *(row.get(self._column(entity, k)) for k in ENTITIES[entity]["key"]))
 
     def _effects(
-        self, entity: str, identity: Mapping[str, Any], changes: Mapping[str, Any] | None
+        self,
+        entity: str,
+        identity: Mapping[str, Any],
+        changes: Mapping[str, Any] | None,
+        lock: bool = True,
     ) -> list[_Effect]:
         """The rows PostgreSQL deletes or changes when the row of `entity` at `identity` is
         deleted (`changes` None) or these columns of it change, any depth; the row itself is
-        locked first (an insert referencing it now waits, or is seen), then each row found."""
+        locked first (an insert referencing it now waits, or is seen), then each row found
+        (`lock` False: only read, no row lock, no transaction id taken)."""
         relation = self._relation_of[entity]
         key_columns = [self._column(entity, k) for k in ENTITIES[entity]["key"]]
         roots = self._relation_rows(
-            relation, key_columns, [identity.get(k) for k in ENTITIES[entity]["key"]], lock=True
+            relation, key_columns, [identity.get(k) for k in ENTITIES[entity]["key"]], lock=lock
         )
         if not roots:
             return []
@@ -1193,7 +1199,7 @@ class Repository:
                 if action not in _ACTIONS or any(v is None for v in values):
                     continue
                 child = self._entity_at.get(fk.child)
-                for row in self._relation_rows(fk.child, list(fk.child_columns), values, lock=True):
+                for row in self._relation_rows(fk.child, list(fk.child_columns), values, lock=lock):
                     new: dict[str, Any] | None
                     if action == "c" and event is None:
                         new = None
@@ -1257,6 +1263,11 @@ class Repository:
                     effects: list[_Effect] = []
                     xid = ""
                     if track:
+                        # the rows found first without locks or an id: their repository locks
+                        # taken, so a writer of one of them now holds its id from before this
+                        # write's (it finishes first) or takes one after this write's commit
+                        seen = self._effects(entity, identity, changes, lock=False)
+                        locked = self._lock_rows(seen)
                         effects = self._effects(entity, identity, changes)
                         with self._cursor() as cur:
                             cur.execute(_XID_SQL)
@@ -1264,6 +1275,12 @@ class Repository:
                         newer = any(
                             _newer(e.before.get("__xmin"), xid) for e in effects if e.entity
                         )
+                        if locked is not None:
+                            newer = newer or any(
+                                e.entity
+                                and self._mark(e.relation, e.entity, e.before) not in locked
+                                for e in effects
+                            )
                         if newer and xid != last and attempt < _RETRIES - 1:
                             last = xid
                             raise _Retry
@@ -1275,6 +1292,32 @@ class Repository:
             except _Retry:
                 continue
         raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns
+
+    def _lock_rows(self, effects: list[_Effect]) -> set[tuple[Any, ...]] | None:
+        """Take the repository's lock of each entity row in `effects` (in one order), as its
+        writers do before they write it; the rows locked, or None when there are more than
+        _ROW_LOCK_LIMIT (PostgreSQL's lock table is shared and bounded: then the write relies
+        on the version check alone)."""
+        rows = [e for e in effects if e.entity is not None]
+        if len(rows) > _ROW_LOCK_LIMIT:
+            return None
+        ids = sorted(
+            {
+                row_lock_id(
+                    self.table_name,
+                    e.entity,
+                    [e.before.get(self._column(e.entity, k)) for k in ENTITIES[e.entity]["key"]],
+                )
+                for e in rows
+                if e.entity is not None
+            }
+        )
+        if ids:
+            with self._cursor() as cur:
+                cur.execute(
+                    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [ids]
+                )
+        return {self._mark(e.relation, e.entity, e.before) for e in rows}
 
     def _attributes(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
         """A row by columns as the entity's row by attributes."""
