@@ -44,6 +44,7 @@ entities:
       member_id: integer
       team_id: {type: integer, required: false}
       room: {type: string, required: false}
+      team_code: {type: string, required: false}
       name: string
   Task:
     table: tasks
@@ -100,6 +101,7 @@ CREATE TABLE rooms (name text PRIMARY KEY, floor int NOT NULL);
 CREATE TABLE members (member_id bigint PRIMARY KEY,
   team_id bigint REFERENCES teams ON DELETE SET NULL,
   room text DEFAULT 'lobby' REFERENCES rooms ON DELETE SET DEFAULT,
+  team_code text REFERENCES teams (code) ON UPDATE SET NULL ON DELETE SET NULL,
   name text NOT NULL);
 CREATE TABLE tasks (task_id bigint PRIMARY KEY, tenant_id bigint NOT NULL, team_id bigint,
   title text NOT NULL,
@@ -129,7 +131,9 @@ def _load(repo: Any) -> None:
     for m in range(1, 7):
         team = 1 if m <= 3 else 2
         room = ("lab", "attic", "lobby")[m % 3]
-        repo.insert("Member", {"member_id": m, "team_id": team, "room": room, "name": f"m{m}"})
+        code = "red" if team == 1 else "blue"
+        member = {"member_id": m, "team_id": team, "room": room, "team_code": code, "name": "m"}
+        repo.insert("Member", member)
         repo.insert("Task", {"task_id": m, "tenant_id": 7, "team_id": team, "title": f"t{m}"})
         repo.insert(
             "Badge", {"badge_id": m, "team_code": "red" if team == 1 else "blue", "label": "b"}
@@ -166,7 +170,8 @@ def test_on_delete_set_null_and_set_default_rewrite_the_childrens_items(dual_wri
 def test_on_update_cascade_moves_the_childrens_items_to_their_new_key(dual_write: Any) -> None:
     """Changing team 1's code (a unique key badges reference ON UPDATE CASCADE) rewrites the
     badges' `team_code`, which their table key holds: each item must move (old key retired
-    with a tombstone, new one written). Before: the badges' items stayed under TEAM#red."""
+    with a tombstone, new one written), and nulls the members' `team_code` (ON UPDATE SET
+    NULL). Before: the badges' items stayed under TEAM#red, the members kept their code."""
     setup = dual_write(MODEL, DDL)
     with psycopg.connect(setup.dsn, autocommit=True) as conn:
         repo = setup.repo(conn)
@@ -176,6 +181,10 @@ def test_on_update_cascade_moves_the_childrens_items_to_their_new_key(dual_write
         assert repo.dynamodb_write_failures == 0
         codes = conn.execute("SELECT DISTINCT team_code FROM badges ORDER BY 1").fetchall()
         assert codes == [("crimson",), ("navy",)]
+        # members.team_code: ON UPDATE SET NULL
+        assert conn.execute("SELECT count(*) FROM members WHERE team_code IS NULL").fetchone() == (
+            6,
+        )
     _assert_same(setup)
     keys = sorted(i["PK"]["S"] for i in setup.items() if i["_type"]["S"] == "Badge")
     assert keys == ["TEAM#crimson"] * 3 + ["TEAM#navy"] * 3
@@ -216,7 +225,9 @@ CREATE TABLE notes (note_id bigint PRIMARY KEY,
 
 def test_actions_through_a_table_outside_the_model_are_followed(dual_write: Any) -> None:
     """Deleting team 2 makes PostgreSQL delete its boards (no entity), and each board's delete
-    nulls `members.board_id` and deletes the board's notes. Before: the members' items kept
+    nulls `members.board_id` and deletes the board's notes. (Members of team 1 sit on team 2's
+    board: PostgreSQL re-checks every foreign key of a row that two actions of one statement
+    change, and board 10 is gone by then.) Before: the members' items kept
     their board, the notes' items stayed (orphans)."""
     setup = dual_write(OUTSIDE_MODEL, OUTSIDE_DDL)
     with psycopg.connect(setup.dsn, autocommit=True) as conn:
@@ -224,7 +235,7 @@ def test_actions_through_a_table_outside_the_model_are_followed(dual_write: Any)
         _load(repo)
         conn.execute("INSERT INTO boards VALUES (10, 2, 'blue'), (11, 1, 'red')")
         for m in range(1, 7):
-            repo.update("Member", {"member_id": m}, {"board_id": 10 if m > 3 else 11})
+            repo.update("Member", {"member_id": m}, {"board_id": 10 if m <= 3 else 11})
             repo.insert("Note", {"note_id": m, "board_id": 10 if m % 2 else 11, "body": "n"})
         _assert_same(setup)
         assert repo.delete("Team", {"team_id": 2})
