@@ -85,9 +85,10 @@ _FOREIGN_KEYS_SQL = (
     "JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
     "WHERE c.contype = 'f' AND c.conparentid = 0"
 )
+# where each entity's table is (its name as the model gives it, resolved on the search path)
 _RELATION_SQL = (
-    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.oid = to_regclass(%s)"
+    "SELECT u.q, n.nspname, c.relname FROM unnest(%s::text[]) AS u(q) "
+    "JOIN pg_class c ON c.oid = to_regclass(u.q) JOIN pg_namespace n ON n.oid = c.relnamespace"
 )
 _XID_SQL = "SELECT (txid_current() % 4294967296)::text"
 _ACTIONS = ("c", "n", "d")  # cascade, set null, set default (a: no action, r: restrict)
@@ -1073,17 +1074,16 @@ class Repository:
             set_columns = "ARRAY[]::text[]"
             if getattr(getattr(self.conn, "info", None), "server_version", 0) >= 150000:
                 set_columns = _FK_COLUMNS.format("c.confdelsetcols", "c.conrelid")
+            names: dict[str, str] = {}
+            for name, spec in ENTITIES.items():
+                schema, table = spec["relation"]
+                quoted = '"' + table.replace('"', '""') + '"'
+                names['"' + schema.replace('"', '""') + '".' + quoted if schema else quoted] = name
             with self._cursor() as cur:
-                for name, spec in ENTITIES.items():
-                    schema, table = spec["relation"]
-                    quoted = '"' + table.replace('"', '""') + '"'
-                    if schema:
-                        quoted = '"' + schema.replace('"', '""') + '".' + quoted
-                    cur.execute(_RELATION_SQL, [quoted])
-                    found = cur.fetchone()
-                    if found is not None:
-                        self._entity_at[(found[0], found[1])] = name
-                        self._relation_of[name] = (found[0], found[1])
+                cur.execute(_RELATION_SQL, [list(names)])
+                for quoted, schema, table in cur.fetchall():
+                    self._entity_at[(schema, table)] = names[quoted]
+                    self._relation_of[names[quoted]] = (schema, table)
                 cur.execute(_FOREIGN_KEYS_SQL.replace("SET_COLUMNS", set_columns))
                 for (
                     c_schema,
