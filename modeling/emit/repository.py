@@ -19,6 +19,9 @@ and the condition `attribute_not_exists(PK) OR _version < :v`, the same rule as 
 backfill, so whichever of the two writes last, the newest version of a row stays. The version
 rule itself (which attribute, and the integer stored) is modeling/runtime/versioning.py, shipped
 verbatim beside the repository as `_versioning.py` (the worker Lambda ships the same copy).
+What PostgreSQL's foreign key actions do to other rows (cascaded deletes, SET NULL / SET
+DEFAULT, ON UPDATE CASCADE, through tables outside the model) is mirrored: the repository reads
+the catalog's foreign keys once per instance and follows them (`Repository._effects`).
 """
 
 from __future__ import annotations
@@ -184,6 +187,11 @@ Every write to DynamoDB is versioned and never loses to an older one:
   the cutover.
 PostgreSQL writes of one row are serialized by a transaction-scoped advisory lock taken before
 the row is written, so under xmin versioning a later write always has a larger version.
+Rows PostgreSQL deletes or changes along with a delete or update (foreign key actions: ON
+DELETE CASCADE / SET NULL / SET DEFAULT, ON UPDATE CASCADE / SET NULL / SET DEFAULT, at any
+depth, through tables the model does not map too) are found and locked before the write, read
+back after it, and their items retired or rewritten after the commit, at the write's own
+transaction id (`action_writes` counts them; see "foreign key actions" below).
 
 Addressing rows by identity (`get`, `update`, `delete` take the entity's key attributes): when
 the table key is built from the identity alone, directly. Otherwise (FULL_KEY_ATTRIBUTES below)
@@ -202,7 +210,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _versioning
@@ -221,19 +229,82 @@ from ._versioning import (
 
 log = logging.getLogger(__name__)
 
-# foreign keys ON DELETE CASCADE: (child schema, child table, parent schema, parent table,
-# child columns, parent columns), columns in key order
-_CASCADES_SQL = (
+# foreign keys and what PostgreSQL does to the referencing rows: (child schema, child table,
+# parent schema, parent table, child columns, parent columns, ON DELETE, ON UPDATE, the columns
+# ON DELETE SET NULL / SET DEFAULT (columns) sets - none: all), columns in key order; the copies
+# of a partitioned table's constraint on its partitions are left out (conparentid)
+_FK_COLUMNS = (
+    "ARRAY(SELECT a.attname::text FROM unnest({}) WITH ORDINALITY k(n, i) "
+    "JOIN pg_attribute a ON a.attrelid = {} AND a.attnum = k.n ORDER BY k.i)"
+)
+_FOREIGN_KEYS_SQL = (
     "SELECT cn.nspname, cc.relname, pn.nspname, pc.relname, "
-    "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
-    "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
-    "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
-    "JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
+    + _FK_COLUMNS.format("c.conkey", "c.conrelid") + ", "
+    + _FK_COLUMNS.format("c.confkey", "c.confrelid") + ", "
+    "c.confdeltype::text, c.confupdtype::text, SET_COLUMNS "
     "FROM pg_constraint c JOIN pg_class cc ON cc.oid = c.conrelid "
     "JOIN pg_namespace cn ON cn.oid = cc.relnamespace JOIN pg_class pc ON pc.oid = c.confrelid "
     "JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
-    "WHERE c.contype = 'f' AND c.confdeltype = 'c'"
+    "WHERE c.contype = 'f' AND c.conparentid = 0"
 )
+# where each entity's table is (its name as the model gives it, resolved on the search path)
+_RELATION_SQL = (
+    "SELECT u.q, n.nspname, c.relname FROM unnest(%s::text[]) AS u(q) "
+    "JOIN pg_class c ON c.oid = to_regclass(u.q) JOIN pg_namespace n ON n.oid = c.relnamespace"
+)
+_XID_SQL = "SELECT (txid_current() % 4294967296)::text"
+_ACTIONS = ("c", "n", "d")  # cascade, set null, set default (a: no action, r: restrict)
+_DEFAULT = object()  # a column PostgreSQL sets to its default (its value is read after)
+
+
+@dataclass(frozen=True)
+class _ForeignKey:
+    child: tuple[str, str]  # (schema, table), as the catalog names them
+    parent: tuple[str, str]
+    child_columns: tuple[str, ...]
+    parent_columns: tuple[str, ...]
+    on_delete: str
+    on_update: str
+    set_columns: tuple[str, ...]  # ON DELETE SET NULL / SET DEFAULT (columns); () all
+
+
+@dataclass
+class _Effect:
+    \"\"\"A row PostgreSQL deletes or changes along with a write through the repository (a
+    foreign key action), found and locked before the write.\"\"\"
+
+    relation: tuple[str, str]
+    entity: str | None  # None: a table outside the model (followed, never written)
+    before: dict[str, Any]  # its columns before the write, with "__xmin"
+    deleted: bool = False
+    changed: dict[str, Any] = field(default_factory=dict)  # column: new value, or _DEFAULT
+    after: list[dict[str, Any]] = field(default_factory=list)  # the entity's row(s) after
+
+
+class _Retry(Exception):
+    \"\"\"A row the write reaches was last written by a transaction newer than this one.\"\"\"
+
+
+def _ident(name: str) -> str:
+    \"\"\"A quoted identifier for SQL run with parameters (`%` doubled).\"\"\"
+    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
+
+
+def _newer(xmin: str | None, xid: str) -> bool:
+    \"\"\"Whether transaction `xmin` (32 bits, as text) was started after transaction `xid`.\"\"\"
+    if xmin is None or not xmin.isdigit():
+        return False
+    return 0 < (int(xmin) - int(xid)) % 4294967296 < 2147483648
+
+
+def _differs(new: Any, old: Any) -> bool:
+    if new is _DEFAULT:
+        return True
+    try:
+        return bool(new != old)
+    except Exception:
+        return True
+
 
 TABLE_NAME = $table_literal
 TABLE_KEY = $table_key
@@ -258,6 +329,7 @@ _SNAKE = {"".join("_" + c.lower() if c.isupper() else c for c in n).lstrip("_"):
 SHADOW_LOG_LIMIT = 5  # differences logged per pattern (the counts go on)
 _OLD = "__old_"
 _RETRIES = 8  # transactions cancelled by a concurrent one (TransactionConflict) are retried
+_ROW_LOCK_LIMIT = 1000  # rows a foreign key action reaches that a write locks (advisory locks)
 
 
 class ConfigurationError(ValueError):
@@ -380,7 +452,12 @@ class Repository:
         self.stale_writes = 0  # DynamoDB writes refused because a newer version was there
         self.moves = 0  # items moved to a new table key
         self.tombstones = 0  # tombstones written (deletes and moves)
-        self._cascade_map: dict[str, list[tuple[str, list[str], list[str]]]] | None = None
+        # rows PostgreSQL deleted or changed along with a write (foreign key actions) whose
+        # items were retired or rewritten
+        self.action_writes = 0
+        self._fk_map: dict[tuple[str, str], list[_ForeignKey]] | None = None
+        self._entity_at: dict[tuple[str, str], str] = {}
+        self._relation_of: dict[str, tuple[str, str]] = {}
 
     # ---------------------------------------------------------------- PostgreSQL
 
@@ -586,9 +663,11 @@ class Repository:
             return new_row
         params = self._params(entity, row)
         names = sorted(spec["set_clauses"])
-        with self.conn.transaction():
-            self._lock(entity, row)
-            old: dict[str, Any] | None = None
+        old: dict[str, Any] | None = None
+
+        def statement() -> dict[str, Any] | None:
+            nonlocal old
+            old = None
             stored: dict[str, Any] | None = None
             if names:
                 sets = ", ".join(spec["set_clauses"][n] for n in names)
@@ -600,10 +679,15 @@ class Repository:
                 stored = self._insert(entity, spec["insert_new"], params)
             if stored is None:  # a key-only row that exists, or inserted by another writer
                 stored = self._pg_row(spec["select"], params)
-            assert stored is not None
+            return stored
+
+        changes = {self._column(entity, n): row.get(n) for n in names}
+        stored, effects, xid = self._tracked(entity, row, changes, statement)
+        assert stored is not None
         version = self._row_version(entity, stored)
         if self.flags.writes_dynamodb:
             self._dual(entity, stored, version, old)
+            self._apply_effects(effects, xid)
         return stored
 
     def insert(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -635,15 +719,20 @@ class Repository:
                 return self.get(entity, identity)
             sets = ", ".join(spec["set_clauses"][name] for name in sorted(changes))
             head, tail = spec["update"]
-            with self.conn.transaction():
-                self._lock(entity, identity)
-                stored = self._pg_row(head + sets + tail, self._params(entity, {**identity, **changes}))
+            params = self._params(entity, {**identity, **changes})
+            stored, effects, xid = self._tracked(
+                entity,
+                identity,
+                {self._column(entity, n): v for n, v in changes.items()},
+                lambda: self._pg_row(head + sets + tail, params),
+            )
             if stored is None:
                 return None
             old = self._split_old(entity, stored)
             version = self._row_version(entity, stored)
             if self.flags.writes_dynamodb:
                 self._dual(entity, stored, version, old)
+                self._apply_effects(effects, xid)
             return stored
         current = self._get_dynamodb(entity, key)
         if current is None:
@@ -658,28 +747,23 @@ class Repository:
         spec = ENTITIES[entity]
         identity = {k: key[k] for k in spec["key"]}
         if self.flags.writes_postgres:
-            with self.conn.transaction():
-                self._lock(entity, identity)
-                # rows PostgreSQL deletes with this one (ON DELETE CASCADE): their items too
-                cascaded = self._cascaded(entity, identity) if self.flags.writes_dynamodb else []
-                deleted = self._pg_row(spec["delete"], self._params(entity, identity))
+            deleted, effects, _ = self._tracked(
+                entity, identity, None, lambda: self._pg_row(spec["delete"], self._params(entity, identity))
+            )
             if deleted is None:
                 return False
             xid = deleted.pop("__xid")
             if self.flags.writes_dynamodb:
-                for name, row in [(entity, deleted), *cascaded]:
-                    xmin = row.pop("__xmin", None)
-                    column = version_attribute(name, self.version_column)
-                    if column and row.get(column) is not None:
-                        version = deleted_version(row[column])
-                    else:
-                        # the delete's id was taken when it locked its row: a cascaded row
-                        # written after that (read locked, so its xmin is its last write)
-                        # is retired just above its own version, else its item would stay
-                        version = version_number(xid)
-                        if xmin is not None:
-                            version = max(version, deleted_version(xmin))
-                    self._dual_delete(name, row, version)
+                xmin = deleted.pop("__xmin", None)
+                column = version_attribute(entity, self.version_column)
+                if column and deleted.get(column) is not None:
+                    version = deleted_version(deleted[column])
+                else:
+                    version = version_number(xid)
+                    if xmin is not None:
+                        version = max(version, deleted_version(xmin))
+                self._dual_delete(entity, deleted, version)
+                self._apply_effects(effects, xid)
             return True
         current = self._get_dynamodb(entity, key)
         if current is None:
@@ -689,66 +773,259 @@ class Repository:
         )
         return True
 
-    def _cascades(self) -> dict[str, list[tuple[str, list[str], list[str]]]]:
-        \"\"\"Per entity, the model's entities PostgreSQL deletes with its rows (foreign keys ON
-        DELETE CASCADE, read once from the catalog): (child, child columns, parent columns).\"\"\"
-        if self._cascade_map is None:
-            by_relation = {tuple(spec["relation"]): name for name, spec in ENTITIES.items()}
-            cascades: dict[str, list[tuple[str, list[str], list[str]]]] = {}
+    # ---------------------------------------------------------------- foreign key actions
+    #
+    # A delete or an update makes PostgreSQL delete or change rows the repository never named:
+    # ON DELETE CASCADE / SET NULL / SET NULL (columns) / SET DEFAULT, ON UPDATE CASCADE /
+    # SET NULL / SET DEFAULT, at any depth, self-references included, and through tables the
+    # model does not map (followed like the others; their rows have no item). Before the write,
+    # in its transaction, the repository finds these rows from the catalog's foreign keys and
+    # locks them (FOR UPDATE); after the write it reads the changed ones back (their xmin is
+    # the write's transaction id). After the commit it retires the deleted rows' items and
+    # rewrites the changed rows' items (a changed table key moves the item), all versioned.
+    #
+    # Versions: every row found must have been last written by a transaction older than the
+    # write's own (its id is taken when it locks its row, before it finds the others); a row
+    # written meanwhile by a newer one (committed before this transaction locked it) makes the
+    # write roll back and run again with a new id, newer than that row's. So every item the
+    # write retires or rewrites gets the write's own id as its version: no other transaction
+    # can hold that id, and any later writer of these rows waits for the row locks and gets a
+    # later one. (Within a transaction of the application's own, which keeps its id across
+    # the repository's savepoints, the write is not retried and a row written meanwhile is
+    # retired at one more than its xmin.) A row versioned by a column keeps its value (PostgreSQL's
+    # action does not change it): its item is rewritten at one more than it.
+
+    @staticmethod
+    def _column(entity: str, attribute: str) -> str:
+        return next(c for c, a in ENTITIES[entity]["columns"].items() if a == attribute)
+
+    def _foreign_keys(self) -> dict[tuple[str, str], list[_ForeignKey]]:
+        \"\"\"The catalog's foreign keys by referenced relation (read once), and where each
+        entity's table is.\"\"\"
+        if self._fk_map is None:
+            fks: dict[tuple[str, str], list[_ForeignKey]] = {}
+            set_columns = "ARRAY[]::text[]"
+            if getattr(getattr(self.conn, "info", None), "server_version", 0) >= 150000:
+                set_columns = _FK_COLUMNS.format("c.confdelsetcols", "c.conrelid")
+            names: dict[str, str] = {}
+            for name, spec in ENTITIES.items():
+                schema, table = spec["relation"]
+                quoted = '"' + table.replace('"', '""') + '"'
+                names['"' + schema.replace('"', '""') + '".' + quoted if schema else quoted] = name
             with self._cursor() as cur:
-                cur.execute(_CASCADES_SQL)
-                for c_schema, c_table, p_schema, p_table, c_cols, p_cols in cur.fetchall():
-                    child = by_relation.get((c_schema, c_table)) or by_relation.get(("", c_table))
-                    parent = by_relation.get((p_schema, p_table)) or by_relation.get(("", p_table))
-                    if child and parent:
-                        cascades.setdefault(parent, []).append((child, list(c_cols), list(p_cols)))
-            self._cascade_map = cascades
-        return self._cascade_map
+                cur.execute(_RELATION_SQL, [list(names)])
+                for quoted, schema, table in cur.fetchall():
+                    self._entity_at[(schema, table)] = names[quoted]
+                    self._relation_of[names[quoted]] = (schema, table)
+                cur.execute(_FOREIGN_KEYS_SQL.replace("SET_COLUMNS", set_columns))
+                for c_schema, c_table, p_schema, p_table, c_cols, p_cols, on_del, on_upd, sets in cur.fetchall():
+                    fk = _ForeignKey(
+                        (c_schema, c_table), (p_schema, p_table), tuple(c_cols), tuple(p_cols), on_del, on_upd, tuple(sets or ())
+                    )
+                    fks.setdefault(fk.parent, []).append(fk)
+            self._fk_map = fks
+        return self._fk_map
 
-    def _cascaded(self, entity: str, identity: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        \"\"\"The rows of model entities a delete of `entity` at `identity` cascades to (any depth),
-        locked, read before the delete (after it they are gone).\"\"\"
-        from psycopg import sql
+    def _has_actions(self, entity: str, changes: Mapping[str, Any] | None) -> bool:
+        \"\"\"Whether deleting a row of `entity` (changes None), or changing these columns of
+        it, may make PostgreSQL delete or change other rows.\"\"\"
+        fks = self._foreign_keys()
+        for fk in fks.get(self._relation_of.get(entity, ("", "")), ()):
+            if changes is None and fk.on_delete in _ACTIONS:
+                return True
+            if changes is not None and fk.on_update in _ACTIONS and any(c in changes for c in fk.parent_columns):
+                return True
+        return False
 
-        out: list[tuple[str, dict[str, Any]]] = []
-        if not self._cascades().get(entity):
-            return out
-        # the row locked first: a dependent row being inserted now (its foreign key check holds
-        # a KEY SHARE lock on it) is committed before the rows below are read, or waits for
-        # this delete and is refused; the dependent rows found are locked (FOR UPDATE) in turn
-        with self._cursor() as cur:
-            cur.execute(ENTITIES[entity]["lock"], self._params(entity, identity))
-        seen = {(entity, tuple(identity[k] for k in ENTITIES[entity]["key"]))}
-        todo = [(entity, dict(identity))]
+    def _relation_rows(
+        self, relation: tuple[str, str], columns: list[str], values: list[Any], lock: bool, xmin: str | None = None
+    ) -> list[dict[str, Any]]:
+        \"\"\"The rows of `relation` whose `columns` hold `values` (columns by name, with
+        "__xmin" and a row address), locked FOR UPDATE when `lock`.\"\"\"
+        where = [f'"__r".{_ident(c)} IS NULL' if v is None else f'"__r".{_ident(c)} = %s' for c, v in zip(columns, values, strict=True)]
+        params = [v for v in values if v is not None]
+        if xmin is not None:
+            where.append('"__r".xmin::text = %s')
+            params.append(xmin)
+        query = (
+            'SELECT "__r".*, "__r".xmin::text AS "__xmin", "__r".ctid::text AS "__ctid", '
+            f'"__r".tableoid::int8 AS "__oid" FROM {_ident(relation[0])}.{_ident(relation[1])} AS "__r" '
+            f"WHERE {' AND '.join(where) or 'true'}" + (' FOR UPDATE OF "__r"' if lock else "")
+        )
+        with self._cursor(rows=True) as cur:
+            cur.execute(query, params)
+            return [dict(r) for r in cur.fetchall()]
+
+    def _mark(self, relation: tuple[str, str], entity: str | None, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        if entity is None:
+            return (relation, row.get("__oid"), row.get("__ctid"))
+        return (relation, *(row.get(self._column(entity, k)) for k in ENTITIES[entity]["key"]))
+
+    def _effects(
+        self, entity: str, identity: Mapping[str, Any], changes: Mapping[str, Any] | None, lock: bool = True
+    ) -> list[_Effect]:
+        \"\"\"The rows PostgreSQL deletes or changes when the row of `entity` at `identity` is
+        deleted (`changes` None) or these columns of it change, any depth; the row itself is
+        locked first (an insert referencing it now waits, or is seen), then each row found
+        (`lock` False: only read, no row lock, no transaction id taken).\"\"\"
+        relation = self._relation_of[entity]
+        key_columns = [self._column(entity, k) for k in ENTITIES[entity]["key"]]
+        roots = self._relation_rows(relation, key_columns, [identity.get(k) for k in ENTITIES[entity]["key"]], lock=lock)
+        if not roots:
+            return []
+        root = _Effect(relation, entity, roots[0], deleted=changes is None, changed=dict(changes or {}))
+        found: dict[tuple[Any, ...], _Effect] = {self._mark(relation, entity, roots[0]): root}
+        todo: list[tuple[_Effect, dict[str, Any] | None]] = [(root, None if changes is None else dict(changes))]
+        fks = self._foreign_keys()
         while todo:
-            parent, ident = todo.pop()
-            pspec = ENTITIES[parent]
-            for child, c_cols, p_cols in self._cascades().get(parent, []):
-                cspec = ENTITIES[child]
-                pcols = pspec["columns"]
-                if any(c not in pcols for c in p_cols) or any(c not in cspec["columns"] for c in c_cols):
-                    continue  # a column the model does not map: not followed
-                row = self._pg_row(pspec["select"], self._params(parent, ident))
-                if row is None:
+            node, event = todo.pop()
+            for fk in fks.get(node.relation, ()):
+                if event is None:
+                    action = fk.on_delete
+                elif any(p in event and _differs(event[p], node.before.get(p)) for p in fk.parent_columns):
+                    action = fk.on_update
+                else:
                     continue
-                values = [row[pcols[c]] for c in p_cols]
-                if any(v is None for v in values):
+                values = [node.before.get(p) for p in fk.parent_columns]
+                if action not in _ACTIONS or any(v is None for v in values):
                     continue
-                where = sql.SQL(" AND ").join(
-                    sql.SQL("{} = %s").format(sql.Identifier(c)) for c in c_cols
-                )
-                query = sql.SQL(cspec["select_where"]) + where + sql.SQL(" FOR UPDATE")
-                with self._cursor(rows=True) as cur:
-                    cur.execute(query, values)
-                    found = [dict(r) for r in cur.fetchall()]
-                for crow in found:
-                    mark = (child, tuple(crow.get(k) for k in cspec["key"]))
-                    if mark in seen:
+                child = self._entity_at.get(fk.child)
+                for row in self._relation_rows(fk.child, list(fk.child_columns), values, lock=lock):
+                    new: dict[str, Any] | None
+                    if action == "c" and event is None:
+                        new = None
+                    elif action == "c":
+                        new = {c: event.get(p, node.before.get(p)) for c, p in zip(fk.child_columns, fk.parent_columns, strict=True)}
+                    else:
+                        columns = fk.set_columns if event is None and fk.set_columns else fk.child_columns
+                        new = {c: None if action == "n" else _DEFAULT for c in columns}
+                    mark = self._mark(fk.child, child, row)
+                    effect = found.setdefault(mark, _Effect(fk.child, child, row))
+                    if effect.deleted:
                         continue
-                    seen.add(mark)
-                    out.append((child, crow))
-                    todo.append((child, {k: crow[k] for k in cspec["key"]}))
-        return out
+                    if new is None:
+                        effect.deleted = True
+                        todo.append((effect, None))
+                        continue
+                    new = {c: v for c, v in new.items() if c not in effect.changed}
+                    if new:
+                        effect.changed.update(new)
+                        todo.append((effect, new))
+        return [e for e in found.values() if e is not root]
+
+    def _read_after(self, effect: _Effect, xid: str) -> list[dict[str, Any]]:
+        \"\"\"A changed row as the write left it (by its new identity; a key column set to its
+        default: by the others and this transaction's id).\"\"\"
+        assert effect.entity is not None
+        columns, values, unknown = [], [], False
+        for k in ENTITIES[effect.entity]["key"]:
+            column = self._column(effect.entity, k)
+            value = effect.changed.get(column, effect.before.get(column))
+            if value is _DEFAULT:
+                unknown = True
+                continue
+            columns.append(column)
+            values.append(value)
+        return self._relation_rows(effect.relation, columns, values, lock=False, xmin=xid if unknown else None)
+
+    def _tracked(
+        self,
+        entity: str,
+        identity: Mapping[str, Any],
+        changes: Mapping[str, Any] | None,
+        statement: Callable[[], dict[str, Any] | None],
+    ) -> tuple[dict[str, Any] | None, list[_Effect], str]:
+        \"\"\"Run `statement` (the write; it returns the row) in a transaction holding the row's
+        lock, with the rows PostgreSQL deletes or changes along with it found first and the
+        changed ones read after: (its result, those rows, the transaction id or "").\"\"\"
+        track = self.flags.writes_dynamodb and self._has_actions(entity, changes)
+        last = ""
+        for attempt in range(_RETRIES):
+            try:
+                with self.conn.transaction():
+                    self._lock(entity, identity)
+                    effects: list[_Effect] = []
+                    xid = ""
+                    if track:
+                        # the rows found first without locks or an id: their repository locks
+                        # taken, so a writer of one of them now holds its id from before this
+                        # write's (it finishes first) or takes one after this write's commit
+                        seen = self._effects(entity, identity, changes, lock=False)
+                        locked = self._lock_rows(seen)
+                        effects = self._effects(entity, identity, changes)
+                        with self._cursor() as cur:
+                            cur.execute(_XID_SQL)
+                            xid = str(cur.fetchone()[0])
+                        newer = any(_newer(e.before.get("__xmin"), xid) for e in effects if e.entity)
+                        if locked is not None:
+                            newer = newer or any(
+                                e.entity and self._mark(e.relation, e.entity, e.before) not in locked for e in effects
+                            )
+                        if newer and xid != last and attempt < _RETRIES - 1:
+                            last = xid
+                            raise _Retry
+                    result = statement()
+                    for effect in effects:
+                        if effect.entity is not None and not effect.deleted:
+                            effect.after = self._read_after(effect, xid)
+                return result, effects, xid
+            except _Retry:
+                continue
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns
+
+    def _lock_rows(self, effects: list[_Effect]) -> set[tuple[Any, ...]] | None:
+        \"\"\"Take the repository's lock of each entity row in `effects` (in one order), as its
+        writers do before they write it; the rows locked, or None when there are more than
+        _ROW_LOCK_LIMIT (PostgreSQL's lock table is shared and bounded: then the write relies
+        on the version check alone).\"\"\"
+        rows = [e for e in effects if e.entity is not None]
+        if len(rows) > _ROW_LOCK_LIMIT:
+            return None
+        ids = sorted(
+            {
+                row_lock_id(self.table_name, e.entity, [e.before.get(self._column(e.entity, k)) for k in ENTITIES[e.entity]["key"]])
+                for e in rows
+                if e.entity is not None
+            }
+        )
+        if ids:
+            with self._cursor() as cur:
+                cur.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [ids])
+        return {self._mark(e.relation, e.entity, e.before) for e in rows}
+
+    def _attributes(self, entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        \"\"\"A row by columns as the entity's row by attributes.\"\"\"
+        return {a: row.get(c) for c, a in ENTITIES[entity]["columns"].items()}
+
+    def _apply_effects(self, effects: list[_Effect], xid: str) -> None:
+        \"\"\"After the commit: retire the items of the rows PostgreSQL deleted, rewrite those of
+        the rows it changed, at the versions the section above says.\"\"\"
+        for effect in effects:
+            name = effect.entity
+            if name is None:
+                continue
+            old = self._attributes(name, effect.before)
+            column = version_attribute(name, self.version_column)
+            if effect.deleted or not effect.after:
+                if column and old.get(column) is not None:
+                    version = deleted_version(old[column])
+                else:
+                    version = version_number(xid)
+                    if effect.before.get("__xmin") is not None:
+                        version = max(version, deleted_version(effect.before["__xmin"]))
+                self._dual_delete(name, old, version)
+                self.action_writes += 1
+                continue
+            for after in effect.after:
+                row = self._attributes(name, after)
+                if column and row.get(column) is not None:
+                    version = deleted_version(row[column])
+                else:
+                    version = version_number(after["__xmin"])
+                    if effect.before.get("__xmin") is not None:
+                        version = max(version, deleted_version(effect.before["__xmin"]))
+                self._dual(name, row, version, old)
+                self.action_writes += 1
 
     def _dual_delete(self, entity: str, row: Mapping[str, Any], version: int) -> None:
         try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import psycopg
 import pytest
 import shopdata
 from generated_pkg import write_and_import
@@ -136,5 +137,104 @@ def ledger_table(dynamodb_local: Any, ledger: Ledger) -> Callable[[], str]:
         name = f"Ledger-{uuid.uuid4().hex[:8]}"
         create_table(dynamodb_local.client(), ledger.layout, name)
         return name
+
+    return make
+
+
+@dataclass
+class DualWrite:
+    """One model set up end to end for a dual-write test: compiled, its DDL run on a fresh
+    PostgreSQL database, a fresh DynamoDB Local table with its layout, and (on first use) its
+    generated transformers, dual-write repository and client imported as one package."""
+
+    model: ir.Model
+    layout: ir.Layout
+    dsn: str
+    client: Any  # boto3 DynamoDB client on DynamoDB Local
+    table: str
+    root: Any  # pathlib.Path: where the package is written
+    prefix: str
+    _repository: ModuleType | None = None
+
+    @property
+    def repository(self) -> ModuleType:
+        """The generated `repository` module (emitted and imported once)."""
+        if self._repository is None:
+            import importlib
+
+            from modeling.emit.client import emit_client
+            from modeling.emit.repository import emit_repository
+            from modeling.emit.transformers import emit_transformers
+
+            files = {
+                **emit_transformers(self.layout, self.model),
+                **emit_repository(self.layout, self.model),
+                **emit_client(self.layout, self.model),
+            }
+            name = write_and_import(files, self.root, self.prefix)
+            self._repository = importlib.import_module(f"{name}.repository")
+        return self._repository
+
+    def client_module(self) -> ModuleType:
+        """The generated typed client of the same package (its access-pattern methods)."""
+        import importlib
+
+        return importlib.import_module(self.repository.__name__.rsplit(".", 1)[0] + ".client")
+
+    def repo(self, conn: Any, **flags: bool) -> Any:
+        """A Repository on `conn` writing this test's table; flags by their config names
+        (default: writeToBothDatabases)."""
+        mod = self.repository
+        config = flags or {"writeToBothDatabases": True}
+        return mod.Repository(
+            conn, self.client, mod.Flags.from_config(config), table_name=self.table
+        )
+
+    def differences(self) -> tuple[dict[str, int], str]:
+        """PostgreSQL's rows against DynamoDB's items, every row (`model migrate validate
+        --full`: missing, mismatched, stale and extra items, versions included): (totals, the
+        report's markdown)."""
+        from modeling.migrate.validate import validate
+
+        report = validate(self.model, self.layout, self.dsn, self.client, None, self.table)
+        return report.totals(), report.markdown()
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every item of the table but tombstones (a consistent scan, all pages)."""
+        out: list[dict[str, Any]] = []
+        pages = self.client.get_paginator("scan").paginate(
+            TableName=self.table, ConsistentRead=True
+        )
+        for page in pages:
+            out.extend(i for i in page["Items"] if "_tombstone" not in i)
+        return out
+
+
+@pytest.fixture
+def dual_write(postgres: Any, dynamodb_local: Any, tmp_path: Any) -> Callable[..., DualWrite]:
+    """A function setting up `model_text` (YAML) with `ddl` (one SQL string or several, run in
+    order on a fresh database): see DualWrite. `prefix` names the imported package."""
+    from modeling.verify.dynamo import create_table
+
+    made = 0
+
+    def make(model_text: str, ddl: str | list[str], prefix: str = "_dual") -> DualWrite:
+        nonlocal made
+        made += 1
+        folder = tmp_path / f"dual{made}"
+        folder.mkdir()
+        path = folder / "model.yaml"
+        path.write_text(model_text, encoding="utf-8")
+        model = load_model(path)
+        layout, diags = compile_model(model)
+        assert layout is not None, diags.sorted()
+        dsn = postgres.create_database()
+        with psycopg.connect(dsn) as conn:
+            for statement in [ddl] if isinstance(ddl, str) else ddl:
+                conn.execute(statement)
+        client = dynamodb_local.client()
+        table = f"{layout.table_name}-{uuid.uuid4().hex[:8]}"
+        create_table(client, layout, table)
+        return DualWrite(model, layout, dsn, client, table, folder / "pkg", prefix)
 
     return make

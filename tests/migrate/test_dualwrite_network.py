@@ -10,7 +10,6 @@ repository as `_loaders.py`), on its own cursors only: the item it writes is exa
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import uuid
 from pathlib import Path
@@ -19,8 +18,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from modeling.api import load_model
-from modeling.compile import compile_model
 from modeling.migrate import transformers
 from modeling.migrate.plan import make_plan
 from modeling.migrate.runner import Runner, RunOptions
@@ -65,34 +62,22 @@ def _items(client: Any, table: str) -> dict[str, dict[str, Any]]:
 
 
 def test_the_repository_writes_network_columns_as_the_migration_does(
-    postgres: Any, dynamodb_local: Any, tmp_path: Path
+    dual_write: Any, tmp_path: Path
 ) -> None:
-    from generated_pkg import write_and_import
-
-    from modeling.emit.repository import emit_repository
-    from modeling.emit.transformers import emit_transformers
-
-    path = tmp_path / "hosts.yaml"
-    path.write_text(MODEL, encoding="utf-8")
-    model = load_model(path)
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
-    dsn = postgres.create_database()
-    with psycopg.connect(dsn) as conn:
-        conn.execute(
-            "CREATE TABLE hosts (host_id bigint PRIMARY KEY, address inet NOT NULL,"
-            " network cidr, mac macaddr)"
-        )
-    client = dynamodb_local.client()
-    dual = f"Hosts-{uuid.uuid4().hex[:8]}"
-    create_table(client, layout, dual)
-    files = {**emit_transformers(layout, model), **emit_repository(layout, model)}
-    mod = importlib.import_module(
-        f"{write_and_import(files, tmp_path / 'pkg', '_hosts_repo')}.repository"
+    hosts = dual_write(
+        MODEL,
+        "CREATE TABLE hosts (host_id bigint PRIMARY KEY, address inet NOT NULL,"
+        " network cidr, mac macaddr)",
     )
-    flags = mod.Flags.from_config({"writeToBothDatabases": True})
+    model, layout, dsn, client, dual = (
+        hosts.model,
+        hosts.layout,
+        hosts.dsn,
+        hosts.client,
+        hosts.table,
+    )
     with psycopg.connect(dsn, autocommit=True) as conn:
-        repo = mod.Repository(conn, client, flags, table_name=dual)
+        repo = hosts.repo(conn)
         for host_id, address, network, mac in ROWS:
             repo.insert(
                 "Host", {"host_id": host_id, "address": address, "network": network, "mac": mac}

@@ -7,20 +7,16 @@ items hold exactly PostgreSQL's output of the value (`10.0.0.1`; `::text` would 
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from modeling.api import load_model
-from modeling.compile import compile_model
 from modeling.migrate import transformers
 from modeling.migrate.plan import make_plan
 from modeling.migrate.runner import Runner, RunOptions
 from modeling.migrate.validate import validate
-from modeling.verify.dynamo import create_table
 
 pytestmark = pytest.mark.e2e
 
@@ -55,19 +51,13 @@ VALUES = [
 ]
 
 
-def test_inet_and_cidr_rows_migrate_as_postgres_text(
-    postgres: Any, dynamodb_local: Any, tmp_path: Path
-) -> None:
-    path = tmp_path / "hosts.yaml"
-    path.write_text(MODEL, encoding="utf-8")
-    model = load_model(path)
-    layout, diags = compile_model(model)
-    assert layout is not None, diags.sorted()
-    dsn = postgres.create_database()
+def test_inet_and_cidr_rows_migrate_as_postgres_text(dual_write: Any, tmp_path: Path) -> None:
+    hosts = dual_write(
+        MODEL,
+        "CREATE TABLE hosts (host_id bigint PRIMARY KEY, address inet NOT NULL, network cidr)",
+    )
+    model, layout, dsn = hosts.model, hosts.layout, hosts.dsn
     with psycopg.connect(dsn) as conn:
-        conn.execute(
-            "CREATE TABLE hosts (host_id bigint PRIMARY KEY, address inet NOT NULL, network cidr)"
-        )
         for i, (address, network) in enumerate(VALUES, 1):
             conn.execute("INSERT INTO hosts VALUES (%s, %s::inet, %s::cidr)", (i, address, network))
         expected = {
@@ -76,9 +66,7 @@ def test_inet_and_cidr_rows_migrate_as_postgres_text(
                 "SELECT host_id, format('%s', address), nullif(format('%s', network), '') FROM hosts"
             )
         }
-    table = f"Hosts-{uuid.uuid4().hex[:8]}"
-    client = dynamodb_local.client()
-    create_table(client, layout, table)
+    table, client = hosts.table, hosts.client
     module = transformers.generate(layout, model)
     make_plan(dsn, model, tmp_path / "plan", chunk_size=25)
     dead = tmp_path / "dead.jsonl"
