@@ -94,6 +94,26 @@ MODEL_CASES: dict[str, tuple[int, list[str]]] = {
         2,
         ["null_and_not_null_where.yaml:13:", "match no item", "[sql-is-null]"],
     ),
+    # second pass (inputs from outside the repository, a driver of ~1,700 mutations):
+    # a 261-character model name validated, then compile stopped with an unlocated table-name
+    # error and docs / cost with "File name too long"
+    "model_name_too_long.yaml": (
+        2,
+        ["model_name_too_long.yaml:3:8:", "261 characters; at most 255", "[invalid-value]"],
+    ),
+    # validate itself stopped with an unlocated OSError ("File name too long")
+    "ddl_name_too_long.yaml": (2, ["ddl_name_too_long.yaml:3:15:", "cannot name a file"]),
+    # verify and demo read it: a directory was accepted
+    "ddl_is_a_directory.yaml": (2, ["ddl_is_a_directory.yaml:3:15:", "not a regular file"]),
+    # docs stopped with "File name too long" (entities/<Entity>.md)
+    "entity_name_too_long.yaml": (
+        2,
+        ["entity_name_too_long.yaml:4:3:", "300 characters; at most 252", "[invalid-name]"],
+    ),
+    "entity_names_differ_in_case.yaml": (
+        2,
+        ["entity_names_differ_in_case.yaml:7:3:", "only in case", "[entity-name-case]"],
+    ),
 }
 
 

@@ -56,6 +56,7 @@ _LIST: tuple[Code, ...] = (
     Code("unknown-attribute", _G.ENTITIES, "A key, `where`, `filter`, `order_by`, `ttl` or key-template slot names a missing attribute."),
     Code("optional-key", _G.ENTITIES, "A key attribute is declared `required: false`; keys are never null."),
     Code("unkeyable-type", _G.ENTITIES, "A key or key condition uses a type DynamoDB cannot key on (map, list, set)."),
+    Code("entity-name-case", _G.ENTITIES, "Two entity names differ only in case; their generated files would be one file on a case-insensitive disk."),
     Code("parent-cycle", _G.ENTITIES, "Entities are each other's parents (directly or through a chain)."),
     Code("parent-key", _G.ENTITIES, "A child entity lacks an attribute of its parent's key, so it cannot join its collection."),
     Code("reserved-attribute", _G.ENTITIES, "An attribute named like an item attribute the layout writes (PK, SK, GSI<n>PK/SK, _type, _version)."),

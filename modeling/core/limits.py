@@ -55,6 +55,12 @@ SHARD_PAGE_ITEMS: Final = 1000
 QUERY_LIMIT_MAX: Final = 2**31 - 1  # Query `Limit` is an Integer (1..2^31-1)
 CAPACITY_UNITS_MAX: Final = 2**63 - 1  # ProvisionedThroughput read/write units are a Long
 TABLE_NAME_RE: Final = r"^[A-Za-z0-9_.-]{3,255}$"  # a DynamoDB table name
+FILE_NAME_BYTES: Final = 255  # one path component on Linux, macOS and Windows file systems
+# a model name names directories (generated/<model>/, the docs site's <model>/) and is the value
+# of the table's `modeling:model` tag (at most 256 characters); names are ASCII
+MODEL_NAME_CHARS: Final = FILE_NAME_BYTES
+# an entity names a docs page, `entities/<Entity>.md`
+ENTITY_NAME_CHARS: Final = FILE_NAME_BYTES - len(".md")
 INT4_MAX: Final = 2**31 - 1  # PostgreSQL int4 (pg_stats.avg_width)
 BIGINT_MAX: Final = 2**63 - 1  # PostgreSQL bigint: the most rows count(*) can report
 RATE_MAX: Final = 1e9  # requests per second a model may declare: far beyond any table's quota

@@ -226,6 +226,7 @@ class Checker:
     def run(self) -> dict[str, ResolvedPattern]:
         for name, entity in self.entities.items():
             self.entity(name, entity)
+        self.entity_names()
         self.parent_cycles()
         self.pinned_index_counts()
         self.table()
@@ -239,6 +240,21 @@ class Checker:
         return resolved
 
     # ------------------------------------------------------------------ entities
+    def entity_names(self) -> None:
+        """Entity names that differ only in case: each names a docs page (`entities/<E>.md`),
+        and on a case-insensitive disk (macOS, Windows) one page silently replaced the other."""
+        first: dict[str, str] = {}
+        for name in self.entities:
+            other = first.setdefault(name.casefold(), name)
+            if other != name:
+                self.error(
+                    "entity-name-case",
+                    f"entity {name!r} differs from entity {other!r} only in case",
+                    self.pos.key(("entities", name)),
+                    hint="rename one of them: each names generated files, which one file on a "
+                    "case-insensitive disk (macOS, Windows) would hold",
+                )
+
     def entity(self, name: str, entity: EntitySpec) -> None:
         base: Path = ("entities", name)
         keys = key_list(entity)
@@ -574,7 +590,17 @@ class Checker:
             return
         base = FsPath(self.file).parent
         target = base / self.spec.source.ddl
-        if target.exists() and not ddl_allowed(target, base):
+        try:
+            exists = target.exists()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a loop
+            self.error(
+                "invalid-value",
+                f"source.ddl cannot name a file: {getattr(exc, 'strerror', None) or exc}",
+                self.pos.value(("source", "ddl")),
+                hint="give the path of the DDL file, relative to the model file",
+            )
+            return
+        if exists and not ddl_allowed(target, base):
             # verify, demo and the drift checks read (and run) this file: a model from elsewhere
             # must not make the tool read /etc/passwd or a file beside it
             self.error(
@@ -586,7 +612,15 @@ class Checker:
                 f"holds it; to allow it where it is, set {ALLOW_DDL_OUTSIDE}=1",
             )
             return
-        if not target.exists():
+        if exists and not target.is_file():  # verify and demo read it: a directory, a FIFO
+            self.error(
+                "invalid-value",
+                f"source.ddl {self.spec.source.ddl!r} is not a regular file",
+                self.pos.value(("source", "ddl")),
+                hint="give the path of the DDL file, relative to the model file",
+            )
+            return
+        if not exists:
             self.diags.warning(
                 "missing-ddl",
                 f"source.ddl {self.spec.source.ddl!r} does not exist (relative to the model file)",

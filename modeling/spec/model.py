@@ -38,8 +38,12 @@ NAME_RULES: dict[str, str] = {
     SQL_COLUMN_RE: "a SQL column name is 1–63 characters (no NUL)",
 }
 
-ModelName = Annotated[str, StringConstraints(pattern=MODEL_NAME_RE)]
-EntityName = Annotated[str, StringConstraints(pattern=ENTITY_NAME_RE)]
+ModelName = Annotated[
+    str, StringConstraints(pattern=MODEL_NAME_RE, max_length=limits.MODEL_NAME_CHARS)
+]
+EntityName = Annotated[
+    str, StringConstraints(pattern=ENTITY_NAME_RE, max_length=limits.ENTITY_NAME_CHARS)
+]
 AttributeName = Annotated[str, StringConstraints(pattern=ATTRIBUTE_NAME_RE)]
 PatternName = Annotated[str, StringConstraints(pattern=PATTERN_NAME_RE)]
 IndexName = Annotated[str, StringConstraints(pattern=INDEX_NAME_RE)]

@@ -69,6 +69,16 @@ def _dotted(parts: Iterable[str | int]) -> str:
     return out
 
 
+# why a value has a length limit, by the key that holds it
+_MAX_HINTS = {
+    "model": "a model name names directories (generated/<model>/, the docs site) and is the "
+    "table's `modeling:model` tag value: use a shorter name",
+    "entities": "an entity name names its docs page (`entities/<Entity>.md`): use a shorter name",
+    "entity": "an entity name names its docs page (`entities/<Entity>.md`): use a shorter name",
+    "parent": "an entity name names its docs page (`entities/<Entity>.md`): use a shorter name",
+    "references": "an entity name names its docs page (`entities/<Entity>.md`): use a shorter name",
+}
+
 _JSON_TYPES = {
     "string": "a string",
     "integer": "an integer",
@@ -272,6 +282,27 @@ def _translate(error: ValidationError) -> Iterator[Problem]:
             path,
             f"{describe_path(path)} is an empty {what}",
             "give at least one entry or remove the key",
+        )
+        return
+    if validator in ("maxItems", "maxProperties", "maxLength"):
+        what = {"maxItems": "entries", "maxProperties": "keys", "maxLength": "characters"}[
+            validator
+        ]
+        if "propertyNames" in list(error.relative_schema_path):  # a name (a mapping's key)
+            yield Problem(
+                "invalid-name",
+                (*path, instance),
+                f"the name {instance[:40]!r}... in {describe_path(path)} has {len(instance)} "
+                f"{what}; at most {expected_value}",
+                _MAX_HINTS.get(str(path[-1]) if path else "", "use a shorter name"),
+                at_key=True,
+            )
+            return
+        yield Problem(
+            "invalid-value",
+            path,
+            f"{describe_path(path)} has {len(instance)} {what}; at most {expected_value}",
+            _MAX_HINTS.get(str(path[-1]) if path else "", "shorten it"),
         )
         return
     if validator in ("anyOf", "oneOf"):
