@@ -54,6 +54,14 @@ entities:
       tenant_id: integer
       team_id: {type: integer, required: false}
       title: string
+  Seat:
+    table: seats
+    # the identity holds a column ON DELETE SET DEFAULT: the row's key changes
+    key: [room, seat_no]
+    attributes:
+      room: string
+      seat_no: integer
+      label: string
   Badge:
     table: badges
     key: [badge_id]
@@ -89,6 +97,10 @@ access_patterns:
   tasks_of_team:
     entity: Task
     where: {tenant_id: "=", team_id: "="}
+  get_seat:
+    entity: Seat
+    where: {room: "=", seat_no: "="}
+    unique: true
   badges_of_team:
     entity: Badge
     where: {team_code: "="}
@@ -107,6 +119,8 @@ CREATE TABLE tasks (task_id bigint PRIMARY KEY, tenant_id bigint NOT NULL, team_
   title text NOT NULL,
   FOREIGN KEY (tenant_id, team_id) REFERENCES teams (tenant_id, team_id)
     ON DELETE SET NULL (team_id));
+CREATE TABLE seats (room text NOT NULL DEFAULT 'lobby' REFERENCES rooms ON DELETE SET DEFAULT,
+  seat_no int NOT NULL, label text NOT NULL, PRIMARY KEY (room, seat_no));
 CREATE TABLE badges (badge_id bigint PRIMARY KEY,
   team_code text NOT NULL REFERENCES teams (code) ON UPDATE CASCADE ON DELETE CASCADE,
   label text NOT NULL);
@@ -126,6 +140,8 @@ def _assert_same(setup: Any) -> None:
 def _load(repo: Any) -> None:
     for name, floor in (("lobby", 0), ("lab", 2), ("attic", 5)):
         repo.insert("Room", {"name": name, "floor": floor})
+    for seat_no in (1, 2):
+        repo.insert("Seat", {"room": "lab", "seat_no": seat_no, "label": f"s{seat_no}"})
     for team_id, code in ((1, "red"), (2, "blue")):
         repo.insert("Team", {"team_id": team_id, "tenant_id": 7, "code": code, "name": code})
     for m in range(1, 7):
@@ -142,7 +158,8 @@ def _load(repo: Any) -> None:
 
 def test_on_delete_set_null_and_set_default_rewrite_the_childrens_items(dual_write: Any) -> None:
     """Deleting team 1 nulls members.team_id and tasks.team_id (a SET NULL column list: tenant_id
-    stays); deleting room `lab` sets members.room back to its default `lobby`; both cascade
+    stays); deleting room `lab` sets members.room back to its default `lobby`, and the seats'
+    room too (their identity: the items move to the new key); both cascade
     badges of the team. Before: the members' and tasks' items kept team 1 (and their GSI
     entries under it), the members of `lab` stayed in `lab`."""
     setup = dual_write(MODEL, DDL)
@@ -156,6 +173,8 @@ def test_on_delete_set_null_and_set_default_rewrite_the_childrens_items(dual_wri
         members = dict(conn.execute("SELECT member_id, room FROM members WHERE team_id IS NULL"))
         assert sorted(members) == [1, 2, 3]
         assert conn.execute("SELECT count(*) FROM members WHERE room = 'lab'").fetchone() == (0,)
+        seats = conn.execute("SELECT room, seat_no FROM seats ORDER BY 2").fetchall()
+        assert seats == [("lobby", 1), ("lobby", 2)]
         tasks = conn.execute("SELECT tenant_id FROM tasks WHERE team_id IS NULL").fetchall()
         assert tasks == [(7,)] * 3
     _assert_same(setup)
@@ -164,6 +183,8 @@ def test_on_delete_set_null_and_set_default_rewrite_the_childrens_items(dual_wri
     assert client.members_of_team(1) == []
     assert sorted(m["member_id"] for m in client.members_in_room("lobby")) == [2, 3, 5, 6]
     assert client.members_in_room("lab") == []
+    assert client.get_seat("lab", 1) is None
+    assert client.get_seat("lobby", 2)["label"] == "s2"
     assert sorted(t["task_id"] for t in client.tasks_of_team(7, 2)) == [4, 5, 6]
 
 
