@@ -232,8 +232,8 @@ def column_bound(
         top = Decimal(1).scaleb(p - s, _CONTEXT)  # 10 ** (p - s)
         ulp = Decimal(1).scaleb(-s, _CONTEXT)
         if kind == "decimal":
-            most = top - ulp
-            return DecBound(-most, most, s)
+            most = _CONTEXT.subtract(top, ulp)  # not the default 28-digit context: numeric(40,15)
+            return DecBound(_CONTEXT.minus(most), most, s)
         if kind == "integer":
             limit = int(top.to_integral_value(rounding=decimal.ROUND_CEILING)) - 1
             return IntBound(-limit, limit) if limit >= 0 else None
