@@ -984,7 +984,9 @@ def _key_shapes(patterns: list[Pattern], required: set[str]) -> int:
     """The GSI keys one entity's patterns need at most: those with the same equalities share a
     partition key, one sort key per attribute they range over or order by, and the patterns
     with none of them share that key only when it is never NULL (a GSI leaves out the items
-    without their key: lago's `fees`, 21 index patterns on 20 keys, fits 20 GSIs)."""
+    without their key). An upper bound: compile also shares keys between patterns whose
+    equalities nest (lago's `fees`: 21 patterns counted as 21 keys, compile fits them in 20),
+    so such an entity may lose a guess it could have kept; it is said (SEED032)."""
     ranges: dict[frozenset[str], set[str]] = {}
     plain: set[frozenset[str]] = set()  # equality sets some pattern reads with no sort
     for p in patterns:
