@@ -943,8 +943,10 @@ def cap_index_patterns(
             per_entity.setdefault(p.entities[0], []).append(p)
     left: list[Pattern] = []
     for entity, ps in per_entity.items():
+        if len(ps) <= MAX_GSIS:
+            continue  # (the common case: nothing below runs, the seed path stays linear)
         needed = {a for e, a in required or () if e == entity}
-        if len(ps) <= MAX_GSIS or _key_shapes(ps, needed) <= MAX_GSIS:
+        if _key_shapes(ps, needed) <= MAX_GSIS:
             continue
         ranked = sorted(ps, key=lambda p: (not p.from_workload, not p.unique))  # stable
         kept: list[Pattern] = []
