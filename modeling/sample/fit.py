@@ -41,6 +41,7 @@ from typing import Any
 
 from modeling.core import inputs
 from modeling.core.ir import Attribute, Entity, Model, TypeRef
+from modeling.core.limits import NUMBER_DIGITS
 from modeling.pg.ddl import read_ddl
 from modeling.pg.types import canonical
 from modeling.sample.rows import Dataset
@@ -229,6 +230,9 @@ def column_bound(
         if p is None:
             return None  # unconstrained numeric holds any value as it is
         s = s or 0
+        # DynamoDB numbers hold 38 significant digits: Prisma's DECIMAL(65,30) sample values
+        # must fit both stores (a 65-digit one was refused by BatchWriteItem, a traceback)
+        p = min(p, NUMBER_DIGITS)
         top = Decimal(1).scaleb(p - s, _CONTEXT)  # 10 ** (p - s)
         ulp = Decimal(1).scaleb(-s, _CONTEXT)
         if kind == "decimal":

@@ -277,6 +277,10 @@ def test_a_numeric_wider_than_28_digits_has_its_exact_bounds() -> None:
 
     b = column_bound("decimal", "numeric(40,15)", Catalog(), "public")
     assert isinstance(b, DecBound)
-    top = Decimal("9" * 25 + "." + "9" * 15)
+    # within the column, and within DynamoDB's 38 significant digits (Prisma's DECIMAL(65,30):
+    # 65-digit boundary values made BatchWriteItem refuse the load, a traceback)
+    top = Decimal("9" * 23 + "." + "9" * 15)
     assert b.hi == top and b.lo == top.copy_negate()
     assert not b.fits(Decimal(10) ** 25) and b.fits(top)
+    wide = column_bound("decimal", "numeric(65,30)", Catalog(), "public")
+    assert isinstance(wide, DecBound) and len(wide.hi.as_tuple().digits) == 38
