@@ -14,7 +14,7 @@ import io
 import itertools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,7 +158,10 @@ class Seeded:
         if refined:
             self.patterns[:] = [g for g in self.patterns if id(g) not in refined]
         left_out = cap_index_patterns(
-            self.patterns, diags or self.diagnostics, self.report.get("source")
+            self.patterns,
+            diags or self.diagnostics,
+            self.report.get("source"),
+            required_attributes(self.entities.values()),
         )
         kept = {p.name for p in self.patterns}
         notes = self.report.setdefault("not_turned_into_patterns", [])
@@ -674,7 +677,7 @@ def catalog_to_spec(
 
     # ------------------------------------------------------------ access patterns
     patterns = _suggest_patterns(chosen, infos, notes)
-    notes += cap_index_patterns(patterns, diags, src)
+    notes += cap_index_patterns(patterns, diags, src, required_attributes(infos.values()))
 
     # ------------------------------------------------------------ document
     doc = CommentedMap()
@@ -910,15 +913,28 @@ def _suggest_patterns(
     return out
 
 
-def cap_index_patterns(
-    patterns: list[Pattern], diags: Diagnostics, source: str | None
-) -> list[dict[str, Any]]:
-    """Keep at most MAX_GSIS patterns per entity beyond its primary-key lookup (in place).
+def required_attributes(infos: Iterable[EntityInfo]) -> set[tuple[str, str]]:
+    """(entity, attribute) of every attribute that is never NULL (NOT NULL or in the key)."""
+    return {
+        (info.name, attr)
+        for info in infos
+        for col, attr in info.attrs.items()
+        if attr in info.key or (col in info.table.columns and info.table.columns[col].not_null)
+    }
 
-    Patterns of different entities share a GSI freely, so an entity with at most MAX_GSIS
-    patterns off its table key always fits on DynamoDB's 20 GSIs (compile's first fit finds a
-    free one for each); a table with 30 indexes (lemmy's `post`) gave a model its own compile
-    refused. Beyond that, the application's own queries (`--queries`) come first, then unique
+
+def cap_index_patterns(
+    patterns: list[Pattern],
+    diags: Diagnostics,
+    source: str | None,
+    required: set[tuple[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """Keep each entity's patterns beyond its primary-key lookup within MAX_GSIS GSI keys
+    (`_key_shapes`), in place.
+
+    Patterns of different entities share a GSI freely, so an entity whose patterns need at
+    most MAX_GSIS keys fits on DynamoDB's 20 GSIs; a table with 30 indexes (lemmy's `post`)
+    gave a model its own compile refused (21 GSIs). Beyond that, the application's own queries (`--queries`) come first, then unique
     lookups, then the rest in the order the DDL gives them; each one left out is said, with
     its origin, and listed in the report."""
     per_entity: dict[str, list[Pattern]] = {}
@@ -928,9 +944,15 @@ def cap_index_patterns(
     left: list[Pattern] = []
     for entity, ps in per_entity.items():
         if len(ps) <= MAX_GSIS:
+            continue  # (the common case: nothing below runs, the seed path stays linear)
+        needed = {a for e, a in required or () if e == entity}
+        if _key_shapes(ps, needed) <= MAX_GSIS:
             continue
         ranked = sorted(ps, key=lambda p: (not p.from_workload, not p.unique))  # stable
-        beyond = ranked[MAX_GSIS:]
+        kept: list[Pattern] = []
+        beyond: list[Pattern] = []
+        for p in ranked:
+            (kept if _key_shapes([*kept, p], needed) <= MAX_GSIS else beyond).append(p)
         left += beyond
         diags.info(
             "SEED032",
@@ -958,6 +980,26 @@ def cap_index_patterns(
         }
         for p in left
     ]
+
+
+def _key_shapes(patterns: list[Pattern], required: set[str]) -> int:
+    """The GSI keys one entity's patterns need at most: those with the same equalities share a
+    partition key, one sort key per attribute they range over or order by, and the patterns
+    with none of them share that key only when it is never NULL (a GSI leaves out the items
+    without their key). An upper bound: compile also shares keys between patterns whose
+    equalities nest (lago's `fees`: 21 patterns counted as 21 keys, compile fits them in 20),
+    so such an entity may lose a guess it could have kept; it is said (SEED032)."""
+    ranges: dict[frozenset[str], set[str]] = {}
+    plain: set[frozenset[str]] = set()  # equality sets some pattern reads with no sort
+    for p in patterns:
+        sort = p.sort_attribute
+        ranges.setdefault(p.equalities, set()).update([sort] if sort else [])
+        if not sort:
+            plain.add(p.equalities)
+    return sum(
+        max(1, len(r)) + (1 if eq in plain and r and not (r & required) else 0)
+        for eq, r in ranges.items()
+    )
 
 
 def _unique_names(patterns: list[Pattern]) -> None:

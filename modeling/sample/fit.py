@@ -41,6 +41,7 @@ from typing import Any
 
 from modeling.core import inputs
 from modeling.core.ir import Attribute, Entity, Model, TypeRef
+from modeling.core.limits import NUMBER_DIGITS
 from modeling.pg.ddl import read_ddl
 from modeling.pg.types import canonical
 from modeling.sample.rows import Dataset
@@ -229,11 +230,14 @@ def column_bound(
         if p is None:
             return None  # unconstrained numeric holds any value as it is
         s = s or 0
+        # DynamoDB numbers hold 38 significant digits: Prisma's DECIMAL(65,30) sample values
+        # must fit both stores (a 65-digit one was refused by BatchWriteItem, a traceback)
+        p = min(p, NUMBER_DIGITS)
         top = Decimal(1).scaleb(p - s, _CONTEXT)  # 10 ** (p - s)
         ulp = Decimal(1).scaleb(-s, _CONTEXT)
         if kind == "decimal":
-            most = top - ulp
-            return DecBound(-most, most, s)
+            most = _CONTEXT.subtract(top, ulp)  # not the default 28-digit context: numeric(40,15)
+            return DecBound(_CONTEXT.minus(most), most, s)
         if kind == "integer":
             limit = int(top.to_integral_value(rounding=decimal.ROUND_CEILING)) - 1
             return IntBound(-limit, limit) if limit >= 0 else None

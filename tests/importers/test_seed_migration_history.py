@@ -287,3 +287,30 @@ def test_inherited_columns_and_a_create_if_not_exists_of_an_existing_table() -> 
     assert child["attributes"]["note"] in ("string", {"type": "string"})  # NOT NULL merged
     assert child["key"] == ["id"]
     assert list(doc["entities"]["T"]["attributes"]) == ["id"]
+
+
+def test_patterns_sharing_a_key_are_not_left_out(tmp_path: Path) -> None:
+    """21 index patterns that need 20 GSI keys (`c00 =` and `c00 =, c01 between` share one,
+    c01 being NOT NULL) compile as they are; none is left out. With c01 nullable they cannot
+    share (the GSI would leave out the rows without c01), and one is."""
+    (tmp_path / "m").mkdir()
+    for not_null, count in ((True, 22), (False, 21)):  # get_t, t_by_u, 19 columns, (c00, c01)
+        cols = [f"c{i:02d} int" + (" NOT NULL" if not_null and i == 1 else "") for i in range(19)]
+        ddl = tmp_path / "m" / f"fees_{not_null}.sql"
+        ddl.write_text(
+            "CREATE TABLE t (id int PRIMARY KEY, u text UNIQUE, "
+            + ", ".join(cols)
+            + ");\n"
+            + "".join(f"CREATE INDEX t_c{i:02d} ON t (c{i:02d});\n" for i in range(19))
+            + "CREATE INDEX t_c00_c01 ON t (c00, c01);\n"
+        )
+        model = tmp_path / "m" / f"model_{not_null}.yaml"
+        result = CliRunner().invoke(app, ["init", "--from-ddl", str(ddl), "-o", str(model)])
+        assert result.exit_code == 0, result.output
+        assert ("[SEED032]" in result.output) is not not_null, result.output
+        assert "would not pass" not in result.output, result.output
+        patterns = yaml.safe_load(model.read_text())["access_patterns"]
+        assert len(patterns) == count
+        out = tmp_path / f"out_{not_null}"
+        compiled = CliRunner().invoke(app, ["compile", str(model), "-o", str(out)])
+        assert compiled.exit_code == 0, compiled.output

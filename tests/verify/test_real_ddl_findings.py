@@ -264,3 +264,23 @@ def test_time_interval_and_address_arrays_hold_the_sample_rows(
         ]
         want += [row.get("priorities"), row.get("amounts")]
         assert list(got) == want, (got, want)
+
+
+def test_a_numeric_wider_than_28_digits_has_its_exact_bounds() -> None:
+    """lago's `decimal_value numeric(40,15)`: the bound's top, 10^25 - 10^-15, was computed in
+    Python's default 28-digit context and rounded up to 10^25, so the boundary sample values
+    overflowed the column (NumericValueOutOfRange) and verify fell back to generated tables."""
+    from decimal import Decimal
+
+    from modeling.pg.catalog import Catalog
+    from modeling.sample.fit import DecBound, column_bound
+
+    b = column_bound("decimal", "numeric(40,15)", Catalog(), "public")
+    assert isinstance(b, DecBound)
+    # within the column, and within DynamoDB's 38 significant digits (Prisma's DECIMAL(65,30):
+    # 65-digit boundary values made BatchWriteItem refuse the load, a traceback)
+    top = Decimal("9" * 23 + "." + "9" * 15)
+    assert b.hi == top and b.lo == top.copy_negate()
+    assert not b.fits(Decimal(10) ** 25) and b.fits(top)
+    wide = column_bound("decimal", "numeric(65,30)", Catalog(), "public")
+    assert isinstance(wide, DecBound) and len(wide.hi.as_tuple().digits) == 38
