@@ -150,6 +150,9 @@ def _child(doc: Any, file: str, send: Any) -> None:
     # ignored here too and the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # no collections here: the objects inherited are frozen, and this short-lived process
+    # frees everything it allocates when it exits (5% of the check's CPU at 20,000 tables)
+    gc.disable()
     try:
         answer: tuple[str, Any] = ("errors", _check_document(doc, file))
     except BaseException:  # any failure goes to the parent, which runs the check again
