@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from modeling.api import check_text
 from modeling.core import ir
 
@@ -57,3 +59,13 @@ def test_attribute_and_key_lookups_follow_the_object_they_are_asked_on() -> None
     assert moved.key("gsi1").pk == "T#{at}" and el.key("gsi1") is gsi  # type: ignore[union-attr]
     dup = ir.EntityLayout("Job", "Job", (gsi, ir.EntityKey("gsi1", "other")))
     assert dup.key("gsi1") is gsi
+
+
+def test_typeref_parse_remembers_answers_but_never_an_error() -> None:
+    """parse caches by text (issue 18 item 5: thousands of attributes name a few types)."""
+    first = ir.TypeRef.parse("list<set<string>>")
+    assert first == ir.TypeRef("list", ir.TypeRef("set", ir.TypeRef("string")))
+    assert ir.TypeRef.parse("list<set<string>>") == first
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not a DynamoDB set"):
+            ir.TypeRef.parse("set<map>")

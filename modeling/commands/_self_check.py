@@ -9,6 +9,7 @@ The answer is the one `self_check` gives in this process; the child is never lef
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -81,9 +82,25 @@ class BackgroundCheck:
         self._process = ctx.Process(
             target=_child, args=(doc, file, send), name="model-self-check", daemon=True
         )
-        self._process.start()
+        # the objects alive now (the catalog, the document: 1 GB at 50,000 tables) live until
+        # the end in both processes: frozen, the collector stops walking them on every full
+        # collection (7% of the check's CPU at 20,000 tables) and, in the child, stops
+        # copying their pages; the parent unfreezes them when the check is over (`stop`)
+        self._frozen = gc.get_freeze_count() == 0
+        if self._frozen:
+            gc.freeze()
+        try:
+            self._process.start()
+        except BaseException:
+            self._unfreeze()
+            raise
         send.close()  # only the child's copy stays open: its end is EOF here
         self._stopped = False
+
+    def _unfreeze(self) -> None:
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()
 
     def result(self) -> tuple[str, Any]:
         """("errors", [...]) or ("raised", traceback text): the child's answer; a child that
@@ -104,6 +121,7 @@ class BackgroundCheck:
         if self._stopped:
             return
         self._stopped = True
+        self._unfreeze()
         if self._process.is_alive():
             self._process.kill()
         self._process.join()
@@ -132,6 +150,9 @@ def _child(doc: Any, file: str, send: Any) -> None:
     # ignored here too and the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # no collections here: the objects inherited are frozen, and this short-lived process
+    # frees everything it allocates when it exits (5% of the check's CPU at 20,000 tables)
+    gc.disable()
     try:
         answer: tuple[str, Any] = ("errors", _check_document(doc, file))
     except BaseException:  # any failure goes to the parent, which runs the check again

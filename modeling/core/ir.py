@@ -46,6 +46,11 @@ OPERATORS: tuple[str, ...] = ("=", "<", "<=", ">", ">=", "between", "begins_with
 RANGE_OPERATORS: tuple[str, ...] = ("<", "<=", ">", ">=", "between", "begins_with")
 
 
+# TypeRef.parse's answers by text (immutable values, so one instance serves every attribute)
+_PARSED: dict[str, TypeRef] = {}
+_PARSED_MAX = 10_000
+
+
 @dataclass(frozen=True)
 class TypeRef:
     """An attribute type: a scalar (`kind` in SCALAR_TYPES), or `list`/`set` with an item type."""
@@ -61,6 +66,16 @@ class TypeRef:
     @staticmethod
     def parse(text: str) -> TypeRef:
         """Parse `string`, `list<integer>`, `set<string>`, `list<list<map>>`; raise ValueError."""
+        got = _PARSED.get(text)
+        if got is None:  # a model names a few types, each on thousands of attributes
+            got = TypeRef._parse(text)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[text] = got
+        return got
+
+    @staticmethod
+    def _parse(text: str) -> TypeRef:
         t = text.strip()
         if t.endswith(">") and "<" in t:
             head, _, rest = t.partition("<")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+from collections import OrderedDict
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -301,13 +302,17 @@ def plain_data(doc: CommentedMap) -> dict[str, Any] | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
-        for k, v in value.items():
+        # a CommentedMap's own items() and a CommentedSeq's iteration go through Python-level
+        # views (a third of this walk at 50,000 tables); the underlying OrderedDict / list
+        # hold the same entries in the same order (a merged `<<` map is never seeded)
+        items = OrderedDict.items(value) if isinstance(value, OrderedDict) else value.items()
+        for k, v in items:
             if not isinstance(k, str) or _LOADER_CHANGES.search(k):
                 raise _Unsupported("key")
             out[str(k)] = _plain(v)
         return out
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_plain(v) for v in list.__iter__(value)]
     if isinstance(value, str):
         if _LOADER_CHANGES.search(value):
             raise _Unsupported("text the loader changes")

@@ -44,10 +44,32 @@ PUNCT = {
 }
 
 
+# TokenType members as module constants, and the sets the hot loops test: an Enum member read
+# through its class costs a lookup each time, and the reader tests millions of tokens on a
+# 50,000-table dump (issue 18 item 5)
+_IDENTIFIER = TokenType.IDENTIFIER
+_NUMBER = TokenType.NUMBER
+_DOT = TokenType.DOT
+_COMMA = TokenType.COMMA
+_L_PAREN = TokenType.L_PAREN
+_OPENS = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET})
+_CLOSES = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET})
+_NOT_WORDS = frozenset(STRING_TYPES | PUNCT | {TokenType.NUMBER})  # never a word (`is_word`)
+_NOT_KEYWORDS = frozenset(STRING_TYPES | {TokenType.IDENTIFIER})  # never a keyword (`_match`)
+
+
 # a token's text as the upper-case words `Cursor._match` compares (keywords repeat: computed
 # once per distinct text, at most _WORDS_MAX of them; the cache is cleared when full)
 _WORDS: dict[str, tuple[str, ...]] = {}
 _WORDS_MAX = 100_000
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """`text` upper-cased and split on whitespace, remembered in `_WORDS`."""
+    if len(_WORDS) >= _WORDS_MAX:
+        _WORDS.clear()
+    got = _WORDS[text] = tuple(text.upper().split())
+    return got
 
 
 def tokenize(text: str) -> list[Token]:
@@ -57,20 +79,19 @@ def tokenize(text: str) -> list[Token]:
 
 def is_word(tok: Token) -> bool:
     """An identifier or keyword (anything that can name a thing), quoted or not."""
-    return (
-        tok.token_type not in STRING_TYPES
-        and tok.token_type not in PUNCT
-        and tok.token_type is not TokenType.NUMBER
-        and (
-            tok.token_type is TokenType.IDENTIFIER or tok.text[:1].isalpha() or tok.text[:1] == "_"
-        )
-    )
+    tt = tok.token_type
+    if tt in _NOT_WORDS:
+        return False
+    if tt is _IDENTIFIER:
+        return True
+    first = tok.text[:1]
+    return first.isalpha() or first == "_"
 
 
 def name_of(tok: Token) -> str:
     """The folded name a word token denotes (quoted keeps case, unquoted lower-cases), cut to
     the 63 bytes PostgreSQL keeps."""
-    if tok.token_type is TokenType.IDENTIFIER:
+    if tok.token_type is _IDENTIFIER:
         return identifier(tok.text)
     return identifier(tok.text.lower())
 
@@ -87,7 +108,8 @@ class Cursor:
     # ------------------------------------------------------------------ looking
     def peek(self, k: int = 0) -> Token | None:
         j = self.i + k
-        return self.toks[j] if j < len(self.toks) else None
+        toks = self.toks
+        return toks[j] if j < len(toks) else None
 
     def at_end(self) -> bool:
         return self.i >= len(self.toks)
@@ -97,24 +119,26 @@ class Cursor:
         some phrases as one token (`PRIMARY KEY`, `FOREIGN KEY`), so words are compared after
         splitting each token's text on whitespace, and a match must end on a token boundary."""
         toks = self.toks
-        j = self.i + k
+        n = len(toks)
+        start = j = self.i + k
         pos = 0
-        while pos < len(words):
-            if j >= len(toks):
+        want = len(words)
+        while pos < want:
+            if j >= n:
                 return 0
             tok = toks[j]
-            if tok.token_type is TokenType.IDENTIFIER or tok.token_type in STRING_TYPES:
+            if tok.token_type in _NOT_KEYWORDS:
                 return 0
-            got = _WORDS.get(tok.text)
+            text = tok.text
+            got = _WORDS.get(text)
             if got is None:
-                if len(_WORDS) >= _WORDS_MAX:
-                    _WORDS.clear()
-                got = _WORDS[tok.text] = tuple(tok.text.upper().split())
-            if words[pos : pos + len(got)] != got:
+                got = _words(text)
+            size = len(got)
+            if words[pos : pos + size] != got:
                 return 0
-            pos += len(got)
+            pos += size
             j += 1
-        return j - self.i - k
+        return j - start
 
     def kw(self, *words: str, k: int = 0) -> bool:
         """True when the next tokens are exactly these keywords (case-insensitive, unquoted)."""
@@ -188,23 +212,33 @@ class Cursor:
     def qualified(self) -> list[Token]:
         """`a`, `a.b`, `a.b.c` → the word tokens."""
         parts = [self.word()]
-        while self.is_type(TokenType.DOT) and self.peek(1) is not None and is_word(self.peek(1)):  # type: ignore[arg-type]
+        toks = self.toks
+        while (
+            self.i + 1 < len(toks) and toks[self.i].token_type is _DOT and is_word(toks[self.i + 1])
+        ):
             self.i += 1
             parts.append(self.word())
         return parts
 
     def skip_group(self) -> tuple[int, int]:
         """Skip a balanced `( ... )`; returns the token index range inside the parentheses."""
-        self.expect_type(TokenType.L_PAREN, "(")
-        start = self.i
+        self.expect_type(_L_PAREN, "(")
+        toks = self.toks
+        n = len(toks)
+        start = j = self.i
         depth = 1
         while depth:
-            tok = self.next()
-            if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+            if j >= n:
+                self.i = j
+                raise DDLSyntaxError("unexpected end of statement", self.line())
+            tt = toks[j].token_type
+            j += 1
+            if tt in _OPENS:
                 depth += 1
-            elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            elif tt in _CLOSES:
                 depth -= 1
-        return start, self.i - 1
+        self.i = j
+        return start, j - 1
 
     def slice_text(self, a: int, b: int) -> str:
         """Source text of tokens [a, b)."""
@@ -216,25 +250,30 @@ class Cursor:
         """Advance to the next top-level stop keyword / token type (or the end); returns range."""
         stops = set(stop)
         stypes = set(stop_types) | {TokenType.COMMA, TokenType.R_PAREN}
-        start = self.i
+        toks = self.toks
+        n = len(toks)
+        start = j = self.i
         depth = 0
-        while not self.at_end():
-            tok = self.toks[self.i]
-            if depth == 0 and (
-                tok.token_type in stypes
-                or (
-                    tok.token_type is not TokenType.IDENTIFIER
-                    and tok.token_type not in STRING_TYPES
-                    and (tok.text.upper().split() or [""])[0] in stops
-                )
-            ):
-                break
-            if tok.token_type in (TokenType.L_PAREN, TokenType.L_BRACKET):
+        while j < n:
+            tok = toks[j]
+            tt = tok.token_type
+            if depth == 0:
+                if tt in stypes:
+                    break
+                if tt not in _NOT_KEYWORDS:
+                    text = tok.text
+                    got = _WORDS.get(text)
+                    if got is None:
+                        got = _words(text)
+                    if (got[0] if got else "") in stops:
+                        break
+            if tt in _OPENS:
                 depth += 1
-            elif tok.token_type in (TokenType.R_PAREN, TokenType.R_BRACKET):
+            elif tt in _CLOSES:
                 depth -= 1
-            self.i += 1
-        return start, self.i
+            j += 1
+        self.i = j
+        return start, j
 
 
 def split_top(cur: Cursor, a: int, b: int) -> list[tuple[int, int]]:
@@ -242,13 +281,14 @@ def split_top(cur: Cursor, a: int, b: int) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     depth = 0
     start = a
+    toks = cur.toks
     for j in range(a, b):
-        tt = cur.toks[j].token_type
-        if tt in (TokenType.L_PAREN, TokenType.L_BRACKET):
+        tt = toks[j].token_type
+        if tt in _OPENS:
             depth += 1
-        elif tt in (TokenType.R_PAREN, TokenType.R_BRACKET):
+        elif tt in _CLOSES:
             depth -= 1
-        elif tt is TokenType.COMMA and depth == 0:
+        elif tt is _COMMA and depth == 0:
             out.append((start, j))
             start = j + 1
     if start < b:

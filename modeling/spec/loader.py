@@ -73,6 +73,8 @@ class Positions:
 
     def key(self, path: Path) -> Span:
         """The span of the key that introduces `path`, falling back to the nearest ancestor."""
+        if not self.keys and not self.values:  # data checked without its text (`init`)
+            return Span(self.file, 1, 1)
         for p in _prefixes(path):
             if p in self.keys:
                 return self.keys[p]
@@ -82,6 +84,8 @@ class Positions:
 
     def value(self, path: Path) -> Span:
         """The span of the value at `path`, falling back to the nearest ancestor."""
+        if not self.keys and not self.values:
+            return Span(self.file, 1, 1)
         for p in _prefixes(path):
             if p in self.values:
                 return self.values[p]

@@ -6,6 +6,7 @@ SIGTERM to `model init` stops the child too."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -210,3 +211,21 @@ def test_sigterm_stops_the_child(tmp_path: Path) -> None:
     assert not model.exists()
     with pytest.raises(ProcessLookupError):  # gone, and reaped by its parent
         os.kill(child, 0)
+
+
+def test_the_check_runs_on_frozen_objects_and_the_parent_unfreezes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector skips the seeded objects while the child checks them (gc.freeze before
+    the fork), and the parent's collector sees them again once the check is over."""
+    parent = os.getpid()
+
+    def frozen_count(*args: Any) -> list[str]:
+        return [f"frozen in the child: {gc.get_freeze_count()}"] if os.getpid() != parent else []
+
+    monkeypatch.setattr(_self_check, "_check_document", frozen_count)
+    assert gc.get_freeze_count() == 0
+    forked = _init(tmp_path, _chain(tmp_path, 6), True, monkeypatch)
+    said = json.loads(forked["files"]["r"])["self_check"]
+    assert len(said) == 1 and int(said[0].rsplit(" ", 1)[1]) > 1000, said
+    assert gc.get_freeze_count() == 0
