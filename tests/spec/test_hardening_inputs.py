@@ -35,7 +35,6 @@ def test_short_model_name_with_an_explicit_table_name_is_fine() -> None:
 # --------------------------------------------------------------------------- garbage via the CLI
 
 import re  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -111,7 +110,6 @@ def test_garbage_model_file_is_a_located_error_with_exit_2(
     content, position, word = GARBAGE[case]
     path = tmp_path / f"{case}.yaml"
     path.write_bytes(content)
-    started = time.monotonic()
     code, out = _cli(*COMMANDS[command](str(path)))
     assert code == 2, out
     assert word in out, out
@@ -119,7 +117,6 @@ def test_garbage_model_file_is_a_located_error_with_exit_2(
     assert located, f"no located error in {out!r}"
     if position:
         assert f"{located[0][0]}:{located[0][1]}" == position, out
-    assert time.monotonic() - started < 60  # a guard against a hang, not a timing assertion
 
 
 def test_alias_bomb_is_bounded_by_a_node_budget() -> None:
