@@ -61,6 +61,7 @@ CHECKS: tuple[Check, ...] = (
     checks.check_item_sizes,
     checks.check_filters,
     checks.check_key_shapes,
+    checks.check_lsi_partition_keys,
     checks.check_identity,
     checks.check_mutable_table_keys,
     checks.check_identity_addressing,

@@ -503,6 +503,36 @@ def check_key_shapes(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]
             )
 
 
+def check_lsi_partition_keys(layout: ir.Layout, model: ir.Model) -> Iterator[Diagnostic]:
+    """A pinned LSI key shares the table's partition key: an LSI is sorted within a table
+    partition, so its pk template must be the entity's table pk (a pin with another pk was
+    accepted and crashed the DMS emitter)."""
+    for el in layout.entities:
+        entity = model.entity(el.entity)
+        table = el.key("table")
+        if entity is None or table is None:
+            continue
+        for key in el.keys:
+            index = layout.index(key.index)
+            if index is None or index.kind != "lsi" or key.pk == table.pk:
+                continue
+            pin = next(
+                (p for p in entity.pinned_keys if p.index.lower() == index.name.lower()), None
+            )
+            yield Diagnostic(
+                "lsi-partition-key",
+                Severity.ERROR,
+                f"{el.entity}: the key pinned on {index.name} has pk {key.pk!r}, but an LSI "
+                f"shares the table's partition key, which is {table.pk!r}",
+                pin.span
+                if pin is not None and pin.span is not None
+                else _model_span(model, el.entity),
+                f'pin pk: "{table.pk}" on {index.name.lower()} (only its sk is its own), or use '
+                "a GSI for another partition key",
+                el.entity,
+            )
+
+
 # the encodings of these kinds vary in length; the literal after such a slot must start with a
 # character their encoding never holds, or the boundary (and so the row) is ambiguous
 _NEVER_IN_ENCODING = {

@@ -121,6 +121,7 @@ _LIST: tuple[Code, ...] = (
     Code("key-empty", _G.COMPILE, "A key template can render as an empty string; key values are never empty."),
     Code("key-may-be-too-long", _G.COMPILE, "A key with `max_length` strings fits in ASCII but can exceed the key size limit with multi-byte characters."),
     Code("key-length-unknown", _G.COMPILE, "Key slots have no length bound, so a long value could exceed the key size limit at write."),
+    Code("lsi-partition-key", _G.COMPILE, "A key pinned on an LSI has another partition key than the table; an LSI shares the table's."),
     Code("key-collision", _G.COMPILE, "Two entities can produce the same key on one index, so their items could overwrite each other."),
     Code("number-too-precise", _G.COMPILE, "A decimal's declared precision exceeds the 38 significant digits a DynamoDB number keeps."),
     Code("key-number-out-of-range", _G.COMPILE, "An integer key slot's declared range exceeds what the key codec encodes; rows beyond it cannot become items."),

@@ -21,6 +21,7 @@ takes any boto3 DynamoDB client (`boto3.client("dynamodb")`), so it does not imp
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from modeling.core import ir, limits
@@ -64,11 +65,19 @@ from modeling.runtime import keys as key_codec
 
 
 def docstring(text: str) -> str:
-    """A triple-quoted docstring literal for arbitrary text."""
+    """A triple-quoted docstring literal for arbitrary text: control characters (a NUL made the
+    generated module unparseable), surrogates and line separators are written as escapes."""
     body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip()
+    body = "".join(_escape(c) for c in body)
     if body.endswith('"'):
         body += " "
     return f'"""{body}"""'
+
+
+def _escape(c: str) -> str:
+    if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs", "Zl", "Zp"):
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
 
 
 def _type_value(layout: ir.Layout, entity: str) -> str:

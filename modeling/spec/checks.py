@@ -32,6 +32,8 @@ from modeling.core.ir import (
     default_params,
 )
 from modeling.core.naming import pascal, reserved_attribute, table_for_entity
+from modeling.core.values import coerce
+from modeling.runtime import keys
 from modeling.runtime.keys import parse_template
 from modeling.spec.loader import Path, Positions
 from modeling.spec.model import AttributeSpec, EntitySpec, ModelSpec, PatternSpec
@@ -168,6 +170,19 @@ ALLOW_DDL_OUTSIDE = "MODELING_ALLOW_DDL_OUTSIDE"
 def _inside(target: FsPath, base: FsPath) -> bool:
     """Does `target` (symlinks followed) resolve inside the directory `base`?"""
     return target.resolve().is_relative_to(base.resolve())
+
+
+def _literal_problem(kind: str, literal: Any, op: str) -> str | None:
+    """Why a SQL literal compared with an attribute of `kind` has no key encoding, or None."""
+    try:
+        value = coerce(kind, literal)
+        if op == "begins_with":
+            keys.encode_value_for_prefix(kind, value)
+        else:
+            keys.encode(kind, value)
+    except (ValueError, TypeError, ArithmeticError, keys.KeyEncodingError) as exc:
+        return str(exc)
+    return None
 
 
 def ddl_allowed(target: FsPath, model_dir: FsPath) -> bool:
@@ -359,6 +374,20 @@ class Checker:
                                     "unkeyable-type",
                                     f"slot {{{slot}}} has type {t}, which cannot be part of a key",
                                     self.pos.value(tpath),
+                                )
+                            if (
+                                index == "table"
+                                and not attribute_spec(entity.attributes[slot]).required
+                            ):
+                                # compile stopped in an emitter, without a position
+                                self.error(
+                                    "optional-key",
+                                    f"slot {{{slot}}} of the table key {template!r} of entity "
+                                    f"{name!r} is declared `required: false`",
+                                    self.pos.value(tpath),
+                                    hint="every item needs its table key: make the attribute "
+                                    "required, or pin it on a GSI (an item without it is then "
+                                    "not indexed there)",
                                 )
 
     def attribute(self, entity_name: str, entity: EntitySpec, attr: str, a: AttributeSpec) -> None:
@@ -1097,6 +1126,16 @@ class Checker:
                         f"{lit!r} is not one of the values of {owner}.{c.attribute} ({', '.join(a.enum)})",
                         c.span,
                         hint=suggest(str(lit), a.enum),
+                    )
+                elif t.keyable and (problem := _literal_problem(t.kind, lit, c.op)):
+                    # the request builder encodes it as a key slot: compile stopped there,
+                    # without a position ('not-a-uuid', 1.5 for an integer, 'NaN', 10^23)
+                    self.error(
+                        "invalid-value",
+                        f"the literal {lit!r} cannot be a value of {owner}.{c.attribute} "
+                        f"({t}): {problem}",
+                        c.span,
+                        hint=f"write a {t} literal, or bind a parameter",
                     )
         range_attr = ranges[0].attribute if ranges else None
         if order_by is not None and range_attr is not None and order_by != range_attr:

@@ -352,6 +352,15 @@ def load_text(text: str, file: str) -> Loaded:
     except ValueError as exc:  # e.g. invalid characters
         diags.error("yaml-syntax", f"cannot read YAML: {exc}", Span(file, 1, 1))
         return Loaded(None, positions, diags)
+    except AssertionError as exc:  # ruamel asserts on a `%YAML 1.3` directive: a traceback
+        line = next((i + 1 for i, t in enumerate(lines) if t.startswith("%YAML")), 1)
+        diags.error(
+            "yaml-syntax",
+            f"cannot read YAML: {exc}",
+            Span(file, line, 1),
+            hint="remove the `%YAML` directive (models are YAML 1.2)",
+        )
+        return Loaded(None, positions, diags)
     if node is None:
         return Loaded({}, positions, diags)
     data = _build(node, (), positions, diags, budget=_Budget(MAX_NODES + _count_nodes(node)))

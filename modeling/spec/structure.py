@@ -348,11 +348,13 @@ def schema_problems(data: Any) -> list[Problem]:
         return []  # the common case; equal to the full pass (tests/spec/test_schema_fast.py)
     validator = jsonschema.Draft202012Validator(model_schema())
     problems: list[Problem] = []
+    seen: set[Problem] = set()  # a list's `in` was quadratic: 20,000 unknown keys took minutes
     for error in sorted(
         validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
     ):
         for problem in _translate(error):
-            if problem not in problems:
+            if problem not in seen:
+                seen.add(problem)
                 problems.append(problem)
     return problems
 
@@ -479,19 +481,16 @@ def _frozen(value: Any) -> Any:
 
 def _drop_implied_missing(problems: list[Problem]) -> list[Problem]:
     """A misspelt required key yields "unknown 'atributes'" and "missing 'attributes'": keep one."""
+    missing: dict[Path, list[str]] = {}
+    for q in problems:
+        if q.code == "missing-key":
+            missing.setdefault(q.path[:-1], []).append(str(q.path[-1]))
     typos = {
         (p.path[:-1], close)
         for p in problems
-        if p.code == "unknown-key"
+        if p.code == "unknown-key" and p.path[:-1] in missing
         for close in difflib.get_close_matches(
-            str(p.path[-1]),
-            [
-                str(q.path[-1])
-                for q in problems
-                if q.code == "missing-key" and q.path[:-1] == p.path[:-1]
-            ],
-            n=1,
-            cutoff=0.6,
+            str(p.path[-1]), missing[p.path[:-1]], n=1, cutoff=0.6
         )
     }
     return [
@@ -539,9 +538,10 @@ def _is_union_tag(part: str) -> bool:
     return part in _BUILTIN_TAGS or not re.fullmatch(r"[a-z_][a-z0-9_]*", part)
 
 
-def _overlaps(a: Path, b: Path) -> bool:
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
+def _overlaps_any(path: Path, paths: set[Path], prefixes: set[Path]) -> bool:
+    """Whether `path` overlaps some p of `paths` (`prefixes`: every prefix of every p): path
+    is a prefix of a p, or a p is a prefix of path."""
+    return path in prefixes or any(path[:n] in paths for n in range(len(path)))
 
 
 def pydantic_pass(data: Any, known: list[Problem]) -> tuple[ModelSpec | None, list[Problem]]:
@@ -552,12 +552,15 @@ def pydantic_pass(data: Any, known: list[Problem]) -> tuple[ModelSpec | None, li
         problems: list[Problem] = []
         seen: set[Path] = set()
         errors = [(e, *_data_path(data, tuple(e["loc"]))) for e in exc.errors(include_url=False)]
+        # sets of paths and their prefixes: the pairwise comparisons were quadratic (20,000
+        # unknown keys took minutes)
+        known_paths = {k.path for k in known}
+        known_prefixes = {k.path[:n] for k in known for n in range(len(k.path) + 1)}
+        error_parents = {other[:n] for _, other, _ in errors for n in range(len(other))}
         for err, path, at_key in errors:
-            if path in seen or any(_overlaps(path, k.path) for k in known):
+            if path in seen or _overlaps_any(path, known_paths, known_prefixes):
                 continue
-            if str(err["type"]).endswith("_type") and any(
-                len(other) > len(path) and other[: len(path)] == path for _, other, _ in errors
-            ):
+            if str(err["type"]).endswith("_type") and path in error_parents:
                 # a union branch of another shape (`attr: string` vs `attr: {type: ...}`):
                 # the error inside the branch the value has is the one to report
                 continue
