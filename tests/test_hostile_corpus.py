@@ -125,7 +125,8 @@ MODEL_CASES: dict[str, tuple[Any, ...]] = {
         2,
         [
             "sql_literals_of_the_wrong_type.yaml:9:48:",
-            "'not-a-uuid' cannot be a value of Item.item_id (uuid)",
+            "'not-a-uuid' is not a uuid value",
+            "cannot be a value of Item.n (integer)",
             "sql_literals_of_the_wrong_type.yaml:10:48:",
             "sql_literals_of_the_wrong_type.yaml:11:50:",
             "sql_literals_of_the_wrong_type.yaml:12:54:",

@@ -172,8 +172,9 @@ def _inside(target: FsPath, base: FsPath) -> bool:
     return target.resolve().is_relative_to(base.resolve())
 
 
-def _literal_problem(kind: str, literal: Any, op: str) -> str | None:
-    """Why a SQL literal compared with an attribute of `kind` has no key encoding, or None."""
+def _key_encoding_problem(kind: str, literal: Any, op: str) -> str | None:
+    """Why a SQL literal that reads as a value of `kind` (`values.literal_problem` passed it)
+    still has no key encoding (a number outside the key codec's range), or None."""
     try:
         value = coerce(kind, literal)
         if op == "begins_with":
@@ -1127,9 +1128,9 @@ class Checker:
                         c.span,
                         hint=suggest(str(lit), a.enum),
                     )
-                elif t.keyable and (problem := _literal_problem(t.kind, lit, c.op)):
+                elif t.keyable and (problem := _key_encoding_problem(t.kind, lit, c.op)):
                     # the request builder encodes it as a key slot: compile stopped there,
-                    # without a position ('not-a-uuid', 1.5 for an integer, 'NaN', 10^23)
+                    # without a position (10^23 for an integer)
                     self.error(
                         "invalid-value",
                         f"the literal {lit!r} cannot be a value of {owner}.{c.attribute} "
