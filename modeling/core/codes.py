@@ -99,6 +99,7 @@ _LIST: tuple[Code, ...] = (
     Code("sql-is-null", _G.SQL, "An IS [NOT] NULL the client cannot check exactly: on a required attribute, on a set, or IS TRUE/FALSE."),
     Code("sql-function", _G.SQL, "A function or expression on a column cannot be a key condition."),
     Code("sql-join", _G.SQL, "A join other than parent↔child on the parent key."),
+    Code("sql-inner-join", _G.SQL, "An INNER join read as an item collection: a parent without children is no row in SQL, one item in the Query."),
     Code("sql-condition", _G.SQL, "A WHERE conjunct of a shape that cannot be a key condition."),
     Code("sql-order", _G.SQL, "ORDER BY on more than one non-equality column, or on an expression."),
     Code("sql-unsupported", _G.SQL, "A SQL construct with no single-Query equivalent (GROUP BY, OFFSET, subquery, ...)."),

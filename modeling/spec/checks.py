@@ -843,6 +843,13 @@ class Checker:
             )
         if result.issues or not result.entities:
             return None
+        for issue in result.warnings:
+            self.diags.warning(
+                issue.code,
+                f"pattern {name!r}: {issue.message}",
+                self.pos.offset(spath, issue.offset),
+                hint=issue.hint,
+            )
         for c in result.where:
             self.sql_casts(name, result.entities, c, self.pos.offset(spath, c.offset))
         where = tuple(

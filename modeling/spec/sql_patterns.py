@@ -75,6 +75,8 @@ class SqlPattern:
     limit_param: str | None = None  # `LIMIT :n`
     filter: list[SqlCondition] = field(default_factory=list)  # `IS [NOT] NULL`
     issues: list[SqlIssue] = field(default_factory=list)
+    # served, but with a difference the application must handle (said as warnings)
+    warnings: list[SqlIssue] = field(default_factory=list)
 
 
 _OPS: dict[type[exp.Expression], str] = {
@@ -183,6 +185,8 @@ class _Translator:
         self.column_tables: dict[int, TableInfo] = {}
         self.casts: list[str] = []  # the casts on the operands of the conjunct being read
         self.order_columns: list[tuple[TableInfo, str, exp.Expression]] = []
+        # joins that drop a parent without children (INNER, or outer keeping the child side)
+        self.parent_dropping_joins: list[exp.Join] = []
 
     def issue(
         self,
@@ -263,7 +267,29 @@ class _Translator:
         self._limit(stmt)
         self._narrow_to_projection(stmt)
         self._joined_columns(stmt)
+        self._parent_without_children()
         return self.result
+
+    def _parent_without_children(self) -> None:
+        """An item-collection read returns the parent's item even when it has no child item;
+        an INNER join (or an outer join keeping only the child side) returns no row for such a
+        parent. The rows it does return are the collection's (parent × children), so the
+        pattern is served, and the difference is said where the SQL is written."""
+        if self.result.issues or len(self.result.entities) < 2 or not self.parent_dropping_joins:
+            return
+        join = self.parent_dropping_joins[0]
+        parent = self.result.entities[0]
+        self.result.warnings.append(
+            SqlIssue(
+                "sql-inner-join",
+                f"this join returns no row for a parent ({parent}) without children, but the "
+                "item-collection Query returns that parent's item alone",
+                self.renamed.offset(_offset(join)),
+                "use LEFT JOIN if the application wants such a parent, or drop the parent "
+                "when its collection holds no child item (the client returns the items, not "
+                "joined rows)",
+            )
+        )
 
     def _parents(self) -> set[str]:
         """The entities of this query joined to a child of theirs."""
@@ -530,6 +556,14 @@ class _Translator:
             return
         other = related[0]
         parent, child = (other, joined) if joined.parent == other.entity else (joined, other)
+        side = (join.args.get("side") or "").upper()
+        keeps_parent = (
+            side == "FULL"
+            or (side == "LEFT" and parent is not joined)
+            or (side == "RIGHT" and parent is joined)
+        )
+        if not keeps_parent:
+            self.parent_dropping_joins.append(join)
         pairs: set[tuple[str, str]] = set()
         using = join.args.get("using")
         if using:

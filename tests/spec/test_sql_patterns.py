@@ -263,3 +263,45 @@ def test_refusals_name_the_column_and_point_at_it(sql: str, message: str, at: st
     (issue,) = translate(sql, TABLES).issues
     assert message in issue.message and issue.hint and "%(" not in issue.message
     assert sql[issue.offset :].startswith(at)
+
+
+INNER_JOIN_CASES = [
+    # (join text, warned): an item-collection read keeps a parent without children; SQL does
+    # only when the join keeps the parent's side
+    ("products p JOIN product_variants v ON v.product_id = p.product_id", True),
+    ("products p INNER JOIN product_variants v ON v.product_id = p.product_id", True),
+    ("products p LEFT JOIN product_variants v ON v.product_id = p.product_id", False),
+    ("products p LEFT OUTER JOIN product_variants v ON v.product_id = p.product_id", False),
+    ("products p RIGHT JOIN product_variants v ON v.product_id = p.product_id", True),
+    ("products p FULL JOIN product_variants v ON v.product_id = p.product_id", False),
+    ("product_variants v LEFT JOIN products p ON p.product_id = v.product_id", True),
+    ("product_variants v RIGHT JOIN products p ON p.product_id = v.product_id", False),
+    ("products JOIN product_variants USING (product_id)", True),
+]
+
+
+@pytest.mark.parametrize(("join", "warned"), INNER_JOIN_CASES)
+def test_a_join_that_drops_a_parent_without_children_is_said(join: str, warned: bool) -> None:
+    sql = f"SELECT * FROM {join} WHERE product_id = :id"
+    if "USING" not in join:
+        sql = sql.replace("WHERE product_id", "WHERE p.product_id")
+    r = translate(sql, TABLES)
+    assert not r.issues, [i.message for i in r.issues]
+    assert r.entities == ("Product", "Variant")
+    codes = [w.code for w in r.warnings]
+    assert codes == (["sql-inner-join"] if warned else []), (sql, codes)
+    if warned:
+        # located in the join clause (the joined table, or USING's column)
+        assert sql.index(" JOIN ") < r.warnings[0].offset < sql.index(" WHERE "), sql
+
+
+def test_a_join_read_of_the_children_alone_is_not_warned() -> None:
+    # the app joins the parent to filter by it and selects the child's columns: a child read,
+    # whose rows are the SQL's rows whether or not the parent has children
+    r = translate(
+        "SELECT v.* FROM products p JOIN product_variants v ON v.product_id = p.product_id "
+        "WHERE p.product_id = :id",
+        TABLES,
+    )
+    assert not r.issues and r.entities == ("Variant",)
+    assert r.warnings == []
