@@ -35,6 +35,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -193,12 +194,35 @@ def _plan_from_data(data: dict[str, Any]) -> Plan:
             _chunk_from(name, dup) if dup is not None else None,
             count(e.get("duplicate_rows", 0), "duplicate_rows"),
         )
+        _check_chunk_list(entities[name])
     marker = data.get("marker")
     if marker is not None:
         marker = count(marker, "marker")
     if not isinstance(data["model"], str):
         raise ValueError("model must be a string")
     return Plan(data["model"], count(data["chunk_size"], "chunk_size"), entities, marker)
+
+
+_CHUNK_NAME = re.compile(r"chunk-(\d{6})\.csv")
+
+
+def _check_chunk_list(e: EntityPlan) -> None:
+    """The chunk entries are the ones `plan_entity` wrote: their rows add up to the entity's
+    count, and their files are numbered 0, 1, 2, ... with no gap. A chunk entry dropped or
+    edited by hand would otherwise leave its rows unwritten by a run that reports success."""
+    rows = sum(c.rows for c in e.chunks)
+    if rows != e.count:
+        raise ValueError(
+            f"entity {e.entity!r:.80} counts {e.count} rows but its chunks list {rows}: "
+            "a chunk entry is missing or was edited"
+        )
+    for i, c in enumerate(e.chunks):
+        m = _CHUNK_NAME.fullmatch(c.file.rsplit("/", 1)[-1])
+        if m is not None and int(m.group(1)) != i:
+            raise ValueError(
+                f"entity {e.entity!r:.80}: chunk {i} is {c.file!r:.120}, the plan numbers its "
+                f"chunks from 0 without gaps (chunk-{i:06d}.csv): a chunk entry is missing"
+            )
 
 
 def _csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -86,6 +86,27 @@ def test_a_chunk_path_outside_the_plan_is_refused(tmp_path: Path) -> None:
         load_plan(directory)
 
 
+@pytest.mark.parametrize("also_count", [False, True])
+def test_a_chunk_entry_dropped_from_the_manifest_is_refused(
+    tmp_path: Path, also_count: bool
+) -> None:
+    # a run of such a plan wrote every listed chunk and reported success: the dropped chunk's
+    # rows were never written (found by the migration's adversarial pass)
+    plan, directory = _plan(tmp_path, chunk_size=2, keys=5)
+    data = json.loads(plan.to_json())
+    entity = data["entities"]["Customer"]
+    dropped = entity["chunks"].pop(1)
+    if also_count:  # the count edited to match: the gap in the numbering still tells
+        entity["count"] -= dropped["rows"]
+    (directory / "manifest.json").write_text(json.dumps(data))
+    message = (
+        "chunk 1 is .*chunk-000002.csv" if also_count else "counts 5 rows but its chunks list 3"
+    )
+    with pytest.raises(MigrationError, match=message) as error:
+        load_plan(directory)
+    assert "re-run `model migrate plan`" in (error.value.hint or "")
+
+
 def test_a_deleted_or_changed_chunk_file_is_a_clear_error(tmp_path: Path) -> None:
     plan, directory = _plan(tmp_path)
     first = directory / plan.chunks()[0].file
