@@ -195,9 +195,12 @@ class _Translator:
         node: Any = None,
         hint: str | None = None,
         offset: int | None = None,
+        warning: bool = False,
     ) -> None:
+        """A refusal (`issues`), or with `warning` a difference the pattern is served with."""
         at = _offset(node) if offset is None else offset
-        self.result.issues.append(SqlIssue(code, message, self.renamed.offset(at), hint))
+        into = self.result.warnings if warning else self.result.issues
+        into.append(SqlIssue(code, message, self.renamed.offset(at), hint))
 
     # ------------------------------------------------------------------ entry
     def run(self) -> SqlPattern:
@@ -277,18 +280,16 @@ class _Translator:
         pattern is served, and the difference is said where the SQL is written."""
         if self.result.issues or len(self.result.entities) < 2 or not self.parent_dropping_joins:
             return
-        join = self.parent_dropping_joins[0]
         parent = self.result.entities[0]
-        self.result.warnings.append(
-            SqlIssue(
-                "sql-inner-join",
-                f"this join returns no row for a parent ({parent}) without children, but the "
-                "item-collection Query returns that parent's item alone",
-                self.renamed.offset(_offset(join)),
-                "use LEFT JOIN if the application wants such a parent, or drop the parent "
-                "when its collection holds no child item (the client returns the items, not "
-                "joined rows)",
-            )
+        self.issue(
+            "sql-inner-join",
+            f"this join returns no row for a parent ({parent}) without children, but the "
+            "item-collection Query returns that parent's item alone",
+            self.parent_dropping_joins[0],
+            hint="use LEFT JOIN if the application wants such a parent, or drop the parent "
+            "when its collection holds no child item (the client returns the items, not "
+            "joined rows)",
+            warning=True,
         )
 
     def _parents(self) -> set[str]:
